@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import { readSecrets } from '../../config/secrets.js';
+import { StepFailed } from '../../errors.js';
+import { renderStack } from '../../render/render.js';
+import { loadTemplates } from '../../render/templates.js';
+import { findStale, writeRendered } from '../../render/write.js';
+import { buildStackModel } from '../../stack/model.js';
+import type { CommandContext } from '../context.js';
+
+export interface RenderOptions {
+  out?: string;
+  check?: boolean;
+}
+
+export async function renderCommand(ctx: CommandContext, options: RenderOptions): Promise<void> {
+  const { ui } = ctx;
+  const loaded = await loadConfig(ctx.configFile);
+  const secrets = await readSecrets(loaded.secretsFile);
+  ui.addSecrets(secrets.values());
+  const outDir = options.out ? path.resolve(ctx.deps.cwd, options.out) : loaded.dir;
+  const files = renderStack(buildStackModel(loaded.config), secrets, loadTemplates(), loaded.secretsFile);
+
+  if (options.check) {
+    const stale = await findStale(outDir, files);
+    if (ctx.options.json) ui.json({ outDir, upToDate: stale.length === 0, stale });
+    else if (stale.length === 0) ui.result(`${files.length} files in ${outDir} are up to date`);
+    else for (const file of stale) ui.result(`stale  ${file.path}: ${file.detail}`);
+    if (stale.length > 0) throw new StepFailed(`${stale.length} rendered file(s) differ from mcpgw.yaml`, 'run `mcpgw render` to update them');
+    return;
+  }
+
+  const results = await writeRendered(outDir, files);
+  if (ctx.options.json) {
+    ui.json({ outDir, files: results });
+    return;
+  }
+  for (const result of results) ui.result(`${result.state.padEnd(9)} ${path.join(outDir, result.path)}`);
+}

@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import type { OutputStream } from '../ui/output.js';
+
+/** Everything a command touches outside its own logic, so tests can run commands in-process. */
+export interface Deps {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  clock: { now(): Date };
+  randomBytes(size: number): Buffer;
+  hostname(): string;
+  /** Aborted on SIGINT; long-running steps stop and clean up. */
+  signal: AbortSignal;
+}
+
+export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    clock: { now: () => new Date() },
+    randomBytes,
+    hostname,
+    signal,
+  };
+}

@@ -1,0 +1,215 @@
+import type { ConfigIssue } from '../errors.js';
+import { isLanHost, isPrivateAddress } from './lan.js';
+import { formatPath, type PathSegment } from './path.js';
+import { DEFAULT_MCP_PORT_RANGE } from './schema.js';
+
+/**
+ * Rules that span fields or scan the whole document. They read the raw parsed YAML defensively (not the typed
+ * config) so they still report alongside schema errors: the user sees every problem in one run.
+ */
+export function checkRules(raw: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const doc = record(raw);
+  findShellVariables(raw, [], issues);
+  if (!doc) return issues;
+
+  const lanOnly = doc.lan_only !== false;
+  const servers = record(doc.mcp_servers) ?? {};
+  const litellm = record(doc.litellm) ?? {};
+  const postgres = record(doc.postgres) ?? {};
+  const keys = Array.isArray(doc.keys) ? doc.keys : [];
+  const range = parseRange(typeof doc.mcp_port_range === 'string' ? doc.mcp_port_range : DEFAULT_MCP_PORT_RANGE);
+
+  checkPorts(litellm, postgres, servers, range, issues);
+  for (const [name, value] of Object.entries(servers)) checkServer(name, record(value) ?? {}, lanOnly, issues);
+  checkKeys(keys, servers, litellm, issues);
+  if (lanOnly) checkLanRules(doc, litellm, issues);
+  return issues;
+}
+
+function checkPorts(
+  litellm: Record<string, unknown>,
+  postgres: Record<string, unknown>,
+  servers: Record<string, unknown>,
+  range: [number, number] | undefined,
+  issues: ConfigIssue[],
+): void {
+  const owners = new Map<number, string>();
+  const claim = (port: unknown, path: string) => {
+    if (typeof port !== 'number') return;
+    const owner = owners.get(port);
+    if (owner) issues.push({ path, message: `port ${port} is already used by ${owner}`, fix: 'give each published port its own number' });
+    else owners.set(port, path);
+  };
+  claim(litellm.port ?? 4000, 'litellm.port');
+  claim(postgres.host_port, 'postgres.host_port');
+  for (const [name, value] of Object.entries(servers)) {
+    const server = record(value) ?? {};
+    const path = `mcp_servers.${name}.port`;
+    if (range && typeof server.port === 'number' && (server.port < range[0] || server.port > range[1])) {
+      issues.push({
+        path,
+        message: `${server.port} is outside ${range[0]}–${range[1]}`,
+        fix: `pick a free port in ${range[0]}–${range[1]} (or change mcp_port_range)`,
+      });
+    }
+    claim(server.port, path);
+  }
+}
+
+function checkServer(name: string, server: Record<string, unknown>, lanOnly: boolean, issues: ConfigIssue[]): void {
+  const at = (field: string) => `mcp_servers.${name}.${field}`;
+  const transport = server.transport;
+  const hasImage = typeof server.image === 'string';
+  const hasUrl = typeof server.url === 'string';
+  if (transport === 'stdio') {
+    for (const field of ['image', 'port', 'container_port', 'path', 'url'] as const) {
+      if (server[field] !== undefined) {
+        issues.push({ path: at(field), message: 'does not apply to a stdio server (LiteLLM spawns it inside its own container)', fix: `remove ${field}, or use transport sse/http for a server in its own container` });
+      }
+    }
+    if (server.command === undefined) issues.push({ path: at('command'), message: 'is required for a stdio server', fix: 'set the command LiteLLM runs, e.g. npx' });
+    const args = Array.isArray(server.args) ? server.args : [];
+    args.forEach((arg, index) => {
+      if (typeof arg === 'string' && arg.includes('os.environ/')) {
+        issues.push({
+          path: `${at('args')}[${index}]`,
+          message: 'LiteLLM does not resolve os.environ/ inside args (only whole values in mappings)',
+          fix: 'pass the secret through env: { VAR: SECRET_NAME } and let the server read VAR',
+        });
+      }
+    });
+    return;
+  }
+  if (transport !== 'sse' && transport !== 'http') return;
+  if (hasImage && hasUrl) {
+    issues.push({ path: at('url'), message: 'cannot be combined with image', fix: 'use image (mcpgw runs the container) or url (an existing server), not both' });
+  } else if (!hasImage && !hasUrl) {
+    issues.push({ path: `mcp_servers.${name}`, message: `needs image (a container mcpgw runs) or url (an existing ${transport} server)` });
+  }
+  if (hasImage && server.port === undefined) {
+    issues.push({ path: at('port'), message: 'is required when mcpgw runs the container', fix: 'pick a free port in the MCP range, e.g. 48010' });
+  }
+  if (hasUrl) {
+    for (const field of ['port', 'container_port', 'path', 'command'] as const) {
+      if (server[field] !== undefined) issues.push({ path: at(field), message: 'does not apply with url', fix: 'put the port and path in the url itself' });
+    }
+    const url = String(server.url);
+    if (lanOnly && url.startsWith('https://')) {
+      issues.push({ path: at('url'), message: 'https is off under the LAN-only rule (plain HTTP on direct ports)', fix: 'use http://, or set lan_only: false to opt in' });
+    }
+    if (url.includes('${')) return; // already reported as an unresolved variable
+    checkUrlPath(url, transport, at('url'), issues);
+  }
+  if (hasImage && typeof server.path === 'string') checkUrlPath(`http://x${server.path}`, transport, at('path'), issues);
+}
+
+/** LiteLLM talks SSE to `/sse`-style paths and streamable HTTP to `/mcp`; the seed mixed them up. */
+function checkUrlPath(url: string, transport: 'sse' | 'http', path: string, issues: ConfigIssue[]): void {
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname.replace(/\/$/, '');
+  } catch {
+    return;
+  }
+  if (transport === 'sse' && pathname.endsWith('/mcp')) {
+    issues.push({ path, message: `${pathname} is a streamable HTTP path but transport is sse`, fix: 'set transport: http, or point at the SSE endpoint (usually /sse)' });
+  }
+  if (transport === 'http' && pathname.endsWith('/sse')) {
+    issues.push({ path, message: `${pathname} is an SSE path but transport is http`, fix: 'set transport: sse, or point at the streamable HTTP endpoint (usually /mcp)' });
+  }
+}
+
+function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: Record<string, unknown>, issues: ConfigIssue[]): void {
+  const serverNames = Object.keys(servers);
+  const groups = new Set(Object.values(servers).flatMap((s) => stringList(record(s)?.groups)));
+  const models = new Set(
+    (Array.isArray(litellm.models) ? litellm.models : []).map((m) => record(m)?.name).filter((n): n is string => typeof n === 'string'),
+  );
+  const aliases = new Map<string, number>();
+  const secrets = new Map<string, number>();
+  keys.forEach((value, index) => {
+    const key = record(value) ?? {};
+    const at = (field: string) => `keys[${index}].${field}`;
+    if (typeof key.alias === 'string') {
+      const first = aliases.get(key.alias);
+      if (first !== undefined) issues.push({ path: at('alias'), message: `"${key.alias}" is already used by keys[${first}]` });
+      else aliases.set(key.alias, index);
+      const secret = typeof key.secret === 'string' ? key.secret : keySecretName(key.alias);
+      const owner = secrets.get(secret);
+      if (owner !== undefined) issues.push({ path: at('secret'), message: `${secret} already holds the key of keys[${owner}]` });
+      else secrets.set(secret, index);
+    }
+    stringList(key.mcp_servers).forEach((server, i) => {
+      if (!serverNames.includes(server)) {
+        issues.push({ path: `${at('mcp_servers')}[${i}]`, message: `unknown MCP server "${server}"`, fix: serverNames.length ? `declared servers: ${serverNames.join(', ')}` : 'declare it under mcp_servers first' });
+      }
+    });
+    stringList(key.mcp_groups).forEach((group, i) => {
+      if (!groups.has(group)) issues.push({ path: `${at('mcp_groups')}[${i}]`, message: `no MCP server is in group "${group}"`, fix: 'add the group to a server\'s groups, or remove it here' });
+    });
+    stringList(key.models).forEach((model, i) => {
+      if (!models.has(model)) issues.push({ path: `${at('models')}[${i}]`, message: `unknown model "${model}"`, fix: models.size ? `declared models: ${[...models].join(', ')}` : 'declare it under litellm.models first' });
+    });
+  });
+}
+
+function checkLanRules(doc: Record<string, unknown>, litellm: Record<string, unknown>, issues: ConfigIssue[]): void {
+  const optIn = 'or set lan_only: false to opt in explicitly';
+  if (typeof doc.host === 'string') {
+    if (/^[a-z]+:\/\//i.test(doc.host)) {
+      issues.push({ path: 'host', message: 'must be a host name, not a URL', fix: 'write only the name, e.g. linuxserver.lan' });
+    } else if (!isLanHost(doc.host)) {
+      issues.push({ path: 'host', message: `${doc.host} looks like a public DNS name; the gateway is LAN-only`, fix: `use the LAN name or IP (e.g. linuxserver.lan), ${optIn}` });
+    }
+  }
+  for (const field of ['bind', 'mcp_bind'] as const) {
+    const value = doc[field];
+    if (typeof value === 'string' && !isPrivateAddress(value)) {
+      issues.push({ path: field, message: `${value} is not a LAN or loopback address`, fix: `use 0.0.0.0, 127.0.0.1 or the LAN interface address, ${optIn}` });
+    }
+  }
+  for (const label of Object.keys(record(litellm.labels) ?? {})) {
+    if (/^traefik\.|caddy|nginx|oauth|keycloak/i.test(label)) {
+      issues.push({ path: `litellm.labels.${label}`, message: 'reverse-proxy/SSO labels are off under the LAN-only rule', fix: `remove the label, ${optIn}` });
+    }
+  }
+}
+
+/** LiteLLM never expands `${VAR}` (only `os.environ/VAR`), so such a value reaches it literally. */
+function findShellVariables(value: unknown, path: PathSegment[], issues: ConfigIssue[]): void {
+  if (typeof value === 'string') {
+    const match = /\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}/.exec(value);
+    if (match) {
+      issues.push({
+        path: formatPath(path),
+        message: `\${${match[1]}} is never resolved (LiteLLM only reads os.environ/NAME)`,
+        fix: `write the secret name instead (e.g. ${match[1]}) and keep its value in the secrets file`,
+      });
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => findShellVariables(item, [...path, index], issues));
+  } else if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) findShellVariables(item, [...path, key], issues);
+  }
+}
+
+export function keySecretName(alias: string): string {
+  return `MCPGW_KEY_${alias.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+export function parseRange(text: string): [number, number] | undefined {
+  const match = /^(\d+)-(\d+)$/.exec(text);
+  if (!match) return undefined;
+  const low = Number(match[1]);
+  const high = Number(match[2]);
+  return low <= high ? [low, high] : undefined;
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}

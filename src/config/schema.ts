@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/**
+ * mcpgw.yaml, version 1. The schema is the single boundary: everything after `loadConfig` trusts these types.
+ * Secrets are never values here, only the *names* of variables in the secrets file; the renderer turns them
+ * into `os.environ/NAME` (LiteLLM) and env files (containers).
+ */
+
+export const DEFAULT_LITELLM_IMAGE = 'ghcr.io/berriai/litellm-database:v1.110.2';
+export const DEFAULT_POSTGRES_IMAGE = 'postgres:16';
+export const DEFAULT_MCP_PORT_RANGE = '48000-48999';
+
+const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const SERVER_NAME = /^[a-z][a-z0-9_]*$/;
+const STACK_NAME = /^[a-z][a-z0-9-]*$/;
+
+/** `os.environ/NAME` is accepted as a synonym for `NAME`, since that is what LiteLLM users are used to writing. */
+export const secretName = z.preprocess(
+  (value) => (typeof value === 'string' && value.startsWith('os.environ/') ? value.slice('os.environ/'.length) : value),
+  z.string().regex(SECRET_NAME, {
+    message: 'must be the NAME of a variable in the secrets file (A–Z, 0–9, _), not a value',
+  }),
+);
+
+const port = z.number().int().min(1).max(65535);
+const duration = z.string().regex(/^[1-9][0-9]*[smhdw]$/, {
+  message: 'must be a duration such as 30m, 24h, 90d or 2w',
+});
+const imageName = z.string().min(1).regex(/^[^\s]+$/, { message: 'must be an image reference without spaces' });
+
+const model = z.strictObject({
+  name: z.string().min(1),
+  model: z.string().min(1),
+  api_key: secretName.optional(),
+  api_base: z.string().url().optional(),
+});
+
+const litellm = z.strictObject({
+  image: imageName.default(DEFAULT_LITELLM_IMAGE),
+  port: port.default(4000),
+  master_key: secretName.default('LITELLM_MASTER_KEY'),
+  salt_key: secretName.default('LITELLM_SALT_KEY'),
+  /** Seconds a key (and its grants) is cached per worker; low values make revocation take effect sooner. */
+  key_cache_ttl: z.number().int().min(0).max(3600).default(60),
+  models: z.array(model).default([]),
+  /** Extra container labels. Reverse-proxy labels (traefik.*) need `lan_only: false`. */
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+const postgres = z.strictObject({
+  mode: z.enum(['bundled', 'external']).default('bundled'),
+  image: imageName.default(DEFAULT_POSTGRES_IMAGE),
+  network: z.string().min(1).default('postgres-net'),
+  /** Set when `network` already exists and is shared with other stacks (as in the seed); mcpgw never removes it. */
+  network_external: z.boolean().default(false),
+  database: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('litellm'),
+  user: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('litellm'),
+  password: secretName.default('POSTGRES_PASSWORD'),
+  /** external mode: the secret holding the full postgresql:// URL. */
+  url: secretName.default('DATABASE_URL'),
+  /** Publish Postgres on 127.0.0.1:<host_port> so mcpgw on the host can manage keys; never on the LAN. */
+  host_port: port.optional(),
+});
+
+const mcpServer = z.strictObject({
+  transport: z.enum(['sse', 'http', 'stdio'], {
+    message: 'must be one of sse, http, stdio (LiteLLM silently assumes sse when it is missing)',
+  }),
+  description: z.string().optional(),
+  /** A container mcpgw runs for this server (sse/http). */
+  image: imageName.optional(),
+  /** Container command (sse/http with image) or the stdio command LiteLLM spawns. */
+  command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
+  args: z.array(z.string()).optional(),
+  /** Published port (host side). */
+  port: port.optional(),
+  /** Port the server listens on inside its container; defaults to `port`. */
+  container_port: port.optional(),
+  path: z.string().regex(/^\//, { message: 'must start with /' }).optional(),
+  /** An MCP server mcpgw does not run: LiteLLM connects to this URL. */
+  url: z.string().url().optional(),
+  /** Plain (non-secret) environment, e.g. PORT. Secrets go in `env`. */
+  environment: z.record(z.string().regex(SECRET_NAME, { message: 'variable names use A–Z, 0–9 and _' }), z.string()).default({}),
+  /** Secret environment of the server: variable name → secret name. */
+  env: z.record(z.string().regex(SECRET_NAME, { message: 'env names use A–Z, 0–9 and _' }), secretName).default({}),
+  allowed_tools: z.array(z.string().min(1)).optional(),
+  groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
+});
+
+const key = z.strictObject({
+  alias: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { message: 'use lowercase letters, digits, ".", "_" and "-"' }),
+  /** Secret holding the key value (sk-…); defaults to MCPGW_KEY_<ALIAS>. */
+  secret: secretName.optional(),
+  models: z.array(z.string().min(1)).default([]),
+  mcp_servers: z.array(z.string()).default([]),
+  mcp_groups: z.array(z.string()).default([]),
+  expires: duration.optional(),
+  budget: z.number().positive().optional(),
+});
+
+export const configSchema = z.strictObject({
+  version: z.literal(1, { message: 'must be 1 (the only version this mcpgw understands)' }),
+  name: z.string().regex(STACK_NAME, { message: 'use lowercase letters, digits and "-", starting with a letter' }).default('litellm'),
+  host: z.string().min(1),
+  bind: z.string().min(1).default('0.0.0.0'),
+  /** Address MCP server ports are published on. Loopback by default: MCP servers have no auth of their own. */
+  mcp_bind: z.string().min(1).default('127.0.0.1'),
+  mcp_port_range: z.string().regex(/^\d+-\d+$/, { message: 'must look like 48000-48999' }).default(DEFAULT_MCP_PORT_RANGE),
+  /** The LAN-only hard rule. `false` is the explicit opt-in to TLS, reverse proxies and public names. */
+  lan_only: z.boolean().default(true),
+  secrets: z.string().min(1).default('./secrets/litellm.env'),
+  network: z.string().min(1).default('litellm-mcp-net'),
+  litellm: litellm.default(() => litellm.parse({})),
+  postgres: postgres.default(() => postgres.parse({})),
+  mcp_servers: z
+    .record(z.string().regex(SERVER_NAME, { message: 'server names use a–z, 0–9 and _ (LiteLLM names tools <server>-<tool>, so "-" is ambiguous)' }), mcpServer)
+    .default({}),
+  keys: z.array(key).default([]),
+});
+
+export type McpgwConfig = z.infer<typeof configSchema>;
+export type McpServerConfig = McpgwConfig['mcp_servers'][string];
+export type KeyConfig = McpgwConfig['keys'][number];
+export type ModelConfig = McpgwConfig['litellm']['models'][number];
+export type Transport = McpServerConfig['transport'];

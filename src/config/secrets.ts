@@ -1,0 +1,63 @@
+import { readFile, stat } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+
+export type Secrets = ReadonlyMap<string, string>;
+
+/**
+ * Reads a dotenv-style secrets file (NAME=value, # comments, optional single or double quotes). The same
+ * format docker's env_file reads, so the file works for both. Values never appear in errors.
+ */
+export async function readSecrets(file: string): Promise<Secrets> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UserError(`secrets file ${file} not found`, 'run `mcpgw init` to create it (mode 0600), or fix `secrets:` in mcpgw.yaml');
+    }
+    throw error;
+  }
+  return parseSecrets(text, file);
+}
+
+export function parseSecrets(text: string, file = 'secrets file'): Secrets {
+  const secrets = new Map<string, string>();
+  text.split(/\r?\n/).forEach((line, index) => {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
+    if (!match) throw new UserError(`${file}:${index + 1}: expected NAME=value`, 'one variable per line; comments start with #');
+    const [, name = '', value = ''] = match;
+    secrets.set(name, unquote(value));
+  });
+  return secrets;
+}
+
+function unquote(value: string): string {
+  if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]) return value.slice(1, -1);
+  return value;
+}
+
+/** Formats secrets for an env file. Values are written bare: docker's env_file does not strip quotes. */
+export function formatSecrets(entries: Iterable<[string, string]>, header: string[] = []): string {
+  const lines = header.map((line) => `# ${line}`);
+  for (const [name, value] of entries) {
+    if (/[\r\n]/.test(value)) throw new UserError(`secret ${name} contains a line break`, 'env files hold one line per variable');
+    lines.push(`${name}=${value}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The file's permission bits, or undefined when it does not exist. */
+export async function fileMode(file: string): Promise<number | undefined> {
+  try {
+    return (await stat(file)).mode & 0o777;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Names referenced by the stack but absent from the secrets file, in a stable order. */
+export function missingSecrets(required: Iterable<string>, secrets: Secrets): string[] {
+  return [...new Set(required)].filter((name) => !secrets.has(name)).sort();
+}

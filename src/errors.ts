@@ -1,0 +1,60 @@
+/**
+ * Error families. A UserError is something the user can fix (bad input, missing file): it carries a hint and
+ * maps to exit code 2. A StepFailed means a check or step ran and found a problem: exit code 1. Anything else
+ * is a bug and is reported as such by the CLI entry.
+ */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class UserError extends Error {
+  readonly exitCode: ExitCode = ExitCode.usage;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found in a config file, located by its path in the document (and line when known). */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+  fix?: string;
+  line?: number;
+  column?: number;
+}
+
+export class ConfigError extends UserError {
+  constructor(
+    readonly file: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(`${file} has ${issues.length} problem${issues.length === 1 ? '' : 's'}`);
+  }
+}
+
+export class StepFailed extends Error {
+  readonly exitCode: ExitCode = ExitCode.failure;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'StepFailed';
+  }
+}
+
+export class Interrupted extends Error {
+  readonly exitCode: ExitCode = ExitCode.interrupted;
+  constructor() {
+    super('interrupted');
+    this.name = 'Interrupted';
+  }
+}

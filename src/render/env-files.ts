@@ -1,0 +1,22 @@
+import type { Secrets } from '../config/secrets.js';
+import { formatSecrets } from '../config/secrets.js';
+import type { SecretEnv, ServiceModel } from '../stack/model.js';
+
+/** The env file of one service: only the variables it needs, with values taken from the secrets file. */
+export function renderEnvFile(service: ServiceModel, secrets: Secrets, header: string): string {
+  const entries = service.secretEnv.map((env): [string, string] => [env.name, resolve(env, secrets)]);
+  return formatSecrets(entries, header.trimEnd().split('\n'));
+}
+
+function resolve(env: SecretEnv, secrets: Secrets): string {
+  if (env.kind === 'secret') return required(secrets, env.secret);
+  const password = encodeURIComponent(required(secrets, env.passwordSecret));
+  return `postgresql://${env.user}:${password}@${env.host}:${env.port}/${env.database}`;
+}
+
+function required(secrets: Secrets, name: string): string {
+  const value = secrets.get(name);
+  // Callers check presence first (missingSecrets); reaching this is a bug, and the message names no value.
+  if (value === undefined) throw new Error(`secret ${name} is missing`);
+  return value;
+}

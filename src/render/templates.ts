@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+
+/** Template texts, read once from the package's templates/ folder and handed to the pure renderers. */
+export interface Templates {
+  compose: string;
+  composeService: string;
+  litellmConfig: string;
+  envFileHeader: string;
+  mcpgwYaml: string;
+  secretsEnv: string;
+}
+
+const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
+
+export function loadTemplates(): Templates {
+  const read = (name: string) => readFileSync(new URL(name, TEMPLATE_DIR), 'utf8');
+  return {
+    compose: read('docker-compose.yml'),
+    composeService: read('compose-service.yml'),
+    litellmConfig: read('config.yaml'),
+    envFileHeader: read('env-file.env'),
+    mcpgwYaml: read('mcpgw.yaml'),
+    secretsEnv: read('secrets.env'),
+  };
+}
+
+/** Replaces `{{name}}` placeholders; an unknown placeholder is a bug in the template, so it throws. */
+export function fillPlaceholders(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`template placeholder {{${name}}} has no value`);
+    return value;
+  });
+}

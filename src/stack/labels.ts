@@ -1,0 +1,7 @@
+/** Every Docker object mcpgw creates carries these, so status, down and cleanup touch only what it owns. */
+export const STACK_LABEL = 'io.mcpgw.stack';
+export const SERVICE_LABEL = 'io.mcpgw.service';
+
+export function labelsFor(stack: string, service: string): Record<string, string> {
+  return { [STACK_LABEL]: stack, [SERVICE_LABEL]: service };
+}

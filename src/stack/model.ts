@@ -1,0 +1,261 @@
+import type { McpgwConfig, McpServerConfig } from '../config/schema.js';
+import { labelsFor } from './labels.js';
+
+/**
+ * The one in-memory description of a stack. docker-compose.yml, config.yaml, the per-service env files and
+ * (later) `mcpgw up` are all projections of it, so they cannot disagree.
+ */
+export interface StackModel {
+  name: string;
+  host: string;
+  /** What clients on the LAN connect to. */
+  gatewayUrl: string;
+  networks: NetworkModel[];
+  volumes: string[];
+  services: ServiceModel[];
+  litellmConfig: LiteLLMConfig;
+  /** Every secret name the containers read, for presence checks before anything is written or started. */
+  requiredSecrets: string[];
+}
+
+export interface NetworkModel {
+  name: string;
+  external: boolean;
+}
+
+/** How a container variable gets its value from the secrets file. */
+export type SecretEnv =
+  | { name: string; kind: 'secret'; secret: string }
+  | { name: string; kind: 'postgres-url'; user: string; host: string; port: number; database: string; passwordSecret: string };
+
+export interface PortModel {
+  hostIp: string;
+  published: number;
+  target: number;
+}
+
+export interface ServiceModel {
+  /** Compose service name, also the container's DNS name on its networks. */
+  name: string;
+  role: 'litellm' | 'postgres' | 'mcp';
+  containerName: string;
+  image: string;
+  command?: string[];
+  environment: Record<string, string>;
+  secretEnv: SecretEnv[];
+  ports: PortModel[];
+  networks: string[];
+  volumes: { source: string; target: string; kind: 'bind' | 'volume'; readOnly: boolean }[];
+  healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
+  dependsOn: { service: string; condition: 'service_healthy' | 'service_started' }[];
+  labels: Record<string, string>;
+}
+
+export type LiteLLMConfig = {
+  model_list: { model_name: string; litellm_params: Record<string, string> }[];
+  mcp_servers: Record<string, Record<string, unknown>>;
+  general_settings: Record<string, unknown>;
+};
+
+export const LITELLM_CONTAINER_PORT = 4000;
+export const LITELLM_CONFIG_PATH = '/app/config.yaml';
+export const POSTGRES_SERVICE = 'postgres';
+export const LITELLM_SERVICE = 'litellm';
+
+export function mcpServiceName(server: string): string {
+  return `mcp-${server.replace(/_/g, '-')}`;
+}
+
+export function defaultMcpPath(transport: 'sse' | 'http'): string {
+  return transport === 'sse' ? '/sse' : '/mcp';
+}
+
+export function buildStackModel(config: McpgwConfig): StackModel {
+  const mcpNetwork = config.network;
+  const pgNetwork = config.postgres.network;
+  const bundled = config.postgres.mode === 'bundled';
+  const litellmNetworks = [mcpNetwork];
+  if (bundled || config.postgres.network_external) litellmNetworks.push(pgNetwork);
+
+  const mcpServices = Object.entries(config.mcp_servers)
+    .filter(([, server]) => server.transport !== 'stdio' && server.image !== undefined)
+    .map(([name, server]) => mcpService(config, name, server));
+
+  const services: ServiceModel[] = [];
+  if (bundled) services.push(postgresService(config));
+  services.push(...mcpServices);
+  services.push(litellmService(config, litellmNetworks, mcpServices));
+
+  const networks: NetworkModel[] = [{ name: mcpNetwork, external: false }];
+  if (litellmNetworks.includes(pgNetwork)) networks.push({ name: pgNetwork, external: config.postgres.network_external });
+
+  return {
+    name: config.name,
+    host: config.host,
+    gatewayUrl: `http://${config.host}:${config.litellm.port}/mcp/`,
+    networks,
+    volumes: bundled ? [pgVolume(config)] : [],
+    services,
+    litellmConfig: litellmConfig(config),
+    requiredSecrets: requiredSecrets(services),
+  };
+}
+
+function pgVolume(config: McpgwConfig): string {
+  return `${config.name}-pgdata`;
+}
+
+function postgresService(config: McpgwConfig): ServiceModel {
+  const { user, database, password } = config.postgres;
+  return {
+    name: POSTGRES_SERVICE,
+    role: 'postgres',
+    containerName: `${config.name}-${POSTGRES_SERVICE}`,
+    image: config.postgres.image,
+    // SCRAM for every role, so an md5 hash can never be stored (one of the seed's failures).
+    command: ['postgres', '-c', 'password_encryption=scram-sha-256'],
+    environment: { POSTGRES_USER: user, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256' },
+    secretEnv: [{ name: 'POSTGRES_PASSWORD', kind: 'secret', secret: password }],
+    ports: config.postgres.host_port ? [{ hostIp: '127.0.0.1', published: config.postgres.host_port, target: 5432 }] : [],
+    networks: [config.postgres.network],
+    volumes: [{ source: pgVolume(config), target: '/var/lib/postgresql/data', kind: 'volume', readOnly: false }],
+    healthcheck: { test: ['CMD', 'pg_isready', '-U', user, '-d', database], interval: '5s', timeout: '5s', retries: 12, startPeriod: '10s' },
+    dependsOn: [],
+    labels: labelsFor(config.name, POSTGRES_SERVICE),
+  };
+}
+
+function mcpService(config: McpgwConfig, name: string, server: McpServerConfig): ServiceModel {
+  const service = mcpServiceName(name);
+  const port = server.port ?? 0;
+  const command = server.command === undefined ? undefined : [...toArray(server.command), ...(server.args ?? [])];
+  return {
+    name: service,
+    role: 'mcp',
+    containerName: `${config.name}-${service}`,
+    image: server.image ?? '',
+    ...(command ? { command } : {}),
+    environment: sortedRecord(server.environment),
+    secretEnv: Object.entries(server.env)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([variable, secret]) => ({ name: variable, kind: 'secret', secret })),
+    ports: [{ hostIp: config.mcp_bind, published: port, target: server.container_port ?? port }],
+    networks: [config.network],
+    volumes: [],
+    dependsOn: [],
+    labels: { ...labelsFor(config.name, service), 'io.mcpgw.transport': server.transport },
+  };
+}
+
+function litellmService(config: McpgwConfig, networks: string[], mcpServices: ServiceModel[]): ServiceModel {
+  const { litellm, postgres } = config;
+  const secretEnv: SecretEnv[] = [
+    { name: litellm.master_key, kind: 'secret', secret: litellm.master_key },
+    // LiteLLM reads the salt key from this exact variable name; it encrypts credentials stored in the DB.
+    { name: 'LITELLM_SALT_KEY', kind: 'secret', secret: litellm.salt_key },
+    postgres.mode === 'bundled'
+      ? { name: 'DATABASE_URL', kind: 'postgres-url', user: postgres.user, host: POSTGRES_SERVICE, port: 5432, database: postgres.database, passwordSecret: postgres.password }
+      : { name: 'DATABASE_URL', kind: 'secret', secret: postgres.url },
+  ];
+  for (const secret of litellmSecretNames(config)) {
+    if (!secretEnv.some((env) => env.name === secret)) secretEnv.push({ name: secret, kind: 'secret', secret });
+  }
+  const dependsOn: ServiceModel['dependsOn'] = [];
+  if (postgres.mode === 'bundled') dependsOn.push({ service: POSTGRES_SERVICE, condition: 'service_healthy' });
+  for (const mcp of mcpServices) dependsOn.push({ service: mcp.name, condition: 'service_started' });
+  return {
+    name: LITELLM_SERVICE,
+    role: 'litellm',
+    containerName: `${config.name}-${LITELLM_SERVICE}`,
+    image: litellm.image,
+    command: ['--config', LITELLM_CONFIG_PATH, '--port', String(LITELLM_CONTAINER_PORT)],
+    // The bundled price map instead of a download at start-up: the LAN may have no internet.
+    environment: { LITELLM_LOCAL_MODEL_COST_MAP: 'True' },
+    secretEnv,
+    ports: [{ hostIp: config.bind, published: litellm.port, target: LITELLM_CONTAINER_PORT }],
+    networks,
+    volumes: [{ source: './config/config.yaml', target: LITELLM_CONFIG_PATH, kind: 'bind', readOnly: true }],
+    healthcheck: {
+      test: ['CMD', 'python3', '-c', `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${LITELLM_CONTAINER_PORT}/health/liveliness')`],
+      interval: '10s',
+      timeout: '5s',
+      retries: 6,
+      startPeriod: '40s',
+    },
+    dependsOn,
+    labels: { ...labelsFor(config.name, LITELLM_SERVICE), ...litellm.labels },
+  };
+}
+
+/** Secrets LiteLLM resolves itself through os.environ/ references in config.yaml (models and stdio servers). */
+function litellmSecretNames(config: McpgwConfig): string[] {
+  const names = new Set<string>();
+  for (const model of config.litellm.models) if (model.api_key) names.add(model.api_key);
+  for (const server of Object.values(config.mcp_servers)) {
+    if (server.transport === 'stdio') for (const secret of Object.values(server.env)) names.add(secret);
+  }
+  return [...names].sort();
+}
+
+function litellmConfig(config: McpgwConfig): LiteLLMConfig {
+  const mcpServers: LiteLLMConfig['mcp_servers'] = {};
+  for (const [name, server] of Object.entries(config.mcp_servers)) mcpServers[name] = litellmServerEntry(name, server);
+  return {
+    model_list: config.litellm.models.map((model) => ({
+      model_name: model.name,
+      litellm_params: {
+        model: model.model,
+        ...(model.api_key ? { api_key: environRef(model.api_key) } : {}),
+        ...(model.api_base ? { api_base: model.api_base } : {}),
+      },
+    })),
+    mcp_servers: mcpServers,
+    general_settings: {
+      master_key: environRef(config.litellm.master_key),
+      database_url: environRef('DATABASE_URL'),
+      user_api_key_cache_ttl: config.litellm.key_cache_ttl,
+    },
+  };
+}
+
+function litellmServerEntry(name: string, server: McpServerConfig): Record<string, unknown> {
+  // transport is always explicit: LiteLLM assumes SSE for a url without one, and hashes it into the server id.
+  const entry: Record<string, unknown> = { transport: server.transport };
+  if (server.transport === 'stdio') {
+    const [command = '', ...commandArgs] = toArray(server.command ?? '');
+    entry.command = command;
+    entry.args = [...commandArgs, ...(server.args ?? [])];
+    const env: Record<string, string> = sortedRecord(server.environment);
+    for (const [variable, secret] of Object.entries(server.env)) env[variable] = environRef(secret);
+    if (Object.keys(env).length > 0) entry.env = sortedRecord(env);
+  } else if (server.url) {
+    entry.url = server.url;
+  } else {
+    const port = server.container_port ?? server.port ?? 0;
+    entry.url = `http://${mcpServiceName(name)}:${port}${server.path ?? defaultMcpPath(server.transport)}`;
+  }
+  if (server.description) entry.description = server.description;
+  if (server.allowed_tools) entry.allowed_tools = server.allowed_tools;
+  if (server.groups.length > 0) entry.access_groups = server.groups;
+  return entry;
+}
+
+function requiredSecrets(services: ServiceModel[]): string[] {
+  const names = new Set<string>();
+  for (const service of services) {
+    for (const env of service.secretEnv) names.add(env.kind === 'secret' ? env.secret : env.passwordSecret);
+  }
+  return [...names].sort();
+}
+
+export function environRef(secret: string): string {
+  return `os.environ/${secret}`;
+}
+
+function toArray(command: string | string[]): string[] {
+  return typeof command === 'string' ? command.split(/\s+/).filter(Boolean) : command;
+}
+
+function sortedRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
