@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# Prepares everything the integration tier needs on a machine without a container registry:
+# the Docker engine (+ Compose v2 plugin), a debootstrapped Debian base image, the test images
+# built on it, and LiteLLM's real DB schema SQL. Idempotent: a second run only checks hashes.
+# Progress and per-step timings go to stderr; see test/stack/README.md.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK=${MCPGW_TEST_WORK:-$HERE/.work}
+DOCKERD_LOG=${MCPGW_TEST_DOCKERD_LOG:-/var/log/mcpgw-test-dockerd.log}
+
+BASE_IMAGE=${MCPGW_TEST_BASE_IMAGE:-mcpgw-test/debian:bookworm}
+POSTGRES_IMAGE=${MCPGW_TEST_POSTGRES_IMAGE:-mcpgw-test/postgres:15}
+NODE_IMAGE=${MCPGW_TEST_NODE_IMAGE:-mcpgw-test/node:20}
+MCP_IMAGE=${MCPGW_TEST_MCP_IMAGE:-mcpgw-test/mcp:latest}
+# 1.108.7 is the newest release whose [proxy] extra resolves on the package index reachable here:
+# 1.108.8+ pin litellm-proxy-extras/litellm-enterprise post-releases (and 1.110 a litellm-proxy
+# package) that the index does not serve. See README.md.
+LITELLM_VERSION=${MCPGW_TEST_LITELLM_VERSION:-1.108.7}
+LITELLM_IMAGE=${MCPGW_TEST_LITELLM_IMAGE:-mcpgw-test/litellm:$LITELLM_VERSION}
+SCHEMA_ROOT=${MCPGW_TEST_SCHEMA_ROOT:-$WORK/schema}
+CA_BUNDLE=${MCPGW_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+HASH_LABEL=io.mcpgw.recipe-hash
+
+log() { printf '[prepare] %s\n' "$*" >&2; }
+die() { printf '[prepare] ERROR: %s\n' "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# step NAME CMD...: runs CMD and reports how long it took.
+step() {
+  local name=$1 t0; shift
+  t0=$(now)
+  "$@"
+  log "$name: done in $(elapsed "$t0") s"
+}
+
+APT_UPDATED=0
+apt_install() {
+  if [ "$APT_UPDATED" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+ensure_packages() {
+  local missing=()
+  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} via apt"
+    apt_install "${missing[@]}"
+  fi
+}
+
+# A dockerd killed with SIGKILL leaves /var/run/docker.pid behind; if that PID is now reused by
+# another process (or a zombie), a new dockerd refuses to start. Only a live dockerd may keep it.
+remove_stale_pidfile() {
+  local pidfile=/var/run/docker.pid pid
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = dockerd ]; then
+    return 0
+  fi
+  log "removing stale $pidfile (pid '${pid}' is not a running dockerd)"
+  rm -f "$pidfile"
+}
+
+ensure_engine() {
+  if docker info >/dev/null 2>&1; then return 0; fi
+  remove_stale_pidfile
+  log "starting dockerd (log: $DOCKERD_LOG)"
+  mkdir -p "$(dirname "$DOCKERD_LOG")"
+  nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  local pid=$! deadline=$((SECONDS + ${MCPGW_TEST_DOCKERD_TIMEOUT:-90}))
+  # After an unclean stop dockerd cleans up orphaned containers first (~11 s measured).
+  until docker info >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$DOCKERD_LOG" >&2 || true
+      die "dockerd exited during startup (log above, full log: $DOCKERD_LOG)"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      tail -n 40 "$DOCKERD_LOG" >&2 || true
+      die "dockerd did not answer 'docker info' within ${MCPGW_TEST_DOCKERD_TIMEOUT:-90} s"
+    fi
+    sleep 0.2
+  done
+}
+
+debian_mirror() {
+  local m=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    m=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$m" ] && [ -f /etc/apt/sources.list ]; then
+    m=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list)
+  fi
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+# Compose v2 is not packaged for bookworm: unpack the plugin from Debian 13's docker-compose .deb,
+# fetched with a throw-away apt configuration so the system's sources stay untouched.
+ensure_compose() {
+  if docker compose version >/dev/null 2>&1; then return 0; fi
+  . /etc/os-release
+  if [ "${VERSION_CODENAME:-}" != bookworm ]; then
+    apt_install docker-compose
+    docker compose version >/dev/null 2>&1 || die "docker compose still missing after installing docker-compose"
+    return 0
+  fi
+  local tmp mirror
+  tmp=$(mktemp -d)
+  mirror=$(debian_mirror)
+  mkdir -p "$tmp/lists/partial" "$tmp/archives/partial" "$tmp/sources.d"
+  cat >"$tmp/sources.d/trixie.sources" <<SRC
+Types: deb
+URIs: $mirror
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  : >"$tmp/empty.list"
+  local opts=(-o "Dir::Etc::SourceList=$tmp/empty.list" -o "Dir::Etc::SourceParts=$tmp/sources.d"
+    -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache::Archives=$tmp/archives"
+    -o "Dir::State::Status=/var/lib/dpkg/status" -o "APT::Architecture=$(dpkg --print-architecture)"
+    -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update -qq >&2
+  (cd "$tmp" && apt-get "${opts[@]}" download docker-compose >&2)
+  dpkg-deb -x "$tmp"/docker-compose_*.deb "$tmp/x"
+  install -D -m 0755 "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" \
+    /usr/local/lib/docker/cli-plugins/docker-compose
+  rm -rf "$tmp"
+  docker compose version >&2
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+image_id() { docker image inspect -f '{{.Id}}' "$1"; }
+image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
+
+ensure_base() {
+  if image_exists "$BASE_IMAGE"; then log "$BASE_IMAGE: present"; return 0; fi
+  . /etc/os-release
+  local suite=${MCPGW_TEST_DEBIAN_SUITE:-$VERSION_CODENAME} rootfs mirror
+  mirror=$(debian_mirror)
+  rootfs=$(mktemp -d /var/tmp/mcpgw-rootfs.XXXXXX)
+  log "debootstrap --variant=minbase $suite from $mirror"
+  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1 || {
+    tail -n 30 "$WORK/debootstrap.log" >&2; rm -rf "$rootfs"; die "debootstrap failed"; }
+  # Use the host's apt sources (incl. -updates and -security) inside the images.
+  rm -f "$rootfs/etc/apt/sources.list"
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/"
+  else
+    echo "deb $mirror $suite main" >"$rootfs/etc/apt/sources.list"
+  fi
+  chroot "$rootfs" apt-get clean
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
+  tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' \
+    -m "debootstrap minbase $suite" - "$BASE_IMAGE" >/dev/null
+  rm -rf "$rootfs"
+}
+
+# build_image IMAGE RECIPE_DIR PARENT [EXTRA_FILE...]
+# The context is the recipe directory plus EXTRA_FILEs (copied next to the Dockerfile). The image
+# carries a label with a hash of the context, the build args and the parent image id, so an
+# unchanged recipe is a no-op and a changed recipe (or a rebuilt parent) triggers a rebuild.
+# Build args come from the BUILD_ARGS array.
+build_image() {
+  local image=$1 recipe=$2 parent=$3; shift 3
+  local ctx hash have
+  ctx=$(mktemp -d "$WORK/ctx.XXXXXX")
+  cp -a "$recipe/." "$ctx/"
+  local f
+  for f in "$@"; do cp -a "$f" "$ctx/"; done
+  hash=$( {
+    (cd "$ctx" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+    (cd "$ctx" && find . -type l -printf '%p -> %l\n' | LC_ALL=C sort)
+    printf '%s\n' "${BUILD_ARGS[@]}" "parent=$(image_id "$parent")"
+  } | sha256sum | cut -c1-32)
+  have=$(image_label "$image" "$HASH_LABEL")
+  if [ "$have" = "$hash" ]; then
+    log "$image: up to date ($hash)"
+    rm -rf "$ctx"
+    return 0
+  fi
+  log "$image: building (recipe hash $hash${have:+, was $have})"
+  local args=() a
+  for a in "${BUILD_ARGS[@]}"; do args+=(--build-arg "$a"); done
+  if ! docker build -q --force-rm --network "${MCPGW_TEST_BUILD_NETWORK:-bridge}" "${args[@]}" \
+      --build-arg "BASE=$parent" --label "$HASH_LABEL=$hash" --label io.mcpgw.test-image=1 \
+      -t "$image" "$ctx" >"$WORK/build-$(basename "$recipe").log" 2>&1; then
+    tail -n 40 "$WORK/build-$(basename "$recipe").log" >&2
+    rm -rf "$ctx"
+    die "building $image failed (full log: $WORK/build-$(basename "$recipe").log)"
+  fi
+  rm -rf "$ctx"
+}
+
+# Staged (not committed) inputs: the host's node binary, npm and CA bundle.
+stage_node() {
+  local st=$WORK/stage/node
+  rm -rf "$st"; mkdir -p "$st"
+  cp /usr/bin/node "$st/node" 2>/dev/null || cp "$(command -v node)" "$st/node"
+  local npmdir
+  npmdir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+  tar -C "$(dirname "$npmdir")" -czf "$st/npm.tgz" "$(basename "$npmdir")"
+  cp "$CA_BUNDLE" "$st/ca-certificates.crt"
+}
+
+build_all() {
+  [ -r "$CA_BUNDLE" ] || die "CA bundle $CA_BUNDLE not readable"
+  BUILD_ARGS=()
+  step "image $POSTGRES_IMAGE" build_image "$POSTGRES_IMAGE" "$HERE/images/postgres" "$BASE_IMAGE"
+  stage_node
+  BUILD_ARGS=()
+  step "image $NODE_IMAGE" build_image "$NODE_IMAGE" "$HERE/images/node" "$BASE_IMAGE" \
+    "$WORK/stage/node/node" "$WORK/stage/node/npm.tgz" "$WORK/stage/node/ca-certificates.crt"
+  BUILD_ARGS=()
+  step "image $MCP_IMAGE" build_image "$MCP_IMAGE" "$HERE/images/mcp" "$NODE_IMAGE"
+  BUILD_ARGS=("LITELLM_VERSION=$LITELLM_VERSION")
+  step "image $LITELLM_IMAGE" build_image "$LITELLM_IMAGE" "$HERE/images/litellm" "$BASE_IMAGE" \
+    "$WORK/stage/node/ca-certificates.crt"
+}
+
+# LiteLLM's DB schema: the migrations of the litellm-proxy-extras version installed in the LiteLLM
+# image (the one litellm pins), only the <14 digits>_name directories.
+extract_schema() {
+  local ver dest
+  ver=$(docker run --rm --network none --entrypoint /opt/venv/bin/python "$LITELLM_IMAGE" \
+    -c 'import importlib.metadata as m; print(m.version("litellm-proxy-extras"))')
+  dest=$SCHEMA_ROOT/litellm-proxy-extras-$ver
+  if [ -f "$dest/.complete" ]; then
+    log "schema: $dest present"
+  else
+    rm -rf "$dest"; mkdir -p "$dest"
+    docker run --rm --network none --entrypoint sh "$LITELLM_IMAGE" -c \
+      'cd "$(/opt/venv/bin/python -c "import litellm_proxy_extras, os; print(os.path.dirname(litellm_proxy_extras.__file__))")" && tar -c schema.prisma migrations' \
+      | tar -C "$dest" -x
+    local n
+    n=$(find "$dest/migrations" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
+      -regex '.*/[0-9]{8,14}_[^/]*' | wc -l)
+    [ "$n" -gt 0 ] || die "no migrations found in litellm-proxy-extras $ver"
+    touch "$dest/.complete"
+    log "schema: litellm-proxy-extras $ver, $n migrations -> $dest"
+  fi
+  ln -sfn "litellm-proxy-extras-$ver" "$SCHEMA_ROOT/current"
+  PROXY_EXTRAS_VERSION=$ver
+  SCHEMA_DIR=$dest
+}
+
+# What the tests need to know, for test/stack/global-setup.ts.
+write_manifest() {
+  local tmp=$WORK/manifest.json.tmp
+  cat >"$tmp" <<JSON
+{
+  "images": {
+    "base": "$BASE_IMAGE",
+    "postgres": "$POSTGRES_IMAGE",
+    "node": "$NODE_IMAGE",
+    "mcp": "$MCP_IMAGE",
+    "litellm": "$LITELLM_IMAGE"
+  },
+  "versions": {
+    "litellm": "$LITELLM_VERSION",
+    "litellmProxyExtras": "$PROXY_EXTRAS_VERSION"
+  },
+  "schemaDir": "$SCHEMA_DIR"
+}
+JSON
+  mv "$tmp" "$WORK/manifest.json"
+}
+
+main() {
+  local t0
+  t0=$(now)
+  [ "$(id -u)" = 0 ] || die "run as root (installs packages, starts dockerd)"
+  mkdir -p "$WORK" "$SCHEMA_ROOT"
+  step "packages (docker.io, debootstrap)" ensure_packages
+  step "docker engine" ensure_engine
+  step "compose v2 plugin" ensure_compose
+  step "base image $BASE_IMAGE" ensure_base
+  build_all
+  step "litellm schema" extract_schema
+  write_manifest
+  log "all done in $(elapsed "$t0") s"
+}
+
+main "$@"
