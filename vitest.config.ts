@@ -12,8 +12,9 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/stack/global-setup.ts'],
-          // Containers share one small machine: run files one after another.
-          fileParallelism: false,
+          // Containers share one small machine: run files one after another in a single worker.
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 180_000,
           hookTimeout: 900_000,
         },

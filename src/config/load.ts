@@ -39,12 +39,13 @@ export function parseConfig(text: string, file = 'mcpgw.yaml'): McpgwConfig {
     throw new ConfigError(
       file,
       doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
+        const pos = lineCounter.linePos(error.pos[0]);
         return {
           path: '(yaml)',
           message: error.message.split('\n')[0] ?? error.message,
           fix: 'fix the YAML syntax at this line (indentation, quotes, a missing ":")',
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          line: pos.line,
+          column: pos.col,
         };
       }),
     );
@@ -54,10 +55,11 @@ export function parseConfig(text: string, file = 'mcpgw.yaml'): McpgwConfig {
     throw new UserError(`${file} is empty`, 'run `mcpgw init` to write a commented example');
   }
   const parsed = configSchema.safeParse(raw);
-  const issues = [
-    ...(parsed.success ? [] : fromZodIssues(parsed.error.issues, knownKeys)),
-    ...checkRules(raw),
-  ];
+  const ruleIssues = checkRules(raw);
+  // A rule that fires on a field explains it better than the generic schema message for the same field.
+  const explained = new Set(ruleIssues.map((issue) => issue.path));
+  const schemaIssues = parsed.success ? [] : fromZodIssues(parsed.error.issues, knownKeys).filter((issue) => !explained.has(issue.path));
+  const issues = [...schemaIssues, ...ruleIssues];
   if (issues.length > 0 || !parsed.success) {
     throw new ConfigError(file, sortIssues(issues.map((issue) => locate(issue, doc, lineCounter))));
   }

@@ -11,6 +11,7 @@ export const DEFAULT_POSTGRES_IMAGE = 'postgres:16';
 export const DEFAULT_MCP_PORT_RANGE = '48000-48999';
 
 const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SERVER_NAME = /^[a-z][a-z0-9_]*$/;
 const STACK_NAME = /^[a-z][a-z0-9-]*$/;
 
@@ -80,9 +81,9 @@ const mcpServer = z.strictObject({
   /** An MCP server mcpgw does not run: LiteLLM connects to this URL. */
   url: z.string().url().optional(),
   /** Plain (non-secret) environment, e.g. PORT. Secrets go in `env`. */
-  environment: z.record(z.string().regex(SECRET_NAME, { message: 'variable names use A–Z, 0–9 and _' }), z.string()).default({}),
+  environment: z.record(z.string().regex(ENV_NAME, { message: 'variable names use letters, digits and _' }), z.string()).default({}),
   /** Secret environment of the server: variable name → secret name. */
-  env: z.record(z.string().regex(SECRET_NAME, { message: 'env names use A–Z, 0–9 and _' }), secretName).default({}),
+  env: z.record(z.string().regex(ENV_NAME, { message: 'variable names use letters, digits and _' }), secretName).default({}),
   allowed_tools: z.array(z.string().min(1)).optional(),
   groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
 });

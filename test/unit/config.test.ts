@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { ConfigError, UserError } from '../../src/errors.js';
+
+const base = `version: 1
+host: linuxserver.lan
+mcp_servers:
+  db:
+    transport: sse
+    image: crystaldba/postgres-mcp:0.3.0
+    port: 48010
+keys:
+  - alias: claude-code
+    mcp_servers: [db]
+`;
+
+function issuesOf(yaml: string) {
+  try {
+    parseConfig(yaml, 'mcpgw.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+function messages(yaml: string): string[] {
+  return issuesOf(yaml).map((issue) => `${issue.path}: ${issue.message}`);
+}
+
+describe('mcpgw.yaml schema', () => {
+  it('accepts the minimal stack and fills defaults', () => {
+    const config = parseConfig(base);
+    expect(config.name).toBe('litellm');
+    expect(config.litellm.port).toBe(4000);
+    expect(config.postgres.mode).toBe('bundled');
+    expect(config.network).toBe('litellm-mcp-net');
+    expect(config.postgres.network).toBe('postgres-net');
+    expect(config.mcp_bind).toBe('127.0.0.1');
+    expect(config.mcp_servers.db?.env).toEqual({});
+  });
+
+  it('reports a port outside the MCP range with the range and a fix', () => {
+    const issues = issuesOf(base.replace('port: 48010', 'port: 8080'));
+    expect(issues).toEqual([
+      expect.objectContaining({ path: 'mcp_servers.db.port', message: '8080 is outside 48000–48999', line: 7 }),
+    ]);
+    expect(issues[0]?.fix).toMatch(/48000–48999/);
+  });
+
+  it('honours a custom MCP port range', () => {
+    expect(() => parseConfig(`mcp_port_range: 8000-8999\n${base.replace('port: 48010', 'port: 8080')}`)).not.toThrow();
+  });
+
+  it('names unknown fields and suggests the intended one', () => {
+    const issues = issuesOf(base.replace('    transport: sse', '    transprot: sse'));
+    expect(issues).toContainEqual(expect.objectContaining({ path: 'mcp_servers.db.transprot', message: 'unknown field', fix: 'did you mean "transport"?' }));
+    // the missing transport is reported in the same run
+    expect(issues).toContainEqual(expect.objectContaining({ path: 'mcp_servers.db.transport' }));
+  });
+
+  it('reports unknown top-level fields', () => {
+    expect(messages(`${base}traefik: true\n`)).toContain('traefik: unknown field');
+  });
+
+  it('reports duplicate published ports', () => {
+    const yaml = `${base.replace('keys:', `  other:
+    transport: http
+    image: node:20
+    port: 48010
+keys:`)}`;
+    expect(messages(yaml)).toContain('mcp_servers.other.port: port 48010 is already used by mcp_servers.db.port');
+  });
+
+  it('reports a clash with the LiteLLM port', () => {
+    expect(messages(`mcp_port_range: 4000-4999\n${base.replace('port: 48010', 'port: 4000')}`)).toContain(
+      'mcp_servers.db.port: port 4000 is already used by litellm.port',
+    );
+  });
+
+  it('reports keys that reference unknown servers, groups and models', () => {
+    const yaml = base.replace('    mcp_servers: [db]', '    mcp_servers: [db, pg]\n    mcp_groups: [ops]\n    models: [gpt]');
+    expect(messages(yaml)).toEqual([
+      'keys[0].mcp_servers[1]: unknown MCP server "pg"',
+      'keys[0].mcp_groups[0]: no MCP server is in group "ops"',
+      'keys[0].models[0]: unknown model "gpt"',
+    ]);
+  });
+
+  it('reports duplicate key aliases', () => {
+    expect(messages(`${base}  - alias: claude-code\n`)).toContain('keys[1].alias: "claude-code" is already used by keys[0]');
+  });
+
+  it('finds ${VAR} anywhere, because LiteLLM never resolves it', () => {
+    const yaml = base.replace('    port: 48010', '    port: 48010\n    environment: { TOKEN: "${GITHUB_TOKEN}" }');
+    const issues = issuesOf(yaml);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'mcp_servers.db.environment.TOKEN',
+        message: '${GITHUB_TOKEN} is never resolved (LiteLLM only reads os.environ/NAME)',
+        line: 8,
+      }),
+    ]);
+    expect(issues[0]?.fix).toContain('GITHUB_TOKEN');
+  });
+
+  it('accepts os.environ/NAME where a secret name is expected', () => {
+    const config = parseConfig(`${base}litellm:\n  models:\n    - { name: m, model: openai/m, api_key: os.environ/OPENAI_API_KEY }\n`);
+    expect(config.litellm.models[0]?.api_key).toBe('OPENAI_API_KEY');
+  });
+
+  it('rejects a literal secret where a secret name belongs, without echoing it', () => {
+    const yaml = `${base}litellm:\n  models:\n    - { name: m, model: openai/m, api_key: sk-live-abcdef123456 }\n`;
+    const issues = issuesOf(yaml);
+    expect(issues).toEqual([expect.objectContaining({ path: 'litellm.models[0].api_key' })]);
+    expect(JSON.stringify(issues)).not.toContain('sk-live-abcdef123456');
+  });
+
+  describe('LAN-only hard rule', () => {
+    it('rejects https MCP URLs, public host names, public bind addresses and reverse-proxy labels', () => {
+      const yaml = `version: 1
+host: ai-servicers.com
+bind: 203.0.113.7
+litellm:
+  labels: { traefik.enable: "true" }
+mcp_servers:
+  remote:
+    transport: http
+    url: https://mcp.example.com/mcp
+`;
+      expect(messages(yaml)).toEqual([
+        'host: ai-servicers.com looks like a public DNS name; the gateway is LAN-only',
+        'bind: 203.0.113.7 is not a LAN or loopback address',
+        'litellm.labels.traefik.enable: reverse-proxy/SSO labels are off under the LAN-only rule',
+        'mcp_servers.remote.url: https is off under the LAN-only rule (plain HTTP on direct ports)',
+      ]);
+    });
+
+    it('allows them with the explicit opt-in', () => {
+      const yaml = `version: 1
+lan_only: false
+host: gateway.example.com
+litellm:
+  labels: { traefik.enable: "true" }
+mcp_servers:
+  remote:
+    transport: http
+    url: https://mcp.example.com/mcp
+`;
+      expect(() => parseConfig(yaml)).not.toThrow();
+    });
+
+    it('rejects a URL where a host name belongs', () => {
+      expect(messages(base.replace('host: linuxserver.lan', 'host: http://linuxserver.lan:4000'))).toEqual(['host: must be a host name, not a URL']);
+    });
+  });
+
+  describe('MCP servers', () => {
+    it('requires an explicit transport', () => {
+      expect(messages(base.replace('    transport: sse\n', ''))).toEqual([
+        'mcp_servers.db.transport: must be one of sse, http, stdio (LiteLLM silently assumes sse when it is missing)',
+      ]);
+    });
+
+    it('rejects "-" in server names (LiteLLM prefixes tools with <server>-)', () => {
+      const issues = issuesOf(base.replace('  db:', '  local-tools:').replace('[db]', '[local-tools]'));
+      expect(issues[0]).toMatchObject({ path: 'mcp_servers.local-tools' });
+      expect(issues[0]?.message).toMatch(/"-" is ambiguous/);
+    });
+
+    it('rejects container fields on stdio servers and os.environ/ inside args', () => {
+      const yaml = base.replace('    transport: sse', '    transport: stdio\n    command: npx\n    args: ["--token", "os.environ/TOKEN"]');
+      expect(messages(yaml)).toEqual([
+        'mcp_servers.db.args[1]: LiteLLM does not resolve os.environ/ inside args (only whole values in mappings)',
+        'mcp_servers.db.image: does not apply to a stdio server (LiteLLM spawns it inside its own container)',
+        'mcp_servers.db.port: does not apply to a stdio server (LiteLLM spawns it inside its own container)',
+      ]);
+    });
+
+    it('needs an image or a url for sse/http, and not both', () => {
+      expect(messages(base.replace('    image: crystaldba/postgres-mcp:0.3.0\n    port: 48010\n', ''))).toEqual([
+        'mcp_servers.db: needs image (a container mcpgw runs) or url (an existing sse server)',
+      ]);
+      expect(messages(base.replace('    port: 48010', '    port: 48010\n    url: http://db.lan:8000/sse'))).toContain(
+        'mcp_servers.db.url: cannot be combined with image',
+      );
+    });
+
+    it('catches a path that does not match the transport', () => {
+      expect(messages(base.replace('    port: 48010', '    port: 48010\n    path: /mcp'))).toEqual([
+        'mcp_servers.db.path: /mcp is a streamable HTTP path but transport is sse',
+      ]);
+      const http = 'version: 1\nhost: gw\nmcp_servers:\n  x:\n    transport: http\n    url: http://x.lan:1/sse\n';
+      expect(messages(http)).toEqual(['mcp_servers.x.url: /sse is an SSE path but transport is http']);
+    });
+  });
+
+  it('reports every problem in one run, sorted by line', () => {
+    const yaml = `version: 2
+host: linuxserver.lan
+mcp_servers:
+  db:
+    transport: smtp
+    image: x
+    port: 99
+keys:
+  - alias: Bad Alias
+    expires: forever
+`;
+    const issues = issuesOf(yaml);
+    expect(issues.map((issue) => issue.path)).toEqual(['version', 'mcp_servers.db.transport', 'mcp_servers.db.port', 'keys[0].alias', 'keys[0].expires']);
+    expect(issues.map((issue) => issue.line)).toEqual([1, 5, 7, 9, 10]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const issues = issuesOf('version: 1\nhost: gw\n\tbind: 0.0.0.0\n');
+    expect(issues).toEqual([expect.objectContaining({ path: '(yaml)', message: 'Tabs are not allowed as indentation', line: 3 })]);
+  });
+
+  it('reports duplicate YAML keys', () => {
+    expect(issuesOf('version: 1\nhost: a\nhost: b\n')[0]?.message).toMatch(/unique/i);
+  });
+
+  it('rejects an empty file with a hint', () => {
+    expect(() => parseConfig('')).toThrow(UserError);
+  });
+});
