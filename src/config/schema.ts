@@ -6,7 +6,7 @@ import { z } from 'zod';
  * into `os.environ/NAME` (LiteLLM) and env files (containers).
  */
 
-export const DEFAULT_LITELLM_IMAGE = 'ghcr.io/berriai/litellm-database:v1.110.2';
+export const DEFAULT_LITELLM_IMAGE = 'ghcr.io/berriai/litellm-database:v1.108.7';
 export const DEFAULT_POSTGRES_IMAGE = 'postgres:16';
 export const DEFAULT_MCP_PORT_RANGE = '48000-48999';
 
