@@ -1,0 +1,66 @@
+import { execa } from 'execa';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { parseSecrets } from '../../src/config/secrets.js';
+import { FIXTURE_STACKS, fixtureStack, goldenDir } from '../helpers/fixtures.js';
+
+interface ComposeService {
+  container_name: string;
+  environment?: Record<string, string>;
+  labels: Record<string, string>;
+  networks: Record<string, unknown>;
+  ports?: { host_ip: string; published: string; target: number }[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+/** The real Docker Compose v2 reads each golden compose file: schema, env_file paths, networks, ports. */
+describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (name) => {
+  it('validates and resolves env files to the secrets each service needs', async () => {
+    const dir = path.join(goldenDir, name);
+    const result = await execa('docker', ['compose', '-f', 'docker-compose.yml', 'config', '--format', 'json'], { cwd: dir, reject: false });
+    // stderr would carry compose's warnings (unset variables, obsolete keys); there must be none.
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const compose = JSON.parse(result.stdout) as { name: string; services: Record<string, ComposeService> };
+    const stack = fixtureStack(name);
+    const config = parseConfig(stack.yaml);
+    const secrets = parseSecrets(stack.secrets);
+
+    expect(compose.name).toBe(config.name);
+    for (const service of Object.values(compose.services)) {
+      expect(service.labels['io.mcpgw.stack']).toBe(config.name);
+      expect(service.container_name.startsWith(`${config.name}-`)).toBe(true);
+    }
+
+    const litellm = compose.services.litellm;
+    expect(litellm?.environment?.[config.litellm.master_key]).toBe(secrets.get(config.litellm.master_key));
+    expect(litellm?.ports).toEqual([{ host_ip: config.bind, published: String(config.litellm.port), target: 4000, mode: 'ingress', protocol: 'tcp' }]);
+    expect(Object.keys(litellm?.networks ?? {})).toContain(config.network);
+
+    for (const [server, spec] of Object.entries(config.mcp_servers)) {
+      const service = compose.services[`mcp-${server.replace(/_/g, '-')}`];
+      if (!spec.image) {
+        expect(service).toBeUndefined();
+        continue;
+      }
+      // MCP containers get their own secrets and never LiteLLM's master key.
+      expect(service?.environment?.[config.litellm.master_key]).toBeUndefined();
+      for (const [variable, secret] of Object.entries(spec.env)) expect(service?.environment?.[variable]).toBe(secrets.get(secret));
+      expect(service?.ports?.[0]).toMatchObject({ host_ip: '127.0.0.1', published: String(spec.port) });
+      expect(litellm?.depends_on?.[`mcp-${server.replace(/_/g, '-')}`]).toEqual({ condition: 'service_started', required: true });
+    }
+
+    if (config.postgres.mode === 'bundled') {
+      const password = secrets.get(config.postgres.password) ?? '';
+      expect(compose.services.postgres?.environment?.POSTGRES_PASSWORD).toBe(password);
+      expect(litellm?.environment?.DATABASE_URL).toBe(
+        `postgresql://${config.postgres.user}:${encodeURIComponent(password)}@postgres:5432/${config.postgres.database}`,
+      );
+      expect(litellm?.depends_on?.postgres).toEqual({ condition: 'service_healthy', required: true });
+    } else {
+      expect(compose.services.postgres).toBeUndefined();
+      expect(litellm?.environment?.DATABASE_URL).toBe(secrets.get(config.postgres.url));
+    }
+  });
+});
