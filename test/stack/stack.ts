@@ -226,13 +226,13 @@ export async function waitForContainer<T>(
 
 /** Waits for the image's HEALTHCHECK to report healthy. */
 export function waitForHealthy(c: StartedContainer, opts: WaitOptions = {}): Promise<true> {
-  return waitForContainer(
+  return waitForContainer<true>(
     c,
     'health status "healthy"',
     async () => {
       const state = await c.state();
       const status = state.Health?.Status;
-      if (status === 'healthy') return true;
+      if (status === 'healthy') return true as const;
       if (status === undefined) throw fatal('image has no HEALTHCHECK');
       throw new Error(`health status is "${status}"`);
     },
@@ -279,10 +279,10 @@ export function waitForPort(c: StartedContainer, host: string, port: number, opt
 
 /** Waits until the container's output contains a line matching `pattern`. */
 export function waitForLog(c: StartedContainer, pattern: RegExp, opts: WaitOptions = {}): Promise<true> {
-  return waitForContainer(
+  return waitForContainer<true>(
     c,
     `log line matching ${pattern}`,
-    async () => ((pattern.test(await c.logs(1000))) ? true : undefined),
+    async () => (pattern.test(await c.logs(1000)) ? true : undefined),
     opts,
   );
 }

@@ -1,0 +1,316 @@
+// The whole gateway stack on real containers: Postgres (LiteLLM's real schema), two MCP servers
+// (server-everything over SSE and over streamable HTTP), an OpenAI-compatible upstream fixture,
+// and the real LiteLLM proxy. Proves MCP through LiteLLM and LiteLLM's chat-completions MCP loop.
+import { randomBytes, createHash, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Client as McpClient } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { applyLiteLLMSchema, listMigrations } from '../stack/schema.js';
+import {
+  createNetwork,
+  dockerClient,
+  removeLabelled,
+  RUN_LABEL,
+  runId,
+  type StartedContainer,
+  startContainer,
+  testLabels,
+  waitForHealthy,
+  waitForHttp,
+  waitForLog,
+} from '../stack/stack.js';
+
+const stack = inject('mcpgwStack');
+const docker = dockerClient();
+const run = runId();
+const prefix = `mcpgwt-${run}`;
+const labels = testLabels(run);
+const nets = { mcp: `${prefix}-litellm-mcp-net`, db: `${prefix}-postgres-net` };
+
+const masterKey = `sk-master-${randomBytes(12).toString('hex')}`;
+const upstreamKey = `up-${randomBytes(8).toString('hex')}`;
+const pgPassword = `pw ${randomBytes(6).toString('hex')}`; // a space, to catch quoting bugs
+
+let postgres: StartedContainer;
+let llm: StartedContainer;
+let litellm: StartedContainer;
+let litellmUrl: string;
+let llmUrl: string;
+let pgPort: number;
+const timings: Record<string, number> = {};
+
+async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await fn();
+  } finally {
+    timings[name] = Date.now() - t0;
+  }
+}
+
+beforeAll(async () => {
+  await createNetwork(docker, nets.mcp, labels);
+  await createNetwork(docker, nets.db, labels);
+
+  const startPostgres = timed('postgres healthy', async () => {
+    postgres = await startContainer(docker, {
+      name: `${prefix}-db`,
+      image: stack.images.postgres,
+      labels: { ...labels, 'io.mcpgw.test.service': 'db' },
+      networks: [{ name: nets.db, aliases: ['db'] }],
+      env: { POSTGRES_USER: 'litellm', POSTGRES_PASSWORD: pgPassword, POSTGRES_DB: 'litellm' },
+      publish: [5432],
+    });
+    await waitForHealthy(postgres, { timeoutMs: 60_000 });
+    pgPort = await postgres.hostPort(5432);
+  });
+
+  const startMcp = timed('mcp servers listening', async () => {
+    const sse = await startContainer(docker, {
+      name: `${prefix}-mcp-sse`,
+      image: stack.images.mcp,
+      labels: { ...labels, 'io.mcpgw.test.service': 'mcp-sse' },
+      networks: [{ name: nets.mcp, aliases: ['mcp-sse'] }],
+      cmd: ['mcp-server-everything', 'sse'],
+    });
+    const http = await startContainer(docker, {
+      name: `${prefix}-mcp-http`,
+      image: stack.images.mcp,
+      labels: { ...labels, 'io.mcpgw.test.service': 'mcp-http' },
+      networks: [{ name: nets.mcp, aliases: ['mcp-http'] }],
+      cmd: ['mcp-server-everything', 'streamableHttp'],
+    });
+    await Promise.all([
+      waitForLog(sse, /Server is running on port 3001/, { timeoutMs: 30_000 }),
+      waitForLog(http, /listening on port 3001/, { timeoutMs: 30_000 }),
+    ]);
+  });
+
+  const startLlm = timed('llm fixture listening', async () => {
+    llm = await startContainer(docker, {
+      name: `${prefix}-llm`,
+      image: stack.images.node,
+      labels: { ...labels, 'io.mcpgw.test.service': 'llm' },
+      networks: [{ name: nets.mcp, aliases: ['llm'] }],
+      env: { PORT: '8080', FIXTURE_API_KEY: upstreamKey, FIXTURE_TOOL_SUFFIX: '-echo' },
+      cmd: ['node', '/fixture/server.mjs'],
+      binds: [`${join(stack.stackDir, 'llm-fixture')}:/fixture:ro`],
+      publish: [8080],
+    });
+    llmUrl = `http://127.0.0.1:${await llm.hostPort(8080)}`;
+    await waitForHttp(llm, `${llmUrl}/health`, { timeoutMs: 20_000 });
+  });
+
+  await Promise.all([startPostgres, startMcp, startLlm]);
+
+  await timed('litellm healthy', async () => {
+    litellm = await startContainer(docker, {
+      name: `${prefix}-litellm`,
+      image: stack.images.litellm,
+      labels: { ...labels, 'io.mcpgw.test.service': 'litellm' },
+      networks: [{ name: nets.mcp, aliases: ['litellm'] }, { name: nets.db }],
+      env: { LITELLM_MASTER_KEY: masterKey, FIXTURE_API_KEY: upstreamKey },
+      cmd: ['--config', '/app/config.yaml', '--port', '4000'],
+      binds: [`${join(stack.stackDir, 'fixtures', 'litellm-config.yaml')}:/app/config.yaml:ro`],
+      publish: [4000],
+    });
+    litellmUrl = `http://127.0.0.1:${await litellm.hostPort(4000)}`;
+    await waitForHttp(litellm, `${litellmUrl}/health/liveliness`, { timeoutMs: 120_000 });
+  });
+}, 300_000);
+
+afterAll(async () => {
+  process.stderr.write(`[stack-smoke] timings (ms): ${JSON.stringify(timings)}\n`);
+  if (process.env.MCPGW_TEST_KEEP !== '1') await removeLabelled(docker, `${RUN_LABEL}=${run}`);
+});
+
+function pgClient(password = pgPassword): pg.Client {
+  return new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'litellm', password, database: 'litellm' });
+}
+
+describe('postgres', () => {
+  it('logs in over SCRAM from the host and refuses a wrong password', async () => {
+    const client = pgClient();
+    await client.connect();
+    try {
+      const enc = await client.query('SHOW password_encryption');
+      expect(enc.rows[0].password_encryption).toBe('scram-sha-256');
+      const role = await client.query(
+        "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_authid WHERE rolname = 'litellm'",
+      );
+      expect(role.rows[0].scram).toBe(true);
+    } finally {
+      await client.end();
+    }
+    const wrong = pgClient('not the password');
+    await expect(wrong.connect()).rejects.toMatchObject({ code: '28P01' });
+    await wrong.end().catch(() => undefined);
+  });
+
+  it("takes LiteLLM's real schema and a raw-SQL virtual key row", async () => {
+    const client = pgClient();
+    await client.connect();
+    try {
+      const applied = await applyLiteLLMSchema(client, stack.schemaDir);
+      expect(applied.length).toBe((await listMigrations(stack.schemaDir)).length);
+      expect(applied[0]?.name).toMatch(/_baseline$/);
+
+      const key = `sk-${randomBytes(24).toString('base64url')}`;
+      const token = createHash('sha256').update(key).digest('hex');
+      const permId = randomUUID();
+      await client.query('BEGIN');
+      await client.query(
+        `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups)
+         VALUES ($1, $2, '{}')`,
+        [permId, ['everything_http']],
+      );
+      await client.query(
+        `INSERT INTO "LiteLLM_VerificationToken"
+           (token, key_name, key_alias, models, object_permission_id, created_by, updated_by)
+         VALUES ($1, $2, $3, '{}', $4, 'mcpgw', 'mcpgw')`,
+        [token, `sk-...${key.slice(-4)}`, 'smoke', permId],
+      );
+      await client.query('COMMIT');
+      const row = await client.query(
+        `SELECT t.models, t.spend, t.blocked, p.mcp_servers
+           FROM "LiteLLM_VerificationToken" t JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id)
+          WHERE t.token = encode(sha256(convert_to($1, 'UTF8')), 'hex')`,
+        [key],
+      );
+      expect(row.rows).toEqual([{ models: [], spend: 0, blocked: null, mcp_servers: ['everything_http'] }]);
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+const mcpHeaders = () => ({ 'x-litellm-api-key': `Bearer ${masterKey}` });
+
+async function connectMcp(path: string): Promise<McpClient> {
+  const client = new McpClient({ name: 'mcpgw-stack-smoke', version: '0.0.0' });
+  const transport = new StreamableHTTPClientTransport(new URL(`${litellmUrl}${path}`), {
+    requestInit: { headers: mcpHeaders() },
+  });
+  await client.connect(transport);
+  return client;
+}
+
+function textOf(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
+  return content.map((c) => c.text ?? '').join('');
+}
+
+describe('MCP through LiteLLM', () => {
+  it('initializes, lists both servers\u2019 tools with the server prefix, and calls echo on each', async () => {
+    const client = await connectMcp('/mcp/');
+    try {
+      expect(client.getServerVersion()?.name).toBe('litellm-mcp-server');
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      expect(names).toContain('everything_sse-echo');
+      expect(names).toContain('everything_http-echo');
+      expect(names.every((n) => n.startsWith('everything_sse-') || n.startsWith('everything_http-'))).toBe(true);
+
+      for (const server of ['everything_sse', 'everything_http']) {
+        const nonce = `nonce-${randomBytes(8).toString('hex')}`;
+        const result = await client.callTool({ name: `${server}-echo`, arguments: { message: nonce } });
+        expect(result.isError ?? false).toBe(false);
+        expect(textOf(result)).toContain(nonce);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('serves the bare /mcp path too', async () => {
+    const client = await connectMcp('/mcp');
+    try {
+      expect((await client.listTools()).tools.length).toBeGreaterThan(2);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses an unknown key', async () => {
+    const res = await fetch(`${litellmUrl}/mcp/`, {
+      method: 'POST',
+      headers: {
+        'x-litellm-api-key': 'Bearer sk-not-a-key',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0', id: 1, method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } },
+      }),
+    });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+});
+
+interface Recorded {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: { messages?: { role: string; content?: unknown; tool_calls?: unknown[] }[]; tools?: { function?: { name: string } }[] };
+}
+
+async function recorded(): Promise<Recorded[]> {
+  return (await (await fetch(`${llmUrl}/__requests`)).json()) as Recorded[];
+}
+
+async function chat(body: object): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${litellmUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+describe('chat completions with LiteLLM MCP tools', () => {
+  it('runs the MCP tool and answers with its result (finish_reason stop)', async () => {
+    await fetch(`${llmUrl}/__requests`, { method: 'DELETE' });
+    const nonce = `nonce-${randomBytes(8).toString('hex')}`;
+    const { status, json } = await chat({
+      model: 'fixture-model',
+      messages: [{ role: 'user', content: `Echo this back: ${nonce}` }],
+      tools: [{ type: 'mcp', server_label: 'litellm', server_url: 'litellm_proxy', require_approval: 'never' }],
+    });
+    expect(status, JSON.stringify(json)).toBe(200);
+    const choice = json.choices[0];
+    expect(choice.finish_reason).toBe('stop');
+    expect(choice.message.content).toContain(nonce);
+
+    const calls = (await recorded()).filter((r) => r.path === '/v1/chat/completions');
+    expect(calls).toHaveLength(2);
+    for (const c of calls) expect(c.headers.authorization).toBe(`Bearer ${upstreamKey}`);
+    const offered = calls[0]!.body.tools!.map((t) => t.function?.name);
+    expect(offered).toEqual(expect.arrayContaining(['everything_sse-echo', 'everything_http-echo']));
+    const toolMessages = calls[1]!.body.messages!.filter((m) => m.role === 'tool');
+    expect(toolMessages).toHaveLength(1);
+    expect(JSON.stringify(toolMessages[0]!.content)).toContain(nonce);
+  });
+
+  it('leaves a plain function tool to the caller (finish_reason tool_calls)', async () => {
+    await fetch(`${llmUrl}/__requests`, { method: 'DELETE' });
+    const nonce = `nonce-${randomBytes(8).toString('hex')}`;
+    const { status, json } = await chat({
+      model: 'fixture-model',
+      messages: [{ role: 'user', content: `Echo this back: ${nonce}` }],
+      tools: [{
+        type: 'function',
+        function: { name: 'local-echo', parameters: { type: 'object', properties: { message: { type: 'string' } } } },
+      }],
+    });
+    expect(status, JSON.stringify(json)).toBe(200);
+    const choice = json.choices[0];
+    expect(choice.finish_reason).toBe('tool_calls');
+    expect(choice.message.tool_calls[0].function.name).toBe('local-echo');
+    expect(JSON.parse(choice.message.tool_calls[0].function.arguments)).toEqual({ message: nonce });
+    expect((await recorded()).filter((r) => r.path === '/v1/chat/completions')).toHaveLength(1);
+  });
+});

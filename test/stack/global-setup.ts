@@ -1,0 +1,55 @@
+// vitest globalSetup for the integration tier: prepares the engine and images (prepare.sh), clears
+// leftovers of earlier runs, and hands the image names and schema dir to the tests via inject().
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { dockerClient, removeLabelled, TEST_LABEL } from './stack.js';
+
+export interface StackManifest {
+  images: { base: string; postgres: string; node: string; mcp: string; litellm: string };
+  versions: { litellm: string; litellmProxyExtras: string };
+  schemaDir: string;
+  /** Absolute path of test/stack, for bind mounts and fixtures. */
+  stackDir: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    mcpgwStack: StackManifest;
+  }
+}
+
+const stackDir = dirname(fileURLToPath(import.meta.url));
+
+function runPrepare(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(stackDir, 'prepare.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', (err) => reject(new Error(`could not run test/stack/prepare.sh: ${err.message}`)));
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`test/stack/prepare.sh failed (${signal ?? `exit ${code}`}); its output above says why`));
+    });
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await runPrepare();
+  const workDir = process.env.MCPGW_TEST_WORK ?? join(stackDir, '.work');
+  const manifest = JSON.parse(await readFile(join(workDir, 'manifest.json'), 'utf8')) as Omit<StackManifest, 'stackDir'>;
+
+  const docker = dockerClient();
+  // The engine must answer now; prepare.sh started it. Fail loudly rather than skip.
+  await docker.ping();
+  const left = await removeLabelled(docker, `${TEST_LABEL}=1`);
+  if (left.containers + left.networks > 0) {
+    process.stderr.write(`[global-setup] removed leftovers: ${left.containers} containers, ${left.networks} networks\n`);
+  }
+  project.provide('mcpgwStack', { ...manifest, stackDir });
+
+  return async () => {
+    if (process.env.MCPGW_TEST_KEEP === '1') return;
+    await removeLabelled(docker, `${TEST_LABEL}=1`);
+  };
+}
