@@ -46,5 +46,42 @@ export function buildProgram(deps: Deps): Command {
       await renderCommand(context(command), options);
     });
 
+  program
+    .command('up')
+    .description('render, then start the stack in order, each step gated on real health, idempotently')
+    .option('--dry-run', 'print the plan (create / recreate / start / keep / remove) and change nothing')
+    .action(async (options, command: Command) => {
+      const { upCommand } = await import('./commands/up.js');
+      await upCommand(context(command), options);
+    });
+
+  program
+    .command('down')
+    .description("stop and remove this stack's containers and networks (never foreign ones; volumes only with --volumes)")
+    .option('--volumes', 'also delete the Postgres data volume')
+    .action(async (options, command: Command) => {
+      const { downCommand } = await import('./commands/down.js');
+      await downCommand(context(command), options);
+    });
+
+  program
+    .command('status')
+    .description('state, health, ports, image and uptime of each service (exit 1 when one is down)')
+    .action(async (_options, command: Command) => {
+      const { statusCommand } = await import('./commands/status.js');
+      await statusCommand(context(command));
+    });
+
+  program
+    .command('logs [service]')
+    .description('container logs of one service or of all, secrets redacted')
+    .option('--follow', 'keep streaming until Ctrl-C')
+    .option('--since <when>', 'only lines newer than 10m, 2h, 1d or a timestamp')
+    .option('--tail <lines>', 'lines per container')
+    .action(async (service: string | undefined, options, command: Command) => {
+      const { logsCommand } = await import('./commands/logs.js');
+      await logsCommand(context(command), service, options);
+    });
+
   return program;
 }

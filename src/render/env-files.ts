@@ -4,8 +4,12 @@ import type { SecretEnv, ServiceModel } from '../stack/model.js';
 
 /** The env file of one service: only the variables it needs, with values taken from the secrets file. */
 export function renderEnvFile(service: ServiceModel, secrets: Secrets, header: string): string {
-  const entries = service.secretEnv.map((env): [string, string] => [env.name, resolve(env, secrets)]);
-  return formatSecrets(entries, header.trimEnd().split('\n'));
+  return formatSecrets(resolveSecretEnv(service, secrets), header.trimEnd().split('\n'));
+}
+
+/** The secret variables of a service with their values; the same list the env file holds. */
+export function resolveSecretEnv(service: ServiceModel, secrets: Secrets): [string, string][] {
+  return service.secretEnv.map((env): [string, string] => [env.name, resolve(env, secrets)]);
 }
 
 function resolve(env: SecretEnv, secrets: Secrets): string {

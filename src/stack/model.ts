@@ -34,6 +34,12 @@ export interface PortModel {
   target: number;
 }
 
+/** How `up` knows a service is ready: Docker health, an MCP transport answering, or LiteLLM's health routes. */
+export type Readiness =
+  | { kind: 'health' }
+  | { kind: 'mcp'; transport: 'sse' | 'http'; path: string }
+  | { kind: 'litellm'; database: boolean };
+
 export interface ServiceModel {
   /** Compose service name, also the container's DNS name on its networks. */
   name: string;
@@ -49,6 +55,7 @@ export interface ServiceModel {
   healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
   dependsOn: { service: string; condition: 'service_healthy' | 'service_started' }[];
   labels: Record<string, string>;
+  readiness: Readiness;
 }
 
 export type LiteLLMConfig = {
@@ -122,12 +129,15 @@ function postgresService(config: McpgwConfig): ServiceModel {
     healthcheck: { test: ['CMD', 'pg_isready', '-U', user, '-d', database], interval: '5s', timeout: '5s', retries: 12, startPeriod: '10s' },
     dependsOn: [],
     labels: labelsFor(config.name, POSTGRES_SERVICE),
+    readiness: { kind: 'health' },
   };
 }
 
 function mcpService(config: McpgwConfig, name: string, server: McpServerConfig): ServiceModel {
   const service = mcpServiceName(name);
   const port = server.port ?? 0;
+  // The caller passes only container servers, which the schema rules limit to sse and http.
+  const transport = server.transport === 'sse' ? 'sse' : 'http';
   const command = server.command === undefined ? undefined : [...toArray(server.command), ...(server.args ?? [])];
   return {
     name: service,
@@ -144,6 +154,7 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
     volumes: [],
     dependsOn: [],
     labels: { ...labelsFor(config.name, service), 'io.mcpgw.transport': server.transport },
+    readiness: { kind: 'mcp', transport, path: server.path ?? defaultMcpPath(transport) },
   };
 }
 
@@ -184,6 +195,7 @@ function litellmService(config: McpgwConfig, networks: string[], mcpServices: Se
     },
     dependsOn,
     labels: { ...labelsFor(config.name, LITELLM_SERVICE), ...litellm.labels },
+    readiness: { kind: 'litellm', database: true },
   };
 }
 

@@ -218,3 +218,15 @@ describe('mcpgw CLI', () => {
     expect(result.code).toBe(130);
   });
 });
+
+describe('stack commands without a Docker engine', () => {
+  it.each([['up'], ['down'], ['status'], ['logs']])('%s exits 2 naming the engine and the fix', async (command) => {
+    await withTempDir(async (dir) => {
+      await copyFixture('http', dir);
+      const result = await runCli([command], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock/);
+      expect(result.stderr).toMatch(/fix: start Docker/);
+    });
+  });
+});

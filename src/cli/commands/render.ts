@@ -1,12 +1,8 @@
 import path from 'node:path';
-import { loadConfig } from '../../config/load.js';
-import { readSecrets } from '../../config/secrets.js';
 import { StepFailed } from '../../errors.js';
-import { renderStack } from '../../render/render.js';
-import { loadTemplates } from '../../render/templates.js';
 import { findStale, writeRendered } from '../../render/write.js';
-import { buildStackModel } from '../../stack/model.js';
 import type { CommandContext } from '../context.js';
+import { loadStack } from '../load-stack.js';
 
 export interface RenderOptions {
   out?: string;
@@ -15,11 +11,8 @@ export interface RenderOptions {
 
 export async function renderCommand(ctx: CommandContext, options: RenderOptions): Promise<void> {
   const { ui } = ctx;
-  const loaded = await loadConfig(ctx.configFile);
-  const secrets = await readSecrets(loaded.secretsFile);
-  ui.addSecrets(secrets.values());
+  const { loaded, files } = await loadStack(ctx);
   const outDir = options.out ? path.resolve(ctx.deps.cwd, options.out) : loaded.dir;
-  const files = renderStack(buildStackModel(loaded.config), secrets, loadTemplates(), loaded.secretsFile);
 
   if (options.check) {
     const stale = await findStale(outDir, files);

@@ -1,0 +1,25 @@
+import { DockerEngine } from '../../docker/engine.js';
+import { StepFailed } from '../../errors.js';
+import { formatUptime, stackStatus } from '../../stack/status.js';
+import { formatTable } from '../../ui/table.js';
+import type { CommandContext } from '../context.js';
+import { loadStack } from '../load-stack.js';
+
+/** Exit 1 when any declared service is not running, so scripts can use `mcpgw status` as a check. */
+export async function statusCommand(ctx: CommandContext): Promise<void> {
+  const { ui } = ctx;
+  const { model } = await loadStack(ctx);
+  const engine = await DockerEngine.connect(ctx.deps.env);
+  const statuses = await stackStatus(engine, model, ctx.deps.clock.now().getTime());
+  const down = statuses.filter((status) => status.state !== 'running' || status.health === 'unhealthy');
+  if (ctx.options.json) ui.json({ stack: model.name, gateway: model.gatewayUrl, services: statuses });
+  else {
+    ui.result(
+      formatTable(
+        ['SERVICE', 'STATE', 'HEALTH', 'UPTIME', 'PORTS', 'IMAGE'],
+        statuses.map((status) => [status.service, status.state, status.health, formatUptime(status.uptimeSeconds), status.ports.join(',') || '-', status.image]),
+      ),
+    );
+  }
+  if (down.length > 0) throw new StepFailed(`${down.map((status) => status.service).join(', ')} not running or unhealthy`, 'run `mcpgw up` (and `mcpgw logs SERVICE` to see why)');
+}

@@ -1,0 +1,83 @@
+import type { DockerEngine } from '../docker/engine.js';
+import { StepFailed } from '../errors.js';
+
+export interface ProvisionTarget {
+  containerId: string;
+  user: string;
+  database: string;
+  password: string;
+}
+
+export interface ProvisionReport {
+  actions: string[];
+  /** Stored hash method of the LiteLLM role after provisioning: always SCRAM-SHA-256 on success. */
+  roleHash: 'SCRAM-SHA-256';
+}
+
+/**
+ * Makes the bundled Postgres hold a LiteLLM role with a SCRAM-SHA-256 password and its database, then proves it
+ * by logging in over TCP with the password (the path LiteLLM takes). Runs psql inside the container over the
+ * local socket; the password travels only in the exec's environment, never in a command line.
+ */
+export async function provisionBundledPostgres(engine: DockerEngine, target: ProvisionTarget): Promise<ProvisionReport> {
+  const actions: string[] = [];
+  const psql = async (sql: string[], database = 'postgres') => {
+    const args = ['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-U', target.user, '-d', database, '-c', '\\getenv pw MCPGW_PASSWORD'];
+    for (const statement of sql) args.push('-c', statement);
+    const result = await engine.exec(target.containerId, args, [`MCPGW_PASSWORD=${target.password}`]);
+    if (result.exitCode !== 0) throw new StepFailed(`psql in the Postgres container failed: ${result.output.trim()}`);
+    return result.output.trim();
+  };
+
+  const encryption = await psql(['SHOW password_encryption']);
+  if (encryption !== 'scram-sha-256') {
+    throw new StepFailed(`Postgres stores new passwords as ${encryption}, not scram-sha-256`, 'start postgres with -c password_encryption=scram-sha-256 (mcpgw render does)');
+  }
+  const role = quoteIdent(target.user);
+  const roleHash = await psql([`SELECT CASE WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram' WHEN rolpassword LIKE 'md5%' THEN 'md5' ELSE 'other' END FROM pg_authid WHERE rolname = ${quoteLiteral(target.user)}`]);
+  if (roleHash === '') {
+    await psql([`SET password_encryption = 'scram-sha-256'`, `CREATE ROLE ${role} LOGIN PASSWORD :'pw'`]);
+    actions.push(`created role ${target.user} (SCRAM-SHA-256)`);
+  } else if (roleHash !== 'scram') {
+    // An md5 hash (e.g. a volume from an older setup) is what broke the seed's logins: re-store it as SCRAM.
+    await psql([`SET password_encryption = 'scram-sha-256'`, `ALTER ROLE ${role} PASSWORD :'pw'`]);
+    actions.push(`re-stored the ${target.user} password as SCRAM-SHA-256 (was ${roleHash})`);
+  }
+  const exists = await psql([`SELECT 1 FROM pg_database WHERE datname = ${quoteLiteral(target.database)}`]);
+  if (exists !== '1') {
+    await psql([`CREATE DATABASE ${quoteIdent(target.database)} OWNER ${role}`]);
+    actions.push(`created database ${target.database}`);
+  }
+
+  const weakRules = await psql([
+    `SELECT coalesce(string_agg(DISTINCT auth_method, ','), '') FROM pg_hba_file_rules WHERE type LIKE 'host%' AND auth_method IN ('md5', 'password', 'trust')`,
+  ]);
+  if (weakRules !== '') {
+    throw new StepFailed(`pg_hba.conf allows ${weakRules} for TCP connections`, 'use scram-sha-256 for every host line (POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 on a new volume)');
+  }
+  const tcpLogin = () =>
+    engine.exec(
+      target.containerId,
+      ['psql', '-X', '-At', '-h', '127.0.0.1', '-U', target.user, '-d', target.database, '-c', 'SELECT current_user'],
+      [`PGPASSWORD=${target.password}`],
+    );
+  let login = await tcpLogin();
+  if (login.exitCode !== 0 && /password authentication failed/.test(login.output)) {
+    // The secrets file is the source of truth: a volume initialised with an older password follows it.
+    await psql([`SET password_encryption = 'scram-sha-256'`, `ALTER ROLE ${role} PASSWORD :'pw'`]);
+    actions.push(`set the ${target.user} password to the one in the secrets file`);
+    login = await tcpLogin();
+  }
+  if (login.exitCode !== 0 || login.output.trim() !== target.user) {
+    throw new StepFailed(`SCRAM login as ${target.user} over TCP failed: ${login.output.trim()}`, 'the password in the secrets file must match the role (mcpgw up re-stores it when the role hash is not SCRAM)');
+  }
+  return { actions, roleHash: 'SCRAM-SHA-256' };
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}

@@ -1,0 +1,271 @@
+import type Docker from 'dockerode';
+import { UserError } from '../errors.js';
+import { demuxLogs } from './logs.js';
+
+/** What mcpgw asks of a container, independent of dockerode's option shapes. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  cmd?: string[];
+  env: string[];
+  labels: Record<string, string>;
+  ports: { hostIp: string; published: number; target: number }[];
+  /** The first network is attached at create time, the others right after; each with these DNS aliases. */
+  networks: { name: string; aliases: string[] }[];
+  mounts: { type: 'bind' | 'volume'; source: string; target: string; readOnly: boolean }[];
+  healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number };
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  state: string;
+  status: string;
+}
+
+export interface ContainerState {
+  running: boolean;
+  status: string;
+  exitCode: number;
+  health?: string;
+  startedAt?: string;
+}
+
+/** DOCKER_HOST from the injected environment (not process.env), as dockerode connection options. */
+export function dockerOptions(dockerHost: string | undefined): Docker.DockerOptions {
+  if (!dockerHost) return { socketPath: '/var/run/docker.sock' };
+  const url = new URL(dockerHost);
+  if (url.protocol === 'unix:') return { socketPath: url.pathname };
+  if (url.protocol === 'tcp:' || url.protocol === 'http:') return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
+  throw new UserError(`DOCKER_HOST=${dockerHost} is not supported`, 'use unix:///path/to/docker.sock or tcp://host:port');
+}
+
+/**
+ * The slice of the Docker API mcpgw uses, over dockerode. Commands receive an instance (or a fake in tests);
+ * dockerode itself is loaded lazily so commands that never touch Docker start fast.
+ */
+export class DockerEngine {
+  constructor(private readonly docker: Docker) {}
+
+  static async connect(env: Readonly<Record<string, string | undefined>>): Promise<DockerEngine> {
+    const { default: Dockerode } = await import('dockerode');
+    const docker = new Dockerode(dockerOptions(env.DOCKER_HOST));
+    const engine = new DockerEngine(docker);
+    try {
+      await docker.ping();
+    } catch (error) {
+      throw new UserError(
+        `cannot reach the Docker engine at ${env.DOCKER_HOST ?? '/var/run/docker.sock'}: ${(error as Error).message}`,
+        'start Docker (e.g. `systemctl start docker`) or set DOCKER_HOST',
+      );
+    }
+    return engine;
+  }
+
+  async listContainers(labelFilters: string[]): Promise<ContainerSummary[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: labelFilters } });
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      image: c.Image,
+      labels: c.Labels,
+      state: c.State,
+      status: c.Status,
+    }));
+  }
+
+  async containerState(id: string): Promise<ContainerState | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return {
+        running: info.State.Running,
+        status: info.State.Status,
+        exitCode: info.State.ExitCode,
+        ...(info.State.Health?.Status ? { health: info.State.Health.Status } : {}),
+        startedAt: info.State.StartedAt,
+      };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async containerLabels(id: string): Promise<Record<string, string>> {
+    return (await this.docker.getContainer(id).inspect()).Config.Labels ?? {};
+  }
+
+  /** The local image id, or undefined when the image is not present (mcpgw never pulls implicitly). */
+  async imageId(image: string): Promise<string | undefined> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Id;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async pullImage(image: string): Promise<void> {
+    const stream = await this.docker.pull(image);
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const [first, ...rest] = spec.networks;
+    const exposed: Record<string, object> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    for (const port of spec.ports) {
+      exposed[`${port.target}/tcp`] = {};
+      bindings[`${port.target}/tcp`] = [{ HostIp: port.hostIp, HostPort: String(port.published) }];
+    }
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+      Env: spec.env,
+      Labels: spec.labels,
+      ExposedPorts: exposed,
+      ...(spec.healthcheck
+        ? {
+            Healthcheck: {
+              Test: spec.healthcheck.test,
+              Interval: spec.healthcheck.intervalMs * 1e6,
+              Timeout: spec.healthcheck.timeoutMs * 1e6,
+              Retries: spec.healthcheck.retries,
+              StartPeriod: spec.healthcheck.startPeriodMs * 1e6,
+            },
+          }
+        : {}),
+      HostConfig: {
+        PortBindings: bindings,
+        RestartPolicy: { Name: 'unless-stopped' },
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+        Mounts: spec.mounts.map((mount) => ({ Type: mount.type, Source: mount.source, Target: mount.target, ReadOnly: mount.readOnly })),
+        ...(first ? { NetworkMode: first.name } : {}),
+      },
+      ...(first ? { NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } } } : {}),
+    });
+    for (const network of rest) {
+      await this.docker.getNetwork(network.name).connect({ Container: container.id, EndpointConfig: { Aliases: network.aliases } });
+    }
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  async stopContainer(id: string, timeoutSeconds = 10): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .stop({ t: timeoutSeconds })
+      .catch((error: { statusCode?: number }) => {
+        // 304: already stopped; 404: already gone.
+        if (error.statusCode !== 304 && error.statusCode !== 404) throw error;
+      });
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .remove({ force: true, v: false })
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404) throw error;
+      });
+  }
+
+  async logs(id: string, tail = 50, since?: number): Promise<string> {
+    try {
+      const buffer = (await this.docker
+        .getContainer(id)
+        .logs({ stdout: true, stderr: true, tail, follow: false, ...(since !== undefined ? { since } : {}) })) as unknown as Buffer;
+      return demuxLogs(buffer);
+    } catch (error) {
+      return `(could not read logs: ${(error as Error).message})`;
+    }
+  }
+
+  async followLogs(id: string, options: { since?: number; tail?: number }, onText: (text: string) => void, signal: AbortSignal): Promise<void> {
+    const stream = (await this.docker.getContainer(id).logs({
+      stdout: true,
+      stderr: true,
+      follow: true,
+      ...(options.tail !== undefined ? { tail: options.tail } : {}),
+      ...(options.since !== undefined ? { since: options.since } : {}),
+    })) as NodeJS.ReadableStream & { destroy(): void };
+    await new Promise<void>((resolve, reject) => {
+      signal.addEventListener('abort', () => {
+        stream.destroy();
+        resolve();
+      }, { once: true });
+      stream.on('data', (chunk: Buffer) => onText(demuxLogs(chunk)));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+  }
+
+  /** Runs a command in a container; `env` is passed to that process only (never logged). */
+  async exec(id: string, cmd: string[], env: string[] = []): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, output: demuxLogs(Buffer.concat(chunks)) };
+  }
+
+  async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[] } | undefined> {
+    const networks = await this.docker.listNetworks({ filters: { name: [name] } });
+    const match = networks.find((network) => network.Name === name);
+    if (!match) return undefined;
+    const info = await this.docker.getNetwork(match.Id).inspect();
+    return { id: match.Id, labels: match.Labels ?? {}, containers: Object.keys((info as { Containers?: object }).Containers ?? {}) };
+  }
+
+  async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.docker.getNetwork(name).remove();
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return true;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return false;
+      throw error;
+    }
+  }
+
+  async createVolume(name: string, labels: Record<string, string>): Promise<void> {
+    await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
+  async listVolumes(labelFilters: string[]): Promise<string[]> {
+    const result = await this.docker.listVolumes({ filters: { label: labelFilters } });
+    return (result.Volumes ?? []).map((volume) => volume.Name);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.docker.getVolume(name).remove();
+  }
+
+  async publishedPorts(id: string): Promise<{ target: number; hostIp: string; hostPort: number }[]> {
+    const info = await this.docker.getContainer(id).inspect();
+    const out: { target: number; hostIp: string; hostPort: number }[] = [];
+    for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      for (const binding of bindings ?? []) out.push({ target: Number(key.split('/')[0]), hostIp: binding.HostIp, hostPort: Number(binding.HostPort) });
+    }
+    return out;
+  }
+}

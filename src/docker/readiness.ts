@@ -1,0 +1,66 @@
+/**
+ * Readiness checks for the things mcpgw starts, in the shape waitUntil expects: resolve a value when ready,
+ * throw (with what was seen) when not yet. They use fetch only, so they run against any reachable URL.
+ */
+
+const REQUEST_TIMEOUT_MS = 5_000;
+
+export async function httpOk(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  if (!response.ok) throw new Error(`GET ${url} answered HTTP ${response.status}`);
+  return response;
+}
+
+/** An SSE MCP server is ready when its stream sends the `endpoint` event that names the message URL. */
+export async function sseEndpoint(url: string, headers: Record<string, string> = {}): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  try {
+    const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+    if (!response.ok || !response.body) throw new Error(`GET ${url} answered HTTP ${response.status}`);
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.includes('text/event-stream')) throw new Error(`GET ${url} answered ${type || 'no content type'}, not an SSE stream (wrong path or transport?)`);
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      const match = /event:\s*endpoint\s*\r?\ndata:\s*(\S+)/.exec(text);
+      if (match?.[1]) return match[1];
+    }
+    throw new Error(`GET ${url} closed the stream without an endpoint event`);
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}
+
+/** A streamable HTTP MCP server is ready when `initialize` succeeds; returns the server's reported name. */
+export async function mcpInitialize(url: string, headers: Record<string, string> = {}): Promise<string> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcpgw', version: '0' } },
+    }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const body = await response.text();
+  if (!response.ok) throw new Error(`POST ${url} (initialize) answered HTTP ${response.status}${body ? `: ${body.slice(0, 200)}` : ''}`);
+  const message = parseJsonRpc(body);
+  const info = (message?.result as { serverInfo?: { name?: string } } | undefined)?.serverInfo;
+  if (!info) throw new Error(`POST ${url} (initialize) returned no serverInfo${message?.error ? `: ${JSON.stringify(message.error)}` : ''}`);
+  return info.name ?? 'unnamed';
+}
+
+/** A JSON-RPC message from a plain JSON body or from the first `data:` line of an SSE body. */
+export function parseJsonRpc(body: string): { result?: unknown; error?: unknown } | undefined {
+  const text = body.trimStart().startsWith('{') ? body : (/^data:\s*(.+)$/m.exec(body)?.[1] ?? '');
+  try {
+    return JSON.parse(text) as { result?: unknown; error?: unknown };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,278 @@
+import path from 'node:path';
+import type { Secrets } from '../config/secrets.js';
+import { provisionBundledPostgres } from '../db/provision.js';
+import type { Clock } from '../docker/clock.js';
+import type { ContainerSpec, DockerEngine } from '../docker/engine.js';
+import { httpOk, mcpInitialize, sseEndpoint } from '../docker/readiness.js';
+import { WaitAborted, waitUntil } from '../docker/wait.js';
+import { StepFailed } from '../errors.js';
+import type { RenderedFile } from '../render/render.js';
+import type { Progress } from '../ui/progress.js';
+import { CONFIG_HASH_LABEL, containerSpecFor, specHash } from './container-spec.js';
+import { STACK_LABEL } from './labels.js';
+import type { ServiceModel, StackModel } from './model.js';
+import { planStack, type ServicePlan, type StackPlan } from './plan.js';
+
+export interface UpDeps {
+  engine: DockerEngine;
+  clock: Clock;
+  signal: AbortSignal;
+  progress: Progress;
+}
+
+export interface UpTimeouts {
+  health: number;
+  mcp: number;
+  litellm: number;
+}
+
+const DEFAULT_TIMEOUTS: UpTimeouts = { health: 90_000, mcp: 60_000, litellm: 180_000 };
+
+export interface ServiceOutcome {
+  service: string;
+  container: string;
+  action: ServicePlan['action'];
+  ready: string;
+  endpoint?: string;
+}
+
+export interface UpReport {
+  plan: StackPlan;
+  services: ServiceOutcome[];
+  notes: string[];
+}
+
+interface Desired {
+  service: ServiceModel;
+  spec: ContainerSpec;
+  hash: string;
+}
+
+/**
+ * Turns the stack model into running, verified containers: images → plan → networks → volumes → Postgres
+ * (healthy, SCRAM role and db) → MCP servers (transport answers) → LiteLLM (live, ready with its DB). Each step
+ * waits on a real signal with a deadline and fails with the container's last log lines.
+ */
+export class StackRunner {
+  private readonly timeouts: UpTimeouts;
+
+  constructor(
+    private readonly model: StackModel,
+    private readonly secrets: Secrets,
+    private readonly files: RenderedFile[],
+    private readonly outDir: string,
+    private readonly deps: UpDeps,
+    timeouts: Partial<UpTimeouts> = {},
+  ) {
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
+  }
+
+  /** Desired containers with their hashes (needs local images) and the plan against what exists. */
+  async plan(): Promise<{ plan: StackPlan; desired: Desired[] }> {
+    const { engine } = this.deps;
+    const desired: Desired[] = [];
+    for (const service of this.model.services) {
+      const spec = containerSpecFor(service, this.secrets, this.outDir);
+      const imageId = (await engine.imageId(service.image)) ?? 'absent';
+      desired.push({ service, spec, hash: specHash(spec, imageId, this.mountedContent(service)) });
+    }
+    const ours = await engine.listContainers([`${STACK_LABEL}=${this.model.name}`]);
+    const ourIds = new Set(ours.map((container) => container.id));
+    const names = new Set(desired.map((entry) => entry.spec.name));
+    const foreign = (await engine.listContainers([])).filter((container) => names.has(container.name) && !ourIds.has(container.id));
+    const networks = new Set<string>();
+    for (const network of this.model.networks) if (await engine.networkByName(network.name)) networks.add(network.name);
+    const volumes = new Set<string>();
+    for (const volume of this.model.volumes) if (await engine.volumeExists(volume)) volumes.add(volume);
+    const plan = planStack(desired, this.model.networks, this.model.volumes, { containers: ours, foreign, networks, volumes });
+    return { plan, desired };
+  }
+
+  async ensureImages(): Promise<string[]> {
+    const { engine, progress } = this.deps;
+    const step = progress.start('images');
+    const pulled: string[] = [];
+    for (const image of [...new Set(this.model.services.map((service) => service.image))]) {
+      if (await engine.imageId(image)) continue;
+      step.update(`pulling ${image}`);
+      try {
+        await engine.pullImage(image);
+        pulled.push(image);
+      } catch (error) {
+        step.fail(`${image} is not available`);
+        throw new StepFailed(
+          `image ${image} is not present locally and could not be pulled: ${(error as Error).message}`,
+          'load or build it on this machine (docker load / docker build), or point the image field in mcpgw.yaml at a local tag',
+        );
+      }
+    }
+    step.succeed(pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present locally');
+    return pulled;
+  }
+
+  async apply(plan: StackPlan, desired: Desired[]): Promise<UpReport> {
+    const { engine, progress } = this.deps;
+    if (plan.conflicts.length > 0) {
+      const names = plan.conflicts.map((container) => container.name).join(', ');
+      throw new StepFailed(`container name(s) ${names} are taken by containers mcpgw does not manage for stack "${this.model.name}"`, 'remove or rename them, or choose another `name:` in mcpgw.yaml');
+    }
+    const notes: string[] = [];
+    const networkStep = progress.start('networks');
+    for (const network of plan.networks) {
+      if (network.action === 'missing-external') {
+        networkStep.fail(`${network.name} does not exist`);
+        throw new StepFailed(`network ${network.name} is declared external but does not exist`, `create it (docker network create ${network.name}) or set postgres.network_external: false`);
+      }
+      if (network.action === 'create') await engine.createNetwork(network.name, { [STACK_LABEL]: this.model.name });
+    }
+    networkStep.succeed(plan.networks.map((network) => `${network.name} (${network.action === 'create' ? 'created' : 'present'})`).join(', '));
+    for (const volume of plan.volumes) if (volume.action === 'create') await engine.createVolume(volume.name, { [STACK_LABEL]: this.model.name });
+    for (const orphan of plan.orphans) {
+      await engine.removeContainer(orphan.id);
+      notes.push(`removed ${orphan.name} (no longer in mcpgw.yaml)`);
+    }
+
+    const outcomes: ServiceOutcome[] = [];
+    const order: ServiceModel['role'][] = ['postgres', 'mcp', 'litellm'];
+    for (const role of order) {
+      for (const servicePlan of plan.services.filter((entry) => entry.service.role === role)) {
+        const entry = desired.find((candidate) => candidate.service.name === servicePlan.service.name);
+        if (!entry) continue;
+        outcomes.push(await this.bringUp(servicePlan, entry, notes));
+      }
+    }
+    return { plan, services: outcomes, notes };
+  }
+
+  private async bringUp(servicePlan: ServicePlan, entry: Desired, notes: string[]): Promise<ServiceOutcome> {
+    const { engine, progress } = this.deps;
+    const { service } = servicePlan;
+    const step = progress.start(service.name);
+    const started = this.deps.clock.now();
+    let id = servicePlan.existingId ?? '';
+    try {
+      if (servicePlan.action === 'create' || servicePlan.action === 'recreate') {
+        if (servicePlan.existingId) {
+          step.update('removing the old container');
+          await engine.removeContainer(servicePlan.existingId);
+        }
+        step.update('creating');
+        id = await engine.createContainer({ ...entry.spec, labels: { ...entry.spec.labels, [CONFIG_HASH_LABEL]: entry.hash } });
+        await this.start(id, service);
+      } else if (servicePlan.action === 'start') {
+        await this.start(id, service);
+      }
+      step.update('waiting until ready');
+      const ready = await this.waitReady(id, service, notes);
+      const seconds = ((this.deps.clock.now() - started) / 1000).toFixed(1);
+      step.succeed(`${servicePlan.action === 'keep' ? 'unchanged' : servicePlan.action + 'd'}, ${ready} (${seconds} s)`);
+      const endpoint = this.endpointOf(service);
+      return { service: service.name, container: service.containerName, action: servicePlan.action, ready, ...(endpoint ? { endpoint } : {}) };
+    } catch (error) {
+      step.fail(error instanceof StepFailed ? error.message.split('\n')[0] ?? '' : (error as Error).message);
+      throw error;
+    }
+  }
+
+  private async start(id: string, service: ServiceModel): Promise<void> {
+    try {
+      await this.deps.engine.startContainer(id);
+    } catch (error) {
+      const message = (error as Error).message;
+      const port = service.ports[0];
+      if (/port is already allocated|address already in use/i.test(message) && port) {
+        throw new StepFailed(
+          `${service.name}: port ${port.hostIp}:${port.published} is already in use`,
+          `stop whatever listens there (ss -ltnp 'sport = :${port.published}') or change the port in mcpgw.yaml`,
+        );
+      }
+      throw new StepFailed(`${service.name}: could not start: ${message}`);
+    }
+  }
+
+  private async waitReady(id: string, service: ServiceModel, notes: string[]): Promise<string> {
+    const readiness = service.readiness;
+    if (readiness.kind === 'health') {
+      await this.waitOn(id, service, 'Docker health "healthy"', this.timeouts.health, async () => {
+        const state = await this.deps.engine.containerState(id);
+        if (state?.health === 'healthy') return true;
+        throw new Error(`health is ${state?.health ?? 'not reported'}`);
+      });
+      if (service.role === 'postgres') {
+        const report = await this.provisionPostgres(id);
+        notes.push(...report.actions);
+        return 'healthy, role uses SCRAM-SHA-256';
+      }
+      return 'healthy';
+    }
+    const port = service.ports[0];
+    if (!port) throw new Error(`${service.name} publishes no port`);
+    const base = `http://${reachableHost(port.hostIp)}:${port.published}`;
+    if (readiness.kind === 'mcp') {
+      const url = `${base}${readiness.path}`;
+      if (readiness.transport === 'sse') {
+        await this.waitOn(id, service, `an SSE endpoint event from ${url}`, this.timeouts.mcp, () => sseEndpoint(url));
+        return 'SSE endpoint answers';
+      }
+      const name = await this.waitOn(id, service, `MCP initialize at ${url}`, this.timeouts.mcp, () => mcpInitialize(url));
+      return `MCP initialize ok (${name})`;
+    }
+    await this.waitOn(id, service, `${base}/health/liveliness`, this.timeouts.litellm, () => httpOk(`${base}/health/liveliness`));
+    const readinessReport = await this.waitOn(id, service, `${base}/health/readiness with the DB connected`, this.timeouts.litellm, async () => {
+      const response = await fetch(`${base}/health/readiness`, { signal: AbortSignal.timeout(5_000) });
+      const body = (await response.json().catch(() => ({}))) as { status?: string; db?: string; litellm_version?: string };
+      if (!response.ok) throw new Error(`readiness answered HTTP ${response.status}`);
+      if (readiness.database && body.db !== 'connected') throw new Error(`readiness reports db "${body.db ?? 'unknown'}"`);
+      return body;
+    });
+    return `live, ready, db ${readinessReport.db ?? 'n/a'}${readinessReport.litellm_version ? `, LiteLLM ${readinessReport.litellm_version}` : ''}`;
+  }
+
+  /** waitUntil that gives up at once when the container exits, and attaches its last log lines on failure. */
+  private async waitOn<T>(id: string, service: ServiceModel, what: string, timeoutMs: number, check: () => Promise<T>): Promise<T> {
+    const { engine, clock, signal } = this.deps;
+    try {
+      return await waitUntil(
+        `${service.name}: ${what}`,
+        async () => {
+          const state = await engine.containerState(id);
+          if (!state?.running) throw new WaitAborted(`container ${state ? `exited with code ${state.exitCode}` : 'disappeared'}`);
+          return check();
+        },
+        { timeoutMs, clock, signal },
+      );
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const logs = await engine.logs(id, 50);
+      throw new StepFailed(`${(error as Error).message}\n--- last 50 log lines of ${service.containerName} ---\n${logs.trimEnd()}`, `see \`mcpgw logs ${service.name}\``);
+    }
+  }
+
+  private async provisionPostgres(id: string) {
+    const postgres = this.model.services.find((service) => service.role === 'postgres');
+    const passwordEnv = postgres?.secretEnv.find((env) => env.name === 'POSTGRES_PASSWORD');
+    const user = postgres?.environment.POSTGRES_USER;
+    const database = postgres?.environment.POSTGRES_DB;
+    if (!passwordEnv || passwordEnv.kind !== 'secret' || !user || !database) throw new Error('bundled Postgres service is incomplete');
+    return provisionBundledPostgres(this.deps.engine, { containerId: id, user, database, password: this.secrets.get(passwordEnv.secret) ?? '' });
+  }
+
+  private endpointOf(service: ServiceModel): string | undefined {
+    const port = service.ports[0];
+    if (!port) return undefined;
+    if (service.readiness.kind === 'litellm') return this.model.gatewayUrl;
+    if (service.readiness.kind === 'mcp') return `http://${reachableHost(port.hostIp)}:${port.published}${service.readiness.path}`;
+    return `${port.hostIp}:${port.published}`;
+  }
+
+  private mountedContent(service: ServiceModel): string[] {
+    return service.volumes
+      .filter((volume) => volume.kind === 'bind')
+      .map((volume) => this.files.find((file) => path.normalize(file.path) === path.normalize(volume.source))?.content ?? '');
+  }
+}
+
+/** Where this machine reaches a port published on `hostIp`: the wildcard addresses are reachable on loopback. */
+export function reachableHost(hostIp: string): string {
+  return hostIp === '0.0.0.0' || hostIp === '::' || hostIp === '' ? '127.0.0.1' : hostIp;
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { ContainerSummary } from '../../src/docker/engine.js';
+import { CONFIG_HASH_LABEL, containerSpecFor, specHash } from '../../src/stack/container-spec.js';
+import { buildStackModel } from '../../src/stack/model.js';
+import { planIsNoop, planStack } from '../../src/stack/plan.js';
+import { parseSecrets } from '../../src/config/secrets.js';
+import { fixtureStack } from '../helpers/fixtures.js';
+
+const stack = fixtureStack('seed');
+const model = buildStackModel(parseConfig(stack.yaml));
+const secrets = parseSecrets(stack.secrets);
+const desired = model.services.map((service) => {
+  const spec = containerSpecFor(service, secrets, '/srv/litellm');
+  return { service, hash: specHash(spec, 'sha256:image', []) };
+});
+
+function running(service: string, hash: string, state = 'running'): ContainerSummary {
+  return { id: `id-${service}`, name: `litellm-${service}`, image: 'x', state, status: state, labels: { 'io.mcpgw.stack': 'litellm', 'io.mcpgw.service': service, [CONFIG_HASH_LABEL]: hash } };
+}
+
+const allNetworks = new Set(model.networks.map((network) => network.name));
+const allVolumes = new Set(model.volumes);
+
+describe('planStack', () => {
+  it('creates everything on an empty engine, and needs an external network to exist', () => {
+    const plan = planStack(desired, model.networks, model.volumes, { containers: [], foreign: [], networks: new Set(), volumes: new Set() });
+    expect(plan.services.map((entry) => entry.action)).toEqual(['create', 'create', 'create']);
+    expect(plan.networks).toEqual([
+      { name: 'litellm-mcp-net', action: 'create' },
+      { name: 'postgres-net', action: 'missing-external' },
+    ]);
+    expect(plan.volumes).toEqual([{ name: 'litellm-pgdata', action: 'create' }]);
+    expect(planIsNoop(plan)).toBe(false);
+  });
+
+  it('keeps what is running with the same hash: a second up is a no-op', () => {
+    const containers = desired.map(({ service, hash }) => running(service.name, hash));
+    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes });
+    expect(plan.services.map((entry) => entry.action)).toEqual(['keep', 'keep', 'keep']);
+    expect(planIsNoop(plan)).toBe(true);
+  });
+
+  it('recreates only the service whose hash changed, starts stopped ones, removes orphans', () => {
+    const containers = [
+      running('postgres', desired[0]?.hash ?? ''),
+      running('mcp-db-main', 'old-hash'),
+      running('litellm', desired[2]?.hash ?? '', 'exited'),
+      running('mcp-retired', 'whatever'),
+    ];
+    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes });
+    expect(plan.services.map((entry) => [entry.service.name, entry.action])).toEqual([
+      ['postgres', 'keep'],
+      ['mcp-db-main', 'recreate'],
+      ['litellm', 'start'],
+    ]);
+    expect(plan.orphans.map((orphan) => orphan.name)).toEqual(['litellm-mcp-retired']);
+  });
+});
+
+describe('specHash', () => {
+  const service = model.services.find((entry) => entry.name === 'litellm');
+  if (!service) throw new Error('fixture has no litellm service');
+  const spec = containerSpecFor(service, secrets, '/srv/litellm');
+
+  it('changes with the image, a secret value and mounted config content, and nothing else', () => {
+    const base = specHash(spec, 'sha256:a', ['config: 1']);
+    expect(specHash(spec, 'sha256:a', ['config: 1'])).toBe(base);
+    expect(specHash(spec, 'sha256:b', ['config: 1'])).not.toBe(base);
+    expect(specHash(spec, 'sha256:a', ['config: 2'])).not.toBe(base);
+    const rotated = containerSpecFor(service, new Map([...secrets, ['LITELLM_MASTER_KEY', 'sk-rotated-0000000']]), '/srv/litellm');
+    expect(specHash(rotated, 'sha256:a', ['config: 1'])).not.toBe(base);
+  });
+
+  it('builds the container like the compose file: aliases, absolute bind source, env from secrets', () => {
+    expect(spec.networks).toEqual([
+      { name: 'litellm-mcp-net', aliases: ['litellm'] },
+      { name: 'postgres-net', aliases: ['litellm'] },
+    ]);
+    expect(spec.mounts).toEqual([{ type: 'bind', source: '/srv/litellm/config/config.yaml', target: '/app/config.yaml', readOnly: true }]);
+    expect(spec.env).toContain('LITELLM_MASTER_KEY=sk-fixture-master-0123456789');
+    expect(spec.env).toContain('DATABASE_URL=postgresql://litellm:p%40ss%20w%2Frd%3Afixture@postgres:5432/litellm');
+    expect(spec.healthcheck?.intervalMs).toBe(10_000);
+  });
+});
