@@ -262,14 +262,28 @@ async function recorded(): Promise<Recorded[]> {
   return (await (await fetch(`${llmUrl}/__requests`)).json()) as Recorded[];
 }
 
-async function chat(body: object): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${litellmUrl}/v1/chat/completions`, {
+function post(path: string, body: object): Promise<Response> {
+  return fetch(`${litellmUrl}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
+}
+
+async function chat(body: object): Promise<{ status: number; json: any }> {
+  const res = await post('/v1/chat/completions', body);
   return { status: res.status, json: await res.json() };
 }
+
+/** The `data:` payloads of an SSE body, without the final [DONE]. */
+function sseData(text: string): any[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('data: ') && l.trim() !== 'data: [DONE]')
+    .map((l) => JSON.parse(l.slice('data: '.length)));
+}
+
+const MCP_TOOL = { type: 'mcp', server_label: 'litellm', server_url: 'litellm_proxy', require_approval: 'never' };
 
 describe('chat completions with LiteLLM MCP tools', () => {
   it('runs the MCP tool and answers with its result (finish_reason stop)', async () => {
@@ -278,12 +292,15 @@ describe('chat completions with LiteLLM MCP tools', () => {
     const { status, json } = await chat({
       model: 'fixture-model',
       messages: [{ role: 'user', content: `Echo this back: ${nonce}` }],
-      tools: [{ type: 'mcp', server_label: 'litellm', server_url: 'litellm_proxy', require_approval: 'never' }],
+      tools: [MCP_TOOL],
     });
     expect(status, JSON.stringify(json)).toBe(200);
     const choice = json.choices[0];
     expect(choice.finish_reason).toBe('stop');
     expect(choice.message.content).toContain(nonce);
+    expect(Object.keys(choice.message.provider_specific_fields)).toEqual(
+      expect.arrayContaining(['mcp_list_tools', 'mcp_tool_calls', 'mcp_call_results']),
+    );
 
     const calls = (await recorded()).filter((r) => r.path === '/v1/chat/completions');
     expect(calls).toHaveLength(2);
@@ -312,5 +329,48 @@ describe('chat completions with LiteLLM MCP tools', () => {
     expect(choice.message.tool_calls[0].function.name).toBe('local-echo');
     expect(JSON.parse(choice.message.tool_calls[0].function.arguments)).toEqual({ message: nonce });
     expect((await recorded()).filter((r) => r.path === '/v1/chat/completions')).toHaveLength(1);
+  });
+
+  it('streams: the first round ends at tool_calls, the stream ends at stop with the tool result', async () => {
+    await fetch(`${llmUrl}/__requests`, { method: 'DELETE' });
+    const nonce = `nonce-${randomBytes(8).toString('hex')}`;
+    const res = await post('/v1/chat/completions', {
+      model: 'fixture-model',
+      stream: true,
+      messages: [{ role: 'user', content: `Echo this back: ${nonce}` }],
+      tools: [MCP_TOOL],
+    });
+    expect(res.status).toBe(200);
+    const chunks = sseData(await res.text());
+    const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
+    const finishes = chunks.map((c) => c.choices?.[0]?.finish_reason).filter(Boolean);
+    expect(text).toContain(nonce);
+    expect(finishes).toEqual(['tool_calls', 'stop']);
+    const calls = (await recorded()).filter((r) => r.path === '/v1/chat/completions');
+    expect(calls.map((c) => c.body.messages!.map((m) => m.role))).toEqual([['user'], ['user', 'assistant', 'tool']]);
+  });
+});
+
+describe('responses API with LiteLLM MCP tools', () => {
+  it('runs the MCP tool and completes with its result', async () => {
+    await fetch(`${llmUrl}/__requests`, { method: 'DELETE' });
+    const nonce = `nonce-${randomBytes(8).toString('hex')}`;
+    const res = await post('/v1/responses', {
+      model: 'fixture-model',
+      input: `Echo this back: ${nonce}`,
+      tools: [MCP_TOOL],
+    });
+    const json = (await res.json()) as any;
+    expect(res.status, JSON.stringify(json)).toBe(200);
+    expect(json.status).toBe('completed');
+    const message = json.output.find((o: any) => o.type === 'message');
+    expect(message.content[0].text).toContain(nonce);
+
+    const calls = (await recorded()).filter((r) => r.path === '/v1/responses');
+    expect(calls).toHaveLength(2);
+    const input = (calls[1]!.body as { input: { type: string; output?: string }[] }).input;
+    const outputs = input.filter((i) => i.type === 'function_call_output');
+    expect(outputs).toHaveLength(1);
+    expect(outputs[0]!.output).toContain(nonce);
   });
 });
