@@ -202,6 +202,47 @@ function textOf(result: unknown): string {
   return content.map((c) => c.text ?? '').join('');
 }
 
+describe('MCP image', () => {
+  it('bridges stdio server-everything to streamable HTTP with supergateway', async () => {
+    const sg = await startContainer(docker, {
+      name: `${prefix}-supergateway`,
+      image: stack.images.mcp,
+      labels: { ...labels, 'io.mcpgw.test.service': 'supergateway' },
+      networks: [{ name: nets.mcp }],
+      cmd: ['supergateway', '--stdio', 'mcp-server-everything stdio', '--port', '8000', '--outputTransport', 'streamableHttp'],
+      publish: [8000],
+    });
+    await waitForLog(sg, /Listening on port 8000/, { timeoutMs: 30_000 });
+    const client = new McpClient({ name: 'mcpgw-stack-smoke', version: '0.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${await sg.hostPort(8000)}/mcp`)));
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name)).toContain('echo');
+      const nonce = `nonce-${randomBytes(8).toString('hex')}`;
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { message: nonce } }))).toContain(nonce);
+    } finally {
+      await client.close();
+      await sg.remove();
+    }
+  });
+
+  it('runs `npx -y <pinned server-everything>` with no route out (warm npx cache)', async () => {
+    const offline = `${prefix}-offline-net`;
+    await createNetwork(docker, offline, labels, { internal: true });
+    const c = await startContainer(docker, {
+      name: `${prefix}-npx-offline`,
+      image: stack.images.mcp,
+      labels: { ...labels, 'io.mcpgw.test.service': 'npx-offline' },
+      networks: [{ name: offline }],
+      cmd: ['npx', '-y', `@modelcontextprotocol/server-everything@${stack.versions.serverEverything}`, 'streamableHttp'],
+    });
+    try {
+      await waitForLog(c, /listening on port 3001/, { timeoutMs: 30_000 });
+    } finally {
+      await c.remove();
+    }
+  });
+});
+
 describe('MCP through LiteLLM', () => {
   it('initializes, lists both servers\u2019 tools with the server prefix, and calls echo on each', async () => {
     const client = await connectMcp('/mcp/');

@@ -9,7 +9,7 @@ import { dockerClient, removeLabelled, TEST_LABEL } from './stack.js';
 
 export interface StackManifest {
   images: { base: string; postgres: string; node: string; mcp: string; litellm: string };
-  versions: { litellm: string; litellmProxyExtras: string };
+  versions: { litellm: string; litellmProxyExtras: string; serverEverything: string; supergateway: string };
   schemaDir: string;
   /** Absolute path of test/stack, for bind mounts and fixtures. */
   stackDir: string;

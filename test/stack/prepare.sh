@@ -18,6 +18,8 @@ MCP_IMAGE=${MCPGW_TEST_MCP_IMAGE:-mcpgw-test/mcp:latest}
 # package) that the index does not serve. See README.md.
 LITELLM_VERSION=${MCPGW_TEST_LITELLM_VERSION:-1.108.7}
 LITELLM_IMAGE=${MCPGW_TEST_LITELLM_IMAGE:-mcpgw-test/litellm:$LITELLM_VERSION}
+EVERYTHING_VERSION=${MCPGW_TEST_EVERYTHING_VERSION:-2026.8.31}
+SUPERGATEWAY_VERSION=${MCPGW_TEST_SUPERGATEWAY_VERSION:-4.0.0}
 SCHEMA_ROOT=${MCPGW_TEST_SCHEMA_ROOT:-$WORK/schema}
 CA_BUNDLE=${MCPGW_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 HASH_LABEL=io.mcpgw.recipe-hash
@@ -185,6 +187,8 @@ build_image() {
     return 0
   fi
   log "$image: building (recipe hash $hash${have:+, was $have})"
+  local old_id=""
+  image_exists "$image" && old_id=$(image_id "$image")
   local args=() a
   for a in "${BUILD_ARGS[@]}"; do args+=(--build-arg "$a"); done
   if ! docker build -q --force-rm --network "${MCPGW_TEST_BUILD_NETWORK:-bridge}" "${args[@]}" \
@@ -195,6 +199,10 @@ build_image() {
     die "building $image failed (full log: $WORK/build-$(basename "$recipe").log)"
   fi
   rm -rf "$ctx"
+  # Drop the image this build replaced (it would stay as <none>); fails harmlessly while in use.
+  if [ -n "$old_id" ] && [ "$old_id" != "$(image_id "$image")" ]; then
+    docker rmi "$old_id" >/dev/null 2>&1 || true
+  fi
 }
 
 # Staged (not committed) inputs: the host's node binary, npm and CA bundle.
@@ -216,7 +224,7 @@ build_all() {
   BUILD_ARGS=()
   step "image $NODE_IMAGE" build_image "$NODE_IMAGE" "$HERE/images/node" "$BASE_IMAGE" \
     "$WORK/stage/node/node" "$WORK/stage/node/npm.tgz" "$WORK/stage/node/ca-certificates.crt"
-  BUILD_ARGS=()
+  BUILD_ARGS=("EVERYTHING_VERSION=$EVERYTHING_VERSION" "SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION")
   step "image $MCP_IMAGE" build_image "$MCP_IMAGE" "$HERE/images/mcp" "$NODE_IMAGE"
   BUILD_ARGS=("LITELLM_VERSION=$LITELLM_VERSION")
   step "image $LITELLM_IMAGE" build_image "$LITELLM_IMAGE" "$HERE/images/litellm" "$BASE_IMAGE" \
@@ -263,7 +271,9 @@ write_manifest() {
   },
   "versions": {
     "litellm": "$LITELLM_VERSION",
-    "litellmProxyExtras": "$PROXY_EXTRAS_VERSION"
+    "litellmProxyExtras": "$PROXY_EXTRAS_VERSION",
+    "serverEverything": "$EVERYTHING_VERSION",
+    "supergateway": "$SUPERGATEWAY_VERSION"
   },
   "schemaDir": "$SCHEMA_DIR"
 }

@@ -31,12 +31,14 @@ export function testLabels(run: string, extra: Record<string, string> = {}): Rec
   return { [TEST_LABEL]: '1', [RUN_LABEL]: run, ...extra };
 }
 
+/** `internal` networks have no route out (and so no published ports): proves "works offline". */
 export async function createNetwork(
   docker: Docker,
   name: string,
   labels: Record<string, string>,
+  { internal = false }: { internal?: boolean } = {},
 ): Promise<Docker.Network> {
-  return docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+  return docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Internal: internal, Labels: labels });
 }
 
 export interface NetworkAttachment {
