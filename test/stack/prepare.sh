@@ -8,6 +8,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORK=${MCPGW_TEST_WORK:-$HERE/.work}
 DOCKERD_LOG=${MCPGW_TEST_DOCKERD_LOG:-/var/log/mcpgw-test-dockerd.log}
+DOCKER_PIDFILE=${MCPGW_TEST_DOCKER_PIDFILE:-/var/run/docker.pid}
 
 BASE_IMAGE=${MCPGW_TEST_BASE_IMAGE:-mcpgw-test/debian:bookworm}
 POSTGRES_IMAGE=${MCPGW_TEST_POSTGRES_IMAGE:-mcpgw-test/postgres:15}
@@ -59,7 +60,7 @@ ensure_packages() {
 # A dockerd killed with SIGKILL leaves /var/run/docker.pid behind; if that PID is now reused by
 # another process (or a zombie), a new dockerd refuses to start. Only a live dockerd may keep it.
 remove_stale_pidfile() {
-  local pidfile=/var/run/docker.pid pid
+  local pidfile=$DOCKER_PIDFILE pid
   [ -f "$pidfile" ] || return 0
   pid=$(cat "$pidfile" 2>/dev/null || true)
   if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = dockerd ]; then
@@ -74,7 +75,8 @@ ensure_engine() {
   remove_stale_pidfile
   log "starting dockerd (log: $DOCKERD_LOG)"
   mkdir -p "$(dirname "$DOCKERD_LOG")"
-  nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  # Own session: dockerd must outlive prepare.sh and whatever spawned it (vitest, CI shell).
+  setsid nohup dockerd --pidfile "$DOCKER_PIDFILE" >>"$DOCKERD_LOG" 2>&1 </dev/null &
   local pid=$! deadline=$((SECONDS + ${MCPGW_TEST_DOCKERD_TIMEOUT:-90}))
   # After an unclean stop dockerd cleans up orphaned containers first (~11 s measured).
   until docker info >/dev/null 2>&1; do
@@ -296,4 +298,7 @@ main() {
   log "all done in $(elapsed "$t0") s"
 }
 
-main "$@"
+# Sourcing the script (for checking single steps) defines the functions without running them.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  main "$@"
+fi

@@ -177,7 +177,8 @@ export async function waitUntil<T>(
   check: () => Promise<T | undefined>,
   { timeoutMs = 60_000, clock = realClock }: WaitOptions = {},
 ): Promise<T> {
-  const deadline = clock.now() + timeoutMs;
+  const start = clock.now();
+  const deadline = start + timeoutMs;
   let delay = 100;
   let reason = 'no attempt finished';
   for (;;) {
@@ -187,7 +188,9 @@ export async function waitUntil<T>(
       reason = 'condition not met';
     } catch (err) {
       reason = (err as Error).message;
-      if ((err as { fatal?: boolean }).fatal) break;
+      if ((err as { fatal?: boolean }).fatal) {
+        throw new Error(`gave up after ${clock.now() - start} ms waiting for ${what}: ${reason}`);
+      }
     }
     if (clock.now() >= deadline) break;
     await clock.sleep(Math.min(delay, Math.max(0, deadline - clock.now())));
@@ -211,10 +214,19 @@ export async function waitForContainer<T>(
     return await waitUntil(
       `${c.name}: ${what}`,
       async () => {
-        const value = await check();
+        let value: T | undefined;
+        let failure: unknown;
+        try {
+          value = await check();
+        } catch (err) {
+          if ((err as { fatal?: boolean }).fatal) throw err;
+          failure = err;
+        }
         if (value !== undefined) return value;
+        // A container that has stopped will never become ready: fail now, not at the deadline.
         const state = await c.state();
         if (!state.Running) throw fatal(`container exited (status ${state.Status}, exit code ${state.ExitCode})`);
+        if (failure !== undefined) throw failure;
         return undefined;
       },
       opts,
