@@ -4,9 +4,29 @@
  */
 
 const REQUEST_TIMEOUT_MS = 5_000;
+/** MCP servers answer initialize in milliseconds; a short deadline retries sooner after a half-open connect. */
+const MCP_TIMEOUT_MS = 2_500;
+
+/**
+ * fetch with a deadline held by a *referenced* timer. AbortSignal.timeout's timer is unreferenced, and a fetch
+ * stuck on a half-open socket (docker-proxy accepts before the container listens) then let the process exit
+ * with an unsettled promise instead of retrying.
+ */
+export async function fetchWithTimeout(url: string, init: RequestInit = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    const response = await fetch(url, { ...init, signal: controller.signal });
+    // Read the body inside the deadline too; callers get a fully buffered response.
+    const body = await response.arrayBuffer();
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export async function httpOk(url: string, headers: Record<string, string> = {}): Promise<Response> {
-  const response = await fetch(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const response = await fetchWithTimeout(url, { headers });
   if (!response.ok) throw new Error(`GET ${url} answered HTTP ${response.status}`);
   return response;
 }
@@ -14,7 +34,7 @@ export async function httpOk(url: string, headers: Record<string, string> = {}):
 /** An SSE MCP server is ready when its stream sends the `endpoint` event that names the message URL. */
 export async function sseEndpoint(url: string, headers: Record<string, string> = {}): Promise<string> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(() => controller.abort(), MCP_TIMEOUT_MS);
   try {
     const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
     if (!response.ok || !response.body) throw new Error(`GET ${url} answered HTTP ${response.status}`);
@@ -36,7 +56,7 @@ export async function sseEndpoint(url: string, headers: Record<string, string> =
 
 /** A streamable HTTP MCP server is ready when `initialize` succeeds; returns the server's reported name. */
 export async function mcpInitialize(url: string, headers: Record<string, string> = {}): Promise<string> {
-  const response = await fetch(url, {
+  const response = await fetchWithTimeout(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
     body: JSON.stringify({
@@ -45,8 +65,7 @@ export async function mcpInitialize(url: string, headers: Record<string, string>
       method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcpgw', version: '0' } },
     }),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
+  }, MCP_TIMEOUT_MS);
   const body = await response.text();
   if (!response.ok) throw new Error(`POST ${url} (initialize) answered HTTP ${response.status}${body ? `: ${body.slice(0, 200)}` : ''}`);
   const message = parseJsonRpc(body);

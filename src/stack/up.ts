@@ -3,7 +3,7 @@ import type { Secrets } from '../config/secrets.js';
 import { provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../docker/clock.js';
 import type { ContainerSpec, DockerEngine } from '../docker/engine.js';
-import { httpOk, mcpInitialize, sseEndpoint } from '../docker/readiness.js';
+import { fetchWithTimeout, httpOk, mcpInitialize, sseEndpoint } from '../docker/readiness.js';
 import { WaitAborted, waitUntil } from '../docker/wait.js';
 import { StepFailed } from '../errors.js';
 import type { RenderedFile } from '../render/render.js';
@@ -219,7 +219,7 @@ export class StackRunner {
     }
     await this.waitOn(id, service, `${base}/health/liveliness`, this.timeouts.litellm, () => httpOk(`${base}/health/liveliness`));
     const readinessReport = await this.waitOn(id, service, `${base}/health/readiness with the DB connected`, this.timeouts.litellm, async () => {
-      const response = await fetch(`${base}/health/readiness`, { signal: AbortSignal.timeout(5_000) });
+      const response = await fetchWithTimeout(`${base}/health/readiness`);
       const body = (await response.json().catch(() => ({}))) as { status?: string; db?: string; litellm_version?: string };
       if (!response.ok) throw new Error(`readiness answered HTTP ${response.status}`);
       if (readiness.database && body.db !== 'connected') throw new Error(`readiness reports db "${body.db ?? 'unknown'}"`);
