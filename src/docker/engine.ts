@@ -27,6 +27,8 @@ export interface ContainerSummary {
 
 export interface ContainerState {
   running: boolean;
+  /** Times Docker restarted it under its restart policy: a rising count while waiting means a crash loop. */
+  restartCount: number;
   status: string;
   exitCode: number;
   health?: string;
@@ -80,7 +82,8 @@ export class DockerEngine {
     try {
       const info = await this.docker.getContainer(id).inspect();
       return {
-        running: info.State.Running,
+        running: info.State.Running && !info.State.Restarting,
+        restartCount: info.RestartCount ?? 0,
         status: info.State.Status,
         exitCode: info.State.ExitCode,
         ...(info.State.Health?.Status ? { health: info.State.Health.Status } : {}),

@@ -231,12 +231,16 @@ export class StackRunner {
   /** waitUntil that gives up at once when the container exits, and attaches its last log lines on failure. */
   private async waitOn<T>(id: string, service: ServiceModel, what: string, timeoutMs: number, check: () => Promise<T>): Promise<T> {
     const { engine, clock, signal } = this.deps;
+    const restartsBefore = (await engine.containerState(id))?.restartCount ?? 0;
     try {
       return await waitUntil(
         `${service.name}: ${what}`,
         async () => {
           const state = await engine.containerState(id);
-          if (!state?.running) throw new WaitAborted(`container ${state ? `exited with code ${state.exitCode}` : 'disappeared'}`);
+          if (!state) throw new WaitAborted('container disappeared');
+          // The restart policy brings a crashing server back, so "running" alone would hide a crash loop.
+          if (state.restartCount > restartsBefore) throw new WaitAborted(`container keeps exiting (restarted ${state.restartCount - restartsBefore} time(s))`);
+          if (!state.running) throw new WaitAborted(`container exited with code ${state.exitCode}`);
           return check();
         },
         { timeoutMs, clock, signal },

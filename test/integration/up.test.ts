@@ -1,0 +1,203 @@
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { parse, stringify } from 'yaml';
+import { runCli, withTempDir } from '../helpers/cli.js';
+import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
+
+const stack = inject('mcpgwStack');
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+const run = Date.now().toString(36);
+
+async function containersOf(name: string): Promise<Map<string, string>> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`io.mcpgw.stack=${name}`] } });
+  return new Map(list.map((container) => [container.Labels['io.mcpgw.service'] ?? '', container.Id]));
+}
+
+async function exec(container: string, cmd: string[]): Promise<string> {
+  const handle = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await handle.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  await new Promise((resolve) => {
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', resolve);
+  });
+  return Buffer.concat(chunks).toString('utf8').replace(/[\u0000-\u0008]/g, '');
+}
+
+describe('mcpgw up / status / down against the real engine', () => {
+  const name = `mcpgwt-${run}-up`;
+  let dir = '';
+
+  beforeAll(async () => {
+    // One directory for the whole describe: the tests below build on each other like a user's session.
+    dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-up-'));
+    await writeTestStack(dir, {
+      name,
+      images: stack.images,
+      litellmPort: 14100,
+      mcp: { everything: { transport: 'http', port: 48120 }, legacy: { transport: 'sse', port: 48121 } },
+    });
+  });
+
+  afterAll(async () => {
+    await runCli(['down', '--volumes'], { cwd: dir });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('brings the stack up from nothing, every step gated on real readiness', async () => {
+    const result = await runCli(['up', '--json'], { cwd: dir });
+    expect(result.stderr).toMatch(/ok {4}postgres: created, healthy, role uses SCRAM-SHA-256/);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { changed: boolean; services: { service: string; action: string; ready: string }[] };
+    expect(report.changed).toBe(true);
+    expect(report.services.map((service) => [service.service, service.action])).toEqual([
+      ['postgres', 'create'],
+      ['mcp-everything', 'create'],
+      ['mcp-legacy', 'create'],
+      ['litellm', 'create'],
+    ]);
+    expect(report.services.find((service) => service.service === 'litellm')?.ready).toMatch(/db connected/);
+    for (const value of Object.values(TEST_SECRETS)) expect(result.stdout + result.stderr).not.toContain(value);
+  });
+
+  it('stores the LiteLLM role password as SCRAM-SHA-256', async () => {
+    const output = await exec(`${name}-postgres`, ['psql', '-U', 'litellm', '-d', 'litellm', '-Atc', "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'litellm'"]);
+    expect(output.trim()).toMatch(/t$/);
+  });
+
+  it('reports every service running in status', async () => {
+    const result = await runCli(['status', '--json'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { services: { service: string; state: string; ports: string[] }[] };
+    expect(report.services.map((service) => [service.service, service.state])).toEqual([
+      ['postgres', 'running'],
+      ['mcp-everything', 'running'],
+      ['mcp-legacy', 'running'],
+      ['litellm', 'running'],
+    ]);
+    expect(report.services.find((service) => service.service === 'litellm')?.ports).toEqual(['127.0.0.1:14100->4000']);
+  });
+
+  it('changes nothing on a second up', async () => {
+    const before = await containersOf(name);
+    const result = await runCli(['up', '--json'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { changed: boolean; services: { action: string }[] };
+    expect(report.changed).toBe(false);
+    expect(report.services.every((service) => service.action === 'keep')).toBe(true);
+    expect(await containersOf(name)).toEqual(before);
+  });
+
+  it('recreates only the MCP server whose definition changed', async () => {
+    const before = await containersOf(name);
+    const file = path.join(dir, 'mcpgw.yaml');
+    const config = parse(await readFile(file, 'utf8')) as { mcp_servers: Record<string, { environment: Record<string, string> }> };
+    const legacy = config.mcp_servers.legacy;
+    if (!legacy) throw new Error('fixture lost its legacy server');
+    legacy.environment.LOG_LEVEL = 'debug';
+    await writeFile(file, stringify(config));
+
+    const dry = await runCli(['up', '--dry-run', '--json'], { cwd: dir });
+    const plan = JSON.parse(dry.stdout) as { plan: { services: { service: string; action: string }[] } };
+    expect(plan.plan.services.filter((service) => service.action !== 'keep')).toEqual([{ service: 'mcp-legacy', action: 'recreate', reason: 'configuration or image changed' }]);
+
+    const result = await runCli(['up', '--json'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const after = await containersOf(name);
+    for (const service of ['postgres', 'mcp-everything', 'litellm']) expect(after.get(service)).toBe(before.get(service));
+    expect(after.get('mcp-legacy')).not.toBe(before.get('mcp-legacy'));
+  });
+
+  it('shows a service log, with secrets redacted', async () => {
+    const result = await runCli(['logs', 'mcp-everything', '--tail', '20'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.length).toBeGreaterThan(0);
+    const unknown = await runCli(['logs', 'nope'], { cwd: dir });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown service "nope"/);
+  });
+});
+
+describe('mcpgw up failures', () => {
+  it('stops at a crashing MCP server with its logs, and exits 1', async () => {
+    await withTempDir(async (dir) => {
+      const name = `mcpgwt-${run}-crash`;
+      await writeTestStack(dir, {
+        name,
+        images: stack.images,
+        litellmPort: 14101,
+        mcp: { broken: { transport: 'http', port: 48130, command: ['node', '-e', "console.error('boom: missing DATABASE_URI'); process.exit(3)"] } },
+      });
+      try {
+        const result = await runCli(['up'], { cwd: dir });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/FAIL {2}mcp-broken: mcp-broken: MCP initialize at http:\/\/127\.0\.0\.1:48130\/mcp: container (exited with code 3|keeps exiting \(restarted \d+ time\(s\)\))/);
+        expect(result.stderr).toMatch(/--- last 50 log lines of mcpgwt-.*-crash-mcp-broken ---\nboom: missing DATABASE_URI/);
+        expect((await containersOf(name)).has('litellm')).toBe(false);
+      } finally {
+        await runCli(['down', '--volumes'], { cwd: dir });
+      }
+    });
+  });
+
+  it('names a port that is already taken', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(48140, '127.0.0.1', resolve));
+    try {
+      await withTempDir(async (dir) => {
+        const name = `mcpgwt-${run}-port`;
+        await writeTestStack(dir, { name, images: stack.images, litellmPort: 14102, mcp: { everything: { transport: 'http', port: 48140 } } });
+        try {
+          const result = await runCli(['up'], { cwd: dir });
+          expect(result.code).toBe(1);
+          expect(result.stderr).toMatch(/mcp-everything: port 127\.0\.0\.1:48140 is already in use/);
+          expect(result.stderr).toMatch(/fix: stop whatever listens there/);
+        } finally {
+          await runCli(['down', '--volumes'], { cwd: dir });
+        }
+      });
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('down leaves foreign containers and shared networks alone', async () => {
+    await withTempDir(async (dir) => {
+      const name = `mcpgwt-${run}-down`;
+      await writeTestStack(dir, { name, images: stack.images, litellmPort: 14103, mcp: {} });
+      const shared = `${name}-pg`;
+      await docker.createNetwork({ Name: shared, Labels: { 'io.mcpgw.test': '1' } });
+      const foreign = await docker.createContainer({
+        name: `${name}-foreign`,
+        Image: stack.images.postgres,
+        Entrypoint: ['sleep', 'infinity'],
+        Labels: { 'io.mcpgw.test': '1' },
+        HostConfig: { NetworkMode: shared },
+      });
+      await foreign.start();
+      const file = path.join(dir, 'mcpgw.yaml');
+      const config = parse(await readFile(file, 'utf8')) as { postgres: Record<string, unknown> };
+      config.postgres.network_external = true;
+      await writeFile(file, stringify(config));
+      try {
+        const up = await runCli(['up'], { cwd: dir });
+        expect(up.code, up.stderr).toBe(0);
+        const down = await runCli(['down', '--json', '--volumes'], { cwd: dir });
+        expect(down.code).toBe(0);
+        const report = JSON.parse(down.stdout) as { removedContainers: string[]; keptNetworks: { name: string }[]; removedNetworks: string[] };
+        expect(report.removedContainers.sort()).toEqual([`${name}-litellm`, `${name}-postgres`]);
+        expect(report.keptNetworks.map((network) => network.name)).toEqual([shared]);
+        expect(report.removedNetworks).toEqual([`${name}-mcp`]);
+        expect((await foreign.inspect()).State.Running).toBe(true);
+        expect((await docker.getNetwork(shared).inspect()).Name).toBe(shared);
+      } finally {
+        await foreign.remove({ force: true });
+        await docker.getNetwork(shared).remove();
+      }
+    });
+  });
+});
