@@ -26,7 +26,7 @@ const stack = inject('mcpgwStack');
 const docker = dockerClient();
 const run = runId();
 const prefix = `mcpgwt-${run}`;
-const labels = testLabels(run);
+const labels = testLabels(run, {}, stack.owner);
 const nets = { mcp: `${prefix}-litellm-mcp-net`, db: `${prefix}-postgres-net` };
 
 const masterKey = `sk-master-${randomBytes(12).toString('hex')}`;
@@ -415,3 +415,157 @@ describe('responses API with LiteLLM MCP tools', () => {
     expect(outputs[0]!.output).toContain(nonce);
   });
 });
+
+// ---------------------------------------------------------------- DB mode
+
+/** LiteLLM's id for a config.yaml MCP server (no auth_type, no alias). */
+function configServerId(name: string, url: string, transport: string): string {
+  return createHash('sha256').update(`${name}|${url}|${transport}||`).digest('hex').slice(0, 32);
+}
+
+const SERVER_IDS = {
+  everything_sse: configServerId('everything_sse', 'http://mcp-sse:3001/sse', 'sse'),
+  everything_http: configServerId('everything_http', 'http://mcp-http:3001/mcp', 'http'),
+};
+
+describe('LiteLLM DB mode: virtual keys written with raw SQL', () => {
+  const database = 'litellm_keys';
+  let dbLitellm: StartedContainer;
+  let dbUrl: string;
+
+  async function withDb<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const c = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'litellm', password: pgPassword, database });
+    await c.connect();
+    try {
+      return await fn(c);
+    } finally {
+      await c.end();
+    }
+  }
+
+  /** Inserts a key the way mcpgw does (permission row first, `models` = '{}'); returns the key. */
+  async function insertKey(mcpServers: string[], extra: { blocked?: boolean } = {}): Promise<string> {
+    const key = `sk-${randomBytes(24).toString('base64url')}`;
+    const permId = randomUUID();
+    await withDb(async (c) => {
+      await c.query('BEGIN');
+      await c.query(
+        `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups) VALUES ($1, $2, '{}')`,
+        [permId, mcpServers],
+      );
+      await c.query(
+        `INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, models, object_permission_id, blocked, created_by, updated_by)
+         VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2, $3, '{}', $4, $5, 'mcpgw', 'mcpgw')`,
+        [key, `sk-...${key.slice(-4)}`, `smoke-${permId.slice(0, 8)}`, permId, extra.blocked ?? null],
+      );
+      await c.query('COMMIT');
+    });
+    return key;
+  }
+
+  async function mcpToolNames(key: string): Promise<string[]> {
+    const client = new McpClient({ name: 'mcpgw-stack-smoke', version: '0.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${dbUrl}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }),
+    );
+    try {
+      return (await client.listTools()).tools.map((t) => t.name);
+    } finally {
+      await client.close();
+    }
+  }
+
+  beforeAll(async () => {
+    await withDbAdmin(async (c) => c.query(`CREATE DATABASE ${database}`));
+    await withDb((c) => applyLiteLLMSchema(c, stack.schemaDir, { recordLedger: true }));
+    await timed('litellm (DB mode) healthy', async () => {
+      dbLitellm = await startContainer(docker, {
+        name: `${prefix}-litellm-db`,
+        image: stack.images.litellmDb,
+        labels: { ...labels, 'io.mcpgw.test.service': 'litellm-db' },
+        networks: [{ name: nets.mcp }, { name: nets.db }],
+        env: {
+          LITELLM_MASTER_KEY: masterKey,
+          FIXTURE_API_KEY: upstreamKey,
+          DATABASE_URL: `postgresql://litellm:${encodeURIComponent(pgPassword)}@db:5432/${database}`,
+        },
+        cmd: ['--config', '/app/config.yaml', '--port', '4000'],
+        binds: [`${join(stack.stackDir, 'fixtures', 'litellm-config.yaml')}:/app/config.yaml:ro`],
+        publish: [4000],
+      });
+      dbUrl = `http://127.0.0.1:${await dbLitellm.hostPort(4000)}`;
+      await waitForHttp(dbLitellm, `${dbUrl}/health/liveliness`, { timeoutMs: 120_000 });
+    });
+  }, 300_000);
+
+  async function withDbAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const c = pgClient();
+    await c.connect();
+    try {
+      return await fn(c);
+    } finally {
+      await c.end();
+    }
+  }
+
+  it('reports the database connected', async () => {
+    const res = await fetch(`${dbUrl}/health/readiness`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'healthy', db: 'connected' });
+  });
+
+  it('derives config server ids as sha256(name|url|transport|auth_type|alias)[:32]', async () => {
+    const res = await fetch(`${dbUrl}/v1/mcp/server`, { headers: { authorization: `Bearer ${masterKey}` } });
+    expect(res.status).toBe(200);
+    const servers = (await res.json()) as { server_id: string; server_name: string }[];
+    expect(Object.fromEntries(servers.map((s) => [s.server_name, s.server_id]))).toEqual(SERVER_IDS);
+  });
+
+  it('authenticates a raw-SQL key and refuses unknown and blocked keys', async () => {
+    const key = await insertKey([SERVER_IDS.everything_http]);
+    const ok = await fetch(`${dbUrl}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain('fixture-model');
+
+    const unknown = await fetch(`${dbUrl}/v1/models`, { headers: { authorization: `Bearer sk-${randomBytes(16).toString('hex')}` } });
+    expect(unknown.status).toBe(401);
+    expect(JSON.stringify(await unknown.json())).toContain('token_not_found_in_db');
+
+    const blocked = await insertKey([SERVER_IDS.everything_http], { blocked: true });
+    const refused = await fetch(`${dbUrl}/v1/models`, { headers: { authorization: `Bearer ${blocked}` } });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.status).toBeLessThan(500);
+  });
+
+  it('shows a key only the MCP servers it is granted', async () => {
+    const httpOnly = await mcpToolNames(await insertKey([SERVER_IDS.everything_http]));
+    expect(httpOnly).toContain('everything_http-echo');
+    expect(httpOnly.some((n) => n.startsWith('everything_sse-'))).toBe(false);
+
+    const both = await mcpToolNames(await insertKey([SERVER_IDS.everything_http, SERVER_IDS.everything_sse]));
+    expect(both).toEqual(expect.arrayContaining(['everything_http-echo', 'everything_sse-echo']));
+
+    // A key with no grants is refused at connect, not shown an empty tool list.
+    await expect(mcpToolNames(await insertKey([]))).rejects.toThrow(/no MCP servers granted/);
+  });
+
+  it('runs a granted tool with the key and refuses an ungranted one', async () => {
+    const key = await insertKey([SERVER_IDS.everything_http]);
+    const client = new McpClient({ name: 'mcpgw-stack-smoke', version: '0.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${dbUrl}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }),
+    );
+    try {
+      const nonce = `nonce-${randomBytes(8).toString('hex')}`;
+      expect(textOf(await client.callTool({ name: 'everything_http-echo', arguments: { message: nonce } }))).toContain(nonce);
+      const denied = await client
+        .callTool({ name: 'everything_sse-echo', arguments: { message: nonce } })
+        .then((r) => ({ isError: r.isError === true, text: textOf(r) }), (err: Error) => ({ isError: true, text: err.message }));
+      expect(denied.isError).toBe(true);
+      expect(denied.text).not.toContain(`Echo: ${nonce}`);
+    } finally {
+      await client.close();
+    }
+  });
+});
+

@@ -5,14 +5,22 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
-import { dockerClient, removeLabelled, TEST_LABEL } from './stack.js';
+import { dockerClient, OWNER_LABEL, ownedByAnotherLiveRun, removeLabelled, TEST_LABEL } from './stack.js';
 
 export interface StackManifest {
-  images: { base: string; postgres: string; node: string; mcp: string; litellm: string };
-  versions: { litellm: string; litellmProxyExtras: string; serverEverything: string; supergateway: string };
+  images: { base: string; postgres: string; node: string; mcp: string; litellm: string; litellmDb: string };
+  versions: {
+    litellm: string;
+    litellmProxyExtras: string;
+    serverEverything: string;
+    supergateway: string;
+    prismaClientPy: string;
+  };
   schemaDir: string;
   /** Absolute path of test/stack, for bind mounts and fixtures. */
   stackDir: string;
+  /** Value for OWNER_LABEL on every object this run creates (the vitest main process). */
+  owner: string;
 }
 
 declare module 'vitest' {
@@ -37,19 +45,21 @@ function runPrepare(): Promise<void> {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await runPrepare();
   const workDir = process.env.MCPGW_TEST_WORK ?? join(stackDir, '.work');
-  const manifest = JSON.parse(await readFile(join(workDir, 'manifest.json'), 'utf8')) as Omit<StackManifest, 'stackDir'>;
+  const manifest = JSON.parse(await readFile(join(workDir, 'manifest.json'), 'utf8')) as Omit<StackManifest, 'stackDir' | 'owner'>;
 
   const docker = dockerClient();
   // The engine must answer now; prepare.sh started it. Fail loudly rather than skip.
   await docker.ping();
-  const left = await removeLabelled(docker, `${TEST_LABEL}=1`);
+  // Leftovers of earlier runs; objects of a run still in progress (another vitest) are spared.
+  const left = await removeLabelled(docker, `${TEST_LABEL}=1`, (labels) => ownedByAnotherLiveRun(labels));
   if (left.containers + left.networks > 0) {
     process.stderr.write(`[global-setup] removed leftovers: ${left.containers} containers, ${left.networks} networks\n`);
   }
-  project.provide('mcpgwStack', { ...manifest, stackDir });
+  const owner = String(process.pid);
+  project.provide('mcpgwStack', { ...manifest, stackDir, owner });
 
   return async () => {
     if (process.env.MCPGW_TEST_KEEP === '1') return;
-    await removeLabelled(docker, `${TEST_LABEL}=1`);
+    await removeLabelled(docker, `${OWNER_LABEL}=${owner}`);
   };
 }

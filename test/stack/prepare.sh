@@ -19,6 +19,9 @@ MCP_IMAGE=${MCPGW_TEST_MCP_IMAGE:-mcpgw-test/mcp:latest}
 # package) that the index does not serve. See README.md.
 LITELLM_VERSION=${MCPGW_TEST_LITELLM_VERSION:-1.108.7}
 LITELLM_IMAGE=${MCPGW_TEST_LITELLM_IMAGE:-mcpgw-test/litellm:$LITELLM_VERSION}
+# LiteLLM + prisma-client-py + a stand-in query engine, for DB mode (images/litellm-db).
+LITELLM_DB_IMAGE=${MCPGW_TEST_LITELLM_DB_IMAGE:-mcpgw-test/litellm-db:$LITELLM_VERSION}
+PRISMA_PY_VERSION=${MCPGW_TEST_PRISMA_PY_VERSION:-0.15.0}
 EVERYTHING_VERSION=${MCPGW_TEST_EVERYTHING_VERSION:-2026.8.31}
 SUPERGATEWAY_VERSION=${MCPGW_TEST_SUPERGATEWAY_VERSION:-4.0.0}
 SCHEMA_ROOT=${MCPGW_TEST_SCHEMA_ROOT:-$WORK/schema}
@@ -231,6 +234,8 @@ build_all() {
   BUILD_ARGS=("LITELLM_VERSION=$LITELLM_VERSION")
   step "image $LITELLM_IMAGE" build_image "$LITELLM_IMAGE" "$HERE/images/litellm" "$BASE_IMAGE" \
     "$WORK/stage/node/ca-certificates.crt"
+  BUILD_ARGS=("NODE_IMAGE=$NODE_IMAGE" "NODE_IMAGE_ID=$(image_id "$NODE_IMAGE")" "PRISMA_PY_VERSION=$PRISMA_PY_VERSION")
+  step "image $LITELLM_DB_IMAGE" build_image "$LITELLM_DB_IMAGE" "$HERE/images/litellm-db" "$LITELLM_IMAGE"
 }
 
 # LiteLLM's DB schema: the migrations of the litellm-proxy-extras version installed in the LiteLLM
@@ -269,13 +274,15 @@ write_manifest() {
     "postgres": "$POSTGRES_IMAGE",
     "node": "$NODE_IMAGE",
     "mcp": "$MCP_IMAGE",
-    "litellm": "$LITELLM_IMAGE"
+    "litellm": "$LITELLM_IMAGE",
+    "litellmDb": "$LITELLM_DB_IMAGE"
   },
   "versions": {
     "litellm": "$LITELLM_VERSION",
     "litellmProxyExtras": "$PROXY_EXTRAS_VERSION",
     "serverEverything": "$EVERYTHING_VERSION",
-    "supergateway": "$SUPERGATEWAY_VERSION"
+    "supergateway": "$SUPERGATEWAY_VERSION",
+    "prismaClientPy": "$PRISMA_PY_VERSION"
   },
   "schemaDir": "$SCHEMA_DIR"
 }

@@ -27,8 +27,15 @@ export function runId(): string {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
-export function testLabels(run: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { [TEST_LABEL]: '1', [RUN_LABEL]: run, ...extra };
+/**
+ * The process that owns a test run's objects (the vitest main process, from the global setup).
+ * Cleanup of leftovers spares objects whose owner is still alive, so two runs on one engine
+ * (two developers, or a developer and CI) do not delete each other's containers.
+ */
+export const OWNER_LABEL = 'io.mcpgw.test.owner';
+
+export function testLabels(run: string, extra: Record<string, string> = {}, owner = String(process.ppid)): Record<string, string> {
+  return { [TEST_LABEL]: '1', [RUN_LABEL]: run, [OWNER_LABEL]: owner, ...extra };
 }
 
 /** `internal` networks have no route out (and so no published ports): proves "works offline". */
@@ -223,8 +230,10 @@ export async function waitForContainer<T>(
           failure = err;
         }
         if (value !== undefined) return value;
-        // A container that has stopped will never become ready: fail now, not at the deadline.
-        const state = await c.state();
+        // A container that has stopped (or was removed) will never become ready: fail now.
+        const state = await c.state().catch((err: Error) => {
+          throw fatal(`container is gone: ${err.message}`);
+        });
         if (!state.Running) throw fatal(`container exited (status ${state.Status}, exit code ${state.ExitCode})`);
         if (failure !== undefined) throw failure;
         return undefined;
@@ -303,11 +312,30 @@ export function waitForLog(c: StartedContainer, pattern: RegExp, opts: WaitOptio
 
 // ---------------------------------------------------------------- cleanup
 
-/** Removes containers, then networks, carrying `label` (`key` or `key=value`). */
-export async function removeLabelled(docker: Docker, label: string): Promise<{ containers: number; networks: number }> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [label] } });
+/**
+ * Removes containers, then networks, carrying `label` (`key` or `key=value`). With `keep`, an
+ * object is spared when keep(its labels) is true.
+ */
+export async function removeLabelled(
+  docker: Docker,
+  label: string,
+  keep: (labels: Record<string, string>) => boolean = () => false,
+): Promise<{ containers: number; networks: number }> {
+  const containers = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep(c.Labels ?? {}));
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
-  const networks = await docker.listNetworks({ filters: { label: [label] } });
+  const networks = (await docker.listNetworks({ filters: { label: [label] } })).filter((n) => !keep(n.Labels ?? {}));
   for (const n of networks) await docker.getNetwork(n.Id).remove().catch(() => undefined);
   return { containers: containers.length, networks: networks.length };
+}
+
+/** True when the object's owner process (OWNER_LABEL) is another process that is still running. */
+export function ownedByAnotherLiveRun(labels: Record<string, string>, self = process.pid): boolean {
+  const owner = Number(labels[OWNER_LABEL]);
+  if (!Number.isInteger(owner) || owner <= 0 || owner === self) return false;
+  try {
+    process.kill(owner, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
