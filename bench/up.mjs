@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// `mcpgw up` against `docker compose up -d --wait` on the same rendered files, on this machine's engine,
+// with the locally built test images (bash test/stack/prepare.sh first). Prints ratios, never pass/fail times.
+//   warm: both stacks already running, nothing to change (target: mcpgw ≤ 1.05× compose)
+//   cold: from nothing to healthy (compose waits on healthchecks; mcpgw on real readiness)
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = path.join(root, 'bin/mcpgw.js');
+const manifest = JSON.parse(readFileSync(path.join(root, 'test/stack/.work/manifest.json'), 'utf8'));
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const litellmImage = manifest.images.litellmDb ?? manifest.images.litellm;
+
+function stackDir(name, litellmPort, mcpPort) {
+  const dir = mkdtempSync(path.join(tmpdir(), `mcpgw-bench-${name}-`));
+  writeFileSync(path.join(dir, 'mcpgw.yaml'), `version: 1
+name: ${name}
+host: localhost
+bind: 127.0.0.1
+secrets: ./secrets.env
+network: ${name}-mcp
+litellm: { image: ${litellmImage}, port: ${litellmPort} }
+postgres: { image: ${manifest.images.postgres}, network: ${name}-pg }
+mcp_servers:
+  everything:
+    transport: http
+    image: ${manifest.images.mcp}
+    command: [mcp-server-everything, streamableHttp]
+    environment: { PORT: "${mcpPort}" }
+    port: ${mcpPort}
+`);
+  writeFileSync(path.join(dir, 'secrets.env'), 'LITELLM_MASTER_KEY=sk-bench-master-000000\nLITELLM_SALT_KEY=sk-bench-salt-000000\nPOSTGRES_PASSWORD=benchpassword\n');
+  chmodSync(path.join(dir, 'secrets.env'), 0o600);
+  return dir;
+}
+
+function timed(cmd, args, cwd) {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${result.stderr}`);
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const mcpgw = stackDir('mcpgwbench-a', 14201, 48201);
+const compose = stackDir('mcpgwbench-b', 14202, 48202);
+const mcpgwUp = () => timed(process.execPath, [bin, '-q', 'up'], mcpgw);
+const mcpgwDown = () => timed(process.execPath, [bin, '-q', 'down', '--volumes'], mcpgw);
+const composeUp = () => timed('docker', ['compose', 'up', '-d', '--wait'], compose);
+const composeDown = () => timed('docker', ['compose', 'down', '-v', '-t', '2'], compose);
+
+try {
+  timed(process.execPath, [bin, 'render'], compose);
+  const cold = { mcpgw: [], compose: [] };
+  const warm = { mcpgw: [], compose: [] };
+  for (let i = 0; i < rounds; i++) {
+    cold.compose.push(composeUp());
+    cold.mcpgw.push(mcpgwUp());
+    warm.compose.push(composeUp());
+    warm.mcpgw.push(mcpgwUp());
+    composeDown();
+    mcpgwDown();
+  }
+  for (const [label, samples] of [['warm (no change)', warm], ['cold (from nothing)', cold]]) {
+    const ours = median(samples.mcpgw);
+    const theirs = median(samples.compose);
+    console.log(`${label.padEnd(20)} mcpgw up ${ours.toFixed(0)} ms, compose up --wait ${theirs.toFixed(0)} ms: ${(ours / theirs).toFixed(2)}x`);
+  }
+} finally {
+  spawnSync(process.execPath, [bin, '-q', 'down', '--volumes'], { cwd: mcpgw });
+  spawnSync('docker', ['compose', 'down', '-v', '-t', '2'], { cwd: compose });
+  rmSync(mcpgw, { recursive: true, force: true });
+  rmSync(compose, { recursive: true, force: true });
+}
