@@ -30,6 +30,7 @@ declare module 'vitest' {
 }
 
 const stackDir = dirname(fileURLToPath(import.meta.url));
+const UNOWNED_GRACE_MS = 30 * 60_000;
 
 function runPrepare(): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -50,8 +51,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const docker = dockerClient();
   // The engine must answer now; prepare.sh started it. Fail loudly rather than skip.
   await docker.ping();
-  // Leftovers of earlier runs; objects of a run still in progress (another vitest) are spared.
-  const left = await removeLabelled(docker, `${TEST_LABEL}=1`, (labels) => ownedByAnotherLiveRun(labels));
+  // Leftovers of earlier runs. Spared: objects of a run still in progress (another vitest on this
+  // engine), and recent objects that carry no owner label (a test that labels only
+  // io.mcpgw.test=1 may belong to a run in progress).
+  const left = await removeLabelled(
+    docker,
+    `${TEST_LABEL}=1`,
+    (labels, createdMs) =>
+      ownedByAnotherLiveRun(labels) || (!(OWNER_LABEL in labels) && Date.now() - createdMs < UNOWNED_GRACE_MS),
+  );
   if (left.containers + left.networks > 0) {
     process.stderr.write(`[global-setup] removed leftovers: ${left.containers} containers, ${left.networks} networks\n`);
   }

@@ -314,16 +314,20 @@ export function waitForLog(c: StartedContainer, pattern: RegExp, opts: WaitOptio
 
 /**
  * Removes containers, then networks, carrying `label` (`key` or `key=value`). With `keep`, an
- * object is spared when keep(its labels) is true.
+ * object is spared when keep(its labels, its creation time in ms) is true.
  */
 export async function removeLabelled(
   docker: Docker,
   label: string,
-  keep: (labels: Record<string, string>) => boolean = () => false,
+  keep: (labels: Record<string, string>, createdMs: number) => boolean = () => false,
 ): Promise<{ containers: number; networks: number }> {
-  const containers = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep(c.Labels ?? {}));
+  const containers = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter(
+    (c) => !keep(c.Labels ?? {}, c.Created * 1000),
+  );
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
-  const networks = (await docker.listNetworks({ filters: { label: [label] } })).filter((n) => !keep(n.Labels ?? {}));
+  const networks = (await docker.listNetworks({ filters: { label: [label] } })).filter(
+    (n) => !keep(n.Labels ?? {}, Date.parse(n.Created ?? '') || 0),
+  );
   for (const n of networks) await docker.getNetwork(n.Id).remove().catch(() => undefined);
   return { containers: containers.length, networks: networks.length };
 }
