@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import Docker from 'dockerode';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -197,6 +198,33 @@ describe('mcpgw up failures', () => {
       } finally {
         await foreign.remove({ force: true });
         await docker.getNetwork(shared).remove();
+      }
+    });
+  });
+});
+
+describe('the rendered compose file is the same stack', () => {
+  it('docker compose up --wait brings it to healthy, and mcpgw status recognises every service', async () => {
+    await withTempDir(async (dir) => {
+      const name = `mcpgwt-${run}-compose`;
+      await writeTestStack(dir, { name, images: stack.images, litellmPort: 14104, mcp: { everything: { transport: 'http', port: 48150 } } });
+      expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
+      try {
+        const up = await execa('docker', ['compose', 'up', '-d', '--wait', '--wait-timeout', '240'], { cwd: dir, reject: false });
+        expect(up.exitCode, up.stderr).toBe(0);
+        const status = await runCli(['status', '--json'], { cwd: dir });
+        expect(status.code, status.stderr).toBe(0);
+        const report = JSON.parse(status.stdout) as { services: { service: string; state: string; health: string }[] };
+        expect(report.services.map((service) => [service.service, service.state])).toEqual([
+          ['postgres', 'running'],
+          ['mcp-everything', 'running'],
+          ['litellm', 'running'],
+        ]);
+        expect(report.services.find((service) => service.service === 'litellm')?.health).toBe('healthy');
+        const readiness = (await (await fetch('http://127.0.0.1:14104/health/readiness')).json()) as { db: string };
+        expect(readiness.db).toBe('connected');
+      } finally {
+        await execa('docker', ['compose', 'down', '-v', '-t', '2'], { cwd: dir, reject: false });
       }
     });
   });
