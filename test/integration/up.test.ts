@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { parse, stringify } from 'yaml';
 import { runCli, withTempDir } from '../helpers/cli.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
+import { testLabels } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -171,12 +172,12 @@ describe('mcpgw up failures', () => {
       const name = `mcpgwt-${run}-down`;
       await writeTestStack(dir, { name, images: stack.images, litellmPort: 14103, mcp: {} });
       const shared = `${name}-pg`;
-      await docker.createNetwork({ Name: shared, Labels: { 'io.mcpgw.test': '1' } });
+      await docker.createNetwork({ Name: shared, Labels: testLabels(run, {}, stack.owner) });
       const foreign = await docker.createContainer({
         name: `${name}-foreign`,
         Image: stack.images.postgres,
         Entrypoint: ['sleep', 'infinity'],
-        Labels: { 'io.mcpgw.test': '1' },
+        Labels: testLabels(run, {}, stack.owner),
         HostConfig: { NetworkMode: shared },
       });
       await foreign.start();

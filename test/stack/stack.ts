@@ -3,20 +3,15 @@
 // waited for and shows the container's last log lines.
 import { connect } from 'node:net';
 import Docker from 'dockerode';
+import { demuxLogs } from '../../src/docker/logs.js';
+import { WaitAborted, waitUntil, type WaitOptions } from '../../src/docker/wait.js';
+
+export { demuxLogs };
 
 /** Every object the tests create carries this label, so cleanup finds exactly those. */
 export const TEST_LABEL = 'io.mcpgw.test';
 export const RUN_LABEL = 'io.mcpgw.test.run';
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
 
 export function dockerClient(): Docker {
   return new Docker({ socketPath: process.env.DOCKER_SOCKET ?? '/var/run/docker.sock' });
@@ -118,18 +113,6 @@ export class StartedContainer {
   }
 }
 
-/** Docker multiplexes stdout/stderr of non-TTY containers into 8-byte-header frames. */
-export function demuxLogs(buf: Buffer): string {
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length && buf[i + 1] === 0 && buf[i + 2] === 0 && buf[i + 3] === 0) {
-    const len = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  if (i < buf.length) out.push(buf.subarray(i));
-  return Buffer.concat(out).toString('utf8');
-}
 
 export async function startContainer(docker: Docker, spec: ContainerSpec): Promise<StartedContainer> {
   const [first, ...rest] = spec.networks;
@@ -170,44 +153,12 @@ export async function startContainer(docker: Docker, spec: ContainerSpec): Promi
 
 // ---------------------------------------------------------------- wait strategies
 
-export interface WaitOptions {
-  timeoutMs?: number;
-  clock?: Clock;
-}
+export type { WaitOptions } from '../../src/docker/wait.js';
+export { waitUntil };
 
-/**
- * Polls `check` with backoff (100 ms doubling to 1 s) until it returns a value or the deadline
- * passes. `check` returns undefined (or throws) to mean "not yet"; the last reason is reported.
- */
-export async function waitUntil<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  { timeoutMs = 60_000, clock = realClock }: WaitOptions = {},
-): Promise<T> {
-  const start = clock.now();
-  const deadline = start + timeoutMs;
-  let delay = 100;
-  let reason = 'no attempt finished';
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-      reason = 'condition not met';
-    } catch (err) {
-      reason = (err as Error).message;
-      if ((err as { fatal?: boolean }).fatal) {
-        throw new Error(`gave up after ${clock.now() - start} ms waiting for ${what}: ${reason}`);
-      }
-    }
-    if (clock.now() >= deadline) break;
-    await clock.sleep(Math.min(delay, Math.max(0, deadline - clock.now())));
-    delay = Math.min(delay * 2, 1000);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${reason}`);
-}
-
+/** Stops a wait at once: the product's WaitAborted, so test waits and `mcpgw up` share one mechanism. */
 function fatal(message: string): Error {
-  return Object.assign(new Error(message), { fatal: true });
+  return new WaitAborted(message);
 }
 
 /** Wraps a wait on a container so a failure shows its state and last log lines. */
@@ -226,7 +177,7 @@ export async function waitForContainer<T>(
         try {
           value = await check();
         } catch (err) {
-          if ((err as { fatal?: boolean }).fatal) throw err;
+          if (err instanceof WaitAborted) throw err;
           failure = err;
         }
         if (value !== undefined) return value;
