@@ -163,7 +163,7 @@ export class StackRunner {
         await this.start(id, service);
       }
       step.update('waiting until ready');
-      const ready = await this.waitReady(id, service, notes);
+      const ready = await this.waitReady(id, service, notes, servicePlan.action !== 'keep');
       const seconds = ((this.deps.clock.now() - started) / 1000).toFixed(1);
       step.succeed(`${servicePlan.action === 'keep' ? 'unchanged' : servicePlan.action + 'd'}, ${ready} (${seconds} s)`);
       const endpoint = this.endpointOf(service);
@@ -190,7 +190,8 @@ export class StackRunner {
     }
   }
 
-  private async waitReady(id: string, service: ServiceModel, notes: string[]): Promise<string> {
+  /** `provision`: a kept Postgres was provisioned when created, and any secret change would have recreated it. */
+  private async waitReady(id: string, service: ServiceModel, notes: string[], provision: boolean): Promise<string> {
     const readiness = service.readiness;
     if (readiness.kind === 'health') {
       await this.waitOn(id, service, 'Docker health "healthy"', this.timeouts.health, async () => {
@@ -198,12 +199,12 @@ export class StackRunner {
         if (state?.health === 'healthy') return true;
         throw new Error(`health is ${state?.health ?? 'not reported'}`);
       });
-      if (service.role === 'postgres') {
+      if (service.role === 'postgres' && provision) {
         const report = await this.provisionPostgres(id);
         notes.push(...report.actions);
         return 'healthy, role uses SCRAM-SHA-256';
       }
-      return 'healthy';
+      return service.role === 'postgres' ? 'healthy, role uses SCRAM-SHA-256 (verified at creation)' : 'healthy';
     }
     const port = service.ports[0];
     if (!port) throw new Error(`${service.name} publishes no port`);
