@@ -83,5 +83,44 @@ export function buildProgram(deps: Deps): Command {
       await logsCommand(context(command), service, options);
     });
 
+  const keys = program.command('keys').description("LiteLLM virtual keys, written as LiteLLM's own rows with their MCP grants");
+  const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
+  keys
+    .command('create')
+    .description('create a virtual key and print it once')
+    .requiredOption('--alias <alias>', 'name of the key')
+    .option('--mcp <server...>', 'MCP servers it may use (names from mcpgw.yaml)', collect)
+    .option('--mcp-group <group...>', 'MCP access groups it may use', collect)
+    .option('--models <model...>', 'models it may use (default: all)', collect)
+    .option('--expires <duration>', 'lifetime, e.g. 30d')
+    .option('--budget <usd>', 'maximum spend')
+    .option('--key <sk-...>', 'use this key instead of generating one')
+    .action(async (options, command: Command) => {
+      const { keysCreateCommand } = await import('./commands/keys.js');
+      await keysCreateCommand(context(command), options);
+    });
+  keys
+    .command('list')
+    .description('keys with alias, abbreviated key, models, MCP grants, expiry, spend (never the key or its hash)')
+    .action(async (_options, command: Command) => {
+      const { keysListCommand } = await import('./commands/keys.js');
+      await keysListCommand(context(command));
+    });
+  keys
+    .command('revoke <alias-or-key>')
+    .description('delete a key and its grants')
+    .action(async (target: string, _options, command: Command) => {
+      const { keysRevokeCommand } = await import('./commands/keys.js');
+      await keysRevokeCommand(context(command), target);
+    });
+  keys
+    .command('sync')
+    .description('make the keys declared in mcpgw.yaml exist with exactly their grants (e.g. after a DB wipe)')
+    .option('--dry-run', 'report what would change and write nothing')
+    .action(async (options, command: Command) => {
+      const { keysSyncCommand } = await import('./commands/keys.js');
+      await keysSyncCommand(context(command), options);
+    });
+
   return program;
 }

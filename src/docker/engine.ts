@@ -263,6 +263,18 @@ export class DockerEngine {
     await this.docker.getVolume(name).remove();
   }
 
+  /** The container's IP address on `network`, or undefined when it is absent or not running. */
+  async containerAddress(name: string, network: string): Promise<string | undefined> {
+    try {
+      const info = await this.docker.getContainer(name).inspect();
+      if (!info.State.Running) return undefined;
+      return info.NetworkSettings.Networks[network]?.IPAddress || undefined;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
   async publishedPorts(id: string): Promise<{ target: number; hostIp: string; hostPort: number }[]> {
     const info = await this.docker.getContainer(id).inspect();
     const out: { target: number; hostIp: string; hostPort: number }[] = [];

@@ -1,14 +1,10 @@
 import { DEFAULT_LITELLM_IMAGE, DEFAULT_POSTGRES_IMAGE } from '../config/schema.js';
+import { generateKey } from '../keys/token.js';
 import { fillPlaceholders, type Templates } from '../render/templates.js';
 
 export interface Scaffold {
   mcpgwYaml: string;
   secretsEnv: string;
-}
-
-/** A LiteLLM-style key: `sk-` and URL-safe random text (LiteLLM refuses virtual keys without the prefix). */
-export function generateKey(random: (size: number) => Buffer): string {
-  return `sk-${random(32).toString('base64url')}`;
 }
 
 /** The commented mcpgw.yaml and a secrets file with freshly generated values. Pure given `random`. */

@@ -10,6 +10,8 @@ export interface TestStackOptions {
   /** MCP servers by name → port; each runs server-everything from the test MCP image. */
   mcp: Record<string, { transport: 'sse' | 'http'; port: number; command?: string[] }>;
   extra?: Record<string, unknown>;
+  /** Extra lines for the secrets file (e.g. declared keys). */
+  secrets?: Record<string, string>;
 }
 
 export const TEST_SECRETS = {
@@ -45,7 +47,8 @@ export async function writeTestStack(dir: string, options: TestStackOptions): Pr
   const file = path.join(dir, 'mcpgw.yaml');
   await writeFile(file, stringify(config));
   const secretsFile = path.join(dir, 'secrets.env');
-  await writeFile(secretsFile, Object.entries(TEST_SECRETS).map(([key, value]) => `${key}=${value}\n`).join(''));
+  const secrets = { ...TEST_SECRETS, ...options.secrets };
+  await writeFile(secretsFile, Object.entries(secrets).map(([key, value]) => `${key}=${value}\n`).join(''));
   await chmod(secretsFile, 0o600);
   return file;
 }

@@ -1,5 +1,7 @@
 import { systemClock } from '../../docker/clock.js';
 import { DockerEngine } from '../../docker/engine.js';
+import { declaredKeys } from '../../keys/desired.js';
+import type { KeyChange } from '../../keys/store.js';
 import { writeRendered } from '../../render/write.js';
 import { planIsNoop, type StackPlan } from '../../stack/plan.js';
 import { StackRunner } from '../../stack/up.js';
@@ -7,6 +9,7 @@ import { createProgress } from '../../ui/progress.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
 import { loadStack } from '../load-stack.js';
+import { withKeyStore } from './keys.js';
 
 export interface UpOptions {
   dryRun?: boolean;
@@ -15,6 +18,8 @@ export interface UpOptions {
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<void> {
   const { ui, deps } = ctx;
   const stack = await loadStack(ctx);
+  // Declared keys are checked before anything starts: a missing or malformed key is a config error.
+  const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
   const progress = await createProgress(ui, deps.stderr);
   const engine = await DockerEngine.connect(deps.env);
   const runner = new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, { engine, clock: systemClock, signal: deps.signal, progress });
@@ -34,12 +39,20 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   await runner.ensureImages();
   const { plan, desired } = await runner.plan();
   const report = await runner.apply(plan, desired);
-  // Key sync and the end-to-end probe arrive with `mcpgw keys` and `mcpgw probe`; until then say so plainly.
-  progress.start('keys').skip('key sync is not part of this mcpgw version yet');
+  const keyStep = progress.start('keys');
+  let keyChanges: KeyChange[] = [];
+  if (keys.length === 0) keyStep.skip('no keys declared in mcpgw.yaml');
+  else {
+    keyChanges = await withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false }));
+    const changed = keyChanges.filter((change) => change.action !== 'keep');
+    keyStep.succeed(changed.length === 0 ? `${keys.length} key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', '));
+  }
+  // The end-to-end probe arrives with `mcpgw probe`; until then say so plainly.
   progress.start('probe').skip('the end-to-end probe is not part of this mcpgw version yet');
 
   if (ctx.options.json) {
-    ui.json({ ok: true, changed: !planIsNoop(plan), services: report.services, notes: report.notes, gateway: stack.model.gatewayUrl });
+    const keysChanged = keyChanges.some((change) => change.action !== 'keep');
+    ui.json({ ok: true, changed: !planIsNoop(plan) || keysChanged, services: report.services, keys: keyChanges, notes: report.notes, gateway: stack.model.gatewayUrl });
     return;
   }
   ui.result(

@@ -1,0 +1,128 @@
+import { connectDatabase, databaseUrl, type SqlClient } from '../../db/connect.js';
+import { DockerEngine } from '../../docker/engine.js';
+import { UserError } from '../../errors.js';
+import { declaredKeys, desiredKey, serverIds } from '../../keys/desired.js';
+import { KeyStore } from '../../keys/store.js';
+import { generateKey, hashKey, KEY_PREFIX } from '../../keys/token.js';
+import { formatTable } from '../../ui/table.js';
+import type { CommandContext } from '../context.js';
+import { loadStack, type LoadedStack } from '../load-stack.js';
+
+async function withStore<T>(ctx: CommandContext, work: (store: KeyStore, stack: LoadedStack) => Promise<T>): Promise<T> {
+  return withKeyStore(ctx, await loadStack(ctx), work);
+}
+
+/** Opens LiteLLM's database for key work (schema checked), runs `work`, and always closes the connection. */
+export async function withKeyStore<T>(ctx: CommandContext, stack: LoadedStack, work: (store: KeyStore, stack: LoadedStack) => Promise<T>): Promise<T> {
+  const url = await databaseUrl(stack.loaded, stack.model, stack.secrets, () => DockerEngine.connect(ctx.deps.env));
+  ctx.ui.addSecrets([url]);
+  const db: SqlClient = await connectDatabase(url);
+  try {
+    const store = new KeyStore(db, () => ctx.deps.clock.now());
+    await store.assertSchema();
+    return await work(store, stack);
+  } finally {
+    await db.end();
+  }
+}
+
+export interface CreateOptions {
+  alias: string;
+  mcp?: string[];
+  mcpGroup?: string[];
+  models?: string[];
+  expires?: string;
+  budget?: string;
+  key?: string;
+}
+
+export async function keysCreateCommand(ctx: CommandContext, options: CreateOptions): Promise<void> {
+  const key = options.key ?? generateKey(ctx.deps.randomBytes);
+  ctx.ui.addSecrets([key]);
+  const budget = options.budget === undefined ? undefined : Number(options.budget);
+  if (budget !== undefined && !(budget > 0)) throw new UserError(`--budget ${options.budget} is not a positive number`, 'give the budget in USD, e.g. --budget 25');
+  await withStore(ctx, async (store, stack) => {
+    const desired = desiredKey(
+      {
+        alias: options.alias,
+        key,
+        models: options.models ?? [],
+        mcpServers: options.mcp ?? [],
+        mcpGroups: options.mcpGroup ?? [],
+        ...(options.expires ? { expires: options.expires } : {}),
+        ...(budget !== undefined ? { budget } : {}),
+      },
+      serverIds(stack.model),
+    );
+    await store.create(desired);
+    if (desired.mcpServers.length === 0 && desired.mcpGroups.length === 0) {
+      ctx.ui.warn(`${options.alias} has no MCP grant: current LiteLLM refuses it every MCP server (old versions gave it all of them)`);
+    }
+  });
+  // The key itself goes to stdout exactly once (a result), never through the redacting channels.
+  if (ctx.options.json) ctx.deps.stdout.write(`${JSON.stringify({ alias: options.alias, key }, null, 2)}\n`);
+  else ctx.deps.stdout.write(`${key}\n`);
+  ctx.ui.info(`created ${options.alias}: store this key now, mcpgw cannot show it again`);
+}
+
+export async function keysListCommand(ctx: CommandContext): Promise<void> {
+  await withStore(ctx, async (store, stack) => {
+    const names = new Map([...serverIds(stack.model)].map(([name, id]) => [id, name]));
+    const rows = (await store.list()).map((row) => ({
+      alias: row.alias,
+      key: row.keyName,
+      models: row.models,
+      mcpServers: row.mcpServers.map((id) => names.get(id) ?? id),
+      mcpGroups: row.mcpGroups,
+      expires: row.expires?.toISOString() ?? null,
+      spend: row.spend,
+      blocked: row.blocked,
+      managedByMcpgw: row.managed,
+    }));
+    if (ctx.options.json) {
+      ctx.ui.json({ keys: rows });
+      return;
+    }
+    ctx.ui.result(
+      formatTable(
+        ['ALIAS', 'KEY', 'MODELS', 'MCP SERVERS', 'EXPIRES', 'SPEND', 'BLOCKED'],
+        rows.map((row) => [
+          row.alias ?? '-',
+          row.key,
+          row.models.length ? row.models.join(',') : 'all',
+          [...row.mcpServers, ...row.mcpGroups.map((group) => `group:${group}`)].join(',') || 'NONE',
+          row.expires?.slice(0, 10) ?? 'never',
+          row.spend.toFixed(2),
+          row.blocked ? 'yes' : 'no',
+        ]),
+      ),
+    );
+    const ungranted = rows.filter((row) => row.mcpServers.length === 0 && row.mcpGroups.length === 0);
+    for (const row of ungranted) ctx.ui.warn(`${row.alias ?? row.key} has no MCP grant: it sees no MCP server on current LiteLLM (and every server on versions before the change)`);
+  });
+}
+
+export async function keysRevokeCommand(ctx: CommandContext, target: string): Promise<void> {
+  const match = target.startsWith(KEY_PREFIX) ? { token: hashKey(target) } : { alias: target };
+  if (match.token) ctx.ui.addSecrets([target]);
+  const removed = await withStore(ctx, (store) => store.revoke(match));
+  if (removed === 0) throw new UserError(`no key matches ${match.token ? 'that key' : `alias "${target}"`}`, 'see `mcpgw keys list`');
+  if (ctx.options.json) ctx.ui.json({ revoked: removed });
+  else ctx.ui.result(`revoked ${removed} key(s); LiteLLM workers may accept it until their key cache expires (litellm.key_cache_ttl)`);
+}
+
+export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: boolean }): Promise<void> {
+  await withStore(ctx, async (store, stack) => {
+    const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
+    const changes = await store.sync(keys, { dryRun: Boolean(options.dryRun) });
+    if (ctx.options.json) {
+      ctx.ui.json({ dryRun: Boolean(options.dryRun), changes });
+      return;
+    }
+    for (const change of changes) {
+      ctx.ui.result(`${change.action.padEnd(7)} ${change.alias}${change.action === 'update' ? ` (${change.fields.join(', ')})` : ''}`);
+    }
+    if (changes.length === 0) ctx.ui.result('no keys are declared in mcpgw.yaml');
+    if (options.dryRun) ctx.ui.result('(dry run: nothing was written)');
+  });
+}

@@ -1,0 +1,78 @@
+import type pg from 'pg';
+import type { LoadedConfig } from '../config/load.js';
+import type { Secrets } from '../config/secrets.js';
+import type { DockerEngine } from '../docker/engine.js';
+import { StepFailed, UserError } from '../errors.js';
+import { POSTGRES_SERVICE, type StackModel } from '../stack/model.js';
+
+export interface SqlClient {
+  query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  end(): Promise<void>;
+}
+
+/**
+ * Where mcpgw reaches LiteLLM's database from this machine. Bundled: 127.0.0.1:host_port when published,
+ * else the container's address on its network (mcpgw runs on the Docker host). External: the URL secret.
+ */
+export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secrets: Secrets, engine: () => Promise<DockerEngine>): Promise<string> {
+  const { postgres } = loaded.config;
+  if (postgres.mode === 'external') {
+    const url = secrets.get(postgres.url);
+    if (!url) throw new UserError(`the secrets file lacks ${postgres.url}`, `add ${postgres.url}=postgresql://user:password@host:5432/db`);
+    return url;
+  }
+  const password = encodeURIComponent(secrets.get(postgres.password) ?? '');
+  let host = '127.0.0.1';
+  let port = postgres.host_port ?? 5432;
+  if (postgres.host_port === undefined) {
+    const service = model.services.find((candidate) => candidate.name === POSTGRES_SERVICE);
+    const address = service ? await (await engine()).containerAddress(service.containerName, postgres.network) : undefined;
+    if (!address) throw new StepFailed(`the Postgres container of stack "${model.name}" is not running`, 'run `mcpgw up` first');
+    host = address;
+    port = 5432;
+  }
+  return `postgresql://${postgres.user}:${password}@${host}:${port}/${postgres.database}`;
+}
+
+/** Connects with `pg`, turning its failures into errors that say what to fix (never the password). */
+export async function connectDatabase(url: string): Promise<SqlClient> {
+  const { default: pgModule } = await import('pg');
+  const client = new pgModule.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const where = describeTarget(url);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw explainConnectError(error as pg.DatabaseError & NodeJS.ErrnoException, where);
+  }
+  return client as unknown as SqlClient;
+}
+
+function describeTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${decodeURIComponent(parsed.username)}@${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+  } catch {
+    return 'the configured database';
+  }
+}
+
+export function explainConnectError(error: { code?: string; message: string }, where: string): StepFailed {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'ETIMEDOUT':
+      return new StepFailed(`Postgres at ${where} is unreachable (${error.code})`, 'start it (`mcpgw up`) or fix the host and port in the database URL');
+    case '28P01':
+      return new StepFailed(`Postgres refused the password for ${where}`, 'the password in the secrets file must match the role; for the bundled Postgres `mcpgw up` re-applies it');
+    case '28000':
+      return new StepFailed(`Postgres has no pg_hba.conf entry allowing ${where}`, 'add a `host … scram-sha-256` line for this client');
+    case '3D000':
+      return new StepFailed(`the database in ${where} does not exist`, 'create it, or run `mcpgw up` for the bundled Postgres');
+    default:
+      if (/SASL|SCRAM/i.test(error.message)) return new StepFailed(`SCRAM authentication to ${where} failed: ${error.message}`, 'check the password and that the role is stored with scram-sha-256');
+      if (/timeout/i.test(error.message)) return new StepFailed(`Postgres at ${where} did not answer in time`, 'check that it is running and reachable from this machine');
+      return new StepFailed(`cannot connect to Postgres at ${where}: ${error.message}`);
+  }
+}

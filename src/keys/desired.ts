@@ -1,0 +1,78 @@
+import { keySecretName } from '../config/rules.js';
+import type { McpgwConfig } from '../config/schema.js';
+import type { Secrets } from '../config/secrets.js';
+import { UserError } from '../errors.js';
+import type { StackModel } from '../stack/model.js';
+import { stableServerId } from './server-id.js';
+import { abbreviateKey, hashKey, validateKey } from './token.js';
+
+/** A key as it must exist in LiteLLM's DB: the hash (never the key), grants by server id, limits. */
+export interface DesiredKey {
+  alias: string;
+  token: string;
+  keyName: string;
+  models: string[];
+  /** Server ids, sorted. */
+  mcpServers: string[];
+  mcpGroups: string[];
+  expiresInSeconds?: number;
+  budget?: number;
+}
+
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
+
+export function durationSeconds(text: string): number {
+  const match = /^([1-9][0-9]*)([smhdw])$/.exec(text);
+  if (!match) throw new UserError(`${text} is not a duration`, 'use e.g. 30m, 24h, 90d or 2w');
+  return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
+}
+
+/** Server name → the id LiteLLM computes for it from the rendered config. */
+export function serverIds(model: StackModel): Map<string, string> {
+  return new Map(Object.entries(model.litellmConfig.mcp_servers).map(([name, entry]) => [name, stableServerId(name, entry)]));
+}
+
+export function desiredKey(
+  input: { alias: string; key: string; models: string[]; mcpServers: string[]; mcpGroups: string[]; expires?: string; budget?: number },
+  ids: Map<string, string>,
+): DesiredKey {
+  validateKey(input.key, `the key for ${input.alias}`);
+  const mcpServers = input.mcpServers.map((name) => {
+    const id = ids.get(name);
+    if (!id) throw new UserError(`unknown MCP server "${name}"`, ids.size ? `servers in mcpgw.yaml: ${[...ids.keys()].join(', ')}` : 'declare it under mcp_servers first');
+    return id;
+  });
+  return {
+    alias: input.alias,
+    token: hashKey(input.key),
+    keyName: abbreviateKey(input.key),
+    models: [...input.models].sort(),
+    mcpServers: [...new Set(mcpServers)].sort(),
+    mcpGroups: [...new Set(input.mcpGroups)].sort(),
+    ...(input.expires ? { expiresInSeconds: durationSeconds(input.expires) } : {}),
+    ...(input.budget !== undefined ? { budget: input.budget } : {}),
+  };
+}
+
+/** The keys declared in mcpgw.yaml, with their values from the secrets file. */
+export function declaredKeys(config: McpgwConfig, model: StackModel, secrets: Secrets): DesiredKey[] {
+  const ids = serverIds(model);
+  const missing = config.keys.map((key) => key.secret ?? keySecretName(key.alias)).filter((name) => !secrets.has(name));
+  if (missing.length > 0) {
+    throw new UserError(`the secrets file lacks ${missing.join(', ')}`, 'add each declared key as NAME=sk-… (mcpgw keys create --alias A prints a fresh one)');
+  }
+  return config.keys.map((key) =>
+    desiredKey(
+      {
+        alias: key.alias,
+        key: secrets.get(key.secret ?? keySecretName(key.alias)) ?? '',
+        models: key.models,
+        mcpServers: key.mcp_servers,
+        mcpGroups: key.mcp_groups,
+        ...(key.expires ? { expires: key.expires } : {}),
+        ...(key.budget !== undefined ? { budget: key.budget } : {}),
+      },
+      ids,
+    ),
+  );
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import type { SqlClient } from '../db/connect.js';
+import { StepFailed, UserError } from '../errors.js';
+import type { DesiredKey } from './desired.js';
+
+/** A key row as `keys list` shows it: never the token hash, never the key. */
+export interface KeyRow {
+  token: string;
+  keyName: string;
+  alias: string | null;
+  models: string[];
+  mcpServers: string[];
+  mcpGroups: string[];
+  expires: Date | null;
+  spend: number;
+  blocked: boolean;
+  managed: boolean;
+}
+
+export type KeyChange =
+  | { alias: string; action: 'create' }
+  | { alias: string; action: 'update'; fields: string[] }
+  | { alias: string; action: 'keep' };
+
+/** Marks rows mcpgw wrote, so list can tell them from keys made in LiteLLM's UI. */
+const MANAGED_BY = 'mcpgw';
+/** One lock id for every key write, so two syncs (or a sync and a create) never interleave. */
+const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('mcpgw:keys'))`;
+
+interface DbKeyRow {
+  token: string;
+  key_name: string | null;
+  key_alias: string | null;
+  models: string[] | null;
+  expires: Date | null;
+  spend: number;
+  blocked: boolean | null;
+  max_budget: number | null;
+  created_by: string | null;
+  object_permission_id: string | null;
+  mcp_servers: string[] | null;
+  mcp_access_groups: string[] | null;
+}
+
+const SELECT_KEYS = `
+  SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.spend, v.blocked, v.max_budget, v.created_by,
+         v.object_permission_id, p.mcp_servers, p.mcp_access_groups
+    FROM "LiteLLM_VerificationToken" v
+    LEFT JOIN "LiteLLM_ObjectPermissionTable" p ON p.object_permission_id = v.object_permission_id`;
+
+/**
+ * LiteLLM's key tables, written the way LiteLLM's own /key/generate leaves them: the token row (sha256 of the
+ * key, abbreviated key_name, alias, models written explicitly) linked to an object-permission row holding the
+ * MCP grants. Every change is one transaction under one advisory lock; all SQL is parameterised.
+ */
+export class KeyStore {
+  constructor(
+    private readonly db: SqlClient,
+    private readonly clock: () => Date,
+  ) {}
+
+  async assertSchema(): Promise<void> {
+    const { rows } = await this.db.query<{ tokens: string | null; grants: string | null }>(
+      `SELECT to_regclass('"LiteLLM_VerificationToken"')::text AS tokens, to_regclass('"LiteLLM_ObjectPermissionTable"')::text AS grants`,
+    );
+    if (!rows[0]?.tokens || !rows[0]?.grants) {
+      throw new StepFailed("LiteLLM's key tables do not exist in this database yet", 'LiteLLM creates them when it first starts with DATABASE_URL: run `mcpgw up` (or start the proxy) first');
+    }
+  }
+
+  async list(): Promise<KeyRow[]> {
+    const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} ORDER BY v.key_alias NULLS LAST, v.created_at`);
+    return rows.map((row) => ({
+      token: row.token,
+      keyName: row.key_name ?? 'sk-...',
+      alias: row.key_alias,
+      models: row.models ?? [],
+      mcpServers: row.mcp_servers ?? [],
+      mcpGroups: row.mcp_access_groups ?? [],
+      expires: row.expires,
+      spend: Number(row.spend),
+      blocked: row.blocked === true,
+      managed: row.created_by === MANAGED_BY,
+    }));
+  }
+
+  /** Creates one key; refuses a duplicate alias or an existing token. */
+  async create(key: DesiredKey): Promise<void> {
+    await this.transaction(async () => {
+      const { rows } = await this.db.query<{ token: string }>(`SELECT token FROM "LiteLLM_VerificationToken" WHERE token = $1 OR key_alias = $2`, [key.token, key.alias]);
+      if (rows.length > 0) throw new UserError(`a key with alias "${key.alias}" (or this exact key) already exists`, 'pick another alias, or `mcpgw keys rotate` / `keys revoke` the old one');
+      await this.insert([key]);
+    });
+  }
+
+  /**
+   * Makes the declared keys exist with exactly their declared grants, models and budget: creates missing rows
+   * (e.g. after a DB wipe) and fixes drift. Expiry is set at creation and never extended by a sync.
+   */
+  async sync(keys: DesiredKey[], options: { dryRun: boolean }): Promise<KeyChange[]> {
+    return this.transaction(async () => {
+      const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[])`, [keys.map((key) => key.token)]);
+      const existing = new Map(rows.map((row) => [row.token, row]));
+      const changes: KeyChange[] = [];
+      const missing: DesiredKey[] = [];
+      for (const key of keys) {
+        const row = existing.get(key.token);
+        if (!row) {
+          missing.push(key);
+          changes.push({ alias: key.alias, action: 'create' });
+          continue;
+        }
+        const fields = driftedFields(key, row);
+        if (fields.length === 0) {
+          changes.push({ alias: key.alias, action: 'keep' });
+          continue;
+        }
+        changes.push({ alias: key.alias, action: 'update', fields });
+        if (!options.dryRun) await this.repair(key, row);
+      }
+      if (!options.dryRun) await this.insert(missing);
+      return changes;
+    }, options.dryRun);
+  }
+
+  /** Deletes the key rows (and their grants) matching an alias or a key; returns how many went. */
+  async revoke(match: { alias?: string; token?: string }): Promise<number> {
+    return this.transaction(async () => {
+      const { rows } = await this.db.query<{ object_permission_id: string | null }>(
+        `DELETE FROM "LiteLLM_VerificationToken" WHERE token = $1 OR key_alias = $2 RETURNING object_permission_id`,
+        [match.token ?? null, match.alias ?? null],
+      );
+      const permissions = rows.map((row) => row.object_permission_id).filter((id): id is string => id !== null);
+      if (permissions.length > 0) await this.db.query(`DELETE FROM "LiteLLM_ObjectPermissionTable" WHERE object_permission_id = ANY($1::text[])`, [permissions]);
+      return rows.length;
+    });
+  }
+
+  /** Batched inserts: one statement for the grants, one for the tokens, however many keys. */
+  private async insert(keys: DesiredKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    const now = this.clock();
+    const records = keys.map((key) => ({
+      permission: randomUUID(),
+      token: key.token,
+      key_name: key.keyName,
+      key_alias: key.alias,
+      models: key.models,
+      mcp_servers: key.mcpServers,
+      mcp_groups: key.mcpGroups,
+      expires: key.expiresInSeconds ? new Date(now.getTime() + key.expiresInSeconds * 1000).toISOString() : null,
+      max_budget: key.budget ?? null,
+    }));
+    const payload = JSON.stringify(records);
+    await this.db.query(
+      `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups)
+       SELECT r.permission, ARRAY(SELECT jsonb_array_elements_text(r.mcp_servers)), ARRAY(SELECT jsonb_array_elements_text(r.mcp_groups))
+         FROM jsonb_to_recordset($1::jsonb) AS r(permission text, mcp_servers jsonb, mcp_groups jsonb)`,
+      [payload],
+    );
+    await this.db.query(
+      `INSERT INTO "LiteLLM_VerificationToken"
+         (token, key_name, key_alias, models, expires, max_budget, object_permission_id, metadata, created_by, updated_by)
+       SELECT r.token, r.key_name, r.key_alias, ARRAY(SELECT jsonb_array_elements_text(r.models)), r.expires::timestamptz AT TIME ZONE 'UTC',
+              r.max_budget, r.permission, $2::jsonb, $3, $3
+         FROM jsonb_to_recordset($1::jsonb) AS r(token text, key_name text, key_alias text, models jsonb, expires text, max_budget double precision, permission text)`,
+      [payload, JSON.stringify({ managed_by: MANAGED_BY }), MANAGED_BY],
+    );
+  }
+
+  private async repair(key: DesiredKey, row: DbKeyRow): Promise<void> {
+    let permission = row.object_permission_id;
+    if (!permission) {
+      permission = randomUUID();
+      await this.db.query(`INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups) VALUES ($1, $2::text[], $3::text[])`, [permission, key.mcpServers, key.mcpGroups]);
+    } else {
+      await this.db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = $3::text[] WHERE object_permission_id = $1`, [permission, key.mcpServers, key.mcpGroups]);
+    }
+    await this.db.query(
+      `UPDATE "LiteLLM_VerificationToken" SET key_alias = $2, models = $3::text[], max_budget = $4, blocked = false, object_permission_id = $5, updated_by = $6, updated_at = now() WHERE token = $1`,
+      [key.token, key.alias, key.models, key.budget ?? null, permission, MANAGED_BY],
+    );
+  }
+
+  private async transaction<T>(work: () => Promise<T>, rollback = false): Promise<T> {
+    await this.db.query('BEGIN');
+    try {
+      await this.db.query(LOCK_SQL);
+      const result = await work();
+      await this.db.query(rollback ? 'ROLLBACK' : 'COMMIT');
+      return result;
+    } catch (error) {
+      await this.db.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+function driftedFields(key: DesiredKey, row: DbKeyRow): string[] {
+  const fields: string[] = [];
+  if (row.key_alias !== key.alias) fields.push('alias');
+  if (!sameSet(row.models ?? [], key.models)) fields.push('models');
+  if (!row.object_permission_id || !sameSet(row.mcp_servers ?? [], key.mcpServers)) fields.push('mcp_servers');
+  if (!sameSet(row.mcp_access_groups ?? [], key.mcpGroups)) fields.push('mcp_groups');
+  if ((row.max_budget ?? null) !== (key.budget ?? null)) fields.push('budget');
+  if (row.blocked === true) fields.push('blocked');
+  return fields;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = [...new Set(a)].sort();
+  const right = [...new Set(b)].sort();
+  return left.length === right.length && left.every((value, index) => value === right[index]);
+}
