@@ -230,3 +230,31 @@ describe('the rendered compose file is the same stack', () => {
     });
   });
 });
+
+describe('Ctrl-C during up', () => {
+  it('exits 130 and leaves only labelled objects behind for down to remove', async () => {
+    await withTempDir(async (dir) => {
+      const name = `mcpgwt-${run}-sigint`;
+      await writeTestStack(dir, { name, images: stack.images, litellmPort: 14105, mcp: { everything: { transport: 'http', port: 48170 } } });
+      try {
+        const child = execa(process.execPath, [path.resolve('bin/mcpgw.js'), 'up'], { cwd: dir, reject: false });
+        // Interrupt while LiteLLM is starting: the longest wait of an up.
+        let stderr = '';
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (/mcp-everything: created/.test(stderr)) child.kill('SIGINT');
+        });
+        const result = await child;
+        expect(result.exitCode).toBe(130);
+        expect(result.stderr).toMatch(/error: interrupted/);
+        const left = await docker.listContainers({ all: true, filters: { name: [name] } });
+        expect(left.length).toBeGreaterThan(0);
+        for (const container of left) expect(container.Labels['io.mcpgw.stack']).toBe(name);
+      } finally {
+        const down = await runCli(['down', '--volumes'], { cwd: dir });
+        expect(down.code).toBe(0);
+        expect(await docker.listContainers({ all: true, filters: { name: [name] } })).toEqual([]);
+      }
+    });
+  });
+});
