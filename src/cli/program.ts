@@ -114,6 +114,14 @@ export function buildProgram(deps: Deps): Command {
       await keysRevokeCommand(context(command), target);
     });
   keys
+    .command('rotate <alias>')
+    .description('replace a key by a new one with the same grants; the old one expires after the grace period')
+    .option('--grace <duration>', 'how long the old key keeps working', '24h')
+    .action(async (alias: string, options, command: Command) => {
+      const { keysRotateCommand } = await import('./commands/keys.js');
+      await keysRotateCommand(context(command), alias, options);
+    });
+  keys
     .command('sync')
     .description('make the keys declared in mcpgw.yaml exist with exactly their grants (e.g. after a DB wipe)')
     .option('--dry-run', 'report what would change and write nothing')

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 
 export type Secrets = ReadonlyMap<string, string>;
@@ -60,4 +60,16 @@ export async function fileMode(file: string): Promise<number | undefined> {
 /** Names referenced by the stack but absent from the secrets file, in a stable order. */
 export function missingSecrets(required: Iterable<string>, secrets: Secrets): string[] {
   return [...new Set(required)].filter((name) => !secrets.has(name)).sort();
+}
+
+/** Sets one variable in the secrets file in place (other lines and comments kept), atomically, mode 0600. */
+export async function updateSecret(file: string, name: string, value: string): Promise<void> {
+  if (/[\r\n]/.test(value)) throw new UserError(`secret ${name} contains a line break`, 'env files hold one line per variable');
+  const text = await readFile(file, 'utf8');
+  const line = new RegExp(`^(export\\s+)?${name}=.*$`, 'm');
+  const updated = line.test(text) ? text.replace(line, `${name}=${value}`) : `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}${name}=${value}\n`;
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, updated, { mode: 0o600 });
+  await chmod(temp, 0o600);
+  await rename(temp, file);
 }

@@ -123,6 +123,40 @@ export class KeyStore {
     }, options.dryRun);
   }
 
+  /**
+   * Replaces the key with alias `alias` by `next` (same grants, models and budget): the old row keeps working
+   * until `graceSeconds` from now and is renamed `<alias>@rotated-<date>`, so the alias names only the new key.
+   */
+  async rotate(alias: string, next: { token: string; keyName: string; expiresInSeconds?: number }, graceSeconds: number): Promise<void> {
+    await this.transaction(async () => {
+      const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.key_alias = $1`, [alias]);
+      const old = rows[0];
+      if (!old) throw new UserError(`no key has alias "${alias}"`, 'see `mcpgw keys list`');
+      if (rows.length > 1) throw new UserError(`${rows.length} keys share alias "${alias}"`, 'revoke the extra ones first');
+      const now = this.clock();
+      const rotatedAlias = `${alias}@rotated-${now.toISOString().slice(0, 19)}`;
+      await this.db.query(`UPDATE "LiteLLM_VerificationToken" SET key_alias = $2, expires = $3, updated_by = $4, updated_at = now() WHERE token = $1`, [
+        old.token,
+        rotatedAlias,
+        new Date(now.getTime() + graceSeconds * 1000).toISOString().replace('Z', ''),
+        MANAGED_BY,
+      ]);
+      const keep = old.expires && !next.expiresInSeconds ? Math.max(0, Math.round((old.expires.getTime() - now.getTime()) / 1000)) : next.expiresInSeconds;
+      await this.insert([
+        {
+          alias,
+          token: next.token,
+          keyName: next.keyName,
+          models: old.models ?? [],
+          mcpServers: old.mcp_servers ?? [],
+          mcpGroups: old.mcp_access_groups ?? [],
+          ...(keep ? { expiresInSeconds: keep } : {}),
+          ...(old.max_budget !== null ? { budget: old.max_budget } : {}),
+        },
+      ]);
+    });
+  }
+
   /** Deletes the key rows (and their grants) matching an alias or a key; returns how many went. */
   async revoke(match: { alias?: string; token?: string }): Promise<number> {
     return this.transaction(async () => {

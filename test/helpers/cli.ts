@@ -11,7 +11,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs mcpgw in-process with captured streams; `deps` overrides the defaults (real crypto, a fixed clock). */
+/** Runs mcpgw in-process with captured streams; `deps` overrides the defaults (real crypto, clock and engine). */
 export async function runCli(argv: string[], deps: Partial<Deps> & { cwd: string }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
@@ -19,7 +19,7 @@ export async function runCli(argv: string[], deps: Partial<Deps> & { cwd: string
     stdout: { write: (chunk: string) => (stdout += chunk) },
     stderr: { write: (chunk: string) => (stderr += chunk) },
     env: {},
-    clock: { now: () => new Date('2026-11-26T10:00:00Z') },
+    clock: { now: () => new Date() },
     randomBytes,
     hostname: () => 'testhost',
     signal: new AbortController().signal,

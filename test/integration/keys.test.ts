@@ -185,6 +185,21 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
   });
 
+  it('rotates a declared key: same grants, new key in the secrets file, old key expires after the grace', async () => {
+    const result = await runCli(['keys', 'rotate', 'codex', '--grace', '4s', '--json'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const { key } = JSON.parse(result.stdout) as { key: string };
+    expect(key).not.toBe(KEYS.MCPGW_KEY_CODEX);
+    expect(await readFile(path.join(dir, 'secrets.env'), 'utf8')).toContain(`MCPGW_KEY_CODEX=${key}\n`);
+    expect(await gatewayTools(key)).toEqual(['alpha', 'beta']);
+    expect(await gatewayTools(KEYS.MCPGW_KEY_CODEX)).toEqual(['alpha', 'beta']);
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    expect(await gatewayTools(KEYS.MCPGW_KEY_CODEX)).toBeTypeOf('number');
+    expect(await gatewayTools(key)).toEqual(['alpha', 'beta']);
+    const sync = JSON.parse((await runCli(['keys', 'sync', '--json'], { cwd: dir })).stdout) as { changes: { alias: string; action: string }[] };
+    expect(sync.changes.find((change) => change.alias === 'codex')?.action).toBe('keep');
+  });
+
   it('revokes a key so the gateway refuses it', async () => {
     const result = await runCli(['keys', 'revoke', 'claude-code'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);

@@ -80,3 +80,19 @@ describe('Ui redaction', () => {
     expect(err).toBe('warning: careful\n');
   });
 });
+
+describe('updateSecret', () => {
+  it('replaces one variable in place, keeps the rest, and leaves the file at 0600', async () => {
+    const { mkdtemp, readFile, stat, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { updateSecret } = await import('../../src/config/secrets.js');
+    const dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-secret-'));
+    const file = path.join(dir, 'litellm.env');
+    await writeFile(file, '# keys\nA=1\nMCPGW_KEY_X=sk-old\nB=2\n', { mode: 0o644 });
+    await updateSecret(file, 'MCPGW_KEY_X', 'sk-new');
+    await updateSecret(file, 'MCPGW_KEY_Y', 'sk-added');
+    expect(await readFile(file, 'utf8')).toBe('# keys\nA=1\nMCPGW_KEY_X=sk-new\nB=2\nMCPGW_KEY_Y=sk-added\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+  });
+});

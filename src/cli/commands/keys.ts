@@ -1,9 +1,11 @@
 import { connectDatabase, databaseUrl, type SqlClient } from '../../db/connect.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { UserError } from '../../errors.js';
-import { declaredKeys, desiredKey, serverIds } from '../../keys/desired.js';
+import { keySecretName } from '../../config/rules.js';
+import { updateSecret } from '../../config/secrets.js';
+import { declaredKeys, desiredKey, durationSeconds, serverIds } from '../../keys/desired.js';
 import { KeyStore } from '../../keys/store.js';
-import { generateKey, hashKey, KEY_PREFIX } from '../../keys/token.js';
+import { abbreviateKey, generateKey, hashKey, KEY_PREFIX } from '../../keys/token.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
 import { loadStack, type LoadedStack } from '../load-stack.js';
@@ -109,6 +111,26 @@ export async function keysRevokeCommand(ctx: CommandContext, target: string): Pr
   if (removed === 0) throw new UserError(`no key matches ${match.token ? 'that key' : `alias "${target}"`}`, 'see `mcpgw keys list`');
   if (ctx.options.json) ctx.ui.json({ revoked: removed });
   else ctx.ui.result(`revoked ${removed} key(s); LiteLLM workers may accept it until their key cache expires (litellm.key_cache_ttl)`);
+}
+
+export async function keysRotateCommand(ctx: CommandContext, alias: string, options: { grace?: string }): Promise<void> {
+  const graceSeconds = durationSeconds(options.grace ?? '24h');
+  const key = generateKey(ctx.deps.randomBytes);
+  ctx.ui.addSecrets([key]);
+  const stack = await loadStack(ctx);
+  const declared = stack.loaded.config.keys.find((entry) => entry.alias === alias);
+  await withKeyStore(ctx, stack, (store) =>
+    store.rotate(alias, { token: hashKey(key), keyName: abbreviateKey(key), ...(declared?.expires ? { expiresInSeconds: durationSeconds(declared.expires) } : {}) }, graceSeconds),
+  );
+  if (declared) {
+    const secret = declared.secret ?? keySecretName(alias);
+    await updateSecret(stack.loaded.secretsFile, secret, key);
+    ctx.ui.info(`wrote the new key to ${stack.loaded.secretsFile} (${secret}); update your clients, the old key stops working in ${options.grace ?? '24h'}`);
+  } else {
+    ctx.ui.info(`rotated ${alias}: store the new key now; the old one stops working in ${options.grace ?? '24h'}`);
+  }
+  if (ctx.options.json) ctx.deps.stdout.write(`${JSON.stringify({ alias, key, graceSeconds }, null, 2)}\n`);
+  else ctx.deps.stdout.write(`${key}\n`);
 }
 
 export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: boolean }): Promise<void> {
