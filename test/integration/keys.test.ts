@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { hashKey } from '../../src/keys/token.js';
+import { abbreviateKey, hashKey } from '../../src/keys/token.js';
 import { runCli } from '../helpers/cli.js';
 import { writeTestStack } from '../helpers/test-stack.js';
 
@@ -78,6 +78,21 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     expect(await gatewayTools(KEYS.MCPGW_KEY_CLAUDE_CODE)).toEqual(['alpha']);
     expect(await gatewayTools(KEYS.MCPGW_KEY_CODEX)).toEqual(['alpha', 'beta']);
     expect(await gatewayTools('sk-itest-unknown-key-000000000000')).toBe(401);
+  });
+
+  it("hashes and abbreviates exactly like LiteLLM's own functions in the pinned package", async () => {
+    const samples = ['sk-mcpgw-vector-a-0123456789', `sk-${'x'.repeat(40)}`, 'sk-ünïcödé-key-0123456789'];
+    const script = `import json,sys\nfrom litellm.proxy.utils import hash_token\nfrom litellm.proxy.auth.auth_utils import abbreviate_api_key\nprint(json.dumps([[hash_token(k), abbreviate_api_key(k)] for k in json.loads(sys.argv[1])]))`;
+    const container = await docker.createContainer({ Image: stack.images.litellm, Entrypoint: ['python', '-c', script, JSON.stringify(samples)], Labels: { 'io.mcpgw.test': '1' } });
+    try {
+      await container.start();
+      await container.wait();
+      const output = ((await container.logs({ stdout: true, stderr: false })) as unknown as Buffer).toString('utf8');
+      const expected = JSON.parse(output.slice(output.indexOf('[['))) as [string, string][];
+      expect(samples.map((key) => [hashKey(key), abbreviateKey(key)])).toEqual(expected);
+    } finally {
+      await container.remove({ force: true });
+    }
   });
 
   it("stores LiteLLM's own hash, abbreviation and defaults", async () => {
