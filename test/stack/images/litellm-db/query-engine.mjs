@@ -137,12 +137,15 @@ function translate(graphql) {
   return { query, alias: f.alias ?? field, raw: action === 'queryRaw' || action === 'executeRaw' };
 }
 
-/** JSON-protocol results tag DateTime/Json/BigInt/Decimal/Bytes; the GraphQL protocol did not. */
+/**
+ * JSON-protocol results tag DateTime/Json/BigInt/Decimal/Bytes; the GraphQL protocol did not. Json stays a
+ * string: that is how the native engine returns it and what prisma-client-py's models parse.
+ */
 function untag(v) {
   if (Array.isArray(v)) return v.map(untag);
   if (v && typeof v === 'object') {
     const keys = Object.keys(v);
-    if (keys.length === 2 && '$type' in v && 'value' in v) return v.$type === 'Json' ? JSON.parse(v.value) : v.value;
+    if (keys.length === 2 && '$type' in v && 'value' in v) return v.value;
     return Object.fromEntries(keys.map((key) => [key, untag(v[key])]));
   }
   return v;
