@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UserError, type ConfigIssue } from '../errors.js';
+import { readIfExists } from '../fs.js';
 import type { PathSegment } from './path.js';
 import { checkRules } from './rules.js';
 import { configSchema, type McpgwConfig } from './schema.js';
@@ -17,15 +17,8 @@ export interface LoadedConfig {
 }
 
 export async function loadConfig(file: string): Promise<LoadedConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError(`${file} not found`, 'run `mcpgw init` to create one, or pass -f PATH');
-    }
-    throw error;
-  }
+  const text = await readIfExists(file);
+  if (text === undefined) throw new UserError(`${file} not found`, 'run `mcpgw init` to create one, or pass -f PATH');
   const config = parseConfig(text, file);
   const dir = path.dirname(path.resolve(file));
   return { config, file: path.resolve(file), dir, secretsFile: path.resolve(dir, config.secrets) };

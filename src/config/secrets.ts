@@ -1,5 +1,6 @@
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
+import { readIfExists } from '../fs.js';
 
 export type Secrets = ReadonlyMap<string, string>;
 
@@ -8,14 +9,9 @@ export type Secrets = ReadonlyMap<string, string>;
  * format docker's env_file reads, so the file works for both. Values never appear in errors.
  */
 export async function readSecrets(file: string): Promise<Secrets> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError(`secrets file ${file} not found`, 'run `mcpgw init` to create it (mode 0600), or fix `secrets:` in mcpgw.yaml');
-    }
-    throw error;
+  const text = await readIfExists(file);
+  if (text === undefined) {
+    throw new UserError(`secrets file ${file} not found`, 'run `mcpgw init` to create it (mode 0600), or fix `secrets:` in mcpgw.yaml');
   }
   return parseSecrets(text, file);
 }

@@ -1,5 +1,6 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readIfExists } from '../fs.js';
 import type { RenderedFile } from './render.js';
 
 export type FileState = 'created' | 'updated' | 'unchanged';
@@ -68,11 +69,3 @@ function countDifferent(a: string[], b: string[]): number {
   return count;
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
