@@ -18,13 +18,16 @@ export interface CommandContext {
   configFile: string;
 }
 
+/** Colour only on a terminal, and never with --no-color or NO_COLOR (chalk 5 does not read it by itself). */
+export function colorEnabled(deps: Deps, flag: boolean | undefined): boolean {
+  return flag !== false && !deps.env.NO_COLOR && Boolean(deps.stdout.isTTY || deps.stderr.isTTY);
+}
+
 export function createContext(deps: Deps, options: GlobalOptions): CommandContext {
-  // Colour only on a terminal, and never when NO_COLOR is set (chalk 5 does not read it by itself).
-  const color = options.color && !deps.env.NO_COLOR && Boolean(deps.stdout.isTTY || deps.stderr.isTTY);
   return {
     deps,
     options,
-    ui: new Ui(deps.stdout, deps.stderr, { ...options, color }),
+    ui: new Ui(deps.stdout, deps.stderr, { ...options, color: colorEnabled(deps, options.color) }),
     configFile: path.resolve(deps.cwd, options.file),
   };
 }

@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError, ExitCode, Interrupted, StepFailed, UserError } from '../errors.js';
 import { Ui } from '../ui/output.js';
+import { colorEnabled } from './context.js';
 import type { Deps } from './deps.js';
 import { buildProgram } from './program.js';
 
@@ -19,7 +20,7 @@ export async function run(argv: readonly string[], deps: Deps): Promise<number> 
       json: Boolean(options.json),
       quiet: false,
       verbose: Boolean(options.verbose),
-      color: options.color !== false && !deps.env.NO_COLOR && Boolean(deps.stderr.isTTY),
+      color: colorEnabled(deps, options.color),
     });
     return report(error, ui, deps.signal.aborted);
   }

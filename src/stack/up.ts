@@ -55,6 +55,8 @@ interface Desired {
  */
 export class StackRunner {
   private readonly timeouts: UpTimeouts;
+  /** Image ids looked up once per run: ensureImages and plan both need them. */
+  private readonly imageIds = new Map<string, Promise<string | undefined>>();
 
   constructor(
     private readonly model: StackModel,
@@ -73,7 +75,7 @@ export class StackRunner {
     const desired: Desired[] = [];
     for (const service of this.model.services) {
       const spec = containerSpecFor(service, this.secrets, this.outDir);
-      const imageId = (await engine.imageId(service.image)) ?? 'absent';
+      const imageId = (await this.imageId(service.image)) ?? 'absent';
       desired.push({ service, spec, hash: specHash(spec, imageId, this.mountedContent(service)) });
     }
     const ours = await engine.listContainers([`${STACK_LABEL}=${this.model.name}`]);
@@ -93,10 +95,11 @@ export class StackRunner {
     const step = progress.start('images');
     const pulled: string[] = [];
     for (const image of [...new Set(this.model.services.map((service) => service.image))]) {
-      if (await engine.imageId(image)) continue;
+      if (await this.imageId(image)) continue;
       step.update(`pulling ${image}`);
       try {
         await engine.pullImage(image);
+        this.imageIds.delete(image);
         pulled.push(image);
       } catch (error) {
         step.fail(`${image} is not available`);
@@ -268,6 +271,15 @@ export class StackRunner {
     if (service.readiness.kind === 'litellm') return this.model.gatewayUrl;
     if (service.readiness.kind === 'mcp') return `http://${reachableHost(port.hostIp)}:${port.published}${service.readiness.path}`;
     return `${port.hostIp}:${port.published}`;
+  }
+
+  private imageId(image: string): Promise<string | undefined> {
+    let id = this.imageIds.get(image);
+    if (!id) {
+      id = this.deps.engine.imageId(image);
+      this.imageIds.set(image, id);
+    }
+    return id;
   }
 
   private mountedContent(service: ServiceModel): string[] {
