@@ -95,6 +95,7 @@ export function buildProgram(deps: Deps): Command {
     .option('--expires <duration>', 'lifetime, e.g. 30d')
     .option('--budget <usd>', 'maximum spend')
     .option('--key <sk-...>', 'use this key instead of generating one')
+    .option('--via-api', "create it through LiteLLM's /key/generate with the master key instead of writing the rows")
     .action(async (options, command: Command) => {
       const { keysCreateCommand } = await import('./commands/keys.js');
       await keysCreateCommand(context(command), options);

@@ -87,10 +87,15 @@ export class KeyStore {
   /** Creates one key; refuses a duplicate alias or an existing token. */
   async create(key: DesiredKey): Promise<void> {
     await this.transaction(async () => {
-      const { rows } = await this.db.query<{ token: string }>(`SELECT token FROM "LiteLLM_VerificationToken" WHERE token = $1 OR key_alias = $2`, [key.token, key.alias]);
-      if (rows.length > 0) throw new UserError(`a key with alias "${key.alias}" (or this exact key) already exists`, 'pick another alias, or `mcpgw keys rotate` / `keys revoke` the old one');
+      await this.assertAliasFree(key);
       await this.insert([key]);
     });
+  }
+
+  /** LiteLLM requires unique aliases (its /key/generate refuses duplicates); mcpgw keeps the same rule. */
+  async assertAliasFree(key: DesiredKey): Promise<void> {
+    const { rows } = await this.db.query<{ token: string }>(`SELECT token FROM "LiteLLM_VerificationToken" WHERE token = $1 OR key_alias = $2`, [key.token, key.alias]);
+    if (rows.length > 0) throw new UserError(`a key with alias "${key.alias}" (or this exact key) already exists`, 'pick another alias, or `mcpgw keys rotate` / `keys revoke` the old one');
   }
 
   /**

@@ -110,19 +110,14 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     }
   });
 
-  it("writes rows equivalent to LiteLLM's own /key/generate", async () => {
-    const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string }[] };
-    expect(list.keys.length).toBeGreaterThan(0);
+  it("keys create --via-api goes through LiteLLM's /key/generate and yields the rows mcpgw writes itself", async () => {
     const db = await pgContainerClient();
     try {
       const ours = (await db.query(`SELECT mcp_servers FROM "LiteLLM_ObjectPermissionTable" p JOIN "LiteLLM_VerificationToken" v USING (object_permission_id) WHERE v.key_alias = 'claude-code'`)).rows[0] as { mcp_servers: string[] };
-      const response = await fetch(`http://127.0.0.1:${PORT}/key/generate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-itest-master-5c1e8d2f9a' },
-        body: JSON.stringify({ key_alias: 'via-api', models: [], object_permission: { mcp_servers: ours.mcp_servers } }),
-      });
-      expect(response.status, await response.clone().text()).toBe(200);
-      const { key } = (await response.json()) as { key: string };
+      const result = await runCli(['keys', 'create', '--alias', 'via-api', '--mcp', 'alpha', '--via-api', '--json'], { cwd: dir });
+      expect(result.code, result.stderr).toBe(0);
+      const { key } = JSON.parse(result.stdout) as { key: string };
+      expect(ours.mcp_servers).toHaveLength(1);
       const columns = `v.token, v.key_name, v.models, v.spend, v.blocked, v.team_id, v.user_id IS NULL AS no_user, p.mcp_servers, p.mcp_access_groups`;
       const api = (await db.query(`SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'via-api'`)).rows[0];
       const mine = (await db.query(`SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'claude-code'`)).rows[0];

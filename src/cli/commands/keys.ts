@@ -4,7 +4,9 @@ import { UserError } from '../../errors.js';
 import { keySecretName } from '../../config/rules.js';
 import { updateSecret } from '../../config/secrets.js';
 import { declaredKeys, desiredKey, durationSeconds, serverIds } from '../../keys/desired.js';
+import { generateKeyViaApi } from '../../keys/api.js';
 import { KeyStore } from '../../keys/store.js';
+import { reachableHost } from '../../stack/up.js';
 import { abbreviateKey, generateKey, hashKey, KEY_PREFIX } from '../../keys/token.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
@@ -36,6 +38,7 @@ export interface CreateOptions {
   expires?: string;
   budget?: string;
   key?: string;
+  viaApi?: boolean;
 }
 
 export async function keysCreateCommand(ctx: CommandContext, options: CreateOptions): Promise<void> {
@@ -43,7 +46,8 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
   ctx.ui.addSecrets([key]);
   const budget = options.budget === undefined ? undefined : Number(options.budget);
   if (budget !== undefined && !(budget > 0)) throw new UserError(`--budget ${options.budget} is not a positive number`, 'give the budget in USD, e.g. --budget 25');
-  await withStore(ctx, async (store, stack) => {
+  const stack = await loadStack(ctx);
+  await withKeyStore(ctx, stack, async (store) => {
     const desired = desiredKey(
       {
         alias: options.alias,
@@ -56,7 +60,15 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
       },
       serverIds(stack.model),
     );
-    await store.create(desired);
+    if (options.viaApi) {
+      const litellm = stack.model.services.find((service) => service.role === 'litellm')?.ports[0];
+      const masterKey = stack.secrets.get(stack.loaded.config.litellm.master_key) ?? '';
+      if (!litellm) throw new UserError('this stack has no LiteLLM service to call');
+      await store.assertAliasFree(desired);
+      await generateKeyViaApi(`http://${reachableHost(litellm.hostIp)}:${litellm.published}`, masterKey, key, desired);
+    } else {
+      await store.create(desired);
+    }
     if (desired.mcpServers.length === 0 && desired.mcpGroups.length === 0) {
       ctx.ui.warn(`${options.alias} has no MCP grant: current LiteLLM refuses it every MCP server (old versions gave it all of them)`);
     }
