@@ -34,10 +34,20 @@ export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secre
   return `postgresql://${postgres.user}:${password}@${host}:${port}/${postgres.database}`;
 }
 
+const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
+
 /** Connects with `pg`, turning its failures into errors that say what to fix (never the password). */
 export async function connectDatabase(url: string): Promise<SqlClient> {
   const { default: pgModule } = await import('pg');
-  const client = new pgModule.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const client = new pgModule.Client({
+    connectionString: url,
+    connectionTimeoutMillis: 10_000,
+    // LiteLLM stores naive UTC timestamps (TIMESTAMP(3)); pg would read them in the machine's local zone.
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === TIMESTAMP_WITHOUT_TIME_ZONE ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`) : pgModule.types.getTypeParser(oid, format as 'text')) as typeof pgModule.types.getTypeParser,
+    },
+  });
   const where = describeTarget(url);
   try {
     await client.connect();

@@ -136,7 +136,10 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   it('lists keys with server names and never the key or its hash', async () => {
     const result = await runCli(['keys', 'list', '--json'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout) as { keys: { alias: string; mcpServers: string[] }[] };
+    const report = JSON.parse(result.stdout) as { keys: { alias: string; mcpServers: string[]; expires: string | null }[] };
+    // LiteLLM's naive UTC timestamp read back as UTC whatever the machine's zone (run with TZ set to check).
+    const expires = Date.parse(report.keys[0]?.expires ?? '');
+    expect(Math.abs(expires - (Date.now() + 90 * 86_400_000))).toBeLessThan(10 * 60_000);
     expect(report.keys.map((key) => [key.alias, key.mcpServers])).toEqual([
       ['claude-code', ['alpha']],
       ['codex', ['alpha', 'beta']],
@@ -164,6 +167,9 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     const unknown = await runCli(['keys', 'create', '--alias', 'x', '--mcp', 'gamma'], { cwd: dir });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown MCP server "gamma"/);
+    const model = await runCli(['keys', 'create', '--alias', 'z', '--models', 'gpt-9'], { cwd: dir });
+    expect(model.code).toBe(2);
+    expect(model.stderr).toMatch(/unknown model\(s\) gpt-9/);
     const malformed = await runCli(['keys', 'create', '--alias', 'y', '--key', 'pk-not-a-litellm-key-123456'], { cwd: dir });
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/does not start with "sk-"/);
@@ -190,17 +196,20 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   it('brings every declared key back after a DB wipe', async () => {
     const db = await pgContainerClient();
     try {
-      await db.query('DELETE FROM "LiteLLM_VerificationToken"');
-      await db.query('DELETE FROM "LiteLLM_ObjectPermissionTable"');
+      await db.query('DROP SCHEMA public CASCADE');
+      await db.query('CREATE SCHEMA public');
     } finally {
       await db.end();
     }
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // key cache TTL is 1 s
-    expect(await gatewayTools(KEYS.MCPGW_KEY_CLAUDE_CODE)).toBe(401);
-    const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
-    expect(JSON.parse(sync.stdout).changes.map((change: { action: string }) => change.action)).toEqual(['create', 'create']);
+    // LiteLLM re-creates its schema when it starts (the image migrates at start-up, like the real one).
+    await docker.getContainer(`${name}-litellm`).restart({ t: 2 });
+    const up = await runCli(['up'], { cwd: dir });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/ok {4}keys: created claude-code, created codex/);
     expect(await gatewayTools(KEYS.MCPGW_KEY_CLAUDE_CODE)).toEqual(['alpha']);
     expect(await gatewayTools(KEYS.MCPGW_KEY_CODEX)).toEqual(['alpha', 'beta']);
+    const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
+    expect(JSON.parse(sync.stdout).changes.map((change: { action: string }) => change.action)).toEqual(['keep', 'keep']);
   });
 
   it('leaves no partial rows when a write fails inside the transaction', async () => {
@@ -244,6 +253,20 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await gatewayTools(KEYS.MCPGW_KEY_CLAUDE_CODE)).toBe(401);
     expect((await runCli(['keys', 'revoke', 'claude-code'], { cwd: dir })).code).toBe(2);
+  });
+
+  it('says clearly when the password is wrong, without printing it', async () => {
+    const secretsFile = path.join(dir, 'secrets.env');
+    const original = await readFile(secretsFile, 'utf8');
+    await writeFile(secretsFile, original.replace('POSTGRES_PASSWORD=itest pw/with:odd@chars', 'POSTGRES_PASSWORD=wrong-password-123'));
+    try {
+      const result = await runCli(['keys', 'list'], { cwd: dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/Postgres refused the password for litellm@/);
+      expect(result.stderr).not.toContain('wrong-password-123');
+    } finally {
+      await writeFile(secretsFile, original);
+    }
   });
 
   it('says clearly when the database is down', async () => {

@@ -47,6 +47,11 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
   const budget = options.budget === undefined ? undefined : Number(options.budget);
   if (budget !== undefined && !(budget > 0)) throw new UserError(`--budget ${options.budget} is not a positive number`, 'give the budget in USD, e.g. --budget 25');
   const stack = await loadStack(ctx);
+  const declaredModels = stack.loaded.config.litellm.models.map((model) => model.name);
+  const unknownModels = (options.models ?? []).filter((model) => !declaredModels.includes(model));
+  if (unknownModels.length > 0) {
+    throw new UserError(`unknown model(s) ${unknownModels.join(', ')}`, declaredModels.length ? `models in mcpgw.yaml: ${declaredModels.join(', ')}` : 'declare it under litellm.models first');
+  }
   await withKeyStore(ctx, stack, async (store) => {
     const desired = desiredKey(
       {
