@@ -49,6 +49,9 @@ export async function connectDatabase(url: string): Promise<SqlClient> {
     },
   });
   const where = describeTarget(url);
+  // A dropped connection also fails the pending query, which reports it; without a listener the 'error'
+  // event would crash the process instead.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {

@@ -230,7 +230,9 @@ export class KeyStore {
       return result;
     } catch (error) {
       await this.db.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      if (error instanceof UserError || error instanceof StepFailed) throw error;
+      // Postgres discards an unfinished transaction, also when the connection dies: nothing was written.
+      throw new StepFailed(`the key transaction was rolled back: ${(error as Error).message}`, 'nothing was written; check the database and run the command again');
     }
   }
 }

@@ -212,7 +212,7 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     expect(JSON.parse(sync.stdout).changes.map((change: { action: string }) => change.action)).toEqual(['keep', 'keep']);
   });
 
-  it('leaves no partial rows when a write fails inside the transaction', async () => {
+  it('leaves no partial rows when a write fails or the connection dies inside the transaction', async () => {
     const db = await pgContainerClient();
     try {
       // Make the token insert fail after the grant rows went in: the whole sync must roll back.
@@ -222,9 +222,17 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
       await db.query('DELETE FROM "LiteLLM_ObjectPermissionTable"');
       const sync = await runCli(['keys', 'sync'], { cwd: dir });
       expect(sync.code).toBe(1);
-      expect(sync.stderr).toMatch(/injected failure/);
+      expect(sync.stderr).toMatch(/the key transaction was rolled back: injected failure/);
       const { rows } = await db.query('SELECT count(*)::int AS n FROM "LiteLLM_ObjectPermissionTable"');
       expect(rows[0].n).toBe(0);
+
+      // The connection dies half-way (after the grant rows, at the first token row): same outcome.
+      await db.query(`CREATE OR REPLACE FUNCTION mcpgw_test_fail() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`);
+      const killed = await runCli(['keys', 'sync'], { cwd: dir });
+      expect(killed.code).toBe(1);
+      expect(killed.stderr).toMatch(/the key transaction was rolled back: .*terminat/i);
+      const after = await db.query('SELECT (SELECT count(*) FROM "LiteLLM_ObjectPermissionTable")::int AS grants, (SELECT count(*) FROM "LiteLLM_VerificationToken")::int AS tokens');
+      expect(after.rows[0]).toEqual({ grants: 0, tokens: 0 });
     } finally {
       await db.query('DROP TRIGGER IF EXISTS mcpgw_test_fail ON "LiteLLM_VerificationToken"');
       await db.end();
