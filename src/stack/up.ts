@@ -9,6 +9,7 @@ import { StepFailed } from '../errors.js';
 import type { RenderedFile } from '../render/render.js';
 import type { Progress } from '../ui/progress.js';
 import { CONFIG_HASH_LABEL, containerSpecFor, specHash } from './container-spec.js';
+import { publishedBaseUrl } from './endpoints.js';
 import { STACK_LABEL } from './labels.js';
 import type { ServiceModel, StackModel } from './model.js';
 import { planStack, type ServicePlan, type StackPlan } from './plan.js';
@@ -211,7 +212,7 @@ export class StackRunner {
     }
     const port = service.ports[0];
     if (!port) throw new Error(`${service.name} publishes no port`);
-    const base = `http://${reachableHost(port.hostIp)}:${port.published}`;
+    const base = publishedBaseUrl(port);
     if (readiness.kind === 'mcp') {
       const url = `${base}${readiness.path}`;
       if (readiness.transport === 'sse') {
@@ -269,7 +270,7 @@ export class StackRunner {
     const port = service.ports[0];
     if (!port) return undefined;
     if (service.readiness.kind === 'litellm') return this.model.gatewayUrl;
-    if (service.readiness.kind === 'mcp') return `http://${reachableHost(port.hostIp)}:${port.published}${service.readiness.path}`;
+    if (service.readiness.kind === 'mcp') return `${publishedBaseUrl(port)}${service.readiness.path}`;
     return `${port.hostIp}:${port.published}`;
   }
 
@@ -289,7 +290,3 @@ export class StackRunner {
   }
 }
 
-/** Where this machine reaches a port published on `hostIp`: the wildcard addresses are reachable on loopback. */
-export function reachableHost(hostIp: string): string {
-  return hostIp === '0.0.0.0' || hostIp === '::' || hostIp === '' ? '127.0.0.1' : hostIp;
-}

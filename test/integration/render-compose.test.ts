@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
+import { mcpServiceName } from '../../src/stack/model.js';
 import { FIXTURE_STACKS, fixtureStack, goldenDir } from '../helpers/fixtures.js';
 
 interface ComposeService {
@@ -39,7 +40,7 @@ describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (n
     expect(Object.keys(litellm?.networks ?? {})).toContain(config.network);
 
     for (const [server, spec] of Object.entries(config.mcp_servers)) {
-      const service = compose.services[`mcp-${server.replace(/_/g, '-')}`];
+      const service = compose.services[mcpServiceName(server)];
       if (!spec.image) {
         expect(service).toBeUndefined();
         continue;
@@ -48,7 +49,7 @@ describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (n
       expect(service?.environment?.[config.litellm.master_key]).toBeUndefined();
       for (const [variable, secret] of Object.entries(spec.env)) expect(service?.environment?.[variable]).toBe(secrets.get(secret));
       expect(service?.ports?.[0]).toMatchObject({ host_ip: '127.0.0.1', published: String(spec.port) });
-      expect(litellm?.depends_on?.[`mcp-${server.replace(/_/g, '-')}`]).toEqual({ condition: 'service_started', required: true });
+      expect(litellm?.depends_on?.[mcpServiceName(server)]).toEqual({ condition: 'service_started', required: true });
     }
 
     if (config.postgres.mode === 'bundled') {

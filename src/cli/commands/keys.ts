@@ -6,7 +6,7 @@ import { updateSecret } from '../../config/secrets.js';
 import { declaredKeys, desiredKey, durationSeconds, serverIds } from '../../keys/desired.js';
 import { generateKeyViaApi } from '../../keys/api.js';
 import { KeyStore } from '../../keys/store.js';
-import { reachableHost } from '../../stack/up.js';
+import { publishedBaseUrl } from '../../stack/endpoints.js';
 import { abbreviateKey, generateKey, hashKey, KEY_PREFIX } from '../../keys/token.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
@@ -17,8 +17,13 @@ async function withStore<T>(ctx: CommandContext, work: (store: KeyStore, stack: 
 }
 
 /** Opens LiteLLM's database for key work (schema checked), runs `work`, and always closes the connection. */
-export async function withKeyStore<T>(ctx: CommandContext, stack: LoadedStack, work: (store: KeyStore, stack: LoadedStack) => Promise<T>): Promise<T> {
-  const url = await databaseUrl(stack.loaded, stack.model, stack.secrets, () => DockerEngine.connect(ctx.deps.env));
+export async function withKeyStore<T>(
+  ctx: CommandContext,
+  stack: LoadedStack,
+  work: (store: KeyStore, stack: LoadedStack) => Promise<T>,
+  engine: () => Promise<DockerEngine> = () => DockerEngine.connect(ctx.deps.env),
+): Promise<T> {
+  const url = await databaseUrl(stack.loaded, stack.model, stack.secrets, engine);
   ctx.ui.addSecrets([url]);
   const db: SqlClient = await connectDatabase(url);
   try {
@@ -70,7 +75,7 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
       const masterKey = stack.secrets.get(stack.loaded.config.litellm.master_key) ?? '';
       if (!litellm) throw new UserError('this stack has no LiteLLM service to call');
       await store.assertAliasFree(desired);
-      await generateKeyViaApi(`http://${reachableHost(litellm.hostIp)}:${litellm.published}`, masterKey, key, desired);
+      await generateKeyViaApi(publishedBaseUrl(litellm), masterKey, key, desired);
     } else {
       await store.create(desired);
     }

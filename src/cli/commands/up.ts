@@ -43,7 +43,7 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   let keyChanges: KeyChange[] = [];
   if (keys.length === 0) keyStep.skip('no keys declared in mcpgw.yaml');
   else {
-    keyChanges = await withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false }));
+    keyChanges = await withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false }), async () => engine);
     const changed = keyChanges.filter((change) => change.action !== 'keep');
     keyStep.succeed(changed.length === 0 ? `${keys.length} key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', '));
   }
