@@ -50,6 +50,7 @@ export function buildProgram(deps: Deps): Command {
     .command('up')
     .description('render, then start the stack in order, each step gated on real health, idempotently')
     .option('--dry-run', 'print the plan (create / recreate / start / keep / remove) and change nothing')
+    .option('--no-probe', 'skip the end-to-end probe after start-up')
     .action(async (options, command: Command) => {
       const { upCommand } = await import('./commands/up.js');
       await upCommand(context(command), options);
@@ -81,6 +82,20 @@ export function buildProgram(deps: Deps): Command {
     .action(async (service: string | undefined, options, command: Command) => {
       const { logsCommand } = await import('./commands/logs.js');
       await logsCommand(context(command), service, options);
+    });
+
+  program
+    .command('probe')
+    .description('prove end to end that MCP tools execute through the gateway and the model turn ends at stop')
+    .option('--key <sk-...>', 'probe with this virtual key (default: a temporary key granted every server)')
+    .option('--server <name>', 'probe only this MCP server')
+    .option('--llm', 'require the LLM level (default when mcpgw.yaml declares a model)')
+    .option('--no-llm', 'skip the LLM level')
+    .option('--timeout <duration>', 'deadline per request, e.g. 30s', '30s')
+    .option('--replay <file>', "send a client's saved chat/responses request body through the gateway and explain where it ends")
+    .action(async (options, command: Command) => {
+      const { probeCommand } = await import('./commands/probe.js');
+      await probeCommand(context(command), options);
     });
 
   const keys = program.command('keys').description("LiteLLM virtual keys, written as LiteLLM's own rows with their MCP grants");

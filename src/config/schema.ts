@@ -85,6 +85,13 @@ const mcpServer = z.strictObject({
   /** Secret environment of the server: variable name → secret name. */
   env: z.record(z.string().regex(ENV_NAME, { message: 'variable names use letters, digits and _' }), secretName).default({}),
   allowed_tools: z.array(z.string().min(1)).optional(),
+  /** A safe, read-only tool `mcpgw probe` calls to prove the server executes tools; "{nonce}" in a string argument is echoed back. */
+  probe: z
+    .strictObject({
+      tool: z.string().min(1),
+      arguments: z.record(z.string(), z.unknown()).default({}),
+    })
+    .optional(),
   groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
 });
 

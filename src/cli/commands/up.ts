@@ -1,7 +1,9 @@
 import { systemClock } from '../../docker/clock.js';
 import { DockerEngine } from '../../docker/engine.js';
+import { StepFailed } from '../../errors.js';
 import { declaredKeys } from '../../keys/desired.js';
 import type { KeyChange } from '../../keys/store.js';
+import type { ProbeReport } from '../../probe/types.js';
 import { writeRendered } from '../../render/write.js';
 import { planIsNoop, type StackPlan } from '../../stack/plan.js';
 import { StackRunner } from '../../stack/up.js';
@@ -10,9 +12,12 @@ import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
 import { loadStack } from '../load-stack.js';
 import { withKeyStore } from './keys.js';
+import { failureSummary, formatReport, probeStack } from './probe.js';
 
 export interface UpOptions {
   dryRun?: boolean;
+  /** commander's --no-probe sets false. */
+  probe?: boolean;
 }
 
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<void> {
@@ -47,23 +52,33 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     const changed = keyChanges.filter((change) => change.action !== 'keep');
     keyStep.succeed(changed.length === 0 ? `${keys.length} key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', '));
   }
-  // The end-to-end probe arrives with `mcpgw probe`; until then say so plainly.
-  progress.start('probe').skip('the end-to-end probe is not part of this mcpgw version yet');
+  const probeStep = progress.start('probe');
+  let probe: ProbeReport | undefined;
+  if (options.probe === false) probeStep.skip('--no-probe');
+  else {
+    probe = await probeStack(ctx, stack, {}, engine);
+    const failed = probe.steps.filter((step) => step.status === 'fail');
+    if (failed.length === 0) probeStep.succeed(`${probe.steps.filter((step) => step.status === 'pass').length} checks passed end to end`);
+    else probeStep.fail(failed.map((step) => step.id).join(', '));
+  }
 
   if (ctx.options.json) {
     const keysChanged = keyChanges.some((change) => change.action !== 'keep');
-    ui.json({ ok: true, changed: !planIsNoop(plan) || keysChanged, services: report.services, keys: keyChanges, notes: report.notes, gateway: stack.model.gatewayUrl });
-    return;
+    ui.json({ ok: probe?.ok ?? true, changed: !planIsNoop(plan) || keysChanged, services: report.services, keys: keyChanges, notes: report.notes, gateway: stack.model.gatewayUrl, ...(probe ? { probe } : {}) });
+  } else {
+    ui.result(
+      formatTable(
+        ['SERVICE', 'ACTION', 'READY', 'ENDPOINT'],
+        report.services.map((service) => [service.service, service.action, service.ready, service.endpoint ?? '']),
+      ),
+    );
+    for (const note of report.notes) ui.result(`note: ${note}`);
+    ui.result('');
+    ui.result(`gateway: ${stack.model.gatewayUrl}  (header x-litellm-api-key: Bearer <virtual key>)`);
+    // A passing probe is summed up in the progress line; a failing one is shown whole, causes and fixes included.
+    if (probe && !probe.ok) ui.result(`\n${formatReport(probe)}`);
   }
-  ui.result(
-    formatTable(
-      ['SERVICE', 'ACTION', 'READY', 'ENDPOINT'],
-      report.services.map((service) => [service.service, service.action, service.ready, service.endpoint ?? '']),
-    ),
-  );
-  for (const note of report.notes) ui.result(`note: ${note}`);
-  ui.result('');
-  ui.result(`gateway: ${stack.model.gatewayUrl}  (header x-litellm-api-key: Bearer <virtual key>)`);
+  if (probe && !probe.ok) throw new StepFailed(failureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
 }
 
 function describePlan(plan: StackPlan) {

@@ -1,0 +1,170 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { keySecretName } from '../../config/rules.js';
+import type { McpgwConfig } from '../../config/schema.js';
+import { DockerEngine } from '../../docker/engine.js';
+import { StepFailed, UserError } from '../../errors.js';
+import { desiredKey, durationSeconds, serverIds } from '../../keys/desired.js';
+import type { KeyStore } from '../../keys/store.js';
+import { generateKey } from '../../keys/token.js';
+import type { DeclaredKeyTarget, KeyLease } from '../../probe/auth-level.js';
+import { diagnoseServer, type ServerTarget } from '../../probe/diagnose.js';
+import { runProbe, type ProbePlan } from '../../probe/probe.js';
+import type { ProbeReport, ProbeStep } from '../../probe/types.js';
+import { publishedBaseUrl } from '../../stack/endpoints.js';
+import { mcpServiceName, type StackModel } from '../../stack/model.js';
+import type { CommandContext } from '../context.js';
+import { loadStack, type LoadedStack } from '../load-stack.js';
+import { withKeyStore } from './keys.js';
+
+export interface ProbeOptions {
+  key?: string;
+  server?: string;
+  /** commander's --llm / --no-llm: undefined means "when a model is configured". */
+  llm?: boolean;
+  timeout?: string;
+  replay?: string;
+}
+
+const STATUS_LABEL = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' } as const;
+/** Lifetime of the probe's own key: it is revoked at the end, and expires by itself if the run is killed. */
+const PROBE_KEY_LIFETIME = '1h';
+
+export async function probeCommand(ctx: CommandContext, options: ProbeOptions): Promise<void> {
+  const stack = await loadStack(ctx);
+  const report = await probeStack(ctx, stack, options);
+  if (ctx.options.json) ctx.ui.json(report);
+  else ctx.ui.result(formatReport(report));
+  if (!report.ok) throw new StepFailed(failureSummary(report), 'each FAIL above names its cause and fix');
+}
+
+export function failureSummary(report: ProbeReport): string {
+  const failed = report.steps.filter((step) => step.status === 'fail');
+  return `probe failed: ${failed.map((step) => step.id).join(', ')}`;
+}
+
+/** Builds the probe plan from mcpgw.yaml and runs it; `up` calls this too, with the engine it already holds. */
+export async function probeStack(ctx: CommandContext, stack: LoadedStack, options: ProbeOptions, engine?: DockerEngine): Promise<ProbeReport> {
+  const { config } = stack.loaded;
+  const timeoutMs = durationSeconds(options.timeout ?? '30s') * 1000;
+  const model = chooseModel(config, options.llm);
+  const servers = serverTargets(config, stack.model, options.server);
+  const replay = options.replay ? await readReplay(path.resolve(ctx.deps.cwd, options.replay)) : undefined;
+  if (options.key) ctx.ui.addSecrets([options.key]);
+  const docker = engine ?? (await DockerEngine.connect(ctx.deps.env).catch(() => undefined));
+  const basePlan = {
+    baseUrl: gatewayBaseUrl(stack.model),
+    servers,
+    declaredKeys: options.server ? [] : declaredKeyTargets(stack),
+    timeoutMs,
+    ...(model ? { model } : {}),
+    ...(replay ? { replay } : {}),
+  };
+  const deps = {
+    now: () => ctx.deps.clock.now().getTime(),
+    nonce: () => `nonce-${ctx.deps.randomBytes(8).toString('hex')}`,
+    diagnose: (server: ServerTarget) => diagnoseServer(server, docker),
+    onStep: (step: ProbeStep) => ctx.ui.verbose(`probe ${step.id}: ${step.status} (${step.ms} ms)`),
+  };
+  if (options.key) return runProbe({ ...basePlan, key: options.key, keyGrantsAll: false }, deps);
+
+  // The probe's own key, granted every server, and a second one with no grant for the authorization level.
+  return withKeyStore(ctx, stack, async (store) => {
+    const probeKey = await temporaryKey(ctx, store, stack, servers.map((server) => server.name));
+    try {
+      const plan: ProbePlan = { ...basePlan, key: probeKey.key, keyGrantsAll: true, noGrantKey: () => temporaryKey(ctx, store, stack, []) };
+      return await runProbe(plan, deps);
+    } finally {
+      await probeKey.release();
+    }
+  }, async () => docker ?? DockerEngine.connect(ctx.deps.env));
+}
+
+async function temporaryKey(ctx: CommandContext, store: KeyStore, stack: LoadedStack, servers: string[]): Promise<KeyLease> {
+  const key = generateKey(ctx.deps.randomBytes);
+  ctx.ui.addSecrets([key]);
+  const alias = `mcpgw-probe-${ctx.deps.randomBytes(4).toString('hex')}`;
+  await store.create(desiredKey({ alias, key, models: [], mcpServers: servers, mcpGroups: [], expires: PROBE_KEY_LIFETIME }, serverIds(stack.model)));
+  return { key, release: async () => void (await store.revoke({ alias })) };
+}
+
+function chooseModel(config: McpgwConfig, llm: boolean | undefined): string | undefined {
+  const first = config.litellm.models[0]?.name;
+  if (llm === false) return undefined;
+  if (llm === true && !first) throw new UserError('--llm needs a model, and mcpgw.yaml declares none', 'add one under litellm.models, or run without --llm');
+  return first;
+}
+
+function serverTargets(config: McpgwConfig, model: StackModel, only: string | undefined): ServerTarget[] {
+  const names = Object.keys(config.mcp_servers);
+  if (only && !names.includes(only)) throw new UserError(`unknown MCP server "${only}"`, names.length ? `servers in mcpgw.yaml: ${names.join(', ')}` : 'declare it under mcp_servers first');
+  return names
+    .filter((name) => !only || name === only)
+    .map((name) => {
+      const server = config.mcp_servers[name] as McpgwConfig['mcp_servers'][string];
+      const service = model.services.find((entry) => entry.role === 'mcp' && entry.name === mcpServiceName(name));
+      const port = service?.ports[0];
+      const servicePath = service?.readiness.kind === 'mcp' ? service.readiness.path : undefined;
+      return {
+        name,
+        transport: server.transport,
+        ...(service ? { container: { name: service.containerName, service: service.name } } : {}),
+        ...(port && servicePath ? { directUrl: `${publishedBaseUrl(port)}${servicePath}` } : server.url ? { directUrl: server.url } : {}),
+        ...(server.probe ? { declaredProbe: server.probe } : {}),
+      };
+    });
+}
+
+function declaredKeyTargets(stack: LoadedStack): DeclaredKeyTarget[] {
+  const { config } = stack.loaded;
+  return config.keys.flatMap((key) => {
+    const value = stack.secrets.get(key.secret ?? keySecretName(key.alias));
+    if (!value) return [];
+    const grouped = Object.entries(config.mcp_servers)
+      .filter(([, server]) => server.groups.some((group) => key.mcp_groups.includes(group)))
+      .map(([name]) => name);
+    return [{ alias: key.alias, key: value, servers: [...new Set([...key.mcp_servers, ...grouped])].sort() }];
+  });
+}
+
+function gatewayBaseUrl(model: StackModel): string {
+  const litellm = model.services.find((service) => service.role === 'litellm');
+  const port = litellm?.ports[0];
+  if (!port) throw new UserError('the stack has no LiteLLM port', 'set litellm.port in mcpgw.yaml');
+  return publishedBaseUrl(port);
+}
+
+async function readReplay(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give the path of a JSON request body saved from your client');
+  }
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  } catch (error) {
+    throw new UserError(`${file} is not valid JSON: ${(error as Error).message}`, 'save the request body exactly as the client sent it');
+  }
+  throw new UserError(`${file} is not a JSON object`, 'save the request body (an object with "messages" or "input")');
+}
+
+const LEVEL_TITLES = { gateway: 'gateway', mcp: 'MCP through the gateway', auth: 'authorization', llm: 'LLM executes MCP tools' } as const;
+
+export function formatReport(report: ProbeReport): string {
+  const lines: string[] = [`probe of ${report.gateway}${report.litellmVersion ? ` (LiteLLM ${report.litellmVersion})` : ''}`];
+  let level = '';
+  for (const step of report.steps) {
+    if (step.level !== level) {
+      level = step.level;
+      lines.push('', LEVEL_TITLES[step.level]);
+    }
+    lines.push(`  ${STATUS_LABEL[step.status]}  ${step.title}  (${step.ms} ms)`);
+    for (const line of step.evidence) lines.push(`          ${line}`);
+    for (const cause of step.causes) lines.push(`          cause: ${cause.cause}`, `          fix:   ${cause.fix}`);
+  }
+  const count = (status: ProbeStep['status']) => report.steps.filter((step) => step.status === status).length;
+  lines.push('', `${report.ok ? 'ok' : 'FAILED'}: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed, ${count('skip')} skipped`);
+  return lines.join('\n');
+}

@@ -1,0 +1,48 @@
+import { advisoriesFor, compareVersions, parseVersion, type Version } from '../litellm/version.js';
+import { requestJson } from './http.js';
+import { fail, pass, warn, type CheckOutcome } from './types.js';
+
+/** Liveliness: the proxy process answers at all. */
+export async function checkLiveliness(baseUrl: string, timeoutMs: number): Promise<CheckOutcome> {
+  try {
+    const answer = await requestJson(`${baseUrl}/health/liveliness`, {}, timeoutMs);
+    if (answer.status !== 200) return fail(`GET /health/liveliness answered HTTP ${answer.status}`, [{ cause: 'LiteLLM is not healthy', fix: '`mcpgw logs litellm`, then `mcpgw up`' }]);
+    return pass(`GET /health/liveliness → 200 ${JSON.stringify(answer.body)}`);
+  } catch (error) {
+    return fail(`${baseUrl} unreachable: ${(error as Error).message}`, [{ cause: 'nothing answers on the gateway port', fix: '`mcpgw status`; start the stack with `mcpgw up`' }]);
+  }
+}
+
+/** Readiness: without its database LiteLLM accepts only the master key, so every virtual key fails. */
+export async function checkReadiness(baseUrl: string, timeoutMs: number): Promise<CheckOutcome> {
+  const answer = await requestJson(`${baseUrl}/health/readiness`, {}, timeoutMs);
+  const body = (answer.body ?? {}) as { status?: string; db?: string };
+  const seen = `GET /health/readiness → ${answer.status} status=${body.status ?? '?'} db=${body.db ?? '?'}`;
+  if (answer.status !== 200 || body.status !== 'healthy') return fail(seen, [{ cause: 'LiteLLM reports itself unhealthy', fix: '`mcpgw logs litellm`' }]);
+  if (body.db !== 'connected') {
+    return fail(seen, [{ cause: 'LiteLLM has no database connection, so virtual keys cannot authenticate', fix: '`mcpgw doctor --only database`; check DATABASE_URL and the Postgres role' }]);
+  }
+  return pass(seen);
+}
+
+/** The running version (FastAPI reports LiteLLM's own version in its OpenAPI document), checked against advisories. */
+export async function readVersion(baseUrl: string, timeoutMs: number): Promise<string | undefined> {
+  const answer = await requestJson(`${baseUrl}/openapi.json`, {}, timeoutMs);
+  const version = (answer.body as { info?: { version?: unknown } } | undefined)?.info?.version;
+  return typeof version === 'string' ? version : undefined;
+}
+
+export function judgeVersion(version: string | undefined): CheckOutcome {
+  if (!version) return warn('LiteLLM did not report its version (no /openapi.json)', [{ cause: 'the version cannot be checked against known advisories', fix: 'pin litellm.image to an explicit release tag' }]);
+  const advisories = advisoriesFor(version);
+  if (advisories.length === 0) return pass(`LiteLLM ${version}, no known advisory`);
+  const fixedIn = advisories
+    .map((advisory) => advisory.fixed)
+    .filter((fixed): fixed is string => Boolean(fixed))
+    .sort((a, b) => compareVersions(parseVersion(a) as Version, parseVersion(b) as Version))
+    .at(-1);
+  return warn(
+    advisories.map((advisory) => `${advisory.id}: ${advisory.summary}`),
+    [{ cause: `LiteLLM ${version} is affected by ${advisories.map((advisory) => advisory.id).join(', ')}`, fix: `pin litellm.image to ${fixedIn ?? 'a release without these advisories'} or later, then \`mcpgw up\`` }],
+  );
+}

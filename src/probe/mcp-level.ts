@@ -1,0 +1,117 @@
+import type { ServerTarget } from './diagnose.js';
+import { McpRequestError, openSession, type GatewayTransport, type ListedTool, type McpSession } from './mcp-session.js';
+import { probeCallFor, serverOfTool, type ProbeCall } from './probe-tool.js';
+import { fail, pass, skip, warn, type Cause, type CheckOutcome } from './types.js';
+
+export interface McpLevelContext {
+  baseUrl: string;
+  key: string;
+  timeoutMs: number;
+  nonce: () => string;
+  /** Why a server lists no tools through the gateway (container state, transport, path). */
+  diagnose: (server: ServerTarget) => Promise<Cause[]>;
+}
+
+/** A server's tool that executed through the gateway with the nonce: the LLM level asks the model to call it. */
+export interface ProvenTool {
+  server: string;
+  call: ProbeCall;
+  /** The nonce inside call.arguments, replaced by a fresh one on every reuse. */
+  nonce: string;
+}
+
+export async function withSession<T>(url: string, key: string, transport: GatewayTransport, timeoutMs: number, work: (session: McpSession) => Promise<T>): Promise<T> {
+  const session = await openSession(url, key, transport, timeoutMs);
+  try {
+    return await work(session);
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+}
+
+function countByServer(tools: ListedTool[]): string {
+  const counts = new Map<string, number>();
+  for (const tool of tools) counts.set(serverOfTool(tool.name), (counts.get(serverOfTool(tool.name)) ?? 0) + 1);
+  return [...counts].map(([server, count]) => `${server} (${count})`).join(', ');
+}
+
+function refused(error: unknown, what: string): CheckOutcome {
+  if (error instanceof McpRequestError && error.status === 401) {
+    return fail(`${what}: HTTP 401 ${error.message}`, [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or `mcpgw keys sync` after a DB wipe' }]);
+  }
+  const detail = error instanceof McpRequestError && error.status ? `HTTP ${error.status} ${error.message}` : (error as Error).message;
+  return fail(`${what}: ${detail}`, [{ cause: "LiteLLM's MCP endpoint failed", fix: '`mcpgw logs litellm`; clients use http://<host>:<port>/mcp/ (with the trailing slash)' }]);
+}
+
+/** /mcp/ over streamable HTTP, as Claude Code, Gemini CLI, Codex and VS Code connect: every granted server's tools. */
+export async function checkAggregate(ctx: McpLevelContext): Promise<CheckOutcome> {
+  try {
+    return await withSession(`${ctx.baseUrl}/mcp/`, ctx.key, 'http', ctx.timeoutMs, async (session) => {
+      const tools = await session.listTools();
+      const seen = `POST /mcp/ initialize → ${session.serverName}; tools/list → ${tools.length} tools`;
+      if (tools.length === 0) {
+        return fail(seen, [{ cause: 'the key sees no tools at all: it has no MCP grant, or every granted server is down', fix: 'see the per-server steps below' }]);
+      }
+      return pass(seen, `by server: ${countByServer(tools)}`);
+    });
+  } catch (error) {
+    return refused(error, 'POST /mcp/');
+  }
+}
+
+/** /mcp/<server>: its tools are listed, and a safe tool executes and returns the nonce. */
+export async function checkServer(ctx: McpLevelContext, server: ServerTarget, keyGrantsAll: boolean): Promise<{ outcome: CheckOutcome; proven?: ProvenTool }> {
+  const path = `/mcp/${server.name}`;
+  try {
+    return await withSession(`${ctx.baseUrl}${path}`, ctx.key, 'http', ctx.timeoutMs, async (session) => {
+      const tools = (await session.listTools()).filter((tool) => serverOfTool(tool.name) === server.name);
+      if (tools.length === 0) return { outcome: fail(`POST ${path} tools/list → 0 tools`, await ctx.diagnose(server)) };
+      const listed = `POST ${path} tools/list → ${tools.length} tools`;
+      const nonce = ctx.nonce();
+      const call = probeCallFor(server.name, tools, nonce, server.declaredProbe);
+      if (!call) {
+        const why = server.declaredProbe ? `the declared probe tool ${server.declaredProbe.tool} is not listed` : 'no echo tool to call safely';
+        return {
+          outcome: warn([listed, `tools/call not tried: ${why}`], [{ cause: 'a listed tool is not proven to execute', fix: `declare a safe read-only tool under mcp_servers.${server.name}.probe (tool, arguments with "{nonce}")` }]),
+        };
+      }
+      const result = await session.callTool(call.gatewayName, call.arguments);
+      const called = `tools/call ${call.gatewayName} → ${result.isError ? 'error' : 'ok'}: ${result.text.slice(0, 120)}`;
+      if (result.isError) {
+        return { outcome: fail([listed, called], [{ cause: 'tools listed but not executable: the call through the gateway returned an error', fix: `\`mcpgw logs mcp-${server.name}\` and \`mcpgw logs litellm\`` }]) };
+      }
+      if (call.expectsNonce && !result.text.includes(nonce)) {
+        return { outcome: fail([listed, called], [{ cause: 'tools listed but not executable: the result does not carry the nonce the call sent', fix: `check mcp_servers.${server.name}.probe` }]) };
+      }
+      return { outcome: pass(listed, `${called}${call.expectsNonce ? ' (nonce returned)' : ''}`), ...(call.expectsNonce ? { proven: { server: server.name, call, nonce } } : {}) };
+    });
+  } catch (error) {
+    if (error instanceof McpRequestError && error.status === 403) {
+      if (!keyGrantsAll) return { outcome: skip(`POST ${path} → 403: this key is not granted ${server.name}`) };
+      return { outcome: fail(`POST ${path} → 403 ${error.message}`, [{ cause: `the probe key is not granted ${server.name}`, fix: 'run `mcpgw keys sync`; check the server name in LiteLLM (`/v1/mcp/server`)' }]) };
+    }
+    return { outcome: refused(error, `POST ${path}`) };
+  }
+}
+
+/** The SSE endpoint older clients use (/mcp/sse): initialize, list, and one nonce call when a tool is proven. */
+export async function checkSse(ctx: McpLevelContext, proven: ProvenTool | undefined): Promise<CheckOutcome> {
+  try {
+    return await withSession(`${ctx.baseUrl}/mcp/sse`, ctx.key, 'sse', ctx.timeoutMs, async (session) => {
+      const tools = await session.listTools();
+      const listed = `GET /mcp/sse initialize → ${session.serverName}; tools/list → ${tools.length} tools`;
+      if (tools.length === 0) return fail(listed, [{ cause: 'the key sees no tools over SSE', fix: 'see the streamable HTTP steps above' }]);
+      if (!proven) return pass(listed);
+      const nonce = ctx.nonce();
+      const args = Object.fromEntries(Object.entries(proven.call.arguments).map(([name, value]) => [name, typeof value === 'string' ? value.replaceAll(proven.nonce, nonce) : value]));
+      const result = await session.callTool(proven.call.gatewayName, args);
+      const called = `tools/call ${proven.call.gatewayName} over SSE → ${result.text.slice(0, 120)}`;
+      if (result.isError || !result.text.includes(nonce)) {
+        return fail([listed, called], [{ cause: 'the tool executes over streamable HTTP but not over SSE', fix: '`mcpgw logs litellm`; point SSE clients at http://<host>:<port>/mcp/sse' }]);
+      }
+      return pass(listed, `${called} (nonce returned)`);
+    });
+  } catch (error) {
+    return refused(error, 'GET /mcp/sse');
+  }
+}

@@ -1,0 +1,92 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export type GatewayTransport = 'http' | 'sse';
+
+export interface ListedTool {
+  name: string;
+  description?: string;
+  inputSchema: { properties?: Record<string, { type?: unknown }>; required?: string[] };
+}
+
+export interface ToolResult {
+  text: string;
+  isError: boolean;
+}
+
+/** One MCP client session as a real client opens it: initialize, then requests, with the gateway key header. */
+export interface McpSession {
+  serverName: string;
+  listTools(): Promise<ListedTool[]>;
+  callTool(name: string, args: Record<string, unknown>): Promise<ToolResult>;
+  close(): Promise<void>;
+}
+
+/** An MCP error with the HTTP status the gateway answered, when it answered one (401 bad key, 403 not granted). */
+export class McpRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export function gatewayHeaders(key: string): Record<string, string> {
+  // LiteLLM reads x-litellm-api-key first; Authorization stays free for upstream OAuth.
+  return { 'x-litellm-api-key': `Bearer ${key}` };
+}
+
+/**
+ * Connects to `url` (LiteLLM's /mcp/, /mcp/<server> or /mcp/sse) with `key`. The official MCP SDK is the client,
+ * so the probe sees exactly what Claude Code, Gemini CLI or VS Code would.
+ */
+export async function openSession(url: string, key: string, transport: GatewayTransport, timeoutMs: number): Promise<McpSession> {
+  const requestInit: RequestInit = { headers: gatewayHeaders(key) };
+  const channel =
+    transport === 'sse' ? new SSEClientTransport(new URL(url), { requestInit }) : new StreamableHTTPClientTransport(new URL(url), { requestInit });
+  const client = new Client({ name: 'mcpgw-probe', version: '1' });
+  const options = { timeout: timeoutMs };
+  try {
+    await client.connect(channel, options);
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw asRequestError(error);
+  }
+  return {
+    serverName: client.getServerVersion()?.name ?? 'unnamed',
+    async listTools() {
+      try {
+        const tools: ListedTool[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await client.listTools(cursor ? { cursor } : {}, options);
+          tools.push(...(page.tools as ListedTool[]));
+          cursor = page.nextCursor;
+        } while (cursor);
+        return tools;
+      } catch (error) {
+        throw asRequestError(error);
+      }
+    },
+    async callTool(name, args) {
+      try {
+        const result = await client.callTool({ name, arguments: args }, undefined, options);
+        const content = Array.isArray(result.content) ? (result.content as { type: string; text?: string }[]) : [];
+        return { text: content.map((part) => (part.type === 'text' ? (part.text ?? '') : `[${part.type}]`)).join('\n'), isError: result.isError === true };
+      } catch (error) {
+        throw asRequestError(error);
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+/** The SDK's transport errors carry the HTTP status as `code`; JSON-RPC errors carry negative codes. */
+function asRequestError(error: unknown): McpRequestError {
+  const code = (error as { code?: unknown }).code;
+  const status = typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return new McpRequestError(message.replace(/^(Streamable HTTP|SSE) error: /, ''), status);
+}

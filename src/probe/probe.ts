@@ -1,0 +1,130 @@
+import { checkDeclaredKey, checkNoGrantKey, type DeclaredKeyTarget, type KeyLease } from './auth-level.js';
+import type { ServerTarget } from './diagnose.js';
+import { checkLiveliness, checkReadiness, judgeVersion, readVersion } from './gateway.js';
+import { checkLlm, replayEndpoint, sendAndJudge } from './llm-level.js';
+import { checkAggregate, checkServer, checkSse, type McpLevelContext, type ProvenTool } from './mcp-level.js';
+import { fail, skip, warn, type Cause, type CheckOutcome, type ProbeLevel, type ProbeReport, type ProbeStep } from './types.js';
+
+export interface ProbePlan {
+  /** http://host:port of LiteLLM as reachable from this machine. */
+  baseUrl: string;
+  key: string;
+  /** True when mcpgw made the key for this run with every server granted: a 403 is then a failure. */
+  keyGrantsAll: boolean;
+  servers: ServerTarget[];
+  declaredKeys: DeclaredKeyTarget[];
+  /** Makes a key with no MCP grant for the authorization level; absent when the database is out of reach. */
+  noGrantKey?: () => Promise<KeyLease>;
+  /** Model for the LLM level; undefined skips it. */
+  model?: string;
+  timeoutMs: number;
+  /** A client's request body to replay and explain instead of the probe's own LLM requests. */
+  replay?: Record<string, unknown>;
+}
+
+export interface ProbeDeps {
+  now: () => number;
+  nonce: () => string;
+  diagnose: (server: ServerTarget) => Promise<Cause[]>;
+  /** Called as each step finishes, for progress on stderr. */
+  onStep?: (step: ProbeStep) => void;
+}
+
+/**
+ * Runs the levels in order — gateway, MCP, authorization, LLM — each step timed, a crashing step reported as
+ * failed (never a crashed run). A dead gateway skips the rest: every later step would only repeat that failure.
+ */
+export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeReport> {
+  const steps: ProbeStep[] = [];
+  const measure = async (check: () => Promise<CheckOutcome>): Promise<{ outcome: CheckOutcome; ms: number }> => {
+    const started = deps.now();
+    let outcome: CheckOutcome;
+    try {
+      outcome = await check();
+    } catch (error) {
+      outcome = fail(`check crashed: ${(error as Error).message}`);
+    }
+    return { outcome, ms: Math.round(deps.now() - started) };
+  };
+  const record = (level: ProbeLevel, id: string, title: string, { outcome, ms }: { outcome: CheckOutcome; ms: number }): ProbeStep => {
+    const done: ProbeStep = { level, id, title, status: outcome.status, ms, evidence: outcome.evidence, causes: outcome.causes ?? [] };
+    steps.push(done);
+    deps.onStep?.(done);
+    return done;
+  };
+  const step = async (level: ProbeLevel, id: string, title: string, check: () => Promise<CheckOutcome>): Promise<ProbeStep> => record(level, id, title, await measure(check));
+  const report = (litellmVersion?: string): ProbeReport => ({
+    ok: steps.every((entry) => entry.status !== 'fail'),
+    gateway: plan.baseUrl,
+    ...(litellmVersion ? { litellmVersion } : {}),
+    steps,
+  });
+
+  const live = await step('gateway', 'gateway.liveliness', 'LiteLLM answers', () => checkLiveliness(plan.baseUrl, plan.timeoutMs));
+  if (live.status === 'fail') return report();
+  await step('gateway', 'gateway.readiness', 'LiteLLM ready with its database', () => checkReadiness(plan.baseUrl, plan.timeoutMs));
+  let version: string | undefined;
+  await step('gateway', 'gateway.version', 'LiteLLM version', async () => {
+    version = await readVersion(plan.baseUrl, plan.timeoutMs);
+    return judgeVersion(version);
+  });
+
+  if (plan.replay) {
+    const endpoint = replayEndpoint(plan.replay);
+    const request = plan.replay;
+    await step('llm', 'llm.replay', 'replayed request', async () =>
+      endpoint
+        ? sendAndJudge({ baseUrl: plan.baseUrl, key: plan.key, timeoutMs: plan.timeoutMs, ...(version ? { version } : {}) }, endpoint, request)
+        : fail('the request has neither "messages" (chat completions) nor "input" (responses)'),
+    );
+    return report(version);
+  }
+
+  const mcp: McpLevelContext = { baseUrl: plan.baseUrl, key: plan.key, timeoutMs: plan.timeoutMs, nonce: deps.nonce, diagnose: deps.diagnose };
+  await step('mcp', 'mcp.aggregate', 'MCP over streamable HTTP at /mcp/', () => checkAggregate(mcp));
+  // Servers are independent: probed in parallel, reported in mcpgw.yaml order.
+  const proof = new Map<string, ProvenTool>();
+  const perServer = await Promise.all(
+    plan.servers.map((server) =>
+      measure(async () => {
+        const { outcome, proven: tool } = await checkServer(mcp, server, plan.keyGrantsAll);
+        if (tool) proof.set(server.name, tool);
+        return outcome;
+      }),
+    ),
+  );
+  plan.servers.forEach((server, index) => record('mcp', `mcp.server.${server.name}`, `${server.name} (${server.transport}) lists and executes a tool`, perServer[index] as { outcome: CheckOutcome; ms: number }));
+  const proven = plan.servers.map((server) => proof.get(server.name)).find(Boolean);
+  await step('mcp', 'mcp.sse', 'MCP over SSE at /mcp/sse', () => checkSse(mcp, proven));
+
+  if (plan.noGrantKey) {
+    const lease = plan.noGrantKey;
+    await step('auth', 'auth.no-grant', 'a key without MCP grants sees no server', async () => checkNoGrantKey(plan.baseUrl, plan.servers, await lease(), plan.timeoutMs));
+  } else {
+    await step('auth', 'auth.no-grant', 'a key without MCP grants sees no server', async () => skip('no database access to create a temporary key'));
+  }
+  for (const declared of plan.declaredKeys) {
+    await step('auth', `auth.key.${declared.alias}`, `key ${declared.alias} sees exactly its granted servers`, () => checkDeclaredKey(plan.baseUrl, plan.servers, declared, plan.timeoutMs));
+  }
+
+  if (plan.model) {
+    const model = plan.model;
+    const llm = { baseUrl: plan.baseUrl, key: plan.key, model, timeoutMs: plan.timeoutMs, nonce: deps.nonce, ...(version ? { version } : {}) };
+    for (const endpoint of ['chat', 'responses'] as const) {
+      const path = endpoint === 'chat' ? '/v1/chat/completions' : '/v1/responses';
+      await step('llm', `llm.${endpoint}`, `${path} executes the MCP tool and ends at stop`, async () => {
+        if (!proven) return unprovenLlm(steps);
+        return checkLlm(llm, endpoint, proven);
+      });
+    }
+  }
+  return report(version);
+}
+
+/** Without a tool proven at the MCP level there is nothing to ask the model to call: why decides fail or warn. */
+function unprovenLlm(steps: ProbeStep[]): CheckOutcome {
+  if (steps.some((entry) => entry.level === 'mcp' && entry.status === 'fail')) {
+    return fail('not tried: no MCP tool executed through the gateway', [{ cause: 'the MCP level failed', fix: 'fix the MCP level first (above)' }]);
+  }
+  return warn('not tried: no server has a safe tool to call', [{ cause: 'nothing proves that LiteLLM executes tools for the model', fix: 'declare mcp_servers.<name>.probe (a read-only tool, arguments with "{nonce}")' }]);
+}

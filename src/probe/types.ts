@@ -1,0 +1,39 @@
+export type ProbeLevel = 'gateway' | 'mcp' | 'auth' | 'llm';
+export type StepStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+/** A diagnosed reason for a failure and what to do about it. */
+export interface Cause {
+  cause: string;
+  fix: string;
+}
+
+export interface ProbeStep {
+  level: ProbeLevel;
+  /** Stable id, e.g. mcp.server.alpha, llm.chat. */
+  id: string;
+  title: string;
+  status: StepStatus;
+  ms: number;
+  /** What was seen: status codes, tool counts, the nonce round trip, finish_reason. */
+  evidence: string[];
+  causes: Cause[];
+}
+
+export interface ProbeReport {
+  ok: boolean;
+  gateway: string;
+  litellmVersion?: string;
+  steps: ProbeStep[];
+}
+
+/** The outcome of one check before it is timed and labelled. */
+export interface CheckOutcome {
+  status: StepStatus;
+  evidence: string[];
+  causes?: Cause[];
+}
+
+export const pass = (...evidence: string[]): CheckOutcome => ({ status: 'pass', evidence });
+export const skip = (...evidence: string[]): CheckOutcome => ({ status: 'skip', evidence });
+export const fail = (evidence: string | string[], causes: Cause[] = []): CheckOutcome => ({ status: 'fail', evidence: [evidence].flat(), causes });
+export const warn = (evidence: string | string[], causes: Cause[] = []): CheckOutcome => ({ status: 'warn', evidence: [evidence].flat(), causes });
