@@ -36,7 +36,9 @@ function report(error: unknown, ui: Ui, aborted: boolean): number {
     return ExitCode.interrupted;
   }
   if (ui.options.json) {
-    ui.json({ ok: false, error: describe(error) });
+    // A command that already printed its report (with ok: false) only sets the exit code; the reason goes to stderr.
+    if (ui.wroteJson) ui.error(error instanceof Error ? error.message : String(error));
+    else ui.json({ ok: false, error: describe(error) });
     return exitCodeOf(error);
   }
   if (error instanceof ConfigError) {

@@ -80,6 +80,11 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
     return report(version);
   }
 
+  if (plan.servers.length === 0) {
+    await step('mcp', 'mcp.aggregate', 'MCP through the gateway', async () => skip('mcpgw.yaml declares no MCP server'));
+    return report(version);
+  }
+
   const mcp: McpLevelContext = { baseUrl: plan.baseUrl, key: plan.key, timeoutMs: plan.timeoutMs, nonce: deps.nonce, diagnose: deps.diagnose };
   await step('mcp', 'mcp.aggregate', 'MCP over streamable HTTP at /mcp/', () => checkAggregate(mcp));
   // Servers are independent: probed in parallel, reported in mcpgw.yaml order.

@@ -66,18 +66,31 @@ export async function probeStack(ctx: CommandContext, stack: LoadedStack, option
     diagnose: (server: ServerTarget) => diagnoseServer(server, docker),
     onStep: (step: ProbeStep) => ctx.ui.verbose(`probe ${step.id}: ${step.status} (${step.ms} ms)`),
   };
-  if (options.key) return runProbe({ ...basePlan, key: options.key, keyGrantsAll: false }, deps);
+  const probe = (key: string, keyGrantsAll: boolean, noGrantKey?: ProbePlan['noGrantKey']) =>
+    runProbe({ ...basePlan, key, keyGrantsAll, ...(noGrantKey ? { noGrantKey } : {}) }, deps);
 
-  // The probe's own key, granted every server, and a second one with no grant for the authorization level.
-  return withKeyStore(ctx, stack, async (store) => {
-    const probeKey = await temporaryKey(ctx, store, stack, servers.map((server) => server.name));
-    try {
-      const plan: ProbePlan = { ...basePlan, key: probeKey.key, keyGrantsAll: true, noGrantKey: () => temporaryKey(ctx, store, stack, []) };
-      return await runProbe(plan, deps);
-    } finally {
-      await probeKey.release();
-    }
-  }, async () => docker ?? DockerEngine.connect(ctx.deps.env));
+  // The probe's own key, granted every server, and one with no grant for the authorization level: both are
+  // LiteLLM rows written for this run and revoked at its end.
+  let opened = false;
+  try {
+    return await withKeyStore(ctx, stack, async (store) => {
+      opened = true;
+      const noGrantKey = () => temporaryKey(ctx, store, stack, []);
+      if (options.key) return probe(options.key, false, noGrantKey);
+      const probeKey = await temporaryKey(ctx, store, stack, servers.map((server) => server.name));
+      try {
+        return await probe(probeKey.key, true, noGrantKey);
+      } finally {
+        await probeKey.release();
+      }
+    }, async () => docker ?? DockerEngine.connect(ctx.deps.env));
+  } catch (error) {
+    // Without the database the probe still runs with a key it already has; the no-grant check is skipped.
+    const fallback = options.key ? { alias: '--key', key: options.key } : basePlan.declaredKeys[0];
+    if (opened || !fallback) throw error;
+    ctx.ui.warn(`cannot reach LiteLLM's database (${(error as Error).message}); probing with key ${fallback.alias}, without the no-grant check`);
+    return probe(fallback.key, false);
+  }
 }
 
 async function temporaryKey(ctx: CommandContext, store: KeyStore, stack: LoadedStack, servers: string[]): Promise<KeyLease> {
