@@ -4,20 +4,14 @@
 //   warm: both stacks already running, nothing to change (target: mcpgw ≤ 1.05× compose)
 //   cold: from nothing to healthy (compose waits on healthchecks; mcpgw on real readiness)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
+import { bin, manifest, mcpServerYaml, median, writeStack } from './common.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bin = path.join(root, 'bin/mcpgw.js');
-const manifest = JSON.parse(readFileSync(path.join(root, 'test/stack/.work/manifest.json'), 'utf8'));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const litellmImage = manifest.images.litellmDb ?? manifest.images.litellm;
 
 function stackDir(name, litellmPort, mcpPort) {
-  const dir = mkdtempSync(path.join(tmpdir(), `mcpgw-bench-${name}-`));
-  writeFileSync(path.join(dir, 'mcpgw.yaml'), `version: 1
+  return writeStack(`mcpgw-bench-${name}`, `version: 1
 name: ${name}
 host: localhost
 bind: 127.0.0.1
@@ -26,16 +20,7 @@ network: ${name}-mcp
 litellm: { image: ${litellmImage}, port: ${litellmPort} }
 postgres: { image: ${manifest.images.postgres}, network: ${name}-pg }
 mcp_servers:
-  everything:
-    transport: http
-    image: ${manifest.images.mcp}
-    command: [mcp-server-everything, streamableHttp]
-    environment: { PORT: "${mcpPort}" }
-    port: ${mcpPort}
-`);
-  writeFileSync(path.join(dir, 'secrets.env'), 'LITELLM_MASTER_KEY=sk-bench-master-000000\nLITELLM_SALT_KEY=sk-bench-salt-000000\nPOSTGRES_PASSWORD=benchpassword\n');
-  chmodSync(path.join(dir, 'secrets.env'), 0o600);
-  return dir;
+${mcpServerYaml('everything', 'http', mcpPort)}`, { LITELLM_MASTER_KEY: 'sk-bench-master-000000', LITELLM_SALT_KEY: 'sk-bench-salt-000000', POSTGRES_PASSWORD: 'benchpassword' });
 }
 
 function timed(cmd, args, cwd) {
@@ -45,10 +30,10 @@ function timed(cmd, args, cwd) {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const mcpgw = stackDir('mcpgwbench-a', 14201, 48201);
 const compose = stackDir('mcpgwbench-b', 14202, 48202);
-const mcpgwUp = () => timed(process.execPath, [bin, '-q', 'up'], mcpgw);
+// compose has no end-to-end probe, so mcpgw skips its own for a like-for-like comparison (bench:probe times it).
+const mcpgwUp = () => timed(process.execPath, [bin, '-q', 'up', '--no-probe'], mcpgw);
 const mcpgwDown = () => timed(process.execPath, [bin, '-q', 'down', '--volumes'], mcpgw);
 const composeUp = () => timed('docker', ['compose', 'up', '-d', '--wait'], compose);
 const composeDown = () => timed('docker', ['compose', 'down', '-v', '-t', '2'], compose);

@@ -51,6 +51,12 @@ export class StepFailed extends Error {
   }
 }
 
+/**
+ * A failure whose full report (with ok: false) is already on stdout, as probe and doctor print with --json:
+ * the CLI entry only sets the exit code and names the failure on stderr, keeping stdout one JSON document.
+ */
+export class ReportedFailure extends StepFailed {}
+
 export class Interrupted extends Error {
   readonly exitCode: ExitCode = ExitCode.interrupted;
   constructor() {

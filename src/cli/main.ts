@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ConfigError, ExitCode, Interrupted, StepFailed, UserError } from '../errors.js';
+import { ConfigError, ExitCode, Interrupted, ReportedFailure, StepFailed, UserError } from '../errors.js';
 import { Ui } from '../ui/output.js';
 import { colorEnabled } from './context.js';
 import type { Deps } from './deps.js';
@@ -36,8 +36,7 @@ function report(error: unknown, ui: Ui, aborted: boolean): number {
     return ExitCode.interrupted;
   }
   if (ui.options.json) {
-    // A command that already printed its report (with ok: false) only sets the exit code; the reason goes to stderr.
-    if (ui.wroteJson) ui.error(error instanceof Error ? error.message : String(error));
+    if (error instanceof ReportedFailure) ui.error(error.message);
     else ui.json({ ok: false, error: describe(error) });
     return exitCodeOf(error);
   }

@@ -25,15 +25,22 @@ export async function checkReadiness(baseUrl: string, timeoutMs: number): Promis
   return pass(seen);
 }
 
-/** The running version (FastAPI reports LiteLLM's own version in its OpenAPI document), checked against advisories. */
+/**
+ * The running version. Current releases publish it on the public model-hub info route; older ones in the
+ * readiness payload. (FastAPI's /openapi.json has it too, but building that 2 MB document takes LiteLLM
+ * seconds on its first request.)
+ */
 export async function readVersion(baseUrl: string, timeoutMs: number): Promise<string | undefined> {
-  const answer = await requestJson(`${baseUrl}/openapi.json`, {}, timeoutMs);
-  const version = (answer.body as { info?: { version?: unknown } } | undefined)?.info?.version;
-  return typeof version === 'string' ? version : undefined;
+  for (const route of ['/public/model_hub/info', '/health/readiness']) {
+    const answer = await requestJson(`${baseUrl}${route}`, {}, timeoutMs).catch(() => undefined);
+    const version = (answer?.body as { litellm_version?: unknown } | undefined)?.litellm_version;
+    if (answer?.status === 200 && typeof version === 'string') return version;
+  }
+  return undefined;
 }
 
 export function judgeVersion(version: string | undefined): CheckOutcome {
-  if (!version) return warn('LiteLLM did not report its version (no /openapi.json)', [{ cause: 'the version cannot be checked against known advisories', fix: 'pin litellm.image to an explicit release tag' }]);
+  if (!version) return warn('LiteLLM did not report its version (neither /public/model_hub/info nor /health/readiness)', [{ cause: 'the version cannot be checked against known advisories', fix: 'pin litellm.image to an explicit release tag' }]);
   const advisories = advisoriesFor(version);
   if (advisories.length === 0) return pass(`LiteLLM ${version}, no known advisory`);
   const fixedIn = advisories

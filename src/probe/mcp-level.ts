@@ -55,6 +55,9 @@ export async function checkAggregate(ctx: McpLevelContext): Promise<CheckOutcome
       return pass(seen, `by server: ${countByServer(tools)}`);
     });
   } catch (error) {
+    if (error instanceof McpRequestError && error.status === 403) {
+      return fail(`POST /mcp/ → 403 ${error.message}`, [{ cause: 'the key has no MCP grant at all', fix: "grant servers in the key's mcp_servers and run `mcpgw keys sync` (or `mcpgw keys create --mcp S`)" }]);
+    }
     return refused(error, 'POST /mcp/');
   }
 }

@@ -230,3 +230,37 @@ describe('stack commands without a Docker engine', () => {
     });
   });
 });
+
+describe('probe input errors (exit 2 before anything is contacted)', () => {
+  const probe = async (args: string[], setup?: (dir: string) => Promise<void>) =>
+    withTempDir(async (dir) => {
+      await copyFixture('http', dir);
+      await setup?.(dir);
+      return runCli(['probe', ...args], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    });
+
+  it('names the servers when --server is unknown', async () => {
+    const result = await probe(['--server', 'nope']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown MCP server "nope"/);
+    expect(result.stderr).toMatch(/fix: servers in mcpgw\.yaml: /);
+  });
+
+  it('refuses a malformed --timeout', async () => {
+    const result = await probe(['--timeout', 'soon']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/soon is not a duration/);
+  });
+
+  it('explains a --replay file that is missing, not JSON, or not a request', async () => {
+    const missing = await probe(['--replay', 'nothing.json']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read .*nothing\.json: ENOENT/);
+    const broken = await probe(['--replay', 'request.json'], (dir) => writeFile(path.join(dir, 'request.json'), '{"model": '));
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/request\.json is not valid JSON/);
+    const list = await probe(['--replay', 'request.json'], (dir) => writeFile(path.join(dir, 'request.json'), '[1]'));
+    expect(list.code).toBe(2);
+    expect(list.stderr).toMatch(/request\.json is not a JSON object/);
+  });
+});

@@ -105,7 +105,7 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP a
     expect(stepOf(report, 'llm.chat').evidence).toContain('executed by LiteLLM: 1');
     for (const step of report.steps) expect(step.ms).toBeGreaterThanOrEqual(0);
     // The probe's temporary keys are gone, and no secret reached the output.
-    const keys = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { alias: string }[];
+    const { keys } = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string }[] };
     expect(keys.map((key) => key.alias)).toEqual(['user']);
     for (const secret of [USER_KEY, UPSTREAM_KEY, TEST_SECRETS.LITELLM_MASTER_KEY]) expect(result.stdout + result.stderr).not.toContain(secret);
   });
@@ -160,7 +160,9 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP a
     const result = await runCli(['probe', '--key', key, '--json'], { cwd: dir });
     expect(result.code).toBe(1);
     const report = reportOf(result);
-    expect(explained(stepOf(report, 'mcp.aggregate'))).toMatch(/the key sees no tools at all: it has no MCP grant/);
+    const aggregate = stepOf(report, 'mcp.aggregate');
+    expect(aggregate.evidence.join('\n')).toMatch(/^POST \/mcp\/ → 403 /);
+    expect(explained(aggregate)).toMatch(/^the key has no MCP grant at all \| grant servers/);
     expect(stepOf(report, 'llm.chat').status).toBe('fail');
     await runCli(['keys', 'revoke', 'bare'], { cwd: dir });
   });
@@ -219,5 +221,5 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP a
     } finally {
       await writeFile(file, original);
     }
-  });
+  }, 600_000);
 });

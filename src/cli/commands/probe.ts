@@ -3,7 +3,7 @@ import path from 'node:path';
 import { keySecretName } from '../../config/rules.js';
 import type { McpgwConfig } from '../../config/schema.js';
 import { DockerEngine } from '../../docker/engine.js';
-import { StepFailed, UserError } from '../../errors.js';
+import { ReportedFailure, UserError } from '../../errors.js';
 import { desiredKey, durationSeconds, serverIds } from '../../keys/desired.js';
 import type { KeyStore } from '../../keys/store.js';
 import { generateKey } from '../../keys/token.js';
@@ -35,7 +35,7 @@ export async function probeCommand(ctx: CommandContext, options: ProbeOptions): 
   const report = await probeStack(ctx, stack, options);
   if (ctx.options.json) ctx.ui.json(report);
   else ctx.ui.result(formatReport(report));
-  if (!report.ok) throw new StepFailed(failureSummary(report), 'each FAIL above names its cause and fix');
+  if (!report.ok) throw new ReportedFailure(failureSummary(report), 'each FAIL above names its cause and fix');
 }
 
 export function failureSummary(report: ProbeReport): string {

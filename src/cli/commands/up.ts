@@ -1,6 +1,6 @@
 import { systemClock } from '../../docker/clock.js';
 import { DockerEngine } from '../../docker/engine.js';
-import { StepFailed } from '../../errors.js';
+import { ReportedFailure } from '../../errors.js';
 import { declaredKeys } from '../../keys/desired.js';
 import type { KeyChange } from '../../keys/store.js';
 import type { ProbeReport } from '../../probe/types.js';
@@ -78,7 +78,7 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     // A passing probe is summed up in the progress line; a failing one is shown whole, causes and fixes included.
     if (probe && !probe.ok) ui.result(`\n${formatReport(probe)}`);
   }
-  if (probe && !probe.ok) throw new StepFailed(failureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
+  if (probe && !probe.ok) throw new ReportedFailure(failureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
 }
 
 function describePlan(plan: StackPlan) {
