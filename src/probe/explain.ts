@@ -86,6 +86,12 @@ function mcpToolsOf(request: Record<string, unknown>): McpToolSpec[] {
  */
 export function judgeExchange(exchange: LlmExchange): CheckOutcome {
   const { endpoint, request, status, body } = exchange;
+  // A well-formed MCP request to a release that cannot execute it fails however that release answers:
+  // an error, tool calls handed back, or the MCP tool silently dropped.
+  const outdated = tooOldFor(exchange);
+  if (outdated && !(status < 400 && readTurn(endpoint, body).executed.length > 0)) {
+    return { status: 'fail', evidence: [status >= 400 ? `HTTP ${status}: ${errorMessage(body)}` : `finish: ${readTurn(endpoint, body).finish}`, 'executed by LiteLLM: 0'], causes: [outdated] };
+  }
   if (status === 401) {
     return { status: 'fail', evidence: [`HTTP 401: ${errorMessage(body)}`], causes: [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or run `mcpgw keys sync` after a DB wipe' }] };
   }
@@ -149,14 +155,6 @@ function toolCallCauses(exchange: LlmExchange, turn: Turn): Cause[] {
   if (!proxied.some((tool) => tool.require_approval === 'never')) {
     return [{ cause: 'no MCP tool has require_approval "never": LiteLLM returns the tool calls for the client to approve and run', fix: 'add "require_approval":"never" to the MCP tool' }];
   }
-  if (exchange.version && autoExecutes(exchange.version, exchange.endpoint) === false) {
-    return [
-      {
-        cause: `LiteLLM ${exchange.version} does not execute MCP tools on ${exchange.endpoint === 'chat' ? '/v1/chat/completions' : '/v1/responses'} (since ${MCP_AUTO_EXECUTION_SINCE[exchange.endpoint]})`,
-        fix: `pin litellm.image to ${MCP_AUTO_EXECUTION_SINCE[exchange.endpoint]} or later${exchange.endpoint === 'chat' ? ', or use /v1/responses' : ''}`,
-      },
-    ];
-  }
   if (turn.executed.length > 0) {
     return [{ cause: 'LiteLLM executed the tools, then the model asked for another round; LiteLLM runs only one round per request', fix: 'send the follow-up request from the client, or prompt for a single tool call' }];
   }
@@ -166,4 +164,15 @@ function toolCallCauses(exchange: LlmExchange, turn: Turn): Cause[] {
     return [{ cause: `the model called ${unknown.join(', ')}, which LiteLLM did not offer for this key (not granted, or the server lists no such tool)`, fix: 'check the key grants (`mcpgw probe` auth level) and `mcpgw mcp tools`' }];
   }
   return [{ cause: 'LiteLLM returned the tool calls without executing them', fix: 'see `mcpgw logs litellm` for MCP errors during the request' }];
+}
+
+/** The "too old" cause, when the request itself is right (LiteLLM MCP tools, require_approval never). */
+function tooOldFor(exchange: LlmExchange): Cause | undefined {
+  const proxied = mcpToolsOf(exchange.request).filter((tool) => typeof tool.server_url === 'string' && tool.server_url.startsWith('litellm_proxy'));
+  if (!proxied.some((tool) => tool.require_approval === 'never')) return undefined;
+  if (!exchange.version || autoExecutes(exchange.version, exchange.endpoint) !== false) return undefined;
+  return {
+    cause: `LiteLLM ${exchange.version} does not execute MCP tools on ${exchange.endpoint === 'chat' ? '/v1/chat/completions' : '/v1/responses'} (since ${MCP_AUTO_EXECUTION_SINCE[exchange.endpoint]})`,
+    fix: `pin litellm.image to ${MCP_AUTO_EXECUTION_SINCE[exchange.endpoint]} or later${exchange.endpoint === 'chat' ? ', or use /v1/responses' : ''}`,
+  };
 }

@@ -39,7 +39,7 @@ function refused(error: unknown, what: string): CheckOutcome {
   if (error instanceof McpRequestError && error.status === 401) {
     return fail(`${what}: HTTP 401 ${error.message}`, [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or `mcpgw keys sync` after a DB wipe' }]);
   }
-  const detail = error instanceof McpRequestError && error.status ? `HTTP ${error.status} ${error.message}` : (error as Error).message;
+  const detail = error instanceof McpRequestError && error.status ? `HTTP ${error.status} ${error.message}` : (error as Error).message || 'the connection failed without a message';
   return fail(`${what}: ${detail}`, [{ cause: "LiteLLM's MCP endpoint failed", fix: '`mcpgw logs litellm`; clients use http://<host>:<port>/mcp/ (with the trailing slash)' }]);
 }
 

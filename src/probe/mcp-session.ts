@@ -87,6 +87,7 @@ export async function openSession(url: string, key: string, transport: GatewayTr
 function asRequestError(error: unknown): McpRequestError {
   const code = (error as { code?: unknown }).code;
   const status = typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  return new McpRequestError(message.replace(/^(Streamable HTTP|SSE) error: /, ''), status);
+  const message = (error instanceof Error ? error.message : String(error)).replace(/^(Streamable HTTP|SSE) error: /, '');
+  // The SDK's SSE transport reports a closed or refused stream as "SSE error: undefined".
+  return new McpRequestError(message === 'undefined' ? '' : message, status);
 }

@@ -19,6 +19,10 @@ MCP_IMAGE=${MCPGW_TEST_MCP_IMAGE:-mcpgw-test/mcp:latest}
 # package) that the index does not serve. See README.md.
 LITELLM_VERSION=${MCPGW_TEST_LITELLM_VERSION:-1.108.7}
 LITELLM_IMAGE=${MCPGW_TEST_LITELLM_IMAGE:-mcpgw-test/litellm:$LITELLM_VERSION}
+# A release from before MCP auto-execution on /v1/chat/completions (1.80.10), so `mcpgw probe` is tested
+# against a LiteLLM too old for it, for real. Same recipe, no DB; runs only on an internal test network.
+LITELLM_OLD_VERSION=${MCPGW_TEST_LITELLM_OLD_VERSION:-1.80.8}
+LITELLM_OLD_IMAGE=${MCPGW_TEST_LITELLM_OLD_IMAGE:-mcpgw-test/litellm:$LITELLM_OLD_VERSION}
 # LiteLLM + prisma-client-py + a stand-in query engine, for DB mode (images/litellm-db).
 LITELLM_DB_IMAGE=${MCPGW_TEST_LITELLM_DB_IMAGE:-mcpgw-test/litellm-db:$LITELLM_VERSION}
 PRISMA_PY_VERSION=${MCPGW_TEST_PRISMA_PY_VERSION:-0.15.0}
@@ -234,6 +238,9 @@ build_all() {
   BUILD_ARGS=("LITELLM_VERSION=$LITELLM_VERSION")
   step "image $LITELLM_IMAGE" build_image "$LITELLM_IMAGE" "$HERE/images/litellm" "$BASE_IMAGE" \
     "$WORK/stage/node/ca-certificates.crt"
+  BUILD_ARGS=("LITELLM_VERSION=$LITELLM_OLD_VERSION")
+  step "image $LITELLM_OLD_IMAGE" build_image "$LITELLM_OLD_IMAGE" "$HERE/images/litellm" "$BASE_IMAGE" \
+    "$WORK/stage/node/ca-certificates.crt"
   BUILD_ARGS=("NODE_IMAGE=$NODE_IMAGE" "NODE_IMAGE_ID=$(image_id "$NODE_IMAGE")" "PRISMA_PY_VERSION=$PRISMA_PY_VERSION")
   step "image $LITELLM_DB_IMAGE" build_image "$LITELLM_DB_IMAGE" "$HERE/images/litellm-db" "$LITELLM_IMAGE"
 }
@@ -275,10 +282,12 @@ write_manifest() {
     "node": "$NODE_IMAGE",
     "mcp": "$MCP_IMAGE",
     "litellm": "$LITELLM_IMAGE",
-    "litellmDb": "$LITELLM_DB_IMAGE"
+    "litellmDb": "$LITELLM_DB_IMAGE",
+    "litellmOld": "$LITELLM_OLD_IMAGE"
   },
   "versions": {
     "litellm": "$LITELLM_VERSION",
+    "litellmOld": "$LITELLM_OLD_VERSION",
     "litellmProxyExtras": "$PROXY_EXTRAS_VERSION",
     "serverEverything": "$EVERYTHING_VERSION",
     "supergateway": "$SUPERGATEWAY_VERSION",
