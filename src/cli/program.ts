@@ -1,4 +1,5 @@
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
+import { CLIENT_IDS, type ClientId } from '../clients/types.js';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
 import type { Deps } from './deps.js';
 
@@ -144,6 +145,21 @@ export function buildProgram(deps: Deps): Command {
     .action(async (options, command: Command) => {
       const { keysSyncCommand } = await import('./commands/keys.js');
       await keysSyncCommand(context(command), options);
+    });
+
+  program
+    .command('client-config')
+    .description("print (or --write into the client's own file) the config that connects an MCP client to the gateway")
+    .addArgument(new Argument('<client>', 'which client').choices(CLIENT_IDS))
+    .option('--key <sk-...>', 'the virtual key to configure')
+    .option('--key-alias <alias>', 'use the key declared in mcpgw.yaml under this alias (read from the secrets file)')
+    .option('--url <url>', 'MCP endpoint (default: http://<host>:<litellm.port>/mcp/ from mcpgw.yaml)')
+    .option('--name <name>', "the server's name in the client", 'litellm')
+    .addOption(new Option('--scope <scope>', 'user-level file or the project (cwd) file (default: project for vscode, else user)').choices(['user', 'project']))
+    .option('--write', "merge into the client's config file (backup first, atomic, idempotent)")
+    .action(async (client: ClientId, options, command: Command) => {
+      const { clientConfigCommand } = await import('./commands/client-config.js');
+      await clientConfigCommand(context(command), client, options);
     });
 
   return program;

@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { authEnvVar, bearer, KEY_HEADER } from './auth.js';
+import { setJsonMember } from './json-edit.js';
+import { appConfigDir } from './paths.js';
+import type { ClientFormat, ClientRequest } from './types.js';
+
+/** The mcp-remote release the integration tier runs; pinned so the bridge users get is the one tested. */
+export const MCP_REMOTE_VERSION = '0.15.1';
+
+/**
+ * Claude Desktop starts stdio servers only, so the gateway is reached through the mcp-remote bridge. The header
+ * value comes from the entry's own env block (mcp-remote expands `${VAR}` in --header itself): a space inside
+ * an argument is mangled on some platforms. mcp-remote refuses plain http unless --allow-http is given, and
+ * http-only skips its SSE fallback (LiteLLM's /mcp/ is streamable HTTP).
+ */
+export const claudeDesktop: ClientFormat = {
+  id: 'claude-desktop',
+  title: 'Claude Desktop',
+  scopes: ['user'],
+  defaultScope: 'user',
+  plan(request: ClientRequest) {
+    const envVar = authEnvVar(request.name);
+    const insecure = new URL(request.url).protocol === 'http:' ? ['--allow-http'] : [];
+    const entry = {
+      command: 'npx',
+      args: ['-y', `mcp-remote@${MCP_REMOTE_VERSION}`, request.url, ...insecure, '--transport', 'http-only', '--header', `${KEY_HEADER}:\${${envVar}}`],
+      env: { [envVar]: bearer(request.key) },
+    };
+    const file = path.join(appConfigDir(request, 'Claude'), 'claude_desktop_config.json');
+    const notes = ['restart Claude Desktop to load the server; it runs the bridge with npx, so Node.js must be installed'];
+    if (request.platform !== 'darwin' && request.platform !== 'win32') notes.push('Claude Desktop ships for macOS and Windows; this is the path the Linux community builds read');
+    return {
+      client: 'claude-desktop',
+      scope: 'user',
+      snippet: JSON.stringify({ mcpServers: { [request.name]: entry } }, null, 2),
+      target: { file, holdsKey: true, edit: (existing, shown) => setJsonMember(existing, shown, { comments: false }, ['mcpServers'], request.name, entry) },
+      notes,
+    };
+  },
+};

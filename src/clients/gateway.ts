@@ -1,0 +1,47 @@
+import { keySecretName } from '../config/rules.js';
+import type { LoadedConfig } from '../config/load.js';
+import { readSecrets } from '../config/secrets.js';
+import { UserError } from '../errors.js';
+import { validateKey } from '../keys/token.js';
+
+/**
+ * The gateway's MCP endpoint as LAN clients reach it: mcpgw.yaml's host and LiteLLM's published port. The
+ * trailing slash matters: older LiteLLM builds answer /mcp with a 307 that some clients do not follow.
+ */
+export function gatewayUrl(loaded: LoadedConfig): string {
+  const host = loaded.config.host.includes(':') ? `[${loaded.config.host}]` : loaded.config.host;
+  return `http://${host}:${loaded.config.litellm.port}/mcp/`;
+}
+
+/** Checks a --url: absolute http(s), and warns (through `warn`) about the bare /mcp path. */
+export function checkUrl(text: string, warn: (line: string) => void): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UserError(`--url ${text} is not an absolute URL`, 'give the full endpoint, e.g. http://gateway.lan:4000/mcp/');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UserError(`--url ${text} is not http(s)`, 'LiteLLM serves MCP over http(s): e.g. http://gateway.lan:4000/mcp/');
+  if (url.username || url.password) throw new UserError('--url must not carry credentials', 'the key goes in the x-litellm-api-key header: pass --key or --key-alias');
+  if (url.pathname === '/mcp') warn('the URL ends in /mcp without the trailing slash: some LiteLLM versions answer it with a 307 redirect; /mcp/ works everywhere');
+  return url.href;
+}
+
+/**
+ * The value of a key declared in mcpgw.yaml (or created under that alias), read from the secrets file where
+ * `mcpgw init`/`keys` keep it. Errors name the secret, never its value.
+ */
+export async function declaredKeyValue(loaded: LoadedConfig, alias: string): Promise<string> {
+  const declared = loaded.config.keys.find((key) => key.alias === alias);
+  const secret = declared?.secret ?? keySecretName(alias);
+  const value = (await readSecrets(loaded.secretsFile)).get(secret);
+  if (value === undefined) {
+    const aliases = loaded.config.keys.map((key) => key.alias);
+    throw new UserError(
+      `no key for alias "${alias}": ${loaded.secretsFile} has no ${secret}`,
+      declared ? `add ${secret}=sk-… to ${loaded.secretsFile} (mcpgw keys create --alias ${alias} prints a fresh key)` : aliases.length ? `keys declared in mcpgw.yaml: ${aliases.join(', ')}` : 'declare the key under keys: in mcpgw.yaml, or pass --key',
+    );
+  }
+  validateKey(value, `${secret} in ${loaded.secretsFile}`);
+  return value;
+}

@@ -1,0 +1,50 @@
+export const CLIENT_IDS = ['claude', 'gemini', 'codex', 'vscode', 'cursor', 'claude-desktop', 'openwebui'] as const;
+export type ClientId = (typeof CLIENT_IDS)[number];
+export type Scope = 'user' | 'project';
+
+/** Everything a client format needs to produce its configuration; no I/O happens while planning. */
+export interface ClientRequest {
+  /** Server name in the client's config (`litellm` by default). */
+  name: string;
+  /** The gateway's MCP endpoint, e.g. http://gateway.lan:4000/mcp/. */
+  url: string;
+  /** The virtual key; undefined prints a placeholder the user replaces. */
+  key: string | undefined;
+  scope: Scope;
+  home: string;
+  cwd: string;
+  platform: NodeJS.Platform;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Turns a config file's current text (undefined when absent) into its new text, or throws a ConfigError. */
+export type FileEdit = (existing: string | undefined, file: string) => string;
+
+export interface ClientTarget {
+  file: string;
+  edit: FileEdit;
+  /** The written file contains the key itself (only files that are not likely to be committed). */
+  holdsKey: boolean;
+}
+
+export interface ClientPlan {
+  client: ClientId;
+  scope: Scope;
+  /** What the user pastes or runs. Holds the key when one was given: printing it is what the user asked for. */
+  snippet: string;
+  /** Absent for clients whose configuration lives in a database (Open WebUI). */
+  target?: ClientTarget;
+  /** Variable the client reads `Bearer <key>` from, when the key is kept out of the file. */
+  envVar?: string;
+  /** Advice for the user; never contains the key. */
+  notes: string[];
+}
+
+export interface ClientFormat {
+  id: ClientId;
+  /** For --help and errors. */
+  title: string;
+  scopes: readonly Scope[];
+  defaultScope: Scope;
+  plan(request: ClientRequest): ClientPlan;
+}
