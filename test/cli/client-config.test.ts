@@ -1,0 +1,169 @@
+import { chmod, cp, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseSecrets } from '../../src/config/secrets.js';
+import { runCli, withTempDir } from '../helpers/cli.js';
+import { fixtureStack, fixturesDir } from '../helpers/fixtures.js';
+
+/** The seed stack (host linuxserver.lan, port 4000, key alias "test") in `dir`, with a separate HOME. */
+async function seedStack(dir: string): Promise<{ home: string; key: string; run: (...argv: string[]) => ReturnType<typeof runCli> }> {
+  await cp(fixtureStack('seed').dir, dir, { recursive: true });
+  await chmod(path.join(dir, 'secrets.env'), 0o600);
+  const home = path.join(dir, 'home');
+  await mkdir(home);
+  const key = parseSecrets(await readFile(path.join(dir, 'secrets.env'), 'utf8')).get('LITELLM_VIRTUAL_KEY_TEST') ?? '';
+  return { home, key, run: (...argv) => runCli(['client-config', ...argv], { cwd: dir, env: { HOME: home } }) };
+}
+
+describe('mcpgw client-config', () => {
+  it('prints the claude mcp add line with the URL from mcpgw.yaml and the declared key', async () => {
+    await withTempDir(async (dir) => {
+      const { key, run } = await seedStack(dir);
+      const result = await run('claude', '--key-alias', 'test');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe(`claude mcp add --transport http --scope user litellm http://linuxserver.lan:4000/mcp/ --header 'x-litellm-api-key: Bearer ${key}'\n`);
+      expect(result.stderr).not.toContain(key);
+      expect(result.stderr).toMatch(/claude mcp list/);
+    });
+  });
+
+  it('works without mcpgw.yaml when --url and --key are given, and without a key as a placeholder', async () => {
+    await withTempDir(async (dir) => {
+      const key = 'sk-cli-test-0123456789abcdefghij';
+      const given = await runCli(['client-config', 'cursor', '--url', 'https://gw.example.org/mcp/', '--key', key, '--json'], { cwd: dir, env: { HOME: dir } });
+      expect(given.code, given.stderr).toBe(0);
+      const report = JSON.parse(given.stdout) as { file: string; snippet: string };
+      expect(report.file).toBe(path.join(dir, '.cursor', 'mcp.json'));
+      expect(JSON.parse(report.snippet)).toEqual({ mcpServers: { litellm: { url: 'https://gw.example.org/mcp/', headers: { 'x-litellm-api-key': `Bearer ${key}` } } } });
+      const placeholder = await runCli(['client-config', 'gemini', '--url', 'http://gw.lan:4000/mcp'], { cwd: dir, env: { HOME: dir } });
+      expect(placeholder.code).toBe(0);
+      expect(placeholder.stdout).toContain('"x-litellm-api-key": "Bearer <your-litellm-key>"');
+      expect(placeholder.stderr).toMatch(/without the trailing slash/);
+    });
+  });
+
+  it('writes the file (0600, key not echoed), re-runs as a no-op, and backs up before an update', async () => {
+    await withTempDir(async (dir) => {
+      const { home, key, run } = await seedStack(dir);
+      const file = path.join(home, '.claude.json');
+      const first = await run('claude', '--key-alias', 'test', '--write');
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toBe(`created ${file}\n`);
+      expect(first.stdout + first.stderr).not.toContain(key);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      const written = await readFile(file, 'utf8');
+      expect(JSON.parse(written)).toEqual({ mcpServers: { litellm: { type: 'http', url: 'http://linuxserver.lan:4000/mcp/', headers: { 'x-litellm-api-key': `Bearer ${key}` } } } });
+
+      const again = await run('claude', '--key-alias', 'test', '--write');
+      expect(again.stdout).toBe(`unchanged ${file}\n`);
+      expect(await readdir(home)).toEqual(['.claude.json']);
+
+      const moved = await run('claude', '--key-alias', 'test', '--url', 'http://gw2.lan:4000/mcp/', '--write', '--json');
+      expect(moved.code, moved.stderr).toBe(0);
+      const report = JSON.parse(moved.stdout) as { action: string; backup: string };
+      expect(report.action).toBe('updated');
+      expect(moved.stdout).not.toContain(key);
+      expect(await readFile(report.backup, 'utf8')).toBe(written);
+      expect((await stat(report.backup)).mode & 0o777).toBe(0o600);
+      expect((await readdir(home)).sort()).toEqual(['.claude.json', path.basename(report.backup)].sort());
+    });
+  });
+
+  it('merges into a realistic existing file and keeps its permissions', async () => {
+    await withTempDir(async (dir) => {
+      const { home, run } = await seedStack(dir);
+      const file = path.join(home, '.claude.json');
+      const original = await readFile(path.join(fixturesDir, 'clients', 'claude.json'), 'utf8');
+      await writeFile(file, original, { mode: 0o640 });
+      const result = await run('claude', '--key-alias', 'test', '--write');
+      expect(result.code, result.stderr).toBe(0);
+      const { mcpServers, ...rest } = JSON.parse(await readFile(file, 'utf8')) as { mcpServers: Record<string, unknown> };
+      const { mcpServers: before, ...restBefore } = JSON.parse(original) as { mcpServers: Record<string, unknown> };
+      expect(rest).toEqual(restBefore);
+      expect(Object.keys(mcpServers)).toEqual([...Object.keys(before), 'litellm']);
+      expect((await stat(file)).mode & 0o777).toBe(0o640);
+    });
+  });
+
+  it('follows a symlinked config to its real file instead of replacing the link', async () => {
+    await withTempDir(async (dir) => {
+      const { home, run } = await seedStack(dir);
+      const real = path.join(dir, 'dotfiles-cursor.json');
+      await writeFile(real, '{}\n');
+      await mkdir(path.join(home, '.cursor'));
+      await symlink(real, path.join(home, '.cursor', 'mcp.json'));
+      const result = await run('cursor', '--key-alias', 'test', '--write');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^updated ${real} `));
+      expect(JSON.parse(await readFile(path.join(home, '.cursor', 'mcp.json'), 'utf8'))).toHaveProperty('mcpServers.litellm');
+    });
+  });
+
+  it('keeps the key out of project files and of Codex config, naming the variable to export', async () => {
+    await withTempDir(async (dir) => {
+      const { home, key, run } = await seedStack(dir);
+      for (const [client, file] of [
+        ['claude', path.join(dir, '.mcp.json')],
+        ['gemini', path.join(dir, '.gemini', 'settings.json')],
+        ['vscode', path.join(dir, '.vscode', 'mcp.json')],
+      ] as const) {
+        const result = await run(client, '--scope', 'project', '--key-alias', 'test', '--write');
+        expect(result.code, result.stderr).toBe(0);
+        expect(await readFile(file, 'utf8')).not.toContain(key);
+        expect((await stat(file)).mode & 0o777).toBe(0o644);
+      }
+      const codex = await run('codex', '--write');
+      expect(codex.code, codex.stderr).toBe(0);
+      expect(codex.stderr).toMatch(/export MCPGW_LITELLM_AUTH='Bearer <key>'/);
+      expect(await readFile(path.join(home, '.codex', 'config.toml'), 'utf8')).toContain('env_http_headers = { x-litellm-api-key = "MCPGW_LITELLM_AUTH" }');
+    });
+  });
+
+  it('leaves a malformed file untouched and exits 2 naming file and line', async () => {
+    await withTempDir(async (dir) => {
+      const { home, key, run } = await seedStack(dir);
+      await mkdir(path.join(home, '.gemini'));
+      const file = path.join(home, '.gemini', 'settings.json');
+      const broken = '{\n  "theme": "Dracula",\n  "mcpServers": {\n    "git": { "command": "uvx" \n  }\n';
+      await writeFile(file, broken);
+      const result = await run('gemini', '--key-alias', 'test', '--write');
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`${file}:`);
+      expect(result.stderr).toMatch(/not valid JSON with comments/);
+      expect(result.stderr).toMatch(/left the file untouched/);
+      expect(result.stderr).not.toContain(key);
+      expect(await readFile(file, 'utf8')).toBe(broken);
+      expect(await readdir(path.join(home, '.gemini'))).toEqual(['settings.json']);
+
+      await mkdir(path.join(home, '.codex'));
+      await writeFile(path.join(home, '.codex', 'config.toml'), 'model = "o3"\n[mcp_servers.a]\nurl = \n');
+      const toml = await run('codex', '--write', '--json');
+      expect(toml.code).toBe(2);
+      expect(JSON.parse(toml.stdout)).toMatchObject({ ok: false, error: { kind: 'config', issues: [{ line: 3, message: expect.stringMatching(/not valid TOML/) }] } });
+    });
+  });
+
+  it('refuses bad usage with exit 2 and a hint', async () => {
+    await withTempDir(async (dir) => {
+      const { run } = await seedStack(dir);
+      const both = await run('claude', '--key', 'sk-aaaaaaaaaaaaaaaaaaaaaaaaaaaa', '--key-alias', 'test');
+      expect([both.code, both.stderr]).toEqual([2, expect.stringMatching(/--key and --key-alias both given/)]);
+      const unknown = await run('claude', '--key-alias', 'nobody');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/no MCPGW_KEY_NOBODY/);
+      expect(unknown.stderr).toMatch(/keys declared in mcpgw.yaml: test/);
+      const noKey = await run('claude', '--write');
+      expect([noKey.code, noKey.stderr]).toEqual([2, expect.stringMatching(/holds the key itself/)]);
+      const webui = await run('openwebui', '--key-alias', 'test', '--write');
+      expect([webui.code, webui.stderr]).toEqual([2, expect.stringMatching(/no file to write/)]);
+      const scope = await run('claude-desktop', '--scope', 'project');
+      expect([scope.code, scope.stderr]).toEqual([2, expect.stringMatching(/Claude Desktop has no project scope/)]);
+      expect((await run('emacs')).code).toBe(2);
+      const url = await run('claude', '--url', 'ftp://gw/mcp/');
+      expect([url.code, url.stderr]).toEqual([2, expect.stringMatching(/is not http\(s\)/)]);
+      const badKey = await run('claude', '--key', 'pk-not-a-key-0123456789abcdef');
+      expect(badKey.code).toBe(2);
+      expect(badKey.stderr).not.toContain('pk-not-a-key-0123456789abcdef');
+    });
+  });
+});
