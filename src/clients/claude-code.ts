@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { KEY_HEADER } from './auth.js';
 import { jsonClient } from './common.js';
 
@@ -16,7 +17,8 @@ export const claudeCode = jsonClient({
   title: 'Claude Code',
   comments: false,
   parent: 'mcpServers',
-  userFile: ['.claude.json'],
+  // Claude Code keeps its global config in $CLAUDE_CONFIG_DIR when that is set (checked with claude mcp add).
+  userFile: (request) => path.join(request.env.CLAUDE_CONFIG_DIR ?? request.home, '.claude.json'),
   projectFile: ['.mcp.json'],
   reference: (envVar) => `\${${envVar}}`,
   entry: (url, header) => ({ type: 'http', url, headers: { [KEY_HEADER]: header } }),

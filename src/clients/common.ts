@@ -15,8 +15,8 @@ export interface JsonClientSpec {
   comments: boolean;
   /** Member holding the servers. */
   parent: string;
-  /** Path segments under the home directory and under the project. */
-  userFile: string[];
+  /** The user-level file, and the project file's path segments under the project (cwd). */
+  userFile(request: ClientRequest): string;
   projectFile: string[];
   /** How the client's config refers to an environment variable. */
   reference(envVar: string): string;
@@ -38,7 +38,7 @@ export function jsonClient(spec: JsonClientSpec): ClientFormat {
       const envVar = request.scope === 'project' ? authEnvVar(request.name) : undefined;
       const header = envVar ? spec.reference(envVar) : bearer(request.key);
       const entry = spec.entry(request.url, header);
-      const file = request.scope === 'user' ? path.join(request.home, ...spec.userFile) : path.join(request.cwd, ...spec.projectFile);
+      const file = request.scope === 'user' ? spec.userFile(request) : path.join(request.cwd, ...spec.projectFile);
       return {
         client: spec.id,
         scope: request.scope,

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { KEY_HEADER } from './auth.js';
 import { jsonClient } from './common.js';
 
@@ -7,7 +8,7 @@ export const cursor = jsonClient({
   title: 'Cursor',
   comments: false,
   parent: 'mcpServers',
-  userFile: ['.cursor', 'mcp.json'],
+  userFile: (request) => path.join(request.home, '.cursor', 'mcp.json'),
   projectFile: ['.cursor', 'mcp.json'],
   reference: (envVar) => `\${env:${envVar}}`,
   entry: (url, header) => ({ url, headers: { [KEY_HEADER]: header } }),

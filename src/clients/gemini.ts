@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { KEY_HEADER } from './auth.js';
 import { jsonClient } from './common.js';
 
@@ -11,7 +12,7 @@ export const gemini = jsonClient({
   title: 'Gemini CLI',
   comments: true,
   parent: 'mcpServers',
-  userFile: ['.gemini', 'settings.json'],
+  userFile: (request) => path.join(request.home, '.gemini', 'settings.json'),
   projectFile: ['.gemini', 'settings.json'],
   reference: (envVar) => `\${${envVar}}`,
   entry: (url, header) => ({ httpUrl: url, headers: { [KEY_HEADER]: header } }),

@@ -18,6 +18,8 @@ export interface StackManifest {
     prismaClientPy: string;
   };
   schemaDir: string;
+  /** node_modules/.bin of the real MCP clients (claude, gemini, codex, mcp-remote) at pinned versions. */
+  clientsBin: string;
   /** Absolute path of test/stack, for bind mounts and fixtures. */
   stackDir: string;
   /** Value for OWNER_LABEL on every object this run creates (the vitest main process). */

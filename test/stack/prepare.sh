@@ -293,7 +293,8 @@ write_manifest() {
     "supergateway": "$SUPERGATEWAY_VERSION",
     "prismaClientPy": "$PRISMA_PY_VERSION"
   },
-  "schemaDir": "$SCHEMA_DIR"
+  "schemaDir": "$SCHEMA_DIR",
+  "clientsBin": "$WORK/clients/node_modules/.bin"
 }
 JSON
   mv "$tmp" "$WORK/manifest.json"
@@ -310,6 +311,7 @@ main() {
   step "base image $BASE_IMAGE" ensure_base
   build_all
   step "litellm schema" extract_schema
+  step "mcp clients (npm)" env MCPGW_TEST_WORK="$WORK" bash "$HERE/clients/install.sh"
   write_manifest
   log "all done in $(elapsed "$t0") s"
 }

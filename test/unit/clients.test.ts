@@ -71,7 +71,8 @@ describe('client config files', () => {
     expect(file('linux', { XDG_CONFIG_HOME: '/home/ada/.xdg' })).toBe('/home/ada/.xdg/Claude/claude_desktop_config.json');
   });
 
-  it('honours CODEX_HOME, and puts VS Code user config in the profile directory', () => {
+  it('honours CLAUDE_CONFIG_DIR and CODEX_HOME, and puts VS Code user config in the profile directory', () => {
+    expect(CLIENTS.claude.plan(request('user', { env: { CLAUDE_CONFIG_DIR: '/srv/claude' } })).target?.file).toBe('/srv/claude/.claude.json');
     expect(CLIENTS.codex.plan(request('user', { env: { CODEX_HOME: '/srv/codex' } })).target?.file).toBe('/srv/codex/config.toml');
     expect(CLIENTS.vscode.plan(request('user', { platform: 'darwin' })).target?.file).toBe('/home/ada/Library/Application Support/Code/User/mcp.json');
   });
