@@ -12,6 +12,8 @@ export interface Deps {
   hostname(): string;
   /** Aborted on SIGINT; long-running steps stop and clean up. */
   signal: AbortSignal;
+  /** Asks a yes/no question on the terminal; absent when there is no terminal to ask on. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
@@ -24,5 +26,16 @@ export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
     randomBytes,
     hostname,
     signal,
+    ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
   };
+}
+
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await terminal.question(`${question} [y/N] `)).trim());
+  } finally {
+    terminal.close();
+  }
 }

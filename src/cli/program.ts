@@ -99,6 +99,26 @@ export function buildProgram(deps: Deps): Command {
       await probeCommand(context(command), options);
     });
 
+  program
+    .command('backup')
+    .description("dump LiteLLM's database (gzip, manifest with schema level and sha256, mode 0600) into backups/")
+    .option('-o, --out <file>', 'write this file instead of backups/<stack>-<UTC time>.sql.gz')
+    .option('--keep <n>', "keep only the newest n of this stack's backups in that folder")
+    .action(async (options, command: Command) => {
+      const { backupCommand } = await import('./commands/backup.js');
+      await backupCommand(context(command), options);
+    });
+
+  program
+    .command('restore <file>')
+    .description('verify a backup, stop LiteLLM, replace its database in one transaction, start it, sync keys')
+    .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
+    .option('--force', 'restore even a backup whose schema is newer than this stack')
+    .action(async (file: string, options, command: Command) => {
+      const { restoreCommand } = await import('./commands/backup.js');
+      await restoreCommand(context(command), file, options);
+    });
+
   const keys = program.command('keys').description("LiteLLM virtual keys, written as LiteLLM's own rows with their MCP grants");
   const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
   keys

@@ -1,3 +1,5 @@
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { UserError } from '../errors.js';
 import { demuxLogs } from './logs.js';
@@ -222,6 +224,35 @@ export class DockerEngine {
     });
     const info = await exec.inspect();
     return { exitCode: info.ExitCode ?? -1, output: demuxLogs(Buffer.concat(chunks)) };
+  }
+
+  /**
+   * Runs a command in a container streaming its stdout into `stdout` (bytes, unbuffered: a database dump can be
+   * large) and, when given, `stdin` into it; stderr is collected for error messages. `env` as in exec.
+   */
+  async execStreaming(id: string, cmd: string[], io: { stdout: Writable; stdin?: Readable; env?: string[] }): Promise<{ exitCode: number; stderr: string }> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, Env: io.env ?? [], AttachStdin: Boolean(io.stdin), AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: Boolean(io.stdin) });
+    const stderr = new PassThrough();
+    const errorChunks: Buffer[] = [];
+    stderr.on('data', (chunk: Buffer) => errorChunks.push(chunk));
+    // demuxStream writes without ending its targets, so `stdout` stays open for the caller.
+    this.docker.modem.demuxStream(stream, io.stdout, stderr);
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', reject);
+    });
+    if (io.stdin) {
+      // Ending our side half-closes the hijacked socket: the process sees EOF on stdin and finishes.
+      await pipeline(io.stdin, stream as unknown as Writable, { end: true }).catch((error: Error) => {
+        stream.destroy();
+        throw error;
+      });
+    }
+    await ended;
+    const info = await exec.inspect();
+    return { exitCode: info.ExitCode ?? -1, stderr: Buffer.concat(errorChunks).toString('utf8') };
   }
 
   async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[] } | undefined> {

@@ -233,6 +233,14 @@ export class StackRunner {
     return `live, ready, db ${readinessReport.db ?? 'n/a'}${readinessReport.litellm_version ? `, LiteLLM ${readinessReport.litellm_version}` : ''}`;
   }
 
+  /** Starts the existing container of one service and waits until it is ready again (restore restarts LiteLLM). */
+  async startService(serviceName: string, containerId: string): Promise<string> {
+    const service = this.model.services.find((candidate) => candidate.name === serviceName);
+    if (!service) throw new Error(`stack has no service ${serviceName}`);
+    await this.start(containerId, service);
+    return this.waitReady(containerId, service, [], false);
+  }
+
   /** waitUntil that gives up at once when the container exits, and attaches its last log lines on failure. */
   private async waitOn<T>(id: string, service: ServiceModel, what: string, timeoutMs: number, check: () => Promise<T>): Promise<T> {
     const { engine, clock, signal } = this.deps;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { abbreviateKey, hashKey } from '../../src/keys/token.js';
 import { runCli } from '../helpers/cli.js';
+import { gatewayTools as gatewayToolsAt } from '../helpers/gateway.js';
 import { writeTestStack } from '../helpers/test-stack.js';
 
 const stack = inject('mcpgwStack');
@@ -18,20 +19,7 @@ const KEYS = {
   MCPGW_KEY_CODEX: 'sk-itest-codex-91c3e5a7f2b8d4e60',
 };
 
-/** Tool names the gateway lists for a key (LiteLLM prefixes them with <server>-), or the HTTP status. */
-async function gatewayTools(key: string): Promise<string[] | number> {
-  const response = await fetch(`http://127.0.0.1:${PORT}/mcp/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-litellm-api-key': `Bearer ${key}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
-  });
-  const body = await response.text();
-  if (!response.ok) return response.status;
-  const data = /^data:\s*(.+)$/m.exec(body)?.[1] ?? body;
-  const message = JSON.parse(data) as { result?: { tools: { name: string }[] }; error?: { message: string } };
-  if (!message.result) return 403;
-  return message.result.tools.map((tool) => tool.name.split('-')[0] ?? '').filter((value, index, all) => all.indexOf(value) === index).sort();
-}
+const gatewayTools = (key: string) => gatewayToolsAt(PORT, key);
 
 async function pgContainerClient(): Promise<pg.Client> {
   const info = await docker.getContainer(`${name}-postgres`).inspect();

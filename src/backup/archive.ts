@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, open, rename, rm } from 'node:fs/promises';
+import { PassThrough, Transform, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
+import { UserError } from '../errors.js';
+
+/**
+ * An mcpgw backup is one gzip file holding a plain-SQL pg_dump whose first line is a SQL comment carrying the
+ * manifest as JSON. Being a comment, the file still restores by hand (`zcat FILE | psql`), and the manifest
+ * cannot get separated from the dump it describes. The checksum covers every byte after that first line.
+ *
+ * The file is two concatenated gzip members (header, then dump): the dump is compressed while it streams out of
+ * pg_dump and its checksum is only known at the end, so the header member is written last but placed first.
+ * gzip and zlib read concatenated members as one stream.
+ */
+export const MANIFEST_PREFIX = '-- mcpgw-backup ';
+export const FORMAT_VERSION = 1;
+
+export interface BackupManifest {
+  format: 'mcpgw-backup';
+  version: number;
+  stack: string;
+  createdAt: string;
+  postgres: { mode: 'bundled' | 'external'; database: string };
+  litellm: { image: string; version: string | null };
+  schema: SchemaLevel;
+  dump: { sha256: string; bytes: number };
+}
+
+/** LiteLLM's schema level: Prisma's newest applied migration when the ledger exists, and its table set. */
+export interface SchemaLevel {
+  migration: string | null;
+  tables: string[];
+}
+
+export type ManifestFields = Omit<BackupManifest, 'format' | 'version' | 'dump'>;
+
+/** Counts and hashes what passes through, unchanged. */
+class Digest extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void) {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(undefined, chunk);
+  }
+}
+
+/**
+ * Writes an archive to `file` (mode 0600, never visible half-written): `dump` receives a stream to write the
+ * plain SQL into and resolves when the dump finished. Any failure removes the partial files.
+ */
+export async function writeArchive(file: string, fields: ManifestFields, dump: (sink: Writable) => Promise<void>): Promise<BackupManifest> {
+  const bodyFile = `${file}.partial-body`;
+  const partial = `${file}.partial`;
+  try {
+    // Created 0600 before the first byte: the dump holds key hashes and LiteLLM's encrypted credentials.
+    await (await open(bodyFile, 'wx', 0o600)).close();
+    const digest = new Digest();
+    const source = new PassThrough();
+    const written = pipeline(source, digest, createGzip(), createWriteStream(bodyFile, { flags: 'w' }));
+    try {
+      await dump(source);
+      source.end();
+    } catch (error) {
+      source.destroy();
+      await written.catch(() => undefined);
+      throw error;
+    }
+    await written;
+    const manifest: BackupManifest = { format: 'mcpgw-backup', version: FORMAT_VERSION, ...fields, dump: { sha256: digest.hash.digest('hex'), bytes: digest.bytes } };
+    await (await open(partial, 'wx', 0o600)).close();
+    const out = createWriteStream(partial, { flags: 'w' });
+    out.write(gzipSync(`${MANIFEST_PREFIX}${JSON.stringify(manifest)}\n`));
+    await pipeline(createReadStream(bodyFile), out);
+    await chmod(partial, 0o600);
+    await rename(partial, file);
+    return manifest;
+  } finally {
+    await rm(bodyFile, { force: true });
+    await rm(partial, { force: true });
+  }
+}
+
+/** Splits the decompressed archive into its manifest line and the dump behind it. */
+class HeaderSplitter extends Transform {
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  manifestLine: string | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void) {
+    if (this.manifestLine !== undefined) return done(null, chunk);
+    const newline = chunk.indexOf(0x0a);
+    if (newline < 0) {
+      this.head.push(chunk);
+      this.headBytes += chunk.length;
+      // A manifest is a few hundred bytes: a long first line means this is not an mcpgw backup.
+      if (this.headBytes > 1 << 20) return done(new NotABackup());
+      return done();
+    }
+    this.head.push(chunk.subarray(0, newline));
+    this.manifestLine = Buffer.concat(this.head).toString('utf8');
+    this.head = [];
+    done(null, chunk.subarray(newline + 1));
+  }
+}
+
+class NotABackup extends Error {}
+
+function notABackup(file: string, detail: string): UserError {
+  return new UserError(`${file} is not an mcpgw backup (${detail})`, 'pass a file written by `mcpgw backup` (NAME-YYYYMMDDTHHMMSSZ.sql.gz)');
+}
+
+function parseManifest(file: string, line: string | undefined): BackupManifest {
+  if (line === undefined || !line.startsWith(MANIFEST_PREFIX)) throw notABackup(file, 'its first line is not an mcpgw manifest');
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(line.slice(MANIFEST_PREFIX.length)) as BackupManifest;
+  } catch {
+    throw notABackup(file, 'its manifest is not valid JSON');
+  }
+  if (manifest.format !== 'mcpgw-backup' || typeof manifest.dump?.sha256 !== 'string' || typeof manifest.stack !== 'string' || !manifest.schema) {
+    throw notABackup(file, 'its manifest lacks format, stack, schema or checksum');
+  }
+  if (manifest.version > FORMAT_VERSION) {
+    throw new UserError(`${file} uses backup format ${manifest.version}; this mcpgw reads format ${FORMAT_VERSION}`, 'restore it with a newer mcpgw');
+  }
+  return manifest;
+}
+
+/**
+ * Reads the whole archive once, without touching any database: the gzip stream must be complete (its trailer
+ * and CRC check out) and the dump must match the manifest's length and sha256. Returns the manifest.
+ */
+export async function verifyArchive(file: string): Promise<BackupManifest> {
+  const splitter = new HeaderSplitter();
+  const digest = new Digest();
+  const sink = new PassThrough();
+  sink.resume();
+  try {
+    await pipeline(createReadStream(file), createGunzip(), splitter, digest, sink);
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') throw new UserError(`backup file ${file} does not exist`, 'check the path (`ls backups/`)');
+    if (error instanceof NotABackup) throw notABackup(file, 'no manifest line');
+    if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) {
+      throw new UserError(`${file} is truncated: the gzip stream ends early (${digest.bytes} bytes of dump readable)`, 'the copy is incomplete; use another backup or copy it again');
+    }
+    if (err.code?.startsWith('Z_')) throw new UserError(`${file} is corrupted: ${err.message}`, 'the file was damaged; use another backup');
+    throw error;
+  }
+  const manifest = parseManifest(file, splitter.manifestLine);
+  const sha256 = digest.hash.digest('hex');
+  if (digest.bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
+    throw new UserError(
+      `${file} is corrupted: its dump has ${digest.bytes} bytes with sha256 ${sha256.slice(0, 12)}…, the manifest says ${manifest.dump.bytes} bytes with ${manifest.dump.sha256.slice(0, 12)}…`,
+      'the file was changed after `mcpgw backup` wrote it; use another backup',
+    );
+  }
+  return manifest;
+}
+
+/**
+ * The archive's SQL (manifest comment included), for feeding psql after verifyArchive passed. It checks the
+ * checksum again while streaming and throws at the end on a mismatch, before the caller would commit: the file
+ * could have changed since it was verified.
+ */
+export async function* archiveSql(file: string, manifest: BackupManifest): AsyncGenerator<Buffer> {
+  const gunzip = createGunzip();
+  const source = createReadStream(file);
+  source.on('error', (error) => gunzip.destroy(error));
+  source.pipe(gunzip);
+  const hash = createHash('sha256');
+  let inHeader = true;
+  for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+    let body = chunk;
+    if (inHeader) {
+      const newline = chunk.indexOf(0x0a);
+      if (newline < 0) {
+        yield chunk;
+        continue;
+      }
+      inHeader = false;
+      body = chunk.subarray(newline + 1);
+    }
+    hash.update(body);
+    yield chunk;
+  }
+  if (hash.digest('hex') !== manifest.dump.sha256) throw new UserError(`${file} changed while it was being restored`, 'restore from a copy nobody is writing to');
+}

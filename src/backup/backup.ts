@@ -1,0 +1,34 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { writeArchive, type BackupManifest, type ManifestFields } from './archive.js';
+import type { PgTools } from './pg-tools.js';
+
+/** Folder, next to mcpgw.yaml, that `backup` writes to and `--keep` rotates. */
+export const BACKUP_DIR = 'backups';
+
+/** litellm-20261126T134502Z.sql.gz: UTC, sortable by name, no characters a shell or Windows share dislikes. */
+export function backupFileName(stack: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return `${stack}-${stamp}.sql.gz`;
+}
+
+function isBackupOf(stack: string, name: string): boolean {
+  return name.startsWith(`${stack}-`) && /^\d{8}T\d{6}Z\.sql\.gz$/.test(name.slice(stack.length + 1));
+}
+
+export async function createBackup(file: string, fields: ManifestFields, tools: PgTools): Promise<BackupManifest> {
+  // 0700: the folder holds key hashes and LiteLLM's encrypted credentials.
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  return writeArchive(file, fields, (sink) => tools.dump(sink));
+}
+
+/**
+ * Keeps the newest `keep` backups of this stack in `dir` and deletes older ones. Only files named like
+ * `backupFileName` for this stack are considered, so a user's own files in the folder are never touched.
+ */
+export async function rotateBackups(dir: string, stack: string, keep: number): Promise<string[]> {
+  const ours = (await readdir(dir)).filter((name) => isBackupOf(stack, name)).sort().reverse();
+  const doomed = ours.slice(keep);
+  for (const name of doomed) await rm(path.join(dir, name));
+  return doomed;
+}

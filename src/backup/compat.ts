@@ -1,0 +1,68 @@
+import type { SqlClient } from '../db/connect.js';
+import type { BackupManifest, SchemaLevel } from './archive.js';
+
+/** LiteLLM's schema level as the database records it (read-only). */
+export async function readSchemaLevel(db: SqlClient): Promise<SchemaLevel> {
+  const tables = (
+    await db.query<{ name: string }>(
+      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'LiteLLM\\_%' ORDER BY table_name COLLATE "C"`,
+    )
+  ).rows.map((row) => row.name);
+  const ledger = (await db.query<{ present: boolean }>(`SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS present`)).rows[0]?.present;
+  if (!ledger) return { migration: null, tables };
+  // Prisma names migrations <timestamp>_<name>, so the greatest applied name is the newest one.
+  const row = (
+    await db.query<{ name: string }>(
+      `SELECT migration_name AS name FROM public._prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name COLLATE "C" DESC LIMIT 1`,
+    )
+  ).rows[0];
+  return { migration: row?.name ?? null, tables };
+}
+
+/** "1.108.7" from an image reference such as ghcr.io/berriai/litellm-database:v1.108.7 (undefined for latest). */
+export function litellmVersionOfImage(image: string): string | null {
+  const tag = /:([^/:@]+)(?:@.*)?$/.exec(image)?.[1] ?? '';
+  return /^v?(\d+\.\d+\.\d+)/.exec(tag)?.[1] ?? null;
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i += 1) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
+export interface CurrentLevel {
+  schema: SchemaLevel;
+  litellmVersion: string | null;
+}
+
+export type Compatibility = { compatible: true; basis: string } | { compatible: false; reason: string };
+
+/**
+ * May this backup go into this stack? An older schema is fine: LiteLLM migrates forward at start-up (the ledger
+ * comes back with the dump). A newer one is not: the running LiteLLM's Prisma client does not know its tables
+ * and columns. Judged on the best evidence present: both ledgers, else the table sets, else (the current
+ * database is empty, e.g. wiped) the LiteLLM versions.
+ */
+export function checkCompatibility(manifest: Pick<BackupManifest, 'schema' | 'litellm'>, current: CurrentLevel): Compatibility {
+  const backup = manifest.schema;
+  if (backup.migration && current.schema.migration) {
+    if (backup.migration > current.schema.migration) {
+      return { compatible: false, reason: `the backup's schema is at migration ${backup.migration}, newer than this database's ${current.schema.migration}` };
+    }
+    return { compatible: true, basis: `migration ${backup.migration} ≤ ${current.schema.migration}` };
+  }
+  if (current.schema.tables.length > 0) {
+    const unknown = backup.tables.filter((table) => !current.schema.tables.includes(table));
+    if (unknown.length > 0) return { compatible: false, reason: `the backup has LiteLLM tables this database lacks (${unknown.join(', ')}): it comes from a newer LiteLLM` };
+    return { compatible: true, basis: `its ${backup.tables.length} LiteLLM tables all exist here` };
+  }
+  const from = manifest.litellm.version;
+  const to = current.litellmVersion;
+  if (from && to) {
+    if (compareVersions(from, to) > 0) return { compatible: false, reason: `the backup was made with LiteLLM ${from}, newer than this stack's ${to}` };
+    return { compatible: true, basis: `LiteLLM ${from} ≤ ${to} (this database is empty)` };
+  }
+  return { compatible: true, basis: 'nothing to compare against (empty database, unknown LiteLLM version)' };
+}

@@ -1,0 +1,111 @@
+import { Readable } from 'node:stream';
+import { StepFailed, UserError } from '../errors.js';
+import type { KeyChange } from '../keys/store.js';
+import type { Progress } from '../ui/progress.js';
+import { archiveSql, verifyArchive, type BackupManifest } from './archive.js';
+import { checkCompatibility, type Compatibility, type CurrentLevel } from './compat.js';
+import type { PgTools } from './pg-tools.js';
+
+/**
+ * The restore is one explicit transaction. COMMIT is sent only after the whole dump streamed and its checksum
+ * matched again: a stream that breaks off leaves psql at end of input inside the open transaction, which the
+ * server rolls back (psql's own --single-transaction would COMMIT at end of input). The dump recreates `public`
+ * from scratch, so it is dropped first in the same transaction: tables a newer LiteLLM added cannot survive next
+ * to the restored ones. A lock wait (someone still connected) fails the restore instead of hanging it; the
+ * cascade's NOTICE per dropped object is silenced so a failure's stderr shows the error itself.
+ */
+const RESTORE_BEGIN = `BEGIN;\nSET LOCAL lock_timeout = '30s';\nSET LOCAL client_min_messages = warning;\nDROP SCHEMA IF EXISTS public CASCADE;\n`;
+const RESTORE_COMMIT = `\nCOMMIT;\n`;
+
+export interface RestoreSteps {
+  tools: PgTools;
+  progress: Progress;
+  readCurrent(): Promise<CurrentLevel>;
+  /** Asked after every check passed and before anything changes; false cancels. */
+  confirm(manifest: BackupManifest, compatibility: Compatibility): Promise<boolean>;
+  /** Stops LiteLLM so nothing writes during the restore; resolves whether it was running. */
+  stopLiteLLM(): Promise<boolean>;
+  /** Starts LiteLLM and waits until it is ready with its database; resolves a readiness summary. */
+  startLiteLLM(): Promise<string>;
+  syncKeys(): Promise<KeyChange[]>;
+  /**
+   * Hook for the end-to-end probe (`mcpgw probe`, built separately): when given, it runs last and its summary
+   * is reported; when absent, the restore reports that no probe ran.
+   */
+  probe?: () => Promise<string>;
+}
+
+export interface RestoreReport {
+  manifest: BackupManifest;
+  compatibility: Compatibility;
+  forced: boolean;
+  litellm: string;
+  keys: KeyChange[];
+  probe: string | null;
+}
+
+/**
+ * Verifies the archive completely (gzip intact, checksum) and its schema against the current database before
+ * touching anything; then stops LiteLLM, replaces LiteLLM's schema in ONE transaction (any error rolls it back
+ * and leaves the current data as it was), starts LiteLLM, waits for it, and re-syncs the declared keys.
+ */
+export async function restoreBackup(file: string, options: { force: boolean }, steps: RestoreSteps): Promise<RestoreReport> {
+  const { progress } = steps;
+  const verify = progress.start('verify');
+  let manifest: BackupManifest;
+  try {
+    manifest = await verifyArchive(file);
+  } catch (error) {
+    verify.fail((error as Error).message);
+    throw error;
+  }
+  const compatibility = checkCompatibility(manifest, await steps.readCurrent());
+  if (!compatibility.compatible && !options.force) {
+    verify.fail(compatibility.reason);
+    throw new UserError(`refusing to restore ${file}: ${compatibility.reason}`, 'run the LiteLLM version the backup came from, or pass --force to restore anyway');
+  }
+  verify.succeed(
+    `checksum ok, ${manifest.dump.bytes} bytes of SQL from stack "${manifest.stack}" at ${manifest.createdAt}; ${compatibility.compatible ? `schema compatible (${compatibility.basis})` : `INCOMPATIBLE, forced: ${compatibility.reason}`}`,
+  );
+  if (!(await steps.confirm(manifest, compatibility))) throw new UserError('restore cancelled; nothing was changed');
+
+  const stop = progress.start('stop litellm');
+  const wasRunning = await steps.stopLiteLLM();
+  stop.succeed(wasRunning ? 'stopped' : 'was not running');
+
+  const restore = progress.start('restore');
+  try {
+    await steps.tools.restore(Readable.from(inOneTransaction(archiveSql(file, manifest))));
+    restore.succeed(`LiteLLM's schema replaced in one transaction (${steps.tools.where})`);
+  } catch (error) {
+    restore.fail('failed; the transaction was rolled back and the database is unchanged');
+    // The old data is intact, so bring the gateway back as it was before reporting the failure.
+    if (wasRunning) await steps.startLiteLLM();
+    throw new StepFailed(`restore of ${file} failed and was rolled back, the database is as it was: ${(error as Error).message}`, 'fix the cause shown above and run the restore again');
+  }
+
+  const start = progress.start('start litellm');
+  const litellm = await steps.startLiteLLM();
+  start.succeed(litellm);
+
+  const keysStep = progress.start('keys');
+  const keys = await steps.syncKeys();
+  const changed = keys.filter((change) => change.action !== 'keep');
+  keysStep.succeed(keys.length === 0 ? 'no keys declared' : changed.length === 0 ? `${keys.length} declared key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', '));
+
+  const probeStep = progress.start('probe');
+  let probe: string | null = null;
+  if (steps.probe) {
+    probe = await steps.probe();
+    probeStep.succeed(probe);
+  } else {
+    probeStep.skip('no probe in this mcpgw version');
+  }
+  return { manifest, compatibility, forced: !compatibility.compatible, litellm, keys, probe };
+}
+
+async function* inOneTransaction(sql: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  yield Buffer.from(RESTORE_BEGIN);
+  yield* sql;
+  yield Buffer.from(RESTORE_COMMIT);
+}

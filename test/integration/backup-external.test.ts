@@ -1,0 +1,124 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { verifyArchive } from '../../src/backup/archive.js';
+import { createBackup } from '../../src/backup/backup.js';
+import { readSchemaLevel } from '../../src/backup/compat.js';
+import { localPgTools } from '../../src/backup/pg-tools.js';
+import { restoreBackup } from '../../src/backup/restore.js';
+import { StepFailed, UserError } from '../../src/errors.js';
+import { plainProgress } from '../../src/ui/progress.js';
+import { Ui } from '../../src/ui/output.js';
+import { createNetwork, dockerClient, runId, startContainer, testLabels, waitForHealthy, type StartedContainer } from '../stack/stack.js';
+
+const stack = inject('mcpgwStack');
+const docker = dockerClient();
+const run = runId();
+const labels = testLabels(run, {}, stack.owner);
+const network = `mcpgwt-${run}-ext-db`;
+const PASSWORD = 'ext pw/with:odd@chars';
+const silent = plainProgress(new Ui({ write: () => true }, { write: () => true }, { json: false, quiet: true, verbose: false, color: false }));
+
+/**
+ * External mode: this machine's pg_dump and psql against a database mcpgw does not run. The Postgres here is a
+ * test container reached at its address on a test network (nothing published).
+ */
+describe('backup and restore of an external database with the local PostgreSQL client tools', () => {
+  let postgres: StartedContainer;
+  let url = '';
+  let dir = '';
+  const query = async (sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-backup-ext-'));
+    await createNetwork(docker, network, labels);
+    postgres = await startContainer(docker, {
+      name: `mcpgwt-${run}-ext-db`,
+      image: stack.images.postgres,
+      labels,
+      networks: [{ name: network }],
+      env: { POSTGRES_USER: 'app', POSTGRES_PASSWORD: PASSWORD, POSTGRES_DB: 'shared' },
+    });
+    await waitForHealthy(postgres, { timeoutMs: 60_000 });
+    const host = (await postgres.container.inspect()).NetworkSettings.Networks[network]?.IPAddress;
+    url = `postgresql://app:${encodeURIComponent(PASSWORD)}@${host}:5432/shared`;
+    await query(`CREATE TABLE "LiteLLM_VerificationToken" (token text PRIMARY KEY, key_alias text, metadata jsonb);
+      INSERT INTO "LiteLLM_VerificationToken" VALUES ('h1', 'claude-code', '{"ü": 1}'), ('h2', 'codex', null);
+      CREATE TABLE _prisma_migrations (migration_name text, finished_at timestamptz, rolled_back_at timestamptz);
+      INSERT INTO _prisma_migrations VALUES ('20250101000000_a', now(), null), ('20250202000000_b', now(), null), ('20990101000000_rolled_back', now(), now());`);
+  });
+
+  afterAll(async () => {
+    await postgres?.remove();
+    await docker.getNetwork(network).remove().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('dumps, and restores over a changed database in one transaction', async () => {
+    const tools = localPgTools(url, { PATH: process.env.PATH });
+    const file = path.join(dir, 'backups', 'ext-20300101T000000Z.sql.gz');
+    const level = await readSchemaLevelAt(url);
+    expect(level).toEqual({ migration: '20250202000000_b', tables: ['LiteLLM_VerificationToken'] });
+    const manifest = await createBackup(
+      file,
+      { stack: 'ext', createdAt: '2030-01-01T00:00:00.000Z', postgres: { mode: 'external', database: 'shared' }, litellm: { image: 'x:v1.108.7', version: '1.108.7' }, schema: level },
+      tools,
+    );
+    expect(await verifyArchive(file)).toEqual(manifest);
+
+    // Drift after the backup: a changed row, a deleted one and a table a newer LiteLLM would have added.
+    await query(`UPDATE "LiteLLM_VerificationToken" SET key_alias = 'changed' WHERE token = 'h1'; DELETE FROM "LiteLLM_VerificationToken" WHERE token = 'h2'; CREATE TABLE "LiteLLM_NewerThing" (id int)`);
+    const calls: string[] = [];
+    await restoreBackup(file, { force: false }, {
+      tools,
+      progress: silent,
+      readCurrent: async () => ({ schema: await readSchemaLevelAt(url), litellmVersion: '1.108.7' }),
+      confirm: async () => true,
+      stopLiteLLM: async () => (calls.push('stop'), true),
+      startLiteLLM: async () => (calls.push('start'), 'ready'),
+      syncKeys: async () => [],
+    });
+    expect(calls).toEqual(['stop', 'start']);
+    expect(await query(`SELECT token, key_alias, metadata FROM "LiteLLM_VerificationToken" ORDER BY token`)).toEqual([
+      { token: 'h1', key_alias: 'claude-code', metadata: { ü: 1 } },
+      { token: 'h2', key_alias: 'codex', metadata: null },
+    ]);
+    expect(await query(`SELECT to_regclass('public."LiteLLM_NewerThing"') AS newer`)).toEqual([{ newer: null }]);
+  });
+
+  it('names the database, not the password, when pg_dump is refused, and says how to get the tools when missing', async () => {
+    const wrong = url.replace(encodeURIComponent(PASSWORD), 'not-the-password');
+    const error = await localPgTools(wrong, { PATH: process.env.PATH })
+      .dump(new PassThrough())
+      .catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(StepFailed);
+    expect((error as Error).message).toMatch(/pg_dump against app@[\d.]+:5432\/shared failed \(exit 1\): .*password authentication failed/);
+    expect((error as Error).message).not.toContain('not-the-password');
+    const missing = await localPgTools(url, { PATH: '/nonexistent' })
+      .dump(new PassThrough())
+      .catch((caught: Error) => caught);
+    expect(missing).toBeInstanceOf(UserError);
+    expect((missing as UserError).hint).toMatch(/apt-get install postgresql-client/);
+  });
+});
+
+async function readSchemaLevelAt(url: string) {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    return await readSchemaLevel(db);
+  } finally {
+    await db.end();
+  }
+}

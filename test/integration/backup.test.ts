@@ -1,0 +1,195 @@
+import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { verifyArchive, writeArchive, type BackupManifest } from '../../src/backup/archive.js';
+import { archiveDump } from '../helpers/backup.js';
+import { runCli } from '../helpers/cli.js';
+import { gatewayTools } from '../helpers/gateway.js';
+import { writeTestStack } from '../helpers/test-stack.js';
+
+const stack = inject('mcpgwStack');
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+const name = `mcpgwt-${Date.now().toString(36)}-backup`;
+const PORT = 14510;
+const DECLARED = { MCPGW_KEY_CLAUDE_CODE: 'sk-itest-backup-declared-5d1c9e7a3b' };
+
+async function db(): Promise<pg.Client> {
+  const info = await docker.getContainer(`${name}-postgres`).inspect();
+  const client = new pg.Client({ host: info.NetworkSettings.Networks[`${name}-pg`]?.IPAddress, user: 'litellm', password: 'itest pw/with:odd@chars', database: 'litellm' });
+  await client.connect();
+  return client;
+}
+
+/** Aliases of the key rows, the state every failed restore must leave exactly as it was. */
+async function keyAliases(): Promise<string[]> {
+  const client = await db();
+  try {
+    return (await client.query<{ key_alias: string }>(`SELECT key_alias FROM "LiteLLM_VerificationToken" ORDER BY key_alias`)).rows.map((row) => row.key_alias);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('mcpgw backup and restore against the real proxy in DB mode', () => {
+  let dir = '';
+  let adhocKey = '';
+  let backupFile = '';
+  let manifest: BackupManifest;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-backup-'));
+    const file = await writeTestStack(dir, {
+      name,
+      images: stack.images,
+      litellmPort: PORT,
+      mcp: { alpha: { transport: 'http', port: 48510 } },
+      secrets: DECLARED,
+      extra: { keys: [{ alias: 'claude-code', mcp_servers: ['alpha'] }] },
+    });
+    // Short key cache, so a wiped or restored key table reaches the proxy within the test.
+    const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown> };
+    config.litellm.key_cache_ttl = 1;
+    await writeFile(file, stringify(config));
+    const up = await runCli(['up'], { cwd: dir });
+    expect(up.code, up.stderr).toBe(0);
+    // A key only the database knows (not declared): only the restore itself can bring it back.
+    const created = await runCli(['keys', 'create', '--alias', 'adhoc', '--mcp', 'alpha', '--json'], { cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    adhocKey = (JSON.parse(created.stdout) as { key: string }).key;
+    expect(await gatewayTools(PORT, adhocKey)).toEqual(['alpha']);
+  });
+
+  afterAll(async () => {
+    await runCli(['down', '--volumes'], { cwd: dir });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes a 0600 gzip archive with a manifest in backups/', async () => {
+    const result = await runCli(['backup', '--json'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { file: string; manifest: BackupManifest };
+    backupFile = report.file;
+    manifest = report.manifest;
+    expect(path.dirname(backupFile)).toBe(path.join(dir, 'backups'));
+    expect(path.basename(backupFile)).toMatch(new RegExp(`^${name}-\\d{8}T\\d{6}Z\\.sql\\.gz$`));
+    expect((await stat(backupFile)).mode & 0o777).toBe(0o600);
+    expect((await stat(path.dirname(backupFile))).mode & 0o777).toBe(0o700);
+    expect(manifest).toMatchObject({ stack: name, postgres: { mode: 'bundled', database: 'litellm' }, litellm: { version: stack.versions.litellm } });
+    // The test image keeps Prisma's ledger like the real one: the newest of the pinned package's migrations.
+    const migrations = (await readdir(path.join(stack.schemaDir, 'migrations'))).filter((entry) => /^\d{8,14}_/.test(entry)).sort();
+    expect(manifest.schema.migration).toBe(migrations.at(-1));
+    expect(manifest.schema.tables).toContain('LiteLLM_VerificationToken');
+    expect(await verifyArchive(backupFile)).toEqual(manifest);
+    expect(result.stdout).not.toContain(adhocKey);
+  });
+
+  it('restores a wiped database: keys authenticate again through LiteLLM, declared and ad-hoc', async () => {
+    const client = await db();
+    try {
+      await client.query('DROP SCHEMA public CASCADE');
+      await client.query('CREATE SCHEMA public');
+    } finally {
+      await client.end();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await gatewayTools(PORT, adhocKey)).toBeTypeOf('number');
+
+    const restore = await runCli(['restore', backupFile, '--yes'], { cwd: dir });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.stderr).toMatch(/ok {4}verify: checksum ok, .*schema compatible \(LiteLLM 1\.108\.7 ≤ 1\.108\.7 \(this database is empty\)\)/);
+    expect(restore.stderr).toMatch(/ok {4}stop litellm: stopped/);
+    expect(restore.stderr).toMatch(/ok {4}start litellm: live, ready, db connected/);
+    expect(restore.stderr).toMatch(/ok {4}keys: 1 declared key\(s\) in place/);
+    expect(restore.stderr).toMatch(/skip {2}probe: no probe in this mcpgw version/);
+    expect(await gatewayTools(PORT, adhocKey)).toEqual(['alpha']);
+    expect(await gatewayTools(PORT, DECLARED.MCPGW_KEY_CLAUDE_CODE)).toEqual(['alpha']);
+    expect(await keyAliases()).toEqual(['adhoc', 'claude-code']);
+  });
+
+  it('rejects a truncated and a corrupted backup before touching the database or LiteLLM', async () => {
+    const before = await keyAliases();
+    const startedAt = (await docker.getContainer(`${name}-litellm`).inspect()).State.StartedAt;
+    const bytes = await readFile(backupFile);
+    const truncated = path.join(dir, 'truncated.sql.gz');
+    await writeFile(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const cut = await runCli(['restore', truncated, '--yes'], { cwd: dir });
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toMatch(/truncated\.sql\.gz is truncated: the gzip stream ends early/);
+
+    const corrupted = path.join(dir, 'corrupted.sql.gz');
+    const flipped = Buffer.from(bytes);
+    flipped[Math.floor(bytes.length * 0.6)]! ^= 0xff;
+    await writeFile(corrupted, flipped);
+    const bad = await runCli(['restore', corrupted, '--yes'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/corrupted\.sql\.gz is corrupted/);
+
+    expect(await keyAliases()).toEqual(before);
+    expect((await docker.getContainer(`${name}-litellm`).inspect()).State.StartedAt).toBe(startedAt);
+    expect(await gatewayTools(PORT, adhocKey)).toEqual(['alpha']);
+  });
+
+  it('rolls back a restore that fails half-way: the current database stays as it was', async () => {
+    const client = await db();
+    try {
+      await client.query(`DELETE FROM "LiteLLM_VerificationToken" WHERE key_alias = 'adhoc'`);
+    } finally {
+      await client.end();
+    }
+    const before = await keyAliases();
+    // A well-formed archive (valid checksum) whose SQL fails after the schema was dropped and reloaded.
+    const failing = path.join(dir, 'failing.sql.gz');
+    const sql = await archiveDump(backupFile);
+    await writeArchive(failing, { ...manifest, createdAt: new Date().toISOString() }, async (sink) => {
+      sink.write(sql);
+      sink.write('SELECT 1 / 0;\n');
+    });
+    const result = await runCli(['restore', failing, '--yes'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/restore of .*failing\.sql\.gz failed and was rolled back, the database is as it was: .*division by zero/);
+    expect(result.stderr).not.toMatch(/drop cascades/);
+    expect(await keyAliases()).toEqual(before);
+    // LiteLLM was stopped for the attempt and is serving the old data again.
+    expect(await gatewayTools(PORT, DECLARED.MCPGW_KEY_CLAUDE_CODE)).toEqual(['alpha']);
+  });
+
+  it('refuses a backup from a newer schema unless --force, and asks before replacing without --yes', async () => {
+    const newer = path.join(dir, 'newer.sql.gz');
+    const sql = await archiveDump(backupFile);
+    await writeArchive(newer, { ...manifest, schema: { ...manifest.schema, migration: '99991231000000_from_the_future' } }, async (sink) => {
+      sink.write(sql);
+    });
+    const refused = await runCli(['restore', newer, '--yes'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/refusing to restore .*newer\.sql\.gz: the backup's schema is at migration 99991231000000_from_the_future, newer than this database's \d+_/);
+    expect(refused.stderr).toMatch(/--force/);
+
+    const noTerminal = await runCli(['restore', backupFile], { cwd: dir });
+    expect(noTerminal.code).toBe(2);
+    expect(noTerminal.stderr).toMatch(/no terminal to confirm on.*\n.*--yes/);
+    const declined = await runCli(['restore', backupFile], { cwd: dir, confirm: async () => false });
+    expect(declined.code).toBe(2);
+    expect(declined.stderr).toMatch(/restore cancelled; nothing was changed/);
+    expect(declined.stderr).not.toMatch(/stop litellm/);
+  });
+
+  it('--keep rotates only this stack\'s backups in the folder', async () => {
+    const folder = path.join(dir, 'backups');
+    await writeFile(path.join(folder, 'notes.txt'), 'mine\n');
+    await copyFile(backupFile, path.join(folder, 'other-stack-20200101T000000Z.sql.gz'));
+    const times = ['2030-01-01T00:00:00Z', '2030-01-02T00:00:00Z', '2030-01-03T00:00:00Z'];
+    for (const time of times) {
+      const result = await runCli(['backup', '--keep', '2'], { cwd: dir, clock: { now: () => new Date(time) } });
+      expect(result.code, result.stderr).toBe(0);
+    }
+    expect((await readdir(folder)).sort()).toEqual([`${name}-20300102T000000Z.sql.gz`, `${name}-20300103T000000Z.sql.gz`, 'notes.txt', 'other-stack-20200101T000000Z.sql.gz']);
+    const again = await runCli(['backup', '--out', path.join(folder, `${name}-20300103T000000Z.sql.gz`)], { cwd: dir });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+    expect((await runCli(['backup', '--keep', '0'], { cwd: dir })).code).toBe(2);
+  });
+});

@@ -1,0 +1,214 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { archiveSql, verifyArchive, writeArchive, type ManifestFields } from '../../src/backup/archive.js';
+import { backupFileName, rotateBackups } from '../../src/backup/backup.js';
+import { checkCompatibility, litellmVersionOfImage, type CurrentLevel } from '../../src/backup/compat.js';
+import { restoreBackup, type RestoreSteps } from '../../src/backup/restore.js';
+import { StepFailed, UserError } from '../../src/errors.js';
+import { withTempDir } from '../helpers/cli.js';
+
+const FIELDS: ManifestFields = {
+  stack: 'litellm',
+  createdAt: '2026-11-26T13:00:00.000Z',
+  postgres: { mode: 'bundled', database: 'litellm' },
+  litellm: { image: 'ghcr.io/berriai/litellm-database:v1.108.7', version: '1.108.7' },
+  schema: { migration: '20260109000000_x', tables: ['LiteLLM_VerificationToken'] },
+};
+/** Enough varied SQL to span several gzip blocks, so truncation and bit flips land inside the dump. */
+const SQL = Array.from({ length: 4000 }, (_, i) => `INSERT INTO t VALUES (${i}, 'row ${i * 7919}');\n`).join('');
+
+async function collect(chunks: AsyncIterable<Buffer>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(chunk);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+describe('backup archive', () => {
+  it('round-trips: a 0600 gzip whose first line is the manifest as a SQL comment, checksum over the dump', async () => {
+    await withTempDir(async (dir) => {
+      const file = path.join(dir, 'a.sql.gz');
+      const manifest = await writeArchive(file, FIELDS, async (sink) => {
+        sink.write(SQL.slice(0, 1000));
+        sink.write(SQL.slice(1000));
+      });
+      expect(manifest.dump.bytes).toBe(Buffer.byteLength(SQL));
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect(await readdir(dir)).toEqual(['a.sql.gz']);
+      const text = gunzipSync(await readFile(file)).toString('utf8');
+      expect(text.startsWith('-- mcpgw-backup {')).toBe(true);
+      expect(text.slice(text.indexOf('\n') + 1)).toBe(SQL);
+      expect(await verifyArchive(file)).toEqual(manifest);
+      expect(await collect(archiveSql(file, manifest))).toBe(text);
+    });
+  });
+
+  it('leaves nothing behind when the dump fails', async () => {
+    await withTempDir(async (dir) => {
+      const file = path.join(dir, 'a.sql.gz');
+      await expect(
+        writeArchive(file, FIELDS, async (sink) => {
+          sink.write('partial');
+          throw new Error('pg_dump exited 1');
+        }),
+      ).rejects.toThrow('pg_dump exited 1');
+      expect(await readdir(dir)).toEqual([]);
+    });
+  });
+
+  it('rejects truncated, bit-flipped, foreign and missing files with errors that name the problem', async () => {
+    await withTempDir(async (dir) => {
+      const file = path.join(dir, 'a.sql.gz');
+      await writeArchive(file, FIELDS, async (sink) => {
+        sink.write(SQL);
+      });
+      const bytes = await readFile(file);
+      const variant = async (name: string, content: Buffer) => {
+        const target = path.join(dir, name);
+        await writeFile(target, content);
+        return verifyArchive(target).then(
+          () => 'accepted',
+          (error: Error) => `${error instanceof UserError ? 'UserError' : 'other'}: ${error.message}`,
+        );
+      };
+      expect(await variant('cut.sql.gz', bytes.subarray(0, bytes.length - 20))).toMatch(/^UserError: .*cut\.sql\.gz is truncated/);
+      expect(await variant('empty.sql.gz', Buffer.alloc(0))).toMatch(/^UserError: .*empty\.sql\.gz (is truncated|is not an mcpgw backup)/);
+      const flipped = Buffer.from(bytes);
+      flipped[bytes.length - 100]! ^= 0x01;
+      expect(await variant('flip.sql.gz', flipped)).toMatch(/^UserError: .*flip\.sql\.gz is corrupted/);
+      const { gzipSync } = await import('node:zlib');
+      expect(await variant('plain.sql.gz', gzipSync('SELECT 1;\n'))).toMatch(/^UserError: .*is not an mcpgw backup \(its first line is not an mcpgw manifest\)/);
+      // A manifest whose checksum no longer matches its dump (someone edited the SQL).
+      const text = gunzipSync(bytes).toString('utf8').replace('row 7919', 'row 7918');
+      expect(await variant('edited.sql.gz', gzipSync(text))).toMatch(/^UserError: .*edited\.sql\.gz is corrupted: its dump has/);
+      expect(await verifyArchive(path.join(dir, 'nope.sql.gz')).catch((error: Error) => error.message)).toMatch(/does not exist/);
+    });
+  });
+});
+
+describe('backup names and rotation', () => {
+  it('names backups by stack and UTC time, sortable', () => {
+    expect(backupFileName('litellm', new Date('2026-11-26T13:04:05.678Z'))).toBe('litellm-20261126T130405Z.sql.gz');
+  });
+
+  it("keeps the newest N of this stack's backups and never touches other files", async () => {
+    await withTempDir(async (dir) => {
+      const names = ['litellm-20260101T000000Z.sql.gz', 'litellm-20260103T000000Z.sql.gz', 'litellm-20260102T000000Z.sql.gz', 'litellm-x-20200101T000000Z.sql.gz', 'litellm-notes.txt', 'other-20200101T000000Z.sql.gz'];
+      for (const name of names) await writeFile(path.join(dir, name), '');
+      expect(await rotateBackups(dir, 'litellm', 1)).toEqual(['litellm-20260102T000000Z.sql.gz', 'litellm-20260101T000000Z.sql.gz']);
+      expect((await readdir(dir)).sort()).toEqual(['litellm-20260103T000000Z.sql.gz', 'litellm-notes.txt', 'litellm-x-20200101T000000Z.sql.gz', 'other-20200101T000000Z.sql.gz']);
+    });
+  });
+});
+
+describe('schema compatibility', () => {
+  const backup = { schema: { migration: '20260108000000_b', tables: ['LiteLLM_A', 'LiteLLM_B'] }, litellm: { image: 'x', version: '1.108.7' } };
+
+  it('compares migration ledgers when both exist: older or equal restores, newer is refused', () => {
+    expect(checkCompatibility(backup, { schema: { migration: '20260109000000_c', tables: [] }, litellmVersion: '1.108.7' })).toMatchObject({ compatible: true });
+    expect(checkCompatibility(backup, { schema: { migration: '20260108000000_b', tables: [] }, litellmVersion: null })).toMatchObject({ compatible: true });
+    expect(checkCompatibility(backup, { schema: { migration: '20260101000000_a', tables: [] }, litellmVersion: '9.0.0' })).toEqual({
+      compatible: false,
+      reason: "the backup's schema is at migration 20260108000000_b, newer than this database's 20260101000000_a",
+    });
+  });
+
+  it('falls back to the table sets, then to the LiteLLM versions for an empty database', () => {
+    const noLedger = { ...backup, schema: { migration: null, tables: ['LiteLLM_A', 'LiteLLM_B'] } };
+    expect(checkCompatibility(noLedger, { schema: { migration: null, tables: ['LiteLLM_A', 'LiteLLM_B', 'LiteLLM_C'] }, litellmVersion: null })).toMatchObject({ compatible: true });
+    expect(checkCompatibility(noLedger, { schema: { migration: null, tables: ['LiteLLM_A'] }, litellmVersion: null })).toMatchObject({ compatible: false, reason: expect.stringContaining('LiteLLM_B') });
+    const empty = { migration: null, tables: [] };
+    expect(checkCompatibility(backup, { schema: empty, litellmVersion: '1.108.10' })).toMatchObject({ compatible: true });
+    expect(checkCompatibility(backup, { schema: empty, litellmVersion: '1.99.0' })).toMatchObject({ compatible: false, reason: expect.stringMatching(/LiteLLM 1\.108\.7, newer than this stack's 1\.99\.0/) });
+    expect(checkCompatibility({ ...backup, litellm: { image: 'x', version: null } }, { schema: empty, litellmVersion: '1.99.0' })).toMatchObject({ compatible: true });
+  });
+
+  it('reads the LiteLLM version from image tags', () => {
+    expect(litellmVersionOfImage('ghcr.io/berriai/litellm-database:v1.108.7')).toBe('1.108.7');
+    expect(litellmVersionOfImage('mcpgw-test/litellm-db:1.108.7')).toBe('1.108.7');
+    expect(litellmVersionOfImage('localhost:5000/litellm:main-v1.80.0-stable')).toBeNull();
+    expect(litellmVersionOfImage('ghcr.io/berriai/litellm:v1.81.0-stable@sha256:abc')).toBe('1.81.0');
+    expect(litellmVersionOfImage('litellm')).toBeNull();
+  });
+});
+
+describe('restoreBackup order of steps', () => {
+  /** Steps that record what ran; the database side is the real archive stream read to its end. */
+  function recordingSteps(options: { failRestore?: boolean; confirm?: boolean; current?: CurrentLevel }) {
+    const log: string[] = [];
+    const steps: RestoreSteps = {
+      progress: { start: (title) => ({ update: () => undefined, succeed: () => log.push(`ok ${title}`), skip: () => log.push(`skip ${title}`), fail: () => log.push(`fail ${title}`) }) },
+      tools: {
+        where: 'test',
+        dump: async () => undefined,
+        restore: async (sql) => {
+          const text = await collect(sql as AsyncIterable<Buffer>);
+          log.push(`restore ${text.startsWith('BEGIN;') && text.endsWith('COMMIT;\n') ? 'wrapped' : 'UNWRAPPED'}`);
+          if (options.failRestore) throw new Error('psql exit 3: ERROR: boom');
+        },
+      },
+      readCurrent: async () => options.current ?? { schema: { migration: '20260109000000_x', tables: [] }, litellmVersion: '1.108.7' },
+      confirm: async () => {
+        log.push('confirm');
+        return options.confirm ?? true;
+      },
+      stopLiteLLM: async () => (log.push('stop'), true),
+      startLiteLLM: async () => (log.push('start'), 'ready'),
+      syncKeys: async () => (log.push('sync'), []),
+    };
+    return { log, steps };
+  }
+
+  async function archive(dir: string, fields: ManifestFields = FIELDS): Promise<string> {
+    const file = path.join(dir, 'a.sql.gz');
+    await writeArchive(file, fields, async (sink) => {
+      sink.write(SQL);
+    });
+    return file;
+  }
+
+  it('verifies, confirms, stops, restores in one wrapped transaction, starts, syncs, then reports the missing probe', async () => {
+    await withTempDir(async (dir) => {
+      const { log, steps } = recordingSteps({});
+      const report = await restoreBackup(await archive(dir), { force: false }, steps);
+      expect(log).toEqual(['ok verify', 'confirm', 'stop', 'ok stop litellm', 'restore wrapped', 'ok restore', 'start', 'ok start litellm', 'sync', 'ok keys', 'skip probe']);
+      expect(report).toMatchObject({ forced: false, probe: null, litellm: 'ready' });
+    });
+  });
+
+  it('runs the probe hook last when one is given', async () => {
+    await withTempDir(async (dir) => {
+      const { log, steps } = recordingSteps({});
+      const report = await restoreBackup(await archive(dir), { force: false }, { ...steps, probe: async () => (log.push('probe'), 'tool call ok') });
+      expect(log.slice(-2)).toEqual(['probe', 'ok probe']);
+      expect(report.probe).toBe('tool call ok');
+    });
+  });
+
+  it('on a failed restore starts LiteLLM again on the untouched data and exits 1', async () => {
+    await withTempDir(async (dir) => {
+      const { log, steps } = recordingSteps({ failRestore: true });
+      const error = await restoreBackup(await archive(dir), { force: false }, steps).catch((caught: Error) => caught);
+      expect(error).toBeInstanceOf(StepFailed);
+      expect((error as Error).message).toMatch(/failed and was rolled back, the database is as it was: psql exit 3: ERROR: boom/);
+      expect(log).toEqual(['ok verify', 'confirm', 'stop', 'ok stop litellm', 'restore wrapped', 'fail restore', 'start']);
+    });
+  });
+
+  it('changes nothing when the schema is newer (unless forced) or the user declines', async () => {
+    await withTempDir(async (dir) => {
+      const file = await archive(dir);
+      const older = { schema: { migration: '20250101000000_old', tables: [] }, litellmVersion: '1.80.0' };
+      const refused = recordingSteps({ current: older });
+      await expect(restoreBackup(file, { force: false }, refused.steps)).rejects.toThrow(/refusing to restore .*newer than this database's 20250101000000_old/);
+      expect(refused.log).toEqual(['fail verify']);
+      const forced = recordingSteps({ current: older });
+      expect((await restoreBackup(file, { force: true }, forced.steps)).forced).toBe(true);
+      expect(forced.log).toContain('restore wrapped');
+      const declined = recordingSteps({ confirm: false });
+      await expect(restoreBackup(file, { force: false }, declined.steps)).rejects.toThrow(UserError);
+      expect(declined.log).toEqual(['ok verify', 'confirm']);
+    });
+  });
+});
