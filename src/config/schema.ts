@@ -124,6 +124,8 @@ export const configSchema = z.strictObject({
     .record(z.string().regex(SERVER_NAME, { message: 'server names use a–z, 0–9 and _ (LiteLLM names tools <server>-<tool>, so "-" is ambiguous)' }), mcpServer)
     .default({}),
   keys: z.array(key).default([]),
+  /** Keys older than this are reported by `mcpgw doctor` as due for `mcpgw keys rotate` (unset: no check). */
+  keys_max_age: duration.optional(),
 });
 
 export type McpgwConfig = z.infer<typeof configSchema>;

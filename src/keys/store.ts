@@ -12,6 +12,8 @@ export interface KeyRow {
   mcpServers: string[];
   mcpGroups: string[];
   expires: Date | null;
+  /** When LiteLLM's row was written (a rotation writes a new row), for the key-age check. */
+  createdAt: Date | null;
   spend: number;
   blocked: boolean;
   managed: boolean;
@@ -33,6 +35,7 @@ interface DbKeyRow {
   key_alias: string | null;
   models: string[] | null;
   expires: Date | null;
+  created_at: Date | null;
   spend: number;
   blocked: boolean | null;
   max_budget: number | null;
@@ -43,7 +46,7 @@ interface DbKeyRow {
 }
 
 const SELECT_KEYS = `
-  SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.spend, v.blocked, v.max_budget, v.created_by,
+  SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.created_at, v.spend, v.blocked, v.max_budget, v.created_by,
          v.object_permission_id, p.mcp_servers, p.mcp_access_groups
     FROM "LiteLLM_VerificationToken" v
     LEFT JOIN "LiteLLM_ObjectPermissionTable" p ON p.object_permission_id = v.object_permission_id`;
@@ -78,6 +81,7 @@ export class KeyStore {
       mcpServers: row.mcp_servers ?? [],
       mcpGroups: row.mcp_access_groups ?? [],
       expires: row.expires,
+      createdAt: row.created_at,
       spend: Number(row.spend),
       blocked: row.blocked === true,
       managed: row.created_by === MANAGED_BY,

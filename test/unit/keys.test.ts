@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
-import { UserError } from '../../src/errors.js';
+import { ConfigError, UserError } from '../../src/errors.js';
 import { declaredKeys, desiredKey, durationSeconds, serverIds } from '../../src/keys/desired.js';
+import { keysOlderThan } from '../../src/keys/age.js';
 import { stableServerId } from '../../src/keys/server-id.js';
 import { abbreviateKey, generateKey, hashKey, validateKey } from '../../src/keys/token.js';
 import { buildStackModel } from '../../src/stack/model.js';
@@ -73,5 +74,47 @@ describe('declared keys', () => {
     expect(durationSeconds('90d')).toBe(7_776_000);
     expect(durationSeconds('24h')).toBe(86_400);
     expect(() => durationSeconds('soon')).toThrow(UserError);
+  });
+});
+
+describe('key age (keys_max_age, for doctor)', () => {
+  const now = new Date('2026-11-26T12:00:00Z');
+  const row = (alias: string, created: string | null, extra: { expires?: string; blocked?: boolean } = {}) => ({
+    alias,
+    keyName: `sk-...${alias.slice(0, 4)}`,
+    createdAt: created ? new Date(created) : null,
+    expires: extra.expires ? new Date(extra.expires) : null,
+    blocked: extra.blocked ?? false,
+  });
+
+  it('reports live keys older than the limit, oldest first, with whole days of age', () => {
+    const rows = [
+      row('fresh', '2026-11-20T12:00:00Z'),
+      row('old', '2026-08-01T12:00:00Z'),
+      row('older', '2026-01-01T00:00:00Z'),
+      row('edge', '2026-08-28T12:00:00Z'),
+      row('blocked', '2025-01-01T00:00:00Z', { blocked: true }),
+      row('expired', '2025-01-01T00:00:00Z', { expires: '2026-11-26T11:59:59Z' }),
+      row('grace', '2025-01-01T00:00:00Z', { expires: '2026-11-27T00:00:00Z' }),
+      row('handmade', null),
+    ];
+    // 'edge' is exactly 90 days old: not yet over the limit. A rotated key still in its grace period counts.
+    expect(keysOlderThan(rows, durationSeconds('90d'), now)).toEqual([
+      { alias: 'grace', keyName: 'sk-...grac', createdAt: '2025-01-01T00:00:00.000Z', ageDays: 694 },
+      { alias: 'older', keyName: 'sk-...olde', createdAt: '2026-01-01T00:00:00.000Z', ageDays: 329 },
+      { alias: 'old', keyName: 'sk-...old', createdAt: '2026-08-01T12:00:00.000Z', ageDays: 117 },
+    ]);
+  });
+
+  it('accepts keys_max_age as a duration in mcpgw.yaml and rejects anything else', () => {
+    expect(parseConfig('version: 1\nhost: gw.lan\nkeys_max_age: 90d\n', 'mcpgw.yaml').keys_max_age).toBe('90d');
+    const error = (() => {
+      try {
+        parseConfig('version: 1\nhost: gw.lan\nkeys_max_age: 3 months\n', 'mcpgw.yaml');
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+    })();
+    expect(error?.issues).toMatchObject([{ path: 'keys_max_age', line: 3, message: expect.stringMatching(/duration such as 30m, 24h, 90d/) }]);
   });
 });
