@@ -24,6 +24,7 @@ export function checkRules(raw: unknown): ConfigIssue[] {
   for (const [name, value] of Object.entries(servers)) checkServer(name, record(value) ?? {}, lanOnly, issues);
   checkKeys(keys, servers, litellm, issues);
   if (lanOnly) checkLanRules(doc, litellm, issues);
+  checkObservability(record(doc.observability), lanOnly, issues);
   return issues;
 }
 
@@ -204,6 +205,29 @@ export function parseRange(text: string): [number, number] | undefined {
   const low = Number(match[1]);
   const high = Number(match[2]);
   return low <= high ? [low, high] : undefined;
+}
+
+/**
+ * Settings of a disabled observability part are a mistake (the user expects them to act), and the scrape target
+ * obeys the LAN-only rule like every other address.
+ */
+function checkObservability(section: Record<string, unknown> | undefined, lanOnly: boolean, issues: ConfigIssue[]): void {
+  if (!section) return;
+  for (const part of ['loki', 'prometheus'] as const) {
+    const settings = record(section[part]);
+    if (!settings || settings.enabled === true) continue;
+    for (const field of Object.keys(settings).filter((name) => name !== 'enabled')) {
+      issues.push({ path: `observability.${part}.${field}`, message: `has no effect while observability.${part}.enabled is not true`, fix: `set observability.${part}.enabled: true, or remove ${field}` });
+    }
+  }
+  const target = record(section.prometheus)?.target;
+  if (lanOnly && typeof target === 'string' && !isLanHost(target.replace(/:\d+$/, ''))) {
+    issues.push({
+      path: 'observability.prometheus.target',
+      message: `${target} looks like a public DNS name; the gateway is LAN-only`,
+      fix: 'scrape the LAN name or IP (e.g. linuxserver.lan:4000), or set lan_only: false to opt in',
+    });
+  }
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {

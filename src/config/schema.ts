@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { observabilitySchema } from './observability.js';
 
 /**
  * mcpgw.yaml, version 1. The schema is the single boundary: everything after `loadConfig` trusts these types.
@@ -126,6 +127,7 @@ export const configSchema = z.strictObject({
   keys: z.array(key).default([]),
   /** Keys older than this are reported by `mcpgw doctor` as due for `mcpgw keys rotate` (unset: no check). */
   keys_max_age: duration.optional(),
+  observability: observabilitySchema.optional(),
 });
 
 export type McpgwConfig = z.infer<typeof configSchema>;

@@ -11,6 +11,8 @@ export interface ContainerSpec {
   cmd?: string[];
   env: string[];
   labels: Record<string, string>;
+  /** json-file options added to the rotation settings every container gets. */
+  logOptions?: Record<string, string>;
   ports: { hostIp: string; published: number; target: number }[];
   /** The first network is attached at create time, the others right after; each with these DNS aliases. */
   networks: { name: string; aliases: string[] }[];
@@ -147,7 +149,7 @@ export class DockerEngine {
       HostConfig: {
         PortBindings: bindings,
         RestartPolicy: { Name: 'unless-stopped' },
-        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3', ...spec.logOptions } },
         Mounts: spec.mounts.map((mount) => ({ Type: mount.type, Source: mount.source, Target: mount.target, ReadOnly: mount.readOnly })),
         ...(first ? { NetworkMode: first.name } : {}),
       },

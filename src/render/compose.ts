@@ -69,5 +69,7 @@ function composeService(service: ServiceModel, defaults: Record<string, unknown>
   }
   out.labels = service.labels;
   // A fresh copy per service: shared objects would be written as YAML anchors and aliases.
-  return { ...out, ...structuredClone(defaults) };
+  const settings = structuredClone(defaults) as { logging?: { options?: Record<string, string> } };
+  if (service.logOptions && settings.logging) settings.logging.options = { ...settings.logging.options, ...service.logOptions };
+  return { ...out, ...settings };
 }

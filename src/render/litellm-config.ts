@@ -11,5 +11,6 @@ export function renderLiteLLMConfig(model: StackModel, templates: Templates): st
   doc.set('model_list', model_list);
   doc.set('mcp_servers', mcp_servers);
   doc.set('general_settings', general_settings);
+  if (model.litellmConfig.litellm_settings) doc.set('litellm_settings', model.litellmConfig.litellm_settings);
   return stringify(doc);
 }

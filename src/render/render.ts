@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import type { StackModel } from '../stack/model.js';
 import { COMPOSE_FILE, ENV_DIR, envFileFor, renderCompose } from './compose.js';
 import { renderEnvFile } from './env-files.js';
+import { renderObservability } from '../observability/render.js';
 import { LITELLM_CONFIG_FILE, renderLiteLLMConfig } from './litellm-config.js';
 import type { Templates } from './templates.js';
 
@@ -33,5 +34,6 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
   for (const service of withSecrets) {
     files.push({ path: envFileFor(service.name), content: renderEnvFile(service, secrets, templates.envFileHeader), secret: true });
   }
+  if (model.observability) files.push(...renderObservability(model.observability, templates));
   return files;
 }

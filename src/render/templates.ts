@@ -8,6 +8,9 @@ export interface Templates {
   envFileHeader: string;
   mcpgwYaml: string;
   secretsEnv: string;
+  promtailDocker: string;
+  prometheusScrape: string;
+  grafanaDashboard: string;
 }
 
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
@@ -21,6 +24,9 @@ export function loadTemplates(): Templates {
     envFileHeader: read('env-file.env'),
     mcpgwYaml: read('mcpgw.yaml'),
     secretsEnv: read('secrets.env'),
+    promtailDocker: read('observability/promtail-docker.yml'),
+    prometheusScrape: read('observability/prometheus-scrape.yml'),
+    grafanaDashboard: read('observability/grafana-dashboard.json'),
   };
 }
 

@@ -22,6 +22,7 @@ export function containerSpecFor(service: ServiceModel, secrets: Secrets, outDir
     ...(service.command ? { cmd: service.command } : {}),
     env,
     labels: service.labels,
+    ...(service.logOptions ? { logOptions: service.logOptions } : {}),
     ports: service.ports,
     networks: service.networks.map((name) => ({ name, aliases: [service.name] })),
     mounts: service.volumes.map((volume) => ({

@@ -1,4 +1,5 @@
 import type { McpgwConfig, McpServerConfig } from '../config/schema.js';
+import { litellmSettings, observabilityModel, withLogShipping, type ObservabilityModel } from '../observability/model.js';
 import { labelsFor } from './labels.js';
 
 /**
@@ -16,6 +17,8 @@ export interface StackModel {
   litellmConfig: LiteLLMConfig;
   /** Every secret name the containers read, for presence checks before anything is written or started. */
   requiredSecrets: string[];
+  /** Present only when mcpgw.yaml enables a part of `observability:`. */
+  observability?: ObservabilityModel;
 }
 
 export interface NetworkModel {
@@ -55,6 +58,8 @@ export interface ServiceModel {
   healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
   dependsOn: { service: string; condition: 'service_healthy' | 'service_started' }[];
   labels: Record<string, string>;
+  /** Extra json-file logging options (observability), on top of the rotation every service gets. */
+  logOptions?: Record<string, string>;
   readiness: Readiness;
 }
 
@@ -62,6 +67,7 @@ export type LiteLLMConfig = {
   model_list: { model_name: string; litellm_params: Record<string, string> }[];
   mcp_servers: Record<string, Record<string, unknown>>;
   general_settings: Record<string, unknown>;
+  litellm_settings?: Record<string, unknown>;
 };
 
 export const LITELLM_CONTAINER_PORT = 4000;
@@ -88,10 +94,13 @@ export function buildStackModel(config: McpgwConfig): StackModel {
     .filter(([, server]) => server.transport !== 'stdio' && server.image !== undefined)
     .map(([name, server]) => mcpService(config, name, server));
 
+  const observability = observabilityModel(config);
   const services: ServiceModel[] = [];
   if (bundled) services.push(postgresService(config));
   services.push(...mcpServices);
   services.push(litellmService(config, litellmNetworks, mcpServices));
+  const shipped = services.map((service) => withLogShipping(service, observability));
+  const settings = litellmSettings(observability);
 
   const networks: NetworkModel[] = [{ name: mcpNetwork, external: false }];
   if (litellmNetworks.includes(pgNetwork)) networks.push({ name: pgNetwork, external: config.postgres.network_external });
@@ -102,9 +111,10 @@ export function buildStackModel(config: McpgwConfig): StackModel {
     gatewayUrl: `http://${config.host}:${config.litellm.port}/mcp/`,
     networks,
     volumes: bundled ? [pgVolume(config)] : [],
-    services,
-    litellmConfig: litellmConfig(config),
-    requiredSecrets: requiredSecrets(services),
+    services: shipped,
+    litellmConfig: settings ? { ...litellmConfig(config), litellm_settings: settings } : litellmConfig(config),
+    requiredSecrets: requiredSecrets(shipped),
+    ...(observability ? { observability } : {}),
   };
 }
 

@@ -25,6 +25,9 @@ LITELLM_OLD_VERSION=${MCPGW_TEST_LITELLM_OLD_VERSION:-1.80.8}
 LITELLM_OLD_IMAGE=${MCPGW_TEST_LITELLM_OLD_IMAGE:-mcpgw-test/litellm:$LITELLM_OLD_VERSION}
 # LiteLLM + prisma-client-py + a stand-in query engine, for DB mode (images/litellm-db).
 LITELLM_DB_IMAGE=${MCPGW_TEST_LITELLM_DB_IMAGE:-mcpgw-test/litellm-db:$LITELLM_VERSION}
+# DB mode + prometheus_client, which LiteLLM's own images ship (images/litellm-metrics).
+LITELLM_METRICS_IMAGE=${MCPGW_TEST_LITELLM_METRICS_IMAGE:-mcpgw-test/litellm-metrics:$LITELLM_VERSION}
+PROMETHEUS_CLIENT_VERSION=${MCPGW_TEST_PROMETHEUS_CLIENT_VERSION:-0.20.0}
 PRISMA_PY_VERSION=${MCPGW_TEST_PRISMA_PY_VERSION:-0.15.0}
 EVERYTHING_VERSION=${MCPGW_TEST_EVERYTHING_VERSION:-2026.8.31}
 SUPERGATEWAY_VERSION=${MCPGW_TEST_SUPERGATEWAY_VERSION:-4.0.0}
@@ -58,6 +61,8 @@ ensure_packages() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  # promtool checks the rendered Prometheus scrape config and the dashboard's PromQL (observability test).
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} via apt"
     apt_install "${missing[@]}"
@@ -243,6 +248,8 @@ build_all() {
     "$WORK/stage/node/ca-certificates.crt"
   BUILD_ARGS=("NODE_IMAGE=$NODE_IMAGE" "NODE_IMAGE_ID=$(image_id "$NODE_IMAGE")" "PRISMA_PY_VERSION=$PRISMA_PY_VERSION")
   step "image $LITELLM_DB_IMAGE" build_image "$LITELLM_DB_IMAGE" "$HERE/images/litellm-db" "$LITELLM_IMAGE"
+  BUILD_ARGS=("PROMETHEUS_CLIENT_VERSION=$PROMETHEUS_CLIENT_VERSION")
+  step "image $LITELLM_METRICS_IMAGE" build_image "$LITELLM_METRICS_IMAGE" "$HERE/images/litellm-metrics" "$LITELLM_DB_IMAGE"
 }
 
 # LiteLLM's DB schema: the migrations of the litellm-proxy-extras version installed in the LiteLLM
@@ -283,7 +290,8 @@ write_manifest() {
     "mcp": "$MCP_IMAGE",
     "litellm": "$LITELLM_IMAGE",
     "litellmDb": "$LITELLM_DB_IMAGE",
-    "litellmOld": "$LITELLM_OLD_IMAGE"
+    "litellmOld": "$LITELLM_OLD_IMAGE",
+    "litellmMetrics": "$LITELLM_METRICS_IMAGE"
   },
   "versions": {
     "litellm": "$LITELLM_VERSION",
@@ -305,7 +313,7 @@ main() {
   t0=$(now)
   [ "$(id -u)" = 0 ] || die "run as root (installs packages, starts dockerd)"
   mkdir -p "$WORK" "$SCHEMA_ROOT"
-  step "packages (docker.io, debootstrap)" ensure_packages
+  step "packages (docker.io, debootstrap, prometheus)" ensure_packages
   step "docker engine" ensure_engine
   step "compose v2 plugin" ensure_compose
   step "base image $BASE_IMAGE" ensure_base
