@@ -28,11 +28,8 @@ export interface RestoreSteps {
   /** Starts LiteLLM and waits until it is ready with its database; resolves a readiness summary. */
   startLiteLLM(): Promise<string>;
   syncKeys(): Promise<KeyChange[]>;
-  /**
-   * Hook for the end-to-end probe (`mcpgw probe`, built separately): when given, it runs last and its summary
-   * is reported; when absent, the restore reports that no probe ran.
-   */
-  probe?: () => Promise<string>;
+  /** The end-to-end probe (`mcpgw probe`), run last; absent with --no-probe. */
+  probe?: () => Promise<{ ok: boolean; summary: string }>;
 }
 
 export interface RestoreReport {
@@ -41,13 +38,14 @@ export interface RestoreReport {
   forced: boolean;
   litellm: string;
   keys: KeyChange[];
-  probe: string | null;
+  probe: { ok: boolean; summary: string } | null;
 }
 
 /**
  * Verifies the archive completely (gzip intact, checksum) and its schema against the current database before
  * touching anything; then stops LiteLLM, replaces LiteLLM's schema in ONE transaction (any error rolls it back
- * and leaves the current data as it was), starts LiteLLM, waits for it, and re-syncs the declared keys.
+ * and leaves the current data as it was), starts LiteLLM, waits for it, re-syncs the declared keys and probes.
+ * A failing probe is reported, not thrown: the data is restored either way, the caller decides the exit code.
  */
 export async function restoreBackup(file: string, options: { force: boolean }, steps: RestoreSteps): Promise<RestoreReport> {
   const { progress } = steps;
@@ -94,12 +92,13 @@ export async function restoreBackup(file: string, options: { force: boolean }, s
   keysStep.succeed(keys.length === 0 ? 'no keys declared' : changed.length === 0 ? `${keys.length} declared key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', '));
 
   const probeStep = progress.start('probe');
-  let probe: string | null = null;
+  let probe: RestoreReport['probe'] = null;
   if (steps.probe) {
     probe = await steps.probe();
-    probeStep.succeed(probe);
+    if (probe.ok) probeStep.succeed(probe.summary);
+    else probeStep.fail(probe.summary);
   } else {
-    probeStep.skip('no probe in this mcpgw version');
+    probeStep.skip('--no-probe');
   }
   return { manifest, compatibility, forced: !compatibility.compatible, litellm, keys, probe };
 }

@@ -111,9 +111,10 @@ export function buildProgram(deps: Deps): Command {
 
   program
     .command('restore <file>')
-    .description('verify a backup, stop LiteLLM, replace its database in one transaction, start it, sync keys')
+    .description('verify a backup, stop LiteLLM, replace its database in one transaction, start it, sync keys, probe')
     .option('-y, --yes', 'do not ask for confirmation (required without a terminal)')
     .option('--force', 'restore even a backup whose schema is newer than this stack')
+    .option('--no-probe', 'skip the end-to-end probe after the restore')
     .action(async (file: string, options, command: Command) => {
       const { restoreCommand } = await import('./commands/backup.js');
       await restoreCommand(context(command), file, options);

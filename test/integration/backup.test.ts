@@ -104,7 +104,7 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     expect(restore.stderr).toMatch(/ok {4}stop litellm: stopped/);
     expect(restore.stderr).toMatch(/ok {4}start litellm: live, ready, db connected/);
     expect(restore.stderr).toMatch(/ok {4}keys: 1 declared key\(s\) in place/);
-    expect(restore.stderr).toMatch(/skip {2}probe: no probe in this mcpgw version/);
+    expect(restore.stderr).toMatch(/ok {4}probe: \d+ checks passed end to end/);
     expect(await gatewayTools(PORT, adhocKey)).toEqual(['alpha']);
     expect(await gatewayTools(PORT, DECLARED.MCPGW_KEY_CLAUDE_CODE)).toEqual(['alpha']);
     expect(await keyAliases()).toEqual(['adhoc', 'claude-code']);

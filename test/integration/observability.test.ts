@@ -57,7 +57,8 @@ describe('observability against the real LiteLLM 1.108.7, Docker and Prometheus'
     const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown> };
     config.litellm.models = [{ name: 'fixture-model', model: 'openai/fixture-model', api_key: 'UPSTREAM_KEY', api_base: 'http://llm:8080/v1' }];
     await writeFile(file, stringify(config));
-    const up = await runCli(['up'], { cwd: dir });
+    // No probe here: its LLM level needs the upstream stand-in, which can only join the network up creates.
+    const up = await runCli(['up', '--no-probe'], { cwd: dir });
     expect(up.code, up.stderr).toBe(0);
     // The upstream LLM stand-in, on the stack's MCP network where LiteLLM resolves "llm".
     llm = await startContainer(docker, {

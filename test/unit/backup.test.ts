@@ -168,7 +168,7 @@ describe('restoreBackup order of steps', () => {
     return file;
   }
 
-  it('verifies, confirms, stops, restores in one wrapped transaction, starts, syncs, then reports the missing probe', async () => {
+  it('verifies, confirms, stops, restores in one wrapped transaction, starts, syncs; without a probe says so', async () => {
     await withTempDir(async (dir) => {
       const { log, steps } = recordingSteps({});
       const report = await restoreBackup(await archive(dir), { force: false }, steps);
@@ -177,12 +177,17 @@ describe('restoreBackup order of steps', () => {
     });
   });
 
-  it('runs the probe hook last when one is given', async () => {
+  it('runs the probe last and reports a failing one without throwing (the data is restored either way)', async () => {
     await withTempDir(async (dir) => {
-      const { log, steps } = recordingSteps({});
-      const report = await restoreBackup(await archive(dir), { force: false }, { ...steps, probe: async () => (log.push('probe'), 'tool call ok') });
-      expect(log.slice(-2)).toEqual(['probe', 'ok probe']);
-      expect(report.probe).toBe('tool call ok');
+      const file = await archive(dir);
+      const passing = recordingSteps({});
+      const report = await restoreBackup(file, { force: false }, { ...passing.steps, probe: async () => (passing.log.push('probe'), { ok: true, summary: '9 checks passed' }) });
+      expect(passing.log.slice(-2)).toEqual(['probe', 'ok probe']);
+      expect(report.probe).toEqual({ ok: true, summary: '9 checks passed' });
+      const failing = recordingSteps({});
+      const failed = await restoreBackup(file, { force: false }, { ...failing.steps, probe: async () => ({ ok: false, summary: 'mcp.alpha' }) });
+      expect(failing.log.slice(-1)).toEqual(['fail probe']);
+      expect(failed.probe).toEqual({ ok: false, summary: 'mcp.alpha' });
     });
   });
 

@@ -5,6 +5,7 @@ import { BACKUP_DIR, backupFileName, createBackup, rotateBackups } from '../../b
 import { litellmVersionOfImage, readSchemaLevel } from '../../backup/compat.js';
 import { containerPgTools, localPgTools, type PgTools } from '../../backup/pg-tools.js';
 import { restoreBackup } from '../../backup/restore.js';
+import type { ProbeReport } from '../../probe/types.js';
 import { systemClock } from '../../docker/clock.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { connectDatabase, databaseUrl } from '../../db/connect.js';
@@ -19,6 +20,7 @@ import { createProgress } from '../../ui/progress.js';
 import type { CommandContext } from '../context.js';
 import { loadStack, type LoadedStack } from '../load-stack.js';
 import { withKeyStore } from './keys.js';
+import { failureSummary, formatReport, probeStack } from './probe.js';
 
 /** Docker is connected once per command, and only when something needs it. */
 function lazyEngine(ctx: CommandContext): () => Promise<DockerEngine> {
@@ -116,6 +118,8 @@ export async function backupCommand(ctx: CommandContext, options: BackupOptions)
 export interface RestoreOptions {
   yes?: boolean;
   force?: boolean;
+  /** commander's --no-probe sets false. */
+  probe?: boolean;
 }
 
 export async function restoreCommand(ctx: CommandContext, file: string, options: RestoreOptions): Promise<void> {
@@ -137,6 +141,7 @@ export async function restoreCommand(ctx: CommandContext, file: string, options:
     return container;
   };
 
+  let probeReport: ProbeReport | undefined;
   const report = await restoreBackup(archive, { force: Boolean(options.force) }, {
     tools: target.tools,
     progress,
@@ -152,13 +157,26 @@ export async function restoreCommand(ctx: CommandContext, file: string, options:
     },
     startLiteLLM: async () => (await runner()).startService(LITELLM_SERVICE, (await litellmContainer()).id),
     syncKeys: async () => (keys.length === 0 ? [] : withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false }), engine)),
-    // `probe` stays unset until `mcpgw probe` exists: restoreBackup reports that no probe ran.
+    ...(options.probe === false
+      ? {}
+      : {
+          probe: async () => {
+            probeReport = await probeStack(ctx, stack, {}, await engine());
+            const failed = probeReport.steps.filter((step) => step.status === 'fail');
+            return failed.length === 0
+              ? { ok: true, summary: `${probeReport.steps.filter((step) => step.status === 'pass').length} checks passed end to end` }
+              : { ok: false, summary: failed.map((step) => step.id).join(', ') };
+          },
+        }),
   });
 
+  const probeOk = report.probe?.ok ?? true;
   if (ctx.options.json) {
-    ui.json({ ok: true, file: archive, ...report });
-    return;
+    ui.json({ ok: probeOk, file: archive, ...report, ...(probeReport ? { probe: probeReport } : {}) });
+  } else {
+    ui.result(`restored ${archive} (${describe(report.manifest)})`);
+    if (report.forced) ui.warn(`restored despite an incompatible schema (--force): ${report.compatibility.compatible ? '' : report.compatibility.reason}`);
+    if (probeReport && !probeOk) ui.result(`\n${formatReport(probeReport)}`);
   }
-  ui.result(`restored ${archive} (${describe(report.manifest)})`);
-  if (report.forced) ui.warn(`restored despite an incompatible schema (--force): ${report.compatibility.compatible ? '' : report.compatibility.reason}`);
+  if (probeReport && !probeOk) throw new StepFailed(failureSummary(probeReport), 'the data is restored, but the probe above names what does not work; `mcpgw probe` re-runs it');
 }
