@@ -1,4 +1,5 @@
 import type { DockerEngine } from '../docker/engine.js';
+import { waitUntil } from '../docker/wait.js';
 import { StepFailed } from '../errors.js';
 
 export interface ProvisionTarget {
@@ -21,6 +22,18 @@ export interface ProvisionReport {
  */
 export async function provisionBundledPostgres(engine: DockerEngine, target: ProvisionTarget): Promise<ProvisionReport> {
   const actions: string[] = [];
+  // On a new volume the image's entrypoint first runs a temporary socket-only server (init scripts), and the
+  // socket healthcheck can pass against it just before it shuts down ("the database system is shutting
+  // down"). Only the final server listens on TCP, so wait for that one.
+  await waitUntil(
+    'Postgres accepting TCP connections after its first-start initialisation',
+    async () => {
+      const ready = await engine.exec(target.containerId, ['pg_isready', '-h', '127.0.0.1', '-U', target.user]);
+      if (ready.exitCode !== 0) throw new Error(ready.output.trim() || `pg_isready exited ${ready.exitCode}`);
+      return true;
+    },
+    { timeoutMs: 60_000 },
+  );
   const psql = async (sql: string[], database = 'postgres') => {
     const args = ['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-U', target.user, '-d', database, '-c', '\\getenv pw MCPGW_PASSWORD'];
     for (const statement of sql) args.push('-c', statement);
