@@ -108,7 +108,8 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     expect(await gatewayTools(PORT, adhocKey)).toEqual(['alpha']);
     expect(await gatewayTools(PORT, DECLARED.MCPGW_KEY_CLAUDE_CODE)).toEqual(['alpha']);
     expect(await keyAliases()).toEqual(['adhoc', 'claude-code']);
-  });
+    // A DB-mode LiteLLM start plus the probe: over the default 180 s on a busy shared 2-core host.
+  }, 600_000);
 
   it('rejects a truncated and a corrupted backup before touching the database or LiteLLM', async () => {
     const before = await keyAliases();
@@ -155,7 +156,8 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     expect(await keyAliases()).toEqual(before);
     // LiteLLM was stopped for the attempt and is serving the old data again.
     expect(await gatewayTools(PORT, DECLARED.MCPGW_KEY_CLAUDE_CODE)).toEqual(['alpha']);
-  });
+    // The failed attempt restarts LiteLLM on the old data: one DB-mode start.
+  }, 600_000);
 
   it('refuses a backup from a newer schema unless --force, and asks before replacing without --yes', async () => {
     const newer = path.join(dir, 'newer.sql.gz');
