@@ -10,7 +10,7 @@ import { systemClock } from '../../docker/clock.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { connectDatabase, databaseUrl } from '../../db/connect.js';
 import { fetchWithTimeout } from '../../docker/readiness.js';
-import { StepFailed, UserError } from '../../errors.js';
+import { ReportedFailure, StepFailed, UserError } from '../../errors.js';
 import { declaredKeys } from '../../keys/desired.js';
 import { publishedBaseUrl } from '../../stack/endpoints.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
@@ -178,5 +178,6 @@ export async function restoreCommand(ctx: CommandContext, file: string, options:
     if (report.forced) ui.warn(`restored despite an incompatible schema (--force): ${report.compatibility.compatible ? '' : report.compatibility.reason}`);
     if (probeReport && !probeOk) ui.result(`\n${formatReport(probeReport)}`);
   }
-  if (probeReport && !probeOk) throw new StepFailed(failureSummary(probeReport), 'the data is restored, but the probe above names what does not work; `mcpgw probe` re-runs it');
+  // Like up: the report (ok: false) is already on stdout, so the failure only sets the exit code.
+  if (probeReport && !probeOk) throw new ReportedFailure(failureSummary(probeReport), 'the data is restored, but the probe above names what does not work; `mcpgw probe` re-runs it');
 }
