@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeArchive, type BackupManifest, type ManifestFields } from './archive.js';
 import type { PgTools } from './pg-tools.js';
@@ -17,8 +17,10 @@ function isBackupOf(stack: string, name: string): boolean {
 }
 
 export async function createBackup(file: string, fields: ManifestFields, tools: PgTools): Promise<BackupManifest> {
-  // 0700: the folder holds key hashes and LiteLLM's encrypted credentials.
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  // 0700: the folder holds key hashes and LiteLLM's encrypted credentials; a folder made here also keeps
+  // them out of git, as the rendered env/ folder does.
+  const created = await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (created) await writeFile(path.join(path.dirname(file), '.gitignore'), '*\n', { mode: 0o600 });
   return writeArchive(file, fields, (sink) => tools.dump(sink));
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { archiveSql, verifyArchive, writeArchive, type ManifestFields } from '../../src/backup/archive.js';
-import { backupFileName, rotateBackups } from '../../src/backup/backup.js';
+import { backupFileName, createBackup, rotateBackups } from '../../src/backup/backup.js';
 import { checkCompatibility, litellmVersionOfImage, type CurrentLevel } from '../../src/backup/compat.js';
 import { restoreBackup, type RestoreSteps } from '../../src/backup/restore.js';
 import { StepFailed, UserError } from '../../src/errors.js';
@@ -88,6 +88,17 @@ describe('backup archive', () => {
 });
 
 describe('backup names and rotation', () => {
+  it('a backups folder it creates is 0700 and ignored by git; an existing folder is left as it is', async () => {
+    await withTempDir(async (dir) => {
+      const tools = { where: 'test', dump: async (sink: NodeJS.WritableStream) => void sink.end('SELECT 1;\n'), restore: async () => undefined };
+      await createBackup(path.join(dir, 'backups', 'a.sql.gz'), FIELDS, tools);
+      expect((await stat(path.join(dir, 'backups'))).mode & 0o777).toBe(0o700);
+      expect(await readFile(path.join(dir, 'backups', '.gitignore'), 'utf8')).toBe('*\n');
+      await createBackup(path.join(dir, 'b.sql.gz'), FIELDS, tools);
+      expect((await readdir(dir)).sort()).toEqual(['b.sql.gz', 'backups']);
+    });
+  });
+
   it('names backups by stack and UTC time, sortable', () => {
     expect(backupFileName('litellm', new Date('2026-11-26T13:04:05.678Z'))).toBe('litellm-20261126T130405Z.sql.gz');
   });
