@@ -64,12 +64,21 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
   const hasImage = typeof server.image === 'string';
   const hasUrl = typeof server.url === 'string';
   if (transport === 'stdio') {
-    for (const field of ['image', 'port', 'container_port', 'path', 'url'] as const) {
+    const bridged = server.bridge !== undefined;
+    // A bridged server has its own container and port; supergateway fixes the path (/sse or /mcp).
+    const foreign = bridged ? (['path', 'url'] as const) : (['image', 'port', 'container_port', 'path', 'url'] as const);
+    for (const field of foreign) {
       if (server[field] !== undefined) {
-        issues.push({ path: at(field), message: 'does not apply to a stdio server (LiteLLM spawns it inside its own container)', fix: `remove ${field}, or use transport sse/http for a server in its own container` });
+        issues.push(
+          bridged
+            ? { path: at(field), message: 'does not apply to a bridged stdio server (supergateway serves /sse or /mcp)', fix: `remove ${field}` }
+            : { path: at(field), message: 'does not apply to a stdio server (LiteLLM spawns it inside its own container)', fix: `remove ${field}, or add bridge: sse|http to run it in its own container` },
+        );
       }
     }
-    if (server.command === undefined) issues.push({ path: at('command'), message: 'is required for a stdio server', fix: 'set the command LiteLLM runs, e.g. npx' });
+    if (bridged && !hasImage) issues.push({ path: at('image'), message: 'is required for a bridged stdio server', fix: 'name an image that has supergateway and the command, e.g. supercorp/supergateway' });
+    if (bridged && server.port === undefined) issues.push({ path: at('port'), message: 'is required for a bridged stdio server', fix: 'pick a free port in the MCP range, e.g. 48010' });
+    if (server.command === undefined) issues.push({ path: at('command'), message: 'is required for a stdio server', fix: 'set the command to run, e.g. npx' });
     const args = Array.isArray(server.args) ? server.args : [];
     args.forEach((arg, index) => {
       if (typeof arg === 'string' && arg.includes('os.environ/')) {
@@ -83,6 +92,7 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
     return;
   }
   if (transport !== 'sse' && transport !== 'http') return;
+  if (server.bridge !== undefined) issues.push({ path: at('bridge'), message: `applies only to stdio servers (this one is ${transport})`, fix: 'remove bridge' });
   if (hasImage && hasUrl) {
     issues.push({ path: at('url'), message: 'cannot be combined with image', fix: 'use image (mcpgw runs the container) or url (an existing server), not both' });
   } else if (!hasImage && !hasUrl) {

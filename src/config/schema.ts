@@ -69,8 +69,14 @@ const mcpServer = z.strictObject({
     message: 'must be one of sse, http, stdio (LiteLLM silently assumes sse when it is missing)',
   }),
   description: z.string().optional(),
-  /** A container mcpgw runs for this server (sse/http). */
+  /** A container mcpgw runs for this server (sse/http, or a bridged stdio server). */
   image: imageName.optional(),
+  /**
+   * stdio only: run the command in its own container (`image`, which must have supergateway on its PATH)
+   * behind supergateway, which serves it to LiteLLM as sse or streamable http. Without it LiteLLM spawns
+   * the command inside its own container.
+   */
+  bridge: z.enum(['sse', 'http'], { message: 'must be sse or http (the transport supergateway serves)' }).optional(),
   /** Container command (sse/http with image) or the stdio command LiteLLM spawns. */
   command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
   args: z.array(z.string()).optional(),

@@ -8,6 +8,8 @@ import { demuxLogs } from './logs.js';
 export interface ContainerSpec {
   name: string;
   image: string;
+  /** Replaces the image's entrypoint (a bridge runs supergateway whatever the image's own entrypoint is). */
+  entrypoint?: string[];
   cmd?: string[];
   env: string[];
   labels: Record<string, string>;
@@ -131,6 +133,7 @@ export class DockerEngine {
     const container = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,
+      ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
       ...(spec.cmd ? { Cmd: spec.cmd } : {}),
       Env: spec.env,
       Labels: spec.labels,

@@ -40,6 +40,7 @@ function composeService(service: ServiceModel, defaults: Record<string, unknown>
     image: service.image,
     container_name: service.containerName,
   };
+  if (service.entrypoint) out.entrypoint = service.entrypoint;
   if (service.command) out.command = service.command;
   if (service.secretEnv.length > 0) out.env_file = [envFileFor(service.name)];
   if (Object.keys(service.environment).length > 0) out.environment = service.environment;

@@ -19,6 +19,7 @@ export function containerSpecFor(service: ServiceModel, secrets: Secrets, outDir
   return {
     name: service.containerName,
     image: service.image,
+    ...(service.entrypoint ? { entrypoint: service.entrypoint } : {}),
     ...(service.command ? { cmd: service.command } : {}),
     env,
     labels: service.labels,

@@ -49,6 +49,7 @@ export interface ServiceModel {
   role: 'litellm' | 'postgres' | 'mcp';
   containerName: string;
   image: string;
+  entrypoint?: string[];
   command?: string[];
   environment: Record<string, string>;
   secretEnv: SecretEnv[];
@@ -83,6 +84,21 @@ export function defaultMcpPath(transport: 'sse' | 'http'): string {
   return transport === 'sse' ? '/sse' : '/mcp';
 }
 
+/** Servers mcpgw runs a container for: sse/http with an image, and stdio servers behind a supergateway bridge. */
+export function runsOwnContainer(server: McpServerConfig): boolean {
+  return server.image !== undefined && (server.transport !== 'stdio' || server.bridge !== undefined);
+}
+
+/** The transport LiteLLM speaks to the server: a bridged stdio server is reached over its bridge's transport. */
+export function gatewayTransport(server: McpServerConfig): McpServerConfig['transport'] {
+  return server.transport === 'stdio' && server.bridge ? server.bridge : server.transport;
+}
+
+/** Joins a command for `sh -c` (supergateway runs its --stdio command through a shell). */
+export function shellJoin(words: string[]): string {
+  return words.map((word) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
 export function buildStackModel(config: McpgwConfig): StackModel {
   const mcpNetwork = config.network;
   const pgNetwork = config.postgres.network;
@@ -91,7 +107,7 @@ export function buildStackModel(config: McpgwConfig): StackModel {
   if (bundled || config.postgres.network_external) litellmNetworks.push(pgNetwork);
 
   const mcpServices = Object.entries(config.mcp_servers)
-    .filter(([, server]) => server.transport !== 'stdio' && server.image !== undefined)
+    .filter(([, server]) => runsOwnContainer(server))
     .map(([name, server]) => mcpService(config, name, server));
 
   const observability = observabilityModel(config);
@@ -146,15 +162,16 @@ function postgresService(config: McpgwConfig): ServiceModel {
 function mcpService(config: McpgwConfig, name: string, server: McpServerConfig): ServiceModel {
   const service = mcpServiceName(name);
   const port = server.port ?? 0;
-  // The caller passes only container servers, which the schema rules limit to sse and http.
-  const transport = server.transport === 'sse' ? 'sse' : 'http';
+  // The caller passes only container servers: sse, http, or stdio with a bridge.
+  const transport = gatewayTransport(server) === 'sse' ? 'sse' : 'http';
   const command = server.command === undefined ? undefined : [...toArray(server.command), ...(server.args ?? [])];
+  const launch = server.transport === 'stdio' ? bridgeLaunch(command ?? [], transport, server.container_port ?? port) : command ? { command } : {};
   return {
     name: service,
     role: 'mcp',
     containerName: `${config.name}-${service}`,
     image: server.image ?? '',
-    ...(command ? { command } : {}),
+    ...launch,
     environment: sortedRecord(server.environment),
     secretEnv: Object.entries(server.env)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -166,6 +183,15 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
     labels: { ...labelsFor(config.name, service), 'io.mcpgw.transport': server.transport },
     readiness: { kind: 'mcp', transport, path: server.path ?? defaultMcpPath(transport) },
   };
+}
+
+/**
+ * supergateway serves the stdio command on the container port: SSE at /sse (its default output) or streamable
+ * HTTP at /mcp. The entrypoint is set so images whose own entrypoint is supergateway behave the same.
+ */
+function bridgeLaunch(command: string[], transport: 'sse' | 'http', port: number): { entrypoint: string[]; command: string[] } {
+  const output = transport === 'http' ? ['--outputTransport', 'streamableHttp'] : [];
+  return { entrypoint: ['supergateway'], command: ['--stdio', shellJoin(command), '--port', String(port), ...output] };
 }
 
 function litellmService(config: McpgwConfig, networks: string[], mcpServices: ServiceModel[]): ServiceModel {
@@ -214,7 +240,7 @@ function litellmSecretNames(config: McpgwConfig): string[] {
   const names = new Set<string>();
   for (const model of config.litellm.models) if (model.api_key) names.add(model.api_key);
   for (const server of Object.values(config.mcp_servers)) {
-    if (server.transport === 'stdio') for (const secret of Object.values(server.env)) names.add(secret);
+    if (server.transport === 'stdio' && !server.bridge) for (const secret of Object.values(server.env)) names.add(secret);
   }
   return [...names].sort();
 }
@@ -242,8 +268,9 @@ function litellmConfig(config: McpgwConfig): LiteLLMConfig {
 
 function litellmServerEntry(name: string, server: McpServerConfig): Record<string, unknown> {
   // transport is always explicit: LiteLLM assumes SSE for a url without one, and hashes it into the server id.
-  const entry: Record<string, unknown> = { transport: server.transport };
-  if (server.transport === 'stdio') {
+  const transport = gatewayTransport(server);
+  const entry: Record<string, unknown> = { transport };
+  if (transport === 'stdio') {
     const [command = '', ...commandArgs] = toArray(server.command ?? '');
     entry.command = command;
     entry.args = [...commandArgs, ...(server.args ?? [])];
@@ -254,7 +281,7 @@ function litellmServerEntry(name: string, server: McpServerConfig): Record<strin
     entry.url = server.url;
   } else {
     const port = server.container_port ?? server.port ?? 0;
-    entry.url = `http://${mcpServiceName(name)}:${port}${server.path ?? defaultMcpPath(server.transport)}`;
+    entry.url = `http://${mcpServiceName(name)}:${port}${server.path ?? defaultMcpPath(transport)}`;
   }
   if (server.description) entry.description = server.description;
   if (server.allowed_tools) entry.allowed_tools = server.allowed_tools;
