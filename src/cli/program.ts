@@ -183,5 +183,59 @@ export function buildProgram(deps: Deps): Command {
       await clientConfigCommand(context(command), client, options);
     });
 
+  const mcp = program.command('mcp').description('add, remove, list and inspect the MCP servers in mcpgw.yaml');
+  mcp
+    .command('add <name>')
+    .description('add an MCP server to mcpgw.yaml in place (comments kept), validated before it is written')
+    .option('--transport <transport>', 'sse | http | stdio')
+    .option('--image <image>', 'container mcpgw runs (sse/http, or the bridge of a stdio server)')
+    .option('--command <command>', 'command to run (container command, or the stdio server command)')
+    .option('--args <arg...>', 'arguments after the command')
+    .option('--url <url>', 'an MCP server mcpgw does not run')
+    .option('--bridge <transport>', 'stdio only: run it in its own container behind supergateway, served as sse or http')
+    .option('--port <port>', 'published host port (default: the next free one in mcp_port_range)')
+    .option('--container-port <port>', 'port the server listens on inside its container (default: --port)')
+    .option('--path <path>', 'MCP path inside the container (default /sse or /mcp)')
+    .option('--env <VAR=SECRET_NAME...>', 'secret environment: variable = name of a secret in the secrets file', collect)
+    .option('--allowed-tools <tools>', 'only these tools (comma-separated)', (value: string) => value.split(',').filter(Boolean))
+    .option('--group <group...>', 'MCP access group(s)', collect)
+    .option('--description <text>', 'shown to clients')
+    .option('--from-catalog <entry>', 'start from a catalog entry (`mcpgw mcp catalog`); flags override it')
+    .option('--apply', 'run `mcpgw up` afterwards')
+    .action(async (name: string, options, command: Command) => {
+      const { mcpAddCommand } = await import('./commands/mcp.js');
+      await mcpAddCommand(context(command), name, options);
+    });
+  mcp
+    .command('remove <name>')
+    .description('remove an MCP server from mcpgw.yaml (refused while a declared key grants it)')
+    .option('--force', "also drop it from those keys' grants (the next key sync removes them from the database)")
+    .action(async (name: string, options, command: Command) => {
+      const { mcpRemoveCommand } = await import('./commands/mcp.js');
+      await mcpRemoveCommand(context(command), name, options);
+    });
+  mcp
+    .command('list')
+    .description('each server: transport, how it runs, endpoint, container state, tool count, keys granting it')
+    .action(async (_options, command: Command) => {
+      const { mcpListCommand } = await import('./commands/mcp.js');
+      await mcpListCommand(context(command));
+    });
+  mcp
+    .command('tools [name]')
+    .description('the tools a key sees through the gateway, with an input summary of each')
+    .option('--key <alias-or-sk>', 'a declared key alias or a key value (default: the master key, which sees all)')
+    .action(async (name: string | undefined, options, command: Command) => {
+      const { mcpToolsCommand } = await import('./commands/mcp.js');
+      await mcpToolsCommand(context(command), name, options);
+    });
+  mcp
+    .command('catalog')
+    .description('well-adopted MCP servers mcp add --from-catalog knows: image or package, transport, secrets, probe tool')
+    .action(async (_options, command: Command) => {
+      const { mcpCatalogCommand } = await import('./commands/mcp.js');
+      await mcpCatalogCommand(context(command));
+    });
+
   return program;
 }

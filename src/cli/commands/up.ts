@@ -2,6 +2,7 @@ import { systemClock } from '../../docker/clock.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { ReportedFailure } from '../../errors.js';
 import { declaredKeys } from '../../keys/desired.js';
+import { assertStdioCommands } from '../../mcp/stdio-check.js';
 import type { KeyChange } from '../../keys/store.js';
 import type { ProbeReport } from '../../probe/types.js';
 import { writeRendered } from '../../render/write.js';
@@ -52,6 +53,13 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     const changed = keyChanges.filter((change) => change.action !== 'keep');
     keyStep.succeed(changed.length === 0 ? `${keys.length} key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', '));
   }
+  const stdioStep = progress.start('stdio commands');
+  const checked = await assertStdioCommands(engine, stack.model).catch((error: unknown) => {
+    stdioStep.fail('missing in the LiteLLM container');
+    throw error;
+  });
+  if (checked === 0) stdioStep.skip('no stdio server runs inside LiteLLM');
+  else stdioStep.succeed(`${checked} command(s) present in the LiteLLM container`);
   const probeStep = progress.start('probe');
   let probe: ProbeReport | undefined;
   if (options.probe === false) probeStep.skip('--no-probe');

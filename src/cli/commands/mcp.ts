@@ -1,0 +1,202 @@
+import path from 'node:path';
+import { parseConfig } from '../../config/load.js';
+import { keySecretName } from '../../config/rules.js';
+import { missingSecrets, readSecrets } from '../../config/secrets.js';
+import { DockerEngine } from '../../docker/engine.js';
+import { UserError } from '../../errors.js';
+import { serverIds } from '../../keys/desired.js';
+import { catalogEntry, containerEndpoint, loadCatalog, runsAs } from '../../mcp/catalog.js';
+import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../../mcp/config-edit.js';
+import { gatewayTools, toolServer } from '../../mcp/gateway.js';
+import { serverRows, type ListSources } from '../../mcp/list.js';
+import { listenProbe } from '../../mcp/ports.js';
+import { missingCommandHint, missingInContainer, runningLiteLLM } from '../../mcp/stdio-check.js';
+import { publishedBaseUrl } from '../../stack/endpoints.js';
+import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
+import { buildStackModel, type StackModel } from '../../stack/model.js';
+import { formatTable } from '../../ui/table.js';
+import type { CommandContext } from '../context.js';
+import { loadStack, type LoadedStack } from '../load-stack.js';
+import { withKeyStore } from './keys.js';
+
+export interface McpAddOptions extends AddOptions {
+  fromCatalog?: string;
+  apply?: boolean;
+}
+
+export async function mcpAddCommand(ctx: CommandContext, name: string, options: McpAddOptions): Promise<void> {
+  const file = ctx.configFile;
+  const text = await readConfigText(file);
+  const catalog = options.fromCatalog ? catalogEntry(options.fromCatalog) : undefined;
+  const entry = serverEntry(options, catalog);
+  const current = parseConfig(text, file);
+  const plan = await planAdd(text, file, name, entry, listenProbe(current.mcp_bind));
+  const model = buildStackModel(plan.config);
+  const server = plan.config.mcp_servers[name];
+  if (server?.transport === 'stdio' && !server.bridge) await checkCommandInLiteLLM(ctx, model, name);
+
+  await writeConfigText(file, plan.text);
+
+  const secretsFile = path.resolve(path.dirname(file), plan.config.secrets);
+  const needed = Object.values(server?.env ?? {});
+  const missing = missingSecrets(needed, await readSecrets(secretsFile).catch(() => new Map<string, string>()));
+  if (ctx.options.json) ctx.ui.json({ added: name, port: plan.port ?? null, server: plan.config.mcp_servers[name], missingSecrets: missing });
+  else ctx.ui.result(`added mcp_servers.${name} to ${file}${plan.port !== undefined ? ` (port ${plan.port})` : ''}`);
+  if (missing.length > 0) ctx.ui.warn(`add ${missing.map((secret) => `${secret}=…`).join(', ')} to ${secretsFile} before \`mcpgw up\``);
+  if (catalog?.note) ctx.ui.info(`note: ${catalog.note}`);
+  if (options.apply) {
+    const { upCommand } = await import('./up.js');
+    await upCommand(ctx, {});
+  } else {
+    ctx.ui.info(`run \`mcpgw up\` to start it, then grant it to keys (keys: … mcp_servers: [${name}])`);
+  }
+}
+
+/** A LiteLLM-spawned command must exist in the running LiteLLM container; checked now when it runs, else by `up`. */
+async function checkCommandInLiteLLM(ctx: CommandContext, model: StackModel, name: string): Promise<void> {
+  const command = model.litellmConfig.mcp_servers[name]?.command;
+  let engine: DockerEngine;
+  try {
+    engine = await DockerEngine.connect(ctx.deps.env);
+  } catch {
+    ctx.ui.info(`Docker is not reachable: \`mcpgw up\` checks that ${String(command)} exists in the LiteLLM container`);
+    return;
+  }
+  const id = await runningLiteLLM(engine, model);
+  if (!id) {
+    ctx.ui.info(`LiteLLM is not running: \`mcpgw up\` checks that ${String(command)} exists in its container`);
+    return;
+  }
+  const missing = await missingInContainer(engine, id, [String(command)]);
+  if (missing.length > 0) {
+    const image = model.services.find((service) => service.role === 'litellm')?.image ?? 'the LiteLLM image';
+    throw new UserError(`${String(command)} is not in the LiteLLM container, so LiteLLM cannot spawn ${name} (mcpgw.yaml unchanged)`, missingCommandHint(image));
+  }
+}
+
+export async function mcpRemoveCommand(ctx: CommandContext, name: string, options: { force?: boolean }): Promise<void> {
+  const file = ctx.configFile;
+  const plan = planRemove(await readConfigText(file), file, name, Boolean(options.force));
+  await writeConfigText(file, plan.text);
+  if (ctx.options.json) {
+    ctx.ui.json({ removed: name, ungranted: plan.ungranted });
+    return;
+  }
+  ctx.ui.result(`removed mcp_servers.${name} from ${file}`);
+  if (plan.ungranted.length > 0) ctx.ui.result(`dropped its grant from key(s) ${plan.ungranted.join(', ')}`);
+  ctx.ui.info('run `mcpgw up` to remove its container and sync the keys\' grants');
+}
+
+function litellmBaseUrl(model: StackModel): string {
+  const port = model.services.find((service) => service.role === 'litellm')?.ports[0];
+  if (!port) throw new UserError('this stack has no LiteLLM service');
+  return publishedBaseUrl(port);
+}
+
+export async function mcpListCommand(ctx: CommandContext): Promise<void> {
+  const stack = await loadStack(ctx);
+  const { config } = stack.loaded;
+  const notes: string[] = [];
+  const sources: ListSources = {};
+  let engine: DockerEngine | undefined;
+  try {
+    engine = await DockerEngine.connect(ctx.deps.env);
+    const containers = await engine.listContainers([`${STACK_LABEL}=${config.name}`]);
+    sources.containers = new Map(containers.map((container) => [container.labels[SERVICE_LABEL] ?? container.name, container.state]));
+  } catch (error) {
+    notes.push(`container state unknown: ${(error as Error).message}`);
+  }
+  if (sources.containers?.get('litellm') === 'running') {
+    try {
+      const tools = await gatewayTools(litellmBaseUrl(stack.model), stack.secrets.get(config.litellm.master_key) ?? '');
+      const counts = new Map<string, number>();
+      for (const tool of tools) counts.set(toolServer(tool.name), (counts.get(toolServer(tool.name)) ?? 0) + 1);
+      sources.toolCounts = counts;
+    } catch (error) {
+      notes.push(`tool counts unknown: ${(error as Error).message}`);
+    }
+  } else {
+    notes.push('tool counts unknown: LiteLLM is not running (`mcpgw up`)');
+  }
+  try {
+    sources.dbGrants = await databaseGrants(ctx, stack, engine);
+  } catch (error) {
+    notes.push(`key grants from mcpgw.yaml only: LiteLLM's database is not reachable (${(error as Error).message.split('\n')[0]})`);
+  }
+  const rows = serverRows(config, stack.model, sources);
+  if (ctx.options.json) {
+    ctx.ui.json({ servers: rows, notes });
+    return;
+  }
+  ctx.ui.result(
+    formatTable(
+      ['NAME', 'TRANSPORT', 'RUNS', 'ENDPOINT', 'STATE', 'TOOLS', 'KEYS'],
+      rows.map((row) => [row.name, row.transport, row.runs, row.endpoint, row.state, row.tools === null ? '?' : String(row.tools), row.keys.join(',') || '-']),
+    ),
+  );
+  for (const note of notes) ctx.ui.warn(note);
+}
+
+/** Server name → aliases of keys in LiteLLM's database that grant it (by the stable server id). */
+async function databaseGrants(ctx: CommandContext, stack: LoadedStack, engine: DockerEngine | undefined): Promise<Map<string, string[]>> {
+  const rows = await withKeyStore(ctx, stack, (store) => store.list(), engine ? async () => engine : undefined);
+  const names = new Map([...serverIds(stack.model)].map(([name, id]) => [id, name]));
+  const grants = new Map<string, string[]>();
+  for (const row of rows) {
+    for (const id of row.mcpServers) {
+      const server = names.get(id);
+      if (server) grants.set(server, [...(grants.get(server) ?? []), row.alias ?? row.keyName]);
+    }
+  }
+  return grants;
+}
+
+export async function mcpToolsCommand(ctx: CommandContext, name: string | undefined, options: { key?: string }): Promise<void> {
+  const stack = await loadStack(ctx);
+  const { config } = stack.loaded;
+  if (name !== undefined && !config.mcp_servers[name]) {
+    throw new UserError(`mcpgw.yaml has no MCP server "${name}"`, `declared servers: ${Object.keys(config.mcp_servers).join(', ') || 'none'}`);
+  }
+  const { key, as } = resolveKey(stack, options.key);
+  ctx.ui.addSecrets([key]);
+  const tools = await gatewayTools(litellmBaseUrl(stack.model), key, name);
+  if (ctx.options.json) {
+    ctx.ui.json({ server: name ?? null, as, tools });
+    return;
+  }
+  if (as === 'master key') ctx.ui.info('listing as the master key, which sees every server; pass --key ALIAS|sk-… to see what a client sees');
+  if (tools.length === 0) {
+    ctx.ui.warn(`${as} sees no tools${name ? ` on ${name}` : ''}: is the server granted to it (keys: mcp_servers) and running (\`mcpgw mcp list\`)?`);
+    return;
+  }
+  ctx.ui.result(formatTable(['TOOL', 'INPUTS', 'DESCRIPTION'], tools.map((tool) => [tool.name, tool.inputs, tool.description])));
+}
+
+/** --key takes a key value (sk-…) or the alias of a key declared in mcpgw.yaml (its value from the secrets file). */
+function resolveKey(stack: LoadedStack, flag: string | undefined): { key: string; as: string } {
+  const { config } = stack.loaded;
+  if (flag === undefined) return { key: stack.secrets.get(config.litellm.master_key) ?? '', as: 'master key' };
+  if (flag.startsWith('sk-')) return { key: flag, as: 'the given key' };
+  const declared = config.keys.find((entry) => entry.alias === flag);
+  if (!declared) throw new UserError(`"${flag}" is neither a key (sk-…) nor a key alias declared in mcpgw.yaml`, `declared aliases: ${config.keys.map((entry) => entry.alias).join(', ') || 'none'}`);
+  const secret = declared.secret ?? keySecretName(flag);
+  const value = stack.secrets.get(secret);
+  if (!value) throw new UserError(`${stack.loaded.secretsFile} has no ${secret} (the key of ${flag})`, 'run `mcpgw up` or `mcpgw keys sync` to create declared keys, or pass the key itself');
+  return { key: value, as: `key ${flag}` };
+}
+
+export async function mcpCatalogCommand(ctx: CommandContext): Promise<void> {
+  const catalog = loadCatalog();
+  if (ctx.options.json) {
+    ctx.ui.json({ catalog });
+    return;
+  }
+  ctx.ui.result(
+    formatTable(
+      ['ENTRY', 'RUNS AS', 'IMAGE / PACKAGE', 'LISTENS', 'SECRETS', 'PROBE'],
+      catalog.map((entry) => [entry.id, runsAs(entry.server), entry.server.image ?? entry.package, containerEndpoint(entry.server), entry.secrets.join(',') || '-', entry.probe.tool]),
+    ),
+  );
+  ctx.ui.result('');
+  ctx.ui.result('add one with: mcpgw mcp add NAME --from-catalog ENTRY [--image IMG] [--port 48xxx]');
+}

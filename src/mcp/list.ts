@@ -1,0 +1,50 @@
+import type { McpgwConfig } from '../config/schema.js';
+import { publishedBaseUrl } from '../stack/endpoints.js';
+import { gatewayTransport, LITELLM_SERVICE, mcpServiceName, runsOwnContainer, type StackModel } from '../stack/model.js';
+import { grantingKeys } from './config-edit.js';
+
+export interface ServerRow {
+  name: string;
+  transport: string;
+  /** container, bridge→sse|http, litellm (stdio spawned by LiteLLM) or url. */
+  runs: string;
+  endpoint: string;
+  state: string;
+  /** Tools LiteLLM lists for it; null when the gateway could not be asked. */
+  tools: number | null;
+  keys: string[];
+}
+
+/** What mcp list found outside mcpgw.yaml; each source is undefined when it could not be reached. */
+export interface ListSources {
+  /** Compose service name → container state. */
+  containers?: Map<string, string>;
+  toolCounts?: Map<string, number>;
+  /** Server name → aliases of keys in LiteLLM's database that grant it. */
+  dbGrants?: Map<string, string[]>;
+}
+
+export function serverRows(config: McpgwConfig, model: StackModel, sources: ListSources): ServerRow[] {
+  return Object.entries(config.mcp_servers).map(([name, server]) => {
+    const litellmEntry = model.litellmConfig.mcp_servers[name] ?? {};
+    const service = model.services.find((candidate) => candidate.name === mcpServiceName(name));
+    let runs: string;
+    let endpoint: string;
+    let stateOf: string | undefined;
+    if (runsOwnContainer(server) && service?.ports[0]) {
+      runs = server.transport === 'stdio' ? `bridge→${gatewayTransport(server)}` : 'container';
+      endpoint = `${publishedBaseUrl(service.ports[0])}${service.readiness.kind === 'mcp' ? service.readiness.path : ''}`;
+      stateOf = service.name;
+    } else if (server.transport === 'stdio') {
+      runs = 'litellm';
+      endpoint = ['stdio:', litellmEntry.command, ...((litellmEntry.args as string[] | undefined) ?? [])].join(' ');
+      stateOf = LITELLM_SERVICE;
+    } else {
+      runs = 'url';
+      endpoint = server.url ?? '';
+    }
+    const state = stateOf === undefined ? 'external' : sources.containers ? (sources.containers.get(stateOf) ?? 'absent') : 'unknown';
+    const keys = [...new Set([...grantingKeys(config, name), ...(sources.dbGrants?.get(name) ?? [])])].sort();
+    return { name, transport: server.transport, runs, endpoint, state, tools: sources.toolCounts?.get(name) ?? (sources.toolCounts ? 0 : null), keys };
+  });
+}

@@ -1,0 +1,53 @@
+import type { DockerEngine } from '../docker/engine.js';
+import { StepFailed } from '../errors.js';
+import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
+import type { StackModel } from '../stack/model.js';
+
+/** The stdio servers LiteLLM spawns itself, with the program each one starts. */
+export function litellmStdioCommands(model: StackModel): { server: string; command: string }[] {
+  return Object.entries(model.litellmConfig.mcp_servers)
+    .filter(([, entry]) => entry.transport === 'stdio' && typeof entry.command === 'string')
+    .map(([server, entry]) => ({ server, command: String(entry.command) }));
+}
+
+/**
+ * Programs missing from the running LiteLLM container, by `command -v` inside it. The stock LiteLLM image
+ * may lack npx or uvx; LiteLLM itself only fails later, when a client lists that server's tools.
+ */
+export async function missingInContainer(engine: DockerEngine, containerId: string, commands: string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const command of [...new Set(commands)]) {
+    const result = await engine.exec(containerId, ['sh', '-c', 'command -v "$1"', 'sh', command]);
+    if (result.exitCode !== 0) missing.push(command);
+  }
+  return missing;
+}
+
+export function missingCommandHint(image: string): string {
+  return `install it in the LiteLLM image (${image}), or run the server bridged in its own container: bridge: sse|http with an image that has supergateway and the command (mcpgw mcp add … --bridge http --image IMG)`;
+}
+
+/** The running LiteLLM container of the stack, if there is one. */
+export async function runningLiteLLM(engine: DockerEngine, model: StackModel): Promise<string | undefined> {
+  const litellm = model.services.find((service) => service.role === 'litellm');
+  const containers = await engine.listContainers([`${STACK_LABEL}=${model.name}`, `${SERVICE_LABEL}=${litellm?.name ?? ''}`]);
+  return containers.find((container) => container.state === 'running')?.id;
+}
+
+/**
+ * After `up`: every program a LiteLLM-spawned stdio server needs must exist in the LiteLLM container, else
+ * the server fails only when a client first lists its tools. Fails the step with what is missing and the fix.
+ */
+export async function assertStdioCommands(engine: DockerEngine, model: StackModel): Promise<number> {
+  const servers = litellmStdioCommands(model);
+  if (servers.length === 0) return 0;
+  const id = await runningLiteLLM(engine, model);
+  if (!id) return 0;
+  const missing = await missingInContainer(engine, id, servers.map((entry) => entry.command));
+  if (missing.length > 0) {
+    const affected = servers.filter((entry) => missing.includes(entry.command)).map((entry) => `${entry.server} (${entry.command})`);
+    const image = model.services.find((service) => service.role === 'litellm')?.image ?? 'the LiteLLM image';
+    throw new StepFailed(`the LiteLLM container has no ${missing.join(', ')}: stdio server(s) ${affected.join(', ')} cannot start`, missingCommandHint(image));
+  }
+  return servers.length;
+}
