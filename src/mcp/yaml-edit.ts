@@ -55,6 +55,8 @@ export function removeServer(text: string, name: string, options: { dropGrants: 
   const doc = parse(text, file);
   const servers = doc.get('mcp_servers', true);
   if (!isMap(servers) || !servers.has(name)) throw new UserError(`${file} has no MCP server "${name}"`, 'see `mcpgw mcp list`');
+  // The yaml library hangs a comment above the first server on the mapping itself; it describes that server.
+  if (isScalar(servers.items[0]?.key) && servers.items[0].key.value === name) servers.commentBefore = undefined;
   servers.delete(name);
   const ungranted: string[] = [];
   if (options.dropGrants) {
@@ -83,14 +85,15 @@ function dropItems(node: unknown, drop: (value: string) => boolean): boolean {
   return seq.items.length !== before;
 }
 
-/** A line with the spacing inside its flow brackets removed: `{ A: b }` and `{A: b}` are the same line. */
+/** A line without the spacing the yaml library rewrites: inside flow brackets and before an inline comment. */
 function unpadded(line: string): string {
-  return line.replace(/([[{])\s+/g, '$1').replace(/\s+([\]}])/g, '$1');
+  return line.replace(/([[{])\s+/g, '$1').replace(/\s+([\]}])/g, '$1').replace(/\s+#/g, ' #');
 }
 
 /**
- * The yaml library writes every flow collection with one padding style; a file may use both (`[a]` and
- * `{ A: b }`). Lines the edit did not change are put back exactly as the user wrote them.
+ * The yaml library writes every flow collection with one padding style (a file may use both `[a]` and
+ * `{ A: b }`) and one space before inline comments (people align them). Lines the edit did not change are put
+ * back exactly as the user wrote them.
  */
 function keepUntouchedLines(original: string, edited: string): string {
   const originals = new Map<string, string>();

@@ -1,0 +1,109 @@
+import { chmod, cp, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runCli, withTempDir } from '../helpers/cli.js';
+import { fixturesDir } from '../helpers/fixtures.js';
+
+async function copyFixture(dir: string): Promise<string> {
+  await cp(path.join(fixturesDir, 'mcp'), dir, { recursive: true });
+  await chmod(path.join(dir, 'secrets.env'), 0o600);
+  return path.join(dir, 'mcpgw.yaml');
+}
+
+/** Runs `mcpgw mcp …` and checks that it failed with exit 2 and left mcpgw.yaml byte for byte as it was. */
+async function expectRefused(dir: string, argv: string[]): Promise<string> {
+  const file = path.join(dir, 'mcpgw.yaml');
+  const before = await readFile(file);
+  const result = await runCli(['mcp', ...argv], { cwd: dir });
+  expect(result.code).toBe(2);
+  expect((await readFile(file)).equals(before)).toBe(true);
+  return result.stderr;
+}
+
+describe('mcpgw mcp (no Docker)', () => {
+  it('add writes the server, says what to do next, and the file still validates', async () => {
+    await withTempDir(async (dir) => {
+      const file = await copyFixture(dir);
+      const result = await runCli(['mcp', 'add', 'demo', '--from-catalog', 'everything', '--image', 'mcpgw-test/mcp:latest'], { cwd: dir });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/added mcp_servers\.demo to .*mcpgw\.yaml \(port 48402\)/);
+      expect(result.stderr).toMatch(/run `mcpgw up`/);
+      const text = await readFile(file, 'utf8');
+      expect(text).toContain('# Gateway for the lab (comments here must survive');
+      expect(parse(text).mcp_servers.demo).toMatchObject({ transport: 'http', image: 'mcpgw-test/mcp:latest', port: 48402, container_port: 3001 });
+      expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
+    });
+  });
+
+  it('add --json reports the entry and the secrets still missing from the secrets file', async () => {
+    await withTempDir(async (dir) => {
+      await copyFixture(dir);
+      const result = await runCli(['--json', 'mcp', 'add', 'gh', '--from-catalog', 'github', '--image', 'local/github-bridge:1', '--port', '48420'], { cwd: dir });
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout) as { added: string; port: number; server: Record<string, unknown>; missingSecrets: string[] };
+      expect(report).toMatchObject({ added: 'gh', port: 48420, server: { transport: 'stdio', bridge: 'http', container_port: 8000 }, missingSecrets: ['GITHUB_PERSONAL_ACCESS_TOKEN'] });
+    });
+  });
+
+  it.each([
+    ['a duplicate name', ['add', 'db_main', '--transport', 'sse', '--image', 'x'], /mcp_servers\.db_main already exists/],
+    ['a port outside the range', ['add', 'far', '--transport', 'sse', '--image', 'x', '--port', '49500'], /mcp_servers\.far\.port: 49500 is outside 48400–48499/],
+    ['a port another server has', ['add', 'twin', '--transport', 'sse', '--image', 'x', '--port', '48401'], /port 48401 is already used by mcp_servers\.everything\.port/],
+    ['an unknown transport', ['add', 'odd', '--transport', 'carrier-pigeon', '--image', 'x'], /mcp_servers\.odd\.transport: must be one of sse, http, stdio/],
+    ['a url server with an image', ['add', 'both', '--transport', 'http', '--image', 'x', '--url', 'http://tools.lan:9000/mcp'], /mcp_servers\.both\.url: cannot be combined with image/],
+    ['an unknown catalog entry', ['add', 'x', '--from-catalog', 'nope'], /the catalog has no entry "nope"/],
+    ['removing a granted server', ['remove', 'everything'], /key\(s\) analyst still grant everything[\s\S]*--force/],
+    ['removing an unknown server', ['remove', 'ghost'], /has no MCP server "ghost"/],
+  ])('refuses %s: exit 2, a clear message, mcpgw.yaml unchanged', async (_what, argv, message) => {
+    await withTempDir(async (dir) => {
+      await copyFixture(dir);
+      expect(await expectRefused(dir, argv)).toMatch(message);
+    });
+  });
+
+  it('refuses a port something on this machine already listens on', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen({ port: 48455, host: '127.0.0.1' }, resolve));
+    try {
+      await withTempDir(async (dir) => {
+        await copyFixture(dir);
+        expect(await expectRefused(dir, ['add', 'busy', '--transport', 'http', '--image', 'x', '--port', '48455'])).toMatch(/port 48455 is already in use on this machine/);
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('remove --force drops the server and its grants', async () => {
+    await withTempDir(async (dir) => {
+      const file = await copyFixture(dir);
+      const result = await runCli(['mcp', 'remove', 'db_main', '--force'], { cwd: dir });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/dropped its grant from key\(s\) analyst, reporting/);
+      const config = parse(await readFile(file, 'utf8'));
+      expect(Object.keys(config.mcp_servers)).toEqual(['everything']);
+      expect(config.keys[0].mcp_servers).toEqual(['everything']);
+    });
+  });
+
+  it('catalog lists every entry with how it runs, its secrets and probe tool', async () => {
+    const result = await runCli(['mcp', 'catalog'], { cwd: '/' });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/postgres\s+sse\s+crystaldba\/postgres-mcp:0\.3\.0\s+:8000\/sse\s+MCP_POSTGRES_URI\s+list_schemas/);
+    expect(result.stdout).toMatch(/filesystem\s+stdio bridged to http/);
+    const json = JSON.parse((await runCli(['--json', 'mcp', 'catalog'], { cwd: '/' })).stdout) as { catalog: { id: string }[] };
+    expect(json.catalog).toHaveLength(6);
+  });
+
+  it('tools refuses an unknown key alias without contacting anything', async () => {
+    await withTempDir(async (dir) => {
+      await copyFixture(dir);
+      const result = await runCli(['mcp', 'tools', '--key', 'stranger'], { cwd: dir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/"stranger" is neither a key \(sk-…\) nor a key alias declared in mcpgw\.yaml/);
+      expect(result.stderr).toMatch(/declared aliases: analyst, reporting/);
+    });
+  });
+});
