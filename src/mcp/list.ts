@@ -37,7 +37,7 @@ export function serverRows(config: McpgwConfig, model: StackModel, sources: List
       stateOf = service.name;
     } else if (server.transport === 'stdio') {
       runs = 'litellm';
-      endpoint = ['stdio:', litellmEntry.command, ...((litellmEntry.args as string[] | undefined) ?? [])].join(' ');
+      endpoint = oneLine(['stdio:', litellmEntry.command, ...((litellmEntry.args as string[] | undefined) ?? [])].join(' '));
       stateOf = LITELLM_SERVICE;
     } else {
       runs = 'url';
@@ -47,4 +47,10 @@ export function serverRows(config: McpgwConfig, model: StackModel, sources: List
     const keys = [...new Set([...grantingKeys(config, name), ...(sources.dbGrants?.get(name) ?? [])])].sort();
     return { name, transport: server.transport, runs, endpoint, state, tools: sources.toolCounts?.get(name) ?? (sources.toolCounts ? 0 : null), keys };
   });
+}
+
+/** A table cell: an inline script passed as an argument would otherwise break the table over many lines. */
+function oneLine(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -216,8 +216,12 @@ function litellmService(config: McpgwConfig, networks: string[], mcpServices: Se
     containerName: `${config.name}-${LITELLM_SERVICE}`,
     image: litellm.image,
     command: ['--config', LITELLM_CONFIG_PATH, '--port', String(LITELLM_CONTAINER_PORT)],
-    // The bundled price map instead of a download at start-up: the LAN may have no internet.
-    environment: { LITELLM_LOCAL_MODEL_COST_MAP: 'True' },
+    environment: {
+      // The bundled price map instead of a download at start-up: the LAN may have no internet.
+      LITELLM_LOCAL_MODEL_COST_MAP: 'True',
+      // LiteLLM refuses to spawn stdio servers unless this is set; only stacks that declare one get it.
+      ...(Object.values(config.mcp_servers).some((server) => server.transport === 'stdio' && !server.bridge) ? { LITELLM_ENABLE_MCP_STDIO: 'true' } : {}),
+    },
     secretEnv,
     ports: [{ hostIp: config.bind, published: litellm.port, target: LITELLM_CONTAINER_PORT }],
     networks,

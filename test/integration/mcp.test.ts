@@ -1,0 +1,166 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { runCli } from '../helpers/cli.js';
+import { writeTestStack } from '../helpers/test-stack.js';
+
+const stack = inject('mcpgwStack');
+const name = `mcpgwt-${Date.now().toString(36)}-mcp`;
+const LITELLM_PORT = 14410;
+const KEYS = {
+  MCPGW_KEY_CLIENT: 'sk-itest-mcp-client-5d8e1f3a7c9b2046',
+  MCPGW_KEY_OTHER: 'sk-itest-mcp-other-a1c3e5b7d9f20486',
+};
+
+/**
+ * A stdio MCP server written with the MCP Python SDK that LiteLLM itself depends on, so LiteLLM can spawn it
+ * inside its own container: the "run in LiteLLM" strategy with a command that really exists there.
+ */
+const PYTHON_SERVER = [
+  'from mcp.server.mcpserver import MCPServer',
+  'app = MCPServer("inproc")',
+  '@app.tool()',
+  'def shout(text: str) -> str:',
+  '    """Upper-case the text."""',
+  '    return text.upper()',
+  'app.run()',
+].join('\n');
+
+interface ListReport {
+  servers: { name: string; transport: string; runs: string; endpoint: string; state: string; tools: number | null; keys: string[] }[];
+  notes: string[];
+}
+interface ToolsReport {
+  tools: { name: string; inputs: string; description: string }[];
+}
+
+describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse, http and stdio', () => {
+  let dir = '';
+  const cli = (argv: string[]) => runCli(argv, { cwd: dir });
+  const json = async <T>(argv: string[]): Promise<T> => {
+    const result = await cli(['--json', ...argv]);
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as T;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-mcp-'));
+    await writeTestStack(dir, {
+      name,
+      images: stack.images,
+      litellmPort: LITELLM_PORT,
+      mcp: {},
+      secrets: KEYS,
+      extra: { mcp_port_range: '48460-48499' },
+    });
+    const image = stack.images.mcp;
+    const adds: string[][] = [
+      ['sse_srv', '--transport', 'sse', '--image', image, '--command', 'mcp-server-everything sse', '--container-port', '3001'],
+      // The catalog entry's own command (npx -y pinned version), from the image's warm npx cache.
+      ['http_srv', '--from-catalog', 'everything', '--image', image],
+      ['bridged', '--transport', 'stdio', '--bridge', 'http', '--image', image, '--command', 'mcp-server-everything stdio'],
+      ['bridged_sse', '--transport', 'stdio', '--bridge', 'sse', '--image', image, '--command', 'mcp-server-everything stdio'],
+      ['inproc', '--transport', 'stdio', '--command', 'python3 -c', '--args', PYTHON_SERVER],
+    ];
+    for (const add of adds) {
+      const result = await cli(['mcp', 'add', ...add]);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    // Grants, as a user writes them; the comment must survive later mcp edits.
+    const file = path.join(dir, 'mcpgw.yaml');
+    const doc = parseDocument(await readFile(file, 'utf8'));
+    doc.set('keys', [
+      { alias: 'client', mcp_servers: ['sse_srv', 'bridged', 'bridged_sse', 'inproc'] },
+      { alias: 'other', mcp_servers: ['http_srv'] },
+    ]);
+    doc.commentBefore = ' lab gateway';
+    await writeFile(file, doc.toString());
+    const up = await cli(['up']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/ok {4}stdio commands: 1 command\(s\) present in the LiteLLM container/);
+  });
+
+  afterAll(async () => {
+    await runCli(['down', '--volumes'], { cwd: dir });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('added each server on the next free port of the range', async () => {
+    const text = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
+    const servers = parseDocument(text).toJS().mcp_servers as Record<string, { port?: number }>;
+    expect(Object.fromEntries(Object.entries(servers).map(([server, entry]) => [server, entry.port ?? null]))).toEqual({
+      sse_srv: 48460,
+      http_srv: 48461,
+      bridged: 48462,
+      bridged_sse: 48463,
+      inproc: null,
+    });
+  });
+
+  it('mcp list shows every server running with its tool count and the keys that grant it', async () => {
+    const report = await json<ListReport>(['mcp', 'list']);
+    expect(report.notes).toEqual([]);
+    const rows = Object.fromEntries(report.servers.map((row) => [row.name, row]));
+    expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://127.0.0.1:48460/sse', state: 'running', keys: ['client'] });
+    expect(rows.http_srv).toMatchObject({ transport: 'http', runs: 'container', endpoint: 'http://127.0.0.1:48461/mcp', state: 'running', keys: ['other'] });
+    expect(rows.bridged).toMatchObject({ transport: 'stdio', runs: 'bridge→http', endpoint: 'http://127.0.0.1:48462/mcp', state: 'running', keys: ['client'] });
+    expect(rows.bridged_sse).toMatchObject({ transport: 'stdio', runs: 'bridge→sse', endpoint: 'http://127.0.0.1:48463/sse', state: 'running', keys: ['client'] });
+    expect(rows.inproc).toMatchObject({ transport: 'stdio', runs: 'litellm', state: 'running', tools: 1, keys: ['client'] });
+    // server-everything's tool set is the same whichever transport carries it.
+    const everything = rows.sse_srv?.tools ?? 0;
+    expect(everything).toBeGreaterThan(5);
+    for (const server of ['http_srv', 'bridged', 'bridged_sse']) expect(rows[server]?.tools, server).toBe(everything);
+  });
+
+  it('mcp tools --key shows exactly what that key sees through the gateway, with input summaries', async () => {
+    const client = await json<ToolsReport>(['mcp', 'tools', '--key', 'client']);
+    const servers = [...new Set(client.tools.map((tool) => tool.name.split('-')[0]))].sort();
+    expect(servers).toEqual(['bridged', 'bridged_sse', 'inproc', 'sse_srv']);
+    expect(client.tools.find((tool) => tool.name === 'inproc-shout')).toEqual({ name: 'inproc-shout', inputs: 'text: string', description: 'Upper-case the text.' });
+    expect(client.tools.find((tool) => tool.name === 'bridged-echo')?.inputs).toBe('message: string');
+
+    const other = await json<ToolsReport>(['mcp', 'tools', '--key', KEYS.MCPGW_KEY_OTHER]);
+    expect([...new Set(other.tools.map((tool) => tool.name.split('-')[0]))]).toEqual(['http_srv']);
+
+    const one = await cli(['mcp', 'tools', 'bridged_sse', '--key', 'client']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/^TOOL\s+INPUTS\s+DESCRIPTION/);
+    expect(one.stdout).toMatch(/bridged_sse-echo\s+message: string/);
+    expect(one.stdout).not.toMatch(/sse_srv-|inproc-/);
+    expect(one.stdout + one.stderr).not.toContain(KEYS.MCPGW_KEY_CLIENT);
+  });
+
+  it('mcp tools names a refused key without printing it', async () => {
+    const result = await cli(['mcp', 'tools', '--key', 'sk-itest-mcp-unknown-000000000000']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/the gateway refused the key at http:\/\/127\.0\.0\.1:14410\/mcp\/ \(HTTP 401\)/);
+    expect(result.stderr).not.toContain('sk-itest-mcp-unknown');
+  });
+
+  it('a stdio command missing from the LiteLLM image is refused at add time, mcpgw.yaml untouched', async () => {
+    const file = path.join(dir, 'mcpgw.yaml');
+    const before = await readFile(file);
+    const result = await cli(['mcp', 'add', 'via_npx', '--transport', 'stdio', '--command', 'npx -y @modelcontextprotocol/server-everything@2026.8.31 stdio']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/npx is not in the LiteLLM container, so LiteLLM cannot spawn via_npx \(mcpgw\.yaml unchanged\)/);
+    expect(result.stderr).toMatch(/--bridge http --image/);
+    expect((await readFile(file)).equals(before)).toBe(true);
+  });
+
+  it('mcp remove refuses a granted server; --force drops the grant, which the next key sync removes from the database', async () => {
+    const refused = await cli(['mcp', 'remove', 'sse_srv']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/key\(s\) client still grant sse_srv/);
+
+    const removed = await cli(['mcp', 'remove', 'sse_srv', '--force']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).toMatch(/^# lab gateway\n/);
+    const sync = await cli(['keys', 'sync']);
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.stdout).toMatch(/update\s+client \(mcp_servers\)/);
+    const keys = await json<{ keys: { alias: string; mcpServers: string[] }[] }>(['keys', 'list']);
+    expect(keys.keys.find((key) => key.alias === 'client')?.mcpServers.sort()).toEqual(['bridged', 'bridged_sse', 'inproc']);
+  });
+});
