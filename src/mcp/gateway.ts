@@ -3,7 +3,11 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { StepFailed, UserError } from '../errors.js';
 
-const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * LiteLLM opens a fresh upstream session per request: a stdio server is spawned again, and `/mcp/` visits
+ * every server in turn. On a busy host that takes tens of seconds, well past the SDK's 60 s default.
+ */
+const REQUEST_TIMEOUT_MS = 120_000;
 
 export interface GatewayTool {
   name: string;
@@ -69,9 +73,4 @@ function typeName(schema: JsonSchema | undefined): string {
   if (Array.isArray(schema.type)) return schema.type.join('|');
   if (schema.type === 'array') return `${typeName(schema.items)}[]`;
   return schema.type ?? 'any';
-}
-
-/** LiteLLM names a tool `<server>-<tool>`; server names have no "-", so the prefix is unambiguous. */
-export function toolServer(toolName: string): string {
-  return toolName.split('-')[0] ?? toolName;
 }

@@ -19,7 +19,8 @@ export interface ServerRow {
 export interface ListSources {
   /** Compose service name → container state. */
   containers?: Map<string, string>;
-  toolCounts?: Map<string, number>;
+  /** Server name → tools LiteLLM lists for it, or null when asking failed. */
+  toolCounts?: Map<string, number | null>;
   /** Server name → aliases of keys in LiteLLM's database that grant it. */
   dbGrants?: Map<string, string[]>;
 }
@@ -45,7 +46,7 @@ export function serverRows(config: McpgwConfig, model: StackModel, sources: List
     }
     const state = stateOf === undefined ? 'external' : sources.containers ? (sources.containers.get(stateOf) ?? 'absent') : 'unknown';
     const keys = [...new Set([...grantingKeys(config, name), ...(sources.dbGrants?.get(name) ?? [])])].sort();
-    return { name, transport: server.transport, runs, endpoint, state, tools: sources.toolCounts?.get(name) ?? (sources.toolCounts ? 0 : null), keys };
+    return { name, transport: server.transport, runs, endpoint, state, tools: sources.toolCounts?.get(name) ?? null, keys };
   });
 }
 

@@ -6,7 +6,7 @@ import { parseSecrets } from '../../src/config/secrets.js';
 import { ConfigError, UserError } from '../../src/errors.js';
 import { catalogEntry, loadCatalog } from '../../src/mcp/catalog.js';
 import { grantingKeys, planAdd, planRemove, serverEntry } from '../../src/mcp/config-edit.js';
-import { schemaSummary, toolServer } from '../../src/mcp/gateway.js';
+import { schemaSummary } from '../../src/mcp/gateway.js';
 import { serverRows } from '../../src/mcp/list.js';
 import { listenProbe, pickPort } from '../../src/mcp/ports.js';
 import { renderStack } from '../../src/render/render.js';
@@ -181,7 +181,6 @@ describe('tool listing helpers', () => {
       }),
     ).toBe('message: string, count?: integer, mode?: "a"|"b", tags?: string[], value?: number|null');
     expect(schemaSummary({ type: 'object' })).toBe('(no arguments)');
-    expect(toolServer('db_main-list_schemas')).toBe('db_main');
   });
 
   it('lists servers with how they run, their endpoint, state, tool count and granting keys', async () => {
@@ -189,13 +188,13 @@ describe('tool listing helpers', () => {
     const model = buildStackModel(plan.config);
     const rows = serverRows(plan.config, model, {
       containers: new Map([['mcp-db-main', 'running'], ['litellm', 'running']]),
-      toolCounts: new Map([['db_main', 9]]),
+      toolCounts: new Map([['db_main', 9], ['everything', 12], ['local', null]]),
       dbGrants: new Map([['everything', ['adhoc']]]),
     });
     expect(rows).toEqual([
       { name: 'db_main', transport: 'sse', runs: 'container', endpoint: 'http://127.0.0.1:48400/sse', state: 'running', tools: 9, keys: ['analyst', 'reporting'] },
-      { name: 'everything', transport: 'http', runs: 'container', endpoint: 'http://127.0.0.1:48401/mcp', state: 'absent', tools: 0, keys: ['adhoc', 'analyst'] },
-      { name: 'local', transport: 'stdio', runs: 'litellm', endpoint: 'stdio: python3 -m tools', state: 'running', tools: 0, keys: [] },
+      { name: 'everything', transport: 'http', runs: 'container', endpoint: 'http://127.0.0.1:48401/mcp', state: 'absent', tools: 12, keys: ['adhoc', 'analyst'] },
+      { name: 'local', transport: 'stdio', runs: 'litellm', endpoint: 'stdio: python3 -m tools', state: 'running', tools: null, keys: [] },
     ]);
     expect(serverRows(plan.config, model, {})[0]).toMatchObject({ state: 'unknown', tools: null });
   });

@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { serverIds } from '../../keys/desired.js';
 import { catalogEntry, containerEndpoint, loadCatalog, runsAs } from '../../mcp/catalog.js';
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../../mcp/config-edit.js';
-import { gatewayTools, toolServer } from '../../mcp/gateway.js';
+import { gatewayTools } from '../../mcp/gateway.js';
 import { serverRows, type ListSources } from '../../mcp/list.js';
 import { listenProbe } from '../../mcp/ports.js';
 import { missingCommandHint, missingInContainer, runningLiteLLM } from '../../mcp/stdio-check.js';
@@ -107,14 +107,22 @@ export async function mcpListCommand(ctx: CommandContext): Promise<void> {
     notes.push(`container state unknown: ${(error as Error).message}`);
   }
   if (sources.containers?.get('litellm') === 'running') {
-    try {
-      const tools = await gatewayTools(litellmBaseUrl(stack.model), stack.secrets.get(config.litellm.master_key) ?? '');
-      const counts = new Map<string, number>();
-      for (const tool of tools) counts.set(toolServer(tool.name), (counts.get(toolServer(tool.name)) ?? 0) + 1);
-      sources.toolCounts = counts;
-    } catch (error) {
-      notes.push(`tool counts unknown: ${(error as Error).message}`);
-    }
+    // One request per server, side by side: LiteLLM's /mcp/ would visit them one after another, and one slow
+    // or broken server then costs only its own count.
+    ctx.ui.info('asking the gateway for each server\'s tools (LiteLLM starts a session with every server; this can take a while)');
+    const base = litellmBaseUrl(stack.model);
+    const masterKey = stack.secrets.get(config.litellm.master_key) ?? '';
+    const counts = await Promise.all(
+      Object.keys(config.mcp_servers).map(async (server) => {
+        try {
+          return [server, (await gatewayTools(base, masterKey, server)).length] as const;
+        } catch (error) {
+          notes.push(`${server}: tool count unknown: ${(error as Error).message}`);
+          return [server, null] as const;
+        }
+      }),
+    );
+    sources.toolCounts = new Map(counts);
   } else {
     notes.push('tool counts unknown: LiteLLM is not running (`mcpgw up`)');
   }
