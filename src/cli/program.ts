@@ -217,14 +217,16 @@ export function buildProgram(deps: Deps): Command {
   mcp
     .command('list')
     .description('each server: transport, how it runs, endpoint, container state, tool count, keys granting it')
-    .action(async (_options, command: Command) => {
+    .option('--timeout <seconds>', 'how long to wait for the gateway to list a server\'s tools', '120')
+    .action(async (options, command: Command) => {
       const { mcpListCommand } = await import('./commands/mcp.js');
-      await mcpListCommand(context(command));
+      await mcpListCommand(context(command), options);
     });
   mcp
     .command('tools [name]')
     .description('the tools a key sees through the gateway, with an input summary of each')
     .option('--key <alias-or-sk>', 'a declared key alias or a key value (default: the master key, which sees all)')
+    .option('--timeout <seconds>', 'how long to wait for the gateway to list the tools', '120')
     .action(async (name: string | undefined, options, command: Command) => {
       const { mcpToolsCommand } = await import('./commands/mcp.js');
       await mcpToolsCommand(context(command), name, options);

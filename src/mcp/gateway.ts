@@ -7,7 +7,7 @@ import { StepFailed, UserError } from '../errors.js';
  * LiteLLM opens a fresh upstream session per request: a stdio server is spawned again, and `/mcp/` visits
  * every server in turn. On a busy host that takes tens of seconds, well past the SDK's 60 s default.
  */
-const REQUEST_TIMEOUT_MS = 120_000;
+export const DEFAULT_GATEWAY_TIMEOUT_S = 120;
 
 export interface GatewayTool {
   name: string;
@@ -20,16 +20,17 @@ export interface GatewayTool {
  * The tools a key sees through LiteLLM's MCP endpoint (`/mcp/` for all its servers, `/mcp/<server>` for one),
  * over streamable HTTP with the header clients use. That is what a client will list, grants applied.
  */
-export async function gatewayTools(baseUrl: string, key: string, server?: string): Promise<GatewayTool[]> {
+export async function gatewayTools(baseUrl: string, key: string, server?: string, timeoutSeconds = DEFAULT_GATEWAY_TIMEOUT_S): Promise<GatewayTool[]> {
+  const timeout = timeoutSeconds * 1000;
   const url = new URL(server ? `/mcp/${server}` : '/mcp/', baseUrl);
   const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } });
   const client = new Client({ name: 'mcpgw', version: '0.1.0' });
   try {
-    await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
+    await client.connect(transport, { timeout });
     const tools: Tool[] = [];
     let cursor: string | undefined;
     do {
-      const page = await client.listTools(cursor ? { cursor } : {}, { timeout: REQUEST_TIMEOUT_MS });
+      const page = await client.listTools(cursor ? { cursor } : {}, { timeout });
       tools.push(...page.tools);
       cursor = page.nextCursor;
     } while (cursor);
@@ -50,6 +51,7 @@ function explainGatewayError(error: unknown, url: URL): Error {
   if (/ECONNREFUSED|fetch failed|ENOTFOUND|EHOSTUNREACH/.test(message)) {
     return new StepFailed(`the gateway at ${url.origin} does not answer (${message})`, 'start the stack with `mcpgw up` and check `mcpgw status`');
   }
+  if (/timed out/i.test(message)) return new StepFailed(`listing tools at ${url.href} got no answer in time (${message})`, 'LiteLLM asks every server it routes to; see `mcpgw logs litellm`, or allow more time with --timeout SECONDS');
   return new StepFailed(`listing tools at ${url.href} failed: ${message}`, 'see `mcpgw logs litellm`');
 }
 

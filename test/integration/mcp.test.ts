@@ -28,6 +28,13 @@ const PYTHON_SERVER = [
   'app.run()',
 ].join('\n');
 
+/**
+ * LiteLLM opens an upstream session per request (spawning stdio servers again); on this shared 2-core host,
+ * with other stacks running, one listing has taken over 120 s. A deadline, not a speed assertion.
+ */
+const SLOW = ['--timeout', '400'];
+const LONG_TEST_MS = 900_000;
+
 interface ListReport {
   servers: { name: string; transport: string; runs: string; endpoint: string; state: string; tools: number | null; keys: string[] }[];
   notes: string[];
@@ -41,7 +48,7 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
   const cli = (argv: string[]) => runCli(argv, { cwd: dir });
   const json = async <T>(argv: string[]): Promise<T> => {
     const result = await cli(['--json', ...argv]);
-    expect(result.code, result.stderr).toBe(0);
+    expect(result.code, `${result.stdout}${result.stderr}`).toBe(0);
     return JSON.parse(result.stdout) as T;
   };
 
@@ -100,7 +107,7 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
   });
 
   it('mcp list shows every server running with its tool count and the keys that grant it', async () => {
-    const report = await json<ListReport>(['mcp', 'list']);
+    const report = await json<ListReport>(['mcp', 'list', ...SLOW]);
     expect(report.notes).toEqual([]);
     const rows = Object.fromEntries(report.servers.map((row) => [row.name, row]));
     expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://127.0.0.1:48460/sse', state: 'running', keys: ['client'] });
@@ -112,25 +119,25 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     const everything = rows.sse_srv?.tools ?? 0;
     expect(everything).toBeGreaterThan(5);
     for (const server of ['http_srv', 'bridged', 'bridged_sse']) expect(rows[server]?.tools, server).toBe(everything);
-  });
+  }, LONG_TEST_MS);
 
   it('mcp tools --key shows exactly what that key sees through the gateway, with input summaries', async () => {
-    const client = await json<ToolsReport>(['mcp', 'tools', '--key', 'client']);
+    const client = await json<ToolsReport>(['mcp', 'tools', '--key', 'client', ...SLOW]);
     const servers = [...new Set(client.tools.map((tool) => tool.name.split('-')[0]))].sort();
     expect(servers).toEqual(['bridged', 'bridged_sse', 'inproc', 'sse_srv']);
     expect(client.tools.find((tool) => tool.name === 'inproc-shout')).toEqual({ name: 'inproc-shout', inputs: 'text: string', description: 'Upper-case the text.' });
     expect(client.tools.find((tool) => tool.name === 'bridged-echo')?.inputs).toBe('message: string');
 
-    const other = await json<ToolsReport>(['mcp', 'tools', '--key', KEYS.MCPGW_KEY_OTHER]);
+    const other = await json<ToolsReport>(['mcp', 'tools', '--key', KEYS.MCPGW_KEY_OTHER, ...SLOW]);
     expect([...new Set(other.tools.map((tool) => tool.name.split('-')[0]))]).toEqual(['http_srv']);
 
-    const one = await cli(['mcp', 'tools', 'bridged_sse', '--key', 'client']);
+    const one = await cli(['mcp', 'tools', 'bridged_sse', '--key', 'client', ...SLOW]);
     expect(one.code, one.stderr).toBe(0);
     expect(one.stdout).toMatch(/^TOOL\s+INPUTS\s+DESCRIPTION/);
     expect(one.stdout).toMatch(/bridged_sse-echo\s+message: string/);
     expect(one.stdout).not.toMatch(/sse_srv-|inproc-/);
     expect(one.stdout + one.stderr).not.toContain(KEYS.MCPGW_KEY_CLIENT);
-  });
+  }, LONG_TEST_MS);
 
   it('mcp tools names a refused key without printing it', async () => {
     const result = await cli(['mcp', 'tools', '--key', 'sk-itest-mcp-unknown-000000000000']);

@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { serverIds } from '../../keys/desired.js';
 import { catalogEntry, containerEndpoint, loadCatalog, runsAs } from '../../mcp/catalog.js';
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../../mcp/config-edit.js';
-import { gatewayTools } from '../../mcp/gateway.js';
+import { DEFAULT_GATEWAY_TIMEOUT_S, gatewayTools } from '../../mcp/gateway.js';
 import { serverRows, type ListSources } from '../../mcp/list.js';
 import { listenProbe } from '../../mcp/ports.js';
 import { missingCommandHint, missingInContainer, runningLiteLLM } from '../../mcp/stdio-check.js';
@@ -87,13 +87,20 @@ export async function mcpRemoveCommand(ctx: CommandContext, name: string, option
   ctx.ui.info('run `mcpgw up` to remove its container and sync the keys\' grants');
 }
 
+function timeoutSeconds(flag: string | undefined): number {
+  if (flag === undefined) return DEFAULT_GATEWAY_TIMEOUT_S;
+  if (!/^[1-9]\d*$/.test(flag)) throw new UserError(`--timeout ${flag} is not a number of seconds`, 'e.g. --timeout 300');
+  return Number(flag);
+}
+
 function litellmBaseUrl(model: StackModel): string {
   const port = model.services.find((service) => service.role === 'litellm')?.ports[0];
   if (!port) throw new UserError('this stack has no LiteLLM service');
   return publishedBaseUrl(port);
 }
 
-export async function mcpListCommand(ctx: CommandContext): Promise<void> {
+export async function mcpListCommand(ctx: CommandContext, options: { timeout?: string } = {}): Promise<void> {
+  const timeout = timeoutSeconds(options.timeout);
   const stack = await loadStack(ctx);
   const { config } = stack.loaded;
   const notes: string[] = [];
@@ -115,7 +122,7 @@ export async function mcpListCommand(ctx: CommandContext): Promise<void> {
     const counts = await Promise.all(
       Object.keys(config.mcp_servers).map(async (server) => {
         try {
-          return [server, (await gatewayTools(base, masterKey, server)).length] as const;
+          return [server, (await gatewayTools(base, masterKey, server, timeout)).length] as const;
         } catch (error) {
           notes.push(`${server}: tool count unknown: ${(error as Error).message}`);
           return [server, null] as const;
@@ -159,7 +166,8 @@ async function databaseGrants(ctx: CommandContext, stack: LoadedStack, engine: D
   return grants;
 }
 
-export async function mcpToolsCommand(ctx: CommandContext, name: string | undefined, options: { key?: string }): Promise<void> {
+export async function mcpToolsCommand(ctx: CommandContext, name: string | undefined, options: { key?: string; timeout?: string }): Promise<void> {
+  const timeout = timeoutSeconds(options.timeout);
   const stack = await loadStack(ctx);
   const { config } = stack.loaded;
   if (name !== undefined && !config.mcp_servers[name]) {
@@ -167,7 +175,7 @@ export async function mcpToolsCommand(ctx: CommandContext, name: string | undefi
   }
   const { key, as } = resolveKey(stack, options.key);
   ctx.ui.addSecrets([key]);
-  const tools = await gatewayTools(litellmBaseUrl(stack.model), key, name);
+  const tools = await gatewayTools(litellmBaseUrl(stack.model), key, name, timeout);
   if (ctx.options.json) {
     ctx.ui.json({ server: name ?? null, as, tools });
     return;
