@@ -25,11 +25,12 @@ export interface AddOptions {
 }
 
 /** Field order of a written server entry: how a person would read it, whatever order the flags came in. */
-const FIELD_ORDER = ['transport', 'bridge', 'description', 'image', 'command', 'args', 'port', 'container_port', 'path', 'url', 'environment', 'env', 'allowed_tools', 'groups'];
+const FIELD_ORDER = ['transport', 'bridge', 'description', 'image', 'command', 'args', 'port', 'container_port', 'path', 'url', 'environment', 'env', 'allowed_tools', 'probe', 'groups'];
 
 /** The mcpgw.yaml entry for the flags, on top of a catalog entry when one is given. Flags win. */
 export function serverEntry(options: AddOptions, catalog?: CatalogEntry): Record<string, unknown> {
-  const entry: Record<string, unknown> = structuredClone(catalog?.server ?? {});
+  // The catalog's probe becomes the server's `probe`, the read-only call `mcpgw probe` proves it with.
+  const entry: Record<string, unknown> = structuredClone(catalog ? { ...catalog.server, probe: catalog.probe } : {});
   const set = (field: string, value: unknown) => {
     if (value !== undefined) entry[field] = value;
   };

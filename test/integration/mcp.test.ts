@@ -22,9 +22,9 @@ const PYTHON_SERVER = [
   'from mcp.server.mcpserver import MCPServer',
   'app = MCPServer("inproc")',
   '@app.tool()',
-  'def shout(text: str) -> str:',
-  '    """Upper-case the text."""',
-  '    return text.upper()',
+  'def echo(message: str) -> str:',
+  '    """Echo the message back."""',
+  '    return message',
   'app.run()',
 ].join('\n');
 
@@ -84,7 +84,9 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     ]);
     doc.commentBefore = ' lab gateway';
     await writeFile(file, doc.toString());
-    const up = await cli(['up']);
+    // --no-probe: mcpgw probe has its own tests; its 30 s default deadline is too short for this shared host, and the
+    // listings and calls below check these servers through the gateway with their own deadline.
+    const up = await cli(['up', '--no-probe']);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stderr).toMatch(/ok {4}stdio commands: 1 command\(s\) present in the LiteLLM container/);
   });
@@ -125,7 +127,7 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     const client = await json<ToolsReport>(['mcp', 'tools', '--key', 'client', ...SLOW]);
     const servers = [...new Set(client.tools.map((tool) => tool.name.split('-')[0]))].sort();
     expect(servers).toEqual(['bridged', 'bridged_sse', 'inproc', 'sse_srv']);
-    expect(client.tools.find((tool) => tool.name === 'inproc-shout')).toEqual({ name: 'inproc-shout', inputs: 'text: string', description: 'Upper-case the text.' });
+    expect(client.tools.find((tool) => tool.name === 'inproc-echo')).toEqual({ name: 'inproc-echo', inputs: 'message: string', description: 'Echo the message back.' });
     expect(client.tools.find((tool) => tool.name === 'bridged-echo')?.inputs).toBe('message: string');
 
     const other = await json<ToolsReport>(['mcp', 'tools', '--key', KEYS.MCPGW_KEY_OTHER, ...SLOW]);
@@ -137,6 +139,17 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     expect(one.stdout).toMatch(/bridged_sse-echo\s+message: string/);
     expect(one.stdout).not.toMatch(/sse_srv-|inproc-/);
     expect(one.stdout + one.stderr).not.toContain(KEYS.MCPGW_KEY_CLIENT);
+  }, LONG_TEST_MS);
+
+  it('mcpgw probe executes a tool on every server through the gateway: sse, http, both bridges and stdio in LiteLLM', async () => {
+    const result = await cli(['--json', 'probe', '--no-llm', '--timeout', '400s']);
+    const report = JSON.parse(result.stdout) as { ok: boolean; steps: { id: string; status: string; evidence: string[] }[] };
+    const servers = Object.fromEntries(report.steps.filter((step) => step.id.startsWith('mcp.server.')).map((step) => [step.id.slice('mcp.server.'.length), step]));
+    expect(Object.keys(servers).sort()).toEqual(['bridged', 'bridged_sse', 'http_srv', 'inproc', 'sse_srv']);
+    for (const [server, step] of Object.entries(servers)) {
+      expect(step.status, `${server}: ${step.evidence.join(' | ')}`).toBe('pass');
+      expect(step.evidence.join(' '), server).toMatch(/nonce returned/);
+    }
   }, LONG_TEST_MS);
 
   it('mcp tools names a refused key without printing it', async () => {

@@ -168,6 +168,7 @@ describe('mcp catalog', () => {
       expect(String(litellmEntry?.url)).toMatch(new RegExp(`^http://mcp-cat-${id}:${entry.server.container_port}/${transport === 'sse' ? 'sse' : 'mcp'}$`));
     }
     for (const secret of entry.secrets) expect(Object.values(server?.env ?? {})).toContain(secret);
+    expect(server?.probe).toEqual(entry.probe);
   });
 });
 
