@@ -55,7 +55,7 @@ export async function sseEndpoint(url: string, headers: Record<string, string> =
 }
 
 /** A streamable HTTP MCP server is ready when `initialize` succeeds; returns the server's reported name. */
-export async function mcpInitialize(url: string, headers: Record<string, string> = {}): Promise<string> {
+export async function mcpInitialize(url: string, headers: Record<string, string> = {}, timeoutMs = MCP_TIMEOUT_MS): Promise<string> {
   const response = await fetchWithTimeout(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
@@ -65,7 +65,7 @@ export async function mcpInitialize(url: string, headers: Record<string, string>
       method: 'initialize',
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcpgw', version: '0' } },
     }),
-  }, MCP_TIMEOUT_MS);
+  }, timeoutMs);
   const body = await response.text();
   if (!response.ok) throw new Error(`POST ${url} (initialize) answered HTTP ${response.status}${body ? `: ${body.slice(0, 200)}` : ''}`);
   const message = parseJsonRpc(body);

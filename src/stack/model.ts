@@ -40,7 +40,7 @@ export interface PortModel {
 /** How `up` knows a service is ready: Docker health, an MCP transport answering, or LiteLLM's health routes. */
 export type Readiness =
   | { kind: 'health' }
-  | { kind: 'mcp'; transport: 'sse' | 'http'; path: string }
+  | { kind: 'mcp'; transport: 'sse' | 'http'; path: string; /** Per-request deadline when answering is slow by design. */ answerMs?: number }
   | { kind: 'litellm'; database: boolean };
 
 export interface ServiceModel {
@@ -72,6 +72,8 @@ export type LiteLLMConfig = {
 };
 
 export const LITELLM_CONTAINER_PORT = 4000;
+/** How long a bridged http server may take to answer one request: it spawns the stdio command first. */
+export const BRIDGE_ANSWER_MS = 20_000;
 export const LITELLM_CONFIG_PATH = '/app/config.yaml';
 export const POSTGRES_SERVICE = 'postgres';
 export const LITELLM_SERVICE = 'litellm';
@@ -181,7 +183,13 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
     volumes: [],
     dependsOn: [],
     labels: { ...labelsFor(config.name, service), 'io.mcpgw.transport': server.transport },
-    readiness: { kind: 'mcp', transport, path: server.path ?? defaultMcpPath(transport) },
+    readiness: {
+      kind: 'mcp',
+      transport,
+      path: server.path ?? defaultMcpPath(transport),
+      // supergateway's stateless streamable HTTP starts the command for every request, initialize included.
+      ...(server.transport === 'stdio' && transport === 'http' ? { answerMs: BRIDGE_ANSWER_MS } : {}),
+    },
   };
 }
 

@@ -219,7 +219,7 @@ export class StackRunner {
         await this.waitOn(id, service, `an SSE endpoint event from ${url}`, this.timeouts.mcp, () => sseEndpoint(url));
         return 'SSE endpoint answers';
       }
-      const name = await this.waitOn(id, service, `MCP initialize at ${url}`, this.timeouts.mcp, () => mcpInitialize(url));
+      const name = await this.waitOn(id, service, `MCP initialize at ${url}`, this.timeouts.mcp, () => mcpInitialize(url, {}, readiness.answerMs));
       return `MCP initialize ok (${name})`;
     }
     await this.waitOn(id, service, `${base}/health/liveliness`, this.timeouts.litellm, () => httpOk(`${base}/health/liveliness`));

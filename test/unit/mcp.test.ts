@@ -12,7 +12,7 @@ import { listenProbe, pickPort } from '../../src/mcp/ports.js';
 import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { buildStackModel, shellJoin } from '../../src/stack/model.js';
-import { fixturesDir, goldenDir } from '../helpers/fixtures.js';
+import { fixtureStack, fixturesDir, goldenDir } from '../helpers/fixtures.js';
 
 const FILE = 'mcpgw.yaml';
 const fixture = readFileSync(path.join(fixturesDir, 'mcp', 'mcpgw.yaml'), 'utf8');
@@ -55,6 +55,11 @@ describe('mcp add edits mcpgw.yaml in place', () => {
       command: ['--stdio', 'npx -y @modelcontextprotocol/server-filesystem@2026.1.14 /data', '--port', '48402'],
       readiness: { kind: 'mcp', transport: 'sse', path: '/sse' },
     });
+  });
+
+  it('gives a bridged http server a longer per-request deadline when up waits for it (supergateway spawns the command per request)', () => {
+    const model = buildStackModel(parseConfig(fixtureStack('stdio').yaml));
+    expect(model.services.find((service) => service.name === 'mcp-notes')?.readiness).toEqual({ kind: 'mcp', transport: 'http', path: '/mcp', answerMs: 20_000 });
   });
 
   it('writes into an mcp_servers that is empty or missing', async () => {
