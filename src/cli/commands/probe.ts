@@ -12,7 +12,7 @@ import { diagnoseServer, type ServerTarget } from '../../probe/diagnose.js';
 import { runProbe, type ProbePlan } from '../../probe/probe.js';
 import type { ProbeReport, ProbeStep } from '../../probe/types.js';
 import { publishedBaseUrl } from '../../stack/endpoints.js';
-import { mcpServiceName, type StackModel } from '../../stack/model.js';
+import { gatewayTransport, mcpServiceName, type StackModel } from '../../stack/model.js';
 import type { CommandContext } from '../context.js';
 import { loadStack, type LoadedStack } from '../load-stack.js';
 import { withKeyStore } from './keys.js';
@@ -120,7 +120,8 @@ function serverTargets(config: McpgwConfig, model: StackModel, only: string | un
       const servicePath = service?.readiness.kind === 'mcp' ? service.readiness.path : undefined;
       return {
         name,
-        transport: server.transport,
+        // A bridged stdio server is diagnosed as what LiteLLM talks to: its container's sse or http.
+        transport: gatewayTransport(server),
         ...(service ? { container: { name: service.containerName, service: service.name } } : {}),
         ...(port && servicePath ? { directUrl: `${publishedBaseUrl(port)}${servicePath}` } : server.url ? { directUrl: server.url } : {}),
         ...(server.probe ? { declaredProbe: server.probe } : {}),
