@@ -17,6 +17,17 @@ const PORT = 14210;
 const USER_KEY = 'sk-itest-probe-user-7d1e0c9b3a5f2468';
 const UPSTREAM_KEY = 'sk-itest-upstream-0b8e2d4f6a1c3579';
 
+/** A stdio MCP server with an echo tool, on the MCP Python SDK that the LiteLLM image already contains. */
+const PYTHON_STDIO_SERVER = [
+  'from mcp.server.mcpserver import MCPServer',
+  'app = MCPServer("gamma")',
+  '@app.tool()',
+  'def echo(message: str) -> str:',
+  '    """Echo the message back."""',
+  '    return message',
+  'app.run()',
+].join('\n');
+
 function reportOf(result: CliResult): ProbeReport {
   return JSON.parse(result.stdout) as ProbeReport;
 }
@@ -32,7 +43,7 @@ function explained(step: ProbeStep): string {
   return step.causes.map((cause) => `${cause.cause} | ${cause.fix}`).join('\n');
 }
 
-describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP and SSE, the upstream fixture)', () => {
+describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, SSE and stdio, the upstream fixture)', () => {
   let dir = '';
   let llm: StartedContainer | undefined;
   let up: CliResult;
@@ -62,7 +73,11 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP a
       },
     });
     const file = path.join(dir, 'mcpgw.yaml');
-    const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown> };
+    const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown>; mcp_servers: Record<string, unknown> };
+    // stdio both ways: spawned by LiteLLM itself (a server on the MCP Python SDK LiteLLM ships), and bridged
+    // by supergateway into its own container.
+    config.mcp_servers.gamma = { transport: 'stdio', command: ['python3', '-c', PYTHON_STDIO_SERVER] };
+    config.mcp_servers.delta = { transport: 'stdio', bridge: 'http', image: stack.images.mcp, command: ['mcp-server-everything', 'stdio'], port: 48212 };
     config.litellm.models = [{ name: 'fixture-model', model: 'openai/fixture-model', api_base: 'http://llm:8080/v1', api_key: 'UPSTREAM_KEY' }];
     config.litellm.key_cache_ttl = 1;
     await writeFile(file, stringify(config));
@@ -93,6 +108,8 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP a
       ['mcp.aggregate', 'pass'],
       ['mcp.server.alpha', 'pass'],
       ['mcp.server.beta', 'pass'],
+      ['mcp.server.gamma', 'pass'],
+      ['mcp.server.delta', 'pass'],
       ['mcp.sse', 'pass'],
       ['auth.no-grant', 'pass'],
       ['auth.key.user', 'pass'],
@@ -100,8 +117,10 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP a
       ['llm.responses', 'pass'],
     ]);
     expect(stepOf(report, 'mcp.server.beta').evidence.join('\n')).toMatch(/tools\/call beta-echo → ok: Echo: nonce-[0-9a-f]{16} \(nonce returned\)/);
+    expect(stepOf(report, 'mcp.server.gamma').evidence.join('\n')).toMatch(/tools\/call gamma-echo → ok: nonce-[0-9a-f]{16} \(nonce returned\)/);
+    expect(stepOf(report, 'mcp.server.delta').evidence.join('\n')).toMatch(/tools\/call delta-echo → ok: Echo: nonce-[0-9a-f]{16} \(nonce returned\)/);
     expect(stepOf(report, 'mcp.sse').evidence.join('\n')).toMatch(/over SSE → Echo: nonce-[0-9a-f]{16} \(nonce returned\)/);
-    expect(stepOf(report, 'auth.no-grant').evidence).toEqual(['/mcp/ tools/list → servers: none', '/mcp/<server> → alpha: refused, beta: refused']);
+    expect(stepOf(report, 'auth.no-grant').evidence).toEqual(['/mcp/ tools/list → servers: none', '/mcp/<server> → alpha: refused, beta: refused, gamma: refused, delta: refused']);
     expect(stepOf(report, 'llm.chat').evidence).toContain('executed by LiteLLM: 1');
     for (const step of report.steps) expect(step.ms).toBeGreaterThanOrEqual(0);
     // The probe's temporary keys are gone, and no secret reached the output.

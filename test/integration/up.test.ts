@@ -245,7 +245,7 @@ describe('Ctrl-C during up', () => {
           if (/mcp-everything: created/.test(stderr)) child.kill('SIGINT');
         });
         const result = await child;
-        expect(result.exitCode).toBe(130);
+        expect(result.exitCode, result.stderr).toBe(130);
         expect(result.stderr).toMatch(/error: interrupted/);
         const left = await docker.listContainers({ all: true, filters: { name: [name] } });
         expect(left.length).toBeGreaterThan(0);
