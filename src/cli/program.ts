@@ -26,6 +26,7 @@ export function buildProgram(deps: Deps): Command {
     });
 
   const context = (command: Command): CommandContext => createContext(deps, command.optsWithGlobals<GlobalOptions>());
+  const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
 
   program
     .command('init')
@@ -120,8 +121,18 @@ export function buildProgram(deps: Deps): Command {
       await restoreCommand(context(command), file, options);
     });
 
+  program
+    .command('doctor')
+    .description('diagnose config, secrets, networks, database, keys, MCP servers, LiteLLM and client files, each finding with its fix')
+    .option('--only <id...>', 'run only these checks or areas (e.g. database, mcp.gateway)', collect)
+    .option('--offline', 'skip the checks that call the upstream model')
+    .option('--timeout <duration>', 'deadline per check, e.g. 60s', '60s')
+    .action(async (options, command: Command) => {
+      const { doctorCommand } = await import('./commands/doctor.js');
+      await doctorCommand(context(command), options);
+    });
+
   const keys = program.command('keys').description("LiteLLM virtual keys, written as LiteLLM's own rows with their MCP grants");
-  const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
   keys
     .command('create')
     .description('create a virtual key and print it once')

@@ -116,7 +116,7 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
 }
 
 /** LiteLLM talks SSE to `/sse`-style paths and streamable HTTP to `/mcp`; the seed mixed them up. */
-function checkUrlPath(url: string, transport: 'sse' | 'http', path: string, issues: ConfigIssue[]): void {
+export function checkUrlPath(url: string, transport: 'sse' | 'http', path: string, issues: ConfigIssue[]): void {
   let pathname: string;
   try {
     pathname = new URL(url).pathname.replace(/\/$/, '');
@@ -188,7 +188,7 @@ function checkLanRules(doc: Record<string, unknown>, litellm: Record<string, unk
 }
 
 /** LiteLLM never expands `${VAR}` (only `os.environ/VAR`), so such a value reaches it literally. */
-function findShellVariables(value: unknown, path: PathSegment[], issues: ConfigIssue[]): void {
+export function findShellVariables(value: unknown, path: PathSegment[], issues: ConfigIssue[]): void {
   if (typeof value === 'string') {
     const match = /\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}/.exec(value);
     if (match) {

@@ -101,6 +101,16 @@ export class DockerEngine {
     }
   }
 
+  /** Names of the networks the container is attached to, or undefined when it does not exist. */
+  async containerNetworks(id: string): Promise<string[] | undefined> {
+    try {
+      return Object.keys((await this.docker.getContainer(id).inspect()).NetworkSettings.Networks ?? {});
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
   async containerLabels(id: string): Promise<Record<string, string>> {
     return (await this.docker.getContainer(id).inspect()).Config.Labels ?? {};
   }

@@ -50,12 +50,8 @@ export class Ui {
     if (!this.options.json) this.stdout.write(`${this.redact(line)}\n`);
   }
 
-  /** True once a JSON document went to stdout: --json promises exactly one. */
-  wroteJson = false;
-
   json(value: unknown): void {
     this.stdout.write(`${this.redact(JSON.stringify(value, null, 2))}\n`);
-    this.wroteJson = true;
   }
 
   info(line: string): void {

@@ -4,15 +4,14 @@ import { keySecretName } from '../../config/rules.js';
 import type { McpgwConfig } from '../../config/schema.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { ReportedFailure, UserError } from '../../errors.js';
-import { desiredKey, durationSeconds, serverIds } from '../../keys/desired.js';
+import { durationSeconds, serverIds } from '../../keys/desired.js';
+import { leaseKey } from '../../keys/lease.js';
 import type { KeyStore } from '../../keys/store.js';
-import { generateKey } from '../../keys/token.js';
 import type { DeclaredKeyTarget, KeyLease } from '../../probe/auth-level.js';
 import { diagnoseServer, type ServerTarget } from '../../probe/diagnose.js';
 import { runProbe, type ProbePlan } from '../../probe/probe.js';
+import { gatewayBaseUrl, serverTargets } from '../../probe/targets.js';
 import type { ProbeReport, ProbeStep } from '../../probe/types.js';
-import { publishedBaseUrl } from '../../stack/endpoints.js';
-import { gatewayTransport, mcpServiceName, type StackModel } from '../../stack/model.js';
 import type { CommandContext } from '../context.js';
 import { loadStack, type LoadedStack } from '../load-stack.js';
 import { withKeyStore } from './keys.js';
@@ -27,8 +26,6 @@ export interface ProbeOptions {
 }
 
 const STATUS_LABEL = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' } as const;
-/** Lifetime of the probe's own key: it is revoked at the end, and expires by itself if the run is killed. */
-const PROBE_KEY_LIFETIME = '1h';
 
 export async function probeCommand(ctx: CommandContext, options: ProbeOptions): Promise<void> {
   const stack = await loadStack(ctx);
@@ -93,12 +90,8 @@ export async function probeStack(ctx: CommandContext, stack: LoadedStack, option
   }
 }
 
-async function temporaryKey(ctx: CommandContext, store: KeyStore, stack: LoadedStack, servers: string[]): Promise<KeyLease> {
-  const key = generateKey(ctx.deps.randomBytes);
-  ctx.ui.addSecrets([key]);
-  const alias = `mcpgw-probe-${ctx.deps.randomBytes(4).toString('hex')}`;
-  await store.create(desiredKey({ alias, key, models: [], mcpServers: servers, mcpGroups: [], expires: PROBE_KEY_LIFETIME }, serverIds(stack.model)));
-  return { key, release: async () => void (await store.revoke({ alias })) };
+function temporaryKey(ctx: CommandContext, store: KeyStore, stack: LoadedStack, servers: string[]): Promise<KeyLease> {
+  return leaseKey(store, serverIds(stack.model), servers, { randomBytes: ctx.deps.randomBytes, protect: (key) => ctx.ui.addSecrets([key]), prefix: 'mcpgw-probe' });
 }
 
 function chooseModel(config: McpgwConfig, llm: boolean | undefined): string | undefined {
@@ -106,27 +99,6 @@ function chooseModel(config: McpgwConfig, llm: boolean | undefined): string | un
   if (llm === false) return undefined;
   if (llm === true && !first) throw new UserError('--llm needs a model, and mcpgw.yaml declares none', 'add one under litellm.models, or run without --llm');
   return first;
-}
-
-function serverTargets(config: McpgwConfig, model: StackModel, only: string | undefined): ServerTarget[] {
-  const names = Object.keys(config.mcp_servers);
-  if (only && !names.includes(only)) throw new UserError(`unknown MCP server "${only}"`, names.length ? `servers in mcpgw.yaml: ${names.join(', ')}` : 'declare it under mcp_servers first');
-  return names
-    .filter((name) => !only || name === only)
-    .map((name) => {
-      const server = config.mcp_servers[name] as McpgwConfig['mcp_servers'][string];
-      const service = model.services.find((entry) => entry.role === 'mcp' && entry.name === mcpServiceName(name));
-      const port = service?.ports[0];
-      const servicePath = service?.readiness.kind === 'mcp' ? service.readiness.path : undefined;
-      return {
-        name,
-        // A bridged stdio server is diagnosed as what LiteLLM talks to: its container's sse or http.
-        transport: gatewayTransport(server),
-        ...(service ? { container: { name: service.containerName, service: service.name } } : {}),
-        ...(port && servicePath ? { directUrl: `${publishedBaseUrl(port)}${servicePath}` } : server.url ? { directUrl: server.url } : {}),
-        ...(server.probe ? { declaredProbe: server.probe } : {}),
-      };
-    });
 }
 
 function declaredKeyTargets(stack: LoadedStack): DeclaredKeyTarget[] {
@@ -139,13 +111,6 @@ function declaredKeyTargets(stack: LoadedStack): DeclaredKeyTarget[] {
       .map(([name]) => name);
     return [{ alias: key.alias, key: value, servers: [...new Set([...key.mcp_servers, ...grouped])].sort() }];
   });
-}
-
-function gatewayBaseUrl(model: StackModel): string {
-  const litellm = model.services.find((service) => service.role === 'litellm');
-  const port = litellm?.ports[0];
-  if (!port) throw new UserError('the stack has no LiteLLM port', 'set litellm.port in mcpgw.yaml');
-  return publishedBaseUrl(port);
 }
 
 async function readReplay(file: string): Promise<Record<string, unknown>> {

@@ -1,0 +1,51 @@
+import { scanClientFiles, UNCHECKED_CLIENT_FILES, type ClientEntry } from '../client-files.js';
+import { fail, pass, warn, type Cause, type Check } from '../types.js';
+
+function header(entry: ClientEntry, name: string): string | undefined {
+  return Object.entries(entry.headers).find(([key]) => key.toLowerCase() === name)?.[1];
+}
+
+export const clientsFiles: Check = {
+  id: 'clients.files',
+  title: 'client configs point at /mcp/ with the x-litellm-api-key header and a virtual key',
+  area: 'clients',
+  needs: ['config', 'secrets'],
+  async run(ctx) {
+    const { config } = await ctx.loaded();
+    const masterKey = (await ctx.secrets()).get(config.litellm.master_key);
+    const hosts = new Set([config.host.toLowerCase(), 'localhost', '127.0.0.1', config.bind]);
+    const scan = await scanClientFiles(ctx.env.HOME, ctx.deps.cwd);
+    const ours = scan.entries.filter((entry) => {
+      if (!entry.url) return false;
+      try {
+        const url = new URL(entry.url);
+        return hosts.has(url.hostname.toLowerCase()) && Number(url.port || (url.protocol === 'https:' ? 443 : 80)) === config.litellm.port;
+      } catch {
+        return false;
+      }
+    });
+    const causes: Cause[] = [];
+    for (const entry of ours) {
+      const where = `${entry.file} ${entry.at}`;
+      const pathname = new URL(entry.url as string).pathname;
+      if (pathname === '/mcp') causes.push({ cause: `${where}: ${entry.url} lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`, fix: `use ${entry.url}/` });
+      else if (!pathname.startsWith('/mcp/')) causes.push({ cause: `${where}: ${entry.url} is not an MCP endpoint of the gateway`, fix: `use http://${config.host}:${config.litellm.port}/mcp/` });
+      const value = header(entry, 'x-litellm-api-key');
+      if (!value) causes.push({ cause: `${where}: no x-litellm-api-key header: the gateway answers 401`, fix: 'add "x-litellm-api-key": "Bearer sk-…" (`mcpgw client-config` prints the entry)' });
+      else if (!/^Bearer\s+\S/.test(value)) causes.push({ cause: `${where}: x-litellm-api-key must be "Bearer <key>"`, fix: 'prefix the key with "Bearer "' });
+      const values = Object.values(entry.headers);
+      if (masterKey && values.some((text) => text.includes(masterKey))) {
+        causes.push({ cause: `${where}: holds the master key — full admin power in a client file`, fix: 'create a virtual key (`mcpgw keys create --alias <client> --mcp …`), use it here, and rotate the master key' });
+      }
+      if (entry.client.startsWith('Claude Code') && entry.type !== 'http') causes.push({ cause: `${where}: Claude Code silently skips an entry without "type": "http"`, fix: 'add "type": "http"' });
+    }
+    const evidence = [
+      scan.read.length ? `read ${scan.read.join(', ')}` : 'no JSON client config found',
+      `${ours.length} entr${ours.length === 1 ? 'y points' : 'ies point'} at this gateway${ours.length ? `: ${ours.map((entry) => `${entry.client} ${entry.at}`).join(', ')}` : ''}`,
+      `not checked: ${UNCHECKED_CLIENT_FILES.join(', ')}`,
+    ];
+    if (causes.length > 0) return fail(evidence, causes);
+    if (scan.unreadable.length > 0) return warn(evidence, scan.unreadable.map(({ file, reason }) => ({ cause: `${file} is not valid JSON (${reason}): the client ignores it`, fix: 'fix the JSON syntax' })));
+    return pass(...evidence);
+  },
+};

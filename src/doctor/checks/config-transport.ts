@@ -1,0 +1,19 @@
+import { DEPLOYED, deployedServers, notDeployed } from '../deployed.js';
+import { fail, pass, type Check } from '../types.js';
+
+export const configTransport: Check = {
+  id: 'config.transport-explicit',
+  title: 'every MCP server in config.yaml names its transport',
+  area: 'config',
+  needs: ['config'],
+  async run(ctx) {
+    const servers = await deployedServers(ctx);
+    if (!servers) return notDeployed();
+    const implicit = servers.filter(([, entry]) => typeof entry.transport !== 'string').map(([name]) => name);
+    if (implicit.length === 0) return pass(servers.map(([name, entry]) => `${name}: ${String(entry.transport)}`).join(', ') || 'no MCP server declared');
+    return fail(
+      implicit.map((name) => `${DEPLOYED} mcp_servers.${name} has no transport`),
+      [{ cause: 'LiteLLM assumes sse for a server without transport, and the server id it derives changes once you add one (grants stop matching)', fix: `set mcp_servers.<name>.transport (sse | http | stdio) in mcpgw.yaml, then \`mcpgw up\` and \`mcpgw keys sync\`` }],
+    );
+  },
+};

@@ -1,0 +1,12 @@
+import { checkReadiness } from '../../probe/gateway.js';
+import type { Check } from '../types.js';
+
+export const databaseFromLitellm: Check = {
+  id: 'database.from-litellm',
+  title: 'LiteLLM itself is connected to its database',
+  area: 'database',
+  needs: ['config', 'gateway'],
+  async run(ctx) {
+    return checkReadiness(await ctx.gatewayUrl(), ctx.deps.requestTimeoutMs);
+  },
+};

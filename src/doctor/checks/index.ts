@@ -1,0 +1,69 @@
+import type { Check } from '../types.js';
+import { clientsFiles } from './clients-files.js';
+import { configEnviron } from './config-environ.js';
+import { configRendered } from './config-rendered.js';
+import { configServerPaths } from './config-server-paths.js';
+import { configShellVars } from './config-shell-vars.js';
+import { configTransport } from './config-transport.js';
+import { configValid } from './config-valid.js';
+import { databaseAuth } from './database-auth.js';
+import { databaseFromLitellm } from './database-from-litellm.js';
+import { databaseReachable } from './database-reachable.js';
+import { databaseSchema } from './database-schema.js';
+import { keysDeclared } from './keys-declared.js';
+import { keysExpired } from './keys-expired.js';
+import { keysGrants } from './keys-grants.js';
+import { keysMcpGrant } from './keys-mcp-grant.js';
+import { litellmAutoExec } from './litellm-auto-exec.js';
+import { litellmHealth } from './litellm-health.js';
+import { litellmImage } from './litellm-image.js';
+import { litellmVersion } from './litellm-version.js';
+import { mcpContainers } from './mcp-containers.js';
+import { mcpGateway } from './mcp-gateway.js';
+import { mcpLlm } from './mcp-llm.js';
+import { mcpTransport } from './mcp-transport.js';
+import { networkAttached } from './network-attached.js';
+import { networkExists } from './network-exists.js';
+import { networkLan } from './network-lan.js';
+import { networkMcpRange } from './network-mcp-range.js';
+import { networkPorts } from './network-ports.js';
+import { secretsFile } from './secrets-file.js';
+import { secretsGit } from './secrets-git.js';
+import { secretsMasterKey } from './secrets-master-key.js';
+import { securityErrorLogs } from './security-error-logs.js';
+
+/** Every check, in report order within its area. Adding a check is adding a file and a line here. */
+export const CHECKS: readonly Check[] = [
+  configValid,
+  configRendered,
+  configShellVars,
+  configEnviron,
+  configTransport,
+  configServerPaths,
+  secretsFile,
+  secretsMasterKey,
+  secretsGit,
+  networkExists,
+  networkAttached,
+  networkPorts,
+  networkMcpRange,
+  networkLan,
+  databaseReachable,
+  databaseAuth,
+  databaseSchema,
+  databaseFromLitellm,
+  keysDeclared,
+  keysGrants,
+  keysMcpGrant,
+  keysExpired,
+  mcpContainers,
+  mcpTransport,
+  mcpGateway,
+  mcpLlm,
+  litellmImage,
+  litellmVersion,
+  litellmHealth,
+  litellmAutoExec,
+  clientsFiles,
+  securityErrorLogs,
+];

@@ -1,0 +1,24 @@
+import { checkLiveliness } from '../../probe/gateway.js';
+import { fail, type Check } from '../types.js';
+
+export const litellmHealth: Check = {
+  id: 'litellm.health',
+  title: 'LiteLLM answers its liveliness route',
+  area: 'litellm',
+  needs: ['config'],
+  async run(ctx) {
+    const outcome = await checkLiveliness(await ctx.gatewayUrl(), ctx.deps.requestTimeoutMs);
+    if (outcome.status !== 'fail') return outcome;
+    // Say why nothing answers when Docker can tell: stopped, crash-looping, or never created.
+    const service = (await ctx.model()).services.find((entry) => entry.role === 'litellm');
+    const state = service ? await ctx.docker().then((docker) => docker.containerState(service.containerName)).catch(() => 'unknown' as const) : undefined;
+    if (!service || state === 'unknown') return outcome;
+    if (!state) return fail(outcome.evidence, [{ cause: `container ${service.containerName} does not exist`, fix: 'run `mcpgw up`' }]);
+    if (!state.running || state.restartCount > 0) {
+      return fail([...outcome.evidence, `${service.containerName}: ${state.status}, exit code ${state.exitCode}, ${state.restartCount} restart(s)`], [
+        { cause: `LiteLLM's container is ${state.status}${state.restartCount > 0 ? ' and crash-looping' : ''}`, fix: '`mcpgw logs litellm` shows why (bad config.yaml, database unreachable); then `mcpgw up`' },
+      ]);
+    }
+    return outcome;
+  },
+};

@@ -1,0 +1,29 @@
+import { checkLlm } from '../../probe/llm-level.js';
+import { gatewayServers } from '../mcp-servers.js';
+import { skip, type Check } from '../types.js';
+
+export const mcpLlm: Check = {
+  id: 'mcp.llm',
+  title: 'the model calls an MCP tool, LiteLLM executes it and the turn ends at stop',
+  area: 'mcp',
+  needs: ['config', 'gateway', 'database', 'online'],
+  async run(ctx) {
+    const model = (await ctx.loaded()).config.litellm.models[0]?.name;
+    if (!model) return skip('mcpgw.yaml declares no model');
+    const proven = (await gatewayServers(ctx)).find((server) => server.proven)?.proven;
+    if (!proven) return skip('no MCP tool executed through the gateway (see mcp.gateway)');
+    const version = await ctx.litellmVersion();
+    return checkLlm(
+      {
+        baseUrl: await ctx.gatewayUrl(),
+        key: await ctx.gatewayKey(),
+        model,
+        timeoutMs: ctx.deps.requestTimeoutMs,
+        nonce: () => ctx.nonce(),
+        ...(version?.source === 'running' ? { version: version.version } : {}),
+      },
+      'chat',
+      proven,
+    );
+  },
+};

@@ -1,0 +1,16 @@
+import { containerDown, directAnswers } from '../mcp-servers.js';
+import { fail, pass, type Check } from '../types.js';
+
+export const mcpTransport: Check = {
+  id: 'mcp.transport',
+  title: 'each MCP server answers its configured transport on its path',
+  area: 'mcp',
+  needs: ['config'],
+  async run(ctx) {
+    const answers = (await directAnswers(ctx)).filter((answer) => !containerDown(answer));
+    const broken = answers.filter((answer) => answer.ok === false);
+    const evidence = answers.map((answer) => answer.seen);
+    if (evidence.length === 0) evidence.push('no MCP server to ask (stopped containers are mcp.containers\' finding)');
+    return broken.length === 0 ? pass(...evidence) : fail(evidence, broken.flatMap((answer) => answer.causes));
+  },
+};

@@ -1,0 +1,24 @@
+import { fail, pass, type Check } from '../types.js';
+
+export const networkExists: Check = {
+  id: 'network.exists',
+  title: 'the stack networks exist',
+  area: 'network',
+  needs: ['config', 'docker'],
+  async run(ctx) {
+    const model = await ctx.model();
+    const docker = await ctx.docker();
+    const found = await Promise.all(model.networks.map(async (network) => ({ network, exists: Boolean(await docker.networkByName(network.name)) })));
+    const missing = found.filter((entry) => !entry.exists);
+    const evidence = found.map(({ network, exists }) => `${network.name}${network.external ? ' (external)' : ''}: ${exists ? 'exists' : 'missing'}`);
+    if (missing.length === 0) return pass(...evidence);
+    return fail(
+      evidence,
+      missing.map(({ network }) =>
+        network.external
+          ? { cause: `${network.name} is declared external (shared with other stacks), so mcpgw never creates it`, fix: `docker network create ${network.name}, then \`mcpgw up\`` }
+          : { cause: `${network.name} is gone: the containers on it cannot reach each other by name`, fix: '`mcpgw up` creates it and re-attaches the containers' },
+      ),
+    );
+  },
+};

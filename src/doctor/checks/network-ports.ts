@@ -1,0 +1,48 @@
+import { createServer } from 'node:net';
+import { fail, pass, type Cause, type Check } from '../types.js';
+
+/** Whether nothing listens on host:port yet (binding it for a moment and letting go). */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+export const networkPorts: Check = {
+  id: 'network.ports',
+  title: 'ports are published on the configured address, or free for `up`',
+  area: 'network',
+  needs: ['config', 'docker'],
+  async run(ctx) {
+    const model = await ctx.model();
+    const docker = await ctx.docker();
+    const evidence: string[] = [];
+    const causes: Cause[] = [];
+    await Promise.all(
+      model.services.map(async (service) => {
+        if (service.ports.length === 0) return;
+        const state = await docker.containerState(service.containerName);
+        const published = state?.running ? await docker.publishedPorts(service.containerName) : undefined;
+        for (const port of service.ports) {
+          const wanted = `${port.hostIp}:${port.published}`;
+          if (published) {
+            const actual = published.filter((entry) => entry.target === port.target).map((entry) => `${entry.hostIp}:${entry.hostPort}`);
+            evidence.push(`${service.name}: ${actual.join(', ') || 'not published'} → ${port.target}`);
+            if (!actual.includes(wanted)) {
+              causes.push({ cause: `${service.containerName} publishes ${port.target} on ${actual.join(', ') || 'nothing'}, mcpgw.yaml says ${wanted}`, fix: '`mcpgw up` recreates it with the configured binding' });
+            }
+          } else if (await portFree(port.hostIp, port.published)) {
+            evidence.push(`${service.name}: ${wanted} free (container not running)`);
+          } else {
+            evidence.push(`${service.name}: ${wanted} in use by another process`);
+            causes.push({ cause: `${wanted} is taken by something else: ${service.name} cannot start`, fix: `find it with \`ss -ltnp 'sport = :${port.published}'\`, stop it or pick another port in mcpgw.yaml` });
+          }
+        }
+      }),
+    );
+    evidence.sort();
+    return causes.length === 0 ? pass(...evidence) : fail(evidence, causes);
+  },
+};

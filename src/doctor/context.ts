@@ -1,0 +1,218 @@
+import path from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { readSecrets, type Secrets } from '../config/secrets.js';
+import { databaseUrl, type SqlClient } from '../db/connect.js';
+import { readIfExists } from '../fs.js';
+import type { ContainerSummary, DockerEngine } from '../docker/engine.js';
+import { serverIds } from '../keys/desired.js';
+import { leaseKey } from '../keys/lease.js';
+import { KeyStore, type KeyRow } from '../keys/store.js';
+import type { KeyLease } from '../probe/auth-level.js';
+import { checkLiveliness, readVersion } from '../probe/gateway.js';
+import { gatewayBaseUrl } from '../probe/targets.js';
+import { renderStack, type RenderedFile } from '../render/render.js';
+import { loadTemplates } from '../render/templates.js';
+import { STACK_LABEL } from '../stack/labels.js';
+import { buildStackModel, type StackModel } from '../stack/model.js';
+import { LITELLM_CONFIG_FILE } from '../render/litellm-config.js';
+
+/** Everything the doctor touches outside its own logic; the CLI passes real ones, tests real or small fakes. */
+export interface DoctorDeps {
+  configFile: string;
+  /** Where project-scoped client files (.mcp.json, .vscode/mcp.json) are looked for. */
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  now(): Date;
+  randomBytes(size: number): Buffer;
+  /** Registers values for redaction before anything can print them. */
+  protect(values: Iterable<string>): void;
+  connectDocker(): Promise<DockerEngine>;
+  connectDatabase(url: string): Promise<SqlClient>;
+  /** Deadline of one request (HTTP, MCP, SQL) inside a check. */
+  requestTimeoutMs: number;
+  /** The user the doctor runs as, for the secrets file's owner. */
+  uid: number | undefined;
+}
+
+/** LiteLLM's version and where it was read: the running proxy, or only the image tag when it is down. */
+export interface LitellmVersion {
+  version: string;
+  source: 'running' | 'image tag';
+}
+
+/** pg runs one query at a time per connection; checks in parallel queue theirs here instead of overlapping. */
+function serialized(client: SqlClient): SqlClient {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    query: <R extends object>(sql: string, params?: unknown[]) => {
+      const result = tail.then(() => client.query<R>(sql, params));
+      tail = result.catch(() => undefined);
+      return result;
+    },
+    end: () => client.end(),
+  };
+}
+
+/**
+ * Shared, lazily built resources for the checks: each is made once on first use and memoized (a failure too),
+ * so checks run in parallel over one config parse, one Docker connection and one database connection.
+ */
+export class DoctorContext {
+  private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly leases: KeyLease[] = [];
+  private readonly connections: SqlClient[] = [];
+
+  constructor(readonly deps: DoctorDeps) {}
+
+  /** Made once per run and shared by every caller (a rejection too): also for data several checks derive. */
+  once<T>(name: string, make: () => Promise<T>): Promise<T> {
+    let value = this.memo.get(name) as Promise<T> | undefined;
+    if (!value) {
+      value = make();
+      // A memoized rejection is still observed by whoever awaits it; this only silences the unawaited copy.
+      value.catch(() => undefined);
+      this.memo.set(name, value);
+    }
+    return value;
+  }
+
+  get env(): Readonly<Record<string, string | undefined>> {
+    return this.deps.env;
+  }
+
+  loaded(): Promise<LoadedConfig> {
+    return this.once('config', () => loadConfig(this.deps.configFile));
+  }
+
+  secrets(): Promise<Secrets> {
+    return this.once('secrets', async () => {
+      const secrets = await readSecrets((await this.loaded()).secretsFile);
+      this.deps.protect(secrets.values());
+      return secrets;
+    });
+  }
+
+  model(): Promise<StackModel> {
+    return this.once('model', async () => buildStackModel((await this.loaded()).config));
+  }
+
+  rendered(): Promise<RenderedFile[]> {
+    return this.once('rendered', async () => {
+      const loaded = await this.loaded();
+      return renderStack(await this.model(), await this.secrets(), loadTemplates(), loaded.secretsFile);
+    });
+  }
+
+  /** A file as deployed next to mcpgw.yaml (what compose and LiteLLM really read), undefined when absent. */
+  deployedPath(relative: string): Promise<string> {
+    return this.loaded().then((loaded) => path.join(loaded.dir, relative));
+  }
+
+  deployed(relative: string): Promise<string | undefined> {
+    return this.once(`deployed:${relative}`, async () => {
+      return readIfExists(await this.deployedPath(relative));
+    });
+  }
+
+  /** The deployed config/config.yaml parsed, or undefined when it is absent; a YAML error is thrown. */
+  deployedLitellmConfig(): Promise<Record<string, unknown> | undefined> {
+    return this.once('deployed-litellm', async () => {
+      const text = await this.deployed(LITELLM_CONFIG_FILE);
+      if (text === undefined) return undefined;
+      const parsed: unknown = parse(text);
+      return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+    });
+  }
+
+  docker(): Promise<DockerEngine> {
+    return this.once('docker', () => this.deps.connectDocker());
+  }
+
+  /** The stack's containers (any state), found by label. */
+  containers(): Promise<ContainerSummary[]> {
+    return this.once('containers', async () => (await this.docker()).listContainers([`${STACK_LABEL}=${(await this.model()).name}`]));
+  }
+
+  private databaseUrl(): Promise<string> {
+    return this.once('database-url', async () => {
+      const url = await databaseUrl(await this.loaded(), await this.model(), await this.secrets(), () => this.docker());
+      this.deps.protect([url]);
+      return url;
+    });
+  }
+
+  private async connect(): Promise<SqlClient> {
+    const client = await this.deps.connectDatabase(await this.databaseUrl());
+    this.connections.push(client);
+    return client;
+  }
+
+  /** One connection for every read-only query of every check, queries queued one after another on it. */
+  db(): Promise<SqlClient> {
+    return this.once('db', async () => serialized(await this.connect()));
+  }
+
+  keyRows(): Promise<KeyRow[]> {
+    return this.once('key-rows', async () => {
+      const store = new KeyStore(await this.db(), () => this.deps.now());
+      await store.assertSchema();
+      return store.list();
+    });
+  }
+
+  /**
+   * A temporary key granted every declared server, revoked when the doctor closes. It is written on its own
+   * connection: its transaction must not take in the read-only queries other checks send meanwhile.
+   */
+  gatewayKey(): Promise<string> {
+    return this.once('gateway-key', async () => {
+      const store = new KeyStore(await this.connect(), () => this.deps.now());
+      await store.assertSchema();
+      const model = await this.model();
+      const lease = await leaseKey(store, serverIds(model), Object.keys((await this.loaded()).config.mcp_servers), {
+        randomBytes: this.deps.randomBytes,
+        protect: (key) => this.deps.protect([key]),
+        prefix: 'mcpgw-doctor',
+      });
+      this.leases.push(lease);
+      return lease.key;
+    });
+  }
+
+  gatewayUrl(): Promise<string> {
+    return this.once('gateway-url', async () => gatewayBaseUrl(await this.model()));
+  }
+
+  /** Resolves when LiteLLM answers its liveliness route; rejects with what was seen otherwise. */
+  gatewayLive(): Promise<void> {
+    return this.once('gateway-live', async () => {
+      const url = await this.gatewayUrl();
+      const outcome = await checkLiveliness(url, this.deps.requestTimeoutMs);
+      if (outcome.status !== 'pass') throw new Error(`LiteLLM does not answer at ${url} (${outcome.evidence.join('; ')})`);
+    });
+  }
+
+  /** The running proxy's version when it answers, else the version in the configured image tag. */
+  litellmVersion(): Promise<LitellmVersion | undefined> {
+    return this.once('litellm-version', async () => {
+      const running = await this.gatewayLive()
+        .then(async () => readVersion(await this.gatewayUrl(), this.deps.requestTimeoutMs))
+        .catch(() => undefined);
+      if (running) return { version: running, source: 'running' as const };
+      const tag = /:([^/:@]+)$/.exec((await this.loaded()).config.litellm.image)?.[1];
+      return tag && /\d+\.\d+\.\d+/.test(tag) ? { version: tag, source: 'image tag' as const } : undefined;
+    });
+  }
+
+  /** A fresh value only a tool can echo back. */
+  nonce(): string {
+    return `nonce-${this.deps.randomBytes(8).toString('hex')}`;
+  }
+
+  /** Revokes the temporary keys and closes the database connections. */
+  async close(): Promise<void> {
+    for (const lease of this.leases.splice(0)) await lease.release().catch(() => undefined);
+    for (const connection of this.connections.splice(0)) await connection.end().catch(() => undefined);
+  }
+}

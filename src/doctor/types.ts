@@ -1,0 +1,40 @@
+import type { Cause, CheckOutcome, StepStatus } from '../probe/types.js';
+import type { DoctorContext } from './context.js';
+
+export { fail, pass, skip, warn } from '../probe/types.js';
+export type { Cause, CheckOutcome };
+
+export const AREAS = ['config', 'secrets', 'network', 'database', 'keys', 'mcp', 'litellm', 'clients', 'security'] as const;
+export type Area = (typeof AREAS)[number];
+
+/**
+ * What a check must have before it can say anything: when one is unavailable the runner skips the check with
+ * the reason instead of letting it fail on a missing prerequisite that another check already reports.
+ * `online` is the upstream model: `--offline` skips the checks that would call it.
+ */
+export type Need = 'config' | 'secrets' | 'docker' | 'database' | 'gateway' | 'online';
+
+/** One diagnosis, as data: the runner times it, isolates its crashes and applies --only / --offline. */
+export interface Check {
+  id: string;
+  title: string;
+  area: Area;
+  needs: Need[];
+  run(ctx: DoctorContext): Promise<CheckOutcome>;
+}
+
+export interface CheckResult {
+  id: string;
+  area: Area;
+  title: string;
+  status: StepStatus;
+  ms: number;
+  evidence: string[];
+  causes: Cause[];
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  summary: Record<StepStatus, number>;
+  checks: CheckResult[];
+}
