@@ -52,7 +52,8 @@ async function readFacts(ctx: DoctorContext): Promise<AuthFacts | string> {
   const sql = FACTS_SQL(user, database);
   if (config.postgres.mode === 'bundled') {
     const container = (await ctx.model()).services.find((service) => service.role === 'postgres')?.containerName ?? '';
-    const docker = await ctx.docker();
+    const docker = await ctx.docker().catch(() => undefined);
+    if (!docker) return 'the Docker engine is unreachable, and the bundled Postgres is only asked through it';
     const state = await docker.containerState(container);
     if (!state?.running) return `the Postgres container ${container} is not running`;
     const result = await docker.exec(container, ['psql', '-X', '-q', '-A', '-t', '-U', user, '-d', database, '-c', sql]);

@@ -1,3 +1,4 @@
+import { cutOffServers } from '../attachments.js';
 import { containerDown, directAnswers } from '../mcp-servers.js';
 import { fail, pass, type Check } from '../types.js';
 
@@ -7,7 +8,10 @@ export const mcpTransport: Check = {
   area: 'mcp',
   needs: ['config'],
   async run(ctx) {
-    const answers = (await directAnswers(ctx)).filter((answer) => !containerDown(answer));
+    // A stopped container is mcp.containers' finding; one cut off its network loses its published port too,
+    // which is network.exists' or network.attached's finding.
+    const cutOff = await cutOffServers(ctx);
+    const answers = (await directAnswers(ctx)).filter((answer) => !containerDown(answer) && !cutOff.has(answer.target.container?.service ?? ''));
     const broken = answers.filter((answer) => answer.ok === false);
     const evidence = answers.map((answer) => answer.seen);
     if (evidence.length === 0) evidence.push('no MCP server to ask (stopped containers are mcp.containers\' finding)');

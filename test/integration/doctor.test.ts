@@ -1,0 +1,274 @@
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { CheckResult, DoctorReport } from '../../src/doctor/types.js';
+import { runCli } from '../helpers/cli.js';
+import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
+import { createNetwork, startContainer, testLabels, type StartedContainer } from '../stack/stack.js';
+
+const stack = inject('mcpgwStack');
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+const run = Date.now().toString(36);
+const name = `mcpgwt-${run}-doctor`;
+const PORT = 14610;
+const USER_KEY = 'sk-itest-doctor-user-3e9a1c7b5d2f4680';
+const UPSTREAM_KEY = 'sk-itest-doctor-upstream-8c2e4a6f0b1d3579';
+const MCP_NET = `${name}-mcp`;
+
+/** Runs a command in a container and waits for it; fails the test when it exits non-zero. */
+async function exec(container: string, cmd: string[]): Promise<string> {
+  const handle = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await handle.start({});
+  const chunks: Buffer[] = [];
+  await new Promise((resolve) => stream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', resolve));
+  const info = await handle.inspect();
+  const output = Buffer.concat(chunks).toString('utf8');
+  expect(info.ExitCode, output).toBe(0);
+  return output;
+}
+
+const psql = (sql: string) => exec(`${name}-postgres`, ['psql', '-U', 'litellm', '-d', 'litellm', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+
+function byId(report: DoctorReport, id: string): CheckResult {
+  const found = report.checks.find((check) => check.id === id);
+  if (!found) throw new Error(`no check ${id}`);
+  return found;
+}
+
+function explained(result: CheckResult): string {
+  return result.causes.map((cause) => `${cause.cause} | ${cause.fix}`).join('\n');
+}
+
+describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP servers over HTTP and SSE, the upstream fixture)', () => {
+  let dir = '';
+  let home = '';
+  let llm: StartedContainer | undefined;
+  const doctor = async (...args: string[]) => {
+    const result = await runCli(['doctor', '--json', ...args], { cwd: dir, env: { HOME: home } });
+    const report = JSON.parse(result.stdout) as DoctorReport;
+    for (const secret of [USER_KEY, UPSTREAM_KEY, TEST_SECRETS.LITELLM_MASTER_KEY, TEST_SECRETS.POSTGRES_PASSWORD]) expect(result.stdout + result.stderr).not.toContain(secret);
+    return { ...result, report, failed: report.checks.filter((check) => check.status === 'fail').map((check) => check.id).sort() };
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-doctor-'));
+    home = path.join(dir, 'home');
+    const labels = testLabels(run, {}, stack.owner);
+    await createNetwork(docker, MCP_NET, labels);
+    llm = await startContainer(docker, {
+      name: `${name}-llm`,
+      image: stack.images.node,
+      labels,
+      networks: [{ name: MCP_NET, aliases: ['llm'] }],
+      env: { PORT: '8080', FIXTURE_API_KEY: UPSTREAM_KEY, FIXTURE_TOOL_SUFFIX: '-echo' },
+      cmd: ['node', '/fixture/server.mjs'],
+      binds: [`${path.join(stack.stackDir, 'llm-fixture')}:/fixture:ro`],
+    });
+    await writeTestStack(dir, {
+      name,
+      images: stack.images,
+      litellmPort: PORT,
+      mcp: { alpha: { transport: 'http', port: 48610 }, beta: { transport: 'sse', port: 48611 } },
+      secrets: { MCPGW_KEY_USER: USER_KEY, UPSTREAM_KEY },
+      extra: { keys: [{ alias: 'user', mcp_servers: ['alpha'] }] },
+    });
+    const file = path.join(dir, 'mcpgw.yaml');
+    const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown> };
+    config.litellm.models = [{ name: 'fixture-model', model: 'openai/fixture-model', api_base: 'http://llm:8080/v1', api_key: 'UPSTREAM_KEY' }];
+    config.litellm.key_cache_ttl = 1;
+    await writeFile(file, stringify(config));
+    // A Claude Code user config written the way clients.md says, pointing at this gateway with the user key.
+    await mkdir(home, { recursive: true });
+    await writeFile(
+      path.join(home, '.claude.json'),
+      JSON.stringify({ mcpServers: { litellm: { type: 'http', url: `http://localhost:${PORT}/mcp/`, headers: { 'x-litellm-api-key': `Bearer ${USER_KEY}` } } } }),
+    );
+    const up = await runCli(['up', '--no-probe'], { cwd: dir });
+    expect(up.code, up.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await runCli(['down', '--volumes'], { cwd: dir });
+    await llm?.remove();
+    await docker.getNetwork(MCP_NET).remove().catch(() => undefined);
+    await docker.getImage(`${stack.images.litellmDb.split(':')[0]}:main-latest`).remove().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('passes every check on a healthy stack, the tool call through the model included', async () => {
+    const { code, report } = await doctor();
+    expect(report.checks.filter((check) => check.status !== 'pass').map((check) => [check.id, check.status, check.evidence, check.causes])).toEqual([]);
+    expect(code).toBe(0);
+    expect(report.ok).toBe(true);
+    expect(byId(report, 'mcp.llm').evidence).toContain('executed by LiteLLM: 1');
+    expect(byId(report, 'clients.files').evidence[1]).toBe('1 entry points at this gateway: Claude Code mcpServers.litellm');
+    // The doctor's temporary key is gone again.
+    const keys = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { alias: string }[];
+    expect(keys.map((key) => key.alias)).toEqual(['user']);
+  });
+
+  it('prints a readable report grouped by area, and --only runs just that area', async () => {
+    const result = await runCli(['doctor', '--offline', '--only', 'database', 'secrets.file'], { cwd: dir, env: { HOME: home } });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toMatch(/^secrets\n {2}ok {4}secrets\.file .*\n[\s\S]*\ndatabase\n {2}ok {4}database\.reachable/m);
+    expect(result.stdout.trim().split('\n').at(-1)).toBe('ok: 5 passed, 0 warnings, 0 failed, 0 skipped');
+  });
+
+  it('a secrets file readable by others fails secrets.file with chmod 600', async () => {
+    const file = path.join(dir, 'secrets.env');
+    await chmod(file, 0o644);
+    try {
+      const { code, failed, report } = await doctor('--offline');
+      expect(failed).toEqual(['secrets.file']);
+      expect(code).toBe(1);
+      expect(explained(byId(report, 'secrets.file'))).toBe(`mode is 0644: other users on this machine can read the master key and passwords | chmod 600 ${file}`);
+    } finally {
+      await chmod(file, 0o600);
+    }
+  });
+
+  it('${VAR} edited into the deployed config.yaml fails config.shell-vars (and config.rendered: the file no longer matches)', async () => {
+    const file = path.join(dir, 'config', 'config.yaml');
+    const original = await readFile(file, 'utf8');
+    await writeFile(file, original.replace('os.environ/LITELLM_MASTER_KEY', '${LITELLM_MASTER_KEY}'));
+    try {
+      const { failed, report } = await doctor('--offline');
+      expect(failed).toEqual(['config.rendered', 'config.shell-vars']);
+      expect(byId(report, 'config.shell-vars').evidence).toEqual(['config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)']);
+      expect(explained(byId(report, 'config.shell-vars'))).toMatch(/write os\.environ\/NAME instead/);
+    } finally {
+      await writeFile(file, original);
+    }
+  });
+
+  it('a stopped MCP container fails mcp.containers only, with its state and the fix', async () => {
+    await docker.getContainer(`${name}-mcp-beta`).stop({ t: 1 });
+    try {
+      const { failed, report } = await doctor('--offline');
+      expect(failed).toEqual(['mcp.containers']);
+      expect(explained(byId(report, 'mcp.containers'))).toMatch(new RegExp(`container ${name}-mcp-beta is exited .*\\| \`mcpgw logs mcp-beta\` shows why; \`mcpgw up\` starts it again`));
+      expect(byId(report, 'mcp.gateway').status).toBe('warn');
+    } finally {
+      await docker.getContainer(`${name}-mcp-beta`).start();
+    }
+  });
+
+  it('an SSE server declared as http by url fails mcp.transport, naming the transport that works', async () => {
+    const info = await docker.getContainer(`${name}-mcp-beta`).inspect();
+    const ip = info.NetworkSettings.Networks[MCP_NET]?.IPAddress;
+    const file = path.join(dir, 'mcpgw.yaml');
+    const original = await readFile(file, 'utf8');
+    const config = parse(original) as { mcp_servers: Record<string, unknown> };
+    config.mcp_servers.wrong = { transport: 'http', url: `http://${ip}:48611/mcp` };
+    await writeFile(file, stringify(config));
+    expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
+    try {
+      const { failed, report } = await doctor('--offline');
+      expect(failed).toEqual(['mcp.transport']);
+      expect(explained(byId(report, 'mcp.transport'))).toMatch(/wrong is configured as http \(streamable HTTP at \/mcp\) but speaks SSE at \/sse \| set mcp_servers\.wrong\.transport: sse/);
+    } finally {
+      await writeFile(file, original);
+      expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
+    }
+  });
+
+  it('a container disconnected from its network fails network.attached with the docker network connect fix', async () => {
+    await docker.getNetwork(MCP_NET).disconnect({ Container: `${name}-mcp-alpha` });
+    try {
+      const { failed, report } = await doctor('--offline');
+      expect(failed).toEqual(['network.attached']);
+      expect(explained(byId(report, 'network.attached'))).toBe(
+        `${name}-mcp-alpha is not attached to ${MCP_NET}: LiteLLM cannot reach mcp-alpha | docker network connect --alias mcp-alpha ${MCP_NET} ${name}-mcp-alpha (or \`mcpgw up\`, which recreates it attached)`,
+      );
+    } finally {
+      await docker.getNetwork(MCP_NET).connect({ Container: `${name}-mcp-alpha`, EndpointConfig: { Aliases: ['mcp-alpha'] } });
+    }
+  });
+
+  it('a missing network fails network.exists', async () => {
+    const network = docker.getNetwork(MCP_NET);
+    const info = (await network.inspect()) as { Labels: Record<string, string>; Containers: Record<string, { Name: string }> };
+    const members = Object.values(info.Containers).map((container) => container.Name);
+    for (const member of members) await network.disconnect({ Container: member, Force: true });
+    await network.remove();
+    try {
+      const { failed, report } = await doctor('--offline');
+      expect(failed).toEqual(['network.exists']);
+      expect(byId(report, 'network.exists').evidence).toContain(`${MCP_NET}: missing`);
+      expect(explained(byId(report, 'network.exists'))).toMatch(/is gone: the containers on it cannot reach each other by name \| `mcpgw up` creates it/);
+    } finally {
+      await docker.createNetwork({ Name: MCP_NET, Driver: 'bridge', Labels: info.Labels });
+      for (const member of members) {
+        // Each container's alias on the network is its name without the stack prefix (litellm, mcp-alpha, llm).
+        await docker.getNetwork(MCP_NET).connect({ Container: member, EndpointConfig: { Aliases: [member.slice(name.length + 1)] } });
+      }
+    }
+  });
+
+  it('a role with an md5 password under a scram-sha-256 pg_hba fails database.auth (and mcpgw cannot log in)', async () => {
+    await psql(`SET password_encryption = 'md5'; ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`);
+    try {
+      const { failed, report } = await doctor('--offline');
+      expect(failed).toEqual(['database.auth', 'database.reachable']);
+      expect(byId(report, 'database.auth').evidence).toEqual(['role litellm: password stored as md5', 'pg_hba host methods for it: scram-sha-256', 'password_encryption = scram-sha-256']);
+      expect(explained(byId(report, 'database.auth'))).toMatch(/md5 hash but pg_hba\.conf demands scram-sha-256: every login fails .*\| ALTER ROLE litellm PASSWORD/);
+      expect(byId(report, 'database.reachable').evidence[0]).toMatch(/refused the password/);
+    } finally {
+      await psql(`SET password_encryption = 'scram-sha-256'; ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`);
+    }
+  });
+
+  it('the reverse, a SCRAM role under an md5 pg_hba rule: logins work, database.auth warns to switch the rule', async () => {
+    const container = `${name}-postgres`;
+    await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)scram-sha-256/host\\1md5/" "$PGDATA/pg_hba.conf"']);
+    await psql('SELECT pg_reload_conf()');
+    try {
+      const { failed, report } = await doctor('--offline');
+      expect(failed).toEqual([]);
+      const auth = byId(report, 'database.auth');
+      expect(auth.status).toBe('warn');
+      expect(auth.evidence).toContain('pg_hba host methods for it: md5');
+      expect(explained(auth)).toMatch(/still allows md5.*\| change those host lines to scram-sha-256/);
+    } finally {
+      await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)md5/host\\1scram-sha-256/" "$PGDATA/pg_hba.conf"']);
+      await psql('SELECT pg_reload_conf()');
+    }
+  });
+
+  it('a key row without an object permission fails keys.mcp-grant with keys sync as the fix', async () => {
+    await psql(`UPDATE "LiteLLM_VerificationToken" SET object_permission_id = NULL WHERE key_alias = 'user'`);
+    const { failed, report } = await doctor('--offline');
+    expect(failed).toEqual(['keys.mcp-grant']);
+    expect(explained(byId(report, 'keys.mcp-grant'))).toMatch(/key user has no LiteLLM_ObjectPermissionTable row: it sees no MCP server .*\| run `mcpgw keys sync`/);
+    expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
+    expect((await doctor('--offline', '--only', 'keys')).failed).toEqual([]);
+  });
+
+  it('an image tag main-latest fails litellm.image', async () => {
+    const repo = stack.images.litellmDb.split(':')[0] ?? '';
+    await docker.getImage(stack.images.litellmDb).tag({ repo, tag: 'main-latest' });
+    const file = path.join(dir, 'mcpgw.yaml');
+    const original = await readFile(file, 'utf8');
+    const config = parse(original) as { litellm: Record<string, unknown> };
+    config.litellm.image = `${repo}:main-latest`;
+    await writeFile(file, stringify(config));
+    expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
+    try {
+      const { failed, report } = await doctor('--offline');
+      expect(failed).toEqual(['litellm.image']);
+      expect(explained(byId(report, 'litellm.image'))).toMatch(/main-latest is a floating tag.*\| set litellm\.image to a release tag/);
+    } finally {
+      await writeFile(file, original);
+      expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
+    }
+  });
+
+  it('is healthy again after every repair', async () => {
+    const { failed, report } = await doctor('--offline');
+    expect(failed).toEqual([]);
+    expect(report.checks.filter((check) => check.status === 'warn').map((check) => check.id)).toEqual([]);
+  });
+});

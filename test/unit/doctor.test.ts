@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { CHECKS } from '../../src/doctor/checks/index.js';
+import { DoctorContext, type DoctorDeps } from '../../src/doctor/context.js';
+import { judgeAuth } from '../../src/doctor/checks/database-auth.js';
+import { formatDoctorReport } from '../../src/doctor/report.js';
+import { runChecks, selectChecks } from '../../src/doctor/runner.js';
+import { pass, type Check, type CheckResult } from '../../src/doctor/types.js';
+import { UserError } from '../../src/errors.js';
+import { renderStack } from '../../src/render/render.js';
+import { loadTemplates } from '../../src/render/templates.js';
+import { writeRendered } from '../../src/render/write.js';
+import { withTempDir } from '../helpers/cli.js';
+import { fixtureStack } from '../helpers/fixtures.js';
+
+/** Nothing listens here (a port of this worktree's range), so the gateway is "down" without any traffic leaving loopback. */
+const DEAD_PORT = 14699;
+
+function contextFor(dir: string, overrides: Partial<DoctorDeps> = {}): DoctorContext {
+  return new DoctorContext({
+    configFile: path.join(dir, 'mcpgw.yaml'),
+    cwd: dir,
+    env: { HOME: path.join(dir, 'home') },
+    now: () => new Date('2026-11-26T12:00:00Z'),
+    randomBytes,
+    protect: () => undefined,
+    connectDocker: () => Promise.reject(new Error('no Docker in the unit tier')),
+    connectDatabase: () => Promise.reject(new Error('no database in the unit tier')),
+    requestTimeoutMs: 1000,
+    uid: process.getuid?.(),
+    ...overrides,
+  });
+}
+
+/** The http fixture stack in `dir`, on a dead LiteLLM port, rendered with mcpgw's own renderer. */
+async function stackIn(dir: string, edit: (yaml: string) => string = (yaml) => yaml): Promise<void> {
+  await cp(fixtureStack('http').dir, dir, { recursive: true });
+  await chmod(path.join(dir, 'secrets.env'), 0o600);
+  const file = path.join(dir, 'mcpgw.yaml');
+  await writeFile(file, edit((await readFile(file, 'utf8')).replace('port: 4000', `port: ${DEAD_PORT}`)));
+  const ctx = contextFor(dir);
+  await writeRendered(dir, renderStack(await ctx.model(), await ctx.secrets(), loadTemplates(), (await ctx.loaded()).secretsFile));
+}
+
+async function runOne(ctx: DoctorContext, id: string): Promise<CheckResult> {
+  const report = await runChecks(ctx, selectChecks(CHECKS, [id]), { only: [id], offline: true, timeoutMs: 10_000, now: () => Date.now() });
+  return report.checks[0] as CheckResult;
+}
+
+const causes = (result: CheckResult) => result.causes.map((cause) => `${cause.cause} | ${cause.fix}`).join('\n');
+
+describe('doctor runner', () => {
+  const check = (id: string, run: Check['run'], needs: Check['needs'] = []): Check => ({ id, title: id, area: 'config', needs, run });
+
+  it('runs checks in parallel; a crash becomes a failed result, a hung check fails at its deadline, an unmet need skips with the reason', async () => {
+    await withTempDir(async (dir) => {
+      let running = 0;
+      let overlap = 0;
+      const slow = async () => {
+        running++;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        overlap = Math.max(overlap, running);
+        running--;
+        return pass('fine');
+      };
+      const report = await runChecks(
+        contextFor(dir),
+        [
+          check('a.slow1', slow),
+          check('a.slow2', slow),
+          check('a.crash', async () => {
+            throw new Error('boom');
+          }),
+          check('a.hang', () => new Promise(() => undefined)),
+          check('a.needs-docker', async () => pass('never'), ['docker']),
+          check('a.online', async () => pass('never'), ['online']),
+        ],
+        { only: [], offline: true, timeoutMs: 200, now: () => Date.now() },
+      );
+      expect(overlap).toBe(2);
+      expect(report.checks.map((result) => [result.id, result.status, result.evidence[0]])).toEqual([
+        ['a.slow1', 'pass', 'fine'],
+        ['a.slow2', 'pass', 'fine'],
+        ['a.crash', 'fail', 'check crashed: boom'],
+        ['a.hang', 'fail', 'no answer within 200 ms'],
+        ['a.needs-docker', 'skip', 'needs the Docker engine: no Docker in the unit tier'],
+        ['a.online', 'skip', 'needs the upstream model: --offline'],
+      ]);
+      expect(report).toMatchObject({ ok: false, summary: { pass: 2, warn: 0, fail: 2, skip: 2 } });
+    });
+  });
+
+  it('--only takes ids, areas and id prefixes; an unknown entry is a usage error listing what exists', () => {
+    expect(selectChecks(CHECKS, ['database']).map((entry) => entry.id)).toEqual(['database.reachable', 'database.auth', 'database.schema', 'database.from-litellm']);
+    expect(selectChecks(CHECKS, ['secrets.file', 'mcp.gateway']).map((entry) => entry.id)).toEqual(['secrets.file', 'mcp.gateway']);
+    expect(() => selectChecks(CHECKS, ['nope'])).toThrow(UserError);
+    expect(() => selectChecks(CHECKS, ['nope'])).toThrow(/--only nope matches no check/);
+  });
+
+  it('every check has a unique id in its own area', () => {
+    const ids = CHECKS.map((entry) => entry.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const entry of CHECKS) expect(entry.id.startsWith(`${entry.area}.`)).toBe(true);
+  });
+
+  it('formats the report grouped by area with a summary line', () => {
+    const result = (id: string, area: CheckResult['area'], status: CheckResult['status'], evidence: string[], found: CheckResult['causes'] = []): CheckResult => ({ id, area, title: `${id} title`, status, ms: 3, evidence, causes: found });
+    const text = formatDoctorReport({
+      ok: false,
+      summary: { pass: 1, warn: 0, fail: 1, skip: 0 },
+      checks: [result('secrets.file', 'secrets', 'fail', ['mode 0644'], [{ cause: 'readable', fix: 'chmod 600 f' }]), result('config.valid', 'config', 'pass', ['first', 'second'])],
+    });
+    expect(text).toBe(
+      [
+        'config',
+        '  ok    config.valid  config.valid title  (3 ms)',
+        '          first',
+        '',
+        'secrets',
+        '  FAIL  secrets.file  secrets.file title  (3 ms)',
+        '          mode 0644',
+        '          cause: readable',
+        '          fix:   chmod 600 f',
+        '',
+        'FAILED: 1 passed, 0 warnings, 1 failed, 0 skipped',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('doctor checks on real files', () => {
+  it('a freshly rendered stack passes the config and secrets checks', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const ctx = contextFor(dir);
+      for (const id of ['config.valid', 'config.rendered', 'config.shell-vars', 'config.environ-defined', 'config.transport-explicit', 'config.server-paths', 'secrets.file', 'secrets.master-key', 'secrets.git']) {
+        expect([id, (await runOne(ctx, id)).status]).toEqual([id, 'pass']);
+      }
+    });
+  });
+
+  it('config.valid lists every mcpgw.yaml problem with its line and fix', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      await writeFile(path.join(dir, 'mcpgw.yaml'), 'version: 1\nhost: linuxserver.lan\nmcp_servers:\n  db:\n    url: http://mcp-postgres:8080/sse\n');
+      const result = await runOne(contextFor(dir), 'config.valid');
+      expect(result.status).toBe('fail');
+      expect(causes(result)).toMatch(/line 5: mcp_servers\.db\.transport: must be one of sse, http, stdio \(LiteLLM silently assumes sse/);
+    });
+  });
+
+  it('${VAR} in the deployed config.yaml fails config.shell-vars with the place and the os.environ/ fix', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const file = path.join(dir, 'config', 'config.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('os.environ/LITELLM_MASTER_KEY', '${LITELLM_MASTER_KEY}'));
+      const ctx = contextFor(dir);
+      const result = await runOne(ctx, 'config.shell-vars');
+      expect(result.status).toBe('fail');
+      expect(result.evidence).toEqual(['config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)']);
+      expect((await runOne(ctx, 'config.rendered')).evidence[0]).toMatch(/^config\/config\.yaml: line \d+: expected/);
+    });
+  });
+
+  it('the seed\'s config.yaml: no transport, an SSE path for an http server, a variable LiteLLM never receives', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      await writeFile(
+        path.join(dir, 'config', 'config.yaml'),
+        [
+          'general_settings:',
+          '  master_key: os.environ/LITELLM_MASTER_KEY',
+          'mcp_servers:',
+          '  db_main:',
+          '    url: http://mcp-postgres:8080/mcp',
+          '    api_keys: [os.environ/LITELLM_VIRTUAL_KEY_TEST]',
+          '  monitoring:',
+          '    transport: http',
+          '    url: http://mcp-monitor:8700/sse',
+          '',
+        ].join('\n'),
+      );
+      const ctx = contextFor(dir);
+      const transport = await runOne(ctx, 'config.transport-explicit');
+      expect([transport.status, transport.evidence]).toEqual(['fail', ['config/config.yaml mcp_servers.db_main has no transport']]);
+      const paths = await runOne(ctx, 'config.server-paths');
+      expect(paths.status).toBe('fail');
+      expect(paths.evidence).toEqual([
+        'config/config.yaml mcp_servers.db_main.url: /mcp is a streamable HTTP path but transport is sse',
+        'config/config.yaml mcp_servers.monitoring.url: /sse is an SSE path but transport is http',
+      ]);
+      const environ = await runOne(ctx, 'config.environ-defined');
+      expect([environ.status, environ.evidence]).toEqual(['fail', ['config/config.yaml mcp_servers.db_main.api_keys[0]: os.environ/LITELLM_VIRTUAL_KEY_TEST is not set in env/litellm.env']]);
+    });
+  });
+
+  it('a secrets file with mode 0644, or owned by someone else, fails secrets.file', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const file = path.join(dir, 'secrets.env');
+      await chmod(file, 0o644);
+      const open = await runOne(contextFor(dir), 'secrets.file');
+      expect(open.status).toBe('fail');
+      expect(causes(open)).toBe(`mode is 0644: other users on this machine can read the master key and passwords | chmod 600 ${file}`);
+      await chmod(file, 0o600);
+      const foreign = await runOne(contextFor(dir, { uid: 4242 }), 'secrets.file');
+      expect(causes(foreign)).toMatch(/^owned by uid \d+, not by you \(uid 4242\) \| chown 4242 /);
+    });
+  });
+
+  it('a master key without sk- fails secrets.master-key without printing it', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const file = path.join(dir, 'secrets.env');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('LITELLM_MASTER_KEY=sk-fixture-master-http', 'LITELLM_MASTER_KEY=plain-master-value'));
+      const result = await runOne(contextFor(dir), 'secrets.master-key');
+      expect(result.status).toBe('fail');
+      expect(JSON.stringify(result)).not.toContain('plain-master-value');
+    });
+  });
+
+  it('a secret committed to a git repository next to the stack fails secrets.git, naming the files, not the values', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=t', ...args], { cwd: dir });
+      await git('init', '-q');
+      await writeFile(path.join(dir, 'notes.md'), 'master key for later: sk-fixture-master-http\n');
+      await git('add', 'notes.md', 'mcpgw.yaml');
+      await git('commit', '-qm', 'notes');
+      const result = await runOne(contextFor(dir), 'secrets.git');
+      expect(result.status).toBe('fail');
+      expect(result.evidence).toEqual(['secret values found in tracked files: notes.md']);
+      expect(JSON.stringify(result)).not.toContain('sk-fixture-master-http');
+      expect(causes(result)).toMatch(/rotate every exposed value/);
+    });
+  });
+
+  it('LAN rules: a public host and traefik labels fail network.lan-only unless lan_only is false', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      await writeFile(path.join(dir, 'docker-compose.yml'), 'services:\n  litellm:\n    labels:\n      traefik.enable: "true"\n');
+      const result = await runOne(contextFor(dir), 'network.lan-only');
+      expect(result.status).toBe('fail');
+      expect(causes(result)).toMatch(/docker-compose\.yml carries traefik labels/);
+    });
+  });
+
+  it('a floating LiteLLM tag fails litellm.image; a vulnerable tag fails litellm.version and auto-exec; CVE-2026-42208 wants disable_error_logs', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir, (yaml) => yaml.replace('registry.lan:5000/litellm:1.108.7', 'ghcr.io/berriai/litellm:main-latest'));
+      const floating = await runOne(contextFor(dir), 'litellm.image');
+      expect([floating.status, floating.evidence]).toEqual(['fail', ['mcpgw.yaml litellm.image: ghcr.io/berriai/litellm:main-latest']]);
+      // The seed's release: vulnerable, and it hands tool calls back on chat completions.
+      await stackIn(dir, (yaml) => yaml.replace('registry.lan:5000/litellm:1.108.7', 'ghcr.io/berriai/litellm:v1.77.3-stable'));
+      const seed = contextFor(dir);
+      const version = await runOne(seed, 'litellm.version');
+      expect(version.status).toBe('fail');
+      expect(version.evidence[0]).toBe('version v1.77.3-stable (from the image tag)');
+      expect(causes(version)).toMatch(/affected by CVE-2026-42271, CVE-2026-30623, CVE-2026-59822 \| pin litellm\.image to 1\.84\.0 or later/);
+      const auto = await runOne(seed, 'litellm.auto-exec');
+      expect([auto.status, auto.evidence[1]]).toEqual(['fail', '/v1/chat/completions (Open WebUI, most SDKs): no (since 1.80.10)']);
+      expect((await runOne(seed, 'security.error-logs')).status).toBe('pass');
+      await stackIn(dir, (yaml) => yaml.replace('registry.lan:5000/litellm:1.108.7', 'ghcr.io/berriai/litellm:v1.82.0-stable'));
+      const ctx = contextFor(dir);
+      expect((await runOne(ctx, 'security.error-logs')).status).toBe('warn');
+    });
+  });
+
+  it('clients: /mcp without the slash, no header, the master key, Claude Code without type — each named with its file', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const home = path.join(dir, 'home');
+      const url = `http://192.168.1.20:${DEAD_PORT}`;
+      await mkdir(path.join(home, '.gemini'), { recursive: true });
+      await mkdir(path.join(dir, '.vscode'), { recursive: true });
+      await writeFile(path.join(home, '.gemini', 'settings.json'), JSON.stringify({ mcpServers: { litellm: { httpUrl: `${url}/mcp`, headers: { 'x-litellm-api-key': 'Bearer sk-fixture-master-http' } } } }));
+      await writeFile(path.join(home, '.claude.json'), JSON.stringify({ projects: { '/repo': { mcpServers: { gw: { url: `${url}/mcp/`, headers: { 'x-litellm-api-key': 'Bearer sk-fixture-vscode-0123456789' } } } } } }));
+      await writeFile(path.join(dir, '.vscode', 'mcp.json'), JSON.stringify({ servers: { litellm: { type: 'http', url: `${url}/mcp/` } }, other: { url: 'http://elsewhere:9000/mcp' } }));
+      const result = await runOne(contextFor(dir), 'clients.files');
+      expect(result.status).toBe('fail');
+      expect(result.causes.map((cause) => cause.cause)).toEqual([
+        `${path.join(home, '.claude.json')} projects./repo.mcpServers.gw: Claude Code silently skips an entry without "type": "http"`,
+        `${path.join(home, '.gemini', 'settings.json')} mcpServers.litellm: ${url}/mcp lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`,
+        `${path.join(home, '.gemini', 'settings.json')} mcpServers.litellm: holds the master key — full admin power in a client file`,
+        `${path.join(dir, '.vscode', 'mcp.json')} servers.litellm: no x-litellm-api-key header: the gateway answers 401`,
+      ]);
+      expect(result.evidence[2]).toBe('not checked: ~/.codex/config.toml (Codex, TOML)');
+      expect(JSON.stringify(result)).not.toContain('sk-fixture-master-http');
+    });
+  });
+
+  it('with Docker, the database and LiteLLM all unreachable, the checks that need them skip with the reason', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const report = await runChecks(contextFor(dir), CHECKS, { only: [], offline: false, timeoutMs: 10_000, now: () => Date.now() });
+      const status = Object.fromEntries(report.checks.map((result) => [result.id, result.status]));
+      expect(status).toMatchObject({ 'network.exists': 'skip', 'database.auth': 'skip', 'keys.declared': 'skip', 'mcp.gateway': 'skip', 'litellm.health': 'fail' });
+      expect(report.checks.find((result) => result.id === 'keys.declared')?.evidence).toEqual(["needs LiteLLM's database: no Docker in the unit tier"]);
+    });
+  });
+});
+
+describe('database.auth verdicts (md5 vs SCRAM)', () => {
+  const facts = (stored: 'scram' | 'md5' | 'none', hbaMethods: string[], passwordEncryption = 'scram-sha-256') => judgeAuth({ stored, hbaMethods, passwordEncryption }, 'litellm');
+
+  it('fails an md5 hash under a scram-sha-256 rule, a role without password, and md5 hashing under scram rules', () => {
+    expect(facts('md5', ['scram-sha-256']).status).toBe('fail');
+    expect(facts('none', ['scram-sha-256']).status).toBe('fail');
+    expect(facts('scram', ['scram-sha-256'], 'md5').causes?.[0]?.cause).toMatch(/next password change stores a hash no login can use/);
+  });
+
+  it('warns on md5 rules and md5 hashes that still work, passes SCRAM throughout', () => {
+    expect(facts('scram', ['md5']).status).toBe('warn');
+    expect(facts('md5', ['md5']).status).toBe('warn');
+    expect(facts('scram', ['scram-sha-256'])).toEqual(pass('role litellm: password stored as scram', 'pg_hba host methods for it: scram-sha-256', 'password_encryption = scram-sha-256'));
+  });
+});
