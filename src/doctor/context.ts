@@ -11,6 +11,7 @@ import { KeyStore, type KeyRow } from '../keys/store.js';
 import type { KeyLease } from '../probe/auth-level.js';
 import { checkLiveliness, readVersion } from '../probe/gateway.js';
 import { gatewayBaseUrl } from '../probe/targets.js';
+import { isFloatingTag } from '../litellm/version.js';
 import { renderStack, type RenderedFile } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
 import { STACK_LABEL } from '../stack/labels.js';
@@ -38,7 +39,7 @@ export interface DoctorDeps {
 /** LiteLLM's version and where it was read: the running proxy, or only the image tag when it is down. */
 export interface LitellmVersion {
   version: string;
-  source: 'running' | 'image tag';
+  source: "running container's image tag" | 'running proxy' | 'configured image tag';
 }
 
 /** pg runs one query at a time per connection; checks in parallel queue theirs here instead of overlapping. */
@@ -193,15 +194,25 @@ export class DoctorContext {
     });
   }
 
-  /** The running proxy's version when it answers, else the version in the configured image tag. */
+  /**
+   * LiteLLM's version: the running container's image tag when it is pinned; else what the proxy reports in
+   * /openapi.json (a floating tag says nothing); else the configured tag. /openapi.json comes last because a
+   * proxy builds it on first request, blocking its event loop for seconds on a busy machine, and every other
+   * gateway check would time out behind it.
+   */
   litellmVersion(): Promise<LitellmVersion | undefined> {
     return this.once('litellm-version', async () => {
-      const running = await this.gatewayLive()
+      const tagged = (image: string | undefined) => (image && !isFloatingTag(image) ? /:([^/:@]+)$/.exec(image)?.[1] : undefined);
+      const containerName = (await this.model()).services.find((service) => service.role === 'litellm')?.containerName;
+      const container = (await this.containers().catch(() => [])).find((entry) => entry.name === containerName && entry.state === 'running');
+      const fromContainer = tagged(container?.image);
+      if (fromContainer) return { version: fromContainer, source: 'running container\'s image tag' as const };
+      const reported = await this.gatewayLive()
         .then(async () => readVersion(await this.gatewayUrl(), this.deps.requestTimeoutMs))
         .catch(() => undefined);
-      if (running) return { version: running, source: 'running' as const };
-      const tag = /:([^/:@]+)$/.exec((await this.loaded()).config.litellm.image)?.[1];
-      return tag && /\d+\.\d+\.\d+/.test(tag) ? { version: tag, source: 'image tag' as const } : undefined;
+      if (reported) return { version: reported, source: 'running proxy' as const };
+      const configured = tagged((await this.loaded()).config.litellm.image);
+      return configured ? { version: configured, source: 'configured image tag' as const } : undefined;
     });
   }
 

@@ -7,7 +7,8 @@ import { parse, stringify } from 'yaml';
 import type { CheckResult, DoctorReport } from '../../src/doctor/types.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
-import { createNetwork, startContainer, testLabels, type StartedContainer } from '../stack/stack.js';
+import { startUpstream, useUpstreamModel } from '../helpers/upstream.js';
+import type { StartedContainer } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -56,17 +57,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-doctor-'));
     home = path.join(dir, 'home');
-    const labels = testLabels(run, {}, stack.owner);
-    await createNetwork(docker, MCP_NET, labels);
-    llm = await startContainer(docker, {
-      name: `${name}-llm`,
-      image: stack.images.node,
-      labels,
-      networks: [{ name: MCP_NET, aliases: ['llm'] }],
-      env: { PORT: '8080', FIXTURE_API_KEY: UPSTREAM_KEY, FIXTURE_TOOL_SUFFIX: '-echo' },
-      cmd: ['node', '/fixture/server.mjs'],
-      binds: [`${path.join(stack.stackDir, 'llm-fixture')}:/fixture:ro`],
-    });
+    llm = await startUpstream(docker, stack, run, name, UPSTREAM_KEY);
     await writeTestStack(dir, {
       name,
       images: stack.images,
@@ -75,11 +66,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
       secrets: { MCPGW_KEY_USER: USER_KEY, UPSTREAM_KEY },
       extra: { keys: [{ alias: 'user', mcp_servers: ['alpha'] }] },
     });
-    const file = path.join(dir, 'mcpgw.yaml');
-    const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown> };
-    config.litellm.models = [{ name: 'fixture-model', model: 'openai/fixture-model', api_base: 'http://llm:8080/v1', api_key: 'UPSTREAM_KEY' }];
-    config.litellm.key_cache_ttl = 1;
-    await writeFile(file, stringify(config));
+    await useUpstreamModel(dir);
     // A Claude Code user config written the way clients.md says, pointing at this gateway with the user key.
     await mkdir(home, { recursive: true });
     await writeFile(

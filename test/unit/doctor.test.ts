@@ -258,7 +258,7 @@ describe('doctor checks on real files', () => {
       const seed = contextFor(dir);
       const version = await runOne(seed, 'litellm.version');
       expect(version.status).toBe('fail');
-      expect(version.evidence[0]).toBe('version v1.77.3-stable (from the image tag)');
+      expect(version.evidence[0]).toBe('version v1.77.3-stable (from the configured image tag)');
       expect(causes(version)).toMatch(/affected by CVE-2026-42271, CVE-2026-30623, CVE-2026-59822 \| pin litellm\.image to 1\.84\.0 or later/);
       const auto = await runOne(seed, 'litellm.auto-exec');
       expect([auto.status, auto.evidence[1]]).toEqual(['fail', '/v1/chat/completions (Open WebUI, most SDKs): no (since 1.80.10)']);

@@ -20,7 +20,7 @@ export const mcpLlm: Check = {
         model,
         timeoutMs: ctx.deps.requestTimeoutMs,
         nonce: () => ctx.nonce(),
-        ...(version?.source === 'running' ? { version: version.version } : {}),
+        ...(version ? { version: version.version } : {}),
       },
       'chat',
       proven,

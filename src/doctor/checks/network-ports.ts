@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { attachments } from '../attachments.js';
 import { fail, pass, type Cause, type Check } from '../types.js';
 
 /** Whether nothing listens on host:port yet (binding it for a moment and letting go). */
@@ -18,11 +19,17 @@ export const networkPorts: Check = {
   async run(ctx) {
     const model = await ctx.model();
     const docker = await ctx.docker();
+    // Docker publishes nothing for a container cut off a network: that is network.exists' or network.attached's finding.
+    const cutOff = new Set((await attachments(ctx)).filter((entry) => entry.missing.length > 0).map((entry) => entry.service.name));
     const evidence: string[] = [];
     const causes: Cause[] = [];
     await Promise.all(
       model.services.map(async (service) => {
         if (service.ports.length === 0) return;
+        if (cutOff.has(service.name)) {
+          evidence.push(`${service.name}: not checked, the container is off a network it needs`);
+          return;
+        }
         const state = await docker.containerState(service.containerName);
         const published = state?.running ? await docker.publishedPorts(service.containerName) : undefined;
         for (const port of service.ports) {
