@@ -1,6 +1,6 @@
 import { mcpInitialize, sseEndpoint } from '../docker/readiness.js';
 import { diagnoseServer, type ServerTarget } from '../probe/diagnose.js';
-import { checkServer, type ProvenTool } from '../probe/mcp-level.js';
+import { checkAggregate, checkServer, type ProvenTool } from '../probe/mcp-level.js';
 import { serverTargets } from '../probe/targets.js';
 import type { DoctorContext } from './context.js';
 import type { Cause, CheckOutcome } from './types.js';
@@ -20,6 +20,19 @@ export function targets(ctx: DoctorContext): Promise<ServerTarget[]> {
   return ctx.once('server-targets', async () => serverTargets((await ctx.loaded()).config, await ctx.model()));
 }
 
+/** Slow answers are retried (a busy machine), wrong ones are not: a 404 or a wrong content type is final at once. */
+async function answersWithin(ask: () => Promise<unknown>, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ask();
+      return;
+    } catch (error) {
+      const slow = /abort|no answer .* within|timed? ?out/i.test((error as Error).message);
+      if (!slow || attempt >= attempts) throw error;
+    }
+  }
+}
+
 /**
  * Each server asked on its configured transport and path, once per run: mcp.containers, mcp.transport and
  * mcp.gateway all read this, so a stopped container or a wrong transport fails one check, not three.
@@ -29,9 +42,10 @@ export function directAnswers(ctx: DoctorContext): Promise<DirectAnswer[]> {
     const docker = await ctx.docker().catch(() => undefined);
     return Promise.all(
       (await targets(ctx)).map(async (target): Promise<DirectAnswer> => {
-        if (target.transport === 'stdio' || !target.directUrl) return { target, seen: `${target.name}: ${target.transport}, no endpoint of its own`, causes: [] };
+        const { transport, directUrl } = target;
+        if (transport === 'stdio' || !directUrl) return { target, seen: `${target.name}: ${transport}, no endpoint of its own`, causes: [] };
         try {
-          await SPEAK[target.transport](target.directUrl);
+          await answersWithin(() => SPEAK[transport](directUrl));
           return { target, ok: true, seen: `${target.name}: ${target.transport} answers at ${target.directUrl}`, causes: [] };
         } catch (error) {
           return { target, ok: false, seen: `${target.name}: ${(error as Error).message}`, causes: await diagnoseServer(target, docker) };
@@ -52,9 +66,19 @@ export interface GatewayServer {
   proven?: ProvenTool;
 }
 
-/** Every server through the gateway with the doctor's temporary key: tools listed, a safe tool executed. */
-export function gatewayServers(ctx: DoctorContext): Promise<GatewayServer[]> {
-  return ctx.once('gateway-servers', async () => {
+export interface GatewayView {
+  /** /mcp/, every granted server's tools, as most clients connect. */
+  aggregate: CheckOutcome;
+  servers: GatewayServer[];
+}
+
+/**
+ * Every server through the gateway with the doctor's temporary key (tools listed, a safe tool executed), then
+ * /mcp/ once they are done: LiteLLM answers /mcp/ by opening every server again, and on a busy machine the
+ * two at once made each other time out.
+ */
+export function gatewayView(ctx: DoctorContext): Promise<GatewayView> {
+  return ctx.once('gateway-view', async () => {
     const mcp = {
       baseUrl: await ctx.gatewayUrl(),
       key: await ctx.gatewayKey(),
@@ -62,6 +86,7 @@ export function gatewayServers(ctx: DoctorContext): Promise<GatewayServer[]> {
       nonce: () => ctx.nonce(),
       diagnose: async (server: ServerTarget) => (await directAnswers(ctx)).find((answer) => answer.target.name === server.name)?.causes ?? [],
     };
-    return Promise.all((await targets(ctx)).map(async (target) => ({ name: target.name, ...(await checkServer(mcp, target, true)) })));
+    const servers = await Promise.all((await targets(ctx)).map(async (target) => ({ name: target.name, ...(await checkServer(mcp, target, true)) })));
+    return { servers, aggregate: await checkAggregate(mcp) };
   });
 }

@@ -51,7 +51,10 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     const result = await runCli(['doctor', '--json', ...args], { cwd: dir, env: { HOME: home } });
     const report = JSON.parse(result.stdout) as DoctorReport;
     for (const secret of [USER_KEY, UPSTREAM_KEY, TEST_SECRETS.LITELLM_MASTER_KEY, TEST_SECRETS.POSTGRES_PASSWORD]) expect(result.stdout + result.stderr).not.toContain(secret);
-    return { ...result, report, failed: report.checks.filter((check) => check.status === 'fail').map((check) => check.id).sort() };
+    const failing = report.checks.filter((check) => check.status === 'fail');
+    // Each failing check's evidence and causes travel with the list, so an unexpected failure explains itself.
+    const failed = Object.assign(failing.map((check) => check.id).sort(), { detail: JSON.stringify(failing, null, 1) });
+    return { ...result, report, failed };
   };
 
   beforeAll(async () => {
@@ -109,7 +112,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     await chmod(file, 0o644);
     try {
       const { code, failed, report } = await doctor('--offline');
-      expect(failed).toEqual(['secrets.file']);
+      expect([...failed], failed.detail).toEqual(['secrets.file']);
       expect(code).toBe(1);
       expect(explained(byId(report, 'secrets.file'))).toBe(`mode is 0644: other users on this machine can read the master key and passwords | chmod 600 ${file}`);
     } finally {
@@ -123,7 +126,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     await writeFile(file, original.replace('os.environ/LITELLM_MASTER_KEY', '${LITELLM_MASTER_KEY}'));
     try {
       const { failed, report } = await doctor('--offline');
-      expect(failed).toEqual(['config.rendered', 'config.shell-vars']);
+      expect([...failed], failed.detail).toEqual(['config.rendered', 'config.shell-vars']);
       expect(byId(report, 'config.shell-vars').evidence).toEqual(['config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)']);
       expect(explained(byId(report, 'config.shell-vars'))).toMatch(/write os\.environ\/NAME instead/);
     } finally {
@@ -135,7 +138,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     await docker.getContainer(`${name}-mcp-beta`).stop({ t: 1 });
     try {
       const { failed, report } = await doctor('--offline');
-      expect(failed).toEqual(['mcp.containers']);
+      expect([...failed], failed.detail).toEqual(['mcp.containers']);
       expect(explained(byId(report, 'mcp.containers'))).toMatch(new RegExp(`container ${name}-mcp-beta is exited .*\\| \`mcpgw logs mcp-beta\` shows why; \`mcpgw up\` starts it again`));
       expect(byId(report, 'mcp.gateway').status).toBe('warn');
     } finally {
@@ -154,7 +157,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
     try {
       const { failed, report } = await doctor('--offline');
-      expect(failed).toEqual(['mcp.transport']);
+      expect([...failed], failed.detail).toEqual(['mcp.transport']);
       expect(explained(byId(report, 'mcp.transport'))).toMatch(/wrong is configured as http \(streamable HTTP at \/mcp\) but speaks SSE at \/sse \| set mcp_servers\.wrong\.transport: sse/);
     } finally {
       await writeFile(file, original);
@@ -166,7 +169,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     await docker.getNetwork(MCP_NET).disconnect({ Container: `${name}-mcp-alpha` });
     try {
       const { failed, report } = await doctor('--offline');
-      expect(failed).toEqual(['network.attached']);
+      expect([...failed], failed.detail).toEqual(['network.attached']);
       expect(explained(byId(report, 'network.attached'))).toBe(
         `${name}-mcp-alpha is not attached to ${MCP_NET}: LiteLLM cannot reach mcp-alpha | docker network connect --alias mcp-alpha ${MCP_NET} ${name}-mcp-alpha (or \`mcpgw up\`, which recreates it attached)`,
       );
@@ -183,7 +186,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     await network.remove();
     try {
       const { failed, report } = await doctor('--offline');
-      expect(failed).toEqual(['network.exists']);
+      expect([...failed], failed.detail).toEqual(['network.exists']);
       expect(byId(report, 'network.exists').evidence).toContain(`${MCP_NET}: missing`);
       expect(explained(byId(report, 'network.exists'))).toMatch(/is gone: the containers on it cannot reach each other by name \| `mcpgw up` creates it/);
     } finally {
@@ -199,7 +202,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     await psql(`SET password_encryption = 'md5'; ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`);
     try {
       const { failed, report } = await doctor('--offline');
-      expect(failed).toEqual(['database.auth', 'database.reachable']);
+      expect([...failed], failed.detail).toEqual(['database.auth', 'database.reachable']);
       expect(byId(report, 'database.auth').evidence).toEqual(['role litellm: password stored as md5', 'pg_hba host methods for it: scram-sha-256', 'password_encryption = scram-sha-256']);
       expect(explained(byId(report, 'database.auth'))).toMatch(/md5 hash but pg_hba\.conf demands scram-sha-256: every login fails .*\| ALTER ROLE litellm PASSWORD/);
       expect(byId(report, 'database.reachable').evidence[0]).toMatch(/refused the password/);
@@ -214,7 +217,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     await psql('SELECT pg_reload_conf()');
     try {
       const { failed, report } = await doctor('--offline');
-      expect(failed).toEqual([]);
+      expect([...failed], failed.detail).toEqual([]);
       const auth = byId(report, 'database.auth');
       expect(auth.status).toBe('warn');
       expect(auth.evidence).toContain('pg_hba host methods for it: md5');
@@ -228,7 +231,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
   it('a key row without an object permission fails keys.mcp-grant with keys sync as the fix', async () => {
     await psql(`UPDATE "LiteLLM_VerificationToken" SET object_permission_id = NULL WHERE key_alias = 'user'`);
     const { failed, report } = await doctor('--offline');
-    expect(failed).toEqual(['keys.mcp-grant']);
+    expect([...failed], failed.detail).toEqual(['keys.mcp-grant']);
     expect(explained(byId(report, 'keys.mcp-grant'))).toMatch(/key user has no LiteLLM_ObjectPermissionTable row: it sees no MCP server .*\| run `mcpgw keys sync`/);
     expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
     expect((await doctor('--offline', '--only', 'keys')).failed).toEqual([]);
@@ -245,7 +248,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
     try {
       const { failed, report } = await doctor('--offline');
-      expect(failed).toEqual(['litellm.image']);
+      expect([...failed], failed.detail).toEqual(['litellm.image']);
       expect(explained(byId(report, 'litellm.image'))).toMatch(/main-latest is a floating tag.*\| set litellm\.image to a release tag/);
     } finally {
       await writeFile(file, original);
@@ -255,7 +258,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
 
   it('is healthy again after every repair', async () => {
     const { failed, report } = await doctor('--offline');
-    expect(failed).toEqual([]);
+    expect([...failed], failed.detail).toEqual([]);
     expect(report.checks.filter((check) => check.status === 'warn').map((check) => check.id)).toEqual([]);
   });
 });

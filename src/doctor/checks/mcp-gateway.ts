@@ -1,7 +1,6 @@
-import { checkAggregate } from '../../probe/mcp-level.js';
 import { mcpServiceName } from '../../stack/model.js';
 import { cutOffServers } from '../attachments.js';
-import { directAnswers, gatewayServers } from '../mcp-servers.js';
+import { directAnswers, gatewayView } from '../mcp-servers.js';
 import { fail, pass, warn, type Check } from '../types.js';
 
 export const mcpGateway: Check = {
@@ -11,8 +10,7 @@ export const mcpGateway: Check = {
   needs: ['config', 'gateway', 'database'],
   async run(ctx) {
     if (Object.keys((await ctx.loaded()).config.mcp_servers).length === 0) return pass('mcpgw.yaml declares no MCP server');
-    const aggregateCheck = async () => checkAggregate({ baseUrl: await ctx.gatewayUrl(), key: await ctx.gatewayKey(), timeoutMs: ctx.deps.requestTimeoutMs, nonce: () => ctx.nonce(), diagnose: async () => [] });
-    const [servers, direct, aggregate, cutOff] = await Promise.all([gatewayServers(ctx), directAnswers(ctx), aggregateCheck(), cutOffServers(ctx)]);
+    const [{ servers, aggregate }, direct, cutOff] = await Promise.all([gatewayView(ctx), directAnswers(ctx), cutOffServers(ctx)]);
     // A server whose own endpoint fails (mcp.containers, mcp.transport) or that LiteLLM cannot reach over the
     // network (network.exists, network.attached) is already reported there: noted here, not failed again.
     const knownBroken = new Set([

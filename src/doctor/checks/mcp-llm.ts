@@ -1,5 +1,5 @@
 import { checkLlm } from '../../probe/llm-level.js';
-import { gatewayServers } from '../mcp-servers.js';
+import { gatewayView } from '../mcp-servers.js';
 import { skip, type Check } from '../types.js';
 
 export const mcpLlm: Check = {
@@ -10,7 +10,7 @@ export const mcpLlm: Check = {
   async run(ctx) {
     const model = (await ctx.loaded()).config.litellm.models[0]?.name;
     if (!model) return skip('mcpgw.yaml declares no model');
-    const proven = (await gatewayServers(ctx)).find((server) => server.proven)?.proven;
+    const proven = (await gatewayView(ctx)).servers.find((server) => server.proven)?.proven;
     if (!proven) return skip('no MCP tool executed through the gateway (see mcp.gateway)');
     const version = await ctx.litellmVersion();
     return checkLlm(
