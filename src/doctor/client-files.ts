@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { parseJsonObject } from '../clients/json-edit.js';
 import { readIfExists } from '../fs.js';
 
 /** One MCP server entry found in a client's JSON config. */
@@ -17,6 +19,7 @@ interface ClientFile {
   /** Relative to HOME (user scope) or to the working directory (project scope). */
   base: 'home' | 'cwd';
   file: string;
+  format?: 'json' | 'toml';
   /** Where the server maps live in the document. */
   maps(doc: Record<string, unknown>): [string, unknown][];
 }
@@ -25,7 +28,7 @@ const object = (value: unknown): Record<string, unknown> | undefined => (value &
 
 const top = (key: string) => (doc: Record<string, unknown>): [string, unknown][] => [[key, doc[key]]];
 
-/** The JSON client files the doctor reads (clients.md). Codex keeps TOML, which mcpgw has no parser for. */
+/** The client files the doctor reads (clients.md), where `mcpgw client-config --write` puts its entries. */
 export const CLIENT_FILES: readonly ClientFile[] = [
   {
     client: 'Claude Code',
@@ -37,9 +40,8 @@ export const CLIENT_FILES: readonly ClientFile[] = [
   { client: 'Gemini CLI', base: 'home', file: '.gemini/settings.json', maps: top('mcpServers') },
   { client: 'VS Code', base: 'cwd', file: '.vscode/mcp.json', maps: top('servers') },
   { client: 'Cursor', base: 'home', file: '.cursor/mcp.json', maps: top('mcpServers') },
+  { client: 'Codex CLI', base: 'home', file: '.codex/config.toml', format: 'toml', maps: top('mcp_servers') },
 ];
-
-export const UNCHECKED_CLIENT_FILES = ['~/.codex/config.toml (Codex, TOML)'];
 
 export interface ClientScan {
   entries: ClientEntry[];
@@ -57,9 +59,10 @@ export async function scanClientFiles(home: string | undefined, cwd: string): Pr
     if (text === undefined) continue;
     let doc: Record<string, unknown> | undefined;
     try {
-      doc = object(JSON.parse(text));
+      // Read tolerantly (comments, trailing commas): the question is where entries point, not the file's dialect.
+      doc = spec.format === 'toml' ? object(parseToml(text)) : parseJsonObject(text, file, { comments: true });
     } catch (error) {
-      scan.unreadable.push({ file, reason: (error as Error).message });
+      scan.unreadable.push({ file, reason: (error as Error).message.split('\n')[0] ?? '' });
       continue;
     }
     scan.read.push(file);
@@ -67,7 +70,9 @@ export async function scanClientFiles(home: string | undefined, cwd: string): Pr
       for (const [name, value] of Object.entries(object(map) ?? {})) {
         const entry = object(value) ?? {};
         const url = typeof entry.url === 'string' ? entry.url : typeof entry.httpUrl === 'string' ? entry.httpUrl : undefined;
-        const headers = Object.fromEntries(Object.entries(object(entry.headers) ?? {}).filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
+        // Codex names the variable holding the header value in env_http_headers: recorded as a ${VAR} reference.
+        const fromEnv = Object.entries(object(entry.env_http_headers) ?? {}).map(([header, variable]) => [header, `\${${String(variable)}}`]);
+        const headers = Object.fromEntries([...Object.entries(object(entry.headers ?? entry.http_headers) ?? {}), ...fromEnv].filter((pair): pair is [string, string] => typeof pair[1] === 'string'));
         scan.entries.push({ client: spec.client, file, at: `${at}.${name}`, ...(url ? { url } : {}), ...(typeof entry.type === 'string' ? { type: entry.type } : {}), headers });
       }
     }

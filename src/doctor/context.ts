@@ -195,22 +195,20 @@ export class DoctorContext {
   }
 
   /**
-   * LiteLLM's version: the running container's image tag when it is pinned; else what the proxy reports in
-   * /openapi.json (a floating tag says nothing); else the configured tag. /openapi.json comes last because a
-   * proxy builds it on first request, blocking its event loop for seconds on a busy machine, and every other
-   * gateway check would time out behind it.
+   * LiteLLM's version: what the running proxy reports; else the running container's image tag when pinned (the
+   * proxy may be hung); else the configured tag.
    */
   litellmVersion(): Promise<LitellmVersion | undefined> {
     return this.once('litellm-version', async () => {
-      const tagged = (image: string | undefined) => (image && !isFloatingTag(image) ? /:([^/:@]+)$/.exec(image)?.[1] : undefined);
-      const containerName = (await this.model()).services.find((service) => service.role === 'litellm')?.containerName;
-      const container = (await this.containers().catch(() => [])).find((entry) => entry.name === containerName && entry.state === 'running');
-      const fromContainer = tagged(container?.image);
-      if (fromContainer) return { version: fromContainer, source: 'running container\'s image tag' as const };
       const reported = await this.gatewayLive()
         .then(async () => readVersion(await this.gatewayUrl(), this.deps.requestTimeoutMs))
         .catch(() => undefined);
       if (reported) return { version: reported, source: 'running proxy' as const };
+      const tagged = (image: string | undefined) => (image && !isFloatingTag(image) ? /:([^/:@]+)$/.exec(image)?.[1] : undefined);
+      const containerName = (await this.model()).services.find((service) => service.role === 'litellm')?.containerName;
+      const container = (await this.containers().catch(() => [])).find((entry) => entry.name === containerName && entry.state === 'running');
+      const fromContainer = tagged(container?.image);
+      if (fromContainer) return { version: fromContainer, source: "running container's image tag" as const };
       const configured = tagged((await this.loaded()).config.litellm.image);
       return configured ? { version: configured, source: 'configured image tag' as const } : undefined;
     });

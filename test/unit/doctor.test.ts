@@ -278,7 +278,10 @@ describe('doctor checks on real files', () => {
       await mkdir(path.join(dir, '.vscode'), { recursive: true });
       await writeFile(path.join(home, '.gemini', 'settings.json'), JSON.stringify({ mcpServers: { litellm: { httpUrl: `${url}/mcp`, headers: { 'x-litellm-api-key': 'Bearer sk-fixture-master-http' } } } }));
       await writeFile(path.join(home, '.claude.json'), JSON.stringify({ projects: { '/repo': { mcpServers: { gw: { url: `${url}/mcp/`, headers: { 'x-litellm-api-key': 'Bearer sk-fixture-vscode-0123456789' } } } } } }));
-      await writeFile(path.join(dir, '.vscode', 'mcp.json'), JSON.stringify({ servers: { litellm: { type: 'http', url: `${url}/mcp/` } }, other: { url: 'http://elsewhere:9000/mcp' } }));
+      // JSON with comments, as VS Code allows; a second entry takes its key from a prompt, which is fine.
+      await writeFile(path.join(dir, '.vscode', 'mcp.json'), `// workspace servers\n${JSON.stringify({ servers: { litellm: { type: 'http', url: `${url}/mcp/` }, prompted: { type: 'http', url: `${url}/mcp/`, headers: { 'x-litellm-api-key': '${input:litellm-key}' } } } })}`);
+      await mkdir(path.join(home, '.codex'), { recursive: true });
+      await writeFile(path.join(home, '.codex', 'config.toml'), `[mcp_servers.litellm]\nurl = "${url}/mcp"\nenv_http_headers = { "x-litellm-api-key" = "MCPGW_LITELLM_AUTH" }\n`);
       const result = await runOne(contextFor(dir), 'clients.files');
       expect(result.status).toBe('fail');
       expect(result.causes.map((cause) => cause.cause)).toEqual([
@@ -286,8 +289,9 @@ describe('doctor checks on real files', () => {
         `${path.join(home, '.gemini', 'settings.json')} mcpServers.litellm: ${url}/mcp lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`,
         `${path.join(home, '.gemini', 'settings.json')} mcpServers.litellm: holds the master key — full admin power in a client file`,
         `${path.join(dir, '.vscode', 'mcp.json')} servers.litellm: no x-litellm-api-key header: the gateway answers 401`,
+        `${path.join(home, '.codex', 'config.toml')} mcp_servers.litellm: ${url}/mcp lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`,
       ]);
-      expect(result.evidence[2]).toBe('not checked: ~/.codex/config.toml (Codex, TOML)');
+      expect(result.evidence[1]).toBe('5 entries point at this gateway: Claude Code projects./repo.mcpServers.gw, Gemini CLI mcpServers.litellm, VS Code servers.litellm, VS Code servers.prompted, Codex CLI mcp_servers.litellm');
       expect(JSON.stringify(result)).not.toContain('sk-fixture-master-http');
     });
   });

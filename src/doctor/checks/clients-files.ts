@@ -1,4 +1,5 @@
-import { scanClientFiles, UNCHECKED_CLIENT_FILES, type ClientEntry } from '../client-files.js';
+import { KEY_HEADER } from '../../clients/auth.js';
+import { scanClientFiles, type ClientEntry } from '../client-files.js';
 import { fail, pass, warn, type Cause, type Check } from '../types.js';
 
 function header(entry: ClientEntry, name: string): string | undefined {
@@ -30,9 +31,11 @@ export const clientsFiles: Check = {
       const pathname = new URL(entry.url as string).pathname;
       if (pathname === '/mcp') causes.push({ cause: `${where}: ${entry.url} lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`, fix: `use ${entry.url}/` });
       else if (!pathname.startsWith('/mcp/')) causes.push({ cause: `${where}: ${entry.url} is not an MCP endpoint of the gateway`, fix: `use http://${config.host}:${config.litellm.port}/mcp/` });
-      const value = header(entry, 'x-litellm-api-key');
-      if (!value) causes.push({ cause: `${where}: no x-litellm-api-key header: the gateway answers 401`, fix: 'add "x-litellm-api-key": "Bearer sk-…" (`mcpgw client-config` prints the entry)' });
-      else if (!/^Bearer\s+\S/.test(value)) causes.push({ cause: `${where}: x-litellm-api-key must be "Bearer <key>"`, fix: 'prefix the key with "Bearer "' });
+      const value = header(entry, KEY_HEADER);
+      // A variable reference (${VAR}, ${env:VAR}, ${input:id}) is resolved by the client: its value is not here to check.
+      const reference = value !== undefined && /\$\{[^}]+\}/.test(value);
+      if (!value) causes.push({ cause: `${where}: no ${KEY_HEADER} header: the gateway answers 401`, fix: `add "${KEY_HEADER}": "Bearer sk-…" (\`mcpgw client-config <client> --write\` writes the entry)` });
+      else if (!reference && !/^Bearer\s+\S/.test(value)) causes.push({ cause: `${where}: x-litellm-api-key must be "Bearer <key>"`, fix: 'prefix the key with "Bearer "' });
       const values = Object.values(entry.headers);
       if (masterKey && values.some((text) => text.includes(masterKey))) {
         causes.push({ cause: `${where}: holds the master key — full admin power in a client file`, fix: 'create a virtual key (`mcpgw keys create --alias <client> --mcp …`), use it here, and rotate the master key' });
@@ -42,7 +45,6 @@ export const clientsFiles: Check = {
     const evidence = [
       scan.read.length ? `read ${scan.read.join(', ')}` : 'no JSON client config found',
       `${ours.length} entr${ours.length === 1 ? 'y points' : 'ies point'} at this gateway${ours.length ? `: ${ours.map((entry) => `${entry.client} ${entry.at}`).join(', ')}` : ''}`,
-      `not checked: ${UNCHECKED_CLIENT_FILES.join(', ')}`,
     ];
     if (causes.length > 0) return fail(evidence, causes);
     if (scan.unreadable.length > 0) return warn(evidence, scan.unreadable.map(({ file, reason }) => ({ cause: `${file} is not valid JSON (${reason}): the client ignores it`, fix: 'fix the JSON syntax' })));
