@@ -20,11 +20,16 @@ export const mcpGateway: Check = {
     const evidence = [`/mcp/: ${aggregate.evidence.join('; ')}`, ...servers.map((server) => `${server.name}: ${server.outcome.evidence.join('; ')}`)];
     const failed = servers.filter((server) => server.outcome.status === 'fail' && !knownBroken.has(server.name));
     const causes = failed.flatMap((server) => server.outcome.causes ?? []);
-    if (aggregate.status === 'fail' && knownBroken.size < servers.length) causes.push(...(aggregate.causes ?? []));
+    if (aggregate.status === 'fail' && knownBroken.size === 0) causes.push(...(aggregate.causes ?? []));
     if (causes.length > 0) return fail(evidence, causes);
     const lesser = servers.filter((server) => server.outcome.status === 'warn' || knownBroken.has(server.name));
     if (lesser.length > 0) {
-      return warn(evidence, lesser.flatMap((server) => (knownBroken.has(server.name) ? [{ cause: `${server.name} is down or cut off`, fix: 'see the failing mcp.containers, mcp.transport or network check' }] : (server.outcome.causes ?? []))));
+      const down = [...knownBroken];
+      return warn(evidence, [
+        ...lesser.flatMap((server) => (knownBroken.has(server.name) ? [{ cause: `${server.name} is down or cut off`, fix: 'see the failing mcp.containers, mcp.transport or network check' }] : (server.outcome.causes ?? []))),
+        // Seen with LiteLLM 1.108.7: one unreachable server makes /mcp/ refuse to list anything.
+        ...(aggregate.status === 'fail' ? [{ cause: `LiteLLM fails /mcp/ as a whole while one server is down (${down.join(', ')}): clients on /mcp/ lose every tool`, fix: `bring ${down.join(', ')} back, or remove it from mcpgw.yaml and \`mcpgw up\`` }] : []),
+      ]);
     }
     return pass(...evidence);
   },
