@@ -140,9 +140,10 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
       const { failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['mcp.containers']);
       expect(explained(byId(report, 'mcp.containers'))).toMatch(new RegExp(`container ${name}-mcp-beta is exited .*\\| \`mcpgw logs mcp-beta\` shows why; \`mcpgw up\` starts it again`));
+      // Noted, not failed again; LiteLLM 1.108.7 sometimes also refuses all of /mcp/ then (warned too).
       const gateway = byId(report, 'mcp.gateway');
       expect(gateway.status).toBe('warn');
-      expect(explained(gateway)).toMatch(/LiteLLM fails \/mcp\/ as a whole while one server is down/);
+      expect(explained(gateway)).toMatch(/^beta is down or cut off \| see the failing mcp\.containers/);
     } finally {
       // up starts it again and waits until its transport answers, so the next test finds it ready.
       expect((await runCli(['up', '--no-probe'], { cwd: dir })).code).toBe(0);
