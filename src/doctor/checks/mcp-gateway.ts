@@ -18,17 +18,19 @@ export const mcpGateway: Check = {
       ...[...cutOff].map((service) => servers.find((server) => mcpServiceName(server.name) === service)?.name ?? service),
     ]);
     const evidence = [`/mcp/: ${aggregate.evidence.join('; ')}`, ...servers.map((server) => `${server.name}: ${server.outcome.evidence.join('; ')}`)];
-    const failed = servers.filter((server) => server.outcome.status === 'fail' && !knownBroken.has(server.name));
+    // Seen with LiteLLM 1.108.7: while one server is unreachable it may refuse every MCP request with 503
+    // "MCP server configuration could not be refreshed": a consequence of that server, warned below.
+    const refused = (outcome: { evidence: string[] }) => knownBroken.size > 0 && outcome.evidence.some((line) => /could not be refreshed/.test(line));
+    const failed = servers.filter((server) => server.outcome.status === 'fail' && !knownBroken.has(server.name) && !refused(server.outcome));
     const causes = failed.flatMap((server) => server.outcome.causes ?? []);
     if (aggregate.status === 'fail' && knownBroken.size === 0) causes.push(...(aggregate.causes ?? []));
     if (causes.length > 0) return fail(evidence, causes);
-    const lesser = servers.filter((server) => server.outcome.status === 'warn' || knownBroken.has(server.name));
+    const lesser = servers.filter((server) => server.outcome.status === 'warn' || knownBroken.has(server.name) || refused(server.outcome));
     if (lesser.length > 0) {
       const down = [...knownBroken];
       return warn(evidence, [
-        ...lesser.flatMap((server) => (knownBroken.has(server.name) ? [{ cause: `${server.name} is down or cut off`, fix: 'see the failing mcp.containers, mcp.transport or network check' }] : (server.outcome.causes ?? []))),
-        // Seen with LiteLLM 1.108.7: one unreachable server makes /mcp/ refuse to list anything.
-        ...(aggregate.status === 'fail' ? [{ cause: `LiteLLM fails /mcp/ as a whole while one server is down (${down.join(', ')}): clients on /mcp/ lose every tool`, fix: `bring ${down.join(', ')} back, or remove it from mcpgw.yaml and \`mcpgw up\`` }] : []),
+        ...lesser.flatMap((server) => (knownBroken.has(server.name) ? [{ cause: `${server.name} is down or cut off`, fix: 'see the failing mcp.containers, mcp.transport or network check' }] : refused(server.outcome) ? [] : (server.outcome.causes ?? []))),
+        ...(aggregate.status === 'fail' || servers.some((server) => refused(server.outcome)) ? [{ cause: `LiteLLM refuses MCP requests (/mcp/, sometimes every server) while one server is down (${down.join(", ")}): clients lose those tools`, fix: `bring ${down.join(', ')} back, or remove it from mcpgw.yaml and \`mcpgw up\`` }] : []),
       ]);
     }
     return pass(...evidence);
