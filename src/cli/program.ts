@@ -93,7 +93,7 @@ export function buildProgram(deps: Deps): Command {
     .option('--server <name>', 'probe only this MCP server')
     .option('--llm', 'require the LLM level (default when mcpgw.yaml declares a model)')
     .option('--no-llm', 'skip the LLM level')
-    .option('--timeout <duration>', 'deadline per request, e.g. 30s', '30s')
+    .option('--timeout <duration>', 'deadline per request, e.g. 30s', '120s')
     .option('--replay <file>', "send a client's saved chat/responses request body through the gateway and explain where it ends")
     .action(async (options, command: Command) => {
       const { probeCommand } = await import('./commands/probe.js');

@@ -39,6 +39,14 @@ function refused(error: unknown, what: string): CheckOutcome {
   if (error instanceof McpRequestError && error.status === 401) {
     return fail(`${what}: HTTP 401 ${error.message}`, [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or `mcpgw keys sync` after a DB wipe' }]);
   }
+  if (/Request timed out/.test((error as Error).message)) {
+    return fail(`${what}: no answer within the deadline`, [
+      {
+        cause: 'LiteLLM did not answer in time: it asks its servers one by one, and starts stdio and bridged servers anew for every request',
+        fix: 'raise --timeout to see whether it answers at all; clients with short deadlines (Claude Code allows 5 s for the tool list) fail the same way, so split slow servers onto their own /mcp/<server> URLs',
+      },
+    ]);
+  }
   const detail = error instanceof McpRequestError && error.status ? `HTTP ${error.status} ${error.message}` : (error as Error).message || 'the connection failed without a message';
   return fail(`${what}: ${detail}`, [{ cause: "LiteLLM's MCP endpoint failed", fix: '`mcpgw logs litellm`; clients use http://<host>:<port>/mcp/ (with the trailing slash)' }]);
 }

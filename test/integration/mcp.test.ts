@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { writeTestStack } from '../helpers/test-stack.js';
+import { pythonEchoServer } from '../helpers/stdio-server.js';
 
 const stack = inject('mcpgwStack');
 const name = `mcpgwt-${Date.now().toString(36)}-mcp`;
@@ -16,19 +17,7 @@ const KEYS = {
   MCPGW_KEY_OTHER: 'sk-itest-mcp-other-a1c3e5b7d9f20486',
 };
 
-/**
- * A stdio MCP server written with the MCP Python SDK that LiteLLM itself depends on, so LiteLLM can spawn it
- * inside its own container: the "run in LiteLLM" strategy with a command that really exists there.
- */
-const PYTHON_SERVER = [
-  'from mcp.server.mcpserver import MCPServer',
-  'app = MCPServer("inproc")',
-  '@app.tool()',
-  'def echo(message: str) -> str:',
-  '    """Echo the message back."""',
-  '    return message',
-  'app.run()',
-].join('\n');
+const PYTHON_SERVER = pythonEchoServer('inproc');
 
 /**
  * LiteLLM opens an upstream session per request (spawning stdio servers again); on this shared 2-core host,

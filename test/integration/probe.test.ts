@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { ProbeReport, ProbeStep } from '../../src/probe/types.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { pythonEchoServer } from '../helpers/stdio-server.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
 import { createNetwork, startContainer, testLabels, type StartedContainer } from '../stack/stack.js';
 
@@ -16,17 +17,6 @@ const name = `mcpgwt-${run}-probe`;
 const PORT = 14210;
 const USER_KEY = 'sk-itest-probe-user-7d1e0c9b3a5f2468';
 const UPSTREAM_KEY = 'sk-itest-upstream-0b8e2d4f6a1c3579';
-
-/** A stdio MCP server with an echo tool, on the MCP Python SDK that the LiteLLM image already contains. */
-const PYTHON_STDIO_SERVER = [
-  'from mcp.server.mcpserver import MCPServer',
-  'app = MCPServer("gamma")',
-  '@app.tool()',
-  'def echo(message: str) -> str:',
-  '    """Echo the message back."""',
-  '    return message',
-  'app.run()',
-].join('\n');
 
 function reportOf(result: CliResult): ProbeReport {
   return JSON.parse(result.stdout) as ProbeReport;
@@ -76,7 +66,7 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
     const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown>; mcp_servers: Record<string, unknown> };
     // stdio both ways: spawned by LiteLLM itself (a server on the MCP Python SDK LiteLLM ships), and bridged
     // by supergateway into its own container.
-    config.mcp_servers.gamma = { transport: 'stdio', command: ['python3', '-c', PYTHON_STDIO_SERVER] };
+    config.mcp_servers.gamma = { transport: 'stdio', command: ['python3', '-c', pythonEchoServer('gamma')] };
     config.mcp_servers.delta = { transport: 'stdio', bridge: 'http', image: stack.images.mcp, command: ['mcp-server-everything', 'stdio'], port: 48212 };
     config.litellm.models = [{ name: 'fixture-model', model: 'openai/fixture-model', api_base: 'http://llm:8080/v1', api_key: 'UPSTREAM_KEY' }];
     config.litellm.key_cache_ttl = 1;

@@ -25,6 +25,8 @@ export interface ProbeOptions {
   replay?: string;
 }
 
+/** LiteLLM asks servers one by one and starts stdio and bridged servers per request: /mcp/ can take long. */
+const DEFAULT_TIMEOUT = '120s';
 const STATUS_LABEL = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' } as const;
 
 export async function probeCommand(ctx: CommandContext, options: ProbeOptions): Promise<void> {
@@ -43,7 +45,7 @@ export function failureSummary(report: ProbeReport): string {
 /** Builds the probe plan from mcpgw.yaml and runs it; `up` calls this too, with the engine it already holds. */
 export async function probeStack(ctx: CommandContext, stack: LoadedStack, options: ProbeOptions, engine?: DockerEngine): Promise<ProbeReport> {
   const { config } = stack.loaded;
-  const timeoutMs = durationSeconds(options.timeout ?? '30s') * 1000;
+  const timeoutMs = durationSeconds(options.timeout ?? DEFAULT_TIMEOUT) * 1000;
   const model = chooseModel(config, options.llm);
   const servers = serverTargets(config, stack.model, options.server);
   const replay = options.replay ? await readReplay(path.resolve(ctx.deps.cwd, options.replay)) : undefined;
