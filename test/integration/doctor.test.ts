@@ -67,7 +67,8 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
       litellmPort: PORT,
       mcp: { alpha: { transport: 'http', port: 48610 }, beta: { transport: 'sse', port: 48611 } },
       secrets: { MCPGW_KEY_USER: USER_KEY, UPSTREAM_KEY },
-      extra: { keys: [{ alias: 'user', mcp_servers: ['alpha'] }] },
+      // keys_max_age makes keys.age a real check of the rows (fresh keys pass).
+      extra: { keys_max_age: '90d', keys: [{ alias: 'user', mcp_servers: ['alpha'] }] },
     });
     await useUpstreamModel(dir);
     // A Claude Code user config written the way clients.md says, pointing at this gateway with the user key.

@@ -322,3 +322,38 @@ describe('database.auth verdicts (md5 vs SCRAM)', () => {
     expect(facts('scram', ['scram-sha-256'])).toEqual(pass('role litellm: password stored as scram', 'pg_hba host methods for it: scram-sha-256', 'password_encryption = scram-sha-256'));
   });
 });
+
+describe('keys.age (keys_max_age)', () => {
+  /** LiteLLM's key rows as a small fake database: the schema probe and KeyStore.list() are the only reads. */
+  const database = (rows: Record<string, unknown>[]) => async () => ({
+    async query<R extends object>(sql: string) {
+      if (sql.includes('to_regclass')) return { rows: [{ tokens: 'ok', grants: 'ok' }] as unknown as R[], rowCount: 1 };
+      return { rows: rows as R[], rowCount: rows.length };
+    },
+    end: async () => undefined,
+  });
+  const row = (alias: string, createdAt: string, extra: Record<string, unknown> = {}) => ({
+    token: alias, key_name: 'sk-...abcd', key_alias: alias, models: [], mcp_servers: [], mcp_access_groups: [], expires: null, created_at: new Date(createdAt), spend: 0, blocked: false, created_by: 'mcpgw', ...extra,
+  });
+
+  it('warns on live keys older than keys_max_age with the rotate command; skips when unset', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir, (yaml) => yaml.replace('  image: registry.lan:5000/postgres:16', '  image: registry.lan:5000/postgres:16\n  host_port: 15432').replace(/^keys:/m, 'keys_max_age: 90d\nkeys:'));
+      const rows = [
+        row('old', '2026-01-01T00:00:00Z'),
+        row('fresh', '2026-11-01T00:00:00Z'),
+        row('old-blocked', '2026-01-01T00:00:00Z', { blocked: true }),
+        row('mcpgw-probe-0a1b2c3d', '2026-01-01T00:00:00Z'),
+      ];
+      const result = await runOne(contextFor(dir, { connectDatabase: database(rows) }), 'keys.age');
+      expect(result.status).toBe('warn');
+      expect(result.evidence).toEqual(['3 key(s), 1 older than 90d', 'old: created 2026-01-01T00:00:00.000Z (329 days)']);
+      expect(causes(result)).toMatch(/`mcpgw keys rotate <alias>`/);
+    });
+    await withTempDir(async (dir) => {
+      await stackIn(dir, (yaml) => yaml.replace('  image: registry.lan:5000/postgres:16', '  image: registry.lan:5000/postgres:16\n  host_port: 15432'));
+      const result = await runOne(contextFor(dir, { connectDatabase: database([]) }), 'keys.age');
+      expect(result).toMatchObject({ status: 'skip', evidence: ['keys_max_age is not set in mcpgw.yaml'] });
+    });
+  });
+});

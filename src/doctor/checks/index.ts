@@ -10,6 +10,7 @@ import { databaseAuth } from './database-auth.js';
 import { databaseFromLitellm } from './database-from-litellm.js';
 import { databaseReachable } from './database-reachable.js';
 import { databaseSchema } from './database-schema.js';
+import { keysAge } from './keys-age.js';
 import { keysDeclared } from './keys-declared.js';
 import { keysExpired } from './keys-expired.js';
 import { keysGrants } from './keys-grants.js';
@@ -56,6 +57,7 @@ export const CHECKS: readonly Check[] = [
   keysGrants,
   keysMcpGrant,
   keysExpired,
+  keysAge,
   mcpContainers,
   mcpTransport,
   mcpGateway,
