@@ -188,7 +188,8 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
       const result = await runCli(['backup', '--keep', '2'], { cwd: dir, clock: { now: () => new Date(time) } });
       expect(result.code, result.stderr).toBe(0);
     }
-    expect((await readdir(folder)).sort()).toEqual([`${name}-20300102T000000Z.sql.gz`, `${name}-20300103T000000Z.sql.gz`, 'notes.txt', 'other-stack-20200101T000000Z.sql.gz']);
+    // .gitignore: written when the first backup created the folder; rotation leaves it like the user's files.
+    expect((await readdir(folder)).sort()).toEqual(['.gitignore', `${name}-20300102T000000Z.sql.gz`, `${name}-20300103T000000Z.sql.gz`, 'notes.txt', 'other-stack-20200101T000000Z.sql.gz']);
     const again = await runCli(['backup', '--out', path.join(folder, `${name}-20300103T000000Z.sql.gz`)], { cwd: dir });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
