@@ -8,6 +8,17 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
 export const bin = path.join(root, 'bin/mcpgw.js');
 export const manifest = JSON.parse(readFileSync(path.join(root, 'test/stack/.work/manifest.json'), 'utf8'));
 
+/** The top of a bench stack's mcpgw.yaml: loopback only, its own networks, secrets beside it. */
+export function stackHeaderYaml(name) {
+  return `version: 1
+name: ${name}
+host: localhost
+bind: 127.0.0.1
+secrets: ./secrets.env
+network: ${name}-mcp
+`;
+}
+
 /** One MCP server from the test image (server-everything) on `port`, as mcpgw.yaml lines. */
 export function mcpServerYaml(name, transport, port) {
   return `  ${name}:

@@ -4,17 +4,11 @@
 // first). Prints figures and ratios; the issue's targets (1.5 s healthy, 3 s all down) are shown for reference.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { bin, manifest, mcpServerYaml, median, writeStack } from './common.mjs';
+import { bin, manifest, mcpServerYaml, median, stackHeaderYaml, writeStack } from './common.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const name = `mcpgwbench-doctor-${Date.now().toString(36)}`;
-const dir = writeStack('mcpgw-bench-doctor', `version: 1
-name: ${name}
-host: localhost
-bind: 127.0.0.1
-secrets: ./secrets.env
-network: ${name}-mcp
-litellm: { image: ${manifest.images.litellmDb}, port: 14620 }
+const dir = writeStack('mcpgw-bench-doctor', `${stackHeaderYaml(name)}litellm: { image: ${manifest.images.litellmDb}, port: 14620 }
 postgres: { image: ${manifest.images.postgres}, network: ${name}-pg }
 mcp_servers:
 ${mcpServerYaml('alpha', 'http', 48620)}${mcpServerYaml('beta', 'sse', 48621)}keys:

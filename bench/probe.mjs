@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { bin, manifest, mcpServerYaml, median, root, writeStack } from './common.mjs';
+import { bin, manifest, mcpServerYaml, median, root, stackHeaderYaml, writeStack } from './common.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const name = 'mcpgwbench-probe';
@@ -15,13 +15,7 @@ const port = 14290;
 const userKey = 'sk-bench-probe-user-000000000000';
 const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 
-const dir = writeStack('mcpgw-bench-probe', `version: 1
-name: ${name}
-host: localhost
-bind: 127.0.0.1
-secrets: ./secrets.env
-network: ${name}-mcp
-litellm:
+const dir = writeStack('mcpgw-bench-probe', `${stackHeaderYaml(name)}litellm:
   image: ${manifest.images.litellmDb}
   port: ${port}
   models: [{ name: fixture-model, model: openai/fixture-model, api_base: "http://llm:8080/v1", api_key: UPSTREAM_KEY }]

@@ -5,19 +5,13 @@
 //   cold: from nothing to healthy (compose waits on healthchecks; mcpgw on real readiness)
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { bin, manifest, mcpServerYaml, median, writeStack } from './common.mjs';
+import { bin, manifest, mcpServerYaml, median, stackHeaderYaml, writeStack } from './common.mjs';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const litellmImage = manifest.images.litellmDb ?? manifest.images.litellm;
 
 function stackDir(name, litellmPort, mcpPort) {
-  return writeStack(`mcpgw-bench-${name}`, `version: 1
-name: ${name}
-host: localhost
-bind: 127.0.0.1
-secrets: ./secrets.env
-network: ${name}-mcp
-litellm: { image: ${litellmImage}, port: ${litellmPort} }
+  return writeStack(`mcpgw-bench-${name}`, `${stackHeaderYaml(name)}litellm: { image: ${litellmImage}, port: ${litellmPort} }
 postgres: { image: ${manifest.images.postgres}, network: ${name}-pg }
 mcp_servers:
 ${mcpServerYaml('everything', 'http', mcpPort)}`, { LITELLM_MASTER_KEY: 'sk-bench-master-000000', LITELLM_SALT_KEY: 'sk-bench-salt-000000', POSTGRES_PASSWORD: 'benchpassword' });
