@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { grantingKeys } from '../config/grants.js';
 import { parseConfig } from '../config/load.js';
 import type { McpgwConfig } from '../config/schema.js';
 import { ConfigError, UserError } from '../errors.js';
@@ -94,12 +95,6 @@ export async function planAdd(text: string, file: string, name: string, entry: R
   // Range and duplicates are config errors (reported above); only then is the machine itself asked.
   if (given !== undefined) await assertPortFree(given, isFree);
   return { text: next, config, ...(port !== undefined ? { port } : {}) };
-}
-
-/** Aliases of declared keys that grant the server, directly or through one of its groups. */
-export function grantingKeys(config: McpgwConfig, name: string): string[] {
-  const groups = new Set(config.mcp_servers[name]?.groups ?? []);
-  return config.keys.filter((key) => key.mcp_servers.includes(name) || key.mcp_groups.some((group) => groups.has(group))).map((key) => key.alias);
 }
 
 /** mcpgw.yaml without the server; refused while a declared key grants it, unless `force` also drops the grants. */

@@ -1,7 +1,7 @@
 import type { McpgwConfig } from '../config/schema.js';
 import { publishedBaseUrl } from '../stack/endpoints.js';
 import { gatewayTransport, LITELLM_SERVICE, mcpServiceName, runsOwnContainer, type StackModel } from '../stack/model.js';
-import { grantingKeys } from './config-edit.js';
+import { grantingKeys } from '../config/grants.js';
 
 export interface ServerRow {
   name: string;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { serversGrantedTo } from '../../config/grants.js';
 import { keySecretName } from '../../config/rules.js';
 import type { McpgwConfig } from '../../config/schema.js';
 import { DockerEngine } from '../../docker/engine.js';
@@ -108,10 +109,7 @@ function declaredKeyTargets(stack: LoadedStack): DeclaredKeyTarget[] {
   return config.keys.flatMap((key) => {
     const value = stack.secrets.get(key.secret ?? keySecretName(key.alias));
     if (!value) return [];
-    const grouped = Object.entries(config.mcp_servers)
-      .filter(([, server]) => server.groups.some((group) => key.mcp_groups.includes(group)))
-      .map(([name]) => name);
-    return [{ alias: key.alias, key: value, servers: [...new Set([...key.mcp_servers, ...grouped])].sort() }];
+    return [{ alias: key.alias, key: value, servers: serversGrantedTo(config, key.alias).sort() }];
   });
 }
 
