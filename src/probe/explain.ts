@@ -89,8 +89,9 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
   // A well-formed MCP request to a release that cannot execute it fails however that release answers:
   // an error, tool calls handed back, or the MCP tool silently dropped.
   const outdated = tooOldFor(exchange);
-  if (outdated && !(status < 400 && readTurn(endpoint, body).executed.length > 0)) {
-    return { status: 'fail', evidence: [status >= 400 ? `HTTP ${status}: ${errorMessage(body)}` : `finish: ${readTurn(endpoint, body).finish}`, 'executed by LiteLLM: 0'], causes: [outdated] };
+  const answered = status < 400 ? readTurn(endpoint, body) : undefined;
+  if (outdated && !(answered && answered.executed.length > 0)) {
+    return { status: 'fail', evidence: [answered ? `finish: ${answered.finish}` : `HTTP ${status}: ${errorMessage(body)}`, 'executed by LiteLLM: 0'], causes: [outdated] };
   }
   if (status === 401) {
     return { status: 'fail', evidence: [`HTTP 401: ${errorMessage(body)}`], causes: [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or run `mcpgw keys sync` after a DB wipe' }] };
@@ -112,7 +113,7 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
     return { status: 'fail', evidence: [`HTTP ${status}: ${errorMessage(body)}`], causes: [{ cause: 'the gateway refused or failed the request', fix: 'see the message above and `mcpgw logs litellm`' }] };
   }
 
-  const turn = readTurn(endpoint, body);
+  const turn = answered ?? readTurn(endpoint, body);
   const evidence = [
     `finish: ${turn.finish}`,
     `tools offered by LiteLLM: ${turn.offeredTools ? turn.offeredTools.length : 'none (no MCP tool handled)'}`,
