@@ -8,7 +8,7 @@ import type { CheckResult, DoctorReport } from '../../src/doctor/types.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
 import { startUpstream, useUpstreamModel } from '../helpers/upstream.js';
-import type { StartedContainer } from '../stack/stack.js';
+import { demuxLogs, waitUntil, type StartedContainer } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -29,6 +29,22 @@ async function exec(container: string, cmd: string[]): Promise<string> {
   const output = Buffer.concat(chunks).toString('utf8');
   expect(info.ExitCode, output).toBe(0);
   return output;
+}
+
+async function litellmTail(): Promise<string> {
+  const buffer = (await docker.getContainer(`${name}-litellm`).logs({ stdout: true, stderr: true, tail: 40, follow: false }).catch((error: Error) => Buffer.from(error.message))) as unknown as Buffer;
+  return demuxLogs(buffer);
+}
+
+/** The HTTP status of an MCP initialize through the gateway with the user key. */
+async function gatewayInitialize(): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${PORT}/mcp/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-litellm-api-key': `Bearer ${USER_KEY}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcpgw-test', version: '1' } } }),
+  });
+  await response.body?.cancel();
+  return response.status;
 }
 
 const psql = (sql: string) => exec(`${name}-postgres`, ['psql', '-U', 'litellm', '-d', 'litellm', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
@@ -52,8 +68,10 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     const report = JSON.parse(result.stdout) as DoctorReport;
     for (const secret of [USER_KEY, UPSTREAM_KEY, TEST_SECRETS.LITELLM_MASTER_KEY, TEST_SECRETS.POSTGRES_PASSWORD]) expect(result.stdout + result.stderr).not.toContain(secret);
     const failing = report.checks.filter((check) => check.status === 'fail');
-    // Each failing check's evidence and causes travel with the list, so an unexpected failure explains itself.
-    const failed = Object.assign(failing.map((check) => check.id).sort(), { detail: JSON.stringify(failing, null, 1) });
+    // Each failing check's evidence and causes travel with the list, and LiteLLM's own last lines with a
+    // failing gateway check, so an unexpected failure explains itself (CI keeps no container logs).
+    const gatewayTail = failing.some((check) => check.id.startsWith('mcp.')) ? `\n--- last 40 lines of ${name}-litellm ---\n${await litellmTail()}` : '';
+    const failed = Object.assign(failing.map((check) => check.id).sort(), { detail: JSON.stringify(failing, null, 1) + gatewayTail });
     return { ...result, report, failed };
   };
 
@@ -214,6 +232,9 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     } finally {
       await psql(`SET password_encryption = 'scram-sha-256'; ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`);
     }
+    // LiteLLM logs in with the same role: if it needed a new connection meanwhile, its MCP requests failed with
+    // 503 until it reconnects. It must heal by itself once the password works again, as it does in production.
+    await waitUntil('LiteLLM serving MCP again after the password repair', async () => ((await gatewayInitialize()) === 200 ? true : undefined), { timeoutMs: 90_000 });
   });
 
   it('the reverse, a SCRAM role under an md5 pg_hba rule: logins work, database.auth warns to switch the rule', async () => {

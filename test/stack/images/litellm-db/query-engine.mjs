@@ -162,6 +162,9 @@ const datasources = process.env.OVERWRITE_DATASOURCES ? JSON.parse(process.env.O
 const dbUrl = new URL(datasources[0]?.url ?? process.env.DATABASE_URL);
 for (const prismaOnly of ['schema', 'connection_limit', 'pool_timeout', 'pgbouncer', 'connect_timeout']) dbUrl.searchParams.delete(prismaOnly);
 const pool = new pg.Pool({ connectionString: dbUrl.toString() });
+// An idle connection Postgres drops (a terminated backend, a restart) errors on the pool: without a listener
+// Node exits, where Prisma's native engine drops that connection and opens a new one for the next query.
+pool.on('error', (err) => log('idle connection lost', String(err?.message ?? err)));
 const engine = new wasmBindings.QueryEngine(
   { datamodel: readFileSync(process.env.PRISMA_DML_PATH, 'utf8'), logLevel: 'error', logQueries: false },
   (line) => log('engine', line),
