@@ -1,6 +1,6 @@
 import { UserError } from '../errors.js';
 import type { DoctorContext } from './context.js';
-import { fail, skip, type Check, type CheckOutcome, type CheckResult, type DoctorReport, type Need } from './types.js';
+import { fail, skip, type Cause, type Check, type CheckOutcome, type CheckResult, type DoctorReport, type Need } from './types.js';
 
 export interface RunOptions {
   /** Check ids or areas (or id prefixes such as `keys` or `mcp.gateway`); empty runs everything. */
@@ -58,6 +58,17 @@ function withDeadline(work: Promise<CheckOutcome>, timeoutMs: number): Promise<C
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** The same cause found on several servers or steps is one cause to fix: listed once, in first-seen order. */
+function distinctCauses(causes: readonly Cause[]): Cause[] {
+  const seen = new Set<string>();
+  return causes.filter((entry) => {
+    const key = `${entry.cause}\n${entry.fix}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /**
  * Runs every selected check at once. Each gets its needs checked first (unmet → skip with the reason), a
  * deadline, and a crash becomes a failed result: one broken check never hides the others.
@@ -76,7 +87,7 @@ export async function runChecks(ctx: DoctorContext, checks: readonly Check[], op
         })().catch((error: Error) => fail(`check crashed: ${error.message}`, [{ cause: 'a bug in mcpgw doctor, or an answer it did not expect', fix: 'report it with the output of `mcpgw doctor --only ' + check.id + ' --verbose`' }])),
         options.timeoutMs,
       );
-      return { id: check.id, area: check.area, title: check.title, status: outcome.status, ms: Math.round(options.now() - started), evidence: outcome.evidence, causes: outcome.causes ?? [] };
+      return { id: check.id, area: check.area, title: check.title, status: outcome.status, ms: Math.round(options.now() - started), evidence: outcome.evidence, causes: distinctCauses(outcome.causes ?? []) };
     }),
   );
   const summary = { pass: 0, warn: 0, fail: 0, skip: 0 };

@@ -35,6 +35,9 @@ function countByServer(tools: ListedTool[]): string {
   return [...counts].map(([server, count]) => `${server} (${count})`).join(', ');
 }
 
+/** LiteLLM's 503 when re-reading its MCP catalog failed (catalog.py in 1.108.7). */
+export const CATALOG_REFRESH_FAILED = /could not be refreshed/;
+
 function refused(error: unknown, what: string): CheckOutcome {
   if (error instanceof McpRequestError && error.status === 401) {
     return fail(`${what}: HTTP 401 ${error.message}`, [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or `mcpgw keys sync` after a DB wipe' }]);
@@ -48,6 +51,14 @@ function refused(error: unknown, what: string): CheckOutcome {
     ]);
   }
   const detail = error instanceof McpRequestError && error.status ? `HTTP ${error.status} ${error.message}` : (error as Error).message || 'the connection failed without a message';
+  if (error instanceof McpRequestError && error.status === 503 && CATALOG_REFRESH_FAILED.test(error.message)) {
+    return fail(`${what}: ${detail}`, [
+      {
+        cause: 'LiteLLM could not rebuild its MCP server list, which it re-reads from its database and its servers on every MCP request: a database it cannot query (or a server it cannot reach) makes every MCP request fail',
+        fix: '`mcpgw doctor` names the database or server at fault; LiteLLM retries on the next request once that is fixed. If the 503 stays after `mcpgw doctor --only database` passes, `mcpgw logs litellm` shows the query that fails; restart the LiteLLM container (`mcpgw status` names it)',
+      },
+    ]);
+  }
   return fail(`${what}: ${detail}`, [{ cause: "LiteLLM's MCP endpoint failed", fix: '`mcpgw logs litellm`; clients use http://<host>:<port>/mcp/ (with the trailing slash)' }]);
 }
 

@@ -8,7 +8,7 @@ import { DoctorContext, type DoctorDeps } from '../../src/doctor/context.js';
 import { judgeAuth } from '../../src/doctor/checks/database-auth.js';
 import { formatDoctorReport } from '../../src/doctor/report.js';
 import { runChecks, selectChecks } from '../../src/doctor/runner.js';
-import { pass, type Check, type CheckResult } from '../../src/doctor/types.js';
+import { fail, pass, type Check, type CheckResult } from '../../src/doctor/types.js';
 import { UserError } from '../../src/errors.js';
 import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
@@ -90,6 +90,21 @@ describe('doctor runner', () => {
         ['a.online', 'skip', 'needs the upstream model: --offline'],
       ]);
       expect(report).toMatchObject({ ok: false, summary: { pass: 2, warn: 0, fail: 2, skip: 2 } });
+    });
+  });
+
+  it('a cause found on several servers is listed once, in first-seen order', async () => {
+    await withTempDir(async (dir) => {
+      const down = { cause: 'LiteLLM could not rebuild its MCP server list', fix: 'fix the database' };
+      const other = { cause: 'alpha lists no tools', fix: 'mcpgw logs litellm' };
+      const report = await runChecks(contextFor(dir), [check('a.repeated', async () => fail(['alpha: 503', 'beta: 503'], [down, other, { ...down }, other]))], {
+        only: [],
+        offline: true,
+        timeoutMs: 1000,
+        now: () => Date.now(),
+      });
+      expect(report.checks[0]?.causes).toEqual([down, other]);
+      expect(report.checks[0]?.evidence).toEqual(['alpha: 503', 'beta: 503']);
     });
   });
 

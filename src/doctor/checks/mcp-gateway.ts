@@ -1,5 +1,6 @@
 import { mcpServiceName } from '../../stack/model.js';
 import { cutOffServers } from '../attachments.js';
+import { CATALOG_REFRESH_FAILED } from '../../probe/mcp-level.js';
 import { directAnswers, gatewayView } from '../mcp-servers.js';
 import { fail, pass, warn, type Check } from '../types.js';
 
@@ -20,7 +21,7 @@ export const mcpGateway: Check = {
     const evidence = [`/mcp/: ${aggregate.evidence.join('; ')}`, ...servers.map((server) => `${server.name}: ${server.outcome.evidence.join('; ')}`)];
     // Seen with LiteLLM 1.108.7: while one server is unreachable it may refuse every MCP request with 503
     // "MCP server configuration could not be refreshed": a consequence of that server, warned below.
-    const refused = (outcome: { evidence: string[] }) => knownBroken.size > 0 && outcome.evidence.some((line) => /could not be refreshed/.test(line));
+    const refused = (outcome: { evidence: string[] }) => knownBroken.size > 0 && outcome.evidence.some((line) => CATALOG_REFRESH_FAILED.test(line));
     const failed = servers.filter((server) => server.outcome.status === 'fail' && !knownBroken.has(server.name) && !refused(server.outcome));
     const causes = failed.flatMap((server) => server.outcome.causes ?? []);
     if (aggregate.status === 'fail' && knownBroken.size === 0) causes.push(...(aggregate.causes ?? []));
