@@ -32,6 +32,8 @@ export interface DoctorDeps {
   connectDatabase(url: string): Promise<SqlClient>;
   /** Deadline of one request (HTTP, MCP, SQL) inside a check. */
   requestTimeoutMs: number;
+  /** --offline: no model call and no MCP tool call; the gateway checks list tools instead (fast). */
+  offline: boolean;
   /** The user the doctor runs as, for the secrets file's owner. */
   uid: number | undefined;
 }

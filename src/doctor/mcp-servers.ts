@@ -1,9 +1,11 @@
 import { mcpInitialize, sseEndpoint } from '../docker/readiness.js';
 import { diagnoseServer, type ServerTarget } from '../probe/diagnose.js';
-import { checkAggregate, checkServer, type ProvenTool } from '../probe/mcp-level.js';
+import { requestJson } from '../probe/http.js';
+import { checkAggregate, checkServer, type McpLevelContext, type ProvenTool } from '../probe/mcp-level.js';
+import { gatewayHeaders } from '../probe/mcp-session.js';
 import { serverTargets } from '../probe/targets.js';
 import type { DoctorContext } from './context.js';
-import type { Cause, CheckOutcome } from './types.js';
+import { fail, pass, type Cause, type CheckOutcome } from './types.js';
 
 /** One server's own endpoint, asked directly (not through LiteLLM): ok, or why not with its fix. */
 export interface DirectAnswer {
@@ -72,6 +74,61 @@ export interface GatewayView {
   servers: GatewayServer[];
 }
 
+/** LiteLLM's REST tool list (`GET /mcp-rest/tools/list`): each tool names the server it came from. */
+interface RestToolList {
+  tools: Array<{ name?: string; mcp_info?: { server_name?: string } }>;
+  server_outcomes?: Record<string, { status?: string }>;
+}
+
+function isRestToolList(body: unknown): body is RestToolList {
+  return typeof body === 'object' && body !== null && Array.isArray((body as RestToolList).tools);
+}
+
+/**
+ * --offline: which servers' tools the doctor's key sees, from one REST request — LiteLLM lists every granted
+ * server live for it, ~10× faster than an MCP tools/list — and /mcp/ initialized to prove the endpoint clients
+ * use takes the key. Anything but a clean answer falls back to the full MCP view, whose failures are explained
+ * (and which loads the MCP SDK only then).
+ */
+function gatewayListing(ctx: DoctorContext): Promise<GatewayView> {
+  return ctx.once('gateway-listing', async () => {
+    const mcp = await mcpLevel(ctx);
+    const [answer, endpoint] = await Promise.all([
+      requestJson(`${mcp.baseUrl}/mcp-rest/tools/list`, { headers: gatewayHeaders(mcp.key) }, mcp.timeoutMs).catch(() => undefined),
+      mcpInitialize(`${mcp.baseUrl}/mcp/`, gatewayHeaders(mcp.key), mcp.timeoutMs).catch(() => undefined),
+    ]);
+    // A tool without its server's name (another LiteLLM version's shape) cannot be attributed: ask over MCP.
+    const attributable = answer?.status === 200 && isRestToolList(answer.body) && answer.body.tools.every((tool) => typeof tool.mcp_info?.server_name === 'string');
+    if (!attributable || endpoint === undefined) return gatewayView(ctx);
+    const listing = answer.body as RestToolList;
+    const servers = await Promise.all(
+      (await targets(ctx)).map(async (target): Promise<GatewayServer> => {
+        const count = listing.tools.filter((tool) => tool.mcp_info?.server_name === target.name).length;
+        const seen = `GET /mcp-rest/tools/list → ${count} tools from ${target.name}`;
+        if (count > 0) return { name: target.name, outcome: pass(seen) };
+        const status = listing.server_outcomes?.[target.name]?.status;
+        return { name: target.name, outcome: fail(status ? `${seen} (LiteLLM: ${status})` : seen, await mcp.diagnose(target)) };
+      }),
+    );
+    return { servers, aggregate: pass(`POST /mcp/ initialize → ${endpoint}`) };
+  });
+}
+
+/** The gateway as the checks see it: listed with --offline, fully exercised (tool calls included) otherwise. */
+export function gatewayServers(ctx: DoctorContext): Promise<GatewayView> {
+  return ctx.deps.offline ? gatewayListing(ctx) : gatewayView(ctx);
+}
+
+function mcpLevel(ctx: DoctorContext): Promise<McpLevelContext> {
+  return ctx.once('mcp-level', async () => ({
+    baseUrl: await ctx.gatewayUrl(),
+    key: await ctx.gatewayKey(),
+    timeoutMs: ctx.deps.requestTimeoutMs,
+    nonce: () => ctx.nonce(),
+    diagnose: async (server: ServerTarget) => (await directAnswers(ctx)).find((answer) => answer.target.name === server.name)?.causes ?? [],
+  }));
+}
+
 /**
  * Every server through the gateway with the doctor's temporary key (tools listed, a safe tool executed), then
  * /mcp/ once they are done: LiteLLM answers /mcp/ by opening every server again, and on a busy machine the
@@ -79,13 +136,7 @@ export interface GatewayView {
  */
 export function gatewayView(ctx: DoctorContext): Promise<GatewayView> {
   return ctx.once('gateway-view', async () => {
-    const mcp = {
-      baseUrl: await ctx.gatewayUrl(),
-      key: await ctx.gatewayKey(),
-      timeoutMs: ctx.deps.requestTimeoutMs,
-      nonce: () => ctx.nonce(),
-      diagnose: async (server: ServerTarget) => (await directAnswers(ctx)).find((answer) => answer.target.name === server.name)?.causes ?? [],
-    };
+    const mcp = await mcpLevel(ctx);
     const servers = await Promise.all((await targets(ctx)).map(async (target) => ({ name: target.name, ...(await checkServer(mcp, target, true)) })));
     return { servers, aggregate: await checkAggregate(mcp) };
   });

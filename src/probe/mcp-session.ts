@@ -1,7 +1,3 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-
 export type GatewayTransport = 'http' | 'sse';
 
 export interface ListedTool {
@@ -43,6 +39,13 @@ export function gatewayHeaders(key: string): Record<string, string> {
  * so the probe sees exactly what Claude Code, Gemini CLI or VS Code would.
  */
 export async function openSession(url: string, key: string, transport: GatewayTransport, timeoutMs: number): Promise<McpSession> {
+  // Loaded on first use: the SDK and its schemas take ~0.3 s to import, which commands that never open a session
+  // (doctor --offline on a healthy stack, up --no-probe) should not pay.
+  const [{ Client }, { SSEClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/sse.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
   const requestInit: RequestInit = { headers: gatewayHeaders(key) };
   const channel =
     transport === 'sse' ? new SSEClientTransport(new URL(url), { requestInit }) : new StreamableHTTPClientTransport(new URL(url), { requestInit });

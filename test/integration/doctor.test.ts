@@ -119,6 +119,16 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     expect(keys.map((key) => key.alias)).toEqual(['user']);
   });
 
+  it('--offline lists each server\'s tools through LiteLLM\'s REST tool list and initializes /mcp/, calling no tool', async () => {
+    const { failed, report } = await doctor('--offline');
+    expect([...failed], failed.detail).toEqual([]);
+    const gateway = byId(report, 'mcp.gateway');
+    expect(gateway.status).toBe('pass');
+    expect(gateway.evidence[0]).toMatch(/^\/mcp\/: POST \/mcp\/ initialize → \S+/);
+    expect(gateway.evidence.slice(1)).toEqual([expect.stringMatching(/^alpha: GET \/mcp-rest\/tools\/list → [1-9]\d* tools from alpha$/), expect.stringMatching(/^beta: GET \/mcp-rest\/tools\/list → [1-9]\d* tools from beta$/)]);
+    expect(byId(report, 'mcp.llm').status).toBe('skip');
+  });
+
   it('prints a readable report grouped by area, and --only runs just that area', async () => {
     const result = await runCli(['doctor', '--offline', '--only', 'database', 'secrets.file'], { cwd: dir, env: { HOME: home } });
     expect(result.code, result.stdout).toBe(0);

@@ -33,11 +33,12 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
     connectDocker: () => DockerEngine.connect(ctx.deps.env),
     connectDatabase,
     requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, timeoutMs),
+    offline: options.offline === true,
     uid: process.getuid?.(),
   });
   let report;
   try {
-    report = await runChecks(doctor, checks, { only: options.only ?? [], offline: options.offline === true, timeoutMs, now: () => ctx.deps.clock.now().getTime() });
+    report = await runChecks(doctor, checks, { only: options.only ?? [], offline: doctor.deps.offline, timeoutMs, now: () => ctx.deps.clock.now().getTime() });
   } finally {
     await doctor.close();
   }

@@ -1,17 +1,17 @@
 import { mcpServiceName } from '../../stack/model.js';
 import { cutOffServers } from '../attachments.js';
 import { CATALOG_REFRESH_FAILED } from '../../probe/mcp-level.js';
-import { directAnswers, gatewayView } from '../mcp-servers.js';
+import { directAnswers, gatewayServers } from '../mcp-servers.js';
 import { fail, pass, warn, type Check } from '../types.js';
 
 export const mcpGateway: Check = {
   id: 'mcp.gateway',
-  title: 'through the gateway a key sees each server\'s tools and a tool call executes',
+  title: 'through the gateway a key sees each server\'s tools and a tool call executes (--offline: tools listed)',
   area: 'mcp',
   needs: ['config', 'gateway', 'database'],
   async run(ctx) {
     if (Object.keys((await ctx.loaded()).config.mcp_servers).length === 0) return pass('mcpgw.yaml declares no MCP server');
-    const [{ servers, aggregate }, direct, cutOff] = await Promise.all([gatewayView(ctx), directAnswers(ctx), cutOffServers(ctx)]);
+    const [{ servers, aggregate }, direct, cutOff] = await Promise.all([gatewayServers(ctx), directAnswers(ctx), cutOffServers(ctx)]);
     // A server whose own endpoint fails (mcp.containers, mcp.transport) or that LiteLLM cannot reach over the
     // network (network.exists, network.attached) is already reported there: noted here, not failed again.
     const knownBroken = new Set([
