@@ -30,6 +30,7 @@ function contextFor(dir: string, overrides: Partial<DoctorDeps> = {}): DoctorCon
     connectDocker: () => Promise.reject(new Error('no Docker in the unit tier')),
     connectDatabase: () => Promise.reject(new Error('no database in the unit tier')),
     requestTimeoutMs: 1000,
+    offline: true,
     uid: process.getuid?.(),
     ...overrides,
   });
