@@ -113,6 +113,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
     expect(byId(report, 'mcp.llm').evidence).toContain('executed by LiteLLM: 1');
+    expect(byId(report, 'security.mcp-test-endpoints').evidence).toEqual([`LiteLLM ${stack.versions.litellm} is not affected by CVE-2026-42271`]);
     expect(byId(report, 'clients.files').evidence[1]).toBe('1 entry points at this gateway: Claude Code mcpServers.litellm');
     // The doctor's temporary key is gone again.
     const { keys } = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string }[] };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
+import type { DoctorReport } from '../../src/doctor/types.js';
 import type { ProbeReport } from '../../src/probe/types.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_SECRETS } from '../helpers/test-stack.js';
@@ -18,7 +19,7 @@ const prefix = `mcpgwt-${run}`;
 const network = `${prefix}-net`;
 const UPSTREAM_KEY = 'sk-itest-upstream-old-0000000000';
 
-describe(`mcpgw probe against LiteLLM ${stack.versions.litellmOld} (before MCP execution on chat completions)`, () => {
+describe(`mcpgw probe and doctor against LiteLLM ${stack.versions.litellmOld} (before MCP execution on chat completions)`, () => {
   let dir = '';
 
   beforeAll(async () => {
@@ -111,5 +112,18 @@ describe(`mcpgw probe against LiteLLM ${stack.versions.litellmOld} (before MCP e
       },
     ]);
     expect(result.stdout).not.toContain(TEST_SECRETS.LITELLM_MASTER_KEY);
+  });
+
+  it('doctor warns that the MCP test endpoints of an affected release answer without a key', async () => {
+    const result = await runCli(['doctor', '--json', '--only', 'security.mcp-test-endpoints'], { cwd: dir });
+    const check = (JSON.parse(result.stdout) as DoctorReport).checks[0];
+    expect(check, result.stderr).toMatchObject({ id: 'security.mcp-test-endpoints', status: 'warn' });
+    // Seen on 1.80.8: /test/connection has no auth at all (its body validation answers 422), /test/tools/list any key.
+    expect(check?.evidence).toEqual([
+      'POST /mcp-rest/test/connection without a key (invalid body) → HTTP 422: reachable without any key',
+      'POST /mcp-rest/test/tools/list without a key (invalid body) → HTTP 401: reachable with any valid key',
+    ]);
+    expect(check?.causes[0]?.cause).toMatch(new RegExp(`^LiteLLM ${stack.versions.litellmOld.replaceAll('.', '\\.')} is affected by CVE-2026-42271`));
+    expect(result.code).toBe(0);
   });
 });
