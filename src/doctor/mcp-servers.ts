@@ -80,8 +80,32 @@ interface RestToolList {
   server_outcomes?: Record<string, { status?: string }>;
 }
 
-function isRestToolList(body: unknown): body is RestToolList {
-  return typeof body === 'object' && body !== null && Array.isArray((body as RestToolList).tools);
+/**
+ * Each server's share of LiteLLM's REST tool list (`GET /mcp-rest/tools/list`), or undefined when the answer
+ * cannot be attributed (another version's shape: a tool without its server's name). `causesFor` gives what is
+ * already known against a server that lists nothing (its container, its transport).
+ */
+export async function attributeRestTools(
+  body: unknown,
+  servers: readonly ServerTarget[],
+  causesFor: (server: ServerTarget) => Promise<Cause[]>,
+): Promise<GatewayServer[] | undefined> {
+  const listing = body as Partial<RestToolList> | null;
+  if (typeof listing !== 'object' || listing === null || !Array.isArray(listing.tools)) return undefined;
+  const tools = listing.tools;
+  if (!tools.every((tool) => typeof tool.mcp_info?.server_name === 'string')) return undefined;
+  return Promise.all(
+    servers.map(async (target): Promise<GatewayServer> => {
+      const count = tools.filter((tool) => tool.mcp_info?.server_name === target.name).length;
+      const seen = `GET /mcp-rest/tools/list → ${count} tools from ${target.name}`;
+      if (count > 0) return { name: target.name, outcome: pass(seen) };
+      const status = listing.server_outcomes?.[target.name]?.status;
+      const known = await causesFor(target);
+      // Nothing known against the server itself, yet LiteLLM gets no tools from it: LiteLLM's side.
+      const causes = known.length > 0 ? known : [{ cause: `LiteLLM lists no tools from ${target.name}${status ? ` (it reports the server ${status})` : ''}, though nothing is found wrong with the server itself`, fix: '`mcpgw logs litellm` shows the MCP error (LiteLLM reaches the server by its container name on the MCP network)' }];
+      return { name: target.name, outcome: fail(status ? `${seen} (LiteLLM: ${status})` : seen, causes) };
+    }),
+  );
 }
 
 /**
@@ -97,19 +121,8 @@ function gatewayListing(ctx: DoctorContext): Promise<GatewayView> {
       requestJson(`${mcp.baseUrl}/mcp-rest/tools/list`, { headers: gatewayHeaders(mcp.key) }, mcp.timeoutMs).catch(() => undefined),
       mcpInitialize(`${mcp.baseUrl}/mcp/`, gatewayHeaders(mcp.key), mcp.timeoutMs).catch(() => undefined),
     ]);
-    // A tool without its server's name (another LiteLLM version's shape) cannot be attributed: ask over MCP.
-    const attributable = answer?.status === 200 && isRestToolList(answer.body) && answer.body.tools.every((tool) => typeof tool.mcp_info?.server_name === 'string');
-    if (!attributable || endpoint === undefined) return gatewayView(ctx);
-    const listing = answer.body as RestToolList;
-    const servers = await Promise.all(
-      (await targets(ctx)).map(async (target): Promise<GatewayServer> => {
-        const count = listing.tools.filter((tool) => tool.mcp_info?.server_name === target.name).length;
-        const seen = `GET /mcp-rest/tools/list → ${count} tools from ${target.name}`;
-        if (count > 0) return { name: target.name, outcome: pass(seen) };
-        const status = listing.server_outcomes?.[target.name]?.status;
-        return { name: target.name, outcome: fail(status ? `${seen} (LiteLLM: ${status})` : seen, await mcp.diagnose(target)) };
-      }),
-    );
+    const servers = answer?.status === 200 && endpoint !== undefined ? await attributeRestTools(answer.body, await targets(ctx), mcp.diagnose) : undefined;
+    if (!servers) return gatewayView(ctx);
     return { servers, aggregate: pass(`POST /mcp/ initialize → ${endpoint}`) };
   });
 }

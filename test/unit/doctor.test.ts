@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CHECKS } from '../../src/doctor/checks/index.js';
 import { DoctorContext, type DoctorDeps } from '../../src/doctor/context.js';
 import { judgeAuth } from '../../src/doctor/checks/database-auth.js';
+import { attributeRestTools } from '../../src/doctor/mcp-servers.js';
 import { formatDoctorReport } from '../../src/doctor/report.js';
 import { runChecks, selectChecks } from '../../src/doctor/runner.js';
 import { fail, pass, type Check, type CheckResult } from '../../src/doctor/types.js';
@@ -107,6 +108,26 @@ describe('doctor runner', () => {
       expect(report.checks[0]?.causes).toEqual([down, other]);
       expect(report.checks[0]?.evidence).toEqual(['alpha: 503', 'beta: 503']);
     });
+  });
+
+  it('--offline attributes LiteLLM\'s REST tool list to each server; an answer it cannot attribute falls back', async () => {
+    const alpha = { name: 'alpha', transport: 'http' as const };
+    const beta = { name: 'beta', transport: 'sse' as const };
+    const down = { cause: 'container mcp-beta is exited', fix: '`mcpgw up`' };
+    // The shape LiteLLM 1.108.7 answered with one server unreachable (captured from the test stack).
+    const body = { tools: [{ name: 'echo', mcp_info: { server_name: 'alpha' } }, { name: 'get-sum', mcp_info: { server_name: 'alpha' } }], server_outcomes: { beta: { status: 'unreachable' } } };
+    const known = await attributeRestTools(body, [alpha, beta], async (server) => (server.name === 'beta' ? [down] : []));
+    expect(known?.map((server) => [server.name, server.outcome.status, server.outcome.evidence, server.outcome.causes ?? []])).toEqual([
+      ['alpha', 'pass', ['GET /mcp-rest/tools/list → 2 tools from alpha'], []],
+      ['beta', 'fail', ['GET /mcp-rest/tools/list → 0 tools from beta (LiteLLM: unreachable)'], [down]],
+    ]);
+    // Nothing known against beta itself: the cause is on LiteLLM's side, and still comes with a fix.
+    const unexplained = await attributeRestTools(body, [beta], async () => []);
+    expect(unexplained?.[0]?.outcome.causes).toEqual([
+      { cause: 'LiteLLM lists no tools from beta (it reports the server unreachable), though nothing is found wrong with the server itself', fix: expect.stringMatching(/^`mcpgw logs litellm`/) },
+    ]);
+    expect(await attributeRestTools({ tools: [{ name: 'echo' }] }, [alpha], async () => [])).toBeUndefined();
+    expect(await attributeRestTools('Internal Server Error', [alpha], async () => [])).toBeUndefined();
   });
 
   it('--only takes ids, areas and id prefixes; an unknown entry is a usage error listing what exists', () => {
