@@ -5,8 +5,6 @@ import { fail, skip, type Cause, type Check, type CheckOutcome, type CheckResult
 export interface RunOptions {
   /** Check ids or areas (or id prefixes such as `keys` or `mcp.gateway`); empty runs everything. */
   only: string[];
-  /** Skips the checks that need the upstream model. */
-  offline: boolean;
   timeoutMs: number;
   now(): number;
 }
@@ -32,7 +30,7 @@ const NEED_LABEL: Record<Need, string> = {
 };
 
 /** Why a need is unmet, or undefined when it is met. Resources are memoized, so each is tried once per run. */
-async function unmet(ctx: DoctorContext, need: Need, offline: boolean): Promise<string | undefined> {
+async function unmet(ctx: DoctorContext, need: Need): Promise<string | undefined> {
   const attempt = async (resource: () => Promise<unknown>) => resource().then(() => undefined, (error: Error) => error.message.split('\n')[0]);
   switch (need) {
     case 'config':
@@ -46,7 +44,7 @@ async function unmet(ctx: DoctorContext, need: Need, offline: boolean): Promise<
     case 'gateway':
       return attempt(() => ctx.gatewayLive());
     case 'online':
-      return offline ? '--offline' : undefined;
+      return ctx.deps.offline ? '--offline' : undefined;
   }
 }
 
@@ -80,7 +78,7 @@ export async function runChecks(ctx: DoctorContext, checks: readonly Check[], op
       const outcome = await withDeadline(
         (async () => {
           for (const need of check.needs) {
-            const reason = await unmet(ctx, need, options.offline);
+            const reason = await unmet(ctx, need);
             if (reason !== undefined) return skip(`needs ${NEED_LABEL[need]}: ${reason}`);
           }
           return check.run(ctx);

@@ -48,7 +48,7 @@ async function stackIn(dir: string, edit: (yaml: string) => string = (yaml) => y
 }
 
 async function runOne(ctx: DoctorContext, id: string): Promise<CheckResult> {
-  const report = await runChecks(ctx, selectChecks(CHECKS, [id]), { only: [id], offline: true, timeoutMs: 10_000, now: () => Date.now() });
+  const report = await runChecks(ctx, selectChecks(CHECKS, [id]), { only: [id], timeoutMs: 10_000, now: () => Date.now() });
   return report.checks[0] as CheckResult;
 }
 
@@ -80,7 +80,7 @@ describe('doctor runner', () => {
           check('a.needs-docker', async () => pass('never'), ['docker']),
           check('a.online', async () => pass('never'), ['online']),
         ],
-        { only: [], offline: true, timeoutMs: 200, now: () => Date.now() },
+        { only: [], timeoutMs: 200, now: () => Date.now() },
       );
       expect(overlap).toBe(2);
       expect(report.checks.map((result) => [result.id, result.status, result.evidence[0]])).toEqual([
@@ -101,7 +101,6 @@ describe('doctor runner', () => {
       const other = { cause: 'alpha lists no tools', fix: 'mcpgw logs litellm' };
       const report = await runChecks(contextFor(dir), [check('a.repeated', async () => fail(['alpha: 503', 'beta: 503'], [down, other, { ...down }, other]))], {
         only: [],
-        offline: true,
         timeoutMs: 1000,
         now: () => Date.now(),
       });
@@ -336,7 +335,7 @@ describe('doctor checks on real files', () => {
   it('with Docker, the database and LiteLLM all unreachable, the checks that need them skip with the reason', async () => {
     await withTempDir(async (dir) => {
       await stackIn(dir);
-      const report = await runChecks(contextFor(dir), CHECKS, { only: [], offline: false, timeoutMs: 10_000, now: () => Date.now() });
+      const report = await runChecks(contextFor(dir, { offline: false }), CHECKS, { only: [], timeoutMs: 10_000, now: () => Date.now() });
       const status = Object.fromEntries(report.checks.map((result) => [result.id, result.status]));
       expect(status).toMatchObject({ 'network.exists': 'skip', 'database.auth': 'skip', 'keys.declared': 'skip', 'mcp.gateway': 'skip', 'litellm.health': 'fail' });
       expect(report.checks.find((result) => result.id === 'keys.declared')?.evidence).toEqual(["needs LiteLLM's database: no Docker in the unit tier"]);

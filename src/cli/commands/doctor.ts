@@ -38,7 +38,7 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
   });
   let report;
   try {
-    report = await runChecks(doctor, checks, { only: options.only ?? [], offline: doctor.deps.offline, timeoutMs, now: () => ctx.deps.clock.now().getTime() });
+    report = await runChecks(doctor, checks, { only: options.only ?? [], timeoutMs, now: () => ctx.deps.clock.now().getTime() });
   } finally {
     await doctor.close();
   }
