@@ -4,11 +4,13 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { mcpInitialize } from '../../src/docker/readiness.js';
 import type { CheckResult, DoctorReport } from '../../src/doctor/types.js';
+import { gatewayHeaders } from '../../src/probe/mcp-session.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
 import { startUpstream, useUpstreamModel } from '../helpers/upstream.js';
-import { demuxLogs, waitUntil, type StartedContainer } from '../stack/stack.js';
+import { StartedContainer, waitUntil } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -31,21 +33,8 @@ async function exec(container: string, cmd: string[]): Promise<string> {
   return output;
 }
 
-async function litellmTail(): Promise<string> {
-  const buffer = (await docker.getContainer(`${name}-litellm`).logs({ stdout: true, stderr: true, tail: 40, follow: false }).catch((error: Error) => Buffer.from(error.message))) as unknown as Buffer;
-  return demuxLogs(buffer);
-}
-
-/** The HTTP status of an MCP initialize through the gateway with the user key. */
-async function gatewayInitialize(): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${PORT}/mcp/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-litellm-api-key': `Bearer ${USER_KEY}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcpgw-test', version: '1' } } }),
-  });
-  await response.body?.cancel();
-  return response.status;
-}
+/** LiteLLM's container, for its log tail next to a failing gateway check. */
+const litellm = () => new StartedContainer(docker, docker.getContainer(`${name}-litellm`), `${name}-litellm`);
 
 const psql = (sql: string) => exec(`${name}-postgres`, ['psql', '-U', 'litellm', '-d', 'litellm', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
 
@@ -70,7 +59,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     const failing = report.checks.filter((check) => check.status === 'fail');
     // Each failing check's evidence and causes travel with the list, and LiteLLM's own last lines with a
     // failing gateway check, so an unexpected failure explains itself (CI keeps no container logs).
-    const gatewayTail = failing.some((check) => check.id.startsWith('mcp.')) ? `\n--- last 40 lines of ${name}-litellm ---\n${await litellmTail()}` : '';
+    const gatewayTail = failing.some((check) => check.id.startsWith('mcp.')) ? `\n--- last 40 lines of ${name}-litellm ---\n${await litellm().logs(40)}` : '';
     const failed = Object.assign(failing.map((check) => check.id).sort(), { detail: JSON.stringify(failing, null, 1) + gatewayTail });
     return { ...result, report, failed };
   };
@@ -245,7 +234,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     }
     // LiteLLM logs in with the same role: if it needed a new connection meanwhile, its MCP requests failed with
     // 503 until it reconnects. It must heal by itself once the password works again, as it does in production.
-    await waitUntil('LiteLLM serving MCP again after the password repair', async () => ((await gatewayInitialize()) === 200 ? true : undefined), { timeoutMs: 90_000 });
+    await waitUntil('LiteLLM serving MCP again after the password repair', () => mcpInitialize(`http://127.0.0.1:${PORT}/mcp/`, gatewayHeaders(USER_KEY)), { timeoutMs: 90_000 });
   });
 
   it('the reverse, a SCRAM role under an md5 pg_hba rule: logins work, database.auth warns to switch the rule', async () => {
