@@ -8,7 +8,8 @@ import type { ProbeReport, ProbeStep } from '../../src/probe/types.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { pythonEchoServer } from '../helpers/stdio-server.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
-import { createNetwork, startContainer, testLabels, type StartedContainer } from '../stack/stack.js';
+import { startUpstream, useUpstreamModel } from '../helpers/upstream.js';
+import type { StartedContainer } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -41,17 +42,7 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-probe-'));
     // The upstream model lives on the stack's MCP network (created here first, kept by mcpgw) under the alias llm.
-    const labels = testLabels(run, {}, stack.owner);
-    await createNetwork(docker, `${name}-mcp`, labels);
-    llm = await startContainer(docker, {
-      name: `${name}-llm`,
-      image: stack.images.node,
-      labels,
-      networks: [{ name: `${name}-mcp`, aliases: ['llm'] }],
-      env: { PORT: '8080', FIXTURE_API_KEY: UPSTREAM_KEY, FIXTURE_TOOL_SUFFIX: '-echo' },
-      cmd: ['node', '/fixture/server.mjs'],
-      binds: [`${path.join(stack.stackDir, 'llm-fixture')}:/fixture:ro`],
-    });
+    llm = await startUpstream(docker, stack, run, name, UPSTREAM_KEY);
     await writeTestStack(dir, {
       name,
       images: stack.images,
@@ -63,14 +54,13 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
       },
     });
     const file = path.join(dir, 'mcpgw.yaml');
-    const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown>; mcp_servers: Record<string, unknown> };
+    const config = parse(await readFile(file, 'utf8')) as { mcp_servers: Record<string, unknown> };
     // stdio both ways: spawned by LiteLLM itself (a server on the MCP Python SDK LiteLLM ships), and bridged
     // by supergateway into its own container.
     config.mcp_servers.gamma = { transport: 'stdio', command: ['python3', '-c', pythonEchoServer('gamma')] };
     config.mcp_servers.delta = { transport: 'stdio', bridge: 'http', image: stack.images.mcp, command: ['mcp-server-everything', 'stdio'], port: 48212 };
-    config.litellm.models = [{ name: 'fixture-model', model: 'openai/fixture-model', api_base: 'http://llm:8080/v1', api_key: 'UPSTREAM_KEY' }];
-    config.litellm.key_cache_ttl = 1;
     await writeFile(file, stringify(config));
+    await useUpstreamModel(dir);
     up = await runCli(['up'], { cwd: dir });
   });
 
