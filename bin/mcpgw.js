@@ -4,13 +4,27 @@ import { hostname } from 'node:os';
 import { run } from '../dist/cli/main.js';
 import { processDeps } from '../dist/cli/deps.js';
 
+const INTERRUPTED = 130;
+/** How long a step that does not watch the signal may keep running after Ctrl-C. */
+const GRACE_MS = 5000;
+
 const controller = new AbortController();
-process.once('SIGINT', () => {
+let reported = false;
+
+function exitInterrupted() {
+  if (!reported) process.stderr.write('error: interrupted\n');
+  process.exit(INTERRUPTED);
+}
+
+// One listener for the whole run: removing the last SIGINT listener restores the default action, and a
+// Ctrl-C landing in that window would kill the process by signal instead of exiting 130.
+process.on('SIGINT', () => {
+  if (reported) process.exit(); // the result is out; only the event loop was still draining
+  if (controller.signal.aborted) exitInterrupted(); // a second Ctrl-C ends the run at once
   controller.abort();
-  // A second Ctrl-C, or a step that ignores the signal, still ends the run promptly.
-  process.once('SIGINT', () => process.exit(130));
-  setTimeout(() => process.exit(130), 5000).unref();
+  setTimeout(exitInterrupted, GRACE_MS).unref();
 });
 
 const code = await run(process.argv.slice(2), processDeps(hostname, controller.signal));
+reported = true;
 process.exitCode = code;

@@ -239,10 +239,15 @@ describe('Ctrl-C during up', () => {
       try {
         const child = execa(process.execPath, [path.resolve('bin/mcpgw.js'), 'up'], { cwd: dir, reject: false });
         // Interrupt while LiteLLM is starting: the longest wait of an up.
+        // One Ctrl-C, as a user presses it.
         let stderr = '';
+        let interrupted = false;
         child.stderr?.on('data', (chunk: Buffer) => {
           stderr += chunk.toString();
-          if (/mcp-everything: created/.test(stderr)) child.kill('SIGINT');
+          if (!interrupted && /mcp-everything: created/.test(stderr)) {
+            interrupted = true;
+            child.kill('SIGINT');
+          }
         });
         const result = await child;
         expect(result.exitCode, result.stderr).toBe(130);
