@@ -65,14 +65,14 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
   const hasUrl = typeof server.url === 'string';
   if (transport === 'stdio') {
     const bridged = server.bridge !== undefined;
-    // A bridged server has its own container and port; supergateway fixes the path (/sse or /mcp).
+    // A bridged server has its own container and port; supergateway fixes the path (/mcp).
     const foreign = bridged ? (['path', 'url'] as const) : (['image', 'port', 'container_port', 'path', 'url'] as const);
     for (const field of foreign) {
       if (server[field] !== undefined) {
         issues.push(
           bridged
-            ? { path: at(field), message: 'does not apply to a bridged stdio server (supergateway serves /sse or /mcp)', fix: `remove ${field}` }
-            : { path: at(field), message: 'does not apply to a stdio server (LiteLLM spawns it inside its own container)', fix: `remove ${field}, or add bridge: sse|http to run it in its own container` },
+            ? { path: at(field), message: 'does not apply to a bridged stdio server (supergateway serves /mcp)', fix: `remove ${field}` }
+            : { path: at(field), message: 'does not apply to a stdio server (LiteLLM spawns it inside its own container)', fix: `remove ${field}, or add bridge: http to run it in its own container` },
         );
       }
     }

@@ -73,10 +73,13 @@ const mcpServer = z.strictObject({
   image: imageName.optional(),
   /**
    * stdio only: run the command in its own container (`image`, which must have supergateway on its PATH)
-   * behind supergateway, which serves it to LiteLLM as sse or streamable http. Without it LiteLLM spawns
-   * the command inside its own container.
+   * behind supergateway, which serves it to LiteLLM as streamable http. Without it LiteLLM spawns the command
+   * inside its own container. Not sse: supergateway's SSE output runs one process for every session and sends
+   * each reply to all of them, so LiteLLM's concurrent sessions receive each other's answers.
    */
-  bridge: z.enum(['sse', 'http'], { message: 'must be sse or http (the transport supergateway serves)' }).optional(),
+  bridge: z.enum(['http'], {
+    message: "must be http: supergateway's SSE output sends every reply to all sessions, so requests through LiteLLM get each other's answers",
+  }).optional(),
   /** Container command (sse/http with image) or the stdio command LiteLLM spawns. */
   command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
   args: z.array(z.string()).optional(),

@@ -21,8 +21,64 @@ export interface GatewayTool {
  * over streamable HTTP with the header clients use. That is what a client will list, grants applied.
  */
 export async function gatewayTools(baseUrl: string, key: string, server?: string, timeoutSeconds = DEFAULT_GATEWAY_TIMEOUT_S): Promise<GatewayTool[]> {
+  const url = gatewayUrl(baseUrl, server);
+  try {
+    return await listTools(url, key, timeoutSeconds);
+  } catch (error) {
+    throw explainGatewayError(error, url);
+  }
+}
+
+export interface KeyView {
+  /** Servers the key is granted, in the order asked, with their tools. */
+  listings: { server: string; tools: GatewayTool[] }[];
+  /** Servers whose tools could not be listed, with the reason. */
+  failures: { server: string; message: string; hint?: string }[];
+}
+
+/**
+ * Everything a key sees, asked server by server and side by side. LiteLLM's `/mcp/` visits servers one after
+ * another and leaves out a server whose listing fails or takes over 30 s without saying so; one route per server
+ * answers 403 for a server the key is not granted, an empty list for one it cannot reach, and errors otherwise.
+ */
+export async function keyView(baseUrl: string, key: string, servers: string[], timeoutSeconds = DEFAULT_GATEWAY_TIMEOUT_S): Promise<KeyView> {
+  const outcomes = await Promise.all(
+    servers.map(async (server) => {
+      const url = gatewayUrl(baseUrl, server);
+      try {
+        return { server, url, tools: await listTools(url, key, timeoutSeconds) };
+      } catch (error) {
+        return { server, error, url };
+      }
+    }),
+  );
+  const view: KeyView = { listings: [], failures: [] };
+  for (const outcome of outcomes) {
+    if (outcome.tools?.length === 0) {
+      // LiteLLM answers a granted server it cannot reach with an empty list, not an error.
+      view.failures.push({ server: outcome.server, message: `LiteLLM lists no tools at ${outcome.url.href}: the server is down, or its listing failed`, hint: `\`mcpgw mcp list\` shows its state; \`mcpgw logs litellm\` the error` });
+      continue;
+    }
+    if (outcome.tools) {
+      view.listings.push({ server: outcome.server, tools: outcome.tools });
+      continue;
+    }
+    const status = httpStatus(outcome.error);
+    if (status === 403) continue; // not granted to this key
+    // A refused key is refused everywhere: that is the answer, not a per-server failure.
+    if (status === 401) throw explainGatewayError(outcome.error, gatewayUrl(baseUrl, undefined));
+    const explained = explainGatewayError(outcome.error, outcome.url);
+    view.failures.push({ server: outcome.server, message: explained.message, ...(explained instanceof StepFailed && explained.hint ? { hint: explained.hint } : {}) });
+  }
+  return view;
+}
+
+function gatewayUrl(baseUrl: string, server: string | undefined): URL {
+  return new URL(server ? `/mcp/${server}` : '/mcp/', baseUrl);
+}
+
+async function listTools(url: URL, key: string, timeoutSeconds: number): Promise<GatewayTool[]> {
   const timeout = timeoutSeconds * 1000;
-  const url = new URL(server ? `/mcp/${server}` : '/mcp/', baseUrl);
   const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } });
   const client = new Client({ name: 'mcpgw', version: '0.1.0' });
   try {
@@ -35,18 +91,21 @@ export async function gatewayTools(baseUrl: string, key: string, server?: string
       cursor = page.nextCursor;
     } while (cursor);
     return tools.map((tool) => ({ name: tool.name, description: firstLine(tool.description ?? ''), inputs: schemaSummary(tool.inputSchema) }));
-  } catch (error) {
-    throw explainGatewayError(error, url);
   } finally {
     await client.close().catch(() => undefined);
   }
 }
 
+function httpStatus(error: unknown): number | undefined {
+  return error instanceof StreamableHTTPError ? error.code : undefined;
+}
+
 function explainGatewayError(error: unknown, url: URL): Error {
   if (error instanceof UserError || error instanceof StepFailed) return error;
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof StreamableHTTPError && (error.code === 401 || error.code === 403)) {
-    return new UserError(`the gateway refused the key at ${url.href} (HTTP ${error.code})`, 'check the key (`mcpgw keys list`) and that it is granted this server');
+  const status = httpStatus(error);
+  if (status === 401 || status === 403) {
+    return new UserError(`the gateway refused the key at ${url.href} (HTTP ${status})`, 'check the key (`mcpgw keys list`) and that it is granted this server');
   }
   if (/ECONNREFUSED|fetch failed|ENOTFOUND|EHOSTUNREACH/.test(message)) {
     return new StepFailed(`the gateway at ${url.origin} does not answer (${message})`, 'start the stack with `mcpgw up` and check `mcpgw status`');

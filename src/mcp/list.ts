@@ -6,7 +6,7 @@ import { grantingKeys } from '../config/grants.js';
 export interface ServerRow {
   name: string;
   transport: string;
-  /** container, bridge→sse|http, litellm (stdio spawned by LiteLLM) or url. */
+  /** container, bridge→http, litellm (stdio spawned by LiteLLM) or url. */
   runs: string;
   endpoint: string;
   state: string;

@@ -17,7 +17,7 @@ export function serverTargets(config: McpgwConfig, model: StackModel, only?: str
       const servicePath = service?.readiness.kind === 'mcp' ? service.readiness.path : undefined;
       return {
         name,
-        // A bridged stdio server is diagnosed as what LiteLLM talks to: its container's sse or http.
+        // A bridged stdio server is diagnosed as what LiteLLM talks to: its container's streamable http.
         transport: gatewayTransport(server),
         ...(service ? { container: { name: service.containerName, service: service.name } } : {}),
         ...(port && servicePath ? { directUrl: `${publishedBaseUrl(port)}${servicePath}` } : server.url ? { directUrl: server.url } : {}),

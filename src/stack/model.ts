@@ -167,7 +167,7 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
   // The caller passes only container servers: sse, http, or stdio with a bridge.
   const transport = gatewayTransport(server) === 'sse' ? 'sse' : 'http';
   const command = server.command === undefined ? undefined : [...toArray(server.command), ...(server.args ?? [])];
-  const launch = server.transport === 'stdio' ? bridgeLaunch(command ?? [], transport, server.container_port ?? port) : command ? { command } : {};
+  const launch = server.transport === 'stdio' ? bridgeLaunch(command ?? [], server.container_port ?? port) : command ? { command } : {};
   return {
     name: service,
     role: 'mcp',
@@ -188,18 +188,17 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
       transport,
       path: server.path ?? defaultMcpPath(transport),
       // supergateway's stateless streamable HTTP starts the command for every request, initialize included.
-      ...(server.transport === 'stdio' && transport === 'http' ? { answerMs: BRIDGE_ANSWER_MS } : {}),
+      ...(server.transport === 'stdio' ? { answerMs: BRIDGE_ANSWER_MS } : {}),
     },
   };
 }
 
 /**
- * supergateway serves the stdio command on the container port: SSE at /sse (its default output) or streamable
- * HTTP at /mcp. The entrypoint is set so images whose own entrypoint is supergateway behave the same.
+ * supergateway serves the stdio command on the container port as streamable HTTP at /mcp. The entrypoint is set
+ * so images whose own entrypoint is supergateway behave the same.
  */
-function bridgeLaunch(command: string[], transport: 'sse' | 'http', port: number): { entrypoint: string[]; command: string[] } {
-  const output = transport === 'http' ? ['--outputTransport', 'streamableHttp'] : [];
-  return { entrypoint: ['supergateway'], command: ['--stdio', shellJoin(command), '--port', String(port), ...output] };
+function bridgeLaunch(command: string[], port: number): { entrypoint: string[]; command: string[] } {
+  return { entrypoint: ['supergateway'], command: ['--stdio', shellJoin(command), '--port', String(port), '--outputTransport', 'streamableHttp'] };
 }
 
 function litellmService(config: McpgwConfig, networks: string[], mcpServices: ServiceModel[]): ServiceModel {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { runCli } from '../helpers/cli.js';
@@ -32,6 +33,7 @@ interface ListReport {
 }
 interface ToolsReport {
   tools: { name: string; inputs: string; description: string }[];
+  failures: { server: string; message: string }[];
 }
 
 describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse, http and stdio', () => {
@@ -59,7 +61,6 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
       // The catalog entry's own command (npx -y pinned version), from the image's warm npx cache.
       ['http_srv', '--from-catalog', 'everything', '--image', image],
       ['bridged', '--transport', 'stdio', '--bridge', 'http', '--image', image, '--command', 'mcp-server-everything stdio'],
-      ['bridged_sse', '--transport', 'stdio', '--bridge', 'sse', '--image', image, '--command', 'mcp-server-everything stdio'],
       ['inproc', '--transport', 'stdio', '--command', 'python3 -c', '--args', PYTHON_SERVER],
     ];
     for (const add of adds) {
@@ -70,7 +71,7 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     const file = path.join(dir, 'mcpgw.yaml');
     const doc = parseDocument(await readFile(file, 'utf8'));
     doc.set('keys', [
-      { alias: 'client', mcp_servers: ['sse_srv', 'bridged', 'bridged_sse', 'inproc'] },
+      { alias: 'client', mcp_servers: ['sse_srv', 'bridged', 'inproc'] },
       { alias: 'other', mcp_servers: ['http_srv'] },
     ]);
     doc.commentBefore = ' lab gateway';
@@ -94,7 +95,6 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
       sse_srv: 48460,
       http_srv: 48461,
       bridged: 48462,
-      bridged_sse: 48463,
       inproc: null,
     });
   });
@@ -106,38 +106,37 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://127.0.0.1:48460/sse', state: 'running', keys: ['client'] });
     expect(rows.http_srv).toMatchObject({ transport: 'http', runs: 'container', endpoint: 'http://127.0.0.1:48461/mcp', state: 'running', keys: ['other'] });
     expect(rows.bridged).toMatchObject({ transport: 'stdio', runs: 'bridge→http', endpoint: 'http://127.0.0.1:48462/mcp', state: 'running', keys: ['client'] });
-    expect(rows.bridged_sse).toMatchObject({ transport: 'stdio', runs: 'bridge→sse', endpoint: 'http://127.0.0.1:48463/sse', state: 'running', keys: ['client'] });
     expect(rows.inproc).toMatchObject({ transport: 'stdio', runs: 'litellm', state: 'running', tools: 1, keys: ['client'] });
     // server-everything's tool set is the same whichever transport carries it.
     const everything = rows.sse_srv?.tools ?? 0;
     expect(everything).toBeGreaterThan(5);
-    for (const server of ['http_srv', 'bridged', 'bridged_sse']) expect(rows[server]?.tools, server).toBe(everything);
+    for (const server of ['http_srv', 'bridged']) expect(rows[server]?.tools, server).toBe(everything);
   }, LONG_TEST_MS);
 
   it('mcp tools --key shows exactly what that key sees through the gateway, with input summaries', async () => {
     const client = await json<ToolsReport>(['mcp', 'tools', '--key', 'client', ...SLOW]);
+    expect(client.failures).toEqual([]);
     const servers = [...new Set(client.tools.map((tool) => tool.name.split('-')[0]))].sort();
-    expect(servers).toEqual(['bridged', 'bridged_sse', 'inproc', 'sse_srv']);
+    expect(servers).toEqual(['bridged', 'inproc', 'sse_srv']);
     expect(client.tools.find((tool) => tool.name === 'inproc-echo')).toEqual({ name: 'inproc-echo', inputs: 'message: string', description: 'Echo the message back.' });
     expect(client.tools.find((tool) => tool.name === 'bridged-echo')?.inputs).toBe('message: string');
 
     const other = await json<ToolsReport>(['mcp', 'tools', '--key', KEYS.MCPGW_KEY_OTHER, ...SLOW]);
     expect([...new Set(other.tools.map((tool) => tool.name.split('-')[0]))]).toEqual(['http_srv']);
 
-    const one = await cli(['mcp', 'tools', 'bridged_sse', '--key', 'client', ...SLOW]);
+    const one = await cli(['mcp', 'tools', 'bridged', '--key', 'client', ...SLOW]);
     expect(one.code, one.stderr).toBe(0);
     expect(one.stdout, one.stderr).toMatch(/^TOOL\s+INPUTS\s+DESCRIPTION/);
-    expect(one.stdout).toMatch(/bridged_sse-echo\s+message: string/);
+    expect(one.stdout).toMatch(/bridged-echo\s+message: string/);
     expect(one.stdout).not.toMatch(/sse_srv-|inproc-/);
     expect(one.stdout + one.stderr).not.toContain(KEYS.MCPGW_KEY_CLIENT);
   }, LONG_TEST_MS);
 
-  it('each server executes a tool for its key through the gateway: sse, http, both bridges and stdio in LiteLLM', async () => {
+  it('each server executes a tool for its key through the gateway: sse, http, the http bridge and stdio in LiteLLM', async () => {
     const calls: [string, string][] = [
       ['sse_srv', KEYS.MCPGW_KEY_CLIENT],
       ['http_srv', KEYS.MCPGW_KEY_OTHER],
       ['bridged', KEYS.MCPGW_KEY_CLIENT],
-      ['bridged_sse', KEYS.MCPGW_KEY_CLIENT],
       ['inproc', KEYS.MCPGW_KEY_CLIENT],
     ];
     for (const [server, key] of calls) {
@@ -146,8 +145,9 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
       await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${LITELLM_PORT}/mcp/${server}`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }), { timeout: 400_000 });
       try {
         const result = (await client.callTool({ name: `${server}-echo`, arguments: { message: nonce } }, undefined, { timeout: 400_000 })) as { content: { type: string; text?: string }[]; isError?: boolean };
-        expect(result.isError ?? false, server).toBe(false);
-        expect(result.content.map((part) => part.text ?? '').join(' '), server).toContain(nonce);
+        const text = result.content.map((part) => part.text ?? '').join(' ');
+        expect(result.isError ?? false, `${server}: ${text}`).toBe(false);
+        expect(text, server).toContain(nonce);
       } finally {
         await client.close();
       }
@@ -171,6 +171,16 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     expect((await readFile(file)).equals(before)).toBe(true);
   });
 
+  it('mcp tools --key names a granted server that cannot answer, lists the others, and exits 1', async () => {
+    await execa('docker', ['stop', '-t', '2', `${name}-mcp-bridged`]);
+    const result = await cli(['--json', 'mcp', 'tools', '--key', 'client', ...SLOW]);
+    expect(result.code, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout) as ToolsReport;
+    expect([...new Set(report.tools.map((tool) => tool.name.split('-')[0]))].sort()).toEqual(['inproc', 'sse_srv']);
+    expect(report.failures.map((failure) => failure.server)).toEqual(['bridged']);
+    expect(result.stderr).toMatch(/the tools of bridged could not be listed for key client/);
+  }, LONG_TEST_MS);
+
   it('mcp remove refuses a granted server; --force drops the grant, which the next key sync removes from the database', async () => {
     const refused = await cli(['mcp', 'remove', 'sse_srv']);
     expect(refused.code).toBe(2);
@@ -183,6 +193,6 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stdout).toMatch(/update\s+client \(mcp_servers\)/);
     const keys = await json<{ keys: { alias: string; mcpServers: string[] }[] }>(['keys', 'list']);
-    expect(keys.keys.find((key) => key.alias === 'client')?.mcpServers.sort()).toEqual(['bridged', 'bridged_sse', 'inproc']);
+    expect(keys.keys.find((key) => key.alias === 'client')?.mcpServers.sort()).toEqual(['bridged', 'inproc']);
   });
 });

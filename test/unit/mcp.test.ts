@@ -44,17 +44,17 @@ describe('mcp add edits mcpgw.yaml in place', () => {
   });
 
   it('adds a bridged stdio server and a LiteLLM-spawned one; only the bridged one gets a port', async () => {
-    const bridged = await planAdd(fixture, FILE, 'files', serverEntry({ transport: 'stdio', bridge: 'sse', image: 'supercorp/supergateway', command: 'npx -y @modelcontextprotocol/server-filesystem@2026.1.14', args: ['/data'], env: ['TOKEN=MCP_POSTGRES_URI'] }), allFree);
+    const bridged = await planAdd(fixture, FILE, 'files', serverEntry({ transport: 'stdio', bridge: 'http', image: 'supercorp/supergateway', command: 'npx -y @modelcontextprotocol/server-filesystem@2026.1.14', args: ['/data'], env: ['TOKEN=MCP_POSTGRES_URI'] }), allFree);
     expectGolden('add-stdio-bridged.yaml', bridged.text);
     const inLiteLLM = await planAdd(bridged.text, FILE, 'local', serverEntry({ transport: 'stdio', command: 'python3 -m tools' }), allFree);
     expect(inLiteLLM.port).toBeUndefined();
     expect(inLiteLLM.config.mcp_servers.local).toMatchObject({ transport: 'stdio', command: ['python3', '-m', 'tools'] });
     const model = buildStackModel(inLiteLLM.config);
-    expect(model.litellmConfig.mcp_servers.files).toEqual({ transport: 'sse', url: 'http://mcp-files:48402/sse' });
+    expect(model.litellmConfig.mcp_servers.files).toEqual({ transport: 'http', url: 'http://mcp-files:48402/mcp' });
     expect(model.services.find((service) => service.name === 'mcp-files')).toMatchObject({
       entrypoint: ['supergateway'],
-      command: ['--stdio', 'npx -y @modelcontextprotocol/server-filesystem@2026.1.14 /data', '--port', '48402'],
-      readiness: { kind: 'mcp', transport: 'sse', path: '/sse' },
+      command: ['--stdio', 'npx -y @modelcontextprotocol/server-filesystem@2026.1.14 /data', '--port', '48402', '--outputTransport', 'streamableHttp'],
+      readiness: { kind: 'mcp', transport: 'http', path: '/mcp', answerMs: 20_000 },
     });
   });
 
@@ -101,6 +101,7 @@ describe('mcp add edits mcpgw.yaml in place', () => {
     ['an unknown transport', 'odd', { transport: 'websocket', image: 'x' }, /mcp_servers\.odd\.transport: must be one of sse, http, stdio/],
     ['a url server with an image', 'both', { transport: 'sse', image: 'x', url: 'http://a.lan:1/sse' }, /mcp_servers\.both\.url: cannot be combined with image/],
     ['a bridge on an sse server', 'wrong', { transport: 'sse', image: 'x', bridge: 'http' }, /mcp_servers\.wrong\.bridge: applies only to stdio servers/],
+    ['an SSE bridge, which mixes up concurrent sessions', 'mixed', { transport: 'stdio', bridge: 'sse', image: 'x', command: 'run' }, /mcp_servers\.mixed\.bridge: must be http: supergateway's SSE output sends every reply to all sessions/],
     ['a bridged stdio server without an image', 'nobox', { transport: 'stdio', bridge: 'http', command: 'run' }, /mcp_servers\.nobox\.image: is required for a bridged stdio server/],
     ['a name with a dash', 'my-tools', { transport: 'http', url: 'http://a.lan:1/mcp' }, /server names use a–z, 0–9 and _/],
   ])('refuses %s with the field and the fix', async (_what, name, options, message) => {

@@ -3,11 +3,11 @@ import { parseConfig } from '../../config/load.js';
 import { keySecretName } from '../../config/rules.js';
 import { missingSecrets, readSecrets } from '../../config/secrets.js';
 import { DockerEngine } from '../../docker/engine.js';
-import { UserError } from '../../errors.js';
+import { ReportedFailure, UserError } from '../../errors.js';
 import { serverIds } from '../../keys/desired.js';
 import { catalogEntry, containerEndpoint, loadCatalog, runsAs } from '../../mcp/catalog.js';
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../../mcp/config-edit.js';
-import { DEFAULT_GATEWAY_TIMEOUT_S, gatewayTools } from '../../mcp/gateway.js';
+import { DEFAULT_GATEWAY_TIMEOUT_S, gatewayTools, keyView, type KeyView } from '../../mcp/gateway.js';
 import { serverRows, type ListSources } from '../../mcp/list.js';
 import { listenProbe } from '../../mcp/ports.js';
 import { missingCommandHint, missingInContainer, runningLiteLLM } from '../../mcp/stdio-check.js';
@@ -175,17 +175,27 @@ export async function mcpToolsCommand(ctx: CommandContext, name: string | undefi
   }
   const { key, as } = resolveKey(stack, options.key);
   ctx.ui.addSecrets([key]);
-  const tools = await gatewayTools(litellmBaseUrl(stack.model), key, name, timeout);
+  const base = litellmBaseUrl(stack.model);
+  const view: KeyView = name
+    ? { listings: [{ server: name, tools: await gatewayTools(base, key, name, timeout) }], failures: [] }
+    : await keyView(base, key, Object.keys(config.mcp_servers), timeout);
+  const tools = view.listings.flatMap((listing) => listing.tools);
   if (ctx.options.json) {
-    ctx.ui.json({ server: name ?? null, as, tools });
-    return;
+    ctx.ui.json({ server: name ?? null, as, tools, failures: view.failures });
+  } else {
+    if (as === 'master key') ctx.ui.info('listing as the master key, which sees every server; pass --key ALIAS|sk-… to see what a client sees');
+    if (tools.length > 0) ctx.ui.result(formatTable(['TOOL', 'INPUTS', 'DESCRIPTION'], tools.map((tool) => [tool.name, tool.inputs, tool.description])));
+    else if (view.failures.length === 0) {
+      ctx.ui.warn(`${as} sees no tools${name ? ` on ${name}` : ''}: is the server granted to it (keys: mcp_servers) and running (\`mcpgw mcp list\`)?`);
+    }
+    for (const failure of view.failures) ctx.ui.warn(`${failure.server}: ${failure.message}${failure.hint ? ` (${failure.hint})` : ''}`);
   }
-  if (as === 'master key') ctx.ui.info('listing as the master key, which sees every server; pass --key ALIAS|sk-… to see what a client sees');
-  if (tools.length === 0) {
-    ctx.ui.warn(`${as} sees no tools${name ? ` on ${name}` : ''}: is the server granted to it (keys: mcp_servers) and running (\`mcpgw mcp list\`)?`);
-    return;
+  if (view.failures.length > 0) {
+    throw new ReportedFailure(
+      `the tools of ${view.failures.map((failure) => failure.server).join(', ')} could not be listed for ${as}`,
+      'a client with this key would not see them either; `mcpgw probe --server NAME` says why',
+    );
   }
-  ctx.ui.result(formatTable(['TOOL', 'INPUTS', 'DESCRIPTION'], tools.map((tool) => [tool.name, tool.inputs, tool.description])));
 }
 
 /** --key takes a key value (sk-…) or the alias of a key declared in mcpgw.yaml (its value from the secrets file). */
