@@ -30,11 +30,14 @@ describe('Ctrl-C on the built CLI', () => {
 
   const interrupted = (signals: number) =>
     withTempDir(async (dir) => {
-      await writeTestStack(dir, { name: 'mcpgwt-interrupt', images: inject('mcpgwStack').images, litellmPort: GATEWAY_PORT, mcp: {} });
+      const mcp = { everything: { transport: 'http' as const, port: 48997 } };
+      await writeTestStack(dir, { name: 'mcpgwt-interrupt', images: inject('mcpgwStack').images, litellmPort: GATEWAY_PORT, mcp });
       const before = connections;
-      const child = execa(process.execPath, [path.resolve('bin/mcpgw.js'), 'mcp', 'tools', '--key', KEY], { cwd: dir, reject: false });
-      // Interrupt once the request is waiting on the gateway.
-      while (connections === before) await new Promise((resolve) => setTimeout(resolve, 20));
+      const child = execa(process.execPath, [path.resolve('bin/mcpgw.js'), 'mcp', 'tools', 'everything', '--key', KEY], { cwd: dir, reject: false });
+      // Interrupt once the request is waiting on the gateway; a CLI that ended before that is returned as it is.
+      let exited = false;
+      void child.finally(() => (exited = true));
+      while (connections === before && !exited) await new Promise((resolve) => setTimeout(resolve, 20));
       for (let sent = 0; sent < signals; sent += 1) {
         child.kill('SIGINT');
         await new Promise((resolve) => setTimeout(resolve, 1));
