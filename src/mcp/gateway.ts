@@ -1,7 +1,5 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { StepFailed, UserError } from '../errors.js';
+import { McpRequestError, openSession } from '../probe/mcp-session.js';
 
 /**
  * LiteLLM opens a fresh upstream session per request: a stdio server is spawned again, and `/mcp/` visits
@@ -78,26 +76,17 @@ function gatewayUrl(baseUrl: string, server: string | undefined): URL {
 }
 
 async function listTools(url: URL, key: string, timeoutSeconds: number): Promise<GatewayTool[]> {
-  const timeout = timeoutSeconds * 1000;
-  const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } });
-  const client = new Client({ name: 'mcpgw', version: '0.1.0' });
+  const session = await openSession(url.href, key, 'http', timeoutSeconds * 1000);
   try {
-    await client.connect(transport, { timeout });
-    const tools: Tool[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await client.listTools(cursor ? { cursor } : {}, { timeout });
-      tools.push(...page.tools);
-      cursor = page.nextCursor;
-    } while (cursor);
-    return tools.map((tool) => ({ name: tool.name, description: firstLine(tool.description ?? ''), inputs: schemaSummary(tool.inputSchema) }));
+    const tools = await session.listTools();
+    return tools.map((tool) => ({ name: tool.name, description: firstLine(tool.description ?? ''), inputs: schemaSummary(tool.inputSchema as JsonSchema) }));
   } finally {
-    await client.close().catch(() => undefined);
+    await session.close().catch(() => undefined);
   }
 }
 
 function httpStatus(error: unknown): number | undefined {
-  return error instanceof StreamableHTTPError ? error.code : undefined;
+  return error instanceof McpRequestError ? error.status : undefined;
 }
 
 function explainGatewayError(error: unknown, url: URL): Error {

@@ -11,6 +11,9 @@ export interface ToolResult {
   isError: boolean;
 }
 
+/** How long closing a session waits for the gateway to acknowledge its end. */
+const SESSION_END_MS = 3000;
+
 /** One MCP client session as a real client opens it: initialize, then requests, with the gateway key header. */
 export interface McpSession {
   serverName: string;
@@ -82,7 +85,17 @@ export async function openSession(url: string, key: string, transport: GatewayTr
         throw asRequestError(error);
       }
     },
-    close: () => client.close(),
+    async close() {
+      // End the session on the server too (DELETE): LiteLLM otherwise keeps it, and the upstream sessions it
+      // opened to relay list changes, until its 30-minute idle timeout. Best effort, and never a wait.
+      if (channel instanceof StreamableHTTPClientTransport) {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, SESSION_END_MS)));
+        await Promise.race([channel.terminateSession().catch(() => undefined), deadline]);
+        clearTimeout(timer);
+      }
+      await client.close();
+    },
   };
 }
 
