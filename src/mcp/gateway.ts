@@ -100,7 +100,7 @@ function explainGatewayError(error: unknown, url: URL): Error {
     return new StepFailed(`the gateway at ${url.origin} does not answer (${message})`, 'start the stack with `mcpgw up` and check `mcpgw status`');
   }
   if (/timed out/i.test(message)) return new StepFailed(`listing tools at ${url.href} got no answer in time (${message})`, 'LiteLLM asks every server it routes to; see `mcpgw logs litellm`, or allow more time with --timeout SECONDS');
-  return new StepFailed(`listing tools at ${url.href} failed: ${message}`, 'see `mcpgw logs litellm`');
+  return new StepFailed(`listing tools at ${url.href} failed${status ? ` (HTTP ${status})` : ''}: ${message}`, 'see `mcpgw logs litellm`');
 }
 
 function firstLine(text: string): string {
