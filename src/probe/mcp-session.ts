@@ -87,7 +87,7 @@ export async function openSession(url: string, key: string, transport: GatewayTr
     },
     async close() {
       // End the session on the server too (DELETE): LiteLLM otherwise keeps it, and the upstream sessions it
-      // opened to relay list changes, until its 30-minute idle timeout. Best effort, and never a wait.
+      // opened to relay list changes, until its 30-minute idle timeout. Best effort: waits at most SESSION_END_MS.
       if (channel instanceof StreamableHTTPClientTransport) {
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, SESSION_END_MS)));

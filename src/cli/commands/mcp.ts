@@ -193,7 +193,7 @@ export async function mcpToolsCommand(ctx: CommandContext, name: string | undefi
   if (view.failures.length > 0) {
     throw new ReportedFailure(
       `the tools of ${view.failures.map((failure) => failure.server).join(', ')} could not be listed for ${as}`,
-      'a client with this key would not see them either; `mcpgw probe --server NAME` says why',
+      `a client with this key would not see them either; \`mcpgw probe --server ${view.failures[0]?.server}\` says why`,
     );
   }
 }
