@@ -90,6 +90,16 @@ const mcpServer = z.strictObject({
   path: z.string().regex(/^\//, { message: 'must start with /' }).optional(),
   /** An MCP server mcpgw does not run: LiteLLM connects to this URL. */
   url: z.string().url().optional(),
+  /**
+   * The Host header LiteLLM sends to the server instead of the URL's own (rendered as static_headers). For
+   * servers whose MCP SDK allows only localhost names (DNS-rebinding protection), e.g. "localhost:8000".
+   */
+  host_header: z
+    .string()
+    .regex(/^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$/, {
+      message: 'must be a host name or address with an optional :port, e.g. localhost:8000',
+    })
+    .optional(),
   /** Plain (non-secret) environment, e.g. PORT. Secrets go in `env`. */
   environment: z.record(z.string().regex(ENV_NAME, { message: 'variable names use letters, digits and _' }), z.string()).default({}),
   /** Secret environment of the server: variable name → secret name. */

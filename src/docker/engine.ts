@@ -242,6 +242,36 @@ export class DockerEngine {
   }
 
   /**
+   * Runs a throwaway container to its end and removes it: created without a restart policy, attached to every
+   * network in `networks`, started, waited for (at most `timeoutMs`, then killed). Returns its exit code and output.
+   */
+  async runOnce(spec: { name: string; image: string; entrypoint: string[]; cmd: string[]; labels: Record<string, string>; networks: string[] }, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const [first, ...rest] = spec.networks;
+    const container = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Entrypoint: spec.entrypoint,
+      Cmd: spec.cmd,
+      Labels: spec.labels,
+      HostConfig: { ...(first ? { NetworkMode: first } : {}) },
+    });
+    try {
+      for (const network of rest) await this.docker.getNetwork(network).connect({ Container: container.id });
+      await container.start();
+      let timer: NodeJS.Timeout | undefined;
+      const overdue = new Promise<{ StatusCode: number }>((resolve) => {
+        timer = setTimeout(() => void container.kill().catch(() => undefined).then(() => resolve({ StatusCode: -1 })), timeoutMs);
+      });
+      const ended = (await Promise.race([container.wait() as Promise<{ StatusCode: number }>, overdue])) as { StatusCode: number };
+      clearTimeout(timer);
+      const output = demuxLogs((await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+      return { exitCode: ended.StatusCode, output };
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
    * Runs a command in a container streaming its stdout into `stdout` (bytes, unbuffered: a database dump can be
    * large) and, when given, `stdin` into it; stderr is collected for error messages. `env` as in exec.
    */

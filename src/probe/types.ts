@@ -1,11 +1,8 @@
-export type ProbeLevel = 'gateway' | 'mcp' | 'auth' | 'llm';
-export type StepStatus = 'pass' | 'warn' | 'fail' | 'skip';
+import type { Cause, StepStatus } from '../outcome.js';
 
-/** A diagnosed reason for a failure and what to do about it. */
-export interface Cause {
-  cause: string;
-  fix: string;
-}
+export { fail, pass, skip, warn, type Cause, type CheckOutcome, type StepStatus } from '../outcome.js';
+
+export type ProbeLevel = 'gateway' | 'mcp' | 'auth' | 'llm';
 
 export interface ProbeStep {
   level: ProbeLevel;
@@ -25,15 +22,3 @@ export interface ProbeReport {
   litellmVersion?: string;
   steps: ProbeStep[];
 }
-
-/** The outcome of one check before it is timed and labelled. */
-export interface CheckOutcome {
-  status: StepStatus;
-  evidence: string[];
-  causes?: Cause[];
-}
-
-export const pass = (...evidence: string[]): CheckOutcome => ({ status: 'pass', evidence });
-export const skip = (...evidence: string[]): CheckOutcome => ({ status: 'skip', evidence });
-export const fail = (evidence: string | string[], causes: Cause[] = []): CheckOutcome => ({ status: 'fail', evidence: [evidence].flat(), causes });
-export const warn = (evidence: string | string[], causes: Cause[] = []): CheckOutcome => ({ status: 'warn', evidence: [evidence].flat(), causes });

@@ -294,6 +294,8 @@ function litellmServerEntry(name: string, server: McpServerConfig): Record<strin
     const port = server.container_port ?? server.port ?? 0;
     entry.url = `http://${mcpServiceName(name)}:${port}${server.path ?? defaultMcpPath(transport)}`;
   }
+  // LiteLLM passes static_headers on every request to the server; httpx sends an explicit Host as given.
+  if (server.host_header && transport !== 'stdio') entry.static_headers = { Host: server.host_header };
   if (server.description) entry.description = server.description;
   if (server.allowed_tools) entry.allowed_tools = server.allowed_tools;
   if (server.groups.length > 0) entry.access_groups = server.groups;

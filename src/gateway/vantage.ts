@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import type { DockerEngine } from '../docker/engine.js';
+import { labelsFor } from '../stack/labels.js';
+import type { StackModel } from '../stack/model.js';
+
+/** A server LiteLLM reaches over the network: the URL, transport and headers config.yaml gives LiteLLM. */
+export interface ServerEndpoint {
+  name: string;
+  url: string;
+  transport: 'sse' | 'http';
+  headers: Record<string, string>;
+}
+
+/** Where a check stopped: the name did not resolve, nothing listened, the server refused a step, or time ran out. */
+export type VantageStage = 'resolve' | 'connect' | 'open' | 'initialize' | 'list' | 'timeout' | 'protocol';
+
+/** What the vantage script saw for one server (data/mcp-vantage.py writes these fields). */
+export interface VantageAnswer {
+  name: string;
+  url: string;
+  transport: 'sse' | 'http';
+  ok: boolean;
+  elapsed_ms: number;
+  /** ok: the server's name and the tools it lists. */
+  server?: string;
+  tools?: string[];
+  /** not ok: the stage, and what that stage answered. */
+  stage?: VantageStage;
+  status?: number;
+  content_type?: string;
+  body?: string;
+  error?: string;
+  rpc_error?: { code?: number; message?: string };
+  /** The transport and path the server answered instead, when it refused the configured one. */
+  speaks?: { transport: 'sse' | 'http'; path: string };
+}
+
+/** Asks MCP servers from LiteLLM's place on the network; `where` says which place, for evidence lines. */
+export interface Vantage {
+  where: string;
+  reach(endpoints: ServerEndpoint[], timeoutMs: number): Promise<VantageAnswer[]>;
+}
+
+export type VantageEngine = Pick<DockerEngine, 'containerState' | 'exec' | 'runOnce'>;
+
+const SCRIPT = readFileSync(new URL('../../data/mcp-vantage.py', import.meta.url), 'utf8');
+const MARK = 'mcpgw-vantage: ';
+/** Docker's exec or a throwaway container's start, on top of the servers' own deadline. */
+const DOCKER_OVERHEAD_MS = 15_000;
+
+/** The servers LiteLLM connects to over HTTP, read from the config.yaml mcpgw renders (stdio servers have no URL). */
+export function litellmEndpoints(model: StackModel): ServerEndpoint[] {
+  return Object.entries(model.litellmConfig.mcp_servers).flatMap(([name, entry]) => {
+    const { url, transport, static_headers: headers } = entry as { url?: string; transport?: string; static_headers?: Record<string, string> };
+    if (typeof url !== 'string' || (transport !== 'sse' && transport !== 'http')) return [];
+    return [{ name, url, transport, headers: headers ?? {} }];
+  });
+}
+
+/**
+ * LiteLLM's own place: a Python script run inside the LiteLLM container when it runs (same DNS, same networks,
+ * the same URL and headers), else in a throwaway container of the LiteLLM image attached to LiteLLM's networks.
+ * Either way nothing is reached through a published port.
+ */
+export function litellmVantage(engine: VantageEngine, model: StackModel, runId: () => string): Vantage {
+  const litellm = model.services.find((service) => service.role === 'litellm');
+  if (!litellm) throw new Error('the stack model has no LiteLLM service');
+  return {
+    where: `LiteLLM's network (${litellm.containerName})`,
+    async reach(endpoints, timeoutMs) {
+      if (endpoints.length === 0) return [];
+      const request = JSON.stringify({ targets: endpoints.map((endpoint) => ({ ...endpoint, timeout_s: timeoutMs / 1000 })) });
+      const state = await engine.containerState(litellm.containerName);
+      const run = state?.running
+        ? await withDeadline(engine.exec(litellm.containerName, ['python3', '-c', SCRIPT, request]), timeoutMs + DOCKER_OVERHEAD_MS)
+        : await engine.runOnce(
+            {
+              name: `${model.name}-vantage-${runId()}`,
+              image: litellm.image,
+              entrypoint: ['python3'],
+              cmd: ['-c', SCRIPT, request],
+              labels: labelsFor(model.name, 'vantage'),
+              networks: litellm.networks,
+            },
+            timeoutMs + DOCKER_OVERHEAD_MS,
+          );
+      return parseAnswers(run.output, run.exitCode);
+    },
+  };
+}
+
+function parseAnswers(output: string, exitCode: number): VantageAnswer[] {
+  const line = output.split('\n').find((candidate) => candidate.startsWith(MARK));
+  if (!line) throw new Error(`the MCP check in LiteLLM's image printed no answer (exit code ${exitCode}): ${output.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`);
+  return JSON.parse(line.slice(MARK.length)) as VantageAnswer[];
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const overdue = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`docker exec gave no answer within ${ms / 1000} s`)), ms)));
+  try {
+    return await Promise.race([work, overdue]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What each server answered LiteLLM's place, asked for all of them together on the first question (one docker
+ * exec per run), or why they could not be asked. Later questions read the same answers.
+ */
+export function answersOnDemand(vantage: () => Vantage, endpoints: ServerEndpoint[], timeoutMs: number): (name: string) => Promise<VantageAnswer | Error | undefined> {
+  let asked: Promise<VantageAnswer[] | Error> | undefined;
+  return async (name) => {
+    asked ??= Promise.resolve()
+      .then(() => vantage().reach(endpoints, timeoutMs))
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+    const answers = await asked;
+    return answers instanceof Error ? answers : answers.find((answer) => answer.name === name);
+  };
+}
