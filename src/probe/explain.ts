@@ -126,7 +126,7 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
     const causes: Cause[] =
       mcpToolsOf(request).length > 0 && (turn.offeredTools?.length ?? 0) === 0
         ? [{ cause: "LiteLLM offered the model no tools from the requested MCP server: it could not list them (server stopped, or its transport or path is wrong)", fix: 'see the MCP level of `mcpgw probe` and `mcpgw status`; fix the server, then `mcpgw up`' }]
-        : [{ cause: 'the model answered without calling a tool', fix: 'send tool_choice "required" or use a model that supports tool calls' }];
+        : [{ cause: 'the model answered without calling a tool', fix: exchange.endpoint === 'chat' ? 'name the tool and its arguments in the prompt, or use a model that supports tool calls (not tool_choice "required": LiteLLM repeats it after running the tools, so the turn cannot end)' : 'name the tool and its arguments in the prompt or send tool_choice "required", or use a model that supports tool calls' }];
     return { status: 'fail', evidence, causes };
   }
   if (exchange.nonce && !turn.text.includes(exchange.nonce)) {
@@ -157,6 +157,15 @@ function toolCallCauses(exchange: LlmExchange, turn: Turn): Cause[] {
     return [{ cause: 'no MCP tool has require_approval "never": LiteLLM returns the tool calls for the client to approve and run', fix: 'add "require_approval":"never" to the MCP tool' }];
   }
   if (turn.executed.length > 0) {
+    const forced = exchange.endpoint === 'chat' ? forcedToolChoice(exchange.request.tool_choice) : undefined;
+    if (forced) {
+      return [
+        {
+          cause: `the request sets tool_choice ${forced}, and LiteLLM${exchange.version ? ` ${exchange.version}` : ''} repeats it on its follow-up request after executing the tools on /v1/chat/completions, so the model must call a tool again instead of answering`,
+          fix: 'leave tool_choice out of the request or set it to "auto", and name the tool and its arguments in the prompt',
+        },
+      ];
+    }
     return [{ cause: 'LiteLLM executed the tools, then the model asked for another round; LiteLLM runs only one round per request', fix: 'send the follow-up request from the client, or prompt for a single tool call' }];
   }
   const offered = turn.offeredTools ?? [];
@@ -165,6 +174,19 @@ function toolCallCauses(exchange: LlmExchange, turn: Turn): Cause[] {
     return [{ cause: `the model called ${unknown.join(', ')}, which LiteLLM did not offer for this key (not granted, or the server lists no such tool)`, fix: 'check the key grants (`mcpgw probe` auth level) and `mcpgw mcp tools`' }];
   }
   return [{ cause: 'LiteLLM returned the tool calls without executing them', fix: 'see `mcpgw logs litellm` for MCP errors during the request' }];
+}
+
+/**
+ * The tool_choice of a chat request that forces a call, as written, or undefined. LiteLLM 1.108.7 sends the
+ * caller's tool_choice again on the follow-up after auto-executing MCP tools on /v1/chat/completions
+ * (`follow_up_call_args = {**base_call_args, …}` in litellm/responses/mcp/chat_completions_handler.py), except an
+ * `allowed_tools` choice, which it turns to mode auto; its /v1/responses path drops tool_choice there
+ * (`prepare_follow_up_call_params` in litellm_proxy_mcp_handler.py).
+ */
+function forcedToolChoice(choice: unknown): string | undefined {
+  if (choice === 'required') return '"required"';
+  const type = (choice as { type?: unknown } | null | undefined)?.type;
+  return typeof choice === 'object' && (type === 'function' || type === 'required' || type === 'any') ? JSON.stringify(choice) : undefined;
 }
 
 /** The "too old" cause, when the request itself is right (LiteLLM MCP tools, require_approval never). */

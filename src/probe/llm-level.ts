@@ -31,16 +31,26 @@ export async function sendAndJudge(ctx: Omit<LlmContext, 'model' | 'nonce'>, end
   return judgeExchange({ endpoint, request: body, status: answer.status, body: answer.body, ...(ctx.version ? { version: ctx.version } : {}), ...(nonce ? { nonce } : {}) });
 }
 
+/**
+ * The instruction that makes a model call the proven tool: its name and every argument, spelled out. The
+ * prompt, not `tool_choice`, decides the call: on /v1/chat/completions LiteLLM keeps the caller's tool_choice on
+ * its follow-up request after running the tools (chat_completions_handler.py in 1.108.7), so a forced choice
+ * makes a model that honours it call again instead of answering.
+ */
+export function probePrompt(tool: string, args: Record<string, unknown>): string {
+  const spelled = Object.entries(args).map(([name, value]) => `${name} set to ${JSON.stringify(value)}`);
+  return `Call the tool ${tool}${spelled.length > 0 ? ` with ${spelled.join(' and ')}` : ''}, then reply with exactly what it returned.`;
+}
+
 /** Asks the model to call the proven tool with a fresh nonce; passes only if LiteLLM ran it and the turn ended at stop. */
 export async function checkLlm(ctx: LlmContext, endpoint: LlmEndpoint, proven: ProvenTool): Promise<CheckOutcome> {
   const nonce = ctx.nonce();
-  const argument = Object.entries(proven.call.arguments).find(([, value]) => typeof value === 'string' && value.includes(proven.nonce))?.[0] ?? 'message';
-  const prompt = `Call the tool ${proven.call.gatewayName} with ${argument} set to "${nonce}", then reply with exactly what it returned.`;
+  const args = Object.fromEntries(
+    Object.entries(proven.call.arguments).map(([name, value]) => [name, typeof value === 'string' ? value.replaceAll(proven.nonce, nonce) : value]),
+  );
+  const prompt = probePrompt(proven.call.gatewayName, args);
   const tools = [gatewayMcpTool(proven.server)];
-  const request =
-    endpoint === 'chat'
-      ? { model: ctx.model, messages: [{ role: 'user', content: prompt }], tools, tool_choice: 'required' }
-      : { model: ctx.model, input: prompt, tools, tool_choice: 'required' };
+  const request = endpoint === 'chat' ? { model: ctx.model, messages: [{ role: 'user', content: prompt }], tools } : { model: ctx.model, input: prompt, tools };
   return sendAndJudge(ctx, endpoint, request, nonce);
 }
 
