@@ -32,6 +32,10 @@ PRISMA_PY_VERSION=${MCPGW_TEST_PRISMA_PY_VERSION:-0.15.0}
 EVERYTHING_VERSION=${MCPGW_TEST_EVERYTHING_VERSION:-2026.8.31}
 SUPERGATEWAY_VERSION=${MCPGW_TEST_SUPERGATEWAY_VERSION:-4.0.0}
 SCHEMA_ROOT=${MCPGW_TEST_SCHEMA_ROOT:-$WORK/schema}
+# Third-party Python MCP servers from PyPI (images/mcp-python): postgres-mcp needs Python >= 3.12, which
+# bookworm lacks, so that image is built on a debootstrapped trixie base (python3 3.13). See README.md.
+BASE_TRIXIE_IMAGE=${MCPGW_TEST_BASE_TRIXIE_IMAGE:-mcpgw-test/debian:trixie}
+MCP_PYTHON_IMAGE=${MCPGW_TEST_MCP_PYTHON_IMAGE:-mcpgw-test/mcp-python:latest}
 CA_BUNDLE=${MCPGW_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 HASH_LABEL=io.mcpgw.recipe-hash
 
@@ -219,6 +223,32 @@ build_image() {
   fi
 }
 
+# ensure_suite_base IMAGE SUITE: like ensure_base, for a Debian suite other than the host's; the host's
+# apt sources are copied in with the host's suite name replaced (bookworm-security -> trixie-security, ...).
+ensure_suite_base() {
+  local image=$1 suite=$2 rootfs mirror host
+  if image_exists "$image"; then log "$image: present"; return 0; fi
+  . /etc/os-release
+  host=$VERSION_CODENAME
+  mirror=$(debian_mirror)
+  rootfs=$(mktemp -d /var/tmp/mcpgw-rootfs.XXXXXX)
+  log "debootstrap --variant=minbase $suite from $mirror"
+  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$WORK/debootstrap-$suite.log" 2>&1 || {
+    tail -n 30 "$WORK/debootstrap-$suite.log" >&2; rm -rf "$rootfs"; die "debootstrap $suite failed"; }
+  rm -f "$rootfs/etc/apt/sources.list" "$rootfs"/etc/apt/sources.list.d/*
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed -E "/^Suites:/ s/\\b$host\\b/$suite/g" \
+      /etc/apt/sources.list.d/debian.sources >"$rootfs/etc/apt/sources.list.d/debian.sources"
+  else
+    echo "deb $mirror $suite main" >"$rootfs/etc/apt/sources.list"
+  fi
+  chroot "$rootfs" apt-get clean
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
+  tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' \
+    -m "debootstrap minbase $suite" - "$image" >/dev/null
+  rm -rf "$rootfs"
+}
+
 # Staged (not committed) inputs: the host's node binary, npm and CA bundle.
 stage_node() {
   local st=$WORK/stage/node
@@ -250,6 +280,10 @@ build_all() {
   step "image $LITELLM_DB_IMAGE" build_image "$LITELLM_DB_IMAGE" "$HERE/images/litellm-db" "$LITELLM_IMAGE"
   BUILD_ARGS=("PROMETHEUS_CLIENT_VERSION=$PROMETHEUS_CLIENT_VERSION")
   step "image $LITELLM_METRICS_IMAGE" build_image "$LITELLM_METRICS_IMAGE" "$HERE/images/litellm-metrics" "$LITELLM_DB_IMAGE"
+  step "base image $BASE_TRIXIE_IMAGE" ensure_suite_base "$BASE_TRIXIE_IMAGE" trixie
+  BUILD_ARGS=("NODE_IMAGE=$NODE_IMAGE" "NODE_IMAGE_ID=$(image_id "$NODE_IMAGE")" "SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION")
+  step "image $MCP_PYTHON_IMAGE" build_image "$MCP_PYTHON_IMAGE" "$HERE/images/mcp-python" "$BASE_TRIXIE_IMAGE" \
+    "$WORK/stage/node/ca-certificates.crt"
 }
 
 # LiteLLM's DB schema: the migrations of the litellm-proxy-extras version installed in the LiteLLM
@@ -291,7 +325,8 @@ write_manifest() {
     "litellm": "$LITELLM_IMAGE",
     "litellmDb": "$LITELLM_DB_IMAGE",
     "litellmOld": "$LITELLM_OLD_IMAGE",
-    "litellmMetrics": "$LITELLM_METRICS_IMAGE"
+    "litellmMetrics": "$LITELLM_METRICS_IMAGE",
+    "mcpPython": "$MCP_PYTHON_IMAGE"
   },
   "versions": {
     "litellm": "$LITELLM_VERSION",
