@@ -26,7 +26,8 @@ export class UserError extends Error {
 export interface ConfigIssue {
   path: string;
   message: string;
-  fix?: string;
+  /** What to do about it: every problem mcpgw reports names its fix. */
+  fix: string;
   line?: number;
   column?: number;
 }

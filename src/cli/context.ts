@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { UserError } from '../errors.js';
 import { Ui } from '../ui/output.js';
 import type { Deps } from './deps.js';
 
@@ -24,6 +25,7 @@ export function colorEnabled(deps: Deps, flag: boolean | undefined): boolean {
 }
 
 export function createContext(deps: Deps, options: GlobalOptions): CommandContext {
+  if (options.file.trim() === '') throw new UserError('-f/--file is empty', 'give the path of mcpgw.yaml, e.g. -f ./mcpgw.yaml');
   return {
     deps,
     options,

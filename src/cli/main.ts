@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { ConfigError, ExitCode, Interrupted, ReportedFailure, StepFailed, UserError } from '../errors.js';
+import { explainFsError } from '../fs.js';
 import { Ui } from '../ui/output.js';
 import { colorEnabled } from './context.js';
 import type { Deps } from './deps.js';
@@ -26,7 +27,9 @@ export async function run(argv: readonly string[], deps: Deps): Promise<number> 
   }
 }
 
-function report(error: unknown, ui: Ui, aborted: boolean): number {
+function report(raw: unknown, ui: Ui, aborted: boolean): number {
+  // A file-system error the user can fix (EACCES, EISDIR, …) is a usage error naming the path, not a bug.
+  const error = explainFsError(raw) ?? raw;
   if (error instanceof CommanderError) {
     // Commander has already printed help or the usage error.
     return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;

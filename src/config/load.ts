@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, UserError, type ConfigIssue } from '../errors.js';
 import { readIfExists } from '../fs.js';
@@ -17,37 +17,41 @@ export interface LoadedConfig {
 }
 
 export async function loadConfig(file: string): Promise<LoadedConfig> {
-  const text = await readIfExists(file);
+  const text = await readIfExists(file, 'mcpgw.yaml file');
   if (text === undefined) throw new UserError(`${file} not found`, 'run `mcpgw init` to create one, or pass -f PATH');
   const config = parseConfig(text, file);
   const dir = path.dirname(path.resolve(file));
   return { config, file: path.resolve(file), dir, secretsFile: path.resolve(dir, config.secrets) };
 }
 
+const YAML_FIX = 'fix the YAML syntax at this line (indentation, quotes, a missing ":")';
+const MAPPING_FIX = 'mcpgw.yaml is a mapping of fields (version: 1, host: …, mcp_servers: …); `mcpgw init` writes a commented example';
+
 /** Parses and validates mcpgw.yaml text; throws one ConfigError listing every problem with its line. */
 export function parseConfig(text: string, file = 'mcpgw.yaml'): McpgwConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // A UTF-8 byte-order mark (Windows editors) is not part of the document.
+  const doc = parseDocument(text.replace(/^\uFEFF/, ''), { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
       doc.errors.map((error) => {
         const pos = lineCounter.linePos(error.pos[0]);
-        return {
-          path: '(yaml)',
-          message: error.message.split('\n')[0] ?? error.message,
-          fix: 'fix the YAML syntax at this line (indentation, quotes, a missing ":")',
-          line: pos.line,
-          column: pos.col,
-        };
+        return { path: '(yaml)', message: yamlMessage(error.message), fix: YAML_FIX, line: pos.line, column: pos.col };
       }),
     );
   }
-  const raw: unknown = doc.toJS();
+  const raw = toPlain(doc, lineCounter, file);
   if (raw === null || raw === undefined) {
     throw new UserError(`${file} is empty`, 'run `mcpgw init` to write a commented example');
   }
-  const parsed = configSchema.safeParse(raw);
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    const offset = nodeOffset(doc.contents) ?? 0;
+    const { line, col } = lineCounter.linePos(offset);
+    throw new ConfigError(file, [{ path: '(top level)', message: `must be a mapping of fields, got ${describeValue(raw)}`, fix: MAPPING_FIX, line, column: col }]);
+  }
+  // reportInput: messages say what was found ("got the string …"), not "is required" for a value of the wrong type.
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
   const ruleIssues = checkRules(raw);
   // A rule that fires on a field explains it better than the generic schema message for the same field.
   const explained = new Set(ruleIssues.map((issue) => issue.path));
@@ -57,6 +61,34 @@ export function parseConfig(text: string, file = 'mcpgw.yaml'): McpgwConfig {
     throw new ConfigError(file, sortIssues(issues.map((issue) => locate(issue, doc, lineCounter))));
   }
   return parsed.data;
+}
+
+/** The first line of a YAML error, without a long quoted source (a binary or minified file would be echoed). */
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.length > 160 ? `${first.slice(0, 157)}…` : first;
+}
+
+/**
+ * The document as plain data. An alias bomb ("billion laughs": aliases of aliases that expand exponentially)
+ * is a config error at its first alias, not a crash.
+ */
+function toPlain(doc: Document, lines: LineCounter, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    if (!/alias/i.test((error as Error).message)) throw error;
+    let offset = 0;
+    visit(doc, { Alias: (_key, node) => ((offset = node.range?.[0] ?? 0), visit.BREAK) });
+    const { line, col } = lines.linePos(offset);
+    throw new ConfigError(file, [{ path: '(yaml)', message: 'YAML aliases expand to too many nodes (an alias bomb)', fix: 'write the values out instead of repeating aliases (*name) of aliases', line, column: col }]);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return 'plain text';
+  return `${typeof value} ${JSON.stringify(value)}`;
 }
 
 /** Adds the line of the node the issue points at (or its nearest existing parent). */

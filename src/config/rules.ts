@@ -1,5 +1,9 @@
+import { isIP } from 'node:net';
 import type { ConfigIssue } from '../errors.js';
+import { mcpServiceName } from './names.js';
+import { hostProblem } from './host.js';
 import { isLanHost, isPrivateAddress } from './lan.js';
+import { isSecretEnvironment, secretArguments } from './literal-secrets.js';
 import { formatPath, type PathSegment } from './path.js';
 import { DEFAULT_MCP_PORT_RANGE } from './schema.js';
 
@@ -18,14 +22,48 @@ export function checkRules(raw: unknown): ConfigIssue[] {
   const litellm = record(doc.litellm) ?? {};
   const postgres = record(doc.postgres) ?? {};
   const keys = Array.isArray(doc.keys) ? doc.keys : [];
-  const range = parseRange(typeof doc.mcp_port_range === 'string' ? doc.mcp_port_range : DEFAULT_MCP_PORT_RANGE);
+  const range = checkRange(doc.mcp_port_range, issues);
+  const stack = typeof doc.name === 'string' ? doc.name : 'litellm';
 
   checkPorts(litellm, postgres, servers, range, issues);
-  for (const [name, value] of Object.entries(servers)) checkServer(name, record(value) ?? {}, lanOnly, issues);
+  for (const [name, value] of Object.entries(servers)) {
+    checkServerName(stack, name, issues);
+    checkServer(name, record(value) ?? {}, lanOnly, issues);
+  }
   checkKeys(keys, servers, litellm, issues);
+  checkHost(doc.host, lanOnly, issues);
   if (lanOnly) checkLanRules(doc, litellm, issues);
   checkObservability(record(doc.observability), lanOnly, issues);
   return issues;
+}
+
+/** mcp_port_range as [low, high]; an inverted or impossible range is reported (and the default used meanwhile). */
+function checkRange(value: unknown, issues: ConfigIssue[]): [number, number] | undefined {
+  if (typeof value !== 'string') return parseRange(DEFAULT_MCP_PORT_RANGE);
+  const match = /^(\d+)-(\d+)$/.exec(value);
+  if (!match) return undefined; // the schema reports the form
+  const [low, high] = [Number(match[1]), Number(match[2])];
+  if (low > high) {
+    issues.push({ path: 'mcp_port_range', message: `${value} is inverted: the lower port comes first`, fix: `write ${high}-${low}` });
+    return undefined;
+  }
+  if (low < 1 || high > 65535) {
+    issues.push({ path: 'mcp_port_range', message: `${value} is outside 1–65535`, fix: 'use a range such as 48000-48999' });
+    return undefined;
+  }
+  return [low, high];
+}
+
+/** The server's container name is also its DNS name on the stack network: one DNS label, at most 63 characters. */
+function checkServerName(stack: string, name: string, issues: ConfigIssue[]): void {
+  const container = `${stack}-${mcpServiceName(name)}`;
+  if (container.length > MAX_DNS_LABEL) {
+    issues.push({
+      path: `mcp_servers.${name}`,
+      message: `the name is too long: its container ${container.slice(0, 20)}… would have ${container.length} characters, and a DNS name has at most ${MAX_DNS_LABEL}`,
+      fix: `shorten the server name to at most ${Math.max(1, MAX_DNS_LABEL - container.length + name.length)} characters`,
+    });
+  }
 }
 
 function checkPorts(
@@ -60,6 +98,7 @@ function checkPorts(
 
 function checkServer(name: string, server: Record<string, unknown>, lanOnly: boolean, issues: ConfigIssue[]): void {
   const at = (field: string) => `mcp_servers.${name}.${field}`;
+  checkLiteralSecrets(name, server, issues);
   const transport = server.transport;
   const hasImage = typeof server.image === 'string';
   const hasUrl = typeof server.url === 'string';
@@ -96,9 +135,10 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
   if (hasImage && hasUrl) {
     issues.push({ path: at('url'), message: 'cannot be combined with image', fix: 'use image (mcpgw runs the container) or url (an existing server), not both' });
   } else if (!hasImage && !hasUrl) {
-    issues.push({ path: `mcp_servers.${name}`, message: `needs image (a container mcpgw runs) or url (an existing ${transport} server)` });
+    issues.push({ path: `mcp_servers.${name}`, message: `needs image (a container mcpgw runs) or url (an existing ${transport} server)`, fix: 'add image: IMAGE and port: 48xxx, or url: http://host:port/path' });
   }
-  if (hasImage && server.port === undefined) {
+  // With both image and url the conflict above is the finding; a missing port would only be noise.
+  if (hasImage && !hasUrl && server.port === undefined) {
     issues.push({ path: at('port'), message: 'is required when mcpgw runs the container', fix: 'pick a free port in the MCP range, e.g. 48010' });
   }
   if (hasUrl) {
@@ -106,13 +146,73 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
       if (server[field] !== undefined) issues.push({ path: at(field), message: 'does not apply with url', fix: 'put the port and path in the url itself' });
     }
     const url = String(server.url);
-    if (lanOnly && url.startsWith('https://')) {
-      issues.push({ path: at('url'), message: 'https is off under the LAN-only rule (plain HTTP on direct ports)', fix: 'use http://, or set lan_only: false to opt in' });
-    }
     if (url.includes('${')) return; // already reported as an unresolved variable
+    if (!checkServerUrl(url, lanOnly, at('url'), issues)) return;
     checkUrlPath(url, transport, at('url'), issues);
   }
   if (hasImage && typeof server.path === 'string') checkUrlPath(`http://x${server.path}`, transport, at('path'), issues);
+}
+
+/**
+ * A url server LiteLLM connects to: http(s) only, no credentials in it (they would be rendered in clear into
+ * config/config.yaml and shown by doctor and mcp list), and under the LAN-only rule plain http to a LAN name,
+ * the same rule as host. False when the url is unusable, so no further rule reads it.
+ */
+function checkServerUrl(text: string, lanOnly: boolean, path: string, issues: ConfigIssue[]): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false; // the schema reports a malformed URL
+  }
+  if (url.username || url.password) {
+    issues.push({ path, message: 'holds credentials (user:password@): they would be written in clear into config/config.yaml', fix: 'remove them from the url; mcpgw.yaml holds secret names only, never a secret value' });
+    return false;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    issues.push({ path, message: `${url.protocol}// is not a transport LiteLLM speaks to MCP servers`, fix: 'use an http:// URL such as http://nas.lan:8931/mcp' });
+    return false;
+  }
+  const optIn = 'or set lan_only: false to opt in';
+  if (lanOnly && url.protocol === 'https:') {
+    issues.push({ path, message: 'https is off under the LAN-only rule (plain HTTP on direct ports)', fix: `use http://, ${optIn}` });
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (lanOnly && !isLanHost(host)) {
+    issues.push({ path, message: `${host} ${isIP(host) ? 'is a public address' : 'looks like a public DNS name'}; the gateway is LAN-only`, fix: `use the server's LAN name or IP (e.g. nas.lan), ${optIn}` });
+  }
+  return true;
+}
+
+/**
+ * Plain values that are credentials, in the fields that are rendered in clear: `environment` (into
+ * docker-compose.yml) and the command words (docker-compose.yml, or config/config.yaml for a stdio server).
+ */
+function checkLiteralSecrets(name: string, server: Record<string, unknown>, issues: ConfigIssue[]): void {
+  const at = (field: string) => `mcp_servers.${name}.${field}`;
+  const secretName = (variable: string) => `MCP_${name.toUpperCase()}_${variable.toUpperCase()}`;
+  for (const [variable, value] of Object.entries(record(server.environment) ?? {})) {
+    // A ${VAR} or os.environ/ reference is reported as such; it holds no value.
+    if (typeof value === 'string' && !/\$\{|os\.environ\//.test(value) && isSecretEnvironment(variable, value)) {
+      issues.push({
+        path: at(`environment.${variable}`),
+        message: 'holds a secret value; environment is written in clear into docker-compose.yml',
+        fix: `put ${secretName(variable)}=… in the secrets file and write env: { ${variable}: ${secretName(variable)} } instead`,
+      });
+    }
+  }
+  const where = server.transport === 'stdio' && server.bridge === undefined ? 'config/config.yaml' : 'docker-compose.yml';
+  for (const field of ['command', 'args'] as const) {
+    const value = server[field];
+    const words = typeof value === 'string' ? value.split(/\s+/) : Array.isArray(value) ? value.map(String) : [];
+    for (const index of secretArguments(words)) {
+      issues.push({
+        path: typeof value === 'string' ? at(field) : `${at(field)}[${index}]`,
+        message: `holds a secret value; the command is written in clear into ${where}`,
+        fix: 'put the value in the secrets file and pass it with env: { VAR: SECRET_NAME } (most servers read their token from an environment variable)',
+      });
+    }
+  }
 }
 
 /** LiteLLM talks SSE to `/sse`-style paths and streamable HTTP to `/mcp`; the seed mixed them up. */
@@ -144,11 +244,11 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
     const at = (field: string) => `keys[${index}].${field}`;
     if (typeof key.alias === 'string') {
       const first = aliases.get(key.alias);
-      if (first !== undefined) issues.push({ path: at('alias'), message: `"${key.alias}" is already used by keys[${first}]` });
+      if (first !== undefined) issues.push({ path: at('alias'), message: `"${key.alias}" is already used by keys[${first}]`, fix: 'give each key its own alias' });
       else aliases.set(key.alias, index);
       const secret = typeof key.secret === 'string' ? key.secret : keySecretName(key.alias);
       const owner = secrets.get(secret);
-      if (owner !== undefined) issues.push({ path: at('secret'), message: `${secret} already holds the key of keys[${owner}]` });
+      if (owner !== undefined) issues.push({ path: at('secret'), message: `${secret} already holds the key of keys[${owner}]`, fix: `name another secret, e.g. secret: ${secret}_2` });
       else secrets.set(secret, index);
     }
     stringList(key.mcp_servers).forEach((server, i) => {
@@ -165,15 +265,18 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
   });
 }
 
+/** The name clients put in the gateway's URL: a valid host name or IP; under the LAN-only rule, a LAN one. */
+function checkHost(host: unknown, lanOnly: boolean, issues: ConfigIssue[]): void {
+  if (typeof host !== 'string') return; // the schema reports a missing or mistyped host
+  const problem = hostProblem(host);
+  if (problem) issues.push({ path: 'host', ...problem });
+  else if (lanOnly && !isLanHost(host)) {
+    issues.push({ path: 'host', message: `${host} ${isIP(host) ? 'is a public address' : 'looks like a public DNS name'}; the gateway is LAN-only`, fix: 'use the LAN name or IP (e.g. linuxserver.lan), or set lan_only: false to opt in explicitly' });
+  }
+}
+
 function checkLanRules(doc: Record<string, unknown>, litellm: Record<string, unknown>, issues: ConfigIssue[]): void {
   const optIn = 'or set lan_only: false to opt in explicitly';
-  if (typeof doc.host === 'string') {
-    if (/^[a-z]+:\/\//i.test(doc.host)) {
-      issues.push({ path: 'host', message: 'must be a host name, not a URL', fix: 'write only the name, e.g. linuxserver.lan' });
-    } else if (!isLanHost(doc.host)) {
-      issues.push({ path: 'host', message: `${doc.host} looks like a public DNS name; the gateway is LAN-only`, fix: `use the LAN name or IP (e.g. linuxserver.lan), ${optIn}` });
-    }
-  }
   for (const field of ['bind', 'mcp_bind'] as const) {
     const value = doc[field];
     if (typeof value === 'string' && !isPrivateAddress(value)) {
@@ -208,6 +311,9 @@ export function findShellVariables(value: unknown, path: PathSegment[], issues: 
 export function keySecretName(alias: string): string {
   return `MCPGW_KEY_${alias.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
+
+/** Docker resolves containers by name on the stack network: a name is one DNS label. */
+const MAX_DNS_LABEL = 63;
 
 export function parseRange(text: string): [number, number] | undefined {
   const match = /^(\d+)-(\d+)$/.exec(text);

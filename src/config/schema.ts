@@ -115,8 +115,18 @@ const mcpServer = z.strictObject({
   groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
 });
 
+/**
+ * LiteLLM's own key_alias rule (2–255 characters, starting and ending with a letter or digit), within mcpgw's
+ * lowercase names and short enough that `keys rotate`'s `@rotated-<time>` suffix still fits.
+ */
+export const keyAlias = z
+  .string()
+  .max(64)
+  .regex(/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/, { message: 'use 2–64 lowercase letters, digits, ".", "_" and "-", starting and ending with a letter or digit' })
+  .min(2);
+
 const key = z.strictObject({
-  alias: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { message: 'use lowercase letters, digits, ".", "_" and "-"' }),
+  alias: keyAlias,
   /** Secret holding the key value (sk-…); defaults to MCPGW_KEY_<ALIAS>. */
   secret: secretName.optional(),
   models: z.array(z.string().min(1)).default([]),
@@ -128,7 +138,8 @@ const key = z.strictObject({
 
 export const configSchema = z.strictObject({
   version: z.literal(1, { message: 'must be 1 (the only version this mcpgw understands)' }),
-  name: z.string().regex(STACK_NAME, { message: 'use lowercase letters, digits and "-", starting with a letter' }).default('litellm'),
+  /** Prefix of every container name, each one DNS label (63 characters) on the stack network. */
+  name: z.string().max(32).regex(STACK_NAME, { message: 'use lowercase letters, digits and "-", starting with a letter' }).default('litellm'),
   host: z.string().min(1),
   bind: z.string().min(1).default('0.0.0.0'),
   /** Address MCP server ports are published on. Loopback by default: MCP servers have no auth of their own. */

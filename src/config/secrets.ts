@@ -1,31 +1,60 @@
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { UserError } from '../errors.js';
+import { ConfigError, UserError, type ConfigIssue } from '../errors.js';
 import { readIfExists } from '../fs.js';
 
 export type Secrets = ReadonlyMap<string, string>;
+
+/** Secrets as read from a file: each name's line is kept for messages (never its value). */
+export class SecretsFile extends Map<string, string> {
+  readonly lines = new Map<string, number>();
+  constructor(readonly file: string) {
+    super();
+  }
+}
+
+/** The line a secret is set on, when the secrets came from a file. */
+export function secretLine(secrets: Secrets, name: string): number | undefined {
+  return secrets instanceof SecretsFile ? secrets.lines.get(name) : undefined;
+}
 
 /**
  * Reads a dotenv-style secrets file (NAME=value, # comments, optional single or double quotes). The same
  * format docker's env_file reads, so the file works for both. Values never appear in errors.
  */
 export async function readSecrets(file: string): Promise<Secrets> {
-  const text = await readIfExists(file);
+  const text = await readIfExists(file, 'secrets file');
   if (text === undefined) {
     throw new UserError(`secrets file ${file} not found`, 'run `mcpgw init` to create it (mode 0600), or fix `secrets:` in mcpgw.yaml');
   }
   return parseSecrets(text, file);
 }
 
-export function parseSecrets(text: string, file = 'secrets file'): Secrets {
-  const secrets = new Map<string, string>();
-  text.split(/\r?\n/).forEach((line, index) => {
+/**
+ * Parses the whole file and reports every malformed line at once. A name set twice with different values is
+ * refused: docker and mcpgw would silently take the last one, which is rarely the one meant.
+ */
+export function parseSecrets(text: string, file = 'secrets file'): SecretsFile {
+  const secrets = new SecretsFile(file);
+  const issues: ConfigIssue[] = [];
+  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, index) => {
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
-    if (!match) throw new UserError(`${file}:${index + 1}: expected NAME=value`, 'one variable per line; comments start with #');
-    const [, name = '', value = ''] = match;
-    secrets.set(name, unquote(value));
+    if (!match) {
+      issues.push({ path: `line ${index + 1}`, message: 'expected NAME=value', fix: 'one variable per line; comments start with #', line: index + 1, column: 1 });
+      return;
+    }
+    const [, name = '', raw = ''] = match;
+    const value = unquote(raw);
+    const first = secrets.lines.get(name);
+    if (first !== undefined && secrets.get(name) !== value) {
+      issues.push({ path: name, message: `is set again with a different value (first on line ${first}); the last one would win silently`, fix: `keep one ${name}= line`, line: index + 1, column: 1 });
+      return;
+    }
+    if (first === undefined) secrets.lines.set(name, index + 1);
+    secrets.set(name, value);
   });
+  if (issues.length > 0) throw new ConfigError(file, issues);
   return secrets;
 }
 

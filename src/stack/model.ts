@@ -1,3 +1,4 @@
+import { mcpServiceName } from '../config/names.js';
 import type { McpgwConfig, McpServerConfig } from '../config/schema.js';
 import { litellmSettings, observabilityModel, withLogShipping, type ObservabilityModel } from '../observability/model.js';
 import { labelsFor } from './labels.js';
@@ -78,9 +79,7 @@ export const LITELLM_CONFIG_PATH = '/app/config.yaml';
 export const POSTGRES_SERVICE = 'postgres';
 export const LITELLM_SERVICE = 'litellm';
 
-export function mcpServiceName(server: string): string {
-  return `mcp-${server.replace(/_/g, '-')}`;
-}
+export { mcpServiceName };
 
 export function defaultMcpPath(transport: 'sse' | 'http'): string {
   return transport === 'sse' ? '/sse' : '/mcp';

@@ -183,7 +183,7 @@ describe('mcpgw CLI', () => {
         await writeFile(secretsPath, secrets.split('\n').filter((line) => !line.startsWith('ANTHROPIC_API_KEY=')).join('\n'));
         const result = await runCli(['render'], { cwd: dir });
         expect(result.code).toBe(2);
-        expect(result.stderr).toMatch(/lacks ANTHROPIC_API_KEY/);
+        expect(result.stderr).toMatch(/secrets\.env has 1 problem\n.*ANTHROPIC_API_KEY: is not set\n +fix: add ANTHROPIC_API_KEY=…/);
         for (const value of parseSecrets(secrets).values()) expect(result.stderr).not.toContain(value);
       });
     });

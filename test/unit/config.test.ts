@@ -133,6 +133,7 @@ mcp_servers:
         'bind: 203.0.113.7 is not a LAN or loopback address',
         'litellm.labels.traefik.enable: reverse-proxy/SSO labels are off under the LAN-only rule',
         'mcp_servers.remote.url: https is off under the LAN-only rule (plain HTTP on direct ports)',
+        'mcp_servers.remote.url: mcp.example.com looks like a public DNS name; the gateway is LAN-only',
       ]);
     });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isLanHost, isPrivateAddress } from '../../src/config/lan.js';
 import { formatSecrets, parseSecrets } from '../../src/config/secrets.js';
 import { closest } from '../../src/config/suggest.js';
-import { UserError } from '../../src/errors.js';
+import { ConfigError, UserError } from '../../src/errors.js';
 import { Ui } from '../../src/ui/output.js';
 
 describe('LAN addresses', () => {
@@ -25,13 +25,19 @@ describe('secrets file', () => {
     expect([...secrets]).toEqual([['A', '1'], ['B', 'two words'], ['C', 'x=y'], ['D', '']]);
   });
 
-  it('rejects a malformed line by number, without its content', () => {
+  it('rejects every malformed line by number, and a name set twice with different values, without their content', () => {
     try {
-      parseSecrets('A=1\nsk-supersecretvalue\n', 'litellm.env');
+      parseSecrets('A=1\nsk-supersecretvalue\nB=x\nA=2\nA=1\nnot a line\n', 'litellm.env');
       expect.unreachable();
     } catch (error) {
-      expect(error).toBeInstanceOf(UserError);
-      expect((error as Error).message).toBe('litellm.env:2: expected NAME=value');
+      expect(error).toBeInstanceOf(ConfigError);
+      const { issues } = error as ConfigError;
+      expect(issues.map((issue) => `${issue.line}: ${issue.path}: ${issue.message}`)).toEqual([
+        '2: line 2: expected NAME=value',
+        '4: A: is set again with a different value (first on line 1); the last one would win silently',
+        '6: line 6: expected NAME=value',
+      ]);
+      expect(JSON.stringify(issues)).not.toContain('supersecret');
     }
   });
 
