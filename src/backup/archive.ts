@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, open, rename, rm } from 'node:fs/promises';
+import { chmod, open, rename, rm, stat } from 'node:fs/promises';
 import { PassThrough, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
@@ -135,6 +135,9 @@ function parseManifest(file: string, line: string | undefined): BackupManifest {
  * and CRC check out) and the dump must match the manifest's length and sha256. Returns the manifest.
  */
 export async function verifyArchive(file: string): Promise<BackupManifest> {
+  // A pipe or device would be read forever; a folder is a wrong path.
+  const info = await stat(file).catch(() => undefined);
+  if (info && !info.isFile()) throw notABackup(file, info.isDirectory() ? 'it is a folder' : 'it is not a regular file');
   const splitter = new HeaderSplitter();
   const digest = new Digest();
   const sink = new PassThrough();
@@ -148,6 +151,7 @@ export async function verifyArchive(file: string): Promise<BackupManifest> {
     if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) {
       throw new UserError(`${file} is truncated: the gzip stream ends early (${digest.bytes} bytes of dump readable)`, 'the copy is incomplete; use another backup or copy it again');
     }
+    if (err.code === 'Z_DATA_ERROR' && digest.bytes === 0) throw notABackup(file, 'it is not gzip-compressed');
     if (err.code?.startsWith('Z_')) throw new UserError(`${file} is corrupted: ${err.message}`, 'the file was damaged; use another backup');
     throw error;
   }

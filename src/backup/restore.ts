@@ -47,12 +47,13 @@ export interface RestoreReport {
  * and leaves the current data as it was), starts LiteLLM, waits for it, re-syncs the declared keys and probes.
  * A failing probe is reported, not thrown: the data is restored either way, the caller decides the exit code.
  */
-export async function restoreBackup(file: string, options: { force: boolean }, steps: RestoreSteps): Promise<RestoreReport> {
+export async function restoreBackup(file: string, options: { force: boolean; verified?: BackupManifest }, steps: RestoreSteps): Promise<RestoreReport> {
   const { progress } = steps;
   const verify = progress.start('verify');
   let manifest: BackupManifest;
   try {
-    manifest = await verifyArchive(file);
+    // A caller that verified the file before asking anything passes its manifest (archiveSql checks again).
+    manifest = options.verified ?? (await verifyArchive(file));
   } catch (error) {
     verify.fail((error as Error).message);
     throw error;

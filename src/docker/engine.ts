@@ -1,7 +1,7 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
-import { UserError } from '../errors.js';
+import { StepFailed, UserError } from '../errors.js';
 import { demuxLogs } from './logs.js';
 
 /** What mcpgw asks of a container, independent of dockerode's option shapes. */
@@ -64,7 +64,8 @@ export class DockerEngine {
     try {
       await docker.ping();
     } catch (error) {
-      throw new UserError(
+      // An unreachable dependency is a failure (exit 1), not a usage error: nothing the command line can fix.
+      throw new StepFailed(
         `cannot reach the Docker engine at ${env.DOCKER_HOST ?? '/var/run/docker.sock'}: ${(error as Error).message}`,
         'start Docker (e.g. `systemctl start docker`) or set DOCKER_HOST',
       );

@@ -220,11 +220,11 @@ describe('mcpgw CLI', () => {
 });
 
 describe('stack commands without a Docker engine', () => {
-  it.each([['up'], ['down'], ['status'], ['logs']])('%s exits 2 naming the engine and the fix', async (command) => {
+  it.each([['up'], ['down'], ['status'], ['logs']])('%s exits 1 (an unreachable dependency, not a usage error) naming the engine and the fix', async (command) => {
     await withTempDir(async (dir) => {
       await copyFixture('http', dir);
       const result = await runCli([command], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
-      expect(result.code).toBe(2);
+      expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock/);
       expect(result.stderr).toMatch(/fix: start Docker/);
     });

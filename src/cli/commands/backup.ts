@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import type { BackupManifest } from '../../backup/archive.js';
+import { verifyArchive, type BackupManifest } from '../../backup/archive.js';
 import { BACKUP_DIR, backupFileName, createBackup, rotateBackups } from '../../backup/backup.js';
 import { litellmVersionOfImage, readSchemaLevel } from '../../backup/compat.js';
 import { containerPgTools, localPgTools, type PgTools } from '../../backup/pg-tools.js';
@@ -125,6 +125,8 @@ export interface RestoreOptions {
 export async function restoreCommand(ctx: CommandContext, file: string, options: RestoreOptions): Promise<void> {
   const { deps, ui } = ctx;
   const archive = path.resolve(deps.cwd, file);
+  // The file first: a missing or foreign file is named before any question, Docker or database.
+  const manifest = await verifyArchive(archive);
   const ask = deps.confirm;
   if (!options.yes && !ask) {
     throw new UserError('restore replaces the whole LiteLLM database and there is no terminal to confirm on', 'pass --yes to confirm non-interactively');
@@ -142,7 +144,7 @@ export async function restoreCommand(ctx: CommandContext, file: string, options:
   };
 
   let probeReport: ProbeReport | undefined;
-  const report = await restoreBackup(archive, { force: Boolean(options.force) }, {
+  const report = await restoreBackup(archive, { force: Boolean(options.force), verified: manifest }, {
     tools: target.tools,
     progress,
     readCurrent: async () => ({ schema: await schemaLevelAt(target.url), litellmVersion: await litellmVersion(stack) }),

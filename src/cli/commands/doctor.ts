@@ -6,8 +6,8 @@ import { formatDoctorReport } from '../../doctor/report.js';
 import { runChecks, selectChecks } from '../../doctor/runner.js';
 import { ReportedFailure, UserError } from '../../errors.js';
 import { readIfExists } from '../../fs.js';
-import { durationSeconds } from '../../keys/desired.js';
 import type { CommandContext } from '../context.js';
+import { flagDuration } from '../flags.js';
 
 export interface DoctorOptions {
   only?: string[];
@@ -19,10 +19,10 @@ export interface DoctorOptions {
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export async function doctorCommand(ctx: CommandContext, options: DoctorOptions): Promise<void> {
-  // Without mcpgw.yaml there is no stack to diagnose: a usage error, not 31 skipped checks.
-  if ((await readIfExists(ctx.configFile)) === undefined) throw new UserError(`${ctx.configFile} not found`, 'run mcpgw doctor next to your mcpgw.yaml, or pass -f PATH');
+  const timeoutMs = flagDuration('--timeout', options.timeout ?? '60s', '60') * 1000;
   const checks = selectChecks(CHECKS, options.only ?? []);
-  const timeoutMs = durationSeconds(options.timeout ?? '60s') * 1000;
+  // Without mcpgw.yaml there is no stack to diagnose: a usage error, not 31 skipped checks.
+  if ((await readIfExists(ctx.configFile, 'mcpgw.yaml file')) === undefined) throw new UserError(`${ctx.configFile} not found`, 'run mcpgw doctor next to your mcpgw.yaml, or pass -f PATH');
   const doctor = new DoctorContext({
     configFile: ctx.configFile,
     cwd: ctx.deps.cwd,

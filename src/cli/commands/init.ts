@@ -1,6 +1,7 @@
 import { access, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseConfig } from '../../config/load.js';
+import { hostProblem, hostWarning, shownHost } from '../../config/host.js';
 import { isLanHost } from '../../config/lan.js';
 import { UserError } from '../../errors.js';
 import { scaffold } from '../../init/scaffold.js';
@@ -14,6 +15,11 @@ export interface InitOptions {
 
 export async function initCommand(ctx: CommandContext, options: InitOptions): Promise<void> {
   const { deps, ui, configFile } = ctx;
+  if (options.host !== undefined) {
+    // Checked as the flag it is: mcpgw.yaml does not exist yet, so a file:line would point nowhere.
+    const problem = hostProblem(options.host);
+    if (problem) throw new UserError(`--host ${problem.message.startsWith('"') ? problem.message : `${shownHost(options.host)} ${problem.message}`}`, problem.fix);
+  }
   const host = options.host ?? defaultHost(deps.hostname());
   const files = scaffold(host, loadTemplates(), deps.randomBytes);
   // The written file must load: a template that fails its own schema would strand the user at step one.
@@ -42,6 +48,8 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
   await mkdir(path.dirname(secretsFile), { recursive: true, mode: 0o700 });
   await writeFile(secretsFile, files.secretsEnv, { mode: 0o600 });
 
+  const warning = hostWarning(host);
+  if (warning) ui.warn(`${warning}; set host: in ${path.basename(configFile)}`);
   if (ctx.options.json) {
     ui.json({ config: configFile, secrets: secretsFile, backups });
     return;
@@ -50,7 +58,8 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
   ui.result(`wrote ${secretsFile} (mode 0600; generated master key, salt key, Postgres password and one virtual key)`);
   for (const backup of backups) ui.result(`kept backup ${backup}`);
   ui.result('');
-  ui.result('next: review mcpgw.yaml (host, models, MCP servers), then run `mcpgw render`');
+  const shown = path.relative(deps.cwd, configFile) || configFile;
+  ui.result(`next: review ${shown} (host, models, MCP servers), then run \`mcpgw ${shown === 'mcpgw.yaml' ? '' : `-f ${shown} `}render\``);
 }
 
 /** The machine's own name when LAN clients can plausibly resolve it; otherwise a placeholder to edit. */

@@ -7,9 +7,11 @@ import { declaredKeys, desiredKey, durationSeconds, serverIds } from '../../keys
 import { generateKeyViaApi } from '../../keys/api.js';
 import { KeyStore } from '../../keys/store.js';
 import { publishedBaseUrl } from '../../stack/endpoints.js';
-import { abbreviateKey, generateKey, hashKey, KEY_PREFIX } from '../../keys/token.js';
+import { abbreviateKey, generateKey, hashKey, KEY_PREFIX, validateKey } from '../../keys/token.js';
+import { keyAlias } from '../../config/schema.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
+import { flagDuration } from '../flags.js';
 import { loadStack, type LoadedStack } from '../load-stack.js';
 
 async function withStore<T>(ctx: CommandContext, work: (store: KeyStore, stack: LoadedStack) => Promise<T>): Promise<T> {
@@ -47,29 +49,35 @@ export interface CreateOptions {
 }
 
 export async function keysCreateCommand(ctx: CommandContext, options: CreateOptions): Promise<void> {
+  if (options.key !== undefined) ctx.ui.addSecrets([options.key]);
+  // Every argument is checked before Docker or the database is asked anything.
+  const alias = keyAlias.safeParse(options.alias);
+  if (!alias.success) throw new UserError(`--alias ${JSON.stringify(options.alias.slice(0, 64))} is not a key alias`, '2–64 lowercase letters, digits, ".", "_" and "-", starting and ending with a letter or digit, e.g. --alias claude-code');
+  if (options.key !== undefined) validateKey(options.key, '--key');
   const key = options.key ?? generateKey(ctx.deps.randomBytes);
   ctx.ui.addSecrets([key]);
   const budget = options.budget === undefined ? undefined : Number(options.budget);
   if (budget !== undefined && !(budget > 0)) throw new UserError(`--budget ${options.budget} is not a positive number`, 'give the budget in USD, e.g. --budget 25');
+  const expiresInSeconds = options.expires === undefined ? undefined : flagDuration('--expires', options.expires, '30d');
   const stack = await loadStack(ctx);
   const declaredModels = stack.loaded.config.litellm.models.map((model) => model.name);
   const unknownModels = (options.models ?? []).filter((model) => !declaredModels.includes(model));
   if (unknownModels.length > 0) {
     throw new UserError(`unknown model(s) ${unknownModels.join(', ')}`, declaredModels.length ? `models in mcpgw.yaml: ${declaredModels.join(', ')}` : 'declare it under litellm.models first');
   }
+  const desired = desiredKey(
+    {
+      alias: options.alias,
+      key,
+      models: options.models ?? [],
+      mcpServers: options.mcp ?? [],
+      mcpGroups: options.mcpGroup ?? [],
+      ...(expiresInSeconds !== undefined ? { expires: `${expiresInSeconds}s` } : {}),
+      ...(budget !== undefined ? { budget } : {}),
+    },
+    serverIds(stack.model),
+  );
   await withKeyStore(ctx, stack, async (store) => {
-    const desired = desiredKey(
-      {
-        alias: options.alias,
-        key,
-        models: options.models ?? [],
-        mcpServers: options.mcp ?? [],
-        mcpGroups: options.mcpGroup ?? [],
-        ...(options.expires ? { expires: options.expires } : {}),
-        ...(budget !== undefined ? { budget } : {}),
-      },
-      serverIds(stack.model),
-    );
     if (options.viaApi) {
       const litellm = stack.model.services.find((service) => service.role === 'litellm')?.ports[0];
       const masterKey = stack.secrets.get(stack.loaded.config.litellm.master_key) ?? '';
@@ -136,7 +144,7 @@ export async function keysRevokeCommand(ctx: CommandContext, target: string): Pr
 }
 
 export async function keysRotateCommand(ctx: CommandContext, alias: string, options: { grace?: string }): Promise<void> {
-  const graceSeconds = durationSeconds(options.grace ?? '24h');
+  const graceSeconds = flagDuration('--grace', options.grace ?? '24h', '24h');
   const key = generateKey(ctx.deps.randomBytes);
   ctx.ui.addSecrets([key]);
   const stack = await loadStack(ctx);

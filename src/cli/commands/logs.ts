@@ -2,6 +2,7 @@ import { DockerEngine } from '../../docker/engine.js';
 import { UserError } from '../../errors.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
 import type { CommandContext } from '../context.js';
+import { flagDuration, flagInteger } from '../flags.js';
 import { loadStack } from '../load-stack.js';
 
 export interface LogsOptions {
@@ -13,6 +14,9 @@ export interface LogsOptions {
 /** Container logs on stdout (they are the result here), redacted like everything else mcpgw prints. */
 export async function logsCommand(ctx: CommandContext, service: string | undefined, options: LogsOptions): Promise<void> {
   const { ui, deps } = ctx;
+  // Arguments first: a typo is reported as such, not as an unreachable Docker engine.
+  const since = options.since ? sinceEpoch(options.since, deps.clock.now()) : undefined;
+  const tail = options.tail ? flagInteger('--tail', options.tail, 0, '50') : options.follow ? 20 : 200;
   const { model } = await loadStack(ctx);
   const names = model.services.map((entry) => entry.name);
   if (service && !names.includes(service)) throw new UserError(`unknown service "${service}"`, `services of this stack: ${names.join(', ')}`);
@@ -21,8 +25,6 @@ export async function logsCommand(ctx: CommandContext, service: string | undefin
     (container) => !service || container.labels[SERVICE_LABEL] === service,
   );
   if (containers.length === 0) throw new UserError(`no container of ${service ?? `stack "${model.name}"`} exists`, 'run `mcpgw up` first');
-  const since = options.since ? sinceEpoch(options.since, deps.clock.now()) : undefined;
-  const tail = options.tail ? Number(options.tail) : options.follow ? 20 : 200;
   const prefix = (name: string, text: string) =>
     containers.length === 1 ? text : text.replace(/^(?=.)/gm, `${name} | `);
 
@@ -40,14 +42,10 @@ export async function logsCommand(ctx: CommandContext, service: string | undefin
   );
 }
 
-/** `10m`, `2h`, `1d` before now, or an ISO timestamp, as Unix seconds. */
+/** `600` (seconds), `10m`, `2h`, `1d` before now, or an ISO timestamp, as Unix seconds. */
 function sinceEpoch(text: string, now: Date): number {
-  const relative = /^(\d+)([smhd])$/.exec(text);
-  if (relative) {
-    const seconds = Number(relative[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[relative[2] as 's' | 'm' | 'h' | 'd'];
-    return Math.floor(now.getTime() / 1000) - seconds;
-  }
+  if (/^\d+[smhdw]?$/.test(text)) return Math.floor(now.getTime() / 1000) - flagDuration('--since', text, '10m');
   const absolute = Date.parse(text);
-  if (Number.isNaN(absolute)) throw new UserError(`--since ${text} is not a duration or a timestamp`, 'use e.g. --since 10m or --since 2026-11-26T10:00:00Z');
+  if (Number.isNaN(absolute)) throw new UserError(`--since ${text} is not a duration or a timestamp`, 'use e.g. --since 600, --since 10m or --since 2026-11-26T10:00:00Z');
   return Math.floor(absolute / 1000);
 }

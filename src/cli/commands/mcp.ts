@@ -16,6 +16,7 @@ import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
 import { buildStackModel, type StackModel } from '../../stack/model.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
+import { flagDuration } from '../flags.js';
 import { loadStack, type LoadedStack } from '../load-stack.js';
 import { withKeyStore } from './keys.js';
 
@@ -88,9 +89,7 @@ export async function mcpRemoveCommand(ctx: CommandContext, name: string, option
 }
 
 function timeoutSeconds(flag: string | undefined): number {
-  if (flag === undefined) return DEFAULT_GATEWAY_TIMEOUT_S;
-  if (!/^[1-9]\d*$/.test(flag)) throw new UserError(`--timeout ${flag} is not a number of seconds`, 'e.g. --timeout 300');
-  return Number(flag);
+  return flag === undefined ? DEFAULT_GATEWAY_TIMEOUT_S : flagDuration('--timeout', flag, '300');
 }
 
 function litellmBaseUrl(model: StackModel): string {

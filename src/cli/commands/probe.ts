@@ -5,7 +5,7 @@ import { keySecretName } from '../../config/rules.js';
 import type { McpgwConfig } from '../../config/schema.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { ReportedFailure, UserError } from '../../errors.js';
-import { durationSeconds, serverIds } from '../../keys/desired.js';
+import { serverIds } from '../../keys/desired.js';
 import { leaseKey } from '../../keys/lease.js';
 import type { KeyStore } from '../../keys/store.js';
 import type { DeclaredKeyTarget, KeyLease } from '../../probe/auth-level.js';
@@ -14,6 +14,7 @@ import { runProbe, type ProbePlan } from '../../probe/probe.js';
 import { gatewayBaseUrl, serverTargets } from '../../probe/targets.js';
 import type { ProbeReport, ProbeStep } from '../../probe/types.js';
 import type { CommandContext } from '../context.js';
+import { flagDuration } from '../flags.js';
 import { loadStack, type LoadedStack } from '../load-stack.js';
 import { withKeyStore } from './keys.js';
 
@@ -46,7 +47,7 @@ export function failureSummary(report: ProbeReport): string {
 /** Builds the probe plan from mcpgw.yaml and runs it; `up` calls this too, with the engine it already holds. */
 export async function probeStack(ctx: CommandContext, stack: LoadedStack, options: ProbeOptions, engine?: DockerEngine): Promise<ProbeReport> {
   const { config } = stack.loaded;
-  const timeoutMs = durationSeconds(options.timeout ?? DEFAULT_TIMEOUT) * 1000;
+  const timeoutMs = flagDuration('--timeout', options.timeout ?? DEFAULT_TIMEOUT, '120') * 1000;
   const model = chooseModel(config, options.llm);
   const servers = serverTargets(config, stack.model, options.server);
   const replay = options.replay ? await readReplay(path.resolve(ctx.deps.cwd, options.replay)) : undefined;
@@ -88,7 +89,7 @@ export async function probeStack(ctx: CommandContext, stack: LoadedStack, option
     // Without the database the probe still runs with a key it already has; the no-grant check is skipped.
     const fallback = options.key ? { alias: '--key', key: options.key } : basePlan.declaredKeys[0];
     if (opened || !fallback) throw error;
-    ctx.ui.warn(`cannot reach LiteLLM's database (${(error as Error).message}); probing with key ${fallback.alias}, without the no-grant check`);
+    ctx.ui.warn(`cannot reach LiteLLM's database (${(error as Error).message}); probing with ${options.key ? 'the key given with --key' : `key ${fallback.alias}`}, without the no-grant check`);
     return probe(fallback.key, false);
   }
 }
