@@ -28,7 +28,7 @@ export const claudeDesktop: ClientFormat = {
     };
     const file = path.join(appConfigDir(request, 'Claude'), 'claude_desktop_config.json');
     const notes = ['restart Claude Desktop to load the server; it runs the bridge with npx, so Node.js must be installed'];
-    if (request.platform !== 'darwin' && request.platform !== 'win32') notes.push('Claude Desktop ships for macOS and Windows; this is the path the Linux community builds read');
+    if (request.platform !== 'darwin' && request.platform !== 'win32') notes.push(`Claude Desktop ships for macOS and Windows; ${file} is the path the Linux community builds read`);
     return {
       client: 'claude-desktop',
       scope: 'user',

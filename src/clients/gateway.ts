@@ -1,3 +1,4 @@
+import { isLanHost } from '../config/lan.js';
 import { keySecretName } from '../config/rules.js';
 import type { LoadedConfig } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
@@ -13,8 +14,20 @@ export function gatewayUrl(loaded: LoadedConfig): string {
   return `http://${host}:${loaded.config.litellm.port}/mcp/`;
 }
 
-/** Checks a --url: absolute http(s), and warns (through `warn`) about the bare /mcp path. */
-export function checkUrl(text: string, warn: (line: string) => void): string {
+export interface UrlRules {
+  /** mcpgw.yaml's lan_only when there is one: https and public names are refused, as doctor refuses them. */
+  lanOnly?: boolean;
+  warn(line: string): void;
+  note(line: string): void;
+}
+
+/**
+ * Checks a --url with the rules doctor applies to client files, when the config is made rather than later:
+ * absolute http(s) without credentials, LiteLLM's MCP endpoint (/mcp/ or /mcp/<server>; a bare gateway address
+ * gets /mcp/, an SSE path is refused since these clients speak streamable HTTP), and under the LAN-only rule
+ * plain http to a LAN name. A bare /mcp is only warned about.
+ */
+export function checkUrl(text: string, rules: UrlRules): string {
   let url: URL;
   try {
     url = new URL(text);
@@ -23,7 +36,21 @@ export function checkUrl(text: string, warn: (line: string) => void): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UserError(`--url ${text} is not http(s)`, 'LiteLLM serves MCP over http(s): e.g. http://gateway.lan:4000/mcp/');
   if (url.username || url.password) throw new UserError('--url must not carry credentials', 'the key goes in the x-litellm-api-key header: pass --key or --key-alias');
-  if (url.pathname === '/mcp') warn('the URL ends in /mcp without the trailing slash: some LiteLLM versions answer it with a 307 redirect; /mcp/ works everywhere');
+  const endpoint = `${url.origin}/mcp/`;
+  if (rules.lanOnly) {
+    const optOut = 'or set lan_only: false in mcpgw.yaml to opt in';
+    if (url.protocol === 'https:') throw new UserError(`--url ${text} is https, which the LAN-only rule turns off`, `use http://${url.host}${url.pathname}, ${optOut}`);
+    if (!isLanHost(url.hostname.replace(/^\[|\]$/g, ''))) throw new UserError(`--url ${text} names ${url.hostname}, which is not a LAN name or address`, `use the gateway's LAN name or IP (mcpgw.yaml's host), ${optOut}`);
+  }
+  if (url.pathname === '/' && !url.search) {
+    rules.note(`--url has no path: using ${endpoint}, the gateway's MCP endpoint`);
+    return endpoint;
+  }
+  if (/\/sse\/?$/.test(url.pathname)) throw new UserError(`--url ${text} is an SSE endpoint`, `the clients mcpgw configures speak streamable HTTP: use ${endpoint}`);
+  if (url.pathname === '/mcp') rules.warn('the URL ends in /mcp without the trailing slash: some LiteLLM versions answer it with a 307 redirect; /mcp/ works everywhere');
+  else if (!url.pathname.startsWith('/mcp/') && rules.lanOnly !== false) {
+    throw new UserError(`--url ${text} is not LiteLLM's MCP endpoint`, `LiteLLM serves MCP at /mcp/ (every granted server) or /mcp/<server>: e.g. ${endpoint}`);
+  }
   return url.href;
 }
 

@@ -11,6 +11,8 @@ export interface WriteResult {
   action: 'created' | 'updated' | 'unchanged';
   /** Copy of the previous content, made before anything was replaced. */
   backup?: string;
+  /** The permission bits the file had when they were tightened to 0600 because it holds a key. */
+  tightenedFrom?: number;
 }
 
 async function resolveLink(file: string): Promise<string> {
@@ -43,18 +45,24 @@ async function backUp(file: string, now: Date): Promise<string> {
  * Applies `edit` to a client's config file safely: a file the edit rejects (malformed) is left as it is; an edit
  * that changes nothing writes nothing (re-runs are idempotent); otherwise the new content goes to a temp file in
  * the same directory, the old file is copied to a backup, and the temp file is renamed over it (atomic), keeping
- * the old file's permission bits. New files get `newFileMode` (0600 when they hold a key). Clients rewrite their
+ * the old file's permission bits. New files get `newFileMode`; a file that holds a key (`holdsKey`) is made 0600
+ * whatever it was, new or not, since the key must not be readable by others. Clients rewrite their
  * own files while running (Claude Code does on every start), so a file that changed since it was read is read
  * and edited again rather than overwritten.
  */
-export async function writeConfigFile(target: string, edit: FileEdit, options: { now: Date; newFileMode: number }): Promise<WriteResult> {
+export async function writeConfigFile(target: string, edit: FileEdit, options: { now: Date; newFileMode: number; holdsKey?: boolean }): Promise<WriteResult> {
   const file = await resolveLink(target);
   for (let attempt = 1; ; attempt += 1) {
-    const existing = await readIfExists(file);
+    const existing = await readIfExists(file, 'client config file');
     const next = edit(existing, target);
-    if (existing === next) return { file, action: 'unchanged' };
+    const before = existing === undefined ? undefined : (await stat(file)).mode & 0o777;
+    const tightened = options.holdsKey && before !== undefined && (before & 0o077) !== 0 ? { tightenedFrom: before } : {};
+    if (existing === next) {
+      if (tightened.tightenedFrom !== undefined) await chmod(file, 0o600);
+      return { file, action: 'unchanged', ...tightened };
+    }
     await mkdir(path.dirname(file), { recursive: true });
-    const mode = existing === undefined ? options.newFileMode : (await stat(file)).mode & 0o777;
+    const mode = before === undefined ? options.newFileMode : tightened.tightenedFrom !== undefined ? 0o600 : before;
     const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
     try {
       await writeFile(temp, next, { mode, flag: 'wx' });
@@ -65,7 +73,8 @@ export async function writeConfigFile(target: string, edit: FileEdit, options: {
       }
       const backup = existing === undefined ? undefined : await backUp(file, options.now);
       await rename(temp, file);
-      return { file, action: existing === undefined ? 'created' : 'updated', ...(backup ? { backup } : {}) };
+      if (backup && tightened.tightenedFrom !== undefined) await chmod(backup, 0o600);
+      return { file, action: existing === undefined ? 'created' : 'updated', ...(backup ? { backup } : {}), ...tightened };
     } finally {
       await rm(temp, { force: true });
     }

@@ -69,7 +69,7 @@ describe('mcpgw client-config', () => {
     });
   });
 
-  it('merges into a realistic existing file and keeps its permissions', async () => {
+  it('merges into a realistic existing file, and tightens a group-readable one to 0600 since it now holds the key', async () => {
     await withTempDir(async (dir) => {
       const { home, run } = await seedStack(dir);
       const file = path.join(home, '.claude.json');
@@ -81,7 +81,8 @@ describe('mcpgw client-config', () => {
       const { mcpServers: before, ...restBefore } = JSON.parse(original) as { mcpServers: Record<string, unknown> };
       expect(rest).toEqual(restBefore);
       expect(Object.keys(mcpServers)).toEqual([...Object.keys(before), 'litellm']);
-      expect((await stat(file)).mode & 0o777).toBe(0o640);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      expect(result.stderr).toContain(`${file} was mode 0640, readable by other users; it holds the key, so it is now 0600`);
     });
   });
 
