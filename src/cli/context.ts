@@ -19,13 +19,15 @@ export interface CommandContext {
   configFile: string;
 }
 
-/** Colour only on a terminal, and never with --no-color or NO_COLOR (chalk 5 does not read it by itself). */
+/** Colour only on a terminal, and never with --no-color, NO_COLOR (chalk 5 does not read it) or TERM=dumb. */
 export function colorEnabled(deps: Deps, flag: boolean | undefined): boolean {
-  return flag !== false && !deps.env.NO_COLOR && Boolean(deps.stdout.isTTY || deps.stderr.isTTY);
+  return flag !== false && !deps.env.NO_COLOR && deps.env.TERM !== 'dumb' && Boolean(deps.stdout.isTTY || deps.stderr.isTTY);
 }
 
-export function createContext(deps: Deps, options: GlobalOptions): CommandContext {
-  if (options.file.trim() === '') throw new UserError('-f/--file is empty', 'give the path of mcpgw.yaml, e.g. -f ./mcpgw.yaml');
+export function createContext(deps: Deps, flags: GlobalOptions): CommandContext {
+  if (flags.file.trim() === '') throw new UserError('-f/--file is empty', 'give the path of mcpgw.yaml, e.g. -f ./mcpgw.yaml');
+  // Boolean flags have no default (commander would print "(default: false)" in the help): absent is false.
+  const options = { ...flags, json: Boolean(flags.json), quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) };
   return {
     deps,
     options,

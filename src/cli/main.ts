@@ -1,39 +1,72 @@
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { ConfigError, ExitCode, Interrupted, ReportedFailure, StepFailed, UserError } from '../errors.js';
 import { explainFsError } from '../fs.js';
 import { Ui } from '../ui/output.js';
 import { colorEnabled } from './context.js';
 import type { Deps } from './deps.js';
-import { buildProgram } from './program.js';
+import { buildProgram, VERSION } from './program.js';
 
 /**
  * Runs one mcpgw invocation in-process and returns its exit code. Only bin/mcpgw.js turns that into
  * process.exit, so tests call this directly with fake streams and a temporary working directory.
  */
 export async function run(argv: readonly string[], deps: Deps): Promise<number> {
-  const program = buildProgram(deps);
+  // Known before commander parses anything: its own errors, the help and the version need it too.
+  const json = wantsJson(argv);
+  let helpText = '';
+  const program = buildProgram(deps, { writeOut: (text) => (json ? (helpText += text) : deps.stdout.write(text)) });
   try {
     await program.parseAsync([...argv], { from: 'user' });
+    if (json && helpText) writeJson(deps, { ok: true, help: helpText });
     return ExitCode.ok;
   } catch (error) {
     const options = program.opts<{ json?: boolean; color?: boolean; verbose?: boolean }>();
     const ui = new Ui(deps.stdout, deps.stderr, {
-      json: Boolean(options.json),
+      json,
       quiet: false,
       verbose: Boolean(options.verbose),
       color: colorEnabled(deps, options.color),
     });
-    return report(error, ui, deps.signal.aborted);
+    return report(error, ui, deps.signal.aborted, helpText, program.commands.find((command) => command.commands.length > 0 && argv.includes(command.name())));
   }
 }
 
-function report(raw: unknown, ui: Ui, aborted: boolean): number {
+/** --json before any `--` (after it, words are arguments). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+function writeJson(deps: Deps, value: unknown): void {
+  deps.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Commander's own outcomes: help and version are results (under --json, one document holding them); every
+ * other one is a usage error it has already explained on stderr (under --json, also as the error document).
+ */
+function reportCommander(error: CommanderError, ui: Ui, helpText: string, group: Command | undefined): number {
+  const shown = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || (error.code === 'commander.help' && error.exitCode === 0);
+  if (shown) {
+    if (ui.options.json) ui.json(error.code === 'commander.version' ? { ok: true, version: VERSION } : { ok: true, help: helpText });
+    return ExitCode.ok;
+  }
+  if (ui.options.json) {
+    if (error.code === 'commander.help') {
+      // A command group without its subcommand (`mcpgw keys`): commander printed the group's help on stderr.
+      const names = group?.commands.map((command) => command.name()).filter((name) => name !== 'help') ?? [];
+      ui.json({ ok: false, error: { kind: 'usage', message: `${group ? `mcpgw ${group.name()}` : 'this command'} needs a subcommand${names.length ? `: ${names.join(', ')}` : ''}`, hint: 'mcpgw help <command> shows each' } });
+    } else {
+      ui.json({ ok: false, error: { kind: 'usage', message: error.message.replace(/^error: /, ''), hint: 'run mcpgw --help for usage' } });
+    }
+  }
+  return ExitCode.usage;
+}
+
+function report(raw: unknown, ui: Ui, aborted: boolean, helpText: string, group: Command | undefined): number {
   // A file-system error the user can fix (EACCES, EISDIR, …) is a usage error naming the path, not a bug.
   const error = explainFsError(raw) ?? raw;
-  if (error instanceof CommanderError) {
-    // Commander has already printed help or the usage error.
-    return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
-  }
+  if (error instanceof CommanderError) return reportCommander(error, ui, helpText, group);
   if (aborted || error instanceof Interrupted) {
     ui.error('interrupted');
     return ExitCode.interrupted;

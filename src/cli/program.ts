@@ -1,5 +1,7 @@
-import { Argument, Command, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { CLIENT_IDS, type ClientId } from '../clients/types.js';
+import { closest } from '../config/suggest.js';
+import { UserError } from '../errors.js';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
 import type { Deps } from './deps.js';
 
@@ -9,21 +11,23 @@ export const VERSION = '0.1.0';
  * The command tree. Handlers are imported lazily so `mcpgw --help` never loads pg, dockerode or the renderer.
  * Each handler receives a context built from the injected dependencies and the global flags.
  */
-export function buildProgram(deps: Deps): Command {
+export function buildProgram(deps: Deps, output: { writeOut(text: string): void } = { writeOut: (text) => deps.stdout.write(text) }): Command {
   const program = new Command('mcpgw')
     .description('Deploy, key, probe and diagnose a LiteLLM MCP gateway on your LAN')
     .version(VERSION, '-V, --version')
     .option('-f, --file <path>', 'stack description', 'mcpgw.yaml')
-    .option('--json', 'machine-readable output on stdout', false)
-    .option('-q, --quiet', 'no progress on stderr', false)
-    .option('-v, --verbose', 'more detail on stderr (secrets stay redacted)', false)
-    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .option('--json', 'machine-readable output on stdout (one JSON document, errors included)')
+    .option('-q, --quiet', 'no progress on stderr')
+    .option('-v, --verbose', 'more detail on stderr (secrets stay redacted)')
+    .option('--no-color', 'no colours (also NO_COLOR=1 or TERM=dumb)')
     .showHelpAfterError('(run mcpgw --help for usage)')
     .exitOverride()
     .configureOutput({
-      writeOut: (text) => deps.stdout.write(text),
+      writeOut: (text) => output.writeOut(text),
       writeErr: (text) => deps.stderr.write(text),
     });
+  // `help keys create` shows the help of `keys create` (commander's own help command stops at one level).
+  program.helpCommand(false);
 
   const context = (command: Command): CommandContext => createContext(deps, command.optsWithGlobals<GlobalOptions>());
   const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').filter(Boolean)];
@@ -182,7 +186,7 @@ export function buildProgram(deps: Deps): Command {
   program
     .command('client-config')
     .description("print (or --write into the client's own file) the config that connects an MCP client to the gateway")
-    .addArgument(new Argument('<client>', 'which client').choices(CLIENT_IDS))
+    .addArgument(new Argument('<client>', `which client: ${CLIENT_IDS.join(', ')}`).argParser(clientId))
     .option('--key <sk-...>', 'the virtual key to configure')
     .option('--key-alias <alias>', 'use the key declared in mcpgw.yaml under this alias (read from the secrets file)')
     .option('--url <url>', 'MCP endpoint (default: http://<host>:<litellm.port>/mcp/ from mcpgw.yaml)')
@@ -250,5 +254,29 @@ export function buildProgram(deps: Deps): Command {
       await mcpCatalogCommand(context(command));
     });
 
+  program
+    .command('help [command...]')
+    .description('show the help of a command, e.g. help keys create')
+    .action((names: string[]) => {
+      let target: Command = program;
+      for (const [index, name] of names.entries()) {
+        const next = target.commands.find((command) => command.name() === name || command.aliases().includes(name));
+        if (!next) {
+          const known = target.commands.map((command) => command.name());
+          const guess = closest(name, known);
+          throw new UserError(`mcpgw ${[...names.slice(0, index), name].join(' ')} is not a command`, guess ? `did you mean "${guess}"? (mcpgw ${[...names.slice(0, index), guess].join(' ')} --help)` : `commands here: ${known.join(', ')}`);
+        }
+        target = next;
+      }
+      target.outputHelp();
+    });
+
   return program;
+}
+
+/** The client argument, with a "did you mean" for a typo (commander's choices() lists them without one). */
+function clientId(value: string): ClientId {
+  if ((CLIENT_IDS as readonly string[]).includes(value)) return value as ClientId;
+  const guess = closest(value, CLIENT_IDS);
+  throw new InvalidArgumentError(`${guess ? `Did you mean ${guess}? ` : ''}Clients: ${CLIENT_IDS.join(', ')}.`);
 }
