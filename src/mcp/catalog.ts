@@ -10,6 +10,11 @@ export interface CatalogEntry {
   secrets: string[];
   probe: { tool: string; arguments: Record<string, unknown> };
   note?: string;
+  /**
+   * An image no registry publishes (the server and supergateway together): the tag to build and its
+   * Dockerfile. `mcp add` without --image prints the recipe instead of writing an entry that cannot start.
+   */
+  build?: { image: string; dockerfile: string };
   /** The mcpgw.yaml server entry without a host port (add picks one). */
   server: Record<string, unknown> & { transport: string; bridge?: string; image?: string; container_port?: number; path?: string };
 }
@@ -27,10 +32,22 @@ export function catalogEntry(id: string, catalog = loadCatalog()): CatalogEntry 
   return entry;
 }
 
-/** How the catalog entry runs, in words, for the catalog table. */
+/** How the catalog entry runs, in a few words, for the catalog table. */
 export function runsAs(server: CatalogEntry['server']): string {
-  if (server.transport === 'stdio') return server.bridge ? `stdio bridged to ${server.bridge}` : 'stdio in LiteLLM';
+  if (server.transport === 'stdio') return server.bridge ? `stdio→${server.bridge}` : 'stdio (LiteLLM)';
   return server.transport;
+}
+
+/** What the entry runs, short: its image (or the one to build, see `build`), else the package. */
+export function source(entry: CatalogEntry): string {
+  if (entry.build) return entry.build.image;
+  return entry.server.image ?? entry.package.replace(/\s*\(.*\)$/, '');
+}
+
+/** The one command that builds the image a `build` entry needs, from its Dockerfile on stdin. */
+export function buildCommand(build: NonNullable<CatalogEntry['build']>): string {
+  const lines = build.dockerfile.trim().split('\n').map((line) => `'${line.trim()}'`);
+  return `printf '%s\\n' ${lines.join(' ')} | docker build -t ${build.image} -`;
 }
 
 /** Where the server listens inside its container (the published host port is picked per stack). */

@@ -5,7 +5,7 @@ import type { McpgwConfig } from '../config/schema.js';
 import { ConfigError, UserError } from '../errors.js';
 import { readIfExists } from '../fs.js';
 import { writeRendered } from '../render/write.js';
-import type { CatalogEntry } from './catalog.js';
+import { buildCommand, type CatalogEntry } from './catalog.js';
 import { assertPortFree, pickPort, type PortProbe } from './ports.js';
 import { addServer, removeServer } from './yaml-edit.js';
 
@@ -49,6 +49,9 @@ export function serverEntry(options: AddOptions, catalog?: CatalogEntry): Record
   set('allowed_tools', options.allowedTools);
   set('groups', options.group);
   if (entry.transport === undefined) throw new UserError('--transport is required', 'pass --transport sse|http|stdio, or --from-catalog ENTRY (see `mcpgw mcp catalog`)');
+  if (catalog?.build && entry.image === undefined) {
+    throw new UserError(`the ${catalog.id} entry needs an image that no registry publishes (the server and supergateway together)`, `build it once with: ${buildCommand(catalog.build)}\n  then add --image ${catalog.build.image}`);
+  }
   return ordered(entry);
 }
 

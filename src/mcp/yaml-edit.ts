@@ -22,7 +22,11 @@ function parse(text: string, file: string): Document {
 }
 
 /** Adds `mcp_servers.<name>`, after the existing servers. Short lists of plain strings are written inline. */
-export function addServer(text: string, name: string, server: Record<string, unknown>, file = 'mcpgw.yaml'): string {
+export function addServer(original: string, name: string, server: Record<string, unknown>, file = 'mcpgw.yaml'): string {
+  return keepingLineEndings(original, (text) => addServerLf(text, name, server, file));
+}
+
+function addServerLf(text: string, name: string, server: Record<string, unknown>, file: string): string {
   const doc = parse(text, file);
   let servers = doc.get('mcp_servers', true);
   if (!isMap(servers)) {
@@ -51,7 +55,17 @@ export interface RemoveResult {
  * Removes `mcp_servers.<name>`; with `dropGrants` it also removes the name from every key's mcp_servers, and
  * group grants that no remaining server serves, so the next key sync drops the grant from the database.
  */
-export function removeServer(text: string, name: string, options: { dropGrants: boolean }, file = 'mcpgw.yaml'): RemoveResult {
+export function removeServer(original: string, name: string, options: { dropGrants: boolean }, file = 'mcpgw.yaml'): RemoveResult {
+  let ungranted: string[] = [];
+  const text = keepingLineEndings(original, (lf) => {
+    const result = removeServerLf(lf, name, options, file);
+    ungranted = result.ungranted;
+    return result.text;
+  });
+  return { text, ungranted };
+}
+
+function removeServerLf(text: string, name: string, options: { dropGrants: boolean }, file: string): RemoveResult {
   const doc = parse(text, file);
   const servers = doc.get('mcp_servers', true);
   if (!isMap(servers) || !servers.has(name)) throw new UserError(`${file} has no MCP server "${name}"`, 'see `mcpgw mcp list`');
@@ -83,6 +97,18 @@ function dropItems(node: unknown, drop: (value: string) => boolean): boolean {
   const before = seq.items.length;
   seq.items = seq.items.filter((item) => !drop(String(isScalar(item) ? item.value : item)));
   return seq.items.length !== before;
+}
+
+/**
+ * Runs an edit on the text with LF line endings and no byte-order mark, then puts back the file's own: the yaml
+ * library writes LF only, and a CRLF file (Windows editors, often with a BOM) must not turn into an LF one.
+ */
+function keepingLineEndings(text: string, edit: (lf: string) => string): string {
+  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const body = text.slice(bom.length);
+  const crlf = body.includes('\r\n');
+  const edited = edit(crlf ? body.replace(/\r\n/g, '\n') : body);
+  return bom + (crlf ? edited.replace(/\r?\n/g, '\r\n') : edited);
 }
 
 /** A line without the spacing the yaml library rewrites: inside flow brackets and before an inline comment. */

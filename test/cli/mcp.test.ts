@@ -91,8 +91,10 @@ describe('mcpgw mcp (no Docker)', () => {
   it('catalog lists every entry with how it runs, its secrets and probe tool', async () => {
     const result = await runCli(['mcp', 'catalog'], { cwd: '/' });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/postgres\s+sse\s+crystaldba\/postgres-mcp:0\.3\.0\s+:8000\/sse\s+MCP_POSTGRES_URI\s+list_schemas/);
-    expect(result.stdout).toMatch(/filesystem\s+stdio bridged to http/);
+    expect(result.stdout).toMatch(/postgres\s+sse\s+crystaldba\/postgres-mcp:0\.3\.0\s+:8000\/sse\s+list_schemas\s+MCP_POSTGRES_URI/);
+    expect(result.stdout).toMatch(/filesystem\s+stdio→http/);
+    expect(result.stdout).toMatch(/github: build local\/github-mcp:1\.11\.0 first/);
+    expect(Math.max(...result.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(125);
     const json = JSON.parse((await runCli(['--json', 'mcp', 'catalog'], { cwd: '/' })).stdout) as { catalog: { id: string }[] };
     expect(json.catalog).toHaveLength(6);
   });

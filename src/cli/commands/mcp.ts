@@ -5,7 +5,7 @@ import { missingSecrets, readSecrets } from '../../config/secrets.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { ReportedFailure, UserError } from '../../errors.js';
 import { serverIds } from '../../keys/desired.js';
-import { catalogEntry, containerEndpoint, loadCatalog, runsAs } from '../../mcp/catalog.js';
+import { catalogEntry, containerEndpoint, loadCatalog, runsAs, source } from '../../mcp/catalog.js';
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../../mcp/config-edit.js';
 import { DEFAULT_GATEWAY_TIMEOUT_S, gatewayTools, keyView, type KeyView } from '../../mcp/gateway.js';
 import { serverRows, type ListSources } from '../../mcp/list.js';
@@ -218,10 +218,11 @@ export async function mcpCatalogCommand(ctx: CommandContext): Promise<void> {
   }
   ctx.ui.result(
     formatTable(
-      ['ENTRY', 'RUNS AS', 'IMAGE / PACKAGE', 'LISTENS', 'SECRETS', 'PROBE'],
-      catalog.map((entry) => [entry.id, runsAs(entry.server), entry.server.image ?? entry.package, containerEndpoint(entry.server), entry.secrets.join(',') || '-', entry.probe.tool]),
+      ['ENTRY', 'RUNS AS', 'IMAGE / PACKAGE', 'LISTENS', 'PROBE', 'SECRETS'],
+      catalog.map((entry) => [entry.id, runsAs(entry.server), source(entry), containerEndpoint(entry.server), entry.probe.tool, entry.secrets.join(',') || '-']),
     ),
   );
   ctx.ui.result('');
+  for (const entry of catalog.filter((candidate) => candidate.build)) ctx.ui.result(`${entry.id}: build ${entry.build?.image} first; mcp add --from-catalog ${entry.id} prints how`);
   ctx.ui.result('add one with: mcpgw mcp add NAME --from-catalog ENTRY [--image IMG] [--port 48xxx]');
 }
