@@ -29,9 +29,33 @@ const NEED_LABEL: Record<Need, string> = {
   online: 'the upstream model',
 };
 
+/** An unmet need: the error its resource failed with (shared by every need it caused), and that error's text. */
+interface Unmet {
+  need: Need;
+  error: unknown;
+  reason: string;
+}
+
+/** Prerequisites in the order one causes the next: a bundled database is reached through Docker, and fails with Docker's own error. */
+const ROOT_ORDER: readonly Need[] = ['config', 'secrets', 'docker', 'database', 'gateway'];
+
+/** A root cause in a few words, for the checks that only depend on it. */
+const ROOT_SHORT: Record<Need, string> = {
+  config: 'mcpgw.yaml has problems',
+  secrets: 'the secrets file cannot be used',
+  docker: 'the Docker engine does not answer',
+  database: "LiteLLM's database is unreachable",
+  gateway: 'LiteLLM does not answer',
+  online: '--offline',
+};
+
 /** Why a need is unmet, or undefined when it is met. Resources are memoized, so each is tried once per run. */
-async function unmet(ctx: DoctorContext, need: Need): Promise<string | undefined> {
-  const attempt = async (resource: () => Promise<unknown>) => resource().then(() => undefined, (error: Error) => error.message.split('\n')[0]);
+async function unmet(ctx: DoctorContext, need: Need): Promise<Unmet | undefined> {
+  const attempt = async (resource: () => Promise<unknown>) =>
+    resource().then(
+      () => undefined,
+      (error: unknown) => ({ need, error, reason: (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '' }),
+    );
   switch (need) {
     case 'config':
       return attempt(() => ctx.loaded());
@@ -44,8 +68,69 @@ async function unmet(ctx: DoctorContext, need: Need): Promise<string | undefined
     case 'gateway':
       return attempt(() => ctx.gatewayLive());
     case 'online':
-      return ctx.deps.offline ? '--offline' : undefined;
+      return ctx.deps.offline ? { need, error: '--offline', reason: '--offline' } : undefined;
   }
+}
+
+/**
+ * Where each check stands before it runs: blocked by a root cause (the most fundamental unmet need whose error
+ * it shares: Docker, not "the database", when the database is reached through Docker), or free to run. A check
+ * that `reports` a need runs when that need is its own root cause: it is the one that explains it.
+ */
+async function blockers(ctx: DoctorContext, checks: readonly Check[], timeoutMs: number): Promise<Map<string, { need: Need; root: Unmet }>> {
+  const needs = [...new Set(checks.flatMap((check) => [...check.needs, ...(check.reports ? [check.reports] : [])]))];
+  const found = new Map<Need, Unmet | undefined>();
+  await Promise.all(
+    needs.map(async (need) => {
+      const late: Unmet = { need, error: new Error('late'), reason: `no answer within ${timeoutMs} ms` };
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<Unmet>((resolve) => (timer = setTimeout(() => resolve(late), timeoutMs)));
+      found.set(need, await Promise.race([unmet(ctx, need), deadline]).finally(() => clearTimeout(timer)));
+    }),
+  );
+  const rootOf = (entry: Unmet): Unmet => ROOT_ORDER.map((need) => found.get(need)).find((other) => other && other.error === entry.error) ?? entry;
+  const blocked = new Map<string, { need: Need; root: Unmet }>();
+  for (const check of checks) {
+    for (const need of check.needs) {
+      const entry = found.get(need);
+      if (!entry) continue;
+      const root = need === 'online' ? entry : rootOf(entry);
+      if (check.reports !== undefined && root.need === check.reports) break; // its own finding
+      blocked.set(check.id, { need, root });
+      break;
+    }
+    const reported = check.reports !== undefined ? found.get(check.reports) : undefined;
+    if (!blocked.has(check.id) && reported && check.reports !== undefined) {
+      const root = rootOf(reported);
+      if (root.need !== check.reports) blocked.set(check.id, { need: check.reports, root });
+    }
+  }
+  return blocked;
+}
+
+/**
+ * The check that tells a root cause in full: the one that reports that need (when it is itself blocked, the one
+ * that tells its own root cause: LiteLLM cannot answer without Docker), else the first check it blocks.
+ */
+function reporterOf(root: Unmet, checks: readonly Check[], blocked: Map<string, { need: Need; root: Unmet }>, depth = 0): string | undefined {
+  const reporting = checks.find((candidate) => candidate.reports === root.need);
+  const itsBlock = reporting ? blocked.get(reporting.id) : undefined;
+  if (reporting && !itsBlock) return reporting.id;
+  if (itsBlock && depth < ROOT_ORDER.length) return reporterOf(itsBlock.root, checks, blocked, depth + 1);
+  return checks.find((candidate) => blocked.get(candidate.id)?.root.error === root.error)?.id;
+}
+
+/**
+ * The skip reason of a blocked check. A root cause is told in full once: by the check that reports it (which
+ * runs and fails with it), else by the first check it blocks; every other check points there.
+ */
+function skipReason(check: Check, block: { need: Need; root: Unmet }, checks: readonly Check[], blocked: Map<string, { need: Need; root: Unmet }>): string {
+  const { need, root } = block;
+  if (need === 'online') return `needs ${NEED_LABEL[need]}: ${root.reason}`;
+  const reporter = reporterOf(root, checks, blocked);
+  if (reporter === undefined || reporter === check.id) return `needs ${NEED_LABEL[need]}: ${root.reason}`;
+  const because = need === root.need ? ROOT_SHORT[root.need] : `${ROOT_SHORT[root.need]}, so ${NEED_LABEL[need]} cannot be reached`;
+  return `needs ${NEED_LABEL[need]}: ${because} (see ${reporter})`;
 }
 
 function withDeadline(work: Promise<CheckOutcome>, timeoutMs: number): Promise<CheckOutcome> {
@@ -68,19 +153,19 @@ function distinctCauses(causes: readonly Cause[]): Cause[] {
 }
 
 /**
- * Runs every selected check at once. Each gets its needs checked first (unmet → skip with the reason), a
- * deadline, and a crash becomes a failed result: one broken check never hides the others.
+ * Runs every selected check at once. The needs are checked first, once (unmet → skip, the root cause told once
+ * and pointed at by the others), each check gets a deadline, and a crash becomes a failed result: one broken
+ * check never hides the others.
  */
 export async function runChecks(ctx: DoctorContext, checks: readonly Check[], options: RunOptions): Promise<DoctorReport> {
+  const started = options.now();
+  const blocked = await blockers(ctx, checks, options.timeoutMs);
   const results = await Promise.all(
     checks.map(async (check): Promise<CheckResult> => {
-      const started = options.now();
+      const block = blocked.get(check.id);
       const outcome = await withDeadline(
         (async () => {
-          for (const need of check.needs) {
-            const reason = await unmet(ctx, need);
-            if (reason !== undefined) return skip(`needs ${NEED_LABEL[need]}: ${reason}`);
-          }
+          if (block) return skip(skipReason(check, block, checks, blocked));
           return check.run(ctx);
         })().catch((error: Error) => fail(`check crashed: ${error.message}`, [{ cause: 'a bug in mcpgw doctor, or an answer it did not expect', fix: 'report it with the output of `mcpgw doctor --only ' + check.id + ' --verbose`' }])),
         options.timeoutMs,

@@ -20,6 +20,12 @@ export interface Check {
   title: string;
   area: Area;
   needs: Need[];
+  /**
+   * The prerequisite this check speaks for (network.exists for Docker, database.reachable for the database…):
+   * when it is unmet, this check runs and explains it, and every check that needs it points here instead of
+   * repeating the same sentence.
+   */
+  reports?: Need;
   run(ctx: DoctorContext): Promise<CheckOutcome>;
 }
 

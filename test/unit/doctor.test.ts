@@ -332,13 +332,34 @@ describe('doctor checks on real files', () => {
     });
   });
 
-  it('with Docker, the database and LiteLLM all unreachable, the checks that need them skip with the reason', async () => {
+  it('with Docker, the database and LiteLLM all unreachable, Docker is the root cause: told once by network.exists, the checks that need it skip pointing there', async () => {
     await withTempDir(async (dir) => {
       await stackIn(dir);
       const report = await runChecks(contextFor(dir, { offline: false }), CHECKS, { only: [], timeoutMs: 10_000, now: () => Date.now() });
       const status = Object.fromEntries(report.checks.map((result) => [result.id, result.status]));
-      expect(status).toMatchObject({ 'network.exists': 'skip', 'database.auth': 'skip', 'keys.declared': 'skip', 'mcp.gateway': 'skip', 'litellm.health': 'fail' });
-      expect(report.checks.find((result) => result.id === 'keys.declared')?.evidence).toEqual(["needs LiteLLM's database: no Docker in the unit tier"]);
+      expect(status).toMatchObject({ 'network.exists': 'fail', 'database.reachable': 'skip', 'database.auth': 'skip', 'keys.declared': 'skip', 'mcp.gateway': 'skip', 'litellm.health': 'skip' });
+      expect(report.checks.filter((result) => result.status === 'fail').map((result) => result.id)).toEqual(['network.exists']);
+      expect(report.checks.find((result) => result.id === 'network.exists')?.evidence).toEqual(['no Docker in the unit tier']);
+      expect(report.checks.find((result) => result.id === 'keys.declared')?.evidence).toEqual(["needs LiteLLM's database: the Docker engine does not answer, so LiteLLM's database cannot be reached (see network.exists)"]);
+      expect(report.checks.find((result) => result.id === 'litellm.health')?.evidence).toEqual(['needs the Docker engine: the Docker engine does not answer (see network.exists)']);
+      expect(JSON.stringify(report).split('no Docker in the unit tier')).toHaveLength(2);
+    });
+  });
+
+  it('an unreachable external database is database.reachable\'s finding; the others point there and database.auth no longer crashes', async () => {
+    await withTempDir(async (dir) => {
+      await cp(fixtureStack('http').dir, dir, { recursive: true });
+      await chmod(path.join(dir, 'secrets.env'), 0o600);
+      const file = path.join(dir, 'mcpgw.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('postgres:\n', 'postgres:\n  mode: external\n'));
+      await writeFile(path.join(dir, 'secrets.env'), `${await readFile(path.join(dir, 'secrets.env'), 'utf8')}\nDATABASE_URL=postgresql://litellm:pw@127.0.0.1:1/litellm\n`);
+      const unreachable = Object.assign(new Error('Postgres at litellm@127.0.0.1:1/litellm is unreachable (ECONNREFUSED)'), { hint: 'start it' });
+      const ctx = contextFor(dir, { connectDocker: async () => ({}) as never, connectDatabase: () => Promise.reject(unreachable) });
+      const report = await runChecks(ctx, selectChecks(CHECKS, ['database', 'keys']), { only: ['database', 'keys'], timeoutMs: 10_000, now: () => Date.now() });
+      const byId = Object.fromEntries(report.checks.map((result) => [result.id, result]));
+      expect(byId['database.reachable']).toMatchObject({ status: 'fail', evidence: [unreachable.message] });
+      expect(byId['database.auth']).toMatchObject({ status: 'skip', evidence: ["LiteLLM's database is unreachable (see database.reachable)"] });
+      expect(byId['keys.declared']?.evidence).toEqual(["needs LiteLLM's database: LiteLLM's database is unreachable (see database.reachable)"]);
     });
   });
 });

@@ -6,6 +6,7 @@ export const configValid: Check = {
   title: 'mcpgw.yaml is valid',
   area: 'config',
   needs: [],
+  reports: 'config',
   async run(ctx) {
     try {
       const loaded = await ctx.loaded();

@@ -60,7 +60,9 @@ async function readFacts(ctx: DoctorContext): Promise<AuthFacts | string> {
     const facts = result.exitCode === 0 ? parseFacts(result.output) : undefined;
     return facts ?? `psql in ${container} failed: ${result.output.trim().split('\n')[0]}`;
   }
-  const db = await ctx.db();
+  // Unreachable is database.reachable's finding (with its cause and fix); this check has nothing to add.
+  const db = await ctx.db().catch(() => undefined);
+  if (!db) return "LiteLLM's database is unreachable (see database.reachable)";
   try {
     const answers = await Promise.all(sql.split(';').map((part) => part.trim()).filter(Boolean).map((part) => db.query<Record<string, string | null>>(part)));
     return parseFacts(answers.map((answer) => Object.values(answer.rows[0] ?? {})[0] ?? '').join('\n')) ?? 'no answer';

@@ -5,6 +5,7 @@ export const databaseReachable: Check = {
   title: "LiteLLM's database accepts mcpgw's connection",
   area: 'database',
   needs: ['config', 'secrets'],
+  reports: 'database',
   async run(ctx) {
     try {
       const db = await ctx.db();

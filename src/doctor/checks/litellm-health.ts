@@ -5,7 +5,9 @@ export const litellmHealth: Check = {
   id: 'litellm.health',
   title: 'LiteLLM answers its liveliness route',
   area: 'litellm',
-  needs: ['config'],
+  // LiteLLM runs in a container: without Docker, network.exists has the root cause.
+  needs: ['config', 'docker'],
+  reports: 'gateway',
   async run(ctx) {
     const outcome = await checkLiveliness(await ctx.gatewayUrl(), ctx.deps.requestTimeoutMs);
     if (outcome.status !== 'fail') return outcome;

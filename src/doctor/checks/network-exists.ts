@@ -4,10 +4,14 @@ export const networkExists: Check = {
   id: 'network.exists',
   title: 'the stack networks exist',
   area: 'network',
-  needs: ['config', 'docker'],
+  needs: ['config'],
+  reports: 'docker',
   async run(ctx) {
     const model = await ctx.model();
-    const docker = await ctx.docker();
+    const docker = await ctx.docker().catch((error: unknown) => error as Error & { hint?: string });
+    if (!('networkByName' in docker)) {
+      return fail(docker.message, [{ cause: 'the Docker engine does not answer: no container, network or bundled database of the stack can be inspected, so the checks that need it are skipped', fix: docker.hint ?? 'start Docker (e.g. `systemctl start docker`) or set DOCKER_HOST' }]);
+    }
     const found = await Promise.all(model.networks.map(async (network) => ({ network, exists: Boolean(await docker.networkByName(network.name)) })));
     const missing = found.filter((entry) => !entry.exists);
     const evidence = found.map(({ network, exists }) => `${network.name}${network.external ? ' (external)' : ''}: ${exists ? 'exists' : 'missing'}`);

@@ -3,9 +3,10 @@ import { fail, pass, type Cause, type Check } from '../types.js';
 
 export const secretsFile: Check = {
   id: 'secrets.file',
-  title: 'the secrets file exists, is mode 0600 and belongs to you',
+  title: 'the secrets file exists, can be read, is mode 0600 and belongs to you',
   area: 'secrets',
   needs: ['config'],
+  reports: 'secrets',
   async run(ctx) {
     const file = (await ctx.loaded()).secretsFile;
     let info;
@@ -18,6 +19,12 @@ export const secretsFile: Check = {
     const causes: Cause[] = [];
     if (mode !== 0o600) {
       causes.push({ cause: `mode is ${mode.toString(8).padStart(4, '0')}: ${mode & 0o077 ? 'other users on this machine can read the master key and passwords' : 'not the expected 0600'}`, fix: `chmod 600 ${file}` });
+    }
+    // What the other secrets checks need: a file mcpgw can parse (every line NAME=value, no name set twice).
+    const unreadable = await ctx.secrets().then(() => undefined, (error: Error & { hint?: string; issues?: { line?: number; path: string; message: string }[] }) => error);
+    if (unreadable) {
+      const details = unreadable.issues?.map((issue) => `line ${issue.line ?? '?'}: ${issue.path}: ${issue.message}`) ?? [unreadable.message];
+      causes.push(...details.map((detail) => ({ cause: detail, fix: unreadable.hint ?? 'one NAME=value per line, each name once (`mcpgw render` shows every problem)' })));
     }
     const uid = ctx.deps.uid;
     if (uid !== undefined && info.uid !== uid) causes.push({ cause: `owned by uid ${info.uid}, not by you (uid ${uid})`, fix: `chown ${uid} ${file}` });
