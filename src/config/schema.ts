@@ -96,8 +96,9 @@ const mcpServer = z.strictObject({
    */
   host_header: z
     .string()
-    .regex(/^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$/, {
-      message: 'must be a host name or address with an optional :port, e.g. localhost:8000',
+    // With the port: the MCP Python SDK's allow-list entries (localhost:*) match only a Host that has one.
+    .regex(/^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$/, {
+      message: 'must be host:port, e.g. localhost:8000 (the port the server listens on; the MCP SDK refuses a Host without one)',
     })
     .optional(),
   /** Plain (non-secret) environment, e.g. PORT. Secrets go in `env`. */

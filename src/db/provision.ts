@@ -17,7 +17,8 @@ export interface ProvisionReport {
 
 /**
  * Makes the bundled Postgres hold a LiteLLM role with a SCRAM-SHA-256 password and its database, then proves it
- * by logging in over TCP with the password (the path LiteLLM takes). Runs psql inside the container over the
+ * by logging in over TCP with the password (the path LiteLLM takes). Runs on every `up`, so a hash or password
+ * changed by hand since is found and repaired in that run. Runs psql inside the container over the
  * local socket; the password travels only in the exec's environment, never in a command line.
  */
 export async function provisionBundledPostgres(engine: DockerEngine, target: ProvisionTarget): Promise<ProvisionReport> {
@@ -34,21 +35,30 @@ export async function provisionBundledPostgres(engine: DockerEngine, target: Pro
     },
     { timeoutMs: 60_000 },
   );
+  // A script on psql's stdin, not -c: psql interpolates variables (:'pw', quoted by psql itself) only in scripts.
   const psql = async (sql: string[], database = 'postgres') => {
-    const args = ['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-U', target.user, '-d', database, '-c', '\\getenv pw MCPGW_PASSWORD'];
-    for (const statement of sql) args.push('-c', statement);
-    const result = await engine.exec(target.containerId, args, [`MCPGW_PASSWORD=${target.password}`]);
+    const script = ['\\getenv pw MCPGW_PASSWORD', ...sql.map((statement) => `${statement};`)].join('\n');
+    const run = 'printf \'%s\\n\' "$MCPGW_SQL" | psql -X -q -At -v ON_ERROR_STOP=1 -U "$MCPGW_USER" -d "$MCPGW_DATABASE"';
+    const result = await engine.exec(target.containerId, ['sh', '-c', run], [`MCPGW_PASSWORD=${target.password}`, `MCPGW_SQL=${script}`, `MCPGW_USER=${target.user}`, `MCPGW_DATABASE=${database}`]);
     if (result.exitCode !== 0) throw new StepFailed(`psql in the Postgres container failed: ${result.output.trim()}`);
     return result.output.trim();
   };
 
-  const encryption = await psql(['SHOW password_encryption']);
+  // One round trip for everything a kept Postgres is checked for on every run (a warm `up` stays fast).
+  const facts = (
+    await psql([
+      'SHOW password_encryption',
+      `SELECT coalesce((SELECT CASE WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram' WHEN rolpassword LIKE 'md5%' THEN 'md5' ELSE 'other' END FROM pg_authid WHERE rolname = ${quoteLiteral(target.user)}), 'absent')`,
+      `SELECT count(*) FROM pg_database WHERE datname = ${quoteLiteral(target.database)}`,
+      `SELECT coalesce(string_agg(DISTINCT auth_method, ','), 'none') FROM pg_hba_file_rules WHERE type LIKE 'host%' AND auth_method IN ('md5', 'password', 'trust')`,
+    ])
+  ).split('\n');
+  const [encryption, roleHash, databases, weakRules] = facts.map((line) => line.trim());
   if (encryption !== 'scram-sha-256') {
     throw new StepFailed(`Postgres stores new passwords as ${encryption}, not scram-sha-256`, 'start postgres with -c password_encryption=scram-sha-256 (mcpgw render does)');
   }
   const role = quoteIdent(target.user);
-  const roleHash = await psql([`SELECT CASE WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram' WHEN rolpassword LIKE 'md5%' THEN 'md5' ELSE 'other' END FROM pg_authid WHERE rolname = ${quoteLiteral(target.user)}`]);
-  if (roleHash === '') {
+  if (roleHash === 'absent') {
     await psql([`SET password_encryption = 'scram-sha-256'`, `CREATE ROLE ${role} LOGIN PASSWORD :'pw'`]);
     actions.push(`created role ${target.user} (SCRAM-SHA-256)`);
   } else if (roleHash !== 'scram') {
@@ -56,16 +66,11 @@ export async function provisionBundledPostgres(engine: DockerEngine, target: Pro
     await psql([`SET password_encryption = 'scram-sha-256'`, `ALTER ROLE ${role} PASSWORD :'pw'`]);
     actions.push(`re-stored the ${target.user} password as SCRAM-SHA-256 (was ${roleHash})`);
   }
-  const exists = await psql([`SELECT 1 FROM pg_database WHERE datname = ${quoteLiteral(target.database)}`]);
-  if (exists !== '1') {
+  if (databases !== '1') {
     await psql([`CREATE DATABASE ${quoteIdent(target.database)} OWNER ${role}`]);
     actions.push(`created database ${target.database}`);
   }
-
-  const weakRules = await psql([
-    `SELECT coalesce(string_agg(DISTINCT auth_method, ','), '') FROM pg_hba_file_rules WHERE type LIKE 'host%' AND auth_method IN ('md5', 'password', 'trust')`,
-  ]);
-  if (weakRules !== '') {
+  if (weakRules !== 'none') {
     throw new StepFailed(`pg_hba.conf allows ${weakRules} for TCP connections`, 'use scram-sha-256 for every host line (POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 on a new volume)');
   }
   const tcpLogin = () =>
@@ -82,7 +87,7 @@ export async function provisionBundledPostgres(engine: DockerEngine, target: Pro
     login = await tcpLogin();
   }
   if (login.exitCode !== 0 || login.output.trim() !== target.user) {
-    throw new StepFailed(`SCRAM login as ${target.user} over TCP failed: ${login.output.trim()}`, 'the password in the secrets file must match the role (mcpgw up re-stores it when the role hash is not SCRAM)');
+    throw new StepFailed(`SCRAM login as ${target.user} over TCP failed: ${login.output.trim()}`, 'check the role in the Postgres container (`mcpgw logs postgres`); mcpgw up sets its password from the secrets file and stores it as SCRAM-SHA-256');
   }
   return { actions, roleHash: 'SCRAM-SHA-256' };
 }

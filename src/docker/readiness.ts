@@ -31,29 +31,6 @@ export async function httpOk(url: string, headers: Record<string, string> = {}):
   return response;
 }
 
-/** An SSE MCP server is ready when its stream sends the `endpoint` event that names the message URL. */
-export async function sseEndpoint(url: string, headers: Record<string, string> = {}): Promise<string> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), MCP_TIMEOUT_MS);
-  try {
-    const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
-    if (!response.ok || !response.body) throw new Error(`GET ${url} answered HTTP ${response.status}`);
-    const type = response.headers.get('content-type') ?? '';
-    if (!type.includes('text/event-stream')) throw new Error(`GET ${url} answered ${type || 'no content type'}, not an SSE stream (wrong path or transport?)`);
-    const decoder = new TextDecoder();
-    let text = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      text += decoder.decode(chunk, { stream: true });
-      const match = /event:\s*endpoint\s*\r?\ndata:\s*(\S+)/.exec(text);
-      if (match?.[1]) return match[1];
-    }
-    throw new Error(`GET ${url} closed the stream without an endpoint event`);
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-}
-
 /** A streamable HTTP MCP server is ready when `initialize` succeeds; returns the server's reported name. */
 export async function mcpInitialize(url: string, headers: Record<string, string> = {}, timeoutMs = MCP_TIMEOUT_MS): Promise<string> {
   const response = await fetchWithTimeout(url, {

@@ -1,57 +1,57 @@
-import { mcpInitialize, sseEndpoint } from '../docker/readiness.js';
-import { diagnoseServer, type ServerTarget } from '../probe/diagnose.js';
+import { causeOf, describeAnswer } from '../gateway/causes.js';
+import { mcpInitialize } from '../docker/readiness.js';
+import { litellmAnswers, VANTAGE_DEADLINE_MS, type VantageAnswer } from '../gateway/vantage.js';
+import { containerCause, diagnoseServer, type ServerTarget } from '../probe/diagnose.js';
 import { requestJson } from '../probe/http.js';
 import { checkAggregate, checkServer, type McpLevelContext, type ProvenTool } from '../probe/mcp-level.js';
 import { gatewayHeaders } from '../probe/mcp-session.js';
 import { serverTargets } from '../probe/targets.js';
+import { serviceInRole } from '../stack/model.js';
 import type { DoctorContext } from './context.js';
 import { fail, pass, type Cause, type CheckOutcome } from './types.js';
 
-/** One server's own endpoint, asked directly (not through LiteLLM): ok, or why not with its fix. */
+/** One server as LiteLLM reaches it (config.yaml's URL and headers, from LiteLLM's network): ok, or why not. */
 export interface DirectAnswer {
   target: ServerTarget;
-  /** undefined: not checked (stdio, or no endpoint reachable from here). */
+  /** undefined: not checked (a stdio server LiteLLM spawns has no endpoint). */
   ok?: boolean;
   seen: string;
   causes: Cause[];
 }
 
-const SPEAK = { sse: sseEndpoint, http: mcpInitialize } as const;
-
 export function targets(ctx: DoctorContext): Promise<ServerTarget[]> {
   return ctx.once('server-targets', async () => serverTargets((await ctx.loaded()).config, await ctx.model()));
 }
 
-/** Slow answers are retried (a busy machine), wrong ones are not: a 404 or a wrong content type is final at once. */
-async function answersWithin(ask: () => Promise<unknown>, attempts = 3): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ask();
-      return;
-    } catch (error) {
-      const slow = /abort|no answer .* within|timed? ?out/i.test((error as Error).message);
-      if (!slow || attempt >= attempts) throw error;
-    }
-  }
+/** Every server with an endpoint asked at once from LiteLLM's place (one docker exec), or the reason it could not be. */
+function answerFor(ctx: DoctorContext, server: ServerTarget): Promise<VantageAnswer | Error | undefined> {
+  return ctx
+    .once('vantage', async () => {
+      const [docker, model, all] = await Promise.all([ctx.docker().catch((error: Error) => error), ctx.model(), targets(ctx)]);
+      const endpoints = all.flatMap((target) => (target.endpoint ? [target.endpoint] : []));
+      return litellmAnswers(docker, model, () => ctx.deps.randomBytes(4).toString('hex'), endpoints, Math.min(ctx.deps.requestTimeoutMs, VANTAGE_DEADLINE_MS));
+    })
+    .then((ask) => ask(server.name));
 }
 
 /**
- * Each server asked on its configured transport and path, once per run: mcp.containers, mcp.transport and
- * mcp.gateway all read this, so a stopped container or a wrong transport fails one check, not three.
+ * Each server asked as LiteLLM asks it, once per run: mcp.containers, mcp.transport and mcp.gateway all read
+ * this, so a stopped container or a wrong transport fails one check, not three.
  */
 export function directAnswers(ctx: DoctorContext): Promise<DirectAnswer[]> {
   return ctx.once('direct-answers', async () => {
     const docker = await ctx.docker().catch(() => undefined);
     return Promise.all(
       (await targets(ctx)).map(async (target): Promise<DirectAnswer> => {
-        const { transport, directUrl } = target;
-        if (transport === 'stdio' || !directUrl) return { target, seen: `${target.name}: ${transport}, no endpoint of its own`, causes: [] };
-        try {
-          await answersWithin(() => SPEAK[transport](directUrl));
-          return { target, ok: true, seen: `${target.name}: ${target.transport} answers at ${target.directUrl}`, causes: [] };
-        } catch (error) {
-          return { target, ok: false, seen: `${target.name}: ${(error as Error).message}`, causes: await diagnoseServer(target, docker) };
+        if (!target.endpoint) return { target, seen: `${target.name}: stdio, spawned by LiteLLM (no endpoint of its own)`, causes: [] };
+        const down = await containerCause(target, docker);
+        if (down) return { target, ok: false, seen: `${target.name}: ${down.cause}`, causes: [down] };
+        const answer = await answerFor(ctx, target);
+        if (answer instanceof Error || answer === undefined) {
+          return { target, ok: false, seen: `${target.name}: not asked from LiteLLM's network${answer ? `: ${answer.message}` : ''}`, causes: await diagnoseServer(target, docker, () => Promise.resolve(answer)) };
         }
+        const cause = causeOf(answer, target.role ?? {});
+        return { target, ok: cause === undefined, seen: describeAnswer(answer), causes: cause ? [cause] : [] };
       }),
     );
   });
@@ -138,7 +138,10 @@ function mcpLevel(ctx: DoctorContext): Promise<McpLevelContext> {
     key: await ctx.gatewayKey(),
     timeoutMs: ctx.deps.requestTimeoutMs,
     nonce: () => ctx.nonce(),
-    diagnose: async (server: ServerTarget) => (await directAnswers(ctx)).find((answer) => answer.target.name === server.name)?.causes ?? [],
+    diagnose: async (server: ServerTarget) => {
+      const known = (await directAnswers(ctx)).find((answer) => answer.target.name === server.name)?.causes ?? [];
+      return known.length > 0 ? known : diagnoseServer(server, await ctx.docker().catch(() => undefined), (target) => answerFor(ctx, target), serviceInRole(await ctx.model(), 'litellm')?.containerName);
+    },
   }));
 }
 

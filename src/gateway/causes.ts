@@ -22,7 +22,7 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
   const field = `mcp_servers.${answer.name}`;
   const url = new URL(answer.url);
   const where = `${answer.url} (as LiteLLM reaches it)`;
-  const seen = [answer.status ? `HTTP ${answer.status}` : '', answer.body?.trim().slice(0, 120) ?? '', answer.error ?? ''].filter(Boolean).join(' ');
+  const seen = [answer.status ? `HTTP ${answer.status}` : '', bodyText(answer.body), answer.error ?? ''].filter(Boolean).join(' ');
   if (answer.ok) {
     if ((answer.tools ?? []).length === 0) return { cause: `${answer.name} answers at ${where} but lists no tools`, fix: `check the server's own configuration (its tools may need a setting or a secret in ${field}.env)` };
     if (answer.elapsed_ms > LITELLM_TOOL_LISTING_TIMEOUT_MS) {
@@ -68,10 +68,16 @@ function refusal(answer: VantageAnswer, field: string, where: string, seen: stri
       fix: `set ${field}.host_header: "localhost:${port}" (LiteLLM then sends that Host), or turn the protection off / allow the name in the server's own settings; then \`mcpgw up\``,
     };
   }
+  if (answer.speaks?.transport === answer.transport) {
+    return {
+      cause: `nothing serves ${LABEL[answer.transport]} at ${where} (${seen}); the server serves it at ${answer.speaks.path}`,
+      fix: `set ${field}.path: ${answer.speaks.path}, then \`mcpgw up\``,
+    };
+  }
   if (answer.speaks) {
     const { transport, path } = answer.speaks;
     return {
-      cause: `${answer.name} is configured as ${LABEL[answer.transport]} at ${new URL(answer.url).pathname} but speaks ${LABEL[transport]} at ${path} (${seen || answer.stage})`,
+      cause: `${answer.name} is configured as ${answer.transport} (${LABEL[answer.transport]} at ${new URL(answer.url).pathname}) but speaks ${LABEL[transport]} at ${path}`,
       fix: `set ${field}.transport: ${transport === 'http' ? 'http' : 'sse'} and ${field}.path: ${path}, then \`mcpgw up\``,
     };
   }
@@ -102,6 +108,12 @@ function refusal(answer: VantageAnswer, field: string, where: string, seen: stri
 /** One evidence line: what LiteLLM's place on the network saw. */
 export function describeAnswer(answer: VantageAnswer): string {
   if (answer.ok) return `${answer.name}: ${LABEL[answer.transport]} at ${answer.url} → initialize (${answer.server ?? 'unnamed'}), tools/list → ${answer.tools?.length ?? 0} tools in ${(answer.elapsed_ms / 1000).toFixed(1)} s`;
-  const detail = [answer.status ? `HTTP ${answer.status}` : '', answer.error ?? '', answer.body?.trim().slice(0, 80) ?? ''].filter(Boolean).join(' ');
+  const detail = [answer.status ? `HTTP ${answer.status}` : '', answer.error ?? '', bodyText(answer.body)].filter(Boolean).join(' ');
   return `${answer.name}: ${LABEL[answer.transport]} at ${answer.url} → failed at ${answer.stage}${detail ? `: ${detail}` : ''}`;
+}
+
+/** A body as one short line: an error page's markup and layout are noise in a finding. */
+function bodyText(body: string | undefined): string {
+  const text = (body ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DockerEngine } from '../docker/engine.js';
 import { labelsFor } from '../stack/labels.js';
-import type { StackModel } from '../stack/model.js';
+import { serviceInRole, type StackModel } from '../stack/model.js';
 
 /** A server LiteLLM reaches over the network: the URL, transport and headers config.yaml gives LiteLLM. */
 export interface ServerEndpoint {
@@ -63,7 +63,7 @@ export function litellmEndpoints(model: StackModel): ServerEndpoint[] {
  * Either way nothing is reached through a published port.
  */
 export function litellmVantage(engine: VantageEngine, model: StackModel, runId: () => string): Vantage {
-  const litellm = model.services.find((service) => service.role === 'litellm');
+  const litellm = serviceInRole(model, 'litellm');
   if (!litellm) throw new Error('the stack model has no LiteLLM service');
   return {
     where: `LiteLLM's network (${litellm.containerName})`,
@@ -105,15 +105,28 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+/** Long enough to see a listing run past LiteLLM's own tool-listing timeout (30 s), no longer. */
+export const VANTAGE_DEADLINE_MS = 40_000;
+
 /**
  * What each server answered LiteLLM's place, asked for all of them together on the first question (one docker
- * exec per run), or why they could not be asked. Later questions read the same answers.
+ * exec per run), or why they could not be asked (no Docker engine: `engine` is an Error). Later questions read
+ * the same answers.
  */
-export function answersOnDemand(vantage: () => Vantage, endpoints: ServerEndpoint[], timeoutMs: number): (name: string) => Promise<VantageAnswer | Error | undefined> {
+export function litellmAnswers(
+  engine: VantageEngine | Error | undefined,
+  model: StackModel,
+  runId: () => string,
+  endpoints: ServerEndpoint[],
+  timeoutMs = VANTAGE_DEADLINE_MS,
+): (name: string) => Promise<VantageAnswer | Error | undefined> {
   let asked: Promise<VantageAnswer[] | Error> | undefined;
   return async (name) => {
     asked ??= Promise.resolve()
-      .then(() => vantage().reach(endpoints, timeoutMs))
+      .then(() => {
+        if (!engine || engine instanceof Error) throw engine ?? new Error('Docker is not reachable');
+        return litellmVantage(engine, model, runId).reach(endpoints, timeoutMs);
+      })
       .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     const answers = await asked;
     return answers instanceof Error ? answers : answers.find((answer) => answer.name === name);

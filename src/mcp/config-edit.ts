@@ -26,7 +26,7 @@ export interface AddOptions {
 }
 
 /** Field order of a written server entry: how a person would read it, whatever order the flags came in. */
-const FIELD_ORDER = ['transport', 'bridge', 'description', 'image', 'command', 'args', 'port', 'container_port', 'path', 'url', 'environment', 'env', 'allowed_tools', 'probe', 'groups'];
+const FIELD_ORDER = ['transport', 'bridge', 'description', 'image', 'command', 'args', 'port', 'container_port', 'path', 'url', 'host_header', 'environment', 'env', 'allowed_tools', 'probe', 'groups'];
 
 /** The mcpgw.yaml entry for the flags, on top of a catalog entry when one is given. Flags win. */
 export function serverEntry(options: AddOptions, catalog?: CatalogEntry): Record<string, unknown> {

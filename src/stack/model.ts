@@ -81,6 +81,11 @@ export const LITELLM_SERVICE = 'litellm';
 
 export { mcpServiceName };
 
+/** The stack's service in a role that has one service (LiteLLM; Postgres when bundled). */
+export function serviceInRole(model: Pick<StackModel, 'services'>, role: 'litellm' | 'postgres'): ServiceModel | undefined {
+  return model.services.find((service) => service.role === role);
+}
+
 export function defaultMcpPath(transport: 'sse' | 'http'): string {
   return transport === 'sse' ? '/sse' : '/mcp';
 }

@@ -3,7 +3,10 @@ import type { Secrets } from '../config/secrets.js';
 import { provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../docker/clock.js';
 import type { ContainerSpec, DockerEngine } from '../docker/engine.js';
-import { fetchWithTimeout, httpOk, mcpInitialize, sseEndpoint } from '../docker/readiness.js';
+import { fetchWithTimeout, httpOk } from '../docker/readiness.js';
+import { causeOf, describeAnswer } from '../gateway/causes.js';
+import { litellmEndpoints, litellmVantage } from '../gateway/vantage.js';
+import type { Cause } from '../outcome.js';
 import { WaitAborted, waitUntil } from '../docker/wait.js';
 import { StepFailed } from '../errors.js';
 import type { RenderedFile } from '../render/render.js';
@@ -11,7 +14,7 @@ import type { Progress } from '../ui/progress.js';
 import { CONFIG_HASH_LABEL, containerSpecFor, specHash } from './container-spec.js';
 import { publishedBaseUrl } from './endpoints.js';
 import { STACK_LABEL } from './labels.js';
-import type { ServiceModel, StackModel } from './model.js';
+import { mcpServiceName, type ServiceModel, type StackModel } from './model.js';
 import { planStack, type ServicePlan, type StackPlan } from './plan.js';
 
 export interface UpDeps {
@@ -28,6 +31,10 @@ export interface UpTimeouts {
 }
 
 const DEFAULT_TIMEOUTS: UpTimeouts = { health: 90_000, mcp: 60_000, litellm: 180_000 };
+/** One MCP session from LiteLLM's place: servers answer initialize and tools/list in milliseconds once up. */
+const MCP_ANSWER_MS = 5_000;
+/** How long a freshly started MCP container must stay up before LiteLLM is started after it. */
+const MCP_SETTLE_MS = 1_000;
 
 export interface ServiceOutcome {
   service: string;
@@ -136,7 +143,9 @@ export class StackRunner {
       notes.push(`removed ${orphan.name} (no longer in mcpgw.yaml)`);
     }
 
-    const outcomes: ServiceOutcome[] = [];
+    const outcomes: (ServiceOutcome & { id: string })[] = [];
+    // MCP servers are started before LiteLLM and proven after it: they are ready when LiteLLM, from its own
+    // network, can open a session and list their tools, and only a running LiteLLM container stands there.
     const order: ServiceModel['role'][] = ['postgres', 'mcp', 'litellm'];
     for (const role of order) {
       for (const servicePlan of plan.services.filter((entry) => entry.service.role === role)) {
@@ -145,10 +154,55 @@ export class StackRunner {
         outcomes.push(await this.bringUp(servicePlan, entry, notes));
       }
     }
-    return { plan, services: outcomes, notes };
+    await this.proveFromLiteLLM(outcomes);
+    return { plan, services: outcomes.map(({ id: _id, ...outcome }) => outcome), notes };
   }
 
-  private async bringUp(servicePlan: ServicePlan, entry: Desired, notes: string[]): Promise<ServiceOutcome> {
+  /**
+   * Each MCP container's server as LiteLLM uses it: config.yaml's URL and headers, asked from LiteLLM's container
+   * (one exec for all of them, then a wait on those not answering yet). The step fails with the cause and its fix.
+   */
+  private async proveFromLiteLLM(outcomes: (ServiceOutcome & { id: string })[]): Promise<void> {
+    const { engine, progress, clock } = this.deps;
+    const served = new Map(outcomes.filter((outcome) => this.serviceNamed(outcome.service).role === 'mcp').map((outcome) => [outcome.service, outcome]));
+    const endpoints = litellmEndpoints(this.model).filter((endpoint) => served.has(mcpServiceName(endpoint.name)));
+    if (endpoints.length === 0) return;
+    const vantage = litellmVantage(engine, this.model, () => clock.now().toString(36));
+    const first = await vantage.reach(endpoints, MCP_ANSWER_MS).catch(() => []);
+    for (const endpoint of endpoints) {
+      const outcome = served.get(mcpServiceName(endpoint.name)) as ServiceOutcome & { id: string };
+      const service = this.serviceNamed(outcome.service);
+      const role = { service: service.name, ...(service.readiness.kind === 'mcp' && service.readiness.answerMs ? { bridged: true } : {}) };
+      const step = progress.start(`${service.name} from LiteLLM`);
+      let answer = first.find((candidate) => candidate.name === endpoint.name);
+      try {
+        if (!answer || causeOf(answer, role)) {
+          let last: Cause | undefined;
+          const answerMs = service.readiness.kind === 'mcp' ? (service.readiness.answerMs ?? MCP_ANSWER_MS) : MCP_ANSWER_MS;
+          answer = await this.waitOn(outcome.id, service, `an MCP session with tools at ${endpoint.url} from LiteLLM's network`, this.timeouts.mcp, async () => {
+            const [seen] = await vantage.reach([endpoint], answerMs);
+            last = seen ? causeOf(seen, role) : undefined;
+            if (!seen || last) throw new Error(last ? `${last.cause} (fix: ${last.fix})` : 'no answer');
+            return seen;
+          }, () => last?.fix);
+        }
+      } catch (error) {
+        step.fail(error instanceof StepFailed ? (error.message.split('\n')[0] ?? '') : (error as Error).message);
+        throw error;
+      }
+      const proven = describeAnswer(answer);
+      step.succeed(proven.slice(proven.indexOf(':') + 2));
+      outcome.ready = `${outcome.ready}; from LiteLLM: ${answer.tools?.length ?? 0} tools`;
+    }
+  }
+
+  private serviceNamed(name: string): ServiceModel {
+    const service = this.model.services.find((candidate) => candidate.name === name);
+    if (!service) throw new Error(`stack has no service ${name}`);
+    return service;
+  }
+
+  private async bringUp(servicePlan: ServicePlan, entry: Desired, notes: string[]): Promise<ServiceOutcome & { id: string }> {
     const { engine, progress } = this.deps;
     const { service } = servicePlan;
     const step = progress.start(service.name);
@@ -171,7 +225,7 @@ export class StackRunner {
       const seconds = ((this.deps.clock.now() - started) / 1000).toFixed(1);
       step.succeed(`${servicePlan.action === 'keep' ? 'unchanged' : servicePlan.action + 'd'}, ${ready} (${seconds} s)`);
       const endpoint = this.endpointOf(service);
-      return { service: service.name, container: service.containerName, action: servicePlan.action, ready, ...(endpoint ? { endpoint } : {}) };
+      return { id, service: service.name, container: service.containerName, action: servicePlan.action, ready, ...(endpoint ? { endpoint } : {}) };
     } catch (error) {
       step.fail(error instanceof StepFailed ? error.message.split('\n')[0] ?? '' : (error as Error).message);
       throw error;
@@ -194,8 +248,8 @@ export class StackRunner {
     }
   }
 
-  /** `provision`: a kept Postgres was provisioned when created, and any secret change would have recreated it. */
-  private async waitReady(id: string, service: ServiceModel, notes: string[], provision: boolean): Promise<string> {
+  /** `started`: the container was (re)started by this run, so a server that crashes at once is caught here. */
+  private async waitReady(id: string, service: ServiceModel, notes: string[], started = true): Promise<string> {
     const readiness = service.readiness;
     if (readiness.kind === 'health') {
       await this.waitOn(id, service, 'Docker health "healthy"', this.timeouts.health, async () => {
@@ -203,24 +257,27 @@ export class StackRunner {
         if (state?.health === 'healthy') return true;
         throw new Error(`health is ${state?.health ?? 'not reported'}`);
       });
-      if (service.role === 'postgres' && provision) {
+      if (service.role === 'postgres') {
+        // Checked on every run, kept containers too: a hash or password changed by hand is repaired here.
         const report = await this.provisionPostgres(id);
         notes.push(...report.actions);
-        return 'healthy, role uses SCRAM-SHA-256';
+        return 'healthy, role stored as SCRAM-SHA-256, SCRAM login over TCP ok';
       }
-      return service.role === 'postgres' ? 'healthy, role uses SCRAM-SHA-256 (verified at creation)' : 'healthy';
+      return 'healthy';
     }
     const port = service.ports[0];
     if (!port) throw new Error(`${service.name} publishes no port`);
     const base = publishedBaseUrl(port);
     if (readiness.kind === 'mcp') {
-      const url = `${base}${readiness.path}`;
-      if (readiness.transport === 'sse') {
-        await this.waitOn(id, service, `an SSE endpoint event from ${url}`, this.timeouts.mcp, () => sseEndpoint(url));
-        return 'SSE endpoint answers';
-      }
-      const name = await this.waitOn(id, service, `MCP initialize at ${url}`, this.timeouts.mcp, () => mcpInitialize(url, {}, readiness.answerMs));
-      return `MCP initialize ok (${name})`;
+      // Proven later from LiteLLM's network; here only that it stays up, so a server that exits at start fails
+      // its own step before LiteLLM is started (waitOn fails at once on an exit or a restart).
+      let firstSeen: number | undefined;
+      await this.waitOn(id, service, `the container staying up for ${MCP_SETTLE_MS / 1000} s`, this.timeouts.mcp, async () => {
+        const now = this.deps.clock.now();
+        firstSeen ??= now;
+        return !started || now - firstSeen >= MCP_SETTLE_MS ? true : undefined;
+      });
+      return 'running';
     }
     await this.waitOn(id, service, `${base}/health/liveliness`, this.timeouts.litellm, () => httpOk(`${base}/health/liveliness`));
     const readinessReport = await this.waitOn(id, service, `${base}/health/readiness with the DB connected`, this.timeouts.litellm, async () => {
@@ -238,11 +295,11 @@ export class StackRunner {
     const service = this.model.services.find((candidate) => candidate.name === serviceName);
     if (!service) throw new Error(`stack has no service ${serviceName}`);
     await this.start(containerId, service);
-    return this.waitReady(containerId, service, [], false);
+    return this.waitReady(containerId, service, []);
   }
 
   /** waitUntil that gives up at once when the container exits, and attaches its last log lines on failure. */
-  private async waitOn<T>(id: string, service: ServiceModel, what: string, timeoutMs: number, check: () => Promise<T>): Promise<T> {
+  private async waitOn<T>(id: string, service: ServiceModel, what: string, timeoutMs: number, check: () => Promise<T>, fix?: () => string | undefined): Promise<T> {
     const { engine, clock, signal } = this.deps;
     const restartsBefore = (await engine.containerState(id))?.restartCount ?? 0;
     try {
@@ -261,7 +318,7 @@ export class StackRunner {
     } catch (error) {
       if (signal.aborted) throw error;
       const logs = await engine.logs(id, 50);
-      throw new StepFailed(`${(error as Error).message}\n--- last 50 log lines of ${service.containerName} ---\n${logs.trimEnd()}`, `see \`mcpgw logs ${service.name}\``);
+      throw new StepFailed(`${(error as Error).message}\n--- last 50 log lines of ${service.containerName} ---\n${logs.trimEnd()}`, fix?.() ?? `see \`mcpgw logs ${service.name}\``);
     }
   }
 

@@ -52,7 +52,10 @@ describe('mcpgw up / status / down against the real engine', () => {
 
   it('brings the stack up from nothing, every step gated on real readiness', async () => {
     const result = await runCli(['up', '--json'], { cwd: dir });
-    expect(result.stderr).toMatch(/ok {4}postgres: created, healthy, role uses SCRAM-SHA-256/);
+    expect(result.stderr).toMatch(/ok {4}postgres: created, healthy, role stored as SCRAM-SHA-256, SCRAM login over TCP ok/);
+    // Each MCP server is proven from LiteLLM's network, over the URL config.yaml gives LiteLLM.
+    expect(result.stderr).toMatch(/ok {4}mcp-everything from LiteLLM: streamable HTTP at http:\/\/mcp-everything:48120\/mcp → initialize \(.+\), tools\/list → \d+ tools/);
+    expect(result.stderr).toMatch(/ok {4}mcp-legacy from LiteLLM: SSE at http:\/\/mcp-legacy:48121\/sse → initialize/);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { changed: boolean; services: { service: string; action: string; ready: string }[] };
     expect(report.changed).toBe(true);
@@ -92,6 +95,25 @@ describe('mcpgw up / status / down against the real engine', () => {
     expect(report.changed).toBe(false);
     expect(report.services.every((service) => service.action === 'keep')).toBe(true);
     expect(await containersOf(name)).toEqual(before);
+  });
+
+  it('finds the role re-stored as md5, or given another password by hand, and repairs it in this run', async () => {
+    const postgres = `${name}-postgres`;
+    const readyOf = (stdout: string) => (JSON.parse(stdout) as { services: { service: string; ready: string }[] }).services.find((service) => service.service === 'postgres')?.ready;
+    // What an old setup leaves behind (the seed's failure): the same password, stored as md5.
+    await exec(postgres, ['psql', '-U', 'litellm', '-d', 'litellm', '-c', "SET password_encryption = 'md5'", '-c', `ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`]);
+    expect((await exec(postgres, ['psql', '-U', 'litellm', '-d', 'litellm', '-Atc', "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'litellm'"])).trim()).toMatch(/md5$/);
+    const md5 = await runCli(['up', '--json'], { cwd: dir });
+    expect(md5.code, md5.stderr).toBe(0);
+    expect((JSON.parse(md5.stdout) as { notes: string[] }).notes).toContain('re-stored the litellm password as SCRAM-SHA-256 (was md5)');
+    expect(readyOf(md5.stdout)).toBe('healthy, role stored as SCRAM-SHA-256, SCRAM login over TCP ok');
+    // A password changed by hand: the secrets file is the source of truth.
+    await exec(postgres, ['psql', '-U', 'litellm', '-d', 'litellm', '-c', "ALTER ROLE litellm PASSWORD 'changed by hand'"]);
+    const drifted = await runCli(['up', '--json'], { cwd: dir });
+    expect(drifted.code, drifted.stderr).toBe(0);
+    expect((JSON.parse(drifted.stdout) as { notes: string[] }).notes).toContain('set the litellm password to the one in the secrets file');
+    const login = await exec(postgres, ['sh', '-c', `PGPASSWORD='${TEST_SECRETS.POSTGRES_PASSWORD}' psql -h 127.0.0.1 -U litellm -d litellm -Atc 'SELECT 1'`]);
+    expect(login.trim()).toMatch(/1$/);
   });
 
   it('recreates only the MCP server whose definition changed', async () => {
@@ -137,7 +159,7 @@ describe('mcpgw up failures', () => {
       try {
         const result = await runCli(['up'], { cwd: dir });
         expect(result.code).toBe(1);
-        expect(result.stderr).toMatch(/FAIL {2}mcp-broken: mcp-broken: MCP initialize at http:\/\/127\.0\.0\.1:48130\/mcp: container (exited with code 3|keeps exiting \(restarted \d+ time\(s\)\))/);
+        expect(result.stderr).toMatch(/FAIL {2}mcp-broken: mcp-broken: the container staying up for 1 s: container (exited with code 3|keeps exiting \(restarted \d+ time\(s\)\))/);
         expect(result.stderr).toMatch(/--- last 50 log lines of mcpgwt-.*-crash-mcp-broken ---\nboom: missing DATABASE_URI/);
         expect((await containersOf(name)).has('litellm')).toBe(false);
       } finally {

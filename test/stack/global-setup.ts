@@ -8,7 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { dockerClient, OWNER_LABEL, ownedByAnotherLiveRun, removeLabelled, TEST_LABEL } from './stack.js';
 
 export interface StackManifest {
-  images: { base: string; postgres: string; node: string; mcp: string; litellm: string; litellmDb: string; litellmOld: string; litellmMetrics: string; mcpPython: string };
+  images: { base: string; postgres: string; node: string; mcp: string; litellm: string; litellmDb: string; litellmOld: string; litellmMetrics: string; mcpPython: string; postgresMcp: string };
   versions: {
     litellm: string;
     litellmOld: string;

@@ -36,6 +36,8 @@ SCHEMA_ROOT=${MCPGW_TEST_SCHEMA_ROOT:-$WORK/schema}
 # bookworm lacks, so that image is built on a debootstrapped trixie base (python3 3.13). See README.md.
 BASE_TRIXIE_IMAGE=${MCPGW_TEST_BASE_TRIXIE_IMAGE:-mcpgw-test/debian:trixie}
 MCP_PYTHON_IMAGE=${MCPGW_TEST_MCP_PYTHON_IMAGE:-mcpgw-test/mcp-python:latest}
+# postgres-mcp as its entrypoint, like crystaldba/postgres-mcp:0.3.0 (images/postgres-mcp), for the catalog entry.
+POSTGRES_MCP_IMAGE=${MCPGW_TEST_POSTGRES_MCP_IMAGE:-mcpgw-test/postgres-mcp:0.3.0}
 CA_BUNDLE=${MCPGW_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 HASH_LABEL=io.mcpgw.recipe-hash
 
@@ -284,6 +286,8 @@ build_all() {
   BUILD_ARGS=("NODE_IMAGE=$NODE_IMAGE" "NODE_IMAGE_ID=$(image_id "$NODE_IMAGE")" "SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION")
   step "image $MCP_PYTHON_IMAGE" build_image "$MCP_PYTHON_IMAGE" "$HERE/images/mcp-python" "$BASE_TRIXIE_IMAGE" \
     "$WORK/stage/node/ca-certificates.crt"
+  BUILD_ARGS=()
+  step "image $POSTGRES_MCP_IMAGE" build_image "$POSTGRES_MCP_IMAGE" "$HERE/images/postgres-mcp" "$MCP_PYTHON_IMAGE"
 }
 
 # LiteLLM's DB schema: the migrations of the litellm-proxy-extras version installed in the LiteLLM
@@ -326,7 +330,8 @@ write_manifest() {
     "litellmDb": "$LITELLM_DB_IMAGE",
     "litellmOld": "$LITELLM_OLD_IMAGE",
     "litellmMetrics": "$LITELLM_METRICS_IMAGE",
-    "mcpPython": "$MCP_PYTHON_IMAGE"
+    "mcpPython": "$MCP_PYTHON_IMAGE",
+    "postgresMcp": "$POSTGRES_MCP_IMAGE"
   },
   "versions": {
     "litellm": "$LITELLM_VERSION",

@@ -87,6 +87,15 @@ keys:`)}`;
     ]);
   });
 
+  it('takes host_header as host:port (the MCP SDK allows localhost:* only with a port), not on a stdio server LiteLLM spawns', () => {
+    const withHost = (value: string) => base.replace('    port: 48010\n', `    port: 48010\n    host_header: ${value}\n`);
+    expect(parseConfig(withHost('localhost:8000')).mcp_servers.db?.host_header).toBe('localhost:8000');
+    expect(messages(withHost('localhost'))).toEqual([expect.stringMatching(/^mcp_servers\.db\.host_header: must be host:port, e\.g\. localhost:8000/)]);
+    expect(messages(withHost('"bad host:80"'))).toHaveLength(1);
+    const spawned = `version: 1\nhost: gw.lan\nmcp_servers:\n  local:\n    transport: stdio\n    command: mcp-server-time\n    host_header: localhost:8000\n`;
+    expect(messages(spawned)).toEqual(['mcp_servers.local.host_header: does not apply to a stdio server (LiteLLM spawns it inside its own container)']);
+  });
+
   it('reports duplicate key aliases', () => {
     expect(messages(`${base}  - alias: claude-code\n`)).toContain('keys[1].alias: "claude-code" is already used by keys[0]');
   });

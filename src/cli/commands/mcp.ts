@@ -7,13 +7,16 @@ import { ReportedFailure, UserError } from '../../errors.js';
 import { serverIds } from '../../keys/desired.js';
 import { catalogEntry, containerEndpoint, loadCatalog, runsAs, source } from '../../mcp/catalog.js';
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../../mcp/config-edit.js';
+import { litellmAnswers } from '../../gateway/vantage.js';
 import { DEFAULT_GATEWAY_TIMEOUT_S, gatewayTools, keyView, type KeyView } from '../../mcp/gateway.js';
+import { diagnoseServer } from '../../probe/diagnose.js';
+import { serverTargets } from '../../probe/targets.js';
 import { serverRows, type ListSources } from '../../mcp/list.js';
 import { listenProbe } from '../../mcp/ports.js';
 import { missingCommandHint, missingInContainer, runningLiteLLM } from '../../mcp/stdio-check.js';
 import { publishedBaseUrl } from '../../stack/endpoints.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
-import { buildStackModel, type StackModel } from '../../stack/model.js';
+import { buildStackModel, serviceInRole, type StackModel } from '../../stack/model.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
@@ -138,17 +141,30 @@ export async function mcpListCommand(ctx: CommandContext, options: { timeout?: s
     notes.push(`key grants from mcpgw.yaml only: LiteLLM's database is not reachable (${(error as Error).message.split('\n')[0]})`);
   }
   const rows = serverRows(config, stack.model, sources);
-  if (ctx.options.json) {
-    ctx.ui.json({ servers: rows, notes });
-    return;
+  // A server LiteLLM lists nothing from is unusable for every client: named with its cause, and exit 1.
+  const unusable = sources.toolCounts ? rows.filter((row) => !row.tools).map((row) => row.name) : [];
+  const failures = await whyNoTools(ctx, stack, engine, unusable);
+  if (ctx.options.json) ctx.ui.json({ servers: rows, notes, failures });
+  else {
+    ctx.ui.result(
+      formatTable(
+        ['NAME', 'TRANSPORT', 'RUNS', 'ENDPOINT', 'STATE', 'TOOLS', 'KEYS'],
+        rows.map((row) => [row.name, row.transport, row.runs, row.endpoint, row.state, row.tools === null ? '?' : String(row.tools), row.keys.join(',') || '-']),
+      ),
+    );
+    for (const note of notes) ctx.ui.warn(note);
+    for (const failure of failures) ctx.ui.warn(`${failure.server}: ${failure.cause} (fix: ${failure.fix})`);
   }
-  ctx.ui.result(
-    formatTable(
-      ['NAME', 'TRANSPORT', 'RUNS', 'ENDPOINT', 'STATE', 'TOOLS', 'KEYS'],
-      rows.map((row) => [row.name, row.transport, row.runs, row.endpoint, row.state, row.tools === null ? '?' : String(row.tools), row.keys.join(',') || '-']),
-    ),
-  );
-  for (const note of notes) ctx.ui.warn(note);
+  if (failures.length > 0) throw new ReportedFailure(`LiteLLM lists no tools from ${failures.map((failure) => failure.server).join(', ')}`, 'each server above names its cause and fix');
+}
+
+/** Why LiteLLM lists no tools from these servers: their containers, and what they answer LiteLLM's own place. */
+async function whyNoTools(ctx: CommandContext, stack: LoadedStack, engine: DockerEngine | undefined, servers: string[]): Promise<{ server: string; cause: string; fix: string }[]> {
+  if (servers.length === 0) return [];
+  const targets = serverTargets(stack.loaded.config, stack.model).filter((target) => servers.includes(target.name));
+  const reach = litellmAnswers(engine, stack.model, () => ctx.deps.randomBytes(4).toString('hex'), targets.flatMap((target) => (target.endpoint ? [target.endpoint] : [])));
+  const explained = await Promise.all(targets.map(async (target) => (await diagnoseServer(target, engine, (server) => reach(server.name), serviceInRole(stack.model, 'litellm')?.containerName)).map((cause) => ({ server: target.name, ...cause }))));
+  return explained.flat();
 }
 
 /** Server name → aliases of keys in LiteLLM's database that grant it (by the stable server id). */
@@ -178,6 +194,15 @@ export async function mcpToolsCommand(ctx: CommandContext, name: string | undefi
   const view: KeyView = name
     ? { listings: [{ server: name, tools: await gatewayTools(base, key, name, timeout) }], failures: [] }
     : await keyView(base, key, Object.keys(config.mcp_servers), timeout);
+  if (name && view.listings[0]?.tools.length === 0) view.failures.push({ server: name, message: `LiteLLM lists no tools from ${name}` });
+  // An empty or failed listing is explained from LiteLLM's own place on the network (container, transport, Host…).
+  const engine = view.failures.length > 0 ? await DockerEngine.connect(ctx.deps.env).catch(() => undefined) : undefined;
+  const causes = await whyNoTools(ctx, stack, engine, view.failures.map((failure) => failure.server));
+  for (const failure of view.failures) {
+    const found = causes.filter((cause) => cause.server === failure.server);
+    if (found.length > 0) failure.hint = found.map((cause) => `${cause.cause}; fix: ${cause.fix}`).join('; ');
+  }
+  view.listings = view.listings.filter((listing) => listing.tools.length > 0);
   const tools = view.listings.flatMap((listing) => listing.tools);
   if (ctx.options.json) {
     ctx.ui.json({ server: name ?? null, as, tools, failures: view.failures });

@@ -4,6 +4,7 @@ import { serversGrantedTo } from '../../config/grants.js';
 import { keySecretName } from '../../config/rules.js';
 import type { McpgwConfig } from '../../config/schema.js';
 import { DockerEngine } from '../../docker/engine.js';
+import { litellmAnswers, VANTAGE_DEADLINE_MS } from '../../gateway/vantage.js';
 import { ReportedFailure, UserError } from '../../errors.js';
 import { serverIds } from '../../keys/desired.js';
 import { leaseKey } from '../../keys/lease.js';
@@ -12,6 +13,7 @@ import type { DeclaredKeyTarget, KeyLease } from '../../probe/auth-level.js';
 import { diagnoseServer, type ServerTarget } from '../../probe/diagnose.js';
 import { runProbe, type ProbePlan } from '../../probe/probe.js';
 import { gatewayBaseUrl, serverTargets } from '../../probe/targets.js';
+import { serviceInRole } from '../../stack/model.js';
 import type { ProbeReport, ProbeStep } from '../../probe/types.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
@@ -53,6 +55,13 @@ export async function probeStack(ctx: CommandContext, stack: LoadedStack, option
   const replay = options.replay ? await readReplay(path.resolve(ctx.deps.cwd, options.replay)) : undefined;
   if (options.key) ctx.ui.addSecrets([options.key]);
   const docker = engine ?? (await DockerEngine.connect(ctx.deps.env).catch(() => undefined));
+  const fromLiteLLM = litellmAnswers(
+    docker,
+    stack.model,
+    () => ctx.deps.randomBytes(4).toString('hex'),
+    servers.flatMap((server) => (server.endpoint ? [server.endpoint] : [])),
+    Math.min(timeoutMs, VANTAGE_DEADLINE_MS),
+  );
   const basePlan = {
     baseUrl: gatewayBaseUrl(stack.model),
     servers,
@@ -64,7 +73,7 @@ export async function probeStack(ctx: CommandContext, stack: LoadedStack, option
   const deps = {
     now: () => ctx.deps.clock.now().getTime(),
     nonce: () => `nonce-${ctx.deps.randomBytes(8).toString('hex')}`,
-    diagnose: (server: ServerTarget) => diagnoseServer(server, docker),
+    diagnose: (server: ServerTarget) => diagnoseServer(server, docker, (target) => fromLiteLLM(target.name), serviceInRole(stack.model, 'litellm')?.containerName),
     onStep: (step: ProbeStep) => ctx.ui.verbose(`probe ${step.id}: ${step.status} (${step.ms} ms)`),
   };
   const probe = (key: string, keyGrantsAll: boolean, noGrantKey?: ProbePlan['noGrantKey']) =>

@@ -4,12 +4,12 @@ import { fail, pass, type Check } from '../types.js';
 
 export const mcpTransport: Check = {
   id: 'mcp.transport',
-  title: 'each MCP server answers its configured transport on its path',
+  title: "from LiteLLM's network, each MCP server answers config.yaml's URL and headers with a session and its tools",
   area: 'mcp',
-  needs: ['config'],
+  needs: ['config', 'docker'],
   async run(ctx) {
-    // A stopped container is mcp.containers' finding; one cut off its network loses its published port too,
-    // which is network.exists' or network.attached's finding.
+    // A stopped container is mcp.containers' finding; one cut off LiteLLM's network is network.exists' or
+    // network.attached's finding.
     const cutOff = await cutOffServers(ctx);
     const answers = (await directAnswers(ctx)).filter((answer) => !containerDown(answer) && !cutOff.has(answer.target.container?.service ?? ''));
     const broken = answers.filter((answer) => answer.ok === false);
