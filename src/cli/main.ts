@@ -72,7 +72,11 @@ function report(raw: unknown, ui: Ui, aborted: boolean, helpText: string, group:
     return ExitCode.interrupted;
   }
   if (ui.options.json) {
-    if (error instanceof ReportedFailure) ui.error(error.message);
+    if (error instanceof ReportedFailure) {
+      // The report is on stdout; stderr still tells a person what failed and what to do.
+      ui.error(error.message);
+      if (error.hint) ui.detail(`  ${ui.style.cyan('fix:')} ${error.hint}`);
+    }
     else ui.json({ ok: false, error: describe(error) });
     return exitCodeOf(error);
   }
