@@ -8,7 +8,7 @@ import type { ProbeReport, ProbeStep } from '../../src/probe/types.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { pythonEchoServer } from '../helpers/stdio-server.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
-import { startUpstream, useUpstreamModel } from '../helpers/upstream.js';
+import { clearUpstreamRequests, startUpstream, upstreamRequests, useUpstreamModel, UPSTREAM_MODELS, type UpstreamRequest } from '../helpers/upstream.js';
 import type { StartedContainer } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
@@ -33,6 +33,13 @@ function stepOf(report: ProbeReport, id: string): ProbeStep {
 function explained(step: ProbeStep): string {
   return step.causes.map((cause) => `${cause.cause} | ${cause.fix}`).join('\n');
 }
+
+/** The model turns LiteLLM asked the fixture for, per route. */
+function turns(requests: UpstreamRequest[], route: string): UpstreamRequest[] {
+  return requests.filter((request) => request.method === 'POST' && request.path === route);
+}
+
+const FORCED_CAUSE = /the request sets tool_choice "required", and LiteLLM 1\.108\.7 repeats it on its follow-up request after executing the tools on \/v1\/chat\/completions, so the model must call a tool again instead of answering \| leave tool_choice out of the request or set it to "auto"/;
 
 describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, SSE and stdio, the upstream fixture)', () => {
   let dir = '';
@@ -60,7 +67,8 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
     config.mcp_servers.gamma = { transport: 'stdio', command: ['python3', '-c', pythonEchoServer('gamma')] };
     config.mcp_servers.delta = { transport: 'stdio', bridge: 'http', image: stack.images.mcp, command: ['mcp-server-everything', 'stdio'], port: 48212 };
     await writeFile(file, stringify(config));
-    await useUpstreamModel(dir);
+    // Both of LiteLLM's provider paths to the same fixture; the probe uses the first model.
+    await useUpstreamModel(dir, ['openai', 'anthropic']);
     up = await runCli(['up'], { cwd: dir });
   });
 
@@ -77,6 +85,7 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
   });
 
   it('proves each level: gateway, MCP over HTTP per server and SSE with nonces, authorization, LLM on both endpoints', async () => {
+    await clearUpstreamRequests(llm!);
     const result = await runCli(['probe', '--json'], { cwd: dir });
     expect(result.code, result.stdout).toBe(0);
     const report = reportOf(result);
@@ -102,11 +111,51 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
     expect(stepOf(report, 'mcp.sse').evidence.join('\n')).toMatch(/over SSE → Echo: nonce-[0-9a-f]{16} \(nonce returned\)/);
     expect(stepOf(report, 'auth.no-grant').evidence).toEqual(['/mcp/ tools/list → servers: none', '/mcp/<server> → alpha: refused, beta: refused, gamma: refused, delta: refused']);
     expect(stepOf(report, 'llm.chat').evidence).toContain('executed by LiteLLM: 1');
+    // The model was asked for the tool by the instruction alone (no tool_choice for LiteLLM to repeat), called it
+    // once, and answered from its result on LiteLLM's follow-up.
+    const requests = await upstreamRequests(llm!);
+    for (const route of ['/v1/chat/completions', '/v1/responses']) {
+      const sent = turns(requests, route);
+      expect(sent, route).toHaveLength(2);
+      for (const request of sent) expect(request.body, route).not.toHaveProperty('tool_choice');
+      expect(JSON.stringify(sent[0]?.body), route).toMatch(/Call the tool (alpha|beta|gamma|delta)-echo with message set to \\"nonce-[0-9a-f]{16}\\"/);
+    }
     for (const step of report.steps) expect(step.ms).toBeGreaterThanOrEqual(0);
     // The probe's temporary keys are gone, and no secret reached the output.
     const { keys } = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string }[] };
     expect(keys.map((key) => key.alias)).toEqual(['user']);
     for (const secret of [USER_KEY, UPSTREAM_KEY, TEST_SECRETS.LITELLM_MASTER_KEY]) expect(result.stdout + result.stderr).not.toContain(secret);
+  });
+
+  it('passes the LLM level on the anthropic provider path: LiteLLM asks the fixture\'s /v1/messages, which honours tool_choice as Anthropic does', async () => {
+    // The same stack with the anthropic model first: the probe asks the first declared model.
+    const config = parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')) as { litellm: { models: { name: string }[] } };
+    config.litellm.models.reverse();
+    expect(config.litellm.models[0]?.name).toBe(UPSTREAM_MODELS.anthropic.name);
+    const file = path.join(dir, 'mcpgw.anthropic.yaml');
+    await writeFile(file, stringify(config));
+    await clearUpstreamRequests(llm!);
+    const result = await runCli(['-f', file, 'probe', '--server', 'alpha', '--json'], { cwd: dir });
+    expect(result.code, result.stdout).toBe(0);
+    const report = reportOf(result);
+    expect(stepOf(report, 'llm.chat')).toMatchObject({ status: 'pass', evidence: expect.arrayContaining(['finish: stop', 'executed by LiteLLM: 1']) });
+    expect(stepOf(report, 'llm.responses').status).toBe('pass');
+    const requests = await upstreamRequests(llm!);
+    expect(turns(requests, '/v1/chat/completions')).toEqual([]);
+    // Chat completions and responses (which LiteLLM bridges to chat for anthropic): a first turn and a follow-up each.
+    const messages = turns(requests, '/v1/messages');
+    expect(messages).toHaveLength(4);
+    for (const request of messages) {
+      expect(request.headers['x-api-key']).toBe(UPSTREAM_KEY);
+      expect(request.headers['anthropic-version']).toBe('2023-06-01');
+      expect(request.body).toMatchObject({ model: 'claude-3-haiku-20240307' });
+      expect(request.body).not.toHaveProperty('tool_choice');
+    }
+    const toolResults = messages.flatMap((request) =>
+      (request.body.messages as { content: unknown }[]).flatMap((message) => (Array.isArray(message.content) ? (message.content as { type: string }[]) : [])).filter((block) => block.type === 'tool_result'),
+    );
+    expect(toolResults).toHaveLength(2);
+    expect(JSON.stringify(toolResults)).toMatch(/Echo: nonce-[0-9a-f]{16}/);
   });
 
   it('--key probes with a user key: servers it lacks are skipped, not failed; the report is readable text', async () => {
@@ -118,13 +167,33 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
   });
 
   describe('a turn that ends at tool_calls is explained (a client request replayed through the gateway)', () => {
-    const replay = async (body: Record<string, unknown>, key = USER_KEY) => {
+    const alphaMcp = { type: 'mcp', server_label: 'alpha', server_url: 'litellm_proxy/mcp/alpha', require_approval: 'never' };
+    const send = async (body: Record<string, unknown>, key = USER_KEY) => {
       const file = path.join(dir, 'request.json');
       await writeFile(file, JSON.stringify({ model: 'fixture-model', messages: [{ role: 'user', content: 'Call the echo tool with nonce-replay01' }], ...body }));
       const result = await runCli(['probe', '--key', key, '--replay', 'request.json', '--json'], { cwd: dir });
-      expect(result.code).toBe(1);
-      return stepOf(reportOf(result), 'llm.replay');
+      return { code: result.code, step: stepOf(reportOf(result), 'llm.replay'), stdout: result.stdout };
     };
+    const replay = async (body: Record<string, unknown>, key = USER_KEY) => {
+      const { code, step } = await send(body, key);
+      expect(code).toBe(1);
+      return step;
+    };
+
+    it.each([UPSTREAM_MODELS.openai.name, UPSTREAM_MODELS.anthropic.name])('%s: a chat request forcing tool_choice "required": LiteLLM runs the tool, sends the choice again, the model must call again', async (model) => {
+      const step = await replay({ model, tools: [alphaMcp], tool_choice: 'required' });
+      expect(step.evidence).toEqual(expect.arrayContaining(['finish: tool_calls', 'executed by LiteLLM: 1']));
+      expect(explained(step)).toMatch(FORCED_CAUSE);
+    });
+
+    it.each([
+      { label: 'chat, tool_choice "auto"', body: { tools: [alphaMcp], tool_choice: 'auto' } },
+      { label: 'responses, tool_choice "required" (LiteLLM drops it on its follow-up there)', body: { messages: undefined, input: 'Call the echo tool with nonce-replay03', tools: [alphaMcp], tool_choice: 'required' } },
+    ])('$label ends at stop with the tool result', async ({ body }) => {
+      const { code, step, stdout } = await send(body);
+      expect(code, stdout).toBe(0);
+      expect(step.evidence).toEqual(expect.arrayContaining(['finish: stop', 'executed by LiteLLM: 1']));
+    });
 
     it('plain function tools: LiteLLM never executes them', async () => {
       const step = await replay({ tools: [{ type: 'function', function: { name: 'alpha-echo', parameters: { type: 'object', properties: { message: { type: 'string' } } } } }] });
