@@ -36,13 +36,21 @@ export function fromZodIssues(
       out.push({ path: formatPath(path), message: `invalid name: ${inner?.message ?? 'not allowed'}`, fix: `rename it, e.g. ${exampleName(path)}` });
       continue;
     }
-    out.push({ path: formatPath(path), message: describe(issue), fix: fixFor(issue, path) });
+    out.push({ path: formatPath(path), message: describe(issue, holdsSecretName(path)), fix: fixFor(issue, path) });
   }
   return out;
 }
 
-function describe(issue: ZodIssue): string {
+/** Fields that name a secret: what is found there may be the secret itself, so it is never shown. */
+function holdsSecretName(path: readonly PathSegment[]): boolean {
+  const field = path.at(-1);
+  const parent = path.at(-2);
+  return parent === 'env' || (parent === 'postgres' && field === 'url') || (typeof field === 'string' && ['api_key', 'master_key', 'salt_key', 'password', 'secret'].includes(field));
+}
+
+function describe(issue: ZodIssue, secretField: boolean): string {
   const found = 'input' in issue ? issue.input : undefined;
+  const typeName = (value: unknown) => (secretField && value !== undefined && value !== null ? `${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `a ${typeof value}`} (not shown)` : shownValue(value));
   switch (issue.code) {
     case 'invalid_type':
       if (found === undefined) return 'is required';
@@ -187,7 +195,7 @@ function article(expected: string): string {
  * What was found, for "got …". A short string is quoted so the user sees the mistake (`"4000"` for a port);
  * one that could be a secret is not (a pasted key must not reach the terminal).
  */
-export function typeName(value: unknown): string {
+export function shownValue(value: unknown): string {
   if (value === null) return 'null (an empty value)';
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';

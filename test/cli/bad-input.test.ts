@@ -77,6 +77,7 @@ const CASES: Case[] = [
   { name: '2 command --token sk-…', yaml: withServer(`  tools:\n    transport: http\n    image: node:20-slim\n    port: 48030\n    command: ["npx", "-y", "tools@1.0.0", "--token", "${LIVE_KEY}"]`), argv: ['up', '--dry-run'], env: { DOCKER_HOST: NO_DOCKER }, code: 2, says: ['mcp_servers.tools.command[4]', 'holds a secret value'], never: ['Docker engine'], secretValues: [LIVE_KEY] },
   { name: '2 stdio args --api-key=…', yaml: withServer(`  local:\n    transport: stdio\n    command: npx\n    args: ["-y", "tools@1.0.0", "--api-key=${LIVE_KEY}"]`), argv: ['render'], code: 2, says: ['mcp_servers.local.args[2]', 'config/config.yaml'], secretValues: [LIVE_KEY] },
   { name: 'handled: a key value where a secret name belongs (env)', yaml: withServer(`  tools:\n    transport: http\n    image: node:20-slim\n    port: 48030\n    env: { API_TOKEN: ${LIVE_KEY} }`), argv: ['render'], code: 2, says: ['env.API_TOKEN', 'not a value'], secretValues: [LIVE_KEY] },
+  { name: '2 a number where a secret name belongs is not echoed', yaml: replace('  port: 4000', '  port: 4000\n  master_key: 31415926535'), argv: ['render'], code: 2, says: ['litellm.master_key: must be a string, got a number (not shown)'], secretValues: ['31415926535'] },
   { name: 'handled: a key value as litellm.master_key', yaml: replace('  port: 4000', `  port: 4000\n  master_key: ${LIVE_KEY}`), argv: ['render'], code: 2, says: ['litellm.master_key', 'NAME of a variable'], secretValues: [LIVE_KEY] },
 
   // 3. The secrets file must not break the stack.
@@ -242,7 +243,7 @@ const CASES: Case[] = [
   // 21. mcp add keeps a Windows file Windows.
   {
     name: '21 mcp add on a CRLF file with a BOM',
-    yaml: (text) => `\uFEFF${text.replace('environment: { PORT: "48020" }', 'environment: { PORT: "48020" }').replace(/\n/g, '\r\n')}`,
+    yaml: (text) => `\uFEFF${text.replace(/\n/g, '\r\n')}`,
     argv: ['mcp', 'add', 'nas', '--transport', 'http', '--url', 'http://nas.lan:8931/mcp'],
     code: 0,
     says: [],
