@@ -105,7 +105,7 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
   if (transport === 'stdio') {
     const bridged = server.bridge !== undefined;
     // A bridged server has its own container and port; supergateway fixes the path (/mcp).
-    const foreign = bridged ? (['path', 'url'] as const) : (['image', 'port', 'container_port', 'path', 'url'] as const);
+    const foreign = bridged ? (['path', 'url'] as const) : (['image', 'port', 'container_port', 'path', 'url', 'host_header'] as const);
     for (const field of foreign) {
       if (server[field] !== undefined) {
         issues.push(
