@@ -1,10 +1,10 @@
 import { causeOf, describeAnswer } from '../gateway/causes.js';
-import { mcpInitialize } from '../docker/readiness.js';
+import { mcpInitialize } from '../gateway/http.js';
 import { litellmAnswers, VANTAGE_DEADLINE_MS, type VantageAnswer } from '../gateway/vantage.js';
 import { containerCause, diagnoseServer, type ServerTarget } from '../probe/diagnose.js';
-import { requestJson } from '../probe/http.js';
+import { requestJson } from '../gateway/http.js';
 import { checkAggregate, checkServer, type McpLevelContext, type ProvenTool } from '../probe/mcp-level.js';
-import { gatewayHeaders } from '../probe/mcp-session.js';
+import { gatewayHeaders } from '../gateway/session.js';
 import { serverTargets } from '../probe/targets.js';
 import { serviceInRole } from '../stack/model.js';
 import type { DoctorContext } from './context.js';

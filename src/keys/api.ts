@@ -1,5 +1,5 @@
 import { StepFailed } from '../errors.js';
-import { fetchWithTimeout } from '../docker/readiness.js';
+import { fetchWithTimeout } from '../gateway/http.js';
 import type { DesiredKey } from './desired.js';
 
 /**

@@ -1,5 +1,5 @@
 import { StepFailed, UserError } from '../errors.js';
-import { McpRequestError, openSession } from '../probe/mcp-session.js';
+import { McpRequestError, openSession } from '../gateway/session.js';
 
 /**
  * LiteLLM opens a fresh upstream session per request: a stdio server is spawned again, and `/mcp/` visits

@@ -1,5 +1,5 @@
 import type { ServerTarget } from './diagnose.js';
-import { McpRequestError, openSession } from './mcp-session.js';
+import { McpRequestError, openSession } from '../gateway/session.js';
 import { serverOfTool } from './probe-tool.js';
 import { fail, pass, type CheckOutcome } from './types.js';
 

@@ -1,5 +1,5 @@
 import { advisoriesFor, compareVersions, parseVersion, type Version } from '../litellm/version.js';
-import { requestJson } from './http.js';
+import { requestJson } from '../gateway/http.js';
 import { fail, pass, warn, type CheckOutcome } from './types.js';
 
 /** Liveliness: the proxy process answers at all. */

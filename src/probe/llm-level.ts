@@ -1,7 +1,7 @@
 import { judgeExchange, type LlmEndpoint } from './explain.js';
-import { requestJson } from './http.js';
+import { requestJson } from '../gateway/http.js';
 import type { ProvenTool } from './mcp-level.js';
-import { gatewayHeaders } from './mcp-session.js';
+import { gatewayHeaders } from '../gateway/session.js';
 import type { CheckOutcome } from './types.js';
 
 export interface LlmContext {

@@ -1,5 +1,5 @@
 import type { ServerTarget } from './diagnose.js';
-import { McpRequestError, openSession, type GatewayTransport, type ListedTool, type McpSession } from './mcp-session.js';
+import { McpRequestError, openSession, type GatewayTransport, type ListedTool, type McpSession } from '../gateway/session.js';
 import { probeCallFor, serverOfTool, type ProbeCall } from './probe-tool.js';
 import { fail, pass, skip, warn, type Cause, type CheckOutcome } from './types.js';
 

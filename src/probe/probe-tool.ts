@@ -1,4 +1,4 @@
-import type { ListedTool } from './mcp-session.js';
+import type { ListedTool } from '../gateway/session.js';
 
 /** A declared probe call from mcpgw.yaml (`mcp_servers.<name>.probe`); `{nonce}` in a string argument is replaced. */
 export interface DeclaredProbe {

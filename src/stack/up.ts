@@ -3,7 +3,7 @@ import type { Secrets } from '../config/secrets.js';
 import { provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../docker/clock.js';
 import type { ContainerSpec, DockerEngine } from '../docker/engine.js';
-import { fetchWithTimeout, httpOk } from '../docker/readiness.js';
+import { fetchWithTimeout, httpOk } from '../gateway/http.js';
 import { causeOf, describeAnswer } from '../gateway/causes.js';
 import { litellmEndpoints, litellmVantage } from '../gateway/vantage.js';
 import type { Cause } from '../outcome.js';

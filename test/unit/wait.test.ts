@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/docker/clock.js';
-import { parseJsonRpc } from '../../src/docker/readiness.js';
+import { parseJsonRpc } from '../../src/gateway/http.js';
 import { WaitAborted, WaitTimeout, waitUntil } from '../../src/docker/wait.js';
 
 /** A clock that advances only when waited on, so deadlines are tested without real sleeping. */

@@ -9,7 +9,7 @@ import type { ProbeReport } from '../../probe/types.js';
 import { systemClock } from '../../docker/clock.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { connectDatabase, databaseUrl } from '../../db/connect.js';
-import { fetchWithTimeout } from '../../docker/readiness.js';
+import { fetchWithTimeout } from '../../gateway/http.js';
 import { ReportedFailure, StepFailed, UserError } from '../../errors.js';
 import { declaredKeys } from '../../keys/desired.js';
 import { publishedBaseUrl } from '../../stack/endpoints.js';

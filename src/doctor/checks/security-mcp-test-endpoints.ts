@@ -1,5 +1,5 @@
 import { advisoriesFor } from '../../litellm/version.js';
-import { requestJson } from '../../probe/http.js';
+import { requestJson } from '../../gateway/http.js';
 import { pass, warn, type Check } from '../types.js';
 
 const ADVISORY = 'CVE-2026-42271';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ListedTool } from '../../../src/probe/mcp-session.js';
+import type { ListedTool } from '../../../src/gateway/session.js';
 import { probeCallFor, serverOfTool } from '../../../src/probe/probe-tool.js';
 
 const echo: ListedTool = { name: 'alpha-echo', inputSchema: { properties: { message: { type: 'string' } }, required: ['message'] } };

@@ -1,6 +1,7 @@
 /**
- * Readiness checks for the things mcpgw starts, in the shape waitUntil expects: resolve a value when ready,
- * throw (with what was seen) when not yet. They use fetch only, so they run against any reachable URL.
+ * HTTP as mcpgw speaks it to LiteLLM and to MCP servers: every request carries a deadline and reads its whole
+ * answer inside it. The readiness checks are in the shape waitUntil expects: a value when ready, a throw (with
+ * what was seen) when not yet.
  */
 
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -59,4 +60,23 @@ export function parseJsonRpc(body: string): { result?: unknown; error?: unknown 
   } catch {
     return undefined;
   }
+}
+
+export interface JsonAnswer {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+/** A request whose answer is read as JSON when it is JSON, as text otherwise; network errors propagate. */
+export async function requestJson(url: string, init: RequestInit, timeoutMs: number): Promise<JsonAnswer> {
+  const response = await fetchWithTimeout(url, init, timeoutMs);
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (an HTML error page or a plain string): keep the text as evidence.
+  }
+  return { status: response.status, body, headers: response.headers };
 }
