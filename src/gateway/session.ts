@@ -14,6 +14,22 @@ export interface ToolResult {
 /** How long closing a session waits for the gateway to acknowledge its end. */
 const SESSION_END_MS = 3000;
 
+/**
+ * Session ends still under way: a run that opens many sessions lets each end (DELETE, then the client's close)
+ * run behind its next requests, and waits for all of them once, before it returns.
+ */
+export class SessionEnds {
+  private readonly pending: Promise<void>[] = [];
+
+  add(ending: Promise<void>): void {
+    this.pending.push(ending.catch(() => undefined));
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.pending.splice(0));
+  }
+}
+
 /** One MCP client session as a real client opens it: initialize, then requests, with the gateway key header. */
 export interface McpSession {
   serverName: string;
@@ -41,7 +57,7 @@ export function gatewayHeaders(key: string): Record<string, string> {
  * Connects to `url` (LiteLLM's /mcp/, /mcp/<server> or /mcp/sse) with `key`. The official MCP SDK is the client,
  * so the probe sees exactly what Claude Code, Gemini CLI or VS Code would.
  */
-export async function openSession(url: string, key: string, transport: GatewayTransport, timeoutMs: number): Promise<McpSession> {
+export async function openSession(url: string, key: string, transport: GatewayTransport, timeoutMs: number, ends?: SessionEnds): Promise<McpSession> {
   // Loaded on first use: the SDK and its schemas take ~0.3 s to import, which commands that never open a session
   // (doctor --offline on a healthy stack, up --no-probe) should not pay.
   const [{ Client }, { SSEClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
@@ -88,13 +104,18 @@ export async function openSession(url: string, key: string, transport: GatewayTr
     async close() {
       // End the session on the server too (DELETE): LiteLLM otherwise keeps it, and the upstream sessions it
       // opened to relay list changes, until its 30-minute idle timeout. Best effort: waits at most SESSION_END_MS.
-      if (channel instanceof StreamableHTTPClientTransport) {
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, SESSION_END_MS)));
-        await Promise.race([channel.terminateSession().catch(() => undefined), deadline]);
-        clearTimeout(timer);
-      }
-      await client.close();
+      // LiteLLM answers the DELETE only once it has torn those down; with `ends` the caller goes on meanwhile.
+      const ending = (async () => {
+        if (channel instanceof StreamableHTTPClientTransport) {
+          let timer: NodeJS.Timeout | undefined;
+          const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, SESSION_END_MS)));
+          await Promise.race([channel.terminateSession().catch(() => undefined), deadline]);
+          clearTimeout(timer);
+        }
+        await client.close();
+      })();
+      if (ends) ends.add(ending);
+      else await ending;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { ServerTarget } from './diagnose.js';
-import { McpRequestError, openSession, type GatewayTransport, type ListedTool, type McpSession } from '../gateway/session.js';
+import { McpRequestError, openSession, type GatewayTransport, type ListedTool, type McpSession, type SessionEnds } from '../gateway/session.js';
 import { probeCallFor, serverOfTool, type ProbeCall } from './probe-tool.js';
 import { fail, pass, skip, warn, type Cause, type CheckOutcome } from './types.js';
 
@@ -10,6 +10,8 @@ export interface McpLevelContext {
   nonce: () => string;
   /** Why a server lists no tools through the gateway (container state, transport, path). */
   diagnose: (server: ServerTarget) => Promise<Cause[]>;
+  /** Where sessions end in the background; without it each check waits for its session's end. */
+  ends?: SessionEnds;
 }
 
 /** A server's tool that executed through the gateway with the nonce: the LLM level asks the model to call it. */
@@ -20,8 +22,8 @@ export interface ProvenTool {
   nonce: string;
 }
 
-export async function withSession<T>(url: string, key: string, transport: GatewayTransport, timeoutMs: number, work: (session: McpSession) => Promise<T>): Promise<T> {
-  const session = await openSession(url, key, transport, timeoutMs);
+export async function withSession<T>(url: string, key: string, transport: GatewayTransport, timeoutMs: number, work: (session: McpSession) => Promise<T>, ends?: SessionEnds): Promise<T> {
+  const session = await openSession(url, key, transport, timeoutMs, ends);
   try {
     return await work(session);
   } finally {
@@ -72,7 +74,7 @@ export async function checkAggregate(ctx: McpLevelContext): Promise<CheckOutcome
         return fail(seen, [{ cause: 'the key sees no tools at all: it has no MCP grant, or every granted server is down', fix: 'see the per-server steps below' }]);
       }
       return pass(seen, `by server: ${countByServer(tools)}`);
-    });
+    }, ctx.ends);
   } catch (error) {
     if (error instanceof McpRequestError && error.status === 403) {
       return fail(`POST /mcp/ → 403 ${error.message}`, [{ cause: 'the key has no MCP grant at all', fix: "grant servers in the key's mcp_servers and run `mcpgw keys sync` (or `mcpgw keys create --mcp S`)" }]);
@@ -106,7 +108,7 @@ export async function checkServer(ctx: McpLevelContext, server: ServerTarget, ke
         return { outcome: fail([listed, called], [{ cause: 'tools listed but not executable: the result does not carry the nonce the call sent', fix: `check mcp_servers.${server.name}.probe` }]) };
       }
       return { outcome: pass(listed, `${called}${call.expectsNonce ? ' (nonce returned)' : ''}`), ...(call.expectsNonce ? { proven: { server: server.name, call, nonce } } : {}) };
-    });
+    }, ctx.ends);
   } catch (error) {
     if (error instanceof McpRequestError && error.status === 403) {
       if (!keyGrantsAll) return { outcome: skip(`POST ${path} → 403: this key is not granted ${server.name}`) };
@@ -132,7 +134,7 @@ export async function checkSse(ctx: McpLevelContext, proven: ProvenTool | undefi
         return fail([listed, called], [{ cause: 'the tool executes over streamable HTTP but not over SSE', fix: '`mcpgw logs litellm`; point SSE clients at http://<host>:<port>/mcp/sse' }]);
       }
       return pass(listed, `${called} (nonce returned)`);
-    });
+    }, ctx.ends);
   } catch (error) {
     return refused(error, 'GET /mcp/sse');
   }

@@ -1,3 +1,4 @@
+import { SessionEnds } from '../gateway/session.js';
 import { checkDeclaredKey, checkNoGrantKey, type DeclaredKeyTarget, type KeyLease } from './auth-level.js';
 import type { ServerTarget } from './diagnose.js';
 import { checkLiveliness, checkReadiness, judgeVersion, readVersion } from './gateway.js';
@@ -85,45 +86,51 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
     return report(version);
   }
 
-  const mcp: McpLevelContext = { baseUrl: plan.baseUrl, key: plan.key, timeoutMs: plan.timeoutMs, nonce: deps.nonce, diagnose: deps.diagnose };
-  await step('mcp', 'mcp.aggregate', 'MCP over streamable HTTP at /mcp/', () => checkAggregate(mcp));
-  // Servers are independent: probed in parallel, reported in mcpgw.yaml order.
-  const proof = new Map<string, ProvenTool>();
-  const perServer = await Promise.all(
-    plan.servers.map((server) =>
-      measure(async () => {
-        const { outcome, proven: tool } = await checkServer(mcp, server, plan.keyGrantsAll);
-        if (tool) proof.set(server.name, tool);
-        return outcome;
-      }),
-    ),
-  );
-  plan.servers.forEach((server, index) => record('mcp', `mcp.server.${server.name}`, `${server.name} (${server.transport}) lists and executes a tool`, perServer[index] as { outcome: CheckOutcome; ms: number }));
-  const proven = plan.servers.map((server) => proof.get(server.name)).find(Boolean);
-  await step('mcp', 'mcp.sse', 'MCP over SSE at /mcp/sse', () => checkSse(mcp, proven));
+  // MCP sessions end (their DELETE) behind the next checks; the probe returns once every one has ended.
+  const ends = new SessionEnds();
+  const mcp: McpLevelContext = { baseUrl: plan.baseUrl, key: plan.key, timeoutMs: plan.timeoutMs, nonce: deps.nonce, diagnose: deps.diagnose, ends };
+  try {
+    await step('mcp', 'mcp.aggregate', 'MCP over streamable HTTP at /mcp/', () => checkAggregate(mcp));
+    // Servers are independent: probed in parallel, reported in mcpgw.yaml order.
+    const proof = new Map<string, ProvenTool>();
+    const perServer = await Promise.all(
+      plan.servers.map((server) =>
+        measure(async () => {
+          const { outcome, proven: tool } = await checkServer(mcp, server, plan.keyGrantsAll);
+          if (tool) proof.set(server.name, tool);
+          return outcome;
+        }),
+      ),
+    );
+    plan.servers.forEach((server, index) => record('mcp', `mcp.server.${server.name}`, `${server.name} (${server.transport}) lists and executes a tool`, perServer[index] as { outcome: CheckOutcome; ms: number }));
+    const proven = plan.servers.map((server) => proof.get(server.name)).find(Boolean);
+    await step('mcp', 'mcp.sse', 'MCP over SSE at /mcp/sse', () => checkSse(mcp, proven));
 
-  if (plan.noGrantKey) {
-    const lease = plan.noGrantKey;
-    await step('auth', 'auth.no-grant', 'a key without MCP grants sees no server', async () => checkNoGrantKey(plan.baseUrl, plan.servers, await lease(), plan.timeoutMs));
-  } else {
-    await step('auth', 'auth.no-grant', 'a key without MCP grants sees no server', async () => skip('no database access to create a temporary key'));
-  }
-  for (const declared of plan.declaredKeys) {
-    await step('auth', `auth.key.${declared.alias}`, `key ${declared.alias} sees exactly its granted servers`, () => checkDeclaredKey(plan.baseUrl, plan.servers, declared, plan.timeoutMs));
-  }
-
-  if (plan.model) {
-    const model = plan.model;
-    const llm = { baseUrl: plan.baseUrl, key: plan.key, model, timeoutMs: plan.timeoutMs, nonce: deps.nonce, ...(version ? { version } : {}) };
-    for (const endpoint of ['chat', 'responses'] as const) {
-      const path = endpoint === 'chat' ? '/v1/chat/completions' : '/v1/responses';
-      await step('llm', `llm.${endpoint}`, `${path} executes the MCP tool and ends at stop`, async () => {
-        if (!proven) return unprovenLlm(steps);
-        return checkLlm(llm, endpoint, proven);
-      });
+    if (plan.noGrantKey) {
+      const lease = plan.noGrantKey;
+      await step('auth', 'auth.no-grant', 'a key without MCP grants sees no server', async () => checkNoGrantKey(plan.baseUrl, plan.servers, await lease(), plan.timeoutMs));
+    } else {
+      await step('auth', 'auth.no-grant', 'a key without MCP grants sees no server', async () => skip('no database access to create a temporary key'));
     }
+    for (const declared of plan.declaredKeys) {
+      await step('auth', `auth.key.${declared.alias}`, `key ${declared.alias} sees exactly its granted servers`, () => checkDeclaredKey(plan.baseUrl, plan.servers, declared, plan.timeoutMs));
+    }
+
+    if (plan.model) {
+      const model = plan.model;
+      const llm = { baseUrl: plan.baseUrl, key: plan.key, model, timeoutMs: plan.timeoutMs, nonce: deps.nonce, ...(version ? { version } : {}) };
+      for (const endpoint of ['chat', 'responses'] as const) {
+        const path = endpoint === 'chat' ? '/v1/chat/completions' : '/v1/responses';
+        await step('llm', `llm.${endpoint}`, `${path} executes the MCP tool and ends at stop`, async () => {
+          if (!proven) return unprovenLlm(steps);
+          return checkLlm(llm, endpoint, proven);
+        });
+      }
+    }
+    return report(version);
+  } finally {
+    await ends.settled();
   }
-  return report(version);
 }
 
 /** Without a tool proven at the MCP level there is nothing to ask the model to call: why decides fail or warn. */
