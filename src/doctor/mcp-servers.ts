@@ -6,7 +6,7 @@ import { requestJson } from '../gateway/http.js';
 import { checkAggregate, checkServer, type McpLevelContext, type ProvenTool } from '../probe/mcp-level.js';
 import { gatewayHeaders } from '../gateway/session.js';
 import { serverTargets } from '../probe/targets.js';
-import { serviceInRole } from '../stack/model.js';
+import { litellmPlace, serviceInRole } from '../stack/model.js';
 import type { DoctorContext } from './context.js';
 import { fail, pass, type Cause, type CheckOutcome } from './types.js';
 
@@ -29,7 +29,7 @@ function answerFor(ctx: DoctorContext, server: ServerTarget): Promise<VantageAns
     .once('vantage', async () => {
       const [docker, model, all] = await Promise.all([ctx.docker().catch((error: Error) => error), ctx.model(), targets(ctx)]);
       const endpoints = all.flatMap((target) => (target.endpoint ? [target.endpoint] : []));
-      return litellmAnswers(docker, model, () => ctx.deps.randomBytes(4).toString('hex'), endpoints, Math.min(ctx.deps.requestTimeoutMs, VANTAGE_DEADLINE_MS));
+      return litellmAnswers(docker, litellmPlace(model), () => ctx.deps.randomBytes(4).toString('hex'), endpoints, Math.min(ctx.deps.requestTimeoutMs, VANTAGE_DEADLINE_MS));
     })
     .then((ask) => ask(server.name));
 }

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { DockerEngine } from '../docker/engine.js';
-import { labelsFor } from '../stack/labels.js';
-import { serviceInRole, type StackModel } from '../stack/model.js';
 
 /** A server LiteLLM reaches over the network: the URL, transport and headers config.yaml gives LiteLLM. */
 export interface ServerEndpoint {
@@ -48,13 +46,12 @@ const MARK = 'mcpgw-vantage: ';
 /** Docker's exec or a throwaway container's start, on top of the servers' own deadline. */
 const DOCKER_OVERHEAD_MS = 15_000;
 
-/** The servers LiteLLM connects to over HTTP, read from the config.yaml mcpgw renders (stdio servers have no URL). */
-export function litellmEndpoints(model: StackModel): ServerEndpoint[] {
-  return Object.entries(model.litellmConfig.mcp_servers).flatMap(([name, entry]) => {
-    const { url, transport, static_headers: headers } = entry as { url?: string; transport?: string; static_headers?: Record<string, string> };
-    if (typeof url !== 'string' || (transport !== 'sse' && transport !== 'http')) return [];
-    return [{ name, url, transport, headers: headers ?? {} }];
-  });
+/** Where LiteLLM stands: its container, and for a throwaway stand-in its image, networks and labels. */
+export interface LiteLLMPlace {
+  container: string;
+  image: string;
+  networks: string[];
+  labels: Record<string, string>;
 }
 
 /**
@@ -62,26 +59,17 @@ export function litellmEndpoints(model: StackModel): ServerEndpoint[] {
  * the same URL and headers), else in a throwaway container of the LiteLLM image attached to LiteLLM's networks.
  * Either way nothing is reached through a published port.
  */
-export function litellmVantage(engine: VantageEngine, model: StackModel, runId: () => string): Vantage {
-  const litellm = serviceInRole(model, 'litellm');
-  if (!litellm) throw new Error('the stack model has no LiteLLM service');
+export function litellmVantage(engine: VantageEngine, place: LiteLLMPlace, runId: () => string): Vantage {
   return {
-    where: `LiteLLM's network (${litellm.containerName})`,
+    where: `LiteLLM's network (${place.container})`,
     async reach(endpoints, timeoutMs) {
       if (endpoints.length === 0) return [];
       const request = JSON.stringify({ targets: endpoints.map((endpoint) => ({ ...endpoint, timeout_s: timeoutMs / 1000 })) });
-      const state = await engine.containerState(litellm.containerName);
+      const state = await engine.containerState(place.container);
       const run = state?.running
-        ? await withDeadline(engine.exec(litellm.containerName, ['python3', '-c', SCRIPT, request]), timeoutMs + DOCKER_OVERHEAD_MS)
+        ? await withDeadline(engine.exec(place.container, ['python3', '-c', SCRIPT, request]), timeoutMs + DOCKER_OVERHEAD_MS)
         : await engine.runOnce(
-            {
-              name: `${model.name}-vantage-${runId()}`,
-              image: litellm.image,
-              entrypoint: ['python3'],
-              cmd: ['-c', SCRIPT, request],
-              labels: labelsFor(model.name, 'vantage'),
-              networks: litellm.networks,
-            },
+            { name: `${place.container}-vantage-${runId()}`, image: place.image, entrypoint: ['python3'], cmd: ['-c', SCRIPT, request], labels: place.labels, networks: place.networks },
             timeoutMs + DOCKER_OVERHEAD_MS,
           );
       return parseAnswers(run.output, run.exitCode);
@@ -115,7 +103,7 @@ export const VANTAGE_DEADLINE_MS = 40_000;
  */
 export function litellmAnswers(
   engine: VantageEngine | Error | undefined,
-  model: StackModel,
+  place: LiteLLMPlace,
   runId: () => string,
   endpoints: ServerEndpoint[],
   timeoutMs = VANTAGE_DEADLINE_MS,
@@ -125,7 +113,7 @@ export function litellmAnswers(
     asked ??= Promise.resolve()
       .then(() => {
         if (!engine || engine instanceof Error) throw engine ?? new Error('Docker is not reachable');
-        return litellmVantage(engine, model, runId).reach(endpoints, timeoutMs);
+        return litellmVantage(engine, place, runId).reach(endpoints, timeoutMs);
       })
       .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
     const answers = await asked;

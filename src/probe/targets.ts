@@ -1,8 +1,7 @@
 import type { McpgwConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { litellmEndpoints } from '../gateway/vantage.js';
 import { publishedBaseUrl } from '../stack/endpoints.js';
-import { gatewayTransport, mcpServiceName, type StackModel } from '../stack/model.js';
+import { gatewayTransport, litellmEndpoints, mcpServiceName, type StackModel } from '../stack/model.js';
 import type { ServerTarget } from './diagnose.js';
 
 /** The declared MCP servers as the probe and doctor reach them: container, LiteLLM's endpoint, declared probe tool. */

@@ -1,6 +1,7 @@
 import { mcpServiceName } from '../config/names.js';
 import type { McpgwConfig, McpServerConfig } from '../config/schema.js';
 import { litellmSettings, observabilityModel, withLogShipping, type ObservabilityModel } from '../observability/model.js';
+import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
 import { labelsFor } from './labels.js';
 
 /**
@@ -80,6 +81,22 @@ export const POSTGRES_SERVICE = 'postgres';
 export const LITELLM_SERVICE = 'litellm';
 
 export { mcpServiceName };
+
+/** The servers LiteLLM connects to over HTTP, as config.yaml gives them to it (a stdio server has no URL). */
+export function litellmEndpoints(model: Pick<StackModel, 'litellmConfig'>): ServerEndpoint[] {
+  return Object.entries(model.litellmConfig.mcp_servers).flatMap(([name, entry]) => {
+    const { url, transport, static_headers: headers } = entry as { url?: string; transport?: string; static_headers?: Record<string, string> };
+    if (typeof url !== 'string' || (transport !== 'sse' && transport !== 'http')) return [];
+    return [{ name, url, transport, headers: headers ?? {} }];
+  });
+}
+
+/** Where the stack's LiteLLM stands, for asking MCP servers from there (src/gateway/vantage.ts). */
+export function litellmPlace(model: StackModel): LiteLLMPlace {
+  const litellm = serviceInRole(model, 'litellm');
+  if (!litellm) throw new Error('the stack model has no LiteLLM service');
+  return { container: litellm.containerName, image: litellm.image, networks: litellm.networks, labels: labelsFor(model.name, 'vantage') };
+}
 
 /** The stack's service in a role that has one service (LiteLLM; Postgres when bundled). */
 export function serviceInRole(model: Pick<StackModel, 'services'>, role: 'litellm' | 'postgres'): ServiceModel | undefined {

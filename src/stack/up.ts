@@ -5,7 +5,7 @@ import type { Clock } from '../docker/clock.js';
 import type { ContainerSpec, DockerEngine } from '../docker/engine.js';
 import { fetchWithTimeout, httpOk } from '../gateway/http.js';
 import { causeOf, describeAnswer } from '../gateway/causes.js';
-import { litellmEndpoints, litellmVantage } from '../gateway/vantage.js';
+import { litellmVantage } from '../gateway/vantage.js';
 import type { Cause } from '../outcome.js';
 import { WaitAborted, waitUntil } from '../docker/wait.js';
 import { StepFailed } from '../errors.js';
@@ -14,7 +14,7 @@ import type { Progress } from '../ui/progress.js';
 import { CONFIG_HASH_LABEL, containerSpecFor, specHash } from './container-spec.js';
 import { publishedBaseUrl } from './endpoints.js';
 import { STACK_LABEL } from './labels.js';
-import { mcpServiceName, type ServiceModel, type StackModel } from './model.js';
+import { litellmEndpoints, litellmPlace, mcpServiceName, type ServiceModel, type StackModel } from './model.js';
 import { planStack, type ServicePlan, type StackPlan } from './plan.js';
 
 export interface UpDeps {
@@ -167,7 +167,7 @@ export class StackRunner {
     const served = new Map(outcomes.filter((outcome) => this.serviceNamed(outcome.service).role === 'mcp').map((outcome) => [outcome.service, outcome]));
     const endpoints = litellmEndpoints(this.model).filter((endpoint) => served.has(mcpServiceName(endpoint.name)));
     if (endpoints.length === 0) return;
-    const vantage = litellmVantage(engine, this.model, () => clock.now().toString(36));
+    const vantage = litellmVantage(engine, litellmPlace(this.model), () => clock.now().toString(36));
     const first = await vantage.reach(endpoints, MCP_ANSWER_MS).catch(() => []);
     for (const endpoint of endpoints) {
       const outcome = served.get(mcpServiceName(endpoint.name)) as ServiceOutcome & { id: string };

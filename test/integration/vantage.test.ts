@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { DockerEngine } from '../../src/docker/engine.js';
 import { causeOf, LITELLM_TOOL_LISTING_TIMEOUT_MS } from '../../src/gateway/causes.js';
-import { litellmEndpoints, litellmVantage, VANTAGE_DEADLINE_MS, type VantageAnswer } from '../../src/gateway/vantage.js';
-import { buildStackModel, mcpServiceName } from '../../src/stack/model.js';
+import { litellmVantage, VANTAGE_DEADLINE_MS, type VantageAnswer } from '../../src/gateway/vantage.js';
+import { buildStackModel, litellmEndpoints, litellmPlace, mcpServiceName } from '../../src/stack/model.js';
 import { createNetwork, dockerClient, runId, startContainer, testLabels, waitForContainer, type StartedContainer } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
@@ -135,7 +135,7 @@ beforeAll(async () => {
   // LiteLLM's place: a running container of the LiteLLM image, attached as the stack's LiteLLM would be.
   const litellm = model.services.find((service) => service.role === 'litellm');
   containers.push(await startContainer(docker, { name: litellm?.containerName ?? '', image: stack.images.litellm, labels, networks: [{ name: net }], entrypoint: ['sleep', 'infinity'] }));
-  const vantage = litellmVantage(engine, model, () => run);
+  const vantage = litellmVantage(engine, litellmPlace(model), () => run);
   answers = new Map((await vantage.reach(litellmEndpoints(model), VANTAGE_DEADLINE_MS)).map((answer) => [answer.name, answer]));
 }, 300_000);
 
@@ -216,7 +216,7 @@ describe('from LiteLLM\'s network, each way a server can be unusable is named wi
   it('with LiteLLM stopped, a throwaway container of its image on its networks answers the same', async () => {
     const litellm = containers.at(-1) as StartedContainer;
     await docker.getContainer(litellm.id).stop({ t: 0 });
-    const [broken, fixed] = await litellmVantage(engine, model, () => `${run}b`).reach(litellmEndpoints(model).filter((endpoint) => endpoint.name === 'fastmcp' || endpoint.name === 'fastmcp_fixed'), 10_000);
+    const [broken, fixed] = await litellmVantage(engine, litellmPlace(model), () => `${run}b`).reach(litellmEndpoints(model).filter((endpoint) => endpoint.name === 'fastmcp' || endpoint.name === 'fastmcp_fixed'), 10_000);
     expect(broken).toMatchObject({ name: 'fastmcp', status: 421 });
     expect(fixed).toMatchObject({ name: 'fastmcp_fixed', ok: true });
   });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { causeOf } from '../../src/gateway/causes.js';
 import { litellmVantage, type ServerEndpoint, type VantageAnswer, type VantageEngine } from '../../src/gateway/vantage.js';
-import { buildStackModel } from '../../src/stack/model.js';
+import { buildStackModel, litellmPlace } from '../../src/stack/model.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const run = promisify(execFile);
@@ -87,7 +87,7 @@ describe('the vantage script against the MCP SDK servers', () => {
     await new Promise((resolve) => http.close(resolve));
   });
 
-  const ask = async (endpoints: ServerEndpoint[], engine = localEngine()): Promise<VantageAnswer[]> => litellmVantage(engine, model, () => 'x').reach(endpoints, 5_000);
+  const ask = async (endpoints: ServerEndpoint[], engine = localEngine()): Promise<VantageAnswer[]> => litellmVantage(engine, litellmPlace(model), () => 'x').reach(endpoints, 5_000);
   const endpoint = (name: string, url: string, transport: 'sse' | 'http', headers: Record<string, string> = {}): ServerEndpoint => ({ name, url, transport, headers });
 
   it('opens a session and lists tools over streamable HTTP and SSE, several servers in one run', async () => {

@@ -16,7 +16,7 @@ import { listenProbe } from '../../mcp/ports.js';
 import { missingCommandHint, missingInContainer, runningLiteLLM } from '../../mcp/stdio-check.js';
 import { publishedBaseUrl } from '../../stack/endpoints.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
-import { buildStackModel, serviceInRole, type StackModel } from '../../stack/model.js';
+import { buildStackModel, litellmPlace, serviceInRole, type StackModel } from '../../stack/model.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
@@ -162,7 +162,7 @@ export async function mcpListCommand(ctx: CommandContext, options: { timeout?: s
 async function whyNoTools(ctx: CommandContext, stack: LoadedStack, engine: DockerEngine | undefined, servers: string[]): Promise<{ server: string; cause: string; fix: string }[]> {
   if (servers.length === 0) return [];
   const targets = serverTargets(stack.loaded.config, stack.model).filter((target) => servers.includes(target.name));
-  const reach = litellmAnswers(engine, stack.model, () => ctx.deps.randomBytes(4).toString('hex'), targets.flatMap((target) => (target.endpoint ? [target.endpoint] : [])));
+  const reach = litellmAnswers(engine, litellmPlace(stack.model), () => ctx.deps.randomBytes(4).toString('hex'), targets.flatMap((target) => (target.endpoint ? [target.endpoint] : [])));
   const explained = await Promise.all(targets.map(async (target) => (await diagnoseServer(target, engine, (server) => reach(server.name), serviceInRole(stack.model, 'litellm')?.containerName)).map((cause) => ({ server: target.name, ...cause }))));
   return explained.flat();
 }

@@ -13,7 +13,7 @@ import type { DeclaredKeyTarget, KeyLease } from '../../probe/auth-level.js';
 import { diagnoseServer, type ServerTarget } from '../../probe/diagnose.js';
 import { runProbe, type ProbePlan } from '../../probe/probe.js';
 import { gatewayBaseUrl, serverTargets } from '../../probe/targets.js';
-import { serviceInRole } from '../../stack/model.js';
+import { litellmPlace, serviceInRole } from '../../stack/model.js';
 import type { ProbeReport, ProbeStep } from '../../probe/types.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
@@ -57,7 +57,7 @@ export async function probeStack(ctx: CommandContext, stack: LoadedStack, option
   const docker = engine ?? (await DockerEngine.connect(ctx.deps.env).catch(() => undefined));
   const fromLiteLLM = litellmAnswers(
     docker,
-    stack.model,
+    litellmPlace(stack.model),
     () => ctx.deps.randomBytes(4).toString('hex'),
     servers.flatMap((server) => (server.endpoint ? [server.endpoint] : [])),
     Math.min(timeoutMs, VANTAGE_DEADLINE_MS),
