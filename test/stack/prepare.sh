@@ -160,27 +160,10 @@ image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 image_id() { docker image inspect -f '{{.Id}}' "$1"; }
 image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
 
+# The host's own suite (or MCPGW_TEST_DEBIAN_SUITE), built as any other suite is.
 ensure_base() {
-  if image_exists "$BASE_IMAGE"; then log "$BASE_IMAGE: present"; return 0; fi
   . /etc/os-release
-  local suite=${MCPGW_TEST_DEBIAN_SUITE:-$VERSION_CODENAME} rootfs mirror
-  mirror=$(debian_mirror)
-  rootfs=$(mktemp -d /var/tmp/mcpgw-rootfs.XXXXXX)
-  log "debootstrap --variant=minbase $suite from $mirror"
-  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$WORK/debootstrap.log" 2>&1 || {
-    tail -n 30 "$WORK/debootstrap.log" >&2; rm -rf "$rootfs"; die "debootstrap failed"; }
-  # Use the host's apt sources (incl. -updates and -security) inside the images.
-  rm -f "$rootfs/etc/apt/sources.list"
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    cp /etc/apt/sources.list.d/debian.sources "$rootfs/etc/apt/sources.list.d/"
-  else
-    echo "deb $mirror $suite main" >"$rootfs/etc/apt/sources.list"
-  fi
-  chroot "$rootfs" apt-get clean
-  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
-  tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' \
-    -m "debootstrap minbase $suite" - "$BASE_IMAGE" >/dev/null
-  rm -rf "$rootfs"
+  ensure_suite_base "$BASE_IMAGE" "${MCPGW_TEST_DEBIAN_SUITE:-$VERSION_CODENAME}"
 }
 
 # build_image IMAGE RECIPE_DIR PARENT [EXTRA_FILE...]
@@ -225,8 +208,8 @@ build_image() {
   fi
 }
 
-# ensure_suite_base IMAGE SUITE: like ensure_base, for a Debian suite other than the host's; the host's
-# apt sources are copied in with the host's suite name replaced (bookworm-security -> trixie-security, ...).
+# ensure_suite_base IMAGE SUITE: a debootstrapped minbase of SUITE, imported as IMAGE; the host's apt sources
+# (incl. -updates and -security) are copied in with the host's suite name replaced (bookworm -> trixie, ...).
 ensure_suite_base() {
   local image=$1 suite=$2 rootfs mirror host
   if image_exists "$image"; then log "$image: present"; return 0; fi
