@@ -3,7 +3,7 @@ import { keySecretName } from '../config/rules.js';
 import type { LoadedConfig } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
-import { validateKey } from '../keys/token.js';
+import { refuseMasterKey, validateKey } from '../keys/token.js';
 
 /**
  * The gateway's MCP endpoint as LAN clients reach it: mcpgw.yaml's host and LiteLLM's published port. The
@@ -61,7 +61,8 @@ export function checkUrl(text: string, rules: UrlRules): string {
 export async function declaredKeyValue(loaded: LoadedConfig, alias: string): Promise<string> {
   const declared = loaded.config.keys.find((key) => key.alias === alias);
   const secret = declared?.secret ?? keySecretName(alias);
-  const value = (await readSecrets(loaded.secretsFile)).get(secret);
+  const secrets = await readSecrets(loaded.secretsFile);
+  const value = secrets.get(secret);
   if (value === undefined) {
     const aliases = loaded.config.keys.map((key) => key.alias);
     throw new UserError(
@@ -70,5 +71,6 @@ export async function declaredKeyValue(loaded: LoadedConfig, alias: string): Pro
     );
   }
   validateKey(value, `${secret} in ${loaded.secretsFile}`);
+  refuseMasterKey(value, secrets.get(loaded.config.litellm.master_key), `${secret} in ${loaded.secretsFile}`);
   return value;
 }

@@ -4,7 +4,7 @@ import type { Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import type { StackModel } from '../stack/model.js';
 import { stableServerId } from './server-id.js';
-import { abbreviateKey, hashKey, validateKey } from './token.js';
+import { abbreviateKey, hashKey, refuseMasterKey, validateNewKey } from './token.js';
 
 /** A key as it must exist in LiteLLM's DB: the hash (never the key), grants by server id, limits. */
 export interface DesiredKey {
@@ -36,7 +36,7 @@ export function desiredKey(
   input: { alias: string; key: string; models: string[]; mcpServers: string[]; mcpGroups: string[]; expires?: string; budget?: number },
   ids: Map<string, string>,
 ): DesiredKey {
-  validateKey(input.key, `the key for ${input.alias}`);
+  validateNewKey(input.key, `the key for ${input.alias}`);
   const mcpServers = input.mcpServers.map((name) => {
     const id = ids.get(name);
     if (!id) throw new UserError(`unknown MCP server "${name}"`, ids.size ? `servers in mcpgw.yaml: ${[...ids.keys()].join(', ')}` : 'declare it under mcp_servers first');
@@ -61,11 +61,14 @@ export function declaredKeys(config: McpgwConfig, model: StackModel, secrets: Se
   if (missing.length > 0) {
     throw new UserError(`the secrets file lacks ${missing.join(', ')}`, 'add each declared key as NAME=sk-… (mcpgw keys create --alias A prints a fresh one)');
   }
-  return config.keys.map((key) =>
-    desiredKey(
+  const masterKey = secrets.get(config.litellm.master_key);
+  return config.keys.map((key) => {
+    const secret = key.secret ?? keySecretName(key.alias);
+    refuseMasterKey(secrets.get(secret) ?? '', masterKey, `${secret} (the key for ${key.alias})`);
+    return desiredKey(
       {
         alias: key.alias,
-        key: secrets.get(key.secret ?? keySecretName(key.alias)) ?? '',
+        key: secrets.get(secret) ?? '',
         models: key.models,
         mcpServers: key.mcp_servers,
         mcpGroups: key.mcp_groups,
@@ -73,6 +76,6 @@ export function declaredKeys(config: McpgwConfig, model: StackModel, secrets: Se
         ...(key.budget !== undefined ? { budget: key.budget } : {}),
       },
       ids,
-    ),
-  );
+    );
+  });
 }

@@ -42,6 +42,27 @@ describe('mcpgw client-config', () => {
     });
   });
 
+  it('gives an existing short key its config with a warning, and refuses the master key (issue 16, items 8 and 9)', async () => {
+    await withTempDir(async (dir) => {
+      const { run } = await seedStack(dir);
+      const short = await run('claude', '--key', 'sk-1234');
+      expect(short.code, short.stderr).toBe(0);
+      expect(short.stdout).toContain("'x-litellm-api-key: Bearer sk-1234'");
+      expect(short.stderr).toMatch(/--key is under 24 characters: LiteLLM accepts it/);
+      const master = parseSecrets(await readFile(path.join(dir, 'secrets.env'), 'utf8')).get('LITELLM_MASTER_KEY') ?? '';
+      const refused = await run('claude', '--key', master, '--write');
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/--key is the LiteLLM master key/);
+      expect(refused.stderr + refused.stdout).not.toContain(master);
+      await expect(readdir(path.join(dir, 'home'))).resolves.toEqual([]);
+      // A key declared with the master key's secret is refused through --key-alias too.
+      await writeFile(path.join(dir, 'secrets.env'), `${await readFile(path.join(dir, 'secrets.env'), 'utf8')}MCPGW_KEY_ADMIN=${master}\n`, { mode: 0o600 });
+      const alias = await run('claude', '--key-alias', 'admin');
+      expect(alias.code).toBe(2);
+      expect(alias.stderr).toMatch(/MCPGW_KEY_ADMIN in .* is the LiteLLM master key/);
+    });
+  });
+
   it('writes the file (0600, key not echoed), re-runs as a no-op, and backs up before an update', async () => {
     await withTempDir(async (dir) => {
       const { home, key, run } = await seedStack(dir);

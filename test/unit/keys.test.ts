@@ -5,7 +5,7 @@ import { ConfigError, UserError } from '../../src/errors.js';
 import { declaredKeys, desiredKey, durationSeconds, serverIds } from '../../src/keys/desired.js';
 import { keysOlderThan } from '../../src/keys/age.js';
 import { stableServerId } from '../../src/keys/server-id.js';
-import { abbreviateKey, generateKey, hashKey, validateKey } from '../../src/keys/token.js';
+import { abbreviateKey, generateKey, hashKey, refuseMasterKey, validateKey, validateNewKey, weakKeyWarning } from '../../src/keys/token.js';
 import { buildStackModel } from '../../src/stack/model.js';
 import { randomBytes } from 'node:crypto';
 import { fixtureStack } from '../helpers/fixtures.js';
@@ -29,12 +29,30 @@ describe('key tokens', () => {
 
   it('rejects keys LiteLLM would refuse without echoing them', () => {
     expect(() => validateKey('pk-abcdefghijklmnopqrstuvwxyz', 'the key')).toThrow(/does not start with "sk-"/);
-    expect(() => validateKey('sk-abc', 'the key')).toThrow(UserError);
+    expect(() => validateNewKey('sk-abc', 'the key')).toThrow(/too short for a key mcpgw writes/);
+    expect(() => validateKey('sk-has space inside the key value', 'the key')).toThrow(/whitespace, control or non-ASCII/);
     try {
       validateKey('sk-has space inside the key value', 'the key');
     } catch (error) {
       expect((error as Error).message).not.toContain('space inside');
     }
+  });
+
+  it('accepts the short keys LiteLLM accepts for existing keys, with a warning (issue 16, item 9)', () => {
+    expect(() => validateKey('sk-1234', '--key')).not.toThrow();
+    expect(weakKeyWarning('sk-1234', '--key')).toMatch(/--key is under 24 characters/);
+    expect(weakKeyWarning('sk-itest-claude-code-4b9f2c7e1a6d3058', '--key')).toBeUndefined();
+  });
+
+  it('refuses non-ASCII keys, which a client cannot send as a header LiteLLM hashes the same (issue 16, item 7)', () => {
+    for (const key of ['sk-ünïcödé-key-0123456789', 'sk-emoji-key-0123456789-😀', 'sk-tab\tinside-0123456789']) {
+      expect(() => validateNewKey(key, 'the key for x')).toThrow(/non-ASCII/);
+    }
+  });
+
+  it('refuses the master key where a client key is expected (issue 16, item 8)', () => {
+    expect(() => refuseMasterKey('sk-master-0123456789abcdef', 'sk-master-0123456789abcdef', '--key')).toThrow(/--key is the LiteLLM master key/);
+    expect(() => refuseMasterKey('sk-other-0123456789abcdef', 'sk-master-0123456789abcdef', '--key')).not.toThrow();
   });
 });
 
@@ -64,6 +82,11 @@ describe('declared keys', () => {
 
   it('name the missing secret', () => {
     expect(() => declaredKeys(config, model, parseSecrets('MCPGW_KEY_VSCODE=sk-fixture-vscode-0123456789\n'))).toThrow(/lacks MCPGW_KEY_CODEX/);
+  });
+
+  it('refuse a declared key whose value is the master key (issue 16, item 8)', () => {
+    const secrets = stack.secrets.replace(/^MCPGW_KEY_CODEX=.*$/m, 'MCPGW_KEY_CODEX=sk-fixture-master-http');
+    expect(() => declaredKeys(config, model, parseSecrets(secrets))).toThrow(/MCPGW_KEY_CODEX \(the key for codex\) is the LiteLLM master key/);
   });
 
   it('refuse unknown servers', () => {

@@ -7,7 +7,8 @@ import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { hostWarning } from '../../config/host.js';
 import { UserError } from '../../errors.js';
 import { readIfExists } from '../../fs.js';
-import { validateKey } from '../../keys/token.js';
+import { refuseMasterKey, validateKey, weakKeyWarning } from '../../keys/token.js';
+import { readSecrets } from '../../config/secrets.js';
 import type { CommandContext } from '../context.js';
 
 export interface ClientConfigOptions {
@@ -46,6 +47,16 @@ export async function clientConfigCommand(ctx: CommandContext, client: ClientId,
   }
   const key = options.keyAlias !== undefined ? await declaredKeyValue(await config(), options.keyAlias) : options.key;
   if (key) ctx.ui.addSecrets([key]);
+  if (options.key !== undefined) {
+    // A master key pasted as --key: refused when this folder's stack can tell (its secrets file is readable).
+    if ((await readIfExists(ctx.configFile, 'mcpgw.yaml file')) !== undefined) {
+      const loadedConfig = await config();
+      const secrets = await readSecrets(loadedConfig.secretsFile).catch(() => undefined);
+      refuseMasterKey(options.key, secrets?.get(loadedConfig.config.litellm.master_key), '--key');
+    }
+  }
+  const weak = key ? weakKeyWarning(key, options.key !== undefined ? '--key' : `the key for ${options.keyAlias}`) : undefined;
+  if (weak) ctx.ui.warn(weak);
 
   const planned = format.plan({ name: options.name, url, key, scope, home: ctx.deps.env.HOME ?? os.homedir(), cwd: ctx.deps.cwd, platform: process.platform, env: ctx.deps.env });
   const plan = { ...planned, notes: [...notes, ...planned.notes] };
