@@ -12,8 +12,10 @@ export interface KeyRow {
   mcpServers: string[];
   mcpGroups: string[];
   expires: Date | null;
-  /** When LiteLLM's row was written (a rotation writes a new row), for the key-age check. */
+  /** When LiteLLM's row was written, for the key-age check. */
   createdAt: Date | null;
+  /** When the key's value was last replaced (`keys rotate` keeps the row, like LiteLLM's /key/regenerate). */
+  lastRotationAt: Date | null;
   spend: number;
   blocked: boolean;
   managed: boolean;
@@ -22,7 +24,7 @@ export interface KeyRow {
 export type KeyChange =
   | { alias: string; action: 'create' }
   | { alias: string; action: 'update'; fields: string[] }
-  | { alias: string; action: 'keep' };
+  | { alias: string; action: 'keep'; blocked?: true };
 
 /** Marks rows mcpgw wrote, so list can tell them from keys made in LiteLLM's UI. */
 const MANAGED_BY = 'mcpgw';
@@ -36,6 +38,7 @@ interface DbKeyRow {
   models: string[] | null;
   expires: Date | null;
   created_at: Date | null;
+  last_rotation_at: Date | null;
   spend: number;
   blocked: boolean | null;
   max_budget: number | null;
@@ -46,7 +49,7 @@ interface DbKeyRow {
 }
 
 const SELECT_KEYS = `
-  SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.created_at, v.spend, v.blocked, v.max_budget, v.created_by,
+  SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.created_at, v.last_rotation_at, v.spend, v.blocked, v.max_budget, v.created_by,
          v.object_permission_id, p.mcp_servers, p.mcp_access_groups
     FROM "LiteLLM_VerificationToken" v
     LEFT JOIN "LiteLLM_ObjectPermissionTable" p ON p.object_permission_id = v.object_permission_id`;
@@ -82,6 +85,7 @@ export class KeyStore {
       mcpGroups: row.mcp_access_groups ?? [],
       expires: row.expires,
       createdAt: row.created_at,
+      lastRotationAt: row.last_rotation_at,
       spend: Number(row.spend),
       blocked: row.blocked === true,
       managed: row.created_by === MANAGED_BY,
@@ -104,24 +108,28 @@ export class KeyStore {
 
   /**
    * Makes the declared keys exist with exactly their declared grants, models and budget: creates missing rows
-   * (e.g. after a DB wipe) and fixes drift. Expiry is set at creation and never extended by a sync.
+   * (e.g. after a DB wipe) and fixes drift. Expiry is set at creation and never extended by a sync. A key whose
+   * value changed in the secrets file replaces the value of the row holding its alias (aliases stay unique, as
+   * LiteLLM keeps them), and a key an admin blocked in LiteLLM stays blocked: unblocking is a human decision.
    */
   async sync(keys: DesiredKey[], options: { dryRun: boolean }): Promise<KeyChange[]> {
     return this.transaction(async () => {
-      const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[])`, [keys.map((key) => key.token)]);
-      const existing = new Map(rows.map((row) => [row.token, row]));
+      const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[]) OR v.key_alias = ANY($2::text[])`, [keys.map((key) => key.token), keys.map((key) => key.alias)]);
+      const byToken = new Map(rows.map((row) => [row.token, row]));
+      const declaredTokens = new Set(keys.map((key) => key.token));
+      const byAlias = new Map(rows.filter((row) => row.key_alias !== null && !declaredTokens.has(row.token)).map((row) => [row.key_alias as string, row]));
       const changes: KeyChange[] = [];
       const missing: DesiredKey[] = [];
       for (const key of keys) {
-        const row = existing.get(key.token);
+        const row = byToken.get(key.token) ?? byAlias.get(key.alias);
         if (!row) {
           missing.push(key);
           changes.push({ alias: key.alias, action: 'create' });
           continue;
         }
-        const fields = driftedFields(key, row);
+        const fields = [...(row.token === key.token ? [] : ['key']), ...driftedFields(key, row)];
         if (fields.length === 0) {
-          changes.push({ alias: key.alias, action: 'keep' });
+          changes.push({ alias: key.alias, action: 'keep', ...(row.blocked === true ? { blocked: true as const } : {}) });
           continue;
         }
         changes.push({ alias: key.alias, action: 'update', fields });
@@ -133,8 +141,11 @@ export class KeyStore {
   }
 
   /**
-   * Replaces the key with alias `alias` by `next` (same grants, models and budget): the old row keeps working
-   * until `graceSeconds` from now and is renamed `<alias>@rotated-<date>`, so the alias names only the new key.
+   * Gives the key with alias `alias` a new value the way LiteLLM's /key/regenerate does: the one row keeps its
+   * alias, grants, spend and budget and takes the new hash, and the old hash goes to
+   * LiteLLM_DeprecatedVerificationToken, which LiteLLM's auth follows to the row until `revoke_at`. The old key
+   * is admitted for `graceSeconds`, never past its own expiry (an expired key stays refused). The new key keeps
+   * the row's lifetime: the declared one (`expiresInSeconds`), else the old lifetime counted from now.
    */
   async rotate(alias: string, next: { token: string; keyName: string; expiresInSeconds?: number }, graceSeconds: number): Promise<void> {
     await this.transaction(async () => {
@@ -143,36 +154,35 @@ export class KeyStore {
       if (!old) throw new UserError(`no key has alias "${alias}"`, 'see `mcpgw keys list`');
       if (rows.length > 1) throw new UserError(`${rows.length} keys share alias "${alias}"`, 'revoke the extra ones first');
       const now = this.clock();
-      const rotatedAlias = `${alias}@rotated-${now.toISOString().slice(0, 19)}`;
-      await this.db.query(`UPDATE "LiteLLM_VerificationToken" SET key_alias = $2, expires = $3, updated_by = $4, updated_at = now() WHERE token = $1`, [
-        old.token,
-        rotatedAlias,
-        new Date(now.getTime() + graceSeconds * 1000).toISOString().replace('Z', ''),
-        MANAGED_BY,
-      ]);
-      const keep = old.expires && !next.expiresInSeconds ? Math.max(0, Math.round((old.expires.getTime() - now.getTime()) / 1000)) : next.expiresInSeconds;
-      await this.insert([
-        {
-          alias,
-          token: next.token,
-          keyName: next.keyName,
-          models: old.models ?? [],
-          mcpServers: old.mcp_servers ?? [],
-          mcpGroups: old.mcp_access_groups ?? [],
-          ...(keep ? { expiresInSeconds: keep } : {}),
-          ...(old.max_budget !== null ? { budget: old.max_budget } : {}),
-        },
-      ]);
+      const expires = nextExpiry(old, next.expiresInSeconds, now);
+      await this.db.query(
+        `UPDATE "LiteLLM_VerificationToken"
+            SET token = $2, key_name = $3, expires = $4::timestamptz AT TIME ZONE 'UTC', rotation_count = COALESCE(rotation_count, 0) + 1,
+                last_rotation_at = $5::timestamptz AT TIME ZONE 'UTC', updated_by = $6, updated_at = $5::timestamptz AT TIME ZONE 'UTC'
+          WHERE token = $1`,
+        [old.token, next.token, next.keyName, expires?.toISOString() ?? null, now.toISOString(), MANAGED_BY],
+      );
+      const graceEnd = now.getTime() + graceSeconds * 1000;
+      const revokeAt = Math.min(graceEnd, old.expires?.getTime() ?? graceEnd);
+      if (revokeAt > now.getTime()) {
+        await this.db.query(
+          `INSERT INTO "LiteLLM_DeprecatedVerificationToken" (id, token, active_token_id, revoke_at) VALUES ($1, $2, $3, $4::timestamptz AT TIME ZONE 'UTC')
+           ON CONFLICT (token) DO UPDATE SET active_token_id = EXCLUDED.active_token_id, revoke_at = EXCLUDED.revoke_at`,
+          [randomUUID(), old.token, next.token, new Date(revokeAt).toISOString()],
+        );
+      }
     });
   }
 
   /** Deletes the key rows (and their grants) matching an alias or a key; returns how many went. */
   async revoke(match: { alias?: string; token?: string }): Promise<number> {
     return this.transaction(async () => {
-      const { rows } = await this.db.query<{ object_permission_id: string | null }>(
-        `DELETE FROM "LiteLLM_VerificationToken" WHERE token = $1 OR key_alias = $2 RETURNING object_permission_id`,
+      const { rows } = await this.db.query<{ token: string; object_permission_id: string | null }>(
+        `DELETE FROM "LiteLLM_VerificationToken" WHERE token = $1 OR key_alias = $2 RETURNING token, object_permission_id`,
         [match.token ?? null, match.alias ?? null],
       );
+      // Old values of a rotated key in their grace period lead to the row: they go with it.
+      await this.db.query(`DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = ANY($1::text[]) OR token = $2`, [rows.map((row) => row.token), match.token ?? null]);
       const permissions = rows.map((row) => row.object_permission_id).filter((id): id is string => id !== null);
       if (permissions.length > 0) await this.db.query(`DELETE FROM "LiteLLM_ObjectPermissionTable" WHERE object_permission_id = ANY($1::text[])`, [permissions]);
       return rows.length;
@@ -220,14 +230,17 @@ export class KeyStore {
       await this.db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = $3::text[] WHERE object_permission_id = $1`, [permission, key.mcpServers, key.mcpGroups]);
     }
     await this.db.query(
-      `UPDATE "LiteLLM_VerificationToken" SET key_alias = $2, models = $3::text[], max_budget = $4, blocked = false, object_permission_id = $5, updated_by = $6, updated_at = now() WHERE token = $1`,
-      [key.token, key.alias, key.models, key.budget ?? null, permission, MANAGED_BY],
+      `UPDATE "LiteLLM_VerificationToken" SET token = $7, key_name = $8, key_alias = $2, models = $3::text[], max_budget = $4, object_permission_id = $5, updated_by = $6, updated_at = now() WHERE token = $1`,
+      [row.token, key.alias, key.models, key.budget ?? null, permission, MANAGED_BY, key.token, key.keyName],
     );
   }
 
   private async transaction<T>(work: () => Promise<T>, rollback = false): Promise<T> {
     await this.db.query('BEGIN');
     try {
+      // LiteLLM's timestamps are naive UTC (Prisma writes them so); the columns' defaults and now() follow the
+      // session's zone, which a database or role may set to anything.
+      await this.db.query(`SET LOCAL TIME ZONE 'UTC'`);
       await this.db.query(LOCK_SQL);
       const result = await work();
       await this.db.query(rollback ? 'ROLLBACK' : 'COMMIT');
@@ -248,7 +261,6 @@ function driftedFields(key: DesiredKey, row: DbKeyRow): string[] {
   if (!row.object_permission_id || !sameSet(row.mcp_servers ?? [], key.mcpServers)) fields.push('mcp_servers');
   if (!sameSet(row.mcp_access_groups ?? [], key.mcpGroups)) fields.push('mcp_groups');
   if ((row.max_budget ?? null) !== (key.budget ?? null)) fields.push('budget');
-  if (row.blocked === true) fields.push('blocked');
   return fields;
 }
 
@@ -256,4 +268,15 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
   const left = [...new Set(a)].sort();
   const right = [...new Set(b)].sort();
   return left.length === right.length && left.every((value, index) => value === right[index]);
+}
+
+/** The new value's expiry: the declared lifetime, else the row's lifetime (expires − its last start) from now. */
+function nextExpiry(old: DbKeyRow, declaredSeconds: number | undefined, now: Date): Date | null {
+  if (declaredSeconds) return new Date(now.getTime() + declaredSeconds * 1000);
+  if (!old.expires) return null;
+  const start = old.last_rotation_at ?? old.created_at;
+  const lifetime = start ? old.expires.getTime() - start.getTime() : 0;
+  if (lifetime > 0) return new Date(now.getTime() + lifetime);
+  if (old.expires.getTime() > now.getTime()) return old.expires;
+  throw new UserError(`the key "${old.key_alias}" has expired and its lifetime cannot be read from its row`, `declare it in mcpgw.yaml with expires: (e.g. 90d) and rotate again, or \`mcpgw keys revoke\` it and \`keys create --expires …\` a new one`);
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,25 @@ const KEYS = {
 };
 
 const gatewayTools = (key: string) => gatewayToolsAt(PORT, key);
+const MASTER_KEY = 'sk-itest-master-5c1e8d2f9a';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a Python script inside the running LiteLLM container (LiteLLM's own interpreter and modules); returns its last stdout line as JSON. */
+function litellmPython(script: string, input: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    execFile('docker', ['exec', `${name}-litellm`, 'python', '-c', script, JSON.stringify(input)], { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? 'null'));
+    });
+  });
+}
+
+/** LiteLLM's own admin API with the master key (loopback, the test stack's published port). */
+async function litellmAdmin(route: string, body: unknown): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${PORT}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${MASTER_KEY}` }, body: JSON.stringify(body) });
+  await response.text();
+  return response.status;
+}
 
 async function pgContainerClient(): Promise<pg.Client> {
   const info = await docker.getContainer(`${name}-postgres`).inspect();
@@ -69,7 +89,8 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   });
 
   it("hashes and abbreviates exactly like LiteLLM's own functions in the pinned package", async () => {
-    const samples = ['sk-mcpgw-vector-a-0123456789', `sk-${'x'.repeat(40)}`, 'sk-ünïcödé-key-0123456789'];
+    // The emoji sample: Python counts code points, JavaScript's length UTF-16 units (issue 16, item 6).
+    const samples = ['sk-mcpgw-vector-a-0123456789', `sk-${'x'.repeat(40)}`, 'sk-ünïcödé-key-0123456789', 'sk-emoji-key-0123456789-😀', 'sk-😀😀😀😀😀😀😀😀😀😀😀😀😀', 'sk-1234'];
     const script = `import json,sys\nfrom litellm.proxy.utils import hash_token\nfrom litellm.proxy.auth.auth_utils import abbreviate_api_key\nprint(json.dumps([[hash_token(k), abbreviate_api_key(k)] for k in json.loads(sys.argv[1])]))`;
     const container = await docker.createContainer({ Image: stack.images.litellm, Entrypoint: ['python', '-c', script, JSON.stringify(samples)], Labels: { 'io.mcpgw.test': '1' } });
     try {
@@ -152,18 +173,18 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   });
 
   it('rejects bad input with exit 2 and writes nothing', async () => {
-    const unknown = await runCli(['keys', 'create', '--alias', 'x', '--mcp', 'gamma'], { cwd: dir });
+    const unknown = await runCli(['keys', 'create', '--alias', 'xx', '--mcp', 'gamma'], { cwd: dir });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown MCP server "gamma"/);
-    const model = await runCli(['keys', 'create', '--alias', 'z', '--models', 'gpt-9'], { cwd: dir });
+    const model = await runCli(['keys', 'create', '--alias', 'zz', '--models', 'gpt-9'], { cwd: dir });
     expect(model.code).toBe(2);
     expect(model.stderr).toMatch(/unknown model\(s\) gpt-9/);
-    const malformed = await runCli(['keys', 'create', '--alias', 'y', '--key', 'pk-not-a-litellm-key-123456'], { cwd: dir });
+    const malformed = await runCli(['keys', 'create', '--alias', 'yy', '--key', 'pk-not-a-litellm-key-123456'], { cwd: dir });
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toMatch(/does not start with "sk-"/);
     expect(malformed.stderr).not.toContain('pk-not-a-litellm-key-123456');
     const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string }[] };
-    expect(list.keys.map((key) => key.alias)).not.toContain('x');
+    expect(list.keys.map((key) => key.alias)).not.toContain('xx');
   });
 
   it('repairs drifted grants and reports exactly what changed', async () => {
@@ -241,6 +262,134 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     expect(await gatewayTools(key)).toEqual(['alpha', 'beta']);
     const sync = JSON.parse((await runCli(['keys', 'sync', '--json'], { cwd: dir })).stdout) as { changes: { alias: string; action: string }[] };
     expect(sync.changes.find((change) => change.alias === 'codex')?.action).toBe('keep');
+    // LiteLLM's /key/regenerate shape: one row for the alias (spend, grants, budget kept), the old hash in the
+    // deprecated table with its revoke_at, and no '@rotated' alias LiteLLM's alias format check would refuse.
+    const db = await pgContainerClient();
+    try {
+      const rows = (await db.query(`SELECT token, key_alias, rotation_count, max_budget FROM "LiteLLM_VerificationToken" WHERE key_alias LIKE 'codex%'`)).rows;
+      expect(rows).toEqual([{ token: hashKey(key), key_alias: 'codex', rotation_count: 1, max_budget: 10 }]);
+      const deprecated = (await db.query(`SELECT active_token_id FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $1`, [hashKey(KEYS.MCPGW_KEY_CODEX)])).rows;
+      expect(deprecated).toEqual([{ active_token_id: hashKey(key) }]);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('rotating an expired key leaves it refused and gives the new key its old lifetime (issue 16, item 1)', async () => {
+    const created = await runCli(['keys', 'create', '--alias', 'lapsed', '--mcp', 'alpha', '--expires', '1h', '--json'], { cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    const { key: old } = JSON.parse(created.stdout) as { key: string };
+    const db = await pgContainerClient();
+    try {
+      await db.query(`SET TIME ZONE 'UTC'`);
+      await db.query(`UPDATE "LiteLLM_VerificationToken" SET created_at = (now() AT TIME ZONE 'UTC') - interval '3 hours', expires = (now() AT TIME ZONE 'UTC') - interval '1 hour' WHERE key_alias = 'lapsed'`);
+      await sleep(1500);
+      expect(await gatewayTools(old)).toBe(401);
+      const rotated = await runCli(['keys', 'rotate', 'lapsed', '--grace', '1h', '--json'], { cwd: dir });
+      expect(rotated.code, rotated.stderr).toBe(0);
+      const { key } = JSON.parse(rotated.stdout) as { key: string };
+      await sleep(1500);
+      // LiteLLM's own answer through the gateway: the old key stays refused, the new one is admitted.
+      expect(await gatewayTools(old)).toBe(401);
+      expect(await gatewayTools(key)).toEqual(['alpha']);
+      const { rows } = await db.query(
+        `SELECT token, extract(epoch FROM expires - (now() AT TIME ZONE 'UTC'))::int AS left_s,
+                (SELECT count(*)::int FROM "LiteLLM_DeprecatedVerificationToken" d WHERE d.token = $1) AS deprecated
+           FROM "LiteLLM_VerificationToken" WHERE key_alias LIKE 'lapsed%'`,
+        [hashKey(old)],
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0].token).toBe(hashKey(key));
+      expect(rows[0].deprecated).toBe(0);
+      // The row's lifetime was 2 h (created 3 h ago, expired 1 h ago): the new key gets 2 h from now.
+      expect(Math.abs(rows[0].left_s - 7200)).toBeLessThan(120);
+    } finally {
+      await db.end();
+      await runCli(['keys', 'revoke', 'lapsed'], { cwd: dir });
+    }
+  });
+
+  it('keys sync leaves a key blocked through LiteLLM blocked (issue 16, item 2)', async () => {
+    expect(await litellmAdmin('/key/block', { key: hashKey(KEYS.MCPGW_KEY_CLAUDE_CODE) })).toBe(200);
+    try {
+      const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(JSON.parse(sync.stdout).changes).toContainEqual({ alias: 'claude-code', action: 'keep', blocked: true });
+      const up = await runCli(['up', '--no-probe'], { cwd: dir });
+      expect(up.code, up.stderr).toBe(0);
+      await sleep(1500);
+      // LiteLLM itself still refuses the key after sync and up.
+      expect(await gatewayTools(KEYS.MCPGW_KEY_CLAUDE_CODE)).toBeTypeOf('number');
+    } finally {
+      expect(await litellmAdmin('/key/unblock', { key: hashKey(KEYS.MCPGW_KEY_CLAUDE_CODE) })).toBe(200);
+    }
+    await sleep(1500);
+    expect(await gatewayTools(KEYS.MCPGW_KEY_CLAUDE_CODE)).toEqual(['alpha']);
+  });
+
+  it('a declared key whose value changed keeps one row for its alias (issue 16, item 3)', async () => {
+    const secretsFile = path.join(dir, 'secrets.env');
+    const before = await readFile(secretsFile, 'utf8');
+    const old = /^MCPGW_KEY_CODEX=(.*)$/m.exec(before)?.[1] ?? '';
+    const fresh = 'sk-itest-codex-new-value-7d1e0c9b2a4f';
+    await writeFile(secretsFile, before.replace(/^MCPGW_KEY_CODEX=.*$/m, `MCPGW_KEY_CODEX=${fresh}`));
+    const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
+    expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'codex', action: 'update', fields: ['key'] });
+    const sync = await runCli(['keys', 'sync'], { cwd: dir });
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(sync.stdout).toMatch(/update {2}codex \(key\)/);
+    const db = await pgContainerClient();
+    try {
+      const { rows } = await db.query(`SELECT token, key_name FROM "LiteLLM_VerificationToken" WHERE key_alias = 'codex'`);
+      expect(rows).toEqual([{ token: hashKey(fresh), key_name: abbreviateKey(fresh) }]);
+    } finally {
+      await db.end();
+    }
+    await sleep(1500);
+    expect(await gatewayTools(fresh)).toEqual(['alpha', 'beta']);
+    expect(await gatewayTools(old)).toBe(401);
+  });
+
+  it('writes timestamps in UTC whatever the time zone of the database (issue 16, item 5)', async () => {
+    const db = await pgContainerClient();
+    try {
+      await db.query(`ALTER DATABASE litellm SET TimeZone = 'America/New_York'`);
+      const created = await runCli(['keys', 'create', '--alias', 'zoned', '--json'], { cwd: dir });
+      expect(created.code, created.stderr).toBe(0);
+      await db.query(`SET TIME ZONE 'UTC'`);
+      const { rows } = await db.query(
+        `SELECT abs(extract(epoch FROM created_at - (now() AT TIME ZONE 'UTC')))::int AS created_off, abs(extract(epoch FROM updated_at - (now() AT TIME ZONE 'UTC')))::int AS updated_off
+           FROM "LiteLLM_VerificationToken" WHERE key_alias = 'zoned'`,
+      );
+      expect(rows[0].created_off).toBeLessThan(120);
+      expect(rows[0].updated_off).toBeLessThan(120);
+    } finally {
+      await db.query(`ALTER DATABASE litellm RESET TimeZone`);
+      await db.end();
+      await runCli(['keys', 'revoke', 'zoned'], { cwd: dir });
+    }
+  });
+
+  it("refuses keys LiteLLM cannot receive and the master key, and every alias it wrote passes LiteLLM's alias format check (issue 16, items 7 and 8)", async () => {
+    const unicode = await runCli(['keys', 'create', '--alias', 'unicode', '--key', 'sk-ünïcödé-key-0123456789abcdef'], { cwd: dir });
+    expect(unicode.code).toBe(2);
+    expect(unicode.stderr).toMatch(/--key contains whitespace, control or non-ASCII characters/);
+    const master = await runCli(['keys', 'create', '--alias', 'admin', '--key', MASTER_KEY], { cwd: dir });
+    expect(master.code).toBe(2);
+    expect(master.stderr).toMatch(/--key is the LiteLLM master key/);
+    expect(master.stderr).not.toContain(MASTER_KEY);
+    const db = await pgContainerClient();
+    let aliases: string[] = [];
+    try {
+      aliases = (await db.query(`SELECT key_alias FROM "LiteLLM_VerificationToken" WHERE key_alias IS NOT NULL`)).rows.map((row) => row.key_alias as string);
+    } finally {
+      await db.end();
+    }
+    expect(aliases.length).toBeGreaterThan(1);
+    const script = `import json,sys\nimport litellm\nfrom litellm.proxy.management_endpoints.key_management_endpoints import _validate_key_alias_format\nlitellm.enable_key_alias_format_validation = True\nbad = []\nfor a in json.loads(sys.argv[1]):\n    try:\n        _validate_key_alias_format(a)\n    except Exception as e:\n        bad.append(a)\nprint(json.dumps(bad))`;
+    // The control: the alias form rotation used to write, which LiteLLM's check refuses.
+    const control = 'codex@rotated-2026-12-01T22:23:05';
+    expect(await litellmPython(script, [...aliases, control])).toEqual([control]);
   });
 
   it('revokes a key so the gateway refuses it', async () => {

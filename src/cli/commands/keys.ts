@@ -7,7 +7,7 @@ import { declaredKeys, desiredKey, durationSeconds, serverIds } from '../../keys
 import { generateKeyViaApi } from '../../keys/api.js';
 import { KeyStore } from '../../keys/store.js';
 import { publishedBaseUrl } from '../../stack/endpoints.js';
-import { abbreviateKey, generateKey, hashKey, KEY_PREFIX, validateKey } from '../../keys/token.js';
+import { abbreviateKey, generateKey, hashKey, KEY_PREFIX, refuseMasterKey, validateNewKey } from '../../keys/token.js';
 import { keyAlias } from '../../config/schema.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
@@ -53,13 +53,14 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
   // Every argument is checked before Docker or the database is asked anything.
   const alias = keyAlias.safeParse(options.alias);
   if (!alias.success) throw new UserError(`--alias ${JSON.stringify(options.alias.slice(0, 64))} is not a key alias`, '2–64 lowercase letters, digits, ".", "_" and "-", starting and ending with a letter or digit, e.g. --alias claude-code');
-  if (options.key !== undefined) validateKey(options.key, '--key');
+  if (options.key !== undefined) validateNewKey(options.key, '--key');
   const key = options.key ?? generateKey(ctx.deps.randomBytes);
   ctx.ui.addSecrets([key]);
   const budget = options.budget === undefined ? undefined : Number(options.budget);
   if (budget !== undefined && !(budget > 0)) throw new UserError(`--budget ${options.budget} is not a positive number`, 'give the budget in USD, e.g. --budget 25');
   const expiresInSeconds = options.expires === undefined ? undefined : flagDuration('--expires', options.expires, '30d');
   const stack = await loadStack(ctx);
+  refuseMasterKey(key, stack.secrets.get(stack.loaded.config.litellm.master_key), '--key');
   const declaredModels = stack.loaded.config.litellm.models.map((model) => model.name);
   const unknownModels = (options.models ?? []).filter((model) => !declaredModels.includes(model));
   if (unknownModels.length > 0) {
@@ -172,7 +173,8 @@ export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: b
       return;
     }
     for (const change of changes) {
-      ctx.ui.result(`${change.action.padEnd(7)} ${change.alias}${change.action === 'update' ? ` (${change.fields.join(', ')})` : ''}`);
+      const detail = change.action === 'update' ? ` (${change.fields.join(', ')})` : change.action === 'keep' && change.blocked ? ' (blocked in LiteLLM: left blocked; unblock it there if that was not meant)' : '';
+      ctx.ui.result(`${change.action.padEnd(7)} ${change.alias}${detail}`);
     }
     if (changes.length === 0) ctx.ui.result('no keys are declared in mcpgw.yaml');
     if (options.dryRun) ctx.ui.result('(dry run: nothing was written)');
