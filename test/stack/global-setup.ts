@@ -14,6 +14,7 @@ export interface StackManifest {
     litellmOld: string;
     litellmProxyExtras: string;
     serverEverything: string;
+    serverMemory: string;
     supergateway: string;
     prismaClientPy: string;
   };

@@ -30,6 +30,8 @@ LITELLM_METRICS_IMAGE=${MCPGW_TEST_LITELLM_METRICS_IMAGE:-mcpgw-test/litellm-met
 PROMETHEUS_CLIENT_VERSION=${MCPGW_TEST_PROMETHEUS_CLIENT_VERSION:-0.20.0}
 PRISMA_PY_VERSION=${MCPGW_TEST_PRISMA_PY_VERSION:-0.15.0}
 EVERYTHING_VERSION=${MCPGW_TEST_EVERYTHING_VERSION:-2026.8.31}
+# A third-party stdio-only server for the bridge tests and benchmark (images/mcp).
+MEMORY_VERSION=${MCPGW_TEST_MEMORY_VERSION:-2026.8.31}
 SUPERGATEWAY_VERSION=${MCPGW_TEST_SUPERGATEWAY_VERSION:-4.0.0}
 SCHEMA_ROOT=${MCPGW_TEST_SCHEMA_ROOT:-$WORK/schema}
 # Third-party Python MCP servers from PyPI (images/mcp-python): postgres-mcp needs Python >= 3.12, which
@@ -253,7 +255,7 @@ build_all() {
   BUILD_ARGS=()
   step "image $NODE_IMAGE" build_image "$NODE_IMAGE" "$HERE/images/node" "$BASE_IMAGE" \
     "$WORK/stage/node/node" "$WORK/stage/node/npm.tgz" "$WORK/stage/node/ca-certificates.crt"
-  BUILD_ARGS=("EVERYTHING_VERSION=$EVERYTHING_VERSION" "SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION")
+  BUILD_ARGS=("EVERYTHING_VERSION=$EVERYTHING_VERSION" "SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION" "MEMORY_VERSION=$MEMORY_VERSION")
   step "image $MCP_IMAGE" build_image "$MCP_IMAGE" "$HERE/images/mcp" "$NODE_IMAGE"
   BUILD_ARGS=("LITELLM_VERSION=$LITELLM_VERSION")
   step "image $LITELLM_IMAGE" build_image "$LITELLM_IMAGE" "$HERE/images/litellm" "$BASE_IMAGE" \
@@ -321,6 +323,7 @@ write_manifest() {
     "litellmOld": "$LITELLM_OLD_VERSION",
     "litellmProxyExtras": "$PROXY_EXTRAS_VERSION",
     "serverEverything": "$EVERYTHING_VERSION",
+    "serverMemory": "$MEMORY_VERSION",
     "supergateway": "$SUPERGATEWAY_VERSION",
     "prismaClientPy": "$PRISMA_PY_VERSION"
   },
