@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Benchmarks print ratios against a baseline measured in the same run, never absolute pass/fail times.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../bin/mcpgw.js', import.meta.url));
@@ -39,5 +40,15 @@ for (const c of cases) {
   const ratio = median(samples.get(c.name)) / base;
   over ||= ratio > c.budget;
   console.log(`${c.name.padEnd(16)} ${ratio.toFixed(2)}x baseline (budget ${c.budget}x)${ratio > c.budget ? '  OVER BUDGET' : ''}`);
+}
+
+// The bridged-vs-native MCP measurement needs the test images (bash test/stack/prepare.sh) and a Docker engine.
+const manifest = fileURLToPath(new URL('../test/stack/.work/manifest.json', import.meta.url));
+if (existsSync(manifest)) {
+  console.log('');
+  const bridge = spawnSync(process.execPath, [fileURLToPath(new URL('./bridge.mjs', import.meta.url))], { stdio: 'inherit' });
+  over ||= bridge.status !== 0;
+} else {
+  console.log('bridged vs native MCP: skipped (run bash test/stack/prepare.sh for the test images; npm run bench:bridge alone)');
 }
 process.exitCode = over ? 1 : 0;
