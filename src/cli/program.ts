@@ -207,7 +207,7 @@ export function buildProgram(deps: Deps, output: { writeOut(text: string): void 
     .option('--command <command>', 'command to run (container command, or the stdio server command)')
     .option('--args <arg...>', 'arguments after the command')
     .option('--url <url>', 'an MCP server mcpgw does not run')
-    .option('--bridge <transport>', 'stdio only: run it in its own container behind supergateway, served as streamable http (http)')
+    .option('--bridge <transport>', 'stdio only: run it in its own container behind mcpgw\'s bridge, served as streamable http (http)')
     .option('--port <port>', 'published host port (default: the next free one in mcp_port_range)')
     .option('--container-port <port>', 'port the server listens on inside its container (default: --port)')
     .option('--path <path>', 'MCP path inside the container (default /sse or /mcp)')

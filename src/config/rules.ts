@@ -104,18 +104,18 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
   const hasUrl = typeof server.url === 'string';
   if (transport === 'stdio') {
     const bridged = server.bridge !== undefined;
-    // A bridged server has its own container and port; supergateway fixes the path (/mcp).
+    // A bridged server has its own container and port; mcpgw's bridge fixes the path (/mcp).
     const foreign = bridged ? (['path', 'url'] as const) : (['image', 'port', 'container_port', 'path', 'url', 'host_header'] as const);
     for (const field of foreign) {
       if (server[field] !== undefined) {
         issues.push(
           bridged
-            ? { path: at(field), message: 'does not apply to a bridged stdio server (supergateway serves /mcp)', fix: `remove ${field}` }
+            ? { path: at(field), message: 'does not apply to a bridged stdio server (its bridge serves /mcp)', fix: `remove ${field}` }
             : { path: at(field), message: 'does not apply to a stdio server (LiteLLM spawns it inside its own container)', fix: `remove ${field}, or add bridge: http to run it in its own container` },
         );
       }
     }
-    if (bridged && !hasImage) issues.push({ path: at('image'), message: 'is required for a bridged stdio server', fix: 'name an image that has supergateway and the command, e.g. supercorp/supergateway' });
+    if (bridged && !hasImage) issues.push({ path: at('image'), message: 'is required for a bridged stdio server', fix: 'name an image that has node and the command, e.g. supercorp/supergateway (node, npx)' });
     if (bridged && server.port === undefined) issues.push({ path: at('port'), message: 'is required for a bridged stdio server', fix: 'pick a free port in the MCP range, e.g. 48010' });
     if (server.command === undefined) issues.push({ path: at('command'), message: 'is required for a stdio server', fix: 'set the command to run, e.g. npx' });
     const args = Array.isArray(server.args) ? server.args : [];

@@ -72,10 +72,11 @@ const mcpServer = z.strictObject({
   /** A container mcpgw runs for this server (sse/http, or a bridged stdio server). */
   image: imageName.optional(),
   /**
-   * stdio only: run the command in its own container (`image`, which must have supergateway on its PATH)
-   * behind supergateway, which serves it to LiteLLM as streamable http. Without it LiteLLM spawns the command
-   * inside its own container. Not sse: supergateway's SSE output runs one process for every session and sends
-   * each reply to all of them, so LiteLLM's concurrent sessions receive each other's answers.
+   * stdio only: run the command in its own container (`image`, which must have node and the command) behind
+   * mcpgw's bridge, which keeps one process of it and serves it to LiteLLM as streamable http. Without it LiteLLM
+   * spawns the command inside its own container. Not sse: supergateway's SSE output, the one SSE bridge tried,
+   * runs one process for every session and sends each reply to all of them, so LiteLLM's concurrent sessions
+   * received each other's answers.
    */
   bridge: z.enum(['http'], {
     message: "must be http: supergateway's SSE output sends every reply to all sessions, so requests through LiteLLM get each other's answers",

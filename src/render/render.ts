@@ -1,6 +1,7 @@
+import path from 'node:path';
 import { missingSecrets, type Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
-import type { StackModel } from '../stack/model.js';
+import { BRIDGE_SCRIPT_FILE, type StackModel } from '../stack/model.js';
 import { COMPOSE_FILE, ENV_DIR, envFileFor, renderCompose } from './compose.js';
 import { renderEnvFile } from './env-files.js';
 import { renderObservability } from '../observability/render.js';
@@ -28,6 +29,8 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
     { path: COMPOSE_FILE, content: renderCompose(model, templates), secret: false },
     { path: LITELLM_CONFIG_FILE, content: renderLiteLLMConfig(model, templates), secret: false },
   ];
+  const bridged = model.services.some((service) => service.volumes.some((volume) => path.normalize(volume.source) === BRIDGE_SCRIPT_FILE));
+  if (bridged) files.push({ path: BRIDGE_SCRIPT_FILE, content: templates.mcpBridge, secret: false });
   const withSecrets = model.services.filter((service) => service.secretEnv.length > 0);
   // Keeps the derived secret files out of any git repository the output folder lives in.
   if (withSecrets.length > 0) files.push({ path: `${ENV_DIR}/.gitignore`, content: '*\n', secret: false });

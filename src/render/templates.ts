@@ -11,6 +11,8 @@ export interface Templates {
   promtailDocker: string;
   prometheusScrape: string;
   grafanaDashboard: string;
+  /** mcpgw's stdio bridge, rendered verbatim for the bridged servers' containers. */
+  mcpBridge: string;
 }
 
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
@@ -27,6 +29,7 @@ export function loadTemplates(): Templates {
     promtailDocker: read('observability/promtail-docker.yml'),
     prometheusScrape: read('observability/prometheus-scrape.yml'),
     grafanaDashboard: read('observability/grafana-dashboard.json'),
+    mcpBridge: read('mcp-bridge.mjs'),
   };
 }
 

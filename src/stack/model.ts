@@ -3,6 +3,7 @@ import type { McpgwConfig, McpServerConfig } from '../config/schema.js';
 import { litellmSettings, observabilityModel, withLogShipping, type ObservabilityModel } from '../observability/model.js';
 import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
 import { labelsFor } from './labels.js';
+import { pinnedServerId } from '../keys/server-id.js';
 
 /**
  * The one in-memory description of a stack. docker-compose.yml, config.yaml, the per-service env files and
@@ -74,8 +75,11 @@ export type LiteLLMConfig = {
 };
 
 export const LITELLM_CONTAINER_PORT = 4000;
-/** How long a bridged http server may take to answer one request: it spawns the stdio command first. */
+/** How long a bridged server may take to answer its first initialize: the bridge starts the stdio command then. */
 export const BRIDGE_ANSWER_MS = 20_000;
+/** mcpgw's stdio bridge (templates/mcp-bridge.mjs), rendered beside the compose file and mounted into each bridge. */
+export const BRIDGE_SCRIPT_FILE = 'bridge/mcp-bridge.mjs';
+const BRIDGE_SCRIPT_PATH = '/mcpgw/mcp-bridge.mjs';
 export const LITELLM_CONFIG_PATH = '/app/config.yaml';
 export const POSTGRES_SERVICE = 'postgres';
 export const LITELLM_SERVICE = 'litellm';
@@ -107,7 +111,7 @@ export function defaultMcpPath(transport: 'sse' | 'http'): string {
   return transport === 'sse' ? '/sse' : '/mcp';
 }
 
-/** Servers mcpgw runs a container for: sse/http with an image, and stdio servers behind a supergateway bridge. */
+/** Servers mcpgw runs a container for: sse/http with an image, and stdio servers behind mcpgw's bridge. */
 export function runsOwnContainer(server: McpServerConfig): boolean {
   return server.image !== undefined && (server.transport !== 'stdio' || server.bridge !== undefined);
 }
@@ -115,11 +119,6 @@ export function runsOwnContainer(server: McpServerConfig): boolean {
 /** The transport LiteLLM speaks to the server: a bridged stdio server is reached over its bridge's transport. */
 export function gatewayTransport(server: McpServerConfig): McpServerConfig['transport'] {
   return server.transport === 'stdio' && server.bridge ? server.bridge : server.transport;
-}
-
-/** Joins a command for `sh -c` (supergateway runs its --stdio command through a shell). */
-export function shellJoin(words: string[]): string {
-  return words.map((word) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
 export function buildStackModel(config: McpgwConfig): StackModel {
@@ -188,7 +187,8 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
   // The caller passes only container servers: sse, http, or stdio with a bridge.
   const transport = gatewayTransport(server) === 'sse' ? 'sse' : 'http';
   const command = server.command === undefined ? undefined : [...toArray(server.command), ...(server.args ?? [])];
-  const launch = server.transport === 'stdio' ? bridgeLaunch(command ?? [], server.container_port ?? port) : command ? { command } : {};
+  const bridged = server.transport === 'stdio';
+  const launch = bridged ? bridgeLaunch(command ?? [], server.container_port ?? port) : command ? { command } : {};
   return {
     name: service,
     role: 'mcp',
@@ -201,25 +201,26 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
       .map(([variable, secret]) => ({ name: variable, kind: 'secret', secret })),
     ports: [{ hostIp: config.mcp_bind, published: port, target: server.container_port ?? port }],
     networks: [config.network],
-    volumes: [],
+    volumes: bridged ? [{ source: `./${BRIDGE_SCRIPT_FILE}`, target: BRIDGE_SCRIPT_PATH, kind: 'bind', readOnly: true }] : [],
     dependsOn: [],
     labels: { ...labelsFor(config.name, service), 'io.mcpgw.transport': server.transport },
     readiness: {
       kind: 'mcp',
       transport,
       path: server.path ?? defaultMcpPath(transport),
-      // supergateway's stateless streamable HTTP starts the command for every request, initialize included.
-      ...(server.transport === 'stdio' ? { answerMs: BRIDGE_ANSWER_MS } : {}),
+      // The bridge starts the command on the first initialize and keeps it; later sessions are answered at once.
+      ...(bridged ? { answerMs: BRIDGE_ANSWER_MS } : {}),
     },
   };
 }
 
 /**
- * supergateway serves the stdio command on the container port as streamable HTTP at /mcp. The entrypoint is set
- * so images whose own entrypoint is supergateway behave the same.
+ * mcpgw's bridge runs the stdio command once and serves it to every session as streamable HTTP at /mcp, on the
+ * image's own node. The entrypoint is set so an image whose entrypoint is something else (supergateway, the
+ * server) behaves the same; the command's words are passed as they are, with no shell in between.
  */
 function bridgeLaunch(command: string[], port: number): { entrypoint: string[]; command: string[] } {
-  return { entrypoint: ['supergateway'], command: ['--stdio', shellJoin(command), '--port', String(port), '--outputTransport', 'streamableHttp'] };
+  return { entrypoint: ['node', BRIDGE_SCRIPT_PATH], command: ['--port', String(port), '--path', defaultMcpPath('http'), '--', ...command] };
 }
 
 function litellmService(config: McpgwConfig, networks: string[], mcpServices: ServiceModel[]): ServiceModel {
@@ -279,7 +280,7 @@ function litellmSecretNames(config: McpgwConfig): string[] {
 
 function litellmConfig(config: McpgwConfig): LiteLLMConfig {
   const mcpServers: LiteLLMConfig['mcp_servers'] = {};
-  for (const [name, server] of Object.entries(config.mcp_servers)) mcpServers[name] = litellmServerEntry(name, server);
+  for (const [name, server] of Object.entries(config.mcp_servers)) mcpServers[name] = litellmServerEntry(config.name, name, server);
   return {
     model_list: config.litellm.models.map((model) => ({
       model_name: model.name,
@@ -298,10 +299,11 @@ function litellmConfig(config: McpgwConfig): LiteLLMConfig {
   };
 }
 
-function litellmServerEntry(name: string, server: McpServerConfig): Record<string, unknown> {
-  // transport is always explicit: LiteLLM assumes SSE for a url without one, and hashes it into the server id.
+function litellmServerEntry(stack: string, name: string, server: McpServerConfig): Record<string, unknown> {
+  // A pinned server_id: grants name it, and it survives a changed URL or transport (LiteLLM's derived id does not).
+  // transport is always explicit: LiteLLM assumes SSE for a url without one.
   const transport = gatewayTransport(server);
-  const entry: Record<string, unknown> = { transport };
+  const entry: Record<string, unknown> = { server_id: pinnedServerId(stack, name), transport };
   if (transport === 'stdio') {
     const [command = '', ...commandArgs] = toArray(server.command ?? '');
     entry.command = command;

@@ -12,7 +12,8 @@ import { serverRows } from '../../src/mcp/list.js';
 import { listenProbe, pickPort } from '../../src/mcp/ports.js';
 import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
-import { buildStackModel, shellJoin } from '../../src/stack/model.js';
+import { buildStackModel } from '../../src/stack/model.js';
+import { pinnedServerId } from '../../src/keys/server-id.js';
 import { fixtureStack, fixturesDir, goldenDir } from '../helpers/fixtures.js';
 
 const FILE = 'mcpgw.yaml';
@@ -50,15 +51,16 @@ describe('mcp add edits mcpgw.yaml in place', () => {
     expect(inLiteLLM.port).toBeUndefined();
     expect(inLiteLLM.config.mcp_servers.local).toMatchObject({ transport: 'stdio', command: ['python3', '-m', 'tools'] });
     const model = buildStackModel(inLiteLLM.config);
-    expect(model.litellmConfig.mcp_servers.files).toEqual({ transport: 'http', url: 'http://mcp-files:48402/mcp' });
+    expect(model.litellmConfig.mcp_servers.files).toEqual({ server_id: pinnedServerId(inLiteLLM.config.name, 'files'), transport: 'http', url: 'http://mcp-files:48402/mcp' });
     expect(model.services.find((service) => service.name === 'mcp-files')).toMatchObject({
-      entrypoint: ['supergateway'],
-      command: ['--stdio', 'npx -y @modelcontextprotocol/server-filesystem@2026.1.14 /data', '--port', '48402', '--outputTransport', 'streamableHttp'],
+      entrypoint: ['node', '/mcpgw/mcp-bridge.mjs'],
+      command: ['--port', '48402', '--path', '/mcp', '--', 'npx', '-y', '@modelcontextprotocol/server-filesystem@2026.1.14', '/data'],
+      volumes: [{ source: './bridge/mcp-bridge.mjs', target: '/mcpgw/mcp-bridge.mjs', kind: 'bind', readOnly: true }],
       readiness: { kind: 'mcp', transport: 'http', path: '/mcp', answerMs: 20_000 },
     });
   });
 
-  it('gives a bridged http server a longer per-request deadline when up waits for it (supergateway spawns the command per request)', () => {
+  it('gives a bridged http server a longer deadline when up waits for it (the bridge starts the command on the first initialize)', () => {
     const model = buildStackModel(parseConfig(fixtureStack('stdio').yaml));
     expect(model.services.find((service) => service.name === 'mcp-notes')?.readiness).toEqual({ kind: 'mcp', transport: 'http', path: '/mcp', answerMs: 20_000 });
   });
@@ -205,9 +207,5 @@ describe('tool listing helpers', () => {
       { name: 'local', transport: 'stdio', runs: 'litellm', endpoint: 'stdio: python3 -m tools', state: 'running', tools: null, keys: [] },
     ]);
     expect(serverRows(plan.config, model, {})[0]).toMatchObject({ state: 'unknown', tools: null });
-  });
-
-  it('quotes bridge commands for the shell supergateway runs them with', () => {
-    expect(shellJoin(['npx', '-y', '@scope/pkg@1.0.0', '/data dir', "it's"])).toBe(`npx -y @scope/pkg@1.0.0 '/data dir' 'it'\\''s'`);
   });
 });
