@@ -61,17 +61,19 @@ const baselines = {
 };
 
 docker('network', 'create', '--label', 'io.mcpgw.test=1', `${name}-mcp`);
-docker('run', '-d', '--name', `${name}-llm`, '--label', 'io.mcpgw.test=1', '--network', `${name}-mcp`, '--network-alias', 'llm', '-e', 'PORT=8080', '-e', 'FIXTURE_API_KEY=sk-bench-upstream-0000', '-e', 'FIXTURE_TOOL_SUFFIX=-echo', '-v', `${path.join(root, 'test/stack/llm-fixture')}:/fixture:ro`, manifest.images.node, 'node', '/fixture/server.mjs');
+docker('run', '-d', '--name', `${name}-llm`, '--label', 'io.mcpgw.test=1', '--network', `${name}-mcp`, '--network-alias', 'llm', '-e', 'PORT=8080', '-e', 'FIXTURE_API_KEY=sk-bench-upstream-0000', '-v', `${path.join(root, 'test/stack/llm-fixture')}:/fixture:ro`, manifest.images.node, 'node', '/fixture/server.mjs');
 try {
   mcpgw('up', '--no-probe');
   const levels = { gateway: [], mcp: [], auth: [], llm: [] };
   const raw = { gateway: [], mcp: [], auth: [], llm: [] };
   const totals = [];
+  const bySteps = new Map();
   for (let round = 0; round < rounds; round++) {
     let report;
     totals.push(await timed(async () => (report = JSON.parse(mcpgw('probe', '--json')))));
     if (!report.ok) throw new Error(`the probe failed on the bench stack:\n${JSON.stringify(report, null, 2)}`);
     for (const level of Object.keys(levels)) levels[level].push(report.steps.filter((step) => step.level === level).reduce((sum, step) => sum + step.ms, 0));
+    for (const step of report.steps) bySteps.set(step.id, [...(bySteps.get(step.id) ?? []), step.ms]);
     for (const level of Object.keys(raw)) {
       // Untimed first: it also replaces pooled sockets LiteLLM closed while the probe ran (keep-alive expiry).
       await baselines[level]().catch(() => baselines[level]());
@@ -87,6 +89,7 @@ try {
     console.log(`${level.padEnd(9)} ${ours.toFixed(0).padStart(8)}   ${describe[level].padEnd(47)} ${bare.toFixed(0).padStart(15)}  ${(ours / bare).toFixed(1)}×`);
   }
   console.log(`whole command (process start, temporary keys, all levels): ${median(totals).toFixed(0)} ms`);
+  console.log(`steps (median ms): ${[...bySteps].map(([id, samples]) => `${id} ${median(samples).toFixed(0)}`).join(', ')}`);
 } finally {
   spawnSync(process.execPath, [bin, 'down', '--volumes'], { cwd: dir, stdio: 'ignore' });
   spawnSync('docker', ['rm', '-f', `${name}-llm`], { stdio: 'ignore' });

@@ -64,50 +64,67 @@ function refused(error: unknown, what: string): CheckOutcome {
   return fail(`${what}: ${detail}`, [{ cause: "LiteLLM's MCP endpoint failed", fix: '`mcpgw logs litellm`; clients use http://<host>:<port>/mcp/ (with the trailing slash)' }]);
 }
 
-/** /mcp/ over streamable HTTP, as Claude Code, Gemini CLI, Codex and VS Code connect: every granted server's tools. */
-export async function checkAggregate(ctx: McpLevelContext): Promise<CheckOutcome> {
+/** /mcp/ as a client holds it: the session, and the tools it listed for every granted server. */
+export interface AggregateSession {
+  outcome: CheckOutcome;
+  /** Open while the per-server checks call tools in it; absent when /mcp/ could not be listed. */
+  session?: McpSession;
+  tools: ListedTool[];
+  close(): Promise<void>;
+}
+
+/**
+ * /mcp/ over streamable HTTP, as Claude Code, Gemini CLI, Codex and VS Code connect: one session lists every
+ * granted server's tools. It stays open for checkServer, which calls each listed server's tool in it.
+ */
+export async function openAggregate(ctx: McpLevelContext): Promise<AggregateSession> {
+  let session: McpSession | undefined;
+  const close = async () => void (await session?.close().catch(() => undefined));
   try {
-    return await withSession(`${ctx.baseUrl}/mcp/`, ctx.key, 'http', ctx.timeoutMs, async (session) => {
-      const tools = await session.listTools();
-      const seen = `POST /mcp/ initialize → ${session.serverName}; tools/list → ${tools.length} tools`;
-      if (tools.length === 0) {
-        return fail(seen, [{ cause: 'the key sees no tools at all: it has no MCP grant, or every granted server is down', fix: 'see the per-server steps below' }]);
-      }
-      return pass(seen, `by server: ${countByServer(tools)}`);
-    }, ctx.ends);
-  } catch (error) {
-    if (error instanceof McpRequestError && error.status === 403) {
-      return fail(`POST /mcp/ → 403 ${error.message}`, [{ cause: 'the key has no MCP grant at all', fix: "grant servers in the key's mcp_servers and run `mcpgw keys sync` (or `mcpgw keys create --mcp S`)" }]);
+    session = await openSession(`${ctx.baseUrl}/mcp/`, ctx.key, 'http', ctx.timeoutMs, ctx.ends);
+    const tools = await session.listTools();
+    const seen = `POST /mcp/ initialize → ${session.serverName}; tools/list → ${tools.length} tools`;
+    if (tools.length === 0) {
+      return { outcome: fail(seen, [{ cause: 'the key sees no tools at all: it has no MCP grant, or every granted server is down', fix: 'see the per-server steps below' }]), tools, session, close };
     }
-    return refused(error, 'POST /mcp/');
+    return { outcome: pass(seen, `by server: ${countByServer(tools)}`), tools, session, close };
+  } catch (error) {
+    await close();
+    session = undefined;
+    if (error instanceof McpRequestError && error.status === 403) {
+      return { outcome: fail(`POST /mcp/ → 403 ${error.message}`, [{ cause: 'the key has no MCP grant at all', fix: "grant servers in the key's mcp_servers and run `mcpgw keys sync` (or `mcpgw keys create --mcp S`)" }]), tools: [], close };
+    }
+    return { outcome: refused(error, 'POST /mcp/'), tools: [], close };
   }
 }
 
-/** /mcp/<server>: its tools are listed, and a safe tool executes and returns the nonce. */
-export async function checkServer(ctx: McpLevelContext, server: ServerTarget, keyGrantsAll: boolean): Promise<{ outcome: CheckOutcome; proven?: ProvenTool }> {
+/** /mcp/ once, every granted server's tools listed (for doctor, which checks servers on their own routes). */
+export async function checkAggregate(ctx: McpLevelContext): Promise<CheckOutcome> {
+  const aggregate = await openAggregate(ctx);
+  await aggregate.close();
+  return aggregate.outcome;
+}
+
+/**
+ * A server's tools execute through the gateway: called in the /mcp/ session when that listed them (what clients
+ * do), else on its own route /mcp/<server>, which names why /mcp/ left it out (LiteLLM drops a server from /mcp/
+ * whose listing fails or runs past 30 s without saying so).
+ */
+export async function checkServer(ctx: McpLevelContext, server: ServerTarget, keyGrantsAll: boolean, aggregate?: AggregateSession): Promise<{ outcome: CheckOutcome; proven?: ProvenTool }> {
+  const listed = aggregate?.tools.filter((tool) => serverOfTool(tool.name) === server.name) ?? [];
+  if (aggregate?.session && listed.length > 0) {
+    try {
+      return await proveTools(ctx, aggregate.session, server, listed, `POST /mcp/ tools/list → ${listed.length} tools from ${server.name}`);
+    } catch (error) {
+      return { outcome: refused(error, `tools/call through /mcp/ for ${server.name}`) };
+    }
+  }
   const path = `/mcp/${server.name}`;
   try {
     return await withSession(`${ctx.baseUrl}${path}`, ctx.key, 'http', ctx.timeoutMs, async (session) => {
       const tools = (await session.listTools()).filter((tool) => serverOfTool(tool.name) === server.name);
       if (tools.length === 0) return { outcome: fail(`POST ${path} tools/list → 0 tools`, await ctx.diagnose(server)) };
-      const listed = `POST ${path} tools/list → ${tools.length} tools`;
-      const nonce = ctx.nonce();
-      const call = probeCallFor(server.name, tools, nonce, server.declaredProbe);
-      if (!call) {
-        const why = server.declaredProbe ? `the declared probe tool ${server.declaredProbe.tool} is not listed` : 'no echo tool to call safely';
-        return {
-          outcome: warn([listed, `tools/call not tried: ${why}`], [{ cause: 'a listed tool is not proven to execute', fix: `declare a safe read-only tool under mcp_servers.${server.name}.probe (tool, arguments with "{nonce}")` }]),
-        };
-      }
-      const result = await session.callTool(call.gatewayName, call.arguments);
-      const called = `tools/call ${call.gatewayName} → ${result.isError ? 'error' : 'ok'}: ${result.text.slice(0, 120)}`;
-      if (result.isError) {
-        return { outcome: fail([listed, called], [{ cause: 'tools listed but not executable: the call through the gateway returned an error', fix: `\`mcpgw logs mcp-${server.name}\` and \`mcpgw logs litellm\`` }]) };
-      }
-      if (call.expectsNonce && !result.text.includes(nonce)) {
-        return { outcome: fail([listed, called], [{ cause: 'tools listed but not executable: the result does not carry the nonce the call sent', fix: `check mcp_servers.${server.name}.probe` }]) };
-      }
-      return { outcome: pass(listed, `${called}${call.expectsNonce ? ' (nonce returned)' : ''}`), ...(call.expectsNonce ? { proven: { server: server.name, call, nonce } } : {}) };
+      return proveTools(ctx, session, server, tools, `POST ${path} tools/list → ${tools.length} tools`);
     }, ctx.ends);
   } catch (error) {
     if (error instanceof McpRequestError && error.status === 403) {
@@ -116,6 +133,27 @@ export async function checkServer(ctx: McpLevelContext, server: ServerTarget, ke
     }
     return { outcome: refused(error, `POST ${path}`) };
   }
+}
+
+/** A safe tool of the listed ones is called with a fresh nonce in `session`, which must come back. */
+async function proveTools(ctx: McpLevelContext, session: McpSession, server: ServerTarget, tools: ListedTool[], listed: string): Promise<{ outcome: CheckOutcome; proven?: ProvenTool }> {
+  const nonce = ctx.nonce();
+  const call = probeCallFor(server.name, tools, nonce, server.declaredProbe);
+  if (!call) {
+    const why = server.declaredProbe ? `the declared probe tool ${server.declaredProbe.tool} is not listed` : 'no echo tool to call safely';
+    return {
+      outcome: warn([listed, `tools/call not tried: ${why}`], [{ cause: 'a listed tool is not proven to execute', fix: `declare a safe read-only tool under mcp_servers.${server.name}.probe (tool, arguments with "{nonce}")` }]),
+    };
+  }
+  const result = await session.callTool(call.gatewayName, call.arguments);
+  const called = `tools/call ${call.gatewayName} → ${result.isError ? 'error' : 'ok'}: ${result.text.slice(0, 120)}`;
+  if (result.isError) {
+    return { outcome: fail([listed, called], [{ cause: 'tools listed but not executable: the call through the gateway returned an error', fix: `\`mcpgw logs mcp-${server.name}\` and \`mcpgw logs litellm\`` }]) };
+  }
+  if (call.expectsNonce && !result.text.includes(nonce)) {
+    return { outcome: fail([listed, called], [{ cause: 'tools listed but not executable: the result does not carry the nonce the call sent', fix: `check mcp_servers.${server.name}.probe` }]) };
+  }
+  return { outcome: pass(listed, `${called}${call.expectsNonce ? ' (nonce returned)' : ''}`), ...(call.expectsNonce ? { proven: { server: server.name, call, nonce } } : {}) };
 }
 
 /** The SSE endpoint older clients use (/mcp/sse): initialize, list, and one nonce call when a tool is proven. */

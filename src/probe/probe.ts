@@ -3,7 +3,7 @@ import { checkDeclaredKey, checkNoGrantKey, type DeclaredKeyTarget, type KeyLeas
 import type { ServerTarget } from './diagnose.js';
 import { checkLiveliness, checkReadiness, judgeVersion, readVersion } from './gateway.js';
 import { checkLlm, replayEndpoint, sendAndJudge } from './llm-level.js';
-import { checkAggregate, checkServer, checkSse, type McpLevelContext, type ProvenTool } from './mcp-level.js';
+import { checkServer, checkSse, openAggregate, type AggregateSession, type McpLevelContext, type ProvenTool } from './mcp-level.js';
 import { fail, skip, warn, type Cause, type CheckOutcome, type ProbeLevel, type ProbeReport, type ProbeStep } from './types.js';
 
 export interface ProbePlan {
@@ -90,18 +90,20 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
   const ends = new SessionEnds();
   const mcp: McpLevelContext = { baseUrl: plan.baseUrl, key: plan.key, timeoutMs: plan.timeoutMs, nonce: deps.nonce, diagnose: deps.diagnose, ends };
   try {
-    await step('mcp', 'mcp.aggregate', 'MCP over streamable HTTP at /mcp/', () => checkAggregate(mcp));
-    // Servers are independent: probed in parallel, reported in mcpgw.yaml order.
+    let aggregate: AggregateSession | undefined;
+    await step('mcp', 'mcp.aggregate', 'MCP over streamable HTTP at /mcp/', async () => (aggregate = await openAggregate(mcp)).outcome);
+    // Servers are independent: probed in parallel (their tools called in the /mcp/ session), reported in mcpgw.yaml order.
     const proof = new Map<string, ProvenTool>();
     const perServer = await Promise.all(
       plan.servers.map((server) =>
         measure(async () => {
-          const { outcome, proven: tool } = await checkServer(mcp, server, plan.keyGrantsAll);
+          const { outcome, proven: tool } = await checkServer(mcp, server, plan.keyGrantsAll, aggregate);
           if (tool) proof.set(server.name, tool);
           return outcome;
         }),
       ),
     );
+    await aggregate?.close();
     plan.servers.forEach((server, index) => record('mcp', `mcp.server.${server.name}`, `${server.name} (${server.transport}) lists and executes a tool`, perServer[index] as { outcome: CheckOutcome; ms: number }));
     const proven = plan.servers.map((server) => proof.get(server.name)).find(Boolean);
     await step('mcp', 'mcp.sse', 'MCP over SSE at /mcp/sse', () => checkSse(mcp, proven));
