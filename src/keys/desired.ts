@@ -3,7 +3,7 @@ import type { McpgwConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import type { StackModel } from '../stack/model.js';
-import { stableServerId } from './server-id.js';
+import { configServerId, stableServerId } from './server-id.js';
 import { abbreviateKey, hashKey, refuseMasterKey, validateNewKey } from './token.js';
 
 /** A key as it must exist in LiteLLM's DB: the hash (never the key), grants by server id, limits. */
@@ -27,9 +27,22 @@ export function durationSeconds(text: string): number {
   return Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
 }
 
-/** Server name → the id LiteLLM computes for it from the rendered config. */
+/** Server name → the id LiteLLM uses for it in the rendered config (the pinned server_id). */
 export function serverIds(model: StackModel): Map<string, string> {
-  return new Map(Object.entries(model.litellmConfig.mcp_servers).map(([name, entry]) => [name, stableServerId(name, entry)]));
+  return new Map(Object.entries(model.litellmConfig.mcp_servers).map(([name, entry]) => [name, configServerId(name, entry)]));
+}
+
+/**
+ * The ids grants held before mcpgw pinned server ids (LiteLLM's derived ones for today's entries) → the pinned
+ * id, for the one-time migration `keys sync` runs. Entries whose ids are already derived map to nothing.
+ */
+export function legacyServerIds(model: StackModel): Map<string, string> {
+  const legacy = new Map<string, string>();
+  for (const [name, entry] of Object.entries(model.litellmConfig.mcp_servers)) {
+    const { server_id: pinned, ...unpinned } = entry;
+    if (typeof pinned === 'string') legacy.set(stableServerId(name, unpinned), pinned);
+  }
+  return legacy;
 }
 
 export function desiredKey(

@@ -60,6 +60,9 @@ const SELECT_KEYS = `
  * MCP grants. Every change is one transaction under one advisory lock; all SQL is parameterised.
  */
 export class KeyStore {
+  /** Object-permission rows the last sync moved from derived to pinned server ids (rolled back on a dry run). */
+  migratedGrants = 0;
+
   constructor(
     private readonly db: SqlClient,
     private readonly clock: () => Date,
@@ -112,8 +115,10 @@ export class KeyStore {
    * value changed in the secrets file replaces the value of the row holding its alias (aliases stay unique, as
    * LiteLLM keeps them), and a key an admin blocked in LiteLLM stays blocked: unblocking is a human decision.
    */
-  async sync(keys: DesiredKey[], options: { dryRun: boolean }): Promise<KeyChange[]> {
+  async sync(keys: DesiredKey[], options: { dryRun: boolean; legacyServerIds?: Map<string, string> }): Promise<KeyChange[]> {
     return this.transaction(async () => {
+      // Grants written before server ids were pinned hold LiteLLM's derived ids: rewritten once, for every row.
+      this.migratedGrants = options.legacyServerIds && options.legacyServerIds.size > 0 ? await this.migrateServerIds(options.legacyServerIds) : 0;
       const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[]) OR v.key_alias = ANY($2::text[])`, [keys.map((key) => key.token), keys.map((key) => key.alias)]);
       const byToken = new Map(rows.map((row) => [row.token, row]));
       const declaredTokens = new Set(keys.map((key) => key.token));
@@ -172,6 +177,25 @@ export class KeyStore {
         );
       }
     });
+  }
+
+  /**
+   * Replaces derived server ids by the pinned ones in every object-permission row that holds one (keys, teams,
+   * users alike), keys of mcp_tool_permissions included; returns how many rows changed. A no-op once done.
+   */
+  async migrateServerIds(legacy: Map<string, string>): Promise<number> {
+    const mapping = JSON.stringify(Object.fromEntries(legacy));
+    const { rowCount } = await this.db.query(
+      `UPDATE "LiteLLM_ObjectPermissionTable" p
+          SET mcp_servers = ARRAY(SELECT DISTINCT COALESCE($1::jsonb ->> s, s) FROM unnest(p.mcp_servers) AS s ORDER BY 1),
+              mcp_tool_permissions = CASE WHEN jsonb_typeof(p.mcp_tool_permissions) = 'object'
+                THEN (SELECT COALESCE(jsonb_object_agg(COALESCE($1::jsonb ->> t.key, t.key), t.value), '{}'::jsonb) FROM jsonb_each(p.mcp_tool_permissions) AS t)
+                ELSE p.mcp_tool_permissions END
+        WHERE p.mcp_servers && $2::text[]
+           OR (jsonb_typeof(p.mcp_tool_permissions) = 'object' AND p.mcp_tool_permissions ?| $2::text[])`,
+      [mapping, [...legacy.keys()]],
+    );
+    return rowCount ?? 0;
   }
 
   /** Deletes the key rows (and their grants) matching an alias or a key; returns how many went. */

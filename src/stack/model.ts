@@ -3,6 +3,7 @@ import type { McpgwConfig, McpServerConfig } from '../config/schema.js';
 import { litellmSettings, observabilityModel, withLogShipping, type ObservabilityModel } from '../observability/model.js';
 import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
 import { labelsFor } from './labels.js';
+import { pinnedServerId } from '../keys/server-id.js';
 
 /**
  * The one in-memory description of a stack. docker-compose.yml, config.yaml, the per-service env files and
@@ -279,7 +280,7 @@ function litellmSecretNames(config: McpgwConfig): string[] {
 
 function litellmConfig(config: McpgwConfig): LiteLLMConfig {
   const mcpServers: LiteLLMConfig['mcp_servers'] = {};
-  for (const [name, server] of Object.entries(config.mcp_servers)) mcpServers[name] = litellmServerEntry(name, server);
+  for (const [name, server] of Object.entries(config.mcp_servers)) mcpServers[name] = litellmServerEntry(config.name, name, server);
   return {
     model_list: config.litellm.models.map((model) => ({
       model_name: model.name,
@@ -298,10 +299,11 @@ function litellmConfig(config: McpgwConfig): LiteLLMConfig {
   };
 }
 
-function litellmServerEntry(name: string, server: McpServerConfig): Record<string, unknown> {
-  // transport is always explicit: LiteLLM assumes SSE for a url without one, and hashes it into the server id.
+function litellmServerEntry(stack: string, name: string, server: McpServerConfig): Record<string, unknown> {
+  // A pinned server_id: grants name it, and it survives a changed URL or transport (LiteLLM's derived id does not).
+  // transport is always explicit: LiteLLM assumes SSE for a url without one.
   const transport = gatewayTransport(server);
-  const entry: Record<string, unknown> = { transport };
+  const entry: Record<string, unknown> = { server_id: pinnedServerId(stack, name), transport };
   if (transport === 'stdio') {
     const [command = '', ...commandArgs] = toArray(server.command ?? '');
     entry.command = command;

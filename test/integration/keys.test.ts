@@ -392,6 +392,62 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     expect(await litellmPython(script, [...aliases, control])).toEqual([control]);
   });
 
+  it("grants name the server ids LiteLLM itself reports for the rendered config: the pinned server_id (issue 16, item 4)", async () => {
+    const response = await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
+    expect(response.status).toBe(200);
+    const litellmIds = Object.fromEntries(((await response.json()) as { server_id: string; server_name: string }[]).map((server) => [server.server_name, server.server_id]));
+    const rendered = parse(await readFile(path.join(dir, 'config', 'config.yaml'), 'utf8')) as { mcp_servers: Record<string, { server_id: string }> };
+    expect(litellmIds).toEqual({ alpha: rendered.mcp_servers.alpha?.server_id, beta: rendered.mcp_servers.beta?.server_id });
+    const db = await pgContainerClient();
+    try {
+      const { rows } = await db.query(`SELECT v.key_alias, p.mcp_servers FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias IN ('claude-code', 'codex') ORDER BY 1`);
+      expect(rows).toEqual([
+        { key_alias: 'claude-code', mcp_servers: [litellmIds.alpha] },
+        { key_alias: 'codex', mcp_servers: [litellmIds.alpha, litellmIds.beta].sort() },
+      ]);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('moves a grant holding the derived id of before to the pinned one once, and doctor names grants of servers that do not exist (issue 16, item 4)', async () => {
+    const created = await runCli(['keys', 'create', '--alias', 'adhoc', '--mcp', 'alpha', '--json'], { cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    // The id LiteLLM's own _generate_stable_server_id derives for alpha's rendered entry without its pin: what
+    // grants held before mcpgw pinned ids.
+    const script = `import json,sys,yaml\nfrom litellm.proxy._experimental.mcp_server.mcp_server_manager import MCPServerManager\nc = yaml.safe_load(open('/app/config.yaml'))['mcp_servers']['alpha']\nprint(json.dumps(MCPServerManager._generate_stable_server_id(None, 'alpha', c.get('url', ''), c['transport'], c.get('auth_type'), c.get('alias'))))`;
+    const legacy = (await litellmPython(script, null)) as string;
+    const db = await pgContainerClient();
+    try {
+      const permission = `(SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'adhoc')`;
+      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = ${permission}`, [legacy]);
+      await sleep(1500);
+      expect(await gatewayTools(key)).toEqual([]);
+      const before = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
+      expect(before.code).toBe(1);
+      expect(before.stdout).toMatch(/adhoc grants alpha by its old derived id/);
+      const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(JSON.parse(sync.stdout)).toMatchObject({ migratedGrants: 1 });
+      expect((await runCli(['keys', 'sync', '--json'], { cwd: dir })).stdout).not.toContain('migratedGrants');
+      await sleep(1500);
+      // LiteLLM's answer: the migrated grant reaches alpha again.
+      expect(await gatewayTools(key)).toEqual(['alpha']);
+      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY['0123456789abcdef0123456789abcdef'] WHERE object_permission_id = ${permission}`);
+      const gone = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
+      expect(gone.code).toBe(1);
+      expect(gone.stdout).toMatch(/adhoc grants server id\(s\) 0123456789abcdef0123456789abcdef that no server in config.yaml has/);
+      const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string; mcpServers: string[] }[] };
+      expect(list.keys.find((row) => row.alias === 'adhoc')?.mcpServers).toEqual(['unknown:0123456789abcdef0123456789abcdef']);
+    } finally {
+      await db.end();
+      await runCli(['keys', 'revoke', 'adhoc'], { cwd: dir });
+    }
+    const after = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
+    expect(after.code, after.stdout).toBe(0);
+  });
+
   it('revokes a key so the gateway refuses it', async () => {
     const result = await runCli(['keys', 'revoke', 'claude-code'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);

@@ -13,6 +13,7 @@ import { listenProbe, pickPort } from '../../src/mcp/ports.js';
 import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { buildStackModel } from '../../src/stack/model.js';
+import { pinnedServerId } from '../../src/keys/server-id.js';
 import { fixtureStack, fixturesDir, goldenDir } from '../helpers/fixtures.js';
 
 const FILE = 'mcpgw.yaml';
@@ -50,7 +51,7 @@ describe('mcp add edits mcpgw.yaml in place', () => {
     expect(inLiteLLM.port).toBeUndefined();
     expect(inLiteLLM.config.mcp_servers.local).toMatchObject({ transport: 'stdio', command: ['python3', '-m', 'tools'] });
     const model = buildStackModel(inLiteLLM.config);
-    expect(model.litellmConfig.mcp_servers.files).toEqual({ transport: 'http', url: 'http://mcp-files:48402/mcp' });
+    expect(model.litellmConfig.mcp_servers.files).toEqual({ server_id: pinnedServerId(inLiteLLM.config.name, 'files'), transport: 'http', url: 'http://mcp-files:48402/mcp' });
     expect(model.services.find((service) => service.name === 'mcp-files')).toMatchObject({
       entrypoint: ['node', '/mcpgw/mcp-bridge.mjs'],
       command: ['--port', '48402', '--path', '/mcp', '--', 'npx', '-y', '@modelcontextprotocol/server-filesystem@2026.1.14', '/data'],

@@ -11,7 +11,7 @@ import { DockerEngine } from '../../docker/engine.js';
 import { connectDatabase, databaseUrl } from '../../db/connect.js';
 import { fetchWithTimeout } from '../../gateway/http.js';
 import { ReportedFailure, StepFailed, UserError } from '../../errors.js';
-import { declaredKeys } from '../../keys/desired.js';
+import { declaredKeys, legacyServerIds } from '../../keys/desired.js';
 import { publishedBaseUrl } from '../../stack/endpoints.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
 import { LITELLM_SERVICE, POSTGRES_SERVICE } from '../../stack/model.js';
@@ -158,7 +158,7 @@ export async function restoreCommand(ctx: CommandContext, file: string, options:
       return running;
     },
     startLiteLLM: async () => (await runner()).startService(LITELLM_SERVICE, (await litellmContainer()).id),
-    syncKeys: async () => (keys.length === 0 ? [] : withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false }), engine)),
+    syncKeys: async () => (keys.length === 0 ? [] : withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false, legacyServerIds: legacyServerIds(stack.model) }), engine)),
     ...(options.probe === false
       ? {}
       : {

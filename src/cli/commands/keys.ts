@@ -3,7 +3,7 @@ import { DockerEngine } from '../../docker/engine.js';
 import { UserError } from '../../errors.js';
 import { keySecretName } from '../../config/rules.js';
 import { updateSecret } from '../../config/secrets.js';
-import { declaredKeys, desiredKey, durationSeconds, serverIds } from '../../keys/desired.js';
+import { declaredKeys, desiredKey, durationSeconds, legacyServerIds, serverIds } from '../../keys/desired.js';
 import { generateKeyViaApi } from '../../keys/api.js';
 import { KeyStore } from '../../keys/store.js';
 import { publishedBaseUrl } from '../../stack/endpoints.js';
@@ -100,12 +100,16 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
 
 export async function keysListCommand(ctx: CommandContext): Promise<void> {
   await withStore(ctx, async (store, stack) => {
-    const names = new Map([...serverIds(stack.model)].map(([name, id]) => [id, name]));
+    const ids = serverIds(stack.model);
+    const names = new Map([...ids].map(([name, id]) => [id, name]));
+    const legacy = legacyServerIds(stack.model);
+    // A grant LiteLLM cannot match is shown as such, not as a bare id that looks like a server.
+    const serverName = (id: string) => names.get(id) ?? (ids.has(id) ? id : legacy.has(id) ? `${names.get(legacy.get(id) ?? '')}(old id: keys sync)` : `unknown:${id}`);
     const rows = (await store.list()).map((row) => ({
       alias: row.alias,
       key: row.keyName,
       models: row.models,
-      mcpServers: row.mcpServers.map((id) => names.get(id) ?? id),
+      mcpServers: row.mcpServers.map(serverName).sort(),
       mcpGroups: row.mcpGroups,
       expires: row.expires?.toISOString() ?? null,
       spend: row.spend,
@@ -167,11 +171,13 @@ export async function keysRotateCommand(ctx: CommandContext, alias: string, opti
 export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: boolean }): Promise<void> {
   await withStore(ctx, async (store, stack) => {
     const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
-    const changes = await store.sync(keys, { dryRun: Boolean(options.dryRun) });
+    const changes = await store.sync(keys, { dryRun: Boolean(options.dryRun), legacyServerIds: legacyServerIds(stack.model) });
+    const migrated = store.migratedGrants;
     if (ctx.options.json) {
-      ctx.ui.json({ dryRun: Boolean(options.dryRun), changes });
+      ctx.ui.json({ dryRun: Boolean(options.dryRun), changes, ...(migrated > 0 ? { migratedGrants: migrated } : {}) });
       return;
     }
+    if (migrated > 0) ctx.ui.result(`${options.dryRun ? 'would move' : 'moved'} ${migrated} grant row(s) from LiteLLM's derived server ids to the pinned ones`);
     for (const change of changes) {
       const detail = change.action === 'update' ? ` (${change.fields.join(', ')})` : change.action === 'keep' && change.blocked ? ' (blocked in LiteLLM: left blocked; unblock it there if that was not meant)' : '';
       ctx.ui.result(`${change.action.padEnd(7)} ${change.alias}${detail}`);

@@ -1,7 +1,7 @@
 import { systemClock } from '../../docker/clock.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { ReportedFailure } from '../../errors.js';
-import { declaredKeys } from '../../keys/desired.js';
+import { declaredKeys, legacyServerIds } from '../../keys/desired.js';
 import { assertStdioCommands } from '../../mcp/stdio-check.js';
 import type { KeyChange } from '../../keys/store.js';
 import type { ProbeReport } from '../../probe/types.js';
@@ -49,7 +49,7 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   let keyChanges: KeyChange[] = [];
   if (keys.length === 0) keyStep.skip('no keys declared in mcpgw.yaml');
   else {
-    keyChanges = await withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false }), async () => engine);
+    keyChanges = await withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false, legacyServerIds: legacyServerIds(stack.model) }), async () => engine);
     const changed = keyChanges.filter((change) => change.action !== 'keep');
     keyStep.succeed(changed.length === 0 ? `${keys.length} key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', '));
   }

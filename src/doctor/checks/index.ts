@@ -15,6 +15,7 @@ import { keysDeclared } from './keys-declared.js';
 import { keysExpired } from './keys-expired.js';
 import { keysGrants } from './keys-grants.js';
 import { keysMcpGrant } from './keys-mcp-grant.js';
+import { keysServerIds } from './keys-server-ids.js';
 import { litellmAutoExec } from './litellm-auto-exec.js';
 import { litellmHealth } from './litellm-health.js';
 import { litellmImage } from './litellm-image.js';
@@ -57,6 +58,7 @@ export const CHECKS: readonly Check[] = [
   keysDeclared,
   keysGrants,
   keysMcpGrant,
+  keysServerIds,
   keysExpired,
   keysAge,
   mcpContainers,
