@@ -8,8 +8,6 @@ export const LITELLM_TOOL_LISTING_TIMEOUT_MS = 30_000;
 export interface ServerRole {
   /** Compose service of the container mcpgw runs for it; absent for a `url:` server. */
   service?: string;
-  /** A stdio server behind a supergateway bridge. */
-  bridged?: boolean;
 }
 
 const LABEL = { sse: 'SSE', http: 'streamable HTTP' } as const;
@@ -28,7 +26,7 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
     if (answer.elapsed_ms > LITELLM_TOOL_LISTING_TIMEOUT_MS) {
       return {
         cause: `${answer.name} takes ${(answer.elapsed_ms / 1000).toFixed(0)} s to list its tools, longer than LiteLLM's tool-listing timeout (${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s): LiteLLM drops it from every listing`,
-        fix: role.bridged ? `a bridged stdio server starts its command per request: run it natively over http, or trim what it loads at start-up` : `make the server answer faster (it is slow to start a session), or give it its own host with more CPU`,
+        fix: `make the server list its tools faster (\`mcpgw logs ${role.service ?? 'litellm'}\` shows what it does meanwhile), or give it a host with more CPU`,
       };
     }
     return undefined;
@@ -51,7 +49,7 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
     case 'timeout':
       return {
         cause: `${answer.name} did not answer at ${where} within the deadline${answer.elapsed_ms > LITELLM_TOOL_LISTING_TIMEOUT_MS ? `, longer than LiteLLM's tool-listing timeout (${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s)` : ''}`,
-        fix: role.bridged ? 'a bridged stdio server starts its command per request; see `mcpgw logs ' + (role.service ?? 'litellm') + '`' : `see \`mcpgw logs ${role.service ?? 'litellm'}\`; LiteLLM gives up on a listing after ${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s`,
+        fix: `see \`mcpgw logs ${role.service ?? 'litellm'}\`; LiteLLM gives up on a listing after ${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s`,
       };
     default:
       return refusal(answer, field, where, seen);

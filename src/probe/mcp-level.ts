@@ -47,7 +47,7 @@ function refused(error: unknown, what: string): CheckOutcome {
   if (/Request timed out/.test((error as Error).message)) {
     return fail(`${what}: no answer within the deadline`, [
       {
-        cause: 'LiteLLM did not answer in time: it asks its servers one by one, and starts stdio and bridged servers anew for every request',
+        cause: 'LiteLLM did not answer in time: it asks its servers one by one, opening a new session with each (and spawning a stdio server it runs itself anew) for every request',
         fix: 'raise --timeout to see whether it answers at all; clients with short deadlines (Claude Code allows 5 s for the tool list) fail the same way, so split slow servers onto their own /mcp/<server> URLs',
       },
     ]);

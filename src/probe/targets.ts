@@ -21,7 +21,7 @@ export function serverTargets(config: McpgwConfig, model: StackModel, only?: str
         transport: gatewayTransport(server),
         ...(service ? { container: { name: service.containerName, service: service.name } } : {}),
         ...(endpoint ? { endpoint } : {}),
-        role: { ...(service ? { service: service.name } : {}), ...(server.transport === 'stdio' && server.bridge ? { bridged: true } : {}) },
+        role: service ? { service: service.name } : {},
         ...(server.probe ? { declaredProbe: server.probe } : {}),
       };
     });

@@ -172,7 +172,7 @@ export class StackRunner {
     for (const endpoint of endpoints) {
       const outcome = served.get(mcpServiceName(endpoint.name)) as ServiceOutcome & { id: string };
       const service = this.serviceNamed(outcome.service);
-      const role = { service: service.name, ...(service.readiness.kind === 'mcp' && service.readiness.answerMs ? { bridged: true } : {}) };
+      const role = { service: service.name };
       const step = progress.start(`${service.name} from LiteLLM`);
       let answer = first.find((candidate) => candidate.name === endpoint.name);
       try {

@@ -29,7 +29,7 @@ export interface ProbeOptions {
   replay?: string;
 }
 
-/** LiteLLM asks servers one by one and starts stdio and bridged servers per request: /mcp/ can take long. */
+/** LiteLLM asks servers one by one, with a new session (a stdio server it runs: a new process) per request: /mcp/ can take long. */
 const DEFAULT_TIMEOUT = '120s';
 const STATUS_LABEL = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' } as const;
 
