@@ -46,7 +46,24 @@ try {
   const store = new KeyStore(db, () => new Date());
   const ids = new Map([['alpha', 'a'.repeat(32)], ['beta', 'b'.repeat(32)]]);
   const keys = Array.from({ length: count }, (_, i) =>
-    desiredKey({ alias: `bench-${i}`, key: generateKey(randomBytes), models: ['m1'], mcpServers: i % 2 ? ['alpha'] : ['alpha', 'beta'], mcpGroups: [], expires: '90d' }, ids),
+    desiredKey(
+      {
+        alias: `bench-${i}`,
+        key: generateKey(randomBytes),
+        models: ['m1'],
+        mcpServers: i % 2 ? ['alpha'] : ['alpha', 'beta'],
+        mcpGroups: [],
+        expires: '90d',
+        // The key settings as code (issue 16): a tool allow-list, rate limits and a budget window on every key.
+        mcpTools: { alpha: ['echo', 'add'] },
+        rpmLimit: 60,
+        tpmLimit: 100000,
+        maxParallelRequests: 4,
+        budget: 10,
+        budgetDuration: '30d',
+      },
+      ids,
+    ),
   );
   const wipe = async () => {
     await db.query('DELETE FROM "LiteLLM_VerificationToken"');
@@ -60,9 +77,11 @@ try {
   // Baseline: the same rows as two plain multi-row INSERTs, run by psql on this machine.
   const quote = (value) => `'${String(value).replace(/'/g, "''")}'`;
   const array = (values) => `ARRAY[${values.map(quote).join(',')}]::text[]`;
-  const perms = keys.map((key, i) => `(${quote(`perm-${i}`)}, ${array(key.mcpServers)}, '{}')`).join(',\n');
-  const tokens = keys.map((key, i) => `(${quote(key.token)}, ${quote(key.keyName)}, ${quote(key.alias)}, ${array(key.models)}, now() + interval '90 days', ${quote(`perm-${i}`)}, 'mcpgw', 'mcpgw')`).join(',\n');
-  const sql = `BEGIN;\nINSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups) VALUES\n${perms};\nINSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, models, expires, object_permission_id, created_by, updated_by) VALUES\n${tokens};\nCOMMIT;\n`;
+  const perms = keys.map((key, i) => `(${quote(`perm-${i}`)}, ${array(key.mcpServers)}, '{}', ${quote(JSON.stringify(key.toolPermissions))}::jsonb)`).join(',\n');
+  const tokens = keys
+    .map((key, i) => `(${quote(key.token)}, ${quote(key.keyName)}, ${quote(key.alias)}, ${array(key.models)}, now() + interval '90 days', ${key.budget}, ${quote(key.budgetDuration)}, now(), ${key.rpmLimit}, ${key.tpmLimit}, ${key.maxParallelRequests}, ${quote(`perm-${i}`)}, 'mcpgw', 'mcpgw')`)
+    .join(',\n');
+  const sql = `BEGIN;\nINSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups, mcp_tool_permissions) VALUES\n${perms};\nINSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, models, expires, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, object_permission_id, created_by, updated_by) VALUES\n${tokens};\nCOMMIT;\n`;
   const psql = await time(async () => {
     const result = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', host, '-U', 'litellm', '-d', 'litellm'], { input: sql, env: { ...process.env, PGPASSWORD: password }, encoding: 'utf8' });
     if (result.status !== 0) throw new Error(result.stderr);

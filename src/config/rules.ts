@@ -256,6 +256,21 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
         issues.push({ path: `${at('mcp_servers')}[${i}]`, message: `unknown MCP server "${server}"`, fix: serverNames.length ? `declared servers: ${serverNames.join(', ')}` : 'declare it under mcp_servers first' });
       }
     });
+    const keyServers = stringList(key.mcp_servers);
+    for (const server of Object.keys(record(key.mcp_tools) ?? {})) {
+      if (!serverNames.includes(server)) {
+        issues.push({ path: `${at('mcp_tools')}.${server}`, message: `unknown MCP server "${server}"`, fix: serverNames.length ? `declared servers: ${serverNames.join(', ')}` : 'declare it under mcp_servers first' });
+      } else if (!keyServers.includes(server)) {
+        issues.push({
+          path: `${at('mcp_tools')}.${server}`,
+          message: `${server} is not in this key's mcp_servers`,
+          fix: `add ${server} to mcp_servers: LiteLLM grants every server named in mcp_tool_permissions anyway (BerriAI/litellm#33397), so mcpgw writes both or neither`,
+        });
+      }
+    }
+    if (key.budget_duration !== undefined && key.budget === undefined) {
+      issues.push({ path: at('budget_duration'), message: 'resets a budget that is not set', fix: 'add budget: (USD) next to budget_duration, or remove budget_duration' });
+    }
     stringList(key.mcp_groups).forEach((group, i) => {
       if (!groups.has(group)) issues.push({ path: `${at('mcp_groups')}[${i}]`, message: `no MCP server is in group "${group}"`, fix: 'add the group to a server\'s groups, or remove it here' });
     });

@@ -118,8 +118,8 @@ const mcpServer = z.strictObject({
 });
 
 /**
- * LiteLLM's own key_alias rule (2–255 characters, starting and ending with a letter or digit), within mcpgw's
- * lowercase names and short enough that `keys rotate`'s `@rotated-<time>` suffix still fits.
+ * LiteLLM's own key_alias rule (2–255 characters, starting and ending with a letter or digit, what its
+ * enable_key_alias_format_validation checks), within mcpgw's lowercase names.
  */
 export const keyAlias = z
   .string()
@@ -136,6 +136,16 @@ const key = z.strictObject({
   mcp_groups: z.array(z.string()).default([]),
   expires: duration.optional(),
   budget: z.number().positive().optional(),
+  /** How often LiteLLM resets the key's spend (LiteLLM's budget_duration). */
+  budget_duration: duration.optional(),
+  /**
+   * Per-server tool allow-lists (LiteLLM's mcp_tool_permissions): the key sees and calls only these tools of
+   * that server. Each server must also be in mcp_servers (LiteLLM grants every server named here anyway).
+   */
+  mcp_tools: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
+  rpm_limit: z.number().int().positive().optional(),
+  tpm_limit: z.number().int().positive().optional(),
+  max_parallel_requests: z.number().int().positive().optional(),
 });
 
 export const configSchema = z.strictObject({

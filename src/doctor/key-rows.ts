@@ -9,6 +9,8 @@ export interface GrantRow {
   hasPermission: boolean;
   mcpServers: string[];
   mcpGroups: string[];
+  /** Servers named in mcp_tool_permissions, which LiteLLM grants as well (the union with mcp_servers). */
+  toolServers: string[];
 }
 
 /** Keys mcpgw makes for one run (probe, doctor): short-lived, and the probe's no-grant key lacks grants on purpose. */
@@ -25,7 +27,9 @@ export function grantRows(ctx: DoctorContext): Promise<GrantRow[]> {
       has_permission: boolean;
       mcp_servers: string[] | null;
       mcp_access_groups: string[] | null;
-    }>(`SELECT v.token, v.key_alias, v.expires, v.blocked, p.object_permission_id IS NOT NULL AS has_permission, p.mcp_servers, p.mcp_access_groups
+      tool_servers: string[] | null;
+    }>(`SELECT v.token, v.key_alias, v.expires, v.blocked, p.object_permission_id IS NOT NULL AS has_permission, p.mcp_servers, p.mcp_access_groups,
+              CASE WHEN jsonb_typeof(p.mcp_tool_permissions) = 'object' THEN ARRAY(SELECT jsonb_object_keys(p.mcp_tool_permissions)) END AS tool_servers
           FROM "LiteLLM_VerificationToken" v
           LEFT JOIN "LiteLLM_ObjectPermissionTable" p ON p.object_permission_id = v.object_permission_id`);
     return rows
@@ -38,6 +42,7 @@ export function grantRows(ctx: DoctorContext): Promise<GrantRow[]> {
         hasPermission: row.has_permission,
         mcpServers: [...(row.mcp_servers ?? [])].sort(),
         mcpGroups: [...(row.mcp_access_groups ?? [])].sort(),
+        toolServers: [...(row.tool_servers ?? [])].sort(),
       }));
   });
 }

@@ -17,6 +17,21 @@ export interface DesiredKey {
   mcpGroups: string[];
   expiresInSeconds?: number;
   budget?: number;
+  budgetDuration?: string;
+  /** Server id → the only tools the key may see and call there (LiteLLM's mcp_tool_permissions), sorted. */
+  toolPermissions: Record<string, string[]>;
+  rpmLimit?: number;
+  tpmLimit?: number;
+  maxParallelRequests?: number;
+}
+
+/** The key settings managed as code besides grants, models and budget, as mcpgw.yaml names them. */
+export interface KeySettings {
+  mcpTools?: Record<string, string[]>;
+  budgetDuration?: string;
+  rpmLimit?: number;
+  tpmLimit?: number;
+  maxParallelRequests?: number;
 }
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
@@ -46,15 +61,22 @@ export function legacyServerIds(model: StackModel): Map<string, string> {
 }
 
 export function desiredKey(
-  input: { alias: string; key: string; models: string[]; mcpServers: string[]; mcpGroups: string[]; expires?: string; budget?: number },
+  input: { alias: string; key: string; models: string[]; mcpServers: string[]; mcpGroups: string[]; expires?: string; budget?: number } & KeySettings,
   ids: Map<string, string>,
 ): DesiredKey {
   validateNewKey(input.key, `the key for ${input.alias}`);
-  const mcpServers = input.mcpServers.map((name) => {
+  const idOf = (name: string) => {
     const id = ids.get(name);
     if (!id) throw new UserError(`unknown MCP server "${name}"`, ids.size ? `servers in mcpgw.yaml: ${[...ids.keys()].join(', ')}` : 'declare it under mcp_servers first');
     return id;
-  });
+  };
+  // LiteLLM grants the union of mcp_servers and the servers of mcp_tool_permissions: both are written together.
+  const mcpServers = [...input.mcpServers, ...Object.keys(input.mcpTools ?? {})].map(idOf);
+  const toolPermissions = Object.fromEntries(
+    Object.entries(input.mcpTools ?? {})
+      .map(([name, tools]) => [idOf(name), [...new Set(tools)].sort()] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
   return {
     alias: input.alias,
     token: hashKey(input.key),
@@ -64,6 +86,11 @@ export function desiredKey(
     mcpGroups: [...new Set(input.mcpGroups)].sort(),
     ...(input.expires ? { expiresInSeconds: durationSeconds(input.expires) } : {}),
     ...(input.budget !== undefined ? { budget: input.budget } : {}),
+    ...(input.budgetDuration !== undefined ? { budgetDuration: input.budgetDuration } : {}),
+    toolPermissions,
+    ...(input.rpmLimit !== undefined ? { rpmLimit: input.rpmLimit } : {}),
+    ...(input.tpmLimit !== undefined ? { tpmLimit: input.tpmLimit } : {}),
+    ...(input.maxParallelRequests !== undefined ? { maxParallelRequests: input.maxParallelRequests } : {}),
   };
 }
 
@@ -87,6 +114,11 @@ export function declaredKeys(config: McpgwConfig, model: StackModel, secrets: Se
         mcpGroups: key.mcp_groups,
         ...(key.expires ? { expires: key.expires } : {}),
         ...(key.budget !== undefined ? { budget: key.budget } : {}),
+        mcpTools: key.mcp_tools,
+        ...(key.budget_duration !== undefined ? { budgetDuration: key.budget_duration } : {}),
+        ...(key.rpm_limit !== undefined ? { rpmLimit: key.rpm_limit } : {}),
+        ...(key.tpm_limit !== undefined ? { tpmLimit: key.tpm_limit } : {}),
+        ...(key.max_parallel_requests !== undefined ? { maxParallelRequests: key.max_parallel_requests } : {}),
       },
       ids,
     );

@@ -19,6 +19,13 @@ export interface KeyRow {
   spend: number;
   blocked: boolean;
   managed: boolean;
+  budget: number | null;
+  budgetDuration: string | null;
+  /** Server id → allowed tools (LiteLLM's mcp_tool_permissions). */
+  toolPermissions: Record<string, string[]>;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  maxParallelRequests: number | null;
 }
 
 export type KeyChange =
@@ -46,11 +53,18 @@ interface DbKeyRow {
   object_permission_id: string | null;
   mcp_servers: string[] | null;
   mcp_access_groups: string[] | null;
+  mcp_tool_permissions: unknown;
+  budget_duration: string | null;
+  /** BigInt columns: pg hands them over as strings. */
+  rpm_limit: string | number | null;
+  tpm_limit: string | number | null;
+  max_parallel_requests: number | null;
 }
 
 const SELECT_KEYS = `
   SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.created_at, v.last_rotation_at, v.spend, v.blocked, v.max_budget, v.created_by,
-         v.object_permission_id, p.mcp_servers, p.mcp_access_groups
+         v.object_permission_id, p.mcp_servers, p.mcp_access_groups, p.mcp_tool_permissions,
+         v.budget_duration, v.rpm_limit, v.tpm_limit, v.max_parallel_requests
     FROM "LiteLLM_VerificationToken" v
     LEFT JOIN "LiteLLM_ObjectPermissionTable" p ON p.object_permission_id = v.object_permission_id`;
 
@@ -92,7 +106,23 @@ export class KeyStore {
       spend: Number(row.spend),
       blocked: row.blocked === true,
       managed: row.created_by === MANAGED_BY,
+      budget: row.max_budget,
+      budgetDuration: row.budget_duration,
+      toolPermissions: toolPermissionsOf(row),
+      rpmLimit: numberOrNull(row.rpm_limit),
+      tpmLimit: numberOrNull(row.tpm_limit),
+      maxParallelRequests: row.max_parallel_requests,
     }));
+  }
+
+  /** What `sync` would change for each declared key found by its hash (read only; missing keys are not listed). */
+  async drift(keys: DesiredKey[]): Promise<{ alias: string; fields: string[] }[]> {
+    const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[])`, [keys.map((key) => key.token)]);
+    const byToken = new Map(rows.map((row) => [row.token, row]));
+    return keys.flatMap((key) => {
+      const row = byToken.get(key.token);
+      return row ? [{ alias: key.alias, fields: driftedFields(key, row) }] : [];
+    });
   }
 
   /** Creates one key; refuses a duplicate alias or an existing token. */
@@ -227,20 +257,28 @@ export class KeyStore {
       mcp_groups: key.mcpGroups,
       expires: key.expiresInSeconds ? new Date(now.getTime() + key.expiresInSeconds * 1000).toISOString() : null,
       max_budget: key.budget ?? null,
+      tools: Object.keys(key.toolPermissions).length > 0 ? key.toolPermissions : null,
+      budget_duration: key.budgetDuration ?? null,
+      rpm_limit: key.rpmLimit ?? null,
+      tpm_limit: key.tpmLimit ?? null,
+      max_parallel_requests: key.maxParallelRequests ?? null,
     }));
     const payload = JSON.stringify(records);
     await this.db.query(
-      `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups)
-       SELECT r.permission, ARRAY(SELECT jsonb_array_elements_text(r.mcp_servers)), ARRAY(SELECT jsonb_array_elements_text(r.mcp_groups))
-         FROM jsonb_to_recordset($1::jsonb) AS r(permission text, mcp_servers jsonb, mcp_groups jsonb)`,
+      `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups, mcp_tool_permissions)
+       SELECT r.permission, ARRAY(SELECT jsonb_array_elements_text(r.mcp_servers)), ARRAY(SELECT jsonb_array_elements_text(r.mcp_groups)), r.tools
+         FROM jsonb_to_recordset($1::jsonb) AS r(permission text, mcp_servers jsonb, mcp_groups jsonb, tools jsonb)`,
       [payload],
     );
     await this.db.query(
       `INSERT INTO "LiteLLM_VerificationToken"
-         (token, key_name, key_alias, models, expires, max_budget, object_permission_id, metadata, created_by, updated_by)
+         (token, key_name, key_alias, models, expires, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests,
+          object_permission_id, metadata, created_by, updated_by)
        SELECT r.token, r.key_name, r.key_alias, ARRAY(SELECT jsonb_array_elements_text(r.models)), r.expires::timestamptz AT TIME ZONE 'UTC',
-              r.max_budget, r.permission, $2::jsonb, $3, $3
-         FROM jsonb_to_recordset($1::jsonb) AS r(token text, key_name text, key_alias text, models jsonb, expires text, max_budget double precision, permission text)`,
+              r.max_budget, r.budget_duration, CASE WHEN r.budget_duration IS NULL THEN NULL ELSE now() AT TIME ZONE 'UTC' END,
+              r.rpm_limit, r.tpm_limit, r.max_parallel_requests, r.permission, $2::jsonb, $3, $3
+         FROM jsonb_to_recordset($1::jsonb) AS r(token text, key_name text, key_alias text, models jsonb, expires text, max_budget double precision,
+              budget_duration text, rpm_limit bigint, tpm_limit bigint, max_parallel_requests int, permission text)`,
       [payload, JSON.stringify({ managed_by: MANAGED_BY }), MANAGED_BY],
     );
   }
@@ -249,13 +287,28 @@ export class KeyStore {
     let permission = row.object_permission_id;
     if (!permission) {
       permission = randomUUID();
-      await this.db.query(`INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups) VALUES ($1, $2::text[], $3::text[])`, [permission, key.mcpServers, key.mcpGroups]);
+      await this.db.query(`INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups, mcp_tool_permissions) VALUES ($1, $2::text[], $3::text[], $4::jsonb)`, [
+        permission,
+        key.mcpServers,
+        key.mcpGroups,
+        toolsJson(key),
+      ]);
     } else {
-      await this.db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = $3::text[] WHERE object_permission_id = $1`, [permission, key.mcpServers, key.mcpGroups]);
+      await this.db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = $3::text[], mcp_tool_permissions = $4::jsonb WHERE object_permission_id = $1`, [
+        permission,
+        key.mcpServers,
+        key.mcpGroups,
+        toolsJson(key),
+      ]);
     }
+    // A changed budget_duration opens a new window now; LiteLLM's reset job then computes the next reset itself.
     await this.db.query(
-      `UPDATE "LiteLLM_VerificationToken" SET token = $7, key_name = $8, key_alias = $2, models = $3::text[], max_budget = $4, object_permission_id = $5, updated_by = $6, updated_at = now() WHERE token = $1`,
-      [row.token, key.alias, key.models, key.budget ?? null, permission, MANAGED_BY, key.token, key.keyName],
+      `UPDATE "LiteLLM_VerificationToken"
+          SET token = $7, key_name = $8, key_alias = $2, models = $3::text[], max_budget = $4, object_permission_id = $5, updated_by = $6, updated_at = now(),
+              budget_reset_at = CASE WHEN $9::text IS NULL THEN NULL WHEN budget_duration IS DISTINCT FROM $9::text THEN now() AT TIME ZONE 'UTC' ELSE budget_reset_at END,
+              budget_duration = $9, rpm_limit = $10, tpm_limit = $11, max_parallel_requests = $12
+        WHERE token = $1`,
+      [row.token, key.alias, key.models, key.budget ?? null, permission, MANAGED_BY, key.token, key.keyName, key.budgetDuration ?? null, key.rpmLimit ?? null, key.tpmLimit ?? null, key.maxParallelRequests ?? null],
     );
   }
 
@@ -285,7 +338,31 @@ function driftedFields(key: DesiredKey, row: DbKeyRow): string[] {
   if (!row.object_permission_id || !sameSet(row.mcp_servers ?? [], key.mcpServers)) fields.push('mcp_servers');
   if (!sameSet(row.mcp_access_groups ?? [], key.mcpGroups)) fields.push('mcp_groups');
   if ((row.max_budget ?? null) !== (key.budget ?? null)) fields.push('budget');
+  if ((row.budget_duration ?? null) !== (key.budgetDuration ?? null)) fields.push('budget_duration');
+  if (canonicalTools(toolPermissionsOf(row)) !== canonicalTools(key.toolPermissions)) fields.push('mcp_tools');
+  if (numberOrNull(row.rpm_limit) !== (key.rpmLimit ?? null)) fields.push('rpm_limit');
+  if (numberOrNull(row.tpm_limit) !== (key.tpmLimit ?? null)) fields.push('tpm_limit');
+  if ((row.max_parallel_requests ?? null) !== (key.maxParallelRequests ?? null)) fields.push('max_parallel_requests');
   return fields;
+}
+
+function numberOrNull(value: string | number | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+/** LiteLLM's mcp_tool_permissions as written (an object of server → tool list); anything else counts as none. */
+function toolPermissionsOf(row: Pick<DbKeyRow, 'mcp_tool_permissions'>): Record<string, string[]> {
+  const value = typeof row.mcp_tool_permissions === 'string' ? (JSON.parse(row.mcp_tool_permissions) as unknown) : row.mcp_tool_permissions;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([server, tools]) => [server, Array.isArray(tools) ? tools.map(String) : []]));
+}
+
+function canonicalTools(permissions: Record<string, string[]>): string {
+  return JSON.stringify(Object.entries(permissions).map(([server, tools]) => [server, [...new Set(tools)].sort()]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+}
+
+function toolsJson(key: DesiredKey): string | null {
+  return Object.keys(key.toolPermissions).length > 0 ? JSON.stringify(key.toolPermissions) : null;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {

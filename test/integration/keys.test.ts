@@ -49,6 +49,24 @@ async function pgContainerClient(): Promise<pg.Client> {
   return client;
 }
 
+/** One JSON-RPC request to the gateway's /mcp/ with a key: the HTTP status, the JSON-RPC message (or undefined) and the raw body. */
+async function mcpRequest(key: string, method: string, params: unknown): Promise<{ status: number; message?: { result?: { tools?: { name: string }[]; isError?: boolean }; error?: { message: string } }; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${PORT}/mcp/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-litellm-api-key': `Bearer ${key}` },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = await response.text();
+  const data = /^data:\s*(.+)$/m.exec(body)?.[1] ?? body;
+  let message;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    message = undefined;
+  }
+  return { status: response.status, message, body };
+}
+
 describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   let dir = '';
 
@@ -446,6 +464,78 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     }
     const after = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
     expect(after.code, after.stdout).toBe(0);
+  });
+
+  it('writes the key settings as code (tool allow-list, rate limits, budget window) and LiteLLM enforces them; drift fails doctor and dry runs (issue 16, step 4)', async () => {
+    const file = path.join(dir, 'mcpgw.yaml');
+    const secretsFile = path.join(dir, 'secrets.env');
+    const originalConfig = await readFile(file, 'utf8');
+    const originalSecrets = await readFile(secretsFile, 'utf8');
+    const limitedKey = 'sk-itest-limited-tools-3e8a1f0c5b7d9264';
+    const config = parse(originalConfig) as { keys: Record<string, unknown>[] };
+    config.keys.push({ alias: 'limited', mcp_servers: ['alpha', 'beta'], mcp_tools: { beta: ['echo'] }, rpm_limit: 3, tpm_limit: 100000, max_parallel_requests: 2, budget: 5, budget_duration: '30d' });
+    await writeFile(file, stringify(config));
+    await writeFile(secretsFile, `${originalSecrets}MCPGW_KEY_LIMITED=${limitedKey}\n`);
+    const db = await pgContainerClient();
+    try {
+      const pending = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
+      expect(pending.code).toBe(1);
+      expect(JSON.parse(pending.stdout)).toMatchObject({ dryRun: true, ok: false });
+      const sync = await runCli(['keys', 'sync'], { cwd: dir });
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(sync.stdout).toMatch(/create {2}limited/);
+      expect((await runCli(['keys', 'sync', '--dry-run'], { cwd: dir })).code).toBe(0);
+
+      // LiteLLM's own view through the gateway: every alpha tool, and of beta only echo.
+      const all = (await mcpRequest(MASTER_KEY, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name) ?? [];
+      const seen = (await mcpRequest(limitedKey, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name).sort();
+      expect(all.filter((tool) => tool.startsWith('beta-')).length).toBeGreaterThan(1);
+      expect(seen).toEqual([...all.filter((tool) => tool.startsWith('alpha-')), 'beta-echo'].sort());
+      const other = all.find((tool) => tool.startsWith('beta-') && tool !== 'beta-echo') ?? '';
+      const refused = await mcpRequest(limitedKey, 'tools/call', { name: other, arguments: {} });
+      expect(refused.status !== 200 || refused.message?.error !== undefined || refused.message?.result?.isError === true, refused.body).toBe(true);
+
+      // rpm_limit 3: LiteLLM's limiter answers a tool call over the limit with 429.
+      const calls = [];
+      for (let i = 0; i < 6; i++) calls.push(await mcpRequest(limitedKey, 'tools/call', { name: 'beta-echo', arguments: { message: `n${i}` } }));
+      expect(calls[0]?.body).toContain('n0');
+      expect(calls.some((call) => call.status === 429 || /\b429\b|rate limit/i.test(call.body)), calls.map((call) => `${call.status} ${call.body.slice(0, 200)}`).join('\n')).toBe(true);
+
+      const row = (
+        await db.query(
+          `SELECT v.rpm_limit::int, v.tpm_limit::int, v.max_parallel_requests, v.max_budget, v.budget_duration, v.budget_reset_at IS NOT NULL AS has_reset, p.mcp_tool_permissions, p.mcp_servers
+             FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'limited'`,
+        )
+      ).rows[0];
+      expect(row).toMatchObject({ rpm_limit: 3, tpm_limit: 100000, max_parallel_requests: 2, max_budget: 5, budget_duration: '30d', has_reset: true });
+      const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: Record<string, unknown>[] };
+      expect(list.keys.find((key) => key.alias === 'limited')).toMatchObject({ mcpServers: ['alpha', 'beta'], mcpTools: { beta: ['echo'] }, rpmLimit: 3, tpmLimit: 100000, maxParallelRequests: 2, budget: 5, budgetDuration: '30d' });
+
+      // Drift made in LiteLLM's tables: doctor names it, a dry run exits 1, sync repairs it.
+      await db.query(`UPDATE "LiteLLM_VerificationToken" SET rpm_limit = 1000 WHERE key_alias = 'limited'`);
+      const doctor = await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings'], { cwd: dir });
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(/limited differs from mcpgw.yaml in rpm_limit/);
+      const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
+      expect(dry.code).toBe(1);
+      expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'limited', action: 'update', fields: ['rpm_limit'] });
+
+      // The union caveat: with beta only in mcp_tool_permissions, LiteLLM still grants beta; doctor warns.
+      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'limited')`, [row.mcp_servers.find((id: string) => !Object.keys(row.mcp_tool_permissions).includes(id))]);
+      await sleep(1500);
+      expect((await mcpRequest(limitedKey, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name)).toContain('beta-echo');
+      const union = await runCli(['doctor', '--json', '--offline', '--only', 'keys.tool-permissions'], { cwd: dir });
+      expect(union.stdout).toMatch(/limited: .* only in mcp_tool_permissions/);
+
+      expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
+      expect((await runCli(['keys', 'sync', '--dry-run'], { cwd: dir })).code).toBe(0);
+      expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings', 'keys.tool-permissions'], { cwd: dir })).code).toBe(0);
+    } finally {
+      await db.end();
+      await writeFile(file, originalConfig);
+      await writeFile(secretsFile, originalSecrets);
+      await runCli(['keys', 'revoke', 'limited'], { cwd: dir });
+    }
   });
 
   it('revokes a key so the gateway refuses it', async () => {

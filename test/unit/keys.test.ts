@@ -89,6 +89,31 @@ describe('declared keys', () => {
     expect(() => declaredKeys(config, model, parseSecrets(secrets))).toThrow(/MCPGW_KEY_CODEX \(the key for codex\) is the LiteLLM master key/);
   });
 
+  it('carry the key settings as LiteLLM stores them: tool lists by server id (their servers granted too), limits, budget window', () => {
+    const yaml = stack.yaml.replace(
+      '    budget: 25\n',
+      '    budget: 25\n    budget_duration: 30d\n    mcp_tools: { everything: [echo, add, echo] }\n    rpm_limit: 60\n    tpm_limit: 100000\n    max_parallel_requests: 4\n',
+    );
+    const withSettings = parseConfig(yaml);
+    const codex = declaredKeys(withSettings, buildStackModel(withSettings), parseSecrets(stack.secrets))[1];
+    expect(codex).toMatchObject({ mcpServers: [ids.get('everything')], toolPermissions: { [ids.get('everything') ?? '']: ['add', 'echo'] }, budgetDuration: '30d', rpmLimit: 60, tpmLimit: 100000, maxParallelRequests: 4 });
+  });
+
+  it('refuse a tool list for a server the key is not granted, and a budget window without a budget', () => {
+    const yaml = stack.yaml.replace('    budget: 25\n', '    budget_duration: 30d\n    mcp_tools: { wiki: [search] }\n    rpm_limit: 1.5\n');
+    let error: ConfigError | undefined;
+    try {
+      parseConfig(yaml, 'mcpgw.yaml');
+    } catch (caught) {
+      error = caught as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const messages = error?.issues.map((issue) => `${issue.path}: ${issue.message} | ${issue.fix}`).join('\n') ?? '';
+    expect(messages).toMatch(/keys\[1\]\.mcp_tools\.wiki: wiki is not in this key's mcp_servers \| add wiki to mcp_servers: LiteLLM grants every server named in mcp_tool_permissions anyway/);
+    expect(messages).toMatch(/keys\[1\]\.budget_duration: resets a budget that is not set/);
+    expect(messages).toMatch(/keys\[1\]\.rpm_limit/);
+  });
+
   it('refuse unknown servers', () => {
     expect(() => desiredKey({ alias: 'a', key: 'sk-0123456789abcdefghijklmn', models: [], mcpServers: ['nope'], mcpGroups: [] }, ids)).toThrow(/unknown MCP server "nope"/);
   });

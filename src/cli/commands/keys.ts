@@ -1,6 +1,6 @@
 import { connectDatabase, databaseUrl, type SqlClient } from '../../db/connect.js';
 import { DockerEngine } from '../../docker/engine.js';
-import { UserError } from '../../errors.js';
+import { ReportedFailure, UserError } from '../../errors.js';
 import { keySecretName } from '../../config/rules.js';
 import { updateSecret } from '../../config/secrets.js';
 import { declaredKeys, desiredKey, durationSeconds, legacyServerIds, serverIds } from '../../keys/desired.js';
@@ -111,6 +111,12 @@ export async function keysListCommand(ctx: CommandContext): Promise<void> {
       models: row.models,
       mcpServers: row.mcpServers.map(serverName).sort(),
       mcpGroups: row.mcpGroups,
+      mcpTools: Object.fromEntries(Object.entries(row.toolPermissions).map(([id, tools]) => [serverName(id), tools])),
+      budget: row.budget,
+      budgetDuration: row.budgetDuration,
+      rpmLimit: row.rpmLimit,
+      tpmLimit: row.tpmLimit,
+      maxParallelRequests: row.maxParallelRequests,
       expires: row.expires?.toISOString() ?? null,
       spend: row.spend,
       blocked: row.blocked,
@@ -122,14 +128,15 @@ export async function keysListCommand(ctx: CommandContext): Promise<void> {
     }
     ctx.ui.result(
       formatTable(
-        ['ALIAS', 'KEY', 'MODELS', 'MCP SERVERS', 'EXPIRES', 'SPEND', 'BLOCKED'],
+        ['ALIAS', 'KEY', 'MODELS', 'MCP SERVERS', 'EXPIRES', 'SPEND', 'LIMITS', 'BLOCKED'],
         rows.map((row) => [
           row.alias ?? '-',
           row.key,
           row.models.length ? row.models.join(',') : 'all',
-          [...row.mcpServers, ...row.mcpGroups.map((group) => `group:${group}`)].join(',') || 'NONE',
+          [...row.mcpServers.map((server) => (row.mcpTools[server] ? `${server}[${row.mcpTools[server].join('|')}]` : server)), ...row.mcpGroups.map((group) => `group:${group}`)].join(',') || 'NONE',
           row.expires?.slice(0, 10) ?? 'never',
-          row.spend.toFixed(2),
+          row.budget !== null ? `${row.spend.toFixed(2)}/${row.budget}${row.budgetDuration ? ` per ${row.budgetDuration}` : ''}` : row.spend.toFixed(2),
+          limitsText(row),
           row.blocked ? 'yes' : 'no',
         ]),
       ),
@@ -173,8 +180,13 @@ export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: b
     const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
     const changes = await store.sync(keys, { dryRun: Boolean(options.dryRun), legacyServerIds: legacyServerIds(stack.model) });
     const migrated = store.migratedGrants;
+    // Like litellm-as-code's --dry-run, a dry run that finds drift exits 1, so it can gate CI.
+    const drift = changes.filter((change) => change.action !== 'keep');
+    const driftFailure = () =>
+      new ReportedFailure(`${drift.length + (migrated > 0 ? 1 : 0)} key change(s) pending: the database differs from mcpgw.yaml`, 'run `mcpgw keys sync` to apply them');
     if (ctx.options.json) {
-      ctx.ui.json({ dryRun: Boolean(options.dryRun), changes, ...(migrated > 0 ? { migratedGrants: migrated } : {}) });
+      ctx.ui.json({ dryRun: Boolean(options.dryRun), ok: !(options.dryRun && (drift.length > 0 || migrated > 0)), changes, ...(migrated > 0 ? { migratedGrants: migrated } : {}) });
+      if (options.dryRun && (drift.length > 0 || migrated > 0)) throw driftFailure();
       return;
     }
     if (migrated > 0) ctx.ui.result(`${options.dryRun ? 'would move' : 'moved'} ${migrated} grant row(s) from LiteLLM's derived server ids to the pinned ones`);
@@ -184,5 +196,11 @@ export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: b
     }
     if (changes.length === 0) ctx.ui.result('no keys are declared in mcpgw.yaml');
     if (options.dryRun) ctx.ui.result('(dry run: nothing was written)');
+    if (options.dryRun && (drift.length > 0 || migrated > 0)) throw driftFailure();
   });
+}
+
+function limitsText(row: { rpmLimit: number | null; tpmLimit: number | null; maxParallelRequests: number | null }): string {
+  const parts = [row.rpmLimit !== null ? `${row.rpmLimit} rpm` : '', row.tpmLimit !== null ? `${row.tpmLimit} tpm` : '', row.maxParallelRequests !== null ? `${row.maxParallelRequests} parallel` : ''];
+  return parts.filter(Boolean).join(', ') || '-';
 }

@@ -16,6 +16,8 @@ import { keysExpired } from './keys-expired.js';
 import { keysGrants } from './keys-grants.js';
 import { keysMcpGrant } from './keys-mcp-grant.js';
 import { keysServerIds } from './keys-server-ids.js';
+import { keysSettings } from './keys-settings.js';
+import { keysToolPermissions } from './keys-tool-permissions.js';
 import { litellmAutoExec } from './litellm-auto-exec.js';
 import { litellmHealth } from './litellm-health.js';
 import { litellmImage } from './litellm-image.js';
@@ -59,6 +61,8 @@ export const CHECKS: readonly Check[] = [
   keysGrants,
   keysMcpGrant,
   keysServerIds,
+  keysSettings,
+  keysToolPermissions,
   keysExpired,
   keysAge,
   mcpContainers,
