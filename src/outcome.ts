@@ -5,6 +5,8 @@ export type StepStatus = 'pass' | 'warn' | 'fail' | 'skip';
 export interface Cause {
   cause: string;
   fix: string;
+  /** What backs the cause up beyond the check's own evidence, e.g. LiteLLM's log line about the server. */
+  seen?: string;
 }
 
 /** The outcome of one check before it is timed and labelled. */

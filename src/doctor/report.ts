@@ -21,6 +21,6 @@ function formatResult(result: CheckResult, verbose: boolean): string[] {
   const lines = [`  ${STATUS_LABEL[result.status]}  ${result.id}  ${result.title}  (${result.ms} ms)`];
   const evidence = result.status === 'pass' && !verbose ? result.evidence.slice(0, 1) : result.evidence;
   for (const line of evidence) lines.push(`          ${line}`);
-  for (const cause of result.causes) lines.push(`          cause: ${cause.cause}`, `          fix:   ${cause.fix}`);
+  for (const cause of result.causes) lines.push(`          cause: ${cause.cause}`, ...(cause.seen ? [`          seen:  ${cause.seen}`] : []), `          fix:   ${cause.fix}`);
   return lines;
 }

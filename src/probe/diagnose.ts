@@ -67,5 +67,5 @@ export async function diagnoseServer(
   };
   // LiteLLM's own word on the server, where its log has one: evidence for the cause, not the verdict.
   const logged = litellmContainer ? await litellmLogLine(containers, litellmContainer, server.name) : undefined;
-  return [logged ? { ...found, cause: `${found.cause}. LiteLLM logged: ${logged}` } : found];
+  return [logged ? { ...found, seen: `LiteLLM logged: ${logged}` } : found];
 }

@@ -9,6 +9,7 @@ import { catalogEntry, containerEndpoint, loadCatalog, runsAs, source } from '..
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../../mcp/config-edit.js';
 import { litellmAnswers } from '../../gateway/vantage.js';
 import { DEFAULT_GATEWAY_TIMEOUT_S, gatewayTools, keyView, type KeyView } from '../../mcp/gateway.js';
+import type { Cause } from '../../outcome.js';
 import { diagnoseServer } from '../../probe/diagnose.js';
 import { serverTargets } from '../../probe/targets.js';
 import { serverRows, type ListSources } from '../../mcp/list.js';
@@ -153,13 +154,13 @@ export async function mcpListCommand(ctx: CommandContext, options: { timeout?: s
       ),
     );
     for (const note of notes) ctx.ui.warn(note);
-    for (const failure of failures) ctx.ui.warn(`${failure.server}: ${failure.cause} (fix: ${failure.fix})`);
+    for (const failure of failures) ctx.ui.warn(`${failure.server}: ${failure.cause}${failure.seen ? ` (${failure.seen})` : ''} (fix: ${failure.fix})`);
   }
   if (failures.length > 0) throw new ReportedFailure(`LiteLLM lists no tools from ${failures.map((failure) => failure.server).join(', ')}`, 'each server above names its cause and fix');
 }
 
 /** Why LiteLLM lists no tools from these servers: their containers, and what they answer LiteLLM's own place. */
-async function whyNoTools(ctx: CommandContext, stack: LoadedStack, engine: DockerEngine | undefined, servers: string[]): Promise<{ server: string; cause: string; fix: string }[]> {
+async function whyNoTools(ctx: CommandContext, stack: LoadedStack, engine: DockerEngine | undefined, servers: string[]): Promise<({ server: string } & Cause)[]> {
   if (servers.length === 0) return [];
   const targets = serverTargets(stack.loaded.config, stack.model).filter((target) => servers.includes(target.name));
   const reach = litellmAnswers(engine, litellmPlace(stack.model), () => ctx.deps.randomBytes(4).toString('hex'), targets.flatMap((target) => (target.endpoint ? [target.endpoint] : [])));

@@ -151,7 +151,7 @@ export function formatReport(report: ProbeReport): string {
     }
     lines.push(`  ${STATUS_LABEL[step.status]}  ${step.title}  (${step.ms} ms)`);
     for (const line of step.evidence) lines.push(`          ${line}`);
-    for (const cause of step.causes) lines.push(`          cause: ${cause.cause}`, `          fix:   ${cause.fix}`);
+    for (const cause of step.causes) lines.push(`          cause: ${cause.cause}`, ...(cause.seen ? [`          seen:  ${cause.seen}`] : []), `          fix:   ${cause.fix}`);
   }
   const count = (status: ProbeStep['status']) => report.steps.filter((step) => step.status === status).length;
   lines.push('', `${report.ok ? 'ok' : 'FAILED'}: ${count('pass')} passed, ${count('warn')} warnings, ${count('fail')} failed, ${count('skip')} skipped`);
