@@ -356,10 +356,23 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     const sync = await runCli(['keys', 'sync'], { cwd: dir });
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stdout).toMatch(/update {2}codex \(key\)/);
+    // Rows the old sync left behind: doctor names an alias held by two keys (the old value a second row).
+    const duplicate = await runCli(['keys', 'create', '--alias', 'dupe', '--json'], { cwd: dir });
+    expect(duplicate.code, duplicate.stderr).toBe(0);
     const db = await pgContainerClient();
     try {
       const { rows } = await db.query(`SELECT token, key_name FROM "LiteLLM_VerificationToken" WHERE key_alias = 'codex'`);
       expect(rows).toEqual([{ token: hashKey(fresh), key_name: abbreviateKey(fresh) }]);
+      await db.query(
+        `INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, models, object_permission_id)
+         SELECT $1, 'sk-...dupe', key_alias, models, NULL FROM "LiteLLM_VerificationToken" WHERE key_alias = 'dupe'`,
+        [hashKey('sk-itest-second-row-of-dupe-0123456789')],
+      );
+      const doctor = await runCli(['doctor', '--json', '--offline', '--only', 'keys.aliases'], { cwd: dir });
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toMatch(/2 keys answer to alias dupe and every one of them is admitted/);
+      expect((await runCli(['keys', 'revoke', 'dupe'], { cwd: dir })).code).toBe(0);
+      expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.aliases'], { cwd: dir })).code).toBe(0);
     } finally {
       await db.end();
     }

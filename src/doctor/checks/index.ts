@@ -11,6 +11,7 @@ import { databaseFromLitellm } from './database-from-litellm.js';
 import { databaseReachable } from './database-reachable.js';
 import { databaseSchema } from './database-schema.js';
 import { keysAge } from './keys-age.js';
+import { keysAliases } from './keys-aliases.js';
 import { keysDeclared } from './keys-declared.js';
 import { keysExpired } from './keys-expired.js';
 import { keysGrants } from './keys-grants.js';
@@ -61,6 +62,7 @@ export const CHECKS: readonly Check[] = [
   keysGrants,
   keysMcpGrant,
   keysServerIds,
+  keysAliases,
   keysSettings,
   keysToolPermissions,
   keysExpired,
