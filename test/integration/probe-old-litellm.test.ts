@@ -96,7 +96,7 @@ describe(`mcpgw probe and doctor against LiteLLM ${stack.versions.litellmOld} (b
     const result = await runCli(['probe', '--key', TEST_SECRETS.LITELLM_MASTER_KEY, '--replay', 'request.json', '--json'], { cwd: dir });
     expect(result.code).toBe(1);
     // No database here: the probe says so and goes on with the key it was given.
-    expect(result.stderr).toMatch(/cannot reach LiteLLM's database .*probing with key --key, without the no-grant check/);
+    expect(result.stderr).toMatch(/cannot reach LiteLLM's database .*probing with the key given with --key, without the no-grant check/);
     const report = JSON.parse(result.stdout) as ProbeReport;
     expect(report.litellmVersion).toBe(stack.versions.litellmOld);
     const step = (id: string) => report.steps.find((entry) => entry.id === id);

@@ -38,19 +38,19 @@ beforeAll(async () => {
   await writeTestStack(dir, {
     name,
     images: { ...stack.images, litellmDb: stack.images.litellmDb },
-    litellmPort: 14160,
+    litellmPort: 14471,
     mcp: {},
     secrets: { UPSTREAM_KEY: upstreamKey, MCP_POSTGRES_URI: `postgresql://app:${dataPassword}@pgdata:5432/app` },
     extra: {
       mcp_servers: {
-        echo: { transport: 'http', image: stack.images.mcpPython, command: ['mcp-echo-http'], environment: { PORT: '8000' }, port: 48161, container_port: 8000, host_header: 'localhost:8000' },
-        clock: { transport: 'stdio', bridge: 'http', image: stack.images.mcpPython, command: ['mcp-server-time'], port: 48162, container_port: 8000, probe: { tool: 'get_current_time', arguments: { timezone: 'UTC' } } },
+        echo: { transport: 'http', image: stack.images.mcpPython, command: ['mcp-echo-http'], environment: { PORT: '8000' }, port: 48471, container_port: 8000, host_header: 'localhost:8000' },
+        clock: { transport: 'stdio', bridge: 'http', image: stack.images.mcpPython, command: ['mcp-server-time'], port: 48472, container_port: 8000, probe: { tool: 'get_current_time', arguments: { timezone: 'UTC' } } },
       },
     },
   });
   await useUpstreamModel(dir);
   // The catalog entry as it is; only the image is this machine's build of crystaldba/postgres-mcp:0.3.0.
-  const added = await runCli(['mcp', 'add', 'db_main', '--from-catalog', 'postgres', '--image', stack.images.postgresMcp, '--port', '48163'], { cwd: dir });
+  const added = await runCli(['mcp', 'add', 'db_main', '--from-catalog', 'postgres', '--image', stack.images.postgresMcp, '--port', '48473'], { cwd: dir });
   expect(added.code, added.stderr).toBe(0);
 }, 300_000);
 
