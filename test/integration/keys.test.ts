@@ -479,6 +479,35 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     expect(after.code, after.stdout).toBe(0);
   });
 
+  it("a key made with keys create keeps its server when the server's URL changes: the pinned id stays, LiteLLM's derived one would not (issue 16, item 4)", async () => {
+    const created = await runCli(['keys', 'create', '--alias', 'moves', '--mcp', 'alpha', '--json'], { cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    const derived = `import json,sys,yaml\nfrom litellm.proxy._experimental.mcp_server.mcp_server_manager import MCPServerManager\nc = yaml.safe_load(open('/app/config.yaml'))['mcp_servers']['alpha']\nprint(json.dumps([c['url'], MCPServerManager._generate_stable_server_id(None, 'alpha', c.get('url', ''), c['transport'], c.get('auth_type'), c.get('alias'))]))`;
+    const serverIdsOfLiteLLM = async () =>
+      Object.fromEntries(((await (await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()) as { server_id: string; server_name: string }[]).map((server) => [server.server_name, server.server_id]));
+    const before = { ids: await serverIdsOfLiteLLM(), derived: (await litellmPython(derived, null)) as [string, string] };
+    const file = path.join(dir, 'mcpgw.yaml');
+    const original = await readFile(file, 'utf8');
+    const config = parse(original) as { mcp_servers: Record<string, Record<string, unknown>> };
+    // Same published port, another port inside the container: the URL LiteLLM uses changes.
+    config.mcp_servers.alpha = { ...config.mcp_servers.alpha, container_port: 3001, environment: { PORT: '3001' } };
+    await writeFile(file, stringify(config));
+    try {
+      const up = await runCli(['up', '--no-probe'], { cwd: dir });
+      expect(up.code, up.stderr).toBe(0);
+      const after = { ids: await serverIdsOfLiteLLM(), derived: (await litellmPython(derived, null)) as [string, string] };
+      expect(after.derived[0]).not.toBe(before.derived[0]);
+      expect(after.derived[1]).not.toBe(before.derived[1]);
+      expect(after.ids).toEqual(before.ids);
+      expect(await gatewayTools(key)).toEqual(['alpha']);
+    } finally {
+      await writeFile(file, original);
+      expect((await runCli(['up', '--no-probe'], { cwd: dir })).code).toBe(0);
+      await runCli(['keys', 'revoke', 'moves'], { cwd: dir });
+    }
+  });
+
   it('writes the key settings as code (tool allow-list, rate limits, budget window) and LiteLLM enforces them; drift fails doctor and dry runs (issue 16, step 4)', async () => {
     const file = path.join(dir, 'mcpgw.yaml');
     const secretsFile = path.join(dir, 'secrets.env');
