@@ -5,7 +5,7 @@ import { readSecrets, type Secrets } from '../config/secrets.js';
 import { databaseUrl, type SqlClient } from '../db/connect.js';
 import { readIfExists } from '../fs.js';
 import type { ContainerSummary, DockerEngine } from '../docker/engine.js';
-import { serverIds } from '../keys/desired.js';
+import { declaredKeys, serverIds, type DesiredKey } from '../keys/desired.js';
 import { leaseKey } from '../keys/lease.js';
 import { KeyStore, type KeyRow } from '../keys/store.js';
 import type { KeyLease } from '../probe/auth-level.js';
@@ -126,6 +126,11 @@ export class DoctorContext {
       const parsed: unknown = parse(text);
       return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
     });
+  }
+
+  /** The keys mcpgw.yaml declares, with their values from the secrets file, as sync would write them. */
+  declaredKeys(): Promise<DesiredKey[]> {
+    return this.once('declared-keys', async () => declaredKeys((await this.loaded()).config, await this.model(), await this.secrets()));
   }
 
   docker(): Promise<DockerEngine> {

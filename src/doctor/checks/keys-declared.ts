@@ -1,4 +1,3 @@
-import { declaredKeys } from '../../keys/desired.js';
 import { grantRows } from '../key-rows.js';
 import { fail, pass, type Cause, type Check } from '../types.js';
 
@@ -8,8 +7,7 @@ export const keysDeclared: Check = {
   area: 'keys',
   needs: ['config', 'secrets', 'database'],
   async run(ctx) {
-    const loaded = await ctx.loaded();
-    const declared = declaredKeys(loaded.config, await ctx.model(), await ctx.secrets());
+    const declared = await ctx.declaredKeys();
     if (declared.length === 0) return pass('mcpgw.yaml declares no key');
     const rows = await grantRows(ctx);
     const causes: Cause[] = [];

@@ -1,4 +1,4 @@
-import { declaredKeys, serverIds } from '../../keys/desired.js';
+import { serverIds } from '../../keys/desired.js';
 import { grantRows } from '../key-rows.js';
 import { fail, pass, type Cause, type Check } from '../types.js';
 
@@ -8,9 +8,8 @@ export const keysGrants: Check = {
   area: 'keys',
   needs: ['config', 'secrets', 'database'],
   async run(ctx) {
-    const loaded = await ctx.loaded();
     const model = await ctx.model();
-    const declared = declaredKeys(loaded.config, model, await ctx.secrets());
+    const declared = await ctx.declaredKeys();
     const names = new Map([...serverIds(model)].map(([name, id]) => [id, name]));
     const named = (ids: string[]) => ids.map((id) => names.get(id) ?? `unknown server id ${id}`).join(', ') || 'none';
     const rows = await grantRows(ctx);

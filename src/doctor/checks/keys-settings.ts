@@ -1,4 +1,3 @@
-import { declaredKeys } from '../../keys/desired.js';
 import { KeyStore } from '../../keys/store.js';
 import { grantRows } from '../key-rows.js';
 import { fail, pass, type Cause, type Check } from '../types.js';
@@ -12,8 +11,7 @@ export const keysSettings: Check = {
   area: 'keys',
   needs: ['config', 'secrets', 'database'],
   async run(ctx) {
-    const loaded = await ctx.loaded();
-    const declared = declaredKeys(loaded.config, await ctx.model(), await ctx.secrets());
+    const declared = await ctx.declaredKeys();
     if (declared.length === 0) return pass('mcpgw.yaml declares no key');
     await grantRows(ctx); // asserts the key tables exist
     const drift = (await new KeyStore(await ctx.db(), () => ctx.deps.now()).drift(declared))
