@@ -1,8 +1,7 @@
 import { causeOf, describeAnswer } from '../gateway/causes.js';
-import { mcpInitialize } from '../gateway/http.js';
+import { mcpInitialize, requestJson } from '../gateway/http.js';
 import { litellmAnswers, VANTAGE_DEADLINE_MS, type VantageAnswer } from '../gateway/vantage.js';
 import { containerCause, diagnoseServer, type ServerTarget } from '../probe/diagnose.js';
-import { requestJson } from '../gateway/http.js';
 import { checkAggregate, checkServer, type McpLevelContext, type ProvenTool } from '../probe/mcp-level.js';
 import { gatewayHeaders } from '../gateway/session.js';
 import { serverTargets } from '../probe/targets.js';

@@ -33,9 +33,8 @@ export interface VantageAnswer {
   speaks?: { transport: 'sse' | 'http'; path: string };
 }
 
-/** Asks MCP servers from LiteLLM's place on the network; `where` says which place, for evidence lines. */
+/** Asks MCP servers from LiteLLM's place on the network. */
 export interface Vantage {
-  where: string;
   reach(endpoints: ServerEndpoint[], timeoutMs: number): Promise<VantageAnswer[]>;
 }
 
@@ -61,7 +60,6 @@ export interface LiteLLMPlace {
  */
 export function litellmVantage(engine: VantageEngine, place: LiteLLMPlace, runId: () => string): Vantage {
   return {
-    where: `LiteLLM's network (${place.container})`,
     async reach(endpoints, timeoutMs) {
       if (endpoints.length === 0) return [];
       const request = JSON.stringify({ targets: endpoints.map((endpoint) => ({ ...endpoint, timeout_s: timeoutMs / 1000 })) });

@@ -292,8 +292,7 @@ export class StackRunner {
 
   /** Starts the existing container of one service and waits until it is ready again (restore restarts LiteLLM). */
   async startService(serviceName: string, containerId: string): Promise<string> {
-    const service = this.model.services.find((candidate) => candidate.name === serviceName);
-    if (!service) throw new Error(`stack has no service ${serviceName}`);
+    const service = this.serviceNamed(serviceName);
     await this.start(containerId, service);
     return this.waitReady(containerId, service, []);
   }
