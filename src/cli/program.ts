@@ -136,6 +136,16 @@ export function buildProgram(deps: Deps, output: { writeOut(text: string): void 
       await doctorCommand(context(command), options);
     });
 
+  const images = program.command('images').description('images mcpgw builds from package registries (services marked build: in mcpgw.yaml)');
+  images
+    .command('build')
+    .description('build every image mcpgw.yaml marks build: that is missing or whose recipe changed (a no-op otherwise)')
+    .option('--log-dir <dir>', 'where the build logs go (default: ~/.cache/mcpgw/builds)')
+    .action(async (options, command: Command) => {
+      const { imagesBuildCommand } = await import('./commands/images.js');
+      await imagesBuildCommand(context(command), options);
+    });
+
   const keys = program.command('keys').description("LiteLLM virtual keys, written as LiteLLM's own rows with their MCP grants");
   keys
     .command('create')

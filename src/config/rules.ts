@@ -4,6 +4,7 @@ import { mcpServiceName } from './names.js';
 import { hostProblem } from './host.js';
 import { isLanHost, isPrivateAddress } from './lan.js';
 import { isSecretEnvironment, secretArguments } from './literal-secrets.js';
+import { BUILTIN_LITELLM_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage, type PackageSource } from '../images/builtin.js';
 import { formatPath, type PathSegment } from './path.js';
 import { DEFAULT_MCP_PORT_RANGE } from './schema.js';
 
@@ -29,6 +30,12 @@ export function checkRules(raw: unknown): ConfigIssue[] {
   for (const [name, value] of Object.entries(servers)) {
     checkServerName(stack, name, issues);
     checkServer(name, record(value) ?? {}, lanOnly, issues);
+    checkServerBuild(name, record(value) ?? {}, issues);
+  }
+  checkBuiltin('litellm', litellm, BUILTIN_LITELLM_IMAGE, issues);
+  checkBuiltin('postgres', postgres, BUILTIN_POSTGRES_IMAGE, issues);
+  if (postgres.build !== undefined && postgres.mode === 'external') {
+    issues.push({ path: 'postgres.build', message: 'applies to the bundled Postgres only (mode is external)', fix: 'remove build, or set mode: bundled' });
   }
   checkKeys(keys, servers, litellm, issues);
   checkHost(doc.host, lanOnly, issues);
@@ -100,7 +107,8 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
   const at = (field: string) => `mcp_servers.${name}.${field}`;
   checkLiteralSecrets(name, server, issues);
   const transport = server.transport;
-  const hasImage = typeof server.image === 'string';
+  // With build, the image is the one mcpgw builds (the schema fills it in).
+  const hasImage = typeof server.image === 'string' || server.build !== undefined;
   const hasUrl = typeof server.url === 'string';
   if (transport === 'stdio') {
     const bridged = server.bridge !== undefined;
@@ -151,6 +159,42 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
     checkUrlPath(url, transport, at('url'), issues);
   }
   if (hasImage && typeof server.path === 'string') checkUrlPath(`http://x${server.path}`, transport, at('path'), issues);
+}
+
+/** `build: builtin` runs the image mcpgw builds, so an image named beside it must be that one. */
+function checkBuiltin(service: 'litellm' | 'postgres', raw: Record<string, unknown>, image: string, issues: ConfigIssue[]): void {
+  if (raw.build !== 'builtin' || raw.image === undefined || raw.image === image) return;
+  issues.push({ path: `${service}.image`, message: `is ${String(raw.image)}, but build: builtin builds and runs ${image}`, fix: `remove image (or set it to ${image}), or remove build to pull ${String(raw.image)}` });
+}
+
+/**
+ * `build: { npm | pypi }` on an MCP server: one pinned package (the schema checks the version), installed into the
+ * image mcpgw builds and runs for this server, so the server must run in a container of its own, its program
+ * must be named, and nothing may be downloaded when the container starts.
+ */
+function checkServerBuild(name: string, server: Record<string, unknown>, issues: ConfigIssue[]): void {
+  const build = record(server.build);
+  if (!build) return;
+  const at = (field: string) => `mcp_servers.${name}.${field}`;
+  const sources = (['npm', 'pypi'] as const).filter((registry) => build[registry] !== undefined);
+  if (sources.length !== 1) {
+    issues.push({ path: at('build'), message: sources.length ? 'names both npm and pypi' : 'names no package', fix: 'give one package: build: { npm: "name@1.2.3" } or build: { pypi: "name==1.2.3" }' });
+    return;
+  }
+  if (server.url !== undefined) return void issues.push({ path: at('build'), message: 'does not apply with url (mcpgw runs no container for it)', fix: 'remove build, or replace url with port: 48xxx' });
+  if (server.transport === 'stdio' && server.bridge === undefined) {
+    issues.push({ path: at('build'), message: 'needs a container of its own, and LiteLLM spawns this stdio server inside its own', fix: 'add bridge: http and port: 48xxx' });
+  }
+  const image = packageImage(build as PackageSource);
+  if (image && server.image !== undefined && server.image !== image) {
+    issues.push({ path: at('image'), message: `is ${String(server.image)}, but build installs the package into ${image}`, fix: `remove image (mcpgw names the image it builds), or remove build to pull ${String(server.image)}` });
+  }
+  const command = Array.isArray(server.command) ? server.command.map(String) : typeof server.command === 'string' ? server.command.split(/\s+/) : [];
+  if (command.length === 0) {
+    issues.push({ path: at('command'), message: 'is required with build (the image has no program of its own to start)', fix: "name the package's program, e.g. command: [mcp-server-everything, streamableHttp]" });
+  } else if (['npx', 'uvx', 'pipx'].includes(command[0] as string)) {
+    issues.push({ path: at('command'), message: `runs ${command[0]}, which downloads the package when the container starts`, fix: "run the program the package installed instead (it is on the image's PATH), e.g. mcp-server-everything" });
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BUILTIN_LITELLM_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage, parseNpmSpec, parsePypiSpec, type PackageSource } from '../images/builtin.js';
 import { observabilitySchema } from './observability.js';
 
 /**
@@ -30,6 +31,27 @@ const duration = z.string().regex(/^[1-9][0-9]*[smhdw]$/, {
 });
 const imageName = z.string().min(1).regex(/^[^\s]+$/, { message: 'must be an image reference without spaces' });
 
+/**
+ * `build:` on a service: mcpgw builds its image from package registries instead of pulling it. An image not
+ * named fills in the one mcpgw builds; one named otherwise is refused by the rules (config/rules.ts).
+ */
+function withBuiltImage(image: (build: unknown) => string | undefined) {
+  return (value: unknown) => {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+    const service = value as Record<string, unknown>;
+    if (service.build === undefined || service.image !== undefined) return value;
+    const built = image(service.build);
+    return built ? { ...service, image: built } : value;
+  };
+}
+const builtin = z.literal('builtin', { message: 'must be builtin (mcpgw builds its own image of this service from package registries)' }).optional();
+const pinned = (parse: (spec: string) => unknown, example: string) =>
+  z.string().refine((spec) => parse(spec) !== undefined, { message: `must name one exact version, e.g. ${example} (a build must be repeatable)` });
+const packageBuild = z.strictObject({
+  npm: pinned(parseNpmSpec, '@modelcontextprotocol/server-everything@2026.8.31').optional(),
+  pypi: pinned(parsePypiSpec, 'mcp-server-time==2025.9.25').optional(),
+});
+
 const model = z.strictObject({
   name: z.string().min(1),
   model: z.string().min(1),
@@ -37,8 +59,10 @@ const model = z.strictObject({
   api_base: z.string().url().optional(),
 });
 
-const litellm = z.strictObject({
+const litellm = z.preprocess(withBuiltImage((build) => (build === 'builtin' ? BUILTIN_LITELLM_IMAGE : undefined)), z.strictObject({
   image: imageName.default(DEFAULT_LITELLM_IMAGE),
+  /** builtin: LiteLLM (DB mode) built from PyPI by mcpgw (images/litellm, images/litellm-db). */
+  build: builtin,
   port: port.default(4000),
   master_key: secretName.default('LITELLM_MASTER_KEY'),
   salt_key: secretName.default('LITELLM_SALT_KEY'),
@@ -47,11 +71,13 @@ const litellm = z.strictObject({
   models: z.array(model).default([]),
   /** Extra container labels. Reverse-proxy labels (traefik.*) need `lan_only: false`. */
   labels: z.record(z.string(), z.string()).default({}),
-});
+}));
 
-const postgres = z.strictObject({
+const postgres = z.preprocess(withBuiltImage((build) => (build === 'builtin' ? BUILTIN_POSTGRES_IMAGE : undefined)), z.strictObject({
   mode: z.enum(['bundled', 'external']).default('bundled'),
   image: imageName.default(DEFAULT_POSTGRES_IMAGE),
+  /** builtin: Debian's PostgreSQL built by mcpgw (images/postgres). */
+  build: builtin,
   network: z.string().min(1).default('postgres-net'),
   /** Set when `network` already exists and is shared with other stacks (as in the seed); mcpgw never removes it. */
   network_external: z.boolean().default(false),
@@ -62,15 +88,17 @@ const postgres = z.strictObject({
   url: secretName.default('DATABASE_URL'),
   /** Publish Postgres on 127.0.0.1:<host_port> so mcpgw on the host can manage keys; never on the LAN. */
   host_port: port.optional(),
-});
+}));
 
-const mcpServer = z.strictObject({
+const mcpServer = z.preprocess(withBuiltImage((build) => (build && typeof build === 'object' ? packageImage(build as PackageSource) : undefined)), z.strictObject({
   transport: z.enum(['sse', 'http', 'stdio'], {
     message: 'must be one of sse, http, stdio (LiteLLM silently assumes sse when it is missing)',
   }),
   description: z.string().optional(),
   /** A container mcpgw runs for this server (sse/http, or a bridged stdio server). */
   image: imageName.optional(),
+  /** The server's package, installed into an image mcpgw builds (one of npm, pypi; exact version). */
+  build: packageBuild.optional(),
   /**
    * stdio only: run the command in its own container (`image`, which must have node and the command) behind
    * mcpgw's bridge, which keeps one process of it and serves it to LiteLLM as streamable http. Without it LiteLLM
@@ -115,7 +143,7 @@ const mcpServer = z.strictObject({
     })
     .optional(),
   groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
-});
+}));
 
 /**
  * LiteLLM's own key_alias rule (2–255 characters, starting and ending with a letter or digit, what its

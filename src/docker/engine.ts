@@ -133,6 +133,68 @@ export class DockerEngine {
     });
   }
 
+  /** The local image's labels, or undefined when the image is not present. */
+  async imageLabels(image: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Config.Labels ?? {};
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Builds `tag` from the files `entries` of the directory `context` (the classic builder, as the API serves it)
+   * and passes every line of build output to `onLine`. Resolves with the builder's error message when a step
+   * failed (the output up to it has been passed on), undefined when the image was built.
+   */
+  async buildImage(
+    context: string,
+    entries: string[],
+    options: { tag: string; buildArgs: Record<string, string>; labels: Record<string, string> },
+    onLine: (line: string) => void,
+  ): Promise<string | undefined> {
+    const stream = await this.docker.buildImage(
+      { context, src: entries },
+      { t: options.tag, buildargs: options.buildArgs, labels: options.labels, forcerm: true, rm: true },
+    );
+    let failure: string | undefined;
+    let pending = '';
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          const event = JSON.parse(line) as { stream?: string; error?: string };
+          if (event.stream) for (const text of event.stream.replace(/\n$/, '').split('\n')) onLine(text);
+          if (event.error) {
+            failure = event.error;
+            onLine(event.error);
+          }
+        }
+      });
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    return failure;
+  }
+
+  /** Imports a root filesystem tarball as the image `repoTag` (what `docker import -c CHANGE - repo:tag` does). */
+  async importImage(tarball: Readable, repoTag: string, message: string, changes: string[]): Promise<void> {
+    const separator = repoTag.lastIndexOf(':');
+    const stream = await this.docker.importImage(tarball as unknown as NodeJS.ReadableStream, { repo: repoTag.slice(0, separator), tag: repoTag.slice(separator + 1), message, changes });
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  /** Removes an image by id; one still used by a container stays (the engine refuses, which is fine here). */
+  async removeImageIfUnused(id: string): Promise<void> {
+    await this.docker.getImage(id).remove().catch(() => undefined);
+  }
+
   async createContainer(spec: ContainerSpec): Promise<string> {
     const [first, ...rest] = spec.networks;
     const exposed: Record<string, object> = {};

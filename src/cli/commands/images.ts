@@ -1,0 +1,30 @@
+import { loadConfig } from '../../config/load.js';
+import { systemClock } from '../../docker/clock.js';
+import { DockerEngine } from '../../docker/engine.js';
+import { builderHost, defaultLogDir, ImageBuilder } from '../../images/build.js';
+import { stackRecipes } from '../../images/stack.js';
+import { createProgress } from '../../ui/progress.js';
+import { formatTable } from '../../ui/table.js';
+import type { CommandContext } from '../context.js';
+
+export interface ImagesBuildOptions {
+  logDir?: string;
+}
+
+/** Builds every image mcpgw.yaml marks `build:` (and the images they are built on) that is missing or stale. */
+export async function imagesBuildCommand(ctx: CommandContext, options: ImagesBuildOptions): Promise<void> {
+  const { ui, deps } = ctx;
+  const { config } = await loadConfig(ctx.configFile);
+  const recipes = stackRecipes(config);
+  if (recipes.length === 0) {
+    if (ctx.options.json) ui.json({ images: [] });
+    else ui.result('nothing to build: no service in mcpgw.yaml is marked build:');
+    return;
+  }
+  const progress = await createProgress(ui, deps.stderr);
+  const engine = await DockerEngine.connect(deps.env);
+  const builder = new ImageBuilder({ engine, progress, clock: systemClock, host: builderHost(deps.env), logDir: options.logDir ?? defaultLogDir(deps.env) });
+  const outcomes = await builder.ensure(recipes);
+  if (ctx.options.json) ui.json({ images: outcomes });
+  else ui.result(formatTable(['IMAGE', 'STATE', 'TIME'], outcomes.map((outcome) => [outcome.image, outcome.state, outcome.seconds === undefined ? '' : `${outcome.seconds.toFixed(1)} s`])));
+}

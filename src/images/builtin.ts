@@ -1,0 +1,56 @@
+/**
+ * The images mcpgw can build itself, from package registries only (Debian, PyPI, npm), for machines that reach
+ * no container registry. Names and versions are pinned here; the recipes are in the package's images/ folder.
+ * Pure data, so the config schema can name these images without loading the builder.
+ */
+
+/** Debian suite of every built image: the LiteLLM recipe's venv is Python 3.11, bookworm's python3. */
+export const DEBIAN_SUITE = 'bookworm';
+/** The LiteLLM release `litellm.build: builtin` installs (`litellm[proxy]==` from PyPI). */
+export const BUILTIN_LITELLM_VERSION = '1.108.7';
+/** prisma-client-py, which LiteLLM's DB mode needs; 0.15.0's engine commit is the one the wasm shim ships. */
+export const BUILTIN_PRISMA_PY_VERSION = '0.15.0';
+/** Debian bookworm's PostgreSQL major (the recipe installs postgresql-15 by name, so this is what runs). */
+export const BUILTIN_POSTGRES_MAJOR = '15';
+/** The Node major the node image carries: it is the node running mcpgw, copied in (Debian's nodejs is 18). */
+export const BUILTIN_NODE_MAJOR = '20';
+
+export const BUILTIN_BASE_IMAGE = `mcpgw/debian:${DEBIAN_SUITE}`;
+export const BUILTIN_NODE_IMAGE = `mcpgw/node:${BUILTIN_NODE_MAJOR}`;
+export const BUILTIN_POSTGRES_IMAGE = `mcpgw/postgres:${BUILTIN_POSTGRES_MAJOR}`;
+/** LiteLLM from PyPI without a database (the layer the DB-mode image adds Prisma to). */
+export const BUILTIN_LITELLM_PROXY_IMAGE = `mcpgw/litellm:${BUILTIN_LITELLM_VERSION}`;
+/** LiteLLM in DB mode: what `litellm.build: builtin` runs. */
+export const BUILTIN_LITELLM_IMAGE = `mcpgw/litellm-db:${BUILTIN_LITELLM_VERSION}`;
+
+/** Label every image mcpgw builds carries: the hash of its recipe (context, build args, parent image id). */
+export const RECIPE_HASH_LABEL = 'io.mcpgw.recipe-hash';
+/** Label naming the recipe an image was built from (e.g. `litellm-db`, `npm:@scope/pkg@1.2.3`), for doctor. */
+export const RECIPE_LABEL = 'io.mcpgw.recipe';
+
+/** A package an MCP server image installs at build time, pinned to one version. */
+export type PackageSource = { npm: string } | { pypi: string };
+
+/** `name@1.2.3` / `@scope/name@1.2.3`: an exact version, no range or tag (a build must be repeatable). */
+const NPM_PINNED = /^((?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*)@(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
+/** `name==1.2.3` (PEP 508 name, exact version). */
+const PYPI_PINNED = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==([0-9][0-9A-Za-z.+!-]*)$/;
+
+export function parseNpmSpec(spec: string): { name: string; version: string } | undefined {
+  const match = NPM_PINNED.exec(spec);
+  return match ? { name: match[1] as string, version: match[2] as string } : undefined;
+}
+
+export function parsePypiSpec(spec: string): { name: string; version: string } | undefined {
+  const match = PYPI_PINNED.exec(spec);
+  return match ? { name: match[1] as string, version: match[2] as string } : undefined;
+}
+
+/** The image mcpgw builds for a package: one per package and version, shared by every stack that uses it. */
+export function packageImage(source: PackageSource): string | undefined {
+  const [registry, parsed] = 'npm' in source ? (['npm', parseNpmSpec(source.npm)] as const) : (['pypi', parsePypiSpec(source.pypi)] as const);
+  if (!parsed) return undefined;
+  const repo = parsed.name.toLowerCase().replace(/^@/, '').replace(/[^a-z0-9]+/g, '-');
+  const tag = parsed.version.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return `mcpgw/${registry}-${repo}:${tag}`;
+}

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import {
+  BUILTIN_BASE_IMAGE,
+  BUILTIN_LITELLM_IMAGE,
+  BUILTIN_LITELLM_PROXY_IMAGE,
+  BUILTIN_LITELLM_VERSION,
+  BUILTIN_NODE_IMAGE,
+  BUILTIN_POSTGRES_IMAGE,
+  BUILTIN_POSTGRES_MAJOR,
+  BUILTIN_PRISMA_PY_VERSION,
+  DEBIAN_SUITE,
+  packageImage,
+  type PackageSource,
+} from './builtin.js';
+
+/** Files of the machine running mcpgw that a recipe copies in, put next to its Dockerfile by the builder. */
+export type HostFile = 'ca-bundle' | 'node' | 'npm';
+
+/** A Debian root filesystem from debootstrap, imported as an image: the parent of every other recipe. */
+export interface BaseRecipe {
+  kind: 'debootstrap';
+  image: string;
+  suite: string;
+}
+
+/** A Dockerfile recipe in the package's images/ folder, built FROM `parent` (passed as the BASE build arg). */
+export interface DockerRecipe {
+  kind: 'dockerfile';
+  image: string;
+  /** Folder under images/, also what the image's io.mcpgw.recipe label names together with the package. */
+  dir: string;
+  /** What a failed build names: the recipe and, for an MCP server image, the package. */
+  what: string;
+  parent: Recipe;
+  /** Images the Dockerfile copies from (`FROM ${ARG} AS …`): ARG name → recipe; their ids feed the hash. */
+  uses: Record<string, Recipe>;
+  args: Record<string, string>;
+  hostFiles: HostFile[];
+}
+
+export type Recipe = BaseRecipe | DockerRecipe;
+
+export const BASE_RECIPE: BaseRecipe = { kind: 'debootstrap', image: BUILTIN_BASE_IMAGE, suite: DEBIAN_SUITE };
+
+function dockerfile(image: string, dir: string, parent: Recipe, extra: Partial<Pick<DockerRecipe, 'uses' | 'args' | 'hostFiles' | 'what'>> = {}): DockerRecipe {
+  return { kind: 'dockerfile', image, dir, what: extra.what ?? `recipe images/${dir}`, parent, uses: extra.uses ?? {}, args: extra.args ?? {}, hostFiles: extra.hostFiles ?? [] };
+}
+
+export const NODE_RECIPE = dockerfile(BUILTIN_NODE_IMAGE, 'node', BASE_RECIPE, { hostFiles: ['node', 'npm', 'ca-bundle'] });
+export const POSTGRES_RECIPE = dockerfile(BUILTIN_POSTGRES_IMAGE, 'postgres', BASE_RECIPE, { args: { PG_MAJOR: BUILTIN_POSTGRES_MAJOR } });
+
+/** LiteLLM from PyPI without a database; `version` other than the builtin one is for older releases (tests). */
+export function litellmProxyRecipe(version = BUILTIN_LITELLM_VERSION, image = BUILTIN_LITELLM_PROXY_IMAGE): DockerRecipe {
+  return dockerfile(image, 'litellm', BASE_RECIPE, { what: `litellm[proxy]==${version} (recipe images/litellm)`, args: { LITELLM_VERSION: version }, hostFiles: ['ca-bundle'] });
+}
+
+export const LITELLM_RECIPE = dockerfile(BUILTIN_LITELLM_IMAGE, 'litellm-db', litellmProxyRecipe(), {
+  what: `LiteLLM DB mode: prisma==${BUILTIN_PRISMA_PY_VERSION} and the Prisma wasm engine shim (recipe images/litellm-db)`,
+  uses: { NODE_IMAGE: NODE_RECIPE },
+  args: { PRISMA_PY_VERSION: BUILTIN_PRISMA_PY_VERSION },
+});
+
+/** The image of an MCP server installed from npm or PyPI at build time. */
+export function packageRecipe(source: PackageSource): DockerRecipe {
+  const image = packageImage(source);
+  if (!image) throw new Error(`unpinned package ${JSON.stringify(source)} passed validation`);
+  if ('npm' in source) return dockerfile(image, 'mcp-npm', NODE_RECIPE, { what: `npm package ${source.npm}`, args: { PACKAGE: source.npm } });
+  return dockerfile(image, 'mcp-pypi', BASE_RECIPE, { what: `PyPI package ${source.pypi}`, uses: { NODE_IMAGE: NODE_RECIPE }, args: { PACKAGE: source.pypi }, hostFiles: ['ca-bundle'] });
+}
+
+/** The label value naming a recipe on the images it builds: the folder, and the package for an MCP server. */
+export function recipeLabel(recipe: Recipe): string {
+  if (recipe.kind === 'debootstrap') return `debootstrap:${recipe.suite}`;
+  return recipe.args.PACKAGE ? `${recipe.dir}:${recipe.args.PACKAGE}` : recipe.dir;
+}
+
+/**
+ * Every recipe `wanted` needs, parents and used images first, each once: the order the builder goes in, so a
+ * rebuilt parent (a new id) is there before the hash of its children is taken.
+ */
+export function buildOrder(wanted: Recipe[]): Recipe[] {
+  const order: Recipe[] = [];
+  const seen = new Set<string>();
+  const visit = (recipe: Recipe): void => {
+    if (seen.has(recipe.image)) return;
+    if (recipe.kind === 'dockerfile') {
+      visit(recipe.parent);
+      for (const used of Object.values(recipe.uses)) visit(used);
+    }
+    seen.add(recipe.image);
+    order.push(recipe);
+  };
+  for (const recipe of wanted) visit(recipe);
+  return order;
+}
+
+/** One file of a build context: its path in the context, content digest and whether it is executable. */
+export interface ContextEntry {
+  path: string;
+  sha256?: string;
+  executable?: boolean;
+  /** Set for a symbolic link (its target), which the context keeps as a link. */
+  link?: string;
+}
+
+/**
+ * The recipe hash an image carries in io.mcpgw.recipe-hash: the context (paths, contents, executable bits,
+ * links), the build args and the ids of the parent and used images, so an unchanged recipe is a no-op and a
+ * changed file, version or rebuilt parent is a rebuild. 32 hex characters, like test/stack/prepare.sh's.
+ */
+export function recipeHash(entries: ContextEntry[], args: Record<string, string>, imageIds: Record<string, string>): string {
+  const hash = createHash('sha256');
+  for (const entry of [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    hash.update(entry.link !== undefined ? `link ${entry.path} -> ${entry.link}\n` : `file ${entry.path} ${entry.executable ? 'x' : '-'} ${entry.sha256}\n`);
+  }
+  for (const [name, value] of Object.entries(args).sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(`arg ${name}=${value}\n`);
+  for (const [name, id] of Object.entries(imageIds).sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(`image ${name}=${id}\n`);
+  return hash.digest('hex').slice(0, 32);
+}

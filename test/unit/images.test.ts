@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+import { debianMirror, sourcesForSuite } from '../../src/images/base.js';
+import { BUILTIN_BASE_IMAGE, BUILTIN_LITELLM_IMAGE, BUILTIN_LITELLM_PROXY_IMAGE, BUILTIN_NODE_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage } from '../../src/images/builtin.js';
+import { buildOrder, LITELLM_RECIPE, packageRecipe, recipeHash, recipeLabel, type ContextEntry } from '../../src/images/recipes.js';
+import { stackRecipes } from '../../src/images/stack.js';
+
+const head = 'version: 1\nhost: linuxserver.lan\n';
+
+function issues(yaml: string): string[] {
+  try {
+    parseConfig(yaml, 'mcpgw.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((issue) => `${issue.path}: ${issue.message}`);
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('build: in mcpgw.yaml', () => {
+  it('fills in the images mcpgw builds and lists their recipes, parents first', () => {
+    const config = parseConfig(`${head}litellm: { build: builtin }
+postgres: { build: builtin }
+mcp_servers:
+  everything:
+    transport: http
+    build: { npm: "@modelcontextprotocol/server-everything@2026.8.31" }
+    command: [mcp-server-everything, streamableHttp]
+    port: 48010
+    container_port: 3001
+  time:
+    transport: stdio
+    bridge: http
+    build: { pypi: "mcp-server-time==2025.9.25" }
+    command: mcp-server-time
+    port: 48011
+`);
+    expect(config.litellm.image).toBe(BUILTIN_LITELLM_IMAGE);
+    expect(config.postgres.image).toBe(BUILTIN_POSTGRES_IMAGE);
+    expect(config.mcp_servers.everything?.image).toBe('mcpgw/npm-modelcontextprotocol-server-everything:2026.8.31');
+    expect(config.mcp_servers.time?.image).toBe('mcpgw/pypi-mcp-server-time:2025.9.25');
+    expect(buildOrder(stackRecipes(config)).map((recipe) => recipe.image)).toEqual([
+      BUILTIN_BASE_IMAGE,
+      BUILTIN_POSTGRES_IMAGE,
+      BUILTIN_LITELLM_PROXY_IMAGE,
+      BUILTIN_NODE_IMAGE,
+      BUILTIN_LITELLM_IMAGE,
+      'mcpgw/npm-modelcontextprotocol-server-everything:2026.8.31',
+      'mcpgw/pypi-mcp-server-time:2025.9.25',
+    ]);
+  });
+
+  it('keeps pulled images as they were when nothing is marked build', () => {
+    const config = parseConfig(head);
+    expect(config.litellm.image).toBe('ghcr.io/berriai/litellm-database:v1.108.7');
+    expect(stackRecipes(config)).toEqual([]);
+  });
+
+  it('reports every build problem at once, each at its field', () => {
+    expect(issues(`${head}litellm: { build: builtin, image: ghcr.io/berriai/litellm-database:v1.108.7 }
+postgres: { build: latest }
+mcp_servers:
+  ranged:
+    transport: http
+    build: { npm: "@modelcontextprotocol/server-everything@^2026.8.31" }
+    command: mcp-server-everything
+    port: 48010
+  downloads:
+    transport: http
+    build: { npm: "@modelcontextprotocol/server-everything@2026.8.31" }
+    command: [npx, -y, "@modelcontextprotocol/server-everything@2026.8.31"]
+    port: 48011
+  other:
+    transport: http
+    image: node:20-slim
+    build: { pypi: "mcp-server-time==2025.9.25" }
+    port: 48012
+  both:
+    transport: http
+    build: { npm: "a@1.0.0", pypi: "b==1.0" }
+    command: a
+    port: 48013
+  spawned:
+    transport: stdio
+    build: { pypi: "mcp-server-time==2025.9.25" }
+    command: mcp-server-time
+`)).toEqual(expect.arrayContaining([
+      'postgres.build: must be builtin (mcpgw builds its own image of this service from package registries)',
+      'mcp_servers.ranged.build.npm: must name one exact version, e.g. @modelcontextprotocol/server-everything@2026.8.31 (a build must be repeatable)',
+      'litellm.image: is ghcr.io/berriai/litellm-database:v1.108.7, but build: builtin builds and runs mcpgw/litellm-db:1.108.7',
+      'mcp_servers.downloads.command: runs npx, which downloads the package when the container starts',
+      'mcp_servers.other.image: is node:20-slim, but build installs the package into mcpgw/pypi-mcp-server-time:2025.9.25',
+      'mcp_servers.other.command: is required with build (the image has no program of its own to start)',
+      'mcp_servers.both.build: names both npm and pypi',
+      'mcp_servers.spawned.build: needs a container of its own, and LiteLLM spawns this stdio server inside its own',
+    ]));
+  });
+
+  it('refuses build on an external Postgres and on a url server', () => {
+    expect(issues(`${head}postgres: { mode: external, build: builtin }
+mcp_servers:
+  remote:
+    transport: http
+    url: http://nas.lan:8931/mcp
+    build: { npm: "a@1.0.0" }
+`)).toEqual(expect.arrayContaining([
+      'postgres.build: applies to the bundled Postgres only (mode is external)',
+      'mcp_servers.remote.build: does not apply with url (mcpgw runs no container for it)',
+    ]));
+  });
+});
+
+describe('recipe hash', () => {
+  const entries: ContextEntry[] = [
+    { path: 'Dockerfile', sha256: 'aa', executable: false },
+    { path: 'start.sh', sha256: 'bb', executable: true },
+    { path: 'npm/bin/npx', link: '../lib/npx.js' },
+  ];
+  const hash = recipeHash(entries, { A: '1' }, { BASE: 'sha256:p' });
+
+  it('does not depend on the order files were found in', () => {
+    expect(recipeHash([...entries].reverse(), { A: '1' }, { BASE: 'sha256:p' })).toBe(hash);
+    expect(hash).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('changes with a file, its executable bit, a link target, a build arg or a parent image', () => {
+    const variants = [
+      recipeHash([{ ...entries[0]!, sha256: 'ab' }, entries[1]!, entries[2]!], { A: '1' }, { BASE: 'sha256:p' }),
+      recipeHash([entries[0]!, { ...entries[1]!, executable: false }, entries[2]!], { A: '1' }, { BASE: 'sha256:p' }),
+      recipeHash([entries[0]!, entries[1]!, { ...entries[2]!, link: 'x' }], { A: '1' }, { BASE: 'sha256:p' }),
+      recipeHash(entries, { A: '2' }, { BASE: 'sha256:p' }),
+      recipeHash(entries, { A: '1' }, { BASE: 'sha256:q' }),
+      recipeHash(entries, { A: '1' }, { BASE: 'sha256:p', NODE_IMAGE: 'sha256:n' }),
+    ];
+    expect(new Set([hash, ...variants]).size).toBe(variants.length + 1);
+  });
+});
+
+describe('package images', () => {
+  it('names one image per package and version, and refuses ranges and tags', () => {
+    expect(packageImage({ npm: '@scope/some.pkg@1.2.3-rc.1' })).toBe('mcpgw/npm-scope-some-pkg:1.2.3-rc.1');
+    expect(packageImage({ pypi: 'mcp_server.git==2025.1.14' })).toBe('mcpgw/pypi-mcp-server-git:2025.1.14');
+    for (const npm of ['pkg', 'pkg@latest', 'pkg@^1.2.3', 'pkg@1.2']) expect(packageImage({ npm })).toBeUndefined();
+    for (const pypi of ['pkg', 'pkg>=1.0', 'pkg==1.*']) expect(packageImage({ pypi })).toBeUndefined();
+  });
+
+  it('labels an image with its recipe and package', () => {
+    expect(recipeLabel(packageRecipe({ npm: 'a@1.0.0' }))).toBe('mcp-npm:a@1.0.0');
+    expect(recipeLabel(LITELLM_RECIPE)).toBe('litellm-db');
+  });
+});
+
+describe('Debian base', () => {
+  it("takes the host's mirror and carries its sources over to the base's suite", () => {
+    const deb822 = 'Types: deb\nURIs: http://mirror.lan/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://security.debian.org/debian-security\nSuites: bookworm-security\n';
+    expect(debianMirror(deb822, undefined)).toBe('http://mirror.lan/debian');
+    expect(debianMirror(undefined, '# c\ndeb [arch=amd64] http://ftp.de.debian.org/debian trixie main\n')).toBe('http://ftp.de.debian.org/debian');
+    expect(debianMirror(undefined, undefined)).toBe('http://deb.debian.org/debian');
+    expect(sourcesForSuite(deb822, 'trixie', 'bookworm')).toBe(deb822);
+    expect(sourcesForSuite(deb822.replaceAll('bookworm', 'trixie'), 'trixie', 'bookworm')).toBe(deb822);
+  });
+});
