@@ -6,7 +6,7 @@ import { isLanHost, isPrivateAddress } from './lan.js';
 import { isSecretEnvironment, secretArguments } from './literal-secrets.js';
 import { BUILTIN_LITELLM_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage, type PackageSource } from '../images/builtin.js';
 import { formatPath, type PathSegment } from './path.js';
-import { DEFAULT_MCP_PORT_RANGE } from './schema.js';
+import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, DEFAULT_MCP_PORT_RANGE } from './schema.js';
 
 /**
  * Rules that span fields or scan the whole document. They read the raw parsed YAML defensively (not the typed
@@ -38,6 +38,7 @@ export function checkRules(raw: unknown): ConfigIssue[] {
     issues.push({ path: 'postgres.build', message: 'applies to the bundled Postgres only (mode is external)', fix: 'remove build, or set mode: bundled' });
   }
   checkKeys(keys, servers, litellm, issues);
+  checkProbeModel(doc.probe_model, litellm, issues);
   checkHost(doc.host, lanOnly, issues);
   if (lanOnly) checkLanRules(doc, litellm, issues);
   checkObservability(record(doc.observability), lanOnly, issues);
@@ -321,6 +322,22 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
     stringList(key.models).forEach((model, i) => {
       if (!models.has(model)) issues.push({ path: `${at('models')}[${i}]`, message: `unknown model "${model}"`, fix: models.size ? `declared models: ${[...models].join(', ')}` : 'declare it under litellm.models first' });
     });
+  });
+}
+
+/** probe_model: the canary, or a model declared under litellm.models (whose names must leave the canary's free). */
+function checkProbeModel(value: unknown, litellm: Record<string, unknown>, issues: ConfigIssue[]): void {
+  const models = Array.isArray(litellm.models) ? litellm.models : [];
+  const names = models.map((m) => record(m)?.name).filter((n): n is string => typeof n === 'string');
+  const taken = names.indexOf(CANARY_MODEL_NAME);
+  if (value === CANARY_PROBE_MODEL && taken >= 0) {
+    issues.push({ path: `litellm.models[${taken}].name`, message: `"${CANARY_MODEL_NAME}" is the name of mcpgw's canary model (probe_model: canary)`, fix: 'give this model another name' });
+  }
+  if (typeof value !== 'string' || value === CANARY_PROBE_MODEL || names.includes(value)) return;
+  issues.push({
+    path: 'probe_model',
+    message: `unknown model "${value}"`,
+    fix: `use canary (mcpgw's deterministic model, no provider key)${names.length ? ` or a declared model: ${names.join(', ')}` : ', or declare the model under litellm.models first'}`,
   });
 }
 

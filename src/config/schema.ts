@@ -11,6 +11,10 @@ import { observabilitySchema } from './observability.js';
 export const DEFAULT_LITELLM_IMAGE = 'ghcr.io/berriai/litellm-database:v1.108.7';
 export const DEFAULT_POSTGRES_IMAGE = 'postgres:16';
 export const DEFAULT_MCP_PORT_RANGE = '48000-48999';
+/** `probe_model:` value that runs mcpgw's canary model (templates/canary-model.py) in the stack. */
+export const CANARY_PROBE_MODEL = 'canary';
+/** The canary's model name in LiteLLM's model_list, and its service's name. */
+export const CANARY_MODEL_NAME = 'mcpgw-canary';
 
 const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -197,6 +201,12 @@ export const configSchema = z.strictObject({
   keys: z.array(key).default([]),
   /** Keys older than this are reported by `mcpgw doctor` as due for `mcpgw keys rotate` (unset: no check). */
   keys_max_age: duration.optional(),
+  /**
+   * The model `mcpgw probe` asks to run an MCP tool through LiteLLM: `canary` runs mcpgw's deterministic canary
+   * model in the stack (no provider key, no spend, no model's whims); a declared model's name picks that model.
+   * Unset: the first declared model, if any.
+   */
+  probe_model: z.string().min(1).optional(),
   observability: observabilitySchema.optional(),
 });
 

@@ -13,6 +13,8 @@ export interface Templates {
   grafanaDashboard: string;
   /** mcpgw's stdio bridge, rendered verbatim for the bridged servers' containers. */
   mcpBridge: string;
+  /** mcpgw's canary model, rendered verbatim when probe_model is canary. */
+  canaryModel: string;
 }
 
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
@@ -30,6 +32,7 @@ export function loadTemplates(): Templates {
     prometheusScrape: read('observability/prometheus-scrape.yml'),
     grafanaDashboard: read('observability/grafana-dashboard.json'),
     mcpBridge: read('mcp-bridge.mjs'),
+    canaryModel: read('canary-model.py'),
   };
 }
 

@@ -1,5 +1,5 @@
 import { mcpServiceName } from '../config/names.js';
-import type { McpgwConfig, McpServerConfig } from '../config/schema.js';
+import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, type McpgwConfig, type McpServerConfig } from '../config/schema.js';
 import { litellmSettings, observabilityModel, withLogShipping, type ObservabilityModel } from '../observability/model.js';
 import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
 import { labelsFor } from './labels.js';
@@ -7,7 +7,7 @@ import { pinnedServerId } from '../keys/server-id.js';
 
 /**
  * The one in-memory description of a stack. docker-compose.yml, config.yaml, the per-service env files and
- * (later) `mcpgw up` are all projections of it, so they cannot disagree.
+ * `mcpgw up` are all projections of it, so they cannot disagree.
  */
 export interface StackModel {
   name: string;
@@ -49,7 +49,7 @@ export type Readiness =
 export interface ServiceModel {
   /** Compose service name, also the container's DNS name on its networks. */
   name: string;
-  role: 'litellm' | 'postgres' | 'mcp';
+  role: 'litellm' | 'postgres' | 'mcp' | 'canary';
   containerName: string;
   image: string;
   entrypoint?: string[];
@@ -68,7 +68,7 @@ export interface ServiceModel {
 }
 
 export type LiteLLMConfig = {
-  model_list: { model_name: string; litellm_params: Record<string, string> }[];
+  model_list: { model_name: string; litellm_params: Record<string, string | number> }[];
   mcp_servers: Record<string, Record<string, unknown>>;
   general_settings: Record<string, unknown>;
   litellm_settings?: Record<string, unknown>;
@@ -80,6 +80,10 @@ export const BRIDGE_ANSWER_MS = 20_000;
 /** mcpgw's stdio bridge (templates/mcp-bridge.mjs), rendered beside the compose file and mounted into each bridge. */
 export const BRIDGE_SCRIPT_FILE = 'bridge/mcp-bridge.mjs';
 const BRIDGE_SCRIPT_PATH = '/mcpgw/mcp-bridge.mjs';
+/** mcpgw's canary model (templates/canary-model.py), rendered beside the compose file and mounted into its container. */
+export const CANARY_SCRIPT_FILE = 'canary/canary-model.py';
+const CANARY_SCRIPT_PATH = '/mcpgw/canary-model.py';
+const CANARY_PORT = 8080;
 export const LITELLM_CONFIG_PATH = '/app/config.yaml';
 export const POSTGRES_SERVICE = 'postgres';
 export const LITELLM_SERVICE = 'litellm';
@@ -136,6 +140,7 @@ export function buildStackModel(config: McpgwConfig): StackModel {
   const services: ServiceModel[] = [];
   if (bundled) services.push(postgresService(config));
   services.push(...mcpServices);
+  if (config.probe_model === CANARY_PROBE_MODEL) services.push(canaryService(config));
   services.push(litellmService(config, litellmNetworks, mcpServices));
   const shipped = services.map((service) => withLogShipping(service, observability));
   const settings = litellmSettings(observability);
@@ -223,6 +228,37 @@ function bridgeLaunch(command: string[], port: number): { entrypoint: string[]; 
   return { entrypoint: ['node', BRIDGE_SCRIPT_PATH], command: ['--port', String(port), '--path', defaultMcpPath('http'), '--', ...command] };
 }
 
+/**
+ * The canary model runs on the stack's LiteLLM image (it has Python; the script needs nothing else), on the MCP
+ * network only and never published: LiteLLM is the one that calls it.
+ */
+function canaryService(config: McpgwConfig): ServiceModel {
+  const health = `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${CANARY_PORT}/health')`;
+  return {
+    name: CANARY_MODEL_NAME,
+    role: 'canary',
+    containerName: `${config.name}-${CANARY_MODEL_NAME}`,
+    image: config.litellm.image,
+    entrypoint: ['python3', CANARY_SCRIPT_PATH],
+    command: ['--port', String(CANARY_PORT)],
+    environment: {},
+    secretEnv: [],
+    ports: [],
+    networks: [config.network],
+    volumes: [{ source: `./${CANARY_SCRIPT_FILE}`, target: CANARY_SCRIPT_PATH, kind: 'bind', readOnly: true }],
+    healthcheck: { test: ['CMD', 'python3', '-c', health], interval: '2s', timeout: '3s', retries: 15, startPeriod: '2s' },
+    dependsOn: [],
+    labels: labelsFor(config.name, CANARY_MODEL_NAME),
+    readiness: { kind: 'health' },
+  };
+}
+
+/** The model the probe asks to run a tool by default: the canary, the one probe_model names, else the first declared. */
+export function probeModelName(config: Pick<McpgwConfig, 'probe_model' | 'litellm'>): string | undefined {
+  if (config.probe_model === CANARY_PROBE_MODEL) return CANARY_MODEL_NAME;
+  return config.probe_model ?? config.litellm.models[0]?.name;
+}
+
 function litellmService(config: McpgwConfig, networks: string[], mcpServices: ServiceModel[]): ServiceModel {
   const { litellm, postgres } = config;
   const secretEnv: SecretEnv[] = [
@@ -282,19 +318,36 @@ function litellmConfig(config: McpgwConfig): LiteLLMConfig {
   const mcpServers: LiteLLMConfig['mcp_servers'] = {};
   for (const [name, server] of Object.entries(config.mcp_servers)) mcpServers[name] = litellmServerEntry(config.name, name, server);
   return {
-    model_list: config.litellm.models.map((model) => ({
+    model_list: config.litellm.models.map((model): LiteLLMConfig['model_list'][number] => ({
       model_name: model.name,
       litellm_params: {
         model: model.model,
         ...(model.api_key ? { api_key: environRef(model.api_key) } : {}),
         ...(model.api_base ? { api_base: model.api_base } : {}),
       },
-    })),
+    })).concat(config.probe_model === CANARY_PROBE_MODEL ? [canaryModelEntry()] : []),
     mcp_servers: mcpServers,
     general_settings: {
       master_key: environRef(config.litellm.master_key),
       database_url: environRef('DATABASE_URL'),
       user_api_key_cache_ttl: config.litellm.key_cache_ttl,
+    },
+  };
+}
+
+/**
+ * The canary as LiteLLM's OpenAI-compatible upstream. It needs no key (LiteLLM's OpenAI client insists on one, so
+ * a word that is no credential stands there) and costs nothing, so the probe's turns add no spend.
+ */
+function canaryModelEntry(): LiteLLMConfig['model_list'][number] {
+  return {
+    model_name: CANARY_MODEL_NAME,
+    litellm_params: {
+      model: `openai/${CANARY_MODEL_NAME}`,
+      api_base: `http://${CANARY_MODEL_NAME}:${CANARY_PORT}/v1`,
+      api_key: 'no-key-needed',
+      input_cost_per_token: 0,
+      output_cost_per_token: 0,
     },
   };
 }

@@ -146,7 +146,7 @@ export class StackRunner {
     const outcomes: (ServiceOutcome & { id: string })[] = [];
     // MCP servers are started before LiteLLM and proven after it: they are ready when LiteLLM, from its own
     // network, can open a session and list their tools, and only a running LiteLLM container stands there.
-    const order: ServiceModel['role'][] = ['postgres', 'mcp', 'litellm'];
+    const order: ServiceModel['role'][] = ['postgres', 'mcp', 'canary', 'litellm'];
     for (const role of order) {
       for (const servicePlan of plan.services.filter((entry) => entry.service.role === role)) {
         const entry = desired.find((candidate) => candidate.service.name === servicePlan.service.name);

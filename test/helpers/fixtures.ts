@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURE_STACKS = ['seed', 'http', 'stdio', 'observability'] as const;
+export const FIXTURE_STACKS = ['seed', 'http', 'stdio', 'observability', 'canary'] as const;
 export const fixturesDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 export const goldenDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../golden');
 

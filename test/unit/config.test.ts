@@ -235,3 +235,24 @@ keys:
     expect(() => parseConfig('')).toThrow(UserError);
   });
 });
+
+describe('probe_model', () => {
+  const withModel = base.replace('host: linuxserver.lan', 'host: linuxserver.lan\nlitellm:\n  models: [{ name: haiku, model: anthropic/claude-3-haiku-20240307 }]');
+
+  it('takes canary or a declared model', () => {
+    expect(parseConfig(`probe_model: canary\n${base}`).probe_model).toBe('canary');
+    expect(parseConfig(`probe_model: haiku\n${withModel}`).probe_model).toBe('haiku');
+  });
+
+  it('refuses a model that is not declared, naming the declared ones and the canary', () => {
+    const issues = issuesOf(`probe_model: gpt-5\n${withModel}`);
+    expect(issues).toEqual([expect.objectContaining({ path: 'probe_model', message: 'unknown model "gpt-5"', line: 1 })]);
+    expect(issues[0]?.fix).toMatch(/canary.*declared model: haiku/);
+  });
+
+  it("keeps the canary's model name free when the canary runs", () => {
+    const taken = withModel.replace('name: haiku', 'name: mcpgw-canary');
+    expect(messages(`probe_model: canary\n${taken}`)).toEqual(['litellm.models[0].name: "mcpgw-canary" is the name of mcpgw\'s canary model (probe_model: canary)']);
+    expect(() => parseConfig(taken)).not.toThrow();
+  });
+});

@@ -13,7 +13,7 @@ import type { DeclaredKeyTarget, KeyLease } from '../../probe/auth-level.js';
 import { diagnoseServer, type ServerTarget } from '../../probe/diagnose.js';
 import { runProbe, type ProbePlan } from '../../probe/probe.js';
 import { gatewayBaseUrl, serverTargets } from '../../probe/targets.js';
-import { litellmPlace, serviceInRole } from '../../stack/model.js';
+import { litellmPlace, probeModelName, serviceInRole } from '../../stack/model.js';
 import type { ProbeReport, ProbeStep } from '../../probe/types.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
@@ -25,6 +25,8 @@ export interface ProbeOptions {
   server?: string;
   /** commander's --llm / --no-llm: undefined means "when a model is configured". */
   llm?: boolean;
+  /** The model asked to run a tool, instead of probe_model / the first declared model. */
+  model?: string;
   timeout?: string;
   replay?: string;
 }
@@ -50,7 +52,7 @@ export function failureSummary(report: ProbeReport): string {
 export async function probeStack(ctx: CommandContext, stack: LoadedStack, options: ProbeOptions, engine?: DockerEngine): Promise<ProbeReport> {
   const { config } = stack.loaded;
   const timeoutMs = flagDuration('--timeout', options.timeout ?? DEFAULT_TIMEOUT, '120') * 1000;
-  const model = chooseModel(config, options.llm);
+  const model = chooseModel(config, options);
   const servers = serverTargets(config, stack.model, options.server);
   const replay = options.replay ? await readReplay(path.resolve(ctx.deps.cwd, options.replay)) : undefined;
   if (options.key) ctx.ui.addSecrets([options.key]);
@@ -107,11 +109,16 @@ function temporaryKey(ctx: CommandContext, store: KeyStore, stack: LoadedStack, 
   return leaseKey(store, serverIds(stack.model), servers, { randomBytes: ctx.deps.randomBytes, protect: (key) => ctx.ui.addSecrets([key]), prefix: 'mcpgw-probe' });
 }
 
-function chooseModel(config: McpgwConfig, llm: boolean | undefined): string | undefined {
-  const first = config.litellm.models[0]?.name;
-  if (llm === false) return undefined;
-  if (llm === true && !first) throw new UserError('--llm needs a model, and mcpgw.yaml declares none', 'add one under litellm.models, or run without --llm');
-  return first;
+function chooseModel(config: McpgwConfig, options: Pick<ProbeOptions, 'llm' | 'model'>): string | undefined {
+  if (options.llm === false) {
+    if (options.model) throw new UserError('--model and --no-llm contradict each other', 'drop one of them');
+    return undefined;
+  }
+  const model = options.model ?? probeModelName(config);
+  if (options.llm === true && !model) {
+    throw new UserError('--llm needs a model, and mcpgw.yaml declares none', 'set probe_model: canary (no provider key needed), add one under litellm.models, or pass --model NAME');
+  }
+  return model;
 }
 
 function declaredKeyTargets(stack: LoadedStack): DeclaredKeyTarget[] {

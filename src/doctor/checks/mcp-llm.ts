@@ -1,4 +1,5 @@
 import { checkLlm } from '../../probe/llm-level.js';
+import { probeModelName } from '../../stack/model.js';
 import { gatewayView } from '../mcp-servers.js';
 import { skip, type Check } from '../types.js';
 
@@ -8,8 +9,8 @@ export const mcpLlm: Check = {
   area: 'mcp',
   needs: ['config', 'gateway', 'database', 'online'],
   async run(ctx) {
-    const model = (await ctx.loaded()).config.litellm.models[0]?.name;
-    if (!model) return skip('mcpgw.yaml declares no model');
+    const model = probeModelName((await ctx.loaded()).config);
+    if (!model) return skip('mcpgw.yaml declares no model (probe_model: canary needs no provider key)');
     const proven = (await gatewayView(ctx)).servers.find((server) => server.proven)?.proven;
     if (!proven) return skip('no MCP tool executed through the gateway (see mcp.gateway)');
     const version = await ctx.litellmVersion();
