@@ -57,6 +57,7 @@ export function buildProgram(deps: Deps, output: { writeOut(text: string): void 
     .description('render, then start the stack in order, each step gated on real health, idempotently')
     .option('--dry-run', 'print the plan (create / recreate / start / keep / remove) and change nothing')
     .option('--no-probe', 'skip the end-to-end probe after start-up')
+    .option('--install-docker', "when no Docker engine answers: install Debian's docker.io (as root) and start it, without asking")
     .action(async (options, command: Command) => {
       const { upCommand } = await import('./commands/up.js');
       await upCommand(context(command), options);
@@ -95,8 +96,9 @@ export function buildProgram(deps: Deps, output: { writeOut(text: string): void 
     .description('prove end to end that MCP tools execute through the gateway and the model turn ends at stop')
     .option('--key <sk-...>', 'probe with this virtual key (default: a temporary key granted every server)')
     .option('--server <name>', 'probe only this MCP server')
-    .option('--llm', 'require the LLM level (default when mcpgw.yaml declares a model)')
+    .option('--llm', 'require the LLM level (default when mcpgw.yaml declares a model or probe_model)')
     .option('--no-llm', 'skip the LLM level')
+    .option('--model <name>', 'the model asked to run a tool (default: probe_model, else the first declared model)')
     .option('--timeout <duration>', 'deadline per request, e.g. 30s', '120s')
     .option('--replay <file>', "send a client's saved chat/responses request body through the gateway and explain where it ends")
     .action(async (options, command: Command) => {

@@ -1,5 +1,5 @@
 import { systemClock } from '../../docker/clock.js';
-import { DockerEngine } from '../../docker/engine.js';
+import { engineOrSetUp, localHostShell } from '../../docker/engine-setup.js';
 import { ReportedFailure } from '../../errors.js';
 import { declaredKeys, legacyServerIds } from '../../keys/desired.js';
 import { assertStdioCommands } from '../../mcp/stdio-check.js';
@@ -19,6 +19,8 @@ export interface UpOptions {
   dryRun?: boolean;
   /** commander's --no-probe sets false. */
   probe?: boolean;
+  /** Install (Debian's docker.io) and start the Docker engine when none answers, without asking. */
+  installDocker?: boolean;
 }
 
 export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<void> {
@@ -27,7 +29,13 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   // Declared keys are checked before anything starts: a missing or malformed key is a config error.
   const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
   const progress = await createProgress(ui, deps.stderr);
-  const engine = await DockerEngine.connect(deps.env);
+  const engine = await engineOrSetUp(deps.env, {
+    shell: localHostShell,
+    progress,
+    ...(deps.confirm ? { confirm: deps.confirm } : {}),
+    consented: options.installDocker === true,
+    sleep: systemClock.sleep,
+  });
   const runner = new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, { engine, clock: systemClock, signal: deps.signal, progress });
 
   if (options.dryRun) {
@@ -46,12 +54,17 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   const { plan, desired } = await runner.plan();
   const report = await runner.apply(plan, desired);
   const keyStep = progress.start('keys');
+  const legacy = legacyServerIds(stack.model);
   let keyChanges: KeyChange[] = [];
-  if (keys.length === 0) keyStep.skip('no keys declared in mcpgw.yaml');
+  if (keys.length === 0 && legacy.size === 0) keyStep.skip('no keys declared in mcpgw.yaml');
   else {
-    keyChanges = await withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false, legacyServerIds: legacyServerIds(stack.model) }), async () => engine);
+    // Also with no key declared: sync first moves grants still naming LiteLLM's derived server ids to the pinned
+    // ones, so keys made with `keys create` (or in LiteLLM's UI) keep their servers.
+    const synced = await withKeyStore(ctx, stack, async (store) => ({ changes: await store.sync(keys, { dryRun: false, legacyServerIds: legacy }), migrated: store.migratedGrants }), async () => engine);
+    keyChanges = synced.changes;
     const changed = keyChanges.filter((change) => change.action !== 'keep');
-    keyStep.succeed(changed.length === 0 ? `${keys.length} key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', '));
+    const detail = changed.length > 0 ? changed.map((change) => `${change.action}d ${change.alias}`).join(', ') : keys.length === 0 ? 'no keys declared in mcpgw.yaml' : `${keys.length} key(s) in place`;
+    keyStep.succeed(synced.migrated > 0 ? `${detail}; moved ${synced.migrated} grant row(s) to the pinned server ids` : detail);
   }
   const stdioStep = progress.start('stdio commands');
   const checked = await assertStdioCommands(engine, stack.model).catch((error: unknown) => {

@@ -1,0 +1,139 @@
+import { StepFailed } from '../errors.js';
+import type { Progress } from '../ui/progress.js';
+import { DockerEngine } from './engine.js';
+
+/** The host commands getting an engine takes; tests pass a small fake. */
+export interface HostShell {
+  /** Whether a command is on PATH. */
+  has(command: string): Promise<boolean>;
+  /** Runs a command to its end; its output goes to the log, never to stdout. */
+  run(command: string, args: string[]): Promise<{ code: number; output: string }>;
+  /** Starts a long-lived daemon in its own session, its output appended to logFile. */
+  spawnDaemon(command: string, args: string[], logFile: string): Promise<void>;
+  isRoot: boolean;
+  /** The distribution's ID and ID_LIKE from /etc/os-release ("debian", "ubuntu debian", …); empty when unknown. */
+  distribution: string;
+  /** Whether systemd manages this host (then Docker's own unit starts the engine). */
+  systemd: boolean;
+}
+
+export interface EngineSetup {
+  /** Asked for only when no engine answers. */
+  shell: () => Promise<HostShell>;
+  progress: Progress;
+  /** Asks on the terminal; absent without one. */
+  confirm?: (question: string) => Promise<boolean>;
+  /** The user asked for it on the command line (`--install-docker`): no question. */
+  consented: boolean;
+  sleep(ms: number): Promise<void>;
+  /** How long a started dockerd may take to answer (after an unclean stop it cleans up first). */
+  startMs?: number;
+  /** Reaches the engine; DockerEngine.connect unless a test stands in. */
+  connect?: (env: Readonly<Record<string, string | undefined>>) => Promise<DockerEngine>;
+}
+
+export const DOCKERD_LOG = '/var/log/mcpgw-dockerd.log';
+
+/**
+ * The Docker engine, reached as it is, or — on a Debian-family host as root, where none answers on the default
+ * socket — installed from Debian's own docker.io package and started, once the user agreed (on the terminal,
+ * or with --install-docker). Never silent, never for a DOCKER_HOST the user pointed elsewhere.
+ */
+export async function engineOrSetUp(env: Readonly<Record<string, string | undefined>>, setup: EngineSetup): Promise<DockerEngine> {
+  const connect = setup.connect ?? DockerEngine.connect;
+  try {
+    return await connect(env);
+  } catch (error) {
+    if (env.DOCKER_HOST || !(error instanceof StepFailed)) throw error;
+    const shell = await setup.shell();
+    const debian = /\b(debian|ubuntu)\b/.test(shell.distribution);
+    if (!debian || !shell.isRoot) throw error;
+    const install = !(await shell.has('dockerd'));
+    const what = install ? "install Debian's docker.io package (apt-get) and start dockerd" : 'start dockerd';
+    const agreed = setup.consented || (setup.confirm ? await setup.confirm(`No Docker engine answers on this machine. ${capitalise(what)}?`) : false);
+    if (!agreed) {
+      throw new StepFailed(error.message, `${setup.confirm ? 'answer y, or ' : ''}run again with --install-docker to ${what}, or start Docker yourself`);
+    }
+    if (install) await installDockerIo(shell, setup.progress);
+    await startDockerd(shell, setup.progress);
+    return waitForEngine(env, setup);
+  }
+}
+
+async function installDockerIo(shell: HostShell, progress: Progress): Promise<void> {
+  const step = progress.start('docker engine: apt-get install docker.io');
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'docker.io']]) {
+    const result = await shell.run('apt-get', args);
+    if (result.code !== 0) {
+      step.fail(`apt-get ${args[0]} exited ${result.code}`);
+      throw new StepFailed(`apt-get ${args.join(' ')} failed:\n${tail(result.output)}`, 'install docker.io yourself (apt-get install docker.io) and run mcpgw up again');
+    }
+  }
+  step.succeed("installed Debian's docker.io");
+}
+
+async function startDockerd(shell: HostShell, progress: Progress): Promise<void> {
+  const step = progress.start('docker engine: start');
+  if (shell.systemd) {
+    const result = await shell.run('systemctl', ['start', 'docker']);
+    if (result.code !== 0) {
+      step.fail(`systemctl start docker exited ${result.code}`);
+      throw new StepFailed(`systemctl start docker failed:\n${tail(result.output)}`, 'see `journalctl -u docker`, then run mcpgw up again');
+    }
+    step.succeed('systemctl start docker');
+    return;
+  }
+  // No init system to own it (a container, a minimal host): dockerd in a session of its own outlives mcpgw.
+  await shell.spawnDaemon('dockerd', [], DOCKERD_LOG);
+  step.succeed(`dockerd started (log: ${DOCKERD_LOG})`);
+}
+
+async function waitForEngine(env: Readonly<Record<string, string | undefined>>, setup: EngineSetup): Promise<DockerEngine> {
+  const step = setup.progress.start('docker engine: answering');
+  const deadline = Date.now() + (setup.startMs ?? 90_000);
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const engine = await (setup.connect ?? DockerEngine.connect)(env);
+      step.succeed('ping ok');
+      return engine;
+    } catch (error) {
+      last = error;
+      await setup.sleep(250);
+    }
+  }
+  step.fail('no answer');
+  throw new StepFailed(`the Docker engine did not answer within ${Math.round((setup.startMs ?? 90_000) / 1000)} s: ${(last as Error).message}`, `see ${DOCKERD_LOG}`);
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function tail(output: string): string {
+  return output.trimEnd().split('\n').slice(-20).join('\n');
+}
+
+/** The real host: execa for commands, /etc/os-release and /run/systemd/system for what it is. */
+export async function localHostShell(): Promise<HostShell> {
+  const { execa } = await import('execa');
+  const { existsSync, readFileSync, openSync } = await import('node:fs');
+  const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
+  const field = (name: string) => new RegExp(`^${name}="?([^"\\n]*)"?$`, 'm').exec(release)?.[1] ?? '';
+  return {
+    has: async (command) => (await execa('sh', ['-c', `command -v ${command}`], { reject: false })).exitCode === 0,
+    run: async (command, args) => {
+      const result = await execa(command, args, { reject: false, all: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      return { code: result.exitCode ?? 1, output: result.all ?? '' };
+    },
+    spawnDaemon: async (command, args, logFile) => {
+      const { spawn } = await import('node:child_process');
+      const log = openSync(logFile, 'a');
+      // A dockerd that fails to start is reported by the wait for its socket, with the log to read.
+      spawn(command, args, { detached: true, stdio: ['ignore', log, log] }).on('error', () => undefined).unref();
+    },
+    isRoot: process.getuid?.() === 0,
+    distribution: `${field('ID')} ${field('ID_LIKE')}`.trim(),
+    systemd: existsSync('/run/systemd/system'),
+  };
+}
