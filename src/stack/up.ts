@@ -9,6 +9,7 @@ import { litellmVantage } from '../gateway/vantage.js';
 import type { Cause } from '../outcome.js';
 import { WaitAborted, waitUntil } from '../docker/wait.js';
 import { StepFailed } from '../errors.js';
+import type { LocalBuilds } from '../images/build.js';
 import type { RenderedFile } from '../render/render.js';
 import type { Progress } from '../ui/progress.js';
 import { CONFIG_HASH_LABEL, containerSpecFor, specHash } from './container-spec.js';
@@ -98,12 +99,21 @@ export class StackRunner {
     return { plan, desired };
   }
 
-  async ensureImages(): Promise<string[]> {
+  /**
+   * Images present locally, else built (services marked `build:` in mcpgw.yaml, also when their recipe changed:
+   * one `<image>: built in N s` / `up to date` step each) or pulled (every other one).
+   */
+  async ensureImages(builds?: LocalBuilds): Promise<string[]> {
     const { engine, progress } = this.deps;
+    const built = new Set(builds?.recipes.map((recipe) => recipe.image));
+    if (builds && built.size > 0) {
+      await builds.builder.ensure(builds.recipes);
+      for (const image of built) this.imageIds.delete(image);
+    }
     const step = progress.start('images');
     const pulled: string[] = [];
     for (const image of [...new Set(this.model.services.map((service) => service.image))]) {
-      if (await this.imageId(image)) continue;
+      if (built.has(image) || (await this.imageId(image))) continue;
       step.update(`pulling ${image}`);
       try {
         await engine.pullImage(image);
@@ -117,7 +127,7 @@ export class StackRunner {
         );
       }
     }
-    step.succeed(pulled.length > 0 ? `pulled ${pulled.join(', ')}` : 'all present locally');
+    step.succeed(pulled.length > 0 ? `pulled ${pulled.join(', ')}` : built.size > 0 ? `all present locally (${built.size} built by mcpgw)` : 'all present locally');
     return pulled;
   }
 

@@ -1,7 +1,6 @@
 import { loadConfig } from '../../config/load.js';
-import { systemClock } from '../../docker/clock.js';
 import { DockerEngine } from '../../docker/engine.js';
-import { builderHost, defaultLogDir, ImageBuilder } from '../../images/build.js';
+import { localBuilds } from '../../images/build.js';
 import { stackRecipes } from '../../images/stack.js';
 import { createProgress } from '../../ui/progress.js';
 import { formatTable } from '../../ui/table.js';
@@ -15,15 +14,14 @@ export interface ImagesBuildOptions {
 export async function imagesBuildCommand(ctx: CommandContext, options: ImagesBuildOptions): Promise<void> {
   const { ui, deps } = ctx;
   const { config } = await loadConfig(ctx.configFile);
-  const recipes = stackRecipes(config);
-  if (recipes.length === 0) {
+  if (stackRecipes(config).length === 0) {
     if (ctx.options.json) ui.json({ images: [] });
     else ui.result('nothing to build: no service in mcpgw.yaml is marked build:');
     return;
   }
   const progress = await createProgress(ui, deps.stderr);
   const engine = await DockerEngine.connect(deps.env);
-  const builder = new ImageBuilder({ engine, progress, clock: systemClock, host: builderHost(deps.env), logDir: options.logDir ?? defaultLogDir(deps.env) });
+  const { recipes, builder } = localBuilds(config, engine, progress, deps.env, options.logDir);
   const outcomes = await builder.ensure(recipes);
   if (ctx.options.json) ui.json({ images: outcomes });
   else ui.result(formatTable(['IMAGE', 'STATE', 'TIME'], outcomes.map((outcome) => [outcome.image, outcome.state, outcome.seconds === undefined ? '' : `${outcome.seconds.toFixed(1)} s`])));

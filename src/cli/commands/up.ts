@@ -1,6 +1,7 @@
 import { systemClock } from '../../docker/clock.js';
 import { engineOrSetUp, localHostShell } from '../../docker/engine-setup.js';
 import { ReportedFailure } from '../../errors.js';
+import { localBuilds } from '../../images/build.js';
 import { declaredKeys, legacyServerIds } from '../../keys/desired.js';
 import { assertStdioCommands } from '../../mcp/stdio-check.js';
 import type { KeyChange } from '../../keys/store.js';
@@ -50,7 +51,7 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   const changed = written.filter((file) => file.state !== 'unchanged');
   renderStep.succeed(changed.length === 0 ? 'files up to date' : `wrote ${changed.map((file) => file.path).join(', ')}`);
 
-  await runner.ensureImages();
+  await runner.ensureImages(localBuilds(stack.loaded.config, engine, progress, deps.env));
   const { plan, desired } = await runner.plan();
   const report = await runner.apply(plan, desired);
   const keyStep = progress.start('keys');

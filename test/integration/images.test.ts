@@ -1,0 +1,155 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
+import { systemClock } from '../../src/docker/clock.js';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { builderHost, ImageBuilder } from '../../src/images/build.js';
+import { packageImage, RECIPE_HASH_LABEL, RECIPE_LABEL } from '../../src/images/builtin.js';
+import type { DockerRecipe } from '../../src/images/recipes.js';
+import type { Progress } from '../../src/ui/progress.js';
+import { runCli } from '../helpers/cli.js';
+import { writeTestStack } from '../helpers/test-stack.js';
+
+const stack = inject('mcpgwStack');
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+const run = Date.now().toString(36);
+const LONG_MS = 900_000;
+/** PATH and HOME of this process: the builder finds debootstrap and its cache folder as a user's shell would. */
+const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+
+/** Progress lines as the plain (non-terminal) progress prints them. */
+function recordingProgress(lines: string[]): Progress {
+  return {
+    start: (title) => ({
+      update: () => undefined,
+      succeed: (detail) => lines.push(`ok ${title}: ${detail}`),
+      skip: (detail) => lines.push(`skip ${title}: ${detail}`),
+      fail: (detail) => lines.push(`FAIL ${title}: ${detail}`),
+    }),
+  };
+}
+
+async function removeImage(image: string): Promise<void> {
+  await docker.getImage(image).remove({ force: true }).catch((error: { statusCode?: number }) => {
+    if (error.statusCode !== 404) throw error;
+  });
+}
+
+describe('the product image builder, for real through the Docker engine', () => {
+  let dir = '';
+  const image = `mcpgw-test/tiny-${run}:1`;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-images-'));
+    await mkdir(path.join(dir, 'recipes', 'tiny'), { recursive: true });
+    await writeFile(path.join(dir, 'recipes', 'tiny', 'Dockerfile'), 'ARG BASE\nFROM ${BASE}\nARG GREETING\nCOPY hello.txt /hello.txt\nRUN echo "$GREETING" >> /hello.txt\n');
+    await writeFile(path.join(dir, 'recipes', 'tiny', 'hello.txt'), 'hello from the recipe\n');
+  });
+
+  afterAll(async () => {
+    await removeImage(image);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('builds a recipe once, labels it with its hash, and rebuilds only when the recipe changes', async () => {
+    const engine = new DockerEngine(docker);
+    const lines: string[] = [];
+    const builder = new ImageBuilder({ engine, progress: recordingProgress(lines), clock: systemClock, host: builderHost(env), logDir: path.join(dir, 'logs'), recipesDir: path.join(dir, 'recipes') });
+    const recipe: DockerRecipe = {
+      kind: 'dockerfile',
+      image,
+      dir: 'tiny',
+      what: 'recipe tiny',
+      // The test tier's debootstrapped base is present, so the builder leaves it as it is.
+      parent: { kind: 'debootstrap', image: stack.images.base, suite: 'bookworm' },
+      uses: {},
+      args: { GREETING: 'first' },
+      hostFiles: [],
+    };
+    const [base, first] = await builder.ensure([recipe]);
+    expect(base?.state).toBe('up to date');
+    expect(first?.state).toBe('built');
+    expect(lines).toContain(`ok ${image}: built in ${first?.seconds?.toFixed(1)} s`);
+    const labels = (await docker.getImage(image).inspect()).Config.Labels;
+    expect(labels[RECIPE_HASH_LABEL]).toBe(first?.hash);
+    expect(labels[RECIPE_LABEL]).toBe('tiny');
+    expect(await readFile(first?.log ?? '', 'utf8')).toMatch(/Step \d+\/\d+ : RUN echo/);
+    const firstId = (await docker.getImage(image).inspect()).Id;
+
+    const [, again] = await builder.ensure([recipe]);
+    expect(again).toMatchObject({ state: 'up to date', hash: first?.hash });
+    expect((await docker.getImage(image).inspect()).Id).toBe(firstId);
+    expect(lines.at(-1)).toBe(`ok ${image}: up to date`);
+
+    const [, changed] = await builder.ensure([{ ...recipe, args: { GREETING: 'second' } }]);
+    expect(changed?.state).toBe('built');
+    expect(changed?.hash).not.toBe(first?.hash);
+    // The replaced image is removed rather than left behind as <none>.
+    await expect(docker.getImage(firstId).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  }, LONG_MS);
+
+  it('a package that cannot be installed fails the build with exit 1, naming the package and showing the log tail', async () => {
+    const missing = `@mcpgw-test/no-such-package-${run}@0.0.1`;
+    await writeFile(path.join(dir, 'mcpgw.yaml'), stringify({
+      version: 1,
+      host: 'localhost',
+      mcp_servers: { broken: { transport: 'http', build: { npm: missing }, command: ['broken'], port: 48620 } },
+    }));
+    const result = await runCli(['images', 'build', '--log-dir', path.join(dir, 'logs')], { cwd: dir, env });
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain(`building ${packageImage({ npm: missing })} failed (npm package ${missing})`);
+    // npm's own words from the build output, and where the whole log is.
+    expect(result.stderr).toMatch(/--- last lines of .*\.log ---\n[\s\S]*npm (ERR!|error) 404/);
+    expect(result.stderr).toContain(path.join(dir, 'logs'));
+    await expect(docker.getImage(packageImage({ npm: missing }) ?? '').inspect()).rejects.toMatchObject({ statusCode: 404 });
+  }, LONG_MS);
+});
+
+describe('mcpgw up builds a missing build:-marked MCP server image, then proves the server from LiteLLM', () => {
+  const name = `mcpgwt-${run}-build`;
+  const memory = `@modelcontextprotocol/server-memory@${stack.versions.serverMemory}`;
+  const image = packageImage({ npm: memory }) ?? '';
+  let dir = '';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-up-build-'));
+    await writeTestStack(dir, {
+      name,
+      images: stack.images,
+      litellmPort: 14620,
+      mcp: {},
+      extra: {
+        mcp_servers: {
+          memory: { transport: 'stdio', bridge: 'http', build: { npm: memory }, command: ['mcp-server-memory'], environment: { MEMORY_FILE_PATH: '/tmp/memory.jsonl' }, port: 48621 },
+        },
+      },
+    });
+    // Missing before up: this test is the only user of the image.
+    await removeImage(image);
+  }, LONG_MS);
+
+  afterAll(async () => {
+    await runCli(['down', '--volumes'], { cwd: dir });
+    await removeImage(image);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('builds the image, starts the server from it and lists its tools from LiteLLM; a second up builds nothing', async () => {
+    const up = await runCli(['up', '--no-probe'], { cwd: dir, env });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(new RegExp(`ok {4}${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: built in \\d+\\.\\d s`));
+    expect(up.stderr).toMatch(/ok {4}mcp-memory from LiteLLM: streamable HTTP at http:\/\/mcp-memory:48621\/mcp → initialize \(.+\), tools\/list → 9 tools/);
+    const container = await docker.getContainer(`${name}-mcp-memory`).inspect();
+    expect(container.Config.Image).toBe(image);
+    expect((await docker.getImage(image).inspect()).Config.Labels[RECIPE_LABEL]).toBe(`mcp-npm:${memory}`);
+
+    const again = await runCli(['up', '--no-probe', '--json'], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`ok    ${image}: up to date`);
+    const report = JSON.parse(again.stdout) as { services: { service: string; action: string }[] };
+    expect(report.services.find((service) => service.service === 'mcp-memory')?.action).toBe('keep');
+  }, LONG_MS);
+});
