@@ -37,6 +37,7 @@ export function buildProgram(deps: Deps, output: { writeOut(text: string): void 
     .description('write a commented mcpgw.yaml and a secrets file (mode 0600) with generated keys')
     .option('--host <name>', 'LAN name clients use to reach the gateway (default: this machine)')
     .option('--force', 'replace existing files, keeping a backup of each')
+    .option('--offline', 'a stack that needs no container registry and no provider key: images built from PyPI, Debian and npm, the canary probe model')
     .action(async (options, command: Command) => {
       const { initCommand } = await import('./commands/init.js');
       await initCommand(context(command), options);
@@ -57,7 +58,7 @@ export function buildProgram(deps: Deps, output: { writeOut(text: string): void 
     .description('render, then start the stack in order, each step gated on real health, idempotently')
     .option('--dry-run', 'print the plan (create / recreate / start / keep / remove) and change nothing')
     .option('--no-probe', 'skip the end-to-end probe after start-up')
-    .option('--install-docker', "when no Docker engine answers: install Debian's docker.io (as root) and start it, without asking")
+    .option('--install-docker', "as root on Debian, without asking: install docker.io and start it when no Docker engine answers, and debootstrap when images are built")
     .action(async (options, command: Command) => {
       const { upCommand } = await import('./commands/up.js');
       await upCommand(context(command), options);

@@ -54,22 +54,35 @@ export async function engineOrSetUp(env: Readonly<Record<string, string | undefi
     if (!agreed) {
       throw new StepFailed(error.message, `${setup.confirm ? 'answer y, or ' : ''}run again with --install-docker to ${what}, or start Docker yourself`);
     }
-    if (install) await installDockerIo(shell, setup.progress);
+    if (install) await aptInstall(shell, setup.progress, ['docker.io']);
     await startDockerd(shell, setup.progress);
     return waitForEngine(env, setup);
   }
 }
 
-async function installDockerIo(shell: HostShell, progress: Progress): Promise<void> {
-  const step = progress.start('docker engine: apt-get install docker.io');
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'docker.io']]) {
+async function aptInstall(shell: HostShell, progress: Progress, packages: string[]): Promise<void> {
+  const step = progress.start(`apt-get install ${packages.join(' ')}`);
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...packages]]) {
     const result = await shell.run('apt-get', args);
     if (result.code !== 0) {
       step.fail(`apt-get ${args[0]} exited ${result.code}`);
-      throw new StepFailed(`apt-get ${args.join(' ')} failed:\n${tail(result.output)}`, 'install docker.io yourself (apt-get install docker.io) and run mcpgw up again');
+      throw new StepFailed(`apt-get ${args.join(' ')} failed:\n${tail(result.output)}`, `install ${packages.join(' ')} yourself (apt-get install ${packages.join(' ')}) and run mcpgw up again`);
     }
   }
-  step.succeed("installed Debian's docker.io");
+  step.succeed(`installed Debian's ${packages.join(', ')}`);
+}
+
+/**
+ * A Debian package a later step needs (debootstrap, to build the base image of a stack whose images mcpgw
+ * builds), installed on the same terms as the engine: asked, or --install-docker. Elsewhere the step that needs
+ * it reports what to install.
+ */
+export async function ensureHostCommand(command: string, pkg: string, why: string, setup: Omit<EngineSetup, 'connect' | 'sleep' | 'startMs'>): Promise<void> {
+  const shell = await setup.shell();
+  if ((await shell.has(command)) || !shell.isRoot || !/\b(debian|ubuntu)\b/.test(shell.distribution)) return;
+  const agreed = setup.consented || (setup.confirm ? await setup.confirm(`${command} is not installed; it is needed ${why}. Install Debian's ${pkg} package (apt-get)?`) : false);
+  if (!agreed) return;
+  await aptInstall(shell, setup.progress, [pkg]);
 }
 
 async function startDockerd(shell: HostShell, progress: Progress): Promise<void> {

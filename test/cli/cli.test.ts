@@ -60,6 +60,25 @@ describe('mcpgw CLI', () => {
       });
     });
 
+    it('--offline writes a stack whose images mcpgw builds and whose probe runs on the canary, and it renders', async () => {
+      await withTempDir(async (dir) => {
+        const result = await runCli(['init', '--offline', '--host', 'linuxserver.lan'], { cwd: dir });
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout).toMatch(/next: `mcpgw up` builds the images/);
+        const yaml = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
+        expect(yaml).toMatch(/^probe_model: canary /m);
+        expect(yaml.match(/^ {2}build: builtin /gm)).toHaveLength(2);
+        expect(yaml).toMatch(/^ {4}build: \{ npm: "@modelcontextprotocol\/server-everything@2026\.8\.31" \}/m);
+        // Nothing is pulled or downloaded at start: no image to pull, no npx (the commented examples aside).
+        const live = yaml.split('\n').filter((line) => !line.trimStart().startsWith('#'));
+        expect(live.filter((line) => /\bimage:|npx/.test(line))).toEqual([]);
+        expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
+        const config = await readFile(path.join(dir, 'config', 'config.yaml'), 'utf8');
+        expect(config).toMatch(/model_name: mcpgw-canary/);
+        expect(await readFile(path.join(dir, 'canary', 'canary-model.py'), 'utf8')).toMatch(/mcpgw's canary model/);
+      });
+    });
+
     it('generates different secrets each time', async () => {
       await withTempDir(async (a) =>
         withTempDir(async (b) => {

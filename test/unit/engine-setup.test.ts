@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DockerEngine } from '../../src/docker/engine.js';
-import { engineOrSetUp, type EngineSetup, type HostShell } from '../../src/docker/engine-setup.js';
+import { engineOrSetUp, ensureHostCommand, type EngineSetup, type HostShell } from '../../src/docker/engine-setup.js';
 import { StepFailed } from '../../src/errors.js';
 import type { Progress } from '../../src/ui/progress.js';
 
@@ -93,5 +93,17 @@ describe('getting a Docker engine for up', () => {
   it("a failed apt-get is named with apt's own words", async () => {
     const { setup } = host({ aptFails: true });
     await expect(engineOrSetUp({}, setup({ consented: true }))).rejects.toThrow(/apt-get update -qq failed:\nE: Unable to locate package docker.io/);
+  });
+
+  it('installs a missing debootstrap on the same terms, and leaves a present one alone', async () => {
+    const missing = host({ has: async () => false });
+    await ensureHostCommand('debootstrap', 'debootstrap', 'to build mcpgw/debian:bookworm', missing.setup({ consented: true }));
+    expect(missing.calls).toEqual(['apt-get update -qq', 'apt-get install -y -qq --no-install-recommends debootstrap']);
+    const refused = host({ has: async () => false });
+    await ensureHostCommand('debootstrap', 'debootstrap', 'to build mcpgw/debian:bookworm', refused.setup({ confirm: async () => false }));
+    expect(refused.calls).toEqual([]);
+    const present = host({ has: async () => true });
+    await ensureHostCommand('debootstrap', 'debootstrap', 'to build mcpgw/debian:bookworm', present.setup({ consented: true }));
+    expect(present.calls).toEqual([]);
   });
 });

@@ -11,6 +11,8 @@ import type { CommandContext } from '../context.js';
 export interface InitOptions {
   host?: string;
   force?: boolean;
+  /** Images built from package registries and the canary probe model: no container registry, no provider key. */
+  offline?: boolean;
 }
 
 export async function initCommand(ctx: CommandContext, options: InitOptions): Promise<void> {
@@ -21,7 +23,7 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
     if (problem) throw new UserError(`--host ${problem.message.startsWith('"') ? problem.message : `${shownHost(options.host)} ${problem.message}`}`, problem.fix);
   }
   const host = options.host ?? defaultHost(deps.hostname());
-  const files = scaffold(host, loadTemplates(), deps.randomBytes);
+  const files = scaffold(host, loadTemplates(), deps.randomBytes, options.offline ? 'offline' : 'online');
   // The written file must load: a template that fails its own schema would strand the user at step one.
   const config = parseConfig(files.mcpgwYaml, configFile);
   const secretsFile = path.resolve(path.dirname(configFile), config.secrets);
@@ -59,7 +61,12 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
   for (const backup of backups) ui.result(`kept backup ${backup}`);
   ui.result('');
   const shown = path.relative(deps.cwd, configFile) || configFile;
-  ui.result(`next: review ${shown} (host, models, MCP servers), then run \`mcpgw ${shown === 'mcpgw.yaml' ? '' : `-f ${shown} `}render\``);
+  const command = `mcpgw ${shown === 'mcpgw.yaml' ? '' : `-f ${shown} `}`;
+  ui.result(
+    options.offline
+      ? `next: \`${command}up\` builds the images from PyPI, Debian and npm (first run: several minutes), starts the stack and probes it`
+      : `next: review ${shown} (host, models, MCP servers), then run \`${command}render\``,
+  );
 }
 
 /** The machine's own name when LAN clients can plausibly resolve it; otherwise a placeholder to edit. */

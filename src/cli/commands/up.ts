@@ -1,5 +1,7 @@
 import { systemClock } from '../../docker/clock.js';
-import { engineOrSetUp, localHostShell } from '../../docker/engine-setup.js';
+import { engineOrSetUp, ensureHostCommand, localHostShell } from '../../docker/engine-setup.js';
+import { BUILTIN_BASE_IMAGE } from '../../images/builtin.js';
+import { stackRecipes } from '../../images/stack.js';
 import { ReportedFailure } from '../../errors.js';
 import { localBuilds } from '../../images/build.js';
 import { declaredKeys, legacyServerIds } from '../../keys/desired.js';
@@ -30,13 +32,11 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   // Declared keys are checked before anything starts: a missing or malformed key is a config error.
   const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
   const progress = await createProgress(ui, deps.stderr);
-  const engine = await engineOrSetUp(deps.env, {
-    shell: localHostShell,
-    progress,
-    ...(deps.confirm ? { confirm: deps.confirm } : {}),
-    consented: options.installDocker === true,
-    sleep: systemClock.sleep,
-  });
+  const hostSetup = { shell: localHostShell, progress, ...(deps.confirm ? { confirm: deps.confirm } : {}), consented: options.installDocker === true };
+  const engine = await engineOrSetUp(deps.env, { ...hostSetup, sleep: systemClock.sleep });
+  if (stackRecipes(stack.loaded.config).length > 0 && !(await engine.imageId(BUILTIN_BASE_IMAGE))) {
+    await ensureHostCommand('debootstrap', 'debootstrap', `to build ${BUILTIN_BASE_IMAGE}, the base of the images mcpgw builds`, hostSetup);
+  }
   const runner = new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, { engine, clock: systemClock, signal: deps.signal, progress });
 
   if (options.dryRun) {
@@ -99,8 +99,17 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
     ui.result(`gateway: ${stack.model.gatewayUrl}  (header x-litellm-api-key: Bearer <virtual key>)`);
     // A passing probe is summed up in the progress line; a failing one is shown whole, causes and fixes included.
     if (probe && !probe.ok) ui.result(`\n${formatReport(probe)}`);
+    else ui.result(nextStep(stack.loaded.config.keys[0]?.alias));
   }
   if (probe && !probe.ok) throw new ReportedFailure(failureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
+}
+
+/** What a user does once the gateway works: connect a client with a declared key, or make one first. */
+function nextStep(alias: string | undefined): string {
+  const clients = '(or gemini, codex, vscode, cursor, claude-desktop, openwebui)';
+  return alias
+    ? `next: mcpgw client-config claude --key-alias ${alias}   ${clients}`
+    : `next: mcpgw keys create --alias NAME --mcp SERVER, then mcpgw client-config claude --key sk-…   ${clients}`;
 }
 
 function describePlan(plan: StackPlan) {
