@@ -10,10 +10,14 @@ import { abbreviateKey, hashKey } from '../../src/keys/token.js';
 import { runCli } from '../helpers/cli.js';
 import { gatewayTools as gatewayToolsAt } from '../helpers/gateway.js';
 import { writeTestStack } from '../helpers/test-stack.js';
+import { startUpstream, UPSTREAM_MODELS, useUpstreamModel } from '../helpers/upstream.js';
+import type { StartedContainer } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-const name = `mcpgwt-${Date.now().toString(36)}-keys`;
+const run = Date.now().toString(36);
+const name = `mcpgwt-${run}-keys`;
+const UPSTREAM_KEY = 'sk-itest-keys-upstream-6d1f3b8a0c2e4957';
 const PORT = 14110;
 const KEYS = {
   MCPGW_KEY_CLAUDE_CODE: 'sk-itest-claude-code-4b9f2c7e1a6d3058',
@@ -32,6 +36,42 @@ function litellmPython(script: string, input: unknown): Promise<unknown> {
       else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? 'null'));
     });
   });
+}
+
+/** LiteLLM's own _generate_stable_server_id over alpha's rendered entry without its pin: [its URL, the derived id grants held before mcpgw pinned ids]. */
+async function derivedAlphaId(): Promise<[string, string]> {
+  const script = `import json,sys,yaml\nfrom litellm.proxy._experimental.mcp_server.mcp_server_manager import MCPServerManager\nc = yaml.safe_load(open('/app/config.yaml'))['mcp_servers']['alpha']\nprint(json.dumps([c['url'], MCPServerManager._generate_stable_server_id(None, 'alpha', c.get('url', ''), c['transport'], c.get('auth_type'), c.get('alias'))]))`;
+  return (await litellmPython(script, null)) as [string, string];
+}
+
+/**
+ * LiteLLM's budget reset job (ResetBudgetJob, litellm/proxy/common_utils/reset_budget_job.py; the proxy schedules
+ * it every PROXY_BUDGET_RESCHEDULER_MIN_TIME, ~10 min) run once over the keys, with LiteLLM's own Prisma client
+ * on the stack's database.
+ */
+const RESET_KEY_BUDGETS = `import asyncio,json,os
+from litellm.caching.caching import DualCache
+from litellm.proxy.utils import PrismaClient, ProxyLogging
+from litellm.proxy.common_utils.reset_budget_job import ResetBudgetJob
+async def main():
+    logging = ProxyLogging(user_api_key_cache=DualCache())
+    prisma = PrismaClient(database_url=os.environ['DATABASE_URL'], proxy_logging_obj=logging)
+    await prisma.connect()
+    try:
+        await ResetBudgetJob(proxy_logging_obj=logging, prisma_client=prisma).reset_budget_for_litellm_keys()
+    finally:
+        await prisma.disconnect()
+asyncio.run(main())
+print(json.dumps('reset'))`;
+
+/** One chat completion through the gateway with a key: the HTTP status and LiteLLM's JSON answer. */
+async function chat(key: string): Promise<{ status: number; body: { usage?: { total_tokens: number }; error?: { message: string } } }> {
+  const response = await fetch(`http://127.0.0.1:${PORT}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ model: UPSTREAM_MODELS.openai.name, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
+  });
+  return { status: response.status, body: (await response.json()) as { usage?: { total_tokens: number }; error?: { message: string } } };
 }
 
 /** LiteLLM's own admin API with the master key (loopback, the test stack's published port). */
@@ -69,15 +109,39 @@ async function mcpRequest(key: string, method: string, params: unknown): Promise
 
 describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   let dir = '';
+  let llm: StartedContainer | undefined;
+
+  /**
+   * Declares `keys` (their values in `secrets`) next to the stack's own; the function it returns puts mcpgw.yaml
+   * and the secrets file back and revokes them.
+   */
+  async function declareKeys(keys: Record<string, unknown>[], secrets: Record<string, string>): Promise<() => Promise<void>> {
+    const file = path.join(dir, 'mcpgw.yaml');
+    const secretsFile = path.join(dir, 'secrets.env');
+    const originalConfig = await readFile(file, 'utf8');
+    const originalSecrets = await readFile(secretsFile, 'utf8');
+    const config = parse(originalConfig) as { keys: Record<string, unknown>[] };
+    config.keys.push(...keys);
+    await writeFile(file, stringify(config));
+    await writeFile(secretsFile, `${originalSecrets}${Object.entries(secrets).map(([secret, value]) => `${secret}=${value}\n`).join('')}`);
+    return async () => {
+      await writeFile(file, originalConfig);
+      await writeFile(secretsFile, originalSecrets);
+      for (const key of keys) await runCli(['keys', 'revoke', String(key.alias)], { cwd: dir });
+    };
+  }
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-keys-'));
+    // The upstream model (its replies report token usage, which LiteLLM's tpm limiter counts) on the MCP network
+    // before up, so up's probe runs its LLM level too.
+    llm = await startUpstream(docker, stack, run, name, UPSTREAM_KEY);
     await writeTestStack(dir, {
       name,
       images: stack.images,
       litellmPort: PORT,
       mcp: { alpha: { transport: 'http', port: 48160 }, beta: { transport: 'sse', port: 48161 } },
-      secrets: KEYS,
+      secrets: { ...KEYS, UPSTREAM_KEY },
       extra: {
         keys: [
           { alias: 'claude-code', mcp_servers: ['alpha'], expires: '90d' },
@@ -85,11 +149,8 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
         ],
       },
     });
-    // Short key cache, so revocations and grant changes reach the proxy within the test.
-    const file = path.join(dir, 'mcpgw.yaml');
-    const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown> };
-    config.litellm.key_cache_ttl = 1;
-    await writeFile(file, stringify(config));
+    // With a 1 s key cache, so revocations and grant changes reach the proxy within the test.
+    await useUpstreamModel(dir);
     const up = await runCli(['up'], { cwd: dir });
     expect(up.code, up.stderr).toBe(0);
     expect(up.stderr).toMatch(/ok {4}keys: created claude-code, created codex/);
@@ -97,6 +158,9 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
 
   afterAll(async () => {
     await runCli(['down', '--volumes'], { cwd: dir });
+    await llm?.remove();
+    // The MCP network was made for the upstream before up, so mcpgw kept it as not its own.
+    await docker.getNetwork(`${name}-mcp`).remove().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -445,10 +509,7 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     const created = await runCli(['keys', 'create', '--alias', 'adhoc', '--mcp', 'alpha', '--json'], { cwd: dir });
     expect(created.code, created.stderr).toBe(0);
     const { key } = JSON.parse(created.stdout) as { key: string };
-    // The id LiteLLM's own _generate_stable_server_id derives for alpha's rendered entry without its pin: what
-    // grants held before mcpgw pinned ids.
-    const script = `import json,sys,yaml\nfrom litellm.proxy._experimental.mcp_server.mcp_server_manager import MCPServerManager\nc = yaml.safe_load(open('/app/config.yaml'))['mcp_servers']['alpha']\nprint(json.dumps(MCPServerManager._generate_stable_server_id(None, 'alpha', c.get('url', ''), c['transport'], c.get('auth_type'), c.get('alias'))))`;
-    const legacy = (await litellmPython(script, null)) as string;
+    const [, legacy] = await derivedAlphaId();
     const db = await pgContainerClient();
     try {
       const permission = `(SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'adhoc')`;
@@ -483,10 +544,9 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     const created = await runCli(['keys', 'create', '--alias', 'moves', '--mcp', 'alpha', '--json'], { cwd: dir });
     expect(created.code, created.stderr).toBe(0);
     const { key } = JSON.parse(created.stdout) as { key: string };
-    const derived = `import json,sys,yaml\nfrom litellm.proxy._experimental.mcp_server.mcp_server_manager import MCPServerManager\nc = yaml.safe_load(open('/app/config.yaml'))['mcp_servers']['alpha']\nprint(json.dumps([c['url'], MCPServerManager._generate_stable_server_id(None, 'alpha', c.get('url', ''), c['transport'], c.get('auth_type'), c.get('alias'))]))`;
     const serverIdsOfLiteLLM = async () =>
       Object.fromEntries(((await (await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()) as { server_id: string; server_name: string }[]).map((server) => [server.server_name, server.server_id]));
-    const before = { ids: await serverIdsOfLiteLLM(), derived: (await litellmPython(derived, null)) as [string, string] };
+    const before = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
     const file = path.join(dir, 'mcpgw.yaml');
     const original = await readFile(file, 'utf8');
     const config = parse(original) as { mcp_servers: Record<string, Record<string, unknown>> };
@@ -496,7 +556,7 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     try {
       const up = await runCli(['up', '--no-probe'], { cwd: dir });
       expect(up.code, up.stderr).toBe(0);
-      const after = { ids: await serverIdsOfLiteLLM(), derived: (await litellmPython(derived, null)) as [string, string] };
+      const after = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
       expect(after.derived[0]).not.toBe(before.derived[0]);
       expect(after.derived[1]).not.toBe(before.derived[1]);
       expect(after.ids).toEqual(before.ids);
@@ -509,15 +569,8 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   });
 
   it('writes the key settings as code (tool allow-list, rate limits, budget window) and LiteLLM enforces them; drift fails doctor and dry runs (issue 16, step 4)', async () => {
-    const file = path.join(dir, 'mcpgw.yaml');
-    const secretsFile = path.join(dir, 'secrets.env');
-    const originalConfig = await readFile(file, 'utf8');
-    const originalSecrets = await readFile(secretsFile, 'utf8');
     const limitedKey = 'sk-itest-limited-tools-3e8a1f0c5b7d9264';
-    const config = parse(originalConfig) as { keys: Record<string, unknown>[] };
-    config.keys.push({ alias: 'limited', mcp_servers: ['alpha', 'beta'], mcp_tools: { beta: ['echo'] }, rpm_limit: 3, tpm_limit: 100000, max_parallel_requests: 2, budget: 5, budget_duration: '30d' });
-    await writeFile(file, stringify(config));
-    await writeFile(secretsFile, `${originalSecrets}MCPGW_KEY_LIMITED=${limitedKey}\n`);
+    const restore = await declareKeys([{ alias: 'limited', mcp_servers: ['alpha', 'beta'], mcp_tools: { beta: ['echo'] }, rpm_limit: 3, tpm_limit: 100000, max_parallel_requests: 2, budget: 5, budget_duration: '30d' }], { MCPGW_KEY_LIMITED: limitedKey });
     const db = await pgContainerClient();
     try {
       const pending = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
@@ -574,9 +627,119 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
       expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings', 'keys.tool-permissions'], { cwd: dir })).code).toBe(0);
     } finally {
       await db.end();
-      await writeFile(file, originalConfig);
-      await writeFile(secretsFile, originalSecrets);
-      await runCli(['keys', 'revoke', 'limited'], { cwd: dir });
+      await restore();
+    }
+  });
+
+  it("LiteLLM refuses a key over its tpm_limit (counting the tokens the model reported) and a second request while its one max_parallel_requests slot is held, on MCP tool calls too (issue 16, step 4)", async () => {
+    const TPM = 40;
+    const tpmKey = 'sk-itest-tpm-limit-0a9c7e5b3d1f8264';
+    const parallelKey = 'sk-itest-parallel-limit-7f2d4b6a8c0e1395';
+    const restore = await declareKeys(
+      [
+        { alias: 'tpm', mcp_servers: ['alpha'], tpm_limit: TPM },
+        { alias: 'parallel', mcp_servers: ['alpha'], max_parallel_requests: 1 },
+      ],
+      { MCPGW_KEY_TPM: tpmKey, MCPGW_KEY_PARALLEL: parallelKey },
+    );
+    try {
+      const sync = await runCli(['keys', 'sync'], { cwd: dir });
+      expect(sync.code, sync.stderr).toBe(0);
+      // Tool calls report no token usage: they pass, and leave the key's token window empty.
+      for (const nonce of ['t0', 't1', 't2']) expect((await mcpRequest(tpmKey, 'tools/call', { name: 'alpha-echo', arguments: { message: nonce } })).body).toContain(`Echo: ${nonce}`);
+      const used: number[] = [];
+      let refused: Awaited<ReturnType<typeof chat>> | undefined;
+      for (let i = 0; i < 6 && !refused; i++) {
+        const answer = await chat(tpmKey);
+        if (answer.status === 200) used.push(answer.body.usage?.total_tokens ?? 0);
+        else refused = answer;
+        // LiteLLM settles each request's token reservation with the reported usage in a callback after the reply.
+        await sleep(500);
+      }
+      expect(used.length).toBeGreaterThan(0);
+      expect(used.every((tokens) => tokens > 0), used.join(',')).toBe(true);
+      expect(refused?.status, JSON.stringify(refused?.body)).toBe(429);
+      // LiteLLM's own account of the window: exactly the tokens the model reported for the admitted chats.
+      const spent = used.reduce((sum, tokens) => sum + tokens, 0);
+      expect(refused?.body.error?.message).toMatch(new RegExp(`Limit type: tokens\\. Current limit: ${TPM}, Remaining: ${Math.max(0, TPM - spent)}\\.`));
+      // The window the chats spent refuses the key's MCP tool calls as well.
+      const tool = await mcpRequest(tpmKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'after' } });
+      expect(tool.message?.result?.isError, tool.body).toBe(true);
+      expect(tool.body).toMatch(/Limit type: tokens/);
+
+      // max_parallel_requests 1: while a long tool call holds the key's slot, a second call is refused.
+      const slow = mcpRequest(parallelKey, 'tools/call', { name: 'alpha-trigger-long-running-operation', arguments: { duration: 5, steps: 1 } });
+      await sleep(1500);
+      const second = await mcpRequest(parallelKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'second' } });
+      expect(second.message?.result?.isError, second.body).toBe(true);
+      expect(second.body).toMatch(/Limit type: max_parallel_requests\. Current limit: 1, Remaining: 0/);
+      expect((await slow).body).toContain('Long running operation completed');
+      // The slot comes back when the call ends.
+      expect((await mcpRequest(parallelKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'third' } })).body).toContain('Echo: third');
+    } finally {
+      await restore();
+    }
+  });
+
+  it("LiteLLM's own budget reset job resets the window mcpgw wrote (spend 0, the next budget_reset_at), and keys sync leaves it so (issue 16, step 4)", async () => {
+    const restore = await declareKeys([{ alias: 'windowed', mcp_servers: ['alpha'], budget: 5, budget_duration: '1d' }], { MCPGW_KEY_WINDOWED: 'sk-itest-windowed-budget-5b3e1d9f7a2c4068' });
+    const db = await pgContainerClient();
+    const row = async () =>
+      (
+        await db.query(
+          `SELECT spend, budget_reset_at, budget_reset_at > now() AT TIME ZONE 'UTC' AS ahead, budget_reset_at <= now() AT TIME ZONE 'UTC' + interval '1 day' AS within_a_day
+             FROM "LiteLLM_VerificationToken" WHERE key_alias = 'windowed'`,
+        )
+      ).rows[0] as { spend: number; budget_reset_at: Date; ahead: boolean; within_a_day: boolean };
+    try {
+      const sync = await runCli(['keys', 'sync'], { cwd: dir });
+      expect(sync.code, sync.stderr).toBe(0);
+      // Spend in a window that ended an hour ago, as the key stands when LiteLLM's job next runs.
+      await db.query(`UPDATE "LiteLLM_VerificationToken" SET spend = 1.25, budget_reset_at = now() AT TIME ZONE 'UTC' - interval '1 hour' WHERE key_alias = 'windowed'`);
+      expect(await row()).toMatchObject({ spend: 1.25, ahead: false });
+      expect(await litellmPython(RESET_KEY_BUDGETS, null)).toBe('reset');
+      const reset = await row();
+      expect(reset).toMatchObject({ spend: 0, ahead: true, within_a_day: true });
+      // keys sync does not fight the job: no drift, and the window stays as LiteLLM set it.
+      const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
+      expect(dry.code, dry.stdout).toBe(0);
+      expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'windowed', action: 'keep' });
+      expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
+      expect(await row()).toEqual(reset);
+      expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings'], { cwd: dir })).code).toBe(0);
+    } finally {
+      await db.end();
+      await restore();
+    }
+  });
+
+  it('up with no key declared still moves the grants of keys made with keys create to the pinned server ids (issue 16, item 3)', async () => {
+    const created = await runCli(['keys', 'create', '--alias', 'undeclared', '--mcp', 'alpha', '--json'], { cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    const [, legacy] = await derivedAlphaId();
+    const file = path.join(dir, 'mcpgw.yaml');
+    const original = await readFile(file, 'utf8');
+    const config = parse(original) as Record<string, unknown>;
+    delete config.keys;
+    await writeFile(file, stringify(config));
+    const db = await pgContainerClient();
+    try {
+      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'undeclared')`, [legacy]);
+      await sleep(1500);
+      expect(await gatewayTools(key)).toEqual([]);
+      const up = await runCli(['up', '--no-probe'], { cwd: dir });
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.stderr).toMatch(/ok {4}keys: no keys declared in mcpgw.yaml; moved 1 grant row\(s\) to the pinned server ids/);
+      await sleep(1500);
+      expect(await gatewayTools(key)).toEqual(['alpha']);
+      const again = await runCli(['up', '--no-probe'], { cwd: dir });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/ok {4}keys: no keys declared in mcpgw.yaml\n/);
+    } finally {
+      await db.end();
+      await writeFile(file, original);
+      await runCli(['keys', 'revoke', 'undeclared'], { cwd: dir });
     }
   });
 
