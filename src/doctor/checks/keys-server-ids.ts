@@ -25,7 +25,7 @@ export const keysServerIds: Check = {
       if (old.length > 0) {
         causes.push({
           cause: `${keyLabel(row)} grants ${old.map((id) => `${names.get(legacy.get(id) ?? '')} by its old derived id`).join(', ')}: LiteLLM now knows the server by its pinned server_id, so the key does not reach it`,
-          fix: 'run `mcpgw keys sync` (it moves every grant to the pinned ids once)',
+          fix: 'run `mcpgw keys sync` or `mcpgw up` (either moves every grant to the pinned ids once, declared keys or not)',
         });
       }
       if (gone.length > 0) {
