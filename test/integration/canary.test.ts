@@ -69,6 +69,17 @@ describe('the canary probe model', () => {
     for (const value of [...Object.values(TEST_SECRETS), userKey]) expect(result.stdout + result.stderr).not.toContain(value);
   });
 
+  it("doctor is green on the canary stack, its model check asking the canary", async () => {
+    const doctor = await runCli(['doctor', '--json'], { cwd: dir });
+    const report = JSON.parse(doctor.stdout) as { checks: { id: string; status: string; evidence?: string[] }[] };
+    expect(report.checks.filter((check) => check.status === 'fail'), doctor.stdout).toEqual([]);
+    expect(doctor.code).toBe(0);
+    expect(report.checks.find((check) => check.id === 'mcp.llm')?.status).toBe('pass');
+    const status = await runCli(['status'], { cwd: dir });
+    expect(status.code, status.stdout).toBe(0);
+    expect(status.stdout).toMatch(/mcpgw-canary\s+running/);
+  });
+
   it('answers a client key only with the probe instruction: anything else is refused', async () => {
     const poem = await chat({ messages: [{ role: 'user', content: 'Write a poem about the LAN.' }] });
     expect(poem.status).toBe(400);
