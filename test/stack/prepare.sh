@@ -1,34 +1,27 @@
 #!/usr/bin/env bash
 # Prepares everything the integration tier needs on a machine without a container registry:
-# the Docker engine (+ Compose v2 plugin), a debootstrapped Debian base image, the test images
-# built on it, and LiteLLM's real DB schema SQL. Idempotent: a second run only checks hashes.
+# the Docker engine (+ Compose v2 plugin), the product's images (Debian base, node, Postgres, LiteLLM
+# and its DB mode, built by `mcpgw images build` from images/), the test-only images built on them,
+# and LiteLLM's real DB schema SQL. Idempotent: a second run only checks hashes.
 # Progress and per-step timings go to stderr; see test/stack/README.md.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
 WORK=${MCPGW_TEST_WORK:-$HERE/.work}
 DOCKERD_LOG=${MCPGW_TEST_DOCKERD_LOG:-/var/log/mcpgw-test-dockerd.log}
 DOCKER_PIDFILE=${MCPGW_TEST_DOCKER_PIDFILE:-/var/run/docker.pid}
 
-BASE_IMAGE=${MCPGW_TEST_BASE_IMAGE:-mcpgw-test/debian:bookworm}
-POSTGRES_IMAGE=${MCPGW_TEST_POSTGRES_IMAGE:-mcpgw-test/postgres:15}
-NODE_IMAGE=${MCPGW_TEST_NODE_IMAGE:-mcpgw-test/node:20}
+# The product's images (names and versions pinned in src/images/builtin.ts, read from dist/ by
+# product_images): BASE_IMAGE, NODE_IMAGE, POSTGRES_IMAGE, LITELLM_IMAGE (no DB), LITELLM_DB_IMAGE,
+# LITELLM_VERSION, PRISMA_PY_VERSION. Built by `mcpgw images build`, so the tests run what users run.
 MCP_IMAGE=${MCPGW_TEST_MCP_IMAGE:-mcpgw-test/mcp:latest}
-# 1.108.7 is the newest release whose [proxy] extra resolves on the package index reachable here:
-# 1.108.8+ pin litellm-proxy-extras/litellm-enterprise post-releases (and 1.110 a litellm-proxy
-# package) that the index does not serve. See README.md.
-LITELLM_VERSION=${MCPGW_TEST_LITELLM_VERSION:-1.108.7}
-LITELLM_IMAGE=${MCPGW_TEST_LITELLM_IMAGE:-mcpgw-test/litellm:$LITELLM_VERSION}
 # A release from before MCP auto-execution on /v1/chat/completions (1.80.10), so `mcpgw probe` is tested
-# against a LiteLLM too old for it, for real. Same recipe, no DB; runs only on an internal test network.
+# against a LiteLLM too old for it, for real. The product's recipe (images/litellm), no DB; runs only on an
+# internal test network.
 LITELLM_OLD_VERSION=${MCPGW_TEST_LITELLM_OLD_VERSION:-1.80.8}
 LITELLM_OLD_IMAGE=${MCPGW_TEST_LITELLM_OLD_IMAGE:-mcpgw-test/litellm:$LITELLM_OLD_VERSION}
-# LiteLLM + prisma-client-py + a stand-in query engine, for DB mode (images/litellm-db).
-LITELLM_DB_IMAGE=${MCPGW_TEST_LITELLM_DB_IMAGE:-mcpgw-test/litellm-db:$LITELLM_VERSION}
-# DB mode + prometheus_client, which LiteLLM's own images ship (images/litellm-metrics).
-LITELLM_METRICS_IMAGE=${MCPGW_TEST_LITELLM_METRICS_IMAGE:-mcpgw-test/litellm-metrics:$LITELLM_VERSION}
 PROMETHEUS_CLIENT_VERSION=${MCPGW_TEST_PROMETHEUS_CLIENT_VERSION:-0.20.0}
-PRISMA_PY_VERSION=${MCPGW_TEST_PRISMA_PY_VERSION:-0.15.0}
 EVERYTHING_VERSION=${MCPGW_TEST_EVERYTHING_VERSION:-2026.8.31}
 # A third-party stdio-only server for the bridge tests and benchmark (images/mcp).
 MEMORY_VERSION=${MCPGW_TEST_MEMORY_VERSION:-2026.8.31}
@@ -159,14 +152,35 @@ SRC
 }
 
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# dist/ is what `mcpgw images build` runs; .ci/run calls this script before `npm test` builds it.
+ensure_dist() {
+  if node "$ROOT/bin/mcpgw.js" images build --help >/dev/null 2>&1; then return 0; fi
+  log "building dist/ (npm run build)"
+  (cd "$ROOT" && npm run build --silent) >&2
+}
+
+# The product's image names and versions, from src/images/builtin.ts (through dist/).
+product_images() {
+  eval "$(cd "$ROOT" && node --input-type=module -e '
+    const m = await import("./dist/images/builtin.js");
+    const out = { BASE_IMAGE: m.BUILTIN_BASE_IMAGE, NODE_IMAGE: m.BUILTIN_NODE_IMAGE, POSTGRES_IMAGE: m.BUILTIN_POSTGRES_IMAGE,
+      LITELLM_IMAGE: m.BUILTIN_LITELLM_PROXY_IMAGE, LITELLM_DB_IMAGE: m.BUILTIN_LITELLM_IMAGE,
+      LITELLM_VERSION: m.BUILTIN_LITELLM_VERSION, PRISMA_PY_VERSION: m.BUILTIN_PRISMA_PY_VERSION };
+    for (const [k, v] of Object.entries(out)) console.log(`${k}=${v}`);')"
+  LITELLM_METRICS_IMAGE=${MCPGW_TEST_LITELLM_METRICS_IMAGE:-mcpgw-test/litellm-metrics:$LITELLM_VERSION}
+}
+
+# The product's own images, through the product's builder: a stack whose LiteLLM and Postgres are
+# `build: builtin` (the builder adds the Debian base and the node image they are built on).
+build_product_images() {
+  local stack=$WORK/product-images
+  mkdir -p "$stack"
+  printf 'version: 1\nhost: localhost\nlitellm: { build: builtin }\npostgres: { build: builtin }\n' >"$stack/mcpgw.yaml"
+  SSL_CERT_FILE=$CA_BUNDLE node "$ROOT/bin/mcpgw.js" -f "$stack/mcpgw.yaml" images build --log-dir "$WORK/build-logs" >/dev/null
+}
 image_id() { docker image inspect -f '{{.Id}}' "$1"; }
 image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
-
-# The host's own suite (or MCPGW_TEST_DEBIAN_SUITE), built as any other suite is.
-ensure_base() {
-  . /etc/os-release
-  ensure_suite_base "$BASE_IMAGE" "${MCPGW_TEST_DEBIAN_SUITE:-$VERSION_CODENAME}"
-}
 
 # build_image IMAGE RECIPE_DIR PARENT [EXTRA_FILE...]
 # The context is the recipe directory plus EXTRA_FILEs (copied next to the Dockerfile). The image
@@ -236,41 +250,27 @@ ensure_suite_base() {
   rm -rf "$rootfs"
 }
 
-# Staged (not committed) inputs: the host's node binary, npm and CA bundle.
-stage_node() {
-  local st=$WORK/stage/node
-  rm -rf "$st"; mkdir -p "$st"
-  cp /usr/bin/node "$st/node" 2>/dev/null || cp "$(command -v node)" "$st/node"
-  local npmdir
-  npmdir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
-  tar -C "$(dirname "$npmdir")" -czf "$st/npm.tgz" "$(basename "$npmdir")"
-  cp "$CA_BUNDLE" "$st/ca-certificates.crt"
+# Staged (not committed) input: the host's CA bundle, under the name the recipes COPY.
+stage_ca() {
+  mkdir -p "$WORK/stage"
+  cp "$CA_BUNDLE" "$WORK/stage/ca-certificates.crt"
 }
 
+# Test-only images, on the product's: prepare.sh's own build_image (same hash rule as the product's).
 build_all() {
   [ -r "$CA_BUNDLE" ] || die "CA bundle $CA_BUNDLE not readable"
-  BUILD_ARGS=()
-  step "image $POSTGRES_IMAGE" build_image "$POSTGRES_IMAGE" "$HERE/images/postgres" "$BASE_IMAGE"
-  stage_node
-  BUILD_ARGS=()
-  step "image $NODE_IMAGE" build_image "$NODE_IMAGE" "$HERE/images/node" "$BASE_IMAGE" \
-    "$WORK/stage/node/node" "$WORK/stage/node/npm.tgz" "$WORK/stage/node/ca-certificates.crt"
+  stage_ca
   BUILD_ARGS=("EVERYTHING_VERSION=$EVERYTHING_VERSION" "SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION" "MEMORY_VERSION=$MEMORY_VERSION")
   step "image $MCP_IMAGE" build_image "$MCP_IMAGE" "$HERE/images/mcp" "$NODE_IMAGE"
-  BUILD_ARGS=("LITELLM_VERSION=$LITELLM_VERSION")
-  step "image $LITELLM_IMAGE" build_image "$LITELLM_IMAGE" "$HERE/images/litellm" "$BASE_IMAGE" \
-    "$WORK/stage/node/ca-certificates.crt"
   BUILD_ARGS=("LITELLM_VERSION=$LITELLM_OLD_VERSION")
-  step "image $LITELLM_OLD_IMAGE" build_image "$LITELLM_OLD_IMAGE" "$HERE/images/litellm" "$BASE_IMAGE" \
-    "$WORK/stage/node/ca-certificates.crt"
-  BUILD_ARGS=("NODE_IMAGE=$NODE_IMAGE" "NODE_IMAGE_ID=$(image_id "$NODE_IMAGE")" "PRISMA_PY_VERSION=$PRISMA_PY_VERSION")
-  step "image $LITELLM_DB_IMAGE" build_image "$LITELLM_DB_IMAGE" "$HERE/images/litellm-db" "$LITELLM_IMAGE"
+  step "image $LITELLM_OLD_IMAGE" build_image "$LITELLM_OLD_IMAGE" "$ROOT/images/litellm" "$BASE_IMAGE" \
+    "$WORK/stage/ca-certificates.crt"
   BUILD_ARGS=("PROMETHEUS_CLIENT_VERSION=$PROMETHEUS_CLIENT_VERSION")
   step "image $LITELLM_METRICS_IMAGE" build_image "$LITELLM_METRICS_IMAGE" "$HERE/images/litellm-metrics" "$LITELLM_DB_IMAGE"
   step "base image $BASE_TRIXIE_IMAGE" ensure_suite_base "$BASE_TRIXIE_IMAGE" trixie
   BUILD_ARGS=("NODE_IMAGE=$NODE_IMAGE" "NODE_IMAGE_ID=$(image_id "$NODE_IMAGE")" "SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION")
   step "image $MCP_PYTHON_IMAGE" build_image "$MCP_PYTHON_IMAGE" "$HERE/images/mcp-python" "$BASE_TRIXIE_IMAGE" \
-    "$WORK/stage/node/ca-certificates.crt"
+    "$WORK/stage/ca-certificates.crt"
   BUILD_ARGS=()
   step "image $POSTGRES_MCP_IMAGE" build_image "$POSTGRES_MCP_IMAGE" "$HERE/images/postgres-mcp" "$MCP_PYTHON_IMAGE"
 }
@@ -342,7 +342,9 @@ main() {
   step "packages (docker.io, debootstrap, prometheus)" ensure_packages
   step "docker engine" ensure_engine
   step "compose v2 plugin" ensure_compose
-  step "base image $BASE_IMAGE" ensure_base
+  step "dist/ for mcpgw images build" ensure_dist
+  product_images
+  step "product images (mcpgw images build)" build_product_images
   build_all
   step "litellm schema" extract_schema
   step "mcp clients (npm)" env MCPGW_TEST_WORK="$WORK" bash "$HERE/clients/install.sh"
