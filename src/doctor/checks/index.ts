@@ -22,6 +22,7 @@ import { keysToolPermissions } from './keys-tool-permissions.js';
 import { litellmAutoExec } from './litellm-auto-exec.js';
 import { litellmHealth } from './litellm-health.js';
 import { litellmImage } from './litellm-image.js';
+import { litellmLocalImage } from './litellm-local-image.js';
 import { litellmVersion } from './litellm-version.js';
 import { mcpContainers } from './mcp-containers.js';
 import { mcpGateway } from './mcp-gateway.js';
@@ -72,6 +73,7 @@ export const CHECKS: readonly Check[] = [
   mcpGateway,
   mcpLlm,
   litellmImage,
+  litellmLocalImage,
   litellmVersion,
   litellmHealth,
   litellmAutoExec,
