@@ -53,18 +53,32 @@ export function gatewayHeaders(key: string): Record<string, string> {
   return { 'x-litellm-api-key': `Bearer ${key}` };
 }
 
+let sdk: ReturnType<typeof importSdk> | undefined;
+
+function importSdk() {
+  return Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/sse.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
+}
+
+/**
+ * The MCP SDK, imported once, on first use: it and its schemas take ~0.3–0.4 s to import, which commands that
+ * never open a session (doctor --offline on a healthy stack, up --no-probe) should not pay. A caller that will
+ * open sessions soon calls it early, so the import runs while it waits for its other requests.
+ */
+export function loadMcpSdk(): ReturnType<typeof importSdk> {
+  sdk ??= importSdk();
+  return sdk;
+}
+
 /**
  * Connects to `url` (LiteLLM's /mcp/, /mcp/<server> or /mcp/sse) with `key`. The official MCP SDK is the client,
  * so the probe sees exactly what Claude Code, Gemini CLI or VS Code would.
  */
 export async function openSession(url: string, key: string, transport: GatewayTransport, timeoutMs: number, ends?: SessionEnds): Promise<McpSession> {
-  // Loaded on first use: the SDK and its schemas take ~0.3 s to import, which commands that never open a session
-  // (doctor --offline on a healthy stack, up --no-probe) should not pay.
-  const [{ Client }, { SSEClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
-    import('@modelcontextprotocol/sdk/client/index.js'),
-    import('@modelcontextprotocol/sdk/client/sse.js'),
-    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
-  ]);
+  const [{ Client }, { SSEClientTransport }, { StreamableHTTPClientTransport }] = await loadMcpSdk();
   const requestInit: RequestInit = { headers: gatewayHeaders(key) };
   const channel =
     transport === 'sse' ? new SSEClientTransport(new URL(url), { requestInit }) : new StreamableHTTPClientTransport(new URL(url), { requestInit });

@@ -47,7 +47,7 @@ function refused(error: unknown, what: string): CheckOutcome {
   if (/Request timed out/.test((error as Error).message)) {
     return fail(`${what}: no answer within the deadline`, [
       {
-        cause: 'LiteLLM did not answer in time: it asks its servers one by one, opening a new session with each (and spawning a stdio server it runs itself anew) for every request',
+        cause: "LiteLLM did not answer in time: a session's first tools/list waits until LiteLLM has set up its list-change relay, a session to each granted server in turn, each listing every granted server's tools, prompts and resources twice, and every listing opens a new session with each server (spawning a stdio server it runs itself anew)",
         fix: 'raise --timeout to see whether it answers at all; clients with short deadlines (Claude Code allows 5 s for the tool list) fail the same way, so split slow servers onto their own /mcp/<server> URLs',
       },
     ]);
@@ -156,20 +156,24 @@ async function proveTools(ctx: McpLevelContext, session: McpSession, server: Ser
   return { outcome: pass(listed, `${called}${call.expectsNonce ? ' (nonce returned)' : ''}`), ...(call.expectsNonce ? { proven: { server: server.name, call, nonce } } : {}) };
 }
 
-/** The SSE endpoint older clients use (/mcp/sse): initialize, list, and one nonce call when a tool is proven. */
-export async function checkSse(ctx: McpLevelContext, proven: ProvenTool | undefined): Promise<CheckOutcome> {
+/**
+ * The SSE endpoint older clients use (/mcp/sse), in a session of its own: initialize, list, and a nonce call of
+ * the first server (mcpgw.yaml order) with a safe tool in that listing. It needs nothing from the /mcp/ steps,
+ * so the probe runs it alongside them.
+ */
+export async function checkSse(ctx: McpLevelContext, servers: ServerTarget[]): Promise<CheckOutcome> {
   try {
     return await withSession(`${ctx.baseUrl}/mcp/sse`, ctx.key, 'sse', ctx.timeoutMs, async (session) => {
       const tools = await session.listTools();
       const listed = `GET /mcp/sse initialize → ${session.serverName}; tools/list → ${tools.length} tools`;
       if (tools.length === 0) return fail(listed, [{ cause: 'the key sees no tools over SSE', fix: 'see the streamable HTTP steps above' }]);
-      if (!proven) return pass(listed);
       const nonce = ctx.nonce();
-      const args = Object.fromEntries(Object.entries(proven.call.arguments).map(([name, value]) => [name, typeof value === 'string' ? value.replaceAll(proven.nonce, nonce) : value]));
-      const result = await session.callTool(proven.call.gatewayName, args);
-      const called = `tools/call ${proven.call.gatewayName} over SSE → ${result.text.slice(0, 120)}`;
+      const call = servers.map((server) => probeCallFor(server.name, tools, nonce, server.declaredProbe)).find((candidate) => candidate?.expectsNonce);
+      if (!call) return pass(listed);
+      const result = await session.callTool(call.gatewayName, call.arguments);
+      const called = `tools/call ${call.gatewayName} over SSE → ${result.text.slice(0, 120)}`;
       if (result.isError || !result.text.includes(nonce)) {
-        return fail([listed, called], [{ cause: 'the tool executes over streamable HTTP but not over SSE', fix: '`mcpgw logs litellm`; point SSE clients at http://<host>:<port>/mcp/sse' }]);
+        return fail([listed, called], [{ cause: 'a tool LiteLLM lists over SSE does not execute there (an error, or a result without the nonce the call sent)', fix: '`mcpgw logs litellm`; compare with the same server\'s streamable HTTP step above; point SSE clients at http://<host>:<port>/mcp/sse' }]);
       }
       return pass(listed, `${called} (nonce returned)`);
     }, ctx.ends);

@@ -1,4 +1,4 @@
-import { SessionEnds } from '../gateway/session.js';
+import { loadMcpSdk, SessionEnds } from '../gateway/session.js';
 import { checkDeclaredKey, checkNoGrantKey, type DeclaredKeyTarget, type KeyLease } from './auth-level.js';
 import type { ServerTarget } from './diagnose.js';
 import { checkLiveliness, checkReadiness, judgeVersion, readVersion } from './gateway.js';
@@ -31,13 +31,23 @@ export interface ProbeDeps {
   onStep?: (step: ProbeStep) => void;
 }
 
+/** A check's outcome and when it ran (deps.now() before and after). */
+interface Measured {
+  outcome: CheckOutcome;
+  started: number;
+  ended: number;
+}
+
 /**
  * Runs the levels in order — gateway, MCP, authorization, LLM — each step timed, a crashing step reported as
  * failed (never a crashed run). A dead gateway skips the rest: every later step would only repeat that failure.
  */
 export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeReport> {
+  // The MCP level's first session would otherwise wait for the SDK's import; it runs behind the gateway level.
+  if (plan.servers.length > 0 && !plan.replay) loadMcpSdk().catch(() => undefined);
   const steps: ProbeStep[] = [];
-  const measure = async (check: () => Promise<CheckOutcome>): Promise<{ outcome: CheckOutcome; ms: number }> => {
+  const spans = new Map<ProbeLevel, { start: number; end: number }>();
+  const measure = async (check: () => Promise<CheckOutcome>): Promise<Measured> => {
     const started = deps.now();
     let outcome: CheckOutcome;
     try {
@@ -45,10 +55,12 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
     } catch (error) {
       outcome = fail(`check crashed: ${(error as Error).message}`);
     }
-    return { outcome, ms: Math.round(deps.now() - started) };
+    return { outcome, started, ended: deps.now() };
   };
-  const record = (level: ProbeLevel, id: string, title: string, { outcome, ms }: { outcome: CheckOutcome; ms: number }): ProbeStep => {
-    const done: ProbeStep = { level, id, title, status: outcome.status, ms, evidence: outcome.evidence, causes: outcome.causes ?? [] };
+  const record = (level: ProbeLevel, id: string, title: string, { outcome, started, ended }: Measured): ProbeStep => {
+    const done: ProbeStep = { level, id, title, status: outcome.status, ms: Math.round(ended - started), evidence: outcome.evidence, causes: outcome.causes ?? [] };
+    const span = spans.get(level);
+    spans.set(level, { start: Math.min(span?.start ?? started, started), end: Math.max(span?.end ?? ended, ended) });
     steps.push(done);
     deps.onStep?.(done);
     return done;
@@ -59,6 +71,7 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
     gateway: plan.baseUrl,
     ...(litellmVersion ? { litellmVersion } : {}),
     steps,
+    levels: Object.fromEntries([...spans].map(([level, { start, end }]) => [level, Math.round(end - start)])),
   });
 
   const live = await step('gateway', 'gateway.liveliness', 'LiteLLM answers', () => checkLiveliness(plan.baseUrl, plan.timeoutMs));
@@ -90,6 +103,9 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
   const ends = new SessionEnds();
   const mcp: McpLevelContext = { baseUrl: plan.baseUrl, key: plan.key, timeoutMs: plan.timeoutMs, nonce: deps.nonce, diagnose: deps.diagnose, ends };
   try {
+    // The SSE session needs nothing from /mcp/ (each session costs LiteLLM its own set-up, seconds for a
+    // session that lists several servers): it runs alongside the /mcp/ steps and is reported after them.
+    const sse = measure(() => checkSse(mcp, plan.servers));
     let aggregate: AggregateSession | undefined;
     await step('mcp', 'mcp.aggregate', 'MCP over streamable HTTP at /mcp/', async () => (aggregate = await openAggregate(mcp)).outcome);
     // Servers are independent: probed in parallel (their tools called in the /mcp/ session), reported in mcpgw.yaml order.
@@ -104,9 +120,9 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
       ),
     );
     await aggregate?.close();
-    plan.servers.forEach((server, index) => record('mcp', `mcp.server.${server.name}`, `${server.name} (${server.transport}) lists and executes a tool`, perServer[index] as { outcome: CheckOutcome; ms: number }));
+    plan.servers.forEach((server, index) => record('mcp', `mcp.server.${server.name}`, `${server.name} (${server.transport}) lists and executes a tool`, perServer[index] as Measured));
+    record('mcp', 'mcp.sse', 'MCP over SSE at /mcp/sse', await sse);
     const proven = plan.servers.map((server) => proof.get(server.name)).find(Boolean);
-    await step('mcp', 'mcp.sse', 'MCP over SSE at /mcp/sse', () => checkSse(mcp, proven));
 
     if (plan.noGrantKey) {
       const lease = plan.noGrantKey;

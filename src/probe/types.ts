@@ -21,4 +21,9 @@ export interface ProbeReport {
   gateway: string;
   litellmVersion?: string;
   steps: ProbeStep[];
+  /**
+   * Wall-clock ms of each level that ran, from its first step's start to its last step's end. Steps of a level
+   * can run at the same time (the MCP level's servers and SSE), so their ms add up to more.
+   */
+  levels: Partial<Record<ProbeLevel, number>>;
 }

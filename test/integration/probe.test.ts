@@ -121,6 +121,12 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
       expect(JSON.stringify(sent[0]?.body), route).toMatch(/Call the tool (alpha|beta|gamma|delta)-echo with message set to \\"nonce-[0-9a-f]{16}\\"/);
     }
     for (const step of report.steps) expect(step.ms).toBeGreaterThanOrEqual(0);
+    // Each level's wall clock: the MCP level's steps overlap (the servers' calls in the /mcp/ session, SSE in a
+    // session of its own beside them), so it is shorter than their sum and no shorter than the longest of them.
+    expect(Object.keys(report.levels)).toEqual(['gateway', 'mcp', 'auth', 'llm']);
+    const mcpSteps = report.steps.filter((step) => step.level === 'mcp').map((step) => step.ms);
+    expect(report.levels.mcp).toBeLessThan(mcpSteps.reduce((sum, ms) => sum + ms, 0));
+    expect(report.levels.mcp).toBeGreaterThanOrEqual(Math.max(...mcpSteps));
     // The probe's temporary keys are gone, and no secret reached the output.
     const { keys } = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string }[] };
     expect(keys.map((key) => key.alias)).toEqual(['user']);
