@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { McpgwConfig } from '../config/schema.js';
 import { systemClock, type Clock } from '../docker/clock.js';
 import type { DockerEngine } from '../docker/engine.js';
@@ -14,7 +15,7 @@ import { buildOrder, recipeHash, recipeLabel, type ContextEntry, type DockerReci
 import { stackRecipes } from './stack.js';
 
 /** The package's recipe folder (images/ next to dist/ and templates/). */
-export const RECIPES_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../images');
+export const RECIPES_DIR = fileURLToPath(new URL('../../images/', import.meta.url));
 
 /** Lines of a failed build's log shown with the error (the whole log stays in its file). */
 const LOG_TAIL_LINES = 30;

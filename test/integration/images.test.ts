@@ -151,5 +151,11 @@ describe('mcpgw up builds a missing build:-marked MCP server image, then proves 
     expect(again.stderr).toContain(`ok    ${image}: up to date`);
     const report = JSON.parse(again.stdout) as { services: { service: string; action: string }[] };
     expect(report.services.find((service) => service.service === 'mcp-memory')?.action).toBe('keep');
+
+    // The tier's LiteLLM is the product's locally built image, and doctor says so from its recipe label.
+    const doctor = await runCli(['doctor', '--only', 'litellm.local-image', '--json'], { cwd: dir, env });
+    const check = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; evidence: string[] }[] }).checks.find((entry) => entry.id === 'litellm.local-image');
+    expect(check?.status, doctor.stdout).toBe('pass');
+    expect(check?.evidence[0]).toMatch(new RegExp(`^container ${name}-litellm runs ${stack.images.litellmDb}, built by mcpgw from recipe litellm-db \\(recipe hash [0-9a-f]{32}\\)$`));
   }, LONG_MS);
 });
