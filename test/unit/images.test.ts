@@ -1,7 +1,14 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
-import { debianMirror, sourcesForSuite } from '../../src/images/base.js';
+import { debianMirror, debootstrapBase, sourcesForSuite } from '../../src/images/base.js';
+import type { DockerEngine } from '../../src/docker/engine.js';
+import { StepFailed } from '../../src/errors.js';
+import { BASE_RECIPE } from '../../src/images/recipes.js';
+
 import { BUILTIN_BASE_IMAGE, BUILTIN_LITELLM_IMAGE, BUILTIN_LITELLM_PROXY_IMAGE, BUILTIN_NODE_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage } from '../../src/images/builtin.js';
 import { buildOrder, LITELLM_RECIPE, packageRecipe, recipeHash, recipeLabel, type ContextEntry } from '../../src/images/recipes.js';
 import { stackRecipes } from '../../src/images/stack.js';
@@ -159,5 +166,21 @@ describe('Debian base', () => {
     expect(debianMirror(undefined, undefined)).toBe('http://deb.debian.org/debian');
     expect(sourcesForSuite(deb822, 'trixie', 'bookworm')).toBe(deb822);
     expect(sourcesForSuite(deb822.replaceAll('bookworm', 'trixie'), 'trixie', 'bookworm')).toBe(deb822);
+  });
+});
+
+describe('Debian base prerequisites', () => {
+  // Never reached: the prerequisites are checked before anything is built.
+  const engine = {} as DockerEngine;
+
+  it('names root and the package to install before running anything', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'mcpgw-path-'));
+    const log = path.join(empty, 'base.log');
+    const notRoot = debootstrapBase(engine, BASE_RECIPE, { isRoot: false, path: empty, etcDir: '/etc' }, log);
+    await expect(notRoot).rejects.toThrow('mcpgw/debian:bookworm is built with debootstrap, which needs root');
+    await expect(notRoot).rejects.toBeInstanceOf(StepFailed);
+    const missing = debootstrapBase(engine, BASE_RECIPE, { isRoot: true, path: empty, etcDir: '/etc' }, log);
+    await expect(missing).rejects.toThrow('mcpgw/debian:bookworm is built with debootstrap, which is not installed');
+    await expect(missing).rejects.toMatchObject({ hint: 'apt-get install debootstrap', exitCode: 1 });
   });
 });
