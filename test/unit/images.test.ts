@@ -3,14 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
-import { debianMirror, debootstrapBase, sourcesForSuite } from '../../src/images/base.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
-import { StepFailed } from '../../src/errors.js';
-import { BASE_RECIPE } from '../../src/images/recipes.js';
-
+import { ConfigError, StepFailed } from '../../src/errors.js';
+import { debianMirror, debootstrapBase, sourcesForSuite } from '../../src/images/base.js';
 import { BUILTIN_BASE_IMAGE, BUILTIN_LITELLM_IMAGE, BUILTIN_LITELLM_PROXY_IMAGE, BUILTIN_NODE_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage } from '../../src/images/builtin.js';
-import { buildOrder, LITELLM_RECIPE, packageRecipe, recipeHash, recipeLabel, type ContextEntry } from '../../src/images/recipes.js';
+import { BASE_RECIPE, buildOrder, LITELLM_RECIPE, packageRecipe, recipeHash, recipeLabel, type ContextEntry } from '../../src/images/recipes.js';
 import { stackRecipes } from '../../src/images/stack.js';
 
 const head = 'version: 1\nhost: linuxserver.lan\n';
