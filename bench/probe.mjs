@@ -3,6 +3,8 @@
 // bash test/stack/prepare.sh first), against the bare requests each level is built on, timed in the same run:
 //   gateway: GET /health/liveliness        mcp: one MCP initialize + tools/list + tools/call over plain fetch
 //   auth:    one initialize refused (403)  llm: one chat completion with LiteLLM's MCP tool over plain fetch
+// A level is timed by its wall clock (the probe's report.levels: the MCP level's steps overlap). The MCP level
+// has a second baseline: the probe's own MCP requests over plain fetch (below), i.e. LiteLLM's time for them.
 // Prints medians and ratios, never pass/fail times.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -43,6 +45,66 @@ const rpc = async (url, method, params, session, id = 1) => {
   await response.text();
   return response;
 };
+const initializeParams = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } };
+
+/** The events of an SSE body, parsed as they arrive; read with next() (a for-await break would cancel the stream). */
+async function* sseEvents(body) {
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of body) {
+    buffered += decoder.decode(chunk, { stream: true }).replaceAll('\r\n', '\n');
+    for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+      const lines = buffered.slice(0, end).split('\n');
+      buffered = buffered.slice(end + 2);
+      yield { event: lines.find((line) => line.startsWith('event:'))?.slice(6).trim() ?? 'message', data: lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n') };
+    }
+  }
+}
+
+// The probe's MCP level as plain fetch, with `key` granted every server as the probe's temporary key is: the
+// same sessions, requests and overlap, no SDK and no mcpgw. Each session sends notifications/initialized, as
+// every MCP client must; LiteLLM 1.108.7 then sets up its list-change relay (a session to each granted server
+// and a gateway listing of tools, prompts and resources before and after subscribing, server after server:
+// subscriptions.py _listen) and holds the session's first tools/list until it is done. Each returns its end
+// (DELETE, closing the stream), which the probe also runs after its level.
+async function streamableSession(key, calls) {
+  const url = `${base}/mcp/`;
+  const auth = { ...headers, 'x-litellm-api-key': `Bearer ${key}`, authorization: `Bearer ${key}` };
+  const send = async (message, session) => {
+    const response = await fetch(url, { method: 'POST', headers: { ...auth, ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}) }, body: JSON.stringify({ jsonrpc: '2.0', ...message }) });
+    await response.text();
+    return response;
+  };
+  const session = (await send({ id: 1, method: 'initialize', params: initializeParams })).headers.get('mcp-session-id');
+  await send({ method: 'notifications/initialized' }, session);
+  await send({ id: 2, method: 'tools/list', params: {} }, session);
+  await Promise.all(calls.map((name, index) => send({ id: 3 + index, method: 'tools/call', params: { name, arguments: { message: 'nonce-bench' } } }, session)));
+  return async () => (await fetch(url, { method: 'DELETE', headers: { ...auth, 'mcp-session-id': session } })).text();
+}
+async function sseSession(key, call) {
+  const auth = { 'x-litellm-api-key': `Bearer ${key}`, authorization: `Bearer ${key}` };
+  const stream = new AbortController();
+  const response = await fetch(`${base}/mcp/sse`, { headers: { ...auth, accept: 'text/event-stream' }, signal: stream.signal });
+  const events = sseEvents(response.body);
+  const until = async (match) => {
+    for (;;) {
+      const { value, done } = await events.next();
+      if (done) throw new Error('the SSE stream ended');
+      if (match(value)) return value;
+    }
+  };
+  const endpoint = new URL((await until((event) => event.event === 'endpoint')).data, base);
+  const send = async (message) => (await fetch(endpoint, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', ...message }) })).text();
+  const ask = async (id, method, params) => {
+    await send({ id, method, params });
+    await until((event) => event.event === 'message' && JSON.parse(event.data).id === id);
+  };
+  await ask(1, 'initialize', initializeParams);
+  await send({ method: 'notifications/initialized' });
+  await ask(2, 'tools/list', {});
+  await ask(3, 'tools/call', { name: call, arguments: { message: 'nonce-bench' } });
+  return async () => stream.abort();
+}
 const baselines = {
   gateway: async () => (await fetch(`${base}/health/liveliness`)).text(),
   mcp: async () => {
@@ -64,6 +126,13 @@ docker('network', 'create', '--label', 'io.mcpgw.test=1', `${name}-mcp`);
 docker('run', '-d', '--name', `${name}-llm`, '--label', 'io.mcpgw.test=1', '--network', `${name}-mcp`, '--network-alias', 'llm', '-e', 'PORT=8080', '-e', 'FIXTURE_API_KEY=sk-bench-upstream-0000', '-v', `${path.join(root, 'test/stack/llm-fixture')}:/fixture:ro`, manifest.images.node, 'node', '/fixture/server.mjs');
 try {
   mcpgw('up', '--no-probe');
+  // Granted both servers like the probe's temporary key, and not declared, so the probe does not check it.
+  const allKey = mcpgw('keys', 'create', '--alias', 'bench-all', '--mcp', 'alpha', '--mcp', 'beta').trim();
+  const sameRequests = async () => {
+    const ends = await Promise.all([streamableSession(allKey, ['alpha-echo', 'beta-echo']), sseSession(allKey, 'alpha-echo')]);
+    return () => Promise.all(ends.map((end) => end()));
+  };
+  const same = [];
   const levels = { gateway: [], mcp: [], auth: [], llm: [] };
   const raw = { gateway: [], mcp: [], auth: [], llm: [] };
   const totals = [];
@@ -72,21 +141,25 @@ try {
     let report;
     totals.push(await timed(async () => (report = JSON.parse(mcpgw('probe', '--json')))));
     if (!report.ok) throw new Error(`the probe failed on the bench stack:\n${JSON.stringify(report, null, 2)}`);
-    for (const level of Object.keys(levels)) levels[level].push(report.steps.filter((step) => step.level === level).reduce((sum, step) => sum + step.ms, 0));
+    for (const level of Object.keys(levels)) levels[level].push(report.levels[level] ?? 0);
     for (const step of report.steps) bySteps.set(step.id, [...(bySteps.get(step.id) ?? []), step.ms]);
     for (const level of Object.keys(raw)) {
       // Untimed first: it also replaces pooled sockets LiteLLM closed while the probe ran (keep-alive expiry).
       await baselines[level]().catch(() => baselines[level]());
       raw[level].push(await timed(baselines[level]));
     }
+    let end;
+    same.push(await timed(async () => (end = await sameRequests())));
+    await end();
   }
   console.log(`mcpgw probe on a healthy stack (2 MCP servers, 1 declared key, fixture model), median of ${rounds} rounds`);
   console.log('level     probe ms   steps                                           bare request ms  ratio');
-  const describe = { gateway: 'liveliness, readiness, version', mcp: '/mcp/, 2 servers (list + nonce call), SSE', auth: 'no-grant key (3 sessions), declared key', llm: 'chat + responses with MCP execution' };
+  const describe = { gateway: 'liveliness, readiness, version', mcp: '/mcp/ (2 servers: list, nonce calls) ∥ SSE', auth: 'no-grant key (3 sessions), declared key', llm: 'chat + responses with MCP execution' };
   for (const level of Object.keys(levels)) {
     const ours = median(levels[level]);
     const bare = median(raw[level]);
     console.log(`${level.padEnd(9)} ${ours.toFixed(0).padStart(8)}   ${describe[level].padEnd(47)} ${bare.toFixed(0).padStart(15)}  ${(ours / bare).toFixed(1)}×`);
+    if (level === 'mcp') console.log(`          the same requests over plain fetch: ${median(same).toFixed(0)} ms (LiteLLM's own time for them; the probe ${(ours / median(same)).toFixed(1)}× that)`);
   }
   console.log(`whole command (process start, temporary keys, all levels): ${median(totals).toFixed(0)} ms`);
   console.log(`steps (median ms): ${[...bySteps].map(([id, samples]) => `${id} ${median(samples).toFixed(0)}`).join(', ')}`);
