@@ -53,7 +53,7 @@ const pinned = (parse: (spec: string) => unknown, example: string) =>
   z.string().refine((spec) => parse(spec) !== undefined, { message: `must name one exact version, e.g. ${example} (a build must be repeatable)` });
 const packageBuild = z.strictObject({
   npm: pinned(parseNpmSpec, '@modelcontextprotocol/server-everything@2026.8.31').optional(),
-  pypi: pinned(parsePypiSpec, 'mcp-server-time==2025.9.25').optional(),
+  pypi: pinned(parsePypiSpec, 'mcp-server-time==2026.10.10').optional(),
 });
 
 const model = z.strictObject({

@@ -32,6 +32,11 @@ function recordingProgress(lines: string[]): Progress {
   };
 }
 
+/** The progress line of an image the builder built, e.g. `ok    mcpgw/npm-x:1.0.0: built in 27.9 s`. */
+function builtStep(image: string): RegExp {
+  return new RegExp(`ok {4}${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: built in \\d+\\.\\d s`);
+}
+
 async function removeImage(image: string): Promise<void> {
   await docker.getImage(image).remove({ force: true }).catch((error: { statusCode?: number }) => {
     if (error.statusCode !== 404) throw error;
@@ -108,10 +113,13 @@ describe('the product image builder, for real through the Docker engine', () => 
   }, LONG_MS);
 });
 
-describe('mcpgw up builds a missing build:-marked MCP server image, then proves the server from LiteLLM', () => {
+describe('mcpgw up builds missing build:-marked MCP server images (npm and PyPI), then proves the servers from LiteLLM', () => {
   const name = `mcpgwt-${run}-build`;
   const memory = `@modelcontextprotocol/server-memory@${stack.versions.serverMemory}`;
   const image = packageImage({ npm: memory }) ?? '';
+  // The version test/stack/images/mcp-python pins: the newest on the MCP SDK 1.x.
+  const time = 'mcp-server-time==2026.10.10';
+  const timeImage = packageImage({ pypi: time }) ?? '';
   let dir = '';
 
   beforeAll(async () => {
@@ -124,24 +132,28 @@ describe('mcpgw up builds a missing build:-marked MCP server image, then proves 
       extra: {
         mcp_servers: {
           memory: { transport: 'stdio', bridge: 'http', build: { npm: memory }, command: ['mcp-server-memory'], environment: { MEMORY_FILE_PATH: '/tmp/memory.jsonl' }, port: 48621 },
+          time: { transport: 'stdio', bridge: 'http', build: { pypi: time }, command: ['mcp-server-time'], port: 48622 },
         },
       },
     });
-    // Missing before up: this test is the only user of the image.
+    // Missing before up: this test is the only user of these images.
     await removeImage(image);
+    await removeImage(timeImage);
   }, LONG_MS);
 
   afterAll(async () => {
     await runCli(['down', '--volumes'], { cwd: dir });
     await removeImage(image);
+    await removeImage(timeImage);
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('builds the image, starts the server from it and lists its tools from LiteLLM; a second up builds nothing', async () => {
+  it('builds the images, starts the servers from them and lists their tools from LiteLLM; a second up builds nothing', async () => {
     const up = await runCli(['up', '--no-probe'], { cwd: dir, env });
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stderr).toMatch(new RegExp(`ok {4}${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: built in \\d+\\.\\d s`));
+    for (const built of [image, timeImage]) expect(up.stderr).toMatch(builtStep(built));
     expect(up.stderr).toMatch(/ok {4}mcp-memory from LiteLLM: streamable HTTP at http:\/\/mcp-memory:48621\/mcp → initialize \(.+\), tools\/list → 9 tools/);
+    expect(up.stderr).toMatch(/ok {4}mcp-time from LiteLLM: streamable HTTP at http:\/\/mcp-time:48622\/mcp → initialize \(.+\), tools\/list → 2 tools/);
     const container = await docker.getContainer(`${name}-mcp-memory`).inspect();
     expect(container.Config.Image).toBe(image);
     expect((await docker.getImage(image).inspect()).Config.Labels[RECIPE_LABEL]).toBe(`mcp-npm:${memory}`);
@@ -149,8 +161,9 @@ describe('mcpgw up builds a missing build:-marked MCP server image, then proves 
     const again = await runCli(['up', '--no-probe', '--json'], { cwd: dir, env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain(`ok    ${image}: up to date`);
+    expect(again.stderr).toContain(`ok    ${timeImage}: up to date`);
     const report = JSON.parse(again.stdout) as { services: { service: string; action: string }[] };
-    expect(report.services.find((service) => service.service === 'mcp-memory')?.action).toBe('keep');
+    expect(report.services.filter((service) => service.service.startsWith('mcp-')).map((service) => service.action)).toEqual(['keep', 'keep']);
 
     // The tier's LiteLLM is the product's locally built image, and doctor says so from its recipe label.
     const doctor = await runCli(['doctor', '--only', 'litellm.local-image', '--json'], { cwd: dir, env });

@@ -36,14 +36,14 @@ mcp_servers:
   time:
     transport: stdio
     bridge: http
-    build: { pypi: "mcp-server-time==2025.9.25" }
+    build: { pypi: "mcp-server-time==2026.10.10" }
     command: mcp-server-time
     port: 48011
 `);
     expect(config.litellm.image).toBe(BUILTIN_LITELLM_IMAGE);
     expect(config.postgres.image).toBe(BUILTIN_POSTGRES_IMAGE);
     expect(config.mcp_servers.everything?.image).toBe('mcpgw/npm-modelcontextprotocol-server-everything:2026.8.31');
-    expect(config.mcp_servers.time?.image).toBe('mcpgw/pypi-mcp-server-time:2025.9.25');
+    expect(config.mcp_servers.time?.image).toBe('mcpgw/pypi-mcp-server-time:2026.10.10');
     expect(buildOrder(stackRecipes(config)).map((recipe) => recipe.image)).toEqual([
       BUILTIN_BASE_IMAGE,
       BUILTIN_POSTGRES_IMAGE,
@@ -51,7 +51,7 @@ mcp_servers:
       BUILTIN_NODE_IMAGE,
       BUILTIN_LITELLM_IMAGE,
       'mcpgw/npm-modelcontextprotocol-server-everything:2026.8.31',
-      'mcpgw/pypi-mcp-server-time:2025.9.25',
+      'mcpgw/pypi-mcp-server-time:2026.10.10',
     ]);
   });
 
@@ -78,7 +78,7 @@ mcp_servers:
   other:
     transport: http
     image: node:20-slim
-    build: { pypi: "mcp-server-time==2025.9.25" }
+    build: { pypi: "mcp-server-time==2026.10.10" }
     port: 48012
   both:
     transport: http
@@ -87,14 +87,14 @@ mcp_servers:
     port: 48013
   spawned:
     transport: stdio
-    build: { pypi: "mcp-server-time==2025.9.25" }
+    build: { pypi: "mcp-server-time==2026.10.10" }
     command: mcp-server-time
 `)).toEqual(expect.arrayContaining([
       'postgres.build: must be builtin (mcpgw builds its own image of this service from package registries)',
       'mcp_servers.ranged.build.npm: must name one exact version, e.g. @modelcontextprotocol/server-everything@2026.8.31 (a build must be repeatable)',
       'litellm.image: is ghcr.io/berriai/litellm-database:v1.108.7, but build: builtin builds and runs mcpgw/litellm-db:1.108.7',
       'mcp_servers.downloads.command: runs npx, which downloads the package when the container starts',
-      'mcp_servers.other.image: is node:20-slim, but build installs the package into mcpgw/pypi-mcp-server-time:2025.9.25',
+      'mcp_servers.other.image: is node:20-slim, but build installs the package into mcpgw/pypi-mcp-server-time:2026.10.10',
       'mcp_servers.other.command: is required with build (the image has no program of its own to start)',
       'mcp_servers.both.build: names both npm and pypi',
       'mcp_servers.spawned.build: needs a container of its own, and LiteLLM spawns this stdio server inside its own',
