@@ -17,6 +17,13 @@ import { stackRecipes } from './stack.js';
 /** The package's recipe folder (images/ next to dist/ and templates/). */
 export const RECIPES_DIR = fileURLToPath(new URL('../../images/', import.meta.url));
 
+/** A file of this machine the build context holds: where it comes from, its name there, what to do when it is missing. */
+interface ContextSource {
+  from: string;
+  as: string;
+  fix: string;
+}
+
 /** Lines of a failed build's log shown with the error (the whole log stays in its file). */
 const LOG_TAIL_LINES = 30;
 
@@ -128,18 +135,18 @@ export class ImageBuilder {
   }
 
   /** The recipe folder plus the host files, as context path → file on this machine. */
-  private contextSources(recipe: DockerRecipe): { from: string; as: string }[] {
+  private contextSources(recipe: DockerRecipe): ContextSource[] {
     const { host } = this.deps;
-    const hostFile: Record<HostFile, { from: string; as: string }> = {
-      'ca-bundle': { from: host.caBundle, as: 'ca-certificates.crt' },
-      node: { from: host.nodePath, as: 'node' },
+    const hostFile: Record<HostFile, ContextSource> = {
+      'ca-bundle': { from: host.caBundle, as: 'ca-certificates.crt', fix: 'install ca-certificates (apt-get install ca-certificates), or point SSL_CERT_FILE at a CA bundle' },
+      node: { from: host.nodePath, as: 'node', fix: `run mcpgw with Node ${BUILTIN_NODE_MAJOR}` },
       // npm ships next to node: <prefix>/bin/node and <prefix>/lib/node_modules/npm.
-      npm: { from: path.join(path.dirname(path.dirname(host.nodePath)), 'lib', 'node_modules', 'npm'), as: 'npm' },
+      npm: { from: path.join(path.dirname(path.dirname(host.nodePath)), 'lib', 'node_modules', 'npm'), as: 'npm', fix: 'run mcpgw with a node that has its npm beside it (nodejs.org or NodeSource builds, not Debian\'s split nodejs/npm packages)' },
     };
-    return [{ from: path.join(this.recipesDir, recipe.dir), as: '.' }, ...recipe.hostFiles.map((file) => hostFile[file])];
+    return [{ from: path.join(this.recipesDir, recipe.dir), as: '.', fix: 'reinstall mcpgw (the recipe folder is part of the package)' }, ...recipe.hostFiles.map((file) => hostFile[file])];
   }
 
-  private async build(recipe: DockerRecipe, sources: { from: string; as: string }[], hash: string, logPath: string): Promise<void> {
+  private async build(recipe: DockerRecipe, sources: ContextSource[], hash: string, logPath: string): Promise<void> {
     const { engine, host } = this.deps;
     if (recipe.hostFiles.includes('node') && host.nodeVersion.replace(/^v/, '').split('.')[0] !== BUILTIN_NODE_MAJOR) {
       throw new StepFailed(`${recipe.image} is built from the node running mcpgw, which is ${host.nodeVersion}`, `run mcpgw with Node ${BUILTIN_NODE_MAJOR}`);
@@ -151,7 +158,7 @@ export class ImageBuilder {
     try {
       for (const source of sources) {
         await cp(source.from, path.join(context, source.as), { recursive: true, verbatimSymlinks: true }).catch((error: NodeJS.ErrnoException) => {
-          throw new StepFailed(`${recipe.image} needs ${source.from}, which cannot be read: ${error.code ?? error.message}`, source.as === 'ca-certificates.crt' ? 'install ca-certificates (apt-get install ca-certificates)' : 'reinstall mcpgw (the recipe folder is part of the package)');
+          throw new StepFailed(`${recipe.image} needs ${source.from}, which cannot be read: ${error.code ?? error.message}`, source.fix);
         });
       }
       const buildArgs: Record<string, string> = { ...recipe.args, BASE: recipe.parent.image };
@@ -184,7 +191,7 @@ function closed(stream: WriteStream): Promise<void> {
 }
 
 /** Every file and link under the sources, with its context path and digest (what recipeHash hashes). */
-async function contextEntries(sources: { from: string; as: string }[]): Promise<ContextEntry[]> {
+async function contextEntries(sources: ContextSource[]): Promise<ContextEntry[]> {
   const entries: ContextEntry[] = [];
   const walk = async (from: string, as: string): Promise<void> => {
     const stat = await lstat(from).catch(() => undefined);

@@ -96,6 +96,16 @@ describe('the product image builder, for real through the Docker engine', () => 
     await expect(docker.getImage(firstId).inspect()).rejects.toMatchObject({ statusCode: 404 });
   }, LONG_MS);
 
+  it('a host file the recipe copies in that is missing (the CA bundle) is named with its fix before anything is built', async () => {
+    const engine = new DockerEngine(docker);
+    const builder = new ImageBuilder({ engine, progress: recordingProgress([]), clock: systemClock, host: { ...builderHost(env), caBundle: path.join(dir, 'no-such-ca.crt') }, logDir: path.join(dir, 'logs'), recipesDir: path.join(dir, 'recipes') });
+    const recipe: DockerRecipe = { kind: 'dockerfile', image: `${image}-ca`, dir: 'tiny', what: 'recipe tiny', parent: { kind: 'debootstrap', image: stack.images.base, suite: 'bookworm' }, uses: {}, args: {}, hostFiles: ['ca-bundle'] };
+    const failed = builder.ensure([recipe]);
+    await expect(failed).rejects.toThrow(`${image}-ca needs ${path.join(dir, 'no-such-ca.crt')}, which cannot be read: ENOENT`);
+    await expect(failed).rejects.toMatchObject({ exitCode: 1, hint: expect.stringContaining('SSL_CERT_FILE') });
+    await expect(docker.getImage(`${image}-ca`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
   it('a package that cannot be installed fails the build with exit 1, naming the package and showing the log tail', async () => {
     const missing = `@mcpgw-test/no-such-package-${run}@0.0.1`;
     await writeFile(path.join(dir, 'mcpgw.yaml'), stringify({
