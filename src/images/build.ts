@@ -83,6 +83,8 @@ export class ImageBuilder {
     const step = progress.start(recipe.image);
     const started = clock.now();
     if (recipe.kind === 'debootstrap') {
+      // No hash for the base: a debootstrap is not repeatable (the mirror moves on), so a present base is kept,
+      // as test/stack/prepare.sh kept it; `docker rmi` it to take a fresh one (its children then rebuild).
       if (await engine.imageId(recipe.image)) {
         step.succeed('up to date');
         return { image: recipe.image, state: 'up to date', hash: '' };
