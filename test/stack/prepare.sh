@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares everything the integration tier needs on a machine without a container registry:
 # the Docker engine (+ Compose v2 plugin), the product's images (Debian base, node, Postgres, LiteLLM
-# and its DB mode, built by `mcpgw images build` from images/), the test-only images built on them,
+# and its DB mode, from images/) and the test-only images built on them, all by the product's builder,
 # and LiteLLM's real DB schema SQL. Idempotent: a second run only checks hashes.
 # Progress and per-step timings go to stderr; see test/stack/README.md.
 set -euo pipefail
@@ -12,9 +12,8 @@ WORK=${MCPGW_TEST_WORK:-$HERE/.work}
 DOCKERD_LOG=${MCPGW_TEST_DOCKERD_LOG:-/var/log/mcpgw-test-dockerd.log}
 DOCKER_PIDFILE=${MCPGW_TEST_DOCKER_PIDFILE:-/var/run/docker.pid}
 
-# The product's images (names and versions pinned in src/images/builtin.ts, read from dist/ by
-# product_images): BASE_IMAGE, NODE_IMAGE, POSTGRES_IMAGE, LITELLM_IMAGE (no DB), LITELLM_DB_IMAGE,
-# LITELLM_VERSION, PRISMA_PY_VERSION. Built by `mcpgw images build`, so the tests run what users run.
+# The product's images (names and versions pinned in src/images/builtin.ts, set by build_images) are
+# built as `mcpgw images build` builds them, so the tests run what users run.
 MCP_IMAGE=${MCPGW_TEST_MCP_IMAGE:-mcpgw-test/mcp:latest}
 # A release from before MCP auto-execution on /v1/chat/completions (1.80.10), so `mcpgw probe` is tested
 # against a LiteLLM too old for it, for real. The product's recipe (images/litellm), no DB; runs only on an
@@ -34,7 +33,6 @@ MCP_PYTHON_IMAGE=${MCPGW_TEST_MCP_PYTHON_IMAGE:-mcpgw-test/mcp-python:latest}
 # postgres-mcp as its entrypoint, like crystaldba/postgres-mcp:0.3.0 (images/postgres-mcp), for the catalog entry.
 POSTGRES_MCP_IMAGE=${MCPGW_TEST_POSTGRES_MCP_IMAGE:-mcpgw-test/postgres-mcp:0.3.0}
 CA_BUNDLE=${MCPGW_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
-HASH_LABEL=io.mcpgw.recipe-hash
 
 log() { printf '[prepare] %s\n' "$*" >&2; }
 die() { printf '[prepare] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -151,8 +149,6 @@ SRC
   docker compose version >&2
 }
 
-image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
-
 # dist/ is what `mcpgw images build` runs; .ci/run calls this script before `npm test` builds it.
 ensure_dist() {
   if node "$ROOT/bin/mcpgw.js" images build --help >/dev/null 2>&1; then return 0; fi
@@ -160,119 +156,20 @@ ensure_dist() {
   (cd "$ROOT" && npm run build --silent) >&2
 }
 
-# The product's image names and versions, from src/images/builtin.ts (through dist/).
-product_images() {
-  eval "$(cd "$ROOT" && node --input-type=module -e '
-    const m = await import("./dist/images/builtin.js");
-    const out = { BASE_IMAGE: m.BUILTIN_BASE_IMAGE, NODE_IMAGE: m.BUILTIN_NODE_IMAGE, POSTGRES_IMAGE: m.BUILTIN_POSTGRES_IMAGE,
-      LITELLM_IMAGE: m.BUILTIN_LITELLM_PROXY_IMAGE, LITELLM_DB_IMAGE: m.BUILTIN_LITELLM_IMAGE,
-      LITELLM_VERSION: m.BUILTIN_LITELLM_VERSION, PRISMA_PY_VERSION: m.BUILTIN_PRISMA_PY_VERSION };
-    for (const [k, v] of Object.entries(out)) console.log(`${k}=${v}`);')"
-  LITELLM_METRICS_IMAGE=${MCPGW_TEST_LITELLM_METRICS_IMAGE:-mcpgw-test/litellm-metrics:$LITELLM_VERSION}
-}
-
-# The product's own images, through the product's builder: a stack whose LiteLLM and Postgres are
-# `build: builtin` (the builder adds the Debian base and the node image they are built on).
-build_product_images() {
-  local stack=$WORK/product-images
-  mkdir -p "$stack"
-  printf 'version: 1\nhost: localhost\nlitellm: { build: builtin }\npostgres: { build: builtin }\n' >"$stack/mcpgw.yaml"
-  SSL_CERT_FILE=$CA_BUNDLE node "$ROOT/bin/mcpgw.js" -f "$stack/mcpgw.yaml" images build --log-dir "$WORK/build-logs" >/dev/null
-}
-image_id() { docker image inspect -f '{{.Id}}' "$1"; }
-image_label() { docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true; }
-
-# build_image IMAGE RECIPE_DIR PARENT [EXTRA_FILE...]
-# The context is the recipe directory plus EXTRA_FILEs (copied next to the Dockerfile). The image
-# carries a label with a hash of the context, the build args and the parent image id, so an
-# unchanged recipe is a no-op and a changed recipe (or a rebuilt parent) triggers a rebuild.
-# Build args come from the BUILD_ARGS array.
-build_image() {
-  local image=$1 recipe=$2 parent=$3; shift 3
-  local ctx hash have
-  ctx=$(mktemp -d "$WORK/ctx.XXXXXX")
-  cp -a "$recipe/." "$ctx/"
-  local f
-  for f in "$@"; do cp -a "$f" "$ctx/"; done
-  hash=$( {
-    (cd "$ctx" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
-    (cd "$ctx" && find . -type l -printf '%p -> %l\n' | LC_ALL=C sort)
-    printf '%s\n' "${BUILD_ARGS[@]}" "parent=$(image_id "$parent")"
-  } | sha256sum | cut -c1-32)
-  have=$(image_label "$image" "$HASH_LABEL")
-  if [ "$have" = "$hash" ]; then
-    log "$image: up to date ($hash)"
-    rm -rf "$ctx"
-    return 0
-  fi
-  log "$image: building (recipe hash $hash${have:+, was $have})"
-  local old_id=""
-  image_exists "$image" && old_id=$(image_id "$image")
-  local args=() a
-  for a in "${BUILD_ARGS[@]}"; do args+=(--build-arg "$a"); done
-  if ! docker build -q --force-rm --network "${MCPGW_TEST_BUILD_NETWORK:-bridge}" "${args[@]}" \
-      --build-arg "BASE=$parent" --label "$HASH_LABEL=$hash" --label io.mcpgw.test-image=1 \
-      -t "$image" "$ctx" >"$WORK/build-$(basename "$recipe").log" 2>&1; then
-    tail -n 40 "$WORK/build-$(basename "$recipe").log" >&2
-    rm -rf "$ctx"
-    die "building $image failed (full log: $WORK/build-$(basename "$recipe").log)"
-  fi
-  rm -rf "$ctx"
-  # Drop the image this build replaced (it would stay as <none>); fails harmlessly while in use.
-  if [ -n "$old_id" ] && [ "$old_id" != "$(image_id "$image")" ]; then
-    docker rmi "$old_id" >/dev/null 2>&1 || true
-  fi
-}
-
-# ensure_suite_base IMAGE SUITE: a debootstrapped minbase of SUITE, imported as IMAGE; the host's apt sources
-# (incl. -updates and -security) are copied in with the host's suite name replaced (bookworm -> trixie, ...).
-ensure_suite_base() {
-  local image=$1 suite=$2 rootfs mirror host
-  if image_exists "$image"; then log "$image: present"; return 0; fi
-  . /etc/os-release
-  host=$VERSION_CODENAME
-  mirror=$(debian_mirror)
-  rootfs=$(mktemp -d /var/tmp/mcpgw-rootfs.XXXXXX)
-  log "debootstrap --variant=minbase $suite from $mirror"
-  debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >"$WORK/debootstrap-$suite.log" 2>&1 || {
-    tail -n 30 "$WORK/debootstrap-$suite.log" >&2; rm -rf "$rootfs"; die "debootstrap $suite failed"; }
-  rm -f "$rootfs/etc/apt/sources.list" "$rootfs"/etc/apt/sources.list.d/*
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    sed -E "/^Suites:/ s/\\b$host\\b/$suite/g" \
-      /etc/apt/sources.list.d/debian.sources >"$rootfs/etc/apt/sources.list.d/debian.sources"
-  else
-    echo "deb $mirror $suite main" >"$rootfs/etc/apt/sources.list"
-  fi
-  chroot "$rootfs" apt-get clean
-  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
-  tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' \
-    -m "debootstrap minbase $suite" - "$image" >/dev/null
-  rm -rf "$rootfs"
-}
-
-# Staged (not committed) input: the host's CA bundle, under the name the recipes COPY.
-stage_ca() {
-  mkdir -p "$WORK/stage"
-  cp "$CA_BUNDLE" "$WORK/stage/ca-certificates.crt"
-}
-
-# Test-only images, on the product's: prepare.sh's own build_image (same hash rule as the product's).
-build_all() {
+# Every image the tier uses, through the product's builder (test/stack/build-images.mjs): the product's
+# own images from images/ and the test-only ones from test/stack/images/, each rebuilt only when its recipe
+# hash changes. Sets BASE_IMAGE, NODE_IMAGE, POSTGRES_IMAGE, LITELLM_IMAGE (no DB), LITELLM_DB_IMAGE,
+# LITELLM_VERSION, PRISMA_PY_VERSION and LITELLM_METRICS_IMAGE, the names src/images/builtin.ts pins.
+build_images() {
   [ -r "$CA_BUNDLE" ] || die "CA bundle $CA_BUNDLE not readable"
-  stage_ca
-  BUILD_ARGS=("EVERYTHING_VERSION=$EVERYTHING_VERSION" "SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION" "MEMORY_VERSION=$MEMORY_VERSION")
-  step "image $MCP_IMAGE" build_image "$MCP_IMAGE" "$HERE/images/mcp" "$NODE_IMAGE"
-  BUILD_ARGS=("LITELLM_VERSION=$LITELLM_OLD_VERSION")
-  step "image $LITELLM_OLD_IMAGE" build_image "$LITELLM_OLD_IMAGE" "$ROOT/images/litellm" "$BASE_IMAGE" \
-    "$WORK/stage/ca-certificates.crt"
-  BUILD_ARGS=("PROMETHEUS_CLIENT_VERSION=$PROMETHEUS_CLIENT_VERSION")
-  step "image $LITELLM_METRICS_IMAGE" build_image "$LITELLM_METRICS_IMAGE" "$HERE/images/litellm-metrics" "$LITELLM_DB_IMAGE"
-  step "base image $BASE_TRIXIE_IMAGE" ensure_suite_base "$BASE_TRIXIE_IMAGE" trixie
-  BUILD_ARGS=("NODE_IMAGE=$NODE_IMAGE" "NODE_IMAGE_ID=$(image_id "$NODE_IMAGE")" "SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION")
-  step "image $MCP_PYTHON_IMAGE" build_image "$MCP_PYTHON_IMAGE" "$HERE/images/mcp-python" "$BASE_TRIXIE_IMAGE" \
-    "$WORK/stage/ca-certificates.crt"
-  BUILD_ARGS=()
-  step "image $POSTGRES_MCP_IMAGE" build_image "$POSTGRES_MCP_IMAGE" "$HERE/images/postgres-mcp" "$MCP_PYTHON_IMAGE"
+  local names
+  names=$(SSL_CERT_FILE=$CA_BUNDLE BUILD_LOG_DIR=$WORK/build-logs MCP_IMAGE=$MCP_IMAGE \
+    LITELLM_OLD_VERSION=$LITELLM_OLD_VERSION LITELLM_OLD_IMAGE=$LITELLM_OLD_IMAGE \
+    LITELLM_METRICS_IMAGE=${MCPGW_TEST_LITELLM_METRICS_IMAGE:-} PROMETHEUS_CLIENT_VERSION=$PROMETHEUS_CLIENT_VERSION \
+    EVERYTHING_VERSION=$EVERYTHING_VERSION MEMORY_VERSION=$MEMORY_VERSION SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION \
+    BASE_TRIXIE_IMAGE=$BASE_TRIXIE_IMAGE MCP_PYTHON_IMAGE=$MCP_PYTHON_IMAGE POSTGRES_MCP_IMAGE=$POSTGRES_MCP_IMAGE \
+    node "$HERE/build-images.mjs") || die "building the images failed (logs: $WORK/build-logs)"
+  eval "$names"
 }
 
 # LiteLLM's DB schema: the migrations of the litellm-proxy-extras version installed in the LiteLLM
@@ -343,9 +240,7 @@ main() {
   step "docker engine" ensure_engine
   step "compose v2 plugin" ensure_compose
   step "dist/ for mcpgw images build" ensure_dist
-  product_images
-  step "product images (mcpgw images build)" build_product_images
-  build_all
+  step "images (product builder)" build_images
   step "litellm schema" extract_schema
   step "mcp clients (npm)" env MCPGW_TEST_WORK="$WORK" bash "$HERE/clients/install.sh"
   write_manifest

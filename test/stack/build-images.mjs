@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Every image of the integration tier, through the product's own builder (dist/images/, what `mcpgw images
+// build` and `up` run): the product's images (Debian base, node, Postgres, LiteLLM and its DB mode, from
+// images/) and the test-only ones built on them from test/stack/images/ (one recipe per image, one builder).
+// Called by prepare.sh with the knobs below in the environment; progress on stderr, and on stdout the product
+// image names as shell assignments for the manifest.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const dist = (module) => import(path.join(root, 'dist', module));
+const [{ ImageBuilder, builderHost }, recipes, builtin, { DockerEngine }, { systemClock }] = await Promise.all([
+  dist('images/build.js'),
+  dist('images/recipes.js'),
+  dist('images/builtin.js'),
+  dist('docker/engine.js'),
+  dist('docker/clock.js'),
+]);
+
+const env = process.env;
+const need = (name) => {
+  if (!env[name]) throw new Error(`build-images.mjs: ${name} is not set (prepare.sh sets it)`);
+  return env[name];
+};
+
+// Recipe folders are named relative to the product's images/, the builder's recipe root.
+const testRecipe = (image, dir, parent, extra = {}) => ({
+  kind: 'dockerfile',
+  image,
+  dir: path.relative(path.join(root, 'images'), path.join(here, 'images', dir)),
+  what: `test recipe test/stack/images/${dir}`,
+  parent,
+  uses: extra.uses ?? {},
+  args: extra.args ?? {},
+  hostFiles: extra.hostFiles ?? [],
+});
+
+const { NODE_RECIPE, POSTGRES_RECIPE, LITELLM_RECIPE, litellmProxyRecipe } = recipes;
+// DB mode + prometheus_client, which LiteLLM's own images ship (images/litellm-metrics), at the product's version.
+const metricsImage = env.LITELLM_METRICS_IMAGE || `mcpgw-test/litellm-metrics:${builtin.BUILTIN_LITELLM_VERSION}`;
+const trixie = { kind: 'debootstrap', image: need('BASE_TRIXIE_IMAGE'), suite: 'trixie' };
+const mcpPython = testRecipe(need('MCP_PYTHON_IMAGE'), 'mcp-python', trixie, {
+  uses: { NODE_IMAGE: NODE_RECIPE },
+  args: { SUPERGATEWAY_VERSION: need('SUPERGATEWAY_VERSION') },
+  hostFiles: ['ca-bundle'],
+});
+const wanted = [
+  POSTGRES_RECIPE,
+  LITELLM_RECIPE,
+  testRecipe(need('MCP_IMAGE'), 'mcp', NODE_RECIPE, {
+    args: { EVERYTHING_VERSION: need('EVERYTHING_VERSION'), SUPERGATEWAY_VERSION: need('SUPERGATEWAY_VERSION'), MEMORY_VERSION: need('MEMORY_VERSION') },
+  }),
+  // A release from before MCP execution on chat completions: the product's LiteLLM recipe at that version.
+  litellmProxyRecipe(need('LITELLM_OLD_VERSION'), need('LITELLM_OLD_IMAGE')),
+  testRecipe(metricsImage, 'litellm-metrics', LITELLM_RECIPE, { args: { PROMETHEUS_CLIENT_VERSION: need('PROMETHEUS_CLIENT_VERSION') } }),
+  mcpPython,
+  testRecipe(need('POSTGRES_MCP_IMAGE'), 'postgres-mcp', mcpPython),
+];
+
+const progress = {
+  start(title) {
+    const line = (detail) => process.stderr.write(`[prepare] ${title}: ${detail}\n`);
+    return { update: line, succeed: line, skip: line, fail: (detail) => line(`FAILED ${detail}`) };
+  },
+};
+const engine = await DockerEngine.connect(env);
+const builder = new ImageBuilder({ engine, progress, clock: systemClock, host: builderHost(env), logDir: need('BUILD_LOG_DIR') });
+try {
+  await builder.ensure(wanted);
+} catch (error) {
+  process.stderr.write(`[prepare] ERROR: ${error.message}${error.hint ? `\n[prepare] fix: ${error.hint}` : ''}\n`);
+  process.exit(1);
+}
+const names = {
+  BASE_IMAGE: builtin.BUILTIN_BASE_IMAGE,
+  NODE_IMAGE: builtin.BUILTIN_NODE_IMAGE,
+  POSTGRES_IMAGE: builtin.BUILTIN_POSTGRES_IMAGE,
+  LITELLM_IMAGE: builtin.BUILTIN_LITELLM_PROXY_IMAGE,
+  LITELLM_DB_IMAGE: builtin.BUILTIN_LITELLM_IMAGE,
+  LITELLM_VERSION: builtin.BUILTIN_LITELLM_VERSION,
+  PRISMA_PY_VERSION: builtin.BUILTIN_PRISMA_PY_VERSION,
+  LITELLM_METRICS_IMAGE: metricsImage,
+};
+for (const [name, value] of Object.entries(names)) process.stdout.write(`${name}=${value}\n`);
