@@ -31,7 +31,11 @@ export interface ProbeOptions {
   replay?: string;
 }
 
-/** LiteLLM asks servers one by one, with a new session (a stdio server it runs: a new process) per request: /mcp/ can take long. */
+/**
+ * A session's first listing waits for LiteLLM's list-change relay, which visits the granted servers one after
+ * another (subscriptions.py in 1.108.7), each listing with a new upstream session (a stdio server LiteLLM runs: a
+ * new process): /mcp/ can take long.
+ */
 const DEFAULT_TIMEOUT = '120s';
 const STATUS_LABEL = { pass: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' } as const;
 
