@@ -16,7 +16,10 @@ import { CONFIG_HASH_LABEL, containerSpecFor, specHash } from './container-spec.
 import { publishedBaseUrl } from './endpoints.js';
 import { STACK_LABEL } from './labels.js';
 import { litellmEndpoints, litellmPlace, mcpServiceName, type ServiceModel, type StackModel } from './model.js';
-import { planStack, type ServicePlan, type StackPlan } from './plan.js';
+import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from './plan.js';
+
+/** How a service's step reads once its action is done. */
+const DONE: Record<ServiceAction, string> = { create: 'created', recreate: 'recreated', start: 'started', keep: 'unchanged' };
 
 export interface UpDeps {
   engine: DockerEngine;
@@ -121,13 +124,10 @@ export class StackRunner {
         pulled.push(image);
       } catch (error) {
         step.fail(`${image} is not available`);
-        throw new StepFailed(
-          `image ${image} is not present locally and could not be pulled: ${(error as Error).message}`,
-          'load or build it on this machine (docker load / docker build), or point the image field in mcpgw.yaml at a local tag',
-        );
+        throw new StepFailed(`image ${image} is not present locally and could not be pulled: ${(error as Error).message}`, this.unpullableFix(image));
       }
     }
-    step.succeed(pulled.length > 0 ? `pulled ${pulled.join(', ')}` : built.size > 0 ? `all present locally (${built.size} built by mcpgw)` : 'all present locally');
+    step.succeed(pulled.length > 0 ? `pulled ${pulled.join(', ')}` : built.size > 0 ? `all present locally (${built.size} of them mcpgw's own builds, above)` : 'all present locally');
     return pulled;
   }
 
@@ -206,6 +206,24 @@ export class StackRunner {
     }
   }
 
+  /**
+   * Where no registry answers (an air-gapped LAN), the way out is mcpgw building the image from packages: the
+   * fix names the build field of the service that uses the image, beside loading or retagging it.
+   */
+  private unpullableFix(image: string): string {
+    const builds = this.model.services
+      .filter((service) => service.image === image)
+      .map((service) => {
+        if (service.role === 'litellm') return 'litellm.build: builtin';
+        if (service.role === 'postgres') return 'postgres.build: builtin';
+        const server = Object.keys(this.model.litellmConfig.mcp_servers).find((name) => mcpServiceName(name) === service.name);
+        return server ? `mcp_servers.${server}.build: { npm: "PACKAGE@X.Y.Z" } or { pypi: "PACKAGE==X.Y.Z" } with the command it installs` : undefined;
+      })
+      .filter((field): field is string => field !== undefined);
+    const build = builds.length > 0 ? `let mcpgw build it from packages (${[...new Set(builds)].join('; ')}), ` : '';
+    return `${build}load or build it on this machine (docker load / docker build), or point the image field in mcpgw.yaml at a local tag`;
+  }
+
   private serviceNamed(name: string): ServiceModel {
     const service = this.model.services.find((candidate) => candidate.name === name);
     if (!service) throw new Error(`stack has no service ${name}`);
@@ -233,7 +251,7 @@ export class StackRunner {
       step.update('waiting until ready');
       const ready = await this.waitReady(id, service, notes, servicePlan.action !== 'keep');
       const seconds = ((this.deps.clock.now() - started) / 1000).toFixed(1);
-      step.succeed(`${servicePlan.action === 'keep' ? 'unchanged' : servicePlan.action + 'd'}, ${ready} (${seconds} s)`);
+      step.succeed(`${DONE[servicePlan.action]}, ${ready} (${seconds} s)`);
       const endpoint = this.endpointOf(service);
       return { id, service: service.name, container: service.containerName, action: servicePlan.action, ready, ...(endpoint ? { endpoint } : {}) };
     } catch (error) {

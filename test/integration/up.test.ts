@@ -285,3 +285,22 @@ describe('Ctrl-C during up', () => {
     });
   });
 });
+
+describe('mcpgw up with an image no registry gives', () => {
+  it("fails at the images step, naming the build field of the server that uses it, and starts nothing", async () => {
+    await withTempDir(async (dir) => {
+      const name = `mcpgwt-${run}-nopull`;
+      await writeTestStack(dir, { name, images: stack.images, litellmPort: 14106, mcp: { alpha: { transport: 'http', port: 48131 } } });
+      // A registry on a closed loopback port: the pull fails at once, and no traffic leaves this machine.
+      const file = path.join(dir, 'mcpgw.yaml');
+      const config = parse(await readFile(file, 'utf8')) as { mcp_servers: Record<string, Record<string, unknown>> };
+      (config.mcp_servers.alpha as Record<string, unknown>).image = '127.0.0.1:1/mcpgw-absent/server:1';
+      await writeFile(file, stringify(config));
+      const result = await runCli(['up'], { cwd: dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/image 127\.0\.0\.1:1\/mcpgw-absent\/server:1 is not present locally and could not be pulled/);
+      expect(result.stderr).toContain('mcp_servers.alpha.build: { npm: "PACKAGE@X.Y.Z" } or { pypi: "PACKAGE==X.Y.Z" }');
+      expect((await containersOf(name)).size).toBe(0);
+    });
+  });
+});

@@ -80,7 +80,9 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   else {
     probe = await probeStack(ctx, stack, {}, engine);
     const failed = probe.steps.filter((step) => step.status === 'fail');
-    if (failed.length === 0) probeStep.succeed(`${probe.steps.filter((step) => step.status === 'pass').length} checks passed end to end`);
+    const warned = probe.steps.filter((step) => step.status === 'warn').length;
+    const warnings = warned > 0 ? `, ${warned} warning${warned === 1 ? '' : 's'} (\`mcpgw probe\` shows ${warned === 1 ? 'it' : 'them'})` : '';
+    if (failed.length === 0) probeStep.succeed(`${probe.steps.filter((step) => step.status === 'pass').length} checks passed end to end${warnings}`);
     else probeStep.fail(failed.map((step) => step.id).join(', '));
   }
 
