@@ -15,6 +15,13 @@ export interface CatalogEntry {
    * Dockerfile. `mcp add` without --image prints the recipe instead of writing an entry that cannot start.
    */
   build?: { image: string; dockerfile: string };
+  /**
+   * The same server built by mcpgw from its package registry instead of pulled (mcp_servers.X.build): what `mcp add`
+   * writes into a stack whose images mcpgw builds (litellm.build: builtin), where no container registry may answer.
+   * Its fields replace the server's (and its image goes): `build`, `command`, and for a stdio server LiteLLM would
+   * spawn with a tool its image lacks (uvx), `bridge` and `container_port`.
+   */
+  packaged?: Record<string, unknown> & { build: { npm: string } | { pypi: string }; command: string[] };
   /** The mcpgw.yaml server entry without a host port (add picks one). */
   server: Record<string, unknown> & { transport: string; bridge?: string; image?: string; container_port?: number; path?: string };
 }
@@ -42,6 +49,11 @@ export function runsAs(server: CatalogEntry['server']): string {
 export function source(entry: CatalogEntry): string {
   if (entry.build) return entry.build.image;
   return entry.server.image ?? entry.package.replace(/\s*\(.*\)$/, '');
+}
+
+/** `npm @scope/pkg@1.2.3` / `pypi pkg==1.2`: the package a packaged build installs. */
+export function packagedSpec(packaged: NonNullable<CatalogEntry['packaged']>): string {
+  return 'npm' in packaged.build ? `npm ${packaged.build.npm}` : `pypi ${packaged.build.pypi}`;
 }
 
 /** The one command that builds the image a `build` entry needs, from its Dockerfile on stdin. */

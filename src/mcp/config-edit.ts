@@ -26,12 +26,19 @@ export interface AddOptions {
 }
 
 /** Field order of a written server entry: how a person would read it, whatever order the flags came in. */
-const FIELD_ORDER = ['transport', 'bridge', 'description', 'image', 'command', 'args', 'port', 'container_port', 'path', 'url', 'host_header', 'environment', 'env', 'allowed_tools', 'probe', 'groups'];
+const FIELD_ORDER = ['transport', 'bridge', 'description', 'image', 'build', 'command', 'args', 'port', 'container_port', 'path', 'url', 'host_header', 'environment', 'env', 'allowed_tools', 'probe', 'groups'];
 
-/** The mcpgw.yaml entry for the flags, on top of a catalog entry when one is given. Flags win. */
-export function serverEntry(options: AddOptions, catalog?: CatalogEntry): Record<string, unknown> {
+/**
+ * The mcpgw.yaml entry for the flags, on top of a catalog entry when one is given. Flags win. `packaged`: the
+ * catalog entry's build from its package registry (`packaged`) instead of its image.
+ */
+export function serverEntry(options: AddOptions, catalog?: CatalogEntry, packaged = false): Record<string, unknown> {
   // The catalog's probe becomes the server's `probe`, the read-only call `mcpgw probe` proves it with.
   const entry: Record<string, unknown> = structuredClone(catalog ? { ...catalog.server, probe: catalog.probe } : {});
+  if (packaged && catalog?.packaged) {
+    delete entry.image;
+    Object.assign(entry, structuredClone(catalog.packaged));
+  }
   const set = (field: string, value: unknown) => {
     if (value !== undefined) entry[field] = value;
   };
@@ -49,7 +56,7 @@ export function serverEntry(options: AddOptions, catalog?: CatalogEntry): Record
   set('allowed_tools', options.allowedTools);
   set('groups', options.group);
   if (entry.transport === undefined) throw new UserError('--transport is required', 'pass --transport sse|http|stdio, or --from-catalog ENTRY (see `mcpgw mcp catalog`)');
-  if (catalog?.build && entry.image === undefined) {
+  if (catalog?.build && entry.image === undefined && entry.build === undefined) {
     throw new UserError(`the ${catalog.id} entry needs an image that no registry publishes (the server and supergateway together)`, `build it once with: ${buildCommand(catalog.build)}\n  then add --image ${catalog.build.image}`);
   }
   return ordered(entry);
@@ -77,7 +84,7 @@ function envFlags(values: string[]): Record<string, string> {
 
 /** Whether mcpgw runs a container (and so publishes a port) for this entry. */
 function needsPort(entry: Record<string, unknown>): boolean {
-  return entry.url === undefined && (entry.transport === 'stdio' ? entry.bridge !== undefined : entry.image !== undefined);
+  return entry.url === undefined && (entry.transport === 'stdio' ? entry.bridge !== undefined : entry.image !== undefined || entry.build !== undefined);
 }
 
 export interface EditResult {

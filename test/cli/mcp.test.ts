@@ -37,6 +37,31 @@ describe('mcpgw mcp (no Docker)', () => {
     });
   });
 
+  it("add in a stack whose images mcpgw builds writes the catalog entry's packaged build, and warns for one that pulls", async () => {
+    await withTempDir(async (dir) => {
+      expect((await runCli(['init', '--offline', '--host', 'gateway.lan'], { cwd: dir })).code).toBe(0);
+      const added = await runCli(['mcp', 'add', 'extra', '--from-catalog', 'everything'], { cwd: dir });
+      expect(added.code, added.stderr).toBe(0);
+      expect(added.stderr).toContain('mcpgw up builds its image from npm (@modelcontextprotocol/server-everything@2026.8.31): no registry needed');
+      const extra = parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).mcp_servers.extra;
+      expect(extra).toMatchObject({ transport: 'http', build: { npm: '@modelcontextprotocol/server-everything@2026.8.31' }, command: ['mcp-server-everything', 'streamableHttp'], container_port: 3001 });
+      expect(extra.image).toBeUndefined();
+      expect(extra.port).toEqual(expect.any(Number));
+      const pulled = await runCli(['mcp', 'add', 'db', '--from-catalog', 'postgres'], { cwd: dir });
+      expect(pulled.code).toBe(0);
+      expect(pulled.stderr).toMatch(/the postgres entry pulls crystaldba\/postgres-mcp:0\.3\.0, and this stack builds its images/);
+      // --image keeps the pulled entry (a local tag the user names), built stack or not, with no warning.
+      const image = await runCli(['mcp', 'add', 'mine', '--from-catalog', 'everything', '--image', 'mcpgw-test/mcp:latest'], { cwd: dir });
+      expect(image.code).toBe(0);
+      expect(image.stderr).not.toMatch(/pulls/);
+      expect(parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).mcp_servers.mine).toMatchObject({ image: 'mcpgw-test/mcp:latest', command: ['npx', '-y', '@modelcontextprotocol/server-everything@2026.8.31', 'streamableHttp'] });
+      const config = await runCli(['render', '--check'], { cwd: dir });
+      // Only the postgres entry's secret is missing: the written entries are valid.
+      expect(config.stderr).toMatch(/MCP_POSTGRES_URI: is not set/);
+      expect(config.stderr).toMatch(/has 1 problem/);
+    });
+  });
+
   it('add --json reports the entry and the secrets still missing from the secrets file', async () => {
     await withTempDir(async (dir) => {
       await copyFixture(dir);

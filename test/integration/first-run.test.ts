@@ -62,4 +62,20 @@ describe("README's first command", () => {
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toMatch(/claude mcp add .*\/mcp\//);
   });
+
+  it('adds a catalog server the way this stack can run it: built from its npm package, proven by up', async () => {
+    const added = mcpgw('mcp', 'add', 'extra', '--from-catalog', 'everything');
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stderr).toContain('mcpgw up builds its image from npm (@modelcontextprotocol/server-everything@2026.8.31): no registry needed');
+    const config = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
+    expect(config).toMatch(/ {2}extra:\n(?: {4}.*\n)* {4}build:\n {6}npm: "@modelcontextprotocol\/server-everything@2026\.8\.31"\n {4}command: \[mcp-server-everything, streamableHttp\]/);
+    const up = mcpgw('up');
+    expect(up.code, `${up.stderr}\n${up.stdout}`).toBe(0);
+    expect(up.stderr).toMatch(/mcp-extra from LiteLLM: .*tools\/list → [1-9]\d* tools/);
+    const probe = mcpgw('probe', '--json', '--server', 'extra', '--no-llm');
+    const report = JSON.parse(probe.stdout) as { steps: { id: string; status: string; evidence: string[] }[] };
+    const extra = report.steps.find((step) => step.id === 'mcp.server.extra');
+    expect(extra?.status, JSON.stringify(extra)).toBe('pass');
+    expect(extra?.evidence.join(' ')).toMatch(/nonce returned/);
+  });
 });

@@ -5,7 +5,7 @@ import { missingSecrets, readSecrets } from '../../config/secrets.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { ReportedFailure, UserError } from '../../errors.js';
 import { serverIds } from '../../keys/desired.js';
-import { catalogEntry, containerEndpoint, loadCatalog, runsAs, source } from '../../mcp/catalog.js';
+import { catalogEntry, containerEndpoint, loadCatalog, packagedSpec, runsAs, source } from '../../mcp/catalog.js';
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../../mcp/config-edit.js';
 import { litellmAnswers } from '../../gateway/vantage.js';
 import { DEFAULT_GATEWAY_TIMEOUT_S, gatewayTools, keyView, type KeyView } from '../../mcp/gateway.js';
@@ -33,8 +33,11 @@ export async function mcpAddCommand(ctx: CommandContext, name: string, options: 
   const file = ctx.configFile;
   const text = await readConfigText(file);
   const catalog = options.fromCatalog ? catalogEntry(options.fromCatalog) : undefined;
-  const entry = serverEntry(options, catalog);
   const current = parseConfig(text, file);
+  // A stack whose images mcpgw builds may have no registry to pull from: it gets the catalog's packaged build.
+  const offline = current.litellm.build === 'builtin';
+  const packaged = offline && catalog?.packaged !== undefined && options.image === undefined;
+  const entry = serverEntry(options, catalog, packaged);
   const plan = await planAdd(text, file, name, entry, listenProbe(current.mcp_bind));
   const model = buildStackModel(plan.config);
   const server = plan.config.mcp_servers[name];
@@ -48,7 +51,13 @@ export async function mcpAddCommand(ctx: CommandContext, name: string, options: 
   if (ctx.options.json) ctx.ui.json({ added: name, port: plan.port ?? null, server: plan.config.mcp_servers[name], missingSecrets: missing });
   else ctx.ui.result(`added mcp_servers.${name} to ${file}${plan.port !== undefined ? ` (port ${plan.port})` : ''}`);
   if (missing.length > 0) ctx.ui.warn(`add ${missing.map((secret) => `${secret}=…`).join(', ')} to ${secretsFile} before \`mcpgw up\``);
-  if (catalog?.note) ctx.ui.info(`note: ${catalog.note}`);
+  // The note tells how the pulled entry runs; the packaged build runs as written above.
+  if (catalog?.note && !packaged) ctx.ui.info(`note: ${catalog.note}`);
+  if (offline && catalog && options.image === undefined && typeof server?.image === 'string' && !server.build) {
+    ctx.ui.warn(`the ${catalog.id} entry pulls ${server.image}, and this stack builds its images: without a registry \`mcpgw up\` cannot start it (give --image a local tag, or set mcp_servers.${name}.build)`);
+  } else if (server?.build) {
+    ctx.ui.info(`mcpgw up builds its image from ${'npm' in server.build && server.build.npm ? `npm (${server.build.npm})` : `PyPI (${server.build.pypi})`}: no registry needed`);
+  }
   if (options.apply) {
     const { upCommand } = await import('./up.js');
     await upCommand(ctx, {});
@@ -250,5 +259,8 @@ export async function mcpCatalogCommand(ctx: CommandContext): Promise<void> {
   );
   ctx.ui.result('');
   for (const entry of catalog.filter((candidate) => candidate.build)) ctx.ui.result(`${entry.id}: build ${entry.build?.image} first; mcp add --from-catalog ${entry.id} prints how`);
+  for (const entry of catalog) {
+    if (entry.packaged) ctx.ui.result(`${entry.id}: where litellm.build is builtin, mcp add builds it from ${packagedSpec(entry.packaged)}`);
+  }
   ctx.ui.result('add one with: mcpgw mcp add NAME --from-catalog ENTRY [--image IMG] [--port 48xxx]');
 }
