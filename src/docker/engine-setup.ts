@@ -1,6 +1,8 @@
 import { StepFailed } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
+import type { Clock } from './clock.js';
 import { DockerEngine } from './engine.js';
+import { waitUntil, WaitTimeout } from './wait.js';
 
 /** The host commands getting an engine takes; tests pass a small fake. */
 export interface HostShell {
@@ -25,7 +27,7 @@ export interface EngineSetup {
   confirm?: (question: string) => Promise<boolean>;
   /** The user asked for it on the command line (`--install-docker`): no question. */
   consented: boolean;
-  sleep(ms: number): Promise<void>;
+  clock: Clock;
   /** How long a started dockerd may take to answer (after an unclean stop it cleans up first). */
   startMs?: number;
   /** Reaches the engine; DockerEngine.connect unless a test stands in. */
@@ -46,18 +48,27 @@ export async function engineOrSetUp(env: Readonly<Record<string, string | undefi
   } catch (error) {
     if (env.DOCKER_HOST || !(error instanceof StepFailed)) throw error;
     const shell = await setup.shell();
-    const debian = /\b(debian|ubuntu)\b/.test(shell.distribution);
-    if (!debian || !shell.isRoot) throw error;
+    if (!mayInstall(shell)) throw error;
     const install = !(await shell.has('dockerd'));
     const what = install ? "install Debian's docker.io package (apt-get) and start dockerd" : 'start dockerd';
-    const agreed = setup.consented || (setup.confirm ? await setup.confirm(`No Docker engine answers on this machine. ${capitalise(what)}?`) : false);
-    if (!agreed) {
+    if (!(await agreed(setup, `No Docker engine answers on this machine. ${capitalise(what)}?`))) {
       throw new StepFailed(error.message, `${setup.confirm ? 'answer y, or ' : ''}run again with --install-docker to ${what}, or start Docker yourself`);
     }
     if (install) await aptInstall(shell, setup.progress, ['docker.io']);
     await startDockerd(shell, setup.progress);
-    return waitForEngine(env, setup);
+    return waitForEngine(env, connect, setup);
   }
+}
+
+/** mcpgw installs host packages only as root on a Debian-family host, where apt-get is the way to do it. */
+function mayInstall(shell: HostShell): boolean {
+  return shell.isRoot && /\b(debian|ubuntu)\b/.test(shell.distribution);
+}
+
+/** The user's yes: --install-docker, or an answer on the terminal; without either, no. */
+async function agreed(setup: Pick<EngineSetup, 'consented' | 'confirm'>, question: string): Promise<boolean> {
+  if (setup.consented) return true;
+  return setup.confirm ? setup.confirm(question) : false;
 }
 
 async function aptInstall(shell: HostShell, progress: Progress, packages: string[]): Promise<void> {
@@ -77,11 +88,10 @@ async function aptInstall(shell: HostShell, progress: Progress, packages: string
  * builds), installed on the same terms as the engine: asked, or --install-docker. Elsewhere the step that needs
  * it reports what to install.
  */
-export async function ensureHostCommand(command: string, pkg: string, why: string, setup: Omit<EngineSetup, 'connect' | 'sleep' | 'startMs'>): Promise<void> {
+export async function ensureHostCommand(command: string, pkg: string, why: string, setup: Omit<EngineSetup, 'connect' | 'clock' | 'startMs'>): Promise<void> {
   const shell = await setup.shell();
-  if ((await shell.has(command)) || !shell.isRoot || !/\b(debian|ubuntu)\b/.test(shell.distribution)) return;
-  const agreed = setup.consented || (setup.confirm ? await setup.confirm(`${command} is not installed; it is needed ${why}. Install Debian's ${pkg} package (apt-get)?`) : false);
-  if (!agreed) return;
+  if ((await shell.has(command)) || !mayInstall(shell)) return;
+  if (!(await agreed(setup, `${command} is not installed; it is needed ${why}. Install Debian's ${pkg} package (apt-get)?`))) return;
   await aptInstall(shell, setup.progress, [pkg]);
 }
 
@@ -101,22 +111,18 @@ async function startDockerd(shell: HostShell, progress: Progress): Promise<void>
   step.succeed(`dockerd started (log: ${DOCKERD_LOG})`);
 }
 
-async function waitForEngine(env: Readonly<Record<string, string | undefined>>, setup: EngineSetup): Promise<DockerEngine> {
+async function waitForEngine(env: Readonly<Record<string, string | undefined>>, connect: NonNullable<EngineSetup['connect']>, setup: EngineSetup): Promise<DockerEngine> {
   const step = setup.progress.start('docker engine: answering');
-  const deadline = Date.now() + (setup.startMs ?? 90_000);
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const engine = await (setup.connect ?? DockerEngine.connect)(env);
-      step.succeed('ping ok');
-      return engine;
-    } catch (error) {
-      last = error;
-      await setup.sleep(250);
-    }
+  const timeoutMs = setup.startMs ?? 90_000;
+  try {
+    const engine = await waitUntil('the Docker engine', () => connect(env), { timeoutMs, clock: setup.clock });
+    step.succeed('ping ok');
+    return engine;
+  } catch (error) {
+    step.fail('no answer');
+    if (!(error instanceof WaitTimeout)) throw error;
+    throw new StepFailed(`the Docker engine did not answer within ${Math.round(timeoutMs / 1000)} s: ${error.reason}`, `see ${DOCKERD_LOG}`);
   }
-  step.fail('no answer');
-  throw new StepFailed(`the Docker engine did not answer within ${Math.round((setup.startMs ?? 90_000) / 1000)} s: ${(last as Error).message}`, `see ${DOCKERD_LOG}`);
 }
 
 function capitalise(text: string): string {

@@ -34,11 +34,14 @@ function host(overrides: Partial<HostShell> & { installed?: boolean; aptFails?: 
   const progress: Progress = {
     start: (title) => ({ update: () => undefined, succeed: (detail) => steps.push(`ok ${title}: ${detail}`), skip: (detail) => steps.push(`skip ${title}: ${detail}`), fail: (detail) => steps.push(`FAIL ${title}: ${detail}`) }),
   };
+  // A clock whose sleeps pass at once: the wait for dockerd runs against its own deadline without real time.
+  let now = 0;
+  const clock = { now: () => now, sleep: async (ms: number) => void (now += ms) };
   const setup = (extra: Partial<EngineSetup> = {}): EngineSetup => ({
     shell: async () => shell,
     progress,
     consented: false,
-    sleep: async () => undefined,
+    clock,
     connect: async () => {
       if (!started) throw unreachable();
       return engine;
@@ -88,6 +91,14 @@ describe('getting a Docker engine for up', () => {
       await expect(engineOrSetUp(env, setup({ consented: true }))).rejects.toThrow(/cannot reach the Docker engine/);
       expect(calls).toEqual([]);
     }
+  });
+
+  it('a dockerd that never answers is named with the last error and the log to read, at its deadline', async () => {
+    const { setup, steps } = host({ installed: true });
+    await expect(engineOrSetUp({}, setup({ consented: true, connect: async () => { throw unreachable(); } }))).rejects.toThrow(
+      /^the Docker engine did not answer within 90 s: cannot reach the Docker engine at \/var\/run\/docker\.sock/,
+    );
+    expect(steps.at(-1)).toBe('FAIL docker engine: answering: no answer');
   });
 
   it("a failed apt-get is named with apt's own words", async () => {

@@ -1,7 +1,6 @@
 import { systemClock } from '../../docker/clock.js';
 import { engineOrSetUp, ensureHostCommand, localHostShell } from '../../docker/engine-setup.js';
 import { BUILTIN_BASE_IMAGE } from '../../images/builtin.js';
-import { stackRecipes } from '../../images/stack.js';
 import { ReportedFailure } from '../../errors.js';
 import { localBuilds } from '../../images/build.js';
 import { declaredKeys, legacyServerIds } from '../../keys/desired.js';
@@ -33,8 +32,9 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
   const progress = await createProgress(ui, deps.stderr);
   const hostSetup = { shell: localHostShell, progress, ...(deps.confirm ? { confirm: deps.confirm } : {}), consented: options.installDocker === true };
-  const engine = await engineOrSetUp(deps.env, { ...hostSetup, sleep: systemClock.sleep });
-  if (stackRecipes(stack.loaded.config).length > 0 && !(await engine.imageId(BUILTIN_BASE_IMAGE))) {
+  const engine = await engineOrSetUp(deps.env, { ...hostSetup, clock: systemClock });
+  const builds = localBuilds(stack.loaded.config, engine, progress, deps.env);
+  if (builds.recipes.length > 0 && !(await engine.imageId(BUILTIN_BASE_IMAGE))) {
     await ensureHostCommand('debootstrap', 'debootstrap', `to build ${BUILTIN_BASE_IMAGE}, the base of the images mcpgw builds`, hostSetup);
   }
   const runner = new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, { engine, clock: systemClock, signal: deps.signal, progress });
@@ -51,7 +51,7 @@ export async function upCommand(ctx: CommandContext, options: UpOptions): Promis
   const changed = written.filter((file) => file.state !== 'unchanged');
   renderStep.succeed(changed.length === 0 ? 'files up to date' : `wrote ${changed.map((file) => file.path).join(', ')}`);
 
-  await runner.ensureImages(localBuilds(stack.loaded.config, engine, progress, deps.env));
+  await runner.ensureImages(builds);
   const { plan, desired } = await runner.plan();
   const report = await runner.apply(plan, desired);
   const keyStep = progress.start('keys');
