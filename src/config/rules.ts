@@ -279,9 +279,7 @@ export function checkUrlPath(url: string, transport: 'sse' | 'http', path: strin
 function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: Record<string, unknown>, issues: ConfigIssue[]): void {
   const serverNames = Object.keys(servers);
   const groups = new Set(Object.values(servers).flatMap((s) => stringList(record(s)?.groups)));
-  const models = new Set(
-    (Array.isArray(litellm.models) ? litellm.models : []).map((m) => record(m)?.name).filter((n): n is string => typeof n === 'string'),
-  );
+  const models = new Set(declaredModelNames(litellm));
   const aliases = new Map<string, number>();
   const secrets = new Map<string, number>();
   keys.forEach((value, index) => {
@@ -325,11 +323,15 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
   });
 }
 
+/** The names under litellm.models, read defensively (the schema reports an entry without one). */
+function declaredModelNames(litellm: Record<string, unknown>): string[] {
+  return (Array.isArray(litellm.models) ? litellm.models : []).map((m) => record(m)?.name).filter((n): n is string => typeof n === 'string');
+}
+
 /** probe_model: the canary, or a model declared under litellm.models (whose names must leave the canary's free). */
 function checkProbeModel(value: unknown, litellm: Record<string, unknown>, issues: ConfigIssue[]): void {
-  const models = Array.isArray(litellm.models) ? litellm.models : [];
-  const names = models.map((m) => record(m)?.name).filter((n): n is string => typeof n === 'string');
-  const taken = names.indexOf(CANARY_MODEL_NAME);
+  const names = declaredModelNames(litellm);
+  const taken = (Array.isArray(litellm.models) ? litellm.models : []).findIndex((m) => record(m)?.name === CANARY_MODEL_NAME);
   if (value === CANARY_PROBE_MODEL && taken >= 0) {
     issues.push({ path: `litellm.models[${taken}].name`, message: `"${CANARY_MODEL_NAME}" is the name of mcpgw's canary model (probe_model: canary)`, fix: 'give this model another name' });
   }

@@ -51,9 +51,9 @@ export function source(entry: CatalogEntry): string {
   return entry.server.image ?? entry.package.replace(/\s*\(.*\)$/, '');
 }
 
-/** `npm @scope/pkg@1.2.3` / `pypi pkg==1.2`: the package a packaged build installs. */
-export function packagedSpec(packaged: NonNullable<CatalogEntry['packaged']>): string {
-  return 'npm' in packaged.build ? `npm ${packaged.build.npm}` : `pypi ${packaged.build.pypi}`;
+/** `npm (@scope/pkg@1.2.3)` / `PyPI (pkg==1.2)`: the package a server's `build:` installs into its image. */
+export function packageLabel(build: { npm?: string; pypi?: string }): string {
+  return build.npm ? `npm (${build.npm})` : `PyPI (${build.pypi})`;
 }
 
 /** The one command that builds the image a `build` entry needs, from its Dockerfile on stdin. */

@@ -5,7 +5,7 @@ import { missingSecrets, readSecrets } from '../../config/secrets.js';
 import { DockerEngine } from '../../docker/engine.js';
 import { ReportedFailure, UserError } from '../../errors.js';
 import { serverIds } from '../../keys/desired.js';
-import { catalogEntry, containerEndpoint, loadCatalog, packagedSpec, runsAs, source } from '../../mcp/catalog.js';
+import { catalogEntry, containerEndpoint, loadCatalog, packageLabel, runsAs, source } from '../../mcp/catalog.js';
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../../mcp/config-edit.js';
 import { litellmAnswers } from '../../gateway/vantage.js';
 import { DEFAULT_GATEWAY_TIMEOUT_S, gatewayTools, keyView, type KeyView } from '../../mcp/gateway.js';
@@ -56,7 +56,7 @@ export async function mcpAddCommand(ctx: CommandContext, name: string, options: 
   if (offline && catalog && options.image === undefined && typeof server?.image === 'string' && !server.build) {
     ctx.ui.warn(`the ${catalog.id} entry pulls ${server.image}, and this stack builds its images: without a registry \`mcpgw up\` cannot start it (give --image a local tag, or set mcp_servers.${name}.build)`);
   } else if (server?.build) {
-    ctx.ui.info(`mcpgw up builds its image from ${'npm' in server.build && server.build.npm ? `npm (${server.build.npm})` : `PyPI (${server.build.pypi})`}: no registry needed`);
+    ctx.ui.info(`mcpgw up builds its image from ${packageLabel(server.build)}: no registry needed`);
   }
   if (options.apply) {
     const { upCommand } = await import('./up.js');
@@ -260,7 +260,7 @@ export async function mcpCatalogCommand(ctx: CommandContext): Promise<void> {
   ctx.ui.result('');
   for (const entry of catalog.filter((candidate) => candidate.build)) ctx.ui.result(`${entry.id}: build ${entry.build?.image} first; mcp add --from-catalog ${entry.id} prints how`);
   for (const entry of catalog) {
-    if (entry.packaged) ctx.ui.result(`${entry.id}: where litellm.build is builtin, mcp add builds it from ${packagedSpec(entry.packaged)}`);
+    if (entry.packaged) ctx.ui.result(`${entry.id}: where litellm.build is builtin, mcp add builds it from ${packageLabel(entry.packaged.build)}`);
   }
   ctx.ui.result('add one with: mcpgw mcp add NAME --from-catalog ENTRY [--image IMG] [--port 48xxx]');
 }
