@@ -1,5 +1,5 @@
 import type { DockerEngine } from '../docker/engine.js';
-import { waitUntil } from '../docker/wait.js';
+import { waitUntil } from '../time/wait.js';
 import { StepFailed } from '../errors.js';
 
 export interface ProvisionTarget {

@@ -1,8 +1,8 @@
 import { StepFailed } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { DockerEngine } from './engine.js';
-import { waitUntil, WaitTimeout } from './wait.js';
+import { waitUntil, WaitTimeout } from '../time/wait.js';
 
 /** The host commands getting an engine takes; tests pass a small fake. */
 export interface HostShell {

@@ -1,7 +1,7 @@
-import type { Cause, CheckOutcome, StepStatus } from '../probe/types.js';
+import type { Cause, CheckOutcome, StepStatus } from '../outcome.js';
 import type { DoctorContext } from './context.js';
 
-export { fail, pass, skip, warn } from '../probe/types.js';
+export { fail, pass, skip, warn } from '../outcome.js';
 export type { Cause, CheckOutcome };
 
 export const AREAS = ['config', 'secrets', 'network', 'database', 'keys', 'mcp', 'litellm', 'clients', 'security'] as const;

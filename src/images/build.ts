@@ -4,15 +4,13 @@ import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { McpgwConfig } from '../config/schema.js';
-import { systemClock, type Clock } from '../docker/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { StepFailed } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { debootstrapBase, type BaseHost } from './base.js';
 import { BUILTIN_NODE_MAJOR, RECIPE_HASH_LABEL, RECIPE_LABEL } from './builtin.js';
 import { buildOrder, recipeHash, recipeLabel, type ContextEntry, type DockerRecipe, type HostFile, type Recipe } from './recipes.js';
-import { stackRecipes } from './stack.js';
 
 /** The package's recipe folder (images/ next to dist/ and templates/). */
 export const RECIPES_DIR = fileURLToPath(new URL('../../images/', import.meta.url));
@@ -220,14 +218,4 @@ export function builderHost(env: Readonly<Record<string, string | undefined>>): 
     nodeVersion: process.version,
     caBundle: env.SSL_CERT_FILE || '/etc/ssl/certs/ca-certificates.crt',
   };
-}
-
-/** The images a stack builds and the builder for them on this machine (build logs in `logDir`). */
-export interface LocalBuilds {
-  recipes: Recipe[];
-  builder: ImageBuilder;
-}
-
-export function localBuilds(config: McpgwConfig, engine: DockerEngine, progress: Progress, env: Readonly<Record<string, string | undefined>>, logDir = defaultLogDir(env)): LocalBuilds {
-  return { recipes: stackRecipes(config), builder: new ImageBuilder({ engine, progress, clock: systemClock, host: builderHost(env), logDir }) };
 }

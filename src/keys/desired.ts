@@ -3,7 +3,7 @@ import type { McpgwConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import type { StackModel } from '../stack/model.js';
-import { configServerId, stableServerId } from './server-id.js';
+import { configServerId, stableServerId } from '../litellm/server-id.js';
 import { abbreviateKey, hashKey, refuseMasterKey, validateNewKey } from './token.js';
 
 /** A key as it must exist in LiteLLM's DB: the hash (never the key), grants by server id, limits. */

@@ -1,7 +1,12 @@
-import type { KeyLease } from '../probe/auth-level.js';
 import { desiredKey } from './desired.js';
 import type { KeyStore } from './store.js';
 import { generateKey } from './token.js';
+
+/** A key that exists only for the duration of a check. */
+export interface KeyLease {
+  key: string;
+  release(): Promise<void>;
+}
 
 /** Lifetime of a check's own key: it is revoked at the end, and expires by itself if the run is killed. */
 const LEASE_LIFETIME = '1h';

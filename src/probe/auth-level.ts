@@ -2,18 +2,13 @@ import type { ServerTarget } from './diagnose.js';
 import { McpRequestError, openSession } from '../gateway/session.js';
 import { serverOfTool } from './probe-tool.js';
 import { fail, pass, type CheckOutcome } from './types.js';
+import type { KeyLease } from '../keys/lease.js';
 
 export interface DeclaredKeyTarget {
   alias: string;
   key: string;
   /** Server names mcpgw.yaml grants it (direct grants and groups). */
   servers: string[];
-}
-
-/** A key that exists only for the duration of a check. */
-export interface KeyLease {
-  key: string;
-  release(): Promise<void>;
 }
 
 type Access = 'granted' | 'refused' | 'unknown-key';

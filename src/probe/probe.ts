@@ -1,7 +1,8 @@
 import { loadMcpSdk, SessionEnds } from '../gateway/session.js';
-import { checkDeclaredKey, checkNoGrantKey, type DeclaredKeyTarget, type KeyLease } from './auth-level.js';
+import type { KeyLease } from '../keys/lease.js';
+import { checkDeclaredKey, checkNoGrantKey, type DeclaredKeyTarget } from './auth-level.js';
 import type { ServerTarget } from './diagnose.js';
-import { checkLiveliness, checkReadiness, judgeVersion, readVersion } from './gateway.js';
+import { checkLiveliness, checkReadiness, judgeVersion, readVersion } from '../gateway/litellm-checks.js';
 import { checkLlm, replayEndpoint, sendAndJudge } from './llm-level.js';
 import { checkServer, checkSse, openAggregate, type AggregateSession, type McpLevelContext, type ProvenTool } from './mcp-level.js';
 import { fail, skip, warn, type Cause, type CheckOutcome, type ProbeLevel, type ProbeReport, type ProbeStep } from './types.js';

@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { BRIDGE_SCRIPT_FILE, CANARY_SCRIPT_FILE, type StackModel } from '../stack/model.js';
 import { COMPOSE_FILE, ENV_DIR, envFileFor, renderCompose } from './compose.js';
 import { renderEnvFile } from './env-files.js';
-import { renderObservability } from '../observability/render.js';
+import { renderObservability } from './observability.js';
 import { LITELLM_CONFIG_FILE, renderLiteLLMConfig } from './litellm-config.js';
 import type { Templates } from './templates.js';
 

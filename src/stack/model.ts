@@ -1,9 +1,9 @@
 import { mcpServiceName } from '../config/names.js';
 import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, type McpgwConfig, type McpServerConfig } from '../config/schema.js';
-import { litellmSettings, observabilityModel, withLogShipping, type ObservabilityModel } from '../observability/model.js';
+import { LOG_JOB_LABEL, LOG_SELECT_LABEL, LOG_SELECT_VALUE, litellmSettings, observabilityModel, type ObservabilityModel } from './observability.js';
 import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
-import { labelsFor } from './labels.js';
-import { pinnedServerId } from '../keys/server-id.js';
+import { labelsFor, SERVICE_LABEL, STACK_LABEL } from './labels.js';
+import { pinnedServerId } from '../litellm/server-id.js';
 
 /**
  * The one in-memory description of a stack. docker-compose.yml, config.yaml, the per-service env files and
@@ -396,4 +396,18 @@ function toArray(command: string | string[]): string[] {
 
 function sortedRecord(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * With Loki on, every container carries the selection labels, and the json-file driver copies mcpgw's labels
+ * into each log line's `attrs` too (for Promtail setups that tail /var/lib/docker/containers instead of using
+ * Docker service discovery). Nothing changes when Loki is off.
+ */
+export function withLogShipping(service: ServiceModel, model: ObservabilityModel | undefined): ServiceModel {
+  if (!model?.loki) return service;
+  return {
+    ...service,
+    labels: { ...service.labels, [LOG_SELECT_LABEL]: LOG_SELECT_VALUE, [LOG_JOB_LABEL]: model.loki.job },
+    logOptions: { labels: [STACK_LABEL, SERVICE_LABEL, LOG_JOB_LABEL].join(',') },
+  };
 }

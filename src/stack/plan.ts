@@ -1,6 +1,5 @@
 import type { ContainerSummary } from '../docker/engine.js';
-import { CONFIG_HASH_LABEL } from './container-spec.js';
-import { SERVICE_LABEL } from './labels.js';
+import { CONFIG_HASH_LABEL, SERVICE_LABEL } from './labels.js';
 import type { ServiceModel } from './model.js';
 
 export type ServiceAction = 'create' | 'recreate' | 'start' | 'keep';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
-import { systemClock } from '../../src/docker/clock.js';
+import { systemClock } from '../../src/time/clock.js';
 import { DockerEngine } from '../../src/docker/engine.js';
 import { builderHost, ImageBuilder } from '../../src/images/build.js';
 import { packageImage, RECIPE_HASH_LABEL, RECIPE_LABEL } from '../../src/images/builtin.js';

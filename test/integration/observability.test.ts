@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { waitUntil } from '../../src/docker/wait.js';
+import { waitUntil } from '../../src/time/wait.js';
 import { dashboardExpressions } from '../helpers/dashboard.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';

@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import Docker from 'dockerode';
 import { demuxLogs } from '../../src/docker/logs.js';
-import { WaitAborted, waitUntil, type WaitOptions } from '../../src/docker/wait.js';
+import { WaitAborted, waitUntil, type WaitOptions } from '../../src/time/wait.js';
 
 export { demuxLogs };
 
@@ -153,7 +153,7 @@ export async function startContainer(docker: Docker, spec: ContainerSpec): Promi
 
 // ---------------------------------------------------------------- wait strategies
 
-export type { WaitOptions } from '../../src/docker/wait.js';
+export type { WaitOptions } from '../../src/time/wait.js';
 export { waitUntil };
 
 /** Stops a wait at once: the product's WaitAborted, so test waits and `mcpgw up` share one mechanism. */

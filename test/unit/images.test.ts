@@ -8,7 +8,7 @@ import { ConfigError, StepFailed } from '../../src/errors.js';
 import { debianMirror, debootstrapBase, sourcesForSuite } from '../../src/images/base.js';
 import { BUILTIN_BASE_IMAGE, BUILTIN_LITELLM_IMAGE, BUILTIN_LITELLM_PROXY_IMAGE, BUILTIN_NODE_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage } from '../../src/images/builtin.js';
 import { BASE_RECIPE, buildOrder, LITELLM_RECIPE, packageRecipe, recipeHash, recipeLabel, type ContextEntry } from '../../src/images/recipes.js';
-import { stackRecipes } from '../../src/images/stack.js';
+import { stackRecipes } from '../../src/stack/images.js';
 
 const head = 'version: 1\nhost: linuxserver.lan\n';
 

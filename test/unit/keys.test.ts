@@ -4,7 +4,7 @@ import { parseSecrets } from '../../src/config/secrets.js';
 import { ConfigError, UserError } from '../../src/errors.js';
 import { declaredKeys, desiredKey, durationSeconds, serverIds } from '../../src/keys/desired.js';
 import { keysOlderThan } from '../../src/keys/age.js';
-import { stableServerId } from '../../src/keys/server-id.js';
+import { stableServerId } from '../../src/litellm/server-id.js';
 import { abbreviateKey, generateKey, hashKey, refuseMasterKey, validateKey, validateNewKey, weakKeyWarning } from '../../src/keys/token.js';
 import { buildStackModel } from '../../src/stack/model.js';
 import { randomBytes } from 'node:crypto';

@@ -13,7 +13,7 @@ import { listenProbe, pickPort } from '../../src/mcp/ports.js';
 import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { buildStackModel } from '../../src/stack/model.js';
-import { pinnedServerId } from '../../src/keys/server-id.js';
+import { pinnedServerId } from '../../src/litellm/server-id.js';
 import { fixtureStack, fixturesDir, goldenDir } from '../helpers/fixtures.js';
 
 const FILE = 'mcpgw.yaml';

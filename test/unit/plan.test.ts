@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { ContainerSummary } from '../../src/docker/engine.js';
-import { CONFIG_HASH_LABEL, containerSpecFor, specHash } from '../../src/stack/container-spec.js';
+import { containerSpecFor, specHash } from '../../src/render/container-spec.js';
+import { CONFIG_HASH_LABEL } from '../../src/stack/labels.js';
 import { buildStackModel } from '../../src/stack/model.js';
 import { planIsNoop, planStack } from '../../src/stack/plan.js';
 import { parseSecrets } from '../../src/config/secrets.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/docker/clock.js';
+import type { Clock } from '../../src/time/clock.js';
 import { parseJsonRpc } from '../../src/gateway/http.js';
-import { WaitAborted, WaitTimeout, waitUntil } from '../../src/docker/wait.js';
+import { WaitAborted, WaitTimeout, waitUntil } from '../../src/time/wait.js';
 
 /** A clock that advances only when waited on, so deadlines are tested without real sleeping. */
 function fakeClock(): Clock & { slept: number[] } {

@@ -1,7 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { DockerEngine } from '../../docker/engine.js';
-import { localBuilds } from '../../images/build.js';
-import { stackRecipes } from '../../images/stack.js';
+import { localBuilds, stackRecipes } from '../../stack/images.js';
 import { createProgress } from '../../ui/progress.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';

@@ -1,15 +1,15 @@
-import { systemClock } from '../../docker/clock.js';
+import { systemClock } from '../../time/clock.js';
 import { engineOrSetUp, ensureHostCommand, localHostShell } from '../../docker/engine-setup.js';
 import { BUILTIN_BASE_IMAGE } from '../../images/builtin.js';
 import { ReportedFailure } from '../../errors.js';
-import { localBuilds } from '../../images/build.js';
+import { localBuilds } from '../../stack/images.js';
 import { declaredKeys, legacyServerIds } from '../../keys/desired.js';
 import { assertStdioCommands } from '../../mcp/stdio-check.js';
 import type { KeyChange } from '../../keys/store.js';
 import type { ProbeReport } from '../../probe/types.js';
 import { writeRendered } from '../../render/write.js';
 import { planIsNoop, type StackPlan } from '../../stack/plan.js';
-import { StackRunner } from '../../stack/up.js';
+import { StackRunner } from '../../ops/stack-runner.js';
 import { createProgress } from '../../ui/progress.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';

@@ -1,4 +1,4 @@
-import { checkReadiness } from '../../probe/gateway.js';
+import { checkReadiness } from '../../gateway/litellm-checks.js';
 import type { Check } from '../types.js';
 
 export const databaseFromLitellm: Check = {

@@ -1,4 +1,4 @@
-import { checkLiveliness } from '../../probe/gateway.js';
+import { checkLiveliness } from '../../gateway/litellm-checks.js';
 import { fail, type Check } from '../types.js';
 
 export const litellmHealth: Check = {

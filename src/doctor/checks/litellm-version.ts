@@ -1,4 +1,4 @@
-import { judgeVersion } from '../../probe/gateway.js';
+import { judgeVersion } from '../../gateway/litellm-checks.js';
 import { fail, type Check } from '../types.js';
 
 export const litellmVersion: Check = {

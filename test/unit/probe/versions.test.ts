@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { advisoriesFor, autoExecutes, isFloatingTag, parseVersion } from '../../../src/litellm/version.js';
-import { judgeVersion } from '../../../src/probe/gateway.js';
+import { judgeVersion } from '../../../src/gateway/litellm-checks.js';
 
 describe('LiteLLM versions', () => {
   it('reads the version out of tags', () => {

@@ -1,22 +1,23 @@
 import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
 import { provisionBundledPostgres } from '../db/provision.js';
-import type { Clock } from '../docker/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { ContainerSpec, DockerEngine } from '../docker/engine.js';
 import { fetchWithTimeout, httpOk } from '../gateway/http.js';
 import { causeOf, describeAnswer } from '../gateway/causes.js';
 import { litellmVantage } from '../gateway/vantage.js';
 import type { Cause } from '../outcome.js';
-import { WaitAborted, waitUntil } from '../docker/wait.js';
+import { WaitAborted, waitUntil } from '../time/wait.js';
 import { StepFailed } from '../errors.js';
-import type { LocalBuilds } from '../images/build.js';
+import type { LocalBuilds } from '../stack/images.js';
 import type { RenderedFile } from '../render/render.js';
 import type { Progress } from '../ui/progress.js';
-import { CONFIG_HASH_LABEL, containerSpecFor, specHash } from './container-spec.js';
-import { publishedBaseUrl } from './endpoints.js';
-import { STACK_LABEL } from './labels.js';
-import { litellmEndpoints, litellmPlace, mcpServiceName, type ServiceModel, type StackModel } from './model.js';
-import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from './plan.js';
+import { containerSpecFor, specHash } from '../render/container-spec.js';
+import { CONFIG_HASH_LABEL } from '../stack/labels.js';
+import { publishedBaseUrl } from '../stack/endpoints.js';
+import { STACK_LABEL } from '../stack/labels.js';
+import { litellmEndpoints, litellmPlace, mcpServiceName, type ServiceModel, type StackModel } from '../stack/model.js';
+import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from '../stack/plan.js';
 
 /** How a service's step reads once its action is done. */
 const DONE: Record<ServiceAction, string> = { create: 'created', recreate: 'recreated', start: 'started', keep: 'unchanged' };

@@ -1,6 +1,4 @@
 import type { McpgwConfig } from '../config/schema.js';
-import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
-import type { ServiceModel } from '../stack/model.js';
 
 /** The resolved `observability:` section: only enabled parts are present. */
 export interface ObservabilityModel {
@@ -33,20 +31,6 @@ export function observabilityModel(config: McpgwConfig): ObservabilityModel | un
           },
         }
       : {}),
-  };
-}
-
-/**
- * With Loki on, every container carries the selection labels, and the json-file driver copies mcpgw's labels
- * into each log line's `attrs` too (for Promtail setups that tail /var/lib/docker/containers instead of using
- * Docker service discovery). Nothing changes when Loki is off.
- */
-export function withLogShipping(service: ServiceModel, model: ObservabilityModel | undefined): ServiceModel {
-  if (!model?.loki) return service;
-  return {
-    ...service,
-    labels: { ...service.labels, [LOG_SELECT_LABEL]: LOG_SELECT_VALUE, [LOG_JOB_LABEL]: model.loki.job },
-    logOptions: { labels: [STACK_LABEL, SERVICE_LABEL, LOG_JOB_LABEL].join(',') },
   };
 }
 

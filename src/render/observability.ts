@@ -1,6 +1,6 @@
-import type { RenderedFile } from '../render/render.js';
-import { fillPlaceholders, type Templates } from '../render/templates.js';
-import type { ObservabilityModel } from './model.js';
+import type { RenderedFile } from './render.js';
+import { fillPlaceholders, type Templates } from './templates.js';
+import type { ObservabilityModel } from '../stack/observability.js';
 
 export const OBSERVABILITY_DIR = 'observability';
 export const PROMTAIL_FILE = `${OBSERVABILITY_DIR}/promtail-docker.yml`;

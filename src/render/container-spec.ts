@@ -2,11 +2,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
 import type { ContainerSpec } from '../docker/engine.js';
-import { resolveSecretEnv } from '../render/env-files.js';
-import type { ServiceModel } from './model.js';
-
-/** Label holding the hash of everything that shapes a container; a changed hash means recreate. */
-export const CONFIG_HASH_LABEL = 'io.mcpgw.config-hash';
+import { resolveSecretEnv } from './env-files.js';
+import type { ServiceModel } from '../stack/model.js';
 
 /**
  * The container mcpgw creates for a service: the same image, command, env, ports, networks, mounts and

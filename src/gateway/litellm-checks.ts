@@ -1,6 +1,6 @@
 import { advisoriesFor, compareVersions, parseVersion, type Version } from '../litellm/version.js';
-import { requestJson } from '../gateway/http.js';
-import { fail, pass, warn, type CheckOutcome } from './types.js';
+import { requestJson } from './http.js';
+import { fail, pass, warn, type CheckOutcome } from '../outcome.js';
 
 /** Liveliness: the proxy process answers at all. */
 export async function checkLiveliness(baseUrl: string, timeoutMs: number): Promise<CheckOutcome> {

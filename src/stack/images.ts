@@ -1,0 +1,29 @@
+import type { McpgwConfig } from '../config/schema.js';
+import type { DockerEngine } from '../docker/engine.js';
+import { builderHost, defaultLogDir, ImageBuilder } from '../images/build.js';
+import { LITELLM_RECIPE, packageRecipe, POSTGRES_RECIPE, type Recipe } from '../images/recipes.js';
+import { systemClock } from '../time/clock.js';
+import type { Progress } from '../ui/progress.js';
+
+/** The recipes of the services mcpgw.yaml marks `build:`, in declaration order (the builder adds parents). */
+export function stackRecipes(config: McpgwConfig): Recipe[] {
+  const recipes: Recipe[] = [];
+  if (config.postgres.build === 'builtin' && config.postgres.mode === 'bundled') recipes.push(POSTGRES_RECIPE);
+  if (config.litellm.build === 'builtin') recipes.push(LITELLM_RECIPE);
+  for (const server of Object.values(config.mcp_servers)) {
+    const { npm, pypi } = server.build ?? {};
+    if (npm) recipes.push(packageRecipe({ npm }));
+    else if (pypi) recipes.push(packageRecipe({ pypi }));
+  }
+  return recipes;
+}
+
+/** The images a stack builds and the builder for them on this machine (build logs in `logDir`). */
+export interface LocalBuilds {
+  recipes: Recipe[];
+  builder: ImageBuilder;
+}
+
+export function localBuilds(config: McpgwConfig, engine: DockerEngine, progress: Progress, env: Readonly<Record<string, string | undefined>>, logDir = defaultLogDir(env)): LocalBuilds {
+  return { recipes: stackRecipes(config), builder: new ImageBuilder({ engine, progress, clock: systemClock, host: builderHost(env), logDir }) };
+}
