@@ -3,15 +3,12 @@ import { keySecretName } from '../config/rules.js';
 import type { LoadedConfig } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
+import { gatewayMcpUrl } from '../stack/endpoints.js';
 import { refuseMasterKey, validateKey } from '../keys/token.js';
 
-/**
- * The gateway's MCP endpoint as LAN clients reach it: mcpgw.yaml's host and LiteLLM's published port. The
- * trailing slash matters: older LiteLLM builds answer /mcp with a 307 that some clients do not follow.
- */
+/** The gateway's MCP endpoint from mcpgw.yaml (host, LiteLLM's port), the URL every client config points at. */
 export function gatewayUrl(loaded: LoadedConfig): string {
-  const host = loaded.config.host.includes(':') ? `[${loaded.config.host}]` : loaded.config.host;
-  return `http://${host}:${loaded.config.litellm.port}/mcp/`;
+  return gatewayMcpUrl(loaded.config.host, loaded.config.litellm.port);
 }
 
 export interface UrlRules {

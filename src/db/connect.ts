@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Secrets } from '../config/secrets.js';
 import type { DockerEngine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
-import { POSTGRES_SERVICE, type StackModel } from '../stack/model.js';
+import { postgresService, type StackModel } from '../stack/model.js';
 
 export interface SqlClient {
   query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
@@ -25,7 +25,7 @@ export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secre
   let host = '127.0.0.1';
   let port = postgres.host_port ?? 5432;
   if (postgres.host_port === undefined) {
-    const service = model.services.find((candidate) => candidate.name === POSTGRES_SERVICE);
+    const service = postgresService(model);
     const address = service ? await (await engine()).containerAddress(service.containerName, postgres.network) : undefined;
     if (!address) throw new StepFailed(`the Postgres container of stack "${model.name}" is not running`, 'run `mcpgw up` first');
     host = address;

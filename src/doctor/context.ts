@@ -10,12 +10,11 @@ import { leaseKey } from '../keys/lease.js';
 import { KeyStore, type KeyRow } from '../keys/store.js';
 import type { KeyLease } from '../keys/lease.js';
 import { checkLiveliness, readVersion } from '../gateway/litellm-checks.js';
-import { gatewayBaseUrl } from '../probe/targets.js';
 import { isFloatingTag } from '../litellm/version.js';
 import { renderStack, type RenderedFile } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
 import { STACK_LABEL } from '../stack/labels.js';
-import { buildStackModel, type StackModel } from '../stack/model.js';
+import { buildStackModel, litellmBaseUrl, litellmService, type StackModel } from '../stack/model.js';
 import { LITELLM_CONFIG_FILE } from '../render/litellm-config.js';
 
 /** Everything the doctor touches outside its own logic; the CLI passes real ones, tests real or small fakes. */
@@ -189,7 +188,7 @@ export class DoctorContext {
   }
 
   gatewayUrl(): Promise<string> {
-    return this.once('gateway-url', async () => gatewayBaseUrl(await this.model()));
+    return this.once('gateway-url', async () => litellmBaseUrl(await this.model()));
   }
 
   /** Resolves when LiteLLM answers its liveliness route; rejects with what was seen otherwise. */
@@ -212,7 +211,7 @@ export class DoctorContext {
         .catch(() => undefined);
       if (reported) return { version: reported, source: 'running proxy' as const };
       const tagged = (image: string | undefined) => (image && !isFloatingTag(image) ? /:([^/:@]+)$/.exec(image)?.[1] : undefined);
-      const containerName = (await this.model()).services.find((service) => service.role === 'litellm')?.containerName;
+      const containerName = litellmService(await this.model()).containerName;
       const container = (await this.containers().catch(() => [])).find((entry) => entry.name === containerName && entry.state === 'running');
       const fromContainer = tagged(container?.image);
       if (fromContainer) return { version: fromContainer, source: "running container's image tag" as const };

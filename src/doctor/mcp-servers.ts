@@ -5,7 +5,7 @@ import { containerCause, diagnoseServer, type ServerTarget } from '../probe/diag
 import { checkAggregate, checkServer, type McpLevelContext, type ProvenTool } from '../probe/mcp-level.js';
 import { gatewayHeaders } from '../gateway/session.js';
 import { serverTargets } from '../probe/targets.js';
-import { litellmPlace, serviceInRole } from '../stack/model.js';
+import { litellmPlace, litellmService } from '../stack/model.js';
 import type { DoctorContext } from './context.js';
 import { fail, pass, type Cause, type CheckOutcome } from './types.js';
 
@@ -139,7 +139,7 @@ function mcpLevel(ctx: DoctorContext): Promise<McpLevelContext> {
     nonce: () => ctx.nonce(),
     diagnose: async (server: ServerTarget) => {
       const known = (await directAnswers(ctx)).find((answer) => answer.target.name === server.name)?.causes ?? [];
-      return known.length > 0 ? known : diagnoseServer(server, await ctx.docker().catch(() => undefined), (target) => answerFor(ctx, target), serviceInRole(await ctx.model(), 'litellm')?.containerName);
+      return known.length > 0 ? known : diagnoseServer(server, await ctx.docker().catch(() => undefined), (target) => answerFor(ctx, target), litellmService(await ctx.model()).containerName);
     },
   }));
 }

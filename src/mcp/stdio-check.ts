@@ -2,6 +2,7 @@ import type { DockerEngine } from '../docker/engine.js';
 import { StepFailed } from '../errors.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
 import type { StackModel } from '../stack/model.js';
+import { litellmService } from '../stack/model.js';
 
 /** The stdio servers LiteLLM spawns itself, with the program each one starts. */
 export function litellmStdioCommands(model: StackModel): { server: string; command: string }[] {
@@ -29,8 +30,7 @@ export function missingCommandHint(image: string): string {
 
 /** The running LiteLLM container of the stack, if there is one. */
 export async function runningLiteLLM(engine: DockerEngine, model: StackModel): Promise<string | undefined> {
-  const litellm = model.services.find((service) => service.role === 'litellm');
-  const containers = await engine.listContainers([`${STACK_LABEL}=${model.name}`, `${SERVICE_LABEL}=${litellm?.name ?? ''}`]);
+  const containers = await engine.listContainers([`${STACK_LABEL}=${model.name}`, `${SERVICE_LABEL}=${litellmService(model).name}`]);
   return containers.find((container) => container.state === 'running')?.id;
 }
 
@@ -46,7 +46,7 @@ export async function assertStdioCommands(engine: DockerEngine, model: StackMode
   const missing = await missingInContainer(engine, id, servers.map((entry) => entry.command));
   if (missing.length > 0) {
     const affected = servers.filter((entry) => missing.includes(entry.command)).map((entry) => `${entry.server} (${entry.command})`);
-    const image = model.services.find((service) => service.role === 'litellm')?.image ?? 'the LiteLLM image';
+    const image = litellmService(model).image;
     throw new StepFailed(`the LiteLLM container has no ${missing.join(', ')}: stdio server(s) ${affected.join(', ')} cannot start`, missingCommandHint(image));
   }
   return servers.length;

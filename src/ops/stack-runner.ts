@@ -16,7 +16,7 @@ import { containerSpecFor, specHash } from '../render/container-spec.js';
 import { CONFIG_HASH_LABEL } from '../stack/labels.js';
 import { publishedBaseUrl } from '../stack/endpoints.js';
 import { STACK_LABEL } from '../stack/labels.js';
-import { litellmEndpoints, litellmPlace, mcpServiceName, type ServiceModel, type StackModel } from '../stack/model.js';
+import { litellmEndpoints, litellmPlace, mcpServiceName, postgresService, type ServiceModel, type StackModel } from '../stack/model.js';
 import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from '../stack/plan.js';
 
 /** How a service's step reads once its action is done. */
@@ -351,7 +351,7 @@ export class StackRunner {
   }
 
   private async provisionPostgres(id: string) {
-    const postgres = this.model.services.find((service) => service.role === 'postgres');
+    const postgres = postgresService(this.model);
     const passwordEnv = postgres?.secretEnv.find((env) => env.name === 'POSTGRES_PASSWORD');
     const user = postgres?.environment.POSTGRES_USER;
     const database = postgres?.environment.POSTGRES_DB;

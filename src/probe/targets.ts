@@ -1,6 +1,5 @@
 import type { McpgwConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { publishedBaseUrl } from '../stack/endpoints.js';
 import { gatewayTransport, litellmEndpoints, mcpServiceName, type StackModel } from '../stack/model.js';
 import type { ServerTarget } from './diagnose.js';
 
@@ -27,10 +26,3 @@ export function serverTargets(config: McpgwConfig, model: StackModel, only?: str
     });
 }
 
-/** http://host:port of LiteLLM as reachable from this machine. */
-export function gatewayBaseUrl(model: StackModel): string {
-  const litellm = model.services.find((service) => service.role === 'litellm');
-  const port = litellm?.ports[0];
-  if (!port) throw new UserError('the stack has no LiteLLM port', 'set litellm.port in mcpgw.yaml');
-  return publishedBaseUrl(port);
-}

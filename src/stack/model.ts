@@ -2,6 +2,7 @@ import { mcpServiceName } from '../config/names.js';
 import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, type McpgwConfig, type McpServerConfig } from '../config/schema.js';
 import { LOG_JOB_LABEL, LOG_SELECT_LABEL, LOG_SELECT_VALUE, litellmSettings, observabilityModel, type ObservabilityModel } from './observability.js';
 import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
+import { gatewayMcpUrl, publishedBaseUrl } from './endpoints.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from './labels.js';
 import { pinnedServerId } from '../litellm/server-id.js';
 
@@ -101,14 +102,27 @@ export function litellmEndpoints(model: Pick<StackModel, 'litellmConfig'>): Serv
 
 /** Where the stack's LiteLLM stands, for asking MCP servers from there (src/gateway/vantage.ts). */
 export function litellmPlace(model: StackModel): LiteLLMPlace {
-  const litellm = serviceInRole(model, 'litellm');
-  if (!litellm) throw new Error('the stack model has no LiteLLM service');
+  const litellm = litellmService(model);
   return { container: litellm.containerName, image: litellm.image, networks: litellm.networks, labels: labelsFor(model.name, 'vantage') };
 }
 
-/** The stack's service in a role that has one service (LiteLLM; Postgres when bundled). */
-export function serviceInRole(model: Pick<StackModel, 'services'>, role: 'litellm' | 'postgres'): ServiceModel | undefined {
-  return model.services.find((service) => service.role === role);
+/** The stack's LiteLLM service: every stack model has one, with its port published. */
+export function litellmService(model: Pick<StackModel, 'services'>): ServiceModel {
+  const litellm = model.services.find((service) => service.role === 'litellm');
+  if (!litellm) throw new Error('the stack model has no LiteLLM service');
+  return litellm;
+}
+
+/** The bundled Postgres service; none when postgres.mode is external. */
+export function postgresService(model: Pick<StackModel, 'services'>): ServiceModel | undefined {
+  return model.services.find((service) => service.role === 'postgres');
+}
+
+/** LiteLLM's published port as this machine reaches it, e.g. http://127.0.0.1:4000: what mcpgw itself calls. */
+export function litellmBaseUrl(model: Pick<StackModel, 'services'>): string {
+  const port = litellmService(model).ports[0];
+  if (!port) throw new Error('the stack model publishes no LiteLLM port');
+  return publishedBaseUrl(port);
 }
 
 export function defaultMcpPath(transport: 'sse' | 'http'): string {
@@ -138,10 +152,10 @@ export function buildStackModel(config: McpgwConfig): StackModel {
 
   const observability = observabilityModel(config);
   const services: ServiceModel[] = [];
-  if (bundled) services.push(postgresService(config));
+  if (bundled) services.push(bundledPostgres(config));
   services.push(...mcpServices);
   if (config.probe_model === CANARY_PROBE_MODEL) services.push(canaryService(config));
-  services.push(litellmService(config, litellmNetworks, mcpServices));
+  services.push(litellm(config, litellmNetworks, mcpServices));
   const shipped = services.map((service) => withLogShipping(service, observability));
   const settings = litellmSettings(observability);
 
@@ -151,7 +165,7 @@ export function buildStackModel(config: McpgwConfig): StackModel {
   return {
     name: config.name,
     host: config.host,
-    gatewayUrl: `http://${config.host}:${config.litellm.port}/mcp/`,
+    gatewayUrl: gatewayMcpUrl(config.host, config.litellm.port),
     networks,
     volumes: bundled ? [pgVolume(config)] : [],
     services: shipped,
@@ -165,7 +179,7 @@ function pgVolume(config: McpgwConfig): string {
   return `${config.name}-pgdata`;
 }
 
-function postgresService(config: McpgwConfig): ServiceModel {
+function bundledPostgres(config: McpgwConfig): ServiceModel {
   const { user, database, password } = config.postgres;
   return {
     name: POSTGRES_SERVICE,
@@ -259,7 +273,7 @@ export function probeModelName(config: Pick<McpgwConfig, 'probe_model' | 'litell
   return config.probe_model ?? config.litellm.models[0]?.name;
 }
 
-function litellmService(config: McpgwConfig, networks: string[], mcpServices: ServiceModel[]): ServiceModel {
+function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceModel[]): ServiceModel {
   const { litellm, postgres } = config;
   const secretEnv: SecretEnv[] = [
     { name: litellm.master_key, kind: 'secret', secret: litellm.master_key },

@@ -12,9 +12,8 @@ import { connectDatabase, databaseUrl } from '../../db/connect.js';
 import { fetchWithTimeout } from '../../gateway/http.js';
 import { ReportedFailure, StepFailed, UserError } from '../../errors.js';
 import { declaredKeys, legacyServerIds } from '../../keys/desired.js';
-import { publishedBaseUrl } from '../../stack/endpoints.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
-import { LITELLM_SERVICE, POSTGRES_SERVICE } from '../../stack/model.js';
+import { LITELLM_SERVICE, litellmBaseUrl, postgresService } from '../../stack/model.js';
 import { StackRunner } from '../../ops/stack-runner.js';
 import { createProgress } from '../../ui/progress.js';
 import type { CommandContext } from '../context.js';
@@ -39,7 +38,7 @@ async function databaseAccess(ctx: CommandContext, stack: LoadedStack, engine: (
   ctx.ui.addSecrets([url]);
   const { postgres } = stack.loaded.config;
   if (postgres.mode === 'external') return { url, tools: localPgTools(url, ctx.deps.env) };
-  const container = stack.model.services.find((service) => service.name === POSTGRES_SERVICE)?.containerName ?? '';
+  const container = postgresService(stack.model)?.containerName ?? '';
   const state = await (await engine()).containerState(container);
   if (!state?.running) throw new StepFailed(`the Postgres container ${container} is not running`, 'run `mcpgw up` first');
   return { url, tools: containerPgTools(await engine(), container, postgres.user, postgres.database) };
@@ -56,14 +55,11 @@ async function schemaLevelAt(url: string) {
 
 /** The version the running LiteLLM reports, else the one its image tag names. */
 async function litellmVersion(stack: LoadedStack): Promise<string | null> {
-  const port = stack.model.services.find((service) => service.name === LITELLM_SERVICE)?.ports[0];
-  if (port) {
-    try {
-      const body = (await (await fetchWithTimeout(`${publishedBaseUrl(port)}/health/readiness`)).json()) as { litellm_version?: string };
-      if (body.litellm_version) return body.litellm_version;
-    } catch {
-      // Not running or not answering: the image tag is the next best evidence.
-    }
+  try {
+    const body = (await (await fetchWithTimeout(`${litellmBaseUrl(stack.model)}/health/readiness`)).json()) as { litellm_version?: string };
+    if (body.litellm_version) return body.litellm_version;
+  } catch {
+    // Not running or not answering: the image tag is the next best evidence.
   }
   return litellmVersionOfImage(stack.loaded.config.litellm.image);
 }

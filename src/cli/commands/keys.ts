@@ -6,7 +6,7 @@ import { updateSecret } from '../../config/secrets.js';
 import { declaredKeys, desiredKey, durationSeconds, legacyServerIds, serverIds } from '../../keys/desired.js';
 import { generateKeyViaApi } from '../../keys/api.js';
 import { KeyStore } from '../../keys/store.js';
-import { publishedBaseUrl } from '../../stack/endpoints.js';
+import { litellmBaseUrl } from '../../stack/model.js';
 import { abbreviateKey, generateKey, hashKey, KEY_PREFIX, refuseMasterKey, validateNewKey } from '../../keys/token.js';
 import { keyAlias } from '../../config/schema.js';
 import { formatTable } from '../../ui/table.js';
@@ -80,11 +80,9 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
   );
   await withKeyStore(ctx, stack, async (store) => {
     if (options.viaApi) {
-      const litellm = stack.model.services.find((service) => service.role === 'litellm')?.ports[0];
       const masterKey = stack.secrets.get(stack.loaded.config.litellm.master_key) ?? '';
-      if (!litellm) throw new UserError('this stack has no LiteLLM service to call');
       await store.assertAliasFree(desired);
-      await generateKeyViaApi(publishedBaseUrl(litellm), masterKey, key, desired);
+      await generateKeyViaApi(litellmBaseUrl(stack.model), masterKey, key, desired);
     } else {
       await store.create(desired);
     }

@@ -15,9 +15,8 @@ import { serverTargets } from '../../probe/targets.js';
 import { serverRows, type ListSources } from '../../mcp/list.js';
 import { listenProbe } from '../../mcp/ports.js';
 import { missingCommandHint, missingInContainer, runningLiteLLM } from '../../mcp/stdio-check.js';
-import { publishedBaseUrl } from '../../stack/endpoints.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
-import { buildStackModel, litellmPlace, serviceInRole, type StackModel } from '../../stack/model.js';
+import { buildStackModel, litellmBaseUrl, litellmPlace, litellmService, type StackModel } from '../../stack/model.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
@@ -83,7 +82,7 @@ async function checkCommandInLiteLLM(ctx: CommandContext, model: StackModel, nam
   }
   const missing = await missingInContainer(engine, id, [String(command)]);
   if (missing.length > 0) {
-    const image = model.services.find((service) => service.role === 'litellm')?.image ?? 'the LiteLLM image';
+    const image = litellmService(model).image;
     throw new UserError(`${String(command)} is not in the LiteLLM container, so LiteLLM cannot spawn ${name} (mcpgw.yaml unchanged)`, missingCommandHint(image));
   }
 }
@@ -103,12 +102,6 @@ export async function mcpRemoveCommand(ctx: CommandContext, name: string, option
 
 function timeoutSeconds(flag: string | undefined): number {
   return flag === undefined ? DEFAULT_GATEWAY_TIMEOUT_S : flagDuration('--timeout', flag, '300');
-}
-
-function litellmBaseUrl(model: StackModel): string {
-  const port = model.services.find((service) => service.role === 'litellm')?.ports[0];
-  if (!port) throw new UserError('this stack has no LiteLLM service');
-  return publishedBaseUrl(port);
 }
 
 export async function mcpListCommand(ctx: CommandContext, options: { timeout?: string } = {}): Promise<void> {
@@ -173,7 +166,7 @@ async function whyNoTools(ctx: CommandContext, stack: LoadedStack, engine: Docke
   if (servers.length === 0) return [];
   const targets = serverTargets(stack.loaded.config, stack.model).filter((target) => servers.includes(target.name));
   const reach = litellmAnswers(engine, litellmPlace(stack.model), () => ctx.deps.randomBytes(4).toString('hex'), targets.flatMap((target) => (target.endpoint ? [target.endpoint] : [])));
-  const explained = await Promise.all(targets.map(async (target) => (await diagnoseServer(target, engine, (server) => reach(server.name), serviceInRole(stack.model, 'litellm')?.containerName)).map((cause) => ({ server: target.name, ...cause }))));
+  const explained = await Promise.all(targets.map(async (target) => (await diagnoseServer(target, engine, (server) => reach(server.name), litellmService(stack.model).containerName)).map((cause) => ({ server: target.name, ...cause }))));
   return explained.flat();
 }
 

@@ -13,8 +13,8 @@ import type { KeyLease } from '../../keys/lease.js';
 import type { DeclaredKeyTarget } from '../../probe/auth-level.js';
 import { diagnoseServer, type ServerTarget } from '../../probe/diagnose.js';
 import { runProbe, type ProbePlan } from '../../probe/probe.js';
-import { gatewayBaseUrl, serverTargets } from '../../probe/targets.js';
-import { litellmPlace, probeModelName, serviceInRole } from '../../stack/model.js';
+import { serverTargets } from '../../probe/targets.js';
+import { litellmBaseUrl, litellmPlace, litellmService, probeModelName } from '../../stack/model.js';
 import type { ProbeReport, ProbeStep } from '../../probe/types.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
@@ -70,7 +70,7 @@ export async function probeStack(ctx: CommandContext, stack: LoadedStack, option
     Math.min(timeoutMs, VANTAGE_DEADLINE_MS),
   );
   const basePlan = {
-    baseUrl: gatewayBaseUrl(stack.model),
+    baseUrl: litellmBaseUrl(stack.model),
     servers,
     declaredKeys: options.server ? [] : declaredKeyTargets(stack),
     timeoutMs,
@@ -80,7 +80,7 @@ export async function probeStack(ctx: CommandContext, stack: LoadedStack, option
   const deps = {
     now: () => ctx.deps.clock.now().getTime(),
     nonce: () => `nonce-${ctx.deps.randomBytes(8).toString('hex')}`,
-    diagnose: (server: ServerTarget) => diagnoseServer(server, docker, (target) => fromLiteLLM(target.name), serviceInRole(stack.model, 'litellm')?.containerName),
+    diagnose: (server: ServerTarget) => diagnoseServer(server, docker, (target) => fromLiteLLM(target.name), litellmService(stack.model).containerName),
     onStep: (step: ProbeStep) => ctx.ui.verbose(`probe ${step.id}: ${step.status} (${step.ms} ms)`),
   };
   const probe = (key: string, keyGrantsAll: boolean, noGrantKey?: ProbePlan['noGrantKey']) =>

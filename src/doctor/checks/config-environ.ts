@@ -1,6 +1,6 @@
 import { parseSecrets } from '../../config/secrets.js';
 import { envFileFor } from '../../render/compose.js';
-import { LITELLM_SERVICE } from '../../stack/model.js';
+import { LITELLM_SERVICE, litellmService } from '../../stack/model.js';
 import { DEPLOYED, notDeployed } from '../deployed.js';
 import { fail, pass, type Check } from '../types.js';
 
@@ -29,8 +29,8 @@ export const configEnviron: Check = {
     // What the container really gets: its deployed env file (secrets, DATABASE_URL) and its plain environment.
     const envFile = envFileFor(LITELLM_SERVICE);
     const text = await ctx.deployed(envFile);
-    const service = (await ctx.model()).services.find((entry) => entry.role === 'litellm');
-    const defined = new Set([...(text === undefined ? [] : parseSecrets(text, envFile).keys()), ...Object.keys(service?.environment ?? {})]);
+    const service = litellmService(await ctx.model());
+    const defined = new Set([...(text === undefined ? [] : parseSecrets(text, envFile).keys()), ...Object.keys(service.environment)]);
     const missing = refs.filter((ref) => !defined.has(ref.name));
     if (missing.length === 0) return pass(`${refs.length} reference(s), all in ${envFile}: ${[...new Set(refs.map((ref) => ref.name))].join(', ') || 'none'}`);
     const file = (await ctx.loaded()).secretsFile;

@@ -1,5 +1,6 @@
 import type { DoctorContext } from '../context.js';
 import { fail, pass, skip, warn, type Check, type CheckOutcome } from '../types.js';
+import { postgresService } from '../../stack/model.js';
 
 /** How the role's password is stored, which pg_hba methods apply to it, and what new passwords will be hashed with. */
 export interface AuthFacts {
@@ -51,7 +52,7 @@ async function readFacts(ctx: DoctorContext): Promise<AuthFacts | string> {
   const { user, database } = config.postgres;
   const sql = FACTS_SQL(user, database);
   if (config.postgres.mode === 'bundled') {
-    const container = (await ctx.model()).services.find((service) => service.role === 'postgres')?.containerName ?? '';
+    const container = postgresService(await ctx.model())?.containerName ?? '';
     const docker = await ctx.docker().catch(() => undefined);
     if (!docker) return 'the Docker engine is unreachable, and the bundled Postgres is only asked through it';
     const state = await docker.containerState(container);

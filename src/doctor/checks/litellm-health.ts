@@ -1,5 +1,6 @@
 import { checkLiveliness } from '../../gateway/litellm-checks.js';
 import { fail, type Check } from '../types.js';
+import { litellmService } from '../../stack/model.js';
 
 export const litellmHealth: Check = {
   id: 'litellm.health',
@@ -12,9 +13,9 @@ export const litellmHealth: Check = {
     const outcome = await checkLiveliness(await ctx.gatewayUrl(), ctx.deps.requestTimeoutMs);
     if (outcome.status !== 'fail') return outcome;
     // Say why nothing answers when Docker can tell: stopped, crash-looping, or never created.
-    const service = (await ctx.model()).services.find((entry) => entry.role === 'litellm');
-    const state = service ? await ctx.docker().then((docker) => docker.containerState(service.containerName)).catch(() => 'unknown' as const) : undefined;
-    if (!service || state === 'unknown') return outcome;
+    const service = litellmService(await ctx.model());
+    const state = await ctx.docker().then((docker) => docker.containerState(service.containerName)).catch(() => 'unknown' as const);
+    if (state === 'unknown') return outcome;
     if (!state) return fail(outcome.evidence, [{ cause: `container ${service.containerName} does not exist`, fix: 'run `mcpgw up`' }]);
     if (!state.running || state.restartCount > 0) {
       return fail([...outcome.evidence, `${service.containerName}: ${state.status}, exit code ${state.exitCode}, ${state.restartCount} restart(s)`], [

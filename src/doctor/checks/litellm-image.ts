@@ -1,5 +1,6 @@
 import { isFloatingTag } from '../../litellm/version.js';
 import { fail, pass, type Check } from '../types.js';
+import { litellmService } from '../../stack/model.js';
 
 export const litellmImage: Check = {
   id: 'litellm.image',
@@ -9,10 +10,10 @@ export const litellmImage: Check = {
   async run(ctx) {
     const { config } = await ctx.loaded();
     const model = await ctx.model();
-    const service = model.services.find((entry) => entry.role === 'litellm');
+    const service = litellmService(model);
     // The running container may be older than mcpgw.yaml (edited but not `up`): both must be pinned.
-    const running = (await ctx.containers().catch(() => [])).find((container) => container.name === service?.containerName)?.image;
-    const images = [{ where: 'mcpgw.yaml litellm.image', image: config.litellm.image }, ...(running && running !== config.litellm.image ? [{ where: `container ${service?.containerName}`, image: running }] : [])];
+    const running = (await ctx.containers().catch(() => [])).find((container) => container.name === service.containerName)?.image;
+    const images = [{ where: 'mcpgw.yaml litellm.image', image: config.litellm.image }, ...(running && running !== config.litellm.image ? [{ where: `container ${service.containerName}`, image: running }] : [])];
     const floating = images.filter(({ image }) => isFloatingTag(image));
     const evidence = images.map(({ where, image }) => `${where}: ${image}`);
     if (floating.length === 0) return pass(...evidence);

@@ -1,5 +1,6 @@
 import { RECIPE_HASH_LABEL, RECIPE_LABEL } from '../../images/builtin.js';
 import { pass, skip, warn, type Check } from '../types.js';
+import { litellmService } from '../../stack/model.js';
 
 /** What the locally built image changes against BerriAI's, said wherever it runs (README: "The locally built LiteLLM image"). */
 const DIFFERENCE =
@@ -12,9 +13,9 @@ export const litellmLocalImage: Check = {
   needs: ['config', 'docker'],
   async run(ctx) {
     const { config } = await ctx.loaded();
-    const service = (await ctx.model()).services.find((entry) => entry.role === 'litellm');
-    const container = (await ctx.containers()).find((entry) => entry.name === service?.containerName);
-    if (!container) return skip(`no container ${service?.containerName ?? 'for LiteLLM'} (run mcpgw up)`);
+    const service = litellmService(await ctx.model());
+    const container = (await ctx.containers()).find((entry) => entry.name === service.containerName);
+    if (!container) return skip(`no container ${service.containerName} (run mcpgw up)`);
     const labels = (await (await ctx.docker()).imageLabels(container.image)) ?? {};
     const recipe = labels[RECIPE_LABEL];
     const evidence = `container ${container.name} runs ${container.image}${recipe ? `, built by mcpgw from recipe ${recipe} (recipe hash ${labels[RECIPE_HASH_LABEL] ?? 'none'})` : ', an image mcpgw did not build'}`;
