@@ -2,7 +2,7 @@
 // The only place that exits the process: everything else returns exit codes (see src/cli/main.ts).
 import { hostname } from 'node:os';
 import { run } from '../dist/cli/main.js';
-import { processDeps } from '../dist/cli/deps.js';
+import { processDeps } from '../dist/ops/deps.js';
 
 const INTERRUPTED = 130;
 /** How long a step that does not watch the signal may keep running after Ctrl-C. */

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { Ui } from '../ui/output.js';
-import type { Deps } from './deps.js';
+import type { Deps } from '../ops/deps.js';
 
 export interface GlobalOptions {
   file: string;

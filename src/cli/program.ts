@@ -3,7 +3,7 @@ import { CLIENT_IDS, type ClientId } from '../clients/types.js';
 import { closest } from '../config/suggest.js';
 import { UserError } from '../errors.js';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
-import type { Deps } from './deps.js';
+import type { Deps } from '../ops/deps.js';
 
 export const VERSION = '0.1.0';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/cli/main.js';
-import type { Deps } from '../../src/cli/deps.js';
+import type { Deps } from '../../src/ops/deps.js';
 
 export interface CliResult {
   code: number;
