@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 
 /** pg_dump and psql against LiteLLM's database, wherever they run. */
@@ -22,7 +22,7 @@ const DUMP_ARGS = ['--schema=public', '--no-owner', '--no-privileges'];
 const RESTORE_ARGS = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'];
 
 /** The bundled Postgres: the tools of the Postgres image itself, over its local socket, as the stack's role. */
-export function containerPgTools(engine: DockerEngine, container: string, user: string, database: string): PgTools {
+export function containerPgTools(engine: Engine, container: string, user: string, database: string): PgTools {
   const run = async (cmd: string[], io: { stdout: Writable; stdin?: Readable }, what: string) => {
     const result = await engine.execStreaming(container, cmd, io);
     if (result.exitCode !== 0) throw new StepFailed(`${what} in ${container} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
-import { Ui } from '../ui/output.js';
+import type { OpContext } from '../ops/context.js';
 import type { Deps } from '../ops/deps.js';
+import { Ui } from '../ui/output.js';
+import { createProgress, type Progress } from '../ui/progress.js';
 
 export interface GlobalOptions {
   file: string;
@@ -11,12 +13,10 @@ export interface GlobalOptions {
   color: boolean;
 }
 
-export interface CommandContext {
-  deps: Deps;
+/** A use case's context, plus the flags and the whole Ui: a command formats what the use case returns. */
+export interface CommandContext extends OpContext {
   ui: Ui;
   options: GlobalOptions;
-  /** mcpgw.yaml resolved against the working directory. */
-  configFile: string;
 }
 
 /** Colour only on a terminal, and never with --no-color, NO_COLOR (chalk 5 does not read it) or TERM=dumb. */
@@ -28,10 +28,13 @@ export function createContext(deps: Deps, flags: GlobalOptions): CommandContext 
   if (flags.file.trim() === '') throw new UserError('-f/--file is empty', 'give the path of mcpgw.yaml, e.g. -f ./mcpgw.yaml');
   // Boolean flags have no default (commander would print "(default: false)" in the help): absent is false.
   const options = { ...flags, json: Boolean(flags.json), quiet: Boolean(flags.quiet), verbose: Boolean(flags.verbose) };
+  const ui = new Ui(deps.stdout, deps.stderr, { ...options, color: colorEnabled(deps, options.color) });
+  let progress: Promise<Progress> | undefined;
   return {
     deps,
     options,
-    ui: new Ui(deps.stdout, deps.stderr, { ...options, color: colorEnabled(deps, options.color) }),
+    ui,
     configFile: path.resolve(deps.cwd, options.file),
+    progress: () => (progress ??= createProgress(ui, deps.stderr)),
   };
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { Secrets } from '../config/secrets.js';
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 import { postgresService, type StackModel } from '../stack/model.js';
 
@@ -14,7 +14,7 @@ export interface SqlClient {
  * Where mcpgw reaches LiteLLM's database from this machine. Bundled: 127.0.0.1:host_port when published,
  * else the container's address on its network (mcpgw runs on the Docker host). External: the URL secret.
  */
-export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secrets: Secrets, engine: () => Promise<DockerEngine>): Promise<string> {
+export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secrets: Secrets, engine: () => Promise<Engine>): Promise<string> {
   const { postgres } = loaded.config;
   if (postgres.mode === 'external') {
     const url = secrets.get(postgres.url);

@@ -1,4 +1,4 @@
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 import { waitUntil } from '../time/wait.js';
 import { StepFailed } from '../errors.js';
 
@@ -21,7 +21,7 @@ export interface ProvisionReport {
  * changed by hand since is found and repaired in that run. Runs psql inside the container over the
  * local socket; the password travels only in the exec's environment, never in a command line.
  */
-export async function provisionBundledPostgres(engine: DockerEngine, target: ProvisionTarget): Promise<ProvisionReport> {
+export async function provisionBundledPostgres(engine: Engine, target: ProvisionTarget): Promise<ProvisionReport> {
   const actions: string[] = [];
   // On a new volume the image's entrypoint first runs a temporary socket-only server (init scripts), and the
   // socket healthcheck can pass against it just before it shuts down ("the database system is shutting

@@ -1,7 +1,7 @@
 import { StepFailed } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import type { Clock } from '../time/clock.js';
-import { DockerEngine } from './engine.js';
+import type { Engine } from './engine.js';
 import { waitUntil, WaitTimeout } from '../time/wait.js';
 
 /** The host commands getting an engine takes; tests pass a small fake. */
@@ -30,8 +30,8 @@ export interface EngineSetup {
   clock: Clock;
   /** How long a started dockerd may take to answer (after an unclean stop it cleans up first). */
   startMs?: number;
-  /** Reaches the engine; DockerEngine.connect unless a test stands in. */
-  connect?: (env: Readonly<Record<string, string | undefined>>) => Promise<DockerEngine>;
+  /** Reaches the engine as it is now (Deps.docker). */
+  connect: () => Promise<Engine>;
 }
 
 export const DOCKERD_LOG = '/var/log/mcpgw-dockerd.log';
@@ -41,10 +41,9 @@ export const DOCKERD_LOG = '/var/log/mcpgw-dockerd.log';
  * socket — installed from Debian's own docker.io package and started, once the user agreed (on the terminal,
  * or with --install-docker). Never silent, never for a DOCKER_HOST the user pointed elsewhere.
  */
-export async function engineOrSetUp(env: Readonly<Record<string, string | undefined>>, setup: EngineSetup): Promise<DockerEngine> {
-  const connect = setup.connect ?? DockerEngine.connect;
+export async function engineOrSetUp(env: Readonly<Record<string, string | undefined>>, setup: EngineSetup): Promise<Engine> {
   try {
-    return await connect(env);
+    return await setup.connect();
   } catch (error) {
     if (env.DOCKER_HOST || !(error instanceof StepFailed)) throw error;
     const shell = await setup.shell();
@@ -56,7 +55,7 @@ export async function engineOrSetUp(env: Readonly<Record<string, string | undefi
     }
     if (install) await aptInstall(shell, setup.progress, ['docker.io']);
     await startDockerd(shell, setup.progress);
-    return waitForEngine(env, connect, setup);
+    return waitForEngine(setup);
   }
 }
 
@@ -111,11 +110,11 @@ async function startDockerd(shell: HostShell, progress: Progress): Promise<void>
   step.succeed(`dockerd started (log: ${DOCKERD_LOG})`);
 }
 
-async function waitForEngine(env: Readonly<Record<string, string | undefined>>, connect: NonNullable<EngineSetup['connect']>, setup: EngineSetup): Promise<DockerEngine> {
+async function waitForEngine(setup: EngineSetup): Promise<Engine> {
   const step = setup.progress.start('docker engine: answering');
   const timeoutMs = setup.startMs ?? 90_000;
   try {
-    const engine = await waitUntil('the Docker engine', () => connect(env), { timeoutMs, clock: setup.clock });
+    const engine = await waitUntil('the Docker engine', setup.connect, { timeoutMs, clock: setup.clock });
     step.succeed('ping ok');
     return engine;
   } catch (error) {

@@ -54,6 +54,12 @@ export function dockerOptions(dockerHost: string | undefined): Docker.DockerOpti
  * The slice of the Docker API mcpgw uses, over dockerode. Commands receive an instance (or a fake in tests);
  * dockerode itself is loaded lazily so commands that never touch Docker start fast.
  */
+/**
+ * What mcpgw asks of a container engine: DockerEngine's public methods. Everything above docker/ takes this,
+ * so a test can drive a command against a small fake instead of dockerode.
+ */
+export type Engine = { [K in keyof DockerEngine]: DockerEngine[K] };
+
 export class DockerEngine {
   constructor(private readonly docker: Docker) {}
 

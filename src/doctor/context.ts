@@ -4,7 +4,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { readSecrets, type Secrets } from '../config/secrets.js';
 import { databaseUrl, type SqlClient } from '../db/connect.js';
 import { readIfExists } from '../fs.js';
-import type { ContainerSummary, DockerEngine } from '../docker/engine.js';
+import type { ContainerSummary, Engine } from '../docker/engine.js';
 import { declaredKeys, serverIds, type DesiredKey } from '../keys/desired.js';
 import { leaseKey } from '../keys/lease.js';
 import { KeyStore, type KeyRow } from '../keys/store.js';
@@ -27,7 +27,7 @@ export interface DoctorDeps {
   randomBytes(size: number): Buffer;
   /** Registers values for redaction before anything can print them. */
   protect(values: Iterable<string>): void;
-  connectDocker(): Promise<DockerEngine>;
+  connectDocker(): Promise<Engine>;
   connectDatabase(url: string): Promise<SqlClient>;
   /** Deadline of one request (HTTP, MCP, SQL) inside a check. */
   requestTimeoutMs: number;
@@ -132,7 +132,7 @@ export class DoctorContext {
     return this.once('declared-keys', async () => declaredKeys((await this.loaded()).config, await this.model(), await this.secrets()));
   }
 
-  docker(): Promise<DockerEngine> {
+  docker(): Promise<Engine> {
     return this.once('docker', () => this.deps.connectDocker());
   }
 

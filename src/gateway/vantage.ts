@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 
 /** A server LiteLLM reaches over the network: the URL, transport and headers config.yaml gives LiteLLM. */
 export interface ServerEndpoint {
@@ -38,7 +38,7 @@ export interface Vantage {
   reach(endpoints: ServerEndpoint[], timeoutMs: number): Promise<VantageAnswer[]>;
 }
 
-export type VantageEngine = Pick<DockerEngine, 'containerState' | 'exec' | 'runOnce'>;
+export type VantageEngine = Pick<Engine, 'containerState' | 'exec' | 'runOnce'>;
 
 const SCRIPT = readFileSync(new URL('../../data/mcp-vantage.py', import.meta.url), 'utf8');
 const MARK = 'mcpgw-vantage: ';

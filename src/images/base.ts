@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, unlink, writeFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 import { StepFailed } from '../errors.js';
 import { RECIPE_LABEL } from './builtin.js';
 import type { BaseRecipe } from './recipes.js';
@@ -35,7 +35,7 @@ function onPath(host: BaseHost, program: string): Promise<boolean> {
  * A debootstrapped minbase of `recipe.suite`, imported as `recipe.image` (what test/stack/prepare.sh's
  * ensure_suite_base did): no registry involved, only the Debian mirror this machine already uses.
  */
-export async function debootstrapBase(engine: DockerEngine, recipe: BaseRecipe, host: BaseHost, logPath: string): Promise<void> {
+export async function debootstrapBase(engine: Engine, recipe: BaseRecipe, host: BaseHost, logPath: string): Promise<void> {
   if (!host.isRoot) {
     throw new StepFailed(`${recipe.image} is built with debootstrap, which needs root`, 'run mcpgw images build (or up) as root once; later runs reuse the image');
   }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../time/clock.js';
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 import { StepFailed } from '../errors.js';
 import type { Progress } from '../ui/progress.js';
 import { debootstrapBase, type BaseHost } from './base.js';
@@ -34,7 +34,7 @@ export interface BuilderHost extends BaseHost {
 }
 
 export interface BuilderDeps {
-  engine: DockerEngine;
+  engine: Engine;
   progress: Progress;
   clock: Clock;
   host: BuilderHost;

@@ -60,10 +60,10 @@ export function legacyServerIds(model: StackModel): Map<string, string> {
   return legacy;
 }
 
-export function desiredKey(
-  input: { alias: string; key: string; models: string[]; mcpServers: string[]; mcpGroups: string[]; expires?: string; budget?: number } & KeySettings,
-  ids: Map<string, string>,
-): DesiredKey {
+/** A key as mcpgw.yaml or `keys create` describes it, its grants by server name. */
+export type DesiredKeyInput = { alias: string; key: string; models: string[]; mcpServers: string[]; mcpGroups: string[]; expires?: string; budget?: number } & KeySettings;
+
+export function desiredKey(input: DesiredKeyInput, ids: Map<string, string>): DesiredKey {
   validateNewKey(input.key, `the key for ${input.alias}`);
   const idOf = (name: string) => {
     const id = ids.get(name);

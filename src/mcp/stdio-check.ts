@@ -1,4 +1,4 @@
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 import { StepFailed } from '../errors.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
 import type { StackModel } from '../stack/model.js';
@@ -15,7 +15,7 @@ export function litellmStdioCommands(model: StackModel): { server: string; comma
  * Programs missing from the running LiteLLM container, by `command -v` inside it. The stock LiteLLM image
  * may lack npx or uvx; LiteLLM itself only fails later, when a client lists that server's tools.
  */
-export async function missingInContainer(engine: DockerEngine, containerId: string, commands: string[]): Promise<string[]> {
+export async function missingInContainer(engine: Engine, containerId: string, commands: string[]): Promise<string[]> {
   const missing: string[] = [];
   for (const command of [...new Set(commands)]) {
     const result = await engine.exec(containerId, ['sh', '-c', 'command -v "$1"', 'sh', command]);
@@ -29,7 +29,7 @@ export function missingCommandHint(image: string): string {
 }
 
 /** The running LiteLLM container of the stack, if there is one. */
-export async function runningLiteLLM(engine: DockerEngine, model: StackModel): Promise<string | undefined> {
+export async function runningLiteLLM(engine: Engine, model: StackModel): Promise<string | undefined> {
   const containers = await engine.listContainers([`${STACK_LABEL}=${model.name}`, `${SERVICE_LABEL}=${litellmService(model).name}`]);
   return containers.find((container) => container.state === 'running')?.id;
 }
@@ -38,7 +38,7 @@ export async function runningLiteLLM(engine: DockerEngine, model: StackModel): P
  * After `up`: every program a LiteLLM-spawned stdio server needs must exist in the LiteLLM container, else
  * the server fails only when a client first lists its tools. Fails the step with what is missing and the fix.
  */
-export async function assertStdioCommands(engine: DockerEngine, model: StackModel): Promise<number> {
+export async function assertStdioCommands(engine: Engine, model: StackModel): Promise<number> {
   const servers = litellmStdioCommands(model);
   if (servers.length === 0) return 0;
   const id = await runningLiteLLM(engine, model);

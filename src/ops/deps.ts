@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { SqlClient } from '../db/connect.js';
+import type { Engine } from '../docker/engine.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import type { OutputStream } from '../ui/output.js';
 
 /** Everything a command touches outside its own logic, so tests can run commands in-process. */
@@ -7,13 +10,18 @@ export interface Deps {
   stderr: OutputStream;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
-  clock: { now(): Date };
+  /** The one clock: timestamps, deadlines and every wait's sleep. */
+  clock: Clock;
   randomBytes(size: number): Buffer;
   hostname(): string;
   /** Aborted on SIGINT; long-running steps stop and clean up. */
   signal: AbortSignal;
   /** Asks a yes/no question on the terminal; absent when there is no terminal to ask on. */
   confirm?: (question: string) => Promise<boolean>;
+  /** Reaches the container engine (DOCKER_HOST, else the local socket); fails with the fix when none answers. */
+  docker(): Promise<Engine>;
+  /** Opens a connection to a Postgres URL. */
+  database(url: string): Promise<SqlClient>;
 }
 
 export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
@@ -22,11 +30,14 @@ export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
-    clock: { now: () => new Date() },
+    clock: systemClock,
     randomBytes,
     hostname,
     signal,
     ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
+    // Loaded on first use, so `mcpgw --help` never loads dockerode, pg or the stack model.
+    docker: async () => (await import('../docker/engine.js')).DockerEngine.connect(process.env),
+    database: async (url) => (await import('../db/connect.js')).connectDatabase(url),
   };
 }
 

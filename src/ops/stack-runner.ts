@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
 import { provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../time/clock.js';
-import type { ContainerSpec, DockerEngine } from '../docker/engine.js';
+import type { ContainerSpec, Engine } from '../docker/engine.js';
 import { fetchWithTimeout, httpOk } from '../gateway/http.js';
 import { causeOf, describeAnswer } from '../gateway/causes.js';
 import { litellmVantage } from '../gateway/vantage.js';
@@ -23,7 +23,7 @@ import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from 
 const DONE: Record<ServiceAction, string> = { create: 'created', recreate: 'recreated', start: 'started', keep: 'unchanged' };
 
 export interface UpDeps {
-  engine: DockerEngine;
+  engine: Engine;
   clock: Clock;
   signal: AbortSignal;
   progress: Progress;

@@ -1,4 +1,4 @@
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 import { STACK_LABEL } from './labels.js';
 import type { StackModel } from './model.js';
 
@@ -13,7 +13,7 @@ export interface DownReport {
  * Removes what mcpgw created for this stack, found by label: containers, then networks nobody else uses, then
  * (only when asked) volumes. Foreign containers and shared external networks are never touched.
  */
-export async function stackDown(engine: DockerEngine, model: StackModel, options: { volumes: boolean }): Promise<DownReport> {
+export async function stackDown(engine: Engine, model: StackModel, options: { volumes: boolean }): Promise<DownReport> {
   const label = `${STACK_LABEL}=${model.name}`;
   const report: DownReport = { removedContainers: [], removedNetworks: [], keptNetworks: [], removedVolumes: [] };
   for (const container of await engine.listContainers([label])) {

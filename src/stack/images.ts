@@ -1,8 +1,8 @@
 import type { McpgwConfig } from '../config/schema.js';
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 import { builderHost, defaultLogDir, ImageBuilder } from '../images/build.js';
 import { LITELLM_RECIPE, packageRecipe, POSTGRES_RECIPE, type Recipe } from '../images/recipes.js';
-import { systemClock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { Progress } from '../ui/progress.js';
 
 /** The recipes of the services mcpgw.yaml marks `build:`, in declaration order (the builder adds parents). */
@@ -24,6 +24,6 @@ export interface LocalBuilds {
   builder: ImageBuilder;
 }
 
-export function localBuilds(config: McpgwConfig, engine: DockerEngine, progress: Progress, env: Readonly<Record<string, string | undefined>>, logDir = defaultLogDir(env)): LocalBuilds {
-  return { recipes: stackRecipes(config), builder: new ImageBuilder({ engine, progress, clock: systemClock, host: builderHost(env), logDir }) };
+export function localBuilds(config: McpgwConfig, engine: Engine, progress: Progress, env: Readonly<Record<string, string | undefined>>, clock: Clock, logDir = defaultLogDir(env)): LocalBuilds {
+  return { recipes: stackRecipes(config), builder: new ImageBuilder({ engine, progress, clock, host: builderHost(env), logDir }) };
 }

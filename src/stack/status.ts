@@ -1,4 +1,4 @@
-import type { DockerEngine } from '../docker/engine.js';
+import type { Engine } from '../docker/engine.js';
 import { SERVICE_LABEL, STACK_LABEL } from './labels.js';
 import type { StackModel } from './model.js';
 
@@ -13,7 +13,7 @@ export interface ServiceStatus {
 }
 
 /** Each declared service as Docker sees it now; services never created show as "absent". */
-export async function stackStatus(engine: DockerEngine, model: StackModel, now: number): Promise<ServiceStatus[]> {
+export async function stackStatus(engine: Engine, model: StackModel, now: number): Promise<ServiceStatus[]> {
   const containers = await engine.listContainers([`${STACK_LABEL}=${model.name}`]);
   const statuses: ServiceStatus[] = [];
   for (const service of model.services) {

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/cli/main.js';
+import { connectDatabase } from '../../src/db/connect.js';
+import { DockerEngine } from '../../src/docker/engine.js';
 import type { Deps } from '../../src/ops/deps.js';
+import { systemClock, type Clock } from '../../src/time/clock.js';
 
 export interface CliResult {
   code: number;
@@ -11,18 +14,24 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs mcpgw in-process with captured streams; `deps` overrides the defaults (real crypto, clock and engine). */
+/**
+ * Runs mcpgw in-process with captured streams; `deps` overrides the defaults: real crypto and clock, the Docker
+ * engine that `env`'s DOCKER_HOST names (none set: the local socket), real Postgres connections.
+ */
 export async function runCli(argv: string[], deps: Partial<Deps> & { cwd: string }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
+  const env = deps.env ?? {};
   const code = await run(argv, {
     stdout: { write: (chunk: string) => (stdout += chunk) },
     stderr: { write: (chunk: string) => (stderr += chunk) },
-    env: {},
-    clock: { now: () => new Date() },
+    env,
+    clock: systemClock,
     randomBytes,
     hostname: () => 'testhost',
     signal: new AbortController().signal,
+    docker: () => DockerEngine.connect(env),
+    database: connectDatabase,
     ...deps,
   });
   return { code, stdout, stderr };
@@ -35,4 +44,9 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The real clock stopped at one instant: timestamps read `iso`, waits still sleep. */
+export function clockAt(iso: string): Clock {
+  return { ...systemClock, now: () => Date.parse(iso) };
 }

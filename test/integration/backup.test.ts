@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { verifyArchive, writeArchive, type BackupManifest } from '../../src/backup/archive.js';
 import { archiveDump } from '../helpers/backup.js';
-import { runCli } from '../helpers/cli.js';
+import { clockAt, runCli } from '../helpers/cli.js';
 import { gatewayTools } from '../helpers/gateway.js';
 import { writeTestStack } from '../helpers/test-stack.js';
 
@@ -185,7 +185,7 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     await copyFile(backupFile, path.join(folder, 'other-stack-20200101T000000Z.sql.gz'));
     const times = ['2030-01-01T00:00:00Z', '2030-01-02T00:00:00Z', '2030-01-03T00:00:00Z'];
     for (const time of times) {
-      const result = await runCli(['backup', '--keep', '2'], { cwd: dir, clock: { now: () => new Date(time) } });
+      const result = await runCli(['backup', '--keep', '2'], { cwd: dir, clock: clockAt(time) });
       expect(result.code, result.stderr).toBe(0);
     }
     // .gitignore: written when the first backup created the folder; rotation leaves it like the user's files.

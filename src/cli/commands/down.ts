@@ -1,13 +1,9 @@
-import { DockerEngine } from '../../docker/engine.js';
-import { stackDown } from '../../stack/down.js';
+import { downStack } from '../../ops/down.js';
 import type { CommandContext } from '../context.js';
-import { loadStack } from '../load-stack.js';
 
 export async function downCommand(ctx: CommandContext, options: { volumes?: boolean }): Promise<void> {
   const { ui } = ctx;
-  const { model } = await loadStack(ctx);
-  const engine = await DockerEngine.connect(ctx.deps.env);
-  const report = await stackDown(engine, model, { volumes: Boolean(options.volumes) });
+  const { model, report } = await downStack(ctx, Boolean(options.volumes));
   if (ctx.options.json) {
     ui.json(report);
     return;

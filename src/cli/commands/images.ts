@@ -1,7 +1,5 @@
 import { loadConfig } from '../../config/load.js';
-import { DockerEngine } from '../../docker/engine.js';
 import { localBuilds, stackRecipes } from '../../stack/images.js';
-import { createProgress } from '../../ui/progress.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
 
@@ -18,9 +16,7 @@ export async function imagesBuildCommand(ctx: CommandContext, options: ImagesBui
     else ui.result('nothing to build: no service in mcpgw.yaml is marked build:');
     return;
   }
-  const progress = await createProgress(ui, deps.stderr);
-  const engine = await DockerEngine.connect(deps.env);
-  const { recipes, builder } = localBuilds(config, engine, progress, deps.env, options.logDir);
+  const { recipes, builder } = localBuilds(config, await deps.docker(), await ctx.progress(), deps.env, deps.clock, options.logDir);
   const outcomes = await builder.ensure(recipes);
   if (ctx.options.json) ui.json({ images: outcomes });
   else ui.result(formatTable(['IMAGE', 'STATE', 'TIME'], outcomes.map((outcome) => [outcome.image, outcome.state, outcome.seconds === undefined ? '' : `${outcome.seconds.toFixed(1)} s`])));

@@ -35,7 +35,7 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
     throw new UserError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written`, 'use --force to replace them (a backup of each is kept)');
   }
   const backups: string[] = [];
-  const stamp = deps.clock.now().toISOString().replace(/[:.]/g, '-');
+  const stamp = new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-');
   for (const file of existing) {
     const backup = `${file}.bak-${stamp}`;
     await copyFile(file, backup);

@@ -1,9 +1,7 @@
-import { DockerEngine } from '../../docker/engine.js';
 import { UserError } from '../../errors.js';
-import { SERVICE_LABEL, STACK_LABEL } from '../../stack/labels.js';
+import { stackLogs } from '../../ops/logs.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration, flagInteger } from '../flags.js';
-import { loadStack } from '../load-stack.js';
 
 export interface LogsOptions {
   follow?: boolean;
@@ -13,33 +11,11 @@ export interface LogsOptions {
 
 /** Container logs on stdout (they are the result here), redacted like everything else mcpgw prints. */
 export async function logsCommand(ctx: CommandContext, service: string | undefined, options: LogsOptions): Promise<void> {
-  const { ui, deps } = ctx;
   // Arguments first: a typo is reported as such, not as an unreachable Docker engine.
-  const since = options.since ? sinceEpoch(options.since, deps.clock.now()) : undefined;
+  const since = options.since ? sinceEpoch(options.since, new Date(ctx.deps.clock.now())) : undefined;
   const tail = options.tail ? flagInteger('--tail', options.tail, 0, '50') : options.follow ? 20 : 200;
-  const { model } = await loadStack(ctx);
-  const names = model.services.map((entry) => entry.name);
-  if (service && !names.includes(service)) throw new UserError(`unknown service "${service}"`, `services of this stack: ${names.join(', ')}`);
-  const engine = await DockerEngine.connect(deps.env);
-  const containers = (await engine.listContainers([`${STACK_LABEL}=${model.name}`])).filter(
-    (container) => !service || container.labels[SERVICE_LABEL] === service,
-  );
-  if (containers.length === 0) throw new UserError(`no container of ${service ?? `stack "${model.name}"`} exists`, 'run `mcpgw up` first');
-  const prefix = (name: string, text: string) =>
-    containers.length === 1 ? text : text.replace(/^(?=.)/gm, `${name} | `);
-
-  if (!options.follow) {
-    for (const container of containers) {
-      const text = await engine.logs(container.id, tail, since);
-      ui.result(prefix(container.labels[SERVICE_LABEL] ?? container.name, text.trimEnd()));
-    }
-    return;
-  }
-  await Promise.all(
-    containers.map((container) =>
-      engine.followLogs(container.id, { tail, ...(since !== undefined ? { since } : {}) }, (text) => ui.result(prefix(container.labels[SERVICE_LABEL] ?? container.name, text.trimEnd())), deps.signal),
-    ),
-  );
+  const request = { follow: Boolean(options.follow), tail, ...(service ? { service } : {}), ...(since !== undefined ? { since } : {}) };
+  await stackLogs(ctx, request, (text, name, of) => ctx.ui.result(of === 1 ? text.trimEnd() : text.trimEnd().replace(/^(?=.)/gm, `${name} | `)));
 }
 
 /** `600` (seconds), `10m`, `2h`, `1d` before now, or an ISO timestamp, as Unix seconds. */

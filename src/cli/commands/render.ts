@@ -4,7 +4,7 @@ import { hostWarning } from '../../config/host.js';
 import { ReportedFailure, UserError } from '../../errors.js';
 import { findStale, writeRendered } from '../../render/write.js';
 import type { CommandContext } from '../context.js';
-import { loadStack } from '../load-stack.js';
+import { loadStack } from '../../ops/stack.js';
 
 export interface RenderOptions {
   out?: string;

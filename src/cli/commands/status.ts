@@ -1,16 +1,13 @@
-import { DockerEngine } from '../../docker/engine.js';
 import { StepFailed } from '../../errors.js';
-import { formatUptime, stackStatus } from '../../stack/status.js';
+import { statusOfStack } from '../../ops/status.js';
+import { formatUptime } from '../../stack/status.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
-import { loadStack } from '../load-stack.js';
 
 /** Exit 1 when any declared service is not running, so scripts can use `mcpgw status` as a check. */
 export async function statusCommand(ctx: CommandContext): Promise<void> {
   const { ui } = ctx;
-  const { model } = await loadStack(ctx);
-  const engine = await DockerEngine.connect(ctx.deps.env);
-  const statuses = await stackStatus(engine, model, ctx.deps.clock.now().getTime());
+  const { model, services: statuses } = await statusOfStack(ctx);
   const down = statuses.filter((status) => status.state !== 'running' || status.health === 'unhealthy');
   if (ctx.options.json) ui.json({ stack: model.name, gateway: model.gatewayUrl, services: statuses });
   else {

@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { renderStack, type RenderedFile } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
 import { buildStackModel, type StackModel } from '../stack/model.js';
-import type { CommandContext } from './context.js';
+import type { OpContext } from './context.js';
 
 export interface LoadedStack {
   loaded: LoadedConfig;
@@ -18,7 +18,7 @@ export interface LoadedStack {
  * The boundary every stack command crosses first: mcpgw.yaml validated, secrets read (and registered for
  * redaction before anything can print them) and checked, the model built and its files rendered in memory.
  */
-export async function loadStack(ctx: CommandContext): Promise<LoadedStack> {
+export async function loadStack(ctx: OpContext): Promise<LoadedStack> {
   const loaded = await loadConfig(ctx.configFile);
   const secrets = await readSecrets(loaded.secretsFile);
   ctx.ui.addSecrets(secrets.values());

@@ -1,0 +1,64 @@
+import { ReportedFailure } from '../../errors.js';
+import type { UpOutcome } from '../../ops/up.js';
+import { planIsNoop, type StackPlan } from '../../stack/plan.js';
+import { formatTable } from '../../ui/table.js';
+import type { CommandContext } from '../context.js';
+import { failureSummary, formatReport } from './probe.js';
+
+/** Shows what `up` did (or, dry, would do); a failed probe sets exit 1 once its report is out. */
+export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
+  const { ui } = ctx;
+  if (outcome.dryRun) {
+    if (ctx.options.json) ui.json({ dryRun: true, plan: describePlan(outcome.plan) });
+    else ui.result(formatPlan(outcome.plan));
+    return;
+  }
+  const { stack, report, keyChanges, probe } = outcome;
+  if (ctx.options.json) {
+    const keysChanged = keyChanges.some((change) => change.action !== 'keep');
+    ui.json({ ok: probe?.ok ?? true, changed: !planIsNoop(report.plan) || keysChanged, services: report.services, keys: keyChanges, notes: report.notes, gateway: stack.model.gatewayUrl, ...(probe ? { probe } : {}) });
+  } else {
+    ui.result(
+      formatTable(
+        ['SERVICE', 'ACTION', 'READY', 'ENDPOINT'],
+        report.services.map((service) => [service.service, service.action, service.ready, service.endpoint ?? '']),
+      ),
+    );
+    for (const note of report.notes) ui.result(`note: ${note}`);
+    ui.result('');
+    ui.result(`gateway: ${stack.model.gatewayUrl}  (header x-litellm-api-key: Bearer <virtual key>)`);
+    // A passing probe is summed up in the progress line; a failing one is shown whole, causes and fixes included.
+    if (probe && !probe.ok) ui.result(`\n${formatReport(probe)}`);
+    else ui.result(nextStep(stack.loaded.config.keys[0]?.alias));
+  }
+  if (probe && !probe.ok) throw new ReportedFailure(failureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
+}
+
+/** What a user does once the gateway works: connect a client with a declared key, or make one first. */
+function nextStep(alias: string | undefined): string {
+  const clients = '(or gemini, codex, vscode, cursor, claude-desktop, openwebui)';
+  return alias
+    ? `next: mcpgw client-config claude --key-alias ${alias}   ${clients}`
+    : `next: mcpgw keys create --alias NAME --mcp SERVER, then mcpgw client-config claude --key sk-…   ${clients}`;
+}
+
+function describePlan(plan: StackPlan) {
+  return {
+    networks: plan.networks,
+    volumes: plan.volumes,
+    services: plan.services.map((entry) => ({ service: entry.service.name, action: entry.action, reason: entry.reason })),
+    remove: plan.orphans.map((orphan) => orphan.name),
+    conflicts: plan.conflicts.map((container) => container.name),
+  };
+}
+
+function formatPlan(plan: StackPlan): string {
+  const rows = [
+    ...plan.networks.map((network) => ['network', network.name, network.action, '']),
+    ...plan.volumes.map((volume) => ['volume', volume.name, volume.action, '']),
+    ...plan.services.map((entry) => ['container', entry.service.containerName, entry.action, entry.reason]),
+    ...plan.orphans.map((orphan) => ['container', orphan.name, 'remove', 'no longer in mcpgw.yaml']),
+    ...plan.conflicts.map((container) => ['container', container.name, 'CONFLICT', 'name taken by a container mcpgw does not manage']),
+  ];
+  return `${formatTable(['KIND', 'NAME', 'ACTION', 'WHY'], rows)}\n${planIsNoop(plan) ? 'nothing to change' : 'run `mcpgw up` to apply'}`;
+}

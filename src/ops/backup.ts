@@ -1,0 +1,173 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { verifyArchive, type BackupManifest } from '../backup/archive.js';
+import { BACKUP_DIR, backupFileName, createBackup, rotateBackups } from '../backup/backup.js';
+import { litellmVersionOfImage, readSchemaLevel } from '../backup/compat.js';
+import { containerPgTools, localPgTools, type PgTools } from '../backup/pg-tools.js';
+import { restoreBackup, type RestoreReport } from '../backup/restore.js';
+import { databaseUrl } from '../db/connect.js';
+import type { Engine } from '../docker/engine.js';
+import { StepFailed, UserError } from '../errors.js';
+import { fetchWithTimeout } from '../gateway/http.js';
+import { declaredKeys, legacyServerIds } from '../keys/desired.js';
+import type { ProbeReport } from '../probe/types.js';
+import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
+import { LITELLM_SERVICE, litellmBaseUrl, postgresService } from '../stack/model.js';
+import { lazyDocker, type OpContext } from './context.js';
+import { withKeyStore } from './key-store.js';
+import { probeStack } from './probe.js';
+import { StackRunner } from './stack-runner.js';
+import { loadStack, type LoadedStack } from './stack.js';
+
+interface DatabaseAccess {
+  url: string;
+  tools: PgTools;
+}
+
+/** pg_dump/psql inside the bundled Postgres container, or this machine's against the external database. */
+async function databaseAccess(ctx: OpContext, stack: LoadedStack, engine: () => Promise<Engine>): Promise<DatabaseAccess> {
+  const url = await databaseUrl(stack.loaded, stack.model, stack.secrets, engine);
+  ctx.ui.addSecrets([url]);
+  const { postgres } = stack.loaded.config;
+  if (postgres.mode === 'external') return { url, tools: localPgTools(url, ctx.deps.env) };
+  const container = postgresService(stack.model)?.containerName ?? '';
+  const state = await (await engine()).containerState(container);
+  if (!state?.running) throw new StepFailed(`the Postgres container ${container} is not running`, 'run `mcpgw up` first');
+  return { url, tools: containerPgTools(await engine(), container, postgres.user, postgres.database) };
+}
+
+async function schemaLevelAt(ctx: OpContext, url: string) {
+  const db = await ctx.deps.database(url);
+  try {
+    return await readSchemaLevel(db);
+  } finally {
+    await db.end();
+  }
+}
+
+/** The version the running LiteLLM reports, else the one its image tag names. */
+async function litellmVersion(stack: LoadedStack): Promise<string | null> {
+  try {
+    const body = (await (await fetchWithTimeout(`${litellmBaseUrl(stack.model)}/health/readiness`)).json()) as { litellm_version?: string };
+    if (body.litellm_version) return body.litellm_version;
+  } catch {
+    // Not running or not answering: the image tag is the next best evidence.
+  }
+  return litellmVersionOfImage(stack.loaded.config.litellm.image);
+}
+
+export interface BackupRequest {
+  /** The archive to write; by default a timestamped file in the stack's backups/ folder. */
+  out?: string;
+  /** Keep only this many newest backups of the stack in the archive's folder. */
+  keep?: number;
+}
+
+export interface BackupOutcome {
+  file: string;
+  manifest: BackupManifest;
+  /** Older backups removed by --keep. */
+  removed: string[];
+}
+
+export async function backupStack(ctx: OpContext, request: BackupRequest): Promise<BackupOutcome> {
+  const stack = await loadStack(ctx);
+  const now = new Date(ctx.deps.clock.now());
+  const file = request.out ? path.resolve(ctx.deps.cwd, request.out) : path.join(stack.loaded.dir, BACKUP_DIR, backupFileName(stack.model.name, now));
+  if (await access(file).then(() => true, () => false)) throw new UserError(`${file} already exists`, 'choose another --out file; mcpgw never overwrites a backup');
+  const target = await databaseAccess(ctx, stack, lazyDocker(ctx));
+  const step = (await ctx.progress()).start('backup');
+  const { postgres } = stack.loaded.config;
+  let manifest: BackupManifest;
+  try {
+    manifest = await createBackup(
+      file,
+      {
+        stack: stack.model.name,
+        createdAt: now.toISOString(),
+        postgres: { mode: postgres.mode, database: postgres.mode === 'bundled' ? postgres.database : new URL(target.url).pathname.slice(1) },
+        litellm: { image: stack.loaded.config.litellm.image, version: await litellmVersion(stack) },
+        schema: await schemaLevelAt(ctx, target.url),
+      },
+      target.tools,
+    );
+  } catch (error) {
+    step.fail((error as Error).message.split('\n')[0] ?? '');
+    throw error;
+  }
+  step.succeed(`${file} (${describeBackup(manifest)})`);
+  const removed = request.keep === undefined ? [] : await rotateBackups(path.dirname(file), stack.model.name, request.keep);
+  return { file, manifest, removed };
+}
+
+export function describeBackup(manifest: BackupManifest): string {
+  return `${manifest.dump.bytes} bytes of SQL, schema ${manifest.schema.migration ?? `${manifest.schema.tables.length} LiteLLM tables (no migration ledger)`}, LiteLLM ${manifest.litellm.version ?? 'unknown'}`;
+}
+
+export interface RestoreRequest {
+  /** Confirmed on the command line: no question. */
+  yes?: boolean;
+  /** Restore despite an incompatible schema. */
+  force?: boolean;
+  /** false skips the end-to-end probe after the restore. */
+  probe?: boolean;
+}
+
+export interface RestoreOutcome {
+  archive: string;
+  report: RestoreReport;
+  probe?: ProbeReport;
+}
+
+export async function restoreStack(ctx: OpContext, file: string, request: RestoreRequest): Promise<RestoreOutcome> {
+  const { deps } = ctx;
+  const archive = path.resolve(deps.cwd, file);
+  // The file first: a missing or foreign file is named before any question, Docker or database.
+  const manifest = await verifyArchive(archive);
+  const ask = deps.confirm;
+  if (!request.yes && !ask) {
+    throw new UserError('restore replaces the whole LiteLLM database and there is no terminal to confirm on', 'pass --yes to confirm non-interactively');
+  }
+  const stack = await loadStack(ctx);
+  const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
+  const engine = lazyDocker(ctx);
+  const target = await databaseAccess(ctx, stack, engine);
+  const progress = await ctx.progress();
+  const runner = async () => new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, { engine: await engine(), clock: deps.clock, signal: deps.signal, progress });
+  const litellmContainer = async () => {
+    const [container] = await (await engine()).listContainers([`${STACK_LABEL}=${stack.model.name}`, `${SERVICE_LABEL}=${LITELLM_SERVICE}`]);
+    if (!container) throw new StepFailed(`stack "${stack.model.name}" has no LiteLLM container`, 'run `mcpgw up` first');
+    return container;
+  };
+
+  let probe: ProbeReport | undefined;
+  const report = await restoreBackup(archive, { force: Boolean(request.force), verified: manifest }, {
+    tools: target.tools,
+    progress,
+    readCurrent: async () => ({ schema: await schemaLevelAt(ctx, target.url), litellmVersion: await litellmVersion(stack) }),
+    confirm: async (manifest) =>
+      Boolean(request.yes) ||
+      Boolean(await ask?.(`Replace the LiteLLM database of stack "${stack.model.name}" with the backup of "${manifest.stack}" from ${manifest.createdAt}?`)),
+    stopLiteLLM: async () => {
+      const container = await litellmContainer();
+      const running = container.state === 'running';
+      await (await engine()).stopContainer(container.id);
+      return running;
+    },
+    startLiteLLM: async () => (await runner()).startService(LITELLM_SERVICE, (await litellmContainer()).id),
+    syncKeys: async () => (keys.length === 0 ? [] : withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false, legacyServerIds: legacyServerIds(stack.model) }), engine)),
+    ...(request.probe === false
+      ? {}
+      : {
+          probe: async () => {
+            const probed = await probeStack(ctx, stack, {}, await engine());
+            probe = probed;
+            const failed = probed.steps.filter((step) => step.status === 'fail');
+            return failed.length === 0
+              ? { ok: true, summary: `${probed.steps.filter((step) => step.status === 'pass').length} checks passed end to end` }
+              : { ok: false, summary: failed.map((step) => step.id).join(', ') };
+          },
+        }),
+  });
+  return { archive, report, ...(probe ? { probe } : {}) };
+}

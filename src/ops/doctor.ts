@@ -1,0 +1,43 @@
+import { CHECKS } from '../doctor/checks/index.js';
+import { DoctorContext } from '../doctor/context.js';
+import { runChecks, selectChecks } from '../doctor/runner.js';
+import type { DoctorReport } from '../doctor/types.js';
+import { UserError } from '../errors.js';
+import { readIfExists } from '../fs.js';
+import type { OpContext } from './context.js';
+
+export interface DoctorRequest {
+  /** Check ids or areas; all when empty. */
+  only: string[];
+  /** Skip the checks that call the upstream model. */
+  offline: boolean;
+  /** Each check's own deadline. */
+  timeoutMs: number;
+}
+
+/** Deadline of one request inside a check; the check's own deadline bounds the whole check. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Promise<DoctorReport> {
+  const checks = selectChecks(CHECKS, request.only);
+  // Without mcpgw.yaml there is no stack to diagnose: a usage error, not 31 skipped checks.
+  if ((await readIfExists(ctx.configFile, 'mcpgw.yaml file')) === undefined) throw new UserError(`${ctx.configFile} not found`, 'run mcpgw doctor next to your mcpgw.yaml, or pass -f PATH');
+  const doctor = new DoctorContext({
+    configFile: ctx.configFile,
+    cwd: ctx.deps.cwd,
+    env: ctx.deps.env,
+    now: () => new Date(ctx.deps.clock.now()),
+    randomBytes: ctx.deps.randomBytes,
+    protect: (values) => ctx.ui.addSecrets(values),
+    connectDocker: ctx.deps.docker,
+    connectDatabase: ctx.deps.database,
+    requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, request.timeoutMs),
+    offline: request.offline,
+    uid: process.getuid?.(),
+  });
+  try {
+    return await runChecks(doctor, checks, { only: request.only, timeoutMs: request.timeoutMs, now: () => ctx.deps.clock.now() });
+  } finally {
+    await doctor.close();
+  }
+}

@@ -1,0 +1,122 @@
+import { keySecretName } from '../config/rules.js';
+import { updateSecret } from '../config/secrets.js';
+import { UserError } from '../errors.js';
+import { generateKeyViaApi } from '../keys/api.js';
+import { declaredKeys, desiredKey, durationSeconds, legacyServerIds, serverIds, type DesiredKeyInput } from '../keys/desired.js';
+import type { KeyChange, KeyRow } from '../keys/store.js';
+import { abbreviateKey, generateKey, hashKey, KEY_PREFIX, refuseMasterKey } from '../keys/token.js';
+import { litellmBaseUrl } from '../stack/model.js';
+import type { OpContext } from './context.js';
+import { withKeyStore } from './key-store.js';
+import { loadStack } from './stack.js';
+
+export interface CreateKeyRequest extends Omit<DesiredKeyInput, 'key'> {
+  /** The key to store; a fresh one when absent. */
+  key?: string;
+  /** Through LiteLLM's /key/generate instead of a row written directly. */
+  viaApi?: boolean;
+}
+
+/** Writes one key row; returns the key, which exists nowhere else once this returns. */
+export async function createKey(ctx: OpContext, request: CreateKeyRequest): Promise<{ key: string; ungranted: boolean }> {
+  const key = request.key ?? generateKey(ctx.deps.randomBytes);
+  ctx.ui.addSecrets([key]);
+  const stack = await loadStack(ctx);
+  refuseMasterKey(key, stack.secrets.get(stack.loaded.config.litellm.master_key), '--key');
+  const declaredModels = stack.loaded.config.litellm.models.map((model) => model.name);
+  const unknownModels = request.models.filter((model) => !declaredModels.includes(model));
+  if (unknownModels.length > 0) {
+    throw new UserError(`unknown model(s) ${unknownModels.join(', ')}`, declaredModels.length ? `models in mcpgw.yaml: ${declaredModels.join(', ')}` : 'declare it under litellm.models first');
+  }
+  const { viaApi, key: _given, ...input } = request;
+  const desired = desiredKey({ ...input, key }, serverIds(stack.model));
+  await withKeyStore(ctx, stack, async (store) => {
+    if (viaApi) {
+      await store.assertAliasFree(desired);
+      await generateKeyViaApi(litellmBaseUrl(stack.model), stack.secrets.get(stack.loaded.config.litellm.master_key) ?? '', key, desired);
+    } else {
+      await store.create(desired);
+    }
+  });
+  return { key, ungranted: desired.mcpServers.length === 0 && desired.mcpGroups.length === 0 };
+}
+
+/** A key row as `keys list` shows it: grants by server name, a grant LiteLLM cannot match named as such. */
+export interface ListedKey {
+  alias: string | null;
+  key: string;
+  models: string[];
+  mcpServers: string[];
+  mcpGroups: string[];
+  mcpTools: Record<string, string[]>;
+  budget: number | null;
+  budgetDuration: string | null;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+  maxParallelRequests: number | null;
+  expires: string | null;
+  spend: number;
+  blocked: boolean;
+  managedByMcpgw: boolean;
+}
+
+export async function listKeys(ctx: OpContext): Promise<ListedKey[]> {
+  const stack = await loadStack(ctx);
+  const rows: KeyRow[] = await withKeyStore(ctx, stack, (store) => store.list());
+  const ids = serverIds(stack.model);
+  const names = new Map([...ids].map(([name, id]) => [id, name]));
+  const legacy = legacyServerIds(stack.model);
+  const serverName = (id: string) => names.get(id) ?? (ids.has(id) ? id : legacy.has(id) ? `${names.get(legacy.get(id) ?? '')}(old id: keys sync)` : `unknown:${id}`);
+  return rows.map((row) => ({
+    alias: row.alias,
+    key: row.keyName,
+    models: row.models,
+    mcpServers: row.mcpServers.map(serverName).sort(),
+    mcpGroups: row.mcpGroups,
+    mcpTools: Object.fromEntries(Object.entries(row.toolPermissions).map(([id, tools]) => [serverName(id), tools])),
+    budget: row.budget,
+    budgetDuration: row.budgetDuration,
+    rpmLimit: row.rpmLimit,
+    tpmLimit: row.tpmLimit,
+    maxParallelRequests: row.maxParallelRequests,
+    expires: row.expires?.toISOString() ?? null,
+    spend: row.spend,
+    blocked: row.blocked,
+    managedByMcpgw: row.managed,
+  }));
+}
+
+/** Revokes by key (sk-…) or by alias; returns how many rows went. */
+export async function revokeKey(ctx: OpContext, target: string): Promise<number> {
+  const match = target.startsWith(KEY_PREFIX) ? { token: hashKey(target) } : { alias: target };
+  if (match.token) ctx.ui.addSecrets([target]);
+  const stack = await loadStack(ctx);
+  const removed = await withKeyStore(ctx, stack, (store) => store.revoke(match));
+  if (removed === 0) throw new UserError(`no key matches ${match.token ? 'that key' : `alias "${target}"`}`, 'see `mcpgw keys list`');
+  return removed;
+}
+
+/** A new key for `alias`; the old one keeps working for `graceSeconds`. A declared key's secret is rewritten. */
+export async function rotateKey(ctx: OpContext, alias: string, graceSeconds: number): Promise<{ key: string; secretsFile?: string; secret?: string }> {
+  const key = generateKey(ctx.deps.randomBytes);
+  ctx.ui.addSecrets([key]);
+  const stack = await loadStack(ctx);
+  const declared = stack.loaded.config.keys.find((entry) => entry.alias === alias);
+  await withKeyStore(ctx, stack, (store) =>
+    store.rotate(alias, { token: hashKey(key), keyName: abbreviateKey(key), ...(declared?.expires ? { expiresInSeconds: durationSeconds(declared.expires) } : {}) }, graceSeconds),
+  );
+  if (!declared) return { key };
+  const secret = declared.secret ?? keySecretName(alias);
+  await updateSecret(stack.loaded.secretsFile, secret, key);
+  return { key, secretsFile: stack.loaded.secretsFile, secret };
+}
+
+/** The database made to match mcpgw.yaml's keys (or, dry, what would change). */
+export async function syncKeys(ctx: OpContext, dryRun: boolean): Promise<{ changes: KeyChange[]; migrated: number }> {
+  const stack = await loadStack(ctx);
+  return withKeyStore(ctx, stack, async (store) => {
+    const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
+    const changes = await store.sync(keys, { dryRun, legacyServerIds: legacyServerIds(stack.model) });
+    return { changes, migrated: store.migratedGrants };
+  });
+}

@@ -1,0 +1,87 @@
+import { engineOrSetUp, ensureHostCommand, localHostShell } from '../docker/engine-setup.js';
+import { BUILTIN_BASE_IMAGE } from '../images/builtin.js';
+import { declaredKeys, legacyServerIds } from '../keys/desired.js';
+import type { KeyChange } from '../keys/store.js';
+import { assertStdioCommands } from '../mcp/stdio-check.js';
+import type { ProbeReport } from '../probe/types.js';
+import { writeRendered } from '../render/write.js';
+import { localBuilds } from '../stack/images.js';
+import type { StackPlan } from '../stack/plan.js';
+import type { OpContext } from './context.js';
+import { withKeyStore } from './key-store.js';
+import { probeStack } from './probe.js';
+import { StackRunner, type UpReport } from './stack-runner.js';
+import { loadStack, type LoadedStack } from './stack.js';
+
+export interface UpRequest {
+  dryRun?: boolean;
+  /** false skips the end-to-end probe after start-up. */
+  probe?: boolean;
+  /** Install (Debian's docker.io) and start the Docker engine when none answers, without asking. */
+  installDocker?: boolean;
+}
+
+export type UpOutcome =
+  | { dryRun: true; stack: LoadedStack; plan: StackPlan }
+  | { dryRun: false; stack: LoadedStack; report: UpReport; keyChanges: KeyChange[]; probe?: ProbeReport };
+
+/**
+ * Render, images, containers in order (each gated on real health), declared keys, the stdio commands LiteLLM
+ * spawns, then the end-to-end probe: each a progress step on stderr; the outcome is for the command to show.
+ */
+export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOutcome> {
+  const { deps } = ctx;
+  const stack = await loadStack(ctx);
+  // Declared keys are checked before anything starts: a missing or malformed key is a config error.
+  const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
+  const progress = await ctx.progress();
+  const hostSetup = { shell: localHostShell, progress, ...(deps.confirm ? { confirm: deps.confirm } : {}), consented: request.installDocker === true };
+  const engine = await engineOrSetUp(deps.env, { ...hostSetup, clock: deps.clock, connect: deps.docker });
+  const builds = localBuilds(stack.loaded.config, engine, progress, deps.env, deps.clock);
+  if (builds.recipes.length > 0 && !(await engine.imageId(BUILTIN_BASE_IMAGE))) {
+    await ensureHostCommand('debootstrap', 'debootstrap', `to build ${BUILTIN_BASE_IMAGE}, the base of the images mcpgw builds`, hostSetup);
+  }
+  const runner = new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, { engine, clock: deps.clock, signal: deps.signal, progress });
+  if (request.dryRun) return { dryRun: true, stack, plan: (await runner.plan()).plan };
+
+  const renderStep = progress.start('render');
+  const written = await writeRendered(stack.loaded.dir, stack.files);
+  const changed = written.filter((file) => file.state !== 'unchanged');
+  renderStep.succeed(changed.length === 0 ? 'files up to date' : `wrote ${changed.map((file) => file.path).join(', ')}`);
+
+  await runner.ensureImages(builds);
+  const { plan, desired } = await runner.plan();
+  const report = await runner.apply(plan, desired);
+  const keyStep = progress.start('keys');
+  const legacy = legacyServerIds(stack.model);
+  let keyChanges: KeyChange[] = [];
+  if (keys.length === 0 && legacy.size === 0) keyStep.skip('no keys declared in mcpgw.yaml');
+  else {
+    // Also with no key declared: sync first moves grants still naming LiteLLM's derived server ids to the pinned
+    // ones, so keys made with `keys create` (or in LiteLLM's UI) keep their servers.
+    const synced = await withKeyStore(ctx, stack, async (store) => ({ changes: await store.sync(keys, { dryRun: false, legacyServerIds: legacy }), migrated: store.migratedGrants }), async () => engine);
+    keyChanges = synced.changes;
+    const changedKeys = keyChanges.filter((change) => change.action !== 'keep');
+    const detail = changedKeys.length > 0 ? changedKeys.map((change) => `${change.action}d ${change.alias}`).join(', ') : keys.length === 0 ? 'no keys declared in mcpgw.yaml' : `${keys.length} key(s) in place`;
+    keyStep.succeed(synced.migrated > 0 ? `${detail}; moved ${synced.migrated} grant row(s) to the pinned server ids` : detail);
+  }
+  const stdioStep = progress.start('stdio commands');
+  const checked = await assertStdioCommands(engine, stack.model).catch((error: unknown) => {
+    stdioStep.fail('missing in the LiteLLM container');
+    throw error;
+  });
+  if (checked === 0) stdioStep.skip('no stdio server runs inside LiteLLM');
+  else stdioStep.succeed(`${checked} command(s) present in the LiteLLM container`);
+  const probeStep = progress.start('probe');
+  if (request.probe === false) {
+    probeStep.skip('--no-probe');
+    return { dryRun: false, stack, report, keyChanges };
+  }
+  const probe = await probeStack(ctx, stack, {}, engine);
+  const failed = probe.steps.filter((step) => step.status === 'fail');
+  const warned = probe.steps.filter((step) => step.status === 'warn').length;
+  const warnings = warned > 0 ? `, ${warned} warning${warned === 1 ? '' : 's'} (\`mcpgw probe\` shows ${warned === 1 ? 'it' : 'them'})` : '';
+  if (failed.length === 0) probeStep.succeed(`${probe.steps.filter((step) => step.status === 'pass').length} checks passed end to end${warnings}`);
+  else probeStep.fail(failed.map((step) => step.id).join(', '));
+  return { dryRun: false, stack, report, keyChanges, probe };
+}
