@@ -1,4 +1,4 @@
-import { StepFailed } from '../../errors.js';
+import { ReportedFailure } from '../../errors.js';
 import { statusOfStack } from '../../ops/status.js';
 import { formatUptime } from '../../stack/status.js';
 import { formatTable } from '../../ui/table.js';
@@ -9,7 +9,7 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
   const { ui } = ctx;
   const { model, services: statuses } = await statusOfStack(ctx);
   const down = statuses.filter((status) => status.state !== 'running' || status.health === 'unhealthy');
-  if (ctx.options.json) ui.json({ stack: model.name, gateway: model.gatewayUrl, services: statuses });
+  if (ctx.options.json) ui.json({ ok: down.length === 0, stack: model.name, gateway: model.gatewayUrl, services: statuses });
   else {
     ui.result(
       formatTable(
@@ -18,5 +18,6 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
       ),
     );
   }
-  if (down.length > 0) throw new StepFailed(`${down.map((status) => status.service).join(', ')} not running or unhealthy`, 'run `mcpgw up` (and `mcpgw logs SERVICE` to see why)');
+  // The report (ok: false under --json) is already on stdout: the failure only sets the exit code.
+  if (down.length > 0) throw new ReportedFailure(`${down.map((status) => status.service).join(', ')} not running or unhealthy`, 'run `mcpgw up` (and `mcpgw logs SERVICE` to see why)');
 }

@@ -1,0 +1,91 @@
+import { chmod, cp } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { clockAt, runCli, withTempDir } from '../helpers/cli.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
+import { fixtureStack } from '../helpers/fixtures.js';
+
+/** The http fixture (stack "gateway": Postgres, the everything server, LiteLLM) on a fake engine. */
+async function withStack<T>(work: (dir: string, engine: FakeEngine) => Promise<T>): Promise<T> {
+  return withTempDir(async (dir) => {
+    await cp(fixtureStack('http').dir, dir, { recursive: true });
+    await chmod(path.join(dir, 'secrets.env'), 0o600);
+    return work(dir, new FakeEngine());
+  });
+}
+
+const ours = (service: string, state: string, extra: object = {}) => ({
+  id: `id-${service}`,
+  name: `gateway-${service}`,
+  image: `image-of-${service}`,
+  labels: { 'io.mcpgw.stack': 'gateway', 'io.mcpgw.service': service },
+  state,
+  status: state,
+  ...extra,
+});
+
+describe('stack commands on a fake engine (Deps.docker)', () => {
+  it('status shows each service as the engine has it and exits 1 when one is not running, its --json one document', async () => {
+    await withStack(async (dir, engine) => {
+      engine.containers = [
+        ours('litellm', 'running', { startedAt: '2026-12-01T10:00:00Z', ports: [{ target: 4000, hostIp: '0.0.0.0', hostPort: 4000 }] }),
+        ours('postgres', 'exited'),
+      ];
+      const result = await runCli(['status', '--json'], { cwd: dir, docker: async () => engine.asEngine(), clock: clockAt('2026-12-01T10:05:00Z') });
+      expect(result.code, result.stderr).toBe(1);
+      const { ok, services } = JSON.parse(result.stdout) as { ok: boolean; services: { service: string; state: string; uptimeSeconds?: number; ports: string[] }[] };
+      expect(ok).toBe(false);
+      expect(services.find((service) => service.service === 'litellm')).toMatchObject({ state: 'running', uptimeSeconds: 300, ports: ['0.0.0.0:4000->4000'] });
+      expect(services.find((service) => service.service === 'postgres')?.state).toBe('exited');
+      expect(services.find((service) => service.service.startsWith('mcp'))?.state).toBe('absent');
+      expect(result.stderr).toMatch(/postgres, mcp-everything not running or unhealthy/);
+    });
+  });
+
+  it("down removes only this stack's containers and network, and its volume only with --volumes", async () => {
+    await withStack(async (dir, engine) => {
+      const foreign = { id: 'id-other', name: 'other', image: 'x', labels: {}, state: 'running', status: 'running' };
+      engine.containers = [ours('litellm', 'running'), ours('postgres', 'running'), foreign];
+      engine.networks.set('litellm-mcp-net', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: [] });
+      engine.volumes.set('gateway-pgdata', { 'io.mcpgw.stack': 'gateway' });
+      const docker = async () => engine.asEngine();
+      const kept = await runCli(['down'], { cwd: dir, docker });
+      expect(kept.code, kept.stderr).toBe(0);
+      expect(engine.containers).toEqual([foreign]);
+      expect(engine.calls).toEqual(['stop id-litellm', 'remove id-litellm', 'stop id-postgres', 'remove id-postgres', 'remove network litellm-mcp-net']);
+      expect(kept.stdout).toMatch(/kept volume\(s\) gateway-pgdata/);
+      const removed = await runCli(['down', '--volumes'], { cwd: dir, docker });
+      expect(removed.code, removed.stderr).toBe(0);
+      expect(engine.volumes.size).toBe(0);
+      expect(removed.stdout).toMatch(/removed volume gateway-pgdata/);
+    });
+  });
+
+  it('logs prefixes each service when there are several, and names the services on a typo (exit 2)', async () => {
+    await withStack(async (dir, engine) => {
+      engine.containers = [ours('litellm', 'running', { log: 'ready\nserving\n' }), ours('postgres', 'running', { log: 'accepting connections\n' })];
+      const docker = async () => engine.asEngine();
+      const all = await runCli(['logs'], { cwd: dir, docker });
+      expect(all.code, all.stderr).toBe(0);
+      expect(all.stdout).toBe('litellm | ready\nlitellm | serving\npostgres | accepting connections\n');
+      const one = await runCli(['logs', 'litellm'], { cwd: dir, docker });
+      expect(one.stdout).toBe('ready\nserving\n');
+      const typo = await runCli(['logs', 'litelm'], { cwd: dir, docker });
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toMatch(/unknown service "litelm".*\n.*litellm/);
+    });
+  });
+
+  it('up --dry-run plans against what the engine holds and changes nothing', async () => {
+    await withStack(async (dir, engine) => {
+      engine.networks.set('litellm-mcp-net', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: [] });
+      const result = await runCli(['up', '--dry-run', '--json'], { cwd: dir, docker: async () => engine.asEngine() });
+      expect(result.code, result.stderr).toBe(0);
+      const { plan } = JSON.parse(result.stdout) as { plan: { networks: { name: string; action: string }[]; volumes: { action: string }[]; services: { action: string }[] } };
+      expect(plan.networks).toContainEqual({ name: 'litellm-mcp-net', action: 'keep' });
+      expect(plan.volumes.map((volume) => volume.action)).toEqual(['create']);
+      expect(plan.services.map((service) => service.action)).toEqual(['create', 'create', 'create']);
+      expect(engine.calls).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,89 @@
+import type { ContainerState, ContainerSummary, Engine } from '../../src/docker/engine.js';
+
+interface FakeContainer extends ContainerSummary {
+  startedAt?: string;
+  log?: string;
+  ports?: { target: number; hostIp: string; hostPort: number }[];
+}
+
+/**
+ * A small in-memory container engine for the CLI tier: containers, networks, volumes and images as plain data,
+ * and a record of what a command did to them. A method it does not model fails loudly, naming itself.
+ */
+export class FakeEngine {
+  readonly calls: string[] = [];
+  containers: FakeContainer[] = [];
+  networks = new Map<string, { labels: Record<string, string>; containers: string[] }>();
+  volumes = new Map<string, Record<string, string>>();
+  images = new Map<string, string>();
+
+  async listContainers(labelFilters: string[]): Promise<ContainerSummary[]> {
+    const wanted = labelFilters.map((filter) => filter.split('=') as [string, string]);
+    return this.containers.filter((container) => wanted.every(([key, value]) => container.labels[key] === value));
+  }
+
+  async containerState(id: string): Promise<ContainerState | undefined> {
+    const container = this.containers.find((entry) => entry.id === id || entry.name === id);
+    if (!container) return undefined;
+    const running = container.state === 'running';
+    return { running, restartCount: 0, status: container.state, exitCode: 0, ...(container.startedAt ? { startedAt: container.startedAt } : {}) };
+  }
+
+  async publishedPorts(id: string): Promise<{ target: number; hostIp: string; hostPort: number }[]> {
+    return this.containers.find((entry) => entry.id === id)?.ports ?? [];
+  }
+
+  async stopContainer(id: string): Promise<void> {
+    this.calls.push(`stop ${id}`);
+    const container = this.containers.find((entry) => entry.id === id);
+    if (container) container.state = 'exited';
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.calls.push(`remove ${id}`);
+    this.containers = this.containers.filter((entry) => entry.id !== id);
+  }
+
+  async logs(id: string): Promise<string> {
+    return this.containers.find((entry) => entry.id === id)?.log ?? '';
+  }
+
+  async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[] } | undefined> {
+    const network = this.networks.get(name);
+    return network ? { id: `net-${name}`, ...network } : undefined;
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    this.calls.push(`remove network ${name}`);
+    this.networks.delete(name);
+  }
+
+  async volumeExists(name: string): Promise<boolean> {
+    return this.volumes.has(name);
+  }
+
+  async listVolumes(labelFilters: string[]): Promise<string[]> {
+    const wanted = labelFilters.map((filter) => filter.split('=') as [string, string]);
+    return [...this.volumes].filter(([, labels]) => wanted.every(([key, value]) => labels[key] === value)).map(([name]) => name);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    this.calls.push(`remove volume ${name}`);
+    this.volumes.delete(name);
+  }
+
+  async imageId(image: string): Promise<string | undefined> {
+    return this.images.get(image);
+  }
+
+  /** The fake as the Engine commands take; calling anything it does not model throws with the method's name. */
+  asEngine(): Engine {
+    return new Proxy(this, {
+      get: (target, property, receiver) => {
+        if (property in target) return Reflect.get(target, property, receiver);
+        if (property === 'then') return undefined;
+        return () => Promise.reject(new Error(`the fake engine does not model ${String(property)}()`));
+      },
+    }) as unknown as Engine;
+  }
+}
