@@ -15,7 +15,7 @@ const [{ ImageBuilder, builderHost }, recipes, builtin, { DockerEngine }, { syst
   dist('images/recipes.js'),
   dist('images/builtin.js'),
   dist('docker/engine.js'),
-  dist('docker/clock.js'),
+  dist('time/clock.js'),
 ]);
 
 const env = process.env;
