@@ -1,4 +1,5 @@
 import type { SqlClient } from '../db/connect.js';
+import { compareVersions, imageVersion, parseVersion } from '../litellm/version.js';
 import type { BackupManifest, SchemaLevel } from './archive.js';
 
 /** LiteLLM's schema level as the database records it (read-only). */
@@ -19,17 +20,9 @@ export async function readSchemaLevel(db: SqlClient): Promise<SchemaLevel> {
   return { migration: row?.name ?? null, tables };
 }
 
-/** "1.108.7" from an image reference such as ghcr.io/berriai/litellm-database:v1.108.7 (undefined for latest). */
+/** The manifest's LiteLLM version from an image reference (null for a floating tag). */
 export function litellmVersionOfImage(image: string): string | null {
-  const tag = /:([^/:@]+)(?:@.*)?$/.exec(image)?.[1] ?? '';
-  return /^v?(\d+\.\d+\.\d+)/.exec(tag)?.[1] ?? null;
-}
-
-function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i += 1) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
-  return 0;
+  return imageVersion(image) ?? null;
 }
 
 export interface CurrentLevel {
@@ -60,8 +53,9 @@ export function checkCompatibility(manifest: Pick<BackupManifest, 'schema' | 'li
   }
   const from = manifest.litellm.version;
   const to = current.litellmVersion;
-  if (from && to) {
-    if (compareVersions(from, to) > 0) return { compatible: false, reason: `the backup was made with LiteLLM ${from}, newer than this stack's ${to}` };
+  const [fromParsed, toParsed] = [from && parseVersion(from), to && parseVersion(to)];
+  if (fromParsed && toParsed) {
+    if (compareVersions(fromParsed, toParsed) > 0) return { compatible: false, reason: `the backup was made with LiteLLM ${from}, newer than this stack's ${to}` };
     return { compatible: true, basis: `LiteLLM ${from} ≤ ${to} (this database is empty)` };
   }
   return { compatible: true, basis: 'nothing to compare against (empty database, unknown LiteLLM version)' };

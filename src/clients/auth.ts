@@ -1,12 +1,11 @@
-/** LiteLLM's own header: clients may use Authorization for OAuth of their own, so mcpgw never relies on it. */
-export const KEY_HEADER = 'x-litellm-api-key';
+import { keyHeaderValue } from '../gateway/key-header.js';
 
 /** What stands in for the key when none was given (printing only: --write refuses to store it). */
 export const KEY_PLACEHOLDER = '<your-litellm-key>';
 
-/** The header value LiteLLM expects: `Bearer sk-…`. */
+/** The key header's value, with the placeholder when no key was given. */
 export function bearer(key: string | undefined): string {
-  return `Bearer ${key ?? KEY_PLACEHOLDER}`;
+  return keyHeaderValue(key ?? KEY_PLACEHOLDER);
 }
 
 /**

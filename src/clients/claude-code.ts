@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { KEY_HEADER } from './auth.js';
+import { KEY_HEADER } from '../gateway/key-header.js';
 import { jsonClient } from './common.js';
+import { asObject } from './servers.js';
 
 /** POSIX single quotes: the header value contains spaces (and `${…}` that the shell must not expand). */
 function shellQuote(value: string): string {
@@ -18,8 +19,10 @@ export const claudeCode = jsonClient({
   comments: false,
   parent: 'mcpServers',
   // Claude Code keeps its global config in $CLAUDE_CONFIG_DIR when that is set (checked with claude mcp add).
-  userFile: (request) => path.join(request.env.CLAUDE_CONFIG_DIR ?? request.home, '.claude.json'),
+  userFile: (place) => path.join(place.env.CLAUDE_CONFIG_DIR ?? place.home, '.claude.json'),
   projectFile: ['.mcp.json'],
+  // `claude mcp add --scope local` keeps a project's private servers in the user file, under projects.<path>.
+  moreUserServers: (doc) => Object.entries(asObject(doc.projects) ?? {}).map(([project, value]): [string, unknown] => [`projects.${project}.mcpServers`, asObject(value)?.mcpServers]),
   reference: (envVar) => `\${${envVar}}`,
   entry: (url, header) => ({ type: 'http', url, headers: { [KEY_HEADER]: header } }),
   snippet: (request, header) =>

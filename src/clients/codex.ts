@@ -1,7 +1,19 @@
 import path from 'node:path';
-import { authEnvVar, exportNote, KEY_HEADER } from './auth.js';
+import { KEY_HEADER } from '../gateway/key-header.js';
+import { authEnvVar, exportNote } from './auth.js';
 import { renderTomlTable, setTomlTable } from './toml-edit.js';
-import type { ClientFormat, ClientRequest } from './types.js';
+import { serverEntries, stringMembers } from './servers.js';
+import type { ClientFormat, ClientPlace, ClientRequest, Scope, ServerEntry } from './types.js';
+
+function configFile(place: ClientPlace, scope: Scope): string {
+  return scope === 'user' ? path.join(place.env.CODEX_HOME ?? path.join(place.home, '.codex'), 'config.toml') : path.join(place.cwd, '.codex', 'config.toml');
+}
+
+/** A [mcp_servers.<name>] table; a header named in env_http_headers reads as a reference to its variable. */
+function readTable(table: Record<string, unknown>): Omit<ServerEntry, 'at'> {
+  const fromEnv = Object.entries(stringMembers(table.env_http_headers)).map(([header, variable]) => [header, `\${${variable}}`]);
+  return { ...(typeof table.url === 'string' ? { url: table.url } : {}), headers: { ...stringMembers(table.http_headers), ...Object.fromEntries(fromEnv) } };
+}
 
 /**
  * Codex CLI: `[mcp_servers.<name>]` in $CODEX_HOME/config.toml (default ~/.codex) or a trusted project's
@@ -14,11 +26,12 @@ export const codex: ClientFormat = {
   title: 'Codex CLI',
   scopes: ['user', 'project'],
   defaultScope: 'user',
+  files: (place) =>
+    (['user', 'project'] as const).map((scope) => ({ scope, file: configFile(place, scope), syntax: 'toml', servers: (doc) => serverEntries('mcp_servers', doc.mcp_servers, readTable) })),
   plan(request: ClientRequest) {
     const envVar = authEnvVar(request.name);
     const table = { url: request.url, env_http_headers: { [KEY_HEADER]: envVar } };
-    const home = request.env.CODEX_HOME ?? path.join(request.home, '.codex');
-    const file = request.scope === 'user' ? path.join(home, 'config.toml') : path.join(request.cwd, '.codex', 'config.toml');
+    const file = configFile(request, request.scope);
     const notes = [exportNote(envVar, 'Codex'), 'check with `codex mcp get ' + request.name + '` (codex mcp list does not connect; /mcp inside codex does)'];
     if (request.scope === 'project') notes.push('Codex reads a project .codex/config.toml only in a project you marked trusted');
     return {

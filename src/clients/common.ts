@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { authEnvVar, bearer, exportNote } from './auth.js';
 import { setJsonMember } from './json-edit.js';
-import type { ClientFormat, ClientId, ClientRequest } from './types.js';
+import { httpEntry, serverEntries } from './servers.js';
+import type { ClientFormat, ClientId, ClientPlace, ClientRequest, Scope } from './types.js';
 
 /**
  * What the clients whose file is an `mcpServers`-style JSON object share. In a user-level file the key is
@@ -16,8 +17,10 @@ export interface JsonClientSpec {
   /** Member holding the servers. */
   parent: string;
   /** The user-level file, and the project file's path segments under the project (cwd). */
-  userFile(request: ClientRequest): string;
+  userFile(place: ClientPlace): string;
   projectFile: string[];
+  /** Server maps the user file holds besides `parent`, with where they are. */
+  moreUserServers?(doc: Record<string, unknown>): [string, unknown][];
   /** How the client's config refers to an environment variable. */
   reference(envVar: string): string;
   entry(url: string, header: string): Record<string, unknown>;
@@ -29,16 +32,24 @@ export interface JsonClientSpec {
 }
 
 export function jsonClient(spec: JsonClientSpec): ClientFormat {
+  const fileFor = (place: ClientPlace, scope: Scope) => (scope === 'user' ? spec.userFile(place) : path.join(place.cwd, ...spec.projectFile));
   return {
     id: spec.id,
     title: spec.title,
     scopes: ['user', 'project'],
     defaultScope: 'user',
+    files: (place) =>
+      (['user', 'project'] as const).map((scope) => ({
+        scope,
+        file: fileFor(place, scope),
+        syntax: 'json',
+        servers: (doc) => [[spec.parent, doc[spec.parent]] as [string, unknown], ...(scope === 'user' ? (spec.moreUserServers?.(doc) ?? []) : [])].flatMap(([at, map]) => serverEntries(at, map, httpEntry)),
+      })),
     plan(request) {
       const envVar = request.scope === 'project' ? authEnvVar(request.name) : undefined;
       const header = envVar ? spec.reference(envVar) : bearer(request.key);
       const entry = spec.entry(request.url, header);
-      const file = request.scope === 'user' ? spec.userFile(request) : path.join(request.cwd, ...spec.projectFile);
+      const file = fileFor(request, request.scope);
       return {
         client: spec.id,
         scope: request.scope,

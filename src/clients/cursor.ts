@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { KEY_HEADER } from './auth.js';
+import { KEY_HEADER } from '../gateway/key-header.js';
 import { jsonClient } from './common.js';
 
 /** Cursor: `mcpServers` in ~/.cursor/mcp.json or .cursor/mcp.json; it interpolates `${env:NAME}` in headers. */
@@ -8,7 +8,7 @@ export const cursor = jsonClient({
   title: 'Cursor',
   comments: false,
   parent: 'mcpServers',
-  userFile: (request) => path.join(request.home, '.cursor', 'mcp.json'),
+  userFile: (place) => path.join(place.home, '.cursor', 'mcp.json'),
   projectFile: ['.cursor', 'mcp.json'],
   reference: (envVar) => `\${env:${envVar}}`,
   entry: (url, header) => ({ url, headers: { [KEY_HEADER]: header } }),

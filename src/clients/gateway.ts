@@ -3,6 +3,7 @@ import { keySecretName } from '../config/rules.js';
 import type { LoadedConfig } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
+import { KEY_HEADER } from '../gateway/key-header.js';
 import { gatewayMcpUrl } from '../stack/endpoints.js';
 import { refuseMasterKey, validateKey } from '../keys/token.js';
 
@@ -32,7 +33,7 @@ export function checkUrl(text: string, rules: UrlRules): string {
     throw new UserError(`--url ${text} is not an absolute URL`, 'give the full endpoint, e.g. http://gateway.lan:4000/mcp/');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UserError(`--url ${text} is not http(s)`, 'LiteLLM serves MCP over http(s): e.g. http://gateway.lan:4000/mcp/');
-  if (url.username || url.password) throw new UserError('--url must not carry credentials', 'the key goes in the x-litellm-api-key header: pass --key or --key-alias');
+  if (url.username || url.password) throw new UserError('--url must not carry credentials', `the key goes in the ${KEY_HEADER} header: pass --key or --key-alias`);
   const endpoint = `${url.origin}/mcp/`;
   if (rules.lanOnly) {
     const optOut = 'or set lan_only: false in mcpgw.yaml to opt in';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { KEY_HEADER } from './auth.js';
+import { KEY_HEADER } from '../gateway/key-header.js';
 import { jsonClient } from './common.js';
 
 /**
@@ -12,7 +12,7 @@ export const gemini = jsonClient({
   title: 'Gemini CLI',
   comments: true,
   parent: 'mcpServers',
-  userFile: (request) => path.join(request.home, '.gemini', 'settings.json'),
+  userFile: (place) => path.join(place.home, '.gemini', 'settings.json'),
   projectFile: ['.gemini', 'settings.json'],
   reference: (envVar) => `\${${envVar}}`,
   entry: (url, header) => ({ httpUrl: url, headers: { [KEY_HEADER]: header } }),

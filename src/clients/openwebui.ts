@@ -1,4 +1,5 @@
-import { bearer, KEY_HEADER } from './auth.js';
+import { KEY_HEADER } from '../gateway/key-header.js';
+import { bearer } from './auth.js';
 import type { ClientFormat, ClientRequest } from './types.js';
 
 /**
@@ -12,6 +13,7 @@ export const openWebui: ClientFormat = {
   title: 'Open WebUI',
   scopes: ['user'],
   defaultScope: 'user',
+  files: () => [],
   plan(request: ClientRequest) {
     const connection = {
       type: 'mcp',

@@ -2,8 +2,16 @@ export const CLIENT_IDS = ['claude', 'gemini', 'codex', 'vscode', 'cursor', 'cla
 export type ClientId = (typeof CLIENT_IDS)[number];
 export type Scope = 'user' | 'project';
 
+/** What decides where a client's files are: the user's home, the project directory, and the platform and variables that move them. */
+export interface ClientPlace {
+  home: string;
+  cwd: string;
+  platform: NodeJS.Platform;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
 /** Everything a client format needs to produce its configuration; no I/O happens while planning. */
-export interface ClientRequest {
+export interface ClientRequest extends ClientPlace {
   /** Server name in the client's config (`litellm` by default). */
   name: string;
   /** The gateway's MCP endpoint, e.g. http://gateway.lan:4000/mcp/. */
@@ -11,10 +19,25 @@ export interface ClientRequest {
   /** The virtual key; undefined prints a placeholder the user replaces. */
   key: string | undefined;
   scope: Scope;
-  home: string;
-  cwd: string;
-  platform: NodeJS.Platform;
-  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** One MCP server entry in a client file, reduced to what decides whether it reaches the gateway. */
+export interface ServerEntry {
+  /** Where in the file, e.g. mcpServers.litellm or projects./repo.mcpServers.litellm. */
+  at: string;
+  url?: string;
+  type?: string;
+  /** Header values as the client sends them; a value the client takes from a variable reads `${VAR}`. */
+  headers: Record<string, string>;
+}
+
+/** A file the client reads its MCP servers from, and the one `--write` edits for that scope. */
+export interface ClientFile {
+  scope: Scope;
+  file: string;
+  syntax: 'json' | 'toml';
+  /** The server entries in the parsed document. */
+  servers(doc: Record<string, unknown>): ServerEntry[];
 }
 
 /** Turns a config file's current text (undefined when absent) into its new text, or throws a ConfigError. */
@@ -46,5 +69,7 @@ export interface ClientFormat {
   title: string;
   scopes: readonly Scope[];
   defaultScope: Scope;
+  /** Where the client looks for its servers, one file per scope that has one; a plan's target is among them. */
+  files(place: ClientPlace): ClientFile[];
   plan(request: ClientRequest): ClientPlan;
 }

@@ -1,8 +1,13 @@
 import path from 'node:path';
-import { KEY_HEADER } from './auth.js';
+import { KEY_HEADER } from '../gateway/key-header.js';
 import { setJsonMember, upsertJsonArrayItem } from './json-edit.js';
 import { appConfigDir } from './paths.js';
-import type { ClientFormat, ClientRequest } from './types.js';
+import { httpEntry, serverEntries } from './servers.js';
+import type { ClientFormat, ClientPlace, ClientRequest, Scope } from './types.js';
+
+function mcpFile(place: ClientPlace, scope: Scope): string {
+  return scope === 'project' ? path.join(place.cwd, '.vscode', 'mcp.json') : path.join(appConfigDir(place, 'Code'), 'User', 'mcp.json');
+}
 
 /**
  * VS Code: `servers` in .vscode/mcp.json (workspace, usually committed) or the profile's mcp.json (user), JSON
@@ -14,11 +19,12 @@ export const vscode: ClientFormat = {
   title: 'VS Code',
   scopes: ['project', 'user'],
   defaultScope: 'project',
+  files: (place) => (['project', 'user'] as const).map((scope) => ({ scope, file: mcpFile(place, scope), syntax: 'json', servers: (doc) => serverEntries('servers', doc.servers, httpEntry) })),
   plan(request: ClientRequest) {
     const inputId = `${request.name}-key`;
     const entry = { type: 'http', url: request.url, headers: { [KEY_HEADER]: `Bearer \${input:${inputId}}` } };
     const input = { type: 'promptString', id: inputId, description: `LiteLLM virtual key for ${request.name} (sk-…)`, password: true };
-    const file = request.scope === 'project' ? path.join(request.cwd, '.vscode', 'mcp.json') : path.join(appConfigDir(request, 'Code'), 'User', 'mcp.json');
+    const file = mcpFile(request, request.scope);
     return {
       client: 'vscode',
       scope: request.scope,

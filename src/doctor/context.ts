@@ -9,8 +9,8 @@ import { declaredKeys, serverIds, type DesiredKey } from '../keys/desired.js';
 import { leaseKey } from '../keys/lease.js';
 import { KeyStore, type KeyRow } from '../keys/store.js';
 import type { KeyLease } from '../keys/lease.js';
-import { checkLiveliness, readVersion } from '../gateway/litellm-checks.js';
-import { isFloatingTag } from '../litellm/version.js';
+import { checkLiveliness } from '../gateway/litellm-checks.js';
+import { litellmVersion, type LitellmVersion } from '../gateway/litellm-version.js';
 import { renderStack, type RenderedFile } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
 import { STACK_LABEL } from '../stack/labels.js';
@@ -35,12 +35,6 @@ export interface DoctorDeps {
   offline: boolean;
   /** The user the doctor runs as, for the secrets file's owner. */
   uid: number | undefined;
-}
-
-/** LiteLLM's version and where it was read: the running proxy, or only the image tag when it is down. */
-export interface LitellmVersion {
-  version: string;
-  source: "running container's image tag" | 'running proxy' | 'configured image tag';
 }
 
 /** pg runs one query at a time per connection; checks in parallel queue theirs here instead of overlapping. */
@@ -200,23 +194,13 @@ export class DoctorContext {
     });
   }
 
-  /**
-   * LiteLLM's version: what the running proxy reports; else the running container's image tag when pinned (the
-   * proxy may be hung); else the configured tag.
-   */
+  /** LiteLLM's version; the proxy is asked only when it answers its liveliness route, so a dead one costs no wait. */
   litellmVersion(): Promise<LitellmVersion | undefined> {
     return this.once('litellm-version', async () => {
-      const reported = await this.gatewayLive()
-        .then(async () => readVersion(await this.gatewayUrl(), this.deps.requestTimeoutMs))
-        .catch(() => undefined);
-      if (reported) return { version: reported, source: 'running proxy' as const };
-      const tagged = (image: string | undefined) => (image && !isFloatingTag(image) ? /:([^/:@]+)$/.exec(image)?.[1] : undefined);
+      const baseUrl = await this.gatewayLive().then(() => this.gatewayUrl(), () => undefined);
       const containerName = litellmService(await this.model()).containerName;
-      const container = (await this.containers().catch(() => [])).find((entry) => entry.name === containerName && entry.state === 'running');
-      const fromContainer = tagged(container?.image);
-      if (fromContainer) return { version: fromContainer, source: "running container's image tag" as const };
-      const configured = tagged((await this.loaded()).config.litellm.image);
-      return configured ? { version: configured, source: 'configured image tag' as const } : undefined;
+      const runningImage = async () => (await this.containers().catch(() => [])).find((entry) => entry.name === containerName && entry.state === 'running')?.image;
+      return litellmVersion({ baseUrl, runningImage, configuredImage: (await this.loaded()).config.litellm.image, timeoutMs: this.deps.requestTimeoutMs });
     });
   }
 

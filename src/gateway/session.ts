@@ -1,3 +1,5 @@
+import { KEY_HEADER, keyHeaderValue } from './key-header.js';
+
 export type GatewayTransport = 'http' | 'sse';
 
 export interface ListedTool {
@@ -49,8 +51,7 @@ export class McpRequestError extends Error {
 }
 
 export function gatewayHeaders(key: string): Record<string, string> {
-  // LiteLLM reads x-litellm-api-key first; Authorization stays free for upstream OAuth.
-  return { 'x-litellm-api-key': `Bearer ${key}` };
+  return { [KEY_HEADER]: keyHeaderValue(key) };
 }
 
 let sdk: ReturnType<typeof importSdk> | undefined;

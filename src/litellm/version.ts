@@ -33,8 +33,16 @@ export function autoExecutes(version: string, endpoint: keyof typeof MCP_AUTO_EX
   return parsed ? atLeast(parsed, MCP_AUTO_EXECUTION_SINCE[endpoint]) : undefined;
 }
 
+/**
+ * The release an image reference's tag names, as x.y.z: ghcr.io/berriai/litellm-database:v1.108.7 and
+ * …:main-v1.80.15-stable@sha256:… name one; undefined for a floating tag (main-latest, main-stable) or none.
+ */
+export function imageVersion(image: string): string | undefined {
+  const tag = /:([^/:@]+)(?:@.*)?$/.exec(image)?.[1];
+  return tag ? parseVersion(tag)?.join('.') : undefined;
+}
+
 /** Floating tags (main-latest, main-stable, latest) change under the user; they can never be checked. */
 export function isFloatingTag(image: string): boolean {
-  const tag = /:([^/:@]+)$/.exec(image)?.[1] ?? 'latest';
-  return !parseVersion(tag);
+  return imageVersion(image) === undefined;
 }

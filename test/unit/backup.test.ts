@@ -138,7 +138,8 @@ describe('schema compatibility', () => {
   it('reads the LiteLLM version from image tags', () => {
     expect(litellmVersionOfImage('ghcr.io/berriai/litellm-database:v1.108.7')).toBe('1.108.7');
     expect(litellmVersionOfImage('mcpgw-test/litellm-db:1.108.7')).toBe('1.108.7');
-    expect(litellmVersionOfImage('localhost:5000/litellm:main-v1.80.0-stable')).toBeNull();
+    expect(litellmVersionOfImage('localhost:5000/litellm:main-v1.80.0-stable')).toBe('1.80.0');
+    expect(litellmVersionOfImage('ghcr.io/berriai/litellm:main-latest')).toBeNull();
     expect(litellmVersionOfImage('ghcr.io/berriai/litellm:v1.81.0-stable@sha256:abc')).toBe('1.81.0');
     expect(litellmVersionOfImage('litellm')).toBeNull();
   });

@@ -1,4 +1,5 @@
-import { KEY_HEADER } from '../../clients/auth.js';
+import { KEY_HEADER } from '../../gateway/key-header.js';
+import { clientPlace } from '../../clients/servers.js';
 import { scanClientFiles, type ClientEntry } from '../client-files.js';
 import { fail, pass, warn, type Cause, type Check } from '../types.js';
 
@@ -8,14 +9,14 @@ function header(entry: ClientEntry, name: string): string | undefined {
 
 export const clientsFiles: Check = {
   id: 'clients.files',
-  title: 'client configs point at /mcp/ with the x-litellm-api-key header and a virtual key',
+  title: `client configs point at /mcp/ with the ${KEY_HEADER} header and a virtual key`,
   area: 'clients',
   needs: ['config', 'secrets'],
   async run(ctx) {
     const { config } = await ctx.loaded();
     const masterKey = (await ctx.secrets()).get(config.litellm.master_key);
     const hosts = new Set([config.host.toLowerCase(), 'localhost', '127.0.0.1', config.bind]);
-    const scan = await scanClientFiles(ctx.env.HOME, ctx.deps.cwd);
+    const scan = await scanClientFiles(clientPlace(ctx.env, ctx.deps.cwd));
     const ours = scan.entries.filter((entry) => {
       if (!entry.url) return false;
       try {
@@ -35,19 +36,19 @@ export const clientsFiles: Check = {
       // A variable reference (${VAR}, ${env:VAR}, ${input:id}) is resolved by the client: its value is not here to check.
       const reference = value !== undefined && /\$\{[^}]+\}/.test(value);
       if (!value) causes.push({ cause: `${where}: no ${KEY_HEADER} header: the gateway answers 401`, fix: `add "${KEY_HEADER}": "Bearer sk-…" (\`mcpgw client-config <client> --write\` writes the entry)` });
-      else if (!reference && !/^Bearer\s+\S/.test(value)) causes.push({ cause: `${where}: x-litellm-api-key must be "Bearer <key>"`, fix: 'prefix the key with "Bearer "' });
+      else if (!reference && !/^Bearer\s+\S/.test(value)) causes.push({ cause: `${where}: ${KEY_HEADER} must be "Bearer <key>"`, fix: 'prefix the key with "Bearer "' });
       const values = Object.values(entry.headers);
       if (masterKey && values.some((text) => text.includes(masterKey))) {
         causes.push({ cause: `${where}: holds the master key — full admin power in a client file`, fix: 'create a virtual key (`mcpgw keys create --alias <client> --mcp …`), use it here, and rotate the master key' });
       }
-      if (entry.client.startsWith('Claude Code') && entry.type !== 'http') causes.push({ cause: `${where}: Claude Code silently skips an entry without "type": "http"`, fix: 'add "type": "http"' });
+      if (entry.client === 'claude' && entry.type !== 'http') causes.push({ cause: `${where}: Claude Code silently skips an entry without "type": "http"`, fix: 'add "type": "http"' });
     }
     const evidence = [
-      scan.read.length ? `read ${scan.read.join(', ')}` : 'no JSON client config found',
-      `${ours.length} entr${ours.length === 1 ? 'y points' : 'ies point'} at this gateway${ours.length ? `: ${ours.map((entry) => `${entry.client} ${entry.at}`).join(', ')}` : ''}`,
+      scan.read.length ? `read ${scan.read.join(', ')}` : 'no client config found',
+      `${ours.length} entr${ours.length === 1 ? 'y points' : 'ies point'} at this gateway${ours.length ? `: ${ours.map((entry) => `${entry.title} ${entry.at}`).join(', ')}` : ''}`,
     ];
     if (causes.length > 0) return fail(evidence, causes);
-    if (scan.unreadable.length > 0) return warn(evidence, scan.unreadable.map(({ file, reason }) => ({ cause: `${file} is not valid JSON (${reason}): the client ignores it`, fix: 'fix the JSON syntax' })));
+    if (scan.unreadable.length > 0) return warn(evidence, scan.unreadable.map(({ file, reason }) => ({ cause: `${file} cannot be parsed (${reason}): the client ignores it`, fix: 'fix its syntax' })));
     return pass(...evidence);
   },
 };
