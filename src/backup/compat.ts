@@ -1,5 +1,5 @@
 import type { SqlClient } from '../db/connect.js';
-import { compareVersions, imageVersion, parseVersion } from '../litellm/version.js';
+import { compareVersions, parseVersion } from '../litellm/version.js';
 import type { BackupManifest, SchemaLevel } from './archive.js';
 
 /** LiteLLM's schema level as the database records it (read-only). */
@@ -18,11 +18,6 @@ export async function readSchemaLevel(db: SqlClient): Promise<SchemaLevel> {
     )
   ).rows[0];
   return { migration: row?.name ?? null, tables };
-}
-
-/** The manifest's LiteLLM version from an image reference (null for a floating tag). */
-export function litellmVersionOfImage(image: string): string | null {
-  return imageVersion(image) ?? null;
 }
 
 export interface CurrentLevel {

@@ -1,4 +1,5 @@
 import type { Engine } from '../docker/engine.js';
+import type { Clock } from '../time/clock.js';
 import { waitUntil } from '../time/wait.js';
 import { StepFailed } from '../errors.js';
 
@@ -21,7 +22,7 @@ export interface ProvisionReport {
  * changed by hand since is found and repaired in that run. Runs psql inside the container over the
  * local socket; the password travels only in the exec's environment, never in a command line.
  */
-export async function provisionBundledPostgres(engine: Engine, target: ProvisionTarget): Promise<ProvisionReport> {
+export async function provisionBundledPostgres(engine: Engine, target: ProvisionTarget, clock: Clock): Promise<ProvisionReport> {
   const actions: string[] = [];
   // On a new volume the image's entrypoint first runs a temporary socket-only server (init scripts), and the
   // socket healthcheck can pass against it just before it shuts down ("the database system is shutting
@@ -33,7 +34,7 @@ export async function provisionBundledPostgres(engine: Engine, target: Provision
       if (ready.exitCode !== 0) throw new Error(ready.output.trim() || `pg_isready exited ${ready.exitCode}`);
       return true;
     },
-    { timeoutMs: 60_000 },
+    { timeoutMs: 60_000, clock },
   );
   // A script on psql's stdin, not -c: psql interpolates variables (:'pw', quoted by psql itself) only in scripts.
   const psql = async (sql: string[], database = 'postgres') => {

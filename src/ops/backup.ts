@@ -2,13 +2,13 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { verifyArchive, type BackupManifest } from '../backup/archive.js';
 import { BACKUP_DIR, backupFileName, createBackup, rotateBackups } from '../backup/backup.js';
-import { litellmVersionOfImage, readSchemaLevel } from '../backup/compat.js';
+import { readSchemaLevel } from '../backup/compat.js';
 import { containerPgTools, localPgTools, type PgTools } from '../backup/pg-tools.js';
 import { restoreBackup, type RestoreReport } from '../backup/restore.js';
 import { databaseUrl } from '../db/connect.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
-import { fetchWithTimeout } from '../gateway/http.js';
+import { litellmVersion } from '../gateway/litellm-version.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
 import type { ProbeReport } from '../probe/types.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
@@ -46,14 +46,9 @@ async function schemaLevelAt(ctx: OpContext, url: string) {
 }
 
 /** The version the running LiteLLM reports, else the one its image tag names. */
-async function litellmVersion(stack: LoadedStack): Promise<string | null> {
-  try {
-    const body = (await (await fetchWithTimeout(`${litellmBaseUrl(stack.model)}/health/readiness`)).json()) as { litellm_version?: string };
-    if (body.litellm_version) return body.litellm_version;
-  } catch {
-    // Not running or not answering: the image tag is the next best evidence.
-  }
-  return litellmVersionOfImage(stack.loaded.config.litellm.image);
+async function litellmVersionOf(stack: LoadedStack): Promise<string | null> {
+  const found = await litellmVersion({ baseUrl: litellmBaseUrl(stack.model), configuredImage: stack.loaded.config.litellm.image, timeoutMs: 5_000 });
+  return found?.version ?? null;
 }
 
 export interface BackupRequest {
@@ -86,7 +81,7 @@ export async function backupStack(ctx: OpContext, request: BackupRequest): Promi
         stack: stack.model.name,
         createdAt: now.toISOString(),
         postgres: { mode: postgres.mode, database: postgres.mode === 'bundled' ? postgres.database : new URL(target.url).pathname.slice(1) },
-        litellm: { image: stack.loaded.config.litellm.image, version: await litellmVersion(stack) },
+        litellm: { image: stack.loaded.config.litellm.image, version: await litellmVersionOf(stack) },
         schema: await schemaLevelAt(ctx, target.url),
       },
       target.tools,
@@ -144,7 +139,7 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
   const report = await restoreBackup(archive, { force: Boolean(request.force), verified: manifest }, {
     tools: target.tools,
     progress,
-    readCurrent: async () => ({ schema: await schemaLevelAt(ctx, target.url), litellmVersion: await litellmVersion(stack) }),
+    readCurrent: async () => ({ schema: await schemaLevelAt(ctx, target.url), litellmVersion: await litellmVersionOf(stack) }),
     confirm: async (manifest) =>
       Boolean(request.yes) ||
       Boolean(await ask?.(`Replace the LiteLLM database of stack "${stack.model.name}" with the backup of "${manifest.stack}" from ${manifest.createdAt}?`)),

@@ -1,6 +1,6 @@
-import os from 'node:os';
 import { checkUrl, declaredKeyValue, gatewayUrl } from '../clients/gateway.js';
 import { CLIENTS } from '../clients/index.js';
+import { clientPlace } from '../clients/servers.js';
 import type { ClientId, ClientPlan, Scope } from '../clients/types.js';
 import { writeConfigFile, type WriteResult } from '../clients/write.js';
 import { hostWarning } from '../config/host.js';
@@ -61,7 +61,7 @@ export async function configureClient(ctx: OpContext, client: ClientId, options:
   const weak = key ? weakKeyWarning(key, options.key !== undefined ? '--key' : `the key for ${options.keyAlias}`) : undefined;
   if (weak) ctx.ui.warn(weak);
 
-  const planned = format.plan({ name: options.name, url, key, scope, home: ctx.deps.env.HOME ?? os.homedir(), cwd: ctx.deps.cwd, platform: process.platform, env: ctx.deps.env });
+  const planned = format.plan({ name: options.name, url, key, scope, ...clientPlace(ctx.deps.env, ctx.deps.cwd) });
   const plan = { ...planned, notes: [...notes, ...planned.notes] };
 
   if (!options.write) return { url, plan };

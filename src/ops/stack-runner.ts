@@ -356,7 +356,7 @@ export class StackRunner {
     const user = postgres?.environment.POSTGRES_USER;
     const database = postgres?.environment.POSTGRES_DB;
     if (!passwordEnv || passwordEnv.kind !== 'secret' || !user || !database) throw new Error('bundled Postgres service is incomplete');
-    return provisionBundledPostgres(this.deps.engine, { containerId: id, user, database, password: this.secrets.get(passwordEnv.secret) ?? '' });
+    return provisionBundledPostgres(this.deps.engine, { containerId: id, user, database, password: this.secrets.get(passwordEnv.secret) ?? '' }, this.deps.clock);
   }
 
   private endpointOf(service: ServiceModel): string | undefined {

@@ -4,7 +4,8 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { archiveSql, verifyArchive, writeArchive, type ManifestFields } from '../../src/backup/archive.js';
 import { backupFileName, createBackup, rotateBackups } from '../../src/backup/backup.js';
-import { checkCompatibility, litellmVersionOfImage, type CurrentLevel } from '../../src/backup/compat.js';
+import { checkCompatibility, type CurrentLevel } from '../../src/backup/compat.js';
+import { imageVersion } from '../../src/litellm/version.js';
 import { restoreBackup, type RestoreSteps } from '../../src/backup/restore.js';
 import { StepFailed, UserError } from '../../src/errors.js';
 import { withTempDir } from '../helpers/cli.js';
@@ -136,12 +137,12 @@ describe('schema compatibility', () => {
   });
 
   it('reads the LiteLLM version from image tags', () => {
-    expect(litellmVersionOfImage('ghcr.io/berriai/litellm-database:v1.108.7')).toBe('1.108.7');
-    expect(litellmVersionOfImage('mcpgw-test/litellm-db:1.108.7')).toBe('1.108.7');
-    expect(litellmVersionOfImage('localhost:5000/litellm:main-v1.80.0-stable')).toBe('1.80.0');
-    expect(litellmVersionOfImage('ghcr.io/berriai/litellm:main-latest')).toBeNull();
-    expect(litellmVersionOfImage('ghcr.io/berriai/litellm:v1.81.0-stable@sha256:abc')).toBe('1.81.0');
-    expect(litellmVersionOfImage('litellm')).toBeNull();
+    expect(imageVersion('ghcr.io/berriai/litellm-database:v1.108.7')).toBe('1.108.7');
+    expect(imageVersion('mcpgw-test/litellm-db:1.108.7')).toBe('1.108.7');
+    expect(imageVersion('localhost:5000/litellm:main-v1.80.0-stable')).toBe('1.80.0');
+    expect(imageVersion('ghcr.io/berriai/litellm:main-latest')).toBeUndefined();
+    expect(imageVersion('ghcr.io/berriai/litellm:v1.81.0-stable@sha256:abc')).toBe('1.81.0');
+    expect(imageVersion('litellm')).toBeUndefined();
   });
 });
 
