@@ -2,11 +2,11 @@ import path from 'node:path';
 import { missingSecrets, type Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import { BRIDGE_SCRIPT_FILE, CANARY_SCRIPT_FILE, type StackModel } from '../stack/model.js';
+import type { ObservabilityModel } from '../stack/observability.js';
 import { COMPOSE_FILE, ENV_DIR, envFileFor, renderCompose } from './compose.js';
 import { renderEnvFile } from './env-files.js';
-import { renderObservability } from './observability.js';
 import { LITELLM_CONFIG_FILE, renderLiteLLMConfig } from './litellm-config.js';
-import type { Templates } from './templates.js';
+import { fillPlaceholders, type Templates } from './templates.js';
 
 export interface RenderedFile {
   /** Relative to the output directory. */
@@ -40,4 +40,40 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
   }
   if (model.observability) files.push(...renderObservability(model.observability, templates));
   return files;
+}
+
+export const OBSERVABILITY_DIR = 'observability';
+export const PROMTAIL_FILE = `${OBSERVABILITY_DIR}/promtail-docker.yml`;
+export const PROMETHEUS_FILE = `${OBSERVABILITY_DIR}/prometheus-scrape.yml`;
+export const DASHBOARD_FILE = `${OBSERVABILITY_DIR}/grafana-dashboard.json`;
+
+/**
+ * Snippets for the user's existing Promtail and Prometheus, and a Grafana dashboard to import. They go into
+ * those tools' own configuration, so mcpgw renders them next to the stack and runs none of them.
+ */
+export function renderObservability(model: ObservabilityModel, templates: Templates): RenderedFile[] {
+  const files: RenderedFile[] = [];
+  if (model.loki) {
+    files.push({ path: PROMTAIL_FILE, content: fillPlaceholders(templates.promtailDocker, { stack: model.stack, job: model.loki.job }), secret: false });
+  }
+  if (model.prometheus) {
+    const { job, interval, target, credentialsFile } = model.prometheus;
+    files.push({
+      path: PROMETHEUS_FILE,
+      content: fillPlaceholders(templates.prometheusScrape, { stack: model.stack, job, interval, target, credentials_file: credentialsFile }),
+      secret: false,
+    });
+    files.push({ path: DASHBOARD_FILE, content: fillDashboard(templates.grafanaDashboard, { stack: model.stack, job }), secret: false });
+  }
+  return files;
+}
+
+/**
+ * Grafana writes series labels as {{label}} in legends, so only mcpgw's own names are filled in the dashboard
+ * template; the result must still be JSON.
+ */
+function fillDashboard(template: string, values: Record<string, string>): string {
+  const text = template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) => values[name] ?? whole);
+  JSON.parse(text);
+  return text;
 }

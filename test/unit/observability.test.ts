@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/errors.js';
-import { DASHBOARD_FILE, PROMETHEUS_FILE, PROMTAIL_FILE } from '../../src/render/observability.js';
+import { DASHBOARD_FILE, PROMETHEUS_FILE, PROMTAIL_FILE } from '../../src/render/render.js';
 import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { containerSpecFor } from '../../src/render/container-spec.js';

@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * README's Architecture table as data: each row a layer, top first. A file may import its own folder and any
+ * row below its own, never a row above or beside it. The imports are read from the sources, `import type` too.
+ */
+const LAYERS = [
+  ['cli'],
+  ['ops'],
+  ['doctor'],
+  ['probe'],
+  ['backup', 'init', 'mcp', 'clients'],
+  ['keys'],
+  ['render', 'db'],
+  ['stack'],
+  ['gateway', 'config'],
+  ['images'],
+  ['docker'],
+  ['time', 'outcome.ts', 'errors.ts', 'ui', 'fs.ts', 'litellm'],
+];
+
+const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? sources(full) : entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** Every relative import of every file under src/, as paths relative to src/ (.ts). */
+const imports = new Map(
+  sources(src).map((file) => {
+    const text = readFileSync(file, 'utf8');
+    const targets = [...text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)].map((match) =>
+      path.relative(src, path.resolve(path.dirname(file), match[1] ?? '')).replace(/\.js$/, '.ts'),
+    );
+    return [path.relative(src, file), targets] as const;
+  }),
+);
+
+const top = (file: string) => file.split(path.sep)[0] ?? file;
+const layerOf = (file: string) => LAYERS.findIndex((layer) => layer.includes(top(file)));
+
+describe('the layout README describes', () => {
+  it('places every folder of src/ in one layer', () => {
+    expect([...new Set([...imports.keys()].map(top))].filter((folder) => layerOf(folder) < 0)).toEqual([]);
+  });
+
+  it('has every import point down (or within its own folder)', () => {
+    const upward = [...imports].flatMap(([file, targets]) =>
+      targets.filter((target) => top(target) !== top(file) && layerOf(target) <= layerOf(file) && !(layerOf(file) === LAYERS.length - 1)).map((target) => `${file} -> ${target}`),
+    );
+    expect(upward).toEqual([]);
+  });
+
+  it('has no import circle between files', () => {
+    const circles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, trail: string[]) => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') return void circles.push([...trail.slice(trail.indexOf(file)), file].join(' -> '));
+      state.set(file, 'open');
+      for (const target of imports.get(file) ?? []) visit(target, [...trail, file]);
+      state.set(file, 'done');
+    };
+    for (const file of imports.keys()) visit(file, []);
+    expect(circles).toEqual([]);
+  });
+});
