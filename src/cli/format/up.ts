@@ -1,4 +1,5 @@
 import { ReportedFailure } from '../../errors.js';
+import { KEY_HEADER, keyHeaderValue } from '../../gateway/key-header.js';
 import type { UpOutcome } from '../../ops/up.js';
 import { planIsNoop, type StackPlan } from '../../stack/plan.js';
 import { formatTable } from '../../ui/table.js';
@@ -26,7 +27,7 @@ export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
     );
     for (const note of report.notes) ui.result(`note: ${note}`);
     ui.result('');
-    ui.result(`gateway: ${stack.model.gatewayUrl}  (header x-litellm-api-key: Bearer <virtual key>)`);
+    ui.result(`gateway: ${stack.model.gatewayUrl}  (header ${KEY_HEADER}: ${keyHeaderValue('<virtual key>')})`);
     // A passing probe is summed up in the progress line; a failing one is shown whole, causes and fixes included.
     if (probe && !probe.ok) ui.result(`\n${formatReport(probe)}`);
     else ui.result(nextStep(stack.loaded.config.keys[0]?.alias));
