@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { countStatuses, isolated } from '../outcome.js';
 import type { DoctorContext } from './context.js';
 import { fail, skip, type Cause, type Check, type CheckOutcome, type CheckResult, type DoctorReport, type Need } from './types.js';
 
@@ -163,17 +164,14 @@ export async function runChecks(ctx: DoctorContext, checks: readonly Check[], op
   const results = await Promise.all(
     checks.map(async (check): Promise<CheckResult> => {
       const block = blocked.get(check.id);
+      const crashed = [{ cause: 'a bug in mcpgw doctor, or an answer it did not expect', fix: `report it with the output of \`mcpgw doctor --only ${check.id} --verbose\`` }];
       const outcome = await withDeadline(
-        (async () => {
-          if (block) return skip(skipReason(check, block, checks, blocked));
-          return check.run(ctx);
-        })().catch((error: Error) => fail(`check crashed: ${error.message}`, [{ cause: 'a bug in mcpgw doctor, or an answer it did not expect', fix: 'report it with the output of `mcpgw doctor --only ' + check.id + ' --verbose`' }])),
+        isolated(async () => (block ? skip(skipReason(check, block, checks, blocked)) : check.run(ctx)), crashed),
         options.timeoutMs,
       );
       return { id: check.id, area: check.area, title: check.title, status: outcome.status, ms: Math.round(options.now() - started), evidence: outcome.evidence, causes: distinctCauses(outcome.causes ?? []) };
     }),
   );
-  const summary = { pass: 0, warn: 0, fail: 0, skip: 0 };
-  for (const result of results) summary[result.status]++;
+  const summary = countStatuses(results);
   return { ok: summary.fail === 0, summary, checks: results };
 }

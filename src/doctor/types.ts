@@ -1,4 +1,4 @@
-import type { Cause, CheckOutcome, StepStatus } from '../outcome.js';
+import type { Cause, CheckOutcome, StepStatus, TimedOutcome } from '../outcome.js';
 import type { DoctorContext } from './context.js';
 
 export { fail, pass, skip, warn } from '../outcome.js';
@@ -29,14 +29,8 @@ export interface Check {
   run(ctx: DoctorContext): Promise<CheckOutcome>;
 }
 
-export interface CheckResult {
-  id: string;
+export interface CheckResult extends TimedOutcome {
   area: Area;
-  title: string;
-  status: StepStatus;
-  ms: number;
-  evidence: string[];
-  causes: Cause[];
 }
 
 export interface DoctorReport {

@@ -23,6 +23,8 @@ export interface KeyRow {
   budgetDuration: string | null;
   /** Server id → allowed tools (LiteLLM's mcp_tool_permissions). */
   toolPermissions: Record<string, string[]>;
+  /** Whether the key's object-permission row exists: LiteLLM reads its MCP grants there. */
+  hasPermission: boolean;
   rpmLimit: number | null;
   tpmLimit: number | null;
   maxParallelRequests: number | null;
@@ -51,6 +53,7 @@ interface DbKeyRow {
   max_budget: number | null;
   created_by: string | null;
   object_permission_id: string | null;
+  has_permission: boolean;
   mcp_servers: string[] | null;
   mcp_access_groups: string[] | null;
   mcp_tool_permissions: unknown;
@@ -63,7 +66,7 @@ interface DbKeyRow {
 
 const SELECT_KEYS = `
   SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.created_at, v.last_rotation_at, v.spend, v.blocked, v.max_budget, v.created_by,
-         v.object_permission_id, p.mcp_servers, p.mcp_access_groups, p.mcp_tool_permissions,
+         v.object_permission_id, p.object_permission_id IS NOT NULL AS has_permission, p.mcp_servers, p.mcp_access_groups, p.mcp_tool_permissions,
          v.budget_duration, v.rpm_limit, v.tpm_limit, v.max_parallel_requests
     FROM "LiteLLM_VerificationToken" v
     LEFT JOIN "LiteLLM_ObjectPermissionTable" p ON p.object_permission_id = v.object_permission_id`;
@@ -109,6 +112,7 @@ export class KeyStore {
       budget: row.max_budget,
       budgetDuration: row.budget_duration,
       toolPermissions: toolPermissionsOf(row),
+      hasPermission: row.has_permission,
       rpmLimit: numberOrNull(row.rpm_limit),
       tpmLimit: numberOrNull(row.tpm_limit),
       maxParallelRequests: row.max_parallel_requests,

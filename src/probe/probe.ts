@@ -1,4 +1,5 @@
 import { loadMcpSdk, SessionEnds } from '../gateway/session.js';
+import { isolated } from '../outcome.js';
 import type { KeyLease } from '../keys/lease.js';
 import { checkDeclaredKey, checkNoGrantKey, type DeclaredKeyTarget } from './auth-level.js';
 import type { ServerTarget } from './diagnose.js';
@@ -50,12 +51,7 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
   const spans = new Map<ProbeLevel, { start: number; end: number }>();
   const measure = async (check: () => Promise<CheckOutcome>): Promise<Measured> => {
     const started = deps.now();
-    let outcome: CheckOutcome;
-    try {
-      outcome = await check();
-    } catch (error) {
-      outcome = fail(`check crashed: ${(error as Error).message}`);
-    }
+    const outcome = await isolated(check);
     return { outcome, started, ended: deps.now() };
   };
   const record = (level: ProbeLevel, id: string, title: string, { outcome, started, ended }: Measured): ProbeStep => {

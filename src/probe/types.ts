@@ -1,19 +1,11 @@
-import type { Cause, StepStatus } from '../outcome.js';
+import type { TimedOutcome } from '../outcome.js';
 
 export { fail, pass, skip, warn, type Cause, type CheckOutcome, type StepStatus } from '../outcome.js';
 
 export type ProbeLevel = 'gateway' | 'mcp' | 'auth' | 'llm';
 
-export interface ProbeStep {
+export interface ProbeStep extends TimedOutcome {
   level: ProbeLevel;
-  /** Stable id, e.g. mcp.server.alpha, llm.chat. */
-  id: string;
-  title: string;
-  status: StepStatus;
-  ms: number;
-  /** What was seen: status codes, tool counts, the nonce round trip, finish_reason. */
-  evidence: string[];
-  causes: Cause[];
 }
 
 export interface ProbeReport {

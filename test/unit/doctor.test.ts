@@ -294,7 +294,7 @@ describe('doctor checks on real files', () => {
       const seed = contextFor(dir);
       const version = await runOne(seed, 'litellm.version');
       expect(version.status).toBe('fail');
-      expect(version.evidence[0]).toBe('version v1.77.3-stable (from the configured image tag)');
+      expect(version.evidence[0]).toBe('version 1.77.3 (from the configured image tag)');
       expect(causes(version)).toMatch(/affected by CVE-2026-42271, CVE-2026-30623, CVE-2026-59822 \| pin litellm\.image to 1\.84\.0 or later/);
       const auto = await runOne(seed, 'litellm.auto-exec');
       expect([auto.status, auto.evidence[1]]).toEqual(['fail', '/v1/chat/completions (Open WebUI, most SDKs): no (since 1.80.10)']);
@@ -324,10 +324,10 @@ describe('doctor checks on real files', () => {
         `${path.join(home, '.claude.json')} projects./repo.mcpServers.gw: Claude Code silently skips an entry without "type": "http"`,
         `${path.join(home, '.gemini', 'settings.json')} mcpServers.litellm: ${url}/mcp lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`,
         `${path.join(home, '.gemini', 'settings.json')} mcpServers.litellm: holds the master key — full admin power in a client file`,
-        `${path.join(dir, '.vscode', 'mcp.json')} servers.litellm: no x-litellm-api-key header: the gateway answers 401`,
         `${path.join(home, '.codex', 'config.toml')} mcp_servers.litellm: ${url}/mcp lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`,
+        `${path.join(dir, '.vscode', 'mcp.json')} servers.litellm: no x-litellm-api-key header: the gateway answers 401`,
       ]);
-      expect(result.evidence[1]).toBe('5 entries point at this gateway: Claude Code projects./repo.mcpServers.gw, Gemini CLI mcpServers.litellm, VS Code servers.litellm, VS Code servers.prompted, Codex CLI mcp_servers.litellm');
+      expect(result.evidence[1]).toBe('5 entries point at this gateway: Claude Code projects./repo.mcpServers.gw, Gemini CLI mcpServers.litellm, Codex CLI mcp_servers.litellm, VS Code servers.litellm, VS Code servers.prompted');
       expect(JSON.stringify(result)).not.toContain('sk-fixture-master-http');
     });
   });

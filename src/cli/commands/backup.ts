@@ -1,7 +1,7 @@
 import { ReportedFailure, UserError } from '../../errors.js';
 import { backupStack, describeBackup, restoreStack, type RestoreRequest } from '../../ops/backup.js';
 import type { CommandContext } from '../context.js';
-import { failureSummary, formatReport } from '../format/probe.js';
+import { formatProbeReport, probeFailureSummary } from '../../probe/report.js';
 
 export interface BackupOptions {
   out?: string;
@@ -32,8 +32,8 @@ export async function restoreCommand(ctx: CommandContext, file: string, options:
   } else {
     ui.result(`restored ${archive} (${describeBackup(report.manifest)})`);
     if (report.forced) ui.warn(`restored despite an incompatible schema (--force): ${report.compatibility.compatible ? '' : report.compatibility.reason}`);
-    if (probe && !probeOk) ui.result(`\n${formatReport(probe)}`);
+    if (probe && !probeOk) ui.result(`\n${formatProbeReport(probe)}`);
   }
   // Like up: the report (ok: false) is already on stdout, so the failure only sets the exit code.
-  if (probe && !probeOk) throw new ReportedFailure(failureSummary(probe), 'the data is restored, but the probe above names what does not work; `mcpgw probe` re-runs it');
+  if (probe && !probeOk) throw new ReportedFailure(probeFailureSummary(probe), 'the data is restored, but the probe above names what does not work; `mcpgw probe` re-runs it');
 }

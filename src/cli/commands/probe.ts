@@ -5,7 +5,7 @@ import { DEFAULT_PROBE_TIMEOUT_MS, probeStack } from '../../ops/probe.js';
 import { loadStack } from '../../ops/stack.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
-import { failureSummary, formatReport } from '../format/probe.js';
+import { formatProbeReport, probeFailureSummary } from '../../probe/report.js';
 
 export interface ProbeOptions {
   key?: string;
@@ -24,8 +24,8 @@ export async function probeCommand(ctx: CommandContext, options: ProbeOptions): 
   const { key, server, llm, model } = options;
   const report = await probeStack(ctx, stack, { key, server, llm, model, timeoutMs, replay });
   if (ctx.options.json) ctx.ui.json(report);
-  else ctx.ui.result(formatReport(report));
-  if (!report.ok) throw new ReportedFailure(failureSummary(report), 'each FAIL above names its cause and fix');
+  else ctx.ui.result(formatProbeReport(report));
+  if (!report.ok) throw new ReportedFailure(probeFailureSummary(report), 'each FAIL above names its cause and fix');
 }
 
 async function readReplay(file: string): Promise<Record<string, unknown>> {

@@ -4,7 +4,7 @@ import type { UpOutcome } from '../../ops/up.js';
 import { planIsNoop, type StackPlan } from '../../stack/plan.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
-import { failureSummary, formatReport } from './probe.js';
+import { formatProbeReport, probeFailureSummary } from '../../probe/report.js';
 
 /** Shows what `up` did (or, dry, would do); a failed probe sets exit 1 once its report is out. */
 export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
@@ -29,10 +29,10 @@ export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
     ui.result('');
     ui.result(`gateway: ${stack.model.gatewayUrl}  (header ${KEY_HEADER}: ${keyHeaderValue('<virtual key>')})`);
     // A passing probe is summed up in the progress line; a failing one is shown whole, causes and fixes included.
-    if (probe && !probe.ok) ui.result(`\n${formatReport(probe)}`);
+    if (probe && !probe.ok) ui.result(`\n${formatProbeReport(probe)}`);
     else ui.result(nextStep(stack.loaded.config.keys[0]?.alias));
   }
-  if (probe && !probe.ok) throw new ReportedFailure(failureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
+  if (probe && !probe.ok) throw new ReportedFailure(probeFailureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
 }
 
 /** What a user does once the gateway works: connect a client with a declared key, or make one first. */
