@@ -1,0 +1,258 @@
+import { InvalidArgumentError, type OptionValues } from 'commander';
+import { CLIENT_IDS, type ClientId } from '../clients/types.js';
+import { closest } from '../config/suggest.js';
+import type { ClientConfigOptions } from './commands/client-config.js';
+import type { CreateOptions } from './commands/keys.js';
+import type { CommandContext } from './context.js';
+
+export interface OptionSpec {
+  /** commander's flags: `--since <when>`, `-o, --out <file>`, `--no-probe`. */
+  flags: string;
+  description: string;
+  default?: string;
+  /** Repeatable, and each value may itself be comma-separated: all collected into one list. */
+  list?: boolean;
+  /** One comma-separated value, split into a list. */
+  csv?: boolean;
+  choices?: readonly string[];
+  required?: boolean;
+}
+
+export interface CommandSpec {
+  /** `up`, or `keys create` for a command of a group. */
+  name: string;
+  /** Positional arguments in commander's syntax: `<file>`, `[service]`. */
+  args?: string;
+  /** A positional argument checked by its own parser, e.g. the client of client-config. */
+  argument?: { name: string; description: string; parse(value: string): unknown };
+  description: string;
+  options?: OptionSpec[];
+  /**
+   * Loads its module only when it runs, so `mcpgw --help` never loads pg, dockerode or the renderer. The options
+   * are commander's parse of the flags above; the command checks their values.
+   */
+  run(ctx: CommandContext, args: unknown[], options: OptionValues): Promise<void>;
+}
+
+/** The groups of subcommands, with their own help line. */
+export const GROUPS: Record<string, string> = {
+  images: 'images mcpgw builds from package registries (services marked build: in mcpgw.yaml)',
+  keys: "LiteLLM virtual keys, written as LiteLLM's own rows with their MCP grants",
+  mcp: 'add, remove, list and inspect the MCP servers in mcpgw.yaml',
+};
+
+const timeout = (what: string, fallback: string): OptionSpec => ({ flags: '--timeout <seconds>', description: `how long to wait for the gateway to list ${what}`, default: fallback });
+
+/** Every mcpgw command, in the order `mcpgw --help` lists them. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'init',
+    description: 'write a commented mcpgw.yaml and a secrets file (mode 0600) with generated keys',
+    options: [
+      { flags: '--host <name>', description: 'LAN name clients use to reach the gateway (default: this machine)' },
+      { flags: '--force', description: 'replace existing files, keeping a backup of each' },
+      { flags: '--offline', description: 'a stack that needs no container registry and no provider key: images built from PyPI, Debian and npm, the canary probe model' },
+    ],
+    run: async (ctx, _args, options) => (await import('./commands/init.js')).initCommand(ctx, options),
+  },
+  {
+    name: 'render',
+    description: 'write docker-compose.yml, config/config.yaml and per-service env files from mcpgw.yaml',
+    options: [
+      { flags: '-o, --out <dir>', description: 'output directory (default: next to mcpgw.yaml)' },
+      { flags: '--check', description: 'exit 1 when the files on disk differ from what mcpgw.yaml renders' },
+    ],
+    run: async (ctx, _args, options) => (await import('./commands/render.js')).renderCommand(ctx, options),
+  },
+  {
+    name: 'up',
+    description: 'render, then start the stack in order, each step gated on real health, idempotently',
+    options: [
+      { flags: '--dry-run', description: 'print the plan (create / recreate / start / keep / remove) and change nothing' },
+      { flags: '--no-probe', description: 'skip the end-to-end probe after start-up' },
+      { flags: '--install-docker', description: 'as root on Debian, without asking: install docker.io and start it when no Docker engine answers, and debootstrap when images are built' },
+    ],
+    run: async (ctx, _args, options) => (await import('./commands/up.js')).upCommand(ctx, options),
+  },
+  {
+    name: 'down',
+    description: "stop and remove this stack's containers and networks (never foreign ones; volumes only with --volumes)",
+    options: [{ flags: '--volumes', description: 'also delete the Postgres data volume' }],
+    run: async (ctx, _args, options) => (await import('./commands/down.js')).downCommand(ctx, options),
+  },
+  {
+    name: 'status',
+    description: 'state, health, ports, image and uptime of each service (exit 1 when one is down)',
+    run: async (ctx) => (await import('./commands/status.js')).statusCommand(ctx),
+  },
+  {
+    name: 'logs',
+    args: '[service]',
+    description: 'container logs of one service or of all, secrets redacted',
+    options: [
+      { flags: '--follow', description: 'keep streaming until Ctrl-C' },
+      { flags: '--since <when>', description: 'only lines newer than 10m, 2h, 1d or a timestamp' },
+      { flags: '--tail <lines>', description: 'lines per container' },
+    ],
+    run: async (ctx, [service], options) => (await import('./commands/logs.js')).logsCommand(ctx, service as string | undefined, options),
+  },
+  {
+    name: 'probe',
+    description: 'prove end to end that MCP tools execute through the gateway and the model turn ends at stop',
+    options: [
+      { flags: '--key <sk-...>', description: 'probe with this virtual key (default: a temporary key granted every server)' },
+      { flags: '--server <name>', description: 'probe only this MCP server' },
+      { flags: '--llm', description: 'require the LLM level (default when mcpgw.yaml declares a model or probe_model)' },
+      { flags: '--no-llm', description: 'skip the LLM level' },
+      { flags: '--model <name>', description: 'the model asked to run a tool (default: probe_model, else the first declared model)' },
+      { flags: '--timeout <duration>', description: 'deadline per request, e.g. 30s', default: '120s' },
+      { flags: '--replay <file>', description: "send a client's saved chat/responses request body through the gateway and explain where it ends" },
+    ],
+    run: async (ctx, _args, options) => (await import('./commands/probe.js')).probeCommand(ctx, options),
+  },
+  {
+    name: 'backup',
+    description: "dump LiteLLM's database (gzip, manifest with schema level and sha256, mode 0600) into backups/",
+    options: [
+      { flags: '-o, --out <file>', description: 'write this file instead of backups/<stack>-<UTC time>.sql.gz' },
+      { flags: '--keep <n>', description: "keep only the newest n of this stack's backups in that folder" },
+    ],
+    run: async (ctx, _args, options) => (await import('./commands/backup.js')).backupCommand(ctx, options),
+  },
+  {
+    name: 'restore',
+    args: '<file>',
+    description: 'verify a backup, stop LiteLLM, replace its database in one transaction, start it, sync keys, probe',
+    options: [
+      { flags: '-y, --yes', description: 'do not ask for confirmation (required without a terminal)' },
+      { flags: '--force', description: 'restore even a backup whose schema is newer than this stack' },
+      { flags: '--no-probe', description: 'skip the end-to-end probe after the restore' },
+    ],
+    run: async (ctx, [file], options) => (await import('./commands/backup.js')).restoreCommand(ctx, file as string, options),
+  },
+  {
+    name: 'doctor',
+    description: 'diagnose config, secrets, networks, database, keys, MCP servers, LiteLLM and client files, each finding with its fix',
+    options: [
+      { flags: '--only <id...>', description: 'run only these checks or areas (e.g. database, mcp.gateway)', list: true },
+      { flags: '--offline', description: 'skip the checks that call the upstream model' },
+      { flags: '--timeout <duration>', description: 'deadline per check, e.g. 60s', default: '60s' },
+    ],
+    run: async (ctx, _args, options) => (await import('./commands/doctor.js')).doctorCommand(ctx, options),
+  },
+  {
+    name: 'images build',
+    description: 'build every image mcpgw.yaml marks build: that is missing or whose recipe changed (a no-op otherwise)',
+    options: [{ flags: '--log-dir <dir>', description: 'where the build logs go (default: ~/.cache/mcpgw/builds)' }],
+    run: async (ctx, _args, options) => (await import('./commands/images.js')).imagesBuildCommand(ctx, options),
+  },
+  {
+    name: 'keys create',
+    description: 'create a virtual key and print it once',
+    options: [
+      // Mandatory, so commander refuses the command without it: the cast below relies on that.
+      { flags: '--alias <alias>', description: 'name of the key', required: true },
+      { flags: '--mcp <server...>', description: 'MCP servers it may use (names from mcpgw.yaml)', list: true },
+      { flags: '--mcp-group <group...>', description: 'MCP access groups it may use', list: true },
+      { flags: '--models <model...>', description: 'models it may use (default: all)', list: true },
+      { flags: '--expires <duration>', description: 'lifetime, e.g. 30d' },
+      { flags: '--budget <usd>', description: 'maximum spend' },
+      { flags: '--key <sk-...>', description: 'use this key instead of generating one' },
+      { flags: '--via-api', description: "create it through LiteLLM's /key/generate with the master key instead of writing the rows" },
+    ],
+    run: async (ctx, _args, options) => (await import('./commands/keys.js')).keysCreateCommand(ctx, options as CreateOptions),
+  },
+  {
+    name: 'keys list',
+    description: 'keys with alias, abbreviated key, models, MCP grants, expiry, spend (never the key or its hash)',
+    run: async (ctx) => (await import('./commands/keys.js')).keysListCommand(ctx),
+  },
+  {
+    name: 'keys revoke',
+    args: '<alias-or-key>',
+    description: 'delete a key and its grants',
+    run: async (ctx, [target]) => (await import('./commands/keys.js')).keysRevokeCommand(ctx, target as string),
+  },
+  {
+    name: 'keys rotate',
+    args: '<alias>',
+    description: 'replace a key by a new one with the same grants; the old one expires after the grace period',
+    options: [{ flags: '--grace <duration>', description: 'how long the old key keeps working', default: '24h' }],
+    run: async (ctx, [alias], options) => (await import('./commands/keys.js')).keysRotateCommand(ctx, alias as string, options),
+  },
+  {
+    name: 'keys sync',
+    description: 'make the keys declared in mcpgw.yaml exist with exactly their grants (e.g. after a DB wipe)',
+    options: [{ flags: '--dry-run', description: 'report what would change and write nothing' }],
+    run: async (ctx, _args, options) => (await import('./commands/keys.js')).keysSyncCommand(ctx, options),
+  },
+  {
+    name: 'client-config',
+    argument: { name: '<client>', description: `which client: ${CLIENT_IDS.join(', ')}`, parse: clientId },
+    description: "print (or --write into the client's own file) the config that connects an MCP client to the gateway",
+    options: [
+      { flags: '--key <sk-...>', description: 'the virtual key to configure' },
+      { flags: '--key-alias <alias>', description: 'use the key declared in mcpgw.yaml under this alias (read from the secrets file)' },
+      { flags: '--url <url>', description: 'MCP endpoint (default: http://<host>:<litellm.port>/mcp/ from mcpgw.yaml)' },
+      { flags: '--name <name>', description: "the server's name in the client", default: 'litellm' },
+      { flags: '--scope <scope>', description: 'user-level file or the project (cwd) file (default: project for vscode, else user)', choices: ['user', 'project'] },
+      { flags: '--write', description: "merge into the client's config file (backup first, atomic, idempotent)" },
+    ],
+    run: async (ctx, [client], options) => (await import('./commands/client-config.js')).clientConfigCommand(ctx, client as ClientId, options as ClientConfigOptions),
+  },
+  {
+    name: 'mcp add',
+    args: '<name>',
+    description: 'add an MCP server to mcpgw.yaml in place (comments kept), validated before it is written',
+    options: [
+      { flags: '--transport <transport>', description: 'sse | http | stdio' },
+      { flags: '--image <image>', description: 'container mcpgw runs (sse/http, or the bridge of a stdio server)' },
+      { flags: '--command <command>', description: 'command to run (container command, or the stdio server command)' },
+      { flags: '--args <arg...>', description: 'arguments after the command' },
+      { flags: '--url <url>', description: 'an MCP server mcpgw does not run' },
+      { flags: '--bridge <transport>', description: "stdio only: run it in its own container behind mcpgw's bridge, served as streamable http (http)" },
+      { flags: '--port <port>', description: 'published host port (default: the next free one in mcp_port_range)' },
+      { flags: '--container-port <port>', description: 'port the server listens on inside its container (default: --port)' },
+      { flags: '--path <path>', description: 'MCP path inside the container (default /sse or /mcp)' },
+      { flags: '--env <VAR=SECRET_NAME...>', description: 'secret environment: variable = name of a secret in the secrets file', list: true },
+      { flags: '--allowed-tools <tools>', description: 'only these tools (comma-separated)', csv: true },
+      { flags: '--group <group...>', description: 'MCP access group(s)', list: true },
+      { flags: '--description <text>', description: 'shown to clients' },
+      { flags: '--from-catalog <entry>', description: 'start from a catalog entry (`mcpgw mcp catalog`); flags override it' },
+      { flags: '--apply', description: 'run `mcpgw up` afterwards' },
+    ],
+    run: async (ctx, [name], options) => (await import('./commands/mcp.js')).mcpAddCommand(ctx, name as string, options),
+  },
+  {
+    name: 'mcp remove',
+    args: '<name>',
+    description: 'remove an MCP server from mcpgw.yaml (refused while a declared key grants it)',
+    options: [{ flags: '--force', description: "also drop it from those keys' grants (the next key sync removes them from the database)" }],
+    run: async (ctx, [name], options) => (await import('./commands/mcp.js')).mcpRemoveCommand(ctx, name as string, options),
+  },
+  {
+    name: 'mcp list',
+    description: 'each server: transport, how it runs, endpoint, container state, tool count, keys granting it',
+    options: [timeout("a server's tools", '120')],
+    run: async (ctx, _args, options) => (await import('./commands/mcp.js')).mcpListCommand(ctx, options),
+  },
+  {
+    name: 'mcp tools',
+    args: '[name]',
+    description: 'the tools a key sees through the gateway, with an input summary of each',
+    options: [{ flags: '--key <alias-or-sk>', description: 'a declared key alias or a key value (default: the master key, which sees all)' }, timeout('the tools', '120')],
+    run: async (ctx, [name], options) => (await import('./commands/mcp.js')).mcpToolsCommand(ctx, name as string | undefined, options),
+  },
+  {
+    name: 'mcp catalog',
+    description: 'well-adopted MCP servers mcp add --from-catalog knows: image or package, transport, secrets, probe tool',
+    run: async (ctx) => (await import('./commands/mcp.js')).mcpCatalogCommand(ctx),
+  },
+];
+
+/** The client argument, with a "did you mean" for a typo (commander's choices() lists them without one). */
+function clientId(value: string): ClientId {
+  if ((CLIENT_IDS as readonly string[]).includes(value)) return value as ClientId;
+  const guess = closest(value, CLIENT_IDS);
+  throw new InvalidArgumentError(`${guess ? `Did you mean ${guess}? ` : ''}Clients: ${CLIENT_IDS.join(', ')}.`);
+}
