@@ -2,9 +2,9 @@
 // The only place that exits the process: everything else returns exit codes (see src/cli/main.ts).
 import { hostname } from 'node:os';
 import { run } from '../dist/cli/main.js';
+import { ExitCode } from '../dist/errors.js';
 import { processDeps } from '../dist/ops/deps.js';
 
-const INTERRUPTED = 130;
 /** How long a step that does not watch the signal may keep running after Ctrl-C. */
 const GRACE_MS = 5000;
 
@@ -13,7 +13,7 @@ let reported = false;
 
 function exitInterrupted() {
   if (!reported) process.stderr.write('error: interrupted\n');
-  process.exit(INTERRUPTED);
+  process.exit(ExitCode.interrupted);
 }
 
 // One listener for the whole run: removing the last SIGINT listener restores the default action, and a

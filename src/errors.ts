@@ -57,11 +57,3 @@ export class StepFailed extends Error {
  * the CLI entry only sets the exit code and names the failure on stderr, keeping stdout one JSON document.
  */
 export class ReportedFailure extends StepFailed {}
-
-export class Interrupted extends Error {
-  readonly exitCode: ExitCode = ExitCode.interrupted;
-  constructor() {
-    super('interrupted');
-    this.name = 'Interrupted';
-  }
-}

@@ -1,5 +1,5 @@
 import { CommanderError, type Command } from 'commander';
-import { ConfigError, ExitCode, Interrupted, ReportedFailure, StepFailed, UserError } from '../errors.js';
+import { ConfigError, ExitCode, ReportedFailure, StepFailed, UserError } from '../errors.js';
 import { explainFsError } from '../fs.js';
 import { Ui } from '../ui/output.js';
 import { colorEnabled } from './context.js';
@@ -67,7 +67,8 @@ function report(raw: unknown, ui: Ui, aborted: boolean, helpText: string, group:
   // A file-system error the user can fix (EACCES, EISDIR, …) is a usage error naming the path, not a bug.
   const error = explainFsError(raw) ?? raw;
   if (error instanceof CommanderError) return reportCommander(error, ui, helpText, group);
-  if (aborted || error instanceof Interrupted) {
+  // Ctrl-C aborts the run's signal; whatever a step threw on its way out, the run was interrupted.
+  if (aborted) {
     ui.error('interrupted');
     return ExitCode.interrupted;
   }
