@@ -28,7 +28,9 @@ const servers = {
   bridged: { server: 'memory', port: BRIDGE_PORT, tool: 'search_nodes', args: (nonce) => ({ query: nonce }) },
 };
 
-const dir = writeStack(`mcpgw-bench-${name}`, `${stackHeaderYaml(name)}litellm: { image: ${manifest.images.litellmDb}, port: ${LITELLM_PORT} }
+const dir = writeStack(
+  `mcpgw-bench-${name}`,
+  `${stackHeaderYaml(name)}litellm: { image: ${manifest.images.litellmDb}, port: ${LITELLM_PORT} }
 postgres: { image: ${manifest.images.postgres}, network: ${name}-pg }
 mcp_servers:
 ${mcpServerYaml('native', 'http', NATIVE_PORT)}  memory:
@@ -38,7 +40,9 @@ ${mcpServerYaml('native', 'http', NATIVE_PORT)}  memory:
     command: [mcp-server-memory]
     environment: { MEMORY_FILE_PATH: /tmp/memory.jsonl }
     port: ${BRIDGE_PORT}
-`, { LITELLM_MASTER_KEY: MASTER, LITELLM_SALT_KEY: 'sk-bench-salt-000000', POSTGRES_PASSWORD: 'benchpassword' });
+`,
+  { LITELLM_MASTER_KEY: MASTER, LITELLM_SALT_KEY: 'sk-bench-salt-000000', POSTGRES_PASSWORD: 'benchpassword' },
+);
 
 function mcpgw(args) {
   const result = spawnSync(process.execPath, [bin, '-q', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
@@ -105,7 +109,11 @@ try {
 
   console.log(`bridged stdio (server-memory) vs native http (server-everything), p50 over ${rounds} rounds`);
   let over = false;
-  for (const [label, key] of [['tool call via gateway', 'gateway'], ['tool call direct', 'direct'], ['fresh session via gw', 'session']]) {
+  for (const [label, key] of [
+    ['tool call via gateway', 'gateway'],
+    ['tool call direct', 'direct'],
+    ['fresh session via gw', 'session'],
+  ]) {
     const native = median(samples[key].native);
     const bridged = median(samples[key].bridged);
     const ratio = bridged / native;

@@ -34,7 +34,12 @@ export function mcpServerYaml(name, transport, port) {
 export function writeStack(prefix, yaml, secrets) {
   const dir = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
   writeFileSync(path.join(dir, 'mcpgw.yaml'), yaml);
-  writeFileSync(path.join(dir, 'secrets.env'), Object.entries(secrets).map(([key, value]) => `${key}=${value}\n`).join(''));
+  writeFileSync(
+    path.join(dir, 'secrets.env'),
+    Object.entries(secrets)
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join(''),
+  );
   chmodSync(path.join(dir, 'secrets.env'), 0o600);
   return dir;
 }

@@ -13,13 +13,22 @@ import { bin, manifest, mcpServerYaml, median, stackHeaderYaml, writeStack } fro
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const name = `mcpgwbench-doctor-${Date.now().toString(36)}`;
-const dir = writeStack('mcpgw-bench-doctor', `${stackHeaderYaml(name)}litellm: { image: ${manifest.images.litellmDb}, port: 14620 }
+const dir = writeStack(
+  'mcpgw-bench-doctor',
+  `${stackHeaderYaml(name)}litellm: { image: ${manifest.images.litellmDb}, port: 14620 }
 postgres: { image: ${manifest.images.postgres}, network: ${name}-pg }
 mcp_servers:
 ${mcpServerYaml('alpha', 'http', 48620)}${mcpServerYaml('beta', 'sse', 48621)}keys:
   - alias: bench
     mcp_servers: [alpha]
-`, { LITELLM_MASTER_KEY: 'sk-bench-master-000000', LITELLM_SALT_KEY: 'sk-bench-salt-000000', POSTGRES_PASSWORD: 'benchpassword', MCPGW_KEY_BENCH: 'sk-bench-key-0123456789abcdef' });
+`,
+  {
+    LITELLM_MASTER_KEY: 'sk-bench-master-000000',
+    LITELLM_SALT_KEY: 'sk-bench-salt-000000',
+    POSTGRES_PASSWORD: 'benchpassword',
+    MCPGW_KEY_BENCH: 'sk-bench-key-0123456789abcdef',
+  },
+);
 
 /** Wall time of one command; `expect` is the exit code it must end with (doctor exits 1 on a stopped stack). */
 function timed(cmd, args, expect = 0) {
@@ -42,7 +51,9 @@ function measure(label, expect, target) {
     ours.push(doctor(expect));
   }
   const [d, p] = [median(ours), median(baseline)];
-  console.log(`${label.padEnd(26)} doctor ${d.toFixed(0)} ms (target ${target} ms${d <= target ? '' : ', MISSED on this machine'}), docker ps ${p.toFixed(0)} ms: ${(d / p).toFixed(1)}x docker ps`);
+  console.log(
+    `${label.padEnd(26)} doctor ${d.toFixed(0)} ms (target ${target} ms${d <= target ? '' : ', MISSED on this machine'}), docker ps ${p.toFixed(0)} ms: ${(d / p).toFixed(1)}x docker ps`,
+  );
 }
 
 /**
@@ -78,7 +89,9 @@ try {
   console.log(`${rounds} rounds each, load average ${load()}`);
   measure('healthy (--offline)', 0, 1500);
   await measureVantage();
-  const ids = spawnSync('docker', ['ps', '-q', '--filter', `label=io.mcpgw.stack=${name}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const ids = spawnSync('docker', ['ps', '-q', '--filter', `label=io.mcpgw.stack=${name}`], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
   spawnSync('docker', ['stop', '-t', '2', ...ids], { stdio: 'ignore' });
   measure('all containers stopped', 1, 3000);
 } finally {

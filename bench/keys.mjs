@@ -34,17 +34,47 @@ const time = async (fn) => {
 
 docker('network', 'create', '--label', 'io.mcpgw.test=1', run);
 try {
-  docker('run', '-d', '--name', run, '--network', run, '--label', 'io.mcpgw.test=1', '-e', 'POSTGRES_USER=litellm', '-e', `POSTGRES_PASSWORD=${password}`, '-e', 'POSTGRES_DB=litellm', manifest.images.postgres);
+  docker(
+    'run',
+    '-d',
+    '--name',
+    run,
+    '--network',
+    run,
+    '--label',
+    'io.mcpgw.test=1',
+    '-e',
+    'POSTGRES_USER=litellm',
+    '-e',
+    `POSTGRES_PASSWORD=${password}`,
+    '-e',
+    'POSTGRES_DB=litellm',
+    manifest.images.postgres,
+  );
   waitHealthy(run);
   const url = `postgresql://litellm:${password}@${run}:5432/litellm`;
   // LiteLLM's own migrations, applied the way the DB-mode test image applies them at start-up.
-  docker('run', '--rm', '--network', run, '-e', `DATABASE_URL=${url}`, '--entrypoint', 'sh', manifest.images.litellmDb, '-c',
-    'node /opt/prisma-engine-shim/migrate-deploy.mjs "$(python -c \'import litellm_proxy_extras,os;print(os.path.join(os.path.dirname(litellm_proxy_extras.__file__),"migrations"))\')"');
+  docker(
+    'run',
+    '--rm',
+    '--network',
+    run,
+    '-e',
+    `DATABASE_URL=${url}`,
+    '--entrypoint',
+    'sh',
+    manifest.images.litellmDb,
+    '-c',
+    'node /opt/prisma-engine-shim/migrate-deploy.mjs "$(python -c \'import litellm_proxy_extras,os;print(os.path.join(os.path.dirname(litellm_proxy_extras.__file__),"migrations"))\')"',
+  );
   const host = docker('inspect', '-f', `{{(index .NetworkSettings.Networks "${run}").IPAddress}}`, run);
   const db = new pg.Client({ host, user: 'litellm', password, database: 'litellm' });
   await db.connect();
   const store = new KeyStore(db, () => new Date());
-  const ids = new Map([['alpha', 'a'.repeat(32)], ['beta', 'b'.repeat(32)]]);
+  const ids = new Map([
+    ['alpha', 'a'.repeat(32)],
+    ['beta', 'b'.repeat(32)],
+  ]);
   const keys = Array.from({ length: count }, (_, i) =>
     desiredKey(
       {
@@ -77,13 +107,22 @@ try {
   // Baseline: the same rows as two plain multi-row INSERTs, run by psql on this machine.
   const quote = (value) => `'${String(value).replace(/'/g, "''")}'`;
   const array = (values) => `ARRAY[${values.map(quote).join(',')}]::text[]`;
-  const perms = keys.map((key, i) => `(${quote(`perm-${i}`)}, ${array(key.mcpServers)}, '{}', ${quote(JSON.stringify(key.toolPermissions))}::jsonb)`).join(',\n');
+  const perms = keys
+    .map((key, i) => `(${quote(`perm-${i}`)}, ${array(key.mcpServers)}, '{}', ${quote(JSON.stringify(key.toolPermissions))}::jsonb)`)
+    .join(',\n');
   const tokens = keys
-    .map((key, i) => `(${quote(key.token)}, ${quote(key.keyName)}, ${quote(key.alias)}, ${array(key.models)}, now() + interval '90 days', ${key.budget}, ${quote(key.budgetDuration)}, now(), ${key.rpmLimit}, ${key.tpmLimit}, ${key.maxParallelRequests}, ${quote(`perm-${i}`)}, 'mcpgw', 'mcpgw')`)
+    .map(
+      (key, i) =>
+        `(${quote(key.token)}, ${quote(key.keyName)}, ${quote(key.alias)}, ${array(key.models)}, now() + interval '90 days', ${key.budget}, ${quote(key.budgetDuration)}, now(), ${key.rpmLimit}, ${key.tpmLimit}, ${key.maxParallelRequests}, ${quote(`perm-${i}`)}, 'mcpgw', 'mcpgw')`,
+    )
     .join(',\n');
   const sql = `BEGIN;\nINSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups, mcp_tool_permissions) VALUES\n${perms};\nINSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, models, expires, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, object_permission_id, created_by, updated_by) VALUES\n${tokens};\nCOMMIT;\n`;
   const psql = await time(async () => {
-    const result = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', host, '-U', 'litellm', '-d', 'litellm'], { input: sql, env: { ...process.env, PGPASSWORD: password }, encoding: 'utf8' });
+    const result = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', host, '-U', 'litellm', '-d', 'litellm'], {
+      input: sql,
+      env: { ...process.env, PGPASSWORD: password },
+      encoding: 'utf8',
+    });
     if (result.status !== 0) throw new Error(result.stderr);
   });
   await db.end();

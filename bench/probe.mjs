@@ -17,7 +17,9 @@ const port = 14290;
 const userKey = 'sk-bench-probe-user-000000000000';
 const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 
-const dir = writeStack('mcpgw-bench-probe', `${stackHeaderYaml(name)}litellm:
+const dir = writeStack(
+  'mcpgw-bench-probe',
+  `${stackHeaderYaml(name)}litellm:
   image: ${manifest.images.litellmDb}
   port: ${port}
   models: [{ name: fixture-model, model: openai/fixture-model, api_base: "http://llm:8080/v1", api_key: UPSTREAM_KEY }]
@@ -25,7 +27,15 @@ postgres: { image: ${manifest.images.postgres}, network: ${name}-pg }
 mcp_servers:
 ${mcpServerYaml('alpha', 'http', 48290)}${mcpServerYaml('beta', 'sse', 48291)}keys:
   - { alias: user, mcp_servers: [alpha] }
-`, { LITELLM_MASTER_KEY: 'sk-bench-master-000000', LITELLM_SALT_KEY: 'sk-bench-salt-000000', POSTGRES_PASSWORD: 'benchpassword', UPSTREAM_KEY: 'sk-bench-upstream-0000', MCPGW_KEY_USER: userKey });
+`,
+  {
+    LITELLM_MASTER_KEY: 'sk-bench-master-000000',
+    LITELLM_SALT_KEY: 'sk-bench-salt-000000',
+    POSTGRES_PASSWORD: 'benchpassword',
+    UPSTREAM_KEY: 'sk-bench-upstream-0000',
+    MCPGW_KEY_USER: userKey,
+  },
+);
 
 const mcpgw = (...args) => {
   const result = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8' });
@@ -39,9 +49,18 @@ const timed = async (fn) => {
 };
 
 const base = `http://127.0.0.1:${port}`;
-const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-litellm-api-key': `Bearer ${userKey}`, authorization: `Bearer ${userKey}` };
+const headers = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'x-litellm-api-key': `Bearer ${userKey}`,
+  authorization: `Bearer ${userKey}`,
+};
 const rpc = async (url, method, params, session, id = 1) => {
-  const response = await fetch(url, { method: 'POST', headers: { ...headers, ...(session ? { 'mcp-session-id': session } : {}) }, body: JSON.stringify({ jsonrpc: '2.0', id, method, params }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...headers, ...(session ? { 'mcp-session-id': session } : {}) },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
+  });
   await response.text();
   return response;
 };
@@ -56,7 +75,17 @@ async function* sseEvents(body) {
     for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
       const lines = buffered.slice(0, end).split('\n');
       buffered = buffered.slice(end + 2);
-      yield { event: lines.find((line) => line.startsWith('event:'))?.slice(6).trim() ?? 'message', data: lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n') };
+      yield {
+        event:
+          lines
+            .find((line) => line.startsWith('event:'))
+            ?.slice(6)
+            .trim() ?? 'message',
+        data: lines
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trim())
+          .join('\n'),
+      };
     }
   }
 }
@@ -71,14 +100,20 @@ async function streamableSession(key, calls) {
   const url = `${base}/mcp/`;
   const auth = { ...headers, 'x-litellm-api-key': `Bearer ${key}`, authorization: `Bearer ${key}` };
   const send = async (message, session) => {
-    const response = await fetch(url, { method: 'POST', headers: { ...auth, ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}) }, body: JSON.stringify({ jsonrpc: '2.0', ...message }) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { ...auth, ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}) },
+      body: JSON.stringify({ jsonrpc: '2.0', ...message }),
+    });
     await response.text();
     return response;
   };
   const session = (await send({ id: 1, method: 'initialize', params: initializeParams })).headers.get('mcp-session-id');
   await send({ method: 'notifications/initialized' }, session);
   await send({ id: 2, method: 'tools/list', params: {} }, session);
-  await Promise.all(calls.map((name, index) => send({ id: 3 + index, method: 'tools/call', params: { name, arguments: { message: 'nonce-bench' } } }, session)));
+  await Promise.all(
+    calls.map((name, index) => send({ id: 3 + index, method: 'tools/call', params: { name, arguments: { message: 'nonce-bench' } } }, session)),
+  );
   return async () => (await fetch(url, { method: 'DELETE', headers: { ...auth, 'mcp-session-id': session } })).text();
 }
 async function sseSession(key, call) {
@@ -94,7 +129,10 @@ async function sseSession(key, call) {
     }
   };
   const endpoint = new URL((await until((event) => event.event === 'endpoint')).data, base);
-  const send = async (message) => (await fetch(endpoint, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', ...message }) })).text();
+  const send = async (message) =>
+    (
+      await fetch(endpoint, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', ...message }) })
+    ).text();
   const ask = async (id, method, params) => {
     await send({ id, method, params });
     await until((event) => event.event === 'message' && JSON.parse(event.data).id === id);
@@ -115,15 +153,41 @@ const baselines = {
   },
   auth: async () => rpc(`${base}/mcp/beta`, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } }),
   llm: async () =>
-    (await fetch(`${base}/v1/chat/completions`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ model: 'fixture-model', messages: [{ role: 'user', content: 'Call alpha-echo with nonce-bench' }], tools: [{ type: 'mcp', server_label: 'alpha', server_url: 'litellm_proxy/mcp/alpha', require_approval: 'never' }] }),
-    })).text(),
+    (
+      await fetch(`${base}/v1/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          model: 'fixture-model',
+          messages: [{ role: 'user', content: 'Call alpha-echo with nonce-bench' }],
+          tools: [{ type: 'mcp', server_label: 'alpha', server_url: 'litellm_proxy/mcp/alpha', require_approval: 'never' }],
+        }),
+      })
+    ).text(),
 };
 
 docker('network', 'create', '--label', 'io.mcpgw.test=1', `${name}-mcp`);
-docker('run', '-d', '--name', `${name}-llm`, '--label', 'io.mcpgw.test=1', '--network', `${name}-mcp`, '--network-alias', 'llm', '-e', 'PORT=8080', '-e', 'FIXTURE_API_KEY=sk-bench-upstream-0000', '-v', `${path.join(root, 'test/stack/llm-fixture')}:/fixture:ro`, manifest.images.node, 'node', '/fixture/server.mjs');
+docker(
+  'run',
+  '-d',
+  '--name',
+  `${name}-llm`,
+  '--label',
+  'io.mcpgw.test=1',
+  '--network',
+  `${name}-mcp`,
+  '--network-alias',
+  'llm',
+  '-e',
+  'PORT=8080',
+  '-e',
+  'FIXTURE_API_KEY=sk-bench-upstream-0000',
+  '-v',
+  `${path.join(root, 'test/stack/llm-fixture')}:/fixture:ro`,
+  manifest.images.node,
+  'node',
+  '/fixture/server.mjs',
+);
 try {
   mcpgw('up', '--no-probe');
   // Granted both servers like the probe's temporary key, and not declared, so the probe does not check it.
@@ -154,12 +218,22 @@ try {
   }
   console.log(`mcpgw probe on a healthy stack (2 MCP servers, 1 declared key, fixture model), median of ${rounds} rounds`);
   console.log('level     probe ms   steps                                           bare request ms  ratio');
-  const describe = { gateway: 'liveliness, readiness, version', mcp: '/mcp/ (2 servers: list, nonce calls) ∥ SSE', auth: 'no-grant key (3 sessions), declared key', llm: 'chat + responses with MCP execution' };
+  const describe = {
+    gateway: 'liveliness, readiness, version',
+    mcp: '/mcp/ (2 servers: list, nonce calls) ∥ SSE',
+    auth: 'no-grant key (3 sessions), declared key',
+    llm: 'chat + responses with MCP execution',
+  };
   for (const level of Object.keys(levels)) {
     const ours = median(levels[level]);
     const bare = median(raw[level]);
-    console.log(`${level.padEnd(9)} ${ours.toFixed(0).padStart(8)}   ${describe[level].padEnd(47)} ${bare.toFixed(0).padStart(15)}  ${(ours / bare).toFixed(1)}×`);
-    if (level === 'mcp') console.log(`          the same requests over plain fetch: ${median(same).toFixed(0)} ms (LiteLLM's own time for them; the probe ${(ours / median(same)).toFixed(1)}× that)`);
+    console.log(
+      `${level.padEnd(9)} ${ours.toFixed(0).padStart(8)}   ${describe[level].padEnd(47)} ${bare.toFixed(0).padStart(15)}  ${(ours / bare).toFixed(1)}×`,
+    );
+    if (level === 'mcp')
+      console.log(
+        `          the same requests over plain fetch: ${median(same).toFixed(0)} ms (LiteLLM's own time for them; the probe ${(ours / median(same)).toFixed(1)}× that)`,
+      );
   }
   console.log(`whole command (process start, temporary keys, all levels): ${median(totals).toFixed(0)} ms`);
   console.log(`steps (median ms): ${[...bySteps].map(([id, samples]) => `${id} ${median(samples).toFixed(0)}`).join(', ')}`);

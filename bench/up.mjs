@@ -11,10 +11,14 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const litellmImage = manifest.images.litellmDb ?? manifest.images.litellm;
 
 function stackDir(name, litellmPort, mcpPort) {
-  return writeStack(`mcpgw-bench-${name}`, `${stackHeaderYaml(name)}litellm: { image: ${litellmImage}, port: ${litellmPort} }
+  return writeStack(
+    `mcpgw-bench-${name}`,
+    `${stackHeaderYaml(name)}litellm: { image: ${litellmImage}, port: ${litellmPort} }
 postgres: { image: ${manifest.images.postgres}, network: ${name}-pg }
 mcp_servers:
-${mcpServerYaml('everything', 'http', mcpPort)}`, { LITELLM_MASTER_KEY: 'sk-bench-master-000000', LITELLM_SALT_KEY: 'sk-bench-salt-000000', POSTGRES_PASSWORD: 'benchpassword' });
+${mcpServerYaml('everything', 'http', mcpPort)}`,
+    { LITELLM_MASTER_KEY: 'sk-bench-master-000000', LITELLM_SALT_KEY: 'sk-bench-salt-000000', POSTGRES_PASSWORD: 'benchpassword' },
+  );
 }
 
 function timed(cmd, args, cwd) {
@@ -44,7 +48,10 @@ try {
     composeDown();
     mcpgwDown();
   }
-  for (const [label, samples] of [['warm (no change)', warm], ['cold (from nothing)', cold]]) {
+  for (const [label, samples] of [
+    ['warm (no change)', warm],
+    ['cold (from nothing)', cold],
+  ]) {
     const ours = median(samples.mcpgw);
     const theirs = median(samples.compose);
     console.log(`${label.padEnd(20)} mcpgw up ${ours.toFixed(0)} ms, compose up --wait ${theirs.toFixed(0)} ms: ${(ours / theirs).toFixed(2)}x`);

@@ -39,8 +39,12 @@ function kindOf(info: Awaited<ReturnType<typeof stat>>): string {
 
 /** UTF-8 text (a UTF-8 byte-order mark is kept for the caller); UTF-16 and binary content are refused. */
 export function decodeText(bytes: Buffer, file: string, what = 'file'): string {
-  if (bytes.length > MAX_TEXT_BYTES) throw new UserError(`${file} is more than ${MAX_TEXT_BYTES} bytes: too big to be the ${what}`, `give the path of the ${what}`);
-  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) || (bytes.length >= 4 && (bytes[1] === 0 && bytes[3] === 0 ? bytes[0] !== 0 : bytes[0] === 0 && bytes[2] === 0 && bytes[1] !== 0));
+  if (bytes.length > MAX_TEXT_BYTES)
+    throw new UserError(`${file} is more than ${MAX_TEXT_BYTES} bytes: too big to be the ${what}`, `give the path of the ${what}`);
+  const utf16 =
+    (bytes[0] === 0xff && bytes[1] === 0xfe) ||
+    (bytes[0] === 0xfe && bytes[1] === 0xff) ||
+    (bytes.length >= 4 && (bytes[1] === 0 && bytes[3] === 0 ? bytes[0] !== 0 : bytes[0] === 0 && bytes[2] === 0 && bytes[1] !== 0));
   if (utf16) throw new UserError(`${file} is UTF-16 text`, 'save it as UTF-8 (in most editors: "Save with encoding" → UTF-8)');
   if (bytes.includes(0)) throw new UserError(`${file} is not a text file (it contains NUL bytes)`, `give the path of the ${what}`);
   try {
@@ -61,7 +65,18 @@ const FS_REASONS: Record<string, string> = {
   EEXIST: 'something else already exists there',
 };
 
-const FS_VERBS: Record<string, string> = { mkdir: 'create', open: 'open', read: 'read', write: 'write', rename: 'replace', copyfile: 'copy', chmod: 'change the mode of', stat: 'read', scandir: 'list', unlink: 'remove' };
+const FS_VERBS: Record<string, string> = {
+  mkdir: 'create',
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  rename: 'replace',
+  copyfile: 'copy',
+  chmod: 'change the mode of',
+  stat: 'read',
+  scandir: 'list',
+  unlink: 'remove',
+};
 
 /**
  * A file-system error the user can fix (permissions, a directory where a file belongs, a read-only disk) as a
@@ -73,7 +88,8 @@ export function explainFsError(error: unknown): UserError | undefined {
   const reason = err?.code ? FS_REASONS[err.code] : undefined;
   if (!reason || !err.path) return undefined;
   const verb = FS_VERBS[err.syscall ?? ''] ?? 'use';
-  if (err.code === 'EEXIST' && err.syscall === 'mkdir') return new UserError(`cannot create the folder ${err.path}: a file is in the way`, 'move the file, or pick another path');
+  if (err.code === 'EEXIST' && err.syscall === 'mkdir')
+    return new UserError(`cannot create the folder ${err.path}: a file is in the way`, 'move the file, or pick another path');
   const fix =
     err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS'
       ? 'run mcpgw where you may read and write (or as the owner of the files), or pass -f PATH / --out DIR'

@@ -51,7 +51,8 @@ export function countStatuses(results: readonly { status: StepStatus }[]): Recor
 /** The report lines of one result: its status, title and time, then evidence and each cause with its fix. */
 export function outcomeLines(label: string, result: Pick<TimedOutcome, 'status' | 'ms' | 'causes'>, evidence: readonly string[]): string[] {
   const lines = [`  ${STATUS_LABEL[result.status]}  ${label}  (${result.ms} ms)`, ...evidence.map((line) => `          ${line}`)];
-  for (const cause of result.causes) lines.push(`          cause: ${cause.cause}`, ...(cause.seen ? [`          seen:  ${cause.seen}`] : []), `          fix:   ${cause.fix}`);
+  for (const cause of result.causes)
+    lines.push(`          cause: ${cause.cause}`, ...(cause.seen ? [`          seen:  ${cause.seen}`] : []), `          fix:   ${cause.fix}`);
   return lines;
 }
 

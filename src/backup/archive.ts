@@ -70,7 +70,12 @@ export async function writeArchive(file: string, fields: ManifestFields, dump: (
       throw error;
     }
     await written;
-    const manifest: BackupManifest = { format: 'mcpgw-backup', version: FORMAT_VERSION, ...fields, dump: { sha256: digest.hash.digest('hex'), bytes: digest.bytes } };
+    const manifest: BackupManifest = {
+      format: 'mcpgw-backup',
+      version: FORMAT_VERSION,
+      ...fields,
+      dump: { sha256: digest.hash.digest('hex'), bytes: digest.bytes },
+    };
     await (await open(partial, 'wx', 0o600)).close();
     const out = createWriteStream(partial, { flags: 'w' });
     out.write(gzipSync(`${MANIFEST_PREFIX}${JSON.stringify(manifest)}\n`));
@@ -149,7 +154,10 @@ export async function verifyArchive(file: string): Promise<BackupManifest> {
     if (err.code === 'ENOENT') throw new UserError(`backup file ${file} does not exist`, 'check the path (`ls backups/`)');
     if (error instanceof NotABackup) throw notABackup(file, 'no manifest line');
     if (err.code === 'Z_BUF_ERROR' || /unexpected end of file/i.test(err.message)) {
-      throw new UserError(`${file} is truncated: the gzip stream ends early (${digest.bytes} bytes of dump readable)`, 'the copy is incomplete; use another backup or copy it again');
+      throw new UserError(
+        `${file} is truncated: the gzip stream ends early (${digest.bytes} bytes of dump readable)`,
+        'the copy is incomplete; use another backup or copy it again',
+      );
     }
     if (err.code === 'Z_DATA_ERROR' && digest.bytes === 0) throw notABackup(file, 'it is not gzip-compressed');
     if (err.code?.startsWith('Z_')) throw new UserError(`${file} is corrupted: ${err.message}`, 'the file was damaged; use another backup');
@@ -192,5 +200,6 @@ export async function* archiveSql(file: string, manifest: BackupManifest): Async
     hash.update(body);
     yield chunk;
   }
-  if (hash.digest('hex') !== manifest.dump.sha256) throw new UserError(`${file} changed while it was being restored`, 'restore from a copy nobody is writing to');
+  if (hash.digest('hex') !== manifest.dump.sha256)
+    throw new UserError(`${file} changed while it was being restored`, 'restore from a copy nobody is writing to');
 }

@@ -8,7 +8,10 @@ export const BACKUP_DIR = 'backups';
 
 /** litellm-20261126T134502Z.sql.gz: UTC, sortable by name, no characters a shell or Windows share dislikes. */
 export function backupFileName(stack: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   return `${stack}-${stamp}.sql.gz`;
 }
 
@@ -29,7 +32,10 @@ export async function createBackup(file: string, fields: ManifestFields, tools: 
  * `backupFileName` for this stack are considered, so a user's own files in the folder are never touched.
  */
 export async function rotateBackups(dir: string, stack: string, keep: number): Promise<string[]> {
-  const ours = (await readdir(dir)).filter((name) => isBackupOf(stack, name)).sort().reverse();
+  const ours = (await readdir(dir))
+    .filter((name) => isBackupOf(stack, name))
+    .sort()
+    .reverse();
   const doomed = ours.slice(keep);
   for (const name of doomed) await rm(path.join(dir, name));
   return doomed;

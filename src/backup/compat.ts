@@ -43,14 +43,16 @@ export function checkCompatibility(manifest: Pick<BackupManifest, 'schema' | 'li
   }
   if (current.schema.tables.length > 0) {
     const unknown = backup.tables.filter((table) => !current.schema.tables.includes(table));
-    if (unknown.length > 0) return { compatible: false, reason: `the backup has LiteLLM tables this database lacks (${unknown.join(', ')}): it comes from a newer LiteLLM` };
+    if (unknown.length > 0)
+      return { compatible: false, reason: `the backup has LiteLLM tables this database lacks (${unknown.join(', ')}): it comes from a newer LiteLLM` };
     return { compatible: true, basis: `its ${backup.tables.length} LiteLLM tables all exist here` };
   }
   const from = manifest.litellm.version;
   const to = current.litellmVersion;
   const [fromParsed, toParsed] = [from && parseVersion(from), to && parseVersion(to)];
   if (fromParsed && toParsed) {
-    if (compareVersions(fromParsed, toParsed) > 0) return { compatible: false, reason: `the backup was made with LiteLLM ${from}, newer than this stack's ${to}` };
+    if (compareVersions(fromParsed, toParsed) > 0)
+      return { compatible: false, reason: `the backup was made with LiteLLM ${from}, newer than this stack's ${to}` };
     return { compatible: true, basis: `LiteLLM ${from} ≤ ${to} (this database is empty)` };
   }
   return { compatible: true, basis: 'nothing to compare against (empty database, unknown LiteLLM version)' };

@@ -52,7 +52,11 @@ export function localPgTools(url: string, env: Readonly<Record<string, string | 
       child.stdout?.pipe(io.stdout, { end: false });
       if (io.stdin && child.stdin) io.stdin.pipe(child.stdin);
       child.on('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'ENOENT' ? new UserError(`${program} is not installed on this machine`, 'install the PostgreSQL client tools (Debian: apt-get install postgresql-client)') : error),
+        reject(
+          error.code === 'ENOENT'
+            ? new UserError(`${program} is not installed on this machine`, 'install the PostgreSQL client tools (Debian: apt-get install postgresql-client)')
+            : error,
+        ),
       );
       child.on('close', (code) => (code === 0 ? resolve() : reject(new StepFailed(`${program} against ${where} failed (exit ${code}): ${stderr.trim()}`))));
     });

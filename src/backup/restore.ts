@@ -61,7 +61,10 @@ export async function restoreBackup(file: string, options: { force: boolean; ver
   const compatibility = checkCompatibility(manifest, await steps.readCurrent());
   if (!compatibility.compatible && !options.force) {
     verify.fail(compatibility.reason);
-    throw new UserError(`refusing to restore ${file}: ${compatibility.reason}`, 'run the LiteLLM version the backup came from, or pass --force to restore anyway');
+    throw new UserError(
+      `refusing to restore ${file}: ${compatibility.reason}`,
+      'run the LiteLLM version the backup came from, or pass --force to restore anyway',
+    );
   }
   verify.succeed(
     `checksum ok, ${manifest.dump.bytes} bytes of SQL from stack "${manifest.stack}" at ${manifest.createdAt}; ${compatibility.compatible ? `schema compatible (${compatibility.basis})` : `INCOMPATIBLE, forced: ${compatibility.reason}`}`,
@@ -80,7 +83,10 @@ export async function restoreBackup(file: string, options: { force: boolean; ver
     restore.fail('failed; the transaction was rolled back and the database is unchanged');
     // The old data is intact, so bring the gateway back as it was before reporting the failure.
     if (wasRunning) await steps.startLiteLLM();
-    throw new StepFailed(`restore of ${file} failed and was rolled back, the database is as it was: ${(error as Error).message}`, 'fix the cause shown above and run the restore again');
+    throw new StepFailed(
+      `restore of ${file} failed and was rolled back, the database is as it was: ${(error as Error).message}`,
+      'fix the cause shown above and run the restore again',
+    );
   }
 
   const start = progress.start('start litellm');
@@ -90,7 +96,13 @@ export async function restoreBackup(file: string, options: { force: boolean; ver
   const keysStep = progress.start('keys');
   const keys = await steps.syncKeys();
   const changed = keys.filter((change) => change.action !== 'keep');
-  keysStep.succeed(keys.length === 0 ? 'no keys declared' : changed.length === 0 ? `${keys.length} declared key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', '));
+  keysStep.succeed(
+    keys.length === 0
+      ? 'no keys declared'
+      : changed.length === 0
+        ? `${keys.length} declared key(s) in place`
+        : changed.map((change) => `${change.action}d ${change.alias}`).join(', '),
+  );
 
   const probeStep = progress.start('probe');
   let probe: RestoreReport['probe'] = null;

@@ -41,7 +41,11 @@ export const GROUPS: Record<string, string> = {
   mcp: 'add, remove, list and inspect the MCP servers in mcpgw.yaml',
 };
 
-const timeout = (what: string, fallback: string): OptionSpec => ({ flags: '--timeout <seconds>', description: `how long to wait for the gateway to list ${what}`, default: fallback });
+const timeout = (what: string, fallback: string): OptionSpec => ({
+  flags: '--timeout <seconds>',
+  description: `how long to wait for the gateway to list ${what}`,
+  default: fallback,
+});
 
 /** Every mcpgw command, in the order `mcpgw --help` lists them. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -51,7 +55,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: '--host <name>', description: 'LAN name clients use to reach the gateway (default: this machine)' },
       { flags: '--force', description: 'replace existing files, keeping a backup of each' },
-      { flags: '--offline', description: 'a stack that needs no container registry and no provider key: images built from PyPI, Debian and npm, the canary probe model' },
+      {
+        flags: '--offline',
+        description: 'a stack that needs no container registry and no provider key: images built from PyPI, Debian and npm, the canary probe model',
+      },
     ],
     run: async (ctx, _args, options) => (await import('./commands/init.js')).initCommand(ctx, options),
   },
@@ -70,7 +77,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: '--dry-run', description: 'print the plan (create / recreate / start / keep / remove) and change nothing' },
       { flags: '--no-probe', description: 'skip the end-to-end probe after start-up' },
-      { flags: '--install-docker', description: 'as root on Debian, without asking: install docker.io and start it when no Docker engine answers, and debootstrap when images are built' },
+      {
+        flags: '--install-docker',
+        description: 'as root on Debian, without asking: install docker.io and start it when no Docker engine answers, and debootstrap when images are built',
+      },
     ],
     run: async (ctx, _args, options) => (await import('./commands/up.js')).upCommand(ctx, options),
   },
@@ -195,10 +205,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--key-alias <alias>', description: 'use the key declared in mcpgw.yaml under this alias (read from the secrets file)' },
       { flags: '--url <url>', description: 'MCP endpoint (default: http://<host>:<litellm.port>/mcp/ from mcpgw.yaml)' },
       { flags: '--name <name>', description: "the server's name in the client", default: 'litellm' },
-      { flags: '--scope <scope>', description: 'user-level file or the project (cwd) file (default: project for vscode, else user)', choices: ['user', 'project'] },
+      {
+        flags: '--scope <scope>',
+        description: 'user-level file or the project (cwd) file (default: project for vscode, else user)',
+        choices: ['user', 'project'],
+      },
       { flags: '--write', description: "merge into the client's config file (backup first, atomic, idempotent)" },
     ],
-    run: async (ctx, [client], options) => (await import('./commands/client-config.js')).clientConfigCommand(ctx, client as ClientId, options as ClientConfigOptions),
+    run: async (ctx, [client], options) =>
+      (await import('./commands/client-config.js')).clientConfigCommand(ctx, client as ClientId, options as ClientConfigOptions),
   },
   {
     name: 'mcp add',
@@ -240,7 +255,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'mcp tools',
     args: '[name]',
     description: 'the tools a key sees through the gateway, with an input summary of each',
-    options: [{ flags: '--key <alias-or-sk>', description: 'a declared key alias or a key value (default: the master key, which sees all)' }, timeout('the tools', '120')],
+    options: [
+      { flags: '--key <alias-or-sk>', description: 'a declared key alias or a key value (default: the master key, which sees all)' },
+      timeout('the tools', '120'),
+    ],
     run: async (ctx, [name], options) => (await import('./commands/mcp.js')).mcpToolsCommand(ctx, name as string | undefined, options),
   },
   {

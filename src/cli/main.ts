@@ -27,7 +27,13 @@ export async function run(argv: readonly string[], deps: Deps): Promise<number> 
       verbose: Boolean(options.verbose),
       color: colorEnabled(deps, options.color),
     });
-    return report(error, ui, deps.signal.aborted, helpText, program.commands.find((command) => command.commands.length > 0 && argv.includes(command.name())));
+    return report(
+      error,
+      ui,
+      deps.signal.aborted,
+      helpText,
+      program.commands.find((command) => command.commands.length > 0 && argv.includes(command.name())),
+    );
   }
 }
 
@@ -55,7 +61,14 @@ function reportCommander(error: CommanderError, ui: Ui, helpText: string, group:
     if (error.code === 'commander.help') {
       // A command group without its subcommand (`mcpgw keys`): commander printed the group's help on stderr.
       const names = group?.commands.map((command) => command.name()).filter((name) => name !== 'help') ?? [];
-      ui.json({ ok: false, error: { kind: 'usage', message: `${group ? `mcpgw ${group.name()}` : 'this command'} needs a subcommand${names.length ? `: ${names.join(', ')}` : ''}`, hint: 'mcpgw help <command> shows each' } });
+      ui.json({
+        ok: false,
+        error: {
+          kind: 'usage',
+          message: `${group ? `mcpgw ${group.name()}` : 'this command'} needs a subcommand${names.length ? `: ${names.join(', ')}` : ''}`,
+          hint: 'mcpgw help <command> shows each',
+        },
+      });
     } else {
       ui.json({ ok: false, error: { kind: 'usage', message: error.message.replace(/^error: /, ''), hint: 'run mcpgw --help for usage' } });
     }
@@ -77,8 +90,7 @@ function report(raw: unknown, ui: Ui, aborted: boolean, helpText: string, group:
       // The report is on stdout; stderr still tells a person what failed and what to do.
       ui.error(error.message);
       if (error.hint) ui.detail(`  ${ui.style.cyan('fix:')} ${error.hint}`);
-    }
-    else ui.json({ ok: false, error: describe(error) });
+    } else ui.json({ ok: false, error: describe(error) });
     return exitCodeOf(error);
   }
   if (error instanceof ConfigError) {

@@ -62,7 +62,10 @@ export function buildProgram(deps: Deps, output: { writeOut(text: string): void 
         if (!next) {
           const known = target.commands.map((command) => command.name());
           const guess = closest(name, known);
-          throw new UserError(`mcpgw ${[...names.slice(0, index), name].join(' ')} is not a command`, guess ? `did you mean "${guess}"? (mcpgw ${[...names.slice(0, index), guess].join(' ')} --help)` : `commands here: ${known.join(', ')}`);
+          throw new UserError(
+            `mcpgw ${[...names.slice(0, index), name].join(' ')} is not a command`,
+            guess ? `did you mean "${guess}"? (mcpgw ${[...names.slice(0, index), guess].join(' ')} --help)` : `commands here: ${known.join(', ')}`,
+          );
         }
         target = next;
       }

@@ -22,11 +22,14 @@ export const claudeCode = jsonClient({
   userFile: (place) => path.join(place.env.CLAUDE_CONFIG_DIR ?? place.home, '.claude.json'),
   projectFile: ['.mcp.json'],
   // `claude mcp add --scope local` keeps a project's private servers in the user file, under projects.<path>.
-  moreUserServers: (doc) => Object.entries(asObject(doc.projects) ?? {}).map(([project, value]): [string, unknown] => [`projects.${project}.mcpServers`, asObject(value)?.mcpServers]),
+  moreUserServers: (doc) =>
+    Object.entries(asObject(doc.projects) ?? {}).map(([project, value]): [string, unknown] => [`projects.${project}.mcpServers`, asObject(value)?.mcpServers]),
   reference: (envVar) => `\${${envVar}}`,
   entry: (url, header) => ({ type: 'http', url, headers: { [KEY_HEADER]: header } }),
   snippet: (request, header) =>
-    ['claude', 'mcp', 'add', '--transport', 'http', '--scope', request.scope, request.name, request.url, '--header', `${KEY_HEADER}: ${header}`].map(shellQuote).join(' '),
+    ['claude', 'mcp', 'add', '--transport', 'http', '--scope', request.scope, request.name, request.url, '--header', `${KEY_HEADER}: ${header}`]
+      .map(shellQuote)
+      .join(' '),
   projectNotes: ['Claude Code uses the servers of a project .mcp.json once you approve them when it starts there'],
   notes: ['check with `claude mcp list` (it connects to each server and prints ✔ Connected)'],
 });

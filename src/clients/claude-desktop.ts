@@ -50,7 +50,8 @@ export const claudeDesktop: ClientFormat = {
     };
     const file = configFile(request);
     const notes = ['restart Claude Desktop to load the server; it runs the bridge with npx, so Node.js must be installed'];
-    if (request.platform !== 'darwin' && request.platform !== 'win32') notes.push(`Claude Desktop ships for macOS and Windows; ${file} is the path the Linux community builds read`);
+    if (request.platform !== 'darwin' && request.platform !== 'win32')
+      notes.push(`Claude Desktop ships for macOS and Windows; ${file} is the path the Linux community builds read`);
     return {
       client: 'claude-desktop',
       scope: 'user',

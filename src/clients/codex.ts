@@ -27,12 +27,17 @@ export const codex: ClientFormat = {
   scopes: ['user', 'project'],
   defaultScope: 'user',
   files: (place) =>
-    (['user', 'project'] as const).map((scope) => ({ scope, file: configFile(place, scope), syntax: 'toml', servers: (doc) => serverEntries('mcp_servers', doc.mcp_servers, readTable) })),
+    (['user', 'project'] as const).map((scope) => ({
+      scope,
+      file: configFile(place, scope),
+      syntax: 'toml',
+      servers: (doc) => serverEntries('mcp_servers', doc.mcp_servers, readTable),
+    })),
   plan(request: ClientRequest) {
     const envVar = authEnvVar(request.name);
     const table = { url: request.url, env_http_headers: { [KEY_HEADER]: envVar } };
     const file = configFile(request, request.scope);
-    const notes = [exportNote(envVar, 'Codex'), 'check with `codex mcp get ' + request.name + '` (codex mcp list does not connect; /mcp inside codex does)'];
+    const notes = [exportNote(envVar, 'Codex'), `check with \`codex mcp get ${request.name}\` (codex mcp list does not connect; /mcp inside codex does)`];
     if (request.scope === 'project') notes.push('Codex reads a project .codex/config.toml only in a project you marked trusted');
     return {
       client: 'codex',

@@ -43,7 +43,10 @@ export function jsonClient(spec: JsonClientSpec): ClientFormat {
         scope,
         file: fileFor(place, scope),
         syntax: 'json',
-        servers: (doc) => [[spec.parent, doc[spec.parent]] as [string, unknown], ...(scope === 'user' ? (spec.moreUserServers?.(doc) ?? []) : [])].flatMap(([at, map]) => serverEntries(at, map, httpEntry)),
+        servers: (doc) =>
+          [[spec.parent, doc[spec.parent]] as [string, unknown], ...(scope === 'user' ? (spec.moreUserServers?.(doc) ?? []) : [])].flatMap(([at, map]) =>
+            serverEntries(at, map, httpEntry),
+          ),
       })),
     plan(request) {
       const envVar = request.scope === 'project' ? authEnvVar(request.name) : undefined;
@@ -54,7 +57,11 @@ export function jsonClient(spec: JsonClientSpec): ClientFormat {
         client: spec.id,
         scope: request.scope,
         snippet: spec.snippet?.(request, header) ?? JSON.stringify({ [spec.parent]: { [request.name]: entry } }, null, 2),
-        target: { file, holdsKey: !envVar, edit: (existing, shown) => setJsonMember(existing, shown, { comments: spec.comments }, [spec.parent], request.name, entry) },
+        target: {
+          file,
+          holdsKey: !envVar,
+          edit: (existing, shown) => setJsonMember(existing, shown, { comments: spec.comments }, [spec.parent], request.name, entry),
+        },
         ...(envVar ? { envVar } : {}),
         notes: envVar ? [exportNote(envVar, spec.title), ...(spec.projectNotes ?? []), ...spec.notes] : spec.notes,
       };

@@ -32,20 +32,29 @@ export function checkUrl(text: string, rules: UrlRules): string {
   } catch {
     throw new UserError(`--url ${text} is not an absolute URL`, 'give the full endpoint, e.g. http://gateway.lan:4000/mcp/');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UserError(`--url ${text} is not http(s)`, 'LiteLLM serves MCP over http(s): e.g. http://gateway.lan:4000/mcp/');
-  if (url.username || url.password) throw new UserError('--url must not carry credentials', `the key goes in the ${KEY_HEADER} header: pass --key or --key-alias`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UserError(`--url ${text} is not http(s)`, 'LiteLLM serves MCP over http(s): e.g. http://gateway.lan:4000/mcp/');
+  if (url.username || url.password)
+    throw new UserError('--url must not carry credentials', `the key goes in the ${KEY_HEADER} header: pass --key or --key-alias`);
   const endpoint = `${url.origin}/mcp/`;
   if (rules.lanOnly) {
     const optOut = 'or set lan_only: false in mcpgw.yaml to opt in';
-    if (url.protocol === 'https:') throw new UserError(`--url ${text} is https, which the LAN-only rule turns off`, `use http://${url.host}${url.pathname}, ${optOut}`);
-    if (!isLanHost(url.hostname.replace(/^\[|\]$/g, ''))) throw new UserError(`--url ${text} names ${url.hostname}, which is not a LAN name or address`, `use the gateway's LAN name or IP (mcpgw.yaml's host), ${optOut}`);
+    if (url.protocol === 'https:')
+      throw new UserError(`--url ${text} is https, which the LAN-only rule turns off`, `use http://${url.host}${url.pathname}, ${optOut}`);
+    if (!isLanHost(url.hostname.replace(/^\[|\]$/g, '')))
+      throw new UserError(
+        `--url ${text} names ${url.hostname}, which is not a LAN name or address`,
+        `use the gateway's LAN name or IP (mcpgw.yaml's host), ${optOut}`,
+      );
   }
   if (url.pathname === '/' && !url.search) {
     rules.note(`--url has no path: using ${endpoint}, the gateway's MCP endpoint`);
     return endpoint;
   }
-  if (/\/sse\/?$/.test(url.pathname)) throw new UserError(`--url ${text} is an SSE endpoint`, `the clients mcpgw configures speak streamable HTTP: use ${endpoint}`);
-  if (url.pathname === '/mcp') rules.warn('the URL ends in /mcp without the trailing slash: some LiteLLM versions answer it with a 307 redirect; /mcp/ works everywhere');
+  if (/\/sse\/?$/.test(url.pathname))
+    throw new UserError(`--url ${text} is an SSE endpoint`, `the clients mcpgw configures speak streamable HTTP: use ${endpoint}`);
+  if (url.pathname === '/mcp')
+    rules.warn('the URL ends in /mcp without the trailing slash: some LiteLLM versions answer it with a 307 redirect; /mcp/ works everywhere');
   else if (!url.pathname.startsWith('/mcp/') && rules.lanOnly !== false) {
     throw new UserError(`--url ${text} is not LiteLLM's MCP endpoint`, `LiteLLM serves MCP at /mcp/ (every granted server) or /mcp/<server>: e.g. ${endpoint}`);
   }
@@ -65,7 +74,11 @@ export async function declaredKeyValue(loaded: LoadedConfig, alias: string): Pro
     const aliases = loaded.config.keys.map((key) => key.alias);
     throw new UserError(
       `no key for alias "${alias}": ${loaded.secretsFile} has no ${secret}`,
-      declared ? `add ${secret}=sk-… to ${loaded.secretsFile} (mcpgw keys create --alias ${alias} prints a fresh key)` : aliases.length ? `keys declared in mcpgw.yaml: ${aliases.join(', ')}` : 'declare the key under keys: in mcpgw.yaml, or pass --key',
+      declared
+        ? `add ${secret}=sk-… to ${loaded.secretsFile} (mcpgw keys create --alias ${alias} prints a fresh key)`
+        : aliases.length
+          ? `keys declared in mcpgw.yaml: ${aliases.join(', ')}`
+          : 'declare the key under keys: in mcpgw.yaml, or pass --key',
     );
   }
   validateKey(value, `${secret} in ${loaded.secretsFile}`);

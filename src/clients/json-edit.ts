@@ -28,7 +28,12 @@ export function parseJsonObject(text: string, file: string, dialect: JsonDialect
   if (errors.length > 0) {
     throw new ConfigError(
       file,
-      errors.slice(0, 3).map((error) => ({ path: '(top level)', message: `not valid ${dialect.comments ? 'JSON with comments' : 'JSON'}: ${printParseErrorCode(error.error)}`, fix: UNTOUCHED, ...lineColumn(text, error.offset) })),
+      errors.slice(0, 3).map((error) => ({
+        path: '(top level)',
+        message: `not valid ${dialect.comments ? 'JSON with comments' : 'JSON'}: ${printParseErrorCode(error.error)}`,
+        fix: UNTOUCHED,
+        ...lineColumn(text, error.offset),
+      })),
     );
   }
   if (value === undefined) return {};
@@ -44,7 +49,9 @@ function objectAt(root: JsonObject, path: readonly string[], file: string): Json
     node = (node as JsonObject)[segment];
     if (node === undefined) return undefined;
     if (typeof node !== 'object' || node === null || Array.isArray(node)) {
-      throw new ConfigError(file, [{ path: path.slice(0, index + 1).join('.'), message: `expected an object, found ${Array.isArray(node) ? 'an array' : typeof node}`, fix: UNTOUCHED }]);
+      throw new ConfigError(file, [
+        { path: path.slice(0, index + 1).join('.'), message: `expected an object, found ${Array.isArray(node) ? 'an array' : typeof node}`, fix: UNTOUCHED },
+      ]);
     }
   }
   return node as JsonObject;
@@ -64,7 +71,14 @@ function emptyDocument(): string {
  * Sets `parent.<name>` (parent given as a path of object members, created when missing) to `value`. Returns the
  * text unchanged when it already holds exactly that value, so a re-run writes nothing.
  */
-export function setJsonMember(existing: string | undefined, file: string, dialect: JsonDialect, parent: readonly string[], name: string, value: unknown): string {
+export function setJsonMember(
+  existing: string | undefined,
+  file: string,
+  dialect: JsonDialect,
+  parent: readonly string[],
+  name: string,
+  value: unknown,
+): string {
   const text = existing === undefined || existing.trim() === '' ? emptyDocument() : existing;
   const root = parseJsonObject(text, file, dialect);
   const container = objectAt(root, parent, file);
@@ -76,7 +90,14 @@ export function setJsonMember(existing: string | undefined, file: string, dialec
  * Puts `value` into the array `arrayName` (created when missing), replacing the element whose `key` field equals
  * value[key]; other elements stay where they are.
  */
-export function upsertJsonArrayItem(existing: string | undefined, file: string, dialect: JsonDialect, arrayName: string, key: string, value: JsonObject): string {
+export function upsertJsonArrayItem(
+  existing: string | undefined,
+  file: string,
+  dialect: JsonDialect,
+  arrayName: string,
+  key: string,
+  value: JsonObject,
+): string {
   const text = existing === undefined || existing.trim() === '' ? emptyDocument() : existing;
   const root = parseJsonObject(text, file, dialect);
   const array = root[arrayName];

@@ -24,7 +24,15 @@ function parseToml(text: string, file: string): Record<string, unknown> {
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
     const message = error.message.split('\n')[0] ?? 'invalid TOML';
-    throw new ConfigError(file, [{ path: '(top level)', message: `not valid TOML: ${message.replace(/^Invalid TOML document: /, '')}`, line: error.line, column: error.column, fix: UNTOUCHED }]);
+    throw new ConfigError(file, [
+      {
+        path: '(top level)',
+        message: `not valid TOML: ${message.replace(/^Invalid TOML document: /, '')}`,
+        line: error.line,
+        column: error.column,
+        fix: UNTOUCHED,
+      },
+    ]);
   }
 }
 
@@ -39,7 +47,9 @@ function tomlString(value: string): string {
 
 function tomlValue(value: TomlValue): string {
   if (typeof value === 'string') return tomlString(value);
-  return `{ ${Object.entries(value).map(([key, item]) => `${tomlKey(key)} = ${tomlString(item)}`).join(', ')} }`;
+  return `{ ${Object.entries(value)
+    .map(([key, item]) => `${tomlKey(key)} = ${tomlString(item)}`)
+    .join(', ')} }`;
 }
 
 export function renderTomlTable(path: readonly string[], table: TomlTable): string {
@@ -124,7 +134,11 @@ export function setTomlTable(existing: string | undefined, file: string, parent:
   if (inTarget) kept.push(...tail);
   if (current !== undefined && insertAt === undefined) {
     throw new ConfigError(file, [
-      { path: `${parent}.${name}`, message: 'is defined inline or with dotted keys, not as its own table', fix: `delete it (mcpgw writes a [${parent}.${name}] table), then re-run` },
+      {
+        path: `${parent}.${name}`,
+        message: 'is defined inline or with dotted keys, not as its own table',
+        fix: `delete it (mcpgw writes a [${parent}.${name}] table), then re-run`,
+      },
     ]);
   }
   const rendered = renderTomlTable(target, table).replace(/\n$/, '').split('\n');
@@ -140,7 +154,11 @@ export function setTomlTable(existing: string | undefined, file: string, parent:
 
   if (!replacesOnly(result, before, parent, name, table)) {
     throw new ConfigError(file, [
-      { path: `${parent}.${name}`, message: 'could not be replaced without changing other settings (a multi-line string that looks like a table header?)', fix: `remove the [${parent}.${name}] table by hand, then re-run` },
+      {
+        path: `${parent}.${name}`,
+        message: 'could not be replaced without changing other settings (a multi-line string that looks like a table header?)',
+        fix: `remove the [${parent}.${name}] table by hand, then re-run`,
+      },
     ]);
   }
   return result;

@@ -19,7 +19,13 @@ export const vscode: ClientFormat = {
   title: 'VS Code',
   scopes: ['project', 'user'],
   defaultScope: 'project',
-  files: (place) => (['project', 'user'] as const).map((scope) => ({ scope, file: mcpFile(place, scope), syntax: 'json', servers: (doc) => serverEntries('servers', doc.servers, httpEntry) })),
+  files: (place) =>
+    (['project', 'user'] as const).map((scope) => ({
+      scope,
+      file: mcpFile(place, scope),
+      syntax: 'json',
+      servers: (doc) => serverEntries('servers', doc.servers, httpEntry),
+    })),
   plan(request: ClientRequest) {
     const inputId = `${request.name}-key`;
     const entry = { type: 'http', url: request.url, headers: { [KEY_HEADER]: `Bearer \${input:${inputId}}` } };
@@ -32,7 +38,15 @@ export const vscode: ClientFormat = {
       target: {
         file,
         holdsKey: false,
-        edit: (existing, shown) => upsertJsonArrayItem(setJsonMember(existing, shown, { comments: true }, ['servers'], request.name, entry), shown, { comments: true }, 'inputs', 'id', input),
+        edit: (existing, shown) =>
+          upsertJsonArrayItem(
+            setJsonMember(existing, shown, { comments: true }, ['servers'], request.name, entry),
+            shown,
+            { comments: true },
+            'inputs',
+            'id',
+            input,
+          ),
       },
       notes: [`VS Code asks for the key ("${input.description}") the first time it starts the server and keeps it in its secret storage`],
     };

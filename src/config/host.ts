@@ -23,14 +23,20 @@ export function hostProblem(host: string): HostProblem | undefined {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) return { message: 'must be a host name, not a URL', fix: NAME_ONLY };
   if (/\s/.test(host)) return { message: `${shownHost(host)} contains a space`, fix: NAME_ONLY };
   if (isIP(host)) return undefined;
-  if (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1))) return { message: `${shownHost(host)} has brackets`, fix: 'write the IPv6 address without [ ] (mcpgw adds them in URLs)' };
+  if (/^\[.*\]$/.test(host) && isIP(host.slice(1, -1)))
+    return { message: `${shownHost(host)} has brackets`, fix: 'write the IPv6 address without [ ] (mcpgw adds them in URLs)' };
   if (host.includes('/')) return { message: `${shownHost(host)} has a path`, fix: `${NAME_ONLY} (the gateway's path is always /mcp/)` };
   if (/:\d*$/.test(host)) return { message: `${shownHost(host)} has a port`, fix: `${NAME_ONLY}; the port is litellm.port` };
   const name = host.replace(/\.$/, '');
   if (name.length > 253) return { message: `is ${name.length} characters long; a DNS name has at most 253`, fix: NAME_ONLY };
   const label = name.split('.').find((part) => !/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(part));
   if (label !== undefined) {
-    const why = label === '' ? 'has an empty label (two dots in a row?)' : label.length > 63 ? `has a label of ${label.length} characters (at most 63)` : 'may use only letters, digits and "-" (not first or last) between the dots';
+    const why =
+      label === ''
+        ? 'has an empty label (two dots in a row?)'
+        : label.length > 63
+          ? `has a label of ${label.length} characters (at most 63)`
+          : 'may use only letters, digits and "-" (not first or last) between the dots';
     return { message: `${shownHost(host)} is not a valid host name: it ${why}`, fix: NAME_ONLY };
   }
   return undefined;

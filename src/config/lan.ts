@@ -9,8 +9,13 @@ export function isPrivateAddress(address: string): boolean {
   if (version === 4) {
     const [a = 0, b = 0] = address.split('.').map(Number);
     return (
-      a === 0 || a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) ||
-      (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127)
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127)
     );
   }
   if (version === 6) {

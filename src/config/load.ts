@@ -48,7 +48,9 @@ export function parseConfig(text: string, file = 'mcpgw.yaml'): McpgwConfig {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     const offset = nodeOffset(doc.contents) ?? 0;
     const { line, col } = lineCounter.linePos(offset);
-    throw new ConfigError(file, [{ path: '(top level)', message: `must be a mapping of fields, got ${describeValue(raw)}`, fix: MAPPING_FIX, line, column: col }]);
+    throw new ConfigError(file, [
+      { path: '(top level)', message: `must be a mapping of fields, got ${describeValue(raw)}`, fix: MAPPING_FIX, line, column: col },
+    ]);
   }
   // reportInput: messages say what was found ("got the string …"), not "is required" for a value of the wrong type.
   const parsed = configSchema.safeParse(raw, { reportInput: true });
@@ -79,9 +81,22 @@ function toPlain(doc: Document, lines: LineCounter, file: string): unknown {
   } catch (error) {
     if (!/alias/i.test((error as Error).message)) throw error;
     let offset = 0;
-    visit(doc, { Alias: (_key, node) => ((offset = node.range?.[0] ?? 0), visit.BREAK) });
+    visit(doc, {
+      Alias: (_key, node) => {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
     const { line, col } = lines.linePos(offset);
-    throw new ConfigError(file, [{ path: '(yaml)', message: 'YAML aliases expand to too many nodes (an alias bomb)', fix: 'write the values out instead of repeating aliases (*name) of aliases', line, column: col }]);
+    throw new ConfigError(file, [
+      {
+        path: '(yaml)',
+        message: 'YAML aliases expand to too many nodes (an alias bomb)',
+        fix: 'write the values out instead of repeating aliases (*name) of aliases',
+        line,
+        column: col,
+      },
+    ]);
   }
 }
 

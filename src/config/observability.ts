@@ -24,9 +24,15 @@ export const observabilitySchema = z.strictObject({
       job: labelValue.default('litellm'),
       scrape_interval: promDuration.default('30s'),
       /** host:port Prometheus scrapes; default: host and litellm.port from this file. */
-      target: z.string().regex(/^[^\s/:]+:\d{1,5}$/, { message: 'must be host:port, e.g. linuxserver.lan:4000' }).optional(),
+      target: z
+        .string()
+        .regex(/^[^\s/:]+:\d{1,5}$/, { message: 'must be host:port, e.g. linuxserver.lan:4000' })
+        .optional(),
       /** File on the Prometheus host holding the master key (LiteLLM requires auth on /metrics). */
-      credentials_file: z.string().startsWith('/', { message: 'must be an absolute path on the Prometheus host' }).default('/etc/prometheus/secrets/litellm-master-key'),
+      credentials_file: z
+        .string()
+        .startsWith('/', { message: 'must be an absolute path on the Prometheus host' })
+        .default('/etc/prometheus/secrets/litellm-master-key'),
     })
     .optional(),
 });

@@ -120,12 +120,22 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
         issues.push(
           bridged
             ? { path: at(field), message: 'does not apply to a bridged stdio server (its bridge serves /mcp)', fix: `remove ${field}` }
-            : { path: at(field), message: 'does not apply to a stdio server (LiteLLM spawns it inside its own container)', fix: `remove ${field}, or add bridge: http to run it in its own container` },
+            : {
+                path: at(field),
+                message: 'does not apply to a stdio server (LiteLLM spawns it inside its own container)',
+                fix: `remove ${field}, or add bridge: http to run it in its own container`,
+              },
         );
       }
     }
-    if (bridged && !hasImage) issues.push({ path: at('image'), message: 'is required for a bridged stdio server', fix: 'name an image that has node and the command, e.g. supercorp/supergateway (node, npx)' });
-    if (bridged && server.port === undefined) issues.push({ path: at('port'), message: 'is required for a bridged stdio server', fix: 'pick a free port in the MCP range, e.g. 48010' });
+    if (bridged && !hasImage)
+      issues.push({
+        path: at('image'),
+        message: 'is required for a bridged stdio server',
+        fix: 'name an image that has node and the command, e.g. supercorp/supergateway (node, npx)',
+      });
+    if (bridged && server.port === undefined)
+      issues.push({ path: at('port'), message: 'is required for a bridged stdio server', fix: 'pick a free port in the MCP range, e.g. 48010' });
     if (server.command === undefined) issues.push({ path: at('command'), message: 'is required for a stdio server', fix: 'set the command to run, e.g. npx' });
     const args = Array.isArray(server.args) ? server.args : [];
     args.forEach((arg, index) => {
@@ -140,11 +150,20 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
     return;
   }
   if (transport !== 'sse' && transport !== 'http') return;
-  if (server.bridge !== undefined) issues.push({ path: at('bridge'), message: `applies only to stdio servers (this one is ${transport})`, fix: 'remove bridge' });
+  if (server.bridge !== undefined)
+    issues.push({ path: at('bridge'), message: `applies only to stdio servers (this one is ${transport})`, fix: 'remove bridge' });
   if (hasImage && hasUrl) {
-    issues.push({ path: at('url'), message: 'cannot be combined with image', fix: 'use image (mcpgw runs the container) or url (an existing server), not both' });
+    issues.push({
+      path: at('url'),
+      message: 'cannot be combined with image',
+      fix: 'use image (mcpgw runs the container) or url (an existing server), not both',
+    });
   } else if (!hasImage && !hasUrl) {
-    issues.push({ path: `mcp_servers.${name}`, message: `needs image (a container mcpgw runs) or url (an existing ${transport} server)`, fix: 'add image: IMAGE and port: 48xxx, or url: http://host:port/path' });
+    issues.push({
+      path: `mcp_servers.${name}`,
+      message: `needs image (a container mcpgw runs) or url (an existing ${transport} server)`,
+      fix: 'add image: IMAGE and port: 48xxx, or url: http://host:port/path',
+    });
   }
   // With both image and url the conflict above is the finding; a missing port would only be noise.
   if (hasImage && !hasUrl && server.port === undefined) {
@@ -165,7 +184,11 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
 /** `build: builtin` runs the image mcpgw builds, so an image named beside it must be that one. */
 function checkBuiltin(service: 'litellm' | 'postgres', raw: Record<string, unknown>, image: string, issues: ConfigIssue[]): void {
   if (raw.build !== 'builtin' || raw.image === undefined || raw.image === image) return;
-  issues.push({ path: `${service}.image`, message: `is ${String(raw.image)}, but build: builtin builds and runs ${image}`, fix: `remove image (or set it to ${image}), or remove build to pull ${String(raw.image)}` });
+  issues.push({
+    path: `${service}.image`,
+    message: `is ${String(raw.image)}, but build: builtin builds and runs ${image}`,
+    fix: `remove image (or set it to ${image}), or remove build to pull ${String(raw.image)}`,
+  });
 }
 
 /**
@@ -179,22 +202,47 @@ function checkServerBuild(name: string, server: Record<string, unknown>, issues:
   const at = (field: string) => `mcp_servers.${name}.${field}`;
   const sources = (['npm', 'pypi'] as const).filter((registry) => build[registry] !== undefined);
   if (sources.length !== 1) {
-    issues.push({ path: at('build'), message: sources.length ? 'names both npm and pypi' : 'names no package', fix: 'give one package: build: { npm: "name@1.2.3" } or build: { pypi: "name==1.2.3" }' });
+    issues.push({
+      path: at('build'),
+      message: sources.length ? 'names both npm and pypi' : 'names no package',
+      fix: 'give one package: build: { npm: "name@1.2.3" } or build: { pypi: "name==1.2.3" }',
+    });
     return;
   }
-  if (server.url !== undefined) return void issues.push({ path: at('build'), message: 'does not apply with url (mcpgw runs no container for it)', fix: 'remove build, or replace url with port: 48xxx' });
+  if (server.url !== undefined)
+    return void issues.push({
+      path: at('build'),
+      message: 'does not apply with url (mcpgw runs no container for it)',
+      fix: 'remove build, or replace url with port: 48xxx',
+    });
   if (server.transport === 'stdio' && server.bridge === undefined) {
-    issues.push({ path: at('build'), message: 'needs a container of its own, and LiteLLM spawns this stdio server inside its own', fix: 'add bridge: http and port: 48xxx' });
+    issues.push({
+      path: at('build'),
+      message: 'needs a container of its own, and LiteLLM spawns this stdio server inside its own',
+      fix: 'add bridge: http and port: 48xxx',
+    });
   }
   const image = packageImage(build as PackageSource);
   if (image && server.image !== undefined && server.image !== image) {
-    issues.push({ path: at('image'), message: `is ${String(server.image)}, but build installs the package into ${image}`, fix: `remove image (mcpgw names the image it builds), or remove build to pull ${String(server.image)}` });
+    issues.push({
+      path: at('image'),
+      message: `is ${String(server.image)}, but build installs the package into ${image}`,
+      fix: `remove image (mcpgw names the image it builds), or remove build to pull ${String(server.image)}`,
+    });
   }
   const command = Array.isArray(server.command) ? server.command.map(String) : typeof server.command === 'string' ? server.command.split(/\s+/) : [];
   if (command.length === 0) {
-    issues.push({ path: at('command'), message: 'is required with build (the image has no program of its own to start)', fix: "name the package's program, e.g. command: [mcp-server-everything, streamableHttp]" });
+    issues.push({
+      path: at('command'),
+      message: 'is required with build (the image has no program of its own to start)',
+      fix: "name the package's program, e.g. command: [mcp-server-everything, streamableHttp]",
+    });
   } else if (['npx', 'uvx', 'pipx'].includes(command[0] as string)) {
-    issues.push({ path: at('command'), message: `runs ${command[0]}, which downloads the package when the container starts`, fix: "run the program the package installed instead (it is on the image's PATH), e.g. mcp-server-everything" });
+    issues.push({
+      path: at('command'),
+      message: `runs ${command[0]}, which downloads the package when the container starts`,
+      fix: "run the program the package installed instead (it is on the image's PATH), e.g. mcp-server-everything",
+    });
   }
 }
 
@@ -211,11 +259,19 @@ function checkServerUrl(text: string, lanOnly: boolean, path: string, issues: Co
     return false; // the schema reports a malformed URL
   }
   if (url.username || url.password) {
-    issues.push({ path, message: 'holds credentials (user:password@): they would be written in clear into config/config.yaml', fix: 'remove them from the url; mcpgw.yaml holds secret names only, never a secret value' });
+    issues.push({
+      path,
+      message: 'holds credentials (user:password@): they would be written in clear into config/config.yaml',
+      fix: 'remove them from the url; mcpgw.yaml holds secret names only, never a secret value',
+    });
     return false;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    issues.push({ path, message: `${url.protocol}// is not a transport LiteLLM speaks to MCP servers`, fix: 'use an http:// URL such as http://nas.lan:8931/mcp' });
+    issues.push({
+      path,
+      message: `${url.protocol}// is not a transport LiteLLM speaks to MCP servers`,
+      fix: 'use an http:// URL such as http://nas.lan:8931/mcp',
+    });
     return false;
   }
   const optIn = 'or set lan_only: false to opt in';
@@ -224,7 +280,11 @@ function checkServerUrl(text: string, lanOnly: boolean, path: string, issues: Co
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (lanOnly && !isLanHost(host)) {
-    issues.push({ path, message: `${host} ${isIP(host) ? 'is a public address' : 'looks like a public DNS name'}; the gateway is LAN-only`, fix: `use the server's LAN name or IP (e.g. nas.lan), ${optIn}` });
+    issues.push({
+      path,
+      message: `${host} ${isIP(host) ? 'is a public address' : 'looks like a public DNS name'}; the gateway is LAN-only`,
+      fix: `use the server's LAN name or IP (e.g. nas.lan), ${optIn}`,
+    });
   }
   return true;
 }
@@ -269,10 +329,18 @@ export function checkUrlPath(url: string, transport: 'sse' | 'http', path: strin
     return;
   }
   if (transport === 'sse' && pathname.endsWith('/mcp')) {
-    issues.push({ path, message: `${pathname} is a streamable HTTP path but transport is sse`, fix: 'set transport: http, or point at the SSE endpoint (usually /sse)' });
+    issues.push({
+      path,
+      message: `${pathname} is a streamable HTTP path but transport is sse`,
+      fix: 'set transport: http, or point at the SSE endpoint (usually /sse)',
+    });
   }
   if (transport === 'http' && pathname.endsWith('/sse')) {
-    issues.push({ path, message: `${pathname} is an SSE path but transport is http`, fix: 'set transport: sse, or point at the streamable HTTP endpoint (usually /mcp)' });
+    issues.push({
+      path,
+      message: `${pathname} is an SSE path but transport is http`,
+      fix: 'set transport: sse, or point at the streamable HTTP endpoint (usually /mcp)',
+    });
   }
 }
 
@@ -287,22 +355,32 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
     const at = (field: string) => `keys[${index}].${field}`;
     if (typeof key.alias === 'string') {
       const first = aliases.get(key.alias);
-      if (first !== undefined) issues.push({ path: at('alias'), message: `"${key.alias}" is already used by keys[${first}]`, fix: 'give each key its own alias' });
+      if (first !== undefined)
+        issues.push({ path: at('alias'), message: `"${key.alias}" is already used by keys[${first}]`, fix: 'give each key its own alias' });
       else aliases.set(key.alias, index);
       const secret = typeof key.secret === 'string' ? key.secret : keySecretName(key.alias);
       const owner = secrets.get(secret);
-      if (owner !== undefined) issues.push({ path: at('secret'), message: `${secret} already holds the key of keys[${owner}]`, fix: `name another secret, e.g. secret: ${secret}_2` });
+      if (owner !== undefined)
+        issues.push({ path: at('secret'), message: `${secret} already holds the key of keys[${owner}]`, fix: `name another secret, e.g. secret: ${secret}_2` });
       else secrets.set(secret, index);
     }
     stringList(key.mcp_servers).forEach((server, i) => {
       if (!serverNames.includes(server)) {
-        issues.push({ path: `${at('mcp_servers')}[${i}]`, message: `unknown MCP server "${server}"`, fix: serverNames.length ? `declared servers: ${serverNames.join(', ')}` : 'declare it under mcp_servers first' });
+        issues.push({
+          path: `${at('mcp_servers')}[${i}]`,
+          message: `unknown MCP server "${server}"`,
+          fix: serverNames.length ? `declared servers: ${serverNames.join(', ')}` : 'declare it under mcp_servers first',
+        });
       }
     });
     const keyServers = stringList(key.mcp_servers);
     for (const server of Object.keys(record(key.mcp_tools) ?? {})) {
       if (!serverNames.includes(server)) {
-        issues.push({ path: `${at('mcp_tools')}.${server}`, message: `unknown MCP server "${server}"`, fix: serverNames.length ? `declared servers: ${serverNames.join(', ')}` : 'declare it under mcp_servers first' });
+        issues.push({
+          path: `${at('mcp_tools')}.${server}`,
+          message: `unknown MCP server "${server}"`,
+          fix: serverNames.length ? `declared servers: ${serverNames.join(', ')}` : 'declare it under mcp_servers first',
+        });
       } else if (!keyServers.includes(server)) {
         issues.push({
           path: `${at('mcp_tools')}.${server}`,
@@ -312,13 +390,27 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
       }
     }
     if (key.budget_duration !== undefined && key.budget === undefined) {
-      issues.push({ path: at('budget_duration'), message: 'resets a budget that is not set', fix: 'add budget: (USD) next to budget_duration, or remove budget_duration' });
+      issues.push({
+        path: at('budget_duration'),
+        message: 'resets a budget that is not set',
+        fix: 'add budget: (USD) next to budget_duration, or remove budget_duration',
+      });
     }
     stringList(key.mcp_groups).forEach((group, i) => {
-      if (!groups.has(group)) issues.push({ path: `${at('mcp_groups')}[${i}]`, message: `no MCP server is in group "${group}"`, fix: 'add the group to a server\'s groups, or remove it here' });
+      if (!groups.has(group))
+        issues.push({
+          path: `${at('mcp_groups')}[${i}]`,
+          message: `no MCP server is in group "${group}"`,
+          fix: "add the group to a server's groups, or remove it here",
+        });
     });
     stringList(key.models).forEach((model, i) => {
-      if (!models.has(model)) issues.push({ path: `${at('models')}[${i}]`, message: `unknown model "${model}"`, fix: models.size ? `declared models: ${[...models].join(', ')}` : 'declare it under litellm.models first' });
+      if (!models.has(model))
+        issues.push({
+          path: `${at('models')}[${i}]`,
+          message: `unknown model "${model}"`,
+          fix: models.size ? `declared models: ${[...models].join(', ')}` : 'declare it under litellm.models first',
+        });
     });
   });
 }
@@ -333,7 +425,11 @@ function checkProbeModel(value: unknown, litellm: Record<string, unknown>, issue
   const names = declaredModelNames(litellm);
   const taken = (Array.isArray(litellm.models) ? litellm.models : []).findIndex((m) => record(m)?.name === CANARY_MODEL_NAME);
   if (value === CANARY_PROBE_MODEL && taken >= 0) {
-    issues.push({ path: `litellm.models[${taken}].name`, message: `"${CANARY_MODEL_NAME}" is the name of mcpgw's canary model (probe_model: canary)`, fix: 'give this model another name' });
+    issues.push({
+      path: `litellm.models[${taken}].name`,
+      message: `"${CANARY_MODEL_NAME}" is the name of mcpgw's canary model (probe_model: canary)`,
+      fix: 'give this model another name',
+    });
   }
   if (typeof value !== 'string' || value === CANARY_PROBE_MODEL || names.includes(value)) return;
   issues.push({
@@ -349,7 +445,11 @@ function checkHost(host: unknown, lanOnly: boolean, issues: ConfigIssue[]): void
   const problem = hostProblem(host);
   if (problem) issues.push({ path: 'host', ...problem });
   else if (lanOnly && !isLanHost(host)) {
-    issues.push({ path: 'host', message: `${host} ${isIP(host) ? 'is a public address' : 'looks like a public DNS name'}; the gateway is LAN-only`, fix: 'use the LAN name or IP (e.g. linuxserver.lan), or set lan_only: false to opt in explicitly' });
+    issues.push({
+      path: 'host',
+      message: `${host} ${isIP(host) ? 'is a public address' : 'looks like a public DNS name'}; the gateway is LAN-only`,
+      fix: 'use the LAN name or IP (e.g. linuxserver.lan), or set lan_only: false to opt in explicitly',
+    });
   }
 }
 
@@ -380,7 +480,7 @@ export function findShellVariables(value: unknown, path: PathSegment[], issues: 
       });
     }
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => findShellVariables(item, [...path, index], issues));
+    for (const [index, item] of value.entries()) findShellVariables(item, [...path, index], issues);
   } else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) findShellVariables(item, [...path, key], issues);
   }
@@ -411,7 +511,11 @@ function checkObservability(section: Record<string, unknown> | undefined, lanOnl
     const settings = record(section[part]);
     if (!settings || settings.enabled === true) continue;
     for (const field of Object.keys(settings).filter((name) => name !== 'enabled')) {
-      issues.push({ path: `observability.${part}.${field}`, message: `has no effect while observability.${part}.enabled is not true`, fix: `set observability.${part}.enabled: true, or remove ${field}` });
+      issues.push({
+        path: `observability.${part}.${field}`,
+        message: `has no effect while observability.${part}.enabled is not true`,
+        fix: `set observability.${part}.enabled: true, or remove ${field}`,
+      });
     }
   }
   const target = record(section.prometheus)?.target;

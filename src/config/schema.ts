@@ -33,7 +33,10 @@ const port = z.number().int().min(1).max(65535);
 const duration = z.string().regex(/^[1-9][0-9]*[smhdw]$/, {
   message: 'must be a duration such as 30m, 24h, 90d or 2w',
 });
-const imageName = z.string().min(1).regex(/^[^\s]+$/, { message: 'must be an image reference without spaces' });
+const imageName = z
+  .string()
+  .min(1)
+  .regex(/^[^\s]+$/, { message: 'must be an image reference without spaces' });
 
 /**
  * `build:` on a service: mcpgw builds its image from package registries instead of pulling it. An image not
@@ -63,91 +66,108 @@ const model = z.strictObject({
   api_base: z.string().url().optional(),
 });
 
-const litellm = z.preprocess(withBuiltImage((build) => (build === 'builtin' ? BUILTIN_LITELLM_IMAGE : undefined)), z.strictObject({
-  image: imageName.default(DEFAULT_LITELLM_IMAGE),
-  /** builtin: LiteLLM (DB mode) built from PyPI by mcpgw (images/litellm, images/litellm-db). */
-  build: builtin,
-  port: port.default(4000),
-  master_key: secretName.default('LITELLM_MASTER_KEY'),
-  salt_key: secretName.default('LITELLM_SALT_KEY'),
-  /** Seconds a key (and its grants) is cached per worker; low values make revocation take effect sooner. */
-  key_cache_ttl: z.number().int().min(0).max(3600).default(60),
-  models: z.array(model).default([]),
-  /** Extra container labels. Reverse-proxy labels (traefik.*) need `lan_only: false`. */
-  labels: z.record(z.string(), z.string()).default({}),
-}));
-
-const postgres = z.preprocess(withBuiltImage((build) => (build === 'builtin' ? BUILTIN_POSTGRES_IMAGE : undefined)), z.strictObject({
-  mode: z.enum(['bundled', 'external']).default('bundled'),
-  image: imageName.default(DEFAULT_POSTGRES_IMAGE),
-  /** builtin: Debian's PostgreSQL built by mcpgw (images/postgres). */
-  build: builtin,
-  network: z.string().min(1).default('postgres-net'),
-  /** Set when `network` already exists and is shared with other stacks (as in the seed); mcpgw never removes it. */
-  network_external: z.boolean().default(false),
-  database: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('litellm'),
-  user: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('litellm'),
-  password: secretName.default('POSTGRES_PASSWORD'),
-  /** external mode: the secret holding the full postgresql:// URL. */
-  url: secretName.default('DATABASE_URL'),
-  /** Publish Postgres on 127.0.0.1:<host_port> so mcpgw on the host can manage keys; never on the LAN. */
-  host_port: port.optional(),
-}));
-
-const mcpServer = z.preprocess(withBuiltImage((build) => (build && typeof build === 'object' ? packageImage(build as PackageSource) : undefined)), z.strictObject({
-  transport: z.enum(['sse', 'http', 'stdio'], {
-    message: 'must be one of sse, http, stdio (LiteLLM silently assumes sse when it is missing)',
+const litellm = z.preprocess(
+  withBuiltImage((build) => (build === 'builtin' ? BUILTIN_LITELLM_IMAGE : undefined)),
+  z.strictObject({
+    image: imageName.default(DEFAULT_LITELLM_IMAGE),
+    /** builtin: LiteLLM (DB mode) built from PyPI by mcpgw (images/litellm, images/litellm-db). */
+    build: builtin,
+    port: port.default(4000),
+    master_key: secretName.default('LITELLM_MASTER_KEY'),
+    salt_key: secretName.default('LITELLM_SALT_KEY'),
+    /** Seconds a key (and its grants) is cached per worker; low values make revocation take effect sooner. */
+    key_cache_ttl: z.number().int().min(0).max(3600).default(60),
+    models: z.array(model).default([]),
+    /** Extra container labels. Reverse-proxy labels (traefik.*) need `lan_only: false`. */
+    labels: z.record(z.string(), z.string()).default({}),
   }),
-  description: z.string().optional(),
-  /** A container mcpgw runs for this server (sse/http, or a bridged stdio server). */
-  image: imageName.optional(),
-  /** The server's package, installed into an image mcpgw builds (one of npm, pypi; exact version). */
-  build: packageBuild.optional(),
-  /**
-   * stdio only: run the command in its own container (`image`, which must have node and the command) behind
-   * mcpgw's bridge, which keeps one process of it and serves it to LiteLLM as streamable http. Without it LiteLLM
-   * spawns the command inside its own container. Not sse: supergateway's SSE output, the one SSE bridge tried,
-   * runs one process for every session and sends each reply to all of them, so LiteLLM's concurrent sessions
-   * received each other's answers.
-   */
-  bridge: z.enum(['http'], {
-    message: "must be http: supergateway's SSE output sends every reply to all sessions, so requests through LiteLLM get each other's answers",
-  }).optional(),
-  /** Container command (sse/http with image) or the stdio command LiteLLM spawns. */
-  command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
-  args: z.array(z.string()).optional(),
-  /** Published port (host side). */
-  port: port.optional(),
-  /** Port the server listens on inside its container; defaults to `port`. */
-  container_port: port.optional(),
-  path: z.string().regex(/^\//, { message: 'must start with /' }).optional(),
-  /** An MCP server mcpgw does not run: LiteLLM connects to this URL. */
-  url: z.string().url().optional(),
-  /**
-   * The Host header LiteLLM sends to the server instead of the URL's own (rendered as static_headers). For
-   * servers whose MCP SDK allows only localhost names (DNS-rebinding protection), e.g. "localhost:8000".
-   */
-  host_header: z
-    .string()
-    // With the port: the MCP Python SDK's allow-list entries (localhost:*) match only a Host that has one.
-    .regex(/^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$/, {
-      message: 'must be host:port, e.g. localhost:8000 (the port the server listens on; the MCP SDK refuses a Host without one)',
-    })
-    .optional(),
-  /** Plain (non-secret) environment, e.g. PORT. Secrets go in `env`. */
-  environment: z.record(z.string().regex(ENV_NAME, { message: 'variable names use letters, digits and _' }), z.string()).default({}),
-  /** Secret environment of the server: variable name → secret name. */
-  env: z.record(z.string().regex(ENV_NAME, { message: 'variable names use letters, digits and _' }), secretName).default({}),
-  allowed_tools: z.array(z.string().min(1)).optional(),
-  /** A safe, read-only tool `mcpgw probe` calls to prove the server executes tools; "{nonce}" in a string argument is echoed back. */
-  probe: z
-    .strictObject({
-      tool: z.string().min(1),
-      arguments: z.record(z.string(), z.unknown()).default({}),
-    })
-    .optional(),
-  groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
-}));
+);
+
+const postgres = z.preprocess(
+  withBuiltImage((build) => (build === 'builtin' ? BUILTIN_POSTGRES_IMAGE : undefined)),
+  z.strictObject({
+    mode: z.enum(['bundled', 'external']).default('bundled'),
+    image: imageName.default(DEFAULT_POSTGRES_IMAGE),
+    /** builtin: Debian's PostgreSQL built by mcpgw (images/postgres). */
+    build: builtin,
+    network: z.string().min(1).default('postgres-net'),
+    /** Set when `network` already exists and is shared with other stacks (as in the seed); mcpgw never removes it. */
+    network_external: z.boolean().default(false),
+    database: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/)
+      .default('litellm'),
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/)
+      .default('litellm'),
+    password: secretName.default('POSTGRES_PASSWORD'),
+    /** external mode: the secret holding the full postgresql:// URL. */
+    url: secretName.default('DATABASE_URL'),
+    /** Publish Postgres on 127.0.0.1:<host_port> so mcpgw on the host can manage keys; never on the LAN. */
+    host_port: port.optional(),
+  }),
+);
+
+const mcpServer = z.preprocess(
+  withBuiltImage((build) => (build && typeof build === 'object' ? packageImage(build as PackageSource) : undefined)),
+  z.strictObject({
+    transport: z.enum(['sse', 'http', 'stdio'], {
+      message: 'must be one of sse, http, stdio (LiteLLM silently assumes sse when it is missing)',
+    }),
+    description: z.string().optional(),
+    /** A container mcpgw runs for this server (sse/http, or a bridged stdio server). */
+    image: imageName.optional(),
+    /** The server's package, installed into an image mcpgw builds (one of npm, pypi; exact version). */
+    build: packageBuild.optional(),
+    /**
+     * stdio only: run the command in its own container (`image`, which must have node and the command) behind
+     * mcpgw's bridge, which keeps one process of it and serves it to LiteLLM as streamable http. Without it LiteLLM
+     * spawns the command inside its own container. Not sse: supergateway's SSE output, the one SSE bridge tried,
+     * runs one process for every session and sends each reply to all of them, so LiteLLM's concurrent sessions
+     * received each other's answers.
+     */
+    bridge: z
+      .enum(['http'], {
+        message: "must be http: supergateway's SSE output sends every reply to all sessions, so requests through LiteLLM get each other's answers",
+      })
+      .optional(),
+    /** Container command (sse/http with image) or the stdio command LiteLLM spawns. */
+    command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
+    args: z.array(z.string()).optional(),
+    /** Published port (host side). */
+    port: port.optional(),
+    /** Port the server listens on inside its container; defaults to `port`. */
+    container_port: port.optional(),
+    path: z.string().regex(/^\//, { message: 'must start with /' }).optional(),
+    /** An MCP server mcpgw does not run: LiteLLM connects to this URL. */
+    url: z.string().url().optional(),
+    /**
+     * The Host header LiteLLM sends to the server instead of the URL's own (rendered as static_headers). For
+     * servers whose MCP SDK allows only localhost names (DNS-rebinding protection), e.g. "localhost:8000".
+     */
+    host_header: z
+      .string()
+      // With the port: the MCP Python SDK's allow-list entries (localhost:*) match only a Host that has one.
+      .regex(/^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$/, {
+        message: 'must be host:port, e.g. localhost:8000 (the port the server listens on; the MCP SDK refuses a Host without one)',
+      })
+      .optional(),
+    /** Plain (non-secret) environment, e.g. PORT. Secrets go in `env`. */
+    environment: z.record(z.string().regex(ENV_NAME, { message: 'variable names use letters, digits and _' }), z.string()).default({}),
+    /** Secret environment of the server: variable name → secret name. */
+    env: z.record(z.string().regex(ENV_NAME, { message: 'variable names use letters, digits and _' }), secretName).default({}),
+    allowed_tools: z.array(z.string().min(1)).optional(),
+    /** A safe, read-only tool `mcpgw probe` calls to prove the server executes tools; "{nonce}" in a string argument is echoed back. */
+    probe: z
+      .strictObject({
+        tool: z.string().min(1),
+        arguments: z.record(z.string(), z.unknown()).default({}),
+      })
+      .optional(),
+    groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
+  }),
+);
 
 /**
  * LiteLLM's own key_alias rule (2–255 characters, starting and ending with a letter or digit, what its
@@ -188,7 +208,10 @@ export const configSchema = z.strictObject({
   bind: z.string().min(1).default('0.0.0.0'),
   /** Address MCP server ports are published on. Loopback by default: MCP servers have no auth of their own. */
   mcp_bind: z.string().min(1).default('127.0.0.1'),
-  mcp_port_range: z.string().regex(/^\d+-\d+$/, { message: 'must look like 48000-48999' }).default(DEFAULT_MCP_PORT_RANGE),
+  mcp_port_range: z
+    .string()
+    .regex(/^\d+-\d+$/, { message: 'must look like 48000-48999' })
+    .default(DEFAULT_MCP_PORT_RANGE),
   /** The LAN-only hard rule. `false` is the explicit opt-in to TLS, reverse proxies and public names. */
   lan_only: z.boolean().default(true),
   secrets: z.string().min(1).default('./secrets/litellm.env'),

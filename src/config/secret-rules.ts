@@ -28,11 +28,13 @@ export function checkSecrets(config: McpgwConfig, required: readonly string[], s
   if (master?.trim()) {
     const generate = `set ${masterName}=sk-<random> (\`openssl rand -hex 24\` after sk-; \`mcpgw init\` generates one)`;
     if (!master.startsWith(MASTER_KEY_PREFIX)) push(masterName, `does not start with ${MASTER_KEY_PREFIX}: LiteLLM refuses a master key without it`, generate);
-    else if (master.length < MASTER_KEY_MIN_LENGTH || /\s/.test(master)) push(masterName, `is too short or has spaces: a master key needs at least ${MASTER_KEY_MIN_LENGTH} characters`, generate);
+    else if (master.length < MASTER_KEY_MIN_LENGTH || /\s/.test(master))
+      push(masterName, `is too short or has spaces: a master key needs at least ${MASTER_KEY_MIN_LENGTH} characters`, generate);
   }
   if (config.postgres.mode === 'external') {
     const url = secrets.get(config.postgres.url);
-    if (url?.trim() && !/^postgres(ql)?:\/\/[^\s]+$/.test(url)) push(config.postgres.url, 'is not a postgresql:// URL', `set ${config.postgres.url}=postgresql://user:password@host:5432/database`);
+    if (url?.trim() && !/^postgres(ql)?:\/\/[^\s]+$/.test(url))
+      push(config.postgres.url, 'is not a postgresql:// URL', `set ${config.postgres.url}=postgresql://user:password@host:5432/database`);
   }
   return issues;
 }

@@ -36,24 +36,39 @@ export async function readSecrets(file: string): Promise<Secrets> {
 export function parseSecrets(text: string, file = 'secrets file'): SecretsFile {
   const secrets = new SecretsFile(file);
   const issues: ConfigIssue[] = [];
-  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, index) => {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) return;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
-    if (!match) {
-      issues.push({ path: `line ${index + 1}`, message: 'expected NAME=value', fix: 'one variable per line; comments start with #', line: index + 1, column: 1 });
-      return;
-    }
-    const [, name = '', raw = ''] = match;
-    const value = unquote(raw);
-    const first = secrets.lines.get(name);
-    if (first !== undefined && secrets.get(name) !== value) {
-      issues.push({ path: name, message: `is set again with a different value (first on line ${first}); the last one would win silently`, fix: `keep one ${name}= line`, line: index + 1, column: 1 });
-      return;
-    }
-    if (first === undefined) secrets.lines.set(name, index + 1);
-    secrets.set(name, value);
-  });
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((line, index) => {
+      const trimmed = line.trim();
+      if (trimmed === '' || trimmed.startsWith('#')) return;
+      const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(trimmed);
+      if (!match) {
+        issues.push({
+          path: `line ${index + 1}`,
+          message: 'expected NAME=value',
+          fix: 'one variable per line; comments start with #',
+          line: index + 1,
+          column: 1,
+        });
+        return;
+      }
+      const [, name = '', raw = ''] = match;
+      const value = unquote(raw);
+      const first = secrets.lines.get(name);
+      if (first !== undefined && secrets.get(name) !== value) {
+        issues.push({
+          path: name,
+          message: `is set again with a different value (first on line ${first}); the last one would win silently`,
+          fix: `keep one ${name}= line`,
+          line: index + 1,
+          column: 1,
+        });
+        return;
+      }
+      if (first === undefined) secrets.lines.set(name, index + 1);
+      secrets.set(name, value);
+    });
   if (issues.length > 0) throw new ConfigError(file, issues);
   return secrets;
 }

@@ -12,10 +12,7 @@ type ZodIssue = z.core.$ZodIssue;
  * keys of the object at a path. The schema must be parsed with `reportInput: true`, or every wrong value looks
  * like a missing one.
  */
-export function fromZodIssues(
-  issues: readonly ZodIssue[],
-  knownKeys: (path: readonly PathSegment[]) => string[],
-): ConfigIssue[] {
+export function fromZodIssues(issues: readonly ZodIssue[], knownKeys: (path: readonly PathSegment[]) => string[]): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const issue of issues) {
     const path = issue.path as PathSegment[];
@@ -45,12 +42,19 @@ export function fromZodIssues(
 function holdsSecretName(path: readonly PathSegment[]): boolean {
   const field = path.at(-1);
   const parent = path.at(-2);
-  return parent === 'env' || (parent === 'postgres' && field === 'url') || (typeof field === 'string' && ['api_key', 'master_key', 'salt_key', 'password', 'secret'].includes(field));
+  return (
+    parent === 'env' ||
+    (parent === 'postgres' && field === 'url') ||
+    (typeof field === 'string' && ['api_key', 'master_key', 'salt_key', 'password', 'secret'].includes(field))
+  );
 }
 
 function describe(issue: ZodIssue, secretField: boolean): string {
   const found = 'input' in issue ? issue.input : undefined;
-  const typeName = (value: unknown) => (secretField && value !== undefined && value !== null ? `${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `a ${typeof value}`} (not shown)` : shownValue(value));
+  const typeName = (value: unknown) =>
+    secretField && value !== undefined && value !== null
+      ? `${Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `a ${typeof value}`} (not shown)`
+      : shownValue(value);
   switch (issue.code) {
     case 'invalid_type':
       if (found === undefined) return 'is required';
@@ -58,7 +62,8 @@ function describe(issue: ZodIssue, secretField: boolean): string {
     case 'too_small':
       if (issue.origin === 'number') return `must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}, got ${String(found)}`;
       if (issue.origin === 'array') return `must have at least ${String(issue.minimum)} item(s)`;
-      if (issue.origin === 'string' && Number(issue.minimum) > 1) return `must be at least ${String(issue.minimum)} characters long, got ${typeof found === 'string' ? found.length : '?'}`;
+      if (issue.origin === 'string' && Number(issue.minimum) > 1)
+        return `must be at least ${String(issue.minimum)} characters long, got ${typeof found === 'string' ? found.length : '?'}`;
       return 'must not be empty';
     case 'too_big':
       if (issue.origin === 'number') return `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}, got ${String(found)}`;
@@ -205,7 +210,10 @@ export function shownValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return value.length <= 40 && !looksLikeSecret(value) && !/[\u0000-\u001f]/.test(value) ? `the string ${JSON.stringify(value)}` : `a string of ${value.length} characters (not shown)`;
+  if (typeof value === 'string')
+    return value.length <= 40 && !looksLikeSecret(value) && !/[\u0000-\u001f]/.test(value)
+      ? `the string ${JSON.stringify(value)}`
+      : `a string of ${value.length} characters (not shown)`;
   if (typeof value === 'number') return `the number ${value}`;
   return `${typeof value} ${JSON.stringify(value)}`;
 }

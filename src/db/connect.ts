@@ -45,7 +45,9 @@ export async function connectDatabase(url: string): Promise<SqlClient> {
     // LiteLLM stores naive UTC timestamps (TIMESTAMP(3)); pg would read them in the machine's local zone.
     types: {
       getTypeParser: ((oid: number, format?: string) =>
-        oid === TIMESTAMP_WITHOUT_TIME_ZONE ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`) : pgModule.types.getTypeParser(oid, format as 'text')) as typeof pgModule.types.getTypeParser,
+        oid === TIMESTAMP_WITHOUT_TIME_ZONE
+          ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
+          : pgModule.types.getTypeParser(oid, format as 'text')) as typeof pgModule.types.getTypeParser,
     },
   });
   const where = describeTarget(url);
@@ -78,14 +80,19 @@ export function explainConnectError(error: { code?: string; message: string }, w
     case 'ETIMEDOUT':
       return new StepFailed(`Postgres at ${where} is unreachable (${error.code})`, 'start it (`mcpgw up`) or fix the host and port in the database URL');
     case '28P01':
-      return new StepFailed(`Postgres refused the password for ${where}`, 'the password in the secrets file must match the role; for the bundled Postgres `mcpgw up` re-applies it');
+      return new StepFailed(
+        `Postgres refused the password for ${where}`,
+        'the password in the secrets file must match the role; for the bundled Postgres `mcpgw up` re-applies it',
+      );
     case '28000':
       return new StepFailed(`Postgres has no pg_hba.conf entry allowing ${where}`, 'add a `host … scram-sha-256` line for this client');
     case '3D000':
       return new StepFailed(`the database in ${where} does not exist`, 'create it, or run `mcpgw up` for the bundled Postgres');
     default:
-      if (/SASL|SCRAM/i.test(error.message)) return new StepFailed(`SCRAM authentication to ${where} failed: ${error.message}`, 'check the password and that the role is stored with scram-sha-256');
-      if (/timeout/i.test(error.message)) return new StepFailed(`Postgres at ${where} did not answer in time`, 'check that it is running and reachable from this machine');
+      if (/SASL|SCRAM/i.test(error.message))
+        return new StepFailed(`SCRAM authentication to ${where} failed: ${error.message}`, 'check the password and that the role is stored with scram-sha-256');
+      if (/timeout/i.test(error.message))
+        return new StepFailed(`Postgres at ${where} did not answer in time`, 'check that it is running and reachable from this machine');
       return new StepFailed(`cannot connect to Postgres at ${where}: ${error.message}`);
   }
 }

@@ -40,7 +40,11 @@ export async function provisionBundledPostgres(engine: Engine, target: Provision
   const psql = async (sql: string[], database = 'postgres') => {
     const script = ['\\getenv pw MCPGW_PASSWORD', ...sql.map((statement) => `${statement};`)].join('\n');
     const run = 'printf \'%s\\n\' "$MCPGW_SQL" | psql -X -q -At -v ON_ERROR_STOP=1 -U "$MCPGW_USER" -d "$MCPGW_DATABASE"';
-    const result = await engine.exec(target.containerId, ['sh', '-c', run], [`MCPGW_PASSWORD=${target.password}`, `MCPGW_SQL=${script}`, `MCPGW_USER=${target.user}`, `MCPGW_DATABASE=${database}`]);
+    const result = await engine.exec(
+      target.containerId,
+      ['sh', '-c', run],
+      [`MCPGW_PASSWORD=${target.password}`, `MCPGW_SQL=${script}`, `MCPGW_USER=${target.user}`, `MCPGW_DATABASE=${database}`],
+    );
     if (result.exitCode !== 0) throw new StepFailed(`psql in the Postgres container failed: ${result.output.trim()}`);
     return result.output.trim();
   };
@@ -56,7 +60,10 @@ export async function provisionBundledPostgres(engine: Engine, target: Provision
   ).split('\n');
   const [encryption, roleHash, databases, weakRules] = facts.map((line) => line.trim());
   if (encryption !== 'scram-sha-256') {
-    throw new StepFailed(`Postgres stores new passwords as ${encryption}, not scram-sha-256`, 'start postgres with -c password_encryption=scram-sha-256 (mcpgw render does)');
+    throw new StepFailed(
+      `Postgres stores new passwords as ${encryption}, not scram-sha-256`,
+      'start postgres with -c password_encryption=scram-sha-256 (mcpgw render does)',
+    );
   }
   const role = quoteIdent(target.user);
   if (roleHash === 'absent') {
@@ -72,7 +79,10 @@ export async function provisionBundledPostgres(engine: Engine, target: Provision
     actions.push(`created database ${target.database}`);
   }
   if (weakRules !== 'none') {
-    throw new StepFailed(`pg_hba.conf allows ${weakRules} for TCP connections`, 'use scram-sha-256 for every host line (POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 on a new volume)');
+    throw new StepFailed(
+      `pg_hba.conf allows ${weakRules} for TCP connections`,
+      'use scram-sha-256 for every host line (POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 on a new volume)',
+    );
   }
   const tcpLogin = () =>
     engine.exec(
@@ -88,7 +98,10 @@ export async function provisionBundledPostgres(engine: Engine, target: Provision
     login = await tcpLogin();
   }
   if (login.exitCode !== 0 || login.output.trim() !== target.user) {
-    throw new StepFailed(`SCRAM login as ${target.user} over TCP failed: ${login.output.trim()}`, 'check the role in the Postgres container (`mcpgw logs postgres`); mcpgw up sets its password from the secrets file and stores it as SCRAM-SHA-256');
+    throw new StepFailed(
+      `SCRAM login as ${target.user} over TCP failed: ${login.output.trim()}`,
+      'check the role in the Postgres container (`mcpgw logs postgres`); mcpgw up sets its password from the secrets file and stores it as SCRAM-SHA-256',
+    );
   }
   return { actions, roleHash: 'SCRAM-SHA-256' };
 }

@@ -72,11 +72,17 @@ async function agreed(setup: Pick<EngineSetup, 'consented' | 'confirm'>, questio
 
 async function aptInstall(shell: HostShell, progress: Progress, packages: string[]): Promise<void> {
   const step = progress.start(`apt-get install ${packages.join(' ')}`);
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...packages]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...packages],
+  ]) {
     const result = await shell.run('apt-get', args);
     if (result.code !== 0) {
       step.fail(`apt-get ${args[0]} exited ${result.code}`);
-      throw new StepFailed(`apt-get ${args.join(' ')} failed:\n${tail(result.output)}`, `install ${packages.join(' ')} yourself (apt-get install ${packages.join(' ')}) and run mcpgw up again`);
+      throw new StepFailed(
+        `apt-get ${args.join(' ')} failed:\n${tail(result.output)}`,
+        `install ${packages.join(' ')} yourself (apt-get install ${packages.join(' ')}) and run mcpgw up again`,
+      );
     }
   }
   step.succeed(`installed Debian's ${packages.join(', ')}`);
@@ -148,7 +154,9 @@ export async function localHostShell(): Promise<HostShell> {
       const { spawn } = await import('node:child_process');
       const log = openSync(logFile, 'a');
       // A dockerd that fails to start is reported by the wait for its socket, with the log to read.
-      spawn(command, args, { detached: true, stdio: ['ignore', log, log] }).on('error', () => undefined).unref();
+      spawn(command, args, { detached: true, stdio: ['ignore', log, log] })
+        .on('error', () => undefined)
+        .unref();
     },
     isRoot: process.getuid?.() === 0,
     distribution: `${field('ID')} ${field('ID_LIKE')}`.trim(),

@@ -190,7 +190,12 @@ export class DockerEngine {
   /** Imports a root filesystem tarball as the image `repoTag` (what `docker import -c CHANGE - repo:tag` does). */
   async importImage(tarball: Readable, repoTag: string, message: string, changes: string[]): Promise<void> {
     const separator = repoTag.lastIndexOf(':');
-    const stream = await this.docker.importImage(tarball as unknown as NodeJS.ReadableStream, { repo: repoTag.slice(0, separator), tag: repoTag.slice(separator + 1), message, changes });
+    const stream = await this.docker.importImage(tarball as unknown as NodeJS.ReadableStream, {
+      repo: repoTag.slice(0, separator),
+      tag: repoTag.slice(separator + 1),
+      message,
+      changes,
+    });
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve()));
     });
@@ -198,7 +203,10 @@ export class DockerEngine {
 
   /** Removes an image by id; one still used by a container stays (the engine refuses, which is fine here). */
   async removeImageIfUnused(id: string): Promise<void> {
-    await this.docker.getImage(id).remove().catch(() => undefined);
+    await this.docker
+      .getImage(id)
+      .remove()
+      .catch(() => undefined);
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
@@ -286,10 +294,14 @@ export class DockerEngine {
       ...(options.since !== undefined ? { since: options.since } : {}),
     })) as NodeJS.ReadableStream & { destroy(): void };
     await new Promise<void>((resolve, reject) => {
-      signal.addEventListener('abort', () => {
-        stream.destroy();
-        resolve();
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          stream.destroy();
+          resolve();
+        },
+        { once: true },
+      );
       stream.on('data', (chunk: Buffer) => onText(demuxLogs(chunk)));
       stream.on('end', resolve);
       stream.on('error', reject);
@@ -314,7 +326,10 @@ export class DockerEngine {
    * Runs a throwaway container to its end and removes it: created without a restart policy, attached to every
    * network in `networks`, started, waited for (at most `timeoutMs`, then killed). Returns its exit code and output.
    */
-  async runOnce(spec: { name: string; image: string; entrypoint: string[]; cmd: string[]; labels: Record<string, string>; networks: string[] }, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+  async runOnce(
+    spec: { name: string; image: string; entrypoint: string[]; cmd: string[]; labels: Record<string, string>; networks: string[] },
+    timeoutMs: number,
+  ): Promise<{ exitCode: number; output: string }> {
     const [first, ...rest] = spec.networks;
     const container = await this.docker.createContainer({
       name: spec.name,
@@ -329,7 +344,14 @@ export class DockerEngine {
       await container.start();
       let timer: NodeJS.Timeout | undefined;
       const overdue = new Promise<{ StatusCode: number }>((resolve) => {
-        timer = setTimeout(() => void container.kill().catch(() => undefined).then(() => resolve({ StatusCode: -1 })), timeoutMs);
+        timer = setTimeout(
+          () =>
+            void container
+              .kill()
+              .catch(() => undefined)
+              .then(() => resolve({ StatusCode: -1 })),
+          timeoutMs,
+        );
       });
       const ended = (await Promise.race([container.wait() as Promise<{ StatusCode: number }>, overdue])) as { StatusCode: number };
       clearTimeout(timer);
@@ -345,7 +367,9 @@ export class DockerEngine {
    * large) and, when given, `stdin` into it; stderr is collected for error messages. `env` as in exec.
    */
   async execStreaming(id: string, cmd: string[], io: { stdout: Writable; stdin?: Readable; env?: string[] }): Promise<{ exitCode: number; stderr: string }> {
-    const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, Env: io.env ?? [], AttachStdin: Boolean(io.stdin), AttachStdout: true, AttachStderr: true });
+    const exec = await this.docker
+      .getContainer(id)
+      .exec({ Cmd: cmd, Env: io.env ?? [], AttachStdin: Boolean(io.stdin), AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: Boolean(io.stdin) });
     const stderr = new PassThrough();
     const errorChunks: Buffer[] = [];

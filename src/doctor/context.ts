@@ -197,9 +197,13 @@ export class DoctorContext {
   /** LiteLLM's version; the proxy is asked only when it answers its liveliness route, so a dead one costs no wait. */
   litellmVersion(): Promise<LitellmVersion | undefined> {
     return this.once('litellm-version', async () => {
-      const baseUrl = await this.gatewayLive().then(() => this.gatewayUrl(), () => undefined);
+      const baseUrl = await this.gatewayLive().then(
+        () => this.gatewayUrl(),
+        () => undefined,
+      );
       const containerName = litellmService(await this.model()).containerName;
-      const runningImage = async () => (await this.containers().catch(() => [])).find((entry) => entry.name === containerName && entry.state === 'running')?.image;
+      const runningImage = async () =>
+        (await this.containers().catch(() => [])).find((entry) => entry.name === containerName && entry.state === 'running')?.image;
       return litellmVersion({ baseUrl, runningImage, configuredImage: (await this.loaded()).config.litellm.image, timeoutMs: this.deps.requestTimeoutMs });
     });
   }

@@ -28,7 +28,13 @@ function answerFor(ctx: DoctorContext, server: ServerTarget): Promise<VantageAns
     .once('vantage', async () => {
       const [docker, model, all] = await Promise.all([ctx.docker().catch((error: Error) => error), ctx.model(), targets(ctx)]);
       const endpoints = all.flatMap((target) => (target.endpoint ? [target.endpoint] : []));
-      return litellmAnswers(docker, litellmPlace(model), () => ctx.deps.randomBytes(4).toString('hex'), endpoints, Math.min(ctx.deps.requestTimeoutMs, VANTAGE_DEADLINE_MS));
+      return litellmAnswers(
+        docker,
+        litellmPlace(model),
+        () => ctx.deps.randomBytes(4).toString('hex'),
+        endpoints,
+        Math.min(ctx.deps.requestTimeoutMs, VANTAGE_DEADLINE_MS),
+      );
     })
     .then((ask) => ask(server.name));
 }
@@ -47,7 +53,12 @@ export function directAnswers(ctx: DoctorContext): Promise<DirectAnswer[]> {
         if (down) return { target, ok: false, seen: `${target.name}: ${down.cause}`, causes: [down] };
         const answer = await answerFor(ctx, target);
         if (answer instanceof Error || answer === undefined) {
-          return { target, ok: false, seen: `${target.name}: not asked from LiteLLM's network${answer ? `: ${answer.message}` : ''}`, causes: await diagnoseServer(target, docker, () => Promise.resolve(answer)) };
+          return {
+            target,
+            ok: false,
+            seen: `${target.name}: not asked from LiteLLM's network${answer ? `: ${answer.message}` : ''}`,
+            causes: await diagnoseServer(target, docker, () => Promise.resolve(answer)),
+          };
         }
         const cause = causeOf(answer, target.role ?? {});
         return { target, ok: cause === undefined, seen: describeAnswer(answer), causes: cause ? [cause] : [] };
@@ -101,7 +112,15 @@ export async function attributeRestTools(
       const status = listing.server_outcomes?.[target.name]?.status;
       const known = await causesFor(target);
       // Nothing known against the server itself, yet LiteLLM gets no tools from it: LiteLLM's side.
-      const causes = known.length > 0 ? known : [{ cause: `LiteLLM lists no tools from ${target.name}${status ? ` (it reports the server ${status})` : ''}, though nothing is found wrong with the server itself`, fix: '`mcpgw logs litellm` shows the MCP error (LiteLLM reaches the server by its container name on the MCP network)' }];
+      const causes =
+        known.length > 0
+          ? known
+          : [
+              {
+                cause: `LiteLLM lists no tools from ${target.name}${status ? ` (it reports the server ${status})` : ''}, though nothing is found wrong with the server itself`,
+                fix: '`mcpgw logs litellm` shows the MCP error (LiteLLM reaches the server by its container name on the MCP network)',
+              },
+            ];
       return { name: target.name, outcome: fail(status ? `${seen} (LiteLLM: ${status})` : seen, causes) };
     }),
   );
@@ -139,7 +158,14 @@ function mcpLevel(ctx: DoctorContext): Promise<McpLevelContext> {
     nonce: () => ctx.nonce(),
     diagnose: async (server: ServerTarget) => {
       const known = (await directAnswers(ctx)).find((answer) => answer.target.name === server.name)?.causes ?? [];
-      return known.length > 0 ? known : diagnoseServer(server, await ctx.docker().catch(() => undefined), (target) => answerFor(ctx, target), litellmService(await ctx.model()).containerName);
+      return known.length > 0
+        ? known
+        : diagnoseServer(
+            server,
+            await ctx.docker().catch(() => undefined),
+            (target) => answerFor(ctx, target),
+            litellmService(await ctx.model()).containerName,
+          );
     },
   }));
 }

@@ -16,7 +16,10 @@ export function selectChecks(checks: readonly Check[], only: string[]): Check[] 
   const matches = (check: Check, entry: string) => check.id === entry || check.area === entry || check.id.startsWith(`${entry}.`);
   const unknown = only.filter((entry) => !checks.some((check) => matches(check, entry)));
   if (unknown.length > 0) {
-    throw new UserError(`--only ${unknown.join(', ')} matches no check`, `areas: ${[...new Set(checks.map((check) => check.area))].join(', ')}; checks: ${checks.map((check) => check.id).join(', ')}`);
+    throw new UserError(
+      `--only ${unknown.join(', ')} matches no check`,
+      `areas: ${[...new Set(checks.map((check) => check.area))].join(', ')}; checks: ${checks.map((check) => check.id).join(', ')}`,
+    );
   }
   return checks.filter((check) => only.some((entry) => matches(check, entry)));
 }
@@ -137,7 +140,15 @@ function skipReason(check: Check, block: { need: Need; root: Unmet }, checks: re
 function withDeadline(work: Promise<CheckOutcome>, timeoutMs: number): Promise<CheckOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<CheckOutcome>((resolve) => {
-    timer = setTimeout(() => resolve(fail(`no answer within ${timeoutMs} ms`, [{ cause: 'the check timed out', fix: 'run it alone with `mcpgw doctor --only <id> --verbose`; a hung container or network is the usual cause' }])), timeoutMs);
+    timer = setTimeout(
+      () =>
+        resolve(
+          fail(`no answer within ${timeoutMs} ms`, [
+            { cause: 'the check timed out', fix: 'run it alone with `mcpgw doctor --only <id> --verbose`; a hung container or network is the usual cause' },
+          ]),
+        ),
+      timeoutMs,
+    );
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
@@ -164,12 +175,22 @@ export async function runChecks(ctx: DoctorContext, checks: readonly Check[], op
   const results = await Promise.all(
     checks.map(async (check): Promise<CheckResult> => {
       const block = blocked.get(check.id);
-      const crashed = [{ cause: 'a bug in mcpgw doctor, or an answer it did not expect', fix: `report it with the output of \`mcpgw doctor --only ${check.id} --verbose\`` }];
+      const crashed = [
+        { cause: 'a bug in mcpgw doctor, or an answer it did not expect', fix: `report it with the output of \`mcpgw doctor --only ${check.id} --verbose\`` },
+      ];
       const outcome = await withDeadline(
         isolated(async () => (block ? skip(skipReason(check, block, checks, blocked)) : check.run(ctx)), crashed),
         options.timeoutMs,
       );
-      return { id: check.id, area: check.area, title: check.title, status: outcome.status, ms: Math.round(options.now() - started), evidence: outcome.evidence, causes: distinctCauses(outcome.causes ?? []) };
+      return {
+        id: check.id,
+        area: check.area,
+        title: check.title,
+        status: outcome.status,
+        ms: Math.round(options.now() - started),
+        evidence: outcome.evidence,
+        causes: distinctCauses(outcome.causes ?? []),
+      };
     }),
   );
   const summary = countStatuses(results);

@@ -22,7 +22,11 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
   const where = `${answer.url} (as LiteLLM reaches it)`;
   const seen = [answer.status ? `HTTP ${answer.status}` : '', bodyText(answer.body), answer.error ?? ''].filter(Boolean).join(' ');
   if (answer.ok) {
-    if ((answer.tools ?? []).length === 0) return { cause: `${answer.name} answers at ${where} but lists no tools`, fix: `check the server's own configuration (its tools may need a setting or a secret in ${field}.env)` };
+    if ((answer.tools ?? []).length === 0)
+      return {
+        cause: `${answer.name} answers at ${where} but lists no tools`,
+        fix: `check the server's own configuration (its tools may need a setting or a secret in ${field}.env)`,
+      };
     if (answer.elapsed_ms > LITELLM_TOOL_LISTING_TIMEOUT_MS) {
       return {
         cause: `${answer.name} takes ${(answer.elapsed_ms / 1000).toFixed(0)} s to list its tools, longer than LiteLLM's tool-listing timeout (${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s): LiteLLM drops it from every listing`,
@@ -34,8 +38,14 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
   switch (answer.stage) {
     case 'resolve':
       return role.service
-        ? { cause: `LiteLLM cannot resolve ${url.hostname}: the container ${role.service} is not on LiteLLM's MCP network (or does not exist)`, fix: '`mcpgw up` recreates it on the network; `mcpgw doctor --only network` shows the attachments' }
-        : { cause: `LiteLLM cannot resolve ${url.hostname} (${answer.error ?? 'no address'})`, fix: `put a name LiteLLM's container can resolve (or an address) in ${field}.url` };
+        ? {
+            cause: `LiteLLM cannot resolve ${url.hostname}: the container ${role.service} is not on LiteLLM's MCP network (or does not exist)`,
+            fix: '`mcpgw up` recreates it on the network; `mcpgw doctor --only network` shows the attachments',
+          }
+        : {
+            cause: `LiteLLM cannot resolve ${url.hostname} (${answer.error ?? 'no address'})`,
+            fix: `put a name LiteLLM's container can resolve (or an address) in ${field}.url`,
+          };
     case 'connect':
       if (/refused/i.test(answer.error ?? '')) {
         return role.service
@@ -98,20 +108,30 @@ function refusal(answer: VantageAnswer, field: string, where: string, seen: stri
     };
   }
   if (answer.rpc_error) {
-    return { cause: `${answer.name} refused ${answer.stage}: ${answer.rpc_error.message ?? JSON.stringify(answer.rpc_error)}`, fix: `see \`mcpgw logs\` for the server; check its settings in ${field}` };
+    return {
+      cause: `${answer.name} refused ${answer.stage}: ${answer.rpc_error.message ?? JSON.stringify(answer.rpc_error)}`,
+      fix: `see \`mcpgw logs\` for the server; check its settings in ${field}`,
+    };
   }
-  return { cause: `${answer.name} failed at ${answer.stage ?? 'an unknown step'} at ${where}: ${seen || 'no detail'}`, fix: `check ${field} (transport, port, path) and the server's logs` };
+  return {
+    cause: `${answer.name} failed at ${answer.stage ?? 'an unknown step'} at ${where}: ${seen || 'no detail'}`,
+    fix: `check ${field} (transport, port, path) and the server's logs`,
+  };
 }
 
 /** One evidence line: what LiteLLM's place on the network saw. */
 export function describeAnswer(answer: VantageAnswer): string {
-  if (answer.ok) return `${answer.name}: ${LABEL[answer.transport]} at ${answer.url} → initialize (${answer.server ?? 'unnamed'}), tools/list → ${answer.tools?.length ?? 0} tools in ${(answer.elapsed_ms / 1000).toFixed(1)} s`;
+  if (answer.ok)
+    return `${answer.name}: ${LABEL[answer.transport]} at ${answer.url} → initialize (${answer.server ?? 'unnamed'}), tools/list → ${answer.tools?.length ?? 0} tools in ${(answer.elapsed_ms / 1000).toFixed(1)} s`;
   const detail = [answer.status ? `HTTP ${answer.status}` : '', answer.error ?? '', bodyText(answer.body)].filter(Boolean).join(' ');
   return `${answer.name}: ${LABEL[answer.transport]} at ${answer.url} → failed at ${answer.stage}${detail ? `: ${detail}` : ''}`;
 }
 
 /** A body as one short line: an error page's markup and layout are noise in a finding. */
 function bodyText(body: string | undefined): string {
-  const text = (body ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = (body ?? '')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.length > 100 ? `${text.slice(0, 99)}…` : text;
 }

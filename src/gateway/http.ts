@@ -34,16 +34,20 @@ export async function httpOk(url: string, headers: Record<string, string> = {}):
 
 /** A streamable HTTP MCP server is ready when `initialize` succeeds; returns the server's reported name. */
 export async function mcpInitialize(url: string, headers: Record<string, string> = {}, timeoutMs = MCP_TIMEOUT_MS): Promise<string> {
-  const response = await fetchWithTimeout(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcpgw', version: '0' } },
-    }),
-  }, timeoutMs);
+  const response = await fetchWithTimeout(
+    url,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcpgw', version: '0' } },
+      }),
+    },
+    timeoutMs,
+  );
   const body = await response.text();
   if (!response.ok) throw new Error(`POST ${url} (initialize) answered HTTP ${response.status}${body ? `: ${body.slice(0, 200)}` : ''}`);
   const message = parseJsonRpc(body);

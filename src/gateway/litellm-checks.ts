@@ -6,10 +6,13 @@ import { fail, pass, warn, type CheckOutcome } from '../outcome.js';
 export async function checkLiveliness(baseUrl: string, timeoutMs: number): Promise<CheckOutcome> {
   try {
     const answer = await requestJson(`${baseUrl}/health/liveliness`, {}, timeoutMs);
-    if (answer.status !== 200) return fail(`GET /health/liveliness answered HTTP ${answer.status}`, [{ cause: 'LiteLLM is not healthy', fix: '`mcpgw logs litellm`, then `mcpgw up`' }]);
+    if (answer.status !== 200)
+      return fail(`GET /health/liveliness answered HTTP ${answer.status}`, [{ cause: 'LiteLLM is not healthy', fix: '`mcpgw logs litellm`, then `mcpgw up`' }]);
     return pass(`GET /health/liveliness → 200 ${JSON.stringify(answer.body)}`);
   } catch (error) {
-    return fail(`${baseUrl} unreachable: ${(error as Error).message}`, [{ cause: 'nothing answers on the gateway port', fix: '`mcpgw status`; start the stack with `mcpgw up`' }]);
+    return fail(`${baseUrl} unreachable: ${(error as Error).message}`, [
+      { cause: 'nothing answers on the gateway port', fix: '`mcpgw status`; start the stack with `mcpgw up`' },
+    ]);
   }
 }
 
@@ -20,7 +23,12 @@ export async function checkReadiness(baseUrl: string, timeoutMs: number): Promis
   const seen = `GET /health/readiness → ${answer.status} status=${body.status ?? '?'} db=${body.db ?? '?'}`;
   if (answer.status !== 200 || body.status !== 'healthy') return fail(seen, [{ cause: 'LiteLLM reports itself unhealthy', fix: '`mcpgw logs litellm`' }]);
   if (body.db !== 'connected') {
-    return fail(seen, [{ cause: 'LiteLLM has no database connection, so virtual keys cannot authenticate', fix: '`mcpgw doctor --only database`; check DATABASE_URL and the Postgres role' }]);
+    return fail(seen, [
+      {
+        cause: 'LiteLLM has no database connection, so virtual keys cannot authenticate',
+        fix: '`mcpgw doctor --only database`; check DATABASE_URL and the Postgres role',
+      },
+    ]);
   }
   return pass(seen);
 }
@@ -40,7 +48,10 @@ export async function readVersion(baseUrl: string, timeoutMs: number): Promise<s
 }
 
 export function judgeVersion(version: string | undefined): CheckOutcome {
-  if (!version) return warn('LiteLLM did not report its version (neither /public/model_hub/info nor /health/readiness)', [{ cause: 'the version cannot be checked against known advisories', fix: 'pin litellm.image to an explicit release tag' }]);
+  if (!version)
+    return warn('LiteLLM did not report its version (neither /public/model_hub/info nor /health/readiness)', [
+      { cause: 'the version cannot be checked against known advisories', fix: 'pin litellm.image to an explicit release tag' },
+    ]);
   const advisories = advisoriesFor(version);
   if (advisories.length === 0) return pass(`LiteLLM ${version}, no known advisory`);
   const fixedIn = advisories
@@ -50,6 +61,11 @@ export function judgeVersion(version: string | undefined): CheckOutcome {
     .at(-1);
   return warn(
     advisories.map((advisory) => `${advisory.id}: ${advisory.summary}`),
-    [{ cause: `LiteLLM ${version} is affected by ${advisories.map((advisory) => advisory.id).join(', ')}`, fix: `pin litellm.image to ${fixedIn ?? 'a release without these advisories'} or later, then \`mcpgw up\`` }],
+    [
+      {
+        cause: `LiteLLM ${version} is affected by ${advisories.map((advisory) => advisory.id).join(', ')}`,
+        fix: `pin litellm.image to ${fixedIn ?? 'a release without these advisories'} or later, then \`mcpgw up\``,
+      },
+    ],
   );
 }

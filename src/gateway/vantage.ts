@@ -67,7 +67,14 @@ export function litellmVantage(engine: VantageEngine, place: LiteLLMPlace, runId
       const run = state?.running
         ? await withDeadline(engine.exec(place.container, ['python3', '-c', SCRIPT, request]), timeoutMs + DOCKER_OVERHEAD_MS)
         : await engine.runOnce(
-            { name: `${place.container}-vantage-${runId()}`, image: place.image, entrypoint: ['python3'], cmd: ['-c', SCRIPT, request], labels: place.labels, networks: place.networks },
+            {
+              name: `${place.container}-vantage-${runId()}`,
+              image: place.image,
+              entrypoint: ['python3'],
+              cmd: ['-c', SCRIPT, request],
+              labels: place.labels,
+              networks: place.networks,
+            },
             timeoutMs + DOCKER_OVERHEAD_MS,
           );
       return parseAnswers(run.output, run.exitCode);
@@ -77,7 +84,10 @@ export function litellmVantage(engine: VantageEngine, place: LiteLLMPlace, runId
 
 function parseAnswers(output: string, exitCode: number): VantageAnswer[] {
   const line = output.split('\n').find((candidate) => candidate.startsWith(MARK));
-  if (!line) throw new Error(`the MCP check in LiteLLM's image printed no answer (exit code ${exitCode}): ${output.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`);
+  if (!line)
+    throw new Error(
+      `the MCP check in LiteLLM's image printed no answer (exit code ${exitCode}): ${output.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`,
+    );
   return JSON.parse(line.slice(MARK.length)) as VantageAnswer[];
 }
 

@@ -27,8 +27,12 @@ export function sourcesForSuite(deb822: string, hostSuite: string, suite: string
 }
 
 function onPath(host: BaseHost, program: string): Promise<boolean> {
-  return Promise.any(host.path.split(':').filter(Boolean).map((dir) => readdir(dir).then((names) => (names.includes(program) ? true : Promise.reject(new Error())))))
-    .catch(() => false);
+  return Promise.any(
+    host.path
+      .split(':')
+      .filter(Boolean)
+      .map((dir) => readdir(dir).then((names) => (names.includes(program) ? true : Promise.reject(new Error())))),
+  ).catch(() => false);
 }
 
 /**
@@ -37,11 +41,17 @@ function onPath(host: BaseHost, program: string): Promise<boolean> {
  */
 export async function debootstrapBase(engine: Engine, recipe: BaseRecipe, host: BaseHost, logPath: string): Promise<void> {
   if (!host.isRoot) {
-    throw new StepFailed(`${recipe.image} is built with debootstrap, which needs root`, 'run mcpgw images build (or up) as root once; later runs reuse the image');
+    throw new StepFailed(
+      `${recipe.image} is built with debootstrap, which needs root`,
+      'run mcpgw images build (or up) as root once; later runs reuse the image',
+    );
   }
   for (const program of ['debootstrap', 'chroot', 'tar']) {
     if (!(await onPath(host, program))) {
-      throw new StepFailed(`${recipe.image} is built with ${program}, which is not installed`, program === 'debootstrap' ? 'apt-get install debootstrap' : `install ${program} (coreutils / tar)`);
+      throw new StepFailed(
+        `${recipe.image} is built with ${program}, which is not installed`,
+        program === 'debootstrap' ? 'apt-get install debootstrap' : `install ${program} (coreutils / tar)`,
+      );
     }
   }
   const read = (file: string) => readFile(path.join(host.etcDir, file), 'utf8').catch(() => undefined);
@@ -56,16 +66,24 @@ export async function debootstrapBase(engine: Engine, recipe: BaseRecipe, host: 
     log.write(run.all ?? '');
     if (run.exitCode !== 0) {
       const tail = (run.all ?? '').split('\n').slice(-20).join('\n');
-      throw new StepFailed(`debootstrap ${recipe.suite} from ${mirror} failed (exit ${run.exitCode}):\n${tail}`, `the whole log is ${logPath}; check that this machine reaches ${mirror}`);
+      throw new StepFailed(
+        `debootstrap ${recipe.suite} from ${mirror} failed (exit ${run.exitCode}):\n${tail}`,
+        `the whole log is ${logPath}; check that this machine reaches ${mirror}`,
+      );
     }
     await rm(path.join(rootfs, 'etc/apt/sources.list'), { force: true });
-    for (const name of await readdir(path.join(rootfs, 'etc/apt/sources.list.d')).catch(() => [])) await unlink(path.join(rootfs, 'etc/apt/sources.list.d', name));
+    for (const name of await readdir(path.join(rootfs, 'etc/apt/sources.list.d')).catch(() => []))
+      await unlink(path.join(rootfs, 'etc/apt/sources.list.d', name));
     if (deb822 && hostSuite) await writeFile(path.join(rootfs, 'etc/apt/sources.list.d/debian.sources'), sourcesForSuite(deb822, hostSuite, recipe.suite));
     else await writeFile(path.join(rootfs, 'etc/apt/sources.list'), `deb ${mirror} ${recipe.suite} main\n`);
     await execa('chroot', [rootfs, 'apt-get', 'clean'], { env: { PATH: host.path } });
     await rm(path.join(rootfs, 'var/lib/apt/lists'), { recursive: true, force: true });
     const tar = execa('tar', ['-C', rootfs, '-c', '.'], { env: { PATH: host.path }, buffer: false, stdout: 'pipe' });
-    await engine.importImage(tar.stdout, recipe.image, `debootstrap minbase ${recipe.suite}`, ['CMD ["bash"]', 'ENV LANG=C.UTF-8', `LABEL ${RECIPE_LABEL}=debootstrap:${recipe.suite}`]);
+    await engine.importImage(tar.stdout, recipe.image, `debootstrap minbase ${recipe.suite}`, [
+      'CMD ["bash"]',
+      'ENV LANG=C.UTF-8',
+      `LABEL ${RECIPE_LABEL}=debootstrap:${recipe.suite}`,
+    ]);
     await tar;
   } finally {
     await new Promise((resolve) => log.end(resolve));

@@ -138,12 +138,23 @@ export class ImageBuilder {
   private contextSources(recipe: DockerRecipe): ContextSource[] {
     const { host } = this.deps;
     const hostFile: Record<HostFile, ContextSource> = {
-      'ca-bundle': { from: host.caBundle, as: 'ca-certificates.crt', fix: 'install ca-certificates (apt-get install ca-certificates), or point SSL_CERT_FILE at a CA bundle' },
+      'ca-bundle': {
+        from: host.caBundle,
+        as: 'ca-certificates.crt',
+        fix: 'install ca-certificates (apt-get install ca-certificates), or point SSL_CERT_FILE at a CA bundle',
+      },
       node: { from: host.nodePath, as: 'node', fix: `run mcpgw with Node ${BUILTIN_NODE_MAJOR}` },
       // npm ships next to node: <prefix>/bin/node and <prefix>/lib/node_modules/npm.
-      npm: { from: path.join(path.dirname(path.dirname(host.nodePath)), 'lib', 'node_modules', 'npm'), as: 'npm', fix: 'run mcpgw with a node that has its npm beside it (nodejs.org or NodeSource builds, not Debian\'s split nodejs/npm packages)' },
+      npm: {
+        from: path.join(path.dirname(path.dirname(host.nodePath)), 'lib', 'node_modules', 'npm'),
+        as: 'npm',
+        fix: "run mcpgw with a node that has its npm beside it (nodejs.org or NodeSource builds, not Debian's split nodejs/npm packages)",
+      },
     };
-    return [{ from: path.join(this.recipesDir, recipe.dir), as: '.', fix: 'reinstall mcpgw (the recipe folder is part of the package)' }, ...recipe.hostFiles.map((file) => hostFile[file])];
+    return [
+      { from: path.join(this.recipesDir, recipe.dir), as: '.', fix: 'reinstall mcpgw (the recipe folder is part of the package)' },
+      ...recipe.hostFiles.map((file) => hostFile[file]),
+    ];
   }
 
   private async build(recipe: DockerRecipe, sources: ContextSource[], hash: string, logPath: string): Promise<void> {
@@ -168,11 +179,18 @@ export class ImageBuilder {
         tail.push(line);
         if (tail.length > LOG_TAIL_LINES) tail.shift();
       };
-      const failure = await engine.buildImage(context, await readdir(context), {
-        tag: recipe.image,
-        buildArgs,
-        labels: { [RECIPE_HASH_LABEL]: hash, [RECIPE_LABEL]: recipeLabel(recipe) },
-      }, onLine).catch((error: Error) => error.message);
+      const failure = await engine
+        .buildImage(
+          context,
+          await readdir(context),
+          {
+            tag: recipe.image,
+            buildArgs,
+            labels: { [RECIPE_HASH_LABEL]: hash, [RECIPE_LABEL]: recipeLabel(recipe) },
+          },
+          onLine,
+        )
+        .catch((error: Error) => error.message);
       if (failure !== undefined) {
         throw new StepFailed(
           `building ${recipe.image} failed (${recipe.what}): ${failure.trim()}\n--- last lines of ${logPath} ---\n${tail.join('\n')}`,
@@ -202,7 +220,13 @@ async function contextEntries(sources: ContextSource[]): Promise<ContextEntry[]>
       for (const name of (await readdir(from)).sort()) await walk(path.join(from, name), path.posix.join(as, name));
       return;
     }
-    entries.push({ path: as, executable: (stat.mode & 0o111) !== 0, sha256: createHash('sha256').update(await readFile(from)).digest('hex') });
+    entries.push({
+      path: as,
+      executable: (stat.mode & 0o111) !== 0,
+      sha256: createHash('sha256')
+        .update(await readFile(from))
+        .digest('hex'),
+    });
   };
   for (const source of sources) await walk(source.from, source.as);
   return entries;

@@ -50,7 +50,10 @@ export function parsePypiSpec(spec: string): { name: string; version: string } |
 export function packageImage(source: PackageSource): string | undefined {
   const [registry, parsed] = 'npm' in source ? (['npm', parseNpmSpec(source.npm)] as const) : (['pypi', parsePypiSpec(source.pypi)] as const);
   if (!parsed) return undefined;
-  const repo = parsed.name.toLowerCase().replace(/^@/, '').replace(/[^a-z0-9]+/g, '-');
+  const repo = parsed.name
+    .toLowerCase()
+    .replace(/^@/, '')
+    .replace(/[^a-z0-9]+/g, '-');
   const tag = parsed.version.replace(/[^A-Za-z0-9_.-]/g, '_');
   return `mcpgw/${registry}-${repo}:${tag}`;
 }

@@ -43,7 +43,16 @@ export type Recipe = BaseRecipe | DockerRecipe;
 export const BASE_RECIPE: BaseRecipe = { kind: 'debootstrap', image: BUILTIN_BASE_IMAGE, suite: DEBIAN_SUITE };
 
 function dockerfile(image: string, dir: string, parent: Recipe, extra: Partial<Pick<DockerRecipe, 'uses' | 'args' | 'hostFiles' | 'what'>> = {}): DockerRecipe {
-  return { kind: 'dockerfile', image, dir, what: extra.what ?? `recipe images/${dir}`, parent, uses: extra.uses ?? {}, args: extra.args ?? {}, hostFiles: extra.hostFiles ?? [] };
+  return {
+    kind: 'dockerfile',
+    image,
+    dir,
+    what: extra.what ?? `recipe images/${dir}`,
+    parent,
+    uses: extra.uses ?? {},
+    args: extra.args ?? {},
+    hostFiles: extra.hostFiles ?? [],
+  };
 }
 
 export const NODE_RECIPE = dockerfile(BUILTIN_NODE_IMAGE, 'node', BASE_RECIPE, { hostFiles: ['node', 'npm', 'ca-bundle'] });
@@ -51,7 +60,11 @@ export const POSTGRES_RECIPE = dockerfile(BUILTIN_POSTGRES_IMAGE, 'postgres', BA
 
 /** LiteLLM from PyPI without a database; `version` other than the builtin one is for older releases (tests). */
 export function litellmProxyRecipe(version = BUILTIN_LITELLM_VERSION, image = BUILTIN_LITELLM_PROXY_IMAGE): DockerRecipe {
-  return dockerfile(image, 'litellm', BASE_RECIPE, { what: `litellm[proxy]==${version} (recipe images/litellm)`, args: { LITELLM_VERSION: version }, hostFiles: ['ca-bundle'] });
+  return dockerfile(image, 'litellm', BASE_RECIPE, {
+    what: `litellm[proxy]==${version} (recipe images/litellm)`,
+    args: { LITELLM_VERSION: version },
+    hostFiles: ['ca-bundle'],
+  });
 }
 
 export const LITELLM_RECIPE = dockerfile(BUILTIN_LITELLM_IMAGE, 'litellm-db', litellmProxyRecipe(), {
@@ -65,7 +78,12 @@ export function packageRecipe(source: PackageSource): DockerRecipe {
   const image = packageImage(source);
   if (!image) throw new Error(`unpinned package ${JSON.stringify(source)} passed validation`);
   if ('npm' in source) return dockerfile(image, 'mcp-npm', NODE_RECIPE, { what: `npm package ${source.npm}`, args: { PACKAGE: source.npm } });
-  return dockerfile(image, 'mcp-pypi', BASE_RECIPE, { what: `PyPI package ${source.pypi}`, uses: { NODE_IMAGE: NODE_RECIPE }, args: { PACKAGE: source.pypi }, hostFiles: ['ca-bundle'] });
+  return dockerfile(image, 'mcp-pypi', BASE_RECIPE, {
+    what: `PyPI package ${source.pypi}`,
+    uses: { NODE_IMAGE: NODE_RECIPE },
+    args: { PACKAGE: source.pypi },
+    hostFiles: ['ca-bundle'],
+  });
 }
 
 /** The label value naming a recipe on the images it builds: the folder, and the package for an MCP server. */

@@ -15,7 +15,11 @@ export interface StaleKey {
  * `mcpgw doctor` can run it on `KeyStore.list()` and turn each result into a warning with the fix
  * `mcpgw keys rotate <alias>`.
  */
-export function keysOlderThan(rows: readonly (Pick<KeyRow, 'alias' | 'keyName' | 'createdAt' | 'expires' | 'blocked'> & { lastRotationAt?: Date | null })[], maxAgeSeconds: number, now: Date): StaleKey[] {
+export function keysOlderThan(
+  rows: readonly (Pick<KeyRow, 'alias' | 'keyName' | 'createdAt' | 'expires' | 'blocked'> & { lastRotationAt?: Date | null })[],
+  maxAgeSeconds: number,
+  now: Date,
+): StaleKey[] {
   const cutoff = now.getTime() - maxAgeSeconds * 1000;
   return rows
     .map((row) => ({ row, since: row.lastRotationAt ?? row.createdAt }))

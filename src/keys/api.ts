@@ -34,6 +34,9 @@ export async function generateKeyViaApi(baseUrl: string, masterKey: string, key:
   );
   if (!response.ok) {
     const body = await response.text();
-    throw new StepFailed(`LiteLLM's /key/generate answered HTTP ${response.status}: ${body.slice(0, 300)}`, 'check that the proxy runs with its database (`mcpgw status`) and that the master key in the secrets file is current');
+    throw new StepFailed(
+      `LiteLLM's /key/generate answered HTTP ${response.status}: ${body.slice(0, 300)}`,
+      'check that the proxy runs with its database (`mcpgw status`) and that the master key in the secrets file is current',
+    );
   }
 }

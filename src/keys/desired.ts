@@ -61,13 +61,25 @@ export function legacyServerIds(model: StackModel): Map<string, string> {
 }
 
 /** A key as mcpgw.yaml or `keys create` describes it, its grants by server name. */
-export type DesiredKeyInput = { alias: string; key: string; models: string[]; mcpServers: string[]; mcpGroups: string[]; expires?: string; budget?: number } & KeySettings;
+export type DesiredKeyInput = {
+  alias: string;
+  key: string;
+  models: string[];
+  mcpServers: string[];
+  mcpGroups: string[];
+  expires?: string;
+  budget?: number;
+} & KeySettings;
 
 export function desiredKey(input: DesiredKeyInput, ids: Map<string, string>): DesiredKey {
   validateNewKey(input.key, `the key for ${input.alias}`);
   const idOf = (name: string) => {
     const id = ids.get(name);
-    if (!id) throw new UserError(`unknown MCP server "${name}"`, ids.size ? `servers in mcpgw.yaml: ${[...ids.keys()].join(', ')}` : 'declare it under mcp_servers first');
+    if (!id)
+      throw new UserError(
+        `unknown MCP server "${name}"`,
+        ids.size ? `servers in mcpgw.yaml: ${[...ids.keys()].join(', ')}` : 'declare it under mcp_servers first',
+      );
     return id;
   };
   // LiteLLM grants the union of mcp_servers and the servers of mcp_tool_permissions: both are written together.

@@ -90,7 +90,10 @@ export class KeyStore {
       `SELECT to_regclass('"LiteLLM_VerificationToken"')::text AS tokens, to_regclass('"LiteLLM_ObjectPermissionTable"')::text AS grants`,
     );
     if (!rows[0]?.tokens || !rows[0]?.grants) {
-      throw new StepFailed("LiteLLM's key tables do not exist in this database yet", 'LiteLLM creates them when it first starts with DATABASE_URL: run `mcpgw up` (or start the proxy) first');
+      throw new StepFailed(
+        "LiteLLM's key tables do not exist in this database yet",
+        'LiteLLM creates them when it first starts with DATABASE_URL: run `mcpgw up` (or start the proxy) first',
+      );
     }
   }
 
@@ -139,8 +142,15 @@ export class KeyStore {
 
   /** LiteLLM requires unique aliases (its /key/generate refuses duplicates); mcpgw keeps the same rule. */
   async assertAliasFree(key: DesiredKey): Promise<void> {
-    const { rows } = await this.db.query<{ token: string }>(`SELECT token FROM "LiteLLM_VerificationToken" WHERE token = $1 OR key_alias = $2`, [key.token, key.alias]);
-    if (rows.length > 0) throw new UserError(`a key with alias "${key.alias}" (or this exact key) already exists`, 'pick another alias, or `mcpgw keys rotate` / `keys revoke` the old one');
+    const { rows } = await this.db.query<{ token: string }>(`SELECT token FROM "LiteLLM_VerificationToken" WHERE token = $1 OR key_alias = $2`, [
+      key.token,
+      key.alias,
+    ]);
+    if (rows.length > 0)
+      throw new UserError(
+        `a key with alias "${key.alias}" (or this exact key) already exists`,
+        'pick another alias, or `mcpgw keys rotate` / `keys revoke` the old one',
+      );
   }
 
   /**
@@ -153,7 +163,10 @@ export class KeyStore {
     return this.transaction(async () => {
       // Grants written before server ids were pinned hold LiteLLM's derived ids: rewritten once, for every row.
       this.migratedGrants = options.legacyServerIds && options.legacyServerIds.size > 0 ? await this.migrateServerIds(options.legacyServerIds) : 0;
-      const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[]) OR v.key_alias = ANY($2::text[])`, [keys.map((key) => key.token), keys.map((key) => key.alias)]);
+      const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[]) OR v.key_alias = ANY($2::text[])`, [
+        keys.map((key) => key.token),
+        keys.map((key) => key.alias),
+      ]);
       const byToken = new Map(rows.map((row) => [row.token, row]));
       const declaredTokens = new Set(keys.map((key) => key.token));
       const byAlias = new Map(rows.filter((row) => row.key_alias !== null && !declaredTokens.has(row.token)).map((row) => [row.key_alias as string, row]));
@@ -240,9 +253,13 @@ export class KeyStore {
         [match.token ?? null, match.alias ?? null],
       );
       // Old values of a rotated key in their grace period lead to the row: they go with it.
-      await this.db.query(`DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = ANY($1::text[]) OR token = $2`, [rows.map((row) => row.token), match.token ?? null]);
+      await this.db.query(`DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = ANY($1::text[]) OR token = $2`, [
+        rows.map((row) => row.token),
+        match.token ?? null,
+      ]);
       const permissions = rows.map((row) => row.object_permission_id).filter((id): id is string => id !== null);
-      if (permissions.length > 0) await this.db.query(`DELETE FROM "LiteLLM_ObjectPermissionTable" WHERE object_permission_id = ANY($1::text[])`, [permissions]);
+      if (permissions.length > 0)
+        await this.db.query(`DELETE FROM "LiteLLM_ObjectPermissionTable" WHERE object_permission_id = ANY($1::text[])`, [permissions]);
       return rows.length;
     });
   }
@@ -291,19 +308,15 @@ export class KeyStore {
     let permission = row.object_permission_id;
     if (!permission) {
       permission = randomUUID();
-      await this.db.query(`INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups, mcp_tool_permissions) VALUES ($1, $2::text[], $3::text[], $4::jsonb)`, [
-        permission,
-        key.mcpServers,
-        key.mcpGroups,
-        toolsJson(key),
-      ]);
+      await this.db.query(
+        `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups, mcp_tool_permissions) VALUES ($1, $2::text[], $3::text[], $4::jsonb)`,
+        [permission, key.mcpServers, key.mcpGroups, toolsJson(key)],
+      );
     } else {
-      await this.db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = $3::text[], mcp_tool_permissions = $4::jsonb WHERE object_permission_id = $1`, [
-        permission,
-        key.mcpServers,
-        key.mcpGroups,
-        toolsJson(key),
-      ]);
+      await this.db.query(
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = $3::text[], mcp_tool_permissions = $4::jsonb WHERE object_permission_id = $1`,
+        [permission, key.mcpServers, key.mcpGroups, toolsJson(key)],
+      );
     }
     // A changed budget_duration opens a new window now; LiteLLM's reset job then computes the next reset itself.
     await this.db.query(
@@ -312,7 +325,20 @@ export class KeyStore {
               budget_reset_at = CASE WHEN $9::text IS NULL THEN NULL WHEN budget_duration IS DISTINCT FROM $9::text THEN now() AT TIME ZONE 'UTC' ELSE budget_reset_at END,
               budget_duration = $9, rpm_limit = $10, tpm_limit = $11, max_parallel_requests = $12
         WHERE token = $1`,
-      [row.token, key.alias, key.models, key.budget ?? null, permission, MANAGED_BY, key.token, key.keyName, key.budgetDuration ?? null, key.rpmLimit ?? null, key.tpmLimit ?? null, key.maxParallelRequests ?? null],
+      [
+        row.token,
+        key.alias,
+        key.models,
+        key.budget ?? null,
+        permission,
+        MANAGED_BY,
+        key.token,
+        key.keyName,
+        key.budgetDuration ?? null,
+        key.rpmLimit ?? null,
+        key.tpmLimit ?? null,
+        key.maxParallelRequests ?? null,
+      ],
     );
   }
 
@@ -330,7 +356,10 @@ export class KeyStore {
       await this.db.query('ROLLBACK').catch(() => undefined);
       if (error instanceof UserError || error instanceof StepFailed) throw error;
       // Postgres discards an unfinished transaction, also when the connection dies: nothing was written.
-      throw new StepFailed(`the key transaction was rolled back: ${(error as Error).message}`, 'nothing was written; check the database and run the command again');
+      throw new StepFailed(
+        `the key transaction was rolled back: ${(error as Error).message}`,
+        'nothing was written; check the database and run the command again',
+      );
     }
   }
 }
@@ -362,7 +391,11 @@ function toolPermissionsOf(row: Pick<DbKeyRow, 'mcp_tool_permissions'>): Record<
 }
 
 function canonicalTools(permissions: Record<string, string[]>): string {
-  return JSON.stringify(Object.entries(permissions).map(([server, tools]) => [server, [...new Set(tools)].sort()]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+  return JSON.stringify(
+    Object.entries(permissions)
+      .map(([server, tools]) => [server, [...new Set(tools)].sort()])
+      .sort(([a], [b]) => String(a).localeCompare(String(b))),
+  );
 }
 
 function toolsJson(key: DesiredKey): string | null {
@@ -383,5 +416,8 @@ function nextExpiry(old: DbKeyRow, declaredSeconds: number | undefined, now: Dat
   const lifetime = start ? old.expires.getTime() - start.getTime() : 0;
   if (lifetime > 0) return new Date(now.getTime() + lifetime);
   if (old.expires.getTime() > now.getTime()) return old.expires;
-  throw new UserError(`the key "${old.key_alias}" has expired and its lifetime cannot be read from its row`, `declare it in mcpgw.yaml with expires: (e.g. 90d) and rotate again, or \`mcpgw keys revoke\` it and \`keys create --expires …\` a new one`);
+  throw new UserError(
+    `the key "${old.key_alias}" has expired and its lifetime cannot be read from its row`,
+    `declare it in mcpgw.yaml with expires: (e.g. 90d) and rotate again, or \`mcpgw keys revoke\` it and \`keys create --expires …\` a new one`,
+  );
 }

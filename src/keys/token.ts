@@ -32,7 +32,10 @@ export function abbreviateKey(key: string): string {
 /** Rejects keys LiteLLM would refuse or clients cannot send, naming the rule, never the key. */
 export function validateKey(key: string, where: string): void {
   if (!key.startsWith(KEY_PREFIX)) {
-    throw new UserError(`${where} does not start with "${KEY_PREFIX}"`, 'LiteLLM only accepts virtual keys that start with sk- (mcpgw keys create generates one)');
+    throw new UserError(
+      `${where} does not start with "${KEY_PREFIX}"`,
+      'LiteLLM only accepts virtual keys that start with sk- (mcpgw keys create generates one)',
+    );
   }
   if (!KEY_CHARACTERS.test(key)) {
     throw new UserError(
@@ -46,18 +49,26 @@ export function validateKey(key: string, where: string): void {
 export function validateNewKey(key: string, where: string): void {
   validateKey(key, where);
   if (key.length < STRONG_KEY_LENGTH) {
-    throw new UserError(`${where} is too short for a key mcpgw writes (under ${STRONG_KEY_LENGTH} characters)`, `use at least ${STRONG_KEY_LENGTH} characters, or let mcpgw generate the key`);
+    throw new UserError(
+      `${where} is too short for a key mcpgw writes (under ${STRONG_KEY_LENGTH} characters)`,
+      `use at least ${STRONG_KEY_LENGTH} characters, or let mcpgw generate the key`,
+    );
   }
 }
 
 /** A warning for an existing key that works but is easy to guess, or undefined. */
 export function weakKeyWarning(key: string, where: string): string | undefined {
-  return key.length < STRONG_KEY_LENGTH ? `${where} is under ${STRONG_KEY_LENGTH} characters: LiteLLM accepts it, but it is easy to guess; consider \`mcpgw keys rotate\`` : undefined;
+  return key.length < STRONG_KEY_LENGTH
+    ? `${where} is under ${STRONG_KEY_LENGTH} characters: LiteLLM accepts it, but it is easy to guess; consider \`mcpgw keys rotate\``
+    : undefined;
 }
 
 /** The master key opens every admin route: it must never be handed to a client or stored as a virtual key. */
 export function refuseMasterKey(key: string, masterKey: string | undefined, where: string): void {
   if (masterKey && key === masterKey) {
-    throw new UserError(`${where} is the LiteLLM master key`, 'give clients a virtual key instead: `mcpgw keys create --alias <name> --mcp <servers>` (or declare one under keys: in mcpgw.yaml)');
+    throw new UserError(
+      `${where} is the LiteLLM master key`,
+      'give clients a virtual key instead: `mcpgw keys create --alias <name> --mcp <servers>` (or declare one under keys: in mcpgw.yaml)',
+    );
   }
 }

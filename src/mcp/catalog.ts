@@ -35,7 +35,11 @@ export function loadCatalog(): CatalogEntry[] {
 
 export function catalogEntry(id: string, catalog = loadCatalog()): CatalogEntry {
   const entry = catalog.find((candidate) => candidate.id === id);
-  if (!entry) throw new UserError(`the catalog has no entry "${id}"`, `known entries: ${catalog.map((candidate) => candidate.id).join(', ')} (see \`mcpgw mcp catalog\`)`);
+  if (!entry)
+    throw new UserError(
+      `the catalog has no entry "${id}"`,
+      `known entries: ${catalog.map((candidate) => candidate.id).join(', ')} (see \`mcpgw mcp catalog\`)`,
+    );
   return entry;
 }
 
@@ -58,7 +62,10 @@ export function packageLabel(build: { npm?: string; pypi?: string }): string {
 
 /** The one command that builds the image a `build` entry needs, from its Dockerfile on stdin. */
 export function buildCommand(build: NonNullable<CatalogEntry['build']>): string {
-  const lines = build.dockerfile.trim().split('\n').map((line) => `'${line.trim()}'`);
+  const lines = build.dockerfile
+    .trim()
+    .split('\n')
+    .map((line) => `'${line.trim()}'`);
   return `printf '%s\\n' ${lines.join(' ')} | docker build -t ${build.image} -`;
 }
 

@@ -26,7 +26,25 @@ export interface AddOptions {
 }
 
 /** Field order of a written server entry: how a person would read it, whatever order the flags came in. */
-const FIELD_ORDER = ['transport', 'bridge', 'description', 'image', 'build', 'command', 'args', 'port', 'container_port', 'path', 'url', 'host_header', 'environment', 'env', 'allowed_tools', 'probe', 'groups'];
+const FIELD_ORDER = [
+  'transport',
+  'bridge',
+  'description',
+  'image',
+  'build',
+  'command',
+  'args',
+  'port',
+  'container_port',
+  'path',
+  'url',
+  'host_header',
+  'environment',
+  'env',
+  'allowed_tools',
+  'probe',
+  'groups',
+];
 
 /**
  * The mcpgw.yaml entry for the flags, on top of a catalog entry when one is given. Flags win. `packaged`: the
@@ -55,9 +73,13 @@ export function serverEntry(options: AddOptions, catalog?: CatalogEntry, package
   if (options.env?.length) entry.env = { ...(entry.env as Record<string, string> | undefined), ...envFlags(options.env) };
   set('allowed_tools', options.allowedTools);
   set('groups', options.group);
-  if (entry.transport === undefined) throw new UserError('--transport is required', 'pass --transport sse|http|stdio, or --from-catalog ENTRY (see `mcpgw mcp catalog`)');
+  if (entry.transport === undefined)
+    throw new UserError('--transport is required', 'pass --transport sse|http|stdio, or --from-catalog ENTRY (see `mcpgw mcp catalog`)');
   if (catalog?.build && entry.image === undefined && entry.build === undefined) {
-    throw new UserError(`the ${catalog.id} entry needs an image that no registry publishes (the server and supergateway together)`, `build it once with: ${buildCommand(catalog.build)}\n  then add --image ${catalog.build.image}`);
+    throw new UserError(
+      `the ${catalog.id} entry needs an image that no registry publishes (the server and supergateway together)`,
+      `build it once with: ${buildCommand(catalog.build)}\n  then add --image ${catalog.build.image}`,
+    );
   }
   return ordered(entry);
 }
@@ -76,7 +98,11 @@ function envFlags(values: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const value of values) {
     const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(value);
-    if (!match?.[1] || !match[2]) throw new UserError(`--env ${value.split('=')[0]}=… is not VAR=SECRET_NAME`, 'name the variable and the secret that holds its value, e.g. --env DATABASE_URI=MCP_POSTGRES_URI');
+    if (!match?.[1] || !match[2])
+      throw new UserError(
+        `--env ${value.split('=')[0]}=… is not VAR=SECRET_NAME`,
+        'name the variable and the secret that holds its value, e.g. --env DATABASE_URI=MCP_POSTGRES_URI',
+      );
     env[match[1]] = match[2];
   }
   return env;
@@ -96,7 +122,13 @@ export interface EditResult {
  * mcpgw.yaml with the server added, validated as a whole (schema and rules) before the caller writes it.
  * A free port is picked when the server needs one; a given port must be free on this machine.
  */
-export async function planAdd(text: string, file: string, name: string, entry: Record<string, unknown>, isFree: PortProbe): Promise<EditResult & { port?: number }> {
+export async function planAdd(
+  text: string,
+  file: string,
+  name: string,
+  entry: Record<string, unknown>,
+  isFree: PortProbe,
+): Promise<EditResult & { port?: number }> {
   const current = parseConfig(text, file);
   const given = entry.port as number | undefined;
   const port = needsPort(entry) && given === undefined ? await pickPort(current, isFree) : given;
@@ -110,7 +142,8 @@ export async function planAdd(text: string, file: string, name: string, entry: R
 /** mcpgw.yaml without the server; refused while a declared key grants it, unless `force` also drops the grants. */
 export function planRemove(text: string, file: string, name: string, force: boolean): EditResult & { ungranted: string[] } {
   const current = parseConfig(text, file);
-  if (!current.mcp_servers[name]) throw new UserError(`${file} has no MCP server "${name}"`, `declared servers: ${Object.keys(current.mcp_servers).join(', ') || 'none'}`);
+  if (!current.mcp_servers[name])
+    throw new UserError(`${file} has no MCP server "${name}"`, `declared servers: ${Object.keys(current.mcp_servers).join(', ') || 'none'}`);
   const granting = grantingKeys(current, name);
   if (granting.length > 0 && !force) {
     throw new UserError(
@@ -131,7 +164,10 @@ function validateEdit(text: string, file: string, edit: string): McpgwConfig {
     return parseConfig(text, file);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw new ConfigError(`${file} after ${edit} (nothing written)`, error.issues.map(({ line: _line, column: _column, ...issue }) => issue));
+    throw new ConfigError(
+      `${file} after ${edit} (nothing written)`,
+      error.issues.map(({ line: _line, column: _column, ...issue }) => issue),
+    );
   }
 }
 

@@ -54,7 +54,11 @@ export async function keyView(baseUrl: string, key: string, servers: string[], t
   for (const outcome of outcomes) {
     if (outcome.tools?.length === 0) {
       // LiteLLM answers a granted server it cannot reach with an empty list, not an error.
-      view.failures.push({ server: outcome.server, message: `LiteLLM lists no tools at ${outcome.url.href}: the server is down, or its listing failed`, hint: `\`mcpgw mcp list\` shows its state; \`mcpgw logs litellm\` the error` });
+      view.failures.push({
+        server: outcome.server,
+        message: `LiteLLM lists no tools at ${outcome.url.href}: the server is down, or its listing failed`,
+        hint: `\`mcpgw mcp list\` shows its state; \`mcpgw logs litellm\` the error`,
+      });
       continue;
     }
     if (outcome.tools) {
@@ -66,7 +70,11 @@ export async function keyView(baseUrl: string, key: string, servers: string[], t
     // A refused key is refused everywhere: that is the answer, not a per-server failure.
     if (status === 401) throw explainGatewayError(outcome.error, gatewayUrl(baseUrl, undefined));
     const explained = explainGatewayError(outcome.error, outcome.url);
-    view.failures.push({ server: outcome.server, message: explained.message, ...(explained instanceof StepFailed && explained.hint ? { hint: explained.hint } : {}) });
+    view.failures.push({
+      server: outcome.server,
+      message: explained.message,
+      ...(explained instanceof StepFailed && explained.hint ? { hint: explained.hint } : {}),
+    });
   }
   return view;
 }
@@ -99,7 +107,11 @@ function explainGatewayError(error: unknown, url: URL): Error {
   if (/ECONNREFUSED|fetch failed|ENOTFOUND|EHOSTUNREACH/.test(message)) {
     return new StepFailed(`the gateway at ${url.origin} does not answer (${message})`, 'start the stack with `mcpgw up` and check `mcpgw status`');
   }
-  if (/timed out/i.test(message)) return new StepFailed(`listing tools at ${url.href} got no answer in time (${message})`, 'LiteLLM asks every server it routes to; see `mcpgw logs litellm`, or allow more time with --timeout SECONDS');
+  if (/timed out/i.test(message))
+    return new StepFailed(
+      `listing tools at ${url.href} got no answer in time (${message})`,
+      'LiteLLM asks every server it routes to; see `mcpgw logs litellm`, or allow more time with --timeout SECONDS',
+    );
   return new StepFailed(`listing tools at ${url.href} failed${status ? ` (HTTP ${status})` : ''}: ${message}`, 'see `mcpgw logs litellm`');
 }
 
@@ -107,7 +119,14 @@ function firstLine(text: string): string {
   return text.split('\n')[0]?.trim() ?? '';
 }
 
-type JsonSchema = { type?: string | string[]; enum?: unknown[]; items?: JsonSchema; anyOf?: JsonSchema[]; properties?: Record<string, JsonSchema>; required?: string[] };
+type JsonSchema = {
+  type?: string | string[];
+  enum?: unknown[];
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+};
 
 /** One line per input schema: each argument with its type, `?` marking the optional ones. */
 export function schemaSummary(schema: JsonSchema | undefined): string {
@@ -118,7 +137,13 @@ export function schemaSummary(schema: JsonSchema | undefined): string {
 
 function typeName(schema: JsonSchema | undefined): string {
   if (!schema) return 'any';
-  if (schema.enum) return schema.enum.slice(0, 4).map((value) => JSON.stringify(value)).join('|') + (schema.enum.length > 4 ? '|…' : '');
+  if (schema.enum)
+    return (
+      schema.enum
+        .slice(0, 4)
+        .map((value) => JSON.stringify(value))
+        .join('|') + (schema.enum.length > 4 ? '|…' : '')
+    );
   if (schema.anyOf) return schema.anyOf.map(typeName).join('|');
   if (Array.isArray(schema.type)) return schema.type.join('|');
   if (schema.type === 'array') return `${typeName(schema.items)}[]`;

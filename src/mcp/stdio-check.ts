@@ -43,7 +43,11 @@ export async function assertStdioCommands(engine: Engine, model: StackModel): Pr
   if (servers.length === 0) return 0;
   const id = await runningLiteLLM(engine, model);
   if (!id) return 0;
-  const missing = await missingInContainer(engine, id, servers.map((entry) => entry.command));
+  const missing = await missingInContainer(
+    engine,
+    id,
+    servers.map((entry) => entry.command),
+  );
   if (missing.length > 0) {
     const affected = servers.filter((entry) => missing.includes(entry.command)).map((entry) => `${entry.server} (${entry.command})`);
     const image = litellmService(model).image;

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, YAMLMap, type YAMLSeq, type Document } from 'yaml';
 import { UserError } from '../errors.js';
 
 /**
@@ -15,7 +15,10 @@ const OUTPUT = { lineWidth: 0, flowCollectionPadding: false } as const;
 function parse(text: string, file: string): Document {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new UserError(`${file} is not valid YAML (${doc.errors[0]?.message.split('\n')[0] ?? 'parse error'})`, 'fix it (mcpgw render shows the line) before editing it with mcpgw mcp');
+    throw new UserError(
+      `${file} is not valid YAML (${doc.errors[0]?.message.split('\n')[0] ?? 'parse error'})`,
+      'fix it (mcpgw render shows the line) before editing it with mcpgw mcp',
+    );
   }
   if (!isMap(doc.contents)) throw new UserError(`${file} does not hold a mapping`, 'run `mcpgw init` to write a commented example');
   return doc;
@@ -113,7 +116,10 @@ function keepingLineEndings(text: string, edit: (lf: string) => string): string 
 
 /** A line without the spacing the yaml library rewrites: inside flow brackets and before an inline comment. */
 function unpadded(line: string): string {
-  return line.replace(/([[{])\s+/g, '$1').replace(/\s+([\]}])/g, '$1').replace(/\s+#/g, ' #');
+  return line
+    .replace(/([[{])\s+/g, '$1')
+    .replace(/\s+([\]}])/g, '$1')
+    .replace(/\s+#/g, ' #');
 }
 
 /**

@@ -69,7 +69,13 @@ export async function backupStack(ctx: OpContext, request: BackupRequest): Promi
   const stack = await loadStack(ctx);
   const now = new Date(ctx.deps.clock.now());
   const file = request.out ? path.resolve(ctx.deps.cwd, request.out) : path.join(stack.loaded.dir, BACKUP_DIR, backupFileName(stack.model.name, now));
-  if (await access(file).then(() => true, () => false)) throw new UserError(`${file} already exists`, 'choose another --out file; mcpgw never overwrites a backup');
+  if (
+    await access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new UserError(`${file} already exists`, 'choose another --out file; mcpgw never overwrites a backup');
   const target = await databaseAccess(ctx, stack, lazyDocker(ctx));
   const step = (await ctx.progress()).start('backup');
   const { postgres } = stack.loaded.config;
@@ -128,7 +134,8 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
   const engine = lazyDocker(ctx);
   const target = await databaseAccess(ctx, stack, engine);
   const progress = await ctx.progress();
-  const runner = async () => new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, { engine: await engine(), clock: deps.clock, signal: deps.signal, progress });
+  const runner = async () =>
+    new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, { engine: await engine(), clock: deps.clock, signal: deps.signal, progress });
   const litellmContainer = async () => {
     const [container] = await (await engine()).listContainers([`${STACK_LABEL}=${stack.model.name}`, `${SERVICE_LABEL}=${LITELLM_SERVICE}`]);
     if (!container) throw new StepFailed(`stack "${stack.model.name}" has no LiteLLM container`, 'run `mcpgw up` first');
@@ -136,33 +143,40 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
   };
 
   let probe: ProbeReport | undefined;
-  const report = await restoreBackup(archive, { force: Boolean(request.force), verified: manifest }, {
-    tools: target.tools,
-    progress,
-    readCurrent: async () => ({ schema: await schemaLevelAt(ctx, target.url), litellmVersion: await litellmVersionOf(stack) }),
-    confirm: async (manifest) =>
-      Boolean(request.yes) ||
-      Boolean(await ask?.(`Replace the LiteLLM database of stack "${stack.model.name}" with the backup of "${manifest.stack}" from ${manifest.createdAt}?`)),
-    stopLiteLLM: async () => {
-      const container = await litellmContainer();
-      const running = container.state === 'running';
-      await (await engine()).stopContainer(container.id);
-      return running;
+  const report = await restoreBackup(
+    archive,
+    { force: Boolean(request.force), verified: manifest },
+    {
+      tools: target.tools,
+      progress,
+      readCurrent: async () => ({ schema: await schemaLevelAt(ctx, target.url), litellmVersion: await litellmVersionOf(stack) }),
+      confirm: async (manifest) =>
+        Boolean(request.yes) ||
+        Boolean(await ask?.(`Replace the LiteLLM database of stack "${stack.model.name}" with the backup of "${manifest.stack}" from ${manifest.createdAt}?`)),
+      stopLiteLLM: async () => {
+        const container = await litellmContainer();
+        const running = container.state === 'running';
+        await (await engine()).stopContainer(container.id);
+        return running;
+      },
+      startLiteLLM: async () => (await runner()).startService(LITELLM_SERVICE, (await litellmContainer()).id),
+      syncKeys: async () =>
+        keys.length === 0
+          ? []
+          : withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false, legacyServerIds: legacyServerIds(stack.model) }), engine),
+      ...(request.probe === false
+        ? {}
+        : {
+            probe: async () => {
+              const probed = await probeStack(ctx, stack, {}, await engine());
+              probe = probed;
+              const failed = probed.steps.filter((step) => step.status === 'fail');
+              return failed.length === 0
+                ? { ok: true, summary: `${probed.steps.filter((step) => step.status === 'pass').length} checks passed end to end` }
+                : { ok: false, summary: failed.map((step) => step.id).join(', ') };
+            },
+          }),
     },
-    startLiteLLM: async () => (await runner()).startService(LITELLM_SERVICE, (await litellmContainer()).id),
-    syncKeys: async () => (keys.length === 0 ? [] : withKeyStore(ctx, stack, (store) => store.sync(keys, { dryRun: false, legacyServerIds: legacyServerIds(stack.model) }), engine)),
-    ...(request.probe === false
-      ? {}
-      : {
-          probe: async () => {
-            const probed = await probeStack(ctx, stack, {}, await engine());
-            probe = probed;
-            const failed = probed.steps.filter((step) => step.status === 'fail');
-            return failed.length === 0
-              ? { ok: true, summary: `${probed.steps.filter((step) => step.status === 'pass').length} checks passed end to end` }
-              : { ok: false, summary: failed.map((step) => step.id).join(', ') };
-          },
-        }),
-  });
+  );
   return { archive, report, ...(probe ? { probe } : {}) };
 }

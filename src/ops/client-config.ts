@@ -38,7 +38,8 @@ export async function configureClient(ctx: OpContext, client: ClientId, options:
   // its lan_only applies to --url as doctor would apply it to the written file.
   let loaded: LoadedConfig | undefined;
   const config = async () => (loaded ??= await loadConfig(ctx.configFile));
-  const lanOnly = options.url !== undefined && (await readIfExists(ctx.configFile, 'mcpgw.yaml file')) !== undefined ? (await config()).config.lan_only : undefined;
+  const lanOnly =
+    options.url !== undefined && (await readIfExists(ctx.configFile, 'mcpgw.yaml file')) !== undefined ? (await config()).config.lan_only : undefined;
   const notes: string[] = [];
   const url =
     options.url !== undefined
@@ -66,11 +67,25 @@ export async function configureClient(ctx: OpContext, client: ClientId, options:
 
   if (!options.write) return { url, plan };
 
-  if (!plan.target) throw new UserError(`${format.title} keeps its connections in its own database: there is no file to write`, `run without --write and follow the printed steps`);
-  if (plan.target.holdsKey && key === undefined) throw new UserError(`${plan.target.file} holds the key itself: mcpgw needs it to write the file`, 'pass --key-alias ALIAS (a key from mcpgw.yaml) or --key sk-…');
-  const result = await writeConfigFile(plan.target.file, plan.target.edit, { now: new Date(ctx.deps.clock.now()), newFileMode: plan.target.holdsKey ? 0o600 : 0o644, holdsKey: plan.target.holdsKey });
+  if (!plan.target)
+    throw new UserError(
+      `${format.title} keeps its connections in its own database: there is no file to write`,
+      `run without --write and follow the printed steps`,
+    );
+  if (plan.target.holdsKey && key === undefined)
+    throw new UserError(
+      `${plan.target.file} holds the key itself: mcpgw needs it to write the file`,
+      'pass --key-alias ALIAS (a key from mcpgw.yaml) or --key sk-…',
+    );
+  const result = await writeConfigFile(plan.target.file, plan.target.edit, {
+    now: new Date(ctx.deps.clock.now()),
+    newFileMode: plan.target.holdsKey ? 0o600 : 0o644,
+    holdsKey: plan.target.holdsKey,
+  });
   if (result.tightenedFrom !== undefined) {
-    plan.notes.unshift(`${result.file} was mode ${result.tightenedFrom.toString(8).padStart(4, '0')}, readable by other users; it holds the key, so it is now 0600`);
+    plan.notes.unshift(
+      `${result.file} was mode ${result.tightenedFrom.toString(8).padStart(4, '0')}, readable by other users; it holds the key, so it is now 0600`,
+    );
   }
   return { url, plan, written: result };
 }

@@ -21,7 +21,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Promise<DoctorReport> {
   const checks = selectChecks(CHECKS, request.only);
   // Without mcpgw.yaml there is no stack to diagnose: a usage error, not 31 skipped checks.
-  if ((await readIfExists(ctx.configFile, 'mcpgw.yaml file')) === undefined) throw new UserError(`${ctx.configFile} not found`, 'run mcpgw doctor next to your mcpgw.yaml, or pass -f PATH');
+  if ((await readIfExists(ctx.configFile, 'mcpgw.yaml file')) === undefined)
+    throw new UserError(`${ctx.configFile} not found`, 'run mcpgw doctor next to your mcpgw.yaml, or pass -f PATH');
   const doctor = new DoctorContext({
     configFile: ctx.configFile,
     cwd: ctx.deps.cwd,

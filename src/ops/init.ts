@@ -29,7 +29,8 @@ export async function initStack(ctx: OpContext, options: InitRequest): Promise<I
   if (options.host !== undefined) {
     // Checked as the flag it is: mcpgw.yaml does not exist yet, so a file:line would point nowhere.
     const problem = hostProblem(options.host);
-    if (problem) throw new UserError(`--host ${problem.message.startsWith('"') ? problem.message : `${shownHost(options.host)} ${problem.message}`}`, problem.fix);
+    if (problem)
+      throw new UserError(`--host ${problem.message.startsWith('"') ? problem.message : `${shownHost(options.host)} ${problem.message}`}`, problem.fix);
   }
   const host = options.host ?? defaultHost(deps.hostname());
   const files = scaffold(host, loadTemplates(), deps.randomBytes, options.offline ? 'offline' : 'online');
@@ -41,7 +42,10 @@ export async function initStack(ctx: OpContext, options: InitRequest): Promise<I
     (file): file is string => file !== undefined,
   );
   if (existing.length > 0 && !options.force) {
-    throw new UserError(`${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written`, 'use --force to replace them (a backup of each is kept)');
+    throw new UserError(
+      `${existing.join(' and ')} already exist${existing.length === 1 ? 's' : ''}; nothing was written`,
+      'use --force to replace them (a backup of each is kept)',
+    );
   }
   const backups: string[] = [];
   const stamp = new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-');
@@ -51,7 +55,9 @@ export async function initStack(ctx: OpContext, options: InitRequest): Promise<I
     backups.push(backup);
   }
   if (existing.includes(secretsFile)) {
-    ui.warn('new secrets replace the old ones: a running stack keeps the old master key and salt key until it is re-rendered, and credentials LiteLLM stored in its DB need the old salt key');
+    ui.warn(
+      'new secrets replace the old ones: a running stack keeps the old master key and salt key until it is re-rendered, and credentials LiteLLM stored in its DB need the old salt key',
+    );
   }
 
   await mkdir(path.dirname(configFile), { recursive: true });

@@ -26,7 +26,10 @@ export async function createKey(ctx: OpContext, request: CreateKeyRequest): Prom
   const declaredModels = stack.loaded.config.litellm.models.map((model) => model.name);
   const unknownModels = request.models.filter((model) => !declaredModels.includes(model));
   if (unknownModels.length > 0) {
-    throw new UserError(`unknown model(s) ${unknownModels.join(', ')}`, declaredModels.length ? `models in mcpgw.yaml: ${declaredModels.join(', ')}` : 'declare it under litellm.models first');
+    throw new UserError(
+      `unknown model(s) ${unknownModels.join(', ')}`,
+      declaredModels.length ? `models in mcpgw.yaml: ${declaredModels.join(', ')}` : 'declare it under litellm.models first',
+    );
   }
   const { viaApi, key: _given, ...input } = request;
   const desired = desiredKey({ ...input, key }, serverIds(stack.model));
@@ -66,7 +69,8 @@ export async function listKeys(ctx: OpContext): Promise<ListedKey[]> {
   const ids = serverIds(stack.model);
   const names = new Map([...ids].map(([name, id]) => [id, name]));
   const legacy = legacyServerIds(stack.model);
-  const serverName = (id: string) => names.get(id) ?? (ids.has(id) ? id : legacy.has(id) ? `${names.get(legacy.get(id) ?? '')}(old id: keys sync)` : `unknown:${id}`);
+  const serverName = (id: string) =>
+    names.get(id) ?? (ids.has(id) ? id : legacy.has(id) ? `${names.get(legacy.get(id) ?? '')}(old id: keys sync)` : `unknown:${id}`);
   return rows.map((row) => ({
     alias: row.alias,
     key: row.keyName,
@@ -103,7 +107,11 @@ export async function rotateKey(ctx: OpContext, alias: string, graceSeconds: num
   const stack = await loadStack(ctx);
   const declared = stack.loaded.config.keys.find((entry) => entry.alias === alias);
   await withKeyStore(ctx, stack, (store) =>
-    store.rotate(alias, { token: hashKey(key), keyName: abbreviateKey(key), ...(declared?.expires ? { expiresInSeconds: durationSeconds(declared.expires) } : {}) }, graceSeconds),
+    store.rotate(
+      alias,
+      { token: hashKey(key), keyName: abbreviateKey(key), ...(declared?.expires ? { expiresInSeconds: durationSeconds(declared.expires) } : {}) },
+      graceSeconds,
+    ),
   );
   if (!declared) return { key };
   const secret = declared.secret ?? keySecretName(alias);

@@ -19,9 +19,12 @@ export interface LogsRequest {
 export async function stackLogs(ctx: OpContext, request: LogsRequest, onText: (text: string, service: string, of: number) => void): Promise<void> {
   const { model } = await loadStack(ctx);
   const names = model.services.map((entry) => entry.name);
-  if (request.service && !names.includes(request.service)) throw new UserError(`unknown service "${request.service}"`, `services of this stack: ${names.join(', ')}`);
+  if (request.service && !names.includes(request.service))
+    throw new UserError(`unknown service "${request.service}"`, `services of this stack: ${names.join(', ')}`);
   const engine = await ctx.deps.docker();
-  const containers = (await engine.listContainers([`${STACK_LABEL}=${model.name}`])).filter((container) => !request.service || container.labels[SERVICE_LABEL] === request.service);
+  const containers = (await engine.listContainers([`${STACK_LABEL}=${model.name}`])).filter(
+    (container) => !request.service || container.labels[SERVICE_LABEL] === request.service,
+  );
   if (containers.length === 0) throw new UserError(`no container of ${request.service ?? `stack "${model.name}"`} exists`, 'run `mcpgw up` first');
   const serviceOf = (container: (typeof containers)[number]) => container.labels[SERVICE_LABEL] ?? container.name;
   if (!request.follow) {
@@ -29,5 +32,7 @@ export async function stackLogs(ctx: OpContext, request: LogsRequest, onText: (t
     return;
   }
   const options = { tail: request.tail, ...(request.since !== undefined ? { since: request.since } : {}) };
-  await Promise.all(containers.map((container) => engine.followLogs(container.id, options, (text) => onText(text, serviceOf(container), containers.length), ctx.deps.signal)));
+  await Promise.all(
+    containers.map((container) => engine.followLogs(container.id, options, (text) => onText(text, serviceOf(container), containers.length), ctx.deps.signal)),
+  );
 }

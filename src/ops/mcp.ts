@@ -79,7 +79,10 @@ async function checkCommandInLiteLLM(ctx: OpContext, model: StackModel, name: st
   }
   const missing = await missingInContainer(engine, id, [String(command)]);
   if (missing.length > 0) {
-    throw new UserError(`${String(command)} is not in the LiteLLM container, so LiteLLM cannot spawn ${name} (mcpgw.yaml unchanged)`, missingCommandHint(litellmService(model).image));
+    throw new UserError(
+      `${String(command)} is not in the LiteLLM container, so LiteLLM cannot spawn ${name} (mcpgw.yaml unchanged)`,
+      missingCommandHint(litellmService(model).image),
+    );
   }
 }
 
@@ -149,9 +152,18 @@ export async function listServers(ctx: OpContext, timeoutSeconds: number): Promi
 async function whyNoTools(ctx: OpContext, stack: LoadedStack, engine: Engine | undefined, servers: string[]): Promise<ServerFailure[]> {
   if (servers.length === 0) return [];
   const targets = serverTargets(stack.loaded.config, stack.model).filter((target) => servers.includes(target.name));
-  const reach = litellmAnswers(engine, litellmPlace(stack.model), () => ctx.deps.randomBytes(4).toString('hex'), targets.flatMap((target) => (target.endpoint ? [target.endpoint] : [])));
+  const reach = litellmAnswers(
+    engine,
+    litellmPlace(stack.model),
+    () => ctx.deps.randomBytes(4).toString('hex'),
+    targets.flatMap((target) => (target.endpoint ? [target.endpoint] : [])),
+  );
   const litellm = litellmService(stack.model).containerName;
-  const explained = await Promise.all(targets.map(async (target) => (await diagnoseServer(target, engine, (server) => reach(server.name), litellm)).map((cause) => ({ server: target.name, ...cause }))));
+  const explained = await Promise.all(
+    targets.map(async (target) =>
+      (await diagnoseServer(target, engine, (server) => reach(server.name), litellm)).map((cause) => ({ server: target.name, ...cause })),
+    ),
+  );
   return explained.flat();
 }
 
@@ -192,7 +204,12 @@ export async function serverTools(ctx: OpContext, name: string | undefined, keyF
   if (name && view.listings[0]?.tools.length === 0) view.failures.push({ server: name, message: `LiteLLM lists no tools from ${name}` });
   // An empty or failed listing is explained from LiteLLM's own place on the network (container, transport, Host…).
   const engine = view.failures.length > 0 ? await ctx.deps.docker().catch(() => undefined) : undefined;
-  const causes = await whyNoTools(ctx, stack, engine, view.failures.map((failure) => failure.server));
+  const causes = await whyNoTools(
+    ctx,
+    stack,
+    engine,
+    view.failures.map((failure) => failure.server),
+  );
   for (const failure of view.failures) {
     const found = causes.filter((cause) => cause.server === failure.server);
     if (found.length > 0) failure.hint = found.map((cause) => `${cause.cause}; fix: ${cause.fix}`).join('; ');
@@ -207,9 +224,17 @@ function resolveKey(stack: LoadedStack, flag: string | undefined): { key: string
   if (flag === undefined) return { key: stack.secrets.get(config.litellm.master_key) ?? '', as: 'master key' };
   if (flag.startsWith('sk-')) return { key: flag, as: 'the given key' };
   const declared = config.keys.find((entry) => entry.alias === flag);
-  if (!declared) throw new UserError(`"${flag}" is neither a key (sk-…) nor a key alias declared in mcpgw.yaml`, `declared aliases: ${config.keys.map((entry) => entry.alias).join(', ') || 'none'}`);
+  if (!declared)
+    throw new UserError(
+      `"${flag}" is neither a key (sk-…) nor a key alias declared in mcpgw.yaml`,
+      `declared aliases: ${config.keys.map((entry) => entry.alias).join(', ') || 'none'}`,
+    );
   const secret = declared.secret ?? keySecretName(flag);
   const value = stack.secrets.get(secret);
-  if (!value) throw new UserError(`${stack.loaded.secretsFile} has no ${secret} (the key of ${flag})`, 'run `mcpgw up` or `mcpgw keys sync` to create declared keys, or pass the key itself');
+  if (!value)
+    throw new UserError(
+      `${stack.loaded.secretsFile} has no ${secret} (the key of ${flag})`,
+      'run `mcpgw up` or `mcpgw keys sync` to create declared keys, or pass the key itself',
+    );
   return { key: value, as: `key ${flag}` };
 }

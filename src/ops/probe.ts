@@ -81,7 +81,12 @@ export async function probeStack(ctx: OpContext, stack: LoadedStack, request: Pr
         opened = true;
         const noGrantKey = () => temporaryKey(ctx, store, stack, []);
         if (request.key) return probe(request.key, false, noGrantKey);
-        const probeKey = await temporaryKey(ctx, store, stack, servers.map((server) => server.name));
+        const probeKey = await temporaryKey(
+          ctx,
+          store,
+          stack,
+          servers.map((server) => server.name),
+        );
         try {
           return await probe(probeKey.key, true, noGrantKey);
         } finally {
@@ -94,13 +99,19 @@ export async function probeStack(ctx: OpContext, stack: LoadedStack, request: Pr
     // Without the database the probe still runs with a key it already has; the no-grant check is skipped.
     const fallback = request.key ? { alias: '--key', key: request.key } : basePlan.declaredKeys[0];
     if (opened || !fallback) throw error;
-    ctx.ui.warn(`cannot reach LiteLLM's database (${(error as Error).message}); probing with ${request.key ? 'the key given with --key' : `key ${fallback.alias}`}, without the no-grant check`);
+    ctx.ui.warn(
+      `cannot reach LiteLLM's database (${(error as Error).message}); probing with ${request.key ? 'the key given with --key' : `key ${fallback.alias}`}, without the no-grant check`,
+    );
     return probe(fallback.key, false);
   }
 }
 
 function temporaryKey(ctx: OpContext, store: KeyStore, stack: LoadedStack, servers: string[]): Promise<KeyLease> {
-  return leaseKey(store, serverIds(stack.model), servers, { randomBytes: ctx.deps.randomBytes, protect: (key) => ctx.ui.addSecrets([key]), prefix: 'mcpgw-probe' });
+  return leaseKey(store, serverIds(stack.model), servers, {
+    randomBytes: ctx.deps.randomBytes,
+    protect: (key) => ctx.ui.addSecrets([key]),
+    prefix: 'mcpgw-probe',
+  });
 }
 
 function chooseModel(config: McpgwConfig, request: Pick<ProbeRequest, 'llm' | 'model'>): string | undefined {
@@ -110,7 +121,10 @@ function chooseModel(config: McpgwConfig, request: Pick<ProbeRequest, 'llm' | 'm
   }
   const model = request.model ?? probeModelName(config);
   if (request.llm === true && !model) {
-    throw new UserError('--llm needs a model, and mcpgw.yaml declares none', 'set probe_model: canary (no provider key needed), add one under litellm.models, or pass --model NAME');
+    throw new UserError(
+      '--llm needs a model, and mcpgw.yaml declares none',
+      'set probe_model: canary (no provider key needed), add one under litellm.models, or pass --model NAME',
+    );
   }
   return model;
 }

@@ -128,7 +128,13 @@ export class StackRunner {
         throw new StepFailed(`image ${image} is not present locally and could not be pulled: ${(error as Error).message}`, this.unpullableFix(image));
       }
     }
-    step.succeed(pulled.length > 0 ? `pulled ${pulled.join(', ')}` : built.size > 0 ? `all present locally (${built.size} of them mcpgw's own builds, above)` : 'all present locally');
+    step.succeed(
+      pulled.length > 0
+        ? `pulled ${pulled.join(', ')}`
+        : built.size > 0
+          ? `all present locally (${built.size} of them mcpgw's own builds, above)`
+          : 'all present locally',
+    );
     return pulled;
   }
 
@@ -136,14 +142,20 @@ export class StackRunner {
     const { engine, progress } = this.deps;
     if (plan.conflicts.length > 0) {
       const names = plan.conflicts.map((container) => container.name).join(', ');
-      throw new StepFailed(`container name(s) ${names} are taken by containers mcpgw does not manage for stack "${this.model.name}"`, 'remove or rename them, or choose another `name:` in mcpgw.yaml');
+      throw new StepFailed(
+        `container name(s) ${names} are taken by containers mcpgw does not manage for stack "${this.model.name}"`,
+        'remove or rename them, or choose another `name:` in mcpgw.yaml',
+      );
     }
     const notes: string[] = [];
     const networkStep = progress.start('networks');
     for (const network of plan.networks) {
       if (network.action === 'missing-external') {
         networkStep.fail(`${network.name} does not exist`);
-        throw new StepFailed(`network ${network.name} is declared external but does not exist`, `create it (docker network create ${network.name}) or set postgres.network_external: false`);
+        throw new StepFailed(
+          `network ${network.name} is declared external but does not exist`,
+          `create it (docker network create ${network.name}) or set postgres.network_external: false`,
+        );
       }
       if (network.action === 'create') await engine.createNetwork(network.name, { [STACK_LABEL]: this.model.name });
     }
@@ -190,12 +202,19 @@ export class StackRunner {
         if (!answer || causeOf(answer, role)) {
           let last: Cause | undefined;
           const answerMs = service.readiness.kind === 'mcp' ? (service.readiness.answerMs ?? MCP_ANSWER_MS) : MCP_ANSWER_MS;
-          answer = await this.waitOn(outcome.id, service, `an MCP session with tools at ${endpoint.url} from LiteLLM's network`, this.timeouts.mcp, async () => {
-            const [seen] = await vantage.reach([endpoint], answerMs);
-            last = seen ? causeOf(seen, role) : undefined;
-            if (!seen || last) throw new Error(last ? `${last.cause} (fix: ${last.fix})` : 'no answer');
-            return seen;
-          }, () => last?.fix);
+          answer = await this.waitOn(
+            outcome.id,
+            service,
+            `an MCP session with tools at ${endpoint.url} from LiteLLM's network`,
+            this.timeouts.mcp,
+            async () => {
+              const [seen] = await vantage.reach([endpoint], answerMs);
+              last = seen ? causeOf(seen, role) : undefined;
+              if (!seen || last) throw new Error(last ? `${last.cause} (fix: ${last.fix})` : 'no answer');
+              return seen;
+            },
+            () => last?.fix,
+          );
         }
       } catch (error) {
         step.fail(error instanceof StepFailed ? (error.message.split('\n')[0] ?? '') : (error as Error).message);
@@ -256,7 +275,7 @@ export class StackRunner {
       const endpoint = this.endpointOf(service);
       return { id, service: service.name, container: service.containerName, action: servicePlan.action, ready, ...(endpoint ? { endpoint } : {}) };
     } catch (error) {
-      step.fail(error instanceof StepFailed ? error.message.split('\n')[0] ?? '' : (error as Error).message);
+      step.fail(error instanceof StepFailed ? (error.message.split('\n')[0] ?? '') : (error as Error).message);
       throw error;
     }
   }
@@ -327,7 +346,14 @@ export class StackRunner {
   }
 
   /** waitUntil that gives up at once when the container exits, and attaches its last log lines on failure. */
-  private async waitOn<T>(id: string, service: ServiceModel, what: string, timeoutMs: number, check: () => Promise<T>, fix?: () => string | undefined): Promise<T> {
+  private async waitOn<T>(
+    id: string,
+    service: ServiceModel,
+    what: string,
+    timeoutMs: number,
+    check: () => Promise<T>,
+    fix?: () => string | undefined,
+  ): Promise<T> {
     const { engine, clock, signal } = this.deps;
     const restartsBefore = (await engine.containerState(id))?.restartCount ?? 0;
     try {
@@ -346,7 +372,10 @@ export class StackRunner {
     } catch (error) {
       if (signal.aborted) throw error;
       const logs = await engine.logs(id, 50);
-      throw new StepFailed(`${(error as Error).message}\n--- last 50 log lines of ${service.containerName} ---\n${logs.trimEnd()}`, fix?.() ?? `see \`mcpgw logs ${service.name}\``);
+      throw new StepFailed(
+        `${(error as Error).message}\n--- last 50 log lines of ${service.containerName} ---\n${logs.trimEnd()}`,
+        fix?.() ?? `see \`mcpgw logs ${service.name}\``,
+      );
     }
   }
 
@@ -355,8 +384,12 @@ export class StackRunner {
     const passwordEnv = postgres?.secretEnv.find((env) => env.name === 'POSTGRES_PASSWORD');
     const user = postgres?.environment.POSTGRES_USER;
     const database = postgres?.environment.POSTGRES_DB;
-    if (!passwordEnv || passwordEnv.kind !== 'secret' || !user || !database) throw new Error('bundled Postgres service is incomplete');
-    return provisionBundledPostgres(this.deps.engine, { containerId: id, user, database, password: this.secrets.get(passwordEnv.secret) ?? '' }, this.deps.clock);
+    if (passwordEnv?.kind !== 'secret' || !user || !database) throw new Error('bundled Postgres service is incomplete');
+    return provisionBundledPostgres(
+      this.deps.engine,
+      { containerId: id, user, database, password: this.secrets.get(passwordEnv.secret) ?? '' },
+      this.deps.clock,
+    );
   }
 
   private endpointOf(service: ServiceModel): string | undefined {
@@ -382,4 +415,3 @@ export class StackRunner {
       .map((volume) => this.files.find((file) => path.normalize(file.path) === path.normalize(volume.source))?.content ?? '');
   }
 }
-

@@ -59,10 +59,20 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
   else {
     // Also with no key declared: sync first moves grants still naming LiteLLM's derived server ids to the pinned
     // ones, so keys made with `keys create` (or in LiteLLM's UI) keep their servers.
-    const synced = await withKeyStore(ctx, stack, async (store) => ({ changes: await store.sync(keys, { dryRun: false, legacyServerIds: legacy }), migrated: store.migratedGrants }), async () => engine);
+    const synced = await withKeyStore(
+      ctx,
+      stack,
+      async (store) => ({ changes: await store.sync(keys, { dryRun: false, legacyServerIds: legacy }), migrated: store.migratedGrants }),
+      async () => engine,
+    );
     keyChanges = synced.changes;
     const changedKeys = keyChanges.filter((change) => change.action !== 'keep');
-    const detail = changedKeys.length > 0 ? changedKeys.map((change) => `${change.action}d ${change.alias}`).join(', ') : keys.length === 0 ? 'no keys declared in mcpgw.yaml' : `${keys.length} key(s) in place`;
+    const detail =
+      changedKeys.length > 0
+        ? changedKeys.map((change) => `${change.action}d ${change.alias}`).join(', ')
+        : keys.length === 0
+          ? 'no keys declared in mcpgw.yaml'
+          : `${keys.length} key(s) in place`;
     keyStep.succeed(synced.migrated > 0 ? `${detail}; moved ${synced.migrated} grant row(s) to the pinned server ids` : detail);
   }
   const stdioStep = progress.start('stdio commands');

@@ -42,7 +42,10 @@ export async function checkNoGrantKey(baseUrl: string, servers: ServerTarget[], 
     }
     const byName = await Promise.all(servers.map(async (server) => [server.name, await accessTo(baseUrl, lease.key, server.name, timeoutMs)] as const));
     const opened = byName.filter(([, access]) => access === 'granted').map(([name]) => name);
-    const evidence = [`/mcp/ tools/list → servers: ${aggregate.join(', ') || 'none'}`, `/mcp/<server> → ${byName.map(([name, access]) => `${name}: ${access}`).join(', ')}`];
+    const evidence = [
+      `/mcp/ tools/list → servers: ${aggregate.join(', ') || 'none'}`,
+      `/mcp/<server> → ${byName.map(([name, access]) => `${name}: ${access}`).join(', ')}`,
+    ];
     if (aggregate.length > 0 || opened.length > 0) {
       return fail(evidence, [
         {
@@ -61,7 +64,9 @@ export async function checkNoGrantKey(baseUrl: string, servers: ServerTarget[], 
 export async function checkDeclaredKey(baseUrl: string, servers: ServerTarget[], declared: DeclaredKeyTarget, timeoutMs: number): Promise<CheckOutcome> {
   const access = await Promise.all(servers.map(async (server) => [server.name, await accessTo(baseUrl, declared.key, server.name, timeoutMs)] as const));
   if (access.some(([, state]) => state === 'unknown-key')) {
-    return fail('the gateway answers 401: this key is not in its database', [{ cause: `declared key ${declared.alias} is missing (e.g. after a DB wipe)`, fix: 'run `mcpgw keys sync`' }]);
+    return fail('the gateway answers 401: this key is not in its database', [
+      { cause: `declared key ${declared.alias} is missing (e.g. after a DB wipe)`, fix: 'run `mcpgw keys sync`' },
+    ]);
   }
   const sees = access.filter(([, state]) => state === 'granted').map(([name]) => name);
   const extra = sees.filter((name) => !declared.servers.includes(name));
@@ -70,7 +75,9 @@ export async function checkDeclaredKey(baseUrl: string, servers: ServerTarget[],
   if (extra.length === 0 && lacking.length === 0) return pass(evidence);
   return fail(evidence, [
     {
-      cause: [extra.length ? `reaches ${extra.join(', ')} without a grant` : '', lacking.length ? `lacks ${lacking.join(', ')} it is granted` : ''].filter(Boolean).join('; '),
+      cause: [extra.length ? `reaches ${extra.join(', ')} without a grant` : '', lacking.length ? `lacks ${lacking.join(', ')} it is granted` : '']
+        .filter(Boolean)
+        .join('; '),
       fix: 'run `mcpgw keys sync` to make the grants match mcpgw.yaml',
     },
   ]);

@@ -39,7 +39,10 @@ export async function containerCause(server: ServerTarget, containers: Container
   const state = await containers.containerState(name).catch(() => undefined);
   if (!state) return { cause: `container ${name} does not exist`, fix: 'run `mcpgw up`' };
   if (state.running) return undefined;
-  return { cause: `container ${name} is ${state.status}${state.exitCode !== undefined ? ` (exit code ${state.exitCode})` : ''}`, fix: `\`mcpgw logs ${service}\` shows why; \`mcpgw up\` starts it again` };
+  return {
+    cause: `container ${name} is ${state.status}${state.exitCode !== undefined ? ` (exit code ${state.exitCode})` : ''}`,
+    fix: `\`mcpgw logs ${service}\` shows why; \`mcpgw up\` starts it again`,
+  };
 }
 
 /**
@@ -53,13 +56,23 @@ export async function diagnoseServer(
   litellmContainer?: string,
 ): Promise<Cause[]> {
   if (!server.endpoint) {
-    return [{ cause: `${server.name} is a stdio server LiteLLM spawns itself; the command failed or is missing in the LiteLLM container`, fix: '`mcpgw logs litellm` shows the spawn error; use a bridge container if the command is not in the image' }];
+    return [
+      {
+        cause: `${server.name} is a stdio server LiteLLM spawns itself; the command failed or is missing in the LiteLLM container`,
+        fix: '`mcpgw logs litellm` shows the spawn error; use a bridge container if the command is not in the image',
+      },
+    ];
   }
   const down = await containerCause(server, containers);
   if (down) return [down];
   const answer = await reach(server);
   if (answer instanceof Error || answer === undefined) {
-    return [{ cause: `LiteLLM lists no tools from ${server.name}, and mcpgw could not ask the server from LiteLLM's network${answer ? ` (${answer.message})` : ''}`, fix: '`mcpgw logs litellm` shows the MCP error' }];
+    return [
+      {
+        cause: `LiteLLM lists no tools from ${server.name}, and mcpgw could not ask the server from LiteLLM's network${answer ? ` (${answer.message})` : ''}`,
+        fix: '`mcpgw logs litellm` shows the MCP error',
+      },
+    ];
   }
   const found = causeOf(answer, server.role ?? {}) ?? {
     cause: `${server.name} answers LiteLLM's network well (${describeAnswer(answer)}), yet LiteLLM lists no tools from it`,

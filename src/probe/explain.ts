@@ -35,8 +35,7 @@ interface McpToolSpec {
   require_approval?: unknown;
 }
 
-const FIX_MCP_TOOL =
-  'send {"type":"mcp","server_label":"<server>","server_url":"litellm_proxy/mcp/<server>","require_approval":"never"} in tools';
+const FIX_MCP_TOOL = 'send {"type":"mcp","server_label":"<server>","server_url":"litellm_proxy/mcp/<server>","require_approval":"never"} in tools';
 
 export function readTurn(endpoint: LlmEndpoint, body: unknown): Turn {
   return endpoint === 'chat' ? readChat(body) : readResponses(body);
@@ -91,10 +90,18 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
   const outdated = tooOldFor(exchange);
   const answered = status < 400 ? readTurn(endpoint, body) : undefined;
   if (outdated && !(answered && answered.executed.length > 0)) {
-    return { status: 'fail', evidence: [answered ? `finish: ${answered.finish}` : `HTTP ${status}: ${errorMessage(body)}`, 'executed by LiteLLM: 0'], causes: [outdated] };
+    return {
+      status: 'fail',
+      evidence: [answered ? `finish: ${answered.finish}` : `HTTP ${status}: ${errorMessage(body)}`, 'executed by LiteLLM: 0'],
+      causes: [outdated],
+    };
   }
   if (status === 401) {
-    return { status: 'fail', evidence: [`HTTP 401: ${errorMessage(body)}`], causes: [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or run `mcpgw keys sync` after a DB wipe' }] };
+    return {
+      status: 'fail',
+      evidence: [`HTTP 401: ${errorMessage(body)}`],
+      causes: [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or run `mcpgw keys sync` after a DB wipe' }],
+    };
   }
   if (status === 403) {
     const message = errorMessage(body);
@@ -104,13 +111,20 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
       evidence: [`HTTP 403: ${message}`],
       causes: [
         servers
-          ? { cause: `the key is not granted the MCP server(s) ${servers}`, fix: `add ${servers} to the key's mcp_servers in mcpgw.yaml and run \`mcpgw keys sync\` (or \`mcpgw keys create --mcp ${servers}\`)` }
+          ? {
+              cause: `the key is not granted the MCP server(s) ${servers}`,
+              fix: `add ${servers} to the key's mcp_servers in mcpgw.yaml and run \`mcpgw keys sync\` (or \`mcpgw keys create --mcp ${servers}\`)`,
+            }
           : { cause: 'the key may not use this model or route', fix: "check the key's models (`mcpgw keys list`)" },
       ],
     };
   }
   if (status >= 400) {
-    return { status: 'fail', evidence: [`HTTP ${status}: ${errorMessage(body)}`], causes: [{ cause: 'the gateway refused or failed the request', fix: 'see the message above and `mcpgw logs litellm`' }] };
+    return {
+      status: 'fail',
+      evidence: [`HTTP ${status}: ${errorMessage(body)}`],
+      causes: [{ cause: 'the gateway refused or failed the request', fix: 'see the message above and `mcpgw logs litellm`' }],
+    };
   }
 
   const turn = answered ?? readTurn(endpoint, body);
@@ -125,8 +139,22 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
   if (turn.executed.length === 0) {
     const causes: Cause[] =
       mcpToolsOf(request).length > 0 && (turn.offeredTools?.length ?? 0) === 0
-        ? [{ cause: "LiteLLM offered the model no tools from the requested MCP server: it could not list them (server stopped, or its transport or path is wrong)", fix: 'see the MCP level of `mcpgw probe` and `mcpgw status`; fix the server, then `mcpgw up`' }]
-        : [{ cause: 'the model answered without calling a tool', fix: exchange.endpoint === 'chat' ? 'name the tool and its arguments in the prompt, or use a model that supports tool calls (not tool_choice "required": LiteLLM repeats it after running the tools, so the turn cannot end)' : 'name the tool and its arguments in the prompt or send tool_choice "required", or use a model that supports tool calls' }];
+        ? [
+            {
+              cause:
+                'LiteLLM offered the model no tools from the requested MCP server: it could not list them (server stopped, or its transport or path is wrong)',
+              fix: 'see the MCP level of `mcpgw probe` and `mcpgw status`; fix the server, then `mcpgw up`',
+            },
+          ]
+        : [
+            {
+              cause: 'the model answered without calling a tool',
+              fix:
+                exchange.endpoint === 'chat'
+                  ? 'name the tool and its arguments in the prompt, or use a model that supports tool calls (not tool_choice "required": LiteLLM repeats it after running the tools, so the turn cannot end)'
+                  : 'name the tool and its arguments in the prompt or send tool_choice "required", or use a model that supports tool calls',
+            },
+          ];
     return { status: 'fail', evidence, causes };
   }
   if (exchange.nonce && !turn.text.includes(exchange.nonce)) {
@@ -136,7 +164,10 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
       evidence: [...evidence, `answer: ${turn.text.slice(0, 200)}`],
       causes: [
         inResults
-          ? { cause: 'the tool ran and returned the nonce, but the final answer does not contain it', fix: 'the model ignored the tool result; check the model and its prompt' }
+          ? {
+              cause: 'the tool ran and returned the nonce, but the final answer does not contain it',
+              fix: 'the model ignored the tool result; check the model and its prompt',
+            }
           : { cause: 'the tool ran but its result does not contain the nonce', fix: "check the probe tool's arguments (mcp_servers.<name>.probe)" },
       ],
     };
@@ -147,14 +178,24 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
 function toolCallCauses(exchange: LlmExchange, turn: Turn): Cause[] {
   const mcpTools = mcpToolsOf(exchange.request);
   if (mcpTools.length === 0) {
-    return [{ cause: 'the request offered plain "function" tools: LiteLLM passes those back to the caller and never executes them', fix: `${FIX_MCP_TOOL}, or execute the tool calls in the client` }];
+    return [
+      {
+        cause: 'the request offered plain "function" tools: LiteLLM passes those back to the caller and never executes them',
+        fix: `${FIX_MCP_TOOL}, or execute the tool calls in the client`,
+      },
+    ];
   }
   const proxied = mcpTools.filter((tool) => typeof tool.server_url === 'string' && tool.server_url.startsWith('litellm_proxy'));
   if (proxied.length === 0) {
     return [{ cause: 'no MCP tool has server_url "litellm_proxy…", so LiteLLM does not treat it as one of its own servers', fix: FIX_MCP_TOOL }];
   }
   if (!proxied.some((tool) => tool.require_approval === 'never')) {
-    return [{ cause: 'no MCP tool has require_approval "never": LiteLLM returns the tool calls for the client to approve and run', fix: 'add "require_approval":"never" to the MCP tool' }];
+    return [
+      {
+        cause: 'no MCP tool has require_approval "never": LiteLLM returns the tool calls for the client to approve and run',
+        fix: 'add "require_approval":"never" to the MCP tool',
+      },
+    ];
   }
   if (turn.executed.length > 0) {
     const forced = exchange.endpoint === 'chat' ? forcedToolChoice(exchange.request.tool_choice) : undefined;
@@ -166,12 +207,22 @@ function toolCallCauses(exchange: LlmExchange, turn: Turn): Cause[] {
         },
       ];
     }
-    return [{ cause: 'LiteLLM executed the tools, then the model asked for another round; LiteLLM runs only one round per request', fix: 'send the follow-up request from the client, or prompt for a single tool call' }];
+    return [
+      {
+        cause: 'LiteLLM executed the tools, then the model asked for another round; LiteLLM runs only one round per request',
+        fix: 'send the follow-up request from the client, or prompt for a single tool call',
+      },
+    ];
   }
   const offered = turn.offeredTools ?? [];
   const unknown = turn.pendingCalls.filter((name) => !offered.includes(name));
   if (unknown.length > 0) {
-    return [{ cause: `the model called ${unknown.join(', ')}, which LiteLLM did not offer for this key (not granted, or the server lists no such tool)`, fix: 'check the key grants (`mcpgw probe` auth level) and `mcpgw mcp tools`' }];
+    return [
+      {
+        cause: `the model called ${unknown.join(', ')}, which LiteLLM did not offer for this key (not granted, or the server lists no such tool)`,
+        fix: 'check the key grants (`mcpgw probe` auth level) and `mcpgw mcp tools`',
+      },
+    ];
   }
   return [{ cause: 'LiteLLM returned the tool calls without executing them', fix: 'see `mcpgw logs litellm` for MCP errors during the request' }];
 }

@@ -21,14 +21,30 @@ export function gatewayMcpTool(server: string): Record<string, string> {
 }
 
 /** Sends one request body to LiteLLM and judges the turn (non-streaming: the whole answer is evidence). */
-export async function sendAndJudge(ctx: Omit<LlmContext, 'model' | 'nonce'>, endpoint: LlmEndpoint, request: Record<string, unknown>, nonce?: string): Promise<CheckOutcome> {
+export async function sendAndJudge(
+  ctx: Omit<LlmContext, 'model' | 'nonce'>,
+  endpoint: LlmEndpoint,
+  request: Record<string, unknown>,
+  nonce?: string,
+): Promise<CheckOutcome> {
   const body = { ...request, stream: false };
   const answer = await requestJson(
     `${ctx.baseUrl}${PATHS[endpoint]}`,
-    { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.key}`, ...gatewayHeaders(ctx.key) }, body: JSON.stringify(body) },
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.key}`, ...gatewayHeaders(ctx.key) },
+      body: JSON.stringify(body),
+    },
     ctx.timeoutMs,
   );
-  return judgeExchange({ endpoint, request: body, status: answer.status, body: answer.body, ...(ctx.version ? { version: ctx.version } : {}), ...(nonce ? { nonce } : {}) });
+  return judgeExchange({
+    endpoint,
+    request: body,
+    status: answer.status,
+    body: answer.body,
+    ...(ctx.version ? { version: ctx.version } : {}),
+    ...(nonce ? { nonce } : {}),
+  });
 }
 
 /**
@@ -53,7 +69,6 @@ export async function checkLlm(ctx: LlmContext, endpoint: LlmEndpoint, proven: P
   const request = endpoint === 'chat' ? { model: ctx.model, messages: [{ role: 'user', content: prompt }], tools } : { model: ctx.model, input: prompt, tools };
   return sendAndJudge(ctx, endpoint, request, nonce);
 }
-
 
 /** A request captured from a client, replayed through the gateway to see why it ends where it ends. */
 export function replayEndpoint(request: Record<string, unknown>): LlmEndpoint | undefined {

@@ -22,7 +22,14 @@ export interface ProvenTool {
   nonce: string;
 }
 
-export async function withSession<T>(url: string, key: string, transport: GatewayTransport, timeoutMs: number, work: (session: McpSession) => Promise<T>, ends?: SessionEnds): Promise<T> {
+export async function withSession<T>(
+  url: string,
+  key: string,
+  transport: GatewayTransport,
+  timeoutMs: number,
+  work: (session: McpSession) => Promise<T>,
+  ends?: SessionEnds,
+): Promise<T> {
   const session = await openSession(url, key, transport, timeoutMs, ends);
   try {
     return await work(session);
@@ -42,26 +49,35 @@ export const CATALOG_REFRESH_FAILED = /could not be refreshed/;
 
 function refused(error: unknown, what: string): CheckOutcome {
   if (error instanceof McpRequestError && error.status === 401) {
-    return fail(`${what}: HTTP 401 ${error.message}`, [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or `mcpgw keys sync` after a DB wipe' }]);
+    return fail(`${what}: HTTP 401 ${error.message}`, [
+      { cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or `mcpgw keys sync` after a DB wipe' },
+    ]);
   }
   if (/Request timed out/.test((error as Error).message)) {
     return fail(`${what}: no answer within the deadline`, [
       {
-        cause: "LiteLLM did not answer in time: a session's first tools/list waits until LiteLLM has set up its list-change relay, a session to each granted server in turn, each listing every granted server's tools, prompts and resources twice, and every listing opens a new session with each server (spawning a stdio server it runs itself anew)",
+        cause:
+          "LiteLLM did not answer in time: a session's first tools/list waits until LiteLLM has set up its list-change relay, a session to each granted server in turn, each listing every granted server's tools, prompts and resources twice, and every listing opens a new session with each server (spawning a stdio server it runs itself anew)",
         fix: 'raise --timeout to see whether it answers at all; clients with short deadlines (Claude Code allows 5 s for the tool list) fail the same way, so split slow servers onto their own /mcp/<server> URLs',
       },
     ]);
   }
-  const detail = error instanceof McpRequestError && error.status ? `HTTP ${error.status} ${error.message}` : (error as Error).message || 'the connection failed without a message';
+  const detail =
+    error instanceof McpRequestError && error.status
+      ? `HTTP ${error.status} ${error.message}`
+      : (error as Error).message || 'the connection failed without a message';
   if (error instanceof McpRequestError && error.status === 503 && CATALOG_REFRESH_FAILED.test(error.message)) {
     return fail(`${what}: ${detail}`, [
       {
-        cause: 'LiteLLM could not rebuild its MCP server list, which it re-reads from its database and its servers on every MCP request: a database it cannot query (or a server it cannot reach) makes every MCP request fail',
+        cause:
+          'LiteLLM could not rebuild its MCP server list, which it re-reads from its database and its servers on every MCP request: a database it cannot query (or a server it cannot reach) makes every MCP request fail',
         fix: '`mcpgw doctor` names the database or server at fault; LiteLLM retries on the next request once that is fixed. If the 503 stays after `mcpgw doctor --only database` passes, `mcpgw logs litellm` shows the query that fails; restart the LiteLLM container (`mcpgw status` names it)',
       },
     ]);
   }
-  return fail(`${what}: ${detail}`, [{ cause: "LiteLLM's MCP endpoint failed", fix: '`mcpgw logs litellm`; clients use http://<host>:<port>/mcp/ (with the trailing slash)' }]);
+  return fail(`${what}: ${detail}`, [
+    { cause: "LiteLLM's MCP endpoint failed", fix: '`mcpgw logs litellm`; clients use http://<host>:<port>/mcp/ (with the trailing slash)' },
+  ]);
 }
 
 /** /mcp/ as a client holds it: the session, and the tools it listed for every granted server. */
@@ -85,14 +101,30 @@ export async function openAggregate(ctx: McpLevelContext): Promise<AggregateSess
     const tools = await session.listTools();
     const seen = `POST /mcp/ initialize → ${session.serverName}; tools/list → ${tools.length} tools`;
     if (tools.length === 0) {
-      return { outcome: fail(seen, [{ cause: 'the key sees no tools at all: it has no MCP grant, or every granted server is down', fix: 'see the per-server steps below' }]), tools, session, close };
+      return {
+        outcome: fail(seen, [
+          { cause: 'the key sees no tools at all: it has no MCP grant, or every granted server is down', fix: 'see the per-server steps below' },
+        ]),
+        tools,
+        session,
+        close,
+      };
     }
     return { outcome: pass(seen, `by server: ${countByServer(tools)}`), tools, session, close };
   } catch (error) {
     await close();
     session = undefined;
     if (error instanceof McpRequestError && error.status === 403) {
-      return { outcome: fail(`POST /mcp/ → 403 ${error.message}`, [{ cause: 'the key has no MCP grant at all', fix: "grant servers in the key's mcp_servers and run `mcpgw keys sync` (or `mcpgw keys create --mcp S`)" }]), tools: [], close };
+      return {
+        outcome: fail(`POST /mcp/ → 403 ${error.message}`, [
+          {
+            cause: 'the key has no MCP grant at all',
+            fix: "grant servers in the key's mcp_servers and run `mcpgw keys sync` (or `mcpgw keys create --mcp S`)",
+          },
+        ]),
+        tools: [],
+        close,
+      };
     }
     return { outcome: refused(error, 'POST /mcp/'), tools: [], close };
   }
@@ -110,7 +142,12 @@ export async function checkAggregate(ctx: McpLevelContext): Promise<CheckOutcome
  * do), else on its own route /mcp/<server>, which names why /mcp/ left it out (LiteLLM drops a server from /mcp/
  * whose listing fails or runs past 30 s without saying so).
  */
-export async function checkServer(ctx: McpLevelContext, server: ServerTarget, keyGrantsAll: boolean, aggregate?: AggregateSession): Promise<{ outcome: CheckOutcome; proven?: ProvenTool }> {
+export async function checkServer(
+  ctx: McpLevelContext,
+  server: ServerTarget,
+  keyGrantsAll: boolean,
+  aggregate?: AggregateSession,
+): Promise<{ outcome: CheckOutcome; proven?: ProvenTool }> {
   const listed = aggregate?.tools.filter((tool) => serverOfTool(tool.name) === server.name) ?? [];
   if (aggregate?.session && listed.length > 0) {
     try {
@@ -121,39 +158,82 @@ export async function checkServer(ctx: McpLevelContext, server: ServerTarget, ke
   }
   const path = `/mcp/${server.name}`;
   try {
-    return await withSession(`${ctx.baseUrl}${path}`, ctx.key, 'http', ctx.timeoutMs, async (session) => {
-      const tools = (await session.listTools()).filter((tool) => serverOfTool(tool.name) === server.name);
-      if (tools.length === 0) return { outcome: fail(`POST ${path} tools/list → 0 tools`, await ctx.diagnose(server)) };
-      return proveTools(ctx, session, server, tools, `POST ${path} tools/list → ${tools.length} tools`);
-    }, ctx.ends);
+    return await withSession(
+      `${ctx.baseUrl}${path}`,
+      ctx.key,
+      'http',
+      ctx.timeoutMs,
+      async (session) => {
+        const tools = (await session.listTools()).filter((tool) => serverOfTool(tool.name) === server.name);
+        if (tools.length === 0) return { outcome: fail(`POST ${path} tools/list → 0 tools`, await ctx.diagnose(server)) };
+        return proveTools(ctx, session, server, tools, `POST ${path} tools/list → ${tools.length} tools`);
+      },
+      ctx.ends,
+    );
   } catch (error) {
     if (error instanceof McpRequestError && error.status === 403) {
       if (!keyGrantsAll) return { outcome: skip(`POST ${path} → 403: this key is not granted ${server.name}`) };
-      return { outcome: fail(`POST ${path} → 403 ${error.message}`, [{ cause: `the probe key is not granted ${server.name}`, fix: 'run `mcpgw keys sync`; check the server name in LiteLLM (`/v1/mcp/server`)' }]) };
+      return {
+        outcome: fail(`POST ${path} → 403 ${error.message}`, [
+          { cause: `the probe key is not granted ${server.name}`, fix: 'run `mcpgw keys sync`; check the server name in LiteLLM (`/v1/mcp/server`)' },
+        ]),
+      };
     }
     return { outcome: refused(error, `POST ${path}`) };
   }
 }
 
 /** A safe tool of the listed ones is called with a fresh nonce in `session`, which must come back. */
-async function proveTools(ctx: McpLevelContext, session: McpSession, server: ServerTarget, tools: ListedTool[], listed: string): Promise<{ outcome: CheckOutcome; proven?: ProvenTool }> {
+async function proveTools(
+  ctx: McpLevelContext,
+  session: McpSession,
+  server: ServerTarget,
+  tools: ListedTool[],
+  listed: string,
+): Promise<{ outcome: CheckOutcome; proven?: ProvenTool }> {
   const nonce = ctx.nonce();
   const call = probeCallFor(server.name, tools, nonce, server.declaredProbe);
   if (!call) {
     const why = server.declaredProbe ? `the declared probe tool ${server.declaredProbe.tool} is not listed` : 'no echo tool to call safely';
     return {
-      outcome: warn([listed, `tools/call not tried: ${why}`], [{ cause: 'a listed tool is not proven to execute', fix: `declare a safe read-only tool under mcp_servers.${server.name}.probe (tool, arguments with "{nonce}")` }]),
+      outcome: warn(
+        [listed, `tools/call not tried: ${why}`],
+        [
+          {
+            cause: 'a listed tool is not proven to execute',
+            fix: `declare a safe read-only tool under mcp_servers.${server.name}.probe (tool, arguments with "{nonce}")`,
+          },
+        ],
+      ),
     };
   }
   const result = await session.callTool(call.gatewayName, call.arguments);
   const called = `tools/call ${call.gatewayName} → ${result.isError ? 'error' : 'ok'}: ${result.text.slice(0, 120)}`;
   if (result.isError) {
-    return { outcome: fail([listed, called], [{ cause: 'tools listed but not executable: the call through the gateway returned an error', fix: `\`mcpgw logs mcp-${server.name}\` and \`mcpgw logs litellm\`` }]) };
+    return {
+      outcome: fail(
+        [listed, called],
+        [
+          {
+            cause: 'tools listed but not executable: the call through the gateway returned an error',
+            fix: `\`mcpgw logs mcp-${server.name}\` and \`mcpgw logs litellm\``,
+          },
+        ],
+      ),
+    };
   }
   if (call.expectsNonce && !result.text.includes(nonce)) {
-    return { outcome: fail([listed, called], [{ cause: 'tools listed but not executable: the result does not carry the nonce the call sent', fix: `check mcp_servers.${server.name}.probe` }]) };
+    return {
+      outcome: fail(
+        [listed, called],
+        [{ cause: 'tools listed but not executable: the result does not carry the nonce the call sent', fix: `check mcp_servers.${server.name}.probe` }],
+      ),
+    };
   }
-  return { outcome: pass(listed, `${called}${call.expectsNonce ? ' (nonce returned)' : ''}`), ...(call.expectsNonce ? { proven: { server: server.name, call, nonce } } : {}) };
+  return {
+    outcome: pass(listed, `${called}${call.expectsNonce ? ' (nonce returned)' : ''}`),
+    ...(call.expectsNonce ? { proven: { server: server.name, call, nonce } } : {}),
+  };
 }
 
 /**
@@ -163,20 +243,35 @@ async function proveTools(ctx: McpLevelContext, session: McpSession, server: Ser
  */
 export async function checkSse(ctx: McpLevelContext, servers: ServerTarget[]): Promise<CheckOutcome> {
   try {
-    return await withSession(`${ctx.baseUrl}/mcp/sse`, ctx.key, 'sse', ctx.timeoutMs, async (session) => {
-      const tools = await session.listTools();
-      const listed = `GET /mcp/sse initialize → ${session.serverName}; tools/list → ${tools.length} tools`;
-      if (tools.length === 0) return fail(listed, [{ cause: 'the key sees no tools over SSE', fix: 'see the streamable HTTP steps above' }]);
-      const nonce = ctx.nonce();
-      const call = servers.map((server) => probeCallFor(server.name, tools, nonce, server.declaredProbe)).find((candidate) => candidate?.expectsNonce);
-      if (!call) return pass(listed);
-      const result = await session.callTool(call.gatewayName, call.arguments);
-      const called = `tools/call ${call.gatewayName} over SSE → ${result.text.slice(0, 120)}`;
-      if (result.isError || !result.text.includes(nonce)) {
-        return fail([listed, called], [{ cause: 'a tool LiteLLM lists over SSE does not execute there (an error, or a result without the nonce the call sent)', fix: '`mcpgw logs litellm`; compare with the same server\'s streamable HTTP step above; point SSE clients at http://<host>:<port>/mcp/sse' }]);
-      }
-      return pass(listed, `${called} (nonce returned)`);
-    }, ctx.ends);
+    return await withSession(
+      `${ctx.baseUrl}/mcp/sse`,
+      ctx.key,
+      'sse',
+      ctx.timeoutMs,
+      async (session) => {
+        const tools = await session.listTools();
+        const listed = `GET /mcp/sse initialize → ${session.serverName}; tools/list → ${tools.length} tools`;
+        if (tools.length === 0) return fail(listed, [{ cause: 'the key sees no tools over SSE', fix: 'see the streamable HTTP steps above' }]);
+        const nonce = ctx.nonce();
+        const call = servers.map((server) => probeCallFor(server.name, tools, nonce, server.declaredProbe)).find((candidate) => candidate?.expectsNonce);
+        if (!call) return pass(listed);
+        const result = await session.callTool(call.gatewayName, call.arguments);
+        const called = `tools/call ${call.gatewayName} over SSE → ${result.text.slice(0, 120)}`;
+        if (result.isError || !result.text.includes(nonce)) {
+          return fail(
+            [listed, called],
+            [
+              {
+                cause: 'a tool LiteLLM lists over SSE does not execute there (an error, or a result without the nonce the call sent)',
+                fix: "`mcpgw logs litellm`; compare with the same server's streamable HTTP step above; point SSE clients at http://<host>:<port>/mcp/sse",
+              },
+            ],
+          );
+        }
+        return pass(listed, `${called} (nonce returned)`);
+      },
+      ctx.ends,
+    );
   } catch (error) {
     return refused(error, 'GET /mcp/sse');
   }

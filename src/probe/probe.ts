@@ -55,14 +55,23 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
     return { outcome, started, ended: deps.now() };
   };
   const record = (level: ProbeLevel, id: string, title: string, { outcome, started, ended }: Measured): ProbeStep => {
-    const done: ProbeStep = { level, id, title, status: outcome.status, ms: Math.round(ended - started), evidence: outcome.evidence, causes: outcome.causes ?? [] };
+    const done: ProbeStep = {
+      level,
+      id,
+      title,
+      status: outcome.status,
+      ms: Math.round(ended - started),
+      evidence: outcome.evidence,
+      causes: outcome.causes ?? [],
+    };
     const span = spans.get(level);
     spans.set(level, { start: Math.min(span?.start ?? started, started), end: Math.max(span?.end ?? ended, ended) });
     steps.push(done);
     deps.onStep?.(done);
     return done;
   };
-  const step = async (level: ProbeLevel, id: string, title: string, check: () => Promise<CheckOutcome>): Promise<ProbeStep> => record(level, id, title, await measure(check));
+  const step = async (level: ProbeLevel, id: string, title: string, check: () => Promise<CheckOutcome>): Promise<ProbeStep> =>
+    record(level, id, title, await measure(check));
   const report = (litellmVersion?: string): ProbeReport => ({
     ok: steps.every((entry) => entry.status !== 'fail'),
     gateway: plan.baseUrl,
@@ -117,18 +126,24 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
       ),
     );
     await aggregate?.close();
-    plan.servers.forEach((server, index) => record('mcp', `mcp.server.${server.name}`, `${server.name} (${server.transport}) lists and executes a tool`, perServer[index] as Measured));
+    for (const [index, server] of plan.servers.entries()) {
+      record('mcp', `mcp.server.${server.name}`, `${server.name} (${server.transport}) lists and executes a tool`, perServer[index] as Measured);
+    }
     record('mcp', 'mcp.sse', 'MCP over SSE at /mcp/sse', await sse);
     const proven = plan.servers.map((server) => proof.get(server.name)).find(Boolean);
 
     if (plan.noGrantKey) {
       const lease = plan.noGrantKey;
-      await step('auth', 'auth.no-grant', 'a key without MCP grants sees no server', async () => checkNoGrantKey(plan.baseUrl, plan.servers, await lease(), plan.timeoutMs));
+      await step('auth', 'auth.no-grant', 'a key without MCP grants sees no server', async () =>
+        checkNoGrantKey(plan.baseUrl, plan.servers, await lease(), plan.timeoutMs),
+      );
     } else {
       await step('auth', 'auth.no-grant', 'a key without MCP grants sees no server', async () => skip('no database access to create a temporary key'));
     }
     for (const declared of plan.declaredKeys) {
-      await step('auth', `auth.key.${declared.alias}`, `key ${declared.alias} sees exactly its granted servers`, () => checkDeclaredKey(plan.baseUrl, plan.servers, declared, plan.timeoutMs));
+      await step('auth', `auth.key.${declared.alias}`, `key ${declared.alias} sees exactly its granted servers`, () =>
+        checkDeclaredKey(plan.baseUrl, plan.servers, declared, plan.timeoutMs),
+      );
     }
 
     if (plan.model) {
@@ -153,5 +168,7 @@ function unprovenLlm(steps: ProbeStep[]): CheckOutcome {
   if (steps.some((entry) => entry.level === 'mcp' && entry.status === 'fail')) {
     return fail('not tried: no MCP tool executed through the gateway', [{ cause: 'the MCP level failed', fix: 'fix the MCP level first (above)' }]);
   }
-  return warn('not tried: no server has a safe tool to call', [{ cause: 'nothing proves that LiteLLM executes tools for the model', fix: 'declare mcp_servers.<name>.probe (a read-only tool, arguments with "{nonce}")' }]);
+  return warn('not tried: no server has a safe tool to call', [
+    { cause: 'nothing proves that LiteLLM executes tools for the model', fix: 'declare mcp_servers.<name>.probe (a read-only tool, arguments with "{nonce}")' },
+  ]);
 }

@@ -6,7 +6,8 @@ import type { ServerTarget } from './diagnose.js';
 /** The declared MCP servers as the probe and doctor reach them: container, LiteLLM's endpoint, declared probe tool. */
 export function serverTargets(config: McpgwConfig, model: StackModel, only?: string): ServerTarget[] {
   const names = Object.keys(config.mcp_servers);
-  if (only && !names.includes(only)) throw new UserError(`unknown MCP server "${only}"`, names.length ? `servers in mcpgw.yaml: ${names.join(', ')}` : 'declare it under mcp_servers first');
+  if (only && !names.includes(only))
+    throw new UserError(`unknown MCP server "${only}"`, names.length ? `servers in mcpgw.yaml: ${names.join(', ')}` : 'declare it under mcp_servers first');
   const endpoints = litellmEndpoints(model);
   return names
     .filter((name) => !only || name === only)
@@ -25,4 +26,3 @@ export function serverTargets(config: McpgwConfig, model: StackModel, only?: str
       };
     });
 }
-

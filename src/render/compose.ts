@@ -21,9 +21,7 @@ export function renderCompose(model: StackModel, templates: Templates): string {
     Object.fromEntries(
       model.networks.map((network) => [
         network.name,
-        network.external
-          ? { name: network.name, external: true }
-          : { name: network.name, driver: 'bridge', labels: { 'io.mcpgw.stack': model.name } },
+        network.external ? { name: network.name, external: true } : { name: network.name, driver: 'bridge', labels: { 'io.mcpgw.stack': model.name } },
       ]),
     ),
   );

@@ -10,9 +10,7 @@ import type { ServiceModel } from '../stack/model.js';
  * healthcheck the rendered compose file describes, so `up` and `docker compose up` build the same stack.
  */
 export function containerSpecFor(service: ServiceModel, secrets: Secrets, outDir: string): ContainerSpec {
-  const env = [...Object.entries(service.environment), ...resolveSecretEnv(service, secrets)]
-    .map(([name, value]) => `${name}=${value}`)
-    .sort();
+  const env = [...Object.entries(service.environment), ...resolveSecretEnv(service, secrets)].map(([name, value]) => `${name}=${value}`).sort();
   return {
     name: service.containerName,
     image: service.image,

@@ -45,7 +45,8 @@ export async function findStale(outDir: string, files: RenderedFile[]): Promise<
   for (const file of files) {
     const current = await readIfExists(path.join(outDir, file.path));
     if (current === undefined) stale.push({ path: file.path, reason: 'missing', detail: 'not rendered yet' });
-    else if (current !== file.content) stale.push({ path: file.path, reason: 'differs', detail: file.secret ? 'values differ (hidden)' : firstDifference(current, file.content) });
+    else if (current !== file.content)
+      stale.push({ path: file.path, reason: 'differs', detail: file.secret ? 'values differ (hidden)' : firstDifference(current, file.content) });
   }
   return stale;
 }
@@ -68,4 +69,3 @@ function countDifferent(a: string[], b: string[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) count++;
   return count;
 }
-

@@ -24,6 +24,13 @@ export interface LocalBuilds {
   builder: ImageBuilder;
 }
 
-export function localBuilds(config: McpgwConfig, engine: Engine, progress: Progress, env: Readonly<Record<string, string | undefined>>, clock: Clock, logDir = defaultLogDir(env)): LocalBuilds {
+export function localBuilds(
+  config: McpgwConfig,
+  engine: Engine,
+  progress: Progress,
+  env: Readonly<Record<string, string | undefined>>,
+  clock: Clock,
+  logDir = defaultLogDir(env),
+): LocalBuilds {
   return { recipes: stackRecipes(config), builder: new ImageBuilder({ engine, progress, clock, host: builderHost(env), logDir }) };
 }

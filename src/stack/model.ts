@@ -44,7 +44,7 @@ export interface PortModel {
 /** How `up` knows a service is ready: Docker health, an MCP transport answering, or LiteLLM's health routes. */
 export type Readiness =
   | { kind: 'health' }
-  | { kind: 'mcp'; transport: 'sse' | 'http'; path: string; /** Per-request deadline when answering is slow by design. */ answerMs?: number }
+  | { kind: 'mcp'; transport: 'sse' | 'http'; path: string /** Per-request deadline when answering is slow by design. */; answerMs?: number }
   | { kind: 'litellm'; database: boolean };
 
 export interface ServiceModel {
@@ -280,7 +280,15 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
     // LiteLLM reads the salt key from this exact variable name; it encrypts credentials stored in the DB.
     { name: 'LITELLM_SALT_KEY', kind: 'secret', secret: litellm.salt_key },
     postgres.mode === 'bundled'
-      ? { name: 'DATABASE_URL', kind: 'postgres-url', user: postgres.user, host: POSTGRES_SERVICE, port: 5432, database: postgres.database, passwordSecret: postgres.password }
+      ? {
+          name: 'DATABASE_URL',
+          kind: 'postgres-url',
+          user: postgres.user,
+          host: POSTGRES_SERVICE,
+          port: 5432,
+          database: postgres.database,
+          passwordSecret: postgres.password,
+        }
       : { name: 'DATABASE_URL', kind: 'secret', secret: postgres.url },
   ];
   for (const secret of litellmSecretNames(config)) {
@@ -332,14 +340,16 @@ function litellmConfig(config: McpgwConfig): LiteLLMConfig {
   const mcpServers: LiteLLMConfig['mcp_servers'] = {};
   for (const [name, server] of Object.entries(config.mcp_servers)) mcpServers[name] = litellmServerEntry(config.name, name, server);
   return {
-    model_list: config.litellm.models.map((model): LiteLLMConfig['model_list'][number] => ({
-      model_name: model.name,
-      litellm_params: {
-        model: model.model,
-        ...(model.api_key ? { api_key: environRef(model.api_key) } : {}),
-        ...(model.api_base ? { api_base: model.api_base } : {}),
-      },
-    })).concat(config.probe_model === CANARY_PROBE_MODEL ? [canaryModelEntry()] : []),
+    model_list: config.litellm.models
+      .map((model): LiteLLMConfig['model_list'][number] => ({
+        model_name: model.name,
+        litellm_params: {
+          model: model.model,
+          ...(model.api_key ? { api_key: environRef(model.api_key) } : {}),
+          ...(model.api_base ? { api_base: model.api_base } : {}),
+        },
+      }))
+      .concat(config.probe_model === CANARY_PROBE_MODEL ? [canaryModelEntry()] : []),
     mcp_servers: mcpServers,
     general_settings: {
       master_key: environRef(config.litellm.master_key),

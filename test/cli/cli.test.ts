@@ -149,7 +149,7 @@ describe('mcpgw CLI', () => {
         await writeFile(path.join(dir, 'env', 'litellm.env'), 'LITELLM_MASTER_KEY=sk-tampered-value\n');
         const stale = await runCli(['render', '--check'], { cwd: dir });
         expect(stale.code).toBe(1);
-        expect(stale.stdout).toMatch(/stale {2}config\/config\.yaml: line \d+: expected "    transport: sse"/);
+        expect(stale.stdout).toMatch(/stale {2}config\/config\.yaml: line \d+: expected " {4}transport: sse"/);
         expect(stale.stdout).toMatch(/stale {2}env\/litellm\.env: values differ \(hidden\)/);
         expect(stale.stdout + stale.stderr).not.toContain('sk-tampered-value');
         expect(stale.stdout + stale.stderr).not.toContain('sk-fixture-master');
@@ -199,7 +199,13 @@ describe('mcpgw CLI', () => {
         await copyFixture('seed', dir);
         const secretsPath = path.join(dir, 'secrets.env');
         const secrets = await readFile(secretsPath, 'utf8');
-        await writeFile(secretsPath, secrets.split('\n').filter((line) => !line.startsWith('ANTHROPIC_API_KEY=')).join('\n'));
+        await writeFile(
+          secretsPath,
+          secrets
+            .split('\n')
+            .filter((line) => !line.startsWith('ANTHROPIC_API_KEY='))
+            .join('\n'),
+        );
         const result = await runCli(['render'], { cwd: dir });
         expect(result.code).toBe(2);
         expect(result.stderr).toMatch(/secrets\.env has 1 problem\n.*ANTHROPIC_API_KEY: is not set\n +fix: add ANTHROPIC_API_KEY=…/);
@@ -239,15 +245,18 @@ describe('mcpgw CLI', () => {
 });
 
 describe('stack commands without a Docker engine', () => {
-  it.each([['up'], ['down'], ['status'], ['logs']])('%s exits 1 (an unreachable dependency, not a usage error) naming the engine and the fix', async (command) => {
-    await withTempDir(async (dir) => {
-      await copyFixture('http', dir);
-      const result = await runCli([command], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock/);
-      expect(result.stderr).toMatch(/fix: start Docker/);
-    });
-  });
+  it.each([['up'], ['down'], ['status'], ['logs']])(
+    '%s exits 1 (an unreachable dependency, not a usage error) naming the engine and the fix',
+    async (command) => {
+      await withTempDir(async (dir) => {
+        await copyFixture('http', dir);
+        const result = await runCli([command], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/cannot reach the Docker engine at unix:\/\/\/nonexistent\/docker\.sock/);
+        expect(result.stderr).toMatch(/fix: start Docker/);
+      });
+    },
+  );
 });
 
 describe('probe input errors (exit 2 before anything is contacted)', () => {

@@ -21,7 +21,9 @@ describe('mcpgw client-config', () => {
       const { key, run } = await seedStack(dir);
       const result = await run('claude', '--key-alias', 'test');
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toBe(`claude mcp add --transport http --scope user litellm http://linuxserver.lan:4000/mcp/ --header 'x-litellm-api-key: Bearer ${key}'\n`);
+      expect(result.stdout).toBe(
+        `claude mcp add --transport http --scope user litellm http://linuxserver.lan:4000/mcp/ --header 'x-litellm-api-key: Bearer ${key}'\n`,
+      );
       expect(result.stderr).not.toContain(key);
       expect(result.stderr).toMatch(/claude mcp list/);
     });
@@ -34,7 +36,9 @@ describe('mcpgw client-config', () => {
       expect(given.code, given.stderr).toBe(0);
       const report = JSON.parse(given.stdout) as { file: string; snippet: string };
       expect(report.file).toBe(path.join(dir, '.cursor', 'mcp.json'));
-      expect(JSON.parse(report.snippet)).toEqual({ mcpServers: { litellm: { url: 'https://gw.example.org/mcp/', headers: { 'x-litellm-api-key': `Bearer ${key}` } } } });
+      expect(JSON.parse(report.snippet)).toEqual({
+        mcpServers: { litellm: { url: 'https://gw.example.org/mcp/', headers: { 'x-litellm-api-key': `Bearer ${key}` } } },
+      });
       const placeholder = await runCli(['client-config', 'gemini', '--url', 'http://gw.lan:4000/mcp'], { cwd: dir, env: { HOME: dir } });
       expect(placeholder.code).toBe(0);
       expect(placeholder.stdout).toContain('"x-litellm-api-key": "Bearer <your-litellm-key>"');
@@ -73,7 +77,9 @@ describe('mcpgw client-config', () => {
       expect(first.stdout + first.stderr).not.toContain(key);
       expect((await stat(file)).mode & 0o777).toBe(0o600);
       const written = await readFile(file, 'utf8');
-      expect(JSON.parse(written)).toEqual({ mcpServers: { litellm: { type: 'http', url: 'http://linuxserver.lan:4000/mcp/', headers: { 'x-litellm-api-key': `Bearer ${key}` } } } });
+      expect(JSON.parse(written)).toEqual({
+        mcpServers: { litellm: { type: 'http', url: 'http://linuxserver.lan:4000/mcp/', headers: { 'x-litellm-api-key': `Bearer ${key}` } } },
+      });
 
       const again = await run('claude', '--key-alias', 'test', '--write');
       expect(again.stdout).toBe(`unchanged ${file}\n`);
@@ -161,7 +167,10 @@ describe('mcpgw client-config', () => {
       await writeFile(path.join(home, '.codex', 'config.toml'), 'model = "o3"\n[mcp_servers.a]\nurl = \n');
       const toml = await run('codex', '--write', '--json');
       expect(toml.code).toBe(2);
-      expect(JSON.parse(toml.stdout)).toMatchObject({ ok: false, error: { kind: 'config', issues: [{ line: 3, message: expect.stringMatching(/not valid TOML/) }] } });
+      expect(JSON.parse(toml.stdout)).toMatchObject({
+        ok: false,
+        error: { kind: 'config', issues: [{ line: 3, message: expect.stringMatching(/not valid TOML/) }] },
+      });
     });
   });
 

@@ -52,10 +52,17 @@ describe('mcpgw doctor (in-process)', () => {
         expect(result.code, result.stderr).toBe(0);
         written.push((JSON.parse(result.stdout) as { file: string }).file);
       }
-      expect(written).toEqual([path.join(dir, 'claude', '.claude.json'), path.join(dir, 'codex', 'config.toml'), path.join(dir, 'xdg', 'Code', 'User', 'mcp.json')]);
+      expect(written).toEqual([
+        path.join(dir, 'claude', '.claude.json'),
+        path.join(dir, 'codex', 'config.toml'),
+        path.join(dir, 'xdg', 'Code', 'User', 'mcp.json'),
+      ]);
       const doctor = await runCli(['doctor', '--json', '--only', 'clients.files'], { cwd: dir, env });
       const [check] = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; evidence: string[] }[] }).checks;
-      expect(check?.evidence).toEqual([`read ${written.join(', ')}`, '3 entries point at this gateway: Claude Code mcpServers.litellm, Codex CLI mcp_servers.litellm, VS Code servers.litellm']);
+      expect(check?.evidence).toEqual([
+        `read ${written.join(', ')}`,
+        '3 entries point at this gateway: Claude Code mcpServers.litellm, Codex CLI mcp_servers.litellm, VS Code servers.litellm',
+      ]);
       expect([doctor.code, check?.status], doctor.stderr).toEqual([0, 'pass']);
     });
   });

@@ -33,7 +33,10 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       ];
       const result = await runCli(['status', '--json'], { cwd: dir, docker: async () => engine.asEngine(), clock: clockAt('2026-12-01T10:05:00Z') });
       expect(result.code, result.stderr).toBe(1);
-      const { ok, services } = JSON.parse(result.stdout) as { ok: boolean; services: { service: string; state: string; uptimeSeconds?: number; ports: string[] }[] };
+      const { ok, services } = JSON.parse(result.stdout) as {
+        ok: boolean;
+        services: { service: string; state: string; uptimeSeconds?: number; ports: string[] }[];
+      };
       expect(ok).toBe(false);
       expect(services.find((service) => service.service === 'litellm')).toMatchObject({ state: 'running', uptimeSeconds: 300, ports: ['0.0.0.0:4000->4000'] });
       expect(services.find((service) => service.service === 'postgres')?.state).toBe('exited');
@@ -81,7 +84,9 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       engine.networks.set('litellm-mcp-net', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: [] });
       const result = await runCli(['up', '--dry-run', '--json'], { cwd: dir, docker: async () => engine.asEngine() });
       expect(result.code, result.stderr).toBe(0);
-      const { plan } = JSON.parse(result.stdout) as { plan: { networks: { name: string; action: string }[]; volumes: { action: string }[]; services: { action: string }[] } };
+      const { plan } = JSON.parse(result.stdout) as {
+        plan: { networks: { name: string; action: string }[]; volumes: { action: string }[]; services: { action: string }[] };
+      };
       expect(plan.networks).toContainEqual({ name: 'litellm-mcp-net', action: 'keep' });
       expect(plan.volumes.map((volume) => volume.action)).toEqual(['create']);
       expect(plan.services.map((service) => service.action)).toEqual(['create', 'create', 'create']);

@@ -47,7 +47,8 @@ describe('mcpgw images build: bad input', () => {
       const result = await runCli(['images', 'build', '--json'], { cwd: dir, env });
       expect(result.code).toBe(2);
       const text = JSON.stringify(JSON.parse(result.stdout));
-      for (const field of ['litellm.image', 'postgres.build', 'mcp_servers.everything.build.npm', 'mcp_servers.everything.command']) expect(text).toContain(field);
+      for (const field of ['litellm.image', 'postgres.build', 'mcp_servers.everything.build.npm', 'mcp_servers.everything.command'])
+        expect(text).toContain(field);
     });
   });
 

@@ -44,7 +44,12 @@ describe('mcpgw mcp (no Docker)', () => {
       expect(added.code, added.stderr).toBe(0);
       expect(added.stderr).toContain('mcpgw up builds its image from npm (@modelcontextprotocol/server-everything@2026.8.31): no registry needed');
       const extra = parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).mcp_servers.extra;
-      expect(extra).toMatchObject({ transport: 'http', build: { npm: '@modelcontextprotocol/server-everything@2026.8.31' }, command: ['mcp-server-everything', 'streamableHttp'], container_port: 3001 });
+      expect(extra).toMatchObject({
+        transport: 'http',
+        build: { npm: '@modelcontextprotocol/server-everything@2026.8.31' },
+        command: ['mcp-server-everything', 'streamableHttp'],
+        container_port: 3001,
+      });
       expect(extra.image).toBeUndefined();
       expect(extra.port).toEqual(expect.any(Number));
       const pulled = await runCli(['mcp', 'add', 'db', '--from-catalog', 'postgres'], { cwd: dir });
@@ -54,7 +59,10 @@ describe('mcpgw mcp (no Docker)', () => {
       const image = await runCli(['mcp', 'add', 'mine', '--from-catalog', 'everything', '--image', 'mcpgw-test/mcp:latest'], { cwd: dir });
       expect(image.code).toBe(0);
       expect(image.stderr).not.toMatch(/pulls/);
-      expect(parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).mcp_servers.mine).toMatchObject({ image: 'mcpgw-test/mcp:latest', command: ['npx', '-y', '@modelcontextprotocol/server-everything@2026.8.31', 'streamableHttp'] });
+      expect(parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).mcp_servers.mine).toMatchObject({
+        image: 'mcpgw-test/mcp:latest',
+        command: ['npx', '-y', '@modelcontextprotocol/server-everything@2026.8.31', 'streamableHttp'],
+      });
       const config = await runCli(['render', '--check'], { cwd: dir });
       // Only the postgres entry's secret is missing: the written entries are valid.
       expect(config.stderr).toMatch(/MCP_POSTGRES_URI: is not set/);
@@ -65,19 +73,38 @@ describe('mcpgw mcp (no Docker)', () => {
   it('add --json reports the entry and the secrets still missing from the secrets file', async () => {
     await withTempDir(async (dir) => {
       await copyFixture(dir);
-      const result = await runCli(['--json', 'mcp', 'add', 'gh', '--from-catalog', 'github', '--image', 'local/github-bridge:1', '--port', '48420'], { cwd: dir });
+      const result = await runCli(['--json', 'mcp', 'add', 'gh', '--from-catalog', 'github', '--image', 'local/github-bridge:1', '--port', '48420'], {
+        cwd: dir,
+      });
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout) as { added: string; port: number; server: Record<string, unknown>; missingSecrets: string[] };
-      expect(report).toMatchObject({ added: 'gh', port: 48420, server: { transport: 'stdio', bridge: 'http', container_port: 8000 }, missingSecrets: ['GITHUB_PERSONAL_ACCESS_TOKEN'] });
+      expect(report).toMatchObject({
+        added: 'gh',
+        port: 48420,
+        server: { transport: 'stdio', bridge: 'http', container_port: 8000 },
+        missingSecrets: ['GITHUB_PERSONAL_ACCESS_TOKEN'],
+      });
     });
   });
 
   it.each([
     ['a duplicate name', ['add', 'db_main', '--transport', 'sse', '--image', 'x'], /mcp_servers\.db_main already exists/],
-    ['a port outside the range', ['add', 'far', '--transport', 'sse', '--image', 'x', '--port', '49500'], /mcp_servers\.far\.port: 49500 is outside 48400–48499/],
-    ['a port another server has', ['add', 'twin', '--transport', 'sse', '--image', 'x', '--port', '48401'], /port 48401 is already used by mcp_servers\.everything\.port/],
+    [
+      'a port outside the range',
+      ['add', 'far', '--transport', 'sse', '--image', 'x', '--port', '49500'],
+      /mcp_servers\.far\.port: 49500 is outside 48400–48499/,
+    ],
+    [
+      'a port another server has',
+      ['add', 'twin', '--transport', 'sse', '--image', 'x', '--port', '48401'],
+      /port 48401 is already used by mcp_servers\.everything\.port/,
+    ],
     ['an unknown transport', ['add', 'odd', '--transport', 'carrier-pigeon', '--image', 'x'], /mcp_servers\.odd\.transport: must be one of sse, http, stdio/],
-    ['a url server with an image', ['add', 'both', '--transport', 'http', '--image', 'x', '--url', 'http://tools.lan:9000/mcp'], /mcp_servers\.both\.url: cannot be combined with image/],
+    [
+      'a url server with an image',
+      ['add', 'both', '--transport', 'http', '--image', 'x', '--url', 'http://tools.lan:9000/mcp'],
+      /mcp_servers\.both\.url: cannot be combined with image/,
+    ],
     ['an unknown catalog entry', ['add', 'x', '--from-catalog', 'nope'], /the catalog has no entry "nope"/],
     ['removing a granted server', ['remove', 'everything'], /key\(s\) analyst still grant everything[\s\S]*--force/],
     ['removing an unknown server', ['remove', 'ghost'], /has no MCP server "ghost"/],
@@ -94,7 +121,9 @@ describe('mcpgw mcp (no Docker)', () => {
     try {
       await withTempDir(async (dir) => {
         await copyFixture(dir);
-        expect(await expectRefused(dir, ['add', 'busy', '--transport', 'http', '--image', 'x', '--port', '48455'])).toMatch(/port 48455 is already in use on this machine/);
+        expect(await expectRefused(dir, ['add', 'busy', '--transport', 'http', '--image', 'x', '--port', '48455'])).toMatch(
+          /port 48455 is already in use on this machine/,
+        );
       });
     } finally {
       await new Promise((resolve) => server.close(resolve));

@@ -15,14 +15,22 @@ export function dashboardShapeProblems(dashboard: Record<string, unknown>): stri
   expect(typeof time?.from === 'string' && typeof time?.to === 'string', 'time.from/time.to are missing');
   expect(Array.isArray(dashboard.tags) && (dashboard.tags as unknown[]).every((tag) => typeof tag === 'string'), 'tags must be strings');
   const inputs = (dashboard.__inputs as { name?: string; type?: string; pluginId?: string }[] | undefined) ?? [];
-  for (const input of inputs) expect(typeof input.name === 'string' && input.type === 'datasource' && typeof input.pluginId === 'string', `__inputs entry ${JSON.stringify(input)} is incomplete`);
+  for (const input of inputs)
+    expect(
+      typeof input.name === 'string' && input.type === 'datasource' && typeof input.pluginId === 'string',
+      `__inputs entry ${JSON.stringify(input)} is incomplete`,
+    );
   const inputRefs = new Set(inputs.map((input) => `\${${input.name}}`));
   const datasourceOk = (datasource: unknown) => {
     const ref = datasource as { type?: string; uid?: string } | undefined;
     return typeof ref?.type === 'string' && typeof ref.uid === 'string' && inputRefs.has(ref.uid);
   };
-  const variables = ((dashboard.templating as { list?: Record<string, unknown>[] } | undefined)?.list ?? []);
-  for (const variable of variables) expect(typeof variable.name === 'string' && typeof variable.type === 'string' && datasourceOk(variable.datasource), `variable ${String(variable.name)} is incomplete`);
+  const variables = (dashboard.templating as { list?: Record<string, unknown>[] } | undefined)?.list ?? [];
+  for (const variable of variables)
+    expect(
+      typeof variable.name === 'string' && typeof variable.type === 'string' && datasourceOk(variable.datasource),
+      `variable ${String(variable.name)} is incomplete`,
+    );
 
   const panels = dashboard.panels as Record<string, unknown>[] | undefined;
   if (!Array.isArray(panels) || panels.length === 0) return [...problems, 'panels is empty'];
@@ -33,7 +41,10 @@ export function dashboardShapeProblems(dashboard: Record<string, unknown>): stri
     expect(Number.isInteger(panel.id), `${at}.id must be an integer`);
     expect(!ids.has(panel.id), `${at}.id ${String(panel.id)} is used twice`);
     ids.add(panel.id);
-    expect(typeof panel.type === 'string' && ['timeseries', 'stat', 'table', 'bargauge', 'gauge', 'text', 'row'].includes(panel.type), `${at}.type ${String(panel.type)} is not a core panel`);
+    expect(
+      typeof panel.type === 'string' && ['timeseries', 'stat', 'table', 'bargauge', 'gauge', 'text', 'row'].includes(panel.type),
+      `${at}.type ${String(panel.type)} is not a core panel`,
+    );
     expect(typeof panel.title === 'string' && panel.title.length > 0, `${at}.title is missing`);
     const box = panel.gridPos as { x: number; y: number; w: number; h: number } | undefined;
     if (!box || ![box.x, box.y, box.w, box.h].every(Number.isInteger) || box.w < 1 || box.h < 1) {

@@ -10,5 +10,8 @@ export async function gatewayTools(port: number, key: string): Promise<string[] 
   const data = /^data:\s*(.+)$/m.exec(body)?.[1] ?? body;
   const message = JSON.parse(data) as { result?: { tools: { name: string }[] }; error?: { message: string } };
   if (!message.result) return 403;
-  return message.result.tools.map((tool) => tool.name.split('-')[0] ?? '').filter((value, index, all) => all.indexOf(value) === index).sort();
+  return message.result.tools
+    .map((tool) => tool.name.split('-')[0] ?? '')
+    .filter((value, index, all) => all.indexOf(value) === index)
+    .sort();
 }

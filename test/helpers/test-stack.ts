@@ -48,7 +48,12 @@ export async function writeTestStack(dir: string, options: TestStackOptions): Pr
   await writeFile(file, stringify(config));
   const secretsFile = path.join(dir, 'secrets.env');
   const secrets = { ...TEST_SECRETS, ...options.secrets };
-  await writeFile(secretsFile, Object.entries(secrets).map(([key, value]) => `${key}=${value}\n`).join(''));
+  await writeFile(
+    secretsFile,
+    Object.entries(secrets)
+      .map(([key, value]) => `${key}=${value}\n`)
+      .join(''),
+  );
   await chmod(secretsFile, 0o600);
   return file;
 }

@@ -61,7 +61,10 @@ describe('backup and restore of an external database with the local PostgreSQL c
 
   afterAll(async () => {
     await postgres?.remove();
-    await docker.getNetwork(network).remove().catch(() => undefined);
+    await docker
+      .getNetwork(network)
+      .remove()
+      .catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -72,23 +75,35 @@ describe('backup and restore of an external database with the local PostgreSQL c
     expect(level).toEqual({ migration: '20250202000000_b', tables: ['LiteLLM_VerificationToken'] });
     const manifest = await createBackup(
       file,
-      { stack: 'ext', createdAt: '2030-01-01T00:00:00.000Z', postgres: { mode: 'external', database: 'shared' }, litellm: { image: 'x:v1.108.7', version: '1.108.7' }, schema: level },
+      {
+        stack: 'ext',
+        createdAt: '2030-01-01T00:00:00.000Z',
+        postgres: { mode: 'external', database: 'shared' },
+        litellm: { image: 'x:v1.108.7', version: '1.108.7' },
+        schema: level,
+      },
       tools,
     );
     expect(await verifyArchive(file)).toEqual(manifest);
 
     // Drift after the backup: a changed row, a deleted one and a table a newer LiteLLM would have added.
-    await query(`UPDATE "LiteLLM_VerificationToken" SET key_alias = 'changed' WHERE token = 'h1'; DELETE FROM "LiteLLM_VerificationToken" WHERE token = 'h2'; CREATE TABLE "LiteLLM_NewerThing" (id int)`);
+    await query(
+      `UPDATE "LiteLLM_VerificationToken" SET key_alias = 'changed' WHERE token = 'h1'; DELETE FROM "LiteLLM_VerificationToken" WHERE token = 'h2'; CREATE TABLE "LiteLLM_NewerThing" (id int)`,
+    );
     const calls: string[] = [];
-    await restoreBackup(file, { force: false }, {
-      tools,
-      progress: silent,
-      readCurrent: async () => ({ schema: await readSchemaLevelAt(url), litellmVersion: '1.108.7' }),
-      confirm: async () => true,
-      stopLiteLLM: async () => (calls.push('stop'), true),
-      startLiteLLM: async () => (calls.push('start'), 'ready'),
-      syncKeys: async () => [],
-    });
+    await restoreBackup(
+      file,
+      { force: false },
+      {
+        tools,
+        progress: silent,
+        readCurrent: async () => ({ schema: await readSchemaLevelAt(url), litellmVersion: '1.108.7' }),
+        confirm: async () => true,
+        stopLiteLLM: async () => (calls.push('stop'), true),
+        startLiteLLM: async () => (calls.push('start'), 'ready'),
+        syncKeys: async () => [],
+      },
+    );
     expect(calls).toEqual(['stop', 'start']);
     expect(await query(`SELECT token, key_alias, metadata FROM "LiteLLM_VerificationToken" ORDER BY token`)).toEqual([
       { token: 'h1', key_alias: 'claude-code', metadata: { ü: 1 } },

@@ -19,7 +19,12 @@ const DECLARED = { MCPGW_KEY_CLAUDE_CODE: 'sk-itest-backup-declared-5d1c9e7a3b' 
 
 async function db(): Promise<pg.Client> {
   const info = await docker.getContainer(`${name}-postgres`).inspect();
-  const client = new pg.Client({ host: info.NetworkSettings.Networks[`${name}-pg`]?.IPAddress, user: 'litellm', password: 'itest pw/with:odd@chars', database: 'litellm' });
+  const client = new pg.Client({
+    host: info.NetworkSettings.Networks[`${name}-pg`]?.IPAddress,
+    user: 'litellm',
+    password: 'itest pw/with:odd@chars',
+    database: 'litellm',
+  });
   await client.connect();
   return client;
 }
@@ -167,7 +172,9 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     });
     const refused = await runCli(['restore', newer, '--yes'], { cwd: dir });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/refusing to restore .*newer\.sql\.gz: the backup's schema is at migration 99991231000000_from_the_future, newer than this database's \d+_/);
+    expect(refused.stderr).toMatch(
+      /refusing to restore .*newer\.sql\.gz: the backup's schema is at migration 99991231000000_from_the_future, newer than this database's \d+_/,
+    );
     expect(refused.stderr).toMatch(/--force/);
 
     const noTerminal = await runCli(['restore', backupFile], { cwd: dir });
@@ -179,7 +186,7 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     expect(declined.stderr).not.toMatch(/stop litellm/);
   });
 
-  it('--keep rotates only this stack\'s backups in the folder', async () => {
+  it("--keep rotates only this stack's backups in the folder", async () => {
     const folder = path.join(dir, 'backups');
     await writeFile(path.join(folder, 'notes.txt'), 'mine\n');
     await copyFile(backupFile, path.join(folder, 'other-stack-20200101T000000Z.sql.gz'));
@@ -189,7 +196,13 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
       expect(result.code, result.stderr).toBe(0);
     }
     // .gitignore: written when the first backup created the folder; rotation leaves it like the user's files.
-    expect((await readdir(folder)).sort()).toEqual(['.gitignore', `${name}-20300102T000000Z.sql.gz`, `${name}-20300103T000000Z.sql.gz`, 'notes.txt', 'other-stack-20200101T000000Z.sql.gz']);
+    expect((await readdir(folder)).sort()).toEqual([
+      '.gitignore',
+      `${name}-20300102T000000Z.sql.gz`,
+      `${name}-20300103T000000Z.sql.gz`,
+      'notes.txt',
+      'other-stack-20200101T000000Z.sql.gz',
+    ]);
     const again = await runCli(['backup', '--out', path.join(folder, `${name}-20300103T000000Z.sql.gz`)], { cwd: dir });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);

@@ -20,7 +20,10 @@ const base = `http://127.0.0.1:${port}`;
 let dir = '';
 
 const instruction = (nonce: string) => `Call the tool alpha-echo with message set to "${nonce}", then reply with exactly what it returned.`;
-const echoTool = { type: 'function', function: { name: 'alpha-echo', description: 'echo', parameters: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] } } };
+const echoTool = {
+  type: 'function',
+  function: { name: 'alpha-echo', description: 'echo', parameters: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] } },
+};
 
 async function chat(body: Record<string, unknown>, key = userKey): Promise<{ status: number; body: Record<string, any> }> {
   const response = await fetch(`${base}/v1/chat/completions`, {
@@ -69,10 +72,13 @@ describe('the canary probe model', () => {
     for (const value of [...Object.values(TEST_SECRETS), userKey]) expect(result.stdout + result.stderr).not.toContain(value);
   });
 
-  it("doctor is green on the canary stack, its model check asking the canary", async () => {
+  it('doctor is green on the canary stack, its model check asking the canary', async () => {
     const doctor = await runCli(['doctor', '--json'], { cwd: dir });
     const report = JSON.parse(doctor.stdout) as { checks: { id: string; status: string; evidence?: string[] }[] };
-    expect(report.checks.filter((check) => check.status === 'fail'), doctor.stdout).toEqual([]);
+    expect(
+      report.checks.filter((check) => check.status === 'fail'),
+      doctor.stdout,
+    ).toEqual([]);
     expect(doctor.code).toBe(0);
     expect(report.checks.find((check) => check.id === 'mcp.llm')?.status).toBe('pass');
     const status = await runCli(['status'], { cwd: dir });
@@ -93,7 +99,11 @@ describe('the canary probe model', () => {
   it('honours tool_choice on every turn, as the real APIs do', async () => {
     const answered = [
       { role: 'user', content: instruction('nonce-canary-2') },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'alpha-echo', arguments: '{"message":"nonce-canary-2"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'alpha-echo', arguments: '{"message":"nonce-canary-2"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_1', content: 'Echo: nonce-canary-2' },
     ];
     const auto = await chat({ messages: answered, tools: [echoTool] });
@@ -111,12 +121,15 @@ describe('the canary probe model', () => {
 
   it("a client's request that forces tool_choice is named as the cause when replayed on the canary", async () => {
     const file = path.join(dir, 'forced.json');
-    await writeFile(file, JSON.stringify({
-      model: 'mcpgw-canary',
-      messages: [{ role: 'user', content: instruction('nonce-canary-4') }],
-      tools: [{ type: 'mcp', server_label: 'alpha', server_url: 'litellm_proxy/mcp/alpha', require_approval: 'never' }],
-      tool_choice: 'required',
-    }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        model: 'mcpgw-canary',
+        messages: [{ role: 'user', content: instruction('nonce-canary-4') }],
+        tools: [{ type: 'mcp', server_label: 'alpha', server_url: 'litellm_proxy/mcp/alpha', require_approval: 'never' }],
+        tool_choice: 'required',
+      }),
+    );
     const replay = await runCli(['probe', '--replay', file, '--json', '--timeout', '60s'], { cwd: dir });
     expect(replay.code, replay.stderr).toBe(1);
     const report = JSON.parse(replay.stdout) as { steps: { id: string; status: string; causes?: { cause: string; fix: string }[] }[] };

@@ -77,7 +77,11 @@ async function codexServerStatus(extra: Record<string, string>): Promise<{ name:
   try {
     send({ id: 1, method: 'initialize', params: { clientInfo: { name: 'mcpgw-test', version: '0.1.0' } } });
     for await (const line of lines) {
-      const message = JSON.parse(line) as { id?: number; result?: { data: { name: string; tools: Record<string, unknown>; toolsError?: string }[] }; error?: unknown };
+      const message = JSON.parse(line) as {
+        id?: number;
+        result?: { data: { name: string; tools: Record<string, unknown>; toolsError?: string }[] };
+        error?: unknown;
+      };
       if (message.id === 1) {
         send({ method: 'initialized' });
         send({ id: 2, method: 'mcpServerStatus/list', params: {} });
@@ -134,7 +138,13 @@ describe('mcpgw client-config --write, checked by the real clients against a rea
 
   it('Claude Code (user scope): merged into an existing ~/.claude.json, `claude mcp list` connects', async () => {
     const file = path.join(home, '.claude.json');
-    const before = { numStartups: 3, theme: 'dark', hasCompletedOnboarding: true, mcpServers: { offline: { type: 'http', url: 'http://127.0.0.1:9/mcp/' } }, projects: { [project]: { allowedTools: [], hasTrustDialogAccepted: true } } };
+    const before = {
+      numStartups: 3,
+      theme: 'dark',
+      hasCompletedOnboarding: true,
+      mcpServers: { offline: { type: 'http', url: 'http://127.0.0.1:9/mcp/' } },
+      projects: { [project]: { allowedTools: [], hasTrustDialogAccepted: true } },
+    };
     await preexisting(file, `${JSON.stringify(before, null, 2)}\n`);
     const written = await mcpgw('claude', '--key-alias', 'dev', '--write');
     expect(written.code, written.stderr).toBe(0);
@@ -157,9 +167,17 @@ describe('mcpgw client-config --write, checked by the real clients against a rea
     expect(printed.code, printed.stderr).toBe(0);
     const own = path.join(dir, 'claude-add-home');
     await mkdir(own);
-    const added = await execa('bash', ['-c', printed.stdout], { cwd: project, env: { ...clientEnv(), HOME: own }, extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore' });
+    const added = await execa('bash', ['-c', printed.stdout], {
+      cwd: project,
+      env: { ...clientEnv(), HOME: own },
+      extendEnv: false,
+      reject: false,
+      timeout: 60_000,
+      stdin: 'ignore',
+    });
     expect(added.exitCode, added.stderr).toBe(0);
-    const entry = async (home: string) => (JSON.parse(await readFile(path.join(home, '.claude.json'), 'utf8')) as { mcpServers: Record<string, unknown> }).mcpServers.litellm;
+    const entry = async (home: string) =>
+      (JSON.parse(await readFile(path.join(home, '.claude.json'), 'utf8')) as { mcpServers: Record<string, unknown> }).mcpServers.litellm;
     expect(await entry(own)).toEqual(await entry(home));
   });
 
@@ -204,7 +222,10 @@ describe('mcpgw client-config --write, checked by the real clients against a rea
 
   it('Codex CLI: merged into an existing config.toml; codex parses it and its app server lists the gateway tools', async () => {
     const file = path.join(home, '.codex', 'config.toml');
-    await preexisting(file, '# mine\nmodel = "gpt-5-codex"\n\n[mcp_servers.offline]\nurl = "http://127.0.0.1:9/mcp/"\n\n[profiles.fast]\nmodel = "gpt-5-mini"\n');
+    await preexisting(
+      file,
+      '# mine\nmodel = "gpt-5-codex"\n\n[mcp_servers.offline]\nurl = "http://127.0.0.1:9/mcp/"\n\n[profiles.fast]\nmodel = "gpt-5-mini"\n',
+    );
     const written = await mcpgw('codex', '--write');
     expect(written.code, written.stderr).toBe(0);
     expect(await readFile(file, 'utf8')).not.toContain(KEY);
@@ -228,10 +249,17 @@ describe('mcpgw client-config --write, checked by the real clients against a rea
     const written = await mcpgw('claude-desktop', '--key-alias', 'dev', '--write');
     expect(written.code, written.stderr).toBe(0);
     const file = path.join(home, '.config', 'Claude', 'claude_desktop_config.json');
-    const entry = (JSON.parse(await readFile(file, 'utf8')) as { mcpServers: { litellm: { command: string; args: string[]; env: Record<string, string> } } }).mcpServers.litellm;
+    const entry = (JSON.parse(await readFile(file, 'utf8')) as { mcpServers: { litellm: { command: string; args: string[]; env: Record<string, string> } } })
+      .mcpServers.litellm;
     expect(entry.args[1]).toBe(`mcp-remote@${MCP_REMOTE_VERSION}`);
     // Run from the clients' install so `npx -y mcp-remote@<pinned>` resolves to the installed copy.
-    const transport = new StdioClientTransport({ command: entry.command, args: entry.args, env: clientEnv(entry.env), cwd: path.dirname(path.dirname(stack.clientsBin)), stderr: 'pipe' });
+    const transport = new StdioClientTransport({
+      command: entry.command,
+      args: entry.args,
+      env: clientEnv(entry.env),
+      cwd: path.dirname(path.dirname(stack.clientsBin)),
+      stderr: 'pipe',
+    });
     let log = '';
     transport.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const desktop = new Client({ name: 'claude-desktop-stand-in', version: '0.1.0' });
@@ -248,13 +276,21 @@ describe('mcpgw client-config --write, checked by the real clients against a rea
   it('VS Code, Cursor and Open WebUI (no client runs here): the written URL and header reach the tools', async () => {
     const vscodeWritten = await mcpgw('vscode', '--write');
     expect(vscodeWritten.code, vscodeWritten.stderr).toBe(0);
-    const vscode = (JSON.parse(await readFile(path.join(project, '.vscode', 'mcp.json'), 'utf8')) as { servers: { litellm: { url: string; headers: Record<string, string> } } }).servers.litellm;
+    const vscode = (
+      JSON.parse(await readFile(path.join(project, '.vscode', 'mcp.json'), 'utf8')) as {
+        servers: { litellm: { url: string; headers: Record<string, string> } };
+      }
+    ).servers.litellm;
     // What VS Code sends once the user typed the key into the password prompt.
     const typed = Object.fromEntries(Object.entries(vscode.headers).map(([header, value]) => [header, value.replace('${input:litellm-key}', KEY)]));
     expect(await toolsVia(vscode.url, typed)).toContain('everything-echo');
 
     expect((await mcpgw('cursor', '--key-alias', 'dev', '--write')).code).toBe(0);
-    const cursor = (JSON.parse(await readFile(path.join(home, '.cursor', 'mcp.json'), 'utf8')) as { mcpServers: { litellm: { url: string; headers: Record<string, string> } } }).mcpServers.litellm;
+    const cursor = (
+      JSON.parse(await readFile(path.join(home, '.cursor', 'mcp.json'), 'utf8')) as {
+        mcpServers: { litellm: { url: string; headers: Record<string, string> } };
+      }
+    ).mcpServers.litellm;
     expect(await toolsVia(cursor.url, cursor.headers)).toContain('everything-echo');
 
     const webui = await mcpgw('openwebui', '--key-alias', 'dev');

@@ -55,7 +55,8 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
   const doctor = async (...args: string[]) => {
     const result = await runCli(['doctor', '--json', ...args], { cwd: dir, env: { HOME: home } });
     const report = JSON.parse(result.stdout) as DoctorReport;
-    for (const secret of [USER_KEY, UPSTREAM_KEY, TEST_SECRETS.LITELLM_MASTER_KEY, TEST_SECRETS.POSTGRES_PASSWORD]) expect(result.stdout + result.stderr).not.toContain(secret);
+    for (const secret of [USER_KEY, UPSTREAM_KEY, TEST_SECRETS.LITELLM_MASTER_KEY, TEST_SECRETS.POSTGRES_PASSWORD])
+      expect(result.stdout + result.stderr).not.toContain(secret);
     const failing = report.checks.filter((check) => check.status === 'fail');
     // Each failing check's evidence and causes travel with the list, and LiteLLM's own last lines with a
     // failing gateway check, so an unexpected failure explains itself (CI keeps no container logs).
@@ -82,7 +83,9 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     await mkdir(home, { recursive: true });
     await writeFile(
       path.join(home, '.claude.json'),
-      JSON.stringify({ mcpServers: { litellm: { type: 'http', url: `http://localhost:${PORT}/mcp/`, headers: { 'x-litellm-api-key': `Bearer ${USER_KEY}` } } } }),
+      JSON.stringify({
+        mcpServers: { litellm: { type: 'http', url: `http://localhost:${PORT}/mcp/`, headers: { 'x-litellm-api-key': `Bearer ${USER_KEY}` } } },
+      }),
     );
     const up = await runCli(['up', '--no-probe'], { cwd: dir });
     expect(up.code, up.stderr).toBe(0);
@@ -91,8 +94,14 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
   afterAll(async () => {
     await runCli(['down', '--volumes'], { cwd: dir });
     await llm?.remove();
-    await docker.getNetwork(MCP_NET).remove().catch(() => undefined);
-    await docker.getImage(`${stack.images.litellmDb.split(':')[0]}:main-latest`).remove().catch(() => undefined);
+    await docker
+      .getNetwork(MCP_NET)
+      .remove()
+      .catch(() => undefined);
+    await docker
+      .getImage(`${stack.images.litellmDb.split(':')[0]}:main-latest`)
+      .remove()
+      .catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -109,13 +118,16 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     expect(keys.map((key) => key.alias)).toEqual(['user']);
   });
 
-  it('--offline lists each server\'s tools through LiteLLM\'s REST tool list and initializes /mcp/, calling no tool', async () => {
+  it("--offline lists each server's tools through LiteLLM's REST tool list and initializes /mcp/, calling no tool", async () => {
     const { failed, report } = await doctor('--offline');
     expect([...failed], failed.detail).toEqual([]);
     const gateway = byId(report, 'mcp.gateway');
     expect(gateway.status).toBe('pass');
     expect(gateway.evidence[0]).toMatch(/^\/mcp\/: POST \/mcp\/ initialize → \S+/);
-    expect(gateway.evidence.slice(1)).toEqual([expect.stringMatching(/^alpha: GET \/mcp-rest\/tools\/list → [1-9]\d* tools from alpha$/), expect.stringMatching(/^beta: GET \/mcp-rest\/tools\/list → [1-9]\d* tools from beta$/)]);
+    expect(gateway.evidence.slice(1)).toEqual([
+      expect.stringMatching(/^alpha: GET \/mcp-rest\/tools\/list → [1-9]\d* tools from alpha$/),
+      expect.stringMatching(/^beta: GET \/mcp-rest\/tools\/list → [1-9]\d* tools from beta$/),
+    ]);
     expect(byId(report, 'mcp.llm').status).toBe('skip');
   });
 
@@ -133,7 +145,9 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
       const { code, failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['secrets.file']);
       expect(code).toBe(1);
-      expect(explained(byId(report, 'secrets.file'))).toBe(`mode is 0644: other users on this machine can read the master key and passwords | chmod 600 ${file}`);
+      expect(explained(byId(report, 'secrets.file'))).toBe(
+        `mode is 0644: other users on this machine can read the master key and passwords | chmod 600 ${file}`,
+      );
     } finally {
       await chmod(file, 0o600);
     }
@@ -146,7 +160,9 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     try {
       const { failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['config.rendered', 'config.shell-vars']);
-      expect(byId(report, 'config.shell-vars').evidence).toEqual(['config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)']);
+      expect(byId(report, 'config.shell-vars').evidence).toEqual([
+        'config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)',
+      ]);
       expect(explained(byId(report, 'config.shell-vars'))).toMatch(/write os\.environ\/NAME instead/);
     } finally {
       await writeFile(file, original);
@@ -158,7 +174,9 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     try {
       const { failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['mcp.containers']);
-      expect(explained(byId(report, 'mcp.containers'))).toMatch(new RegExp(`container ${name}-mcp-beta is exited .*\\| \`mcpgw logs mcp-beta\` shows why; \`mcpgw up\` starts it again`));
+      expect(explained(byId(report, 'mcp.containers'))).toMatch(
+        new RegExp(`container ${name}-mcp-beta is exited .*\\| \`mcpgw logs mcp-beta\` shows why; \`mcpgw up\` starts it again`),
+      );
       // Noted, not failed again; LiteLLM 1.108.7 sometimes also refuses all of /mcp/ then (warned too).
       const gateway = byId(report, 'mcp.gateway');
       expect(gateway.status).toBe('warn');
@@ -181,7 +199,9 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     try {
       const { failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['mcp.transport']);
-      expect(explained(byId(report, 'mcp.transport'))).toMatch(/wrong is configured as http \(streamable HTTP at \/mcp\) but speaks SSE at \/sse \| set mcp_servers\.wrong\.transport: sse/);
+      expect(explained(byId(report, 'mcp.transport'))).toMatch(
+        /wrong is configured as http \(streamable HTTP at \/mcp\) but speaks SSE at \/sse \| set mcp_servers\.wrong\.transport: sse/,
+      );
     } finally {
       await writeFile(file, original);
       expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
@@ -226,15 +246,23 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     try {
       const { failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['database.auth', 'database.reachable']);
-      expect(byId(report, 'database.auth').evidence).toEqual(['role litellm: password stored as md5', 'pg_hba host methods for it: scram-sha-256', 'password_encryption = scram-sha-256']);
-      expect(explained(byId(report, 'database.auth'))).toMatch(/md5 hash but pg_hba\.conf demands scram-sha-256: every login fails .*\| ALTER ROLE litellm PASSWORD/);
+      expect(byId(report, 'database.auth').evidence).toEqual([
+        'role litellm: password stored as md5',
+        'pg_hba host methods for it: scram-sha-256',
+        'password_encryption = scram-sha-256',
+      ]);
+      expect(explained(byId(report, 'database.auth'))).toMatch(
+        /md5 hash but pg_hba\.conf demands scram-sha-256: every login fails .*\| ALTER ROLE litellm PASSWORD/,
+      );
       expect(byId(report, 'database.reachable').evidence[0]).toMatch(/refused the password/);
     } finally {
       await psql(`SET password_encryption = 'scram-sha-256'; ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`);
     }
     // LiteLLM logs in with the same role: if it needed a new connection meanwhile, its MCP requests failed with
     // 503 until it reconnects. It must heal by itself once the password works again, as it does in production.
-    await waitUntil('LiteLLM serving MCP again after the password repair', () => mcpInitialize(`http://127.0.0.1:${PORT}/mcp/`, gatewayHeaders(USER_KEY)), { timeoutMs: 90_000 });
+    await waitUntil('LiteLLM serving MCP again after the password repair', () => mcpInitialize(`http://127.0.0.1:${PORT}/mcp/`, gatewayHeaders(USER_KEY)), {
+      timeoutMs: 90_000,
+    });
   });
 
   it('the reverse, a SCRAM role under an md5 pg_hba rule: logins work, database.auth warns to switch the rule', async () => {
@@ -258,7 +286,9 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     await psql(`UPDATE "LiteLLM_VerificationToken" SET object_permission_id = NULL WHERE key_alias = 'user'`);
     const { failed, report } = await doctor('--offline');
     expect([...failed], failed.detail).toEqual(['keys.mcp-grant']);
-    expect(explained(byId(report, 'keys.mcp-grant'))).toMatch(/key user has no LiteLLM_ObjectPermissionTable row: it sees no MCP server .*\| run `mcpgw keys sync`/);
+    expect(explained(byId(report, 'keys.mcp-grant'))).toMatch(
+      /key user has no LiteLLM_ObjectPermissionTable row: it sees no MCP server .*\| run `mcpgw keys sync`/,
+    );
     expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
     const repaired = (await doctor('--offline', '--only', 'keys')).failed;
     expect([...repaired], repaired.detail).toEqual([]);

@@ -16,7 +16,12 @@ let dir = '';
 
 /** `npx mcpgw …` in a checkout runs the package's bin: the same file, with the same node. */
 function mcpgw(...args: string[]) {
-  const result = spawnSync(process.execPath, [path.join(root, 'bin/mcpgw.js'), ...args], { cwd: dir, encoding: 'utf8', timeout: 1_200_000, env: { ...process.env, NO_COLOR: '1' } });
+  const result = spawnSync(process.execPath, [path.join(root, 'bin/mcpgw.js'), ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 1_200_000,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -68,7 +73,9 @@ describe("README's first command", () => {
     expect(added.code, added.stderr).toBe(0);
     expect(added.stderr).toContain('mcpgw up builds its image from npm (@modelcontextprotocol/server-everything@2026.8.31): no registry needed');
     const config = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
-    expect(config).toMatch(/ {2}extra:\n(?: {4}.*\n)* {4}build:\n {6}npm: "@modelcontextprotocol\/server-everything@2026\.8\.31"\n {4}command: \[mcp-server-everything, streamableHttp\]/);
+    expect(config).toMatch(
+      / {2}extra:\n(?: {4}.*\n)* {4}build:\n {6}npm: "@modelcontextprotocol\/server-everything@2026\.8\.31"\n {4}command: \[mcp-server-everything, streamableHttp\]/,
+    );
     const up = mcpgw('up');
     expect(up.code, `${up.stderr}\n${up.stdout}`).toBe(0);
     expect(up.stderr).toMatch(/mcp-extra from LiteLLM: .*tools\/list → [1-9]\d* tools/);

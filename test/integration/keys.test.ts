@@ -76,7 +76,11 @@ async function chat(key: string): Promise<{ status: number; body: { usage?: { to
 
 /** LiteLLM's own admin API with the master key (loopback, the test stack's published port). */
 async function litellmAdmin(route: string, body: unknown): Promise<number> {
-  const response = await fetch(`http://127.0.0.1:${PORT}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${MASTER_KEY}` }, body: JSON.stringify(body) });
+  const response = await fetch(`http://127.0.0.1:${PORT}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${MASTER_KEY}` },
+    body: JSON.stringify(body),
+  });
   await response.text();
   return response.status;
 }
@@ -90,7 +94,11 @@ async function pgContainerClient(): Promise<pg.Client> {
 }
 
 /** One JSON-RPC request to the gateway's /mcp/ with a key: the HTTP status, the JSON-RPC message (or undefined) and the raw body. */
-async function mcpRequest(key: string, method: string, params: unknown): Promise<{ status: number; message?: { result?: { tools?: { name: string }[]; isError?: boolean }; error?: { message: string } }; body: string }> {
+async function mcpRequest(
+  key: string,
+  method: string,
+  params: unknown,
+): Promise<{ status: number; message?: { result?: { tools?: { name: string }[]; isError?: boolean }; error?: { message: string } }; body: string }> {
   const response = await fetch(`http://127.0.0.1:${PORT}/mcp/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-litellm-api-key': `Bearer ${key}` },
@@ -107,7 +115,7 @@ async function mcpRequest(key: string, method: string, params: unknown): Promise
   return { status: response.status, message, body };
 }
 
-describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
+describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
   let dir = '';
   let llm: StartedContainer | undefined;
 
@@ -123,7 +131,12 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     const config = parse(originalConfig) as { keys: Record<string, unknown>[] };
     config.keys.push(...keys);
     await writeFile(file, stringify(config));
-    await writeFile(secretsFile, `${originalSecrets}${Object.entries(secrets).map(([secret, value]) => `${secret}=${value}\n`).join('')}`);
+    await writeFile(
+      secretsFile,
+      `${originalSecrets}${Object.entries(secrets)
+        .map(([secret, value]) => `${secret}=${value}\n`)
+        .join('')}`,
+    );
     return async () => {
       await writeFile(file, originalConfig);
       await writeFile(secretsFile, originalSecrets);
@@ -160,7 +173,10 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     await runCli(['down', '--volumes'], { cwd: dir });
     await llm?.remove();
     // The MCP network was made for the upstream before up, so mcpgw kept it as not its own.
-    await docker.getNetwork(`${name}-mcp`).remove().catch(() => undefined);
+    await docker
+      .getNetwork(`${name}-mcp`)
+      .remove()
+      .catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -172,9 +188,20 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
 
   it("hashes and abbreviates exactly like LiteLLM's own functions in the pinned package", async () => {
     // The emoji sample: Python counts code points, JavaScript's length UTF-16 units (issue 16, item 6).
-    const samples = ['sk-mcpgw-vector-a-0123456789', `sk-${'x'.repeat(40)}`, 'sk-ünïcödé-key-0123456789', 'sk-emoji-key-0123456789-😀', 'sk-😀😀😀😀😀😀😀😀😀😀😀😀😀', 'sk-1234'];
+    const samples = [
+      'sk-mcpgw-vector-a-0123456789',
+      `sk-${'x'.repeat(40)}`,
+      'sk-ünïcödé-key-0123456789',
+      'sk-emoji-key-0123456789-😀',
+      'sk-😀😀😀😀😀😀😀😀😀😀😀😀😀',
+      'sk-1234',
+    ];
     const script = `import json,sys\nfrom litellm.proxy.utils import hash_token\nfrom litellm.proxy.auth.auth_utils import abbreviate_api_key\nprint(json.dumps([[hash_token(k), abbreviate_api_key(k)] for k in json.loads(sys.argv[1])]))`;
-    const container = await docker.createContainer({ Image: stack.images.litellm, Entrypoint: ['python', '-c', script, JSON.stringify(samples)], Labels: { 'io.mcpgw.test': '1' } });
+    const container = await docker.createContainer({
+      Image: stack.images.litellm,
+      Entrypoint: ['python', '-c', script, JSON.stringify(samples)],
+      Labels: { 'io.mcpgw.test': '1' },
+    });
     try {
       await container.start();
       await container.wait();
@@ -204,14 +231,26 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   it("keys create --via-api goes through LiteLLM's /key/generate and yields the rows mcpgw writes itself", async () => {
     const db = await pgContainerClient();
     try {
-      const ours = (await db.query(`SELECT mcp_servers FROM "LiteLLM_ObjectPermissionTable" p JOIN "LiteLLM_VerificationToken" v USING (object_permission_id) WHERE v.key_alias = 'claude-code'`)).rows[0] as { mcp_servers: string[] };
+      const ours = (
+        await db.query(
+          `SELECT mcp_servers FROM "LiteLLM_ObjectPermissionTable" p JOIN "LiteLLM_VerificationToken" v USING (object_permission_id) WHERE v.key_alias = 'claude-code'`,
+        )
+      ).rows[0] as { mcp_servers: string[] };
       const result = await runCli(['keys', 'create', '--alias', 'via-api', '--mcp', 'alpha', '--via-api', '--json'], { cwd: dir });
       expect(result.code, result.stderr).toBe(0);
       const { key } = JSON.parse(result.stdout) as { key: string };
       expect(ours.mcp_servers).toHaveLength(1);
       const columns = `v.token, v.key_name, v.models, v.spend, v.blocked, v.team_id, v.user_id IS NULL AS no_user, p.mcp_servers, p.mcp_access_groups`;
-      const api = (await db.query(`SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'via-api'`)).rows[0];
-      const mine = (await db.query(`SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'claude-code'`)).rows[0];
+      const api = (
+        await db.query(
+          `SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'via-api'`,
+        )
+      ).rows[0];
+      const mine = (
+        await db.query(
+          `SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'claude-code'`,
+        )
+      ).rows[0];
       expect(api.token).toBe(hashKey(key));
       expect(api.key_name).toBe(abbreviateKey(key));
       for (const column of ['models', 'spend', 'team_id', 'mcp_servers', 'mcp_access_groups'] as const) expect(mine[column]).toEqual(api[column]);
@@ -272,12 +311,20 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   it('repairs drifted grants and reports exactly what changed', async () => {
     const db = await pgContainerClient();
     try {
-      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = '{}' WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'codex')`);
+      await db.query(
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = '{}' WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'codex')`,
+      );
     } finally {
       await db.end();
     }
     const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
-    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, changes: [{ alias: 'claude-code', action: 'keep' }, { alias: 'codex', action: 'update', fields: ['mcp_servers'] }] });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      changes: [
+        { alias: 'claude-code', action: 'keep' },
+        { alias: 'codex', action: 'update', fields: ['mcp_servers'] },
+      ],
+    });
     const sync = await runCli(['keys', 'sync'], { cwd: dir });
     expect(sync.code, sync.stderr).toBe(0);
     expect(sync.stdout).toMatch(/update {2}codex \(mcp_servers\)/);
@@ -318,11 +365,15 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
       expect(rows[0].n).toBe(0);
 
       // The connection dies half-way (after the grant rows, at the first token row): same outcome.
-      await db.query(`CREATE OR REPLACE FUNCTION mcpgw_test_fail() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`);
+      await db.query(
+        `CREATE OR REPLACE FUNCTION mcpgw_test_fail() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`,
+      );
       const killed = await runCli(['keys', 'sync'], { cwd: dir });
       expect(killed.code).toBe(1);
       expect(killed.stderr).toMatch(/the key transaction was rolled back: .*terminat/i);
-      const after = await db.query('SELECT (SELECT count(*) FROM "LiteLLM_ObjectPermissionTable")::int AS grants, (SELECT count(*) FROM "LiteLLM_VerificationToken")::int AS tokens');
+      const after = await db.query(
+        'SELECT (SELECT count(*) FROM "LiteLLM_ObjectPermissionTable")::int AS grants, (SELECT count(*) FROM "LiteLLM_VerificationToken")::int AS tokens',
+      );
       expect(after.rows[0]).toEqual({ grants: 0, tokens: 0 });
     } finally {
       await db.query('DROP TRIGGER IF EXISTS mcpgw_test_fail ON "LiteLLM_VerificationToken"');
@@ -350,7 +401,8 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     try {
       const rows = (await db.query(`SELECT token, key_alias, rotation_count, max_budget FROM "LiteLLM_VerificationToken" WHERE key_alias LIKE 'codex%'`)).rows;
       expect(rows).toEqual([{ token: hashKey(key), key_alias: 'codex', rotation_count: 1, max_budget: 10 }]);
-      const deprecated = (await db.query(`SELECT active_token_id FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $1`, [hashKey(KEYS.MCPGW_KEY_CODEX)])).rows;
+      const deprecated = (await db.query(`SELECT active_token_id FROM "LiteLLM_DeprecatedVerificationToken" WHERE token = $1`, [hashKey(KEYS.MCPGW_KEY_CODEX)]))
+        .rows;
       expect(deprecated).toEqual([{ active_token_id: hashKey(key) }]);
     } finally {
       await db.end();
@@ -364,7 +416,9 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     const db = await pgContainerClient();
     try {
       await db.query(`SET TIME ZONE 'UTC'`);
-      await db.query(`UPDATE "LiteLLM_VerificationToken" SET created_at = (now() AT TIME ZONE 'UTC') - interval '3 hours', expires = (now() AT TIME ZONE 'UTC') - interval '1 hour' WHERE key_alias = 'lapsed'`);
+      await db.query(
+        `UPDATE "LiteLLM_VerificationToken" SET created_at = (now() AT TIME ZONE 'UTC') - interval '3 hours', expires = (now() AT TIME ZONE 'UTC') - interval '1 hour' WHERE key_alias = 'lapsed'`,
+      );
       await sleep(1500);
       expect(await gatewayTools(old)).toBe(401);
       const rotated = await runCli(['keys', 'rotate', 'lapsed', '--grace', '1h', '--json'], { cwd: dir });
@@ -487,15 +541,19 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     expect(await litellmPython(script, [...aliases, control])).toEqual([control]);
   });
 
-  it("grants name the server ids LiteLLM itself reports for the rendered config: the pinned server_id (issue 16, item 4)", async () => {
+  it('grants name the server ids LiteLLM itself reports for the rendered config: the pinned server_id (issue 16, item 4)', async () => {
     const response = await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
     expect(response.status).toBe(200);
-    const litellmIds = Object.fromEntries(((await response.json()) as { server_id: string; server_name: string }[]).map((server) => [server.server_name, server.server_id]));
+    const litellmIds = Object.fromEntries(
+      ((await response.json()) as { server_id: string; server_name: string }[]).map((server) => [server.server_name, server.server_id]),
+    );
     const rendered = parse(await readFile(path.join(dir, 'config', 'config.yaml'), 'utf8')) as { mcp_servers: Record<string, { server_id: string }> };
     expect(litellmIds).toEqual({ alpha: rendered.mcp_servers.alpha?.server_id, beta: rendered.mcp_servers.beta?.server_id });
     const db = await pgContainerClient();
     try {
-      const { rows } = await db.query(`SELECT v.key_alias, p.mcp_servers FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias IN ('claude-code', 'codex') ORDER BY 1`);
+      const { rows } = await db.query(
+        `SELECT v.key_alias, p.mcp_servers FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias IN ('claude-code', 'codex') ORDER BY 1`,
+      );
       expect(rows).toEqual([
         { key_alias: 'claude-code', mcp_servers: [litellmIds.alpha] },
         { key_alias: 'codex', mcp_servers: [litellmIds.alpha, litellmIds.beta].sort() },
@@ -526,7 +584,9 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
       await sleep(1500);
       // LiteLLM's answer: the migrated grant reaches alpha again.
       expect(await gatewayTools(key)).toEqual(['alpha']);
-      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY['0123456789abcdef0123456789abcdef'] WHERE object_permission_id = ${permission}`);
+      await db.query(
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY['0123456789abcdef0123456789abcdef'] WHERE object_permission_id = ${permission}`,
+      );
       const gone = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
       expect(gone.code).toBe(1);
       expect(gone.stdout).toMatch(/adhoc grants server id\(s\) 0123456789abcdef0123456789abcdef that no server in config.yaml has/);
@@ -545,7 +605,14 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     expect(created.code, created.stderr).toBe(0);
     const { key } = JSON.parse(created.stdout) as { key: string };
     const serverIdsOfLiteLLM = async () =>
-      Object.fromEntries(((await (await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()) as { server_id: string; server_name: string }[]).map((server) => [server.server_name, server.server_id]));
+      Object.fromEntries(
+        (
+          (await (await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()) as {
+            server_id: string;
+            server_name: string;
+          }[]
+        ).map((server) => [server.server_name, server.server_id]),
+      );
     const before = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
     const file = path.join(dir, 'mcpgw.yaml');
     const original = await readFile(file, 'utf8');
@@ -570,7 +637,21 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
 
   it('writes the key settings as code (tool allow-list, rate limits, budget window) and LiteLLM enforces them; drift fails doctor and dry runs (issue 16, step 4)', async () => {
     const limitedKey = 'sk-itest-limited-tools-3e8a1f0c5b7d9264';
-    const restore = await declareKeys([{ alias: 'limited', mcp_servers: ['alpha', 'beta'], mcp_tools: { beta: ['echo'] }, rpm_limit: 3, tpm_limit: 100000, max_parallel_requests: 2, budget: 5, budget_duration: '30d' }], { MCPGW_KEY_LIMITED: limitedKey });
+    const restore = await declareKeys(
+      [
+        {
+          alias: 'limited',
+          mcp_servers: ['alpha', 'beta'],
+          mcp_tools: { beta: ['echo'] },
+          rpm_limit: 3,
+          tpm_limit: 100000,
+          max_parallel_requests: 2,
+          budget: 5,
+          budget_duration: '30d',
+        },
+      ],
+      { MCPGW_KEY_LIMITED: limitedKey },
+    );
     const db = await pgContainerClient();
     try {
       const pending = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
@@ -594,7 +675,10 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
       const calls = [];
       for (let i = 0; i < 6; i++) calls.push(await mcpRequest(limitedKey, 'tools/call', { name: 'beta-echo', arguments: { message: `n${i}` } }));
       expect(calls[0]?.body).toContain('n0');
-      expect(calls.some((call) => call.status === 429 || /\b429\b|rate limit/i.test(call.body)), calls.map((call) => `${call.status} ${call.body.slice(0, 200)}`).join('\n')).toBe(true);
+      expect(
+        calls.some((call) => call.status === 429 || /\b429\b|rate limit/i.test(call.body)),
+        calls.map((call) => `${call.status} ${call.body.slice(0, 200)}`).join('\n'),
+      ).toBe(true);
 
       const row = (
         await db.query(
@@ -604,7 +688,15 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
       ).rows[0];
       expect(row).toMatchObject({ rpm_limit: 3, tpm_limit: 100000, max_parallel_requests: 2, max_budget: 5, budget_duration: '30d', has_reset: true });
       const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: Record<string, unknown>[] };
-      expect(list.keys.find((key) => key.alias === 'limited')).toMatchObject({ mcpServers: ['alpha', 'beta'], mcpTools: { beta: ['echo'] }, rpmLimit: 3, tpmLimit: 100000, maxParallelRequests: 2, budget: 5, budgetDuration: '30d' });
+      expect(list.keys.find((key) => key.alias === 'limited')).toMatchObject({
+        mcpServers: ['alpha', 'beta'],
+        mcpTools: { beta: ['echo'] },
+        rpmLimit: 3,
+        tpmLimit: 100000,
+        maxParallelRequests: 2,
+        budget: 5,
+        budgetDuration: '30d',
+      });
 
       // Drift made in LiteLLM's tables: doctor names it, a dry run exits 1, sync repairs it.
       await db.query(`UPDATE "LiteLLM_VerificationToken" SET rpm_limit = 1000 WHERE key_alias = 'limited'`);
@@ -616,7 +708,10 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
       expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'limited', action: 'update', fields: ['rpm_limit'] });
 
       // The union caveat: with beta only in mcp_tool_permissions, LiteLLM still grants beta; doctor warns.
-      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'limited')`, [row.mcp_servers.find((id: string) => !Object.keys(row.mcp_tool_permissions).includes(id))]);
+      await db.query(
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'limited')`,
+        [row.mcp_servers.find((id: string) => !Object.keys(row.mcp_tool_permissions).includes(id))],
+      );
       await sleep(1500);
       expect((await mcpRequest(limitedKey, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name)).toContain('beta-echo');
       const union = await runCli(['doctor', '--json', '--offline', '--only', 'keys.tool-permissions'], { cwd: dir });
@@ -631,7 +726,7 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     }
   });
 
-  it("LiteLLM refuses a key over its tpm_limit (counting the tokens the model reported) and a second request while its one max_parallel_requests slot is held, on MCP tool calls too (issue 16, step 4)", async () => {
+  it('LiteLLM refuses a key over its tpm_limit (counting the tokens the model reported) and a second request while its one max_parallel_requests slot is held, on MCP tool calls too (issue 16, step 4)', async () => {
     const TPM = 40;
     const tpmKey = 'sk-itest-tpm-limit-0a9c7e5b3d1f8264';
     const parallelKey = 'sk-itest-parallel-limit-7f2d4b6a8c0e1395';
@@ -646,7 +741,8 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
       const sync = await runCli(['keys', 'sync'], { cwd: dir });
       expect(sync.code, sync.stderr).toBe(0);
       // Tool calls report no token usage: they pass, and leave the key's token window empty.
-      for (const nonce of ['t0', 't1', 't2']) expect((await mcpRequest(tpmKey, 'tools/call', { name: 'alpha-echo', arguments: { message: nonce } })).body).toContain(`Echo: ${nonce}`);
+      for (const nonce of ['t0', 't1', 't2'])
+        expect((await mcpRequest(tpmKey, 'tools/call', { name: 'alpha-echo', arguments: { message: nonce } })).body).toContain(`Echo: ${nonce}`);
       const used: number[] = [];
       let refused: Awaited<ReturnType<typeof chat>> | undefined;
       for (let i = 0; i < 6 && !refused; i++) {
@@ -657,7 +753,10 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
         await sleep(500);
       }
       expect(used.length).toBeGreaterThan(0);
-      expect(used.every((tokens) => tokens > 0), used.join(',')).toBe(true);
+      expect(
+        used.every((tokens) => tokens > 0),
+        used.join(','),
+      ).toBe(true);
       expect(refused?.status, JSON.stringify(refused?.body)).toBe(429);
       // LiteLLM's own account of the window: exactly the tokens the model reported for the admitted chats.
       const spent = used.reduce((sum, tokens) => sum + tokens, 0);
@@ -682,7 +781,9 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
   });
 
   it("LiteLLM's own budget reset job resets the window mcpgw wrote (spend 0, the next budget_reset_at), and keys sync leaves it so (issue 16, step 4)", async () => {
-    const restore = await declareKeys([{ alias: 'windowed', mcp_servers: ['alpha'], budget: 5, budget_duration: '1d' }], { MCPGW_KEY_WINDOWED: 'sk-itest-windowed-budget-5b3e1d9f7a2c4068' });
+    const restore = await declareKeys([{ alias: 'windowed', mcp_servers: ['alpha'], budget: 5, budget_duration: '1d' }], {
+      MCPGW_KEY_WINDOWED: 'sk-itest-windowed-budget-5b3e1d9f7a2c4068',
+    });
     const db = await pgContainerClient();
     const row = async () =>
       (
@@ -695,7 +796,9 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
       const sync = await runCli(['keys', 'sync'], { cwd: dir });
       expect(sync.code, sync.stderr).toBe(0);
       // Spend in a window that ended an hour ago, as the key stands when LiteLLM's job next runs.
-      await db.query(`UPDATE "LiteLLM_VerificationToken" SET spend = 1.25, budget_reset_at = now() AT TIME ZONE 'UTC' - interval '1 hour' WHERE key_alias = 'windowed'`);
+      await db.query(
+        `UPDATE "LiteLLM_VerificationToken" SET spend = 1.25, budget_reset_at = now() AT TIME ZONE 'UTC' - interval '1 hour' WHERE key_alias = 'windowed'`,
+      );
       expect(await row()).toMatchObject({ spend: 1.25, ahead: false });
       expect(await litellmPython(RESET_KEY_BUDGETS, null)).toBe('reset');
       const reset = await row();
@@ -725,7 +828,10 @@ describe('mcpgw keys against LiteLLM\'s real tables and the real proxy', () => {
     await writeFile(file, stringify(config));
     const db = await pgContainerClient();
     try {
-      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'undeclared')`, [legacy]);
+      await db.query(
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'undeclared')`,
+        [legacy],
+      );
       await sleep(1500);
       expect(await gatewayTools(key)).toEqual([]);
       const up = await runCli(['up', '--no-probe'], { cwd: dir });

@@ -99,60 +99,90 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     });
   });
 
-  it('mcp list shows every server running with its tool count and the keys that grant it', async () => {
-    const report = await json<ListReport>(['mcp', 'list', ...SLOW]);
-    expect(report.notes).toEqual([]);
-    const rows = Object.fromEntries(report.servers.map((row) => [row.name, row]));
-    expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://127.0.0.1:48460/sse', state: 'running', keys: ['client'] });
-    expect(rows.http_srv).toMatchObject({ transport: 'http', runs: 'container', endpoint: 'http://127.0.0.1:48461/mcp', state: 'running', keys: ['other'] });
-    expect(rows.bridged).toMatchObject({ transport: 'stdio', runs: 'bridge→http', endpoint: 'http://127.0.0.1:48462/mcp', state: 'running', keys: ['client'] });
-    expect(rows.inproc).toMatchObject({ transport: 'stdio', runs: 'litellm', state: 'running', tools: 1, keys: ['client'] });
-    // server-everything's tool set is the same whichever transport carries it.
-    const everything = rows.sse_srv?.tools ?? 0;
-    expect(everything).toBeGreaterThan(5);
-    for (const server of ['http_srv', 'bridged']) expect(rows[server]?.tools, server).toBe(everything);
-  }, LONG_TEST_MS);
+  it(
+    'mcp list shows every server running with its tool count and the keys that grant it',
+    async () => {
+      const report = await json<ListReport>(['mcp', 'list', ...SLOW]);
+      expect(report.notes).toEqual([]);
+      const rows = Object.fromEntries(report.servers.map((row) => [row.name, row]));
+      expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://127.0.0.1:48460/sse', state: 'running', keys: ['client'] });
+      expect(rows.http_srv).toMatchObject({ transport: 'http', runs: 'container', endpoint: 'http://127.0.0.1:48461/mcp', state: 'running', keys: ['other'] });
+      expect(rows.bridged).toMatchObject({
+        transport: 'stdio',
+        runs: 'bridge→http',
+        endpoint: 'http://127.0.0.1:48462/mcp',
+        state: 'running',
+        keys: ['client'],
+      });
+      expect(rows.inproc).toMatchObject({ transport: 'stdio', runs: 'litellm', state: 'running', tools: 1, keys: ['client'] });
+      // server-everything's tool set is the same whichever transport carries it.
+      const everything = rows.sse_srv?.tools ?? 0;
+      expect(everything).toBeGreaterThan(5);
+      for (const server of ['http_srv', 'bridged']) expect(rows[server]?.tools, server).toBe(everything);
+    },
+    LONG_TEST_MS,
+  );
 
-  it('mcp tools --key shows exactly what that key sees through the gateway, with input summaries', async () => {
-    const client = await json<ToolsReport>(['mcp', 'tools', '--key', 'client', ...SLOW]);
-    expect(client.failures).toEqual([]);
-    const servers = [...new Set(client.tools.map((tool) => tool.name.split('-')[0]))].sort();
-    expect(servers).toEqual(['bridged', 'inproc', 'sse_srv']);
-    expect(client.tools.find((tool) => tool.name === 'inproc-echo')).toEqual({ name: 'inproc-echo', inputs: 'message: string', description: 'Echo the message back.' });
-    expect(client.tools.find((tool) => tool.name === 'bridged-echo')?.inputs).toBe('message: string');
+  it(
+    'mcp tools --key shows exactly what that key sees through the gateway, with input summaries',
+    async () => {
+      const client = await json<ToolsReport>(['mcp', 'tools', '--key', 'client', ...SLOW]);
+      expect(client.failures).toEqual([]);
+      const servers = [...new Set(client.tools.map((tool) => tool.name.split('-')[0]))].sort();
+      expect(servers).toEqual(['bridged', 'inproc', 'sse_srv']);
+      expect(client.tools.find((tool) => tool.name === 'inproc-echo')).toEqual({
+        name: 'inproc-echo',
+        inputs: 'message: string',
+        description: 'Echo the message back.',
+      });
+      expect(client.tools.find((tool) => tool.name === 'bridged-echo')?.inputs).toBe('message: string');
 
-    const other = await json<ToolsReport>(['mcp', 'tools', '--key', KEYS.MCPGW_KEY_OTHER, ...SLOW]);
-    expect([...new Set(other.tools.map((tool) => tool.name.split('-')[0]))]).toEqual(['http_srv']);
+      const other = await json<ToolsReport>(['mcp', 'tools', '--key', KEYS.MCPGW_KEY_OTHER, ...SLOW]);
+      expect([...new Set(other.tools.map((tool) => tool.name.split('-')[0]))]).toEqual(['http_srv']);
 
-    const one = await cli(['mcp', 'tools', 'bridged', '--key', 'client', ...SLOW]);
-    expect(one.code, one.stderr).toBe(0);
-    expect(one.stdout, one.stderr).toMatch(/^TOOL\s+INPUTS\s+DESCRIPTION/);
-    expect(one.stdout).toMatch(/bridged-echo\s+message: string/);
-    expect(one.stdout).not.toMatch(/sse_srv-|inproc-/);
-    expect(one.stdout + one.stderr).not.toContain(KEYS.MCPGW_KEY_CLIENT);
-  }, LONG_TEST_MS);
+      const one = await cli(['mcp', 'tools', 'bridged', '--key', 'client', ...SLOW]);
+      expect(one.code, one.stderr).toBe(0);
+      expect(one.stdout, one.stderr).toMatch(/^TOOL\s+INPUTS\s+DESCRIPTION/);
+      expect(one.stdout).toMatch(/bridged-echo\s+message: string/);
+      expect(one.stdout).not.toMatch(/sse_srv-|inproc-/);
+      expect(one.stdout + one.stderr).not.toContain(KEYS.MCPGW_KEY_CLIENT);
+    },
+    LONG_TEST_MS,
+  );
 
-  it('each server executes a tool for its key through the gateway: sse, http, the http bridge and stdio in LiteLLM', async () => {
-    const calls: [string, string][] = [
-      ['sse_srv', KEYS.MCPGW_KEY_CLIENT],
-      ['http_srv', KEYS.MCPGW_KEY_OTHER],
-      ['bridged', KEYS.MCPGW_KEY_CLIENT],
-      ['inproc', KEYS.MCPGW_KEY_CLIENT],
-    ];
-    for (const [server, key] of calls) {
-      const nonce = `nonce-${server}-${Date.now().toString(36)}`;
-      const client = new Client({ name: 'mcpgw-itest', version: '0' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${LITELLM_PORT}/mcp/${server}`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }), { timeout: 400_000 });
-      try {
-        const result = (await client.callTool({ name: `${server}-echo`, arguments: { message: nonce } }, undefined, { timeout: 400_000 })) as { content: { type: string; text?: string }[]; isError?: boolean };
-        const text = result.content.map((part) => part.text ?? '').join(' ');
-        expect(result.isError ?? false, `${server}: ${text}`).toBe(false);
-        expect(text, server).toContain(nonce);
-      } finally {
-        await client.close();
+  it(
+    'each server executes a tool for its key through the gateway: sse, http, the http bridge and stdio in LiteLLM',
+    async () => {
+      const calls: [string, string][] = [
+        ['sse_srv', KEYS.MCPGW_KEY_CLIENT],
+        ['http_srv', KEYS.MCPGW_KEY_OTHER],
+        ['bridged', KEYS.MCPGW_KEY_CLIENT],
+        ['inproc', KEYS.MCPGW_KEY_CLIENT],
+      ];
+      for (const [server, key] of calls) {
+        const nonce = `nonce-${server}-${Date.now().toString(36)}`;
+        const client = new Client({ name: 'mcpgw-itest', version: '0' });
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${LITELLM_PORT}/mcp/${server}`), {
+            requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } },
+          }),
+          { timeout: 400_000 },
+        );
+        try {
+          const result = (await client.callTool({ name: `${server}-echo`, arguments: { message: nonce } }, undefined, { timeout: 400_000 })) as {
+            content: { type: string; text?: string }[];
+            isError?: boolean;
+          };
+          const text = result.content.map((part) => part.text ?? '').join(' ');
+          expect(result.isError ?? false, `${server}: ${text}`).toBe(false);
+          expect(text, server).toContain(nonce);
+        } finally {
+          await client.close();
+        }
       }
-    }
-  }, LONG_TEST_MS);
+    },
+    LONG_TEST_MS,
+  );
 
   it('mcp tools names a refused key without printing it', async () => {
     const result = await cli(['mcp', 'tools', '--key', 'sk-itest-mcp-unknown-000000000000']);
@@ -171,15 +201,19 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     expect((await readFile(file)).equals(before)).toBe(true);
   });
 
-  it('mcp tools --key names a granted server that cannot answer, lists the others, and exits 1', async () => {
-    await execa('docker', ['stop', '-t', '2', `${name}-mcp-bridged`]);
-    const result = await cli(['--json', 'mcp', 'tools', '--key', 'client', ...SLOW]);
-    expect(result.code, result.stderr).toBe(1);
-    const report = JSON.parse(result.stdout) as ToolsReport;
-    expect([...new Set(report.tools.map((tool) => tool.name.split('-')[0]))].sort()).toEqual(['inproc', 'sse_srv']);
-    expect(report.failures.map((failure) => failure.server)).toEqual(['bridged']);
-    expect(result.stderr).toMatch(/the tools of bridged could not be listed for key client/);
-  }, LONG_TEST_MS);
+  it(
+    'mcp tools --key names a granted server that cannot answer, lists the others, and exits 1',
+    async () => {
+      await execa('docker', ['stop', '-t', '2', `${name}-mcp-bridged`]);
+      const result = await cli(['--json', 'mcp', 'tools', '--key', 'client', ...SLOW]);
+      expect(result.code, result.stderr).toBe(1);
+      const report = JSON.parse(result.stdout) as ToolsReport;
+      expect([...new Set(report.tools.map((tool) => tool.name.split('-')[0]))].sort()).toEqual(['inproc', 'sse_srv']);
+      expect(report.failures.map((failure) => failure.server)).toEqual(['bridged']);
+      expect(result.stderr).toMatch(/the tools of bridged could not be listed for key client/);
+    },
+    LONG_TEST_MS,
+  );
 
   it('mcp remove refuses a granted server; --force drops the grant, which the next key sync removes from the database', async () => {
     const refused = await cli(['mcp', 'remove', 'sse_srv']);

@@ -83,13 +83,16 @@ describe('observability against the real LiteLLM 1.108.7, Docker and Prometheus'
     for (const service of ['postgres', 'mcp-alpha', 'litellm']) {
       const info = await docker.getContainer(`${name}-${service}`).inspect();
       expect(info.Config.Labels).toMatchObject({ logging: 'promtail', logging_jobname: name, 'io.mcpgw.stack': name, 'io.mcpgw.service': service });
-      expect(info.HostConfig.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3', labels: 'io.mcpgw.stack,io.mcpgw.service,logging_jobname' } });
+      expect(info.HostConfig.LogConfig).toEqual({
+        Type: 'json-file',
+        Config: { 'max-size': '10m', 'max-file': '3', labels: 'io.mcpgw.stack,io.mcpgw.service,logging_jobname' },
+      });
       // What a Promtail tailing /var/lib/docker/containers sees: the labels in every line's attrs.
       const firstLine = JSON.parse((await readFile(info.LogPath, 'utf8')).split('\n')[0] ?? '{}') as { attrs?: Record<string, string> };
       expect(firstLine.attrs).toEqual({ 'io.mcpgw.stack': name, 'io.mcpgw.service': service, logging_jobname: name });
     }
     const { promtail } = await rendered(dir);
-    const filter = (promtail[0]?.docker_sd_configs as { filters: { values: string[] }[] }[])[0]?.filters[0]?.values ?? [];
+    const filter = (promtail[0]?.docker_sd_configs as { filters: { values: string[] }[] }[] | undefined)?.[0]?.filters[0]?.values ?? [];
     // The Docker filter in the snippet selects exactly this stack's three containers.
     const selected = await docker.listContainers({ all: true, filters: { label: filter } });
     expect(selected.map((container) => container.Names[0]).sort()).toEqual([`/${name}-litellm`, `/${name}-mcp-alpha`, `/${name}-postgres`]);
@@ -139,19 +142,30 @@ describe('observability against the real LiteLLM 1.108.7, Docker and Prometheus'
       // The dashboard's PromQL as recording rules: promtool parses every expression.
       const rulesFile = path.join(work, 'rules.yml');
       const expressions = dashboardExpressions(dashboard);
-      await writeFile(rulesFile, stringify({ groups: [{ name: 'dashboard', rules: expressions.map((expr, index) => ({ record: `mcpgw:dashboard_${index}`, expr: asPromQL(expr) })) }] }));
+      await writeFile(
+        rulesFile,
+        stringify({ groups: [{ name: 'dashboard', rules: expressions.map((expr, index) => ({ record: `mcpgw:dashboard_${index}`, expr: asPromQL(expr) })) }] }),
+      );
       expect((await run('promtool', ['check', 'rules', rulesFile])).stdout).toMatch(new RegExp(`SUCCESS: ${expressions.length} rules found`));
 
-      prometheus = spawn('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(work, 'data')}`, `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`], { stdio: 'ignore' });
+      prometheus = spawn(
+        'prometheus',
+        [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(work, 'data')}`, `--web.listen-address=127.0.0.1:${PROMETHEUS_PORT}`],
+        { stdio: 'ignore' },
+      );
       const query = async (expr: string) => {
         const response = await fetch(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/query?query=${encodeURIComponent(expr)}`);
         return ((await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
       };
-      const up = await waitUntil('Prometheus scraping LiteLLM with the rendered job', async () => {
-        const result = await query(`up{job="litellm", stack="${name}"}`);
-        if (result[0]?.value[1] !== '1') throw new Error(`up = ${JSON.stringify(result)}`);
-        return result;
-      }, { timeoutMs: 60_000 });
+      const up = await waitUntil(
+        'Prometheus scraping LiteLLM with the rendered job',
+        async () => {
+          const result = await query(`up{job="litellm", stack="${name}"}`);
+          if (result[0]?.value[1] !== '1') throw new Error(`up = ${JSON.stringify(result)}`);
+          return result;
+        },
+        { timeoutMs: 60_000 },
+      );
       expect(up).toHaveLength(1);
 
       // Requests, latency, tokens, spend and MCP tool calls per key/server as the dashboard asks for them.
@@ -164,10 +178,14 @@ describe('observability against the real LiteLLM 1.108.7, Docker and Prometheus'
       const tools = await query(`sum by (mcp_server_name, mcp_tool_name) (litellm_mcp_tool_calls_total{job="litellm", stack="${name}"})`);
       expect(tools.map((sample) => [sample.metric.mcp_server_name, sample.metric.mcp_tool_name])).toEqual([['alpha', 'echo']]);
       // rate() needs two samples in its window: wait for the scrapes, then every panel query has a series.
-      await waitUntil('every dashboard query answering with data', async () => {
-        for (const expr of expressions) if ((await query(asPromQL(expr))).length === 0) throw new Error(`no series for ${expr}`);
-        return true;
-      }, { timeoutMs: 30_000 });
+      await waitUntil(
+        'every dashboard query answering with data',
+        async () => {
+          for (const expr of expressions) if ((await query(asPromQL(expr))).length === 0) throw new Error(`no series for ${expr}`);
+          return true;
+        },
+        { timeoutMs: 30_000 },
+      );
     } finally {
       prometheus?.kill();
       await rm(work, { recursive: true, force: true });

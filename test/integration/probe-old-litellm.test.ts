@@ -43,7 +43,12 @@ describe(`mcpgw probe and doctor against LiteLLM ${stack.versions.litellmOld} (b
       binds: [`${path.join(stack.stackDir, 'llm-fixture')}:/fixture:ro`],
     });
     const litellmConfig = {
-      model_list: [{ model_name: 'fixture-model', litellm_params: { model: 'openai/fixture-model', api_base: 'http://llm:8080/v1', api_key: 'os.environ/FIXTURE_API_KEY' } }],
+      model_list: [
+        {
+          model_name: 'fixture-model',
+          litellm_params: { model: 'openai/fixture-model', api_base: 'http://llm:8080/v1', api_key: 'os.environ/FIXTURE_API_KEY' },
+        },
+      ],
       mcp_servers: { alpha: { url: 'http://mcp-alpha:3001/mcp', transport: 'http' } },
       general_settings: { master_key: 'os.environ/LITELLM_MASTER_KEY' },
     };
@@ -72,11 +77,21 @@ describe(`mcpgw probe and doctor against LiteLLM ${stack.versions.litellmOld} (b
         host: 'localhost',
         bind: '127.0.0.1',
         secrets: './secrets.env',
-        litellm: { image: stack.images.litellmOld, port, models: [{ name: 'fixture-model', model: 'openai/fixture-model', api_base: 'http://llm:8080/v1', api_key: 'UPSTREAM_KEY' }] },
+        litellm: {
+          image: stack.images.litellmOld,
+          port,
+          models: [{ name: 'fixture-model', model: 'openai/fixture-model', api_base: 'http://llm:8080/v1', api_key: 'UPSTREAM_KEY' }],
+        },
         mcp_servers: { alpha: { transport: 'http', url: 'http://mcp-alpha:3001/mcp' } },
       }),
     );
-    await writeFile(path.join(dir, 'secrets.env'), Object.entries({ ...TEST_SECRETS, UPSTREAM_KEY }).map(([key, value]) => `${key}=${value}\n`).join(''), { mode: 0o600 });
+    await writeFile(
+      path.join(dir, 'secrets.env'),
+      Object.entries({ ...TEST_SECRETS, UPSTREAM_KEY })
+        .map(([key, value]) => `${key}=${value}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
   }, 600_000);
 
   afterAll(async () => {

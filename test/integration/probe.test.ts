@@ -39,7 +39,8 @@ function turns(requests: UpstreamRequest[], route: string): UpstreamRequest[] {
   return requests.filter((request) => request.method === 'POST' && request.path === route);
 }
 
-const FORCED_CAUSE = /the request sets tool_choice "required", and LiteLLM 1\.108\.7 repeats it on its follow-up request after executing the tools on \/v1\/chat\/completions, so the model must call a tool again instead of answering \| leave tool_choice out of the request or set it to "auto"/;
+const FORCED_CAUSE =
+  /the request sets tool_choice "required", and LiteLLM 1\.108\.7 repeats it on its follow-up request after executing the tools on \/v1\/chat\/completions, so the model must call a tool again instead of answering \| leave tool_choice out of the request or set it to "auto"/;
 
 describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, SSE and stdio, the upstream fixture)', () => {
   let dir = '';
@@ -75,7 +76,10 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
   afterAll(async () => {
     await runCli(['down', '--volumes'], { cwd: dir });
     await llm?.remove();
-    await docker.getNetwork(`${name}-mcp`).remove().catch(() => undefined);
+    await docker
+      .getNetwork(`${name}-mcp`)
+      .remove()
+      .catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -109,7 +113,10 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
     expect(stepOf(report, 'mcp.server.gamma').evidence.join('\n')).toMatch(/tools\/call gamma-echo → ok: nonce-[0-9a-f]{16} \(nonce returned\)/);
     expect(stepOf(report, 'mcp.server.delta').evidence.join('\n')).toMatch(/tools\/call delta-echo → ok: Echo: nonce-[0-9a-f]{16} \(nonce returned\)/);
     expect(stepOf(report, 'mcp.sse').evidence.join('\n')).toMatch(/over SSE → Echo: nonce-[0-9a-f]{16} \(nonce returned\)/);
-    expect(stepOf(report, 'auth.no-grant').evidence).toEqual(['/mcp/ tools/list → servers: none', '/mcp/<server> → alpha: refused, beta: refused, gamma: refused, delta: refused']);
+    expect(stepOf(report, 'auth.no-grant').evidence).toEqual([
+      '/mcp/ tools/list → servers: none',
+      '/mcp/<server> → alpha: refused, beta: refused, gamma: refused, delta: refused',
+    ]);
     expect(stepOf(report, 'llm.chat').evidence).toContain('executed by LiteLLM: 1');
     // The model was asked for the tool by the instruction alone (no tool_choice for LiteLLM to repeat), called it
     // once, and answered from its result on LiteLLM's follow-up.
@@ -133,7 +140,7 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
     for (const secret of [USER_KEY, UPSTREAM_KEY, TEST_SECRETS.LITELLM_MASTER_KEY]) expect(result.stdout + result.stderr).not.toContain(secret);
   });
 
-  it('passes the LLM level on the anthropic provider path: LiteLLM asks the fixture\'s /v1/messages, which honours tool_choice as Anthropic does', async () => {
+  it("passes the LLM level on the anthropic provider path: LiteLLM asks the fixture's /v1/messages, which honours tool_choice as Anthropic does", async () => {
     // The same stack with the anthropic model first: the probe asks the first declared model.
     const config = parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')) as { litellm: { models: { name: string }[] } };
     config.litellm.models.reverse();
@@ -158,7 +165,9 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
       expect(request.body).not.toHaveProperty('tool_choice');
     }
     const toolResults = messages.flatMap((request) =>
-      (request.body.messages as { content: unknown }[]).flatMap((message) => (Array.isArray(message.content) ? (message.content as { type: string }[]) : [])).filter((block) => block.type === 'tool_result'),
+      (request.body.messages as { content: unknown }[])
+        .flatMap((message) => (Array.isArray(message.content) ? (message.content as { type: string }[]) : []))
+        .filter((block) => block.type === 'tool_result'),
     );
     expect(toolResults).toHaveLength(2);
     expect(JSON.stringify(toolResults)).toMatch(/Echo: nonce-[0-9a-f]{16}/);
@@ -176,7 +185,10 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
     const alphaMcp = { type: 'mcp', server_label: 'alpha', server_url: 'litellm_proxy/mcp/alpha', require_approval: 'never' };
     const send = async (body: Record<string, unknown>, key = USER_KEY) => {
       const file = path.join(dir, 'request.json');
-      await writeFile(file, JSON.stringify({ model: 'fixture-model', messages: [{ role: 'user', content: 'Call the echo tool with nonce-replay01' }], ...body }));
+      await writeFile(
+        file,
+        JSON.stringify({ model: 'fixture-model', messages: [{ role: 'user', content: 'Call the echo tool with nonce-replay01' }], ...body }),
+      );
       const result = await runCli(['probe', '--key', key, '--replay', 'request.json', '--json'], { cwd: dir });
       return { code: result.code, step: stepOf(reportOf(result), 'llm.replay'), stdout: result.stdout };
     };
@@ -186,15 +198,21 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
       return step;
     };
 
-    it.each([UPSTREAM_MODELS.openai.name, UPSTREAM_MODELS.anthropic.name])('%s: a chat request forcing tool_choice "required": LiteLLM runs the tool, sends the choice again, the model must call again', async (model) => {
-      const step = await replay({ model, tools: [alphaMcp], tool_choice: 'required' });
-      expect(step.evidence).toEqual(expect.arrayContaining(['finish: tool_calls', 'executed by LiteLLM: 1']));
-      expect(explained(step)).toMatch(FORCED_CAUSE);
-    });
+    it.each([UPSTREAM_MODELS.openai.name, UPSTREAM_MODELS.anthropic.name])(
+      '%s: a chat request forcing tool_choice "required": LiteLLM runs the tool, sends the choice again, the model must call again',
+      async (model) => {
+        const step = await replay({ model, tools: [alphaMcp], tool_choice: 'required' });
+        expect(step.evidence).toEqual(expect.arrayContaining(['finish: tool_calls', 'executed by LiteLLM: 1']));
+        expect(explained(step)).toMatch(FORCED_CAUSE);
+      },
+    );
 
     it.each([
       { label: 'chat, tool_choice "auto"', body: { tools: [alphaMcp], tool_choice: 'auto' } },
-      { label: 'responses, tool_choice "required" (LiteLLM drops it on its follow-up there)', body: { messages: undefined, input: 'Call the echo tool with nonce-replay03', tools: [alphaMcp], tool_choice: 'required' } },
+      {
+        label: 'responses, tool_choice "required" (LiteLLM drops it on its follow-up there)',
+        body: { messages: undefined, input: 'Call the echo tool with nonce-replay03', tools: [alphaMcp], tool_choice: 'required' },
+      },
     ])('$label ends at stop with the tool result', async ({ body }) => {
       const { code, step, stdout } = await send(body);
       expect(code, stdout).toBe(0);
@@ -202,7 +220,9 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
     });
 
     it('plain function tools: LiteLLM never executes them', async () => {
-      const step = await replay({ tools: [{ type: 'function', function: { name: 'alpha-echo', parameters: { type: 'object', properties: { message: { type: 'string' } } } } }] });
+      const step = await replay({
+        tools: [{ type: 'function', function: { name: 'alpha-echo', parameters: { type: 'object', properties: { message: { type: 'string' } } } } }],
+      });
       expect(step.evidence).toContain('finish: tool_calls');
       expect(explained(step)).toMatch(/plain "function" tools: LiteLLM passes those back to the caller and never executes them/);
     });
@@ -220,7 +240,14 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
 
     it('the same request done right passes', async () => {
       const file = path.join(dir, 'request.json');
-      await writeFile(file, JSON.stringify({ model: 'fixture-model', input: 'Call the echo tool with nonce-replay02', tools: [{ type: 'mcp', server_label: 'alpha', server_url: 'litellm_proxy/mcp/alpha', require_approval: 'never' }] }));
+      await writeFile(
+        file,
+        JSON.stringify({
+          model: 'fixture-model',
+          input: 'Call the echo tool with nonce-replay02',
+          tools: [{ type: 'mcp', server_label: 'alpha', server_url: 'litellm_proxy/mcp/alpha', require_approval: 'never' }],
+        }),
+      );
       const result = await runCli(['probe', '--key', USER_KEY, '--replay', 'request.json', '--json'], { cwd: dir });
       expect(result.code, result.stdout).toBe(0);
       expect(stepOf(reportOf(result), 'llm.replay').status).toBe('pass');
@@ -243,7 +270,15 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
 
   it('a declared key whose grants drifted in the DB fails the authorization level with `keys sync` as the fix', async () => {
     const db = await docker.getContainer(`${name}-postgres`).exec({
-      Cmd: ['psql', '-U', 'litellm', '-d', 'litellm', '-c', `UPDATE "LiteLLM_ObjectPermissionTable" p SET mcp_servers = '{}' FROM "LiteLLM_VerificationToken" v WHERE v.object_permission_id = p.object_permission_id AND v.key_alias = 'user'`],
+      Cmd: [
+        'psql',
+        '-U',
+        'litellm',
+        '-d',
+        'litellm',
+        '-c',
+        `UPDATE "LiteLLM_ObjectPermissionTable" p SET mcp_servers = '{}' FROM "LiteLLM_VerificationToken" v WHERE v.object_permission_id = p.object_permission_id AND v.key_alias = 'user'`,
+      ],
       AttachStdout: true,
       AttachStderr: true,
     });
@@ -290,7 +325,9 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
       const { probe } = JSON.parse(result.stdout) as { probe: ProbeReport };
       const wrong = stepOf(probe, 'mcp.server.wrong');
       expect(wrong.status).toBe('fail');
-      expect(explained(wrong)).toMatch(/wrong is configured as http \(streamable HTTP at \/mcp\) but speaks SSE at \/sse \| set mcp_servers\.wrong\.transport: sse/);
+      expect(explained(wrong)).toMatch(
+        /wrong is configured as http \(streamable HTTP at \/mcp\) but speaks SSE at \/sse \| set mcp_servers\.wrong\.transport: sse/,
+      );
       expect(stepOf(probe, 'mcp.server.alpha').status).toBe('pass');
     } finally {
       await writeFile(file, original);

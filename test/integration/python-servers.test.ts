@@ -43,8 +43,24 @@ beforeAll(async () => {
     secrets: { UPSTREAM_KEY: upstreamKey, MCP_POSTGRES_URI: `postgresql://app:${dataPassword}@pgdata:5432/app` },
     extra: {
       mcp_servers: {
-        echo: { transport: 'http', image: stack.images.mcpPython, command: ['mcp-echo-http'], environment: { PORT: '8000' }, port: 48471, container_port: 8000, host_header: 'localhost:8000' },
-        clock: { transport: 'stdio', bridge: 'http', image: stack.images.mcpPython, command: ['mcp-server-time'], port: 48472, container_port: 8000, probe: { tool: 'get_current_time', arguments: { timezone: 'UTC' } } },
+        echo: {
+          transport: 'http',
+          image: stack.images.mcpPython,
+          command: ['mcp-echo-http'],
+          environment: { PORT: '8000' },
+          port: 48471,
+          container_port: 8000,
+          host_header: 'localhost:8000',
+        },
+        clock: {
+          transport: 'stdio',
+          bridge: 'http',
+          image: stack.images.mcpPython,
+          command: ['mcp-server-time'],
+          port: 48472,
+          container_port: 8000,
+          probe: { tool: 'get_current_time', arguments: { timezone: 'UTC' } },
+        },
       },
     },
   });
@@ -57,7 +73,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await runCli(['down', '--volumes'], { cwd: dir });
   await Promise.all(containers.map((container) => container.remove()));
-  await docker.getNetwork(`${name}-mcp`).remove().catch(() => undefined);
+  await docker
+    .getNetwork(`${name}-mcp`)
+    .remove()
+    .catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -137,9 +137,7 @@ describe('postgres', () => {
     try {
       const enc = await client.query('SHOW password_encryption');
       expect(enc.rows[0].password_encryption).toBe('scram-sha-256');
-      const role = await client.query(
-        "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_authid WHERE rolname = 'litellm'",
-      );
+      const role = await client.query("SELECT rolpassword LIKE 'SCRAM-SHA-256$%' AS scram FROM pg_authid WHERE rolname = 'litellm'");
       expect(role.rows[0].scram).toBe(true);
     } finally {
       await client.end();
@@ -283,7 +281,9 @@ describe('MCP through LiteLLM', () => {
         accept: 'application/json, text/event-stream',
       },
       body: JSON.stringify({
-        jsonrpc: '2.0', id: 1, method: 'initialize',
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
         params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '0' } },
       }),
     });
@@ -339,9 +339,7 @@ describe('chat completions with LiteLLM MCP tools', () => {
     const choice = json.choices[0];
     expect(choice.finish_reason).toBe('stop');
     expect(choice.message.content).toContain(nonce);
-    expect(Object.keys(choice.message.provider_specific_fields)).toEqual(
-      expect.arrayContaining(['mcp_list_tools', 'mcp_tool_calls', 'mcp_call_results']),
-    );
+    expect(Object.keys(choice.message.provider_specific_fields)).toEqual(expect.arrayContaining(['mcp_list_tools', 'mcp_tool_calls', 'mcp_call_results']));
 
     const calls = (await recorded()).filter((r) => r.path === '/v1/chat/completions');
     expect(calls).toHaveLength(2);
@@ -359,10 +357,12 @@ describe('chat completions with LiteLLM MCP tools', () => {
     const { status, json } = await chat({
       model: 'fixture-model',
       messages: [{ role: 'user', content: `Echo this back: ${nonce}` }],
-      tools: [{
-        type: 'function',
-        function: { name: 'local-echo', parameters: { type: 'object', properties: { message: { type: 'string' } } } },
-      }],
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'local-echo', parameters: { type: 'object', properties: { message: { type: 'string' } } } },
+        },
+      ],
     });
     expect(status, JSON.stringify(json)).toBe(200);
     const choice = json.choices[0];
@@ -449,10 +449,10 @@ describe('LiteLLM DB mode: virtual keys written with raw SQL', () => {
     const permId = randomUUID();
     await withDb(async (c) => {
       await c.query('BEGIN');
-      await c.query(
-        `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups) VALUES ($1, $2, '{}')`,
-        [permId, mcpServers],
-      );
+      await c.query(`INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups) VALUES ($1, $2, '{}')`, [
+        permId,
+        mcpServers,
+      ]);
       await c.query(
         `INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, models, object_permission_id, blocked, created_by, updated_by)
          VALUES (encode(sha256(convert_to($1, 'UTF8')), 'hex'), $2, $3, '{}', $4, $5, 'mcpgw', 'mcpgw')`,
@@ -465,9 +465,7 @@ describe('LiteLLM DB mode: virtual keys written with raw SQL', () => {
 
   async function mcpToolNames(key: string): Promise<string[]> {
     const client = new McpClient({ name: 'mcpgw-stack-smoke', version: '0.0.0' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${dbUrl}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }),
-    );
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${dbUrl}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }));
     try {
       return (await client.listTools()).tools.map((t) => t.name);
     } finally {
@@ -552,15 +550,14 @@ describe('LiteLLM DB mode: virtual keys written with raw SQL', () => {
   it('runs a granted tool with the key and refuses an ungranted one', async () => {
     const key = await insertKey([SERVER_IDS.everything_http]);
     const client = new McpClient({ name: 'mcpgw-stack-smoke', version: '0.0.0' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${dbUrl}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }),
-    );
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${dbUrl}/mcp/`), { requestInit: { headers: { 'x-litellm-api-key': `Bearer ${key}` } } }));
     try {
       const nonce = `nonce-${randomBytes(8).toString('hex')}`;
       expect(textOf(await client.callTool({ name: 'everything_http-echo', arguments: { message: nonce } }))).toContain(nonce);
-      const denied = await client
-        .callTool({ name: 'everything_sse-echo', arguments: { message: nonce } })
-        .then((r) => ({ isError: r.isError === true, text: textOf(r) }), (err: Error) => ({ isError: true, text: err.message }));
+      const denied = await client.callTool({ name: 'everything_sse-echo', arguments: { message: nonce } }).then(
+        (r) => ({ isError: r.isError === true, text: textOf(r) }),
+        (err: Error) => ({ isError: true, text: err.message }),
+      );
       expect(denied.isError).toBe(true);
       expect(denied.text).not.toContain(`Echo: ${nonce}`);
     } finally {
@@ -568,4 +565,3 @@ describe('LiteLLM DB mode: virtual keys written with raw SQL', () => {
     }
   });
 });
-

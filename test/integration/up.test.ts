@@ -27,7 +27,9 @@ async function exec(container: string, cmd: string[]): Promise<string> {
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', resolve);
   });
-  return Buffer.concat(chunks).toString('utf8').replace(/[\u0000-\u0008]/g, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/[\u0000-\u0008]/g, '');
 }
 
 describe('mcpgw up / status / down against the real engine', () => {
@@ -54,7 +56,9 @@ describe('mcpgw up / status / down against the real engine', () => {
     const result = await runCli(['up', '--json'], { cwd: dir });
     expect(result.stderr).toMatch(/ok {4}postgres: created, healthy, role stored as SCRAM-SHA-256, SCRAM login over TCP ok/);
     // Each MCP server is proven from LiteLLM's network, over the URL config.yaml gives LiteLLM.
-    expect(result.stderr).toMatch(/ok {4}mcp-everything from LiteLLM: streamable HTTP at http:\/\/mcp-everything:48120\/mcp → initialize \(.+\), tools\/list → \d+ tools/);
+    expect(result.stderr).toMatch(
+      /ok {4}mcp-everything from LiteLLM: streamable HTTP at http:\/\/mcp-everything:48120\/mcp → initialize \(.+\), tools\/list → \d+ tools/,
+    );
     expect(result.stderr).toMatch(/ok {4}mcp-legacy from LiteLLM: SSE at http:\/\/mcp-legacy:48121\/sse → initialize/);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { changed: boolean; services: { service: string; action: string; ready: string }[] };
@@ -70,7 +74,15 @@ describe('mcpgw up / status / down against the real engine', () => {
   });
 
   it('stores the LiteLLM role password as SCRAM-SHA-256', async () => {
-    const output = await exec(`${name}-postgres`, ['psql', '-U', 'litellm', '-d', 'litellm', '-Atc', "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'litellm'"]);
+    const output = await exec(`${name}-postgres`, [
+      'psql',
+      '-U',
+      'litellm',
+      '-d',
+      'litellm',
+      '-Atc',
+      "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'litellm'",
+    ]);
     expect(output.trim()).toMatch(/t$/);
   });
 
@@ -99,10 +111,23 @@ describe('mcpgw up / status / down against the real engine', () => {
 
   it('finds the role re-stored as md5, or given another password by hand, and repairs it in this run', async () => {
     const postgres = `${name}-postgres`;
-    const readyOf = (stdout: string) => (JSON.parse(stdout) as { services: { service: string; ready: string }[] }).services.find((service) => service.service === 'postgres')?.ready;
+    const readyOf = (stdout: string) =>
+      (JSON.parse(stdout) as { services: { service: string; ready: string }[] }).services.find((service) => service.service === 'postgres')?.ready;
     // What an old setup leaves behind (the seed's failure): the same password, stored as md5.
-    await exec(postgres, ['psql', '-U', 'litellm', '-d', 'litellm', '-c', "SET password_encryption = 'md5'", '-c', `ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`]);
-    expect((await exec(postgres, ['psql', '-U', 'litellm', '-d', 'litellm', '-Atc', "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'litellm'"])).trim()).toMatch(/md5$/);
+    await exec(postgres, [
+      'psql',
+      '-U',
+      'litellm',
+      '-d',
+      'litellm',
+      '-c',
+      "SET password_encryption = 'md5'",
+      '-c',
+      `ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`,
+    ]);
+    expect(
+      (await exec(postgres, ['psql', '-U', 'litellm', '-d', 'litellm', '-Atc', "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'litellm'"])).trim(),
+    ).toMatch(/md5$/);
     const md5 = await runCli(['up', '--json'], { cwd: dir });
     expect(md5.code, md5.stderr).toBe(0);
     expect((JSON.parse(md5.stdout) as { notes: string[] }).notes).toContain('re-stored the litellm password as SCRAM-SHA-256 (was md5)');
@@ -127,7 +152,9 @@ describe('mcpgw up / status / down against the real engine', () => {
 
     const dry = await runCli(['up', '--dry-run', '--json'], { cwd: dir });
     const plan = JSON.parse(dry.stdout) as { plan: { services: { service: string; action: string }[] } };
-    expect(plan.plan.services.filter((service) => service.action !== 'keep')).toEqual([{ service: 'mcp-legacy', action: 'recreate', reason: 'configuration or image changed' }]);
+    expect(plan.plan.services.filter((service) => service.action !== 'keep')).toEqual([
+      { service: 'mcp-legacy', action: 'recreate', reason: 'configuration or image changed' },
+    ]);
 
     const result = await runCli(['up', '--json'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
@@ -159,7 +186,9 @@ describe('mcpgw up failures', () => {
       try {
         const result = await runCli(['up'], { cwd: dir });
         expect(result.code).toBe(1);
-        expect(result.stderr).toMatch(/FAIL {2}mcp-broken: mcp-broken: the container staying up for 1 s: container (exited with code 3|keeps exiting \(restarted \d+ time\(s\)\))/);
+        expect(result.stderr).toMatch(
+          /FAIL {2}mcp-broken: mcp-broken: the container staying up for 1 s: container (exited with code 3|keeps exiting \(restarted \d+ time\(s\)\))/,
+        );
         expect(result.stderr).toMatch(/--- last 50 log lines of mcpgwt-.*-crash-mcp-broken ---\nboom: missing DATABASE_URI/);
         expect((await containersOf(name)).has('litellm')).toBe(false);
       } finally {
@@ -287,7 +316,7 @@ describe('Ctrl-C during up', () => {
 });
 
 describe('mcpgw up with an image no registry gives', () => {
-  it("fails at the images step, naming the build field of the server that uses it, and starts nothing", async () => {
+  it('fails at the images step, naming the build field of the server that uses it, and starts nothing', async () => {
     await withTempDir(async (dir) => {
       const name = `mcpgwt-${run}-nopull`;
       await writeTestStack(dir, { name, images: stack.images, litellmPort: 14106, mcp: { alpha: { transport: 'http', port: 48131 } } });

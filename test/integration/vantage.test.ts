@@ -117,7 +117,10 @@ beforeAll(async () => {
       env: { DATABASE_URI: 'postgresql://nobody:nothing@127.0.0.1:1/none' },
     }),
     serve(python, ['loopback'], { entrypoint: ['python', '-c', LOOPBACK_SERVER] }),
-    serve(stack.images.mcp, ['everything', 'wrong_path', 'http_as_sse', 'wrong_port'], { cmd: ['mcp-server-everything', 'streamableHttp'], env: { PORT: '8000' } }),
+    serve(stack.images.mcp, ['everything', 'wrong_path', 'http_as_sse', 'wrong_port'], {
+      cmd: ['mcp-server-everything', 'streamableHttp'],
+      env: { PORT: '8000' },
+    }),
     serve(stack.images.mcp, ['sse_as_http'], { cmd: ['mcp-server-everything', 'sse'], env: { PORT: '8000' } }),
     serve(python, ['authed'], { entrypoint: ['python', '-c', REFUSING_SERVER], env: { STATUS: '401' } }),
     serve(python, ['json_api'], { entrypoint: ['python', '-c', REFUSING_SERVER], env: { STATUS: '415' } }),
@@ -128,20 +131,37 @@ beforeAll(async () => {
   // class is a start-up race.
   await Promise.all(
     started.map((container) =>
-      waitForContainer(container, 'listening on port 8000', async () => (/:1F40 [0-9A-F]+:0000 0A/.test((await container.exec(['cat', '/proc/net/tcp', '/proc/net/tcp6'])).output) ? true : undefined), { timeoutMs: 60_000 }),
+      waitForContainer(
+        container,
+        'listening on port 8000',
+        async () => (/:1F40 [0-9A-F]+:0000 0A/.test((await container.exec(['cat', '/proc/net/tcp', '/proc/net/tcp6'])).output) ? true : undefined),
+        { timeoutMs: 60_000 },
+      ),
     ),
   );
   engine = await DockerEngine.connect(process.env);
   // LiteLLM's place: a running container of the LiteLLM image, attached as the stack's LiteLLM would be.
   const litellm = model.services.find((service) => service.role === 'litellm');
-  containers.push(await startContainer(docker, { name: litellm?.containerName ?? '', image: stack.images.litellm, labels, networks: [{ name: net }], entrypoint: ['sleep', 'infinity'] }));
+  containers.push(
+    await startContainer(docker, {
+      name: litellm?.containerName ?? '',
+      image: stack.images.litellm,
+      labels,
+      networks: [{ name: net }],
+      entrypoint: ['sleep', 'infinity'],
+    }),
+  );
   const vantage = litellmVantage(engine, litellmPlace(model), () => run);
   answers = new Map((await vantage.reach(litellmEndpoints(model), VANTAGE_DEADLINE_MS)).map((answer) => [answer.name, answer]));
 }, 300_000);
 
 afterAll(async () => {
   await Promise.all(containers.map((container) => container.remove()));
-  for (const network of [net, elsewhere]) await docker.getNetwork(network).remove().catch(() => undefined);
+  for (const network of [net, elsewhere])
+    await docker
+      .getNetwork(network)
+      .remove()
+      .catch(() => undefined);
 });
 
 function judged(server: string) {
@@ -151,7 +171,7 @@ function judged(server: string) {
   return { answer, cause: causeOf(answer, role) };
 }
 
-describe('from LiteLLM\'s network, each way a server can be unusable is named with its fix', () => {
+describe("from LiteLLM's network, each way a server can be unusable is named with its fix", () => {
   it('a FastMCP server rejects the Host LiteLLM sends (421); host_header fixes it', () => {
     const { answer, cause } = judged('fastmcp');
     expect(answer).toMatchObject({ ok: false, stage: 'initialize', status: 421 });
@@ -194,7 +214,10 @@ describe('from LiteLLM\'s network, each way a server can be unusable is named wi
 
   it("the server's own auth (401) and a content type it refuses (415)", () => {
     expect(judged('authed')).toMatchObject({ answer: { status: 401 }, cause: { cause: expect.stringContaining('requires credentials of its own') } });
-    expect(judged('json_api')).toMatchObject({ answer: { status: 415 }, cause: { cause: expect.stringContaining('does not accept streamable HTTP requests') } });
+    expect(judged('json_api')).toMatchObject({
+      answer: { status: 415 },
+      cause: { cause: expect.stringContaining('does not accept streamable HTTP requests') },
+    });
   });
 
   it("a container not on LiteLLM's network: its name does not resolve", () => {
@@ -216,7 +239,10 @@ describe('from LiteLLM\'s network, each way a server can be unusable is named wi
   it('with LiteLLM stopped, a throwaway container of its image on its networks answers the same', async () => {
     const litellm = containers.at(-1) as StartedContainer;
     await docker.getContainer(litellm.id).stop({ t: 0 });
-    const [broken, fixed] = await litellmVantage(engine, litellmPlace(model), () => `${run}b`).reach(litellmEndpoints(model).filter((endpoint) => endpoint.name === 'fastmcp' || endpoint.name === 'fastmcp_fixed'), 10_000);
+    const [broken, fixed] = await litellmVantage(engine, litellmPlace(model), () => `${run}b`).reach(
+      litellmEndpoints(model).filter((endpoint) => endpoint.name === 'fastmcp' || endpoint.name === 'fastmcp_fixed'),
+      10_000,
+    );
     expect(broken).toMatchObject({ name: 'fastmcp', status: 421 });
     expect(fixed).toMatchObject({ name: 'fastmcp_fixed', ok: true });
   });

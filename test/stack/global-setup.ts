@@ -8,7 +8,18 @@ import type { TestProject } from 'vitest/node';
 import { dockerClient, OWNER_LABEL, ownedByAnotherLiveRun, removeLabelled, TEST_LABEL } from './stack.js';
 
 export interface StackManifest {
-  images: { base: string; postgres: string; node: string; mcp: string; litellm: string; litellmDb: string; litellmOld: string; litellmMetrics: string; mcpPython: string; postgresMcp: string };
+  images: {
+    base: string;
+    postgres: string;
+    node: string;
+    mcp: string;
+    litellm: string;
+    litellmDb: string;
+    litellmOld: string;
+    litellmMetrics: string;
+    mcpPython: string;
+    postgresMcp: string;
+  };
   versions: {
     litellm: string;
     litellmOld: string;
@@ -61,8 +72,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const left = await removeLabelled(
     docker,
     `${TEST_LABEL}=1`,
-    (labels, createdMs) =>
-      ownedByAnotherLiveRun(labels) || (!(OWNER_LABEL in labels) && Date.now() - createdMs < UNOWNED_GRACE_MS),
+    (labels, createdMs) => ownedByAnotherLiveRun(labels) || (!(OWNER_LABEL in labels) && Date.now() - createdMs < UNOWNED_GRACE_MS),
   );
   if (left.containers + left.networks > 0) {
     process.stderr.write(`[global-setup] removed leftovers: ${left.containers} containers, ${left.networks} networks\n`);

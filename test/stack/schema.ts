@@ -29,9 +29,7 @@ export async function listMigrations(schemaDir: string): Promise<Migration[]> {
     .map((e) => e.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (names.length === 0) throw new Error(`no LiteLLM migrations under ${root}`);
-  return Promise.all(
-    names.map(async (name) => ({ name, sql: await readFile(join(root, name, 'migration.sql'), 'utf8') })),
-  );
+  return Promise.all(names.map(async (name) => ({ name, sql: await readFile(join(root, name, 'migration.sql'), 'utf8') })));
 }
 
 export interface ApplyOptions {
@@ -47,11 +45,7 @@ export interface ApplyOptions {
  * multi-statement string as one implicit transaction, and a single-statement file (the
  * `CREATE INDEX CONCURRENTLY` ones) in autocommit, as Prisma does.
  */
-export async function applyLiteLLMSchema(
-  db: SqlRunner,
-  schemaDir: string,
-  options: ApplyOptions = {},
-): Promise<Migration[]> {
+export async function applyLiteLLMSchema(db: SqlRunner, schemaDir: string, options: ApplyOptions = {}): Promise<Migration[]> {
   const migrations = await listMigrations(schemaDir);
   if (options.recordLedger) {
     await db.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (

@@ -12,7 +12,6 @@ export { demuxLogs };
 export const TEST_LABEL = 'io.mcpgw.test';
 export const RUN_LABEL = 'io.mcpgw.test.run';
 
-
 export function dockerClient(): Docker {
   return new Docker({ socketPath: process.env.DOCKER_SOCKET ?? '/var/run/docker.sock' });
 }
@@ -113,7 +112,6 @@ export class StartedContainer {
   }
 }
 
-
 export async function startContainer(docker: Docker, spec: ContainerSpec): Promise<StartedContainer> {
   const [first, ...rest] = spec.networks;
   if (!first) throw new Error(`${spec.name}: at least one network is required`);
@@ -162,12 +160,7 @@ function fatal(message: string): Error {
 }
 
 /** Wraps a wait on a container so a failure shows its state and last log lines. */
-export async function waitForContainer<T>(
-  c: StartedContainer,
-  what: string,
-  check: () => Promise<T | undefined>,
-  opts: WaitOptions = {},
-): Promise<T> {
+export async function waitForContainer<T>(c: StartedContainer, what: string, check: () => Promise<T | undefined>, opts: WaitOptions = {}): Promise<T> {
   try {
     return await waitUntil(
       `${c.name}: ${what}`,
@@ -243,9 +236,18 @@ export function waitForPort(c: StartedContainer, host: string, port: number, opt
       new Promise<true>((resolve, reject) => {
         const socket = connect({ host, port });
         socket.setTimeout(2_000);
-        socket.once('connect', () => { socket.destroy(); resolve(true); });
-        socket.once('timeout', () => { socket.destroy(); reject(new Error('connect timed out')); });
-        socket.once('error', (err) => { socket.destroy(); reject(err); });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once('timeout', () => {
+          socket.destroy();
+          reject(new Error('connect timed out'));
+        });
+        socket.once('error', (err) => {
+          socket.destroy();
+          reject(err);
+        });
       }),
     opts,
   );
@@ -253,12 +255,7 @@ export function waitForPort(c: StartedContainer, host: string, port: number, opt
 
 /** Waits until the container's output contains a line matching `pattern`. */
 export function waitForLog(c: StartedContainer, pattern: RegExp, opts: WaitOptions = {}): Promise<true> {
-  return waitForContainer<true>(
-    c,
-    `log line matching ${pattern}`,
-    async () => (pattern.test(await c.logs(1000)) ? true : undefined),
-    opts,
-  );
+  return waitForContainer<true>(c, `log line matching ${pattern}`, async () => (pattern.test(await c.logs(1000)) ? true : undefined), opts);
 }
 
 // ---------------------------------------------------------------- cleanup
@@ -272,14 +269,21 @@ export async function removeLabelled(
   label: string,
   keep: (labels: Record<string, string>, createdMs: number) => boolean = () => false,
 ): Promise<{ containers: number; networks: number }> {
-  const containers = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter(
-    (c) => !keep(c.Labels ?? {}, c.Created * 1000),
+  const containers = (await docker.listContainers({ all: true, filters: { label: [label] } })).filter((c) => !keep(c.Labels ?? {}, c.Created * 1000));
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
   );
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
-  const networks = (await docker.listNetworks({ filters: { label: [label] } })).filter(
-    (n) => !keep(n.Labels ?? {}, Date.parse(n.Created ?? '') || 0),
-  );
-  for (const n of networks) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  const networks = (await docker.listNetworks({ filters: { label: [label] } })).filter((n) => !keep(n.Labels ?? {}, Date.parse(n.Created ?? '') || 0));
+  for (const n of networks)
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
   return { containers: containers.length, networks: networks.length };
 }
 

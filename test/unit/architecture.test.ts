@@ -52,7 +52,9 @@ describe('the layout README describes', () => {
 
   it('has every import point down (or within its own folder)', () => {
     const upward = [...imports].flatMap(([file, targets]) =>
-      targets.filter((target) => top(target) !== top(file) && layerOf(target) <= layerOf(file) && !(layerOf(file) === LAYERS.length - 1)).map((target) => `${file} -> ${target}`),
+      targets
+        .filter((target) => top(target) !== top(file) && layerOf(target) <= layerOf(file) && !(layerOf(file) === LAYERS.length - 1))
+        .map((target) => `${file} -> ${target}`),
     );
     expect(upward).toEqual([]);
   });

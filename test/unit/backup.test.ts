@@ -79,7 +79,9 @@ describe('backup archive', () => {
       flipped[bytes.length - 100]! ^= 0x01;
       expect(await variant('flip.sql.gz', flipped)).toMatch(/^UserError: .*flip\.sql\.gz is corrupted/);
       const { gzipSync } = await import('node:zlib');
-      expect(await variant('plain.sql.gz', gzipSync('SELECT 1;\n'))).toMatch(/^UserError: .*is not an mcpgw backup \(its first line is not an mcpgw manifest\)/);
+      expect(await variant('plain.sql.gz', gzipSync('SELECT 1;\n'))).toMatch(
+        /^UserError: .*is not an mcpgw backup \(its first line is not an mcpgw manifest\)/,
+      );
       // A manifest whose checksum no longer matches its dump (someone edited the SQL).
       const text = gunzipSync(bytes).toString('utf8').replace('row 7919', 'row 7918');
       expect(await variant('edited.sql.gz', gzipSync(text))).toMatch(/^UserError: .*edited\.sql\.gz is corrupted: its dump has/);
@@ -106,10 +108,22 @@ describe('backup names and rotation', () => {
 
   it("keeps the newest N of this stack's backups and never touches other files", async () => {
     await withTempDir(async (dir) => {
-      const names = ['litellm-20260101T000000Z.sql.gz', 'litellm-20260103T000000Z.sql.gz', 'litellm-20260102T000000Z.sql.gz', 'litellm-x-20200101T000000Z.sql.gz', 'litellm-notes.txt', 'other-20200101T000000Z.sql.gz'];
+      const names = [
+        'litellm-20260101T000000Z.sql.gz',
+        'litellm-20260103T000000Z.sql.gz',
+        'litellm-20260102T000000Z.sql.gz',
+        'litellm-x-20200101T000000Z.sql.gz',
+        'litellm-notes.txt',
+        'other-20200101T000000Z.sql.gz',
+      ];
       for (const name of names) await writeFile(path.join(dir, name), '');
       expect(await rotateBackups(dir, 'litellm', 1)).toEqual(['litellm-20260102T000000Z.sql.gz', 'litellm-20260101T000000Z.sql.gz']);
-      expect((await readdir(dir)).sort()).toEqual(['litellm-20260103T000000Z.sql.gz', 'litellm-notes.txt', 'litellm-x-20200101T000000Z.sql.gz', 'other-20200101T000000Z.sql.gz']);
+      expect((await readdir(dir)).sort()).toEqual([
+        'litellm-20260103T000000Z.sql.gz',
+        'litellm-notes.txt',
+        'litellm-x-20200101T000000Z.sql.gz',
+        'other-20200101T000000Z.sql.gz',
+      ]);
     });
   });
 });
@@ -118,7 +132,9 @@ describe('schema compatibility', () => {
   const backup = { schema: { migration: '20260108000000_b', tables: ['LiteLLM_A', 'LiteLLM_B'] }, litellm: { image: 'x', version: '1.108.7' } };
 
   it('compares migration ledgers when both exist: older or equal restores, newer is refused', () => {
-    expect(checkCompatibility(backup, { schema: { migration: '20260109000000_c', tables: [] }, litellmVersion: '1.108.7' })).toMatchObject({ compatible: true });
+    expect(checkCompatibility(backup, { schema: { migration: '20260109000000_c', tables: [] }, litellmVersion: '1.108.7' })).toMatchObject({
+      compatible: true,
+    });
     expect(checkCompatibility(backup, { schema: { migration: '20260108000000_b', tables: [] }, litellmVersion: null })).toMatchObject({ compatible: true });
     expect(checkCompatibility(backup, { schema: { migration: '20260101000000_a', tables: [] }, litellmVersion: '9.0.0' })).toEqual({
       compatible: false,
@@ -128,12 +144,22 @@ describe('schema compatibility', () => {
 
   it('falls back to the table sets, then to the LiteLLM versions for an empty database', () => {
     const noLedger = { ...backup, schema: { migration: null, tables: ['LiteLLM_A', 'LiteLLM_B'] } };
-    expect(checkCompatibility(noLedger, { schema: { migration: null, tables: ['LiteLLM_A', 'LiteLLM_B', 'LiteLLM_C'] }, litellmVersion: null })).toMatchObject({ compatible: true });
-    expect(checkCompatibility(noLedger, { schema: { migration: null, tables: ['LiteLLM_A'] }, litellmVersion: null })).toMatchObject({ compatible: false, reason: expect.stringContaining('LiteLLM_B') });
+    expect(checkCompatibility(noLedger, { schema: { migration: null, tables: ['LiteLLM_A', 'LiteLLM_B', 'LiteLLM_C'] }, litellmVersion: null })).toMatchObject({
+      compatible: true,
+    });
+    expect(checkCompatibility(noLedger, { schema: { migration: null, tables: ['LiteLLM_A'] }, litellmVersion: null })).toMatchObject({
+      compatible: false,
+      reason: expect.stringContaining('LiteLLM_B'),
+    });
     const empty = { migration: null, tables: [] };
     expect(checkCompatibility(backup, { schema: empty, litellmVersion: '1.108.10' })).toMatchObject({ compatible: true });
-    expect(checkCompatibility(backup, { schema: empty, litellmVersion: '1.99.0' })).toMatchObject({ compatible: false, reason: expect.stringMatching(/LiteLLM 1\.108\.7, newer than this stack's 1\.99\.0/) });
-    expect(checkCompatibility({ ...backup, litellm: { image: 'x', version: null } }, { schema: empty, litellmVersion: '1.99.0' })).toMatchObject({ compatible: true });
+    expect(checkCompatibility(backup, { schema: empty, litellmVersion: '1.99.0' })).toMatchObject({
+      compatible: false,
+      reason: expect.stringMatching(/LiteLLM 1\.108\.7, newer than this stack's 1\.99\.0/),
+    });
+    expect(checkCompatibility({ ...backup, litellm: { image: 'x', version: null } }, { schema: empty, litellmVersion: '1.99.0' })).toMatchObject({
+      compatible: true,
+    });
   });
 
   it('reads the LiteLLM version from image tags', () => {
@@ -151,7 +177,14 @@ describe('restoreBackup order of steps', () => {
   function recordingSteps(options: { failRestore?: boolean; confirm?: boolean; current?: CurrentLevel }) {
     const log: string[] = [];
     const steps: RestoreSteps = {
-      progress: { start: (title) => ({ update: () => undefined, succeed: () => log.push(`ok ${title}`), skip: () => log.push(`skip ${title}`), fail: () => log.push(`fail ${title}`) }) },
+      progress: {
+        start: (title) => ({
+          update: () => undefined,
+          succeed: () => log.push(`ok ${title}`),
+          skip: () => log.push(`skip ${title}`),
+          fail: () => log.push(`fail ${title}`),
+        }),
+      },
       tools: {
         where: 'test',
         dump: async () => undefined,
@@ -185,7 +218,19 @@ describe('restoreBackup order of steps', () => {
     await withTempDir(async (dir) => {
       const { log, steps } = recordingSteps({});
       const report = await restoreBackup(await archive(dir), { force: false }, steps);
-      expect(log).toEqual(['ok verify', 'confirm', 'stop', 'ok stop litellm', 'restore wrapped', 'ok restore', 'start', 'ok start litellm', 'sync', 'ok keys', 'skip probe']);
+      expect(log).toEqual([
+        'ok verify',
+        'confirm',
+        'stop',
+        'ok stop litellm',
+        'restore wrapped',
+        'ok restore',
+        'start',
+        'ok start litellm',
+        'sync',
+        'ok keys',
+        'skip probe',
+      ]);
       expect(report).toMatchObject({ forced: false, probe: null, litellm: 'ready' });
     });
   });
@@ -194,7 +239,11 @@ describe('restoreBackup order of steps', () => {
     await withTempDir(async (dir) => {
       const file = await archive(dir);
       const passing = recordingSteps({});
-      const report = await restoreBackup(file, { force: false }, { ...passing.steps, probe: async () => (passing.log.push('probe'), { ok: true, summary: '9 checks passed' }) });
+      const report = await restoreBackup(
+        file,
+        { force: false },
+        { ...passing.steps, probe: async () => (passing.log.push('probe'), { ok: true, summary: '9 checks passed' }) },
+      );
       expect(passing.log.slice(-2)).toEqual(['probe', 'ok probe']);
       expect(report.probe).toEqual({ ok: true, summary: '9 checks passed' });
       const failing = recordingSteps({});

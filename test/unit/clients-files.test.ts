@@ -7,12 +7,19 @@ import { CLIENT_IDS, type ClientPlace, type ClientRequest } from '../../src/clie
 const KEY = 'sk-files-0123456789abcdefghij';
 const places: Record<string, ClientPlace> = {
   default: { home: '/home/ada', cwd: '/home/ada/project', platform: 'linux', env: {} },
-  moved: { home: '/home/ada', cwd: '/home/ada/project', platform: 'linux', env: { CLAUDE_CONFIG_DIR: '/srv/claude', CODEX_HOME: '/srv/codex', XDG_CONFIG_HOME: '/srv/xdg' } },
+  moved: {
+    home: '/home/ada',
+    cwd: '/home/ada/project',
+    platform: 'linux',
+    env: { CLAUDE_CONFIG_DIR: '/srv/claude', CODEX_HOME: '/srv/codex', XDG_CONFIG_HOME: '/srv/xdg' },
+  },
   darwin: { home: '/Users/ada', cwd: '/Users/ada/project', platform: 'darwin', env: {} },
   win32: { home: 'C:\\Users\\ada', cwd: 'C:\\work', platform: 'win32', env: { APPDATA: 'D:\\Roaming' } },
 };
 
-const cases = Object.entries(places).flatMap(([label, place]) => CLIENT_IDS.flatMap((id) => CLIENTS[id].scopes.map((scope) => [label, place, id, scope] as const)));
+const cases = Object.entries(places).flatMap(([label, place]) =>
+  CLIENT_IDS.flatMap((id) => CLIENTS[id].scopes.map((scope) => [label, place, id, scope] as const)),
+);
 
 describe('the files a client format declares', () => {
   it.each(cases)('%s: %s %s writes a file it declares, and reading that file back finds the entry it wrote', (_label, place, id, scope) => {
@@ -44,12 +51,22 @@ describe('the files a client format declares', () => {
 
   it("reads Claude Code's per-project servers in its user file, and Claude Desktop's bridge arguments with their env", () => {
     const [claudeUser] = CLIENTS.claude.files(places.default as ClientPlace);
-    expect(claudeUser?.servers({ mcpServers: { a: { type: 'http', url: 'http://gw:4000/mcp/' } }, projects: { '/repo': { mcpServers: { b: { url: 'http://gw:4000/mcp/' } } } } }).map((entry) => entry.at)).toEqual([
-      'mcpServers.a',
-      'projects./repo.mcpServers.b',
-    ]);
+    expect(
+      claudeUser
+        ?.servers({
+          mcpServers: { a: { type: 'http', url: 'http://gw:4000/mcp/' } },
+          projects: { '/repo': { mcpServers: { b: { url: 'http://gw:4000/mcp/' } } } },
+        })
+        .map((entry) => entry.at),
+    ).toEqual(['mcpServers.a', 'projects./repo.mcpServers.b']);
     const [desktop] = CLIENTS['claude-desktop'].files(places.default as ClientPlace);
-    const bridge = { command: 'npx', args: ['-y', 'mcp-remote@0.15.1', 'http://gw:4000/mcp/', '--header', 'x-litellm-api-key:${AUTH}', '--header', 'x-other:${UNSET}'], env: { AUTH: 'Bearer sk-x' } };
-    expect(desktop?.servers({ mcpServers: { litellm: bridge } })).toEqual([{ at: 'mcpServers.litellm', url: 'http://gw:4000/mcp/', headers: { 'x-litellm-api-key': 'Bearer sk-x', 'x-other': '${UNSET}' } }]);
+    const bridge = {
+      command: 'npx',
+      args: ['-y', 'mcp-remote@0.15.1', 'http://gw:4000/mcp/', '--header', 'x-litellm-api-key:${AUTH}', '--header', 'x-other:${UNSET}'],
+      env: { AUTH: 'Bearer sk-x' },
+    };
+    expect(desktop?.servers({ mcpServers: { litellm: bridge } })).toEqual([
+      { at: 'mcpServers.litellm', url: 'http://gw:4000/mcp/', headers: { 'x-litellm-api-key': 'Bearer sk-x', 'x-other': '${UNSET}' } },
+    ]);
   });
 });

@@ -13,12 +13,16 @@ describe('writeConfigFile', () => {
       const file = path.join(dir, '.claude.json');
       await writeFile(file, 'a\n');
       let calls = 0;
-      const result = await writeConfigFile(file, (existing) => {
-        calls += 1;
-        // The first time, the "client" rewrites its file between mcpgw's read and its rename.
-        if (calls === 1) writeFileSync(file, 'b\n');
-        return `${existing ?? ''}ours\n`;
-      }, { now, newFileMode: 0o600 });
+      const result = await writeConfigFile(
+        file,
+        (existing) => {
+          calls += 1;
+          // The first time, the "client" rewrites its file between mcpgw's read and its rename.
+          if (calls === 1) writeFileSync(file, 'b\n');
+          return `${existing ?? ''}ours\n`;
+        },
+        { now, newFileMode: 0o600 },
+      );
       expect(calls).toBe(2);
       expect(await readFile(file, 'utf8')).toBe('b\nours\n');
       expect(await readFile(result.backup ?? '', 'utf8')).toBe('b\n');
@@ -31,10 +35,14 @@ describe('writeConfigFile', () => {
       const file = path.join(dir, 'settings.json');
       await writeFile(file, '0');
       let n = 0;
-      const busy = writeConfigFile(file, (existing) => {
-        writeFileSync(file, String((n += 1)));
-        return `${existing}x`;
-      }, { now, newFileMode: 0o600 });
+      const busy = writeConfigFile(
+        file,
+        (existing) => {
+          writeFileSync(file, String((n += 1)));
+          return `${existing}x`;
+        },
+        { now, newFileMode: 0o600 },
+      );
       await expect(busy).rejects.toThrow(/keeps changing/);
       expect(await readdir(dir)).toEqual(['settings.json']);
     });

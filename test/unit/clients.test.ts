@@ -15,7 +15,17 @@ const update = process.env.UPDATE_GOLDEN === '1';
 const KEY = 'sk-golden-0123456789abcdefghij';
 
 function request(scope: Scope, overrides: Partial<ClientRequest> = {}): ClientRequest {
-  return { name: 'litellm', url: 'http://gateway.lan:4000/mcp/', key: KEY, scope, home: '/home/ada', cwd: '/home/ada/project', platform: 'linux', env: {}, ...overrides };
+  return {
+    name: 'litellm',
+    url: 'http://gateway.lan:4000/mcp/',
+    key: KEY,
+    scope,
+    home: '/home/ada',
+    cwd: '/home/ada/project',
+    platform: 'linux',
+    env: {},
+    ...overrides,
+  };
 }
 
 function fixture(name: string): string {
@@ -67,7 +77,9 @@ describe('client config files', () => {
   it('puts Claude Desktop where each OS keeps it', () => {
     const file = (platform: NodeJS.Platform, env = {}) => CLIENTS['claude-desktop'].plan(request('user', { platform, env })).target?.file;
     expect(file('darwin')).toBe('/home/ada/Library/Application Support/Claude/claude_desktop_config.json');
-    expect(file('win32', { APPDATA: 'C:\\Users\\ada\\AppData\\Roaming' })).toBe(path.join('C:\\Users\\ada\\AppData\\Roaming', 'Claude', 'claude_desktop_config.json'));
+    expect(file('win32', { APPDATA: 'C:\\Users\\ada\\AppData\\Roaming' })).toBe(
+      path.join('C:\\Users\\ada\\AppData\\Roaming', 'Claude', 'claude_desktop_config.json'),
+    );
     expect(file('linux', { XDG_CONFIG_HOME: '/home/ada/.xdg' })).toBe('/home/ada/.xdg/Claude/claude_desktop_config.json');
   });
 
@@ -78,7 +90,8 @@ describe('client config files', () => {
   });
 
   it('adds --allow-http to the mcp-remote bridge only for plain http', () => {
-    const args = (url: string) => (JSON.parse(CLIENTS['claude-desktop'].plan(request('user', { url })).snippet) as { mcpServers: { litellm: { args: string[] } } }).mcpServers.litellm.args;
+    const args = (url: string) =>
+      (JSON.parse(CLIENTS['claude-desktop'].plan(request('user', { url })).snippet) as { mcpServers: { litellm: { args: string[] } } }).mcpServers.litellm.args;
     expect(args('http://gateway.lan:4000/mcp/')).toContain('--allow-http');
     expect(args('https://gateway.example.org/mcp/')).not.toContain('--allow-http');
   });
@@ -159,7 +172,10 @@ describe('JSON edge cases', () => {
 
   it('refuses comments in strict JSON files and a non-object mcpServers', () => {
     expect(configError(() => plan.target?.edit('{\n  // no\n  "a": 1\n}\n', 'f')).issues[0]).toMatchObject({ line: 2 });
-    expect(configError(() => plan.target?.edit('{"mcpServers": []}', 'f')).issues[0]).toMatchObject({ path: 'mcpServers', message: 'expected an object, found an array' });
+    expect(configError(() => plan.target?.edit('{"mcpServers": []}', 'f')).issues[0]).toMatchObject({
+      path: 'mcpServers',
+      message: 'expected an object, found an array',
+    });
     expect(configError(() => plan.target?.edit('[1, 2]', 'f')).issues[0]?.message).toBe('expected a JSON object');
   });
 });
@@ -172,7 +188,10 @@ describe('merging into an existing Codex config.toml', () => {
   it('replaces the old table (and its subtables) in place, keeping everything else byte for byte', () => {
     const before = plain(parseToml(original));
     const after = plain(parseToml(merged));
-    expect((after.mcp_servers as Record<string, unknown>).litellm).toEqual({ url: 'http://gateway.lan:4000/mcp/', env_http_headers: { 'x-litellm-api-key': 'MCPGW_LITELLM_AUTH' } });
+    expect((after.mcp_servers as Record<string, unknown>).litellm).toEqual({
+      url: 'http://gateway.lan:4000/mcp/',
+      env_http_headers: { 'x-litellm-api-key': 'MCPGW_LITELLM_AUTH' },
+    });
     expect((after.mcp_servers as Record<string, unknown>).context7).toEqual((before.mcp_servers as Record<string, unknown>).context7);
     for (const key of ['model', 'approval_policy', 'sandbox_mode', 'projects', 'profiles']) expect(after[key]).toEqual(before[key]);
     expect(merged).not.toContain('sk-old-key');
@@ -191,19 +210,27 @@ describe('merging into an existing Codex config.toml', () => {
   });
 
   it('refuses a malformed file and a duplicated table, naming the line', () => {
-    expect(configError(() => plan.target?.edit('model = "o3\n', 'config.toml')).issues[0]).toMatchObject({ line: 1, message: expect.stringMatching(/not valid TOML/) });
+    expect(configError(() => plan.target?.edit('model = "o3\n', 'config.toml')).issues[0]).toMatchObject({
+      line: 1,
+      message: expect.stringMatching(/not valid TOML/),
+    });
     const duplicated = `${original}\n[mcp_servers.context7]\ncommand = "x"\n`;
     expect(configError(() => plan.target?.edit(duplicated, 'config.toml')).issues[0]?.line).toBeGreaterThan(20);
   });
 
   it('refuses to guess where an inline-defined server ends', () => {
     const inline = 'mcp_servers = { litellm = { url = "http://old/mcp/" } }\n';
-    expect(configError(() => plan.target?.edit(inline, 'config.toml')).issues[0]).toMatchObject({ path: 'mcp_servers.litellm', message: expect.stringMatching(/inline/) });
+    expect(configError(() => plan.target?.edit(inline, 'config.toml')).issues[0]).toMatchObject({
+      path: 'mcp_servers.litellm',
+      message: expect.stringMatching(/inline/),
+    });
   });
 
   it('refuses an edit that would change another setting (a header-like line inside a multi-line string)', () => {
     const tricky = 'notes = """\n[mcp_servers.litellm]\n"""\n';
-    expect(configError(() => setTomlTable(`${tricky}[mcp_servers.litellm]\nurl = "a"\n`, 'f', 'mcp_servers', 'litellm', { url: 'b' })).issues[0]?.message).toMatch(/without changing other settings/);
+    expect(
+      configError(() => setTomlTable(`${tricky}[mcp_servers.litellm]\nurl = "a"\n`, 'f', 'mcp_servers', 'litellm', { url: 'b' })).issues[0]?.message,
+    ).toMatch(/without changing other settings/);
   });
 
   it('quotes keys and strings TOML needs quoted', () => {

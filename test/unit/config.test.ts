@@ -42,9 +42,7 @@ describe('mcpgw.yaml schema', () => {
 
   it('reports a port outside the MCP range with the range and a fix', () => {
     const issues = issuesOf(base.replace('port: 48010', 'port: 8080'));
-    expect(issues).toEqual([
-      expect.objectContaining({ path: 'mcp_servers.db.port', message: '8080 is outside 48000–48999', line: 7 }),
-    ]);
+    expect(issues).toEqual([expect.objectContaining({ path: 'mcp_servers.db.port', message: '8080 is outside 48000–48999', line: 7 })]);
     expect(issues[0]?.fix).toMatch(/48000–48999/);
   });
 
@@ -64,11 +62,14 @@ describe('mcpgw.yaml schema', () => {
   });
 
   it('reports duplicate published ports', () => {
-    const yaml = `${base.replace('keys:', `  other:
+    const yaml = `${base.replace(
+      'keys:',
+      `  other:
     transport: http
     image: node:20
     port: 48010
-keys:`)}`;
+keys:`,
+    )}`;
     expect(messages(yaml)).toContain('mcp_servers.other.port: port 48010 is already used by mcp_servers.db.port');
   });
 
@@ -237,7 +238,10 @@ keys:
 });
 
 describe('probe_model', () => {
-  const withModel = base.replace('host: linuxserver.lan', 'host: linuxserver.lan\nlitellm:\n  models: [{ name: haiku, model: anthropic/claude-3-haiku-20240307 }]');
+  const withModel = base.replace(
+    'host: linuxserver.lan',
+    'host: linuxserver.lan\nlitellm:\n  models: [{ name: haiku, model: anthropic/claude-3-haiku-20240307 }]',
+  );
 
   it('takes canary or a declared model', () => {
     expect(parseConfig(`probe_model: canary\n${base}`).probe_model).toBe('canary');
@@ -252,7 +256,9 @@ describe('probe_model', () => {
 
   it("keeps the canary's model name free when the canary runs", () => {
     const taken = withModel.replace('name: haiku', 'name: mcpgw-canary');
-    expect(messages(`probe_model: canary\n${taken}`)).toEqual(['litellm.models[0].name: "mcpgw-canary" is the name of mcpgw\'s canary model (probe_model: canary)']);
+    expect(messages(`probe_model: canary\n${taken}`)).toEqual([
+      'litellm.models[0].name: "mcpgw-canary" is the name of mcpgw\'s canary model (probe_model: canary)',
+    ]);
     expect(() => parseConfig(taken)).not.toThrow();
   });
 });

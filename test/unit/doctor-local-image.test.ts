@@ -47,23 +47,36 @@ async function stackIn(dir: string, edit: (yaml: string) => string): Promise<str
   return /^name: (\S+)/m.exec(yaml)?.[1] ?? 'litellm';
 }
 
-const container = (stack: string, image: string): ContainerSummary => ({ id: 'c1', name: `${stack}-litellm`, image, labels: {}, state: 'running', status: 'Up' });
+const container = (stack: string, image: string): ContainerSummary => ({
+  id: 'c1',
+  name: `${stack}-litellm`,
+  image,
+  labels: {},
+  state: 'running',
+  status: 'Up',
+});
 const builtLabels = { [RECIPE_LABEL]: 'litellm-db', [RECIPE_HASH_LABEL]: '0123456789abcdef0123456789abcdef' };
 
 describe('doctor litellm.local-image', () => {
-  it('says, from the running image\'s recipe label, that LiteLLM runs on a locally built image and what differs', async () => {
+  it("says, from the running image's recipe label, that LiteLLM runs on a locally built image and what differs", async () => {
     await withTempDir(async (dir) => {
-      const stack = await stackIn(dir, (yaml) => yaml.replace(/litellm:\n/, 'litellm:\n  build: builtin\n').replace(/\n\s+image: registry\.lan:5000\/litellm:1\.108\.7/, ''));
+      const stack = await stackIn(dir, (yaml) =>
+        yaml.replace(/litellm:\n/, 'litellm:\n  build: builtin\n').replace(/\n\s+image: registry\.lan:5000\/litellm:1\.108\.7/, ''),
+      );
       const result = await check(dir, engineWith([container(stack, BUILTIN_LITELLM_IMAGE)], { [BUILTIN_LITELLM_IMAGE]: builtLabels }));
       expect(result.status, JSON.stringify(result)).toBe('pass');
-      expect(result.evidence[0]).toBe(`container ${stack}-litellm runs ${BUILTIN_LITELLM_IMAGE}, built by mcpgw from recipe litellm-db (recipe hash 0123456789abcdef0123456789abcdef)`);
+      expect(result.evidence[0]).toBe(
+        `container ${stack}-litellm runs ${BUILTIN_LITELLM_IMAGE}, built by mcpgw from recipe litellm-db (recipe hash 0123456789abcdef0123456789abcdef)`,
+      );
       expect(result.evidence[1]).toMatch(/not BerriAI's image: Prisma's native query engine is replaced by its wasm build/);
     });
   });
 
   it('warns when mcpgw.yaml asks for the built image and the container runs another one', async () => {
     await withTempDir(async (dir) => {
-      const stack = await stackIn(dir, (yaml) => yaml.replace(/litellm:\n/, 'litellm:\n  build: builtin\n').replace(/\n\s+image: registry\.lan:5000\/litellm:1\.108\.7/, ''));
+      const stack = await stackIn(dir, (yaml) =>
+        yaml.replace(/litellm:\n/, 'litellm:\n  build: builtin\n').replace(/\n\s+image: registry\.lan:5000\/litellm:1\.108\.7/, ''),
+      );
       const result = await check(dir, engineWith([container(stack, 'registry.lan:5000/litellm:1.108.7')], { 'registry.lan:5000/litellm:1.108.7': {} }));
       expect(result.status).toBe('warn');
       expect(result.evidence[0]).toBe(`container ${stack}-litellm runs registry.lan:5000/litellm:1.108.7, an image mcpgw did not build`);
@@ -75,7 +88,10 @@ describe('doctor litellm.local-image', () => {
     await withTempDir(async (dir) => {
       const stack = await stackIn(dir, (yaml) => yaml);
       const upstream = await check(dir, engineWith([container(stack, 'registry.lan:5000/litellm:1.108.7')], { 'registry.lan:5000/litellm:1.108.7': {} }));
-      expect([upstream.status, upstream.evidence]).toEqual(['pass', [`container ${stack}-litellm runs registry.lan:5000/litellm:1.108.7, an image mcpgw did not build`]]);
+      expect([upstream.status, upstream.evidence]).toEqual([
+        'pass',
+        [`container ${stack}-litellm runs registry.lan:5000/litellm:1.108.7, an image mcpgw did not build`],
+      ]);
       expect((await check(dir, engineWith([], {}))).status).toBe('skip');
     });
   });

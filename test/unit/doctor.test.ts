@@ -109,12 +109,18 @@ describe('doctor runner', () => {
     });
   });
 
-  it('--offline attributes LiteLLM\'s REST tool list to each server; an answer it cannot attribute falls back', async () => {
+  it("--offline attributes LiteLLM's REST tool list to each server; an answer it cannot attribute falls back", async () => {
     const alpha = { name: 'alpha', transport: 'http' as const };
     const beta = { name: 'beta', transport: 'sse' as const };
     const down = { cause: 'container mcp-beta is exited', fix: '`mcpgw up`' };
     // The shape LiteLLM 1.108.7 answered with one server unreachable (captured from the test stack).
-    const body = { tools: [{ name: 'echo', mcp_info: { server_name: 'alpha' } }, { name: 'get-sum', mcp_info: { server_name: 'alpha' } }], server_outcomes: { beta: { status: 'unreachable' } } };
+    const body = {
+      tools: [
+        { name: 'echo', mcp_info: { server_name: 'alpha' } },
+        { name: 'get-sum', mcp_info: { server_name: 'alpha' } },
+      ],
+      server_outcomes: { beta: { status: 'unreachable' } },
+    };
     const known = await attributeRestTools(body, [alpha, beta], async (server) => (server.name === 'beta' ? [down] : []));
     expect(known?.map((server) => [server.name, server.outcome.status, server.outcome.evidence, server.outcome.causes ?? []])).toEqual([
       ['alpha', 'pass', ['GET /mcp-rest/tools/list → 2 tools from alpha'], []],
@@ -123,14 +129,22 @@ describe('doctor runner', () => {
     // Nothing known against beta itself: the cause is on LiteLLM's side, and still comes with a fix.
     const unexplained = await attributeRestTools(body, [beta], async () => []);
     expect(unexplained?.[0]?.outcome.causes).toEqual([
-      { cause: 'LiteLLM lists no tools from beta (it reports the server unreachable), though nothing is found wrong with the server itself', fix: expect.stringMatching(/^`mcpgw logs litellm`/) },
+      {
+        cause: 'LiteLLM lists no tools from beta (it reports the server unreachable), though nothing is found wrong with the server itself',
+        fix: expect.stringMatching(/^`mcpgw logs litellm`/),
+      },
     ]);
     expect(await attributeRestTools({ tools: [{ name: 'echo' }] }, [alpha], async () => [])).toBeUndefined();
     expect(await attributeRestTools('Internal Server Error', [alpha], async () => [])).toBeUndefined();
   });
 
   it('--only takes ids, areas and id prefixes; an unknown entry is a usage error listing what exists', () => {
-    expect(selectChecks(CHECKS, ['database']).map((entry) => entry.id)).toEqual(['database.reachable', 'database.auth', 'database.schema', 'database.from-litellm']);
+    expect(selectChecks(CHECKS, ['database']).map((entry) => entry.id)).toEqual([
+      'database.reachable',
+      'database.auth',
+      'database.schema',
+      'database.from-litellm',
+    ]);
     expect(selectChecks(CHECKS, ['secrets.file', 'mcp.gateway']).map((entry) => entry.id)).toEqual(['secrets.file', 'mcp.gateway']);
     expect(() => selectChecks(CHECKS, ['nope'])).toThrow(UserError);
     expect(() => selectChecks(CHECKS, ['nope'])).toThrow(/--only nope matches no check/);
@@ -143,11 +157,20 @@ describe('doctor runner', () => {
   });
 
   it('formats the report grouped by area with a summary line', () => {
-    const result = (id: string, area: CheckResult['area'], status: CheckResult['status'], evidence: string[], found: CheckResult['causes'] = []): CheckResult => ({ id, area, title: `${id} title`, status, ms: 3, evidence, causes: found });
+    const result = (
+      id: string,
+      area: CheckResult['area'],
+      status: CheckResult['status'],
+      evidence: string[],
+      found: CheckResult['causes'] = [],
+    ): CheckResult => ({ id, area, title: `${id} title`, status, ms: 3, evidence, causes: found });
     const text = formatDoctorReport({
       ok: false,
       summary: { pass: 1, warn: 0, fail: 1, skip: 0 },
-      checks: [result('secrets.file', 'secrets', 'fail', ['mode 0644'], [{ cause: 'readable', fix: 'chmod 600 f' }]), result('config.valid', 'config', 'pass', ['first', 'second'])],
+      checks: [
+        result('secrets.file', 'secrets', 'fail', ['mode 0644'], [{ cause: 'readable', fix: 'chmod 600 f' }]),
+        result('config.valid', 'config', 'pass', ['first', 'second']),
+      ],
     });
     expect(text).toBe(
       [
@@ -172,7 +195,17 @@ describe('doctor checks on real files', () => {
     await withTempDir(async (dir) => {
       await stackIn(dir);
       const ctx = contextFor(dir);
-      for (const id of ['config.valid', 'config.rendered', 'config.shell-vars', 'config.environ-defined', 'config.transport-explicit', 'config.server-paths', 'secrets.file', 'secrets.master-key', 'secrets.git']) {
+      for (const id of [
+        'config.valid',
+        'config.rendered',
+        'config.shell-vars',
+        'config.environ-defined',
+        'config.transport-explicit',
+        'config.server-paths',
+        'secrets.file',
+        'secrets.master-key',
+        'secrets.git',
+      ]) {
         expect([id, (await runOne(ctx, id)).status]).toEqual([id, 'pass']);
       }
     });
@@ -196,12 +229,14 @@ describe('doctor checks on real files', () => {
       const ctx = contextFor(dir);
       const result = await runOne(ctx, 'config.shell-vars');
       expect(result.status).toBe('fail');
-      expect(result.evidence).toEqual(['config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)']);
+      expect(result.evidence).toEqual([
+        'config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)',
+      ]);
       expect((await runOne(ctx, 'config.rendered')).evidence[0]).toMatch(/^config\/config\.yaml: line \d+: expected/);
     });
   });
 
-  it('the seed\'s config.yaml: no transport, an SSE path for an http server, a variable LiteLLM never receives', async () => {
+  it("the seed's config.yaml: no transport, an SSE path for an http server, a variable LiteLLM never receives", async () => {
     await withTempDir(async (dir) => {
       await stackIn(dir);
       await writeFile(
@@ -229,7 +264,10 @@ describe('doctor checks on real files', () => {
         'config/config.yaml mcp_servers.monitoring.url: /sse is an SSE path but transport is http',
       ]);
       const environ = await runOne(ctx, 'config.environ-defined');
-      expect([environ.status, environ.evidence]).toEqual(['fail', ['config/config.yaml mcp_servers.db_main.api_keys[0]: os.environ/LITELLM_VIRTUAL_KEY_TEST is not set in env/litellm.env']]);
+      expect([environ.status, environ.evidence]).toEqual([
+        'fail',
+        ['config/config.yaml mcp_servers.db_main.api_keys[0]: os.environ/LITELLM_VIRTUAL_KEY_TEST is not set in env/litellm.env'],
+      ]);
     });
   });
 
@@ -312,12 +350,26 @@ describe('doctor checks on real files', () => {
       const url = `http://192.168.1.20:${DEAD_PORT}`;
       await mkdir(path.join(home, '.gemini'), { recursive: true });
       await mkdir(path.join(dir, '.vscode'), { recursive: true });
-      await writeFile(path.join(home, '.gemini', 'settings.json'), JSON.stringify({ mcpServers: { litellm: { httpUrl: `${url}/mcp`, headers: { 'x-litellm-api-key': 'Bearer sk-fixture-master-http' } } } }));
-      await writeFile(path.join(home, '.claude.json'), JSON.stringify({ projects: { '/repo': { mcpServers: { gw: { url: `${url}/mcp/`, headers: { 'x-litellm-api-key': 'Bearer sk-fixture-vscode-0123456789' } } } } } }));
+      await writeFile(
+        path.join(home, '.gemini', 'settings.json'),
+        JSON.stringify({ mcpServers: { litellm: { httpUrl: `${url}/mcp`, headers: { 'x-litellm-api-key': 'Bearer sk-fixture-master-http' } } } }),
+      );
+      await writeFile(
+        path.join(home, '.claude.json'),
+        JSON.stringify({
+          projects: { '/repo': { mcpServers: { gw: { url: `${url}/mcp/`, headers: { 'x-litellm-api-key': 'Bearer sk-fixture-vscode-0123456789' } } } } },
+        }),
+      );
       // JSON with comments, as VS Code allows; a second entry takes its key from a prompt, which is fine.
-      await writeFile(path.join(dir, '.vscode', 'mcp.json'), `// workspace servers\n${JSON.stringify({ servers: { litellm: { type: 'http', url: `${url}/mcp/` }, prompted: { type: 'http', url: `${url}/mcp/`, headers: { 'x-litellm-api-key': '${input:litellm-key}' } } } })}`);
+      await writeFile(
+        path.join(dir, '.vscode', 'mcp.json'),
+        `// workspace servers\n${JSON.stringify({ servers: { litellm: { type: 'http', url: `${url}/mcp/` }, prompted: { type: 'http', url: `${url}/mcp/`, headers: { 'x-litellm-api-key': '${input:litellm-key}' } } } })}`,
+      );
       await mkdir(path.join(home, '.codex'), { recursive: true });
-      await writeFile(path.join(home, '.codex', 'config.toml'), `[mcp_servers.litellm]\nurl = "${url}/mcp"\nenv_http_headers = { "x-litellm-api-key" = "MCPGW_LITELLM_AUTH" }\n`);
+      await writeFile(
+        path.join(home, '.codex', 'config.toml'),
+        `[mcp_servers.litellm]\nurl = "${url}/mcp"\nenv_http_headers = { "x-litellm-api-key" = "MCPGW_LITELLM_AUTH" }\n`,
+      );
       const result = await runOne(contextFor(dir), 'clients.files');
       expect(result.status).toBe('fail');
       expect(result.causes.map((cause) => cause.cause)).toEqual([
@@ -327,7 +379,9 @@ describe('doctor checks on real files', () => {
         `${path.join(home, '.codex', 'config.toml')} mcp_servers.litellm: ${url}/mcp lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`,
         `${path.join(dir, '.vscode', 'mcp.json')} servers.litellm: no x-litellm-api-key header: the gateway answers 401`,
       ]);
-      expect(result.evidence[1]).toBe('5 entries point at this gateway: Claude Code projects./repo.mcpServers.gw, Gemini CLI mcpServers.litellm, Codex CLI mcp_servers.litellm, VS Code servers.litellm, VS Code servers.prompted');
+      expect(result.evidence[1]).toBe(
+        '5 entries point at this gateway: Claude Code projects./repo.mcpServers.gw, Gemini CLI mcpServers.litellm, Codex CLI mcp_servers.litellm, VS Code servers.litellm, VS Code servers.prompted',
+      );
       expect(JSON.stringify(result)).not.toContain('sk-fixture-master-http');
     });
   });
@@ -337,22 +391,36 @@ describe('doctor checks on real files', () => {
       await stackIn(dir);
       const report = await runChecks(contextFor(dir, { offline: false }), CHECKS, { only: [], timeoutMs: 10_000, now: () => Date.now() });
       const status = Object.fromEntries(report.checks.map((result) => [result.id, result.status]));
-      expect(status).toMatchObject({ 'network.exists': 'fail', 'database.reachable': 'skip', 'database.auth': 'skip', 'keys.declared': 'skip', 'mcp.gateway': 'skip', 'litellm.health': 'skip' });
+      expect(status).toMatchObject({
+        'network.exists': 'fail',
+        'database.reachable': 'skip',
+        'database.auth': 'skip',
+        'keys.declared': 'skip',
+        'mcp.gateway': 'skip',
+        'litellm.health': 'skip',
+      });
       expect(report.checks.filter((result) => result.status === 'fail').map((result) => result.id)).toEqual(['network.exists']);
       expect(report.checks.find((result) => result.id === 'network.exists')?.evidence).toEqual(['no Docker in the unit tier']);
-      expect(report.checks.find((result) => result.id === 'keys.declared')?.evidence).toEqual(["needs LiteLLM's database: the Docker engine does not answer, so LiteLLM's database cannot be reached (see network.exists)"]);
-      expect(report.checks.find((result) => result.id === 'litellm.health')?.evidence).toEqual(['needs the Docker engine: the Docker engine does not answer (see network.exists)']);
+      expect(report.checks.find((result) => result.id === 'keys.declared')?.evidence).toEqual([
+        "needs LiteLLM's database: the Docker engine does not answer, so LiteLLM's database cannot be reached (see network.exists)",
+      ]);
+      expect(report.checks.find((result) => result.id === 'litellm.health')?.evidence).toEqual([
+        'needs the Docker engine: the Docker engine does not answer (see network.exists)',
+      ]);
       expect(JSON.stringify(report).split('no Docker in the unit tier')).toHaveLength(2);
     });
   });
 
-  it('an unreachable external database is database.reachable\'s finding; the others point there and database.auth no longer crashes', async () => {
+  it("an unreachable external database is database.reachable's finding; the others point there and database.auth no longer crashes", async () => {
     await withTempDir(async (dir) => {
       await cp(fixtureStack('http').dir, dir, { recursive: true });
       await chmod(path.join(dir, 'secrets.env'), 0o600);
       const file = path.join(dir, 'mcpgw.yaml');
       await writeFile(file, (await readFile(file, 'utf8')).replace('postgres:\n', 'postgres:\n  mode: external\n'));
-      await writeFile(path.join(dir, 'secrets.env'), `${await readFile(path.join(dir, 'secrets.env'), 'utf8')}\nDATABASE_URL=postgresql://litellm:pw@127.0.0.1:1/litellm\n`);
+      await writeFile(
+        path.join(dir, 'secrets.env'),
+        `${await readFile(path.join(dir, 'secrets.env'), 'utf8')}\nDATABASE_URL=postgresql://litellm:pw@127.0.0.1:1/litellm\n`,
+      );
       const unreachable = Object.assign(new Error('Postgres at litellm@127.0.0.1:1/litellm is unreachable (ECONNREFUSED)'), { hint: 'start it' });
       const ctx = contextFor(dir, { connectDocker: async () => ({}) as never, connectDatabase: () => Promise.reject(unreachable) });
       const report = await runChecks(ctx, selectChecks(CHECKS, ['database', 'keys']), { only: ['database', 'keys'], timeoutMs: 10_000, now: () => Date.now() });
@@ -365,7 +433,8 @@ describe('doctor checks on real files', () => {
 });
 
 describe('database.auth verdicts (md5 vs SCRAM)', () => {
-  const facts = (stored: 'scram' | 'md5' | 'none', hbaMethods: string[], passwordEncryption = 'scram-sha-256') => judgeAuth({ stored, hbaMethods, passwordEncryption }, 'litellm');
+  const facts = (stored: 'scram' | 'md5' | 'none', hbaMethods: string[], passwordEncryption = 'scram-sha-256') =>
+    judgeAuth({ stored, hbaMethods, passwordEncryption }, 'litellm');
 
   it('fails an md5 hash under a scram-sha-256 rule, a role without password, and md5 hashing under scram rules', () => {
     expect(facts('md5', ['scram-sha-256']).status).toBe('fail');
@@ -376,7 +445,9 @@ describe('database.auth verdicts (md5 vs SCRAM)', () => {
   it('warns on md5 rules and md5 hashes that still work, passes SCRAM throughout', () => {
     expect(facts('scram', ['md5']).status).toBe('warn');
     expect(facts('md5', ['md5']).status).toBe('warn');
-    expect(facts('scram', ['scram-sha-256'])).toEqual(pass('role litellm: password stored as scram', 'pg_hba host methods for it: scram-sha-256', 'password_encryption = scram-sha-256'));
+    expect(facts('scram', ['scram-sha-256'])).toEqual(
+      pass('role litellm: password stored as scram', 'pg_hba host methods for it: scram-sha-256', 'password_encryption = scram-sha-256'),
+    );
   });
 });
 
@@ -390,12 +461,27 @@ describe('keys.age (keys_max_age)', () => {
     end: async () => undefined,
   });
   const row = (alias: string, createdAt: string, extra: Record<string, unknown> = {}) => ({
-    token: alias, key_name: 'sk-...abcd', key_alias: alias, models: [], mcp_servers: [], mcp_access_groups: [], expires: null, created_at: new Date(createdAt), spend: 0, blocked: false, created_by: 'mcpgw', ...extra,
+    token: alias,
+    key_name: 'sk-...abcd',
+    key_alias: alias,
+    models: [],
+    mcp_servers: [],
+    mcp_access_groups: [],
+    expires: null,
+    created_at: new Date(createdAt),
+    spend: 0,
+    blocked: false,
+    created_by: 'mcpgw',
+    ...extra,
   });
 
   it('warns on live keys older than keys_max_age with the rotate command; skips when unset', async () => {
     await withTempDir(async (dir) => {
-      await stackIn(dir, (yaml) => yaml.replace('  image: registry.lan:5000/postgres:16', '  image: registry.lan:5000/postgres:16\n  host_port: 15432').replace(/^keys:/m, 'keys_max_age: 90d\nkeys:'));
+      await stackIn(dir, (yaml) =>
+        yaml
+          .replace('  image: registry.lan:5000/postgres:16', '  image: registry.lan:5000/postgres:16\n  host_port: 15432')
+          .replace(/^keys:/m, 'keys_max_age: 90d\nkeys:'),
+      );
       const rows = [
         row('old', '2026-01-01T00:00:00Z'),
         row('fresh', '2026-11-01T00:00:00Z'),

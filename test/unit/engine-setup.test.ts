@@ -32,7 +32,12 @@ function host(overrides: Partial<HostShell> & { installed?: boolean; aptFails?: 
   };
   const steps: string[] = [];
   const progress: Progress = {
-    start: (title) => ({ update: () => undefined, succeed: (detail) => steps.push(`ok ${title}: ${detail}`), skip: (detail) => steps.push(`skip ${title}: ${detail}`), fail: (detail) => steps.push(`FAIL ${title}: ${detail}`) }),
+    start: (title) => ({
+      update: () => undefined,
+      succeed: (detail) => steps.push(`ok ${title}: ${detail}`),
+      skip: (detail) => steps.push(`skip ${title}: ${detail}`),
+      fail: (detail) => steps.push(`FAIL ${title}: ${detail}`),
+    }),
   };
   // A clock whose sleeps pass at once: the wait for dockerd runs against its own deadline without real time.
   let now = 0;
@@ -86,7 +91,11 @@ describe('getting a Docker engine for up', () => {
   });
 
   it('leaves a DOCKER_HOST the user set, a non-root user and other systems to the user', async () => {
-    for (const [env, overrides] of [[{ DOCKER_HOST: 'tcp://127.0.0.1:2375' }, {}], [{}, { isRoot: false }], [{}, { distribution: 'fedora' }]] as const) {
+    for (const [env, overrides] of [
+      [{ DOCKER_HOST: 'tcp://127.0.0.1:2375' }, {}],
+      [{}, { isRoot: false }],
+      [{}, { distribution: 'fedora' }],
+    ] as const) {
       const { calls, setup } = host(overrides);
       await expect(engineOrSetUp(env, setup({ consented: true }))).rejects.toThrow(/cannot reach the Docker engine/);
       expect(calls).toEqual([]);
@@ -95,9 +104,17 @@ describe('getting a Docker engine for up', () => {
 
   it('a dockerd that never answers is named with the last error and the log to read, at its deadline', async () => {
     const { setup, steps } = host({ installed: true });
-    await expect(engineOrSetUp({}, setup({ consented: true, connect: async () => { throw unreachable(); } }))).rejects.toThrow(
-      /^the Docker engine did not answer within 90 s: cannot reach the Docker engine at \/var\/run\/docker\.sock/,
-    );
+    await expect(
+      engineOrSetUp(
+        {},
+        setup({
+          consented: true,
+          connect: async () => {
+            throw unreachable();
+          },
+        }),
+      ),
+    ).rejects.toThrow(/^the Docker engine did not answer within 90 s: cannot reach the Docker engine at \/var\/run\/docker\.sock/);
     expect(steps.at(-1)).toBe('FAIL docker engine: answering: no answer');
   });
 

@@ -6,7 +6,14 @@ import { parseConfig } from '../../src/config/load.js';
 import type { DockerEngine } from '../../src/docker/engine.js';
 import { ConfigError, StepFailed } from '../../src/errors.js';
 import { debianMirror, debootstrapBase, sourcesForSuite } from '../../src/images/base.js';
-import { BUILTIN_BASE_IMAGE, BUILTIN_LITELLM_IMAGE, BUILTIN_LITELLM_PROXY_IMAGE, BUILTIN_NODE_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage } from '../../src/images/builtin.js';
+import {
+  BUILTIN_BASE_IMAGE,
+  BUILTIN_LITELLM_IMAGE,
+  BUILTIN_LITELLM_PROXY_IMAGE,
+  BUILTIN_NODE_IMAGE,
+  BUILTIN_POSTGRES_IMAGE,
+  packageImage,
+} from '../../src/images/builtin.js';
 import { BASE_RECIPE, buildOrder, LITELLM_RECIPE, packageRecipe, recipeHash, recipeLabel, type ContextEntry } from '../../src/images/recipes.js';
 import { stackRecipes } from '../../src/stack/images.js';
 
@@ -62,7 +69,8 @@ mcp_servers:
   });
 
   it('reports every build problem at once, each at its field', () => {
-    expect(issues(`${head}litellm: { build: builtin, image: ghcr.io/berriai/litellm-database:v1.108.7 }
+    expect(
+      issues(`${head}litellm: { build: builtin, image: ghcr.io/berriai/litellm-database:v1.108.7 }
 postgres: { build: latest }
 mcp_servers:
   ranged:
@@ -89,29 +97,36 @@ mcp_servers:
     transport: stdio
     build: { pypi: "mcp-server-time==2026.10.10" }
     command: mcp-server-time
-`)).toEqual(expect.arrayContaining([
-      'postgres.build: must be builtin (mcpgw builds its own image of this service from package registries)',
-      'mcp_servers.ranged.build.npm: must name one exact version, e.g. @modelcontextprotocol/server-everything@2026.8.31 (a build must be repeatable)',
-      'litellm.image: is ghcr.io/berriai/litellm-database:v1.108.7, but build: builtin builds and runs mcpgw/litellm-db:1.108.7',
-      'mcp_servers.downloads.command: runs npx, which downloads the package when the container starts',
-      'mcp_servers.other.image: is node:20-slim, but build installs the package into mcpgw/pypi-mcp-server-time:2026.10.10',
-      'mcp_servers.other.command: is required with build (the image has no program of its own to start)',
-      'mcp_servers.both.build: names both npm and pypi',
-      'mcp_servers.spawned.build: needs a container of its own, and LiteLLM spawns this stdio server inside its own',
-    ]));
+`),
+    ).toEqual(
+      expect.arrayContaining([
+        'postgres.build: must be builtin (mcpgw builds its own image of this service from package registries)',
+        'mcp_servers.ranged.build.npm: must name one exact version, e.g. @modelcontextprotocol/server-everything@2026.8.31 (a build must be repeatable)',
+        'litellm.image: is ghcr.io/berriai/litellm-database:v1.108.7, but build: builtin builds and runs mcpgw/litellm-db:1.108.7',
+        'mcp_servers.downloads.command: runs npx, which downloads the package when the container starts',
+        'mcp_servers.other.image: is node:20-slim, but build installs the package into mcpgw/pypi-mcp-server-time:2026.10.10',
+        'mcp_servers.other.command: is required with build (the image has no program of its own to start)',
+        'mcp_servers.both.build: names both npm and pypi',
+        'mcp_servers.spawned.build: needs a container of its own, and LiteLLM spawns this stdio server inside its own',
+      ]),
+    );
   });
 
   it('refuses build on an external Postgres and on a url server', () => {
-    expect(issues(`${head}postgres: { mode: external, build: builtin }
+    expect(
+      issues(`${head}postgres: { mode: external, build: builtin }
 mcp_servers:
   remote:
     transport: http
     url: http://nas.lan:8931/mcp
     build: { npm: "a@1.0.0" }
-`)).toEqual(expect.arrayContaining([
-      'postgres.build: applies to the bundled Postgres only (mode is external)',
-      'mcp_servers.remote.build: does not apply with url (mcpgw runs no container for it)',
-    ]));
+`),
+    ).toEqual(
+      expect.arrayContaining([
+        'postgres.build: applies to the bundled Postgres only (mode is external)',
+        'mcp_servers.remote.build: does not apply with url (mcpgw runs no container for it)',
+      ]),
+    );
   });
 });
 
@@ -157,7 +172,8 @@ describe('package images', () => {
 
 describe('Debian base', () => {
   it("takes the host's mirror and carries its sources over to the base's suite", () => {
-    const deb822 = 'Types: deb\nURIs: http://mirror.lan/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://security.debian.org/debian-security\nSuites: bookworm-security\n';
+    const deb822 =
+      'Types: deb\nURIs: http://mirror.lan/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://security.debian.org/debian-security\nSuites: bookworm-security\n';
     expect(debianMirror(deb822, undefined)).toBe('http://mirror.lan/debian');
     expect(debianMirror(undefined, '# c\ndeb [arch=amd64] http://ftp.de.debian.org/debian trixie main\n')).toBe('http://ftp.de.debian.org/debian');
     expect(debianMirror(undefined, undefined)).toBe('http://deb.debian.org/debian');

@@ -75,7 +75,14 @@ describe('declared keys', () => {
     const keys = declaredKeys(config, model, parseSecrets(stack.secrets));
     expect(keys.map((key) => key.alias)).toEqual(['vscode', 'codex']);
     const codex = keys[1];
-    expect(codex).toMatchObject({ token: hashKey('sk-fixture-codex-0123456789'), keyName: 'sk-...6789', models: ['local-llama'], mcpServers: [ids.get('everything')], budget: 25, expiresInSeconds: 30 * 86_400 });
+    expect(codex).toMatchObject({
+      token: hashKey('sk-fixture-codex-0123456789'),
+      keyName: 'sk-...6789',
+      models: ['local-llama'],
+      mcpServers: [ids.get('everything')],
+      budget: 25,
+      expiresInSeconds: 30 * 86_400,
+    });
     expect(JSON.stringify(keys)).not.toContain('sk-fixture-codex-0123456789');
     expect(keys[0]?.mcpGroups).toEqual(['dev']);
   });
@@ -96,7 +103,14 @@ describe('declared keys', () => {
     );
     const withSettings = parseConfig(yaml);
     const codex = declaredKeys(withSettings, buildStackModel(withSettings), parseSecrets(stack.secrets))[1];
-    expect(codex).toMatchObject({ mcpServers: [ids.get('everything')], toolPermissions: { [ids.get('everything') ?? '']: ['add', 'echo'] }, budgetDuration: '30d', rpmLimit: 60, tpmLimit: 100000, maxParallelRequests: 4 });
+    expect(codex).toMatchObject({
+      mcpServers: [ids.get('everything')],
+      toolPermissions: { [ids.get('everything') ?? '']: ['add', 'echo'] },
+      budgetDuration: '30d',
+      rpmLimit: 60,
+      tpmLimit: 100000,
+      maxParallelRequests: 4,
+    });
   });
 
   it('refuse a tool list for a server the key is not granted, and a budget window without a budget', () => {
@@ -109,13 +123,17 @@ describe('declared keys', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const messages = error?.issues.map((issue) => `${issue.path}: ${issue.message} | ${issue.fix}`).join('\n') ?? '';
-    expect(messages).toMatch(/keys\[1\]\.mcp_tools\.wiki: wiki is not in this key's mcp_servers \| add wiki to mcp_servers: LiteLLM grants every server named in mcp_tool_permissions anyway/);
+    expect(messages).toMatch(
+      /keys\[1\]\.mcp_tools\.wiki: wiki is not in this key's mcp_servers \| add wiki to mcp_servers: LiteLLM grants every server named in mcp_tool_permissions anyway/,
+    );
     expect(messages).toMatch(/keys\[1\]\.budget_duration: resets a budget that is not set/);
     expect(messages).toMatch(/keys\[1\]\.rpm_limit/);
   });
 
   it('refuse unknown servers', () => {
-    expect(() => desiredKey({ alias: 'a', key: 'sk-0123456789abcdefghijklmn', models: [], mcpServers: ['nope'], mcpGroups: [] }, ids)).toThrow(/unknown MCP server "nope"/);
+    expect(() => desiredKey({ alias: 'a', key: 'sk-0123456789abcdefghijklmn', models: [], mcpServers: ['nope'], mcpGroups: [] }, ids)).toThrow(
+      /unknown MCP server "nope"/,
+    );
   });
 
   it('parse durations', () => {

@@ -12,7 +12,10 @@ const KEY = 'sk-unit-gateway-4b1d9e7c2a';
 /** A real MCP server (the SDK's, stateless) answering one request, listing `tools`. */
 async function answerMcp(request: IncomingMessage, response: ServerResponse, tools: string[]): Promise<void> {
   const server = new McpServer({ name: 'fake-upstream', version: '1' });
-  for (const tool of tools) server.registerTool(tool, { description: `${tool} tool\nmore text`, inputSchema: { message: z.string(), count: z.number().int().optional() } }, () => ({ content: [] }));
+  for (const tool of tools)
+    server.registerTool(tool, { description: `${tool} tool\nmore text`, inputSchema: { message: z.string(), count: z.number().int().optional() } }, () => ({
+      content: [],
+    }));
   // An empty list still comes from a server with the tools capability, as LiteLLM's does.
   if (tools.length === 0) server.registerTool('placeholder', {}, () => ({ content: [] })).remove();
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });

@@ -45,13 +45,30 @@ describe('mcp add edits mcpgw.yaml in place', () => {
   });
 
   it('adds a bridged stdio server and a LiteLLM-spawned one; only the bridged one gets a port', async () => {
-    const bridged = await planAdd(fixture, FILE, 'files', serverEntry({ transport: 'stdio', bridge: 'http', image: 'supercorp/supergateway', command: 'npx -y @modelcontextprotocol/server-filesystem@2026.1.14', args: ['/data'], env: ['TOKEN=MCP_POSTGRES_URI'] }), allFree);
+    const bridged = await planAdd(
+      fixture,
+      FILE,
+      'files',
+      serverEntry({
+        transport: 'stdio',
+        bridge: 'http',
+        image: 'supercorp/supergateway',
+        command: 'npx -y @modelcontextprotocol/server-filesystem@2026.1.14',
+        args: ['/data'],
+        env: ['TOKEN=MCP_POSTGRES_URI'],
+      }),
+      allFree,
+    );
     expectGolden('add-stdio-bridged.yaml', bridged.text);
     const inLiteLLM = await planAdd(bridged.text, FILE, 'local', serverEntry({ transport: 'stdio', command: 'python3 -m tools' }), allFree);
     expect(inLiteLLM.port).toBeUndefined();
     expect(inLiteLLM.config.mcp_servers.local).toMatchObject({ transport: 'stdio', command: ['python3', '-m', 'tools'] });
     const model = buildStackModel(inLiteLLM.config);
-    expect(model.litellmConfig.mcp_servers.files).toEqual({ server_id: pinnedServerId(inLiteLLM.config.name, 'files'), transport: 'http', url: 'http://mcp-files:48402/mcp' });
+    expect(model.litellmConfig.mcp_servers.files).toEqual({
+      server_id: pinnedServerId(inLiteLLM.config.name, 'files'),
+      transport: 'http',
+      url: 'http://mcp-files:48402/mcp',
+    });
     expect(model.services.find((service) => service.name === 'mcp-files')).toMatchObject({
       entrypoint: ['node', '/mcpgw/mcp-bridge.mjs'],
       command: ['--port', '48402', '--path', '/mcp', '--', 'npx', '-y', '@modelcontextprotocol/server-filesystem@2026.1.14', '/data'],
@@ -62,14 +79,27 @@ describe('mcp add edits mcpgw.yaml in place', () => {
 
   it('gives a bridged http server a longer deadline when up waits for it (the bridge starts the command on the first initialize)', () => {
     const model = buildStackModel(parseConfig(fixtureStack('stdio').yaml));
-    expect(model.services.find((service) => service.name === 'mcp-notes')?.readiness).toEqual({ kind: 'mcp', transport: 'http', path: '/mcp', answerMs: 20_000 });
+    expect(model.services.find((service) => service.name === 'mcp-notes')?.readiness).toEqual({
+      kind: 'mcp',
+      transport: 'http',
+      path: '/mcp',
+      answerMs: 20_000,
+    });
   });
 
   it('writes into an mcp_servers that is empty or missing', async () => {
     const bare = 'version: 1\nhost: gateway.lan # the LAN name\nmcp_port_range: 48400-48499\nmcp_servers: {}\n';
     const plan = await planAdd(bare, FILE, 'remote', serverEntry({ transport: 'http', url: 'http://tools.lan:9000/mcp' }), allFree);
-    expect(plan.text).toBe('version: 1\nhost: gateway.lan # the LAN name\nmcp_port_range: 48400-48499\nmcp_servers:\n  remote:\n    transport: http\n    url: http://tools.lan:9000/mcp\n');
-    const missing = await planAdd('version: 1\nhost: gateway.lan\n', FILE, 'remote', serverEntry({ transport: 'sse', url: 'http://tools.lan:9000/sse' }), allFree);
+    expect(plan.text).toBe(
+      'version: 1\nhost: gateway.lan # the LAN name\nmcp_port_range: 48400-48499\nmcp_servers:\n  remote:\n    transport: http\n    url: http://tools.lan:9000/mcp\n',
+    );
+    const missing = await planAdd(
+      'version: 1\nhost: gateway.lan\n',
+      FILE,
+      'remote',
+      serverEntry({ transport: 'sse', url: 'http://tools.lan:9000/sse' }),
+      allFree,
+    );
     expect(missing.config.mcp_servers.remote?.url).toBe('http://tools.lan:9000/sse');
   });
 
@@ -99,23 +129,48 @@ describe('mcp add edits mcpgw.yaml in place', () => {
   it.each([
     ['a duplicate name', 'db_main', { transport: 'sse', image: 'x' }, /mcp_servers\.db_main already exists/],
     ['a port outside the range', 'far', { transport: 'sse', image: 'x', port: '49500' }, /mcp_servers\.far\.port: 49500 is outside 48400–48499/],
-    ['a port another server has', 'twin', { transport: 'sse', image: 'x', port: '48400' }, /mcp_servers\.twin\.port: port 48400 is already used by mcp_servers\.db_main\.port/],
+    [
+      'a port another server has',
+      'twin',
+      { transport: 'sse', image: 'x', port: '48400' },
+      /mcp_servers\.twin\.port: port 48400 is already used by mcp_servers\.db_main\.port/,
+    ],
     ['an unknown transport', 'odd', { transport: 'websocket', image: 'x' }, /mcp_servers\.odd\.transport: must be one of sse, http, stdio/],
-    ['a url server with an image', 'both', { transport: 'sse', image: 'x', url: 'http://a.lan:1/sse' }, /mcp_servers\.both\.url: cannot be combined with image/],
+    [
+      'a url server with an image',
+      'both',
+      { transport: 'sse', image: 'x', url: 'http://a.lan:1/sse' },
+      /mcp_servers\.both\.url: cannot be combined with image/,
+    ],
     ['a bridge on an sse server', 'wrong', { transport: 'sse', image: 'x', bridge: 'http' }, /mcp_servers\.wrong\.bridge: applies only to stdio servers/],
-    ['an SSE bridge, which mixes up concurrent sessions', 'mixed', { transport: 'stdio', bridge: 'sse', image: 'x', command: 'run' }, /mcp_servers\.mixed\.bridge: must be http: supergateway's SSE output sends every reply to all sessions/],
-    ['a bridged stdio server without an image', 'nobox', { transport: 'stdio', bridge: 'http', command: 'run' }, /mcp_servers\.nobox\.image: is required for a bridged stdio server/],
+    [
+      'an SSE bridge, which mixes up concurrent sessions',
+      'mixed',
+      { transport: 'stdio', bridge: 'sse', image: 'x', command: 'run' },
+      /mcp_servers\.mixed\.bridge: must be http: supergateway's SSE output sends every reply to all sessions/,
+    ],
+    [
+      'a bridged stdio server without an image',
+      'nobox',
+      { transport: 'stdio', bridge: 'http', command: 'run' },
+      /mcp_servers\.nobox\.image: is required for a bridged stdio server/,
+    ],
     ['a name with a dash', 'my-tools', { transport: 'http', url: 'http://a.lan:1/mcp' }, /server names use a–z, 0–9 and _/],
   ])('refuses %s with the field and the fix', async (_what, name, options, message) => {
     const error = await rejection(planAdd(fixture, FILE, name, serverEntry(options), allFree));
     expect(error).toBeInstanceOf(UserError);
-    const text = error instanceof ConfigError ? `${error.message}\n${error.issues.map((issue) => `${issue.path}: ${issue.message} (fix: ${issue.fix ?? '-'})`).join('\n')}` : (error as Error).message;
+    const text =
+      error instanceof ConfigError
+        ? `${error.message}\n${error.issues.map((issue) => `${issue.path}: ${issue.message} (fix: ${issue.fix ?? '-'})`).join('\n')}`
+        : (error as Error).message;
     expect(text).toMatch(message);
     if (error instanceof ConfigError) expect(error.message).toMatch(/nothing written/);
   });
 
   it('refuses a port that is free in mcpgw.yaml but taken on this machine', async () => {
-    const error = await rejection(planAdd(fixture, FILE, 'busy', serverEntry({ transport: 'http', image: 'x', port: '48410' }), async (port) => port !== 48410));
+    const error = await rejection(
+      planAdd(fixture, FILE, 'busy', serverEntry({ transport: 'http', image: 'x', port: '48410' }), async (port) => port !== 48410),
+    );
     expect((error as UserError).message).toBe('port 48410 is already in use on this machine');
   });
 
@@ -153,7 +208,12 @@ describe('mcp catalog', () => {
 
   it('has the seed servers and the well-adopted reference ones', () => {
     expect(catalog.map((entry) => entry.id)).toEqual(['everything', 'filesystem', 'fetch', 'git', 'postgres', 'github']);
-    expect(catalogEntry('postgres').server).toMatchObject({ transport: 'sse', image: 'crystaldba/postgres-mcp:0.3.0', path: '/sse', env: { DATABASE_URI: 'MCP_POSTGRES_URI' } });
+    expect(catalogEntry('postgres').server).toMatchObject({
+      transport: 'sse',
+      image: 'crystaldba/postgres-mcp:0.3.0',
+      path: '/sse',
+      env: { DATABASE_URI: 'MCP_POSTGRES_URI' },
+    });
     expect(() => catalogEntry('nope')).toThrow(/the catalog has no entry "nope"/);
     expect(() => catalogEntry('nope')).toThrow(expect.objectContaining({ hint: expect.stringMatching(/known entries: everything, filesystem/) }));
   });
@@ -186,7 +246,13 @@ describe('tool listing helpers', () => {
     expect(
       schemaSummary({
         type: 'object',
-        properties: { message: { type: 'string' }, count: { type: 'integer' }, mode: { enum: ['a', 'b'] }, tags: { type: 'array', items: { type: 'string' } }, value: { anyOf: [{ type: 'number' }, { type: 'null' }] } },
+        properties: {
+          message: { type: 'string' },
+          count: { type: 'integer' },
+          mode: { enum: ['a', 'b'] },
+          tags: { type: 'array', items: { type: 'string' } },
+          value: { anyOf: [{ type: 'number' }, { type: 'null' }] },
+        },
         required: ['message'],
       }),
     ).toBe('message: string, count?: integer, mode?: "a"|"b", tags?: string[], value?: number|null');
@@ -197,13 +263,36 @@ describe('tool listing helpers', () => {
     const plan = await planAdd(fixture, FILE, 'local', serverEntry({ transport: 'stdio', command: 'python3 -m tools' }), allFree);
     const model = buildStackModel(plan.config);
     const rows = serverRows(plan.config, model, {
-      containers: new Map([['mcp-db-main', 'running'], ['litellm', 'running']]),
-      toolCounts: new Map([['db_main', 9], ['everything', 12], ['local', null]]),
+      containers: new Map([
+        ['mcp-db-main', 'running'],
+        ['litellm', 'running'],
+      ]),
+      toolCounts: new Map([
+        ['db_main', 9],
+        ['everything', 12],
+        ['local', null],
+      ]),
       dbGrants: new Map([['everything', ['adhoc']]]),
     });
     expect(rows).toEqual([
-      { name: 'db_main', transport: 'sse', runs: 'container', endpoint: 'http://127.0.0.1:48400/sse', state: 'running', tools: 9, keys: ['analyst', 'reporting'] },
-      { name: 'everything', transport: 'http', runs: 'container', endpoint: 'http://127.0.0.1:48401/mcp', state: 'absent', tools: 12, keys: ['adhoc', 'analyst'] },
+      {
+        name: 'db_main',
+        transport: 'sse',
+        runs: 'container',
+        endpoint: 'http://127.0.0.1:48400/sse',
+        state: 'running',
+        tools: 9,
+        keys: ['analyst', 'reporting'],
+      },
+      {
+        name: 'everything',
+        transport: 'http',
+        runs: 'container',
+        endpoint: 'http://127.0.0.1:48401/mcp',
+        state: 'absent',
+        tools: 12,
+        keys: ['adhoc', 'analyst'],
+      },
       { name: 'local', transport: 'stdio', runs: 'litellm', endpoint: 'stdio: python3 -m tools', state: 'running', tools: null, keys: [] },
     ]);
     expect(serverRows(plan.config, model, {})[0]).toMatchObject({ state: 'unknown', tools: null });

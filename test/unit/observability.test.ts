@@ -25,7 +25,9 @@ const BASE = 'version: 1\nhost: gw.lan\n';
 
 describe('observability: config', () => {
   it('is strict: unknown fields, bad durations and bad targets are reported with their place', () => {
-    const issues = configIssues(`${BASE}observability:\n  loki:\n    enabled: true\n    jobb: x\n  prometheus:\n    enabled: true\n    scrape_interval: 10 seconds\n    target: http://gw.lan:4000\n  grafana: {}\n`);
+    const issues = configIssues(
+      `${BASE}observability:\n  loki:\n    enabled: true\n    jobb: x\n  prometheus:\n    enabled: true\n    scrape_interval: 10 seconds\n    target: http://gw.lan:4000\n  grafana: {}\n`,
+    );
     expect(issues.map((issue) => [issue.path, issue.line])).toEqual(
       expect.arrayContaining([
         ['observability.loki.jobb', 6],
@@ -48,7 +50,10 @@ describe('observability: config', () => {
   it('changes nothing when absent or all off: same model, same files', () => {
     const render = (yaml: string) => {
       const model = buildStackModel(parseConfig(yaml));
-      return { model, files: renderStack(model, parseSecrets('LITELLM_MASTER_KEY=sk-m\nLITELLM_SALT_KEY=sk-s\nPOSTGRES_PASSWORD=p\n'), loadTemplates(), 'secrets.env') };
+      return {
+        model,
+        files: renderStack(model, parseSecrets('LITELLM_MASTER_KEY=sk-m\nLITELLM_SALT_KEY=sk-s\nPOSTGRES_PASSWORD=p\n'), loadTemplates(), 'secrets.env'),
+      };
     };
     const plain = render(BASE);
     const off = render(`${BASE}observability:\n  loki:\n    enabled: false\n  prometheus:\n    enabled: false\n`);
@@ -64,22 +69,37 @@ describe('observability: rendered stack', () => {
   const file = (path: string) => files.find((candidate) => candidate.path === path)?.content ?? '';
 
   it('labels every container for Promtail/Alloy discovery, the same way in compose and in what up creates', () => {
-    const compose = parse(file('docker-compose.yml')) as { services: Record<string, { labels: Record<string, string>; logging: { options: Record<string, string> } }> };
+    const compose = parse(file('docker-compose.yml')) as {
+      services: Record<string, { labels: Record<string, string>; logging: { options: Record<string, string> } }>;
+    };
     for (const service of model.services) {
-      expect(compose.services[service.name]?.labels).toMatchObject({ logging: 'promtail', logging_jobname: 'mcp-gateway', 'io.mcpgw.stack': 'gateway', 'io.mcpgw.service': service.name });
-      expect(compose.services[service.name]?.logging.options).toEqual({ 'max-size': '10m', 'max-file': '3', labels: 'io.mcpgw.stack,io.mcpgw.service,logging_jobname' });
+      expect(compose.services[service.name]?.labels).toMatchObject({
+        logging: 'promtail',
+        logging_jobname: 'mcp-gateway',
+        'io.mcpgw.stack': 'gateway',
+        'io.mcpgw.service': service.name,
+      });
+      expect(compose.services[service.name]?.logging.options).toEqual({
+        'max-size': '10m',
+        'max-file': '3',
+        labels: 'io.mcpgw.stack,io.mcpgw.service,logging_jobname',
+      });
       const spec = containerSpecFor(service, parseSecrets(stack.secrets), '/srv/gateway');
       expect(spec.labels).toEqual(compose.services[service.name]?.labels);
       expect(spec.logOptions).toEqual({ labels: 'io.mcpgw.stack,io.mcpgw.service,logging_jobname' });
     }
   });
 
-  it('turns on LiteLLM\'s prometheus callback', () => {
+  it("turns on LiteLLM's prometheus callback", () => {
     expect((parse(file('config/config.yaml')) as { litellm_settings: unknown }).litellm_settings).toEqual({ callbacks: ['prometheus'] });
   });
 
   it('renders a Promtail job selecting exactly this stack and a Prometheus job with bearer auth from a file', () => {
-    const [promtail] = parse(file(PROMTAIL_FILE)) as { job_name: string; docker_sd_configs: { filters: { name: string; values: string[] }[] }[]; relabel_configs: { target_label: string }[] }[];
+    const [promtail] = parse(file(PROMTAIL_FILE)) as {
+      job_name: string;
+      docker_sd_configs: { filters: { name: string; values: string[] }[] }[];
+      relabel_configs: { target_label: string }[];
+    }[];
     expect(promtail?.docker_sd_configs[0]?.filters).toEqual([{ name: 'label', values: ['io.mcpgw.stack=gateway', 'logging=promtail'] }]);
     expect(promtail?.relabel_configs.map((rule) => rule.target_label)).toEqual(['job', 'stack', 'service', 'container']);
     const [prometheus] = parse(file(PROMETHEUS_FILE)) as Record<string, unknown>[];
@@ -92,7 +112,12 @@ describe('observability: rendered stack', () => {
       static_configs: [{ targets: ['192.168.1.20:4000'], labels: { stack: 'gateway' } }],
     });
     expect(files.filter((candidate) => candidate.path.startsWith('observability/')).every((candidate) => !candidate.secret)).toBe(true);
-    expect(files.filter((candidate) => candidate.path.startsWith('observability/')).map((candidate) => candidate.content).join('')).not.toContain('sk-');
+    expect(
+      files
+        .filter((candidate) => candidate.path.startsWith('observability/'))
+        .map((candidate) => candidate.content)
+        .join(''),
+    ).not.toContain('sk-');
   });
 
   it('renders a Grafana dashboard of the right shape whose queries select this stack and job', () => {
@@ -104,7 +129,13 @@ describe('observability: rendered stack', () => {
     for (const expr of expressions) expect(expr).toContain('job="litellm", stack="gateway"');
     expect(file(DASHBOARD_FILE)).not.toMatch(/\{\{(stack|job)\}\}/);
     // Requests, errors, latency, spend per key, MCP tool calls per server and tool.
-    for (const metric of ['litellm_proxy_total_requests_metric_total', 'litellm_proxy_failed_requests_metric_total', 'litellm_request_total_latency_metric_bucket', 'litellm_spend_metric_total', 'litellm_mcp_tool_calls_total']) {
+    for (const metric of [
+      'litellm_proxy_total_requests_metric_total',
+      'litellm_proxy_failed_requests_metric_total',
+      'litellm_request_total_latency_metric_bucket',
+      'litellm_spend_metric_total',
+      'litellm_mcp_tool_calls_total',
+    ]) {
       expect(expressions.some((expr) => expr.includes(metric))).toBe(true);
     }
   });

@@ -17,7 +17,14 @@ const desired = model.services.map((service) => {
 });
 
 function running(service: string, hash: string, state = 'running'): ContainerSummary {
-  return { id: `id-${service}`, name: `litellm-${service}`, image: 'x', state, status: state, labels: { 'io.mcpgw.stack': 'litellm', 'io.mcpgw.service': service, [CONFIG_HASH_LABEL]: hash } };
+  return {
+    id: `id-${service}`,
+    name: `litellm-${service}`,
+    image: 'x',
+    state,
+    status: state,
+    labels: { 'io.mcpgw.stack': 'litellm', 'io.mcpgw.service': service, [CONFIG_HASH_LABEL]: hash },
+  };
 }
 
 const allNetworks = new Set(model.networks.map((network) => network.name));

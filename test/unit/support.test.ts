@@ -6,13 +6,10 @@ import { ConfigError, UserError } from '../../src/errors.js';
 import { Ui } from '../../src/ui/output.js';
 
 describe('LAN addresses', () => {
-  it.each(['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.20', '127.0.0.1', '0.0.0.0', '169.254.1.1', '::1', 'fd00::1'])(
-    '%s is private',
-    (address) => expect(isPrivateAddress(address)).toBe(true),
+  it.each(['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.20', '127.0.0.1', '0.0.0.0', '169.254.1.1', '::1', 'fd00::1'])('%s is private', (address) =>
+    expect(isPrivateAddress(address)).toBe(true),
   );
-  it.each(['8.8.8.8', '172.32.0.1', '203.0.113.7', '2001:db8::1', 'linuxserver.lan'])('%s is not', (address) =>
-    expect(isPrivateAddress(address)).toBe(false),
-  );
+  it.each(['8.8.8.8', '172.32.0.1', '203.0.113.7', '2001:db8::1', 'linuxserver.lan'])('%s is not', (address) => expect(isPrivateAddress(address)).toBe(false));
   it.each(['linuxserver.lan', 'nas.local', 'gw.home.arpa', 'gateway', 'localhost', '192.168.0.2'])('%s is a LAN host', (host) =>
     expect(isLanHost(host)).toBe(true),
   );
@@ -22,7 +19,12 @@ describe('LAN addresses', () => {
 describe('secrets file', () => {
   it('parses comments, export and quotes', () => {
     const secrets = parseSecrets('# c\nA=1\nexport B="two words"\nC=\'x=y\'\n\nD=\n');
-    expect([...secrets]).toEqual([['A', '1'], ['B', 'two words'], ['C', 'x=y'], ['D', '']]);
+    expect([...secrets]).toEqual([
+      ['A', '1'],
+      ['B', 'two words'],
+      ['C', 'x=y'],
+      ['D', ''],
+    ]);
   });
 
   it('rejects every malformed line by number, and a name set twice with different values, without their content', () => {
@@ -42,9 +44,18 @@ describe('secrets file', () => {
   });
 
   it('round-trips through formatSecrets', () => {
-    const text = formatSecrets([['A', 'p@ss word'], ['B', 'x']], ['header']);
+    const text = formatSecrets(
+      [
+        ['A', 'p@ss word'],
+        ['B', 'x'],
+      ],
+      ['header'],
+    );
     expect(text).toBe('# header\nA=p@ss word\nB=x\n');
-    expect([...parseSecrets(text)]).toEqual([['A', 'p@ss word'], ['B', 'x']]);
+    expect([...parseSecrets(text)]).toEqual([
+      ['A', 'p@ss word'],
+      ['B', 'x'],
+    ]);
   });
 
   it('refuses values with line breaks', () => {

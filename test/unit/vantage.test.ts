@@ -87,8 +87,14 @@ describe('the vantage script against the MCP SDK servers', () => {
     await new Promise((resolve) => http.close(resolve));
   });
 
-  const ask = async (endpoints: ServerEndpoint[], engine = localEngine()): Promise<VantageAnswer[]> => litellmVantage(engine, litellmPlace(model), () => 'x').reach(endpoints, 5_000);
-  const endpoint = (name: string, url: string, transport: 'sse' | 'http', headers: Record<string, string> = {}): ServerEndpoint => ({ name, url, transport, headers });
+  const ask = async (endpoints: ServerEndpoint[], engine = localEngine()): Promise<VantageAnswer[]> =>
+    litellmVantage(engine, litellmPlace(model), () => 'x').reach(endpoints, 5_000);
+  const endpoint = (name: string, url: string, transport: 'sse' | 'http', headers: Record<string, string> = {}): ServerEndpoint => ({
+    name,
+    url,
+    transport,
+    headers,
+  });
 
   it('opens a session and lists tools over streamable HTTP and SSE, several servers in one run', async () => {
     const engine = localEngine();

@@ -28,9 +28,13 @@ describe('waitUntil', () => {
 
   it('times out at the deadline with the last reason seen', async () => {
     const clock = fakeClock();
-    const wait = waitUntil('postgres: healthy', async () => {
-      throw new Error('health is starting');
-    }, { clock, timeoutMs: 3000 });
+    const wait = waitUntil(
+      'postgres: healthy',
+      async () => {
+        throw new Error('health is starting');
+      },
+      { clock, timeoutMs: 3000 },
+    );
     await expect(wait).rejects.toThrow(WaitTimeout);
     await expect(wait).rejects.toThrow('timed out after 3 s waiting for postgres: healthy: health is starting');
     expect(clock.now()).toBe(3000);
@@ -38,9 +42,15 @@ describe('waitUntil', () => {
 
   it('stops at once on WaitAborted', async () => {
     const clock = fakeClock();
-    await expect(waitUntil('mcp', async () => {
-      throw new WaitAborted('container exited with code 3');
-    }, { clock })).rejects.toThrow('mcp: container exited with code 3');
+    await expect(
+      waitUntil(
+        'mcp',
+        async () => {
+          throw new WaitAborted('container exited with code 3');
+        },
+        { clock },
+      ),
+    ).rejects.toThrow('mcp: container exited with code 3');
     expect(clock.slept).toEqual([]);
   });
 

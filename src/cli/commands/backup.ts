@@ -10,7 +10,8 @@ export interface BackupOptions {
 
 export async function backupCommand(ctx: CommandContext, options: BackupOptions): Promise<void> {
   const keep = options.keep === undefined ? undefined : Number(options.keep);
-  if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1)) throw new UserError(`--keep ${options.keep} is not a whole number ≥ 1`, 'e.g. --keep 7 keeps the seven newest backups');
+  if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1))
+    throw new UserError(`--keep ${options.keep} is not a whole number ≥ 1`, 'e.g. --keep 7 keeps the seven newest backups');
   const { file, manifest, removed } = await backupStack(ctx, { ...(options.out ? { out: options.out } : {}), ...(keep !== undefined ? { keep } : {}) });
   if (ctx.options.json) {
     ctx.ui.json({ file, manifest, removed });
@@ -35,5 +36,6 @@ export async function restoreCommand(ctx: CommandContext, file: string, options:
     if (probe && !probeOk) ui.result(`\n${formatProbeReport(probe)}`);
   }
   // Like up: the report (ok: false) is already on stdout, so the failure only sets the exit code.
-  if (probe && !probeOk) throw new ReportedFailure(probeFailureSummary(probe), 'the data is restored, but the probe above names what does not work; `mcpgw probe` re-runs it');
+  if (probe && !probeOk)
+    throw new ReportedFailure(probeFailureSummary(probe), 'the data is restored, but the probe above names what does not work; `mcpgw probe` re-runs it');
 }

@@ -21,21 +21,34 @@ export async function clientConfigCommand(ctx: CommandContext, client: ClientId,
     ctx.ui.addSecrets([options.key]);
     validateKey(options.key, '--key');
   }
-  if (!/^[A-Za-z0-9_-]+$/.test(options.name)) throw new UserError(`--name ${options.name} is not a valid server name`, 'use letters, digits, "_" and "-" (VS Code and Codex accept no others)');
+  if (!/^[A-Za-z0-9_-]+$/.test(options.name))
+    throw new UserError(`--name ${options.name} is not a valid server name`, 'use letters, digits, "_" and "-" (VS Code and Codex accept no others)');
   const scope = options.scope ?? format.defaultScope;
   if (!format.scopes.includes(scope)) throw new UserError(`${format.title} has no ${scope} scope`, `use --scope ${format.scopes.join(' or ')}`);
 
   const { url, plan, written } = await configureClient(ctx, client, { ...options, scope, write: Boolean(options.write) });
   if (!written) {
     // The configuration is the result the user asked for, key included: written as it is, not redacted.
-    if (ctx.options.json) ctx.deps.stdout.write(`${JSON.stringify({ client, scope, url, file: plan.target?.file ?? null, snippet: plan.snippet, envVar: plan.envVar ?? null, notes: plan.notes }, null, 2)}\n`);
+    if (ctx.options.json)
+      ctx.deps.stdout.write(
+        `${JSON.stringify({ client, scope, url, file: plan.target?.file ?? null, snippet: plan.snippet, envVar: plan.envVar ?? null, notes: plan.notes }, null, 2)}\n`,
+      );
     else ctx.deps.stdout.write(`${plan.snippet}\n`);
     if (!ctx.options.json) for (const note of plan.notes) ctx.ui.info(`note: ${note}`);
     return;
   }
   const result = written;
   if (ctx.options.json) {
-    ctx.ui.json({ client, scope, url, file: result.file, action: result.action, backup: result.backup ?? null, envVar: plan.envVar ?? null, notes: plan.notes });
+    ctx.ui.json({
+      client,
+      scope,
+      url,
+      file: result.file,
+      action: result.action,
+      backup: result.backup ?? null,
+      envVar: plan.envVar ?? null,
+      notes: plan.notes,
+    });
     return;
   }
   ctx.ui.result(`${result.action} ${result.file}${result.backup ? ` (previous version kept as ${result.backup})` : ''}`);

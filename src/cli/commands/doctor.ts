@@ -16,6 +16,12 @@ export async function doctorCommand(ctx: CommandContext, options: DoctorOptions)
   if (ctx.options.json) ctx.ui.json(report);
   else ctx.ui.result(formatDoctorReport(report, ctx.options.verbose));
   if (!report.ok) {
-    throw new ReportedFailure(`doctor found ${report.summary.fail} failing check(s): ${report.checks.filter((check) => check.status === 'fail').map((check) => check.id).join(', ')}`, 'each FAIL above names its cause and fix');
+    throw new ReportedFailure(
+      `doctor found ${report.summary.fail} failing check(s): ${report.checks
+        .filter((check) => check.status === 'fail')
+        .map((check) => check.id)
+        .join(', ')}`,
+      'each FAIL above names its cause and fix',
+    );
   }
 }

@@ -11,5 +11,11 @@ export async function imagesBuildCommand(ctx: CommandContext, options: ImagesBui
   const outcomes = await buildStackImages(ctx, options.logDir);
   if (ctx.options.json) ui.json({ images: outcomes });
   else if (outcomes.length === 0) ui.result('nothing to build: no service in mcpgw.yaml is marked build:');
-  else ui.result(formatTable(['IMAGE', 'STATE', 'TIME'], outcomes.map((outcome) => [outcome.image, outcome.state, outcome.seconds === undefined ? '' : `${outcome.seconds.toFixed(1)} s`])));
+  else
+    ui.result(
+      formatTable(
+        ['IMAGE', 'STATE', 'TIME'],
+        outcomes.map((outcome) => [outcome.image, outcome.state, outcome.seconds === undefined ? '' : `${outcome.seconds.toFixed(1)} s`]),
+      ),
+    );
 }

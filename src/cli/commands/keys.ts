@@ -21,10 +21,15 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
   if (options.key !== undefined) ctx.ui.addSecrets([options.key]);
   // Every argument is checked before Docker or the database is asked anything.
   const alias = keyAlias.safeParse(options.alias);
-  if (!alias.success) throw new UserError(`--alias ${JSON.stringify(options.alias.slice(0, 64))} is not a key alias`, '2–64 lowercase letters, digits, ".", "_" and "-", starting and ending with a letter or digit, e.g. --alias claude-code');
+  if (!alias.success)
+    throw new UserError(
+      `--alias ${JSON.stringify(options.alias.slice(0, 64))} is not a key alias`,
+      '2–64 lowercase letters, digits, ".", "_" and "-", starting and ending with a letter or digit, e.g. --alias claude-code',
+    );
   if (options.key !== undefined) validateNewKey(options.key, '--key');
   const budget = options.budget === undefined ? undefined : Number(options.budget);
-  if (budget !== undefined && !(budget > 0)) throw new UserError(`--budget ${options.budget} is not a positive number`, 'give the budget in USD, e.g. --budget 25');
+  if (budget !== undefined && !(budget > 0))
+    throw new UserError(`--budget ${options.budget} is not a positive number`, 'give the budget in USD, e.g. --budget 25');
   const expiresInSeconds = options.expires === undefined ? undefined : flagDuration('--expires', options.expires, '30d');
   const { key, ungranted } = await createKey(ctx, {
     alias: options.alias,
@@ -56,7 +61,10 @@ export async function keysListCommand(ctx: CommandContext): Promise<void> {
         row.alias ?? '-',
         row.key,
         row.models.length ? row.models.join(',') : 'all',
-        [...row.mcpServers.map((server) => (row.mcpTools[server] ? `${server}[${row.mcpTools[server].join('|')}]` : server)), ...row.mcpGroups.map((group) => `group:${group}`)].join(',') || 'NONE',
+        [
+          ...row.mcpServers.map((server) => (row.mcpTools[server] ? `${server}[${row.mcpTools[server].join('|')}]` : server)),
+          ...row.mcpGroups.map((group) => `group:${group}`),
+        ].join(',') || 'NONE',
         row.expires?.slice(0, 10) ?? 'never',
         row.budget !== null ? `${row.spend.toFixed(2)}/${row.budget}${row.budgetDuration ? ` per ${row.budgetDuration}` : ''}` : row.spend.toFixed(2),
         limitsText(row),
@@ -65,7 +73,8 @@ export async function keysListCommand(ctx: CommandContext): Promise<void> {
     ),
   );
   const ungranted = rows.filter((row) => row.mcpServers.length === 0 && row.mcpGroups.length === 0);
-  for (const row of ungranted) ctx.ui.warn(`${row.alias ?? row.key} has no MCP grant: it sees no MCP server on current LiteLLM (and every server on versions before the change)`);
+  for (const row of ungranted)
+    ctx.ui.warn(`${row.alias ?? row.key} has no MCP grant: it sees no MCP server on current LiteLLM (and every server on versions before the change)`);
 }
 
 export async function keysRevokeCommand(ctx: CommandContext, target: string): Promise<void> {
@@ -91,7 +100,10 @@ export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: b
   const drift = changes.filter((change) => change.action !== 'keep');
   const pending = dryRun && (drift.length > 0 || migrated > 0);
   const driftFailure = () =>
-    new ReportedFailure(`${drift.length + (migrated > 0 ? 1 : 0)} key change(s) pending: the database differs from mcpgw.yaml`, 'run `mcpgw keys sync` to apply them');
+    new ReportedFailure(
+      `${drift.length + (migrated > 0 ? 1 : 0)} key change(s) pending: the database differs from mcpgw.yaml`,
+      'run `mcpgw keys sync` to apply them',
+    );
   if (ctx.options.json) {
     ctx.ui.json({ dryRun, ok: !pending, changes, ...(migrated > 0 ? { migratedGrants: migrated } : {}) });
     if (pending) throw driftFailure();
@@ -99,7 +111,12 @@ export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: b
   }
   if (migrated > 0) ctx.ui.result(`${dryRun ? 'would move' : 'moved'} ${migrated} grant row(s) from LiteLLM's derived server ids to the pinned ones`);
   for (const change of changes) {
-    const detail = change.action === 'update' ? ` (${change.fields.join(', ')})` : change.action === 'keep' && change.blocked ? ' (blocked in LiteLLM: left blocked; unblock it there if that was not meant)' : '';
+    const detail =
+      change.action === 'update'
+        ? ` (${change.fields.join(', ')})`
+        : change.action === 'keep' && change.blocked
+          ? ' (blocked in LiteLLM: left blocked; unblock it there if that was not meant)'
+          : '';
     ctx.ui.result(`${change.action.padEnd(7)} ${change.alias}${detail}`);
   }
   if (changes.length === 0) ctx.ui.result('no keys are declared in mcpgw.yaml');
@@ -108,6 +125,10 @@ export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: b
 }
 
 function limitsText(row: { rpmLimit: number | null; tpmLimit: number | null; maxParallelRequests: number | null }): string {
-  const parts = [row.rpmLimit !== null ? `${row.rpmLimit} rpm` : '', row.tpmLimit !== null ? `${row.tpmLimit} tpm` : '', row.maxParallelRequests !== null ? `${row.maxParallelRequests} parallel` : ''];
+  const parts = [
+    row.rpmLimit !== null ? `${row.rpmLimit} rpm` : '',
+    row.tpmLimit !== null ? `${row.tpmLimit} tpm` : '',
+    row.maxParallelRequests !== null ? `${row.maxParallelRequests} parallel` : '',
+  ];
   return parts.filter(Boolean).join(', ') || '-';
 }

@@ -22,6 +22,7 @@ export async function logsCommand(ctx: CommandContext, service: string | undefin
 function sinceEpoch(text: string, now: Date): number {
   if (/^\d+[smhdw]?$/.test(text)) return Math.floor(now.getTime() / 1000) - flagDuration('--since', text, '10m');
   const absolute = Date.parse(text);
-  if (Number.isNaN(absolute)) throw new UserError(`--since ${text} is not a duration or a timestamp`, 'use e.g. --since 600, --since 10m or --since 2026-11-26T10:00:00Z');
+  if (Number.isNaN(absolute))
+    throw new UserError(`--since ${text} is not a duration or a timestamp`, 'use e.g. --since 600, --since 10m or --since 2026-11-26T10:00:00Z');
   return Math.floor(absolute / 1000);
 }

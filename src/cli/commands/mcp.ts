@@ -24,7 +24,9 @@ export async function mcpAddCommand(ctx: CommandContext, name: string, options: 
   // The note tells how the pulled entry runs; the packaged build runs as written above.
   if (catalog?.note && !added.packaged) ctx.ui.info(`note: ${catalog.note}`);
   if (added.offline && catalog && options.image === undefined && typeof server?.image === 'string' && !server.build) {
-    ctx.ui.warn(`the ${catalog.id} entry pulls ${server.image}, and this stack builds its images: without a registry \`mcpgw up\` cannot start it (give --image a local tag, or set mcp_servers.${name}.build)`);
+    ctx.ui.warn(
+      `the ${catalog.id} entry pulls ${server.image}, and this stack builds its images: without a registry \`mcpgw up\` cannot start it (give --image a local tag, or set mcp_servers.${name}.build)`,
+    );
   } else if (server?.build) {
     ctx.ui.info(`mcpgw up builds its image from ${packageLabel(server.build)}: no registry needed`);
   }
@@ -54,13 +56,25 @@ export async function mcpListCommand(ctx: CommandContext, options: { timeout?: s
     ctx.ui.result(
       formatTable(
         ['NAME', 'TRANSPORT', 'RUNS', 'ENDPOINT', 'STATE', 'TOOLS', 'KEYS'],
-        servers.map((row) => [row.name, row.transport, row.runs, row.endpoint, row.state, row.tools === null ? '?' : String(row.tools), row.keys.join(',') || '-']),
+        servers.map((row) => [
+          row.name,
+          row.transport,
+          row.runs,
+          row.endpoint,
+          row.state,
+          row.tools === null ? '?' : String(row.tools),
+          row.keys.join(',') || '-',
+        ]),
       ),
     );
     for (const note of notes) ctx.ui.warn(note);
     for (const failure of failures) ctx.ui.warn(`${failure.server}: ${failure.cause}${failure.seen ? ` (${failure.seen})` : ''} (fix: ${failure.fix})`);
   }
-  if (failures.length > 0) throw new ReportedFailure(`LiteLLM lists no tools from ${failures.map((failure) => failure.server).join(', ')}`, 'each server above names its cause and fix');
+  if (failures.length > 0)
+    throw new ReportedFailure(
+      `LiteLLM lists no tools from ${failures.map((failure) => failure.server).join(', ')}`,
+      'each server above names its cause and fix',
+    );
 }
 
 export async function mcpToolsCommand(ctx: CommandContext, name: string | undefined, options: { key?: string; timeout?: string }): Promise<void> {
@@ -69,7 +83,13 @@ export async function mcpToolsCommand(ctx: CommandContext, name: string | undefi
     ctx.ui.json({ server: name ?? null, as, tools, failures });
   } else {
     if (as === 'master key') ctx.ui.info('listing as the master key, which sees every server; pass --key ALIAS|sk-… to see what a client sees');
-    if (tools.length > 0) ctx.ui.result(formatTable(['TOOL', 'INPUTS', 'DESCRIPTION'], tools.map((tool) => [tool.name, tool.inputs, tool.description])));
+    if (tools.length > 0)
+      ctx.ui.result(
+        formatTable(
+          ['TOOL', 'INPUTS', 'DESCRIPTION'],
+          tools.map((tool) => [tool.name, tool.inputs, tool.description]),
+        ),
+      );
     else if (failures.length === 0) {
       ctx.ui.warn(`${as} sees no tools${name ? ` on ${name}` : ''}: is the server granted to it (keys: mcp_servers) and running (\`mcpgw mcp list\`)?`);
     }
@@ -92,11 +112,19 @@ export async function mcpCatalogCommand(ctx: CommandContext): Promise<void> {
   ctx.ui.result(
     formatTable(
       ['ENTRY', 'RUNS AS', 'IMAGE / PACKAGE', 'LISTENS', 'PROBE', 'SECRETS'],
-      catalog.map((entry) => [entry.id, runsAs(entry.server), source(entry), containerEndpoint(entry.server), entry.probe.tool, entry.secrets.join(',') || '-']),
+      catalog.map((entry) => [
+        entry.id,
+        runsAs(entry.server),
+        source(entry),
+        containerEndpoint(entry.server),
+        entry.probe.tool,
+        entry.secrets.join(',') || '-',
+      ]),
     ),
   );
   ctx.ui.result('');
-  for (const entry of catalog.filter((candidate) => candidate.build)) ctx.ui.result(`${entry.id}: build ${entry.build?.image} first; mcp add --from-catalog ${entry.id} prints how`);
+  for (const entry of catalog.filter((candidate) => candidate.build))
+    ctx.ui.result(`${entry.id}: build ${entry.build?.image} first; mcp add --from-catalog ${entry.id} prints how`);
   for (const entry of catalog) {
     if (entry.packaged) ctx.ui.result(`${entry.id}: where litellm.build is builtin, mcp add builds it from ${packageLabel(entry.packaged.build)}`);
   }

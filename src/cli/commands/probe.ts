@@ -33,7 +33,10 @@ async function readReplay(file: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new UserError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give the path of a JSON request body saved from your client');
+    throw new UserError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'give the path of a JSON request body saved from your client',
+    );
   }
   try {
     const body = JSON.parse(text) as unknown;

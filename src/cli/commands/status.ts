@@ -14,10 +14,21 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
     ui.result(
       formatTable(
         ['SERVICE', 'STATE', 'HEALTH', 'UPTIME', 'PORTS', 'IMAGE'],
-        statuses.map((status) => [status.service, status.state, status.health, formatUptime(status.uptimeSeconds), status.ports.join(',') || '-', status.image]),
+        statuses.map((status) => [
+          status.service,
+          status.state,
+          status.health,
+          formatUptime(status.uptimeSeconds),
+          status.ports.join(',') || '-',
+          status.image,
+        ]),
       ),
     );
   }
   // The report (ok: false under --json) is already on stdout: the failure only sets the exit code.
-  if (down.length > 0) throw new ReportedFailure(`${down.map((status) => status.service).join(', ')} not running or unhealthy`, 'run `mcpgw up` (and `mcpgw logs SERVICE` to see why)');
+  if (down.length > 0)
+    throw new ReportedFailure(
+      `${down.map((status) => status.service).join(', ')} not running or unhealthy`,
+      'run `mcpgw up` (and `mcpgw logs SERVICE` to see why)',
+    );
 }

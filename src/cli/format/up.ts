@@ -17,7 +17,15 @@ export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
   const { stack, report, keyChanges, probe } = outcome;
   if (ctx.options.json) {
     const keysChanged = keyChanges.some((change) => change.action !== 'keep');
-    ui.json({ ok: probe?.ok ?? true, changed: !planIsNoop(report.plan) || keysChanged, services: report.services, keys: keyChanges, notes: report.notes, gateway: stack.model.gatewayUrl, ...(probe ? { probe } : {}) });
+    ui.json({
+      ok: probe?.ok ?? true,
+      changed: !planIsNoop(report.plan) || keysChanged,
+      services: report.services,
+      keys: keyChanges,
+      notes: report.notes,
+      gateway: stack.model.gatewayUrl,
+      ...(probe ? { probe } : {}),
+    });
   } else {
     ui.result(
       formatTable(
@@ -32,7 +40,8 @@ export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
     if (probe && !probe.ok) ui.result(`\n${formatProbeReport(probe)}`);
     else ui.result(nextStep(stack.loaded.config.keys[0]?.alias));
   }
-  if (probe && !probe.ok) throw new ReportedFailure(probeFailureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
+  if (probe && !probe.ok)
+    throw new ReportedFailure(probeFailureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
 }
 
 /** What a user does once the gateway works: connect a client with a declared key, or make one first. */

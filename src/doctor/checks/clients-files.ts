@@ -30,25 +30,43 @@ export const clientsFiles: Check = {
     for (const entry of ours) {
       const where = `${entry.file} ${entry.at}`;
       const pathname = new URL(entry.url as string).pathname;
-      if (pathname === '/mcp') causes.push({ cause: `${where}: ${entry.url} lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`, fix: `use ${entry.url}/` });
-      else if (!pathname.startsWith('/mcp/')) causes.push({ cause: `${where}: ${entry.url} is not an MCP endpoint of the gateway`, fix: `use http://${config.host}:${config.litellm.port}/mcp/` });
+      if (pathname === '/mcp')
+        causes.push({
+          cause: `${where}: ${entry.url} lacks the trailing slash (older LiteLLM answers /mcp with a 307 some clients do not follow)`,
+          fix: `use ${entry.url}/`,
+        });
+      else if (!pathname.startsWith('/mcp/'))
+        causes.push({ cause: `${where}: ${entry.url} is not an MCP endpoint of the gateway`, fix: `use http://${config.host}:${config.litellm.port}/mcp/` });
       const value = header(entry, KEY_HEADER);
       // A variable reference (${VAR}, ${env:VAR}, ${input:id}) is resolved by the client: its value is not here to check.
       const reference = value !== undefined && /\$\{[^}]+\}/.test(value);
-      if (!value) causes.push({ cause: `${where}: no ${KEY_HEADER} header: the gateway answers 401`, fix: `add "${KEY_HEADER}": "Bearer sk-…" (\`mcpgw client-config <client> --write\` writes the entry)` });
-      else if (!reference && !/^Bearer\s+\S/.test(value)) causes.push({ cause: `${where}: ${KEY_HEADER} must be "Bearer <key>"`, fix: 'prefix the key with "Bearer "' });
+      if (!value)
+        causes.push({
+          cause: `${where}: no ${KEY_HEADER} header: the gateway answers 401`,
+          fix: `add "${KEY_HEADER}": "Bearer sk-…" (\`mcpgw client-config <client> --write\` writes the entry)`,
+        });
+      else if (!reference && !/^Bearer\s+\S/.test(value))
+        causes.push({ cause: `${where}: ${KEY_HEADER} must be "Bearer <key>"`, fix: 'prefix the key with "Bearer "' });
       const values = Object.values(entry.headers);
       if (masterKey && values.some((text) => text.includes(masterKey))) {
-        causes.push({ cause: `${where}: holds the master key — full admin power in a client file`, fix: 'create a virtual key (`mcpgw keys create --alias <client> --mcp …`), use it here, and rotate the master key' });
+        causes.push({
+          cause: `${where}: holds the master key — full admin power in a client file`,
+          fix: 'create a virtual key (`mcpgw keys create --alias <client> --mcp …`), use it here, and rotate the master key',
+        });
       }
-      if (entry.client === 'claude' && entry.type !== 'http') causes.push({ cause: `${where}: Claude Code silently skips an entry without "type": "http"`, fix: 'add "type": "http"' });
+      if (entry.client === 'claude' && entry.type !== 'http')
+        causes.push({ cause: `${where}: Claude Code silently skips an entry without "type": "http"`, fix: 'add "type": "http"' });
     }
     const evidence = [
       scan.read.length ? `read ${scan.read.join(', ')}` : 'no client config found',
       `${ours.length} entr${ours.length === 1 ? 'y points' : 'ies point'} at this gateway${ours.length ? `: ${ours.map((entry) => `${entry.title} ${entry.at}`).join(', ')}` : ''}`,
     ];
     if (causes.length > 0) return fail(evidence, causes);
-    if (scan.unreadable.length > 0) return warn(evidence, scan.unreadable.map(({ file, reason }) => ({ cause: `${file} cannot be parsed (${reason}): the client ignores it`, fix: 'fix its syntax' })));
+    if (scan.unreadable.length > 0)
+      return warn(
+        evidence,
+        scan.unreadable.map(({ file, reason }) => ({ cause: `${file} cannot be parsed (${reason}): the client ignores it`, fix: 'fix its syntax' })),
+      );
     return pass(...evidence);
   },
 };

@@ -10,7 +10,7 @@ function environRefs(value: unknown, at: string, out: { name: string; at: string
     const match = /^os\.environ\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(value.trim());
     if (match?.[1]) out.push({ name: match[1], at });
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => environRefs(item, `${at}[${index}]`, out));
+    for (const [index, item] of value.entries()) environRefs(item, `${at}[${index}]`, out);
   } else if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) environRefs(item, at ? `${at}.${key}` : key, out);
   }
@@ -36,7 +36,12 @@ export const configEnviron: Check = {
     const file = (await ctx.loaded()).secretsFile;
     return fail(
       missing.map((ref) => `${DEPLOYED} ${ref.at}: os.environ/${ref.name} is not set in ${envFile}`),
-      [{ cause: 'LiteLLM reads an unset variable as None: the master key, database or model key is silently missing', fix: `add ${[...new Set(missing.map((ref) => ref.name))].map((name) => `${name}=…`).join(', ')} to ${file} (and reference it from mcpgw.yaml), then \`mcpgw up\`` }],
+      [
+        {
+          cause: 'LiteLLM reads an unset variable as None: the master key, database or model key is silently missing',
+          fix: `add ${[...new Set(missing.map((ref) => ref.name))].map((name) => `${name}=…`).join(', ')} to ${file} (and reference it from mcpgw.yaml), then \`mcpgw up\``,
+        },
+      ],
     );
   },
 };

@@ -12,7 +12,12 @@ export const configRendered: Check = {
     if (stale.length === 0) return pass(`${files.length} files up to date`);
     return fail(
       stale.map((file) => `${file.path}: ${file.detail}`),
-      [{ cause: 'the running stack may use files that no longer match mcpgw.yaml (edited by hand, or not re-rendered)', fix: 'run `mcpgw render` then `mcpgw up` (hand edits belong in mcpgw.yaml)' }],
+      [
+        {
+          cause: 'the running stack may use files that no longer match mcpgw.yaml (edited by hand, or not re-rendered)',
+          fix: 'run `mcpgw render` then `mcpgw up` (hand edits belong in mcpgw.yaml)',
+        },
+      ],
     );
   },
 };

@@ -23,7 +23,10 @@ export const configServerPaths: Check = {
     if (issues.length === 0) return pass(seen.join(', ') || 'no MCP server with a url');
     return fail(
       issues.map((issue) => `${DEPLOYED} ${issue.path}: ${issue.message}`),
-      issues.map((issue) => ({ cause: `LiteLLM speaks the wrong protocol to ${issue.path.split('.')[1]}: it lists no tools from it`, fix: `${issue.fix ?? ''} in mcpgw.yaml, then \`mcpgw up\``.trim() })),
+      issues.map((issue) => ({
+        cause: `LiteLLM speaks the wrong protocol to ${issue.path.split('.')[1]}: it lists no tools from it`,
+        fix: `${issue.fix ?? ''} in mcpgw.yaml, then \`mcpgw up\``.trim(),
+      })),
     );
   },
 };

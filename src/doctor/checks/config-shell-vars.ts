@@ -16,7 +16,12 @@ export const configShellVars: Check = {
     if (issues.length === 0) return pass(`${DEPLOYED}: only os.environ/NAME references`);
     return fail(
       issues.map((issue) => `${DEPLOYED} ${issue.path}: ${issue.message}`),
-      [{ cause: 'LiteLLM never expands ${VAR}: the literal text reaches it as the value (a key named "${VAR}", a URL that does not resolve)', fix: 'write os.environ/NAME instead; `mcpgw render` writes it that way from mcpgw.yaml' }],
+      [
+        {
+          cause: 'LiteLLM never expands ${VAR}: the literal text reaches it as the value (a key named "${VAR}", a URL that does not resolve)',
+          fix: 'write os.environ/NAME instead; `mcpgw render` writes it that way from mcpgw.yaml',
+        },
+      ],
     );
   },
 };

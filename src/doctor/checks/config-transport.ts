@@ -13,7 +13,12 @@ export const configTransport: Check = {
     if (implicit.length === 0) return pass(servers.map(([name, entry]) => `${name}: ${String(entry.transport)}`).join(', ') || 'no MCP server declared');
     return fail(
       implicit.map((name) => `${DEPLOYED} mcp_servers.${name} has no transport`),
-      [{ cause: 'LiteLLM assumes sse for a server without transport, and the server id it derives changes once you add one (grants stop matching)', fix: `set mcp_servers.<name>.transport (sse | http | stdio) in mcpgw.yaml, then \`mcpgw up\` and \`mcpgw keys sync\`` }],
+      [
+        {
+          cause: 'LiteLLM assumes sse for a server without transport, and the server id it derives changes once you add one (grants stop matching)',
+          fix: `set mcp_servers.<name>.transport (sse | http | stdio) in mcpgw.yaml, then \`mcpgw up\` and \`mcpgw keys sync\``,
+        },
+      ],
     );
   },
 };

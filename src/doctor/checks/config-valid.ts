@@ -15,7 +15,10 @@ export const configValid: Check = {
       if (error instanceof ConfigError) {
         return fail(
           error.message,
-          error.issues.map((issue) => ({ cause: `${issue.line !== undefined ? `line ${issue.line}: ` : ''}${issue.path}: ${issue.message}`, fix: issue.fix ?? 'see the message' })),
+          error.issues.map((issue) => ({
+            cause: `${issue.line !== undefined ? `line ${issue.line}: ` : ''}${issue.path}: ${issue.message}`,
+            fix: issue.fix ?? 'see the message',
+          })),
         );
       }
       const hint = (error as { hint?: string }).hint;

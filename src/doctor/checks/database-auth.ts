@@ -20,18 +20,34 @@ SELECT string_agg(DISTINCT auth_method, ',') FROM pg_hba_file_rules
 
 /** Judges the facts: an md5 hash fails a scram-sha-256 rule outright; md5 rules or hashing are the seed's trap. */
 export function judgeAuth(facts: AuthFacts, user: string): CheckOutcome {
-  const evidence = [`role ${user}: password stored as ${facts.stored}`, `pg_hba host methods for it: ${facts.hbaMethods.join(', ') || 'none'}`, `password_encryption = ${facts.passwordEncryption}`];
+  const evidence = [
+    `role ${user}: password stored as ${facts.stored}`,
+    `pg_hba host methods for it: ${facts.hbaMethods.join(', ') || 'none'}`,
+    `password_encryption = ${facts.passwordEncryption}`,
+  ];
   const scramRule = facts.hbaMethods.includes('scram-sha-256');
   const reset = `ALTER ROLE ${user} PASSWORD '…' after SET password_encryption = 'scram-sha-256' (for the bundled Postgres: \`mcpgw up\` re-applies the password as SCRAM)`;
   if (facts.stored === 'md5' && scramRule) {
-    return fail(evidence, [{ cause: `${user}'s password is an md5 hash but pg_hba.conf demands scram-sha-256: every login fails with "password authentication failed"`, fix: reset }]);
+    return fail(evidence, [
+      { cause: `${user}'s password is an md5 hash but pg_hba.conf demands scram-sha-256: every login fails with "password authentication failed"`, fix: reset },
+    ]);
   }
   if (facts.stored === 'none') return fail(evidence, [{ cause: `${user} has no password: password logins can never succeed`, fix: reset }]);
   if (facts.passwordEncryption === 'md5' && scramRule) {
-    return fail(evidence, [{ cause: 'password_encryption is md5 while pg_hba.conf demands scram-sha-256: the next password change stores a hash no login can use', fix: "set password_encryption = 'scram-sha-256' in postgresql.conf (or the server's -c option) and reload" }]);
+    return fail(evidence, [
+      {
+        cause: 'password_encryption is md5 while pg_hba.conf demands scram-sha-256: the next password change stores a hash no login can use',
+        fix: "set password_encryption = 'scram-sha-256' in postgresql.conf (or the server's -c option) and reload",
+      },
+    ]);
   }
   if (facts.hbaMethods.some((method) => method === 'md5' || method === 'password' || method === 'trust')) {
-    return warn(evidence, [{ cause: `pg_hba.conf still allows ${facts.hbaMethods.filter((method) => method !== 'scram-sha-256').join(', ')}: logins work, but an md5 hash (or none) would be accepted`, fix: 'change those host lines to scram-sha-256 and reload (SELECT pg_reload_conf())' }]);
+    return warn(evidence, [
+      {
+        cause: `pg_hba.conf still allows ${facts.hbaMethods.filter((method) => method !== 'scram-sha-256').join(', ')}: logins work, but an md5 hash (or none) would be accepted`,
+        fix: 'change those host lines to scram-sha-256 and reload (SELECT pg_reload_conf())',
+      },
+    ]);
   }
   if (facts.stored === 'md5') return warn(evidence, [{ cause: `${user}'s password is an md5 hash`, fix: reset }]);
   return pass(...evidence);
@@ -65,7 +81,13 @@ async function readFacts(ctx: DoctorContext): Promise<AuthFacts | string> {
   const db = await ctx.db().catch(() => undefined);
   if (!db) return "LiteLLM's database is unreachable (see database.reachable)";
   try {
-    const answers = await Promise.all(sql.split(';').map((part) => part.trim()).filter(Boolean).map((part) => db.query<Record<string, string | null>>(part)));
+    const answers = await Promise.all(
+      sql
+        .split(';')
+        .map((part) => part.trim())
+        .filter(Boolean)
+        .map((part) => db.query<Record<string, string | null>>(part)),
+    );
     return parseFacts(answers.map((answer) => Object.values(answer.rows[0] ?? {})[0] ?? '').join('\n')) ?? 'no answer';
   } catch (error) {
     return `reading pg_authid needs a superuser: ${(error as Error).message}`;

@@ -14,7 +14,9 @@ export const databaseReachable: Check = {
       return pass(`connected as ${config.postgres.user} to ${config.postgres.database} (${config.postgres.mode}, Postgres ${rows[0]?.version ?? '?'})`);
     } catch (error) {
       const hint = (error as { hint?: string }).hint;
-      return fail((error as Error).message, [{ cause: 'mcpgw cannot reach the database, so neither can key management', fix: hint ?? '`mcpgw status`; `mcpgw logs postgres`' }]);
+      return fail((error as Error).message, [
+        { cause: 'mcpgw cannot reach the database, so neither can key management', fix: hint ?? '`mcpgw status`; `mcpgw logs postgres`' },
+      ]);
     }
   },
 };

@@ -18,7 +18,9 @@ export const databaseSchema: Check = {
     const fix = "restart LiteLLM (`mcpgw up`): its start-up runs Prisma's migrations; `mcpgw logs litellm` shows why they failed";
     if (missing.length > 0) return fail(`missing tables: ${missing.join(', ')}`, [{ cause: 'LiteLLM has not migrated this database', fix }]);
     if (!rows.some((row) => row.name === '_prisma_migrations' && row.present)) {
-      return warn(`${REQUIRED_TABLES.length} tables present, no _prisma_migrations ledger`, [{ cause: 'the schema was not created by LiteLLM\'s migrations', fix }]);
+      return warn(`${REQUIRED_TABLES.length} tables present, no _prisma_migrations ledger`, [
+        { cause: "the schema was not created by LiteLLM's migrations", fix },
+      ]);
     }
     const ledger = await db.query<{ done: string; broken: string }>(
       `SELECT count(*) FILTER (WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL) AS done, count(*) FILTER (WHERE finished_at IS NULL OR rolled_back_at IS NOT NULL) AS broken FROM "_prisma_migrations"`,

@@ -17,7 +17,12 @@ export const keysAge: Check = {
     if (stale.length === 0) return pass(evidence);
     return warn(
       [evidence, ...stale.map((key) => `${key.alias ?? key.keyName}: created ${key.createdAt} (${key.ageDays} days)`)],
-      [{ cause: 'these keys are due for rotation', fix: '`mcpgw keys rotate <alias>` (the old key keeps working for the grace period); see docs/key-rotation.md' }],
+      [
+        {
+          cause: 'these keys are due for rotation',
+          fix: '`mcpgw keys rotate <alias>` (the old key keeps working for the grace period); see docs/key-rotation.md',
+        },
+      ],
     );
   },
 };

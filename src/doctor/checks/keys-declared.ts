@@ -16,7 +16,10 @@ export const keysDeclared: Check = {
       const sameAlias = rows.find((row) => row.alias === key.alias);
       causes.push(
         sameAlias
-          ? { cause: `${key.alias} exists with another hash: the key in the secrets file is not the one LiteLLM knows (rotated, or edited by hand)`, fix: '`mcpgw keys sync` writes the declared key; or put the current key in the secrets file' }
+          ? {
+              cause: `${key.alias} exists with another hash: the key in the secrets file is not the one LiteLLM knows (rotated, or edited by hand)`,
+              fix: '`mcpgw keys sync` writes the declared key; or put the current key in the secrets file',
+            }
           : { cause: `${key.alias} is not in the database (e.g. after a DB wipe): clients using it get 401`, fix: 'run `mcpgw keys sync`' },
       );
     }

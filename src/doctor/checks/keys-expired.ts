@@ -16,7 +16,10 @@ export const keysExpired: Check = {
     const ofDeclared = dead.filter((row) => row.alias && declared.has(row.alias));
     const evidence = `${rows.length} key(s), ${dead.length} expired or blocked`;
     if (ofDeclared.length > 0) {
-      return fail([evidence, ...ofDeclared.map(describe)], [{ cause: 'clients using these keys get 401', fix: '`mcpgw keys rotate <alias>` issues a fresh key with the same grants (or unblock it in LiteLLM)' }]);
+      return fail(
+        [evidence, ...ofDeclared.map(describe)],
+        [{ cause: 'clients using these keys get 401', fix: '`mcpgw keys rotate <alias>` issues a fresh key with the same grants (or unblock it in LiteLLM)' }],
+      );
     }
     if (dead.length > 0) return warn([evidence, ...dead.map(describe)], [{ cause: 'stale keys clutter `keys list`', fix: '`mcpgw keys revoke <alias>`' }]);
     return pass(evidence);

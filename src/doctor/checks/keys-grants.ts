@@ -18,7 +18,7 @@ export const keysGrants: Check = {
     for (const key of declared) {
       const row = rows.find((candidate) => candidate.token === key.token);
       // Missing rows are keys.declared's finding, rows without a permission row keys.mcp-grant's.
-      if (!row || !row.hasPermission) continue;
+      if (!row?.hasPermission) continue;
       const same = row.mcpServers.join() === key.mcpServers.join() && row.mcpGroups.join() === key.mcpGroups.join();
       evidence.push(`${key.alias}: servers ${named(row.mcpServers)}${row.mcpGroups.length ? `; groups ${row.mcpGroups.join(', ')}` : ''}`);
       if (!same) {

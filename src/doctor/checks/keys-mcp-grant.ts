@@ -17,11 +17,19 @@ export const keysMcpGrant: Check = {
     const evidence = `${active.length} active key(s): ${noRow.length} without an object-permission row, ${empty.length} with an empty grant`;
     const causes: Cause[] = noRow.map((row) => ({
       cause: `key ${keyLabel(row)} has no LiteLLM_ObjectPermissionTable row: it sees no MCP server (the seed's "virtual key ↔ MCP server association" failure)`,
-      fix: row.alias && declared.has(row.alias) ? 'run `mcpgw keys sync`' : `\`mcpgw keys revoke ${row.alias ?? row.token.slice(0, 12)}\`, then \`mcpgw keys create --alias … --mcp <servers>\` (or declare it in mcpgw.yaml with its ${keySecretName(row.alias ?? 'alias')} secret)`,
+      fix:
+        row.alias && declared.has(row.alias)
+          ? 'run `mcpgw keys sync`'
+          : `\`mcpgw keys revoke ${row.alias ?? row.token.slice(0, 12)}\`, then \`mcpgw keys create --alias … --mcp <servers>\` (or declare it in mcpgw.yaml with its ${keySecretName(row.alias ?? 'alias')} secret)`,
     }));
     if (causes.length > 0) return fail(evidence, causes);
     if (empty.length > 0) {
-      return warn(evidence, [{ cause: `${empty.map(keyLabel).join(', ')} may use no MCP server (fine for an LLM-only key)`, fix: 'grant servers with `mcpgw keys create --mcp …` or in mcpgw.yaml + `mcpgw keys sync`' }]);
+      return warn(evidence, [
+        {
+          cause: `${empty.map(keyLabel).join(', ')} may use no MCP server (fine for an LLM-only key)`,
+          fix: 'grant servers with `mcpgw keys create --mcp …` or in mcpgw.yaml + `mcpgw keys sync`',
+        },
+      ]);
     }
     return pass(evidence);
   },

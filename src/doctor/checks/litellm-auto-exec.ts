@@ -11,13 +11,24 @@ export const litellmAutoExec: Check = {
   needs: ['config'],
   async run(ctx) {
     const found = await ctx.litellmVersion();
-    if (!found) return warn('LiteLLM version unknown (neither running nor in the image tag)', [{ cause: 'cannot tell whether tools are executed or handed back as tool_calls', fix: 'pin litellm.image to a release tag' }]);
+    if (!found)
+      return warn('LiteLLM version unknown (neither running nor in the image tag)', [
+        { cause: 'cannot tell whether tools are executed or handed back as tool_calls', fix: 'pin litellm.image to a release tag' },
+      ]);
     const verdicts = (Object.keys(ENDPOINTS) as (keyof typeof ENDPOINTS)[]).map((endpoint) => ({ endpoint, executes: autoExecutes(found.version, endpoint) }));
-    const evidence = verdicts.map(({ endpoint, executes }) => `${ENDPOINTS[endpoint]}: ${executes ? 'executes' : `no (since ${MCP_AUTO_EXECUTION_SINCE[endpoint]})`}`);
+    const evidence = verdicts.map(
+      ({ endpoint, executes }) => `${ENDPOINTS[endpoint]}: ${executes ? 'executes' : `no (since ${MCP_AUTO_EXECUTION_SINCE[endpoint]})`}`,
+    );
     const lacking = verdicts.filter(({ executes }) => !executes);
     if (lacking.length === 0) return pass(`LiteLLM ${found.version}`, ...evidence);
-    return fail([`LiteLLM ${found.version}`, ...evidence], [
-      { cause: `turns stop at finish_reason "tool_calls" on ${lacking.map(({ endpoint }) => ENDPOINTS[endpoint]).join(' and ')} (the seed's blocking issue)`, fix: `pin litellm.image to ${MCP_AUTO_EXECUTION_SINCE.chat} or later (and above every advisory), then \`mcpgw up\`` },
-    ]);
+    return fail(
+      [`LiteLLM ${found.version}`, ...evidence],
+      [
+        {
+          cause: `turns stop at finish_reason "tool_calls" on ${lacking.map(({ endpoint }) => ENDPOINTS[endpoint]).join(' and ')} (the seed's blocking issue)`,
+          fix: `pin litellm.image to ${MCP_AUTO_EXECUTION_SINCE.chat} or later (and above every advisory), then \`mcpgw up\``,
+        },
+      ],
+    );
   },
 };

@@ -14,13 +14,22 @@ export const litellmHealth: Check = {
     if (outcome.status !== 'fail') return outcome;
     // Say why nothing answers when Docker can tell: stopped, crash-looping, or never created.
     const service = litellmService(await ctx.model());
-    const state = await ctx.docker().then((docker) => docker.containerState(service.containerName)).catch(() => 'unknown' as const);
+    const state = await ctx
+      .docker()
+      .then((docker) => docker.containerState(service.containerName))
+      .catch(() => 'unknown' as const);
     if (state === 'unknown') return outcome;
     if (!state) return fail(outcome.evidence, [{ cause: `container ${service.containerName} does not exist`, fix: 'run `mcpgw up`' }]);
     if (!state.running || state.restartCount > 0) {
-      return fail([...outcome.evidence, `${service.containerName}: ${state.status}, exit code ${state.exitCode}, ${state.restartCount} restart(s)`], [
-        { cause: `LiteLLM's container is ${state.status}${state.restartCount > 0 ? ' and crash-looping' : ''}`, fix: '`mcpgw logs litellm` shows why (bad config.yaml, database unreachable); then `mcpgw up`' },
-      ]);
+      return fail(
+        [...outcome.evidence, `${service.containerName}: ${state.status}, exit code ${state.exitCode}, ${state.restartCount} restart(s)`],
+        [
+          {
+            cause: `LiteLLM's container is ${state.status}${state.restartCount > 0 ? ' and crash-looping' : ''}`,
+            fix: '`mcpgw logs litellm` shows why (bad config.yaml, database unreachable); then `mcpgw up`',
+          },
+        ],
+      );
     }
     return outcome;
   },

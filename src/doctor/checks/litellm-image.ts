@@ -13,7 +13,10 @@ export const litellmImage: Check = {
     const service = litellmService(model);
     // The running container may be older than mcpgw.yaml (edited but not `up`): both must be pinned.
     const running = (await ctx.containers().catch(() => [])).find((container) => container.name === service.containerName)?.image;
-    const images = [{ where: 'mcpgw.yaml litellm.image', image: config.litellm.image }, ...(running && running !== config.litellm.image ? [{ where: `container ${service.containerName}`, image: running }] : [])];
+    const images = [
+      { where: 'mcpgw.yaml litellm.image', image: config.litellm.image },
+      ...(running && running !== config.litellm.image ? [{ where: `container ${service.containerName}`, image: running }] : []),
+    ];
     const floating = images.filter(({ image }) => isFloatingTag(image));
     const evidence = images.map(({ where, image }) => `${where}: ${image}`);
     if (floating.length === 0) return pass(...evidence);

@@ -4,7 +4,7 @@ import { litellmService } from '../../stack/model.js';
 
 /** What the locally built image changes against BerriAI's, said wherever it runs (README: "The locally built LiteLLM image"). */
 const DIFFERENCE =
-  "Prisma's native query engine is replaced by its wasm build behind the binary's interface and `prisma migrate deploy` by migrate-deploy.mjs (README.md: \"The locally built LiteLLM image\" says what is covered and what was not checked)";
+  'Prisma\'s native query engine is replaced by its wasm build behind the binary\'s interface and `prisma migrate deploy` by migrate-deploy.mjs (README.md: "The locally built LiteLLM image" says what is covered and what was not checked)';
 
 export const litellmLocalImage: Check = {
   id: 'litellm.local-image',
@@ -20,7 +20,12 @@ export const litellmLocalImage: Check = {
     const recipe = labels[RECIPE_LABEL];
     const evidence = `container ${container.name} runs ${container.image}${recipe ? `, built by mcpgw from recipe ${recipe} (recipe hash ${labels[RECIPE_HASH_LABEL] ?? 'none'})` : ', an image mcpgw did not build'}`;
     if (config.litellm.build === 'builtin' && !recipe) {
-      return warn(evidence, [{ cause: 'mcpgw.yaml has litellm.build: builtin, but the running container is not on the image mcpgw builds', fix: 'run mcpgw up (it builds the image when missing and recreates LiteLLM on it)' }]);
+      return warn(evidence, [
+        {
+          cause: 'mcpgw.yaml has litellm.build: builtin, but the running container is not on the image mcpgw builds',
+          fix: 'run mcpgw up (it builds the image when missing and recreates LiteLLM on it)',
+        },
+      ]);
     }
     return recipe ? pass(evidence, `a locally built LiteLLM, not BerriAI's image: ${DIFFERENCE}`) : pass(evidence);
   },

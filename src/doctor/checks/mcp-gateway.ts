@@ -6,7 +6,7 @@ import { fail, pass, warn, type Check } from '../types.js';
 
 export const mcpGateway: Check = {
   id: 'mcp.gateway',
-  title: 'through the gateway a key sees each server\'s tools and a tool call executes (--offline: tools listed)',
+  title: "through the gateway a key sees each server's tools and a tool call executes (--offline: tools listed)",
   area: 'mcp',
   needs: ['config', 'gateway', 'database'],
   async run(ctx) {
@@ -30,8 +30,21 @@ export const mcpGateway: Check = {
     if (lesser.length > 0) {
       const down = [...knownBroken];
       return warn(evidence, [
-        ...lesser.flatMap((server) => (knownBroken.has(server.name) ? [{ cause: `${server.name} is down or cut off`, fix: 'see the failing mcp.containers, mcp.transport or network check' }] : refused(server.outcome) ? [] : (server.outcome.causes ?? []))),
-        ...(aggregate.status === 'fail' || servers.some((server) => refused(server.outcome)) ? [{ cause: `LiteLLM refuses MCP requests (/mcp/, sometimes every server) while one server is down (${down.join(", ")}): clients lose those tools`, fix: `bring ${down.join(', ')} back, or remove it from mcpgw.yaml and \`mcpgw up\`` }] : []),
+        ...lesser.flatMap((server) =>
+          knownBroken.has(server.name)
+            ? [{ cause: `${server.name} is down or cut off`, fix: 'see the failing mcp.containers, mcp.transport or network check' }]
+            : refused(server.outcome)
+              ? []
+              : (server.outcome.causes ?? []),
+        ),
+        ...(aggregate.status === 'fail' || servers.some((server) => refused(server.outcome))
+          ? [
+              {
+                cause: `LiteLLM refuses MCP requests (/mcp/, sometimes every server) while one server is down (${down.join(', ')}): clients lose those tools`,
+                fix: `bring ${down.join(', ')} back, or remove it from mcpgw.yaml and \`mcpgw up\``,
+              },
+            ]
+          : []),
       ]);
     }
     return pass(...evidence);

@@ -14,7 +14,12 @@ export const mcpTransport: Check = {
     const answers = (await directAnswers(ctx)).filter((answer) => !containerDown(answer) && !cutOff.has(answer.target.container?.service ?? ''));
     const broken = answers.filter((answer) => answer.ok === false);
     const evidence = answers.map((answer) => answer.seen);
-    if (evidence.length === 0) evidence.push('no MCP server to ask (stopped containers are mcp.containers\' finding)');
-    return broken.length === 0 ? pass(...evidence) : fail(evidence, broken.flatMap((answer) => answer.causes));
+    if (evidence.length === 0) evidence.push("no MCP server to ask (stopped containers are mcp.containers' finding)");
+    return broken.length === 0
+      ? pass(...evidence)
+      : fail(
+          evidence,
+          broken.flatMap((answer) => answer.causes),
+        );
   },
 };

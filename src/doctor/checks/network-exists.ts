@@ -10,7 +10,13 @@ export const networkExists: Check = {
     const model = await ctx.model();
     const docker = await ctx.docker().catch((error: unknown) => error as Error & { hint?: string });
     if (!('networkByName' in docker)) {
-      return fail(docker.message, [{ cause: 'the Docker engine does not answer: no container, network or bundled database of the stack can be inspected, so the checks that need it are skipped', fix: docker.hint ?? 'start Docker (e.g. `systemctl start docker`) or set DOCKER_HOST' }]);
+      return fail(docker.message, [
+        {
+          cause:
+            'the Docker engine does not answer: no container, network or bundled database of the stack can be inspected, so the checks that need it are skipped',
+          fix: docker.hint ?? 'start Docker (e.g. `systemctl start docker`) or set DOCKER_HOST',
+        },
+      ]);
     }
     const found = await Promise.all(model.networks.map(async (network) => ({ network, exists: Boolean(await docker.networkByName(network.name)) })));
     const missing = found.filter((entry) => !entry.exists);
@@ -20,8 +26,14 @@ export const networkExists: Check = {
       evidence,
       missing.map(({ network }) =>
         network.external
-          ? { cause: `${network.name} is declared external (shared with other stacks), so mcpgw never creates it`, fix: `docker network create ${network.name}, then \`mcpgw up\`` }
-          : { cause: `${network.name} is gone: the containers on it cannot reach each other by name`, fix: '`mcpgw up` creates it and re-attaches the containers' },
+          ? {
+              cause: `${network.name} is declared external (shared with other stacks), so mcpgw never creates it`,
+              fix: `docker network create ${network.name}, then \`mcpgw up\``,
+            }
+          : {
+              cause: `${network.name} is gone: the containers on it cannot reach each other by name`,
+              fix: '`mcpgw up` creates it and re-attaches the containers',
+            },
       ),
     );
   },

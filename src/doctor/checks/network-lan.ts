@@ -18,18 +18,25 @@ export const networkLan: Check = {
     const optIn = 'or set lan_only: false to opt in';
     if (!isLanHost(config.host)) causes.push({ cause: `host ${config.host} is a public DNS name`, fix: `use the LAN name (e.g. linuxserver.lan), ${optIn}` });
     const compose = await ctx.deployed(COMPOSE_FILE);
-    if (compose && TLS_SETTING.test(compose)) causes.push({ cause: `${COMPOSE_FILE} sets up a TLS listener`, fix: `remove the ssl options (clients use plain http://<host>:<port>), ${optIn}` });
-    if (compose && /traefik\./.test(compose)) causes.push({ cause: `${COMPOSE_FILE} carries traefik labels`, fix: `remove them from mcpgw.yaml and \`mcpgw render\`, ${optIn}` });
+    if (compose && TLS_SETTING.test(compose))
+      causes.push({ cause: `${COMPOSE_FILE} sets up a TLS listener`, fix: `remove the ssl options (clients use plain http://<host>:<port>), ${optIn}` });
+    if (compose && /traefik\./.test(compose))
+      causes.push({ cause: `${COMPOSE_FILE} carries traefik labels`, fix: `remove them from mcpgw.yaml and \`mcpgw render\`, ${optIn}` });
     for (const [name, entry] of (await deployedServers(ctx)) ?? []) {
       if (typeof entry.url !== 'string') continue;
       const url = new URL(entry.url);
-      if (url.protocol === 'https:' || !isLanHost(url.hostname)) causes.push({ cause: `MCP server ${name} is reached at ${entry.url}, outside the LAN or over TLS`, fix: `use a LAN address over http://, ${optIn}` });
+      if (url.protocol === 'https:' || !isLanHost(url.hostname))
+        causes.push({ cause: `MCP server ${name} is reached at ${entry.url}, outside the LAN or over TLS`, fix: `use a LAN address over http://, ${optIn}` });
     }
     // Labels on the running containers, when Docker is there to ask: someone may have added them by hand.
     const containers = await ctx.containers().catch(() => []);
     for (const container of containers) {
       const labels = Object.keys(container.labels).filter((label) => PROXY_LABEL.test(label));
-      if (labels.length) causes.push({ cause: `container ${container.name} has reverse-proxy labels ${labels.join(', ')}`, fix: `remove them (\`mcpgw up\` recreates it from mcpgw.yaml), ${optIn}` });
+      if (labels.length)
+        causes.push({
+          cause: `container ${container.name} has reverse-proxy labels ${labels.join(', ')}`,
+          fix: `remove them (\`mcpgw up\` recreates it from mcpgw.yaml), ${optIn}`,
+        });
     }
     const evidence = `host ${config.host}, bind ${config.bind}, ${containers.length} container(s) inspected`;
     return causes.length === 0 ? pass(evidence) : fail(evidence, causes);

@@ -15,7 +15,10 @@ export const networkMcpRange: Check = {
     const evidence = ports.map(({ name, port }) => `${name}: ${port}`).join(', ') || 'no published MCP port';
     if (outside.length === 0) return pass(evidence);
     return warn(evidence, [
-      { cause: `${outside.map(({ name, port }) => `${name} (${port})`).join(', ')} outside ${DEFAULT_MCP_PORT_RANGE} (mcp_port_range is ${config.mcp_port_range})`, fix: 'the house rule keeps MCP services on 48000–48999: move them there and reset mcp_port_range' },
+      {
+        cause: `${outside.map(({ name, port }) => `${name} (${port})`).join(', ')} outside ${DEFAULT_MCP_PORT_RANGE} (mcp_port_range is ${config.mcp_port_range})`,
+        fix: 'the house rule keeps MCP services on 48000–48999: move them there and reset mcp_port_range',
+      },
     ]);
   },
 };

@@ -38,13 +38,19 @@ export const networkPorts: Check = {
             const actual = published.filter((entry) => entry.target === port.target).map((entry) => `${entry.hostIp}:${entry.hostPort}`);
             evidence.push(`${service.name}: ${actual.join(', ') || 'not published'} → ${port.target}`);
             if (!actual.includes(wanted)) {
-              causes.push({ cause: `${service.containerName} publishes ${port.target} on ${actual.join(', ') || 'nothing'}, mcpgw.yaml says ${wanted}`, fix: '`mcpgw up` recreates it with the configured binding' });
+              causes.push({
+                cause: `${service.containerName} publishes ${port.target} on ${actual.join(', ') || 'nothing'}, mcpgw.yaml says ${wanted}`,
+                fix: '`mcpgw up` recreates it with the configured binding',
+              });
             }
           } else if (await portFree(port.hostIp, port.published)) {
             evidence.push(`${service.name}: ${wanted} free (container not running)`);
           } else {
             evidence.push(`${service.name}: ${wanted} in use by another process`);
-            causes.push({ cause: `${wanted} is taken by something else: ${service.name} cannot start`, fix: `find it with \`ss -ltnp 'sport = :${port.published}'\`, stop it or pick another port in mcpgw.yaml` });
+            causes.push({
+              cause: `${wanted} is taken by something else: ${service.name} cannot start`,
+              fix: `find it with \`ss -ltnp 'sport = :${port.published}'\`, stop it or pick another port in mcpgw.yaml`,
+            });
           }
         }
       }),

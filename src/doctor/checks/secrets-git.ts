@@ -25,8 +25,15 @@ export const secretsGit: Check = {
       values.length ? git(['grep', '-l', '-F', '--cached', '-f', '-'], patterns) : undefined,
       values.length ? git(['grep', '-l', '-F', '-f', '-', 'HEAD'], patterns) : undefined,
     ]);
-    const files = [...new Set([inIndex, inHead].flatMap((result) => (result?.exitCode === 0 ? result.stdout.split('\n').filter(Boolean) : [])).map((file) => file.replace(/^HEAD:/, '')))];
-    if (tracked.exitCode !== 0 && files.length === 0) return pass(`repository ${top.stdout}: the secrets file is not tracked and no tracked file holds a secret value`);
+    const files = [
+      ...new Set(
+        [inIndex, inHead]
+          .flatMap((result) => (result?.exitCode === 0 ? result.stdout.split('\n').filter(Boolean) : []))
+          .map((file) => file.replace(/^HEAD:/, '')),
+      ),
+    ];
+    if (tracked.exitCode !== 0 && files.length === 0)
+      return pass(`repository ${top.stdout}: the secrets file is not tracked and no tracked file holds a secret value`);
     const evidence = [
       ...(tracked.exitCode === 0 ? [`${path.relative(top.stdout, loaded.secretsFile)} is tracked by git`] : []),
       ...(files.length ? [`secret values found in tracked files: ${files.join(', ')}`] : []),

@@ -9,8 +9,14 @@ export const secretsMasterKey: Check = {
   async run(ctx) {
     const name = (await ctx.loaded()).config.litellm.master_key;
     const value = (await ctx.secrets()).get(name);
-    if (!value) return fail(`${name} is not set in the secrets file`, [{ cause: 'LiteLLM starts without a master key: no key checks at all', fix: `add ${name}=sk-… (\`mcpgw init\` generates one)` }]);
-    if (!value.startsWith(KEY_PREFIX)) return fail(`${name} does not start with ${KEY_PREFIX}`, [{ cause: 'LiteLLM refuses a master key without the sk- prefix', fix: `set ${name}=sk-<random> and run \`mcpgw up\`` }]);
+    if (!value)
+      return fail(`${name} is not set in the secrets file`, [
+        { cause: 'LiteLLM starts without a master key: no key checks at all', fix: `add ${name}=sk-… (\`mcpgw init\` generates one)` },
+      ]);
+    if (!value.startsWith(KEY_PREFIX))
+      return fail(`${name} does not start with ${KEY_PREFIX}`, [
+        { cause: 'LiteLLM refuses a master key without the sk- prefix', fix: `set ${name}=sk-<random> and run \`mcpgw up\`` },
+      ]);
     return pass(`${name} is set (${value.length} characters, ${KEY_PREFIX} prefix)`);
   },
 };

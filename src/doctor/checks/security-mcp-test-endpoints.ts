@@ -17,15 +17,22 @@ export const securityMcpTestEndpoints: Check = {
   needs: ['config', 'gateway'],
   async run(ctx) {
     const found = await ctx.litellmVersion();
-    if (!found || !advisoriesFor(found.version).some((advisory) => advisory.id === ADVISORY)) return pass(`LiteLLM ${found?.version ?? '(unknown)'} is not affected by ${ADVISORY}`);
+    if (!found || !advisoriesFor(found.version).some((advisory) => advisory.id === ADVISORY))
+      return pass(`LiteLLM ${found?.version ?? '(unknown)'} is not affected by ${ADVISORY}`);
     const baseUrl = await ctx.gatewayUrl();
     const answers = await Promise.all(
       ENDPOINTS.map(async (endpoint) => {
-        const { status } = await requestJson(`${baseUrl}${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' }, ctx.deps.requestTimeoutMs);
+        const { status } = await requestJson(
+          `${baseUrl}${endpoint}`,
+          { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' },
+          ctx.deps.requestTimeoutMs,
+        );
         return { endpoint, status, open: status === 422 ? ('without any key' as const) : status === 401 ? ('with any valid key' as const) : undefined };
       }),
     );
-    const evidence = answers.map(({ endpoint, status, open }) => `POST ${endpoint} without a key (invalid body) → HTTP ${status}${open ? `: reachable ${open}` : ''}`);
+    const evidence = answers.map(
+      ({ endpoint, status, open }) => `POST ${endpoint} without a key (invalid body) → HTTP ${status}${open ? `: reachable ${open}` : ''}`,
+    );
     const open = answers.filter((answer) => answer.open);
     if (open.length === 0) return pass(...evidence);
     return warn(evidence, [

@@ -66,7 +66,7 @@ function contentText(content) {
   return JSON.stringify(content);
 }
 
-function parseArgs(text) {
+function _parseArgs(text) {
   if (typeof text !== 'string' || text === '') return {};
   try {
     const value = JSON.parse(text);
@@ -157,7 +157,8 @@ function decide(view) {
     return { kind: 'error', message: `tool_choice names the tool "${choice.name}", which is not in tools (${names.join(', ')})` };
   }
   const allowed = choice.mode === 'tool' ? [choice.name] : (choice.allowed ?? names).filter((name) => names.includes(name));
-  if (forcing && allowed.length === 0) return { kind: 'error', message: `tool_choice ${JSON.stringify(choice.raw)} selects none of the tools offered (${names.join(', ')})` };
+  if (forcing && allowed.length === 0)
+    return { kind: 'error', message: `tool_choice ${JSON.stringify(choice.raw)} selects none of the tools offered (${names.join(', ')})` };
 
   const plan = planCalls(instruction, tools);
   const answer = () => {
@@ -222,7 +223,9 @@ function responsesChoice(raw, names) {
 
 /** The offered tools an `mcp` entry selects: `<server_label>-<name>`, or every tool of that server. */
 function serverTools(entry, names) {
-  return names.filter((name) => (typeof entry.name === 'string' ? name === `${entry.server_label}-${entry.name}` || name === entry.name : name.startsWith(`${entry.server_label}-`)));
+  return names.filter((name) =>
+    typeof entry.name === 'string' ? name === `${entry.server_label}-${entry.name}` || name === entry.name : name.startsWith(`${entry.server_label}-`),
+  );
 }
 
 function allowedTools(raw, mode, entries, names) {
@@ -249,9 +252,13 @@ function anthropicChoice(raw) {
 function chatView(body) {
   const messages = Array.isArray(body.messages) ? body.messages : [];
   let lastUser = -1;
-  messages.forEach((m, i) => { if (m?.role === 'user') lastUser = i; });
+  messages.forEach((m, i) => {
+    if (m?.role === 'user') lastUser = i;
+  });
   const since = messages.slice(lastUser + 1);
-  const calls = since.flatMap((m) => (m?.role === 'assistant' && Array.isArray(m.tool_calls) ? m.tool_calls : [])).map((c) => ({ id: c?.id, name: c?.function?.name }));
+  const calls = since
+    .flatMap((m) => (m?.role === 'assistant' && Array.isArray(m.tool_calls) ? m.tool_calls : []))
+    .map((c) => ({ id: c?.id, name: c?.function?.name }));
   const outputs = since.filter((m) => m?.role === 'tool').map((m) => ({ id: m.tool_call_id, text: contentText(m.content) }));
   const tools = (Array.isArray(body.tools) ? body.tools : [])
     .map((t) => (t?.type === 'custom' ? { name: t.custom?.name } : { name: t?.function?.name, schema: t?.function?.parameters }))
@@ -260,7 +267,10 @@ function chatView(body) {
     instruction: lastUser >= 0 ? contentText(messages[lastUser].content) : '',
     tools,
     ...answeredCalls(calls, outputs),
-    choice: openAiChoice(body.tool_choice, tools.map((t) => t.name)),
+    choice: openAiChoice(
+      body.tool_choice,
+      tools.map((t) => t.name),
+    ),
     parallel: body.parallel_tool_calls !== false,
   };
 }
@@ -276,14 +286,18 @@ function chatCompletion(body, res) {
   if (turn.kind === 'error') return openAiError(res, turn.message);
   const id = `chatcmpl-${randomUUID()}`;
   const model = body.model ?? MODEL_IDS[0];
-  const toolCalls = turn.kind === 'tools'
-    ? turn.calls.map((call) => ({ id: `call_${hexId()}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args) } }))
-    : [];
+  const toolCalls =
+    turn.kind === 'tools'
+      ? turn.calls.map((call) => ({ id: `call_${hexId()}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args) } }))
+      : [];
   const finish = turn.kind === 'tools' ? 'tool_calls' : 'stop';
   if (!body.stream) {
     const message = turn.kind === 'tools' ? { role: 'assistant', content: null, tool_calls: toolCalls } : { role: 'assistant', content: turn.text };
     sendJson(res, 200, {
-      id, object: 'chat.completion', created: now(), model,
+      id,
+      object: 'chat.completion',
+      created: now(),
+      model,
       choices: [{ index: 0, message, finish_reason: finish, logprobs: null }],
       usage: CHAT_USAGE,
     });
@@ -291,11 +305,16 @@ function chatCompletion(body, res) {
   }
   startSse(res);
   const chunk = (delta, finishReason = null) => {
-    res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: now(), model, choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`);
+    res.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: now(), model, choices: [{ index: 0, delta, finish_reason: finishReason }] })}\n\n`,
+    );
   };
   if (turn.kind === 'tools') {
     toolCalls.forEach((call, index) => {
-      chunk({ ...(index === 0 ? { role: 'assistant', content: null } : {}), tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] });
+      chunk({
+        ...(index === 0 ? { role: 'assistant', content: null } : {}),
+        tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }],
+      });
       chunk({ tool_calls: [{ index, function: { arguments: call.function.arguments } }] });
     });
   } else {
@@ -314,9 +333,7 @@ function chatCompletion(body, res) {
 // ---------------------------------------------------------------- responses
 
 function responsesItems(body) {
-  const input = typeof body.input === 'string'
-    ? [{ type: 'message', role: 'user', content: body.input }]
-    : (Array.isArray(body.input) ? body.input : []);
+  const input = typeof body.input === 'string' ? [{ type: 'message', role: 'user', content: body.input }] : Array.isArray(body.input) ? body.input : [];
   const isUser = (it) => (it?.type === 'message' || it?.type === undefined) && it?.role === 'user';
   const earlier = storedResponses.get(body.previous_response_id);
   return !input.some(isUser) && earlier ? [...earlier, ...input] : input;
@@ -324,7 +341,9 @@ function responsesItems(body) {
 
 function responsesView(body, items) {
   let lastUser = -1;
-  items.forEach((it, i) => { if ((it?.type === 'message' || it?.type === undefined) && it?.role === 'user') lastUser = i; });
+  items.forEach((it, i) => {
+    if ((it?.type === 'message' || it?.type === undefined) && it?.role === 'user') lastUser = i;
+  });
   const since = items.slice(lastUser + 1);
   const calls = since.filter((it) => it?.type === 'function_call').map((it) => ({ id: it.call_id, name: it.name }));
   const outputs = since.filter((it) => it?.type === 'function_call_output').map((it) => ({ id: it.call_id, text: contentText(it.output) }));
@@ -336,7 +355,10 @@ function responsesView(body, items) {
     instruction: lastUser >= 0 ? contentText(items[lastUser].content) : '',
     tools,
     ...answeredCalls(calls, outputs),
-    choice: responsesChoice(body.tool_choice, tools.map((t) => t.name)),
+    choice: responsesChoice(
+      body.tool_choice,
+      tools.map((t) => t.name),
+    ),
     parallel: body.parallel_tool_calls !== false,
   };
 }
@@ -347,15 +369,47 @@ function responses(body, res) {
   if (turn.kind === 'error') return openAiError(res, turn.message);
   const id = `resp_${hexId(32)}`;
   const model = body.model ?? MODEL_IDS[0];
-  const output = turn.kind === 'tools'
-    ? turn.calls.map((call) => ({ type: 'function_call', id: `fc_${hexId(32)}`, call_id: `call_${hexId()}`, name: call.name, arguments: JSON.stringify(call.args), status: 'completed' }))
-    : [{ type: 'message', id: `msg_${hexId(32)}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: turn.text, annotations: [] }] }];
+  const output =
+    turn.kind === 'tools'
+      ? turn.calls.map((call) => ({
+          type: 'function_call',
+          id: `fc_${hexId(32)}`,
+          call_id: `call_${hexId()}`,
+          name: call.name,
+          arguments: JSON.stringify(call.args),
+          status: 'completed',
+        }))
+      : [
+          {
+            type: 'message',
+            id: `msg_${hexId(32)}`,
+            role: 'assistant',
+            status: 'completed',
+            content: [{ type: 'output_text', text: turn.text, annotations: [] }],
+          },
+        ];
   storedResponses.set(id, [...items, ...output]);
-  const usage = { input_tokens: 11, output_tokens: 7, total_tokens: 18, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } };
+  const usage = {
+    input_tokens: 11,
+    output_tokens: 7,
+    total_tokens: 18,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens_details: { reasoning_tokens: 0 },
+  };
   const full = {
-    id, object: 'response', created_at: now(), status: 'completed', model, output, usage,
-    parallel_tool_calls: body.parallel_tool_calls !== false, tool_choice: body.tool_choice ?? 'auto', tools: body.tools ?? [],
-    previous_response_id: body.previous_response_id ?? null, error: null, incomplete_details: null,
+    id,
+    object: 'response',
+    created_at: now(),
+    status: 'completed',
+    model,
+    output,
+    usage,
+    parallel_tool_calls: body.parallel_tool_calls !== false,
+    tool_choice: body.tool_choice ?? 'auto',
+    tools: body.tools ?? [],
+    previous_response_id: body.previous_response_id ?? null,
+    error: null,
+    incomplete_details: null,
   };
   if (!body.stream) {
     sendJson(res, 200, full);
@@ -377,7 +431,12 @@ function responses(body, res) {
     } else {
       const text = item.content[0].text;
       event('response.output_item.added', { output_index: index, item: { ...item, status: 'in_progress', content: [] } });
-      event('response.content_part.added', { output_index: index, item_id: item.id, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+      event('response.content_part.added', {
+        output_index: index,
+        item_id: item.id,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [] },
+      });
       event('response.output_text.delta', { output_index: index, item_id: item.id, content_index: 0, delta: text });
       event('response.output_text.done', { output_index: index, item_id: item.id, content_index: 0, text });
       event('response.content_part.done', { output_index: index, item_id: item.id, content_index: 0, part: item.content[0] });
@@ -395,16 +454,32 @@ function anthropicView(body) {
   const blocks = (m) => (typeof m?.content === 'string' ? [{ type: 'text', text: m.content }] : Array.isArray(m?.content) ? m.content : []);
   // A user turn made only of tool_result blocks answers the model; the instruction is the last one with text.
   let lastUser = -1;
-  messages.forEach((m, i) => { if (m?.role === 'user' && blocks(m).some((b) => b?.type === 'text')) lastUser = i; });
+  messages.forEach((m, i) => {
+    if (m?.role === 'user' && blocks(m).some((b) => b?.type === 'text')) lastUser = i;
+  });
   const since = messages.slice(lastUser + 1);
-  const calls = since.filter((m) => m?.role === 'assistant').flatMap(blocks).filter((b) => b?.type === 'tool_use').map((b) => ({ id: b.id, name: b.name }));
-  const outputs = since.filter((m) => m?.role === 'user').flatMap(blocks).filter((b) => b?.type === 'tool_result').map((b) => ({ id: b.tool_use_id, text: contentText(b.content) }));
+  const calls = since
+    .filter((m) => m?.role === 'assistant')
+    .flatMap(blocks)
+    .filter((b) => b?.type === 'tool_use')
+    .map((b) => ({ id: b.id, name: b.name }));
+  const outputs = since
+    .filter((m) => m?.role === 'user')
+    .flatMap(blocks)
+    .filter((b) => b?.type === 'tool_result')
+    .map((b) => ({ id: b.tool_use_id, text: contentText(b.content) }));
   const tools = (Array.isArray(body.tools) ? body.tools : [])
     .filter((t) => t?.type === undefined || t?.type === 'custom')
     .map((t) => ({ name: t?.name, schema: t?.input_schema }))
     .filter((t) => typeof t.name === 'string');
   return {
-    instruction: lastUser >= 0 ? blocks(messages[lastUser]).filter((b) => b?.type === 'text').map((b) => b.text).join('') : '',
+    instruction:
+      lastUser >= 0
+        ? blocks(messages[lastUser])
+            .filter((b) => b?.type === 'text')
+            .map((b) => b.text)
+            .join('')
+        : '',
     tools,
     ...answeredCalls(calls, outputs),
     choice: anthropicChoice(body.tool_choice),
@@ -426,12 +501,13 @@ function anthropicMessages(body, res) {
   const model = body.model ?? MODEL_IDS[0];
   // As Claude does when it chooses to call (auto), a short text block before the tool_use blocks; a forced
   // call is tool_use only.
-  const content = turn.kind === 'tools'
-    ? [
-        ...(view.choice.mode === 'auto' ? [{ type: 'text', text: `I will call ${turn.calls.map((call) => call.name).join(', ')}.` }] : []),
-        ...turn.calls.map((call) => ({ type: 'tool_use', id: `toolu_${hexId()}`, name: call.name, input: call.args })),
-      ]
-    : [{ type: 'text', text: turn.text }];
+  const content =
+    turn.kind === 'tools'
+      ? [
+          ...(view.choice.mode === 'auto' ? [{ type: 'text', text: `I will call ${turn.calls.map((call) => call.name).join(', ')}.` }] : []),
+          ...turn.calls.map((call) => ({ type: 'tool_use', id: `toolu_${hexId()}`, name: call.name, input: call.args })),
+        ]
+      : [{ type: 'text', text: turn.text }];
   const stopReason = turn.kind === 'tools' ? 'tool_use' : 'end_turn';
   const usage = { input_tokens: 11, output_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
   const message = { id, type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null, usage };
@@ -473,24 +549,42 @@ const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fixture');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (path === '/__requests') {
-      if (req.method === 'DELETE') { recorded.length = 0; res.writeHead(204).end(); return; }
+      if (req.method === 'DELETE') {
+        recorded.length = 0;
+        res.writeHead(204).end();
+        return;
+      }
       sendJson(res, 200, recorded);
       return;
     }
-    if (path === '/health' || path === '/') { sendJson(res, 200, { ok: true }); return; }
+    if (path === '/health' || path === '/') {
+      sendJson(res, 200, { ok: true });
+      return;
+    }
 
     const raw = req.method === 'POST' ? await readBody(req) : '';
     let body = {};
     if (raw) {
-      try { body = JSON.parse(raw); } catch { sendJson(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } }); return; }
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        sendJson(res, 400, { error: { message: 'body is not JSON', type: 'invalid_request_error' } });
+        return;
+      }
     }
     recorded.push({ method: req.method, path, headers: req.headers, body, at: new Date().toISOString() });
 
     const route = path.replace(/^\/v1/, '');
     const anthropic = route === '/messages' || (route === '/models' && req.headers['anthropic-version'] !== undefined);
     if (anthropic) {
-      if (API_KEY && req.headers['x-api-key'] !== API_KEY) { anthropicError(res, 401, 'authentication_error', 'invalid x-api-key'); return; }
-      if (!req.headers['anthropic-version']) { anthropicError(res, 400, 'invalid_request_error', 'anthropic-version: header is required'); return; }
+      if (API_KEY && req.headers['x-api-key'] !== API_KEY) {
+        anthropicError(res, 401, 'authentication_error', 'invalid x-api-key');
+        return;
+      }
+      if (!req.headers['anthropic-version']) {
+        anthropicError(res, 400, 'invalid_request_error', 'anthropic-version: header is required');
+        return;
+      }
     } else if (API_KEY && req.headers.authorization !== `Bearer ${API_KEY}`) {
       sendJson(res, 401, { error: { message: 'invalid api key', type: 'invalid_request_error', code: 'invalid_api_key' } });
       return;

@@ -15,7 +15,11 @@ const executedChat = chat('stop', {
   provider_specific_fields: { mcp_list_tools: listed, mcp_call_results: [{ tool_call_id: 'c1', result: 'Echo: nonce-abc', name: 'alpha-echo' }] },
 });
 const pendingChat = (fields?: Record<string, unknown>) =>
-  chat('tool_calls', { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'alpha-echo', arguments: '{}' } }], ...(fields ? { provider_specific_fields: fields } : {}) });
+  chat('tool_calls', {
+    role: 'assistant',
+    tool_calls: [{ id: 'c1', type: 'function', function: { name: 'alpha-echo', arguments: '{}' } }],
+    ...(fields ? { provider_specific_fields: fields } : {}),
+  });
 
 function exchange(overrides: Partial<LlmExchange>): LlmExchange {
   return { endpoint: 'chat', request: { tools: [mcpTool] }, status: 200, body: executedChat, version: '1.108.7', nonce: 'nonce-abc', ...overrides };
@@ -66,7 +70,11 @@ describe('judgeExchange', () => {
   });
 
   it('fails when the answer lacks the nonce although the tool returned it', () => {
-    const body = chat('stop', { role: 'assistant', content: 'done', provider_specific_fields: { mcp_list_tools: listed, mcp_call_results: [{ result: 'Echo: nonce-abc' }] } });
+    const body = chat('stop', {
+      role: 'assistant',
+      content: 'done',
+      provider_specific_fields: { mcp_list_tools: listed, mcp_call_results: [{ result: 'Echo: nonce-abc' }] },
+    });
     expect(judgeExchange(exchange({ body })).causes?.[0]?.cause).toMatch(/final answer does not contain it/);
   });
 
@@ -89,7 +97,10 @@ describe('judgeExchange', () => {
 
 describe('a turn that ends at tool_calls after LiteLLM executed the tools', () => {
   // LiteLLM 1.108.7 executed the first round (mcp_call_results) and the follow-up turn asked for tools again.
-  const executedThenCalledChat = pendingChat({ mcp_list_tools: listed, mcp_call_results: [{ tool_call_id: 'c1', result: 'Echo: nonce-abc', name: 'alpha-echo' }] });
+  const executedThenCalledChat = pendingChat({
+    mcp_list_tools: listed,
+    mcp_call_results: [{ tool_call_id: 'c1', result: 'Echo: nonce-abc', name: 'alpha-echo' }],
+  });
   const executedThenCalledResponses = {
     status: 'completed',
     output: [
@@ -98,17 +109,29 @@ describe('a turn that ends at tool_calls after LiteLLM executed the tools', () =
       { type: 'tool_execution_results', content: [{ type: 'output_text', text: '[{"result": "Echo: nonce-abc"}]' }] },
     ],
   };
-  const FORCED = /^the request sets tool_choice (.+), and LiteLLM 1\.108\.7 repeats it on its follow-up request after executing the tools on \/v1\/chat\/completions, so the model must call a tool again instead of answering$/;
+  const FORCED =
+    /^the request sets tool_choice (.+), and LiteLLM 1\.108\.7 repeats it on its follow-up request after executing the tools on \/v1\/chat\/completions, so the model must call a tool again instead of answering$/;
   const ANOTHER_ROUND = /^LiteLLM executed the tools, then the model asked for another round/;
 
   it.each([
     { label: 'chat, "required"', endpoint: 'chat', toolChoice: 'required', cause: FORCED, shown: '"required"' },
-    { label: 'chat, a named function', endpoint: 'chat', toolChoice: { type: 'function', function: { name: 'alpha-echo' } }, cause: FORCED, shown: '{"type":"function","function":{"name":"alpha-echo"}}' },
+    {
+      label: 'chat, a named function',
+      endpoint: 'chat',
+      toolChoice: { type: 'function', function: { name: 'alpha-echo' } },
+      cause: FORCED,
+      shown: '{"type":"function","function":{"name":"alpha-echo"}}',
+    },
     { label: 'chat, Anthropic\'s "any" through LiteLLM', endpoint: 'chat', toolChoice: { type: 'any' }, cause: FORCED, shown: '{"type":"any"}' },
     { label: 'chat, no tool_choice', endpoint: 'chat', toolChoice: undefined, cause: ANOTHER_ROUND },
     { label: 'chat, "auto"', endpoint: 'chat', toolChoice: 'auto', cause: ANOTHER_ROUND },
     // LiteLLM turns an allowed_tools choice to mode auto on the follow-up (allowed_tools_tool_choice_kept_on_follow_up).
-    { label: 'chat, allowed_tools in mode required', endpoint: 'chat', toolChoice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'alpha-echo' } }] } }, cause: ANOTHER_ROUND },
+    {
+      label: 'chat, allowed_tools in mode required',
+      endpoint: 'chat',
+      toolChoice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'alpha-echo' } }] } },
+      cause: ANOTHER_ROUND,
+    },
     // The Responses path drops tool_choice on its follow-up (prepare_follow_up_call_params).
     { label: 'responses, "required"', endpoint: 'responses', toolChoice: 'required', cause: ANOTHER_ROUND },
   ] as const)('$label', ({ endpoint, toolChoice, cause, ...expected }) => {
@@ -135,13 +158,22 @@ describe('a turn that ends at tool_calls after LiteLLM executed the tools', () =
 
 describe('a turn that ends without a tool call', () => {
   it.each([
-    { endpoint: 'chat', fix: /^name the tool and its arguments in the prompt, or use a model that supports tool calls \(not tool_choice "required": LiteLLM repeats it/ },
+    {
+      endpoint: 'chat',
+      fix: /^name the tool and its arguments in the prompt, or use a model that supports tool calls \(not tool_choice "required": LiteLLM repeats it/,
+    },
     { endpoint: 'responses', fix: /^name the tool and its arguments in the prompt or send tool_choice "required"/ },
   ] as const)('$endpoint: the fix forces no tool_choice where LiteLLM repeats it', ({ endpoint, fix }) => {
     const body =
       endpoint === 'chat'
         ? chat('stop', { role: 'assistant', content: 'hello', provider_specific_fields: { mcp_list_tools: listed } })
-        : { status: 'completed', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'hello' }] }, { type: 'mcp_tools_fetched', content: [{ type: 'output_text', text: "[\"name='alpha-echo'\"]" }] }] };
+        : {
+            status: 'completed',
+            output: [
+              { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'hello' }] },
+              { type: 'mcp_tools_fetched', content: [{ type: 'output_text', text: '["name=\'alpha-echo\'"]' }] },
+            ],
+          };
     const outcome = judgeExchange(exchange({ endpoint, body }));
     expect(outcome.causes?.[0]?.cause).toBe('the model answered without calling a tool');
     expect(outcome.causes?.[0]?.fix).toMatch(fix);

@@ -27,8 +27,16 @@ afterAll(() => {
   child.kill('SIGTERM');
 });
 
-const ECHO = { name: 'alpha-echo', description: 'Echoes a message', schema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] } };
-const ADD = { name: 'alpha-add', description: 'Adds two numbers', schema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] } };
+const ECHO = {
+  name: 'alpha-echo',
+  description: 'Echoes a message',
+  schema: { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] },
+};
+const ADD = {
+  name: 'alpha-add',
+  description: 'Adds two numbers',
+  schema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
+};
 const TOOLS = [ECHO, ADD];
 
 interface Answered {
@@ -68,8 +76,12 @@ const ask: Record<Api, (request: Ask) => Promise<Turn>> = {
   async chat({ instruction, answered = [], toolChoice, parallel, tools = TOOLS }) {
     const messages: unknown[] = [{ role: 'user', content: instruction }];
     if (answered.length > 0) {
-      messages.push({ role: 'assistant', content: null, tool_calls: answered.map((call, index) => ({ id: `c${index}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args) } })) });
-      answered.forEach((call, index) => messages.push({ role: 'tool', tool_call_id: `c${index}`, content: call.result }));
+      messages.push({
+        role: 'assistant',
+        content: null,
+        tool_calls: answered.map((call, index) => ({ id: `c${index}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args) } })),
+      });
+      for (const [index, call] of answered.entries()) messages.push({ role: 'tool', tool_call_id: `c${index}`, content: call.result });
     }
     const body = {
       model: 'fixture-model',
@@ -92,8 +104,9 @@ const ask: Record<Api, (request: Ask) => Promise<Turn>> = {
 
   async responses({ instruction, answered = [], toolChoice, parallel, tools = TOOLS }) {
     const input: unknown[] = [{ type: 'message', role: 'user', content: instruction }];
-    answered.forEach((call, index) => input.push({ type: 'function_call', call_id: `c${index}`, name: call.name, arguments: JSON.stringify(call.args) }));
-    answered.forEach((call, index) => input.push({ type: 'function_call_output', call_id: `c${index}`, output: call.result }));
+    for (const [index, call] of answered.entries())
+      input.push({ type: 'function_call', call_id: `c${index}`, name: call.name, arguments: JSON.stringify(call.args) });
+    for (const [index, call] of answered.entries()) input.push({ type: 'function_call_output', call_id: `c${index}`, output: call.result });
     const body = {
       model: 'fixture-model',
       input,
@@ -109,15 +122,24 @@ const ask: Record<Api, (request: Ask) => Promise<Turn>> = {
       status: res.status,
       finish: calls.length > 0 ? 'tool_calls' : 'stop',
       calls: calls.map((call: any) => ({ name: call.name, args: JSON.parse(call.arguments) })),
-      text: json.output.filter((item: any) => item.type === 'message').flatMap((item: any) => item.content.map((part: any) => part.text)).join(''),
+      text: json.output
+        .filter((item: any) => item.type === 'message')
+        .flatMap((item: any) => item.content.map((part: any) => part.text))
+        .join(''),
     };
   },
 
   async messages({ instruction, answered = [], toolChoice, parallel, tools = TOOLS, stream }) {
     const messages: unknown[] = [{ role: 'user', content: instruction }];
     if (answered.length > 0) {
-      messages.push({ role: 'assistant', content: answered.map((call, index) => ({ type: 'tool_use', id: `toolu_${index}`, name: call.name, input: call.args })) });
-      messages.push({ role: 'user', content: answered.map((call, index) => ({ type: 'tool_result', tool_use_id: `toolu_${index}`, content: [{ type: 'text', text: call.result }] })) });
+      messages.push({
+        role: 'assistant',
+        content: answered.map((call, index) => ({ type: 'tool_use', id: `toolu_${index}`, name: call.name, input: call.args })),
+      });
+      messages.push({
+        role: 'user',
+        content: answered.map((call, index) => ({ type: 'tool_result', tool_use_id: `toolu_${index}`, content: [{ type: 'text', text: call.result }] })),
+      });
     }
     const choice = parallel === false ? { ...((toolChoice as object | undefined) ?? { type: 'auto' }), disable_parallel_tool_use: true } : toolChoice;
     const body = {
@@ -136,7 +158,10 @@ const ask: Record<Api, (request: Ask) => Promise<Turn>> = {
       status: res.status,
       finish: json.stop_reason,
       calls: json.content.filter((block: any) => block.type === 'tool_use').map((block: any) => ({ name: block.name, args: block.input })),
-      text: json.content.filter((block: any) => block.type === 'text').map((block: any) => block.text).join(''),
+      text: json.content
+        .filter((block: any) => block.type === 'text')
+        .map((block: any) => block.text)
+        .join(''),
     };
   },
 };
@@ -162,7 +187,10 @@ async function readAnthropicStream(res: Response): Promise<Turn> {
     status: res.status,
     finish,
     calls: all.filter((block) => block.type === 'tool_use').map((block) => ({ name: block.name ?? '', args: JSON.parse(block.text) })),
-    text: all.filter((block) => block.type === 'text').map((block) => block.text).join(''),
+    text: all
+      .filter((block) => block.type === 'text')
+      .map((block) => block.text)
+      .join(''),
   };
 }
 
@@ -188,7 +216,8 @@ const CHOICES: Record<'auto' | 'none' | 'forced', Record<Api, unknown[]>> = {
   },
 };
 const APIS: Api[] = ['chat', 'responses', 'messages'];
-const each = (kind: keyof typeof CHOICES) => APIS.flatMap((api) => CHOICES[kind][api].map((toolChoice) => ({ api, toolChoice, label: `${api} ${JSON.stringify(toolChoice) ?? '(absent)'}` })));
+const each = (kind: keyof typeof CHOICES) =>
+  APIS.flatMap((api) => CHOICES[kind][api].map((toolChoice) => ({ api, toolChoice, label: `${api} ${JSON.stringify(toolChoice) ?? '(absent)'}` })));
 
 describe('the llm fixture honours tool_choice on every turn', () => {
   it.each(each('auto'))('$label: calls the tool the instruction names, with its arguments', async ({ api, toolChoice }) => {
@@ -213,14 +242,22 @@ describe('the llm fixture honours tool_choice on every turn', () => {
   });
 
   it.each(APIS)('%s: a forced choice naming a tool the request does not offer is a 400', async (api) => {
-    const named = { chat: { type: 'function', function: { name: 'beta-echo' } }, responses: { type: 'function', name: 'beta-echo' }, messages: { type: 'tool', name: 'beta-echo' } }[api];
+    const named = {
+      chat: { type: 'function', function: { name: 'beta-echo' } },
+      responses: { type: 'function', name: 'beta-echo' },
+      messages: { type: 'tool', name: 'beta-echo' },
+    }[api];
     const turn = await ask[api]({ instruction: INSTRUCTION, toolChoice: named });
     expect(turn.status).toBe(400);
     expect(turn.error).toMatch(/beta-echo/);
   });
 
-  it('responses: an mcp tool_choice forces one of that server\'s tools, never another server\'s', async () => {
-    const turn = await ask.responses({ instruction: 'Call the tool alpha-add with a set to 1 and b set to 2.', toolChoice: { type: 'mcp', server_label: 'alpha' }, answered: [{ name: 'alpha-add', args: { a: 1, b: 2 }, result: '3' }] });
+  it("responses: an mcp tool_choice forces one of that server's tools, never another server's", async () => {
+    const turn = await ask.responses({
+      instruction: 'Call the tool alpha-add with a set to 1 and b set to 2.',
+      toolChoice: { type: 'mcp', server_label: 'alpha' },
+      answered: [{ name: 'alpha-add', args: { a: 1, b: 2 }, result: '3' }],
+    });
     expect(turn).toMatchObject({ finish: 'tool_calls', calls: [{ name: 'alpha-add', args: { a: 1, b: 2 } }] });
     const elsewhere = await ask.responses({ instruction: INSTRUCTION, toolChoice: { type: 'mcp', server_label: 'beta' } });
     expect(elsewhere.status).toBe(400);
@@ -242,7 +279,13 @@ describe('the llm fixture follows the instruction', () => {
     expect((await ask[api]({ instruction, parallel: false })).calls).toEqual([{ name: 'alpha-echo', args: { message: 'one' } }]);
     const second = await ask[api]({ instruction, parallel: false, answered: [{ name: 'alpha-echo', args: { message: 'one' }, result: 'Echo: one' }] });
     expect(second.calls).toEqual([{ name: 'alpha-add', args: { a: 1, b: 2 } }]);
-    const done = await ask[api]({ instruction, answered: [{ name: 'alpha-echo', args: { message: 'one' }, result: 'Echo: one' }, { name: 'alpha-add', args: { a: 1, b: 2 }, result: '3' }] });
+    const done = await ask[api]({
+      instruction,
+      answered: [
+        { name: 'alpha-echo', args: { message: 'one' }, result: 'Echo: one' },
+        { name: 'alpha-add', args: { a: 1, b: 2 }, result: '3' },
+      ],
+    });
     expect(done).toMatchObject({ finish: TEXT_FINISH[api], text: 'Tool result: Echo: one\n3' });
   });
 
@@ -265,8 +308,14 @@ describe('the llm fixture follows the instruction', () => {
 
 describe('the llm fixture speaks the Anthropic Messages API as LiteLLM calls it', () => {
   it('streams tool_use and text blocks with their stop reasons', async () => {
-    expect(await ask.messages({ instruction: INSTRUCTION, stream: true })).toMatchObject({ finish: 'tool_use', calls: [{ name: 'alpha-echo', args: { message: 'nonce-f1' } }] });
-    expect(await ask.messages({ instruction: INSTRUCTION, stream: true, answered: [ECHOED] })).toMatchObject({ finish: 'end_turn', text: 'Tool result: Echo: nonce-f1' });
+    expect(await ask.messages({ instruction: INSTRUCTION, stream: true })).toMatchObject({
+      finish: 'tool_use',
+      calls: [{ name: 'alpha-echo', args: { message: 'nonce-f1' } }],
+    });
+    expect(await ask.messages({ instruction: INSTRUCTION, stream: true, answered: [ECHOED] })).toMatchObject({
+      finish: 'end_turn',
+      text: 'Tool result: Echo: nonce-f1',
+    });
   });
 
   it('wants x-api-key, anthropic-version and max_tokens, as Anthropic does', async () => {

@@ -13,7 +13,10 @@ describe('probeCallFor', () => {
   it("ignores another server's echo and tools that are not echo-shaped", () => {
     expect(probeCallFor('beta', [echo], 'nonce-1')).toBeUndefined();
     expect(probeCallFor('alpha', [sum], 'nonce-1')).toBeUndefined();
-    const twoArgs: ListedTool = { name: 'alpha-echo', inputSchema: { properties: { message: { type: 'string' }, n: { type: 'number' } }, required: ['message', 'n'] } };
+    const twoArgs: ListedTool = {
+      name: 'alpha-echo',
+      inputSchema: { properties: { message: { type: 'string' }, n: { type: 'number' } }, required: ['message', 'n'] },
+    };
     expect(probeCallFor('alpha', [twoArgs], 'nonce-1')).toBeUndefined();
   });
 
@@ -21,7 +24,11 @@ describe('probeCallFor', () => {
     const declared = { tool: 'get-sum', arguments: { a: 1, b: 2 } };
     expect(probeCallFor('alpha', [sum], 'nonce-1', declared)).toEqual({ gatewayName: 'alpha-get-sum', arguments: { a: 1, b: 2 }, expectsNonce: false });
     const withNonce = { tool: 'echo', arguments: { message: 'probe {nonce}' } };
-    expect(probeCallFor('alpha', [echo], 'nonce-1', withNonce)).toEqual({ gatewayName: 'alpha-echo', arguments: { message: 'probe nonce-1' }, expectsNonce: true });
+    expect(probeCallFor('alpha', [echo], 'nonce-1', withNonce)).toEqual({
+      gatewayName: 'alpha-echo',
+      arguments: { message: 'probe nonce-1' },
+      expectsNonce: true,
+    });
     expect(probeCallFor('alpha', [echo], 'nonce-1', declared)).toBeUndefined();
   });
 
