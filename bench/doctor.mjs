@@ -52,7 +52,9 @@ function measure(label, expect, target) {
   }
   const [d, p] = [median(ours), median(baseline)];
   console.log(
-    `${label.padEnd(26)} doctor ${d.toFixed(0)} ms (target ${target} ms${d <= target ? '' : ', MISSED on this machine'}), docker ps ${p.toFixed(0)} ms: ${(d / p).toFixed(1)}x docker ps`,
+    `${label.padEnd(26)} doctor ${d.toFixed(0)} ms (target ${target} ` +
+      `ms${d <= target ? '' : ', MISSED on this machine'}), docker ps ${p.toFixed(0)} ms: ` +
+      `${(d / p).toFixed(1)}x docker ps`,
   );
 }
 

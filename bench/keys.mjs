@@ -113,10 +113,18 @@ try {
   const tokens = keys
     .map(
       (key, i) =>
-        `(${quote(key.token)}, ${quote(key.keyName)}, ${quote(key.alias)}, ${array(key.models)}, now() + interval '90 days', ${key.budget}, ${quote(key.budgetDuration)}, now(), ${key.rpmLimit}, ${key.tpmLimit}, ${key.maxParallelRequests}, ${quote(`perm-${i}`)}, 'mcpgw', 'mcpgw')`,
+        `(${quote(key.token)}, ${quote(key.keyName)}, ${quote(key.alias)}, ${array(key.models)}, ` +
+        `now() + interval '90 days', ${key.budget}, ${quote(key.budgetDuration)}, now(), ` +
+        `${key.rpmLimit}, ${key.tpmLimit}, ${key.maxParallelRequests}, ${quote(`perm-${i}`)}, ` +
+        `'mcpgw', 'mcpgw')`,
     )
     .join(',\n');
-  const sql = `BEGIN;\nINSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups, mcp_tool_permissions) VALUES\n${perms};\nINSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, models, expires, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, object_permission_id, created_by, updated_by) VALUES\n${tokens};\nCOMMIT;\n`;
+  const sql =
+    `BEGIN;\nINSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, ` +
+    `mcp_access_groups, mcp_tool_permissions) VALUES\n${perms};\nINSERT INTO ` +
+    `"LiteLLM_VerificationToken" (token, key_name, key_alias, models, expires, max_budget, ` +
+    `budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests, ` +
+    `object_permission_id, created_by, updated_by) VALUES\n${tokens};\nCOMMIT;\n`;
   const psql = await time(async () => {
     const result = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', host, '-U', 'litellm', '-d', 'litellm'], {
       input: sql,

@@ -232,7 +232,8 @@ try {
     );
     if (level === 'mcp')
       console.log(
-        `          the same requests over plain fetch: ${median(same).toFixed(0)} ms (LiteLLM's own time for them; the probe ${(ours / median(same)).toFixed(1)}× that)`,
+        `          the same requests over plain fetch: ${median(same).toFixed(0)} ms (LiteLLM's own ` +
+          `time for them; the probe ${(ours / median(same)).toFixed(1)}× that)`,
       );
   }
   console.log(`whole command (process start, temporary keys, all levels): ${median(totals).toFixed(0)} ms`);

@@ -167,7 +167,8 @@ export async function verifyArchive(file: string): Promise<BackupManifest> {
   const sha256 = digest.hash.digest('hex');
   if (digest.bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
     throw new UserError(
-      `${file} is corrupted: its dump has ${digest.bytes} bytes with sha256 ${sha256.slice(0, 12)}…, the manifest says ${manifest.dump.bytes} bytes with ${manifest.dump.sha256.slice(0, 12)}…`,
+      `${file} is corrupted: its dump has ${digest.bytes} bytes with sha256 ` +
+        `${sha256.slice(0, 12)}…, the manifest says ${manifest.dump.bytes} bytes with ${manifest.dump.sha256.slice(0, 12)}…`,
       'the file was changed after `mcpgw backup` wrote it; use another backup',
     );
   }

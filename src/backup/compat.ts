@@ -6,7 +6,8 @@ import type { BackupManifest, SchemaLevel } from './archive.js';
 export async function readSchemaLevel(db: SqlClient): Promise<SchemaLevel> {
   const tables = (
     await db.query<{ name: string }>(
-      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'LiteLLM\\_%' ORDER BY table_name COLLATE "C"`,
+      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND ` +
+        `table_name LIKE 'LiteLLM\\_%' ORDER BY table_name COLLATE "C"`,
     )
   ).rows.map((row) => row.name);
   const ledger = (await db.query<{ present: boolean }>(`SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS present`)).rows[0]?.present;
@@ -14,7 +15,8 @@ export async function readSchemaLevel(db: SqlClient): Promise<SchemaLevel> {
   // Prisma names migrations <timestamp>_<name>, so the greatest applied name is the newest one.
   const row = (
     await db.query<{ name: string }>(
-      `SELECT migration_name AS name FROM public._prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL ORDER BY migration_name COLLATE "C" DESC LIMIT 1`,
+      `SELECT migration_name AS name FROM public._prisma_migrations WHERE finished_at IS NOT NULL ` +
+        `AND rolled_back_at IS NULL ORDER BY migration_name COLLATE "C" DESC LIMIT 1`,
     )
   ).rows[0];
   return { migration: row?.name ?? null, tables };

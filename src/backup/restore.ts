@@ -67,7 +67,8 @@ export async function restoreBackup(file: string, options: { force: boolean; ver
     );
   }
   verify.succeed(
-    `checksum ok, ${manifest.dump.bytes} bytes of SQL from stack "${manifest.stack}" at ${manifest.createdAt}; ${compatibility.compatible ? `schema compatible (${compatibility.basis})` : `INCOMPATIBLE, forced: ${compatibility.reason}`}`,
+    `checksum ok, ${manifest.dump.bytes} bytes of SQL from stack "${manifest.stack}" at ` +
+      `${manifest.createdAt}; ${compatibility.compatible ? `schema compatible (${compatibility.basis})` : `INCOMPATIBLE, forced: ${compatibility.reason}`}`,
   );
   if (!(await steps.confirm(manifest, compatibility))) throw new UserError('restore cancelled; nothing was changed');
 

@@ -68,7 +68,9 @@ function checkServerName(stack: string, name: string, issues: ConfigIssue[]): vo
   if (container.length > MAX_DNS_LABEL) {
     issues.push({
       path: `mcp_servers.${name}`,
-      message: `the name is too long: its container ${container.slice(0, 20)}… would have ${container.length} characters, and a DNS name has at most ${MAX_DNS_LABEL}`,
+      message:
+        `the name is too long: its container ${container.slice(0, 20)}… would have ` +
+        `${container.length} characters, and a DNS name has at most ${MAX_DNS_LABEL}`,
       fix: `shorten the server name to at most ${Math.max(1, MAX_DNS_LABEL - container.length + name.length)} characters`,
     });
   }
@@ -385,7 +387,9 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
         issues.push({
           path: `${at('mcp_tools')}.${server}`,
           message: `${server} is not in this key's mcp_servers`,
-          fix: `add ${server} to mcp_servers: LiteLLM grants every server named in mcp_tool_permissions anyway (BerriAI/litellm#33397), so mcpgw writes both or neither`,
+          fix:
+            `add ${server} to mcp_servers: LiteLLM grants every server named in mcp_tool_permissions ` +
+            `anyway (BerriAI/litellm#33397), so mcpgw writes both or neither`,
         });
       }
     }

@@ -53,9 +53,12 @@ export async function provisionBundledPostgres(engine: Engine, target: Provision
   const facts = (
     await psql([
       'SHOW password_encryption',
-      `SELECT coalesce((SELECT CASE WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram' WHEN rolpassword LIKE 'md5%' THEN 'md5' ELSE 'other' END FROM pg_authid WHERE rolname = ${quoteLiteral(target.user)}), 'absent')`,
+      `SELECT coalesce((SELECT CASE WHEN rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram' WHEN ` +
+        `rolpassword LIKE 'md5%' THEN 'md5' ELSE 'other' END FROM pg_authid WHERE rolname = ` +
+        `${quoteLiteral(target.user)}), 'absent')`,
       `SELECT count(*) FROM pg_database WHERE datname = ${quoteLiteral(target.database)}`,
-      `SELECT coalesce(string_agg(DISTINCT auth_method, ','), 'none') FROM pg_hba_file_rules WHERE type LIKE 'host%' AND auth_method IN ('md5', 'password', 'trust')`,
+      `SELECT coalesce(string_agg(DISTINCT auth_method, ','), 'none') FROM pg_hba_file_rules ` +
+        `WHERE type LIKE 'host%' AND auth_method IN ('md5', 'password', 'trust')`,
     ])
   ).split('\n');
   const [encryption, roleHash, databases, weakRules] = facts.map((line) => line.trim());

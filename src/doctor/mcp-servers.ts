@@ -117,7 +117,10 @@ export async function attributeRestTools(
           ? known
           : [
               {
-                cause: `LiteLLM lists no tools from ${target.name}${status ? ` (it reports the server ${status})` : ''}, though nothing is found wrong with the server itself`,
+                cause:
+                  `LiteLLM lists no tools from ` +
+                  `${target.name}${status ? ` (it reports the server ${status})` : ''}, though nothing is ` +
+                  `found wrong with the server itself`,
                 fix: '`mcpgw logs litellm` shows the MCP error (LiteLLM reaches the server by its container name on the MCP network)',
               },
             ];

@@ -29,8 +29,13 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
       };
     if (answer.elapsed_ms > LITELLM_TOOL_LISTING_TIMEOUT_MS) {
       return {
-        cause: `${answer.name} takes ${(answer.elapsed_ms / 1000).toFixed(0)} s to list its tools, longer than LiteLLM's tool-listing timeout (${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s): LiteLLM drops it from every listing`,
-        fix: `make the server list its tools faster (\`mcpgw logs ${role.service ?? 'litellm'}\` shows what it does meanwhile), or give it a host with more CPU`,
+        cause:
+          `${answer.name} takes ${(answer.elapsed_ms / 1000).toFixed(0)} s to list its tools, longer ` +
+          `than LiteLLM's tool-listing timeout (${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s): LiteLLM ` +
+          `drops it from every listing`,
+        fix:
+          `make the server list its tools faster (\`mcpgw logs ${role.service ?? 'litellm'}\` shows ` +
+          `what it does meanwhile), or give it a host with more CPU`,
       };
     }
     return undefined;
@@ -50,8 +55,13 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
       if (/refused/i.test(answer.error ?? '')) {
         return role.service
           ? {
-              cause: `connection refused at ${url.host}: nothing listens on port ${url.port || 80} on the container's network address (the server listens on 127.0.0.1 inside its container, or on another port than container_port)`,
-              fix: `make the server listen on 0.0.0.0 (its host option or HOST variable), or set ${field}.container_port to the port it listens on, then \`mcpgw up\``,
+              cause:
+                `connection refused at ${url.host}: nothing listens on port ${url.port || 80} on the ` +
+                `container's network address (the server listens on 127.0.0.1 inside its container, or on ` +
+                `another port than container_port)`,
+              fix:
+                `make the server listen on 0.0.0.0 (its host option or HOST variable), or set ` +
+                `${field}.container_port to the port it listens on, then \`mcpgw up\``,
             }
           : { cause: `connection refused at ${url.host}`, fix: `check that the server runs and that ${field}.url has its port` };
       }
@@ -72,8 +82,12 @@ function refusal(answer: VantageAnswer, field: string, where: string, seen: stri
   const port = new URL(answer.url).port || '80';
   if (status === 421 || /invalid host header/i.test(answer.body ?? '')) {
     return {
-      cause: `${answer.name} rejects the Host header LiteLLM sends (${new URL(answer.url).host}): ${seen}. Its MCP SDK's DNS-rebinding protection allows only localhost names`,
-      fix: `set ${field}.host_header: "localhost:${port}" (LiteLLM then sends that Host), or turn the protection off / allow the name in the server's own settings; then \`mcpgw up\``,
+      cause:
+        `${answer.name} rejects the Host header LiteLLM sends (${new URL(answer.url).host}): ` +
+        `${seen}. Its MCP SDK's DNS-rebinding protection allows only localhost names`,
+      fix:
+        `set ${field}.host_header: "localhost:${port}" (LiteLLM then sends that Host), or turn the ` +
+        `protection off / allow the name in the server's own settings; then \`mcpgw up\``,
     };
   }
   if (answer.speaks?.transport === answer.transport) {
@@ -85,14 +99,18 @@ function refusal(answer: VantageAnswer, field: string, where: string, seen: stri
   if (answer.speaks) {
     const { transport, path } = answer.speaks;
     return {
-      cause: `${answer.name} is configured as ${answer.transport} (${LABEL[answer.transport]} at ${new URL(answer.url).pathname}) but speaks ${LABEL[transport]} at ${path}`,
+      cause:
+        `${answer.name} is configured as ${answer.transport} (${LABEL[answer.transport]} at ` +
+        `${new URL(answer.url).pathname}) but speaks ${LABEL[transport]} at ${path}`,
       fix: `set ${field}.transport: ${transport === 'http' ? 'http' : 'sse'} and ${field}.path: ${path}, then \`mcpgw up\``,
     };
   }
   if (status === 401 || status === 403) {
     return {
       cause: `${answer.name} requires credentials of its own and refused LiteLLM (${seen})`,
-      fix: `turn the server's own authentication off (mcpgw publishes MCP ports on loopback only and LiteLLM holds the keys), or reach it through ${field}.url with the credential it expects`,
+      fix:
+        `turn the server's own authentication off (mcpgw publishes MCP ports on loopback only and ` +
+        `LiteLLM holds the keys), or reach it through ${field}.url with the credential it expects`,
     };
   }
   if (status === 404 || status === 405) {
@@ -103,7 +121,10 @@ function refusal(answer: VantageAnswer, field: string, where: string, seen: stri
   }
   if (status === 406 || status === 415 || (answer.stage === 'open' && answer.content_type !== undefined)) {
     return {
-      cause: `${answer.name} does not accept ${LABEL[answer.transport]} requests at ${where}: ${seen || `content type ${answer.content_type || 'none'}`} (it expects another Accept/Content-Type, i.e. another transport)`,
+      cause:
+        `${answer.name} does not accept ${LABEL[answer.transport]} requests at ${where}: ` +
+        `${seen || `content type ${answer.content_type || 'none'}`} (it expects another ` +
+        `Accept/Content-Type, i.e. another transport)`,
       fix: `check ${field}.transport (sse or http) and ${field}.path against the server's documentation`,
     };
   }
@@ -122,7 +143,11 @@ function refusal(answer: VantageAnswer, field: string, where: string, seen: stri
 /** One evidence line: what LiteLLM's place on the network saw. */
 export function describeAnswer(answer: VantageAnswer): string {
   if (answer.ok)
-    return `${answer.name}: ${LABEL[answer.transport]} at ${answer.url} → initialize (${answer.server ?? 'unnamed'}), tools/list → ${answer.tools?.length ?? 0} tools in ${(answer.elapsed_ms / 1000).toFixed(1)} s`;
+    return (
+      `${answer.name}: ${LABEL[answer.transport]} at ${answer.url} → initialize ` +
+      `(${answer.server ?? 'unnamed'}), tools/list → ${answer.tools?.length ?? 0} tools in ` +
+      `${(answer.elapsed_ms / 1000).toFixed(1)} s`
+    );
   const detail = [answer.status ? `HTTP ${answer.status}` : '', answer.error ?? '', bodyText(answer.body)].filter(Boolean).join(' ');
   return `${answer.name}: ${LABEL[answer.transport]} at ${answer.url} → failed at ${answer.stage}${detail ? `: ${detail}` : ''}`;
 }

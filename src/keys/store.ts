@@ -309,12 +309,14 @@ export class KeyStore {
     if (!permission) {
       permission = randomUUID();
       await this.db.query(
-        `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups, mcp_tool_permissions) VALUES ($1, $2::text[], $3::text[], $4::jsonb)`,
+        `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, ` +
+          `mcp_access_groups, mcp_tool_permissions) VALUES ($1, $2::text[], $3::text[], $4::jsonb)`,
         [permission, key.mcpServers, key.mcpGroups, toolsJson(key)],
       );
     } else {
       await this.db.query(
-        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = $3::text[], mcp_tool_permissions = $4::jsonb WHERE object_permission_id = $1`,
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = ` +
+          `$3::text[], mcp_tool_permissions = $4::jsonb WHERE object_permission_id = $1`,
         [permission, key.mcpServers, key.mcpGroups, toolsJson(key)],
       );
     }

@@ -40,7 +40,9 @@ export function validateKey(key: string, where: string): void {
   if (!KEY_CHARACTERS.test(key)) {
     throw new UserError(
       `${where} contains whitespace, control or non-ASCII characters`,
-      'clients send the key as an HTTP header, which carries printable ASCII only (LiteLLM would see other bytes and refuse it): use sk- followed by letters, digits and punctuation, or let mcpgw generate the key',
+      'clients send the key as an HTTP header, which carries printable ASCII only (LiteLLM would ' +
+        'see other bytes and refuse it): use sk- followed by letters, digits and punctuation, or ' +
+        'let mcpgw generate the key',
     );
   }
 }

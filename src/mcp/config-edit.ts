@@ -148,7 +148,8 @@ export function planRemove(text: string, file: string, name: string, force: bool
   if (granting.length > 0 && !force) {
     throw new UserError(
       `key(s) ${granting.join(', ')} still grant ${name}`,
-      `remove ${name} from their mcp_servers (or mcp_groups) in mcpgw.yaml first, or pass --force to drop those grants too (the next \`mcpgw keys sync\` or \`up\` removes them from the database)`,
+      `remove ${name} from their mcp_servers (or mcp_groups) in mcpgw.yaml first, or pass --force ` +
+        `to drop those grants too (the next \`mcpgw keys sync\` or \`up\` removes them from the database)`,
     );
   }
   const result = removeServer(text, name, { dropGrants: force }, file);

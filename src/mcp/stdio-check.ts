@@ -25,7 +25,11 @@ export async function missingInContainer(engine: Engine, containerId: string, co
 }
 
 export function missingCommandHint(image: string): string {
-  return `install it in the LiteLLM image (${image}), or run the server bridged in its own container: bridge: http with an image that has node and the command (mcpgw mcp add … --bridge http --image IMG)`;
+  return (
+    `install it in the LiteLLM image (${image}), or run the server bridged in its own ` +
+    `container: bridge: http with an image that has node and the command (mcpgw mcp add … ` +
+    `--bridge http --image IMG)`
+  );
 }
 
 /** The running LiteLLM container of the stack, if there is one. */

@@ -102,7 +102,11 @@ export async function backupStack(ctx: OpContext, request: BackupRequest): Promi
 }
 
 export function describeBackup(manifest: BackupManifest): string {
-  return `${manifest.dump.bytes} bytes of SQL, schema ${manifest.schema.migration ?? `${manifest.schema.tables.length} LiteLLM tables (no migration ledger)`}, LiteLLM ${manifest.litellm.version ?? 'unknown'}`;
+  return (
+    `${manifest.dump.bytes} bytes of SQL, schema ` +
+    `${manifest.schema.migration ?? `${manifest.schema.tables.length} LiteLLM tables (no migration ledger)`}, ` +
+    `LiteLLM ${manifest.litellm.version ?? 'unknown'}`
+  );
 }
 
 export interface RestoreRequest {

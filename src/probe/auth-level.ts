@@ -50,7 +50,9 @@ export async function checkNoGrantKey(baseUrl: string, servers: ServerTarget[], 
       return fail(evidence, [
         {
           cause: `a key without any MCP grant reaches ${[...new Set([...aggregate, ...opened])].join(', ')}`,
-          fix: 'remove allow_all_keys from those servers; LiteLLM releases before the 2026 permission model fall back to every server for keys without grants: upgrade litellm.image',
+          fix:
+            'remove allow_all_keys from those servers; LiteLLM releases before the 2026 permission ' +
+            'model fall back to every server for keys without grants: upgrade litellm.image',
         },
       ]);
     }

@@ -202,7 +202,11 @@ function toolCallCauses(exchange: LlmExchange, turn: Turn): Cause[] {
     if (forced) {
       return [
         {
-          cause: `the request sets tool_choice ${forced}, and LiteLLM${exchange.version ? ` ${exchange.version}` : ''} repeats it on its follow-up request after executing the tools on /v1/chat/completions, so the model must call a tool again instead of answering`,
+          cause:
+            `the request sets tool_choice ${forced}, and ` +
+            `LiteLLM${exchange.version ? ` ${exchange.version}` : ''} repeats it on its follow-up ` +
+            `request after executing the tools on /v1/chat/completions, so the model must call a tool ` +
+            `again instead of answering`,
           fix: 'leave tool_choice out of the request or set it to "auto", and name the tool and its arguments in the prompt',
         },
       ];
@@ -246,7 +250,9 @@ function tooOldFor(exchange: LlmExchange): Cause | undefined {
   if (!proxied.some((tool) => tool.require_approval === 'never')) return undefined;
   if (!exchange.version || autoExecutes(exchange.version, exchange.endpoint) !== false) return undefined;
   return {
-    cause: `LiteLLM ${exchange.version} does not execute MCP tools on ${exchange.endpoint === 'chat' ? '/v1/chat/completions' : '/v1/responses'} (since ${MCP_AUTO_EXECUTION_SINCE[exchange.endpoint]})`,
+    cause:
+      `LiteLLM ${exchange.version} does not execute MCP tools on ` +
+      `${exchange.endpoint === 'chat' ? '/v1/chat/completions' : '/v1/responses'} (since ${MCP_AUTO_EXECUTION_SINCE[exchange.endpoint]})`,
     fix: `pin litellm.image to ${MCP_AUTO_EXECUTION_SINCE[exchange.endpoint]} or later${exchange.endpoint === 'chat' ? ', or use /v1/responses' : ''}`,
   };
 }

@@ -57,8 +57,14 @@ function refused(error: unknown, what: string): CheckOutcome {
     return fail(`${what}: no answer within the deadline`, [
       {
         cause:
-          "LiteLLM did not answer in time: a session's first tools/list waits until LiteLLM has set up its list-change relay, a session to each granted server in turn, each listing every granted server's tools, prompts and resources twice, and every listing opens a new session with each server (spawning a stdio server it runs itself anew)",
-        fix: 'raise --timeout to see whether it answers at all; clients with short deadlines (Claude Code allows 5 s for the tool list) fail the same way, so split slow servers onto their own /mcp/<server> URLs',
+          "LiteLLM did not answer in time: a session's first tools/list waits until LiteLLM has set " +
+          'up its list-change relay, a session to each granted server in turn, each listing every ' +
+          "granted server's tools, prompts and resources twice, and every listing opens a new session " +
+          'with each server (spawning a stdio server it runs itself anew)',
+        fix:
+          'raise --timeout to see whether it answers at all; clients with short deadlines (Claude ' +
+          'Code allows 5 s for the tool list) fail the same way, so split slow servers onto their own ' +
+          '/mcp/<server> URLs',
       },
     ]);
   }
@@ -70,7 +76,9 @@ function refused(error: unknown, what: string): CheckOutcome {
     return fail(`${what}: ${detail}`, [
       {
         cause:
-          'LiteLLM could not rebuild its MCP server list, which it re-reads from its database and its servers on every MCP request: a database it cannot query (or a server it cannot reach) makes every MCP request fail',
+          'LiteLLM could not rebuild its MCP server list, which it re-reads from its database and its ' +
+          'servers on every MCP request: a database it cannot query (or a server it cannot reach) ' +
+          'makes every MCP request fail',
         fix: '`mcpgw doctor` names the database or server at fault; LiteLLM retries on the next request once that is fixed. If the 503 stays after `mcpgw doctor --only database` passes, `mcpgw logs litellm` shows the query that fails; restart the LiteLLM container (`mcpgw status` names it)',
       },
     ]);

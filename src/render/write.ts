@@ -58,7 +58,10 @@ function firstDifference(current: string, expected: string): string {
   for (let i = 0; i < changed; i++) {
     if (have[i] !== want[i]) {
       const differing = countDifferent(have, want);
-      return `line ${i + 1}: expected ${JSON.stringify(want[i] ?? '(end of file)')}, found ${JSON.stringify(have[i] ?? '(end of file)')}; ${differing} line(s) differ`;
+      return (
+        `line ${i + 1}: expected ${JSON.stringify(want[i] ?? '(end of file)')}, found ` +
+        `${JSON.stringify(have[i] ?? '(end of file)')}; ${differing} line(s) differ`
+      );
     }
   }
   return 'whitespace differs';

@@ -302,7 +302,8 @@ const CASES: Case[] = [
     name: '7 a YAML alias bomb (billion laughs)',
     files: {
       'bomb.yaml':
-        'version: 1\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
+        'version: 1\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, ' +
+        '*a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n',
     },
     argv: ['-f', 'bomb.yaml', 'render'],
     code: 2,

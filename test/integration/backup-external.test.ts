@@ -88,7 +88,8 @@ describe('backup and restore of an external database with the local PostgreSQL c
 
     // Drift after the backup: a changed row, a deleted one and a table a newer LiteLLM would have added.
     await query(
-      `UPDATE "LiteLLM_VerificationToken" SET key_alias = 'changed' WHERE token = 'h1'; DELETE FROM "LiteLLM_VerificationToken" WHERE token = 'h2'; CREATE TABLE "LiteLLM_NewerThing" (id int)`,
+      `UPDATE "LiteLLM_VerificationToken" SET key_alias = 'changed' WHERE token = 'h1'; DELETE ` +
+        `FROM "LiteLLM_VerificationToken" WHERE token = 'h2'; CREATE TABLE "LiteLLM_NewerThing" (id int)`,
     );
     const calls: string[] = [];
     await restoreBackup(

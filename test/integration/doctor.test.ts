@@ -214,7 +214,9 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
       const { failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['network.attached']);
       expect(explained(byId(report, 'network.attached'))).toBe(
-        `${name}-mcp-alpha is not attached to ${MCP_NET}: LiteLLM cannot reach mcp-alpha | docker network connect --alias mcp-alpha ${MCP_NET} ${name}-mcp-alpha (or \`mcpgw up\`, which recreates it attached)`,
+        `${name}-mcp-alpha is not attached to ${MCP_NET}: LiteLLM cannot reach mcp-alpha | docker ` +
+          `network connect --alias mcp-alpha ${MCP_NET} ${name}-mcp-alpha (or \`mcpgw up\`, which ` +
+          `recreates it attached)`,
       );
     } finally {
       await docker.getNetwork(MCP_NET).connect({ Container: `${name}-mcp-alpha`, EndpointConfig: { Aliases: ['mcp-alpha'] } });

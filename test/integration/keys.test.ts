@@ -40,7 +40,12 @@ function litellmPython(script: string, input: unknown): Promise<unknown> {
 
 /** LiteLLM's own _generate_stable_server_id over alpha's rendered entry without its pin: [its URL, the derived id grants held before mcpgw pinned ids]. */
 async function derivedAlphaId(): Promise<[string, string]> {
-  const script = `import json,sys,yaml\nfrom litellm.proxy._experimental.mcp_server.mcp_server_manager import MCPServerManager\nc = yaml.safe_load(open('/app/config.yaml'))['mcp_servers']['alpha']\nprint(json.dumps([c['url'], MCPServerManager._generate_stable_server_id(None, 'alpha', c.get('url', ''), c['transport'], c.get('auth_type'), c.get('alias'))]))`;
+  const script =
+    `import json,sys,yaml\nfrom litellm.proxy._experimental.mcp_server.mcp_server_manager ` +
+    `import MCPServerManager\nc = ` +
+    `yaml.safe_load(open('/app/config.yaml'))['mcp_servers']['alpha']\nprint(json.dumps([c['url'], ` +
+    `MCPServerManager._generate_stable_server_id(None, 'alpha', c.get('url', ''), ` +
+    `c['transport'], c.get('auth_type'), c.get('alias'))]))`;
   return (await litellmPython(script, null)) as [string, string];
 }
 
@@ -196,7 +201,10 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       'sk-😀😀😀😀😀😀😀😀😀😀😀😀😀',
       'sk-1234',
     ];
-    const script = `import json,sys\nfrom litellm.proxy.utils import hash_token\nfrom litellm.proxy.auth.auth_utils import abbreviate_api_key\nprint(json.dumps([[hash_token(k), abbreviate_api_key(k)] for k in json.loads(sys.argv[1])]))`;
+    const script =
+      `import json,sys\nfrom litellm.proxy.utils import hash_token\nfrom ` +
+      `litellm.proxy.auth.auth_utils import abbreviate_api_key\nprint(json.dumps([[hash_token(k), ` +
+      `abbreviate_api_key(k)] for k in json.loads(sys.argv[1])]))`;
     const container = await docker.createContainer({
       Image: stack.images.litellm,
       Entrypoint: ['python', '-c', script, JSON.stringify(samples)],
@@ -233,7 +241,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     try {
       const ours = (
         await db.query(
-          `SELECT mcp_servers FROM "LiteLLM_ObjectPermissionTable" p JOIN "LiteLLM_VerificationToken" v USING (object_permission_id) WHERE v.key_alias = 'claude-code'`,
+          `SELECT mcp_servers FROM "LiteLLM_ObjectPermissionTable" p JOIN "LiteLLM_VerificationToken" ` +
+            `v USING (object_permission_id) WHERE v.key_alias = 'claude-code'`,
         )
       ).rows[0] as { mcp_servers: string[] };
       const result = await runCli(['keys', 'create', '--alias', 'via-api', '--mcp', 'alpha', '--via-api', '--json'], { cwd: dir });
@@ -243,12 +252,14 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       const columns = `v.token, v.key_name, v.models, v.spend, v.blocked, v.team_id, v.user_id IS NULL AS no_user, p.mcp_servers, p.mcp_access_groups`;
       const api = (
         await db.query(
-          `SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'via-api'`,
+          `SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" ` +
+            `p USING (object_permission_id) WHERE v.key_alias = 'via-api'`,
         )
       ).rows[0];
       const mine = (
         await db.query(
-          `SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'claude-code'`,
+          `SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" ` +
+            `p USING (object_permission_id) WHERE v.key_alias = 'claude-code'`,
         )
       ).rows[0];
       expect(api.token).toBe(hashKey(key));
@@ -312,7 +323,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     const db = await pgContainerClient();
     try {
       await db.query(
-        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = '{}' WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'codex')`,
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = '{}' WHERE object_permission_id = ` +
+          `(SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'codex')`,
       );
     } finally {
       await db.end();
@@ -366,7 +378,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
 
       // The connection dies half-way (after the grant rows, at the first token row): same outcome.
       await db.query(
-        `CREATE OR REPLACE FUNCTION mcpgw_test_fail() RETURNS trigger AS $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`,
+        `CREATE OR REPLACE FUNCTION mcpgw_test_fail() RETURNS trigger AS $$ BEGIN PERFORM ` +
+          `pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`,
       );
       const killed = await runCli(['keys', 'sync'], { cwd: dir });
       expect(killed.code).toBe(1);
@@ -417,7 +430,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     try {
       await db.query(`SET TIME ZONE 'UTC'`);
       await db.query(
-        `UPDATE "LiteLLM_VerificationToken" SET created_at = (now() AT TIME ZONE 'UTC') - interval '3 hours', expires = (now() AT TIME ZONE 'UTC') - interval '1 hour' WHERE key_alias = 'lapsed'`,
+        `UPDATE "LiteLLM_VerificationToken" SET created_at = (now() AT TIME ZONE 'UTC') - interval ` +
+          `'3 hours', expires = (now() AT TIME ZONE 'UTC') - interval '1 hour' WHERE key_alias = 'lapsed'`,
       );
       await sleep(1500);
       expect(await gatewayTools(old)).toBe(401);
@@ -519,27 +533,35 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     }
   });
 
-  it("refuses keys LiteLLM cannot receive and the master key, and every alias it wrote passes LiteLLM's alias format check (issue 16, items 7 and 8)", async () => {
-    const unicode = await runCli(['keys', 'create', '--alias', 'unicode', '--key', 'sk-ünïcödé-key-0123456789abcdef'], { cwd: dir });
-    expect(unicode.code).toBe(2);
-    expect(unicode.stderr).toMatch(/--key contains whitespace, control or non-ASCII characters/);
-    const master = await runCli(['keys', 'create', '--alias', 'admin', '--key', MASTER_KEY], { cwd: dir });
-    expect(master.code).toBe(2);
-    expect(master.stderr).toMatch(/--key is the LiteLLM master key/);
-    expect(master.stderr).not.toContain(MASTER_KEY);
-    const db = await pgContainerClient();
-    let aliases: string[] = [];
-    try {
-      aliases = (await db.query(`SELECT key_alias FROM "LiteLLM_VerificationToken" WHERE key_alias IS NOT NULL`)).rows.map((row) => row.key_alias as string);
-    } finally {
-      await db.end();
-    }
-    expect(aliases.length).toBeGreaterThan(1);
-    const script = `import json,sys\nimport litellm\nfrom litellm.proxy.management_endpoints.key_management_endpoints import _validate_key_alias_format\nlitellm.enable_key_alias_format_validation = True\nbad = []\nfor a in json.loads(sys.argv[1]):\n    try:\n        _validate_key_alias_format(a)\n    except Exception as e:\n        bad.append(a)\nprint(json.dumps(bad))`;
-    // The control: the alias form rotation used to write, which LiteLLM's check refuses.
-    const control = 'codex@rotated-2026-12-01T22:23:05';
-    expect(await litellmPython(script, [...aliases, control])).toEqual([control]);
-  });
+  it(
+    'refuses keys LiteLLM cannot receive and the master key, and every alias it wrote passes ' + "LiteLLM's alias format check (issue 16, items 7 and 8)",
+    async () => {
+      const unicode = await runCli(['keys', 'create', '--alias', 'unicode', '--key', 'sk-ünïcödé-key-0123456789abcdef'], { cwd: dir });
+      expect(unicode.code).toBe(2);
+      expect(unicode.stderr).toMatch(/--key contains whitespace, control or non-ASCII characters/);
+      const master = await runCli(['keys', 'create', '--alias', 'admin', '--key', MASTER_KEY], { cwd: dir });
+      expect(master.code).toBe(2);
+      expect(master.stderr).toMatch(/--key is the LiteLLM master key/);
+      expect(master.stderr).not.toContain(MASTER_KEY);
+      const db = await pgContainerClient();
+      let aliases: string[] = [];
+      try {
+        aliases = (await db.query(`SELECT key_alias FROM "LiteLLM_VerificationToken" WHERE key_alias IS NOT NULL`)).rows.map((row) => row.key_alias as string);
+      } finally {
+        await db.end();
+      }
+      expect(aliases.length).toBeGreaterThan(1);
+      const script =
+        `import json,sys\nimport litellm\nfrom ` +
+        `litellm.proxy.management_endpoints.key_management_endpoints import ` +
+        `_validate_key_alias_format\nlitellm.enable_key_alias_format_validation = True\nbad = ` +
+        `[]\nfor a in json.loads(sys.argv[1]):\n    try:\n        _validate_key_alias_format(a)\n   ` +
+        ` except Exception as e:\n        bad.append(a)\nprint(json.dumps(bad))`;
+      // The control: the alias form rotation used to write, which LiteLLM's check refuses.
+      const control = 'codex@rotated-2026-12-01T22:23:05';
+      expect(await litellmPython(script, [...aliases, control])).toEqual([control]);
+    },
+  );
 
   it('grants name the server ids LiteLLM itself reports for the rendered config: the pinned server_id (issue 16, item 4)', async () => {
     const response = await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
@@ -552,7 +574,9 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     const db = await pgContainerClient();
     try {
       const { rows } = await db.query(
-        `SELECT v.key_alias, p.mcp_servers FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias IN ('claude-code', 'codex') ORDER BY 1`,
+        `SELECT v.key_alias, p.mcp_servers FROM "LiteLLM_VerificationToken" v JOIN ` +
+          `"LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias IN ` +
+          `('claude-code', 'codex') ORDER BY 1`,
       );
       expect(rows).toEqual([
         { key_alias: 'claude-code', mcp_servers: [litellmIds.alpha] },
@@ -563,258 +587,278 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     }
   });
 
-  it('moves a grant holding the derived id of before to the pinned one once, and doctor names grants of servers that do not exist (issue 16, item 4)', async () => {
-    const created = await runCli(['keys', 'create', '--alias', 'adhoc', '--mcp', 'alpha', '--json'], { cwd: dir });
-    expect(created.code, created.stderr).toBe(0);
-    const { key } = JSON.parse(created.stdout) as { key: string };
-    const [, legacy] = await derivedAlphaId();
-    const db = await pgContainerClient();
-    try {
-      const permission = `(SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'adhoc')`;
-      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = ${permission}`, [legacy]);
-      await sleep(1500);
-      expect(await gatewayTools(key)).toEqual([]);
-      const before = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
-      expect(before.code).toBe(1);
-      expect(before.stdout).toMatch(/adhoc grants alpha by its old derived id/);
-      const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
-      expect(sync.code, sync.stderr).toBe(0);
-      expect(JSON.parse(sync.stdout)).toMatchObject({ migratedGrants: 1 });
-      expect((await runCli(['keys', 'sync', '--json'], { cwd: dir })).stdout).not.toContain('migratedGrants');
-      await sleep(1500);
-      // LiteLLM's answer: the migrated grant reaches alpha again.
-      expect(await gatewayTools(key)).toEqual(['alpha']);
-      await db.query(
-        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY['0123456789abcdef0123456789abcdef'] WHERE object_permission_id = ${permission}`,
-      );
-      const gone = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
-      expect(gone.code).toBe(1);
-      expect(gone.stdout).toMatch(/adhoc grants server id\(s\) 0123456789abcdef0123456789abcdef that no server in config.yaml has/);
-      const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string; mcpServers: string[] }[] };
-      expect(list.keys.find((row) => row.alias === 'adhoc')?.mcpServers).toEqual(['unknown:0123456789abcdef0123456789abcdef']);
-    } finally {
-      await db.end();
-      await runCli(['keys', 'revoke', 'adhoc'], { cwd: dir });
-    }
-    const after = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
-    expect(after.code, after.stdout).toBe(0);
-  });
-
-  it("a key made with keys create keeps its server when the server's URL changes: the pinned id stays, LiteLLM's derived one would not (issue 16, item 4)", async () => {
-    const created = await runCli(['keys', 'create', '--alias', 'moves', '--mcp', 'alpha', '--json'], { cwd: dir });
-    expect(created.code, created.stderr).toBe(0);
-    const { key } = JSON.parse(created.stdout) as { key: string };
-    const serverIdsOfLiteLLM = async () =>
-      Object.fromEntries(
-        (
-          (await (await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()) as {
-            server_id: string;
-            server_name: string;
-          }[]
-        ).map((server) => [server.server_name, server.server_id]),
-      );
-    const before = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
-    const file = path.join(dir, 'mcpgw.yaml');
-    const original = await readFile(file, 'utf8');
-    const config = parse(original) as { mcp_servers: Record<string, Record<string, unknown>> };
-    // Same published port, another port inside the container: the URL LiteLLM uses changes.
-    config.mcp_servers.alpha = { ...config.mcp_servers.alpha, container_port: 3001, environment: { PORT: '3001' } };
-    await writeFile(file, stringify(config));
-    try {
-      const up = await runCli(['up', '--no-probe'], { cwd: dir });
-      expect(up.code, up.stderr).toBe(0);
-      const after = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
-      expect(after.derived[0]).not.toBe(before.derived[0]);
-      expect(after.derived[1]).not.toBe(before.derived[1]);
-      expect(after.ids).toEqual(before.ids);
-      expect(await gatewayTools(key)).toEqual(['alpha']);
-    } finally {
-      await writeFile(file, original);
-      expect((await runCli(['up', '--no-probe'], { cwd: dir })).code).toBe(0);
-      await runCli(['keys', 'revoke', 'moves'], { cwd: dir });
-    }
-  });
-
-  it('writes the key settings as code (tool allow-list, rate limits, budget window) and LiteLLM enforces them; drift fails doctor and dry runs (issue 16, step 4)', async () => {
-    const limitedKey = 'sk-itest-limited-tools-3e8a1f0c5b7d9264';
-    const restore = await declareKeys(
-      [
-        {
-          alias: 'limited',
-          mcp_servers: ['alpha', 'beta'],
-          mcp_tools: { beta: ['echo'] },
-          rpm_limit: 3,
-          tpm_limit: 100000,
-          max_parallel_requests: 2,
-          budget: 5,
-          budget_duration: '30d',
-        },
-      ],
-      { MCPGW_KEY_LIMITED: limitedKey },
-    );
-    const db = await pgContainerClient();
-    try {
-      const pending = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
-      expect(pending.code).toBe(1);
-      expect(JSON.parse(pending.stdout)).toMatchObject({ dryRun: true, ok: false });
-      const sync = await runCli(['keys', 'sync'], { cwd: dir });
-      expect(sync.code, sync.stderr).toBe(0);
-      expect(sync.stdout).toMatch(/create {2}limited/);
-      expect((await runCli(['keys', 'sync', '--dry-run'], { cwd: dir })).code).toBe(0);
-
-      // LiteLLM's own view through the gateway: every alpha tool, and of beta only echo.
-      const all = (await mcpRequest(MASTER_KEY, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name) ?? [];
-      const seen = (await mcpRequest(limitedKey, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name).sort();
-      expect(all.filter((tool) => tool.startsWith('beta-')).length).toBeGreaterThan(1);
-      expect(seen).toEqual([...all.filter((tool) => tool.startsWith('alpha-')), 'beta-echo'].sort());
-      const other = all.find((tool) => tool.startsWith('beta-') && tool !== 'beta-echo') ?? '';
-      const refused = await mcpRequest(limitedKey, 'tools/call', { name: other, arguments: {} });
-      expect(refused.status !== 200 || refused.message?.error !== undefined || refused.message?.result?.isError === true, refused.body).toBe(true);
-
-      // rpm_limit 3: LiteLLM's limiter answers a tool call over the limit with 429.
-      const calls = [];
-      for (let i = 0; i < 6; i++) calls.push(await mcpRequest(limitedKey, 'tools/call', { name: 'beta-echo', arguments: { message: `n${i}` } }));
-      expect(calls[0]?.body).toContain('n0');
-      expect(
-        calls.some((call) => call.status === 429 || /\b429\b|rate limit/i.test(call.body)),
-        calls.map((call) => `${call.status} ${call.body.slice(0, 200)}`).join('\n'),
-      ).toBe(true);
-
-      const row = (
+  it(
+    'moves a grant holding the derived id of before to the pinned one once, and doctor names ' + 'grants of servers that do not exist (issue 16, item 4)',
+    async () => {
+      const created = await runCli(['keys', 'create', '--alias', 'adhoc', '--mcp', 'alpha', '--json'], { cwd: dir });
+      expect(created.code, created.stderr).toBe(0);
+      const { key } = JSON.parse(created.stdout) as { key: string };
+      const [, legacy] = await derivedAlphaId();
+      const db = await pgContainerClient();
+      try {
+        const permission = `(SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'adhoc')`;
+        await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = ${permission}`, [legacy]);
+        await sleep(1500);
+        expect(await gatewayTools(key)).toEqual([]);
+        const before = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
+        expect(before.code).toBe(1);
+        expect(before.stdout).toMatch(/adhoc grants alpha by its old derived id/);
+        const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
+        expect(sync.code, sync.stderr).toBe(0);
+        expect(JSON.parse(sync.stdout)).toMatchObject({ migratedGrants: 1 });
+        expect((await runCli(['keys', 'sync', '--json'], { cwd: dir })).stdout).not.toContain('migratedGrants');
+        await sleep(1500);
+        // LiteLLM's answer: the migrated grant reaches alpha again.
+        expect(await gatewayTools(key)).toEqual(['alpha']);
         await db.query(
-          `SELECT v.rpm_limit::int, v.tpm_limit::int, v.max_parallel_requests, v.max_budget, v.budget_duration, v.budget_reset_at IS NOT NULL AS has_reset, p.mcp_tool_permissions, p.mcp_servers
-             FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'limited'`,
-        )
-      ).rows[0];
-      expect(row).toMatchObject({ rpm_limit: 3, tpm_limit: 100000, max_parallel_requests: 2, max_budget: 5, budget_duration: '30d', has_reset: true });
-      const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: Record<string, unknown>[] };
-      expect(list.keys.find((key) => key.alias === 'limited')).toMatchObject({
-        mcpServers: ['alpha', 'beta'],
-        mcpTools: { beta: ['echo'] },
-        rpmLimit: 3,
-        tpmLimit: 100000,
-        maxParallelRequests: 2,
-        budget: 5,
-        budgetDuration: '30d',
-      });
-
-      // Drift made in LiteLLM's tables: doctor names it, a dry run exits 1, sync repairs it.
-      await db.query(`UPDATE "LiteLLM_VerificationToken" SET rpm_limit = 1000 WHERE key_alias = 'limited'`);
-      const doctor = await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings'], { cwd: dir });
-      expect(doctor.code).toBe(1);
-      expect(doctor.stdout).toMatch(/limited differs from mcpgw.yaml in rpm_limit/);
-      const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
-      expect(dry.code).toBe(1);
-      expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'limited', action: 'update', fields: ['rpm_limit'] });
-
-      // The union caveat: with beta only in mcp_tool_permissions, LiteLLM still grants beta; doctor warns.
-      await db.query(
-        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'limited')`,
-        [row.mcp_servers.find((id: string) => !Object.keys(row.mcp_tool_permissions).includes(id))],
-      );
-      await sleep(1500);
-      expect((await mcpRequest(limitedKey, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name)).toContain('beta-echo');
-      const union = await runCli(['doctor', '--json', '--offline', '--only', 'keys.tool-permissions'], { cwd: dir });
-      expect(union.stdout).toMatch(/limited: .* only in mcp_tool_permissions/);
-
-      expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
-      expect((await runCli(['keys', 'sync', '--dry-run'], { cwd: dir })).code).toBe(0);
-      expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings', 'keys.tool-permissions'], { cwd: dir })).code).toBe(0);
-    } finally {
-      await db.end();
-      await restore();
-    }
-  });
-
-  it('LiteLLM refuses a key over its tpm_limit (counting the tokens the model reported) and a second request while its one max_parallel_requests slot is held, on MCP tool calls too (issue 16, step 4)', async () => {
-    const TPM = 40;
-    const tpmKey = 'sk-itest-tpm-limit-0a9c7e5b3d1f8264';
-    const parallelKey = 'sk-itest-parallel-limit-7f2d4b6a8c0e1395';
-    const restore = await declareKeys(
-      [
-        { alias: 'tpm', mcp_servers: ['alpha'], tpm_limit: TPM },
-        { alias: 'parallel', mcp_servers: ['alpha'], max_parallel_requests: 1 },
-      ],
-      { MCPGW_KEY_TPM: tpmKey, MCPGW_KEY_PARALLEL: parallelKey },
-    );
-    try {
-      const sync = await runCli(['keys', 'sync'], { cwd: dir });
-      expect(sync.code, sync.stderr).toBe(0);
-      // Tool calls report no token usage: they pass, and leave the key's token window empty.
-      for (const nonce of ['t0', 't1', 't2'])
-        expect((await mcpRequest(tpmKey, 'tools/call', { name: 'alpha-echo', arguments: { message: nonce } })).body).toContain(`Echo: ${nonce}`);
-      const used: number[] = [];
-      let refused: Awaited<ReturnType<typeof chat>> | undefined;
-      for (let i = 0; i < 6 && !refused; i++) {
-        const answer = await chat(tpmKey);
-        if (answer.status === 200) used.push(answer.body.usage?.total_tokens ?? 0);
-        else refused = answer;
-        // LiteLLM settles each request's token reservation with the reported usage in a callback after the reply.
-        await sleep(500);
+          `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY['0123456789abcdef0123456789abcdef'] WHERE object_permission_id = ${permission}`,
+        );
+        const gone = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
+        expect(gone.code).toBe(1);
+        expect(gone.stdout).toMatch(/adhoc grants server id\(s\) 0123456789abcdef0123456789abcdef that no server in config.yaml has/);
+        const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string; mcpServers: string[] }[] };
+        expect(list.keys.find((row) => row.alias === 'adhoc')?.mcpServers).toEqual(['unknown:0123456789abcdef0123456789abcdef']);
+      } finally {
+        await db.end();
+        await runCli(['keys', 'revoke', 'adhoc'], { cwd: dir });
       }
-      expect(used.length).toBeGreaterThan(0);
-      expect(
-        used.every((tokens) => tokens > 0),
-        used.join(','),
-      ).toBe(true);
-      expect(refused?.status, JSON.stringify(refused?.body)).toBe(429);
-      // LiteLLM's own account of the window: exactly the tokens the model reported for the admitted chats.
-      const spent = used.reduce((sum, tokens) => sum + tokens, 0);
-      expect(refused?.body.error?.message).toMatch(new RegExp(`Limit type: tokens\\. Current limit: ${TPM}, Remaining: ${Math.max(0, TPM - spent)}\\.`));
-      // The window the chats spent refuses the key's MCP tool calls as well.
-      const tool = await mcpRequest(tpmKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'after' } });
-      expect(tool.message?.result?.isError, tool.body).toBe(true);
-      expect(tool.body).toMatch(/Limit type: tokens/);
+      const after = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
+      expect(after.code, after.stdout).toBe(0);
+    },
+  );
 
-      // max_parallel_requests 1: while a long tool call holds the key's slot, a second call is refused.
-      const slow = mcpRequest(parallelKey, 'tools/call', { name: 'alpha-trigger-long-running-operation', arguments: { duration: 5, steps: 1 } });
-      await sleep(1500);
-      const second = await mcpRequest(parallelKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'second' } });
-      expect(second.message?.result?.isError, second.body).toBe(true);
-      expect(second.body).toMatch(/Limit type: max_parallel_requests\. Current limit: 1, Remaining: 0/);
-      expect((await slow).body).toContain('Long running operation completed');
-      // The slot comes back when the call ends.
-      expect((await mcpRequest(parallelKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'third' } })).body).toContain('Echo: third');
-    } finally {
-      await restore();
-    }
-  });
+  it(
+    "a key made with keys create keeps its server when the server's URL changes: the pinned id " + "stays, LiteLLM's derived one would not (issue 16, item 4)",
+    async () => {
+      const created = await runCli(['keys', 'create', '--alias', 'moves', '--mcp', 'alpha', '--json'], { cwd: dir });
+      expect(created.code, created.stderr).toBe(0);
+      const { key } = JSON.parse(created.stdout) as { key: string };
+      const serverIdsOfLiteLLM = async () =>
+        Object.fromEntries(
+          (
+            (await (await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()) as {
+              server_id: string;
+              server_name: string;
+            }[]
+          ).map((server) => [server.server_name, server.server_id]),
+        );
+      const before = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
+      const file = path.join(dir, 'mcpgw.yaml');
+      const original = await readFile(file, 'utf8');
+      const config = parse(original) as { mcp_servers: Record<string, Record<string, unknown>> };
+      // Same published port, another port inside the container: the URL LiteLLM uses changes.
+      config.mcp_servers.alpha = { ...config.mcp_servers.alpha, container_port: 3001, environment: { PORT: '3001' } };
+      await writeFile(file, stringify(config));
+      try {
+        const up = await runCli(['up', '--no-probe'], { cwd: dir });
+        expect(up.code, up.stderr).toBe(0);
+        const after = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
+        expect(after.derived[0]).not.toBe(before.derived[0]);
+        expect(after.derived[1]).not.toBe(before.derived[1]);
+        expect(after.ids).toEqual(before.ids);
+        expect(await gatewayTools(key)).toEqual(['alpha']);
+      } finally {
+        await writeFile(file, original);
+        expect((await runCli(['up', '--no-probe'], { cwd: dir })).code).toBe(0);
+        await runCli(['keys', 'revoke', 'moves'], { cwd: dir });
+      }
+    },
+  );
 
-  it("LiteLLM's own budget reset job resets the window mcpgw wrote (spend 0, the next budget_reset_at), and keys sync leaves it so (issue 16, step 4)", async () => {
-    const restore = await declareKeys([{ alias: 'windowed', mcp_servers: ['alpha'], budget: 5, budget_duration: '1d' }], {
-      MCPGW_KEY_WINDOWED: 'sk-itest-windowed-budget-5b3e1d9f7a2c4068',
-    });
-    const db = await pgContainerClient();
-    const row = async () =>
-      (
-        await db.query(
-          `SELECT spend, budget_reset_at, budget_reset_at > now() AT TIME ZONE 'UTC' AS ahead, budget_reset_at <= now() AT TIME ZONE 'UTC' + interval '1 day' AS within_a_day
-             FROM "LiteLLM_VerificationToken" WHERE key_alias = 'windowed'`,
-        )
-      ).rows[0] as { spend: number; budget_reset_at: Date; ahead: boolean; within_a_day: boolean };
-    try {
-      const sync = await runCli(['keys', 'sync'], { cwd: dir });
-      expect(sync.code, sync.stderr).toBe(0);
-      // Spend in a window that ended an hour ago, as the key stands when LiteLLM's job next runs.
-      await db.query(
-        `UPDATE "LiteLLM_VerificationToken" SET spend = 1.25, budget_reset_at = now() AT TIME ZONE 'UTC' - interval '1 hour' WHERE key_alias = 'windowed'`,
+  it(
+    'writes the key settings as code (tool allow-list, rate limits, budget window) and LiteLLM ' +
+      'enforces them; drift fails doctor and dry runs (issue 16, step 4)',
+    async () => {
+      const limitedKey = 'sk-itest-limited-tools-3e8a1f0c5b7d9264';
+      const restore = await declareKeys(
+        [
+          {
+            alias: 'limited',
+            mcp_servers: ['alpha', 'beta'],
+            mcp_tools: { beta: ['echo'] },
+            rpm_limit: 3,
+            tpm_limit: 100000,
+            max_parallel_requests: 2,
+            budget: 5,
+            budget_duration: '30d',
+          },
+        ],
+        { MCPGW_KEY_LIMITED: limitedKey },
       );
-      expect(await row()).toMatchObject({ spend: 1.25, ahead: false });
-      expect(await litellmPython(RESET_KEY_BUDGETS, null)).toBe('reset');
-      const reset = await row();
-      expect(reset).toMatchObject({ spend: 0, ahead: true, within_a_day: true });
-      // keys sync does not fight the job: no drift, and the window stays as LiteLLM set it.
-      const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
-      expect(dry.code, dry.stdout).toBe(0);
-      expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'windowed', action: 'keep' });
-      expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
-      expect(await row()).toEqual(reset);
-      expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings'], { cwd: dir })).code).toBe(0);
-    } finally {
-      await db.end();
-      await restore();
-    }
-  });
+      const db = await pgContainerClient();
+      try {
+        const pending = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
+        expect(pending.code).toBe(1);
+        expect(JSON.parse(pending.stdout)).toMatchObject({ dryRun: true, ok: false });
+        const sync = await runCli(['keys', 'sync'], { cwd: dir });
+        expect(sync.code, sync.stderr).toBe(0);
+        expect(sync.stdout).toMatch(/create {2}limited/);
+        expect((await runCli(['keys', 'sync', '--dry-run'], { cwd: dir })).code).toBe(0);
+
+        // LiteLLM's own view through the gateway: every alpha tool, and of beta only echo.
+        const all = (await mcpRequest(MASTER_KEY, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name) ?? [];
+        const seen = (await mcpRequest(limitedKey, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name).sort();
+        expect(all.filter((tool) => tool.startsWith('beta-')).length).toBeGreaterThan(1);
+        expect(seen).toEqual([...all.filter((tool) => tool.startsWith('alpha-')), 'beta-echo'].sort());
+        const other = all.find((tool) => tool.startsWith('beta-') && tool !== 'beta-echo') ?? '';
+        const refused = await mcpRequest(limitedKey, 'tools/call', { name: other, arguments: {} });
+        expect(refused.status !== 200 || refused.message?.error !== undefined || refused.message?.result?.isError === true, refused.body).toBe(true);
+
+        // rpm_limit 3: LiteLLM's limiter answers a tool call over the limit with 429.
+        const calls = [];
+        for (let i = 0; i < 6; i++) calls.push(await mcpRequest(limitedKey, 'tools/call', { name: 'beta-echo', arguments: { message: `n${i}` } }));
+        expect(calls[0]?.body).toContain('n0');
+        expect(
+          calls.some((call) => call.status === 429 || /\b429\b|rate limit/i.test(call.body)),
+          calls.map((call) => `${call.status} ${call.body.slice(0, 200)}`).join('\n'),
+        ).toBe(true);
+
+        const row = (
+          await db.query(
+            `SELECT v.rpm_limit::int, v.tpm_limit::int, v.max_parallel_requests, v.max_budget, v.budget_duration, v.budget_reset_at IS NOT NULL AS has_reset, p.mcp_tool_permissions, p.mcp_servers
+             FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'limited'`,
+          )
+        ).rows[0];
+        expect(row).toMatchObject({ rpm_limit: 3, tpm_limit: 100000, max_parallel_requests: 2, max_budget: 5, budget_duration: '30d', has_reset: true });
+        const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: Record<string, unknown>[] };
+        expect(list.keys.find((key) => key.alias === 'limited')).toMatchObject({
+          mcpServers: ['alpha', 'beta'],
+          mcpTools: { beta: ['echo'] },
+          rpmLimit: 3,
+          tpmLimit: 100000,
+          maxParallelRequests: 2,
+          budget: 5,
+          budgetDuration: '30d',
+        });
+
+        // Drift made in LiteLLM's tables: doctor names it, a dry run exits 1, sync repairs it.
+        await db.query(`UPDATE "LiteLLM_VerificationToken" SET rpm_limit = 1000 WHERE key_alias = 'limited'`);
+        const doctor = await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings'], { cwd: dir });
+        expect(doctor.code).toBe(1);
+        expect(doctor.stdout).toMatch(/limited differs from mcpgw.yaml in rpm_limit/);
+        const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
+        expect(dry.code).toBe(1);
+        expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'limited', action: 'update', fields: ['rpm_limit'] });
+
+        // The union caveat: with beta only in mcp_tool_permissions, LiteLLM still grants beta; doctor warns.
+        await db.query(
+          `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE ` +
+            `object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE ` +
+            `key_alias = 'limited')`,
+          [row.mcp_servers.find((id: string) => !Object.keys(row.mcp_tool_permissions).includes(id))],
+        );
+        await sleep(1500);
+        expect((await mcpRequest(limitedKey, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name)).toContain('beta-echo');
+        const union = await runCli(['doctor', '--json', '--offline', '--only', 'keys.tool-permissions'], { cwd: dir });
+        expect(union.stdout).toMatch(/limited: .* only in mcp_tool_permissions/);
+
+        expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
+        expect((await runCli(['keys', 'sync', '--dry-run'], { cwd: dir })).code).toBe(0);
+        expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings', 'keys.tool-permissions'], { cwd: dir })).code).toBe(0);
+      } finally {
+        await db.end();
+        await restore();
+      }
+    },
+  );
+
+  it(
+    'LiteLLM refuses a key over its tpm_limit (counting the tokens the model reported) and a ' +
+      'second request while its one max_parallel_requests slot is held, on MCP tool calls too ' +
+      '(issue 16, step 4)',
+    async () => {
+      const TPM = 40;
+      const tpmKey = 'sk-itest-tpm-limit-0a9c7e5b3d1f8264';
+      const parallelKey = 'sk-itest-parallel-limit-7f2d4b6a8c0e1395';
+      const restore = await declareKeys(
+        [
+          { alias: 'tpm', mcp_servers: ['alpha'], tpm_limit: TPM },
+          { alias: 'parallel', mcp_servers: ['alpha'], max_parallel_requests: 1 },
+        ],
+        { MCPGW_KEY_TPM: tpmKey, MCPGW_KEY_PARALLEL: parallelKey },
+      );
+      try {
+        const sync = await runCli(['keys', 'sync'], { cwd: dir });
+        expect(sync.code, sync.stderr).toBe(0);
+        // Tool calls report no token usage: they pass, and leave the key's token window empty.
+        for (const nonce of ['t0', 't1', 't2'])
+          expect((await mcpRequest(tpmKey, 'tools/call', { name: 'alpha-echo', arguments: { message: nonce } })).body).toContain(`Echo: ${nonce}`);
+        const used: number[] = [];
+        let refused: Awaited<ReturnType<typeof chat>> | undefined;
+        for (let i = 0; i < 6 && !refused; i++) {
+          const answer = await chat(tpmKey);
+          if (answer.status === 200) used.push(answer.body.usage?.total_tokens ?? 0);
+          else refused = answer;
+          // LiteLLM settles each request's token reservation with the reported usage in a callback after the reply.
+          await sleep(500);
+        }
+        expect(used.length).toBeGreaterThan(0);
+        expect(
+          used.every((tokens) => tokens > 0),
+          used.join(','),
+        ).toBe(true);
+        expect(refused?.status, JSON.stringify(refused?.body)).toBe(429);
+        // LiteLLM's own account of the window: exactly the tokens the model reported for the admitted chats.
+        const spent = used.reduce((sum, tokens) => sum + tokens, 0);
+        expect(refused?.body.error?.message).toMatch(new RegExp(`Limit type: tokens\\. Current limit: ${TPM}, Remaining: ${Math.max(0, TPM - spent)}\\.`));
+        // The window the chats spent refuses the key's MCP tool calls as well.
+        const tool = await mcpRequest(tpmKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'after' } });
+        expect(tool.message?.result?.isError, tool.body).toBe(true);
+        expect(tool.body).toMatch(/Limit type: tokens/);
+
+        // max_parallel_requests 1: while a long tool call holds the key's slot, a second call is refused.
+        const slow = mcpRequest(parallelKey, 'tools/call', { name: 'alpha-trigger-long-running-operation', arguments: { duration: 5, steps: 1 } });
+        await sleep(1500);
+        const second = await mcpRequest(parallelKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'second' } });
+        expect(second.message?.result?.isError, second.body).toBe(true);
+        expect(second.body).toMatch(/Limit type: max_parallel_requests\. Current limit: 1, Remaining: 0/);
+        expect((await slow).body).toContain('Long running operation completed');
+        // The slot comes back when the call ends.
+        expect((await mcpRequest(parallelKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'third' } })).body).toContain('Echo: third');
+      } finally {
+        await restore();
+      }
+    },
+  );
+
+  it(
+    "LiteLLM's own budget reset job resets the window mcpgw wrote (spend 0, the next " + 'budget_reset_at), and keys sync leaves it so (issue 16, step 4)',
+    async () => {
+      const restore = await declareKeys([{ alias: 'windowed', mcp_servers: ['alpha'], budget: 5, budget_duration: '1d' }], {
+        MCPGW_KEY_WINDOWED: 'sk-itest-windowed-budget-5b3e1d9f7a2c4068',
+      });
+      const db = await pgContainerClient();
+      const row = async () =>
+        (
+          await db.query(
+            `SELECT spend, budget_reset_at, budget_reset_at > now() AT TIME ZONE 'UTC' AS ahead, budget_reset_at <= now() AT TIME ZONE 'UTC' + interval '1 day' AS within_a_day
+             FROM "LiteLLM_VerificationToken" WHERE key_alias = 'windowed'`,
+          )
+        ).rows[0] as { spend: number; budget_reset_at: Date; ahead: boolean; within_a_day: boolean };
+      try {
+        const sync = await runCli(['keys', 'sync'], { cwd: dir });
+        expect(sync.code, sync.stderr).toBe(0);
+        // Spend in a window that ended an hour ago, as the key stands when LiteLLM's job next runs.
+        await db.query(
+          `UPDATE "LiteLLM_VerificationToken" SET spend = 1.25, budget_reset_at = now() AT TIME ZONE 'UTC' - interval '1 hour' WHERE key_alias = 'windowed'`,
+        );
+        expect(await row()).toMatchObject({ spend: 1.25, ahead: false });
+        expect(await litellmPython(RESET_KEY_BUDGETS, null)).toBe('reset');
+        const reset = await row();
+        expect(reset).toMatchObject({ spend: 0, ahead: true, within_a_day: true });
+        // keys sync does not fight the job: no drift, and the window stays as LiteLLM set it.
+        const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
+        expect(dry.code, dry.stdout).toBe(0);
+        expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'windowed', action: 'keep' });
+        expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
+        expect(await row()).toEqual(reset);
+        expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings'], { cwd: dir })).code).toBe(0);
+      } finally {
+        await db.end();
+        await restore();
+      }
+    },
+  );
 
   it('up with no key declared still moves the grants of keys made with keys create to the pinned server ids (issue 16, item 3)', async () => {
     const created = await runCli(['keys', 'create', '--alias', 'undeclared', '--mcp', 'alpha', '--json'], { cwd: dir });
@@ -829,7 +873,9 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     const db = await pgContainerClient();
     try {
       await db.query(
-        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'undeclared')`,
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE ` +
+          `object_permission_id = (SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE ` +
+          `key_alias = 'undeclared')`,
         [legacy],
       );
       await sleep(1500);

@@ -277,7 +277,9 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
         '-d',
         'litellm',
         '-c',
-        `UPDATE "LiteLLM_ObjectPermissionTable" p SET mcp_servers = '{}' FROM "LiteLLM_VerificationToken" v WHERE v.object_permission_id = p.object_permission_id AND v.key_alias = 'user'`,
+        `UPDATE "LiteLLM_ObjectPermissionTable" p SET mcp_servers = '{}' FROM ` +
+          `"LiteLLM_VerificationToken" v WHERE v.object_permission_id = p.object_permission_id AND ` +
+          `v.key_alias = 'user'`,
       ],
       AttachStdout: true,
       AttachStderr: true,

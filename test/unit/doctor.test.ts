@@ -380,36 +380,41 @@ describe('doctor checks on real files', () => {
         `${path.join(dir, '.vscode', 'mcp.json')} servers.litellm: no x-litellm-api-key header: the gateway answers 401`,
       ]);
       expect(result.evidence[1]).toBe(
-        '5 entries point at this gateway: Claude Code projects./repo.mcpServers.gw, Gemini CLI mcpServers.litellm, Codex CLI mcp_servers.litellm, VS Code servers.litellm, VS Code servers.prompted',
+        '5 entries point at this gateway: Claude Code projects./repo.mcpServers.gw, Gemini CLI ' +
+          'mcpServers.litellm, Codex CLI mcp_servers.litellm, VS Code servers.litellm, VS Code servers.prompted',
       );
       expect(JSON.stringify(result)).not.toContain('sk-fixture-master-http');
     });
   });
 
-  it('with Docker, the database and LiteLLM all unreachable, Docker is the root cause: told once by network.exists, the checks that need it skip pointing there', async () => {
-    await withTempDir(async (dir) => {
-      await stackIn(dir);
-      const report = await runChecks(contextFor(dir, { offline: false }), CHECKS, { only: [], timeoutMs: 10_000, now: () => Date.now() });
-      const status = Object.fromEntries(report.checks.map((result) => [result.id, result.status]));
-      expect(status).toMatchObject({
-        'network.exists': 'fail',
-        'database.reachable': 'skip',
-        'database.auth': 'skip',
-        'keys.declared': 'skip',
-        'mcp.gateway': 'skip',
-        'litellm.health': 'skip',
+  it(
+    'with Docker, the database and LiteLLM all unreachable, Docker is the root cause: told once ' +
+      'by network.exists, the checks that need it skip pointing there',
+    async () => {
+      await withTempDir(async (dir) => {
+        await stackIn(dir);
+        const report = await runChecks(contextFor(dir, { offline: false }), CHECKS, { only: [], timeoutMs: 10_000, now: () => Date.now() });
+        const status = Object.fromEntries(report.checks.map((result) => [result.id, result.status]));
+        expect(status).toMatchObject({
+          'network.exists': 'fail',
+          'database.reachable': 'skip',
+          'database.auth': 'skip',
+          'keys.declared': 'skip',
+          'mcp.gateway': 'skip',
+          'litellm.health': 'skip',
+        });
+        expect(report.checks.filter((result) => result.status === 'fail').map((result) => result.id)).toEqual(['network.exists']);
+        expect(report.checks.find((result) => result.id === 'network.exists')?.evidence).toEqual(['no Docker in the unit tier']);
+        expect(report.checks.find((result) => result.id === 'keys.declared')?.evidence).toEqual([
+          "needs LiteLLM's database: the Docker engine does not answer, so LiteLLM's database cannot be reached (see network.exists)",
+        ]);
+        expect(report.checks.find((result) => result.id === 'litellm.health')?.evidence).toEqual([
+          'needs the Docker engine: the Docker engine does not answer (see network.exists)',
+        ]);
+        expect(JSON.stringify(report).split('no Docker in the unit tier')).toHaveLength(2);
       });
-      expect(report.checks.filter((result) => result.status === 'fail').map((result) => result.id)).toEqual(['network.exists']);
-      expect(report.checks.find((result) => result.id === 'network.exists')?.evidence).toEqual(['no Docker in the unit tier']);
-      expect(report.checks.find((result) => result.id === 'keys.declared')?.evidence).toEqual([
-        "needs LiteLLM's database: the Docker engine does not answer, so LiteLLM's database cannot be reached (see network.exists)",
-      ]);
-      expect(report.checks.find((result) => result.id === 'litellm.health')?.evidence).toEqual([
-        'needs the Docker engine: the Docker engine does not answer (see network.exists)',
-      ]);
-      expect(JSON.stringify(report).split('no Docker in the unit tier')).toHaveLength(2);
-    });
-  });
+    },
+  );
 
   it("an unreachable external database is database.reachable's finding; the others point there and database.auth no longer crashes", async () => {
     await withTempDir(async (dir) => {

@@ -173,7 +173,8 @@ describe('package images', () => {
 describe('Debian base', () => {
   it("takes the host's mirror and carries its sources over to the base's suite", () => {
     const deb822 =
-      'Types: deb\nURIs: http://mirror.lan/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://security.debian.org/debian-security\nSuites: bookworm-security\n';
+      'Types: deb\nURIs: http://mirror.lan/debian\nSuites: bookworm bookworm-updates\nComponents: ' +
+      'main\n\nTypes: deb\nURIs: http://security.debian.org/debian-security\nSuites: bookworm-security\n';
     expect(debianMirror(deb822, undefined)).toBe('http://mirror.lan/debian');
     expect(debianMirror(undefined, '# c\ndeb [arch=amd64] http://ftp.de.debian.org/debian trixie main\n')).toBe('http://ftp.de.debian.org/debian');
     expect(debianMirror(undefined, undefined)).toBe('http://deb.debian.org/debian');

@@ -99,7 +99,8 @@ describe('declared keys', () => {
   it('carry the key settings as LiteLLM stores them: tool lists by server id (their servers granted too), limits, budget window', () => {
     const yaml = stack.yaml.replace(
       '    budget: 25\n',
-      '    budget: 25\n    budget_duration: 30d\n    mcp_tools: { everything: [echo, add, echo] }\n    rpm_limit: 60\n    tpm_limit: 100000\n    max_parallel_requests: 4\n',
+      '    budget: 25\n    budget_duration: 30d\n    mcp_tools: { everything: [echo, add, echo] ' +
+        '}\n    rpm_limit: 60\n    tpm_limit: 100000\n    max_parallel_requests: 4\n',
     );
     const withSettings = parseConfig(yaml);
     const codex = declaredKeys(withSettings, buildStackModel(withSettings), parseSecrets(stack.secrets))[1];

@@ -91,7 +91,8 @@ describe('mcp add edits mcpgw.yaml in place', () => {
     const bare = 'version: 1\nhost: gateway.lan # the LAN name\nmcp_port_range: 48400-48499\nmcp_servers: {}\n';
     const plan = await planAdd(bare, FILE, 'remote', serverEntry({ transport: 'http', url: 'http://tools.lan:9000/mcp' }), allFree);
     expect(plan.text).toBe(
-      'version: 1\nhost: gateway.lan # the LAN name\nmcp_port_range: 48400-48499\nmcp_servers:\n  remote:\n    transport: http\n    url: http://tools.lan:9000/mcp\n',
+      'version: 1\nhost: gateway.lan # the LAN name\nmcp_port_range: 48400-48499\nmcp_servers:\n  ' +
+        'remote:\n    transport: http\n    url: http://tools.lan:9000/mcp\n',
     );
     const missing = await planAdd(
       'version: 1\nhost: gateway.lan\n',

@@ -26,7 +26,8 @@ const BASE = 'version: 1\nhost: gw.lan\n';
 describe('observability: config', () => {
   it('is strict: unknown fields, bad durations and bad targets are reported with their place', () => {
     const issues = configIssues(
-      `${BASE}observability:\n  loki:\n    enabled: true\n    jobb: x\n  prometheus:\n    enabled: true\n    scrape_interval: 10 seconds\n    target: http://gw.lan:4000\n  grafana: {}\n`,
+      `${BASE}observability:\n  loki:\n    enabled: true\n    jobb: x\n  prometheus:\n    ` +
+        `enabled: true\n    scrape_interval: 10 seconds\n    target: http://gw.lan:4000\n  grafana: {}\n`,
     );
     expect(issues.map((issue) => [issue.path, issue.line])).toEqual(
       expect.arrayContaining([

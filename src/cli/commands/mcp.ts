@@ -25,7 +25,8 @@ export async function mcpAddCommand(ctx: CommandContext, name: string, options: 
   if (catalog?.note && !added.packaged) ctx.ui.info(`note: ${catalog.note}`);
   if (added.offline && catalog && options.image === undefined && typeof server?.image === 'string' && !server.build) {
     ctx.ui.warn(
-      `the ${catalog.id} entry pulls ${server.image}, and this stack builds its images: without a registry \`mcpgw up\` cannot start it (give --image a local tag, or set mcp_servers.${name}.build)`,
+      `the ${catalog.id} entry pulls ${server.image}, and this stack builds its images: without a ` +
+        `registry \`mcpgw up\` cannot start it (give --image a local tag, or set mcp_servers.${name}.build)`,
     );
   } else if (server?.build) {
     ctx.ui.info(`mcpgw up builds its image from ${packageLabel(server.build)}: no registry needed`);

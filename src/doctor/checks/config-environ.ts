@@ -39,7 +39,9 @@ export const configEnviron: Check = {
       [
         {
           cause: 'LiteLLM reads an unset variable as None: the master key, database or model key is silently missing',
-          fix: `add ${[...new Set(missing.map((ref) => ref.name))].map((name) => `${name}=…`).join(', ')} to ${file} (and reference it from mcpgw.yaml), then \`mcpgw up\``,
+          fix:
+            `add ${[...new Set(missing.map((ref) => ref.name))].map((name) => `${name}=…`).join(', ')} ` +
+            `to ${file} (and reference it from mcpgw.yaml), then \`mcpgw up\``,
         },
       ],
     );

@@ -26,7 +26,9 @@ export function judgeAuth(facts: AuthFacts, user: string): CheckOutcome {
     `password_encryption = ${facts.passwordEncryption}`,
   ];
   const scramRule = facts.hbaMethods.includes('scram-sha-256');
-  const reset = `ALTER ROLE ${user} PASSWORD '…' after SET password_encryption = 'scram-sha-256' (for the bundled Postgres: \`mcpgw up\` re-applies the password as SCRAM)`;
+  const reset =
+    `ALTER ROLE ${user} PASSWORD '…' after SET password_encryption = 'scram-sha-256' (for the ` +
+    `bundled Postgres: \`mcpgw up\` re-applies the password as SCRAM)`;
   if (facts.stored === 'md5' && scramRule) {
     return fail(evidence, [
       { cause: `${user}'s password is an md5 hash but pg_hba.conf demands scram-sha-256: every login fails with "password authentication failed"`, fix: reset },
@@ -44,7 +46,10 @@ export function judgeAuth(facts: AuthFacts, user: string): CheckOutcome {
   if (facts.hbaMethods.some((method) => method === 'md5' || method === 'password' || method === 'trust')) {
     return warn(evidence, [
       {
-        cause: `pg_hba.conf still allows ${facts.hbaMethods.filter((method) => method !== 'scram-sha-256').join(', ')}: logins work, but an md5 hash (or none) would be accepted`,
+        cause:
+          `pg_hba.conf still allows ` +
+          `${facts.hbaMethods.filter((method) => method !== 'scram-sha-256').join(', ')}: logins ` +
+          `work, but an md5 hash (or none) would be accepted`,
         fix: 'change those host lines to scram-sha-256 and reload (SELECT pg_reload_conf())',
       },
     ]);

@@ -23,7 +23,8 @@ export const databaseSchema: Check = {
       ]);
     }
     const ledger = await db.query<{ done: string; broken: string }>(
-      `SELECT count(*) FILTER (WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL) AS done, count(*) FILTER (WHERE finished_at IS NULL OR rolled_back_at IS NOT NULL) AS broken FROM "_prisma_migrations"`,
+      `SELECT count(*) FILTER (WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL) AS done, ` +
+        `count(*) FILTER (WHERE finished_at IS NULL OR rolled_back_at IS NOT NULL) AS broken FROM "_prisma_migrations"`,
     );
     const { done = '0', broken = '0' } = ledger.rows[0] ?? {};
     const evidence = `${REQUIRED_TABLES.length} tables present; migrations: ${done} applied, ${broken} unfinished or rolled back`;

@@ -19,7 +19,9 @@ export const keysAliases: Check = {
       [evidence, ...shared.map(([alias, same]) => `${alias}: ${same.length} keys (${same.map((row) => row.token.slice(0, 8)).join(', ')}…)`)],
       shared.map(([alias, same]) => ({
         cause: `${same.length} keys answer to alias ${alias} and every one of them is admitted: an old value a client no longer should use still works`,
-        fix: `\`mcpgw keys revoke ${alias}\` removes them all; then \`mcpgw keys sync\` (declared key) or \`mcpgw keys create --alias ${alias} …\` writes one again`,
+        fix:
+          `\`mcpgw keys revoke ${alias}\` removes them all; then \`mcpgw keys sync\` (declared key) ` +
+          `or \`mcpgw keys create --alias ${alias} …\` writes one again`,
       })),
     );
   },

@@ -23,7 +23,10 @@ export const keysGrants: Check = {
       evidence.push(`${key.alias}: servers ${named(row.mcpServers)}${row.mcpGroups.length ? `; groups ${row.mcpGroups.join(', ')}` : ''}`);
       if (!same) {
         causes.push({
-          cause: `${key.alias} is granted ${named(row.mcpServers)}${row.mcpGroups.length ? ` (groups ${row.mcpGroups.join(', ')})` : ''}; mcpgw.yaml grants ${named(key.mcpServers)}${key.mcpGroups.length ? ` (groups ${key.mcpGroups.join(', ')})` : ''}`,
+          cause:
+            `${key.alias} is granted ` +
+            `${named(row.mcpServers)}${row.mcpGroups.length ? ` (groups ${row.mcpGroups.join(', ')})` : ''}; ` +
+            `mcpgw.yaml grants ${named(key.mcpServers)}${key.mcpGroups.length ? ` (groups ${key.mcpGroups.join(', ')})` : ''}`,
           fix: 'run `mcpgw keys sync` to make the grants match mcpgw.yaml',
         });
       }

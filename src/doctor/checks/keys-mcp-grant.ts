@@ -20,7 +20,9 @@ export const keysMcpGrant: Check = {
       fix:
         row.alias && declared.has(row.alias)
           ? 'run `mcpgw keys sync`'
-          : `\`mcpgw keys revoke ${row.alias ?? row.token.slice(0, 12)}\`, then \`mcpgw keys create --alias … --mcp <servers>\` (or declare it in mcpgw.yaml with its ${keySecretName(row.alias ?? 'alias')} secret)`,
+          : `\`mcpgw keys revoke ${row.alias ?? row.token.slice(0, 12)}\`, then \`mcpgw keys create ` +
+            `--alias … --mcp <servers>\` (or declare it in mcpgw.yaml with its ` +
+            `${keySecretName(row.alias ?? 'alias')} secret)`,
     }));
     if (causes.length > 0) return fail(evidence, causes);
     if (empty.length > 0) {

@@ -24,14 +24,22 @@ export const keysServerIds: Check = {
       const gone = stale.filter((id) => !legacy.has(id));
       if (old.length > 0) {
         causes.push({
-          cause: `${keyLabel(row)} grants ${old.map((id) => `${names.get(legacy.get(id) ?? '')} by its old derived id`).join(', ')}: LiteLLM now knows the server by its pinned server_id, so the key does not reach it`,
+          cause:
+            `${keyLabel(row)} grants ` +
+            `${old.map((id) => `${names.get(legacy.get(id) ?? '')} by its old derived id`).join(', ')}: ` +
+            `LiteLLM now knows the server by its pinned server_id, so the key does not reach it`,
           fix: 'run `mcpgw keys sync` or `mcpgw up` (either moves every grant to the pinned ids once, declared keys or not)',
         });
       }
       if (gone.length > 0) {
         causes.push({
-          cause: `${keyLabel(row)} grants server id(s) ${gone.join(', ')} that no server in config.yaml has (a removed server, or an id derived from an old URL): the key silently lacks that server`,
-          fix: `grant the server again by name: \`mcpgw keys revoke ${row.alias ?? '<key>'}\` and \`mcpgw keys create --alias ${row.alias ?? '<alias>'} --mcp <servers>\`, or declare the key in mcpgw.yaml and run \`mcpgw keys sync\``,
+          cause:
+            `${keyLabel(row)} grants server id(s) ${gone.join(', ')} that no server in config.yaml has ` +
+            `(a removed server, or an id derived from an old URL): the key silently lacks that server`,
+          fix:
+            `grant the server again by name: \`mcpgw keys revoke ${row.alias ?? '<key>'}\` and \`mcpgw ` +
+            `keys create --alias ${row.alias ?? '<alias>'} --mcp <servers>\`, or declare the key in ` +
+            `mcpgw.yaml and run \`mcpgw keys sync\``,
         });
       }
     }

@@ -18,7 +18,9 @@ export const keysSettings: Check = {
       .map((entry) => ({ ...entry, fields: entry.fields.filter((field) => !GRANT_FIELDS.has(field)) }))
       .filter((entry) => entry.fields.length > 0);
     const causes: Cause[] = drift.map((entry) => ({
-      cause: `${entry.alias} differs from mcpgw.yaml in ${entry.fields.join(', ')} (changed in LiteLLM's UI or API, or mcpgw.yaml was edited since the last sync)`,
+      cause:
+        `${entry.alias} differs from mcpgw.yaml in ${entry.fields.join(', ')} (changed in LiteLLM's ` +
+        `UI or API, or mcpgw.yaml was edited since the last sync)`,
       fix: 'run `mcpgw keys sync` (`keys sync --dry-run` shows the changes and exits 1 while there are any)',
     }));
     const evidence = `${declared.length} declared key(s), ${drift.length} with drifted settings`;

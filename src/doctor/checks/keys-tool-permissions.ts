@@ -20,8 +20,11 @@ export const keysToolPermissions: Check = {
       [
         {
           cause:
-            'LiteLLM grants every server named in mcp_tool_permissions even when mcp_servers lacks it, so these keys reach more servers than their mcp_servers say',
-          fix: 'declare the key in mcpgw.yaml with the server under both mcp_servers and mcp_tools and run `mcpgw keys sync`, or remove the server from the tool list in LiteLLM',
+            'LiteLLM grants every server named in mcp_tool_permissions even when mcp_servers lacks it, ' +
+            'so these keys reach more servers than their mcp_servers say',
+          fix:
+            'declare the key in mcpgw.yaml with the server under both mcp_servers and mcp_tools and run ' +
+            '`mcpgw keys sync`, or remove the server from the tool list in LiteLLM',
         },
       ],
     );

@@ -22,8 +22,12 @@ export const litellmImage: Check = {
     if (floating.length === 0) return pass(...evidence);
     return fail(evidence, [
       {
-        cause: `${floating.map(({ image }) => image).join(', ')} is a floating tag: it changes under you (the seed ran main-latest) and no advisory can be checked against it`,
-        fix: 'set litellm.image to a release tag such as ghcr.io/berriai/litellm-database:v1.108.7 (see `mcpgw doctor --only litellm.version`), then `mcpgw up`',
+        cause:
+          `${floating.map(({ image }) => image).join(', ')} is a floating tag: it changes under you ` +
+          `(the seed ran main-latest) and no advisory can be checked against it`,
+        fix:
+          'set litellm.image to a release tag such as ghcr.io/berriai/litellm-database:v1.108.7 (see ' +
+          '`mcpgw doctor --only litellm.version`), then `mcpgw up`',
       },
     ]);
   },

@@ -4,7 +4,9 @@ import { litellmService } from '../../stack/model.js';
 
 /** What the locally built image changes against BerriAI's, said wherever it runs (README: "The locally built LiteLLM image"). */
 const DIFFERENCE =
-  'Prisma\'s native query engine is replaced by its wasm build behind the binary\'s interface and `prisma migrate deploy` by migrate-deploy.mjs (README.md: "The locally built LiteLLM image" says what is covered and what was not checked)';
+  "Prisma's native query engine is replaced by its wasm build behind the binary's interface " +
+  'and `prisma migrate deploy` by migrate-deploy.mjs (README.md: "The locally built LiteLLM ' +
+  'image" says what is covered and what was not checked)';
 
 export const litellmLocalImage: Check = {
   id: 'litellm.local-image',

@@ -13,7 +13,8 @@ export const networkExists: Check = {
       return fail(docker.message, [
         {
           cause:
-            'the Docker engine does not answer: no container, network or bundled database of the stack can be inspected, so the checks that need it are skipped',
+            'the Docker engine does not answer: no container, network or bundled database of the stack ' +
+            'can be inspected, so the checks that need it are skipped',
           fix: docker.hint ?? 'start Docker (e.g. `systemctl start docker`) or set DOCKER_HOST',
         },
       ]);

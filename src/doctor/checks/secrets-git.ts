@@ -41,7 +41,9 @@ export const secretsGit: Check = {
     return fail(evidence, [
       {
         cause: 'secrets in git history reach every clone and backup of the repository',
-        fix: `\`git rm --cached\` the files, add them to .gitignore, then rotate every exposed value (\`mcpgw keys rotate\`, a new master key) — removing the commit does not un-leak it`,
+        fix:
+          `\`git rm --cached\` the files, add them to .gitignore, then rotate every exposed value ` +
+          `(\`mcpgw keys rotate\`, a new master key) — removing the commit does not un-leak it`,
       },
     ]);
   },

@@ -37,8 +37,13 @@ export const securityMcpTestEndpoints: Check = {
     if (open.length === 0) return pass(...evidence);
     return warn(evidence, [
       {
-        cause: `LiteLLM ${found.version} is affected by ${ADVISORY}: ${open.map((answer) => `${answer.endpoint} is reachable ${answer.open}`).join('; ')} — these endpoints make LiteLLM connect to, or for stdio spawn, a server the caller describes`,
-        fix: 'upgrade litellm.image (see litellm.version) and `mcpgw up`; until then publish LiteLLM on 127.0.0.1 only (bind in mcpgw.yaml) and give keys to no one you would not give a shell',
+        cause:
+          `LiteLLM ${found.version} is affected by ${ADVISORY}: ` +
+          `${open.map((answer) => `${answer.endpoint} is reachable ${answer.open}`).join('; ')} — ` +
+          `these endpoints make LiteLLM connect to, or for stdio spawn, a server the caller describes`,
+        fix:
+          'upgrade litellm.image (see litellm.version) and `mcpgw up`; until then publish LiteLLM on ' +
+          '127.0.0.1 only (bind in mcpgw.yaml) and give keys to no one you would not give a shell',
       },
     ]);
   },
