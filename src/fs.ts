@@ -1,8 +1,16 @@
-import { readFile, stat } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { UserError } from './errors.js';
 
 /** Far above any real mcpgw.yaml, secrets or client file: a bigger one is the wrong file (or /dev/zero). */
 const MAX_TEXT_BYTES = 4 * 1024 * 1024;
+
+/** Whether anything exists at `file` (a file mcpgw must not overwrite, one init would replace). */
+export async function pathExists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
 
 /**
  * A text file's content, or undefined when it does not exist. Everything else that would make it unusable is

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { KEY_HEADER } from '../gateway/key-header.js';
+import { KEY_HEADER, keyHeaderValue } from '../gateway/key-header.js';
 import { setJsonMember, upsertJsonArrayItem } from './json-edit.js';
 import { appConfigDir } from './paths.js';
 import { httpEntry, serverEntries } from './servers.js';
@@ -28,7 +28,7 @@ export const vscode: ClientFormat = {
     })),
   plan(request: ClientRequest) {
     const inputId = `${request.name}-key`;
-    const entry = { type: 'http', url: request.url, headers: { [KEY_HEADER]: `Bearer \${input:${inputId}}` } };
+    const entry = { type: 'http', url: request.url, headers: { [KEY_HEADER]: keyHeaderValue(`\${input:${inputId}}`) } };
     const input = { type: 'promptString', id: inputId, description: `LiteLLM virtual key for ${request.name} (sk-…)`, password: true };
     const file = mcpFile(request, request.scope);
     return {

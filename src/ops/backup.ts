@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { verifyArchive, type BackupManifest } from '../backup/archive.js';
 import { BACKUP_DIR, backupFileName, createBackup, rotateBackups } from '../backup/backup.js';
@@ -8,6 +7,7 @@ import { restoreBackup, type RestoreReport } from '../backup/restore.js';
 import { databaseUrl } from '../db/connect.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
+import { pathExists } from '../fs.js';
 import { litellmVersion } from '../gateway/litellm-version.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
 import type { ProbeReport } from '../probe/types.js';
@@ -69,13 +69,7 @@ export async function backupStack(ctx: OpContext, request: BackupRequest): Promi
   const stack = await loadStack(ctx);
   const now = new Date(ctx.deps.clock.now());
   const file = request.out ? path.resolve(ctx.deps.cwd, request.out) : path.join(stack.loaded.dir, BACKUP_DIR, backupFileName(stack.model.name, now));
-  if (
-    await access(file).then(
-      () => true,
-      () => false,
-    )
-  )
-    throw new UserError(`${file} already exists`, 'choose another --out file; mcpgw never overwrites a backup');
+  if (await pathExists(file)) throw new UserError(`${file} already exists`, 'choose another --out file; mcpgw never overwrites a backup');
   const target = await databaseAccess(ctx, stack, lazyDocker(ctx));
   const step = (await ctx.progress()).start('backup');
   const { postgres } = stack.loaded.config;

@@ -1,9 +1,10 @@
-import { access, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hostProblem, shownHost } from '../config/host.js';
 import { isLanHost } from '../config/lan.js';
 import { parseConfig } from '../config/load.js';
 import { UserError } from '../errors.js';
+import { pathExists } from '../fs.js';
 import { scaffold } from '../init/scaffold.js';
 import { loadTemplates } from '../render/templates.js';
 import type { OpContext } from './context.js';
@@ -38,7 +39,7 @@ export async function initStack(ctx: OpContext, options: InitRequest): Promise<I
   const config = parseConfig(files.mcpgwYaml, configFile);
   const secretsFile = path.resolve(path.dirname(configFile), config.secrets);
 
-  const existing = (await Promise.all([configFile, secretsFile].map(async (file) => ((await exists(file)) ? file : undefined)))).filter(
+  const existing = (await Promise.all([configFile, secretsFile].map(async (file) => ((await pathExists(file)) ? file : undefined)))).filter(
     (file): file is string => file !== undefined,
   );
   if (existing.length > 0 && !options.force) {
@@ -72,13 +73,4 @@ export async function initStack(ctx: OpContext, options: InitRequest): Promise<I
 /** The machine's own name when LAN clients can plausibly resolve it; otherwise a placeholder to edit. */
 function defaultHost(hostname: string): string {
   return hostname && isLanHost(hostname) ? hostname : 'gateway.lan';
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -31,7 +31,7 @@ export async function createKey(ctx: OpContext, request: CreateKeyRequest): Prom
       declaredModels.length ? `models in mcpgw.yaml: ${declaredModels.join(', ')}` : 'declare it under litellm.models first',
     );
   }
-  const { viaApi, key: _given, ...input } = request;
+  const { viaApi, ...input } = request;
   const desired = desiredKey({ ...input, key }, serverIds(stack.model));
   await withKeyStore(ctx, stack, async (store) => {
     if (viaApi) {

@@ -7,6 +7,8 @@ describe('the commands, declared as data', () => {
     const top = await runCli(['--help'], { cwd: '/' });
     expect(top.code).toBe(0);
     for (const group of Object.keys(GROUPS)) expect(top.stdout).toMatch(new RegExp(`^  ${group} `, 'm'));
+    const used = new Set(COMMANDS.filter((spec) => spec.name.includes(' ')).map((spec) => spec.name.split(' ')[0]));
+    expect([...used].sort()).toEqual(Object.keys(GROUPS).sort());
     for (const spec of COMMANDS) {
       const [first, second] = spec.name.split(' ');
       const help = second === undefined ? top : await runCli([first ?? '', '--help'], { cwd: '/' });
