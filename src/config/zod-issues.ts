@@ -84,6 +84,10 @@ function describe(issue: ZodIssue, secretField: boolean): string {
 
 /** "write it like this", for the field at `path`. */
 function fixFor(issue: ZodIssue, path: readonly PathSegment[]): string {
+  if (issue.code === 'invalid_value' && typeof issue.input === 'string') {
+    const guess = closest(issue.input, issue.values.map(String));
+    if (guess) return `did you mean "${guess}"?`;
+  }
   const example = exampleFor(path);
   if (issue.code === 'invalid_value' && issue.values.length > 1 && !example) return `use one of ${issue.values.map(String).join(', ')}`;
   if (!example) return 'see the commented example `mcpgw init` writes';

@@ -57,6 +57,15 @@ describe('mcpgw.yaml schema', () => {
     expect(issues).toContainEqual(expect.objectContaining({ path: 'mcp_servers.db.transport' }));
   });
 
+  it('suggests the intended value of a field that takes one of a few words', () => {
+    const issues = issuesOf(base.replace('    transport: sse', '    transport: htp'));
+    expect(issues).toContainEqual(expect.objectContaining({ path: 'mcp_servers.db.transport', fix: 'did you mean "http"?' }));
+    // a value too far from every word gets the list instead
+    const far = issuesOf(base.replace('    transport: sse', '    transport: websocket'));
+    expect(far).toContainEqual(expect.objectContaining({ path: 'mcp_servers.db.transport', message: expect.stringContaining('sse, http, stdio') }));
+    expect(far[0]?.fix).not.toMatch(/did you mean/);
+  });
+
   it('reports unknown top-level fields', () => {
     expect(messages(`${base}traefik: true\n`)).toContain('traefik: unknown field');
   });
