@@ -17,6 +17,13 @@ export interface GlobalOptions {
 export interface CommandContext extends OpContext {
   ui: Ui;
   options: GlobalOptions;
+  /** How the user runs mcpgw, for the commands a result tells them to run next: `npx mcpgw` in a clone. */
+  invocation: string;
+}
+
+/** npm exec (what npx runs) marks its child with npm_command=exec; mcpgw on the PATH is called by its name. */
+export function invocationOf(deps: Pick<Deps, 'env'>): string {
+  return deps.env.npm_command === 'exec' ? 'npx mcpgw' : 'mcpgw';
 }
 
 /** Colour only on a terminal, and never with --no-color, NO_COLOR (chalk 5 does not read it) or TERM=dumb. */
@@ -35,6 +42,7 @@ export function createContext(deps: Deps, flags: GlobalOptions): CommandContext 
     options,
     ui,
     configFile: path.resolve(deps.cwd, options.file),
+    invocation: invocationOf(deps),
     progress: () => (progress ??= createProgress(ui, deps.stderr)),
   };
 }

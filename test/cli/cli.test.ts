@@ -65,6 +65,9 @@ describe('mcpgw CLI', () => {
         const result = await runCli(['init', '--offline', '--host', 'linuxserver.lan'], { cwd: dir });
         expect(result.code, result.stderr).toBe(0);
         expect(result.stdout).toMatch(/next: `mcpgw up` builds the images/);
+        // Run through npx, as from a clone, the next step is a command that works there.
+        const viaNpx = await runCli(['init', '--offline', '--force', '--host', 'linuxserver.lan'], { cwd: dir, env: { npm_command: 'exec' } });
+        expect(viaNpx.stdout).toMatch(/next: `npx mcpgw up` builds the images/);
         const yaml = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
         expect(yaml).toMatch(/^probe_model: canary /m);
         expect(yaml.match(/^ {2}build: builtin /gm)).toHaveLength(2);

@@ -20,7 +20,8 @@ function mcpgw(...args: string[]) {
     cwd: dir,
     encoding: 'utf8',
     timeout: 1_200_000,
-    env: { ...process.env, NO_COLOR: '1' },
+    // As `mcpgw` on the PATH runs it (npm exec, which npx is, would make the next steps say `npx mcpgw`).
+    env: { ...process.env, NO_COLOR: '1', npm_command: undefined },
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

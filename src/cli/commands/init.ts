@@ -19,7 +19,7 @@ export async function initCommand(ctx: CommandContext, options: InitOptions): Pr
   for (const backup of backups) ui.result(`kept backup ${backup}`);
   ui.result('');
   const shown = path.relative(deps.cwd, configFile) || configFile;
-  const command = `mcpgw ${shown === 'mcpgw.yaml' ? '' : `-f ${shown} `}`;
+  const command = `${ctx.invocation} ${shown === 'mcpgw.yaml' ? '' : `-f ${shown} `}`;
   ui.result(
     options.offline
       ? `next: \`${command}up\` builds the images from PyPI, Debian and npm (first run: several minutes), starts the stack and probes it`

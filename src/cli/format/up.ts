@@ -38,18 +38,18 @@ export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
     ui.result(`gateway: ${stack.model.gatewayUrl}  (header ${KEY_HEADER}: ${keyHeaderValue('<virtual key>')})`);
     // A passing probe is summed up in the progress line; a failing one is shown whole, causes and fixes included.
     if (probe && !probe.ok) ui.result(`\n${formatProbeReport(probe)}`);
-    else ui.result(nextStep(stack.loaded.config.keys[0]?.alias));
+    else ui.result(nextStep(ctx.invocation, stack.loaded.config.keys[0]?.alias));
   }
   if (probe && !probe.ok)
     throw new ReportedFailure(probeFailureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
 }
 
 /** What a user does once the gateway works: connect a client with a declared key, or make one first. */
-function nextStep(alias: string | undefined): string {
+function nextStep(mcpgw: string, alias: string | undefined): string {
   const clients = '(or gemini, codex, vscode, cursor, claude-desktop, openwebui)';
   return alias
-    ? `next: mcpgw client-config claude --key-alias ${alias}   ${clients}`
-    : `next: mcpgw keys create --alias NAME --mcp SERVER, then mcpgw client-config claude --key sk-…   ${clients}`;
+    ? `next: ${mcpgw} client-config claude --key-alias ${alias}   ${clients}`
+    : `next: ${mcpgw} keys create --alias NAME --mcp SERVER, then ${mcpgw} client-config claude --key sk-…   ${clients}`;
 }
 
 function describePlan(plan: StackPlan) {
