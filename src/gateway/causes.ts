@@ -66,11 +66,14 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
           : { cause: `connection refused at ${url.host}`, fix: `check that the server runs and that ${field}.url has its port` };
       }
       return { cause: `LiteLLM cannot connect to ${url.host}: ${answer.error ?? 'no route'}`, fix: `check ${field} and that the server runs` };
-    case 'timeout':
+    case 'timeout': {
+      const pastLiteLLM =
+        answer.elapsed_ms > LITELLM_TOOL_LISTING_TIMEOUT_MS ? `, longer than LiteLLM's tool-listing timeout (${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s)` : '';
       return {
-        cause: `${answer.name} did not answer at ${where} within the deadline${answer.elapsed_ms > LITELLM_TOOL_LISTING_TIMEOUT_MS ? `, longer than LiteLLM's tool-listing timeout (${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s)` : ''}`,
+        cause: `${answer.name} did not answer at ${where} within the deadline${pastLiteLLM}`,
         fix: `see \`mcpgw logs ${role.service ?? 'litellm'}\`; LiteLLM gives up on a listing after ${LITELLM_TOOL_LISTING_TIMEOUT_MS / 1000} s`,
       };
+    }
     default:
       return refusal(answer, field, where, seen);
   }

@@ -151,7 +151,8 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
               cause: 'the model answered without calling a tool',
               fix:
                 exchange.endpoint === 'chat'
-                  ? 'name the tool and its arguments in the prompt, or use a model that supports tool calls (not tool_choice "required": LiteLLM repeats it after running the tools, so the turn cannot end)'
+                  ? 'name the tool and its arguments in the prompt, or use a model that supports tool calls ' +
+                    '(not tool_choice "required": LiteLLM repeats it after running the tools, so the turn cannot end)'
                   : 'name the tool and its arguments in the prompt or send tool_choice "required", or use a model that supports tool calls',
             },
           ];

@@ -79,7 +79,10 @@ function refused(error: unknown, what: string): CheckOutcome {
           'LiteLLM could not rebuild its MCP server list, which it re-reads from its database and its ' +
           'servers on every MCP request: a database it cannot query (or a server it cannot reach) ' +
           'makes every MCP request fail',
-        fix: '`mcpgw doctor` names the database or server at fault; LiteLLM retries on the next request once that is fixed. If the 503 stays after `mcpgw doctor --only database` passes, `mcpgw logs litellm` shows the query that fails; restart the LiteLLM container (`mcpgw status` names it)',
+        fix:
+          '`mcpgw doctor` names the database or server at fault; LiteLLM retries on the next request once that is fixed. ' +
+          'If the 503 stays after `mcpgw doctor --only database` passes, `mcpgw logs litellm` shows the query that fails; ' +
+          'restart the LiteLLM container (`mcpgw status` names it)',
       },
     ]);
   }

@@ -43,7 +43,9 @@ export const keysServerIds: Check = {
         });
       }
     }
-    const evidence = `${rows.length} key(s): ${causes.length === 0 ? 'every grant names a server in config.yaml' : `${causes.length} finding(s)${unmigrated ? `, ${unmigrated} grant(s) not yet migrated` : ''}`}`;
+    const pending = unmigrated ? `, ${unmigrated} grant(s) not yet migrated` : '';
+    const found = causes.length === 0 ? 'every grant names a server in config.yaml' : `${causes.length} finding(s)${pending}`;
+    const evidence = `${rows.length} key(s): ${found}`;
     return causes.length === 0 ? pass(evidence) : fail(evidence, causes);
   },
 };

@@ -20,7 +20,8 @@ export const litellmLocalImage: Check = {
     if (!container) return skip(`no container ${service.containerName} (run mcpgw up)`);
     const labels = (await (await ctx.docker()).imageLabels(container.image)) ?? {};
     const recipe = labels[RECIPE_LABEL];
-    const evidence = `container ${container.name} runs ${container.image}${recipe ? `, built by mcpgw from recipe ${recipe} (recipe hash ${labels[RECIPE_HASH_LABEL] ?? 'none'})` : ', an image mcpgw did not build'}`;
+    const origin = recipe ? `, built by mcpgw from recipe ${recipe} (recipe hash ${labels[RECIPE_HASH_LABEL] ?? 'none'})` : ', an image mcpgw did not build';
+    const evidence = `container ${container.name} runs ${container.image}${origin}`;
     if (config.litellm.build === 'builtin' && !recipe) {
       return warn(evidence, [
         {
