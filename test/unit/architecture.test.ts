@@ -72,4 +72,13 @@ describe('the layout README describes', () => {
     for (const file of imports.keys()) visit(file, []);
     expect(circles).toEqual([]);
   });
+
+  it('keeps every line of src/ within 200 characters (the formatter wraps code at 160, never inside a string)', () => {
+    const long = sources(src).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .flatMap((line, index) => (line.length > 200 ? [`${path.relative(src, file)}:${index + 1} (${line.length})`] : [])),
+    );
+    expect(long).toEqual([]);
+  });
 });
