@@ -50,10 +50,16 @@ export function countStatuses(results: readonly { status: StepStatus }[]): Recor
 
 /** The report lines of one result: its status, title and time, then evidence and each cause with its fix. */
 export function outcomeLines(label: string, result: Pick<TimedOutcome, 'status' | 'ms' | 'causes'>, evidence: readonly string[]): string[] {
-  const lines = [`  ${STATUS_LABEL[result.status]}  ${label}  (${result.ms} ms)`, ...evidence.map((line) => `          ${line}`)];
+  const lines = [`  ${STATUS_LABEL[result.status]}  ${label}  (${result.ms} ms)`, ...evidence.flatMap((line) => indented('', line))];
   for (const cause of result.causes)
-    lines.push(`          cause: ${cause.cause}`, ...(cause.seen ? [`          seen:  ${cause.seen}`] : []), `          fix:   ${cause.fix}`);
+    lines.push(...indented('cause: ', cause.cause), ...(cause.seen ? indented('seen:  ', cause.seen) : []), ...indented('fix:   ', cause.fix));
   return lines;
+}
+
+/** A field of a result under its heading; text of several lines (a tool's answer, a log tail) stays inside the column. */
+function indented(tag: string, text: string): string[] {
+  const margin = ' '.repeat(10);
+  return text.split('\n').map((line, index) => `${margin}${index === 0 ? tag : ' '.repeat(tag.length)}${line}`);
 }
 
 /** A report's last line: `ok: 12 passed, 1 warnings, 0 failed, 2 skipped`. */

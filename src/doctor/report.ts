@@ -16,6 +16,8 @@ export function formatDoctorReport(report: DoctorReport, verbose = false): strin
 }
 
 function formatResult(result: CheckResult, verbose: boolean): string[] {
-  const evidence = result.status === 'pass' && !verbose ? result.evidence.slice(0, 1) : result.evidence;
+  const hidden = result.status === 'pass' && !verbose ? result.evidence.length - 1 : 0;
+  // Said, so a check of several servers or keys does not read as if it looked at only the first one.
+  const evidence = hidden > 0 ? [...result.evidence.slice(0, 1), `+${hidden} more (-v)`] : result.evidence;
   return outcomeLines(`${result.id}  ${result.title}`, result, evidence);
 }

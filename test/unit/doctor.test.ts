@@ -168,8 +168,8 @@ describe('doctor runner', () => {
       ok: false,
       summary: { pass: 1, warn: 0, fail: 1, skip: 0 },
       checks: [
-        result('secrets.file', 'secrets', 'fail', ['mode 0644'], [{ cause: 'readable', fix: 'chmod 600 f' }]),
-        result('config.valid', 'config', 'pass', ['first', 'second']),
+        result('secrets.file', 'secrets', 'fail', ['mode 0644', 'tool answered:\nline two'], [{ cause: 'readable\nby all', fix: 'chmod 600 f' }]),
+        result('config.valid', 'config', 'pass', ['first', 'second', 'third']),
       ],
     });
     expect(text).toBe(
@@ -177,11 +177,15 @@ describe('doctor runner', () => {
         'config',
         '  ok    config.valid  config.valid title  (3 ms)',
         '          first',
+        '          +2 more (-v)',
         '',
         'secrets',
         '  FAIL  secrets.file  secrets.file title  (3 ms)',
         '          mode 0644',
+        '          tool answered:',
+        '          line two',
         '          cause: readable',
+        '                 by all',
         '          fix:   chmod 600 f',
         '',
         'FAILED: 1 passed, 0 warnings, 1 failed, 0 skipped',
