@@ -116,7 +116,8 @@ export class StackRunner {
     }
     const step = progress.start('images');
     const pulled: string[] = [];
-    for (const image of [...new Set(this.model.services.map((service) => service.image))]) {
+    const images = [...new Set(this.model.services.map((service) => service.image))];
+    for (const image of images) {
       if (built.has(image) || (await this.imageId(image))) continue;
       step.update(`pulling ${image}`);
       try {
@@ -128,13 +129,10 @@ export class StackRunner {
         throw new StepFailed(`image ${image} is not present locally and could not be pulled: ${(error as Error).message}`, this.unpullableFix(image));
       }
     }
-    step.succeed(
-      pulled.length > 0
-        ? `pulled ${pulled.join(', ')}`
-        : built.size > 0
-          ? `all present locally (${built.size} of them mcpgw's own builds, above)`
-          : 'all present locally',
-    );
+    // The builder's lines above also count the images these are built on, so say how many the stack itself runs.
+    const ownBuilds = images.filter((image) => built.has(image)).length;
+    const present = `the stack's ${images.length} image(s) present${ownBuilds > 0 ? `, ${ownBuilds} of them built by mcpgw (above)` : ''}`;
+    step.succeed(pulled.length > 0 ? `${present}; pulled ${pulled.join(', ')}` : present);
     return pulled;
   }
 

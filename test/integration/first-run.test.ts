@@ -52,6 +52,7 @@ describe("README's first command", () => {
     for (const image of ['mcpgw/litellm-db:1.108.7', 'mcpgw/postgres:15', 'mcpgw/npm-modelcontextprotocol-server-everything:2026.8.31']) {
       expect(up.stderr).toMatch(new RegExp(`${image.replace(/[./]/g, '\\$&')}: (built|up to date)`));
     }
+    expect(up.stderr).toMatch(/images: the stack's 3 image\(s\) present, 3 of them built by mcpgw \(above\)/);
     expect(up.stderr).toMatch(/mcp-everything from LiteLLM: .*tools\/list → [1-9]\d* tools/);
     expect(up.stderr).toMatch(/probe: \d+ checks passed end to end/);
     expect(up.stdout).toContain('next: mcpgw client-config claude --key-alias claude-code');
