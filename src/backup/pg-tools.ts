@@ -26,10 +26,12 @@ const RESTORE_ARGS = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'];
  */
 const PGOPTIONS = 'PGOPTIONS=-c standard_conforming_strings=on';
 /**
- * The tools run as `nobody` inside a container, never on this machine: were a meta-command to get past the
- * screen and psql's \restrict, its shell would have no user, no home and no file of the stack.
+ * The tools run inside a container, never on this machine, and as the image's `postgres` user rather than root:
+ * were a meta-command to get past the screen and psql's \restrict, its shell could not touch the container as
+ * root. Not `nobody`: PGPASSWORD sits in the process's environment, which every process of the same uid on the
+ * host may read, and uid 65534 is shared by many; the postgres uid already owns the server and its data.
  */
-const TOOLS_USER = 'nobody';
+const TOOLS_USER = 'postgres';
 
 export interface RoleLogin {
   user: string;

@@ -96,6 +96,11 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     expect(manifest.schema.tables).toContain('LiteLLM_VerificationToken');
     expect(await verifyArchive(backupFile, await backupKey(dir))).toEqual({ manifest, authenticity: { ok: true, key: manifest.auth?.key } });
     expect(result.stdout).not.toContain(adhocKey);
+    // The test stack's secrets file predates signed backups: the first backup adds the key, keeping it 0600.
+    expect(result.stderr).toMatch(/added MCPGW_BACKUP_KEY to .*secrets\.env \(backups are signed with it/);
+    expect((await stat(path.join(dir, 'secrets.env'))).mode & 0o777).toBe(0o600);
+    expect(manifest.auth).toMatchObject({ alg: 'HMAC-SHA256', key: expect.stringMatching(/^[0-9a-f]{12}$/), hmac: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(`${result.stdout}${result.stderr}`).not.toContain(await backupKey(dir));
   });
 
   it('restores a wiped database: keys authenticate again through LiteLLM, declared and ad-hoc', async () => {
@@ -111,7 +116,9 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
 
     const restore = await runCli(['restore', backupFile, '--yes'], { cwd: dir });
     expect(restore.code, restore.stderr).toBe(0);
-    expect(restore.stderr).toMatch(/ok {4}verify: checksum ok, .*schema compatible \(LiteLLM 1\.108\.7 ≤ 1\.108\.7 \(this database is empty\)\)/);
+    expect(restore.stderr).toMatch(
+      /ok {4}verify: signature ok \(key [0-9a-f]{12}\), checksum ok, SQL screened, .*schema compatible \(LiteLLM 1\.108\.7 ≤ 1\.108\.7 \(this database is empty\)\)/,
+    );
     expect(restore.stderr).toMatch(/ok {4}stop litellm: stopped/);
     expect(restore.stderr).toMatch(/ok {4}start litellm: live, ready, db connected/);
     expect(restore.stderr).toMatch(/ok {4}keys: 1 declared key\(s\) in place/);
@@ -263,6 +270,7 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     for (const time of times) {
       const result = await runCli(['backup', '--keep', '2'], { cwd: dir, clock: clockAt(time) });
       expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).not.toMatch(/added MCPGW_BACKUP_KEY/);
     }
     // .gitignore: written when the first backup created the folder; rotation leaves it like the user's files.
     expect((await readdir(folder)).sort()).toEqual([
