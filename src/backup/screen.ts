@@ -143,6 +143,9 @@ export const KNOWN_FUNCTIONS: Readonly<Record<string, readonly string[]>> = {
   litellm_bump_mcp_catalog_revision: ['e1f61b621e8c94dc073fd52ec918fc3d7d28c2be9ed96b8c089b36d17b156486'],
 };
 
+/** Own entries only: "constructor" or "toString" must not look like a function LiteLLM ships. */
+const knownFunction = (name: string) => (Object.hasOwn(KNOWN_FUNCTIONS, name) ? KNOWN_FUNCTIONS[name] : undefined);
+
 const lower = (token: Token | undefined) => (token?.type === 'word' ? token.text.toLowerCase() : (token?.text ?? ''));
 
 export function statementDigest(tokens: readonly { text: string }[]): string {
@@ -271,7 +274,7 @@ export function judgeStatement(tokens: Token[]): string | undefined {
   }
   if (head === 'create function' || (head === 'create or' && w(2) === 'replace' && w(3) === 'function')) {
     const name = qualifiedName(tokens, w(1) === 'function' ? 2 : 4);
-    const known = name.parts.length === 2 && name.parts[0] === 'public' ? KNOWN_FUNCTIONS[name.parts[1] ?? ''] : undefined;
+    const known = name.parts.length === 2 && name.parts[0] === 'public' ? knownFunction(name.parts[1] ?? '') : undefined;
     const digest = statementDigest(tokens);
     if (known?.includes(digest)) return undefined;
     // The digest lets a maintainer add a new LiteLLM release's version of the function to KNOWN_FUNCTIONS.
@@ -285,23 +288,39 @@ export function judgeStatement(tokens: Token[]): string | undefined {
     const table = isPublicName(tokens, on + 1);
     const exec = tokens.findIndex((token) => lower(token) === 'execute');
     const fn = qualifiedName(tokens, exec + 2);
-    const called = fn.parts[0] === 'public' && fn.parts.length === 2 && (fn.parts[1] ?? '') in KNOWN_FUNCTIONS;
+    const called = fn.parts[0] === 'public' && fn.parts.length === 2 && knownFunction(fn.parts[1] ?? '') !== undefined;
     if (on > 0 && table.ok && exec > table.end && called && w(fn.end) === '(' && w(fn.end + 1) === ')' && fn.end + 2 === tokens.length) return undefined;
     return 'a trigger that does not run one of the functions LiteLLM ships';
   }
   return `${head.toUpperCase()} is not a statement pg_dump writes for LiteLLM's schema`;
 }
 
+/** Words that end a FROM list at their depth. */
+const FROM_END = new Set(['where', 'group', 'order', 'having', 'limit', 'offset', 'union', 'intersect', 'except', 'window']);
+
+/** A FROM item starting at `at`: a table in public, a subquery, or a call of an allowed function (LATERAL or not). */
+function fromItem(tokens: Token[], at: number): boolean {
+  const i = lower(tokens[at]) === 'lateral' ? at + 1 : at;
+  const next = tokens[i];
+  return next?.text === '(' || (lower(next) === 'public' && tokens[i + 1]?.text === '.') || (FUNCTIONS.has(lower(next)) && tokens[i + 1]?.text === '(');
+}
+
 /** Inside allowed statements: no foreign schema, no function outside FUNCTIONS, views read only from public. */
 function genericChecks(tokens: Token[]): string | undefined {
+  // Parenthesis depths at which a FROM list is open: each of its items, after FROM, JOIN or a comma, is checked.
+  const fromLists = new Set<number>();
+  let depth = 0;
   for (let i = 0; i < tokens.length; i += 1) {
     const token = tokens[i] as Token;
     const word = lower(token);
+    if (token.type === 'punct' && word === '(') depth += 1;
+    if (token.type === 'punct' && word === ')') fromLists.delete(depth--);
+    if (token.type === 'word' && FROM_END.has(word)) fromLists.delete(depth);
     if (token.type === 'word' && FOREIGN_SCHEMAS.has(word) && tokens[i + 1]?.text === '.') return `it names the schema ${word}`;
-    if ((word === 'from' || word === 'join') && token.type === 'word') {
-      const next = tokens[i + 1];
-      const ok = next?.text === '(' || (lower(next) === 'public' && tokens[i + 2]?.text === '.') || (FUNCTIONS.has(lower(next)) && tokens[i + 2]?.text === '(');
-      if (!ok) return `it reads from ${next?.text ?? 'nothing'}, not from a table in public`;
+    const item = token.type === 'word' ? word === 'from' || word === 'join' : word === ',' && fromLists.has(depth);
+    if (item) {
+      if (token.type === 'word') fromLists.add(depth);
+      if (!fromItem(tokens, i + 1)) return `it reads from ${tokens[i + 1]?.text ?? 'nothing'}, not from a table in public`;
     }
     if (tokens[i + 1]?.text !== '(' || (token.type !== 'word' && token.type !== 'qident')) continue;
     // A name before "(": a call unless SQL syntax or a relation's column list.
