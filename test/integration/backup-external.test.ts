@@ -165,6 +165,63 @@ describe('backup and restore of an external database through a throwaway tools c
     expect(await leftovers()).toEqual([]);
   });
 
+  it("backs up and restores as an ordinary role that owns its database, the way LiteLLM's role is meant to be", async () => {
+    const plainUrl = url.replace(`app:${encodeURIComponent(PASSWORD)}`, 'plain:plain-pw-7c1e').replace(/\/shared$/, '/plaindb');
+    await query(`CREATE ROLE plain LOGIN PASSWORD 'plain-pw-7c1e' NOSUPERUSER NOCREATEROLE NOCREATEDB`);
+    await query('CREATE DATABASE plaindb OWNER plain');
+    const plain = async (sql: string) => {
+      const client = new pg.Client({ connectionString: plainUrl });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows;
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await plain(`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`)).toEqual([{ rolsuper: false }]);
+    await plain(`CREATE TABLE "LiteLLM_VerificationToken" (token text PRIMARY KEY, key_alias text);
+      INSERT INTO "LiteLLM_VerificationToken" VALUES ('p1', 'plain-key');
+      CREATE FUNCTION litellm_bump_mcp_catalog_revision() RETURNS TRIGGER AS $$
+BEGIN
+  INSERT INTO "LiteLLM_Config" ("param_name", "reload_revision")
+  VALUES ('mcp_catalog', 1)
+  ON CONFLICT ("param_name") DO UPDATE SET "reload_revision" = "LiteLLM_Config"."reload_revision" + 1;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+      CREATE TABLE "LiteLLM_MCPServerTable" (id text);
+      CREATE TRIGGER "litellm_mcp_catalog_revision" AFTER INSERT OR UPDATE OR DELETE ON "LiteLLM_MCPServerTable"
+        FOR EACH STATEMENT EXECUTE PROCEDURE litellm_bump_mcp_catalog_revision();`);
+    const tools = toolsFor(plainUrl);
+    const plainFile = path.join(dir, 'plain-20300101T000000Z.sql.gz');
+    const fields = {
+      stack: 'plain',
+      createdAt: '2030-01-01T00:00:00.000Z',
+      postgres: { mode: 'external' as const, database: 'plaindb' },
+      litellm: { image: 'x:v1.108.7', version: '1.108.7' },
+      schema: await readSchemaLevelAt(plainUrl),
+    };
+    await createBackup(plainFile, fields, KEY, tools);
+    await plain(`DELETE FROM "LiteLLM_VerificationToken"`);
+    await restoreBackup(
+      plainFile,
+      { force: false, key: KEY },
+      {
+        tools,
+        progress: silent,
+        readCurrent: async () => ({ schema: await readSchemaLevelAt(plainUrl), litellmVersion: '1.108.7' }),
+        confirm: async () => true,
+        stopLiteLLM: async () => true,
+        startLiteLLM: async () => 'ready',
+        syncKeys: async () => [],
+      },
+    );
+    expect(await plain(`SELECT token, key_alias FROM "LiteLLM_VerificationToken"`)).toEqual([{ token: 'p1', key_alias: 'plain-key' }]);
+    // LiteLLM's function and trigger came back too (the screen let pg_dump's statements for them through).
+    expect(await plain(`SELECT tgname FROM pg_trigger WHERE NOT tgisinternal`)).toEqual([{ tgname: 'litellm_mcp_catalog_revision' }]);
+    expect(await leftovers()).toEqual([]);
+  });
+
   it('names the database, not the password, when pg_dump is refused, and the image when it is missing', async () => {
     const wrong = url.replace(encodeURIComponent(PASSWORD), 'not-the-password');
     const error = await toolsFor(wrong)
