@@ -1,12 +1,15 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readDump, verifyArchive, writeArchive, type ManifestFields } from '../../src/backup/archive.js';
 import { backupFileName, createBackup, rotateBackups } from '../../src/backup/backup.js';
 import { checkCompatibility, type CurrentLevel } from '../../src/backup/compat.js';
 import { imageVersion } from '../../src/litellm/version.js';
+import { containerPgTools } from '../../src/backup/pg-tools.js';
 import { restoreBackup, type RestoreSteps } from '../../src/backup/restore.js';
+import type { Engine } from '../../src/docker/engine.js';
 import { StepFailed, UserError } from '../../src/errors.js';
 import { withTempDir } from '../helpers/cli.js';
 
@@ -281,5 +284,42 @@ describe('restoreBackup order of steps', () => {
       await expect(restoreBackup(file, { force: false, key: KEY }, declined.steps)).rejects.toThrow(UserError);
       expect(declined.log).toEqual(['ok verify', 'confirm']);
     });
+  });
+});
+
+describe('database tools in containers', () => {
+  /** An engine whose exec answers like a container would; records what was asked of it. */
+  function engineAnswering(answer: { exitCode: number; stderr: string }) {
+    const asked: { cmd: string[]; env?: string[]; user?: string }[] = [];
+    const engine = {
+      execStreaming: async (_id: string, cmd: string[], io: { env?: string[]; user?: string; stdin?: NodeJS.ReadableStream }) => {
+        asked.push({ cmd, ...(io.env ? { env: io.env } : {}), ...(io.user ? { user: io.user } : {}) });
+        if (io.stdin) for await (const _ of io.stdin);
+        return answer;
+      },
+    } as unknown as Engine;
+    return { engine, asked };
+  }
+
+  it("runs psql as LiteLLM's role over TCP, the password only in the process environment, never as root", async () => {
+    const { engine, asked } = engineAnswering({ exitCode: 0, stderr: '' });
+    await containerPgTools(engine, 'pg', { user: 'litellm', password: 's3cret pw', database: 'litellm' }).restore(Readable.from(['SELECT 1;\n']));
+    expect(asked).toEqual([
+      {
+        cmd: ['psql', '-h', '127.0.0.1', '-p', '5432', '-U', 'litellm', '-d', 'litellm', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'],
+        env: ['PGPASSWORD=s3cret pw', 'PGOPTIONS=-c standard_conforming_strings=on'],
+        user: 'postgres',
+      },
+    ]);
+  });
+
+  it('says so when the psql predates \\restrict (it stopped at that first line, before anything ran)', async () => {
+    const { engine } = engineAnswering({ exitCode: 3, stderr: 'psql:<stdin>:1: error: invalid command \\restrict\n' });
+    const error = await containerPgTools(engine, 'pg', { user: 'litellm', password: 'x', database: 'litellm' })
+      .restore(Readable.from(['\\restrict abc\n']))
+      .catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(StepFailed);
+    expect((error as StepFailed).message).toMatch(/psql in container pg \(as litellm\) predates \\restrict .*stopped before running anything/);
+    expect((error as StepFailed).hint).toMatch(/use a current image of your PostgreSQL major version/);
   });
 });
