@@ -13,7 +13,9 @@ import { DockerEngine } from '../../src/docker/engine.js';
 import { StepFailed, UserError } from '../../src/errors.js';
 import { plainProgress } from '../../src/ui/progress.js';
 import { Ui } from '../../src/ui/output.js';
-import { archiveDump, attacks, forgeArchive } from '../helpers/backup.js';
+import { archiveDump, attacks, backupKey, forgeArchive } from '../helpers/backup.js';
+import { runCli } from '../helpers/cli.js';
+import { writeTestStack } from '../helpers/test-stack.js';
 import { createNetwork, dockerClient, runId, startContainer, testLabels, waitForHealthy, type StartedContainer } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
@@ -220,6 +222,32 @@ $$ LANGUAGE plpgsql;
     // LiteLLM's function and trigger came back too (the screen let pg_dump's statements for them through).
     expect(await plain(`SELECT tgname FROM pg_trigger WHERE NOT tgisinternal`)).toEqual([{ tgname: 'litellm_mcp_catalog_revision' }]);
     expect(await leftovers()).toEqual([]);
+  });
+
+  it("mcpgw backup in external mode: the tools container joins LiteLLM's networks, the key is added, nothing is left behind", async () => {
+    const stackDir = await mkdtemp(path.join(tmpdir(), 'mcpgw-backup-ext-cli-'));
+    const stackName = `mcpgwt-${run}-x`;
+    try {
+      await writeTestStack(stackDir, {
+        name: stackName,
+        images: stack.images,
+        litellmPort: 14519,
+        mcp: {},
+        secrets: { DATABASE_URL: url },
+        extra: { network, postgres: { mode: 'external', image: stack.images.postgres } },
+      });
+      const result = await runCli(['backup', '--json'], { cwd: stackDir });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/added MCPGW_BACKUP_KEY to /);
+      const report = JSON.parse(result.stdout) as { file: string; manifest: { postgres: unknown; auth?: { key: string } } };
+      expect(report.manifest.postgres).toEqual({ mode: 'external', database: 'shared' });
+      expect((await verifyArchive(report.file, await backupKey(stackDir))).authenticity).toEqual({ ok: true, key: report.manifest.auth?.key });
+      expect(`${result.stdout}${result.stderr}`).not.toContain(PASSWORD);
+      const pgtools = await docker.listContainers({ all: true, filters: { name: [`${stackName}-pgtools`] } });
+      expect(pgtools).toEqual([]);
+    } finally {
+      await rm(stackDir, { recursive: true, force: true });
+    }
   });
 
   it('names the database, not the password, when pg_dump is refused, and the image when it is missing', async () => {
