@@ -1,22 +1,25 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hmac } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, open, rename, rm, stat } from 'node:fs/promises';
 import { PassThrough, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import { UserError } from '../errors.js';
+import { BACKUP_KEY_SECRET, backupKeyId, finishSignature, sameSignature, startSignature } from './auth.js';
 
 /**
  * An mcpgw backup is one gzip file holding a plain-SQL pg_dump whose first line is a SQL comment carrying the
  * manifest as JSON. Being a comment, the file still restores by hand (`zcat FILE | psql`), and the manifest
- * cannot get separated from the dump it describes. The checksum covers every byte after that first line.
+ * cannot get separated from the dump it describes. The checksum covers every byte after that first line; the
+ * manifest's `auth` signs the dump and the rest of the manifest (see auth.ts).
  *
  * The file is two concatenated gzip members (header, then dump): the dump is compressed while it streams out of
  * pg_dump and its checksum is only known at the end, so the header member is written last but placed first.
  * gzip and zlib read concatenated members as one stream.
  */
 export const MANIFEST_PREFIX = '-- mcpgw-backup ';
-export const FORMAT_VERSION = 1;
+/** 2: signed (`auth`). Format 1 files, written before, are still read; restore refuses them without --trust. */
+export const FORMAT_VERSION = 2;
 
 export interface BackupManifest {
   format: 'mcpgw-backup';
@@ -27,6 +30,14 @@ export interface BackupManifest {
   litellm: { image: string; version: string | null };
   schema: SchemaLevel;
   dump: { sha256: string; bytes: number };
+  auth?: BackupAuth;
+}
+
+export interface BackupAuth {
+  alg: 'HMAC-SHA256';
+  /** backupKeyId of the key that signed. */
+  key: string;
+  hmac: string;
 }
 
 /** LiteLLM's schema level: Prisma's newest applied migration when the ledger exists, and its table set. */
@@ -37,28 +48,32 @@ export interface SchemaLevel {
 
 export type ManifestFields = Omit<BackupManifest, 'format' | 'version' | 'dump'>;
 
-/** Counts and hashes what passes through, unchanged. */
+/** Counts and hashes (and signs, given a started signature) what passes through, unchanged. */
 class Digest extends Transform {
   readonly hash = createHash('sha256');
   bytes = 0;
+  constructor(readonly signature?: Hmac) {
+    super();
+  }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null, data?: Buffer) => void) {
     this.hash.update(chunk);
+    this.signature?.update(chunk);
     this.bytes += chunk.length;
     done(undefined, chunk);
   }
 }
 
 /**
- * Writes an archive to `file` (mode 0600, never visible half-written): `dump` receives a stream to write the
- * plain SQL into and resolves when the dump finished. Any failure removes the partial files.
+ * Writes an archive signed with `key` to `file` (mode 0600, never visible half-written): `dump` receives a
+ * stream to write the plain SQL into and resolves when the dump finished. Any failure removes the partial files.
  */
-export async function writeArchive(file: string, fields: ManifestFields, dump: (sink: Writable) => Promise<void>): Promise<BackupManifest> {
+export async function writeArchive(file: string, fields: ManifestFields, key: string, dump: (sink: Writable) => Promise<void>): Promise<BackupManifest> {
   const bodyFile = `${file}.partial-body`;
   const partial = `${file}.partial`;
   try {
     // Created 0600 before the first byte: the dump holds key hashes and LiteLLM's encrypted credentials.
     await (await open(bodyFile, 'wx', 0o600)).close();
-    const digest = new Digest();
+    const digest = new Digest(startSignature(key));
     const source = new PassThrough();
     const written = pipeline(source, digest, createGzip(), createWriteStream(bodyFile, { flags: 'w' }));
     try {
@@ -70,12 +85,19 @@ export async function writeArchive(file: string, fields: ManifestFields, dump: (
       throw error;
     }
     await written;
-    const manifest: BackupManifest = {
+    const { stack, createdAt, postgres, litellm, schema } = fields;
+    const unsigned: BackupManifest = {
       format: 'mcpgw-backup',
       version: FORMAT_VERSION,
-      ...fields,
+      stack,
+      createdAt,
+      postgres,
+      litellm,
+      schema,
       dump: { sha256: digest.hash.digest('hex'), bytes: digest.bytes },
     };
+    const hmac = finishSignature(digest.signature as Hmac, JSON.stringify(unsigned));
+    const manifest: BackupManifest = { ...unsigned, auth: { alg: 'HMAC-SHA256', key: backupKeyId(key), hmac } };
     await (await open(partial, 'wx', 0o600)).close();
     const out = createWriteStream(partial, { flags: 'w' });
     out.write(gzipSync(`${MANIFEST_PREFIX}${JSON.stringify(manifest)}\n`));
@@ -135,16 +157,44 @@ function parseManifest(file: string, line: string | undefined): BackupManifest {
   return manifest;
 }
 
+/** Whether the file provably comes from an mcpgw holding the backup key; when not, why, as a sentence. */
+export type Authenticity = { ok: true; key: string } | { ok: false; problem: 'legacy' | 'unsigned' | 'no-key' | 'other-key' | 'mismatch'; detail: string };
+
+export interface VerifiedArchive {
+  manifest: BackupManifest;
+  authenticity: Authenticity;
+}
+
+function authenticate(manifest: BackupManifest, signature: Hmac | undefined, key: string | undefined): Authenticity {
+  if (manifest.version < 2) return { ok: false, problem: 'legacy', detail: 'was written before mcpgw signed its backups (format 1, no HMAC)' };
+  const { auth, ...unsigned } = manifest;
+  if (!auth || typeof auth.hmac !== 'string' || typeof auth.key !== 'string') return { ok: false, problem: 'unsigned', detail: 'carries no HMAC' };
+  if (key === undefined || !signature)
+    return { ok: false, problem: 'no-key', detail: `is signed, but the secrets file has no ${BACKUP_KEY_SECRET} to check its HMAC with` };
+  const ours = backupKeyId(key);
+  if (auth.key !== ours)
+    return {
+      ok: false,
+      problem: 'other-key',
+      detail: `was signed with another backup key (key id ${auth.key}; this secrets file's ${BACKUP_KEY_SECRET} has key id ${ours})`,
+    };
+  if (!sameSignature(finishSignature(signature, JSON.stringify(unsigned)), auth.hmac))
+    return { ok: false, problem: 'mismatch', detail: 'has an HMAC that does not match its content: it was written or changed without the backup key' };
+  return { ok: true, key: ours };
+}
+
 /**
  * Reads the whole archive once, without touching any database: the gzip stream must be complete (its trailer
- * and CRC check out) and the dump must match the manifest's length and sha256. Returns the manifest.
+ * and CRC check out) and the dump must match the manifest's length and sha256 (else it throws). Then whether
+ * its signature checks out with `key` (the secrets file's backup key, when it has one): returned, not thrown,
+ * as only restore refuses on it (doctor reports it).
  */
-export async function verifyArchive(file: string): Promise<BackupManifest> {
+export async function verifyArchive(file: string, key?: string): Promise<VerifiedArchive> {
   // A pipe or device would be read forever; a folder is a wrong path.
   const info = await stat(file).catch(() => undefined);
   if (info && !info.isFile()) throw notABackup(file, info.isDirectory() ? 'it is a folder' : 'it is not a regular file');
   const splitter = new HeaderSplitter();
-  const digest = new Digest();
+  const digest = new Digest(key === undefined ? undefined : startSignature(key));
   const sink = new PassThrough();
   sink.resume();
   try {
@@ -172,15 +222,15 @@ export async function verifyArchive(file: string): Promise<BackupManifest> {
       'the file was changed after `mcpgw backup` wrote it; use another backup',
     );
   }
-  return manifest;
+  return { manifest, authenticity: authenticate(manifest, digest.signature, key) };
 }
 
 /**
- * The archive's SQL (manifest comment included), for feeding psql after verifyArchive passed. It checks the
- * checksum again while streaming and throws at the end on a mismatch, before the caller would commit: the file
- * could have changed since it was verified.
+ * The archive's dump (without the manifest line, which psql never needs), for feeding psql after verifyArchive
+ * passed. It checks the checksum again while streaming and throws at the end on a mismatch, before the caller
+ * would commit: the file could have changed since it was verified.
  */
-export async function* archiveSql(file: string, manifest: BackupManifest): AsyncGenerator<Buffer> {
+export async function* readDump(file: string, manifest: BackupManifest): AsyncGenerator<Buffer> {
   const gunzip = createGunzip();
   const source = createReadStream(file);
   source.on('error', (error) => gunzip.destroy(error));
@@ -191,15 +241,12 @@ export async function* archiveSql(file: string, manifest: BackupManifest): Async
     let body = chunk;
     if (inHeader) {
       const newline = chunk.indexOf(0x0a);
-      if (newline < 0) {
-        yield chunk;
-        continue;
-      }
+      if (newline < 0) continue;
       inHeader = false;
       body = chunk.subarray(newline + 1);
     }
     hash.update(body);
-    yield chunk;
+    yield body;
   }
   if (hash.digest('hex') !== manifest.dump.sha256)
     throw new UserError(`${file} changed while it was being restored`, 'restore from a copy nobody is writing to');

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
@@ -20,51 +20,115 @@ export interface PgTools {
 const DUMP_ARGS = ['--schema=public', '--no-owner', '--no-privileges'];
 /** ON_ERROR_STOP: the first error ends psql, and with it the open transaction (rolled back). */
 const RESTORE_ARGS = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'];
+/**
+ * psql lexes '…' by the server's standard_conforming_strings: pinned on at connect, it lexes the way the screen
+ * did (a database whose default is off would otherwise read backslashes in strings as escapes).
+ */
+const PGOPTIONS = 'PGOPTIONS=-c standard_conforming_strings=on';
+/**
+ * The tools run inside a container, never on this machine, and as the image's `postgres` user rather than root:
+ * were a meta-command to get past the screen and psql's \restrict, its shell could not touch the container as
+ * root. Not `nobody`: PGPASSWORD sits in the process's environment, which every process of the same uid on the
+ * host may read, and uid 65534 is shared by many; the postgres uid already owns the server and its data.
+ */
+const TOOLS_USER = 'postgres';
 
-/** The bundled Postgres: the tools of the Postgres image itself, over its local socket, as the stack's role. */
-export function containerPgTools(engine: Engine, container: string, user: string, database: string): PgTools {
-  const run = async (cmd: string[], io: { stdout: Writable; stdin?: Readable }, what: string) => {
-    const result = await engine.execStreaming(container, cmd, io);
-    if (result.exitCode !== 0) throw new StepFailed(`${what} in ${container} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+export interface RoleLogin {
+  user: string;
+  password: string;
+  database: string;
+}
+
+/** The tools inside `container`, as `login` over TCP (the password only in the process environment). */
+function execTools(
+  engine: Engine,
+  container: () => Promise<string>,
+  target: string[],
+  password: string,
+  where: string,
+  release?: (id: string) => Promise<void>,
+) {
+  const run = async (program: string, args: string[], io: { stdout: Writable; stdin?: Readable }) => {
+    const id = await container();
+    try {
+      const result = await engine.execStreaming(id, [program, ...target, ...args], {
+        ...io,
+        env: [`PGPASSWORD=${password}`, PGOPTIONS],
+        user: TOOLS_USER,
+      });
+      if (result.exitCode === 127 || /executable file not found/.test(result.stderr))
+        throw new UserError(`${program} is not in the image of ${where}`, 'use a PostgreSQL image (postgres.image) for the database tools');
+      if (/invalid command \\restrict/.test(result.stderr))
+        throw new StepFailed(
+          `psql in ${where} predates \\restrict (PostgreSQL 13.22, 14.19, 15.14, 16.10, 17.6): it was stopped before running anything`,
+          'use a current image of your PostgreSQL major version (postgres.image) and run the restore again',
+        );
+      if (result.exitCode !== 0) throw new StepFailed(`${program} in ${where} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+    } finally {
+      await release?.(id);
+    }
   };
   return {
-    where: `container ${container}`,
-    dump: (sink) => run(['pg_dump', '-U', user, '-d', database, ...DUMP_ARGS], { stdout: sink }, 'pg_dump'),
-    restore: (sql) => run(['psql', '-U', user, '-d', database, ...RESTORE_ARGS], { stdout: discard(), stdin: sql }, 'psql restore'),
-  };
+    where,
+    dump: (sink: Writable) => run('pg_dump', DUMP_ARGS, { stdout: sink }),
+    restore: (sql: Readable) => run('psql', RESTORE_ARGS, { stdout: discard(), stdin: sql }),
+  } satisfies PgTools;
 }
 
 /**
- * An external database: this machine's pg_dump and psql (package postgresql-client). The password goes in
- * PGPASSWORD, never on a command line where `ps` would show it.
+ * The bundled Postgres: the tools of the Postgres image itself, connecting over TCP to 127.0.0.1 as LiteLLM's
+ * own role (postgres.user), so a restore can do no more than LiteLLM can.
  */
-export function localPgTools(url: string, env: Readonly<Record<string, string | undefined>>): PgTools {
+export function containerPgTools(engine: Engine, container: string, login: RoleLogin): PgTools {
+  const target = ['-h', '127.0.0.1', '-p', '5432', '-U', login.user, '-d', login.database];
+  return execTools(engine, async () => container, target, login.password, `container ${container} (as ${login.user})`);
+}
+
+export interface HelperSpec {
+  /** The stack's Postgres image (postgres.image), for its client tools. */
+  image: string;
+  /** The networks LiteLLM reaches the database from. */
+  networks: string[];
+  /** Prefix of the throwaway container's name. */
+  name: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * An external database: the client tools of the stack's Postgres image in a throwaway container on the networks
+ * LiteLLM reaches the database from — never this machine's psql, whose `\!` would run a shell as the user
+ * running mcpgw. The password is passed to the tool's process only (PGPASSWORD), never on a command line.
+ */
+export function helperPgTools(engine: Engine, url: string, helper: HelperSpec): PgTools {
   const parsed = new URL(url);
   const password = decodeURIComponent(parsed.password);
   parsed.password = '';
-  const target = parsed.toString();
   const where = `${decodeURIComponent(parsed.username)}@${parsed.host}${parsed.pathname}`;
-  const run = (program: string, args: string[], io: { stdout: Writable; stdin?: Readable }) =>
-    new Promise<void>((resolve, reject) => {
-      const child = spawn(program, args, { env: { ...env, PGPASSWORD: password }, stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.stdout?.pipe(io.stdout, { end: false });
-      if (io.stdin && child.stdin) io.stdin.pipe(child.stdin);
-      child.on('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'ENOENT'
-            ? new UserError(`${program} is not installed on this machine`, 'install the PostgreSQL client tools (Debian: apt-get install postgresql-client)')
-            : error,
-        ),
+  const start = async () => {
+    if (!(await engine.imageId(helper.image)))
+      throw new UserError(
+        `the Postgres image ${helper.image} is not on this machine; backup and restore run its pg_dump and psql`,
+        `docker pull ${helper.image} (or set postgres.image to a PostgreSQL image you have)`,
       );
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new StepFailed(`${program} against ${where} failed (exit ${code}): ${stderr.trim()}`))));
+    const id = await engine.createContainer({
+      name: `${helper.name}-${randomBytes(4).toString('hex')}`,
+      image: helper.image,
+      entrypoint: ['sleep', 'infinity'],
+      env: [],
+      labels: helper.labels,
+      ports: [],
+      networks: helper.networks.map((name) => ({ name, aliases: [] })),
+      mounts: [],
     });
-  return {
-    where,
-    dump: (sink) => run('pg_dump', ['-d', target, ...DUMP_ARGS], { stdout: sink }),
-    restore: (sql) => run('psql', ['-d', target, ...RESTORE_ARGS], { stdout: discard(), stdin: sql }),
+    try {
+      await engine.startContainer(id);
+    } catch (error) {
+      await engine.removeContainer(id);
+      throw error;
+    }
+    return id;
   };
+  return execTools(engine, start, ['-d', parsed.toString()], password, `a ${helper.image} container for ${where}`, (id) => engine.removeContainer(id));
 }
 
 /** psql's own output on restore is noise (SET, COPY n): only its exit code and stderr matter. */

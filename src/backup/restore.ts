@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { StepFailed, UserError } from '../errors.js';
 import type { KeyChange } from '../keys/store.js';
 import type { Progress } from '../ui/progress.js';
-import { archiveSql, verifyArchive, type BackupManifest } from './archive.js';
+import { readDump, verifyArchive, type Authenticity, type BackupManifest, type VerifiedArchive } from './archive.js';
+import { BACKUP_KEY_SECRET } from './auth.js';
 import { checkCompatibility, type Compatibility, type CurrentLevel } from './compat.js';
 import type { PgTools } from './pg-tools.js';
+import { describeRefusals, scanDump, screenedDump } from './screen.js';
 
 /**
  * The restore is one explicit transaction. COMMIT is sent only after the whole dump streamed and its checksum
@@ -16,6 +19,16 @@ import type { PgTools } from './pg-tools.js';
  */
 const RESTORE_BEGIN = `BEGIN;\nSET LOCAL lock_timeout = '30s';\nSET LOCAL client_min_messages = warning;\nDROP SCHEMA IF EXISTS public CASCADE;\n`;
 const RESTORE_COMMIT = `\nCOMMIT;\n`;
+
+/**
+ * psql's restricted mode (PostgreSQL ≥ 13.22, 14.19, 15.14, 16.10, 17.6): after `\restrict KEY` psql refuses
+ * every meta-command but `\unrestrict KEY`. The key is fresh per restore and never in the file, so even a dump
+ * that got past the screen cannot leave it. An older psql rejects the line as an unknown command and, with
+ * ON_ERROR_STOP, ends before anything else ran (see pg-tools.ts for the message).
+ */
+export function restrictLine(random: (size: number) => Buffer = randomBytes): string {
+  return `\\restrict ${random(24).toString('hex')}\n`;
+}
 
 export interface RestoreSteps {
   tools: PgTools;
@@ -34,6 +47,7 @@ export interface RestoreSteps {
 
 export interface RestoreReport {
   manifest: BackupManifest;
+  authenticity: Authenticity;
   compatibility: Compatibility;
   forced: boolean;
   litellm: string;
@@ -47,13 +61,45 @@ export interface RestoreReport {
  * and leaves the current data as it was), starts LiteLLM, waits for it, re-syncs the declared keys and probes.
  * A failing probe is reported, not thrown: the data is restored either way, the caller decides the exit code.
  */
-export async function restoreBackup(file: string, options: { force: boolean; verified?: BackupManifest }, steps: RestoreSteps): Promise<RestoreReport> {
+export interface RestoreOptions {
+  /** Restore despite an incompatible schema. */
+  force: boolean;
+  /** Restore a file whose signature is missing or wrong (its SQL is screened all the same). */
+  trust?: boolean;
+  /** The secrets file's backup key, when it has one. */
+  key?: string;
+  /** A caller that verified the file before asking anything passes the result (readDump checks again). */
+  verified?: VerifiedArchive;
+}
+
+/** Why a file is refused without --trust, and what to do. */
+export function authenticityRefusal(file: string, authenticity: Exclude<Authenticity, { ok: true }>): UserError {
+  const fixes: Record<typeof authenticity.problem, string> = {
+    legacy:
+      'it may be genuine, but nothing proves mcpgw wrote it: if you know where it comes from, pass --trust (its SQL is still screened); new backups are signed',
+    unsigned: 'nothing proves mcpgw wrote it: if you know where it comes from, pass --trust (its SQL is still screened)',
+    'no-key': `put back the ${BACKUP_KEY_SECRET} line of the secrets file the backup was made with, or pass --trust if you know where the file comes from`,
+    'other-key': `restore it where the ${BACKUP_KEY_SECRET} it was made with is in the secrets file, or pass --trust if you know where the file comes from`,
+    mismatch: 'do not restore it: use another backup (--trust would restore it anyway, its SQL still screened)',
+  };
+  return new UserError(`refusing to restore ${file}: it ${authenticity.detail}`, fixes[authenticity.problem]);
+}
+
+export async function restoreBackup(file: string, options: RestoreOptions, steps: RestoreSteps): Promise<RestoreReport> {
   const { progress } = steps;
   const verify = progress.start('verify');
   let manifest: BackupManifest;
+  let authenticity: Authenticity;
   try {
-    // A caller that verified the file before asking anything passes its manifest (archiveSql checks again).
-    manifest = options.verified ?? (await verifyArchive(file));
+    ({ manifest, authenticity } = options.verified ?? (await verifyArchive(file, options.key)));
+    if (!authenticity.ok && !options.trust) throw authenticityRefusal(file, authenticity);
+    // Every statement judged before anything runs, so a refusal names all of them and nothing was touched.
+    const refusals = await scanDump(readDump(file, manifest));
+    if (refusals.length > 0)
+      throw new UserError(
+        `refusing to restore ${file}: it holds what a pg_dump of LiteLLM's schema never does (${refusals.length} finding(s)): ${describeRefusals(refusals)}`,
+        'this is not a plain backup of LiteLLM: do not restore it (--trust does not lift this)',
+      );
   } catch (error) {
     verify.fail((error as Error).message);
     throw error;
@@ -67,7 +113,7 @@ export async function restoreBackup(file: string, options: { force: boolean; ver
     );
   }
   verify.succeed(
-    `checksum ok, ${manifest.dump.bytes} bytes of SQL from stack "${manifest.stack}" at ` +
+    `${authenticity.ok ? `signature ok (key ${authenticity.key})` : `UNSIGNED, trusted: it ${authenticity.detail}`}, checksum ok, SQL screened, ${manifest.dump.bytes} bytes of SQL from stack "${manifest.stack}" at ` +
       `${manifest.createdAt}; ${compatibility.compatible ? `schema compatible (${compatibility.basis})` : `INCOMPATIBLE, forced: ${compatibility.reason}`}`,
   );
   if (!(await steps.confirm(manifest, compatibility))) throw new UserError('restore cancelled; nothing was changed');
@@ -78,7 +124,7 @@ export async function restoreBackup(file: string, options: { force: boolean; ver
 
   const restore = progress.start('restore');
   try {
-    await steps.tools.restore(Readable.from(inOneTransaction(archiveSql(file, manifest))));
+    await steps.tools.restore(Readable.from(inOneTransaction(screenedDump(readDump(file, manifest)))));
     restore.succeed(`LiteLLM's schema replaced in one transaction (${steps.tools.where})`);
   } catch (error) {
     restore.fail('failed; the transaction was rolled back and the database is unchanged');
@@ -114,11 +160,11 @@ export async function restoreBackup(file: string, options: { force: boolean; ver
   } else {
     probeStep.skip('--no-probe');
   }
-  return { manifest, compatibility, forced: !compatibility.compatible, litellm, keys, probe };
+  return { manifest, authenticity, compatibility, forced: !compatibility.compatible, litellm, keys, probe };
 }
 
 async function* inOneTransaction(sql: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  yield Buffer.from(RESTORE_BEGIN);
+  yield Buffer.from(restrictLine() + RESTORE_BEGIN);
   yield* sql;
   yield Buffer.from(RESTORE_COMMIT);
 }

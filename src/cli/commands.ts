@@ -122,7 +122,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'backup',
-    description: "dump LiteLLM's database (gzip, manifest with schema level and sha256, mode 0600) into backups/",
+    description: "dump LiteLLM's database (gzip, signed manifest with schema level and sha256, mode 0600) into backups/",
     options: [
       { flags: '-o, --out <file>', description: 'write this file instead of backups/<stack>-<UTC time>.sql.gz' },
       { flags: '--keep <n>', description: "keep only the newest n of this stack's backups in that folder" },
@@ -132,10 +132,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'restore',
     args: '<file>',
-    description: 'verify a backup, stop LiteLLM, replace its database in one transaction, start it, sync keys, probe',
+    description: 'verify a backup (signature, checksum, SQL), stop LiteLLM, replace its database in one transaction, start it, sync keys, probe',
     options: [
       { flags: '-y, --yes', description: 'do not ask for confirmation (required without a terminal)' },
       { flags: '--force', description: 'restore even a backup whose schema is newer than this stack' },
+      { flags: '--trust', description: 'restore a backup without a valid signature (older mcpgw, another key); its SQL is still screened' },
       { flags: '--no-probe', description: 'skip the end-to-end probe after the restore' },
     ],
     run: async (ctx, [file], options) => (await import('./commands/backup.js')).restoreCommand(ctx, file as string, options),

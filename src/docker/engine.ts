@@ -364,12 +364,22 @@ export class DockerEngine {
 
   /**
    * Runs a command in a container streaming its stdout into `stdout` (bytes, unbuffered: a database dump can be
-   * large) and, when given, `stdin` into it; stderr is collected for error messages. `env` as in exec.
+   * large) and, when given, `stdin` into it; stderr is collected for error messages. `env` as in exec; `user`
+   * replaces the container's user for this process.
    */
-  async execStreaming(id: string, cmd: string[], io: { stdout: Writable; stdin?: Readable; env?: string[] }): Promise<{ exitCode: number; stderr: string }> {
-    const exec = await this.docker
-      .getContainer(id)
-      .exec({ Cmd: cmd, Env: io.env ?? [], AttachStdin: Boolean(io.stdin), AttachStdout: true, AttachStderr: true });
+  async execStreaming(
+    id: string,
+    cmd: string[],
+    io: { stdout: Writable; stdin?: Readable; env?: string[]; user?: string },
+  ): Promise<{ exitCode: number; stderr: string }> {
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: cmd,
+      Env: io.env ?? [],
+      ...(io.user ? { User: io.user } : {}),
+      AttachStdin: Boolean(io.stdin),
+      AttachStdout: true,
+      AttachStderr: true,
+    });
     const stream = await exec.start({ hijack: true, stdin: Boolean(io.stdin) });
     const stderr = new PassThrough();
     const errorChunks: Buffer[] = [];

@@ -1,6 +1,6 @@
 import { DEFAULT_LITELLM_IMAGE, DEFAULT_POSTGRES_IMAGE } from '../config/schema.js';
 import { BUILTIN_LITELLM_VERSION, BUILTIN_POSTGRES_MAJOR } from '../images/builtin.js';
-import { generateKey } from '../keys/token.js';
+import { generateBackupKey, generateKey } from '../keys/token.js';
 import { fillPlaceholders, type Templates } from '../render/templates.js';
 
 export interface Scaffold {
@@ -47,6 +47,7 @@ export function scaffold(host: string, templates: Templates, random: (size: numb
       // Hex keeps the password safe inside a postgresql:// URL without escaping.
       postgres_password: random(24).toString('hex'),
       claude_code_key: generateKey(random),
+      backup_key: generateBackupKey(random),
     }),
   };
 }

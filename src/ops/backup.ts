@@ -1,18 +1,21 @@
 import path from 'node:path';
 import { verifyArchive, type BackupManifest } from '../backup/archive.js';
+import { BACKUP_KEY_SECRET } from '../backup/auth.js';
 import { BACKUP_DIR, backupFileName, createBackup, rotateBackups } from '../backup/backup.js';
 import { readSchemaLevel } from '../backup/compat.js';
-import { containerPgTools, localPgTools, type PgTools } from '../backup/pg-tools.js';
-import { restoreBackup, type RestoreReport } from '../backup/restore.js';
+import { containerPgTools, helperPgTools, type PgTools } from '../backup/pg-tools.js';
+import { authenticityRefusal, restoreBackup, type RestoreReport } from '../backup/restore.js';
+import { updateSecret } from '../config/secrets.js';
 import { databaseUrl } from '../db/connect.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 import { pathExists } from '../fs.js';
 import { litellmVersion } from '../gateway/litellm-version.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
+import { generateBackupKey } from '../keys/token.js';
 import type { ProbeReport } from '../probe/types.js';
-import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
-import { LITELLM_SERVICE, litellmBaseUrl, postgresService } from '../stack/model.js';
+import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
+import { LITELLM_SERVICE, litellmBaseUrl, litellmService, postgresService } from '../stack/model.js';
 import { lazyDocker, type OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
 import { probeStack } from './probe.js';
@@ -24,16 +27,28 @@ interface DatabaseAccess {
   tools: PgTools;
 }
 
-/** pg_dump/psql inside the bundled Postgres container, or this machine's against the external database. */
+/**
+ * pg_dump/psql inside the bundled Postgres container as LiteLLM's role, or, for an external database, in a
+ * throwaway container of the stack's Postgres image on LiteLLM's networks: never this machine's psql.
+ */
 async function databaseAccess(ctx: OpContext, stack: LoadedStack, engine: () => Promise<Engine>): Promise<DatabaseAccess> {
   const url = await databaseUrl(stack.loaded, stack.model, stack.secrets, engine);
   ctx.ui.addSecrets([url]);
   const { postgres } = stack.loaded.config;
-  if (postgres.mode === 'external') return { url, tools: localPgTools(url, ctx.deps.env) };
+  if (postgres.mode === 'external') {
+    const helper = {
+      image: postgres.image,
+      networks: litellmService(stack.model).networks,
+      name: `${stack.model.name}-pgtools`,
+      labels: labelsFor(stack.model.name, 'pgtools'),
+    };
+    return { url, tools: helperPgTools(await engine(), url, helper) };
+  }
   const container = postgresService(stack.model)?.containerName ?? '';
   const state = await (await engine()).containerState(container);
   if (!state?.running) throw new StepFailed(`the Postgres container ${container} is not running`, 'run `mcpgw up` first');
-  return { url, tools: containerPgTools(await engine(), container, postgres.user, postgres.database) };
+  const login = { user: postgres.user, password: stack.secrets.get(postgres.password) ?? '', database: postgres.database };
+  return { url, tools: containerPgTools(await engine(), container, login) };
 }
 
 async function schemaLevelAt(ctx: OpContext, url: string) {
@@ -61,6 +76,8 @@ export interface BackupRequest {
 export interface BackupOutcome {
   file: string;
   manifest: BackupManifest;
+  /** The secrets file the backup key was added to, when it had none. */
+  keyAddedTo?: string;
   /** Older backups removed by --keep. */
   removed: string[];
 }
@@ -71,6 +88,7 @@ export async function backupStack(ctx: OpContext, request: BackupRequest): Promi
   const file = request.out ? path.resolve(ctx.deps.cwd, request.out) : path.join(stack.loaded.dir, BACKUP_DIR, backupFileName(stack.model.name, now));
   if (await pathExists(file)) throw new UserError(`${file} already exists`, 'choose another --out file; mcpgw never overwrites a backup');
   const target = await databaseAccess(ctx, stack, lazyDocker(ctx));
+  const { key, addedTo } = await backupKey(ctx, stack);
   const step = (await ctx.progress()).start('backup');
   const { postgres } = stack.loaded.config;
   let manifest: BackupManifest;
@@ -84,6 +102,7 @@ export async function backupStack(ctx: OpContext, request: BackupRequest): Promi
         litellm: { image: stack.loaded.config.litellm.image, version: await litellmVersionOf(stack) },
         schema: await schemaLevelAt(ctx, target.url),
       },
+      key,
       target.tools,
     );
   } catch (error) {
@@ -92,7 +111,20 @@ export async function backupStack(ctx: OpContext, request: BackupRequest): Promi
   }
   step.succeed(`${file} (${describeBackup(manifest)})`);
   const removed = request.keep === undefined ? [] : await rotateBackups(path.dirname(file), stack.model.name, request.keep);
-  return { file, manifest, removed };
+  return { file, manifest, removed, ...(addedTo ? { keyAddedTo: addedTo } : {}) };
+}
+
+/**
+ * The key backups are signed with. A secrets file from before signed backups has none: one is generated and
+ * added to it in place (0600, other lines kept), so every backup from now on is signed.
+ */
+async function backupKey(ctx: OpContext, stack: LoadedStack): Promise<{ key: string; addedTo?: string }> {
+  const existing = stack.secrets.get(BACKUP_KEY_SECRET);
+  if (existing) return { key: existing };
+  const key = generateBackupKey(ctx.deps.randomBytes);
+  ctx.ui.addSecrets([key]);
+  await updateSecret(stack.loaded.secretsFile, BACKUP_KEY_SECRET, key);
+  return { key, addedTo: stack.loaded.secretsFile };
 }
 
 export function describeBackup(manifest: BackupManifest): string {
@@ -108,6 +140,8 @@ export interface RestoreRequest {
   yes?: boolean;
   /** Restore despite an incompatible schema. */
   force?: boolean;
+  /** Restore a backup whose signature is missing or wrong (its SQL is screened all the same). */
+  trust?: boolean;
   /** false skips the end-to-end probe after the restore. */
   probe?: boolean;
 }
@@ -121,13 +155,15 @@ export interface RestoreOutcome {
 export async function restoreStack(ctx: OpContext, file: string, request: RestoreRequest): Promise<RestoreOutcome> {
   const { deps } = ctx;
   const archive = path.resolve(deps.cwd, file);
-  // The file first: a missing or foreign file is named before any question, Docker or database.
-  const manifest = await verifyArchive(archive);
+  const stack = await loadStack(ctx);
+  // The file next: a missing, foreign or unsigned file is named before any question, Docker or database.
+  const key = stack.secrets.get(BACKUP_KEY_SECRET);
+  const verified = await verifyArchive(archive, key);
+  if (!verified.authenticity.ok && !request.trust) throw authenticityRefusal(archive, verified.authenticity);
   const ask = deps.confirm;
   if (!request.yes && !ask) {
     throw new UserError('restore replaces the whole LiteLLM database and there is no terminal to confirm on', 'pass --yes to confirm non-interactively');
   }
-  const stack = await loadStack(ctx);
   const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
   const engine = lazyDocker(ctx);
   const target = await databaseAccess(ctx, stack, engine);
@@ -143,7 +179,7 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
   let probe: ProbeReport | undefined;
   const report = await restoreBackup(
     archive,
-    { force: Boolean(request.force), verified: manifest },
+    { force: Boolean(request.force), trust: Boolean(request.trust), verified, ...(key === undefined ? {} : { key }) },
     {
       tools: target.tools,
       progress,

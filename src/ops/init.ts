@@ -58,7 +58,8 @@ export async function initStack(ctx: OpContext, options: InitRequest): Promise<I
   if (existing.includes(secretsFile)) {
     ui.warn(
       'new secrets replace the old ones: a running stack keeps the old master key and salt key ' +
-        'until it is re-rendered, and credentials LiteLLM stored in its DB need the old salt key',
+        'until it is re-rendered, credentials LiteLLM stored in its DB need the old salt key, and backups ' +
+        'signed with the old MCPGW_BACKUP_KEY restore only with --trust (both are in the kept copy)',
     );
   }
 

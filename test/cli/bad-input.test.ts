@@ -173,7 +173,7 @@ const CASES: Case[] = [
     argv: ['render'],
     code: 2,
     says: ['LITELLM_MASTER_KEY', 'set again with a different value', 'keep one LITELLM_MASTER_KEY= line'],
-    plainSays: [/litellm\.env:9:1 +LITELLM_MASTER_KEY/],
+    plainSays: [/litellm\.env:11:1 +LITELLM_MASTER_KEY/],
     secretValues: ['sk-second-value-0123456789abcdef'],
   },
   {

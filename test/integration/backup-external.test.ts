@@ -1,17 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { verifyArchive } from '../../src/backup/archive.js';
 import { createBackup } from '../../src/backup/backup.js';
 import { readSchemaLevel } from '../../src/backup/compat.js';
-import { localPgTools } from '../../src/backup/pg-tools.js';
-import { restoreBackup } from '../../src/backup/restore.js';
+import { helperPgTools } from '../../src/backup/pg-tools.js';
+import { restoreBackup, restrictLine } from '../../src/backup/restore.js';
+import { DockerEngine } from '../../src/docker/engine.js';
 import { StepFailed, UserError } from '../../src/errors.js';
 import { plainProgress } from '../../src/ui/progress.js';
 import { Ui } from '../../src/ui/output.js';
+import { archiveDump, attacks, backupKey, forgeArchive } from '../helpers/backup.js';
+import { runCli } from '../helpers/cli.js';
+import { writeTestStack } from '../helpers/test-stack.js';
 import { createNetwork, dockerClient, runId, startContainer, testLabels, waitForHealthy, type StartedContainer } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
@@ -20,13 +24,16 @@ const run = runId();
 const labels = testLabels(run, {}, stack.owner);
 const network = `mcpgwt-${run}-ext-db`;
 const PASSWORD = 'ext pw/with:odd@chars';
+const KEY = 'e'.repeat(64);
+const engine = new DockerEngine(docker);
 const silent = plainProgress(new Ui({ write: () => true }, { write: () => true }, { json: false, quiet: true, verbose: false, color: false }));
 
 /**
- * External mode: this machine's pg_dump and psql against a database mcpgw does not run. The Postgres here is a
- * test container reached at its address on a test network (nothing published).
+ * External mode: pg_dump and psql of the stack's Postgres image in a throwaway container, against a database
+ * mcpgw does not run — never this machine's psql. The Postgres here is a test container reached at its address
+ * on a test network (nothing published); the tools' container joins that network as it would LiteLLM's.
  */
-describe('backup and restore of an external database with the local PostgreSQL client tools', () => {
+describe('backup and restore of an external database through a throwaway tools container', () => {
   let postgres: StartedContainer;
   let url = '';
   let dir = '';
@@ -68,9 +75,14 @@ describe('backup and restore of an external database with the local PostgreSQL c
     await rm(dir, { recursive: true, force: true });
   });
 
+  const toolsFor = (target: string, image = stack.images.postgres) =>
+    helperPgTools(engine, target, { image, networks: [network], name: `mcpgwt-${run}-pgtools`, labels });
+  const leftovers = async () => (await docker.listContainers({ all: true, filters: { name: [`mcpgwt-${run}-pgtools`] } })).map((c) => c.Names[0]);
+  let file = '';
+
   it('dumps, and restores over a changed database in one transaction', async () => {
-    const tools = localPgTools(url, { PATH: process.env.PATH });
-    const file = path.join(dir, 'backups', 'ext-20300101T000000Z.sql.gz');
+    const tools = toolsFor(url);
+    file = path.join(dir, 'backups', 'ext-20300101T000000Z.sql.gz');
     const level = await readSchemaLevelAt(url);
     expect(level).toEqual({ migration: '20250202000000_b', tables: ['LiteLLM_VerificationToken'] });
     const manifest = await createBackup(
@@ -82,9 +94,10 @@ describe('backup and restore of an external database with the local PostgreSQL c
         litellm: { image: 'x:v1.108.7', version: '1.108.7' },
         schema: level,
       },
+      KEY,
       tools,
     );
-    expect(await verifyArchive(file)).toEqual(manifest);
+    expect(await verifyArchive(file, KEY)).toEqual({ manifest, authenticity: { ok: true, key: manifest.auth?.key } });
 
     // Drift after the backup: a changed row, a deleted one and a table a newer LiteLLM would have added.
     await query(
@@ -94,7 +107,7 @@ describe('backup and restore of an external database with the local PostgreSQL c
     const calls: string[] = [];
     await restoreBackup(
       file,
-      { force: false },
+      { force: false, key: KEY },
       {
         tools,
         progress: silent,
@@ -111,21 +124,146 @@ describe('backup and restore of an external database with the local PostgreSQL c
       { token: 'h2', key_alias: 'codex', metadata: null },
     ]);
     expect(await query(`SELECT to_regclass('public."LiteLLM_NewerThing"') AS newer`)).toEqual([{ newer: null }]);
+    expect(await leftovers()).toEqual([]);
   });
 
-  it('names the database, not the password, when pg_dump is refused, and says how to get the tools when missing', async () => {
+  it('refuses crafted backups before anything runs, and psql in the tools container refuses a meta-command itself', async () => {
+    const state = async () => ({
+      rows: await query(`SELECT token, key_alias FROM "LiteLLM_VerificationToken" ORDER BY token`),
+      roles: await query(`SELECT rolname, rolsuper FROM pg_roles ORDER BY rolname`),
+    });
+    const before = await state();
+    const genuine = (await archiveDump(file)).toString('utf8');
+    const manifest = (await verifyArchive(file, KEY)).manifest;
+    const mark = `/tmp/pwned-ext-${run}`;
+    const calls: string[] = [];
+    const steps = {
+      tools: toolsFor(url),
+      progress: silent,
+      readCurrent: async () => ({ schema: await readSchemaLevelAt(url), litellmVersion: '1.108.7' }),
+      confirm: async () => true,
+      stopLiteLLM: async () => (calls.push('stop'), true),
+      startLiteLLM: async () => (calls.push('start'), 'ready'),
+      syncKeys: async () => [],
+    };
+    for (const [label, attack] of Object.entries(attacks(mark))) {
+      const forged = path.join(dir, `attack-${label.replace(/\W+/g, '-')}.sql.gz`);
+      await forgeArchive(forged, manifest as unknown as Record<string, unknown>, genuine + attack.sql);
+      const unsigned = await restoreBackup(forged, { force: false, key: KEY }, steps).catch((error: Error) => error);
+      expect(unsigned, label).toBeInstanceOf(UserError);
+      expect((unsigned as Error).message, label).toMatch(/carries no HMAC/);
+      const trusted = await restoreBackup(forged, { force: false, trust: true, key: KEY }, steps).catch((error: Error) => error);
+      expect(trusted, label).toBeInstanceOf(UserError);
+      expect((trusted as Error).message, label).toMatch(attack.says);
+    }
+    // Past the screen (fed to psql directly), the shell escape meets psql's \restrict in the tools container.
+    const bypass = await toolsFor(url)
+      .restore(Readable.from([restrictLine(), `\\! touch ${mark}-bypass\n`]))
+      .catch((error: Error) => error);
+    expect((bypass as Error).message).toMatch(/backslash commands are restricted/);
+    expect(calls).toEqual([]);
+    expect((await readdir('/tmp')).filter((entry) => entry.startsWith(`pwned-ext-${run}`))).toEqual([]);
+    expect(await state()).toEqual(before);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("backs up and restores as an ordinary role that owns its database, the way LiteLLM's role is meant to be", async () => {
+    const plainUrl = url.replace(`app:${encodeURIComponent(PASSWORD)}`, 'plain:plain-pw-7c1e').replace(/\/shared$/, '/plaindb');
+    await query(`CREATE ROLE plain LOGIN PASSWORD 'plain-pw-7c1e' NOSUPERUSER NOCREATEROLE NOCREATEDB`);
+    await query('CREATE DATABASE plaindb OWNER plain');
+    const plain = async (sql: string) => {
+      const client = new pg.Client({ connectionString: plainUrl });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows;
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await plain(`SELECT rolsuper FROM pg_roles WHERE rolname = current_user`)).toEqual([{ rolsuper: false }]);
+    await plain(`CREATE TABLE "LiteLLM_VerificationToken" (token text PRIMARY KEY, key_alias text);
+      INSERT INTO "LiteLLM_VerificationToken" VALUES ('p1', 'plain-key');
+      CREATE FUNCTION litellm_bump_mcp_catalog_revision() RETURNS TRIGGER AS $$
+BEGIN
+  INSERT INTO "LiteLLM_Config" ("param_name", "reload_revision")
+  VALUES ('mcp_catalog', 1)
+  ON CONFLICT ("param_name") DO UPDATE SET "reload_revision" = "LiteLLM_Config"."reload_revision" + 1;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+      CREATE TABLE "LiteLLM_MCPServerTable" (id text);
+      CREATE TRIGGER "litellm_mcp_catalog_revision" AFTER INSERT OR UPDATE OR DELETE ON "LiteLLM_MCPServerTable"
+        FOR EACH STATEMENT EXECUTE PROCEDURE litellm_bump_mcp_catalog_revision();`);
+    const tools = toolsFor(plainUrl);
+    const plainFile = path.join(dir, 'plain-20300101T000000Z.sql.gz');
+    const fields = {
+      stack: 'plain',
+      createdAt: '2030-01-01T00:00:00.000Z',
+      postgres: { mode: 'external' as const, database: 'plaindb' },
+      litellm: { image: 'x:v1.108.7', version: '1.108.7' },
+      schema: await readSchemaLevelAt(plainUrl),
+    };
+    await createBackup(plainFile, fields, KEY, tools);
+    await plain(`DELETE FROM "LiteLLM_VerificationToken"`);
+    await restoreBackup(
+      plainFile,
+      { force: false, key: KEY },
+      {
+        tools,
+        progress: silent,
+        readCurrent: async () => ({ schema: await readSchemaLevelAt(plainUrl), litellmVersion: '1.108.7' }),
+        confirm: async () => true,
+        stopLiteLLM: async () => true,
+        startLiteLLM: async () => 'ready',
+        syncKeys: async () => [],
+      },
+    );
+    expect(await plain(`SELECT token, key_alias FROM "LiteLLM_VerificationToken"`)).toEqual([{ token: 'p1', key_alias: 'plain-key' }]);
+    // LiteLLM's function and trigger came back too (the screen let pg_dump's statements for them through).
+    expect(await plain(`SELECT tgname FROM pg_trigger WHERE NOT tgisinternal`)).toEqual([{ tgname: 'litellm_mcp_catalog_revision' }]);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("mcpgw backup in external mode: the tools container joins LiteLLM's networks, the key is added, nothing is left behind", async () => {
+    const stackDir = await mkdtemp(path.join(tmpdir(), 'mcpgw-backup-ext-cli-'));
+    const stackName = `mcpgwt-${run}-x`;
+    try {
+      await writeTestStack(stackDir, {
+        name: stackName,
+        images: stack.images,
+        litellmPort: 14519,
+        mcp: {},
+        secrets: { DATABASE_URL: url },
+        extra: { network, postgres: { mode: 'external', image: stack.images.postgres } },
+      });
+      const result = await runCli(['backup', '--json'], { cwd: stackDir });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/added MCPGW_BACKUP_KEY to /);
+      const report = JSON.parse(result.stdout) as { file: string; manifest: { postgres: unknown; auth?: { key: string } } };
+      expect(report.manifest.postgres).toEqual({ mode: 'external', database: 'shared' });
+      expect((await verifyArchive(report.file, await backupKey(stackDir))).authenticity).toEqual({ ok: true, key: report.manifest.auth?.key });
+      expect(`${result.stdout}${result.stderr}`).not.toContain(PASSWORD);
+      const pgtools = await docker.listContainers({ all: true, filters: { name: [`${stackName}-pgtools`] } });
+      expect(pgtools).toEqual([]);
+    } finally {
+      await rm(stackDir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the database, not the password, when pg_dump is refused, and the image when it is missing', async () => {
     const wrong = url.replace(encodeURIComponent(PASSWORD), 'not-the-password');
-    const error = await localPgTools(wrong, { PATH: process.env.PATH })
+    const error = await toolsFor(wrong)
       .dump(new PassThrough())
       .catch((caught: Error) => caught);
     expect(error).toBeInstanceOf(StepFailed);
-    expect((error as Error).message).toMatch(/pg_dump against app@[\d.]+:5432\/shared failed \(exit 1\): .*password authentication failed/);
+    expect((error as Error).message).toMatch(/pg_dump in a .* container for app@[\d.]+:5432\/shared failed \(exit 1\): .*password authentication failed/);
     expect((error as Error).message).not.toContain('not-the-password');
-    const missing = await localPgTools(url, { PATH: '/nonexistent' })
+    const missing = await toolsFor(url, 'mcpgwt-absent/postgres:0')
       .dump(new PassThrough())
       .catch((caught: Error) => caught);
     expect(missing).toBeInstanceOf(UserError);
-    expect((missing as UserError).hint).toMatch(/apt-get install postgresql-client/);
+    expect((missing as UserError).hint).toMatch(/docker pull mcpgwt-absent\/postgres:0/);
+    expect(await leftovers()).toEqual([]);
   });
 });
 

@@ -1,12 +1,16 @@
 import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { verifyArchive, writeArchive, type BackupManifest } from '../../src/backup/archive.js';
-import { archiveDump } from '../helpers/backup.js';
+import { containerPgTools } from '../../src/backup/pg-tools.js';
+import { restrictLine } from '../../src/backup/restore.js';
+import { DockerEngine } from '../../src/docker/engine.js';
+import { archiveDump, attacks, backupKey, forgeArchive } from '../helpers/backup.js';
 import { clockAt, runCli } from '../helpers/cli.js';
 import { gatewayTools } from '../helpers/gateway.js';
 import { writeTestStack } from '../helpers/test-stack.js';
@@ -15,6 +19,8 @@ const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const name = `mcpgwt-${Date.now().toString(36)}-backup`;
 const PORT = 14510;
+/** The test stack's POSTGRES_PASSWORD (test/helpers/test-stack.ts). */
+const PASSWORD = 'itest pw/with:odd@chars';
 const DECLARED = { MCPGW_KEY_CLAUDE_CODE: 'sk-itest-backup-declared-5d1c9e7a3b' };
 
 async function db(): Promise<pg.Client> {
@@ -22,7 +28,7 @@ async function db(): Promise<pg.Client> {
   const client = new pg.Client({
     host: info.NetworkSettings.Networks[`${name}-pg`]?.IPAddress,
     user: 'litellm',
-    password: 'itest pw/with:odd@chars',
+    password: PASSWORD,
     database: 'litellm',
   });
   await client.connect();
@@ -88,8 +94,13 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     const migrations = (await readdir(path.join(stack.schemaDir, 'migrations'))).filter((entry) => /^\d{8,14}_/.test(entry)).sort();
     expect(manifest.schema.migration).toBe(migrations.at(-1));
     expect(manifest.schema.tables).toContain('LiteLLM_VerificationToken');
-    expect(await verifyArchive(backupFile)).toEqual(manifest);
+    expect(await verifyArchive(backupFile, await backupKey(dir))).toEqual({ manifest, authenticity: { ok: true, key: manifest.auth?.key } });
     expect(result.stdout).not.toContain(adhocKey);
+    // The test stack's secrets file predates signed backups: the first backup adds the key, keeping it 0600.
+    expect(result.stderr).toMatch(/added MCPGW_BACKUP_KEY to .*secrets\.env \(backups are signed with it/);
+    expect((await stat(path.join(dir, 'secrets.env'))).mode & 0o777).toBe(0o600);
+    expect(manifest.auth).toMatchObject({ alg: 'HMAC-SHA256', key: expect.stringMatching(/^[0-9a-f]{12}$/), hmac: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(`${result.stdout}${result.stderr}`).not.toContain(await backupKey(dir));
   });
 
   it('restores a wiped database: keys authenticate again through LiteLLM, declared and ad-hoc', async () => {
@@ -105,7 +116,9 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
 
     const restore = await runCli(['restore', backupFile, '--yes'], { cwd: dir });
     expect(restore.code, restore.stderr).toBe(0);
-    expect(restore.stderr).toMatch(/ok {4}verify: checksum ok, .*schema compatible \(LiteLLM 1\.108\.7 ≤ 1\.108\.7 \(this database is empty\)\)/);
+    expect(restore.stderr).toMatch(
+      /ok {4}verify: signature ok \(key [0-9a-f]{12}\), checksum ok, SQL screened, .*schema compatible \(LiteLLM 1\.108\.7 ≤ 1\.108\.7 \(this database is empty\)\)/,
+    );
     expect(restore.stderr).toMatch(/ok {4}stop litellm: stopped/);
     expect(restore.stderr).toMatch(/ok {4}start litellm: live, ready, db connected/);
     expect(restore.stderr).toMatch(/ok {4}keys: 1 declared key\(s\) in place/);
@@ -150,13 +163,16 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     // A well-formed archive (valid checksum) whose SQL fails after the schema was dropped and reloaded.
     const failing = path.join(dir, 'failing.sql.gz');
     const sql = await archiveDump(backupFile);
-    await writeArchive(failing, { ...manifest, createdAt: new Date().toISOString() }, async (sink) => {
+    await writeArchive(failing, { ...manifest, createdAt: new Date().toISOString() }, await backupKey(dir), async (sink) => {
       sink.write(sql);
-      sink.write('SELECT 1 / 0;\n');
+      // Passes the screen (a shape pg_dump writes), fails in Postgres: the table exists by then.
+      sink.write('CREATE TABLE public."LiteLLM_VerificationToken" (x integer);\n');
     });
     const result = await runCli(['restore', failing, '--yes'], { cwd: dir });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/restore of .*failing\.sql\.gz failed and was rolled back, the database is as it was: .*division by zero/);
+    expect(result.stderr).toMatch(
+      /restore of .*failing\.sql\.gz failed and was rolled back, the database is as it was: .*"LiteLLM_VerificationToken" already exists/,
+    );
     expect(result.stderr).not.toMatch(/drop cascades/);
     expect(await keyAliases()).toEqual(before);
     // LiteLLM was stopped for the attempt and is serving the old data again.
@@ -164,10 +180,70 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     // The failed attempt restarts LiteLLM on the old data: one DB-mode start.
   }, 600_000);
 
+  it('refuses crafted backups before anything runs: unsigned or wrongly signed, and with --trust by their SQL', async () => {
+    const state = async () => {
+      const client = await db();
+      try {
+        const roles = (await client.query<{ r: string }>(`SELECT rolname || ':' || rolsuper AS r FROM pg_roles ORDER BY rolname`)).rows.map((row) => row.r);
+        const rows = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM "LiteLLM_VerificationToken"`)).rows[0]?.n;
+        const tables = (await client.query<{ n: string }>(`SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'`)).rows[0]?.n;
+        return { roles, rows, tables, aliases: await keyAliases() };
+      } finally {
+        await client.end();
+      }
+    };
+    const before = await state();
+    const startedAt = (await docker.getContainer(`${name}-litellm`).inspect()).State.StartedAt;
+    const genuine = (await archiveDump(backupFile)).toString('utf8');
+    const mark = `/tmp/pwned-${name}`;
+    for (const [label, attack] of Object.entries(attacks(mark))) {
+      const file = path.join(dir, `attack-${label.replace(/\W+/g, '-')}.sql.gz`);
+      // Written by someone without the key: a genuine dump plus the attack, the checksum recomputed, unsigned.
+      await forgeArchive(file, manifest as unknown as Record<string, unknown>, genuine + attack.sql);
+      const unsigned = await runCli(['restore', file, '--yes'], { cwd: dir });
+      expect(unsigned.code, label).toBe(2);
+      expect(unsigned.stderr, label).toMatch(/refusing to restore .*: it carries no HMAC\n.*--trust/);
+      // --trust lifts the signature check only: the SQL is refused before anything runs, naming the line.
+      const trusted = await runCli(['restore', file, '--yes', '--trust'], { cwd: dir });
+      expect(trusted.code, label).toBe(2);
+      expect(trusted.stderr, label).toMatch(attack.says);
+      expect(trusted.stderr, label).toMatch(/--trust does not lift this/);
+      expect(trusted.stderr, label).not.toMatch(/stop litellm/);
+    }
+    const legacy = path.join(dir, 'legacy.sql.gz');
+    await forgeArchive(legacy, manifest as unknown as Record<string, unknown>, genuine, 1);
+    const old = await runCli(['restore', legacy, '--yes'], { cwd: dir });
+    expect(old.code).toBe(2);
+    expect(old.stderr).toMatch(/it was written before mcpgw signed its backups \(format 1, no HMAC\)/);
+    // Signed, but with a key that is not this stack's.
+    const otherKey = path.join(dir, 'other-key.sql.gz');
+    await writeArchive(otherKey, manifest, 'f'.repeat(64), async (sink) => {
+      sink.write(genuine);
+      sink.write(`\\! touch ${mark}-other-key\n`);
+    });
+    const wrong = await runCli(['restore', otherKey, '--yes'], { cwd: dir });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/it was signed with another backup key \(key id [0-9a-f]{12}; this secrets file's MCPGW_BACKUP_KEY has key id [0-9a-f]{12}\)/);
+
+    // psql's own \restrict, the second wall: a meta-command that got past the screen is refused by the container's psql.
+    const tools = containerPgTools(new DockerEngine(docker), `${name}-postgres`, { user: 'litellm', password: PASSWORD, database: 'litellm' });
+    const bypass = await tools.restore(Readable.from([restrictLine(), `\\! touch ${mark}-bypass\n`])).catch((error: Error) => error);
+    expect((bypass as Error).message).toMatch(/backslash commands are restricted/);
+
+    // Nothing of it ran: no file in the Postgres container or on this machine, the same roles, tables and rows.
+    const ls = await new DockerEngine(docker).exec(`${name}-postgres`, ['sh', '-c', 'ls /tmp /var/lib/postgresql']);
+    expect(ls.output).not.toMatch(/pwned/);
+    expect((await readdir('/tmp')).filter((entry) => entry.startsWith(`pwned-${name}`))).toEqual([]);
+    expect(await state()).toEqual(before);
+    expect(before.roles.some((role) => role.startsWith('evil:'))).toBe(false);
+    expect((await docker.getContainer(`${name}-litellm`).inspect()).State.StartedAt).toBe(startedAt);
+  });
+
   it('refuses a backup from a newer schema unless --force, and asks before replacing without --yes', async () => {
     const newer = path.join(dir, 'newer.sql.gz');
     const sql = await archiveDump(backupFile);
-    await writeArchive(newer, { ...manifest, schema: { ...manifest.schema, migration: '99991231000000_from_the_future' } }, async (sink) => {
+    const fields = { ...manifest, schema: { ...manifest.schema, migration: '99991231000000_from_the_future' } };
+    await writeArchive(newer, fields, await backupKey(dir), async (sink) => {
       sink.write(sql);
     });
     const refused = await runCli(['restore', newer, '--yes'], { cwd: dir });
@@ -194,6 +270,7 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     for (const time of times) {
       const result = await runCli(['backup', '--keep', '2'], { cwd: dir, clock: clockAt(time) });
       expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).not.toMatch(/added MCPGW_BACKUP_KEY/);
     }
     // .gitignore: written when the first backup created the folder; rotation leaves it like the user's files.
     expect((await readdir(folder)).sort()).toEqual([

@@ -1,12 +1,15 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { archiveSql, verifyArchive, writeArchive, type ManifestFields } from '../../src/backup/archive.js';
+import { readDump, verifyArchive, writeArchive, type ManifestFields } from '../../src/backup/archive.js';
 import { backupFileName, createBackup, rotateBackups } from '../../src/backup/backup.js';
 import { checkCompatibility, type CurrentLevel } from '../../src/backup/compat.js';
 import { imageVersion } from '../../src/litellm/version.js';
+import { containerPgTools } from '../../src/backup/pg-tools.js';
 import { restoreBackup, type RestoreSteps } from '../../src/backup/restore.js';
+import type { Engine } from '../../src/docker/engine.js';
 import { StepFailed, UserError } from '../../src/errors.js';
 import { withTempDir } from '../helpers/cli.js';
 
@@ -17,8 +20,9 @@ const FIELDS: ManifestFields = {
   litellm: { image: 'ghcr.io/berriai/litellm-database:v1.108.7', version: '1.108.7' },
   schema: { migration: '20260109000000_x', tables: ['LiteLLM_VerificationToken'] },
 };
-/** Enough varied SQL to span several gzip blocks, so truncation and bit flips land inside the dump. */
-const SQL = Array.from({ length: 4000 }, (_, i) => `INSERT INTO t VALUES (${i}, 'row ${i * 7919}');\n`).join('');
+/** Enough varied SQL (COPY data, as pg_dump writes rows) to span several gzip blocks, so truncation and bit flips land inside the dump. */
+const SQL = `COPY public.t (id, name) FROM stdin;\n${Array.from({ length: 4000 }, (_, i) => `${i}\trow ${i * 7919}\n`).join('')}\\.\n`;
+const KEY = 'a'.repeat(64);
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<string> {
   const parts: Buffer[] = [];
@@ -30,7 +34,7 @@ describe('backup archive', () => {
   it('round-trips: a 0600 gzip whose first line is the manifest as a SQL comment, checksum over the dump', async () => {
     await withTempDir(async (dir) => {
       const file = path.join(dir, 'a.sql.gz');
-      const manifest = await writeArchive(file, FIELDS, async (sink) => {
+      const manifest = await writeArchive(file, FIELDS, KEY, async (sink) => {
         sink.write(SQL.slice(0, 1000));
         sink.write(SQL.slice(1000));
       });
@@ -40,8 +44,8 @@ describe('backup archive', () => {
       const text = gunzipSync(await readFile(file)).toString('utf8');
       expect(text.startsWith('-- mcpgw-backup {')).toBe(true);
       expect(text.slice(text.indexOf('\n') + 1)).toBe(SQL);
-      expect(await verifyArchive(file)).toEqual(manifest);
-      expect(await collect(archiveSql(file, manifest))).toBe(text);
+      expect(await verifyArchive(file, KEY)).toEqual({ manifest, authenticity: { ok: true, key: manifest.auth?.key } });
+      expect(await collect(readDump(file, manifest))).toBe(SQL);
     });
   });
 
@@ -49,7 +53,7 @@ describe('backup archive', () => {
     await withTempDir(async (dir) => {
       const file = path.join(dir, 'a.sql.gz');
       await expect(
-        writeArchive(file, FIELDS, async (sink) => {
+        writeArchive(file, FIELDS, KEY, async (sink) => {
           sink.write('partial');
           throw new Error('pg_dump exited 1');
         }),
@@ -61,7 +65,7 @@ describe('backup archive', () => {
   it('rejects truncated, bit-flipped, foreign and missing files with errors that name the problem', async () => {
     await withTempDir(async (dir) => {
       const file = path.join(dir, 'a.sql.gz');
-      await writeArchive(file, FIELDS, async (sink) => {
+      await writeArchive(file, FIELDS, KEY, async (sink) => {
         sink.write(SQL);
       });
       const bytes = await readFile(file);
@@ -94,10 +98,10 @@ describe('backup names and rotation', () => {
   it('a backups folder it creates is 0700 and ignored by git; an existing folder is left as it is', async () => {
     await withTempDir(async (dir) => {
       const tools = { where: 'test', dump: async (sink: NodeJS.WritableStream) => void sink.end('SELECT 1;\n'), restore: async () => undefined };
-      await createBackup(path.join(dir, 'backups', 'a.sql.gz'), FIELDS, tools);
+      await createBackup(path.join(dir, 'backups', 'a.sql.gz'), FIELDS, KEY, tools);
       expect((await stat(path.join(dir, 'backups'))).mode & 0o777).toBe(0o700);
       expect(await readFile(path.join(dir, 'backups', '.gitignore'), 'utf8')).toBe('*\n');
-      await createBackup(path.join(dir, 'b.sql.gz'), FIELDS, tools);
+      await createBackup(path.join(dir, 'b.sql.gz'), FIELDS, KEY, tools);
       expect((await readdir(dir)).sort()).toEqual(['b.sql.gz', 'backups']);
     });
   });
@@ -190,7 +194,8 @@ describe('restoreBackup order of steps', () => {
         dump: async () => undefined,
         restore: async (sql) => {
           const text = await collect(sql as AsyncIterable<Buffer>);
-          log.push(`restore ${text.startsWith('BEGIN;') && text.endsWith('COMMIT;\n') ? 'wrapped' : 'UNWRAPPED'}`);
+          const wrapped = /^\\restrict [0-9a-f]{48}\nBEGIN;/.test(text) && text.endsWith('COMMIT;\n');
+          log.push(`restore ${wrapped ? 'wrapped' : 'UNWRAPPED'}`);
           if (options.failRestore) throw new Error('psql exit 3: ERROR: boom');
         },
       },
@@ -208,7 +213,7 @@ describe('restoreBackup order of steps', () => {
 
   async function archive(dir: string, fields: ManifestFields = FIELDS): Promise<string> {
     const file = path.join(dir, 'a.sql.gz');
-    await writeArchive(file, fields, async (sink) => {
+    await writeArchive(file, fields, KEY, async (sink) => {
       sink.write(SQL);
     });
     return file;
@@ -217,7 +222,7 @@ describe('restoreBackup order of steps', () => {
   it('verifies, confirms, stops, restores in one wrapped transaction, starts, syncs; without a probe says so', async () => {
     await withTempDir(async (dir) => {
       const { log, steps } = recordingSteps({});
-      const report = await restoreBackup(await archive(dir), { force: false }, steps);
+      const report = await restoreBackup(await archive(dir), { force: false, key: KEY }, steps);
       expect(log).toEqual([
         'ok verify',
         'confirm',
@@ -241,13 +246,13 @@ describe('restoreBackup order of steps', () => {
       const passing = recordingSteps({});
       const report = await restoreBackup(
         file,
-        { force: false },
+        { force: false, key: KEY },
         { ...passing.steps, probe: async () => (passing.log.push('probe'), { ok: true, summary: '9 checks passed' }) },
       );
       expect(passing.log.slice(-2)).toEqual(['probe', 'ok probe']);
       expect(report.probe).toEqual({ ok: true, summary: '9 checks passed' });
       const failing = recordingSteps({});
-      const failed = await restoreBackup(file, { force: false }, { ...failing.steps, probe: async () => ({ ok: false, summary: 'mcp.alpha' }) });
+      const failed = await restoreBackup(file, { force: false, key: KEY }, { ...failing.steps, probe: async () => ({ ok: false, summary: 'mcp.alpha' }) });
       expect(failing.log.slice(-1)).toEqual(['fail probe']);
       expect(failed.probe).toEqual({ ok: false, summary: 'mcp.alpha' });
     });
@@ -256,7 +261,7 @@ describe('restoreBackup order of steps', () => {
   it('on a failed restore starts LiteLLM again on the untouched data and exits 1', async () => {
     await withTempDir(async (dir) => {
       const { log, steps } = recordingSteps({ failRestore: true });
-      const error = await restoreBackup(await archive(dir), { force: false }, steps).catch((caught: Error) => caught);
+      const error = await restoreBackup(await archive(dir), { force: false, key: KEY }, steps).catch((caught: Error) => caught);
       expect(error).toBeInstanceOf(StepFailed);
       expect((error as Error).message).toMatch(/failed and was rolled back, the database is as it was: psql exit 3: ERROR: boom/);
       expect(log).toEqual(['ok verify', 'confirm', 'stop', 'ok stop litellm', 'restore wrapped', 'fail restore', 'start']);
@@ -268,14 +273,53 @@ describe('restoreBackup order of steps', () => {
       const file = await archive(dir);
       const older = { schema: { migration: '20250101000000_old', tables: [] }, litellmVersion: '1.80.0' };
       const refused = recordingSteps({ current: older });
-      await expect(restoreBackup(file, { force: false }, refused.steps)).rejects.toThrow(/refusing to restore .*newer than this database's 20250101000000_old/);
+      await expect(restoreBackup(file, { force: false, key: KEY }, refused.steps)).rejects.toThrow(
+        /refusing to restore .*newer than this database's 20250101000000_old/,
+      );
       expect(refused.log).toEqual(['fail verify']);
       const forced = recordingSteps({ current: older });
-      expect((await restoreBackup(file, { force: true }, forced.steps)).forced).toBe(true);
+      expect((await restoreBackup(file, { force: true, key: KEY }, forced.steps)).forced).toBe(true);
       expect(forced.log).toContain('restore wrapped');
       const declined = recordingSteps({ confirm: false });
-      await expect(restoreBackup(file, { force: false }, declined.steps)).rejects.toThrow(UserError);
+      await expect(restoreBackup(file, { force: false, key: KEY }, declined.steps)).rejects.toThrow(UserError);
       expect(declined.log).toEqual(['ok verify', 'confirm']);
     });
+  });
+});
+
+describe('database tools in containers', () => {
+  /** An engine whose exec answers like a container would; records what was asked of it. */
+  function engineAnswering(answer: { exitCode: number; stderr: string }) {
+    const asked: { cmd: string[]; env?: string[]; user?: string }[] = [];
+    const engine = {
+      execStreaming: async (_id: string, cmd: string[], io: { env?: string[]; user?: string; stdin?: NodeJS.ReadableStream }) => {
+        asked.push({ cmd, ...(io.env ? { env: io.env } : {}), ...(io.user ? { user: io.user } : {}) });
+        if (io.stdin) for await (const _ of io.stdin);
+        return answer;
+      },
+    } as unknown as Engine;
+    return { engine, asked };
+  }
+
+  it("runs psql as LiteLLM's role over TCP, the password only in the process environment, never as root", async () => {
+    const { engine, asked } = engineAnswering({ exitCode: 0, stderr: '' });
+    await containerPgTools(engine, 'pg', { user: 'litellm', password: 's3cret pw', database: 'litellm' }).restore(Readable.from(['SELECT 1;\n']));
+    expect(asked).toEqual([
+      {
+        cmd: ['psql', '-h', '127.0.0.1', '-p', '5432', '-U', 'litellm', '-d', 'litellm', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'],
+        env: ['PGPASSWORD=s3cret pw', 'PGOPTIONS=-c standard_conforming_strings=on'],
+        user: 'postgres',
+      },
+    ]);
+  });
+
+  it('says so when the psql predates \\restrict (it stopped at that first line, before anything ran)', async () => {
+    const { engine } = engineAnswering({ exitCode: 3, stderr: 'psql:<stdin>:1: error: invalid command \\restrict\n' });
+    const error = await containerPgTools(engine, 'pg', { user: 'litellm', password: 'x', database: 'litellm' })
+      .restore(Readable.from(['\\restrict abc\n']))
+      .catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(StepFailed);
+    expect((error as StepFailed).message).toMatch(/psql in container pg \(as litellm\) predates \\restrict .*stopped before running anything/);
+    expect((error as StepFailed).hint).toMatch(/use a current image of your PostgreSQL major version/);
   });
 });

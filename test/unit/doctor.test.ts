@@ -3,6 +3,7 @@ import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { writeArchive } from '../../src/backup/archive.js';
 import { CHECKS } from '../../src/doctor/checks/index.js';
 import { DoctorContext, type DoctorDeps } from '../../src/doctor/context.js';
 import { judgeAuth } from '../../src/doctor/checks/database-auth.js';
@@ -14,6 +15,7 @@ import { UserError } from '../../src/errors.js';
 import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { writeRendered } from '../../src/render/write.js';
+import { forgeArchive } from '../helpers/backup.js';
 import { withTempDir } from '../helpers/cli.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 
@@ -344,6 +346,43 @@ describe('doctor checks on real files', () => {
       await stackIn(dir, (yaml) => yaml.replace('registry.lan:5000/litellm:1.108.7', 'ghcr.io/berriai/litellm:v1.82.0-stable'));
       const ctx = contextFor(dir);
       expect((await runOne(ctx, 'security.error-logs')).status).toBe('warn');
+    });
+  });
+
+  it('security.backups: no backups pass; unsigned or foreign-key backups warn by name; backups without a key in the secrets file fail', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const stack = (await contextFor(dir).loaded()).config.name;
+      expect((await runOne(contextFor(dir), 'security.backups')).status).toBe('pass');
+      const folder = path.join(dir, 'backups');
+      await mkdir(folder);
+      const fields = {
+        stack,
+        createdAt: '2026-11-26T12:00:00.000Z',
+        postgres: { mode: 'bundled' as const, database: 'litellm' },
+        litellm: { image: 'x:v1.108.7', version: '1.108.7' },
+        schema: { migration: null, tables: [] },
+      };
+      const dump = async (sink: NodeJS.WritableStream) => void sink.write('SET row_security = off;\n');
+      const key = 'b'.repeat(64);
+      await writeFile(path.join(dir, 'secrets.env'), `${await readFile(path.join(dir, 'secrets.env'), 'utf8')}MCPGW_BACKUP_KEY=${key}\n`, { mode: 0o600 });
+      await writeArchive(path.join(folder, `${stack}-20261101T000000Z.sql.gz`), fields, key, dump);
+      const signed = await runOne(contextFor(dir), 'security.backups');
+      expect([signed.status, signed.evidence[0]]).toEqual(['pass', `1 backup(s) in ${folder}, each signed with this MCPGW_BACKUP_KEY`]);
+      await writeArchive(path.join(folder, `${stack}-20261102T000000Z.sql.gz`), fields, 'c'.repeat(64), dump);
+      await forgeArchive(path.join(folder, `${stack}-20261103T000000Z.sql.gz`), { format: 'mcpgw-backup', ...fields }, 'SET row_security = off;\n', 1);
+      // Not this stack's name pattern: never judged.
+      await writeFile(path.join(folder, 'notes.sql.gz'), 'mine');
+      const mixed = await runOne(contextFor(dir), 'security.backups');
+      expect(mixed.status).toBe('warn');
+      expect(mixed.evidence[0]).toBe(`2 of 3 backup(s) in ${folder} would be refused by restore`);
+      expect(causes(mixed)).toMatch(new RegExp(`${stack}-20261103T000000Z.sql.gz was written before mcpgw signed its backups`));
+      expect(causes(mixed)).toMatch(new RegExp(`${stack}-20261102T000000Z.sql.gz was signed with another backup key`));
+      const secrets = await readFile(path.join(dir, 'secrets.env'), 'utf8');
+      await writeFile(path.join(dir, 'secrets.env'), secrets.replace(/^MCPGW_BACKUP_KEY=.*\n/m, ''), { mode: 0o600 });
+      const keyless = await runOne(contextFor(dir), 'security.backups');
+      expect([keyless.status, keyless.evidence[0]]).toEqual(['fail', `3 backup(s) in ${folder}, and the secrets file has no MCPGW_BACKUP_KEY`]);
+      expect(causes(keyless)).toMatch(/restore refuses every one of them without --trust/);
     });
   });
 

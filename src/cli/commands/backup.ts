@@ -1,3 +1,4 @@
+import { BACKUP_KEY_SECRET } from '../../backup/auth.js';
 import { ReportedFailure, UserError } from '../../errors.js';
 import { backupStack, describeBackup, restoreStack, type RestoreRequest } from '../../ops/backup.js';
 import type { CommandContext } from '../context.js';
@@ -12,9 +13,13 @@ export async function backupCommand(ctx: CommandContext, options: BackupOptions)
   const keep = options.keep === undefined ? undefined : Number(options.keep);
   if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1))
     throw new UserError(`--keep ${options.keep} is not a whole number ≥ 1`, 'e.g. --keep 7 keeps the seven newest backups');
-  const { file, manifest, removed } = await backupStack(ctx, { ...(options.out ? { out: options.out } : {}), ...(keep !== undefined ? { keep } : {}) });
+  const { file, manifest, removed, keyAddedTo } = await backupStack(ctx, {
+    ...(options.out ? { out: options.out } : {}),
+    ...(keep !== undefined ? { keep } : {}),
+  });
+  if (keyAddedTo) ctx.ui.warn(`added ${BACKUP_KEY_SECRET} to ${keyAddedTo} (backups are signed with it; keep it with the secrets file)`);
   if (ctx.options.json) {
-    ctx.ui.json({ file, manifest, removed });
+    ctx.ui.json({ file, manifest, removed, ...(keyAddedTo ? { keyAddedTo } : {}) });
     return;
   }
   ctx.ui.result(file);
@@ -32,6 +37,7 @@ export async function restoreCommand(ctx: CommandContext, file: string, options:
     ui.json({ ok: probeOk, file: archive, ...report, ...(probe ? { probe } : {}) });
   } else {
     ui.result(`restored ${archive} (${describeBackup(report.manifest)})`);
+    if (!report.authenticity.ok) ui.warn(`restored an unsigned backup (--trust): it ${report.authenticity.detail}`);
     if (report.forced) ui.warn(`restored despite an incompatible schema (--force): ${report.compatibility.compatible ? '' : report.compatibility.reason}`);
     if (probe && !probeOk) ui.result(`\n${formatProbeReport(probe)}`);
   }

@@ -36,6 +36,7 @@ import { networkPorts } from './network-ports.js';
 import { secretsFile } from './secrets-file.js';
 import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
+import { securityBackups } from './security-backups.js';
 import { securityErrorLogs } from './security-error-logs.js';
 import { securityMcpTestEndpoints } from './security-mcp-test-endpoints.js';
 
@@ -80,4 +81,5 @@ export const CHECKS: readonly Check[] = [
   clientsFiles,
   securityErrorLogs,
   securityMcpTestEndpoints,
+  securityBackups,
 ];
