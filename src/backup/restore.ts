@@ -112,9 +112,10 @@ export async function restoreBackup(file: string, options: RestoreOptions, steps
       'run the LiteLLM version the backup came from, or pass --force to restore anyway',
     );
   }
+  const origin = authenticity.ok ? `signature ok (key ${authenticity.key})` : `UNSIGNED, trusted: it ${authenticity.detail}`;
+  const schema = compatibility.compatible ? `schema compatible (${compatibility.basis})` : `INCOMPATIBLE, forced: ${compatibility.reason}`;
   verify.succeed(
-    `${authenticity.ok ? `signature ok (key ${authenticity.key})` : `UNSIGNED, trusted: it ${authenticity.detail}`}, checksum ok, SQL screened, ${manifest.dump.bytes} bytes of SQL from stack "${manifest.stack}" at ` +
-      `${manifest.createdAt}; ${compatibility.compatible ? `schema compatible (${compatibility.basis})` : `INCOMPATIBLE, forced: ${compatibility.reason}`}`,
+    `${origin}, checksum ok, SQL screened, ${manifest.dump.bytes} bytes of SQL from stack "${manifest.stack}" at ${manifest.createdAt}; ${schema}`,
   );
   if (!(await steps.confirm(manifest, compatibility))) throw new UserError('restore cancelled; nothing was changed');
 
