@@ -175,7 +175,8 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
     for (const field of ['port', 'container_port', 'path', 'command'] as const) {
       if (server[field] !== undefined) issues.push({ path: at(field), message: 'does not apply with url', fix: 'put the port and path in the url itself' });
     }
-    if (server.publish !== undefined) issues.push({ path: at('publish'), message: 'does not apply with url (mcpgw runs no container for it)', fix: 'remove publish' });
+    if (server.publish !== undefined)
+      issues.push({ path: at('publish'), message: 'does not apply with url (mcpgw runs no container for it)', fix: 'remove publish' });
     const url = String(server.url);
     if (url.includes('${')) return; // already reported as an unresolved variable
     if (!checkServerUrl(url, lanOnly, at('url'), issues)) return;

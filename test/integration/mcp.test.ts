@@ -106,7 +106,13 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
       expect(report.notes).toEqual([]);
       const rows = Object.fromEntries(report.servers.map((row) => [row.name, row]));
       expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://mcp-sse-srv:48460/sse', state: 'running', keys: ['client'] });
-      expect(rows.http_srv).toMatchObject({ transport: 'http', runs: 'container', endpoint: 'http://mcp-http-srv:48461/mcp', state: 'running', keys: ['other'] });
+      expect(rows.http_srv).toMatchObject({
+        transport: 'http',
+        runs: 'container',
+        endpoint: 'http://mcp-http-srv:48461/mcp',
+        state: 'running',
+        keys: ['other'],
+      });
       expect(rows.bridged).toMatchObject({
         transport: 'stdio',
         runs: 'bridge→http',
