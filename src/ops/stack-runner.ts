@@ -26,6 +26,8 @@ export interface UpDeps {
   clock: Clock;
   signal: AbortSignal;
   progress: Progress;
+  /** Runs once the stack's networks exist, before any container starts (up's DOCKER-USER rules). */
+  guard?: () => Promise<void>;
 }
 
 export interface UpTimeouts {
@@ -159,6 +161,7 @@ export class StackRunner {
       if (network.action === 'create') await engine.createNetwork(network.name, { [STACK_LABEL]: this.model.name });
     }
     networkStep.succeed(plan.networks.map((network) => `${network.name} (${network.action === 'create' ? 'created' : 'present'})`).join(', '));
+    await this.deps.guard?.();
     for (const volume of plan.volumes) if (volume.action === 'create') await engine.createVolume(volume.name, { [STACK_LABEL]: this.model.name });
     for (const orphan of plan.orphans) {
       await engine.removeContainer(orphan.id);

@@ -15,6 +15,7 @@ import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { writeRendered } from '../../src/render/write.js';
 import { withTempDir } from '../helpers/cli.js';
+import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 
 /** Nothing listens here (a port of this worktree's range), so the gateway is "down" without any traffic leaving loopback. */
@@ -30,6 +31,7 @@ function contextFor(dir: string, overrides: Partial<DoctorDeps> = {}): DoctorCon
     protect: () => undefined,
     connectDocker: () => Promise.reject(new Error('no Docker in the unit tier')),
     connectDatabase: () => Promise.reject(new Error('no database in the unit tier')),
+    hostShell: async () => new FakeHost(),
     requestTimeoutMs: 1000,
     offline: true,
     uid: process.getuid?.(),

@@ -37,6 +37,7 @@ import { secretsFile } from './secrets-file.js';
 import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
 import { securityErrorLogs } from './security-error-logs.js';
+import { securityLanExposure } from './security-lan-exposure.js';
 import { securityMcpTestEndpoints } from './security-mcp-test-endpoints.js';
 
 /** Every check, in report order within its area. Adding a check is adding a file and a line here. */
@@ -80,4 +81,5 @@ export const CHECKS: readonly Check[] = [
   clientsFiles,
   securityErrorLogs,
   securityMcpTestEndpoints,
+  securityLanExposure,
 ];
