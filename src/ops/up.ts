@@ -108,9 +108,9 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
 
 /**
  * Once the networks exist and before any container starts: DOCKER-USER rules that let forwarded traffic into the
- * stack's bridges only through published ports (src/docker/firewall.ts says why Docker's own rules do not). Without
- * root or iptables nothing is installed; that only matters, and is only warned about, when a port besides
- * LiteLLM's is published.
+ * stack's bridges only through published ports (src/docker/firewall.ts says why Docker's own rules do not), on
+ * every up: they also cover a host whose FORWARD policy lets everything through. Without root or iptables nothing
+ * is installed, and that is warned about when a port besides LiteLLM's is published, the case Docker itself opens.
  */
 async function guardLan(ctx: OpContext, stack: LoadedStack, engine: Engine): Promise<void> {
   const step = (await ctx.progress()).start('lan guard');
