@@ -105,11 +105,11 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
       const report = await json<ListReport>(['mcp', 'list', ...SLOW]);
       expect(report.notes).toEqual([]);
       const rows = Object.fromEntries(report.servers.map((row) => [row.name, row]));
-      expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://mcp-sse-srv:48460/sse', state: 'running', keys: ['client'] });
+      expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://mcp-sse-srv:3001/sse', state: 'running', keys: ['client'] });
       expect(rows.http_srv).toMatchObject({
         transport: 'http',
         runs: 'container',
-        endpoint: 'http://mcp-http-srv:48461/mcp',
+        endpoint: 'http://mcp-http-srv:3001/mcp',
         state: 'running',
         keys: ['other'],
       });
