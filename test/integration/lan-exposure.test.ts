@@ -106,9 +106,12 @@ describe('a LAN host reaches LiteLLM and no other port of the stack', () => {
     await ip('link', 'set', lan.outer, 'up');
     await ip('-n', lan.namespace, 'addr', 'add', `${lan.address}/30`, 'dev', lan.inner);
     await ip('-n', lan.namespace, 'link', 'set', lan.inner, 'up');
-    for (const network of [`${name}-mcp`, `${name}-pg`]) {
-      const subnet = (await docker.getNetwork(network).inspect()).IPAM?.Config?.[0]?.Subnet;
-      if (!subnet) throw new Error(`${network} has no subnet`);
+    // Every network of the stack, found by its label (however many the stack has).
+    const networks = await docker.listNetworks({ filters: { label: [`io.mcpgw.stack=${name}`] } });
+    expect(networks.length).toBeGreaterThanOrEqual(2);
+    for (const network of networks) {
+      const subnet = network.IPAM?.Config?.[0]?.Subnet;
+      if (!subnet) throw new Error(`${network.Name} has no subnet`);
       await ip('-n', lan.namespace, 'route', 'add', subnet, 'via', lan.gateway);
     }
   }, 300_000);
@@ -143,10 +146,12 @@ describe('a LAN host reaches LiteLLM and no other port of the stack', () => {
   it('without the DROP rule the published server answers the LAN host with no key, and doctor fails naming it; up puts the rule back', async () => {
     const shown = (await stackPorts()).find((target) => target.port === SHOWN);
     if (!shown) throw new Error('mcp-shown has no address');
-    const bridge = `br-${(await docker.getNetwork(`${name}-mcp`).inspect()).Id.slice(0, 12)}`;
-    const drop = (await ourRules()).find((line) => line.includes(`-o ${bridge} `) && line.endsWith('-j DROP'));
-    if (!drop) throw new Error(`no DROP rule of the stack for ${bridge}`);
-    await execa('iptables', ['-D', ...drop.replace(/"/g, '').split(' ').slice(1)]);
+    // The DROP rule of each bridge the published server is on.
+    const attached = Object.values((await docker.getContainer(`${name}-mcp-shown`).inspect()).NetworkSettings.Networks);
+    const bridges = attached.map((network) => `br-${network.NetworkID.slice(0, 12)}`);
+    const drops = (await ourRules()).filter((line) => line.endsWith('-j DROP') && bridges.some((bridge) => line.includes(`-o ${bridge} `)));
+    expect(drops).toHaveLength(bridges.length);
+    for (const drop of drops) await execa('iptables', ['-D', ...drop.replace(/"/g, '').split(' ').slice(1)]);
     try {
       expect(await answers(shown.host, SHOWN)).toBe(true);
       const hidden = (await stackPorts()).find((target) => target.port === HIDDEN);
