@@ -33,13 +33,15 @@ const dir = writeStack(
   `${stackHeaderYaml(name)}litellm: { image: ${manifest.images.litellmDb}, port: ${LITELLM_PORT} }
 postgres: { image: ${manifest.images.postgres}, network: ${name}-pg }
 mcp_servers:
-${mcpServerYaml('native', 'http', NATIVE_PORT)}  memory:
+${mcpServerYaml('native', 'http', NATIVE_PORT)}    publish: true
+  memory:
     transport: stdio
     bridge: http
     image: ${manifest.images.mcp}
     command: [mcp-server-memory]
     environment: { MEMORY_FILE_PATH: /tmp/memory.jsonl }
     port: ${BRIDGE_PORT}
+    publish: true
 `,
   { LITELLM_MASTER_KEY: MASTER, LITELLM_SALT_KEY: 'sk-bench-salt-000000', POSTGRES_PASSWORD: 'benchpassword' },
 );
@@ -57,6 +59,7 @@ async function connect(url, viaGateway) {
 }
 
 const gatewayUrl = ({ server }) => `http://127.0.0.1:${LITELLM_PORT}/mcp/${server}`;
+/** The servers' own ports, published on loopback for this comparison alone (publish: true above). */
 const directUrl = ({ port }) => `http://127.0.0.1:${port}/mcp`;
 /** LiteLLM names a server's tools `<server>-<tool>`; the server itself names them plainly. */
 const toolName = (target, viaGateway) => (viaGateway ? `${target.server}-${target.tool}` : target.tool);

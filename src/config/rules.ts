@@ -87,7 +87,7 @@ function checkPorts(
   const claim = (port: unknown, path: string) => {
     if (typeof port !== 'number') return;
     const owner = owners.get(port);
-    if (owner) issues.push({ path, message: `port ${port} is already used by ${owner}`, fix: 'give each published port its own number' });
+    if (owner) issues.push({ path, message: `port ${port} is already used by ${owner}`, fix: 'give each port its own number' });
     else owners.set(port, path);
   };
   claim(litellm.port ?? 4000, 'litellm.port');
@@ -116,7 +116,7 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
   if (transport === 'stdio') {
     const bridged = server.bridge !== undefined;
     // A bridged server has its own container and port; mcpgw's bridge fixes the path (/mcp).
-    const foreign = bridged ? (['path', 'url'] as const) : (['image', 'port', 'container_port', 'path', 'url', 'host_header'] as const);
+    const foreign = bridged ? (['path', 'url'] as const) : (['image', 'port', 'container_port', 'publish', 'path', 'url', 'host_header'] as const);
     for (const field of foreign) {
       if (server[field] !== undefined) {
         issues.push(
@@ -175,6 +175,8 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
     for (const field of ['port', 'container_port', 'path', 'command'] as const) {
       if (server[field] !== undefined) issues.push({ path: at(field), message: 'does not apply with url', fix: 'put the port and path in the url itself' });
     }
+    if (server.publish !== undefined)
+      issues.push({ path: at('publish'), message: 'does not apply with url (mcpgw runs no container for it)', fix: 'remove publish' });
     const url = String(server.url);
     if (url.includes('${')) return; // already reported as an unresolved variable
     if (!checkServerUrl(url, lanOnly, at('url'), issues)) return;

@@ -135,10 +135,16 @@ const mcpServer = z.preprocess(
     /** Container command (sse/http with image) or the stdio command LiteLLM spawns. */
     command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
     args: z.array(z.string()).optional(),
-    /** Published port (host side). */
+    /** The server's port in the MCP range: its identity, and where it listens in its container unless container_port says otherwise. */
     port: port.optional(),
     /** Port the server listens on inside its container; defaults to `port`. */
     container_port: port.optional(),
+    /**
+     * Publish `port` on `mcp_bind` of this machine. Off by default: LiteLLM reaches the server over its network,
+     * and Docker 20.10 forwards a published port to any LAN host that routes the bridge via this machine, whatever
+     * its address, so a published server is also guarded by DOCKER-USER rules (`mcpgw up` as root).
+     */
+    publish: z.boolean().default(false),
     path: z.string().regex(/^\//, { message: 'must start with /' }).optional(),
     /** An MCP server mcpgw does not run: LiteLLM connects to this URL. */
     url: z.string().url().optional(),
@@ -206,7 +212,7 @@ export const configSchema = z.strictObject({
   name: z.string().max(32).regex(STACK_NAME, { message: 'use lowercase letters, digits and "-", starting with a letter' }).default('litellm'),
   host: z.string().min(1),
   bind: z.string().min(1).default('0.0.0.0'),
-  /** Address MCP server ports are published on. Loopback by default: MCP servers have no auth of their own. */
+  /** Address the ports of servers with `publish: true` are published on. Loopback by default: MCP servers have no auth of their own. */
   mcp_bind: z.string().min(1).default('127.0.0.1'),
   mcp_port_range: z
     .string()

@@ -403,12 +403,19 @@ export class DockerEngine {
     return { exitCode: info.ExitCode ?? -1, stderr: Buffer.concat(errorChunks).toString('utf8') };
   }
 
-  async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[] } | undefined> {
+  /** `bridge`: the Linux bridge interface of a bridge network (br-<first 12 of its id> unless named at creation). */
+  async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[]; bridge?: string } | undefined> {
     const networks = await this.docker.listNetworks({ filters: { name: [name] } });
     const match = networks.find((network) => network.Name === name);
     if (!match) return undefined;
     const info = await this.docker.getNetwork(match.Id).inspect();
-    return { id: match.Id, labels: match.Labels ?? {}, containers: Object.keys((info as { Containers?: object }).Containers ?? {}) };
+    const bridge = match.Driver === 'bridge' ? (match.Options?.['com.docker.network.bridge.name'] ?? `br-${match.Id.slice(0, 12)}`) : undefined;
+    return {
+      id: match.Id,
+      labels: match.Labels ?? {},
+      containers: Object.keys((info as { Containers?: object }).Containers ?? {}),
+      ...(bridge ? { bridge } : {}),
+    };
   }
 
   async createNetwork(name: string, labels: Record<string, string>): Promise<void> {

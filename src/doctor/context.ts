@@ -5,6 +5,7 @@ import { readSecrets, type Secrets } from '../config/secrets.js';
 import { databaseUrl, type SqlClient } from '../db/connect.js';
 import { readIfExists } from '../fs.js';
 import type { ContainerSummary, Engine } from '../docker/engine.js';
+import type { HostShell } from '../docker/engine-setup.js';
 import { declaredKeys, serverIds, type DesiredKey } from '../keys/desired.js';
 import { leaseKey } from '../keys/lease.js';
 import { KeyStore, type KeyRow } from '../keys/store.js';
@@ -29,6 +30,8 @@ export interface DoctorDeps {
   protect(values: Iterable<string>): void;
   connectDocker(): Promise<Engine>;
   connectDatabase(url: string): Promise<SqlClient>;
+  /** This machine's commands (iptables, ip) and whether mcpgw runs as root. */
+  hostShell(): Promise<HostShell>;
   /** Deadline of one request (HTTP, MCP, SQL) inside a check. */
   requestTimeoutMs: number;
   /** --offline: no model call and no MCP tool call; the gateway checks list tools instead (fast). */

@@ -112,7 +112,7 @@ function refusal(answer: VantageAnswer, field: string, where: string, seen: stri
     return {
       cause: `${answer.name} requires credentials of its own and refused LiteLLM (${seen})`,
       fix:
-        `turn the server's own authentication off (mcpgw publishes MCP ports on loopback only and ` +
+        `turn the server's own authentication off (mcpgw publishes no MCP port unless asked to, and ` +
         `LiteLLM holds the keys), or reach it through ${field}.url with the credential it expects`,
     };
   }

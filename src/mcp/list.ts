@@ -1,5 +1,4 @@
 import type { McpgwConfig } from '../config/schema.js';
-import { publishedBaseUrl } from '../stack/endpoints.js';
 import { gatewayTransport, LITELLM_SERVICE, mcpServiceName, runsOwnContainer, type StackModel } from '../stack/model.js';
 import { grantingKeys } from '../config/grants.js';
 
@@ -32,9 +31,10 @@ export function serverRows(config: McpgwConfig, model: StackModel, sources: List
     let runs: string;
     let endpoint: string;
     let stateOf: string | undefined;
-    if (runsOwnContainer(server) && service?.ports[0]) {
+    if (runsOwnContainer(server) && service) {
       runs = server.transport === 'stdio' ? `bridge→${gatewayTransport(server)}` : 'container';
-      endpoint = `${publishedBaseUrl(service.ports[0])}${service.readiness.kind === 'mcp' ? service.readiness.path : ''}`;
+      // Where LiteLLM reaches it; the server's port is published on this machine only with publish: true.
+      endpoint = String(litellmEntry.url ?? '');
       stateOf = service.name;
     } else if (server.transport === 'stdio') {
       runs = 'litellm';

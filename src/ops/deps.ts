@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SqlClient } from '../db/connect.js';
 import type { Engine } from '../docker/engine.js';
+import type { HostShell } from '../docker/engine-setup.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import type { OutputStream } from '../ui/output.js';
 
@@ -22,6 +23,8 @@ export interface Deps {
   docker(): Promise<Engine>;
   /** Opens a connection to a Postgres URL. */
   database(url: string): Promise<SqlClient>;
+  /** Runs commands on this machine (apt-get, dockerd, iptables, ip) and says what it is (root, distribution, systemd). */
+  hostShell(): Promise<HostShell>;
 }
 
 export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
@@ -38,6 +41,7 @@ export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
     // Loaded on first use, so `mcpgw --help` never loads dockerode, pg or the stack model.
     docker: async () => (await import('../docker/engine.js')).DockerEngine.connect(process.env),
     database: async (url) => (await import('../db/connect.js')).connectDatabase(url),
+    hostShell: async () => (await import('../docker/engine-setup.js')).localHostShell(),
   };
 }
 

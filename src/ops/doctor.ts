@@ -32,6 +32,7 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
     protect: (values) => ctx.ui.addSecrets(values),
     connectDocker: ctx.deps.docker,
     connectDatabase: ctx.deps.database,
+    hostShell: ctx.deps.hostShell,
     requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, request.timeoutMs),
     offline: request.offline,
     uid: process.getuid?.(),

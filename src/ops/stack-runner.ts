@@ -14,9 +14,8 @@ import type { RenderedFile } from '../render/render.js';
 import type { Progress } from '../ui/progress.js';
 import { containerSpecFor, specHash } from '../render/container-spec.js';
 import { CONFIG_HASH_LABEL } from '../stack/labels.js';
-import { publishedBaseUrl } from '../stack/endpoints.js';
 import { STACK_LABEL } from '../stack/labels.js';
-import { litellmEndpoints, litellmPlace, mcpServiceName, postgresService, type ServiceModel, type StackModel } from '../stack/model.js';
+import { litellmBaseUrl, litellmEndpoints, litellmPlace, mcpServiceName, postgresService, type ServiceModel, type StackModel } from '../stack/model.js';
 import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from '../stack/plan.js';
 
 /** How a service's step reads once its action is done. */
@@ -27,6 +26,8 @@ export interface UpDeps {
   clock: Clock;
   signal: AbortSignal;
   progress: Progress;
+  /** Runs once the stack's networks exist, before any container starts (up's DOCKER-USER rules). */
+  guard?: () => Promise<void>;
 }
 
 export interface UpTimeouts {
@@ -158,6 +159,7 @@ export class StackRunner {
       if (network.action === 'create') await engine.createNetwork(network.name, { [STACK_LABEL]: this.model.name });
     }
     networkStep.succeed(plan.networks.map((network) => `${network.name} (${network.action === 'create' ? 'created' : 'present'})`).join(', '));
+    await this.deps.guard?.();
     for (const volume of plan.volumes) if (volume.action === 'create') await engine.createVolume(volume.name, { [STACK_LABEL]: this.model.name });
     for (const orphan of plan.orphans) {
       await engine.removeContainer(orphan.id);
@@ -311,9 +313,6 @@ export class StackRunner {
       }
       return 'healthy';
     }
-    const port = service.ports[0];
-    if (!port) throw new Error(`${service.name} publishes no port`);
-    const base = publishedBaseUrl(port);
     if (readiness.kind === 'mcp') {
       // Proven later from LiteLLM's network; here only that it stays up, so a server that exits at start fails
       // its own step before LiteLLM is started (waitOn fails at once on an exit or a restart).
@@ -325,6 +324,7 @@ export class StackRunner {
       });
       return 'running';
     }
+    const base = litellmBaseUrl(this.model);
     await this.waitOn(id, service, `${base}/health/liveliness`, this.timeouts.litellm, () => httpOk(`${base}/health/liveliness`));
     const readinessReport = await this.waitOn(id, service, `${base}/health/readiness with the DB connected`, this.timeouts.litellm, async () => {
       const response = await fetchWithTimeout(`${base}/health/readiness`);
@@ -390,12 +390,12 @@ export class StackRunner {
     );
   }
 
+  /** Where the service is used: LAN clients' gateway URL, an MCP server's URL on LiteLLM's network, a published port. */
   private endpointOf(service: ServiceModel): string | undefined {
-    const port = service.ports[0];
-    if (!port) return undefined;
     if (service.readiness.kind === 'litellm') return this.model.gatewayUrl;
-    if (service.readiness.kind === 'mcp') return `${publishedBaseUrl(port)}${service.readiness.path}`;
-    return `${port.hostIp}:${port.published}`;
+    if (service.readiness.kind === 'mcp') return litellmEndpoints(this.model).find((endpoint) => mcpServiceName(endpoint.name) === service.name)?.url;
+    const port = service.ports[0];
+    return port ? `${port.hostIp}:${port.published}` : undefined;
   }
 
   private imageId(image: string): Promise<string | undefined> {

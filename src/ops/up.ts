@@ -1,12 +1,15 @@
-import { engineOrSetUp, ensureHostCommand, localHostShell } from '../docker/engine-setup.js';
+import { engineOrSetUp, ensureHostCommand } from '../docker/engine-setup.js';
+import { DOCKER_USER } from '../docker/firewall.js';
 import { BUILTIN_BASE_IMAGE } from '../images/builtin.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
 import type { KeyChange } from '../keys/store.js';
 import { assertStdioCommands } from '../mcp/stdio-check.js';
 import type { ProbeReport } from '../probe/types.js';
 import { writeRendered } from '../render/write.js';
+import { describeExtra, extraPublished, guardStack } from '../stack/firewall.js';
 import { localBuilds } from '../stack/images.js';
 import type { StackPlan } from '../stack/plan.js';
+import type { Engine } from '../docker/engine.js';
 import type { OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
 import { probeStack } from './probe.js';
@@ -35,13 +38,20 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
   // Declared keys are checked before anything starts: a missing or malformed key is a config error.
   const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
   const progress = await ctx.progress();
-  const hostSetup = { shell: localHostShell, progress, ...(deps.confirm ? { confirm: deps.confirm } : {}), consented: request.installDocker === true };
+  const hostSetup = { shell: deps.hostShell, progress, ...(deps.confirm ? { confirm: deps.confirm } : {}), consented: request.installDocker === true };
   const engine = await engineOrSetUp(deps.env, { ...hostSetup, clock: deps.clock, connect: deps.docker });
   const builds = localBuilds(stack.loaded.config, engine, progress, deps.env, deps.clock);
   if (builds.recipes.length > 0 && !(await engine.imageId(BUILTIN_BASE_IMAGE))) {
     await ensureHostCommand('debootstrap', 'debootstrap', `to build ${BUILTIN_BASE_IMAGE}, the base of the images mcpgw builds`, hostSetup);
   }
-  const runner = new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, { engine, clock: deps.clock, signal: deps.signal, progress });
+  const guard = () => guardLan(ctx, stack, engine);
+  const runner = new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, {
+    engine,
+    clock: deps.clock,
+    signal: deps.signal,
+    progress,
+    guard,
+  });
   if (request.dryRun) return { dryRun: true, stack, plan: (await runner.plan()).plan };
 
   const renderStep = progress.start('render');
@@ -94,4 +104,31 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
   if (failed.length === 0) probeStep.succeed(`${probe.steps.filter((step) => step.status === 'pass').length} checks passed end to end${warnings}`);
   else probeStep.fail(failed.map((step) => step.id).join(', '));
   return { dryRun: false, stack, report, keyChanges, probe };
+}
+
+/**
+ * Once the networks exist and before any container starts: DOCKER-USER rules that let forwarded traffic into the
+ * stack's bridges only through published ports (src/docker/firewall.ts says why Docker's own rules do not), on
+ * every up: they also cover a host whose FORWARD policy lets everything through. Without root or iptables nothing
+ * is installed, and that is warned about when a port besides LiteLLM's is published, the case Docker itself opens.
+ */
+async function guardLan(ctx: OpContext, stack: LoadedStack, engine: Engine): Promise<void> {
+  const step = (await ctx.progress()).start('lan guard');
+  const outcome = await guardStack(await ctx.deps.hostShell(), engine, stack.model).catch((error: unknown) => {
+    step.fail((error as Error).message);
+    throw error;
+  });
+  if (outcome.readable) {
+    step.succeed(
+      `${DOCKER_USER} lets forwarded traffic into ${outcome.bridges.join(', ')} only through published ports (${outcome.rules} rules, ${outcome.action})`,
+    );
+    return;
+  }
+  step.skip(`no ${DOCKER_USER} rules: ${outcome.reason}`);
+  const extras = extraPublished(stack.model);
+  if (extras.length > 0)
+    ctx.ui.warn(
+      `${describeExtra(extras)} published: Docker forwards a published port to any LAN host that routes the stack's bridges via this machine, ` +
+        `whatever address it was published on; ${outcome.fix} to install ${DOCKER_USER} rules, or remove publish / postgres.host_port`,
+    );
 }

@@ -57,7 +57,10 @@ export interface ServiceModel {
   command?: string[];
   environment: Record<string, string>;
   secretEnv: SecretEnv[];
+  /** Published on this machine: LiteLLM's, and only what mcpgw.yaml asks for besides (publish, postgres.host_port). */
   ports: PortModel[];
+  /** The port the service listens on inside its container, published or not (what a LAN host must not reach). */
+  listens: number;
   networks: string[];
   volumes: { source: string; target: string; kind: 'bind' | 'volume'; readOnly: boolean }[];
   healthcheck?: { test: string[]; interval: string; timeout: string; retries: number; startPeriod: string };
@@ -85,6 +88,7 @@ const BRIDGE_SCRIPT_PATH = '/mcpgw/mcp-bridge.mjs';
 export const CANARY_SCRIPT_FILE = 'canary/canary-model.py';
 const CANARY_SCRIPT_PATH = '/mcpgw/canary-model.py';
 const CANARY_PORT = 8080;
+const POSTGRES_PORT = 5432;
 export const LITELLM_CONFIG_PATH = '/app/config.yaml';
 export const POSTGRES_SERVICE = 'postgres';
 export const LITELLM_SERVICE = 'litellm';
@@ -190,7 +194,8 @@ function bundledPostgres(config: McpgwConfig): ServiceModel {
     command: ['postgres', '-c', 'password_encryption=scram-sha-256'],
     environment: { POSTGRES_USER: user, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256' },
     secretEnv: [{ name: 'POSTGRES_PASSWORD', kind: 'secret', secret: password }],
-    ports: config.postgres.host_port ? [{ hostIp: '127.0.0.1', published: config.postgres.host_port, target: 5432 }] : [],
+    ports: config.postgres.host_port ? [{ hostIp: '127.0.0.1', published: config.postgres.host_port, target: POSTGRES_PORT }] : [],
+    listens: POSTGRES_PORT,
     networks: [config.postgres.network],
     volumes: [{ source: pgVolume(config), target: '/var/lib/postgresql/data', kind: 'volume', readOnly: false }],
     healthcheck: { test: ['CMD', 'pg_isready', '-U', user, '-d', database], interval: '5s', timeout: '5s', retries: 12, startPeriod: '10s' },
@@ -218,7 +223,9 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
     secretEnv: Object.entries(server.env)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([variable, secret]) => ({ name: variable, kind: 'secret', secret })),
-    ports: [{ hostIp: config.mcp_bind, published: port, target: server.container_port ?? port }],
+    // Unpublished unless asked for: LiteLLM, the only one that calls it, reaches it over the network.
+    ports: server.publish ? [{ hostIp: config.mcp_bind, published: port, target: server.container_port ?? port }] : [],
+    listens: server.container_port ?? port,
     networks: [config.network],
     volumes: bridged ? [{ source: `./${BRIDGE_SCRIPT_FILE}`, target: BRIDGE_SCRIPT_PATH, kind: 'bind', readOnly: true }] : [],
     dependsOn: [],
@@ -258,6 +265,7 @@ function canaryService(config: McpgwConfig): ServiceModel {
     environment: {},
     secretEnv: [],
     ports: [],
+    listens: CANARY_PORT,
     networks: [config.network],
     volumes: [{ source: `./${CANARY_SCRIPT_FILE}`, target: CANARY_SCRIPT_PATH, kind: 'bind', readOnly: true }],
     healthcheck: { test: ['CMD', 'python3', '-c', health], interval: '2s', timeout: '3s', retries: 15, startPeriod: '2s' },
@@ -285,7 +293,7 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
           kind: 'postgres-url',
           user: postgres.user,
           host: POSTGRES_SERVICE,
-          port: 5432,
+          port: POSTGRES_PORT,
           database: postgres.database,
           passwordSecret: postgres.password,
         }
@@ -311,6 +319,7 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
     },
     secretEnv,
     ports: [{ hostIp: config.bind, published: litellm.port, target: LITELLM_CONTAINER_PORT }],
+    listens: LITELLM_CONTAINER_PORT,
     networks,
     volumes: [{ source: './config/config.yaml', target: LITELLM_CONFIG_PATH, kind: 'bind', readOnly: true }],
     healthcheck: {

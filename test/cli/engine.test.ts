@@ -2,7 +2,9 @@ import { chmod, cp } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clockAt, runCli, withTempDir } from '../helpers/cli.js';
+import { ruleLine, stackRules } from '../../src/docker/firewall.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
+import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 
 /** The http fixture (stack "gateway": Postgres, the everything server, LiteLLM) on a fake engine. */
@@ -52,12 +54,18 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       engine.networks.set('litellm-mcp-net', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: [] });
       engine.volumes.set('gateway-pgdata', { 'io.mcpgw.stack': 'gateway' });
       const docker = async () => engine.asEngine();
-      const kept = await runCli(['down'], { cwd: dir, docker });
+      // The stack's DOCKER-USER rules go with it; another stack's and the operator's stay.
+      const host = new FakeHost();
+      const others = ['-A DOCKER-USER -o br-9 -m comment --comment "mcpgw:stack=gateway-b" -j DROP', '-A DOCKER-USER -j RETURN'];
+      host.chain = [...stackRules('gateway', ['br-1']).map(ruleLine), ...others];
+      const kept = await runCli(['down'], { cwd: dir, docker, hostShell: async () => host });
       expect(kept.code, kept.stderr).toBe(0);
       expect(engine.containers).toEqual([foreign]);
       expect(engine.calls).toEqual(['stop id-litellm', 'remove id-litellm', 'stop id-postgres', 'remove id-postgres', 'remove network litellm-mcp-net']);
       expect(kept.stdout).toMatch(/kept volume\(s\) gateway-pgdata/);
-      const removed = await runCli(['down', '--volumes'], { cwd: dir, docker });
+      expect(kept.stdout).toMatch(/removed 4 DOCKER-USER rule\(s\) of stack "gateway"/);
+      expect(host.chain).toEqual(others);
+      const removed = await runCli(['down', '--volumes'], { cwd: dir, docker, hostShell: async () => host });
       expect(removed.code, removed.stderr).toBe(0);
       expect(engine.volumes.size).toBe(0);
       expect(removed.stdout).toMatch(/removed volume gateway-pgdata/);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { run } from '../../src/cli/main.js';
 import { connectDatabase } from '../../src/db/connect.js';
 import { DockerEngine } from '../../src/docker/engine.js';
+import { localHostShell } from '../../src/docker/engine-setup.js';
 import type { Deps } from '../../src/ops/deps.js';
 import { systemClock, type Clock } from '../../src/time/clock.js';
 
@@ -16,7 +17,7 @@ export interface CliResult {
 
 /**
  * Runs mcpgw in-process with captured streams; `deps` overrides the defaults: real crypto and clock, the Docker
- * engine that `env`'s DOCKER_HOST names (none set: the local socket), real Postgres connections.
+ * engine that `env`'s DOCKER_HOST names (none set: the local socket), real Postgres connections, this machine's shell.
  */
 export async function runCli(argv: string[], deps: Partial<Deps> & { cwd: string }): Promise<CliResult> {
   let stdout = '';
@@ -32,6 +33,7 @@ export async function runCli(argv: string[], deps: Partial<Deps> & { cwd: string
     signal: new AbortController().signal,
     docker: () => DockerEngine.connect(env),
     database: connectDatabase,
+    hostShell: localHostShell,
     ...deps,
   });
   return { code, stdout, stderr };

@@ -105,12 +105,18 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
       const report = await json<ListReport>(['mcp', 'list', ...SLOW]);
       expect(report.notes).toEqual([]);
       const rows = Object.fromEntries(report.servers.map((row) => [row.name, row]));
-      expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://127.0.0.1:48460/sse', state: 'running', keys: ['client'] });
-      expect(rows.http_srv).toMatchObject({ transport: 'http', runs: 'container', endpoint: 'http://127.0.0.1:48461/mcp', state: 'running', keys: ['other'] });
+      expect(rows.sse_srv).toMatchObject({ transport: 'sse', runs: 'container', endpoint: 'http://mcp-sse-srv:3001/sse', state: 'running', keys: ['client'] });
+      expect(rows.http_srv).toMatchObject({
+        transport: 'http',
+        runs: 'container',
+        endpoint: 'http://mcp-http-srv:3001/mcp',
+        state: 'running',
+        keys: ['other'],
+      });
       expect(rows.bridged).toMatchObject({
         transport: 'stdio',
         runs: 'bridge→http',
-        endpoint: 'http://127.0.0.1:48462/mcp',
+        endpoint: 'http://mcp-bridged:48462/mcp',
         state: 'running',
         keys: ['client'],
       });

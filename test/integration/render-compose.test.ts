@@ -48,7 +48,9 @@ describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (n
       // MCP containers get their own secrets and never LiteLLM's master key.
       expect(service?.environment?.[config.litellm.master_key]).toBeUndefined();
       for (const [variable, secret] of Object.entries(spec.env)) expect(service?.environment?.[variable]).toBe(secrets.get(secret));
-      expect(service?.ports?.[0]).toMatchObject({ host_ip: '127.0.0.1', published: String(spec.port) });
+      // Published only when asked for (the seed's db_main), and then on mcp_bind alone.
+      if (spec.publish) expect(service?.ports).toEqual([expect.objectContaining({ host_ip: config.mcp_bind, published: String(spec.port) })]);
+      else expect(service?.ports).toBeUndefined();
       expect(litellm?.depends_on?.[mcpServiceName(server)]).toEqual({ condition: 'service_started', required: true });
     }
 

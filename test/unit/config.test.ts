@@ -197,6 +197,25 @@ mcp_servers:
       ]);
     });
 
+    it('publishes an MCP server only with publish: true, which applies only where mcpgw runs its container', () => {
+      expect(parseConfig(base, 'mcpgw.yaml').mcp_servers.db?.publish).toBe(false);
+      expect(parseConfig(base.replace('    port: 48010', '    port: 48010\n    publish: true'), 'mcpgw.yaml').mcp_servers.db?.publish).toBe(true);
+      expect(messages(base.replace('    port: 48010', '    port: 48010\n    publish: "yes"'))).toEqual([
+        'mcp_servers.db.publish: must be a boolean, got the string "yes"',
+      ]);
+      expect(messages(base.replace('    image: crystaldba/postgres-mcp:0.3.0\n    port: 48010', '    url: http://db.lan:8000/sse\n    publish: true'))).toEqual(
+        ['mcp_servers.db.publish: does not apply with url (mcpgw runs no container for it)'],
+      );
+      expect(
+        messages(
+          base.replace(
+            '    transport: sse\n    image: crystaldba/postgres-mcp:0.3.0\n    port: 48010',
+            '    transport: stdio\n    command: npx\n    publish: true',
+          ),
+        ),
+      ).toEqual(['mcp_servers.db.publish: does not apply to a stdio server (LiteLLM spawns it inside its own container)']);
+    });
+
     it('needs an image or a url for sse/http, and not both', () => {
       expect(messages(base.replace('    image: crystaldba/postgres-mcp:0.3.0\n    port: 48010\n', ''))).toEqual([
         'mcp_servers.db: needs image (a container mcpgw runs) or url (an existing sse server)',

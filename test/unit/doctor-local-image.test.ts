@@ -9,6 +9,7 @@ import type { CheckResult } from '../../src/doctor/types.js';
 import type { ContainerSummary, DockerEngine } from '../../src/docker/engine.js';
 import { BUILTIN_LITELLM_IMAGE, RECIPE_HASH_LABEL, RECIPE_LABEL } from '../../src/images/builtin.js';
 import { withTempDir } from '../helpers/cli.js';
+import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 
 /** The slice of the engine this check asks: the stack's containers and an image's labels. */
@@ -29,6 +30,7 @@ async function check(dir: string, engine: DockerEngine): Promise<CheckResult> {
     protect: () => undefined,
     connectDocker: async () => engine,
     connectDatabase: () => Promise.reject(new Error('no database in the unit tier')),
+    hostShell: async () => new FakeHost(),
     requestTimeoutMs: 1000,
     offline: true,
     uid: process.getuid?.(),

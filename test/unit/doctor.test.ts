@@ -17,6 +17,7 @@ import { loadTemplates } from '../../src/render/templates.js';
 import { writeRendered } from '../../src/render/write.js';
 import { forgeArchive } from '../helpers/backup.js';
 import { withTempDir } from '../helpers/cli.js';
+import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 
 /** Nothing listens here (a port of this worktree's range), so the gateway is "down" without any traffic leaving loopback. */
@@ -32,6 +33,7 @@ function contextFor(dir: string, overrides: Partial<DoctorDeps> = {}): DoctorCon
     protect: () => undefined,
     connectDocker: () => Promise.reject(new Error('no Docker in the unit tier')),
     connectDatabase: () => Promise.reject(new Error('no database in the unit tier')),
+    hostShell: async () => new FakeHost(),
     requestTimeoutMs: 1000,
     offline: true,
     uid: process.getuid?.(),

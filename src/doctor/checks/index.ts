@@ -38,6 +38,7 @@ import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
 import { securityBackups } from './security-backups.js';
 import { securityErrorLogs } from './security-error-logs.js';
+import { securityLanExposure } from './security-lan-exposure.js';
 import { securityMcpTestEndpoints } from './security-mcp-test-endpoints.js';
 
 /** Every check, in report order within its area. Adding a check is adding a file and a line here. */
@@ -82,4 +83,5 @@ export const CHECKS: readonly Check[] = [
   securityErrorLogs,
   securityMcpTestEndpoints,
   securityBackups,
+  securityLanExposure,
 ];

@@ -12,7 +12,7 @@ export const networkMcpRange: Check = {
     const [low, high] = parseRange(DEFAULT_MCP_PORT_RANGE) as [number, number];
     const ports = Object.entries(config.mcp_servers).flatMap(([name, server]) => (server.port === undefined ? [] : [{ name, port: server.port }]));
     const outside = ports.filter(({ port }) => port < low || port > high);
-    const evidence = ports.map(({ name, port }) => `${name}: ${port}`).join(', ') || 'no published MCP port';
+    const evidence = ports.map(({ name, port }) => `${name}: ${port}`).join(', ') || 'no MCP port';
     if (outside.length === 0) return pass(evidence);
     return warn(evidence, [
       {

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { attachments } from '../attachments.js';
-import { fail, pass, type Cause, type Check } from '../types.js';
+import { describeExtra, extraPublished } from '../../stack/firewall.js';
+import { fail, pass, warn, type Cause, type Check } from '../types.js';
 
 /** Whether nothing listens on host:port yet (binding it for a moment and letting go). */
 function portFree(host: string, port: number): Promise<boolean> {
@@ -13,7 +14,7 @@ function portFree(host: string, port: number): Promise<boolean> {
 
 export const networkPorts: Check = {
   id: 'network.ports',
-  title: 'ports are published on the configured address, or free for `up`',
+  title: "ports are published on the configured address, or free for `up`; none but LiteLLM's unless asked for",
   area: 'network',
   needs: ['config', 'docker'],
   async run(ctx) {
@@ -56,6 +57,15 @@ export const networkPorts: Check = {
       }),
     );
     evidence.sort();
-    return causes.length === 0 ? pass(...evidence) : fail(evidence, causes);
+    if (causes.length > 0) return fail(evidence, causes);
+    // Asked for, so not a failure; but no key guards these ports, and security.lan-exposure judges who reaches them.
+    const extras = extraPublished(model);
+    if (extras.length === 0) return pass(...evidence);
+    return warn(evidence, [
+      {
+        cause: `published besides LiteLLM: ${describeExtra(extras)}; anyone who reaches them needs no key`,
+        fix: 'remove `publish: true` / postgres.host_port unless something on this machine needs them; see security.lan-exposure',
+      },
+    ]);
   },
 };
