@@ -1,4 +1,5 @@
 import { mcpServiceName } from '../config/names.js';
+import { POSTGRES_ADMIN_PASSWORD_SECRET, POSTGRES_ADMIN_ROLE } from '../config/postgres-roles.js';
 import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, type McpgwConfig, type McpServerConfig } from '../config/schema.js';
 import { LOG_JOB_LABEL, LOG_SELECT_LABEL, LOG_SELECT_VALUE, litellmSettings, observabilityModel, type ObservabilityModel } from './observability.js';
 import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
@@ -179,8 +180,12 @@ function pgVolume(config: McpgwConfig): string {
   return `${config.name}-pgdata`;
 }
 
+/**
+ * The bootstrap superuser is mcpgw's admin role, not LiteLLM's: `mcpgw up` then creates LiteLLM's role as an
+ * ordinary one owning its database (src/db/provision.ts), and moves a volume made the old way over to that shape.
+ */
 function bundledPostgres(config: McpgwConfig): ServiceModel {
-  const { user, database, password } = config.postgres;
+  const { user, database } = config.postgres;
   return {
     name: POSTGRES_SERVICE,
     role: 'postgres',
@@ -188,8 +193,8 @@ function bundledPostgres(config: McpgwConfig): ServiceModel {
     image: config.postgres.image,
     // SCRAM for every role, so an md5 hash can never be stored (one of the seed's failures).
     command: ['postgres', '-c', 'password_encryption=scram-sha-256'],
-    environment: { POSTGRES_USER: user, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256' },
-    secretEnv: [{ name: 'POSTGRES_PASSWORD', kind: 'secret', secret: password }],
+    environment: { POSTGRES_USER: POSTGRES_ADMIN_ROLE, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256' },
+    secretEnv: [{ name: 'POSTGRES_PASSWORD', kind: 'secret', secret: POSTGRES_ADMIN_PASSWORD_SECRET }],
     ports: config.postgres.host_port ? [{ hostIp: '127.0.0.1', published: config.postgres.host_port, target: 5432 }] : [],
     networks: [config.postgres.network],
     volumes: [{ source: pgVolume(config), target: '/var/lib/postgresql/data', kind: 'volume', readOnly: false }],

@@ -36,6 +36,7 @@ import { networkPorts } from './network-ports.js';
 import { secretsFile } from './secrets-file.js';
 import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
+import { securityDbRole } from './security-db-role.js';
 import { securityErrorLogs } from './security-error-logs.js';
 import { securityMcpTestEndpoints } from './security-mcp-test-endpoints.js';
 
@@ -79,5 +80,6 @@ export const CHECKS: readonly Check[] = [
   litellmAutoExec,
   clientsFiles,
   securityErrorLogs,
+  securityDbRole,
   securityMcpTestEndpoints,
 ];
