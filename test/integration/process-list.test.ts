@@ -67,14 +67,21 @@ async function exec(container: string, cmd: string[], env: string[] = [], user?:
     stream.on('end', resolve);
     stream.on('error', reject);
   });
-  return { code: (await handle.inspect()).ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
+  return { code: (await handle.inspect()).ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
+}
+
+/** Docker's attach stream without its frame headers (1 byte stream, 3 zero, 4 bytes length; stdout and stderr alike). */
+function demux(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4)) parts.push(raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)));
+  return Buffer.concat(parts).toString('utf8');
 }
 
 /** psql as mcpgw's admin over the container's socket: the one way in for it. */
 async function asAdmin(sql: string): Promise<string> {
   const result = await exec(PG_CONTAINER, ['psql', '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-U', 'mcpgw_admin', '-d', 'litellm', '-c', sql]);
   expect(result.code, result.output).toBe(0);
-  return result.output.replace(/[\x00-\x08]/g, '').trim();
+  return result.output.trim();
 }
 
 /** psql over TCP inside the container as `user`, the password in the exec's environment. */
@@ -172,7 +179,7 @@ describe("LiteLLM's Postgres role: an old volume moved over by up, refused from 
   it('up moves the volume over with nothing secret in any command line, and adds mcpgw’s role passwords to the secrets file', async () => {
     const secrets = await secretValues(dir);
     const watch = watchProcessList(secrets);
-    const up = await runCli(['up'], { cwd: dir });
+    const up = await runCli(['up', '--json'], { cwd: dir });
     const seen = await watch.stop();
     expect(up.code, up.stderr).toBe(0);
     expect(seen.leaks).toEqual([]);
@@ -180,8 +187,14 @@ describe("LiteLLM's Postgres role: an old volume moved over by up, refused from 
     expect(seen.samples).toBeGreaterThan(100);
     expect(seen.postgresBackends).toBeGreaterThan(0);
     expect(up.stderr).toMatch(/added MCPGW_POSTGRES_ADMIN_PASSWORD, MCPGW_POSTGRES_KEYS_PASSWORD \(mcpgw's own database roles\)/);
-    expect(up.stderr).toMatch(/renamed the superuser litellm \(the old bootstrap role\) to mcpgw_admin/);
-    expect(up.stderr).toMatch(/handed \d+ of LiteLLM's tables, views, sequences, types and functions from the superuser to litellm/);
+    expect((JSON.parse(up.stdout) as { notes: string[] }).notes).toEqual([
+      'renamed the superuser litellm (the old bootstrap role) to mcpgw_admin',
+      "created LiteLLM's role litellm (ordinary, SCRAM-SHA-256)",
+      "created mcpgw's keys role mcpgw_keys (ordinary, SCRAM-SHA-256)",
+      "gave database litellm to litellm (was mcpgw_admin's)",
+      expect.stringMatching(/^handed \d+ of LiteLLM's tables, views, sequences, types and functions from the superuser to litellm$/),
+      expect.stringMatching(/^pg_hba: litellm refused from this machine \(172\.\d+\.0\.1\), mcpgw_admin refused over TCP$/),
+    ]);
     expect(up.stderr).toMatch(/ok {4}postgres: recreated, healthy, roles ordinary and stored as SCRAM-SHA-256, SCRAM logins over TCP ok/);
     expect((await stat(path.join(dir, 'secrets.env'))).mode & 0o777).toBe(0o600);
     const after = parseSecrets(await readFile(path.join(dir, 'secrets.env'), 'utf8'));
@@ -289,7 +302,7 @@ describe("LiteLLM's Postgres role: an old volume moved over by up, refused from 
     expect(await asAdmin(`SELECT coalesce(string_agg(DISTINCT tableowner, ','), '') FROM pg_tables WHERE schemaname = 'public'`)).toBe('litellm');
     const listed = await runCli(['keys', 'list', '--json'], { cwd: dir });
     expect(listed.code, listed.stderr).toBe(0);
-    expect((JSON.parse(listed.stdout) as { alias: string }[]).map((key) => key.alias).sort()).toEqual(['adhoc', 'claude-code']);
+    expect((JSON.parse(listed.stdout) as { keys: { alias: string }[] }).keys.map((key) => key.alias).sort()).toEqual(['adhoc', 'claude-code']);
   }, 900_000);
 
   it('doctor fails security.db-role when pg_hba lets LiteLLM’s role in from this machine, and up puts the lines back', async () => {
@@ -302,9 +315,9 @@ describe("LiteLLM's Postgres role: an old volume moved over by up, refused from 
     expect(check?.status).toBe('fail');
     expect(check?.causes[0]?.cause).toMatch(/^pg_hba lets litellm log in from this machine/);
     expect(check?.causes[0]?.fix).toMatch(/`mcpgw up`/);
-    const up = await runCli(['up', '--no-probe'], { cwd: dir });
+    const up = await runCli(['up', '--no-probe', '--json'], { cwd: dir });
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stderr).toMatch(/pg_hba: litellm refused from this machine/);
+    expect((JSON.parse(up.stdout) as { notes: string[] }).notes).toEqual([expect.stringMatching(/^pg_hba: litellm refused from this machine/)]);
     const again = await connect('litellm', TEST_SECRETS.POSTGRES_PASSWORD).then(
       async (client) => void (await client.end()),
       (error: Error) => error.message,
