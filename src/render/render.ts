@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { GENERATED_POSTGRES_SECRETS } from '../config/postgres-roles.js';
 import { missingSecrets, type Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import { BRIDGE_SCRIPT_FILE, CANARY_SCRIPT_FILE, type StackModel } from '../stack/model.js';
@@ -22,7 +23,9 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
   if (missing.length > 0) {
     throw new UserError(
       `${secretsFile} lacks ${missing.join(', ')}`,
-      `add ${missing.map((name) => `${name}=…`).join(', ')} to the secrets file (mcpgw init writes the standard ones)`,
+      missing.every((name) => GENERATED_POSTGRES_SECRETS.includes(name))
+        ? "`mcpgw up` adds them (passwords of mcpgw's own database roles)"
+        : `add ${missing.map((name) => `${name}=…`).join(', ')} to the secrets file (mcpgw init writes the standard ones; \`mcpgw up\` adds mcpgw's own)`,
     );
   }
   const files: RenderedFile[] = [
