@@ -86,6 +86,9 @@ const BRIDGE_SCRIPT_PATH = '/mcpgw/mcp-bridge.mjs';
 export const CANARY_SCRIPT_FILE = 'canary/canary-model.py';
 const CANARY_SCRIPT_PATH = '/mcpgw/canary-model.py';
 const CANARY_PORT = 8080;
+/** The bundled Postgres's first-start script (templates/postgres-init.sh), run by the image's entrypoint. */
+export const POSTGRES_INIT_FILE = 'postgres/mcpgw-init.sh';
+const POSTGRES_INIT_PATH = '/docker-entrypoint-initdb.d/mcpgw-init.sh';
 export const LITELLM_CONFIG_PATH = '/app/config.yaml';
 export const POSTGRES_SERVICE = 'postgres';
 export const LITELLM_SERVICE = 'litellm';
@@ -181,11 +184,12 @@ function pgVolume(config: McpgwConfig): string {
 }
 
 /**
- * The bootstrap superuser is mcpgw's admin role, not LiteLLM's: `mcpgw up` then creates LiteLLM's role as an
- * ordinary one owning its database (src/db/provision.ts), and moves a volume made the old way over to that shape.
+ * The bootstrap superuser is mcpgw's admin role, not LiteLLM's. LiteLLM's role is made an ordinary one owning its
+ * database by the first-start script (so `docker compose up` alone works) and checked by every `mcpgw up`
+ * (src/db/provision.ts), which also moves a volume made the old way over to that shape.
  */
 function bundledPostgres(config: McpgwConfig): ServiceModel {
-  const { user, database } = config.postgres;
+  const { user, database, password } = config.postgres;
   return {
     name: POSTGRES_SERVICE,
     role: 'postgres',
@@ -193,11 +197,22 @@ function bundledPostgres(config: McpgwConfig): ServiceModel {
     image: config.postgres.image,
     // SCRAM for every role, so an md5 hash can never be stored (one of the seed's failures).
     command: ['postgres', '-c', 'password_encryption=scram-sha-256'],
-    environment: { POSTGRES_USER: POSTGRES_ADMIN_ROLE, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256' },
-    secretEnv: [{ name: 'POSTGRES_PASSWORD', kind: 'secret', secret: POSTGRES_ADMIN_PASSWORD_SECRET }],
+    environment: {
+      POSTGRES_USER: POSTGRES_ADMIN_ROLE,
+      POSTGRES_DB: database,
+      POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256',
+      MCPGW_LITELLM_ROLE: user,
+    },
+    secretEnv: [
+      { name: 'POSTGRES_PASSWORD', kind: 'secret', secret: POSTGRES_ADMIN_PASSWORD_SECRET },
+      { name: 'MCPGW_LITELLM_PASSWORD', kind: 'secret', secret: password },
+    ],
     ports: config.postgres.host_port ? [{ hostIp: '127.0.0.1', published: config.postgres.host_port, target: 5432 }] : [],
     networks: [config.postgres.network],
-    volumes: [{ source: pgVolume(config), target: '/var/lib/postgresql/data', kind: 'volume', readOnly: false }],
+    volumes: [
+      { source: pgVolume(config), target: '/var/lib/postgresql/data', kind: 'volume', readOnly: false },
+      { source: `./${POSTGRES_INIT_FILE}`, target: POSTGRES_INIT_PATH, kind: 'bind', readOnly: true },
+    ],
     healthcheck: { test: ['CMD', 'pg_isready', '-U', user, '-d', database], interval: '5s', timeout: '5s', retries: 12, startPeriod: '10s' },
     dependsOn: [],
     labels: labelsFor(config.name, POSTGRES_SERVICE),

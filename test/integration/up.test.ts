@@ -77,7 +77,7 @@ describe('mcpgw up / status / down against the real engine', () => {
     const output = await exec(`${name}-postgres`, [
       'psql',
       '-U',
-      'litellm',
+      'mcpgw_admin',
       '-d',
       'litellm',
       '-Atc',
