@@ -898,11 +898,12 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
   it('says clearly when the password is wrong, without printing it', async () => {
     const secretsFile = path.join(dir, 'secrets.env');
     const original = await readFile(secretsFile, 'utf8');
-    await writeFile(secretsFile, original.replace('POSTGRES_PASSWORD=itest pw/with:odd@chars', 'POSTGRES_PASSWORD=wrong-password-123'));
+    // mcpgw logs in as its own keys role (LiteLLM's is refused from this machine): that password is the one it uses.
+    await writeFile(secretsFile, original.replace(/^MCPGW_POSTGRES_KEYS_PASSWORD=.*$/m, 'MCPGW_POSTGRES_KEYS_PASSWORD=wrong-password-123'));
     try {
       const result = await runCli(['keys', 'list'], { cwd: dir });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/Postgres refused the password for litellm@/);
+      expect(result.stderr).toMatch(/Postgres refused the password for mcpgw_keys@/);
       expect(result.stderr).not.toContain('wrong-password-123');
     } finally {
       await writeFile(secretsFile, original);
