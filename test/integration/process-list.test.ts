@@ -193,7 +193,7 @@ describe("LiteLLM's Postgres role: an old volume moved over by up, refused from 
       "created mcpgw's keys role mcpgw_keys (ordinary, SCRAM-SHA-256)",
       "gave database litellm to litellm (was mcpgw_admin's)",
       expect.stringMatching(/^handed \d+ of LiteLLM's tables, views, sequences, types and functions from the superuser to litellm$/),
-      expect.stringMatching(/^pg_hba: litellm refused from this machine \(172\.\d+\.0\.1\), mcpgw_admin refused over TCP$/),
+      `pg_hba: litellm refused from this machine (${(await pgAddress()).gateway}), mcpgw_admin refused over TCP`,
     ]);
     expect(up.stderr).toMatch(/ok {4}postgres: recreated, healthy, roles ordinary and stored as SCRAM-SHA-256, SCRAM logins over TCP ok/);
     expect((await stat(path.join(dir, 'secrets.env'))).mode & 0o777).toBe(0o600);
