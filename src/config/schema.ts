@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BUILTIN_LITELLM_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage, parseNpmSpec, parsePypiSpec, type PackageSource } from '../images/builtin.js';
 import { observabilitySchema } from './observability.js';
+import { RESERVED_POSTGRES_ROLES } from './postgres-roles.js';
 
 /**
  * mcpgw.yaml, version 1. The schema is the single boundary: everything after `loadConfig` trusts these types.
@@ -100,6 +101,7 @@ const postgres = z.preprocess(
     user: z
       .string()
       .regex(/^[a-z_][a-z0-9_]*$/)
+      .refine((user) => !RESERVED_POSTGRES_ROLES.includes(user), { message: `must not be one of mcpgw's own roles (${RESERVED_POSTGRES_ROLES.join(', ')})` })
       .default('litellm'),
     password: secretName.default('POSTGRES_PASSWORD'),
     /** external mode: the secret holding the full postgresql:// URL. */

@@ -1,4 +1,5 @@
 import type { ConfigIssue } from '../errors.js';
+import { GENERATED_POSTGRES_SECRETS } from './postgres-roles.js';
 import type { McpgwConfig } from './schema.js';
 import { secretLine, type Secrets } from './secrets.js';
 
@@ -20,8 +21,15 @@ export function checkSecrets(config: McpgwConfig, required: readonly string[], s
   };
   for (const name of [...new Set(required)].sort()) {
     const value = secrets.get(name);
-    if (value === undefined) push(name, 'is not set', `add ${name}=… to the secrets file (\`mcpgw init\` writes the standard ones)`);
-    else if (value.trim() === '') push(name, 'is empty', `give ${name} a value (for a password: \`openssl rand -hex 24\`)`);
+    if (value === undefined) {
+      push(
+        name,
+        'is not set',
+        GENERATED_POSTGRES_SECRETS.includes(name)
+          ? `\`mcpgw up\` adds it (a password of mcpgw's own database roles)`
+          : `add ${name}=… to the secrets file (\`mcpgw init\` writes the standard ones)`,
+      );
+    } else if (value.trim() === '') push(name, 'is empty', `give ${name} a value (for a password: \`openssl rand -hex 24\`)`);
   }
   const masterName = config.litellm.master_key;
   const master = secrets.get(masterName);

@@ -113,3 +113,22 @@ export async function updateSecret(file: string, name: string, value: string): P
   await chmod(temp, 0o600);
   await rename(temp, file);
 }
+
+/**
+ * Secrets mcpgw generates itself (passwords of its own database roles): each of `names` the file lacks is added
+ * with a fresh random hex value, in place, mode 0600 (`write`), or only to the returned map (a dry run).
+ */
+export async function addGeneratedSecrets(
+  secrets: Secrets,
+  file: string,
+  names: readonly string[],
+  random: (size: number) => Buffer,
+  write: boolean,
+): Promise<{ secrets: Secrets; added: string[] }> {
+  const added = names.filter((name) => !secrets.has(name));
+  if (added.length === 0) return { secrets, added };
+  const values = added.map((name): [string, string] => [name, random(24).toString('hex')]);
+  if (!write) return { secrets: new Map([...secrets, ...values]), added };
+  for (const [name, value] of values) await updateSecret(file, name, value);
+  return { secrets: await readSecrets(file), added };
+}

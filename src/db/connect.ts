@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
+import { POSTGRES_KEYS_PASSWORD_SECRET, POSTGRES_KEYS_ROLE } from '../config/postgres-roles.js';
 import type { Secrets } from '../config/secrets.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
@@ -11,8 +12,10 @@ export interface SqlClient {
 }
 
 /**
- * Where mcpgw reaches LiteLLM's database from this machine. Bundled: 127.0.0.1:host_port when published,
- * else the container's address on its network (mcpgw runs on the Docker host). External: the URL secret.
+ * Where mcpgw reaches LiteLLM's database from this machine. Bundled: as mcpgw's keys role (rows of LiteLLM's
+ * tables, nothing more; LiteLLM's own role is refused from this machine, src/db/provision.ts), at 127.0.0.1:host_port
+ * when published, else the container's address on its network (mcpgw runs on the Docker host). External: the URL
+ * secret, LiteLLM's own.
  */
 export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secrets: Secrets, engine: () => Promise<Engine>): Promise<string> {
   const { postgres } = loaded.config;
@@ -21,7 +24,14 @@ export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secre
     if (!url) throw new UserError(`the secrets file lacks ${postgres.url}`, `add ${postgres.url}=postgresql://user:password@host:5432/db`);
     return url;
   }
-  const password = encodeURIComponent(secrets.get(postgres.password) ?? '');
+  const keysPassword = secrets.get(POSTGRES_KEYS_PASSWORD_SECRET);
+  if (!keysPassword) {
+    throw new UserError(
+      `the secrets file lacks ${POSTGRES_KEYS_PASSWORD_SECRET}, the password of mcpgw's own database role`,
+      '`mcpgw up` adds it and creates the role',
+    );
+  }
+  const password = encodeURIComponent(keysPassword);
   let host = '127.0.0.1';
   let port = postgres.host_port ?? 5432;
   if (postgres.host_port === undefined) {
@@ -31,7 +41,7 @@ export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secre
     host = address;
     port = 5432;
   }
-  return `postgresql://${postgres.user}:${password}@${host}:${port}/${postgres.database}`;
+  return `postgresql://${POSTGRES_KEYS_ROLE}:${password}@${host}:${port}/${postgres.database}`;
 }
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;

@@ -308,9 +308,12 @@ export class DockerEngine {
     });
   }
 
-  /** Runs a command in a container; `env` is passed to that process only (never logged). */
-  async exec(id: string, cmd: string[], env: string[] = []): Promise<{ exitCode: number; output: string }> {
-    const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
+  /**
+   * Runs a command in a container; `env` is passed to that process only (never logged). `user` runs it as that
+   * user of the container instead of the container's own (e.g. the owner of the files it writes).
+   */
+  async exec(id: string, cmd: string[], env: string[] = [], user?: string): Promise<{ exitCode: number; output: string }> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
     const stream = await exec.start({ hijack: true, stdin: false });
     const chunks: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
@@ -459,6 +462,14 @@ export class DockerEngine {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
     }
+  }
+
+  /** This machine's own addresses on the container's networks (each network's gateway, IPv4 and IPv6). */
+  async containerGateways(id: string): Promise<string[]> {
+    const info = await this.docker.getContainer(id).inspect();
+    return Object.values(info.NetworkSettings.Networks ?? {})
+      .flatMap((network) => [network.Gateway, network.IPv6Gateway])
+      .filter((address): address is string => Boolean(address));
   }
 
   async publishedPorts(id: string): Promise<{ target: number; hostIp: string; hostPort: number }[]> {

@@ -46,6 +46,8 @@ export function scaffold(host: string, templates: Templates, random: (size: numb
       salt_key: generateKey(random),
       // Hex keeps the password safe inside a postgresql:// URL without escaping.
       postgres_password: random(24).toString('hex'),
+      postgres_admin_password: random(24).toString('hex'),
+      postgres_keys_password: random(24).toString('hex'),
       claude_code_key: generateKey(random),
       backup_key: generateBackupKey(random),
     }),

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
+import { POSTGRES_KEYS_PASSWORD_SECRET, POSTGRES_KEYS_ROLE } from '../config/postgres-roles.js';
 import { provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../time/clock.js';
 import type { ContainerSpec, Engine } from '../docker/engine.js';
@@ -15,7 +16,16 @@ import type { Progress } from '../ui/progress.js';
 import { containerSpecFor, specHash } from '../render/container-spec.js';
 import { CONFIG_HASH_LABEL } from '../stack/labels.js';
 import { STACK_LABEL } from '../stack/labels.js';
-import { litellmBaseUrl, litellmEndpoints, litellmPlace, mcpServiceName, postgresService, type ServiceModel, type StackModel } from '../stack/model.js';
+import {
+  litellmBaseUrl,
+  litellmEndpoints,
+  litellmPlace,
+  litellmService,
+  mcpServiceName,
+  postgresService,
+  type ServiceModel,
+  type StackModel,
+} from '../stack/model.js';
 import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from '../stack/plan.js';
 
 /** How a service's step reads once its action is done. */
@@ -309,7 +319,7 @@ export class StackRunner {
         // Checked on every run, kept containers too: a hash or password changed by hand is repaired here.
         const report = await this.provisionPostgres(id);
         notes.push(...report.actions);
-        return 'healthy, role stored as SCRAM-SHA-256, SCRAM login over TCP ok';
+        return 'healthy, roles ordinary and stored as SCRAM-SHA-256, SCRAM logins over TCP ok';
       }
       return 'healthy';
     }
@@ -377,15 +387,28 @@ export class StackRunner {
     }
   }
 
+  /**
+   * The roles and secrets as the model gives them: the container's POSTGRES_USER is the admin, LiteLLM's
+   * DATABASE_URL names its role and database, mcpgw's keys role is mcpgw's own (src/config/postgres-roles.ts).
+   */
   private async provisionPostgres(id: string) {
     const postgres = postgresService(this.model);
-    const passwordEnv = postgres?.secretEnv.find((env) => env.name === 'POSTGRES_PASSWORD');
-    const user = postgres?.environment.POSTGRES_USER;
-    const database = postgres?.environment.POSTGRES_DB;
-    if (passwordEnv?.kind !== 'secret' || !user || !database) throw new Error('bundled Postgres service is incomplete');
+    const admin = postgres?.environment.POSTGRES_USER;
+    const url = litellmService(this.model).secretEnv.find((env) => env.name === 'DATABASE_URL');
+    if (!admin || url?.kind !== 'postgres-url') throw new Error('bundled Postgres service is incomplete');
+    const secret = (name: string) => this.secrets.get(name) ?? '';
     return provisionBundledPostgres(
       this.deps.engine,
-      { containerId: id, user, database, password: this.secrets.get(passwordEnv.secret) ?? '' },
+      {
+        containerId: id,
+        admin,
+        user: url.user,
+        password: secret(url.passwordSecret),
+        database: url.database,
+        keysUser: POSTGRES_KEYS_ROLE,
+        keysPassword: secret(POSTGRES_KEYS_PASSWORD_SECRET),
+        hostAddresses: await this.deps.engine.containerGateways(id),
+      },
       this.deps.clock,
     );
   }

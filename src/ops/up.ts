@@ -34,7 +34,7 @@ export type UpOutcome =
  */
 export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOutcome> {
   const { deps } = ctx;
-  const stack = await loadStack(ctx);
+  const stack = await loadStack(ctx, { dryRun: request.dryRun === true });
   // Declared keys are checked before anything starts: a missing or malformed key is a config error.
   const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
   const progress = await ctx.progress();

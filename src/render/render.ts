@@ -1,7 +1,8 @@
 import path from 'node:path';
+import { GENERATED_POSTGRES_SECRETS } from '../config/postgres-roles.js';
 import { missingSecrets, type Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
-import { BRIDGE_SCRIPT_FILE, CANARY_SCRIPT_FILE, type StackModel } from '../stack/model.js';
+import { BRIDGE_SCRIPT_FILE, CANARY_SCRIPT_FILE, POSTGRES_INIT_FILE, type StackModel } from '../stack/model.js';
 import type { ObservabilityModel } from '../stack/observability.js';
 import { COMPOSE_FILE, ENV_DIR, envFileFor, renderCompose } from './compose.js';
 import { renderEnvFile } from './env-files.js';
@@ -22,7 +23,9 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
   if (missing.length > 0) {
     throw new UserError(
       `${secretsFile} lacks ${missing.join(', ')}`,
-      `add ${missing.map((name) => `${name}=…`).join(', ')} to the secrets file (mcpgw init writes the standard ones)`,
+      missing.every((name) => GENERATED_POSTGRES_SECRETS.includes(name))
+        ? "`mcpgw up` adds them (passwords of mcpgw's own database roles)"
+        : `add ${missing.map((name) => `${name}=…`).join(', ')} to the secrets file (mcpgw init writes the standard ones; \`mcpgw up\` adds mcpgw's own)`,
     );
   }
   const files: RenderedFile[] = [
@@ -32,6 +35,7 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
   const bridged = model.services.some((service) => service.volumes.some((volume) => path.normalize(volume.source) === BRIDGE_SCRIPT_FILE));
   if (bridged) files.push({ path: BRIDGE_SCRIPT_FILE, content: templates.mcpBridge, secret: false });
   if (model.services.some((service) => service.role === 'canary')) files.push({ path: CANARY_SCRIPT_FILE, content: templates.canaryModel, secret: false });
+  if (model.services.some((service) => service.role === 'postgres')) files.push({ path: POSTGRES_INIT_FILE, content: templates.postgresInit, secret: false });
   const withSecrets = model.services.filter((service) => service.secretEnv.length > 0);
   // Keeps the derived secret files out of any git repository the output folder lives in.
   if (withSecrets.length > 0) files.push({ path: `${ENV_DIR}/.gitignore`, content: '*\n', secret: false });

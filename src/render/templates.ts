@@ -15,6 +15,8 @@ export interface Templates {
   mcpBridge: string;
   /** mcpgw's canary model, rendered verbatim when probe_model is canary. */
   canaryModel: string;
+  /** The bundled Postgres's first-start script (LiteLLM's role), rendered verbatim. */
+  postgresInit: string;
 }
 
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
@@ -33,6 +35,7 @@ export function loadTemplates(): Templates {
     grafanaDashboard: read('observability/grafana-dashboard.json'),
     mcpBridge: read('mcp-bridge.mjs'),
     canaryModel: read('canary-model.py'),
+    postgresInit: read('postgres-init.sh'),
   };
 }
 

@@ -1,4 +1,5 @@
 import { mcpServiceName } from '../config/names.js';
+import { POSTGRES_ADMIN_PASSWORD_SECRET, POSTGRES_ADMIN_ROLE } from '../config/postgres-roles.js';
 import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, type McpgwConfig, type McpServerConfig } from '../config/schema.js';
 import { LOG_JOB_LABEL, LOG_SELECT_LABEL, LOG_SELECT_VALUE, litellmSettings, observabilityModel, type ObservabilityModel } from './observability.js';
 import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
@@ -89,6 +90,9 @@ export const CANARY_SCRIPT_FILE = 'canary/canary-model.py';
 const CANARY_SCRIPT_PATH = '/mcpgw/canary-model.py';
 const CANARY_PORT = 8080;
 const POSTGRES_PORT = 5432;
+/** The bundled Postgres's first-start script (templates/postgres-init.sh), run by the image's entrypoint. */
+export const POSTGRES_INIT_FILE = 'postgres/mcpgw-init.sh';
+const POSTGRES_INIT_PATH = '/docker-entrypoint-initdb.d/mcpgw-init.sh';
 export const LITELLM_CONFIG_PATH = '/app/config.yaml';
 export const POSTGRES_SERVICE = 'postgres';
 export const LITELLM_SERVICE = 'litellm';
@@ -183,6 +187,11 @@ function pgVolume(config: McpgwConfig): string {
   return `${config.name}-pgdata`;
 }
 
+/**
+ * The bootstrap superuser is mcpgw's admin role, not LiteLLM's. LiteLLM's role is made an ordinary one owning its
+ * database by the first-start script (so `docker compose up` alone works) and checked by every `mcpgw up`
+ * (src/db/provision.ts), which also moves a volume made the old way over to that shape.
+ */
 function bundledPostgres(config: McpgwConfig): ServiceModel {
   const { user, database, password } = config.postgres;
   return {
@@ -192,12 +201,23 @@ function bundledPostgres(config: McpgwConfig): ServiceModel {
     image: config.postgres.image,
     // SCRAM for every role, so an md5 hash can never be stored (one of the seed's failures).
     command: ['postgres', '-c', 'password_encryption=scram-sha-256'],
-    environment: { POSTGRES_USER: user, POSTGRES_DB: database, POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256' },
-    secretEnv: [{ name: 'POSTGRES_PASSWORD', kind: 'secret', secret: password }],
+    environment: {
+      POSTGRES_USER: POSTGRES_ADMIN_ROLE,
+      POSTGRES_DB: database,
+      POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256',
+      MCPGW_LITELLM_ROLE: user,
+    },
+    secretEnv: [
+      { name: 'POSTGRES_PASSWORD', kind: 'secret', secret: POSTGRES_ADMIN_PASSWORD_SECRET },
+      { name: 'MCPGW_LITELLM_PASSWORD', kind: 'secret', secret: password },
+    ],
     ports: config.postgres.host_port ? [{ hostIp: '127.0.0.1', published: config.postgres.host_port, target: POSTGRES_PORT }] : [],
     listens: POSTGRES_PORT,
     networks: [config.postgres.network],
-    volumes: [{ source: pgVolume(config), target: '/var/lib/postgresql/data', kind: 'volume', readOnly: false }],
+    volumes: [
+      { source: pgVolume(config), target: '/var/lib/postgresql/data', kind: 'volume', readOnly: false },
+      { source: `./${POSTGRES_INIT_FILE}`, target: POSTGRES_INIT_PATH, kind: 'bind', readOnly: true },
+    ],
     healthcheck: { test: ['CMD', 'pg_isready', '-U', user, '-d', database], interval: '5s', timeout: '5s', retries: 12, startPeriod: '10s' },
     dependsOn: [],
     labels: labelsFor(config.name, POSTGRES_SERVICE),

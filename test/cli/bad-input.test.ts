@@ -173,7 +173,7 @@ const CASES: Case[] = [
     argv: ['render'],
     code: 2,
     says: ['LITELLM_MASTER_KEY', 'set again with a different value', 'keep one LITELLM_MASTER_KEY= line'],
-    plainSays: [/litellm\.env:11:1 +LITELLM_MASTER_KEY/],
+    plainSays: [/litellm\.env:16:1 +LITELLM_MASTER_KEY/],
     secretValues: ['sk-second-value-0123456789abcdef'],
   },
   {
@@ -182,7 +182,7 @@ const CASES: Case[] = [
     argv: ['render'],
     code: 2,
     says: ['POSTGRES_PASSWORD: is empty', 'openssl rand'],
-    plainSays: [/litellm\.env:6:1/],
+    plainSays: [/litellm\.env:7:1/],
   },
   {
     name: '3 LITELLM_MASTER_KEY=sk-1',
@@ -661,7 +661,7 @@ const CASES: Case[] = [
     argv: ['keys', 'list'],
     env: { DOCKER_HOST: NO_DOCKER },
     code: 1,
-    says: ['Postgres at litellm@127.0.0.1:1/litellm is unreachable (ECONNREFUSED)'],
+    says: ['Postgres at mcpgw_keys@127.0.0.1:1/litellm is unreachable (ECONNREFUSED)'],
   },
   { name: '18 help help', argv: ['help', 'help'], code: 0, says: ['Usage: mcpgw help'] },
   {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { verifyArchive, writeArchive, type BackupManifest } from '../../src/backup/archive.js';
@@ -13,6 +12,7 @@ import { DockerEngine } from '../../src/docker/engine.js';
 import { archiveDump, attacks, backupKey, forgeArchive } from '../helpers/backup.js';
 import { clockAt, runCli } from '../helpers/cli.js';
 import { gatewayTools } from '../helpers/gateway.js';
+import { asOwner, keysRoleClient } from '../helpers/stack-db.js';
 import { writeTestStack } from '../helpers/test-stack.js';
 
 const stack = inject('mcpgwStack');
@@ -23,17 +23,10 @@ const PORT = 14510;
 const PASSWORD = 'itest pw/with:odd@chars';
 const DECLARED = { MCPGW_KEY_CLAUDE_CODE: 'sk-itest-backup-declared-5d1c9e7a3b' };
 
-async function db(): Promise<pg.Client> {
-  const info = await docker.getContainer(`${name}-postgres`).inspect();
-  const client = new pg.Client({
-    host: info.NetworkSettings.Networks[`${name}-pg`]?.IPAddress,
-    user: 'litellm',
-    password: PASSWORD,
-    database: 'litellm',
-  });
-  await client.connect();
-  return client;
-}
+/** The stack's directory (mcpgw.yaml, secrets.env), made in beforeAll. */
+let dir = '';
+/** mcpgw's keys role from this machine (rows only); the wipe below goes through `asOwner`. */
+const db = () => keysRoleClient(docker, name, dir);
 
 /** Aliases of the key rows, the state every failed restore must leave exactly as it was. */
 async function keyAliases(): Promise<string[]> {
@@ -46,7 +39,6 @@ async function keyAliases(): Promise<string[]> {
 }
 
 describe('mcpgw backup and restore against the real proxy in DB mode', () => {
-  let dir = '';
   let adhocKey = '';
   let backupFile = '';
   let manifest: BackupManifest;
@@ -104,13 +96,8 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
   });
 
   it('restores a wiped database: keys authenticate again through LiteLLM, declared and ad-hoc', async () => {
-    const client = await db();
-    try {
-      await client.query('DROP SCHEMA public CASCADE');
-      await client.query('CREATE SCHEMA public');
-    } finally {
-      await client.end();
-    }
+    await asOwner(docker, name, 'DROP SCHEMA public CASCADE');
+    await asOwner(docker, name, 'CREATE SCHEMA public');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await gatewayTools(PORT, adhocKey)).toBeTypeOf('number');
 

@@ -36,7 +36,8 @@ async function exec(container: string, cmd: string[]): Promise<string> {
 /** LiteLLM's container, for its log tail next to a failing gateway check. */
 const litellm = () => new StartedContainer(docker, docker.getContainer(`${name}-litellm`), `${name}-litellm`);
 
-const psql = (sql: string) => exec(`${name}-postgres`, ['psql', '-U', 'litellm', '-d', 'litellm', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+/** As mcpgw's admin role over the container's socket: LiteLLM's own role may not reload pg_hba or read pg_authid. */
+const psql = (sql: string) => exec(`${name}-postgres`, ['psql', '-U', 'mcpgw_admin', '-d', 'litellm', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
 
 function byId(report: DoctorReport, id: string): CheckResult {
   const found = report.checks.find((check) => check.id === id);
@@ -247,20 +248,21 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     }
   });
 
-  it('a role with an md5 password under a scram-sha-256 pg_hba fails database.auth (and mcpgw cannot log in)', async () => {
+  it("a role with an md5 password under a scram-sha-256 pg_hba fails database.auth (LiteLLM's logins; mcpgw's own role still gets in)", async () => {
     await psql(`SET password_encryption = 'md5'; ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`);
     try {
       const { failed, report } = await doctor('--offline');
-      expect([...failed], failed.detail).toEqual(['database.auth', 'database.reachable']);
+      expect([...failed], failed.detail).toEqual(['database.auth']);
       expect(byId(report, 'database.auth').evidence).toEqual([
         'role litellm: password stored as md5',
-        'pg_hba host methods for it: scram-sha-256',
+        // reject: mcpgw's line refusing LiteLLM's role from this machine.
+        'pg_hba host methods for it: reject, scram-sha-256',
         'password_encryption = scram-sha-256',
       ]);
       expect(explained(byId(report, 'database.auth'))).toMatch(
         /md5 hash but pg_hba\.conf demands scram-sha-256: every login fails .*\| ALTER ROLE litellm PASSWORD/,
       );
-      expect(byId(report, 'database.reachable').evidence[0]).toMatch(/refused the password/);
+      expect(byId(report, 'database.reachable').evidence[0]).toMatch(/^connected as mcpgw_keys to litellm/);
     } finally {
       await psql(`SET password_encryption = 'scram-sha-256'; ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`);
     }
@@ -280,7 +282,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
       expect([...failed], failed.detail).toEqual([]);
       const auth = byId(report, 'database.auth');
       expect(auth.status).toBe('warn');
-      expect(auth.evidence).toContain('pg_hba host methods for it: md5');
+      expect(auth.evidence).toContain('pg_hba host methods for it: md5, reject');
       expect(explained(auth)).toMatch(/still allows md5.*\| change those host lines to scram-sha-256/);
     } finally {
       await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)md5/host\\1scram-sha-256/" "$PGDATA/pg_hba.conf"']);

@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { abbreviateKey, hashKey } from '../../src/keys/token.js';
 import { runCli } from '../helpers/cli.js';
 import { gatewayTools as gatewayToolsAt } from '../helpers/gateway.js';
+import { asOwner, keysRoleClient } from '../helpers/stack-db.js';
 import { writeTestStack } from '../helpers/test-stack.js';
 import { startUpstream, UPSTREAM_MODELS, useUpstreamModel } from '../helpers/upstream.js';
 import type { StartedContainer } from '../stack/stack.js';
@@ -90,13 +90,11 @@ async function litellmAdmin(route: string, body: unknown): Promise<number> {
   return response.status;
 }
 
-async function pgContainerClient(): Promise<pg.Client> {
-  const info = await docker.getContainer(`${name}-postgres`).inspect();
-  const host = info.NetworkSettings.Networks[`${name}-pg`]?.IPAddress;
-  const client = new pg.Client({ host, user: 'litellm', password: 'itest pw/with:odd@chars', database: 'litellm' });
-  await client.connect();
-  return client;
-}
+/** The stack's directory (mcpgw.yaml, secrets.env), made in beforeAll. */
+let dir = '';
+/** mcpgw's keys role from this machine (rows only); DDL goes through `asOwner`. */
+const pgContainerClient = () => keysRoleClient(docker, name, dir);
+const owner = (sql: string) => asOwner(docker, name, sql);
 
 /** One JSON-RPC request to the gateway's /mcp/ with a key: the HTTP status, the JSON-RPC message (or undefined) and the raw body. */
 async function mcpRequest(
@@ -121,7 +119,6 @@ async function mcpRequest(
 }
 
 describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
-  let dir = '';
   let llm: StartedContainer | undefined;
 
   /**
@@ -344,13 +341,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
   });
 
   it('brings every declared key back after a DB wipe', async () => {
-    const db = await pgContainerClient();
-    try {
-      await db.query('DROP SCHEMA public CASCADE');
-      await db.query('CREATE SCHEMA public');
-    } finally {
-      await db.end();
-    }
+    await owner('DROP SCHEMA public CASCADE');
+    await owner('CREATE SCHEMA public');
     // LiteLLM re-creates its schema when it starts (the image migrates at start-up, like the real one).
     await docker.getContainer(`${name}-litellm`).restart({ t: 2 });
     const up = await runCli(['up'], { cwd: dir });
@@ -366,8 +358,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     const db = await pgContainerClient();
     try {
       // Make the token insert fail after the grant rows went in: the whole sync must roll back.
-      await db.query(`CREATE OR REPLACE FUNCTION mcpgw_test_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql`);
-      await db.query(`CREATE TRIGGER mcpgw_test_fail BEFORE INSERT ON "LiteLLM_VerificationToken" FOR EACH ROW EXECUTE FUNCTION mcpgw_test_fail()`);
+      await owner(`CREATE OR REPLACE FUNCTION mcpgw_test_fail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql`);
+      await owner(`CREATE TRIGGER mcpgw_test_fail BEFORE INSERT ON "LiteLLM_VerificationToken" FOR EACH ROW EXECUTE FUNCTION mcpgw_test_fail()`);
       await db.query('DELETE FROM "LiteLLM_VerificationToken"');
       await db.query('DELETE FROM "LiteLLM_ObjectPermissionTable"');
       const sync = await runCli(['keys', 'sync'], { cwd: dir });
@@ -377,7 +369,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       expect(rows[0].n).toBe(0);
 
       // The connection dies half-way (after the grant rows, at the first token row): same outcome.
-      await db.query(
+      await owner(
         `CREATE OR REPLACE FUNCTION mcpgw_test_fail() RETURNS trigger AS $$ BEGIN PERFORM ` +
           `pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$ LANGUAGE plpgsql`,
       );
@@ -389,7 +381,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       );
       expect(after.rows[0]).toEqual({ grants: 0, tokens: 0 });
     } finally {
-      await db.query('DROP TRIGGER IF EXISTS mcpgw_test_fail ON "LiteLLM_VerificationToken"');
+      await owner('DROP TRIGGER IF EXISTS mcpgw_test_fail ON "LiteLLM_VerificationToken"');
       await db.end();
     }
     expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
@@ -516,7 +508,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
   it('writes timestamps in UTC whatever the time zone of the database (issue 16, item 5)', async () => {
     const db = await pgContainerClient();
     try {
-      await db.query(`ALTER DATABASE litellm SET TimeZone = 'America/New_York'`);
+      await owner(`ALTER DATABASE litellm SET TimeZone = 'America/New_York'`);
       const created = await runCli(['keys', 'create', '--alias', 'zoned', '--json'], { cwd: dir });
       expect(created.code, created.stderr).toBe(0);
       await db.query(`SET TIME ZONE 'UTC'`);
@@ -527,7 +519,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       expect(rows[0].created_off).toBeLessThan(120);
       expect(rows[0].updated_off).toBeLessThan(120);
     } finally {
-      await db.query(`ALTER DATABASE litellm RESET TimeZone`);
+      await owner(`ALTER DATABASE litellm RESET TimeZone`);
       await db.end();
       await runCli(['keys', 'revoke', 'zoned'], { cwd: dir });
     }
@@ -906,11 +898,12 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
   it('says clearly when the password is wrong, without printing it', async () => {
     const secretsFile = path.join(dir, 'secrets.env');
     const original = await readFile(secretsFile, 'utf8');
-    await writeFile(secretsFile, original.replace('POSTGRES_PASSWORD=itest pw/with:odd@chars', 'POSTGRES_PASSWORD=wrong-password-123'));
+    // mcpgw logs in as its own keys role (LiteLLM's is refused from this machine): that password is the one it uses.
+    await writeFile(secretsFile, original.replace(/^MCPGW_POSTGRES_KEYS_PASSWORD=.*$/m, 'MCPGW_POSTGRES_KEYS_PASSWORD=wrong-password-123'));
     try {
       const result = await runCli(['keys', 'list'], { cwd: dir });
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/Postgres refused the password for litellm@/);
+      expect(result.stderr).toMatch(/Postgres refused the password for mcpgw_keys@/);
       expect(result.stderr).not.toContain('wrong-password-123');
     } finally {
       await writeFile(secretsFile, original);

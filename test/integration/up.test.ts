@@ -54,7 +54,7 @@ describe('mcpgw up / status / down against the real engine', () => {
 
   it('brings the stack up from nothing, every step gated on real readiness', async () => {
     const result = await runCli(['up', '--json'], { cwd: dir });
-    expect(result.stderr).toMatch(/ok {4}postgres: created, healthy, role stored as SCRAM-SHA-256, SCRAM login over TCP ok/);
+    expect(result.stderr).toMatch(/ok {4}postgres: created, healthy, roles ordinary and stored as SCRAM-SHA-256, SCRAM logins over TCP ok/);
     // Each MCP server is proven from LiteLLM's network, over the URL config.yaml gives LiteLLM.
     expect(result.stderr).toMatch(
       /ok {4}mcp-everything from LiteLLM: streamable HTTP at http:\/\/mcp-everything:48120\/mcp → initialize \(.+\), tools\/list → \d+ tools/,
@@ -77,7 +77,7 @@ describe('mcpgw up / status / down against the real engine', () => {
     const output = await exec(`${name}-postgres`, [
       'psql',
       '-U',
-      'litellm',
+      'mcpgw_admin',
       '-d',
       'litellm',
       '-Atc',
@@ -126,12 +126,14 @@ describe('mcpgw up / status / down against the real engine', () => {
       `ALTER ROLE litellm PASSWORD '${TEST_SECRETS.POSTGRES_PASSWORD}'`,
     ]);
     expect(
-      (await exec(postgres, ['psql', '-U', 'litellm', '-d', 'litellm', '-Atc', "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'litellm'"])).trim(),
+      (
+        await exec(postgres, ['psql', '-U', 'mcpgw_admin', '-d', 'litellm', '-Atc', "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'litellm'"])
+      ).trim(),
     ).toMatch(/md5$/);
     const md5 = await runCli(['up', '--json'], { cwd: dir });
     expect(md5.code, md5.stderr).toBe(0);
     expect((JSON.parse(md5.stdout) as { notes: string[] }).notes).toContain('re-stored the litellm password as SCRAM-SHA-256 (was md5)');
-    expect(readyOf(md5.stdout)).toBe('healthy, role stored as SCRAM-SHA-256, SCRAM login over TCP ok');
+    expect(readyOf(md5.stdout)).toBe('healthy, roles ordinary and stored as SCRAM-SHA-256, SCRAM logins over TCP ok');
     // A password changed by hand: the secrets file is the source of truth.
     await exec(postgres, ['psql', '-U', 'litellm', '-d', 'litellm', '-c', "ALTER ROLE litellm PASSWORD 'changed by hand'"]);
     const drifted = await runCli(['up', '--json'], { cwd: dir });

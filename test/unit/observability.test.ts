@@ -53,7 +53,12 @@ describe('observability: config', () => {
       const model = buildStackModel(parseConfig(yaml));
       return {
         model,
-        files: renderStack(model, parseSecrets('LITELLM_MASTER_KEY=sk-m\nLITELLM_SALT_KEY=sk-s\nPOSTGRES_PASSWORD=p\n'), loadTemplates(), 'secrets.env'),
+        files: renderStack(
+          model,
+          parseSecrets('LITELLM_MASTER_KEY=sk-m\nLITELLM_SALT_KEY=sk-s\nPOSTGRES_PASSWORD=p\nMCPGW_POSTGRES_ADMIN_PASSWORD=a\n'),
+          loadTemplates(),
+          'secrets.env',
+        ),
       };
     };
     const plain = render(BASE);

@@ -1,6 +1,6 @@
 import type { DoctorContext } from '../context.js';
 import { fail, pass, skip, warn, type Check, type CheckOutcome } from '../types.js';
-import { postgresService } from '../../stack/model.js';
+import { askBundledPostgres } from '../bundled-postgres.js';
 
 /** How the role's password is stored, which pg_hba methods apply to it, and what new passwords will be hashed with. */
 export interface AuthFacts {
@@ -73,14 +73,9 @@ async function readFacts(ctx: DoctorContext): Promise<AuthFacts | string> {
   const { user, database } = config.postgres;
   const sql = FACTS_SQL(user, database);
   if (config.postgres.mode === 'bundled') {
-    const container = postgresService(await ctx.model())?.containerName ?? '';
-    const docker = await ctx.docker().catch(() => undefined);
-    if (!docker) return 'the Docker engine is unreachable, and the bundled Postgres is only asked through it';
-    const state = await docker.containerState(container);
-    if (!state?.running) return `the Postgres container ${container} is not running`;
-    const result = await docker.exec(container, ['psql', '-X', '-q', '-A', '-t', '-U', user, '-d', database, '-c', sql]);
-    const facts = result.exitCode === 0 ? parseFacts(result.output) : undefined;
-    return facts ?? `psql in ${container} failed: ${result.output.trim().split('\n')[0]}`;
+    const answer = await askBundledPostgres(ctx, sql);
+    if (typeof answer === 'string') return answer;
+    return parseFacts(answer.output) ?? `psql in ${answer.container} gave no facts about ${user}`;
   }
   // Unreachable is database.reachable's finding (with its cause and fix); this check has nothing to add.
   const db = await ctx.db().catch(() => undefined);

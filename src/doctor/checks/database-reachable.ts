@@ -9,9 +9,14 @@ export const databaseReachable: Check = {
   async run(ctx) {
     try {
       const db = await ctx.db();
-      const { rows } = await db.query<{ version: string }>('SELECT current_setting($1) AS version', ['server_version']);
+      // The role mcpgw really logs in as: LiteLLM's in external mode, mcpgw's keys role for the bundled Postgres.
+      const { rows } = await db.query<{ version: string; role: string; database: string }>(
+        'SELECT current_setting($1) AS version, current_user AS role, current_database() AS database',
+        ['server_version'],
+      );
       const { config } = await ctx.loaded();
-      return pass(`connected as ${config.postgres.user} to ${config.postgres.database} (${config.postgres.mode}, Postgres ${rows[0]?.version ?? '?'})`);
+      const row = rows[0];
+      return pass(`connected as ${row?.role ?? '?'} to ${row?.database ?? '?'} (${config.postgres.mode}, Postgres ${row?.version ?? '?'})`);
     } catch (error) {
       const hint = (error as { hint?: string }).hint;
       return fail((error as Error).message, [

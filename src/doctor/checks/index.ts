@@ -37,6 +37,7 @@ import { secretsFile } from './secrets-file.js';
 import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
 import { securityBackups } from './security-backups.js';
+import { securityDbRole } from './security-db-role.js';
 import { securityErrorLogs } from './security-error-logs.js';
 import { securityLanExposure } from './security-lan-exposure.js';
 import { securityMcpTestEndpoints } from './security-mcp-test-endpoints.js';
@@ -81,6 +82,7 @@ export const CHECKS: readonly Check[] = [
   litellmAutoExec,
   clientsFiles,
   securityErrorLogs,
+  securityDbRole,
   securityMcpTestEndpoints,
   securityBackups,
   securityLanExposure,
