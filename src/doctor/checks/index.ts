@@ -36,8 +36,11 @@ import { networkPorts } from './network-ports.js';
 import { secretsFile } from './secrets-file.js';
 import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
+import { securityAdminUi } from './security-admin-ui.js';
 import { securityErrorLogs } from './security-error-logs.js';
+import { securityHealth } from './security-health.js';
 import { securityMcpTestEndpoints } from './security-mcp-test-endpoints.js';
+import { securityPassthrough } from './security-passthrough.js';
 
 /** Every check, in report order within its area. Adding a check is adding a file and a line here. */
 export const CHECKS: readonly Check[] = [
@@ -80,4 +83,7 @@ export const CHECKS: readonly Check[] = [
   clientsFiles,
   securityErrorLogs,
   securityMcpTestEndpoints,
+  securityPassthrough,
+  securityAdminUi,
+  securityHealth,
 ];
