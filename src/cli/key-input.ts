@@ -21,6 +21,7 @@ export async function keyInput(ctx: CommandContext, flags: KeyFlags, isSecret: (
   if (flags.key !== undefined && flags.keyFile !== undefined) throw new UserError('--key and --key-file both given', 'pass one of them');
   const key = flags.key !== undefined ? flags.key : flags.keyFile !== undefined ? await readKeyFile(ctx, flags.keyFile) : ctx.deps.env[KEY_ENV] || undefined;
   if (key === undefined) return undefined;
+  if (flags.key === undefined && flags.keyFile === undefined) ctx.ui.info(`using the key in ${KEY_ENV}`);
   if (flags.key === undefined || isSecret(key)) ctx.ui.addSecrets([key]);
   if (flags.key !== undefined && isSecret(key))
     ctx.ui.warn(

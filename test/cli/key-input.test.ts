@@ -41,6 +41,7 @@ describe('--key-file, stdin and MCPGW_KEY instead of --key', () => {
       const fromEnv = await runCli(['client-config', 'claude', '--url', URL], { cwd: dir, env: { HOME: dir, MCPGW_KEY: KEY } });
       expect(fromEnv.code, fromEnv.stderr).toBe(0);
       expect(fromEnv.stdout).toContain(header);
+      expect(fromEnv.stderr).toMatch(/using the key in MCPGW_KEY/);
       await writeFile(path.join(dir, 'other.txt'), 'sk-other-key-0123456789abcdefghij');
       const fromFile = await runCli(['client-config', 'claude', '--url', URL, '--key-file', 'other.txt'], { cwd: dir, env: { HOME: dir, MCPGW_KEY: KEY } });
       expect(fromFile.stdout).toContain('Bearer sk-other-key-0123456789abcdefghij');

@@ -24,7 +24,7 @@ const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const run = Date.now().toString(36);
 const name = `mcpgwt-${run}-pass`;
-const PORT = 14730;
+const PORT = 14787;
 const MASTER_KEY = 'sk-itest-master-5c1e8d2f9a';
 const OPERATOR_KEY = 'sk-ant-itest-operator-3e9d1c7b5a0f2468';
 const KEYS = {
@@ -84,7 +84,7 @@ describe("LiteLLM's provider pass-through routes and mcpgw's keys (issue 29, ite
       name,
       images: stack.images,
       litellmPort: PORT,
-      mcp: { alpha: { transport: 'http', port: 48730 } },
+      mcp: { alpha: { transport: 'http', port: 48787 } },
       secrets: { ...KEYS, ANTHROPIC_API_KEY: OPERATOR_KEY },
       extra: {
         keys: [

@@ -20,8 +20,8 @@ export interface ProbeOptions extends KeyFlags {
 export async function probeCommand(ctx: CommandContext, options: ProbeOptions): Promise<void> {
   const timeoutMs = options.timeout === undefined ? DEFAULT_PROBE_TIMEOUT_MS : flagDuration('--timeout', options.timeout, '120') * 1000;
   const replay = options.replay ? await readReplay(path.resolve(ctx.deps.cwd, options.replay)) : undefined;
-  const stack = await loadStack(ctx);
   const key = await keyInput(ctx, options);
+  const stack = await loadStack(ctx);
   const { server, llm, model } = options;
   const report = await probeStack(ctx, stack, { key, server, llm, model, timeoutMs, replay });
   if (ctx.options.json) ctx.ui.json(report);
