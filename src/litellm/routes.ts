@@ -68,6 +68,9 @@ const CLOUD_CREDENTIALS = new Set([
   'AZURE_CLIENT_SECRET',
 ]);
 
+/** mcpgw's own variables (MCPGW_SECRET_<NAME>): no LiteLLM provider is called MCPGW_…, so none reads them. */
+const MCPGW_PREFIX = 'MCPGW_';
+
 export function isProviderDefaultVariable(name: string): boolean {
-  return name.endsWith('_API_KEY') || CLOUD_CREDENTIALS.has(name);
+  return !name.startsWith(MCPGW_PREFIX) && (name.endsWith('_API_KEY') || CLOUD_CREDENTIALS.has(name));
 }

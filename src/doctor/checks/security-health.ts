@@ -1,3 +1,4 @@
+import { KEY_HEADER, keyHeaderValue } from '../../gateway/key-header.js';
 import { requestJson } from '../../gateway/http.js';
 import { fail, pass, warn, type Check } from '../types.js';
 
@@ -15,7 +16,7 @@ export const securityHealth: Check = {
   needs: ['config', 'database', 'gateway'],
   async run(ctx) {
     const [baseUrl, key, deployed] = await Promise.all([ctx.gatewayUrl(), ctx.noGrantKey(), ctx.deployedLitellmConfig()]);
-    const { status } = await requestJson(`${baseUrl}/health?model=${NO_MODEL}`, { headers: { authorization: `Bearer ${key}` } }, ctx.deps.requestTimeoutMs);
+    const { status } = await requestJson(`${baseUrl}/health?model=${NO_MODEL}`, { headers: { [KEY_HEADER]: keyHeaderValue(key) } }, ctx.deps.requestTimeoutMs);
     const settings = (deployed?.general_settings ?? {}) as Record<string, unknown>;
     const details = settings.health_check_details !== false;
     const evidence = [

@@ -1,3 +1,4 @@
+import { KEY_HEADER, keyHeaderValue } from '../../gateway/key-header.js';
 import { parseSecrets } from '../../config/secrets.js';
 import { requestJson } from '../../gateway/http.js';
 import { isProviderDefaultVariable, PASS_THROUGH_PREFIXES } from '../../litellm/routes.js';
@@ -24,16 +25,18 @@ export const securityPassthrough: Check = {
     const answers = await Promise.all(
       PASS_THROUGH_PREFIXES.map(async (prefix) => {
         const route = `${prefix}/mcpgw-doctor`;
-        const { status } = await requestJson(`${baseUrl}${route}`, { headers: { authorization: `Bearer ${key}` } }, ctx.deps.requestTimeoutMs);
+        const { status } = await requestJson(`${baseUrl}${route}`, { headers: { [KEY_HEADER]: keyHeaderValue(key) } }, ctx.deps.requestTimeoutMs);
         return { route, status };
       }),
     );
-    const admitted = answers.filter(({ status }) => status !== 401 && status !== 403);
+    // 404/405: no route of that prefix takes a GET there (e.g. /bespoke has only POST /bespoke/v1/systemone), so
+    // nothing was forwarded; a route that ran would answer otherwise.
+    const admitted = answers.filter(({ status }) => ![401, 403, 404, 405].includes(status));
     const evidence = [
       `${envFile}: ${defaults.length > 0 ? `provider default variable(s) ${defaults.join(', ')}` : 'no provider default variable'}`,
       admitted.length > 0
         ? `a fresh key with no grant was admitted on ${admitted.map(({ route, status }) => `GET ${route} → HTTP ${status}`).join(', ')}`
-        : `a fresh key with no grant is refused on all ${answers.length} pass-through prefixes (${[...new Set(answers.map(({ status }) => status))].join('/')})`,
+        : `a fresh key with no grant is refused on all ${answers.length} pass-through prefixes (${statusCounts(answers)})`,
     ];
     const causes: Cause[] = [];
     if (defaults.length > 0)
@@ -51,3 +54,13 @@ export const securityPassthrough: Check = {
     return causes.length > 0 ? fail(evidence, causes) : pass(...evidence);
   },
 };
+
+/** `403 ×28, 404 ×2`: how the prefixes answered. */
+function statusCounts(answers: { status: number }[]): string {
+  const counts = new Map<number, number>();
+  for (const { status } of answers) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${status} ×${count}`)
+    .join(', ');
+}
