@@ -25,7 +25,7 @@ export const securityPassthrough: Check = {
     const answers = await Promise.all(
       PASS_THROUGH_PREFIXES.map(async (prefix) => {
         const route = `${prefix}/mcpgw-doctor`;
-        const { status } = await requestJson(`${baseUrl}${route}`, { headers: { [KEY_HEADER]: keyHeaderValue(key) } }, ctx.deps.requestTimeoutMs);
+        const { status } = await requestJson(`${baseUrl}${route}`, { headers: keyHeaders(prefix, key) }, ctx.deps.requestTimeoutMs);
         return { route, status };
       }),
     );
@@ -63,4 +63,14 @@ function statusCounts(answers: { status: number }[]): string {
     .sort(([a], [b]) => a - b)
     .map(([status, count]) => `${status} ×${count}`)
     .join(', ');
+}
+
+/**
+ * The key where the route reads it: LiteLLM's own header, except /langfuse, which authenticates only the Basic
+ * credentials Langfuse's SDK sends (the LiteLLM key as the secret half) and fails on anything else before its
+ * route check could speak.
+ */
+function keyHeaders(prefix: string, key: string): Record<string, string> {
+  if (prefix === '/langfuse') return { authorization: `Basic ${Buffer.from(`pk-mcpgw-doctor:${key}`).toString('base64')}` };
+  return { [KEY_HEADER]: keyHeaderValue(key) };
 }
