@@ -66,11 +66,12 @@ function statusCounts(answers: { status: number }[]): string {
 }
 
 /**
- * The key where the route reads it: LiteLLM's own header, except /langfuse, which authenticates only the Basic
- * credentials Langfuse's SDK sends (the LiteLLM key as the secret half) and fails on anything else before its
- * route check could speak.
+ * The key where the route reads it: LiteLLM's own header, except on two routes that authenticate only what their
+ * provider's SDK sends and answer anything else before the route check could speak: /gemini (`x-goog-api-key`)
+ * and /langfuse (Basic credentials, the LiteLLM key as the secret half).
  */
 function keyHeaders(prefix: string, key: string): Record<string, string> {
+  if (prefix === '/gemini') return { 'x-goog-api-key': key };
   if (prefix === '/langfuse') return { authorization: `Basic ${Buffer.from(`pk-mcpgw-doctor:${key}`).toString('base64')}` };
   return { [KEY_HEADER]: keyHeaderValue(key) };
 }
