@@ -1,8 +1,19 @@
+import { fchmodSync, openSync } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { UserError } from './errors.js';
 
 /** Far above any real mcpgw.yaml, secrets or client file: a bigger one is the wrong file (or /dev/zero). */
 const MAX_TEXT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A log file opened for appending that only its owner reads: made 0600, and an existing one (from an older
+ * mcpgw, or created by hand) tightened to 0600 too, since a daemon's log may hold what it was given.
+ */
+export function openPrivateLog(file: string): number {
+  const fd = openSync(file, 'a', 0o600);
+  fchmodSync(fd, 0o600);
+  return fd;
+}
 
 /** Whether anything exists at `file` (a file mcpgw must not overwrite, one init would replace). */
 export async function pathExists(file: string): Promise<boolean> {

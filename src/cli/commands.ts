@@ -4,6 +4,7 @@ import { closest } from '../config/suggest.js';
 import type { ClientConfigOptions } from './commands/client-config.js';
 import type { CreateOptions } from './commands/keys.js';
 import type { CommandContext } from './context.js';
+import { KEY_ENV } from './key-input.js';
 
 export interface OptionSpec {
   /** commander's flags: `--since <when>`, `-o, --out <file>`, `--no-probe`. */
@@ -111,6 +112,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'prove end to end that MCP tools execute through the gateway and the model turn ends at stop',
     options: [
       { flags: '--key <sk-...>', description: 'probe with this virtual key (default: a temporary key granted every server)' },
+      { flags: '--key-file <path>', description: `read the key from a file, or - for stdin (also: ${KEY_ENV}); --key shows it in ps` },
       { flags: '--server <name>', description: 'probe only this MCP server' },
       { flags: '--llm', description: 'require the LLM level (default when mcpgw.yaml declares a model or probe_model)' },
       { flags: '--no-llm', description: 'skip the LLM level' },
@@ -166,9 +168,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--mcp <server...>', description: 'MCP servers it may use (names from mcpgw.yaml)', list: true },
       { flags: '--mcp-group <group...>', description: 'MCP access groups it may use', list: true },
       { flags: '--models <model...>', description: 'models it may use (default: all)', list: true },
-      { flags: '--expires <duration>', description: 'lifetime, e.g. 30d' },
+      { flags: '--expires <duration>', description: 'lifetime, e.g. 30d, or never (default: 90d)' },
       { flags: '--budget <usd>', description: 'maximum spend' },
       { flags: '--key <sk-...>', description: 'use this key instead of generating one' },
+      { flags: '--key-file <path>', description: `read the key from a file, or - for stdin (also: ${KEY_ENV}); --key shows it in ps` },
       { flags: '--via-api', description: "create it through LiteLLM's /key/generate with the master key instead of writing the rows" },
     ],
     run: async (ctx, _args, options) => (await import('./commands/keys.js')).keysCreateCommand(ctx, options as CreateOptions),
@@ -203,6 +206,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: "print (or --write into the client's own file) the config that connects an MCP client to the gateway",
     options: [
       { flags: '--key <sk-...>', description: 'the virtual key to configure' },
+      { flags: '--key-file <path>', description: `read the key from a file, or - for stdin (also: ${KEY_ENV}); --key shows it in ps` },
       { flags: '--key-alias <alias>', description: 'use the key declared in mcpgw.yaml under this alias (read from the secrets file)' },
       { flags: '--url <url>', description: 'MCP endpoint (default: http://<host>:<litellm.port>/mcp/ from mcpgw.yaml)' },
       { flags: '--name <name>', description: "the server's name in the client", default: 'litellm' },
@@ -258,6 +262,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'the tools a key sees through the gateway, with an input summary of each',
     options: [
       { flags: '--key <alias-or-sk>', description: 'a declared key alias or a key value (default: the master key, which sees all)' },
+      { flags: '--key-file <path>', description: `read the key from a file, or - for stdin (also: ${KEY_ENV}); --key shows it in ps` },
       timeout('the tools', '120'),
     ],
     run: async (ctx, [name], options) => (await import('./commands/mcp.js')).mcpToolsCommand(ctx, name as string | undefined, options),

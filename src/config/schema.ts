@@ -79,6 +79,11 @@ const litellm = z.preprocess(
     /** Seconds a key (and its grants) is cached per worker; low values make revocation take effect sooner. */
     key_cache_ttl: z.number().int().min(0).max(3600).default(60),
     models: z.array(model).default([]),
+    /**
+     * LiteLLM's admin UI (/ui/) on its published port. Off by default: mcpgw manages keys itself, and LiteLLM
+     * serves the UI on the same LAN port as the API (DISABLE_ADMIN_UI is set unless this is true).
+     */
+    admin_ui: z.boolean().default(false),
     /** Extra container labels. Reverse-proxy labels (traefik.*) need `lan_only: false`. */
     labels: z.record(z.string(), z.string()).default({}),
   }),

@@ -1,4 +1,5 @@
 import { StepFailed } from '../errors.js';
+import { openPrivateLog } from '../fs.js';
 import type { Progress } from '../ui/progress.js';
 import type { Clock } from '../time/clock.js';
 import type { Engine } from './engine.js';
@@ -141,7 +142,7 @@ function tail(output: string): string {
 /** The real host: execa for commands, /etc/os-release and /run/systemd/system for what it is. */
 export async function localHostShell(): Promise<HostShell> {
   const { execa } = await import('execa');
-  const { existsSync, readFileSync, openSync } = await import('node:fs');
+  const { existsSync, readFileSync } = await import('node:fs');
   const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
   const field = (name: string) => new RegExp(`^${name}="?([^"\\n]*)"?$`, 'm').exec(release)?.[1] ?? '';
   return {
@@ -152,7 +153,7 @@ export async function localHostShell(): Promise<HostShell> {
     },
     spawnDaemon: async (command, args, logFile) => {
       const { spawn } = await import('node:child_process');
-      const log = openSync(logFile, 'a');
+      const log = openPrivateLog(logFile);
       // A dockerd that fails to start is reported by the wait for its socket, with the log to read.
       spawn(command, args, { detached: true, stdio: ['ignore', log, log] })
         .on('error', () => undefined)

@@ -170,18 +170,24 @@ export class DoctorContext {
    * connection: its transaction must not take in the read-only queries other checks send meanwhile.
    */
   gatewayKey(): Promise<string> {
-    return this.once('gateway-key', async () => {
-      const store = new KeyStore(await this.connect(), () => this.deps.now());
-      await store.assertSchema();
-      const model = await this.model();
-      const lease = await leaseKey(store, serverIds(model), Object.keys((await this.loaded()).config.mcp_servers), {
-        randomBytes: this.deps.randomBytes,
-        protect: (key) => this.deps.protect([key]),
-        prefix: 'mcpgw-doctor',
-      });
-      this.leases.push(lease);
-      return lease.key;
+    return this.once('gateway-key', async () => this.lease(Object.keys((await this.loaded()).config.mcp_servers)));
+  }
+
+  /** A temporary key with no grant at all, as any key mcpgw writes, for what such a key must be refused. */
+  noGrantKey(): Promise<string> {
+    return this.once('no-grant-key', () => this.lease([]));
+  }
+
+  private async lease(servers: string[]): Promise<string> {
+    const store = new KeyStore(await this.connect(), () => this.deps.now());
+    await store.assertSchema();
+    const lease = await leaseKey(store, serverIds(await this.model()), servers, {
+      randomBytes: this.deps.randomBytes,
+      protect: (key) => this.deps.protect([key]),
+      prefix: 'mcpgw-doctor',
     });
+    this.leases.push(lease);
+    return lease.key;
   }
 
   gatewayUrl(): Promise<string> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../db/connect.js';
 import { StepFailed, UserError } from '../errors.js';
+import { KEY_ALLOWED_ROUTES } from '../litellm/routes.js';
 import type { DesiredKey } from './desired.js';
 
 /** A key row as `keys list` shows it: never the token hash, never the key. */
@@ -25,6 +26,8 @@ export interface KeyRow {
   toolPermissions: Record<string, string[]>;
   /** Whether the key's object-permission row exists: LiteLLM reads its MCP grants there. */
   hasPermission: boolean;
+  /** LiteLLM's allowed_routes: empty admits every LLM route, the provider pass-through routes too. */
+  allowedRoutes: string[];
   rpmLimit: number | null;
   tpmLimit: number | null;
   maxParallelRequests: number | null;
@@ -62,12 +65,13 @@ interface DbKeyRow {
   rpm_limit: string | number | null;
   tpm_limit: string | number | null;
   max_parallel_requests: number | null;
+  allowed_routes: string[] | null;
 }
 
 const SELECT_KEYS = `
   SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.created_at, v.last_rotation_at, v.spend, v.blocked, v.max_budget, v.created_by,
          v.object_permission_id, p.object_permission_id IS NOT NULL AS has_permission, p.mcp_servers, p.mcp_access_groups, p.mcp_tool_permissions,
-         v.budget_duration, v.rpm_limit, v.tpm_limit, v.max_parallel_requests
+         v.budget_duration, v.rpm_limit, v.tpm_limit, v.max_parallel_requests, v.allowed_routes
     FROM "LiteLLM_VerificationToken" v
     LEFT JOIN "LiteLLM_ObjectPermissionTable" p ON p.object_permission_id = v.object_permission_id`;
 
@@ -79,6 +83,8 @@ const SELECT_KEYS = `
 export class KeyStore {
   /** Object-permission rows the last sync moved from derived to pinned server ids (rolled back on a dry run). */
   migratedGrants = 0;
+  /** Rows mcpgw wrote before it set allowed_routes, closed to the pass-through routes by the last sync. */
+  closedRoutes = 0;
 
   constructor(
     private readonly db: SqlClient,
@@ -116,6 +122,7 @@ export class KeyStore {
       budgetDuration: row.budget_duration,
       toolPermissions: toolPermissionsOf(row),
       hasPermission: row.has_permission,
+      allowedRoutes: row.allowed_routes ?? [],
       rpmLimit: numberOrNull(row.rpm_limit),
       tpmLimit: numberOrNull(row.tpm_limit),
       maxParallelRequests: row.max_parallel_requests,
@@ -163,6 +170,7 @@ export class KeyStore {
     return this.transaction(async () => {
       // Grants written before server ids were pinned hold LiteLLM's derived ids: rewritten once, for every row.
       this.migratedGrants = options.legacyServerIds && options.legacyServerIds.size > 0 ? await this.migrateServerIds(options.legacyServerIds) : 0;
+      this.closedRoutes = await this.closeRoutes();
       const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[]) OR v.key_alias = ANY($2::text[])`, [
         keys.map((key) => key.token),
         keys.map((key) => key.alias),
@@ -245,6 +253,18 @@ export class KeyStore {
     return rowCount ?? 0;
   }
 
+  /**
+   * Gives every row mcpgw wrote without allowed_routes (keys made before mcpgw set it, declared or not) the
+   * routes its keys get now; rows made in LiteLLM's UI or API are not mcpgw's to narrow. A no-op once done.
+   */
+  private async closeRoutes(): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE "LiteLLM_VerificationToken" SET allowed_routes = $1::text[] WHERE created_by = $2 AND COALESCE(cardinality(allowed_routes), 0) = 0`,
+      [KEY_ALLOWED_ROUTES, MANAGED_BY],
+    );
+    return rowCount ?? 0;
+  }
+
   /** Deletes the key rows (and their grants) matching an alias or a key; returns how many went. */
   async revoke(match: { alias?: string; token?: string }): Promise<number> {
     return this.transaction(async () => {
@@ -294,13 +314,13 @@ export class KeyStore {
     await this.db.query(
       `INSERT INTO "LiteLLM_VerificationToken"
          (token, key_name, key_alias, models, expires, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests,
-          object_permission_id, metadata, created_by, updated_by)
+          object_permission_id, metadata, created_by, updated_by, allowed_routes)
        SELECT r.token, r.key_name, r.key_alias, ARRAY(SELECT jsonb_array_elements_text(r.models)), r.expires::timestamptz AT TIME ZONE 'UTC',
               r.max_budget, r.budget_duration, CASE WHEN r.budget_duration IS NULL THEN NULL ELSE now() AT TIME ZONE 'UTC' END,
-              r.rpm_limit, r.tpm_limit, r.max_parallel_requests, r.permission, $2::jsonb, $3, $3
+              r.rpm_limit, r.tpm_limit, r.max_parallel_requests, r.permission, $2::jsonb, $3, $3, $4::text[]
          FROM jsonb_to_recordset($1::jsonb) AS r(token text, key_name text, key_alias text, models jsonb, expires text, max_budget double precision,
               budget_duration text, rpm_limit bigint, tpm_limit bigint, max_parallel_requests int, permission text)`,
-      [payload, JSON.stringify({ managed_by: MANAGED_BY }), MANAGED_BY],
+      [payload, JSON.stringify({ managed_by: MANAGED_BY }), MANAGED_BY, KEY_ALLOWED_ROUTES],
     );
   }
 
@@ -325,7 +345,7 @@ export class KeyStore {
       `UPDATE "LiteLLM_VerificationToken"
           SET token = $7, key_name = $8, key_alias = $2, models = $3::text[], max_budget = $4, object_permission_id = $5, updated_by = $6, updated_at = now(),
               budget_reset_at = CASE WHEN $9::text IS NULL THEN NULL WHEN budget_duration IS DISTINCT FROM $9::text THEN now() AT TIME ZONE 'UTC' ELSE budget_reset_at END,
-              budget_duration = $9, rpm_limit = $10, tpm_limit = $11, max_parallel_requests = $12
+              budget_duration = $9, rpm_limit = $10, tpm_limit = $11, max_parallel_requests = $12, allowed_routes = $13::text[]
         WHERE token = $1`,
       [
         row.token,
@@ -340,6 +360,7 @@ export class KeyStore {
         key.rpmLimit ?? null,
         key.tpmLimit ?? null,
         key.maxParallelRequests ?? null,
+        KEY_ALLOWED_ROUTES,
       ],
     );
   }
@@ -378,6 +399,8 @@ function driftedFields(key: DesiredKey, row: DbKeyRow): string[] {
   if (numberOrNull(row.rpm_limit) !== (key.rpmLimit ?? null)) fields.push('rpm_limit');
   if (numberOrNull(row.tpm_limit) !== (key.tpmLimit ?? null)) fields.push('tpm_limit');
   if ((row.max_parallel_requests ?? null) !== (key.maxParallelRequests ?? null)) fields.push('max_parallel_requests');
+  // Keys written before mcpgw set allowed_routes could call LiteLLM's provider pass-through routes: sync closes them.
+  if (!sameSet(row.allowed_routes ?? [], KEY_ALLOWED_ROUTES)) fields.push('allowed_routes');
   return fields;
 }
 

@@ -17,6 +17,8 @@ export interface Deps {
   hostname(): string;
   /** Aborted on SIGINT; long-running steps stop and clean up. */
   signal: AbortSignal;
+  /** Everything on standard input, e.g. a key given as `--key-file -`. */
+  readStdin(): Promise<string>;
   /** Asks a yes/no question on the terminal; absent when there is no terminal to ask on. */
   confirm?: (question: string) => Promise<boolean>;
   /** Reaches the container engine (DOCKER_HOST, else the local socket); fails with the fix when none answers. */
@@ -37,12 +39,19 @@ export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
     randomBytes,
     hostname,
     signal,
+    readStdin,
     ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
     // Loaded on first use, so `mcpgw --help` never loads dockerode, pg or the stack model.
     docker: async () => (await import('../docker/engine.js')).DockerEngine.connect(process.env),
     database: async (url) => (await import('../db/connect.js')).connectDatabase(url),
     hostShell: async () => (await import('../docker/engine-setup.js')).localHostShell(),
   };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function askOnTerminal(question: string): Promise<boolean> {

@@ -120,11 +120,11 @@ export async function rotateKey(ctx: OpContext, alias: string, graceSeconds: num
 }
 
 /** The database made to match mcpgw.yaml's keys (or, dry, what would change). */
-export async function syncKeys(ctx: OpContext, dryRun: boolean): Promise<{ changes: KeyChange[]; migrated: number }> {
+export async function syncKeys(ctx: OpContext, dryRun: boolean): Promise<{ changes: KeyChange[]; migrated: number; closedRoutes: number }> {
   const stack = await loadStack(ctx);
   return withKeyStore(ctx, stack, async (store) => {
     const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
     const changes = await store.sync(keys, { dryRun, legacyServerIds: legacyServerIds(stack.model) });
-    return { changes, migrated: store.migratedGrants };
+    return { changes, migrated: store.migratedGrants, closedRoutes: store.closedRoutes };
   });
 }

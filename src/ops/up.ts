@@ -72,7 +72,11 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
     const synced = await withKeyStore(
       ctx,
       stack,
-      async (store) => ({ changes: await store.sync(keys, { dryRun: false, legacyServerIds: legacy }), migrated: store.migratedGrants }),
+      async (store) => ({
+        changes: await store.sync(keys, { dryRun: false, legacyServerIds: legacy }),
+        migrated: store.migratedGrants,
+        closedRoutes: store.closedRoutes,
+      }),
       async () => engine,
     );
     keyChanges = synced.changes;
@@ -83,7 +87,11 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
         : keys.length === 0
           ? 'no keys declared in mcpgw.yaml'
           : `${keys.length} key(s) in place`;
-    keyStep.succeed(synced.migrated > 0 ? `${detail}; moved ${synced.migrated} grant row(s) to the pinned server ids` : detail);
+    const notes = [
+      ...(synced.migrated > 0 ? [`moved ${synced.migrated} grant row(s) to the pinned server ids`] : []),
+      ...(synced.closedRoutes > 0 ? [`closed the pass-through routes to ${synced.closedRoutes} older key(s)`] : []),
+    ];
+    keyStep.succeed([detail, ...notes].join('; '));
   }
   const stdioStep = progress.start('stdio commands');
   const checked = await assertStdioCommands(engine, stack.model).catch((error: unknown) => {

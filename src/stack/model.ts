@@ -319,9 +319,7 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
         }
       : { name: 'DATABASE_URL', kind: 'secret', secret: postgres.url },
   ];
-  for (const secret of litellmSecretNames(config)) {
-    if (!secretEnv.some((env) => env.name === secret)) secretEnv.push({ name: secret, kind: 'secret', secret });
-  }
+  for (const secret of litellmSecretNames(config)) secretEnv.push({ name: litellmSecretVariable(secret), kind: 'secret', secret });
   const dependsOn: ServiceModel['dependsOn'] = [];
   if (postgres.mode === 'bundled') dependsOn.push({ service: POSTGRES_SERVICE, condition: 'service_healthy' });
   for (const mcp of mcpServices) dependsOn.push({ service: mcp.name, condition: 'service_started' });
@@ -334,6 +332,8 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
     environment: {
       // The bundled price map instead of a download at start-up: the LAN may have no internet.
       LITELLM_LOCAL_MODEL_COST_MAP: 'True',
+      // The UI's SSO and its discovery answer say it is off; its static pages are still served (see README).
+      ...(litellm.admin_ui ? {} : { DISABLE_ADMIN_UI: 'True' }),
       // LiteLLM refuses to spawn stdio servers unless this is set; only stacks that declare one get it.
       ...(Object.values(config.mcp_servers).some((server) => server.transport === 'stdio' && !server.bridge) ? { LITELLM_ENABLE_MCP_STDIO: 'true' } : {}),
     },
@@ -355,6 +355,22 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
   };
 }
 
+/**
+ * The prefix of the variable each secret LiteLLM resolves itself (model keys, the env of stdio servers it spawns)
+ * gets in LiteLLM's environment. Under its own name a secret called ANTHROPIC_API_KEY would be the credential
+ * LiteLLM's /anthropic pass-through route sends for any key (src/litellm/routes.ts); no provider reads MCPGW_*.
+ */
+export const LITELLM_SECRET_PREFIX = 'MCPGW_SECRET_';
+
+export function litellmSecretVariable(secret: string): string {
+  return `${LITELLM_SECRET_PREFIX}${secret}`;
+}
+
+/** The secrets file's name of a variable in LiteLLM's environment (the same name unless mcpgw prefixed it). */
+export function secretOfLitellmVariable(variable: string): string {
+  return variable.startsWith(LITELLM_SECRET_PREFIX) ? variable.slice(LITELLM_SECRET_PREFIX.length) : variable;
+}
+
 /** Secrets LiteLLM resolves itself through os.environ/ references in config.yaml (models and stdio servers). */
 function litellmSecretNames(config: McpgwConfig): string[] {
   const names = new Set<string>();
@@ -374,7 +390,7 @@ function litellmConfig(config: McpgwConfig): LiteLLMConfig {
         model_name: model.name,
         litellm_params: {
           model: model.model,
-          ...(model.api_key ? { api_key: environRef(model.api_key) } : {}),
+          ...(model.api_key ? { api_key: environRef(litellmSecretVariable(model.api_key)) } : {}),
           ...(model.api_base ? { api_base: model.api_base } : {}),
         },
       }))
@@ -384,6 +400,8 @@ function litellmConfig(config: McpgwConfig): LiteLLMConfig {
       master_key: environRef(config.litellm.master_key),
       database_url: environRef('DATABASE_URL'),
       user_api_key_cache_ttl: config.litellm.key_cache_ttl,
+      // /health answers only whether each model is healthy, not the provider's error text and traceback.
+      health_check_details: false,
     },
   };
 }
@@ -415,7 +433,7 @@ function litellmServerEntry(stack: string, name: string, server: McpServerConfig
     entry.command = command;
     entry.args = [...commandArgs, ...(server.args ?? [])];
     const env: Record<string, string> = sortedRecord(server.environment);
-    for (const [variable, secret] of Object.entries(server.env)) env[variable] = environRef(secret);
+    for (const [variable, secret] of Object.entries(server.env)) env[variable] = environRef(litellmSecretVariable(secret));
     if (Object.keys(env).length > 0) entry.env = sortedRecord(env);
   } else if (server.url) {
     entry.url = server.url;

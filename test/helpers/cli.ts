@@ -31,6 +31,7 @@ export async function runCli(argv: string[], deps: Partial<Deps> & { cwd: string
     randomBytes,
     hostname: () => 'testhost',
     signal: new AbortController().signal,
+    readStdin: async () => '',
     docker: () => DockerEngine.connect(env),
     database: connectDatabase,
     hostShell: localHostShell,

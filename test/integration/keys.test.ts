@@ -6,6 +6,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { abbreviateKey, hashKey } from '../../src/keys/token.js';
+import { KEY_ALLOWED_ROUTES } from '../../src/litellm/routes.js';
 import { runCli } from '../helpers/cli.js';
 import { gatewayTools as gatewayToolsAt } from '../helpers/gateway.js';
 import { asOwner, keysRoleClient } from '../helpers/stack-db.js';
@@ -246,7 +247,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       expect(result.code, result.stderr).toBe(0);
       const { key } = JSON.parse(result.stdout) as { key: string };
       expect(ours.mcp_servers).toHaveLength(1);
-      const columns = `v.token, v.key_name, v.models, v.spend, v.blocked, v.team_id, v.user_id IS NULL AS no_user, p.mcp_servers, p.mcp_access_groups`;
+      const columns = `v.token, v.key_name, v.models, v.spend, v.blocked, v.team_id, v.user_id IS NULL AS no_user, v.allowed_routes, p.mcp_servers, p.mcp_access_groups`;
       const api = (
         await db.query(
           `SELECT ${columns} FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" ` +
@@ -261,7 +262,9 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       ).rows[0];
       expect(api.token).toBe(hashKey(key));
       expect(api.key_name).toBe(abbreviateKey(key));
-      for (const column of ['models', 'spend', 'team_id', 'mcp_servers', 'mcp_access_groups'] as const) expect(mine[column]).toEqual(api[column]);
+      for (const column of ['models', 'spend', 'team_id', 'allowed_routes', 'mcp_servers', 'mcp_access_groups'] as const)
+        expect(mine[column]).toEqual(api[column]);
+      expect(api.allowed_routes).toEqual([...KEY_ALLOWED_ROUTES]);
       // Not asserted: authenticating the API-made key. LiteLLM caches it from /key/generate's own objects, and the
       // test image's stand-in for Prisma's native engine hands that path Json columns in a shape it rejects
       // (test/stack/README.md, "DB mode"); keys written by mcpgw take the DB path and are checked above.
@@ -296,6 +299,24 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     expect(result.stderr).toMatch(/no-grant has no MCP grant/);
     expect(result.stderr).not.toContain(key);
     expect(await gatewayTools(key)).toEqual([]);
+    // A default lifetime, said on stderr; --expires never opts out.
+    expect(result.stderr).toMatch(/no-grant expires in 90d \(the default; --expires DURATION or --expires never to choose\)/);
+    const forever = await runCli(['keys', 'create', '--alias', 'forever', '--expires', 'never', '--json'], { cwd: dir });
+    expect(forever.code, forever.stderr).toBe(0);
+    expect(forever.stderr).toMatch(/forever never expires/);
+    const db = await pgContainerClient();
+    try {
+      const { rows } = await db.query(
+        `SELECT key_alias, extract(epoch FROM expires - (now() AT TIME ZONE 'UTC'))::int AS left_s, allowed_routes FROM "LiteLLM_VerificationToken" WHERE key_alias IN ('no-grant', 'forever') ORDER BY key_alias`,
+      );
+      expect(rows.map((row) => row.key_alias)).toEqual(['forever', 'no-grant']);
+      expect(rows[0].left_s).toBeNull();
+      expect(Math.abs(rows[1].left_s - 90 * 86_400)).toBeLessThan(600);
+      for (const row of rows) expect(row.allowed_routes).toEqual([...KEY_ALLOWED_ROUTES]);
+    } finally {
+      await db.end();
+      await runCli(['keys', 'revoke', 'forever'], { cwd: dir });
+    }
     const duplicate = await runCli(['keys', 'create', '--alias', 'no-grant'], { cwd: dir });
     expect(duplicate.code).toBe(2);
     expect(duplicate.stderr).toMatch(/alias "no-grant" .* already exists/);

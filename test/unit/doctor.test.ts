@@ -550,3 +550,39 @@ describe('keys.age (keys_max_age)', () => {
     });
   });
 });
+
+describe('security.admin-ui', () => {
+  /** A stand-in for LiteLLM on loopback: liveliness, and the UI discovery answer with `admin_ui_disabled`. */
+  async function fakeLitellm(disabled: boolean): Promise<{ port: number; close(): Promise<void> }> {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      const body =
+        req.url === '/.well-known/litellm-ui-config' ? { admin_ui_disabled: disabled } : req.url === '/health/liveliness' ? 'I am alive!' : undefined;
+      res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body ?? { detail: 'Not Found' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    return { port: typeof address === 'object' && address ? address.port : 0, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  it.each([
+    [true, '', 'pass'],
+    [false, '', 'fail'],
+    [false, '  admin_ui: true\n', 'pass'],
+  ] as const)('admin_ui_disabled %s with %j in mcpgw.yaml → %s', async (disabled, setting, status) => {
+    const litellm = await fakeLitellm(disabled);
+    try {
+      await withTempDir(async (dir) => {
+        await stackIn(dir, (yaml) => yaml.replace(`port: ${DEAD_PORT}`, `port: ${litellm.port}\n${setting}`).replace(/\n\n/g, '\n'));
+        const result = await runOne(contextFor(dir), 'security.admin-ui');
+        expect(result.status, JSON.stringify(result)).toBe(status);
+        expect(result.evidence[0]).toBe(`GET /.well-known/litellm-ui-config → HTTP 200, admin_ui_disabled: ${disabled}`);
+        if (status === 'fail')
+          expect(causes(result)).toMatch(/admin UI answers on port \d+, .* though mcpgw.yaml does not ask for it \| `mcpgw up` renders DISABLE_ADMIN_UI=True/);
+      });
+    } finally {
+      await litellm.close();
+    }
+  });
+});

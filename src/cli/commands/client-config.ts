@@ -4,9 +4,9 @@ import { UserError } from '../../errors.js';
 import { validateKey } from '../../keys/token.js';
 import { configureClient } from '../../ops/client-config.js';
 import type { CommandContext } from '../context.js';
+import { keyInput, type KeyFlags } from '../key-input.js';
 
-export interface ClientConfigOptions {
-  key?: string;
+export interface ClientConfigOptions extends KeyFlags {
   keyAlias?: string;
   url?: string;
   name: string;
@@ -16,17 +16,18 @@ export interface ClientConfigOptions {
 
 export async function clientConfigCommand(ctx: CommandContext, client: ClientId, options: ClientConfigOptions): Promise<void> {
   const format = CLIENTS[client];
-  if (options.key !== undefined && options.keyAlias !== undefined) throw new UserError('--key and --key-alias both given', 'pass one of them');
-  if (options.key !== undefined) {
-    ctx.ui.addSecrets([options.key]);
-    validateKey(options.key, '--key');
-  }
+  if ((options.key !== undefined || options.keyFile !== undefined) && options.keyAlias !== undefined)
+    throw new UserError(`${options.key !== undefined ? '--key' : '--key-file'} and --key-alias both given`, 'pass one of them');
+  // A declared alias names its key in the secrets file; MCPGW_KEY is only asked when no alias is.
+  const key = options.keyAlias === undefined ? await keyInput(ctx, options) : undefined;
+  if (key !== undefined) validateKey(key, options.key !== undefined ? '--key' : '--key-file');
   if (!/^[A-Za-z0-9_-]+$/.test(options.name))
     throw new UserError(`--name ${options.name} is not a valid server name`, 'use letters, digits, "_" and "-" (VS Code and Codex accept no others)');
   const scope = options.scope ?? format.defaultScope;
   if (!format.scopes.includes(scope)) throw new UserError(`${format.title} has no ${scope} scope`, `use --scope ${format.scopes.join(' or ')}`);
 
-  const { url, plan, written } = await configureClient(ctx, client, { ...options, scope, write: Boolean(options.write) });
+  const { keyFile: _file, ...rest } = options;
+  const { url, plan, written } = await configureClient(ctx, client, { ...rest, ...(key !== undefined ? { key } : {}), scope, write: Boolean(options.write) });
   if (!written) {
     // The configuration is the result the user asked for, key included: written as it is, not redacted.
     if (ctx.options.json)

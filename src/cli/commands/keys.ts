@@ -5,20 +5,23 @@ import { createKey, listKeys, revokeKey, rotateKey, syncKeys } from '../../ops/k
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
+import { KEY_ENV, keyInput, type KeyFlags } from '../key-input.js';
 
-export interface CreateOptions {
+export interface CreateOptions extends KeyFlags {
   alias: string;
   mcp?: string[];
   mcpGroup?: string[];
   models?: string[];
   expires?: string;
   budget?: string;
-  key?: string;
   viaApi?: boolean;
 }
 
+/** What `keys create` gives a key unless told otherwise: a key nobody remembers should not work forever. */
+const DEFAULT_KEY_LIFETIME = '90d';
+
 export async function keysCreateCommand(ctx: CommandContext, options: CreateOptions): Promise<void> {
-  if (options.key !== undefined) ctx.ui.addSecrets([options.key]);
+  const given = await keyInput(ctx, options);
   // Every argument is checked before Docker or the database is asked anything.
   const alias = keyAlias.safeParse(options.alias);
   if (!alias.success)
@@ -26,11 +29,12 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
       `--alias ${JSON.stringify(options.alias.slice(0, 64))} is not a key alias`,
       '2–64 lowercase letters, digits, ".", "_" and "-", starting and ending with a letter or digit, e.g. --alias claude-code',
     );
-  if (options.key !== undefined) validateNewKey(options.key, '--key');
+  if (given !== undefined) validateNewKey(given, options.key !== undefined ? '--key' : options.keyFile !== undefined ? '--key-file' : KEY_ENV);
   const budget = options.budget === undefined ? undefined : Number(options.budget);
   if (budget !== undefined && !(budget > 0))
     throw new UserError(`--budget ${options.budget} is not a positive number`, 'give the budget in USD, e.g. --budget 25');
-  const expiresInSeconds = options.expires === undefined ? undefined : flagDuration('--expires', options.expires, '30d');
+  const expires = options.expires ?? DEFAULT_KEY_LIFETIME;
+  const expiresInSeconds = expires === 'never' ? undefined : flagDuration('--expires', expires, '30d');
   const { key, ungranted } = await createKey(ctx, {
     alias: options.alias,
     models: options.models ?? [],
@@ -38,7 +42,7 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
     mcpGroups: options.mcpGroup ?? [],
     ...(expiresInSeconds !== undefined ? { expires: `${expiresInSeconds}s` } : {}),
     ...(budget !== undefined ? { budget } : {}),
-    ...(options.key !== undefined ? { key: options.key } : {}),
+    ...(given !== undefined ? { key: given } : {}),
     ...(options.viaApi ? { viaApi: true } : {}),
   });
   if (ungranted) ctx.ui.warn(`${options.alias} has no MCP grant: current LiteLLM refuses it every MCP server (old versions gave it all of them)`);
@@ -46,6 +50,11 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
   if (ctx.options.json) ctx.deps.stdout.write(`${JSON.stringify({ alias: options.alias, key }, null, 2)}\n`);
   else ctx.deps.stdout.write(`${key}\n`);
   ctx.ui.info(`created ${options.alias}: store this key now, mcpgw cannot show it again`);
+  ctx.ui.info(
+    expiresInSeconds === undefined
+      ? `${options.alias} never expires (--expires never)`
+      : `${options.alias} expires in ${expires}${options.expires === undefined ? ` (the default; --expires DURATION or --expires never to choose)` : ''}`,
+  );
 }
 
 export async function keysListCommand(ctx: CommandContext): Promise<void> {
@@ -95,21 +104,31 @@ export async function keysRotateCommand(ctx: CommandContext, alias: string, opti
 
 export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: boolean }): Promise<void> {
   const dryRun = Boolean(options.dryRun);
-  const { changes, migrated } = await syncKeys(ctx, dryRun);
+  const { changes, migrated, closedRoutes } = await syncKeys(ctx, dryRun);
   // Like litellm-as-code's --dry-run, a dry run that finds drift exits 1, so it can gate CI.
   const drift = changes.filter((change) => change.action !== 'keep');
-  const pending = dryRun && (drift.length > 0 || migrated > 0);
+  const pending = dryRun && (drift.length > 0 || migrated > 0 || closedRoutes > 0);
   const driftFailure = () =>
     new ReportedFailure(
-      `${drift.length + (migrated > 0 ? 1 : 0)} key change(s) pending: the database differs from mcpgw.yaml`,
+      `${drift.length + (migrated > 0 ? 1 : 0) + (closedRoutes > 0 ? 1 : 0)} key change(s) pending: the database differs from mcpgw.yaml`,
       'run `mcpgw keys sync` to apply them',
     );
   if (ctx.options.json) {
-    ctx.ui.json({ dryRun, ok: !pending, changes, ...(migrated > 0 ? { migratedGrants: migrated } : {}) });
+    ctx.ui.json({
+      dryRun,
+      ok: !pending,
+      changes,
+      ...(migrated > 0 ? { migratedGrants: migrated } : {}),
+      ...(closedRoutes > 0 ? { closedRoutes } : {}),
+    });
     if (pending) throw driftFailure();
     return;
   }
   if (migrated > 0) ctx.ui.result(`${dryRun ? 'would move' : 'moved'} ${migrated} grant row(s) from LiteLLM's derived server ids to the pinned ones`);
+  if (closedRoutes > 0)
+    ctx.ui.result(
+      `${dryRun ? 'would close' : 'closed'} LiteLLM's provider pass-through routes to ${closedRoutes} key(s) mcpgw wrote before it set allowed_routes`,
+    );
   for (const change of changes) {
     const detail =
       change.action === 'update'

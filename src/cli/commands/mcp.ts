@@ -7,6 +7,7 @@ import { upStack } from '../../ops/up.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
+import { keyInput, type KeyFlags } from '../key-input.js';
 import { reportUp } from '../format/up.js';
 
 export interface McpAddOptions extends AddOptions {
@@ -78,8 +79,10 @@ export async function mcpListCommand(ctx: CommandContext, options: { timeout?: s
     );
 }
 
-export async function mcpToolsCommand(ctx: CommandContext, name: string | undefined, options: { key?: string; timeout?: string }): Promise<void> {
-  const { as, tools, failures } = await serverTools(ctx, name, options.key, timeoutSeconds(options.timeout));
+export async function mcpToolsCommand(ctx: CommandContext, name: string | undefined, options: KeyFlags & { timeout?: string }): Promise<void> {
+  // An alias names a declared key and is no secret; only a key value is warned about and redacted.
+  const key = await keyInput(ctx, options, (value) => value.startsWith('sk-'));
+  const { as, tools, failures } = await serverTools(ctx, name, key, timeoutSeconds(options.timeout));
   if (ctx.options.json) {
     ctx.ui.json({ server: name ?? null, as, tools, failures });
   } else {

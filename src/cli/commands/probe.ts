@@ -5,10 +5,10 @@ import { DEFAULT_PROBE_TIMEOUT_MS, probeStack } from '../../ops/probe.js';
 import { loadStack } from '../../ops/stack.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
+import { keyInput, type KeyFlags } from '../key-input.js';
 import { formatProbeReport, probeFailureSummary } from '../../probe/report.js';
 
-export interface ProbeOptions {
-  key?: string;
+export interface ProbeOptions extends KeyFlags {
   server?: string;
   /** commander's --llm / --no-llm: undefined means "when a model is configured". */
   llm?: boolean;
@@ -20,8 +20,9 @@ export interface ProbeOptions {
 export async function probeCommand(ctx: CommandContext, options: ProbeOptions): Promise<void> {
   const timeoutMs = options.timeout === undefined ? DEFAULT_PROBE_TIMEOUT_MS : flagDuration('--timeout', options.timeout, '120') * 1000;
   const replay = options.replay ? await readReplay(path.resolve(ctx.deps.cwd, options.replay)) : undefined;
+  const key = await keyInput(ctx, options);
   const stack = await loadStack(ctx);
-  const { key, server, llm, model } = options;
+  const { server, llm, model } = options;
   const report = await probeStack(ctx, stack, { key, server, llm, model, timeoutMs, replay });
   if (ctx.options.json) ctx.ui.json(report);
   else ctx.ui.result(formatProbeReport(report));

@@ -1,6 +1,6 @@
 import { parseSecrets } from '../../config/secrets.js';
 import { envFileFor } from '../../render/compose.js';
-import { LITELLM_SERVICE, litellmService } from '../../stack/model.js';
+import { LITELLM_SERVICE, litellmService, secretOfLitellmVariable } from '../../stack/model.js';
 import { DEPLOYED, notDeployed } from '../deployed.js';
 import { fail, pass, type Check } from '../types.js';
 
@@ -40,7 +40,7 @@ export const configEnviron: Check = {
         {
           cause: 'LiteLLM reads an unset variable as None: the master key, database or model key is silently missing',
           fix:
-            `add ${[...new Set(missing.map((ref) => ref.name))].map((name) => `${name}=…`).join(', ')} ` +
+            `add ${[...new Set(missing.map((ref) => secretOfLitellmVariable(ref.name)))].map((name) => `${name}=…`).join(', ')} ` +
             `to ${file} (and reference it from mcpgw.yaml), then \`mcpgw up\``,
         },
       ],

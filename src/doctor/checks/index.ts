@@ -36,11 +36,14 @@ import { networkPorts } from './network-ports.js';
 import { secretsFile } from './secrets-file.js';
 import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
+import { securityAdminUi } from './security-admin-ui.js';
 import { securityBackups } from './security-backups.js';
 import { securityDbRole } from './security-db-role.js';
 import { securityErrorLogs } from './security-error-logs.js';
+import { securityHealth } from './security-health.js';
 import { securityLanExposure } from './security-lan-exposure.js';
 import { securityMcpTestEndpoints } from './security-mcp-test-endpoints.js';
+import { securityPassthrough } from './security-passthrough.js';
 
 /** Every check, in report order within its area. Adding a check is adding a file and a line here. */
 export const CHECKS: readonly Check[] = [
@@ -86,4 +89,7 @@ export const CHECKS: readonly Check[] = [
   securityMcpTestEndpoints,
   securityBackups,
   securityLanExposure,
+  securityPassthrough,
+  securityAdminUi,
+  securityHealth,
 ];
