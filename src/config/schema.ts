@@ -121,18 +121,22 @@ const mcpServer = z.preprocess(
     /** The server's package, installed into an image mcpgw builds (one of npm, pypi; exact version). */
     build: packageBuild.optional(),
     /**
-     * stdio only: run the command in its own container (`image`, which must have node and the command) behind
-     * mcpgw's bridge, which keeps one process of it and serves it to LiteLLM as streamable http. Without it LiteLLM
-     * spawns the command inside its own container. Not sse: supergateway's SSE output, the one SSE bridge tried,
-     * runs one process for every session and sends each reply to all of them, so LiteLLM's concurrent sessions
-     * received each other's answers.
+     * stdio only, and the default for a stdio server with an image (or build): its command runs in that container
+     * behind mcpgw's bridge, which keeps one process of it and serves it to LiteLLM as streamable http. Not sse:
+     * supergateway's SSE output, the one SSE bridge tried, runs one process for every session and sends each reply
+     * to all of them, so LiteLLM's concurrent sessions received each other's answers.
      */
     bridge: z
       .enum(['http'], {
         message: "must be http: supergateway's SSE output sends every reply to all sessions, so requests through LiteLLM get each other's answers",
       })
       .optional(),
-    /** Container command (sse/http with image) or the stdio command LiteLLM spawns. */
+    /**
+     * stdio only: LiteLLM spawns the command inside its own container instead, where it can read LiteLLM's
+     * environment (master key, salt key, DATABASE_URL, provider keys). Only when the user insists; doctor warns.
+     */
+    inside_litellm: z.literal(true, { message: 'must be true (or left out: a stdio server runs in its own container behind the bridge)' }).optional(),
+    /** Container command (sse/http with image), the stdio command the bridge runs, or the one LiteLLM spawns. */
     command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
     args: z.array(z.string()).optional(),
     /** Published port (host side). */
@@ -215,6 +219,10 @@ export const configSchema = z.strictObject({
   /** The LAN-only hard rule. `false` is the explicit opt-in to TLS, reverse proxies and public names. */
   lan_only: z.boolean().default(true),
   secrets: z.string().min(1).default('./secrets/litellm.env'),
+  /**
+   * Deprecated: the one network every MCP server shared with LiteLLM before each got its own. Only read so that
+   * `up` can remove that network from an existing stack once nothing is attached to it.
+   */
   network: z.string().min(1).default('litellm-mcp-net'),
   litellm: litellm.default(() => litellm.parse({})),
   postgres: postgres.default(() => postgres.parse({})),

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
 import { provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../time/clock.js';
-import type { ContainerSpec, Engine } from '../docker/engine.js';
+import type { ContainerHardening, ContainerSpec, Engine, NetworkInfo } from '../docker/engine.js';
 import { fetchWithTimeout, httpOk } from '../gateway/http.js';
 import { causeOf, describeAnswer } from '../gateway/causes.js';
 import { litellmVantage } from '../gateway/vantage.js';
@@ -95,11 +95,21 @@ export class StackRunner {
     const ourIds = new Set(ours.map((container) => container.id));
     const names = new Set(desired.map((entry) => entry.spec.name));
     const foreign = (await engine.listContainers([])).filter((container) => names.has(container.name) && !ourIds.has(container.id));
-    const networks = new Set<string>();
-    for (const network of this.model.networks) if (await engine.networkByName(network.name)) networks.add(network.name);
+    const networks = new Map<string, NetworkInfo>();
+    for (const network of this.model.networks) {
+      const found = await engine.networkByName(network.name);
+      if (found) networks.set(network.name, found);
+    }
+    const retired: string[] = [];
+    for (const name of this.model.retiredNetworks) if ((await engine.networkByName(name))?.labels[STACK_LABEL] === this.model.name) retired.push(name);
     const volumes = new Set<string>();
     for (const volume of this.model.volumes) if (await engine.volumeExists(volume)) volumes.add(volume);
-    const plan = planStack(desired, this.model.networks, this.model.volumes, { containers: ours, foreign, networks, volumes });
+    const hardening = new Map<string, ContainerHardening>();
+    for (const container of ours) {
+      const found = await engine.containerHardening(container.id);
+      if (found) hardening.set(container.id, found);
+    }
+    const plan = planStack(desired, this.model.networks, this.model.volumes, { containers: ours, foreign, networks, volumes, retired, hardening });
     return { plan, desired };
   }
 
@@ -157,9 +167,19 @@ export class StackRunner {
           `create it (docker network create ${network.name}) or set postgres.network_external: false`,
         );
       }
-      if (network.action === 'create') await engine.createNetwork(network.name, { [STACK_LABEL]: this.model.name });
+      const model = this.model.networks.find((candidate) => candidate.name === network.name);
+      if (!model || network.action === 'keep') continue;
+      if (network.action === 'recreate') {
+        // Docker cannot change `internal` on a network in place; the containers on it are recreated below.
+        for (const container of (await engine.networkByName(network.name))?.containers ?? []) await engine.disconnectNetwork(network.name, container);
+        await engine.removeNetwork(network.name);
+      }
+      await engine.createNetwork(network.name, model.labels, { internal: model.internal });
     }
-    networkStep.succeed(plan.networks.map((network) => `${network.name} (${network.action === 'create' ? 'created' : 'present'})`).join(', '));
+    const NETWORK_DONE = { create: 'created', recreate: 'made again', keep: 'present' } as const;
+    networkStep.succeed(
+      plan.networks.map((network) => `${network.name} (${network.action === 'missing-external' ? 'missing' : NETWORK_DONE[network.action]})`).join(', '),
+    );
     for (const volume of plan.volumes) if (volume.action === 'create') await engine.createVolume(volume.name, { [STACK_LABEL]: this.model.name });
     for (const orphan of plan.orphans) {
       await engine.removeContainer(orphan.id);
@@ -178,7 +198,24 @@ export class StackRunner {
       }
     }
     await this.proveFromLiteLLM(outcomes);
+    await this.removeRetired(plan.retired, notes);
     return { plan, services: outcomes.map(({ id: _id, ...outcome }) => outcome), notes };
+  }
+
+  /**
+   * The old shared MCP network goes once every container of the stack has been recreated on its own network;
+   * anything still attached to it (a container mcpgw does not manage) keeps it, and the note says so.
+   */
+  private async removeRetired(retired: string[], notes: string[]): Promise<void> {
+    for (const name of retired) {
+      const attached = (await this.deps.engine.networkByName(name))?.containers ?? [];
+      if (attached.length > 0) {
+        notes.push(`kept the former shared MCP network ${name}: ${attached.length} container(s) not managed by mcpgw are still attached`);
+        continue;
+      }
+      await this.deps.engine.removeNetwork(name);
+      notes.push(`removed the former shared MCP network ${name} (each MCP server now has a network of its own with LiteLLM)`);
+    }
   }
 
   /**

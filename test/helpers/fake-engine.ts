@@ -13,7 +13,7 @@ interface FakeContainer extends ContainerSummary {
 export class FakeEngine {
   readonly calls: string[] = [];
   containers: FakeContainer[] = [];
-  networks = new Map<string, { labels: Record<string, string>; containers: string[] }>();
+  networks = new Map<string, { labels: Record<string, string>; containers: string[]; internal?: boolean }>();
   volumes = new Map<string, Record<string, string>>();
   images = new Map<string, string>();
 
@@ -48,9 +48,9 @@ export class FakeEngine {
     return this.containers.find((entry) => entry.id === id)?.log ?? '';
   }
 
-  async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[] } | undefined> {
+  async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[]; internal: boolean } | undefined> {
     const network = this.networks.get(name);
-    return network ? { id: `net-${name}`, ...network } : undefined;
+    return network ? { id: `net-${name}`, internal: false, ...network } : undefined;
   }
 
   async removeNetwork(name: string): Promise<void> {

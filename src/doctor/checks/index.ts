@@ -37,7 +37,9 @@ import { secretsFile } from './secrets-file.js';
 import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
 import { securityErrorLogs } from './security-error-logs.js';
+import { securityIsolation } from './security-isolation.js';
 import { securityMcpTestEndpoints } from './security-mcp-test-endpoints.js';
+import { securityStdioInsideLitellm } from './security-stdio-inside-litellm.js';
 
 /** Every check, in report order within its area. Adding a check is adding a file and a line here. */
 export const CHECKS: readonly Check[] = [
@@ -80,4 +82,6 @@ export const CHECKS: readonly Check[] = [
   clientsFiles,
   securityErrorLogs,
   securityMcpTestEndpoints,
+  securityIsolation,
+  securityStdioInsideLitellm,
 ];
