@@ -65,7 +65,7 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
     const config = parse(await readFile(file, 'utf8')) as { mcp_servers: Record<string, unknown> };
     // stdio both ways: spawned by LiteLLM itself (a server on the MCP Python SDK LiteLLM ships), and bridged
     // by supergateway into its own container.
-    config.mcp_servers.gamma = { transport: 'stdio', command: ['python3', '-c', pythonEchoServer('gamma')] };
+    config.mcp_servers.gamma = { transport: 'stdio', inside_litellm: true, command: ['python3', '-c', pythonEchoServer('gamma')] };
     config.mcp_servers.delta = { transport: 'stdio', bridge: 'http', image: stack.images.mcp, command: ['mcp-server-everything', 'stdio'], port: 48212 };
     await writeFile(file, stringify(config));
     // Both of LiteLLM's provider paths to the same fixture; the probe uses the first model.
