@@ -30,6 +30,13 @@ export const secretName = z.preprocess(
 );
 
 const port = z.number().int().min(1).max(65535);
+/**
+ * Existing Docker networks a service also joins (mcpgw never creates or removes them): where LiteLLM reaches a
+ * model server, or an MCP server its own database. Docker's network name rule.
+ */
+const joinedNetworks = z
+  .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'must be a Docker network name (letters, digits, _ . -)' }))
+  .default([]);
 const duration = z.string().regex(/^[1-9][0-9]*[smhdw]$/, {
   message: 'must be a duration such as 30m, 24h, 90d or 2w',
 });
@@ -80,6 +87,8 @@ const litellm = z.preprocess(
     models: z.array(model).default([]),
     /** Extra container labels. Reverse-proxy labels (traefik.*) need `lan_only: false`. */
     labels: z.record(z.string(), z.string()).default({}),
+    /** Existing networks LiteLLM also joins, e.g. where a model server runs; no MCP server of the stack is put on them. */
+    networks: joinedNetworks,
   }),
 );
 
@@ -170,6 +179,8 @@ const mcpServer = z.preprocess(
       })
       .optional(),
     groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
+    /** Existing networks this server's container also joins, e.g. where its own database runs. */
+    networks: joinedNetworks,
   }),
 );
 

@@ -16,7 +16,7 @@ import { containerSpecFor, specHash } from '../render/container-spec.js';
 import { CONFIG_HASH_LABEL } from '../stack/labels.js';
 import { publishedBaseUrl } from '../stack/endpoints.js';
 import { STACK_LABEL } from '../stack/labels.js';
-import { litellmEndpoints, litellmPlace, mcpServiceName, postgresService, type ServiceModel, type StackModel } from '../stack/model.js';
+import { litellmEndpoints, litellmPlace, mcpServiceName, POSTGRES_SERVICE, postgresService, type ServiceModel, type StackModel } from '../stack/model.js';
 import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from '../stack/plan.js';
 
 /** How a service's step reads once its action is done. */
@@ -164,7 +164,9 @@ export class StackRunner {
         networkStep.fail(`${network.name} does not exist`);
         throw new StepFailed(
           `network ${network.name} is declared external but does not exist`,
-          `create it (docker network create ${network.name}) or set postgres.network_external: false`,
+          network.name === this.model.networks.find((candidate) => candidate.serves === POSTGRES_SERVICE)?.name
+            ? `create it (docker network create ${network.name}) or set postgres.network_external: false`
+            : `create it (docker network create ${network.name}), or remove it from the networks mcpgw.yaml has a service join`,
         );
       }
       const model = this.model.networks.find((candidate) => candidate.name === network.name);

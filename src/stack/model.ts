@@ -36,7 +36,10 @@ export interface NetworkModel {
   external: boolean;
   /** No gateway out of the host: nothing on it needs one (the bundled Postgres network). */
   internal: boolean;
-  /** The one service LiteLLM reaches over this network: each MCP server, the canary and Postgres have their own. */
+  /**
+   * The one service LiteLLM reaches over this network: each MCP server, the canary and Postgres have their own.
+   * A network mcpgw.yaml names for a service to join (`networks:`) serves what the user runs on it: its name.
+   */
   serves: string;
   labels: Record<string, string>;
 }
@@ -214,13 +217,13 @@ export function buildStackModel(config: McpgwConfig): StackModel {
   );
   // An external Postgres on a shared network (the seed's): LiteLLM joins it to reach the database by name.
   if (!bundled && config.postgres.network_external) networks.push({ name: pgNetwork, external: true, internal: false, serves: POSTGRES_SERVICE, labels: {} });
-  services.push(
-    litellm(
-      config,
-      networks.map((network) => network.name),
-      mcpServices,
-    ),
-  );
+  const ownNetworks = networks.map((network) => network.name);
+  // Networks mcpgw.yaml has services join besides their own: the user's, so external.
+  const joined = [...config.litellm.networks, ...Object.values(config.mcp_servers).flatMap((server) => server.networks)];
+  for (const name of new Set(joined)) {
+    if (!networks.some((network) => network.name === name)) networks.push({ name, external: true, internal: false, serves: name, labels: {} });
+  }
+  services.push(litellm(config, [...new Set([...ownNetworks, ...config.litellm.networks])], mcpServices));
   const shipped = services.map((service) => withLogShipping(service, observability));
   const settings = litellmSettings(observability);
   const names = new Set(networks.map((network) => network.name));
@@ -285,7 +288,7 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([variable, secret]) => ({ name: variable, kind: 'secret', secret })),
     ports: [{ hostIp: config.mcp_bind, published: port, target: server.container_port ?? port }],
-    networks: [serviceNetworkName(config.name, service)],
+    networks: [serviceNetworkName(config.name, service), ...server.networks],
     volumes: bridged ? [{ source: `./${BRIDGE_SCRIPT_FILE}`, target: BRIDGE_SCRIPT_PATH, kind: 'bind', readOnly: true }] : [],
     dependsOn: [],
     labels: { ...labelsFor(config.name, service), 'io.mcpgw.transport': server.transport },

@@ -315,7 +315,8 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
   it('a server whose transport is wrong fails `up` at the probe, which names the transport that works', async () => {
     // beta's container speaks SSE at /sse; declare it again by URL as streamable HTTP at /mcp.
     const info = await docker.getContainer(`${name}-mcp-beta`).inspect();
-    const ip = info.NetworkSettings.Networks[`${name}-mcp`]?.IPAddress;
+    // On beta's own network, which LiteLLM shares.
+    const ip = info.NetworkSettings.Networks[`${name}-mcp-beta-net`]?.IPAddress;
     const file = path.join(dir, 'mcpgw.yaml');
     const original = await readFile(file, 'utf8');
     const config = parse(original) as { mcp_servers: Record<string, unknown> };
