@@ -44,14 +44,24 @@ export const securityIsolation: Check = {
         });
     }
 
-    // An MCP server or the canary on a network it was not given (the old shared one, or one added by hand).
+    // An MCP server or the canary on a network it was not given (the old shared one, or one added by hand), and
+    // two of the stack's services on one network, even one mcpgw.yaml has both join (`networks:`).
+    const members = new Map<string, string[]>();
     for (const { service, attached } of await attachments(ctx)) {
       if (service.role === 'litellm' || !attached) continue;
+      for (const name of attached) members.set(name, [...(members.get(name) ?? []), service.containerName]);
       const extra = attached.filter((name) => !service.networks.includes(name));
       if (extra.length > 0)
         causes.push({
           cause: `${service.containerName} is also on ${extra.join(', ')}: it reaches whatever else is there`,
           fix: `docker network disconnect NETWORK ${service.containerName}, or ${up}`,
+        });
+    }
+    for (const [name, containers] of members) {
+      if (containers.length > 1 && model.networks.find((network) => network.name === name)?.external)
+        causes.push({
+          cause: `${containers.join(' and ')} share ${name}: each reaches the other without a key`,
+          fix: `let one service of the stack join ${name} (networks: in mcpgw.yaml), then \`mcpgw up\``,
         });
     }
 
