@@ -217,6 +217,15 @@ export function buildStackModel(config: McpgwConfig): StackModel {
   );
   // An external Postgres on a shared network (the seed's): LiteLLM joins it to reach the database by name.
   if (!bundled && config.postgres.network_external) networks.push({ name: pgNetwork, external: true, internal: false, serves: POSTGRES_SERVICE, labels: {} });
+  // LiteLLM's own network, first: its published port and its way out (to model providers) go through it, since
+  // the Postgres and canary networks are internal and a stack need not have MCP servers.
+  networks.unshift({
+    name: serviceNetworkName(config.name, LITELLM_SERVICE),
+    external: false,
+    internal: false,
+    serves: LITELLM_SERVICE,
+    labels: labelsFor(config.name, LITELLM_SERVICE),
+  });
   const ownNetworks = networks.map((network) => network.name);
   // Networks mcpgw.yaml has services join besides their own: the user's, so external.
   const joined = [...config.litellm.networks, ...Object.values(config.mcp_servers).flatMap((server) => server.networks)];

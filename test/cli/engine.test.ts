@@ -90,6 +90,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
         plan: { networks: { name: string; action: string }[]; volumes: { action: string }[]; services: { action: string }[]; retired_networks: string[] };
       };
       expect(plan.networks).toEqual([
+        { name: 'gateway-litellm-net', action: 'create' },
         { name: 'postgres-net', action: 'recreate' },
         { name: 'gateway-mcp-everything-net', action: 'create' },
       ]);

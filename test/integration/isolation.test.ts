@@ -140,7 +140,8 @@ describe('isolation inside the stack: each MCP server shares a network with Lite
     expect((await inspect(beta)).networks).toEqual([betaNet]);
     expect((await inspect(`${name}-mcpgw-canary`)).networks).toEqual([canaryNet]);
     expect((await inspect(`${name}-postgres`)).networks).toEqual([pgNetwork]);
-    expect((await inspect(`${name}-litellm`)).networks).toEqual([alphaNet, betaNet, canaryNet, pgNetwork].sort());
+    // LiteLLM's own network (its published port and way out) holds LiteLLM alone.
+    expect((await inspect(`${name}-litellm`)).networks).toEqual([`${name}-litellm-net`, alphaNet, betaNet, canaryNet, pgNetwork].sort());
     const [net] = JSON.parse(await docker('network', 'inspect', alphaNet)) as { Labels: Record<string, string>; Internal: boolean; Containers: object }[];
     expect(net?.Labels).toMatchObject({ 'io.mcpgw.stack': name, 'io.mcpgw.service': 'mcp-alpha' });
     expect(Object.keys(net?.Containers ?? {})).toHaveLength(2);

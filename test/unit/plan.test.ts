@@ -43,6 +43,7 @@ describe('planStack', () => {
     const plan = planStack(desired, model.networks, model.volumes, { containers: [], foreign: [], networks: new Map(), volumes: new Set(), ...none });
     expect(plan.services.map((entry) => entry.action)).toEqual(['create', 'create', 'create']);
     expect(plan.networks).toEqual([
+      { name: 'litellm-litellm-net', action: 'create' },
       { name: 'postgres-net', action: 'missing-external' },
       { name: 'litellm-mcp-db-main-net', action: 'create' },
     ]);
@@ -143,6 +144,7 @@ describe('specHash', () => {
 
   it('builds the container like the compose file: aliases, absolute bind source, env from secrets', () => {
     expect(spec.networks).toEqual([
+      { name: 'litellm-litellm-net', aliases: ['litellm'] },
       { name: 'postgres-net', aliases: ['litellm'] },
       { name: 'litellm-mcp-db-main-net', aliases: ['litellm'] },
     ]);
