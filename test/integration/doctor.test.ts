@@ -24,8 +24,9 @@ const MCP_NET = `${name}-mcp`;
 const ALPHA_NET = `${name}-mcp-alpha-net`;
 
 /** Runs a command in a container and waits for it; fails the test when it exits non-zero. */
-async function exec(container: string, cmd: string[]): Promise<string> {
-  const handle = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+/** As `user` when given: root in a container without capabilities cannot write into another user's files. */
+async function exec(container: string, cmd: string[], user?: string): Promise<string> {
+  const handle = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
   const stream = await handle.start({});
   const chunks: Buffer[] = [];
   await new Promise((resolve) => stream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', resolve));
@@ -271,7 +272,8 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
 
   it('the reverse, a SCRAM role under an md5 pg_hba rule: logins work, database.auth warns to switch the rule', async () => {
     const container = `${name}-postgres`;
-    await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)scram-sha-256/host\\1md5/" "$PGDATA/pg_hba.conf"']);
+    // As postgres, who owns the data directory (the container drops root's DAC_OVERRIDE with every other capability).
+    await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)scram-sha-256/host\\1md5/" "$PGDATA/pg_hba.conf"'], 'postgres');
     await psql('SELECT pg_reload_conf()');
     try {
       const { failed, report } = await doctor('--offline');
@@ -281,7 +283,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
       expect(auth.evidence).toContain('pg_hba host methods for it: md5');
       expect(explained(auth)).toMatch(/still allows md5.*\| change those host lines to scram-sha-256/);
     } finally {
-      await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)md5/host\\1scram-sha-256/" "$PGDATA/pg_hba.conf"']);
+      await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)md5/host\\1scram-sha-256/" "$PGDATA/pg_hba.conf"'], 'postgres');
       await psql('SELECT pg_reload_conf()');
     }
   });
