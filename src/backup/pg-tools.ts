@@ -1,3 +1,4 @@
+import { HARDENING, UNPRIVILEGED_USER } from '../stack/model.js';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Engine } from '../docker/engine.js';
@@ -119,6 +120,11 @@ export function helperPgTools(engine: Engine, url: string, helper: HelperSpec): 
       ports: [],
       networks: helper.networks.map((name) => ({ name, aliases: [] })),
       mounts: [],
+      // As every container of the stack: nobody, no capability, no privilege gained through setuid binaries.
+      user: UNPRIVILEGED_USER,
+      capDrop: [...HARDENING.capDrop],
+      capAdd: [],
+      securityOpt: [...HARDENING.securityOpt],
     });
     try {
       await engine.startContainer(id);

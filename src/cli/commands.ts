@@ -226,11 +226,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'add an MCP server to mcpgw.yaml in place (comments kept), validated before it is written',
     options: [
       { flags: '--transport <transport>', description: 'sse | http | stdio' },
-      { flags: '--image <image>', description: 'container mcpgw runs (sse/http, or the bridge of a stdio server)' },
+      { flags: '--image <image>', description: 'container mcpgw runs (sse/http, or the one a stdio server runs in behind the bridge)' },
       { flags: '--command <command>', description: 'command to run (container command, or the stdio server command)' },
       { flags: '--args <arg...>', description: 'arguments after the command' },
       { flags: '--url <url>', description: 'an MCP server mcpgw does not run' },
-      { flags: '--bridge <transport>', description: "stdio only: run it in its own container behind mcpgw's bridge, served as streamable http (http)" },
+      { flags: '--bridge <transport>', description: "stdio only: how mcpgw's bridge serves it (http, the default)" },
+      {
+        flags: '--inside-litellm',
+        description: "stdio only: let LiteLLM spawn it in its own container, where it reads LiteLLM's master key, salt key and DATABASE_URL",
+      },
       { flags: '--port <port>', description: 'published host port (default: the next free one in mcp_port_range)' },
       { flags: '--container-port <port>', description: 'port the server listens on inside its container (default: --port)' },
       { flags: '--path <path>', description: 'MCP path inside the container (default /sse or /mcp)' },

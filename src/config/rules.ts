@@ -114,29 +114,34 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
   const hasImage = typeof server.image === 'string' || server.build !== undefined;
   const hasUrl = typeof server.url === 'string';
   if (transport === 'stdio') {
-    const bridged = server.bridge !== undefined;
+    const inside = server.inside_litellm === true;
     // A bridged server has its own container and port; mcpgw's bridge fixes the path (/mcp).
-    const foreign = bridged ? (['path', 'url'] as const) : (['image', 'port', 'container_port', 'publish', 'path', 'url', 'host_header'] as const);
+    const foreign = inside
+      ? (['image', 'build', 'bridge', 'port', 'container_port', 'publish', 'path', 'url', 'host_header'] as const)
+      : (['path', 'url'] as const);
     for (const field of foreign) {
       if (server[field] !== undefined) {
         issues.push(
-          bridged
-            ? { path: at(field), message: 'does not apply to a bridged stdio server (its bridge serves /mcp)', fix: `remove ${field}` }
-            : {
+          inside
+            ? {
                 path: at(field),
-                message: 'does not apply to a stdio server (LiteLLM spawns it inside its own container)',
-                fix: `remove ${field}, or add bridge: http to run it in its own container`,
-              },
+                message: 'does not apply to a stdio server LiteLLM spawns inside its own container (inside_litellm: true)',
+                fix: `remove ${field}, or remove inside_litellm to run the server in its own container`,
+              }
+            : { path: at(field), message: 'does not apply to a bridged stdio server (its bridge serves /mcp)', fix: `remove ${field}` },
         );
       }
     }
-    if (bridged && !hasImage)
+    if (!inside && !hasImage)
       issues.push({
-        path: at('image'),
-        message: 'is required for a bridged stdio server',
-        fix: 'name an image that has node and the command, e.g. supercorp/supergateway (node, npx)',
+        path: `mcp_servers.${name}`,
+        message: "a stdio server runs in a container of its own, behind mcpgw's bridge, and this one names no image",
+        fix:
+          'add image: IMAGE (one with node and the command, e.g. supercorp/supergateway) or build: { npm: "PACKAGE@X.Y.Z" } / ' +
+          '{ pypi: "PACKAGE==X.Y.Z" }, and port: 48xxx; or, only if it must, inside_litellm: true to have LiteLLM spawn it in ' +
+          "its own container, where it can read LiteLLM's master key, salt key and DATABASE_URL",
       });
-    if (bridged && server.port === undefined)
+    if (!inside && hasImage && server.port === undefined)
       issues.push({ path: at('port'), message: 'is required for a bridged stdio server', fix: 'pick a free port in the MCP range, e.g. 48010' });
     if (server.command === undefined) issues.push({ path: at('command'), message: 'is required for a stdio server', fix: 'set the command to run, e.g. npx' });
     const args = Array.isArray(server.args) ? server.args : [];
@@ -152,8 +157,10 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
     return;
   }
   if (transport !== 'sse' && transport !== 'http') return;
-  if (server.bridge !== undefined)
-    issues.push({ path: at('bridge'), message: `applies only to stdio servers (this one is ${transport})`, fix: 'remove bridge' });
+  for (const field of ['bridge', 'inside_litellm'] as const) {
+    if (server[field] !== undefined)
+      issues.push({ path: at(field), message: `applies only to stdio servers (this one is ${transport})`, fix: `remove ${field}` });
+  }
   if (hasImage && hasUrl) {
     issues.push({
       path: at('url'),
@@ -219,13 +226,6 @@ function checkServerBuild(name: string, server: Record<string, unknown>, issues:
       message: 'does not apply with url (mcpgw runs no container for it)',
       fix: 'remove build, or replace url with port: 48xxx',
     });
-  if (server.transport === 'stdio' && server.bridge === undefined) {
-    issues.push({
-      path: at('build'),
-      message: 'needs a container of its own, and LiteLLM spawns this stdio server inside its own',
-      fix: 'add bridge: http and port: 48xxx',
-    });
-  }
   const image = packageImage(build as PackageSource);
   if (image && server.image !== undefined && server.image !== image) {
     issues.push({
@@ -310,7 +310,7 @@ function checkLiteralSecrets(name: string, server: Record<string, unknown>, issu
       });
     }
   }
-  const where = server.transport === 'stdio' && server.bridge === undefined ? 'config/config.yaml' : 'docker-compose.yml';
+  const where = server.transport === 'stdio' && server.inside_litellm === true ? 'config/config.yaml' : 'docker-compose.yml';
   for (const field of ['command', 'args'] as const) {
     const value = server[field];
     const words = typeof value === 'string' ? value.split(/\s+/) : Array.isArray(value) ? value.map(String) : [];

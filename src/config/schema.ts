@@ -31,6 +31,13 @@ export const secretName = z.preprocess(
 );
 
 const port = z.number().int().min(1).max(65535);
+/**
+ * Existing Docker networks a service also joins (mcpgw never creates or removes them): where LiteLLM reaches a
+ * model server, or an MCP server its own database. Docker's network name rule.
+ */
+const joinedNetworks = z
+  .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'must be a Docker network name (letters, digits, _ . -)' }))
+  .default([]);
 const duration = z.string().regex(/^[1-9][0-9]*[smhdw]$/, {
   message: 'must be a duration such as 30m, 24h, 90d or 2w',
 });
@@ -86,6 +93,8 @@ const litellm = z.preprocess(
     admin_ui: z.boolean().default(false),
     /** Extra container labels. Reverse-proxy labels (traefik.*) need `lan_only: false`. */
     labels: z.record(z.string(), z.string()).default({}),
+    /** Existing networks LiteLLM also joins, e.g. where a model server runs; no MCP server of the stack is put on them. */
+    networks: joinedNetworks,
   }),
 );
 
@@ -128,18 +137,22 @@ const mcpServer = z.preprocess(
     /** The server's package, installed into an image mcpgw builds (one of npm, pypi; exact version). */
     build: packageBuild.optional(),
     /**
-     * stdio only: run the command in its own container (`image`, which must have node and the command) behind
-     * mcpgw's bridge, which keeps one process of it and serves it to LiteLLM as streamable http. Without it LiteLLM
-     * spawns the command inside its own container. Not sse: supergateway's SSE output, the one SSE bridge tried,
-     * runs one process for every session and sends each reply to all of them, so LiteLLM's concurrent sessions
-     * received each other's answers.
+     * stdio only, and the default for a stdio server with an image (or build): its command runs in that container
+     * behind mcpgw's bridge, which keeps one process of it and serves it to LiteLLM as streamable http. Not sse:
+     * supergateway's SSE output, the one SSE bridge tried, runs one process for every session and sends each reply
+     * to all of them, so LiteLLM's concurrent sessions received each other's answers.
      */
     bridge: z
       .enum(['http'], {
         message: "must be http: supergateway's SSE output sends every reply to all sessions, so requests through LiteLLM get each other's answers",
       })
       .optional(),
-    /** Container command (sse/http with image) or the stdio command LiteLLM spawns. */
+    /**
+     * stdio only: LiteLLM spawns the command inside its own container instead, where it can read LiteLLM's
+     * environment (master key, salt key, DATABASE_URL, provider keys). Only when the user insists; doctor warns.
+     */
+    inside_litellm: z.literal(true, { message: 'must be true (or left out: a stdio server runs in its own container behind the bridge)' }).optional(),
+    /** Container command (sse/http with image), the stdio command the bridge runs, or the one LiteLLM spawns. */
     command: z.union([z.string().min(1), z.array(z.string()).min(1)]).optional(),
     args: z.array(z.string()).optional(),
     /** The server's port in the MCP range: its identity, and where it listens in its container unless container_port says otherwise. */
@@ -179,6 +192,8 @@ const mcpServer = z.preprocess(
       })
       .optional(),
     groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
+    /** Existing networks this server's container also joins, e.g. where its own database runs. */
+    networks: joinedNetworks,
   }),
 );
 
@@ -228,6 +243,10 @@ export const configSchema = z.strictObject({
   /** The LAN-only hard rule. `false` is the explicit opt-in to TLS, reverse proxies and public names. */
   lan_only: z.boolean().default(true),
   secrets: z.string().min(1).default('./secrets/litellm.env'),
+  /**
+   * Deprecated: the one network every MCP server shared with LiteLLM before each got its own. Only read so that
+   * `up` can remove that network from an existing stack once nothing is attached to it.
+   */
   network: z.string().min(1).default('litellm-mcp-net'),
   litellm: litellm.default(() => litellm.parse({})),
   postgres: postgres.default(() => postgres.parse({})),

@@ -137,6 +137,8 @@ const EXAMPLES: Record<string, string> = {
   description: 'Files on the NAS',
   'mcp_servers.*.image': 'node:20-slim',
   bridge: 'http',
+  networks: '[models-net] (existing Docker networks)',
+  inside_litellm: 'true (or leave it out to run the server in its own container)',
   command: '["npx", "-y", "@modelcontextprotocol/server-everything@2026.8.31"]',
   args: '["/data"]',
   'mcp_servers.*.port': '48010',

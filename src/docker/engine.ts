@@ -12,6 +12,11 @@ export interface ContainerSpec {
   entrypoint?: string[];
   cmd?: string[];
   env: string[];
+  /** uid:gid to run as; absent: the image's user. */
+  user?: string;
+  capDrop: string[];
+  capAdd: string[];
+  securityOpt: string[];
   labels: Record<string, string>;
   /** json-file options added to the rotation settings every container gets. */
   logOptions?: Record<string, string>;
@@ -22,6 +27,15 @@ export interface ContainerSpec {
   healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number };
 }
 
+export interface NetworkInfo {
+  id: string;
+  labels: Record<string, string>;
+  internal: boolean;
+  containers: string[];
+  /** The Linux bridge interface of a bridge network. */
+  bridge?: string;
+}
+
 export interface ContainerSummary {
   id: string;
   name: string;
@@ -29,6 +43,14 @@ export interface ContainerSummary {
   labels: Record<string, string>;
   state: string;
   status: string;
+}
+
+export interface ContainerHardening {
+  /** Config.User: empty for the image's own user. */
+  user: string;
+  capDrop: string[];
+  capAdd: string[];
+  securityOpt: string[];
 }
 
 export interface ContainerState {
@@ -112,6 +134,22 @@ export class DockerEngine {
   async containerNetworks(id: string): Promise<string[] | undefined> {
     try {
       return Object.keys((await this.docker.getContainer(id).inspect()).NetworkSettings.Networks ?? {});
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** How the container was created to run: user, capabilities and security options; undefined when it does not exist. */
+  async containerHardening(id: string): Promise<ContainerHardening | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return {
+        user: info.Config.User ?? '',
+        capDrop: info.HostConfig.CapDrop ?? [],
+        capAdd: info.HostConfig.CapAdd ?? [],
+        securityOpt: info.HostConfig.SecurityOpt ?? [],
+      };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
@@ -223,6 +261,7 @@ export class DockerEngine {
       ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
       ...(spec.cmd ? { Cmd: spec.cmd } : {}),
       Env: spec.env,
+      ...(spec.user ? { User: spec.user } : {}),
       Labels: spec.labels,
       ExposedPorts: exposed,
       ...(spec.healthcheck
@@ -237,6 +276,9 @@ export class DockerEngine {
           }
         : {}),
       HostConfig: {
+        CapDrop: spec.capDrop,
+        CapAdd: spec.capAdd,
+        SecurityOpt: spec.securityOpt,
         PortBindings: bindings,
         RestartPolicy: { Name: 'unless-stopped' },
         LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3', ...spec.logOptions } },
@@ -340,7 +382,8 @@ export class DockerEngine {
       Entrypoint: spec.entrypoint,
       Cmd: spec.cmd,
       Labels: spec.labels,
-      HostConfig: { ...(first ? { NetworkMode: first } : {}) },
+      // A throwaway asks and prints; it needs no capability and gains none.
+      HostConfig: { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'], ...(first ? { NetworkMode: first } : {}) },
     });
     try {
       for (const network of rest) await this.docker.getNetwork(network).connect({ Container: container.id });
@@ -406,23 +449,34 @@ export class DockerEngine {
     return { exitCode: info.ExitCode ?? -1, stderr: Buffer.concat(errorChunks).toString('utf8') };
   }
 
-  /** `bridge`: the Linux bridge interface of a bridge network (br-<first 12 of its id> unless named at creation). */
-  async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[]; bridge?: string } | undefined> {
+  /** The network's labels, whether it is internal, the containers attached, and `bridge`: its Linux bridge interface (br-<first 12 of its id> unless named at creation). */
+  async networkByName(name: string): Promise<NetworkInfo | undefined> {
     const networks = await this.docker.listNetworks({ filters: { name: [name] } });
     const match = networks.find((network) => network.Name === name);
     if (!match) return undefined;
-    const info = await this.docker.getNetwork(match.Id).inspect();
+    const info = (await this.docker.getNetwork(match.Id).inspect()) as { Containers?: object; Internal?: boolean };
     const bridge = match.Driver === 'bridge' ? (match.Options?.['com.docker.network.bridge.name'] ?? `br-${match.Id.slice(0, 12)}`) : undefined;
     return {
       id: match.Id,
       labels: match.Labels ?? {},
-      containers: Object.keys((info as { Containers?: object }).Containers ?? {}),
+      internal: info.Internal === true,
+      containers: Object.keys(info.Containers ?? {}),
       ...(bridge ? { bridge } : {}),
     };
   }
 
-  async createNetwork(name: string, labels: Record<string, string>): Promise<void> {
-    await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+  async createNetwork(name: string, labels: Record<string, string>, options: { internal: boolean } = { internal: false }): Promise<void> {
+    await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Internal: options.internal, Labels: labels });
+  }
+
+  /** Detaches a container from a network (both by name or id); one not attached is fine. */
+  async disconnectNetwork(network: string, container: string): Promise<void> {
+    await this.docker
+      .getNetwork(network)
+      .disconnect({ Container: container, Force: true })
+      .catch((error: { statusCode?: number; message?: string }) => {
+        if (error.statusCode !== 404 && !/is not connected/i.test(error.message ?? '')) throw error;
+      });
   }
 
   async removeNetwork(name: string): Promise<void> {

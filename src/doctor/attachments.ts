@@ -28,7 +28,14 @@ export function attachments(ctx: DoctorContext): Promise<Attachment[]> {
  */
 export async function cutOffServers(ctx: DoctorContext): Promise<Set<string>> {
   const all = await attachments(ctx).catch(() => []);
-  const mcpNetwork = (await ctx.loaded()).config.network;
-  const litellmCut = all.some((entry) => entry.service.role === 'litellm' && entry.missing.includes(mcpNetwork));
-  return new Set(all.filter((entry) => entry.service.role === 'mcp' && (litellmCut || entry.missing.includes(mcpNetwork))).map((entry) => entry.service.name));
+  const litellmMissing = all.find((entry) => entry.service.role === 'litellm')?.missing ?? [];
+  // Each MCP server shares one network with LiteLLM: it is cut off when either side is off that network.
+  return new Set(
+    all
+      .filter(
+        (entry) =>
+          entry.service.role === 'mcp' && entry.service.networks.some((network) => entry.missing.includes(network) || litellmMissing.includes(network)),
+      )
+      .map((entry) => entry.service.name),
+  );
 }

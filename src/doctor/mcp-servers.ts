@@ -121,7 +121,7 @@ export async function attributeRestTools(
                   `LiteLLM lists no tools from ` +
                   `${target.name}${status ? ` (it reports the server ${status})` : ''}, though nothing is ` +
                   `found wrong with the server itself`,
-                fix: '`mcpgw logs litellm` shows the MCP error (LiteLLM reaches the server by its container name on the MCP network)',
+                fix: '`mcpgw logs litellm` shows the MCP error (LiteLLM reaches the server by its container name on the network they share)',
               },
             ];
       return { name: target.name, outcome: fail(status ? `${seen} (LiteLLM: ${status})` : seen, causes) };

@@ -44,7 +44,7 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
     case 'resolve':
       return role.service
         ? {
-            cause: `LiteLLM cannot resolve ${url.hostname}: the container ${role.service} is not on LiteLLM's MCP network (or does not exist)`,
+            cause: `LiteLLM cannot resolve ${url.hostname}: the container ${role.service} is not on the network it shares with LiteLLM (or does not exist)`,
             fix: '`mcpgw up` recreates it on the network; `mcpgw doctor --only network` shows the attachments',
           }
         : {

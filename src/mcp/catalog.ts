@@ -19,11 +19,11 @@ export interface CatalogEntry {
    * The same server built by mcpgw from its package registry instead of pulled (mcp_servers.X.build): what `mcp add`
    * writes into a stack whose images mcpgw builds (litellm.build: builtin), where no container registry may answer.
    * Its fields replace the server's (and its image goes): `build`, `command`, and for a stdio server LiteLLM would
-   * spawn with a tool its image lacks (uvx), `bridge` and `container_port`.
+   * spawn with a tool its image lacks (uvx), `container_port`.
    */
   packaged?: Record<string, unknown> & { build: { npm: string } | { pypi: string }; command: string[] };
   /** The mcpgw.yaml server entry without a host port (add picks one). */
-  server: Record<string, unknown> & { transport: string; bridge?: string; image?: string; container_port?: number; path?: string };
+  server: Record<string, unknown> & { transport: string; inside_litellm?: boolean; image?: string; container_port?: number; path?: string };
 }
 
 const CATALOG_FILE = new URL('../../data/mcp-catalog.yaml', import.meta.url);
@@ -45,7 +45,7 @@ export function catalogEntry(id: string, catalog = loadCatalog()): CatalogEntry 
 
 /** How the catalog entry runs, in a few words, for the catalog table. */
 export function runsAs(server: CatalogEntry['server']): string {
-  if (server.transport === 'stdio') return server.bridge ? `stdio→${server.bridge}` : 'stdio (LiteLLM)';
+  if (server.transport === 'stdio') return server.inside_litellm ? 'stdio (LiteLLM)' : 'stdio→http';
   return server.transport;
 }
 
@@ -71,7 +71,7 @@ export function buildCommand(build: NonNullable<CatalogEntry['build']>): string 
 
 /** Where the server listens inside its container (the published host port is picked per stack). */
 export function containerEndpoint(server: CatalogEntry['server']): string {
-  if (server.transport === 'stdio' && !server.bridge) return '-';
-  const transport = server.transport === 'stdio' ? server.bridge : server.transport;
+  if (server.transport === 'stdio' && server.inside_litellm) return '-';
+  const transport = server.transport === 'stdio' ? 'http' : server.transport;
   return `:${server.container_port ?? '?'}${server.path ?? (transport === 'sse' ? '/sse' : '/mcp')}`;
 }

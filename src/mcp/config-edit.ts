@@ -16,6 +16,8 @@ export interface AddOptions {
   args?: string[];
   url?: string;
   bridge?: string;
+  /** stdio only: LiteLLM spawns it inside its own container (the user insists; doctor warns). */
+  insideLitellm?: boolean;
   port?: string;
   containerPort?: string;
   path?: string;
@@ -29,6 +31,7 @@ export interface AddOptions {
 const FIELD_ORDER = [
   'transport',
   'bridge',
+  'inside_litellm',
   'description',
   'image',
   'build',
@@ -62,6 +65,7 @@ export function serverEntry(options: AddOptions, catalog?: CatalogEntry, package
   };
   set('transport', options.transport);
   set('bridge', options.bridge);
+  if (options.insideLitellm) entry.inside_litellm = true;
   set('description', options.description);
   set('image', options.image);
   if (options.command !== undefined) entry.command = options.command.split(/\s+/).filter(Boolean);
@@ -110,7 +114,7 @@ function envFlags(values: string[]): Record<string, string> {
 
 /** Whether mcpgw runs a container (and so publishes a port) for this entry. */
 function needsPort(entry: Record<string, unknown>): boolean {
-  return entry.url === undefined && (entry.transport === 'stdio' ? entry.bridge !== undefined : entry.image !== undefined || entry.build !== undefined);
+  return entry.url === undefined && (entry.transport === 'stdio' ? entry.inside_litellm !== true : entry.image !== undefined || entry.build !== undefined);
 }
 
 export interface EditResult {

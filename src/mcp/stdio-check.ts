@@ -26,9 +26,8 @@ export async function missingInContainer(engine: Engine, containerId: string, co
 
 export function missingCommandHint(image: string): string {
   return (
-    `install it in the LiteLLM image (${image}), or run the server bridged in its own ` +
-    `container: bridge: http with an image that has node and the command (mcpgw mcp add … ` +
-    `--bridge http --image IMG)`
+    `run the server in its own container instead: remove inside_litellm and give it an image that has node ` +
+    `and the command (mcpgw mcp add … --image IMG), or install it in the LiteLLM image (${image})`
   );
 }
 

@@ -17,7 +17,7 @@ import type { Cause } from '../outcome.js';
 import { diagnoseServer } from '../probe/diagnose.js';
 import { serverTargets } from '../probe/targets.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
-import { buildStackModel, litellmBaseUrl, litellmPlace, litellmService, type StackModel } from '../stack/model.js';
+import { buildStackModel, litellmBaseUrl, litellmPlace, litellmService, spawnedInLiteLLM, type StackModel } from '../stack/model.js';
 import type { OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
 import { loadStack, type LoadedStack } from './stack.js';
@@ -53,7 +53,7 @@ export async function addServer(ctx: OpContext, name: string, request: AddServer
   const plan = await planAdd(text, file, name, entry, listenProbe(current.mcp_bind));
   const model = buildStackModel(plan.config);
   const server = plan.config.mcp_servers[name];
-  if (server?.transport === 'stdio' && !server.bridge) await checkCommandInLiteLLM(ctx, model, name);
+  if (server && spawnedInLiteLLM(server)) await checkCommandInLiteLLM(ctx, model, name);
 
   await writeConfigText(file, plan.text);
 

@@ -3,7 +3,7 @@ import type { Secrets } from '../config/secrets.js';
 import { POSTGRES_KEYS_PASSWORD_SECRET, POSTGRES_KEYS_ROLE } from '../config/postgres-roles.js';
 import { provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../time/clock.js';
-import type { ContainerSpec, Engine } from '../docker/engine.js';
+import type { ContainerHardening, ContainerSpec, Engine, NetworkInfo } from '../docker/engine.js';
 import { fetchWithTimeout, httpOk } from '../gateway/http.js';
 import { causeOf, describeAnswer } from '../gateway/causes.js';
 import { litellmVantage } from '../gateway/vantage.js';
@@ -22,6 +22,7 @@ import {
   litellmPlace,
   litellmService,
   mcpServiceName,
+  POSTGRES_SERVICE,
   postgresService,
   type ServiceModel,
   type StackModel,
@@ -106,11 +107,21 @@ export class StackRunner {
     const ourIds = new Set(ours.map((container) => container.id));
     const names = new Set(desired.map((entry) => entry.spec.name));
     const foreign = (await engine.listContainers([])).filter((container) => names.has(container.name) && !ourIds.has(container.id));
-    const networks = new Set<string>();
-    for (const network of this.model.networks) if (await engine.networkByName(network.name)) networks.add(network.name);
+    const networks = new Map<string, NetworkInfo>();
+    for (const network of this.model.networks) {
+      const found = await engine.networkByName(network.name);
+      if (found) networks.set(network.name, found);
+    }
+    const retired: string[] = [];
+    for (const name of this.model.retiredNetworks) if ((await engine.networkByName(name))?.labels[STACK_LABEL] === this.model.name) retired.push(name);
     const volumes = new Set<string>();
     for (const volume of this.model.volumes) if (await engine.volumeExists(volume)) volumes.add(volume);
-    const plan = planStack(desired, this.model.networks, this.model.volumes, { containers: ours, foreign, networks, volumes });
+    const hardening = new Map<string, ContainerHardening>();
+    for (const container of ours) {
+      const found = await engine.containerHardening(container.id);
+      if (found) hardening.set(container.id, found);
+    }
+    const plan = planStack(desired, this.model.networks, this.model.volumes, { containers: ours, foreign, networks, volumes, retired, hardening });
     return { plan, desired };
   }
 
@@ -163,12 +174,24 @@ export class StackRunner {
         networkStep.fail(`${network.name} does not exist`);
         throw new StepFailed(
           `network ${network.name} is declared external but does not exist`,
-          `create it (docker network create ${network.name}) or set postgres.network_external: false`,
+          network.name === this.model.networks.find((candidate) => candidate.serves === POSTGRES_SERVICE)?.name
+            ? `create it (docker network create ${network.name}) or set postgres.network_external: false`
+            : `create it (docker network create ${network.name}), or remove it from the networks mcpgw.yaml has a service join`,
         );
       }
-      if (network.action === 'create') await engine.createNetwork(network.name, { [STACK_LABEL]: this.model.name });
+      const model = this.model.networks.find((candidate) => candidate.name === network.name);
+      if (!model || network.action === 'keep') continue;
+      if (network.action === 'recreate') {
+        // Docker cannot change `internal` on a network in place; the containers on it are recreated below.
+        for (const container of (await engine.networkByName(network.name))?.containers ?? []) await engine.disconnectNetwork(network.name, container);
+        await engine.removeNetwork(network.name);
+      }
+      await engine.createNetwork(network.name, model.labels, { internal: model.internal });
     }
-    networkStep.succeed(plan.networks.map((network) => `${network.name} (${network.action === 'create' ? 'created' : 'present'})`).join(', '));
+    const NETWORK_DONE = { create: 'created', recreate: 'made again', keep: 'present' } as const;
+    networkStep.succeed(
+      plan.networks.map((network) => `${network.name} (${network.action === 'missing-external' ? 'missing' : NETWORK_DONE[network.action]})`).join(', '),
+    );
     await this.deps.guard?.();
     for (const volume of plan.volumes) if (volume.action === 'create') await engine.createVolume(volume.name, { [STACK_LABEL]: this.model.name });
     for (const orphan of plan.orphans) {
@@ -188,7 +211,24 @@ export class StackRunner {
       }
     }
     await this.proveFromLiteLLM(outcomes);
+    await this.removeRetired(plan.retired, notes);
     return { plan, services: outcomes.map(({ id: _id, ...outcome }) => outcome), notes };
+  }
+
+  /**
+   * The old shared MCP network goes once every container of the stack has been recreated on its own network;
+   * anything still attached to it (a container mcpgw does not manage) keeps it, and the note says so.
+   */
+  private async removeRetired(retired: string[], notes: string[]): Promise<void> {
+    for (const name of retired) {
+      const attached = (await this.deps.engine.networkByName(name))?.containers ?? [];
+      if (attached.length > 0) {
+        notes.push(`kept the former shared MCP network ${name}: ${attached.length} container(s) not managed by mcpgw are still attached`);
+        continue;
+      }
+      await this.deps.engine.removeNetwork(name);
+      notes.push(`removed the former shared MCP network ${name} (each MCP server now has a network of its own with LiteLLM)`);
+    }
   }
 
   /**

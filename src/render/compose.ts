@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import type { ServiceModel, StackModel } from '../stack/model.js';
+import { HARDENING, type NetworkModel, type ServiceModel, type StackModel } from '../stack/model.js';
 import type { Templates } from './templates.js';
 import { stringify, templateDocument } from './yaml.js';
 
@@ -16,21 +16,18 @@ export function renderCompose(model: StackModel, templates: Templates): string {
   const serviceDefaults = parse(templates.composeService) as Record<string, unknown>;
   doc.set('name', model.name);
   doc.set('services', Object.fromEntries(model.services.map((service) => [service.name, composeService(service, serviceDefaults)])));
-  doc.set(
-    'networks',
-    Object.fromEntries(
-      model.networks.map((network) => [
-        network.name,
-        network.external ? { name: network.name, external: true } : { name: network.name, driver: 'bridge', labels: { 'io.mcpgw.stack': model.name } },
-      ]),
-    ),
-  );
+  doc.set('networks', Object.fromEntries(model.networks.map((network) => [network.name, composeNetwork(network)])));
   if (model.volumes.length > 0) {
     doc.set('volumes', Object.fromEntries(model.volumes.map((name) => [name, { name, labels: { 'io.mcpgw.stack': model.name } }])));
   } else {
     doc.delete('volumes');
   }
   return stringify(doc);
+}
+
+function composeNetwork(network: NetworkModel): Record<string, unknown> {
+  if (network.external) return { name: network.name, external: true };
+  return { name: network.name, driver: 'bridge', ...(network.internal ? { internal: true } : {}), labels: { ...network.labels } };
 }
 
 function composeService(service: ServiceModel, defaults: Record<string, unknown>): Record<string, unknown> {
@@ -66,6 +63,10 @@ function composeService(service: ServiceModel, defaults: Record<string, unknown>
   if (service.dependsOn.length > 0) {
     out.depends_on = Object.fromEntries(service.dependsOn.map((dep) => [dep.service, { condition: dep.condition }]));
   }
+  if (service.user) out.user = service.user;
+  out.cap_drop = [...HARDENING.capDrop];
+  if (service.capAdd.length > 0) out.cap_add = [...service.capAdd];
+  out.security_opt = [...HARDENING.securityOpt];
   out.labels = service.labels;
   // A fresh copy per service: shared objects would be written as YAML anchors and aliases.
   const settings = structuredClone(defaults) as { logging?: { options?: Record<string, string> } };

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
 import type { ContainerSpec } from '../docker/engine.js';
 import { resolveSecretEnv } from './env-files.js';
-import type { ServiceModel } from '../stack/model.js';
+import { HARDENING, type ServiceModel } from '../stack/model.js';
 
 /**
  * The container mcpgw creates for a service: the same image, command, env, ports, networks, mounts and
@@ -17,6 +17,10 @@ export function containerSpecFor(service: ServiceModel, secrets: Secrets, outDir
     ...(service.entrypoint ? { entrypoint: service.entrypoint } : {}),
     ...(service.command ? { cmd: service.command } : {}),
     env,
+    ...(service.user ? { user: service.user } : {}),
+    capDrop: [...HARDENING.capDrop],
+    capAdd: [...service.capAdd],
+    securityOpt: [...HARDENING.securityOpt],
     labels: service.labels,
     ...(service.logOptions ? { logOptions: service.logOptions } : {}),
     ports: service.ports,

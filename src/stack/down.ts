@@ -21,10 +21,13 @@ export async function stackDown(engine: Engine, model: StackModel, options: { vo
     await engine.removeContainer(container.id);
     report.removedContainers.push(container.name);
   }
-  for (const network of model.networks) {
+  const retired = model.retiredNetworks.map((name) => ({ name, external: false }));
+  for (const network of [...model.networks, ...retired]) {
     const found = await engine.networkByName(network.name);
     if (!found) continue;
     if (network.external || found.labels[STACK_LABEL] !== model.name) {
+      // A retired network someone else owns is none of this stack's business.
+      if (retired.includes(network)) continue;
       report.keptNetworks.push({ name: network.name, reason: 'not created by this stack' });
     } else if (found.containers.length > 0) {
       report.keptNetworks.push({ name: network.name, reason: `${found.containers.length} other container(s) still attached` });

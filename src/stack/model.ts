@@ -6,6 +6,7 @@ import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
 import { gatewayMcpUrl, publishedBaseUrl } from './endpoints.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from './labels.js';
 import { pinnedServerId } from '../litellm/server-id.js';
+import { BUILTIN_LITELLM_IMAGE } from '../images/builtin.js';
 
 /**
  * The one in-memory description of a stack. docker-compose.yml, config.yaml, the per-service env files and
@@ -17,6 +18,11 @@ export interface StackModel {
   /** What clients on the LAN connect to. */
   gatewayUrl: string;
   networks: NetworkModel[];
+  /**
+   * Networks earlier mcpgw versions created and this model no longer uses: the one MCP network every server,
+   * the canary and LiteLLM shared (`network:` in mcpgw.yaml). `up` removes each once nothing is attached to it.
+   */
+  retiredNetworks: string[];
   volumes: string[];
   services: ServiceModel[];
   litellmConfig: LiteLLMConfig;
@@ -29,6 +35,14 @@ export interface StackModel {
 export interface NetworkModel {
   name: string;
   external: boolean;
+  /** No gateway out of the host: nothing on it needs one (the bundled Postgres network). */
+  internal: boolean;
+  /**
+   * The one service LiteLLM reaches over this network: each MCP server, the canary and Postgres have their own.
+   * A network mcpgw.yaml names for a service to join (`networks:`) serves what the user runs on it: its name.
+   */
+  serves: string;
+  labels: Record<string, string>;
 }
 
 /** How a container variable gets its value from the secrets file. */
@@ -70,7 +84,21 @@ export interface ServiceModel {
   /** Extra json-file logging options (observability), on top of the rotation every service gets. */
   logOptions?: Record<string, string>;
   readiness: Readiness;
+  /** uid:gid the process runs as, where the image is known to allow one that is not root; absent: the image's user. */
+  user?: string;
+  /** Capabilities given back after HARDENING drops them all: only what the service's own start-up needs. */
+  capAdd: string[];
 }
+
+/** What every service runs with: no capability (some given back by capAdd), and no gaining any through setuid. */
+export const HARDENING = { capDrop: ['ALL'], securityOpt: ['no-new-privileges:true'] } as const;
+/** Debian's nobody: in every image mcpgw builds, and a uid no file of the image belongs to. */
+export const UNPRIVILEGED_USER = '65534:65534';
+/**
+ * The bundled Postgres entrypoint starts as root, chowns and chmods its data directory (a volume created
+ * root-owned, or one restored with other owners) and drops to the postgres user with setpriv/gosu.
+ */
+const POSTGRES_CAPS = ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETGID', 'SETUID'];
 
 export type LiteLLMConfig = {
   model_list: { model_name: string; litellm_params: Record<string, string | number> }[];
@@ -139,20 +167,33 @@ export function defaultMcpPath(transport: 'sse' | 'http'): string {
 
 /** Servers mcpgw runs a container for: sse/http with an image, and stdio servers behind mcpgw's bridge. */
 export function runsOwnContainer(server: McpServerConfig): boolean {
-  return server.image !== undefined && (server.transport !== 'stdio' || server.bridge !== undefined);
+  return server.image !== undefined && !spawnedInLiteLLM(server);
+}
+
+/**
+ * A stdio server LiteLLM spawns inside its own container, which the user asked for (`inside_litellm: true`):
+ * it can read LiteLLM's environment. Every other stdio server runs in its own container behind mcpgw's bridge.
+ */
+export function spawnedInLiteLLM(server: Pick<McpServerConfig, 'transport' | 'inside_litellm'>): boolean {
+  return server.transport === 'stdio' && server.inside_litellm === true;
 }
 
 /** The transport LiteLLM speaks to the server: a bridged stdio server is reached over its bridge's transport. */
 export function gatewayTransport(server: McpServerConfig): McpServerConfig['transport'] {
-  return server.transport === 'stdio' && server.bridge ? server.bridge : server.transport;
+  return server.transport === 'stdio' && !spawnedInLiteLLM(server) ? (server.bridge ?? 'http') : server.transport;
+}
+
+/**
+ * The network only LiteLLM and one service share, named from the stack and the service (a Docker network name:
+ * letters, digits, `-`, `_`, `.`), so no MCP server reaches another one, the canary or Postgres.
+ */
+export function serviceNetworkName(stack: string, service: string): string {
+  return `${stack}-${service}-net`;
 }
 
 export function buildStackModel(config: McpgwConfig): StackModel {
-  const mcpNetwork = config.network;
   const pgNetwork = config.postgres.network;
   const bundled = config.postgres.mode === 'bundled';
-  const litellmNetworks = [mcpNetwork];
-  if (bundled || config.postgres.network_external) litellmNetworks.push(pgNetwork);
 
   const mcpServices = Object.entries(config.mcp_servers)
     .filter(([, server]) => runsOwnContainer(server))
@@ -163,18 +204,53 @@ export function buildStackModel(config: McpgwConfig): StackModel {
   if (bundled) services.push(bundledPostgres(config));
   services.push(...mcpServices);
   if (config.probe_model === CANARY_PROBE_MODEL) services.push(canaryService(config));
-  services.push(litellm(config, litellmNetworks, mcpServices));
+
+  // One network per service LiteLLM talks to, each shared by that service and LiteLLM alone.
+  const networks: NetworkModel[] = services.map((service) =>
+    service.role === 'postgres'
+      ? {
+          name: pgNetwork,
+          external: config.postgres.network_external,
+          internal: !config.postgres.network_external,
+          serves: service.name,
+          labels: labelsFor(config.name, service.name),
+        }
+      : {
+          name: service.networks[0] ?? '',
+          external: false,
+          internal: service.role === 'canary',
+          serves: service.name,
+          labels: labelsFor(config.name, service.name),
+        },
+  );
+  // An external Postgres on a shared network (the seed's): LiteLLM joins it to reach the database by name.
+  if (!bundled && config.postgres.network_external) networks.push({ name: pgNetwork, external: true, internal: false, serves: POSTGRES_SERVICE, labels: {} });
+  // LiteLLM's own network, first: its published port and its way out (to model providers) go through it, since
+  // the Postgres and canary networks are internal and a stack need not have MCP servers.
+  networks.unshift({
+    name: serviceNetworkName(config.name, LITELLM_SERVICE),
+    external: false,
+    internal: false,
+    serves: LITELLM_SERVICE,
+    labels: labelsFor(config.name, LITELLM_SERVICE),
+  });
+  const ownNetworks = networks.map((network) => network.name);
+  // Networks mcpgw.yaml has services join besides their own: the user's, so external.
+  const joined = [...config.litellm.networks, ...Object.values(config.mcp_servers).flatMap((server) => server.networks)];
+  for (const name of new Set(joined)) {
+    if (!networks.some((network) => network.name === name)) networks.push({ name, external: true, internal: false, serves: name, labels: {} });
+  }
+  services.push(litellm(config, [...new Set([...ownNetworks, ...config.litellm.networks])], mcpServices));
   const shipped = services.map((service) => withLogShipping(service, observability));
   const settings = litellmSettings(observability);
-
-  const networks: NetworkModel[] = [{ name: mcpNetwork, external: false }];
-  if (litellmNetworks.includes(pgNetwork)) networks.push({ name: pgNetwork, external: config.postgres.network_external });
+  const names = new Set(networks.map((network) => network.name));
 
   return {
     name: config.name,
     host: config.host,
     gatewayUrl: gatewayMcpUrl(config.host, config.litellm.port),
     networks,
+    retiredNetworks: names.has(config.network) ? [] : [config.network],
     volumes: bundled ? [pgVolume(config)] : [],
     services: shipped,
     litellmConfig: settings ? { ...litellmConfig(config), litellm_settings: settings } : litellmConfig(config),
@@ -222,6 +298,7 @@ function bundledPostgres(config: McpgwConfig): ServiceModel {
     dependsOn: [],
     labels: labelsFor(config.name, POSTGRES_SERVICE),
     readiness: { kind: 'health' },
+    capAdd: POSTGRES_CAPS,
   };
 }
 
@@ -232,11 +309,12 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
   const transport = gatewayTransport(server) === 'sse' ? 'sse' : 'http';
   const command = server.command === undefined ? undefined : [...toArray(server.command), ...(server.args ?? [])];
   const bridged = server.transport === 'stdio';
+  const container = `${config.name}-${service}`;
   const launch = bridged ? bridgeLaunch(command ?? [], server.container_port ?? port) : command ? { command } : {};
   return {
     name: service,
     role: 'mcp',
-    containerName: `${config.name}-${service}`,
+    containerName: container,
     image: server.image ?? '',
     ...launch,
     environment: sortedRecord(server.environment),
@@ -246,7 +324,7 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
     // Unpublished unless asked for: LiteLLM, the only one that calls it, reaches it over the network.
     ports: server.publish ? [{ hostIp: config.mcp_bind, published: port, target: server.container_port ?? port }] : [],
     listens: server.container_port ?? port,
-    networks: [config.network],
+    networks: [serviceNetworkName(config.name, service), ...server.networks],
     volumes: bridged ? [{ source: `./${BRIDGE_SCRIPT_FILE}`, target: BRIDGE_SCRIPT_PATH, kind: 'bind', readOnly: true }] : [],
     dependsOn: [],
     labels: { ...labelsFor(config.name, service), 'io.mcpgw.transport': server.transport },
@@ -257,6 +335,10 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
       // The bridge starts the command on the first initialize and keeps it; later sessions are answered at once.
       ...(bridged ? { answerMs: BRIDGE_ANSWER_MS } : {}),
     },
+    // An image mcpgw built from a package runs as nobody: the package is installed root-owned and read-only to it.
+    // Other images keep their own user (many need to write where only root may), still without any capability.
+    ...(server.build ? { user: UNPRIVILEGED_USER } : {}),
+    capAdd: [],
   };
 }
 
@@ -270,8 +352,8 @@ function bridgeLaunch(command: string[], port: number): { entrypoint: string[]; 
 }
 
 /**
- * The canary model runs on the stack's LiteLLM image (it has Python; the script needs nothing else), on the MCP
- * network only and never published: LiteLLM is the one that calls it.
+ * The canary model runs on the stack's LiteLLM image (it has Python; the script needs nothing else), as nobody, on
+ * its own internal network shared with LiteLLM only and never published: LiteLLM is the one that calls it.
  */
 function canaryService(config: McpgwConfig): ServiceModel {
   const health = `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${CANARY_PORT}/health')`;
@@ -286,12 +368,14 @@ function canaryService(config: McpgwConfig): ServiceModel {
     secretEnv: [],
     ports: [],
     listens: CANARY_PORT,
-    networks: [config.network],
+    networks: [serviceNetworkName(config.name, CANARY_MODEL_NAME)],
     volumes: [{ source: `./${CANARY_SCRIPT_FILE}`, target: CANARY_SCRIPT_PATH, kind: 'bind', readOnly: true }],
     healthcheck: { test: ['CMD', 'python3', '-c', health], interval: '2s', timeout: '3s', retries: 15, startPeriod: '2s' },
     dependsOn: [],
     labels: labelsFor(config.name, CANARY_MODEL_NAME),
     readiness: { kind: 'health' },
+    user: UNPRIVILEGED_USER,
+    capAdd: [],
   };
 }
 
@@ -335,7 +419,7 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
       // The UI's SSO and its discovery answer say it is off; its static pages are still served (see README).
       ...(litellm.admin_ui ? {} : { DISABLE_ADMIN_UI: 'True' }),
       // LiteLLM refuses to spawn stdio servers unless this is set; only stacks that declare one get it.
-      ...(Object.values(config.mcp_servers).some((server) => server.transport === 'stdio' && !server.bridge) ? { LITELLM_ENABLE_MCP_STDIO: 'true' } : {}),
+      ...(Object.values(config.mcp_servers).some(spawnedInLiteLLM) ? { LITELLM_ENABLE_MCP_STDIO: 'true' } : {}),
     },
     secretEnv,
     ports: [{ hostIp: config.bind, published: litellm.port, target: LITELLM_CONTAINER_PORT }],
@@ -352,6 +436,10 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
     dependsOn,
     labels: { ...labelsFor(config.name, LITELLM_SERVICE), ...litellm.labels },
     readiness: { kind: 'litellm', database: true },
+    // mcpgw's own LiteLLM image writes nothing at start (migrations go to the database): it runs as nobody. Another
+    // image keeps its user: the official one generates its Prisma client into the image at start-up.
+    ...(litellm.image === BUILTIN_LITELLM_IMAGE ? { user: UNPRIVILEGED_USER } : {}),
+    capAdd: [],
   };
 }
 
@@ -376,7 +464,7 @@ function litellmSecretNames(config: McpgwConfig): string[] {
   const names = new Set<string>();
   for (const model of config.litellm.models) if (model.api_key) names.add(model.api_key);
   for (const server of Object.values(config.mcp_servers)) {
-    if (server.transport === 'stdio' && !server.bridge) for (const secret of Object.values(server.env)) names.add(secret);
+    if (spawnedInLiteLLM(server)) for (const secret of Object.values(server.env)) names.add(secret);
   }
   return [...names].sort();
 }

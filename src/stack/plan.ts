@@ -1,6 +1,7 @@
-import type { ContainerSummary } from '../docker/engine.js';
+import type { ContainerHardening, ContainerSummary, NetworkInfo } from '../docker/engine.js';
+import { hardeningGaps } from './hardening.js';
 import { CONFIG_HASH_LABEL, SERVICE_LABEL } from './labels.js';
-import type { ServiceModel } from './model.js';
+import type { NetworkModel, ServiceModel } from './model.js';
 
 export type ServiceAction = 'create' | 'recreate' | 'start' | 'keep';
 
@@ -14,12 +15,15 @@ export interface ServicePlan {
 }
 
 export interface StackPlan {
-  networks: { name: string; action: 'create' | 'keep' | 'missing-external' }[];
+  /** recreate: it exists without `internal` as desired, so it is removed (its containers detached) and made again. */
+  networks: { name: string; action: 'create' | 'recreate' | 'keep' | 'missing-external' }[];
   volumes: { name: string; action: 'create' | 'keep' }[];
   services: ServicePlan[];
   orphans: ContainerSummary[];
   /** Containers that hold one of our names but are not labelled as ours: never touched, always reported. */
   conflicts: ContainerSummary[];
+  /** Networks of this stack the model no longer uses (the old shared MCP network), removed once nothing is on them. */
+  retired: string[];
 }
 
 export interface ActualState {
@@ -27,36 +31,49 @@ export interface ActualState {
   containers: ContainerSummary[];
   /** Containers with one of the desired names that are not labelled with this stack. */
   foreign: ContainerSummary[];
-  networks: Set<string>;
+  networks: Map<string, Pick<NetworkInfo, 'internal'>>;
   volumes: Set<string>;
+  /** The model's retired networks that exist and carry this stack's label. */
+  retired: string[];
+  /** How each of our containers runs, by id (a container created before mcpgw hardened them lacks it). */
+  hardening: Map<string, ContainerHardening>;
 }
 
 /** Desired (model + hashes) against actual (labelled objects): what `up` must do. Pure, so `--dry-run` shows it. */
-export function planStack(
-  desired: { service: ServiceModel; hash: string }[],
-  networks: { name: string; external: boolean }[],
-  volumes: string[],
-  actual: ActualState,
-): StackPlan {
+export function planStack(desired: { service: ServiceModel; hash: string }[], networks: NetworkModel[], volumes: string[], actual: ActualState): StackPlan {
+  const networkPlan = networks.map((network) => {
+    const found = actual.networks.get(network.name);
+    const action: StackPlan['networks'][number]['action'] = !found
+      ? network.external
+        ? 'missing-external'
+        : 'create'
+      : !network.external && found.internal !== network.internal
+        ? 'recreate'
+        : 'keep';
+    return { name: network.name, action };
+  });
+  const remade = new Set(networkPlan.filter((network) => network.action === 'recreate').map((network) => network.name));
   const byService = new Map(actual.containers.map((container) => [container.labels[SERVICE_LABEL] ?? '', container]));
   const services = desired.map(({ service, hash }): ServicePlan => {
     const existing = byService.get(service.name);
     if (!existing) return { service, hash, action: 'create', reason: 'not created yet' };
     const base = { service, hash, existingId: existing.id };
     if (existing.labels[CONFIG_HASH_LABEL] !== hash) return { ...base, action: 'recreate', reason: 'configuration or image changed' };
+    const gaps = hardeningGaps(service, actual.hardening.get(existing.id) ?? { user: '', capDrop: [], capAdd: [], securityOpt: [] });
+    if (gaps.length > 0) return { ...base, action: 'recreate', reason: `lacks its hardening: ${gaps.join('; ')}` };
+    const replaced = service.networks.filter((name) => remade.has(name));
+    if (replaced.length > 0) return { ...base, action: 'recreate', reason: `its network ${replaced.join(', ')} is made again` };
     if (existing.state !== 'running') return { ...base, action: 'start', reason: `container is ${existing.state}` };
     return { ...base, action: 'keep', reason: 'up to date and running' };
   });
   const wanted = new Set(desired.map(({ service }) => service.name));
   return {
-    networks: networks.map((network) => ({
-      name: network.name,
-      action: actual.networks.has(network.name) ? 'keep' : network.external ? 'missing-external' : 'create',
-    })),
+    networks: networkPlan,
     volumes: volumes.map((name) => ({ name, action: actual.volumes.has(name) ? 'keep' : 'create' })),
     services,
     orphans: actual.containers.filter((container) => !wanted.has(container.labels[SERVICE_LABEL] ?? '')),
     conflicts: actual.foreign,
+    retired: actual.retired,
   };
 }
 
@@ -65,6 +82,7 @@ export function planIsNoop(plan: StackPlan): boolean {
     plan.networks.every((network) => network.action === 'keep') &&
     plan.volumes.every((volume) => volume.action === 'keep') &&
     plan.services.every((service) => service.action === 'keep') &&
-    plan.orphans.length === 0
+    plan.orphans.length === 0 &&
+    plan.retired.length === 0
   );
 }

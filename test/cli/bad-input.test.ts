@@ -135,7 +135,7 @@ const CASES: Case[] = [
   },
   {
     name: '2 stdio args --api-key=…',
-    yaml: withServer(`  local:\n    transport: stdio\n    command: npx\n    args: ["-y", "tools@1.0.0", "--api-key=${LIVE_KEY}"]`),
+    yaml: withServer(`  local:\n    transport: stdio\n    inside_litellm: true\n    command: npx\n    args: ["-y", "tools@1.0.0", "--api-key=${LIVE_KEY}"]`),
     argv: ['render'],
     code: 2,
     says: ['mcp_servers.local.args[2]', 'config/config.yaml'],

@@ -87,18 +87,27 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
     });
   });
 
-  it('up --dry-run plans against what the engine holds and changes nothing', async () => {
+  it('up --dry-run plans against what the engine holds and changes nothing: from the old shared layout, the new networks and the retired one', async () => {
     await withStack(async (dir, engine) => {
+      // A stack started by an earlier mcpgw: one MCP network for every server, Postgres's network not internal.
       engine.networks.set('litellm-mcp-net', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: [] });
+      engine.networks.set('postgres-net', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: [], internal: false });
       const result = await runCli(['up', '--dry-run', '--json'], { cwd: dir, docker: async () => engine.asEngine() });
       expect(result.code, result.stderr).toBe(0);
       const { plan } = JSON.parse(result.stdout) as {
-        plan: { networks: { name: string; action: string }[]; volumes: { action: string }[]; services: { action: string }[] };
+        plan: { networks: { name: string; action: string }[]; volumes: { action: string }[]; services: { action: string }[]; retired_networks: string[] };
       };
-      expect(plan.networks).toContainEqual({ name: 'litellm-mcp-net', action: 'keep' });
+      expect(plan.networks).toEqual([
+        { name: 'gateway-litellm-net', action: 'create' },
+        { name: 'postgres-net', action: 'recreate' },
+        { name: 'gateway-mcp-everything-net', action: 'create' },
+      ]);
+      expect(plan.retired_networks).toEqual(['litellm-mcp-net']);
       expect(plan.volumes.map((volume) => volume.action)).toEqual(['create']);
       expect(plan.services.map((service) => service.action)).toEqual(['create', 'create', 'create']);
       expect(engine.calls).toEqual([]);
+      const table = await runCli(['up', '--dry-run'], { cwd: dir, docker: async () => engine.asEngine() });
+      expect(table.stdout).toMatch(/network\s+litellm-mcp-net\s+remove\s+the former shared MCP network/);
     });
   });
 });

@@ -81,9 +81,26 @@ describe('mcpgw mcp (no Docker)', () => {
       expect(report).toMatchObject({
         added: 'gh',
         port: 48420,
-        server: { transport: 'stdio', bridge: 'http', container_port: 8000 },
+        server: { transport: 'stdio', container_port: 8000 },
         missingSecrets: ['GITHUB_PERSONAL_ACCESS_TOKEN'],
       });
+      expect(report.server.inside_litellm).toBeUndefined();
+    });
+  });
+
+  it('adds a stdio server inside LiteLLM only with --inside-litellm; without an image it refuses (exit 2) naming both ways', async () => {
+    await withTempDir(async (dir) => {
+      await copyFixture(dir);
+      const refused = await runCli(['mcp', 'add', 'tool', '--transport', 'stdio', '--command', 'mcp-tool'], { cwd: dir });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/mcp_servers\.tool: a stdio server runs in a container of its own/);
+      expect(refused.stderr).toMatch(/inside_litellm: true/);
+      const inside = await runCli(['--json', 'mcp', 'add', 'tool', '--transport', 'stdio', '--command', 'mcp-tool', '--inside-litellm'], {
+        cwd: dir,
+        env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      });
+      expect(inside.code, inside.stderr).toBe(0);
+      expect(JSON.parse(inside.stdout)).toMatchObject({ added: 'tool', server: { transport: 'stdio', inside_litellm: true } });
     });
   });
 

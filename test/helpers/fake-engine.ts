@@ -1,4 +1,4 @@
-import type { ContainerState, ContainerSummary, Engine } from '../../src/docker/engine.js';
+import type { ContainerHardening, ContainerState, ContainerSummary, Engine } from '../../src/docker/engine.js';
 
 interface FakeContainer extends ContainerSummary {
   startedAt?: string;
@@ -13,9 +13,26 @@ interface FakeContainer extends ContainerSummary {
 export class FakeEngine {
   readonly calls: string[] = [];
   containers: FakeContainer[] = [];
-  networks = new Map<string, { labels: Record<string, string>; containers: string[] }>();
+  networks = new Map<string, { labels: Record<string, string>; containers: string[]; internal?: boolean }>();
   volumes = new Map<string, Record<string, string>>();
   images = new Map<string, string>();
+  /** How each container (by id) was created to run. */
+  hardening = new Map<string, ContainerHardening>();
+
+  private find(idOrName: string): FakeContainer | undefined {
+    return this.containers.find((entry) => entry.id === idOrName || entry.name === idOrName);
+  }
+
+  async containerNetworks(idOrName: string): Promise<string[] | undefined> {
+    const container = this.find(idOrName);
+    if (!container) return undefined;
+    return [...this.networks].filter(([, network]) => network.containers.includes(container.id)).map(([name]) => name);
+  }
+
+  async containerHardening(idOrName: string): Promise<ContainerHardening | undefined> {
+    const container = this.find(idOrName);
+    return container ? this.hardening.get(container.id) : undefined;
+  }
 
   async listContainers(labelFilters: string[]): Promise<ContainerSummary[]> {
     const wanted = labelFilters.map((filter) => filter.split('=') as [string, string]);
@@ -48,9 +65,9 @@ export class FakeEngine {
     return this.containers.find((entry) => entry.id === id)?.log ?? '';
   }
 
-  async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[] } | undefined> {
+  async networkByName(name: string): Promise<{ id: string; labels: Record<string, string>; containers: string[]; internal: boolean } | undefined> {
     const network = this.networks.get(name);
-    return network ? { id: `net-${name}`, ...network } : undefined;
+    return network ? { id: `net-${name}`, internal: false, ...network } : undefined;
   }
 
   async removeNetwork(name: string): Promise<void> {

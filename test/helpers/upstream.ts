@@ -8,22 +8,27 @@ import { createNetwork, startContainer, testLabels, type StartedContainer } from
 /**
  * The upstream model fixture (test/stack/llm-fixture/server.mjs: OpenAI chat completions and responses,
  * Anthropic messages; tool_choice honoured on every turn, the tool and its arguments taken from the instruction)
- * on the stack's MCP network `<name>-mcp` (created here first, kept by mcpgw) under the alias llm, its port 8080
- * also published on 127.0.0.1 so a test can read the requests LiteLLM sent it.
+ * on the network `<name>-mcp` (created here first; useUpstreamModel has LiteLLM join it, no MCP server is on it)
+ * under the alias llm, its port 8080 also published on 127.0.0.1 so a test can read the requests LiteLLM sent it.
  */
 export async function startUpstream(docker: Docker, stack: StackManifest, run: string, name: string, apiKey: string): Promise<StartedContainer> {
   const labels = testLabels(run, {}, stack.owner);
-  await createNetwork(docker, `${name}-mcp`, labels);
+  await createNetwork(docker, upstreamNetwork(name), labels);
   return startContainer(docker, {
     name: `${name}-llm`,
     image: stack.images.node,
     labels,
-    networks: [{ name: `${name}-mcp`, aliases: ['llm'] }],
+    networks: [{ name: upstreamNetwork(name), aliases: ['llm'] }],
     env: { PORT: '8080', FIXTURE_API_KEY: apiKey },
     cmd: ['node', '/fixture/server.mjs'],
     binds: [`${path.join(stack.stackDir, 'llm-fixture')}:/fixture:ro`],
     publish: [8080],
   });
+}
+
+/** The network the fixture is on: the name the stack's old shared MCP network had, now LiteLLM's alone. */
+export function upstreamNetwork(stack: string): string {
+  return `${stack}-mcp`;
 }
 
 /** One request the fixture received, as it recorded it. */
@@ -56,12 +61,13 @@ export const UPSTREAM_MODELS = {
 
 /**
  * Declares the fixture as the stack's models, in the order given (the probe and doctor use the first), with a
- * 1 s key cache so grant changes show at once.
+ * 1 s key cache so grant changes show at once; LiteLLM joins the fixture's network.
  */
 export async function useUpstreamModel(dir: string, providers: (keyof typeof UPSTREAM_MODELS)[] = ['openai']): Promise<void> {
   const file = path.join(dir, 'mcpgw.yaml');
-  const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown> };
+  const config = parse(await readFile(file, 'utf8')) as { name: string; litellm: Record<string, unknown> };
   config.litellm.models = providers.map((provider) => ({ ...UPSTREAM_MODELS[provider] }));
+  config.litellm.networks = [upstreamNetwork(config.name)];
   config.litellm.key_cache_ttl = 1;
   await writeFile(file, stringify(config));
 }

@@ -19,11 +19,14 @@ const name = `mcpgwt-${run}-doctor`;
 const PORT = 14610;
 const USER_KEY = 'sk-itest-doctor-user-3e9a1c7b5d2f4680';
 const UPSTREAM_KEY = 'sk-itest-doctor-upstream-8c2e4a6f0b1d3579';
+/** The upstream model's network, which LiteLLM joins (litellm.networks); each MCP server has its own with LiteLLM. */
 const MCP_NET = `${name}-mcp`;
+const ALPHA_NET = `${name}-mcp-alpha-net`;
 
 /** Runs a command in a container and waits for it; fails the test when it exits non-zero. */
-async function exec(container: string, cmd: string[]): Promise<string> {
-  const handle = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+/** As `user` when given: root in a container without capabilities cannot write into another user's files. */
+async function exec(container: string, cmd: string[], user?: string): Promise<string> {
+  const handle = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
   const stream = await handle.start({});
   const chunks: Buffer[] = [];
   await new Promise((resolve) => stream.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', resolve));
@@ -194,7 +197,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
 
   it('an SSE server declared as http by url fails mcp.transport, naming the transport that works', async () => {
     const info = await docker.getContainer(`${name}-mcp-beta`).inspect();
-    const ip = info.NetworkSettings.Networks[MCP_NET]?.IPAddress;
+    const ip = info.NetworkSettings.Networks[`${name}-mcp-beta-net`]?.IPAddress;
     const file = path.join(dir, 'mcpgw.yaml');
     const original = await readFile(file, 'utf8');
     const config = parse(original) as { mcp_servers: Record<string, unknown> };
@@ -214,22 +217,22 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
   });
 
   it('a container disconnected from its network fails network.attached with the docker network connect fix', async () => {
-    await docker.getNetwork(MCP_NET).disconnect({ Container: `${name}-mcp-alpha` });
+    await docker.getNetwork(ALPHA_NET).disconnect({ Container: `${name}-mcp-alpha` });
     try {
       const { failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['network.attached']);
       expect(explained(byId(report, 'network.attached'))).toBe(
-        `${name}-mcp-alpha is not attached to ${MCP_NET}: LiteLLM cannot reach mcp-alpha | docker ` +
-          `network connect --alias mcp-alpha ${MCP_NET} ${name}-mcp-alpha (or \`mcpgw up\`, which ` +
+        `${name}-mcp-alpha is not attached to ${ALPHA_NET}: LiteLLM cannot reach mcp-alpha | docker ` +
+          `network connect --alias mcp-alpha ${ALPHA_NET} ${name}-mcp-alpha (or \`mcpgw up\`, which ` +
           `recreates it attached)`,
       );
     } finally {
-      await docker.getNetwork(MCP_NET).connect({ Container: `${name}-mcp-alpha`, EndpointConfig: { Aliases: ['mcp-alpha'] } });
+      await docker.getNetwork(ALPHA_NET).connect({ Container: `${name}-mcp-alpha`, EndpointConfig: { Aliases: ['mcp-alpha'] } });
     }
   });
 
   it('a missing network fails network.exists', async () => {
-    const network = docker.getNetwork(MCP_NET);
+    const network = docker.getNetwork(ALPHA_NET);
     const info = (await network.inspect()) as { Labels: Record<string, string>; Containers: Record<string, { Name: string }> };
     const members = Object.values(info.Containers).map((container) => container.Name);
     for (const member of members) await network.disconnect({ Container: member, Force: true });
@@ -237,13 +240,13 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     try {
       const { failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['network.exists']);
-      expect(byId(report, 'network.exists').evidence).toContain(`${MCP_NET}: missing`);
+      expect(byId(report, 'network.exists').evidence).toContain(`${ALPHA_NET}: missing`);
       expect(explained(byId(report, 'network.exists'))).toMatch(/is gone: the containers on it cannot reach each other by name \| `mcpgw up` creates it/);
     } finally {
-      await docker.createNetwork({ Name: MCP_NET, Driver: 'bridge', Labels: info.Labels });
+      await docker.createNetwork({ Name: ALPHA_NET, Driver: 'bridge', Labels: info.Labels });
       for (const member of members) {
-        // Each container's alias on the network is its name without the stack prefix (litellm, mcp-alpha, llm).
-        await docker.getNetwork(MCP_NET).connect({ Container: member, EndpointConfig: { Aliases: [member.slice(name.length + 1)] } });
+        // Each container's alias on the network is its name without the stack prefix (litellm, mcp-alpha).
+        await docker.getNetwork(ALPHA_NET).connect({ Container: member, EndpointConfig: { Aliases: [member.slice(name.length + 1)] } });
       }
     }
   });
@@ -275,7 +278,8 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
 
   it('the reverse, a SCRAM role under an md5 pg_hba rule: logins work, database.auth warns to switch the rule', async () => {
     const container = `${name}-postgres`;
-    await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)scram-sha-256/host\\1md5/" "$PGDATA/pg_hba.conf"']);
+    // As postgres, who owns the data directory (the container drops root's DAC_OVERRIDE with every other capability).
+    await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)scram-sha-256/host\\1md5/" "$PGDATA/pg_hba.conf"'], 'postgres');
     await psql('SELECT pg_reload_conf()');
     try {
       const { failed, report } = await doctor('--offline');
@@ -285,7 +289,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
       expect(auth.evidence).toContain('pg_hba host methods for it: md5, reject');
       expect(explained(auth)).toMatch(/still allows md5.*\| change those host lines to scram-sha-256/);
     } finally {
-      await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)md5/host\\1scram-sha-256/" "$PGDATA/pg_hba.conf"']);
+      await exec(container, ['sh', '-c', 'sed -i "s/^host\\(.*\\)md5/host\\1scram-sha-256/" "$PGDATA/pg_hba.conf"'], 'postgres');
       await psql('SELECT pg_reload_conf()');
     }
   });

@@ -175,7 +175,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
   afterAll(async () => {
     await runCli(['down', '--volumes'], { cwd: dir });
     await llm?.remove();
-    // The MCP network was made for the upstream before up, so mcpgw kept it as not its own.
+    // The upstream's network was made before up and joined by LiteLLM (litellm.networks): mcpgw keeps it as not its own.
     await docker
       .getNetwork(`${name}-mcp`)
       .remove()

@@ -60,8 +60,8 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
       ['sse_srv', '--transport', 'sse', '--image', image, '--command', 'mcp-server-everything sse', '--container-port', '3001'],
       // The catalog entry's own command (npx -y pinned version), from the image's warm npx cache.
       ['http_srv', '--from-catalog', 'everything', '--image', image],
-      ['bridged', '--transport', 'stdio', '--bridge', 'http', '--image', image, '--command', 'mcp-server-everything stdio'],
-      ['inproc', '--transport', 'stdio', '--command', 'python3 -c', '--args', PYTHON_SERVER],
+      ['bridged', '--transport', 'stdio', '--image', image, '--command', 'mcp-server-everything stdio'],
+      ['inproc', '--transport', 'stdio', '--inside-litellm', '--command', 'python3 -c', '--args', PYTHON_SERVER],
     ];
     for (const add of adds) {
       const result = await cli(['mcp', 'add', ...add]);
@@ -200,10 +200,19 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
   it('a stdio command missing from the LiteLLM image is refused at add time, mcpgw.yaml untouched', async () => {
     const file = path.join(dir, 'mcpgw.yaml');
     const before = await readFile(file);
-    const result = await cli(['mcp', 'add', 'via_npx', '--transport', 'stdio', '--command', 'npx -y @modelcontextprotocol/server-everything@2026.8.31 stdio']);
+    const result = await cli([
+      'mcp',
+      'add',
+      'via_npx',
+      '--transport',
+      'stdio',
+      '--inside-litellm',
+      '--command',
+      'npx -y @modelcontextprotocol/server-everything@2026.8.31 stdio',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/npx is not in the LiteLLM container, so LiteLLM cannot spawn via_npx \(mcpgw\.yaml unchanged\)/);
-    expect(result.stderr).toMatch(/--bridge http --image/);
+    expect(result.stderr).toMatch(/remove inside_litellm and give it an image .*mcp add … --image IMG/);
     expect((await readFile(file)).equals(before)).toBe(true);
   });
 

@@ -10,12 +10,13 @@ import { waitUntil } from '../../src/time/wait.js';
 import { dashboardExpressions } from '../helpers/dashboard.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
-import { dockerClient, startContainer, testLabels, type StartedContainer } from '../stack/stack.js';
+import { createNetwork, dockerClient, startContainer, testLabels, type StartedContainer } from '../stack/stack.js';
 
 const run = promisify(execFile);
 const stack = inject('mcpgwStack');
 const docker = dockerClient();
 const name = `mcpgwt-${Date.now().toString(36)}-obs`;
+const upstreamNet = `${name}-llm-net`;
 const PORT = 14520;
 const PROMETHEUS_PORT = 14599;
 const KEY = 'sk-itest-obs-client-0c3e9a1f5b7d2468';
@@ -56,16 +57,19 @@ describe('observability against the real LiteLLM 1.108.7, Docker and Prometheus'
     });
     const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown> };
     config.litellm.models = [{ name: 'fixture-model', model: 'openai/fixture-model', api_key: 'UPSTREAM_KEY', api_base: 'http://llm:8080/v1' }];
+    // The upstream's network, which LiteLLM joins (no MCP server is on it).
+    config.litellm.networks = [upstreamNet];
     await writeFile(file, stringify(config));
-    // No probe here: its LLM level needs the upstream stand-in, which can only join the network up creates.
+    await createNetwork(docker, upstreamNet, testLabels(name, {}, stack.owner));
+    // No probe here: its LLM level needs the upstream stand-in, started after up.
     const up = await runCli(['up', '--no-probe'], { cwd: dir });
     expect(up.code, up.stderr).toBe(0);
-    // The upstream LLM stand-in, on the stack's MCP network where LiteLLM resolves "llm".
+    // The upstream LLM stand-in, on the network LiteLLM resolves "llm" on.
     llm = await startContainer(docker, {
       name: `${name}-llm`,
       image: stack.images.node,
       labels: testLabels(name, {}, stack.owner),
-      networks: [{ name: `${name}-mcp`, aliases: ['llm'] }],
+      networks: [{ name: upstreamNet, aliases: ['llm'] }],
       env: { PORT: '8080', FIXTURE_API_KEY: UPSTREAM_KEY, FIXTURE_TOOL_SUFFIX: '-echo' },
       cmd: ['node', '/fixture/server.mjs'],
       binds: [`${path.join(stack.stackDir, 'llm-fixture')}:/fixture:ro`],
@@ -76,6 +80,10 @@ describe('observability against the real LiteLLM 1.108.7, Docker and Prometheus'
     prometheus?.kill();
     await llm?.remove();
     await runCli(['down', '--volumes'], { cwd: dir });
+    await docker
+      .getNetwork(upstreamNet)
+      .remove()
+      .catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -65,7 +65,7 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
     const config = parse(await readFile(file, 'utf8')) as { mcp_servers: Record<string, unknown> };
     // stdio both ways: spawned by LiteLLM itself (a server on the MCP Python SDK LiteLLM ships), and bridged
     // by supergateway into its own container.
-    config.mcp_servers.gamma = { transport: 'stdio', command: ['python3', '-c', pythonEchoServer('gamma')] };
+    config.mcp_servers.gamma = { transport: 'stdio', inside_litellm: true, command: ['python3', '-c', pythonEchoServer('gamma')] };
     config.mcp_servers.delta = { transport: 'stdio', bridge: 'http', image: stack.images.mcp, command: ['mcp-server-everything', 'stdio'], port: 48212 };
     await writeFile(file, stringify(config));
     // Both of LiteLLM's provider paths to the same fixture; the probe uses the first model.
@@ -315,7 +315,8 @@ describe('mcpgw probe against the real gateway (LiteLLM, MCP servers over HTTP, 
   it('a server whose transport is wrong fails `up` at the probe, which names the transport that works', async () => {
     // beta's container speaks SSE at /sse; declare it again by URL as streamable HTTP at /mcp.
     const info = await docker.getContainer(`${name}-mcp-beta`).inspect();
-    const ip = info.NetworkSettings.Networks[`${name}-mcp`]?.IPAddress;
+    // On beta's own network, which LiteLLM shares.
+    const ip = info.NetworkSettings.Networks[`${name}-mcp-beta-net`]?.IPAddress;
     const file = path.join(dir, 'mcpgw.yaml');
     const original = await readFile(file, 'utf8');
     const config = parse(original) as { mcp_servers: Record<string, unknown> };

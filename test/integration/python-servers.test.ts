@@ -11,12 +11,13 @@ import { parse, stringify } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
 import { startUpstream, useUpstreamModel } from '../helpers/upstream.js';
-import { dockerClient, runId, startContainer, testLabels, waitForHealthy, type StartedContainer } from '../stack/stack.js';
+import { createNetwork, dockerClient, runId, startContainer, testLabels, waitForHealthy, type StartedContainer } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
 const docker = dockerClient();
 const run = runId();
 const name = `mcpgwt-${run}-py`;
+const dataNetwork = `${name}-data`;
 const upstreamKey = 'up-python-servers-key';
 const dataPassword = 'data-pw-python-servers';
 const containers: StartedContainer[] = [];
@@ -25,12 +26,14 @@ let dir = '';
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-py-'));
   containers.push(await startUpstream(docker, stack, run, name, upstreamKey));
-  // The database postgres-mcp works on, on the MCP network (mcpgw keeps LiteLLM's own Postgres off that network).
+  // The database postgres-mcp works on, on a network of its own that only that server joins (`networks:`);
+  // mcpgw keeps LiteLLM's own Postgres off every MCP server's network.
+  await createNetwork(docker, dataNetwork, testLabels(run, {}, stack.owner));
   const data = await startContainer(docker, {
     name: `${name}-data`,
     image: stack.images.postgres,
     labels: testLabels(run, {}, stack.owner),
-    networks: [{ name: `${name}-mcp`, aliases: ['pgdata'] }],
+    networks: [{ name: dataNetwork, aliases: ['pgdata'] }],
     env: { POSTGRES_USER: 'app', POSTGRES_PASSWORD: dataPassword, POSTGRES_DB: 'app' },
   });
   containers.push(data);
@@ -68,15 +71,20 @@ beforeAll(async () => {
   // The catalog entry as it is; only the image is this machine's build of crystaldba/postgres-mcp:0.3.0.
   const added = await runCli(['mcp', 'add', 'db_main', '--from-catalog', 'postgres', '--image', stack.images.postgresMcp, '--port', '48473'], { cwd: dir });
   expect(added.code, added.stderr).toBe(0);
+  const file = path.join(dir, 'mcpgw.yaml');
+  const config = parse(await readFile(file, 'utf8')) as { mcp_servers: Record<string, Record<string, unknown>> };
+  (config.mcp_servers.db_main as Record<string, unknown>).networks = [dataNetwork];
+  await writeFile(file, stringify(config));
 }, 300_000);
 
 afterAll(async () => {
   await runCli(['down', '--volumes'], { cwd: dir });
   await Promise.all(containers.map((container) => container.remove()));
-  await docker
-    .getNetwork(`${name}-mcp`)
-    .remove()
-    .catch(() => undefined);
+  for (const network of [`${name}-mcp`, dataNetwork])
+    await docker
+      .getNetwork(network)
+      .remove()
+      .catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
-import { mcpServiceName } from '../../src/stack/model.js';
+import { mcpServiceName, serviceNetworkName } from '../../src/stack/model.js';
 import { FIXTURE_STACKS, fixtureStack, goldenDir } from '../helpers/fixtures.js';
 
 interface ComposeService {
@@ -13,6 +13,9 @@ interface ComposeService {
   networks: Record<string, unknown>;
   ports?: { host_ip: string; published: string; target: number }[];
   depends_on?: Record<string, { condition: string }>;
+  cap_drop?: string[];
+  security_opt?: string[];
+  user?: string;
 }
 
 /** The real Docker Compose v2 reads each golden compose file: schema, env_file paths, networks, ports. */
@@ -23,7 +26,11 @@ describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (n
     // stderr would carry compose's warnings (unset variables, obsolete keys); there must be none.
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    const compose = JSON.parse(result.stdout) as { name: string; services: Record<string, ComposeService> };
+    const compose = JSON.parse(result.stdout) as {
+      name: string;
+      services: Record<string, ComposeService>;
+      networks: Record<string, { name: string; internal?: boolean; external?: boolean; labels?: Record<string, string> }>;
+    };
     const stack = fixtureStack(name);
     const config = parseConfig(stack.yaml);
     const secrets = parseSecrets(stack.secrets);
@@ -32,12 +39,14 @@ describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (n
     for (const service of Object.values(compose.services)) {
       expect(service.labels['io.mcpgw.stack']).toBe(config.name);
       expect(service.container_name.startsWith(`${config.name}-`)).toBe(true);
+      expect([service.cap_drop, service.security_opt]).toEqual([['ALL'], ['no-new-privileges:true']]);
     }
 
     const litellm = compose.services.litellm;
     expect(litellm?.environment?.[config.litellm.master_key]).toBe(secrets.get(config.litellm.master_key));
     expect(litellm?.ports).toEqual([{ host_ip: config.bind, published: String(config.litellm.port), target: 4000, mode: 'ingress', protocol: 'tcp' }]);
-    expect(Object.keys(litellm?.networks ?? {})).toContain(config.network);
+    // The old shared MCP network is gone: each MCP service has a network with LiteLLM alone.
+    expect(Object.keys(compose.networks)).not.toContain(config.network);
 
     for (const [server, spec] of Object.entries(config.mcp_servers)) {
       const service = compose.services[mcpServiceName(server)];
@@ -52,6 +61,12 @@ describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (n
       if (spec.publish) expect(service?.ports).toEqual([expect.objectContaining({ host_ip: config.mcp_bind, published: String(spec.port) })]);
       else expect(service?.ports).toBeUndefined();
       expect(litellm?.depends_on?.[mcpServiceName(server)]).toEqual({ condition: 'service_started', required: true });
+      const network = serviceNetworkName(config.name, mcpServiceName(server));
+      expect(Object.keys(service?.networks ?? {})).toEqual([network]);
+      expect(Object.keys(litellm?.networks ?? {})).toContain(network);
+      expect(compose.networks[network]?.labels).toEqual({ 'io.mcpgw.stack': config.name, 'io.mcpgw.service': mcpServiceName(server) });
+      const others = Object.entries(compose.services).filter(([other]) => other !== 'litellm' && other !== mcpServiceName(server));
+      for (const [other, otherService] of others) expect(Object.keys(otherService.networks), other).not.toContain(network);
     }
 
     if (config.postgres.mode === 'bundled') {
@@ -61,6 +76,7 @@ describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (n
         `postgresql://${config.postgres.user}:${encodeURIComponent(password)}@postgres:5432/${config.postgres.database}`,
       );
       expect(litellm?.depends_on?.postgres).toEqual({ condition: 'service_healthy', required: true });
+      expect(compose.networks[config.postgres.network]?.[config.postgres.network_external ? 'external' : 'internal']).toBe(true);
     } else {
       expect(compose.services.postgres).toBeUndefined();
       expect(litellm?.environment?.DATABASE_URL).toBe(secrets.get(config.postgres.url));

@@ -246,7 +246,7 @@ describe('mcpgw up failures', () => {
         const report = JSON.parse(down.stdout) as { removedContainers: string[]; keptNetworks: { name: string }[]; removedNetworks: string[] };
         expect(report.removedContainers.sort()).toEqual([`${name}-litellm`, `${name}-postgres`]);
         expect(report.keptNetworks.map((network) => network.name)).toEqual([shared]);
-        expect(report.removedNetworks).toEqual([`${name}-mcp`]);
+        expect(report.removedNetworks).toEqual([]);
         expect((await foreign.inspect()).State.Running).toBe(true);
         expect((await docker.getNetwork(shared).inspect()).Name).toBe(shared);
       } finally {

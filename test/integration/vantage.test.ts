@@ -223,7 +223,7 @@ describe("from LiteLLM's network, each way a server can be unusable is named wit
   it("a container not on LiteLLM's network: its name does not resolve", () => {
     const { answer, cause } = judged('elsewhere');
     expect(answer).toMatchObject({ ok: false, stage: 'resolve' });
-    expect(cause?.cause).toContain("the container mcp-elsewhere is not on LiteLLM's MCP network");
+    expect(cause?.cause).toContain('the container mcp-elsewhere is not on the network it shares with LiteLLM');
   });
 
   it("a listing slower than LiteLLM's tool-listing timeout", () => {

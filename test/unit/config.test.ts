@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError, UserError } from '../../src/errors.js';
+import { buildStackModel, litellmService } from '../../src/stack/model.js';
 
 const base = `version: 1
 host: linuxserver.lan
@@ -102,8 +103,10 @@ keys:`,
     expect(parseConfig(withHost('localhost:8000')).mcp_servers.db?.host_header).toBe('localhost:8000');
     expect(messages(withHost('localhost'))).toEqual([expect.stringMatching(/^mcp_servers\.db\.host_header: must be host:port, e\.g\. localhost:8000/)]);
     expect(messages(withHost('"bad host:80"'))).toHaveLength(1);
-    const spawned = `version: 1\nhost: gw.lan\nmcp_servers:\n  local:\n    transport: stdio\n    command: mcp-server-time\n    host_header: localhost:8000\n`;
-    expect(messages(spawned)).toEqual(['mcp_servers.local.host_header: does not apply to a stdio server (LiteLLM spawns it inside its own container)']);
+    const spawned = `version: 1\nhost: gw.lan\nmcp_servers:\n  local:\n    transport: stdio\n    inside_litellm: true\n    command: mcp-server-time\n    host_header: localhost:8000\n`;
+    expect(messages(spawned)).toEqual([
+      'mcp_servers.local.host_header: does not apply to a stdio server LiteLLM spawns inside its own container (inside_litellm: true)',
+    ]);
   });
 
   it('reports duplicate key aliases', () => {
@@ -188,12 +191,38 @@ mcp_servers:
       expect(issues[0]?.message).toMatch(/"-" is ambiguous/);
     });
 
-    it('rejects container fields on stdio servers and os.environ/ inside args', () => {
-      const yaml = base.replace('    transport: sse', '    transport: stdio\n    command: npx\n    args: ["--token", "os.environ/TOKEN"]');
+    it('rejects container fields on stdio servers LiteLLM spawns and os.environ/ inside args', () => {
+      const yaml = base.replace(
+        '    transport: sse',
+        '    transport: stdio\n    inside_litellm: true\n    command: npx\n    args: ["--token", "os.environ/TOKEN"]',
+      );
       expect(messages(yaml)).toEqual([
         'mcp_servers.db.args[1]: LiteLLM does not resolve os.environ/ inside args (only whole values in mappings)',
-        'mcp_servers.db.image: does not apply to a stdio server (LiteLLM spawns it inside its own container)',
-        'mcp_servers.db.port: does not apply to a stdio server (LiteLLM spawns it inside its own container)',
+        'mcp_servers.db.image: does not apply to a stdio server LiteLLM spawns inside its own container (inside_litellm: true)',
+        'mcp_servers.db.port: does not apply to a stdio server LiteLLM spawns inside its own container (inside_litellm: true)',
+      ]);
+    });
+
+    it('runs a stdio server with an image behind the bridge by default, and refuses one with neither an image nor inside_litellm', () => {
+      const bridged = parseConfig(
+        'version: 1\nhost: gw.lan\nmcp_servers:\n  t:\n    transport: stdio\n    image: mcp:1\n    command: mcp-server-time\n    port: 48010\n',
+      );
+      const model = buildStackModel(bridged);
+      expect(model.services.map((service) => service.name)).toContain('mcp-t');
+      expect(model.litellmConfig.mcp_servers.t).toMatchObject({ transport: 'http', url: 'http://mcp-t:48010/mcp' });
+      expect(litellmService(model).environment.LITELLM_ENABLE_MCP_STDIO).toBeUndefined();
+      const bare = 'version: 1\nhost: gw.lan\nmcp_servers:\n  t:\n    transport: stdio\n    command: mcp-server-time\n';
+      const issues = issuesOf(bare);
+      expect(issues.map((issue) => `${issue.path}: ${issue.message}`)).toEqual([
+        "mcp_servers.t: a stdio server runs in a container of its own, behind mcpgw's bridge, and this one names no image",
+      ]);
+      expect(issues[0]?.fix).toMatch(/add image: IMAGE .* or, only if it must, inside_litellm: true .* master key, salt key and DATABASE_URL/);
+      expect(messages('version: 1\nhost: gw.lan\nmcp_servers:\n  t:\n    transport: http\n    url: http://t.lan:1/mcp\n    inside_litellm: true\n')).toEqual([
+        'mcp_servers.t.inside_litellm: applies only to stdio servers (this one is http)',
+      ]);
+      expect(messages('version: 1\nhost: gw.lan\nmcp_servers:\n  t:\n    transport: stdio\n    command: x\n    inside_litellm: false\n')).toEqual([
+        expect.stringMatching(/^mcp_servers\.t: a stdio server runs in a container of its own/),
+        expect.stringMatching(/^mcp_servers\.t\.inside_litellm: must be true/),
       ]);
     });
 
@@ -210,10 +239,10 @@ mcp_servers:
         messages(
           base.replace(
             '    transport: sse\n    image: crystaldba/postgres-mcp:0.3.0\n    port: 48010',
-            '    transport: stdio\n    command: npx\n    publish: true',
+            '    transport: stdio\n    inside_litellm: true\n    command: npx\n    publish: true',
           ),
         ),
-      ).toEqual(['mcp_servers.db.publish: does not apply to a stdio server (LiteLLM spawns it inside its own container)']);
+      ).toEqual(['mcp_servers.db.publish: does not apply to a stdio server LiteLLM spawns inside its own container (inside_litellm: true)']);
     });
 
     it('needs an image or a url for sse/http, and not both', () => {

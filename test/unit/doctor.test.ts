@@ -17,6 +17,7 @@ import { loadTemplates } from '../../src/render/templates.js';
 import { writeRendered } from '../../src/render/write.js';
 import { forgeArchive } from '../helpers/backup.js';
 import { withTempDir } from '../helpers/cli.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 
@@ -327,6 +328,70 @@ describe('doctor checks on real files', () => {
       const result = await runOne(contextFor(dir), 'network.lan-only');
       expect(result.status).toBe('fail');
       expect(causes(result)).toMatch(/docker-compose\.yml carries traefik labels/);
+    });
+  });
+
+  it('security.stdio-inside-litellm warns for each stdio server LiteLLM spawns, naming the secrets it can read', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      expect((await runOne(contextFor(dir), 'security.stdio-inside-litellm')).status).toBe('pass');
+      await stackIn(dir, (yaml) =>
+        yaml.replace('mcp_servers:\n', 'mcp_servers:\n  local:\n    transport: stdio\n    inside_litellm: true\n    command: mcp-server-time\n'),
+      );
+      const inside = await runOne(contextFor(dir), 'security.stdio-inside-litellm');
+      expect([inside.status, inside.evidence]).toEqual(['warn', ['mcp_servers.local: inside_litellm: true']]);
+      expect(causes(inside)).toMatch(
+        /local runs inside LiteLLM's container and can read its environment \(\/proc\/1\/environ\): LITELLM_MASTER_KEY, LITELLM_SALT_KEY, DATABASE_URL/,
+      );
+      expect(causes(inside)).toMatch(/remove inside_litellm from mcp_servers\.local/);
+    });
+  });
+
+  it('security.isolation: passes on the stack as up makes it; fails on a shared network, an extra network, a lost internal flag and a missing hardening', async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const model = await contextFor(dir).model();
+      const engine = new FakeEngine();
+      for (const service of model.services) {
+        engine.containers.push({
+          id: `id-${service.name}`,
+          name: service.containerName,
+          image: service.image,
+          labels: service.labels,
+          state: 'running',
+          status: 'running',
+        });
+        engine.hardening.set(`id-${service.name}`, {
+          user: service.user ?? '',
+          capDrop: ['ALL'],
+          capAdd: service.capAdd,
+          securityOpt: ['no-new-privileges:true'],
+        });
+      }
+      for (const network of model.networks)
+        engine.networks.set(network.name, { labels: network.labels, internal: network.internal, containers: [`id-${network.serves}`, 'id-litellm'] });
+      const ctx = () => contextFor(dir, { connectDocker: async () => engine.asEngine() });
+      const clean = await runOne(ctx(), 'security.isolation');
+      expect([clean.status, causes(clean)]).toEqual(['pass', '']);
+      expect(clean.evidence).toContain('gateway-mcp-everything-net: 2 container(s)');
+      expect(clean.evidence).toContain('postgres-net: 2 container(s), internal');
+
+      // The layout of an earlier mcpgw, by hand: the MCP server also on Postgres's network, that network not
+      // internal, and Postgres created with every default capability.
+      engine.networks.get('postgres-net')?.containers.push('id-mcp-everything');
+      engine.networks.set('postgres-net', {
+        ...(engine.networks.get('postgres-net') as { labels: Record<string, string>; containers: string[] }),
+        internal: false,
+      });
+      engine.hardening.set('id-postgres', { user: '', capDrop: [], capAdd: [], securityOpt: [] });
+      const broken = await runOne(ctx(), 'security.isolation');
+      expect(broken.status).toBe('fail');
+      expect(causes(broken).split('\n')).toEqual([
+        'postgres-net also holds gateway-mcp-everything: from there postgres is reached without a key | docker network disconnect postgres-net CONTAINER for each, or `mcpgw up` (it recreates the stack on its own networks, hardened)',
+        'postgres-net is not internal: postgres has a route out of the host it does not need | `mcpgw up` (it recreates the stack on its own networks, hardened)',
+        'gateway-mcp-everything is also on postgres-net: it reaches whatever else is there | docker network disconnect NETWORK gateway-mcp-everything, or `mcpgw up` (it recreates the stack on its own networks, hardened)',
+        'gateway-postgres: capabilities not dropped (cap_drop ALL); no no-new-privileges:true | `mcpgw up` (it recreates the stack on its own networks, hardened)',
+      ]);
     });
   });
 

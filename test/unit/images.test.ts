@@ -95,6 +95,7 @@ mcp_servers:
     port: 48013
   spawned:
     transport: stdio
+    inside_litellm: true
     build: { pypi: "mcp-server-time==2026.10.10" }
     command: mcp-server-time
 `),
@@ -107,7 +108,7 @@ mcp_servers:
         'mcp_servers.other.image: is node:20-slim, but build installs the package into mcpgw/pypi-mcp-server-time:2026.10.10',
         'mcp_servers.other.command: is required with build (the image has no program of its own to start)',
         'mcp_servers.both.build: names both npm and pypi',
-        'mcp_servers.spawned.build: needs a container of its own, and LiteLLM spawns this stdio server inside its own',
+        'mcp_servers.spawned.build: does not apply to a stdio server LiteLLM spawns inside its own container (inside_litellm: true)',
       ]),
     );
   });

@@ -95,7 +95,7 @@ describe("the stack's DOCKER-USER rules", () => {
 function engineFor(addresses: Record<string, string>): Engine {
   return {
     containerAddress: async (name: string, network: string) => addresses[`${name} ${network}`],
-    networkByName: async (name: string) => ({ id: name, labels: {}, containers: [], bridge: `br-${name.split('-')[0]}` }),
+    networkByName: async (name: string) => ({ id: name, labels: {}, internal: false, containers: [], bridge: `br-${name}` }),
   } as unknown as Engine;
 }
 
@@ -127,7 +127,7 @@ const lanCheck = (fixture: string, host: FakeHost, engine: Engine) => checkIn(fi
 /** The http fixture (stack "gateway", LiteLLM on 0.0.0.0:4000) with its containers at these addresses. */
 const httpStack = engineFor({
   'gateway-postgres postgres-net': '172.30.1.2',
-  'gateway-mcp-everything litellm-mcp-net': '172.30.0.2',
+  'gateway-mcp-everything gateway-mcp-everything-net': '172.30.0.2',
 });
 
 describe('doctor security.lan-exposure with a fake host', () => {
@@ -194,11 +194,14 @@ describe('doctor security.lan-exposure with a fake host', () => {
   it('as root without `ip`: passes a published server only when the stack’s DOCKER-USER rules are all in place', async () => {
     const host = Object.assign(new FakeHost(), { commands: new Set(['iptables']) });
     const engine = engineFor({});
-    expect((await lanCheck('seed', host, engine)).evidence).toContain("DOCKER-USER holds 0 of the stack's 8 rules");
-    host.chain = [...stackRules('litellm', ['br-litellm', 'br-postgres']).map(ruleLine), '-A DOCKER-USER -j RETURN'];
+    // Every network of the seed's stack (LiteLLM's own, one per server, Postgres's) has its bridge guarded.
+    const bridges = buildStackModel(parseConfig(fixtureStack('seed').yaml)).networks.map((network) => `br-${network.name}`);
+    const wanted = bridges.length * 4;
+    expect((await lanCheck('seed', host, engine)).evidence).toContain(`DOCKER-USER holds 0 of the stack's ${wanted} rules`);
+    host.chain = [...stackRules('litellm', bridges).map(ruleLine), '-A DOCKER-USER -j RETURN'];
     const guarded = await lanCheck('seed', host, engine);
     expect(guarded.status).toBe('pass');
-    expect(guarded.evidence).toContain("DOCKER-USER holds the stack's 8 rules for br-litellm, br-postgres");
+    expect(guarded.evidence).toContain(`DOCKER-USER holds the stack's ${wanted} rules for ${bridges.join(', ')}`);
   });
 });
 

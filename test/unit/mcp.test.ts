@@ -60,9 +60,15 @@ describe('mcp add edits mcpgw.yaml in place', () => {
       allFree,
     );
     expectGolden('add-stdio-bridged.yaml', bridged.text);
-    const inLiteLLM = await planAdd(bridged.text, FILE, 'local', serverEntry({ transport: 'stdio', command: 'python3 -m tools' }), allFree);
+    const inLiteLLM = await planAdd(
+      bridged.text,
+      FILE,
+      'local',
+      serverEntry({ transport: 'stdio', command: 'python3 -m tools', insideLitellm: true }),
+      allFree,
+    );
     expect(inLiteLLM.port).toBeUndefined();
-    expect(inLiteLLM.config.mcp_servers.local).toMatchObject({ transport: 'stdio', command: ['python3', '-m', 'tools'] });
+    expect(inLiteLLM.config.mcp_servers.local).toMatchObject({ transport: 'stdio', inside_litellm: true, command: ['python3', '-m', 'tools'] });
     const model = buildStackModel(inLiteLLM.config);
     expect(model.litellmConfig.mcp_servers.files).toEqual({
       server_id: pinnedServerId(inLiteLLM.config.name, 'files'),
@@ -153,8 +159,8 @@ describe('mcp add edits mcpgw.yaml in place', () => {
     [
       'a bridged stdio server without an image',
       'nobox',
-      { transport: 'stdio', bridge: 'http', command: 'run' },
-      /mcp_servers\.nobox\.image: is required for a bridged stdio server/,
+      { transport: 'stdio', command: 'run' },
+      /mcp_servers\.nobox: a stdio server runs in a container of its own, behind mcpgw's bridge, and this one names no image \(fix: add image: .*inside_litellm: true/,
     ],
     ['a name with a dash', 'my-tools', { transport: 'http', url: 'http://a.lan:1/mcp' }, /server names use a–z, 0–9 and _/],
   ])('refuses %s with the field and the fix', async (_what, name, options, message) => {
@@ -230,13 +236,13 @@ describe('mcp catalog', () => {
     const files = renderStack(model, withSecrets, loadTemplates(), 'secrets.env');
     expect(files.map((file) => file.path)).toContain('config/config.yaml');
     const litellmEntry = model.litellmConfig.mcp_servers[`cat_${id}`];
-    if (entry.server.transport === 'stdio' && !entry.server.bridge) {
-      expect(litellmEntry).toMatchObject({ transport: 'stdio', command: 'uvx' });
-    } else {
-      const transport = entry.server.bridge ?? entry.server.transport;
-      expect(litellmEntry?.transport).toBe(transport);
-      expect(String(litellmEntry?.url)).toMatch(new RegExp(`^http://mcp-cat-${id}:${entry.server.container_port}/${transport === 'sse' ? 'sse' : 'mcp'}$`));
-    }
+    // No catalog server runs inside LiteLLM: a stdio one is bridged in its own container, served as http.
+    const transport = entry.server.transport === 'stdio' ? 'http' : entry.server.transport;
+    expect(litellmEntry?.transport).toBe(transport);
+    expect(String(litellmEntry?.url)).toMatch(new RegExp(`^http://mcp-cat-${id}:${entry.server.container_port}/${transport === 'sse' ? 'sse' : 'mcp'}$`));
+    // One mcpgw builds from a package runs as nobody.
+    const service = model.services.find((candidate) => candidate.name === `mcp-cat-${id}`);
+    expect(service?.user).toBe(entry.server.build ? '65534:65534' : undefined);
     for (const secret of entry.secrets) expect(Object.values(server?.env ?? {})).toContain(secret);
     expect(server?.probe).toEqual(entry.probe);
   });
@@ -261,7 +267,7 @@ describe('tool listing helpers', () => {
   });
 
   it('lists servers with how they run, their endpoint, state, tool count and granting keys', async () => {
-    const plan = await planAdd(fixture, FILE, 'local', serverEntry({ transport: 'stdio', command: 'python3 -m tools' }), allFree);
+    const plan = await planAdd(fixture, FILE, 'local', serverEntry({ transport: 'stdio', command: 'python3 -m tools', insideLitellm: true }), allFree);
     const model = buildStackModel(plan.config);
     const rows = serverRows(plan.config, model, {
       containers: new Map([

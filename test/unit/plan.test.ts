@@ -27,16 +27,25 @@ function running(service: string, hash: string, state = 'running'): ContainerSum
   };
 }
 
-const allNetworks = new Set(model.networks.map((network) => network.name));
+const allNetworks = new Map(model.networks.map((network) => [network.name, { internal: network.internal }]));
+/** Every container created by this mcpgw: hardened as its service asks. */
+const hardened = new Map(
+  model.services.map((service) => [
+    `id-${service.name}`,
+    { user: service.user ?? '', capDrop: ['ALL'], capAdd: service.capAdd, securityOpt: ['no-new-privileges:true'] },
+  ]),
+);
+const none = { retired: [], hardening: hardened };
 const allVolumes = new Set(model.volumes);
 
 describe('planStack', () => {
   it('creates everything on an empty engine, and needs an external network to exist', () => {
-    const plan = planStack(desired, model.networks, model.volumes, { containers: [], foreign: [], networks: new Set(), volumes: new Set() });
+    const plan = planStack(desired, model.networks, model.volumes, { containers: [], foreign: [], networks: new Map(), volumes: new Set(), ...none });
     expect(plan.services.map((entry) => entry.action)).toEqual(['create', 'create', 'create']);
     expect(plan.networks).toEqual([
-      { name: 'litellm-mcp-net', action: 'create' },
+      { name: 'litellm-litellm-net', action: 'create' },
       { name: 'postgres-net', action: 'missing-external' },
+      { name: 'litellm-mcp-db-main-net', action: 'create' },
     ]);
     expect(plan.volumes).toEqual([{ name: 'litellm-pgdata', action: 'create' }]);
     expect(planIsNoop(plan)).toBe(false);
@@ -44,7 +53,7 @@ describe('planStack', () => {
 
   it('keeps what is running with the same hash: a second up is a no-op', () => {
     const containers = desired.map(({ service, hash }) => running(service.name, hash));
-    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes });
+    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none });
     expect(plan.services.map((entry) => entry.action)).toEqual(['keep', 'keep', 'keep']);
     expect(planIsNoop(plan)).toBe(true);
   });
@@ -56,13 +65,66 @@ describe('planStack', () => {
       running('litellm', desired[2]?.hash ?? '', 'exited'),
       running('mcp-retired', 'whatever'),
     ];
-    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes });
+    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none });
     expect(plan.services.map((entry) => [entry.service.name, entry.action])).toEqual([
       ['postgres', 'keep'],
       ['mcp-db-main', 'recreate'],
       ['litellm', 'start'],
     ]);
     expect(plan.orphans.map((orphan) => orphan.name)).toEqual(['litellm-mcp-retired']);
+  });
+
+  it('recreates a running container that lacks its hardening, even with its hash unchanged, and says what it lacks', () => {
+    const containers = desired.map(({ service, hash }) => running(service.name, hash));
+    const weak = new Map(hardened);
+    weak.set('id-mcp-db-main', { user: '', capDrop: [], capAdd: ['NET_RAW'], securityOpt: [] });
+    weak.set('id-postgres', {
+      user: '',
+      capDrop: ['ALL'],
+      capAdd: ['CAP_CHOWN', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETUID'],
+      securityOpt: ['no-new-privileges'],
+    });
+    const plan = planStack(desired, model.networks, model.volumes, {
+      containers,
+      foreign: [],
+      networks: allNetworks,
+      volumes: allVolumes,
+      retired: [],
+      hardening: weak,
+    });
+    expect(plan.services.map((entry) => [entry.service.name, entry.action, entry.reason])).toEqual([
+      ['postgres', 'keep', 'up to date and running'],
+      [
+        'mcp-db-main',
+        'recreate',
+        'lacks its hardening: capabilities not dropped (cap_drop ALL); capabilities added beyond what it needs (NET_RAW); no no-new-privileges:true',
+      ],
+      ['litellm', 'keep', 'up to date and running'],
+    ]);
+  });
+
+  it('makes a network again when it exists without internal as desired, recreating what is on it; a retired network is removed', () => {
+    const bundled = buildStackModel(parseConfig(fixtureStack('canary').yaml));
+    const pg = bundled.networks.find((network) => network.serves === 'postgres');
+    const canary = bundled.networks.find((network) => network.serves === 'mcpgw-canary');
+    expect([pg?.internal, canary?.internal]).toEqual([true, true]);
+    const wanted = bundled.services.map((service) => ({ service, hash: 'h' }));
+    const containers = bundled.services.map((service) => running(service.name, 'h'));
+    const hardening = new Map(
+      bundled.services.map((service) => [
+        `id-${service.name}`,
+        { user: service.user ?? '', capDrop: ['ALL'], capAdd: service.capAdd, securityOpt: ['no-new-privileges:true'] },
+      ]),
+    );
+    const networks = new Map(bundled.networks.map((network) => [network.name, { internal: network.serves === 'postgres' ? false : network.internal }]));
+    const plan = planStack(wanted, bundled.networks, [], { containers, foreign: [], networks, volumes: new Set(), retired: ['old-shared'], hardening });
+    expect(plan.networks.filter((network) => network.action !== 'keep')).toEqual([{ name: pg?.name, action: 'recreate' }]);
+    expect(plan.services.filter((entry) => entry.action !== 'keep').map((entry) => [entry.service.name, entry.reason])).toEqual([
+      ['postgres', `its network ${pg?.name} is made again`],
+      ['litellm', `its network ${pg?.name} is made again`],
+    ]);
+    expect(plan.retired).toEqual(['old-shared']);
+    expect(planIsNoop(plan)).toBe(false);
   });
 });
 
@@ -82,9 +144,13 @@ describe('specHash', () => {
 
   it('builds the container like the compose file: aliases, absolute bind source, env from secrets', () => {
     expect(spec.networks).toEqual([
-      { name: 'litellm-mcp-net', aliases: ['litellm'] },
+      { name: 'litellm-litellm-net', aliases: ['litellm'] },
       { name: 'postgres-net', aliases: ['litellm'] },
+      { name: 'litellm-mcp-db-main-net', aliases: ['litellm'] },
     ]);
+    expect(spec).toMatchObject({ capDrop: ['ALL'], capAdd: [], securityOpt: ['no-new-privileges:true'] });
+    // The seed runs the official LiteLLM image, which keeps its own user.
+    expect(spec.user).toBeUndefined();
     expect(spec.mounts).toEqual([{ type: 'bind', source: '/srv/litellm/config/config.yaml', target: '/app/config.yaml', readOnly: true }]);
     expect(spec.env).toContain('LITELLM_MASTER_KEY=sk-fixture-master-0123456789');
     expect(spec.env).toContain('DATABASE_URL=postgresql://litellm:p%40ss%20w%2Frd%3Afixture@postgres:5432/litellm');

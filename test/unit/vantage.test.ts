@@ -109,7 +109,7 @@ describe('the vantage script against the MCP SDK servers', () => {
     const engine = localEngine(false);
     const [answer] = await ask([endpoint('web', `${base}/mcp`, 'http')], engine);
     expect(answer?.ok).toBe(true);
-    expect(engine.runs).toEqual([`runOnce ${model.services.find((service) => service.role === 'litellm')?.image} on litellm-mcp-net,postgres-net`]);
+    expect(engine.runs).toEqual([`runOnce ${model.services.find((service) => service.role === 'litellm')?.image} on unit-litellm-net,postgres-net`]);
   });
 
   it('names a wrong path, a transport mismatch, a refused port and a rejected Host header', { timeout: 20_000 }, async () => {

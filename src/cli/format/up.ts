@@ -58,6 +58,7 @@ function describePlan(plan: StackPlan) {
     volumes: plan.volumes,
     services: plan.services.map((entry) => ({ service: entry.service.name, action: entry.action, reason: entry.reason })),
     remove: plan.orphans.map((orphan) => orphan.name),
+    retired_networks: plan.retired,
     conflicts: plan.conflicts.map((container) => container.name),
   };
 }
@@ -69,6 +70,7 @@ function formatPlan(plan: StackPlan): string {
     ...plan.services.map((entry) => ['container', entry.service.containerName, entry.action, entry.reason]),
     ...plan.orphans.map((orphan) => ['container', orphan.name, 'remove', 'no longer in mcpgw.yaml']),
     ...plan.conflicts.map((container) => ['container', container.name, 'CONFLICT', 'name taken by a container mcpgw does not manage']),
+    ...plan.retired.map((name) => ['network', name, 'remove', 'the former shared MCP network, once nothing is attached']),
   ];
   return `${formatTable(['KIND', 'NAME', 'ACTION', 'WHY'], rows)}\n${planIsNoop(plan) ? 'nothing to change' : 'run `mcpgw up` to apply'}`;
 }

@@ -41,9 +41,11 @@ import { securityBackups } from './security-backups.js';
 import { securityDbRole } from './security-db-role.js';
 import { securityErrorLogs } from './security-error-logs.js';
 import { securityHealth } from './security-health.js';
+import { securityIsolation } from './security-isolation.js';
 import { securityLanExposure } from './security-lan-exposure.js';
 import { securityMcpTestEndpoints } from './security-mcp-test-endpoints.js';
 import { securityPassthrough } from './security-passthrough.js';
+import { securityStdioInsideLitellm } from './security-stdio-inside-litellm.js';
 
 /** Every check, in report order within its area. Adding a check is adding a file and a line here. */
 export const CHECKS: readonly Check[] = [
@@ -92,4 +94,6 @@ export const CHECKS: readonly Check[] = [
   securityPassthrough,
   securityAdminUi,
   securityHealth,
+  securityIsolation,
+  securityStdioInsideLitellm,
 ];

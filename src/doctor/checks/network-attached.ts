@@ -18,12 +18,8 @@ export const networkAttached: Check = {
     for (const { service, attached, missing } of await attachments(ctx)) {
       evidence.push(`${service.containerName}: ${attached ? attached.join(', ') || 'no network' : 'absent'}`);
       for (const network of missing.filter((name) => existing.has(name))) {
-        const effect =
-          service.role !== 'litellm'
-            ? `LiteLLM cannot reach ${service.name}`
-            : network === model.networks[0]?.name
-              ? 'LiteLLM cannot reach the MCP servers'
-              : 'LiteLLM cannot reach Postgres';
+        // Every network joins LiteLLM and the one service it serves.
+        const effect = `LiteLLM cannot reach ${service.role !== 'litellm' ? service.name : (model.networks.find((entry) => entry.name === network)?.serves ?? network)}`;
         causes.push({
           cause: `${service.containerName} is not attached to ${network}: ${effect}`,
           fix: `docker network connect --alias ${service.name} ${network} ${service.containerName} (or \`mcpgw up\`, which recreates it attached)`,
