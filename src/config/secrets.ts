@@ -114,9 +114,14 @@ export async function updateSecret(file: string, name: string, value: string): P
   await rename(temp, file);
 }
 
+/** A secret mcpgw makes up itself (a password, a signing key): 24 random bytes, hex, safe in a URL and on an env-file line. */
+export function generatedSecret(random: (size: number) => Buffer): string {
+  return random(24).toString('hex');
+}
+
 /**
- * Secrets mcpgw generates itself (passwords of its own database roles): each of `names` the file lacks is added
- * with a fresh random hex value, in place, mode 0600 (`write`), or only to the returned map (a dry run).
+ * Secrets mcpgw generates itself (passwords of its own database roles, the backup signing key): each of `names`
+ * the file lacks is added with a fresh value, in place, mode 0600 (`write`), or only to the returned map (a dry run).
  */
 export async function addGeneratedSecrets(
   secrets: Secrets,
@@ -127,7 +132,7 @@ export async function addGeneratedSecrets(
 ): Promise<{ secrets: Secrets; added: string[] }> {
   const added = names.filter((name) => !secrets.has(name));
   if (added.length === 0) return { secrets, added };
-  const values = added.map((name): [string, string] => [name, random(24).toString('hex')]);
+  const values = added.map((name): [string, string] => [name, generatedSecret(random)]);
   if (!write) return { secrets: new Map([...secrets, ...values]), added };
   for (const [name, value] of values) await updateSecret(file, name, value);
   return { secrets: await readSecrets(file), added };

@@ -1,6 +1,7 @@
 import { DEFAULT_LITELLM_IMAGE, DEFAULT_POSTGRES_IMAGE } from '../config/schema.js';
 import { BUILTIN_LITELLM_VERSION, BUILTIN_POSTGRES_MAJOR } from '../images/builtin.js';
-import { generateBackupKey, generateKey } from '../keys/token.js';
+import { generatedSecret } from '../config/secrets.js';
+import { generateKey } from '../keys/token.js';
 import { fillPlaceholders, type Templates } from '../render/templates.js';
 
 export interface Scaffold {
@@ -44,12 +45,11 @@ export function scaffold(host: string, templates: Templates, random: (size: numb
       name: 'litellm',
       master_key: generateKey(random),
       salt_key: generateKey(random),
-      // Hex keeps the password safe inside a postgresql:// URL without escaping.
-      postgres_password: random(24).toString('hex'),
-      postgres_admin_password: random(24).toString('hex'),
-      postgres_keys_password: random(24).toString('hex'),
+      postgres_password: generatedSecret(random),
+      postgres_admin_password: generatedSecret(random),
+      postgres_keys_password: generatedSecret(random),
       claude_code_key: generateKey(random),
-      backup_key: generateBackupKey(random),
+      backup_key: generatedSecret(random),
     }),
   };
 }

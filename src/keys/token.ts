@@ -18,11 +18,6 @@ export function generateKey(random: (size: number) => Buffer): string {
   return `${KEY_PREFIX}${random(32).toString('base64url')}`;
 }
 
-/** The key backups are signed with (MCPGW_BACKUP_KEY, see src/backup/auth.ts): 32 random bytes, hex, safe on an env-file line. */
-export function generateBackupKey(random: (size: number) => Buffer): string {
-  return random(32).toString('hex');
-}
-
 /** The `token` column: sha256 hex of the whole key, exactly as LiteLLM's hash_token computes it. */
 export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');

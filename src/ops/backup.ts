@@ -5,14 +5,13 @@ import { BACKUP_DIR, backupFileName, createBackup, rotateBackups } from '../back
 import { readSchemaLevel } from '../backup/compat.js';
 import { containerPgTools, helperPgTools, type PgTools } from '../backup/pg-tools.js';
 import { authenticityRefusal, restoreBackup, type RestoreReport } from '../backup/restore.js';
-import { updateSecret } from '../config/secrets.js';
+import { addGeneratedSecrets } from '../config/secrets.js';
 import { databaseUrl } from '../db/connect.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 import { pathExists } from '../fs.js';
 import { litellmVersion } from '../gateway/litellm-version.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
-import { generateBackupKey } from '../keys/token.js';
 import type { ProbeReport } from '../probe/types.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
 import { LITELLM_SERVICE, litellmBaseUrl, litellmService, postgresService } from '../stack/model.js';
@@ -119,12 +118,11 @@ export async function backupStack(ctx: OpContext, request: BackupRequest): Promi
  * added to it in place (0600, other lines kept), so every backup from now on is signed.
  */
 async function backupKey(ctx: OpContext, stack: LoadedStack): Promise<{ key: string; addedTo?: string }> {
-  const existing = stack.secrets.get(BACKUP_KEY_SECRET);
-  if (existing) return { key: existing };
-  const key = generateBackupKey(ctx.deps.randomBytes);
+  const file = stack.loaded.secretsFile;
+  const { secrets, added } = await addGeneratedSecrets(stack.secrets, file, [BACKUP_KEY_SECRET], ctx.deps.randomBytes, true);
+  const key = secrets.get(BACKUP_KEY_SECRET) ?? '';
   ctx.ui.addSecrets([key]);
-  await updateSecret(stack.loaded.secretsFile, BACKUP_KEY_SECRET, key);
-  return { key, addedTo: stack.loaded.secretsFile };
+  return added.length > 0 ? { key, addedTo: file } : { key };
 }
 
 export function describeBackup(manifest: BackupManifest): string {
