@@ -13,6 +13,7 @@ import { KeyStore } from '../../src/keys/store.js';
 import { labelsFor } from '../../src/stack/labels.js';
 import { buildStackModel } from '../../src/stack/model.js';
 import { runCli } from '../helpers/cli.js';
+import { execIn } from '../helpers/stack-db.js';
 import { gatewayTools } from '../helpers/gateway.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
 import { applyLiteLLMSchema } from '../stack/schema.js';
@@ -58,24 +59,7 @@ async function secretValues(dir: string): Promise<string[]> {
   return [...new Set(values.flatMap((value) => [value, encodeURIComponent(value)]))];
 }
 
-async function exec(container: string, cmd: string[], env: string[] = [], user?: string): Promise<{ code: number; output: string }> {
-  const handle = await docker.getContainer(container).exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
-  const stream = await handle.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  return { code: (await handle.inspect()).ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
-}
-
-/** Docker's attach stream without its frame headers (1 byte stream, 3 zero, 4 bytes length; stdout and stderr alike). */
-function demux(raw: Buffer): string {
-  const parts: Buffer[] = [];
-  for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4)) parts.push(raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)));
-  return Buffer.concat(parts).toString('utf8');
-}
+const exec = (container: string, cmd: string[], env: string[] = [], user?: string) => execIn(docker, container, cmd, env, user);
 
 /** psql as mcpgw's admin over the container's socket: the one way in for it. */
 async function asAdmin(sql: string): Promise<string> {
