@@ -239,7 +239,9 @@ describe("from LiteLLM's network, each way a server can be unusable is named wit
   it('with LiteLLM stopped, a throwaway container of its image on its networks answers the same', async () => {
     const litellm = containers.at(-1) as StartedContainer;
     await docker.getContainer(litellm.id).stop({ t: 0 });
-    const [broken, fixed] = await litellmVantage(engine, litellmPlace(model), () => `${run}b`).reach(
+    // This test's servers and LiteLLM stand-in share one hand-made network, not the ones `up` would make per server.
+    const place = { ...litellmPlace(model), networks: [net] };
+    const [broken, fixed] = await litellmVantage(engine, place, () => `${run}b`).reach(
       litellmEndpoints(model).filter((endpoint) => endpoint.name === 'fastmcp' || endpoint.name === 'fastmcp_fixed'),
       10_000,
     );
