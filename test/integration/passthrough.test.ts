@@ -10,7 +10,7 @@ import { parse, stringify } from 'yaml';
 import { isProviderDefaultVariable, KEY_ALLOWED_ROUTES, PASS_THROUGH_PREFIXES } from '../../src/litellm/routes.js';
 import { runCli } from '../helpers/cli.js';
 import { writeTestStack } from '../helpers/test-stack.js';
-import { clearUpstreamRequests, startUpstream, upstreamRequests } from '../helpers/upstream.js';
+import { clearUpstreamRequests, startUpstream, upstreamNetwork, upstreamRequests } from '../helpers/upstream.js';
 import type { StartedContainer } from '../stack/stack.js';
 
 /**
@@ -118,6 +118,8 @@ describe("LiteLLM's provider pass-through routes and mcpgw's keys (issue 29, ite
     const config = parse(await readFile(file, 'utf8')) as { litellm: Record<string, unknown> };
     config.litellm.models = [{ name: 'fixture-claude', model: 'anthropic/claude-3-haiku-20240307', api_base: 'http://llm:8080', api_key: 'ANTHROPIC_API_KEY' }];
     config.litellm.key_cache_ttl = 1;
+    // LiteLLM reaches the stand-in on the fixture's network, which it joins beside its own.
+    config.litellm.networks = [upstreamNetwork(name)];
     await writeFile(file, stringify(config));
     let up = await runCli(['up'], { cwd: dir });
     // DB-mode LiteLLM can take longer than up's 180 s to answer on this shared 2-core host; a second up waits on
