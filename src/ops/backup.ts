@@ -35,13 +35,12 @@ async function databaseAccess(ctx: OpContext, stack: LoadedStack, engine: () => 
   ctx.ui.addSecrets([url]);
   const { postgres } = stack.loaded.config;
   if (postgres.mode === 'external') {
-    const helper = {
-      image: postgres.image,
-      networks: litellmService(stack.model).networks,
-      name: `${stack.model.name}-pgtools`,
-      labels: labelsFor(stack.model.name, 'pgtools'),
-    };
-    return { url, tools: helperPgTools(await engine(), url, helper) };
+    const docker = await engine();
+    // Where LiteLLM reaches the database from; a network of a stack not (yet) up does not exist and is left out.
+    const networks: string[] = [];
+    for (const network of litellmService(stack.model).networks) if (await docker.networkByName(network)) networks.push(network);
+    const helper = { image: postgres.image, networks, name: `${stack.model.name}-pgtools`, labels: labelsFor(stack.model.name, 'pgtools') };
+    return { url, tools: helperPgTools(docker, url, helper) };
   }
   const container = postgresService(stack.model)?.containerName ?? '';
   const state = await (await engine()).containerState(container);

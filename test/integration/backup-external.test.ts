@@ -234,7 +234,8 @@ $$ LANGUAGE plpgsql;
         litellmPort: 14519,
         mcp: {},
         secrets: { DATABASE_URL: url },
-        extra: { network, postgres: { mode: 'external', image: stack.images.postgres } },
+        // The database's network as the seed's shared postgres-net: LiteLLM (and so the tools container) joins it.
+        extra: { postgres: { mode: 'external', image: stack.images.postgres, network, network_external: true } },
       });
       const result = await runCli(['backup', '--json'], { cwd: stackDir });
       expect(result.code, result.stderr).toBe(0);

@@ -272,6 +272,9 @@ describe("LiteLLM's Postgres role: an old volume moved over by up, refused from 
   });
 
   it('backup and restore show nothing secret in any command line either, and the keys still work after', async () => {
+    // restore refuses a function LiteLLM does not ship (src/backup/screen.ts): this test's own goes before the backup.
+    const dropped = await overTcp('litellm', TEST_SECRETS.POSTGRES_PASSWORD, 'DROP FUNCTION mcpgw_test_one()');
+    expect(dropped.code, dropped.output).toBe(0);
     const backup = await runCli(['backup', '--json'], { cwd: dir });
     expect(backup.code, backup.stderr).toBe(0);
     backupFile = (JSON.parse(backup.stdout) as { file: string }).file;
