@@ -1,8 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { POSTGRES_KEYS_PASSWORD_SECRET, POSTGRES_KEYS_ROLE } from '../../src/config/postgres-roles.js';
+import { parseSecrets } from '../../src/config/secrets.js';
 import { connectDatabase } from '../../src/db/connect.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
@@ -207,8 +209,10 @@ describe('isolation inside the stack: each MCP server shares a network with Lite
   it("mcpgw's own key work still reaches Postgres on its internal network, at the container's address", async () => {
     const keys = await runCli(['keys', 'list'], { cwd: dir });
     expect(keys.code, keys.stderr).toBe(0);
+    // As mcpgw's keys role: LiteLLM's own is refused from this machine (README "Database roles").
     const host = await address(`${name}-postgres`, pgNetwork);
-    const client = await connectDatabase(`postgresql://litellm:${encodeURIComponent(TEST_SECRETS.POSTGRES_PASSWORD)}@${host}:5432/litellm`);
+    const password = parseSecrets(await readFile(path.join(dir, 'secrets.env'), 'utf8')).get(POSTGRES_KEYS_PASSWORD_SECRET) ?? '';
+    const client = await connectDatabase(`postgresql://${POSTGRES_KEYS_ROLE}:${encodeURIComponent(password)}@${host}:5432/litellm`);
     try {
       expect((await client.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
     } finally {

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { isProviderDefaultVariable, KEY_ALLOWED_ROUTES, PASS_THROUGH_PREFIXES } from '../../src/litellm/routes.js';
 import { runCli } from '../helpers/cli.js';
 import { writeTestStack } from '../helpers/test-stack.js';
+import { keysRoleClient } from '../helpers/stack-db.js';
 import { clearUpstreamRequests, startUpstream, upstreamNetwork, upstreamRequests } from '../helpers/upstream.js';
 import type { StartedContainer } from '../stack/stack.js';
 
@@ -33,14 +33,6 @@ const KEYS = {
 };
 const BASE = `http://127.0.0.1:${PORT}`;
 const exec = promisify(execFile);
-
-async function pgContainerClient(): Promise<pg.Client> {
-  const info = await docker.getContainer(`${name}-postgres`).inspect();
-  const host = info.NetworkSettings.Networks[`${name}-pg`]?.IPAddress;
-  const client = new pg.Client({ host, user: 'litellm', password: 'itest pw/with:odd@chars', database: 'litellm' });
-  await client.connect();
-  return client;
-}
 
 /** The body's model where LiteLLM validates it before it checks the route (the OSS decision routes). */
 const MODEL_BY_PREFIX: Record<string, string> = { '/bespoke': 'nimble', '/laya': 'english' };
@@ -229,7 +221,8 @@ describe("LiteLLM's provider pass-through routes and mcpgw's keys (issue 29, ite
   it('closes the routes to a key mcpgw wrote before it set allowed_routes, on the next keys sync', async () => {
     const created = await runCli(['keys', 'create', '--alias', 'older', '--json'], { cwd: dir });
     const older = (JSON.parse(created.stdout) as { key: string }).key;
-    const db = await pgContainerClient();
+    // As mcpgw's keys role, the way mcpgw itself reaches the rows from this machine.
+    const db = await keysRoleClient(docker, name, dir);
     try {
       await db.query(`UPDATE "LiteLLM_VerificationToken" SET allowed_routes = '{}' WHERE key_alias = 'older'`);
       await new Promise((resolve) => setTimeout(resolve, 1500));

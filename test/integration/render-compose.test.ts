@@ -1,3 +1,4 @@
+import { POSTGRES_ADMIN_PASSWORD_SECRET } from '../../src/config/postgres-roles.js';
 import { execa } from 'execa';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,7 +72,9 @@ describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (n
 
     if (config.postgres.mode === 'bundled') {
       const password = secrets.get(config.postgres.password) ?? '';
-      expect(compose.services.postgres?.environment?.POSTGRES_PASSWORD).toBe(password);
+      // The container's bootstrap superuser is mcpgw's admin; LiteLLM's role is made with its own password.
+      expect(compose.services.postgres?.environment?.POSTGRES_PASSWORD).toBe(secrets.get(POSTGRES_ADMIN_PASSWORD_SECRET));
+      expect(compose.services.postgres?.environment?.MCPGW_LITELLM_PASSWORD).toBe(password);
       expect(litellm?.environment?.DATABASE_URL).toBe(
         `postgresql://${config.postgres.user}:${encodeURIComponent(password)}@postgres:5432/${config.postgres.database}`,
       );

@@ -206,6 +206,11 @@ describe('mcpgw up failures', () => {
       await withTempDir(async (dir) => {
         const name = `mcpgwt-${run}-port`;
         await writeTestStack(dir, { name, images: stack.images, litellmPort: 14102, mcp: { everything: { transport: 'http', port: 48140 } } });
+        // Only a published port can be taken: the server is published, as mcpgw.yaml must ask for.
+        const file = path.join(dir, 'mcpgw.yaml');
+        const config = parse(await readFile(file, 'utf8')) as { mcp_servers: Record<string, Record<string, unknown>> };
+        config.mcp_servers.everything = { ...config.mcp_servers.everything, publish: true };
+        await writeFile(file, stringify(config));
         try {
           const result = await runCli(['up'], { cwd: dir });
           expect(result.code).toBe(1);
@@ -246,7 +251,8 @@ describe('mcpgw up failures', () => {
         const report = JSON.parse(down.stdout) as { removedContainers: string[]; keptNetworks: { name: string }[]; removedNetworks: string[] };
         expect(report.removedContainers.sort()).toEqual([`${name}-litellm`, `${name}-postgres`]);
         expect(report.keptNetworks.map((network) => network.name)).toEqual([shared]);
-        expect(report.removedNetworks).toEqual([]);
+        // The stack's own network (LiteLLM's) goes; the shared one it joined stays.
+        expect(report.removedNetworks).toEqual([`${name}-litellm-net`]);
         expect((await foreign.inspect()).State.Running).toBe(true);
         expect((await docker.getNetwork(shared).inspect()).Name).toBe(shared);
       } finally {
