@@ -3,6 +3,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import pg from 'pg';
 import { parseSecrets } from '../../src/config/secrets.js';
+import { DockerEngine } from '../../src/docker/engine.js';
 
 /**
  * A bundled stack's database as mcpgw reaches it from this machine: its keys role (rows of LiteLLM's tables, no
@@ -40,22 +41,8 @@ export async function asOwner(docker: Docker, stack: string, sql: string): Promi
   return output;
 }
 
-/** Runs a command in a container (as `user`, with `env`): its exit code and its stdout and stderr as text. */
+/** Runs a command in a container (as `user`, with `env`) through the product's engine: its exit code and output. */
 export async function execIn(docker: Docker, container: string, cmd: string[], env: string[] = [], user?: string): Promise<{ code: number; output: string }> {
-  const handle = await docker.getContainer(container).exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true, ...(user ? { User: user } : {}) });
-  const stream = await handle.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  await new Promise<void>((resolve, reject) => {
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', resolve);
-    stream.on('error', reject);
-  });
-  return { code: (await handle.inspect()).ExitCode ?? -1, output: demux(Buffer.concat(chunks)) };
-}
-
-/** Docker's attach stream without its frame headers (1 byte stream, 3 zero, 4 bytes length; stdout and stderr alike). */
-function demux(raw: Buffer): string {
-  const parts: Buffer[] = [];
-  for (let at = 0; at + 8 <= raw.length; at += 8 + raw.readUInt32BE(at + 4)) parts.push(raw.subarray(at + 8, at + 8 + raw.readUInt32BE(at + 4)));
-  return Buffer.concat(parts).toString('utf8');
+  const { exitCode, output } = await new DockerEngine(docker).exec(container, cmd, env, user);
+  return { code: exitCode, output };
 }
