@@ -362,11 +362,17 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
       if (first !== undefined)
         issues.push({ path: at('alias'), message: `"${key.alias}" is already used by keys[${first}]`, fix: 'give each key its own alias' });
       else aliases.set(key.alias, index);
+      if (key.token_sha256 !== undefined && key.secret !== undefined)
+        issues.push({
+          path: at('token_sha256'),
+          message: 'a key is declared by its value (secret) or by its hash (token_sha256), not both',
+          fix: 'keep secret when the secrets file holds the key, else token_sha256',
+        });
       const secret = typeof key.secret === 'string' ? key.secret : keySecretName(key.alias);
-      const owner = secrets.get(secret);
+      const owner = key.token_sha256 === undefined ? secrets.get(secret) : undefined;
       if (owner !== undefined)
         issues.push({ path: at('secret'), message: `${secret} already holds the key of keys[${owner}]`, fix: `name another secret, e.g. secret: ${secret}_2` });
-      else secrets.set(secret, index);
+      else if (key.token_sha256 === undefined) secrets.set(secret, index);
     }
     stringList(key.mcp_servers).forEach((server, i) => {
       if (!serverNames.includes(server)) {

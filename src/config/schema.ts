@@ -211,6 +211,14 @@ const key = z.strictObject({
   alias: keyAlias,
   /** Secret holding the key value (sk-…); defaults to MCPGW_KEY_<ALIAS>. */
   secret: secretName.optional(),
+  /**
+   * A key known only by its hash, LiteLLM's token column (sha256 hex of the key): one made by hand or by another
+   * tool whose value nobody has, kept so its clients keep working (`mcpgw adopt` writes these). Instead of secret.
+   */
+  token_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, { message: 'must be the 64 lowercase hex digits of sha256(key), as in LiteLLM_VerificationToken.token' })
+    .optional(),
   models: z.array(z.string().min(1)).default([]),
   mcp_servers: z.array(z.string()).default([]),
   mcp_groups: z.array(z.string()).default([]),
@@ -226,6 +234,22 @@ const key = z.strictObject({
   rpm_limit: z.number().int().positive().optional(),
   tpm_limit: z.number().int().positive().optional(),
   max_parallel_requests: z.number().int().positive().optional(),
+});
+
+/**
+ * A deployment mcpgw took over (`mcpgw adopt --write`) rather than created: what ran it before, so `mcpgw upgrade`
+ * can replace that LiteLLM container with mcpgw's (kept, stopped and renamed, until the new one is proven) and
+ * nothing else mcpgw does mistakes it for a foreign container.
+ */
+const adopted = z.strictObject({
+  /** The compose file of the deployment as it was found (its backup sits beside mcpgw.yaml under adopted/). */
+  compose_file: z.string().min(1),
+  /** Its compose project name. */
+  project: z.string().min(1),
+  /** The container that served LiteLLM before mcpgw's own; `mcpgw upgrade` stops and renames it, never removes it. */
+  litellm_container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: 'must be a Docker container name' }),
+  /** The LiteLLM version that container ran when it was adopted. */
+  litellm_version: z.string().regex(/^\d+\.\d+\.\d+/, { message: 'must be a LiteLLM version such as 1.77.3' }),
 });
 
 export const configSchema = z.strictObject({
@@ -263,6 +287,7 @@ export const configSchema = z.strictObject({
    */
   probe_model: z.string().min(1).optional(),
   observability: observabilitySchema.optional(),
+  adopted: adopted.optional(),
 });
 
 export type McpgwConfig = z.infer<typeof configSchema>;
@@ -270,3 +295,4 @@ export type McpServerConfig = McpgwConfig['mcp_servers'][string];
 export type KeyConfig = McpgwConfig['keys'][number];
 export type ModelConfig = McpgwConfig['litellm']['models'][number];
 export type Transport = McpServerConfig['transport'];
+export type AdoptedConfig = NonNullable<McpgwConfig['adopted']>;
