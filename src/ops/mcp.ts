@@ -28,6 +28,10 @@ export interface AddServerRequest extends AddOptions {
 
 export interface AddedServer {
   file: string;
+  /** mcpgw.yaml byte for byte as it was before the server was added, for `restoreConfig` when `--apply` fails. */
+  previousText: string;
+  /** What addServer wrote. */
+  text: string;
   port?: number;
   server: McpServerConfig | undefined;
   catalog?: CatalogEntry;
@@ -59,7 +63,28 @@ export async function addServer(ctx: OpContext, name: string, request: AddServer
 
   const secretsFile = path.resolve(path.dirname(file), plan.config.secrets);
   const missing = missingSecrets(Object.values(server?.env ?? {}), await readSecrets(secretsFile).catch(() => new Map<string, string>()));
-  return { file, ...(plan.port !== undefined ? { port: plan.port } : {}), server, ...(catalog ? { catalog } : {}), packaged, offline, secretsFile, missing };
+  return {
+    file,
+    previousText: text,
+    text: plan.text,
+    ...(plan.port !== undefined ? { port: plan.port } : {}),
+    server,
+    ...(catalog ? { catalog } : {}),
+    packaged,
+    offline,
+    secretsFile,
+    missing,
+  };
+}
+
+/**
+ * Puts mcpgw.yaml back as it was before `addServer`, unless it was edited since (then the user's edit wins and the
+ * answer is false): an `mcp add --apply` whose `up` failed leaves no half-added server behind.
+ */
+export async function restoreConfig(added: Pick<AddedServer, 'file' | 'previousText' | 'text'>): Promise<boolean> {
+  if ((await readConfigText(added.file)) !== added.text) return false;
+  await writeConfigText(added.file, added.previousText);
+  return true;
 }
 
 /** A LiteLLM-spawned command must exist in the running LiteLLM container; checked now when it runs, else by `up`. */

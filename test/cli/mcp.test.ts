@@ -37,6 +37,20 @@ describe('mcpgw mcp (no Docker)', () => {
     });
   });
 
+  it('add --apply whose up fails puts mcpgw.yaml back byte for byte, so no broken server stays declared', async () => {
+    await withTempDir(async (dir) => {
+      const file = await copyFixture(dir);
+      const before = await readFile(file);
+      // An engine that is not there: up fails at its first step, as it would on a build or start-up error.
+      const env = { DOCKER_HOST: `unix://${path.join(dir, 'no-docker.sock')}` };
+      const result = await runCli(['mcp', 'add', 'demo', '--from-catalog', 'everything', '--image', 'mcpgw-test/mcp:latest', '--apply'], { cwd: dir, env });
+      expect(result.code, result.stderr).not.toBe(0);
+      expect(result.stdout).toMatch(/added mcp_servers\.demo/);
+      expect(result.stderr).toMatch(/`up` failed: .*mcpgw\.yaml is back as it was before mcp_servers\.demo was added/);
+      expect((await readFile(file)).equals(before)).toBe(true);
+    });
+  });
+
   it("add in a stack whose images mcpgw builds writes the catalog entry's packaged build, and warns for one that pulls", async () => {
     await withTempDir(async (dir) => {
       expect((await runCli(['init', '--offline', '--host', 'gateway.lan'], { cwd: dir })).code).toBe(0);

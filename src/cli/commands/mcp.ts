@@ -2,7 +2,7 @@ import { ReportedFailure } from '../../errors.js';
 import { DEFAULT_GATEWAY_TIMEOUT_S } from '../../mcp/gateway.js';
 import { containerEndpoint, loadCatalog, packageLabel, runsAs, source } from '../../mcp/catalog.js';
 import type { AddOptions } from '../../mcp/config-edit.js';
-import { addServer, listServers, removeServer, serverTools } from '../../ops/mcp.js';
+import { addServer, listServers, removeServer, restoreConfig, serverTools, type AddedServer } from '../../ops/mcp.js';
 import { upStack } from '../../ops/up.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
@@ -32,8 +32,31 @@ export async function mcpAddCommand(ctx: CommandContext, name: string, options: 
   } else if (server?.build) {
     ctx.ui.info(`mcpgw up builds its image from ${packageLabel(server.build)}: no registry needed`);
   }
-  if (apply) reportUp(ctx, await upStack(ctx, {}));
+  if (apply) await applyAdded(ctx, name, added);
   else ctx.ui.info(`run \`mcpgw up\` to start it, then grant it to keys (keys: … mcp_servers: [${name}])`);
+}
+
+/**
+ * `--apply`: runs `up`. When up fails before the stack runs (a config, image or start-up error), mcpgw.yaml goes
+ * back byte for byte to what it was, so no broken server stays declared; once up has run and only the probe fails,
+ * the server is running and stays, and the way to drop it is said.
+ */
+async function applyAdded(ctx: CommandContext, name: string, added: AddedServer): Promise<void> {
+  let outcome: Awaited<ReturnType<typeof upStack>>;
+  try {
+    outcome = await upStack(ctx, {});
+  } catch (error) {
+    if (await restoreConfig(added))
+      ctx.ui.warn(`\`up\` failed: ${added.file} is back as it was before mcp_servers.${name} was added (a container up started for it goes at the next up)`);
+    else ctx.ui.warn(`\`up\` failed, and ${added.file} was edited meanwhile, so it was kept: \`mcpgw mcp remove ${name}\` drops the server`);
+    throw error;
+  }
+  try {
+    reportUp(ctx, outcome);
+  } catch (error) {
+    ctx.ui.warn(`mcp_servers.${name} stays in ${added.file}, started; if it is what fails, \`mcpgw mcp remove ${name}\` then \`mcpgw up\` drop it`);
+    throw error;
+  }
 }
 
 export async function mcpRemoveCommand(ctx: CommandContext, name: string, options: { force?: boolean }): Promise<void> {
