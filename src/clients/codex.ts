@@ -37,7 +37,8 @@ export const codex: ClientFormat = {
     const envVar = authEnvVar(request.name);
     const table = { url: request.url, env_http_headers: { [KEY_HEADER]: envVar } };
     const file = configFile(request, request.scope);
-    const notes = [exportNote(envVar, 'Codex'), `check with \`codex mcp get ${request.name}\` (codex mcp list does not connect; /mcp inside codex does)`];
+    const check = `check inside Codex: /mcp connects and lists ${request.name}'s tools (\`codex mcp get\` and \`codex mcp list\` only print the entry)`;
+    const notes = [exportNote(envVar, 'Codex'), check];
     if (request.scope === 'project') notes.push('Codex reads a project .codex/config.toml only in a project you marked trusted');
     return {
       client: 'codex',

@@ -101,8 +101,12 @@ function explainGatewayError(error: unknown, url: URL): Error {
   if (error instanceof UserError || error instanceof StepFailed) return error;
   const message = error instanceof Error ? error.message : String(error);
   const status = httpStatus(error);
+  // A refusal is a failure found (exit 1), not a usage error: the key was well-formed, the gateway said no.
   if (status === 401 || status === 403) {
-    return new UserError(`the gateway refused the key at ${url.href} (HTTP ${status})`, 'check the key (`mcpgw keys list`) and that it is granted this server');
+    return new StepFailed(
+      `the gateway refused the key at ${url.href} (HTTP ${status})`,
+      'check the key (`mcpgw keys list`) and that it is granted this server',
+    );
   }
   if (/ECONNREFUSED|fetch failed|ENOTFOUND|EHOSTUNREACH/.test(message)) {
     return new StepFailed(`the gateway at ${url.origin} does not answer (${message})`, 'start the stack with `mcpgw up` and check `mcpgw status`');

@@ -4,7 +4,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { UserError } from '../../src/errors.js';
+import { StepFailed } from '../../src/errors.js';
 import { keyView } from '../../src/mcp/gateway.js';
 
 const KEY = 'sk-unit-gateway-4b1d9e7c2a';
@@ -64,7 +64,8 @@ describe('keyView: what a key sees, server by server', () => {
 
   it('a refused key is one answer for the gateway, not a failure per server, and never shows the key', async () => {
     const refused = keyView(base, 'sk-unit-wrong-000000000000', ['notes', 'files'], 10);
-    await expect(refused).rejects.toThrow(UserError);
+    // A failure found (exit 1): the key was well-formed and the gateway said no.
+    await expect(refused).rejects.toThrow(StepFailed);
     await expect(refused).rejects.toThrow(`the gateway refused the key at ${base}/mcp/ (HTTP 401)`);
     await expect(refused.catch((error: Error) => error.message)).resolves.not.toContain('sk-unit-wrong');
   });
