@@ -3,6 +3,7 @@
 // with the locally built test images (bash test/stack/prepare.sh first). Prints ratios, never pass/fail times.
 //   warm: both stacks already running, nothing to change (target: mcpgw ≤ 1.05× compose)
 //   cold: from nothing to healthy (compose waits on healthchecks; mcpgw on real readiness)
+//   down: `mcpgw down --volumes` against `docker compose down -v`, both with their default stop timeout (target ≤ 1.2×)
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { bin, manifest, mcpServerYaml, median, stackHeaderYaml, writeStack } from './common.mjs';
@@ -34,27 +35,29 @@ const compose = stackDir('mcpgwbench-b', 14202, 48202);
 const mcpgwUp = () => timed(process.execPath, [bin, '-q', 'up', '--no-probe'], mcpgw);
 const mcpgwDown = () => timed(process.execPath, [bin, '-q', 'down', '--volumes'], mcpgw);
 const composeUp = () => timed('docker', ['compose', 'up', '-d', '--wait'], compose);
-const composeDown = () => timed('docker', ['compose', 'down', '-v', '-t', '2'], compose);
+const composeDown = () => timed('docker', ['compose', 'down', '-v'], compose);
 
 try {
   timed(process.execPath, [bin, 'render'], compose);
   const cold = { mcpgw: [], compose: [] };
   const warm = { mcpgw: [], compose: [] };
+  const down = { mcpgw: [], compose: [] };
   for (let i = 0; i < rounds; i++) {
     cold.compose.push(composeUp());
     cold.mcpgw.push(mcpgwUp());
     warm.compose.push(composeUp());
     warm.mcpgw.push(mcpgwUp());
-    composeDown();
-    mcpgwDown();
+    down.compose.push(composeDown());
+    down.mcpgw.push(mcpgwDown());
   }
-  for (const [label, samples] of [
-    ['warm (no change)', warm],
-    ['cold (from nothing)', cold],
+  for (const [label, samples, ours, theirs] of [
+    ['warm (no change)', warm, 'mcpgw up', 'compose up --wait'],
+    ['cold (from nothing)', cold, 'mcpgw up', 'compose up --wait'],
+    ['down (with volumes)', down, 'mcpgw down', 'compose down -v'],
   ]) {
-    const ours = median(samples.mcpgw);
-    const theirs = median(samples.compose);
-    console.log(`${label.padEnd(20)} mcpgw up ${ours.toFixed(0)} ms, compose up --wait ${theirs.toFixed(0)} ms: ${(ours / theirs).toFixed(2)}x`);
+    const a = median(samples.mcpgw);
+    const b = median(samples.compose);
+    console.log(`${label.padEnd(20)} ${ours} ${a.toFixed(0)} ms, ${theirs} ${b.toFixed(0)} ms: ${(a / b).toFixed(2)}x`);
   }
 } finally {
   spawnSync(process.execPath, [bin, '-q', 'down', '--volumes'], { cwd: mcpgw });

@@ -16,11 +16,20 @@ export interface DownReport {
 export async function stackDown(engine: Engine, model: StackModel, options: { volumes: boolean }): Promise<DownReport> {
   const label = `${STACK_LABEL}=${model.name}`;
   const report: DownReport = { removedContainers: [], removedNetworks: [], keptNetworks: [], removedVolumes: [] };
-  for (const container of await engine.listContainers([label])) {
-    await engine.stopContainer(container.id);
-    await engine.removeContainer(container.id);
-    report.removedContainers.push(container.name);
+  // As compose does: what depends on the others first (LiteLLM), then the rest at once, so a container that waits
+  // out its stop timeout (a process that ignores SIGTERM as PID 1) costs that timeout once, not once per container.
+  const containers = await engine.listContainers([label]);
+  const dependents = new Set(model.services.filter((service) => service.dependsOn.length > 0).map((service) => service.containerName));
+  const tiers = [containers.filter((c) => dependents.has(c.name)), containers.filter((c) => !dependents.has(c.name))];
+  for (const tier of tiers) {
+    await Promise.all(
+      tier.map(async (container) => {
+        await engine.stopContainer(container.id);
+        await engine.removeContainer(container.id);
+      }),
+    );
   }
+  report.removedContainers.push(...tiers.flat().map((container) => container.name));
   const retired = model.retiredNetworks.map((name) => ({ name, external: false }));
   for (const network of [...model.networks, ...retired]) {
     const found = await engine.networkByName(network.name);
