@@ -64,6 +64,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx, _args, options) => (await import('./commands/init.js')).initCommand(ctx, options),
   },
   {
+    name: 'adopt',
+    args: '<path>',
+    description: 'take stock of a LiteLLM deployment run by hand (read-only); --write describes it in mcpgw.yaml without changing what runs',
+    options: [{ flags: '--write', description: 'write mcpgw.yaml and secrets/litellm.env (0600) for it, backing up its compose file and config.yaml' }],
+    run: async (ctx, [target], options) => (await import('./commands/adopt.js')).adoptCommand(ctx, target as string, options),
+  },
+  {
     name: 'render',
     description: 'write docker-compose.yml, config/config.yaml and per-service env files from mcpgw.yaml',
     options: [

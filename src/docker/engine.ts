@@ -45,6 +45,20 @@ export interface ContainerSummary {
   status: string;
 }
 
+/** A container as `adopt` inspects it; `env` is NAME=value lines and holds secrets. */
+export interface ContainerDetails {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  running: boolean;
+  status: string;
+  networks: string[];
+  labels: Record<string, string>;
+  ports: { target: number; hostIp: string; hostPort: number }[];
+  env: string[];
+}
+
 export interface ContainerHardening {
   /** Config.User: empty for the image's own user. */
   user: string;
@@ -549,6 +563,34 @@ export class DockerEngine {
       });
     }
     return members;
+  }
+
+  /**
+   * What `adopt` reads of a container it must not touch: name, image (as created), state, networks, labels, published
+   * ports and its environment (`env` holds secrets: callers keep it in memory, never print it); undefined when absent.
+   */
+  async containerDetails(id: string): Promise<ContainerDetails | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      const ports = Object.entries(info.NetworkSettings.Ports ?? {}).flatMap(([key, bindings]) =>
+        (bindings ?? []).map((binding) => ({ target: Number(key.split('/')[0]), hostIp: binding.HostIp, hostPort: Number(binding.HostPort) })),
+      );
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        image: info.Config.Image,
+        imageId: info.Image,
+        running: info.State.Running && !info.State.Restarting,
+        status: info.State.Status,
+        networks: Object.keys(info.NetworkSettings.Networks ?? {}),
+        labels: info.Config.Labels ?? {},
+        ports,
+        env: info.Config.Env ?? [],
+      };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
   }
 
   /** This machine's own addresses on the container's networks (each network's gateway, IPv4 and IPv6). */

@@ -12,7 +12,7 @@ const LAYERS = [
   ['ops'],
   ['doctor'],
   ['probe'],
-  ['backup', 'init', 'mcp', 'clients'],
+  ['backup', 'init', 'mcp', 'clients', 'adopt'],
   ['keys'],
   ['render', 'db'],
   ['stack'],
