@@ -37,7 +37,9 @@ export interface AdoptedKey {
   grants: string[];
   /** Servers config.yaml meant it to have (virtual_keys[].mcp_servers, mcp_servers.X.api_keys). */
   intended: string[];
-  /** Made by hand: no creator recorded (a row inserted with SQL). */
+  /** In LiteLLM_VerificationToken (false: only config.yaml names it). */
+  inDatabase: boolean;
+  /** Made by hand: a row with no creator recorded (inserted with SQL). */
   handMade: boolean;
   /** The environment variable holding its value, when an env file has it. */
   valueIn?: string;
@@ -198,6 +200,7 @@ export function planKeys(observed: Observed, now: Date): KeyPlan[] {
       models: row.models,
       grants,
       intended,
+      inDatabase: true,
       handMade: row.createdBy === null,
       ...(known?.name ? { valueIn: known.name } : {}),
       declared: notDeclared === undefined,
@@ -222,6 +225,7 @@ export function planKeys(observed: Observed, now: Date): KeyPlan[] {
       models: [...intent.models],
       grants: [],
       intended: [...intent.servers],
+      inDatabase: false,
       handMade: false,
       valueIn: intent.name,
       declared: observed.database !== undefined,
@@ -254,7 +258,7 @@ function migrationLevel(db: NonNullable<Observed['database']>): string {
 }
 
 /** The whole judgement: inventory, fields, keys, servers, secrets and what blocks adoption. */
-export function analyse(observed: Observed, now: Date): { report: AdoptReport; keys: KeyPlan[] } {
+export function analyse(observed: Observed, now: Date, options: { write?: boolean } = {}): { report: AdoptReport; keys: KeyPlan[] } {
   const findings: Finding[] = [];
   const env = litellmEnvironment(observed);
   const version = observed.version?.version;
@@ -320,7 +324,8 @@ export function analyse(observed: Observed, now: Date): { report: AdoptReport; k
     : [];
   if (!version)
     findings.push({
-      level: 'warn',
+      // mcpgw.yaml records the version adopted (upgrade's starting point): --write cannot guess it.
+      level: options.write ? 'blocker' : 'warn',
       what: "LiteLLM's version could not be read (no running container to ask, and its image tag names none)",
       fix: 'start the deployment and run adopt again; adopt --write needs the version for adopted.litellm_version',
     });

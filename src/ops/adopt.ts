@@ -117,12 +117,16 @@ export async function adoptDeployment(ctx: OpContext, request: AdoptRequest): Pr
   if (database instanceof Error) observed.databaseError = database.message;
   else if (database) observed.database = database;
 
-  const { report, keys } = analyse(observed, new Date(deps.clock.now()));
+  const { report, keys } = analyse(observed, new Date(deps.clock.now()), { write: Boolean(request.write) });
   if (!request.write || !report.ok) return { report, elapsedMs: deps.clock.now() - started };
 
   const dir = path.dirname(ctx.configFile);
   const backups = await backUp(dir, [compose.file, ...(observed.configFile && observed.config ? [observed.configFile] : [])]);
-  const files = adoptedFiles(observed, keys, report, { host: defaultHost(deps.hostname()), backups, ...(databaseNetwork ? { databaseNetwork } : {}) });
+  const files = adoptedFiles(observed, keys, report, {
+    host: defaultHost(deps.hostname()),
+    backups,
+    databaseNetwork: databaseNetwork ?? guessedNetwork(observed),
+  });
   try {
     parseConfig(files.mcpgwYaml, ctx.configFile);
   } catch (error) {
@@ -228,6 +232,12 @@ async function networkOf(engine: Engine, url: string, networks: string[]): Promi
     if (members.some((member) => member.name.toLowerCase() === host || member.aliases.some((alias) => alias.toLowerCase() === host))) return network;
   }
   return undefined;
+}
+
+/** Without Docker to ask: LiteLLM's network named for Postgres, else the seed's postgres-net. */
+function guessedNetwork(observed: Observed): string {
+  const networks = observed.litellmContainer?.networks ?? observed.litellm.networks;
+  return networks.find((network) => /postgres|pg|db/i.test(network)) ?? 'postgres-net';
 }
 
 function describeTarget(url: string): { where: string; database: string } {

@@ -44,7 +44,16 @@ function seedObserved(): Observed {
   return {
     compose,
     litellm,
-    containers: [{ service: 'litellm', name: 'litellm', image: 'ghcr.io/berriai/litellm:main-latest', running: true, status: 'running', networks: ['postgres-net', 'litellm-mcp-net'] }],
+    containers: [
+      {
+        service: 'litellm',
+        name: 'litellm',
+        image: 'ghcr.io/berriai/litellm:main-latest',
+        running: true,
+        status: 'running',
+        networks: ['postgres-net', 'litellm-mcp-net'],
+      },
+    ],
     litellmContainer: {
       service: 'litellm',
       name: 'litellm',
@@ -67,12 +76,26 @@ function seedObserved(): Observed {
         // The seed's hand row: SHA-256 of its virtual key, no alias, no creator, no grants.
         row({ token: hashKey(envValues.get('LITELLM_VIRTUAL_KEY_TEST') as string) }),
         // Made through 1.77.3's /key/generate, granted db_main by the id 1.77.3 derived.
-        row({ token: 'a'.repeat(64), keyAlias: 'Claude Code', keyName: 'sk-...x9z1', createdBy: 'default_user_id', mcpServers: [DB_MAIN_1773], models: ['claude-3-haiku-orchestrator'] }),
+        row({
+          token: 'a'.repeat(64),
+          keyAlias: 'Claude Code',
+          keyName: 'sk-...x9z1',
+          createdBy: 'default_user_id',
+          mcpServers: [DB_MAIN_1773],
+          models: ['claude-3-haiku-orchestrator'],
+        }),
         row({ token: 'b'.repeat(64), keyAlias: 'old', keyName: 'sk-...0000', createdBy: 'default_user_id', expires: new Date('2025-10-01T00:00:00Z') }),
         row({ token: 'c'.repeat(64), keyAlias: 'banned', createdBy: 'default_user_id', blocked: true, mcpServers: ['gone-server-id'] }),
       ],
       servers: [{ serverId: 'row-1', serverName: 'db_main', alias: null, url: 'http://mcp-postgres:8080/sse', transport: 'sse' }],
-      ledger: { present: true, litellmTables: 40, applied: 35, failed: 0, last: '20250918083359_drop_spec_version', versusRunning: { shipped: 35, behind: 0, ahead: 0 } },
+      ledger: {
+        present: true,
+        litellmTables: 40,
+        applied: 35,
+        failed: 0,
+        last: '20250918083359_drop_spec_version',
+        versusRunning: { shipped: 35, behind: 0, ahead: 0 },
+      },
     },
     reach: new Map([
       [
@@ -84,7 +107,10 @@ function seedObserved(): Observed {
           cause: { cause: 'db_main rejects the Host header LiteLLM sends', fix: 'set mcp_servers.db_main.host_header: "localhost:8080"' },
         },
       ],
-      ['monitoring', { ok: false, seen: 'cannot resolve mcp-monitor', cause: { cause: 'LiteLLM cannot resolve mcp-monitor', fix: 'put a name LiteLLM can resolve' } }],
+      [
+        'monitoring',
+        { ok: false, seen: 'cannot resolve mcp-monitor', cause: { cause: 'LiteLLM cannot resolve mcp-monitor', fix: 'put a name LiteLLM can resolve' } },
+      ],
     ]),
   };
 }
@@ -108,7 +134,13 @@ describe('adopt analyse', () => {
 
   it('names every field the running 1.77.3 and the target ignore, with what to use instead', () => {
     const ignored = (path: string) => report.config.fields.find((field) => field.path === path);
-    for (const path of ['virtual_keys', 'litellm_settings.master_key', 'litellm_settings.database_url', 'mcp_servers.db_main.api_keys', 'mcp_servers.db_main.require_approval'])
+    for (const path of [
+      'virtual_keys',
+      'litellm_settings.master_key',
+      'litellm_settings.database_url',
+      'mcp_servers.db_main.api_keys',
+      'mcp_servers.db_main.require_approval',
+    ])
       expect({ path, ...ignored(path) }).toMatchObject({ path, running: 'ignored', target: 'ignored' });
     expect(ignored('mcp_servers.monitoring.transport')?.why).toMatch(/without transport as http/);
     expect(ignored('mcp_servers.monitoring.api_keys[0]')?.why).toMatch(/never resolved/);
@@ -169,7 +201,14 @@ describe('adopt --write mapping', () => {
 
   it('writes an mcpgw.yaml that loads, describing the deployment as adopted', () => {
     expect(config.adopted).toEqual({ compose_file: composeFile, project: 'seed', litellm_container: 'litellm', litellm_version: '1.77.3' });
-    expect(config.postgres).toMatchObject({ mode: 'external', url: 'DATABASE_URL', network: 'postgres-net', network_external: true, database: 'litellm', user: 'litellm' });
+    expect(config.postgres).toMatchObject({
+      mode: 'external',
+      url: 'DATABASE_URL',
+      network: 'postgres-net',
+      network_external: true,
+      database: 'litellm',
+      user: 'litellm',
+    });
     expect(config.litellm).toMatchObject({ port: 4000, networks: ['litellm-mcp-net'], master_key: 'LITELLM_MASTER_KEY', salt_key: 'LITELLM_SALT_KEY' });
     expect(config.litellm.models).toEqual([{ name: 'claude-3-haiku-orchestrator', model: 'claude-3-haiku-20240307', api_key: 'ANTHROPIC_API_KEY' }]);
     expect(config.mcp_servers.db_main).toMatchObject({ transport: 'sse', url: 'http://mcp-postgres:8080/sse', host_header: 'localhost:8080' });
@@ -198,7 +237,8 @@ describe('adopt --write mapping', () => {
   it('grants a key without any grant every adopted server, and says why', () => {
     const observedNoIntent = seedObserved();
     (observedNoIntent.config as Record<string, unknown>).virtual_keys = [];
-    for (const server of Object.values((observedNoIntent.config as { mcp_servers: Record<string, Record<string, unknown>> }).mcp_servers)) delete server.api_keys;
+    for (const server of Object.values((observedNoIntent.config as { mcp_servers: Record<string, Record<string, unknown>> }).mcp_servers))
+      delete server.api_keys;
     const plan = analyse(observedNoIntent, NOW);
     const written = adoptedFiles(observedNoIntent, plan.keys, plan.report, { host: 'linuxserver.lan', backups: [] });
     expect(parseConfig(written.mcpgwYaml).keys[0]).toMatchObject({ mcp_servers: ['db_main', 'monitoring'] });

@@ -40,7 +40,10 @@ describe("the catalog of LiteLLM's config.yaml fields", () => {
   });
 
   it('flags ${VAR} anywhere, os.environ/ inside a list, and a server without transport', () => {
-    const doc = { model_list: [{ model_name: 'm', litellm_params: { model: 'x', api_key: '${KEY}' } }], mcp_servers: { s: { command: 'run', args: ['os.environ/T'] } } };
+    const doc = {
+      model_list: [{ model_name: 'm', litellm_params: { model: 'x', api_key: '${KEY}' } }],
+      mcp_servers: { s: { command: 'run', args: ['os.environ/T'] } },
+    };
     expect(ignoredFields(doc, '1.108.7').map((field) => [field.path, field.why.slice(0, 30)])).toEqual([
       ['mcp_servers.s.transport', 'missing: LiteLLM takes a confi'],
       ['model_list[0].litellm_params.api_key', '${…} is never resolved: LiteLL'],

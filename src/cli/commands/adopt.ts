@@ -70,7 +70,7 @@ function printReport(ctx: CommandContext, { report, written, elapsedMs }: AdoptO
         key.grants.join(',') || (key.noGrant ? 'none (all before 1.80)' : '-'),
         key.intended.join(',') || '-',
         key.models.join(',') || 'all',
-        key.handMade ? 'by hand' : 'by LiteLLM',
+        key.inDatabase ? (key.handMade ? 'by hand' : 'by LiteLLM') : 'not in the database',
         key.valueIn ?? '-',
       ]),
     ),
