@@ -1,6 +1,7 @@
 import { hashKey } from '../keys/token.js';
 import { BUILTIN_LITELLM_VERSION } from '../images/builtin.js';
 import { judgeLitellmConfig, type FieldStatus } from '../litellm/config-fields.js';
+import { compareSchema, describeVerdict } from '../litellm/migrations.js';
 import { stableServerId } from '../litellm/server-id.js';
 import { advisoriesFor, autoExecutes } from '../litellm/version.js';
 import { litellmEnvironment, type KeyRow, type Observed } from './inventory.js';
@@ -80,7 +81,13 @@ export interface AdoptReport {
   };
   config: { file?: string; fields: JudgedField[] };
   envFiles: { file: string; names: string[]; error?: string }[];
-  database?: { where: string; database: string; otherDatabases: string[]; migrationLevel: string; ledger: NonNullable<Observed['database']>['ledger'] };
+  database?: {
+    where: string;
+    database: string;
+    otherDatabases: string[];
+    migrationLevel: string;
+    ledger: { present: boolean; litellmTables: number; applied: number };
+  };
   keys: AdoptedKey[];
   mcpServerRows: { serverId: string; name: string | null; url: string | null; transport: string | null }[];
   mcpServers: { name: string; transport?: string; url?: string; reach: string; cause?: string; fix?: string; hostHeader?: string }[];
@@ -238,23 +245,13 @@ export function planKeys(observed: Observed, now: Date): KeyPlan[] {
   return plans;
 }
 
-/** The migration level in words: the ledger against what the running image ships. */
-function migrationLevel(db: NonNullable<Observed['database']>): string {
+/** The migration level in words: the ledger against what the running image ships, else the ledger alone. */
+function migrationLevel(db: NonNullable<Observed['database']>, image: string): string {
+  if (db.verdict) return describeVerdict(db.verdict, image);
   const { ledger } = db;
-  if (!ledger.present)
-    return ledger.litellmTables > 0
-      ? `no migration ledger (_prisma_migrations) but ${ledger.litellmTables} LiteLLM tables: a schema made by prisma db push or rebuilt by hand, which no migration can be verified against`
-      : 'empty: no LiteLLM tables yet';
-  const base = `${ledger.applied} migrations applied${ledger.last ? `, the last ${ledger.last}` : ''}${ledger.failed ? `, ${ledger.failed} failed` : ''}`;
-  const versus = ledger.versusRunning;
-  if (!versus) return base;
-  const gaps = [
-    versus.behind ? `${versus.behind} of them not applied` : '',
-    versus.ahead ? `${versus.ahead} applied ones it does not ship (a newer LiteLLM migrated it)` : '',
-  ]
-    .filter(Boolean)
-    .join(', ');
-  return `${base}; the running image ships ${versus.shipped}${gaps ? `, ${gaps}` : ', all applied'}`;
+  if (!ledger.present) return describeVerdict(compareSchema(ledger, { names: [] }), image);
+  const applied = ledger.rows.filter((row) => row.finished && !row.rolledBack);
+  return `${applied.length} migrations applied${applied.length ? `, the last ${applied.at(-1)?.name}` : ''} (the running image's own could not be read)`;
 }
 
 /** The whole judgement: inventory, fields, keys, servers, secrets and what blocks adoption. */
@@ -353,6 +350,12 @@ export function analyse(observed: Observed, now: Date, options: { write?: boolea
       fix: 'make DATABASE_URL reach it from this machine, then run adopt again',
     });
   const db = observed.database;
+  if (db && (db.verdict?.state === 'failed' || db.verdict?.state === 'ahead'))
+    findings.push({
+      level: 'warn',
+      what: `the migration ledger does not match the running image: ${describeVerdict(db.verdict, 'the running image')}`,
+      fix: '`mcpgw upgrade` checks the ledger against its target before anything changes',
+    });
   if (db && !db.ledger.present && db.ledger.litellmTables > 0)
     findings.push({
       level: 'warn',
@@ -436,7 +439,19 @@ export function analyse(observed: Observed, now: Date, options: { write?: boolea
         ...(file.error ? { error: file.error } : {}),
       })),
       ...(db
-        ? { database: { where: db.where, database: db.database, otherDatabases: db.otherDatabases, migrationLevel: migrationLevel(db), ledger: db.ledger } }
+        ? {
+            database: {
+              where: db.where,
+              database: db.database,
+              otherDatabases: db.otherDatabases,
+              migrationLevel: migrationLevel(db, observed.litellmContainer?.image ?? 'the running image'),
+              ledger: {
+                present: db.ledger.present,
+                litellmTables: db.ledger.litellmTables,
+                applied: db.ledger.rows.filter((row) => row.finished && !row.rolledBack).length,
+              },
+            },
+          }
         : {}),
       keys: keys.map(({ row: _row, value: _value, servers: _servers, ...key }) => key),
       mcpServerRows: (db?.servers ?? []).map((row) => ({ serverId: row.serverId, name: row.serverName, url: row.url, transport: row.transport })),

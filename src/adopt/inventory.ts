@@ -1,3 +1,4 @@
+import type { Ledger, SchemaVerdict } from '../litellm/migrations.js';
 import type { ComposeProject, ComposeService } from './compose.js';
 
 /** A container of the compose project as Docker shows it (inspect only). */
@@ -33,18 +34,6 @@ export interface McpServerRow {
   transport: string | null;
 }
 
-/** `_prisma_migrations` as far as adopt reports it. */
-export interface LedgerSummary {
-  present: boolean;
-  /** LiteLLM_* tables in public. */
-  litellmTables: number;
-  applied: number;
-  failed: number;
-  last?: string;
-  /** Against the migrations the running LiteLLM image ships: names it ships the ledger lacks, and the reverse. */
-  versusRunning?: { shipped: number; behind: number; ahead: number };
-}
-
 export interface DatabaseSnapshot {
   /** user@host:port/db, never the password. */
   where: string;
@@ -53,7 +42,9 @@ export interface DatabaseSnapshot {
   otherDatabases: string[];
   keys: KeyRow[];
   servers: McpServerRow[];
-  ledger: LedgerSummary;
+  ledger: Ledger;
+  /** The ledger against the migrations the running LiteLLM image ships, when they could be read from inside it. */
+  verdict?: SchemaVerdict;
 }
 
 /** What adopt observed, every I/O done: the input of the pure analysis and of the files --write produces. */

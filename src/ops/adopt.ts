@@ -15,6 +15,7 @@ import { pathExists, readIfExists } from '../fs.js';
 import { causeOf, describeAnswer } from '../gateway/causes.js';
 import { litellmAnswers, type ServerEndpoint } from '../gateway/vantage.js';
 import { serverFieldStatus } from '../litellm/config-fields.js';
+import { compareSchema, LIST_MIGRATIONS_CMD, LIST_MIGRATIONS_PY, parseImageMigrations, readLedger } from '../litellm/migrations.js';
 import { imageVersion } from '../litellm/version.js';
 import { labelsFor } from '../stack/labels.js';
 import type { OpContext } from './context.js';
@@ -37,24 +38,14 @@ export interface AdoptOutcome {
 const REACH_DEADLINE_MS = 10_000;
 
 /**
- * Prints the installed litellm version, then the migration names litellm-proxy-extras ships (when installed), with
- * the container's own python wherever it is: mcpgw's images keep LiteLLM in /opt/venv, LiteLLM's own on PATH.
+ * The installed litellm version, then what LIST_MIGRATIONS_PY prints (litellm-proxy-extras' version, folder and
+ * migration names), with that command's way of finding the container's own python.
  */
-const VERSION_PY = [
-  'import importlib.metadata as m, os, re',
-  "print('litellm', m.version('litellm'))",
-  'try:',
-  '    import litellm_proxy_extras as x',
-  "    d = os.path.join(os.path.dirname(x.__file__), 'migrations')",
-  "    [print('migration', n) for n in sorted(os.listdir(d)) if re.match(r'^[0-9]{8,14}_', n)]",
-  'except Exception:',
-  '    pass',
-].join('\n');
 const VERSION_CMD = [
-  'sh',
-  '-c',
-  'for py in /opt/venv/bin/python /usr/local/bin/python3 python3 python; do command -v "$py" >/dev/null 2>&1 && exec "$py" -c "$0"; done; exit 127',
-  VERSION_PY,
+  ...LIST_MIGRATIONS_CMD.slice(0, -1),
+  `import importlib.metadata as m
+print(m.version('litellm'))
+${LIST_MIGRATIONS_PY}`,
 ];
 
 /**
@@ -206,9 +197,12 @@ async function inspectContainers(engine: Engine, compose: ComposeProject, observ
 async function readVersion(engine: Engine, details: ContainerDetails, observed: Observed): Promise<Observed['version']> {
   if (details.running) {
     const answer = await engine.exec(details.id, VERSION_CMD).catch(() => undefined);
-    const version = answer?.exitCode === 0 ? /^litellm (\S+)$/m.exec(answer.output)?.[1] : undefined;
-    const shipped = [...(answer?.output.matchAll(/^migration (\S+)$/gm) ?? [])].map((match) => match[1] as string);
-    if (shipped.length) observed.shippedMigrations = shipped;
+    const [first = '', ...rest] = answer?.output.split('\n') ?? [];
+    const version = /^\d+\.\d+\.\d+\S*$/.test(first.trim()) ? first.trim() : undefined;
+    try {
+      // A LiteLLM without DB mode has no litellm-proxy-extras: its migrations are simply not known.
+      observed.shippedMigrations = parseImageMigrations(details.image, { exitCode: answer?.exitCode ?? -1, output: rest.join('\n') }).names;
+    } catch {}
     if (version) return { version, source: 'the litellm package installed in the running container' };
   }
   const labels = await engine.imageLabels(details.imageId).catch(() => undefined);
@@ -254,18 +248,9 @@ async function readDatabase(ctx: OpContext, url: string, engine: Engine | undefi
     const { where, database } = describeTarget(url);
     client = await ctx.deps.database(reachable);
     await client.query('BEGIN TRANSACTION READ ONLY');
-    const { applied, ...snapshot } = await readSnapshot(client);
+    const snapshot = await readSnapshot(client);
     const shipped = observed.shippedMigrations;
-    if (shipped && snapshot.ledger.present) {
-      const ledger = new Set(applied);
-      const ships = new Set(shipped);
-      snapshot.ledger.versusRunning = {
-        shipped: shipped.length,
-        behind: shipped.filter((name) => !ledger.has(name)).length,
-        ahead: applied.filter((name) => !ships.has(name)).length,
-      };
-    }
-    return { where, database, ...snapshot };
+    return { where, database, ...snapshot, ...(shipped ? { verdict: compareSchema(snapshot.ledger, { names: shipped }) } : {}) };
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   } finally {
@@ -274,11 +259,10 @@ async function readDatabase(ctx: OpContext, url: string, engine: Engine | undefi
   }
 }
 
-async function readSnapshot(db: SqlClient): Promise<Omit<DatabaseSnapshot, 'where' | 'database'> & { applied: string[] }> {
+async function readSnapshot(db: SqlClient): Promise<Omit<DatabaseSnapshot, 'where' | 'database' | 'verdict'>> {
   const [state] = (
-    await db.query<{ ledger: boolean; permissions: boolean; servers: boolean; tables: string }>(
-      `SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS ledger,
-              to_regclass('public."LiteLLM_ObjectPermissionTable"') IS NOT NULL AS permissions,
+    await db.query<{ permissions: boolean; servers: boolean; tables: string }>(
+      `SELECT to_regclass('public."LiteLLM_ObjectPermissionTable"') IS NOT NULL AS permissions,
               to_regclass('public."LiteLLM_MCPServerTable"') IS NOT NULL AS servers,
               (SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE 'LiteLLM\\_%') AS tables`,
     )
@@ -317,16 +301,7 @@ async function readSnapshot(db: SqlClient): Promise<Omit<DatabaseSnapshot, 'wher
         )
       ).rows
     : [];
-  const ledgerRows = state?.ledger
-    ? (
-        await db.query<{ migration_name: string; finished: boolean }>(
-          'SELECT migration_name, finished_at IS NOT NULL AND rolled_back_at IS NULL AS finished FROM public._prisma_migrations ORDER BY migration_name COLLATE "C"',
-        )
-      ).rows
-    : [];
-  const applied = ledgerRows.filter((row) => row.finished);
   return {
-    applied: applied.map((row) => row.migration_name),
     otherDatabases: databases.map((row) => row.datname).filter((name) => name !== 'postgres'),
     keys: keys.map(
       (row): KeyRow => ({
@@ -343,13 +318,7 @@ async function readSnapshot(db: SqlClient): Promise<Omit<DatabaseSnapshot, 'wher
       }),
     ),
     servers: servers.map((row) => ({ serverId: row.server_id, serverName: row.server_name, alias: row.alias, url: row.url, transport: row.transport })),
-    ledger: {
-      present: Boolean(state?.ledger),
-      litellmTables: Number(state?.tables ?? 0),
-      applied: applied.length,
-      failed: ledgerRows.length - applied.length,
-      ...(applied.length ? { last: applied.at(-1)?.migration_name } : {}),
-    },
+    ledger: await readLedger(db),
   };
 }
 

@@ -63,7 +63,7 @@ function seedEngine(env: Map<string, string>): FakeEngine {
     ports: [{ target: 4000, hostIp: '0.0.0.0', hostPort: 4000 }],
     env: [...env].map(([name, value]) => `${name}=${value}`),
   });
-  engine.execOutput.set('c-litellm', 'litellm 1.77.3\nmigration 20250326162113_baseline\n');
+  engine.execOutput.set('c-litellm', '1.77.3\n0.2.19\n/usr/lib/python3/litellm_proxy_extras/migrations\n20250326162113_baseline\n');
   engine.members.set('postgres-net', [{ name: 'postgres', aliases: ['postgres'], address: '172.30.0.2' }]);
   return engine;
 }
@@ -115,7 +115,7 @@ describe('mcpgw adopt', () => {
       // Docker was only asked (an exec for the version): nothing stopped, started or removed.
       expect(engine.calls).toEqual(['exec c-litellm sh']);
       expect(report.keys).toEqual([expect.objectContaining({ handMade: true, valueIn: 'LITELLM_VIRTUAL_KEY_TEST', intended: ['db_main', 'monitoring'] })]);
-      expect(report.database.migrationLevel).toMatch(/no migration ledger/);
+      expect(report.database.migrationLevel).toMatch(/31 LiteLLM tables but no _prisma_migrations ledger/);
       expect(db.statements[0]).toBe('BEGIN TRANSACTION READ ONLY');
       expect(db.statements.at(-1)).toBe('ROLLBACK');
       expect(db.statements.filter((sql) => /^(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER)/i.test(sql))).toEqual([]);
