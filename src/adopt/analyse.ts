@@ -3,7 +3,7 @@ import { BUILTIN_LITELLM_VERSION } from '../images/builtin.js';
 import { judgeLitellmConfig, type FieldStatus } from '../litellm/config-fields.js';
 import { compareSchema, describeVerdict } from '../litellm/migrations.js';
 import { stableServerId } from '../litellm/server-id.js';
-import { advisoriesFor, autoExecutes } from '../litellm/version.js';
+import { advisoriesFor, autoExecutes, grantlessKeysLoseServers } from '../litellm/version.js';
 import { litellmEnvironment, type KeyRow, type Observed } from './inventory.js';
 
 export type FindingLevel = 'blocker' | 'warn' | 'info';
@@ -184,6 +184,7 @@ export function planKeys(observed: Observed, now: Date): KeyPlan[] {
   const meantByHash = new Map([...meant].map(([value, intent]) => [hashKey(value), { value, intent }]));
   const nameOf = grantNames(observed);
   const adoptedServers = configServers(observed.config).map(([name]) => name);
+  const widens = observed.version !== undefined && grantlessKeysLoseServers(observed.version.version, BUILTIN_LITELLM_VERSION);
   const plans: KeyPlan[] = (observed.database?.keys ?? []).map((row) => {
     const known =
       byHash.get(row.token) ??
@@ -195,7 +196,8 @@ export function planKeys(observed: Observed, now: Date): KeyPlan[] {
     const blocked = row.blocked === true;
     const noGrant = grants.length === 0 && row.mcpGroups.length === 0;
     const chosen = [...new Set([...grants, ...intended])].filter((name) => adoptedServers.includes(name));
-    const servers = chosen.length > 0 ? chosen : noGrant ? adoptedServers : [];
+    // Only where the running LiteLLM lets a grantless key see every server: on 1.80+ it already sees none.
+    const servers = chosen.length > 0 ? chosen : noGrant && widens ? adoptedServers : [];
     const notDeclared = expired ? 'expired' : blocked ? 'blocked' : undefined;
     return {
       label: row.keyAlias ?? row.keyName ?? `key made ${row.createdAt?.toISOString() ?? 'at an unknown time'}`,
@@ -364,11 +366,19 @@ export function analyse(observed: Observed, now: Date, options: { write?: boolea
     });
 
   for (const key of keys.filter((plan) => plan.noGrant && plan.declared && plan.row))
-    findings.push({
-      level: 'info',
-      what: `${key.label} has no MCP grant: LiteLLM ${version ?? 'before 1.80'} lets it see every server, 1.80 and later none`,
-      fix: `adopt --write grants it every adopted server (${key.servers.join(', ') || 'none'}) so an upgrade keeps its access`,
-    });
+    findings.push(
+      key.servers.length > 0
+        ? {
+            level: 'info',
+            what: `${key.label} has no MCP grant: LiteLLM ${version} lets it see every server, 1.80 and later none`,
+            fix: `adopt --write grants it every adopted server (${key.servers.join(', ')}) so an upgrade keeps its access`,
+          }
+        : {
+            level: 'info',
+            what: `${key.label} has no MCP grant: LiteLLM ${version ?? '(version unknown)'} gives it no MCP server`,
+            fix: 'adopt --write declares it without servers, as it runs; grant it servers in mcpgw.yaml if it needs them',
+          },
+    );
   for (const key of keys.filter((plan) => !plan.declared))
     findings.push({
       level: 'info',

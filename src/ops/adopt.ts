@@ -150,8 +150,10 @@ async function readEnvFile(file: string): Promise<Observed['envFiles'][number]> 
 /** The container of a compose service: by compose's labels, else its container_name, else compose's own naming. */
 async function findContainer(engine: Engine, compose: ComposeProject, service: ComposeProject['services'][number]): Promise<ContainerDetails | undefined> {
   const labelled = await engine.listContainers([`com.docker.compose.project=${compose.project}`, `com.docker.compose.service=${service.name}`]);
+  // Two folders of the same name are two projects of the same name: the one run from this folder is the one.
+  const here = labelled.filter((container) => (container.labels['com.docker.compose.project.working_dir'] ?? compose.dir) === compose.dir);
   const candidates = [
-    ...labelled.map((container) => container.id),
+    ...here.map((container) => container.id),
     service.containerName,
     `${compose.project}-${service.name}-1`,
     `${compose.project}_${service.name}_1`,
