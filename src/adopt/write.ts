@@ -37,7 +37,7 @@ export function stackName(project: string): string {
   return name || 'litellm';
 }
 
-/** A key alias within mcpgw's rule, from LiteLLM's alias (or the variable holding the key), unique in `taken`. */
+/** A key alias within mcpgw's rule, from LiteLLM's alias (or the variable holding the key, or its key_name), unique in `taken`. */
 function aliasFor(plan: KeyPlan, index: number, taken: Set<string>): string {
   const source = plan.alias ?? plan.valueIn?.replace(/^LITELLM_VIRTUAL_KEY_/, '') ?? '';
   const base = source
@@ -45,7 +45,9 @@ function aliasFor(plan: KeyPlan, index: number, taken: Set<string>): string {
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
     .slice(0, 56);
-  let alias = aliasSchema.safeParse(base).success ? base : `adopted-${index + 1}`;
+  // A row with neither alias nor value: named after the last characters key_name shows (sk-...f6e6), as people know it.
+  const shown = /^sk-\.\.\.([A-Za-z0-9]{4})$/.exec(plan.keyName ?? '')?.[1]?.toLowerCase();
+  let alias = aliasSchema.safeParse(base).success ? base : `adopted-${shown ?? index + 1}`;
   for (let n = 2; taken.has(alias); n += 1) alias = `${base || 'adopted'}-${n}`;
   taken.add(alias);
   return alias;
