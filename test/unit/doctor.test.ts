@@ -19,7 +19,7 @@ import { forgeArchive } from '../helpers/backup.js';
 import { withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
-import { fixtureStack } from '../helpers/fixtures.js';
+import { fixtureStack, fixturesDir } from '../helpers/fixtures.js';
 import { keyColumnRows } from '../helpers/key-columns.js';
 
 /** Nothing listens here (a port of this worktree's range), so the gateway is "down" without any traffic leaving loopback. */
@@ -212,6 +212,7 @@ describe('doctor checks on real files', () => {
         'config.environ-defined',
         'config.transport-explicit',
         'config.server-paths',
+        'config.ignored-fields',
         'secrets.file',
         'secrets.master-key',
         'secrets.git',
@@ -243,6 +244,40 @@ describe('doctor checks on real files', () => {
         'config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)',
       ]);
       expect((await runOne(ctx, 'config.rendered')).evidence[0]).toMatch(/^config\/config\.yaml: line \d+: expected/);
+    });
+  });
+
+  it("config.ignored-fields names what LiteLLM reads nowhere: a hand edit of config.yaml, and an adopted deployment's own", async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const file = path.join(dir, 'config', 'config.yaml');
+      await writeFile(file, `${await readFile(file, 'utf8')}virtual_keys:\n  - api_key: os.environ/LITELLM_VIRTUAL_KEY_TEST\n`);
+      const edited = await runOne(contextFor(dir), 'config.ignored-fields');
+      expect(edited.status).toBe('fail');
+      expect(edited.evidence).toEqual([expect.stringMatching(/^config\/config\.yaml virtual_keys: no version reads a top-level virtual_keys/)]);
+      expect(causes(edited)).toMatch(/edit mcpgw\.yaml instead and run `mcpgw render`/);
+
+      await stackIn(dir);
+      const seed = path.join(fixturesDir, 'adopt', 'seed', 'docker-compose.yml');
+      const yaml = path.join(dir, 'mcpgw.yaml');
+      await writeFile(
+        yaml,
+        `${await readFile(yaml, 'utf8')}adopted: { compose_file: ${seed}, project: seed, litellm_container: litellm, litellm_version: 1.77.3 }\n`,
+      );
+      const adopted = await runOne(contextFor(dir), 'config.ignored-fields');
+      expect(adopted.status).toBe('fail');
+      const seedConfig = path.join(fixturesDir, 'adopt', 'seed', 'config', 'config.yaml');
+      expect(adopted.evidence.map((line) => line.replace(seedConfig, 'SEED').split(':')[0])).toEqual([
+        'SEED litellm_settings.master_key',
+        'SEED litellm_settings.database_url',
+        'SEED virtual_keys',
+        'SEED mcp_servers.db_main.api_keys',
+        'SEED mcp_servers.db_main.require_approval',
+        'SEED mcp_servers.monitoring.transport',
+        'SEED mcp_servers.monitoring.api_keys',
+        'SEED mcp_servers.db_main.api_keys[0]',
+        'SEED mcp_servers.monitoring.api_keys[0]',
+      ]);
     });
   });
 
