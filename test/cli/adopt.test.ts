@@ -1,11 +1,13 @@
 import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
 import type { SqlClient } from '../../src/db/connect.js';
 import { StepFailed } from '../../src/errors.js';
 import { hashKey } from '../../src/keys/token.js';
+import { ignoredFields } from '../../src/litellm/config-fields.js';
 import { runCli, withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { fixturesDir } from '../helpers/fixtures.js';
@@ -65,6 +67,30 @@ function seedEngine(env: Map<string, string>): FakeEngine {
   });
   engine.execOutput.set('c-litellm', '1.77.3\n0.2.19\n/usr/lib/python3/litellm_proxy_extras/migrations\n20250326162113_baseline\n');
   engine.members.set('postgres-net', [{ name: 'postgres', aliases: ['postgres'], address: '172.30.0.2' }]);
+  // LiteLLM's place on the network: postgres-mcp refuses its Host with 421, as the seed's did; the other name resolves to nothing.
+  engine.containers.push({ id: 'c-litellm', name: 'litellm', image: 'ghcr.io/berriai/litellm:main-latest', labels: {}, state: 'running', status: 'Up' });
+  const answers = [
+    {
+      name: 'db_main',
+      url: 'http://mcp-postgres:8080/sse',
+      transport: 'sse',
+      ok: false,
+      elapsed_ms: 4,
+      stage: 'open',
+      status: 421,
+      body: 'Invalid Host header',
+    },
+    {
+      name: 'monitoring',
+      url: 'http://mcp-monitor:8700/mcp',
+      transport: 'http',
+      ok: false,
+      elapsed_ms: 2,
+      stage: 'resolve',
+      error: 'Name or service not known',
+    },
+  ];
+  engine.execOutput.set('litellm', `mcpgw-vantage: ${JSON.stringify(answers)}\n`);
   return engine;
 }
 
@@ -113,7 +139,8 @@ describe('mcpgw adopt', () => {
         litellm: { container: 'litellm', version: '1.77.3', autoExecutesChat: false },
       });
       // Docker was only asked (an exec for the version): nothing stopped, started or removed.
-      expect(engine.calls).toEqual(['exec c-litellm sh']);
+      expect(engine.calls).toEqual(['exec c-litellm sh', 'exec litellm python3']);
+      expect(report.mcpServers[0]).toMatchObject({ name: 'db_main', reach: 'fails', hostHeader: 'localhost:8080' });
       expect(report.keys).toEqual([expect.objectContaining({ handMade: true, valueIn: 'LITELLM_VIRTUAL_KEY_TEST', intended: ['db_main', 'monitoring'] })]);
       expect(report.database.migrationLevel).toMatch(/31 LiteLLM tables but no _prisma_migrations ledger/);
       expect(db.statements[0]).toBe('BEGIN TRANSACTION READ ONLY');
@@ -165,6 +192,17 @@ describe('mcpgw adopt', () => {
       expect(loaded.config.adopted).toMatchObject({ litellm_container: 'litellm', litellm_version: '1.77.3' });
       expect(loaded.config.postgres).toMatchObject({ network: 'postgres-net', network_external: true });
       expect(loaded.config.litellm.networks).toEqual(['litellm-mcp-net']);
+      // What mcpgw will run from it: the rendered config.yaml carries the servers as the new LiteLLM needs them, nothing it ignores.
+      const rendered = await runCli(['-f', 'gw/mcpgw.yaml', 'render'], { cwd: dir, docker: noDocker });
+      expect(rendered.code, rendered.stderr).toBe(0);
+      const litellmConfig = parse(await readFile(path.join(dir, 'gw', 'config', 'config.yaml'), 'utf8'));
+      expect(litellmConfig.mcp_servers.db_main).toMatchObject({
+        transport: 'sse',
+        url: 'http://mcp-postgres:8080/sse',
+        static_headers: { Host: 'localhost:8080' },
+      });
+      expect(litellmConfig.general_settings).toMatchObject({ master_key: 'os.environ/LITELLM_MASTER_KEY', database_url: 'os.environ/DATABASE_URL' });
+      expect(ignoredFields(litellmConfig, '1.108.7')).toEqual([]);
       const again = await runCli(argv, { cwd: dir, docker, database: db.open });
       expect(again.code).toBe(2);
       expect(again.stderr).toMatch(/already exists; adopt --write never overwrites it/);
