@@ -198,7 +198,14 @@ export function planKeys(observed: Observed, now: Date): KeyPlan[] {
     const chosen = [...new Set([...grants, ...intended])].filter((name) => adoptedServers.includes(name));
     // Only where the running LiteLLM lets a grantless key see every server: on 1.80+ it already sees none.
     const servers = chosen.length > 0 ? chosen : noGrant && widens ? adoptedServers : [];
-    const notDeclared = expired ? 'expired' : blocked ? 'blocked' : undefined;
+    // LiteLLM hashes every sk- key it is sent: a row holding anything but a SHA-256 admits nobody.
+    const notDeclared = expired
+      ? 'expired'
+      : blocked
+        ? 'blocked'
+        : /^[0-9a-f]{64}$/.test(row.token)
+          ? undefined
+          : 'not a SHA-256 in its token column (admits no key)';
     return {
       label: row.keyAlias ?? row.keyName ?? `key made ${row.createdAt?.toISOString() ?? 'at an unknown time'}`,
       alias: row.keyAlias,

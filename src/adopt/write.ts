@@ -2,6 +2,7 @@ import { Document, isMap, isScalar, type Node } from 'yaml';
 import { keySecretName } from '../config/rules.js';
 import { keyAlias as aliasSchema } from '../config/schema.js';
 import { RESERVED_POSTGRES_ROLES } from '../config/postgres-roles.js';
+import { serverFieldStatus } from '../litellm/config-fields.js';
 import { allValues, configServers, record, reference, type AdoptReport, type KeyPlan } from './analyse.js';
 import { litellmEnvironment, type Observed } from './inventory.js';
 
@@ -252,6 +253,12 @@ export function adoptedFiles(observed: Observed, keys: KeyPlan[], report: AdoptR
       [
         ' The keys in the database, each with the servers config.yaml meant it to have (virtual_keys, mcp_servers.X.api_keys) and its grants.',
         " secret: the key's value is in an env file (now in the secrets file); token_sha256: a key known only by its hash, kept as it is.",
+        ...(report.litellm.version && serverFieldStatus('server_id', report.litellm.version) !== 'honoured'
+          ? [
+              ` mcpgw grants by the server_id it pins, which LiteLLM ${report.litellm.version} ignores (it derives its own ids): let \`mcpgw upgrade\``,
+              ' write these grants with the new LiteLLM; `mcpgw keys sync` against the adopted one would leave these keys without any server.',
+            ]
+          : []),
         ...(keys.some((plan) => !plan.declared)
           ? [
               ` Not declared (left in the database, never deleted): ${keys
