@@ -45,26 +45,20 @@ function seedObserved(): Observed {
   const litellm = litellmServiceOf(compose);
   if (!litellm) throw new Error('the seed fixture has no LiteLLM service');
   const configFile = hostConfigPath(litellm) as string;
+  const seen = {
+    service: 'litellm',
+    name: 'litellm',
+    image: 'ghcr.io/berriai/litellm:main-latest',
+    running: true,
+    status: 'running',
+    networks: ['postgres-net', 'litellm-mcp-net'],
+  };
   return {
     compose,
     litellm,
-    containers: [
-      {
-        service: 'litellm',
-        name: 'litellm',
-        image: 'ghcr.io/berriai/litellm:main-latest',
-        running: true,
-        status: 'running',
-        networks: ['postgres-net', 'litellm-mcp-net'],
-      },
-    ],
+    containers: [seen],
     litellmContainer: {
-      service: 'litellm',
-      name: 'litellm',
-      image: 'ghcr.io/berriai/litellm:main-latest',
-      running: true,
-      status: 'running',
-      networks: ['postgres-net', 'litellm-mcp-net'],
+      ...seen,
       env: new Map(envValues),
       publishedPort: 4000,
     },
