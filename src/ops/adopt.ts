@@ -325,12 +325,13 @@ async function readSnapshot(db: SqlClient): Promise<Omit<DatabaseSnapshot, 'wher
 }
 
 /**
- * Each url server of config.yaml asked from LiteLLM's place (its running container, else a throwaway of its image
- * on its networks), with the URL and the headers that LiteLLM version really sends (1.77.3 sends no static_headers).
+ * Each url server of config.yaml asked from inside LiteLLM's running container, with the URL and the headers that
+ * LiteLLM version really sends (1.77.3 sends no static_headers).
  */
 async function reachServers(ctx: OpContext, engine: Engine, observed: Observed): Promise<void> {
   const container = observed.litellmContainer;
-  if (!container) return;
+  // Only from the running container: read-only means no throwaway container either.
+  if (!container?.running) return;
   const version = observed.version?.version ?? 'unknown';
   const endpoints: ServerEndpoint[] = configServers(observed.config).flatMap(([name, entry]) => {
     if (typeof entry.url !== 'string' || /\$\{|os\.environ\//.test(entry.url)) return [];
