@@ -90,7 +90,7 @@ export interface AdoptReport {
   };
   keys: AdoptedKey[];
   mcpServerRows: { serverId: string; name: string | null; url: string | null; transport: string | null }[];
-  mcpServers: { name: string; transport?: string; url?: string; reach: string; cause?: string; fix?: string; hostHeader?: string }[];
+  mcpServers: { name: string; transport?: string; url?: string; reach: string; seen?: string; fix?: string; hostHeader?: string }[];
   secrets: { masterKey: 'set' | 'missing' | 'publicly-known'; saltKey: 'set' | 'missing' };
   findings: Finding[];
 }
@@ -414,7 +414,7 @@ export function analyse(observed: Observed, now: Date, options: { write?: boolea
       ...(typeof entry.transport === 'string' ? { transport: entry.transport } : {}),
       ...(url ? { url } : {}),
       reach: reach ? (reach.ok ? 'ok' : 'fails') : typeof entry.command === 'string' ? 'stdio (spawned by LiteLLM)' : 'not asked',
-      ...(reach?.seen ? { cause: reach.seen } : {}),
+      ...(reach?.seen ? { seen: reach.seen } : {}),
       ...(reach?.cause ? { fix: reach.cause.fix } : {}),
       ...(hostHeader ? { hostHeader } : {}),
     };

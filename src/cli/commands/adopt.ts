@@ -87,7 +87,7 @@ function printReport(ctx: CommandContext, { report, written, elapsedMs }: AdoptO
   section("MCP servers (config.yaml), from LiteLLM's network");
   for (const server of report.mcpServers)
     ui.result(
-      `${server.name} (${server.transport ?? 'no transport'}${server.url ? ` ${server.url}` : ''}): ${server.reach}${server.cause ? ` — ${server.cause}` : ''}`,
+      `${server.name} (${server.transport ?? 'no transport'}${server.url ? ` ${server.url}` : ''}): ${server.reach}${server.seen ? ` — ${server.seen}` : ''}`,
     );
   section('secrets');
   ui.result(`master key: ${report.secrets.masterKey}; salt key: ${report.secrets.saltKey}`);
