@@ -97,6 +97,8 @@ export async function adoptDeployment(ctx: OpContext, request: AdoptRequest): Pr
 
   const env = observed.litellmContainer?.env ?? new Map(observed.envFiles.flatMap((file) => [...(file.values ?? [])]));
   const databaseUrl = env.get('DATABASE_URL');
+  const password = URL.canParse(databaseUrl ?? '') ? decodeURIComponent(new URL(databaseUrl as string).password) : '';
+  if (password) ui.addSecrets([password]);
   const [database, databaseNetwork] = await Promise.all([
     databaseUrl ? readDatabase(ctx, databaseUrl, engine instanceof Error ? undefined : engine, observed) : Promise.resolve(undefined),
     databaseUrl && !(engine instanceof Error)

@@ -237,6 +237,26 @@ describe('adopt --write mapping', () => {
     expect(written.mcpgwYaml).toMatch(/had no MCP grant \(every server before 1.80\): granted every adopted server/);
   });
 
+  it('carries a stdio server over as LiteLLM spawns it (inside_litellm), its env as secret names', () => {
+    const stdio = seedObserved();
+    (stdio.config as { mcp_servers: Record<string, unknown> }).mcp_servers.local_tools = {
+      transport: 'stdio',
+      command: '/app/tools/run',
+      args: ['--mode', 'cli'],
+      env: { TOOLS_TOKEN: 'os.environ/ANTHROPIC_API_KEY', MODE: 'plain' },
+    };
+    const plan = analyse(stdio, NOW);
+    const written = adoptedFiles(stdio, plan.keys, plan.report, { host: 'linuxserver.lan', backups: [] });
+    expect(parseConfig(written.mcpgwYaml).mcp_servers.local_tools).toMatchObject({
+      transport: 'stdio',
+      inside_litellm: true,
+      command: '/app/tools/run',
+      args: ['--mode', 'cli'],
+      env: { TOOLS_TOKEN: 'ANTHROPIC_API_KEY', MODE: 'MCP_LOCAL_TOOLS_MODE' },
+    });
+    expect(new Map(written.secrets).get('MCP_LOCAL_TOOLS_MODE')).toBe('plain');
+  });
+
   it('names the stack after the compose project within mcpgw rules', () => {
     expect(stackName('litellm')).toBe('litellm');
     expect(stackName('My_Project.2')).toBe('my-project-2');
