@@ -166,6 +166,14 @@ describe('adopt analyse', () => {
     expect(report.database?.migrationLevel).toBe('all 2 migrations of ghcr.io/berriai/litellm:main-latest applied (newest 20250918083359_drop_spec_version)');
   });
 
+  it("names LiteLLM's publicly known sk-1234, which the target refuses to start with", () => {
+    const weak = seedObserved();
+    weak.litellmContainer?.env.set('LITELLM_MASTER_KEY', 'sk-1234');
+    const judged = analyse(weak, NOW).report;
+    expect(judged.secrets.masterKey).toBe('publicly-known');
+    expect(judged.findings).toContainEqual(expect.objectContaining({ level: 'warn', what: expect.stringMatching(/1\.108\.7 refuses to start with it/) }));
+  });
+
   it('blocks without a master key or a readable database', () => {
     const observed = seedObserved();
     observed.litellmContainer?.env.delete('LITELLM_MASTER_KEY');
