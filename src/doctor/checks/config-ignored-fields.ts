@@ -8,7 +8,7 @@ import { fail, pass, type Check } from '../types.js';
 
 /**
  * Fields LiteLLM reads nowhere in the config.yaml it is given: the rendered one edited by hand, or, for an adopted
- * deployment not yet upgraded, the one its compose file mounts. Judged by the catalog read from LiteLLM's source
+ * deployment not yet upgraded (its container still running, or Docker not there to say), the one its compose file mounts. Judged by the catalog read from LiteLLM's source
  * (src/litellm/config-fields.ts) for the running version, else mcpgw's builtin one.
  */
 export const configIgnoredFields: Check = {
@@ -23,7 +23,11 @@ export const configIgnoredFields: Check = {
     const deployed = await ctx.deployedLitellmConfig();
     if (deployed) files.push([DEPLOYED, deployed]);
     const adopted = loaded.config.adopted;
-    if (adopted) {
+    // Its config.yaml matters while the adopted container still serves; after `mcpgw upgrade` it is stopped and renamed.
+    const docker = adopted ? await ctx.docker().catch(() => undefined) : undefined;
+    const state = docker && adopted ? await docker.containerState(adopted.litellm_container).catch(() => null) : null;
+    // null: Docker could not say, so the file is judged; undefined: the container is gone (renamed by upgrade).
+    if (adopted && (state === null || state?.running)) {
       const found = await adoptedLitellmConfig(path.resolve(loaded.dir, adopted.compose_file));
       if (found) files.push([found.file, parse(found.text) as unknown]);
     }
