@@ -122,17 +122,56 @@ function toSelection(fields) {
   return out;
 }
 
-function translate(graphql) {
+/** Each model's Json fields and relation fields (field → related model), from the schema prisma-client-py was generated from. */
+function schemaFields(datamodel) {
+  const models = {};
+  // A block ends at a line of its own `}` (defaults such as @default("{}") hold braces).
+  for (const [, name, body] of datamodel.matchAll(/^model\s+(\w+)\s*\{([\s\S]*?)^\}/gm)) {
+    const json = new Set();
+    const relations = {};
+    for (const [, field, type] of body.matchAll(/^\s*(\w+)\s+(\w+)/gm)) {
+      if (type === 'Json') json.add(field);
+      else relations[field] = type;
+    }
+    models[name] = { json, relations };
+  }
+  return models;
+}
+
+// Where written values sit: an action's data, an upsert's create/update, and the same inside nested relation writes.
+const WRITES = new Set(['data', 'create', 'update', 'createMany', 'connectOrCreate', 'upsert']);
+
+/**
+ * The GraphQL protocol's Json scalar is JSON text (prisma-client-py sends `"{}"` for `{}`); the JSON protocol reads
+ * an untagged string as a JSON string, which Postgres would store as the jsonb string "{}" (and LiteLLM then fails
+ * validating the key /key/generate wrote). Tagged `{$type: 'Json', value}` it is the JSON value, as the native engine stores it.
+ */
+function tagJson(models, model, value) {
+  if (Array.isArray(value)) return value.map((item) => tagJson(models, model, item));
+  const spec = models[model];
+  if (!spec || !value || typeof value !== 'object') return value;
+  const out = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (spec.json.has(key) && typeof inner === 'string') out[key] = { $type: 'Json', value: inner };
+    else if (models[spec.relations[key]]) out[key] = tagJson(models, spec.relations[key], inner);
+    else out[key] = WRITES.has(key) ? tagJson(models, model, inner) : inner;
+  }
+  return out;
+}
+
+function translate(graphql, models) {
   const entries = Object.entries(parseDocument(graphql));
   if (entries.length !== 1) throw new Error(`expected one root field, got ${entries.length}`);
   const [[field, f]] = entries;
   const action = ACTIONS.find((a) => field.startsWith(a));
   if (!action) throw new Error(`unknown operation ${field}`);
   const modelName = field.slice(action.length);
+  const args = { ...(f.args ?? {}) };
+  for (const key of ['data', 'create', 'update']) if (modelName && key in args) args[key] = tagJson(models, modelName, args[key]);
   const query = {
     ...(modelName ? { modelName } : {}),
     action,
-    query: { arguments: f.args ?? {}, selection: f.sub ? toSelection(f.sub) : { $scalars: true } },
+    query: { arguments: args, selection: f.sub ? toSelection(f.sub) : { $scalars: true } },
   };
   return { query, alias: f.alias ?? field, raw: action === 'queryRaw' || action === 'executeRaw' };
 }
@@ -165,15 +204,17 @@ const pool = new pg.Pool({ connectionString: dbUrl.toString() });
 // An idle connection Postgres drops (a terminated backend, a restart) errors on the pool: without a listener
 // Node exits, where Prisma's native engine drops that connection and opens a new one for the next query.
 pool.on('error', (err) => log('idle connection lost', String(err?.message ?? err)));
+const datamodel = readFileSync(process.env.PRISMA_DML_PATH, 'utf8');
+const models = schemaFields(datamodel);
 const engine = new wasmBindings.QueryEngine(
-  { datamodel: readFileSync(process.env.PRISMA_DML_PATH, 'utf8'), logLevel: 'error', logQueries: false },
+  { datamodel, logLevel: 'error', logQueries: false },
   (line) => log('engine', line),
   bindAdapter(new PrismaPg(pool)),
 );
 await engine.connect('{}');
 
 async function runQuery(body, txId) {
-  const { query, alias, raw } = translate(body.query);
+  const { query, alias, raw } = translate(body.query, models);
   log('query', query);
   const res = JSON.parse(await engine.query(JSON.stringify(query), '{}', txId));
   if (res.errors) { log('errors', res.errors); return res; }

@@ -64,6 +64,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx, _args, options) => (await import('./commands/init.js')).initCommand(ctx, options),
   },
   {
+    name: 'adopt',
+    args: '<path>',
+    description: 'take stock of a LiteLLM deployment run by hand (read-only); --write describes it in mcpgw.yaml without changing what runs',
+    options: [{ flags: '--write', description: 'write mcpgw.yaml and secrets/litellm.env (0600) for it, backing up its compose file and config.yaml' }],
+    run: async (ctx, [target], options) => (await import('./commands/adopt.js')).adoptCommand(ctx, target as string, options),
+  },
+  {
     name: 'render',
     description: 'write docker-compose.yml, config/config.yaml and per-service env files from mcpgw.yaml',
     options: [
@@ -144,6 +151,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx, [file], options) => (await import('./commands/backup.js')).restoreCommand(ctx, file as string, options),
   },
   {
+    name: 'upgrade',
+    description: 'upgrade LiteLLM: preflight, verified backup, rehearsal on a throwaway copy, cut-over keeping the old container, automatic rollback',
+    options: [
+      { flags: '--to <version|image>', description: 'a LiteLLM version (e.g. 1.108.7) or an image reference (default: the builtin release)' },
+      { flags: '-y, --yes', description: 'do not ask before the cut-over (required without a terminal)' },
+    ],
+    run: async (ctx, _args, options) => (await import('./commands/upgrade.js')).upgradeCommand(ctx, options),
+  },
+  {
     name: 'doctor',
     description: 'diagnose config, secrets, networks, database, keys, MCP servers, LiteLLM and client files, each finding with its fix',
     options: [
@@ -191,7 +207,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'keys rotate',
     args: '<alias>',
     description: 'replace a key by a new one with the same grants; the old one expires after the grace period',
-    options: [{ flags: '--grace <duration>', description: 'how long the old key keeps working', default: '24h' }],
+    options: [{ flags: '--grace <duration>', description: 'how long the old key keeps working (0: refused at once)', default: '24h' }],
     run: async (ctx, [alias], options) => (await import('./commands/keys.js')).keysRotateCommand(ctx, alias as string, options),
   },
   {

@@ -45,6 +45,20 @@ export interface ContainerSummary {
   status: string;
 }
 
+/** A container as `adopt` inspects it; `env` is NAME=value lines and holds secrets. */
+export interface ContainerDetails {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  running: boolean;
+  status: string;
+  networks: string[];
+  labels: Record<string, string>;
+  ports: { target: number; hostIp: string; hostPort: number }[];
+  env: string[];
+}
+
 export interface ContainerHardening {
   /** Config.User: empty for the image's own user. */
   user: string;
@@ -307,6 +321,11 @@ export class DockerEngine {
       });
   }
 
+  /** Gives a container another name (upgrade keeps the previous LiteLLM as `<name>-previous`). */
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.docker.getContainer(id).rename({ name });
+  }
+
   async removeContainer(id: string): Promise<void> {
     await this.docker
       .getContainer(id)
@@ -372,7 +391,7 @@ export class DockerEngine {
    * network in `networks`, started, waited for (at most `timeoutMs`, then killed). Returns its exit code and output.
    */
   async runOnce(
-    spec: { name: string; image: string; entrypoint: string[]; cmd: string[]; labels: Record<string, string>; networks: string[] },
+    spec: { name: string; image: string; entrypoint: string[]; cmd: string[]; labels: Record<string, string>; networks: string[]; env?: string[] },
     timeoutMs: number,
   ): Promise<{ exitCode: number; output: string }> {
     const [first, ...rest] = spec.networks;
@@ -381,6 +400,8 @@ export class DockerEngine {
       Image: spec.image,
       Entrypoint: spec.entrypoint,
       Cmd: spec.cmd,
+      // The process's environment only (e.g. a DATABASE_URL with its password), never a command line.
+      ...(spec.env ? { Env: spec.env } : {}),
       Labels: spec.labels,
       // A throwaway asks and prints; it needs no capability and gains none.
       HostConfig: { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'], ...(first ? { NetworkMode: first } : {}) },
@@ -512,6 +533,67 @@ export class DockerEngine {
       const info = await this.docker.getContainer(name).inspect();
       if (!info.State.Running) return undefined;
       return info.NetworkSettings.Networks[network]?.IPAddress || undefined;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * The running containers on `network` with the names Docker's DNS answers for them there (container name,
+   * aliases such as a compose service name) and their IPv4 address on it; an absent network has none.
+   */
+  async networkMembers(network: string): Promise<{ name: string; aliases: string[]; address: string }[]> {
+    const info = (await this.docker
+      .getNetwork(network)
+      .inspect()
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return undefined;
+        throw error;
+      })) as { Name?: string; Containers?: Record<string, unknown> } | undefined;
+    if (!info) return [];
+    const members: { name: string; aliases: string[]; address: string }[] = [];
+    for (const id of Object.keys(info.Containers ?? {})) {
+      const container = await this.docker
+        .getContainer(id)
+        .inspect()
+        .catch(() => undefined);
+      // Inspected by id, the endpoint is keyed by the network's name.
+      const endpoint = container?.NetworkSettings.Networks[info.Name ?? network] as
+        | { IPAddress?: string; Aliases?: string[] | null; DNSNames?: string[] | null }
+        | undefined;
+      if (!container?.State.Running || !endpoint?.IPAddress) continue;
+      members.push({
+        name: container.Name.replace(/^\//, ''),
+        aliases: [...(endpoint.Aliases ?? []), ...(endpoint.DNSNames ?? [])],
+        address: endpoint.IPAddress,
+      });
+    }
+    return members;
+  }
+
+  /**
+   * What `adopt` reads of a container it must not touch: name, image (as created), state, networks, labels, published
+   * ports and its environment (`env` holds secrets: callers keep it in memory, never print it); undefined when absent.
+   */
+  async containerDetails(id: string): Promise<ContainerDetails | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      const ports = Object.entries(info.NetworkSettings.Ports ?? {}).flatMap(([key, bindings]) =>
+        (bindings ?? []).map((binding) => ({ target: Number(key.split('/')[0]), hostIp: binding.HostIp, hostPort: Number(binding.HostPort) })),
+      );
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        image: info.Config.Image,
+        imageId: info.Image,
+        running: info.State.Running && !info.State.Restarting,
+        status: info.State.Status,
+        networks: Object.keys(info.NetworkSettings.Networks ?? {}),
+        labels: info.Config.Labels ?? {},
+        ports,
+        env: info.Config.Env ?? [],
+      };
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;

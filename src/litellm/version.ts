@@ -1,4 +1,4 @@
-import { ADVISORIES, MCP_AUTO_EXECUTION_SINCE, type Advisory } from './advisories.js';
+import { ADVISORIES, MCP_AUTO_EXECUTION_SINCE, UNGRANTED_KEY_SEES_NONE_SINCE, type Advisory } from './advisories.js';
 
 export type Version = readonly [number, number, number];
 
@@ -34,6 +34,15 @@ export function autoExecutes(version: string, endpoint: keyof typeof MCP_AUTO_EX
 }
 
 /**
+ * What a key without MCP grants reaches in this version: 'none' from 1.80 on, 'all' before (an unparsable version:
+ * 'none', what every release mcpgw ships does).
+ */
+export function ungrantedKeyReach(version: string | undefined): 'none' | 'all' {
+  const parsed = version === undefined ? undefined : parseVersion(version);
+  return parsed && !atLeast(parsed, UNGRANTED_KEY_SEES_NONE_SINCE) ? 'all' : 'none';
+}
+
+/**
  * The release an image reference's tag names, as x.y.z: ghcr.io/berriai/litellm-database:v1.108.7 and
  * …:main-v1.80.15-stable@sha256:… name one; undefined for a floating tag (main-latest, main-stable) or none.
  */
@@ -45,4 +54,18 @@ export function imageVersion(image: string): string | undefined {
 /** Floating tags (main-latest, main-stable, latest) change under the user; they can never be checked. */
 export function isFloatingTag(image: string): boolean {
   return imageVersion(image) === undefined;
+}
+
+/**
+ * Since 1.80 a key without MCP grants sees no MCP server; 1.77.3 gave it every one (its MCPServerManager
+ * .get_allowed_mcp_servers falls back to the whole registry when a key and its team allow none).
+ */
+export const NO_GRANT_SEES_NOTHING_SINCE = '1.80.0';
+
+/** Whether a key without grants loses every MCP server when LiteLLM goes from `from` to `to`. */
+export function grantlessKeysLoseServers(from: string | undefined, to: string | undefined): boolean {
+  const [before, after] = [from && parseVersion(from), to && parseVersion(to)];
+  const floor = parseVersion(NO_GRANT_SEES_NOTHING_SINCE) as Version;
+  // An unknown target may be any release: assume the current behaviour (none).
+  return (!after || compareVersions(after, floor) >= 0) && (!before || compareVersions(before, floor) < 0);
 }

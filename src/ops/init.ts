@@ -72,6 +72,6 @@ export async function initStack(ctx: OpContext, options: InitRequest): Promise<I
 }
 
 /** The machine's own name when LAN clients can plausibly resolve it; otherwise a placeholder to edit. */
-function defaultHost(hostname: string): string {
+export function defaultHost(hostname: string): string {
   return hostname && isLanHost(hostname) ? hostname : 'gateway.lan';
 }

@@ -14,6 +14,9 @@ import type { OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
 import { probeStack } from './probe.js';
 import { StackRunner, type UpReport } from './stack-runner.js';
+import { UserError } from '../errors.js';
+import { imageVersion } from '../litellm/version.js';
+import { changesVersion } from '../upgrade/target.js';
 import { loadStack, type LoadedStack } from './stack.js';
 
 export interface UpRequest {
@@ -59,8 +62,10 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
   const changed = written.filter((file) => file.state !== 'unchanged');
   renderStep.succeed(changed.length === 0 ? 'files up to date' : `wrote ${changed.map((file) => file.path).join(', ')}`);
 
+  await assertNoAdoptedLiteLLM(stack, engine);
   await runner.ensureImages(builds);
   const { plan, desired } = await runner.plan();
+  assertSameLiteLLMVersion(plan);
   const report = await runner.apply(plan, desired);
   const keyStep = progress.start('keys');
   const legacy = legacyServerIds(stack.model);
@@ -112,6 +117,32 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
   if (failed.length === 0) probeStep.succeed(`${probe.steps.filter((step) => step.status === 'pass').length} checks passed end to end${warnings}`);
   else probeStep.fail(failed.map((step) => step.id).join(', '));
   return { dryRun: false, stack, report, keyChanges, probe };
+}
+
+/**
+ * A recreate removes the old container before the new one starts: fine for a config change, not for another
+ * LiteLLM version, whose migrations need a backup, a rehearsal and a way back — what `mcpgw upgrade` does.
+ */
+function assertSameLiteLLMVersion(plan: StackPlan): void {
+  const litellm = plan.services.find((entry) => entry.service.role === 'litellm');
+  if (litellm?.action !== 'recreate' || !litellm.existingImage || !changesVersion(litellm.existingImage, litellm.service.image)) return;
+  throw new UserError(
+    `mcpgw.yaml names LiteLLM ${imageVersion(litellm.service.image) ?? litellm.service.image}, the running container ${litellm.existingImage}: ` +
+      "`up` does not change LiteLLM's version in place (the old container would be removed first, with nothing to fall back to)",
+    '`mcpgw upgrade` (it backs up, rehearses the migrations, keeps the old container and rolls back on failure)',
+  );
+}
+
+/** A deployment taken over by `adopt`: its own LiteLLM container still serves until `upgrade` replaces it. */
+async function assertNoAdoptedLiteLLM(stack: LoadedStack, engine: Engine): Promise<void> {
+  const name = stack.loaded.config.adopted?.litellm_container;
+  if (!name) return;
+  const serving = (await engine.listContainers([])).find((container) => container.name === name && container.state === 'running');
+  if (!serving) return;
+  throw new UserError(
+    `the adopted LiteLLM container ${name} still serves: \`up\` would start mcpgw's LiteLLM next to it on the same database`,
+    '`mcpgw upgrade` (it replaces the adopted container, keeping it stopped for rollback)',
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ContainerHardening, ContainerState, ContainerSummary, Engine } from '../../src/docker/engine.js';
+import type { ContainerDetails, ContainerHardening, ContainerState, ContainerSummary, Engine } from '../../src/docker/engine.js';
 
 interface FakeContainer extends ContainerSummary {
   startedAt?: string;
@@ -18,6 +18,11 @@ export class FakeEngine {
   images = new Map<string, string>();
   /** How each container (by id) was created to run. */
   hardening = new Map<string, ContainerHardening>();
+  /** What inspecting a container (by name) shows, for adopt; exec in one answers `execOutput`. */
+  details = new Map<string, ContainerDetails>();
+  execOutput = new Map<string, string>();
+  /** Each network's running members as Docker's DNS names them. */
+  members = new Map<string, { name: string; aliases: string[]; address: string }[]>();
 
   private find(idOrName: string): FakeContainer | undefined {
     return this.containers.find((entry) => entry.id === idOrName || entry.name === idOrName);
@@ -91,6 +96,24 @@ export class FakeEngine {
 
   async imageId(image: string): Promise<string | undefined> {
     return this.images.get(image);
+  }
+
+  async containerDetails(idOrName: string): Promise<ContainerDetails | undefined> {
+    return this.details.get(idOrName) ?? [...this.details.values()].find((details) => details.id === idOrName);
+  }
+
+  async exec(id: string, cmd: string[]): Promise<{ exitCode: number; output: string }> {
+    this.calls.push(`exec ${id} ${cmd[0]}`);
+    const output = this.execOutput.get(id);
+    return output === undefined ? { exitCode: 127, output: 'not found' } : { exitCode: 0, output };
+  }
+
+  async networkMembers(network: string): Promise<{ name: string; aliases: string[]; address: string }[]> {
+    return this.members.get(network) ?? [];
+  }
+
+  async imageLabels(): Promise<Record<string, string> | undefined> {
+    return {};
   }
 
   /** The fake as the Engine commands take; calling anything it does not model throws with the method's name. */

@@ -265,9 +265,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       for (const column of ['models', 'spend', 'team_id', 'allowed_routes', 'mcp_servers', 'mcp_access_groups'] as const)
         expect(mine[column]).toEqual(api[column]);
       expect(api.allowed_routes).toEqual([...KEY_ALLOWED_ROUTES]);
-      // Not asserted: authenticating the API-made key. LiteLLM caches it from /key/generate's own objects, and the
-      // test image's stand-in for Prisma's native engine hands that path Json columns in a shape it rejects
-      // (test/stack/README.md, "DB mode"); keys written by mcpgw take the DB path and are checked above.
+      // LiteLLM admits the key it made, with its grant (the image's engine stand-in stores Json columns as values).
+      expect(await gatewayTools(key)).toEqual(['alpha']);
     } finally {
       await db.query(`DELETE FROM "LiteLLM_VerificationToken" WHERE key_alias = 'via-api'`);
       await db.end();

@@ -19,7 +19,8 @@ import { forgeArchive } from '../helpers/backup.js';
 import { withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
-import { fixtureStack } from '../helpers/fixtures.js';
+import { fixtureStack, fixturesDir } from '../helpers/fixtures.js';
+import { keyColumnRows } from '../helpers/key-columns.js';
 
 /** Nothing listens here (a port of this worktree's range), so the gateway is "down" without any traffic leaving loopback. */
 const DEAD_PORT = 14699;
@@ -211,6 +212,7 @@ describe('doctor checks on real files', () => {
         'config.environ-defined',
         'config.transport-explicit',
         'config.server-paths',
+        'config.ignored-fields',
         'secrets.file',
         'secrets.master-key',
         'secrets.git',
@@ -242,6 +244,40 @@ describe('doctor checks on real files', () => {
         'config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)',
       ]);
       expect((await runOne(ctx, 'config.rendered')).evidence[0]).toMatch(/^config\/config\.yaml: line \d+: expected/);
+    });
+  });
+
+  it("config.ignored-fields names what LiteLLM reads nowhere: a hand edit of config.yaml, and an adopted deployment's own", async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const file = path.join(dir, 'config', 'config.yaml');
+      await writeFile(file, `${await readFile(file, 'utf8')}virtual_keys:\n  - api_key: os.environ/LITELLM_VIRTUAL_KEY_TEST\n`);
+      const edited = await runOne(contextFor(dir), 'config.ignored-fields');
+      expect(edited.status).toBe('fail');
+      expect(edited.evidence).toEqual([expect.stringMatching(/^config\/config\.yaml virtual_keys: no version reads a top-level virtual_keys/)]);
+      expect(causes(edited)).toMatch(/edit mcpgw\.yaml instead and run `mcpgw render`/);
+
+      await stackIn(dir);
+      const seed = path.join(fixturesDir, 'adopt', 'seed', 'docker-compose.yml');
+      const yaml = path.join(dir, 'mcpgw.yaml');
+      await writeFile(
+        yaml,
+        `${await readFile(yaml, 'utf8')}adopted: { compose_file: ${seed}, project: seed, litellm_container: litellm, litellm_version: 1.77.3 }\n`,
+      );
+      const adopted = await runOne(contextFor(dir), 'config.ignored-fields');
+      expect(adopted.status).toBe('fail');
+      const seedConfig = path.join(fixturesDir, 'adopt', 'seed', 'config', 'config.yaml');
+      expect(adopted.evidence.map((line) => line.replace(seedConfig, 'SEED').split(':')[0])).toEqual([
+        'SEED litellm_settings.master_key',
+        'SEED litellm_settings.database_url',
+        'SEED virtual_keys',
+        'SEED mcp_servers.db_main.api_keys',
+        'SEED mcp_servers.db_main.require_approval',
+        'SEED mcp_servers.monitoring.transport',
+        'SEED mcp_servers.monitoring.api_keys',
+        'SEED mcp_servers.db_main.api_keys[0]',
+        'SEED mcp_servers.monitoring.api_keys[0]',
+      ]);
     });
   });
 
@@ -567,10 +603,10 @@ describe('database.auth verdicts (md5 vs SCRAM)', () => {
 });
 
 describe('keys.age (keys_max_age)', () => {
-  /** LiteLLM's key rows as a small fake database: the schema probe and KeyStore.list() are the only reads. */
+  /** LiteLLM's key rows as a small fake database: the column probe and KeyStore.list() are the only reads. */
   const database = (rows: Record<string, unknown>[]) => async () => ({
     async query<R extends object>(sql: string) {
-      if (sql.includes('to_regclass')) return { rows: [{ tokens: 'ok', grants: 'ok' }] as unknown as R[], rowCount: 1 };
+      if (sql.includes('information_schema.columns')) return { rows: keyColumnRows('current') as unknown as R[], rowCount: 1 };
       return { rows: rows as R[], rowCount: rows.length };
     },
     end: async () => undefined,
@@ -613,6 +649,68 @@ describe('keys.age (keys_max_age)', () => {
       const result = await runOne(contextFor(dir, { connectDatabase: database([]) }), 'keys.age');
       expect(result).toMatchObject({ status: 'skip', evidence: ['keys_max_age is not set in mcpgw.yaml'] });
     });
+  });
+});
+
+describe('keys.mcp-grant: a key without an MCP grant, judged by the LiteLLM version', () => {
+  const database = (rows: Record<string, unknown>[]) => async () => ({
+    async query<R extends object>(sql: string) {
+      if (sql.includes('information_schema.columns')) return { rows: keyColumnRows('1.77') as unknown as R[], rowCount: 1 };
+      return { rows: rows as R[], rowCount: rows.length };
+    },
+    end: async () => undefined,
+  });
+  const row = (alias: string, grant: { servers?: string[]; permission?: boolean } = {}) => ({
+    token: `t-${alias}`,
+    key_name: 'sk-...abcd',
+    key_alias: alias,
+    models: [],
+    object_permission_id: grant.permission === false ? null : `p-${alias}`,
+    has_permission: grant.permission !== false,
+    mcp_servers: grant.servers ?? [],
+    mcp_access_groups: [],
+    expires: null,
+    created_at: new Date('2026-11-01T00:00:00Z'),
+    spend: 0,
+    blocked: false,
+    created_by: null,
+  });
+  const rows = [
+    row('codex', { permission: false }), // declared with a grant, its row has none
+    row('hand-made', { permission: false }), // inserted by hand as the seed did: no object-permission row
+    row('llm-only'), // an empty grant, declared nowhere
+    row('granted', { servers: ['everything-id'] }),
+  ];
+  const judged = async (image: string) =>
+    withTempDir(async (dir) => {
+      await stackIn(dir, (yaml) =>
+        yaml
+          .replace('registry.lan:5000/litellm:1.108.7', image)
+          .replace('  image: registry.lan:5000/postgres:16', '  image: registry.lan:5000/postgres:16\n  host_port: 15432'),
+      );
+      return runOne(contextFor(dir, { connectDatabase: database(rows) }), 'keys.mcp-grant');
+    });
+
+  it('on LiteLLM >= 1.80 names each as having no MCP access, with a grant as the fix, never a revoke', async () => {
+    const result = await judged('registry.lan:5000/litellm:1.108.7');
+    expect(result.status).toBe('fail');
+    expect(result.evidence).toEqual(['4 active key(s), 3 without an MCP grant', 'LiteLLM 1.108.7: a key without one reaches no MCP server']);
+    const text = causes(result);
+    expect(text).toMatch(/key codex has no MCP access: .*no LiteLLM_ObjectPermissionTable row.* \| `mcpgw keys sync` writes the grant mcpgw.yaml declares/);
+    expect(text).toMatch(
+      /key hand-made has no MCP access: .* \| declare the key in mcpgw.yaml with `mcp_servers: \[<server>, …\]` — by its hash \(`token_sha256:`/,
+    );
+    expect(text).toMatch(/key llm-only has no MCP access: .*; fine for a key meant for LLM calls only \| declare the key/);
+    expect(text).not.toMatch(/revoke/);
+  });
+
+  it('on LiteLLM 1.77.3 warns that they reach every server now and none after an upgrade', async () => {
+    const result = await judged('ghcr.io/berriai/litellm-database:v1.77.3-stable');
+    expect(result.status).toBe('warn');
+    expect(result.evidence[1]).toBe('LiteLLM 1.77.3: a key without one reaches every MCP server');
+    expect(causes(result)).toMatch(
+      /key hand-made has no MCP grant: LiteLLM 1.77.3 gives it every MCP server, LiteLLM 1.80.0 and later none \(no MCP access after an upgrade\)/,
+    );
   });
 });
 

@@ -15,7 +15,9 @@ export const configTransport: Check = {
       implicit.map((name) => `${DEPLOYED} mcp_servers.${name} has no transport`),
       [
         {
-          cause: 'LiteLLM assumes sse for a server without transport, and the server id it derives changes once you add one (grants stop matching)',
+          cause:
+            'LiteLLM takes a config.yaml server without transport as http (streamable HTTP; load_servers_from_config in 1.77.3 and 1.108.7), ' +
+            'so an SSE server fails, and the server id it derives changes once you add one (grants stop matching)',
           fix: `set mcp_servers.<name>.transport (sse | http | stdio) in mcpgw.yaml, then \`mcpgw up\` and \`mcpgw keys sync\``,
         },
       ],

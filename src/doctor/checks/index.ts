@@ -1,6 +1,7 @@
 import type { Check } from '../types.js';
 import { clientsFiles } from './clients-files.js';
 import { configEnviron } from './config-environ.js';
+import { configIgnoredFields } from './config-ignored-fields.js';
 import { configRendered } from './config-rendered.js';
 import { configServerPaths } from './config-server-paths.js';
 import { configShellVars } from './config-shell-vars.js';
@@ -55,6 +56,7 @@ export const CHECKS: readonly Check[] = [
   configEnviron,
   configTransport,
   configServerPaths,
+  configIgnoredFields,
   secretsFile,
   secretsMasterKey,
   secretsGit,

@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { parse } from 'yaml';
+import { adoptedLitellmConfig } from '../../adopt/compose.js';
+import { BUILTIN_LITELLM_VERSION } from '../../images/builtin.js';
+import { ignoredFields } from '../../litellm/config-fields.js';
+import { DEPLOYED } from '../deployed.js';
+import { fail, pass, type Check } from '../types.js';
+
+/**
+ * Fields LiteLLM reads nowhere in the config.yaml it is given: the rendered one edited by hand, or, for an adopted
+ * deployment not yet upgraded (its container still running, or Docker not there to say), the one its compose file mounts. Judged by the catalog read from LiteLLM's source
+ * (src/litellm/config-fields.ts) for the running version, else mcpgw's builtin one.
+ */
+export const configIgnoredFields: Check = {
+  id: 'config.ignored-fields',
+  title: 'no field in config.yaml that LiteLLM ignores',
+  area: 'config',
+  needs: ['config'],
+  async run(ctx) {
+    const loaded = await ctx.loaded();
+    const version = (await ctx.litellmVersion().catch(() => undefined))?.version ?? BUILTIN_LITELLM_VERSION;
+    const files: [string, unknown][] = [];
+    const deployed = await ctx.deployedLitellmConfig();
+    if (deployed) files.push([DEPLOYED, deployed]);
+    const adopted = loaded.config.adopted;
+    // Its config.yaml matters while the adopted container still serves; after `mcpgw upgrade` it is stopped and renamed.
+    const docker = adopted ? await ctx.docker().catch(() => undefined) : undefined;
+    const state = docker && adopted ? await docker.containerState(adopted.litellm_container).catch(() => null) : null;
+    // null: Docker could not say, so the file is judged; undefined: the container is gone (renamed by upgrade).
+    if (adopted && (state === null || state?.running)) {
+      const found = await adoptedLitellmConfig(path.resolve(loaded.dir, adopted.compose_file));
+      if (found) files.push([found.file, parse(found.text) as unknown]);
+    }
+    if (files.length === 0) return pass(`no config.yaml deployed yet (\`mcpgw render\` writes ${DEPLOYED})`);
+    const ignored = files.flatMap(([file, doc]) => ignoredFields(doc, version).map((field) => ({ file, ...field })));
+    if (ignored.length === 0) return pass(`${files.map(([file]) => file).join(', ')}: every field is read by LiteLLM ${version}`);
+    return fail(
+      ignored.map((field) => `${field.file} ${field.path}: ${field.why}`),
+      [
+        ...new Map(
+          ignored.map((field) => [
+            field.instead ?? field.why,
+            { cause: `LiteLLM ${version} ignores ${field.path}: it has no effect`, fix: field.instead ?? 'remove it' },
+          ]),
+        ).values(),
+        ...(files.some(([file]) => file === DEPLOYED)
+          ? [{ cause: `${DEPLOYED} is rendered from mcpgw.yaml`, fix: 'edit mcpgw.yaml instead and run `mcpgw render`: a hand edit is replaced' }]
+          : []),
+      ],
+    );
+  },
+};
