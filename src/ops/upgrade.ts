@@ -8,17 +8,17 @@ import type { ContainerSummary, Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
 import { compareSchema, migrationsReader, readLedger, type Ledger } from '../litellm/migrations.js';
-import { imageVersion } from '../litellm/version.js';
+import { litellmVersion } from '../gateway/litellm-version.js';
 import { setLitellmImage } from '../mcp/yaml-edit.js';
 import { renderStack } from '../render/render.js';
 import { containerSpecFor } from '../render/container-spec.js';
 import { loadTemplates } from '../render/templates.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
-import { buildStackModel, LITELLM_SERVICE, litellmService } from '../stack/model.js';
+import { buildStackModel, LITELLM_SERVICE, litellmBaseUrl, litellmService } from '../stack/model.js';
 import { localBuilds } from '../stack/images.js';
 import { isPreviousContainer, PREVIOUS_SUFFIX } from '../stack/plan.js';
 import { cutOver, type CutoverOutcome } from '../upgrade/cutover.js';
-import { runMigrations } from '../upgrade/migrate.js';
+import { MigrationFailed, runMigrations } from '../upgrade/migrate.js';
 import { preflight, type Finding } from '../upgrade/preflight.js';
 import { rehearse, type RehearsalReport } from '../upgrade/rehearsal.js';
 import { resolveTarget, type UpgradeTarget } from '../upgrade/target.js';
@@ -94,7 +94,10 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
     check.succeed(`up to date: ${old.name} runs ${target.image}, all ${verdict.applied} migrations applied`);
     return { state: 'up-to-date', target, container: old.name };
   }
-  const from = imageVersion(old.image) ?? config.adopted?.litellm_version;
+  const from =
+    (old.state === 'running'
+      ? (await litellmVersion({ baseUrl: litellmBaseUrl(stack.model), configuredImage: old.image, timeoutMs: 5_000 }))?.version
+      : undefined) ?? config.adopted?.litellm_version;
   const now = deps.clock.now();
   const keyRows = await withKeyStore(
     ctx,
@@ -274,14 +277,22 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
   };
   return {
     migrate: async () => {
-      await runMigrations(engine, {
-        image: target.image,
-        shipped: place.shipped,
-        databaseUrl: databaseEnv?.slice('DATABASE_URL='.length) ?? place.url,
-        networks: await reachable(),
-        labels: labelsFor(stack.model.name, 'upgrade'),
-        name: `${stack.model.name}-upgrade-migrate`,
-      });
+      try {
+        await runMigrations(engine, {
+          image: target.image,
+          shipped: place.shipped,
+          databaseUrl: databaseEnv?.slice('DATABASE_URL='.length) ?? place.url,
+          networks: await reachable(),
+          labels: labelsFor(stack.model.name, 'upgrade'),
+          name: `${stack.model.name}-upgrade-migrate`,
+        });
+      } catch (error) {
+        if (!(error instanceof MigrationFailed)) throw error;
+        // Migrations run in name order, each recorded once it succeeded: the first one still missing is the one that failed.
+        const verdict = compareSchema(await withDatabase(ctx, place.url, readLedger), place.shipped);
+        const failed = verdict.state === 'behind' || verdict.state === 'failed' ? verdict.pending[0] : undefined;
+        throw new StepFailed(`migration ${failed ?? '(unknown)'} of ${target.image} failed on the database: ${error.error}`);
+      }
       const after = await withDatabase(ctx, place.url, readLedger);
       return (
         after.rows.filter((row) => row.finished && !row.rolledBack).length - place.ledgerBefore.rows.filter((row) => row.finished && !row.rolledBack).length
