@@ -115,15 +115,7 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
       grants: row.mcpServers.length + row.mcpGroups.length,
       active: !row.blocked && !(row.expires && row.expires.getTime() <= now),
     })),
-    adoptedGaps:
-      old.state === 'running'
-        ? []
-        : [
-            {
-              what: `the LiteLLM container ${old.name} is ${old.state}`,
-              fix: 'start it (`mcpgw up`, or docker start for an adopted one) so the upgrade has a serving version to fall back to',
-            },
-          ],
+    adoptedGaps: await placeGaps(engine, stack, old),
   });
   if (findings.length > 0) {
     check.fail(`${findings.length} finding(s); nothing was changed`);
@@ -207,6 +199,30 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
   await copyFile(stack.loaded.file, configBackup);
   await writeFile(stack.loaded.file, targetText);
   return { state: 'upgraded', ...result, configBackup };
+}
+
+/**
+ * What the LiteLLM being replaced says about mcpgw.yaml: it must serve (it is the way back), and an adopted one's
+ * published port is the one its clients use, so mcpgw's LiteLLM must take the same (`litellm.port`).
+ */
+async function placeGaps(engine: Engine, stack: LoadedStack, old: ContainerSummary): Promise<Finding[]> {
+  if (old.state !== 'running')
+    return [
+      {
+        what: `the LiteLLM container ${old.name} is ${old.state}`,
+        fix: 'start it (`mcpgw up`, or `docker start` for an adopted one) so the upgrade has a serving version to fall back to',
+      },
+    ];
+  if (!stack.loaded.config.adopted || old.labels[STACK_LABEL] === stack.model.name) return [];
+  const { port } = stack.loaded.config.litellm;
+  const published = (await engine.publishedPorts(old.id)).map((binding) => binding.hostPort);
+  if (published.length === 0 || published.includes(port)) return [];
+  return [
+    {
+      what: `mcpgw.yaml's litellm.port is ${port}, but the adopted container ${old.name} publishes ${published.join(', ')}: its clients would lose the gateway`,
+      fix: `set litellm.port: ${published[0]} in mcpgw.yaml`,
+    },
+  ];
 }
 
 /** The stack as it is once mcpgw.yaml names the target: the same file and secrets, another LiteLLM. */
