@@ -3,7 +3,7 @@
 // this machine's engine. The issue's bar: the gateway's downtime no longer than the new LiteLLM's own start.
 // Prints, from the same run: the longest gap in which LiteLLM's published port did not answer /health/liveliness
 // (polled every 100 ms from outside), the downtime upgrade measured (old stopped → new ready), the new LiteLLM's
-// own start on the rehearsal (start → ready with its database), and the ratios.
+// own start in that cut-over (its container started → ready with its database), and the ratios.
 import { spawn, spawnSync } from 'node:child_process';
 import { bin, manifest, mcpServerYaml, stackHeaderYaml, writeStack } from './common.mjs';
 
@@ -51,7 +51,7 @@ try {
   if ((await ended) !== 0) throw new Error(`mcpgw upgrade failed:\n${stderr}`);
   const report = JSON.parse(stdout);
   const { downtimeMs } = report.cutover;
-  const { startMs } = report.rehearsal;
+  const startMs = report.cutover.ownStartMs;
   const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
   console.log(`${OLD_IMAGE} → ${report.target.image}, ${report.cutover.migrations} migrations`);
   console.log(`gateway not answering (seen from outside) ${s(longestGap)}; upgrade's downtime ${s(downtimeMs)}; new LiteLLM's own start ${s(startMs)}`);

@@ -322,7 +322,14 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
       if (earlier) await engine.removeContainer(earlier.id);
       await engine.renameContainer(old.id, previous);
     },
-    startNew: () => targetRunner.createService(LITELLM_SERVICE, (id) => (newId = id)),
+    startNew: async () => {
+      let createdAt = 0;
+      const ready = await targetRunner.createService(LITELLM_SERVICE, (id) => {
+        newId = id;
+        createdAt = ctx.deps.clock.now();
+      });
+      return { ready, ownStartMs: ctx.deps.clock.now() - createdAt };
+    },
     syncKeys: async () => {
       const keys = declaredKeys(targetStack.loaded.config, targetStack.model, targetStack.secrets);
       const changes = await withKeyStore(

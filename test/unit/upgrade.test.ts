@@ -169,7 +169,7 @@ function fakeSteps(failAt?: string, options: { probeOk?: boolean; rollbackFails?
   const steps: CutoverSteps = {
     migrate: step('migrate', 5, 3) as () => Promise<number>,
     retireOld: step('retireOld', 1, undefined) as () => Promise<void>,
-    startNew: step('startNew', 20, 'ready') as () => Promise<string>,
+    startNew: step('startNew', 20, { ready: 'ready', ownStartMs: 19_000 }) as CutoverSteps['startNew'],
     syncKeys: step('syncKeys', 1, '2 keys in place') as () => Promise<string>,
     probe: step('probe', 2, { ok: options.probeOk ?? true, summary: 'probe summary' }) as CutoverSteps['probe'],
     removeNew: step('removeNew', 1, undefined) as () => Promise<void>,
@@ -185,7 +185,7 @@ describe('the cut-over and its rollback', () => {
     const { steps, done, clock } = fakeSteps();
     const outcome = await cutOver(steps, clock);
     expect(done).toEqual(['migrate', 'retireOld', 'startNew', 'syncKeys', 'probe']);
-    expect(outcome).toMatchObject({ ok: true, migrations: 3, downtimeMs: 21_000 });
+    expect(outcome).toMatchObject({ ok: true, migrations: 3, downtimeMs: 21_000, ownStartMs: 19_000 });
   });
 
   it('a failed probe removes the new container, restores the database and brings the old one back', async () => {
