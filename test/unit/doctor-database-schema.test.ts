@@ -67,6 +67,7 @@ async function check(ledger: Parameters<typeof database>[0], tables?: number) {
       hostShell: async () => new FakeHost(),
       requestTimeoutMs: 1000,
       offline: true,
+      uid: process.getuid?.(),
     });
     const outcome = await databaseSchema.run(ctx);
     return { outcome, listed: engine.listed };
