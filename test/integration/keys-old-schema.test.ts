@@ -163,7 +163,10 @@ describe("keys on a 1.77-era database (LiteLLM 1.77.3's schema, no last_rotation
 
   it('refuses a tool allow-list the schema cannot hold, naming the migration and the upgrade; nothing is written', async () => {
     const before = await query(`SELECT count(*)::int AS n FROM "LiteLLM_ObjectPermissionTable"`);
-    await writeFile(path.join(dir, 'mcpgw.yaml'), config([...declared, { alias: 'tools', mcp_servers: ['db_main'], mcp_tools: { db_main: ['list_schemas'] } }]));
+    await writeFile(
+      path.join(dir, 'mcpgw.yaml'),
+      config([...declared, { alias: 'tools', mcp_servers: ['db_main'], mcp_tools: { db_main: ['list_schemas'] } }]),
+    );
     await writeFile(
       path.join(dir, 'secrets.env'),
       `${await readFile(path.join(dir, 'secrets.env'), 'utf8')}MCPGW_KEY_TOOLS=sk-itest-k177-tools-8d3f1b6e2a9c4\n`,
