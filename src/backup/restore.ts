@@ -125,7 +125,7 @@ export async function restoreBackup(file: string, options: RestoreOptions, steps
 
   const restore = progress.start('restore');
   try {
-    await steps.tools.restore(Readable.from(inOneTransaction(screenedDump(readDump(file, manifest)))));
+    await steps.tools.restore(restorationSql(file, manifest));
     restore.succeed(`LiteLLM's schema replaced in one transaction (${steps.tools.where})`);
   } catch (error) {
     restore.fail('failed; the transaction was rolled back and the database is unchanged');
@@ -162,6 +162,11 @@ export async function restoreBackup(file: string, options: RestoreOptions, steps
     probeStep.skip('--no-probe');
   }
   return { manifest, authenticity, compatibility, forced: !compatibility.compatible, litellm, keys, probe };
+}
+
+/** A verified archive's dump as psql receives it: screened, restricted, in one transaction. */
+export function restorationSql(file: string, manifest: BackupManifest): Readable {
+  return Readable.from(inOneTransaction(screenedDump(readDump(file, manifest))));
 }
 
 async function* inOneTransaction(sql: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {

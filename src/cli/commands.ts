@@ -144,6 +144,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx, [file], options) => (await import('./commands/backup.js')).restoreCommand(ctx, file as string, options),
   },
   {
+    name: 'upgrade',
+    description: 'upgrade LiteLLM: preflight, verified backup, rehearsal on a throwaway copy, cut-over keeping the old container, automatic rollback',
+    options: [
+      { flags: '--to <version|image>', description: 'a LiteLLM version (e.g. 1.108.7) or an image reference (default: the builtin release)' },
+      { flags: '-y, --yes', description: 'do not ask before the cut-over (required without a terminal)' },
+    ],
+    run: async (ctx, _args, options) => (await import('./commands/upgrade.js')).upgradeCommand(ctx, options),
+  },
+  {
     name: 'doctor',
     description: 'diagnose config, secrets, networks, database, keys, MCP servers, LiteLLM and client files, each finding with its fix',
     options: [

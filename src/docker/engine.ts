@@ -307,6 +307,11 @@ export class DockerEngine {
       });
   }
 
+  /** Gives a container another name (upgrade keeps the previous LiteLLM as `<name>-previous`). */
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.docker.getContainer(id).rename({ name });
+  }
+
   async removeContainer(id: string): Promise<void> {
     await this.docker
       .getContainer(id)
@@ -372,7 +377,7 @@ export class DockerEngine {
    * network in `networks`, started, waited for (at most `timeoutMs`, then killed). Returns its exit code and output.
    */
   async runOnce(
-    spec: { name: string; image: string; entrypoint: string[]; cmd: string[]; labels: Record<string, string>; networks: string[] },
+    spec: { name: string; image: string; entrypoint: string[]; cmd: string[]; labels: Record<string, string>; networks: string[]; env?: string[] },
     timeoutMs: number,
   ): Promise<{ exitCode: number; output: string }> {
     const [first, ...rest] = spec.networks;
@@ -381,6 +386,8 @@ export class DockerEngine {
       Image: spec.image,
       Entrypoint: spec.entrypoint,
       Cmd: spec.cmd,
+      // The process's environment only (e.g. a DATABASE_URL with its password), never a command line.
+      ...(spec.env ? { Env: spec.env } : {}),
       Labels: spec.labels,
       // A throwaway asks and prints; it needs no capability and gains none.
       HostConfig: { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'], ...(first ? { NetworkMode: first } : {}) },

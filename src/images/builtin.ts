@@ -8,6 +8,17 @@
 export const DEBIAN_SUITE = 'bookworm';
 /** The LiteLLM release `litellm.build: builtin` installs (`litellm[proxy]==` from PyPI). */
 export const BUILTIN_LITELLM_VERSION = '1.108.7';
+/**
+ * Packages pinned beside `litellm[proxy]==VERSION`, by LiteLLM release. pip resolves an older release's ranges to
+ * today's newest versions, which that release never ran with. 1.77.3 (September 2025) gets the set of its month:
+ * with today's pydantic (2.12+) the mcp 1.x SDK fails at import (`eval_type_backport`, a pydantic internal it
+ * imports, is gone); mcp 1.12.4 is the newest 1.x its `uvicorn<0.30` allows (1.13+ require uvicorn>=0.31.1);
+ * openai 1.108.1 is of the same week (its `openai>=1.99.5` would take a 3.x SDK). A release not listed (the builtin
+ * one among them) takes pip's resolution.
+ */
+export const LITELLM_PINS: Readonly<Record<string, readonly string[]>> = {
+  '1.77.3': ['pydantic==2.11.9', 'mcp==1.12.4', 'openai==1.108.1'],
+};
 /** prisma-client-py, which LiteLLM's DB mode needs; 0.15.0's engine commit is the one the wasm shim ships. */
 export const BUILTIN_PRISMA_PY_VERSION = '0.15.0';
 /** Debian bookworm's PostgreSQL major (the recipe installs postgresql-15 by name, so this is what runs). */
@@ -18,8 +29,9 @@ export const BUILTIN_NODE_MAJOR = '20';
 export const BUILTIN_BASE_IMAGE = `mcpgw/debian:${DEBIAN_SUITE}`;
 export const BUILTIN_NODE_IMAGE = `mcpgw/node:${BUILTIN_NODE_MAJOR}`;
 export const BUILTIN_POSTGRES_IMAGE = `mcpgw/postgres:${BUILTIN_POSTGRES_MAJOR}`;
-/** LiteLLM from PyPI without a database (the layer the DB-mode image adds Prisma to). */
-export const BUILTIN_LITELLM_PROXY_IMAGE = `mcpgw/litellm:${BUILTIN_LITELLM_VERSION}`;
+/** LiteLLM from PyPI without a database (the layer the DB-mode image adds Prisma to), named by its version. */
+export const litellmProxyImage = (version: string): string => `mcpgw/litellm:${version}`;
+export const BUILTIN_LITELLM_PROXY_IMAGE = litellmProxyImage(BUILTIN_LITELLM_VERSION);
 /** LiteLLM in DB mode: what `litellm.build: builtin` runs. */
 export const BUILTIN_LITELLM_IMAGE = `mcpgw/litellm-db:${BUILTIN_LITELLM_VERSION}`;
 

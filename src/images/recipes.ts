@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import {
   BUILTIN_BASE_IMAGE,
   BUILTIN_LITELLM_IMAGE,
-  BUILTIN_LITELLM_PROXY_IMAGE,
   BUILTIN_LITELLM_VERSION,
   BUILTIN_NODE_IMAGE,
   BUILTIN_POSTGRES_IMAGE,
   BUILTIN_POSTGRES_MAJOR,
   BUILTIN_PRISMA_PY_VERSION,
   DEBIAN_SUITE,
+  LITELLM_PINS,
+  litellmProxyImage,
   packageImage,
   type PackageSource,
 } from './builtin.js';
@@ -58,20 +59,29 @@ function dockerfile(image: string, dir: string, parent: Recipe, extra: Partial<P
 export const NODE_RECIPE = dockerfile(BUILTIN_NODE_IMAGE, 'node', BASE_RECIPE, { hostFiles: ['node', 'npm', 'ca-bundle'] });
 export const POSTGRES_RECIPE = dockerfile(BUILTIN_POSTGRES_IMAGE, 'postgres', BASE_RECIPE, { args: { PG_MAJOR: BUILTIN_POSTGRES_MAJOR } });
 
-/** LiteLLM from PyPI without a database; `version` other than the builtin one is for older releases (tests). */
-export function litellmProxyRecipe(version = BUILTIN_LITELLM_VERSION, image = BUILTIN_LITELLM_PROXY_IMAGE): DockerRecipe {
+/**
+ * LiteLLM from PyPI without a database, with the packages LITELLM_PINS holds for that release; `version` other
+ * than the builtin one is for older releases (tests, and the deployments `upgrade` starts from).
+ */
+export function litellmProxyRecipe(version = BUILTIN_LITELLM_VERSION, image = litellmProxyImage(version)): DockerRecipe {
+  const pins = LITELLM_PINS[version] ?? [];
   return dockerfile(image, 'litellm', BASE_RECIPE, {
-    what: `litellm[proxy]==${version} (recipe images/litellm)`,
-    args: { LITELLM_VERSION: version },
+    what: `litellm[proxy]==${version}${pins.map((pin) => ` ${pin}`).join('')} (recipe images/litellm)`,
+    args: { LITELLM_VERSION: version, LITELLM_PINS: pins.join(' ') },
     hostFiles: ['ca-bundle'],
   });
 }
 
-export const LITELLM_RECIPE = dockerfile(BUILTIN_LITELLM_IMAGE, 'litellm-db', litellmProxyRecipe(), {
-  what: `LiteLLM DB mode: prisma==${BUILTIN_PRISMA_PY_VERSION} and the Prisma wasm engine shim (recipe images/litellm-db)`,
-  uses: { NODE_IMAGE: NODE_RECIPE },
-  args: { PRISMA_PY_VERSION: BUILTIN_PRISMA_PY_VERSION },
-});
+/** LiteLLM in DB mode (images/litellm-db) on the proxy layer of the same release. */
+export function litellmDbRecipe(version = BUILTIN_LITELLM_VERSION, image = BUILTIN_LITELLM_IMAGE, proxyImage = litellmProxyImage(version)): DockerRecipe {
+  return dockerfile(image, 'litellm-db', litellmProxyRecipe(version, proxyImage), {
+    what: `LiteLLM ${version} DB mode: prisma==${BUILTIN_PRISMA_PY_VERSION} and the Prisma wasm engine shim (recipe images/litellm-db)`,
+    uses: { NODE_IMAGE: NODE_RECIPE },
+    args: { PRISMA_PY_VERSION: BUILTIN_PRISMA_PY_VERSION },
+  });
+}
+
+export const LITELLM_RECIPE = litellmDbRecipe();
 
 /** The image of an MCP server installed from npm or PyPI at build time. */
 export function packageRecipe(source: PackageSource): DockerRecipe {

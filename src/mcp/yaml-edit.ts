@@ -94,6 +94,30 @@ function removeServerLf(text: string, name: string, options: { dropGrants: boole
   return { text: keepUntouchedLines(text, doc.toString(OUTPUT)), ungranted };
 }
 
+/**
+ * Points `litellm` at another LiteLLM: `build: builtin` (mcpgw's own image; any `image:` line removed) or
+ * `image: REF` (any `build:` line removed). Other lines and their comments stay as written.
+ */
+export function setLitellmImage(original: string, target: { build: 'builtin' } | { image: string }, file = 'mcpgw.yaml'): string {
+  return keepingLineEndings(original, (text) => {
+    const doc = parse(text, file);
+    let litellm = doc.get('litellm', true);
+    if (!isMap(litellm)) {
+      litellm = new YAMLMap();
+      doc.set('litellm', litellm);
+    }
+    const map = litellm as YAMLMap;
+    if ('build' in target) {
+      map.delete('image');
+      map.set('build', target.build);
+    } else {
+      map.delete('build');
+      map.set('image', target.image);
+    }
+    return keepUntouchedLines(text, doc.toString(OUTPUT));
+  });
+}
+
 function dropItems(node: unknown, drop: (value: string) => boolean): boolean {
   if (!isSeq(node)) return false;
   const seq = node as YAMLSeq;

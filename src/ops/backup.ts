@@ -21,7 +21,7 @@ import { probeStack } from './probe.js';
 import { StackRunner } from './stack-runner.js';
 import { loadStack, type LoadedStack } from './stack.js';
 
-interface DatabaseAccess {
+export interface DatabaseAccess {
   url: string;
   tools: PgTools;
 }
@@ -30,7 +30,7 @@ interface DatabaseAccess {
  * pg_dump/psql inside the bundled Postgres container as LiteLLM's role, or, for an external database, in a
  * throwaway container of the stack's Postgres image on LiteLLM's networks: never this machine's psql.
  */
-async function databaseAccess(ctx: OpContext, stack: LoadedStack, engine: () => Promise<Engine>): Promise<DatabaseAccess> {
+export async function databaseAccess(ctx: OpContext, stack: LoadedStack, engine: () => Promise<Engine>): Promise<DatabaseAccess> {
   const url = await databaseUrl(stack.loaded, stack.model, stack.secrets, engine);
   ctx.ui.addSecrets([url]);
   const { postgres } = stack.loaded.config;
@@ -117,7 +117,7 @@ export async function backupStack(ctx: OpContext, request: BackupRequest): Promi
  * The key backups are signed with. A secrets file from before signed backups has none: one is generated and
  * added to it in place (0600, other lines kept), so every backup from now on is signed.
  */
-async function backupKey(ctx: OpContext, stack: LoadedStack): Promise<{ key: string; addedTo?: string }> {
+export async function backupKey(ctx: OpContext, stack: LoadedStack): Promise<{ key: string; addedTo?: string }> {
   const file = stack.loaded.secretsFile;
   const { secrets, added } = await addGeneratedSecrets(stack.secrets, file, [BACKUP_KEY_SECRET], ctx.deps.randomBytes, true);
   const key = secrets.get(BACKUP_KEY_SECRET) ?? '';

@@ -386,6 +386,21 @@ export class StackRunner {
     return `live, ready, db ${readinessReport.db ?? 'n/a'}${readinessReport.litellm_version ? `, LiteLLM ${readinessReport.litellm_version}` : ''}`;
   }
 
+  /**
+   * Creates one service's container as `up` would (spec and hash label, so the next `up` keeps it), starts it
+   * and waits until it is ready: upgrade's new LiteLLM, next to the old one it keeps. Resolves its id at once
+   * through `created`, so a failed start can still be removed.
+   */
+  async createService(serviceName: string, created: (id: string) => void): Promise<string> {
+    const service = this.serviceNamed(serviceName);
+    const spec = containerSpecFor(service, this.secrets, this.outDir);
+    const hash = specHash(spec, (await this.imageId(service.image)) ?? 'absent', this.mountedContent(service));
+    const id = await this.deps.engine.createContainer({ ...spec, labels: { ...spec.labels, [CONFIG_HASH_LABEL]: hash } });
+    created(id);
+    await this.start(id, service);
+    return this.waitReady(id, service, []);
+  }
+
   /** Starts the existing container of one service and waits until it is ready again (restore restarts LiteLLM). */
   async startService(serviceName: string, containerId: string): Promise<string> {
     const service = this.serviceNamed(serviceName);

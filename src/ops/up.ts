@@ -14,6 +14,11 @@ import type { OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
 import { probeStack } from './probe.js';
 import { StackRunner, type UpReport } from './stack-runner.js';
+import { UserError } from '../errors.js';
+import { imageVersion } from '../litellm/version.js';
+import { changesVersion } from '../upgrade/target.js';
+import { STACK_LABEL } from '../stack/labels.js';
+import { litellmService } from '../stack/model.js';
 import { loadStack, type LoadedStack } from './stack.js';
 
 export interface UpRequest {
@@ -53,6 +58,8 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
     guard,
   });
   if (request.dryRun) return { dryRun: true, stack, plan: (await runner.plan()).plan };
+  // Before anything is written or started.
+  await assertLiteLLMStays(stack, engine);
 
   const renderStep = progress.start('render');
   const written = await writeRendered(stack.loaded.dir, stack.files);
@@ -112,6 +119,27 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
   if (failed.length === 0) probeStep.succeed(`${probe.steps.filter((step) => step.status === 'pass').length} checks passed end to end${warnings}`);
   else probeStep.fail(failed.map((step) => step.id).join(', '));
   return { dryRun: false, stack, report, keyChanges, probe };
+}
+
+/**
+ * A recreate removes the old container before the new one starts: fine for a config change, not for another
+ * LiteLLM version, whose migrations need a backup, a rehearsal and a way back — what `mcpgw upgrade` does. The
+ * same holds for an adopted deployment whose own LiteLLM container still serves.
+ */
+async function assertLiteLLMStays(stack: LoadedStack, engine: Engine): Promise<void> {
+  const fix = '`mcpgw upgrade` (it backs up, rehearses the migrations, keeps the old container stopped and rolls back on failure)';
+  const adopted = stack.loaded.config.adopted?.litellm_container;
+  const all = await engine.listContainers([]);
+  if (adopted && all.some((container) => container.name === adopted && container.state === 'running'))
+    throw new UserError(`the adopted LiteLLM container ${adopted} still serves: \`up\` would start mcpgw's LiteLLM next to it on the same database`, fix);
+  const service = litellmService(stack.model);
+  const running = all.find((container) => container.name === service.containerName && container.labels[STACK_LABEL] === stack.model.name);
+  if (!running || !changesVersion(running.image, service.image)) return;
+  throw new UserError(
+    `mcpgw.yaml names LiteLLM ${imageVersion(service.image) ?? service.image}, the container ${running.name} runs ${running.image}: ` +
+      "`up` does not change LiteLLM's version in place (it would remove the old container first, with nothing to fall back to)",
+    fix,
+  );
 }
 
 /**

@@ -98,7 +98,7 @@ export const UNPRIVILEGED_USER = '65534:65534';
  * The bundled Postgres entrypoint starts as root, chowns and chmods its data directory (a volume created
  * root-owned, or one restored with other owners) and drops to the postgres user with setpriv/gosu.
  */
-const POSTGRES_CAPS = ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETGID', 'SETUID'];
+export const POSTGRES_CAPS = ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETGID', 'SETUID'];
 
 export type LiteLLMConfig = {
   model_list: { model_name: string; litellm_params: Record<string, string | number> }[];

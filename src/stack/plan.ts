@@ -39,6 +39,13 @@ export interface ActualState {
   hardening: Map<string, ContainerHardening>;
 }
 
+/** The name an upgrade gives the LiteLLM container it replaced, until down or the next upgrade removes it. */
+export const PREVIOUS_SUFFIX = '-previous';
+
+export function isPreviousContainer(name: string): boolean {
+  return name.endsWith(PREVIOUS_SUFFIX);
+}
+
 /** Desired (model + hashes) against actual (labelled objects): what `up` must do. Pure, so `--dry-run` shows it. */
 export function planStack(desired: { service: ServiceModel; hash: string }[], networks: NetworkModel[], volumes: string[], actual: ActualState): StackPlan {
   const networkPlan = networks.map((network) => {
@@ -53,7 +60,10 @@ export function planStack(desired: { service: ServiceModel; hash: string }[], ne
     return { name: network.name, action };
   });
   const remade = new Set(networkPlan.filter((network) => network.action === 'recreate').map((network) => network.name));
-  const byService = new Map(actual.containers.map((container) => [container.labels[SERVICE_LABEL] ?? '', container]));
+  // The LiteLLM container an upgrade replaced is kept, stopped, as `<name>-previous` for its rollback: not the
+  // service's container and not an orphan (down removes it, or the next upgrade's cut-over).
+  const current = actual.containers.filter((container) => !isPreviousContainer(container.name));
+  const byService = new Map(current.map((container) => [container.labels[SERVICE_LABEL] ?? '', container]));
   const services = desired.map(({ service, hash }): ServicePlan => {
     const existing = byService.get(service.name);
     if (!existing) return { service, hash, action: 'create', reason: 'not created yet' };
@@ -71,7 +81,7 @@ export function planStack(desired: { service: ServiceModel; hash: string }[], ne
     networks: networkPlan,
     volumes: volumes.map((name) => ({ name, action: actual.volumes.has(name) ? 'keep' : 'create' })),
     services,
-    orphans: actual.containers.filter((container) => !wanted.has(container.labels[SERVICE_LABEL] ?? '')),
+    orphans: current.filter((container) => !wanted.has(container.labels[SERVICE_LABEL] ?? '')),
     conflicts: actual.foreign,
     retired: actual.retired,
   };

@@ -20,6 +20,7 @@ import {
   waitForHealthy,
   waitForHttp,
   waitForLog,
+  waitUntil,
 } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
@@ -433,8 +434,8 @@ describe('LiteLLM DB mode: virtual keys written with raw SQL', () => {
   let dbLitellm: StartedContainer;
   let dbUrl: string;
 
-  async function withDb<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-    const c = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'litellm', password: pgPassword, database });
+  async function withDb<T>(fn: (c: pg.Client) => Promise<T>, db = database): Promise<T> {
+    const c = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'litellm', password: pgPassword, database: db });
     await c.connect();
     try {
       return await fn(c);
@@ -563,5 +564,34 @@ describe('LiteLLM DB mode: virtual keys written with raw SQL', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('refuses a LiteLLM schema without a migration ledger instead of recording migrations it never ran', async () => {
+    // What `prisma db push` or a hand rebuild leaves: LiteLLM's tables (here all but the newest migration) and no ledger.
+    const bare = `${database}_noledger`;
+    await withDbAdmin((c) => c.query(`CREATE DATABASE ${bare}`));
+    const migrations = await listMigrations(stack.schemaDir);
+    await withDb(async (c) => {
+      for (const migration of migrations.slice(0, -1)) await c.query(migration.sql);
+    }, bare);
+    const refused = await startContainer(docker, {
+      name: `${prefix}-litellm-noledger`,
+      image: stack.images.litellmDb,
+      labels: { ...labels, 'io.mcpgw.test.service': 'litellm-noledger' },
+      networks: [{ name: nets.db }],
+      env: { LITELLM_MASTER_KEY: masterKey, DATABASE_URL: `postgresql://litellm:${encodeURIComponent(pgPassword)}@db:5432/${bare}` },
+      cmd: ['--port', '4000'],
+    });
+    const state = await waitUntil('the ledger-less start-up to end', async () => {
+      const now = await refused.state();
+      return now.Running ? undefined : now;
+    });
+    const log = await refused.logs(20);
+    expect(state.ExitCode, log).toBe(3);
+    expect(log).toContain(`refusing to start LiteLLM: the database has LiteLLM's tables but no "_prisma_migrations" ledger`);
+    expect(log).toMatch(/Fix: restore a backup of this database that has its ledger \(mcpgw restore\), or let `mcpgw upgrade` verify the schema/);
+    // The entrypoint stopped before exec'ing LiteLLM (no server process), and nothing was recorded.
+    expect(log).not.toMatch(/Started server process|Uvicorn running/);
+    expect(await withDb(async (c) => (await c.query(`SELECT to_regclass('"_prisma_migrations"') AS t`)).rows[0].t, bare)).toBeNull();
   });
 });

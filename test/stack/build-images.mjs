@@ -36,7 +36,7 @@ const testRecipe = (image, dir, parent, extra = {}) => ({
   hostFiles: extra.hostFiles ?? [],
 });
 
-const { NODE_RECIPE, POSTGRES_RECIPE, LITELLM_RECIPE, litellmProxyRecipe } = recipes;
+const { NODE_RECIPE, POSTGRES_RECIPE, LITELLM_RECIPE, litellmDbRecipe } = recipes;
 // DB mode + prometheus_client, which LiteLLM's own images ship (images/litellm-metrics), at the product's version.
 const metricsImage = env.LITELLM_METRICS_IMAGE || `mcpgw-test/litellm-metrics:${builtin.BUILTIN_LITELLM_VERSION}`;
 const trixie = { kind: 'debootstrap', image: need('BASE_TRIXIE_IMAGE'), suite: 'trixie' };
@@ -51,8 +51,9 @@ const wanted = [
   testRecipe(need('MCP_IMAGE'), 'mcp', NODE_RECIPE, {
     args: { EVERYTHING_VERSION: need('EVERYTHING_VERSION'), SUPERGATEWAY_VERSION: need('SUPERGATEWAY_VERSION'), MEMORY_VERSION: need('MEMORY_VERSION') },
   }),
-  // A release from before MCP execution on chat completions: the product's LiteLLM recipe at that version.
-  litellmProxyRecipe(need('LITELLM_OLD_VERSION'), need('LITELLM_OLD_IMAGE')),
+  // The seed's release (from before MCP execution on chat completions) in DB mode, by the product's LiteLLM
+  // recipes at that version; its proxy layer (LITELLM_OLD_IMAGE, no DB) is built on the way.
+  litellmDbRecipe(need('LITELLM_OLD_VERSION'), need('LITELLM_OLD_DB_IMAGE'), need('LITELLM_OLD_IMAGE')),
   testRecipe(metricsImage, 'litellm-metrics', LITELLM_RECIPE, { args: { PROMETHEUS_CLIENT_VERSION: need('PROMETHEUS_CLIENT_VERSION') } }),
   mcpPython,
   testRecipe(need('POSTGRES_MCP_IMAGE'), 'postgres-mcp', mcpPython),

@@ -15,7 +15,10 @@ export interface StackManifest {
     mcp: string;
     litellm: string;
     litellmDb: string;
+    /** The seed's LiteLLM release without a DB (the probe's "too old" case). */
     litellmOld: string;
+    /** The same release in DB mode (images/litellm-db at that version): what test/helpers/seed-deployment.ts runs. */
+    litellmOldDb: string;
     litellmMetrics: string;
     mcpPython: string;
     postgresMcp: string;

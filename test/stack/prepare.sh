@@ -15,11 +15,12 @@ DOCKER_PIDFILE=${MCPGW_TEST_DOCKER_PIDFILE:-/var/run/docker.pid}
 # The product's images (names and versions pinned in src/images/builtin.ts, set by build_images) are
 # built as `mcpgw images build` builds them, so the tests run what users run.
 MCP_IMAGE=${MCPGW_TEST_MCP_IMAGE:-mcpgw-test/mcp:latest}
-# A release from before MCP auto-execution on /v1/chat/completions (1.80.10), so `mcpgw probe` is tested
-# against a LiteLLM too old for it, for real. The product's recipe (images/litellm), no DB; runs only on an
-# internal test network.
-LITELLM_OLD_VERSION=${MCPGW_TEST_LITELLM_OLD_VERSION:-1.80.8}
+# The seed deployment's release (issue 24), from before MCP auto-execution on /v1/chat/completions (1.80.10):
+# `mcpgw probe` is tested against a LiteLLM too old for it, and adopt/upgrade start from it, for real. The
+# product's recipes (images/litellm, then images/litellm-db) at that version: the proxy layer without a DB and DB mode.
+LITELLM_OLD_VERSION=${MCPGW_TEST_LITELLM_OLD_VERSION:-1.77.3}
 LITELLM_OLD_IMAGE=${MCPGW_TEST_LITELLM_OLD_IMAGE:-mcpgw-test/litellm:$LITELLM_OLD_VERSION}
+LITELLM_OLD_DB_IMAGE=${MCPGW_TEST_LITELLM_OLD_DB_IMAGE:-mcpgw-test/litellm-db:$LITELLM_OLD_VERSION}
 PROMETHEUS_CLIENT_VERSION=${MCPGW_TEST_PROMETHEUS_CLIENT_VERSION:-0.20.0}
 EVERYTHING_VERSION=${MCPGW_TEST_EVERYTHING_VERSION:-2026.8.31}
 # A third-party stdio-only server for the bridge tests and benchmark (images/mcp).
@@ -164,7 +165,7 @@ build_images() {
   [ -r "$CA_BUNDLE" ] || die "CA bundle $CA_BUNDLE not readable"
   local names
   names=$(SSL_CERT_FILE=$CA_BUNDLE BUILD_LOG_DIR=$WORK/build-logs MCP_IMAGE=$MCP_IMAGE \
-    LITELLM_OLD_VERSION=$LITELLM_OLD_VERSION LITELLM_OLD_IMAGE=$LITELLM_OLD_IMAGE \
+    LITELLM_OLD_VERSION=$LITELLM_OLD_VERSION LITELLM_OLD_IMAGE=$LITELLM_OLD_IMAGE LITELLM_OLD_DB_IMAGE=$LITELLM_OLD_DB_IMAGE \
     LITELLM_METRICS_IMAGE=${MCPGW_TEST_LITELLM_METRICS_IMAGE:-} PROMETHEUS_CLIENT_VERSION=$PROMETHEUS_CLIENT_VERSION \
     EVERYTHING_VERSION=$EVERYTHING_VERSION MEMORY_VERSION=$MEMORY_VERSION SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION \
     BASE_TRIXIE_IMAGE=$BASE_TRIXIE_IMAGE MCP_PYTHON_IMAGE=$MCP_PYTHON_IMAGE POSTGRES_MCP_IMAGE=$POSTGRES_MCP_IMAGE \
@@ -211,6 +212,7 @@ write_manifest() {
     "litellm": "$LITELLM_IMAGE",
     "litellmDb": "$LITELLM_DB_IMAGE",
     "litellmOld": "$LITELLM_OLD_IMAGE",
+    "litellmOldDb": "$LITELLM_OLD_DB_IMAGE",
     "litellmMetrics": "$LITELLM_METRICS_IMAGE",
     "mcpPython": "$MCP_PYTHON_IMAGE",
     "postgresMcp": "$POSTGRES_MCP_IMAGE"

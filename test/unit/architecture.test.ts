@@ -12,6 +12,7 @@ const LAYERS = [
   ['ops'],
   ['doctor'],
   ['probe'],
+  ['upgrade'],
   ['backup', 'init', 'mcp', 'clients'],
   ['keys'],
   ['render', 'db'],

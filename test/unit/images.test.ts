@@ -11,10 +11,22 @@ import {
   BUILTIN_LITELLM_IMAGE,
   BUILTIN_LITELLM_PROXY_IMAGE,
   BUILTIN_NODE_IMAGE,
+  BUILTIN_LITELLM_VERSION,
   BUILTIN_POSTGRES_IMAGE,
+  LITELLM_PINS,
   packageImage,
+  parsePypiSpec,
 } from '../../src/images/builtin.js';
-import { BASE_RECIPE, buildOrder, LITELLM_RECIPE, packageRecipe, recipeHash, recipeLabel, type ContextEntry } from '../../src/images/recipes.js';
+import {
+  BASE_RECIPE,
+  buildOrder,
+  LITELLM_RECIPE,
+  litellmDbRecipe,
+  packageRecipe,
+  recipeHash,
+  recipeLabel,
+  type ContextEntry,
+} from '../../src/images/recipes.js';
 import { stackRecipes } from '../../src/stack/images.js';
 
 const head = 'version: 1\nhost: linuxserver.lan\n';
@@ -168,6 +180,31 @@ describe('package images', () => {
   it('labels an image with its recipe and package', () => {
     expect(recipeLabel(packageRecipe({ npm: 'a@1.0.0' }))).toBe('mcp-npm:a@1.0.0');
     expect(recipeLabel(LITELLM_RECIPE)).toBe('litellm-db');
+  });
+});
+
+describe('LiteLLM recipes by release', () => {
+  it('builds the builtin release with pip resolving alone, an older one with the packages of its month', () => {
+    expect(LITELLM_RECIPE).toEqual(litellmDbRecipe(BUILTIN_LITELLM_VERSION, BUILTIN_LITELLM_IMAGE));
+    expect(LITELLM_RECIPE.parent).toMatchObject({ image: BUILTIN_LITELLM_PROXY_IMAGE, args: { LITELLM_VERSION: BUILTIN_LITELLM_VERSION, LITELLM_PINS: '' } });
+    const old = litellmDbRecipe('1.77.3', 'mcpgw-test/litellm-db:1.77.3', 'mcpgw-test/litellm:1.77.3');
+    expect(old).toMatchObject({ image: 'mcpgw-test/litellm-db:1.77.3', dir: 'litellm-db', uses: LITELLM_RECIPE.uses, args: LITELLM_RECIPE.args });
+    expect(old.parent).toMatchObject({
+      image: 'mcpgw-test/litellm:1.77.3',
+      dir: 'litellm',
+      args: { LITELLM_VERSION: '1.77.3', LITELLM_PINS: 'pydantic==2.11.9 mcp==1.12.4 openai==1.108.1' },
+    });
+    expect(buildOrder([old]).map((recipe) => recipe.image)).toEqual([
+      BUILTIN_BASE_IMAGE,
+      'mcpgw-test/litellm:1.77.3',
+      BUILTIN_NODE_IMAGE,
+      'mcpgw-test/litellm-db:1.77.3',
+    ]);
+    expect(litellmDbRecipe('1.2.3').parent.image).toBe('mcpgw/litellm:1.2.3');
+  });
+
+  it('pins only exact versions (they go to pip unquoted)', () => {
+    for (const pin of Object.values(LITELLM_PINS).flat()) expect(parsePypiSpec(pin), pin).toBeDefined();
   });
 });
 

@@ -1,38 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { compareSchema, describeVerdict, migrationsReader, readLedger, someNames } from '../../litellm/migrations.js';
+import { labelsFor } from '../../stack/labels.js';
+import { litellmService } from '../../stack/model.js';
+import type { DoctorContext } from '../context.js';
 import { fail, pass, warn, type Check } from '../types.js';
 
 /** Tables mcpgw and the gateway depend on: keys, their MCP grants, users. */
 const REQUIRED_TABLES = ['LiteLLM_VerificationToken', 'LiteLLM_ObjectPermissionTable', 'LiteLLM_UserTable'];
 
+/**
+ * The image LiteLLM runs: the stack's own container, else the adopted one (`adopted.litellm_container`), else
+ * (nothing runs) the one mcpgw.yaml names, which the next start would migrate with.
+ */
+async function runningImage(ctx: DoctorContext): Promise<{ image: string; where: string }> {
+  const { config } = await ctx.loaded();
+  const service = litellmService(await ctx.model());
+  const containers = await ctx.containers().catch(() => []);
+  const own = containers.find((container) => container.name === service.containerName && container.state === 'running');
+  if (own) return { image: own.image, where: `container ${own.name}` };
+  if (config.adopted) {
+    const adopted = (await (await ctx.docker()).listContainers([])).find((container) => container.name === config.adopted?.litellm_container);
+    if (adopted?.state === 'running') return { image: adopted.image, where: `adopted container ${adopted.name}` };
+  }
+  return { image: config.litellm.image, where: 'mcpgw.yaml (no LiteLLM container runs)' };
+}
+
 export const databaseSchema: Check = {
   id: 'database.schema',
-  title: "LiteLLM's tables are present and every migration finished",
+  title: "LiteLLM's migration ledger matches the migrations of the image that runs",
   area: 'database',
   needs: ['database'],
   async run(ctx) {
     const db = await ctx.db();
     const { rows } = await db.query<{ name: string; present: string | null }>(
       `SELECT name, to_regclass(format('%I', name))::text AS present FROM unnest($1::text[]) AS name`,
-      [[...REQUIRED_TABLES, '_prisma_migrations']],
+      [REQUIRED_TABLES],
     );
-    const missing = rows.filter((row) => !row.present && row.name !== '_prisma_migrations').map((row) => row.name);
-    const fix = "restart LiteLLM (`mcpgw up`): its start-up runs Prisma's migrations; `mcpgw logs litellm` shows why they failed";
-    if (missing.length > 0) return fail(`missing tables: ${missing.join(', ')}`, [{ cause: 'LiteLLM has not migrated this database', fix }]);
-    if (!rows.some((row) => row.name === '_prisma_migrations' && row.present)) {
-      return warn('key, grant and user tables present, but no _prisma_migrations ledger', [
-        { cause: "the schema was not created by LiteLLM's migrations", fix },
-      ]);
+    const missing = rows.filter((row) => !row.present).map((row) => row.name);
+    const ledger = await readLedger(db);
+    const restart = 'restart LiteLLM (`mcpgw up`): its start-up runs the migrations; `mcpgw logs litellm` shows why they failed';
+    if (missing.length > 0 && ledger.litellmTables === 0 && !ledger.present)
+      return fail(`missing tables: ${missing.join(', ')}`, [{ cause: 'LiteLLM has not migrated this database', fix: restart }]);
+    const { image, where } = await runningImage(ctx);
+    const labels = labelsFor((await ctx.model()).name, 'doctor');
+    const shipped = await ctx
+      .docker()
+      .then((engine) => migrationsReader(engine, labels, () => randomBytes(4).toString('hex'))(image))
+      .catch((error: Error) => error);
+    const evidence = [`image: ${image} (${where})`];
+    if (shipped instanceof Error) {
+      if (missing.length > 0)
+        return fail([...evidence, `missing tables: ${missing.join(', ')}`], [{ cause: 'LiteLLM has not migrated this database', fix: restart }]);
+      return warn(
+        [...evidence, shipped.message],
+        [
+          {
+            cause: "the image's migrations could not be read, so the ledger was not compared",
+            fix: 'pull or build the image (`mcpgw up`), then run doctor again',
+          },
+        ],
+      );
     }
-    const ledger = await db.query<{ done: string; broken: string; newest: string | null }>(
-      `SELECT count(*) FILTER (WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL) AS done, ` +
-        `count(*) FILTER (WHERE finished_at IS NULL OR rolled_back_at IS NOT NULL) AS broken, ` +
-        `max(migration_name) FILTER (WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL) AS newest FROM "_prisma_migrations"`,
-    );
-    const { done = '0', broken = '0', newest = null } = ledger.rows[0] ?? {};
-    // What a user can judge: the tables keys live in, and how far LiteLLM's migrations got (the newest one's name).
-    const evidence =
-      `key, grant and user tables present; ${done} migrations applied (newest ${newest ?? 'none'})` +
-      (Number(broken) > 0 ? `, ${broken} unfinished or rolled back` : '');
-    if (Number(broken) > 0) return fail(evidence, [{ cause: 'a migration failed half-way: LiteLLM may crash on the missing columns', fix }]);
-    return pass(evidence);
+    const verdict = compareSchema(ledger, shipped);
+    evidence.push(`litellm-proxy-extras ${shipped.extras}: ${shipped.names.length} migrations`, describeVerdict(verdict, image));
+    switch (verdict.state) {
+      case 'current':
+        return missing.length > 0
+          ? fail(
+              [...evidence, `missing tables: ${missing.join(', ')}`],
+              [{ cause: 'tables were dropped after the migrations ran', fix: 'restore the latest backup (`mcpgw restore FILE`)' }],
+            )
+          : pass(...evidence);
+      case 'empty':
+        return fail(evidence, [{ cause: 'LiteLLM has not migrated this database', fix: restart }]);
+      case 'behind':
+        return warn(evidence, [
+          {
+            cause: `${verdict.pending.length} migration(s) of the running image are not applied: LiteLLM queries columns the database lacks`,
+            fix: 'run `mcpgw upgrade` (backs up, rehearses the migrations, applies them, rolls back on failure)',
+          },
+        ]);
+      case 'ahead':
+        return fail(evidence, [
+          {
+            cause: `the running LiteLLM is older than the schema (${someNames(verdict.unknown)} unknown to it): its queries may miss or misread columns`,
+            fix: 'run the LiteLLM version that migrated this database (`mcpgw upgrade --to VERSION`), or restore a backup made before that migration',
+          },
+        ]);
+      case 'failed':
+        return fail(evidence, [
+          {
+            cause: `migration(s) ${someNames(verdict.failed)} failed half-way: Prisma applies nothing after them and LiteLLM may crash on missing columns`,
+            fix: 'restore the backup made before the failed migration (`mcpgw restore FILE`), then `mcpgw upgrade`; `mcpgw logs litellm` shows why it failed',
+          },
+        ]);
+      case 'unverifiable':
+        return fail(evidence, [
+          {
+            cause:
+              'a schema without a ledger (made by `prisma db push` or rebuilt by hand) cannot be checked: a migration may fail on it, or LiteLLM on a missing column',
+            fix: 'restore a backup that carries its _prisma_migrations ledger (`mcpgw restore FILE`), or let LiteLLM migrate an empty database and re-create the keys',
+          },
+        ]);
+    }
   },
 };

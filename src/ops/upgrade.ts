@@ -1,0 +1,358 @@
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { verifyArchive } from '../backup/archive.js';
+import { BACKUP_KEY_SECRET } from '../backup/auth.js';
+import { restorationSql } from '../backup/restore.js';
+import { parseConfig } from '../config/load.js';
+import { databaseUrl } from '../db/connect.js';
+import type { ContainerSummary, Engine } from '../docker/engine.js';
+import { StepFailed, UserError } from '../errors.js';
+import { declaredKeys, legacyServerIds } from '../keys/desired.js';
+import { compareSchema, migrationsReader, readLedger, type Ledger } from '../litellm/migrations.js';
+import { litellmVersion } from '../gateway/litellm-version.js';
+import { setLitellmImage } from '../mcp/yaml-edit.js';
+import { renderStack } from '../render/render.js';
+import { containerSpecFor } from '../render/container-spec.js';
+import { loadTemplates } from '../render/templates.js';
+import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
+import { buildStackModel, LITELLM_SERVICE, litellmBaseUrl, litellmService } from '../stack/model.js';
+import { localBuilds } from '../stack/images.js';
+import { isPreviousContainer, PREVIOUS_SUFFIX } from '../stack/plan.js';
+import { cutOver, type CutoverOutcome } from '../upgrade/cutover.js';
+import { MigrationFailed, runMigrations } from '../upgrade/migrate.js';
+import { preflight, type Finding } from '../upgrade/preflight.js';
+import { rehearse, type RehearsalReport } from '../upgrade/rehearsal.js';
+import { resolveTarget, type UpgradeTarget } from '../upgrade/target.js';
+import type { Progress } from '../ui/progress.js';
+import type { OpContext } from './context.js';
+import { backupStack, databaseAccess } from './backup.js';
+import { withKeyStore } from './key-store.js';
+import { probeStack } from './probe.js';
+import { StackRunner } from './stack-runner.js';
+import { loadStack, type LoadedStack } from './stack.js';
+
+export interface UpgradeRequest {
+  /** A LiteLLM version or an image reference; none: the builtin release. */
+  to?: string;
+  /** Confirmed on the command line: no question before the cut-over. */
+  yes?: boolean;
+}
+
+export type UpgradeOutcome =
+  | { state: 'up-to-date'; target: UpgradeTarget; container: string }
+  | { state: 'refused'; target: UpgradeTarget; findings: Finding[] }
+  | {
+      state: 'upgraded' | 'rolled-back';
+      target: UpgradeTarget;
+      from: string | undefined;
+      backup: string;
+      rehearsal: RehearsalReport;
+      cutover: CutoverOutcome;
+      /** mcpgw.yaml's copy from before the edit (upgraded only). */
+      configBackup?: string;
+    };
+
+/**
+ * preflight (nothing touched) → verified backup → rehearsal on a throwaway copy → confirmation → cut-over with
+ * automatic rollback → mcpgw.yaml pointed at what now runs. Each a progress step; the outcome is the command's.
+ */
+export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Promise<UpgradeOutcome> {
+  const { deps } = ctx;
+  const target = resolveTarget(request.to);
+  const stack = await loadStack(ctx);
+  const { config } = stack.loaded;
+  const progress = await ctx.progress();
+  const engine = await deps.docker();
+  const labels = labelsFor(stack.model.name, 'upgrade');
+
+  const targetText = setLitellmImage(
+    await readFile(stack.loaded.file, 'utf8'),
+    target.builtin ? { build: 'builtin' } : { image: target.image },
+    stack.loaded.file,
+  );
+  const targetStack = stackFor(stack, targetText);
+  const targetRunner = new StackRunner(targetStack.model, targetStack.secrets, targetStack.files, stack.loaded.dir, {
+    engine,
+    clock: deps.clock,
+    signal: deps.signal,
+    progress,
+  });
+
+  const check = progress.start('preflight');
+  const old = await oldLiteLLM(engine, stack);
+  if (!old) {
+    check.fail('no LiteLLM container');
+    throw new StepFailed(`stack "${stack.model.name}" has no LiteLLM container to upgrade`, 'run `mcpgw up` first (it starts the LiteLLM mcpgw.yaml names)');
+  }
+  check.update(`reading ${target.image}`);
+  if (!(await engine.imageId(target.image))) await targetRunner.ensureImages(localBuilds(targetStack.loaded.config, engine, progress, deps.env, deps.clock));
+  const shipped = await migrationsReader(engine, labels, () => deps.randomBytes(4).toString('hex'))(target.image);
+  const url = await databaseUrl(stack.loaded, stack.model, stack.secrets, async () => engine);
+  ctx.ui.addSecrets([url]);
+  const ledgerBefore = await withDatabase(ctx, url, readLedger);
+  const verdict = compareSchema(ledgerBefore, shipped);
+  if (verdict.state === 'current' && (await engine.imageId(old.image)) === (await engine.imageId(target.image)) && old.state === 'running') {
+    check.succeed(`up to date: ${old.name} runs ${target.image}, all ${verdict.applied} migrations applied`);
+    return { state: 'up-to-date', target, container: old.name };
+  }
+  const from =
+    (old.state === 'running'
+      ? (await litellmVersion({ baseUrl: litellmBaseUrl(stack.model), configuredImage: old.image, timeoutMs: 5_000 }))?.version
+      : undefined) ?? config.adopted?.litellm_version;
+  const now = deps.clock.now();
+  const keyRows = await withKeyStore(
+    ctx,
+    stack,
+    (store) => store.list(),
+    async () => engine,
+  );
+  const findings = preflight({
+    target,
+    ...(from ? { from } : {}),
+    verdict,
+    masterKey: { name: config.litellm.master_key, value: stack.secrets.get(config.litellm.master_key) },
+    keys: keyRows.map((row) => ({
+      label: row.alias ?? row.keyName,
+      grants: row.mcpServers.length + row.mcpGroups.length,
+      active: !row.blocked && !(row.expires && row.expires.getTime() <= now),
+    })),
+    adoptedGaps:
+      old.state === 'running'
+        ? []
+        : [
+            {
+              what: `the LiteLLM container ${old.name} is ${old.state}`,
+              fix: 'start it (`mcpgw up`, or docker start for an adopted one) so the upgrade has a serving version to fall back to',
+            },
+          ],
+  });
+  if (findings.length > 0) {
+    check.fail(`${findings.length} finding(s); nothing was changed`);
+    return { state: 'refused', target, findings };
+  }
+  if (!request.yes && !deps.confirm)
+    throw new UserError('upgrade stops and replaces LiteLLM and there is no terminal to confirm on', 'pass --yes to confirm non-interactively');
+  check.succeed(
+    `${old.name} (${from ?? old.image}) → ${target.image}: ${verdict.state === 'behind' ? `${verdict.pending.length} migration(s) to apply` : verdict.state}`,
+  );
+
+  // A verified backup: written, then read back and its checksum and signature checked before anything changes.
+  const { file: backup, manifest } = await backupStack(ctx, {});
+  const verify = progress.start('verify backup');
+  const verified = await verifyArchive(backup, (await loadStack(ctx)).secrets.get(BACKUP_KEY_SECRET));
+  if (!verified.authenticity.ok) {
+    verify.fail(verified.authenticity.detail);
+    throw new StepFailed(`the backup ${backup} does not verify: it ${verified.authenticity.detail}`, 'nothing was changed; run the upgrade again');
+  }
+  verify.succeed(`${backup}: checksum and signature ok`);
+
+  const rehearsal = progress.start('rehearsal');
+  const litellmSpec = containerSpecFor(litellmService(targetStack.model), targetStack.secrets, stack.loaded.dir);
+  const declared = declaredKeys(config, stack.model, stack.secrets);
+  const masterKey = stack.secrets.get(config.litellm.master_key) ?? '';
+  let rehearsed: RehearsalReport;
+  try {
+    rehearsed = await rehearse(
+      engine,
+      {
+        stack: stack.model.name,
+        postgresImage: config.postgres.image,
+        database: manifest.postgres.database,
+        user: config.postgres.mode === 'bundled' ? config.postgres.user : 'litellm',
+        sql: () => restorationSql(backup, manifest),
+        target: { image: target.image, shipped },
+        litellm: litellmSpec,
+        masterKey,
+        keys: declared.map((key) => {
+          const row = keyRows.find((candidate) => candidate.token === key.token);
+          const secret = config.keys.find((candidate) => candidate.alias === key.alias)?.secret;
+          const plaintext = secret ? stack.secrets.get(secret) : undefined;
+          return { alias: key.alias, sha256: key.token, servers: row?.mcpServers ?? [], groups: row?.mcpGroups ?? [], ...(plaintext ? { plaintext } : {}) };
+        }),
+      },
+      deps.clock,
+      deps.signal,
+    );
+  } catch (error) {
+    rehearsal.fail((error as Error).message.split('\n')[0] ?? '');
+    throw new StepFailed(
+      `the rehearsal failed, nothing was changed: ${(error as Error).message}`,
+      'fix the cause above (the backup is kept) and run the upgrade again',
+    );
+  }
+  const badKeys = rehearsed.keys.filter((key) => !key.ok);
+  if (badKeys.length > 0) {
+    rehearsal.fail(badKeys.map((key) => `${key.alias}: ${key.detail}`).join('; '));
+    throw new StepFailed(
+      `on the rehearsal, LiteLLM ${target.version ?? target.image} does not keep ${badKeys.length} key(s) as they are: ${badKeys.map((key) => `${key.alias} (${key.detail})`).join('; ')}`,
+      'nothing was changed; grant the keys in mcpgw.yaml and `mcpgw keys sync`, then upgrade again',
+    );
+  }
+  rehearsal.succeed(
+    `${rehearsed.migrations || 'migrations applied'}; LiteLLM ready in ${(rehearsed.startMs / 1000).toFixed(1)} s; ` +
+      `${rehearsed.keys.length} key(s) admitted with their grants (${(rehearsed.totalMs / 1000).toFixed(1)} s in all)`,
+  );
+  if (
+    !request.yes &&
+    !(await deps.confirm?.(`Stop ${old.name} and start LiteLLM ${target.version ?? target.image} in its place (the old one is kept for rollback)?`))
+  )
+    throw new UserError('upgrade cancelled after the rehearsal; nothing was changed', `the backup ${backup} is kept`);
+
+  const outcome = await cutOver(
+    cutoverSteps(ctx, { engine, stack, targetStack, targetRunner, old, target, shipped, url, ledgerBefore, backup, progress }),
+    deps.clock,
+  );
+  const result = { target, from, backup, rehearsal: rehearsed, cutover: outcome };
+  if (!outcome.ok) return { state: 'rolled-back', ...result };
+  const configBackup = `${stack.loaded.file}.bak-${new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-')}`;
+  await copyFile(stack.loaded.file, configBackup);
+  await writeFile(stack.loaded.file, targetText);
+  return { state: 'upgraded', ...result, configBackup };
+}
+
+/** The stack as it is once mcpgw.yaml names the target: the same file and secrets, another LiteLLM. */
+function stackFor(stack: LoadedStack, text: string): LoadedStack {
+  const loaded = { ...stack.loaded, config: parseConfig(text, stack.loaded.file) };
+  const model = buildStackModel(loaded.config);
+  return { loaded, secrets: stack.secrets, model, files: renderStack(model, stack.secrets, loadTemplates(), loaded.secretsFile) };
+}
+
+/** The LiteLLM that serves now: the adopted container (`adopted.litellm_container`), else the stack's own. */
+async function oldLiteLLM(engine: Engine, stack: LoadedStack): Promise<ContainerSummary | undefined> {
+  const adopted = stack.loaded.config.adopted?.litellm_container;
+  if (adopted) {
+    const found = (await engine.listContainers([])).find((container) => container.name === adopted);
+    if (found) return found;
+  }
+  const own = await engine.listContainers([`${STACK_LABEL}=${stack.model.name}`, `${SERVICE_LABEL}=${LITELLM_SERVICE}`]);
+  return own.find((container) => !isPreviousContainer(container.name));
+}
+
+async function withDatabase<T>(ctx: OpContext, url: string, work: (db: Awaited<ReturnType<OpContext['deps']['database']>>) => Promise<T>): Promise<T> {
+  const db = await ctx.deps.database(url);
+  try {
+    return await work(db);
+  } finally {
+    await db.end();
+  }
+}
+
+function finishedNames(ledger: Ledger): string {
+  return ledger.rows
+    .filter((row) => row.finished && !row.rolledBack)
+    .map((row) => row.name)
+    .join('\n');
+}
+
+interface CutoverPlace {
+  engine: Engine;
+  stack: LoadedStack;
+  targetStack: LoadedStack;
+  targetRunner: StackRunner;
+  old: ContainerSummary;
+  target: UpgradeTarget;
+  shipped: Awaited<ReturnType<ReturnType<typeof migrationsReader>>>;
+  url: string;
+  ledgerBefore: Ledger;
+  backup: string;
+  progress: Progress;
+}
+
+/** The real steps of the cut-over and its rollback (src/upgrade/cutover.ts orders them). */
+function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cutOver>[0] {
+  const { engine, stack, targetStack, targetRunner, old, target } = place;
+  const { progress } = place;
+  let newId: string | undefined;
+  const service = litellmService(targetStack.model);
+  const databaseEnv = containerSpecFor(service, targetStack.secrets, stack.loaded.dir).env.find((entry) => entry.startsWith('DATABASE_URL='));
+  const oldRunner = new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, {
+    engine,
+    clock: ctx.deps.clock,
+    signal: ctx.deps.signal,
+    progress,
+  });
+  const reachable = async () => {
+    const networks: string[] = [];
+    for (const network of service.networks) if (await engine.networkByName(network)) networks.push(network);
+    return networks;
+  };
+  return {
+    migrate: async () => {
+      try {
+        await runMigrations(engine, {
+          image: target.image,
+          shipped: place.shipped,
+          databaseUrl: databaseEnv?.slice('DATABASE_URL='.length) ?? place.url,
+          networks: await reachable(),
+          labels: labelsFor(stack.model.name, 'upgrade'),
+          name: `${stack.model.name}-upgrade-migrate`,
+        });
+      } catch (error) {
+        if (!(error instanceof MigrationFailed)) throw error;
+        // Migrations run in name order, each recorded once it succeeded: the first one still missing is the one that failed.
+        const verdict = compareSchema(await withDatabase(ctx, place.url, readLedger), place.shipped);
+        const failed = verdict.state === 'behind' || verdict.state === 'failed' ? verdict.pending[0] : undefined;
+        throw new StepFailed(`migration ${failed ?? '(unknown)'} of ${target.image} failed on the database: ${error.error}`);
+      }
+      const after = await withDatabase(ctx, place.url, readLedger);
+      return (
+        after.rows.filter((row) => row.finished && !row.rolledBack).length - place.ledgerBefore.rows.filter((row) => row.finished && !row.rolledBack).length
+      );
+    },
+    retireOld: async () => {
+      await engine.stopContainer(old.id, 30);
+      const previous = `${old.name}${PREVIOUS_SUFFIX}`;
+      // The container an earlier upgrade kept: this upgrade's own previous one replaces it.
+      const earlier = (await engine.listContainers([])).find((container) => container.name === previous);
+      if (earlier) await engine.removeContainer(earlier.id);
+      await engine.renameContainer(old.id, previous);
+    },
+    startNew: () => targetRunner.createService(LITELLM_SERVICE, (id) => (newId = id)),
+    syncKeys: async () => {
+      const keys = declaredKeys(targetStack.loaded.config, targetStack.model, targetStack.secrets);
+      const changes = await withKeyStore(
+        ctx,
+        targetStack,
+        (store) => store.sync(keys, { dryRun: false, legacyServerIds: legacyServerIds(targetStack.model) }),
+        async () => engine,
+      );
+      const changed = changes.filter((change) => change.action !== 'keep');
+      return changed.length === 0 ? `${changes.length} declared key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', ');
+    },
+    probe: async () => {
+      const report = await probeStack(ctx, targetStack, {}, engine);
+      const failed = report.steps.filter((step) => step.status === 'fail');
+      return failed.length === 0
+        ? { ok: true, summary: `${report.steps.filter((step) => step.status === 'pass').length} checks passed end to end` }
+        : { ok: false, summary: failed.map((step) => step.id).join(', ') };
+    },
+    removeNew: async () => {
+      if (newId) await engine.removeContainer(newId);
+    },
+    restoreDatabase: async () => {
+      const now = await withDatabase(ctx, place.url, readLedger);
+      if (finishedNames(now) === finishedNames(place.ledgerBefore) && now.rows.length === place.ledgerBefore.rows.length)
+        return 'database not restored: its ledger is as before (the failed migration was rolled back in its transaction)';
+      // Nothing may write while LiteLLM's schema is replaced: the old LiteLLM still serves when the migrate step failed.
+      const serving = (await engine.containerState(old.id))?.running === true;
+      if (serving) await engine.stopContainer(old.id, 30);
+      const verified = await verifyArchive(place.backup, stack.secrets.get(BACKUP_KEY_SECRET));
+      const access = await databaseAccess(ctx, stack, async () => engine);
+      await access.tools.restore(restorationSql(place.backup, verified.manifest));
+      if (serving) await oldRunner.startService(LITELLM_SERVICE, old.id);
+      return `database restored from the verified backup ${place.backup}${serving ? ' (the old LiteLLM stopped for it, then started and ready)' : ''}`;
+    },
+    reviveOld: async () => {
+      const state = await engine.containerState(old.id);
+      if (!state) throw new StepFailed(`the old LiteLLM container ${old.name} is gone`, `restore ${place.backup} and run \`mcpgw up\``);
+      await engine.renameContainer(old.id, old.name).catch(() => undefined);
+      const ready = await oldRunner.startService(LITELLM_SERVICE, old.id);
+      return `old LiteLLM ${old.name} renamed back, started: ${ready}`;
+    },
+    note: (step, outcome, detail) => {
+      const line = progress.start(step);
+      if (outcome === 'ok') line.succeed(detail);
+      else if (outcome === 'fail') line.fail(detail);
+      else line.skip(detail);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import type { Clock } from '../time/clock.js';
+
+/**
+ * The cut-over's effects, each one step the state machine below orders and, on failure, undoes. The ops layer
+ * gives the real ones (Docker, the database, the probe); tests give small fakes.
+ */
+export interface CutoverSteps {
+  /** Runs the target's migrations on the real database while the old LiteLLM still serves; resolves how many. */
+  migrate(): Promise<number>;
+  /** Stops the old LiteLLM and renames it `<name>-previous` (never removed here). */
+  retireOld(): Promise<void>;
+  /** Creates and starts the new LiteLLM and waits until it is ready with its database; resolves a summary. */
+  startNew(): Promise<string>;
+  /** `keys sync`; resolves a summary. */
+  syncKeys(): Promise<string>;
+  /** The end-to-end probe; a failure is `{ ok: false }`. */
+  probe(): Promise<{ ok: boolean; summary: string }>;
+  /** Rollback, in this order: */
+  removeNew(): Promise<void>;
+  /** After a migrate was attempted: the database back to the verified backup when the ledger moved; resolves what it did. */
+  restoreDatabase(): Promise<string>;
+  /** The old container's name back, started, ready. */
+  reviveOld(): Promise<string>;
+  /** One line per step on stderr. */
+  note(step: string, outcome: 'ok' | 'fail' | 'skip', detail: string): void;
+}
+
+export type CutoverStage = 'migrate' | 'retire' | 'start' | 'keys' | 'probe';
+
+export type CutoverOutcome =
+  | { ok: true; migrations: number; downtimeMs: number; started: string; keys: string; probe: string }
+  | {
+      ok: false;
+      stage: CutoverStage;
+      cause: string;
+      /** What the rollback did, step by step; `rollbackError` when it could not finish. */
+      rolledBack: string[];
+      rollbackError?: string;
+      /** Whether the old LiteLLM was stopped at all (downtime happened). */
+      downtimeMs?: number;
+    };
+
+/**
+ * migrate (old still serving) → stop+rename old → start new (ready) → keys sync → probe. The first failure rolls
+ * back whatever was done: new container removed, the database restored from the verified backup when migrations
+ * ran, the old container renamed back and started. Downtime runs from the old one's stop to the new one's
+ * readiness (or the old one's return).
+ */
+export async function cutOver(steps: CutoverSteps, clock: Clock): Promise<CutoverOutcome> {
+  let stage: CutoverStage = 'migrate';
+  let retired = false;
+  let created = false;
+  let stoppedAt: number | undefined;
+  try {
+    const migrations = await steps.migrate();
+    steps.note('migrate', 'ok', `${migrations} migration(s) applied to the database while the old LiteLLM served`);
+    stage = 'retire';
+    stoppedAt = clock.now();
+    // Set first: a stop that succeeded before the rename failed must still be undone.
+    retired = true;
+    await steps.retireOld();
+    steps.note('stop old', 'ok', 'old LiteLLM stopped and kept as <name>-previous');
+    stage = 'start';
+    created = true;
+    const started = await steps.startNew();
+    const downtimeMs = clock.now() - stoppedAt;
+    steps.note('start new', 'ok', `${started} (downtime ${(downtimeMs / 1000).toFixed(1)} s)`);
+    stage = 'keys';
+    const keys = await steps.syncKeys();
+    steps.note('keys', 'ok', keys);
+    stage = 'probe';
+    const probe = await steps.probe();
+    if (!probe.ok) throw new Error(`probe failed: ${probe.summary}`);
+    steps.note('probe', 'ok', probe.summary);
+    return { ok: true, migrations, downtimeMs, started, keys, probe: probe.summary };
+  } catch (error) {
+    const cause = (error as Error).message;
+    steps.note(stage, 'fail', cause.split('\n')[0] ?? cause);
+    const rolledBack: string[] = [];
+    const undo = async (what: string, run: () => Promise<unknown>) => {
+      const done = await run();
+      const line = typeof done === 'string' ? done : what;
+      rolledBack.push(line);
+      steps.note('rollback', 'ok', line);
+    };
+    try {
+      if (created) await undo('new LiteLLM container removed', () => steps.removeNew());
+      // A failed migrate may have applied some of its migrations before the failing one.
+      await undo('database restored from the verified backup', () => steps.restoreDatabase());
+      if (retired) await undo('old LiteLLM renamed back, started and ready', () => steps.reviveOld());
+    } catch (rollbackError) {
+      const message = (rollbackError as Error).message;
+      steps.note('rollback', 'fail', message.split('\n')[0] ?? message);
+      return { ok: false, stage, cause, rolledBack, rollbackError: message, ...(stoppedAt === undefined ? {} : { downtimeMs: clock.now() - stoppedAt }) };
+    }
+    return { ok: false, stage, cause, rolledBack, ...(stoppedAt === undefined ? {} : { downtimeMs: clock.now() - stoppedAt }) };
+  }
+}
