@@ -200,7 +200,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'keys rotate',
     args: '<alias>',
     description: 'replace a key by a new one with the same grants; the old one expires after the grace period',
-    options: [{ flags: '--grace <duration>', description: 'how long the old key keeps working', default: '24h' }],
+    options: [{ flags: '--grace <duration>', description: 'how long the old key keeps working (0: refused at once)', default: '24h' }],
     run: async (ctx, [alias], options) => (await import('./commands/keys.js')).keysRotateCommand(ctx, alias as string, options),
   },
   {

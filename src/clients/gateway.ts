@@ -5,6 +5,7 @@ import { readSecrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import { KEY_HEADER } from '../gateway/key-header.js';
 import { gatewayMcpUrl } from '../stack/endpoints.js';
+import { keyKnownByHash } from '../keys/declaration.js';
 import { refuseMasterKey, validateKey } from '../keys/token.js';
 
 /** The gateway's MCP endpoint from mcpgw.yaml (host, LiteLLM's port), the URL every client config points at. */
@@ -67,6 +68,7 @@ export function checkUrl(text: string, rules: UrlRules): string {
  */
 export async function declaredKeyValue(loaded: LoadedConfig, alias: string): Promise<string> {
   const declared = loaded.config.keys.find((key) => key.alias === alias);
+  if (declared?.token_sha256) throw keyKnownByHash(alias);
   const secret = declared?.secret ?? keySecretName(alias);
   const secrets = await readSecrets(loaded.secretsFile);
   const value = secrets.get(secret);

@@ -354,9 +354,21 @@ function checkKeys(keys: unknown[], servers: Record<string, unknown>, litellm: R
   const models = new Set(declaredModelNames(litellm));
   const aliases = new Map<string, number>();
   const secrets = new Map<string, number>();
+  const hashes = new Map<string, number>();
   keys.forEach((value, index) => {
     const key = record(value) ?? {};
     const at = (field: string) => `keys[${index}].${field}`;
+    if (typeof key.token_sha256 === 'string') {
+      // One token is one row in LiteLLM: two declarations of it would fight over its alias and grants.
+      const first = hashes.get(key.token_sha256);
+      if (first !== undefined)
+        issues.push({
+          path: at('token_sha256'),
+          message: `the same key as keys[${first}] (one token_sha256 is one key row)`,
+          fix: `keep one declaration: merge its grants into keys[${first}] and delete this one`,
+        });
+      else hashes.set(key.token_sha256, index);
+    }
     if (typeof key.alias === 'string') {
       const first = aliases.get(key.alias);
       if (first !== undefined)

@@ -1,28 +1,46 @@
+import { isIP } from 'node:net';
 import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import { POSTGRES_KEYS_PASSWORD_SECRET, POSTGRES_KEYS_ROLE } from '../config/postgres-roles.js';
 import type { Secrets } from '../config/secrets.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
-import { postgresService, type StackModel } from '../stack/model.js';
+import { litellmService, postgresService, type StackModel } from '../stack/model.js';
 
 export interface SqlClient {
   query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
   end(): Promise<void>;
 }
 
+/** External mode: the URL secret, as LiteLLM uses it from its networks. */
+export function externalDatabaseUrl(loaded: LoadedConfig, secrets: Secrets): string {
+  const name = loaded.config.postgres.url;
+  const url = secrets.get(name);
+  if (!url) throw new UserError(`the secrets file lacks ${name}`, `add ${name}=postgresql://user:password@host:5432/db`);
+  return url;
+}
+
 /**
  * Where mcpgw reaches LiteLLM's database from this machine. Bundled: as mcpgw's keys role (rows of LiteLLM's
  * tables, nothing more; LiteLLM's own role is refused from this machine, src/db/provision.ts), at 127.0.0.1:host_port
  * when published, else the container's address on its network (mcpgw runs on the Docker host). External: the URL
- * secret, LiteLLM's own.
+ * secret, LiteLLM's own, its host made reachable from here (hostReachableUrl) through `postgres.network` and
+ * LiteLLM's networks.
  */
 export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secrets: Secrets, engine: () => Promise<Engine>): Promise<string> {
   const { postgres } = loaded.config;
   if (postgres.mode === 'external') {
-    const url = secrets.get(postgres.url);
-    if (!url) throw new UserError(`the secrets file lacks ${postgres.url}`, `add ${postgres.url}=postgresql://user:password@host:5432/db`);
-    return url;
+    const url = externalDatabaseUrl(loaded, secrets);
+    if (!containerNameCandidate(url)) return url;
+    let docker: Engine;
+    try {
+      docker = await engine();
+    } catch {
+      // No Docker engine here: no container name to resolve either; a host this machine cannot resolve is named
+      // by the connection's own error.
+      return url;
+    }
+    return hostReachableUrl(url, [postgres.network, ...litellmService(model).networks], docker);
   }
   const keysPassword = secrets.get(POSTGRES_KEYS_PASSWORD_SECRET);
   if (!keysPassword) {
@@ -42,6 +60,40 @@ export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secre
     port = 5432;
   }
   return `postgresql://${POSTGRES_KEYS_ROLE}:${password}@${host}:${port}/${postgres.database}`;
+}
+
+/** The URL's host, when it may be a container's name (not an address, not this machine). */
+function containerNameCandidate(url: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+  if (!host || host.startsWith('[') || isIP(host) !== 0 || host === 'localhost') return undefined;
+  return host.toLowerCase();
+}
+
+/**
+ * `url` with its host replaced by an address this machine can route to, when the host is what LiteLLM resolves
+ * through Docker's DNS: the name or an alias (a compose service name, say) of a running container on one of
+ * `networks` (the first network that has it wins, a container's own name over another's alias). The port stays:
+ * the Docker host reaches bridge addresses directly. Any other host (an address, a DNS name) is left as it is.
+ */
+export async function hostReachableUrl(url: string, networks: string[], engine: Pick<Engine, 'networkMembers'>): Promise<string> {
+  const host = containerNameCandidate(url);
+  if (!host) return url;
+  for (const network of new Set(networks)) {
+    const members = await engine.networkMembers(network);
+    const match =
+      members.find((member) => member.name.toLowerCase() === host) ?? members.find((member) => member.aliases.some((alias) => alias.toLowerCase() === host));
+    if (match) {
+      const parsed = new URL(url);
+      parsed.hostname = match.address;
+      return parsed.toString();
+    }
+  }
+  return url;
 }
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
@@ -84,8 +136,12 @@ function describeTarget(url: string): string {
 
 export function explainConnectError(error: { code?: string; message: string }, where: string): StepFailed {
   switch (error.code) {
-    case 'ECONNREFUSED':
     case 'ENOTFOUND':
+      return new StepFailed(
+        `Postgres at ${where} is unreachable (${error.code}: no such host here)`,
+        "fix the host in the database URL; a container's name is used only when that container runs on `postgres.network` or one of LiteLLM's networks",
+      );
+    case 'ECONNREFUSED':
     case 'EHOSTUNREACH':
     case 'ETIMEDOUT':
       return new StepFailed(`Postgres at ${where} is unreachable (${error.code})`, 'start it (`mcpgw up`) or fix the host and port in the database URL');

@@ -525,6 +525,39 @@ export class DockerEngine {
     }
   }
 
+  /**
+   * The running containers on `network` with the names Docker's DNS answers for them there (container name,
+   * aliases such as a compose service name) and their IPv4 address on it; an absent network has none.
+   */
+  async networkMembers(network: string): Promise<{ name: string; aliases: string[]; address: string }[]> {
+    const info = (await this.docker
+      .getNetwork(network)
+      .inspect()
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode === 404) return undefined;
+        throw error;
+      })) as { Name?: string; Containers?: Record<string, unknown> } | undefined;
+    if (!info) return [];
+    const members: { name: string; aliases: string[]; address: string }[] = [];
+    for (const id of Object.keys(info.Containers ?? {})) {
+      const container = await this.docker
+        .getContainer(id)
+        .inspect()
+        .catch(() => undefined);
+      // Inspected by id, the endpoint is keyed by the network's name.
+      const endpoint = container?.NetworkSettings.Networks[info.Name ?? network] as
+        | { IPAddress?: string; Aliases?: string[] | null; DNSNames?: string[] | null }
+        | undefined;
+      if (!container?.State.Running || !endpoint?.IPAddress) continue;
+      members.push({
+        name: container.Name.replace(/^\//, ''),
+        aliases: [...(endpoint.Aliases ?? []), ...(endpoint.DNSNames ?? [])],
+        address: endpoint.IPAddress,
+      });
+    }
+    return members;
+  }
+
   /** This machine's own addresses on the container's networks (each network's gateway, IPv4 and IPv6). */
   async containerGateways(id: string): Promise<string[]> {
     const info = await this.docker.getContainer(id).inspect();

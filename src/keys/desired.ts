@@ -10,7 +10,8 @@ import { abbreviateKey, hashKey, refuseMasterKey, validateNewKey } from './token
 export interface DesiredKey {
   alias: string;
   token: string;
-  keyName: string;
+  /** LiteLLM's abbreviation of the key; null for a key declared by its hash, whose value mcpgw never had. */
+  keyName: string | null;
   models: string[];
   /** Server ids, sorted. */
   mcpServers: string[];
@@ -60,10 +61,9 @@ export function legacyServerIds(model: StackModel): Map<string, string> {
   return legacy;
 }
 
-/** A key as mcpgw.yaml or `keys create` describes it, its grants by server name. */
-export type DesiredKeyInput = {
+/** A key's settings as mcpgw.yaml or `keys create` describes them, its grants by server name. */
+export type KeyFields = {
   alias: string;
-  key: string;
   models: string[];
   mcpServers: string[];
   mcpGroups: string[];
@@ -71,8 +71,13 @@ export type DesiredKeyInput = {
   budget?: number;
 } & KeySettings;
 
+/** The key itself, or only its hash (LiteLLM's token column) for a key whose value mcpgw never had. */
+export type KeyIdentity = { key: string; tokenSha256?: undefined } | { tokenSha256: string; key?: undefined };
+
+export type DesiredKeyInput = KeyFields & KeyIdentity;
+
 export function desiredKey(input: DesiredKeyInput, ids: Map<string, string>): DesiredKey {
-  validateNewKey(input.key, `the key for ${input.alias}`);
+  if (input.key !== undefined) validateNewKey(input.key, `the key for ${input.alias}`);
   const idOf = (name: string) => {
     const id = ids.get(name);
     if (!id)
@@ -91,8 +96,7 @@ export function desiredKey(input: DesiredKeyInput, ids: Map<string, string>): De
   );
   return {
     alias: input.alias,
-    token: hashKey(input.key),
-    keyName: abbreviateKey(input.key),
+    ...(input.key !== undefined ? { token: hashKey(input.key), keyName: abbreviateKey(input.key) } : { token: input.tokenSha256, keyName: null }),
     models: [...input.models].sort(),
     mcpServers: [...new Set(mcpServers)].sort(),
     mcpGroups: [...new Set(input.mcpGroups)].sort(),
@@ -106,21 +110,35 @@ export function desiredKey(input: DesiredKeyInput, ids: Map<string, string>): De
   };
 }
 
-/** The keys declared in mcpgw.yaml, with their values from the secrets file. */
+/**
+ * The keys declared in mcpgw.yaml: by value, read from the secrets file, or by hash (`token_sha256`), which needs
+ * no secret. The master key is refused either way, and so are two declarations of one key.
+ */
 export function declaredKeys(config: McpgwConfig, model: StackModel, secrets: Secrets): DesiredKey[] {
   const ids = serverIds(model);
-  const missing = config.keys.map((key) => key.secret ?? keySecretName(key.alias)).filter((name) => !secrets.has(name));
+  const missing = config.keys
+    .filter((key) => key.token_sha256 === undefined)
+    .map((key) => key.secret ?? keySecretName(key.alias))
+    .filter((name) => !secrets.has(name));
   if (missing.length > 0) {
     throw new UserError(`the secrets file lacks ${missing.join(', ')}`, 'add each declared key as NAME=sk-… (mcpgw keys create --alias A prints a fresh one)');
   }
   const masterKey = secrets.get(config.litellm.master_key);
-  return config.keys.map((key) => {
+  const keys = config.keys.map((key) => {
     const secret = key.secret ?? keySecretName(key.alias);
-    refuseMasterKey(secrets.get(secret) ?? '', masterKey, `${secret} (the key for ${key.alias})`);
+    let identity: KeyIdentity;
+    if (key.token_sha256 !== undefined) {
+      if (masterKey && hashKey(masterKey) === key.token_sha256)
+        throw new UserError(`keys.${key.alias}: token_sha256 is the hash of the LiteLLM master key`, 'declare a virtual key, never the master key');
+      identity = { tokenSha256: key.token_sha256 };
+    } else {
+      refuseMasterKey(secrets.get(secret) ?? '', masterKey, `${secret} (the key for ${key.alias})`);
+      identity = { key: secrets.get(secret) ?? '' };
+    }
     return desiredKey(
       {
         alias: key.alias,
-        key: secrets.get(secret) ?? '',
+        ...identity,
         models: key.models,
         mcpServers: key.mcp_servers,
         mcpGroups: key.mcp_groups,
@@ -135,4 +153,16 @@ export function declaredKeys(config: McpgwConfig, model: StackModel, secrets: Se
       ids,
     );
   });
+  // A secret holding the key another declaration names by hash: one row, two declarations fighting over it.
+  const seen = new Map<string, string>();
+  for (const key of keys) {
+    const first = seen.get(key.token);
+    if (first !== undefined)
+      throw new UserError(
+        `keys "${first}" and "${key.alias}" are the same key (one sha256)`,
+        `keep one declaration in mcpgw.yaml: merge ${key.alias}'s grants into ${first}`,
+      );
+    seen.set(key.token, key.alias);
+  }
+  return keys;
 }

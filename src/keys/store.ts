@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../db/connect.js';
 import { StepFailed, UserError } from '../errors.js';
 import { KEY_ALLOWED_ROUTES } from '../litellm/routes.js';
+import { DEPRECATED_TOKENS, DEPRECATED_TOKENS_MIGRATION, KeyColumns, LATER_COLUMNS, SCHEMA_UPGRADE_FIX } from './columns.js';
 import type { DesiredKey } from './desired.js';
 
 /** A key row as `keys list` shows it: never the token hash, never the key. */
@@ -68,12 +69,15 @@ interface DbKeyRow {
   allowed_routes: string[] | null;
 }
 
-const SELECT_KEYS = `
-  SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.created_at, v.last_rotation_at, v.spend, v.blocked, v.max_budget, v.created_by,
-         v.object_permission_id, p.object_permission_id IS NOT NULL AS has_permission, p.mcp_servers, p.mcp_access_groups, p.mcp_tool_permissions,
-         v.budget_duration, v.rpm_limit, v.tpm_limit, v.max_parallel_requests, v.allowed_routes
+/** The key rows joined with their grants, the columns a newer LiteLLM adds read as NULL where this database lacks them. */
+function selectKeys(columns: KeyColumns): string {
+  return `
+  SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.created_at, ${columns.select('v', 'lastRotationAt')}, v.spend, v.blocked, v.max_budget,
+         v.created_by, v.object_permission_id, p.object_permission_id IS NOT NULL AS has_permission, p.mcp_servers, p.mcp_access_groups,
+         ${columns.select('p', 'toolPermissions')}, v.budget_duration, v.rpm_limit, v.tpm_limit, v.max_parallel_requests, v.allowed_routes
     FROM "LiteLLM_VerificationToken" v
     LEFT JOIN "LiteLLM_ObjectPermissionTable" p ON p.object_permission_id = v.object_permission_id`;
+}
 
 /**
  * LiteLLM's key tables, written the way LiteLLM's own /key/generate leaves them: the token row (sha256 of the
@@ -85,26 +89,26 @@ export class KeyStore {
   migratedGrants = 0;
   /** Rows mcpgw wrote before it set allowed_routes, closed to the pass-through routes by the last sync. */
   closedRoutes = 0;
+  private schema?: Promise<KeyColumns>;
 
   constructor(
     private readonly db: SqlClient,
     private readonly clock: () => Date,
   ) {}
 
+  /** The key tables' columns, asked once per store (one store per connection). */
+  columns(): Promise<KeyColumns> {
+    this.schema ??= KeyColumns.read(this.db);
+    return this.schema;
+  }
+
+  /** Refuses a database without LiteLLM's key tables, or one too old for mcpgw to manage keys in. */
   async assertSchema(): Promise<void> {
-    const { rows } = await this.db.query<{ tokens: string | null; grants: string | null }>(
-      `SELECT to_regclass('"LiteLLM_VerificationToken"')::text AS tokens, to_regclass('"LiteLLM_ObjectPermissionTable"')::text AS grants`,
-    );
-    if (!rows[0]?.tokens || !rows[0]?.grants) {
-      throw new StepFailed(
-        "LiteLLM's key tables do not exist in this database yet",
-        'LiteLLM creates them when it first starts with DATABASE_URL: run `mcpgw up` (or start the proxy) first',
-      );
-    }
+    (await this.columns()).assertUsable();
   }
 
   async list(): Promise<KeyRow[]> {
-    const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} ORDER BY v.key_alias NULLS LAST, v.created_at`);
+    const { rows } = await this.db.query<DbKeyRow>(`${selectKeys(await this.columns())} ORDER BY v.key_alias NULLS LAST, v.created_at`);
     return rows.map((row) => ({
       token: row.token,
       keyName: row.key_name ?? 'sk-...',
@@ -131,7 +135,7 @@ export class KeyStore {
 
   /** What `sync` would change for each declared key found by its hash (read only; missing keys are not listed). */
   async drift(keys: DesiredKey[]): Promise<{ alias: string; fields: string[] }[]> {
-    const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[])`, [keys.map((key) => key.token)]);
+    const { rows } = await this.db.query<DbKeyRow>(`${selectKeys(await this.columns())} WHERE v.token = ANY($1::text[])`, [keys.map((key) => key.token)]);
     const byToken = new Map(rows.map((row) => [row.token, row]));
     return keys.flatMap((key) => {
       const row = byToken.get(key.token);
@@ -141,6 +145,8 @@ export class KeyStore {
 
   /** Creates one key; refuses a duplicate alias or an existing token. */
   async create(key: DesiredKey): Promise<void> {
+    const columns = await this.columns();
+    refuseToolLists([key], columns);
     await this.transaction(async () => {
       await this.assertAliasFree(key);
       await this.insert([key]);
@@ -167,11 +173,13 @@ export class KeyStore {
    * LiteLLM keeps them), and a key an admin blocked in LiteLLM stays blocked: unblocking is a human decision.
    */
   async sync(keys: DesiredKey[], options: { dryRun: boolean; legacyServerIds?: Map<string, string> }): Promise<KeyChange[]> {
+    const columns = await this.columns();
+    refuseToolLists(keys, columns);
     return this.transaction(async () => {
       // Grants written before server ids were pinned hold LiteLLM's derived ids: rewritten once, for every row.
       this.migratedGrants = options.legacyServerIds && options.legacyServerIds.size > 0 ? await this.migrateServerIds(options.legacyServerIds) : 0;
       this.closedRoutes = await this.closeRoutes();
-      const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.token = ANY($1::text[]) OR v.key_alias = ANY($2::text[])`, [
+      const { rows } = await this.db.query<DbKeyRow>(`${selectKeys(columns)} WHERE v.token = ANY($1::text[]) OR v.key_alias = ANY($2::text[])`, [
         keys.map((key) => key.token),
         keys.map((key) => key.alias),
       ]);
@@ -205,32 +213,49 @@ export class KeyStore {
    * alias, grants, spend and budget and takes the new hash, and the old hash goes to
    * LiteLLM_DeprecatedVerificationToken, which LiteLLM's auth follows to the row until `revoke_at`. The old key
    * is admitted for `graceSeconds`, never past its own expiry (an expired key stays refused). The new key keeps
-   * the row's lifetime: the declared one (`expiresInSeconds`), else the old lifetime counted from now.
+   * the row's lifetime: the declared one (`expiresInSeconds`), else the old lifetime counted from now. A schema
+   * from before LiteLLM kept old hashes (a 1.77-era one) has nowhere to keep the old key: a grace is refused there.
+   * Returns the hash the row held before.
    */
-  async rotate(alias: string, next: { token: string; keyName: string; expiresInSeconds?: number }, graceSeconds: number): Promise<void> {
-    await this.transaction(async () => {
-      const { rows } = await this.db.query<DbKeyRow>(`${SELECT_KEYS} WHERE v.key_alias = $1`, [alias]);
+  async rotate(alias: string, next: { token: string; keyName: string; expiresInSeconds?: number }, graceSeconds: number): Promise<{ oldToken: string }> {
+    const columns = await this.columns();
+    return this.transaction(async () => {
+      const { rows } = await this.db.query<DbKeyRow>(`${selectKeys(columns)} WHERE v.key_alias = $1`, [alias]);
       const old = rows[0];
       if (!old) throw new UserError(`no key has alias "${alias}"`, 'see `mcpgw keys list`');
       if (rows.length > 1) throw new UserError(`${rows.length} keys share alias "${alias}"`, 'revoke the extra ones first');
       const now = this.clock();
       const expires = nextExpiry(old, next.expiresInSeconds, now);
+      const graceEnd = now.getTime() + graceSeconds * 1000;
+      const revokeAt = Math.min(graceEnd, old.expires?.getTime() ?? graceEnd);
+      const grace = revokeAt > now.getTime();
+      if (grace && !columns.hasTable(DEPRECATED_TOKENS)) {
+        throw new UserError(
+          `this database's LiteLLM schema has no ${DEPRECATED_TOKENS} (migration ${DEPRECATED_TOKENS_MIGRATION}): ` +
+            `the old key of "${alias}" cannot keep working for a grace period`,
+          `${SCHEMA_UPGRADE_FIX}; or rotate with \`--grace 0\`, which refuses the old key at once`,
+        );
+      }
+      // The rotation bookkeeping columns exist from migration 20250926194702 on; an older row simply lacks them.
+      const bookkeeping = [
+        ...(columns.has('rotationCount') ? [`${LATER_COLUMNS.rotationCount.column} = COALESCE(${LATER_COLUMNS.rotationCount.column}, 0) + 1`] : []),
+        ...(columns.has('lastRotationAt') ? [`${LATER_COLUMNS.lastRotationAt.column} = $5::timestamptz AT TIME ZONE 'UTC'`] : []),
+      ];
       await this.db.query(
         `UPDATE "LiteLLM_VerificationToken"
-            SET token = $2, key_name = $3, expires = $4::timestamptz AT TIME ZONE 'UTC', rotation_count = COALESCE(rotation_count, 0) + 1,
-                last_rotation_at = $5::timestamptz AT TIME ZONE 'UTC', updated_by = $6, updated_at = $5::timestamptz AT TIME ZONE 'UTC'
+            SET token = $2, key_name = $3, expires = $4::timestamptz AT TIME ZONE 'UTC', ${bookkeeping.map((set) => `${set}, `).join('')}
+                updated_by = $6, updated_at = $5::timestamptz AT TIME ZONE 'UTC'
           WHERE token = $1`,
         [old.token, next.token, next.keyName, expires?.toISOString() ?? null, now.toISOString(), MANAGED_BY],
       );
-      const graceEnd = now.getTime() + graceSeconds * 1000;
-      const revokeAt = Math.min(graceEnd, old.expires?.getTime() ?? graceEnd);
-      if (revokeAt > now.getTime()) {
+      if (grace) {
         await this.db.query(
           `INSERT INTO "LiteLLM_DeprecatedVerificationToken" (id, token, active_token_id, revoke_at) VALUES ($1, $2, $3, $4::timestamptz AT TIME ZONE 'UTC')
            ON CONFLICT (token) DO UPDATE SET active_token_id = EXCLUDED.active_token_id, revoke_at = EXCLUDED.revoke_at`,
           [randomUUID(), old.token, next.token, new Date(revokeAt).toISOString()],
         );
       }
+      return { oldToken: old.token };
     });
   }
 
@@ -240,14 +265,23 @@ export class KeyStore {
    */
   async migrateServerIds(legacy: Map<string, string>): Promise<number> {
     const mapping = JSON.stringify(Object.fromEntries(legacy));
+    const tools = (await this.columns()).has('toolPermissions');
     const { rowCount } = await this.db.query(
       `UPDATE "LiteLLM_ObjectPermissionTable" p
-          SET mcp_servers = ARRAY(SELECT DISTINCT COALESCE($1::jsonb ->> s, s) FROM unnest(p.mcp_servers) AS s ORDER BY 1),
+          SET mcp_servers = ARRAY(SELECT DISTINCT COALESCE($1::jsonb ->> s, s) FROM unnest(p.mcp_servers) AS s ORDER BY 1)${
+            tools
+              ? `,
               mcp_tool_permissions = CASE WHEN jsonb_typeof(p.mcp_tool_permissions) = 'object'
                 THEN (SELECT COALESCE(jsonb_object_agg(COALESCE($1::jsonb ->> t.key, t.key), t.value), '{}'::jsonb) FROM jsonb_each(p.mcp_tool_permissions) AS t)
-                ELSE p.mcp_tool_permissions END
-        WHERE p.mcp_servers && $2::text[]
-           OR (jsonb_typeof(p.mcp_tool_permissions) = 'object' AND p.mcp_tool_permissions ?| $2::text[])`,
+                ELSE p.mcp_tool_permissions END`
+              : ''
+          }
+        WHERE p.mcp_servers && $2::text[]${
+          tools
+            ? `
+           OR (jsonb_typeof(p.mcp_tool_permissions) = 'object' AND p.mcp_tool_permissions ?| $2::text[])`
+            : ''
+        }`,
       [mapping, [...legacy.keys()]],
     );
     return rowCount ?? 0;
@@ -273,10 +307,12 @@ export class KeyStore {
         [match.token ?? null, match.alias ?? null],
       );
       // Old values of a rotated key in their grace period lead to the row: they go with it.
-      await this.db.query(`DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = ANY($1::text[]) OR token = $2`, [
-        rows.map((row) => row.token),
-        match.token ?? null,
-      ]);
+      if ((await this.columns()).hasTable(DEPRECATED_TOKENS)) {
+        await this.db.query(`DELETE FROM "LiteLLM_DeprecatedVerificationToken" WHERE active_token_id = ANY($1::text[]) OR token = $2`, [
+          rows.map((row) => row.token),
+          match.token ?? null,
+        ]);
+      }
       const permissions = rows.map((row) => row.object_permission_id).filter((id): id is string => id !== null);
       if (permissions.length > 0)
         await this.db.query(`DELETE FROM "LiteLLM_ObjectPermissionTable" WHERE object_permission_id = ANY($1::text[])`, [permissions]);
@@ -305,9 +341,11 @@ export class KeyStore {
       max_parallel_requests: key.maxParallelRequests ?? null,
     }));
     const payload = JSON.stringify(records);
+    // A database without tool lists gets no key that declares one (refuseToolLists): the column is left out.
+    const tools = (await this.columns()).has('toolPermissions');
     await this.db.query(
-      `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups, mcp_tool_permissions)
-       SELECT r.permission, ARRAY(SELECT jsonb_array_elements_text(r.mcp_servers)), ARRAY(SELECT jsonb_array_elements_text(r.mcp_groups)), r.tools
+      `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups${tools ? ', mcp_tool_permissions' : ''})
+       SELECT r.permission, ARRAY(SELECT jsonb_array_elements_text(r.mcp_servers)), ARRAY(SELECT jsonb_array_elements_text(r.mcp_groups))${tools ? ', r.tools' : ''}
          FROM jsonb_to_recordset($1::jsonb) AS r(permission text, mcp_servers jsonb, mcp_groups jsonb, tools jsonb)`,
       [payload],
     );
@@ -326,20 +364,23 @@ export class KeyStore {
 
   private async repair(key: DesiredKey, row: DbKeyRow): Promise<void> {
     let permission = row.object_permission_id;
+    const tools = (await this.columns()).has('toolPermissions');
     if (!permission) {
       permission = randomUUID();
       await this.db.query(
-        `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, ` +
-          `mcp_access_groups, mcp_tool_permissions) VALUES ($1, $2::text[], $3::text[], $4::jsonb)`,
-        [permission, key.mcpServers, key.mcpGroups, toolsJson(key)],
+        `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups${tools ? ', mcp_tool_permissions' : ''}) ` +
+          `VALUES ($1, $2::text[], $3::text[]${tools ? ', $4::jsonb' : ''})`,
+        [permission, key.mcpServers, key.mcpGroups, ...(tools ? [toolsJson(key)] : [])],
       );
     } else {
       await this.db.query(
-        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = ` +
-          `$3::text[], mcp_tool_permissions = $4::jsonb WHERE object_permission_id = $1`,
-        [permission, key.mcpServers, key.mcpGroups, toolsJson(key)],
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = $3::text[]${tools ? ', mcp_tool_permissions = $4::jsonb' : ''} ` +
+          `WHERE object_permission_id = $1`,
+        [permission, key.mcpServers, key.mcpGroups, ...(tools ? [toolsJson(key)] : [])],
       );
     }
+    // A key declared by hash has no value to abbreviate: its row keeps its key_name, unless the row takes another hash.
+    const keyName = key.keyName ?? (row.token === key.token ? row.key_name : null);
     // A changed budget_duration opens a new window now; LiteLLM's reset job then computes the next reset itself.
     await this.db.query(
       `UPDATE "LiteLLM_VerificationToken"
@@ -355,7 +396,7 @@ export class KeyStore {
         permission,
         MANAGED_BY,
         key.token,
-        key.keyName,
+        keyName,
         key.budgetDuration ?? null,
         key.rpmLimit ?? null,
         key.tpmLimit ?? null,
@@ -385,6 +426,22 @@ export class KeyStore {
       );
     }
   }
+}
+
+/**
+ * A tool allow-list needs LiteLLM's mcp_tool_permissions (migration 20251006143948); written without it, the key
+ * would reach every tool of its servers, more than declared: refused with the upgrade as the fix.
+ */
+function refuseToolLists(keys: DesiredKey[], columns: KeyColumns): void {
+  if (columns.has('toolPermissions')) return;
+  const listed = keys.filter((key) => Object.keys(key.toolPermissions).length > 0).map((key) => key.alias);
+  if (listed.length === 0) return;
+  throw new StepFailed(
+    `${listed.join(', ')} declare${listed.length === 1 ? 's' : ''} mcp_tools, but this database's LiteLLM schema has no ` +
+      `${LATER_COLUMNS.toolPermissions.table}.${LATER_COLUMNS.toolPermissions.column} (migration ${LATER_COLUMNS.toolPermissions.migration}): ` +
+      'the key would reach every tool of its servers',
+    `${SCHEMA_UPGRADE_FIX}; or drop mcp_tools from the key until then`,
+  );
 }
 
 function driftedFields(key: DesiredKey, row: DbKeyRow): string[] {

@@ -53,3 +53,10 @@ export const MCP_AUTO_EXECUTION_SINCE = {
   // Present in the 1.77 line already; its first release is not confirmed, so older versions are only "unknown".
   responses: '1.77.0',
 } as const;
+
+/**
+ * The release line from which a key without MCP grants reaches no MCP server: LiteLLM 1.77.3 gave such a key every
+ * server (MCPServerManager.get_allowed_mcp_servers fell back to the whole registry), 1.80.8 and 1.108.7 give it none.
+ * Releases between those two were not read: 1.80 is taken as the boundary.
+ */
+export const UNGRANTED_KEY_SEES_NONE_SINCE = '1.80.0';

@@ -1,4 +1,4 @@
-import { ADVISORIES, MCP_AUTO_EXECUTION_SINCE, type Advisory } from './advisories.js';
+import { ADVISORIES, MCP_AUTO_EXECUTION_SINCE, UNGRANTED_KEY_SEES_NONE_SINCE, type Advisory } from './advisories.js';
 
 export type Version = readonly [number, number, number];
 
@@ -31,6 +31,15 @@ export function advisoriesFor(version: string): Advisory[] {
 export function autoExecutes(version: string, endpoint: keyof typeof MCP_AUTO_EXECUTION_SINCE): boolean | undefined {
   const parsed = parseVersion(version);
   return parsed ? atLeast(parsed, MCP_AUTO_EXECUTION_SINCE[endpoint]) : undefined;
+}
+
+/**
+ * What a key without MCP grants reaches in this version: 'none' from 1.80 on, 'all' before (an unparsable version:
+ * 'none', what every release mcpgw ships does).
+ */
+export function ungrantedKeyReach(version: string | undefined): 'none' | 'all' {
+  const parsed = version === undefined ? undefined : parseVersion(version);
+  return parsed && !atLeast(parsed, UNGRANTED_KEY_SEES_NONE_SINCE) ? 'all' : 'none';
 }
 
 /**

@@ -6,7 +6,7 @@ import { readSchemaLevel } from '../backup/compat.js';
 import { containerPgTools, helperPgTools, type PgTools } from '../backup/pg-tools.js';
 import { authenticityRefusal, restoreBackup, type RestoreReport } from '../backup/restore.js';
 import { addGeneratedSecrets } from '../config/secrets.js';
-import { databaseUrl } from '../db/connect.js';
+import { databaseUrl, externalDatabaseUrl } from '../db/connect.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 import { pathExists } from '../fs.js';
@@ -40,7 +40,8 @@ export async function databaseAccess(ctx: OpContext, stack: LoadedStack, engine:
     const networks: string[] = [];
     for (const network of litellmService(stack.model).networks) if (await docker.networkByName(network)) networks.push(network);
     const helper = { image: postgres.image, networks, name: `${stack.model.name}-pgtools`, labels: labelsFor(stack.model.name, 'pgtools') };
-    return { url, tools: helperPgTools(docker, url, helper) };
+    // The tools stand where LiteLLM does, so they take its URL as it is; `url` is the one this machine reaches.
+    return { url, tools: helperPgTools(docker, externalDatabaseUrl(stack.loaded, stack.secrets), helper) };
   }
   const container = postgresService(stack.model)?.containerName ?? '';
   const state = await (await engine()).containerState(container);

@@ -2,20 +2,22 @@ import { keySecretName } from '../config/rules.js';
 import { updateSecret } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import { generateKeyViaApi } from '../keys/api.js';
-import { declaredKeys, desiredKey, durationSeconds, legacyServerIds, serverIds, type DesiredKeyInput } from '../keys/desired.js';
+import { declareBySecret } from '../keys/declaration.js';
+import { declaredKeys, desiredKey, durationSeconds, legacyServerIds, serverIds, type KeyFields } from '../keys/desired.js';
 import type { KeyChange, KeyRow } from '../keys/store.js';
 import { abbreviateKey, generateKey, hashKey, KEY_PREFIX, refuseMasterKey } from '../keys/token.js';
+import { readConfigText, writeConfigText } from '../mcp/config-edit.js';
 import { litellmBaseUrl } from '../stack/model.js';
 import type { OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
 import { loadStack } from './stack.js';
 
-export interface CreateKeyRequest extends Omit<DesiredKeyInput, 'key'> {
+export type CreateKeyRequest = KeyFields & {
   /** The key to store; a fresh one when absent. */
   key?: string;
   /** Through LiteLLM's /key/generate instead of a row written directly. */
   viaApi?: boolean;
-}
+};
 
 /** Writes one key row; returns the key, which exists nowhere else once this returns. */
 export async function createKey(ctx: OpContext, request: CreateKeyRequest): Promise<{ key: string; ungranted: boolean }> {
@@ -61,6 +63,8 @@ export interface ListedKey {
   spend: number;
   blocked: boolean;
   managedByMcpgw: boolean;
+  /** Declared in mcpgw.yaml by its hash (token_sha256): mcpgw keeps the row but has no value for it. */
+  declaredByHash: boolean;
 }
 
 export async function listKeys(ctx: OpContext): Promise<ListedKey[]> {
@@ -69,6 +73,7 @@ export async function listKeys(ctx: OpContext): Promise<ListedKey[]> {
   const ids = serverIds(stack.model);
   const names = new Map([...ids].map(([name, id]) => [id, name]));
   const legacy = legacyServerIds(stack.model);
+  const byHash = new Set(stack.loaded.config.keys.flatMap((key) => (key.token_sha256 ? [key.token_sha256] : [])));
   const serverName = (id: string) =>
     names.get(id) ?? (ids.has(id) ? id : legacy.has(id) ? `${names.get(legacy.get(id) ?? '')}(old id: keys sync)` : `unknown:${id}`);
   return rows.map((row) => ({
@@ -87,6 +92,7 @@ export async function listKeys(ctx: OpContext): Promise<ListedKey[]> {
     spend: row.spend,
     blocked: row.blocked,
     managedByMcpgw: row.managed,
+    declaredByHash: byHash.has(row.token),
   }));
 }
 
@@ -100,12 +106,32 @@ export async function revokeKey(ctx: OpContext, target: string): Promise<number>
   return removed;
 }
 
-/** A new key for `alias`; the old one keeps working for `graceSeconds`. A declared key's secret is rewritten. */
-export async function rotateKey(ctx: OpContext, alias: string, graceSeconds: number): Promise<{ key: string; secretsFile?: string; secret?: string }> {
+/**
+ * A new key for `alias`; the old one keeps working for `graceSeconds`. A declared key's secret is rewritten; a key
+ * declared by its hash becomes a key declared by its value: the value goes to the secrets file under its default
+ * secret and mcpgw.yaml's `token_sha256:` becomes `secret:` (else the next sync would put the old hash back).
+ */
+export async function rotateKey(
+  ctx: OpContext,
+  alias: string,
+  graceSeconds: number,
+): Promise<{ key: string; secretsFile?: string; secret?: string; redeclared?: string }> {
   const key = generateKey(ctx.deps.randomBytes);
   ctx.ui.addSecrets([key]);
   const stack = await loadStack(ctx);
-  const declared = stack.loaded.config.keys.find((entry) => entry.alias === alias);
+  const { config, file, secretsFile } = stack.loaded;
+  const declared = config.keys.find((entry) => entry.alias === alias);
+  const secret = declared?.secret ?? keySecretName(alias);
+  // Prepared before anything changes, so a declaration mcpgw cannot rewrite stops the rotation instead of following it.
+  let redeclared: string | undefined;
+  if (declared?.token_sha256) {
+    const holder = config.keys.find(
+      (entry) => entry !== declared && entry.token_sha256 === undefined && (entry.secret ?? keySecretName(entry.alias)) === secret,
+    );
+    if (holder)
+      throw new UserError(`${secret} already holds the key of "${holder.alias}"`, `give "${holder.alias}" another secret: in mcpgw.yaml, then rotate`);
+    redeclared = declareBySecret(await readConfigText(file), declared.token_sha256, secret, file);
+  }
   await withKeyStore(ctx, stack, (store) =>
     store.rotate(
       alias,
@@ -114,9 +140,10 @@ export async function rotateKey(ctx: OpContext, alias: string, graceSeconds: num
     ),
   );
   if (!declared) return { key };
-  const secret = declared.secret ?? keySecretName(alias);
-  await updateSecret(stack.loaded.secretsFile, secret, key);
-  return { key, secretsFile: stack.loaded.secretsFile, secret };
+  await updateSecret(secretsFile, secret, key);
+  if (redeclared === undefined) return { key, secretsFile, secret };
+  await writeConfigText(file, redeclared);
+  return { key, secretsFile, secret, redeclared: file };
 }
 
 /** The database made to match mcpgw.yaml's keys (or, dry, what would change). */

@@ -6,6 +6,7 @@ import { missingSecrets, readSecrets } from '../config/secrets.js';
 import type { Engine } from '../docker/engine.js';
 import { UserError } from '../errors.js';
 import { litellmAnswers } from '../gateway/vantage.js';
+import { keyKnownByHash } from '../keys/declaration.js';
 import { serverIds } from '../keys/desired.js';
 import { catalogEntry, type CatalogEntry } from '../mcp/catalog.js';
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../mcp/config-edit.js';
@@ -229,6 +230,7 @@ function resolveKey(stack: LoadedStack, flag: string | undefined): { key: string
       `"${flag}" is neither a key (sk-…) nor a key alias declared in mcpgw.yaml`,
       `declared aliases: ${config.keys.map((entry) => entry.alias).join(', ') || 'none'}`,
     );
+  if (declared.token_sha256) throw keyKnownByHash(flag);
   const secret = declared.secret ?? keySecretName(flag);
   const value = stack.secrets.get(secret);
   if (!value)

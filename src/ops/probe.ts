@@ -132,6 +132,8 @@ function chooseModel(config: McpgwConfig, request: Pick<ProbeRequest, 'llm' | 'm
 function declaredKeyTargets(stack: LoadedStack): DeclaredKeyTarget[] {
   const { config } = stack.loaded;
   return config.keys.flatMap((key) => {
+    // A key known only by its hash cannot be tried: mcpgw has no value to send.
+    if (key.token_sha256) return [];
     const value = stack.secrets.get(key.secret ?? keySecretName(key.alias));
     if (!value) return [];
     return [{ alias: key.alias, key: value, servers: serversGrantedTo(config, key.alias).sort() }];

@@ -20,6 +20,7 @@ import { withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
+import { keyColumnRows } from '../helpers/key-columns.js';
 
 /** Nothing listens here (a port of this worktree's range), so the gateway is "down" without any traffic leaving loopback. */
 const DEAD_PORT = 14699;
@@ -567,10 +568,10 @@ describe('database.auth verdicts (md5 vs SCRAM)', () => {
 });
 
 describe('keys.age (keys_max_age)', () => {
-  /** LiteLLM's key rows as a small fake database: the schema probe and KeyStore.list() are the only reads. */
+  /** LiteLLM's key rows as a small fake database: the column probe and KeyStore.list() are the only reads. */
   const database = (rows: Record<string, unknown>[]) => async () => ({
     async query<R extends object>(sql: string) {
-      if (sql.includes('to_regclass')) return { rows: [{ tokens: 'ok', grants: 'ok' }] as unknown as R[], rowCount: 1 };
+      if (sql.includes('information_schema.columns')) return { rows: keyColumnRows('current') as unknown as R[], rowCount: 1 };
       return { rows: rows as R[], rowCount: rows.length };
     },
     end: async () => undefined,
@@ -613,6 +614,68 @@ describe('keys.age (keys_max_age)', () => {
       const result = await runOne(contextFor(dir, { connectDatabase: database([]) }), 'keys.age');
       expect(result).toMatchObject({ status: 'skip', evidence: ['keys_max_age is not set in mcpgw.yaml'] });
     });
+  });
+});
+
+describe('keys.mcp-grant: a key without an MCP grant, judged by the LiteLLM version', () => {
+  const database = (rows: Record<string, unknown>[]) => async () => ({
+    async query<R extends object>(sql: string) {
+      if (sql.includes('information_schema.columns')) return { rows: keyColumnRows('1.77') as unknown as R[], rowCount: 1 };
+      return { rows: rows as R[], rowCount: rows.length };
+    },
+    end: async () => undefined,
+  });
+  const row = (alias: string, grant: { servers?: string[]; permission?: boolean } = {}) => ({
+    token: `t-${alias}`,
+    key_name: 'sk-...abcd',
+    key_alias: alias,
+    models: [],
+    object_permission_id: grant.permission === false ? null : `p-${alias}`,
+    has_permission: grant.permission !== false,
+    mcp_servers: grant.servers ?? [],
+    mcp_access_groups: [],
+    expires: null,
+    created_at: new Date('2026-11-01T00:00:00Z'),
+    spend: 0,
+    blocked: false,
+    created_by: null,
+  });
+  const rows = [
+    row('codex', { permission: false }), // declared with a grant, its row has none
+    row('hand-made', { permission: false }), // inserted by hand as the seed did: no object-permission row
+    row('llm-only'), // an empty grant, declared nowhere
+    row('granted', { servers: ['everything-id'] }),
+  ];
+  const judged = async (image: string) =>
+    withTempDir(async (dir) => {
+      await stackIn(dir, (yaml) =>
+        yaml
+          .replace('registry.lan:5000/litellm:1.108.7', image)
+          .replace('  image: registry.lan:5000/postgres:16', '  image: registry.lan:5000/postgres:16\n  host_port: 15432'),
+      );
+      return runOne(contextFor(dir, { connectDatabase: database(rows) }), 'keys.mcp-grant');
+    });
+
+  it('on LiteLLM >= 1.80 names each as having no MCP access, with a grant as the fix, never a revoke', async () => {
+    const result = await judged('registry.lan:5000/litellm:1.108.7');
+    expect(result.status).toBe('fail');
+    expect(result.evidence).toEqual(['4 active key(s), 3 without an MCP grant', 'LiteLLM 1.108.7: a key without one reaches no MCP server']);
+    const text = causes(result);
+    expect(text).toMatch(/key codex has no MCP access: .*no LiteLLM_ObjectPermissionTable row.* \| `mcpgw keys sync` writes the grant mcpgw.yaml declares/);
+    expect(text).toMatch(
+      /key hand-made has no MCP access: .* \| declare the key in mcpgw.yaml with `mcp_servers: \[<server>, …\]` — by its hash \(`token_sha256:`/,
+    );
+    expect(text).toMatch(/key llm-only has no MCP access: .*; fine for a key meant for LLM calls only \| declare the key/);
+    expect(text).not.toMatch(/revoke/);
+  });
+
+  it('on LiteLLM 1.77.3 warns that they reach every server now and none after an upgrade', async () => {
+    const result = await judged('ghcr.io/berriai/litellm-database:v1.77.3-stable');
+    expect(result.status).toBe('warn');
+    expect(result.evidence[1]).toBe('LiteLLM 1.77.3: a key without one reaches every MCP server');
+    expect(causes(result)).toMatch(
+      /key hand-made has no MCP grant: LiteLLM 1.77.3 gives it every MCP server, LiteLLM 1.80.0 and later none \(no MCP access after an upgrade\)/,
+    );
   });
 });
 

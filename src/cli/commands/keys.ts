@@ -68,7 +68,7 @@ export async function keysListCommand(ctx: CommandContext): Promise<void> {
       ['ALIAS', 'KEY', 'MODELS', 'MCP SERVERS', 'EXPIRES', 'SPEND', 'LIMITS', 'BLOCKED'],
       rows.map((row) => [
         row.alias ?? '-',
-        row.key,
+        row.declaredByHash ? `${row.key} (by hash)` : row.key,
         row.models.length ? row.models.join(',') : 'all',
         [
           ...row.mcpServers.map((server) => (row.mcpTools[server] ? `${server}[${row.mcpTools[server].join('|')}]` : server)),
@@ -94,10 +94,13 @@ export async function keysRevokeCommand(ctx: CommandContext, target: string): Pr
 
 export async function keysRotateCommand(ctx: CommandContext, alias: string, options: { grace?: string }): Promise<void> {
   const grace = options.grace ?? '24h';
-  const graceSeconds = flagDuration('--grace', grace, '24h');
-  const { key, secretsFile, secret } = await rotateKey(ctx, alias, graceSeconds);
-  if (secretsFile) ctx.ui.info(`wrote the new key to ${secretsFile} (${secret}); update your clients, the old key stops working in ${grace}`);
-  else ctx.ui.info(`rotated ${alias}: store the new key now; the old one stops working in ${grace}`);
+  // `--grace 0` cuts the old key off at once: the only rotation a schema without LiteLLM's deprecated-token table allows.
+  const graceSeconds = grace.trim() === '0' ? 0 : flagDuration('--grace', grace, '24h');
+  const until = graceSeconds === 0 ? 'the old key is refused from now on' : `the old key stops working in ${grace}`;
+  const { key, secretsFile, secret, redeclared } = await rotateKey(ctx, alias, graceSeconds);
+  if (redeclared) ctx.ui.info(`${alias} was declared by its hash: ${redeclared} now declares it by its value, secret: ${secret}`);
+  if (secretsFile) ctx.ui.info(`wrote the new key to ${secretsFile} (${secret}); update your clients, ${until}`);
+  else ctx.ui.info(`rotated ${alias}: store the new key now; ${until}`);
   if (ctx.options.json) ctx.deps.stdout.write(`${JSON.stringify({ alias, key, graceSeconds }, null, 2)}\n`);
   else ctx.deps.stdout.write(`${key}\n`);
 }

@@ -15,12 +15,17 @@ export const keysDeclared: Check = {
       if (rows.some((row) => row.token === key.token)) continue;
       const sameAlias = rows.find((row) => row.alias === key.alias);
       causes.push(
-        sameAlias
+        sameAlias && key.keyName === null
           ? {
-              cause: `${key.alias} exists with another hash: the key in the secrets file is not the one LiteLLM knows (rotated, or edited by hand)`,
-              fix: '`mcpgw keys sync` writes the declared key; or put the current key in the secrets file',
+              cause: `${key.alias} exists with another hash than its token_sha256 in mcpgw.yaml (rotated in LiteLLM, or edited by hand)`,
+              fix: "`mcpgw keys sync` puts the declared hash back (the row's current key stops working); or declare the row's current hash",
             }
-          : { cause: `${key.alias} is not in the database (e.g. after a DB wipe): clients using it get 401`, fix: 'run `mcpgw keys sync`' },
+          : sameAlias
+            ? {
+                cause: `${key.alias} exists with another hash: the key in the secrets file is not the one LiteLLM knows (rotated, or edited by hand)`,
+                fix: '`mcpgw keys sync` writes the declared key; or put the current key in the secrets file',
+              }
+            : { cause: `${key.alias} is not in the database (e.g. after a DB wipe): clients using it get 401`, fix: 'run `mcpgw keys sync`' },
       );
     }
     const evidence = `${declared.length - causes.length} of ${declared.length} declared key(s) present by sha256 hash`;
