@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { compareSchema, migrationsReader, parseImageMigrations, type Ledger, type LedgerRow } from '../../src/litellm/migrations.js';
-import { grantlessKeysLoseServers } from '../../src/litellm/version.js';
 import { setLitellmImage } from '../../src/mcp/yaml-edit.js';
 import { cutOver, type CutoverSteps } from '../../src/upgrade/cutover.js';
 import { masterKeyRefusal, preflight, type PreflightInput } from '../../src/upgrade/preflight.js';
@@ -149,9 +148,12 @@ describe('preflight', () => {
 
   it('judges master keys as 1.108.7 does and grantless keys only across 1.80', () => {
     expect([undefined, '  ', 'sk-1234', 'sk-12345'].map(masterKeyRefusal)).toEqual(['is not set', 'is blank', 'is the publicly known sk-1234', undefined]);
-    expect(grantlessKeysLoseServers('1.77.3', '1.108.7')).toBe(true);
-    expect(grantlessKeysLoseServers('1.80.8', '1.108.7')).toBe(false);
-    expect(grantlessKeysLoseServers(undefined, undefined)).toBe(true);
+    const grantless = [{ label: 'hand-row', grants: 0, active: true }];
+    expect(preflight({ ...base, keys: grantless })).toHaveLength(1);
+    expect(preflight({ ...base, keys: grantless, from: '1.80.8' })).toEqual([]);
+    const { from: _running, ...unknownRunning } = base;
+    expect(preflight({ ...unknownRunning, keys: grantless })).toHaveLength(1);
+    expect(preflight({ ...base, keys: grantless, target: resolveTarget('1.77.3') })).toHaveLength(0);
   });
 });
 
