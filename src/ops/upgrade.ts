@@ -3,6 +3,8 @@ import { verifyArchive } from '../backup/archive.js';
 import { BACKUP_KEY_SECRET } from '../backup/auth.js';
 import { restorationSql } from '../backup/restore.js';
 import { parseConfig } from '../config/load.js';
+import { readSecrets } from '../config/secrets.js';
+import { keySecretName } from '../config/rules.js';
 import { databaseUrl } from '../db/connect.js';
 import type { ContainerSummary, Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
@@ -130,7 +132,9 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
   // A verified backup: written, then read back and its checksum and signature checked before anything changes.
   const { file: backup, manifest } = await backupStack(ctx, {});
   const verify = progress.start('verify backup');
-  const verified = await verifyArchive(backup, (await loadStack(ctx)).secrets.get(BACKUP_KEY_SECRET));
+  // Read again: the backup may just have added the key to the secrets file.
+  const backupKey = (await readSecrets(stack.loaded.secretsFile)).get(BACKUP_KEY_SECRET);
+  const verified = await verifyArchive(backup, backupKey);
   if (!verified.authenticity.ok) {
     verify.fail(verified.authenticity.detail);
     throw new StepFailed(`the backup ${backup} does not verify: it ${verified.authenticity.detail}`, 'nothing was changed; run the upgrade again');
@@ -156,7 +160,9 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
         masterKey,
         keys: declared.map((key) => {
           const row = keyRows.find((candidate) => candidate.token === key.token);
-          const secret = config.keys.find((candidate) => candidate.alias === key.alias)?.secret;
+          // A key declared by its value (secret:, by default MCPGW_KEY_<ALIAS>) is also tried with that value.
+          const declaration = config.keys.find((candidate) => candidate.alias === key.alias);
+          const secret = declaration?.token_sha256 ? undefined : (declaration?.secret ?? keySecretName(key.alias));
           const plaintext = secret ? stack.secrets.get(secret) : undefined;
           return { alias: key.alias, sha256: key.token, servers: row?.mcpServers ?? [], groups: row?.mcpGroups ?? [], ...(plaintext ? { plaintext } : {}) };
         }),
@@ -190,7 +196,7 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
     throw new UserError('upgrade cancelled after the rehearsal; nothing was changed', `the backup ${backup} is kept`);
 
   const outcome = await cutOver(
-    cutoverSteps(ctx, { engine, stack, targetStack, targetRunner, old, target, shipped, url, ledgerBefore, backup, progress }),
+    cutoverSteps(ctx, { engine, stack, targetStack, targetRunner, old, target, shipped, url, ledgerBefore, backup, backupKey, progress }),
     deps.clock,
   );
   const result = { target, from, backup, rehearsal: rehearsed, cutover: outcome };
@@ -270,6 +276,7 @@ interface CutoverPlace {
   url: string;
   ledgerBefore: Ledger;
   backup: string;
+  backupKey: string | undefined;
   progress: Progress;
 }
 
@@ -358,7 +365,8 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
       // Nothing may write while LiteLLM's schema is replaced: the old LiteLLM still serves when the migrate step failed.
       const serving = (await engine.containerState(old.id))?.running === true;
       if (serving) await engine.stopContainer(old.id, 30);
-      const verified = await verifyArchive(place.backup, stack.secrets.get(BACKUP_KEY_SECRET));
+      const verified = await verifyArchive(place.backup, place.backupKey);
+      if (!verified.authenticity.ok) throw new StepFailed(`the backup ${place.backup} no longer verifies: it ${verified.authenticity.detail}`);
       const access = await databaseAccess(ctx, stack, async () => engine);
       await access.tools.restore(restorationSql(place.backup, verified.manifest));
       if (serving) await oldRunner.startService(LITELLM_SERVICE, old.id);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
+import { pinnedServerId } from '../../src/litellm/server-id.js';
 import { runCli } from '../helpers/cli.js';
 import { gatewayTools } from '../helpers/gateway.js';
 import { asOwner, keysRoleClient } from '../helpers/stack-db.js';
@@ -42,6 +43,13 @@ async function litellmContainers(): Promise<{ name: string; image: string; state
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The key as LiteLLM itself answers for it: /key/info with the key (admitted or not) and the MCP servers it is granted. */
+async function keyInfo(key: string): Promise<{ status: number; servers: string[] }> {
+  const response = await fetch(`http://127.0.0.1:${PORT}/key/info`, { headers: { authorization: `Bearer ${key}` } });
+  const body = (await response.json().catch(() => ({}))) as { info?: { object_permission?: { mcp_servers?: string[] } } };
+  return { status: response.status, servers: body.info?.object_permission?.mcp_servers ?? [] };
+}
+
 describe('mcpgw upgrade from LiteLLM 1.77.3 (a stack mcpgw made) to the builtin 1.108.7', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-upgrade-'));
@@ -51,11 +59,12 @@ describe('mcpgw upgrade from LiteLLM 1.77.3 (a stack mcpgw made) to the builtin 
       litellmPort: PORT,
       mcp: { alpha: { transport: 'http', port: 48530 } },
       secrets: { MCPGW_KEY_CLAUDE_CODE: KEY },
-      extra: { keys: [{ alias: 'claude-code', mcp_servers: ['alpha'] }] },
+      extra: { keys: [{ alias: 'claude-code', mcp_servers: [pinnedServerId(name, 'alpha')] }] },
     });
-    const up = await runCli(['up'], { cwd: dir });
+    // No probe: mcpgw's probe holds LiteLLM to what 1.80+ does (a key without grants sees nothing; 1.77.3 shows it all).
+    const up = await runCli(['up', '--no-probe'], { cwd: dir });
     expect(up.code, up.stderr).toBe(0);
-    expect(await gatewayTools(PORT, KEY)).toEqual(['alpha']);
+    expect(await keyInfo(KEY)).toEqual({ status: 200, servers: [pinnedServerId(name, 'alpha')] });
     // The other application: its own schema in LiteLLM's database, a row, and a foreign key on LiteLLM's prompts.
     await asOwner(
       docker,
@@ -81,7 +90,7 @@ describe('mcpgw upgrade from LiteLLM 1.77.3 (a stack mcpgw made) to the builtin 
     expect(result.stderr).toMatch(/database restored from the verified backup/);
     expect(await ledger()).toEqual(before);
     expect(await litellmContainers()).toEqual([{ name: `${name}-litellm`, image: OLD_IMAGE, state: 'running' }]);
-    expect(await gatewayTools(PORT, KEY)).toEqual(['alpha']);
+    expect(await keyInfo(KEY)).toEqual({ status: 200, servers: [pinnedServerId(name, 'alpha')] });
     expect(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).toBe(yaml);
     // The other application's data stays (its foreign key is its own to restore: see README, "Upgrading LiteLLM").
     expect(await asOwner(docker, name, 'SELECT uses FROM reports.prompt_usage')).toBe('7\n');
