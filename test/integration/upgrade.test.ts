@@ -43,11 +43,21 @@ async function litellmContainers(): Promise<{ name: string; image: string; state
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** The key as LiteLLM itself answers for it: /key/info with the key (admitted or not) and the MCP servers it is granted. */
-async function keyInfo(key: string): Promise<{ status: number; servers: string[] }> {
-  const response = await fetch(`http://127.0.0.1:${PORT}/key/info`, { headers: { authorization: `Bearer ${key}` } });
-  const body = (await response.json().catch(() => ({}))) as { info?: { object_permission?: { mcp_servers?: string[] } } };
-  return { status: response.status, servers: body.info?.object_permission?.mcp_servers ?? [] };
+/**
+ * The key as the old LiteLLM treats it: admitted on an authenticated route (/v1/models answers 200, 401 refused),
+ * and the MCP servers its grant row names (1.77.3 has no MCP listing that answers per key the way 1.80+ does).
+ */
+async function oldKey(key: string): Promise<{ status: number; servers: string[] }> {
+  const response = await fetch(`http://127.0.0.1:${PORT}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+  const client = await keysRoleClient(docker, name, dir);
+  try {
+    const { rows } = await client.query<{ mcp_servers: string[] | null }>(
+      `SELECT p.mcp_servers FROM "LiteLLM_VerificationToken" v JOIN "LiteLLM_ObjectPermissionTable" p USING (object_permission_id) WHERE v.key_alias = 'claude-code'`,
+    );
+    return { status: response.status, servers: rows[0]?.mcp_servers ?? [] };
+  } finally {
+    await client.end();
+  }
 }
 
 describe('mcpgw upgrade from LiteLLM 1.77.3 (a stack mcpgw made) to the builtin 1.108.7', () => {
@@ -59,12 +69,12 @@ describe('mcpgw upgrade from LiteLLM 1.77.3 (a stack mcpgw made) to the builtin 
       litellmPort: PORT,
       mcp: { alpha: { transport: 'http', port: 48530 } },
       secrets: { MCPGW_KEY_CLAUDE_CODE: KEY },
-      extra: { keys: [{ alias: 'claude-code', mcp_servers: [pinnedServerId(name, 'alpha')] }] },
+      extra: { keys: [{ alias: 'claude-code', mcp_servers: ['alpha'] }] },
     });
     // No probe: mcpgw's probe holds LiteLLM to what 1.80+ does (a key without grants sees nothing; 1.77.3 shows it all).
     const up = await runCli(['up', '--no-probe'], { cwd: dir });
     expect(up.code, up.stderr).toBe(0);
-    expect(await keyInfo(KEY)).toEqual({ status: 200, servers: [pinnedServerId(name, 'alpha')] });
+    expect(await oldKey(KEY)).toEqual({ status: 200, servers: [pinnedServerId(name, 'alpha')] });
     // The other application: its own schema in LiteLLM's database, a row, and a foreign key on LiteLLM's prompts.
     await asOwner(
       docker,
@@ -90,7 +100,7 @@ describe('mcpgw upgrade from LiteLLM 1.77.3 (a stack mcpgw made) to the builtin 
     expect(result.stderr).toMatch(/database restored from the verified backup/);
     expect(await ledger()).toEqual(before);
     expect(await litellmContainers()).toEqual([{ name: `${name}-litellm`, image: OLD_IMAGE, state: 'running' }]);
-    expect(await keyInfo(KEY)).toEqual({ status: 200, servers: [pinnedServerId(name, 'alpha')] });
+    expect(await oldKey(KEY)).toEqual({ status: 200, servers: [pinnedServerId(name, 'alpha')] });
     expect(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).toBe(yaml);
     // The other application's data stays (its foreign key is its own to restore: see README, "Upgrading LiteLLM").
     expect(await asOwner(docker, name, 'SELECT uses FROM reports.prompt_usage')).toBe('7\n');
