@@ -55,17 +55,3 @@ export function imageVersion(image: string): string | undefined {
 export function isFloatingTag(image: string): boolean {
   return imageVersion(image) === undefined;
 }
-
-/**
- * Since 1.80 a key without MCP grants sees no MCP server; 1.77.3 gave it every one (its MCPServerManager
- * .get_allowed_mcp_servers falls back to the whole registry when a key and its team allow none).
- */
-export const NO_GRANT_SEES_NOTHING_SINCE = '1.80.0';
-
-/** Whether a key without grants loses every MCP server when LiteLLM goes from `from` to `to`. */
-export function grantlessKeysLoseServers(from: string | undefined, to: string | undefined): boolean {
-  const [before, after] = [from && parseVersion(from), to && parseVersion(to)];
-  const floor = parseVersion(NO_GRANT_SEES_NOTHING_SINCE) as Version;
-  // An unknown target may be any release: assume the current behaviour (none).
-  return (!after || compareVersions(after, floor) >= 0) && (!before || compareVersions(before, floor) < 0);
-}

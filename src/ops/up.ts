@@ -17,6 +17,8 @@ import { StackRunner, type UpReport } from './stack-runner.js';
 import { UserError } from '../errors.js';
 import { imageVersion } from '../litellm/version.js';
 import { changesVersion } from '../upgrade/target.js';
+import { STACK_LABEL } from '../stack/labels.js';
+import { litellmService } from '../stack/model.js';
 import { loadStack, type LoadedStack } from './stack.js';
 
 export interface UpRequest {
@@ -56,16 +58,16 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
     guard,
   });
   if (request.dryRun) return { dryRun: true, stack, plan: (await runner.plan()).plan };
+  // Before anything is written or started.
+  await assertLiteLLMStays(stack, engine);
 
   const renderStep = progress.start('render');
   const written = await writeRendered(stack.loaded.dir, stack.files);
   const changed = written.filter((file) => file.state !== 'unchanged');
   renderStep.succeed(changed.length === 0 ? 'files up to date' : `wrote ${changed.map((file) => file.path).join(', ')}`);
 
-  await assertNoAdoptedLiteLLM(stack, engine);
   await runner.ensureImages(builds);
   const { plan, desired } = await runner.plan();
-  assertSameLiteLLMVersion(plan);
   const report = await runner.apply(plan, desired);
   const keyStep = progress.start('keys');
   const legacy = legacyServerIds(stack.model);
@@ -121,27 +123,22 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
 
 /**
  * A recreate removes the old container before the new one starts: fine for a config change, not for another
- * LiteLLM version, whose migrations need a backup, a rehearsal and a way back — what `mcpgw upgrade` does.
+ * LiteLLM version, whose migrations need a backup, a rehearsal and a way back — what `mcpgw upgrade` does. The
+ * same holds for an adopted deployment whose own LiteLLM container still serves.
  */
-function assertSameLiteLLMVersion(plan: StackPlan): void {
-  const litellm = plan.services.find((entry) => entry.service.role === 'litellm');
-  if (litellm?.action !== 'recreate' || !litellm.existingImage || !changesVersion(litellm.existingImage, litellm.service.image)) return;
+async function assertLiteLLMStays(stack: LoadedStack, engine: Engine): Promise<void> {
+  const fix = '`mcpgw upgrade` (it backs up, rehearses the migrations, keeps the old container stopped and rolls back on failure)';
+  const adopted = stack.loaded.config.adopted?.litellm_container;
+  const all = await engine.listContainers([]);
+  if (adopted && all.some((container) => container.name === adopted && container.state === 'running'))
+    throw new UserError(`the adopted LiteLLM container ${adopted} still serves: \`up\` would start mcpgw's LiteLLM next to it on the same database`, fix);
+  const service = litellmService(stack.model);
+  const running = all.find((container) => container.name === service.containerName && container.labels[STACK_LABEL] === stack.model.name);
+  if (!running || !changesVersion(running.image, service.image)) return;
   throw new UserError(
-    `mcpgw.yaml names LiteLLM ${imageVersion(litellm.service.image) ?? litellm.service.image}, the running container ${litellm.existingImage}: ` +
-      "`up` does not change LiteLLM's version in place (the old container would be removed first, with nothing to fall back to)",
-    '`mcpgw upgrade` (it backs up, rehearses the migrations, keeps the old container and rolls back on failure)',
-  );
-}
-
-/** A deployment taken over by `adopt`: its own LiteLLM container still serves until `upgrade` replaces it. */
-async function assertNoAdoptedLiteLLM(stack: LoadedStack, engine: Engine): Promise<void> {
-  const name = stack.loaded.config.adopted?.litellm_container;
-  if (!name) return;
-  const serving = (await engine.listContainers([])).find((container) => container.name === name && container.state === 'running');
-  if (!serving) return;
-  throw new UserError(
-    `the adopted LiteLLM container ${name} still serves: \`up\` would start mcpgw's LiteLLM next to it on the same database`,
-    '`mcpgw upgrade` (it replaces the adopted container, keeping it stopped for rollback)',
+    `mcpgw.yaml names LiteLLM ${imageVersion(service.image) ?? service.image}, the container ${running.name} runs ${running.image}: ` +
+      "`up` does not change LiteLLM's version in place (it would remove the old container first, with nothing to fall back to)",
+    fix,
   );
 }
 

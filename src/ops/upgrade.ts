@@ -3,22 +3,24 @@ import { verifyArchive } from '../backup/archive.js';
 import { BACKUP_KEY_SECRET } from '../backup/auth.js';
 import { restorationSql } from '../backup/restore.js';
 import { parseConfig } from '../config/load.js';
+import { readSecrets } from '../config/secrets.js';
+import { keySecretName } from '../config/rules.js';
 import { databaseUrl } from '../db/connect.js';
 import type { ContainerSummary, Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
 import { compareSchema, migrationsReader, readLedger, type Ledger } from '../litellm/migrations.js';
-import { imageVersion } from '../litellm/version.js';
+import { litellmVersion } from '../gateway/litellm-version.js';
 import { setLitellmImage } from '../mcp/yaml-edit.js';
 import { renderStack } from '../render/render.js';
 import { containerSpecFor } from '../render/container-spec.js';
 import { loadTemplates } from '../render/templates.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
-import { buildStackModel, LITELLM_SERVICE, litellmService } from '../stack/model.js';
+import { buildStackModel, LITELLM_SERVICE, litellmBaseUrl, litellmService } from '../stack/model.js';
 import { localBuilds } from '../stack/images.js';
 import { isPreviousContainer, PREVIOUS_SUFFIX } from '../stack/plan.js';
 import { cutOver, type CutoverOutcome } from '../upgrade/cutover.js';
-import { runMigrations } from '../upgrade/migrate.js';
+import { MigrationFailed, runMigrations } from '../upgrade/migrate.js';
 import { preflight, type Finding } from '../upgrade/preflight.js';
 import { rehearse, type RehearsalReport } from '../upgrade/rehearsal.js';
 import { resolveTarget, type UpgradeTarget } from '../upgrade/target.js';
@@ -94,7 +96,10 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
     check.succeed(`up to date: ${old.name} runs ${target.image}, all ${verdict.applied} migrations applied`);
     return { state: 'up-to-date', target, container: old.name };
   }
-  const from = imageVersion(old.image) ?? config.adopted?.litellm_version;
+  const from =
+    (old.state === 'running'
+      ? (await litellmVersion({ baseUrl: litellmBaseUrl(stack.model), configuredImage: old.image, timeoutMs: 5_000 }))?.version
+      : undefined) ?? config.adopted?.litellm_version;
   const now = deps.clock.now();
   const keyRows = await withKeyStore(
     ctx,
@@ -112,15 +117,7 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
       grants: row.mcpServers.length + row.mcpGroups.length,
       active: !row.blocked && !(row.expires && row.expires.getTime() <= now),
     })),
-    adoptedGaps:
-      old.state === 'running'
-        ? []
-        : [
-            {
-              what: `the LiteLLM container ${old.name} is ${old.state}`,
-              fix: 'start it (`mcpgw up`, or docker start for an adopted one) so the upgrade has a serving version to fall back to',
-            },
-          ],
+    adoptedGaps: await placeGaps(engine, stack, old),
   });
   if (findings.length > 0) {
     check.fail(`${findings.length} finding(s); nothing was changed`);
@@ -135,7 +132,9 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
   // A verified backup: written, then read back and its checksum and signature checked before anything changes.
   const { file: backup, manifest } = await backupStack(ctx, {});
   const verify = progress.start('verify backup');
-  const verified = await verifyArchive(backup, (await loadStack(ctx)).secrets.get(BACKUP_KEY_SECRET));
+  // Read again: the backup may just have added the key to the secrets file.
+  const backupKey = (await readSecrets(stack.loaded.secretsFile)).get(BACKUP_KEY_SECRET);
+  const verified = await verifyArchive(backup, backupKey);
   if (!verified.authenticity.ok) {
     verify.fail(verified.authenticity.detail);
     throw new StepFailed(`the backup ${backup} does not verify: it ${verified.authenticity.detail}`, 'nothing was changed; run the upgrade again');
@@ -161,7 +160,9 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
         masterKey,
         keys: declared.map((key) => {
           const row = keyRows.find((candidate) => candidate.token === key.token);
-          const secret = config.keys.find((candidate) => candidate.alias === key.alias)?.secret;
+          // A key declared by its value (secret:, by default MCPGW_KEY_<ALIAS>) is also tried with that value.
+          const declaration = config.keys.find((candidate) => candidate.alias === key.alias);
+          const secret = declaration?.token_sha256 ? undefined : (declaration?.secret ?? keySecretName(key.alias));
           const plaintext = secret ? stack.secrets.get(secret) : undefined;
           return { alias: key.alias, sha256: key.token, servers: row?.mcpServers ?? [], groups: row?.mcpGroups ?? [], ...(plaintext ? { plaintext } : {}) };
         }),
@@ -195,7 +196,7 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
     throw new UserError('upgrade cancelled after the rehearsal; nothing was changed', `the backup ${backup} is kept`);
 
   const outcome = await cutOver(
-    cutoverSteps(ctx, { engine, stack, targetStack, targetRunner, old, target, shipped, url, ledgerBefore, backup, progress }),
+    cutoverSteps(ctx, { engine, stack, targetStack, targetRunner, old, target, shipped, url, ledgerBefore, backup, backupKey, progress }),
     deps.clock,
   );
   const result = { target, from, backup, rehearsal: rehearsed, cutover: outcome };
@@ -204,6 +205,30 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
   await copyFile(stack.loaded.file, configBackup);
   await writeFile(stack.loaded.file, targetText);
   return { state: 'upgraded', ...result, configBackup };
+}
+
+/**
+ * What the LiteLLM being replaced says about mcpgw.yaml: it must serve (it is the way back), and an adopted one's
+ * published port is the one its clients use, so mcpgw's LiteLLM must take the same (`litellm.port`).
+ */
+async function placeGaps(engine: Engine, stack: LoadedStack, old: ContainerSummary): Promise<Finding[]> {
+  if (old.state !== 'running')
+    return [
+      {
+        what: `the LiteLLM container ${old.name} is ${old.state}`,
+        fix: 'start it (`mcpgw up`, or `docker start` for an adopted one) so the upgrade has a serving version to fall back to',
+      },
+    ];
+  if (!stack.loaded.config.adopted || old.labels[STACK_LABEL] === stack.model.name) return [];
+  const { port } = stack.loaded.config.litellm;
+  const published = (await engine.publishedPorts(old.id)).map((binding) => binding.hostPort);
+  if (published.length === 0 || published.includes(port)) return [];
+  return [
+    {
+      what: `mcpgw.yaml's litellm.port is ${port}, but the adopted container ${old.name} publishes ${published.join(', ')}: its clients would lose the gateway`,
+      fix: `set litellm.port: ${published[0]} in mcpgw.yaml`,
+    },
+  ];
 }
 
 /** The stack as it is once mcpgw.yaml names the target: the same file and secrets, another LiteLLM. */
@@ -251,6 +276,7 @@ interface CutoverPlace {
   url: string;
   ledgerBefore: Ledger;
   backup: string;
+  backupKey: string | undefined;
   progress: Progress;
 }
 
@@ -274,14 +300,22 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
   };
   return {
     migrate: async () => {
-      await runMigrations(engine, {
-        image: target.image,
-        shipped: place.shipped,
-        databaseUrl: databaseEnv?.slice('DATABASE_URL='.length) ?? place.url,
-        networks: await reachable(),
-        labels: labelsFor(stack.model.name, 'upgrade'),
-        name: `${stack.model.name}-upgrade-migrate`,
-      });
+      try {
+        await runMigrations(engine, {
+          image: target.image,
+          shipped: place.shipped,
+          databaseUrl: databaseEnv?.slice('DATABASE_URL='.length) ?? place.url,
+          networks: await reachable(),
+          labels: labelsFor(stack.model.name, 'upgrade'),
+          name: `${stack.model.name}-upgrade-migrate`,
+        });
+      } catch (error) {
+        if (!(error instanceof MigrationFailed)) throw error;
+        // Migrations run in name order, each recorded once it succeeded: the first one still missing is the one that failed.
+        const verdict = compareSchema(await withDatabase(ctx, place.url, readLedger), place.shipped);
+        const failed = verdict.state === 'behind' || verdict.state === 'failed' ? verdict.pending[0] : undefined;
+        throw new StepFailed(`migration ${failed ?? '(unknown)'} of ${target.image} failed on the database: ${error.error}`);
+      }
       const after = await withDatabase(ctx, place.url, readLedger);
       return (
         after.rows.filter((row) => row.finished && !row.rolledBack).length - place.ledgerBefore.rows.filter((row) => row.finished && !row.rolledBack).length
@@ -295,7 +329,14 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
       if (earlier) await engine.removeContainer(earlier.id);
       await engine.renameContainer(old.id, previous);
     },
-    startNew: () => targetRunner.createService(LITELLM_SERVICE, (id) => (newId = id)),
+    startNew: async () => {
+      let createdAt = 0;
+      const ready = await targetRunner.createService(LITELLM_SERVICE, (id) => {
+        newId = id;
+        createdAt = ctx.deps.clock.now();
+      });
+      return { ready, ownStartMs: ctx.deps.clock.now() - createdAt };
+    },
     syncKeys: async () => {
       const keys = declaredKeys(targetStack.loaded.config, targetStack.model, targetStack.secrets);
       const changes = await withKeyStore(
@@ -324,7 +365,8 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
       // Nothing may write while LiteLLM's schema is replaced: the old LiteLLM still serves when the migrate step failed.
       const serving = (await engine.containerState(old.id))?.running === true;
       if (serving) await engine.stopContainer(old.id, 30);
-      const verified = await verifyArchive(place.backup, stack.secrets.get(BACKUP_KEY_SECRET));
+      const verified = await verifyArchive(place.backup, place.backupKey);
+      if (!verified.authenticity.ok) throw new StepFailed(`the backup ${place.backup} no longer verifies: it ${verified.authenticity.detail}`);
       const access = await databaseAccess(ctx, stack, async () => engine);
       await access.tools.restore(restorationSql(place.backup, verified.manifest));
       if (serving) await oldRunner.startService(LITELLM_SERVICE, old.id);

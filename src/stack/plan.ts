@@ -9,9 +9,8 @@ export interface ServicePlan {
   service: ServiceModel;
   action: ServiceAction;
   hash: string;
-  /** The existing container, when there is one, and the image it was created from. */
+  /** The existing container, when there is one. */
   existingId?: string;
-  existingImage?: string;
   reason: string;
 }
 
@@ -68,7 +67,7 @@ export function planStack(desired: { service: ServiceModel; hash: string }[], ne
   const services = desired.map(({ service, hash }): ServicePlan => {
     const existing = byService.get(service.name);
     if (!existing) return { service, hash, action: 'create', reason: 'not created yet' };
-    const base = { service, hash, existingId: existing.id, existingImage: existing.image };
+    const base = { service, hash, existingId: existing.id };
     if (existing.labels[CONFIG_HASH_LABEL] !== hash) return { ...base, action: 'recreate', reason: 'configuration or image changed' };
     const gaps = hardeningGaps(service, actual.hardening.get(existing.id) ?? { user: '', capDrop: [], capAdd: [], securityOpt: [] });
     if (gaps.length > 0) return { ...base, action: 'recreate', reason: `lacks its hardening: ${gaps.join('; ')}` };

@@ -9,8 +9,11 @@ export interface CutoverSteps {
   migrate(): Promise<number>;
   /** Stops the old LiteLLM and renames it `<name>-previous` (never removed here). */
   retireOld(): Promise<void>;
-  /** Creates and starts the new LiteLLM and waits until it is ready with its database; resolves a summary. */
-  startNew(): Promise<string>;
+  /**
+   * Creates and starts the new LiteLLM and waits until it is ready with its database; resolves a summary and its
+   * own start (container started → ready), the part of the downtime no cut-over can shorten.
+   */
+  startNew(): Promise<{ ready: string; ownStartMs: number }>;
   /** `keys sync`; resolves a summary. */
   syncKeys(): Promise<string>;
   /** The end-to-end probe; a failure is `{ ok: false }`. */
@@ -28,7 +31,7 @@ export interface CutoverSteps {
 export type CutoverStage = 'migrate' | 'retire' | 'start' | 'keys' | 'probe';
 
 export type CutoverOutcome =
-  | { ok: true; migrations: number; downtimeMs: number; started: string; keys: string; probe: string }
+  | { ok: true; migrations: number; downtimeMs: number; ownStartMs: number; started: string; keys: string; probe: string }
   | {
       ok: false;
       stage: CutoverStage;
@@ -62,9 +65,9 @@ export async function cutOver(steps: CutoverSteps, clock: Clock): Promise<Cutove
     steps.note('stop old', 'ok', 'old LiteLLM stopped and kept as <name>-previous');
     stage = 'start';
     created = true;
-    const started = await steps.startNew();
+    const { ready: started, ownStartMs } = await steps.startNew();
     const downtimeMs = clock.now() - stoppedAt;
-    steps.note('start new', 'ok', `${started} (downtime ${(downtimeMs / 1000).toFixed(1)} s)`);
+    steps.note('start new', 'ok', `${started} (downtime ${(downtimeMs / 1000).toFixed(1)} s, of which its own start ${(ownStartMs / 1000).toFixed(1)} s)`);
     stage = 'keys';
     const keys = await steps.syncKeys();
     steps.note('keys', 'ok', keys);
@@ -72,7 +75,7 @@ export async function cutOver(steps: CutoverSteps, clock: Clock): Promise<Cutove
     const probe = await steps.probe();
     if (!probe.ok) throw new Error(`probe failed: ${probe.summary}`);
     steps.note('probe', 'ok', probe.summary);
-    return { ok: true, migrations, downtimeMs, started, keys, probe: probe.summary };
+    return { ok: true, migrations, downtimeMs, ownStartMs, started, keys, probe: probe.summary };
   } catch (error) {
     const cause = (error as Error).message;
     steps.note(stage, 'fail', cause.split('\n')[0] ?? cause);

@@ -40,8 +40,24 @@ export async function runMigrations(engine: Engine, run: MigrationRun): Promise<
     },
     MIGRATE_TIMEOUT_MS,
   );
-  const tail = result.output.trimEnd().split('\n').slice(-15).join('\n');
-  if (result.exitCode !== 0)
-    throw new StepFailed(`the migrations of ${run.image} failed (exit ${result.exitCode}):\n${tail}`, 'the output above names the migration and the error');
-  return tail.split('\n').at(-1) ?? '';
+  const lines = result.output.trimEnd().split('\n');
+  if (result.exitCode !== 0) throw new MigrationFailed(run.image, result.exitCode, errorLine(lines), lines.slice(-15).join('\n'));
+  return lines.at(-1) ?? '';
+}
+
+/** The database's own words from a failed run's output (pg's `error: …`, Prisma's `Error: P3018 …`), else its last line. */
+function errorLine(lines: string[]): string {
+  return (lines.find((line) => /^\s*(?:error|Error|DatabaseError)\b[:\s]/.test(line) || /\bERROR:/.test(line)) ?? lines.at(-1) ?? '').trim();
+}
+
+export class MigrationFailed extends StepFailed {
+  constructor(
+    readonly image: string,
+    readonly runExit: number,
+    /** The error as the database or Prisma gave it, on one line. */
+    readonly error: string,
+    readonly tail: string,
+  ) {
+    super(`the migrations of ${image} failed (exit ${runExit}): ${error}\n${tail}`, 'the output above names the error');
+  }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describeVerdict, someNames, type SchemaVerdict } from '../litellm/migrations.js';
-import { grantlessKeysLoseServers } from '../litellm/version.js';
+import { ungrantedKeyReach } from '../litellm/version.js';
 import type { UpgradeTarget } from './target.js';
 
 /** Something that stops the upgrade before anything is touched, with what fixes it. */
@@ -66,7 +66,8 @@ export function preflight(input: PreflightInput): Finding[] {
       what: `${input.masterKey.name} ${refused}: LiteLLM ${target.version ?? '(target)'} refuses to start with it`,
       fix: `put a new value in the secrets file (${input.masterKey.name}=sk-$(openssl rand -hex 32)), \`mcpgw up\`, and give clients their keys again if they used the master key`,
     });
-  if (grantlessKeysLoseServers(input.from, target.version)) {
+  // An unknown running version may be an old one: its grantless keys may reach every server now.
+  if ((input.from === undefined ? 'all' : ungrantedKeyReach(input.from)) === 'all' && ungrantedKeyReach(target.version) === 'none') {
     const lost = input.keys.filter((key) => key.active && key.grants === 0).map((key) => key.label);
     if (lost.length > 0)
       findings.push({

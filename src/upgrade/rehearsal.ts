@@ -48,7 +48,8 @@ const READY_TIMEOUT_MS = 240_000;
 /**
  * Inside the rehearsal LiteLLM (nothing is published): readiness with the database, or, given keys in
  * REHEARSAL_KEYS, each key as LiteLLM itself resolves it — /key/info by its hash with the master key (status and
- * MCP grants) and, when the plaintext is known, /key/info with the key itself (admitted on an authenticated route).
+ * MCP grants) and, when the plaintext is known, /v1/models with the key itself: admitted on an authenticated route
+ * that mcpgw's keys may call (their allowed_routes keep them off management routes such as /key/info).
  */
 const PROBE_PY = `
 import json, os, sys, urllib.request, urllib.error
@@ -67,7 +68,7 @@ else:
         status, body = get('/key/info?key=' + k['sha256'], os.environ['REHEARSAL_MASTER'])
         info = body.get('info') or {}
         perm = info.get('object_permission') or {}
-        admitted = get('/key/info', k['plaintext'])[0] if k.get('plaintext') else None
+        admitted = get('/v1/models', k['plaintext'])[0] if k.get('plaintext') else None
         out.append({'alias': k['alias'], 'status': status, 'state': info.get('status'), 'blocked': info.get('blocked'),
                     'servers': sorted(perm.get('mcp_servers') or []), 'groups': sorted(perm.get('mcp_access_groups') or []), 'admitted': admitted})
     print(json.dumps(out))

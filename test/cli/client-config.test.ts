@@ -67,6 +67,19 @@ describe('mcpgw client-config', () => {
     });
   });
 
+  it('says a key declared by its hash has no value mcpgw knows, with what to do instead', async () => {
+    await withTempDir(async (dir) => {
+      const { run } = await seedStack(dir);
+      const file = path.join(dir, 'mcpgw.yaml');
+      const yaml = (await readFile(file, 'utf8')).replace('    secret: LITELLM_VIRTUAL_KEY_TEST\n', `    token_sha256: ${'d'.repeat(64)}\n`);
+      await writeFile(file, yaml);
+      const result = await run('claude', '--key-alias', 'test');
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/the key "test" is declared by its hash \(token_sha256\): mcpgw has no value for it/);
+      expect(result.stderr).toMatch(/mcpgw keys rotate test/);
+    });
+  });
+
   it('writes the file (0600, key not echoed), re-runs as a no-op, and backs up before an update', async () => {
     await withTempDir(async (dir) => {
       const { home, key, run } = await seedStack(dir);

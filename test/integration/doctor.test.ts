@@ -117,9 +117,11 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     expect(byId(report, 'mcp.llm').evidence).toContain('executed by LiteLLM: 1');
     expect(byId(report, 'security.mcp-test-endpoints').evidence).toEqual([`LiteLLM ${stack.versions.litellm} is not affected by CVE-2026-42271`]);
     expect(byId(report, 'clients.files').evidence[1]).toBe('1 entry points at this gateway: Claude Code mcpServers.litellm');
-    // How far LiteLLM's migrations got, by the newest one's name (a release's migrations are dated).
+    // The ledger against the migrations the running image ships, read from inside it.
     expect(byId(report, 'database.schema').evidence).toEqual([
-      expect.stringMatching(/^key, grant and user tables present; [1-9]\d* migrations applied \(newest \d{8,14}_\w+\)$/),
+      expect.stringMatching(/^image: \S+ \(container \S+-litellm\)$/),
+      expect.stringMatching(/^litellm-proxy-extras \d+\.\d+\.\d+: [1-9]\d* migrations$/),
+      expect.stringMatching(/^all [1-9]\d* migrations of \S+ applied \(newest \d{8,14}_\w+\)$/),
     ]);
     // The doctor's temporary key is gone again.
     const { keys } = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string }[] };

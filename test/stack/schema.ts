@@ -1,7 +1,9 @@
 // LiteLLM's real DB schema for tests: the migration.sql files of the litellm-proxy-extras version
 // that the pinned litellm installs (extracted by prepare.sh), applied in Prisma's order.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The subset of pg.Client / pg.Pool this module needs. */
@@ -73,4 +75,45 @@ export async function applyLiteLLMSchema(db: SqlRunner, schemaDir: string, optio
     }
   }
   return migrations;
+}
+
+/**
+ * The schema (schema.prisma + migrations) of the litellm-proxy-extras installed in a LiteLLM image, as prepare.sh
+ * extracts the current one: under `root`/litellm-proxy-extras-<version>, once (a `.complete` marker; a directory
+ * filled by a run that died is made again). For an older release's real schema, e.g. the seed's 1.77.3 (0.2.19).
+ */
+export async function imageSchema(image: string, root: string, labels: Record<string, string>): Promise<{ version: string; dir: string }> {
+  const labelArgs = Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+  const inImage = (script: string) =>
+    spawn('docker', ['run', '--rm', '--network', 'none', ...labelArgs, '--entrypoint', 'sh', image, '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const finished = (child: ChildProcess, what: string, collect = false) =>
+    new Promise<string>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      if (collect) child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${what} failed (exit ${code}): ${err.trim()}`))));
+    });
+  const python = `/opt/venv/bin/python -c`;
+  const version = (
+    await finished(
+      inImage(`${python} 'import importlib.metadata as m; print(m.version("litellm-proxy-extras"))'`),
+      `reading ${image}'s litellm-proxy-extras`,
+      true,
+    )
+  ).trim();
+  const dir = join(root, `litellm-proxy-extras-${version}`);
+  if (existsSync(join(dir, '.complete'))) return { version, dir };
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const tar = spawn('tar', ['-C', dir, '-x'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const pack = inImage(
+    `cd "$(${python} 'import litellm_proxy_extras, os; print(os.path.dirname(litellm_proxy_extras.__file__))')" && tar -c schema.prisma migrations`,
+  );
+  pack.stdout?.pipe(tar.stdin as NodeJS.WritableStream);
+  await Promise.all([finished(pack, `packing ${image}'s migrations`), finished(tar, 'unpacking them')]);
+  if ((await listMigrations(dir)).length === 0) throw new Error(`no migrations in ${image}'s litellm-proxy-extras ${version}`);
+  await writeFile(join(dir, '.complete'), '');
+  return { version, dir };
 }

@@ -113,6 +113,18 @@ keys:`,
     expect(messages(`${base}  - alias: claude-code\n`)).toContain('keys[1].alias: "claude-code" is already used by keys[0]');
   });
 
+  it('refuses two keys declared by one token_sha256, with the path and the fix', () => {
+    const hash = 'ab'.repeat(32);
+    const yaml = `${base}    token_sha256: ${hash}\n  - alias: hand\n    token_sha256: ${hash}\n`;
+    expect(issuesOf(yaml)).toEqual([
+      expect.objectContaining({
+        path: 'keys[1].token_sha256',
+        message: 'the same key as keys[0] (one token_sha256 is one key row)',
+        fix: 'keep one declaration: merge its grants into keys[0] and delete this one',
+      }),
+    ]);
+  });
+
   it('finds ${VAR} anywhere, because LiteLLM never resolves it', () => {
     const yaml = base.replace('    port: 48010', '    port: 48010\n    environment: { TOKEN: "${GITHUB_TOKEN}" }');
     const issues = issuesOf(yaml);

@@ -96,6 +96,23 @@ describe('declared keys', () => {
     expect(() => declaredKeys(config, model, parseSecrets(secrets))).toThrow(/MCPGW_KEY_CODEX \(the key for codex\) is the LiteLLM master key/);
   });
 
+  it('take a key declared by hash without a secret: its token is the hash, it has no key_name to write', () => {
+    const hash = hashKey('sk-seed-hand-made-0123456789abcdef');
+    const yaml = stack.yaml.replace('  - alias: vscode\n', `  - alias: vscode\n    token_sha256: ${hash}\n`);
+    const byHash = parseConfig(yaml);
+    const secrets = parseSecrets(stack.secrets.replace(/^MCPGW_KEY_VSCODE=.*\n/m, ''));
+    expect(declaredKeys(byHash, buildStackModel(byHash), secrets)[0]).toMatchObject({ alias: 'vscode', token: hash, keyName: null, mcpGroups: ['dev'] });
+  });
+
+  it('refuse a hash that is the master key, and a value and a hash that are one key', () => {
+    const master = /^LITELLM_MASTER_KEY=(.*)$/m.exec(stack.secrets)?.[1] ?? '';
+    const asMaster = parseConfig(stack.yaml.replace('  - alias: vscode\n', `  - alias: vscode\n    token_sha256: ${hashKey(master)}\n`));
+    expect(() => declaredKeys(asMaster, buildStackModel(asMaster), parseSecrets(stack.secrets))).toThrow(/token_sha256 is the hash of the LiteLLM master key/);
+    const codexValue = /^MCPGW_KEY_CODEX=(.*)$/m.exec(stack.secrets)?.[1] ?? '';
+    const twice = parseConfig(stack.yaml.replace('  - alias: vscode\n', `  - alias: vscode\n    token_sha256: ${hashKey(codexValue)}\n`));
+    expect(() => declaredKeys(twice, buildStackModel(twice), parseSecrets(stack.secrets))).toThrow(/keys "vscode" and "codex" are the same key/);
+  });
+
   it('carry the key settings as LiteLLM stores them: tool lists by server id (their servers granted too), limits, budget window', () => {
     const yaml = stack.yaml.replace(
       '    budget: 25\n',

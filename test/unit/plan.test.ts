@@ -51,6 +51,24 @@ describe('planStack', () => {
     expect(planIsNoop(plan)).toBe(false);
   });
 
+  it('leaves the LiteLLM container an upgrade kept (<name>-previous) alone: neither the service nor an orphan', () => {
+    const containers = desired.map(({ service, hash }) => running(service.name, hash));
+    const previous = { ...running('litellm', 'older-hash', 'exited'), id: 'id-previous', name: 'litellm-litellm-previous' };
+    const plan = planStack(desired, model.networks, model.volumes, {
+      containers: [...containers, previous],
+      foreign: [],
+      networks: allNetworks,
+      volumes: allVolumes,
+      ...none,
+    });
+    expect(plan.services.map((entry) => [entry.service.name, entry.action, entry.existingId])).toEqual([
+      ['postgres', 'keep', 'id-postgres'],
+      ['mcp-db-main', 'keep', 'id-mcp-db-main'],
+      ['litellm', 'keep', 'id-litellm'],
+    ]);
+    expect(plan.orphans).toEqual([]);
+  });
+
   it('keeps what is running with the same hash: a second up is a no-op', () => {
     const containers = desired.map(({ service, hash }) => running(service.name, hash));
     const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none });

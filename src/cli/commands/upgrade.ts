@@ -21,11 +21,12 @@ export async function upgradeCommand(ctx: CommandContext, options: UpgradeReques
     case 'upgraded': {
       const { cutover } = outcome;
       if (!cutover.ok) return;
-      const ratio = outcome.rehearsal.startMs > 0 ? (cutover.downtimeMs / outcome.rehearsal.startMs).toFixed(2) : 'n/a';
       if (!ctx.options.json) {
+        const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
         ui.result(`upgraded to ${outcome.target.image} (${cutover.migrations} migration(s) applied)`);
         ui.result(
-          `downtime ${(cutover.downtimeMs / 1000).toFixed(1)} s (LiteLLM's own start on the rehearsal: ${(outcome.rehearsal.startMs / 1000).toFixed(1)} s; ratio ${ratio})`,
+          `downtime ${seconds(cutover.downtimeMs)}: the new LiteLLM's own start ${seconds(cutover.ownStartMs)} ` +
+            `(${(cutover.downtimeMs / cutover.ownStartMs).toFixed(2)}x; on the rehearsal it started in ${seconds(outcome.rehearsal.startMs)})`,
         );
         ui.info(`backup ${outcome.backup}; mcpgw.yaml updated (previous copy ${outcome.configBackup}); the old container is kept stopped as <name>-previous`);
       }
