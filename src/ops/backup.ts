@@ -177,14 +177,17 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
 
   // The migrations of the image the restore starts again, read from inside it; an image that cannot be read leaves
   // the judgement to the database's own level.
-  const imageLevel = async (image: string) => {
+  const imageLevel = async (container: { name: string; image: string }) => {
     const labels = labelsFor(stack.model.name, 'restore');
+    const { image } = container;
     const shipped = await migrationsReader(await engine(), labels, () => deps.randomBytes(4).toString('hex'))(image).catch((error: unknown) => {
       if (error instanceof MigrationsUnreadable) return undefined;
       throw error;
     });
     const newestMigration = shipped?.names.at(-1);
-    return newestMigration ? { image: { image, newestMigration } } : {};
+    // A container whose tag moved on to another image reports the bare image id: named by its container then.
+    const named = image.startsWith('sha256:') ? `the image of ${container.name} (${image.slice(7, 19)})` : image;
+    return newestMigration ? { image: { image: named, newestMigration } } : {};
   };
 
   let probe: ProbeReport | undefined;
@@ -197,7 +200,7 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
       readCurrent: async () => ({
         schema: await schemaLevelAt(ctx, target.url),
         litellmVersion: await litellmVersionOf(stack),
-        ...(await imageLevel((await litellmContainer()).image)),
+        ...(await imageLevel(await litellmContainer())),
       }),
       confirm: async (manifest) =>
         Boolean(request.yes) ||
