@@ -283,7 +283,7 @@ $$ LANGUAGE plpgsql;
     expect(await leftovers()).toEqual([]);
   });
 
-  it("mcpgw backup in external mode: the tools container joins LiteLLM's networks, the key is added, nothing is left behind", async () => {
+  it("mcpgw backup in external mode: a URL naming a container works from this machine, the tools container joins LiteLLM's networks, the key is added, nothing is left behind", async () => {
     const stackDir = await mkdtemp(path.join(tmpdir(), 'mcpgw-backup-ext-cli-'));
     const stackName = `mcpgwt-${run}-x`;
     try {
@@ -292,15 +292,18 @@ $$ LANGUAGE plpgsql;
         images: stack.images,
         litellmPort: 14519,
         mcp: {},
-        secrets: { DATABASE_URL: url },
+        // LiteLLM's URL names the database by its container name, which only Docker's DNS resolves: mcpgw reads the
+        // schema level from this machine through the container's address on the network (hostReachableUrl).
+        secrets: { DATABASE_URL: url.replace(/@[\d.]+:/, `@mcpgwt-${run}-ext-db:`) },
         // The database's network as the seed's shared postgres-net: LiteLLM (and so the tools container) joins it.
         extra: { postgres: { mode: 'external', image: stack.images.postgres, network, network_external: true } },
       });
       const result = await runCli(['backup', '--json'], { cwd: stackDir });
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toMatch(/added MCPGW_BACKUP_KEY to /);
-      const report = JSON.parse(result.stdout) as { file: string; manifest: { postgres: unknown; auth?: { key: string } } };
+      const report = JSON.parse(result.stdout) as { file: string; manifest: { postgres: unknown; schema: { migration: string }; auth?: { key: string } } };
       expect(report.manifest.postgres).toEqual({ mode: 'external', database: 'shared' });
+      expect(report.manifest.schema.migration).toBe('20250202000000_b');
       expect((await verifyArchive(report.file, await backupKey(stackDir))).authenticity).toEqual({ ok: true, key: report.manifest.auth?.key });
       expect(`${result.stdout}${result.stderr}`).not.toContain(PASSWORD);
       const pgtools = await docker.listContainers({ all: true, filters: { name: [`${stackName}-pgtools`] } });
