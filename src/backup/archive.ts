@@ -29,6 +29,11 @@ export interface BackupManifest {
   postgres: { mode: 'bundled' | 'external'; database: string };
   litellm: { image: string; version: string | null };
   schema: SchemaLevel;
+  /**
+   * What the dump holds: `litellm`, LiteLLM's objects only (litellm-objects.ts), restored by replacing just those;
+   * absent in backups made before: the whole `public` schema, restored by replacing the schema.
+   */
+  scope?: 'litellm';
   dump: { sha256: string; bytes: number };
   auth?: BackupAuth;
 }
@@ -85,7 +90,7 @@ export async function writeArchive(file: string, fields: ManifestFields, key: st
       throw error;
     }
     await written;
-    const { stack, createdAt, postgres, litellm, schema } = fields;
+    const { stack, createdAt, postgres, litellm, schema, scope } = fields;
     const unsigned: BackupManifest = {
       format: 'mcpgw-backup',
       version: FORMAT_VERSION,
@@ -94,6 +99,7 @@ export async function writeArchive(file: string, fields: ManifestFields, key: st
       postgres,
       litellm,
       schema,
+      ...(scope ? { scope } : {}),
       dump: { sha256: digest.hash.digest('hex'), bytes: digest.bytes },
     };
     const hmac = finishSignature(digest.signature as Hmac, JSON.stringify(unsigned));

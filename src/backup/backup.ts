@@ -25,7 +25,7 @@ export async function createBackup(file: string, fields: ManifestFields, key: st
   // them out of git, as the rendered env/ folder does.
   const created = await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   if (created) await writeFile(path.join(path.dirname(file), '.gitignore'), '*\n', { mode: 0o600 });
-  return writeArchive(file, fields, key, (sink) => tools.dump(sink));
+  return writeArchive(file, { ...fields, scope: 'litellm' }, key, (sink) => tools.dump(sink));
 }
 
 /** This stack's backups in `dir` (files named like `backupFileName`), newest first; none when `dir` is absent. */

@@ -25,6 +25,8 @@ export async function readSchemaLevel(db: SqlClient): Promise<SchemaLevel> {
 export interface CurrentLevel {
   schema: SchemaLevel;
   litellmVersion: string | null;
+  /** The LiteLLM image the restore starts afterwards and the newest migration it ships, when it could be read. */
+  image?: { image: string; newestMigration: string };
 }
 
 export type Compatibility = { compatible: true; basis: string } | { compatible: false; reason: string };
@@ -37,11 +39,23 @@ export type Compatibility = { compatible: true; basis: string } | { compatible: 
  */
 export function checkCompatibility(manifest: Pick<BackupManifest, 'schema' | 'litellm'>, current: CurrentLevel): Compatibility {
   const backup = manifest.schema;
+  // The image decides before the database: the LiteLLM started on the restored data must know every migration in it.
+  if (backup.migration && current.image && backup.migration > current.image.newestMigration) {
+    return {
+      compatible: false,
+      reason:
+        `the backup's schema is at migration ${backup.migration}, newer than the newest migration ${current.image.image} ships ` +
+        `(${current.image.newestMigration}): that LiteLLM would not know its tables`,
+    };
+  }
   if (backup.migration && current.schema.migration) {
     if (backup.migration > current.schema.migration) {
       return { compatible: false, reason: `the backup's schema is at migration ${backup.migration}, newer than this database's ${current.schema.migration}` };
     }
-    return { compatible: true, basis: `migration ${backup.migration} ≤ ${current.schema.migration}` };
+    return {
+      compatible: true,
+      basis: `migration ${backup.migration} ≤ ${current.schema.migration}${current.image ? ` and ≤ ${current.image.newestMigration} of ${current.image.image}` : ''}`,
+    };
   }
   if (current.schema.tables.length > 0) {
     const unknown = backup.tables.filter((table) => !current.schema.tables.includes(table));

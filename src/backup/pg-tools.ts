@@ -3,22 +3,29 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
+import { DUMP_TABLE_PATTERNS, SCHEMA_OBJECTS_QUERY } from './litellm-objects.js';
 
 /** pg_dump and psql against LiteLLM's database, wherever they run. */
 export interface PgTools {
   /** Where the tools run, for messages. */
   readonly where: string;
-  /** A consistent plain-SQL dump of the `public` schema (pg_dump takes one snapshot) into `sink`. */
+  /**
+   * A plain-SQL dump of LiteLLM's objects in `public` into `sink` (litellm-objects.ts): its enum types and
+   * functions first, then its tables and views as pg_dump writes them (one snapshot); nothing of other applications.
+   */
   dump(sink: Writable): Promise<void>;
   /** Feeds `sql` to psql, stopping at the first error (the SQL brings its own BEGIN/COMMIT). */
   restore(sql: Readable): Promise<void>;
 }
 
 /**
- * LiteLLM keeps everything in `public`. Owners and grants are left out so the dump restores into a database
- * whose role has another name (e.g. moving from bundled to external).
+ * LiteLLM keeps everything in `public`, beside whatever other applications keep there: only its tables and views
+ * are selected. Owners and grants are left out so the dump restores into a database whose role has another name
+ * (e.g. moving from bundled to external).
  */
-const DUMP_ARGS = ['--schema=public', '--no-owner', '--no-privileges'];
+const DUMP_ARGS = ['--no-owner', '--no-privileges', ...DUMP_TABLE_PATTERNS.flatMap((pattern) => ['--table', pattern])];
+/** LiteLLM's enums and functions as statements, one after another, nothing else on stdout. */
+const SCHEMA_OBJECTS_ARGS = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', SCHEMA_OBJECTS_QUERY];
 /** ON_ERROR_STOP: the first error ends psql, and with it the open transaction (rolled back). */
 const RESTORE_ARGS = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', '-'];
 /**
@@ -49,30 +56,36 @@ function execTools(
   where: string,
   release?: (id: string) => Promise<void>,
 ) {
-  const run = async (program: string, args: string[], io: { stdout: Writable; stdin?: Readable }) => {
+  type Step = { program: string; args: string[]; io: { stdout: Writable; stdin?: Readable } };
+  /** The steps one after another in one container (a throwaway one is made once for all of them). */
+  const run = async (...steps: Step[]) => {
     const id = await container();
     try {
-      const result = await engine.execStreaming(id, [program, ...target, ...args], {
-        ...io,
-        env: [`PGPASSWORD=${password}`, PGOPTIONS],
-        user: TOOLS_USER,
-      });
-      if (result.exitCode === 127 || /executable file not found/.test(result.stderr))
-        throw new UserError(`${program} is not in the image of ${where}`, 'use a PostgreSQL image (postgres.image) for the database tools');
-      if (/invalid command \\restrict/.test(result.stderr))
-        throw new StepFailed(
-          `psql in ${where} predates \\restrict (PostgreSQL 13.22, 14.19, 15.14, 16.10, 17.6): it was stopped before running anything`,
-          'use a current image of your PostgreSQL major version (postgres.image) and run the restore again',
-        );
-      if (result.exitCode !== 0) throw new StepFailed(`${program} in ${where} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+      for (const { program, args, io } of steps) {
+        const result = await engine.execStreaming(id, [program, ...target, ...args], {
+          ...io,
+          env: [`PGPASSWORD=${password}`, PGOPTIONS],
+          user: TOOLS_USER,
+        });
+        if (result.exitCode === 127 || /executable file not found/.test(result.stderr))
+          throw new UserError(`${program} is not in the image of ${where}`, 'use a PostgreSQL image (postgres.image) for the database tools');
+        if (/invalid command \\restrict/.test(result.stderr))
+          throw new StepFailed(
+            `psql in ${where} predates \\restrict (PostgreSQL 13.22, 14.19, 15.14, 16.10, 17.6): it was stopped before running anything`,
+            'use a current image of your PostgreSQL major version (postgres.image) and run the restore again',
+          );
+        if (result.exitCode !== 0) throw new StepFailed(`${program} in ${where} failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+      }
     } finally {
       await release?.(id);
     }
   };
   return {
     where,
-    dump: (sink: Writable) => run('pg_dump', DUMP_ARGS, { stdout: sink }),
-    restore: (sql: Readable) => run('psql', RESTORE_ARGS, { stdout: discard(), stdin: sql }),
+    // execStreaming never ends its stdout: pg_dump's output follows psql's in the one sink.
+    dump: (sink: Writable) =>
+      run({ program: 'psql', args: SCHEMA_OBJECTS_ARGS, io: { stdout: sink } }, { program: 'pg_dump', args: DUMP_ARGS, io: { stdout: sink } }),
+    restore: (sql: Readable) => run({ program: 'psql', args: RESTORE_ARGS, io: { stdout: discard(), stdin: sql } }),
   } satisfies PgTools;
 }
 

@@ -6,18 +6,20 @@ import type { Progress } from '../ui/progress.js';
 import { readDump, verifyArchive, type Authenticity, type BackupManifest, type VerifiedArchive } from './archive.js';
 import { BACKUP_KEY_SECRET } from './auth.js';
 import { checkCompatibility, type Compatibility, type CurrentLevel } from './compat.js';
+import { DROP_LITELLM_OBJECTS, WHOLE_SCHEMA_GUARD } from './litellm-objects.js';
 import type { PgTools } from './pg-tools.js';
 import { describeRefusals, scanDump, screenedDump } from './screen.js';
 
 /**
  * The restore is one explicit transaction. COMMIT is sent only after the whole dump streamed and its checksum
  * matched again: a stream that breaks off leaves psql at end of input inside the open transaction, which the
- * server rolls back (psql's own --single-transaction would COMMIT at end of input). The dump recreates `public`
- * from scratch, so it is dropped first in the same transaction: tables a newer LiteLLM added cannot survive next
- * to the restored ones. A lock wait (someone still connected) fails the restore instead of hanging it; the
- * cascade's NOTICE per dropped object is silenced so a failure's stderr shows the error itself.
+ * server rolls back (psql's own --single-transaction would COMMIT at end of input). LiteLLM's objects, and only
+ * those, are dropped first in the same transaction (litellm-objects.ts): tables a newer LiteLLM added cannot
+ * survive next to the restored ones, and another application's tables in the same database stay as they are. A
+ * lock wait (someone still connected) fails the restore instead of hanging it; NOTICEs are silenced so a
+ * failure's stderr shows the error itself.
  */
-const RESTORE_BEGIN = `BEGIN;\nSET LOCAL lock_timeout = '30s';\nSET LOCAL client_min_messages = warning;\nDROP SCHEMA IF EXISTS public CASCADE;\n`;
+const RESTORE_BEGIN = `BEGIN;\nSET LOCAL lock_timeout = '30s';\nSET LOCAL client_min_messages = warning;\n`;
 const RESTORE_COMMIT = `\nCOMMIT;\n`;
 
 /**
@@ -109,7 +111,7 @@ export async function restoreBackup(file: string, options: RestoreOptions, steps
     verify.fail(compatibility.reason);
     throw new UserError(
       `refusing to restore ${file}: ${compatibility.reason}`,
-      'run the LiteLLM version the backup came from, or pass --force to restore anyway',
+      `set litellm.image to the LiteLLM the backup came from (${manifest.litellm.image}) or a newer one (\`mcpgw upgrade\`), then restore; or pass --force to restore anyway`,
     );
   }
   const origin = authenticity.ok ? `signature ok (key ${authenticity.key})` : `UNSIGNED, trusted: it ${authenticity.detail}`;
@@ -166,11 +168,11 @@ export async function restoreBackup(file: string, options: RestoreOptions, steps
 
 /** A verified archive's dump as psql receives it: screened, restricted, in one transaction. */
 export function restorationSql(file: string, manifest: BackupManifest): Readable {
-  return Readable.from(inOneTransaction(screenedDump(readDump(file, manifest))));
+  return Readable.from(inOneTransaction(screenedDump(readDump(file, manifest)), manifest.scope === 'litellm' ? DROP_LITELLM_OBJECTS : WHOLE_SCHEMA_GUARD));
 }
 
-async function* inOneTransaction(sql: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
-  yield Buffer.from(restrictLine() + RESTORE_BEGIN);
+async function* inOneTransaction(sql: AsyncGenerator<Buffer>, clear: string): AsyncGenerator<Buffer> {
+  yield Buffer.from(restrictLine() + RESTORE_BEGIN + clear);
   yield* sql;
   yield Buffer.from(RESTORE_COMMIT);
 }

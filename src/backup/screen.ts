@@ -140,7 +140,11 @@ const INDEX_METHODS = new Set(['btree', 'gin', 'gist', 'hash', 'brin']);
  * litellm_bump_mcp_catalog_revision: migration 20260923000000_add_mcp_catalog_revision_trigger (LiteLLM 1.108).
  */
 export const KNOWN_FUNCTIONS: Readonly<Record<string, readonly string[]>> = {
-  litellm_bump_mcp_catalog_revision: ['e1f61b621e8c94dc073fd52ec918fc3d7d28c2be9ed96b8c089b36d17b156486'],
+  // As pg_dump writes it (backups of the whole schema), and as pg_get_functiondef does (backups of LiteLLM's objects).
+  litellm_bump_mcp_catalog_revision: [
+    'e1f61b621e8c94dc073fd52ec918fc3d7d28c2be9ed96b8c089b36d17b156486',
+    '5829cc07cab7cb013c732138362d1c1a8877881ead4fd06cb4f09b3a1e2c911a',
+  ],
 };
 
 /** Own entries only: "constructor" or "toString" must not look like a function LiteLLM ships. */

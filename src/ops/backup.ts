@@ -11,6 +11,7 @@ import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 import { pathExists } from '../fs.js';
 import { litellmVersion } from '../gateway/litellm-version.js';
+import { MigrationsUnreadable, migrationsReader } from '../litellm/migrations.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
 import type { ProbeReport } from '../probe/types.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
@@ -174,6 +175,21 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
     return container;
   };
 
+  // The migrations of the image the restore starts again, read from inside it; an image that cannot be read leaves
+  // the judgement to the database's own level.
+  const imageLevel = async (container: { name: string; image: string }) => {
+    const labels = labelsFor(stack.model.name, 'restore');
+    const { image } = container;
+    const shipped = await migrationsReader(await engine(), labels, () => deps.randomBytes(4).toString('hex'))(image).catch((error: unknown) => {
+      if (error instanceof MigrationsUnreadable) return undefined;
+      throw error;
+    });
+    const newestMigration = shipped?.names.at(-1);
+    // A container whose tag moved on to another image reports the bare image id: named by its container then.
+    const named = image.startsWith('sha256:') ? `the image of ${container.name} (${image.slice(7, 19)})` : image;
+    return newestMigration ? { image: { image: named, newestMigration } } : {};
+  };
+
   let probe: ProbeReport | undefined;
   const report = await restoreBackup(
     archive,
@@ -181,7 +197,11 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
     {
       tools: target.tools,
       progress,
-      readCurrent: async () => ({ schema: await schemaLevelAt(ctx, target.url), litellmVersion: await litellmVersionOf(stack) }),
+      readCurrent: async () => ({
+        schema: await schemaLevelAt(ctx, target.url),
+        litellmVersion: await litellmVersionOf(stack),
+        ...(await imageLevel(await litellmContainer())),
+      }),
       confirm: async (manifest) =>
         Boolean(request.yes) ||
         Boolean(await ask?.(`Replace the LiteLLM database of stack "${stack.model.name}" with the backup of "${manifest.stack}" from ${manifest.createdAt}?`)),

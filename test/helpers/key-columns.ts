@@ -13,3 +13,14 @@ export function keyColumnRows(level: '1.77' | 'current'): { table_name: string; 
     ...['id', 'token', 'active_token_id', 'revoke_at', 'created_at'].map((column) => ({ table_name: DEPRECATED_TOKENS, column_name: column })),
   ];
 }
+
+/** LiteLLM's key rows as a small fake database for the doctor's key checks: the column probe and KeyStore.list() are the only reads. */
+export function fakeKeyDatabase(rows: Record<string, unknown>[], level: '1.77' | 'current') {
+  return async () => ({
+    async query<R extends object>(sql: string) {
+      if (sql.includes('information_schema.columns')) return { rows: keyColumnRows(level) as unknown as R[], rowCount: 1 };
+      return { rows: rows as R[], rowCount: rows.length };
+    },
+    end: async () => undefined,
+  });
+}

@@ -37,8 +37,8 @@ describe('backup and restore of an external database through a throwaway tools c
   let postgres: StartedContainer;
   let url = '';
   let dir = '';
-  const query = async (sql: string) => {
-    const client = new pg.Client({ connectionString: url });
+  const query = async (sql: string, at = url) => {
+    const client = new pg.Client({ connectionString: at });
     await client.connect();
     try {
       return (await client.query(sql)).rows;
@@ -63,7 +63,29 @@ describe('backup and restore of an external database through a throwaway tools c
     await query(`CREATE TABLE "LiteLLM_VerificationToken" (token text PRIMARY KEY, key_alias text, metadata jsonb);
       INSERT INTO "LiteLLM_VerificationToken" VALUES ('h1', 'claude-code', '{"ü": 1}'), ('h2', 'codex', null);
       CREATE TABLE _prisma_migrations (migration_name text, finished_at timestamptz, rolled_back_at timestamptz);
-      INSERT INTO _prisma_migrations VALUES ('20250101000000_a', now(), null), ('20250202000000_b', now(), null), ('20990101000000_rolled_back', now(), now());`);
+      INSERT INTO _prisma_migrations VALUES ('20250101000000_a', now(), null), ('20250202000000_b', now(), null), ('20990101000000_rolled_back', now(), now());
+      CREATE TYPE "JobStatus" AS ENUM ('ACTIVE', 'INACTIVE');
+      CREATE TABLE "LiteLLM_CronJob" (cronjob_id text PRIMARY KEY, status "JobStatus" NOT NULL DEFAULT 'INACTIVE');
+      INSERT INTO "LiteLLM_CronJob" VALUES ('c1', 'ACTIVE');`);
+    // Another application in the same schema (a table with its own sequence, enum, view and function) and in
+    // another database of the same server, as on the seed's shared Postgres.
+    await query(`CREATE TYPE app_mood AS ENUM ('calm', 'busy');
+      CREATE TABLE app_notes (id serial PRIMARY KEY, body text, mood app_mood);
+      INSERT INTO app_notes (body, mood) VALUES ('kept', 'calm'), ('also kept', 'busy');
+      CREATE VIEW app_busy AS SELECT body FROM app_notes WHERE mood = 'busy';
+      CREATE FUNCTION app_touch() RETURNS int LANGUAGE sql AS 'SELECT 1';`);
+    await query('CREATE DATABASE otherapp');
+    await query(`CREATE TABLE ledger (id int PRIMARY KEY, amount numeric); INSERT INTO ledger VALUES (1, 9.5), (2, 3)`, otherAppUrl());
+  });
+
+  const otherAppUrl = () => url.replace(/\/shared$/, '/otherapp');
+  /** The other application's objects by identity (oids: dropped and recreated would change them) and content. */
+  const otherApp = async () => ({
+    shared: await query(
+      `SELECT 'app_notes'::regclass::oid AS notes, 'app_mood'::regtype::oid AS mood, 'app_busy'::regclass::oid AS view, 'app_touch()'::regprocedure::oid AS fn,
+              pg_get_serial_sequence('app_notes', 'id') AS seq, (SELECT md5(string_agg(n::text, '|' ORDER BY n.id)) FROM app_notes n) AS rows`,
+    ),
+    otherDatabase: await query(`SELECT md5(string_agg(l::text, '|' ORDER BY l.id)) AS rows FROM ledger l`, otherAppUrl()),
   });
 
   afterAll(async () => {
@@ -80,11 +102,12 @@ describe('backup and restore of an external database through a throwaway tools c
   const leftovers = async () => (await docker.listContainers({ all: true, filters: { name: [`mcpgwt-${run}-pgtools`] } })).map((c) => c.Names[0]);
   let file = '';
 
-  it('dumps, and restores over a changed database in one transaction', async () => {
+  it("dumps LiteLLM's objects only, and restores them over a changed database in one transaction; the other application's are untouched", async () => {
     const tools = toolsFor(url);
     file = path.join(dir, 'backups', 'ext-20300101T000000Z.sql.gz');
     const level = await readSchemaLevelAt(url);
-    expect(level).toEqual({ migration: '20250202000000_b', tables: ['LiteLLM_VerificationToken'] });
+    expect(level).toEqual({ migration: '20250202000000_b', tables: ['LiteLLM_CronJob', 'LiteLLM_VerificationToken'] });
+    const appBefore = await otherApp();
     const manifest = await createBackup(
       file,
       {
@@ -98,6 +121,10 @@ describe('backup and restore of an external database through a throwaway tools c
       tools,
     );
     expect(await verifyArchive(file, KEY)).toEqual({ manifest, authenticity: { ok: true, key: manifest.auth?.key } });
+    expect(manifest.scope).toBe('litellm');
+    const dumped = (await archiveDump(file)).toString('utf8');
+    expect(dumped).toMatch(/CREATE TYPE public\."JobStatus" AS ENUM \('ACTIVE', 'INACTIVE'\);/);
+    expect(dumped).not.toMatch(/app_notes|app_mood|app_busy|app_touch|CREATE SCHEMA/);
 
     // Drift after the backup: a changed row, a deleted one and a table a newer LiteLLM would have added.
     await query(
@@ -124,7 +151,39 @@ describe('backup and restore of an external database through a throwaway tools c
       { token: 'h2', key_alias: 'codex', metadata: null },
     ]);
     expect(await query(`SELECT to_regclass('public."LiteLLM_NewerThing"') AS newer`)).toEqual([{ newer: null }]);
+    expect(await query(`SELECT cronjob_id, status FROM "LiteLLM_CronJob"`)).toEqual([{ cronjob_id: 'c1', status: 'ACTIVE' }]);
+    expect(await otherApp()).toEqual(appBefore);
     expect(await leftovers()).toEqual([]);
+  });
+
+  it("refuses, rolled back, where another application's object depends on LiteLLM's tables; refuses a whole-schema backup in a shared schema", async () => {
+    const steps = {
+      tools: toolsFor(url),
+      progress: silent,
+      readCurrent: async () => ({ schema: await readSchemaLevelAt(url), litellmVersion: '1.108.7' }),
+      confirm: async () => true,
+      stopLiteLLM: async () => true,
+      startLiteLLM: async () => 'ready',
+      syncKeys: async () => [],
+    };
+    await query(`CREATE VIEW app_keys AS SELECT key_alias FROM "LiteLLM_VerificationToken"`);
+    const appBefore = await otherApp();
+    try {
+      const refused = await restoreBackup(file, { force: false, key: KEY }, steps).catch((error: Error) => error);
+      expect(refused).toBeInstanceOf(StepFailed);
+      expect((refused as Error).message).toMatch(/rolled back.*view app_keys depends on table "LiteLLM_VerificationToken"/s);
+      expect(await query(`SELECT to_regclass('app_keys') IS NOT NULL AS kept`)).toEqual([{ kept: true }]);
+    } finally {
+      await query('DROP VIEW app_keys');
+    }
+    // A backup from before (no scope: the whole public schema) would drop the schema: refused here, nothing changed.
+    const manifest = (await verifyArchive(file, KEY)).manifest;
+    const { scope: _scope, auth: _auth, ...whole } = manifest;
+    const legacy = path.join(dir, 'whole-schema.sql.gz');
+    await forgeArchive(legacy, whole as unknown as Record<string, unknown>, (await archiveDump(file)).toString('utf8'));
+    const wholeRefused = await restoreBackup(legacy, { force: false, trust: true, key: KEY }, steps).catch((error: Error) => error);
+    expect((wholeRefused as Error).message).toMatch(/predates restores of LiteLLM's tables only .* also holds app_notes/);
+    expect(await otherApp()).toEqual(appBefore);
   });
 
   it('refuses crafted backups before anything runs, and psql in the tools container refuses a meta-command itself', async () => {
@@ -224,7 +283,7 @@ $$ LANGUAGE plpgsql;
     expect(await leftovers()).toEqual([]);
   });
 
-  it("mcpgw backup in external mode: the tools container joins LiteLLM's networks, the key is added, nothing is left behind", async () => {
+  it("mcpgw backup in external mode: a URL naming a container works from this machine, the tools container joins LiteLLM's networks, the key is added, nothing is left behind", async () => {
     const stackDir = await mkdtemp(path.join(tmpdir(), 'mcpgw-backup-ext-cli-'));
     const stackName = `mcpgwt-${run}-x`;
     try {
@@ -233,15 +292,18 @@ $$ LANGUAGE plpgsql;
         images: stack.images,
         litellmPort: 14519,
         mcp: {},
-        secrets: { DATABASE_URL: url },
+        // LiteLLM's URL names the database by its container name, which only Docker's DNS resolves: mcpgw reads the
+        // schema level from this machine through the container's address on the network (hostReachableUrl).
+        secrets: { DATABASE_URL: url.replace(/@[\d.]+:/, `@mcpgwt-${run}-ext-db:`) },
         // The database's network as the seed's shared postgres-net: LiteLLM (and so the tools container) joins it.
         extra: { postgres: { mode: 'external', image: stack.images.postgres, network, network_external: true } },
       });
       const result = await runCli(['backup', '--json'], { cwd: stackDir });
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).toMatch(/added MCPGW_BACKUP_KEY to /);
-      const report = JSON.parse(result.stdout) as { file: string; manifest: { postgres: unknown; auth?: { key: string } } };
+      const report = JSON.parse(result.stdout) as { file: string; manifest: { postgres: unknown; schema: { migration: string }; auth?: { key: string } } };
       expect(report.manifest.postgres).toEqual({ mode: 'external', database: 'shared' });
+      expect(report.manifest.schema.migration).toBe('20250202000000_b');
       expect((await verifyArchive(report.file, await backupKey(stackDir))).authenticity).toEqual({ ok: true, key: report.manifest.auth?.key });
       expect(`${result.stdout}${result.stderr}`).not.toContain(PASSWORD);
       const pgtools = await docker.listContainers({ all: true, filters: { name: [`${stackName}-pgtools`] } });
@@ -251,13 +313,13 @@ $$ LANGUAGE plpgsql;
     }
   });
 
-  it('names the database, not the password, when pg_dump is refused, and the image when it is missing', async () => {
+  it('names the database, not the password, when the dump is refused, and the image when it is missing', async () => {
     const wrong = url.replace(encodeURIComponent(PASSWORD), 'not-the-password');
     const error = await toolsFor(wrong)
       .dump(new PassThrough())
       .catch((caught: Error) => caught);
     expect(error).toBeInstanceOf(StepFailed);
-    expect((error as Error).message).toMatch(/pg_dump in a .* container for app@[\d.]+:5432\/shared failed \(exit 1\): .*password authentication failed/);
+    expect((error as Error).message).toMatch(/psql in a .* container for app@[\d.]+:5432\/shared failed \(exit 2\): .*password authentication failed/);
     expect((error as Error).message).not.toContain('not-the-password');
     const missing = await toolsFor(url, 'mcpgwt-absent/postgres:0')
       .dump(new PassThrough())

@@ -235,10 +235,11 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     });
     const refused = await runCli(['restore', newer, '--yes'], { cwd: dir });
     expect(refused.code).toBe(2);
+    // Judged first against the LiteLLM the restore would start: its image's migrations, read from inside it.
     expect(refused.stderr).toMatch(
-      /refusing to restore .*newer\.sql\.gz: the backup's schema is at migration 99991231000000_from_the_future, newer than this database's \d+_/,
+      /refusing to restore .*newer\.sql\.gz: the backup's schema is at migration 99991231000000_from_the_future, newer than the newest migration .+ ships \(\d{8,14}_\w+\): that LiteLLM would not know its tables/,
     );
-    expect(refused.stderr).toMatch(/--force/);
+    expect(refused.stderr).toMatch(/fix: set litellm\.image to the LiteLLM the backup came from .*; or pass --force/);
 
     const noTerminal = await runCli(['restore', backupFile], { cwd: dir });
     expect(noTerminal.code).toBe(2);

@@ -296,12 +296,12 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     }
   });
 
-  it('a key row without an object permission fails keys.mcp-grant with keys sync as the fix', async () => {
+  it('a key row without an object permission fails keys.mcp-grant as having no MCP access, with keys sync (a grant) as the fix', async () => {
     await psql(`UPDATE "LiteLLM_VerificationToken" SET object_permission_id = NULL WHERE key_alias = 'user'`);
     const { failed, report } = await doctor('--offline');
     expect([...failed], failed.detail).toEqual(['keys.mcp-grant']);
     expect(explained(byId(report, 'keys.mcp-grant'))).toMatch(
-      /key user has no LiteLLM_ObjectPermissionTable row: it sees no MCP server .*\| run `mcpgw keys sync`/,
+      /key user has no MCP access: LiteLLM 1\.108\.7 gives a key without an MCP grant no MCP server \(no LiteLLM_ObjectPermissionTable row.*\| `mcpgw keys sync` writes the grant/,
     );
     expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
     const repaired = (await doctor('--offline', '--only', 'keys')).failed;

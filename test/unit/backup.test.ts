@@ -146,6 +146,21 @@ describe('schema compatibility', () => {
     });
   });
 
+  it('refuses a backup newer than the migrations of the image the restore starts, even over a database at its level', () => {
+    const image = (newestMigration: string) => ({ image: 'mcpgw/litellm-db:1.77.3', newestMigration });
+    const current = { schema: { migration: '20260109000000_c', tables: [] }, litellmVersion: '1.77.3' };
+    expect(checkCompatibility(backup, { ...current, image: image('20250918083359_drop_spec_version_column_from_mcp_table') })).toEqual({
+      compatible: false,
+      reason:
+        "the backup's schema is at migration 20260108000000_b, newer than the newest migration mcpgw/litellm-db:1.77.3 ships " +
+        '(20250918083359_drop_spec_version_column_from_mcp_table): that LiteLLM would not know its tables',
+    });
+    expect(checkCompatibility(backup, { ...current, image: image('20260108000000_b') })).toEqual({
+      compatible: true,
+      basis: 'migration 20260108000000_b ≤ 20260109000000_c and ≤ 20260108000000_b of mcpgw/litellm-db:1.77.3',
+    });
+  });
+
   it('falls back to the table sets, then to the LiteLLM versions for an empty database', () => {
     const noLedger = { ...backup, schema: { migration: null, tables: ['LiteLLM_A', 'LiteLLM_B'] } };
     expect(checkCompatibility(noLedger, { schema: { migration: null, tables: ['LiteLLM_A', 'LiteLLM_B', 'LiteLLM_C'] }, litellmVersion: null })).toMatchObject({

@@ -20,7 +20,7 @@ import { withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack, fixturesDir } from '../helpers/fixtures.js';
-import { keyColumnRows } from '../helpers/key-columns.js';
+import { fakeKeyDatabase } from '../helpers/key-columns.js';
 
 /** Nothing listens here (a port of this worktree's range), so the gateway is "down" without any traffic leaving loopback. */
 const DEAD_PORT = 14699;
@@ -603,14 +603,7 @@ describe('database.auth verdicts (md5 vs SCRAM)', () => {
 });
 
 describe('keys.age (keys_max_age)', () => {
-  /** LiteLLM's key rows as a small fake database: the column probe and KeyStore.list() are the only reads. */
-  const database = (rows: Record<string, unknown>[]) => async () => ({
-    async query<R extends object>(sql: string) {
-      if (sql.includes('information_schema.columns')) return { rows: keyColumnRows('current') as unknown as R[], rowCount: 1 };
-      return { rows: rows as R[], rowCount: rows.length };
-    },
-    end: async () => undefined,
-  });
+  const database = (rows: Record<string, unknown>[]) => fakeKeyDatabase(rows, 'current');
   const row = (alias: string, createdAt: string, extra: Record<string, unknown> = {}) => ({
     token: alias,
     key_name: 'sk-...abcd',
@@ -653,13 +646,7 @@ describe('keys.age (keys_max_age)', () => {
 });
 
 describe('keys.mcp-grant: a key without an MCP grant, judged by the LiteLLM version', () => {
-  const database = (rows: Record<string, unknown>[]) => async () => ({
-    async query<R extends object>(sql: string) {
-      if (sql.includes('information_schema.columns')) return { rows: keyColumnRows('1.77') as unknown as R[], rowCount: 1 };
-      return { rows: rows as R[], rowCount: rows.length };
-    },
-    end: async () => undefined,
-  });
+  const database = (rows: Record<string, unknown>[]) => fakeKeyDatabase(rows, '1.77');
   const row = (alias: string, grant: { servers?: string[]; permission?: boolean } = {}) => ({
     token: `t-${alias}`,
     key_name: 'sk-...abcd',
