@@ -133,7 +133,7 @@ describe(`mcpgw probe and doctor against LiteLLM ${stack.versions.litellmOld} (b
     const result = await runCli(['doctor', '--json', '--only', 'security.mcp-test-endpoints'], { cwd: dir });
     const check = (JSON.parse(result.stdout) as DoctorReport).checks[0];
     expect(check, result.stderr).toMatchObject({ id: 'security.mcp-test-endpoints', status: 'warn' });
-    // Seen on 1.80.8: /test/connection has no auth at all (its body validation answers 422), /test/tools/list any key.
+    // Seen on 1.77.3 and 1.80.8: /test/connection has no auth at all (its body validation answers 422), /test/tools/list any key.
     expect(check?.evidence).toEqual([
       'POST /mcp-rest/test/connection without a key (invalid body) → HTTP 422: reachable without any key',
       'POST /mcp-rest/test/tools/list without a key (invalid body) → HTTP 401: reachable with any valid key',
