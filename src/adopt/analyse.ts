@@ -3,7 +3,7 @@ import { BUILTIN_LITELLM_VERSION } from '../images/builtin.js';
 import { judgeLitellmConfig, type FieldStatus } from '../litellm/config-fields.js';
 import { compareSchema, describeVerdict } from '../litellm/migrations.js';
 import { stableServerId } from '../litellm/server-id.js';
-import { advisoriesFor, autoExecutes, grantlessKeysLoseServers } from '../litellm/version.js';
+import { advisoriesFor, autoExecutes, ungrantedKeyReach } from '../litellm/version.js';
 import { litellmEnvironment, type KeyRow, type Observed } from './inventory.js';
 
 export type FindingLevel = 'blocker' | 'warn' | 'info';
@@ -184,7 +184,8 @@ export function planKeys(observed: Observed, now: Date): KeyPlan[] {
   const meantByHash = new Map([...meant].map(([value, intent]) => [hashKey(value), { value, intent }]));
   const nameOf = grantNames(observed);
   const adoptedServers = configServers(observed.config).map(([name]) => name);
-  const widens = observed.version !== undefined && grantlessKeysLoseServers(observed.version.version, BUILTIN_LITELLM_VERSION);
+  const widens =
+    observed.version !== undefined && ungrantedKeyReach(observed.version.version) === 'all' && ungrantedKeyReach(BUILTIN_LITELLM_VERSION) === 'none';
   const plans: KeyPlan[] = (observed.database?.keys ?? []).map((row) => {
     const known =
       byHash.get(row.token) ??
