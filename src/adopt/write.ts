@@ -21,6 +21,8 @@ export interface WriteInputs {
   backups: { file: string; backup: string; sha256: string }[];
   /** The network the database host is on, as seen from LiteLLM's container. */
   databaseNetwork?: string;
+  /** The image of the shared Postgres' container, when Docker showed it. */
+  databaseImage?: string;
 }
 
 const SERVER_NAME = /^[a-z][a-z0-9_]*$/;
@@ -199,6 +201,7 @@ export function adoptedFiles(observed: Observed, keys: KeyPlan[], report: AdoptR
     },
     postgres: {
       mode: 'external',
+      ...(inputs.databaseImage ? { image: inputs.databaseImage } : {}),
       url: 'DATABASE_URL',
       network: inputs.databaseNetwork ?? 'postgres-net',
       network_external: true,
@@ -238,6 +241,7 @@ export function adoptedFiles(observed: Observed, keys: KeyPlan[], report: AdoptR
       ' The shared Postgres the deployment already uses, as external: mcpgw runs no Postgres of its own, never creates or removes the',
       ` network, and a restore replaces only LiteLLM's tables there${report.database?.otherDatabases.length ? ` (the server also holds ${report.database.otherDatabases.join(', ')})` : ''}.`,
       " url: the DATABASE_URL LiteLLM's container uses.",
+      ...(inputs.databaseImage ? [` image: the shared Postgres' own (${inputs.databaseImage}), whose pg_dump and psql match its server (backup, restore, upgrade).`] : []),
     ].join('\n'),
   );
   if (serverNames.length)

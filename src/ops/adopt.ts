@@ -99,10 +99,10 @@ export async function adoptDeployment(ctx: OpContext, request: AdoptRequest): Pr
   const databaseUrl = env.get('DATABASE_URL');
   const password = URL.canParse(databaseUrl ?? '') ? decodeURIComponent(new URL(databaseUrl as string).password) : '';
   if (password) ui.addSecrets([password]);
-  const [database, databaseNetwork] = await Promise.all([
+  const [database, postgresHost] = await Promise.all([
     databaseUrl ? readDatabase(ctx, databaseUrl, engine instanceof Error ? undefined : engine, observed) : Promise.resolve(undefined),
     databaseUrl && !(engine instanceof Error)
-      ? networkOf(engine, databaseUrl, observed.litellmContainer?.networks ?? litellm.networks)
+      ? databaseHost(engine, databaseUrl, observed.litellmContainer?.networks ?? litellm.networks)
       : Promise.resolve(undefined),
     engine instanceof Error ? Promise.resolve() : reachServers(ctx, engine, observed),
   ]);
@@ -118,7 +118,8 @@ export async function adoptDeployment(ctx: OpContext, request: AdoptRequest): Pr
   const files = adoptedFiles(observed, keys, report, {
     host: defaultHost(deps.hostname()),
     backups,
-    databaseNetwork: databaseNetwork ?? guessedNetwork(observed),
+    databaseNetwork: postgresHost?.network ?? guessedNetwork(observed),
+    ...(postgresHost?.image ? { databaseImage: postgresHost.image } : {}),
   });
   try {
     parseConfig(files.mcpgwYaml, ctx.configFile);
@@ -218,7 +219,11 @@ async function readVersion(engine: Engine, details: ContainerDetails, observed: 
 }
 
 /** The network of LiteLLM's on which the database's host name resolves (the shared Postgres network). */
-async function networkOf(engine: Engine, url: string, networks: string[]): Promise<string | undefined> {
+/**
+ * The shared Postgres as LiteLLM reaches it: the network its container is on and that container's image, whose
+ * pg_dump and psql match the server (backup, restore and the upgrade's rehearsal run them).
+ */
+async function databaseHost(engine: Engine, url: string, networks: string[]): Promise<{ network: string; image?: string } | undefined> {
   let host: string;
   try {
     host = new URL(url).hostname.toLowerCase();
@@ -227,7 +232,10 @@ async function networkOf(engine: Engine, url: string, networks: string[]): Promi
   }
   for (const network of networks) {
     const members = await engine.networkMembers(network).catch(() => []);
-    if (members.some((member) => member.name.toLowerCase() === host || member.aliases.some((alias) => alias.toLowerCase() === host))) return network;
+    const member = members.find((entry) => entry.name.toLowerCase() === host || entry.aliases.some((alias) => alias.toLowerCase() === host));
+    if (!member) continue;
+    const image = (await engine.listContainers([]).catch(() => [])).find((container) => container.name === member.name)?.image;
+    return { network, ...(image ? { image } : {}) };
   }
   return undefined;
 }

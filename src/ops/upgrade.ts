@@ -21,7 +21,7 @@ import { localBuilds } from '../stack/images.js';
 import { isPreviousContainer, PREVIOUS_SUFFIX } from '../stack/plan.js';
 import { cutOver, type CutoverOutcome } from '../upgrade/cutover.js';
 import { MigrationFailed, runMigrations } from '../upgrade/migrate.js';
-import { preflight, type Finding } from '../upgrade/preflight.js';
+import { grantsAfterCutover, preflight, type Finding } from '../upgrade/preflight.js';
 import { rehearse, type RehearsalReport } from '../upgrade/rehearsal.js';
 import { resolveTarget, type UpgradeTarget } from '../upgrade/target.js';
 import type { Progress } from '../ui/progress.js';
@@ -107,6 +107,7 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
     (store) => store.list(),
     async () => engine,
   );
+  const declared = declaredKeys(config, stack.model, stack.secrets);
   const findings = preflight({
     target,
     ...(from ? { from } : {}),
@@ -114,7 +115,7 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
     masterKey: { name: config.litellm.master_key, value: stack.secrets.get(config.litellm.master_key) },
     keys: keyRows.map((row) => ({
       label: row.alias ?? row.keyName,
-      grants: row.mcpServers.length + row.mcpGroups.length,
+      grants: grantsAfterCutover(row, declared),
       active: !row.blocked && !(row.expires && row.expires.getTime() <= now),
     })),
     adoptedGaps: await placeGaps(engine, stack, old),
@@ -143,7 +144,6 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
 
   const rehearsal = progress.start('rehearsal');
   const litellmSpec = containerSpecFor(litellmService(targetStack.model), targetStack.secrets, stack.loaded.dir);
-  const declared = declaredKeys(config, stack.model, stack.secrets);
   const masterKey = stack.secrets.get(config.litellm.master_key) ?? '';
   let rehearsed: RehearsalReport;
   try {

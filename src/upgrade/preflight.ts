@@ -30,12 +30,31 @@ export interface KeyGrantState {
   active: boolean;
 }
 
+/** A key's MCP grants, as a row holds them or as mcpgw.yaml declares them (server ids and group names). */
+interface Grants {
+  token: string;
+  mcpServers: string[];
+  mcpGroups: string[];
+}
+
+/**
+ * How many grants a key holds once the cut-over's `keys sync` ran, before the probe: a declared key gets what mcpgw.yaml
+ * declares (sync replaces the row's grants with them; adopt declares a grantless key with every adopted server), any
+ * other key keeps its row's. Granting them ahead with `keys sync` on the old LiteLLM is no way out before 1.80: an
+ * older version ignores the server ids mcpgw pins, so the grant would name no server it knows and cut the key off now.
+ */
+export function grantsAfterCutover(row: Grants, declared: readonly Grants[]): number {
+  const wanted = declared.find((key) => key.token === row.token) ?? row;
+  return wanted.mcpServers.length + wanted.mcpGroups.length;
+}
+
 export interface PreflightInput {
   target: UpgradeTarget;
   /** The LiteLLM version that runs now, when known. */
   from?: string;
   verdict: SchemaVerdict;
   masterKey: { name: string; value: string | undefined };
+  /** Each key row, its grants counted as they will be after the cut-over (grantsAfterCutover). */
   keys: KeyGrantState[];
   /** What an adopted stack's mcpgw.yaml lacks for mcpgw to run LiteLLM itself (empty for a stack mcpgw made). */
   adoptedGaps: Finding[];
@@ -72,7 +91,7 @@ export function preflight(input: PreflightInput): Finding[] {
     if (lost.length > 0)
       findings.push({
         what: `key(s) ${someNames(lost, 5)} have no MCP grant: LiteLLM ${input.from ?? 'now'} gives them every server, ${target.version ?? 'the target'} none`,
-        fix: 'grant each the servers its clients use (keys[].mcp_servers in mcpgw.yaml, then `mcpgw keys sync`), then upgrade',
+        fix: 'declare each in mcpgw.yaml with the servers its clients use (keys[].mcp_servers, token_sha256: for a key known by its hash): the cut-over writes those grants, then upgrade',
       });
   }
   findings.push(...input.adoptedGaps);

@@ -195,6 +195,7 @@ describe('adopt --write mapping', () => {
     host: 'linuxserver.lan',
     backups: [{ file: composeFile, backup: '/x/adopted/docker-compose.yml', sha256: '0'.repeat(64) }],
     databaseNetwork: 'postgres-net',
+    databaseImage: 'postgres:15-alpine',
   });
   const config = parseConfig(files.mcpgwYaml, 'mcpgw.yaml');
   const secrets = new Map(files.secrets);
@@ -208,6 +209,8 @@ describe('adopt --write mapping', () => {
       network_external: true,
       database: 'litellm',
       user: 'litellm',
+      // The shared server's own image: its pg_dump and psql for backup, restore and the upgrade's rehearsal.
+      image: 'postgres:15-alpine',
     });
     expect(config.litellm).toMatchObject({ port: 4000, networks: ['litellm-mcp-net'], master_key: 'LITELLM_MASTER_KEY', salt_key: 'LITELLM_SALT_KEY' });
     expect(config.litellm.models).toEqual([{ name: 'claude-3-haiku-orchestrator', model: 'claude-3-haiku-20240307', api_key: 'ANTHROPIC_API_KEY' }]);

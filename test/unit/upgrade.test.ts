@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { compareSchema, migrationsReader, parseImageMigrations, type Ledger, type LedgerRow } from '../../src/litellm/migrations.js';
 import { setLitellmImage } from '../../src/mcp/yaml-edit.js';
 import { cutOver, type CutoverSteps } from '../../src/upgrade/cutover.js';
-import { masterKeyRefusal, preflight, type PreflightInput } from '../../src/upgrade/preflight.js';
+import { grantsAfterCutover, masterKeyRefusal, preflight, type PreflightInput } from '../../src/upgrade/preflight.js';
 import { changesVersion, resolveTarget } from '../../src/upgrade/target.js';
 import type { Clock } from '../../src/time/clock.js';
 import { fixtureStack } from '../helpers/fixtures.js';
@@ -154,6 +154,16 @@ describe('preflight', () => {
     const { from: _running, ...unknownRunning } = base;
     expect(preflight({ ...unknownRunning, keys: grantless })).toHaveLength(1);
     expect(preflight({ ...base, keys: grantless, target: resolveTarget('1.77.3') })).toHaveLength(0);
+  });
+
+  it("counts a key's grants as the cut-over's keys sync leaves them: a declared key's from mcpgw.yaml, any other's from its row", () => {
+    const handRow = { token: 'a'.repeat(64), mcpServers: [], mcpGroups: [] };
+    const declared = [{ token: 'a'.repeat(64), mcpServers: ['db_main-id'], mcpGroups: [] }];
+    expect(grantsAfterCutover(handRow, declared)).toBe(1);
+    expect(grantsAfterCutover(handRow, [])).toBe(0);
+    // Sync replaces the row's grants: a declaration without any takes them away.
+    expect(grantsAfterCutover({ ...handRow, mcpServers: ['x'] }, [{ ...handRow }])).toBe(0);
+    expect(grantsAfterCutover({ token: 'b'.repeat(64), mcpServers: ['x'], mcpGroups: ['g'] }, declared)).toBe(2);
   });
 });
 
