@@ -241,7 +241,9 @@ export function adoptedFiles(observed: Observed, keys: KeyPlan[], report: AdoptR
       ' The shared Postgres the deployment already uses, as external: mcpgw runs no Postgres of its own, never creates or removes the',
       ` network, and a restore replaces only LiteLLM's tables there${report.database?.otherDatabases.length ? ` (the server also holds ${report.database.otherDatabases.join(', ')})` : ''}.`,
       " url: the DATABASE_URL LiteLLM's container uses.",
-      ...(inputs.databaseImage ? [` image: the shared Postgres' own (${inputs.databaseImage}), whose pg_dump and psql match its server (backup, restore, upgrade).`] : []),
+      ...(inputs.databaseImage
+        ? [` image: the shared Postgres' own (${inputs.databaseImage}), whose pg_dump and psql match its server (backup, restore, upgrade).`]
+        : []),
     ].join('\n'),
   );
   if (serverNames.length)
