@@ -52,14 +52,30 @@ export const SCHEMA_OBJECTS_QUERY = `
 /**
  * Drops LiteLLM's objects, and nothing else, at the start of the restore's transaction: its views, then its tables
  * (a table a newer LiteLLM added goes too, so it cannot outlive the restore), the enums they used, its functions.
- * RESTRICT throughout: should another application's object depend on one of them, the restore fails and is rolled
- * back instead of dropping that object.
+ * RESTRICT throughout: should another application's object depend on one of them (a view over them), the restore
+ * fails and is rolled back instead of dropping that object; its foreign keys into them are the one exception, set
+ * aside and put back (RESTORE_FOREIGN_KEYS), since a rollback of an upgrade must get through them.
  */
 export const DROP_LITELLM_OBJECTS = `DO $mcpgw$
 DECLARE
   names text;
   enums text;
+  fk record;
 BEGIN
+  -- Another application's foreign keys into LiteLLM's tables (a shared database) are set aside, not dropped for good:
+  -- their definitions are kept, schema-qualified, and RESTORE_FOREIGN_KEYS adds them back once LiteLLM's tables are
+  -- restored, in this same transaction (a row they no longer match rolls the whole restore back).
+  PERFORM set_config('search_path', '', true);
+  CREATE TEMP TABLE mcpgw_foreign_keys ON COMMIT DROP AS
+    SELECT format('%I.%I', rn.nspname, r.relname) AS owner_table, con.conname AS name, pg_get_constraintdef(con.oid) AS definition
+      FROM pg_constraint con
+      JOIN pg_class r ON r.oid = con.conrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+      JOIN pg_class c ON c.oid = con.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE con.contype = 'f' AND n.nspname = 'public' AND ${IS_LITELLM_RELATION}
+       AND NOT (rn.nspname = 'public' AND ${IS_LITELLM_RELATION.replaceAll('c.relname', 'r.relname')});
+  FOR fk IN SELECT * FROM pg_temp.mcpgw_foreign_keys LOOP
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.owner_table, fk.name);
+  END LOOP;
   SELECT string_agg(format('public.%I', t.typname), ', ') INTO enums FROM pg_type t WHERE t.typtype = 'e' AND t.oid IN (${LITELLM_ENUMS});
   SELECT string_agg(format('public.%I', c.relname), ', ') INTO names FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm') AND ${IS_LITELLM_RELATION};
@@ -71,6 +87,18 @@ BEGIN
   SELECT string_agg(format('public.%I()', p.proname), ', ') INTO names FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
    WHERE n.nspname = 'public' AND p.proname IN (${sqlList(Object.keys(KNOWN_FUNCTIONS))});
   IF names IS NOT NULL THEN EXECUTE 'DROP FUNCTION ' || names; END IF;
+END
+$mcpgw$;
+`;
+
+/** Puts back the foreign keys DROP_LITELLM_OBJECTS set aside, after the dump, before the restore commits. */
+export const RESTORE_FOREIGN_KEYS = `DO $mcpgw$
+DECLARE
+  fk record;
+BEGIN
+  FOR fk IN SELECT * FROM pg_temp.mcpgw_foreign_keys LOOP
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.owner_table, fk.name, fk.definition);
+  END LOOP;
 END
 $mcpgw$;
 `;

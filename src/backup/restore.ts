@@ -6,7 +6,7 @@ import type { Progress } from '../ui/progress.js';
 import { readDump, verifyArchive, type Authenticity, type BackupManifest, type VerifiedArchive } from './archive.js';
 import { BACKUP_KEY_SECRET } from './auth.js';
 import { checkCompatibility, type Compatibility, type CurrentLevel } from './compat.js';
-import { DROP_LITELLM_OBJECTS, WHOLE_SCHEMA_GUARD } from './litellm-objects.js';
+import { DROP_LITELLM_OBJECTS, RESTORE_FOREIGN_KEYS, WHOLE_SCHEMA_GUARD } from './litellm-objects.js';
 import type { PgTools } from './pg-tools.js';
 import { describeRefusals, scanDump, screenedDump } from './screen.js';
 
@@ -168,11 +168,14 @@ export async function restoreBackup(file: string, options: RestoreOptions, steps
 
 /** A verified archive's dump as psql receives it: screened, restricted, in one transaction. */
 export function restorationSql(file: string, manifest: BackupManifest): Readable {
-  return Readable.from(inOneTransaction(screenedDump(readDump(file, manifest)), manifest.scope === 'litellm' ? DROP_LITELLM_OBJECTS : WHOLE_SCHEMA_GUARD));
+  const scoped = manifest.scope === 'litellm';
+  return Readable.from(
+    inOneTransaction(screenedDump(readDump(file, manifest)), scoped ? DROP_LITELLM_OBJECTS : WHOLE_SCHEMA_GUARD, scoped ? RESTORE_FOREIGN_KEYS : ''),
+  );
 }
 
-async function* inOneTransaction(sql: AsyncGenerator<Buffer>, clear: string): AsyncGenerator<Buffer> {
+async function* inOneTransaction(sql: AsyncGenerator<Buffer>, clear: string, finish: string): AsyncGenerator<Buffer> {
   yield Buffer.from(restrictLine() + RESTORE_BEGIN + clear);
   yield* sql;
-  yield Buffer.from(RESTORE_COMMIT);
+  yield Buffer.from(`\n${finish}${RESTORE_COMMIT}`);
 }

@@ -102,8 +102,9 @@ describe('mcpgw upgrade from LiteLLM 1.77.3 (a stack mcpgw made) to the builtin 
     expect(await litellmContainers()).toEqual([{ name: `${name}-litellm`, image: OLD_IMAGE, state: 'running' }]);
     expect(await oldKey(KEY)).toEqual({ status: 200, servers: [pinnedServerId(name, 'alpha')] });
     expect(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).toBe(yaml);
-    // The other application's data stays (its foreign key is its own to restore: see README, "Upgrading LiteLLM").
+    // The other application's row and its foreign key into LiteLLM's table are as they were.
     expect(await asOwner(docker, name, 'SELECT uses FROM reports.prompt_usage')).toBe('7\n');
+    expect(await asOwner(docker, name, "SELECT conname FROM pg_constraint WHERE conrelid = 'reports.prompt_usage'::regclass")).toBe('prompt_usage_prompt_fk\n');
   }, 600_000);
 
   it('upgrades: migrations applied, the old container kept stopped, keys and grants kept, probe green, mcpgw.yaml updated', async () => {
