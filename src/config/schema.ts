@@ -129,7 +129,7 @@ const mcpServer = z.preprocess(
   withBuiltImage((build) => (build && typeof build === 'object' ? packageImage(build as PackageSource) : undefined)),
   z.strictObject({
     transport: z.enum(['sse', 'http', 'stdio'], {
-      message: 'must be one of sse, http, stdio (LiteLLM silently assumes sse when it is missing)',
+      message: 'must be one of sse, http, stdio (LiteLLM silently takes a server without one as http, streamable HTTP)',
     }),
     description: z.string().optional(),
     /** A container mcpgw runs for this server (sse/http, or a bridged stdio server). */

@@ -228,7 +228,9 @@ describe('doctor checks on real files', () => {
       await writeFile(path.join(dir, 'mcpgw.yaml'), 'version: 1\nhost: linuxserver.lan\nmcp_servers:\n  db:\n    url: http://mcp-postgres:8080/sse\n');
       const result = await runOne(contextFor(dir), 'config.valid');
       expect(result.status).toBe('fail');
-      expect(causes(result)).toMatch(/line 5: mcp_servers\.db\.transport: must be one of sse, http, stdio \(LiteLLM silently assumes sse/);
+      expect(causes(result)).toMatch(
+        /line 5: mcp_servers\.db\.transport: must be one of sse, http, stdio \(LiteLLM silently takes a server without one as http/,
+      );
     });
   });
 
@@ -304,10 +306,8 @@ describe('doctor checks on real files', () => {
       expect([transport.status, transport.evidence]).toEqual(['fail', ['config/config.yaml mcp_servers.db_main has no transport']]);
       const paths = await runOne(ctx, 'config.server-paths');
       expect(paths.status).toBe('fail');
-      expect(paths.evidence).toEqual([
-        'config/config.yaml mcp_servers.db_main.url: /mcp is a streamable HTTP path but transport is sse',
-        'config/config.yaml mcp_servers.monitoring.url: /sse is an SSE path but transport is http',
-      ]);
+      // db_main has no transport, which LiteLLM takes as http: its /mcp path fits that (transport-explicit fails it).
+      expect(paths.evidence).toEqual(['config/config.yaml mcp_servers.monitoring.url: /sse is an SSE path but transport is http']);
       const environ = await runOne(ctx, 'config.environ-defined');
       expect([environ.status, environ.evidence]).toEqual([
         'fail',

@@ -15,8 +15,8 @@ export const configServerPaths: Check = {
     const seen: string[] = [];
     for (const [name, entry] of servers) {
       if (typeof entry.url !== 'string') continue;
-      // Without a transport LiteLLM speaks SSE, so the path must be an SSE one.
-      const transport = entry.transport === 'http' ? 'http' : 'sse';
+      // Without a transport LiteLLM speaks streamable HTTP (load_servers_from_config's default in 1.77.3 and 1.108.7).
+      const transport = entry.transport === 'sse' ? 'sse' : 'http';
       seen.push(`${name}: ${transport} ${entry.url}`);
       checkUrlPath(entry.url, transport, `mcp_servers.${name}.url`, issues);
     }
