@@ -513,7 +513,7 @@ function canaryModelEntry(): LiteLLMConfig['model_list'][number] {
 
 function litellmServerEntry(stack: string, name: string, server: McpServerConfig): Record<string, unknown> {
   // A pinned server_id: grants name it, and it survives a changed URL or transport (LiteLLM's derived id does not).
-  // transport is always explicit: LiteLLM assumes SSE for a url without one.
+  // transport is always explicit: LiteLLM takes a url without one as streamable HTTP, whatever the server speaks.
   const transport = gatewayTransport(server);
   const entry: Record<string, unknown> = { server_id: pinnedServerId(stack, name), transport };
   if (transport === 'stdio') {
