@@ -45,18 +45,26 @@ const mcpPython = testRecipe(need('MCP_PYTHON_IMAGE'), 'mcp-python', trixie, {
   args: { SUPERGATEWAY_VERSION: need('SUPERGATEWAY_VERSION') },
   hostFiles: ['ca-bundle'],
 });
-const wanted = [
-  POSTGRES_RECIPE,
-  LITELLM_RECIPE,
-  testRecipe(need('MCP_IMAGE'), 'mcp', NODE_RECIPE, {
-    args: { EVERYTHING_VERSION: need('EVERYTHING_VERSION'), SUPERGATEWAY_VERSION: need('SUPERGATEWAY_VERSION'), MEMORY_VERSION: need('MEMORY_VERSION') },
-  }),
-  // The seed's release (from before MCP execution on chat completions) in DB mode, by the product's LiteLLM
-  // recipes at that version; its proxy layer (LITELLM_OLD_IMAGE, no DB) is built on the way.
-  litellmDbRecipe(need('LITELLM_OLD_VERSION'), need('LITELLM_OLD_DB_IMAGE'), need('LITELLM_OLD_IMAGE')),
-  testRecipe(metricsImage, 'litellm-metrics', LITELLM_RECIPE, { args: { PROMETHEUS_CLIENT_VERSION: need('PROMETHEUS_CLIENT_VERSION') } }),
-  mcpPython,
-  testRecipe(need('POSTGRES_MCP_IMAGE'), 'postgres-mcp', mcpPython),
+// Two lanes built side by side once the images both build on (the Debian base and node) are there: each lane's
+// steps wait on the network (debootstrap, pip, npm) as much as on a core, so on a fresh machine the two overlap
+// instead of adding up. The LiteLLM lane (the product's and the seed's release) is the longer one.
+const shared = [NODE_RECIPE];
+const lanes = [
+  [
+    LITELLM_RECIPE,
+    testRecipe(metricsImage, 'litellm-metrics', LITELLM_RECIPE, { args: { PROMETHEUS_CLIENT_VERSION: need('PROMETHEUS_CLIENT_VERSION') } }),
+    // The seed's release (from before MCP execution on chat completions) in DB mode, by the product's LiteLLM
+    // recipes at that version; its proxy layer (LITELLM_OLD_IMAGE, no DB) is built on the way.
+    litellmDbRecipe(need('LITELLM_OLD_VERSION'), need('LITELLM_OLD_DB_IMAGE'), need('LITELLM_OLD_IMAGE')),
+  ],
+  [
+    POSTGRES_RECIPE,
+    testRecipe(need('MCP_IMAGE'), 'mcp', NODE_RECIPE, {
+      args: { EVERYTHING_VERSION: need('EVERYTHING_VERSION'), SUPERGATEWAY_VERSION: need('SUPERGATEWAY_VERSION'), MEMORY_VERSION: need('MEMORY_VERSION') },
+    }),
+    mcpPython,
+    testRecipe(need('POSTGRES_MCP_IMAGE'), 'postgres-mcp', mcpPython),
+  ],
 ];
 
 const progress = {
@@ -68,7 +76,8 @@ const progress = {
 const engine = await DockerEngine.connect(env);
 const builder = new ImageBuilder({ engine, progress, clock: systemClock, host: builderHost(env), logDir: need('BUILD_LOG_DIR') });
 try {
-  await builder.ensure(wanted);
+  await builder.ensure(shared);
+  await Promise.all(lanes.map((lane) => builder.ensure(lane)));
 } catch (error) {
   process.stderr.write(`[prepare] ERROR: ${error.message}${error.hint ? `\n[prepare] fix: ${error.hint}` : ''}\n`);
   process.exit(1);

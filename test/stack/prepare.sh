@@ -242,9 +242,18 @@ main() {
   step "docker engine" ensure_engine
   step "compose v2 plugin" ensure_compose
   step "dist/ for mcpgw images build" ensure_dist
+  # The clients' npm install waits on the registry, as the image builds do: it runs beside them, its output in a
+  # log that is shown when it fails.
+  local clients_log=$WORK/clients-install.log clients_pid
+  (step "mcp clients (npm)" env MCPGW_TEST_WORK="$WORK" bash "$HERE/clients/install.sh") >"$clients_log" 2>&1 &
+  clients_pid=$!
   step "images (product builder)" build_images
   step "litellm schema" extract_schema
-  step "mcp clients (npm)" env MCPGW_TEST_WORK="$WORK" bash "$HERE/clients/install.sh"
+  if ! wait "$clients_pid"; then
+    cat "$clients_log" >&2
+    die "installing the MCP clients failed (log above: $clients_log)"
+  fi
+  tail -n 1 "$clients_log" >&2
   write_manifest
   log "all done in $(elapsed "$t0") s"
 }
