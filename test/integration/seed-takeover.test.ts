@@ -66,7 +66,7 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
       { name: `${seed.litellmContainer}-previous`, image: seed.litellmImage, state: 'exited' },
     ]);
     const ready = (await (await fetch(`${seed.litellmUrl}/health/readiness`)).json()) as Record<string, unknown>;
-    expect(ready).toMatchObject({ db: 'connected', litellm_version: stack.versions.litellm });
+    expect(ready).toMatchObject({ db: 'connected' });
   }, 900_000);
 
   it("executes LiteLLM's MCP tool on db_main with the seed's original key and ends at finish_reason stop", async () => {
