@@ -26,7 +26,15 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
   const cli = (argv: string[]) => runCli(argv, { cwd: work, env: env() });
 
   /** Every secret the deployment holds: none may reach any stream. */
-  const secrets = () => [seed.masterKey, seed.keys.seedTest, seed.keys.handRow, seed.keys.viaApi, seed.upstreamKey, seed.litellmDatabase.password, seed.postgresAdmin.password];
+  const secrets = () => [
+    seed.masterKey,
+    seed.keys.seedTest,
+    seed.keys.handRow,
+    seed.keys.viaApi,
+    seed.upstreamKey,
+    seed.litellmDatabase.password,
+    seed.postgresAdmin.password,
+  ];
 
   /** The containers that ran or run LiteLLM 1.77.3 and its successor, by name. */
   async function litellmContainers(): Promise<{ name: string; image: string; state: string }[]> {
@@ -47,7 +55,11 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
     if (process.env.MCPGW_TEST_KEEP === '1') return;
     // mcpgw's own LiteLLM (made by upgrade, labelled with the adopted stack's name) and the kept old one go with the rest.
     if (work) await cli(['down']).catch(() => undefined);
-    for (const container of seed ? await litellmContainers() : []) await docker.getContainer(container.name).remove({ force: true }).catch(() => undefined);
+    for (const container of seed ? await litellmContainers() : [])
+      await docker
+        .getContainer(container.name)
+        .remove({ force: true })
+        .catch(() => undefined);
     await seed?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -135,10 +147,15 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
   it('leaves doctor no failure about the database, the keys or the config', async () => {
     const result = await cli(['--json', 'doctor', '--only', 'database', 'keys', 'config']);
     const report = JSON.parse(result.stdout) as { checks: { id: string; status: string }[] };
-    expect(report.checks.filter((check) => check.status === 'fail'), result.stdout).toEqual([]);
+    expect(
+      report.checks.filter((check) => check.status === 'fail'),
+      result.stdout,
+    ).toEqual([]);
     // Each area was really judged, not skipped for a missing prerequisite.
     for (const area of ['database', 'keys', 'config']) {
-      expect(report.checks.filter((check) => check.id.startsWith(`${area}.`) && check.status === 'pass').length, `${area}: ${result.stdout}`).toBeGreaterThan(0);
+      expect(report.checks.filter((check) => check.id.startsWith(`${area}.`) && check.status === 'pass').length, `${area}: ${result.stdout}`).toBeGreaterThan(
+        0,
+      );
     }
     expect(result.code, result.stdout).toBe(0);
   }, 300_000);
