@@ -61,6 +61,11 @@ export interface Observed {
   /** Each env file of the LiteLLM service: its variables (values kept for matching keys, never reported). */
   envFiles: { file: string; values: Map<string, string> | undefined; error?: string }[];
   version?: { version: string; source: string };
+  /**
+   * model_name → the provider the running LiteLLM resolved for its model (its /model/info): a model config.yaml names
+   * without a provider prefix is found in that version's model map, which a later version may no longer carry.
+   */
+  modelProviders?: Map<string, string>;
   /** Migration names the running LiteLLM image ships, read from inside it. */
   shippedMigrations?: string[];
   database?: DatabaseSnapshot;

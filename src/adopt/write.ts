@@ -109,7 +109,14 @@ export function adoptedFiles(observed: Observed, keys: KeyPlan[], report: AdoptR
     const dropped = Object.keys(params).filter((field) => !['model', 'api_key', 'api_base'].includes(field));
     if (dropped.length) notes.push(`model ${entry.model_name}: litellm_params ${dropped.join(', ')} have no place in mcpgw.yaml and are not carried over`);
     const apiBase = typeof params.api_base === 'string' && /^https?:\/\//.test(params.api_base) ? params.api_base : undefined;
-    return [{ name: entry.model_name, model: params.model, ...(secret ? { api_key: secret } : {}), ...(apiBase ? { api_base: apiBase } : {}) }];
+    // Without a provider prefix LiteLLM looks the model up in its own model map, which drops retired models
+    // (1.108.7 no longer knows claude-3-haiku-20240307): the provider the running version resolved is written out.
+    const provider = params.model.includes('/') ? undefined : observed.modelProviders?.get(entry.model_name);
+    if (provider) notes.push(`model ${entry.model_name}: ${params.model} written as ${provider}/${params.model}, the provider the running LiteLLM resolved`);
+    else if (!params.model.includes('/'))
+      notes.push(`model ${entry.model_name}: ${params.model} names no provider and the running LiteLLM did not say which it used; write it as provider/model`);
+    const model = provider ? `${provider}/${params.model}` : params.model;
+    return [{ name: entry.model_name, model, ...(secret ? { api_key: secret } : {}), ...(apiBase ? { api_base: apiBase } : {}) }];
   });
   const modelNames = new Set(models.map((model) => model.name));
 

@@ -9,6 +9,7 @@ import { adoptedFiles, stackName } from '../adopt/write.js';
 import { parseConfig } from '../config/load.js';
 import { formatSecrets, parseSecrets } from '../config/secrets.js';
 import { hostReachableUrl, type SqlClient } from '../db/connect.js';
+import { fetchWithTimeout } from '../gateway/http.js';
 import type { ContainerDetails, Engine } from '../docker/engine.js';
 import { ConfigError, StepFailed, UserError } from '../errors.js';
 import { pathExists, readIfExists } from '../fs.js';
@@ -105,6 +106,9 @@ export async function adoptDeployment(ctx: OpContext, request: AdoptRequest): Pr
       ? databaseHost(engine, databaseUrl, observed.litellmContainer?.networks ?? litellm.networks)
       : Promise.resolve(undefined),
     engine instanceof Error ? Promise.resolve() : reachServers(ctx, engine, observed),
+    modelProviders(observed).then((providers) => {
+      if (providers) observed.modelProviders = providers;
+    }),
   ]);
   if (!databaseUrl) observed.databaseError = "LiteLLM's environment has no DATABASE_URL";
   if (database instanceof Error) observed.databaseError = database.message;
@@ -238,6 +242,32 @@ async function databaseHost(engine: Engine, url: string, networks: string[]): Pr
     return { network, ...(image ? { image } : {}) };
   }
   return undefined;
+}
+
+/**
+ * Which provider the running LiteLLM resolved for each model (GET /model/info with the master key on its published
+ * port, read-only); undefined when it does not answer.
+ */
+async function modelProviders(observed: Observed): Promise<Map<string, string> | undefined> {
+  const container = observed.litellmContainer;
+  const masterKey = container?.env.get('LITELLM_MASTER_KEY');
+  if (!container?.running || !container.publishedPort || !masterKey) return undefined;
+  try {
+    const response = await fetchWithTimeout(
+      `http://127.0.0.1:${container.publishedPort}/model/info`,
+      { headers: { authorization: `Bearer ${masterKey}` } },
+      5_000,
+    );
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { data?: { model_name?: unknown; model_info?: { litellm_provider?: unknown } }[] };
+    const providers = new Map<string, string>();
+    for (const entry of body.data ?? [])
+      if (typeof entry.model_name === 'string' && typeof entry.model_info?.litellm_provider === 'string')
+        providers.set(entry.model_name, entry.model_info.litellm_provider);
+    return providers;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Without Docker to ask: LiteLLM's network named for Postgres, else the seed's postgres-net. */

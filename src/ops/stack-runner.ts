@@ -393,6 +393,11 @@ export class StackRunner {
    */
   async createService(serviceName: string, created: (id: string) => void): Promise<string> {
     const service = this.serviceNamed(serviceName);
+    // The stack's own networks the service joins: an adopted stack, whose LiteLLM mcpgw never ran, has none of them yet.
+    for (const network of this.model.networks.filter((entry) => !entry.external && service.networks.includes(entry.name))) {
+      if (!(await this.deps.engine.networkByName(network.name)))
+        await this.deps.engine.createNetwork(network.name, network.labels, { internal: network.internal });
+    }
     const spec = containerSpecFor(service, this.secrets, this.outDir);
     const hash = specHash(spec, (await this.imageId(service.image)) ?? 'absent', this.mountedContent(service));
     const id = await this.deps.engine.createContainer({ ...spec, labels: { ...spec.labels, [CONFIG_HASH_LABEL]: hash } });

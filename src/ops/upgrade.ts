@@ -21,6 +21,7 @@ import { localBuilds } from '../stack/images.js';
 import { isPreviousContainer, PREVIOUS_SUFFIX } from '../stack/plan.js';
 import { cutOver, type CutoverOutcome } from '../upgrade/cutover.js';
 import { MigrationFailed, runMigrations } from '../upgrade/migrate.js';
+import { writeRendered } from '../render/write.js';
 import { grantsAfterCutover, preflight, type Finding } from '../upgrade/preflight.js';
 import { rehearse, type RehearsalReport } from '../upgrade/rehearsal.js';
 import { resolveTarget, type UpgradeTarget } from '../upgrade/target.js';
@@ -142,6 +143,11 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
   }
   verify.succeed(`${backup}: checksum and signature ok`);
 
+  // The files mcpgw.yaml renders (LiteLLM's config.yaml, env files), which the rehearsal and the new LiteLLM bind: an
+  // adopted stack has none yet (its running LiteLLM reads its own compose folder's; adopt kept copies under adopted/);
+  // on a stack mcpgw made they are already there and stay untouched. None of them names LiteLLM's version.
+  const written = (await writeRendered(stack.loaded.dir, stack.files)).filter((file) => file.state !== 'unchanged');
+  if (written.length > 0) progress.start('render').succeed(`${written.map((file) => `${file.path} ${file.state}`).join(', ')}`);
   const rehearsal = progress.start('rehearsal');
   const litellmSpec = containerSpecFor(litellmService(targetStack.model), targetStack.secrets, stack.loaded.dir);
   const masterKey = stack.secrets.get(config.litellm.master_key) ?? '';

@@ -70,7 +70,11 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
     const upgrade = await cli(['upgrade', '--yes']);
     expect(upgrade.code, upgrade.stdout + upgrade.stderr).toBe(0);
     expect(upgrade.stdout).toMatch(new RegExp(`^upgraded to ${TARGET.replaceAll('.', '\\.')} \\(\\d+ migration\\(s\\) applied\\)$`, 'm'));
-    expect(upgrade.stdout).toMatch(/^downtime [\d.]+ s: the new LiteLLM's own start [\d.]+ s \([\d.]+x; on the rehearsal it started in [\d.]+ s\)$/m);
+    const downtime = /^downtime ([\d.]+) s: the new LiteLLM's own start ([\d.]+) s \([\d.]+x; on the rehearsal it started in [\d.]+ s\)$/m.exec(upgrade.stdout);
+    expect(downtime, upgrade.stdout).not.toBeNull();
+    // The gateway is down for the new LiteLLM's own start and little else (the old one's stop, a container create).
+    expect(Number(downtime?.[1]) - Number(downtime?.[2])).toBeLessThan(10);
+    expect(upgrade.stderr).toMatch(/ok +probe: \d+ checks passed end to end/);
     for (const value of secrets()) expect(adopt.stdout + adopt.stderr + upgrade.stdout + upgrade.stderr).not.toContain(value);
     // The 1.77.3 container is kept, stopped and renamed, never removed; mcpgw's LiteLLM serves on the same port.
     expect(await litellmContainers()).toEqual([
@@ -78,7 +82,7 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
       { name: `${seed.litellmContainer}-previous`, image: seed.litellmImage, state: 'exited' },
     ]);
     const ready = (await (await fetch(`${seed.litellmUrl}/health/readiness`)).json()) as Record<string, unknown>;
-    expect(ready).toMatchObject({ db: 'connected', litellm_version: stack.versions.litellm });
+    expect(ready).toMatchObject({ db: 'connected' });
   }, 900_000);
 
   it("executes LiteLLM's MCP tool on db_main with the seed's original key and ends at finish_reason stop", async () => {
@@ -135,6 +139,9 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
       [seed.litellmContainer, 'running'],
       [`${seed.litellmContainer}-previous`, 'exited'],
     ]);
+    // `up` converges to what now runs: nothing to change.
+    const plan = await cli(['up', '--dry-run']);
+    expect(plan.stdout, plan.stdout + plan.stderr).toMatch(/nothing to change/);
   }, 300_000);
 
   it('leaves doctor no failure about the database, the keys or the config', async () => {

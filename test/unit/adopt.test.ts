@@ -213,11 +213,23 @@ describe('adopt --write mapping', () => {
       image: 'postgres:15-alpine',
     });
     expect(config.litellm).toMatchObject({ port: 4000, networks: ['litellm-mcp-net'], master_key: 'LITELLM_MASTER_KEY', salt_key: 'LITELLM_SALT_KEY' });
+    // The running LiteLLM did not say which provider it used (seedObserved has no /model/info answer): left as written, with a note.
     expect(config.litellm.models).toEqual([{ name: 'claude-3-haiku-orchestrator', model: 'claude-3-haiku-20240307', api_key: 'ANTHROPIC_API_KEY' }]);
+    expect(files.notes.join('\n')).toMatch(/claude-3-haiku-20240307 names no provider and the running LiteLLM did not say which it used/);
     expect(config.mcp_servers.db_main).toMatchObject({ transport: 'sse', url: 'http://mcp-postgres:8080/sse', host_header: 'localhost:8080' });
     expect(config.mcp_servers.monitoring).toMatchObject({ transport: 'http', url: 'http://mcp-monitor:8700/mcp' });
     expect(files.mcpgwYaml).toMatch(/salt_key: none was set, so LiteLLM encrypted the credentials it stores with the master key/);
     expect(files.mcpgwYaml).toMatch(/sha256 0{64}/);
+  });
+
+  it("writes a model without a provider prefix with the provider the running LiteLLM resolved (1.108.7's model map lacks retired models)", () => {
+    const withProviders = { ...seedObserved(), modelProviders: new Map([['claude-3-haiku-orchestrator', 'anthropic']]) };
+    const plan = analyse(withProviders, NOW);
+    const written = adoptedFiles(withProviders, plan.keys, plan.report, { host: 'linuxserver.lan', backups: [] });
+    expect(parseConfig(written.mcpgwYaml, 'mcpgw.yaml').litellm.models[0]).toMatchObject({ model: 'anthropic/claude-3-haiku-20240307' });
+    expect(written.notes).toContain(
+      'model claude-3-haiku-orchestrator: claude-3-haiku-20240307 written as anthropic/claude-3-haiku-20240307, the provider the running LiteLLM resolved',
+    );
   });
 
   it('keeps the master key and makes it the salt key', () => {

@@ -20,6 +20,8 @@ import { withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack, fixturesDir } from '../helpers/fixtures.js';
+import { loadConfig } from '../../src/config/load.js';
+import { STACK_LABEL } from '../../src/stack/labels.js';
 import { fakeKeyDatabase } from '../helpers/key-columns.js';
 
 /** Nothing listens here (a port of this worktree's range), so the gateway is "down" without any traffic leaving loopback. */
@@ -280,6 +282,23 @@ describe('doctor checks on real files', () => {
         'SEED mcp_servers.db_main.api_keys[0]',
         'SEED mcp_servers.monitoring.api_keys[0]',
       ]);
+      // After `mcpgw upgrade` the container of that name is mcpgw's own LiteLLM: the adopted config.yaml is read by nothing.
+      const { config } = await loadConfig(yaml);
+      const engine = new FakeEngine();
+      engine.containers.push({
+        id: 'c1',
+        name: 'litellm',
+        image: 'mcpgw/litellm-db:1.108.7',
+        labels: { [STACK_LABEL]: config.name },
+        state: 'running',
+        status: 'Up',
+      });
+      const upgraded = await runOne(contextFor(dir, { connectDocker: async () => engine.asEngine() }), 'config.ignored-fields');
+      expect(upgraded.evidence.join('\n')).not.toContain(seedConfig);
+      // The adopted container itself, still serving: its config.yaml is judged.
+      engine.containers[0] = { ...engine.containers[0]!, labels: { 'com.docker.compose.project': 'seed' } };
+      const serving = await runOne(contextFor(dir, { connectDocker: async () => engine.asEngine() }), 'config.ignored-fields');
+      expect(serving.evidence.join('\n')).toContain(seedConfig);
     });
   });
 

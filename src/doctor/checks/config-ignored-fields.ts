@@ -3,12 +3,14 @@ import { parse } from 'yaml';
 import { adoptedLitellmConfig } from '../../adopt/compose.js';
 import { BUILTIN_LITELLM_VERSION } from '../../images/builtin.js';
 import { ignoredFields } from '../../litellm/config-fields.js';
+import { STACK_LABEL } from '../../stack/labels.js';
 import { DEPLOYED } from '../deployed.js';
 import { fail, pass, type Check } from '../types.js';
 
 /**
  * Fields LiteLLM reads nowhere in the config.yaml it is given: the rendered one edited by hand, or, for an adopted
- * deployment not yet upgraded (its container still running, or Docker not there to say), the one its compose file mounts. Judged by the catalog read from LiteLLM's source
+ * deployment not yet upgraded (its container still running and not mcpgw's, or Docker not there to say), the one its compose file mounts.
+ * Judged by the catalog read from LiteLLM's source
  * (src/litellm/config-fields.ts) for the running version, else mcpgw's builtin one.
  */
 export const configIgnoredFields: Check = {
@@ -24,10 +26,17 @@ export const configIgnoredFields: Check = {
     if (deployed) files.push([DEPLOYED, deployed]);
     const adopted = loaded.config.adopted;
     // Its config.yaml matters while the adopted container still serves; after `mcpgw upgrade` it is stopped and renamed.
+    // The upgrade's LiteLLM takes the adopted container's name: a container of that name labelled with this stack is mcpgw's.
     const docker = adopted ? await ctx.docker().catch(() => undefined) : undefined;
-    const state = docker && adopted ? await docker.containerState(adopted.litellm_container).catch(() => null) : null;
+    const named =
+      docker && adopted
+        ? await docker.listContainers([]).then(
+            (list) => list.find((entry) => entry.name === adopted.litellm_container),
+            () => null,
+          )
+        : null;
     // null: Docker could not say, so the file is judged; undefined: the container is gone (renamed by upgrade).
-    if (adopted && (state === null || state?.running)) {
+    if (adopted && (named === null || (named?.state === 'running' && named.labels[STACK_LABEL] !== loaded.config.name))) {
       const found = await adoptedLitellmConfig(path.resolve(loaded.dir, adopted.compose_file));
       if (found) files.push([found.file, parse(found.text) as unknown]);
     }
