@@ -61,10 +61,12 @@ DECLARE
   names text;
   enums text;
   fk record;
+  search_path text;
 BEGIN
   -- Another application's foreign keys into LiteLLM's tables (a shared database) are set aside, not dropped for good:
   -- their definitions are kept, schema-qualified, and RESTORE_FOREIGN_KEYS adds them back once LiteLLM's tables are
   -- restored, in this same transaction (a row they no longer match rolls the whole restore back).
+  search_path := current_setting('search_path');
   PERFORM set_config('search_path', '', true);
   CREATE TEMP TABLE mcpgw_foreign_keys ON COMMIT DROP AS
     SELECT format('%I.%I', rn.nspname, r.relname) AS owner_table, con.conname AS name, pg_get_constraintdef(con.oid) AS definition
@@ -73,6 +75,7 @@ BEGIN
       JOIN pg_class c ON c.oid = con.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE con.contype = 'f' AND n.nspname = 'public' AND ${IS_LITELLM_RELATION}
        AND NOT (rn.nspname = 'public' AND ${IS_LITELLM_RELATION.replaceAll('c.relname', 'r.relname')});
+  PERFORM set_config('search_path', search_path, true);
   FOR fk IN SELECT * FROM pg_temp.mcpgw_foreign_keys LOOP
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.owner_table, fk.name);
   END LOOP;
