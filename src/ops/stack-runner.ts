@@ -387,11 +387,11 @@ export class StackRunner {
   }
 
   /**
-   * Creates one service's container as `up` would (spec and hash label, so the next `up` keeps it), starts it
-   * and waits until it is ready: upgrade's new LiteLLM, next to the old one it keeps. Resolves its id at once
-   * through `created`, so a failed start can still be removed.
+   * Creates one service's container as `up` would (spec and hash label, so the next `up` keeps it), without starting
+   * it: upgrade's new LiteLLM, made while the old one still serves so its creation is no part of the downtime
+   * (`startService` starts it).
    */
-  async createService(serviceName: string, created: (id: string) => void): Promise<string> {
+  async createServiceContainer(serviceName: string): Promise<string> {
     const service = this.serviceNamed(serviceName);
     // The stack's own networks the service joins: an adopted stack, whose LiteLLM mcpgw never ran, has none of them yet.
     for (const network of this.model.networks.filter((entry) => !entry.external && service.networks.includes(entry.name))) {
@@ -400,10 +400,7 @@ export class StackRunner {
     }
     const spec = containerSpecFor(service, this.secrets, this.outDir);
     const hash = specHash(spec, (await this.imageId(service.image)) ?? 'absent', this.mountedContent(service));
-    const id = await this.deps.engine.createContainer({ ...spec, labels: { ...spec.labels, [CONFIG_HASH_LABEL]: hash } });
-    created(id);
-    await this.start(id, service);
-    return this.waitReady(id, service, []);
+    return this.deps.engine.createContainer({ ...spec, labels: { ...spec.labels, [CONFIG_HASH_LABEL]: hash } });
   }
 
   /** Starts the existing container of one service and waits until it is ready again (restore restarts LiteLLM). */

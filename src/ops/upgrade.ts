@@ -327,21 +327,23 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
         after.rows.filter((row) => row.finished && !row.rolledBack).length - place.ledgerBefore.rows.filter((row) => row.finished && !row.rolledBack).length
       );
     },
-    retireOld: async () => {
-      await engine.stopContainer(old.id, 30);
+    prepareNew: async () => {
       const previous = `${old.name}${PREVIOUS_SUFFIX}`;
       // The container an earlier upgrade kept: this upgrade's own previous one replaces it.
       const earlier = (await engine.listContainers([])).find((container) => container.name === previous);
       if (earlier) await engine.removeContainer(earlier.id);
+      // Docker renames a running container: the old one serves on under its new name while the new one is created.
       await engine.renameContainer(old.id, previous);
+      newId = await targetRunner.createServiceContainer(LITELLM_SERVICE);
+    },
+    retireOld: async () => {
+      await engine.stopContainer(old.id, 30);
     },
     startNew: async () => {
-      let createdAt = 0;
-      const ready = await targetRunner.createService(LITELLM_SERVICE, (id) => {
-        newId = id;
-        createdAt = ctx.deps.clock.now();
-      });
-      return { ready, ownStartMs: ctx.deps.clock.now() - createdAt };
+      if (!newId) throw new StepFailed('the new LiteLLM container was not created');
+      const startedAt = ctx.deps.clock.now();
+      const ready = await targetRunner.startService(LITELLM_SERVICE, newId);
+      return { ready, ownStartMs: ctx.deps.clock.now() - startedAt };
     },
     syncKeys: async () => {
       const keys = declaredKeys(targetStack.loaded.config, targetStack.model, targetStack.secrets);
@@ -382,6 +384,7 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
       const state = await engine.containerState(old.id);
       if (!state) throw new StepFailed(`the old LiteLLM container ${old.name} is gone`, `restore ${place.backup} and run \`mcpgw up\``);
       await engine.renameContainer(old.id, old.name).catch(() => undefined);
+      if (state.running) return `old LiteLLM ${old.name} renamed back; it never stopped serving`;
       const ready = await oldRunner.startService(LITELLM_SERVICE, old.id);
       return `old LiteLLM ${old.name} renamed back, started: ${ready}`;
     },

@@ -7,11 +7,16 @@ import type { Clock } from '../time/clock.js';
 export interface CutoverSteps {
   /** Runs the target's migrations on the real database while the old LiteLLM still serves; resolves how many. */
   migrate(): Promise<number>;
-  /** Stops the old LiteLLM and renames it `<name>-previous` (never removed here). */
+  /**
+   * While the old LiteLLM still serves: renames it `<name>-previous` (never removed here) and creates the new one's
+   * container, not started, under the name it freed.
+   */
+  prepareNew(): Promise<void>;
+  /** Stops the old LiteLLM: the downtime starts here. */
   retireOld(): Promise<void>;
   /**
-   * Creates and starts the new LiteLLM and waits until it is ready with its database; resolves a summary and its
-   * own start (container started → ready), the part of the downtime no cut-over can shorten.
+   * Starts the new LiteLLM and waits until it is ready with its database; resolves a summary and its own start
+   * (container started → ready), the part of the downtime no cut-over on one port can shorten.
    */
   startNew(): Promise<{ ready: string; ownStartMs: number }>;
   /** `keys sync`; resolves a summary. */
@@ -22,13 +27,13 @@ export interface CutoverSteps {
   removeNew(): Promise<void>;
   /** After a migrate was attempted: the database back to the verified backup when the ledger moved; resolves what it did. */
   restoreDatabase(): Promise<string>;
-  /** The old container's name back, started, ready. */
+  /** The old container's name back, and, when it was stopped, started and ready. */
   reviveOld(): Promise<string>;
   /** One line per step on stderr. */
   note(step: string, outcome: 'ok' | 'fail' | 'skip', detail: string): void;
 }
 
-export type CutoverStage = 'migrate' | 'retire' | 'start' | 'keys' | 'probe';
+export type CutoverStage = 'migrate' | 'prepare' | 'retire' | 'start' | 'keys' | 'probe';
 
 export type CutoverOutcome =
   | { ok: true; migrations: number; downtimeMs: number; ownStartMs: number; started: string; keys: string; probe: string }
@@ -44,27 +49,28 @@ export type CutoverOutcome =
     };
 
 /**
- * migrate (old still serving) → stop+rename old → start new (ready) → keys sync → probe. The first failure rolls
- * back whatever was done: new container removed, the database restored from the verified backup when migrations
- * ran, the old container renamed back and started. Downtime runs from the old one's stop to the new one's
- * readiness (or the old one's return).
+ * migrate and prepare the new container (old still serving) → stop old → start new (ready) → keys sync → probe. The
+ * first failure rolls back whatever was done: new container removed, the database restored from the verified
+ * backup when migrations ran, the old container's name back and, when stopped, started. Downtime runs from the old
+ * one's stop to the new one's readiness (or the old one's return).
  */
 export async function cutOver(steps: CutoverSteps, clock: Clock): Promise<CutoverOutcome> {
   let stage: CutoverStage = 'migrate';
-  let retired = false;
-  let created = false;
+  let prepared = false;
   let stoppedAt: number | undefined;
   try {
     const migrations = await steps.migrate();
     steps.note('migrate', 'ok', `${migrations} migration(s) applied to the database while the old LiteLLM served`);
+    stage = 'prepare';
+    // Set first: a rename that succeeded before the create failed must still be undone.
+    prepared = true;
+    await steps.prepareNew();
+    steps.note('prepare', 'ok', 'old LiteLLM kept as <name>-previous, still serving; the new one created beside it');
     stage = 'retire';
     stoppedAt = clock.now();
-    // Set first: a stop that succeeded before the rename failed must still be undone.
-    retired = true;
     await steps.retireOld();
-    steps.note('stop old', 'ok', 'old LiteLLM stopped and kept as <name>-previous');
+    steps.note('stop old', 'ok', 'old LiteLLM stopped');
     stage = 'start';
-    created = true;
     const { ready: started, ownStartMs } = await steps.startNew();
     const downtimeMs = clock.now() - stoppedAt;
     steps.note('start new', 'ok', `${started} (downtime ${(downtimeMs / 1000).toFixed(1)} s, of which its own start ${(ownStartMs / 1000).toFixed(1)} s)`);
@@ -87,10 +93,10 @@ export async function cutOver(steps: CutoverSteps, clock: Clock): Promise<Cutove
       steps.note('rollback', 'ok', line);
     };
     try {
-      if (created) await undo('new LiteLLM container removed', () => steps.removeNew());
+      if (prepared) await undo('new LiteLLM container removed', () => steps.removeNew());
       // A failed migrate may have applied some of its migrations before the failing one.
       await undo('database restored from the verified backup', () => steps.restoreDatabase());
-      if (retired) await undo('old LiteLLM renamed back, started and ready', () => steps.reviveOld());
+      if (prepared) await undo('old LiteLLM renamed back, started and ready', () => steps.reviveOld());
     } catch (rollbackError) {
       const message = (rollbackError as Error).message;
       steps.note('rollback', 'fail', message.split('\n')[0] ?? message);

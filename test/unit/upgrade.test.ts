@@ -180,6 +180,7 @@ function fakeSteps(failAt?: string, options: { probeOk?: boolean; rollbackFails?
   };
   const steps: CutoverSteps = {
     migrate: step('migrate', 5, 3) as () => Promise<number>,
+    prepareNew: step('prepareNew', 1, undefined) as () => Promise<void>,
     retireOld: step('retireOld', 1, undefined) as () => Promise<void>,
     startNew: step('startNew', 20, { ready: 'ready', ownStartMs: 19_000 }) as CutoverSteps['startNew'],
     syncKeys: step('syncKeys', 1, '2 keys in place') as () => Promise<string>,
@@ -196,14 +197,15 @@ describe('the cut-over and its rollback', () => {
   it('migrates before stopping the old LiteLLM and measures the downtime from its stop to the new one ready', async () => {
     const { steps, done, clock } = fakeSteps();
     const outcome = await cutOver(steps, clock);
-    expect(done).toEqual(['migrate', 'retireOld', 'startNew', 'syncKeys', 'probe']);
+    expect(done).toEqual(['migrate', 'prepareNew', 'retireOld', 'startNew', 'syncKeys', 'probe']);
+    // The new container is created before the old one stops: only the stop and the new one's start are downtime.
     expect(outcome).toMatchObject({ ok: true, migrations: 3, downtimeMs: 21_000, ownStartMs: 19_000 });
   });
 
   it('a failed probe removes the new container, restores the database and brings the old one back', async () => {
     const { steps, done, clock } = fakeSteps(undefined, { probeOk: false });
     const outcome = await cutOver(steps, clock);
-    expect(done).toEqual(['migrate', 'retireOld', 'startNew', 'syncKeys', 'probe', 'removeNew', 'restoreDatabase', 'reviveOld']);
+    expect(done).toEqual(['migrate', 'prepareNew', 'retireOld', 'startNew', 'syncKeys', 'probe', 'removeNew', 'restoreDatabase', 'reviveOld']);
     expect(outcome).toMatchObject({ ok: false, stage: 'probe', cause: 'probe failed: probe summary' });
   });
 
@@ -218,8 +220,16 @@ describe('the cut-over and its rollback', () => {
   it('a new LiteLLM that never gets ready is removed and the old one revived', async () => {
     const { steps, done, clock } = fakeSteps('startNew');
     const outcome = await cutOver(steps, clock);
-    expect(done).toEqual(['migrate', 'retireOld', 'removeNew', 'restoreDatabase', 'reviveOld']);
+    expect(done).toEqual(['migrate', 'prepareNew', 'retireOld', 'removeNew', 'restoreDatabase', 'reviveOld']);
     expect(outcome).toMatchObject({ ok: false, stage: 'start', rolledBack: ['new LiteLLM container removed', 'restored', 'old ready'] });
+  });
+
+  it('a new container that cannot be created leaves the old one serving: its name back, no downtime', async () => {
+    const { steps, done, clock } = fakeSteps('prepareNew');
+    const outcome = await cutOver(steps, clock);
+    expect(done).toEqual(['migrate', 'removeNew', 'restoreDatabase', 'reviveOld']);
+    expect(outcome).toMatchObject({ ok: false, stage: 'prepare' });
+    expect(outcome).not.toHaveProperty('downtimeMs');
   });
 
   it('says so when the rollback itself fails', async () => {
