@@ -22,6 +22,8 @@ export interface FieldJudgement {
   why: string;
   /** What does the job instead, for an ignored field. */
   instead?: string;
+  /** Set when the field is read but its value is never resolved, so it is taken literally: `${VAR}`, or `os.environ/` in a list. */
+  literal?: 'shell-variable' | 'environ-in-list';
 }
 
 interface Rule {
@@ -282,6 +284,7 @@ function unresolved(value: unknown, path: string, out: FieldJudgement[], inList 
         status: 'ignored',
         why: `\${…} is never resolved: LiteLLM reads the text literally`,
         instead: 'os.environ/NAME as the whole value (mcpgw renders it so)',
+        literal: 'shell-variable',
       });
     else if (inList && value.startsWith('os.environ/'))
       out.push({
@@ -289,6 +292,7 @@ function unresolved(value: unknown, path: string, out: FieldJudgement[], inList 
         status: 'ignored',
         why: 'os.environ/ inside a list is never resolved: LiteLLM resolves it only as a value in a mapping',
         instead: 'a mapping value, or an environment variable the program reads itself',
+        literal: 'environ-in-list',
       });
     return;
   }

@@ -248,6 +248,8 @@ describe('doctor checks on real files', () => {
         'config/config.yaml general_settings.master_key: ${LITELLM_MASTER_KEY} is never resolved (LiteLLM only reads os.environ/NAME)',
       ]);
       expect((await runOne(ctx, 'config.rendered')).evidence[0]).toMatch(/^config\/config\.yaml: line \d+: expected/);
+      // Told once: config.ignored-fields leaves a ${VAR} of the deployed file to config.shell-vars.
+      expect((await runOne(ctx, 'config.ignored-fields')).status).toBe('pass');
     });
   });
 

@@ -41,7 +41,12 @@ export const configIgnoredFields: Check = {
       if (found) files.push([found.file, parse(found.text) as unknown]);
     }
     if (files.length === 0) return pass(`no config.yaml deployed yet (\`mcpgw render\` writes ${DEPLOYED})`);
-    const ignored = files.flatMap(([file, doc]) => ignoredFields(doc, version).map((field) => ({ file, ...field })));
+    // A ${VAR} in the deployed file is config.shell-vars' finding: told once, there.
+    const ignored = files.flatMap(([file, doc]) =>
+      ignoredFields(doc, version)
+        .filter((field) => !(file === DEPLOYED && field.literal === 'shell-variable'))
+        .map((field) => ({ file, ...field })),
+    );
     if (ignored.length === 0) return pass(`${files.map(([file]) => file).join(', ')}: every field is read by LiteLLM ${version}`);
     return fail(
       ignored.map((field) => `${field.file} ${field.path}: ${field.why}`),
@@ -49,7 +54,12 @@ export const configIgnoredFields: Check = {
         ...new Map(
           ignored.map((field) => [
             field.instead ?? field.why,
-            { cause: `LiteLLM ${version} ignores ${field.path}: it has no effect`, fix: field.instead ?? 'remove it' },
+            {
+              cause: field.literal
+                ? `LiteLLM ${version} takes ${field.path} literally: ${field.why}`
+                : `LiteLLM ${version} ignores ${field.path}: it has no effect`,
+              fix: field.instead ?? 'remove it',
+            },
           ]),
         ).values(),
         ...(files.some(([file]) => file === DEPLOYED)
