@@ -27,12 +27,9 @@ export const LIST_MIGRATIONS_PY = [
  * The image's python wherever it is: mcpgw's images keep LiteLLM in /opt/venv, LiteLLM's own images on PATH.
  * `$0` is the script, so nothing is quoted into the shell.
  */
-export const LIST_MIGRATIONS_CMD = [
-  'sh',
-  '-c',
-  'for py in /opt/venv/bin/python /usr/local/bin/python3 python3 python; do command -v "$py" >/dev/null 2>&1 && exec "$py" -c "$0"; done; exit 127',
-  LIST_MIGRATIONS_PY,
-];
+export const PYTHON_ANYWHERE =
+  'for py in /opt/venv/bin/python /usr/local/bin/python3 python3 python; do command -v "$py" >/dev/null 2>&1 && exec "$py" -c "$0"; done; exit 127';
+export const LIST_MIGRATIONS_CMD = ['sh', '-c', PYTHON_ANYWHERE, LIST_MIGRATIONS_PY];
 
 /** The part of the container engine the reading needs (structurally the engine's own methods). */
 export interface ImageRunner {

@@ -16,7 +16,7 @@ import { probeStack } from './probe.js';
 import { StackRunner, type UpReport } from './stack-runner.js';
 import { UserError } from '../errors.js';
 import { imageVersion } from '../litellm/version.js';
-import { changesVersion } from '../upgrade/target.js';
+import { changesVersion, runningLitellmVersion } from '../upgrade/target.js';
 import { STACK_LABEL } from '../stack/labels.js';
 import { litellmService } from '../stack/model.js';
 import { loadStack, type LoadedStack } from './stack.js';
@@ -134,9 +134,11 @@ async function assertLiteLLMStays(stack: LoadedStack, engine: Engine): Promise<v
     throw new UserError(`the adopted LiteLLM container ${adopted} still serves: \`up\` would start mcpgw's LiteLLM next to it on the same database`, fix);
   const service = litellmService(stack.model);
   const running = all.find((container) => container.name === service.containerName && container.labels[STACK_LABEL] === stack.model.name);
-  if (!running || !changesVersion(running.image, service.image)) return;
+  if (!running) return;
+  const version = await runningLitellmVersion(engine, running);
+  if (!changesVersion(version, service.image)) return;
   throw new UserError(
-    `mcpgw.yaml names LiteLLM ${imageVersion(service.image) ?? service.image}, the container ${running.name} runs ${running.image}: ` +
+    `mcpgw.yaml names LiteLLM ${imageVersion(service.image) ?? service.image}, the container ${running.name} runs ${version} (${running.image}): ` +
       "`up` does not change LiteLLM's version in place (it would remove the old container first, with nothing to fall back to)",
     fix,
   );

@@ -1,5 +1,7 @@
 import { BUILTIN_LITELLM_IMAGE, BUILTIN_LITELLM_VERSION } from '../images/builtin.js';
 import { UserError } from '../errors.js';
+import type { Engine } from '../docker/engine.js';
+import { PYTHON_ANYWHERE } from '../litellm/migrations.js';
 import { imageVersion } from '../litellm/version.js';
 
 /** LiteLLM's own DB-mode image, one tag per release (`v1.108.7`). */
@@ -34,11 +36,24 @@ export function resolveTarget(to: string | undefined): UpgradeTarget {
 }
 
 /**
- * Whether going from the running LiteLLM image to the configured one changes LiteLLM's version, which `up` leaves
- * to `upgrade` (backup, rehearsal, rollback). Without a version in either tag, another image counts as a change.
+ * Whether mcpgw.yaml's image is another LiteLLM release than the one running: only when both are known. A running
+ * container whose version cannot be told (no version in its tag, and no litellm package answering inside it) is
+ * no LiteLLM mcpgw can judge, and is recreated as any other changed container.
  */
-export function changesVersion(runningImage: string, configuredImage: string): boolean {
-  const [running, configured] = [imageVersion(runningImage), imageVersion(configuredImage)];
-  if (running && configured) return running !== configured;
-  return runningImage !== configuredImage;
+export function changesVersion(runningVersion: string | undefined, configuredImage: string): boolean {
+  const configured = imageVersion(configuredImage);
+  return runningVersion !== undefined && configured !== undefined && runningVersion !== configured;
+}
+
+/** The LiteLLM release a running container holds: its tag's, else the litellm package installed in it (a floating tag). */
+export async function runningLitellmVersion(
+  engine: Pick<Engine, 'exec'>,
+  container: { id: string; image: string; state: string },
+): Promise<string | undefined> {
+  const tagged = imageVersion(container.image);
+  if (tagged || container.state !== 'running') return tagged;
+  const answer = await engine
+    .exec(container.id, ['sh', '-c', PYTHON_ANYWHERE, "import importlib.metadata as m; print(m.version('litellm'))"])
+    .catch(() => undefined);
+  return answer?.exitCode === 0 ? imageVersion(`installed:${answer.output.trim()}`) : undefined;
 }

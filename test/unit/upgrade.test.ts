@@ -98,9 +98,11 @@ describe('the upgrade target', () => {
   });
 
   it('counts another version, or another unversioned image, as a version change', () => {
-    expect(changesVersion('mcpgw-test/litellm-db:1.77.3', 'mcpgw/litellm-db:1.108.7')).toBe(true);
-    expect(changesVersion('ghcr.io/berriai/litellm-database:v1.108.7', 'mcpgw/litellm-db:1.108.7')).toBe(false);
-    expect(changesVersion('ghcr.io/berriai/litellm:main-latest', 'ghcr.io/berriai/litellm:main-stable')).toBe(true);
+    expect(changesVersion('1.77.3', 'mcpgw/litellm-db:1.108.7')).toBe(true);
+    expect(changesVersion('1.108.7', 'mcpgw/litellm-db:1.108.7')).toBe(false);
+    // Not a LiteLLM mcpgw can tell (no tag version, no litellm package inside), or a floating tag configured: recreated.
+    expect(changesVersion(undefined, 'mcpgw/litellm-db:1.108.7')).toBe(false);
+    expect(changesVersion('1.108.7', 'ghcr.io/berriai/litellm:main-stable')).toBe(false);
   });
 });
 
