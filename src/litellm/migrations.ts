@@ -30,6 +30,8 @@ export const LIST_MIGRATIONS_PY = [
 export const PYTHON_ANYWHERE =
   'for py in /opt/venv/bin/python /usr/local/bin/python3 python3 python; do command -v "$py" >/dev/null 2>&1 && exec "$py" -c "$0"; done; exit 127';
 export const LIST_MIGRATIONS_CMD = ['sh', '-c', PYTHON_ANYWHERE, LIST_MIGRATIONS_PY];
+/** Run the same way: prints the version of the litellm package installed in the image. */
+export const LITELLM_VERSION_PY = "import importlib.metadata as m\nprint(m.version('litellm'))";
 
 /** The part of the container engine the reading needs (structurally the engine's own methods). */
 export interface ImageRunner {

@@ -16,7 +16,7 @@ import { pathExists, readIfExists } from '../fs.js';
 import { causeOf, describeAnswer } from '../gateway/causes.js';
 import { litellmAnswers, type ServerEndpoint } from '../gateway/vantage.js';
 import { serverFieldStatus } from '../litellm/config-fields.js';
-import { compareSchema, LIST_MIGRATIONS_CMD, LIST_MIGRATIONS_PY, parseImageMigrations, readLedger } from '../litellm/migrations.js';
+import { compareSchema, LIST_MIGRATIONS_PY, LITELLM_VERSION_PY, parseImageMigrations, PYTHON_ANYWHERE, readLedger } from '../litellm/migrations.js';
 import { imageVersion } from '../litellm/version.js';
 import { labelsFor } from '../stack/labels.js';
 import type { OpContext } from './context.js';
@@ -42,12 +42,7 @@ const REACH_DEADLINE_MS = 10_000;
  * The installed litellm version, then what LIST_MIGRATIONS_PY prints (litellm-proxy-extras' version, folder and
  * migration names), with that command's way of finding the container's own python.
  */
-const VERSION_CMD = [
-  ...LIST_MIGRATIONS_CMD.slice(0, -1),
-  `import importlib.metadata as m
-print(m.version('litellm'))
-${LIST_MIGRATIONS_PY}`,
-];
+const VERSION_CMD = ['sh', '-c', PYTHON_ANYWHERE, `${LITELLM_VERSION_PY}\n${LIST_MIGRATIONS_PY}`];
 
 /**
  * Takes stock of a deployment run by hand, touching nothing: containers are inspected (and asked their version

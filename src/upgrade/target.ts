@@ -1,7 +1,7 @@
 import { BUILTIN_LITELLM_IMAGE, BUILTIN_LITELLM_VERSION } from '../images/builtin.js';
 import { UserError } from '../errors.js';
 import type { Engine } from '../docker/engine.js';
-import { PYTHON_ANYWHERE } from '../litellm/migrations.js';
+import { LITELLM_VERSION_PY, PYTHON_ANYWHERE } from '../litellm/migrations.js';
 import { imageVersion } from '../litellm/version.js';
 
 /** LiteLLM's own DB-mode image, one tag per release (`v1.108.7`). */
@@ -52,8 +52,6 @@ export async function runningLitellmVersion(
 ): Promise<string | undefined> {
   const tagged = imageVersion(container.image);
   if (tagged || container.state !== 'running') return tagged;
-  const answer = await engine
-    .exec(container.id, ['sh', '-c', PYTHON_ANYWHERE, "import importlib.metadata as m; print(m.version('litellm'))"])
-    .catch(() => undefined);
+  const answer = await engine.exec(container.id, ['sh', '-c', PYTHON_ANYWHERE, LITELLM_VERSION_PY]).catch(() => undefined);
   return answer?.exitCode === 0 ? imageVersion(`installed:${answer.output.trim()}`) : undefined;
 }

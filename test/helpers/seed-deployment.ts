@@ -101,6 +101,20 @@ export interface SeedDeployment {
 }
 
 /** The seed's model, and the tools it was offered, as in its config.yaml and its log. */
+/** Every secret the seed deployment holds: tests assert none reaches any stream mcpgw writes. */
+export function seedSecrets(seed: SeedDeployment): string[] {
+  return [
+    seed.masterKey,
+    seed.keys.seedTest,
+    seed.keys.handRow,
+    seed.keys.viaApi,
+    seed.upstreamKey,
+    seed.litellmDatabase.password,
+    seed.postgresAdmin.password,
+    seed.otherApp.password,
+  ];
+}
+
 export const SEED_MODEL = 'claude-3-haiku-orchestrator';
 export const SEED_SERVER = 'db_main';
 

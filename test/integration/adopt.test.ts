@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
 import { runCli } from '../helpers/cli.js';
-import { SEED_SERVER, startSeedDeployment, type SeedDeployment } from '../helpers/seed-deployment.js';
+import { SEED_SERVER, seedSecrets, startSeedDeployment, type SeedDeployment } from '../helpers/seed-deployment.js';
 import { dockerClient } from '../stack/stack.js';
 
 const stack = inject('mcpgwStack');
@@ -33,18 +33,6 @@ describe('mcpgw adopt on a seed-like deployment', () => {
     const files = await Promise.all([seed.composeFile, seed.configFile, seed.secretsFile].map(async (file) => [file, (await stat(file)).mtimeMs]));
     return { containers, keys: rows.rows[0]?.keys, otherApp: await seed.otherApp.checksum(), files };
   }
-
-  /** Every secret the deployment holds: none may appear on any stream. */
-  const secrets = () => [
-    seed.masterKey,
-    seed.keys.seedTest,
-    seed.keys.handRow,
-    seed.keys.viaApi,
-    seed.upstreamKey,
-    seed.litellmDatabase.password,
-    seed.postgresAdmin.password,
-    seed.otherApp.password,
-  ];
 
   beforeAll(async () => {
     seed = await startSeedDeployment({ stack });
@@ -85,7 +73,7 @@ describe('mcpgw adopt on a seed-like deployment', () => {
     expect(keys.filter((key) => key.inDatabase && key.handMade)).toHaveLength(2);
     expect(keys.filter((key) => key.inDatabase && !key.handMade).length).toBeGreaterThanOrEqual(1);
     expect(keys.some((key) => key.valueIn === 'LITELLM_VIRTUAL_KEY_TEST')).toBe(true);
-    for (const value of secrets()) expect(result.stdout + result.stderr).not.toContain(value);
+    for (const value of seedSecrets(seed)) expect(result.stdout + result.stderr).not.toContain(value);
   });
 
   it('--write describes it in an mcpgw.yaml that loads, secrets 0600, every live key declared with its grants', async () => {
@@ -93,7 +81,7 @@ describe('mcpgw adopt on a seed-like deployment', () => {
     const result = await runCli(['adopt', seed.dir, '--write'], { cwd: work, env: env() });
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(await fingerprint()).toEqual(before);
-    for (const value of secrets()) expect(result.stdout + result.stderr).not.toContain(value);
+    for (const value of seedSecrets(seed)) expect(result.stdout + result.stderr).not.toContain(value);
     const loaded = await loadConfig(path.join(work, 'mcpgw.yaml'));
     expect((await stat(loaded.secretsFile)).mode & 0o777).toBe(0o600);
     expect(loaded.config.adopted).toMatchObject({ project: seed.project, litellm_container: seed.litellmContainer, litellm_version: seed.litellmVersion });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { SEED_MODEL, SEED_SERVER, type SeedDeployment, startSeedDeployment } from '../helpers/seed-deployment.js';
+import { SEED_MODEL, SEED_SERVER, type SeedDeployment, seedSecrets, startSeedDeployment } from '../helpers/seed-deployment.js';
 import { clearUpstreamRequests, upstreamRequests } from '../helpers/upstream.js';
 import { dockerClient } from '../stack/stack.js';
 
@@ -24,17 +24,6 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
   let otherAppAtStart = '';
   const env = () => ({ ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}) });
   const cli = (argv: string[]) => runCli(argv, { cwd: work, env: env() });
-
-  /** Every secret the deployment holds: none may reach any stream. */
-  const secrets = () => [
-    seed.masterKey,
-    seed.keys.seedTest,
-    seed.keys.handRow,
-    seed.keys.viaApi,
-    seed.upstreamKey,
-    seed.litellmDatabase.password,
-    seed.postgresAdmin.password,
-  ];
 
   /** The containers that ran or run LiteLLM 1.77.3 and its successor, by name. */
   async function litellmContainers(): Promise<{ name: string; image: string; state: string }[]> {
@@ -75,7 +64,7 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
     // The gateway is down for the new LiteLLM's own start and little else (the old one's stop, a container create).
     expect(Number(downtime?.[1]) - Number(downtime?.[2])).toBeLessThan(10);
     expect(upgrade.stderr).toMatch(/ok +probe: \d+ checks passed end to end/);
-    for (const value of secrets()) expect(adopt.stdout + adopt.stderr + upgrade.stdout + upgrade.stderr).not.toContain(value);
+    for (const value of seedSecrets(seed)) expect(adopt.stdout + adopt.stderr + upgrade.stdout + upgrade.stderr).not.toContain(value);
     // The 1.77.3 container is kept, stopped and renamed, never removed; mcpgw's LiteLLM serves on the same port.
     expect(await litellmContainers()).toEqual([
       { name: seed.litellmContainer, image: TARGET, state: 'running' },
@@ -122,7 +111,7 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
       const view = JSON.parse(result.stdout) as { tools?: { name: string }[]; failures?: unknown[] };
       listed[name] = { code: result.code, tools: (view.tools ?? []).some((tool) => /list_schemas$/.test(tool.name)) };
       expect(view.failures, `${name}: ${result.stdout}`).toEqual([]);
-      for (const value of secrets()) expect(result.stdout + result.stderr).not.toContain(value);
+      for (const value of seedSecrets(seed)) expect(result.stdout + result.stderr).not.toContain(value);
     }
     expect(listed).toEqual({ seedTest: { code: 0, tools: true }, handRow: { code: 0, tools: true }, viaApi: { code: 0, tools: true } });
   }, 180_000);
