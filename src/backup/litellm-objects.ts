@@ -25,8 +25,10 @@ export const DUMP_TABLE_PATTERNS = ['public."LiteLLM_"*', 'public._prisma_migrat
 
 const sqlList = (names: readonly string[]) => names.map((name) => `'${name}'`).join(', ');
 
-/** SQL: whether the relation `c` (pg_class) is one of LiteLLM's tables or views. */
-const IS_LITELLM_RELATION = `(c.relname LIKE 'LiteLLM\\_%' OR c.relname = '_prisma_migrations' OR c.relname IN (${sqlList(LITELLM_VIEWS)}))`;
+/** SQL: whether the relation `alias` (a pg_class row) is one of LiteLLM's tables or views. */
+const isLitellmRelation = (alias: string) =>
+  `(${alias}.relname LIKE 'LiteLLM\\_%' OR ${alias}.relname = '_prisma_migrations' OR ${alias}.relname IN (${sqlList(LITELLM_VIEWS)}))`;
+const IS_LITELLM_RELATION = isLitellmRelation('c');
 
 /** SQL: the enum types in public that LiteLLM's tables use (directly or as arrays). */
 const LITELLM_ENUMS = `
@@ -74,7 +76,7 @@ BEGIN
       JOIN pg_class r ON r.oid = con.conrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
       JOIN pg_class c ON c.oid = con.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE con.contype = 'f' AND n.nspname = 'public' AND ${IS_LITELLM_RELATION}
-       AND NOT (rn.nspname = 'public' AND ${IS_LITELLM_RELATION.replaceAll('c.relname', 'r.relname')});
+       AND NOT (rn.nspname = 'public' AND ${isLitellmRelation('r')});
   PERFORM set_config('search_path', search_path, true);
   FOR fk IN SELECT * FROM pg_temp.mcpgw_foreign_keys LOOP
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.owner_table, fk.name);
