@@ -6,6 +6,7 @@ import { isLanHost, isPrivateAddress } from './lan.js';
 import { isSecretEnvironment, secretArguments } from './literal-secrets.js';
 import { BUILTIN_LITELLM_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage, type PackageSource } from '../images/builtin.js';
 import { formatPath, type PathSegment } from './path.js';
+import { checkSwarm } from './swarm-rules.js';
 import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, DEFAULT_MCP_PORT_RANGE } from './schema.js';
 
 /**
@@ -42,6 +43,7 @@ export function checkRules(raw: unknown): ConfigIssue[] {
   checkHost(doc.host, lanOnly, issues);
   if (lanOnly) checkLanRules(doc, litellm, issues);
   checkObservability(record(doc.observability), lanOnly, issues);
+  checkSwarm(doc, litellm, issues);
   return issues;
 }
 

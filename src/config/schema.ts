@@ -95,6 +95,11 @@ const litellm = z.preprocess(
     labels: z.record(z.string(), z.string()).default({}),
     /** Existing networks LiteLLM also joins, e.g. where a model server runs; no MCP server of the stack is put on them. */
     networks: joinedNetworks,
+    /**
+     * LiteLLM containers serving behind one front door (`engine: swarm` only): each one is a replica, sharing the
+     * master key, salt key, config.yaml, Postgres and Redis.
+     */
+    replicas: z.number().int().min(1).max(32).default(1),
   }),
 );
 
@@ -252,8 +257,26 @@ const adopted = z.strictObject({
   litellm_version: z.string().regex(/^\d+\.\d+\.\d+/, { message: 'must be a LiteLLM version such as 1.77.3' }),
 });
 
+/** An engine address as DOCKER_HOST takes it. */
+const engineUrl = z.string().regex(/^(tcp|ssh|unix):\/\/[^\s]+$/, {
+  message: 'must be an engine address as DOCKER_HOST takes it: tcp://host:2375, ssh://user@host or unix:///var/run/docker.sock',
+});
+
+/**
+ * `engine: swarm`: the Docker Swarm mcpgw deploys the stack on. mcpgw talks to the manager's engine for the stack
+ * and to each node's engine to put the stack's images there (Swarm does not move images between nodes).
+ */
+const swarm = z.strictObject({
+  /** A manager node's engine; unset: DOCKER_HOST (else the local socket). */
+  manager: engineUrl.optional(),
+  /** Every node's engine that may run a task of the stack, the manager's included. */
+  nodes: z.array(engineUrl).min(1, { message: 'must list the engine of every node (the manager included)' }),
+});
+
 export const configSchema = z.strictObject({
   version: z.literal(1, { message: 'must be 1 (the only version this mcpgw understands)' }),
+  /** Where the stack runs: `compose`, containers on one Docker engine; `swarm`, services on a Docker Swarm (see `swarm:`). */
+  engine: z.enum(['compose', 'swarm'], { message: 'must be compose (one Docker engine) or swarm (a Docker Swarm, see swarm:)' }).default('compose'),
   /** Prefix of every container name, each one DNS label (63 characters) on the stack network. */
   name: z.string().max(32).regex(STACK_NAME, { message: 'use lowercase letters, digits and "-", starting with a letter' }).default('litellm'),
   host: z.string().min(1),
@@ -288,6 +311,7 @@ export const configSchema = z.strictObject({
   probe_model: z.string().min(1).optional(),
   observability: observabilitySchema.optional(),
   adopted: adopted.optional(),
+  swarm: swarm.optional(),
 });
 
 export type McpgwConfig = z.infer<typeof configSchema>;
@@ -296,3 +320,4 @@ export type KeyConfig = McpgwConfig['keys'][number];
 export type ModelConfig = McpgwConfig['litellm']['models'][number];
 export type Transport = McpServerConfig['transport'];
 export type AdoptedConfig = NonNullable<McpgwConfig['adopted']>;
+export type SwarmConfig = NonNullable<McpgwConfig['swarm']>;

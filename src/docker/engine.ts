@@ -78,12 +78,22 @@ export interface ContainerState {
 }
 
 /** DOCKER_HOST from the injected environment (not process.env), as dockerode connection options. */
-export function dockerOptions(dockerHost: string | undefined): Docker.DockerOptions {
+export function dockerOptions(dockerHost: string | undefined, env: Readonly<Record<string, string | undefined>> = {}): Docker.DockerOptions {
   if (!dockerHost) return { socketPath: '/var/run/docker.sock' };
   const url = new URL(dockerHost);
   if (url.protocol === 'unix:') return { socketPath: url.pathname };
   if (url.protocol === 'tcp:' || url.protocol === 'http:') return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
-  throw new UserError(`DOCKER_HOST=${dockerHost} is not supported`, 'use unix:///path/to/docker.sock or tcp://host:port');
+  if (url.protocol === 'ssh:') {
+    // The engine's socket through the node's sshd, as the docker CLI does; keys come from the user's ssh-agent.
+    return {
+      protocol: 'ssh',
+      host: url.hostname,
+      port: Number(url.port || 22),
+      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+      sshOptions: { agent: env.SSH_AUTH_SOCK },
+    } as Docker.DockerOptions;
+  }
+  throw new UserError(`DOCKER_HOST=${dockerHost} is not supported`, 'use unix:///path/to/docker.sock, tcp://host:port or ssh://user@host');
 }
 
 /**
@@ -101,7 +111,7 @@ export class DockerEngine {
 
   static async connect(env: Readonly<Record<string, string | undefined>>): Promise<DockerEngine> {
     const { default: Dockerode } = await import('dockerode');
-    const docker = new Dockerode(dockerOptions(env.DOCKER_HOST));
+    const docker = new Dockerode(dockerOptions(env.DOCKER_HOST, env));
     const engine = new DockerEngine(docker);
     try {
       await docker.ping();

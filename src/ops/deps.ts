@@ -23,6 +23,8 @@ export interface Deps {
   confirm?: (question: string) => Promise<boolean>;
   /** Reaches the container engine (DOCKER_HOST, else the local socket); fails with the fix when none answers. */
   docker(): Promise<Engine>;
+  /** Reaches the engine at an address as DOCKER_HOST takes it (a swarm's manager or one of its nodes). */
+  dockerAt(url: string): Promise<Engine>;
   /** Opens a connection to a Postgres URL. */
   database(url: string): Promise<SqlClient>;
   /** Runs commands on this machine (apt-get, dockerd, iptables, ip) and says what it is (root, distribution, systemd). */
@@ -43,6 +45,7 @@ export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
     ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
     // Loaded on first use, so `mcpgw --help` never loads dockerode, pg or the stack model.
     docker: async () => (await import('../docker/engine.js')).DockerEngine.connect(process.env),
+    dockerAt: async (url) => (await import('../docker/engine.js')).DockerEngine.connect({ ...process.env, DOCKER_HOST: url }),
     database: async (url) => (await import('../db/connect.js')).connectDatabase(url),
     hostShell: async () => (await import('../docker/engine-setup.js')).localHostShell(),
   };

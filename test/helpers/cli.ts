@@ -33,6 +33,7 @@ export async function runCli(argv: string[], deps: Partial<Deps> & { cwd: string
     signal: new AbortController().signal,
     readStdin: async () => '',
     docker: () => DockerEngine.connect(env),
+    dockerAt: (url) => DockerEngine.connect({ ...env, DOCKER_HOST: url }),
     database: connectDatabase,
     hostShell: localHostShell,
     ...deps,

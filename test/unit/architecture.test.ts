@@ -15,6 +15,7 @@ const LAYERS = [
   ['upgrade'],
   ['backup', 'init', 'mcp', 'clients', 'adopt'],
   ['keys'],
+  ['swarm'],
   ['render', 'db'],
   ['stack'],
   ['gateway', 'config'],

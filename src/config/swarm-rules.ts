@@ -1,0 +1,33 @@
+import type { ConfigIssue } from '../errors.js';
+
+/**
+ * `engine:`, `swarm:` and `litellm.replicas` together: replicas beyond one need Swarm (one engine runs one LiteLLM
+ * behind port 4000), and a swarm needs its nodes. Reads the raw document, as every rule does.
+ */
+export function checkSwarm(doc: Record<string, unknown>, litellm: Record<string, unknown>, issues: ConfigIssue[]): void {
+  const swarm = doc.engine === 'swarm';
+  if (!swarm && typeof litellm.replicas === 'number' && litellm.replicas > 1) {
+    issues.push({
+      path: 'litellm.replicas',
+      message: `${litellm.replicas} replicas need a Docker Swarm: on one engine LiteLLM runs once, behind port ${String(litellm.port ?? 4000)}`,
+      fix: 'set engine: swarm with a swarm: block (see README, "From one box to three"), or replicas: 1',
+    });
+  }
+  if (swarm && doc.swarm === undefined) {
+    issues.push({
+      path: 'swarm',
+      message: 'is required with engine: swarm',
+      fix: 'add swarm: { nodes: [tcp://node1:2375, …] } listing every node, the manager included',
+    });
+  }
+  if (!swarm && doc.swarm !== undefined) {
+    issues.push({ path: 'swarm', message: 'applies to engine: swarm only', fix: 'set engine: swarm, or remove the swarm: block' });
+  }
+  if (swarm && doc.adopted !== undefined) {
+    issues.push({
+      path: 'adopted',
+      message: 'an adopted deployment runs on one engine under its own compose project',
+      fix: 'run `mcpgw upgrade` on it as it is first; move it to a swarm afterwards with a backup and a restore',
+    });
+  }
+}
