@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { StepFailed, UserError } from '../errors.js';
 import { demuxLogs } from './logs.js';
+import { SwarmClient } from './swarm.js';
 
 /** What mcpgw asks of a container, independent of dockerode's option shapes. */
 export interface ContainerSpec {
@@ -108,6 +109,11 @@ export type Engine = { [K in keyof DockerEngine]: DockerEngine[K] };
 
 export class DockerEngine {
   constructor(private readonly docker: Docker) {}
+
+  /** The swarm this engine belongs to: nodes, services, tasks (a manager's engine answers for the whole swarm). */
+  swarm(): SwarmClient {
+    return new SwarmClient(this.docker);
+  }
 
   static async connect(env: Readonly<Record<string, string | undefined>>): Promise<DockerEngine> {
     const { default: Dockerode } = await import('dockerode');
