@@ -23,6 +23,16 @@ export function checkSwarm(doc: Record<string, unknown>, litellm: Record<string,
   if (!swarm && doc.swarm !== undefined) {
     issues.push({ path: 'swarm', message: 'applies to engine: swarm only', fix: 'set engine: swarm, or remove the swarm: block' });
   }
+  const servers = (doc.mcp_servers && typeof doc.mcp_servers === 'object' ? doc.mcp_servers : {}) as Record<string, Record<string, unknown> | undefined>;
+  for (const [name, server] of Object.entries(servers)) {
+    if (swarm && server?.inside_litellm === true) {
+      issues.push({
+        path: `mcp_servers.${name}.inside_litellm`,
+        message: 'on a swarm each LiteLLM replica would spawn its own copy of the command, each with its own state',
+        fix: 'leave inside_litellm out: the server then runs once, in its own container behind the bridge, for every replica',
+      });
+    }
+  }
   if (swarm && doc.adopted !== undefined) {
     issues.push({
       path: 'adopted',

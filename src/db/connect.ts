@@ -42,6 +42,15 @@ export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secre
     }
     return hostReachableUrl(url, [postgres.network, ...litellmService(model).networks], docker);
   }
+  if (postgres.host_port !== undefined) return bundledKeysUrl(loaded, secrets, '127.0.0.1', postgres.host_port);
+  const service = postgresService(model);
+  const address = service ? await (await engine()).containerAddress(service.containerName, postgres.network) : undefined;
+  if (!address) throw new StepFailed(`the Postgres container of stack "${model.name}" is not running`, 'run `mcpgw up` first');
+  return bundledKeysUrl(loaded, secrets, address, 5432);
+}
+
+/** mcpgw's keys role on the bundled Postgres at `host:port` (its password from the secrets file, which `up` fills). */
+export function bundledKeysUrl(loaded: LoadedConfig, secrets: Secrets, host: string, port: number): string {
   const keysPassword = secrets.get(POSTGRES_KEYS_PASSWORD_SECRET);
   if (!keysPassword) {
     throw new UserError(
@@ -49,17 +58,7 @@ export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secre
       '`mcpgw up` adds it and creates the role',
     );
   }
-  const password = encodeURIComponent(keysPassword);
-  let host = '127.0.0.1';
-  let port = postgres.host_port ?? 5432;
-  if (postgres.host_port === undefined) {
-    const service = postgresService(model);
-    const address = service ? await (await engine()).containerAddress(service.containerName, postgres.network) : undefined;
-    if (!address) throw new StepFailed(`the Postgres container of stack "${model.name}" is not running`, 'run `mcpgw up` first');
-    host = address;
-    port = 5432;
-  }
-  return `postgresql://${POSTGRES_KEYS_ROLE}:${password}@${host}:${port}/${postgres.database}`;
+  return `postgresql://${POSTGRES_KEYS_ROLE}:${encodeURIComponent(keysPassword)}@${host}:${port}/${loaded.config.postgres.database}`;
 }
 
 /** The URL's host, when it may be a container's name (not an address, not this machine). */

@@ -1,4 +1,7 @@
+import { POSTGRES_KEYS_PASSWORD_SECRET, POSTGRES_KEYS_ROLE } from '../config/postgres-roles.js';
+import type { Secrets } from '../config/secrets.js';
 import type { Engine } from '../docker/engine.js';
+import { litellmService, postgresService, type StackModel } from '../stack/model.js';
 import type { Clock } from '../time/clock.js';
 import { waitUntil } from '../time/wait.js';
 import { StepFailed } from '../errors.js';
@@ -16,6 +19,26 @@ export interface ProvisionTarget {
   keysPassword: string;
   /** This machine's own addresses on the container's networks: LiteLLM's role is refused from them. */
   hostAddresses: string[];
+}
+
+/**
+ * The roles and secrets as the model gives them: the container's POSTGRES_USER is the admin, LiteLLM's DATABASE_URL
+ * names its role and database, mcpgw's keys role is mcpgw's own (src/config/postgres-roles.ts). The container and
+ * this machine's addresses on its networks are the caller's to find.
+ */
+export function bundledProvisionTarget(model: StackModel, secrets: Secrets): Omit<ProvisionTarget, 'containerId' | 'hostAddresses'> {
+  const admin = postgresService(model)?.environment.POSTGRES_USER;
+  const url = litellmService(model).secretEnv.find((env) => env.name === 'DATABASE_URL');
+  if (!admin || url?.kind !== 'postgres-url') throw new Error('bundled Postgres service is incomplete');
+  const secret = (name: string) => secrets.get(name) ?? '';
+  return {
+    admin,
+    user: url.user,
+    password: secret(url.passwordSecret),
+    database: url.database,
+    keysUser: POSTGRES_KEYS_ROLE,
+    keysPassword: secret(POSTGRES_KEYS_PASSWORD_SECRET),
+  };
 }
 
 export interface ProvisionReport {

@@ -12,22 +12,22 @@ export interface Tunnel {
  * Bash's /dev/tcp both ways: the exec's stdin goes to the container's own port, what it answers comes back on
  * stdout. The foreground `cat` ends when this side closes; the background one when the service closes.
  */
-const RELAY = 'exec 3<>"/dev/tcp/127.0.0.1/$1" && { cat <&3 & cat >&3; }';
+const RELAY = 'exec 3<>"/dev/tcp/$1/$2" && { cat <&3 & cat >&3; }';
 
 /**
- * A port on this machine's loopback that leads, through the engine's exec API, to a TCP port inside a container:
- * how mcpgw reaches a swarm's Postgres, which listens on an internal overlay network no address of this machine
- * routes to (and which must never be published on a node's LAN address). Each connection is one exec of bash in
- * the container (the bundled Postgres image has it), so what passes is only ever bytes between two loopbacks: the
+ * A port on this machine's loopback that leads, through the engine's exec API, to `target` as a container reaches
+ * it (its own loopback, or a name its networks resolve): how mcpgw reaches a swarm's Postgres, which listens on an
+ * internal overlay network no address of this machine routes to (and which must never be published on a node's LAN
+ * address). Each connection is one exec of bash in the container (mcpgw's Postgres and LiteLLM images have it); the
  * database still asks the role's password, and nothing is listening once `close` is called.
  */
-export async function openTunnel(engine: Engine, containerId: string, port: number): Promise<Tunnel> {
+export async function openTunnel(engine: Engine, containerId: string, target: { host: string; port: number }): Promise<Tunnel> {
   const open = new Set<Socket>();
   const server: Server = createServer((socket) => {
     open.add(socket);
     socket.on('close', () => open.delete(socket));
     engine
-      .execStreaming(containerId, ['bash', '-c', RELAY, 'mcpgw-tunnel', String(port)], { stdout: socket, stdin: socket })
+      .execStreaming(containerId, ['bash', '-c', RELAY, 'mcpgw-tunnel', target.host, String(target.port)], { stdout: socket, stdin: socket })
       .catch(() => undefined)
       .finally(() => socket.end());
   });

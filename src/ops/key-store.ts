@@ -1,6 +1,8 @@
 import { databaseUrl } from '../db/connect.js';
 import type { Engine } from '../docker/engine.js';
 import { KeyStore } from '../keys/store.js';
+import { connectCluster } from '../swarm/cluster.js';
+import { swarmDatabaseUrl } from '../swarm/database.js';
 import { lazyDocker, type OpContext } from './context.js';
 import type { LoadedStack } from './stack.js';
 
@@ -11,14 +13,27 @@ export async function withKeyStore<T>(
   work: (store: KeyStore, stack: LoadedStack) => Promise<T>,
   engine: () => Promise<Engine> = lazyDocker(ctx),
 ): Promise<T> {
-  const url = await databaseUrl(stack.loaded, stack.model, stack.secrets, engine);
-  ctx.ui.addSecrets([url]);
-  const db = await ctx.deps.database(url);
+  const { url, close } = await reachDatabase(ctx, stack, engine);
   try {
-    const store = new KeyStore(db, () => new Date(ctx.deps.clock.now()));
-    await store.assertSchema();
-    return await work(store, stack);
+    ctx.ui.addSecrets([url]);
+    const db = await ctx.deps.database(url);
+    try {
+      const store = new KeyStore(db, () => new Date(ctx.deps.clock.now()));
+      await store.assertSchema();
+      return await work(store, stack);
+    } finally {
+      await db.end();
+    }
   } finally {
-    await db.end();
+    await close();
   }
+}
+
+/** On one engine the database is routed to from here; on a swarm it is reached through a tunnel into a task. */
+async function reachDatabase(ctx: OpContext, stack: LoadedStack, engine: () => Promise<Engine>): Promise<{ url: string; close: () => Promise<void> }> {
+  const { swarm } = stack.loaded.config;
+  if (stack.loaded.config.engine === 'swarm' && swarm) {
+    return swarmDatabaseUrl(await connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt), stack.loaded, stack.secrets);
+  }
+  return { url: await databaseUrl(stack.loaded, stack.model, stack.secrets, engine), close: async () => undefined };
 }

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
-import { POSTGRES_KEYS_PASSWORD_SECRET, POSTGRES_KEYS_ROLE } from '../config/postgres-roles.js';
-import { provisionBundledPostgres } from '../db/provision.js';
+import { bundledProvisionTarget, provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../time/clock.js';
 import type { ContainerHardening, ContainerSpec, Engine, NetworkInfo } from '../docker/engine.js';
 import { fetchWithTimeout, httpOk } from '../gateway/http.js';
@@ -16,17 +15,7 @@ import type { Progress } from '../ui/progress.js';
 import { containerSpecFor, specHash } from '../render/container-spec.js';
 import { CONFIG_HASH_LABEL } from '../stack/labels.js';
 import { STACK_LABEL } from '../stack/labels.js';
-import {
-  litellmBaseUrl,
-  litellmEndpoints,
-  litellmPlace,
-  litellmService,
-  mcpServiceName,
-  POSTGRES_SERVICE,
-  postgresService,
-  type ServiceModel,
-  type StackModel,
-} from '../stack/model.js';
+import { litellmBaseUrl, litellmEndpoints, litellmPlace, mcpServiceName, POSTGRES_SERVICE, type ServiceModel, type StackModel } from '../stack/model.js';
 import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from '../stack/plan.js';
 
 /** How a service's step reads once its action is done. */
@@ -444,28 +433,11 @@ export class StackRunner {
     }
   }
 
-  /**
-   * The roles and secrets as the model gives them: the container's POSTGRES_USER is the admin, LiteLLM's
-   * DATABASE_URL names its role and database, mcpgw's keys role is mcpgw's own (src/config/postgres-roles.ts).
-   */
   private async provisionPostgres(id: string) {
-    const postgres = postgresService(this.model);
-    const admin = postgres?.environment.POSTGRES_USER;
-    const url = litellmService(this.model).secretEnv.find((env) => env.name === 'DATABASE_URL');
-    if (!admin || url?.kind !== 'postgres-url') throw new Error('bundled Postgres service is incomplete');
-    const secret = (name: string) => this.secrets.get(name) ?? '';
+    const target = bundledProvisionTarget(this.model, this.secrets);
     return provisionBundledPostgres(
       this.deps.engine,
-      {
-        containerId: id,
-        admin,
-        user: url.user,
-        password: secret(url.passwordSecret),
-        database: url.database,
-        keysUser: POSTGRES_KEYS_ROLE,
-        keysPassword: secret(POSTGRES_KEYS_PASSWORD_SECRET),
-        hostAddresses: await this.deps.engine.containerGateways(id),
-      },
+      { ...target, containerId: id, hostAddresses: await this.deps.engine.containerGateways(id) },
       this.deps.clock,
     );
   }

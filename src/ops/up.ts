@@ -20,6 +20,8 @@ import { changesVersion, runningLitellmVersion } from '../upgrade/target.js';
 import { STACK_LABEL } from '../stack/labels.js';
 import { litellmService } from '../stack/model.js';
 import { loadStack, type LoadedStack } from './stack.js';
+import type { SwarmDeployReport } from '../swarm/deploy.js';
+import { upOnSwarm } from './up-swarm.js';
 
 export interface UpRequest {
   dryRun?: boolean;
@@ -31,7 +33,8 @@ export interface UpRequest {
 
 export type UpOutcome =
   | { dryRun: true; stack: LoadedStack; plan: StackPlan }
-  | { dryRun: false; stack: LoadedStack; report: UpReport; keyChanges: KeyChange[]; probe?: ProbeReport };
+  | { dryRun: false; stack: LoadedStack; report: UpReport; keyChanges: KeyChange[]; probe?: ProbeReport }
+  | { dryRun: false; stack: LoadedStack; swarm: SwarmDeployReport; keyChanges: KeyChange[]; probe?: ProbeReport };
 
 /**
  * Render, images, containers in order (each gated on real health), declared keys, the stdio commands LiteLLM
@@ -42,6 +45,12 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
   const stack = await loadStack(ctx, { dryRun: request.dryRun === true });
   // Declared keys are checked before anything starts: a missing or malformed key is a config error.
   const keys = declaredKeys(stack.loaded.config, stack.model, stack.secrets);
+  if (request.dryRun && stack.loaded.config.engine === 'swarm') {
+    throw new UserError(
+      '--dry-run plans containers on one engine; a swarm converges to the stack file `mcpgw render` writes',
+      'run `mcpgw render` and read swarm/stack.yml',
+    );
+  }
   const progress = await ctx.progress();
   const hostSetup = { shell: deps.hostShell, progress, ...(deps.confirm ? { confirm: deps.confirm } : {}), consented: request.installDocker === true };
   const engine = await engineOrSetUp(deps.env, { ...hostSetup, clock: deps.clock, connect: deps.docker });
@@ -57,18 +66,38 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
     progress,
     guard,
   });
+  if (stack.loaded.config.engine === 'swarm') {
+    await writeFiles(ctx, stack);
+    await runner.ensureImages(builds);
+    const swarm = await upOnSwarm(ctx, stack, engine, progress);
+    return { dryRun: false, stack, swarm, ...(await keysAndProbe(ctx, stack, keys, request, engine)) };
+  }
   if (request.dryRun) return { dryRun: true, stack, plan: (await runner.plan()).plan };
   // Before anything is written or started.
   await assertLiteLLMStays(stack, engine);
-
-  const renderStep = progress.start('render');
-  const written = await writeRendered(stack.loaded.dir, stack.files);
-  const changed = written.filter((file) => file.state !== 'unchanged');
-  renderStep.succeed(changed.length === 0 ? 'files up to date' : `wrote ${changed.map((file) => file.path).join(', ')}`);
-
+  await writeFiles(ctx, stack);
   await runner.ensureImages(builds);
   const { plan, desired } = await runner.plan();
   const report = await runner.apply(plan, desired);
+  return { dryRun: false, stack, report, ...(await keysAndProbe(ctx, stack, keys, request, engine)) };
+}
+
+async function writeFiles(ctx: OpContext, stack: LoadedStack): Promise<void> {
+  const renderStep = (await ctx.progress()).start('render');
+  const written = await writeRendered(stack.loaded.dir, stack.files);
+  const changed = written.filter((file) => file.state !== 'unchanged');
+  renderStep.succeed(changed.length === 0 ? 'files up to date' : `wrote ${changed.map((file) => file.path).join(', ')}`);
+}
+
+/** Once LiteLLM serves, on one engine or a swarm: the declared keys, the stdio commands it spawns, then the probe. */
+async function keysAndProbe(
+  ctx: OpContext,
+  stack: LoadedStack,
+  keys: ReturnType<typeof declaredKeys>,
+  request: UpRequest,
+  engine: Engine,
+): Promise<{ keyChanges: KeyChange[]; probe?: ProbeReport }> {
+  const progress = await ctx.progress();
   const keyStep = progress.start('keys');
   const legacy = legacyServerIds(stack.model);
   let keyChanges: KeyChange[] = [];
@@ -110,7 +139,7 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
   const probeStep = progress.start('probe');
   if (request.probe === false) {
     probeStep.skip('--no-probe');
-    return { dryRun: false, stack, report, keyChanges };
+    return { keyChanges };
   }
   const probe = await probeStack(ctx, stack, {}, engine);
   const failed = probe.steps.filter((step) => step.status === 'fail');
@@ -118,7 +147,7 @@ export async function upStack(ctx: OpContext, request: UpRequest): Promise<UpOut
   const warnings = warned > 0 ? `, ${warned} warning${warned === 1 ? '' : 's'} (\`mcpgw probe\` shows ${warned === 1 ? 'it' : 'them'})` : '';
   if (failed.length === 0) probeStep.succeed(`${probe.steps.filter((step) => step.status === 'pass').length} checks passed end to end${warnings}`);
   else probeStep.fail(failed.map((step) => step.id).join(', '));
-  return { dryRun: false, stack, report, keyChanges, probe };
+  return { keyChanges, probe };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { ReportedFailure } from '../../errors.js';
 import { KEY_HEADER, keyHeaderValue } from '../../gateway/key-header.js';
+import type { LoadedStack } from '../../ops/stack.js';
 import type { UpOutcome } from '../../ops/up.js';
+import type { ProbeReport } from '../../probe/types.js';
 import { planIsNoop, type StackPlan } from '../../stack/plan.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
@@ -14,9 +16,36 @@ export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
     else ui.result(formatPlan(outcome.plan));
     return;
   }
-  const { stack, report, keyChanges, probe } = outcome;
-  if (ctx.options.json) {
-    const keysChanged = keyChanges.some((change) => change.action !== 'keep');
+  const { stack, keyChanges, probe } = outcome;
+  const keysChanged = keyChanges.some((change) => change.action !== 'keep');
+  if ('swarm' in outcome) {
+    const { swarm } = outcome;
+    if (ctx.options.json) {
+      ui.json({
+        ok: probe?.ok ?? true,
+        engine: 'swarm',
+        dataNode: swarm.dataNode,
+        services: swarm.services,
+        keys: keyChanges,
+        gateway: stack.model.gatewayUrl,
+        ...(probe ? { probe } : {}),
+      });
+    } else {
+      ui.result(
+        formatTable(
+          ['SERVICE', 'STAGE', 'TASKS', 'NODES'],
+          swarm.services.map((entry) => [
+            entry.service,
+            entry.stage,
+            String(entry.tasks.length),
+            [...new Set(entry.tasks.map((task) => task.node))].join(', '),
+          ]),
+        ),
+      );
+      showGateway(ctx, stack, probe);
+    }
+  } else if (ctx.options.json) {
+    const { report } = outcome;
     ui.json({
       ok: probe?.ok ?? true,
       changed: !planIsNoop(report.plan) || keysChanged,
@@ -27,6 +56,7 @@ export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
       ...(probe ? { probe } : {}),
     });
   } else {
+    const { report } = outcome;
     ui.result(
       formatTable(
         ['SERVICE', 'ACTION', 'READY', 'ENDPOINT'],
@@ -34,14 +64,18 @@ export function reportUp(ctx: CommandContext, outcome: UpOutcome): void {
       ),
     );
     for (const note of report.notes) ui.result(`note: ${note}`);
-    ui.result('');
-    ui.result(`gateway: ${stack.model.gatewayUrl}  (header ${KEY_HEADER}: ${keyHeaderValue('<virtual key>')})`);
-    // A passing probe is summed up in the progress line; a failing one is shown whole, causes and fixes included.
-    if (probe && !probe.ok) ui.result(`\n${formatProbeReport(probe)}`);
-    else ui.result(nextStep(ctx.invocation, stack.loaded.config.keys[0]?.alias));
+    showGateway(ctx, stack, probe);
   }
   if (probe && !probe.ok)
     throw new ReportedFailure(probeFailureSummary(probe), 'the stack is up, but the probe above names what does not work; `mcpgw probe` re-runs it');
+}
+
+/** Where clients connect, then the failing probe's report whole (causes and fixes included) or the next step. */
+function showGateway(ctx: CommandContext, stack: LoadedStack, probe: ProbeReport | undefined): void {
+  ctx.ui.result('');
+  ctx.ui.result(`gateway: ${stack.model.gatewayUrl}  (header ${KEY_HEADER}: ${keyHeaderValue('<virtual key>')})`);
+  if (probe && !probe.ok) ctx.ui.result(`\n${formatProbeReport(probe)}`);
+  else ctx.ui.result(nextStep(ctx.invocation, stack.loaded.config.keys[0]?.alias));
 }
 
 /** What a user does once the gateway works: connect a client with a declared key, or make one first. */

@@ -1,0 +1,143 @@
+import type { SwarmService, SwarmTask } from '../docker/swarm.js';
+import { StepFailed } from '../errors.js';
+import type { Clock } from '../time/clock.js';
+import { WaitAborted, waitUntil, WaitTimeout } from '../time/wait.js';
+import { type Cluster, nodeEngine } from './cluster.js';
+
+/** Swarm's name of a stack's service: `docker stack deploy` prefixes each with the stack's name. */
+export function swarmServiceName(stack: string, service: string): string {
+  return `${stack}_${service}`;
+}
+
+/** A service's tasks that run now, each with its node's engine and container: where a replica is asked from. */
+export interface RunningTask {
+  task: SwarmTask;
+  hostname: string;
+  containerId: string;
+}
+
+/** The tasks of a service that Swarm wants running and that run (a health-checked task runs only once healthy). */
+export async function runningTasks(cluster: Cluster, swarmName: string): Promise<RunningTask[]> {
+  const tasks = await cluster.manager.swarm().tasks(swarmName);
+  return tasks.flatMap((task) =>
+    task.desiredState === 'running' && task.state === 'running' && task.containerId
+      ? [{ task, hostname: nodeEngine(cluster, task.nodeId)?.node.hostname ?? task.nodeId, containerId: task.containerId }]
+      : [],
+  );
+}
+
+/** Why a service is not there yet, in Swarm's words: the newest tasks that ended, with their errors. */
+function taskTrouble(tasks: SwarmTask[]): string | undefined {
+  const ended = tasks.filter(
+    (task) => ['failed', 'rejected', 'orphaned'].includes(task.state) || (task.state === 'complete' && task.desiredState === 'running'),
+  );
+  const newest = ended[0];
+  if (!newest) return undefined;
+  const exit = newest.exitCode !== undefined && newest.exitCode !== 0 ? ` (exit ${newest.exitCode})` : '';
+  return `${ended.length} task(s) ended, the newest ${newest.state}${exit}: ${newest.error ?? newest.message}`;
+}
+
+/** A rolling update Swarm gave up on: paused, or rolled back to the previous spec. */
+function updateFailed(service: SwarmService): string | undefined {
+  if (!service.updateState || !/paused|rollback/.test(service.updateState)) return undefined;
+  return `its update ${service.updateState.replace('_', ' ')}${service.updateMessage ? `: ${service.updateMessage}` : ''}`;
+}
+
+export interface ConvergeOptions {
+  clock: Clock;
+  signal?: AbortSignal;
+  timeoutMs: number;
+  /** How many tasks that ended this service may show before the wait gives up (a crash loop, an image missing). */
+  failuresAllowed?: number;
+  onProgress?: (text: string) => void;
+}
+
+/**
+ * Waits until a replicated service runs all its replicas on its current spec and no rolling update is under way;
+ * a task that keeps failing (Swarm restarts it) or an update Swarm paused or rolled back ends the wait at once,
+ * with the task's own error.
+ */
+export async function waitForService(cluster: Cluster, swarmName: string, options: ConvergeOptions): Promise<RunningTask[]> {
+  const failuresAllowed = options.failuresAllowed ?? 3;
+  const started = options.clock.now();
+  try {
+    return await waitUntil(
+      `service ${swarmName}`,
+      async () => {
+        const service = await cluster.manager.swarm().service(swarmName);
+        if (!service) throw new Error('not deployed');
+        const failed = updateFailed(service);
+        if (failed) throw new WaitAborted(failed);
+        const tasks = (await cluster.manager.swarm().tasks(swarmName)).filter(
+          (task) => task.updatedAt >= new Date(started).toISOString() || task.desiredState === 'running',
+        );
+        const trouble = taskTrouble(tasks.filter((task) => task.updatedAt >= new Date(started).toISOString()));
+        const endedSinceStart = tasks.filter((task) => task.updatedAt >= new Date(started).toISOString() && ['failed', 'rejected'].includes(task.state)).length;
+        if (trouble && endedSinceStart >= failuresAllowed) throw new WaitAborted(trouble);
+        const running = await runningTasks(cluster, swarmName);
+        const current = running.filter((entry) => entry.task.image === service.image || entry.task.image.startsWith(`${service.image}@`));
+        const wanted = service.replicas ?? 1;
+        options.onProgress?.(`${current.length}/${wanted} running`);
+        if (current.length < wanted || running.length > wanted)
+          throw new Error(`${current.length} of ${wanted} task(s) running${trouble ? `; ${trouble}` : ''}`);
+        if (service.updateState === 'updating') throw new Error('rolling update under way');
+        return current;
+      },
+      { clock: options.clock, timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
+    );
+  } catch (error) {
+    throw asStepFailed(error, swarmName);
+  }
+}
+
+/**
+ * Waits for the newest run of a job service (`deploy.mode: replicated-job`) to end: its task complete, else the
+ * task's exit code and output. Swarm runs a job again only when its spec changes, so an unchanged job that already
+ * completed returns at once.
+ */
+export async function waitForJob(cluster: Cluster, swarmName: string, options: ConvergeOptions): Promise<{ task: SwarmTask; output: string }> {
+  try {
+    const task = await waitUntil(
+      `job ${swarmName}`,
+      async () => {
+        const [newest] = await cluster.manager.swarm().tasks(swarmName);
+        if (!newest) throw new Error('no task yet');
+        options.onProgress?.(newest.state);
+        if (newest.state === 'complete') return newest;
+        if (['failed', 'rejected', 'shutdown', 'orphaned'].includes(newest.state)) throw new WaitAborted(jobFailure(newest, await taskOutput(cluster, newest)));
+        throw new Error(`task ${newest.state}${newest.message ? ` (${newest.message})` : ''}`);
+      },
+      { clock: options.clock, timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
+    );
+    return { task, output: await taskOutput(cluster, task) };
+  } catch (error) {
+    throw asStepFailed(error, swarmName);
+  }
+}
+
+function jobFailure(task: SwarmTask, output: string): string {
+  const exit = task.exitCode !== undefined ? ` with exit ${task.exitCode}` : '';
+  const tail = output.trimEnd().split('\n').slice(-15).join('\n');
+  return `its task ${task.state}${exit}: ${task.error ?? task.message}${tail ? `\n${tail}` : ''}`;
+}
+
+/** The last lines a task's container wrote, read from its node's engine (empty when the node cannot be reached). */
+export async function taskOutput(cluster: Cluster, task: SwarmTask, lines = 50): Promise<string> {
+  const node = nodeEngine(cluster, task.nodeId);
+  if (!node || !task.containerId) return '';
+  return node.engine.logs(task.containerId, lines).catch(() => '');
+}
+
+function asStepFailed(error: unknown, swarmName: string): Error {
+  if (error instanceof WaitTimeout)
+    return new StepFailed(
+      `service ${swarmName} did not converge: ${error.message}`,
+      `\`docker service ps ${swarmName} --no-trunc\` on the manager shows each task and why it ended`,
+    );
+  if (error instanceof Error && error.cause instanceof WaitAborted)
+    return new StepFailed(
+      `service ${swarmName}: ${error.cause.message}`,
+      `\`docker service ps ${swarmName} --no-trunc\` on the manager shows each task and why it ended`,
+    );
+  return error as Error;
+}

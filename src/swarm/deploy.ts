@@ -1,0 +1,150 @@
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { Secrets } from '../config/secrets.js';
+import { bundledProvisionTarget, provisionBundledPostgres, type ProvisionReport } from '../db/provision.js';
+import type { StackCli } from '../docker/stack-cli.js';
+import { StepFailed } from '../errors.js';
+import type { StackModel } from '../stack/model.js';
+import type { Clock } from '../time/clock.js';
+import type { Progress } from '../ui/progress.js';
+import { type Cluster, nodeEngine } from './cluster.js';
+import { type RunningTask, swarmServiceName, waitForJob, waitForService } from './converge.js';
+import { type Stage, stageDocument, stageServices, withStageFile } from './stages.js';
+
+/** The node label that pins a stack's stateful services (Postgres, Redis) and its tools to one node. */
+export function dataNodeLabel(stack: string): string {
+  return `io.mcpgw.data.${stack}`;
+}
+
+export interface SwarmDeployDeps {
+  cluster: Cluster;
+  cli: StackCli;
+  clock: Clock;
+  signal: AbortSignal;
+  progress: Progress;
+}
+
+export interface SwarmDeployRequest {
+  model: StackModel;
+  secrets: Secrets;
+  /** The rendered stack file: its path (beside the files it references) and its text. */
+  stackPath: string;
+  stackText: string;
+  stageOf: (service: string) => Stage;
+}
+
+export interface SwarmDeployReport {
+  dataNode: string;
+  /** Each service with the nodes its running tasks are on. */
+  services: { service: string; stage: Stage; tasks: { node: string; slot?: number }[] }[];
+  postgres?: ProvisionReport;
+  migration?: string;
+}
+
+const TIMEOUTS = { data: 300_000, migrate: 900_000, serve: 600_000 } as const;
+
+/**
+ * Brings a stack up on a swarm in stages, each gated on what Swarm reports: the data and tool services running
+ * (health-checked ones healthy) and the bundled Postgres provisioned; the migration job complete; LiteLLM's replicas
+ * and the front door on their new spec, which Swarm rolls one replica at a time. Fails at the first stage that fails,
+ * with the task's own error and its output.
+ */
+export async function deployStaged(deps: SwarmDeployDeps, request: SwarmDeployRequest): Promise<SwarmDeployReport> {
+  const { model, stackPath, stackText, stageOf } = request;
+  const dataNode = await ensureDataNode(deps, model.name);
+  const report: SwarmDeployReport = { dataNode, services: [] };
+  for (const stage of ['data', 'migrate', 'serve'] as const) {
+    const services = stageServices(stackText, stageOf, stage);
+    if (services.length === 0) continue;
+    const step = deps.progress.start(`swarm: ${stage}`);
+    try {
+      await withStageFile(stackPath, stage, stage === 'serve' ? stackText : stageDocument(stackText, stageOf, stage), (file) =>
+        deps.cli.deploy(file, model.name, stage === 'serve'),
+      );
+      if (stage === 'migrate') {
+        for (const service of services) {
+          const job = await waitForJob(deps.cluster, swarmServiceName(model.name, service), {
+            clock: deps.clock,
+            signal: deps.signal,
+            timeoutMs: TIMEOUTS.migrate,
+            onProgress: (text) => step.update(`${service} ${text}`),
+          });
+          report.migration = job.output.trimEnd().split('\n').at(-1) ?? '';
+        }
+      } else {
+        const waited = await Promise.all(
+          services.map(async (service) => {
+            const tasks = await waitForService(deps.cluster, swarmServiceName(model.name, service), {
+              clock: deps.clock,
+              signal: deps.signal,
+              timeoutMs: TIMEOUTS[stage],
+              onProgress: (text) => step.update(`${service} ${text}`),
+            });
+            return { service, tasks };
+          }),
+        );
+        for (const { service, tasks } of waited) report.services.push({ service, stage, tasks: tasks.map(placed) });
+        const postgres = waited.find((entry) => entry.service === 'postgres');
+        if (postgres) report.postgres = await provision(deps, request, postgres.tasks);
+      }
+      step.succeed(describeStage(report, stage, services));
+    } catch (error) {
+      step.fail((error as Error).message.split('\n')[0] ?? '');
+      throw error;
+    }
+  }
+  return report;
+}
+
+function placed(entry: RunningTask): { node: string; slot?: number } {
+  return { node: entry.hostname, ...(entry.task.slot !== undefined ? { slot: entry.task.slot } : {}) };
+}
+
+function describeStage(report: SwarmDeployReport, stage: Stage, services: string[]): string {
+  if (stage === 'migrate') return `migration done${report.migration ? ` (${report.migration})` : ''}`;
+  return report.services
+    .filter((entry) => services.includes(entry.service))
+    .map((entry) => `${entry.service} ×${entry.tasks.length} on ${[...new Set(entry.tasks.map((task) => task.node))].join(', ')}`)
+    .join('; ');
+}
+
+/**
+ * The node that holds the stack's volumes: the one already carrying the stack's data label (its volumes are there),
+ * else the manager's node, labelled now.
+ */
+async function ensureDataNode(deps: SwarmDeployDeps, stack: string): Promise<string> {
+  const label = dataNodeLabel(stack);
+  const nodes = await deps.cluster.manager.swarm().nodes();
+  const labelled = nodes.filter((node) => node.labels[label] === 'true');
+  if (labelled.length > 1) {
+    throw new StepFailed(
+      `nodes ${labelled.map((node) => node.hostname).join(', ')} all carry ${label}=true: the stack's data can live on one node only`,
+      `remove it from all but the node that holds the volumes: \`docker node update --label-rm ${label} NODE\``,
+    );
+  }
+  const [found] = labelled;
+  if (found) return found.hostname;
+  await deps.cluster.manager.swarm().labelNode(deps.cluster.managerNode.id, label, 'true');
+  return deps.cluster.managerNode.hostname;
+}
+
+/** The bundled Postgres task, on its node's engine, made to hold the roles and hba lines it needs, as on one engine. */
+async function provision(deps: SwarmDeployDeps, request: SwarmDeployRequest, tasks: RunningTask[]): Promise<ProvisionReport> {
+  const [task] = tasks;
+  const node = task ? nodeEngine(deps.cluster, task.task.nodeId) : undefined;
+  if (!task || !node) throw new StepFailed('the Postgres task runs on no node mcpgw reaches');
+  const target = bundledProvisionTarget(request.model, request.secrets);
+  // On a swarm this machine has no address on the stack's networks: the tunnel reaches Postgres from its own loopback.
+  return provisionBundledPostgres(node.engine, { ...target, containerId: task.containerId, hostAddresses: [] }, deps.clock);
+}
+
+/** Every image a stack file's services run, for putting them on the nodes before the deploy. */
+export function stackImages(stackText: string): string[] {
+  const services = (parseDocument(stackText).toJS() as { services?: Record<string, { image?: string }> }).services ?? {};
+  return [...new Set(Object.values(services).flatMap((service) => (service.image ? [service.image] : [])))].sort();
+}
+
+/** Where the stack file of a stack rendered into `dir` lives. */
+export function stackFilePath(dir: string, relative: string): string {
+  return path.resolve(dir, relative);
+}
