@@ -102,9 +102,17 @@ export class SwarmClient {
 
   /** Sets one label on a node, keeping its other labels, role and availability (Swarm replaces the whole spec). */
   async labelNode(nodeId: string, key: string, value: string): Promise<void> {
+    await this.updateNodeLabels(nodeId, (labels) => ({ ...labels, [key]: value }));
+  }
+
+  async unlabelNode(nodeId: string, key: string): Promise<void> {
+    await this.updateNodeLabels(nodeId, (labels) => Object.fromEntries(Object.entries(labels).filter(([name]) => name !== key)));
+  }
+
+  private async updateNodeLabels(nodeId: string, change: (labels: Record<string, string>) => Record<string, string>): Promise<void> {
     const node = this.docker.getNode(nodeId);
     const current = (await node.inspect()) as { Version: { Index: number }; Spec: { Labels?: Record<string, string> } };
-    await node.update({ version: current.Version.Index, ...current.Spec, Labels: { ...(current.Spec.Labels ?? {}), [key]: value } });
+    await node.update({ version: current.Version.Index, ...current.Spec, Labels: change(current.Spec.Labels ?? {}) });
   }
 
   async services(labelFilters: string[]): Promise<SwarmService[]> {

@@ -5,6 +5,8 @@ import type { StackModel } from './model.js';
 export interface ServiceStatus {
   service: string;
   container: string;
+  /** On a swarm: the node its task runs on. */
+  node?: string;
   state: string;
   health: string;
   image: string;

@@ -1,5 +1,3 @@
-import path from 'node:path';
-import { parseDocument } from 'yaml';
 import type { Secrets } from '../config/secrets.js';
 import { bundledProvisionTarget, provisionBundledPostgres, type ProvisionReport } from '../db/provision.js';
 import type { StackCli } from '../docker/stack-cli.js';
@@ -136,15 +134,4 @@ async function provision(deps: SwarmDeployDeps, request: SwarmDeployRequest, tas
   const target = bundledProvisionTarget(request.model, request.secrets);
   // On a swarm this machine has no address on the stack's networks: the tunnel reaches Postgres from its own loopback.
   return provisionBundledPostgres(node.engine, { ...target, containerId: task.containerId, hostAddresses: [] }, deps.clock);
-}
-
-/** Every image a stack file's services run, for putting them on the nodes before the deploy. */
-export function stackImages(stackText: string): string[] {
-  const services = (parseDocument(stackText).toJS() as { services?: Record<string, { image?: string }> }).services ?? {};
-  return [...new Set(Object.values(services).flatMap((service) => (service.image ? [service.image] : [])))].sort();
-}
-
-/** Where the stack file of a stack rendered into `dir` lives. */
-export function stackFilePath(dir: string, relative: string): string {
-  return path.resolve(dir, relative);
 }

@@ -1,6 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { stackServices } from './stack-file.js';
 
 /**
  * The order a swarm stack comes up in: what LiteLLM needs (Postgres, Redis, the MCP servers, the canary), then the
@@ -28,8 +29,7 @@ export function stageDocument(stackFile: string, stageOf: (service: string) => S
 
 /** The services of a stack file that belong to `stage` itself. */
 export function stageServices(stackFile: string, stageOf: (service: string) => Stage, stage: Stage): string[] {
-  const services = (parseDocument(stackFile).toJS() as { services?: Record<string, unknown> }).services ?? {};
-  return Object.keys(services).filter((name) => stageOf(name) === stage);
+  return stackServices(stackFile).filter((name) => stageOf(name) === stage);
 }
 
 /**

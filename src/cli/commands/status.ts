@@ -8,14 +8,16 @@ import type { CommandContext } from '../context.js';
 export async function statusCommand(ctx: CommandContext): Promise<void> {
   const { ui } = ctx;
   const { model, services: statuses } = await statusOfStack(ctx);
-  const down = statuses.filter((status) => status.state !== 'running' || status.health === 'unhealthy');
+  // A job (the swarm's migration) that ran to its end is as it should be.
+  const down = statuses.filter((status) => !['running', 'complete'].includes(status.state) || status.health === 'unhealthy');
   if (ctx.options.json) ui.json({ ok: down.length === 0, stack: model.name, gateway: model.gatewayUrl, services: statuses });
   else {
     ui.result(
       formatTable(
-        ['SERVICE', 'STATE', 'HEALTH', 'UPTIME', 'PORTS', 'IMAGE'],
+        ['SERVICE', ...(statuses.some((status) => status.node) ? ['NODE'] : []), 'STATE', 'HEALTH', 'UPTIME', 'PORTS', 'IMAGE'],
         statuses.map((status) => [
           status.service,
+          ...(statuses.some((entry) => entry.node) ? [status.node ?? '-'] : []),
           status.state,
           status.health,
           formatUptime(status.uptimeSeconds),

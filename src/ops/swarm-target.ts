@@ -1,0 +1,34 @@
+import { StackCli } from '../docker/stack-cli.js';
+import { StepFailed } from '../errors.js';
+import { type Cluster, connectCluster } from '../swarm/cluster.js';
+import type { OpContext } from './context.js';
+import type { LoadedStack } from './stack.js';
+
+/** Where `render` writes the stack file of `engine: swarm`, relative to mcpgw.yaml's folder. */
+export const SWARM_STACK_FILE = 'swarm/stack.yml';
+
+/** A stack on a swarm as the commands act on it: the proven cluster, the stack file's text, the CLI that deploys it. */
+export interface SwarmTarget {
+  cluster: Cluster;
+  stackText: string;
+  stackPath: string;
+  cli: StackCli;
+}
+
+export async function swarmTarget(ctx: OpContext, stack: LoadedStack): Promise<SwarmTarget> {
+  const { swarm } = stack.loaded.config;
+  if (!swarm) throw new Error('engine: swarm without a swarm: block passed validation');
+  const file = stack.files.find((entry) => entry.path === SWARM_STACK_FILE);
+  if (!file) throw new StepFailed(`${SWARM_STACK_FILE} was not rendered`);
+  const cluster = await connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt);
+  return {
+    cluster,
+    stackText: file.content,
+    stackPath: `${stack.loaded.dir}/${SWARM_STACK_FILE}`,
+    cli: new StackCli(await ctx.deps.hostShell(), cluster.managerUrl),
+  };
+}
+
+export function isSwarm(stack: LoadedStack): boolean {
+  return stack.loaded.config.engine === 'swarm';
+}

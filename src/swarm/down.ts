@@ -1,0 +1,50 @@
+import type { StackCli } from '../docker/stack-cli.js';
+import type { DownReport } from '../stack/down.js';
+import type { Clock } from '../time/clock.js';
+import { waitUntil } from '../time/wait.js';
+import type { Cluster } from './cluster.js';
+
+/** Label `docker stack deploy` puts on every service, network, secret and config of a stack. */
+const STACK_NAMESPACE = 'com.docker.stack.namespace';
+
+/**
+ * `docker stack rm`, then waits until Swarm has stopped every task (LiteLLM's graceful shutdown included) and the
+ * stack's networks are gone from every node, so a following `up` starts clean. With `volumes`, the stack's volumes
+ * are removed on every node that has them, and the data label with them: the data no longer lives anywhere.
+ */
+export async function swarmDown(
+  cluster: Cluster,
+  cli: StackCli,
+  stack: string,
+  options: { volumes: string[] | false; dataNodeLabel: string; clock: Clock },
+): Promise<DownReport> {
+  const report: DownReport = { removedContainers: [], removedNetworks: [], keptNetworks: [], removedVolumes: [] };
+  const services = await cluster.manager.swarm().services([`${STACK_NAMESPACE}=${stack}`]);
+  report.removedContainers.push(...services.map((service) => service.name));
+  await cli.remove(stack);
+  await waitUntil(
+    `the tasks of stack ${stack} to stop`,
+    async () => {
+      const left = (await Promise.all(cluster.nodes.map((entry) => entry.engine.listContainers([`${STACK_NAMESPACE}=${stack}`])))).flat();
+      if (left.length > 0) throw new Error(`${left.length} container(s) still stopping: ${left.map((container) => container.name).join(', ')}`);
+      return true;
+    },
+    { timeoutMs: 120_000, clock: options.clock },
+  );
+  if (options.volumes) {
+    for (const entry of cluster.nodes) {
+      for (const volume of options.volumes) {
+        if (!(await entry.engine.volumeExists(volume))) continue;
+        // A stopped task's container may hold the volume a moment longer while its node cleans it up.
+        await waitUntil(`volume ${volume} on ${entry.node.hostname}`, async () => (await entry.engine.removeVolume(volume), true), {
+          timeoutMs: 30_000,
+          clock: options.clock,
+        });
+        report.removedVolumes.push(`${volume} (${entry.node.hostname})`);
+      }
+    }
+    const labelled = (await cluster.manager.swarm().nodes()).filter((node) => node.labels[options.dataNodeLabel] !== undefined);
+    for (const node of labelled) await cluster.manager.swarm().unlabelNode(node.id, options.dataNodeLabel);
+  }
+  return report;
+}
