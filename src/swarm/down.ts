@@ -36,10 +36,14 @@ export async function swarmDown(
       for (const volume of options.volumes) {
         if (!(await entry.engine.volumeExists(volume))) continue;
         // A stopped task's container may hold the volume a moment longer while its node cleans it up.
-        await waitUntil(`volume ${volume} on ${entry.node.hostname}`, async () => (await entry.engine.removeVolume(volume), true), {
-          timeoutMs: 30_000,
-          clock: options.clock,
-        });
+        await waitUntil(
+          `volume ${volume} on ${entry.node.hostname}`,
+          async () => {
+            await entry.engine.removeVolume(volume);
+            return true;
+          },
+          { timeoutMs: 30_000, clock: options.clock },
+        );
         report.removedVolumes.push(`${volume} (${entry.node.hostname})`);
       }
     }
