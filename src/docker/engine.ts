@@ -269,6 +269,24 @@ export class DockerEngine {
     });
   }
 
+  /** `docker save` of one image: a tar stream the caller reads to its end (or destroys). */
+  async saveImage(image: string): Promise<Readable> {
+    return (await this.docker.getImage(image).get()) as unknown as Readable;
+  }
+
+  /**
+   * `docker load` of a tar stream (as `saveImage` gives); resolves once the engine has loaded it. The engine reports a
+   * broken or cut-off archive inside its 200 answer, so that answer is read to the end and its error thrown.
+   */
+  async loadImage(tar: Readable): Promise<void> {
+    const stream = await this.docker.loadImage(tar as unknown as NodeJS.ReadableStream, { quiet: true });
+    const messages = await new Promise<{ error?: string; errorDetail?: { message?: string } }[]>((resolve, reject) => {
+      this.docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => (error ? reject(error) : resolve(output)));
+    });
+    const failed = messages.find((message) => message.error || message.errorDetail);
+    if (failed) throw new Error(failed.errorDetail?.message ?? failed.error);
+  }
+
   /** Removes an image by id; one still used by a container stays (the engine refuses, which is fine here). */
   async removeImageIfUnused(id: string): Promise<void> {
     await this.docker

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { ContainerDetails, ContainerHardening, ContainerState, ContainerSummary, Engine } from '../../src/docker/engine.js';
 
 interface FakeContainer extends ContainerSummary {
@@ -114,6 +115,33 @@ export class FakeEngine {
 
   async imageLabels(): Promise<Record<string, string> | undefined> {
     return {};
+  }
+
+  /** `docker save` here: the image's name and id as JSON, padded to `saveBytes` and sent in 64 KiB chunks. */
+  saveBytes = 1 << 20;
+
+  async saveImage(image: string): Promise<Readable> {
+    this.calls.push(`save ${image}`);
+    const id = this.images.get(image);
+    if (!id) throw new Error(`No such image: ${image}`);
+    const tar = Buffer.alloc(this.saveBytes, ' ');
+    tar.write(JSON.stringify({ image, id }));
+    const chunks: Buffer[] = [];
+    for (let offset = 0; offset < tar.length; offset += 65536) chunks.push(tar.subarray(offset, offset + 65536));
+    return Readable.from(chunks, { objectMode: false });
+  }
+
+  /** Set to refuse every `docker load` with this message, before reading anything (a full disk, a daemon error). */
+  loadError?: string;
+
+  /** `docker load` here: reads the whole archive, then the image it names is present with its id. */
+  async loadImage(tar: Readable): Promise<void> {
+    if (this.loadError) throw new Error(this.loadError);
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(chunk as Buffer);
+    const { image, id } = JSON.parse(Buffer.concat(chunks).toString('utf8').trim()) as { image: string; id: string };
+    this.calls.push(`load ${image}`);
+    this.images.set(image, id);
   }
 
   /** The fake as the Engine commands take; calling anything it does not model throws with the method's name. */

@@ -36,7 +36,7 @@ const testRecipe = (image, dir, parent, extra = {}) => ({
   hostFiles: extra.hostFiles ?? [],
 });
 
-const { NODE_RECIPE, POSTGRES_RECIPE, LITELLM_RECIPE, litellmDbRecipe } = recipes;
+const { BASE_RECIPE, NODE_RECIPE, POSTGRES_RECIPE, LITELLM_RECIPE, litellmDbRecipe } = recipes;
 // DB mode + prometheus_client, which LiteLLM's own images ship (images/litellm-metrics), at the product's version.
 const metricsImage = env.LITELLM_METRICS_IMAGE || `mcpgw-test/litellm-metrics:${builtin.BUILTIN_LITELLM_VERSION}`;
 const trixie = { kind: 'debootstrap', image: need('BASE_TRIXIE_IMAGE'), suite: 'trixie' };
@@ -64,6 +64,8 @@ const lanes = [
     }),
     mcpPython,
     testRecipe(need('POSTGRES_MCP_IMAGE'), 'postgres-mcp', mcpPython),
+    // A swarm node (Debian's dockerd in a container) for the tests on a real 3-node swarm (test/helpers/swarm.ts).
+    testRecipe(need('SWARM_NODE_IMAGE'), 'swarm-node', BASE_RECIPE),
   ],
 ];
 

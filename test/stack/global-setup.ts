@@ -22,6 +22,8 @@ export interface StackManifest {
     litellmMetrics: string;
     mcpPython: string;
     postgresMcp: string;
+    /** A swarm node: Debian's dockerd in a container (test/stack/images/swarm-node; test/helpers/swarm.ts runs three). */
+    swarmNode: string;
   };
   versions: {
     litellm: string;

@@ -33,6 +33,8 @@ BASE_TRIXIE_IMAGE=${MCPGW_TEST_BASE_TRIXIE_IMAGE:-mcpgw-test/debian:trixie}
 MCP_PYTHON_IMAGE=${MCPGW_TEST_MCP_PYTHON_IMAGE:-mcpgw-test/mcp-python:latest}
 # postgres-mcp as its entrypoint, like crystaldba/postgres-mcp:0.3.0 (images/postgres-mcp), for the catalog entry.
 POSTGRES_MCP_IMAGE=${MCPGW_TEST_POSTGRES_MCP_IMAGE:-mcpgw-test/postgres-mcp:0.3.0}
+# A swarm node: Debian's dockerd in a container (images/swarm-node), three of them make the tests' swarm.
+SWARM_NODE_IMAGE=${MCPGW_TEST_SWARM_NODE_IMAGE:-mcpgw-test/swarm-node:latest}
 CA_BUNDLE=${MCPGW_TEST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
 log() { printf '[prepare] %s\n' "$*" >&2; }
@@ -169,7 +171,7 @@ build_images() {
     LITELLM_METRICS_IMAGE=${MCPGW_TEST_LITELLM_METRICS_IMAGE:-} PROMETHEUS_CLIENT_VERSION=$PROMETHEUS_CLIENT_VERSION \
     EVERYTHING_VERSION=$EVERYTHING_VERSION MEMORY_VERSION=$MEMORY_VERSION SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION \
     BASE_TRIXIE_IMAGE=$BASE_TRIXIE_IMAGE MCP_PYTHON_IMAGE=$MCP_PYTHON_IMAGE POSTGRES_MCP_IMAGE=$POSTGRES_MCP_IMAGE \
-    node "$HERE/build-images.mjs") || die "building the images failed (logs: $WORK/build-logs)"
+    SWARM_NODE_IMAGE=$SWARM_NODE_IMAGE node "$HERE/build-images.mjs") || die "building the images failed (logs: $WORK/build-logs)"
   eval "$names"
 }
 
@@ -215,7 +217,8 @@ write_manifest() {
     "litellmOldDb": "$LITELLM_OLD_DB_IMAGE",
     "litellmMetrics": "$LITELLM_METRICS_IMAGE",
     "mcpPython": "$MCP_PYTHON_IMAGE",
-    "postgresMcp": "$POSTGRES_MCP_IMAGE"
+    "postgresMcp": "$POSTGRES_MCP_IMAGE",
+    "swarmNode": "$SWARM_NODE_IMAGE"
   },
   "versions": {
     "litellm": "$LITELLM_VERSION",
