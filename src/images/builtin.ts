@@ -23,12 +23,18 @@ export const LITELLM_PINS: Readonly<Record<string, readonly string[]>> = {
 export const BUILTIN_PRISMA_PY_VERSION = '0.15.0';
 /** Debian bookworm's PostgreSQL major (the recipe installs postgresql-15 by name, so this is what runs). */
 export const BUILTIN_POSTGRES_MAJOR = '15';
+/** Debian bookworm's Redis and HAProxy releases (installed by package name: the tag says what the suite ships). */
+export const BUILTIN_REDIS_VERSION = '7.0';
+export const BUILTIN_HAPROXY_VERSION = '2.6';
 /** The Node major the node image carries: it is the node running mcpgw, copied in (Debian's nodejs is 18). */
 export const BUILTIN_NODE_MAJOR = '20';
 
 export const BUILTIN_BASE_IMAGE = `mcpgw/debian:${DEBIAN_SUITE}`;
 export const BUILTIN_NODE_IMAGE = `mcpgw/node:${BUILTIN_NODE_MAJOR}`;
 export const BUILTIN_POSTGRES_IMAGE = `mcpgw/postgres:${BUILTIN_POSTGRES_MAJOR}`;
+/** LiteLLM's coordination Redis and the front door of a swarm stack (`engine: swarm`). */
+export const BUILTIN_REDIS_IMAGE = `mcpgw/redis:${BUILTIN_REDIS_VERSION}`;
+export const BUILTIN_HAPROXY_IMAGE = `mcpgw/haproxy:${BUILTIN_HAPROXY_VERSION}`;
 /** LiteLLM from PyPI without a database (the layer the DB-mode image adds Prisma to), named by its version. */
 export const litellmProxyImage = (version: string): string => `mcpgw/litellm:${version}`;
 export const BUILTIN_LITELLM_PROXY_IMAGE = litellmProxyImage(BUILTIN_LITELLM_VERSION);
