@@ -75,3 +75,24 @@ export function packageImage(source: PackageSource): string | undefined {
   const tag = parsed.version.replace(/[^A-Za-z0-9_.-]/g, '_');
   return `mcpgw/${registry}-${repo}:${tag}`;
 }
+
+/**
+ * How mcpgw's own images start (their Dockerfiles' ENTRYPOINT and CMD, and the recipe label they carry), for
+ * renderings that wrap an image's start (a swarm task reads its secrets first); undefined for any other image.
+ */
+export function builtinImageLaunch(image: string): { entrypoint: string[]; cmd: string[]; labels: Record<string, string> } | undefined {
+  const known: Record<string, [string[], string[], string]> = {
+    [BUILTIN_POSTGRES_IMAGE]: [['docker-entrypoint.sh'], ['postgres'], 'postgres'],
+    [BUILTIN_REDIS_IMAGE]: [['redis-entrypoint.sh'], ['redis-server'], 'redis'],
+    [BUILTIN_HAPROXY_IMAGE]: [['haproxy', '-W', '-db', '-f', '/etc/haproxy/haproxy.cfg'], [], 'haproxy'],
+    [BUILTIN_NODE_IMAGE]: [[], ['node'], 'node'],
+    [BUILTIN_LITELLM_PROXY_IMAGE]: [['litellm'], ['--port', '4000'], 'litellm'],
+    [BUILTIN_LITELLM_IMAGE]: [['/opt/prisma-engine-shim/start.sh'], ['--port', '4000'], 'litellm-db'],
+  };
+  const entry = known[image];
+  if (entry) return { entrypoint: entry[0], cmd: entry[1], labels: { [RECIPE_LABEL]: entry[2] } };
+  // Package images: npm ones keep the node image's CMD, PyPI ones the Debian base's.
+  if (image.startsWith('mcpgw/npm-')) return { entrypoint: [], cmd: ['node'], labels: {} };
+  if (image.startsWith('mcpgw/pypi-')) return { entrypoint: [], cmd: ['bash'], labels: {} };
+  return undefined;
+}
