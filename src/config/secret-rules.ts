@@ -1,5 +1,5 @@
 import type { ConfigIssue } from '../errors.js';
-import { GENERATED_POSTGRES_SECRETS } from './postgres-roles.js';
+import { GENERATED_SECRETS } from './generated-secrets.js';
 import type { McpgwConfig } from './schema.js';
 import { secretLine, type Secrets } from './secrets.js';
 
@@ -25,8 +25,8 @@ export function checkSecrets(config: McpgwConfig, required: readonly string[], s
       push(
         name,
         'is not set',
-        GENERATED_POSTGRES_SECRETS.includes(name)
-          ? `\`mcpgw up\` adds it (a password of mcpgw's own database roles)`
+        GENERATED_SECRETS.includes(name)
+          ? `\`mcpgw up\` adds it (a password mcpgw generates for its own database roles and Redis)`
           : `add ${name}=… to the secrets file (\`mcpgw init\` writes the standard ones)`,
       );
     } else if (value.trim() === '') push(name, 'is empty', `give ${name} a value (for a password: \`openssl rand -hex 24\`)`);

@@ -217,6 +217,18 @@ export class DockerEngine {
     }
   }
 
+  /** How the local image starts (its ENTRYPOINT, CMD and labels), or undefined when the image is not present. */
+  async imageLaunch(image: string): Promise<{ entrypoint: string[]; cmd: string[]; labels: Record<string, string> } | undefined> {
+    try {
+      const { Config } = await this.docker.getImage(image).inspect();
+      const words = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : []);
+      return { entrypoint: words(Config.Entrypoint), cmd: words(Config.Cmd), labels: Config.Labels ?? {} };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
   /**
    * Builds `tag` from the files `entries` of the directory `context` (the classic builder, as the API serves it)
    * and passes every line of build output to `onLine`. Resolves with the builder's error message when a step

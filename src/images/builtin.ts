@@ -23,12 +23,18 @@ export const LITELLM_PINS: Readonly<Record<string, readonly string[]>> = {
 export const BUILTIN_PRISMA_PY_VERSION = '0.15.0';
 /** Debian bookworm's PostgreSQL major (the recipe installs postgresql-15 by name, so this is what runs). */
 export const BUILTIN_POSTGRES_MAJOR = '15';
+/** Debian bookworm's Redis and HAProxy releases (installed by package name: the tag says what the suite ships). */
+export const BUILTIN_REDIS_VERSION = '7.0';
+export const BUILTIN_HAPROXY_VERSION = '2.6';
 /** The Node major the node image carries: it is the node running mcpgw, copied in (Debian's nodejs is 18). */
 export const BUILTIN_NODE_MAJOR = '20';
 
 export const BUILTIN_BASE_IMAGE = `mcpgw/debian:${DEBIAN_SUITE}`;
 export const BUILTIN_NODE_IMAGE = `mcpgw/node:${BUILTIN_NODE_MAJOR}`;
 export const BUILTIN_POSTGRES_IMAGE = `mcpgw/postgres:${BUILTIN_POSTGRES_MAJOR}`;
+/** LiteLLM's coordination Redis and the front door of a swarm stack (`engine: swarm`). */
+export const BUILTIN_REDIS_IMAGE = `mcpgw/redis:${BUILTIN_REDIS_VERSION}`;
+export const BUILTIN_HAPROXY_IMAGE = `mcpgw/haproxy:${BUILTIN_HAPROXY_VERSION}`;
 /** LiteLLM from PyPI without a database (the layer the DB-mode image adds Prisma to), named by its version. */
 export const litellmProxyImage = (version: string): string => `mcpgw/litellm:${version}`;
 export const BUILTIN_LITELLM_PROXY_IMAGE = litellmProxyImage(BUILTIN_LITELLM_VERSION);
@@ -68,4 +74,25 @@ export function packageImage(source: PackageSource): string | undefined {
     .replace(/[^a-z0-9]+/g, '-');
   const tag = parsed.version.replace(/[^A-Za-z0-9_.-]/g, '_');
   return `mcpgw/${registry}-${repo}:${tag}`;
+}
+
+/**
+ * How mcpgw's own images start (their Dockerfiles' ENTRYPOINT and CMD, and the recipe label they carry), for
+ * renderings that wrap an image's start (a swarm task reads its secrets first); undefined for any other image.
+ */
+export function builtinImageLaunch(image: string): { entrypoint: string[]; cmd: string[]; labels: Record<string, string> } | undefined {
+  const known: Record<string, [string[], string[], string]> = {
+    [BUILTIN_POSTGRES_IMAGE]: [['docker-entrypoint.sh'], ['postgres'], 'postgres'],
+    [BUILTIN_REDIS_IMAGE]: [['redis-entrypoint.sh'], ['redis-server'], 'redis'],
+    [BUILTIN_HAPROXY_IMAGE]: [['haproxy', '-W', '-db', '-f', '/etc/haproxy/haproxy.cfg'], [], 'haproxy'],
+    [BUILTIN_NODE_IMAGE]: [[], ['node'], 'node'],
+    [BUILTIN_LITELLM_PROXY_IMAGE]: [['litellm'], ['--port', '4000'], 'litellm'],
+    [BUILTIN_LITELLM_IMAGE]: [['/opt/prisma-engine-shim/start.sh'], ['--port', '4000'], 'litellm-db'],
+  };
+  const entry = known[image];
+  if (entry) return { entrypoint: entry[0], cmd: entry[1], labels: { [RECIPE_LABEL]: entry[2] } };
+  // Package images: npm ones keep the node image's CMD, PyPI ones the Debian base's.
+  if (image.startsWith('mcpgw/npm-')) return { entrypoint: [], cmd: ['node'], labels: {} };
+  if (image.startsWith('mcpgw/pypi-')) return { entrypoint: [], cmd: ['bash'], labels: {} };
+  return undefined;
 }

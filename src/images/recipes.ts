@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import {
   BUILTIN_BASE_IMAGE,
+  BUILTIN_HAPROXY_IMAGE,
   BUILTIN_LITELLM_IMAGE,
   BUILTIN_LITELLM_VERSION,
   BUILTIN_NODE_IMAGE,
   BUILTIN_POSTGRES_IMAGE,
   BUILTIN_POSTGRES_MAJOR,
   BUILTIN_PRISMA_PY_VERSION,
+  BUILTIN_REDIS_IMAGE,
   DEBIAN_SUITE,
   LITELLM_PINS,
   litellmProxyImage,
@@ -58,6 +60,9 @@ function dockerfile(image: string, dir: string, parent: Recipe, extra: Partial<P
 
 export const NODE_RECIPE = dockerfile(BUILTIN_NODE_IMAGE, 'node', BASE_RECIPE, { hostFiles: ['node', 'npm', 'ca-bundle'] });
 export const POSTGRES_RECIPE = dockerfile(BUILTIN_POSTGRES_IMAGE, 'postgres', BASE_RECIPE, { args: { PG_MAJOR: BUILTIN_POSTGRES_MAJOR } });
+/** Debian's redis-server and haproxy: what a swarm stack runs beside the LiteLLM replicas. */
+export const REDIS_RECIPE = dockerfile(BUILTIN_REDIS_IMAGE, 'redis', BASE_RECIPE);
+export const HAPROXY_RECIPE = dockerfile(BUILTIN_HAPROXY_IMAGE, 'haproxy', BASE_RECIPE);
 
 /**
  * LiteLLM from PyPI without a database, with the packages LITELLM_PINS holds for that release; `version` other

@@ -1,17 +1,20 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { checkSecrets } from '../config/secret-rules.js';
-import { GENERATED_POSTGRES_SECRETS } from '../config/postgres-roles.js';
+import { generatedSecretsFor, REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { addGeneratedSecrets, readSecrets, type Secrets } from '../config/secrets.js';
 import { ConfigError } from '../errors.js';
 import { renderStack, type RenderedFile } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
 import { buildStackModel, type StackModel } from '../stack/model.js';
+import { buildSwarmModel, imagesToInspect, type ImageLaunch, type ImageLaunches, type SwarmModel } from '../stack/swarm.js';
 import type { OpContext } from './context.js';
 
 export interface LoadedStack {
   loaded: LoadedConfig;
   secrets: Secrets;
   model: StackModel;
+  /** engine: swarm only: the services as Swarm runs them (swarm/stack.yml is rendered from it). */
+  swarm?: SwarmModel;
   files: RenderedFile[];
 }
 
@@ -23,15 +26,37 @@ export async function loadStack(ctx: OpContext, options: { dryRun?: boolean } = 
   const loaded = await loadConfig(ctx.configFile);
   const read = await readSecrets(loaded.secretsFile);
   ctx.ui.addSecrets(read.values());
-  // The passwords of mcpgw's own Postgres roles: a secrets file from before they existed gets them here, so the
-  // next `up` can move the volume over (a dry run only pretends).
-  const generated = loaded.config.postgres.mode === 'bundled' ? GENERATED_POSTGRES_SECRETS : [];
+  // The passwords of mcpgw's own Postgres roles (and a swarm's Redis): a secrets file from before they existed gets
+  // them here, so the next `up` can move the volume over (a dry run only pretends).
+  const generated = generatedSecretsFor(loaded.config);
   const { secrets, added } = await addGeneratedSecrets(read, loaded.secretsFile, generated, ctx.deps.randomBytes, !options.dryRun);
   ctx.ui.addSecrets(secrets.values());
-  if (added.length > 0) ctx.ui.info(`${options.dryRun ? 'would add' : 'added'} ${added.join(', ')} (mcpgw's own database roles) to ${loaded.secretsFile}`);
+  if (added.length > 0) {
+    const whose = added.every((name) => name !== REDIS_PASSWORD_SECRET)
+      ? "mcpgw's own database roles"
+      : 'passwords mcpgw generates for its database roles and Redis';
+    ctx.ui.info(`${options.dryRun ? 'would add' : 'added'} ${added.join(', ')} (${whose}) to ${loaded.secretsFile}`);
+  }
   const model = buildStackModel(loaded.config);
   const problems = checkSecrets(loaded.config, model.requiredSecrets, secrets);
   if (problems.length > 0) throw new ConfigError(loaded.secretsFile, problems);
-  const files = renderStack(model, secrets, loadTemplates(), loaded.secretsFile);
-  return { loaded, secrets, model, files };
+  if (loaded.config.engine !== 'swarm') return { loaded, secrets, model, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile) };
+  const launches = await readLaunches(ctx, imagesToInspect(model));
+  const swarm = buildSwarmModel(model, loaded.config, launches);
+  return { loaded, secrets, model, swarm, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile, { model: swarm, launches }) };
+}
+
+/**
+ * How the images mcpgw did not build start, from this machine's engine (where they are built or pulled before
+ * they go to the nodes). A missing one is left out: the swarm model names it when it needs it.
+ */
+async function readLaunches(ctx: OpContext, images: string[]): Promise<ImageLaunches> {
+  if (images.length === 0) return {};
+  const engine = await ctx.deps.docker();
+  const launches: Record<string, ImageLaunch> = {};
+  for (const image of images) {
+    const launch = await engine.imageLaunch(image);
+    if (launch) launches[image] = launch;
+  }
+  return launches;
 }

@@ -3,12 +3,12 @@ import { formatSecrets } from '../config/secrets.js';
 import type { SecretEnv, ServiceModel } from '../stack/model.js';
 
 /** The env file of one service: only the variables it needs, with values taken from the secrets file. */
-export function renderEnvFile(service: ServiceModel, secrets: Secrets, header: string): string {
+export function renderEnvFile(service: Pick<ServiceModel, 'secretEnv'>, secrets: Secrets, header: string): string {
   return formatSecrets(resolveSecretEnv(service, secrets), header.trimEnd().split('\n'));
 }
 
 /** The secret variables of a service with their values; the same list the env file holds. */
-export function resolveSecretEnv(service: ServiceModel, secrets: Secrets): [string, string][] {
+export function resolveSecretEnv(service: Pick<ServiceModel, 'secretEnv'>, secrets: Secrets): [string, string][] {
   return service.secretEnv.map((env): [string, string] => [env.name, resolve(env, secrets)]);
 }
 

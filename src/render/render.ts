@@ -1,12 +1,15 @@
 import path from 'node:path';
-import { GENERATED_POSTGRES_SECRETS } from '../config/postgres-roles.js';
+import { GENERATED_SECRETS } from '../config/generated-secrets.js';
+import { REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { missingSecrets, type Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import { BRIDGE_SCRIPT_FILE, CANARY_SCRIPT_FILE, POSTGRES_INIT_FILE, type StackModel } from '../stack/model.js';
 import type { ObservabilityModel } from '../stack/observability.js';
+import type { ImageLaunches, SwarmModel } from '../stack/swarm.js';
 import { COMPOSE_FILE, ENV_DIR, envFileFor, renderCompose } from './compose.js';
 import { renderEnvFile } from './env-files.js';
 import { LITELLM_CONFIG_FILE, renderLiteLLMConfig } from './litellm-config.js';
+import { HAPROXY_CONFIG_FILE, renderHaproxyConfig, renderSwarmStack, STACK_FILE } from './swarm-stack.js';
 import { fillPlaceholders, type Templates } from './templates.js';
 
 export interface RenderedFile {
@@ -17,33 +20,48 @@ export interface RenderedFile {
   secret: boolean;
 }
 
-/** Every file of a stack, in a stable order. Pure: same model, secrets and templates give the same bytes. */
-export function renderStack(model: StackModel, secrets: Secrets, templates: Templates, secretsFile: string): RenderedFile[] {
+/** A swarm stack's services (engine: swarm) and the launches of the images mcpgw does not build. */
+export interface SwarmRendering {
+  model: SwarmModel;
+  launches: ImageLaunches;
+}
+
+/**
+ * Every file of a stack, in a stable order. Pure: same model, secrets and templates give the same bytes. With
+ * `swarm`, swarm/stack.yml and the front door's haproxy.cfg instead of docker-compose.yml, and the env files of
+ * the swarm's own services besides.
+ */
+export function renderStack(model: StackModel, secrets: Secrets, templates: Templates, secretsFile: string, swarm?: SwarmRendering): RenderedFile[] {
   const missing = missingSecrets(model.requiredSecrets, secrets);
   if (missing.length > 0) {
     throw new UserError(
       `${secretsFile} lacks ${missing.join(', ')}`,
-      missing.every((name) => GENERATED_POSTGRES_SECRETS.includes(name))
-        ? "`mcpgw up` adds them (passwords of mcpgw's own database roles)"
+      missing.every((name) => GENERATED_SECRETS.includes(name))
+        ? '`mcpgw up` adds them (passwords mcpgw generates for its own database roles and Redis)'
         : `add ${missing.map((name) => `${name}=…`).join(', ')} to the secrets file (mcpgw init writes the standard ones; \`mcpgw up\` adds mcpgw's own)`,
     );
   }
   const files: RenderedFile[] = [
-    { path: COMPOSE_FILE, content: renderCompose(model, templates), secret: false },
+    ...(swarm ? [] : [{ path: COMPOSE_FILE, content: renderCompose(model, templates), secret: false }]),
     { path: LITELLM_CONFIG_FILE, content: renderLiteLLMConfig(model, templates), secret: false },
   ];
+  if (swarm) files.push({ path: HAPROXY_CONFIG_FILE, content: renderHaproxyConfig(swarm.model, templates), secret: false });
   const bridged = model.services.some((service) => service.volumes.some((volume) => path.normalize(volume.source) === BRIDGE_SCRIPT_FILE));
   if (bridged) files.push({ path: BRIDGE_SCRIPT_FILE, content: templates.mcpBridge, secret: false });
   if (model.services.some((service) => service.role === 'canary')) files.push({ path: CANARY_SCRIPT_FILE, content: templates.canaryModel, secret: false });
   if (model.services.some((service) => service.role === 'postgres')) files.push({ path: POSTGRES_INIT_FILE, content: templates.postgresInit, secret: false });
-  const withSecrets = model.services.filter((service) => service.secretEnv.length > 0);
+  const withSecrets = (swarm ? swarm.model.services : model.services).filter((service) => service.secretEnv.length > 0);
   // Keeps the derived secret files out of any git repository the output folder lives in.
   if (withSecrets.length > 0) files.push({ path: `${ENV_DIR}/.gitignore`, content: '*\n', secret: false });
   for (const service of withSecrets) {
     files.push({ path: envFileFor(service.name), content: renderEnvFile(service, secrets, templates.envFileHeader), secret: true });
   }
   if (model.observability) files.push(...renderObservability(model.observability, templates));
-  return files;
+  if (!swarm) return files;
+  const content = new Map(files.map((file) => [file.path, file.content]));
+  // Present: LiteLLM's env file needs it on a swarm, and a missing one was refused above.
+  const nameKey = secrets.get(REDIS_PASSWORD_SECRET) ?? '';
+  return [{ path: STACK_FILE, content: renderSwarmStack(swarm.model, content, swarm.launches, nameKey, templates), secret: false }, ...files];
 }
 
 export const OBSERVABILITY_DIR = 'observability';

@@ -17,6 +17,10 @@ export interface Templates {
   canaryModel: string;
   /** The bundled Postgres's first-start script (LiteLLM's role), rendered verbatim. */
   postgresInit: string;
+  /** swarm/stack.yml's frame (engine: swarm). */
+  swarmStack: string;
+  /** The front door's HAProxy configuration (engine: swarm). */
+  haproxyConfig: string;
 }
 
 const TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
@@ -36,6 +40,8 @@ export function loadTemplates(): Templates {
     mcpBridge: read('mcp-bridge.mjs'),
     canaryModel: read('canary-model.py'),
     postgresInit: read('postgres-init.sh'),
+    swarmStack: read('swarm-stack.yml'),
+    haproxyConfig: read('haproxy.cfg'),
   };
 }
 

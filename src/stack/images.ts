@@ -1,11 +1,14 @@
 import type { McpgwConfig } from '../config/schema.js';
 import type { Engine } from '../docker/engine.js';
 import { builderHost, defaultLogDir, ImageBuilder } from '../images/build.js';
-import { LITELLM_RECIPE, packageRecipe, POSTGRES_RECIPE, type Recipe } from '../images/recipes.js';
+import { HAPROXY_RECIPE, LITELLM_RECIPE, packageRecipe, POSTGRES_RECIPE, REDIS_RECIPE, type Recipe } from '../images/recipes.js';
 import type { Clock } from '../time/clock.js';
 import type { Progress } from '../ui/progress.js';
 
-/** The recipes of the services mcpgw.yaml marks `build:`, in declaration order (the builder adds parents). */
+/**
+ * The recipes of the services mcpgw.yaml marks `build:`, in declaration order (the builder adds parents), and on a
+ * swarm the coordination Redis and the front door, which always run mcpgw's images.
+ */
 export function stackRecipes(config: McpgwConfig): Recipe[] {
   const recipes: Recipe[] = [];
   if (config.postgres.build === 'builtin' && config.postgres.mode === 'bundled') recipes.push(POSTGRES_RECIPE);
@@ -15,6 +18,7 @@ export function stackRecipes(config: McpgwConfig): Recipe[] {
     if (npm) recipes.push(packageRecipe({ npm }));
     else if (pypi) recipes.push(packageRecipe({ pypi }));
   }
+  if (config.engine === 'swarm') recipes.push(REDIS_RECIPE, HAPROXY_RECIPE);
   return recipes;
 }
 

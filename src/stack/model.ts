@@ -1,5 +1,6 @@
 import { mcpServiceName } from '../config/names.js';
 import { POSTGRES_ADMIN_PASSWORD_SECRET, POSTGRES_ADMIN_ROLE } from '../config/postgres-roles.js';
+import { REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, type McpgwConfig, type McpServerConfig } from '../config/schema.js';
 import { LOG_JOB_LABEL, LOG_SELECT_LABEL, LOG_SELECT_VALUE, litellmSettings, observabilityModel, type ObservabilityModel } from './observability.js';
 import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
@@ -124,6 +125,9 @@ const POSTGRES_INIT_PATH = '/docker-entrypoint-initdb.d/mcpgw-init.sh';
 export const LITELLM_CONFIG_PATH = '/app/config.yaml';
 export const POSTGRES_SERVICE = 'postgres';
 export const LITELLM_SERVICE = 'litellm';
+/** A swarm stack's coordination Redis (src/stack/swarm.ts runs it): its service name is its DNS name. */
+export const REDIS_SERVICE = 'redis';
+export const REDIS_PORT = 6379;
 
 export { mcpServiceName };
 
@@ -404,6 +408,8 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
       : { name: 'DATABASE_URL', kind: 'secret', secret: postgres.url },
   ];
   for (const secret of litellmSecretNames(config)) secretEnv.push({ name: litellmSecretVariable(secret), kind: 'secret', secret });
+  // Under its own name, not REDIS_PASSWORD: LiteLLM builds a Redis client of its own from REDIS_* variables.
+  if (config.engine === 'swarm') secretEnv.push({ name: REDIS_PASSWORD_SECRET, kind: 'secret', secret: REDIS_PASSWORD_SECRET });
   const dependsOn: ServiceModel['dependsOn'] = [];
   if (postgres.mode === 'bundled') dependsOn.push({ service: POSTGRES_SERVICE, condition: 'service_healthy' });
   for (const mcp of mcpServices) dependsOn.push({ service: mcp.name, condition: 'service_started' });
@@ -490,8 +496,17 @@ function litellmConfig(config: McpgwConfig): LiteLLMConfig {
       user_api_key_cache_ttl: config.litellm.key_cache_ttl,
       // /health answers only whether each model is healthy, not the provider's error text and traceback.
       health_check_details: false,
+      ...(config.engine === 'swarm' ? { coordination_redis: coordinationRedis() } : {}),
     },
   };
+}
+
+/**
+ * The replicas' shared Redis (limits, budgets, key cache invalidation, scheduled jobs once). Given here rather than
+ * as REDIS_* variables, LiteLLM refuses to start when it cannot reach it instead of counting per replica silently.
+ */
+function coordinationRedis(): Record<string, unknown> {
+  return { host: REDIS_SERVICE, port: REDIS_PORT, password: environRef(REDIS_PASSWORD_SECRET) };
 }
 
 /**

@@ -36,7 +36,7 @@ const testRecipe = (image, dir, parent, extra = {}) => ({
   hostFiles: extra.hostFiles ?? [],
 });
 
-const { BASE_RECIPE, NODE_RECIPE, POSTGRES_RECIPE, LITELLM_RECIPE, litellmDbRecipe } = recipes;
+const { BASE_RECIPE, NODE_RECIPE, POSTGRES_RECIPE, LITELLM_RECIPE, REDIS_RECIPE, HAPROXY_RECIPE, litellmDbRecipe } = recipes;
 // DB mode + prometheus_client, which LiteLLM's own images ship (images/litellm-metrics), at the product's version.
 const metricsImage = env.LITELLM_METRICS_IMAGE || `mcpgw-test/litellm-metrics:${builtin.BUILTIN_LITELLM_VERSION}`;
 const trixie = { kind: 'debootstrap', image: need('BASE_TRIXIE_IMAGE'), suite: 'trixie' };
@@ -66,6 +66,9 @@ const lanes = [
     testRecipe(need('POSTGRES_MCP_IMAGE'), 'postgres-mcp', mcpPython),
     // A swarm node (Debian's dockerd in a container) for the tests on a real 3-node swarm (test/helpers/swarm.ts).
     testRecipe(need('SWARM_NODE_IMAGE'), 'swarm-node', BASE_RECIPE),
+    // A swarm stack's coordination Redis and front door.
+    REDIS_RECIPE,
+    HAPROXY_RECIPE,
   ],
 ];
 
@@ -93,5 +96,7 @@ const names = {
   LITELLM_VERSION: builtin.BUILTIN_LITELLM_VERSION,
   PRISMA_PY_VERSION: builtin.BUILTIN_PRISMA_PY_VERSION,
   LITELLM_METRICS_IMAGE: metricsImage,
+  REDIS_IMAGE: builtin.BUILTIN_REDIS_IMAGE,
+  HAPROXY_IMAGE: builtin.BUILTIN_HAPROXY_IMAGE,
 };
 for (const [name, value] of Object.entries(names)) process.stdout.write(`${name}=${value}\n`);
