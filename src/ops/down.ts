@@ -1,7 +1,7 @@
 import { stackDown, type DownReport } from '../stack/down.js';
 import { unguardStack } from '../stack/firewall.js';
 import type { StackModel } from '../stack/model.js';
-import { dataNodeLabel } from '../swarm/deploy.js';
+import { dataNodeLabel } from '../stack/swarm.js';
 import { swarmDown } from '../swarm/down.js';
 import { stackVolumes } from '../swarm/stack-file.js';
 import type { OpContext } from './context.js';

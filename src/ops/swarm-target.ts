@@ -1,11 +1,9 @@
 import { StackCli } from '../docker/stack-cli.js';
 import { StepFailed } from '../errors.js';
+import { STACK_FILE } from '../render/swarm-stack.js';
 import { type Cluster, connectCluster } from '../swarm/cluster.js';
 import type { OpContext } from './context.js';
 import type { LoadedStack } from './stack.js';
-
-/** Where `render` writes the stack file of `engine: swarm`, relative to mcpgw.yaml's folder. */
-export const SWARM_STACK_FILE = 'swarm/stack.yml';
 
 /** A stack on a swarm as the commands act on it: the proven cluster, the stack file's text, the CLI that deploys it. */
 export interface SwarmTarget {
@@ -18,13 +16,13 @@ export interface SwarmTarget {
 export async function swarmTarget(ctx: OpContext, stack: LoadedStack): Promise<SwarmTarget> {
   const { swarm } = stack.loaded.config;
   if (!swarm) throw new Error('engine: swarm without a swarm: block passed validation');
-  const file = stack.files.find((entry) => entry.path === SWARM_STACK_FILE);
-  if (!file) throw new StepFailed(`${SWARM_STACK_FILE} was not rendered`);
+  const file = stack.files.find((entry) => entry.path === STACK_FILE);
+  if (!file) throw new StepFailed(`${STACK_FILE} was not rendered`);
   const cluster = await connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt);
   return {
     cluster,
     stackText: file.content,
-    stackPath: `${stack.loaded.dir}/${SWARM_STACK_FILE}`,
+    stackPath: `${stack.loaded.dir}/${STACK_FILE}`,
     cli: new StackCli(await ctx.deps.hostShell(), cluster.managerUrl),
   };
 }

@@ -428,7 +428,8 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
       ...(Object.values(config.mcp_servers).some(spawnedInLiteLLM) ? { LITELLM_ENABLE_MCP_STDIO: 'true' } : {}),
     },
     secretEnv,
-    ports: [{ hostIp: config.bind, published: litellm.port, target: LITELLM_CONTAINER_PORT }],
+    // On a swarm the front door publishes the port on the data node, which `host` names: mcpgw calls LiteLLM there too.
+    ports: [{ hostIp: config.engine === 'swarm' ? config.host : config.bind, published: litellm.port, target: LITELLM_CONTAINER_PORT }],
     listens: LITELLM_CONTAINER_PORT,
     networks,
     volumes: [{ source: './config/config.yaml', target: LITELLM_CONFIG_PATH, kind: 'bind', readOnly: true }],

@@ -9,11 +9,6 @@ import { type Cluster, nodeEngine } from './cluster.js';
 import { type RunningTask, swarmServiceName, waitForJob, waitForService } from './converge.js';
 import { type Stage, stageDocument, stageServices, withStageFile } from './stages.js';
 
-/** The node label that pins a stack's stateful services (Postgres, Redis) and its tools to one node. */
-export function dataNodeLabel(stack: string): string {
-  return `io.mcpgw.data.${stack}`;
-}
-
 export interface SwarmDeployDeps {
   cluster: Cluster;
   cli: StackCli;
@@ -29,6 +24,8 @@ export interface SwarmDeployRequest {
   stackPath: string;
   stackText: string;
   stageOf: (service: string) => Stage;
+  /** The node label that pins the stack's stateful services and tools to the node holding its volumes. */
+  dataNodeLabel: string;
 }
 
 export interface SwarmDeployReport {
@@ -49,7 +46,7 @@ const TIMEOUTS = { data: 300_000, migrate: 900_000, serve: 600_000 } as const;
  */
 export async function deployStaged(deps: SwarmDeployDeps, request: SwarmDeployRequest): Promise<SwarmDeployReport> {
   const { model, stackPath, stackText, stageOf } = request;
-  const dataNode = await ensureDataNode(deps, model.name);
+  const dataNode = await ensureDataNode(deps, request.dataNodeLabel);
   const report: SwarmDeployReport = { dataNode, services: [] };
   for (const stage of ['data', 'migrate', 'serve'] as const) {
     const services = stageServices(stackText, stageOf, stage);
@@ -110,8 +107,7 @@ function describeStage(report: SwarmDeployReport, stage: Stage, services: string
  * The node that holds the stack's volumes: the one already carrying the stack's data label (its volumes are there),
  * else the manager's node, labelled now.
  */
-async function ensureDataNode(deps: SwarmDeployDeps, stack: string): Promise<string> {
-  const label = dataNodeLabel(stack);
+async function ensureDataNode(deps: SwarmDeployDeps, label: string): Promise<string> {
   const nodes = await deps.cluster.manager.swarm().nodes();
   const labelled = nodes.filter((node) => node.labels[label] === 'true');
   if (labelled.length > 1) {

@@ -108,13 +108,14 @@ function nodeAt(run: string, subnet: string, n: number): SwarmNode {
 }
 
 /**
- * The bridge with a subnet of its own: fixed node addresses need a configured subnet. 198.18.0.0/15 (reserved for
- * benchmarks) stays clear of Docker's default pools, the nodes' own pools (10.x) and the swarm's overlays.
+ * The bridge with a subnet of its own: fixed node addresses need a configured subnet. A private 10.210–249.x.0/24,
+ * as a LAN's nodes have (mcpgw's LAN-only rules judge the front door's address), clear of Docker's default pools,
+ * the nodes' own pools (10.9N, 10.10N) and the swarm's overlays (10.200.0.0/16).
  */
 async function createBridge(docker: Docker, name: string, labels: Record<string, string>): Promise<string> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 8; attempt++) {
-    const subnet = `198.${18 + Math.floor(Math.random() * 2)}.${Math.floor(Math.random() * 256)}`;
+    const subnet = `10.${210 + Math.floor(Math.random() * 40)}.${Math.floor(Math.random() * 256)}`;
     try {
       await docker.createNetwork({
         Name: name,
@@ -130,7 +131,7 @@ async function createBridge(docker: Docker, name: string, labels: Record<string,
       lastError = error;
     }
   }
-  throw new Error(`no free 198.18.0.0/15 subnet for ${name}: ${(lastError as Error).message}`);
+  throw new Error(`no free 10.210-249.x.0/24 subnet for ${name}: ${(lastError as Error).message}`);
 }
 
 async function createNode(docker: Docker, image: string, node: SwarmNode, n: number, network: string, labels: Record<string, string>): Promise<void> {
