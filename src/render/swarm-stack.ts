@@ -74,10 +74,10 @@ export function renderSwarmStack(model: SwarmModel, files: RenderedContent, laun
 
 /** haproxy.cfg of the front door (templates/haproxy.cfg): LiteLLM's tasks by DNS, health-checked, sessions sticky. */
 export function renderHaproxyConfig(model: SwarmModel, templates: Templates): string {
-  const { port, backendHost, backendPort, slots } = model.frontDoor;
+  const { listens, backendHost, backendPort, slots } = model.frontDoor;
   return fillPlaceholders(templates.haproxyConfig, {
     stack: model.stack,
-    port: String(port),
+    port: String(listens),
     backend_host: backendHost,
     backend_port: String(backendPort),
     slots: String(slots),
