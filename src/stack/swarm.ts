@@ -142,7 +142,13 @@ export function buildSwarmModel(model: StackModel, config: McpgwConfig, launches
     services,
     networks: model.networks,
     volumes: model.volumes,
-    frontDoor: { port: config.litellm.port, listens: FRONT_DOOR_PORT, backendHost: `tasks.${LITELLM_SERVICE}`, backendPort: LITELLM_CONTAINER_PORT, slots: config.litellm.replicas + 2 },
+    frontDoor: {
+      port: config.litellm.port,
+      listens: FRONT_DOOR_PORT,
+      backendHost: `tasks.${LITELLM_SERVICE}`,
+      backendPort: LITELLM_CONTAINER_PORT,
+      slots: config.litellm.replicas + 2,
+    },
   };
 }
 
