@@ -1,17 +1,26 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { BUILTIN_HAPROXY_IMAGE } from '../../src/images/builtin.js';
 import { HAPROXY_CONFIG_FILE, STACK_FILE } from '../../src/render/swarm-stack.js';
 import { HAPROXY_CONFIG_PATH } from '../../src/stack/swarm.js';
+import { parseSecrets } from '../../src/config/secrets.js';
 import { goldenDir } from '../helpers/fixtures.js';
+import { dockerClient, runId, StartedContainer, testLabels, waitForHealthy } from '../stack/stack.js';
+
+const stack = inject('mcpgwStack');
 
 interface StackService {
+  image: string;
   entrypoint?: string[];
   command?: string[];
+  user?: string;
+  cap_drop?: string[];
+  security_opt?: string[];
   secrets?: { source: string; target: string; mode: number }[];
   deploy: { mode: string; endpoint_mode: string };
 }
@@ -19,6 +28,7 @@ interface StackService {
 /** The golden swarm rendering as the real tools read it: the host's Docker CLI (no swarm needed) and HAProxy itself. */
 describe('the rendered swarm stack, read by the tools that run it', () => {
   let dir = '';
+  let config: { services: Record<string, StackService> } = { services: {} };
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-render-swarm-'));
@@ -33,17 +43,56 @@ describe('the rendered swarm stack, read by the tools that run it', () => {
     const result = await execa('docker', ['stack', 'config', '-c', STACK_FILE], { cwd: dir, reject: false });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    const stack = parse(result.stdout) as {
+    const resolved = parse(result.stdout) as {
       services: Record<string, StackService>;
       secrets: Record<string, { file: string }>;
       configs: Record<string, { file: string }>;
     };
-    expect(stack.services['litellm-migrate']?.deploy.mode).toBe('replicated-job');
-    for (const service of Object.values(stack.services)) expect(service.deploy.endpoint_mode).toBe('dnsrr');
+    config = resolved;
+    expect(resolved.services['litellm-migrate']?.deploy.mode).toBe('replicated-job');
+    for (const service of Object.values(resolved.services)) expect(service.deploy.endpoint_mode).toBe('dnsrr');
     // `$$` in the file is one `$` for the task: the wrapper's shell reads its variables, nothing is substituted.
-    expect(stack.services.litellm?.entrypoint?.[2]).toContain('export "$line"');
-    expect(stack.services.litellm?.secrets?.[0]).toMatchObject({ target: 'litellm.env', mode: 0o400 });
-    for (const entry of [...Object.values(stack.secrets), ...Object.values(stack.configs)]) expect(entry.file.startsWith(`${dir}/`), entry.file).toBe(true);
+    expect(resolved.services.litellm?.entrypoint?.[2]).toContain('export "$line"');
+    expect(resolved.services.litellm?.secrets?.[0]).toMatchObject({ target: 'litellm.env', mode: 0o400 });
+    for (const entry of [...Object.values(resolved.secrets), ...Object.values(resolved.configs)])
+      expect(entry.file.startsWith(`${dir}/`), entry.file).toBe(true);
+  });
+
+  it('runs Redis as the stack file says (wrapper, user, no capability) with its env file where Swarm mounts it', async () => {
+    const redis = config.services.redis;
+    if (!redis) throw new Error('the stack file has no redis service (the test above reads it)');
+    const password = parseSecrets(await readFile(path.join(dir, 'env', 'redis.env'), 'utf8')).get('REDIS_PASSWORD') ?? '';
+    expect(password).not.toBe('');
+    const docker = dockerClient();
+    const name = `mcpgwt-${runId()}-redis`;
+    const container = await docker.createContainer({
+      name,
+      Image: redis.image,
+      Labels: testLabels(name, {}, stack.owner),
+      Entrypoint: redis.entrypoint,
+      Cmd: redis.command,
+      User: redis.user,
+      HostConfig: {
+        NetworkMode: 'none',
+        Binds: [`${path.join(dir, 'env', 'redis.env')}:/run/secrets/redis.env:ro`],
+        CapDrop: redis.cap_drop,
+        SecurityOpt: redis.security_opt,
+      } as Docker.HostConfig,
+    });
+    const started = new StartedContainer(docker, container, name);
+    try {
+      await container.start();
+      await waitForHealthy(started, { timeoutMs: 30_000 });
+      expect((await started.exec(['redis-cli', '-a', password, '--no-auth-warning', 'ping'])).output.trim()).toBe('PONG');
+      expect((await started.exec(['redis-cli', 'ping'])).output).toMatch(/NOAUTH/);
+      // Neither its command line, its environment nor what the engine shows of it holds the password.
+      const proc = await started.exec(['sh', '-c', 'tr "\\0" " " </proc/1/cmdline; echo; tr "\\0" "\\n" </proc/1/environ']);
+      expect(proc.output).toMatch(/redis-server/);
+      expect(proc.output).not.toContain(password);
+      expect(JSON.stringify(await container.inspect())).not.toContain(password);
+    } finally {
+      await started.remove();
+    }
   });
 
   it("has a haproxy.cfg the front door's HAProxy accepts", async () => {
