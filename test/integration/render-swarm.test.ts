@@ -5,7 +5,16 @@ import { execa } from 'execa';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { BUILTIN_HAPROXY_IMAGE } from '../../src/images/builtin.js';
+import { DockerEngine } from '../../src/docker/engine.js';
+import {
+  BUILTIN_HAPROXY_IMAGE,
+  BUILTIN_LITELLM_IMAGE,
+  BUILTIN_LITELLM_PROXY_IMAGE,
+  BUILTIN_NODE_IMAGE,
+  BUILTIN_POSTGRES_IMAGE,
+  BUILTIN_REDIS_IMAGE,
+  builtinImageLaunch,
+} from '../../src/images/builtin.js';
 import { HAPROXY_CONFIG_FILE, STACK_FILE } from '../../src/render/swarm-stack.js';
 import { HAPROXY_CONFIG_PATH } from '../../src/stack/swarm.js';
 import { parseSecrets } from '../../src/config/secrets.js';
@@ -92,6 +101,24 @@ describe('the rendered swarm stack, read by the tools that run it', () => {
       expect(JSON.stringify(await container.inspect())).not.toContain(password);
     } finally {
       await started.remove();
+    }
+  });
+
+  it('knows how each of its own images starts, as the built images say', async () => {
+    const engine = await DockerEngine.connect({});
+    for (const image of [
+      BUILTIN_POSTGRES_IMAGE,
+      BUILTIN_REDIS_IMAGE,
+      BUILTIN_HAPROXY_IMAGE,
+      BUILTIN_NODE_IMAGE,
+      BUILTIN_LITELLM_PROXY_IMAGE,
+      BUILTIN_LITELLM_IMAGE,
+    ]) {
+      const known = builtinImageLaunch(image);
+      const built = await engine.imageLaunch(image);
+      expect(built, image).toBeDefined();
+      expect([built?.entrypoint, built?.cmd], image).toEqual([known?.entrypoint, known?.cmd]);
+      expect(built?.labels, image).toMatchObject(known?.labels ?? {});
     }
   });
 
