@@ -33,11 +33,45 @@ export function checkSwarm(doc: Record<string, unknown>, litellm: Record<string,
       });
     }
   }
+  if (swarm) checkUnhonoured(doc, issues);
   if (swarm && doc.adopted !== undefined) {
     issues.push({
       path: 'adopted',
       message: 'an adopted deployment runs on one engine under its own compose project',
       fix: 'run `mcpgw upgrade` on it as it is first; move it to a swarm afterwards with a backup and a restore',
+    });
+  }
+}
+
+/**
+ * What a swarm cannot do as mcpgw.yaml asks. A published port there is `mode: host` on the node that runs the task,
+ * on every address of that node: it cannot be held to one address (`bind`, `mcp_bind`), so nothing but the front
+ * door is published, and MCP servers and Postgres stay reachable over their overlay networks alone.
+ */
+function checkUnhonoured(doc: Record<string, unknown>, issues: ConfigIssue[]): void {
+  const record = (value: unknown): Record<string, unknown> =>
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  if (typeof doc.bind === 'string' && doc.bind !== '0.0.0.0') {
+    issues.push({
+      path: 'bind',
+      message: `a swarm publishes the front door on every address of the node that runs it, not on ${doc.bind} alone`,
+      fix: 'remove bind (and keep the port from other networks with the firewall of that node), or use engine: compose',
+    });
+  }
+  for (const [name, server] of Object.entries(record(doc.mcp_servers))) {
+    if (record(server).publish === true) {
+      issues.push({
+        path: `mcp_servers.${name}.publish`,
+        message: 'a swarm would publish the server on every address of its node, on the LAN',
+        fix: 'remove publish: LiteLLM reaches the server over its overlay network; `docker exec` into the task to reach it yourself',
+      });
+    }
+  }
+  if (record(doc.postgres).host_port !== undefined) {
+    issues.push({
+      path: 'postgres.host_port',
+      message: 'a swarm would publish Postgres on every address of its node, on the LAN, not on 127.0.0.1',
+      fix: 'remove host_port: the database stays on its overlay network, reached by the stack alone',
     });
   }
 }

@@ -15,7 +15,7 @@ export interface RenderRequest {
 
 export type RenderOutcome = { outDir: string; count: number } & ({ check: true; stale: StaleFile[] } | { check: false; written: WriteResult[] });
 
-/** docker-compose.yml, LiteLLM's config and the per-service env files from mcpgw.yaml: written, or checked. */
+/** docker-compose.yml (on a swarm, the stack file and haproxy.cfg), LiteLLM's config and the env files from mcpgw.yaml: written, or checked. */
 export async function renderStackFiles(ctx: OpContext, request: RenderRequest): Promise<RenderOutcome> {
   const { loaded, files } = await loadStack(ctx);
   const outDir = request.out ? path.resolve(ctx.deps.cwd, request.out) : loaded.dir;

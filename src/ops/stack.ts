@@ -3,18 +3,18 @@ import { checkSecrets } from '../config/secret-rules.js';
 import { generatedSecretsFor, REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { addGeneratedSecrets, readSecrets, type Secrets } from '../config/secrets.js';
 import { ConfigError } from '../errors.js';
-import { renderStack, type RenderedFile } from '../render/render.js';
+import { renderStack, type RenderedFile, type SwarmRendering } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
 import { buildStackModel, type StackModel } from '../stack/model.js';
-import { buildSwarmModel, imagesToInspect, type ImageLaunch, type ImageLaunches, type SwarmModel } from '../stack/swarm.js';
+import { buildSwarmModel, imagesToInspect, type ImageLaunch, type ImageLaunches } from '../stack/swarm.js';
 import type { OpContext } from './context.js';
 
 export interface LoadedStack {
   loaded: LoadedConfig;
   secrets: Secrets;
   model: StackModel;
-  /** engine: swarm only: the services as Swarm runs them (swarm/stack.yml is rendered from it). */
-  swarm?: SwarmModel;
+  /** engine: swarm only: the services as Swarm runs them and the image launches read (swarm/stack.yml's inputs). */
+  swarm?: SwarmRendering;
   files: RenderedFile[];
 }
 
@@ -42,8 +42,8 @@ export async function loadStack(ctx: OpContext, options: { dryRun?: boolean } = 
   if (problems.length > 0) throw new ConfigError(loaded.secretsFile, problems);
   if (loaded.config.engine !== 'swarm') return { loaded, secrets, model, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile) };
   const launches = await readLaunches(ctx, imagesToInspect(model));
-  const swarm = buildSwarmModel(model, loaded.config, launches);
-  return { loaded, secrets, model, swarm, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile, { model: swarm, launches }) };
+  const swarm = { model: buildSwarmModel(model, loaded.config, launches), launches };
+  return { loaded, secrets, model, swarm, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile, swarm) };
 }
 
 /**

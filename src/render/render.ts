@@ -5,7 +5,7 @@ import { missingSecrets, type Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import { BRIDGE_SCRIPT_FILE, CANARY_SCRIPT_FILE, POSTGRES_INIT_FILE, type StackModel } from '../stack/model.js';
 import type { ObservabilityModel } from '../stack/observability.js';
-import type { ImageLaunches, SwarmModel } from '../stack/swarm.js';
+import type { ImageLaunches, SwarmModel, SwarmStage } from '../stack/swarm.js';
 import { COMPOSE_FILE, ENV_DIR, envFileFor, renderCompose } from './compose.js';
 import { renderEnvFile } from './env-files.js';
 import { LITELLM_CONFIG_FILE, renderLiteLLMConfig } from './litellm-config.js';
@@ -58,10 +58,18 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
   }
   if (model.observability) files.push(...renderObservability(model.observability, templates));
   if (!swarm) return files;
+  return [{ path: STACK_FILE, content: swarmStackFile(swarm, files, secrets, templates), secret: false }, ...files];
+}
+
+/**
+ * The stack file of a swarm rendering: the whole stack, or `through` a deploy stage (what that stage deploys), named
+ * by the content of the rendered files it points at (`files`, what renderStack returned).
+ */
+export function swarmStackFile(swarm: SwarmRendering, files: RenderedFile[], secrets: Secrets, templates: Templates, through?: SwarmStage): string {
   const content = new Map(files.map((file) => [file.path, file.content]));
-  // Present: LiteLLM's env file needs it on a swarm, and a missing one was refused above.
+  // Present: LiteLLM's env file needs it on a swarm, and renderStack refuses a stack that lacks it.
   const nameKey = secrets.get(REDIS_PASSWORD_SECRET) ?? '';
-  return [{ path: STACK_FILE, content: renderSwarmStack(swarm.model, content, swarm.launches, nameKey, templates), secret: false }, ...files];
+  return renderSwarmStack(swarm.model, content, swarm.launches, nameKey, templates, through);
 }
 
 export const OBSERVABILITY_DIR = 'observability';

@@ -3,7 +3,16 @@ import path from 'node:path';
 import { parse, Scalar } from 'yaml';
 import { builtinImageLaunch } from '../images/builtin.js';
 import { HARDENING, type NetworkModel } from '../stack/model.js';
-import { HAPROXY_CONFIG_FILE, SECRETS_DIR, unknownImage, type ImageLaunches, type SwarmModel, type SwarmService } from '../stack/swarm.js';
+import {
+  HAPROXY_CONFIG_FILE,
+  SECRETS_DIR,
+  servicesThrough,
+  unknownImage,
+  type ImageLaunches,
+  type SwarmModel,
+  type SwarmService,
+  type SwarmStage,
+} from '../stack/swarm.js';
 import { envFileFor } from './compose.js';
 import { fillPlaceholders, type Templates } from './templates.js';
 import { stringify, templateDocument } from './yaml.js';
@@ -23,9 +32,17 @@ export type RenderedContent = ReadonlyMap<string, string>;
  * swarm/stack.yml: pure, deterministic, no secret value in it. Each env file and configuration file is a Swarm
  * secret or config named by its content, so a change is a new name and Swarm rolls the services that use it.
  * An env file's name comes from an HMAC keyed by `nameKey` (a generated secret): a plain digest of a file of short
- * secrets in a readable file would let anyone test guesses of them.
+ * secrets in a readable file would let anyone test guesses of them. `through` leaves out the services of later deploy
+ * stages (and the secrets and configs only they use): the file each stage of the deploy hands to `docker stack deploy`.
  */
-export function renderSwarmStack(model: SwarmModel, files: RenderedContent, launches: ImageLaunches, nameKey: string, templates: Templates): string {
+export function renderSwarmStack(
+  model: SwarmModel,
+  files: RenderedContent,
+  launches: ImageLaunches,
+  nameKey: string,
+  templates: Templates,
+  through: SwarmStage = 'serve',
+): string {
   const doc = templateDocument(templates.swarmStack);
   const defaults = parse(templates.composeService) as { logging?: { driver: string; options?: Record<string, string> } };
   const secrets: Record<string, unknown> = {};
@@ -36,7 +53,7 @@ export function renderSwarmStack(model: SwarmModel, files: RenderedContent, laun
     return text;
   };
   const services: Record<string, unknown> = {};
-  for (const service of model.services) {
+  for (const service of servicesThrough(model, through)) {
     const out = stackService(service, model, launches, defaults.logging);
     if (service.secretEnv.length > 0) {
       const file = envFileFor(service.name);
@@ -74,10 +91,10 @@ export function renderSwarmStack(model: SwarmModel, files: RenderedContent, laun
 
 /** haproxy.cfg of the front door (templates/haproxy.cfg): LiteLLM's tasks by DNS, health-checked, sessions sticky. */
 export function renderHaproxyConfig(model: SwarmModel, templates: Templates): string {
-  const { port, backendHost, backendPort, slots } = model.frontDoor;
+  const { listens, backendHost, backendPort, slots } = model.frontDoor;
   return fillPlaceholders(templates.haproxyConfig, {
     stack: model.stack,
-    port: String(port),
+    port: String(listens),
     backend_host: backendHost,
     backend_port: String(backendPort),
     slots: String(slots),

@@ -74,6 +74,8 @@ export interface SwarmService {
 export interface FrontDoorModel {
   /** Published on the data node: what LAN clients connect to (litellm.port). */
   port: number;
+  /** Where HAProxy listens inside its container. */
+  listens: number;
   /** The DNS name that resolves to every LiteLLM task (dnsrr), and the port they listen on. */
   backendHost: string;
   backendPort: number;
@@ -140,7 +142,13 @@ export function buildSwarmModel(model: StackModel, config: McpgwConfig, launches
     services,
     networks: model.networks,
     volumes: model.volumes,
-    frontDoor: { port: config.litellm.port, backendHost: `tasks.${LITELLM_SERVICE}`, backendPort: LITELLM_CONTAINER_PORT, slots: config.litellm.replicas + 2 },
+    frontDoor: {
+      port: config.litellm.port,
+      listens: FRONT_DOOR_PORT,
+      backendHost: `tasks.${LITELLM_SERVICE}`,
+      backendPort: LITELLM_CONTAINER_PORT,
+      slots: config.litellm.replicas + 2,
+    },
   };
 }
 

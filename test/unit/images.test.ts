@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,8 @@ import { ConfigError, StepFailed } from '../../src/errors.js';
 import { debianMirror, debootstrapBase, sourcesForSuite } from '../../src/images/base.js';
 import {
   BUILTIN_BASE_IMAGE,
+  BUILTIN_HAPROXY_IMAGE,
+  BUILTIN_REDIS_IMAGE,
   BUILTIN_LITELLM_IMAGE,
   BUILTIN_LITELLM_PROXY_IMAGE,
   BUILTIN_NODE_IMAGE,
@@ -28,6 +31,7 @@ import {
   type ContextEntry,
 } from '../../src/images/recipes.js';
 import { stackRecipes } from '../../src/stack/images.js';
+import { fixturesDir } from '../helpers/fixtures.js';
 
 const head = 'version: 1\nhost: linuxserver.lan\n';
 
@@ -72,6 +76,13 @@ mcp_servers:
       'mcpgw/npm-modelcontextprotocol-server-everything:2026.8.31',
       'mcpgw/pypi-mcp-server-time:2026.10.10',
     ]);
+  });
+
+  it("builds a swarm's Redis and front door, which always run mcpgw's images", () => {
+    const config = parseConfig(readFileSync(path.join(fixturesDir, 'stacks', 'swarm', 'mcpgw.yaml'), 'utf8'));
+    const images = stackRecipes(config).map((recipe) => recipe.image);
+    expect(images.slice(-2)).toEqual([BUILTIN_REDIS_IMAGE, BUILTIN_HAPROXY_IMAGE]);
+    expect(stackRecipes(parseConfig(head)).map((recipe) => recipe.image)).not.toContain(BUILTIN_REDIS_IMAGE);
   });
 
   it('keeps pulled images as they were when nothing is marked build', () => {

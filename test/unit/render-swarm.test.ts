@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
 import { UserError } from '../../src/errors.js';
-import { renderStack } from '../../src/render/render.js';
+import { renderStack, swarmStackFile } from '../../src/render/render.js';
 import { envWrapper, STACK_FILE } from '../../src/render/swarm-stack.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { buildStackModel } from '../../src/stack/model.js';
@@ -154,6 +154,33 @@ describe('the stack file', () => {
     expect(text).not.toContain(doc.secrets['mcp-everything-env']?.name);
     expect(text).toContain(doc.secrets['litellm-env']?.name);
     expect(doc.secrets['litellm-env']?.file).toBe('../env/litellm.env');
+  });
+});
+
+describe('the stack file of each deploy stage', () => {
+  const { swarm, files } = render();
+  const secrets = parseSecrets(stack.secrets);
+  const stage = (through: (typeof SWARM_STAGES)[number]) =>
+    parse(swarmStackFile({ model: swarm, launches: LAUNCHES }, files, secrets, loadTemplates(), through)) as {
+      services: Record<string, unknown>;
+      secrets: Record<string, { name: string }>;
+      configs: Record<string, unknown>;
+    };
+  const full = parse(files.find((file) => file.path === STACK_FILE)?.content ?? '') as ReturnType<typeof stage>;
+
+  it('carries the services of the stages so far, and only the secrets and configs they use', () => {
+    const data = stage('data');
+    expect(Object.keys(data.services)).toEqual(['postgres', 'mcp-everything', 'mcp-notes', 'mcpgw-canary', 'redis']);
+    expect(Object.keys(data.secrets)).not.toContain('litellm-env');
+    expect(Object.keys(data.configs)).not.toContain('litellm-config');
+    expect(Object.keys(stage('migrate').services)).toContain('litellm-migrate');
+    expect(Object.keys(stage('migrate').services)).not.toContain('litellm');
+  });
+
+  it('names what an earlier stage deployed the same way, so a later stage changes nothing of it', () => {
+    expect(stage('data').secrets['postgres-env']).toEqual(full.secrets['postgres-env']);
+    expect(stage('data').services.postgres).toEqual(full.services.postgres);
+    expect(stage('serve')).toEqual(full);
   });
 });
 
