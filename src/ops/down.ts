@@ -3,7 +3,6 @@ import { unguardStack } from '../stack/firewall.js';
 import type { StackModel } from '../stack/model.js';
 import { dataNodeLabel } from '../stack/swarm.js';
 import { swarmDown } from '../swarm/down.js';
-import { stackVolumes } from '../swarm/stack-file.js';
 import type { OpContext } from './context.js';
 import { loadStack } from './stack.js';
 import { isSwarm, swarmTarget } from './swarm-target.js';
@@ -12,10 +11,10 @@ import { isSwarm, swarmTarget } from './swarm-target.js';
 export async function downStack(ctx: OpContext, volumes: boolean): Promise<{ model: StackModel; report: DownReport & { removedRules: number } }> {
   const stack = await loadStack(ctx);
   const { model } = stack;
-  if (isSwarm(stack)) {
+  if (isSwarm(stack) && stack.swarm) {
     const target = await swarmTarget(ctx, stack);
     const report = await swarmDown(target.cluster, target.cli, model.name, {
-      volumes: volumes && stackVolumes(target.stackText, model.name),
+      volumes: volumes && stack.swarm.model.volumes,
       dataNodeLabel: dataNodeLabel(model.name),
       clock: ctx.deps.clock,
     });

@@ -1,6 +1,5 @@
 import type { StackModel } from '../stack/model.js';
 import { stackStatus, type ServiceStatus } from '../stack/status.js';
-import { stackServices } from '../swarm/stack-file.js';
 import { swarmStatus } from '../swarm/status.js';
 import type { OpContext } from './context.js';
 import { loadStack } from './stack.js';
@@ -10,9 +9,10 @@ import { isSwarm, swarmTarget } from './swarm-target.js';
 export async function statusOfStack(ctx: OpContext): Promise<{ model: StackModel; services: ServiceStatus[] }> {
   const stack = await loadStack(ctx);
   const { model } = stack;
-  if (isSwarm(stack)) {
+  if (isSwarm(stack) && stack.swarm) {
     const target = await swarmTarget(ctx, stack);
-    return { model, services: await swarmStatus(target.cluster, model.name, stackServices(target.stackText), ctx.deps.clock.now()) };
+    const services = stack.swarm.model.services.map((service) => service.name);
+    return { model, services: await swarmStatus(target.cluster, model.name, services, ctx.deps.clock.now()) };
   }
   return { model, services: await stackStatus(await ctx.deps.docker(), model, ctx.deps.clock.now()) };
 }

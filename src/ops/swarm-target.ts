@@ -1,14 +1,12 @@
 import { StackCli } from '../docker/stack-cli.js';
-import { StepFailed } from '../errors.js';
 import { STACK_FILE } from '../render/swarm-stack.js';
 import { type Cluster, connectCluster } from '../swarm/cluster.js';
 import type { OpContext } from './context.js';
 import type { LoadedStack } from './stack.js';
 
-/** A stack on a swarm as the commands act on it: the proven cluster, the stack file's text, the CLI that deploys it. */
+/** A stack on a swarm as the commands act on it: the proven cluster, where its stack file is, the CLI that deploys it. */
 export interface SwarmTarget {
   cluster: Cluster;
-  stackText: string;
   stackPath: string;
   cli: StackCli;
 }
@@ -16,12 +14,9 @@ export interface SwarmTarget {
 export async function swarmTarget(ctx: OpContext, stack: LoadedStack): Promise<SwarmTarget> {
   const { swarm } = stack.loaded.config;
   if (!swarm) throw new Error('engine: swarm without a swarm: block passed validation');
-  const file = stack.files.find((entry) => entry.path === STACK_FILE);
-  if (!file) throw new StepFailed(`${STACK_FILE} was not rendered`);
   const cluster = await connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt);
   return {
     cluster,
-    stackText: file.content,
     stackPath: `${stack.loaded.dir}/${STACK_FILE}`,
     cli: new StackCli(await ctx.deps.hostShell(), cluster.managerUrl),
   };

@@ -1,7 +1,9 @@
 import type { Engine } from '../docker/engine.js';
+import { swarmStackFile } from '../render/render.js';
+import { loadTemplates } from '../render/templates.js';
+import { SWARM_STAGES, type SwarmStage } from '../stack/swarm.js';
 import { deployStaged, type SwarmDeployReport } from '../swarm/deploy.js';
 import { ensureImagesOnNodes } from '../swarm/images.js';
-import { stackImages } from '../swarm/stack-file.js';
 import type { Progress } from '../ui/progress.js';
 import type { OpContext } from './context.js';
 import type { LoadedStack } from './stack.js';
@@ -14,8 +16,8 @@ import { swarmTarget } from './swarm-target.js';
  */
 export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engine, progress: Progress): Promise<SwarmDeployReport> {
   const { deps } = ctx;
-  const swarmModel = stack.swarm;
-  if (!swarmModel) throw new Error('engine: swarm without its swarm model');
+  if (!stack.swarm) throw new Error('engine: swarm without its swarm model');
+  const swarmModel = stack.swarm.model;
   const step = progress.start('swarm');
   const target = await swarmTarget(ctx, stack).catch((error: unknown) => {
     step.fail('not the swarm mcpgw.yaml names');
@@ -24,20 +26,22 @@ export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engin
   const { cluster } = target;
   step.succeed(`manager ${cluster.managerNode.hostname}, nodes ${cluster.nodes.map((entry) => entry.node.hostname).join(', ')}`);
   await ensureImagesOnNodes(
-    stackImages(target.stackText),
+    [...new Set(swarmModel.services.map((service) => service.image))].sort(),
     cluster.nodes.map((entry) => entry.url),
     { local, dockerAt: deps.dockerAt, progress, clock: deps.clock, signal: deps.signal },
   );
-  const stages = new Map(swarmModel.services.map((service) => [service.name, service.stage]));
+  const rendering = stack.swarm;
+  const templates = loadTemplates();
+  const byStage = <T>(value: (stage: SwarmStage) => T) => Object.fromEntries(SWARM_STAGES.map((stage) => [stage, value(stage)])) as Record<SwarmStage, T>;
   return deployStaged(
     { cluster, cli: target.cli, clock: deps.clock, signal: deps.signal, progress },
     {
       model: stack.model,
       secrets: stack.secrets,
       stackPath: target.stackPath,
-      stackText: target.stackText,
+      stageFiles: byStage((stage) => swarmStackFile(rendering, stack.files, stack.secrets, templates, stage)),
+      stageServices: byStage((stage) => swarmModel.services.filter((service) => service.stage === stage).map((service) => service.name)),
       dataNodeLabel: swarmModel.dataNodeLabel,
-      stageOf: (name) => stages.get(name) ?? 'data',
     },
   );
 }

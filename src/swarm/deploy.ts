@@ -7,7 +7,8 @@ import type { Clock } from '../time/clock.js';
 import type { Progress } from '../ui/progress.js';
 import { type Cluster, nodeEngine } from './cluster.js';
 import { type RunningTask, swarmServiceName, waitForJob, waitForService } from './converge.js';
-import { type Stage, stageDocument, stageServices, withStageFile } from './stages.js';
+import { SWARM_STAGES, type SwarmStage } from '../stack/swarm.js';
+import { withStageFile } from './stages.js';
 
 export interface SwarmDeployDeps {
   cluster: Cluster;
@@ -20,10 +21,16 @@ export interface SwarmDeployDeps {
 export interface SwarmDeployRequest {
   model: StackModel;
   secrets: Secrets;
-  /** The rendered stack file: its path (beside the files it references) and its text. */
+  /** Where the stack file is (beside the files it references). */
   stackPath: string;
-  stackText: string;
-  stageOf: (service: string) => Stage;
+  /**
+   * What each stage deploys: the stack file through that stage (its services and those of the stages before it;
+   * `docker stack deploy` without `--prune` leaves the later stages' services as they run, so the old replicas
+   * serve while the data services and the migration change), the last one the whole stack file.
+   */
+  stageFiles: Record<SwarmStage, string>;
+  /** The services of each stage, the ones its deploy waits for. */
+  stageServices: Record<SwarmStage, string[]>;
   /** The node label that pins the stack's stateful services and tools to the node holding its volumes. */
   dataNodeLabel: string;
 }
@@ -31,7 +38,7 @@ export interface SwarmDeployRequest {
 export interface SwarmDeployReport {
   dataNode: string;
   /** Each service with the nodes its running tasks are on. */
-  services: { service: string; stage: Stage; tasks: { node: string; slot?: number }[] }[];
+  services: { service: string; stage: SwarmStage; tasks: { node: string; slot?: number }[] }[];
   postgres?: ProvisionReport;
   migration?: string;
 }
@@ -45,17 +52,15 @@ const TIMEOUTS = { data: 300_000, migrate: 900_000, serve: 600_000 } as const;
  * with the task's own error and its output.
  */
 export async function deployStaged(deps: SwarmDeployDeps, request: SwarmDeployRequest): Promise<SwarmDeployReport> {
-  const { model, stackPath, stackText, stageOf } = request;
+  const { model, stackPath } = request;
   const dataNode = await ensureDataNode(deps, request.dataNodeLabel);
   const report: SwarmDeployReport = { dataNode, services: [] };
-  for (const stage of ['data', 'migrate', 'serve'] as const) {
-    const services = stageServices(stackText, stageOf, stage);
+  for (const stage of SWARM_STAGES) {
+    const services = request.stageServices[stage];
     if (services.length === 0) continue;
     const step = deps.progress.start(`swarm: ${stage}`);
     try {
-      await withStageFile(stackPath, stage, stage === 'serve' ? stackText : stageDocument(stackText, stageOf, stage), (file) =>
-        deps.cli.deploy(file, model.name, stage === 'serve'),
-      );
+      await withStageFile(stackPath, stage, request.stageFiles[stage], (file) => deps.cli.deploy(file, model.name, stage === 'serve'));
       if (stage === 'migrate') {
         for (const service of services) {
           const job = await waitForJob(deps.cluster, swarmServiceName(model.name, service), {
@@ -95,7 +100,7 @@ function placed(entry: RunningTask): { node: string; slot?: number } {
   return { node: entry.hostname, ...(entry.task.slot !== undefined ? { slot: entry.task.slot } : {}) };
 }
 
-function describeStage(report: SwarmDeployReport, stage: Stage, services: string[]): string {
+function describeStage(report: SwarmDeployReport, stage: SwarmStage, services: string[]): string {
   if (stage === 'migrate') return `migration done${report.migration ? ` (${report.migration})` : ''}`;
   return report.services
     .filter((entry) => services.includes(entry.service))
