@@ -1,5 +1,5 @@
 import { serversGrantedTo } from '../config/grants.js';
-import { keySecretName } from '../config/rules.js';
+import { declaredKeyValues } from '../config/rules.js';
 import type { McpgwConfig } from '../config/schema.js';
 import type { Engine } from '../docker/engine.js';
 import { UserError } from '../errors.js';
@@ -131,11 +131,5 @@ function chooseModel(config: McpgwConfig, request: Pick<ProbeRequest, 'llm' | 'm
 
 function declaredKeyTargets(stack: LoadedStack): DeclaredKeyTarget[] {
   const { config } = stack.loaded;
-  return config.keys.flatMap((key) => {
-    // A key known only by its hash cannot be tried: mcpgw has no value to send.
-    if (key.token_sha256) return [];
-    const value = stack.secrets.get(key.secret ?? keySecretName(key.alias));
-    if (!value) return [];
-    return [{ alias: key.alias, key: value, servers: serversGrantedTo(config, key.alias).sort() }];
-  });
+  return declaredKeyValues(config, stack.secrets).map((declared) => ({ ...declared, servers: serversGrantedTo(config, declared.alias).sort() }));
 }
