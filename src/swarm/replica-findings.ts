@@ -37,9 +37,20 @@ export function judgesReplicas(config: Pick<McpgwConfig, 'engine' | 'litellm'>):
   return config.engine === 'swarm' || config.litellm.replicas > 1;
 }
 
+/** Each judgment's title, by id: the probe's step and the doctor's check say the same. */
+export const REPLICA_TITLES = {
+  'replicas.ready': 'every LiteLLM replica runs and is ready with its database',
+  'replicas.version': 'every replica runs the same LiteLLM release, the configured one',
+  'replicas.config': 'every replica runs the config.yaml mcpgw.yaml renders',
+  'replicas.tools': 'every replica lists the same tools for each MCP server',
+  'replicas.keys': 'every replica admits and refuses the same keys',
+  'replicas.redis': 'the replicas coordinate through a Redis LiteLLM reaches',
+  'replicas.heartbeat': "LiteLLM's worker heartbeats: replicas × workers",
+} as const;
+
 /** One judgment over all replicas, as the probe's replicas level and the doctor's replicas.* checks report it. */
 export interface ReplicaFinding {
-  id: string;
+  id: keyof typeof REPLICA_TITLES;
   title: string;
   outcome: CheckOutcome;
 }
@@ -61,7 +72,7 @@ const named = (views: readonly ReplicaView[]) => views.map(where).join(', ');
 
 /** Every replica present, running, and ready with its database; fewer than mcpgw.yaml asks is a missing replica. */
 export function judgeReady(views: readonly ReplicaView[], expect: ReplicaExpectations): ReplicaFinding {
-  const title = 'every LiteLLM replica runs and is ready with its database';
+  const title = REPLICA_TITLES['replicas.ready'];
   const evidence: string[] = [];
   const causes: Cause[] = [];
   for (const view of views) {
@@ -103,7 +114,7 @@ export function judgeReady(views: readonly ReplicaView[], expect: ReplicaExpecta
 
 /** The same LiteLLM release on every replica, and the one the configured image names. */
 export function judgeVersion(views: readonly ReplicaView[], expect: ReplicaExpectations): ReplicaFinding {
-  const title = 'every replica runs the same LiteLLM release, the configured one';
+  const title = REPLICA_TITLES['replicas.version'];
   const reading = served(views);
   if (reading.length === 0) return { id: 'replicas.version', title, outcome: skip('no replica could be read (see replicas.ready)') };
   const found = groups(reading, (view) => view.version ?? 'unknown');
@@ -129,7 +140,7 @@ export function judgeVersion(views: readonly ReplicaView[], expect: ReplicaExpec
 
 /** The same config.yaml bytes on every replica, and the bytes mcpgw renders from mcpgw.yaml now. */
 export function judgeConfig(views: readonly ReplicaView[], expect: ReplicaExpectations): ReplicaFinding {
-  const title = 'every replica runs the config.yaml mcpgw.yaml renders';
+  const title = REPLICA_TITLES['replicas.config'];
   const reading = served(views);
   if (reading.length === 0) return { id: 'replicas.config', title, outcome: skip('no replica could be read (see replicas.ready)') };
   const hashOf = (view: ReplicaView) => view.config?.sha256 ?? `unreadable (${view.config?.error ?? 'not read'})`;
@@ -155,7 +166,7 @@ export function judgeConfig(views: readonly ReplicaView[], expect: ReplicaExpect
 
 /** Each MCP server lists the same tools on every replica (LiteLLM's REST tool list, with the master key). */
 export function judgeTools(views: readonly ReplicaView[], expect: ReplicaExpectations): ReplicaFinding {
-  const title = 'every replica lists the same tools for each MCP server';
+  const title = REPLICA_TITLES['replicas.tools'];
   const reading = served(views);
   if (reading.length === 0) return { id: 'replicas.tools', title, outcome: skip('no replica could be read (see replicas.ready)') };
   const evidence: string[] = [];
@@ -190,7 +201,7 @@ export function judgeTools(views: readonly ReplicaView[], expect: ReplicaExpecta
 
 /** Each declared key admitted or refused alike everywhere; a key no replica knows refused by every replica. */
 export function judgeKeys(views: readonly ReplicaView[]): ReplicaFinding {
-  const title = 'every replica admits and refuses the same keys';
+  const title = REPLICA_TITLES['replicas.keys'];
   const reading = served(views);
   if (reading.length === 0) return { id: 'replicas.keys', title, outcome: skip('no replica could be read (see replicas.ready)') };
   const verdict = (entry: { admitted?: boolean; seen?: string } | undefined) =>
@@ -224,7 +235,7 @@ export function judgeKeys(views: readonly ReplicaView[]): ReplicaFinding {
  * LiteLLM's coordination_redis, answering. With one worker in all, none is needed.
  */
 export function judgeRedis(views: readonly ReplicaView[], expect: ReplicaExpectations): ReplicaFinding {
-  const title = 'the replicas coordinate through a Redis LiteLLM reaches';
+  const title = REPLICA_TITLES['replicas.redis'];
   const reading = served(views);
   if (reading.length === 0) return { id: 'replicas.redis', title, outcome: skip('no replica could be read (see replicas.ready)') };
   const workers = expect.replicas * expect.workers;
@@ -286,7 +297,7 @@ function describeRedis(view: ReplicaView): string {
  * other hostnames are another LiteLLM on this database (or a replica replaced less than 180 s ago).
  */
 export function judgeHeartbeats(views: readonly ReplicaView[], heartbeats: readonly WorkerHeartbeats[] | Error, expect: ReplicaExpectations): ReplicaFinding {
-  const title = `LiteLLM's worker heartbeats: replicas × workers = ${expect.replicas * expect.workers}`;
+  const title = REPLICA_TITLES['replicas.heartbeat'];
   if (heartbeats instanceof Error)
     return {
       id: 'replicas.heartbeat',
