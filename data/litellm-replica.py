@@ -87,7 +87,10 @@ def coordination(base, master, timeout):
     if settings.get("status") != 200 or not isinstance(body, dict):
         return {"error": "GET /coordination_redis/settings: %s" % (settings.get("error") or "HTTP %s %s" % (settings.get("status"), str(body)[:200]))}
     values = body.get("values") or {}
-    seen = {"source": body.get("source"), "target": {key: values[key] for key in SOURCE_FIELDS if key in values}}
+    seen = {"source": body.get("source")}
+    target = {key: values[key] for key in SOURCE_FIELDS if key in values}
+    if target:
+        seen["target"] = target
     if values:
         # LiteLLM puts the credentials it redacted back from its own settings and pings with a throwaway client.
         tested = request(base, "/coordination_redis/settings/test", master, timeout, {"settings": values})

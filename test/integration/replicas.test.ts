@@ -13,7 +13,7 @@ import { DockerEngine } from '../../src/docker/engine.js';
 import { restToolsByServer } from '../../src/gateway/rest-tools.js';
 import type { ProbeReport } from '../../src/probe/types.js';
 import { buildStackModel } from '../../src/stack/model.js';
-import { judgeReplicas, judgeRedis, replicaExpectations } from '../../src/swarm/replica-findings.js';
+import { judgeReplicas, judgeRedis, REPLICA_TITLES, replicaExpectations } from '../../src/swarm/replica-findings.js';
 import { readHeartbeats, readReplica, type ReplicaPlace } from '../../src/swarm/replica-view.js';
 import { runCli } from '../helpers/cli.js';
 import { keysRoleClient } from '../helpers/stack-db.js';
@@ -27,6 +27,8 @@ const run = runId();
 const name = `mcpgwt-${run}-replicas`;
 const PORT = 14850;
 const USER_KEY = 'sk-itest-replicas-user-5b0d7e3a9c1f2468';
+/** Every replicas.* finding, in report order, passing. */
+const ALL_PASS = Object.keys(REPLICA_TITLES).map((id) => [id, 'pass']);
 const SECRETS = [USER_KEY, TEST_SECRETS.LITELLM_MASTER_KEY, TEST_SECRETS.LITELLM_SALT_KEY, TEST_SECRETS.POSTGRES_PASSWORD];
 
 describe('each LiteLLM replica read from inside its container, on one engine (a real LiteLLM, Postgres, MCP servers over HTTP and SSE)', () => {
@@ -64,15 +66,7 @@ describe('each LiteLLM replica read from inside its container, on one engine (a 
     expect(result.code, result.stdout).toBe(0);
     const report = JSON.parse(result.stdout) as ProbeReport;
     const level = report.steps.filter((step) => step.level === 'replicas');
-    expect(level.map((step) => [step.id, step.status])).toEqual([
-      ['replicas.ready', 'pass'],
-      ['replicas.version', 'pass'],
-      ['replicas.config', 'pass'],
-      ['replicas.tools', 'pass'],
-      ['replicas.keys', 'pass'],
-      ['replicas.redis', 'pass'],
-      ['replicas.heartbeat', 'pass'],
-    ]);
+    expect(level.map((step) => [step.id, step.status])).toEqual(ALL_PASS);
     // Right after the gateway level, before MCP.
     expect(report.steps.findIndex((step) => step.level === 'replicas')).toBe(report.steps.findIndex((step) => step.id === 'gateway.version') + 1);
 
@@ -120,22 +114,16 @@ describe('each LiteLLM replica read from inside its container, on one engine (a 
     expect(
       report.checks.map((check) => [check.id, check.status]),
       result.stdout,
-    ).toEqual([
-      ['replicas.ready', 'pass'],
-      ['replicas.version', 'pass'],
-      ['replicas.config', 'pass'],
-      ['replicas.tools', 'pass'],
-      ['replicas.keys', 'pass'],
-      ['replicas.redis', 'pass'],
-      ['replicas.heartbeat', 'pass'],
-    ]);
+    ).toEqual(ALL_PASS);
   });
 
-  it('a second LiteLLM of the stack on another config.yaml: the config, tools and Redis findings fire, and doctor sees a stranger heartbeat', async () => {
-    // The stack's LiteLLM as it runs (image, command, environment, networks), on a config.yaml without beta.
+  it('a second LiteLLM of the stack on another config.yaml: the config, tools and Redis findings fire (an unreachable coordination Redis too), and doctor sees a stranger heartbeat', async () => {
+    // The stack's LiteLLM as it runs (image, command, environment, networks), on a config.yaml without beta and
+    // with a coordination Redis no name resolves (LiteLLM logs the failed ping and serves on).
     const info = await docker.getContainer(litellm).inspect();
-    const config = parse(await deployedConfig()) as { mcp_servers: Record<string, unknown> };
+    const config = parse(await deployedConfig()) as { mcp_servers: Record<string, unknown>; general_settings: Record<string, unknown> };
     delete config.mcp_servers.beta;
+    config.general_settings.coordination_redis = { host: 'redis-nowhere', port: 6379 };
     const oddConfig = path.join(dir, 'odd', 'config.yaml');
     await mkdir(path.dirname(oddConfig));
     await writeFile(oddConfig, stringify(config), { mode: 0o644 });
@@ -172,7 +160,10 @@ describe('each LiteLLM replica read from inside its container, on one engine (a 
     const expected = replicaExpectations(loaded.config, buildStackModel(loaded.config), await deployedConfig());
     const findings = Object.fromEntries(judgeReplicas(views, heartbeats, expected).map((finding) => [finding.id, finding.outcome]));
     const explained = (id: string) => (findings[id]?.causes ?? []).map((cause) => `${cause.cause} | ${cause.fix}`).join('\n');
-    expect(Object.entries(findings).map(([id, outcome]) => [id, outcome.status])).toEqual([
+    expect(
+      Object.entries(findings).map(([id, outcome]) => [id, outcome.status]),
+      JSON.stringify({ views, findings }, null, 1),
+    ).toEqual([
       ['replicas.ready', 'pass'],
       ['replicas.version', 'pass'],
       ['replicas.config', 'fail'],
@@ -195,10 +186,20 @@ describe('each LiteLLM replica read from inside its container, on one engine (a 
     );
     // Both beat into the one database, each under its own hostname: LiteLLM's own census now counts two workers.
     expect(heartbeats.map((row) => row.hostname).sort()).toEqual([info.Config.Hostname, (await started.container.inspect()).Config.Hostname].sort());
-    expect(views.map((view) => view.redis?.noRedisWarning)).toEqual([true, true]);
+    expect(views[0]?.redis).toEqual({ noRedisWarning: true, source: null });
+    expect(views[1]?.redis).toMatchObject({
+      noRedisWarning: false,
+      source: 'coordination_redis',
+      target: { host: 'redis-nowhere', port: 6379 },
+      answers: false,
+    });
     const asTwo = judgeRedis(views, { ...expected, replicas: 2 });
     expect(asTwo.outcome.status).toBe('fail');
     expect(asTwo.outcome.causes?.[0]?.cause).toMatch(new RegExp(`^replica ${litellm} on the local engine runs without Redis among 2 workers`));
+    expect(asTwo.outcome.causes?.[1]?.cause).toMatch(
+      new RegExp(`^replica ${started.name} on the local engine has a coordination Redis it cannot reach \\(.+\\)`),
+    );
+    expect(asTwo.outcome.causes?.[1]?.seen).toMatch(/redis/i);
 
     // The stack's own doctor knows only its container: the other LiteLLM is a heartbeat it cannot place.
     const doctor = JSON.parse((await runCli(['doctor', '--only', 'replicas.heartbeat', '--replicas', '--json'], { cwd: dir })).stdout) as DoctorReport;

@@ -12,6 +12,7 @@ import {
   judgesReplicas,
   judgeTools,
   judgeVersion,
+  REPLICA_TITLES,
   replicaExpectations,
   type ReplicaExpectations,
 } from '../../src/swarm/replica-findings.js';
@@ -52,15 +53,7 @@ const text = (finding: { outcome: { evidence: string[]; causes?: { cause: string
 describe('the replica findings', () => {
   it('pass every judgment on three healthy replicas with Redis and one heartbeat each', () => {
     const findings = judgeReplicas(three(), BEATS, EXPECT);
-    expect(findings.map((finding) => [finding.id, finding.outcome.status])).toEqual([
-      ['replicas.ready', 'pass'],
-      ['replicas.version', 'pass'],
-      ['replicas.config', 'pass'],
-      ['replicas.tools', 'pass'],
-      ['replicas.keys', 'pass'],
-      ['replicas.redis', 'pass'],
-      ['replicas.heartbeat', 'pass'],
-    ]);
+    expect(findings.map((finding) => [finding.id, finding.outcome.status])).toEqual(Object.keys(REPLICA_TITLES).map((id) => [id, 'pass']));
     expect(findings[3]?.outcome.evidence).toEqual(['alpha: 2 tools on every replica', 'beta: 1 tools on every replica']);
     expect(findings[4]?.outcome.evidence).toEqual([
       'key user: admitted by every replica',
