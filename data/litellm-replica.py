@@ -47,18 +47,22 @@ def request(base, path, key, timeout, body=None):
 
 def started_config(default):
     """The --config LiteLLM's own process was started with, else mcpgw's mount point."""
-    for pid in sorted((entry for entry in os.listdir("/proc") if entry.isdigit()), key=int):
+    own = str(os.getpid())  # this script runs as `python3 -c`: its own command line has a -c too
+    for pid in sorted((entry for entry in os.listdir("/proc") if entry.isdigit() and entry != own), key=int):
         try:
             with open("/proc/%s/cmdline" % pid, "rb") as handle:
                 args = [part.decode("utf-8", "replace") for part in handle.read().split(b"\0")]
         except OSError:
             continue
-        if not any("litellm" in part for part in args):
+        # The litellm command itself, or an interpreter running it: its options come after it.
+        program = next((index for index, part in enumerate(args[:3]) if os.path.basename(part) == "litellm"), None)
+        if program is None:
             continue
-        for flag in ("--config", "-c"):
-            if flag in args[:-1]:
-                path = args[args.index(flag) + 1]
-                return path if os.path.isabs(path) else os.path.join(os.readlink("/proc/%s/cwd" % pid), path)
+        options = args[program + 1 :]
+        given = [part.split("=", 1)[1] for part in options if part.startswith("--config=")]
+        given += [options[index + 1] for index, part in enumerate(options[:-1]) if part in ("--config", "-c")]
+        if given:
+            return given[0] if os.path.isabs(given[0]) else os.path.join(os.readlink("/proc/%s/cwd" % pid), given[0])
     return default
 
 

@@ -125,6 +125,8 @@ describe('each LiteLLM replica read from inside its container, on one engine (a 
     delete config.mcp_servers.beta;
     config.general_settings.coordination_redis = { host: 'redis-nowhere', port: 6379 };
     const oddConfig = path.join(dir, 'odd', 'config.yaml');
+    // Mounted elsewhere and named by its --config: the view hashes the file LiteLLM was started with.
+    const oddPath = '/app/odd-config.yaml';
     await mkdir(path.dirname(oddConfig));
     await writeFile(oddConfig, stringify(config), { mode: 0o644 });
     odd = await startContainer(docker, {
@@ -133,10 +135,10 @@ describe('each LiteLLM replica read from inside its container, on one engine (a 
       labels: testLabels(run, {}, stack.owner),
       networks: Object.keys(info.NetworkSettings.Networks).map((network) => ({ name: network })),
       env: Object.fromEntries(info.Config.Env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])),
-      cmd: info.Config.Cmd,
+      cmd: info.Config.Cmd.map((arg) => (arg === '/app/config.yaml' ? oddPath : arg)),
       ...(info.Config.Entrypoint ? { entrypoint: [info.Config.Entrypoint].flat() } : {}),
       ...(info.Config.User ? { user: info.Config.User } : {}),
-      binds: [`${oddConfig}:/app/config.yaml:ro`],
+      binds: [`${oddConfig}:${oddPath}:ro`],
     });
     const started = odd;
     await waitForContainer(
@@ -175,10 +177,10 @@ describe('each LiteLLM replica read from inside its container, on one engine (a 
     const oddHash = createHash('sha256')
       .update(await readFile(oddConfig))
       .digest('hex');
-    expect(views[1]?.config?.sha256).toBe(oddHash);
+    expect(views[1]?.config).toEqual({ path: oddPath, sha256: oddHash });
     expect(explained('replicas.config')).toMatch(
       new RegExp(
-        `^${started.name} on the local engine runs a config.yaml \\(sha256 ${oddHash.slice(0, 12)}, /app/config.yaml\\) other than the one mcpgw.yaml renders, unlike the other replicas`,
+        `^${started.name} on the local engine runs a config.yaml \\(sha256 ${oddHash.slice(0, 12)}, ${oddPath}\\) other than the one mcpgw.yaml renders, unlike the other replicas`,
       ),
     );
     expect(explained('replicas.tools')).toMatch(
