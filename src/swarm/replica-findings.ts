@@ -253,7 +253,10 @@ export function judgeRedis(views: readonly ReplicaView[], expect: ReplicaExpecta
       });
     } else if (redis.source) {
       causes.push({
-        cause: `replica ${where(view)} takes its Redis from ${redis.source}, which LiteLLM drops silently when it is unreachable at start`,
+        cause:
+          redis.source === 'environment'
+            ? `replica ${where(view)} takes its Redis from REDIS_* variables, which LiteLLM drops silently when that Redis is unreachable at start`
+            : `replica ${where(view)} borrows the response cache's Redis (${redis.source}), which mcpgw neither renders nor can test from LiteLLM`,
         fix: 'mcpgw renders general_settings.coordination_redis for a swarm: `mcpgw up` deploys the rendered config.yaml',
       });
     } else {

@@ -149,12 +149,14 @@ describe('the replica findings', () => {
     expect(text(finding)).toMatch(
       /replica gw_litellm\.1 on node1 runs without Redis among 3 workers: rpm\/tpm limits and budgets are counted per process \(limit × 3\)/,
     );
-    expect(text(finding)).toMatch(/replica gw_litellm\.2 on node2 takes its Redis from environment, which LiteLLM drops silently/);
+    expect(text(finding)).toMatch(/replica gw_litellm\.2 on node2 takes its Redis from REDIS_\* variables, which LiteLLM drops silently/);
     expect(text(finding)).toMatch(/replica gw_litellm\.3 on node3 has a coordination Redis it cannot reach \(Connection refused\)/);
     expect(finding.outcome.causes?.[0]?.seen).toMatch(/not reachable/);
     const single = judgeRedis([healthy(1, { redis: { noRedisWarning: false, source: null } })], { ...EXPECT, replicas: 1 });
     expect(single.outcome.status).toBe('pass');
     expect(single.outcome.evidence[0]).toBe('one LiteLLM worker in all: nothing to coordinate, no Redis needed');
+    const borrowed = judgeRedis([healthy(1, { redis: { source: 'cache_backend' } })], { ...EXPECT, replicas: 2 });
+    expect(text(borrowed)).toMatch(/borrows the response cache's Redis \(cache_backend\), which mcpgw neither renders nor can test/);
     // Two workers in one replica need Redis as much as two replicas do.
     expect(judgeRedis([healthy(1, { redis: { source: null } })], { ...EXPECT, replicas: 1, workers: 2 }).outcome.status).toBe('fail');
   });
