@@ -1,36 +1,28 @@
-import { declaredKeyValues } from '../config/rules.js';
-import { LITELLM_CONFIG_FILE } from '../render/litellm-config.js';
-import { judgesReplicas, REPLICA_TITLES, replicaExpectations, type ReplicaExpectations, type ReplicaFinding } from '../swarm/replica-findings.js';
-import { readHeartbeats, readReplica, replicaPlaces, type ReplicaView, type WorkerHeartbeats } from '../swarm/replica-view.js';
+import { judgesReplicas, REPLICA_TITLES, type ReplicaFinding } from '../swarm/replica-findings.js';
+import { readStackReplicas, type StackReplicas } from '../swarm/replicas.js';
 import type { DoctorContext } from './context.js';
 import { skip, type Check } from './types.js';
 
-/** Every replica as read from inside its container, LiteLLM's heartbeats, and what mcpgw.yaml expects. */
-export interface ReplicaState {
-  views: ReplicaView[];
-  heartbeats: WorkerHeartbeats[] | Error;
-  expect: ReplicaExpectations;
-}
-
 /** Read once for all the replicas.* checks; undefined when the stack is not judged replica by replica. */
-function replicaState(ctx: DoctorContext): Promise<ReplicaState | undefined> {
+function replicaState(ctx: DoctorContext): Promise<StackReplicas | undefined> {
   return ctx.once('replicas', async () => {
     const { config } = await ctx.loaded();
     if (!ctx.deps.replicas && !judgesReplicas(config)) return undefined;
-    const [secrets, model, rendered] = await Promise.all([ctx.secrets(), ctx.model(), ctx.rendered()]);
-    const ask = { masterKey: secrets.get(config.litellm.master_key) ?? '', keys: declaredKeyValues(config, secrets), timeoutMs: ctx.deps.requestTimeoutMs };
-    const places = await replicaPlaces(config, model, () => ctx.docker(), ctx.env);
-    const [views, heartbeats] = await Promise.all([
-      Promise.all(places.map((place) => readReplica(place, ask))),
-      ctx.db().then(readHeartbeats, (error: Error) => error),
-    ]);
-    const configText = rendered.find((file) => file.path === LITELLM_CONFIG_FILE)?.content ?? '';
-    return { views, heartbeats, expect: replicaExpectations(config, model, configText) };
+    const [secrets, model] = await Promise.all([ctx.secrets(), ctx.model()]);
+    return readStackReplicas({
+      config,
+      model,
+      secrets,
+      engine: () => ctx.docker(),
+      env: ctx.env,
+      database: () => ctx.db(),
+      timeoutMs: ctx.deps.requestTimeoutMs,
+    });
   });
 }
 
 /** A replicas.* check: one judgment of src/swarm/replica-findings.ts over the shared read. */
-export function replicaCheck(id: ReplicaFinding['id'], judge: (state: ReplicaState) => ReplicaFinding): Check {
+export function replicaCheck(id: ReplicaFinding['id'], judge: (state: StackReplicas) => ReplicaFinding): Check {
   return {
     id,
     title: REPLICA_TITLES[id],
