@@ -126,6 +126,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--model <name>', description: 'the model asked to run a tool (default: probe_model, else the first declared model)' },
       { flags: '--timeout <duration>', description: 'deadline per request, e.g. 30s', default: '120s' },
       { flags: '--replay <file>', description: "send a client's saved chat/responses request body through the gateway and explain where it ends" },
+      { flags: '--replicas', description: 'judge each LiteLLM replica from inside its container, also on one engine (default: with replicas > 1 or a swarm)' },
     ],
     run: async (ctx, _args, options) => (await import('./commands/probe.js')).probeCommand(ctx, options),
   },
@@ -165,6 +166,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: '--only <id...>', description: 'run only these checks or areas (e.g. database, mcp.gateway)', list: true },
       { flags: '--offline', description: 'skip the checks that call the upstream model' },
+      { flags: '--replicas', description: 'run the replicas.* checks also on one engine with one LiteLLM (default: with replicas > 1 or a swarm)' },
       { flags: '--timeout <duration>', description: 'deadline per check, e.g. 60s', default: '60s' },
     ],
     run: async (ctx, _args, options) => (await import('./commands/doctor.js')).doctorCommand(ctx, options),

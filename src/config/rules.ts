@@ -7,7 +7,8 @@ import { isSecretEnvironment, secretArguments } from './literal-secrets.js';
 import { BUILTIN_LITELLM_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage, type PackageSource } from '../images/builtin.js';
 import { formatPath, type PathSegment } from './path.js';
 import { checkSwarm } from './swarm-rules.js';
-import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, DEFAULT_MCP_PORT_RANGE } from './schema.js';
+import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, DEFAULT_MCP_PORT_RANGE, type McpgwConfig } from './schema.js';
+import type { Secrets } from './secrets.js';
 
 /**
  * Rules that span fields or scan the whole document. They read the raw parsed YAML defensively (not the typed
@@ -514,6 +515,15 @@ export function findShellVariables(value: unknown, path: PathSegment[], issues: 
 
 export function keySecretName(alias: string): string {
   return `MCPGW_KEY_${alias.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** The declared keys mcpgw can present: those with a value in the secrets file (a key known by its hash has none). */
+export function declaredKeyValues(config: Pick<McpgwConfig, 'keys'>, secrets: Secrets): { alias: string; key: string }[] {
+  return config.keys.flatMap((key) => {
+    if (key.token_sha256) return [];
+    const value = secrets.get(key.secret ?? keySecretName(key.alias));
+    return value ? [{ alias: key.alias, key: value }] : [];
+  });
 }
 
 /** Docker resolves containers by name on the stack network: a name is one DNS label. */

@@ -36,6 +36,8 @@ export interface DoctorDeps {
   requestTimeoutMs: number;
   /** --offline: no model call and no MCP tool call; the gateway checks list tools instead (fast). */
   offline: boolean;
+  /** --replicas: the replicas.* checks run also on one engine with one LiteLLM. */
+  replicas?: boolean;
   /** The user the doctor runs as, for the secrets file's owner. */
   uid: number | undefined;
 }

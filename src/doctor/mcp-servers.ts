@@ -1,5 +1,6 @@
 import { causeOf, describeAnswer } from '../gateway/causes.js';
 import { mcpInitialize, requestJson } from '../gateway/http.js';
+import { restToolsByServer } from '../gateway/rest-tools.js';
 import { litellmAnswers, VANTAGE_DEADLINE_MS, type VantageAnswer } from '../gateway/vantage.js';
 import { containerCause, diagnoseServer, type ServerTarget } from '../probe/diagnose.js';
 import { checkAggregate, checkServer, type McpLevelContext, type ProvenTool } from '../probe/mcp-level.js';
@@ -84,12 +85,6 @@ export interface GatewayView {
   servers: GatewayServer[];
 }
 
-/** LiteLLM's REST tool list (`GET /mcp-rest/tools/list`): each tool names the server it came from. */
-interface RestToolList {
-  tools: Array<{ name?: string; mcp_info?: { server_name?: string } }>;
-  server_outcomes?: Record<string, { status?: string }>;
-}
-
 /**
  * Each server's share of LiteLLM's REST tool list (`GET /mcp-rest/tools/list`), or undefined when the answer
  * cannot be attributed (another version's shape: a tool without its server's name). `causesFor` gives what is
@@ -100,16 +95,14 @@ export async function attributeRestTools(
   servers: readonly ServerTarget[],
   causesFor: (server: ServerTarget) => Promise<Cause[]>,
 ): Promise<GatewayServer[] | undefined> {
-  const listing = body as Partial<RestToolList> | null;
-  if (typeof listing !== 'object' || listing === null || !Array.isArray(listing.tools)) return undefined;
-  const tools = listing.tools;
-  if (!tools.every((tool) => typeof tool.mcp_info?.server_name === 'string')) return undefined;
+  const listing = restToolsByServer(body);
+  if (!listing) return undefined;
   return Promise.all(
     servers.map(async (target): Promise<GatewayServer> => {
-      const count = tools.filter((tool) => tool.mcp_info?.server_name === target.name).length;
+      const count = listing.tools.get(target.name)?.length ?? 0;
       const seen = `GET /mcp-rest/tools/list → ${count} tools from ${target.name}`;
       if (count > 0) return { name: target.name, outcome: pass(seen) };
-      const status = listing.server_outcomes?.[target.name]?.status;
+      const status = listing.status.get(target.name);
       const known = await causesFor(target);
       // Nothing known against the server itself, yet LiteLLM gets no tools from it: LiteLLM's side.
       const causes =

@@ -4,7 +4,7 @@ import type { DoctorContext } from './context.js';
 export { fail, pass, skip, warn } from '../outcome.js';
 export type { Cause, CheckOutcome };
 
-export const AREAS = ['config', 'secrets', 'network', 'database', 'keys', 'mcp', 'litellm', 'clients', 'security'] as const;
+export const AREAS = ['config', 'secrets', 'network', 'database', 'keys', 'mcp', 'litellm', 'replicas', 'clients', 'security'] as const;
 export type Area = (typeof AREAS)[number];
 
 /**

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Engine } from '../docker/engine.js';
+import { DOCKER_OVERHEAD_MS, execScript, loadScript, parseMarked } from './container-script.js';
 
 /** A server LiteLLM reaches over the network: the URL, transport and headers config.yaml gives LiteLLM. */
 export interface ServerEndpoint {
@@ -40,10 +40,7 @@ export interface Vantage {
 
 export type VantageEngine = Pick<Engine, 'containerState' | 'exec' | 'runOnce'>;
 
-const SCRIPT = readFileSync(new URL('../../data/mcp-vantage.py', import.meta.url), 'utf8');
-const MARK = 'mcpgw-vantage: ';
-/** Docker's exec or a throwaway container's start, on top of the servers' own deadline. */
-const DOCKER_OVERHEAD_MS = 15_000;
+const SCRIPT = loadScript('mcp-vantage.py', 'mcpgw-vantage: ', 'the MCP check');
 
 /** Where LiteLLM stands: its container, and for a throwaway stand-in its image, networks and labels. */
 export interface LiteLLMPlace {
@@ -64,41 +61,21 @@ export function litellmVantage(engine: VantageEngine, place: LiteLLMPlace, runId
       if (endpoints.length === 0) return [];
       const request = JSON.stringify({ targets: endpoints.map((endpoint) => ({ ...endpoint, timeout_s: timeoutMs / 1000 })) });
       const state = await engine.containerState(place.container);
-      const run = state?.running
-        ? await withDeadline(engine.exec(place.container, ['python3', '-c', SCRIPT, request]), timeoutMs + DOCKER_OVERHEAD_MS)
-        : await engine.runOnce(
-            {
-              name: `${place.container}-vantage-${runId()}`,
-              image: place.image,
-              entrypoint: ['python3'],
-              cmd: ['-c', SCRIPT, request],
-              labels: place.labels,
-              networks: place.networks,
-            },
-            timeoutMs + DOCKER_OVERHEAD_MS,
-          );
-      return parseAnswers(run.output, run.exitCode);
+      if (state?.running) return (await execScript(engine, place.container, SCRIPT, [request], [], timeoutMs)) as VantageAnswer[];
+      const run = await engine.runOnce(
+        {
+          name: `${place.container}-vantage-${runId()}`,
+          image: place.image,
+          entrypoint: ['python3'],
+          cmd: ['-c', SCRIPT.source, request],
+          labels: place.labels,
+          networks: place.networks,
+        },
+        timeoutMs + DOCKER_OVERHEAD_MS,
+      );
+      return parseMarked(SCRIPT, run.output, run.exitCode) as VantageAnswer[];
     },
   };
-}
-
-function parseAnswers(output: string, exitCode: number): VantageAnswer[] {
-  const line = output.split('\n').find((candidate) => candidate.startsWith(MARK));
-  if (!line)
-    throw new Error(
-      `the MCP check in LiteLLM's image printed no answer (exit code ${exitCode}): ${output.trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`,
-    );
-  return JSON.parse(line.slice(MARK.length)) as VantageAnswer[];
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const overdue = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`docker exec gave no answer within ${ms / 1000} s`)), ms)));
-  try {
-    return await Promise.race([work, overdue]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Long enough to see a listing run past LiteLLM's own tool-listing timeout (30 s), no longer. */

@@ -11,6 +11,8 @@ export interface DoctorRequest {
   only: string[];
   /** Skip the checks that call the upstream model. */
   offline: boolean;
+  /** Judge the replicas also on one engine with one LiteLLM. */
+  replicas?: boolean;
   /** Each check's own deadline. */
   timeoutMs: number;
 }
@@ -35,6 +37,7 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
     hostShell: ctx.deps.hostShell,
     requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, request.timeoutMs),
     offline: request.offline,
+    replicas: request.replicas === true,
     uid: process.getuid?.(),
   });
   try {

@@ -1,5 +1,5 @@
 import { serversGrantedTo } from '../config/grants.js';
-import { keySecretName } from '../config/rules.js';
+import { declaredKeyValues } from '../config/rules.js';
 import type { McpgwConfig } from '../config/schema.js';
 import type { Engine } from '../docker/engine.js';
 import { UserError } from '../errors.js';
@@ -12,9 +12,11 @@ import { diagnoseServer, type ServerTarget } from '../probe/diagnose.js';
 import { runProbe, type ProbePlan } from '../probe/probe.js';
 import { serverTargets } from '../probe/targets.js';
 import type { ProbeReport, ProbeStep } from '../probe/types.js';
+import { judgesReplicas } from '../swarm/replica-findings.js';
 import { litellmBaseUrl, litellmPlace, litellmService, probeModelName } from '../stack/model.js';
 import type { OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
+import { judgeStackReplicas } from './replicas.js';
 import type { LoadedStack } from './stack.js';
 
 export interface ProbeRequest {
@@ -29,6 +31,8 @@ export interface ProbeRequest {
   timeoutMs?: number;
   /** A request body a client sent, replayed at the LLM level. */
   replay?: Record<string, unknown>;
+  /** --replicas: judge each LiteLLM replica from inside its container; undefined: when there are several or a swarm. */
+  replicas?: boolean;
 }
 
 /**
@@ -60,6 +64,9 @@ export async function probeStack(ctx: OpContext, stack: LoadedStack, request: Pr
     timeoutMs,
     ...(model ? { model } : {}),
     ...(request.replay ? { replay: request.replay } : {}),
+    ...((request.replicas ?? judgesReplicas(config))
+      ? { replicas: () => judgeStackReplicas(ctx, stack, Math.min(timeoutMs, VANTAGE_DEADLINE_MS), async () => docker ?? ctx.deps.docker()) }
+      : {}),
   };
   const deps = {
     now: () => ctx.deps.clock.now(),
@@ -131,11 +138,5 @@ function chooseModel(config: McpgwConfig, request: Pick<ProbeRequest, 'llm' | 'm
 
 function declaredKeyTargets(stack: LoadedStack): DeclaredKeyTarget[] {
   const { config } = stack.loaded;
-  return config.keys.flatMap((key) => {
-    // A key known only by its hash cannot be tried: mcpgw has no value to send.
-    if (key.token_sha256) return [];
-    const value = stack.secrets.get(key.secret ?? keySecretName(key.alias));
-    if (!value) return [];
-    return [{ alias: key.alias, key: value, servers: serversGrantedTo(config, key.alias).sort() }];
-  });
+  return declaredKeyValues(config, stack.secrets).map((declared) => ({ ...declared, servers: serversGrantedTo(config, declared.alias).sort() }));
 }

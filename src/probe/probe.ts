@@ -6,7 +6,9 @@ import type { ServerTarget } from './diagnose.js';
 import { checkLiveliness, checkReadiness, judgeVersion, readVersion } from '../gateway/litellm-checks.js';
 import { checkLlm, replayEndpoint, sendAndJudge } from './llm-level.js';
 import { checkServer, checkSse, openAggregate, type AggregateSession, type McpLevelContext, type ProvenTool } from './mcp-level.js';
-import { fail, skip, warn, type Cause, type CheckOutcome, type ProbeLevel, type ProbeReport, type ProbeStep } from './types.js';
+import type { ReplicaFinding } from '../swarm/replica-findings.js';
+import type { ReplicaView } from '../swarm/replica-view.js';
+import { fail, pass, skip, warn, type Cause, type CheckOutcome, type ProbeLevel, type ProbeReport, type ProbeStep } from './types.js';
 
 export interface ProbePlan {
   /** http://host:port of LiteLLM as reachable from this machine. */
@@ -23,6 +25,8 @@ export interface ProbePlan {
   timeoutMs: number;
   /** A client's request body to replay and explain instead of the probe's own LLM requests. */
   replay?: Record<string, unknown>;
+  /** Reads and judges every LiteLLM replica directly; absent: the replicas level does not run. */
+  replicas?: () => Promise<{ views: ReplicaView[]; findings: ReplicaFinding[] }>;
 }
 
 export interface ProbeDeps {
@@ -72,22 +76,45 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
   };
   const step = async (level: ProbeLevel, id: string, title: string, check: () => Promise<CheckOutcome>): Promise<ProbeStep> =>
     record(level, id, title, await measure(check));
+  let replicas: ReplicaView[] | undefined;
   const report = (litellmVersion?: string): ProbeReport => ({
     ok: steps.every((entry) => entry.status !== 'fail'),
     gateway: plan.baseUrl,
     ...(litellmVersion ? { litellmVersion } : {}),
     steps,
+    ...(replicas ? { replicas } : {}),
     levels: Object.fromEntries([...spans].map(([level, { start, end }]) => [level, Math.round(end - start)])),
   });
 
+  // Each replica read where it runs, with one finding per judgment: what decides why a front door fails.
+  const replicaLevel = async () => {
+    if (!plan.replicas) return;
+    const judge = plan.replicas;
+    let findings: ReplicaFinding[] = [];
+    const read = await measure(async () => {
+      const judged = await judge();
+      replicas = judged.views;
+      findings = judged.findings;
+      return pass();
+    });
+    if (read.outcome.status === 'fail') return void record('replicas', 'replicas.view', 'each LiteLLM replica read from inside its container', read);
+    // The read is the work; each judgment of it takes no time of its own.
+    for (const [index, finding] of findings.entries())
+      record('replicas', finding.id, finding.title, { outcome: finding.outcome, started: index === 0 ? read.started : read.ended, ended: read.ended });
+  };
+
   const live = await step('gateway', 'gateway.liveliness', 'LiteLLM answers', () => checkLiveliness(plan.baseUrl, plan.timeoutMs));
-  if (live.status === 'fail') return report();
+  if (live.status === 'fail') {
+    await replicaLevel();
+    return report();
+  }
   await step('gateway', 'gateway.readiness', 'LiteLLM ready with its database', () => checkReadiness(plan.baseUrl, plan.timeoutMs));
   let version: string | undefined;
   await step('gateway', 'gateway.version', 'LiteLLM version', async () => {
     version = await readVersion(plan.baseUrl, plan.timeoutMs);
     return judgeVersion(version);
   });
+  await replicaLevel();
 
   if (plan.replay) {
     const endpoint = replayEndpoint(plan.replay);

@@ -1,7 +1,13 @@
 import { countStatuses, outcomeLines, summaryLine } from '../outcome.js';
 import type { ProbeReport } from './types.js';
 
-const LEVEL_TITLES = { gateway: 'gateway', mcp: 'MCP through the gateway', auth: 'authorization', llm: 'LLM executes MCP tools' } as const;
+const LEVEL_TITLES = {
+  gateway: 'gateway',
+  replicas: 'each LiteLLM replica, from inside its container',
+  mcp: 'MCP through the gateway',
+  auth: 'authorization',
+  llm: 'LLM executes MCP tools',
+} as const;
 
 /** The report level by level, every step with its evidence, causes and fixes. */
 export function formatProbeReport(report: ProbeReport): string {

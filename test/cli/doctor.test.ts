@@ -19,7 +19,9 @@ describe('mcpgw doctor (in-process)', () => {
       await cp(fixtureStack('http').dir, dir, { recursive: true });
       const result = await runCli(['doctor', '--only', 'bogus'], { cwd: dir });
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/--only bogus matches no check\n.*areas: config, secrets, network, database, keys, mcp, litellm, clients, security/);
+      expect(result.stderr).toMatch(
+        /--only bogus matches no check\n.*areas: config, secrets, network, database, keys, mcp, litellm, replicas, clients, security/,
+      );
     });
   });
 

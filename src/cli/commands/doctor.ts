@@ -7,12 +7,13 @@ import { flagDuration } from '../flags.js';
 export interface DoctorOptions {
   only?: string[];
   offline?: boolean;
+  replicas?: boolean;
   timeout?: string;
 }
 
 export async function doctorCommand(ctx: CommandContext, options: DoctorOptions): Promise<void> {
   const timeoutMs = flagDuration('--timeout', options.timeout ?? '60s', '60') * 1000;
-  const report = await diagnoseStack(ctx, { only: options.only ?? [], offline: options.offline === true, timeoutMs });
+  const report = await diagnoseStack(ctx, { only: options.only ?? [], offline: options.offline === true, replicas: options.replicas === true, timeoutMs });
   if (ctx.options.json) ctx.ui.json(report);
   else ctx.ui.result(formatDoctorReport(report, ctx.options.verbose));
   if (!report.ok) {

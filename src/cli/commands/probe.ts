@@ -15,6 +15,7 @@ export interface ProbeOptions extends KeyFlags {
   model?: string;
   timeout?: string;
   replay?: string;
+  replicas?: boolean;
 }
 
 export async function probeCommand(ctx: CommandContext, options: ProbeOptions): Promise<void> {
@@ -23,7 +24,7 @@ export async function probeCommand(ctx: CommandContext, options: ProbeOptions): 
   const key = await keyInput(ctx, options);
   const stack = await loadStack(ctx);
   const { server, llm, model } = options;
-  const report = await probeStack(ctx, stack, { key, server, llm, model, timeoutMs, replay });
+  const report = await probeStack(ctx, stack, { key, server, llm, model, timeoutMs, replay, ...(options.replicas ? { replicas: true } : {}) });
   if (ctx.options.json) ctx.ui.json(report);
   else ctx.ui.result(formatProbeReport(report));
   if (!report.ok) throw new ReportedFailure(probeFailureSummary(report), 'each FAIL above names its cause and fix');

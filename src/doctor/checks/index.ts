@@ -34,6 +34,13 @@ import { networkExists } from './network-exists.js';
 import { networkLan } from './network-lan.js';
 import { networkMcpRange } from './network-mcp-range.js';
 import { networkPorts } from './network-ports.js';
+import { replicasReady } from './replicas-ready.js';
+import { replicasVersion } from './replicas-version.js';
+import { replicasConfig } from './replicas-config.js';
+import { replicasTools } from './replicas-tools.js';
+import { replicasKeys } from './replicas-keys.js';
+import { replicasRedis } from './replicas-redis.js';
+import { replicasHeartbeat } from './replicas-heartbeat.js';
 import { secretsFile } from './secrets-file.js';
 import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
@@ -87,6 +94,13 @@ export const CHECKS: readonly Check[] = [
   litellmVersion,
   litellmHealth,
   litellmAutoExec,
+  replicasReady,
+  replicasVersion,
+  replicasConfig,
+  replicasTools,
+  replicasKeys,
+  replicasRedis,
+  replicasHeartbeat,
   clientsFiles,
   securityErrorLogs,
   securityDbRole,
