@@ -30,7 +30,7 @@ export async function withKeyStore<T>(
 }
 
 /** On one engine the database is routed to from here; on a swarm it is reached through a tunnel into a task. */
-async function reachDatabase(ctx: OpContext, stack: LoadedStack, engine: () => Promise<Engine>): Promise<{ url: string; close: () => Promise<void> }> {
+export async function reachDatabase(ctx: OpContext, stack: LoadedStack, engine: () => Promise<Engine>): Promise<{ url: string; close: () => Promise<void> }> {
   const { swarm } = stack.loaded.config;
   if (stack.loaded.config.engine === 'swarm' && swarm) {
     return swarmDatabaseUrl(await connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt), stack.loaded, stack.secrets);

@@ -64,6 +64,7 @@ export async function probeStack(ctx: OpContext, stack: LoadedStack, request: Pr
     timeoutMs,
     ...(model ? { model } : {}),
     ...(request.replay ? { replay: request.replay } : {}),
+    ...(config.engine === 'swarm' ? { frontDoorReplicas: config.litellm.replicas } : {}),
     ...((request.replicas ?? judgesReplicas(config))
       ? { replicas: () => judgeStackReplicas(ctx, stack, Math.min(timeoutMs, VANTAGE_DEADLINE_MS), async () => docker ?? ctx.deps.docker()) }
       : {}),

@@ -103,7 +103,7 @@ export async function checkSseAffinity(target: AffinityTarget): Promise<CheckOut
     });
     if (!stream.ok || !stream.body) return fail(`GET /mcp/sse answered HTTP ${stream.status}`);
     const opened = replicaOf(stream);
-    const endpoint = await endpointEvent(stream.body);
+    const endpoint = await endpointEvent(stream.body.getReader());
     const messages = new URL(endpoint, target.baseUrl).toString();
     const landed: string[] = [];
     for (let id = 1; id <= FOLLOW_UPS; id++) {
@@ -142,12 +142,17 @@ export async function checkSseAffinity(target: AffinityTarget): Promise<CheckOut
   }
 }
 
-/** Reads an SSE stream up to its `endpoint` event and returns the event's data (the URL to post messages to). */
-async function endpointEvent(body: ReadableStream<Uint8Array>): Promise<string> {
+/**
+ * Reads an SSE stream up to its `endpoint` event and returns the event's data (the URL to post messages to). The
+ * reader is kept, not released: leaving the stream ends the session on LiteLLM's side (its messages then get 404).
+ */
+async function endpointEvent(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    text += decoder.decode(chunk, { stream: true });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error('the SSE stream ended before its endpoint event');
+    text += decoder.decode(value, { stream: true });
     for (const event of text.split(/\r?\n\r?\n/).slice(0, -1)) {
       const lines = event.split(/\r?\n/);
       if (!lines.includes('event: endpoint')) continue;
@@ -155,5 +160,4 @@ async function endpointEvent(body: ReadableStream<Uint8Array>): Promise<string> 
       if (data) return data.slice('data:'.length).trim();
     }
   }
-  throw new Error('the SSE stream ended before its endpoint event');
 }

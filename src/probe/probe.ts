@@ -1,6 +1,7 @@
 import { loadMcpSdk, SessionEnds } from '../gateway/session.js';
 import { isolated } from '../outcome.js';
 import type { KeyLease } from '../keys/lease.js';
+import { checkSseAffinity, checkStreamableAffinity } from './affinity.js';
 import { checkDeclaredKey, checkNoGrantKey, type DeclaredKeyTarget } from './auth-level.js';
 import type { ServerTarget } from './diagnose.js';
 import { checkLiveliness, checkReadiness, judgeVersion, readVersion } from '../gateway/litellm-checks.js';
@@ -25,6 +26,11 @@ export interface ProbePlan {
   timeoutMs: number;
   /** A client's request body to replay and explain instead of the probe's own LLM requests. */
   replay?: Record<string, unknown>;
+  /**
+   * The replicas behind a front door (engine: swarm): how many there should be. The replicas level then also proves
+   * through the front door that every session stays on its replica; absent: no front door.
+   */
+  frontDoorReplicas?: number;
   /** Reads and judges every LiteLLM replica directly; absent: the replicas level does not run. */
   replicas?: () => Promise<{ views: ReplicaView[]; findings: ReplicaFinding[] }>;
 }
@@ -115,6 +121,11 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
     return judgeVersion(version);
   });
   await replicaLevel();
+  if (plan.frontDoorReplicas !== undefined && !plan.replay) {
+    const target = { baseUrl: plan.baseUrl, key: plan.key, replicas: plan.frontDoorReplicas, timeoutMs: plan.timeoutMs };
+    await step('replicas', 'replicas.affinity-http', "a streamable HTTP session's requests stay on the replica that opened it", () => checkStreamableAffinity(target));
+    await step('replicas', 'replicas.affinity-sse', "an SSE session's messages reach the replica holding its stream", () => checkSseAffinity(target));
+  }
 
   if (plan.replay) {
     const endpoint = replayEndpoint(plan.replay);

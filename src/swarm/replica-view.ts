@@ -4,7 +4,9 @@ import { execScript, loadScript } from '../gateway/container-script.js';
 import { restToolsByServer } from '../gateway/rest-tools.js';
 import type { McpgwConfig } from '../config/schema.js';
 import { StepFailed } from '../errors.js';
-import { LITELLM_CONFIG_PATH, LITELLM_CONTAINER_PORT, litellmService, type StackModel } from '../stack/model.js';
+import { LITELLM_CONFIG_PATH, LITELLM_CONTAINER_PORT, LITELLM_SERVICE, litellmService, type StackModel } from '../stack/model.js';
+import { type Cluster, nodeEngine } from './cluster.js';
+import { swarmServiceName } from './converge.js';
 
 /**
  * One LiteLLM replica and where it runs: on one engine the stack's LiteLLM container, on a swarm a task's
@@ -20,20 +22,27 @@ export interface ReplicaPlace {
 }
 
 /**
- * The replicas of a stack. On one engine, its one LiteLLM container: the replica level then runs there as it
- * will on a swarm, where each LiteLLM task's container is read on its node's engine.
+ * The replicas of a stack. On one engine, its one LiteLLM container: the replica level then runs there as it runs
+ * on a swarm, where each LiteLLM task Swarm wants running is read in its container on its node's engine.
  */
 export async function replicaPlaces(
   config: Pick<McpgwConfig, 'engine'>,
   model: StackModel,
   engine: () => Promise<Engine>,
   env: Readonly<Record<string, string | undefined>>,
+  cluster?: Cluster,
 ): Promise<ReplicaPlace[]> {
-  if (config.engine === 'swarm')
-    throw new StepFailed(
-      "this mcpgw cannot list a swarm's LiteLLM tasks yet",
-      'judge one replica at a time with `docker exec` on its node, or use engine: compose',
-    );
+  if (config.engine === 'swarm') {
+    if (!cluster) throw new StepFailed("a swarm's replicas are read through its cluster", 'run `mcpgw probe`, which judges every replica of a swarm');
+    const service = swarmServiceName(model.name, LITELLM_SERVICE);
+    const tasks = (await cluster.manager.swarm().tasks(service)).filter((task) => task.desiredState === 'running');
+    return tasks.flatMap((task) => {
+      const node = nodeEngine(cluster, task.nodeId);
+      const replica = `${LITELLM_SERVICE}.${task.slot ?? task.id.slice(0, 12)}`;
+      // A task not (yet) running has no container to ask: it is judged as a replica that does not answer.
+      return node ? [{ replica, node: node.node.hostname, engine: node.engine, container: task.containerId ?? `${replica} (${task.state})` }] : [];
+    });
+  }
   const container = litellmService(model).containerName;
   return [{ replica: container, node: env.DOCKER_HOST ?? 'the local engine', engine: await engine(), container }];
 }

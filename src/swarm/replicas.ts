@@ -6,6 +6,7 @@ import type { Engine } from '../docker/engine.js';
 import { renderLiteLLMConfig } from '../render/litellm-config.js';
 import { loadTemplates } from '../render/templates.js';
 import type { StackModel } from '../stack/model.js';
+import type { Cluster } from './cluster.js';
 import { replicaExpectations, type ReplicaExpectations } from './replica-findings.js';
 import { readHeartbeats, readReplica, replicaPlaces, type ReplicaView, type WorkerHeartbeats } from './replica-view.js';
 
@@ -27,13 +28,15 @@ export interface StackReplicaSources {
   database: () => Promise<SqlClient>;
   /** Deadline of each request a replica is asked. */
   timeoutMs: number;
+  /** engine: swarm: the swarm its replicas are tasks of. */
+  cluster?: Cluster;
 }
 
 /** Reads every replica side by side (the master key and declared keys from the secrets file) and the heartbeats. */
 export async function readStackReplicas(sources: StackReplicaSources): Promise<StackReplicas> {
   const { config, model, secrets } = sources;
   const ask = { masterKey: secrets.get(config.litellm.master_key) ?? '', keys: declaredKeyValues(config, secrets), timeoutMs: sources.timeoutMs };
-  const places = await replicaPlaces(config, model, sources.engine, sources.env);
+  const places = await replicaPlaces(config, model, sources.engine, sources.env, sources.cluster);
   const [views, heartbeats] = await Promise.all([
     Promise.all(places.map((place) => readReplica(place, ask))),
     sources
