@@ -21,6 +21,7 @@ import { withKeyStore } from './key-store.js';
 import { probeStack } from './probe.js';
 import { StackRunner } from './stack-runner.js';
 import { loadStack, type LoadedStack } from './stack.js';
+import { refuseOnSwarm } from './swarm-target.js';
 
 export interface DatabaseAccess {
   url: string;
@@ -84,6 +85,7 @@ export interface BackupOutcome {
 
 export async function backupStack(ctx: OpContext, request: BackupRequest): Promise<BackupOutcome> {
   const stack = await loadStack(ctx);
+  refuseOnSwarm(stack.loaded.config, 'backup', "run pg_dump in the Postgres task on the data node (`docker ps` there), as LiteLLM's role");
   const now = new Date(ctx.deps.clock.now());
   const file = request.out ? path.resolve(ctx.deps.cwd, request.out) : path.join(stack.loaded.dir, BACKUP_DIR, backupFileName(stack.model.name, now));
   if (await pathExists(file)) throw new UserError(`${file} already exists`, 'choose another --out file; mcpgw never overwrites a backup');
@@ -155,6 +157,7 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
   const { deps } = ctx;
   const archive = path.resolve(deps.cwd, file);
   const stack = await loadStack(ctx);
+  refuseOnSwarm(stack.loaded.config, 'restore', 'restore on one engine (engine: compose) and move the stack to the swarm afterwards');
   // The file next: a missing, foreign or unsigned file is named before any question, Docker or database.
   const key = stack.secrets.get(BACKUP_KEY_SECRET);
   const verified = await verifyArchive(archive, key);

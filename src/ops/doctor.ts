@@ -5,6 +5,8 @@ import type { DoctorReport } from '../doctor/types.js';
 import { UserError } from '../errors.js';
 import { readIfExists } from '../fs.js';
 import type { OpContext } from './context.js';
+import { loadConfig } from '../config/load.js';
+import { refuseOnSwarm } from './swarm-target.js';
 
 export interface DoctorRequest {
   /** Check ids or areas; all when empty. */
@@ -25,6 +27,14 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
   // Without mcpgw.yaml there is no stack to diagnose: a usage error, not 31 skipped checks.
   if ((await readIfExists(ctx.configFile, 'mcpgw.yaml file')) === undefined)
     throw new UserError(`${ctx.configFile} not found`, 'run mcpgw doctor next to your mcpgw.yaml, or pass -f PATH');
+  // A config doctor cannot read is its own first finding; one it can read may name a swarm.
+  const loaded = await loadConfig(ctx.configFile).catch(() => undefined);
+  if (loaded)
+    refuseOnSwarm(
+      loaded.config,
+      'doctor',
+      '`mcpgw probe` judges the gateway, every replica (release, config, tools, keys, Redis, heartbeats) and the front door; `mcpgw status` each task',
+    );
   const doctor = new DoctorContext({
     configFile: ctx.configFile,
     cwd: ctx.deps.cwd,

@@ -2,6 +2,7 @@ import { UserError } from '../errors.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
 import type { OpContext } from './context.js';
 import { loadStack } from './stack.js';
+import { refuseOnSwarm } from './swarm-target.js';
 
 export interface LogsRequest {
   /** One service; all of the stack's when absent. */
@@ -17,7 +18,8 @@ export interface LogsRequest {
  * interrupted); the command decides how to show them.
  */
 export async function stackLogs(ctx: OpContext, request: LogsRequest, onText: (text: string, service: string, of: number) => void): Promise<void> {
-  const { model } = await loadStack(ctx);
+  const { model, loaded } = await loadStack(ctx);
+  refuseOnSwarm(loaded.config, 'logs', '`docker service logs <stack>_<service>` on the manager');
   const names = model.services.map((entry) => entry.name);
   if (request.service && !names.includes(request.service))
     throw new UserError(`unknown service "${request.service}"`, `services of this stack: ${names.join(', ')}`);

@@ -22,6 +22,7 @@ import { buildStackModel, litellmBaseUrl, litellmPlace, litellmService, spawnedI
 import type { OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
 import { loadStack, type LoadedStack } from './stack.js';
+import { refuseOnSwarm } from './swarm-target.js';
 
 export interface AddServerRequest extends AddOptions {
   fromCatalog?: string;
@@ -133,6 +134,7 @@ export interface ServerList {
 export async function listServers(ctx: OpContext, timeoutSeconds: number): Promise<ServerList> {
   const stack = await loadStack(ctx);
   const { config } = stack.loaded;
+  refuseOnSwarm(config, 'mcp list', '`mcpgw probe` proves every server through the front door and on each replica; `mcpgw mcp tools` lists what a key sees');
   const notes: string[] = [];
   const sources: ListSources = {};
   let engine: Engine | undefined;

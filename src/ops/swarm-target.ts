@@ -1,4 +1,6 @@
+import type { McpgwConfig } from '../config/schema.js';
 import { StackCli } from '../docker/stack-cli.js';
+import { UserError } from '../errors.js';
 import { STACK_FILE } from '../render/swarm-stack.js';
 import { type Cluster, connectCluster } from '../swarm/cluster.js';
 import type { OpContext } from './context.js';
@@ -24,4 +26,13 @@ export async function swarmTarget(ctx: OpContext, stack: LoadedStack): Promise<S
 
 export function isSwarm(stack: LoadedStack): boolean {
   return stack.loaded.config.engine === 'swarm';
+}
+
+/**
+ * Commands that act on one engine's containers and do not yet know a swarm's tasks refuse a swarm (exit 2) rather
+ * than judge or change the wrong engine.
+ */
+export function refuseOnSwarm(config: Pick<McpgwConfig, 'engine'>, command: string, instead: string): void {
+  if (config.engine !== 'swarm') return;
+  throw new UserError(`\`mcpgw ${command}\` does not know a swarm's tasks yet (engine: swarm in mcpgw.yaml)`, instead);
 }

@@ -24,7 +24,8 @@ export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engin
     throw error;
   });
   const { cluster } = target;
-  step.succeed(`manager ${cluster.managerNode.hostname}, nodes ${cluster.nodes.map((entry) => entry.node.hostname).join(', ')}`);
+  const away = cluster.unreachable.map((entry) => `${entry.url} does not answer`);
+  step.succeed([`manager ${cluster.managerNode.hostname}, nodes ${cluster.nodes.map((entry) => entry.node.hostname).join(', ')}`, ...away].join('; '));
   await ensureImagesOnNodes(
     [...new Set(swarmModel.services.map((service) => service.image))].sort(),
     cluster.nodes.map((entry) => entry.url),

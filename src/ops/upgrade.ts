@@ -32,6 +32,7 @@ import { withKeyStore } from './key-store.js';
 import { probeStack } from './probe.js';
 import { StackRunner } from './stack-runner.js';
 import { loadStack, type LoadedStack } from './stack.js';
+import { refuseOnSwarm } from './swarm-target.js';
 
 export interface UpgradeRequest {
   /** A LiteLLM version or an image reference; none: the builtin release. */
@@ -63,6 +64,11 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
   const target = resolveTarget(request.to);
   const stack = await loadStack(ctx);
   const { config } = stack.loaded;
+  refuseOnSwarm(
+    config,
+    'upgrade',
+    'set litellm.image to the new release and run `mcpgw up`: the migration job runs first, then Swarm rolls the replicas and rolls back a failing one',
+  );
   const progress = await ctx.progress();
   const engine = await deps.docker();
   const labels = labelsFor(stack.model.name, 'upgrade');

@@ -123,7 +123,9 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
   await replicaLevel();
   if (plan.frontDoorReplicas !== undefined && !plan.replay) {
     const target = { baseUrl: plan.baseUrl, key: plan.key, replicas: plan.frontDoorReplicas, timeoutMs: plan.timeoutMs };
-    await step('replicas', 'replicas.affinity-http', "a streamable HTTP session's requests stay on the replica that opened it", () => checkStreamableAffinity(target));
+    await step('replicas', 'replicas.affinity-http', "a streamable HTTP session's requests stay on the replica that opened it", () =>
+      checkStreamableAffinity(target),
+    );
     await step('replicas', 'replicas.affinity-sse', "an SSE session's messages reach the replica holding its stream", () => checkSseAffinity(target));
   }
 

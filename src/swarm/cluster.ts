@@ -16,7 +16,13 @@ export interface Cluster {
   manager: Engine;
   /** The node the manager's engine runs on: where the stack's data lives unless a node already carries its label. */
   managerNode: SwarmNode;
+  /** The nodes mcpgw reaches, each matched to its node in the swarm. */
   nodes: ClusterNode[];
+  /**
+   * Engines of swarm.nodes that did not answer, with why. Not an error by itself: a node that went away is Swarm's
+   * to work around (its tasks move); what cannot be is a node that runs tasks and that no engine reaches.
+   */
+  unreachable: { url: string; reason: string }[];
 }
 
 /**
@@ -46,10 +52,11 @@ export async function connectCluster(
 
   const problems: string[] = [];
   const matched: ClusterNode[] = [];
+  const unreachable: Cluster['unreachable'] = [];
   await Promise.all(
     swarm.nodes.map(async (url, index) => {
       const engine = await reach(url, `swarm.nodes[${index}]`, dockerAt).catch((error: Error) => {
-        problems.push(error.message);
+        unreachable.push({ url, reason: error.message });
         return undefined;
       });
       if (!engine) return;
@@ -64,6 +71,7 @@ export async function connectCluster(
   for (const node of unlisted) {
     problems.push(`node ${node.hostname} (${node.address}) runs tasks but no engine in swarm.nodes reaches it: its tasks could not find the stack's images`);
   }
+  if (unlisted.length > 0) problems.push(...unreachable.map((entry) => entry.reason));
   if (problems.length > 0) {
     throw new UserError(
       `the swarm does not match mcpgw.yaml:\n  ${problems.join('\n  ')}`,
@@ -71,7 +79,7 @@ export async function connectCluster(
     );
   }
   matched.sort((a, b) => a.node.hostname.localeCompare(b.node.hostname));
-  return { managerUrl, manager, managerNode, nodes: matched };
+  return { managerUrl, manager, managerNode, nodes: matched, unreachable };
 }
 
 async function reach(url: string, field: string, dockerAt: (url: string) => Promise<Engine>): Promise<Engine> {

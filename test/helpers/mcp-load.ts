@@ -71,7 +71,12 @@ export function startLoad(options: LoadOptions): RunningLoad {
       report.sessions++;
       const init = await request('initialize', {
         method: 'POST',
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: `load-${id}`, version: '0' } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: `load-${id}`, version: '0' } },
+        }),
       });
       if (!init) continue;
       const session = init.headers.get('mcp-session-id') ?? undefined;
@@ -81,7 +86,10 @@ export function startLoad(options: LoadOptions): RunningLoad {
       const nonce = `load-${n}-${Math.random().toString(36).slice(2)}`;
       const call = await request(
         'tools/call',
-        { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: options.tool, arguments: { message: nonce } } }) },
+        {
+          method: 'POST',
+          body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: options.tool, arguments: { message: nonce } } }),
+        },
         session,
       );
       if (call) {

@@ -1,25 +1,48 @@
-// `mcpgw up` on a real 3-node swarm (test/helpers/swarm.ts): the stack file mcpgw renders, deployed in stages,
-// LiteLLM as two replicas behind the front door, the probe green through it.
-import { mkdtemp, rm } from 'node:fs/promises';
+// The gateway on a real 3-node swarm (test/helpers/swarm.ts: Debian's dockerd in containers): `mcpgw up` deploys
+// the stack file it renders in stages, LiteLLM runs as two replicas behind the front door, and the probe judges
+// every replica from inside its task and the front door's session affinity. Then, with real MCP traffic running
+// throughout, a config change rolls the replicas and a node that runs one is killed: no request may fail during
+// the roll, and after the node loss the probe must be green again once Swarm has moved the replica.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { startLoad } from '../helpers/mcp-load.js';
 import { sharedSwarm, type TestSwarm } from '../helpers/swarm.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
 import { runId } from '../stack/stack.js';
+import { waitUntil } from '../../src/time/wait.js';
 
 const stack = inject('mcpgwStack');
 const name = `mcpgwt-${runId()}-swarm`;
 const userKey = 'sk-itest-swarm-user-0123456789';
 let swarm: TestSwarm;
 let dir = '';
+let gateway = '';
+
+interface ProbeJson {
+  ok: boolean;
+  steps: { id: string; level: string; status: string; evidence: string[] }[];
+}
+
+interface StatusJson {
+  services: { service: string; node?: string; state: string; health: string }[];
+}
+
+async function litellmNodes(): Promise<string[]> {
+  const status = await runCli(['status', '--json'], { cwd: dir });
+  const parsed = JSON.parse(status.stdout) as StatusJson;
+  return parsed.services.filter((entry) => entry.service === 'litellm' && entry.state === 'running').map((entry) => entry.node ?? '?');
+}
 
 beforeAll(async () => {
   swarm = await sharedSwarm({ image: stack.images.swarmNode, owner: stack.owner });
   dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-swarm-'));
   const manager = swarm.nodes[0];
   if (!manager) throw new Error('the swarm has no node');
+  gateway = `http://${manager.ip}:4000`;
   await writeTestStack(dir, {
     name,
     images: stack.images,
@@ -28,6 +51,8 @@ beforeAll(async () => {
     secrets: { MCPGW_KEY_USER: userKey },
     extra: {
       host: manager.ip,
+      // A host-mode port takes every address of its node.
+      bind: '0.0.0.0',
       engine: 'swarm',
       swarm: { manager: swarm.managerUrl, nodes: swarm.nodes.map((node) => node.url) },
       litellm: { image: stack.images.litellmDb, port: 4000, replicas: 2 },
@@ -38,18 +63,73 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  // Every node back, for the next file that shares the swarm.
+  for (const node of swarm?.nodes ?? []) await swarm.startNode(node.name).catch(() => undefined);
   if (dir) await runCli(['down', '--volumes'], { cwd: dir });
   await rm(dir, { recursive: true, force: true });
 }, 300_000);
 
-describe('mcpgw up on a real swarm', () => {
-  it('deploys in stages and ends with the probe green through the front door', async () => {
+describe('the gateway on a real 3-node swarm', () => {
+  it('up deploys in stages and ends with the probe green at every level, each replica judged from inside it', async () => {
     const result = await runCli(['up', '--json'], { cwd: dir });
     expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(0);
-    const report = JSON.parse(result.stdout) as { probe: { ok: boolean }; services: { service: string; tasks: { node: string }[] }[] };
+    expect(result.stderr).toMatch(/swarm: data: postgres ×1 on node1/);
+    expect(result.stderr).toMatch(/swarm: migrate: migration done \(migrate-deploy: \d+ migration\(s\) applied/);
+    const report = JSON.parse(result.stdout) as { probe: ProbeJson; services: { service: string; tasks: { node: string }[] }[] };
     expect(report.probe.ok).toBe(true);
-    const litellm = report.services.find((entry) => entry.service === 'litellm');
-    expect(litellm?.tasks).toHaveLength(2);
+    expect(report.services.find((entry) => entry.service === 'litellm')?.tasks).toHaveLength(2);
+    const replicaSteps = report.probe.steps.filter((step) => step.level === 'replicas');
+    for (const id of ['replicas.ready', 'replicas.config', 'replicas.redis', 'replicas.heartbeat', 'replicas.affinity-http', 'replicas.affinity-sse']) {
+      expect(replicaSteps.find((step) => step.id === id)?.status, `${id}: ${JSON.stringify(replicaSteps)}`).toBe('pass');
+    }
+    // Both replicas were read where they run, and both coordinate through the stack's Redis.
+    const redis = replicaSteps.find((step) => step.id === 'replicas.redis')?.evidence.join('\n') ?? '';
+    expect(redis.match(/Redis from coordination_redis, host=redis port=6379, answers LiteLLM/g)).toHaveLength(2);
     for (const value of [...Object.values(TEST_SECRETS), userKey]) expect(result.stdout + result.stderr).not.toContain(value);
   }, 900_000);
+
+  it('status shows each replica with its node; the stack file holds no secret', async () => {
+    expect((await litellmNodes()).length).toBe(2);
+    const stackFile = await readFile(path.join(dir, 'swarm/stack.yml'), 'utf8');
+    for (const value of [...Object.values(TEST_SECRETS), userKey]) expect(stackFile).not.toContain(value);
+  });
+
+  it('a config change rolls the replicas one by one with no failed request', async () => {
+    const before = await litellmNodes();
+    const config = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
+    await writeFile(path.join(dir, 'mcpgw.yaml'), config.replace(/replicas: 2\n/, 'replicas: 2\n  key_cache_ttl: 30\n'));
+    const load = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 4, maxSessions: 5_000, maxMs: 600_000 });
+    const up = await runCli(['up', '--json'], { cwd: dir });
+    const traffic = await load.stop();
+    process.stderr.write(`[swarm] rolling update: ${traffic.sessions} sessions, ${traffic.requests} requests, ${traffic.failed} failed in ${traffic.ms} ms\n`);
+    expect(up.code, `${up.stderr}\n${up.stdout}`).toBe(0);
+    expect(traffic.failures).toEqual([]);
+    // The traffic reached replicas of both generations: the old ones served until the new ones took over.
+    expect(Object.keys(traffic.replicas).length).toBeGreaterThan(2);
+    expect(traffic.sessions).toBeGreaterThan(20);
+    expect(before.length).toBe(2);
+  }, 900_000);
+
+  it('after a node running a replica is lost, Swarm moves the replica and the probe is green again', async () => {
+    const nodes = await litellmNodes();
+    const victim = swarm.nodes.find((node) => node.name !== 'node1' && nodes.includes(node.name));
+    if (!victim) throw new Error(`no replica outside the data node: ${nodes.join(', ')}`);
+    const load = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 4, maxSessions: 5_000, maxMs: 300_000 });
+    const lost = Date.now();
+    await new Dockerode().getContainer(victim.container).kill();
+    const green = await waitUntil(
+      'the probe green again without the lost node',
+      async () => {
+        const probe = await runCli(['probe', '--json', '--no-llm'], { cwd: dir });
+        if (probe.code !== 0) throw new Error(probe.stdout.slice(0, 400));
+        return Date.now() - lost;
+      },
+      { timeoutMs: 240_000 },
+    );
+    const traffic = await load.stop();
+    process.stderr.write(`[swarm] node loss: probe green after ${(green / 1000).toFixed(1)} s; ${traffic.failed} of ${traffic.requests} requests failed\n`);
+    const after = await litellmNodes();
+    expect(after).toHaveLength(2);
+    expect(after).not.toContain(victim.name);
+  }, 600_000);
 });
