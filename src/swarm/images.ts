@@ -89,7 +89,8 @@ export async function connectNodes(urls: readonly string[], dockerAt: Distribute
   if (unreachable.length > 0) {
     throw new StepFailed(
       `cannot reach ${unreachable.length === 1 ? 'a swarm node' : `${unreachable.length} swarm nodes`}:\n  ${unreachable.join('\n  ')}`,
-      "start Docker on that node and make its engine listen where swarm.nodes says (e.g. dockerd -H tcp://0.0.0.0:2375 on a private network, or ssh:// with this user's key in ssh-agent), or correct the node's URL in mcpgw.yaml",
+      'start Docker on that node and make its engine answer where swarm.nodes says (tcp:// on a private network, or ssh:// with ' +
+        "this user's key in ssh-agent), or correct the node's URL in mcpgw.yaml",
     );
   }
   return opened.map((result) => (result as PromiseFulfilledResult<NodeEngine>).value);

@@ -51,6 +51,8 @@ export interface SwarmOptions {
   owner: string;
   size?: number;
   timeoutMs?: number;
+  /** More dockerd flags for every node (e.g. --insecure-registry=198.18.0.0/15 for a registry on the test bridge). */
+  daemonArgs?: string[];
 }
 
 /**
@@ -88,7 +90,7 @@ export async function startSwarm(options: SwarmOptions): Promise<TestSwarm> {
       Array.from({ length: size }, async (_, index) => {
         const n = index + 1;
         const node = nodeAt(run, subnet, n);
-        await createNode(docker, options.image, node, n, network, labels);
+        await createNode(docker, options.image, node, n, network, labels, options.daemonArgs ?? []);
         await waitForEngine(docker, node, timeoutMs);
         return node;
       }),
@@ -133,7 +135,15 @@ async function createBridge(docker: Docker, name: string, labels: Record<string,
   throw new Error(`no free 198.18.0.0/15 subnet for ${name}: ${(lastError as Error).message}`);
 }
 
-async function createNode(docker: Docker, image: string, node: SwarmNode, n: number, network: string, labels: Record<string, string>): Promise<void> {
+async function createNode(
+  docker: Docker,
+  image: string,
+  node: SwarmNode,
+  n: number,
+  network: string,
+  labels: Record<string, string>,
+  daemonArgs: string[],
+): Promise<void> {
   const container = await docker.createContainer({
     name: node.container,
     Hostname: node.name,
@@ -141,7 +151,7 @@ async function createNode(docker: Docker, image: string, node: SwarmNode, n: num
     Labels: labels,
     // Distinct bridge and pools per node keep clear of the host's docker0; the cgroup parent keeps each node's
     // containers apart in the host's cgroup tree.
-    Cmd: [`--bip=10.9${n}.0.1/24`, `--default-address-pool=base=10.10${n}.0.0/16,size=24`, `--cgroup-parent=/${node.container}`],
+    Cmd: [`--bip=10.9${n}.0.1/24`, `--default-address-pool=base=10.10${n}.0.0/16,size=24`, `--cgroup-parent=/${node.container}`, ...daemonArgs],
     HostConfig: {
       NetworkMode: network,
       CapAdd: ['ALL'],
