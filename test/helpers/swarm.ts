@@ -36,8 +36,11 @@ export interface TestSwarm {
   startMs: number;
   /** The node's engine through dockerode (swarm services, tasks, images). */
   engine(node: SwarmNode): Docker;
-  /** Stops the node's container (its dockerd and every task on it), as a machine that goes away. */
-  stopNode(name: string): Promise<void>;
+  /**
+   * Stops the node's container (its dockerd and every task on it), as a machine that goes away: SIGTERM, then
+   * SIGKILL after `graceSeconds` (default 10; 0 kills at once, as a power cut).
+   */
+  stopNode(name: string, graceSeconds?: number): Promise<void>;
   /** Starts it again and waits until its engine answers and the manager sees it Ready. */
   startNode(name: string): Promise<void>;
   /** Removes the node containers with their volumes, and the network. */
@@ -161,6 +164,9 @@ async function createNode(
       MaskedPaths: [],
       ReadonlyPaths: [],
       Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+      // /run empty at every start, as on a machine that boots: a dockerd stopped by SIGKILL (its containers outlived
+      // the stop timeout) leaves docker.pid there, and the next dockerd would refuse to start.
+      Tmpfs: { '/run': '' },
       // The node's /var/lib/docker, labelled so it is the test's; removed with the container.
       Mounts: [
         {
@@ -274,10 +280,10 @@ function describeSwarmNodes(docker: Docker, run: string, network: string, nodes:
     network,
     startMs: 0,
     engine: nodeEngine,
-    async stopNode(name) {
+    async stopNode(name, graceSeconds = 10) {
       await docker
         .getContainer(byName(name).container)
-        .stop({ t: 10 })
+        .stop({ t: graceSeconds })
         .catch((error: { statusCode?: number }) => {
           if (error.statusCode !== 304) throw error;
         });

@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DockerEngine } from '../../src/docker/engine.js';
+import { StepFailed } from '../../src/errors.js';
 import { ensureImagesOnNodes, type ImageOnNodes } from '../../src/swarm/images.js';
 import { systemClock } from '../../src/time/clock.js';
 import { waitUntil } from '../../src/time/wait.js';
@@ -85,19 +86,39 @@ describe('the test swarm', () => {
 describe('every image on every node', () => {
   const images = [stack.images.node, stack.images.litellmDb];
 
-  it('loads the images the nodes lack, with the id they have here, and a second run loads nothing', async () => {
+  it('loads the images a node lacks or holds another build of, with the id they have here; a second run loads nothing', async () => {
     const local = await DockerEngine.connect({});
-    const first = await distribute(images);
-    for (const image of images) {
-      const id = await local.imageId(image);
-      expect(id).toMatch(/^sha256:/);
-      for (const node of swarm.nodes) expect(await (await DockerEngine.connect({ DOCKER_HOST: node.url })).imageId(image), `${image} on ${node.name}`).toBe(id);
-      expect(first.find((outcome) => outcome.image === image)?.nodes.map((entry) => entry.state === 'failed')).toEqual([false, false, false]);
+    const [node, litellm] = images as [string, string];
+    const [nodeId, litellmId] = [await local.imageId(node), await local.imageId(litellm)];
+    // The big one first: loaded now, or already there when another swarm file of this run loaded it.
+    await distribute([litellm]);
+    // node2 holds another build under the node image's name, node3 none: both must get this machine's.
+    const [, node2, node3] = swarm.nodes as [SwarmNode, SwarmNode, SwarmNode];
+    const absent = (error: { statusCode?: number }) => {
+      if (error.statusCode !== 404) throw error;
+    };
+    await swarm.engine(node2).getImage(node).remove({ force: true }).catch(absent);
+    await swarm
+      .engine(node2)
+      .getImage(litellm)
+      .tag({ repo: node.slice(0, node.lastIndexOf(':')), tag: node.slice(node.lastIndexOf(':') + 1) });
+    await swarm.engine(node3).getImage(node).remove({ force: true }).catch(absent);
+
+    const outcomes = await distribute(images);
+    const onNode = (image: string, url: string) => outcomes.find((outcome) => outcome.image === image)?.nodes.find((entry) => entry.node === url);
+    expect(onNode(node, node2.url)).toEqual({ node: node2.url, state: 'loaded', bytes: expect.any(Number), seconds: expect.any(Number), replaced: litellmId });
+    expect(onNode(node, node3.url)).toEqual({ node: node3.url, state: 'loaded', bytes: expect.any(Number), seconds: expect.any(Number) });
+    expect((onNode(node, node3.url) as { bytes: number }).bytes).toBeGreaterThan(100e6);
+    expect(swarm.nodes.map((entry) => onNode(litellm, entry.url)?.state)).toEqual(['present', 'present', 'present']);
+    for (const entry of swarm.nodes) {
+      const engine = await DockerEngine.connect({ DOCKER_HOST: entry.url });
+      expect([await engine.imageId(node), await engine.imageId(litellm)], entry.name).toEqual([nodeId, litellmId]);
     }
+
     const started = Date.now();
     const second = await distribute(images);
     expect(second.flatMap((outcome) => outcome.nodes.map((entry) => `${outcome.image} ${entry.node} ${entry.state}`))).toEqual(
-      images.flatMap((image) => swarm.nodes.map((node) => `${image} ${node.url} present`)),
+      images.flatMap((image) => swarm.nodes.map((entry) => `${image} ${entry.url} present`)),
     );
     process.stderr.write(`[swarm-nodes] second run: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }, 900_000);
@@ -176,6 +197,23 @@ describe('every image on every node', () => {
       expect(Object.keys(answers)).toHaveLength(3);
     } finally {
       await container.remove({ force: true });
+    }
+  });
+
+  it('fails naming a node it cannot reach, with the fix, and loads nothing', async () => {
+    const node3 = swarm.nodes[2] as SwarmNode;
+    await swarm.stopNode(node3.name, 0);
+    try {
+      const stepsBefore = lines.length;
+      const failure = (await distribute(images).catch((error: unknown) => error)) as StepFailed;
+      expect(failure).toBeInstanceOf(StepFailed);
+      expect(failure.message.startsWith(`cannot reach a swarm node:\n  ${node3.url}: cannot reach the Docker engine at ${node3.url}: `), failure.message).toBe(
+        true,
+      );
+      expect(lines.length, 'no image step ran').toBe(stepsBefore);
+      expect(failure.hint).toMatch(/swarm\.nodes/);
+    } finally {
+      await swarm.startNode(node3.name);
     }
   });
 });
