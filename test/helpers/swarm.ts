@@ -4,7 +4,7 @@
 // The nodes start in parallel; readiness is the engine's ping and `docker node ls` showing every node Ready.
 import type Docker from 'dockerode';
 import Dockerode from 'dockerode';
-import { dockerClient, OWNER_LABEL, runId, testLabels } from '../stack/stack.js';
+import { dockerClient, OWNER_LABEL, removeLabelled, runId, testLabels } from '../stack/stack.js';
 import { WaitAborted, waitUntil } from '../../src/time/wait.js';
 import { demuxLogs } from '../../src/docker/logs.js';
 
@@ -102,7 +102,7 @@ export async function startSwarm(options: SwarmOptions): Promise<TestSwarm> {
     await formSwarm(swarm, timeoutMs);
     return { ...swarm, startMs: Date.now() - started };
   } catch (error) {
-    if (process.env.MCPGW_TEST_KEEP !== '1') await removeSwarm(docker, run, network);
+    if (process.env.MCPGW_TEST_KEEP !== '1') await removeLabelled(docker, `${SWARM_LABEL}=${run}`);
     throw error;
   }
 }
@@ -299,23 +299,9 @@ function describeSwarmNodes(docker: Docker, run: string, network: string, nodes:
       await waitForEngine(docker, node, 60_000);
       await waitForReady(swarm, [node], 60_000);
     },
-    teardown: () => removeSwarm(docker, run, network),
+    teardown: async () => {
+      await removeLabelled(docker, `${SWARM_LABEL}=${run}`);
+    },
   };
   return swarm;
-}
-
-async function removeSwarm(docker: Docker, run: string, network: string): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${SWARM_LABEL}=${run}`] } });
-  await Promise.all(
-    containers.map((container) =>
-      docker
-        .getContainer(container.Id)
-        .remove({ force: true, v: true })
-        .catch(() => undefined),
-    ),
-  );
-  await docker
-    .getNetwork(network)
-    .remove()
-    .catch(() => undefined);
 }
