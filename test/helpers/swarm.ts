@@ -61,7 +61,8 @@ export interface SwarmOptions {
 /**
  * The swarm of this test run: the one another test file already started (same owner), else a new one. One swarm
  * serves every swarm test file of a run (images loaded on its nodes stay there); the global teardown removes it
- * with the run's other objects, so files leave it as they found it (their stacks removed, every node started).
+ * with the run's other objects, so files leave it as they found it (their stacks removed, every node started). The
+ * file that starts it sets its size and daemonArgs; a later file's are not compared.
  */
 export async function sharedSwarm(options: SwarmOptions): Promise<TestSwarm> {
   const docker = dockerClient();
