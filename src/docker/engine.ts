@@ -107,6 +107,12 @@ export function dockerOptions(dockerHost: string | undefined, env: Readonly<Reco
  */
 export type Engine = { [K in keyof DockerEngine]: DockerEngine[K] };
 
+/**
+ * How long an engine may take to answer its first ping. A swarm node that is down (or a wrong address on the LAN)
+ * otherwise holds the command for the kernel's TCP connect timeout, minutes; an engine over ssh answers in seconds.
+ */
+const PING_TIMEOUT_MS = 10_000;
+
 export class DockerEngine {
   constructor(private readonly docker: Docker) {}
 
@@ -119,12 +125,15 @@ export class DockerEngine {
     const { default: Dockerode } = await import('dockerode');
     const docker = new Dockerode(dockerOptions(env.DOCKER_HOST, env));
     const engine = new DockerEngine(docker);
+    const deadline = AbortSignal.timeout(PING_TIMEOUT_MS);
     try {
-      await docker.ping();
+      // dockerode's types leave out ping's options; its ping passes abortSignal on to the request.
+      await (docker as unknown as { ping(options: { abortSignal: AbortSignal }): Promise<unknown> }).ping({ abortSignal: deadline });
     } catch (error) {
+      const reason = deadline.aborted ? `no answer within ${PING_TIMEOUT_MS / 1000} s` : (error as Error).message;
       // An unreachable dependency is a failure (exit 1), not a usage error: nothing the command line can fix.
       throw new StepFailed(
-        `cannot reach the Docker engine at ${env.DOCKER_HOST ?? '/var/run/docker.sock'}: ${(error as Error).message}`,
+        `cannot reach the Docker engine at ${env.DOCKER_HOST ?? '/var/run/docker.sock'}: ${reason}`,
         'start Docker (e.g. `systemctl start docker`) or set DOCKER_HOST',
       );
     }

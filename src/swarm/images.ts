@@ -89,18 +89,23 @@ export async function connectNodes(urls: readonly string[], dockerAt: Distribute
   if (unreachable.length > 0) {
     throw new StepFailed(
       `cannot reach ${unreachable.length === 1 ? 'a swarm node' : `${unreachable.length} swarm nodes`}:\n  ${unreachable.join('\n  ')}`,
-      "start Docker on that node and make its engine listen where swarm.nodes says (e.g. dockerd -H tcp://0.0.0.0:2375 on a private network, or ssh:// with this user's key in ssh-agent), or correct the node's URL in mcpgw.yaml",
+      'start Docker on that node and make its engine answer where swarm.nodes says (tcp:// on a private network, or ssh:// with ' +
+        "this user's key in ssh-agent), or correct the node's URL in mcpgw.yaml",
     );
   }
   return opened.map((result) => (result as PromiseFulfilledResult<NodeEngine>).value);
 }
 
 /**
- * Puts every image in `images` on every node with this machine's id, one progress step per image; resolves with
- * what happened per image per node. A node that cannot take an image fails the step, naming the node and the fix,
- * after the other nodes got theirs.
+ * Which node lacks which image (absent, or another build under that name), changing nothing: what `up` is about
+ * to load, and what doctor can report as a node missing an image. Fails naming every node it cannot reach and
+ * every image this machine does not have.
  */
-export async function ensureImagesOnNodes(images: readonly string[], urls: readonly string[], deps: DistributeDeps): Promise<ImageOnNodes[]> {
+export async function imagesOnNodes(
+  images: readonly string[],
+  urls: readonly string[],
+  deps: Pick<DistributeDeps, 'local' | 'dockerAt'>,
+): Promise<{ nodes: NodeEngine[]; plans: ImageLoadPlan[] }> {
   const nodes = await connectNodes(urls, deps.dockerAt);
   const local = new Map<string, string>();
   const missing: string[] = [];
@@ -121,8 +126,18 @@ export async function ensureImagesOnNodes(images: readonly string[], urls: reado
     for (const image of local.keys()) ids.set(image, await node.engine.imageId(image));
     onNodes.set(node.url, ids);
   }
+  return { nodes, plans: planImageLoads(local, onNodes) };
+}
+
+/**
+ * Puts every image in `images` on every node with this machine's id, one progress step per image; resolves with
+ * what happened per image per node. A node that cannot take an image fails the step, naming the node and the fix,
+ * after the other nodes got theirs.
+ */
+export async function ensureImagesOnNodes(images: readonly string[], urls: readonly string[], deps: DistributeDeps): Promise<ImageOnNodes[]> {
+  const { nodes, plans } = await imagesOnNodes(images, urls, deps);
   const outcomes: ImageOnNodes[] = [];
-  for (const plan of planImageLoads(local, onNodes)) {
+  for (const plan of plans) {
     const step = deps.progress.start(`image ${plan.image} on the nodes`);
     const loaded = plan.load.length === 0 ? [] : await loadOnNodes(plan, nodes, deps, step.update);
     const outcome: ImageOnNodes = { image: plan.image, id: plan.id, nodes: [...plan.present.map((node) => ({ node, state: 'present' as const })), ...loaded] };

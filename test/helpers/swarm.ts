@@ -4,7 +4,7 @@
 // The nodes start in parallel; readiness is the engine's ping and `docker node ls` showing every node Ready.
 import type Docker from 'dockerode';
 import Dockerode from 'dockerode';
-import { dockerClient, OWNER_LABEL, runId, testLabels } from '../stack/stack.js';
+import { dockerClient, OWNER_LABEL, removeLabelled, runId, testLabels } from '../stack/stack.js';
 import { WaitAborted, waitUntil } from '../../src/time/wait.js';
 import { demuxLogs } from '../../src/docker/logs.js';
 
@@ -36,8 +36,11 @@ export interface TestSwarm {
   startMs: number;
   /** The node's engine through dockerode (swarm services, tasks, images). */
   engine(node: SwarmNode): Docker;
-  /** Stops the node's container (its dockerd and every task on it), as a machine that goes away. */
-  stopNode(name: string): Promise<void>;
+  /**
+   * Stops the node's container (its dockerd and every task on it), as a machine that goes away: SIGTERM, then
+   * SIGKILL after `graceSeconds` (default 10; 0 kills at once, as a power cut).
+   */
+  stopNode(name: string, graceSeconds?: number): Promise<void>;
   /** Starts it again and waits until its engine answers and the manager sees it Ready. */
   startNode(name: string): Promise<void>;
   /** Removes the node containers with their volumes, and the network. */
@@ -51,12 +54,15 @@ export interface SwarmOptions {
   owner: string;
   size?: number;
   timeoutMs?: number;
+  /** More dockerd flags for every node (e.g. --insecure-registry=198.18.0.0/15 for a registry on the test bridge). */
+  daemonArgs?: string[];
 }
 
 /**
  * The swarm of this test run: the one another test file already started (same owner), else a new one. One swarm
  * serves every swarm test file of a run (images loaded on its nodes stay there); the global teardown removes it
- * with the run's other objects, so files leave it as they found it (their stacks removed, every node started).
+ * with the run's other objects, so files leave it as they found it (their stacks removed, every node started). The
+ * file that starts it sets its size and daemonArgs; a later file's are not compared.
  */
 export async function sharedSwarm(options: SwarmOptions): Promise<TestSwarm> {
   const docker = dockerClient();
@@ -88,7 +94,7 @@ export async function startSwarm(options: SwarmOptions): Promise<TestSwarm> {
       Array.from({ length: size }, async (_, index) => {
         const n = index + 1;
         const node = nodeAt(run, subnet, n);
-        await createNode(docker, options.image, node, n, network, labels);
+        await createNode(docker, options.image, node, n, network, labels, options.daemonArgs ?? []);
         await waitForEngine(docker, node, timeoutMs);
         return node;
       }),
@@ -97,7 +103,7 @@ export async function startSwarm(options: SwarmOptions): Promise<TestSwarm> {
     await formSwarm(swarm, timeoutMs);
     return { ...swarm, startMs: Date.now() - started };
   } catch (error) {
-    if (process.env.MCPGW_TEST_KEEP !== '1') await removeSwarm(docker, run, network);
+    if (process.env.MCPGW_TEST_KEEP !== '1') await removeLabelled(docker, `${SWARM_LABEL}=${run}`);
     throw error;
   }
 }
@@ -134,7 +140,15 @@ async function createBridge(docker: Docker, name: string, labels: Record<string,
   throw new Error(`no free 10.210-249.x.0/24 subnet for ${name}: ${(lastError as Error).message}`);
 }
 
-async function createNode(docker: Docker, image: string, node: SwarmNode, n: number, network: string, labels: Record<string, string>): Promise<void> {
+async function createNode(
+  docker: Docker,
+  image: string,
+  node: SwarmNode,
+  n: number,
+  network: string,
+  labels: Record<string, string>,
+  daemonArgs: string[],
+): Promise<void> {
   const container = await docker.createContainer({
     name: node.container,
     Hostname: node.name,
@@ -142,7 +156,7 @@ async function createNode(docker: Docker, image: string, node: SwarmNode, n: num
     Labels: labels,
     // Distinct bridge and pools per node keep clear of the host's docker0; the cgroup parent keeps each node's
     // containers apart in the host's cgroup tree.
-    Cmd: [`--bip=10.9${n}.0.1/24`, `--default-address-pool=base=10.10${n}.0.0/16,size=24`, `--cgroup-parent=/${node.container}`],
+    Cmd: [`--bip=10.9${n}.0.1/24`, `--default-address-pool=base=10.10${n}.0.0/16,size=24`, `--cgroup-parent=/${node.container}`, ...daemonArgs],
     HostConfig: {
       NetworkMode: network,
       CapAdd: ['ALL'],
@@ -152,6 +166,9 @@ async function createNode(docker: Docker, image: string, node: SwarmNode, n: num
       MaskedPaths: [],
       ReadonlyPaths: [],
       Binds: ['/sys/fs/cgroup:/sys/fs/cgroup:rw'],
+      // /run empty at every start, as on a machine that boots: a dockerd stopped by SIGKILL (its containers outlived
+      // the stop timeout) leaves docker.pid there, and the next dockerd would refuse to start.
+      Tmpfs: { '/run': '' },
       // The node's /var/lib/docker, labelled so it is the test's; removed with the container.
       Mounts: [
         {
@@ -265,10 +282,10 @@ function describeSwarmNodes(docker: Docker, run: string, network: string, nodes:
     network,
     startMs: 0,
     engine: nodeEngine,
-    async stopNode(name) {
+    async stopNode(name, graceSeconds = 10) {
       await docker
         .getContainer(byName(name).container)
-        .stop({ t: 10 })
+        .stop({ t: graceSeconds })
         .catch((error: { statusCode?: number }) => {
           if (error.statusCode !== 304) throw error;
         });
@@ -284,23 +301,9 @@ function describeSwarmNodes(docker: Docker, run: string, network: string, nodes:
       await waitForEngine(docker, node, 60_000);
       await waitForReady(swarm, [node], 60_000);
     },
-    teardown: () => removeSwarm(docker, run, network),
+    teardown: async () => {
+      await removeLabelled(docker, `${SWARM_LABEL}=${run}`);
+    },
   };
   return swarm;
-}
-
-async function removeSwarm(docker: Docker, run: string, network: string): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${SWARM_LABEL}=${run}`] } });
-  await Promise.all(
-    containers.map((container) =>
-      docker
-        .getContainer(container.Id)
-        .remove({ force: true, v: true })
-        .catch(() => undefined),
-    ),
-  );
-  await docker
-    .getNetwork(network)
-    .remove()
-    .catch(() => undefined);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StepFailed } from '../../src/errors.js';
-import { describeImageOnNodes, ensureImagesOnNodes, planImageLoads } from '../../src/swarm/images.js';
+import { describeImageOnNodes, ensureImagesOnNodes, imagesOnNodes, planImageLoads } from '../../src/swarm/images.js';
 import { systemClock } from '../../src/time/clock.js';
 import type { Progress } from '../../src/ui/progress.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
@@ -136,5 +136,18 @@ describe('ensureImagesOnNodes', () => {
     )) as StepFailed;
     expect(failure.message).toMatch(/not on this machine.*ghcr\.io\/example\/tool:1/);
     expect(failure.hint).toMatch(/mcpgw images build.*docker pull/);
+  });
+});
+
+describe('imagesOnNodes', () => {
+  it('says which node lacks which image without loading anything', async () => {
+    const { local, nodes, dockerAt, urls } = cluster();
+    nodes.get('tcp://n2:2375')?.images.set(NODE, 'sha256:aaa111');
+    nodes.get('tcp://n3:2375')?.images.set(NODE, 'sha256:older');
+    const { plans } = await imagesOnNodes([NODE], urls, { local: local.asEngine(), dockerAt });
+    expect(plans).toEqual([
+      { image: NODE, id: 'sha256:aaa111', present: ['tcp://n2:2375'], load: [{ node: 'tcp://n1:2375' }, { node: 'tcp://n3:2375', current: 'sha256:older' }] },
+    ]);
+    expect([...local.calls, ...[...nodes.values()].flatMap((node) => node.calls)]).toEqual([]);
   });
 });
