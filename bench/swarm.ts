@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { startLoad } from '../test/helpers/mcp-load.js';
 import { startSwarm } from '../test/helpers/swarm.js';
 import { writeTestStack } from '../test/helpers/test-stack.js';
@@ -91,7 +91,12 @@ try {
   const nodeDocker = swarm.engine(node);
   const [task] = (await nodeDocker.listContainers({ filters: { label: ['com.docker.swarm.service.name=benchswarm_litellm'] } })) as { Id: string }[];
   if (!task) throw new Error('no replica container on its node');
-  const [viaFrontDoor, direct] = await timedInside(nodeDocker, task.Id, ['http://front-door:4000/health/liveliness', 'http://127.0.0.1:4000/health/liveliness'], 200);
+  const [viaFrontDoor, direct] = await timedInside(
+    nodeDocker,
+    task.Id,
+    ['http://front-door:4000/health/liveliness', 'http://127.0.0.1:4000/health/liveliness'],
+    200,
+  );
   console.log(
     `front door: GET /health/liveliness p50 ${viaFrontDoor?.toFixed(2)} ms through it, ${direct?.toFixed(2)} ms straight to a replica: ` +
       `${((viaFrontDoor ?? 0) / (direct ?? 1)).toFixed(2)}x`,
@@ -112,7 +117,8 @@ try {
   if (!victim) throw new Error('no node to lose');
   const losing = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 4, maxSessions: 10_000, maxMs: 300_000 });
   const lost = Date.now();
-  await new Dockerode().getContainer(victim.container).kill();
+  // A power cut, not a shutdown: the node's tasks get no graceful stop.
+  await swarm.stopNode(victim.name, 0);
   let recovered = Number.NaN;
   while (Date.now() - lost < 300_000) {
     if (mcpgw(['-q', 'probe', '--no-llm'], dir).code === 0) {

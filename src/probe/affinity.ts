@@ -18,7 +18,8 @@ export interface AffinityTarget {
 }
 
 const FIX_STICKY =
-  'use the front door mcpgw renders (swarm/haproxy.cfg), which sticks a session to its replica; a session continued on another replica loses its upstream sessions (streamable HTTP) or fails with 404 (SSE)';
+  'use the front door mcpgw renders (swarm/haproxy.cfg), which sticks a session to its replica: ' +
+  'a session continued on another replica loses its upstream sessions (streamable HTTP) or fails with 404 (SSE)';
 
 /** One streamable HTTP session through the front door: which replica answered its initialize, and each follow-up. */
 async function streamableSession(target: AffinityTarget, index: number): Promise<{ opened: string; followUps: string[] }> {
