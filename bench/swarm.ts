@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type Dockerode from 'dockerode';
 import { startLoad } from '../test/helpers/mcp-load.js';
 import { startSwarm } from '../test/helpers/swarm.js';
-import { writeTestStack } from '../test/helpers/test-stack.js';
+import { writeSwarmStack } from '../test/helpers/swarm-stack.js';
 import type { StackManifest } from '../test/stack/global-setup.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -62,23 +62,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'mcpgw-bench-swarm-'));
 try {
   const manager = swarm.nodes[0];
   if (!manager) throw new Error('no manager node');
-  const gateway = `http://${manager.ip}:4000`;
-  await writeTestStack(dir, {
-    name: 'benchswarm',
-    images: manifest.images,
-    litellmPort: 4000,
-    mcp: { alpha: { transport: 'http', port: 48480 } },
-    secrets: { MCPGW_KEY_USER: userKey },
-    extra: {
-      host: manager.ip,
-      bind: '0.0.0.0',
-      engine: 'swarm',
-      swarm: { manager: swarm.managerUrl, nodes: swarm.nodes.map((node) => node.url) },
-      litellm: { image: manifest.images.litellmDb, port: 4000, replicas: 2 },
-      probe_model: 'canary',
-      keys: [{ alias: 'user', mcp_servers: ['alpha'] }],
-    },
-  });
+  const gateway = await writeSwarmStack(dir, { name: 'benchswarm', images: manifest.images, swarm, userKey });
   const started = Date.now();
   if (mcpgw(['-q', 'up'], dir).code !== 0) throw new Error('up failed');
   console.log(`up on 3 nodes (images loaded, 2 replicas): ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -2,7 +2,7 @@ import type { Engine } from '../docker/engine.js';
 import { swarmStackFile } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
 import { SWARM_STAGES, type SwarmStage } from '../stack/swarm.js';
-import { deployStaged, type SwarmDeployReport } from '../swarm/deploy.js';
+import { deployStaged, ensureDataNode, type SwarmDeployReport } from '../swarm/deploy.js';
 import { ensureImagesOnNodes } from '../swarm/images.js';
 import type { Progress } from '../ui/progress.js';
 import type { OpContext } from './context.js';
@@ -11,8 +11,8 @@ import { swarmTarget } from './swarm-target.js';
 
 /**
  * `up` on a swarm, once the files are rendered and the images are present here: the swarm proven to be the one
- * mcpgw.yaml names, the stack's images put on every node with this machine's ids, then the staged deploy
- * (src/swarm/deploy.ts).
+ * mcpgw.yaml names, the stack's images put where its tasks may run with this machine's ids (LiteLLM's on every
+ * node, the pinned services' on the data node), then the staged deploy (src/swarm/deploy.ts).
  */
 export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engine, progress: Progress): Promise<SwarmDeployReport> {
   const { deps } = ctx;
@@ -26,10 +26,22 @@ export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engin
   const { cluster } = target;
   const away = cluster.unreachable.map((entry) => `${entry.url} does not answer`);
   step.succeed([`manager ${cluster.managerNode.hostname}, nodes ${cluster.nodes.map((entry) => entry.node.hostname).join(', ')}`, ...away].join('; '));
+  // Pinned services run on the data node only; LiteLLM's replicas (and the migration job) anywhere.
+  const dataNode = await ensureDataNode(cluster, swarmModel.dataNodeLabel);
+  const images = (pinned: boolean) => [...new Set(swarmModel.services.filter((service) => service.pinned === pinned).map((service) => service.image))];
+  const everywhere = images(false);
+  const imageDeps = { local, dockerAt: deps.dockerAt, progress, clock: deps.clock, signal: deps.signal };
   await ensureImagesOnNodes(
-    [...new Set(swarmModel.services.map((service) => service.image))].sort(),
+    everywhere.sort(),
     cluster.nodes.map((entry) => entry.url),
-    { local, dockerAt: deps.dockerAt, progress, clock: deps.clock, signal: deps.signal },
+    imageDeps,
+  );
+  await ensureImagesOnNodes(
+    images(true)
+      .filter((image) => !everywhere.includes(image))
+      .sort(),
+    [dataNode.url],
+    imageDeps,
   );
   const rendering = stack.swarm;
   const templates = loadTemplates();
@@ -42,7 +54,7 @@ export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engin
       stackPath: target.stackPath,
       stageFiles: byStage((stage) => swarmStackFile(rendering, stack.files, stack.secrets, templates, stage)),
       stageServices: byStage((stage) => swarmModel.services.filter((service) => service.stage === stage).map((service) => service.name)),
-      dataNodeLabel: swarmModel.dataNodeLabel,
+      dataNode: dataNode.node.hostname,
     },
   );
 }

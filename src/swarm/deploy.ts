@@ -5,7 +5,7 @@ import { StepFailed } from '../errors.js';
 import type { StackModel } from '../stack/model.js';
 import type { Clock } from '../time/clock.js';
 import type { Progress } from '../ui/progress.js';
-import { type Cluster, nodeEngine } from './cluster.js';
+import { type Cluster, type ClusterNode, nodeEngine } from './cluster.js';
 import { type RunningTask, swarmServiceName, waitForJob, waitForService } from './converge.js';
 import { SWARM_STAGES, type SwarmStage } from '../stack/swarm.js';
 import { withStageFile } from './stages.js';
@@ -31,8 +31,8 @@ export interface SwarmDeployRequest {
   stageFiles: Record<SwarmStage, string>;
   /** The services of each stage, the ones its deploy waits for. */
   stageServices: Record<SwarmStage, string[]>;
-  /** The node label that pins the stack's stateful services and tools to the node holding its volumes. */
-  dataNodeLabel: string;
+  /** The node holding the stack's volumes, which its pinned services run on (ensureDataNode). */
+  dataNode: string;
 }
 
 export interface SwarmDeployReport {
@@ -53,8 +53,7 @@ const TIMEOUTS = { data: 300_000, migrate: 900_000, serve: 600_000 } as const;
  */
 export async function deployStaged(deps: SwarmDeployDeps, request: SwarmDeployRequest): Promise<SwarmDeployReport> {
   const { model, stackPath } = request;
-  const dataNode = await ensureDataNode(deps, request.dataNodeLabel);
-  const report: SwarmDeployReport = { dataNode, services: [] };
+  const report: SwarmDeployReport = { dataNode: request.dataNode, services: [] };
   for (const stage of SWARM_STAGES) {
     const services = request.stageServices[stage];
     if (services.length === 0) continue;
@@ -112,8 +111,8 @@ function describeStage(report: SwarmDeployReport, stage: SwarmStage, services: s
  * The node that holds the stack's volumes: the one already carrying the stack's data label (its volumes are there),
  * else the manager's node, labelled now.
  */
-async function ensureDataNode(deps: SwarmDeployDeps, label: string): Promise<string> {
-  const nodes = await deps.cluster.manager.swarm().nodes();
+export async function ensureDataNode(cluster: Cluster, label: string): Promise<ClusterNode> {
+  const nodes = await cluster.manager.swarm().nodes();
   const labelled = nodes.filter((node) => node.labels[label] === 'true');
   if (labelled.length > 1) {
     throw new StepFailed(
@@ -121,10 +120,15 @@ async function ensureDataNode(deps: SwarmDeployDeps, label: string): Promise<str
       `remove it from all but the node that holds the volumes: \`docker node update --label-rm ${label} NODE\``,
     );
   }
-  const [found] = labelled;
-  if (found) return found.hostname;
-  await deps.cluster.manager.swarm().labelNode(deps.cluster.managerNode.id, label, 'true');
-  return deps.cluster.managerNode.hostname;
+  const id = labelled[0]?.id ?? cluster.managerNode.id;
+  const node = nodeEngine(cluster, id);
+  if (!node)
+    throw new StepFailed(
+      `the data node ${labelled[0]?.hostname ?? id} is not reachable: the stack's volumes live there`,
+      'start that node, or list its engine under swarm.nodes',
+    );
+  if (!labelled[0]) await cluster.manager.swarm().labelNode(id, label, 'true');
+  return node;
 }
 
 /** The bundled Postgres task, on its node's engine, made to hold the roles and hba lines it needs, as on one engine. */

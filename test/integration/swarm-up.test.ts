@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { startLoad } from '../helpers/mcp-load.js';
 import { sharedSwarm, type TestSwarm } from '../helpers/swarm.js';
-import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
+import { writeSwarmStack } from '../helpers/swarm-stack.js';
+import { TEST_SECRETS } from '../helpers/test-stack.js';
 import { runId } from '../stack/stack.js';
 import { waitUntil } from '../../src/time/wait.js';
 
@@ -39,26 +40,7 @@ async function litellmNodes(): Promise<string[]> {
 beforeAll(async () => {
   swarm = await sharedSwarm({ image: stack.images.swarmNode, owner: stack.owner });
   dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-swarm-'));
-  const manager = swarm.nodes[0];
-  if (!manager) throw new Error('the swarm has no node');
-  gateway = `http://${manager.ip}:4000`;
-  await writeTestStack(dir, {
-    name,
-    images: stack.images,
-    litellmPort: 4000,
-    mcp: { alpha: { transport: 'http', port: 48480 } },
-    secrets: { MCPGW_KEY_USER: userKey },
-    extra: {
-      host: manager.ip,
-      // A host-mode port takes every address of its node.
-      bind: '0.0.0.0',
-      engine: 'swarm',
-      swarm: { manager: swarm.managerUrl, nodes: swarm.nodes.map((node) => node.url) },
-      litellm: { image: stack.images.litellmDb, port: 4000, replicas: 2 },
-      probe_model: 'canary',
-      keys: [{ alias: 'user', mcp_servers: ['alpha'] }],
-    },
-  });
+  gateway = await writeSwarmStack(dir, { name, images: stack.images, swarm, userKey });
 }, 300_000);
 
 afterAll(async () => {
