@@ -22,15 +22,22 @@ export async function swarmDown(
   const services = await cluster.manager.swarm().services([`${STACK_NAMESPACE}=${stack}`]);
   report.removedContainers.push(...services.map((service) => service.name));
   await cli.remove(stack);
+  const containers = async () =>
+    (await Promise.all(cluster.nodes.map(async (entry) => ({ entry, list: await entry.engine.listContainers([`${STACK_NAMESPACE}=${stack}`]) })))).flat();
   await waitUntil(
     `the tasks of stack ${stack} to stop`,
     async () => {
-      const left = (await Promise.all(cluster.nodes.map((entry) => entry.engine.listContainers([`${STACK_NAMESPACE}=${stack}`])))).flat();
-      if (left.length > 0) throw new Error(`${left.length} container(s) still stopping: ${left.map((container) => container.name).join(', ')}`);
+      const running = (await containers()).flatMap(({ list }) => list.filter((container) => !['exited', 'dead', 'created'].includes(container.state)));
+      if (running.length > 0) throw new Error(`${running.length} container(s) still stopping: ${running.map((container) => container.name).join(', ')}`);
       return true;
     },
     { timeoutMs: 120_000, clock: options.clock },
   );
+  // Stopped task containers Swarm has not reaped yet (a node that was down when their tasks ended keeps them until
+  // its agent catches up): the stack's own, and in the way of its volumes.
+  for (const { entry, list } of await containers()) {
+    for (const container of list) await entry.engine.removeContainer(container.id);
+  }
   if (options.volumes) {
     for (const entry of cluster.nodes) {
       for (const volume of options.volumes) {
