@@ -21,6 +21,7 @@ const userKey = 'sk-itest-swarm-user-0123456789';
 let swarm: TestSwarm;
 let dir = '';
 let gateway = '';
+let downDone = false;
 
 interface ProbeJson {
   ok: boolean;
@@ -44,9 +45,9 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  // Every node back, for the next file that shares the swarm.
+  // Every node back, for the next file that shares the swarm; the stack gone even when a test failed before `down`.
   for (const node of swarm?.nodes ?? []) await swarm.startNode(node.name).catch(() => undefined);
-  if (dir) await runCli(['down', '--volumes'], { cwd: dir });
+  if (dir && !downDone) await runCli(['down', '--volumes'], { cwd: dir });
   await rm(dir, { recursive: true, force: true });
 }, 300_000);
 
@@ -114,4 +115,24 @@ describe('the gateway on a real 3-node swarm', () => {
     expect(after).toHaveLength(2);
     expect(after).not.toContain(victim.name);
   }, 600_000);
+
+  it('down --volumes removes the stack from every node, its volumes and data label included', async () => {
+    for (const node of swarm.nodes) await swarm.startNode(node.name);
+    const down = await runCli(['down', '--volumes'], { cwd: dir });
+    expect(down.code, down.stderr).toBe(0);
+    downDone = true;
+    for (const node of swarm.nodes) {
+      const docker = swarm.engine(node);
+      const owned = { label: [`com.docker.stack.namespace=${name}`] };
+      expect(await docker.listContainers({ all: true, filters: owned }), node.name).toEqual([]);
+      const volumes = ((await docker.listVolumes()).Volumes ?? []).map((volume) => volume.Name).filter((volume) => volume.startsWith(name));
+      expect(volumes, node.name).toEqual([]);
+    }
+    const manager = swarm.engine(swarm.nodes[0] as (typeof swarm.nodes)[number]);
+    expect(await manager.listServices({ filters: { label: [`com.docker.stack.namespace=${name}`] } })).toEqual([]);
+    const labelled = ((await manager.listNodes()) as { Spec: { Labels?: Record<string, string> } }[]).filter(
+      (node) => node.Spec.Labels?.[`io.mcpgw.data.${name}`],
+    );
+    expect(labelled).toEqual([]);
+  }, 300_000);
 });
