@@ -23,16 +23,6 @@ export function checkSwarm(doc: Record<string, unknown>, litellm: Record<string,
   if (!swarm && doc.swarm !== undefined) {
     issues.push({ path: 'swarm', message: 'applies to engine: swarm only', fix: 'set engine: swarm, or remove the swarm: block' });
   }
-  const servers = (doc.mcp_servers && typeof doc.mcp_servers === 'object' ? doc.mcp_servers : {}) as Record<string, Record<string, unknown> | undefined>;
-  for (const [name, server] of Object.entries(servers)) {
-    if (swarm && server?.inside_litellm === true) {
-      issues.push({
-        path: `mcp_servers.${name}.inside_litellm`,
-        message: 'on a swarm each LiteLLM replica would spawn its own copy of the command, each with its own state',
-        fix: 'leave inside_litellm out: the server then runs once, in its own container behind the bridge, for every replica',
-      });
-    }
-  }
   if (swarm) checkUnhonoured(doc, issues);
   if (swarm && doc.adopted !== undefined) {
     issues.push({
@@ -46,7 +36,8 @@ export function checkSwarm(doc: Record<string, unknown>, litellm: Record<string,
 /**
  * What a swarm cannot do as mcpgw.yaml asks. A published port there is `mode: host` on the node that runs the task,
  * on every address of that node: it cannot be held to one address (`bind`, `mcp_bind`), so nothing but the front
- * door is published, and MCP servers and Postgres stay reachable over their overlay networks alone.
+ * door is published, and MCP servers and Postgres stay reachable over their overlay networks alone. Nor can a
+ * command LiteLLM spawns be one server for all replicas.
  */
 function checkUnhonoured(doc: Record<string, unknown>, issues: ConfigIssue[]): void {
   const record = (value: unknown): Record<string, unknown> =>
@@ -64,6 +55,13 @@ function checkUnhonoured(doc: Record<string, unknown>, issues: ConfigIssue[]): v
         path: `mcp_servers.${name}.publish`,
         message: 'a swarm would publish the server on every address of its node, on the LAN',
         fix: 'remove publish: LiteLLM reaches the server over its overlay network; `docker exec` into the task to reach it yourself',
+      });
+    }
+    if (record(server).inside_litellm === true) {
+      issues.push({
+        path: `mcp_servers.${name}.inside_litellm`,
+        message: 'on a swarm each LiteLLM replica would spawn its own copy of the command, each with its own state',
+        fix: 'leave inside_litellm out: the server then runs once, in its own container behind the bridge, for every replica',
       });
     }
   }
