@@ -18,7 +18,10 @@ export interface RunningTask {
 
 /** The tasks of a service that Swarm wants running and that run (a health-checked task runs only once healthy). */
 export async function runningTasks(cluster: Cluster, swarmName: string): Promise<RunningTask[]> {
-  const tasks = await cluster.manager.swarm().tasks(swarmName);
+  return runningOf(cluster, await cluster.manager.swarm().tasks(swarmName));
+}
+
+function runningOf(cluster: Cluster, tasks: SwarmTask[]): RunningTask[] {
   return tasks.flatMap((task) =>
     task.desiredState === 'running' && task.state === 'running' && task.containerId
       ? [{ task, hostname: nodeEngine(cluster, task.nodeId)?.node.hostname ?? task.nodeId, containerId: task.containerId }]
@@ -59,7 +62,8 @@ export interface ConvergeOptions {
  */
 export async function waitForService(cluster: Cluster, swarmName: string, options: ConvergeOptions): Promise<RunningTask[]> {
   const failuresAllowed = options.failuresAllowed ?? 3;
-  const started = options.clock.now();
+  // Tasks that ended before this wait are an earlier run's story.
+  const since = new Date(options.clock.now()).toISOString();
   try {
     return await waitUntil(
       `service ${swarmName}`,
@@ -68,13 +72,11 @@ export async function waitForService(cluster: Cluster, swarmName: string, option
         if (!service) throw new Error('not deployed');
         const failed = updateFailed(service);
         if (failed) throw new WaitAborted(failed);
-        const tasks = (await cluster.manager.swarm().tasks(swarmName)).filter(
-          (task) => task.updatedAt >= new Date(started).toISOString() || task.desiredState === 'running',
-        );
-        const trouble = taskTrouble(tasks.filter((task) => task.updatedAt >= new Date(started).toISOString()));
-        const endedSinceStart = tasks.filter((task) => task.updatedAt >= new Date(started).toISOString() && ['failed', 'rejected'].includes(task.state)).length;
-        if (trouble && endedSinceStart >= failuresAllowed) throw new WaitAborted(trouble);
-        const running = await runningTasks(cluster, swarmName);
+        const tasks = await cluster.manager.swarm().tasks(swarmName);
+        const recent = tasks.filter((task) => task.updatedAt >= since);
+        const trouble = taskTrouble(recent);
+        if (trouble && recent.filter((task) => ['failed', 'rejected'].includes(task.state)).length >= failuresAllowed) throw new WaitAborted(trouble);
+        const running = runningOf(cluster, tasks);
         const current = running.filter((entry) => entry.task.image === service.image || entry.task.image.startsWith(`${service.image}@`));
         const wanted = service.replicas ?? 1;
         options.onProgress?.(`${current.length}/${wanted} running`);
