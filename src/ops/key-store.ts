@@ -1,10 +1,10 @@
 import { databaseUrl } from '../db/connect.js';
 import type { Engine } from '../docker/engine.js';
 import { KeyStore } from '../keys/store.js';
-import { connectCluster } from '../swarm/cluster.js';
 import { swarmDatabaseUrl } from '../swarm/database.js';
 import { lazyDocker, type OpContext } from './context.js';
 import type { LoadedStack } from './stack.js';
+import { isSwarm, swarmTarget } from './swarm-target.js';
 
 /** Opens LiteLLM's database for key work (schema checked), runs `work`, and always closes the connection. */
 export async function withKeyStore<T>(
@@ -31,9 +31,6 @@ export async function withKeyStore<T>(
 
 /** On one engine the database is routed to from here; on a swarm it is reached through a tunnel into a task. */
 export async function reachDatabase(ctx: OpContext, stack: LoadedStack, engine: () => Promise<Engine>): Promise<{ url: string; close: () => Promise<void> }> {
-  const { swarm } = stack.loaded.config;
-  if (stack.loaded.config.engine === 'swarm' && swarm) {
-    return swarmDatabaseUrl(await connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt), stack.loaded, stack.secrets);
-  }
+  if (isSwarm(stack)) return swarmDatabaseUrl((await swarmTarget(ctx, stack)).cluster, stack.loaded, stack.secrets);
   return { url: await databaseUrl(stack.loaded, stack.model, stack.secrets, engine), close: async () => undefined };
 }

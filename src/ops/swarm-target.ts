@@ -13,7 +13,23 @@ export interface SwarmTarget {
   cli: StackCli;
 }
 
-export async function swarmTarget(ctx: OpContext, stack: LoadedStack): Promise<SwarmTarget> {
+/**
+ * Connected once per loaded stack: `up` then its key sync and probe, or a probe's keys, replicas and their heartbeats,
+ * all act on one cluster instead of pinging every node again (a node that is down costs each ping its deadline).
+ */
+const targets = new WeakMap<LoadedStack, Promise<SwarmTarget>>();
+
+export function swarmTarget(ctx: OpContext, stack: LoadedStack): Promise<SwarmTarget> {
+  let target = targets.get(stack);
+  if (!target) {
+    target = connectTarget(ctx, stack);
+    targets.set(stack, target);
+    target.catch(() => targets.delete(stack));
+  }
+  return target;
+}
+
+async function connectTarget(ctx: OpContext, stack: LoadedStack): Promise<SwarmTarget> {
   const { swarm } = stack.loaded.config;
   if (!swarm) throw new Error('engine: swarm without a swarm: block passed validation');
   const cluster = await connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt);
