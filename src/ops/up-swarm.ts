@@ -30,7 +30,9 @@ export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engin
   const dataNode = await ensureDataNode(cluster, swarmModel.dataNodeLabel);
   const images = (pinned: boolean) => [...new Set(swarmModel.services.filter((service) => service.pinned === pinned).map((service) => service.image))];
   const everywhere = images(false);
-  const imageDeps = { local, dockerAt: deps.dockerAt, progress, clock: deps.clock, signal: deps.signal };
+  // The nodes' engines the cluster already holds, not a second connection to each.
+  const connected = async (url: string) => cluster.nodes.find((entry) => entry.url === url)?.engine ?? deps.dockerAt(url);
+  const imageDeps = { local, dockerAt: connected, progress, clock: deps.clock, signal: deps.signal };
   await ensureImagesOnNodes(
     everywhere.sort(),
     cluster.nodes.map((entry) => entry.url),
