@@ -5,7 +5,6 @@ import type { DoctorReport } from '../doctor/types.js';
 import { UserError } from '../errors.js';
 import { readIfExists } from '../fs.js';
 import type { OpContext } from './context.js';
-import { loadConfig } from '../config/load.js';
 import { refuseOnSwarm } from './swarm-target.js';
 
 export interface DoctorRequest {
@@ -27,14 +26,6 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
   // Without mcpgw.yaml there is no stack to diagnose: a usage error, not 31 skipped checks.
   if ((await readIfExists(ctx.configFile, 'mcpgw.yaml file')) === undefined)
     throw new UserError(`${ctx.configFile} not found`, 'run mcpgw doctor next to your mcpgw.yaml, or pass -f PATH');
-  // A config doctor cannot read is its own first finding; one it can read may name a swarm.
-  const loaded = await loadConfig(ctx.configFile).catch(() => undefined);
-  if (loaded)
-    refuseOnSwarm(
-      loaded.config,
-      'doctor',
-      '`mcpgw probe` judges the gateway, every replica (release, config, tools, keys, Redis, heartbeats) and the front door; `mcpgw status` each task',
-    );
   const doctor = new DoctorContext({
     configFile: ctx.configFile,
     cwd: ctx.deps.cwd,
@@ -50,6 +41,15 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
     replicas: request.replicas === true,
     uid: process.getuid?.(),
   });
+  // A config doctor cannot read is its own first finding (the checks read it from the same memo); one it can read may
+  // name a swarm.
+  const loaded = await doctor.loaded().catch(() => undefined);
+  if (loaded)
+    refuseOnSwarm(
+      loaded.config,
+      'doctor',
+      '`mcpgw probe` judges the gateway, every replica (release, config, tools, keys, Redis, heartbeats) and the front door; `mcpgw status` each task',
+    );
   try {
     return await runChecks(doctor, checks, { only: request.only, timeoutMs: request.timeoutMs, now: () => ctx.deps.clock.now() });
   } finally {
