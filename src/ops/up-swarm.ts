@@ -1,18 +1,26 @@
 import type { Engine } from '../docker/engine.js';
 import { swarmStackFile } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
-import { SWARM_STAGES, type SwarmStage } from '../stack/swarm.js';
+import { litellmBaseUrl } from '../stack/model.js';
+import { StepFailed } from '../errors.js';
+import { swarmServiceName } from '../swarm/converge.js';
+import { FRONT_DOOR_SERVICE, SWARM_STAGES, type SwarmStage } from '../stack/swarm.js';
 import { deployStaged, ensureDataNode, type SwarmDeployReport } from '../swarm/deploy.js';
+import { waitForFrontDoor } from '../swarm/front-door.js';
 import { ensureImagesOnNodes } from '../swarm/images.js';
 import type { Progress } from '../ui/progress.js';
 import type { OpContext } from './context.js';
 import type { LoadedStack } from './stack.js';
 import { swarmTarget } from './swarm-target.js';
 
+/** HAProxy's DNS hold (2 s) and two health checks 2 s apart per replica, with room for a slow first readiness. */
+const FRONT_DOOR_TIMEOUT_MS = 60_000;
+
 /**
  * `up` on a swarm, once the files are rendered and the images are present here: the swarm proven to be the one
  * mcpgw.yaml names, the stack's images put where its tasks may run with this machine's ids (LiteLLM's on every
- * node, the pinned services' on the data node), then the staged deploy (src/swarm/deploy.ts).
+ * node, the pinned services' on the data node), then the staged deploy (src/swarm/deploy.ts), done when the front door
+ * routes to every replica.
  */
 export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engine, progress: Progress): Promise<SwarmDeployReport> {
   const { deps } = ctx;
@@ -48,7 +56,7 @@ export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engin
   const rendering = stack.swarm;
   const templates = loadTemplates();
   const byStage = <T>(value: (stage: SwarmStage) => T) => Object.fromEntries(SWARM_STAGES.map((stage) => [stage, value(stage)])) as Record<SwarmStage, T>;
-  return deployStaged(
+  const report = await deployStaged(
     { cluster, cli: target.cli, clock: deps.clock, signal: deps.signal, progress },
     {
       model: stack.model,
@@ -59,4 +67,22 @@ export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engin
       dataNode: dataNode.node.hostname,
     },
   );
+  const door = progress.start('front door');
+  const replicas = stack.loaded.config.litellm.replicas;
+  try {
+    const answered = await waitForFrontDoor(litellmBaseUrl(stack.model), replicas, {
+      clock: deps.clock,
+      signal: deps.signal,
+      timeoutMs: FRONT_DOOR_TIMEOUT_MS,
+      onProgress: (text) => door.update(text),
+    });
+    door.succeed(`routes to ${answered.length} replica(s): ${answered.join(', ')}`);
+  } catch (error) {
+    door.fail((error as Error).message);
+    throw new StepFailed(
+      (error as Error).message,
+      `read what the front door logs, on the manager: \`docker service logs ${swarmServiceName(stack.model.name, FRONT_DOOR_SERVICE)}\``,
+    );
+  }
+  return report;
 }

@@ -1,9 +1,8 @@
 import { fetchWithTimeout } from '../gateway/http.js';
 import { gatewayHeaders } from '../gateway/session.js';
+import { REPLICA_HEADER } from '../stack/swarm.js';
 import { fail, pass, warn, type CheckOutcome } from './types.js';
 
-/** The header mcpgw's front door adds to every answer: the address of the LiteLLM replica that gave it. */
-export const REPLICA_HEADER = 'x-mcpgw-replica';
 const SESSION_HEADER = 'mcp-session-id';
 const PROTOCOL_VERSION = '2025-06-18';
 /** Requests each session sends after its initialize, every one of which must reach the replica that opened it. */

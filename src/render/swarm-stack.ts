@@ -5,6 +5,7 @@ import { builtinImageLaunch } from '../images/builtin.js';
 import { HARDENING, type NetworkModel } from '../stack/model.js';
 import {
   HAPROXY_CONFIG_FILE,
+  REPLICA_HEADER,
   SECRETS_DIR,
   servicesThrough,
   unknownImage,
@@ -98,6 +99,7 @@ export function renderHaproxyConfig(model: SwarmModel, templates: Templates): st
     backend_host: backendHost,
     backend_port: String(backendPort),
     slots: String(slots),
+    replica_header: REPLICA_HEADER,
   });
 }
 

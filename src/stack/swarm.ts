@@ -90,6 +90,8 @@ export const MIGRATE_SERVICE = 'litellm-migrate';
 export const FRONT_DOOR_SERVICE = 'front-door';
 /** The front door's own port inside its container: LiteLLM's, so the published mapping reads the same as on one host. */
 export const FRONT_DOOR_PORT = LITELLM_CONTAINER_PORT;
+/** The header the front door adds to every answer: the address of the LiteLLM replica that gave it. */
+export const REPLICA_HEADER = 'x-mcpgw-replica';
 /** Where Swarm mounts a service's env file secret; the entrypoint wrapper reads it. */
 export const SECRETS_DIR = '/run/secrets';
 /** Where the front door's configuration is mounted (the path the haproxy image starts with). */
