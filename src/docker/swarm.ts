@@ -37,6 +37,8 @@ export interface SwarmService {
   /** The last rolling update: updating, paused, completed, rollback_started, rollback_paused, rollback_completed. */
   updateState?: string;
   updateMessage?: string;
+  /** When that update started, as Swarm stamps it: tells a rolling update from the one before it. */
+  updateStartedAt?: string;
 }
 
 export interface SwarmTask {
@@ -152,7 +154,7 @@ interface RawService {
     TaskTemplate?: { ContainerSpec?: { Image?: string } };
     Mode?: { Replicated?: { Replicas?: number }; Global?: object; ReplicatedJob?: object; GlobalJob?: object };
   };
-  UpdateStatus?: { State?: string; Message?: string };
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string };
 }
 
 function serviceOf(raw: RawService): SwarmService {
@@ -166,6 +168,7 @@ function serviceOf(raw: RawService): SwarmService {
     mode: mode.Global ? 'global' : mode.ReplicatedJob ? 'replicated-job' : mode.GlobalJob ? 'global-job' : 'replicated',
     ...(raw.UpdateStatus?.State ? { updateState: raw.UpdateStatus.State } : {}),
     ...(raw.UpdateStatus?.Message ? { updateMessage: raw.UpdateStatus.Message } : {}),
+    ...(raw.UpdateStatus?.StartedAt ? { updateStartedAt: raw.UpdateStatus.StartedAt } : {}),
   };
 }
 

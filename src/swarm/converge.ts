@@ -40,16 +40,27 @@ function taskTrouble(tasks: SwarmTask[]): string | undefined {
   return `${ended.length} task(s) ended, the newest ${newest.state}${exit}: ${newest.error ?? newest.message}`;
 }
 
-/** A rolling update Swarm gave up on: paused, or rolled back to the previous spec. */
-function updateFailed(service: SwarmService): string | undefined {
-  if (!service.updateState || !/paused|rollback/.test(service.updateState)) return undefined;
-  return `its update ${service.updateState.replace('_', ' ')}${service.updateMessage ? `: ${service.updateMessage}` : ''}`;
+/**
+ * A rolling update of this deploy that Swarm gave up on: paused, or rolled back to the previous spec. The update
+ * that started at `before` is an earlier run's: after a rolled-back update, a deploy of the spec Swarm went back to
+ * changes nothing, and the service serves.
+ */
+export function updateFailed(service: SwarmService, before: string | undefined): string | undefined {
+  const state = service.updateState;
+  if (!state || !/paused|rollback/.test(state) || (before !== undefined && service.updateStartedAt === before)) return undefined;
+  const why = service.updateMessage ? ` (${service.updateMessage})` : '';
+  if (state === 'paused') return `its rolling update paused${why}; the replicas it had not reached yet serve the previous spec`;
+  if (state === 'rollback_paused') return `its rolling update failed and so did Swarm's rollback${why}: replicas may run either spec`;
+  const back = state === 'rollback_completed' ? 'rolled it back' : 'is rolling it back';
+  return `its rolling update failed and Swarm ${back} to the previous spec, whose replicas go on serving${why}`;
 }
 
 export interface ConvergeOptions {
   clock: Clock;
   signal?: AbortSignal;
   timeoutMs: number;
+  /** When the service's last rolling update started before this deploy (SwarmService.updateStartedAt). */
+  updateBefore?: string;
   /** How many tasks that ended this service may show before the wait gives up (a crash loop, an image missing). */
   failuresAllowed?: number;
   onProgress?: (text: string) => void;
@@ -70,7 +81,7 @@ export async function waitForService(cluster: Cluster, swarmName: string, option
       async () => {
         const service = await cluster.manager.swarm().service(swarmName);
         if (!service) throw new Error('not deployed');
-        const failed = updateFailed(service);
+        const failed = updateFailed(service, options.updateBefore);
         if (failed) throw new WaitAborted(failed);
         const tasks = await cluster.manager.swarm().tasks(swarmName);
         const recent = tasks.filter((task) => task.updatedAt >= since);

@@ -59,6 +59,14 @@ export async function deployStaged(deps: SwarmDeployDeps, request: SwarmDeployRe
     if (services.length === 0) continue;
     const step = deps.progress.start(`swarm: ${stage}`);
     try {
+      // Each service's last update before this deploy: one Swarm gave up on then is not this deploy's failure.
+      const updates = new Map(
+        await Promise.all(
+          services.map(
+            async (service) => [service, (await deps.cluster.manager.swarm().service(swarmServiceName(model.name, service)))?.updateStartedAt] as const,
+          ),
+        ),
+      );
       await withStageFile(stackPath, stage, request.stageFiles[stage], (file) => deps.cli.deploy(file, model.name, stage === 'serve'));
       if (stage === 'migrate') {
         for (const service of services) {
@@ -73,7 +81,9 @@ export async function deployStaged(deps: SwarmDeployDeps, request: SwarmDeployRe
       } else {
         const waited = await Promise.all(
           services.map(async (service) => {
+            const updateBefore = updates.get(service);
             const tasks = await waitForService(deps.cluster, swarmServiceName(model.name, service), {
+              ...(updateBefore ? { updateBefore } : {}),
               clock: deps.clock,
               signal: deps.signal,
               timeoutMs: TIMEOUTS[stage],

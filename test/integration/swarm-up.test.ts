@@ -12,7 +12,7 @@ import { startLoad } from '../helpers/mcp-load.js';
 import { sharedSwarm, type TestSwarm } from '../helpers/swarm.js';
 import { writeSwarmStack } from '../helpers/swarm-stack.js';
 import { TEST_SECRETS } from '../helpers/test-stack.js';
-import { runId } from '../stack/stack.js';
+import { dockerClient, runId, testLabels } from '../stack/stack.js';
 import { waitUntil } from '../../src/time/wait.js';
 
 const stack = inject('mcpgwStack');
@@ -22,6 +22,7 @@ let swarm: TestSwarm;
 let dir = '';
 let gateway = '';
 let downDone = false;
+const brokenImage = `mcpgw-test/litellm-broken-${runId()}:1`;
 
 interface ProbeJson {
   ok: boolean;
@@ -30,6 +31,24 @@ interface ProbeJson {
 
 interface StatusJson {
   services: { service: string; node?: string; state: string; health: string }[];
+}
+
+/** `base` with its `litellm` replaced by a script that exits, built here (no registry) with the test labels. */
+async function buildBrokenLitellm(base: string, tag: string): Promise<void> {
+  const context = await mkdtemp(path.join(tmpdir(), 'mcpgw-broken-'));
+  try {
+    const server = String.raw`#!/bin/sh\necho this build of litellm cannot start >&2\nexit 3\n`;
+    await writeFile(path.join(context, 'Dockerfile'), `FROM ${base}\nRUN printf '${server}' > /opt/venv/bin/litellm\n`);
+    const docker = dockerClient();
+    const stream = await docker.buildImage({ context, src: ['Dockerfile'] }, { t: tag, labels: testLabels(runId(), {}, stack.owner), rm: true, forcerm: true });
+    const events = await new Promise<{ error?: string }[]>((resolve, reject) =>
+      docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => (error ? reject(error) : resolve(output))),
+    );
+    const failed = events.find((event) => event.error);
+    if (failed) throw new Error(`building ${tag}: ${failed.error}`);
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
 }
 
 async function litellmNodes(): Promise<string[]> {
@@ -49,6 +68,10 @@ afterAll(async () => {
   for (const node of swarm?.nodes ?? []) await swarm.startNode(node.name).catch(() => undefined);
   if (dir && !downDone) await runCli(['down', '--volumes'], { cwd: dir });
   await rm(dir, { recursive: true, force: true });
+  await dockerClient()
+    .getImage(brokenImage)
+    .remove({ force: true })
+    .catch(() => undefined);
 }, 300_000);
 
 describe('the gateway on a real 3-node swarm', () => {
@@ -90,6 +113,41 @@ describe('the gateway on a real 3-node swarm', () => {
     expect(Object.keys(traffic.replicas).length).toBeGreaterThan(2);
     expect(traffic.sessions).toBeGreaterThan(20);
     expect(before.length).toBe(2);
+  }, 900_000);
+
+  it('an image whose replicas cannot serve stops the roll: Swarm rolls back and the old replicas serve throughout', async () => {
+    const config = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
+    // LiteLLM's own image with its server replaced by one that exits: the migration job (the image's own) passes, and
+    // the first new replica fails before it is ready, as a broken release does.
+    await buildBrokenLitellm(stack.images.litellmDb, brokenImage);
+    const broken = config.replace(`image: ${stack.images.litellmDb}`, `image: ${brokenImage}`);
+    expect(broken).not.toBe(config);
+    await writeFile(path.join(dir, 'mcpgw.yaml'), broken);
+    const load = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 2, maxSessions: 5_000, maxMs: 600_000 });
+    const up = await runCli(['up', '--json'], { cwd: dir });
+    await writeFile(path.join(dir, 'mcpgw.yaml'), config);
+    const manager = swarm.engine(swarm.nodes[0] as (typeof swarm.nodes)[number]);
+    const litellm = manager.getService(`${name}_litellm`);
+    // Swarm's rollback runs on after `up` reported it; the traffic runs until the old spec is back in full.
+    const rolledBack = await waitUntil(
+      'the rollback to the previous image',
+      async () => {
+        const spec = (await litellm.inspect()) as { Spec: { TaskTemplate: { ContainerSpec: { Image: string } } }; UpdateStatus?: { State: string } };
+        const state = spec.UpdateStatus?.State ?? '';
+        if (state !== 'rollback_completed') throw new Error(`update state ${state}`);
+        return spec.Spec.TaskTemplate.ContainerSpec.Image;
+      },
+      { timeoutMs: 300_000 },
+    );
+    const traffic = await load.stop();
+    process.stderr.write(`[swarm] failed roll: ${traffic.requests} requests, ${traffic.failed} failed in ${traffic.ms} ms\n`);
+    expect(up.code, `${up.stderr}\n${up.stdout}`).toBe(1);
+    expect(up.stderr).toMatch(new RegExp(`service ${name}_litellm: its rolling update failed and Swarm (is rolling|rolled) it back`));
+    expect(rolledBack).toMatch(new RegExp(`^${stack.images.litellmDb}(@|$)`));
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.requests).toBeGreaterThan(20);
+    const probe = await runCli(['probe', '--json', '--no-llm'], { cwd: dir });
+    expect(probe.code, probe.stdout).toBe(0);
   }, 900_000);
 
   it('after a node running a replica is lost, Swarm moves the replica and the probe is green again', async () => {
