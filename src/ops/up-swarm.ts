@@ -20,9 +20,16 @@ const FRONT_DOOR_TIMEOUT_MS = 60_000;
  * `up` on a swarm, once the files are rendered and the images are present here: the swarm proven to be the one
  * mcpgw.yaml names, the stack's images put where its tasks may run with this machine's ids (LiteLLM's on every
  * node, the pinned services' on the data node), then the staged deploy (src/swarm/deploy.ts), done when the front door
- * routes to every replica.
+ * routes to every replica. `upgrade` deploys the stages one at a time: the migration while the old replicas serve, then
+ * the roll.
  */
-export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engine, progress: Progress): Promise<SwarmDeployReport> {
+export async function upOnSwarm(
+  ctx: OpContext,
+  stack: LoadedStack,
+  local: Engine,
+  progress: Progress,
+  stages: readonly SwarmStage[] = SWARM_STAGES,
+): Promise<SwarmDeployReport> {
   const { deps } = ctx;
   if (!stack.swarm) throw new Error('engine: swarm without its swarm model');
   const swarmModel = stack.swarm.model;
@@ -65,8 +72,10 @@ export async function upOnSwarm(ctx: OpContext, stack: LoadedStack, local: Engin
       stageFiles: byStage((stage) => swarmStackFile(rendering, stack.files, stack.secrets, templates, stage)),
       stageServices: byStage((stage) => swarmModel.services.filter((service) => service.stage === stage).map((service) => service.name)),
       dataNode: dataNode.node.hostname,
+      stages,
     },
   );
+  if (!stages.includes('serve')) return report;
   const door = progress.start('front door');
   const replicas = stack.loaded.config.litellm.replicas;
   try {

@@ -341,9 +341,11 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
       // Docker renames a running container: the old one serves on under its new name while the new one is created.
       await engine.renameContainer(old.id, previous);
       newId = await targetRunner.createServiceContainer(LITELLM_SERVICE);
+      return `old LiteLLM kept as ${previous}, still serving; the new one created beside it`;
     },
     retireOld: async () => {
       await engine.stopContainer(old.id, 30);
+      return 'old LiteLLM stopped';
     },
     startNew: async () => {
       if (!newId) throw new StepFailed('the new LiteLLM container was not created');
@@ -370,7 +372,9 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
         : { ok: false, summary: failed.map((step) => step.id).join(', ') };
     },
     removeNew: async () => {
-      if (newId) await engine.removeContainer(newId);
+      if (!newId) return 'no new LiteLLM container to remove';
+      await engine.removeContainer(newId);
+      return 'new LiteLLM container removed';
     },
     restoreDatabase: async () => {
       const now = await withDatabase(ctx, place.url, readLedger);

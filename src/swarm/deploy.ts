@@ -33,6 +33,8 @@ export interface SwarmDeployRequest {
   stageServices: Record<SwarmStage, string[]>;
   /** The node holding the stack's volumes, which its pinned services run on (ensureDataNode). */
   dataNode: string;
+  /** The stages to deploy, in their order: all of them for `up`, one at a time for `upgrade`. */
+  stages: readonly SwarmStage[];
 }
 
 export interface SwarmDeployReport {
@@ -54,7 +56,7 @@ const TIMEOUTS = { data: 300_000, migrate: 900_000, serve: 600_000 } as const;
 export async function deployStaged(deps: SwarmDeployDeps, request: SwarmDeployRequest): Promise<SwarmDeployReport> {
   const { model, stackPath } = request;
   const report: SwarmDeployReport = { dataNode: request.dataNode, services: [] };
-  for (const stage of SWARM_STAGES) {
+  for (const stage of SWARM_STAGES.filter((candidate) => request.stages.includes(candidate))) {
     const services = request.stageServices[stage];
     if (services.length === 0) continue;
     const step = deps.progress.start(`swarm: ${stage}`);

@@ -8,12 +8,17 @@ export interface CutoverSteps {
   /** Runs the target's migrations on the real database while the old LiteLLM still serves; resolves how many. */
   migrate(): Promise<number>;
   /**
-   * While the old LiteLLM still serves: renames it `<name>-previous` (never removed here) and creates the new one's
-   * container, not started, under the name it freed.
+   * On a swarm the replicas roll behind the front door, each old one serving until its successor is ready: there is
+   * no downtime, and startNew's own start is the roll's length.
    */
-  prepareNew(): Promise<void>;
-  /** Stops the old LiteLLM: the downtime starts here. */
-  retireOld(): Promise<void>;
+  rolling?: boolean;
+  /**
+   * While the old LiteLLM still serves: on one engine renames it `<name>-previous` (never removed here) and creates the
+   * new one's container, not started, under the name it freed. Resolves what it did.
+   */
+  prepareNew(): Promise<string>;
+  /** Stops the old LiteLLM: on one engine the downtime starts here. Resolves what it did. */
+  retireOld(): Promise<string>;
   /**
    * Starts the new LiteLLM and waits until it is ready with its database; resolves a summary and its own start
    * (container started → ready), the part of the downtime no cut-over on one port can shorten.
@@ -23,8 +28,8 @@ export interface CutoverSteps {
   syncKeys(): Promise<string>;
   /** The end-to-end probe; a failure is `{ ok: false }`. */
   probe(): Promise<{ ok: boolean; summary: string }>;
-  /** Rollback, in this order: */
-  removeNew(): Promise<void>;
+  /** Rollback, in this order (each resolves what it did): */
+  removeNew(): Promise<string>;
   /** After a migrate was attempted: the database back to the verified backup when the ledger moved; resolves what it did. */
   restoreDatabase(): Promise<string>;
   /** The old container's name back, and, when it was stopped, started and ready. */
@@ -36,7 +41,16 @@ export interface CutoverSteps {
 export type CutoverStage = 'migrate' | 'prepare' | 'retire' | 'start' | 'keys' | 'probe';
 
 export type CutoverOutcome =
-  | { ok: true; migrations: number; downtimeMs: number; ownStartMs: number; started: string; keys: string; probe: string }
+  | {
+      ok: true;
+      migrations: number;
+      /** From the old LiteLLM's stop to the new one's readiness; none on a rolling cut-over. */
+      downtimeMs?: number;
+      ownStartMs: number;
+      started: string;
+      keys: string;
+      probe: string;
+    }
   | {
       ok: false;
       stage: CutoverStage;
@@ -52,7 +66,7 @@ export type CutoverOutcome =
  * migrate and prepare the new container (old still serving) → stop old → start new (ready) → keys sync → probe. The
  * first failure rolls back whatever was done: new container removed, the database restored from the verified
  * backup when migrations ran, the old container's name back and, when stopped, started. Downtime runs from the old
- * one's stop to the new one's readiness (or the old one's return).
+ * one's stop to the new one's readiness (or the old one's return); a rolling cut-over (a swarm) has none.
  */
 export async function cutOver(steps: CutoverSteps, clock: Clock): Promise<CutoverOutcome> {
   let stage: CutoverStage = 'migrate';
@@ -64,16 +78,20 @@ export async function cutOver(steps: CutoverSteps, clock: Clock): Promise<Cutove
     stage = 'prepare';
     // Set first: a rename that succeeded before the create failed must still be undone.
     prepared = true;
-    await steps.prepareNew();
-    steps.note('prepare', 'ok', 'old LiteLLM kept as <name>-previous, still serving; the new one created beside it');
+    steps.note('prepare', 'ok', await steps.prepareNew());
     stage = 'retire';
-    stoppedAt = clock.now();
-    await steps.retireOld();
-    steps.note('stop old', 'ok', 'old LiteLLM stopped');
+    if (!steps.rolling) stoppedAt = clock.now();
+    steps.note('stop old', 'ok', await steps.retireOld());
     stage = 'start';
     const { ready: started, ownStartMs } = await steps.startNew();
-    const downtimeMs = clock.now() - stoppedAt;
-    steps.note('start new', 'ok', `${started} (downtime ${(downtimeMs / 1000).toFixed(1)} s, of which its own start ${(ownStartMs / 1000).toFixed(1)} s)`);
+    const downtimeMs = stoppedAt === undefined ? undefined : clock.now() - stoppedAt;
+    steps.note(
+      'start new',
+      'ok',
+      downtimeMs === undefined
+        ? `${started} (rolled in ${(ownStartMs / 1000).toFixed(1)} s, each old replica serving until its successor was ready)`
+        : `${started} (downtime ${(downtimeMs / 1000).toFixed(1)} s, of which its own start ${(ownStartMs / 1000).toFixed(1)} s)`,
+    );
     stage = 'keys';
     const keys = await steps.syncKeys();
     steps.note('keys', 'ok', keys);
@@ -81,7 +99,7 @@ export async function cutOver(steps: CutoverSteps, clock: Clock): Promise<Cutove
     const probe = await steps.probe();
     if (!probe.ok) throw new Error(`probe failed: ${probe.summary}`);
     steps.note('probe', 'ok', probe.summary);
-    return { ok: true, migrations, downtimeMs, ownStartMs, started, keys, probe: probe.summary };
+    return { ok: true, migrations, ...(downtimeMs === undefined ? {} : { downtimeMs }), ownStartMs, started, keys, probe: probe.summary };
   } catch (error) {
     const cause = (error as Error).message;
     steps.note(stage, 'fail', cause.split('\n')[0] ?? cause);

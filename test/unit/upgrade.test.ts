@@ -170,7 +170,7 @@ describe('preflight', () => {
 });
 
 /** Records what the cut-over did, in order; `failAt` makes that step throw. */
-function fakeSteps(failAt?: string, options: { probeOk?: boolean; rollbackFails?: string } = {}) {
+function fakeSteps(failAt?: string, options: { probeOk?: boolean; rollbackFails?: string; rolling?: boolean } = {}) {
   const done: string[] = [];
   let time = 0;
   const clock: Clock = { now: () => time, sleep: async () => undefined };
@@ -182,12 +182,13 @@ function fakeSteps(failAt?: string, options: { probeOk?: boolean; rollbackFails?
   };
   const steps: CutoverSteps = {
     migrate: step('migrate', 5, 3) as () => Promise<number>,
-    prepareNew: step('prepareNew', 1, undefined) as () => Promise<void>,
-    retireOld: step('retireOld', 1, undefined) as () => Promise<void>,
+    ...(options.rolling ? { rolling: true } : {}),
+    prepareNew: step('prepareNew', 1, 'prepared') as () => Promise<string>,
+    retireOld: step('retireOld', 1, 'retired') as () => Promise<string>,
     startNew: step('startNew', 20, { ready: 'ready', ownStartMs: 19_000 }) as CutoverSteps['startNew'],
     syncKeys: step('syncKeys', 1, '2 keys in place') as () => Promise<string>,
     probe: step('probe', 2, { ok: options.probeOk ?? true, summary: 'probe summary' }) as CutoverSteps['probe'],
-    removeNew: step('removeNew', 1, undefined) as () => Promise<void>,
+    removeNew: step('removeNew', 1, 'new LiteLLM container removed') as () => Promise<string>,
     restoreDatabase: step('restoreDatabase', 3, 'restored') as () => Promise<string>,
     reviveOld: step('reviveOld', 10, 'old ready') as () => Promise<string>,
     note: () => undefined,
@@ -232,6 +233,18 @@ describe('the cut-over and its rollback', () => {
     expect(done).toEqual(['migrate', 'removeNew', 'restoreDatabase', 'reviveOld']);
     expect(outcome).toMatchObject({ ok: false, stage: 'prepare' });
     expect(outcome).not.toHaveProperty('downtimeMs');
+  });
+
+  it('a rolling cut-over (a swarm) claims no downtime: the roll is the new LiteLLM’s start, and a failed one is undone the same way', async () => {
+    const rolled = fakeSteps(undefined, { rolling: true });
+    const outcome = await cutOver(rolled.steps, rolled.clock);
+    expect(outcome).toMatchObject({ ok: true, ownStartMs: 19_000 });
+    expect(outcome).not.toHaveProperty('downtimeMs');
+    const failed = fakeSteps('startNew', { rolling: true });
+    const undone = await cutOver(failed.steps, failed.clock);
+    expect(failed.done).toEqual(['migrate', 'prepareNew', 'retireOld', 'removeNew', 'restoreDatabase', 'reviveOld']);
+    expect(undone).toMatchObject({ ok: false, stage: 'start' });
+    expect(undone).not.toHaveProperty('downtimeMs');
   });
 
   it('says so when the rollback itself fails', async () => {

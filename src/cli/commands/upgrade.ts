@@ -24,11 +24,16 @@ export async function upgradeCommand(ctx: CommandContext, options: UpgradeReques
       if (!ctx.options.json) {
         const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
         ui.result(`upgraded to ${outcome.target.image} (${cutover.migrations} migration(s) applied)`);
-        ui.result(
-          `downtime ${seconds(cutover.downtimeMs)}: the new LiteLLM's own start ${seconds(cutover.ownStartMs)} ` +
-            `(${(cutover.downtimeMs / cutover.ownStartMs).toFixed(2)}x; on the rehearsal it started in ${seconds(outcome.rehearsal.startMs)})`,
-        );
-        ui.info(`backup ${outcome.backup}; mcpgw.yaml updated (previous copy ${outcome.configBackup}); the old container is kept stopped as <name>-previous`);
+        if (cutover.downtimeMs === undefined) {
+          ui.result(`rolled replica by replica behind the front door in ${seconds(cutover.ownStartMs)}, no downtime`);
+          ui.info(`backup ${outcome.backup}; mcpgw.yaml updated (previous copy ${outcome.configBackup})`);
+        } else {
+          ui.result(
+            `downtime ${seconds(cutover.downtimeMs)}: the new LiteLLM's own start ${seconds(cutover.ownStartMs)} ` +
+              `(${(cutover.downtimeMs / cutover.ownStartMs).toFixed(2)}x; on the rehearsal it started in ${seconds(outcome.rehearsal.startMs)})`,
+          );
+          ui.info(`backup ${outcome.backup}; mcpgw.yaml updated (previous copy ${outcome.configBackup}); the old container is kept stopped as <name>-previous`);
+        }
       }
       return;
     }
