@@ -137,6 +137,13 @@ export class SwarmClient {
     return tasks.map(taskOf).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   }
 
+  /** Sets a replicated service's replica count, keeping the rest of its spec (Swarm replaces the whole spec). */
+  async scale(name: string, replicas: number): Promise<void> {
+    const service = this.docker.getService(name);
+    const current = (await service.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
+    await service.update({ version: current.Version.Index, ...current.Spec, Mode: { Replicated: { Replicas: replicas } } });
+  }
+
   async removeService(name: string): Promise<void> {
     try {
       await this.docker.getService(name).remove();

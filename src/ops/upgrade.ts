@@ -5,7 +5,6 @@ import { restorationSql } from '../backup/restore.js';
 import { parseConfig } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
 import { keySecretName } from '../config/rules.js';
-import { databaseUrl } from '../db/connect.js';
 import type { ContainerSummary, Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
@@ -19,7 +18,7 @@ import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
 import { buildStackModel, LITELLM_SERVICE, litellmBaseUrl, litellmService } from '../stack/model.js';
 import { localBuilds } from '../stack/images.js';
 import { isPreviousContainer, PREVIOUS_SUFFIX } from '../stack/plan.js';
-import { cutOver, type CutoverOutcome } from '../upgrade/cutover.js';
+import { cutOver, type CutoverEngineSteps, type CutoverOutcome, type CutoverSteps } from '../upgrade/cutover.js';
 import { MigrationFailed, runMigrations } from '../upgrade/migrate.js';
 import { writeRendered } from '../render/write.js';
 import { grantsAfterCutover, preflight, type Finding } from '../upgrade/preflight.js';
@@ -28,11 +27,12 @@ import { resolveTarget, type UpgradeTarget } from '../upgrade/target.js';
 import type { Progress } from '../ui/progress.js';
 import type { OpContext } from './context.js';
 import { backupStack, databaseAccess } from './backup.js';
-import { withKeyStore } from './key-store.js';
 import { probeStack } from './probe.js';
 import { StackRunner } from './stack-runner.js';
 import { loadStack, type LoadedStack } from './stack.js';
-import { refuseOnSwarm } from './swarm-target.js';
+import { isSwarm } from './swarm-target.js';
+import { servingOnSwarm, swarmEngineSteps, type SwarmServing } from './upgrade-swarm.js';
+import { reachDatabase, withKeyStore } from './key-store.js';
 
 export interface UpgradeRequest {
   /** A LiteLLM version or an image reference; none: the builtin release. */
@@ -64,11 +64,6 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
   const target = resolveTarget(request.to);
   const stack = await loadStack(ctx);
   const { config } = stack.loaded;
-  refuseOnSwarm(
-    config,
-    'upgrade',
-    'set litellm.image to the new release and run `mcpgw up`: the migration job runs first, then Swarm rolls the replicas and rolls back a failing one',
-  );
   const progress = await ctx.progress();
   const engine = await deps.docker();
   const labels = labelsFor(stack.model.name, 'upgrade');
@@ -87,143 +82,166 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
   });
 
   const check = progress.start('preflight');
-  const old = await oldLiteLLM(engine, stack);
+  const old = await servingLiteLLM(ctx, engine, stack);
   if (!old) {
-    check.fail('no LiteLLM container');
-    throw new StepFailed(`stack "${stack.model.name}" has no LiteLLM container to upgrade`, 'run `mcpgw up` first (it starts the LiteLLM mcpgw.yaml names)');
+    check.fail('no LiteLLM to upgrade');
+    throw new StepFailed(`stack "${stack.model.name}" has no LiteLLM to upgrade`, 'run `mcpgw up` first (it starts the LiteLLM mcpgw.yaml names)');
   }
   check.update(`reading ${target.image}`);
   if (!(await engine.imageId(target.image))) await targetRunner.ensureImages(localBuilds(targetStack.loaded.config, engine, progress, deps.env, deps.clock));
   const shipped = await migrationsReader(engine, labels, () => deps.randomBytes(4).toString('hex'))(target.image);
-  const url = await databaseUrl(stack.loaded, stack.model, stack.secrets, async () => engine);
+  // On a swarm the database is reached through a tunnel into its task, open until the upgrade ends.
+  const database = await reachDatabase(ctx, stack, async () => engine);
+  const { url } = database;
   ctx.ui.addSecrets([url]);
-  const ledgerBefore = await withDatabase(ctx, url, readLedger);
-  const verdict = compareSchema(ledgerBefore, shipped);
-  if (verdict.state === 'current' && (await engine.imageId(old.image)) === (await engine.imageId(target.image)) && old.state === 'running') {
-    check.succeed(`up to date: ${old.name} runs ${target.image}, all ${verdict.applied} migrations applied`);
-    return { state: 'up-to-date', target, container: old.name };
-  }
-  const from =
-    (old.state === 'running'
-      ? (await litellmVersion({ baseUrl: litellmBaseUrl(stack.model), configuredImage: old.image, timeoutMs: 5_000 }))?.version
-      : undefined) ?? config.adopted?.litellm_version;
-  const now = deps.clock.now();
-  const keyRows = await withKeyStore(
-    ctx,
-    stack,
-    (store) => store.list(),
-    async () => engine,
-  );
-  const declared = declaredKeys(config, stack.model, stack.secrets);
-  const findings = preflight({
-    target,
-    ...(from ? { from } : {}),
-    verdict,
-    masterKey: { name: config.litellm.master_key, value: stack.secrets.get(config.litellm.master_key) },
-    keys: keyRows.map((row) => ({
-      label: row.alias ?? row.keyName,
-      grants: grantsAfterCutover(row, declared),
-      active: !row.blocked && !(row.expires && row.expires.getTime() <= now),
-    })),
-    adoptedGaps: await placeGaps(engine, stack, old),
-  });
-  if (findings.length > 0) {
-    check.fail(`${findings.length} finding(s); nothing was changed`);
-    return { state: 'refused', target, findings };
-  }
-  if (!request.yes && !deps.confirm)
-    throw new UserError('upgrade stops and replaces LiteLLM and there is no terminal to confirm on', 'pass --yes to confirm non-interactively');
-  check.succeed(
-    `${old.name} (${from ?? old.image}) → ${target.image}: ${verdict.state === 'behind' ? `${verdict.pending.length} migration(s) to apply` : verdict.state}`,
-  );
-
-  // A verified backup: written, then read back and its checksum and signature checked before anything changes.
-  const { file: backup, manifest } = await backupStack(ctx, {});
-  const verify = progress.start('verify backup');
-  // Read again: the backup may just have added the key to the secrets file.
-  const backupKey = (await readSecrets(stack.loaded.secretsFile)).get(BACKUP_KEY_SECRET);
-  const verified = await verifyArchive(backup, backupKey);
-  if (!verified.authenticity.ok) {
-    verify.fail(verified.authenticity.detail);
-    throw new StepFailed(`the backup ${backup} does not verify: it ${verified.authenticity.detail}`, 'nothing was changed; run the upgrade again');
-  }
-  verify.succeed(`${backup}: checksum and signature ok`);
-
-  // The files mcpgw.yaml renders (LiteLLM's config.yaml, env files), which the rehearsal and the new LiteLLM bind: an
-  // adopted stack has none yet (its running LiteLLM reads its own compose folder's; adopt kept copies under adopted/);
-  // on a stack mcpgw made they are already there and stay untouched. None of them names LiteLLM's version.
-  const written = (await writeRendered(stack.loaded.dir, stack.files)).filter((file) => file.state !== 'unchanged');
-  if (written.length > 0) progress.start('render').succeed(`${written.map((file) => `${file.path} ${file.state}`).join(', ')}`);
-  const rehearsal = progress.start('rehearsal');
-  const litellmSpec = containerSpecFor(litellmService(targetStack.model), targetStack.secrets, stack.loaded.dir);
-  const masterKey = stack.secrets.get(config.litellm.master_key) ?? '';
-  let rehearsed: RehearsalReport;
   try {
-    rehearsed = await rehearse(
-      engine,
-      {
-        stack: stack.model.name,
-        postgresImage: config.postgres.image,
-        database: manifest.postgres.database,
-        user: config.postgres.mode === 'bundled' ? config.postgres.user : 'litellm',
-        sql: () => restorationSql(backup, manifest),
-        target: { image: target.image, shipped },
-        litellm: litellmSpec,
-        masterKey,
-        keys: declared.map((key) => {
-          const row = keyRows.find((candidate) => candidate.token === key.token);
-          // A key declared by its value (secret:, by default MCPGW_KEY_<ALIAS>) is also tried with that value.
-          const declaration = config.keys.find((candidate) => candidate.alias === key.alias);
-          const secret = declaration?.token_sha256 ? undefined : (declaration?.secret ?? keySecretName(key.alias));
-          const plaintext = secret ? stack.secrets.get(secret) : undefined;
-          return { alias: key.alias, sha256: key.token, servers: row?.mcpServers ?? [], groups: row?.mcpGroups ?? [], ...(plaintext ? { plaintext } : {}) };
-        }),
-      },
-      deps.clock,
-      deps.signal,
+    const ledgerBefore = await withDatabase(ctx, url, readLedger);
+    const verdict = compareSchema(ledgerBefore, shipped);
+    const serving = servingView(old);
+    if (verdict.state === 'current' && (await engine.imageId(serving.image)) === (await engine.imageId(target.image)) && serving.running) {
+      check.succeed(`up to date: ${serving.name} runs ${target.image}, all ${verdict.applied} migrations applied`);
+      return { state: 'up-to-date', target, container: serving.name };
+    }
+    const from =
+      (serving.running
+        ? (await litellmVersion({ baseUrl: litellmBaseUrl(stack.model), configuredImage: serving.image, timeoutMs: 5_000 }))?.version
+        : undefined) ?? config.adopted?.litellm_version;
+    const now = deps.clock.now();
+    const keyRows = await withKeyStore(
+      ctx,
+      stack,
+      (store) => store.list(),
+      async () => engine,
     );
-  } catch (error) {
-    rehearsal.fail((error as Error).message.split('\n')[0] ?? '');
-    throw new StepFailed(
-      `the rehearsal failed, nothing was changed: ${(error as Error).message}`,
-      'fix the cause above (the backup is kept) and run the upgrade again',
+    const declared = declaredKeys(config, stack.model, stack.secrets);
+    const findings = preflight({
+      target,
+      ...(from ? { from } : {}),
+      verdict,
+      masterKey: { name: config.litellm.master_key, value: stack.secrets.get(config.litellm.master_key) },
+      keys: keyRows.map((row) => ({
+        label: row.alias ?? row.keyName,
+        grants: grantsAfterCutover(row, declared),
+        active: !row.blocked && !(row.expires && row.expires.getTime() <= now),
+      })),
+      adoptedGaps: await placeGaps(engine, stack, old),
+    });
+    if (findings.length > 0) {
+      check.fail(`${findings.length} finding(s); nothing was changed`);
+      return { state: 'refused', target, findings };
+    }
+    if (!request.yes && !deps.confirm)
+      throw new UserError('upgrade stops and replaces LiteLLM and there is no terminal to confirm on', 'pass --yes to confirm non-interactively');
+    check.succeed(
+      `${serving.name} (${from ?? serving.image}) → ${target.image}: ${verdict.state === 'behind' ? `${verdict.pending.length} migration(s) to apply` : verdict.state}`,
     );
-  }
-  const badKeys = rehearsed.keys.filter((key) => !key.ok);
-  if (badKeys.length > 0) {
-    rehearsal.fail(badKeys.map((key) => `${key.alias}: ${key.detail}`).join('; '));
-    throw new StepFailed(
-      `on the rehearsal, LiteLLM ${target.version ?? target.image} does not keep ${badKeys.length} key(s) as they are: ${badKeys.map((key) => `${key.alias} (${key.detail})`).join('; ')}`,
-      'nothing was changed; grant the keys in mcpgw.yaml and `mcpgw keys sync`, then upgrade again',
-    );
-  }
-  rehearsal.succeed(
-    `${rehearsed.migrations || 'migrations applied'}; LiteLLM ready in ${(rehearsed.startMs / 1000).toFixed(1)} s; ` +
-      `${rehearsed.keys.length} key(s) admitted with their grants (${(rehearsed.totalMs / 1000).toFixed(1)} s in all)`,
-  );
-  if (
-    !request.yes &&
-    !(await deps.confirm?.(`Stop ${old.name} and start LiteLLM ${target.version ?? target.image} in its place (the old one is kept for rollback)?`))
-  )
-    throw new UserError('upgrade cancelled after the rehearsal; nothing was changed', `the backup ${backup} is kept`);
 
-  const outcome = await cutOver(
-    cutoverSteps(ctx, { engine, stack, targetStack, targetRunner, old, target, shipped, url, ledgerBefore, backup, backupKey, progress }),
-    deps.clock,
-  );
-  const result = { target, from, backup, rehearsal: rehearsed, cutover: outcome };
-  if (!outcome.ok) return { state: 'rolled-back', ...result };
-  const configBackup = `${stack.loaded.file}.bak-${new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-')}`;
-  await copyFile(stack.loaded.file, configBackup);
-  await writeFile(stack.loaded.file, targetText);
-  return { state: 'upgraded', ...result, configBackup };
+    // A verified backup: written, then read back and its checksum and signature checked before anything changes.
+    const { file: backup, manifest } = await backupStack(ctx, {});
+    const verify = progress.start('verify backup');
+    // Read again: the backup may just have added the key to the secrets file.
+    const backupKey = (await readSecrets(stack.loaded.secretsFile)).get(BACKUP_KEY_SECRET);
+    const verified = await verifyArchive(backup, backupKey);
+    if (!verified.authenticity.ok) {
+      verify.fail(verified.authenticity.detail);
+      throw new StepFailed(`the backup ${backup} does not verify: it ${verified.authenticity.detail}`, 'nothing was changed; run the upgrade again');
+    }
+    verify.succeed(`${backup}: checksum and signature ok`);
+
+    // The files mcpgw.yaml renders (LiteLLM's config.yaml, env files), which the rehearsal and the new LiteLLM bind: an
+    // adopted stack has none yet (its running LiteLLM reads its own compose folder's; adopt kept copies under adopted/);
+    // on a stack mcpgw made they are already there and stay untouched. None of them names LiteLLM's version.
+    const written = (await writeRendered(stack.loaded.dir, stack.files)).filter((file) => file.state !== 'unchanged');
+    if (written.length > 0) progress.start('render').succeed(`${written.map((file) => `${file.path} ${file.state}`).join(', ')}`);
+    const rehearsal = progress.start('rehearsal');
+    const litellmSpec = containerSpecFor(litellmService(targetStack.model), targetStack.secrets, stack.loaded.dir);
+    const masterKey = stack.secrets.get(config.litellm.master_key) ?? '';
+    let rehearsed: RehearsalReport;
+    try {
+      rehearsed = await rehearse(
+        engine,
+        {
+          stack: stack.model.name,
+          postgresImage: config.postgres.image,
+          database: manifest.postgres.database,
+          user: config.postgres.mode === 'bundled' ? config.postgres.user : 'litellm',
+          sql: () => restorationSql(backup, manifest),
+          target: { image: target.image, shipped },
+          litellm: litellmSpec,
+          masterKey,
+          keys: declared.map((key) => {
+            const row = keyRows.find((candidate) => candidate.token === key.token);
+            // A key declared by its value (secret:, by default MCPGW_KEY_<ALIAS>) is also tried with that value.
+            const declaration = config.keys.find((candidate) => candidate.alias === key.alias);
+            const secret = declaration?.token_sha256 ? undefined : (declaration?.secret ?? keySecretName(key.alias));
+            const plaintext = secret ? stack.secrets.get(secret) : undefined;
+            return { alias: key.alias, sha256: key.token, servers: row?.mcpServers ?? [], groups: row?.mcpGroups ?? [], ...(plaintext ? { plaintext } : {}) };
+          }),
+        },
+        deps.clock,
+        deps.signal,
+      );
+    } catch (error) {
+      rehearsal.fail((error as Error).message.split('\n')[0] ?? '');
+      throw new StepFailed(
+        `the rehearsal failed, nothing was changed: ${(error as Error).message}`,
+        'fix the cause above (the backup is kept) and run the upgrade again',
+      );
+    }
+    const badKeys = rehearsed.keys.filter((key) => !key.ok);
+    if (badKeys.length > 0) {
+      rehearsal.fail(badKeys.map((key) => `${key.alias}: ${key.detail}`).join('; '));
+      throw new StepFailed(
+        `on the rehearsal, LiteLLM ${target.version ?? target.image} does not keep ${badKeys.length} key(s) as they are: ${badKeys.map((key) => `${key.alias} (${key.detail})`).join('; ')}`,
+        'nothing was changed; grant the keys in mcpgw.yaml and `mcpgw keys sync`, then upgrade again',
+      );
+    }
+    rehearsal.succeed(
+      `${rehearsed.migrations || 'migrations applied'}; LiteLLM ready in ${(rehearsed.startMs / 1000).toFixed(1)} s; ` +
+        `${rehearsed.keys.length} key(s) admitted with their grants (${(rehearsed.totalMs / 1000).toFixed(1)} s in all)`,
+    );
+    if (
+      !request.yes &&
+      !(await deps.confirm?.(
+        old.kind === 'swarm'
+          ? `Roll the ${old.swarm.wanted} replica(s) of ${serving.name} to LiteLLM ${target.version ?? target.image} (Swarm rolls back a replica that fails)?`
+          : `Stop ${serving.name} and start LiteLLM ${target.version ?? target.image} in its place (the old one is kept for rollback)?`,
+      ))
+    )
+      throw new UserError('upgrade cancelled after the rehearsal; nothing was changed', `the backup ${backup} is kept`);
+
+    const outcome = await cutOver(
+      cutoverSteps(ctx, { engine, stack, targetStack, targetRunner, old, target, shipped, url, ledgerBefore, backup, backupKey, progress }),
+      deps.clock,
+    );
+    const result = { target, from, backup, rehearsal: rehearsed, cutover: outcome };
+    if (!outcome.ok) return { state: 'rolled-back', ...result };
+    const configBackup = `${stack.loaded.file}.bak-${new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-')}`;
+    await copyFile(stack.loaded.file, configBackup);
+    await writeFile(stack.loaded.file, targetText);
+    return { state: 'upgraded', ...result, configBackup };
+  } finally {
+    await database.close();
+  }
 }
 
 /**
  * What the LiteLLM being replaced says about mcpgw.yaml: it must serve (it is the way back), and an adopted one's
  * published port is the one its clients use, so mcpgw's LiteLLM must take the same (`litellm.port`).
  */
-async function placeGaps(engine: Engine, stack: LoadedStack, old: ContainerSummary): Promise<Finding[]> {
+async function placeGaps(engine: Engine, stack: LoadedStack, serving: Serving): Promise<Finding[]> {
+  if (serving.kind === 'swarm') {
+    const { service, running, wanted } = serving.swarm;
+    return running === wanted && wanted > 0
+      ? []
+      : [
+          {
+            what: `${running} of the ${wanted} replica(s) of ${service} run`,
+            fix: 'bring them back first (`mcpgw status` shows each task and why it ended), so the upgrade has a serving version to roll back to',
+          },
+        ];
+  }
+  const old = serving.container;
   if (old.state !== 'running')
     return [
       {
@@ -250,7 +268,29 @@ function stackFor(stack: LoadedStack, text: string): LoadedStack {
   return { loaded, secrets: stack.secrets, model, files: renderStack(model, stack.secrets, loadTemplates(), loaded.secretsFile) };
 }
 
-/** The LiteLLM that serves now: the adopted container (`adopted.litellm_container`), else the stack's own. */
+/** The LiteLLM that serves now: on one engine its container, on a swarm its service. */
+type Serving = { kind: 'container'; container: ContainerSummary } | { kind: 'swarm'; swarm: SwarmServing };
+
+async function servingLiteLLM(ctx: OpContext, engine: Engine, stack: LoadedStack): Promise<Serving | undefined> {
+  if (isSwarm(stack)) {
+    const swarm = await servingOnSwarm(ctx, stack);
+    return swarm ? { kind: 'swarm', swarm } : undefined;
+  }
+  const container = await oldLiteLLM(engine, stack);
+  return container ? { kind: 'container', container } : undefined;
+}
+
+/** What the preflight and the messages say of it, on either engine. */
+function servingView(serving: Serving): { name: string; image: string; running: boolean } {
+  if (serving.kind === 'swarm') {
+    const { service, image, running, wanted } = serving.swarm;
+    return { name: service, image, running: running === wanted && wanted > 0 };
+  }
+  const { name, image, state } = serving.container;
+  return { name, image, running: state === 'running' };
+}
+
+/** On one engine: the adopted container (`adopted.litellm_container`), else the stack's own. */
 async function oldLiteLLM(engine: Engine, stack: LoadedStack): Promise<ContainerSummary | undefined> {
   const adopted = stack.loaded.config.adopted?.litellm_container;
   if (adopted) {
@@ -282,7 +322,7 @@ interface CutoverPlace {
   stack: LoadedStack;
   targetStack: LoadedStack;
   targetRunner: StackRunner;
-  old: ContainerSummary;
+  old: Serving;
   target: UpgradeTarget;
   shipped: Awaited<ReturnType<ReturnType<typeof migrationsReader>>>;
   url: string;
@@ -293,9 +333,62 @@ interface CutoverPlace {
 }
 
 /** The real steps of the cut-over and its rollback (src/upgrade/cutover.ts orders them). */
-function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cutOver>[0] {
-  const { engine, stack, targetStack, targetRunner, old, target } = place;
-  const { progress } = place;
+function cutoverSteps(ctx: OpContext, place: CutoverPlace): CutoverSteps {
+  const { engine, stack, targetStack, progress } = place;
+  const applied = async () => {
+    const after = await withDatabase(ctx, place.url, readLedger);
+    return after.rows.filter((row) => row.finished && !row.rolledBack).length - place.ledgerBefore.rows.filter((row) => row.finished && !row.rolledBack).length;
+  };
+  const engineSteps: CutoverEngineSteps =
+    place.old.kind === 'swarm'
+      ? swarmEngineSteps(ctx, { engine, stack, targetStack, serving: place.old.swarm, progress, migrationsApplied: applied })
+      : containerSteps(ctx, place, place.old.container, applied);
+  const { restoreWithWritersStopped, ...steps } = engineSteps;
+  return {
+    ...steps,
+    syncKeys: async () => {
+      const keys = declaredKeys(targetStack.loaded.config, targetStack.model, targetStack.secrets);
+      const changes = await withKeyStore(
+        ctx,
+        targetStack,
+        (store) => store.sync(keys, { dryRun: false, legacyServerIds: legacyServerIds(targetStack.model) }),
+        async () => engine,
+      );
+      const changed = changes.filter((change) => change.action !== 'keep');
+      return changed.length === 0 ? `${changes.length} declared key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', ');
+    },
+    probe: async () => {
+      const report = await probeStack(ctx, targetStack, {}, engine);
+      const failed = report.steps.filter((step) => step.status === 'fail');
+      return failed.length === 0
+        ? { ok: true, summary: `${report.steps.filter((step) => step.status === 'pass').length} checks passed end to end` }
+        : { ok: false, summary: failed.map((step) => step.id).join(', ') };
+    },
+    restoreDatabase: async () => {
+      const now = await withDatabase(ctx, place.url, readLedger);
+      if (finishedNames(now) === finishedNames(place.ledgerBefore) && now.rows.length === place.ledgerBefore.rows.length)
+        return 'database not restored: its ledger is as before (the failed migration was rolled back in its transaction)';
+      const verified = await verifyArchive(place.backup, place.backupKey);
+      if (!verified.authenticity.ok) throw new StepFailed(`the backup ${place.backup} no longer verifies: it ${verified.authenticity.detail}`);
+      const access = await databaseAccess(ctx, stack, async () => engine);
+      const how = await restoreWithWritersStopped(() => access.tools.restore(restorationSql(place.backup, verified.manifest)));
+      return `database restored from the verified backup ${place.backup}${how}`;
+    },
+    note: (step, outcome, detail) => {
+      const line = progress.start(step);
+      if (outcome === 'ok') line.succeed(detail);
+      else if (outcome === 'fail') line.fail(detail);
+      else line.skip(detail);
+    },
+  };
+}
+
+/**
+ * On one engine: the target's migrations in a throwaway container on LiteLLM's networks while the old one serves;
+ * the new container created beside the old one (renamed `<name>-previous`, kept), then the swap.
+ */
+function containerSteps(ctx: OpContext, place: CutoverPlace, old: ContainerSummary, applied: () => Promise<number>): CutoverEngineSteps {
+  const { engine, stack, targetStack, targetRunner, target, progress } = place;
   let newId: string | undefined;
   const service = litellmService(targetStack.model);
   const databaseEnv = containerSpecFor(service, targetStack.secrets, stack.loaded.dir).env.find((entry) => entry.startsWith('DATABASE_URL='));
@@ -328,10 +421,7 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
         const failed = verdict.state === 'behind' || verdict.state === 'failed' ? verdict.pending[0] : undefined;
         throw new StepFailed(`migration ${failed ?? '(unknown)'} of ${target.image} failed on the database: ${error.error}`);
       }
-      const after = await withDatabase(ctx, place.url, readLedger);
-      return (
-        after.rows.filter((row) => row.finished && !row.rolledBack).length - place.ledgerBefore.rows.filter((row) => row.finished && !row.rolledBack).length
-      );
+      return applied();
     },
     prepareNew: async () => {
       const previous = `${old.name}${PREVIOUS_SUFFIX}`;
@@ -353,42 +443,18 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
       const ready = await targetRunner.startService(LITELLM_SERVICE, newId);
       return { ready, ownStartMs: ctx.deps.clock.now() - startedAt };
     },
-    syncKeys: async () => {
-      const keys = declaredKeys(targetStack.loaded.config, targetStack.model, targetStack.secrets);
-      const changes = await withKeyStore(
-        ctx,
-        targetStack,
-        (store) => store.sync(keys, { dryRun: false, legacyServerIds: legacyServerIds(targetStack.model) }),
-        async () => engine,
-      );
-      const changed = changes.filter((change) => change.action !== 'keep');
-      return changed.length === 0 ? `${changes.length} declared key(s) in place` : changed.map((change) => `${change.action}d ${change.alias}`).join(', ');
-    },
-    probe: async () => {
-      const report = await probeStack(ctx, targetStack, {}, engine);
-      const failed = report.steps.filter((step) => step.status === 'fail');
-      return failed.length === 0
-        ? { ok: true, summary: `${report.steps.filter((step) => step.status === 'pass').length} checks passed end to end` }
-        : { ok: false, summary: failed.map((step) => step.id).join(', ') };
-    },
     removeNew: async () => {
       if (!newId) return 'no new LiteLLM container to remove';
       await engine.removeContainer(newId);
       return 'new LiteLLM container removed';
     },
-    restoreDatabase: async () => {
-      const now = await withDatabase(ctx, place.url, readLedger);
-      if (finishedNames(now) === finishedNames(place.ledgerBefore) && now.rows.length === place.ledgerBefore.rows.length)
-        return 'database not restored: its ledger is as before (the failed migration was rolled back in its transaction)';
+    restoreWithWritersStopped: async (restore) => {
       // Nothing may write while LiteLLM's schema is replaced: the old LiteLLM still serves when the migrate step failed.
       const serving = (await engine.containerState(old.id))?.running === true;
       if (serving) await engine.stopContainer(old.id, 30);
-      const verified = await verifyArchive(place.backup, place.backupKey);
-      if (!verified.authenticity.ok) throw new StepFailed(`the backup ${place.backup} no longer verifies: it ${verified.authenticity.detail}`);
-      const access = await databaseAccess(ctx, stack, async () => engine);
-      await access.tools.restore(restorationSql(place.backup, verified.manifest));
+      await restore();
       if (serving) await oldRunner.startService(LITELLM_SERVICE, old.id);
-      return `database restored from the verified backup ${place.backup}${serving ? ' (the old LiteLLM stopped for it, then started and ready)' : ''}`;
+      return serving ? ' (the old LiteLLM stopped for it, then started and ready)' : '';
     },
     reviveOld: async () => {
       const state = await engine.containerState(old.id);
@@ -397,12 +463,6 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): Parameters<typeof cu
       if (state.running) return `old LiteLLM ${old.name} renamed back; it never stopped serving`;
       const ready = await oldRunner.startService(LITELLM_SERVICE, old.id);
       return `old LiteLLM ${old.name} renamed back, started: ${ready}`;
-    },
-    note: (step, outcome, detail) => {
-      const line = progress.start(step);
-      if (outcome === 'ok') line.succeed(detail);
-      else if (outcome === 'fail') line.fail(detail);
-      else line.skip(detail);
     },
   };
 }

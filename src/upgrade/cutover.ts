@@ -38,6 +38,15 @@ export interface CutoverSteps {
   note(step: string, outcome: 'ok' | 'fail' | 'skip', detail: string): void;
 }
 
+/**
+ * The part of the steps that differs between the engines (where the new LiteLLM starts, how the old one stops and
+ * comes back), and how the database's restore keeps LiteLLM from writing: the ops layer gives one per engine.
+ */
+export type CutoverEngineSteps = Pick<CutoverSteps, 'rolling' | 'migrate' | 'prepareNew' | 'retireOld' | 'startNew' | 'removeNew' | 'reviveOld'> & {
+  /** Runs the restore with no LiteLLM writing to the database, the old one serving again afterwards; resolves how. */
+  restoreWithWritersStopped(restore: () => Promise<void>): Promise<string>;
+};
+
 export type CutoverStage = 'migrate' | 'prepare' | 'retire' | 'start' | 'keys' | 'probe';
 
 export type CutoverOutcome =

@@ -1,8 +1,9 @@
 // The gateway on a real 3-node swarm (test/helpers/swarm.ts: Debian's dockerd in containers): `mcpgw up` deploys
 // the stack file it renders in stages, LiteLLM runs as two replicas behind the front door, and the probe judges
 // every replica from inside its task and the front door's session affinity. Then, with real MCP traffic running
-// throughout, a config change rolls the replicas and a node that runs one is killed: no request may fail during
-// the roll, and after the node loss the probe must be green again once Swarm has moved the replica.
+// throughout, `upgrade` rolls the replicas to another image, an image that cannot serve is rolled back by Swarm, and a
+// node that runs a replica is killed: no request may fail during the rolls, and after the node loss the probe must be
+// green again once Swarm has moved the replica.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,9 @@ let swarm: TestSwarm;
 let dir = '';
 let gateway = '';
 let downDone = false;
-const brokenImage = `mcpgw-test/litellm-broken-${runId()}:1`;
+// Tagged with LiteLLM's release, as the images mcpgw upgrades between are.
+const nextImage = `mcpgw-test/litellm-next-${runId()}:1.108.7`;
+const brokenImage = `mcpgw-test/litellm-broken-${runId()}:1.108.7`;
 
 interface ProbeJson {
   ok: boolean;
@@ -33,12 +36,11 @@ interface StatusJson {
   services: { service: string; node?: string; state: string; health: string }[];
 }
 
-/** `base` with its `litellm` replaced by a script that exits, built here (no registry) with the test labels. */
-async function buildBrokenLitellm(base: string, tag: string): Promise<void> {
-  const context = await mkdtemp(path.join(tmpdir(), 'mcpgw-broken-'));
+/** An image of LiteLLM built here from `base` and one more Dockerfile line (no registry), with the test labels. */
+async function buildLitellmVariant(base: string, tag: string, line: string): Promise<void> {
+  const context = await mkdtemp(path.join(tmpdir(), 'mcpgw-variant-'));
   try {
-    const server = String.raw`#!/bin/sh\necho this build of litellm cannot start >&2\nexit 3\n`;
-    await writeFile(path.join(context, 'Dockerfile'), `FROM ${base}\nRUN printf '${server}' > /opt/venv/bin/litellm\n`);
+    await writeFile(path.join(context, 'Dockerfile'), `FROM ${base}\n${line}\n`);
     const docker = dockerClient();
     const stream = await docker.buildImage({ context, src: ['Dockerfile'] }, { t: tag, labels: testLabels(runId(), {}, stack.owner), rm: true, forcerm: true });
     const events = await new Promise<{ error?: string }[]>((resolve, reject) =>
@@ -68,10 +70,11 @@ afterAll(async () => {
   for (const node of swarm?.nodes ?? []) await swarm.startNode(node.name).catch(() => undefined);
   if (dir && !downDone) await runCli(['down', '--volumes'], { cwd: dir });
   await rm(dir, { recursive: true, force: true });
-  await dockerClient()
-    .getImage(brokenImage)
-    .remove({ force: true })
-    .catch(() => undefined);
+  for (const image of [nextImage, brokenImage])
+    await dockerClient()
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
 }, 300_000);
 
 describe('the gateway on a real 3-node swarm', () => {
@@ -99,28 +102,38 @@ describe('the gateway on a real 3-node swarm', () => {
     for (const value of [...Object.values(TEST_SECRETS), userKey]) expect(stackFile).not.toContain(value);
   });
 
-  it('a config change rolls the replicas one by one with no failed request', async () => {
+  it('upgrade to another LiteLLM image rolls the replicas one by one under load with no failed request', async () => {
     const before = await litellmNodes();
-    const config = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
-    await writeFile(path.join(dir, 'mcpgw.yaml'), config.replace(/replicas: 2\n/, 'replicas: 2\n  key_cache_ttl: 30\n'));
+    await buildLitellmVariant(stack.images.litellmDb, nextImage, `LABEL io.mcpgw.test.variant=next-${runId()}`);
     const load = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 4, maxSessions: 5_000, maxMs: 600_000 });
-    const up = await runCli(['up', '--json'], { cwd: dir });
+    const upgrade = await runCli(['upgrade', '--to', nextImage, '--yes', '--json'], { cwd: dir });
     const traffic = await load.stop();
-    process.stderr.write(`[swarm] rolling update: ${traffic.sessions} sessions, ${traffic.requests} requests, ${traffic.failed} failed in ${traffic.ms} ms\n`);
-    expect(up.code, `${up.stderr}\n${up.stdout}`).toBe(0);
+    process.stderr.write(`[swarm] upgrade roll: ${traffic.sessions} sessions, ${traffic.requests} requests, ${traffic.failed} failed in ${traffic.ms} ms\n`);
+    expect(upgrade.code, `${upgrade.stderr}\n${upgrade.stdout}`).toBe(0);
+    const outcome = JSON.parse(upgrade.stdout) as { state: string; cutover: { ok: boolean; downtimeMs?: number } };
+    expect(outcome).toMatchObject({ state: 'upgraded', cutover: { ok: true } });
+    expect(outcome.cutover.downtimeMs).toBeUndefined();
+    expect(upgrade.stderr).toMatch(/backup/);
+    expect(upgrade.stderr).toMatch(/rehearsal/);
     expect(traffic.failures).toEqual([]);
     // The traffic reached replicas of both generations: the old ones served until the new ones took over.
     expect(Object.keys(traffic.replicas).length).toBeGreaterThan(2);
     expect(traffic.sessions).toBeGreaterThan(20);
     expect(before.length).toBe(2);
+    expect(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')).toContain(`image: ${nextImage}`);
+    const status = JSON.parse((await runCli(['status', '--json'], { cwd: dir })).stdout) as { services: { service: string; image: string; state: string }[] };
+    const replicas = status.services.filter((entry) => entry.service === 'litellm' && entry.state === 'running');
+    expect(replicas.map((entry) => entry.image)).toEqual([nextImage, nextImage]);
+    for (const value of [...Object.values(TEST_SECRETS), userKey]) expect(upgrade.stdout + upgrade.stderr).not.toContain(value);
   }, 900_000);
 
   it('an image whose replicas cannot serve stops the roll: Swarm rolls back and the old replicas serve throughout', async () => {
     const config = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
     // LiteLLM's own image with its server replaced by one that exits: the migration job (the image's own) passes, and
     // the first new replica fails before it is ready, as a broken release does.
-    await buildBrokenLitellm(stack.images.litellmDb, brokenImage);
-    const broken = config.replace(`image: ${stack.images.litellmDb}`, `image: ${brokenImage}`);
+    const server = String.raw`#!/bin/sh\necho this build of litellm cannot start >&2\nexit 3\n`;
+    await buildLitellmVariant(stack.images.litellmDb, brokenImage, `RUN printf '${server}' > /opt/venv/bin/litellm`);
+    const broken = config.replace(`image: ${nextImage}`, `image: ${brokenImage}`);
     expect(broken).not.toBe(config);
     await writeFile(path.join(dir, 'mcpgw.yaml'), broken);
     const load = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 2, maxSessions: 5_000, maxMs: 600_000 });
@@ -143,7 +156,7 @@ describe('the gateway on a real 3-node swarm', () => {
     process.stderr.write(`[swarm] failed roll: ${traffic.requests} requests, ${traffic.failed} failed in ${traffic.ms} ms\n`);
     expect(up.code, `${up.stderr}\n${up.stdout}`).toBe(1);
     expect(up.stderr).toMatch(new RegExp(`service ${name}_litellm: its rolling update failed and Swarm (is rolling|rolled) it back`));
-    expect(rolledBack).toMatch(new RegExp(`^${stack.images.litellmDb}(@|$)`));
+    expect(rolledBack).toMatch(new RegExp(`^${nextImage}(@|$)`));
     expect(traffic.failures).toEqual([]);
     expect(traffic.requests).toBeGreaterThan(20);
     const probe = await runCli(['probe', '--json', '--no-llm'], { cwd: dir });
