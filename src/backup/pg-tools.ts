@@ -91,11 +91,12 @@ function execTools(
 
 /**
  * The bundled Postgres: the tools of the Postgres image itself, connecting over TCP to 127.0.0.1 as LiteLLM's
- * own role (postgres.user), so a restore can do no more than LiteLLM can.
+ * own role (postgres.user), so a restore can do no more than LiteLLM can. On a swarm, the container of the Postgres
+ * task on its node's engine (`place` names it in messages).
  */
-export function containerPgTools(engine: Engine, container: string, login: RoleLogin): PgTools {
+export function containerPgTools(engine: Engine, container: string, login: RoleLogin, place = `container ${container}`): PgTools {
   const target = ['-h', '127.0.0.1', '-p', '5432', '-U', login.user, '-d', login.database];
-  return execTools(engine, async () => container, target, login.password, `container ${container} (as ${login.user})`);
+  return execTools(engine, async () => container, target, login.password, `${place} (as ${login.user})`);
 }
 
 export interface HelperSpec {

@@ -132,15 +132,29 @@ export async function restoreBackup(file: string, options: RestoreOptions, steps
   } catch (error) {
     restore.fail('failed; the transaction was rolled back and the database is unchanged');
     // The old data is intact, so bring the gateway back as it was before reporting the failure.
-    if (wasRunning) await steps.startLiteLLM();
+    const back = wasRunning
+      ? await steps.startLiteLLM().then(
+          () => '',
+          (startError: Error) => `; LiteLLM did not come back: ${startError.message}`,
+        )
+      : '';
     throw new StepFailed(
-      `restore of ${file} failed and was rolled back, the database is as it was: ${(error as Error).message}`,
-      'fix the cause shown above and run the restore again',
+      `restore of ${file} failed and was rolled back, the database is as it was: ${(error as Error).message}${back}`,
+      back ? 'fix the cause shown above, then `mcpgw up` brings LiteLLM back; run the restore again' : 'fix the cause shown above and run the restore again',
     );
   }
 
   const start = progress.start('start litellm');
-  const litellm = await steps.startLiteLLM();
+  let litellm: string;
+  try {
+    litellm = await steps.startLiteLLM();
+  } catch (error) {
+    start.fail((error as Error).message.split('\n')[0] ?? '');
+    throw new StepFailed(
+      `the backup of ${file} is restored (the database holds its data), but LiteLLM did not come back: ${(error as Error).message}`,
+      'fix the cause shown above and run `mcpgw up`: it starts LiteLLM on the restored data (no need to restore again)',
+    );
+  }
   start.succeed(litellm);
 
   const keysStep = progress.start('keys');

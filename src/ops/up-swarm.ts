@@ -76,16 +76,26 @@ export async function upOnSwarm(
     },
   );
   if (!stages.includes('serve')) return report;
+  await frontDoorRoutes(ctx, stack, stack.loaded.config.litellm.replicas, progress);
+  return report;
+}
+
+/**
+ * The front door, as the LAN reaches it, routing to every one of `replicas` (waitForFrontDoor), shown as its own step;
+ * resolves what it routes to. `up` ends with it, and a restore once it brought the replicas back.
+ */
+export async function frontDoorRoutes(ctx: OpContext, stack: LoadedStack, replicas: number, progress: Progress): Promise<string> {
   const door = progress.start('front door');
-  const replicas = stack.loaded.config.litellm.replicas;
   try {
     const answered = await waitForFrontDoor(litellmBaseUrl(stack.model), replicas, {
-      clock: deps.clock,
-      signal: deps.signal,
+      clock: ctx.deps.clock,
+      signal: ctx.deps.signal,
       timeoutMs: FRONT_DOOR_TIMEOUT_MS,
       onProgress: (text) => door.update(text),
     });
-    door.succeed(`routes to ${answered.length} replica(s): ${answered.join(', ')}`);
+    const routes = `routes to ${answered.length} replica(s): ${answered.join(', ')}`;
+    door.succeed(routes);
+    return routes;
   } catch (error) {
     door.fail((error as Error).message);
     throw new StepFailed(
@@ -93,5 +103,4 @@ export async function upOnSwarm(
       `read what the front door logs, on the manager: \`docker service logs ${swarmServiceName(stack.model.name, FRONT_DOOR_SERVICE)}\``,
     );
   }
-  return report;
 }

@@ -371,8 +371,13 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): CutoverSteps {
       const verified = await verifyArchive(place.backup, place.backupKey);
       if (!verified.authenticity.ok) throw new StepFailed(`the backup ${place.backup} no longer verifies: it ${verified.authenticity.detail}`);
       const access = await databaseAccess(ctx, stack, async () => engine);
-      const how = await restoreWithWritersStopped(() => access.tools.restore(restorationSql(place.backup, verified.manifest)));
-      return `database restored from the verified backup ${place.backup}${how}`;
+      try {
+        const how = await restoreWithWritersStopped(() => access.tools.restore(restorationSql(place.backup, verified.manifest)));
+        return `database restored from the verified backup ${place.backup}${how}`;
+      } finally {
+        // On a swarm, the tunnel it opened for the schema level.
+        await access.close();
+      }
     },
     note: (step, outcome, detail) => {
       const line = progress.start(step);

@@ -2,6 +2,7 @@ import { StepFailed } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import { waitUntil } from '../time/wait.js';
 import type { Cluster } from './cluster.js';
+import { type ConvergeOptions, type RunningTask, waitForService } from './converge.js';
 
 export interface QuiesceOptions {
   clock: Clock;
@@ -11,14 +12,14 @@ export interface QuiesceOptions {
 }
 
 /**
- * Runs `work` while a replicated service has no task running (scaled to none, each task stopped within its grace
- * period), then gives it back its replica count, also when `work` failed. Waiting for the replicas to serve again is
- * the caller's (a deploy's wait, the front door's).
+ * Scales a replicated service to none and waits until none of its tasks runs (each stopped within its grace period),
+ * so nothing of it writes any more; resolves the replica count it had. A wait that expires gives the service its
+ * replicas back before failing: nothing is left stopped by a stop that did not finish.
  */
-export async function withServiceStopped<T>(cluster: Cluster, swarmName: string, options: QuiesceOptions, work: () => Promise<T>): Promise<T> {
+export async function stopService(cluster: Cluster, swarmName: string, options: QuiesceOptions): Promise<number> {
   const swarm = cluster.manager.swarm();
   const service = await swarm.service(swarmName);
-  if (!service) throw new StepFailed(`service ${swarmName} is not deployed`);
+  if (!service) throw new StepFailed(`service ${swarmName} is not deployed`, 'run `mcpgw up` first');
   const replicas = service.replicas ?? 1;
   await swarm.scale(swarmName, 0);
   try {
@@ -32,8 +33,31 @@ export async function withServiceStopped<T>(cluster: Cluster, swarmName: string,
       },
       { clock: options.clock, timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
     );
+  } catch (error) {
+    await swarm.scale(swarmName, replicas);
+    throw new StepFailed(
+      `${swarmName} did not stop: ${(error as Error).message}; it was given its ${replicas} replica(s) back`,
+      `\`docker service ps ${swarmName} --no-trunc\` on the manager shows its tasks`,
+    );
+  }
+  return replicas;
+}
+
+/**
+ * Runs `work` while a replicated service has no task running (stopService), then gives it back its replica count,
+ * also when `work` failed. Waiting for the replicas to serve again is the caller's (a deploy's wait, the front door's).
+ */
+export async function withServiceStopped<T>(cluster: Cluster, swarmName: string, options: QuiesceOptions, work: () => Promise<T>): Promise<T> {
+  const replicas = await stopService(cluster, swarmName, options);
+  try {
     return await work();
   } finally {
-    await swarm.scale(swarmName, replicas);
+    await cluster.manager.swarm().scale(swarmName, replicas);
   }
+}
+
+/** Gives a replicated service `replicas` again and waits until they all run on its current spec (waitForService). */
+export async function startService(cluster: Cluster, swarmName: string, replicas: number, options: ConvergeOptions): Promise<RunningTask[]> {
+  await cluster.manager.swarm().scale(swarmName, replicas);
+  return waitForService(cluster, swarmName, options);
 }

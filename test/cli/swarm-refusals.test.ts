@@ -11,8 +11,6 @@ const engine = async () =>
 describe('commands that do not know a swarm yet', () => {
   it.each([
     [['doctor'], /`mcpgw doctor` does not know a swarm's tasks yet/, /mcpgw probe/],
-    [['backup'], /`mcpgw backup` does not know a swarm's tasks yet/, /pg_dump in the Postgres task/],
-    [['logs'], /`mcpgw logs` does not know a swarm's tasks yet/, /docker service logs/],
     [['mcp', 'list'], /`mcpgw mcp list` does not know a swarm's tasks yet/, /mcpgw probe/],
   ])('%s refuses a swarm with exit 2 and says what to use instead, touching no engine', async (argv, message, fix) => {
     await withTempDir(async (dir) => {

@@ -283,6 +283,30 @@ describe('restoreBackup order of steps', () => {
     });
   });
 
+  it('says what state the data is in when LiteLLM does not come back: restored, or untouched', async () => {
+    await withTempDir(async (dir) => {
+      const file = await archive(dir);
+      const stuck = async () => {
+        throw new Error('service gw_litellm did not converge: 0 of 2 task(s) running');
+      };
+      const restored = recordingSteps({});
+      const afterRestore = await restoreBackup(file, { force: false, key: KEY }, { ...restored.steps, startLiteLLM: stuck }).catch((caught: Error) => caught);
+      expect(afterRestore).toBeInstanceOf(StepFailed);
+      expect((afterRestore as Error).message).toMatch(
+        /is restored \(the database holds its data\), but LiteLLM did not come back: service gw_litellm did not converge/,
+      );
+      expect((afterRestore as StepFailed).hint).toMatch(/run `mcpgw up`.*no need to restore again/);
+      expect(restored.log).toEqual(['ok verify', 'confirm', 'stop', 'ok stop litellm', 'restore wrapped', 'ok restore', 'fail start litellm']);
+
+      const failed = recordingSteps({ failRestore: true });
+      const untouched = await restoreBackup(file, { force: false, key: KEY }, { ...failed.steps, startLiteLLM: stuck }).catch((caught: Error) => caught);
+      expect((untouched as Error).message).toMatch(
+        /rolled back, the database is as it was: psql exit 3: ERROR: boom; LiteLLM did not come back: service gw_litellm did not converge/,
+      );
+      expect((untouched as StepFailed).hint).toMatch(/`mcpgw up` brings LiteLLM back/);
+    });
+  });
+
   it('changes nothing when the schema is newer (unless forced) or the user declines', async () => {
     await withTempDir(async (dir) => {
       const file = await archive(dir);
