@@ -1,9 +1,10 @@
 // The gateway on a real 3-node swarm (test/helpers/swarm.ts: Debian's dockerd in containers): `mcpgw up` deploys
 // the stack file it renders in stages, LiteLLM runs as two replicas behind the front door, and the probe judges
-// every replica from inside its task and the front door's session affinity. Then, with real MCP traffic running
-// throughout, `upgrade` rolls the replicas to another image, an image that cannot serve is rolled back by Swarm, and a
-// node that runs a replica is killed: no request may fail during the rolls, and after the node loss the probe must be
-// green again once Swarm has moved the replica.
+// every replica from inside its task and the front door's session affinity; logs, backup and restore act on the
+// swarm's tasks (a restore stops the replicas and brings them back). Then, with real MCP traffic running throughout,
+// `upgrade` rolls the replicas to another image, an image that cannot serve is rolled back by Swarm, and a node that
+// runs a replica is killed: no request may fail during the rolls, and after the node loss the probe must be green
+// again once Swarm has moved the replica.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -101,6 +102,41 @@ describe('the gateway on a real 3-node swarm', () => {
     const stackFile = await readFile(path.join(dir, 'swarm/stack.yml'), 'utf8');
     for (const value of [...Object.values(TEST_SECRETS), userKey]) expect(stackFile).not.toContain(value);
   });
+
+  it('logs shows the lines of both LiteLLM replicas, each with its task and node, and no secret', async () => {
+    const nodes = await litellmNodes();
+    const logs = await runCli(['logs', 'litellm', '--tail', '20'], { cwd: dir });
+    expect(logs.code, logs.stderr).toBe(0);
+    const sources = new Set([...logs.stdout.matchAll(/^litellm\.(\d+)\.[a-z0-9]{12}@(\S+) \| /gm)].map((match) => `${match[1]}@${match[2]}`));
+    expect([...sources].map((source) => source.split('@')[1]).sort()).toEqual([...nodes].sort());
+    for (const value of [...Object.values(TEST_SECRETS), userKey]) expect(logs.stdout + logs.stderr).not.toContain(value);
+  });
+
+  it('backup on the swarm writes an archive restore accepts there: a key made after the backup is gone, the keys from before admitted', async () => {
+    const admits = async (key: string) => {
+      // Several requests: the front door spreads them over both replicas.
+      const statuses = new Set<number>();
+      for (let attempt = 0; attempt < 4; attempt++) statuses.add((await fetch(`${gateway}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status);
+      return [...statuses];
+    };
+    const archive = path.join(dir, 'before-restore.sql.gz');
+    const backup = await runCli(['backup', '--out', archive, '--json'], { cwd: dir });
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stderr).toMatch(/backup: .*bytes of SQL/);
+    const created = await runCli(['keys', 'create', '--alias', 'after-backup', '--mcp', 'alpha', '--json'], { cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    const later = (JSON.parse(created.stdout) as { key: string }).key;
+    expect(await admits(later)).toEqual([200]);
+    const restore = await runCli(['restore', archive, '--yes', '--json'], { cwd: dir });
+    expect(restore.code, `${restore.stderr}\n${restore.stdout}`).toBe(0);
+    expect(restore.stderr).toMatch(/restore: LiteLLM's schema replaced in one transaction \(the Postgres task .*_postgres\.1 on node1/);
+    expect(restore.stderr).toMatch(/start litellm: 2 replica\(s\) ready; the front door routes to 2 replica\(s\)/);
+    expect((JSON.parse(restore.stdout) as { ok: boolean }).ok).toBe(true);
+    expect(await admits(later)).toEqual([401]);
+    expect(await admits(userKey)).toEqual([200]);
+    for (const value of [...Object.values(TEST_SECRETS), userKey, later])
+      expect(backup.stdout + backup.stderr + restore.stdout + restore.stderr).not.toContain(value);
+  }, 300_000);
 
   it('upgrade to another LiteLLM image rolls the replicas one by one under load with no failed request', async () => {
     const before = await litellmNodes();
