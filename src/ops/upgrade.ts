@@ -15,7 +15,9 @@ import { renderStack } from '../render/render.js';
 import { containerSpecFor } from '../render/container-spec.js';
 import { loadTemplates } from '../render/templates.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
-import { buildStackModel, LITELLM_SERVICE, litellmBaseUrl, litellmService } from '../stack/model.js';
+import { REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
+import { BUILTIN_REDIS_IMAGE } from '../images/builtin.js';
+import { buildStackModel, LITELLM_SERVICE, REDIS_SERVICE, litellmBaseUrl, litellmService } from '../stack/model.js';
 import { localBuilds } from '../stack/images.js';
 import { isPreviousContainer, PREVIOUS_SUFFIX } from '../stack/plan.js';
 import { cutOver, type CutoverEngineSteps, type CutoverOutcome, type CutoverSteps } from '../upgrade/cutover.js';
@@ -169,6 +171,9 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
           target: { image: target.image, shipped },
           litellm: litellmSpec,
           masterKey,
+          ...(isSwarm(stack)
+            ? { redis: { image: BUILTIN_REDIS_IMAGE, host: REDIS_SERVICE, password: stack.secrets.get(REDIS_PASSWORD_SECRET) ?? '' } }
+            : {}),
           keys: declared.map((key) => {
             const row = keyRows.find((candidate) => candidate.token === key.token);
             // A key declared by its value (secret:, by default MCPGW_KEY_<ALIAS>) is also tried with that value.

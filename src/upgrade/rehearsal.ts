@@ -33,6 +33,11 @@ export interface RehearsalInput {
   litellm: ContainerSpec;
   masterKey: string;
   keys: RehearsedKey[];
+  /**
+   * The coordination Redis the target's config names (a swarm stack's `coordination_redis`, which LiteLLM needs
+   * reachable to start): a throwaway one with the same password joins the rehearsal network under the same name.
+   */
+  redis?: { image: string; host: string; password: string };
 }
 
 export interface RehearsalReport {
@@ -59,6 +64,7 @@ def get(path, key):
     try:
         with urllib.request.urlopen(req, timeout=10) as r: return r.status, json.loads(r.read() or b'{}')
     except urllib.error.HTTPError as e: return e.code, {}
+    except OSError: return None, {}
 if sys.argv[1] == 'ready':
     status, body = get('/health/readiness', None)
     print(json.dumps({'status': status, 'db': body.get('db')}))
@@ -114,6 +120,7 @@ export async function rehearse(engine: Engine, input: RehearsalInput, clock: Clo
       },
       { timeoutMs: 90_000, clock, signal },
     );
+    if (input.redis) created.push(await startRedis(engine, input.redis, name, labels, clock, signal));
     await containerPgTools(engine, postgres, login).restore(input.sql());
     const url = `postgresql://${encodeURIComponent(input.user)}:${password}@postgres:5432/${input.database}`;
     const migrations = await runMigrations(engine, {
@@ -155,6 +162,47 @@ export async function rehearse(engine: Engine, input: RehearsalInput, clock: Clo
     for (const id of created.reverse()) await engine.removeContainer(id).catch(() => undefined);
     await engine.removeNetwork(name).catch(() => undefined);
   }
+}
+
+/** The rehearsal's own coordination Redis, hardened, healthy (its image's check) before LiteLLM starts. */
+async function startRedis(
+  engine: Engine,
+  redis: NonNullable<RehearsalInput['redis']>,
+  network: string,
+  labels: Record<string, string>,
+  clock: Clock,
+  signal: AbortSignal,
+): Promise<string> {
+  const id = await engine.createContainer({
+    name: `${network}-redis`,
+    image: redis.image,
+    // Handed to redis-server on stdin by the image's entrypoint, never on a command line.
+    env: [`REDIS_PASSWORD=${redis.password}`],
+    capDrop: [...HARDENING.capDrop],
+    capAdd: [],
+    securityOpt: [...HARDENING.securityOpt],
+    labels,
+    ports: [],
+    networks: [{ name: network, aliases: [redis.host] }],
+    mounts: [],
+  });
+  try {
+    await engine.startContainer(id);
+    await waitUntil(
+      'the rehearsal Redis healthy',
+      async () => {
+        const state = await engine.containerState(id);
+        if (!state?.running) throw new WaitAborted(`it exited: ${await engine.logs(id, 20)}`);
+        if (state.health === 'healthy') return true;
+        throw new Error(`health ${state.health ?? 'unknown'}`);
+      },
+      { timeoutMs: 60_000, clock, signal },
+    );
+  } catch (error) {
+    await engine.removeContainer(id).catch(() => undefined);
+    throw error;
+  }
+  return id;
 }
 
 async function checkKeys(engine: Engine, litellm: string, input: RehearsalInput): Promise<RehearsalReport['keys']> {
