@@ -171,9 +171,7 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
           target: { image: target.image, shipped },
           litellm: litellmSpec,
           masterKey,
-          ...(isSwarm(stack)
-            ? { redis: { image: BUILTIN_REDIS_IMAGE, host: REDIS_SERVICE, password: stack.secrets.get(REDIS_PASSWORD_SECRET) ?? '' } }
-            : {}),
+          ...(isSwarm(stack) ? { redis: { image: BUILTIN_REDIS_IMAGE, host: REDIS_SERVICE, password: stack.secrets.get(REDIS_PASSWORD_SECRET) ?? '' } } : {}),
           keys: declared.map((key) => {
             const row = keyRows.find((candidate) => candidate.token === key.token);
             // A key declared by its value (secret:, by default MCPGW_KEY_<ALIAS>) is also tried with that value.
