@@ -40,7 +40,16 @@ export async function loadStack(ctx: OpContext, options: { dryRun?: boolean } = 
   const model = buildStackModel(loaded.config);
   const problems = checkSecrets(loaded.config, model.requiredSecrets, secrets);
   if (problems.length > 0) throw new ConfigError(loaded.secretsFile, problems);
-  if (loaded.config.engine !== 'swarm') return { loaded, secrets, model, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile) };
+  return withSwarmModel(ctx, { loaded, secrets, model, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile) });
+}
+
+/**
+ * engine: swarm: the stack with its services as Swarm runs them and its files rendered with them, once the images
+ * mcpgw did not build are on this machine (how they start is read from them). One engine: the stack as it is.
+ */
+export async function withSwarmModel(ctx: OpContext, stack: LoadedStack): Promise<LoadedStack> {
+  const { loaded, secrets, model } = stack;
+  if (loaded.config.engine !== 'swarm') return stack;
   const launches = await readLaunches(ctx, imagesToInspect(model));
   const swarm = { model: buildSwarmModel(model, loaded.config, launches), launches };
   return { loaded, secrets, model, swarm, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile, swarm) };

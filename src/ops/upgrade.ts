@@ -31,7 +31,7 @@ import type { OpContext } from './context.js';
 import { backupStack, databaseAccess } from './backup.js';
 import { probeStack } from './probe.js';
 import { StackRunner } from './stack-runner.js';
-import { loadStack, type LoadedStack } from './stack.js';
+import { loadStack, type LoadedStack, withSwarmModel } from './stack.js';
 import { isSwarm } from './swarm-target.js';
 import { servingOnSwarm, swarmEngineSteps, type SwarmServing } from './upgrade-swarm.js';
 import { reachDatabase, withKeyStore } from './key-store.js';
@@ -75,8 +75,8 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
     target.builtin ? { build: 'builtin' } : { image: target.image },
     stack.loaded.file,
   );
-  const targetStack = stackFor(stack, targetText);
-  const targetRunner = new StackRunner(targetStack.model, targetStack.secrets, targetStack.files, stack.loaded.dir, {
+  const targetBase = stackFor(stack, targetText);
+  const targetRunner = new StackRunner(targetBase.model, targetBase.secrets, targetBase.files, stack.loaded.dir, {
     engine,
     clock: deps.clock,
     signal: deps.signal,
@@ -90,7 +90,9 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
     throw new StepFailed(`stack "${stack.model.name}" has no LiteLLM to upgrade`, 'run `mcpgw up` first (it starts the LiteLLM mcpgw.yaml names)');
   }
   check.update(`reading ${target.image}`);
-  if (!(await engine.imageId(target.image))) await targetRunner.ensureImages(localBuilds(targetStack.loaded.config, engine, progress, deps.env, deps.clock));
+  if (!(await engine.imageId(target.image))) await targetRunner.ensureImages(localBuilds(targetBase.loaded.config, engine, progress, deps.env, deps.clock));
+  // On a swarm, the target's stack file: how the target image starts is read from it, now that it is here.
+  const targetStack = await withSwarmModel(ctx, targetBase);
   const shipped = await migrationsReader(engine, labels, () => deps.randomBytes(4).toString('hex'))(target.image);
   // On a swarm the database is reached through a tunnel into its task, open until the upgrade ends.
   const database = await reachDatabase(ctx, stack, async () => engine);
@@ -264,7 +266,7 @@ async function placeGaps(engine: Engine, stack: LoadedStack, serving: Serving): 
   ];
 }
 
-/** The stack as it is once mcpgw.yaml names the target: the same file and secrets, another LiteLLM. */
+/** The stack as it is once mcpgw.yaml names the target: the same file and secrets, another LiteLLM (withSwarmModel adds a swarm's services). */
 function stackFor(stack: LoadedStack, text: string): LoadedStack {
   const loaded = { ...stack.loaded, config: parseConfig(text, stack.loaded.file) };
   const model = buildStackModel(loaded.config);
