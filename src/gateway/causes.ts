@@ -79,6 +79,17 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
   }
 }
 
+/**
+ * A refusal waiting cannot change: the server is up and answers, and what it answers is its configuration (the Host
+ * header it rejects, another transport it speaks, credentials of its own). A wait for it ends at once.
+ */
+export function settledRefusal(answer: VantageAnswer): boolean {
+  if (answer.ok || answer.status === undefined) return false;
+  return (
+    answer.status === 421 || /invalid host header/i.test(answer.body ?? '') || answer.speaks !== undefined || answer.status === 401 || answer.status === 403
+  );
+}
+
 /** The server answered, and refused: by status, body and what it speaks instead. */
 function refusal(answer: VantageAnswer, field: string, where: string, seen: string): Cause {
   const status = answer.status;

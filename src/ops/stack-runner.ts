@@ -4,7 +4,7 @@ import { bundledProvisionTarget, provisionBundledPostgres } from '../db/provisio
 import type { Clock } from '../time/clock.js';
 import type { ContainerHardening, ContainerSpec, Engine, NetworkInfo } from '../docker/engine.js';
 import { fetchWithTimeout, httpOk } from '../gateway/http.js';
-import { causeOf, describeAnswer } from '../gateway/causes.js';
+import { causeOf, describeAnswer, settledRefusal } from '../gateway/causes.js';
 import { litellmVantage } from '../gateway/vantage.js';
 import type { Cause } from '../outcome.js';
 import { WaitAborted, waitUntil } from '../time/wait.js';
@@ -249,6 +249,7 @@ export class StackRunner {
             async () => {
               const [seen] = await vantage.reach([endpoint], answerMs);
               last = seen ? causeOf(seen, role) : undefined;
+              if (seen && last && settledRefusal(seen)) throw new WaitAborted(`${last.cause} (fix: ${last.fix})`);
               if (!seen || last) throw new Error(last ? `${last.cause} (fix: ${last.fix})` : 'no answer');
               return seen;
             },
