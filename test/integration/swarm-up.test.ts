@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { startLoad } from '../helpers/mcp-load.js';
 import { sharedSwarm, type TestSwarm } from '../helpers/swarm.js';
@@ -26,7 +27,7 @@ let gateway = '';
 let downDone = false;
 // Tagged with LiteLLM's release, as the images mcpgw upgrades between are.
 const nextImage = `mcpgw-test/litellm-next-${runId()}:1.108.7`;
-const brokenImage = `mcpgw-test/litellm-broken-${runId()}:1.108.7`;
+const CANNOT_START = 'mcpgw-test-cannot-start';
 
 interface ProbeJson {
   ok: boolean;
@@ -71,11 +72,10 @@ afterAll(async () => {
   for (const node of swarm?.nodes ?? []) await swarm.startNode(node.name).catch(() => undefined);
   if (dir && !downDone) await runCli(['down', '--volumes'], { cwd: dir });
   await rm(dir, { recursive: true, force: true });
-  for (const image of [nextImage, brokenImage])
-    await dockerClient()
-      .getImage(image)
-      .remove({ force: true })
-      .catch(() => undefined);
+  await dockerClient()
+    .getImage(nextImage)
+    .remove({ force: true })
+    .catch(() => undefined);
 }, 300_000);
 
 describe('the gateway on a real 3-node swarm', () => {
@@ -140,7 +140,13 @@ describe('the gateway on a real 3-node swarm', () => {
 
   it('upgrade to another LiteLLM image rolls the replicas one by one under load with no failed request', async () => {
     const before = await litellmNodes();
-    await buildLitellmVariant(stack.images.litellmDb, nextImage, `LABEL io.mcpgw.test.variant=next-${runId()}`);
+    // The same LiteLLM, its `litellm` behind a wrapper that refuses a config carrying CANNOT_START (the next test's).
+    const wrapper = String.raw`#!/bin/sh\nfor arg in "$@"; do case "$arg" in *.yaml) if grep -q ${CANNOT_START} "$arg"; then echo "this release cannot start with this config" >&2; exit 3; fi;; esac; done\nexec /opt/venv/bin/litellm-next "$@"\n`;
+    await buildLitellmVariant(
+      stack.images.litellmDb,
+      nextImage,
+      `RUN mv /opt/venv/bin/litellm /opt/venv/bin/litellm-next && printf '${wrapper}' > /opt/venv/bin/litellm && chmod 0755 /opt/venv/bin/litellm`,
+    );
     const load = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 4, maxSessions: 5_000, maxMs: 600_000 });
     const upgrade = await runCli(['upgrade', '--to', nextImage, '--yes', '--json'], { cwd: dir });
     const traffic = await load.stop();
@@ -163,15 +169,14 @@ describe('the gateway on a real 3-node swarm', () => {
     for (const value of [...Object.values(TEST_SECRETS), userKey]) expect(upgrade.stdout + upgrade.stderr).not.toContain(value);
   }, 900_000);
 
-  it('an image whose replicas cannot serve stops the roll: Swarm rolls back and the old replicas serve throughout', async () => {
+  it('a change whose replicas cannot start stops the roll: Swarm rolls back and the old replicas serve throughout', async () => {
     const config = await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8');
-    // LiteLLM's own image with its server replaced by one that exits: the migration job (the image's own) passes, and
-    // the first new replica fails before it is ready, as a broken release does.
-    const server = String.raw`#!/bin/sh\necho this build of litellm cannot start >&2\nexit 3\n`;
-    await buildLitellmVariant(stack.images.litellmDb, brokenImage, `RUN printf '${server}' > /opt/venv/bin/litellm`);
-    const broken = config.replace(`image: ${nextImage}`, `image: ${brokenImage}`);
-    expect(broken).not.toBe(config);
-    await writeFile(path.join(dir, 'mcpgw.yaml'), broken);
+    // The next release refuses to start with a config that carries CANNOT_START (see nextImage): the change is a
+    // description of alpha's, so the new replicas fail before they are ready, as a release that cannot take a
+    // setting does, with no other image to put on the nodes.
+    const broken = parse(config) as { mcp_servers: { alpha: Record<string, unknown> } };
+    broken.mcp_servers.alpha.description = CANNOT_START;
+    await writeFile(path.join(dir, 'mcpgw.yaml'), stringify(broken));
     const load = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 2, maxSessions: 5_000, maxMs: 600_000 });
     const up = await runCli(['up', '--json'], { cwd: dir });
     await writeFile(path.join(dir, 'mcpgw.yaml'), config);
@@ -179,7 +184,7 @@ describe('the gateway on a real 3-node swarm', () => {
     const litellm = manager.getService(`${name}_litellm`);
     // Swarm's rollback runs on after `up` reported it; the traffic runs until the old spec is back in full.
     const rolledBack = await waitUntil(
-      'the rollback to the previous image',
+      'the rollback to the previous spec',
       async () => {
         const spec = (await litellm.inspect()) as { Spec: { TaskTemplate: { ContainerSpec: { Image: string } } }; UpdateStatus?: { State: string } };
         const state = spec.UpdateStatus?.State ?? '';
