@@ -4,8 +4,10 @@ import { runChecks, selectChecks } from '../doctor/runner.js';
 import type { DoctorReport } from '../doctor/types.js';
 import { UserError } from '../errors.js';
 import { readIfExists } from '../fs.js';
+import { buildSwarmModel, imagesToInspect } from '../stack/swarm.js';
+import { connectCluster } from '../swarm/cluster.js';
 import type { OpContext } from './context.js';
-import { refuseOnSwarm } from './swarm-target.js';
+import { readLaunches } from './stack.js';
 
 export interface DoctorRequest {
   /** Check ids or areas; all when empty. */
@@ -40,16 +42,13 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
     offline: request.offline,
     replicas: request.replicas === true,
     uid: process.getuid?.(),
+    // Asked once per run (the context memoizes it): every swarm check, the replicas and the database tunnel share it.
+    swarm: async (loaded, model) => {
+      if (!loaded.config.swarm) throw new Error('engine: swarm without a swarm: block passed validation');
+      const cluster = await connectCluster(loaded.config.swarm, ctx.deps.env, ctx.deps.dockerAt);
+      return { cluster, model: buildSwarmModel(model, loaded.config, await readLaunches(ctx, imagesToInspect(model))) };
+    },
   });
-  // A config doctor cannot read is its own first finding (the checks read it from the same memo); one it can read may
-  // name a swarm.
-  const loaded = await doctor.loaded().catch(() => undefined);
-  if (loaded)
-    refuseOnSwarm(
-      loaded.config,
-      'doctor',
-      '`mcpgw probe` judges the gateway, every replica (release, config, tools, keys, Redis, heartbeats) and the front door; `mcpgw status` each task',
-    );
   try {
     return await runChecks(doctor, checks, { only: request.only, timeoutMs: request.timeoutMs, now: () => ctx.deps.clock.now() });
   } finally {

@@ -10,7 +10,6 @@ const engine = async () =>
 
 describe('commands that do not know a swarm yet', () => {
   it.each([
-    [['doctor'], /`mcpgw doctor` does not know a swarm's tasks yet/, /mcpgw probe/],
     [['backup'], /`mcpgw backup` does not know a swarm's tasks yet/, /pg_dump in the Postgres task/],
     [['upgrade', '--yes'], /`mcpgw upgrade` does not know a swarm's tasks yet/, /set litellm\.image to the new release and run `mcpgw up`/],
     [['logs'], /`mcpgw logs` does not know a swarm's tasks yet/, /docker service logs/],
@@ -29,6 +28,34 @@ describe('commands that do not know a swarm yet', () => {
       const error = (JSON.parse(result.stdout) as { error: { message: string; hint: string } }).error;
       expect(error.message).toMatch(message);
       expect(error.hint).toMatch(fix);
+    });
+  });
+
+  it("doctor diagnoses a swarm instead: an unreachable swarm is swarm.tasks' finding, one engine's checks skip naming the swarm", async () => {
+    await withTempDir(async (dir) => {
+      await cp(fixtureStack('swarm').dir, dir, { recursive: true });
+      const result = await runCli(['--json', 'doctor', '--only', 'swarm', 'replicas.ready', 'network.exists', 'mcp.containers', 'config.valid'], {
+        cwd: dir,
+        docker: engine,
+        dockerAt: async (url) => {
+          throw new Error(`${url} refused the connection`);
+        },
+      });
+      expect(result.code, result.stdout + result.stderr).toBe(1);
+      const report = JSON.parse(result.stdout) as { checks: { id: string; status: string; evidence: string[] }[] };
+      const check = (id: string) => report.checks.find((entry) => entry.id === id);
+      expect(check('config.valid')?.status).toBe('pass');
+      expect(check('swarm.tasks')).toMatchObject({ status: 'fail' });
+      expect(check('swarm.tasks')?.evidence.join(' ')).toMatch(/swarm\.manager: .* refused the connection/);
+      // The checks that need the swarm point at the one that tells why it cannot be reached.
+      for (const id of ['swarm.images', 'replicas.ready']) {
+        expect(check(id)).toMatchObject({ status: 'skip' });
+        expect(check(id)?.evidence.join(' ')).toMatch(/needs the swarm mcpgw\.yaml names: .*\(see swarm\.tasks\)/);
+      }
+      for (const id of ['network.exists', 'mcp.containers']) {
+        expect(check(id)).toMatchObject({ status: 'skip' });
+        expect(check(id)?.evidence.join(' ')).toMatch(/^engine: swarm: one engine's/);
+      }
     });
   });
 });
