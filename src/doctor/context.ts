@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { SwarmConfig } from '../config/schema.js';
 import { readSecrets, type Secrets } from '../config/secrets.js';
 import { databaseUrl, type SqlClient } from '../db/connect.js';
 import { readIfExists } from '../fs.js';
@@ -12,7 +13,7 @@ import { KeyStore, type KeyRow } from '../keys/store.js';
 import type { KeyLease } from '../keys/lease.js';
 import { checkLiveliness } from '../gateway/litellm-checks.js';
 import { litellmVersion, type LitellmVersion } from '../gateway/litellm-version.js';
-import { renderStack, type RenderedFile } from '../render/render.js';
+import { renderStack, type RenderedFile, type SwarmRendering } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
 import { STACK_LABEL } from '../stack/labels.js';
 import { buildStackModel, litellmBaseUrl, litellmService, type StackModel } from '../stack/model.js';
@@ -43,11 +44,10 @@ export interface DoctorDeps {
   replicas?: boolean;
   /** The user the doctor runs as, for the secrets file's owner. */
   uid: number | undefined;
-  /**
-   * engine: swarm: connects the swarm mcpgw.yaml names and models the stack as Swarm runs it (asked once per run:
-   * every check shares one cluster). Absent where no swarm can be reached (tests of one engine).
-   */
-  swarm?(loaded: LoadedConfig, model: StackModel): Promise<DoctorSwarm>;
+  /** engine: swarm: the stack as Swarm runs it, with the image launches read on this machine's engine (no node asked). */
+  swarmRendering?(loaded: LoadedConfig, model: StackModel): Promise<SwarmRendering>;
+  /** engine: swarm: connects the swarm mcpgw.yaml names (asked once per run: every check shares one cluster). */
+  connectSwarm?(swarm: SwarmConfig): Promise<Cluster>;
 }
 
 /** The stack's swarm as the swarm checks read it. */
@@ -117,7 +117,8 @@ export class DoctorContext {
   rendered(): Promise<RenderedFile[]> {
     return this.once('rendered', async () => {
       const loaded = await this.loaded();
-      return renderStack(await this.model(), await this.secrets(), loadTemplates(), loaded.secretsFile);
+      const swarm = loaded.config.engine === 'swarm' ? await this.swarmRendering() : undefined;
+      return renderStack(await this.model(), await this.secrets(), loadTemplates(), loaded.secretsFile, swarm);
     });
   }
 
@@ -156,12 +157,22 @@ export class DoctorContext {
     return this.once('containers', async () => (await this.docker()).listContainers([`${STACK_LABEL}=${(await this.model()).name}`]));
   }
 
+  /** engine: swarm only: the stack as Swarm runs it (what `up` renders and deploys there). */
+  swarmRendering(): Promise<SwarmRendering> {
+    return this.once('swarm-rendering', async () => {
+      const loaded = await this.loaded();
+      if (loaded.config.engine !== 'swarm' || !this.deps.swarmRendering) throw new Error('mcpgw.yaml names no swarm (engine: compose)');
+      return this.deps.swarmRendering(loaded, await this.model());
+    });
+  }
+
   /** engine: swarm only: the connected swarm and the stack as Swarm runs it. */
   swarm(): Promise<DoctorSwarm> {
     return this.once('swarm', async () => {
-      const loaded = await this.loaded();
-      if (loaded.config.engine !== 'swarm' || !this.deps.swarm) throw new Error('mcpgw.yaml names no swarm (engine: compose)');
-      return this.deps.swarm(loaded, await this.model());
+      const { config } = await this.loaded();
+      if (!config.swarm || !this.deps.connectSwarm) throw new Error('mcpgw.yaml names no swarm (engine: compose)');
+      const [cluster, rendering] = await Promise.all([this.deps.connectSwarm(config.swarm), this.swarmRendering()]);
+      return { cluster, model: rendering.model };
     });
   }
 

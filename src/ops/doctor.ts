@@ -42,12 +42,12 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
     offline: request.offline,
     replicas: request.replicas === true,
     uid: process.getuid?.(),
-    // Asked once per run (the context memoizes it): every swarm check, the replicas and the database tunnel share it.
-    swarm: async (loaded, model) => {
-      if (!loaded.config.swarm) throw new Error('engine: swarm without a swarm: block passed validation');
-      const cluster = await connectCluster(loaded.config.swarm, ctx.deps.env, ctx.deps.dockerAt);
-      return { cluster, model: buildSwarmModel(model, loaded.config, await readLaunches(ctx, imagesToInspect(model))) };
+    // Each asked once per run (the context memoizes them): every swarm check, the replicas and the database tunnel share them.
+    swarmRendering: async (loaded, model) => {
+      const launches = await readLaunches(ctx, imagesToInspect(model));
+      return { model: buildSwarmModel(model, loaded.config, launches), launches };
     },
+    connectSwarm: (swarm) => connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt),
   });
   try {
     return await runChecks(doctor, checks, { only: request.only, timeoutMs: request.timeoutMs, now: () => ctx.deps.clock.now() });

@@ -17,8 +17,6 @@ export interface ConnectionBudget {
   maxConnections: number;
   /** superuser_reserved_connections + reserved_connections: slots LiteLLM's role (no superuser) cannot take. */
   reserved: number;
-  /** Client connections open now. */
-  inUse: number;
 }
 
 /**
@@ -32,7 +30,7 @@ export function judgeConnections(budget: ConnectionBudget): CheckOutcome {
   const evidence = [
     `LiteLLM: (${budget.replicas} replica(s) + 1 during a roll) × ${budget.workers} worker(s) × pool ${budget.poolLimit} (${budget.poolFrom}) = ${litellm}`,
     `+ ${MIGRATION_CONNECTIONS} migration + ${MCPGW_CONNECTIONS} mcpgw = ${needed} at most`,
-    `Postgres admits ${admitted} (max_connections ${budget.maxConnections} − ${budget.reserved} reserved); ${budget.inUse} open now`,
+    `Postgres admits ${admitted} (max_connections ${budget.maxConnections} − ${budget.reserved} reserved)`,
   ];
   if (needed <= admitted) return pass(...evidence);
   const fewer = Math.max(1, Math.floor((admitted - MIGRATION_CONNECTIONS - MCPGW_CONNECTIONS) / (budget.workers * budget.poolLimit)) - 1);
@@ -54,10 +52,9 @@ export const swarmConnections: Check = {
   only: { engine: 'swarm', why: 'one LiteLLM on one engine (litellm.replicas: 1): its pool is far below any max_connections' },
   async run(ctx) {
     const [{ config }, model, db, deployed] = await Promise.all([ctx.loaded(), ctx.model(), ctx.db(), ctx.deployedLitellmConfig().catch(() => undefined)]);
-    const { rows } = await db.query<{ max: number; reserved: number; in_use: number }>(
+    const { rows } = await db.query<{ max: number; reserved: number }>(
       `SELECT current_setting('max_connections')::int AS max,
-              current_setting('superuser_reserved_connections')::int + coalesce(current_setting('reserved_connections', true), '0')::int AS reserved,
-              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS in_use`,
+              current_setting('superuser_reserved_connections')::int + coalesce(current_setting('reserved_connections', true), '0')::int AS reserved`,
     );
     const [row] = rows;
     if (!row) throw new Error('Postgres answered no settings');
@@ -70,7 +67,6 @@ export const swarmConnections: Check = {
       poolFrom: typeof set === 'number' ? "config.yaml's general_settings.database_connection_pool_limit" : "LiteLLM's default",
       maxConnections: row.max,
       reserved: row.reserved,
-      inUse: row.in_use,
     });
   },
 };
