@@ -159,7 +159,13 @@ function mcpLevel(ctx: DoctorContext): Promise<McpLevelContext> {
       const known = (await directAnswers(ctx)).find((answer) => answer.target.name === server.name)?.causes ?? [];
       if (known.length > 0) return known;
       // On a swarm neither a container nor LiteLLM's network is on this machine's engine to look into.
-      if ((await ctx.loaded()).config.engine === 'swarm') return diagnoseServer(server, undefined, async () => undefined);
+      if ((await ctx.loaded()).config.engine === 'swarm')
+        return [
+          {
+            cause: `${server.name} fails through the gateway (on a swarm its own endpoint is not asked from here)`,
+            fix: `swarm.tasks says whether its task runs, and why not; when it runs, \`mcpgw logs litellm\` shows the MCP error`,
+          },
+        ];
       return diagnoseServer(
         server,
         await ctx.docker().catch(() => undefined),

@@ -32,8 +32,9 @@ function fixFor(entry: ServiceTasks, task: SwarmTask): string {
   const reason = `${task.error ?? ''} ${task.message}`;
   if (/no suitable node/i.test(reason))
     return (
-      `no node satisfies ${entry.placement}: \`docker node ls\` on the manager shows a node down or drained (bring it back: ` +
-      '`docker node update --availability active NODE`); `mcpgw up` labels the data node again if its label went'
+      `no node satisfies its placement (${entry.placement}): \`docker node ls\` on the manager shows a node down or drained (bring ` +
+      'it back: `docker node update --availability active NODE`); a placement changed by hand, or a data label gone: `mcpgw up` deploys ' +
+      "the stack file's again and labels the data node"
     );
   if (/no such image|image .*not found|pull access denied|manifest unknown/i.test(reason))
     return "the node lacks the service's image (see swarm.images): `mcpgw up` puts every image on the nodes that may run it";
@@ -124,7 +125,7 @@ export const swarmTasks: Check = {
           wanted: service.mode.kind === 'job' ? 1 : (spec?.replicas ?? service.mode.replicas),
           tasks,
           ...(trouble ? { updateTrouble: `its last update ${trouble}${spec?.updateMessage ? `: ${spec.updateMessage}` : ''}` } : {}),
-          placement: service.pinned ? `the data node (label ${model.dataNodeLabel}=true)` : 'the service (any active node)',
+          placement: service.pinned ? `the data node, labelled ${model.dataNodeLabel}=true` : 'any active node',
         };
       }),
     );
