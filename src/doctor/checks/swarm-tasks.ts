@@ -85,8 +85,10 @@ export function judgeTasks(services: readonly ServiceTasks[], nodeName: (nodeId:
       });
     if (running.length >= entry.wanted) continue;
     // The task Swarm still tries to run tells why best; else the newest that ended.
+    // A task that replaces a stopped one is wanted `ready` until Swarm places it.
     const stuck =
-      entry.tasks.find((task) => task.desiredState === 'running' && task.state !== 'running') ?? entry.tasks.find((task) => ENDED.includes(task.state));
+      entry.tasks.find((task) => ['running', 'ready'].includes(task.desiredState) && task.state !== 'running') ??
+      entry.tasks.find((task) => ENDED.includes(task.state));
     causes.push({
       cause:
         `${entry.swarmName} runs ${running.length} of ${entry.wanted} task(s)` +
