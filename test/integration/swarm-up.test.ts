@@ -133,6 +133,7 @@ describe('the gateway on a real 3-node swarm', () => {
       async () => {
         const result = await doctor('swarm.tasks', 'mcp.gateway');
         if (result.code !== 0) throw new Error(result.output.slice(0, 400));
+        return result.checks;
       },
       { timeoutMs: 60_000 },
     );
