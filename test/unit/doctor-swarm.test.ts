@@ -1,15 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHECKS } from '../../src/doctor/checks/index.js';
 import { judgeConnections } from '../../src/doctor/checks/swarm-connections.js';
 import { judgeImages } from '../../src/doctor/checks/swarm-images.js';
 import { judgeTasks, type ServiceTasks } from '../../src/doctor/checks/swarm-tasks.js';
-import { DoctorContext } from '../../src/doctor/context.js';
-import { runChecks, selectChecks } from '../../src/doctor/runner.js';
 import type { SwarmTask } from '../../src/docker/swarm.js';
-import { FakeHost } from '../helpers/fake-host.js';
-import { fixtureStack } from '../helpers/fixtures.js';
 
 function task(overrides: Partial<SwarmTask>): SwarmTask {
   return {
@@ -199,42 +192,5 @@ describe('swarm.connections', () => {
     // (8 + 1) × 2 × 10 + 4 = 184 > 97; (97 − 4) / 20 = 4 replicas-with-roll → 3 replicas.
     expect(outcome.causes?.[0]?.cause).toMatch(/open 184 connections, Postgres admits 97/);
     expect(outcome.causes?.[0]?.fix).toMatch(/lower litellm\.replicas in mcpgw\.yaml to 3 .* at least 187/);
-  });
-});
-
-describe('doctor on either engine', () => {
-  function contextFor(dir: string): DoctorContext {
-    return new DoctorContext({
-      configFile: path.join(dir, 'mcpgw.yaml'),
-      cwd: dir,
-      env: {},
-      now: () => new Date('2026-12-06T12:00:00Z'),
-      randomBytes,
-      protect: () => undefined,
-      connectDocker: () => Promise.reject(new Error('no Docker in the unit tier')),
-      connectDatabase: () => Promise.reject(new Error('no database in the unit tier')),
-      hostShell: async () => new FakeHost(),
-      requestTimeoutMs: 1000,
-      offline: true,
-      uid: process.getuid?.(),
-    });
-  }
-  const run = (ctx: DoctorContext, only: string[]) => runChecks(ctx, selectChecks(CHECKS, only), { only, timeoutMs: 10_000, now: () => Date.now() });
-
-  it("on a swarm one engine's checks skip with a reason naming the swarm, never a pass", async () => {
-    const report = await run(contextFor(fixtureStack('swarm').dir), ['network.exists', 'mcp.containers', 'security.isolation', 'database.auth']);
-    for (const check of report.checks) {
-      expect(check.status, check.id).toBe('skip');
-      expect(check.evidence[0], check.id).toMatch(/^engine: swarm: /);
-    }
-  });
-
-  it('on one engine the swarm checks skip naming the engine', async () => {
-    const report = await run(contextFor(fixtureStack('http').dir), ['swarm']);
-    expect(report.checks.map((check) => check.id)).toEqual(['swarm.tasks', 'swarm.images', 'swarm.connections']);
-    for (const check of report.checks) {
-      expect(check.status).toBe('skip');
-      expect(check.evidence[0]).toMatch(/^engine: compose: /);
-    }
   });
 });
