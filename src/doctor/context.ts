@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { SwarmConfig } from '../config/schema.js';
 import { readSecrets, type Secrets } from '../config/secrets.js';
 import { databaseUrl, type SqlClient } from '../db/connect.js';
 import { readIfExists } from '../fs.js';
@@ -12,11 +13,14 @@ import { KeyStore, type KeyRow } from '../keys/store.js';
 import type { KeyLease } from '../keys/lease.js';
 import { checkLiveliness } from '../gateway/litellm-checks.js';
 import { litellmVersion, type LitellmVersion } from '../gateway/litellm-version.js';
-import { renderStack, type RenderedFile } from '../render/render.js';
+import { renderStack, type RenderedFile, type SwarmRendering } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
 import { STACK_LABEL } from '../stack/labels.js';
 import { buildStackModel, litellmBaseUrl, litellmService, type StackModel } from '../stack/model.js';
 import { LITELLM_CONFIG_FILE } from '../render/litellm-config.js';
+import type { SwarmModel } from '../stack/swarm.js';
+import type { Cluster } from '../swarm/cluster.js';
+import { swarmDatabaseUrl } from '../swarm/database.js';
 
 /** Everything the doctor touches outside its own logic; the CLI passes real ones, tests real or small fakes. */
 export interface DoctorDeps {
@@ -40,6 +44,16 @@ export interface DoctorDeps {
   replicas?: boolean;
   /** The user the doctor runs as, for the secrets file's owner. */
   uid: number | undefined;
+  /** engine: swarm: the stack as Swarm runs it, with the image launches read on this machine's engine (no node asked). */
+  swarmRendering?(loaded: LoadedConfig, model: StackModel): Promise<SwarmRendering>;
+  /** engine: swarm: connects the swarm mcpgw.yaml names (asked once per run: every check shares one cluster). */
+  connectSwarm?(swarm: SwarmConfig): Promise<Cluster>;
+}
+
+/** The stack's swarm as the swarm checks read it. */
+export interface DoctorSwarm {
+  cluster: Cluster;
+  model: SwarmModel;
 }
 
 /** pg runs one query at a time per connection; checks in parallel queue theirs here instead of overlapping. */
@@ -63,6 +77,8 @@ export class DoctorContext {
   private readonly memo = new Map<string, Promise<unknown>>();
   private readonly leases: KeyLease[] = [];
   private readonly connections: SqlClient[] = [];
+  /** Tunnels into a swarm's tasks, closed after the connections through them. */
+  private readonly tunnels: (() => Promise<void>)[] = [];
 
   constructor(readonly deps: DoctorDeps) {}
 
@@ -101,7 +117,8 @@ export class DoctorContext {
   rendered(): Promise<RenderedFile[]> {
     return this.once('rendered', async () => {
       const loaded = await this.loaded();
-      return renderStack(await this.model(), await this.secrets(), loadTemplates(), loaded.secretsFile);
+      const swarm = loaded.config.engine === 'swarm' ? await this.swarmRendering() : undefined;
+      return renderStack(await this.model(), await this.secrets(), loadTemplates(), loaded.secretsFile, swarm);
     });
   }
 
@@ -140,9 +157,40 @@ export class DoctorContext {
     return this.once('containers', async () => (await this.docker()).listContainers([`${STACK_LABEL}=${(await this.model()).name}`]));
   }
 
+  /** engine: swarm only: the stack as Swarm runs it (what `up` renders and deploys there). */
+  swarmRendering(): Promise<SwarmRendering> {
+    return this.once('swarm-rendering', async () => {
+      const loaded = await this.loaded();
+      if (loaded.config.engine !== 'swarm' || !this.deps.swarmRendering) throw new Error('mcpgw.yaml names no swarm (engine: compose)');
+      return this.deps.swarmRendering(loaded, await this.model());
+    });
+  }
+
+  /** engine: swarm only: the connected swarm and the stack as Swarm runs it. */
+  swarm(): Promise<DoctorSwarm> {
+    return this.once('swarm', async () => {
+      const { config } = await this.loaded();
+      if (!config.swarm || !this.deps.connectSwarm) throw new Error('mcpgw.yaml names no swarm (engine: compose)');
+      const [cluster, rendering] = await Promise.all([this.deps.connectSwarm(config.swarm), this.swarmRendering()]);
+      return { cluster, model: rendering.model };
+    });
+  }
+
+  /** The swarm when mcpgw.yaml names one, undefined on one engine. */
+  async swarmIfAny(): Promise<DoctorSwarm | undefined> {
+    return (await this.loaded()).config.engine === 'swarm' ? this.swarm() : undefined;
+  }
+
+  /** On one engine the database is routed to from here; on a swarm through a tunnel into a task (as `mcpgw keys`). */
   private databaseUrl(): Promise<string> {
     return this.once('database-url', async () => {
-      const url = await databaseUrl(await this.loaded(), await this.model(), await this.secrets(), () => this.docker());
+      const [loaded, secrets, swarm] = await Promise.all([this.loaded(), this.secrets(), this.swarmIfAny()]);
+      let url: string;
+      if (swarm) {
+        const reached = await swarmDatabaseUrl(swarm.cluster, loaded, secrets);
+        this.tunnels.push(reached.close);
+        url = reached.url;
+      } else url = await databaseUrl(loaded, await this.model(), secrets, () => this.docker());
       this.deps.protect([url]);
       return url;
     });
@@ -228,5 +276,6 @@ export class DoctorContext {
   async close(): Promise<void> {
     for (const lease of this.leases.splice(0)) await lease.release().catch(() => undefined);
     for (const connection of this.connections.splice(0)) await connection.end().catch(() => undefined);
+    for (const close of this.tunnels.splice(0)) await close().catch(() => undefined);
   }
 }

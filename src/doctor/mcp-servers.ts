@@ -46,6 +46,9 @@ function answerFor(ctx: DoctorContext, server: ServerTarget): Promise<VantageAns
  */
 export function directAnswers(ctx: DoctorContext): Promise<DirectAnswer[]> {
   return ctx.once('direct-answers', async () => {
+    // On a swarm no server is asked from here: LiteLLM's place is a task on some node (mcp.transport skips there);
+    // the gateway checks then judge each server through the front door alone.
+    if ((await ctx.loaded()).config.engine === 'swarm') return [];
     const docker = await ctx.docker().catch(() => undefined);
     return Promise.all(
       (await targets(ctx)).map(async (target): Promise<DirectAnswer> => {
@@ -154,14 +157,21 @@ function mcpLevel(ctx: DoctorContext): Promise<McpLevelContext> {
     nonce: () => ctx.nonce(),
     diagnose: async (server: ServerTarget) => {
       const known = (await directAnswers(ctx)).find((answer) => answer.target.name === server.name)?.causes ?? [];
-      return known.length > 0
-        ? known
-        : diagnoseServer(
-            server,
-            await ctx.docker().catch(() => undefined),
-            (target) => answerFor(ctx, target),
-            litellmService(await ctx.model()).containerName,
-          );
+      if (known.length > 0) return known;
+      // On a swarm neither a container nor LiteLLM's network is on this machine's engine to look into.
+      if ((await ctx.loaded()).config.engine === 'swarm')
+        return [
+          {
+            cause: `${server.name} fails through the gateway (on a swarm its own endpoint is not asked from here)`,
+            fix: `swarm.tasks says whether its task runs, and why not; when it runs, \`mcpgw logs litellm\` shows the MCP error`,
+          },
+        ];
+      return diagnoseServer(
+        server,
+        await ctx.docker().catch(() => undefined),
+        (target) => answerFor(ctx, target),
+        litellmService(await ctx.model()).containerName,
+      );
     },
   }));
 }

@@ -8,7 +8,7 @@ function replicaState(ctx: DoctorContext): Promise<StackReplicas | undefined> {
   return ctx.once('replicas', async () => {
     const { config } = await ctx.loaded();
     if (!ctx.deps.replicas && !judgesReplicas(config)) return undefined;
-    const [secrets, model] = await Promise.all([ctx.secrets(), ctx.model()]);
+    const [secrets, model, swarm] = await Promise.all([ctx.secrets(), ctx.model(), ctx.swarmIfAny()]);
     return readStackReplicas({
       config,
       model,
@@ -17,6 +17,7 @@ function replicaState(ctx: DoctorContext): Promise<StackReplicas | undefined> {
       env: ctx.env,
       database: () => ctx.db(),
       timeoutMs: ctx.deps.requestTimeoutMs,
+      ...(swarm ? { cluster: swarm.cluster } : {}),
     });
   });
 }
@@ -27,7 +28,7 @@ export function replicaCheck(id: ReplicaFinding['id'], judge: (state: StackRepli
     id,
     title: REPLICA_TITLES[id],
     area: 'replicas',
-    needs: ['config', 'secrets', 'docker'],
+    needs: ['config', 'secrets', 'docker', 'swarm'],
     async run(ctx) {
       const state = await replicaState(ctx);
       if (!state) return skip('one LiteLLM on one engine (litellm.replicas: 1, engine: compose): `mcpgw doctor --replicas` judges it anyway');

@@ -28,6 +28,7 @@ const NEED_LABEL: Record<Need, string> = {
   config: 'a valid mcpgw.yaml',
   secrets: 'the secrets file',
   docker: 'the Docker engine',
+  swarm: 'the swarm mcpgw.yaml names',
   database: "LiteLLM's database",
   gateway: 'a running LiteLLM',
   online: 'the upstream model',
@@ -41,13 +42,14 @@ interface Unmet {
 }
 
 /** Prerequisites in the order one causes the next: a bundled database is reached through Docker, and fails with Docker's own error. */
-const ROOT_ORDER: readonly Need[] = ['config', 'secrets', 'docker', 'database', 'gateway'];
+const ROOT_ORDER: readonly Need[] = ['config', 'secrets', 'docker', 'swarm', 'database', 'gateway'];
 
 /** A root cause in a few words, for the checks that only depend on it. */
 const ROOT_SHORT: Record<Need, string> = {
   config: 'mcpgw.yaml has problems',
   secrets: 'the secrets file cannot be used',
   docker: 'the Docker engine does not answer',
+  swarm: 'the swarm cannot be reached as mcpgw.yaml names it',
   database: "LiteLLM's database is unreachable",
   gateway: 'LiteLLM does not answer',
   online: '--offline',
@@ -67,6 +69,8 @@ async function unmet(ctx: DoctorContext, need: Need): Promise<Unmet | undefined>
       return attempt(() => ctx.secrets());
     case 'docker':
       return attempt(() => ctx.docker());
+    case 'swarm':
+      return attempt(() => ctx.swarmIfAny());
     case 'database':
       return attempt(() => ctx.db());
     case 'gateway':
@@ -171,7 +175,17 @@ function distinctCauses(causes: readonly Cause[]): Cause[] {
  */
 export async function runChecks(ctx: DoctorContext, checks: readonly Check[], options: RunOptions): Promise<DoctorReport> {
   const started = options.now();
-  const blocked = await blockers(ctx, checks, options.timeoutMs);
+  // An unreadable config names no engine: its checks are then blocked by the config need anyway.
+  const engine = await ctx.loaded().then(
+    (loaded) => loaded.config.engine,
+    () => undefined,
+  );
+  const elsewhere = (check: Check) => check.only !== undefined && engine !== undefined && check.only.engine !== engine;
+  const blocked = await blockers(
+    ctx,
+    checks.filter((check) => !elsewhere(check)),
+    options.timeoutMs,
+  );
   const results = await Promise.all(
     checks.map(async (check): Promise<CheckResult> => {
       const block = blocked.get(check.id);
@@ -179,7 +193,10 @@ export async function runChecks(ctx: DoctorContext, checks: readonly Check[], op
         { cause: 'a bug in mcpgw doctor, or an answer it did not expect', fix: `report it with the output of \`mcpgw doctor --only ${check.id} --verbose\`` },
       ];
       const outcome = await withDeadline(
-        isolated(async () => (block ? skip(skipReason(check, block, checks, blocked)) : check.run(ctx)), crashed),
+        isolated(async () => {
+          if (check.only && elsewhere(check)) return skip(`engine: ${engine}: ${check.only.why}`);
+          return block ? skip(skipReason(check, block, checks, blocked)) : check.run(ctx);
+        }, crashed),
         options.timeoutMs,
       );
       return {

@@ -4,8 +4,10 @@ import { runChecks, selectChecks } from '../doctor/runner.js';
 import type { DoctorReport } from '../doctor/types.js';
 import { UserError } from '../errors.js';
 import { readIfExists } from '../fs.js';
+import { buildSwarmModel, imagesToInspect } from '../stack/swarm.js';
+import { connectCluster } from '../swarm/cluster.js';
 import type { OpContext } from './context.js';
-import { refuseOnSwarm } from './swarm-target.js';
+import { readLaunches } from './stack.js';
 
 export interface DoctorRequest {
   /** Check ids or areas; all when empty. */
@@ -40,16 +42,13 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
     offline: request.offline,
     replicas: request.replicas === true,
     uid: process.getuid?.(),
+    // Each asked once per run (the context memoizes them): every swarm check, the replicas and the database tunnel share them.
+    swarmRendering: async (loaded, model) => {
+      const launches = await readLaunches(ctx, imagesToInspect(model));
+      return { model: buildSwarmModel(model, loaded.config, launches), launches };
+    },
+    connectSwarm: (swarm) => connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt),
   });
-  // A config doctor cannot read is its own first finding (the checks read it from the same memo); one it can read may
-  // name a swarm.
-  const loaded = await doctor.loaded().catch(() => undefined);
-  if (loaded)
-    refuseOnSwarm(
-      loaded.config,
-      'doctor',
-      '`mcpgw probe` judges the gateway, every replica (release, config, tools, keys, Redis, heartbeats) and the front door; `mcpgw status` each task',
-    );
   try {
     return await runChecks(doctor, checks, { only: request.only, timeoutMs: request.timeoutMs, now: () => ctx.deps.clock.now() });
   } finally {

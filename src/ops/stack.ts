@@ -59,7 +59,7 @@ export async function withSwarmModel(ctx: OpContext, stack: LoadedStack): Promis
  * How the images mcpgw did not build start, from this machine's engine (where they are built or pulled before
  * they go to the nodes). A missing one is left out: the swarm model names it when it needs it.
  */
-async function readLaunches(ctx: OpContext, images: string[]): Promise<ImageLaunches> {
+export async function readLaunches(ctx: OpContext, images: string[]): Promise<ImageLaunches> {
   if (images.length === 0) return {};
   const engine = await ctx.deps.docker();
   const launches: Record<string, ImageLaunch> = {};

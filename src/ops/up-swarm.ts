@@ -7,7 +7,7 @@ import { swarmServiceName } from '../swarm/converge.js';
 import { FRONT_DOOR_SERVICE, SWARM_STAGES, type SwarmStage } from '../stack/swarm.js';
 import { deployStaged, ensureDataNode, type SwarmDeployReport } from '../swarm/deploy.js';
 import { waitForFrontDoor } from '../swarm/front-door.js';
-import { ensureImagesOnNodes } from '../swarm/images.js';
+import { ensureImagesOnNodes, imagePlacements } from '../swarm/images.js';
 import type { Progress } from '../ui/progress.js';
 import type { OpContext } from './context.js';
 import type { LoadedStack } from './stack.js';
@@ -43,23 +43,15 @@ export async function upOnSwarm(
   step.succeed([`manager ${cluster.managerNode.hostname}, nodes ${cluster.nodes.map((entry) => entry.node.hostname).join(', ')}`, ...away].join('; '));
   // Pinned services run on the data node only; LiteLLM's replicas (and the migration job) anywhere.
   const dataNode = await ensureDataNode(cluster, swarmModel.dataNodeLabel);
-  const images = (pinned: boolean) => [...new Set(swarmModel.services.filter((service) => service.pinned === pinned).map((service) => service.image))];
-  const everywhere = images(false);
   // The nodes' engines the cluster already holds, not a second connection to each.
   const connected = async (url: string) => cluster.nodes.find((entry) => entry.url === url)?.engine ?? deps.dockerAt(url);
   const imageDeps = { local, dockerAt: connected, progress, clock: deps.clock, signal: deps.signal };
-  await ensureImagesOnNodes(
-    everywhere.sort(),
+  const placements = imagePlacements(
+    swarmModel,
     cluster.nodes.map((entry) => entry.url),
-    imageDeps,
+    dataNode.url,
   );
-  await ensureImagesOnNodes(
-    images(true)
-      .filter((image) => !everywhere.includes(image))
-      .sort(),
-    [dataNode.url],
-    imageDeps,
-  );
+  for (const placement of placements) await ensureImagesOnNodes(placement.images, placement.nodes, imageDeps);
   const rendering = stack.swarm;
   const templates = loadTemplates();
   const byStage = <T>(value: (stage: SwarmStage) => T) => Object.fromEntries(SWARM_STAGES.map((stage) => [stage, value(stage)])) as Record<SwarmStage, T>;

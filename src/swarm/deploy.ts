@@ -124,6 +124,13 @@ function describeStage(report: SwarmDeployReport, stage: SwarmStage, services: s
  * else the manager's node, labelled now.
  */
 export async function ensureDataNode(cluster: Cluster, label: string): Promise<ClusterNode> {
+  const { node, labelled } = await dataNodeOf(cluster, label);
+  if (!labelled) await cluster.manager.swarm().labelNode(node.node.id, label, 'true');
+  return node;
+}
+
+/** The data node as ensureDataNode picks it, changing nothing (doctor reads it); `labelled`: it carries the label already. */
+export async function dataNodeOf(cluster: Cluster, label: string): Promise<{ node: ClusterNode; labelled: boolean }> {
   const nodes = await cluster.manager.swarm().nodes();
   const labelled = nodes.filter((node) => node.labels[label] === 'true');
   if (labelled.length > 1) {
@@ -139,8 +146,7 @@ export async function ensureDataNode(cluster: Cluster, label: string): Promise<C
       `the data node ${labelled[0]?.hostname ?? id} is not reachable: the stack's volumes live there`,
       'start that node, or list its engine under swarm.nodes',
     );
-  if (!labelled[0]) await cluster.manager.swarm().labelNode(id, label, 'true');
-  return node;
+  return { node, labelled: labelled[0] !== undefined };
 }
 
 /** The bundled Postgres task, on its node's engine, made to hold the roles and hba lines it needs, as on one engine. */

@@ -1,5 +1,6 @@
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type { Engine } from '../docker/engine.js';
+import type { SwarmModel } from '../stack/swarm.js';
 import { StepFailed } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import type { Progress } from '../ui/progress.js';
@@ -10,6 +11,19 @@ import type { Progress } from '../ui/progress.js';
  * file in between; one save feeds every node that lacks the image). The same id everywhere is what makes every
  * replica run the same bits, whatever the tag says.
  */
+
+/**
+ * Which images must be on which nodes: LiteLLM's (its replicas and its migration run anywhere) on every node, the
+ * pinned services' on the data node only. `up` puts them there; doctor's swarm.images checks they are.
+ */
+export function imagePlacements(model: Pick<SwarmModel, 'services'>, nodes: readonly string[], dataNode: string): { images: string[]; nodes: string[] }[] {
+  const images = (pinned: boolean) => [...new Set(model.services.filter((service) => service.pinned === pinned).map((service) => service.image))].sort();
+  const everywhere = images(false);
+  return [
+    { images: everywhere, nodes: [...nodes] },
+    { images: images(true).filter((image) => !everywhere.includes(image)), nodes: [dataNode] },
+  ];
+}
 
 /** A node's engine as mcpgw.yaml names it (its URL) and as Deps.dockerAt opens it. */
 export interface NodeEngine {

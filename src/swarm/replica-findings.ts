@@ -7,6 +7,8 @@ import type { ReplicaView, WorkerHeartbeats } from './replica-view.js';
 
 /** What mcpgw.yaml says every replica must be. */
 export interface ReplicaExpectations {
+  /** Where the replicas run: the fixes name only what works there (`upgrade` still refuses a swarm). */
+  engine: McpgwConfig['engine'];
   replicas: number;
   /** Worker processes per replica (LiteLLM's --num_workers; mcpgw starts one unless the command sets more). */
   workers: number;
@@ -18,14 +20,20 @@ export interface ReplicaExpectations {
   servers: string[];
 }
 
-/** What mcpgw.yaml expects, given the config.yaml text mcpgw renders from it. */
-export function replicaExpectations(config: McpgwConfig, model: StackModel, renderedConfig: string): ReplicaExpectations {
+/** Worker processes per LiteLLM replica: its command's --num_workers, else the one mcpgw starts it with. */
+export function litellmWorkers(model: StackModel): number {
   const command = litellmService(model).command ?? [];
   const flag = command.indexOf('--num_workers');
+  return flag >= 0 ? Number(command[flag + 1]) || 1 : 1;
+}
+
+/** What mcpgw.yaml expects, given the config.yaml text mcpgw renders from it. */
+export function replicaExpectations(config: McpgwConfig, model: StackModel, renderedConfig: string): ReplicaExpectations {
   const version = imageVersion(config.litellm.image);
   return {
+    engine: config.engine,
     replicas: config.litellm.replicas,
-    workers: flag >= 0 ? Number(command[flag + 1]) || 1 : 1,
+    workers: litellmWorkers(model),
     ...(version ? { version } : {}),
     configSha256: createHash('sha256').update(renderedConfig).digest('hex'),
     servers: Object.keys(model.litellmConfig.mcp_servers),
@@ -132,7 +140,10 @@ export function judgeVersion(views: readonly ReplicaView[], expect: ReplicaExpec
   if (odd.length === 0 && expect.version && common && common.value !== 'unknown' && common.value !== expect.version) {
     causes.push({
       cause: `every replica runs LiteLLM ${common.value}, mcpgw.yaml's litellm.image names ${expect.version}`,
-      fix: '`mcpgw up` (or `mcpgw upgrade --to` the release you mean) recreates the replicas on the configured image',
+      fix:
+        expect.engine === 'swarm'
+          ? '`mcpgw up` rolls the replicas onto the configured image; to move to another release, set it as litellm.image first'
+          : '`mcpgw up` (or `mcpgw upgrade --to` the release you mean) recreates the replicas on the configured image',
     });
   }
   return { id: 'replicas.version', title, outcome: causes.length ? fail(evidence, causes) : pass(...evidence) };

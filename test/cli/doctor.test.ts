@@ -20,7 +20,7 @@ describe('mcpgw doctor (in-process)', () => {
       const result = await runCli(['doctor', '--only', 'bogus'], { cwd: dir });
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(
-        /--only bogus matches no check\n.*areas: config, secrets, network, database, keys, mcp, litellm, replicas, clients, security/,
+        /--only bogus matches no check\n.*areas: config, secrets, network, database, keys, mcp, litellm, replicas, swarm, clients, security/,
       );
     });
   });

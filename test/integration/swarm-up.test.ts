@@ -138,6 +138,69 @@ describe('the gateway on a real 3-node swarm', () => {
       expect(backup.stdout + backup.stderr + restore.stdout + restore.stderr).not.toContain(value);
   }, 300_000);
 
+  it("doctor on the swarm: swarm.* and replicas.* pass, one engine's checks skip with their reason; a task no node can take is named", async () => {
+    interface DoctorJson {
+      checks: { id: string; area: string; status: string; evidence: string[]; causes: { cause: string; fix: string }[] }[];
+    }
+    const doctor = async (...only: string[]) => {
+      const result = await runCli(['doctor', '--json', ...(only.length > 0 ? ['--offline', '--only', ...only] : [])], { cwd: dir });
+      return { code: result.code, output: `${result.stderr}\n${result.stdout}`, checks: (JSON.parse(result.stdout) as DoctorJson).checks };
+    };
+    const healthy = await doctor();
+    expect(healthy.code, healthy.output).toBe(0);
+    const ids = healthy.checks.map((check) => check.id);
+    expect(ids).toEqual(expect.arrayContaining(['swarm.tasks', 'swarm.images', 'swarm.connections', 'replicas.redis', 'replicas.heartbeat']));
+    for (const check of healthy.checks.filter((entry) => entry.area === 'swarm' || entry.area === 'replicas')) expect(check.status, check.id).toBe('pass');
+    for (const check of healthy.checks.filter((entry) => entry.status === 'skip')) expect(check.evidence.join(' '), check.id).toMatch(/\w/);
+    for (const id of ['network.exists', 'mcp.containers', 'security.isolation'])
+      expect(healthy.checks.find((check) => check.id === id)?.evidence[0], id).toMatch(/^engine: swarm: /);
+    expect(healthy.checks.find((check) => check.id === 'swarm.tasks')?.evidence).toContainEqual(
+      expect.stringMatching(/^litellm: 2\/2 running on node\d, node\d$/),
+    );
+
+    // A fault Swarm reports: the MCP server's service gets a placement no node satisfies, then its own back.
+    const service = `${name}_mcp-alpha`;
+    const manager = swarm.engine(swarm.nodes[0] as TestSwarm['nodes'][number]).getService(service);
+    const placeOn = async (change: (constraints: string[]) => string[]) => {
+      const { Version, Spec } = (await manager.inspect()) as { Version: { Index: number }; Spec: { TaskTemplate: { Placement?: { Constraints?: string[] } } } };
+      const placement = Spec.TaskTemplate.Placement ?? {};
+      await manager.update({
+        version: Version.Index,
+        ...Spec,
+        TaskTemplate: { ...Spec.TaskTemplate, Placement: { ...placement, Constraints: change(placement.Constraints ?? []) } },
+      });
+    };
+    const nowhere = 'node.labels.mcpgw-test-nowhere==true';
+    await placeOn((constraints) => [...constraints, nowhere]);
+    try {
+      const faulted = await waitUntil(
+        'doctor names the task no node can take',
+        async () => {
+          const result = await doctor('swarm.tasks');
+          const tasks = result.checks.find((check) => check.id === 'swarm.tasks');
+          if (result.code !== 1 || tasks?.status !== 'fail' || !/no suitable node/.test(tasks.causes[0]?.cause ?? ''))
+            throw new Error(result.output.slice(0, 400));
+          return tasks;
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(faulted.causes[0]?.cause).toMatch(new RegExp(`^${service} runs 0 of 1 task\\(s\\); task mcp-alpha\\.1 pending: no suitable node`));
+      expect(faulted.causes[0]?.fix).toMatch(/no node satisfies its placement \(the data node, labelled io\.mcpgw\.data\..*`mcpgw up`/);
+    } finally {
+      await placeOn((constraints) => constraints.filter((constraint) => constraint !== nowhere));
+    }
+    // Back as the later tests need it: the server's task running and its tools through the front door.
+    await waitUntil(
+      'mcp-alpha back',
+      async () => {
+        const result = await doctor('swarm.tasks', 'mcp.gateway');
+        if (result.code !== 0) throw new Error(result.output.slice(0, 400));
+        return result.checks;
+      },
+      { timeoutMs: 60_000 },
+    );
+  }, 240_000);
+
   it('upgrade to another LiteLLM image rolls the replicas one by one under load with no failed request', async () => {
     const before = await litellmNodes();
     // The same LiteLLM, its `litellm` behind a wrapper that refuses a config carrying CANNOT_START (the next test's).

@@ -757,3 +757,24 @@ describe('security.admin-ui', () => {
     }
   });
 });
+
+describe('doctor on either engine', () => {
+  const run = (ctx: DoctorContext, only: string[]) => runChecks(ctx, selectChecks(CHECKS, only), { only, timeoutMs: 10_000, now: () => Date.now() });
+
+  it("on a swarm one engine's checks skip with a reason naming the swarm, never a pass", async () => {
+    const report = await run(contextFor(fixtureStack('swarm').dir), ['network.exists', 'mcp.containers', 'security.isolation', 'database.auth']);
+    for (const check of report.checks) {
+      expect(check.status, check.id).toBe('skip');
+      expect(check.evidence[0], check.id).toMatch(/^engine: swarm: /);
+    }
+  });
+
+  it('on one engine the swarm checks skip naming the engine', async () => {
+    const report = await run(contextFor(fixtureStack('http').dir), ['swarm']);
+    expect(report.checks.map((check) => check.id)).toEqual(['swarm.tasks', 'swarm.images', 'swarm.connections']);
+    for (const check of report.checks) {
+      expect(check.status).toBe('skip');
+      expect(check.evidence[0]).toMatch(/^engine: compose: /);
+    }
+  });
+});

@@ -45,7 +45,7 @@ function healthy(slot: number, change: Partial<ReplicaView> = {}): ReplicaView {
 }
 
 const three = (change: Record<number, Partial<ReplicaView>> = {}) => [1, 2, 3].map((slot) => healthy(slot, change[slot]));
-const EXPECT: ReplicaExpectations = { replicas: 3, workers: 1, version: '1.108.7', configSha256: HASH, servers: ['alpha', 'beta'] };
+const EXPECT: ReplicaExpectations = { engine: 'swarm', replicas: 3, workers: 1, version: '1.108.7', configSha256: HASH, servers: ['alpha', 'beta'] };
 const BEATS: WorkerHeartbeats[] = [1, 2, 3].map((slot) => ({ hostname: `host${slot}`, workers: 1, newestAgeS: 12 }));
 const text = (finding: { outcome: { evidence: string[]; causes?: { cause: string; fix: string }[] } }) =>
   [...finding.outcome.evidence, ...(finding.outcome.causes ?? []).map((cause) => `${cause.cause} | ${cause.fix}`)].join('\n');
@@ -193,6 +193,7 @@ describe('the replica findings', () => {
     });
     const expected = replicaExpectations(config, buildStackModel(config), 'model_list: []\n');
     expect(expected).toEqual({
+      engine: 'swarm',
       replicas: 3,
       workers: 1,
       version: '1.108.7',

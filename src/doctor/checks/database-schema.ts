@@ -14,6 +14,8 @@ const REQUIRED_TABLES = ['LiteLLM_VerificationToken', 'LiteLLM_ObjectPermissionT
  */
 async function runningImage(ctx: DoctorContext): Promise<{ image: string; where: string }> {
   const { config } = await ctx.loaded();
+  // On a swarm the replicas run mcpgw.yaml's image, the same id on every node (swarm.images, replicas.version).
+  if (config.engine === 'swarm') return { image: config.litellm.image, where: 'mcpgw.yaml (engine: swarm: every replica runs it)' };
   const service = litellmService(await ctx.model());
   const containers = await ctx.containers().catch(() => []);
   const own = containers.find((container) => container.name === service.containerName && container.state === 'running');

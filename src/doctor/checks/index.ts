@@ -41,6 +41,9 @@ import { replicasTools } from './replicas-tools.js';
 import { replicasKeys } from './replicas-keys.js';
 import { replicasRedis } from './replicas-redis.js';
 import { replicasHeartbeat } from './replicas-heartbeat.js';
+import { swarmConnections } from './swarm-connections.js';
+import { swarmImages } from './swarm-images.js';
+import { swarmTasks } from './swarm-tasks.js';
 import { secretsFile } from './secrets-file.js';
 import { secretsGit } from './secrets-git.js';
 import { secretsMasterKey } from './secrets-master-key.js';
@@ -101,6 +104,9 @@ export const CHECKS: readonly Check[] = [
   replicasKeys,
   replicasRedis,
   replicasHeartbeat,
+  swarmTasks,
+  swarmImages,
+  swarmConnections,
   clientsFiles,
   securityErrorLogs,
   securityDbRole,

@@ -11,7 +11,8 @@ export const litellmHealth: Check = {
   reports: 'gateway',
   async run(ctx) {
     const outcome = await checkLiveliness(await ctx.gatewayUrl(), ctx.deps.requestTimeoutMs);
-    if (outcome.status !== 'fail') return outcome;
+    // On a swarm the URL is the front door's; why a replica is not there is swarm.tasks' finding.
+    if (outcome.status !== 'fail' || (await ctx.loaded()).config.engine === 'swarm') return outcome;
     // Say why nothing answers when Docker can tell: stopped, crash-looping, or never created.
     const service = litellmService(await ctx.model());
     const state = await ctx

@@ -13,6 +13,7 @@ export const litellmLocalImage: Check = {
   title: 'whether LiteLLM runs on an image mcpgw built itself (and so differs from upstream), as mcpgw.yaml asks',
   area: 'litellm',
   needs: ['config', 'docker'],
+  only: { engine: 'compose', why: "reads one engine's LiteLLM container; on a swarm replicas.version and swarm.images judge the replicas' image" },
   async run(ctx) {
     const { config } = await ctx.loaded();
     const service = litellmService(await ctx.model());

@@ -6,6 +6,7 @@ export const mcpContainers: Check = {
   title: "each MCP server's container is running and healthy",
   area: 'mcp',
   needs: ['config', 'docker'],
+  only: { engine: 'compose', why: "one engine's MCP containers; swarm.tasks judges every service's tasks" },
   async run(ctx) {
     const docker = await ctx.docker();
     const answers = await directAnswers(ctx);

@@ -7,6 +7,7 @@ export const mcpTransport: Check = {
   title: "from LiteLLM's network, each MCP server answers config.yaml's URL and headers with a session and its tools",
   area: 'mcp',
   needs: ['config', 'docker'],
+  only: { engine: 'compose', why: "asked from LiteLLM's container on this engine; on a swarm mcp.gateway asks each server through the front door" },
   async run(ctx) {
     // A stopped container is mcp.containers' finding; one cut off LiteLLM's network is network.exists' or
     // network.attached's finding.

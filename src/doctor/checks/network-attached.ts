@@ -6,6 +6,7 @@ export const networkAttached: Check = {
   title: 'each container is attached to the networks it needs',
   area: 'network',
   needs: ['config', 'docker'],
+  only: { engine: 'compose', why: "one engine's containers on their networks; on a swarm each task is attached by Swarm (swarm.tasks)" },
   async run(ctx) {
     const model = await ctx.model();
     const docker = await ctx.docker();

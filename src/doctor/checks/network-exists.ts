@@ -5,6 +5,7 @@ export const networkExists: Check = {
   title: 'the stack networks exist',
   area: 'network',
   needs: ['config'],
+  only: { engine: 'compose', why: "one engine's networks; a swarm's overlays are Swarm's (swarm.tasks sees a task that cannot join one)" },
   reports: 'docker',
   async run(ctx) {
     const model = await ctx.model();

@@ -17,6 +17,7 @@ export const networkPorts: Check = {
   title: "ports are published on the configured address, or free for `up`; none but LiteLLM's unless asked for",
   area: 'network',
   needs: ['config', 'docker'],
+  only: { engine: 'compose', why: "one engine's published ports; on a swarm only the front door publishes (litellm.health asks it)" },
   async run(ctx) {
     const model = await ctx.model();
     const docker = await ctx.docker();

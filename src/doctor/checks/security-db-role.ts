@@ -114,6 +114,7 @@ export const securityDbRole: Check = {
   title: "LiteLLM's database role is no superuser and cannot log in from this machine",
   area: 'security',
   needs: ['config'],
+  only: { engine: 'compose', why: "reads pg_hba from this machine's addresses on one engine's networks; a swarm's overlays route to none of them" },
   async run(ctx) {
     const { config } = await ctx.loaded();
     const bundled = config.postgres.mode === 'bundled';

@@ -13,6 +13,7 @@ export const securityIsolation: Check = {
   title: 'each MCP server, the canary and Postgres share a network with LiteLLM only, and every container runs hardened',
   area: 'security',
   needs: ['config', 'docker'],
+  only: { engine: 'compose', why: "inspects one engine's containers; a swarm's tasks run on other nodes' engines" },
   async run(ctx) {
     const docker = await ctx.docker();
     const model = await ctx.model();

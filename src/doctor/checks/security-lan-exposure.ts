@@ -27,6 +27,10 @@ export const securityLanExposure: Check = {
   title: "a LAN host reaches LiteLLM's port and no other port of the stack",
   area: 'security',
   needs: ['config', 'docker'],
+  only: {
+    engine: 'compose',
+    why: "reads this machine's firewall and one engine's published ports; on a swarm the front door is published by Swarm on the data node",
+  },
   async run(ctx) {
     const model = await ctx.model();
     const shell = await ctx.deps.hostShell();
