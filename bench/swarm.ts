@@ -59,6 +59,7 @@ function timedInside(docker: Dockerode, container: string, urls: string[], round
 
 const swarm = await startSwarm({ image: manifest.images.swarmNode, owner: String(process.pid) });
 const dir = mkdtempSync(path.join(tmpdir(), 'mcpgw-bench-swarm-'));
+let stopped: string | undefined;
 try {
   const manager = swarm.nodes[0];
   if (!manager) throw new Error('no manager node');
@@ -102,6 +103,7 @@ try {
   const losing = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 4, maxSessions: 10_000, maxMs: 300_000 });
   const lost = Date.now();
   // A power cut, not a shutdown: the node's tasks get no graceful stop.
+  stopped = victim.name;
   await swarm.stopNode(victim.name, 0);
   let recovered = Number.NaN;
   while (Date.now() - lost < 300_000) {
@@ -115,7 +117,8 @@ try {
     `node loss (${victim.name} killed): probe green again after ${(recovered / 1000).toFixed(1)} s; ${loss.failed} of ${loss.requests} requests failed`,
   );
 } finally {
-  await swarm.startNode(swarm.nodes[2]?.name ?? 'node3').catch(() => undefined);
+  // The stopped node back, so `down` reaches every node's volumes.
+  if (stopped) await swarm.startNode(stopped).catch(() => undefined);
   mcpgw(['-q', 'down', '--volumes'], dir);
   await swarm.teardown();
   rmSync(dir, { recursive: true, force: true });
