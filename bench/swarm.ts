@@ -5,7 +5,7 @@
 //   and closing it, throughout `mcpgw up`);
 // - failed requests and the time until `mcpgw probe` is green again after a node that runs a replica is killed.
 // Needs the test images (test/stack/prepare.sh); `npm run bench:swarm` (about 10 min here).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,14 @@ const userKey = 'sk-bench-swarm-user-0123456789';
 function mcpgw(args: string[], cwd: string): { code: number; stdout: string } {
   const result = spawnSync(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   return { code: result.status ?? 1, stdout: result.stdout };
+}
+
+/** mcpgw while the load runs in this process: a spawnSync would stop its requests for the command's whole run. */
+function mcpgwBeside(args: string[], cwd: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
 }
 
 /** p50 in ms of `rounds` GETs of each URL, timed by python inside the container (the LiteLLM image has it). */
@@ -91,12 +99,13 @@ try {
   writeFileSync(path.join(dir, 'mcpgw.yaml'), config.replace(/replicas: 2\n/, 'replicas: 2\n  key_cache_ttl: 30\n'));
   const rolling = startLoad({ baseUrl: gateway, key: userKey, tool: 'alpha-echo', workers: 4, maxSessions: 10_000, maxMs: 600_000 });
   const rollStarted = Date.now();
-  const rolled = mcpgw(['-q', 'up'], dir).code;
+  const rolled = await mcpgwBeside(['-q', 'up'], dir);
   const roll = await rolling.stop();
   console.log(
     `rolling change (2 replicas, up exit ${rolled}, ${((Date.now() - rollStarted) / 1000).toFixed(0)} s): ` +
       `${roll.failed} of ${roll.requests} requests failed (${roll.sessions} sessions)`,
   );
+  for (const failure of roll.failures.slice(0, 3)) console.log(`  failed: ${failure}`);
 
   const victim = swarm.nodes.find((entry) => entry.name !== manager.name && entry.name === nodeName) ?? swarm.nodes[2];
   if (!victim) throw new Error('no node to lose');
@@ -107,7 +116,7 @@ try {
   await swarm.stopNode(victim.name, 0);
   let recovered = Number.NaN;
   while (Date.now() - lost < 300_000) {
-    if (mcpgw(['-q', 'probe', '--no-llm'], dir).code === 0) {
+    if ((await mcpgwBeside(['-q', 'probe', '--no-llm'], dir)) === 0) {
       recovered = Date.now() - lost;
       break;
     }
@@ -116,6 +125,7 @@ try {
   console.log(
     `node loss (${victim.name} killed): probe green again after ${(recovered / 1000).toFixed(1)} s; ${loss.failed} of ${loss.requests} requests failed`,
   );
+  for (const failure of loss.failures.slice(0, 3)) console.log(`  failed: ${failure}`);
 } finally {
   // The stopped node back, so `down` reaches every node's volumes.
   if (stopped) await swarm.startNode(stopped).catch(() => undefined);
