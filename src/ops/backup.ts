@@ -264,7 +264,7 @@ export async function restoreStack(ctx: OpContext, file: string, request: Restor
 }
 
 /** The LiteLLM a restore stops so that nothing writes while the database is replaced, and starts again after. */
-interface RestoredLiteLLM {
+export interface RestoredLiteLLM {
   /** The image it runs (whose migrations say what it accepts), and what runs it, for messages. */
   image(): Promise<{ name: string; image: string }>;
   /** Resolves whether it was running. */
@@ -307,9 +307,9 @@ const SWARM_REPLICAS_START_MS = 600_000;
 /**
  * A swarm: LiteLLM's service scaled to 0 through the manager (every replica stopped, none rescheduled), then back to
  * as many replicas as it had (`litellm.replicas` when it had none), done once they all run and the front door routes
- * to each of them again.
+ * to each of them again. Also what an upgrade's rollback restores the database under.
  */
-async function swarmLiteLLM(ctx: OpContext, stack: LoadedStack, progress: Progress): Promise<RestoredLiteLLM> {
+export async function swarmLiteLLM(ctx: OpContext, stack: LoadedStack, progress: Progress): Promise<RestoredLiteLLM> {
   const { deps } = ctx;
   const { cluster } = await swarmTarget(ctx, stack);
   const name = swarmServiceName(stack.model.name, LITELLM_SERVICE);

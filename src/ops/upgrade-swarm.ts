@@ -2,9 +2,9 @@ import type { Engine } from '../docker/engine.js';
 import { StepFailed } from '../errors.js';
 import { LITELLM_SERVICE } from '../stack/model.js';
 import { runningTasks, swarmServiceName } from '../swarm/converge.js';
-import { withServiceStopped } from '../swarm/quiesce.js';
 import type { CutoverEngineSteps } from '../upgrade/cutover.js';
 import type { Progress } from '../ui/progress.js';
+import { swarmLiteLLM } from './backup.js';
 import type { OpContext } from './context.js';
 import type { LoadedStack } from './stack.js';
 import { swarmTarget } from './swarm-target.js';
@@ -26,9 +26,6 @@ export async function servingOnSwarm(ctx: OpContext, stack: LoadedStack): Promis
   const running = await runningTasks(cluster, service);
   return { service, image: spec.image.split('@')[0] ?? spec.image, running: running.length, wanted: spec.replicas ?? 1 };
 }
-
-/** The replicas' stop grace period (LITELLM_STOP_GRACE, 40 s) with room for Swarm to report them stopped. */
-const REPLICAS_STOP_MS = 90_000;
 
 /** What the swarm's cut-over needs besides the steps both engines share (keys, probe, the database's restore). */
 export interface SwarmCutoverPlace {
@@ -74,13 +71,16 @@ export function swarmEngineSteps(ctx: OpContext, place: SwarmCutoverPlace): Cuto
     },
     removeNew: async () => `replicas back on the old spec: ${await redeployOld()}`,
     restoreWithWritersStopped: async (restore) => {
-      const { cluster } = await swarmTarget(ctx, stack);
+      // As `mcpgw restore` does it: the service scaled to none, then back and routed to, also when the restore failed.
+      const litellm = await swarmLiteLLM(ctx, stack, progress);
+      await litellm.stop();
+      let started: string | undefined;
       try {
-        await withServiceStopped(cluster, serving.service, { clock: ctx.deps.clock, signal: ctx.deps.signal, timeoutMs: REPLICAS_STOP_MS }, restore);
+        await restore();
       } finally {
-        await redeployOld();
+        started = await litellm.start();
       }
-      return ` (the ${serving.wanted} replica(s) stopped for it, then back and serving)`;
+      return ` (the replicas stopped for it, then back: ${started})`;
     },
     reviveOld: async () => `old replicas checked: ${await redeployOld()}`,
   };

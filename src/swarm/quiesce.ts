@@ -43,19 +43,6 @@ export async function stopService(cluster: Cluster, swarmName: string, options: 
   return replicas;
 }
 
-/**
- * Runs `work` while a replicated service has no task running (stopService), then gives it back its replica count,
- * also when `work` failed. Waiting for the replicas to serve again is the caller's (a deploy's wait, the front door's).
- */
-export async function withServiceStopped<T>(cluster: Cluster, swarmName: string, options: QuiesceOptions, work: () => Promise<T>): Promise<T> {
-  const replicas = await stopService(cluster, swarmName, options);
-  try {
-    return await work();
-  } finally {
-    await cluster.manager.swarm().scale(swarmName, replicas);
-  }
-}
-
 /** Gives a replicated service `replicas` again and waits until they all run on its current spec (waitForService). */
 export async function startService(cluster: Cluster, swarmName: string, replicas: number, options: ConvergeOptions): Promise<RunningTask[]> {
   await cluster.manager.swarm().scale(swarmName, replicas);
