@@ -29,6 +29,12 @@ function runningOf(cluster: Cluster, tasks: SwarmTask[]): RunningTask[] {
   );
 }
 
+/** The tasks a service is about now: those Swarm wants running (each replica), or of a job its newest run. */
+export function wantedTasks(service: Pick<SwarmService, 'mode'>, tasks: SwarmTask[]): SwarmTask[] {
+  if (service.mode === 'replicated-job' || service.mode === 'global-job') return tasks.slice(0, 1);
+  return tasks.filter((task) => task.desiredState === 'running');
+}
+
 /** Why a service is not there yet, in Swarm's words: the newest tasks that ended, with their errors. */
 function taskTrouble(tasks: SwarmTask[]): string | undefined {
   const ended = tasks.filter(

@@ -1,7 +1,7 @@
 import type { SwarmService, SwarmTask } from '../docker/swarm.js';
 import type { Clock } from '../time/clock.js';
 import { type Cluster, type ClusterNode, nodeEngine } from './cluster.js';
-import { swarmServiceName } from './converge.js';
+import { swarmServiceName, wantedTasks } from './converge.js';
 
 /** A task's log as it is read: its container on its node's engine, named as `docker service logs` names it. */
 export interface TaskLog {
@@ -24,8 +24,7 @@ export const TASK_LOG_TIMEOUT_MS = 15_000;
  * newest run of a job, and for a service with neither the newest task (the one whose log says why it ended).
  */
 export function currentTasks(service: Pick<SwarmService, 'mode'>, tasks: SwarmTask[]): SwarmTask[] {
-  if (service.mode === 'replicated-job' || service.mode === 'global-job') return tasks.slice(0, 1);
-  const wanted = tasks.filter((task) => task.desiredState === 'running');
+  const wanted = wantedTasks(service, tasks);
   return wanted.length > 0 ? wanted : tasks.slice(0, 1);
 }
 

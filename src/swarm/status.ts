@@ -1,6 +1,6 @@
 import type { ServiceStatus } from '../stack/status.js';
 import { type Cluster, nodeEngine } from './cluster.js';
-import { swarmServiceName } from './converge.js';
+import { swarmServiceName, wantedTasks } from './converge.js';
 
 /**
  * Each service of the stack file as Swarm runs it now: one line per task it wants running (each LiteLLM replica
@@ -19,7 +19,7 @@ async function serviceStatus(cluster: Cluster, stack: string, service: string, n
   if (!spec) return [{ service, container: name, state: 'absent', health: '-', image: '-', ports: [] }];
   const tasks = await cluster.manager.swarm().tasks(name);
   const job = spec.mode === 'replicated-job' || spec.mode === 'global-job';
-  const shown = job ? tasks.slice(0, 1) : tasks.filter((task) => task.desiredState === 'running');
+  const shown = wantedTasks(spec, tasks);
   if (shown.length === 0) {
     const newest = tasks[0];
     return [
