@@ -4,10 +4,9 @@ import { runChecks, selectChecks } from '../doctor/runner.js';
 import type { DoctorReport } from '../doctor/types.js';
 import { UserError } from '../errors.js';
 import { readIfExists } from '../fs.js';
-import { buildSwarmModel, imagesToInspect } from '../stack/swarm.js';
 import { connectCluster } from '../swarm/cluster.js';
 import type { OpContext } from './context.js';
-import { readLaunches } from './stack.js';
+import { swarmRendering } from './stack.js';
 
 export interface DoctorRequest {
   /** Check ids or areas; all when empty. */
@@ -43,10 +42,7 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
     replicas: request.replicas === true,
     uid: process.getuid?.(),
     // Each asked once per run (the context memoizes them): every swarm check, the replicas and the database tunnel share them.
-    swarmRendering: async (loaded, model) => {
-      const launches = await readLaunches(ctx, imagesToInspect(model));
-      return { model: buildSwarmModel(model, loaded.config, launches), launches };
-    },
+    swarmRendering: (loaded, model) => swarmRendering(ctx, loaded, model),
     connectSwarm: (swarm) => connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt),
   });
   try {

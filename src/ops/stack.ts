@@ -50,16 +50,21 @@ export async function loadStack(ctx: OpContext, options: { dryRun?: boolean } = 
 export async function withSwarmModel(ctx: OpContext, stack: LoadedStack): Promise<LoadedStack> {
   const { loaded, secrets, model } = stack;
   if (loaded.config.engine !== 'swarm') return stack;
-  const launches = await readLaunches(ctx, imagesToInspect(model));
-  const swarm = { model: buildSwarmModel(model, loaded.config, launches), launches };
+  const swarm = await swarmRendering(ctx, loaded, model);
   return { loaded, secrets, model, swarm, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile, swarm) };
+}
+
+/** A swarm stack's services as Swarm runs them, with how the images mcpgw did not build start (read on this machine). */
+export async function swarmRendering(ctx: OpContext, loaded: LoadedConfig, model: StackModel): Promise<SwarmRendering> {
+  const launches = await readLaunches(ctx, imagesToInspect(model));
+  return { model: buildSwarmModel(model, loaded.config, launches), launches };
 }
 
 /**
  * How the images mcpgw did not build start, from this machine's engine (where they are built or pulled before
  * they go to the nodes). A missing one is left out: the swarm model names it when it needs it.
  */
-export async function readLaunches(ctx: OpContext, images: string[]): Promise<ImageLaunches> {
+async function readLaunches(ctx: OpContext, images: string[]): Promise<ImageLaunches> {
   if (images.length === 0) return {};
   const engine = await ctx.deps.docker();
   const launches: Record<string, ImageLaunch> = {};
