@@ -104,22 +104,32 @@ export function renderHaproxyConfig(model: SwarmModel, templates: Templates): st
 }
 
 /**
- * Reads the service's env file (one NAME=value a line, as `render` writes it) and exports each line as it is: no
- * shell parsing of values, so no quoting, expansion or word splitting can change a secret. Then the image's start.
+ * The task's start, wrapped: reads the service's env file (one NAME=value a line, as `render` writes it) and exports
+ * each line as it is (no shell parsing of values, so no quoting, expansion or word splitting can change a secret),
+ * then runs the image's start. With a drain, the start runs as a child: a stop signal reaches it only `drainSeconds`
+ * later (and the wrapper exits with its status), the time the front door needs to stop sending it requests.
  */
-export function envWrapper(service: string): string[] {
-  const script = [
-    'set -e',
-    `while IFS= read -r line || [ -n "$line" ]; do case "$line" in ''|'#'*) continue ;; esac; export "$line"; done < ${SECRETS_DIR}/${service}.env`,
-    'exec "$@"',
-  ].join('\n');
-  return ['/bin/sh', '-c', script, 'mcpgw-env'];
+export function startWrapper(service: string, options: { envFile: boolean; drainSeconds?: number }): string[] {
+  const lines = ['set -e'];
+  if (options.envFile)
+    lines.push(`while IFS= read -r line || [ -n "$line" ]; do case "$line" in ''|'#'*) continue ;; esac; export "$line"; done < ${SECRETS_DIR}/${service}.env`);
+  if (options.drainSeconds === undefined) lines.push('exec "$@"');
+  else
+    lines.push(
+      `trap 'sleep ${options.drainSeconds}; kill -TERM "$child" 2>/dev/null || true' TERM INT`,
+      '"$@" &',
+      'child=$!',
+      // `wait` returns early when the trap runs; the child's own exit ends the loop with its status.
+      'while :; do if wait "$child"; then exit 0; else status=$?; fi; kill -0 "$child" 2>/dev/null || exit "$status"; done',
+    );
+  // $0 as before drains existed: an unchanged wrapper leaves a deployed service as it is.
+  return ['/bin/sh', '-c', lines.join('\n'), 'mcpgw-env'];
 }
 
 function stackService(service: SwarmService, model: SwarmModel, launches: ImageLaunches, logging: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = { image: service.image };
-  if (service.secretEnv.length > 0) {
-    out.entrypoint = envWrapper(service.name);
+  if (service.secretEnv.length > 0 || service.drainSeconds !== undefined) {
+    out.entrypoint = startWrapper(service.name, { envFile: service.secretEnv.length > 0, drainSeconds: service.drainSeconds });
     out.command = originalStart(service, launches);
   } else {
     if (service.entrypoint) out.entrypoint = service.entrypoint;

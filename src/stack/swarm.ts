@@ -67,6 +67,11 @@ export interface SwarmService {
   /** On the data node (its volume, its one copy); otherwise wherever the scheduler spreads it. */
   pinned: boolean;
   stopGracePeriod: string;
+  /**
+   * Seconds a task goes on serving after Swarm's stop signal before its process gets it: the front door's time to
+   * take it out of rotation, so no request is still arriving when the process begins to shut down.
+   */
+  drainSeconds?: number;
   /** Replaced task by task, the new one healthy before the old one stops, rolled back when one fails. */
   rolling: boolean;
 }
@@ -97,8 +102,16 @@ export const SECRETS_DIR = '/run/secrets';
 /** Where the front door's configuration is mounted (the path the haproxy image starts with). */
 export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 export const HAPROXY_CONFIG_FILE = 'swarm/haproxy.cfg';
-/** What LiteLLM's graceful shutdown takes (30 s) plus its teardown headroom (10 s), before Swarm kills the task. */
-export const LITELLM_STOP_GRACE = '40s';
+/**
+ * How long a stopping replica keeps serving before LiteLLM hears the stop signal. Swarm drops the task from the
+ * service's DNS answers about 2 s before it signals; the front door resolves every second and keeps a vanished record
+ * 2 s more (templates/haproxy.cfg), so it stops routing to the replica at most ~1 s after the signal. LiteLLM cannot
+ * take that request: on the signal its MCP answers (SSE streams) end at once, empty, under a 200 the front door cannot
+ * retry. 6 s leaves 5 s of margin for a slow DNS round.
+ */
+export const LITELLM_DRAIN_SECONDS = 6;
+/** The drain, LiteLLM's graceful shutdown (30 s) and its teardown headroom (10 s), before Swarm kills the task. */
+export const LITELLM_STOP_GRACE = `${LITELLM_DRAIN_SECONDS + 30 + 10}s`;
 /** The migration folder litellm-proxy-extras installs in mcpgw's LiteLLM images (the venv of images/litellm). */
 export const BUILTIN_MIGRATIONS_DIR = '/opt/venv/lib/python3.11/site-packages/litellm_proxy_extras/migrations';
 
@@ -196,6 +209,7 @@ function litellmReplicas(litellm: ServiceModel, replicas: number): SwarmService 
     healthcheck: { test: ['CMD', 'python3', '-c', ready], interval: '5s', timeout: '5s', retries: 3, startPeriod: '90s' },
     mode: { kind: 'replicated', replicas },
     stopGracePeriod: LITELLM_STOP_GRACE,
+    drainSeconds: LITELLM_DRAIN_SECONDS,
     rolling: true,
   };
 }

@@ -1,12 +1,13 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
 import { UserError } from '../../src/errors.js';
 import { renderStack, swarmStackFile } from '../../src/render/render.js';
-import { envWrapper, STACK_FILE } from '../../src/render/swarm-stack.js';
+import { startWrapper, STACK_FILE } from '../../src/render/swarm-stack.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { buildStackModel } from '../../src/stack/model.js';
 import { buildSwarmModel, imagesToInspect, SWARM_STAGES, servicesThrough, type ImageLaunches } from '../../src/stack/swarm.js';
@@ -185,21 +186,46 @@ describe('the stack file of each deploy stage', () => {
 });
 
 describe('the entrypoint wrapper', () => {
+  const withFile = (script: string, file: string) => script.replace('/run/secrets/svc.env', file);
+
   it('exports each line of the env file as it is and runs the image start', async () => {
-    const { execa } = await import('execa');
-    const { mkdtempSync, writeFileSync: write } = await import('node:fs');
     const dir = mkdtempSync('/tmp/mcpgw-wrapper-');
     const file = path.join(dir, 'svc.env');
-    write(file, '# header\n\nA=one two\nB=$HOME `id` \'q\' "d" \\x\nC=tail-without-newline');
-    const [shell, flag, script, name] = envWrapper('svc');
+    writeFileSync(file, '# header\n\nA=one two\nB=$HOME `id` \'q\' "d" \\x\nC=tail-without-newline');
+    const [shell, flag, script, name] = startWrapper('svc', { envFile: true });
     const result = await execa(shell as string, [
       flag as string,
-      (script as string).replace('/run/secrets/svc.env', file),
+      withFile(script as string, file),
       name as string,
       'sh',
       '-c',
       'printf "%s|%s|%s" "$A" "$B" "$C"',
     ]);
     expect(result.stdout).toBe('one two|$HOME `id` \'q\' "d" \\x|tail-without-newline');
+  });
+
+  it("with a drain, passes the stop signal on only after it, and exits with the start's status", async () => {
+    const dir = mkdtempSync('/tmp/mcpgw-wrapper-');
+    const marks = path.join(dir, 'marks');
+    const [shell, flag, script, name] = startWrapper('svc', { envFile: false, drainSeconds: 2 });
+    // The start records when it is ready and when it hears the signal, then exits 7.
+    const start = `trap 'echo term >> ${marks}; exit 7' TERM; echo ready >> ${marks}; while :; do sleep 0.1; done`;
+    const wrapper = execa(shell as string, [flag as string, script as string, name as string, 'sh', '-c', start], { reject: false });
+    while (!existsSync(marks)) await new Promise((resolve) => setTimeout(resolve, 50));
+    wrapper.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Halfway through the drain the start still serves, unsignalled.
+    expect(readFileSync(marks, 'utf8')).toBe('ready\n');
+    const result = await wrapper;
+    expect(readFileSync(marks, 'utf8')).toBe('ready\nterm\n');
+    expect(result.exitCode).toBe(7);
+  });
+
+  it('with a drain, ends with the start when it exits on its own', async () => {
+    const [shell, flag, script, name] = startWrapper('svc', { envFile: false, drainSeconds: 30 });
+    const result = await execa(shell as string, [flag as string, script as string, name as string, 'sh', '-c', 'exit 3'], { reject: false });
+    expect(result.exitCode).toBe(3);
+    const ok = await execa(shell as string, [flag as string, script as string, name as string, 'true'], { reject: false });
+    expect(ok.exitCode).toBe(0);
   });
 });
