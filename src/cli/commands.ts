@@ -191,6 +191,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--key <sk-...>', description: 'use this key instead of generating one' },
       { flags: '--key-file <path>', description: `read the key from a file, or - for stdin (also: ${KEY_ENV}); --key shows it in ps` },
       { flags: '--via-api', description: "create it through LiteLLM's /key/generate with the master key instead of writing the rows" },
+      { flags: '--save', description: 'also keep it in the secrets file (mode 0600), so --key-alias and mcp tools --key take its alias' },
     ],
     run: async (ctx, _args, options) => (await import('./commands/keys.js')).keysCreateCommand(ctx, options as CreateOptions),
   },
@@ -209,7 +210,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'keys rotate',
     args: '<alias>',
     description: 'replace a key by a new one with the same grants; the old one expires after the grace period',
-    options: [{ flags: '--grace <duration>', description: 'how long the old key keeps working (0: refused at once)', default: '24h' }],
+    options: [
+      { flags: '--grace <duration>', description: 'how long the old key keeps working (0: refused at once)', default: '24h' },
+      { flags: '--save', description: 'keep the new key in the secrets file (a declared or already saved key always is)' },
+    ],
     run: async (ctx, [alias], options) => (await import('./commands/keys.js')).keysRotateCommand(ctx, alias as string, options),
   },
   {

@@ -1,11 +1,10 @@
 import { isLanHost } from '../config/lan.js';
-import { keySecretName } from '../config/rules.js';
 import type { LoadedConfig } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import { KEY_HEADER } from '../gateway/key-header.js';
 import { gatewayMcpUrl } from '../stack/endpoints.js';
-import { keyKnownByHash } from '../keys/declaration.js';
+import { aliasKeyValue } from '../keys/declaration.js';
 import { refuseMasterKey, validateKey } from '../keys/token.js';
 
 /** The gateway's MCP endpoint from mcpgw.yaml (host, LiteLLM's port), the URL every client config points at. */
@@ -63,27 +62,14 @@ export function checkUrl(text: string, rules: UrlRules): string {
 }
 
 /**
- * The value of a key declared in mcpgw.yaml (or created under that alias), read from the secrets file where
- * `mcpgw init`/`keys` keep it. Errors name the secret, never its value.
+ * The value of the key called `alias` (declared in mcpgw.yaml, or saved by `keys create --save`), read from the
+ * secrets file where `mcpgw init`/`keys` keep it and checked as a client key. Errors name the secret, never its value.
  */
 export async function declaredKeyValue(loaded: LoadedConfig, alias: string): Promise<string> {
-  const declared = loaded.config.keys.find((key) => key.alias === alias);
-  if (declared?.token_sha256) throw keyKnownByHash(alias);
-  const secret = declared?.secret ?? keySecretName(alias);
   const secrets = await readSecrets(loaded.secretsFile);
-  const value = secrets.get(secret);
-  if (value === undefined) {
-    const aliases = loaded.config.keys.map((key) => key.alias);
-    throw new UserError(
-      `no key for alias "${alias}": ${loaded.secretsFile} has no ${secret}`,
-      declared
-        ? `add ${secret}=sk-… to ${loaded.secretsFile} (mcpgw keys create --alias ${alias} prints a fresh key)`
-        : aliases.length
-          ? `keys declared in mcpgw.yaml: ${aliases.join(', ')}`
-          : 'declare the key under keys: in mcpgw.yaml, or pass --key',
-    );
-  }
-  validateKey(value, `${secret} in ${loaded.secretsFile}`);
-  refuseMasterKey(value, secrets.get(loaded.config.litellm.master_key), `${secret} in ${loaded.secretsFile}`);
+  const { value, secret } = aliasKeyValue(loaded.config, secrets, loaded.secretsFile, alias);
+  const place = `${secret} in ${loaded.secretsFile}`;
+  validateKey(value, place);
+  refuseMasterKey(value, secrets.get(loaded.config.litellm.master_key), place);
   return value;
 }

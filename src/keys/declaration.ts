@@ -1,3 +1,6 @@
+import { keySecretName } from '../config/rules.js';
+import type { McpgwConfig } from '../config/schema.js';
+import type { Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 
 /**
@@ -22,5 +25,28 @@ export function keyKnownByHash(alias: string): UserError {
   return new UserError(
     `the key "${alias}" is declared by its hash (token_sha256): mcpgw has no value for it`,
     `pass the key its clients already use instead of the alias, or \`mcpgw keys rotate ${alias}\` to give it a value mcpgw keeps (its clients then need the new one)`,
+  );
+}
+
+/**
+ * The value of the key called `alias`, from the secrets file: a key declared in mcpgw.yaml (under its secret), else
+ * one `keys create --save` kept under the alias's default secret. When there is none, the error says why mcpgw has
+ * no value (a key is shown once unless saved) and what to pass instead; it names the secret, never a value.
+ */
+export function aliasKeyValue(config: Pick<McpgwConfig, 'keys'>, secrets: Secrets, secretsFile: string, alias: string): { value: string; secret: string } {
+  const declared = config.keys.find((key) => key.alias === alias);
+  if (declared?.token_sha256) throw keyKnownByHash(alias);
+  const secret = declared?.secret ?? keySecretName(alias);
+  const value = secrets.get(secret);
+  if (value) return { value, secret };
+  if (declared)
+    throw new UserError(
+      `no value for the key "${alias}": ${secretsFile} has no ${secret}`,
+      `run \`mcpgw up\` or \`mcpgw keys sync\` (they create declared keys), or add ${secret}=sk-… to ${secretsFile}`,
+    );
+  throw new UserError(
+    `mcpgw keeps no value for "${alias}": it is not declared in mcpgw.yaml, and \`mcpgw keys create\` shows a key once unless given --save`,
+    `pass the key itself (sk-…, as \`keys create\` printed it), or \`mcpgw keys rotate ${alias} --save\` for a new value mcpgw keeps in ${secretsFile} ` +
+      `(its clients then need it)${config.keys.length ? `; aliases declared in mcpgw.yaml: ${config.keys.map((key) => key.alias).join(', ')}` : ''}`,
   );
 }

@@ -1,4 +1,5 @@
 import { keySecretName } from '../config/rules.js';
+import type { McpgwConfig } from '../config/schema.js';
 import { updateSecret } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import { generateKeyViaApi } from '../keys/api.js';
@@ -17,13 +18,32 @@ export type CreateKeyRequest = KeyFields & {
   key?: string;
   /** Through LiteLLM's /key/generate instead of a row written directly. */
   viaApi?: boolean;
+  /** Kept in the secrets file under the alias's secret, so commands can take it by alias. */
+  save?: boolean;
 };
 
+/**
+ * Where `--save` keeps a key mcpgw.yaml does not declare: the alias's default secret. A declared key already has its
+ * secret (and `keys sync` would overwrite its row from it), and a secret a declared key names is not free.
+ */
+function savedKeySecret(config: McpgwConfig, alias: string): string {
+  if (config.keys.some((entry) => entry.alias === alias))
+    throw new UserError(`--save: "${alias}" is declared in mcpgw.yaml`, 'a declared key already lives in the secrets file: drop --save');
+  const secret = keySecretName(alias);
+  const holder = config.keys.find((entry) => entry.secret === secret);
+  if (holder) throw new UserError(`--save: ${secret} holds the key of "${holder.alias}"`, 'choose another alias');
+  return secret;
+}
+
 /** Writes one key row; returns the key, which exists nowhere else once this returns. */
-export async function createKey(ctx: OpContext, request: CreateKeyRequest): Promise<{ key: string; ungranted: boolean }> {
+export async function createKey(
+  ctx: OpContext,
+  request: CreateKeyRequest,
+): Promise<{ key: string; ungranted: boolean; saved?: { secretsFile: string; secret: string } }> {
   const key = request.key ?? generateKey(ctx.deps.randomBytes);
   ctx.ui.addSecrets([key]);
   const stack = await loadStack(ctx);
+  const saveAs = request.save ? savedKeySecret(stack.loaded.config, request.alias) : undefined;
   refuseMasterKey(key, stack.secrets.get(stack.loaded.config.litellm.master_key), '--key');
   const declaredModels = stack.loaded.config.litellm.models.map((model) => model.name);
   const unknownModels = request.models.filter((model) => !declaredModels.includes(model));
@@ -33,7 +53,7 @@ export async function createKey(ctx: OpContext, request: CreateKeyRequest): Prom
       declaredModels.length ? `models in mcpgw.yaml: ${declaredModels.join(', ')}` : 'declare it under litellm.models first',
     );
   }
-  const { viaApi, ...input } = request;
+  const { viaApi, save: _save, ...input } = request;
   const desired = desiredKey({ ...input, key }, serverIds(stack.model));
   await withKeyStore(ctx, stack, async (store) => {
     if (viaApi) {
@@ -43,7 +63,10 @@ export async function createKey(ctx: OpContext, request: CreateKeyRequest): Prom
       await store.create(desired);
     }
   });
-  return { key, ungranted: desired.mcpServers.length === 0 && desired.mcpGroups.length === 0 };
+  const ungranted = desired.mcpServers.length === 0 && desired.mcpGroups.length === 0;
+  if (saveAs === undefined) return { key, ungranted };
+  await updateSecret(stack.loaded.secretsFile, saveAs, key);
+  return { key, ungranted, saved: { secretsFile: stack.loaded.secretsFile, secret: saveAs } };
 }
 
 /** A key row as `keys list` shows it: grants by server name, a grant LiteLLM cannot match named as such. */
@@ -107,21 +130,24 @@ export async function revokeKey(ctx: OpContext, target: string): Promise<number>
 }
 
 /**
- * A new key for `alias`; the old one keeps working for `graceSeconds`. A declared key's secret is rewritten; a key
- * declared by its hash becomes a key declared by its value: the value goes to the secrets file under its default
+ * A new key for `alias`; the old one keeps working for `graceSeconds`. A declared key's secret is rewritten, and so
+ * is a saved one (`keys create --save`, or `save` now); a key declared by its hash becomes a key declared by its value: the value goes to the secrets file under its default
  * secret and mcpgw.yaml's `token_sha256:` becomes `secret:` (else the next sync would put the old hash back).
  */
 export async function rotateKey(
   ctx: OpContext,
   alias: string,
   graceSeconds: number,
+  save = false,
 ): Promise<{ key: string; secretsFile?: string; secret?: string; redeclared?: string }> {
   const key = generateKey(ctx.deps.randomBytes);
   ctx.ui.addSecrets([key]);
   const stack = await loadStack(ctx);
   const { config, file, secretsFile } = stack.loaded;
   const declared = config.keys.find((entry) => entry.alias === alias);
-  const secret = declared?.secret ?? keySecretName(alias);
+  const secret = declared ? (declared.secret ?? keySecretName(alias)) : save ? savedKeySecret(config, alias) : keySecretName(alias);
+  // A key mcpgw.yaml does not declare has its value in the secrets file only when it was saved there.
+  const kept = declared !== undefined || save || (stack.secrets.has(secret) && !config.keys.some((entry) => entry.secret === secret));
   // Prepared before anything changes, so a declaration mcpgw cannot rewrite stops the rotation instead of following it.
   let redeclared: string | undefined;
   if (declared?.token_sha256) {
@@ -139,7 +165,7 @@ export async function rotateKey(
       graceSeconds,
     ),
   );
-  if (!declared) return { key };
+  if (!kept) return { key };
   await updateSecret(secretsFile, secret, key);
   if (redeclared === undefined) return { key, secretsFile, secret };
   await writeConfigText(file, redeclared);

@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { parseConfig } from '../config/load.js';
-import { keySecretName } from '../config/rules.js';
 import type { McpServerConfig } from '../config/schema.js';
 import { missingSecrets, readSecrets } from '../config/secrets.js';
 import type { Engine } from '../docker/engine.js';
 import { UserError } from '../errors.js';
 import { litellmAnswers } from '../gateway/vantage.js';
-import { keyKnownByHash } from '../keys/declaration.js';
+import { aliasKeyValue } from '../keys/declaration.js';
 import { serverIds } from '../keys/desired.js';
 import { catalogEntry, type CatalogEntry } from '../mcp/catalog.js';
 import { planAdd, planRemove, readConfigText, serverEntry, writeConfigText, type AddOptions } from '../mcp/config-edit.js';
@@ -246,24 +245,10 @@ export async function serverTools(ctx: OpContext, name: string | undefined, keyF
   return { as, tools, failures: view.failures };
 }
 
-/** --key takes a key value (sk-…) or the alias of a key declared in mcpgw.yaml (its value from the secrets file). */
+/** --key takes a key value (sk-…) or the alias of a key mcpgw keeps (declared in mcpgw.yaml, or saved by `keys create --save`). */
 function resolveKey(stack: LoadedStack, flag: string | undefined): { key: string; as: string } {
-  const { config } = stack.loaded;
+  const { config, secretsFile } = stack.loaded;
   if (flag === undefined) return { key: stack.secrets.get(config.litellm.master_key) ?? '', as: 'master key' };
   if (flag.startsWith('sk-')) return { key: flag, as: 'the given key' };
-  const declared = config.keys.find((entry) => entry.alias === flag);
-  if (!declared)
-    throw new UserError(
-      `"${flag}" is neither a key (sk-…) nor a key alias declared in mcpgw.yaml`,
-      `declared aliases: ${config.keys.map((entry) => entry.alias).join(', ') || 'none'}`,
-    );
-  if (declared.token_sha256) throw keyKnownByHash(flag);
-  const secret = declared.secret ?? keySecretName(flag);
-  const value = stack.secrets.get(secret);
-  if (!value)
-    throw new UserError(
-      `${stack.loaded.secretsFile} has no ${secret} (the key of ${flag})`,
-      'run `mcpgw up` or `mcpgw keys sync` to create declared keys, or pass the key itself',
-    );
-  return { key: value, as: `key ${flag}` };
+  return { key: aliasKeyValue(config, stack.secrets, secretsFile, flag).value, as: `key ${flag}` };
 }

@@ -80,6 +80,24 @@ describe('mcpgw client-config', () => {
     });
   });
 
+  it('takes the alias of a key saved by keys create --save, and says what to pass for one never saved (issue 28, item 3)', async () => {
+    await withTempDir(async (dir) => {
+      const { run } = await seedStack(dir);
+      const unsaved = await run('claude', '--key-alias', 'homelab-time');
+      expect(unsaved.code).toBe(2);
+      expect(unsaved.stderr).toMatch(/mcpgw keeps no value for "homelab-time"/);
+      expect(unsaved.stderr).toMatch(/mcpgw keys rotate homelab-time --save/);
+      // What `keys create --alias homelab-time --save` keeps: the value under the alias's default secret.
+      const saved = 'sk-saved-homelab-time-0123456789abcdef';
+      const secrets = path.join(dir, 'secrets.env');
+      await writeFile(secrets, `${await readFile(secrets, 'utf8')}MCPGW_KEY_HOMELAB_TIME=${saved}\n`, { mode: 0o600 });
+      const found = await run('claude', '--key-alias', 'homelab-time');
+      expect(found.code, found.stderr).toBe(0);
+      expect(found.stdout).toContain(`'x-litellm-api-key: Bearer ${saved}'`);
+      expect(found.stderr).not.toContain(saved);
+    });
+  });
+
   it('writes the file (0600, key not echoed), re-runs as a no-op, and backs up before an update', async () => {
     await withTempDir(async (dir) => {
       const { home, key, run } = await seedStack(dir);
@@ -194,8 +212,8 @@ describe('mcpgw client-config', () => {
       expect([both.code, both.stderr]).toEqual([2, expect.stringMatching(/--key and --key-alias both given/)]);
       const unknown = await run('claude', '--key-alias', 'nobody');
       expect(unknown.code).toBe(2);
-      expect(unknown.stderr).toMatch(/no MCPGW_KEY_NOBODY/);
-      expect(unknown.stderr).toMatch(/keys declared in mcpgw.yaml: test/);
+      expect(unknown.stderr).toMatch(/mcpgw keeps no value for "nobody"/);
+      expect(unknown.stderr).toMatch(/aliases declared in mcpgw.yaml: test/);
       const noKey = await run('claude', '--write');
       expect([noKey.code, noKey.stderr]).toEqual([2, expect.stringMatching(/holds the key itself/)]);
       const webui = await run('openwebui', '--key-alias', 'test', '--write');

@@ -184,13 +184,16 @@ describe('mcpgw mcp (no Docker)', () => {
     expect(json.catalog).toHaveLength(6);
   });
 
-  it('tools refuses an unknown key alias without contacting anything', async () => {
+  it('tools refuses an alias mcpgw keeps no value for, saying why and what to pass, without contacting anything', async () => {
     await withTempDir(async (dir) => {
       await copyFixture(dir);
-      const result = await runCli(['mcp', 'tools', '--key', 'stranger'], { cwd: dir });
+      const result = await runCli(['mcp', 'tools', '--key', 'homelab-time'], { cwd: dir });
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/"stranger" is neither a key \(sk-…\) nor a key alias declared in mcpgw\.yaml/);
-      expect(result.stderr).toMatch(/declared aliases: analyst, reporting/);
+      expect(result.stderr).toMatch(
+        /mcpgw keeps no value for "homelab-time": it is not declared in mcpgw\.yaml, and `mcpgw keys create` shows a key once unless given --save/,
+      );
+      expect(result.stderr).toMatch(/pass the key itself \(sk-…, as `keys create` printed it\), or `mcpgw keys rotate homelab-time --save`/);
+      expect(result.stderr).toMatch(/aliases declared in mcpgw\.yaml: analyst, reporting/);
     });
   });
 });

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { parseSecrets } from '../../src/config/secrets.js';
 import { abbreviateKey, hashKey } from '../../src/keys/token.js';
 import { KEY_ALLOWED_ROUTES } from '../../src/litellm/routes.js';
 import { runCli } from '../helpers/cli.js';
@@ -269,6 +270,42 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       expect(await gatewayTools(key)).toEqual(['alpha']);
     } finally {
       await db.query(`DELETE FROM "LiteLLM_VerificationToken" WHERE key_alias = 'via-api'`);
+      await db.end();
+    }
+  });
+
+  it('keys create --save keeps the key (0600) where --key-alias and mcp tools --key find it; rotate updates what it saved (issue 28, item 3)', async () => {
+    const secretsFile = path.join(dir, 'secrets.env');
+    const savedValue = async () => parseSecrets(await readFile(secretsFile, 'utf8')).get('MCPGW_KEY_HOMELAB_TIME');
+    try {
+      const created = await runCli(['keys', 'create', '--alias', 'homelab-time', '--mcp', 'alpha', '--save', '--json'], { cwd: dir });
+      expect(created.code, created.stderr).toBe(0);
+      const { key } = JSON.parse(created.stdout) as { key: string };
+      expect(created.stderr).toMatch(/kept in .*secrets\.env \(MCPGW_KEY_HOMELAB_TIME\)/);
+      expect(created.stderr).not.toContain(key);
+      expect(await savedValue()).toBe(key);
+      expect((await stat(secretsFile)).mode & 0o777).toBe(0o600);
+      // The alias now works where only declared aliases did: the gateway answers with the key's own grant.
+      const tools = await runCli(['mcp', 'tools', '--key', 'homelab-time', '--json'], { cwd: dir });
+      expect(tools.code, tools.stderr).toBe(0);
+      const names = (JSON.parse(tools.stdout) as { tools: { name: string }[] }).tools.map((tool) => tool.name);
+      expect(names.length).toBeGreaterThan(0);
+      expect(names.every((tool) => tool.startsWith('alpha'))).toBe(true);
+      const config = await runCli(['client-config', 'claude', '--key-alias', 'homelab-time'], { cwd: dir, env: { HOME: dir } });
+      expect(config.code, config.stderr).toBe(0);
+      expect(config.stdout).toContain(`Bearer ${key}`);
+      // A rotation rewrites the saved value, so the alias keeps naming the key that works.
+      const rotated = await runCli(['keys', 'rotate', 'homelab-time', '--grace', '0', '--json'], { cwd: dir });
+      expect(rotated.code, rotated.stderr).toBe(0);
+      const fresh = (JSON.parse(rotated.stdout) as { key: string }).key;
+      expect(await savedValue()).toBe(fresh);
+      expect(rotated.stderr).toMatch(/wrote the new key to .*\(MCPGW_KEY_HOMELAB_TIME\)/);
+      // A declared alias is not saved a second time.
+      const declared = await runCli(['keys', 'create', '--alias', 'claude-code', '--save'], { cwd: dir });
+      expect([declared.code, declared.stderr]).toEqual([2, expect.stringMatching(/--save: "claude-code" is declared in mcpgw\.yaml/)]);
+    } finally {
+      const db = await pgContainerClient();
+      await db.query(`DELETE FROM "LiteLLM_VerificationToken" WHERE key_alias = 'homelab-time'`);
       await db.end();
     }
   });

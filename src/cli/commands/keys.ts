@@ -15,6 +15,7 @@ export interface CreateOptions extends KeyFlags {
   expires?: string;
   budget?: string;
   viaApi?: boolean;
+  save?: boolean;
 }
 
 /** What `keys create` gives a key unless told otherwise: a key nobody remembers should not work forever. */
@@ -35,7 +36,7 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
     throw new UserError(`--budget ${options.budget} is not a positive number`, 'give the budget in USD, e.g. --budget 25');
   const expires = options.expires ?? DEFAULT_KEY_LIFETIME;
   const expiresInSeconds = expires === 'never' ? undefined : flagDuration('--expires', expires, '30d');
-  const { key, ungranted } = await createKey(ctx, {
+  const { key, ungranted, saved } = await createKey(ctx, {
     alias: options.alias,
     models: options.models ?? [],
     mcpServers: options.mcp ?? [],
@@ -44,12 +45,17 @@ export async function keysCreateCommand(ctx: CommandContext, options: CreateOpti
     ...(budget !== undefined ? { budget } : {}),
     ...(given !== undefined ? { key: given } : {}),
     ...(options.viaApi ? { viaApi: true } : {}),
+    ...(options.save ? { save: true } : {}),
   });
   if (ungranted) ctx.ui.warn(`${options.alias} has no MCP grant: current LiteLLM refuses it every MCP server (old versions gave it all of them)`);
   // The key itself goes to stdout exactly once (a result), never through the redacting channels.
   if (ctx.options.json) ctx.deps.stdout.write(`${JSON.stringify({ alias: options.alias, key }, null, 2)}\n`);
   else ctx.deps.stdout.write(`${key}\n`);
-  ctx.ui.info(`created ${options.alias}: store this key now, mcpgw cannot show it again`);
+  ctx.ui.info(
+    saved
+      ? `created ${options.alias}: kept in ${saved.secretsFile} (${saved.secret}), so --key-alias ${options.alias} and \`mcp tools --key ${options.alias}\` find it`
+      : `created ${options.alias}: store this key now, mcpgw cannot show it again (--save keeps it in the secrets file)`,
+  );
   ctx.ui.info(
     expiresInSeconds === undefined
       ? `${options.alias} never expires (--expires never)`
@@ -92,12 +98,12 @@ export async function keysRevokeCommand(ctx: CommandContext, target: string): Pr
   else ctx.ui.result(`revoked ${removed} key(s); LiteLLM workers may accept it until their key cache expires (litellm.key_cache_ttl)`);
 }
 
-export async function keysRotateCommand(ctx: CommandContext, alias: string, options: { grace?: string }): Promise<void> {
+export async function keysRotateCommand(ctx: CommandContext, alias: string, options: { grace?: string; save?: boolean }): Promise<void> {
   const grace = options.grace ?? '24h';
   // `--grace 0` cuts the old key off at once: the only rotation a schema without LiteLLM's deprecated-token table allows.
   const graceSeconds = grace.trim() === '0' ? 0 : flagDuration('--grace', grace, '24h');
   const until = graceSeconds === 0 ? 'the old key is refused from now on' : `the old key stops working in ${grace}`;
-  const { key, secretsFile, secret, redeclared } = await rotateKey(ctx, alias, graceSeconds);
+  const { key, secretsFile, secret, redeclared } = await rotateKey(ctx, alias, graceSeconds, Boolean(options.save));
   if (redeclared) ctx.ui.info(`${alias} was declared by its hash: ${redeclared} now declares it by its value, secret: ${secret}`);
   if (secretsFile) ctx.ui.info(`wrote the new key to ${secretsFile} (${secret}); update your clients, ${until}`);
   else ctx.ui.info(`rotated ${alias}: store the new key now; ${until}`);
