@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type OptionValues } from 'commander';
-import { CLIENT_IDS, type ClientId } from '../clients/types.js';
+import { CLIENT_IDS, DEFAULT_SERVER_NAME, type ClientId } from '../clients/types.js';
 import { closest } from '../config/suggest.js';
 import type { ClientConfigOptions } from './commands/client-config.js';
 import type { CreateOptions } from './commands/keys.js';
@@ -231,7 +231,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--key-file <path>', description: `read the key from a file, or - for stdin (also: ${KEY_ENV}); --key shows it in ps` },
       { flags: '--key-alias <alias>', description: 'use the key declared in mcpgw.yaml under this alias (read from the secrets file)' },
       { flags: '--url <url>', description: 'MCP endpoint (default: http://<host>:<litellm.port>/mcp/ from mcpgw.yaml)' },
-      { flags: '--name <name>', description: "the server's name in the client", default: 'litellm' },
+      { flags: '--name <name>', description: "the server's name in the client", default: DEFAULT_SERVER_NAME },
       {
         flags: '--scope <scope>',
         description: 'user-level file or the project (cwd) file (default: project for vscode, else user)',

@@ -3,6 +3,9 @@ export type ClientId = (typeof CLIENT_IDS)[number];
 export type Scope = 'user' | 'project';
 
 /** What decides where a client's files are: the user's home, the project directory, and the platform and variables that move them. */
+/** The server's name in a client's config unless `--name` says otherwise. */
+export const DEFAULT_SERVER_NAME = 'litellm';
+
 export interface ClientPlace {
   home: string;
   cwd: string;

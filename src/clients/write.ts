@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, constants, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, constants, mkdir, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { readIfExists } from '../fs.js';
@@ -28,17 +28,36 @@ function stamp(now: Date): string {
   return now.toISOString().replace(/[:.]/g, '-');
 }
 
-/** A backup next to the file that never overwrites an earlier one. */
-async function backUp(file: string, now: Date): Promise<string> {
+/** How many of its backups a client file keeps: each may hold a key, one that rotation retired included. */
+export const BACKUPS_KEPT = 3;
+
+/**
+ * A backup next to the file that never overwrites an earlier one; one of a file that holds a key is 0600 whatever
+ * the file was. The oldest backups beyond BACKUPS_KEPT go (their names sort by time).
+ */
+async function backUp(file: string, now: Date, holdsKey: boolean): Promise<string> {
+  const prefix = `${path.basename(file)}.mcpgw-backup-`;
   for (let attempt = 0; ; attempt += 1) {
     const backup = `${file}.mcpgw-backup-${stamp(now)}${attempt ? `-${attempt}` : ''}`;
     try {
       await copyFile(file, backup, constants.COPYFILE_EXCL);
-      return backup;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      continue;
     }
+    if (holdsKey) await chmod(backup, 0o600);
+    const backups = (await readdir(path.dirname(file))).filter((name) => name.startsWith(prefix)).sort(byTime);
+    for (const old of backups.slice(0, -BACKUPS_KEPT)) await rm(path.join(path.dirname(file), old), { force: true });
+    return backup;
   }
+}
+
+/** Backup names in the order they were made: the stamp, then the attempt (`-1`, `-2`) of the same stamp. */
+function byTime(a: string, b: string): number {
+  const parts = (name: string) => /^(.*?Z)(?:-(\d+))?$/.exec(name.slice(name.indexOf('.mcpgw-backup-') + 14)) ?? [];
+  const [, stampA = '', attemptA = '0'] = parts(a);
+  const [, stampB = '', attemptB = '0'] = parts(b);
+  return stampA === stampB ? Number(attemptA) - Number(attemptB) : stampA < stampB ? -1 : 1;
 }
 
 /**
@@ -71,9 +90,8 @@ export async function writeConfigFile(target: string, edit: FileEdit, options: {
         if (attempt < 3) continue;
         throw new UserError(`${target} keeps changing while mcpgw edits it`, 'quit the client that rewrites it, then re-run');
       }
-      const backup = existing === undefined ? undefined : await backUp(file, options.now);
+      const backup = existing === undefined ? undefined : await backUp(file, options.now, options.holdsKey === true);
       await rename(temp, file);
-      if (backup && tightened.tightenedFrom !== undefined) await chmod(backup, 0o600);
       return { file, action: existing === undefined ? 'created' : 'updated', ...(backup ? { backup } : {}), ...tightened };
     } finally {
       await rm(temp, { force: true });

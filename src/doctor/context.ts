@@ -9,7 +9,7 @@ import type { ContainerSummary, Engine } from '../docker/engine.js';
 import type { HostShell } from '../docker/engine-setup.js';
 import { declaredKeys, serverIds, type DesiredKey } from '../keys/desired.js';
 import { leaseKey } from '../keys/lease.js';
-import { KeyStore, type KeyRow } from '../keys/store.js';
+import { KeyStore, type KeyRow, type RotatedKey } from '../keys/store.js';
 import type { KeyLease } from '../keys/lease.js';
 import { checkLiveliness } from '../gateway/litellm-checks.js';
 import { litellmVersion, type LitellmVersion } from '../gateway/litellm-version.js';
@@ -207,12 +207,21 @@ export class DoctorContext {
     return this.once('db', async () => serialized(await this.connect()));
   }
 
-  keyRows(): Promise<KeyRow[]> {
-    return this.once('key-rows', async () => {
+  /** LiteLLM's key tables, read on the shared connection, refused when the schema is one mcpgw cannot read. */
+  private keyStore(): Promise<KeyStore> {
+    return this.once('key-store', async () => {
       const store = new KeyStore(await this.db(), () => this.deps.now());
       await store.assertSchema();
-      return store.list();
+      return store;
     });
+  }
+
+  keyRows(): Promise<KeyRow[]> {
+    return this.once('key-rows', async () => (await this.keyStore()).list());
+  }
+
+  rotatedKeys(): Promise<RotatedKey[]> {
+    return this.once('rotated-keys', async () => (await this.keyStore()).rotated());
   }
 
   /**

@@ -5,6 +5,13 @@ import { KEY_ALLOWED_ROUTES } from '../litellm/routes.js';
 import { DEPRECATED_TOKENS, DEPRECATED_TOKENS_MIGRATION, KeyColumns, LATER_COLUMNS, SCHEMA_UPGRADE_FIX } from './columns.js';
 import type { DesiredKey } from './desired.js';
 
+/** A rotated key's old hash, the alias of the key it was replaced by, and the end of its grace period. */
+export interface RotatedKey {
+  token: string;
+  alias: string | null;
+  revokeAt: Date;
+}
+
 /** A key row as `keys list` shows it: never the token hash, never the key. */
 export interface KeyRow {
   token: string;
@@ -131,6 +138,19 @@ export class KeyStore {
       tpmLimit: numberOrNull(row.tpm_limit),
       maxParallelRequests: row.max_parallel_requests,
     }));
+  }
+
+  /**
+   * The old hashes of rotated keys LiteLLM still knows (LiteLLM_DeprecatedVerificationToken), each with the alias of
+   * the key it now leads to and when LiteLLM stops admitting it; none on a schema from before that table.
+   */
+  async rotated(): Promise<RotatedKey[]> {
+    if (!(await this.columns()).hasTable(DEPRECATED_TOKENS)) return [];
+    const { rows } = await this.db.query<{ token: string; alias: string | null; revoke_at: Date }>(
+      `SELECT d.token, v.key_alias AS alias, d.revoke_at
+         FROM "LiteLLM_DeprecatedVerificationToken" d LEFT JOIN "LiteLLM_VerificationToken" v ON v.token = d.active_token_id`,
+    );
+    return rows.map((row) => ({ token: row.token, alias: row.alias, revokeAt: row.revoke_at }));
   }
 
   /** What `sync` would change for each declared key found by its hash (read only; missing keys are not listed). */

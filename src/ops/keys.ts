@@ -1,4 +1,6 @@
 import { keySecretName } from '../config/rules.js';
+import { entryKey, pointsAtGateway, rewriteCommand, scanClientFiles } from '../clients/scan.js';
+import { clientPlace } from '../clients/servers.js';
 import type { McpgwConfig } from '../config/schema.js';
 import { updateSecret } from '../config/secrets.js';
 import { UserError } from '../errors.js';
@@ -139,7 +141,7 @@ export async function rotateKey(
   alias: string,
   graceSeconds: number,
   save = false,
-): Promise<{ key: string; secretsFile?: string; secret?: string; redeclared?: string }> {
+): Promise<{ key: string; secretsFile?: string; secret?: string; redeclared?: string; clients: string[] }> {
   const key = generateKey(ctx.deps.randomBytes);
   ctx.ui.addSecrets([key]);
   const stack = await loadStack(ctx);
@@ -158,18 +160,30 @@ export async function rotateKey(
       throw new UserError(`${secret} already holds the key of "${holder.alias}"`, `give "${holder.alias}" another secret: in mcpgw.yaml, then rotate`);
     redeclared = declareBySecret(await readConfigText(file), declared.token_sha256, secret, file);
   }
-  await withKeyStore(ctx, stack, (store) =>
+  const { oldToken } = await withKeyStore(ctx, stack, (store) =>
     store.rotate(
       alias,
       { token: hashKey(key), keyName: abbreviateKey(key), ...(declared?.expires ? { expiresInSeconds: durationSeconds(declared.expires) } : {}) },
       graceSeconds,
     ),
   );
-  if (!kept) return { key };
+  const clients = await clientsHolding(ctx, config, oldToken, alias, kept);
+  if (!kept) return { key, clients };
   await updateSecret(secretsFile, secret, key);
-  if (redeclared === undefined) return { key, secretsFile, secret };
+  if (redeclared === undefined) return { key, secretsFile, secret, clients };
   await writeConfigText(file, redeclared);
-  return { key, secretsFile, secret, redeclared: file };
+  return { key, secretsFile, secret, redeclared: file, clients };
+}
+
+/** The commands that give each client config on this machine still holding the key `oldToken` hashes the new one. */
+async function clientsHolding(ctx: OpContext, config: McpgwConfig, oldToken: string, alias: string, kept: boolean): Promise<string[]> {
+  const scan = await scanClientFiles(clientPlace(ctx.deps.env, ctx.deps.cwd));
+  return scan.entries
+    .filter((entry) => {
+      const held = entryKey(entry);
+      return held !== undefined && pointsAtGateway(entry, config) && hashKey(held) === oldToken;
+    })
+    .map((entry) => `${entry.file} ${entry.at}: ${rewriteCommand(entry, alias, kept)}`);
 }
 
 /** The database made to match mcpgw.yaml's keys (or, dry, what would change). */

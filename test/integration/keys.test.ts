@@ -444,17 +444,52 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
   });
 
-  it('rotates a declared key: same grants, new key in the secrets file, old key expires after the grace', async () => {
-    const result = await runCli(['keys', 'rotate', 'codex', '--grace', '4s', '--json'], { cwd: dir });
+  it('rotates a declared key: same grants, new key in the secrets file, old key expires after the grace; the client configs holding it are named, warned, then failed (issue 28, item 4)', async () => {
+    // A Claude Code config on this machine holding the key before the rotation.
+    const home = await mkdtemp(path.join(tmpdir(), 'mcpgw-keys-home-'));
+    const env = { HOME: home };
+    const clientsKeys = async () => {
+      const doctor = await runCli(['doctor', '--only', 'clients.keys', '--json'], { cwd: dir, env });
+      const found = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; evidence: string[]; causes: { cause: string; fix: string }[] }[] })
+        .checks;
+      return found.find((check) => check.id === 'clients.keys');
+    };
+    expect((await runCli(['client-config', 'claude', '--key-alias', 'codex', '--write'], { cwd: dir, env })).code).toBe(0);
+    const claudeJson = path.join(home, '.claude.json');
+    expect(await clientsKeys()).toMatchObject({
+      status: 'pass',
+      evidence: expect.arrayContaining([`${claudeJson} mcpServers.litellm (Claude Code): the key of codex`]),
+    });
+    const result = await runCli(['keys', 'rotate', 'codex', '--grace', '4s', '--json'], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
-    const { key } = JSON.parse(result.stdout) as { key: string };
+    const { key, clients } = JSON.parse(result.stdout) as { key: string; clients: string[] };
+    const rewrite = 'mcpgw client-config claude --key-alias codex --write';
+    expect(clients).toEqual([`${claudeJson} mcpServers.litellm: ${rewrite}`]);
+    expect(result.stderr).toContain(rewrite);
     expect(key).not.toBe(KEYS.MCPGW_KEY_CODEX);
     expect(await readFile(path.join(dir, 'secrets.env'), 'utf8')).toContain(`MCPGW_KEY_CODEX=${key}\n`);
     expect(await gatewayTools(key)).toEqual(['alpha', 'beta']);
     expect(await gatewayTools(KEYS.MCPGW_KEY_CODEX)).toEqual(['alpha', 'beta']);
+    // Within the grace period the client still works: doctor warns, naming the end of it and the command.
+    const during = await clientsKeys();
+    expect(during).toMatchObject({
+      status: 'warn',
+      causes: [{ cause: expect.stringMatching(/holds the old key of "codex", rotated: LiteLLM refuses it from /), fix: rewrite }],
+    });
     await new Promise((resolve) => setTimeout(resolve, 5500));
     expect(await gatewayTools(KEYS.MCPGW_KEY_CODEX)).toBeTypeOf('number');
     expect(await gatewayTools(key)).toEqual(['alpha', 'beta']);
+    expect(await clientsKeys()).toMatchObject({
+      status: 'fail',
+      causes: [{ cause: expect.stringMatching(/whose grace period ended .*: the gateway answers 401/), fix: rewrite }],
+    });
+    // The printed command is the fix.
+    expect((await runCli(rewrite.split(' ').slice(1), { cwd: dir, env })).code).toBe(0);
+    expect(await clientsKeys()).toMatchObject({
+      status: 'pass',
+      evidence: expect.arrayContaining([`${claudeJson} mcpServers.litellm (Claude Code): the key of codex`]),
+    });
+    await rm(home, { recursive: true, force: true });
     const sync = JSON.parse((await runCli(['keys', 'sync', '--json'], { cwd: dir })).stdout) as { changes: { alias: string; action: string }[] };
     expect(sync.changes.find((change) => change.alias === 'codex')?.action).toBe('keep');
     // LiteLLM's /key/regenerate shape: one row for the alias (spend, grants, budget kept), the old hash in the

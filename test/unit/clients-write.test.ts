@@ -1,8 +1,8 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeConfigFile } from '../../src/clients/write.js';
+import { BACKUPS_KEPT, writeConfigFile } from '../../src/clients/write.js';
 import { withTempDir } from '../helpers/cli.js';
 
 const now = new Date('2026-11-26T12:00:00.000Z');
@@ -56,6 +56,35 @@ describe('writeConfigFile', () => {
       const second = await writeConfigFile(file, () => '3', { now, newFileMode: 0o600 });
       expect(second.backup).toBe(`${first.backup}-1`);
       expect([await readFile(first.backup ?? '', 'utf8'), await readFile(second.backup ?? '', 'utf8')]).toEqual(['1', '2']);
+    });
+  });
+
+  it('keeps the newest backups of a file only, each 0600 when the file holds a key (issue 28, item 4)', async () => {
+    await withTempDir(async (dir) => {
+      const file = path.join(dir, '.claude.json');
+      await writeFile(file, 'key-0', { mode: 0o644 });
+      const made: string[] = [];
+      // Five updates, two in the same instant: the names order by stamp, then attempt.
+      const stamps = [
+        '2026-11-26T12:00:00.000Z',
+        '2026-11-26T12:00:00.000Z',
+        '2026-11-27T09:00:00.000Z',
+        '2026-12-01T00:00:00.000Z',
+        '2026-12-02T00:00:00.000Z',
+      ];
+      for (const [i, when] of stamps.entries()) {
+        const result = await writeConfigFile(file, () => `key-${i + 1}`, { now: new Date(when), newFileMode: 0o600, holdsKey: true });
+        made.push(result.backup ?? '');
+      }
+      const left = (await readdir(dir)).filter((name) => name.includes('.mcpgw-backup-')).sort();
+      expect(left).toEqual(
+        made
+          .slice(-BACKUPS_KEPT)
+          .map((backup) => path.basename(backup))
+          .sort(),
+      );
+      expect(await Promise.all(made.slice(-BACKUPS_KEPT).map((backup) => readFile(backup, 'utf8')))).toEqual(['key-2', 'key-3', 'key-4']);
+      for (const backup of made.slice(-BACKUPS_KEPT)) expect((await stat(backup)).mode & 0o777).toBe(0o600);
     });
   });
 });

@@ -103,11 +103,13 @@ export async function keysRotateCommand(ctx: CommandContext, alias: string, opti
   // `--grace 0` cuts the old key off at once: the only rotation a schema without LiteLLM's deprecated-token table allows.
   const graceSeconds = grace.trim() === '0' ? 0 : flagDuration('--grace', grace, '24h');
   const until = graceSeconds === 0 ? 'the old key is refused from now on' : `the old key stops working in ${grace}`;
-  const { key, secretsFile, secret, redeclared } = await rotateKey(ctx, alias, graceSeconds, Boolean(options.save));
+  const { key, secretsFile, secret, redeclared, clients } = await rotateKey(ctx, alias, graceSeconds, Boolean(options.save));
   if (redeclared) ctx.ui.info(`${alias} was declared by its hash: ${redeclared} now declares it by its value, secret: ${secret}`);
   if (secretsFile) ctx.ui.info(`wrote the new key to ${secretsFile} (${secret}); update your clients, ${until}`);
   else ctx.ui.info(`rotated ${alias}: store the new key now; ${until}`);
-  if (ctx.options.json) ctx.deps.stdout.write(`${JSON.stringify({ alias, key, graceSeconds }, null, 2)}\n`);
+  if (clients.length > 0) ctx.ui.info(`client configs here that hold the old key, and the command that updates each:\n  ${clients.join('\n  ')}`);
+  else ctx.ui.info('no client config on this machine holds the old key: update the clients on other machines before it stops working');
+  if (ctx.options.json) ctx.deps.stdout.write(`${JSON.stringify({ alias, key, graceSeconds, clients }, null, 2)}\n`);
   else ctx.deps.stdout.write(`${key}\n`);
 }
 

@@ -1,11 +1,7 @@
-import { KEY_HEADER } from '../../gateway/key-header.js';
+import { entryHeader, pointsAtGateway, scanClientFiles } from '../../clients/scan.js';
 import { clientPlace } from '../../clients/servers.js';
-import { scanClientFiles, type ClientEntry } from '../client-files.js';
+import { KEY_HEADER } from '../../gateway/key-header.js';
 import { fail, pass, warn, type Cause, type Check } from '../types.js';
-
-function header(entry: ClientEntry, name: string): string | undefined {
-  return Object.entries(entry.headers).find(([key]) => key.toLowerCase() === name)?.[1];
-}
 
 export const clientsFiles: Check = {
   id: 'clients.files',
@@ -15,17 +11,8 @@ export const clientsFiles: Check = {
   async run(ctx) {
     const { config } = await ctx.loaded();
     const masterKey = (await ctx.secrets()).get(config.litellm.master_key);
-    const hosts = new Set([config.host.toLowerCase(), 'localhost', '127.0.0.1', config.bind]);
     const scan = await scanClientFiles(clientPlace(ctx.env, ctx.deps.cwd));
-    const ours = scan.entries.filter((entry) => {
-      if (!entry.url) return false;
-      try {
-        const url = new URL(entry.url);
-        return hosts.has(url.hostname.toLowerCase()) && Number(url.port || (url.protocol === 'https:' ? 443 : 80)) === config.litellm.port;
-      } catch {
-        return false;
-      }
-    });
+    const ours = scan.entries.filter((entry) => pointsAtGateway(entry, config));
     const causes: Cause[] = [];
     for (const entry of ours) {
       const where = `${entry.file} ${entry.at}`;
@@ -37,7 +24,7 @@ export const clientsFiles: Check = {
         });
       else if (!pathname.startsWith('/mcp/'))
         causes.push({ cause: `${where}: ${entry.url} is not an MCP endpoint of the gateway`, fix: `use http://${config.host}:${config.litellm.port}/mcp/` });
-      const value = header(entry, KEY_HEADER);
+      const value = entryHeader(entry, KEY_HEADER);
       // A variable reference (${VAR}, ${env:VAR}, ${input:id}) is resolved by the client: its value is not here to check.
       const reference = value !== undefined && /\$\{[^}]+\}/.test(value);
       if (!value)

@@ -1,5 +1,6 @@
 import type { Check } from '../types.js';
 import { clientsFiles } from './clients-files.js';
+import { clientsKeys } from './clients-keys.js';
 import { configEnviron } from './config-environ.js';
 import { configIgnoredFields } from './config-ignored-fields.js';
 import { configRendered } from './config-rendered.js';
@@ -108,6 +109,7 @@ export const CHECKS: readonly Check[] = [
   swarmImages,
   swarmConnections,
   clientsFiles,
+  clientsKeys,
   securityErrorLogs,
   securityDbRole,
   securityMcpTestEndpoints,
