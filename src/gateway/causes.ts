@@ -8,6 +8,8 @@ export const LITELLM_TOOL_LISTING_TIMEOUT_MS = 30_000;
 export interface ServerRole {
   /** Compose service of the container mcpgw runs for it; absent for a `url:` server. */
   service?: string;
+  /** Seen by `mcpgw up` right after it put the container on its networks: `up` is then no fix to name. */
+  inUp?: boolean;
 }
 
 const LABEL = { sse: 'SSE', http: 'streamable HTTP' } as const;
@@ -45,7 +47,9 @@ export function causeOf(answer: VantageAnswer, role: ServerRole): Cause | undefi
       return role.service
         ? {
             cause: `LiteLLM cannot resolve ${url.hostname}: the container ${role.service} is not on the network it shares with LiteLLM (or does not exist)`,
-            fix: '`mcpgw up` recreates it on the network; `mcpgw doctor --only network` shows the attachments',
+            fix: role.inUp
+              ? `\`docker inspect ${url.hostname}\` shows its networks and \`docker network inspect\` who shares them: something detached it after \`up\` attached it`
+              : '`mcpgw up` recreates it on the network; `mcpgw doctor --only network` shows the attachments',
           }
         : {
             cause: `LiteLLM cannot resolve ${url.hostname} (${answer.error ?? 'no address'})`,

@@ -106,11 +106,14 @@ export class StackRunner {
     const volumes = new Set<string>();
     for (const volume of this.model.volumes) if (await engine.volumeExists(volume)) volumes.add(volume);
     const hardening = new Map<string, ContainerHardening>();
+    const attached = new Map<string, string[]>();
     for (const container of ours) {
       const found = await engine.containerHardening(container.id);
       if (found) hardening.set(container.id, found);
+      const on = await engine.containerNetworks(container.id);
+      if (on) attached.set(container.id, on);
     }
-    const plan = planStack(desired, this.model.networks, this.model.volumes, { containers: ours, foreign, networks, volumes, retired, hardening });
+    const plan = planStack(desired, this.model.networks, this.model.volumes, { containers: ours, foreign, networks, volumes, retired, hardening, attached });
     return { plan, desired };
   }
 
@@ -234,7 +237,7 @@ export class StackRunner {
     for (const endpoint of endpoints) {
       const outcome = served.get(mcpServiceName(endpoint.name)) as ServiceOutcome & { id: string };
       const service = this.serviceNamed(outcome.service);
-      const role = { service: service.name };
+      const role = { service: service.name, inUp: true };
       const step = progress.start(`${service.name} from LiteLLM`);
       let answer = first.find((candidate) => candidate.name === endpoint.name);
       try {

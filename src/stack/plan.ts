@@ -37,6 +37,11 @@ export interface ActualState {
   retired: string[];
   /** How each of our containers runs, by id (a container created before mcpgw hardened them lacks it). */
   hardening: Map<string, ContainerHardening>;
+  /**
+   * The networks each of our containers is on now, by id. Attachments change after creation (`docker network
+   * connect`/`disconnect`, an engine restart losing one), so they are compared as they are, not through the hash.
+   */
+  attached: Map<string, string[]>;
 }
 
 /** The name an upgrade gives the LiteLLM container it replaced, until down or the next upgrade removes it. */
@@ -73,6 +78,8 @@ export function planStack(desired: { service: ServiceModel; hash: string }[], ne
     if (gaps.length > 0) return { ...base, action: 'recreate', reason: `lacks its hardening: ${gaps.join('; ')}` };
     const replaced = service.networks.filter((name) => remade.has(name));
     if (replaced.length > 0) return { ...base, action: 'recreate', reason: `its network ${replaced.join(', ')} is made again` };
+    const drift = attachmentDrift(service.networks, actual.attached.get(existing.id));
+    if (drift) return { ...base, action: 'recreate', reason: drift };
     if (existing.state !== 'running') return { ...base, action: 'start', reason: `container is ${existing.state}` };
     return { ...base, action: 'keep', reason: 'up to date and running' };
   });
@@ -85,6 +92,16 @@ export function planStack(desired: { service: ServiceModel; hash: string }[], ne
     conflicts: actual.foreign,
     retired: actual.retired,
   };
+}
+
+/** How a container's networks differ from its service's, in words; undefined when they are the same. */
+function attachmentDrift(wanted: string[], on: string[] | undefined): string | undefined {
+  if (on === undefined) return undefined;
+  const missing = wanted.filter((name) => !on.includes(name));
+  const extra = on.filter((name) => !wanted.includes(name));
+  if (missing.length === 0 && extra.length === 0) return undefined;
+  const parts = [...(missing.length ? [`not on ${missing.join(', ')}`] : []), ...(extra.length ? [`also on ${extra.join(', ')}`] : [])];
+  return `${parts.join(', ')}: its networks were changed after it was created`;
 }
 
 export function planIsNoop(plan: StackPlan): boolean {

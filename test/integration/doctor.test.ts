@@ -230,18 +230,32 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     }
   });
 
-  it('a container disconnected from its network fails network.attached with the docker network connect fix', async () => {
-    await docker.getNetwork(ALPHA_NET).disconnect({ Container: `${name}-mcp-alpha` });
+  it('a container disconnected from its network fails network.attached with the docker network connect fix, and up puts it back', async () => {
+    const alpha = `${name}-mcp-alpha`;
+    await docker.getNetwork(ALPHA_NET).disconnect({ Container: alpha });
     try {
       const { failed, report } = await doctor('--offline');
       expect([...failed], failed.detail).toEqual(['network.attached']);
       expect(explained(byId(report, 'network.attached'))).toBe(
-        `${name}-mcp-alpha is not attached to ${ALPHA_NET}: LiteLLM cannot reach mcp-alpha | docker ` +
-          `network connect --alias mcp-alpha ${ALPHA_NET} ${name}-mcp-alpha (or \`mcpgw up\`, which ` +
+        `${alpha} is not attached to ${ALPHA_NET}: LiteLLM cannot reach mcp-alpha | docker ` +
+          `network connect --alias mcp-alpha ${ALPHA_NET} ${alpha} (or \`mcpgw up\`, which ` +
           `recreates it attached)`,
       );
+      // The fix doctor names works: up compares the attachments as they are (its hash is unchanged) and recreates it.
+      const dry = await runCli(['up', '--dry-run', '--json'], { cwd: dir });
+      const planned = (JSON.parse(dry.stdout) as { plan: { services: { service: string; action: string; reason: string }[] } }).plan.services;
+      expect(planned.filter((entry) => entry.action !== 'keep')).toEqual([
+        { service: 'mcp-alpha', action: 'recreate', reason: `not on ${ALPHA_NET}: its networks were changed after it was created` },
+      ]);
+      const up = await runCli(['up', '--no-probe'], { cwd: dir });
+      expect(up.code, up.stderr).toBe(0);
+      expect(Object.keys(((await docker.getContainer(alpha).inspect()) as { NetworkSettings: { Networks: object } }).NetworkSettings.Networks)).toEqual([
+        ALPHA_NET,
+      ]);
+      expect([...(await doctor('--offline')).failed]).toEqual([]);
     } finally {
-      await docker.getNetwork(ALPHA_NET).connect({ Container: `${name}-mcp-alpha`, EndpointConfig: { Aliases: ['mcp-alpha'] } });
+      const on = Object.keys(((await docker.getContainer(alpha).inspect()) as { NetworkSettings: { Networks: object } }).NetworkSettings.Networks);
+      if (!on.includes(ALPHA_NET)) await docker.getNetwork(ALPHA_NET).connect({ Container: alpha, EndpointConfig: { Aliases: ['mcp-alpha'] } });
     }
   });
 

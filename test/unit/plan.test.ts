@@ -35,7 +35,9 @@ const hardened = new Map(
     { user: service.user ?? '', capDrop: ['ALL'], capAdd: service.capAdd, securityOpt: ['no-new-privileges:true'] },
   ]),
 );
-const none = { retired: [], hardening: hardened };
+/** Every container on exactly its service's networks. */
+const attachedAsSpecified = new Map(model.services.map((service) => [`id-${service.name}`, [...service.networks]]));
+const none = { retired: [], hardening: hardened, attached: attachedAsSpecified };
 const allVolumes = new Set(model.volumes);
 
 describe('planStack', () => {
@@ -92,6 +94,24 @@ describe('planStack', () => {
     expect(plan.orphans.map((orphan) => orphan.name)).toEqual(['litellm-mcp-retired']);
   });
 
+  it('recreates a container whose networks were changed by hand, its hash unchanged, saying which (the seed: LiteLLM cut off its MCP network)', () => {
+    const containers = desired.map(({ service, hash }) => running(service.name, hash));
+    const attached = new Map(attachedAsSpecified);
+    const litellm = model.services.find((service) => service.name === 'litellm');
+    attached.set(
+      'id-litellm',
+      (litellm?.networks ?? []).filter((name) => name !== 'litellm-mcp-db-main-net'),
+    );
+    attached.set('id-mcp-db-main', ['litellm-mcp-db-main-net', 'postgres-net']);
+    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none, attached });
+    expect(plan.services.map((entry) => [entry.service.name, entry.action, entry.reason])).toEqual([
+      ['postgres', 'keep', 'up to date and running'],
+      ['mcp-db-main', 'recreate', 'also on postgres-net: its networks were changed after it was created'],
+      ['litellm', 'recreate', 'not on litellm-mcp-db-main-net: its networks were changed after it was created'],
+    ]);
+    expect(planIsNoop(plan)).toBe(false);
+  });
+
   it('recreates a running container that lacks its hardening, even with its hash unchanged, and says what it lacks', () => {
     const containers = desired.map(({ service, hash }) => running(service.name, hash));
     const weak = new Map(hardened);
@@ -109,6 +129,7 @@ describe('planStack', () => {
       volumes: allVolumes,
       retired: [],
       hardening: weak,
+      attached: attachedAsSpecified,
     });
     expect(plan.services.map((entry) => [entry.service.name, entry.action, entry.reason])).toEqual([
       ['postgres', 'keep', 'up to date and running'],
@@ -135,7 +156,16 @@ describe('planStack', () => {
       ]),
     );
     const networks = new Map(bundled.networks.map((network) => [network.name, { internal: network.serves === 'postgres' ? false : network.internal }]));
-    const plan = planStack(wanted, bundled.networks, [], { containers, foreign: [], networks, volumes: new Set(), retired: ['old-shared'], hardening });
+    const attached = new Map(bundled.services.map((service) => [`id-${service.name}`, [...service.networks]]));
+    const plan = planStack(wanted, bundled.networks, [], {
+      containers,
+      foreign: [],
+      networks,
+      volumes: new Set(),
+      retired: ['old-shared'],
+      hardening,
+      attached,
+    });
     expect(plan.networks.filter((network) => network.action !== 'keep')).toEqual([{ name: pg?.name, action: 'recreate' }]);
     expect(plan.services.filter((entry) => entry.action !== 'keep').map((entry) => [entry.service.name, entry.reason])).toEqual([
       ['postgres', `its network ${pg?.name} is made again`],
