@@ -1,18 +1,18 @@
 import { LITELLM_CONFIG_FILE } from '../render/litellm-config.js';
 import type { DoctorContext } from './context.js';
-import { fail, type CheckOutcome } from './types.js';
 
-/** The outcome when the deployed config.yaml is missing: nothing can be checked in it, and LiteLLM cannot start. */
-export function notDeployed(): CheckOutcome {
-  return fail(`${LITELLM_CONFIG_FILE} is not rendered next to mcpgw.yaml`, [
-    { cause: 'LiteLLM has no config file to read', fix: 'run `mcpgw render` (or `mcpgw up`)' },
-  ]);
+/** Why the `rendered` need is unmet: one sentence, told once by config.rendered. */
+export const NOT_RENDERED = `${LITELLM_CONFIG_FILE} is not rendered next to mcpgw.yaml`;
+
+/** The deployed config.yaml, for the checks that need it rendered (the runner skips them when it is not). */
+export async function renderedLitellmConfig(ctx: DoctorContext): Promise<Record<string, unknown>> {
+  const doc = await ctx.deployedLitellmConfig();
+  if (!doc) throw new Error(NOT_RENDERED);
+  return doc;
 }
 
-/** mcp_servers of the deployed config.yaml, as LiteLLM reads them (entries that are not mappings are skipped). */
-export async function deployedServers(ctx: DoctorContext): Promise<[string, Record<string, unknown>][] | undefined> {
-  const doc = await ctx.deployedLitellmConfig();
-  if (!doc) return undefined;
+/** mcp_servers of a config.yaml, as LiteLLM reads them (entries that are not mappings are skipped). */
+export function serversOf(doc: Record<string, unknown>): [string, Record<string, unknown>][] {
   const servers = doc.mcp_servers;
   if (!servers || typeof servers !== 'object') return [];
   return Object.entries(servers as Record<string, unknown>).filter(

@@ -1,6 +1,7 @@
 import { UserError } from '../errors.js';
 import { countStatuses, isolated } from '../outcome.js';
 import type { DoctorContext } from './context.js';
+import { renderedLitellmConfig } from './deployed.js';
 import { fail, skip, type Cause, type Check, type CheckOutcome, type CheckResult, type DoctorReport, type Need } from './types.js';
 
 export interface RunOptions {
@@ -27,6 +28,7 @@ export function selectChecks(checks: readonly Check[], only: string[]): Check[] 
 const NEED_LABEL: Record<Need, string> = {
   config: 'a valid mcpgw.yaml',
   secrets: 'the secrets file',
+  rendered: 'the rendered config.yaml',
   docker: 'the Docker engine',
   swarm: 'the swarm mcpgw.yaml names',
   database: "LiteLLM's database",
@@ -42,12 +44,13 @@ interface Unmet {
 }
 
 /** Prerequisites in the order one causes the next: a bundled database is reached through Docker, and fails with Docker's own error. */
-const ROOT_ORDER: readonly Need[] = ['config', 'secrets', 'docker', 'swarm', 'database', 'gateway'];
+const ROOT_ORDER: readonly Need[] = ['config', 'secrets', 'rendered', 'docker', 'swarm', 'database', 'gateway'];
 
 /** A root cause in a few words, for the checks that only depend on it. */
 const ROOT_SHORT: Record<Need, string> = {
   config: 'mcpgw.yaml has problems',
   secrets: 'the secrets file cannot be used',
+  rendered: 'nothing is rendered yet',
   docker: 'the Docker engine does not answer',
   swarm: 'the swarm cannot be reached as mcpgw.yaml names it',
   database: "LiteLLM's database is unreachable",
@@ -67,6 +70,8 @@ async function unmet(ctx: DoctorContext, need: Need): Promise<Unmet | undefined>
       return attempt(() => ctx.loaded());
     case 'secrets':
       return attempt(() => ctx.secrets());
+    case 'rendered':
+      return attempt(() => renderedLitellmConfig(ctx));
     case 'docker':
       return attempt(() => ctx.docker());
     case 'swarm':

@@ -12,9 +12,10 @@ export type Area = (typeof AREAS)[number];
  * What a check must have before it can say anything: when one is unavailable the runner skips the check with
  * the reason instead of letting it fail on a missing prerequisite that another check already reports.
  * `online` is the upstream model: `--offline` skips the checks that would call it. `swarm` is the swarm mcpgw.yaml
- * names (engine: swarm), met by nothing to connect on one engine.
+ * names (engine: swarm), met by nothing to connect on one engine. `rendered` is LiteLLM's config.yaml as `render`
+ * wrote it next to mcpgw.yaml, which the checks of the deployed file read.
  */
-export type Need = 'config' | 'secrets' | 'docker' | 'swarm' | 'database' | 'gateway' | 'online';
+export type Need = 'config' | 'secrets' | 'rendered' | 'docker' | 'swarm' | 'database' | 'gateway' | 'online';
 
 export type EngineKind = McpgwConfig['engine'];
 

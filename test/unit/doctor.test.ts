@@ -583,6 +583,30 @@ describe('doctor checks on real files', () => {
     },
   );
 
+  it('with nothing rendered, config.rendered tells it once and the checks of the deployed config.yaml skip pointing there', async () => {
+    await withTempDir(async (dir) => {
+      await cp(fixtureStack('http').dir, dir, { recursive: true });
+      await chmod(path.join(dir, 'secrets.env'), 0o600);
+      const ctx = contextFor(dir);
+      const report = await runChecks(ctx, selectChecks(CHECKS, ['config', 'security.error-logs']), {
+        only: ['config', 'security.error-logs'],
+        timeoutMs: 10_000,
+        now: () => Date.now(),
+      });
+      const byId = Object.fromEntries(report.checks.map((result) => [result.id, result]));
+      expect(byId['config.rendered']).toMatchObject({
+        status: 'fail',
+        causes: [
+          { cause: 'config/config.yaml is not rendered next to mcpgw.yaml: LiteLLM has no config file to read', fix: expect.stringMatching(/mcpgw render/) },
+        ],
+      });
+      const readers = ['config.shell-vars', 'config.environ-defined', 'config.transport-explicit', 'config.server-paths', 'security.error-logs'];
+      for (const id of readers)
+        expect(byId[id], id).toMatchObject({ status: 'skip', evidence: ['needs the rendered config.yaml: nothing is rendered yet (see config.rendered)'] });
+      expect(report.checks.filter((result) => result.status === 'fail').map((result) => result.id)).toEqual(['config.rendered']);
+    });
+  });
+
   it("an unreachable external database is database.reachable's finding; the others point there and database.auth no longer crashes", async () => {
     await withTempDir(async (dir) => {
       await cp(fixtureStack('http').dir, dir, { recursive: true });

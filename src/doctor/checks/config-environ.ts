@@ -1,7 +1,7 @@
 import { parseSecrets } from '../../config/secrets.js';
 import { envFileFor } from '../../render/compose.js';
 import { LITELLM_SERVICE, litellmService, secretOfLitellmVariable } from '../../stack/model.js';
-import { DEPLOYED, notDeployed } from '../deployed.js';
+import { DEPLOYED, renderedLitellmConfig } from '../deployed.js';
 import { fail, pass, type Check } from '../types.js';
 
 /** Every `os.environ/NAME` in a parsed YAML document, with the path it sits at. */
@@ -20,10 +20,9 @@ export const configEnviron: Check = {
   id: 'config.environ-defined',
   title: "every os.environ/NAME in config.yaml reaches LiteLLM's environment",
   area: 'config',
-  needs: ['config'],
+  needs: ['config', 'rendered'],
   async run(ctx) {
-    const doc = await ctx.deployedLitellmConfig();
-    if (!doc) return notDeployed();
+    const doc = await renderedLitellmConfig(ctx);
     const refs: { name: string; at: string }[] = [];
     environRefs(doc, '', refs);
     // What the container really gets: its deployed env file (secrets, DATABASE_URL) and its plain environment.

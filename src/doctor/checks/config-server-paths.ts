@@ -1,16 +1,15 @@
 import { checkUrlPath } from '../../config/rules.js';
 import type { ConfigIssue } from '../../errors.js';
-import { DEPLOYED, deployedServers, notDeployed } from '../deployed.js';
+import { DEPLOYED, renderedLitellmConfig, serversOf } from '../deployed.js';
 import { fail, pass, type Check } from '../types.js';
 
 export const configServerPaths: Check = {
   id: 'config.server-paths',
   title: "each MCP server's URL path matches its transport (/sse for sse, /mcp for http)",
   area: 'config',
-  needs: ['config'],
+  needs: ['config', 'rendered'],
   async run(ctx) {
-    const servers = await deployedServers(ctx);
-    if (!servers) return notDeployed();
+    const servers = serversOf(await renderedLitellmConfig(ctx));
     const issues: ConfigIssue[] = [];
     const seen: string[] = [];
     for (const [name, entry] of servers) {

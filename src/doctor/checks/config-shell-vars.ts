@@ -1,16 +1,15 @@
 import type { ConfigIssue } from '../../errors.js';
 import { findShellVariables } from '../../config/rules.js';
-import { DEPLOYED, notDeployed } from '../deployed.js';
+import { DEPLOYED, renderedLitellmConfig } from '../deployed.js';
 import { fail, pass, type Check } from '../types.js';
 
 export const configShellVars: Check = {
   id: 'config.shell-vars',
   title: '`${VAR}` nowhere in the deployed config.yaml',
   area: 'config',
-  needs: ['config'],
+  needs: ['config', 'rendered'],
   async run(ctx) {
-    const doc = await ctx.deployedLitellmConfig();
-    if (!doc) return notDeployed();
+    const doc = await renderedLitellmConfig(ctx);
     const issues: ConfigIssue[] = [];
     findShellVariables(doc, [], issues);
     if (issues.length === 0) return pass(`${DEPLOYED}: only os.environ/NAME references`);

@@ -1,14 +1,13 @@
-import { DEPLOYED, deployedServers, notDeployed } from '../deployed.js';
+import { DEPLOYED, renderedLitellmConfig, serversOf } from '../deployed.js';
 import { fail, pass, type Check } from '../types.js';
 
 export const configTransport: Check = {
   id: 'config.transport-explicit',
   title: 'every MCP server in config.yaml names its transport',
   area: 'config',
-  needs: ['config'],
+  needs: ['config', 'rendered'],
   async run(ctx) {
-    const servers = await deployedServers(ctx);
-    if (!servers) return notDeployed();
+    const servers = serversOf(await renderedLitellmConfig(ctx));
     const implicit = servers.filter(([, entry]) => typeof entry.transport !== 'string').map(([name]) => name);
     if (implicit.length === 0) return pass(servers.map(([name, entry]) => `${name}: ${String(entry.transport)}`).join(', ') || 'no MCP server declared');
     return fail(

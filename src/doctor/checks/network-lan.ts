@@ -1,6 +1,6 @@
 import { isLanHost } from '../../config/lan.js';
 import { COMPOSE_FILE } from '../../render/compose.js';
-import { deployedServers } from '../deployed.js';
+import { serversOf } from '../deployed.js';
 import { fail, pass, type Cause, type Check } from '../types.js';
 
 const PROXY_LABEL = /^traefik\.|caddy|nginx|oauth|keycloak/i;
@@ -22,7 +22,8 @@ export const networkLan: Check = {
       causes.push({ cause: `${COMPOSE_FILE} sets up a TLS listener`, fix: `remove the ssl options (clients use plain http://<host>:<port>), ${optIn}` });
     if (compose && /traefik\./.test(compose))
       causes.push({ cause: `${COMPOSE_FILE} carries traefik labels`, fix: `remove them from mcpgw.yaml and \`mcpgw render\`, ${optIn}` });
-    for (const [name, entry] of (await deployedServers(ctx)) ?? []) {
+    const deployed = await ctx.deployedLitellmConfig();
+    for (const [name, entry] of deployed ? serversOf(deployed) : []) {
       if (typeof entry.url !== 'string') continue;
       const url = new URL(entry.url);
       if (url.protocol === 'https:' || !isLanHost(url.hostname))
