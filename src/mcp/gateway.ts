@@ -1,5 +1,6 @@
 import { StepFailed, UserError } from '../errors.js';
 import { McpRequestError, openSession } from '../gateway/session.js';
+import { explainMcpFailure } from '../gateway/mcp-failure.js';
 
 /**
  * LiteLLM opens a fresh upstream session per request: a stdio server is spawned again, and `/mcp/` visits
@@ -99,24 +100,9 @@ function httpStatus(error: unknown): number | undefined {
 
 function explainGatewayError(error: unknown, url: URL): Error {
   if (error instanceof UserError || error instanceof StepFailed) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  const status = httpStatus(error);
   // A refusal is a failure found (exit 1), not a usage error: the key was well-formed, the gateway said no.
-  if (status === 401 || status === 403) {
-    return new StepFailed(
-      `the gateway refused the key at ${url.href} (HTTP ${status})`,
-      'check the key (`mcpgw keys list`) and that it is granted this server',
-    );
-  }
-  if (/ECONNREFUSED|fetch failed|ENOTFOUND|EHOSTUNREACH/.test(message)) {
-    return new StepFailed(`the gateway at ${url.origin} does not answer (${message})`, 'start the stack with `mcpgw up` and check `mcpgw status`');
-  }
-  if (/timed out/i.test(message))
-    return new StepFailed(
-      `listing tools at ${url.href} got no answer in time (${message})`,
-      'LiteLLM asks every server it routes to; see `mcpgw logs litellm`, or allow more time with --timeout SECONDS',
-    );
-  return new StepFailed(`listing tools at ${url.href} failed${status ? ` (HTTP ${status})` : ''}: ${message}`, 'see `mcpgw logs litellm`');
+  const { detail, cause, fix } = explainMcpFailure(error);
+  return new StepFailed(`listing tools at ${url.href}: ${cause} (${detail})`, fix);
 }
 
 function firstLine(text: string): string {

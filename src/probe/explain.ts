@@ -1,3 +1,4 @@
+import { KEY_UNKNOWN } from '../gateway/mcp-failure.js';
 import { MCP_AUTO_EXECUTION_SINCE } from '../litellm/advisories.js';
 import { autoExecutes } from '../litellm/version.js';
 import type { Cause, CheckOutcome } from './types.js';
@@ -100,7 +101,7 @@ export function judgeExchange(exchange: LlmExchange): CheckOutcome {
     return {
       status: 'fail',
       evidence: [`HTTP 401: ${errorMessage(body)}`],
-      causes: [{ cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or run `mcpgw keys sync` after a DB wipe' }],
+      causes: [KEY_UNKNOWN],
     };
   }
   if (status === 403) {

@@ -1,5 +1,6 @@
 import type { ServerTarget } from './diagnose.js';
 import { McpRequestError, openSession, type GatewayTransport, type ListedTool, type McpSession, type SessionEnds } from '../gateway/session.js';
+import { explainMcpFailure } from '../gateway/mcp-failure.js';
 import { probeCallFor, serverOfTool, type ProbeCall } from './probe-tool.js';
 import { fail, pass, skip, warn, type Cause, type CheckOutcome } from './types.js';
 
@@ -44,51 +45,9 @@ function countByServer(tools: ListedTool[]): string {
   return [...counts].map(([server, count]) => `${server} (${count})`).join(', ');
 }
 
-/** LiteLLM's 503 when re-reading its MCP catalog failed (catalog.py in 1.108.7). */
-export const CATALOG_REFRESH_FAILED = /could not be refreshed/;
-
 function refused(error: unknown, what: string): CheckOutcome {
-  if (error instanceof McpRequestError && error.status === 401) {
-    return fail(`${what}: HTTP 401 ${error.message}`, [
-      { cause: 'the gateway does not know this key', fix: 'use a key from `mcpgw keys list`, or `mcpgw keys sync` after a DB wipe' },
-    ]);
-  }
-  if (/Request timed out/.test((error as Error).message)) {
-    return fail(`${what}: no answer within the deadline`, [
-      {
-        cause:
-          "LiteLLM did not answer in time: a session's first tools/list waits until LiteLLM has set " +
-          'up its list-change relay, a session to each granted server in turn, each listing every ' +
-          "granted server's tools, prompts and resources twice, and every listing opens a new session " +
-          'with each server (spawning a stdio server it runs itself anew)',
-        fix:
-          'raise --timeout to see whether it answers at all; clients with short deadlines (Claude ' +
-          'Code allows 5 s for the tool list) fail the same way, so split slow servers onto their own ' +
-          '/mcp/<server> URLs',
-      },
-    ]);
-  }
-  const detail =
-    error instanceof McpRequestError && error.status
-      ? `HTTP ${error.status} ${error.message}`
-      : (error as Error).message || 'the connection failed without a message';
-  if (error instanceof McpRequestError && error.status === 503 && CATALOG_REFRESH_FAILED.test(error.message)) {
-    return fail(`${what}: ${detail}`, [
-      {
-        cause:
-          'LiteLLM could not rebuild its MCP server list, which it re-reads from its database and its ' +
-          'servers on every MCP request: a database it cannot query (or a server it cannot reach) ' +
-          'makes every MCP request fail',
-        fix:
-          '`mcpgw doctor` names the database or server at fault; LiteLLM retries on the next request once that is fixed. ' +
-          'If the 503 stays after `mcpgw doctor --only database` passes, `mcpgw logs litellm` shows the query that fails; ' +
-          'restart the LiteLLM container (`mcpgw status` names it)',
-      },
-    ]);
-  }
-  return fail(`${what}: ${detail}`, [
-    { cause: "LiteLLM's MCP endpoint failed", fix: '`mcpgw logs litellm`; clients use http://<host>:<port>/mcp/ (with the trailing slash)' },
-  ]);
+  const { detail, cause, fix } = explainMcpFailure(error);
+  return fail(`${what}: ${detail}`, [{ cause, fix }]);
 }
 
 /** /mcp/ as a client holds it: the session, and the tools it listed for every granted server. */

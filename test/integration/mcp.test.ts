@@ -193,7 +193,7 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
   it('mcp tools names a refused key without printing it', async () => {
     const result = await cli(['mcp', 'tools', '--key', 'sk-itest-mcp-unknown-000000000000']);
     expect(result.code, result.stderr).toBe(1);
-    expect(result.stderr).toMatch(/the gateway refused the key at http:\/\/127\.0\.0\.1:14410\/mcp\/ \(HTTP 401\)/);
+    expect(result.stderr).toMatch(/listing tools at http:\/\/127\.0\.0\.1:14410\/mcp\/: the gateway does not know this key \(HTTP 401/);
     expect(result.stderr).not.toContain('sk-itest-mcp-unknown');
   });
 

@@ -54,7 +54,9 @@ describe('keyView: what a key sees, server by server', () => {
       { server: 'files', tools: [{ name: 'files-echo', description: 'files-echo tool', inputs: 'message: string, count?: integer' }] },
     ]);
     expect(view.failures.map((failure) => failure.server)).toEqual(['broken', 'down']);
-    expect(view.failures[0]?.message).toBe(`listing tools at ${base}/mcp/broken failed (HTTP 500): Error POSTing to endpoint: {"error":"boom"}`);
+    expect(view.failures[0]?.message).toBe(
+      `listing tools at ${base}/mcp/broken: LiteLLM's MCP endpoint failed (HTTP 500 Error POSTing to endpoint: {"error":"boom"})`,
+    );
     expect(view.failures[1]).toEqual({
       server: 'down',
       message: `LiteLLM lists no tools at ${base}/mcp/down: the server is down, or its listing failed`,
@@ -66,7 +68,7 @@ describe('keyView: what a key sees, server by server', () => {
     const refused = keyView(base, 'sk-unit-wrong-000000000000', ['notes', 'files'], 10);
     // A failure found (exit 1): the key was well-formed and the gateway said no.
     await expect(refused).rejects.toThrow(StepFailed);
-    await expect(refused).rejects.toThrow(`the gateway refused the key at ${base}/mcp/ (HTTP 401)`);
+    await expect(refused).rejects.toThrow(`listing tools at ${base}/mcp/: the gateway does not know this key (HTTP 401`);
     await expect(refused.catch((error: Error) => error.message)).resolves.not.toContain('sk-unit-wrong');
   });
 });

@@ -1,6 +1,6 @@
 import { mcpServiceName } from '../../stack/model.js';
 import { cutOffServers } from '../attachments.js';
-import { CATALOG_REFRESH_FAILED } from '../../probe/mcp-level.js';
+import { CATALOG_REFRESH_FAILED } from '../../gateway/mcp-failure.js';
 import { directAnswers, gatewayServers } from '../mcp-servers.js';
 import { fail, pass, warn, type Check } from '../types.js';
 
