@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { GENERATED_SECRETS } from '../config/generated-secrets.js';
+import { GENERATED_SECRETS, METRICS_KEY_SECRET } from '../config/generated-secrets.js';
 import { REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { missingSecrets, type Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
@@ -37,7 +37,7 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
     throw new UserError(
       `${secretsFile} lacks ${missing.join(', ')}`,
       missing.every((name) => GENERATED_SECRETS.includes(name))
-        ? '`mcpgw up` adds them (passwords mcpgw generates for its own database roles and Redis)'
+        ? "`mcpgw up` adds them (secrets mcpgw generates: its database roles' and Redis's passwords, Prometheus's scrape key)"
         : `add ${missing.map((name) => `${name}=…`).join(', ')} to the secrets file (mcpgw init writes the standard ones; \`mcpgw up\` adds mcpgw's own)`,
     );
   }
@@ -56,7 +56,7 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
   for (const service of withSecrets) {
     files.push({ path: envFileFor(service.name), content: renderEnvFile(service, secrets, templates.envFileHeader), secret: true });
   }
-  if (model.observability) files.push(...renderObservability(model.observability, templates));
+  if (model.observability) files.push(...renderObservability(model.observability, templates, secrets.get(METRICS_KEY_SECRET)));
   if (!swarm) return files;
   return [{ path: STACK_FILE, content: swarmStackFile(swarm, files, secrets, templates), secret: false }, ...files];
 }
@@ -78,12 +78,14 @@ export const ALLOY_FILE = `${OBSERVABILITY_DIR}/alloy-docker.alloy`;
 export const PROMETHEUS_FILE = `${OBSERVABILITY_DIR}/prometheus-scrape.yml`;
 export const PROMETHEUS_RULES_FILE = `${OBSERVABILITY_DIR}/prometheus-rules.yml`;
 export const DASHBOARD_FILE = `${OBSERVABILITY_DIR}/grafana-dashboard.json`;
+/** The scrape key for the Prometheus host (0600, like every rendered secret). */
+export const METRICS_KEY_FILE = `${OBSERVABILITY_DIR}/litellm-metrics-key`;
 
 /**
- * Snippets for the user's existing Promtail or Alloy and Prometheus, alert rules, and a Grafana dashboard. They go
- * into those tools' own configuration, so mcpgw renders them next to the stack and runs none of them.
+ * Snippets for the user's existing Promtail or Alloy and Prometheus, alert rules, a Grafana dashboard and the scrape
+ * key. They go into those tools' own configuration, so mcpgw renders them next to the stack and runs none of them.
  */
-export function renderObservability(model: ObservabilityModel, templates: Templates): RenderedFile[] {
+export function renderObservability(model: ObservabilityModel, templates: Templates, metricsKey = ''): RenderedFile[] {
   const files: RenderedFile[] = [];
   const { stack } = model;
   if (model.loki) {
@@ -120,6 +122,7 @@ export function renderObservability(model: ObservabilityModel, templates: Templa
         secret: false,
       },
       { path: DASHBOARD_FILE, content: fillDashboard(templates.grafanaDashboard, { stack, job }), secret: false },
+      { path: METRICS_KEY_FILE, content: `${metricsKey}\n`, secret: true },
     );
   }
   return files;

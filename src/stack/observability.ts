@@ -67,7 +67,7 @@ export function observabilityModel(config: McpgwConfig): ObservabilityModel | un
             jobName: `mcpgw-${config.name}@${target}`,
             interval: prometheus.scrape_interval,
             target,
-            credentialsFile: prometheus.credentials_file,
+            credentialsFile: prometheus.credentials_file ?? `/etc/prometheus/secrets/mcpgw-${config.name}-metrics-key`,
             redis: config.engine === 'swarm',
           },
         }

@@ -3,10 +3,13 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/errors.js';
-import { ALLOY_FILE, DASHBOARD_FILE, PROMETHEUS_FILE, PROMETHEUS_RULES_FILE, PROMTAIL_FILE } from '../../src/render/render.js';
+import { ALLOY_FILE, DASHBOARD_FILE, METRICS_KEY_FILE, PROMETHEUS_FILE, PROMETHEUS_RULES_FILE, PROMTAIL_FILE } from '../../src/render/render.js';
 import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { containerSpecFor } from '../../src/render/container-spec.js';
+import { declaredKeys } from '../../src/keys/desired.js';
+import { hashKey } from '../../src/keys/token.js';
+import { KEY_ALLOWED_ROUTES } from '../../src/litellm/routes.js';
 import { buildStackModel } from '../../src/stack/model.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 import { readAlloyDiscovery } from '../helpers/alloy.js';
@@ -101,6 +104,22 @@ describe('observability: rendered stack', () => {
     expect((parse(file('config/config.yaml')) as { litellm_settings: unknown }).litellm_settings).toEqual({ callbacks: ['prometheus'] });
   });
 
+  it('keeps a scrape key allowed /metrics alone beside the declared keys, under an alias no declared key may take', () => {
+    const config = parseConfig(stack.yaml);
+    const secrets = parseSecrets(stack.secrets);
+    const keys = declaredKeys(config, model, secrets);
+    expect(keys.map((key) => [key.alias, key.allowedRoutes])).toEqual([
+      ['vscode', KEY_ALLOWED_ROUTES],
+      ['codex', KEY_ALLOWED_ROUTES],
+      ['mcpgw-metrics', ['/metrics']],
+    ]);
+    expect(keys[2]).toMatchObject({ token: hashKey('sk-fixture-metrics-0123456789abcdef'), models: [], mcpServers: [], mcpGroups: [] });
+    const taken = parseConfig(stack.yaml.replace('\nobservability:', '\n  - alias: mcpgw-metrics\n    mcp_servers: [everything]\nobservability:'));
+    expect(() => declaredKeys(taken, buildStackModel(taken), new Map([...secrets, ['MCPGW_KEY_MCPGW_METRICS', 'sk-fixture-other-0123456789abcdef']]))).toThrow(
+      /mcpgw-metrics is the scrape key/,
+    );
+  });
+
   it('renders alert rules for this stack: the gateway down and MCP tool failures, and Redis only where replicas share one', () => {
     type Rules = { groups: { name: string; rules: { alert: string; expr: string }[] }[] };
     const rules = parse(file(PROMETHEUS_RULES_FILE)) as Rules;
@@ -110,7 +129,12 @@ describe('observability: rendered stack', () => {
 
     const swarm = fixtureStack('swarm');
     const swarmModel = buildStackModel(parseConfig(`${swarm.yaml}\nobservability:\n  prometheus:\n    enabled: true\n`));
-    const swarmFiles = renderStack(swarmModel, parseSecrets(swarm.secrets), loadTemplates(), 'secrets.env');
+    const swarmFiles = renderStack(
+      swarmModel,
+      parseSecrets(`${swarm.secrets}\nMCPGW_METRICS_KEY=sk-fixture-metrics-0123456789abcdef\n`),
+      loadTemplates(),
+      'secrets.env',
+    );
     const swarmRules = parse(swarmFiles.find((candidate) => candidate.path === PROMETHEUS_RULES_FILE)?.content ?? '') as Rules;
     expect(swarmRules.groups[0]?.rules.map((rule) => rule.alert)).toEqual(['McpgwGatewayDown', 'McpgwMcpToolFailures', 'McpgwRedisFailing']);
     // The Redis series come from LiteLLM's prometheus_system service callback.
@@ -137,13 +161,17 @@ describe('observability: rendered stack', () => {
       scheme: 'http',
       metrics_path: '/metrics/',
       scrape_interval: '15s',
-      authorization: { type: 'Bearer', credentials_file: '/etc/prometheus/secrets/litellm-master-key' },
+      authorization: { type: 'Bearer', credentials_file: '/etc/prometheus/secrets/mcpgw-gateway-metrics-key' },
       static_configs: [{ targets: ['192.168.1.20:4000'], labels: { job: 'litellm', stack: 'gateway' } }],
     });
-    expect(files.filter((candidate) => candidate.path.startsWith('observability/')).every((candidate) => !candidate.secret)).toBe(true);
+    // The scrape key is the one secret file (0600); no snippet holds a key.
+    const observed = files.filter((candidate) => candidate.path.startsWith('observability/'));
+    expect(observed.filter((candidate) => candidate.secret).map((candidate) => [candidate.path, candidate.content])).toEqual([
+      [METRICS_KEY_FILE, 'sk-fixture-metrics-0123456789abcdef\n'],
+    ]);
     expect(
-      files
-        .filter((candidate) => candidate.path.startsWith('observability/'))
+      observed
+        .filter((candidate) => !candidate.secret)
         .map((candidate) => candidate.content)
         .join(''),
     ).not.toContain('sk-');

@@ -24,6 +24,7 @@ import { litellmAutoExec } from './litellm-auto-exec.js';
 import { litellmHealth } from './litellm-health.js';
 import { litellmImage } from './litellm-image.js';
 import { litellmLocalImage } from './litellm-local-image.js';
+import { litellmMetrics } from './litellm-metrics.js';
 import { litellmVersion } from './litellm-version.js';
 import { mcpContainers } from './mcp-containers.js';
 import { mcpGateway } from './mcp-gateway.js';
@@ -97,6 +98,7 @@ export const CHECKS: readonly Check[] = [
   litellmVersion,
   litellmHealth,
   litellmAutoExec,
+  litellmMetrics,
   replicasReady,
   replicasVersion,
   replicasConfig,
