@@ -28,11 +28,11 @@ export const observabilitySchema = z.strictObject({
         .string()
         .regex(/^[^\s/:]+:\d{1,5}$/, { message: 'must be host:port, e.g. linuxserver.lan:4000' })
         .optional(),
-      /** File on the Prometheus host holding the master key (LiteLLM requires auth on /metrics). */
-      credentials_file: z
-        .string()
-        .startsWith('/', { message: 'must be an absolute path on the Prometheus host' })
-        .default('/etc/prometheus/secrets/litellm-master-key'),
+      /**
+       * File on the Prometheus host holding the scrape key (LiteLLM requires a key on /metrics), a copy of the
+       * rendered observability/litellm-metrics-key; default /etc/prometheus/secrets/mcpgw-<stack>-metrics-key.
+       */
+      credentials_file: z.string().startsWith('/', { message: 'must be an absolute path on the Prometheus host' }).optional(),
     })
     .optional(),
 });

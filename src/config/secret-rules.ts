@@ -26,7 +26,7 @@ export function checkSecrets(config: McpgwConfig, required: readonly string[], s
         name,
         'is not set',
         GENERATED_SECRETS.includes(name)
-          ? `\`mcpgw up\` adds it (a password mcpgw generates for its own database roles and Redis)`
+          ? `\`mcpgw up\` adds it (a secret mcpgw generates: its database roles' and Redis's passwords, Prometheus's scrape key)`
           : `add ${name}=… to the secrets file (\`mcpgw init\` writes the standard ones)`,
       );
     } else if (value.trim() === '') push(name, 'is empty', `give ${name} a value (for a password: \`openssl rand -hex 24\`)`);

@@ -1,6 +1,7 @@
 import { chmod, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { ConfigError, UserError, type ConfigIssue } from '../errors.js';
 import { readIfExists } from '../fs.js';
+import { GENERATED_KEY_SECRETS } from './generated-secrets.js';
 
 export type Secrets = ReadonlyMap<string, string>;
 
@@ -132,7 +133,7 @@ export async function addGeneratedSecrets(
 ): Promise<{ secrets: Secrets; added: string[] }> {
   const added = names.filter((name) => !secrets.has(name));
   if (added.length === 0) return { secrets, added };
-  const values = added.map((name): [string, string] => [name, generatedSecret(random)]);
+  const values = added.map((name): [string, string] => [name, `${GENERATED_KEY_SECRETS.includes(name) ? 'sk-' : ''}${generatedSecret(random)}`]);
   if (!write) return { secrets: new Map([...secrets, ...values]), added };
   for (const [name, value] of values) await updateSecret(file, name, value);
   return { secrets: await readSecrets(file), added };

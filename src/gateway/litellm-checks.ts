@@ -1,5 +1,5 @@
 import { advisoriesFor, compareVersions, parseVersion, type Version } from '../litellm/version.js';
-import { requestJson } from './http.js';
+import { fetchWithTimeout, requestJson } from './http.js';
 import { fail, pass, warn, type CheckOutcome } from '../outcome.js';
 
 /** Liveliness: the proxy process answers at all. */
@@ -68,4 +68,33 @@ export function judgeVersion(version: string | undefined): CheckOutcome {
       },
     ],
   );
+}
+
+/**
+ * What Prometheus gets from LiteLLM's /metrics with the scrape key: 200 and LiteLLM's series, or why not (401: the
+ * key is not in LiteLLM's database or not allowed the route; 404: the prometheus callback is off).
+ */
+export async function checkMetricsScrape(url: string, key: string, timeoutMs: number): Promise<CheckOutcome> {
+  let response: Response;
+  try {
+    response = await fetchWithTimeout(url, { headers: { authorization: `Bearer ${key}` } }, timeoutMs);
+  } catch (error) {
+    return fail(`GET ${url}: ${(error as Error).message}`, [
+      { cause: 'the scrape target does not answer from here', fix: 'check observability.prometheus.target; `mcpgw status`' },
+    ]);
+  }
+  const seen = `GET ${url} with the scrape key → HTTP ${response.status}`;
+  if (response.status === 401 || response.status === 403)
+    return fail(seen, [
+      {
+        cause: 'LiteLLM refuses the scrape key: Prometheus sees up == 0',
+        fix: 'run `mcpgw up` (it syncs the key), then copy observability/litellm-metrics-key to the credentials_file on the Prometheus host',
+      },
+    ]);
+  if (response.status === 404)
+    return fail(seen, [{ cause: 'LiteLLM serves no /metrics: its prometheus callback is off', fix: 'run `mcpgw up` (config.yaml turns it on)' }]);
+  const families = (await response.text()).match(/^# HELP litellm_/gm)?.length ?? 0;
+  const counted = `${seen}, ${families} litellm_ metric(s)`;
+  if (response.status !== 200 || families === 0) return fail(counted, [{ cause: 'LiteLLM does not serve its metrics', fix: '`mcpgw logs litellm`' }]);
+  return pass(counted);
 }

@@ -21,6 +21,12 @@ export const LITELLM_PINS: Readonly<Record<string, readonly string[]>> = {
 };
 /** prisma-client-py, which LiteLLM's DB mode needs; 0.15.0's engine commit is the one the wasm shim ships. */
 export const BUILTIN_PRISMA_PY_VERSION = '0.15.0';
+/**
+ * prometheus_client in the DB-mode image, for LiteLLM's `prometheus` callback (observability.prometheus): LiteLLM
+ * 1.108.7 asks for >=0.20.0,<1.0 in its `proxy-runtime` extra, which `litellm[proxy]` leaves out; pinned to that
+ * floor (a build must be repeatable).
+ */
+export const BUILTIN_PROMETHEUS_CLIENT_VERSION = '0.20.0';
 /** Debian bookworm's PostgreSQL major (the recipe installs postgresql-15 by name, so this is what runs). */
 export const BUILTIN_POSTGRES_MAJOR = '15';
 /** Debian bookworm's Redis and HAProxy releases (installed by package name: the tag says what the suite ships). */

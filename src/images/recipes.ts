@@ -8,6 +8,7 @@ import {
   BUILTIN_POSTGRES_IMAGE,
   BUILTIN_POSTGRES_MAJOR,
   BUILTIN_PRISMA_PY_VERSION,
+  BUILTIN_PROMETHEUS_CLIENT_VERSION,
   BUILTIN_REDIS_IMAGE,
   DEBIAN_SUITE,
   LITELLM_PINS,
@@ -80,9 +81,9 @@ export function litellmProxyRecipe(version = BUILTIN_LITELLM_VERSION, image = li
 /** LiteLLM in DB mode (images/litellm-db) on the proxy layer of the same release. */
 export function litellmDbRecipe(version = BUILTIN_LITELLM_VERSION, image = BUILTIN_LITELLM_IMAGE, proxyImage = litellmProxyImage(version)): DockerRecipe {
   return dockerfile(image, 'litellm-db', litellmProxyRecipe(version, proxyImage), {
-    what: `LiteLLM ${version} DB mode: prisma==${BUILTIN_PRISMA_PY_VERSION} and the Prisma wasm engine shim (recipe images/litellm-db)`,
+    what: `LiteLLM ${version} DB mode: prisma==${BUILTIN_PRISMA_PY_VERSION}, the Prisma wasm engine shim and prometheus_client==${BUILTIN_PROMETHEUS_CLIENT_VERSION} (recipe images/litellm-db)`,
     uses: { NODE_IMAGE: NODE_RECIPE },
-    args: { PRISMA_PY_VERSION: BUILTIN_PRISMA_PY_VERSION },
+    args: { PRISMA_PY_VERSION: BUILTIN_PRISMA_PY_VERSION, PROMETHEUS_CLIENT_VERSION: BUILTIN_PROMETHEUS_CLIENT_VERSION },
   });
 }
 

@@ -1,6 +1,5 @@
 import { StepFailed } from '../errors.js';
 import { fetchWithTimeout } from '../gateway/http.js';
-import { KEY_ALLOWED_ROUTES } from '../litellm/routes.js';
 import type { DesiredKey } from './desired.js';
 
 /**
@@ -18,7 +17,7 @@ export async function generateKeyViaApi(baseUrl: string, masterKey: string, key:
         key,
         key_alias: desired.alias,
         models: desired.models,
-        allowed_routes: KEY_ALLOWED_ROUTES,
+        allowed_routes: desired.allowedRoutes,
         object_permission: {
           mcp_servers: desired.mcpServers,
           mcp_access_groups: desired.mcpGroups,

@@ -1,4 +1,6 @@
+import { METRICS_KEY_SECRET } from '../config/generated-secrets.js';
 import { keySecretName } from '../config/rules.js';
+import { KEY_ALLOWED_ROUTES } from '../litellm/routes.js';
 import type { McpgwConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
@@ -24,6 +26,8 @@ export interface DesiredKey {
   rpmLimit?: number;
   tpmLimit?: number;
   maxParallelRequests?: number;
+  /** LiteLLM's allowed_routes: KEY_ALLOWED_ROUTES for a client's key, /metrics alone for the scrape key. */
+  allowedRoutes: readonly string[];
 }
 
 /** The key settings managed as code besides grants, models and budget, as mcpgw.yaml names them. */
@@ -107,12 +111,37 @@ export function desiredKey(input: DesiredKeyInput, ids: Map<string, string>): De
     ...(input.rpmLimit !== undefined ? { rpmLimit: input.rpmLimit } : {}),
     ...(input.tpmLimit !== undefined ? { tpmLimit: input.tpmLimit } : {}),
     ...(input.maxParallelRequests !== undefined ? { maxParallelRequests: input.maxParallelRequests } : {}),
+    allowedRoutes: KEY_ALLOWED_ROUTES,
+  };
+}
+
+/** The alias of the scrape key mcpgw keeps for Prometheus (observability.prometheus); no declared key may take it. */
+export const METRICS_KEY_ALIAS = 'mcpgw-metrics';
+/** LiteLLM serves /metrics under this route; a key allowed only this one gets 403 on every other route (1.108.7). */
+const METRICS_ROUTES: readonly string[] = ['/metrics'];
+
+/**
+ * The scrape key: no models, no MCP servers, and allowed_routes that admit /metrics alone, so what Prometheus holds
+ * reads metrics and nothing else (unlike the master key, which it needed before).
+ */
+export function metricsKey(key: string): DesiredKey {
+  validateNewKey(key, METRICS_KEY_SECRET);
+  return {
+    alias: METRICS_KEY_ALIAS,
+    token: hashKey(key),
+    keyName: abbreviateKey(key),
+    models: [],
+    mcpServers: [],
+    mcpGroups: [],
+    toolPermissions: {},
+    allowedRoutes: METRICS_ROUTES,
   };
 }
 
 /**
  * The keys declared in mcpgw.yaml: by value, read from the secrets file, or by hash (`token_sha256`), which needs
- * no secret. The master key is refused either way, and so are two declarations of one key.
+ * no secret; and the scrape key when Prometheus scrapes the stack. The master key is refused either way, and so are
+ * two declarations of one key.
  */
 export function declaredKeys(config: McpgwConfig, model: StackModel, secrets: Secrets): DesiredKey[] {
   const ids = serverIds(model);
@@ -153,6 +182,13 @@ export function declaredKeys(config: McpgwConfig, model: StackModel, secrets: Se
       ids,
     );
   });
+  if (model.observability?.prometheus) {
+    if (keys.some((key) => key.alias === METRICS_KEY_ALIAS))
+      throw new UserError(`keys: the alias ${METRICS_KEY_ALIAS} is the scrape key mcpgw keeps for observability.prometheus`, 'give your key another alias');
+    const scrape = secrets.get(METRICS_KEY_SECRET) ?? '';
+    refuseMasterKey(scrape, masterKey, METRICS_KEY_SECRET);
+    keys.push(metricsKey(scrape));
+  }
   // A secret holding the key another declaration names by hash: one row, two declarations fighting over it.
   const seen = new Map<string, string>();
   for (const key of keys) {

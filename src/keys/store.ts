@@ -359,6 +359,7 @@ export class KeyStore {
       rpm_limit: key.rpmLimit ?? null,
       tpm_limit: key.tpmLimit ?? null,
       max_parallel_requests: key.maxParallelRequests ?? null,
+      allowed_routes: key.allowedRoutes,
     }));
     const payload = JSON.stringify(records);
     // A database without tool lists gets no key that declares one (refuseToolLists): the column is left out.
@@ -375,10 +376,10 @@ export class KeyStore {
           object_permission_id, metadata, created_by, updated_by, allowed_routes)
        SELECT r.token, r.key_name, r.key_alias, ARRAY(SELECT jsonb_array_elements_text(r.models)), r.expires::timestamptz AT TIME ZONE 'UTC',
               r.max_budget, r.budget_duration, CASE WHEN r.budget_duration IS NULL THEN NULL ELSE now() AT TIME ZONE 'UTC' END,
-              r.rpm_limit, r.tpm_limit, r.max_parallel_requests, r.permission, $2::jsonb, $3, $3, $4::text[]
+              r.rpm_limit, r.tpm_limit, r.max_parallel_requests, r.permission, $2::jsonb, $3, $3, ARRAY(SELECT jsonb_array_elements_text(r.allowed_routes))
          FROM jsonb_to_recordset($1::jsonb) AS r(token text, key_name text, key_alias text, models jsonb, expires text, max_budget double precision,
-              budget_duration text, rpm_limit bigint, tpm_limit bigint, max_parallel_requests int, permission text)`,
-      [payload, JSON.stringify({ managed_by: MANAGED_BY }), MANAGED_BY, KEY_ALLOWED_ROUTES],
+              budget_duration text, rpm_limit bigint, tpm_limit bigint, max_parallel_requests int, permission text, allowed_routes jsonb)`,
+      [payload, JSON.stringify({ managed_by: MANAGED_BY }), MANAGED_BY],
     );
   }
 
@@ -421,7 +422,7 @@ export class KeyStore {
         key.rpmLimit ?? null,
         key.tpmLimit ?? null,
         key.maxParallelRequests ?? null,
-        KEY_ALLOWED_ROUTES,
+        key.allowedRoutes,
       ],
     );
   }
@@ -477,7 +478,7 @@ function driftedFields(key: DesiredKey, row: DbKeyRow): string[] {
   if (numberOrNull(row.tpm_limit) !== (key.tpmLimit ?? null)) fields.push('tpm_limit');
   if ((row.max_parallel_requests ?? null) !== (key.maxParallelRequests ?? null)) fields.push('max_parallel_requests');
   // Keys written before mcpgw set allowed_routes could call LiteLLM's provider pass-through routes: sync closes them.
-  if (!sameSet(row.allowed_routes ?? [], KEY_ALLOWED_ROUTES)) fields.push('allowed_routes');
+  if (!sameSet(row.allowed_routes ?? [], key.allowedRoutes)) fields.push('allowed_routes');
   return fields;
 }
 

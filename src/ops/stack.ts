@@ -1,6 +1,6 @@
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { checkSecrets } from '../config/secret-rules.js';
-import { generatedSecretsFor, REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
+import { generatedSecretsFor, METRICS_KEY_SECRET, REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { addGeneratedSecrets, readSecrets, type Secrets } from '../config/secrets.js';
 import { ConfigError } from '../errors.js';
 import { renderStack, type RenderedFile, type SwarmRendering } from '../render/render.js';
@@ -32,9 +32,9 @@ export async function loadStack(ctx: OpContext, options: { dryRun?: boolean } = 
   const { secrets, added } = await addGeneratedSecrets(read, loaded.secretsFile, generated, ctx.deps.randomBytes, !options.dryRun);
   ctx.ui.addSecrets(secrets.values());
   if (added.length > 0) {
-    const whose = added.every((name) => name !== REDIS_PASSWORD_SECRET)
+    const whose = added.every((name) => name !== REDIS_PASSWORD_SECRET && name !== METRICS_KEY_SECRET)
       ? "mcpgw's own database roles"
-      : 'passwords mcpgw generates for its database roles and Redis';
+      : "secrets mcpgw generates: its database roles' and Redis's passwords, Prometheus's scrape key";
     ctx.ui.info(`${options.dryRun ? 'would add' : 'added'} ${added.join(', ')} (${whose}) to ${loaded.secretsFile}`);
   }
   const model = buildStackModel(loaded.config);

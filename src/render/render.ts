@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { GENERATED_SECRETS } from '../config/generated-secrets.js';
+import { GENERATED_SECRETS, METRICS_KEY_SECRET } from '../config/generated-secrets.js';
 import { REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { missingSecrets, type Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
 import { BRIDGE_SCRIPT_FILE, CANARY_SCRIPT_FILE, POSTGRES_INIT_FILE, type StackModel } from '../stack/model.js';
-import type { ObservabilityModel } from '../stack/observability.js';
+import { LOG_RELABEL_RULES, logSelectors, type ObservabilityModel } from '../stack/observability.js';
 import type { ImageLaunches, SwarmModel, SwarmStage } from '../stack/swarm.js';
 import { COMPOSE_FILE, ENV_DIR, envFileFor, renderCompose } from './compose.js';
 import { renderEnvFile } from './env-files.js';
@@ -37,7 +37,7 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
     throw new UserError(
       `${secretsFile} lacks ${missing.join(', ')}`,
       missing.every((name) => GENERATED_SECRETS.includes(name))
-        ? '`mcpgw up` adds them (passwords mcpgw generates for its own database roles and Redis)'
+        ? "`mcpgw up` adds them (secrets mcpgw generates: its database roles' and Redis's passwords, Prometheus's scrape key)"
         : `add ${missing.map((name) => `${name}=…`).join(', ')} to the secrets file (mcpgw init writes the standard ones; \`mcpgw up\` adds mcpgw's own)`,
     );
   }
@@ -56,7 +56,7 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
   for (const service of withSecrets) {
     files.push({ path: envFileFor(service.name), content: renderEnvFile(service, secrets, templates.envFileHeader), secret: true });
   }
-  if (model.observability) files.push(...renderObservability(model.observability, templates));
+  if (model.observability) files.push(...renderObservability(model.observability, templates, secrets.get(METRICS_KEY_SECRET)));
   if (!swarm) return files;
   return [{ path: STACK_FILE, content: swarmStackFile(swarm, files, secrets, templates), secret: false }, ...files];
 }
@@ -74,28 +74,78 @@ export function swarmStackFile(swarm: SwarmRendering, files: RenderedFile[], sec
 
 export const OBSERVABILITY_DIR = 'observability';
 export const PROMTAIL_FILE = `${OBSERVABILITY_DIR}/promtail-docker.yml`;
+export const ALLOY_FILE = `${OBSERVABILITY_DIR}/alloy-docker.alloy`;
 export const PROMETHEUS_FILE = `${OBSERVABILITY_DIR}/prometheus-scrape.yml`;
+export const PROMETHEUS_RULES_FILE = `${OBSERVABILITY_DIR}/prometheus-rules.yml`;
 export const DASHBOARD_FILE = `${OBSERVABILITY_DIR}/grafana-dashboard.json`;
+/** The scrape key for the Prometheus host (0600, like every rendered secret). */
+export const METRICS_KEY_FILE = `${OBSERVABILITY_DIR}/litellm-metrics-key`;
 
 /**
- * Snippets for the user's existing Promtail and Prometheus, and a Grafana dashboard to import. They go into
- * those tools' own configuration, so mcpgw renders them next to the stack and runs none of them.
+ * Snippets for the user's existing Promtail or Alloy and Prometheus, alert rules, a Grafana dashboard and the scrape
+ * key. They go into those tools' own configuration, so mcpgw renders them next to the stack and runs none of them.
  */
-export function renderObservability(model: ObservabilityModel, templates: Templates): RenderedFile[] {
+export function renderObservability(model: ObservabilityModel, templates: Templates, metricsKey = ''): RenderedFile[] {
   const files: RenderedFile[] = [];
+  const { stack } = model;
   if (model.loki) {
-    files.push({ path: PROMTAIL_FILE, content: fillPlaceholders(templates.promtailDocker, { stack: model.stack, job: model.loki.job }), secret: false });
+    const { job } = model.loki;
+    const selectors = logSelectors(stack)
+      .map((selector) => JSON.stringify(selector))
+      .join(', ');
+    files.push(
+      {
+        path: PROMTAIL_FILE,
+        content: fillPlaceholders(templates.promtailDocker, { stack, job, selectors, relabel_configs: promtailRelabel() }),
+        secret: false,
+      },
+      {
+        path: ALLOY_FILE,
+        // Alloy component labels are identifiers: a stack name's "-" becomes "_".
+        content: fillPlaceholders(templates.alloyDocker, { stack, job, selectors, id: `mcpgw_${stack.replaceAll('-', '_')}`, rules: alloyRules() }),
+        secret: false,
+      },
+    );
   }
   if (model.prometheus) {
-    const { job, interval, target, credentialsFile } = model.prometheus;
-    files.push({
-      path: PROMETHEUS_FILE,
-      content: fillPlaceholders(templates.prometheusScrape, { stack: model.stack, job, interval, target, credentials_file: credentialsFile }),
-      secret: false,
-    });
-    files.push({ path: DASHBOARD_FILE, content: fillDashboard(templates.grafanaDashboard, { stack: model.stack, job }), secret: false });
+    const { job, jobName, interval, target, credentialsFile, redis } = model.prometheus;
+    const redisRule = redis ? fillPlaceholders(templates.prometheusRuleRedis, { stack, job }) : '';
+    files.push(
+      {
+        path: PROMETHEUS_FILE,
+        content: fillPlaceholders(templates.prometheusScrape, { stack, job, job_name: jobName, interval, target, credentials_file: credentialsFile }),
+        secret: false,
+      },
+      {
+        path: PROMETHEUS_RULES_FILE,
+        content: fillPlaceholders(templates.prometheusRules, { stack, job, redis_rule: redisRule }).trimEnd().concat('\n'),
+        secret: false,
+      },
+      { path: DASHBOARD_FILE, content: fillDashboard(templates.grafanaDashboard, { stack, job }), secret: false },
+      { path: METRICS_KEY_FILE, content: `${metricsKey}\n`, secret: true },
+    );
   }
   return files;
+}
+
+/** LOG_RELABEL_RULES as Promtail's relabel_configs (Prometheus's syntax), indented under the job. */
+function promtailRelabel(): string {
+  return LOG_RELABEL_RULES.flatMap((rule) => [
+    `    - source_labels: [${rule.source}]`,
+    ...(rule.regex ? [`      regex: ${JSON.stringify(rule.regex)}`] : []),
+    `      target_label: ${rule.target}`,
+  ]).join('\n');
+}
+
+/** LOG_RELABEL_RULES as Alloy `rule` blocks of discovery.relabel. */
+function alloyRules(): string {
+  return LOG_RELABEL_RULES.flatMap((rule) => [
+    '  rule {',
+    `    source_labels = [${JSON.stringify(rule.source)}]`,
+    ...(rule.regex ? [`    regex         = ${JSON.stringify(rule.regex)}`] : []),
+    `    target_label  = ${JSON.stringify(rule.target)}`,
+    '  }',
+  ]).join('\n');
 }
 
 /**

@@ -9,7 +9,11 @@ export interface Templates {
   mcpgwYaml: string;
   secretsEnv: string;
   promtailDocker: string;
+  alloyDocker: string;
   prometheusScrape: string;
+  prometheusRules: string;
+  /** The Redis alert, added to prometheusRules for a stack with a coordination Redis. */
+  prometheusRuleRedis: string;
   grafanaDashboard: string;
   /** mcpgw's stdio bridge, rendered verbatim for the bridged servers' containers. */
   mcpBridge: string;
@@ -35,7 +39,10 @@ export function loadTemplates(): Templates {
     mcpgwYaml: read('mcpgw.yaml'),
     secretsEnv: read('secrets.env'),
     promtailDocker: read('observability/promtail-docker.yml'),
+    alloyDocker: read('observability/alloy-docker.alloy'),
     prometheusScrape: read('observability/prometheus-scrape.yml'),
+    prometheusRules: read('observability/prometheus-rules.yml'),
+    prometheusRuleRedis: read('observability/prometheus-rule-redis.yml'),
     grafanaDashboard: read('observability/grafana-dashboard.json'),
     mcpBridge: read('mcp-bridge.mjs'),
     canaryModel: read('canary-model.py'),

@@ -1,4 +1,5 @@
 import { mcpServiceName } from '../config/names.js';
+import { METRICS_KEY_SECRET } from '../config/generated-secrets.js';
 import { POSTGRES_ADMIN_PASSWORD_SECRET, POSTGRES_ADMIN_ROLE } from '../config/postgres-roles.js';
 import { REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, type McpgwConfig, type McpServerConfig } from '../config/schema.js';
@@ -258,7 +259,8 @@ export function buildStackModel(config: McpgwConfig): StackModel {
     volumes: bundled ? [pgVolume(config)] : [],
     services: shipped,
     litellmConfig: settings ? { ...litellmConfig(config), litellm_settings: settings } : litellmConfig(config),
-    requiredSecrets: requiredSecrets(shipped),
+    // The scrape key: rendered for Prometheus, synced into LiteLLM like a declared key.
+    requiredSecrets: [...requiredSecrets(shipped), ...(observability?.prometheus ? [METRICS_KEY_SECRET] : [])].sort(),
     ...(observability ? { observability } : {}),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The shape Grafana's dashboard schema (schemaVersion 39, Grafana 10+) requires of an importable dashboard, as
- * a list of problems: top-level fields, import inputs, unique integer panel ids, a 24-column grid without
- * overlaps, a datasource on every panel that names an import input, and targets with unique refIds and a query.
+ * a list of problems: top-level fields, no import inputs (file provisioning leaves them unfilled), unique integer
+ * panel ids, a 24-column grid without overlaps, a datasource on every panel that names a datasource variable, and
+ * targets with unique refIds and a query.
  */
 export function dashboardShapeProblems(dashboard: Record<string, unknown>): string[] {
   const problems: string[] = [];
@@ -14,21 +15,18 @@ export function dashboardShapeProblems(dashboard: Record<string, unknown>): stri
   const time = dashboard.time as { from?: unknown; to?: unknown } | undefined;
   expect(typeof time?.from === 'string' && typeof time?.to === 'string', 'time.from/time.to are missing');
   expect(Array.isArray(dashboard.tags) && (dashboard.tags as unknown[]).every((tag) => typeof tag === 'string'), 'tags must be strings');
-  const inputs = (dashboard.__inputs as { name?: string; type?: string; pluginId?: string }[] | undefined) ?? [];
-  for (const input of inputs)
-    expect(
-      typeof input.name === 'string' && input.type === 'datasource' && typeof input.pluginId === 'string',
-      `__inputs entry ${JSON.stringify(input)} is incomplete`,
-    );
-  const inputRefs = new Set(inputs.map((input) => `\${${input.name}}`));
+  // Grafana fills __inputs only in its import dialog; a provisioned file keeps `${DS_…}` and finds no datasource.
+  expect(dashboard.__inputs === undefined, '__inputs is set: file provisioning does not fill it, use a datasource variable');
+  const variables = (dashboard.templating as { list?: Record<string, unknown>[] } | undefined)?.list ?? [];
+  const datasourceRefs = new Set(variables.filter((variable) => variable.type === 'datasource').map((variable) => `\${${String(variable.name)}}`));
   const datasourceOk = (datasource: unknown) => {
     const ref = datasource as { type?: string; uid?: string } | undefined;
-    return typeof ref?.type === 'string' && typeof ref.uid === 'string' && inputRefs.has(ref.uid);
+    return typeof ref?.type === 'string' && typeof ref.uid === 'string' && datasourceRefs.has(ref.uid);
   };
-  const variables = (dashboard.templating as { list?: Record<string, unknown>[] } | undefined)?.list ?? [];
   for (const variable of variables)
     expect(
-      typeof variable.name === 'string' && typeof variable.type === 'string' && datasourceOk(variable.datasource),
+      typeof variable.name === 'string' &&
+        (variable.type === 'datasource' ? typeof variable.query === 'string' : typeof variable.type === 'string' && datasourceOk(variable.datasource)),
       `variable ${String(variable.name)} is incomplete`,
     );
 
@@ -56,7 +54,7 @@ export function dashboardShapeProblems(dashboard: Record<string, unknown>): stri
       boxes.push(box);
     }
     if (panel.type === 'row' || panel.type === 'text') return;
-    expect(datasourceOk(panel.datasource), `${at}.datasource must reference an __inputs datasource`);
+    expect(datasourceOk(panel.datasource), `${at}.datasource must reference a datasource variable`);
     const targets = panel.targets as { refId?: string; expr?: string }[] | undefined;
     if (!Array.isArray(targets) || targets.length === 0) {
       problems.push(`${at} has no targets`);
@@ -73,4 +71,22 @@ export function dashboardShapeProblems(dashboard: Record<string, unknown>): stri
 export function dashboardExpressions(dashboard: Record<string, unknown>): string[] {
   const panels = (dashboard.panels as { targets?: { expr?: string }[] }[] | undefined) ?? [];
   return panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr ?? '')).filter(Boolean);
+}
+
+/** A query variable's `label_values(<series selector>, <label>)`, as Grafana sends it to Prometheus's label values API. */
+export interface LabelValuesQuery {
+  name: string;
+  match: string;
+  label: string;
+}
+
+/** The dashboard's query variables, each parsed from its label_values() call (undefined: not that form). */
+export function variableQueries(dashboard: Record<string, unknown>): (LabelValuesQuery | undefined)[] {
+  const variables = (dashboard.templating as { list?: { name: string; type: string; query?: { query?: string } }[] } | undefined)?.list ?? [];
+  return variables
+    .filter((variable) => variable.type === 'query')
+    .map((variable) => {
+      const match = /^label_values\((.+),\s*(\w+)\)$/.exec(variable.query?.query ?? '');
+      return match ? { name: variable.name, match: match[1] as string, label: match[2] as string } : undefined;
+    });
 }

@@ -37,8 +37,6 @@ const testRecipe = (image, dir, parent, extra = {}) => ({
 });
 
 const { BASE_RECIPE, NODE_RECIPE, POSTGRES_RECIPE, LITELLM_RECIPE, REDIS_RECIPE, HAPROXY_RECIPE, litellmDbRecipe } = recipes;
-// DB mode + prometheus_client, which LiteLLM's own images ship (images/litellm-metrics), at the product's version.
-const metricsImage = env.LITELLM_METRICS_IMAGE || `mcpgw-test/litellm-metrics:${builtin.BUILTIN_LITELLM_VERSION}`;
 const trixie = { kind: 'debootstrap', image: need('BASE_TRIXIE_IMAGE'), suite: 'trixie' };
 const mcpPython = testRecipe(need('MCP_PYTHON_IMAGE'), 'mcp-python', trixie, {
   uses: { NODE_IMAGE: NODE_RECIPE },
@@ -52,7 +50,6 @@ const shared = [NODE_RECIPE];
 const lanes = [
   [
     LITELLM_RECIPE,
-    testRecipe(metricsImage, 'litellm-metrics', LITELLM_RECIPE, { args: { PROMETHEUS_CLIENT_VERSION: need('PROMETHEUS_CLIENT_VERSION') } }),
     // The seed's release (from before MCP execution on chat completions) in DB mode, by the product's LiteLLM
     // recipes at that version; its proxy layer (LITELLM_OLD_IMAGE, no DB) is built on the way.
     litellmDbRecipe(need('LITELLM_OLD_VERSION'), need('LITELLM_OLD_DB_IMAGE'), need('LITELLM_OLD_IMAGE')),
@@ -95,7 +92,6 @@ const names = {
   LITELLM_DB_IMAGE: builtin.BUILTIN_LITELLM_IMAGE,
   LITELLM_VERSION: builtin.BUILTIN_LITELLM_VERSION,
   PRISMA_PY_VERSION: builtin.BUILTIN_PRISMA_PY_VERSION,
-  LITELLM_METRICS_IMAGE: metricsImage,
   REDIS_IMAGE: builtin.BUILTIN_REDIS_IMAGE,
   HAPROXY_IMAGE: builtin.BUILTIN_HAPROXY_IMAGE,
 };

@@ -19,7 +19,6 @@ export interface StackManifest {
     litellmOld: string;
     /** The same release in DB mode (images/litellm-db at that version): what test/helpers/seed-deployment.ts runs. */
     litellmOldDb: string;
-    litellmMetrics: string;
     mcpPython: string;
     postgresMcp: string;
     /** A swarm node: Debian's dockerd in a container (test/stack/images/swarm-node; test/helpers/swarm.ts runs three). */

@@ -21,7 +21,6 @@ MCP_IMAGE=${MCPGW_TEST_MCP_IMAGE:-mcpgw-test/mcp:latest}
 LITELLM_OLD_VERSION=${MCPGW_TEST_LITELLM_OLD_VERSION:-1.77.3}
 LITELLM_OLD_IMAGE=${MCPGW_TEST_LITELLM_OLD_IMAGE:-mcpgw-test/litellm:$LITELLM_OLD_VERSION}
 LITELLM_OLD_DB_IMAGE=${MCPGW_TEST_LITELLM_OLD_DB_IMAGE:-mcpgw-test/litellm-db:$LITELLM_OLD_VERSION}
-PROMETHEUS_CLIENT_VERSION=${MCPGW_TEST_PROMETHEUS_CLIENT_VERSION:-0.20.0}
 EVERYTHING_VERSION=${MCPGW_TEST_EVERYTHING_VERSION:-2026.8.31}
 # A third-party stdio-only server for the bridge tests and benchmark (images/mcp).
 MEMORY_VERSION=${MCPGW_TEST_MEMORY_VERSION:-2026.8.31}
@@ -162,13 +161,12 @@ ensure_dist() {
 # Every image the tier uses, through the product's builder (test/stack/build-images.mjs): the product's
 # own images from images/ and the test-only ones from test/stack/images/, each rebuilt only when its recipe
 # hash changes. Sets BASE_IMAGE, NODE_IMAGE, POSTGRES_IMAGE, LITELLM_IMAGE (no DB), LITELLM_DB_IMAGE,
-# LITELLM_VERSION, PRISMA_PY_VERSION and LITELLM_METRICS_IMAGE, the names src/images/builtin.ts pins.
+# LITELLM_VERSION and PRISMA_PY_VERSION, the names src/images/builtin.ts pins.
 build_images() {
   [ -r "$CA_BUNDLE" ] || die "CA bundle $CA_BUNDLE not readable"
   local names
   names=$(SSL_CERT_FILE=$CA_BUNDLE BUILD_LOG_DIR=$WORK/build-logs MCP_IMAGE=$MCP_IMAGE \
     LITELLM_OLD_VERSION=$LITELLM_OLD_VERSION LITELLM_OLD_IMAGE=$LITELLM_OLD_IMAGE LITELLM_OLD_DB_IMAGE=$LITELLM_OLD_DB_IMAGE \
-    LITELLM_METRICS_IMAGE=${MCPGW_TEST_LITELLM_METRICS_IMAGE:-} PROMETHEUS_CLIENT_VERSION=$PROMETHEUS_CLIENT_VERSION \
     EVERYTHING_VERSION=$EVERYTHING_VERSION MEMORY_VERSION=$MEMORY_VERSION SUPERGATEWAY_VERSION=$SUPERGATEWAY_VERSION \
     BASE_TRIXIE_IMAGE=$BASE_TRIXIE_IMAGE MCP_PYTHON_IMAGE=$MCP_PYTHON_IMAGE POSTGRES_MCP_IMAGE=$POSTGRES_MCP_IMAGE \
     SWARM_NODE_IMAGE=$SWARM_NODE_IMAGE node "$HERE/build-images.mjs") || die "building the images failed (logs: $WORK/build-logs)"
@@ -215,7 +213,6 @@ write_manifest() {
     "litellmDb": "$LITELLM_DB_IMAGE",
     "litellmOld": "$LITELLM_OLD_IMAGE",
     "litellmOldDb": "$LITELLM_OLD_DB_IMAGE",
-    "litellmMetrics": "$LITELLM_METRICS_IMAGE",
     "mcpPython": "$MCP_PYTHON_IMAGE",
     "postgresMcp": "$POSTGRES_MCP_IMAGE",
     "swarmNode": "$SWARM_NODE_IMAGE"

@@ -712,6 +712,7 @@ describe('keys.mcp-grant: a key without an MCP grant, judged by the LiteLLM vers
     row('hand-made', { permission: false }), // inserted by hand as the seed did: no object-permission row
     row('llm-only'), // an empty grant, declared nowhere
     row('granted', { servers: ['everything-id'] }),
+    row('mcpgw-metrics'), // the scrape key: no grant, and no MCP route to call with one
   ];
   const judged = async (image: string) =>
     withTempDir(async (dir) => {
@@ -726,14 +727,14 @@ describe('keys.mcp-grant: a key without an MCP grant, judged by the LiteLLM vers
   it('on LiteLLM >= 1.80 names each as having no MCP access, with a grant as the fix, never a revoke', async () => {
     const result = await judged('registry.lan:5000/litellm:1.108.7');
     expect(result.status).toBe('fail');
-    expect(result.evidence).toEqual(['4 active key(s), 3 without an MCP grant', 'LiteLLM 1.108.7: a key without one reaches no MCP server']);
+    expect(result.evidence).toEqual(['5 active key(s), 3 without an MCP grant', 'LiteLLM 1.108.7: a key without one reaches no MCP server']);
     const text = causes(result);
     expect(text).toMatch(/key codex has no MCP access: .*no LiteLLM_ObjectPermissionTable row.* \| `mcpgw keys sync` writes the grant mcpgw.yaml declares/);
     expect(text).toMatch(
       /key hand-made has no MCP access: .* \| declare the key in mcpgw.yaml with `mcp_servers: \[<server>, …\]` — by its hash \(`token_sha256:`/,
     );
     expect(text).toMatch(/key llm-only has no MCP access: .*; fine for a key meant for LLM calls only \| declare the key/);
-    expect(text).not.toMatch(/revoke/);
+    expect(text).not.toMatch(/revoke|mcpgw-metrics/);
   });
 
   it('on LiteLLM 1.77.3 warns that they reach every server now and none after an upgrade', async () => {

@@ -25,6 +25,7 @@ import { litellmAutoExec } from './litellm-auto-exec.js';
 import { litellmHealth } from './litellm-health.js';
 import { litellmImage } from './litellm-image.js';
 import { litellmLocalImage } from './litellm-local-image.js';
+import { litellmMetrics } from './litellm-metrics.js';
 import { litellmVersion } from './litellm-version.js';
 import { mcpContainers } from './mcp-containers.js';
 import { mcpGateway } from './mcp-gateway.js';
@@ -98,6 +99,7 @@ export const CHECKS: readonly Check[] = [
   litellmVersion,
   litellmHealth,
   litellmAutoExec,
+  litellmMetrics,
   replicasReady,
   replicasVersion,
   replicasConfig,

@@ -1,4 +1,5 @@
 import type { KeyConfig } from '../../config/schema.js';
+import { METRICS_KEY_ALIAS } from '../../keys/desired.js';
 import { UNGRANTED_KEY_SEES_NONE_SINCE } from '../../litellm/advisories.js';
 import { ungrantedKeyReach } from '../../litellm/version.js';
 import { grantRows, keyLabel, type GrantRow } from '../key-rows.js';
@@ -31,7 +32,10 @@ export const keysMcpGrant: Check = {
     const declaredBy = (row: GrantRow) => config.keys.find((key) => (key.token_sha256 ? key.token_sha256 === row.token : key.alias === row.alias));
     const now = ctx.deps.now().getTime();
     const active = (await grantRows(ctx)).filter((row) => !row.blocked && !(row.expires && row.expires.getTime() <= now));
-    const ungranted = active.filter((row) => row.mcpServers.length === 0 && row.mcpGroups.length === 0 && row.toolServers.length === 0);
+    // The scrape key reaches no MCP route whatever its grant (its allowed_routes admit /metrics alone).
+    const ungranted = active.filter(
+      (row) => row.alias !== METRICS_KEY_ALIAS && row.mcpServers.length === 0 && row.mcpGroups.length === 0 && row.toolServers.length === 0,
+    );
     const version = (await ctx.litellmVersion())?.version;
     const reach = ungrantedKeyReach(version);
     const running = version ? `LiteLLM ${version}` : `LiteLLM (version unknown, taken as ≥ ${UNGRANTED_KEY_SEES_NONE_SINCE})`;
