@@ -1,0 +1,38 @@
+"""Opens Open WebUI's admin Integrations page in headless Chromium as an admin and prints the page's text.
+
+Usage: python integrations-page.py BASE_URL SCREENSHOT_PNG WAIT_FOR_TEXT, with the admin's session token in
+OPENWEBUI_TOKEN (kept out of argv). The token goes where the web app keeps it (localStorage.token) before the
+page loads; the script waits until WAIT_FOR_TEXT is on the page (any case: the page capitalises names; at most 60 s), saves a screenshot either way,
+prints the page's visible text on stdout and exits 0 when the text was found, 1 when not.
+"""
+
+import os
+import sys
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+base, screenshot, wanted = sys.argv[1].rstrip('/'), sys.argv[2], sys.argv[3]
+options = webdriver.ChromeOptions()
+options.binary_location = '/usr/bin/chromium'
+for flag in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--window-size=1400,1000'):
+    options.add_argument(flag)
+driver = webdriver.Chrome(service=Service('/usr/bin/chromedriver'), options=options)
+found = False
+try:
+    driver.get(f'{base}/auth')
+    driver.execute_script('window.localStorage.setItem("token", arguments[0])', os.environ['OPENWEBUI_TOKEN'])
+    driver.get(f'{base}/?settings=admin:integrations')
+    try:
+        WebDriverWait(driver, 60).until(lambda d: wanted.lower() in d.find_element(By.TAG_NAME, 'body').text.lower())
+        found = True
+    except TimeoutException:
+        pass
+    driver.save_screenshot(screenshot)
+    print(driver.find_element(By.TAG_NAME, 'body').text)
+finally:
+    driver.quit()
+sys.exit(0 if found else 1)
