@@ -63,7 +63,7 @@ export const openWebui: ClientFormat = {
       `  2. URL: ${request.url}; Auth: None`,
       `  3. Advanced → Headers: {"${KEY_HEADER}": "${bearer(request.key)}"}`,
       `  4. ID: ${request.name}, Name: ${request.name}; Access: Public (every user), else only admins see the tools`,
-      '  5. Verify (the ↻ button), Save; in a chat enable the tools under + → Tools',
+      '  5. Verify the connection, Save; in a chat enable the tools under + → Tools',
       `The key travels in ${KEY_HEADER}, LiteLLM's own header: Auth "Bearer" would send it as Authorization, which LiteLLM also`,
       'accepts but may read as an upstream OAuth token.',
       '',
