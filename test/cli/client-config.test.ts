@@ -295,6 +295,27 @@ describe('mcpgw client-config openwebui', () => {
       expect(again.stdout).toMatch(/already has connection litellm .*nothing changed \(verified there: 1 tool\)/);
       expect(webui.posts).toHaveLength(1);
       for (const output of [first, again]) expect(output.stdout + output.stderr).not.toContain(key);
+
+      // A connection of the same id in the shape mcpgw printed before (no path, admin-only) is replaced in place.
+      const old = {
+        type: 'mcp',
+        url: 'http://linuxserver.lan:4000/mcp/',
+        auth_type: 'none',
+        key: '',
+        headers: {},
+        config: { enable: true },
+        info: { id: 'litellm' },
+      };
+      const stale = fakeOpenWebui(token, key, [old, other]);
+      const replaced = await runCli(['client-config', 'openwebui', '--key-alias', 'test', '--apply', 'http://webui.lan:8080'], {
+        cwd: dir,
+        env: { HOME: home, OPENWEBUI_ADMIN_TOKEN: token },
+        fetch: stale.send,
+      });
+      expect(replaced.code, replaced.stderr).toBe(0);
+      expect(replaced.stdout).toMatch(/^replaced connection litellm/);
+      const merged = (stale.posts[0] as { TOOL_SERVER_CONNECTIONS: Record<string, unknown>[] }).TOOL_SERVER_CONNECTIONS;
+      expect(merged).toEqual([expect.objectContaining({ path: '', config: expect.objectContaining({ access_grants: expect.any(Array) }) }), other]);
     });
   });
 

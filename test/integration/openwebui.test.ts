@@ -157,6 +157,10 @@ describe('Open WebUI 0.12.4 through the real gateway (issue 26)', () => {
     expect((verified.body as { specs: { name: string }[] }).specs.map((s) => s.name)).toContain('alpha-echo');
     const saved = await api(adminToken, 'POST', '/api/v1/configs/tool_servers', { TOOL_SERVER_CONNECTIONS: connections });
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    // The shape mcpgw printed before (no path) is what 0.12.4 refuses.
+    const { path: _path, ...withoutPath } = connections[1] ?? {};
+    const refused = await api(adminToken, 'POST', '/api/v1/configs/tool_servers/verify', withoutPath);
+    expect(refused.status).toBe(422);
 
     const wrongToken = await mcpgw(argv, { OPENWEBUI_ADMIN_TOKEN: 'not-a-token' });
     expect([wrongToken.code, wrongToken.stderr]).toEqual([1, expect.stringMatching(/Open WebUI answered HTTP 401/)]);
@@ -201,13 +205,22 @@ describe('Open WebUI 0.12.4 through the real gateway (issue 26)', () => {
     expect(JSON.stringify(toolRound?.body.messages)).toContain(`Echo: ${nonce}`);
   });
 
-  it('a plain user sees the tools (the connection grants every user read)', async () => {
+  it('a plain user sees the tools (the connection grants every user read), and not those of a connection without the grant', async () => {
+    const stored = (await api(adminToken, 'GET', '/api/v1/configs/tool_servers')).body as { TOOL_SERVER_CONNECTIONS: Record<string, unknown>[] };
+    const applied = stored.TOOL_SERVER_CONNECTIONS[1] as { config: Record<string, unknown>; info: Record<string, unknown> };
+    const ungranted = { ...applied, config: { enable: true }, info: { ...applied.info, id: 'ungranted', name: 'ungranted' } };
+    const saved = await api(adminToken, 'POST', '/api/v1/configs/tool_servers', { TOOL_SERVER_CONNECTIONS: [...stored.TOOL_SERVER_CONNECTIONS, ungranted] });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    const adminTools = await api(adminToken, 'GET', '/api/v1/tools/');
+    expect((adminTools.body as { id: string }[]).map((t) => t.id)).toContain('server:mcp:ungranted');
     const added = await api(adminToken, 'POST', '/api/v1/auths/add', { ...USER, role: 'user' });
     expect(added.status, JSON.stringify(added.body)).toBe(200);
     const userToken = await signIn(USER);
     const tools = await api(userToken, 'GET', '/api/v1/tools/');
     expect(tools.status).toBe(200);
-    expect((tools.body as { id: string }[]).map((t) => t.id)).toEqual(expect.arrayContaining([`server:mcp:${APPLIED}`, 'server:mcp:seeded']));
+    const userTools = (tools.body as { id: string }[]).map((t) => t.id);
+    expect(userTools).toEqual(expect.arrayContaining([`server:mcp:${APPLIED}`, 'server:mcp:seeded']));
+    expect(userTools).not.toContain('server:mcp:ungranted');
     const specs = await api(userToken, 'GET', `/api/v1/tools/id/server:mcp:${APPLIED}/specs`);
     expect(specs.status, JSON.stringify(specs.body)).toBe(200);
     expect((specs.body as { specs: { name: string }[] }).specs.map((s) => s.name)).toContain('alpha-echo');
@@ -223,6 +236,8 @@ describe('Open WebUI 0.12.4 through the real gateway (issue 26)', () => {
       { env: { PATH: '/usr/bin:/bin', HOME: dir, OPENWEBUI_TOKEN: adminToken }, timeout: 120_000 },
     ).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
     // The page lists each connection as its name and id, capitalised by CSS.
-    expect(page.stdout, page.stderr).toMatch(new RegExp(`\\nExternal Tool Servers\\nseeded seeded\\n${APPLIED} ${APPLIED}\\n`, 'i'));
+    expect(page.stdout, `${page.stderr}\nOpen WebUI's log:\n${webuiLog.slice(-4000)}`).toMatch(
+      new RegExp(`\\nExternal Tool Servers\\nseeded seeded\\n${APPLIED} ${APPLIED}\\n`, 'i'),
+    );
   });
 });

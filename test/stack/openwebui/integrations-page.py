@@ -20,6 +20,8 @@ options = webdriver.ChromeOptions()
 options.binary_location = '/usr/bin/chromium'
 for flag in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--window-size=1400,1000'):
     options.add_argument(flag)
+# The browser console goes to stderr when the text is not found: the web app's own errors say why.
+options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
 driver = webdriver.Chrome(service=Service('/usr/bin/chromedriver'), options=options)
 found = False
 try:
@@ -33,6 +35,9 @@ try:
         pass
     driver.save_screenshot(screenshot)
     print(driver.find_element(By.TAG_NAME, 'body').text)
+    if not found:
+        for entry in driver.get_log('browser'):
+            print(entry.get('level'), entry.get('message'), file=sys.stderr)
 finally:
     driver.quit()
 sys.exit(0 if found else 1)
