@@ -235,6 +235,8 @@ describe('Open WebUI 0.12.4 through the real gateway (issue 26)', () => {
       [path.join(stack.stackDir, 'openwebui', 'integrations-page.py'), WEBUI, screenshot, APPLIED],
       { env: { PATH: '/usr/bin:/bin', HOME: dir, OPENWEBUI_TOKEN: adminToken }, timeout: 120_000 },
     ).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
+    // A retry after the web app's error page is reported, with the browser console of the failed attempt.
+    if (page.stderr.includes('attempt 1:')) console.warn(page.stderr.slice(0, 3000));
     // The page lists each connection as its name and id, capitalised by CSS.
     expect(page.stdout, `${page.stderr}\nOpen WebUI's log:\n${webuiLog.slice(-4000)}`).toMatch(
       new RegExp(`\\nExternal Tool Servers\\nseeded seeded\\n${APPLIED} ${APPLIED}\\n`, 'i'),
