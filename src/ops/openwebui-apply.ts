@@ -42,7 +42,7 @@ export async function applyOpenWebui(ctx: OpContext, openWebuiUrl: string, optio
     throw new UserError('--apply sends the key to Open WebUI: mcpgw needs it', 'pass --key-alias ALIAS (a key from mcpgw.yaml) or --key sk-…');
   const base = openWebuiUrl.replace(/\/+$/, '');
   const api = `${base}/api/v1/configs/tool_servers`;
-  const call = async (what: string, target: string, body?: unknown): Promise<JsonAnswer> => {
+  const call = async (what: string, target: string, body?: unknown, hint?: string): Promise<JsonAnswer> => {
     const init: RequestInit = { headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' } };
     if (body !== undefined) Object.assign(init, { method: 'POST', body: JSON.stringify(body) });
     const answer = await requestJson(target, init, OPENWEBUI_TIMEOUT_MS, ctx.deps.fetch).catch((error: unknown) => {
@@ -54,7 +54,7 @@ export async function applyOpenWebui(ctx: OpContext, openWebuiUrl: string, optio
     if (answer.status !== 200)
       throw new StepFailed(
         `${what}: Open WebUI answered ${refusal(answer)}`,
-        answer.status === 401 || answer.status === 403 ? `${OPENWEBUI_TOKEN_VAR} must be an admin's token` : undefined,
+        answer.status === 401 || answer.status === 403 ? `${OPENWEBUI_TOKEN_VAR} must be an admin's token` : hint,
       );
     return answer;
   };
@@ -64,7 +64,12 @@ export async function applyOpenWebui(ctx: OpContext, openWebuiUrl: string, optio
   const wanted = openWebuiConnection({ name: options.name, url, key });
   const merge = mergeConnection(existing, wanted);
   // Verify returns 200 with the tools it listed; a connection it cannot reach is a 400 naming no cause.
-  const verified = await call(`verifying ${url} from Open WebUI`, `${api}/verify`, wanted);
+  const verified = await call(
+    `verifying ${url} from Open WebUI`,
+    `${api}/verify`,
+    wanted,
+    `Open WebUI must reach ${url} (its own network, not this machine's) with a key that has MCP grants: \`mcpgw probe\` checks the gateway`,
+  );
   const tools = ((verified.body as { specs?: { name?: string }[] }).specs ?? []).map((spec) => spec.name ?? '?');
   if (merge.action !== 'unchanged') await call('saving the tool servers', api, { TOOL_SERVER_CONNECTIONS: merge.connections });
   return { url, openWebui: base, action: merge.action, tools };
