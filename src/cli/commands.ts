@@ -238,6 +238,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         choices: ['user', 'project'],
       },
       { flags: '--write', description: "merge into the client's config file (backup first, atomic, idempotent)" },
+      { flags: '--apply <openwebui-url>', description: 'openwebui: merge the connection into this running Open WebUI (admin token in OPENWEBUI_ADMIN_TOKEN)' },
     ],
     run: async (ctx, [client], options) =>
       (await import('./commands/client-config.js')).clientConfigCommand(ctx, client as ClientId, options as ClientConfigOptions),

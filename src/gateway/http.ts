@@ -13,11 +13,11 @@ const MCP_TIMEOUT_MS = 2_500;
  * stuck on a half-open socket (docker-proxy accepts before the container listens) then let the process exit
  * with an unsettled promise instead of retrying.
  */
-export async function fetchWithTimeout(url: string, init: RequestInit = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Response> {
+export async function fetchWithTimeout(url: string, init: RequestInit = {}, timeoutMs = REQUEST_TIMEOUT_MS, send: typeof fetch = fetch): Promise<Response> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
   try {
-    const response = await fetch(url, { ...init, signal: controller.signal });
+    const response = await send(url, { ...init, signal: controller.signal });
     // Read the body inside the deadline too; callers get a fully buffered response.
     const body = await response.arrayBuffer();
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
@@ -73,8 +73,8 @@ export interface JsonAnswer {
 }
 
 /** A request whose answer is read as JSON when it is JSON, as text otherwise; network errors propagate. */
-export async function requestJson(url: string, init: RequestInit, timeoutMs: number): Promise<JsonAnswer> {
-  const response = await fetchWithTimeout(url, init, timeoutMs);
+export async function requestJson(url: string, init: RequestInit, timeoutMs: number, send: typeof fetch = fetch): Promise<JsonAnswer> {
+  const response = await fetchWithTimeout(url, init, timeoutMs, send);
   const text = await response.text();
   let body: unknown = text;
   try {

@@ -25,6 +25,8 @@ export interface ClientConfigRequest {
 
 export interface ClientConfigOutcome {
   url: string;
+  /** The key the plan carries (already registered as a secret), for a use case that sends it on. */
+  key?: string;
   plan: ClientPlan;
   /** Present when the file was written. */
   written?: WriteResult;
@@ -65,7 +67,7 @@ export async function configureClient(ctx: OpContext, client: ClientId, options:
   const planned = format.plan({ name: options.name, url, key, scope, ...clientPlace(ctx.deps.env, ctx.deps.cwd) });
   const plan = { ...planned, notes: [...notes, ...planned.notes] };
 
-  if (!options.write) return { url, plan };
+  if (!options.write) return { url, plan, ...(key !== undefined ? { key } : {}) };
 
   if (!plan.target)
     throw new UserError(

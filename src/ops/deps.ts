@@ -29,6 +29,8 @@ export interface Deps {
   database(url: string): Promise<SqlClient>;
   /** Runs commands on this machine (apt-get, dockerd, iptables, ip) and says what it is (root, distribution, systemd). */
   hostShell(): Promise<HostShell>;
+  /** HTTP to services mcpgw configures but does not run (Open WebUI's admin API). */
+  fetch: typeof fetch;
 }
 
 export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
@@ -48,6 +50,7 @@ export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
     dockerAt: async (url) => (await import('../docker/engine.js')).DockerEngine.connect({ ...process.env, DOCKER_HOST: url }),
     database: async (url) => (await import('../db/connect.js')).connectDatabase(url),
     hostShell: async () => (await import('../docker/engine-setup.js')).localHostShell(),
+    fetch: globalThis.fetch,
   };
 }
 

@@ -229,3 +229,145 @@ describe('mcpgw client-config', () => {
     });
   });
 });
+
+/**
+ * Open WebUI's tool-server admin API as 0.12.4 answers it (routers/configs.py), in memory: a Bearer admin token,
+ * GET/POST /api/v1/configs/tool_servers (`path` required on every connection, else 422), and verify, which
+ * here succeeds only for a connection carrying `key` in x-litellm-api-key. The integration test runs the real one.
+ */
+function fakeOpenWebui(token: string, key: string, stored: Record<string, unknown>[]) {
+  const posts: unknown[] = [];
+  const send = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(String(input));
+    const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    if (((init?.headers ?? {}) as Record<string, string>).authorization !== `Bearer ${token}`) return json(401, { detail: 'Not authenticated' });
+    const body = init?.body ? (JSON.parse(String(init.body)) as Record<string, unknown>) : undefined;
+    if (url.pathname === '/api/v1/configs/tool_servers' && !body) return json(200, { TOOL_SERVER_CONNECTIONS: stored });
+    if (url.pathname === '/api/v1/configs/tool_servers/verify') {
+      const headers = (body?.headers ?? {}) as Record<string, string>;
+      return headers['x-litellm-api-key'] === `Bearer ${key}`
+        ? json(200, { status: true, specs: [{ name: 'alpha-echo' }] })
+        : json(400, { detail: 'Failed to create MCP client' });
+    }
+    if (url.pathname === '/api/v1/configs/tool_servers') {
+      const connections = (body?.TOOL_SERVER_CONNECTIONS ?? []) as Record<string, unknown>[];
+      if (connections.some((connection) => typeof connection.path !== 'string'))
+        return json(422, { detail: [{ loc: ['body', 'path'], msg: 'Field required' }] });
+      posts.push(body);
+      stored.splice(0, stored.length, ...connections.map((connection) => ({ forward_cookies: false, ...connection })));
+      return json(200, body);
+    }
+    return json(404, { detail: 'Not Found' });
+  };
+  return { send: send as typeof fetch, posts };
+}
+
+describe('mcpgw client-config openwebui', () => {
+  it('prints a connection Open WebUI 0.12 accepts: path, a grant for every user, the Integrations page', async () => {
+    await withTempDir(async (dir) => {
+      const { key, run } = await seedStack(dir);
+      const result = await run('openwebui', '--key-alias', 'test');
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('Settings → Admin → Tools → Integrations (or open <Open WebUI URL>/?settings=admin:integrations)');
+      expect(result.stdout).toContain('External Tool Servers');
+      expect(result.stdout).toContain(`Advanced → Headers: {"x-litellm-api-key": "Bearer ${key}"}`);
+      expect(result.stdout).toMatch(/Auth "Bearer" would send it as Authorization/);
+      const seeded = JSON.parse(/TOOL_SERVER_CONNECTIONS='(.+)'/.exec(result.stdout)?.[1] ?? '[]') as Record<string, unknown>[];
+      expect(seeded).toEqual([
+        {
+          type: 'mcp',
+          url: 'http://linuxserver.lan:4000/mcp/',
+          path: '',
+          auth_type: 'none',
+          key: '',
+          headers: { 'x-litellm-api-key': `Bearer ${key}` },
+          config: { enable: true, access_grants: [{ principal_type: 'user', principal_id: '*', permission: 'read' }] },
+          info: { id: 'litellm', name: 'litellm', description: 'MCP tools through the LiteLLM gateway' },
+        },
+      ]);
+    });
+  });
+
+  it('--apply merges into the running instance keeping other connections, verifies there, and a re-run changes nothing', async () => {
+    await withTempDir(async (dir) => {
+      const { key, home } = await seedStack(dir);
+      const token = 'owui-admin-token-5d1c';
+      const other = { type: 'openapi', url: 'http://tools.lan:8000', path: 'openapi.json', auth_type: 'none', key: '', config: { enable: true }, info: {} };
+      const webui = fakeOpenWebui(token, key, [other]);
+      const apply = () =>
+        runCli(['client-config', 'openwebui', '--key-alias', 'test', '--apply', 'http://webui.lan:8080/'], {
+          cwd: dir,
+          env: { HOME: home, OPENWEBUI_ADMIN_TOKEN: token },
+          fetch: webui.send,
+        });
+      const first = await apply();
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(
+        /^added connection litellm → http:\/\/linuxserver\.lan:4000\/mcp\/ in Open WebUI at http:\/\/webui\.lan:8080 \(verified there: 1 tool\)/,
+      );
+      const saved = webui.posts[0] as { TOOL_SERVER_CONNECTIONS: Record<string, unknown>[] };
+      expect(saved.TOOL_SERVER_CONNECTIONS[0]).toEqual(other);
+      expect(saved.TOOL_SERVER_CONNECTIONS[1]).toMatchObject({ type: 'mcp', path: '', headers: { 'x-litellm-api-key': `Bearer ${key}` } });
+      const again = await apply();
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/already has connection litellm .*nothing changed \(verified there: 1 tool\)/);
+      expect(webui.posts).toHaveLength(1);
+      for (const output of [first, again]) expect(output.stdout + output.stderr).not.toContain(key);
+
+      // A connection of the same id in the shape mcpgw printed before (no path, admin-only) is replaced in place.
+      const old = {
+        type: 'mcp',
+        url: 'http://linuxserver.lan:4000/mcp/',
+        auth_type: 'none',
+        key: '',
+        headers: {},
+        config: { enable: true },
+        info: { id: 'litellm' },
+      };
+      const stale = fakeOpenWebui(token, key, [old, other]);
+      const replaced = await runCli(['client-config', 'openwebui', '--key-alias', 'test', '--apply', 'http://webui.lan:8080'], {
+        cwd: dir,
+        env: { HOME: home, OPENWEBUI_ADMIN_TOKEN: token },
+        fetch: stale.send,
+      });
+      expect(replaced.code, replaced.stderr).toBe(0);
+      expect(replaced.stdout).toMatch(/^replaced connection litellm/);
+      const merged = (stale.posts[0] as { TOOL_SERVER_CONNECTIONS: Record<string, unknown>[] }).TOOL_SERVER_CONNECTIONS;
+      expect(merged).toEqual([expect.objectContaining({ path: '', config: expect.objectContaining({ access_grants: expect.any(Array) }) }), other]);
+    });
+  });
+
+  it('--apply fails with Open WebUI’s own message (exit 1), needs the token variable (exit 2), and is for openwebui only', async () => {
+    await withTempDir(async (dir) => {
+      const { key, home } = await seedStack(dir);
+      const token = 'owui-admin-token-5d1c';
+      const webui = fakeOpenWebui(token, 'sk-another-key-not-the-declared-one', []);
+      const apply = (env: Record<string, string>, ...extra: string[]) =>
+        runCli(['client-config', 'openwebui', '--key-alias', 'test', '--apply', 'http://webui.lan:8080', ...extra], {
+          cwd: dir,
+          env: { HOME: home, ...env },
+          fetch: webui.send,
+        });
+      const unverified = await apply({ OPENWEBUI_ADMIN_TOKEN: token });
+      expect([unverified.code, unverified.stderr]).toEqual([
+        1,
+        expect.stringMatching(/verifying .* from Open WebUI: Open WebUI answered HTTP 400: Failed to create MCP client/),
+      ]);
+      expect(webui.posts).toHaveLength(0);
+      const wrongToken = await apply({ OPENWEBUI_ADMIN_TOKEN: 'not-the-token' });
+      expect([wrongToken.code, wrongToken.stderr]).toEqual([
+        1,
+        expect.stringMatching(/HTTP 401: Not authenticated[\s\S]*OPENWEBUI_ADMIN_TOKEN must be an admin's token/),
+      ]);
+      for (const output of [unverified, wrongToken]) expect(output.stdout + output.stderr).not.toContain(key);
+      const noToken = await apply({});
+      expect([noToken.code, noToken.stderr]).toEqual([2, expect.stringMatching(/OPENWEBUI_ADMIN_TOKEN is not set/)]);
+      const withWrite = await apply({ OPENWEBUI_ADMIN_TOKEN: token }, '--write');
+      expect([withWrite.code, withWrite.stderr]).toEqual([2, expect.stringMatching(/--apply and --write both given/)]);
+      const claude = await runCli(['client-config', 'claude', '--apply', 'http://webui.lan:8080'], { cwd: dir, env: { HOME: home } });
+      expect([claude.code, claude.stderr]).toEqual([2, expect.stringMatching(/--apply is for openwebui only/)]);
+      const badUrl = await apply({ OPENWEBUI_ADMIN_TOKEN: token }, '--apply', 'webui.lan');
+      expect([badUrl.code, badUrl.stderr]).toEqual([2, expect.stringMatching(/is not an http\(s\) URL/)]);
+    });
+  });
+});

@@ -36,6 +36,7 @@ export async function runCli(argv: string[], deps: Partial<Deps> & { cwd: string
     dockerAt: (url) => DockerEngine.connect({ ...env, DOCKER_HOST: url }),
     database: connectDatabase,
     hostShell: localHostShell,
+    fetch: globalThis.fetch,
     ...deps,
   });
   return { code, stdout, stderr };

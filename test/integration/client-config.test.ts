@@ -273,7 +273,7 @@ describe('mcpgw client-config --write, checked by the real clients against a rea
     }
   });
 
-  it('VS Code, Cursor and Open WebUI (no client runs here): the written URL and header reach the tools', async () => {
+  it('VS Code, Cursor and Open WebUI (not run here; the real Open WebUI is in openwebui.test.ts): the written URL and header reach the tools', async () => {
     const vscodeWritten = await mcpgw('vscode', '--write');
     expect(vscodeWritten.code, vscodeWritten.stderr).toBe(0);
     const vscode = (

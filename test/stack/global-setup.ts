@@ -36,6 +36,8 @@ export interface StackManifest {
   schemaDir: string;
   /** node_modules/.bin of the real MCP clients (claude, gemini, codex, mcp-remote) at pinned versions. */
   clientsBin: string;
+  /** The venv of the real Open WebUI 0.12.4 (bin/open-webui, and bin/python with selenium), test/stack/clients/openwebui.sh. */
+  openwebuiVenv: string;
   /** Absolute path of test/stack, for bind mounts and fixtures. */
   stackDir: string;
   /** Value for OWNER_LABEL on every object this run creates (the vitest main process). */

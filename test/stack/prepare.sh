@@ -64,6 +64,9 @@ ensure_packages() {
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   # promtool checks the rendered Prometheus scrape config and the dashboard's PromQL (observability test).
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  # The openwebui test's browser check: selenium (in Open WebUI's venv) drives Debian's headless Chromium.
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]} via apt"
     apt_install "${missing[@]}"
@@ -227,7 +230,8 @@ write_manifest() {
     "prismaClientPy": "$PRISMA_PY_VERSION"
   },
   "schemaDir": "$SCHEMA_DIR",
-  "clientsBin": "$WORK/clients/node_modules/.bin"
+  "clientsBin": "$WORK/clients/node_modules/.bin",
+  "openwebuiVenv": "$WORK/openwebui"
 }
 JSON
   mv "$tmp" "$WORK/manifest.json"
@@ -238,15 +242,18 @@ main() {
   t0=$(now)
   [ "$(id -u)" = 0 ] || die "run as root (installs packages, starts dockerd)"
   mkdir -p "$WORK" "$SCHEMA_ROOT"
-  step "packages (docker.io, debootstrap, prometheus)" ensure_packages
+  step "packages (docker.io, debootstrap, prometheus, chromium)" ensure_packages
   step "docker engine" ensure_engine
   step "compose v2 plugin" ensure_compose
   step "dist/ for mcpgw images build" ensure_dist
   # The clients' npm install waits on the registry, as the image builds do: it runs beside them, its output in a
   # log that is shown when it fails.
-  local clients_log=$WORK/clients-install.log clients_pid
+  local clients_log=$WORK/clients-install.log clients_pid webui_log=$WORK/openwebui-install.log webui_pid
   (step "mcp clients (npm)" env MCPGW_TEST_WORK="$WORK" bash "$HERE/clients/install.sh") >"$clients_log" 2>&1 &
   clients_pid=$!
+  # Open WebUI's pip install (~1.9 GB) waits on PyPI the same way.
+  (step "open webui (pip)" env MCPGW_TEST_WORK="$WORK" bash "$HERE/clients/openwebui.sh") >"$webui_log" 2>&1 &
+  webui_pid=$!
   step "images (product builder)" build_images
   step "litellm schema" extract_schema
   if ! wait "$clients_pid"; then
@@ -254,6 +261,11 @@ main() {
     die "installing the MCP clients failed (log above: $clients_log)"
   fi
   tail -n 1 "$clients_log" >&2
+  if ! wait "$webui_pid"; then
+    cat "$webui_log" >&2
+    die "installing Open WebUI failed (log above: $webui_log)"
+  fi
+  tail -n 1 "$webui_log" >&2
   write_manifest
   log "all done in $(elapsed "$t0") s"
 }

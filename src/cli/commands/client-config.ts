@@ -2,7 +2,9 @@ import { CLIENTS } from '../../clients/index.js';
 import type { ClientId, Scope } from '../../clients/types.js';
 import { UserError } from '../../errors.js';
 import { validateKey } from '../../keys/token.js';
+import { OPENWEBUI_TOKEN_VAR } from '../../clients/openwebui.js';
 import { configureClient } from '../../ops/client-config.js';
+import { applyOpenWebui } from '../../ops/openwebui-apply.js';
 import type { CommandContext } from '../context.js';
 import { keyInput, type KeyFlags } from '../key-input.js';
 
@@ -12,6 +14,27 @@ export interface ClientConfigOptions extends KeyFlags {
   name: string;
   scope?: Scope;
   write?: boolean;
+  /** Open WebUI's base URL, for `openwebui --apply`. */
+  apply?: string;
+}
+
+/** `--apply` checked at the boundary: only for Open WebUI, never with --write, an absolute http(s) URL. */
+function applyTarget(client: ClientId, options: ClientConfigOptions): string | undefined {
+  if (options.apply === undefined) return undefined;
+  if (client !== 'openwebui') throw new UserError(`--apply is for openwebui only (got ${client})`, `use --write for ${CLIENTS[client].title}`);
+  if (options.write) throw new UserError('--apply and --write both given', 'Open WebUI has no file: pass --apply alone');
+  let url: URL | undefined;
+  try {
+    url = new URL(options.apply);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password)
+    throw new UserError(
+      `--apply ${options.apply} is not an http(s) URL without credentials`,
+      `give Open WebUI's address, e.g. http://webui.lan:8080 (the token goes in ${OPENWEBUI_TOKEN_VAR})`,
+    );
+  return url.href;
 }
 
 export async function clientConfigCommand(ctx: CommandContext, client: ClientId, options: ClientConfigOptions): Promise<void> {
@@ -26,7 +49,23 @@ export async function clientConfigCommand(ctx: CommandContext, client: ClientId,
   const scope = options.scope ?? format.defaultScope;
   if (!format.scopes.includes(scope)) throw new UserError(`${format.title} has no ${scope} scope`, `use --scope ${format.scopes.join(' or ')}`);
 
-  const { keyFile: _file, ...rest } = options;
+  const apply = applyTarget(client, options);
+
+  const { keyFile: _file, apply: _apply, ...rest } = options;
+  if (apply !== undefined) {
+    const outcome = await applyOpenWebui(ctx, apply, { ...rest, ...(key !== undefined ? { key } : {}), scope });
+    if (ctx.options.json) {
+      ctx.ui.json({ client, ...outcome });
+      return;
+    }
+    const tools = `${outcome.tools.length} tool${outcome.tools.length === 1 ? '' : 's'}`;
+    ctx.ui.result(
+      outcome.action === 'unchanged'
+        ? `Open WebUI at ${outcome.openWebui} already has connection ${options.name} → ${outcome.url}: nothing changed (verified there: ${tools})`
+        : `${outcome.action} connection ${options.name} → ${outcome.url} in Open WebUI at ${outcome.openWebui} (verified there: ${tools})`,
+    );
+    return;
+  }
   const { url, plan, written } = await configureClient(ctx, client, { ...rest, ...(key !== undefined ? { key } : {}), scope, write: Boolean(options.write) });
   if (!written) {
     // The configuration is the result the user asked for, key included: written as it is, not redacted.
