@@ -4,7 +4,7 @@ import { mcpServiceName } from './names.js';
 import { hostProblem } from './host.js';
 import { isLanHost, isPrivateAddress } from './lan.js';
 import { isSecretEnvironment, secretArguments } from './literal-secrets.js';
-import { BUILTIN_LITELLM_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage, type PackageSource } from '../images/builtin.js';
+import { BUILTIN_LITELLM_IMAGE, BUILTIN_POSTGRES_IMAGE, PACKAGE_DATA_DIR, packageImage, type PackageSource } from '../images/builtin.js';
 import { formatPath, type PathSegment } from './path.js';
 import { checkSwarm } from './swarm-rules.js';
 import { CANARY_MODEL_NAME, CANARY_PROBE_MODEL, DEFAULT_MCP_PORT_RANGE, type McpgwConfig } from './schema.js';
@@ -33,6 +33,7 @@ export function checkRules(raw: unknown): ConfigIssue[] {
     checkServerName(stack, name, issues);
     checkServer(name, record(value) ?? {}, lanOnly, issues);
     checkServerBuild(name, record(value) ?? {}, issues);
+    checkServerVolumes(name, record(value) ?? {}, issues);
   }
   checkBuiltin('litellm', litellm, BUILTIN_LITELLM_IMAGE, issues);
   checkBuiltin('postgres', postgres, BUILTIN_POSTGRES_IMAGE, issues);
@@ -250,6 +251,34 @@ function checkServerBuild(name: string, server: Record<string, unknown>, issues:
       message: `runs ${command[0]}, which downloads the package when the container starts`,
       fix: "run the program the package installed instead (it is on the image's PATH), e.g. mcp-server-everything",
     });
+  }
+}
+
+/**
+ * `volumes:` of an MCP server: only where mcpgw runs its container, one volume per directory, and in an image mcpgw
+ * builds (its user is nobody) on the one directory nobody owns there, so the volume starts out writable for it.
+ */
+function checkServerVolumes(name: string, server: Record<string, unknown>, issues: ConfigIssue[]): void {
+  const volumes = record(server.volumes);
+  if (!volumes) return;
+  const at = (volume: string) => `mcp_servers.${name}.volumes.${volume}`;
+  if (server.url !== undefined || server.inside_litellm === true)
+    return void issues.push({
+      path: `mcp_servers.${name}.volumes`,
+      message: 'applies only to a server mcpgw runs a container for (not with url or inside_litellm)',
+      fix: 'remove volumes',
+    });
+  const seen = new Map<string, string>();
+  for (const [volume, target] of Object.entries(volumes)) {
+    const other = seen.get(String(target));
+    if (other) issues.push({ path: at(volume), message: `mounts on ${String(target)}, as ${other} does`, fix: 'give each volume its own directory' });
+    seen.set(String(target), volume);
+    if (server.build !== undefined && target !== PACKAGE_DATA_DIR)
+      issues.push({
+        path: at(volume),
+        message: `is mounted on ${String(target)}, where the server (nobody, in the image mcpgw builds) cannot write`,
+        fix: `mount it on ${PACKAGE_DATA_DIR}, the directory that image gives its user, and point the server there`,
+      });
   }
 }
 

@@ -194,11 +194,27 @@ const mcpServer = z.preprocess(
       .strictObject({
         tool: z.string().min(1),
         arguments: z.record(z.string(), z.unknown()).default({}),
+        /**
+         * For a server whose safe call is a refusal (fetch refuses an address it may not reach): the call proves
+         * the server by coming back as the tool's own error containing this text ("{nonce}" replaced).
+         */
+        expect_error: z.string().min(1).optional(),
       })
       .optional(),
     groups: z.array(z.string().regex(/^[a-z][a-z0-9_-]*$/)).default([]),
     /** Existing networks this server's container also joins, e.g. where its own database runs. */
     networks: joinedNetworks,
+    /**
+     * Named volumes of this server's container, volume → the directory it is mounted on: files the server keeps
+     * beyond its container's life. mcpgw creates each as <stack>-mcp-<server>-<volume>, labelled with the stack, so
+     * `down --volumes` removes them.
+     */
+    volumes: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_-]*$/, { message: 'volume names use lowercase letters, digits, "_" and "-", starting with a letter' }),
+        z.string().regex(/^\/[^:]+$/, { message: 'must be an absolute directory in the container, e.g. /data' }),
+      )
+      .default({}),
   }),
 );
 

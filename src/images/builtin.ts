@@ -35,6 +35,13 @@ export const BUILTIN_HAPROXY_VERSION = '2.6';
 /** The Node major the node image carries: it is the node running mcpgw, copied in (Debian's nodejs is 18). */
 export const BUILTIN_NODE_MAJOR = '20';
 
+/**
+ * The one directory an MCP server's image built from a package gives its user (nobody) to write in: a volume
+ * mounted there starts out owned by nobody too (Docker copies the owner of the directory it covers into a new
+ * volume), so a server that keeps files can keep them there (images/mcp-npm, images/mcp-pypi).
+ */
+export const PACKAGE_DATA_DIR = '/data';
+
 export const BUILTIN_BASE_IMAGE = `mcpgw/debian:${DEBIAN_SUITE}`;
 export const BUILTIN_NODE_IMAGE = `mcpgw/node:${BUILTIN_NODE_MAJOR}`;
 export const BUILTIN_POSTGRES_IMAGE = `mcpgw/postgres:${BUILTIN_POSTGRES_MAJOR}`;

@@ -8,7 +8,7 @@ export interface CatalogEntry {
   title: string;
   package: string;
   secrets: string[];
-  probe: { tool: string; arguments: Record<string, unknown> };
+  probe: { tool: string; arguments: Record<string, unknown>; expect_error?: string };
   note?: string;
   /**
    * An image no registry publishes (the server and supergateway together): the tag to build and its

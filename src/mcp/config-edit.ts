@@ -44,6 +44,7 @@ const FIELD_ORDER = [
   'host_header',
   'environment',
   'env',
+  'volumes',
   'allowed_tools',
   'probe',
   'groups',

@@ -1,5 +1,6 @@
 import { causeOf, describeAnswer, type ServerRole } from '../gateway/causes.js';
 import type { ServerEndpoint, VantageAnswer } from '../gateway/vantage.js';
+import type { DeclaredProbe } from './probe-tool.js';
 import type { Cause } from './types.js';
 
 /** What the probe knows about a server beyond the gateway, to explain why the gateway lists no tools from it. */
@@ -11,7 +12,7 @@ export interface ServerTarget {
   /** How LiteLLM reaches it (config.yaml's URL and headers); absent for a stdio server LiteLLM spawns. */
   endpoint?: ServerEndpoint;
   role?: ServerRole;
-  declaredProbe?: { tool: string; arguments: Record<string, unknown> };
+  declaredProbe?: DeclaredProbe;
 }
 
 export interface ContainerLookup {

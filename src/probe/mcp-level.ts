@@ -1,7 +1,7 @@
 import type { ServerTarget } from './diagnose.js';
 import { McpRequestError, openSession, type GatewayTransport, type ListedTool, type McpSession, type SessionEnds } from '../gateway/session.js';
 import { explainMcpFailure } from '../gateway/mcp-failure.js';
-import { probeCallFor, serverOfTool, type ProbeCall } from './probe-tool.js';
+import { callProves, probeCallFor, serverOfTool, type ProbeCall } from './probe-tool.js';
 import { fail, pass, skip, warn, type Cause, type CheckOutcome } from './types.js';
 
 export interface McpLevelContext {
@@ -179,31 +179,27 @@ async function proveTools(
   }
   const result = await session.callTool(call.gatewayName, call.arguments);
   const called = `tools/call ${call.gatewayName} → ${result.isError ? 'error' : 'ok'}: ${result.text.slice(0, 120)}`;
-  if (result.isError) {
-    return {
-      outcome: fail(
-        [listed, called],
-        [
-          {
-            cause: 'tools listed but not executable: the call through the gateway returned an error',
-            fix: `\`mcpgw logs mcp-${server.name}\` and \`mcpgw logs litellm\``,
-          },
-        ],
-      ),
-    };
-  }
-  if (call.expectsNonce && !result.text.includes(nonce)) {
-    return {
-      outcome: fail(
-        [listed, called],
-        [{ cause: 'tools listed but not executable: the result does not carry the nonce the call sent', fix: `check mcp_servers.${server.name}.probe` }],
-      ),
-    };
-  }
+  if (!callProves(call, result, nonce)) return { outcome: fail([listed, called], [unprovenCause(call, result.isError, server.name)]) };
   return {
-    outcome: pass(listed, `${called}${call.expectsNonce ? ' (nonce returned)' : ''}`),
-    ...(call.expectsNonce ? { proven: { server: server.name, call, nonce } } : {}),
+    outcome: pass(listed, `${called}${call.expectsError !== undefined ? ' (the refusal declared)' : call.expectsNonce ? ' (nonce returned)' : ''}`),
+    // A refusal proves the server, but is no call a model could be asked to make and get an answer from.
+    ...(call.expectsNonce && call.expectsError === undefined ? { proven: { server: server.name, call, nonce } } : {}),
   };
+}
+
+/** Why a tool call through the gateway did not prove its server: an unexpected error, a missing refusal, or no nonce. */
+function unprovenCause(call: ProbeCall, isError: boolean, server: string): Cause {
+  if (call.expectsError !== undefined)
+    return {
+      cause: `tools listed but not proven to execute: the declared probe expects the tool's own error containing "${call.expectsError}"`,
+      fix: `\`mcpgw logs mcp-${server}\`; check mcp_servers.${server}.probe`,
+    };
+  if (isError)
+    return {
+      cause: 'tools listed but not executable: the call through the gateway returned an error',
+      fix: `\`mcpgw logs mcp-${server}\` and \`mcpgw logs litellm\``,
+    };
+  return { cause: 'tools listed but not executable: the result does not carry the nonce the call sent', fix: `check mcp_servers.${server}.probe` };
 }
 
 /**
@@ -227,7 +223,7 @@ export async function checkSse(ctx: McpLevelContext, servers: ServerTarget[]): P
         if (!call) return pass(listed);
         const result = await session.callTool(call.gatewayName, call.arguments);
         const called = `tools/call ${call.gatewayName} over SSE → ${result.text.slice(0, 120)}`;
-        if (result.isError || !result.text.includes(nonce)) {
+        if (!callProves(call, result, nonce)) {
           return fail(
             [listed, called],
             [

@@ -4,6 +4,8 @@ import type { ListedTool } from '../gateway/session.js';
 export interface DeclaredProbe {
   tool: string;
   arguments: Record<string, unknown>;
+  /** The call proves the server by coming back as the tool's own error containing this text ("{nonce}" replaced). */
+  expect_error?: string;
 }
 
 export interface ProbeCall {
@@ -12,6 +14,8 @@ export interface ProbeCall {
   arguments: Record<string, unknown>;
   /** True when the nonce went into the arguments, so the result must echo it back. */
   expectsNonce: boolean;
+  /** The error text (nonce in place) the call must come back with instead of a result: a declared refusal. */
+  expectsError?: string;
 }
 
 export const NONCE_PLACEHOLDER = '{nonce}';
@@ -39,11 +43,21 @@ export function probeCallFor(server: string, tools: ListedTool[], nonce: string,
         return [name, value.replaceAll(NONCE_PLACEHOLDER, nonce)];
       }),
     );
-    return { gatewayName, arguments: args, expectsNonce };
+    const expectsError = declared.expect_error?.replaceAll(NONCE_PLACEHOLDER, nonce);
+    return { gatewayName, arguments: args, expectsNonce, ...(expectsError !== undefined ? { expectsError } : {}) };
   }
   const echo = tools.find((tool) => tool.name === `${prefix}echo`);
   const required = echo?.inputSchema.required ?? [];
   const argument = required[0];
   if (!echo || required.length !== 1 || !argument || echo.inputSchema.properties?.[argument]?.type !== 'string') return undefined;
   return { gatewayName: echo.name, arguments: { [argument]: nonce }, expectsNonce: true };
+}
+
+/**
+ * Whether a tool call's answer proves the server executes tools: a result (carrying the nonce when one was sent),
+ * or, for a declared refusal, the tool's error with the expected text, which only the server's own code writes.
+ */
+export function callProves(call: ProbeCall, result: { isError: boolean; text: string }, nonce: string): boolean {
+  if (call.expectsError !== undefined) return result.isError && result.text.includes(call.expectsError);
+  return !result.isError && (!call.expectsNonce || result.text.includes(nonce));
 }

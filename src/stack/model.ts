@@ -256,7 +256,12 @@ export function buildStackModel(config: McpgwConfig): StackModel {
     gatewayUrl: gatewayMcpUrl(config.host, config.litellm.port),
     networks,
     retiredNetworks: names.has(config.network) ? [] : [config.network],
-    volumes: bundled ? [pgVolume(config)] : [],
+    volumes: [
+      ...(bundled ? [pgVolume(config)] : []),
+      ...Object.entries(config.mcp_servers)
+        .filter(([, server]) => runsOwnContainer(server))
+        .flatMap(([name, server]) => serverVolumes(config.name, name, server).map(({ volume }) => volume)),
+    ],
     services: shipped,
     litellmConfig: settings ? { ...litellmConfig(config), litellm_settings: settings } : litellmConfig(config),
     // The scrape key: rendered for Prometheus, synced into LiteLLM like a declared key.
@@ -267,6 +272,11 @@ export function buildStackModel(config: McpgwConfig): StackModel {
 
 function pgVolume(config: McpgwConfig): string {
   return `${config.name}-pgdata`;
+}
+
+/** An MCP server's named volumes (mcp_servers.X.volumes) as Docker names them: the stack's, then the service's. */
+function serverVolumes(stack: string, name: string, server: McpServerConfig): { volume: string; target: string }[] {
+  return Object.entries(server.volumes).map(([volume, target]) => ({ volume: `${stack}-${mcpServiceName(name)}-${volume}`, target }));
 }
 
 /**
@@ -331,7 +341,10 @@ function mcpService(config: McpgwConfig, name: string, server: McpServerConfig):
     ports: server.publish ? [{ hostIp: config.mcp_bind, published: port, target: server.container_port ?? port }] : [],
     listens: server.container_port ?? port,
     networks: [serviceNetworkName(config.name, service), ...server.networks],
-    volumes: bridged ? [{ source: `./${BRIDGE_SCRIPT_FILE}`, target: BRIDGE_SCRIPT_PATH, kind: 'bind', readOnly: true }] : [],
+    volumes: [
+      ...(bridged ? [{ source: `./${BRIDGE_SCRIPT_FILE}`, target: BRIDGE_SCRIPT_PATH, kind: 'bind' as const, readOnly: true }] : []),
+      ...serverVolumes(config.name, name, server).map(({ volume, target }) => ({ source: volume, target, kind: 'volume' as const, readOnly: false })),
+    ],
     dependsOn: [],
     labels: { ...labelsFor(config.name, service), 'io.mcpgw.transport': server.transport },
     readiness: {
