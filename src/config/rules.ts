@@ -273,7 +273,8 @@ function checkServerVolumes(name: string, server: Record<string, unknown>, issue
     const other = seen.get(String(target));
     if (other) issues.push({ path: at(volume), message: `mounts on ${String(target)}, as ${other} does`, fix: 'give each volume its own directory' });
     seen.set(String(target), volume);
-    if (server.build !== undefined && target !== PACKAGE_DATA_DIR)
+    // A target that is no absolute directory is the schema's finding.
+    if (server.build !== undefined && String(target).startsWith('/') && target !== PACKAGE_DATA_DIR)
       issues.push({
         path: at(volume),
         message: `is mounted on ${String(target)}, where the server (nobody, in the image mcpgw builds) cannot write`,

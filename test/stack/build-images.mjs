@@ -10,12 +10,13 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const dist = (module) => import(path.join(root, 'dist', module));
-const [{ ImageBuilder, builderHost }, recipes, builtin, { DockerEngine }, { systemClock }] = await Promise.all([
+const [{ ImageBuilder, builderHost }, recipes, builtin, { DockerEngine }, { systemClock }, { catalogEntry }] = await Promise.all([
   dist('images/build.js'),
   dist('images/recipes.js'),
   dist('images/builtin.js'),
   dist('docker/engine.js'),
   dist('time/clock.js'),
+  dist('mcp/catalog.js'),
 ]);
 
 const env = process.env;
@@ -66,6 +67,10 @@ const lanes = [
     // A swarm stack's coordination Redis and front door.
     REDIS_RECIPE,
     HAPROXY_RECIPE,
+    // The catalog's filesystem and fetch servers as `mcp add` writes them into a stack whose images mcpgw builds
+    // (test/integration/catalog.test.ts), so that test's `up` finds them built.
+    recipes.packageRecipe(catalogEntry('filesystem').packaged.build),
+    recipes.packageRecipe(catalogEntry('fetch').server.build),
   ],
 ];
 

@@ -266,6 +266,33 @@ mcp_servers:
       );
     });
 
+    it('gives a container named volumes of its own, writable for the user of an image mcpgw builds only at /data', () => {
+      const withVolume = base.replace('    port: 48010', '    port: 48010\n    volumes: { state: /var/lib/state }');
+      const model = buildStackModel(parseConfig(withVolume, 'mcpgw.yaml'));
+      expect(model.volumes).toContain('litellm-mcp-db-state');
+      expect(model.services.find((service) => service.name === 'mcp-db')?.volumes).toEqual([
+        { source: 'litellm-mcp-db-state', target: '/var/lib/state', kind: 'volume', readOnly: false },
+      ]);
+      const built = (volumes: string) =>
+        base.replace(
+          '    image: crystaldba/postgres-mcp:0.3.0\n    port: 48010',
+          `    build: { npm: "@modelcontextprotocol/server-filesystem@2026.1.14" }\n    command: [mcp-server-filesystem]\n    port: 48010\n    volumes: ${volumes}`,
+        );
+      expect(parseConfig(built('{ data: /data }'), 'mcpgw.yaml').mcp_servers.db?.volumes).toEqual({ data: '/data' });
+      expect(issuesOf(built('{ data: /srv/files }'))).toEqual([
+        expect.objectContaining({
+          path: 'mcp_servers.db.volumes.data',
+          message: 'is mounted on /srv/files, where the server (nobody, in the image mcpgw builds) cannot write',
+          fix: expect.stringContaining('mount it on /data'),
+        }),
+      ]);
+      expect(messages(built('{ data: /data, more: /data }'))).toEqual(['mcp_servers.db.volumes.more: mounts on /data, as data does']);
+      expect(messages(built('{ data: data }'))).toEqual(['mcp_servers.db.volumes.data: must be an absolute directory in the container, e.g. /data']);
+      expect(
+        messages(base.replace('    image: crystaldba/postgres-mcp:0.3.0\n    port: 48010', '    url: http://db.lan:8000/sse\n    volumes: { data: /data }')),
+      ).toEqual(['mcp_servers.db.volumes: applies only to a server mcpgw runs a container for (not with url or inside_litellm)']);
+    });
+
     it('catches a path that does not match the transport', () => {
       expect(messages(base.replace('    port: 48010', '    port: 48010\n    path: /mcp'))).toEqual([
         'mcp_servers.db.path: /mcp is a streamable HTTP path but transport is sse',

@@ -248,6 +248,33 @@ describe('mcp catalog', () => {
   });
 });
 
+describe('catalog entries that need more than a container', () => {
+  it('filesystem serves a named volume at /data; where mcpgw builds images it is the npm package, run as nobody', async () => {
+    const entry = catalogEntry('filesystem');
+    for (const packaged of [false, true]) {
+      const plan = await planAdd(fixture, FILE, 'files', serverEntry({}, entry, packaged), allFree);
+      const server = plan.config.mcp_servers.files;
+      expect(server?.volumes).toEqual({ data: '/data' });
+      expect(server?.args).toEqual(['/data']);
+      const model = buildStackModel(plan.config);
+      const service = model.services.find((candidate) => candidate.name === 'mcp-files');
+      expect(model.volumes).toContain(`${plan.config.name}-mcp-files-data`);
+      expect(service?.volumes).toContainEqual({ source: `${plan.config.name}-mcp-files-data`, target: '/data', kind: 'volume', readOnly: false });
+      expect(service?.command?.slice(-2)).toEqual(
+        packaged ? ['mcp-server-filesystem', '/data'] : ['@modelcontextprotocol/server-filesystem@2026.1.14', '/data'],
+      );
+      expect(service?.user).toBe(packaged ? '65534:65534' : undefined);
+    }
+  });
+
+  it('fetch is proven by its own refusal of a loopback URL, which it writes with or without --allow-private-ips', () => {
+    const entry = catalogEntry('fetch');
+    expect(entry.probe).toEqual({ tool: 'fetch', arguments: { url: 'http://{nonce}@127.0.0.1:9/' }, expect_error: '{nonce}@127.0.0.1:9/robots.txt' });
+    expect(entry.server.args).toBeUndefined();
+    expect(entry.note).toContain('args: [--allow-private-ips]');
+  });
+});
+
 describe('tool listing helpers', () => {
   it('summarises an input schema: required first-class, optional marked, enums and arrays spelled out', () => {
     expect(

@@ -1,0 +1,188 @@
+// The catalog's filesystem and fetch entries as a user adds them (`mcp add --from-catalog` into a stack whose
+// images mcpgw builds, as `init --offline` writes it), deployed by `mcpgw up` and used through the real LiteLLM
+// with a key granted to them. filesystem must start (its directory is a volume mcpgw creates, writable for the
+// server's user) and write then read a file; fetch must refuse a LAN address by default with its own message, and
+// with the opt-in (args: [--allow-private-ips]) fetch a page from a container this test starts. Both probes must
+// pass either way: neither needs the internet, which this machine lacks.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
+import { createNetwork, dockerClient, runId, startContainer, testLabels, waitForHttp, type StartedContainer } from '../stack/stack.js';
+
+const stack = inject('mcpgwStack');
+const docker = dockerClient();
+const run = runId();
+const name = `mcpgwt-${run}-cat`;
+const PORT = 14640;
+const pagesNetwork = `${name}-pages`;
+const KEY = `sk-itest-catalog-${randomBytes(8).toString('hex')}`;
+// What the page the fetch server is asked for says: only that page has it.
+const MARKER = `catalog-page-${randomBytes(6).toString('hex')}`;
+const PAGE_URL = 'http://pages:8080/page.html';
+const TIMEOUT = { timeout: 120_000 };
+const REFUSAL = /Refused to fetch http:\/\/pages:8080\/robots\.txt: pages resolves to [\d.]+, which is not a public address/;
+
+type ToolResult = { content: { type: string; text?: string }[]; isError?: boolean };
+type ProbeReport = { probe: { steps: { id: string; status: string; evidence: string[] }[] } };
+
+let dir = '';
+let pages: StartedContainer | undefined;
+let firstUp: CliResult;
+
+async function editConfig(edit: (config: { mcp_servers: Record<string, Record<string, unknown>>; keys?: unknown[] }) => void): Promise<void> {
+  const file = path.join(dir, 'mcpgw.yaml');
+  const config = parse(await readFile(file, 'utf8'));
+  edit(config);
+  await writeFile(file, stringify(config));
+}
+
+/** A tool call through the gateway's /mcp/ with the key granted both servers, as a user's MCP client makes it. */
+async function callTool(tool: string, args: Record<string, unknown>): Promise<{ isError: boolean; text: string }> {
+  const client = new Client({ name: 'mcpgw-itest-catalog', version: '0' });
+  const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${PORT}/mcp/`), {
+    requestInit: { headers: { 'x-litellm-api-key': `Bearer ${KEY}` } },
+  });
+  await client.connect(transport, TIMEOUT);
+  try {
+    const result = (await client.callTool({ name: tool, arguments: args }, undefined, TIMEOUT)) as ToolResult;
+    return { isError: result.isError ?? false, text: result.content.map((part) => part.text ?? '').join(' ') };
+  } finally {
+    await client.close();
+  }
+}
+
+function probeStep(result: CliResult, id: string) {
+  return (JSON.parse(result.stdout) as ProbeReport).probe.steps.find((step) => step.id === id);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-catalog-'));
+  // A web server on a network of its own, which the fetch server's container also joins: a LAN page's stand-in.
+  await createNetwork(docker, pagesNetwork, testLabels(run, {}, stack.owner));
+  pages = await startContainer(docker, {
+    name: `${name}-pages`,
+    image: stack.images.mcpPython,
+    labels: testLabels(run, {}, stack.owner),
+    networks: [{ name: pagesNetwork, aliases: ['pages'] }],
+    entrypoint: ['sh', '-c'],
+    cmd: [
+      `mkdir -p /tmp/site && printf '<html><head><title>Catalog</title></head><body><article><h1>Hello</h1><p>%s</p></article></body></html>' "$MARKER" > /tmp/site/page.html && exec python3 -m http.server 8080 --directory /tmp/site`,
+    ],
+    env: { MARKER },
+    publish: [8080],
+  });
+  await waitForHttp(pages, `http://127.0.0.1:${await pages.hostPort(8080)}/page.html`, { timeoutMs: 30_000 });
+
+  await writeTestStack(dir, {
+    name,
+    images: stack.images,
+    litellmPort: PORT,
+    mcp: {},
+    secrets: { MCPGW_KEY_TESTER: KEY },
+    // As `init --offline` writes it: mcpgw builds every image, the probe's model is the canary.
+    extra: {
+      probe_model: 'canary',
+      litellm: { build: 'builtin', port: PORT },
+      postgres: { build: 'builtin', network: `${name}-pg` },
+    },
+  });
+  for (const [server, entry, port] of [
+    ['files', 'filesystem', '48640'],
+    ['web', 'fetch', '48641'],
+  ] as const) {
+    const added = await runCli(['mcp', 'add', server, '--from-catalog', entry, '--port', port], { cwd: dir });
+    expect(added.code, added.stderr).toBe(0);
+  }
+  await editConfig((config) => {
+    (config.mcp_servers.web as Record<string, unknown>).networks = [pagesNetwork];
+    config.keys = [{ alias: 'tester', mcp_servers: ['files', 'web'] }];
+  });
+  firstUp = await runCli(['up', '--json'], { cwd: dir });
+}, 900_000);
+
+afterAll(async () => {
+  await runCli(['down', '--volumes'], { cwd: dir });
+  await pages?.remove();
+  await docker
+    .getNetwork(pagesNetwork)
+    .remove()
+    .catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('catalog entries that failed as they were, through LiteLLM', () => {
+  it('mcp add writes each entry as this stack can run it, and up starts both and proves them from LiteLLM', async () => {
+    const config = parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')) as { mcp_servers: Record<string, Record<string, unknown>> };
+    expect(config.mcp_servers.files).toMatchObject({
+      build: { npm: '@modelcontextprotocol/server-filesystem@2026.1.14' },
+      command: ['mcp-server-filesystem'],
+      args: ['/data'],
+      volumes: { data: '/data' },
+    });
+    expect(config.mcp_servers.web).toMatchObject({ build: { pypi: 'mcp-server-fetch==2026.10.10' }, command: ['mcp-server-fetch'] });
+    expect(config.mcp_servers.web?.args).toBeUndefined();
+
+    expect(firstUp.code, `${firstUp.stderr}\n${firstUp.stdout}`).toBe(0);
+    expect(firstUp.stderr).toMatch(/mcp-files from LiteLLM: .*initialize \(secure-filesystem-server\), tools\/list → [1-9]\d* tools/);
+    expect(firstUp.stderr).toMatch(/mcp-web from LiteLLM: .*initialize \(mcp-fetch\), tools\/list → 1 tools/);
+    const files = probeStep(firstUp, 'mcp.server.files');
+    expect(files?.status, JSON.stringify(files)).toBe('pass');
+    expect(files?.evidence.join(' ')).toMatch(/tools\/call files-list_allowed_directories → ok: Allowed directories:\s+\/data/);
+    const web = probeStep(firstUp, 'mcp.server.web');
+    expect(web?.status, JSON.stringify(web)).toBe('pass');
+    expect(web?.evidence.join(' ')).toMatch(
+      /tools\/call web-fetch → error: Refused to fetch http:\/\/nonce-[0-9a-f]+@127\.0\.0\.1:9\/robots\.txt.*\(the refusal declared\)/,
+    );
+    // The volume is mcpgw's: labelled with the stack, so `down --volumes` finds it.
+    const volumes = await docker.listVolumes({ filters: { label: [`io.mcpgw.stack=${name}`] } });
+    expect(volumes.Volumes.map((volume) => volume.Name)).toContain(`${name}-mcp-files-data`);
+    for (const value of [...Object.values(TEST_SECRETS), KEY]) expect(firstUp.stdout + firstUp.stderr).not.toContain(value);
+  });
+
+  it('filesystem writes a file into its volume and reads it back, through the gateway', async () => {
+    const content = `written through LiteLLM ${randomBytes(6).toString('hex')}`;
+    const written = await callTool('files-write_file', { path: '/data/notes.txt', content });
+    expect(written.isError, written.text).toBe(false);
+    const read = await callTool('files-read_text_file', { path: '/data/notes.txt' });
+    expect(read).toEqual({ isError: false, text: content });
+    // Outside its directory the server refuses, in its own words.
+    const outside = await callTool('files-read_text_file', { path: '/etc/hostname' });
+    expect(outside.isError).toBe(true);
+    expect(outside.text).toMatch(/Access denied - path outside allowed directories/);
+  });
+
+  it('fetch refuses a LAN address by default, with its own message naming the opt-in', async () => {
+    const refused = await callTool('web-fetch', { url: PAGE_URL });
+    expect(refused.isError).toBe(true);
+    expect(refused.text).toMatch(REFUSAL);
+    expect(refused.text).toContain('--allow-private-ips');
+    expect(refused.text).not.toContain(MARKER);
+  });
+
+  it('with args: [--allow-private-ips] up recreates only fetch, which then fetches the page, and its probe still passes', async () => {
+    await editConfig((config) => {
+      (config.mcp_servers.web as Record<string, unknown>).args = ['--allow-private-ips'];
+    });
+    const up = await runCli(['up', '--json'], { cwd: dir });
+    expect(up.code, `${up.stderr}\n${up.stdout}`).toBe(0);
+    expect(up.stderr).toMatch(/mcp-web: recreated/);
+    expect(up.stderr).not.toMatch(/litellm: (created|recreated)/);
+    const web = probeStep(up, 'mcp.server.web');
+    expect(web?.status, JSON.stringify(web)).toBe('pass');
+    expect(web?.evidence.join(' ')).toMatch(/Failed to fetch robots\.txt http:\/\/nonce-[0-9a-f]+@127\.0\.0\.1:9\/robots\.txt due to a connection issue/);
+
+    const fetched = await callTool('web-fetch', { url: PAGE_URL });
+    expect(fetched.isError, fetched.text).toBe(false);
+    expect(fetched.text).toContain(`Contents of ${PAGE_URL}`);
+    expect(fetched.text).toContain(MARKER);
+    // The file written before is still there: only the fetch container was recreated.
+    expect((await callTool('files-read_text_file', { path: '/data/notes.txt' })).text).toMatch(/^written through LiteLLM/);
+  });
+});
