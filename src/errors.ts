@@ -30,6 +30,8 @@ export interface ConfigIssue {
   fix: string;
   line?: number;
   column?: number;
+  /** The issue is about the field's name (unknown, misspelt), so its line and column are the key's, not the value's. */
+  atKey?: boolean;
 }
 
 export class ConfigError extends UserError {

@@ -32,14 +32,14 @@ export function parseConfig(text: string, file = 'mcpgw.yaml'): McpgwConfig {
   const lineCounter = new LineCounter();
   // A UTF-8 byte-order mark (Windows editors) is not part of the document.
   const doc = parseDocument(text.replace(/^\uFEFF/, ''), { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      file,
-      doc.errors.map((error) => {
-        const pos = lineCounter.linePos(error.pos[0]);
-        return { path: '(yaml)', message: yamlMessage(error.message), fix: YAML_FIX, line: pos.line, column: pos.col };
-      }),
-    );
+  const [first, ...after] = doc.errors;
+  if (first) {
+    // Only the first: the parser's later errors follow from it (one mis-indented line makes each sibling after it
+    // an error too), and listing them hides the line that is wrong.
+    const more = after.length > 0 ? ` (then ${after.length} more YAML error(s) after it, which it most likely causes)` : '';
+    throw new ConfigError(file, [
+      { path: '(yaml)', ...yamlIssue(text, first.message, lineCounter.linePos(first.pos[0])), message: `${yamlMessage(first.message)}${more}` },
+    ]);
   }
   const raw = toPlain(doc, lineCounter, file);
   if (raw === null || raw === undefined) {
@@ -63,6 +63,16 @@ export function parseConfig(text: string, file = 'mcpgw.yaml'): McpgwConfig {
     throw new ConfigError(file, sortIssues(issues.map((issue) => locate(issue, doc, lineCounter))));
   }
   return parsed.data;
+}
+
+/**
+ * Where a YAML error is and what to do there. An indentation error points at the line's first field, with its
+ * indentation, since the parser's position is the line's start.
+ */
+function yamlIssue(text: string, message: string, pos: { line: number; col: number }): Pick<ConfigIssue, 'fix' | 'line' | 'column'> {
+  if (!/same column/i.test(message)) return { fix: YAML_FIX, line: pos.line, column: pos.col };
+  const indent = /^ */.exec(text.split('\n')[pos.line - 1] ?? '')?.[0].length ?? 0;
+  return { fix: `${YAML_FIX}: this line has ${indent} space(s) before its field, unlike the fields it belongs with`, line: pos.line, column: indent + 1 };
 }
 
 /** The first line of a YAML error, without a long quoted source (a binary or minified file would be echoed). */
@@ -106,20 +116,32 @@ function describeValue(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-/** Adds the line of the node the issue points at (or its nearest existing parent). */
+/**
+ * Adds the line and column the issue points at: the value, or the key for an issue about the field's name; for a
+ * field that is missing, the key of its nearest existing parent (where it belongs).
+ */
 function locate(issue: ConfigIssue, doc: Document, lines: LineCounter): ConfigIssue {
   if (issue.line !== undefined) return issue;
   let segments = parsePath(issue.path);
+  let atKey = issue.atKey === true;
   while (segments.length > 0) {
-    const node = doc.getIn(segments, true);
-    const offset = nodeOffset(node);
+    const offset = atKey ? keyOffset(doc, segments) : nodeOffset(doc.getIn(segments, true));
     if (offset !== undefined) {
       const { line, col } = lines.linePos(offset);
       return { ...issue, line, column: col };
     }
     segments = segments.slice(0, -1);
+    atKey = true;
   }
   return issue;
+}
+
+/** Where the key of the field at `segments` starts, when its parent is a mapping that has it. */
+function keyOffset(doc: Document, segments: PathSegment[]): number | undefined {
+  const parent = segments.length > 1 ? doc.getIn(segments.slice(0, -1), true) : doc.contents;
+  if (!isMap(parent)) return undefined;
+  const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === segments.at(-1));
+  return nodeOffset(pair?.key);
 }
 
 function nodeOffset(node: unknown): number | undefined {

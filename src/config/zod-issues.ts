@@ -22,6 +22,7 @@ export function fromZodIssues(issues: readonly ZodIssue[], knownKeys: (path: rea
         const guess = closest(key, allowed);
         out.push({
           path: formatPath([...path, key]),
+          atKey: true,
           message: 'unknown field',
           fix: guess ? `did you mean "${guess}"?` : `remove it; allowed here: ${allowed.join(', ')}`,
         });
@@ -30,7 +31,12 @@ export function fromZodIssues(issues: readonly ZodIssue[], knownKeys: (path: rea
     }
     if (issue.code === 'invalid_key') {
       const inner = issue.issues[0];
-      out.push({ path: formatPath(path), message: `invalid name: ${inner?.message ?? 'not allowed'}`, fix: `rename it, e.g. ${exampleName(path)}` });
+      out.push({
+        path: formatPath(path),
+        atKey: true,
+        message: `invalid name: ${inner?.message ?? 'not allowed'}`,
+        fix: `rename it, e.g. ${exampleName(path)}`,
+      });
       continue;
     }
     out.push({ path: formatPath(path), message: describe(issue, holdsSecretName(path)), fix: fixFor(issue, path) });
@@ -57,7 +63,7 @@ function describe(issue: ZodIssue, secretField: boolean): string {
       : shownValue(value);
   switch (issue.code) {
     case 'invalid_type':
-      if (found === undefined) return 'is required';
+      if (found === undefined) return 'is missing';
       return `must be ${article(issue.expected)}, got ${typeName(found)}`;
     case 'too_small':
       if (issue.origin === 'number') return `must be ${issue.inclusive === false ? 'more than' : 'at least'} ${String(issue.minimum)}, got ${String(found)}`;
@@ -69,9 +75,12 @@ function describe(issue: ZodIssue, secretField: boolean): string {
       if (issue.origin === 'number') return `must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}, got ${String(found)}`;
       if (issue.origin === 'string') return `must be at most ${String(issue.maximum)} characters long, got ${typeof found === 'string' ? found.length : '?'}`;
       return issue.message;
-    case 'invalid_value':
-      if (!issue.message.startsWith('Invalid')) return issue.message;
-      return `must be one of ${issue.values.map(String).join(', ')}${found === undefined ? '' : `, got ${typeName(found)}`}`;
+    case 'invalid_value': {
+      const rule = issue.message.startsWith('Invalid') ? `must be one of ${issue.values.map(String).join(', ')}` : issue.message;
+      // A field left out is missing, whatever it would have had to be.
+      if (found === undefined) return `is missing; it ${rule}`;
+      return issue.message.startsWith('Invalid') ? `${rule}, got ${typeName(found)}` : rule;
+    }
     case 'invalid_format':
       if (issue.format === 'url') return `must be a URL such as http://nas.lan:8931/mcp, got ${typeName(found)}`;
       return issue.message.startsWith('Invalid') ? `has the wrong form, got ${typeName(found)}` : issue.message;

@@ -845,6 +845,32 @@ const CASES: Case[] = [
     says: ['(yaml)', 'fix the YAML syntax'],
     plainSays: [/mcpgw\.yaml:\d+:\d+/],
   },
+  // Issue 28 (5): a typo must point at the line and the key that are wrong, and say what it is.
+  {
+    name: 'handled: a missing required field says missing, at the key it belongs under',
+    yaml: replace(/^ {4}transport: http.*\n/m, ''),
+    argv: ['render'],
+    code: 2,
+    says: ['mcp_servers.everything.transport: is missing; it must be one of sse, http, stdio'],
+    plainSays: [/mcpgw\.yaml:\d+:3 +mcp_servers\.everything\.transport: is missing/],
+    never: ['is required'],
+  },
+  {
+    name: 'handled: an unknown field points at its key, not its value',
+    yaml: replace('  port: 4000', '  prot: 4000'),
+    argv: ['render'],
+    code: 2,
+    says: ['litellm.prot: unknown field', 'did you mean "port"?'],
+    plainSays: [/mcpgw\.yaml:\d+:3 +litellm\.prot: unknown field/],
+  },
+  {
+    name: 'handled: a mis-indented line is the one error named, at its field, with its indentation',
+    yaml: replace(/^ {4}command: \["npx"/m, '   command: ["npx"'),
+    argv: ['render'],
+    code: 2,
+    says: ['has 1 problem', 'All mapping items must start at the same column', 'more YAML error(s) after it', 'this line has 3 space(s) before its field'],
+    plainSays: [/mcpgw\.yaml:\d+:4 +\(yaml\)/],
+  },
   { name: 'handled: an empty mcpgw.yaml', yaml: () => '', argv: ['render'], code: 2, says: ['is empty'] },
   {
     name: 'handled: a key granting an unknown server',

@@ -193,7 +193,7 @@ mcp_servers:
   describe('MCP servers', () => {
     it('requires an explicit transport', () => {
       expect(messages(base.replace('    transport: sse\n', ''))).toEqual([
-        'mcp_servers.db.transport: must be one of sse, http, stdio (LiteLLM silently takes a server without one as http, streamable HTTP)',
+        'mcp_servers.db.transport: is missing; it must be one of sse, http, stdio (LiteLLM silently takes a server without one as http, streamable HTTP)',
       ]);
     });
 

@@ -231,7 +231,8 @@ describe('doctor checks on real files', () => {
       const result = await runOne(contextFor(dir), 'config.valid');
       expect(result.status).toBe('fail');
       expect(causes(result)).toMatch(
-        /line 5: mcp_servers\.db\.transport: must be one of sse, http, stdio \(LiteLLM silently takes a server without one as http/,
+        // A missing field is said to be missing, at the key of the server it belongs to.
+        /line 4: mcp_servers\.db\.transport: is missing; it must be one of sse, http, stdio \(LiteLLM silently takes a server without one as http/,
       );
     });
   });
