@@ -10,7 +10,7 @@ import { judgeAuth } from '../../src/doctor/checks/database-auth.js';
 import { attributeRestTools } from '../../src/doctor/mcp-servers.js';
 import { formatDoctorReport } from '../../src/doctor/report.js';
 import { runChecks, selectChecks } from '../../src/doctor/runner.js';
-import { fail, pass, type Check, type CheckResult } from '../../src/doctor/types.js';
+import { fail, pass, type Check, type CheckResult, type DoctorReport } from '../../src/doctor/types.js';
 import { UserError } from '../../src/errors.js';
 import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
@@ -199,6 +199,50 @@ describe('doctor runner', () => {
         'FAILED: 1 passed, 0 warnings, 1 failed, 0 skipped',
       ].join('\n'),
     );
+  });
+});
+
+describe('the doctor report of a stack whose mcpgw.yaml is invalid', () => {
+  const result = (id: string, area: CheckResult['area'], status: CheckResult['status'], evidence: string[]): CheckResult => ({
+    id,
+    area,
+    title: `${id} title`,
+    status,
+    ms: 3,
+    evidence,
+    causes: status === 'fail' ? [{ cause: 'line 13: litellm.prot: unknown field', fix: 'did you mean "port"?' }] : [],
+  });
+  const report: DoctorReport = {
+    ok: false,
+    summary: { pass: 0, warn: 0, fail: 1, skip: 3 },
+    checks: [
+      result('config.valid', 'config', 'fail', ['mcpgw.yaml has 1 problem']),
+      result('config.rendered', 'config', 'skip', ['needs a valid mcpgw.yaml: mcpgw.yaml has problems (see config.valid)']),
+      result('keys.declared', 'keys', 'skip', ['needs a valid mcpgw.yaml: mcpgw.yaml has problems (see config.valid)']),
+      result('mcp.llm', 'mcp', 'skip', ['needs the upstream model: --offline']),
+    ],
+  };
+
+  it('tells the cause once, at its check, and lists the checks it kept from running once at the end', () => {
+    const text = formatDoctorReport(report);
+    expect(text.match(/needs a valid mcpgw\.yaml/g)).toHaveLength(1);
+    expect(text).toContain(
+      [
+        'not run, each until the cause it names is fixed (-v shows each)',
+        '  skip  2 check(s): needs a valid mcpgw.yaml: mcpgw.yaml has problems (see config.valid)',
+        '          config.rendered, keys.declared',
+      ].join('\n'),
+    );
+    // A skip with a reason of its own stays in its area; an area left with nothing is not printed.
+    expect(text).toMatch(/^mcp\n {2}skip {2}mcp\.llm {2}mcp\.llm title {2}\(3 ms\)\n {10}needs the upstream model: --offline$/m);
+    expect(text).not.toMatch(/^keys$/m);
+  });
+
+  it('shows every check in its area with -v', () => {
+    const text = formatDoctorReport(report, true);
+    expect(text.match(/needs a valid mcpgw\.yaml/g)).toHaveLength(2);
+    expect(text).toMatch(/^keys\n {2}skip {2}keys\.declared/m);
+    expect(text).not.toContain('not run');
   });
 });
 
