@@ -58,4 +58,13 @@ export class StepFailed extends Error {
  * A failure whose full report (with ok: false) is already on stdout, as probe and doctor print with --json:
  * the CLI entry only sets the exit code and names the failure on stderr, keeping stdout one JSON document.
  */
-export class ReportedFailure extends StepFailed {}
+export class ReportedFailure extends StepFailed {
+  constructor(
+    message: string,
+    hint?: string,
+    /** Usage (2) when what the report found is the user's file, e.g. an invalid mcpgw.yaml `status` read past. */
+    override readonly exitCode: ExitCode = ExitCode.failure,
+  ) {
+    super(message, hint);
+  }
+}

@@ -5,7 +5,7 @@ import { ConfigError, UserError, type ConfigIssue } from '../errors.js';
 import { readIfExists } from '../fs.js';
 import type { PathSegment } from './path.js';
 import { checkRules } from './rules.js';
-import { configSchema, type McpgwConfig } from './schema.js';
+import { configSchema, DEFAULT_STACK_NAME, type McpgwConfig } from './schema.js';
 import { fromZodIssues } from './zod-issues.js';
 
 export interface LoadedConfig {
@@ -22,6 +22,17 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
   const config = parseConfig(text, file);
   const dir = path.dirname(path.resolve(file));
   return { config, file: path.resolve(file), dir, secretsFile: path.resolve(dir, config.secrets) };
+}
+
+/**
+ * The stack name a mcpgw.yaml that does not validate still gives: its top-level `name:` (read by line when the YAML
+ * itself is broken), else the default. Only for commands that read what runs by its labels (status).
+ */
+export async function stackNameOf(file: string): Promise<string> {
+  const text = (await readIfExists(file, 'mcpgw.yaml file')) ?? '';
+  const doc = parseDocument(text, { prettyErrors: false });
+  const parsed = doc.errors.length === 0 && isMap(doc.contents) ? doc.get('name') : /^name:[ \t]*["']?([^\s"'#]+)/m.exec(text)?.[1];
+  return typeof parsed === 'string' && /^[a-z][a-z0-9-]*$/.test(parsed) ? parsed : DEFAULT_STACK_NAME;
 }
 
 const YAML_FIX = 'fix the YAML syntax at this line (indentation, quotes, a missing ":")';
@@ -128,12 +139,12 @@ function locate(issue: ConfigIssue, doc: Document, lines: LineCounter): ConfigIs
     const offset = atKey ? keyOffset(doc, segments) : nodeOffset(doc.getIn(segments, true));
     if (offset !== undefined) {
       const { line, col } = lines.linePos(offset);
-      return { ...issue, line, column: col };
+      return { path: issue.path, message: issue.message, fix: issue.fix, line, column: col };
     }
     segments = segments.slice(0, -1);
     atKey = true;
   }
-  return issue;
+  return { path: issue.path, message: issue.message, fix: issue.fix };
 }
 
 /** Where the key of the field at `segments` starts, when its parent is a mapping that has it. */

@@ -21,6 +21,8 @@ const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SERVER_NAME = /^[a-z][a-z0-9_]*$/;
 const STACK_NAME = /^[a-z][a-z0-9-]*$/;
+/** The stack name when mcpgw.yaml gives none (`init` writes it). */
+export const DEFAULT_STACK_NAME = 'litellm';
 
 /** `os.environ/NAME` is accepted as a synonym for `NAME`, since that is what LiteLLM users are used to writing. */
 export const secretName = z.preprocess(
@@ -294,7 +296,7 @@ export const configSchema = z.strictObject({
   /** Where the stack runs: `compose`, containers on one Docker engine; `swarm`, services on a Docker Swarm (see `swarm:`). */
   engine: z.enum(['compose', 'swarm'], { message: 'must be compose (one Docker engine) or swarm (a Docker Swarm, see swarm:)' }).default('compose'),
   /** Prefix of every container name, each one DNS label (63 characters) on the stack network. */
-  name: z.string().max(32).regex(STACK_NAME, { message: 'use lowercase letters, digits and "-", starting with a letter' }).default('litellm'),
+  name: z.string().max(32).regex(STACK_NAME, { message: 'use lowercase letters, digits and "-", starting with a letter' }).default(DEFAULT_STACK_NAME),
   host: z.string().min(1),
   bind: z.string().min(1).default('0.0.0.0'),
   /** Address the ports of servers with `publish: true` are published on. Loopback by default: MCP servers have no auth of their own. */

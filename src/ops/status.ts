@@ -1,18 +1,39 @@
-import type { StackModel } from '../stack/model.js';
-import { stackStatus, type ServiceStatus } from '../stack/status.js';
+import { stackNameOf } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { labelledStatus, stackStatus, type ServiceStatus } from '../stack/status.js';
 import { swarmStatus } from '../swarm/status.js';
 import type { OpContext } from './context.js';
-import { loadStack } from './stack.js';
+import { loadStack, type LoadedStack } from './stack.js';
 import { isSwarm, swarmTarget } from './swarm-target.js';
 
-/** Each declared service as Docker sees it now (on a swarm: each task it wants running, with its node). */
-export async function statusOfStack(ctx: OpContext): Promise<{ model: StackModel; services: ServiceStatus[] }> {
-  const stack = await loadStack(ctx);
+export interface StackStatus {
+  stack: string;
+  /** Absent when mcpgw.yaml does not validate. */
+  gateway?: string;
+  services: ServiceStatus[];
+  /** mcpgw.yaml (or its secrets file) does not validate: `services` are the containers labelled with the stack. */
+  invalid?: ConfigError;
+}
+
+/**
+ * Each declared service as Docker sees it now (on a swarm: each task it wants running, with its node). When the file
+ * does not validate, what runs is still shown, from the containers' labels on this engine, with why the file is not
+ * read: a typo must not hide the running stack.
+ */
+export async function statusOfStack(ctx: OpContext): Promise<StackStatus> {
+  let stack: LoadedStack;
+  try {
+    stack = await loadStack(ctx);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const name = await stackNameOf(ctx.configFile);
+    return { stack: name, services: await labelledStatus(await ctx.deps.docker(), name, ctx.deps.clock.now()), invalid: error };
+  }
   const { model } = stack;
   if (isSwarm(stack) && stack.swarm) {
     const target = await swarmTarget(ctx, stack);
     const services = stack.swarm.model.services.map((service) => service.name);
-    return { model, services: await swarmStatus(target.cluster, model.name, services, ctx.deps.clock.now()) };
+    return { stack: model.name, gateway: model.gatewayUrl, services: await swarmStatus(target.cluster, model.name, services, ctx.deps.clock.now()) };
   }
-  return { model, services: await stackStatus(await ctx.deps.docker(), model, ctx.deps.clock.now()) };
+  return { stack: model.name, gateway: model.gatewayUrl, services: await stackStatus(await ctx.deps.docker(), model, ctx.deps.clock.now()) };
 }

@@ -1,4 +1,4 @@
-import type { Engine } from '../docker/engine.js';
+import type { ContainerSummary, Engine } from '../docker/engine.js';
 import { SERVICE_LABEL, STACK_LABEL } from './labels.js';
 import type { StackModel } from './model.js';
 
@@ -24,20 +24,34 @@ export async function stackStatus(engine: Engine, model: StackModel, now: number
       statuses.push({ service: service.name, container: service.containerName, state: 'absent', health: '-', image: service.image, ports: [] });
       continue;
     }
-    const state = await engine.containerState(container.id);
-    const ports = await engine.publishedPorts(container.id);
-    const started = state?.running && state.startedAt ? Date.parse(state.startedAt) : undefined;
-    statuses.push({
-      service: service.name,
-      container: container.name,
-      state: state?.status ?? container.state,
-      health: state?.health ?? '-',
-      image: container.image,
-      ports: ports.map((port) => `${port.hostIp}:${port.hostPort}->${port.target}`),
-      ...(started ? { uptimeSeconds: Math.max(0, Math.round((now - started) / 1000)) } : {}),
-    });
+    statuses.push(await containerStatus(engine, service.name, container, now));
   }
   return statuses;
+}
+
+/**
+ * Every container labelled with the stack, as its labels name it: what runs when mcpgw.yaml cannot say what should
+ * (it does not validate), so nothing declared can be reported absent.
+ */
+export async function labelledStatus(engine: Engine, stack: string, now: number): Promise<ServiceStatus[]> {
+  const containers = await engine.listContainers([`${STACK_LABEL}=${stack}`]);
+  const statuses = await Promise.all(containers.map((container) => containerStatus(engine, container.labels[SERVICE_LABEL] ?? container.name, container, now)));
+  return statuses.sort((a, b) => a.service.localeCompare(b.service));
+}
+
+async function containerStatus(engine: Engine, service: string, container: ContainerSummary, now: number): Promise<ServiceStatus> {
+  const state = await engine.containerState(container.id);
+  const ports = await engine.publishedPorts(container.id);
+  const started = state?.running && state.startedAt ? Date.parse(state.startedAt) : undefined;
+  return {
+    service,
+    container: container.name,
+    state: state?.status ?? container.state,
+    health: state?.health ?? '-',
+    image: container.image,
+    ports: ports.map((port) => `${port.hostIp}:${port.hostPort}->${port.target}`),
+    ...(started ? { uptimeSeconds: Math.max(0, Math.round((now - started) / 1000)) } : {}),
+  };
 }
 
 export function formatUptime(seconds: number | undefined): string {

@@ -1,4 +1,4 @@
-import { chmod, cp } from 'node:fs/promises';
+import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clockAt, runCli, withTempDir } from '../helpers/cli.js';
@@ -44,6 +44,52 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       expect(services.find((service) => service.service === 'postgres')?.state).toBe('exited');
       expect(services.find((service) => service.service.startsWith('mcp'))?.state).toBe('absent');
       expect(result.stderr).toMatch(/postgres, mcp-everything not running or unhealthy/);
+    });
+  });
+
+  it('status with a typo in mcpgw.yaml still shows what runs, from the labels, and says the file is invalid (exit 2)', async () => {
+    await withStack(async (dir, engine) => {
+      const file = path.join(dir, 'mcpgw.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace(/^litellm:\n/m, 'litellm:\n  prot: 4000\n'));
+      const other = { ...ours('litellm', 'running'), id: 'id-elsewhere', labels: { 'io.mcpgw.stack': 'other', 'io.mcpgw.service': 'litellm' } };
+      engine.containers = [
+        ours('litellm', 'running', { startedAt: '2026-12-01T10:00:00Z', ports: [{ target: 4000, hostIp: '0.0.0.0', hostPort: 4000 }] }),
+        ours('postgres', 'running'),
+        other,
+      ];
+      const deps = { cwd: dir, docker: async () => engine.asEngine(), clock: clockAt('2026-12-01T10:05:00Z') };
+      const text = await runCli(['status'], deps);
+      expect(text.code).toBe(2);
+      expect(text.stdout).toMatch(/^litellm +running +- +5m +0\.0\.0\.0:4000->4000 +image-of-litellm$/m);
+      expect(text.stdout).toMatch(/^postgres +running/m);
+      // Another stack's container is not this stack's; nothing declared is reported absent, since nothing was read.
+      expect(text.stdout).not.toContain('absent');
+      expect(text.stdout.match(/^litellm /gm)).toHaveLength(1);
+      expect(text.stderr).toMatch(/mcpgw\.yaml has 1 problem: showing the containers labelled io\.mcpgw\.stack=gateway/);
+      expect(text.stderr).toMatch(/mcpgw\.yaml:\d+:3 +litellm\.prot: unknown field/);
+
+      const json = await runCli(['status', '--json'], deps);
+      expect(json.code).toBe(2);
+      const report = JSON.parse(json.stdout) as {
+        ok: boolean;
+        stack: string;
+        config: { valid: boolean; issues: { path: string }[] };
+        services: { service: string }[];
+      };
+      expect(report).toMatchObject({ ok: false, stack: 'gateway', config: { valid: false, issues: [{ path: 'litellm.prot' }] } });
+      expect(report.services.map((service) => service.service)).toEqual(['litellm', 'postgres']);
+    });
+  });
+
+  it('status finds the stack by the name line of a file whose YAML does not parse', async () => {
+    await withStack(async (dir, engine) => {
+      const file = path.join(dir, 'mcpgw.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace(/^litellm:\n/m, 'litellm:\n   prot: [4000\n'));
+      engine.containers = [ours('litellm', 'running')];
+      const result = await runCli(['status'], { cwd: dir, docker: async () => engine.asEngine() });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toMatch(/^litellm +running/m);
+      expect(result.stderr).toContain('(yaml)');
     });
   });
 

@@ -1,4 +1,4 @@
-import { ReportedFailure } from '../../errors.js';
+import { ExitCode, ReportedFailure } from '../../errors.js';
 import { statusOfStack } from '../../ops/status.js';
 import { formatUptime } from '../../stack/status.js';
 import { formatTable } from '../../ui/table.js';
@@ -7,11 +7,14 @@ import type { CommandContext } from '../context.js';
 /** Exit 1 when any declared service is not running, so scripts can use `mcpgw status` as a check. */
 export async function statusCommand(ctx: CommandContext): Promise<void> {
   const { ui } = ctx;
-  const { model, services: statuses } = await statusOfStack(ctx);
+  const { stack, gateway, services: statuses, invalid } = await statusOfStack(ctx);
   // A job (the swarm's migration) that ran to its end is as it should be.
   const down = statuses.filter((status) => !['running', 'complete'].includes(status.state) || status.health === 'unhealthy');
-  if (ctx.options.json) ui.json({ ok: down.length === 0, stack: model.name, gateway: model.gatewayUrl, services: statuses });
-  else {
+  if (invalid) ui.info(`${invalid.message}: showing the containers labelled io.mcpgw.stack=${stack} instead of the services it declares`);
+  if (ctx.options.json) {
+    const config = invalid ? { config: { valid: false, file: invalid.file, issues: invalid.issues } } : {};
+    ui.json({ ok: down.length === 0 && !invalid, stack, ...(gateway ? { gateway } : {}), ...config, services: statuses });
+  } else {
     ui.result(
       formatTable(
         ['SERVICE', ...(statuses.some((status) => status.node) ? ['NODE'] : []), 'STATE', 'HEALTH', 'UPTIME', 'PORTS', 'IMAGE'],
@@ -28,6 +31,8 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
     );
   }
   // The report (ok: false under --json) is already on stdout: the failure only sets the exit code.
+  if (invalid && ctx.options.json) throw new ReportedFailure(invalid.message, 'fix the problems under config.issues', ExitCode.usage);
+  if (invalid) throw invalid;
   if (down.length > 0)
     throw new ReportedFailure(
       `${down.map((status) => status.service).join(', ')} not running or unhealthy`,
