@@ -5,7 +5,7 @@ import { ConfigError, UserError, type ConfigIssue } from '../errors.js';
 import { readIfExists } from '../fs.js';
 import type { PathSegment } from './path.js';
 import { checkRules } from './rules.js';
-import { configSchema, DEFAULT_STACK_NAME, type McpgwConfig } from './schema.js';
+import { configSchema, DEFAULT_SECRETS_FILE, DEFAULT_STACK_NAME, type McpgwConfig } from './schema.js';
 import { fromZodIssues } from './zod-issues.js';
 
 export interface LoadedConfig {
@@ -25,14 +25,21 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
 }
 
 /**
- * The stack name a mcpgw.yaml that does not validate still gives: its top-level `name:` (read by line when the YAML
- * itself is broken), else the default. Only for commands that read what runs by its labels (status).
+ * What a mcpgw.yaml that does not validate still tells: the stack's name and its secrets file, from its top-level
+ * fields (read by line when the YAML itself is broken), else the defaults. Only for commands that read what runs by
+ * its labels, redacting with the secrets (status, logs).
  */
-export async function stackNameOf(file: string): Promise<string> {
+export async function invalidConfigHints(file: string): Promise<{ name: string; secretsFile: string }> {
   const text = (await readIfExists(file, 'mcpgw.yaml file')) ?? '';
   const doc = parseDocument(text, { prettyErrors: false });
-  const parsed = doc.errors.length === 0 && isMap(doc.contents) ? doc.get('name') : /^name:[ \t]*["']?([^\s"'#]+)/m.exec(text)?.[1];
-  return typeof parsed === 'string' && /^[a-z][a-z0-9-]*$/.test(parsed) ? parsed : DEFAULT_STACK_NAME;
+  const field = (key: string): unknown =>
+    doc.errors.length === 0 && isMap(doc.contents) ? doc.get(key) : new RegExp(`^${key}:[ \\t]*["']?([^\\s"'#]+)`, 'm').exec(text)?.[1];
+  const name = field('name');
+  const secrets = field('secrets');
+  return {
+    name: typeof name === 'string' && /^[a-z][a-z0-9-]*$/.test(name) ? name : DEFAULT_STACK_NAME,
+    secretsFile: path.resolve(path.dirname(path.resolve(file)), typeof secrets === 'string' && secrets !== '' ? secrets : DEFAULT_SECRETS_FILE),
+  };
 }
 
 const YAML_FIX = 'fix the YAML syntax at this line (indentation, quotes, a missing ":")';

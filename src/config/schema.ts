@@ -23,6 +23,8 @@ const SERVER_NAME = /^[a-z][a-z0-9_]*$/;
 const STACK_NAME = /^[a-z][a-z0-9-]*$/;
 /** The stack name when mcpgw.yaml gives none (`init` writes it). */
 export const DEFAULT_STACK_NAME = 'litellm';
+/** The secrets file, relative to mcpgw.yaml, when mcpgw.yaml names none. */
+export const DEFAULT_SECRETS_FILE = './secrets/litellm.env';
 
 /** `os.environ/NAME` is accepted as a synonym for `NAME`, since that is what LiteLLM users are used to writing. */
 export const secretName = z.preprocess(
@@ -307,7 +309,7 @@ export const configSchema = z.strictObject({
     .default(DEFAULT_MCP_PORT_RANGE),
   /** The LAN-only hard rule. `false` is the explicit opt-in to TLS, reverse proxies and public names. */
   lan_only: z.boolean().default(true),
-  secrets: z.string().min(1).default('./secrets/litellm.env'),
+  secrets: z.string().min(1).default(DEFAULT_SECRETS_FILE),
   /**
    * Deprecated: the one network every MCP server shared with LiteLLM before each got its own. Only read so that
    * `up` can remove that network from an existing stack once nothing is attached to it.

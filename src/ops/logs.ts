@@ -1,4 +1,6 @@
-import { UserError } from '../errors.js';
+import { invalidConfigHints } from '../config/load.js';
+import { readSecrets } from '../config/secrets.js';
+import { ConfigError, UserError } from '../errors.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
 import { readTaskLog, TASK_LOG_TIMEOUT_MS, taskLogs } from '../swarm/logs.js';
 import type { OpContext } from './context.js';
@@ -20,19 +22,37 @@ export type OnLogText = (text: string, source: string, of: number) => void;
 /**
  * The containers' logs, handed to `onText` with the service's name (a followed log until the run is
  * interrupted); the command decides how to show them. On a swarm, each task's log with its replica and node.
+ * When mcpgw.yaml does not validate, the logs of the containers labelled with the stack are still shown (redacted
+ * with its secrets file, else not at all), and the file's problems are returned for the command to report.
  */
-export async function stackLogs(ctx: OpContext, request: LogsRequest, onText: OnLogText): Promise<void> {
-  const stack = await loadStack(ctx);
+export async function stackLogs(ctx: OpContext, request: LogsRequest, onText: OnLogText): Promise<ConfigError | undefined> {
+  let stack: LoadedStack;
+  try {
+    stack = await loadStack(ctx);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const hints = await invalidConfigHints(ctx.configFile);
+    ctx.ui.addSecrets((await readSecrets(hints.secretsFile)).values());
+    ctx.ui.warn(`${error.message}: showing the logs of the containers labelled io.mcpgw.stack=${hints.name}`);
+    await engineLogs(ctx, hints.name, request, onText);
+    return error;
+  }
   const { model } = stack;
   const names = stack.swarm ? stack.swarm.model.services.map((entry) => entry.name) : model.services.map((entry) => entry.name);
   if (request.service && !names.includes(request.service))
     throw new UserError(`unknown service "${request.service}"`, `services of this stack: ${names.join(', ')}`);
-  if (isSwarm(stack)) return swarmLogs(ctx, stack, request.service ? [request.service] : names, request, onText);
+  if (isSwarm(stack)) await swarmLogs(ctx, stack, request.service ? [request.service] : names, request, onText);
+  else await engineLogs(ctx, model.name, request, onText);
+  return undefined;
+}
+
+/** The logs of the stack's containers on this engine, found by their labels. */
+async function engineLogs(ctx: OpContext, stack: string, request: LogsRequest, onText: OnLogText): Promise<void> {
   const engine = await ctx.deps.docker();
-  const containers = (await engine.listContainers([`${STACK_LABEL}=${model.name}`])).filter(
+  const containers = (await engine.listContainers([`${STACK_LABEL}=${stack}`])).filter(
     (container) => !request.service || container.labels[SERVICE_LABEL] === request.service,
   );
-  if (containers.length === 0) throw new UserError(`no container of ${request.service ?? `stack "${model.name}"`} exists`, 'run `mcpgw up` first');
+  if (containers.length === 0) throw new UserError(`no container of ${request.service ?? `stack "${stack}"`} exists`, 'run `mcpgw up` first');
   const serviceOf = (container: (typeof containers)[number]) => container.labels[SERVICE_LABEL] ?? container.name;
   if (!request.follow) {
     for (const container of containers) onText(await engine.logs(container.id, request.tail, request.since), serviceOf(container), containers.length);

@@ -1,4 +1,4 @@
-import { stackNameOf } from '../config/load.js';
+import { invalidConfigHints } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { labelledStatus, stackStatus, type ServiceStatus } from '../stack/status.js';
 import { swarmStatus } from '../swarm/status.js';
@@ -26,7 +26,7 @@ export async function statusOfStack(ctx: OpContext): Promise<StackStatus> {
     stack = await loadStack(ctx);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const name = await stackNameOf(ctx.configFile);
+    const { name } = await invalidConfigHints(ctx.configFile);
     return { stack: name, services: await labelledStatus(await ctx.deps.docker(), name, ctx.deps.clock.now()), invalid: error };
   }
   const { model } = stack;

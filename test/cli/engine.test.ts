@@ -1,4 +1,4 @@
-import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clockAt, runCli, withTempDir } from '../helpers/cli.js';
@@ -130,6 +130,29 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       const typo = await runCli(['logs', 'litelm'], { cwd: dir, docker });
       expect(typo.code).toBe(2);
       expect(typo.stderr).toMatch(/unknown service "litelm".*\n.*litellm/);
+    });
+  });
+
+  it("logs with a typo in mcpgw.yaml still shows the stack's logs, redacted with its secrets file, then exits 2 naming the problem", async () => {
+    await withStack(async (dir, engine) => {
+      const file = path.join(dir, 'mcpgw.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace(/^litellm:\n/m, 'litellm:\n  prot: 4000\n'));
+      const master = /^LITELLM_MASTER_KEY=(.+)$/m.exec(await readFile(path.join(dir, 'secrets.env'), 'utf8'))?.[1] ?? '';
+      expect(master).not.toBe('');
+      engine.containers = [ours('litellm', 'running', { log: `started with ${master}\n` })];
+      const docker = async () => engine.asEngine();
+      const result = await runCli(['logs'], { cwd: dir, docker });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toMatch(/^started with \S+$/m);
+      expect(result.stdout + result.stderr).not.toContain(master);
+      expect(result.stderr).toMatch(/mcpgw\.yaml has 1 problem: showing the logs of the containers labelled io\.mcpgw\.stack=gateway/);
+      expect(result.stderr).toMatch(/litellm\.prot: unknown field/);
+      // Without its secrets file nothing is shown: the logs could not be redacted.
+      await rm(path.join(dir, 'secrets.env'));
+      const blind = await runCli(['logs'], { cwd: dir, docker });
+      expect(blind.code).toBe(2);
+      expect(blind.stdout).toBe('');
+      expect(blind.stderr).toMatch(/secrets file .* not found/);
     });
   });
 

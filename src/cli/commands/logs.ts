@@ -15,7 +15,11 @@ export async function logsCommand(ctx: CommandContext, service: string | undefin
   const since = options.since ? sinceEpoch(options.since, new Date(ctx.deps.clock.now())) : undefined;
   const tail = options.tail ? flagInteger('--tail', options.tail, 0, '50') : options.follow ? 20 : 200;
   const request = { follow: Boolean(options.follow), tail, ...(service ? { service } : {}), ...(since !== undefined ? { since } : {}) };
-  await stackLogs(ctx, request, (text, name, of) => ctx.ui.result(of === 1 ? text.trimEnd() : text.trimEnd().replace(/^(?=.)/gm, `${name} | `)));
+  const invalid = await stackLogs(ctx, request, (text, name, of) =>
+    ctx.ui.result(of === 1 ? text.trimEnd() : text.trimEnd().replace(/^(?=.)/gm, `${name} | `)),
+  );
+  // The logs are shown; the file still has to be fixed (exit 2, its problems listed).
+  if (invalid) throw invalid;
 }
 
 /** `600` (seconds), `10m`, `2h`, `1d` before now, or an ISO timestamp, as Unix seconds. */
