@@ -1,10 +1,9 @@
-import { invalidConfigHints } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
-import { ConfigError, UserError } from '../errors.js';
+import { type ConfigError, UserError } from '../errors.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
 import { readTaskLog, TASK_LOG_TIMEOUT_MS, taskLogs } from '../swarm/logs.js';
 import type { OpContext } from './context.js';
-import { loadStack, type LoadedStack } from './stack.js';
+import { loadStackOrHints, type LoadedStack } from './stack.js';
 import { isSwarm, swarmTarget } from './swarm-target.js';
 
 export interface LogsRequest {
@@ -26,16 +25,12 @@ export type OnLogText = (text: string, source: string, of: number) => void;
  * with its secrets file, else not at all), and the file's problems are returned for the command to report.
  */
 export async function stackLogs(ctx: OpContext, request: LogsRequest, onText: OnLogText): Promise<ConfigError | undefined> {
-  let stack: LoadedStack;
-  try {
-    stack = await loadStack(ctx);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const hints = await invalidConfigHints(ctx.configFile);
-    ctx.ui.addSecrets((await readSecrets(hints.secretsFile)).values());
-    ctx.ui.warn(`${error.message}: showing the logs of the containers labelled io.mcpgw.stack=${hints.name}`);
-    await engineLogs(ctx, hints.name, request, onText);
-    return error;
+  const stack = await loadStackOrHints(ctx);
+  if ('invalid' in stack) {
+    ctx.ui.addSecrets((await readSecrets(stack.secretsFile)).values());
+    ctx.ui.warn(`${stack.invalid.message}: showing the logs of the containers labelled io.mcpgw.stack=${stack.name}`);
+    await engineLogs(ctx, stack.name, request, onText);
+    return stack.invalid;
   }
   const { model } = stack;
   const names = stack.swarm ? stack.swarm.model.services.map((entry) => entry.name) : model.services.map((entry) => entry.name);

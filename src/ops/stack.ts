@@ -1,4 +1,4 @@
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { invalidConfigHints, loadConfig, type LoadedConfig } from '../config/load.js';
 import { checkSecrets } from '../config/secret-rules.js';
 import { generatedSecretsFor, METRICS_KEY_SECRET, REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { addGeneratedSecrets, readSecrets, type Secrets } from '../config/secrets.js';
@@ -41,6 +41,26 @@ export async function loadStack(ctx: OpContext, options: { dryRun?: boolean } = 
   const problems = checkSecrets(loaded.config, model.requiredSecrets, secrets);
   if (problems.length > 0) throw new ConfigError(loaded.secretsFile, problems);
   return withSwarmModel(ctx, { loaded, secrets, model, files: renderStack(model, secrets, loadTemplates(), loaded.secretsFile) });
+}
+
+/** What a mcpgw.yaml that does not validate still tells (its stack's name and secrets file), with its problems. */
+export interface InvalidStack {
+  invalid: ConfigError;
+  name: string;
+  secretsFile: string;
+}
+
+/**
+ * The stack, or for the commands that read or remove what runs by its labels (status, logs, down), what an
+ * invalid file still tells: a typo must not hide, or keep anyone from stopping, the running stack.
+ */
+export async function loadStackOrHints(ctx: OpContext): Promise<LoadedStack | InvalidStack> {
+  try {
+    return await loadStack(ctx);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { invalid: error, ...(await invalidConfigHints(ctx.configFile)) };
+  }
 }
 
 /**

@@ -1,9 +1,8 @@
-import { invalidConfigHints } from '../config/load.js';
-import { ConfigError } from '../errors.js';
+import type { ConfigError } from '../errors.js';
 import { labelledStatus, stackStatus, type ServiceStatus } from '../stack/status.js';
 import { swarmStatus } from '../swarm/status.js';
 import type { OpContext } from './context.js';
-import { loadStack, type LoadedStack } from './stack.js';
+import { loadStackOrHints } from './stack.js';
 import { isSwarm, swarmTarget } from './swarm-target.js';
 
 export interface StackStatus {
@@ -21,13 +20,9 @@ export interface StackStatus {
  * read: a typo must not hide the running stack.
  */
 export async function statusOfStack(ctx: OpContext): Promise<StackStatus> {
-  let stack: LoadedStack;
-  try {
-    stack = await loadStack(ctx);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const { name } = await invalidConfigHints(ctx.configFile);
-    return { stack: name, services: await labelledStatus(await ctx.deps.docker(), name, ctx.deps.clock.now()), invalid: error };
+  const stack = await loadStackOrHints(ctx);
+  if ('invalid' in stack) {
+    return { stack: stack.name, services: await labelledStatus(await ctx.deps.docker(), stack.name, ctx.deps.clock.now()), invalid: stack.invalid };
   }
   const { model } = stack;
   if (isSwarm(stack) && stack.swarm) {

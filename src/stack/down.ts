@@ -1,6 +1,6 @@
-import type { Engine } from '../docker/engine.js';
-import { STACK_LABEL } from './labels.js';
-import type { StackModel } from './model.js';
+import type { ContainerSummary, Engine } from '../docker/engine.js';
+import { SERVICE_LABEL, STACK_LABEL } from './labels.js';
+import { LITELLM_SERVICE, type StackModel } from './model.js';
 
 export interface DownReport {
   removedContainers: string[];
@@ -14,13 +14,42 @@ export interface DownReport {
  * (only when asked) volumes. Foreign containers and shared external networks are never touched.
  */
 export async function stackDown(engine: Engine, model: StackModel, options: { volumes: boolean }): Promise<DownReport> {
-  const label = `${STACK_LABEL}=${model.name}`;
   const report: DownReport = { removedContainers: [], removedNetworks: [], keptNetworks: [], removedVolumes: [] };
-  // As compose does: what depends on the others first (LiteLLM), then the rest at once, so a container that waits
-  // out its stop timeout (a process that ignores SIGTERM as PID 1) costs that timeout once, not once per container.
-  const containers = await engine.listContainers([label]);
   const dependents = new Set(model.services.filter((service) => service.dependsOn.length > 0).map((service) => service.containerName));
-  const tiers = [containers.filter((c) => dependents.has(c.name)), containers.filter((c) => !dependents.has(c.name))];
+  report.removedContainers = await removeContainers(engine, model.name, (container) => dependents.has(container.name));
+  const retired = model.retiredNetworks.map((name) => ({ name, external: false }));
+  for (const network of [...model.networks, ...retired]) {
+    // A retired network someone else owns is none of this stack's business.
+    await removeNetwork(engine, model.name, network, report, !retired.includes(network));
+  }
+  if (options.volumes) report.removedVolumes = await removeVolumes(engine, model.name);
+  return report;
+}
+
+/**
+ * `down` when mcpgw.yaml does not validate, from the labels alone: the stack's containers (LiteLLM first, as
+ * compose would), then each network they were on that carries the stack's label and nothing else uses, then (only
+ * when asked) the stack's volumes.
+ */
+export async function labelledDown(engine: Engine, stack: string, options: { volumes: boolean }): Promise<DownReport> {
+  const report: DownReport = { removedContainers: [], removedNetworks: [], keptNetworks: [], removedVolumes: [] };
+  const networks = new Set<string>();
+  for (const container of await engine.listContainers([`${STACK_LABEL}=${stack}`]))
+    for (const name of (await engine.containerNetworks(container.id)) ?? []) networks.add(name);
+  report.removedContainers = await removeContainers(engine, stack, (container) => container.labels[SERVICE_LABEL] === LITELLM_SERVICE);
+  // A network of another owner that a container joined (`networks:`) is not reported: nothing says it is this stack's.
+  for (const name of [...networks].sort()) await removeNetwork(engine, stack, { name, external: false }, report, false);
+  if (options.volumes) report.removedVolumes = await removeVolumes(engine, stack);
+  return report;
+}
+
+/**
+ * The stack's containers, as compose does: what depends on the others first (LiteLLM), then the rest at once, so a
+ * container that waits out its stop timeout (a process that ignores SIGTERM as PID 1) costs that timeout once.
+ */
+async function removeContainers(engine: Engine, stack: string, dependent: (container: ContainerSummary) => boolean): Promise<string[]> {
+  const containers = await engine.listContainers([`${STACK_LABEL}=${stack}`]);
+  const tiers = [containers.filter(dependent), containers.filter((container) => !dependent(container))];
   for (const tier of tiers) {
     await Promise.all(
       tier.map(async (container) => {
@@ -29,27 +58,31 @@ export async function stackDown(engine: Engine, model: StackModel, options: { vo
       }),
     );
   }
-  report.removedContainers.push(...tiers.flat().map((container) => container.name));
-  const retired = model.retiredNetworks.map((name) => ({ name, external: false }));
-  for (const network of [...model.networks, ...retired]) {
-    const found = await engine.networkByName(network.name);
-    if (!found) continue;
-    if (network.external || found.labels[STACK_LABEL] !== model.name) {
-      // A retired network someone else owns is none of this stack's business.
-      if (retired.includes(network)) continue;
-      report.keptNetworks.push({ name: network.name, reason: 'not created by this stack' });
-    } else if (found.containers.length > 0) {
-      report.keptNetworks.push({ name: network.name, reason: `${found.containers.length} other container(s) still attached` });
-    } else {
-      await engine.removeNetwork(network.name);
-      report.removedNetworks.push(network.name);
-    }
+  return tiers.flat().map((container) => container.name);
+}
+
+/** A network of the stack goes once nothing is attached; another's (or an external one) stays, said when `sayForeign`. */
+async function removeNetwork(
+  engine: Engine,
+  stack: string,
+  network: { name: string; external: boolean },
+  report: DownReport,
+  sayForeign: boolean,
+): Promise<void> {
+  const found = await engine.networkByName(network.name);
+  if (!found) return;
+  if (network.external || found.labels[STACK_LABEL] !== stack) {
+    if (sayForeign) report.keptNetworks.push({ name: network.name, reason: 'not created by this stack' });
+  } else if (found.containers.length > 0) {
+    report.keptNetworks.push({ name: network.name, reason: `${found.containers.length} other container(s) still attached` });
+  } else {
+    await engine.removeNetwork(network.name);
+    report.removedNetworks.push(network.name);
   }
-  if (options.volumes) {
-    for (const volume of await engine.listVolumes([label])) {
-      await engine.removeVolume(volume);
-      report.removedVolumes.push(volume);
-    }
-  }
-  return report;
+}
+
+async function removeVolumes(engine: Engine, stack: string): Promise<string[]> {
+  const volumes = await engine.listVolumes([`${STACK_LABEL}=${stack}`]);
+  for (const volume of volumes) await engine.removeVolume(volume);
+  return volumes;
 }

@@ -93,6 +93,37 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
     });
   });
 
+  it('down with a typo in mcpgw.yaml removes what is labelled with the stack, LiteLLM first, then exits 2 naming the problem', async () => {
+    await withStack(async (dir, engine) => {
+      const file = path.join(dir, 'mcpgw.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace(/^litellm:\n/m, 'litellm:\n  prot: 4000\n'));
+      const foreign = { id: 'id-other', name: 'other', image: 'x', labels: {}, state: 'running', status: 'running' };
+      engine.containers = [ours('postgres', 'running'), ours('litellm', 'running'), foreign];
+      // The stack's own network goes; a network another owner made, which a container joined, stays.
+      engine.networks.set('gateway-pg', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: ['id-postgres', 'id-litellm'] });
+      engine.networks.set('shared-lan', { labels: {}, containers: ['id-litellm', 'id-other'] });
+      engine.volumes.set('gateway-pgdata', { 'io.mcpgw.stack': 'gateway' });
+      const host = new FakeHost();
+      host.chain = stackRules('gateway', ['br-1']).map(ruleLine);
+      const down = await runCli(['down'], { cwd: dir, docker: async () => engine.asEngine(), hostShell: async () => host });
+      expect(down.code).toBe(2);
+      expect(engine.containers).toEqual([foreign]);
+      expect(engine.calls.filter((call) => !call.startsWith('remove network'))).toEqual([
+        'stop id-litellm',
+        'remove id-litellm',
+        'stop id-postgres',
+        'remove id-postgres',
+      ]);
+      expect(engine.calls).toContain('remove network gateway-pg');
+      expect(engine.calls).not.toContain('remove network shared-lan');
+      expect(engine.volumes.has('gateway-pgdata')).toBe(true);
+      expect(down.stdout).toMatch(/kept volume\(s\) gateway-pgdata/);
+      expect(host.chain).toEqual([]);
+      expect(down.stderr).toMatch(/mcpgw\.yaml has 1 problem: removed what is labelled io\.mcpgw\.stack=gateway/);
+      expect(down.stderr).toMatch(/litellm\.prot: unknown field/);
+    });
+  });
+
   it("down removes only this stack's containers and network, and its volume only with --volumes", async () => {
     await withStack(async (dir, engine) => {
       const foreign = { id: 'id-other', name: 'other', image: 'x', labels: {}, state: 'running', status: 'running' };

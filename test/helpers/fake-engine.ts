@@ -65,6 +65,8 @@ export class FakeEngine {
   async removeContainer(id: string): Promise<void> {
     this.calls.push(`remove ${id}`);
     this.containers = this.containers.filter((entry) => entry.id !== id);
+    // As Docker does: a removed container leaves its networks.
+    for (const network of this.networks.values()) network.containers = network.containers.filter((member) => member !== id);
   }
 
   async logs(id: string): Promise<string> {
