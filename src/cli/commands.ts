@@ -250,6 +250,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { flags: '--transport <transport>', description: 'sse | http | stdio' },
       { flags: '--image <image>', description: 'container mcpgw runs (sse/http, or the one a stdio server runs in behind the bridge)' },
+      { flags: '--npm <package@version>', description: 'build its image from this npm package (no registry image needed); stdio unless --transport' },
+      { flags: '--pypi <package==version>', description: 'build its image from this PyPI package (no registry image needed); stdio unless --transport' },
       { flags: '--command <command>', description: 'command to run (container command, or the stdio server command)' },
       { flags: '--args <arg...>', description: 'arguments after the command' },
       { flags: '--url <url>', description: 'an MCP server mcpgw does not run' },

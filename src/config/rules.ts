@@ -141,9 +141,10 @@ function checkServer(name: string, server: Record<string, unknown>, lanOnly: boo
         path: `mcp_servers.${name}`,
         message: "a stdio server runs in a container of its own, behind mcpgw's bridge, and this one names no image",
         fix:
-          'add image: IMAGE (one with node and the command, e.g. supercorp/supergateway) or build: { npm: "PACKAGE@X.Y.Z" } / ' +
-          '{ pypi: "PACKAGE==X.Y.Z" }, and port: 48xxx; or, only if it must, inside_litellm: true to have LiteLLM spawn it in ' +
-          "its own container, where it can read LiteLLM's master key, salt key and DATABASE_URL",
+          'add build: { npm: "PACKAGE@X.Y.Z" } or { pypi: "PACKAGE==X.Y.Z" } (mcpgw builds the image with the server and its bridge from ' +
+          'the package registry; `mcp add --npm/--pypi` writes it) and port: 48xxx, or image: IMAGE if you have one with node and the command; ' +
+          "or, only if it must, inside_litellm: true to have LiteLLM spawn it in its own container, where it can read LiteLLM's master key, " +
+          'salt key and DATABASE_URL',
       });
     if (!inside && hasImage && server.port === undefined)
       issues.push({ path: at('port'), message: 'is required for a bridged stdio server', fix: 'pick a free port in the MCP range, e.g. 48010' });

@@ -12,6 +12,10 @@ import { addServer, removeServer } from './yaml-edit.js';
 export interface AddOptions {
   transport?: string;
   image?: string;
+  /** An npm package, pinned (name@1.2.3), that mcpgw installs into an image it builds (`build: { npm }`). */
+  npm?: string;
+  /** A PyPI package, pinned (name==1.2.3), likewise (`build: { pypi }`). */
+  pypi?: string;
   command?: string;
   args?: string[];
   url?: string;
@@ -69,6 +73,13 @@ export function serverEntry(options: AddOptions, catalog?: CatalogEntry, package
   if (options.insideLitellm) entry.inside_litellm = true;
   set('description', options.description);
   set('image', options.image);
+  const registry = packageFlag(options);
+  if (registry) {
+    // The image is the one mcpgw builds from the package; a catalog entry's image or build gives way to it.
+    delete entry.image;
+    entry.build = registry;
+    entry.transport ??= 'stdio';
+  }
   if (options.command !== undefined) entry.command = options.command.split(/\s+/).filter(Boolean);
   set('args', options.args);
   set('port', integerFlag('--port', options.port));
@@ -87,6 +98,16 @@ export function serverEntry(options: AddOptions, catalog?: CatalogEntry, package
     );
   }
   return ordered(entry);
+}
+
+/** `build:` from --npm or --pypi: one package, from one registry, in an image mcpgw builds instead of a given one. */
+function packageFlag(options: AddOptions): { npm: string } | { pypi: string } | undefined {
+  if (options.npm === undefined && options.pypi === undefined) return undefined;
+  if (options.npm !== undefined && options.pypi !== undefined)
+    throw new UserError('--npm and --pypi both given', 'a server comes from one registry: pass one of them');
+  if (options.image !== undefined)
+    throw new UserError(`--image and ${options.npm !== undefined ? '--npm' : '--pypi'} both given`, 'mcpgw builds the image from the package: drop --image');
+  return options.npm !== undefined ? { npm: options.npm } : { pypi: options.pypi as string };
 }
 
 function ordered(entry: Record<string, unknown>): Record<string, unknown> {

@@ -84,6 +84,37 @@ describe('mcpgw mcp (no Docker)', () => {
     });
   });
 
+  it('add --npm / --pypi writes build: from that registry, a stdio server behind the bridge, refusing what cannot build (issue 28, item 1)', async () => {
+    await withTempDir(async (dir) => {
+      const file = await copyFixture(dir);
+      const time = await runCli(['mcp', 'add', 'time', '--pypi', 'mcp-server-time==2026.10.10', '--command', 'mcp-server-time'], { cwd: dir });
+      expect(time.code, time.stderr).toBe(0);
+      const memory = await runCli(['mcp', 'add', 'memory', '--npm', '@modelcontextprotocol/server-memory@2026.8.31', '--command', 'mcp-server-memory'], {
+        cwd: dir,
+      });
+      expect(memory.code, memory.stderr).toBe(0);
+      const servers = parse(await readFile(file, 'utf8')).mcp_servers;
+      expect(servers.time).toEqual({
+        transport: 'stdio',
+        build: { pypi: 'mcp-server-time==2026.10.10' },
+        command: ['mcp-server-time'],
+        port: expect.any(Number),
+      });
+      expect(servers.memory).toMatchObject({
+        transport: 'stdio',
+        build: { npm: '@modelcontextprotocol/server-memory@2026.8.31' },
+        command: ['mcp-server-memory'],
+      });
+      expect(servers.memory.image).toBeUndefined();
+      expect((await runCli(['render'], { cwd: dir })).code).toBe(0);
+      // What cannot be built is refused before anything is written.
+      expect(await expectRefused(dir, ['add', 'a', '--pypi', 'mcp-server-time', '--command', 'mcp-server-time'])).toMatch(/mcp_servers\.a\.build/);
+      expect(await expectRefused(dir, ['add', 'b', '--npm', 'x@1.0.0'])).toMatch(/mcp_servers\.b\.command: is required with build/);
+      expect(await expectRefused(dir, ['add', 'c', '--npm', 'x@1.0.0', '--pypi', 'y==1.0.0', '--command', 'x'])).toMatch(/--npm and --pypi both given/);
+      expect(await expectRefused(dir, ['add', 'd', '--npm', 'x@1.0.0', '--image', 'x:1', '--command', 'x'])).toMatch(/--image and --npm both given/);
+    });
+  });
+
   it('add --json reports the entry and the secrets still missing from the secrets file', async () => {
     await withTempDir(async (dir) => {
       await copyFixture(dir);
@@ -179,9 +210,9 @@ describe('mcpgw mcp (no Docker)', () => {
     expect(result.stdout).toMatch(/postgres\s+sse\s+crystaldba\/postgres-mcp:0\.3\.0\s+:8000\/sse\s+list_schemas\s+MCP_POSTGRES_URI/);
     expect(result.stdout).toMatch(/filesystem\s+stdio→http/);
     expect(result.stdout).toMatch(/github: build local\/github-mcp:1\.11\.0 first/);
-    expect(Math.max(...result.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(125);
+    expect(Math.max(...result.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(132);
     const json = JSON.parse((await runCli(['--json', 'mcp', 'catalog'], { cwd: '/' })).stdout) as { catalog: { id: string }[] };
-    expect(json.catalog).toHaveLength(6);
+    expect(json.catalog).toHaveLength(8);
   });
 
   it('tools refuses an alias mcpgw keeps no value for, saying why and what to pass, without contacting anything', async () => {

@@ -96,13 +96,15 @@ beforeAll(async () => {
   for (const [server, entry, port] of [
     ['files', 'filesystem', '48640'],
     ['web', 'fetch', '48641'],
+    ['clock', 'time', '48642'],
+    ['memo', 'memory', '48643'],
   ] as const) {
     const added = await runCli(['mcp', 'add', server, '--from-catalog', entry, '--port', port], { cwd: dir });
     expect(added.code, added.stderr).toBe(0);
   }
   await editConfig((config) => {
     (config.mcp_servers.web as Record<string, unknown>).networks = [pagesNetwork];
-    config.keys = [{ alias: 'tester', mcp_servers: ['files', 'web'] }];
+    config.keys = [{ alias: 'tester', mcp_servers: ['files', 'web', 'clock', 'memo'] }];
   });
   firstUp = await runCli(['up', '--json'], { cwd: dir });
 }, 900_000);
@@ -156,6 +158,23 @@ describe('catalog entries that failed as they were, through LiteLLM', () => {
     const outside = await callTool('files-read_text_file', { path: '/etc/hostname' });
     expect(outside.isError).toBe(true);
     expect(outside.text).toMatch(/Access denied - path outside allowed directories/);
+  });
+
+  it('time and memory, added from the catalog, are proven by up and answer through the gateway (issue 28, item 1)', async () => {
+    for (const id of ['mcp.server.clock', 'mcp.server.memo']) {
+      const step = probeStep(firstUp, id);
+      expect(step?.status, JSON.stringify(step)).toBe('pass');
+    }
+    const now = await callTool('clock-get_current_time', { timezone: 'UTC' });
+    expect(now.isError, now.text).toBe(false);
+    expect(JSON.parse(now.text)).toMatchObject({ timezone: 'UTC', datetime: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
+    // The graph is written to the volume (MEMORY_FILE_PATH), where the server's user may write, and read back.
+    const entity = `entity-${randomBytes(4).toString('hex')}`;
+    const created = await callTool('memo-create_entities', { entities: [{ name: entity, entityType: 'test', observations: ['made through LiteLLM'] }] });
+    expect(created.isError, created.text).toBe(false);
+    const graph = await callTool('memo-read_graph', {});
+    expect(graph.text).toContain(entity);
+    expect(graph.text).toContain('made through LiteLLM');
   });
 
   it('fetch refuses a LAN address by default, with its own message naming the opt-in', async () => {

@@ -67,10 +67,12 @@ const lanes = [
     // A swarm stack's coordination Redis and front door.
     REDIS_RECIPE,
     HAPROXY_RECIPE,
-    // The catalog's filesystem and fetch servers as `mcp add` writes them into a stack whose images mcpgw builds
+    // The catalog's stdio servers as `mcp add` writes them into a stack whose images mcpgw builds
     // (test/integration/catalog.test.ts), so that test's `up` finds them built.
     recipes.packageRecipe(catalogEntry('filesystem').packaged.build),
     recipes.packageRecipe(catalogEntry('fetch').server.build),
+    recipes.packageRecipe(catalogEntry('time').server.build),
+    recipes.packageRecipe(catalogEntry('memory').server.build),
   ],
 ];
 

@@ -160,7 +160,7 @@ describe('mcp add edits mcpgw.yaml in place', () => {
       'a bridged stdio server without an image',
       'nobox',
       { transport: 'stdio', command: 'run' },
-      /mcp_servers\.nobox: a stdio server runs in a container of its own, behind mcpgw's bridge, and this one names no image \(fix: add image: .*inside_litellm: true/,
+      /mcp_servers\.nobox: a stdio server runs in a container of its own, behind mcpgw's bridge, and this one names no image \(fix: add build: .*inside_litellm: true/,
     ],
     ['a name with a dash', 'my-tools', { transport: 'http', url: 'http://a.lan:1/mcp' }, /server names use a–z, 0–9 and _/],
   ])('refuses %s with the field and the fix', async (_what, name, options, message) => {
@@ -214,7 +214,7 @@ describe('mcp catalog', () => {
   const catalog = loadCatalog();
 
   it('has the seed servers and the well-adopted reference ones', () => {
-    expect(catalog.map((entry) => entry.id)).toEqual(['everything', 'filesystem', 'fetch', 'git', 'postgres', 'github']);
+    expect(catalog.map((entry) => entry.id)).toEqual(['everything', 'filesystem', 'fetch', 'git', 'time', 'memory', 'postgres', 'github']);
     expect(catalogEntry('postgres').server).toMatchObject({
       transport: 'sse',
       image: 'crystaldba/postgres-mcp:0.3.0',
