@@ -1,9 +1,9 @@
-// The catalog's filesystem and fetch entries as a user adds them (`mcp add --from-catalog` into a stack whose
+// The catalog's stdio entries (filesystem, fetch, time, memory) as a user adds them (`mcp add --from-catalog` into a stack whose
 // images mcpgw builds, as `init --offline` writes it), deployed by `mcpgw up` and used through the real LiteLLM
 // with a key granted to them. filesystem must start (its directory is a volume mcpgw creates, writable for the
 // server's user) and write then read a file; fetch must refuse a LAN address by default with its own message, and
-// with the opt-in (args: [--allow-private-ips]) fetch a page from a container this test starts. Both probes must
-// pass either way: neither needs the internet, which this machine lacks.
+// with the opt-in (args: [--allow-private-ips]) fetch a page from a container this test starts; time and memory must
+// answer (memory writing its graph to its volume). Every probe must pass: none needs the internet, which this machine lacks.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
