@@ -228,7 +228,9 @@ mcp_servers:
       expect(issues.map((issue) => `${issue.path}: ${issue.message}`)).toEqual([
         "mcp_servers.t: a stdio server runs in a container of its own, behind mcpgw's bridge, and this one names no image",
       ]);
-      expect(issues[0]?.fix).toMatch(/add build: \{ npm: .*`mcp add --npm\/--pypi` writes it.* or image: IMAGE .* or, only if it must, inside_litellm: true .* master key, salt key and DATABASE_URL/);
+      expect(issues[0]?.fix).toMatch(
+        /add build: \{ npm: .*`mcp add --npm\/--pypi` writes it.* or image: IMAGE .* or, only if it must, inside_litellm: true .* master key, salt key and DATABASE_URL/,
+      );
       expect(messages('version: 1\nhost: gw.lan\nmcp_servers:\n  t:\n    transport: http\n    url: http://t.lan:1/mcp\n    inside_litellm: true\n')).toEqual([
         'mcp_servers.t.inside_litellm: applies only to stdio servers (this one is http)',
       ]);
