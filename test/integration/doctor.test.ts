@@ -113,8 +113,8 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     const { code, report } = await doctor();
     // The replicas.* checks judge LiteLLM replica by replica: on one engine with one LiteLLM they skip, saying how to
     // run them anyway (test/integration/replicas.test.ts runs them on one engine, the swarm test on three nodes).
-    // The swarm.* checks skip on one engine, naming it.
-    const notApplicable = (check: { id: string; status: string }) => /^(replicas|swarm)\./.test(check.id) && check.status === 'skip';
+    // The swarm.* checks skip on one engine, naming it, and litellm.metrics without observability.prometheus.
+    const notApplicable = (check: { id: string; status: string }) => /^(replicas\.|swarm\.|litellm\.metrics$)/.test(check.id) && check.status === 'skip';
     expect(
       report.checks.filter((check) => check.status !== 'pass' && !notApplicable(check)).map((check) => [check.id, check.status, check.evidence, check.causes]),
     ).toEqual([]);
@@ -124,6 +124,7 @@ describe('mcpgw doctor against a real stack (Postgres, LiteLLM in DB mode, MCP s
     expect(report.checks.filter((check) => notApplicable(check) && check.id.startsWith('swarm.')).map((check) => check.evidence[0])).toEqual(
       Array(3).fill(expect.stringMatching(/^engine: compose: /)),
     );
+    expect(byId(report, 'litellm.metrics')).toMatchObject({ status: 'skip', evidence: ['observability.prometheus is not enabled'] });
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
     expect(byId(report, 'mcp.llm').evidence).toContain('executed by LiteLLM: 1');
