@@ -65,13 +65,15 @@ export function entryHeader(entry: ServerEntry, name: string): string | undefine
   return Object.entries(entry.headers).find(([key]) => key.toLowerCase() === name)?.[1];
 }
 
-/**
- * The key the entry sends (`Bearer sk-…` in mcpgw's header), when the file holds it: a variable reference (${VAR},
- * ${env:VAR}, ${input:id}) is resolved by the client, so its value is not in the file.
- */
+/** A header value the client resolves itself (${VAR}, ${env:VAR}, ${input:id}): its value is not in the file. */
+export function isVariableReference(value: string): boolean {
+  return /\$\{[^}]+\}/.test(value);
+}
+
+/** The key the entry sends (`Bearer sk-…` in mcpgw's header), when the file holds it rather than a variable reference. */
 export function entryKey(entry: ServerEntry): string | undefined {
   const value = entryHeader(entry, KEY_HEADER);
-  if (value === undefined || /\$\{[^}]+\}/.test(value)) return undefined;
+  if (value === undefined || isVariableReference(value)) return undefined;
   return /^Bearer\s+(\S+)$/.exec(value.trim())?.[1];
 }
 

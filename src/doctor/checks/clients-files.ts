@@ -1,4 +1,4 @@
-import { entryHeader, pointsAtGateway, scanClientFiles } from '../../clients/scan.js';
+import { entryHeader, isVariableReference, pointsAtGateway, scanClientFiles } from '../../clients/scan.js';
 import { clientPlace } from '../../clients/servers.js';
 import { KEY_HEADER } from '../../gateway/key-header.js';
 import { fail, pass, warn, type Cause, type Check } from '../types.js';
@@ -25,8 +25,7 @@ export const clientsFiles: Check = {
       else if (!pathname.startsWith('/mcp/'))
         causes.push({ cause: `${where}: ${entry.url} is not an MCP endpoint of the gateway`, fix: `use http://${config.host}:${config.litellm.port}/mcp/` });
       const value = entryHeader(entry, KEY_HEADER);
-      // A variable reference (${VAR}, ${env:VAR}, ${input:id}) is resolved by the client: its value is not here to check.
-      const reference = value !== undefined && /\$\{[^}]+\}/.test(value);
+      const reference = value !== undefined && isVariableReference(value);
       if (!value)
         causes.push({
           cause: `${where}: no ${KEY_HEADER} header: the gateway answers 401`,
