@@ -128,12 +128,14 @@ export async function provisionBundledPostgres(engine: Engine, target: Provision
   }
   await asAdmin(statements, 'postgres', { pw: target.password, keyspw: target.keysPassword });
 
+  // LiteLLM may be migrating this database right now (it migrates at start-up): these statements can then meet
+  // its ALTER TABLEs on the same catalog rows. Both are convergent, so a lost race is simply run again.
   const handed = Number(await asAdmin([countAdminObjects()], target.database));
   if (handed > 0) {
-    await asAdmin([reownAdminObjects(target.user)], target.database);
+    await againAfterCatalogRace(() => asAdmin([reownAdminObjects(target.user)], target.database), clock);
     actions.push(`handed ${handed} of LiteLLM's tables, views, sequences, types and functions from the superuser to ${target.user}`);
   }
-  await asAdmin(keysGrants(target), target.database);
+  await againAfterCatalogRace(() => asAdmin(keysGrants(target), target.database), clock);
 
   if (weakRules !== 'none') {
     throw new StepFailed(
@@ -184,6 +186,25 @@ function containerPsql(engine: Engine, container: string): ContainerPsql {
       engine.exec(container, ['psql', '-X', '-At', '-h', '127.0.0.1', '-U', role, '-d', database, '-c', 'SELECT current_user'], [`PGPASSWORD=${password}`]),
   };
 }
+
+/**
+ * PostgreSQL does not serialise two sessions changing the same catalog row (a GRANT on a table that a migration
+ * is altering): the loser fails with "tuple concurrently updated". Runs `script` again while it loses that race,
+ * up to RACE_ATTEMPTS times; any other failure, or the last one, is thrown as it is.
+ */
+async function againAfterCatalogRace(script: () => Promise<string>, clock: Clock): Promise<string> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await script();
+    } catch (error) {
+      if (attempt >= RACE_ATTEMPTS || !(error instanceof StepFailed && CATALOG_RACE.test(error.message))) throw error;
+      await clock.sleep(500 * attempt);
+    }
+  }
+}
+
+const CATALOG_RACE = /tuple concurrently (updated|deleted)/;
+const RACE_ATTEMPTS = 6;
 
 function psqlFailed(output: string): StepFailed {
   return new StepFailed(`psql in the Postgres container failed: ${output.trim()}`);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { POSTGRES_KEYS_ROLE } from '../../src/config/postgres-roles.js';
 import { parseSecrets } from '../../src/config/secrets.js';
 import { abbreviateKey, hashKey } from '../../src/keys/token.js';
 import { KEY_ALLOWED_ROUTES } from '../../src/litellm/routes.js';
@@ -409,6 +410,16 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     expect(await gatewayTools(KEYS.MCPGW_KEY_CODEX)).toEqual(['alpha', 'beta']);
     const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
     expect(JSON.parse(sync.stdout).changes.map((change: { action: string }) => change.action)).toEqual(['keep', 'keep']);
+  });
+
+  it('up converges while another session holds the catalog rows it grants on, as LiteLLM migrating at start-up does: the lost race is run again', async () => {
+    // A GRANT on a table left open: up's GRANT on every table waits for it, then loses with "tuple concurrently updated".
+    const held = owner(`BEGIN; GRANT SELECT ON "LiteLLM_VerificationToken" TO ${POSTGRES_KEYS_ROLE}; SELECT pg_sleep(8); COMMIT`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const up = await runCli(['up'], { cwd: dir });
+    await held;
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/ok {4}postgres:/);
   });
 
   it('leaves no partial rows when a write fails or the connection dies inside the transaction', async () => {
