@@ -1,4 +1,4 @@
-import { keySecretName } from '../config/rules.js';
+import { keySecretName } from '../config/key-secrets.js';
 import { entryKey, pointsAtGateway, rewriteCommand, scanClientFiles } from '../clients/scan.js';
 import { clientPlace } from '../clients/servers.js';
 import type { McpgwConfig } from '../config/schema.js';

@@ -4,7 +4,7 @@ import { BACKUP_KEY_SECRET } from '../backup/auth.js';
 import { restorationSql } from '../backup/restore.js';
 import { parseConfig } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
-import { keySecretName } from '../config/rules.js';
+import { keySecretName } from '../config/key-secrets.js';
 import type { ContainerSummary, Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
