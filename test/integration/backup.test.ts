@@ -14,6 +14,7 @@ import { clockAt, runCli } from '../helpers/cli.js';
 import { gatewayTools } from '../helpers/gateway.js';
 import { asOwner, keysRoleClient } from '../helpers/stack-db.js';
 import { writeTestStack } from '../helpers/test-stack.js';
+import { waitUntil } from '../../src/time/wait.js';
 
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -98,10 +99,13 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
   it('restores a wiped database: keys authenticate again through LiteLLM, declared and ad-hoc', async () => {
     await asOwner(docker, name, 'DROP SCHEMA public CASCADE');
     await asOwner(docker, name, 'CREATE SCHEMA public');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    // The key no longer works: LiteLLM refuses it (401), or answers 503 for every MCP request once re-reading its
-    // MCP catalog meets the missing tables. Never a 200, nor a 500.
-    expect([401, 403, 503]).toContain(await gatewayTools(PORT, adhocKey));
+    // The key no longer works once LiteLLM's key cache lets it go: LiteLLM refuses it (401), or answers 503 for every
+    // MCP request once re-reading its MCP catalog meets the missing tables. Never a 200, nor a 500.
+    const wiped = await waitUntil('the key refused after the wipe', async () => {
+      const answer = await gatewayTools(PORT, adhocKey);
+      return Array.isArray(answer) ? undefined : answer;
+    });
+    expect([401, 403, 503]).toContain(wiped);
 
     const restore = await runCli(['restore', backupFile, '--yes'], { cwd: dir });
     expect(restore.code, restore.stderr).toBe(0);
