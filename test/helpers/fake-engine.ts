@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import type { ContainerDetails, ContainerHardening, ContainerState, ContainerSummary, Engine } from '../../src/docker/engine.js';
+import type { ContainerDetails, ContainerHardening, ContainerState, ContainerSummary } from '../../src/docker/containers.js';
+import type { Engine } from '../../src/docker/engine.js';
 
 interface FakeContainer extends ContainerSummary {
   startedAt?: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import type { DockerEngine } from '../../src/docker/engine.js';
+import type { Engine } from '../../src/docker/engine.js';
 import { ConfigError, StepFailed } from '../../src/errors.js';
 import { debianMirror, debootstrapBase, sourcesForSuite } from '../../src/images/base.js';
 import {
@@ -234,7 +234,7 @@ describe('Debian base', () => {
 
 describe('Debian base prerequisites', () => {
   // Never reached: the prerequisites are checked before anything is built.
-  const engine = {} as DockerEngine;
+  const engine = {} as Engine;
 
   it('names root and the package to install before running anything', async () => {
     const empty = await mkdtemp(path.join(tmpdir(), 'mcpgw-path-'));

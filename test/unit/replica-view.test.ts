@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerState, Engine } from '../../src/docker/engine.js';
+import type { ContainerState } from '../../src/docker/containers.js';
+import type { Engine } from '../../src/docker/engine.js';
 import { readReplica, type ReplicaPlace } from '../../src/swarm/replica-view.js';
 
 const MASTER = 'sk-unit-master-0f3e';
