@@ -8,7 +8,7 @@ import { parse, stringify } from 'yaml';
 import { verifyArchive, writeArchive, type BackupManifest } from '../../src/backup/archive.js';
 import { containerPgTools } from '../../src/backup/pg-tools.js';
 import { restrictLine } from '../../src/backup/restore.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { dockerEngine } from '../../src/docker/engine.js';
 import { archiveDump, attacks, backupKey, forgeArchive } from '../helpers/backup.js';
 import { clockAt, runCli } from '../helpers/cli.js';
 import { gatewayTools } from '../helpers/gateway.js';
@@ -219,12 +219,12 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     expect(wrong.stderr).toMatch(/it was signed with another backup key \(key id [0-9a-f]{12}; this secrets file's MCPGW_BACKUP_KEY has key id [0-9a-f]{12}\)/);
 
     // psql's own \restrict, the second wall: a meta-command that got past the screen is refused by the container's psql.
-    const tools = containerPgTools(new DockerEngine(docker), `${name}-postgres`, { user: 'litellm', password: PASSWORD, database: 'litellm' });
+    const tools = containerPgTools(dockerEngine(docker), `${name}-postgres`, { user: 'litellm', password: PASSWORD, database: 'litellm' });
     const bypass = await tools.restore(Readable.from([restrictLine(), `\\! touch ${mark}-bypass\n`])).catch((error: Error) => error);
     expect((bypass as Error).message).toMatch(/backslash commands are restricted/);
 
     // Nothing of it ran: no file in the Postgres container or on this machine, the same roles, tables and rows.
-    const ls = await new DockerEngine(docker).exec(`${name}-postgres`, ['sh', '-c', 'ls /tmp /var/lib/postgresql']);
+    const ls = await dockerEngine(docker).exec(`${name}-postgres`, ['sh', '-c', 'ls /tmp /var/lib/postgresql']);
     expect(ls.output).not.toMatch(/pwned/);
     expect((await readdir('/tmp')).filter((entry) => entry.startsWith(`pwned-${name}`))).toEqual([]);
     expect(await state()).toEqual(before);
