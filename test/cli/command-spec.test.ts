@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { defineCommand, type Handler } from '../../src/cli/command-spec.js';
-import type { CommandOptions } from '../../src/cli/commands.js';
+import type { ClientId } from '../../src/clients/types.js';
+import type { CommandHandler, CommandOptions } from '../../src/cli/commands.js';
 import { keyInput } from '../../src/cli/key-input.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { processDeps } from '../../src/ops/deps.js';
@@ -96,6 +97,9 @@ describe('a command declared with defineCommand', () => {
     expectTypeOf<CommandOptions<'up'>>().toEqualTypeOf<{ dryRun: true | undefined; probe: boolean; installDocker: true | undefined }>();
     expectTypeOf<CommandOptions<'client-config'>['scope']>().toEqualTypeOf<'user' | 'project' | undefined>();
     expectTypeOf<CommandOptions<'probe'>['llm']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<Parameters<CommandHandler<'client-config'>>[1]>().toEqualTypeOf<[ClientId]>();
+    expectTypeOf<Parameters<CommandHandler<'logs'>>[1]>().toEqualTypeOf<[string | undefined]>();
+    expectTypeOf<Parameters<CommandHandler<'status'>>[1]>().toEqualTypeOf<[]>();
 
     // A renamed flag stops compiling where the old name is still used.
     const renamed = defineCommand({
