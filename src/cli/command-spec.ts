@@ -14,7 +14,7 @@ export interface OptionSpec {
 }
 
 /** A positional argument checked by its own parser, e.g. the client of client-config. */
-export interface ArgumentSpec<Value = unknown> {
+interface ArgumentSpec<Value = unknown> {
   name: string;
   description: string;
   parse(value: string): Value;
@@ -66,14 +66,14 @@ export interface RunnableCommand extends CommandSpec {
 /** What commander hands the action for each positional argument: `<x>` a string, `[x]` maybe one, `<x...>` a list. */
 type ArgValue<Word extends string> = (Word extends `${string}...${'>' | ']'}` ? string[] : string) | (Word extends `[${string}` ? undefined : never);
 type ArgValues<Args extends string> = Args extends `${infer Word} ${infer Rest}` ? [ArgValue<Word>, ...ArgValues<Rest>] : [ArgValue<Args>];
-export type ArgsOf<Args extends string, Parsed> = [Parsed] extends [never] ? ([Args] extends [never] ? [] : ArgValues<Args>) : [Parsed];
+type ArgsOf<Args extends string, Parsed> = [Parsed] extends [never] ? ([Args] extends [never] ? [] : ArgValues<Args>) : [Parsed];
 
 /** The long flag's name: `key-file` from `--key-file <path>`, `out` from `-o, --out <dir>`. */
 type LongName<Flags extends string> = Flags extends `${string}--${infer Rest}` ? (Rest extends `${infer Name} ${string}` ? Name : Rest) : never;
 type Camel<Name extends string> = Name extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : Name;
 type Positive<Name extends string> = Name extends `no-${infer Positive}` ? Positive : Name;
 /** commander's attribute name: camel case, `--no-probe` sets `probe`. */
-export type OptionKey<Flags extends string> = Camel<Positive<LongName<Flags>>>;
+type OptionKey<Flags extends string> = Camel<Positive<LongName<Flags>>>;
 
 type Negated<Flags extends string> = Flags extends `${string}--no-${string}` ? true : false;
 /** commander's variadic rule: dots right after a word character, so `<sk-...>` is one value and `<id...>` a list. */
