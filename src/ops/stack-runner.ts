@@ -9,7 +9,8 @@ import { fetchWithTimeout, httpOk } from '../gateway/http.js';
 import { causeOf, describeAnswer, settledRefusal } from '../gateway/causes.js';
 import { litellmVantage } from '../gateway/vantage.js';
 import type { Cause } from '../outcome.js';
-import { WaitAborted, waitUntil } from '../time/wait.js';
+import { WaitAborted } from '../time/wait.js';
+import { ContainerWaitFailed, WAIT_LOG_LINES, waitOnContainer } from '../docker/container-wait.js';
 import { StepFailed } from '../errors.js';
 import type { LocalBuilds } from '../stack/images.js';
 import type { RenderedFile } from '../render/render.js';
@@ -405,7 +406,7 @@ export class StackRunner {
     return this.waitReady(containerId, service, []);
   }
 
-  /** waitUntil that gives up at once when the container exits, and attaches its last log lines on failure. */
+  /** A wait on one service's container (docker/container-wait.ts), failing as a step with its fix. */
   private async waitOn<T>(
     id: string,
     service: ServiceModel,
@@ -415,25 +416,12 @@ export class StackRunner {
     fix?: () => string | undefined,
   ): Promise<T> {
     const { engine, clock, signal } = this.deps;
-    const restartsBefore = (await engine.containerState(id))?.restartCount ?? 0;
     try {
-      return await waitUntil(
-        `${service.name}: ${what}`,
-        async () => {
-          const state = await engine.containerState(id);
-          if (!state) throw new WaitAborted('container disappeared');
-          // The restart policy brings a crashing server back, so "running" alone would hide a crash loop.
-          if (state.restartCount > restartsBefore) throw new WaitAborted(`container keeps exiting (restarted ${state.restartCount - restartsBefore} time(s))`);
-          if (!state.running) throw new WaitAborted(`container exited with code ${state.exitCode}`);
-          return check();
-        },
-        { timeoutMs, clock, signal },
-      );
+      return await waitOnContainer(engine, id, `${service.name}: ${what}`, async () => check(), { timeoutMs, clock, signal });
     } catch (error) {
-      if (signal.aborted) throw error;
-      const logs = await engine.logs(id, 50);
+      if (!(error instanceof ContainerWaitFailed)) throw error;
       throw new StepFailed(
-        `${(error as Error).message}\n--- last 50 log lines of ${service.containerName} ---\n${logs.trimEnd()}`,
+        `${error.message}\n--- last ${WAIT_LOG_LINES} log lines of ${service.containerName} ---\n${error.logs}`,
         fix?.() ?? `see \`mcpgw logs ${service.name}\``,
       );
     }
