@@ -166,6 +166,16 @@ export type KeyField = keyof typeof KEY_COLUMNS;
 /** A key row joined with its grant, as the store reads it: one field per column above, of the type it parses to. */
 export type KeyRowData = { [F in KeyField]: (typeof KEY_COLUMNS)[F]['type'] extends SqlType<infer T> ? T : never };
 
+/** The key's declared settings held in `table`'s columns, by column name, those unset left out. */
+export function declaredSettings(key: DesiredKey, table: KeyTable): Record<string, unknown> {
+  return Object.fromEntries(
+    (Object.entries(KEY_COLUMNS) as [KeyField, KeyColumn][]).flatMap(([field, column]) => {
+      const value = column.table === table ? column.declared?.(key) : undefined;
+      return value === undefined || value === null ? [] : [[field, value]];
+    }),
+  );
+}
+
 /** Each table's alias in mcpgw's SQL (the SQL above names them), and the field holding the key a repair finds its row by. */
 export const KEY_TABLES = {
   [TOKENS]: { alias: 'v', key: 'token' },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyColumns, LATER_COLUMNS, REQUIRED_COLUMNS } from '../../src/keys/columns.js';
 import type { DesiredKey } from '../../src/keys/desired.js';
 import { driftedFields, insertRows, type KeyWrite, parseKeyRow, repairRows, selectKeys, type Statement } from '../../src/keys/key-sql.js';
-import { GRANTS, type KeyTable, TOKENS } from '../../src/keys/key-table.js';
+import { declaredSettings, GRANTS, type KeyTable, TOKENS } from '../../src/keys/key-table.js';
 import { keyColumnRows } from '../helpers/key-columns.js';
 
 /** The schema KeyColumns.read finds in a database at `level`. */
@@ -160,6 +160,37 @@ describe('the key columns table and the SQL derived from it', () => {
     expect(repairRows(GRANTS, schema('current'), [{ key: KEY, permission: 'grant-1', row: parseKeyRow(ROW) }], NOW)?.text).toMatch(
       /WHERE p\.object_permission_id = r\.row_key$/,
     );
+  });
+
+  it("gives /key/generate the declared settings under LiteLLM's column names, the unset ones left out", () => {
+    expect(declaredSettings(KEY, TOKENS)).toEqual({
+      token: KEY.token,
+      key_alias: 'codex',
+      models: ['gpt-b', 'gpt-a'],
+      max_budget: 25,
+      budget_duration: '30d',
+      rpm_limit: 60,
+      tpm_limit: 100000,
+      max_parallel_requests: 4,
+      allowed_routes: ['/v1/chat/completions', '/mcp'],
+    });
+    expect(declaredSettings(KEY, GRANTS)).toEqual({
+      mcp_servers: ['id-everything'],
+      mcp_access_groups: ['dev'],
+      mcp_tool_permissions: { 'id-everything': ['add', 'echo'] },
+    });
+    const bare: DesiredKey = {
+      alias: 'bare',
+      token: KEY.token,
+      keyName: null,
+      models: [],
+      mcpServers: [],
+      mcpGroups: [],
+      toolPermissions: {},
+      allowedRoutes: [],
+    };
+    expect(declaredSettings(bare, TOKENS)).toEqual({ token: KEY.token, key_alias: 'bare', models: [], allowed_routes: [] });
+    expect(declaredSettings(bare, GRANTS)).toEqual({ mcp_servers: [], mcp_access_groups: [] });
   });
 
   it('compares a row with its declaration as sets and numbers, and names the drift in a fixed order', () => {
