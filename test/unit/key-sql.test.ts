@@ -31,6 +31,19 @@ const KEY: DesiredKey = {
   allowedRoutes: ['/v1/chat/completions', '/mcp'],
 };
 
+/** KEY's settings held in the key's own row, by column name. */
+const KEY_SETTINGS = {
+  token: KEY.token,
+  key_alias: 'codex',
+  models: ['gpt-b', 'gpt-a'],
+  max_budget: 25,
+  budget_duration: '30d',
+  rpm_limit: 60,
+  tpm_limit: 100000,
+  max_parallel_requests: 4,
+  allowed_routes: ['/v1/chat/completions', '/mcp'],
+};
+
 /** The key's row as pg's driver hands it over (bigints as strings, sets in another order), linked to its grant. */
 const ROW = {
   token: KEY.token,
@@ -122,16 +135,8 @@ describe('the key columns table and the SQL derived from it', () => {
   it('writes a new key as LiteLLM leaves it: its settings, lifetime from now, managed by mcpgw, linked to its grant', () => {
     const [row] = payload(insertRows(TOKENS, schema('current'), [{ key: KEY, permission: 'grant-9' }], NOW));
     expect(row).toEqual({
-      token: KEY.token,
+      ...KEY_SETTINGS,
       key_name: 'sk-...wxyz',
-      key_alias: 'codex',
-      models: ['gpt-b', 'gpt-a'],
-      max_budget: 25,
-      budget_duration: '30d',
-      rpm_limit: 60,
-      tpm_limit: 100000,
-      max_parallel_requests: 4,
-      allowed_routes: ['/v1/chat/completions', '/mcp'],
       expires: '2026-12-01T11:00:00.000Z',
       object_permission_id: 'grant-9',
       metadata: { managed_by: 'mcpgw' },
@@ -163,17 +168,7 @@ describe('the key columns table and the SQL derived from it', () => {
   });
 
   it("gives /key/generate the declared settings under LiteLLM's column names, the unset ones left out", () => {
-    expect(declaredSettings(KEY, TOKENS)).toEqual({
-      token: KEY.token,
-      key_alias: 'codex',
-      models: ['gpt-b', 'gpt-a'],
-      max_budget: 25,
-      budget_duration: '30d',
-      rpm_limit: 60,
-      tpm_limit: 100000,
-      max_parallel_requests: 4,
-      allowed_routes: ['/v1/chat/completions', '/mcp'],
-    });
+    expect(declaredSettings(KEY, TOKENS)).toEqual(KEY_SETTINGS);
     expect(declaredSettings(KEY, GRANTS)).toEqual({
       mcp_servers: ['id-everything'],
       mcp_access_groups: ['dev'],
