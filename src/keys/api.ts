@@ -1,6 +1,7 @@
 import { StepFailed } from '../errors.js';
 import { fetchWithTimeout } from '../gateway/http.js';
 import type { DesiredKey } from './desired.js';
+import { declaredSettings, GRANTS, TOKENS } from './key-table.js';
 
 /**
  * The API path: LiteLLM's own POST /key/generate with the master key, for setups where mcpgw should not write
@@ -13,22 +14,12 @@ export async function generateKeyViaApi(baseUrl: string, masterKey: string, key:
     {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${masterKey}` },
+      // LiteLLM's request takes the declared settings under their column names; the key itself, never its hash.
       body: JSON.stringify({
         key,
-        key_alias: desired.alias,
-        models: desired.models,
-        allowed_routes: desired.allowedRoutes,
-        object_permission: {
-          mcp_servers: desired.mcpServers,
-          mcp_access_groups: desired.mcpGroups,
-          ...(Object.keys(desired.toolPermissions).length > 0 ? { mcp_tool_permissions: desired.toolPermissions } : {}),
-        },
+        ...withoutHash(declaredSettings(desired, TOKENS)),
+        object_permission: declaredSettings(desired, GRANTS),
         ...(desired.expiresInSeconds ? { duration: `${desired.expiresInSeconds}s` } : {}),
-        ...(desired.budget !== undefined ? { max_budget: desired.budget } : {}),
-        ...(desired.budgetDuration !== undefined ? { budget_duration: desired.budgetDuration } : {}),
-        ...(desired.rpmLimit !== undefined ? { rpm_limit: desired.rpmLimit } : {}),
-        ...(desired.tpmLimit !== undefined ? { tpm_limit: desired.tpmLimit } : {}),
-        ...(desired.maxParallelRequests !== undefined ? { max_parallel_requests: desired.maxParallelRequests } : {}),
       }),
     },
     30_000,
@@ -40,4 +31,8 @@ export async function generateKeyViaApi(baseUrl: string, masterKey: string, key:
       'check that the proxy runs with its database (`mcpgw status`) and that the master key in the secrets file is current',
     );
   }
+}
+
+function withoutHash({ token: _hash, ...settings }: Record<string, unknown>): Record<string, unknown> {
+  return settings;
 }

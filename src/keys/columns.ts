@@ -1,50 +1,28 @@
 import type { SqlClient } from '../db/connect.js';
 import { StepFailed } from '../errors.js';
+import { GRANTS, KEY_COLUMNS, type KeyColumn, type KeyField, TOKENS } from './key-table.js';
 
-export const TOKENS = 'LiteLLM_VerificationToken';
-export const GRANTS = 'LiteLLM_ObjectPermissionTable';
 export const DEPRECATED_TOKENS = 'LiteLLM_DeprecatedVerificationToken';
 
 /** The upgrade that adds what a newer LiteLLM's migrations bring; named by every refusal below. */
 export const SCHEMA_UPGRADE_FIX = "upgrade LiteLLM (`mcpgw upgrade`): its migrations add what is missing, and the keys' rows are kept";
 
+/** Table → the names of KEY_COLUMNS' columns LiteLLM 1.77's schema already has (`later` false) or later migrations add. */
+function columnNames(later: boolean): Record<string, readonly string[]> {
+  const tables: Record<string, string[]> = {};
+  for (const [field, column] of Object.entries(KEY_COLUMNS) as [string, KeyColumn][]) {
+    if ((column.since !== undefined) === later) (tables[column.table] ??= []).push(column.column ?? field);
+  }
+  return tables;
+}
+
 /**
  * Columns mcpgw reads and writes that LiteLLM 1.77's schema (litellm-proxy-extras 0.2.19, the seed's) already has:
  * without them mcpgw cannot manage keys at all.
  */
-export const REQUIRED_COLUMNS: Record<string, readonly string[]> = {
-  [TOKENS]: [
-    'token',
-    'key_name',
-    'key_alias',
-    'models',
-    'expires',
-    'created_at',
-    'spend',
-    'blocked',
-    'max_budget',
-    'created_by',
-    'updated_by',
-    'updated_at',
-    'object_permission_id',
-    'metadata',
-    'budget_duration',
-    'budget_reset_at',
-    'rpm_limit',
-    'tpm_limit',
-    'max_parallel_requests',
-    'allowed_routes',
-  ],
-  [GRANTS]: ['object_permission_id', 'mcp_servers', 'mcp_access_groups'],
-};
-
+export const REQUIRED_COLUMNS = columnNames(false);
 /** Columns later migrations add: read as NULL and left unwritten where the database lacks them. */
-export const LATER_COLUMNS = {
-  lastRotationAt: { table: TOKENS, column: 'last_rotation_at', type: 'timestamp(3)', migration: '20250926194702_unnamed_migration' },
-  rotationCount: { table: TOKENS, column: 'rotation_count', type: 'integer', migration: '20250926194702_unnamed_migration' },
-  toolPermissions: { table: GRANTS, column: 'mcp_tool_permissions', type: 'jsonb', migration: '20251006143948_add_mcp_tool_permissions' },
-} as const;
-export type LaterColumn = keyof typeof LATER_COLUMNS;
+export const LATER_COLUMNS = columnNames(true);
 
 /** The table a later migration adds: a rotated key's old hash, admitted by LiteLLM until its revoke_at. */
 export const DEPRECATED_TOKENS_MIGRATION = '20260203120000_add_deprecated_verification_token_table';
@@ -75,15 +53,10 @@ export class KeyColumns {
     return this.tables.has(table);
   }
 
-  has(column: LaterColumn): boolean {
-    const { table, column: name } = LATER_COLUMNS[column];
-    return this.tables.get(table)?.has(name) === true;
-  }
-
-  /** `alias.column`, or a NULL of the column's type under its name where this database lacks it. */
-  select(alias: string, column: LaterColumn): string {
-    const { column: name, type } = LATER_COLUMNS[column];
-    return this.has(column) ? `${alias}.${name}` : `NULL::${type} AS ${name}`;
+  /** Whether this database has the column (only those a later migration added may be missing: assertUsable). */
+  has(field: KeyField): boolean {
+    const { table, column } = KEY_COLUMNS[field];
+    return this.tables.get(table)?.has(column ?? field) === true;
   }
 
   /** Refuses a database mcpgw cannot manage keys in, naming what is missing and the fix. */

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { SqlClient } from '../db/connect.js';
 import { StepFailed, UserError } from '../errors.js';
 import { KEY_ALLOWED_ROUTES } from '../litellm/routes.js';
-import { DEPRECATED_TOKENS, DEPRECATED_TOKENS_MIGRATION, KeyColumns, LATER_COLUMNS, SCHEMA_UPGRADE_FIX } from './columns.js';
+import { DEPRECATED_TOKENS, DEPRECATED_TOKENS_MIGRATION, KeyColumns, SCHEMA_UPGRADE_FIX } from './columns.js';
 import type { DesiredKey } from './desired.js';
+import { driftedFields, insertRows, type KeyWrite, parseKeyRow, repairRows, selectKeys, type Statement } from './key-sql.js';
+import { GRANTS, KEY_COLUMNS, type KeyRowData, MANAGED_BY, TOKENS } from './key-table.js';
 
 /** A rotated key's old hash, the alias of the key it was replaced by, and the end of its grace period. */
 export interface RotatedKey {
@@ -46,45 +48,8 @@ export type KeyChange =
   | { alias: string; action: 'update'; fields: string[] }
   | { alias: string; action: 'keep'; blocked?: true };
 
-/** Marks rows mcpgw wrote, so list can tell them from keys made in LiteLLM's UI. */
-const MANAGED_BY = 'mcpgw';
 /** One lock id for every key write, so two syncs (or a sync and a create) never interleave. */
 const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('mcpgw:keys'))`;
-
-interface DbKeyRow {
-  token: string;
-  key_name: string | null;
-  key_alias: string | null;
-  models: string[] | null;
-  expires: Date | null;
-  created_at: Date | null;
-  last_rotation_at: Date | null;
-  spend: number;
-  blocked: boolean | null;
-  max_budget: number | null;
-  created_by: string | null;
-  object_permission_id: string | null;
-  has_permission: boolean;
-  mcp_servers: string[] | null;
-  mcp_access_groups: string[] | null;
-  mcp_tool_permissions: unknown;
-  budget_duration: string | null;
-  /** BigInt columns: pg hands them over as strings. */
-  rpm_limit: string | number | null;
-  tpm_limit: string | number | null;
-  max_parallel_requests: number | null;
-  allowed_routes: string[] | null;
-}
-
-/** The key rows joined with their grants, the columns a newer LiteLLM adds read as NULL where this database lacks them. */
-function selectKeys(columns: KeyColumns): string {
-  return `
-  SELECT v.token, v.key_name, v.key_alias, v.models, v.expires, v.created_at, ${columns.select('v', 'lastRotationAt')}, v.spend, v.blocked, v.max_budget,
-         v.created_by, v.object_permission_id, p.object_permission_id IS NOT NULL AS has_permission, p.mcp_servers, p.mcp_access_groups,
-         ${columns.select('p', 'toolPermissions')}, v.budget_duration, v.rpm_limit, v.tpm_limit, v.max_parallel_requests, v.allowed_routes
-    FROM "LiteLLM_VerificationToken" v
-    LEFT JOIN "LiteLLM_ObjectPermissionTable" p ON p.object_permission_id = v.object_permission_id`;
-}
 
 /**
  * LiteLLM's key tables, written the way LiteLLM's own /key/generate leaves them: the token row (sha256 of the
@@ -114,8 +79,14 @@ export class KeyStore {
     (await this.columns()).assertUsable();
   }
 
+  /** The key rows joined with their grants that `condition` (SQL over `v`, the key's row, and `p`, its grant) picks. */
+  private async rows(condition: string, values: unknown[] = []): Promise<KeyRowData[]> {
+    const { rows } = await this.db.query<Record<string, unknown>>(`${selectKeys(await this.columns())} ${condition}`, values);
+    return rows.map(parseKeyRow);
+  }
+
   async list(): Promise<KeyRow[]> {
-    const { rows } = await this.db.query<DbKeyRow>(`${selectKeys(await this.columns())} ORDER BY v.key_alias NULLS LAST, v.created_at`);
+    const rows = await this.rows('ORDER BY v.key_alias NULLS LAST, v.created_at');
     return rows.map((row) => ({
       token: row.token,
       keyName: row.key_name ?? 'sk-...',
@@ -126,16 +97,16 @@ export class KeyStore {
       expires: row.expires,
       createdAt: row.created_at,
       lastRotationAt: row.last_rotation_at,
-      spend: Number(row.spend),
+      spend: row.spend ?? 0,
       blocked: row.blocked === true,
       managed: row.created_by === MANAGED_BY,
       budget: row.max_budget,
       budgetDuration: row.budget_duration,
-      toolPermissions: toolPermissionsOf(row),
-      hasPermission: row.has_permission,
+      toolPermissions: row.mcp_tool_permissions,
+      hasPermission: row.grant_id !== null,
       allowedRoutes: row.allowed_routes ?? [],
-      rpmLimit: numberOrNull(row.rpm_limit),
-      tpmLimit: numberOrNull(row.tpm_limit),
+      rpmLimit: row.rpm_limit,
+      tpmLimit: row.tpm_limit,
       maxParallelRequests: row.max_parallel_requests,
     }));
   }
@@ -155,7 +126,7 @@ export class KeyStore {
 
   /** What `sync` would change for each declared key found by its hash (read only; missing keys are not listed). */
   async drift(keys: DesiredKey[]): Promise<{ alias: string; fields: string[] }[]> {
-    const { rows } = await this.db.query<DbKeyRow>(`${selectKeys(await this.columns())} WHERE v.token = ANY($1::text[])`, [keys.map((key) => key.token)]);
+    const rows = await this.rows('WHERE v.token = ANY($1::text[])', [keys.map((key) => key.token)]);
     const byToken = new Map(rows.map((row) => [row.token, row]));
     return keys.flatMap((key) => {
       const row = byToken.get(key.token);
@@ -169,7 +140,7 @@ export class KeyStore {
     refuseToolLists([key], columns);
     await this.transaction(async () => {
       await this.assertAliasFree(key);
-      await this.insert([key]);
+      await this.write([key], []);
     });
   }
 
@@ -199,7 +170,7 @@ export class KeyStore {
       // Grants written before server ids were pinned hold LiteLLM's derived ids: rewritten once, for every row.
       this.migratedGrants = options.legacyServerIds && options.legacyServerIds.size > 0 ? await this.migrateServerIds(options.legacyServerIds) : 0;
       this.closedRoutes = await this.closeRoutes();
-      const { rows } = await this.db.query<DbKeyRow>(`${selectKeys(columns)} WHERE v.token = ANY($1::text[]) OR v.key_alias = ANY($2::text[])`, [
+      const rows = await this.rows('WHERE v.token = ANY($1::text[]) OR v.key_alias = ANY($2::text[])', [
         keys.map((key) => key.token),
         keys.map((key) => key.alias),
       ]);
@@ -208,6 +179,7 @@ export class KeyStore {
       const byAlias = new Map(rows.filter((row) => row.key_alias !== null && !declaredTokens.has(row.token)).map((row) => [row.key_alias as string, row]));
       const changes: KeyChange[] = [];
       const missing: DesiredKey[] = [];
+      const drifted: { key: DesiredKey; row: KeyRowData }[] = [];
       for (const key of keys) {
         const row = byToken.get(key.token) ?? byAlias.get(key.alias);
         if (!row) {
@@ -215,15 +187,15 @@ export class KeyStore {
           changes.push({ alias: key.alias, action: 'create' });
           continue;
         }
-        const fields = [...(row.token === key.token ? [] : ['key']), ...driftedFields(key, row)];
+        const fields = driftedFields(key, row);
         if (fields.length === 0) {
           changes.push({ alias: key.alias, action: 'keep', ...(row.blocked === true ? { blocked: true as const } : {}) });
           continue;
         }
         changes.push({ alias: key.alias, action: 'update', fields });
-        if (!options.dryRun) await this.repair(key, row);
+        drifted.push({ key, row });
       }
-      if (!options.dryRun) await this.insert(missing);
+      if (!options.dryRun) await this.write(missing, drifted);
       return changes;
     }, options.dryRun);
   }
@@ -240,7 +212,7 @@ export class KeyStore {
   async rotate(alias: string, next: { token: string; keyName: string; expiresInSeconds?: number }, graceSeconds: number): Promise<{ oldToken: string }> {
     const columns = await this.columns();
     return this.transaction(async () => {
-      const { rows } = await this.db.query<DbKeyRow>(`${selectKeys(columns)} WHERE v.key_alias = $1`, [alias]);
+      const rows = await this.rows('WHERE v.key_alias = $1', [alias]);
       const old = rows[0];
       if (!old) throw new UserError(`no key has alias "${alias}"`, 'see `mcpgw keys list`');
       if (rows.length > 1) throw new UserError(`${rows.length} keys share alias "${alias}"`, 'revoke the extra ones first');
@@ -258,8 +230,8 @@ export class KeyStore {
       }
       // The rotation bookkeeping columns exist from migration 20250926194702 on; an older row simply lacks them.
       const bookkeeping = [
-        ...(columns.has('rotationCount') ? [`${LATER_COLUMNS.rotationCount.column} = COALESCE(${LATER_COLUMNS.rotationCount.column}, 0) + 1`] : []),
-        ...(columns.has('lastRotationAt') ? [`${LATER_COLUMNS.lastRotationAt.column} = $5::timestamptz AT TIME ZONE 'UTC'`] : []),
+        ...(columns.has('rotation_count') ? ['rotation_count = COALESCE(rotation_count, 0) + 1'] : []),
+        ...(columns.has('last_rotation_at') ? [`last_rotation_at = $5::timestamptz AT TIME ZONE 'UTC'`] : []),
       ];
       await this.db.query(
         `UPDATE "LiteLLM_VerificationToken"
@@ -285,7 +257,7 @@ export class KeyStore {
    */
   async migrateServerIds(legacy: Map<string, string>): Promise<number> {
     const mapping = JSON.stringify(Object.fromEntries(legacy));
-    const tools = (await this.columns()).has('toolPermissions');
+    const tools = (await this.columns()).has('mcp_tool_permissions');
     const { rowCount } = await this.db.query(
       `UPDATE "LiteLLM_ObjectPermissionTable" p
           SET mcp_servers = ARRAY(SELECT DISTINCT COALESCE($1::jsonb ->> s, s) FROM unnest(p.mcp_servers) AS s ORDER BY 1)${
@@ -340,91 +312,24 @@ export class KeyStore {
     });
   }
 
-  /** Batched inserts: one statement for the grants, one for the tokens, however many keys. */
-  private async insert(keys: DesiredKey[]): Promise<void> {
-    if (keys.length === 0) return;
+  /**
+   * Writes the declared keys, batched whatever their number: new rows for `created`, and the found rows of `repaired`
+   * rewritten to their declarations (a row without a grant gets one). Grants first: a key's row links to its grant.
+   */
+  private async write(created: DesiredKey[], repaired: { key: DesiredKey; row: KeyRowData }[]): Promise<void> {
+    const schema = await this.columns();
     const now = this.clock();
-    const records = keys.map((key) => ({
-      permission: randomUUID(),
-      token: key.token,
-      key_name: key.keyName,
-      key_alias: key.alias,
-      models: key.models,
-      mcp_servers: key.mcpServers,
-      mcp_groups: key.mcpGroups,
-      expires: key.expiresInSeconds ? new Date(now.getTime() + key.expiresInSeconds * 1000).toISOString() : null,
-      max_budget: key.budget ?? null,
-      tools: Object.keys(key.toolPermissions).length > 0 ? key.toolPermissions : null,
-      budget_duration: key.budgetDuration ?? null,
-      rpm_limit: key.rpmLimit ?? null,
-      tpm_limit: key.tpmLimit ?? null,
-      max_parallel_requests: key.maxParallelRequests ?? null,
-      allowed_routes: key.allowedRoutes,
-    }));
-    const payload = JSON.stringify(records);
-    // A database without tool lists gets no key that declares one (refuseToolLists): the column is left out.
-    const tools = (await this.columns()).has('toolPermissions');
-    await this.db.query(
-      `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups${tools ? ', mcp_tool_permissions' : ''})
-       SELECT r.permission, ARRAY(SELECT jsonb_array_elements_text(r.mcp_servers)), ARRAY(SELECT jsonb_array_elements_text(r.mcp_groups))${tools ? ', r.tools' : ''}
-         FROM jsonb_to_recordset($1::jsonb) AS r(permission text, mcp_servers jsonb, mcp_groups jsonb, tools jsonb)`,
-      [payload],
-    );
-    await this.db.query(
-      `INSERT INTO "LiteLLM_VerificationToken"
-         (token, key_name, key_alias, models, expires, max_budget, budget_duration, budget_reset_at, rpm_limit, tpm_limit, max_parallel_requests,
-          object_permission_id, metadata, created_by, updated_by, allowed_routes)
-       SELECT r.token, r.key_name, r.key_alias, ARRAY(SELECT jsonb_array_elements_text(r.models)), r.expires::timestamptz AT TIME ZONE 'UTC',
-              r.max_budget, r.budget_duration, CASE WHEN r.budget_duration IS NULL THEN NULL ELSE now() AT TIME ZONE 'UTC' END,
-              r.rpm_limit, r.tpm_limit, r.max_parallel_requests, r.permission, $2::jsonb, $3, $3, ARRAY(SELECT jsonb_array_elements_text(r.allowed_routes))
-         FROM jsonb_to_recordset($1::jsonb) AS r(token text, key_name text, key_alias text, models jsonb, expires text, max_budget double precision,
-              budget_duration text, rpm_limit bigint, tpm_limit bigint, max_parallel_requests int, permission text, allowed_routes jsonb)`,
-      [payload, JSON.stringify({ managed_by: MANAGED_BY }), MANAGED_BY],
-    );
-  }
-
-  private async repair(key: DesiredKey, row: DbKeyRow): Promise<void> {
-    let permission = row.object_permission_id;
-    const tools = (await this.columns()).has('toolPermissions');
-    if (!permission) {
-      permission = randomUUID();
-      await this.db.query(
-        `INSERT INTO "LiteLLM_ObjectPermissionTable" (object_permission_id, mcp_servers, mcp_access_groups${tools ? ', mcp_tool_permissions' : ''}) ` +
-          `VALUES ($1, $2::text[], $3::text[]${tools ? ', $4::jsonb' : ''})`,
-        [permission, key.mcpServers, key.mcpGroups, ...(tools ? [toolsJson(key)] : [])],
-      );
-    } else {
-      await this.db.query(
-        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = $2::text[], mcp_access_groups = $3::text[]${tools ? ', mcp_tool_permissions = $4::jsonb' : ''} ` +
-          `WHERE object_permission_id = $1`,
-        [permission, key.mcpServers, key.mcpGroups, ...(tools ? [toolsJson(key)] : [])],
-      );
-    }
-    // A key declared by hash has no value to abbreviate: its row keeps its key_name, unless the row takes another hash.
-    const keyName = key.keyName ?? (row.token === key.token ? row.key_name : null);
-    // A changed budget_duration opens a new window now; LiteLLM's reset job then computes the next reset itself.
-    await this.db.query(
-      `UPDATE "LiteLLM_VerificationToken"
-          SET token = $7, key_name = $8, key_alias = $2, models = $3::text[], max_budget = $4, object_permission_id = $5, updated_by = $6, updated_at = now(),
-              budget_reset_at = CASE WHEN $9::text IS NULL THEN NULL WHEN budget_duration IS DISTINCT FROM $9::text THEN now() AT TIME ZONE 'UTC' ELSE budget_reset_at END,
-              budget_duration = $9, rpm_limit = $10, tpm_limit = $11, max_parallel_requests = $12, allowed_routes = $13::text[]
-        WHERE token = $1`,
-      [
-        row.token,
-        key.alias,
-        key.models,
-        key.budget ?? null,
-        permission,
-        MANAGED_BY,
-        key.token,
-        keyName,
-        key.budgetDuration ?? null,
-        key.rpmLimit ?? null,
-        key.tpmLimit ?? null,
-        key.maxParallelRequests ?? null,
-        key.allowedRoutes,
-      ],
-    );
+    const creates: KeyWrite[] = created.map((key) => ({ key, permission: randomUUID() }));
+    const repairs: KeyWrite[] = repaired.map(({ key, row }) => ({ key, row, permission: row.grant_id ?? randomUUID() }));
+    const granted = repairs.filter((write) => write.row?.grant_id !== null);
+    const ungranted = repairs.filter((write) => write.row?.grant_id === null);
+    const statements = [
+      insertRows(GRANTS, schema, [...creates, ...ungranted], now),
+      repairRows(GRANTS, schema, granted, now),
+      repairRows(TOKENS, schema, repairs, now),
+      insertRows(TOKENS, schema, creates, now),
+    ];
+    for (const statement of statements.filter((entry): entry is Statement => entry !== undefined)) await this.db.query(statement.text, statement.values);
   }
 
   private async transaction<T>(work: () => Promise<T>, rollback = false): Promise<T> {
@@ -454,65 +359,19 @@ export class KeyStore {
  * would reach every tool of its servers, more than declared: refused with the upgrade as the fix.
  */
 function refuseToolLists(keys: DesiredKey[], columns: KeyColumns): void {
-  if (columns.has('toolPermissions')) return;
+  if (columns.has('mcp_tool_permissions')) return;
   const listed = keys.filter((key) => Object.keys(key.toolPermissions).length > 0).map((key) => key.alias);
   if (listed.length === 0) return;
   throw new StepFailed(
     `${listed.join(', ')} declare${listed.length === 1 ? 's' : ''} mcp_tools, but this database's LiteLLM schema has no ` +
-      `${LATER_COLUMNS.toolPermissions.table}.${LATER_COLUMNS.toolPermissions.column} (migration ${LATER_COLUMNS.toolPermissions.migration}): ` +
+      `${GRANTS}.mcp_tool_permissions (migration ${KEY_COLUMNS.mcp_tool_permissions.since}): ` +
       'the key would reach every tool of its servers',
     `${SCHEMA_UPGRADE_FIX}; or drop mcp_tools from the key until then`,
   );
 }
 
-function driftedFields(key: DesiredKey, row: DbKeyRow): string[] {
-  const fields: string[] = [];
-  if (row.key_alias !== key.alias) fields.push('alias');
-  if (!sameSet(row.models ?? [], key.models)) fields.push('models');
-  if (!row.object_permission_id || !sameSet(row.mcp_servers ?? [], key.mcpServers)) fields.push('mcp_servers');
-  if (!sameSet(row.mcp_access_groups ?? [], key.mcpGroups)) fields.push('mcp_groups');
-  if ((row.max_budget ?? null) !== (key.budget ?? null)) fields.push('budget');
-  if ((row.budget_duration ?? null) !== (key.budgetDuration ?? null)) fields.push('budget_duration');
-  if (canonicalTools(toolPermissionsOf(row)) !== canonicalTools(key.toolPermissions)) fields.push('mcp_tools');
-  if (numberOrNull(row.rpm_limit) !== (key.rpmLimit ?? null)) fields.push('rpm_limit');
-  if (numberOrNull(row.tpm_limit) !== (key.tpmLimit ?? null)) fields.push('tpm_limit');
-  if ((row.max_parallel_requests ?? null) !== (key.maxParallelRequests ?? null)) fields.push('max_parallel_requests');
-  // Keys written before mcpgw set allowed_routes could call LiteLLM's provider pass-through routes: sync closes them.
-  if (!sameSet(row.allowed_routes ?? [], key.allowedRoutes)) fields.push('allowed_routes');
-  return fields;
-}
-
-function numberOrNull(value: string | number | null): number | null {
-  return value === null ? null : Number(value);
-}
-
-/** LiteLLM's mcp_tool_permissions as written (an object of server → tool list); anything else counts as none. */
-function toolPermissionsOf(row: Pick<DbKeyRow, 'mcp_tool_permissions'>): Record<string, string[]> {
-  const value = typeof row.mcp_tool_permissions === 'string' ? (JSON.parse(row.mcp_tool_permissions) as unknown) : row.mcp_tool_permissions;
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([server, tools]) => [server, Array.isArray(tools) ? tools.map(String) : []]));
-}
-
-function canonicalTools(permissions: Record<string, string[]>): string {
-  return JSON.stringify(
-    Object.entries(permissions)
-      .map(([server, tools]) => [server, [...new Set(tools)].sort()])
-      .sort(([a], [b]) => String(a).localeCompare(String(b))),
-  );
-}
-
-function toolsJson(key: DesiredKey): string | null {
-  return Object.keys(key.toolPermissions).length > 0 ? JSON.stringify(key.toolPermissions) : null;
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const left = [...new Set(a)].sort();
-  const right = [...new Set(b)].sort();
-  return left.length === right.length && left.every((value, index) => value === right[index]);
-}
-
 /** The new value's expiry: the declared lifetime, else the row's lifetime (expires − its last start) from now. */
-function nextExpiry(old: DbKeyRow, declaredSeconds: number | undefined, now: Date): Date | null {
+function nextExpiry(old: KeyRowData, declaredSeconds: number | undefined, now: Date): Date | null {
   if (declaredSeconds) return new Date(now.getTime() + declaredSeconds * 1000);
   if (!old.expires) return null;
   const start = old.last_rotation_at ?? old.created_at;

@@ -5,11 +5,12 @@ import { DEPRECATED_TOKENS, LATER_COLUMNS, REQUIRED_COLUMNS } from '../../src/ke
  * columns and table later migrations add) or 'current'. For fake databases in the fast tiers.
  */
 export function keyColumnRows(level: '1.77' | 'current'): { table_name: string; column_name: string }[] {
-  const rows = Object.entries(REQUIRED_COLUMNS).flatMap(([table, columns]) => columns.map((column) => ({ table_name: table, column_name: column })));
-  if (level === '1.77') return rows;
+  const rowsOf = (tables: Record<string, readonly string[]>) =>
+    Object.entries(tables).flatMap(([table, columns]) => columns.map((column) => ({ table_name: table, column_name: column })));
+  if (level === '1.77') return rowsOf(REQUIRED_COLUMNS);
   return [
-    ...rows,
-    ...Object.values(LATER_COLUMNS).map(({ table, column }) => ({ table_name: table, column_name: column })),
+    ...rowsOf(REQUIRED_COLUMNS),
+    ...rowsOf(LATER_COLUMNS),
     ...['id', 'token', 'active_token_id', 'revoke_at', 'created_at'].map((column) => ({ table_name: DEPRECATED_TOKENS, column_name: column })),
   ];
 }

@@ -743,7 +743,7 @@ describe('keys.mcp-grant: a key without an MCP grant, judged by the LiteLLM vers
     key_alias: alias,
     models: [],
     object_permission_id: grant.permission === false ? null : `p-${alias}`,
-    has_permission: grant.permission !== false,
+    grant_id: grant.permission === false ? null : `p-${alias}`,
     mcp_servers: grant.servers ?? [],
     mcp_access_groups: [],
     expires: null,
