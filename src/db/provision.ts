@@ -189,7 +189,8 @@ function containerPsql(engine: Engine, container: string): ContainerPsql {
 
 /**
  * PostgreSQL does not serialise two sessions changing the same catalog row (a GRANT on a table that a migration
- * is altering): the loser fails with "tuple concurrently updated". Runs `script` again while it loses that race,
+ * is altering): the loser fails with "tuple concurrently updated", or "deadlock detected" when each waits on a row
+ * the other holds. Runs `script` again while it loses that race,
  * up to RACE_ATTEMPTS times; any other failure, or the last one, is thrown as it is.
  */
 async function againAfterCatalogRace(script: () => Promise<string>, clock: Clock): Promise<string> {
@@ -203,7 +204,7 @@ async function againAfterCatalogRace(script: () => Promise<string>, clock: Clock
   }
 }
 
-const CATALOG_RACE = /tuple concurrently (updated|deleted)/;
+const CATALOG_RACE = /tuple concurrently (updated|deleted)|deadlock detected/;
 const RACE_ATTEMPTS = 6;
 
 function psqlFailed(output: string): StepFailed {

@@ -11,6 +11,7 @@ import { type LocalBuilds, unpullableFix } from '../stack/images.js';
 import type { RenderedFile } from '../render/render.js';
 import type { Progress } from '../ui/progress.js';
 import { containerSpecFor, specHash } from '../render/container-spec.js';
+import { removeUnusedStackNetworks } from '../stack/down.js';
 import { CONFIG_HASH_LABEL } from '../stack/labels.js';
 import { STACK_LABEL } from '../stack/labels.js';
 import { litellmBaseUrl, litellmEndpoints, mcpServiceName, POSTGRES_SERVICE, type ServiceModel, type StackModel } from '../stack/model.js';
@@ -176,7 +177,10 @@ export class StackRunner {
     );
     await this.deps.guard?.();
     for (const volume of plan.volumes) if (volume.action === 'create') await engine.createVolume(volume.name, { [STACK_LABEL]: this.model.name });
+    // An orphan's own network goes too, once LiteLLM (recreated below, without it) has left it.
+    const orphanNetworks: string[] = [];
     for (const orphan of plan.orphans) {
+      orphanNetworks.push(...((await engine.containerNetworks(orphan.id)) ?? []));
       await engine.removeContainer(orphan.id);
       notes.push(`removed ${orphan.name} (no longer in mcpgw.yaml)`);
     }
@@ -207,6 +211,9 @@ export class StackRunner {
       if (listed !== undefined) outcome.ready = `${outcome.ready}; from LiteLLM: ${listed} tools`;
     }
     await this.removeRetired(plan.retired, notes);
+    const modelNetworks = new Set(this.model.networks.map((network) => network.name));
+    const unused = orphanNetworks.filter((name) => !modelNetworks.has(name));
+    for (const name of await removeUnusedStackNetworks(engine, this.model.name, unused)) notes.push(`removed network ${name} (its server left mcpgw.yaml)`);
     return { plan, services: outcomes.map(({ id: _id, ...outcome }) => outcome), notes };
   }
 

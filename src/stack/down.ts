@@ -17,11 +17,14 @@ export interface DownReport {
 export async function stackDown(engine: Engine, model: StackModel, options: { volumes: boolean }): Promise<DownReport> {
   const report: DownReport = { removedContainers: [], removedNetworks: [], keptNetworks: [], removedVolumes: [] };
   const dependents = new Set(model.services.filter((service) => service.dependsOn.length > 0).map((service) => service.containerName));
+  // A server dropped from mcpgw.yaml since the last `up` still runs, on a network the model no longer names.
+  const joined = await joinedNetworks(engine, model.name);
   report.removedContainers = await removeContainers(engine, model.name, (container) => dependents.has(container.name));
-  const retired = model.retiredNetworks.map((name) => ({ name, external: false }));
-  for (const network of [...model.networks, ...retired]) {
-    // A retired network someone else owns is none of this stack's business.
-    await removeNetwork(engine, model.name, network, report, !retired.includes(network));
+  const named = new Set(model.networks.map((network) => network.name));
+  const others = [...model.retiredNetworks, ...[...joined].filter((name) => !named.has(name))].map((name) => ({ name, external: false }));
+  for (const network of [...model.networks, ...new Map(others.map((entry) => [entry.name, entry])).values()]) {
+    // A retired network, or one a container joined, that someone else owns is none of this stack's business.
+    await removeNetwork(engine, model.name, network, report, named.has(network.name));
   }
   if (options.volumes) report.removedVolumes = await removeVolumes(engine, model.name);
   return report;
@@ -34,14 +37,30 @@ export async function stackDown(engine: Engine, model: StackModel, options: { vo
  */
 export async function labelledDown(engine: Engine, stack: string, options: { volumes: boolean }): Promise<DownReport> {
   const report: DownReport = { removedContainers: [], removedNetworks: [], keptNetworks: [], removedVolumes: [] };
-  const networks = new Set<string>();
-  for (const container of await engine.listContainers([`${STACK_LABEL}=${stack}`]))
-    for (const name of (await engine.containerNetworks(container.id)) ?? []) networks.add(name);
+  const networks = await joinedNetworks(engine, stack);
   report.removedContainers = await removeContainers(engine, stack, (container) => container.labels[SERVICE_LABEL] === LITELLM_SERVICE);
   // A network of another owner that a container joined (`networks:`) is not reported: nothing says it is this stack's.
   for (const name of [...networks].sort()) await removeNetwork(engine, stack, { name, external: false }, report, false);
   if (options.volumes) report.removedVolumes = await removeVolumes(engine, stack);
   return report;
+}
+
+/** The networks the stack's containers are on now. */
+async function joinedNetworks(engine: Engine, stack: string): Promise<Set<string>> {
+  const networks = new Set<string>();
+  for (const container of await engine.listContainers([`${STACK_LABEL}=${stack}`]))
+    for (const name of (await engine.containerNetworks(container.id)) ?? []) networks.add(name);
+  return networks;
+}
+
+/**
+ * Removes each of `names` that carries the stack's label and that nothing is attached to any more (say, the
+ * network of a server `up` just removed, once LiteLLM left it); what it removed.
+ */
+export async function removeUnusedStackNetworks(engine: Engine, stack: string, names: Iterable<string>): Promise<string[]> {
+  const report: DownReport = { removedContainers: [], removedNetworks: [], keptNetworks: [], removedVolumes: [] };
+  for (const name of [...new Set(names)].sort()) await removeNetwork(engine, stack, { name, external: false }, report, false);
+  return report.removedNetworks;
 }
 
 /**

@@ -244,4 +244,13 @@ describe('mcpgw mcp against the real LiteLLM proxy and real MCP servers over sse
     const keys = await json<{ keys: { alias: string; mcpServers: string[] }[] }>(['keys', 'list']);
     expect(keys.keys.find((key) => key.alias === 'client')?.mcpServers.sort()).toEqual(['bridged', 'inproc']);
   });
+
+  it("down removes every network of the stack, the removed server's own too (its container still ran)", async () => {
+    const networks = async () =>
+      (await execa('docker', ['network', 'ls', '--filter', `label=io.mcpgw.stack=${name}`, '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean);
+    expect(await networks()).toContain(`${name}-mcp-sse-srv-net`);
+    const down = await cli(['down', '--volumes']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(await networks()).toEqual([]);
+  });
 });
