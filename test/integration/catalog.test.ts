@@ -46,20 +46,27 @@ async function editConfig(edit: (config: { mcp_servers: Record<string, Record<st
   await writeFile(file, stringify(config));
 }
 
-/** A tool call through the gateway's /mcp/ with the key granted both servers, as a user's MCP client makes it. */
-async function callTool(tool: string, args: Record<string, unknown>): Promise<{ isError: boolean; text: string }> {
+type Call = (tool: string, args: Record<string, unknown>) => Promise<{ isError: boolean; text: string }>;
+
+/** One session through the gateway's /mcp/ with the key granted every server, as a user's MCP client opens it. */
+async function withSession<T>(use: (call: Call) => Promise<T>): Promise<T> {
   const client = new Client({ name: 'mcpgw-itest-catalog', version: '0' });
   const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${PORT}/mcp/`), {
     requestInit: { headers: { 'x-litellm-api-key': `Bearer ${KEY}` } },
   });
   await client.connect(transport, TIMEOUT);
   try {
-    const result = (await client.callTool({ name: tool, arguments: args }, undefined, TIMEOUT)) as ToolResult;
-    return { isError: result.isError ?? false, text: result.content.map((part) => part.text ?? '').join(' ') };
+    return await use(async (tool, args) => {
+      const result = (await client.callTool({ name: tool, arguments: args }, undefined, TIMEOUT)) as ToolResult;
+      return { isError: result.isError ?? false, text: result.content.map((part) => part.text ?? '').join(' ') };
+    });
   } finally {
     await client.close();
   }
 }
+
+/** A tool call in a session of its own. */
+const callTool: Call = (tool, args) => withSession((call) => call(tool, args));
 
 function probeStep(result: CliResult, id: string) {
   return (JSON.parse(result.stdout) as ProbeReport).probe.steps.find((step) => step.id === id);
@@ -192,39 +199,42 @@ describe('catalog entries that failed as they were, through LiteLLM', () => {
     const step = probeStep(firstUp, 'mcp.server.repo');
     expect(step?.status, JSON.stringify(step)).toBe('pass');
     expect(step?.evidence.join(' ')).toMatch(/tools\/call repo-git_status → ok: Repository status:/);
-    const empty = await callTool('repo-git_status', { repo_path: '/data/repo' });
-    expect(empty.isError, empty.text).toBe(false);
-    expect(empty.text).toMatch(/On branch main[\s\S]*No commits yet/);
+    // One session for all its calls, as a client keeps one.
+    await withSession(async (call) => {
+      const empty = await call('repo-git_status', { repo_path: '/data/repo' });
+      expect(empty.isError, empty.text).toBe(false);
+      expect(empty.text).toMatch(/On branch main[\s\S]*No commits yet/);
 
-    // A user's repository, brought in as the catalog's note says: a bundle copied into the volume, pulled there by
-    // the server's user (docker exec runs as the container's user).
-    const source = path.join(dir, 'myrepo');
-    const subject = `catalog commit ${randomBytes(6).toString('hex')}`;
-    const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=Catalog Test', ...args], { cwd: source });
-    await mkdir(source);
-    await git('init', '-q', '-b', 'main');
-    await writeFile(path.join(source, 'README.md'), 'brought in by a bundle\n');
-    await git('add', 'README.md');
-    await git('commit', '-q', '-m', subject);
-    const head = (await git('rev-parse', 'HEAD')).stdout.trim();
-    await git('bundle', 'create', '-q', path.join(dir, 'repo.bundle'), '--all');
-    const container = `${name}-mcp-repo`;
-    await execa('docker', ['cp', path.join(dir, 'repo.bundle'), `${container}:/data/`]);
-    await execa('docker', ['exec', container, 'git', '-C', '/data/repo', 'pull', '-q', '/data/repo.bundle', 'main']);
+      // A user's repository, brought in as the catalog's note says: a bundle copied into the volume, pulled there by
+      // the server's user (docker exec runs as the container's user).
+      const source = path.join(dir, 'myrepo');
+      const subject = `catalog commit ${randomBytes(6).toString('hex')}`;
+      const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=Catalog Test', ...args], { cwd: source });
+      await mkdir(source);
+      await git('init', '-q', '-b', 'main');
+      await writeFile(path.join(source, 'README.md'), 'brought in by a bundle\n');
+      await git('add', 'README.md');
+      await git('commit', '-q', '-m', subject);
+      const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+      await git('bundle', 'create', '-q', path.join(dir, 'repo.bundle'), '--all');
+      const container = `${name}-mcp-repo`;
+      await execa('docker', ['cp', path.join(dir, 'repo.bundle'), `${container}:/data/`]);
+      await execa('docker', ['exec', container, 'git', '-C', '/data/repo', 'pull', '-q', '/data/repo.bundle', 'main']);
 
-    const log = await callTool('repo-git_log', { repo_path: '/data/repo' });
-    expect(log.isError, log.text).toBe(false);
-    expect(log.text).toContain(`Commit: ${head}`);
-    expect(log.text).toContain(`Message: ${subject}`);
-    // The server writes there too (the repository is its user's): a branch made through the gateway is listed.
-    const branch = await callTool('repo-git_create_branch', { repo_path: '/data/repo', branch_name: 'from-gateway' });
-    expect(branch.isError, branch.text).toBe(false);
-    const branches = await callTool('repo-git_branch', { repo_path: '/data/repo', branch_type: 'local' });
-    expect(branches.text.split('\n').map((line) => line.trim())).toEqual(expect.arrayContaining(['from-gateway', '* main']));
-    // Only that repository: --repository confines every call.
-    const outside = await callTool('repo-git_status', { repo_path: '/tmp' });
-    expect(outside.isError).toBe(true);
-    expect(outside.text).toMatch(/Repository path '\/tmp' is outside the allowed repository '\/data\/repo'/);
+      const log = await call('repo-git_log', { repo_path: '/data/repo' });
+      expect(log.isError, log.text).toBe(false);
+      expect(log.text).toContain(`Commit: ${head}`);
+      expect(log.text).toContain(`Message: ${subject}`);
+      // The server writes there too (the repository is its user's): a branch made through the gateway is listed.
+      const branch = await call('repo-git_create_branch', { repo_path: '/data/repo', branch_name: 'from-gateway' });
+      expect(branch.isError, branch.text).toBe(false);
+      const branches = await call('repo-git_branch', { repo_path: '/data/repo', branch_type: 'local' });
+      expect(branches.text.split('\n').map((line) => line.trim())).toEqual(expect.arrayContaining(['from-gateway', '* main']));
+      // Only that repository: --repository confines every call.
+      const outside = await call('repo-git_status', { repo_path: '/tmp' });
+      expect(outside.isError).toBe(true);
+      expect(outside.text).toMatch(/Repository path '\/tmp' is outside the allowed repository '\/data\/repo'/);
+    });
   });
 
   it('fetch refuses a LAN address by default, with its own message naming the opt-in', async () => {
