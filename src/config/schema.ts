@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { BUILTIN_LITELLM_IMAGE, BUILTIN_POSTGRES_IMAGE, packageImage, parseNpmSpec, parsePypiSpec, type PackageSource } from '../images/builtin.js';
+import {
+  BUILTIN_LITELLM_IMAGE,
+  BUILTIN_POSTGRES_IMAGE,
+  DEBIAN_PACKAGE_NAME,
+  packageImage,
+  parseNpmSpec,
+  parsePypiSpec,
+  type PackageSource,
+} from '../images/builtin.js';
 import { observabilitySchema } from './observability.js';
 import { RESERVED_POSTGRES_ROLES } from './postgres-roles.js';
 
@@ -69,6 +77,11 @@ const pinned = (parse: (spec: string) => unknown, example: string) =>
 const packageBuild = z.strictObject({
   npm: pinned(parseNpmSpec, '@modelcontextprotocol/server-everything@2026.8.31').optional(),
   pypi: pinned(parsePypiSpec, 'mcp-server-time==2026.10.10').optional(),
+  /** Debian packages the program needs beside it (e.g. git), installed from the base's suite in a layer of their own. */
+  apt: z
+    .array(z.string().regex(DEBIAN_PACKAGE_NAME, { message: 'must be a Debian package name, e.g. git (lower case, digits, + . -)' }))
+    .min(1)
+    .optional(),
 });
 
 const model = z.strictObject({

@@ -4,6 +4,8 @@
  * Pure data, so the config schema can name these images without loading the builder.
  */
 
+import { createHash } from 'node:crypto';
+
 /** Debian suite of every built image: the LiteLLM recipe's venv is Python 3.11, bookworm's python3. */
 export const DEBIAN_SUITE = 'bookworm';
 /** The LiteLLM release `litellm.build: builtin` installs (`litellm[proxy]==` from PyPI). */
@@ -59,8 +61,19 @@ export const RECIPE_HASH_LABEL = 'io.mcpgw.recipe-hash';
 /** Label naming the recipe an image was built from (e.g. `litellm-db`, `npm:@scope/pkg@1.2.3`), for doctor. */
 export const RECIPE_LABEL = 'io.mcpgw.recipe';
 
-/** A package an MCP server image installs at build time, pinned to one version. */
-export type PackageSource = { npm: string } | { pypi: string };
+/**
+ * A package an MCP server image installs at build time, pinned to one version, and the Debian packages (from the
+ * base's suite) its program needs beside it, e.g. git for mcp-server-git, whose GitPython runs the git program.
+ */
+export type PackageSource = ({ npm: string } | { pypi: string }) & { apt?: string[] };
+
+/** A Debian package name (policy 5.6.1): all `build.apt` may hold, since the names reach apt-get's command line. */
+export const DEBIAN_PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
+
+/** The Debian packages of a build, each once and in one order, so that the same set names the same image. */
+export function aptPackages(source: PackageSource): string[] {
+  return [...new Set(source.apt ?? [])].sort();
+}
 
 /** `name@1.2.3` / `@scope/name@1.2.3`: an exact version, no range or tag (a build must be repeatable). */
 const NPM_PINNED = /^((?:@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*)@(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
@@ -77,16 +90,21 @@ export function parsePypiSpec(spec: string): { name: string; version: string } |
   return match ? { name: match[1] as string, version: match[2] as string } : undefined;
 }
 
-/** The image mcpgw builds for a package: one per package and version, shared by every stack that uses it. */
+/** The image mcpgw builds for a package: one per package, version and Debian packages, shared by every stack that uses it. */
 export function packageImage(source: PackageSource): string | undefined {
   const [registry, parsed] = 'npm' in source ? (['npm', parseNpmSpec(source.npm)] as const) : (['pypi', parsePypiSpec(source.pypi)] as const);
-  if (!parsed) return undefined;
+  const apt = aptPackages(source);
+  if (!parsed || !apt.every((name) => DEBIAN_PACKAGE_NAME.test(name))) return undefined;
   const repo = parsed.name
     .toLowerCase()
     .replace(/^@/, '')
     .replace(/[^a-z0-9]+/g, '-');
   const tag = parsed.version.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return `mcpgw/${registry}-${repo}:${tag}`;
+  // With Debian packages it is another image (a layer on this one), so stacks that differ there never rebuild each other's.
+  const named = apt.length ? `${tag}-with-${apt.join('-').replace(/\+/g, '_')}` : tag;
+  // A tag holds at most 128 characters: a long list is named by its digest instead.
+  const withApt = named.length <= 128 ? named : `${tag}-with-${createHash('sha256').update(apt.join(' ')).digest('hex').slice(0, 12)}`;
+  return `mcpgw/${registry}-${repo}:${withApt}`;
 }
 
 /**

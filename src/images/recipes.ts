@@ -12,6 +12,7 @@ import {
   BUILTIN_REDIS_IMAGE,
   DEBIAN_SUITE,
   LITELLM_PINS,
+  aptPackages,
   litellmProxyImage,
   packageImage,
   type PackageSource,
@@ -89,10 +90,19 @@ export function litellmDbRecipe(version = BUILTIN_LITELLM_VERSION, image = BUILT
 
 export const LITELLM_RECIPE = litellmDbRecipe();
 
-/** The image of an MCP server installed from npm or PyPI at build time. */
+/** The image of an MCP server installed from npm or PyPI at build time, with the Debian packages it asks for. */
 export function packageRecipe(source: PackageSource): DockerRecipe {
   const image = packageImage(source);
   if (!image) throw new Error(`unpinned package ${JSON.stringify(source)} passed validation`);
+  const registry = 'npm' in source ? { npm: source.npm } : { pypi: source.pypi };
+  const apt = aptPackages(source);
+  if (apt.length === 0) return registryRecipe(image, registry);
+  // Debian's packages go in a layer of their own on the package's image, which stays as it is without them.
+  const parent = packageRecipe(registry);
+  return dockerfile(image, 'mcp-apt', parent, { what: `${parent.what} with Debian's ${apt.join(', ')}`, args: { APT_PACKAGES: apt.join(' ') } });
+}
+
+function registryRecipe(image: string, source: { npm: string } | { pypi: string }): DockerRecipe {
   if ('npm' in source) return dockerfile(image, 'mcp-npm', NODE_RECIPE, { what: `npm package ${source.npm}`, args: { PACKAGE: source.npm } });
   return dockerfile(image, 'mcp-pypi', BASE_RECIPE, {
     what: `PyPI package ${source.pypi}`,
@@ -105,7 +115,8 @@ export function packageRecipe(source: PackageSource): DockerRecipe {
 /** The label value naming a recipe on the images it builds: the folder, and the package for an MCP server. */
 export function recipeLabel(recipe: Recipe): string {
   if (recipe.kind === 'debootstrap') return `debootstrap:${recipe.suite}`;
-  return recipe.args.PACKAGE ? `${recipe.dir}:${recipe.args.PACKAGE}` : recipe.dir;
+  const detail = recipe.args.PACKAGE ?? recipe.args.APT_PACKAGES;
+  return detail ? `${recipe.dir}:${detail}` : recipe.dir;
 }
 
 /**

@@ -55,9 +55,10 @@ export function source(entry: CatalogEntry): string {
   return entry.server.image ?? entry.package.replace(/\s*\(.*\)$/, '');
 }
 
-/** `npm (@scope/pkg@1.2.3)` / `PyPI (pkg==1.2)`: the package a server's `build:` installs into its image. */
-export function packageLabel(build: { npm?: string; pypi?: string }): string {
-  return build.npm ? `npm (${build.npm})` : `PyPI (${build.pypi})`;
+/** `npm (@scope/pkg@1.2.3)` / `PyPI (pkg==1.2) with Debian's git`: what a server's `build:` installs into its image. */
+export function packageLabel(build: { npm?: string; pypi?: string; apt?: string[] }): string {
+  const registry = build.npm ? `npm (${build.npm})` : `PyPI (${build.pypi})`;
+  return build.apt?.length ? `${registry} with Debian's ${build.apt.join(', ')}` : registry;
 }
 
 /** The one command that builds the image a `build` entry needs, from its Dockerfile on stdin. */

@@ -15,9 +15,9 @@ export function stackRecipes(config: McpgwConfig): Recipe[] {
   if (config.postgres.build === 'builtin' && config.postgres.mode === 'bundled') recipes.push(POSTGRES_RECIPE);
   if (config.litellm.build === 'builtin') recipes.push(LITELLM_RECIPE);
   for (const server of Object.values(config.mcp_servers)) {
-    const { npm, pypi } = server.build ?? {};
-    if (npm) recipes.push(packageRecipe({ npm }));
-    else if (pypi) recipes.push(packageRecipe({ pypi }));
+    const { npm, pypi, apt } = server.build ?? {};
+    if (npm) recipes.push(packageRecipe({ npm, apt }));
+    else if (pypi) recipes.push(packageRecipe({ pypi, apt }));
   }
   if (config.engine === 'swarm') recipes.push(REDIS_RECIPE, HAPROXY_RECIPE);
   return recipes;

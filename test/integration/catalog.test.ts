@@ -1,15 +1,18 @@
-// The catalog's stdio entries (filesystem, fetch, time, memory) as a user adds them (`mcp add --from-catalog` into a stack whose
+// The catalog's stdio entries (filesystem, fetch, time, memory, git) as a user adds them (`mcp add --from-catalog` into a stack whose
 // images mcpgw builds, as `init --offline` writes it), deployed by `mcpgw up` and used through the real LiteLLM
 // with a key granted to them. filesystem must start (its directory is a volume mcpgw creates, writable for the
 // server's user) and write then read a file; fetch must refuse a LAN address by default with its own message, and
 // with the opt-in (args: [--allow-private-ips]) fetch a page from a container this test starts; time and memory must
-// answer (memory writing its graph to its volume). Every probe must pass: none needs the internet, which this machine lacks.
+// answer (memory writing its graph to its volume); git must serve the empty repository it makes in its volume, then
+// the one the test brings there as the catalog's note tells a user to. Every probe must pass: none needs the internet,
+// which this machine lacks.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -43,20 +46,27 @@ async function editConfig(edit: (config: { mcp_servers: Record<string, Record<st
   await writeFile(file, stringify(config));
 }
 
-/** A tool call through the gateway's /mcp/ with the key granted both servers, as a user's MCP client makes it. */
-async function callTool(tool: string, args: Record<string, unknown>): Promise<{ isError: boolean; text: string }> {
+type Call = (tool: string, args: Record<string, unknown>) => Promise<{ isError: boolean; text: string }>;
+
+/** One session through the gateway's /mcp/ with the key granted every server, as a user's MCP client opens it. */
+async function withSession<T>(use: (call: Call) => Promise<T>): Promise<T> {
   const client = new Client({ name: 'mcpgw-itest-catalog', version: '0' });
   const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${PORT}/mcp/`), {
     requestInit: { headers: { 'x-litellm-api-key': `Bearer ${KEY}` } },
   });
   await client.connect(transport, TIMEOUT);
   try {
-    const result = (await client.callTool({ name: tool, arguments: args }, undefined, TIMEOUT)) as ToolResult;
-    return { isError: result.isError ?? false, text: result.content.map((part) => part.text ?? '').join(' ') };
+    return await use(async (tool, args) => {
+      const result = (await client.callTool({ name: tool, arguments: args }, undefined, TIMEOUT)) as ToolResult;
+      return { isError: result.isError ?? false, text: result.content.map((part) => part.text ?? '').join(' ') };
+    });
   } finally {
     await client.close();
   }
 }
+
+/** A tool call in a session of its own. */
+const callTool: Call = (tool, args) => withSession((call) => call(tool, args));
 
 function probeStep(result: CliResult, id: string) {
   return (JSON.parse(result.stdout) as ProbeReport).probe.steps.find((step) => step.id === id);
@@ -98,13 +108,14 @@ beforeAll(async () => {
     ['web', 'fetch', '48641'],
     ['clock', 'time', '48642'],
     ['memo', 'memory', '48643'],
+    ['repo', 'git', '48644'],
   ] as const) {
     const added = await runCli(['mcp', 'add', server, '--from-catalog', entry, '--port', port], { cwd: dir });
     expect(added.code, added.stderr).toBe(0);
   }
   await editConfig((config) => {
     (config.mcp_servers.web as Record<string, unknown>).networks = [pagesNetwork];
-    config.keys = [{ alias: 'tester', mcp_servers: ['files', 'web', 'clock', 'memo'] }];
+    config.keys = [{ alias: 'tester', mcp_servers: ['files', 'web', 'clock', 'memo', 'repo'] }];
   });
   firstUp = await runCli(['up', '--json'], { cwd: dir });
 }, 900_000);
@@ -175,6 +186,55 @@ describe('catalog entries that failed as they were, through LiteLLM', () => {
     const graph = await callTool('memo-read_graph', {});
     expect(graph.text).toContain(entity);
     expect(graph.text).toContain('made through LiteLLM');
+  });
+
+  it('git serves the empty repository it made in its volume, then the one a user brings as the note says (issue 28, item 1)', async () => {
+    const config = parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')) as { mcp_servers: Record<string, Record<string, unknown>> };
+    expect(config.mcp_servers.repo).toMatchObject({
+      build: { pypi: 'mcp-server-git==2026.10.19', apt: ['git'] },
+      args: ['--repository', '/data/repo'],
+      volumes: { data: '/data' },
+    });
+    expect(firstUp.stderr).toMatch(/mcp-repo from LiteLLM: .*initialize \(mcp-git\), tools\/list → 12 tools/);
+    const step = probeStep(firstUp, 'mcp.server.repo');
+    expect(step?.status, JSON.stringify(step)).toBe('pass');
+    expect(step?.evidence.join(' ')).toMatch(/tools\/call repo-git_status → ok: Repository status:/);
+    // One session for all its calls, as a client keeps one.
+    await withSession(async (call) => {
+      const empty = await call('repo-git_status', { repo_path: '/data/repo' });
+      expect(empty.isError, empty.text).toBe(false);
+      expect(empty.text).toMatch(/On branch main[\s\S]*No commits yet/);
+
+      // A user's repository, brought in as the catalog's note says: a bundle copied into the volume, pulled there by
+      // the server's user (docker exec runs as the container's user).
+      const source = path.join(dir, 'myrepo');
+      const subject = `catalog commit ${randomBytes(6).toString('hex')}`;
+      const git = (...args: string[]) => execa('git', ['-c', 'user.email=t@example.invalid', '-c', 'user.name=Catalog Test', ...args], { cwd: source });
+      await mkdir(source);
+      await git('init', '-q', '-b', 'main');
+      await writeFile(path.join(source, 'README.md'), 'brought in by a bundle\n');
+      await git('add', 'README.md');
+      await git('commit', '-q', '-m', subject);
+      const head = (await git('rev-parse', 'HEAD')).stdout.trim();
+      await git('bundle', 'create', '-q', path.join(dir, 'repo.bundle'), '--all');
+      const container = `${name}-mcp-repo`;
+      await execa('docker', ['cp', path.join(dir, 'repo.bundle'), `${container}:/data/`]);
+      await execa('docker', ['exec', container, 'git', '-C', '/data/repo', 'pull', '-q', '/data/repo.bundle', 'main']);
+
+      const log = await call('repo-git_log', { repo_path: '/data/repo' });
+      expect(log.isError, log.text).toBe(false);
+      expect(log.text).toContain(`Commit: ${head}`);
+      expect(log.text).toContain(`Message: ${subject}`);
+      // The server writes there too (the repository is its user's): a branch made through the gateway is listed.
+      const branch = await call('repo-git_create_branch', { repo_path: '/data/repo', branch_name: 'from-gateway' });
+      expect(branch.isError, branch.text).toBe(false);
+      const branches = await call('repo-git_branch', { repo_path: '/data/repo', branch_type: 'local' });
+      expect(branches.text.split('\n').map((line) => line.trim())).toEqual(expect.arrayContaining(['from-gateway', '* main']));
+      // Only that repository: --repository confines every call.
+      const outside = await call('repo-git_status', { repo_path: '/tmp' });
+      expect(outside.isError).toBe(true);
+      expect(outside.text).toMatch(/Repository path '\/tmp' is outside the allowed repository '\/data\/repo'/);
+    });
   });
 
   it('fetch refuses a LAN address by default, with its own message naming the opt-in', async () => {

@@ -73,6 +73,8 @@ const lanes = [
     recipes.packageRecipe(catalogEntry('fetch').server.build),
     recipes.packageRecipe(catalogEntry('time').server.build),
     recipes.packageRecipe(catalogEntry('memory').server.build),
+    // mcp-server-git with Debian's git, a layer on its PyPI image.
+    recipes.packageRecipe(catalogEntry('git').server.build),
   ],
 ];
 

@@ -78,6 +78,44 @@ mcp_servers:
     ]);
   });
 
+  it('installs the Debian packages a server asks for in a layer on its package image, and takes only package names', () => {
+    const config = parseConfig(`${head}mcp_servers:
+  repo:
+    transport: stdio
+    build: { pypi: "mcp-server-git==2026.10.19", apt: [git] }
+    command: mcp-server-git
+    port: 48010
+`);
+    expect(config.mcp_servers.repo?.image).toBe('mcpgw/pypi-mcp-server-git:2026.10.19-with-git');
+    const [recipe] = stackRecipes(config);
+    expect(recipe).toMatchObject({ dir: 'mcp-apt', args: { APT_PACKAGES: 'git' }, parent: packageRecipe({ pypi: 'mcp-server-git==2026.10.19' }) });
+    expect(recipe && recipeLabel(recipe)).toBe('mcp-apt:git');
+    expect(buildOrder(stackRecipes(config)).map((entry) => entry.image)).toEqual([
+      BUILTIN_BASE_IMAGE,
+      BUILTIN_NODE_IMAGE,
+      'mcpgw/pypi-mcp-server-git:2026.10.19',
+      'mcpgw/pypi-mcp-server-git:2026.10.19-with-git',
+    ]);
+    expect(
+      issues(`${head}mcp_servers:
+  repo:
+    transport: stdio
+    build: { pypi: "mcp-server-git==2026.10.19", apt: ["git; curl evil", Git] }
+    command: mcp-server-git
+    port: 48010
+  none:
+    transport: stdio
+    build: { npm: "a@1.0.0", apt: [] }
+    command: a
+    port: 48011
+`),
+    ).toEqual([
+      'mcp_servers.repo.build.apt[0]: must be a Debian package name, e.g. git (lower case, digits, + . -)',
+      'mcp_servers.repo.build.apt[1]: must be a Debian package name, e.g. git (lower case, digits, + . -)',
+      'mcp_servers.none.build.apt: must have at least 1 item(s)',
+    ]);
+  });
+
   it("builds a swarm's Redis and front door, which always run mcpgw's images", () => {
     const config = parseConfig(readFileSync(path.join(fixturesDir, 'stacks', 'swarm', 'mcpgw.yaml'), 'utf8'));
     const images = stackRecipes(config).map((recipe) => recipe.image);
@@ -186,6 +224,13 @@ describe('package images', () => {
     expect(packageImage({ pypi: 'mcp_server.git==2025.1.14' })).toBe('mcpgw/pypi-mcp-server-git:2025.1.14');
     for (const npm of ['pkg', 'pkg@latest', 'pkg@^1.2.3', 'pkg@1.2']) expect(packageImage({ npm })).toBeUndefined();
     for (const pypi of ['pkg', 'pkg>=1.0', 'pkg==1.*']) expect(packageImage({ pypi })).toBeUndefined();
+  });
+
+  it('names the same Debian packages one image, whatever their order, and a list too long for a tag by its digest', () => {
+    expect(packageImage({ npm: 'a@1.0.0', apt: ['git', 'libstdc++6', 'git'] })).toBe('mcpgw/npm-a:1.0.0-with-git-libstdc__6');
+    expect(packageImage({ npm: 'a@1.0.0', apt: ['libstdc++6', 'git'] })).toBe(packageImage({ npm: 'a@1.0.0', apt: ['git', 'libstdc++6'] }));
+    const long = packageImage({ npm: 'a@1.0.0', apt: Array.from({ length: 20 }, (_, i) => `package-number-${i}`) }) ?? '';
+    expect(long).toMatch(/^mcpgw\/npm-a:1\.0\.0-with-[0-9a-f]{12}$/);
   });
 
   it('labels an image with its recipe and package', () => {

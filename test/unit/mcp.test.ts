@@ -267,6 +267,28 @@ describe('catalog entries that need more than a container', () => {
     }
   });
 
+  it('git has Debian git beside its package and serves /data/repo on a volume, made an empty repository when missing', async () => {
+    const entry = catalogEntry('git');
+    const plan = await planAdd(fixture, FILE, 'repo', serverEntry({}, entry), allFree);
+    const server = plan.config.mcp_servers.repo;
+    expect(server?.build).toEqual({ pypi: 'mcp-server-git==2026.10.19', apt: ['git'] });
+    expect(server?.image).toBe('mcpgw/pypi-mcp-server-git:2026.10.19-with-git');
+    const model = buildStackModel(plan.config);
+    const service = model.services.find((candidate) => candidate.name === 'mcp-repo');
+    expect(service?.volumes).toContainEqual({ source: `${plan.config.name}-mcp-repo-data`, target: '/data', kind: 'volume', readOnly: false });
+    // Behind the bridge, the shell makes the repository only when it is missing, then becomes the server with its args.
+    expect(service?.command?.slice(service.command.indexOf('--') + 1)).toEqual([
+      'sh',
+      '-c',
+      'test -d /data/repo/.git || git init -q -b main /data/repo && exec mcp-server-git "$@"',
+      'mcp-server-git',
+      '--repository',
+      '/data/repo',
+    ]);
+    expect(entry.probe.arguments).toEqual({ repo_path: '/data/repo' });
+    expect(entry.note).toContain('git -C /data/repo pull /data/repo.bundle <branch>');
+  });
+
   it('fetch is proven by its own refusal of a loopback URL, which it writes with or without --allow-private-ips', () => {
     const entry = catalogEntry('fetch');
     expect(entry.probe).toEqual({ tool: 'fetch', arguments: { url: 'http://{nonce}@127.0.0.1:9/' }, expect_error: '{nonce}@127.0.0.1:9/robots.txt' });
