@@ -111,6 +111,10 @@ export class FakeEngine {
     return output === undefined ? { exitCode: 127, output: 'not found' } : { exitCode: 0, output };
   }
 
+  async containerAddress(name: string, network: string): Promise<string | undefined> {
+    return this.members.get(network)?.find((member) => member.name === name)?.address;
+  }
+
   async networkMembers(network: string): Promise<{ name: string; aliases: string[]; address: string }[]> {
     return this.members.get(network) ?? [];
   }

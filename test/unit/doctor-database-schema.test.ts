@@ -22,7 +22,7 @@ class SchemaEngine extends FakeEngine {
     this.containers.push({ id: 'c1', name: 'gateway-litellm', image: RUNNING, labels: { 'io.mcpgw.stack': 'gateway' }, state: 'running', status: 'Up' });
     this.images.set(RUNNING, 'sha256:running');
   }
-  async containerAddress(): Promise<string> {
+  override async containerAddress(): Promise<string> {
     return '172.30.0.2';
   }
   async runOnce(spec: { image: string; networks: string[] }): Promise<{ exitCode: number; output: string }> {
