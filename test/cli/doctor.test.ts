@@ -159,6 +159,9 @@ describe('mcpgw doctor with a typo in mcpgw.yaml (fake engine)', () => {
         expect(report.checks.filter((check) => check.status === 'fail').map((check) => check.id)).toEqual(['config.valid', 'mcp.containers']);
         for (const id of ['network.exists', 'keys.declared', 'mcp.gateway', 'clients.files'])
           expect(byId[id], id).toMatchObject({ status: 'skip', evidence: ['needs a valid mcpgw.yaml: mcpgw.yaml has problems (see config.valid)'] });
+        const password = /^MCPGW_POSTGRES_KEYS_PASSWORD=(.+)$/m.exec(await readFile(path.join(dir, 'secrets.env'), 'utf8'))?.[1] ?? '';
+        expect(password).not.toBe('');
+        expect(json.stdout + json.stderr).not.toContain(password);
         const text = await runCli(['doctor', '--offline'], deps);
         expect(text.stdout.match(/litellm\.prot/g)).toHaveLength(1);
         expect(text.stdout.match(/\(see config\.valid\)/g)).toHaveLength(1);

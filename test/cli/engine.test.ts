@@ -228,6 +228,13 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       const report = JSON.parse(json.stdout) as { keys: { alias: string; mcpServers: string[] }[]; config: { valid: boolean; issues: { path: string }[] } };
       expect(report).toMatchObject({ keys: [{ alias: 'codex', mcpServers: ['everything'] }], config: { valid: false, issues: [{ path: 'litellm.prot' }] } });
 
+      // Published (postgres.host_port): there, on loopback.
+      const details = engine.details.get('gateway-postgres');
+      if (details) engine.details.set('gateway-postgres', { ...details, ports: [{ target: 5432, hostIp: '127.0.0.1', hostPort: 15432 }] });
+      urls.length = 0;
+      expect((await runCli(['keys', 'list'], deps)).code).toBe(2);
+      expect(urls).toEqual([`postgresql://mcpgw_keys:${encodeURIComponent(password)}@127.0.0.1:15432/gatewaydb`]);
+
       // External mode (no Postgres container): the URL LiteLLM's container runs with, its host made reachable from here.
       engine.containers = [ours('litellm', 'running')];
       engine.details.set('gateway-litellm', {
