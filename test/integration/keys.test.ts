@@ -326,6 +326,29 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       expect(result.stdout).not.toContain(key);
       expect(result.stdout).not.toContain(hashKey(key));
     }
+    // A typo in mcpgw.yaml (issue 28, item 5): the same keys, read from what runs (the labelled Postgres, the keys role), and exit 2.
+    const file = path.join(dir, 'mcpgw.yaml');
+    const original = await readFile(file, 'utf8');
+    await writeFile(file, original.replace(/^litellm:\n/m, 'litellm:\n  prot: 4000\n'));
+    try {
+      const typo = await runCli(['keys', 'list', '--json'], { cwd: dir });
+      expect(typo.code, typo.stderr).toBe(2);
+      const listed = JSON.parse(typo.stdout) as { keys: { alias: string; mcpServers: string[] }[]; config: { valid: boolean; issues: { path: string }[] } };
+      expect(listed.keys.map((key) => [key.alias, key.mcpServers])).toEqual(report.keys.map((key) => [key.alias, key.mcpServers]));
+      expect(listed.config).toMatchObject({ valid: false, issues: [{ path: 'litellm.prot' }] });
+      // doctor runs what does not need the file on the same findings: the database as keys list finds it, LiteLLM at its published port.
+      const doctor = await runCli(['doctor', '--json', '--only', 'config.valid', 'database.reachable', 'litellm.health'], { cwd: dir });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; evidence: string[] }[] }).checks;
+      expect(checks.map((check) => [check.id, check.status])).toEqual([
+        ['config.valid', 'fail'],
+        ['database.reachable', 'pass'],
+        ['litellm.health', 'pass'],
+      ]);
+      expect(checks[1]?.evidence[0]).toMatch(new RegExp(`^connected as ${POSTGRES_KEYS_ROLE} to `));
+      for (const key of Object.values(KEYS)) expect(typo.stdout + typo.stderr + doctor.stdout + doctor.stderr).not.toContain(key);
+    } finally {
+      await writeFile(file, original);
+    }
   });
 
   it('creates an ad-hoc key, prints it once, and refuses it MCP access without grants', async () => {
