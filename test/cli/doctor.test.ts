@@ -148,11 +148,14 @@ describe('mcpgw doctor with a typo in mcpgw.yaml (fake engine)', () => {
           'litellm.health',
           'litellm.version',
           'litellm.auto-exec',
+          'litellm.image',
           'security.mcp-test-endpoints',
+          'security.backups',
         ];
         for (const id of judged) expect(byId[id]?.status, id).toBe('pass');
         expect(urls.every((url) => /^postgresql:\/\/mcpgw_keys:[^@]+@172\.30\.0\.2:5432\/litellm$/.test(url)) && urls.length > 0, urls.join()).toBe(true);
         expect(byId['litellm.health']?.evidence).toEqual(['GET /health/liveliness → 200 "I am alive!"']);
+        expect(byId['litellm.image']?.evidence).toEqual(['container gateway-litellm: image-of-litellm:1.108.7']);
         expect(byId['mcp.containers']).toMatchObject({ status: 'fail', causes: [{ cause: 'gateway-mcp-time is not running' }] });
         expect(byId['mcp.containers']?.evidence.slice(1)).toEqual(['gateway-mcp-everything: running', 'gateway-mcp-time: exited']);
         // The file is told once, by config.valid; what needs it skips pointing there.
