@@ -336,15 +336,19 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       const listed = JSON.parse(typo.stdout) as { keys: { alias: string; mcpServers: string[] }[]; config: { valid: boolean; issues: { path: string }[] } };
       expect(listed.keys.map((key) => [key.alias, key.mcpServers])).toEqual(report.keys.map((key) => [key.alias, key.mcpServers]));
       expect(listed.config).toMatchObject({ valid: false, issues: [{ path: 'litellm.prot' }] });
-      // doctor runs what does not need the file on the same findings: the database as keys list finds it, LiteLLM at its published port.
-      const doctor = await runCli(['doctor', '--json', '--only', 'config.valid', 'database.reachable', 'litellm.health'], { cwd: dir });
-      const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; evidence: string[] }[] }).checks;
-      expect(checks.map((check) => [check.id, check.status])).toEqual([
-        ['config.valid', 'fail'],
-        ['database.reachable', 'pass'],
-        ['litellm.health', 'pass'],
-      ]);
-      expect(checks[1]?.evidence[0]).toMatch(new RegExp(`^connected as ${POSTGRES_KEYS_ROLE} to `));
+      // doctor tells the file once and runs what does not need it on the same findings: the database as keys list
+      // finds it, LiteLLM at its published port, the MCP containers by their labels; nothing crashes on real Docker.
+      const doctor = await runCli(['doctor', '--offline', '--json'], { cwd: dir });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; evidence: string[]; causes: { cause: string }[] }[] }).checks;
+      const statusOf = (id: string) => checks.find((check) => check.id === id)?.status;
+      expect(
+        checks.filter((check) => check.status === 'fail').map((check) => [check.id, check.causes]),
+        doctor.stdout,
+      ).toEqual([['config.valid', [expect.objectContaining({ cause: expect.stringMatching(/litellm\.prot: unknown field/) })]]]);
+      for (const id of ['database.reachable', 'database.from-litellm', 'litellm.health', 'litellm.version', 'mcp.containers'])
+        expect(statusOf(id), id).toBe('pass');
+      expect(checks.find((check) => check.id === 'database.reachable')?.evidence[0]).toMatch(new RegExp(`^connected as ${POSTGRES_KEYS_ROLE} to `));
+      expect(checks.find((check) => check.id === 'keys.declared')?.evidence).toEqual(['needs a valid mcpgw.yaml: mcpgw.yaml has problems (see config.valid)']);
       for (const key of Object.values(KEYS)) expect(typo.stdout + typo.stderr + doctor.stdout + doctor.stderr).not.toContain(key);
     } finally {
       await writeFile(file, original);
