@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { parse } from 'yaml';
-import { DockerEngine } from '../dist/docker/engine.js';
+import { connectEngine } from '../dist/docker/engine.js';
 import { litellmVantage } from '../dist/gateway/vantage.js';
 import { buildStackModel, litellmEndpoints, litellmPlace } from '../dist/stack/model.js';
 import { configSchema } from '../dist/config/schema.js';
@@ -64,7 +64,7 @@ function measure(label, expect, target) {
  */
 async function measureVantage() {
   const model = buildStackModel(configSchema.parse(parse(readFileSync(`${dir}/mcpgw.yaml`, 'utf8'))));
-  const engine = await DockerEngine.connect(process.env);
+  const engine = await connectEngine(process.env);
   const vantage = litellmVantage(engine, litellmPlace(model), () => 'bench');
   const endpoints = litellmEndpoints(model);
   const execTrue = () => timed('docker', ['exec', litellmPlace(model).container, 'true']);

@@ -1,5 +1,5 @@
 import { Document, isMap, isScalar, type Node } from 'yaml';
-import { keySecretName } from '../config/rules.js';
+import { keySecretName } from '../config/key-secrets.js';
 import { keyAlias as aliasSchema } from '../config/schema.js';
 import { RESERVED_POSTGRES_ROLES } from '../config/postgres-roles.js';
 import { serverFieldStatus } from '../litellm/config-fields.js';

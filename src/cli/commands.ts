@@ -1,39 +1,8 @@
-import { InvalidArgumentError, type OptionValues } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { CLIENT_IDS, DEFAULT_SERVER_NAME, type ClientId } from '../clients/types.js';
 import { closest } from '../config/suggest.js';
-import type { ClientConfigOptions } from './commands/client-config.js';
-import type { CreateOptions } from './commands/keys.js';
-import type { CommandContext } from './context.js';
+import { defineCommand, type Handler, type OptionSpec, type OptionsOf } from './command-spec.js';
 import { KEY_ENV } from './key-input.js';
-
-export interface OptionSpec {
-  /** commander's flags: `--since <when>`, `-o, --out <file>`, `--no-probe`. */
-  flags: string;
-  description: string;
-  default?: string;
-  /** Repeatable, and each value may itself be comma-separated: all collected into one list. */
-  list?: boolean;
-  /** One comma-separated value, split into a list. */
-  csv?: boolean;
-  choices?: readonly string[];
-  required?: boolean;
-}
-
-export interface CommandSpec {
-  /** `up`, or `keys create` for a command of a group. */
-  name: string;
-  /** Positional arguments in commander's syntax: `<file>`, `[service]`. */
-  args?: string;
-  /** A positional argument checked by its own parser, e.g. the client of client-config. */
-  argument?: { name: string; description: string; parse(value: string): unknown };
-  description: string;
-  options?: OptionSpec[];
-  /**
-   * Loads its module only when it runs, so `mcpgw --help` never loads pg, dockerode or the renderer. The options
-   * are commander's parse of the flags above; the command checks their values.
-   */
-  run(ctx: CommandContext, args: unknown[], options: OptionValues): Promise<void>;
-}
 
 /** The groups of subcommands, with their own help line. */
 export const GROUPS: Record<string, string> = {
@@ -42,15 +11,12 @@ export const GROUPS: Record<string, string> = {
   mcp: 'add, remove, list and inspect the MCP servers in mcpgw.yaml',
 };
 
-const timeout = (what: string, fallback: string): OptionSpec => ({
-  flags: '--timeout <seconds>',
-  description: `how long to wait for the gateway to list ${what}`,
-  default: fallback,
-});
+const timeout = (what: string, fallback: string) =>
+  ({ flags: '--timeout <seconds>', description: `how long to wait for the gateway to list ${what}`, default: fallback }) as const satisfies OptionSpec;
 
-/** Every mcpgw command, in the order `mcpgw --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [
-  {
+/** Every mcpgw command, in the order `mcpgw --help` lists them; src/cli/handlers.ts says what runs each. */
+export const COMMANDS = [
+  defineCommand({
     name: 'init',
     description: 'write a commented mcpgw.yaml and a secrets file (mode 0600) with generated keys',
     options: [
@@ -61,25 +27,22 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'a stack that needs no container registry and no provider key: images built from PyPI, Debian and npm, the canary probe model',
       },
     ],
-    run: async (ctx, _args, options) => (await import('./commands/init.js')).initCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'adopt',
     args: '<path>',
     description: 'take stock of a LiteLLM deployment run by hand (read-only); --write describes it in mcpgw.yaml without changing what runs',
     options: [{ flags: '--write', description: 'write mcpgw.yaml and secrets/litellm.env (0600) for it, backing up its compose file and config.yaml' }],
-    run: async (ctx, [target], options) => (await import('./commands/adopt.js')).adoptCommand(ctx, target as string, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'render',
     description: 'write docker-compose.yml, config/config.yaml and per-service env files from mcpgw.yaml',
     options: [
       { flags: '-o, --out <dir>', description: 'output directory (default: next to mcpgw.yaml)' },
       { flags: '--check', description: 'exit 1 when the files on disk differ from what mcpgw.yaml renders' },
     ],
-    run: async (ctx, _args, options) => (await import('./commands/render.js')).renderCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'up',
     description: 'render, then start the stack in order, each step gated on real health, idempotently',
     options: [
@@ -90,20 +53,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'as root on Debian, without asking: install docker.io and start it when no Docker engine answers, and debootstrap when images are built',
       },
     ],
-    run: async (ctx, _args, options) => (await import('./commands/up.js')).upCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'down',
     description: "stop and remove this stack's containers and networks (never foreign ones; volumes only with --volumes)",
     options: [{ flags: '--volumes', description: 'also delete the Postgres data volume' }],
-    run: async (ctx, _args, options) => (await import('./commands/down.js')).downCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'status',
     description: 'state, health, ports, image and uptime of each service (exit 1 when one is down)',
-    run: async (ctx) => (await import('./commands/status.js')).statusCommand(ctx),
-  },
-  {
+  }),
+  defineCommand({
     name: 'logs',
     args: '[service]',
     description: 'container logs of one service or of all, secrets redacted',
@@ -112,9 +72,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--since <when>', description: 'only lines newer than 10m, 2h, 1d or a timestamp' },
       { flags: '--tail <lines>', description: 'lines per container' },
     ],
-    run: async (ctx, [service], options) => (await import('./commands/logs.js')).logsCommand(ctx, service as string | undefined, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'probe',
     description: 'prove end to end that MCP tools execute through the gateway and the model turn ends at stop',
     options: [
@@ -128,18 +87,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--replay <file>', description: "send a client's saved chat/responses request body through the gateway and explain where it ends" },
       { flags: '--replicas', description: 'judge each LiteLLM replica from inside its container, also on one engine (default: with replicas > 1 or a swarm)' },
     ],
-    run: async (ctx, _args, options) => (await import('./commands/probe.js')).probeCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'backup',
     description: "dump LiteLLM's database (gzip, signed manifest with schema level and sha256, mode 0600) into backups/",
     options: [
       { flags: '-o, --out <file>', description: 'write this file instead of backups/<stack>-<UTC time>.sql.gz' },
       { flags: '--keep <n>', description: "keep only the newest n of this stack's backups in that folder" },
     ],
-    run: async (ctx, _args, options) => (await import('./commands/backup.js')).backupCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'restore',
     args: '<file>',
     description: 'verify a backup (signature, checksum, SQL), stop LiteLLM, replace its database in one transaction, start it, sync keys, probe',
@@ -149,18 +106,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--trust', description: 'restore a backup without a valid signature (older mcpgw, another key); its SQL is still screened' },
       { flags: '--no-probe', description: 'skip the end-to-end probe after the restore' },
     ],
-    run: async (ctx, [file], options) => (await import('./commands/backup.js')).restoreCommand(ctx, file as string, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'upgrade',
     description: 'upgrade LiteLLM: preflight, verified backup, rehearsal on a throwaway copy, cut-over keeping the old container, automatic rollback',
     options: [
       { flags: '--to <version|image>', description: 'a LiteLLM version (e.g. 1.108.7) or an image reference (default: the builtin release)' },
       { flags: '-y, --yes', description: 'do not ask before the cut-over (required without a terminal)' },
     ],
-    run: async (ctx, _args, options) => (await import('./commands/upgrade.js')).upgradeCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'doctor',
     description: 'diagnose config, secrets, networks, database, keys, MCP servers, LiteLLM and client files, each finding with its fix',
     options: [
@@ -169,19 +124,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--replicas', description: 'run the replicas.* checks also on one engine with one LiteLLM (default: with replicas > 1 or a swarm)' },
       { flags: '--timeout <duration>', description: 'deadline per check, e.g. 60s', default: '60s' },
     ],
-    run: async (ctx, _args, options) => (await import('./commands/doctor.js')).doctorCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'images build',
     description: 'build every image mcpgw.yaml marks build: that is missing or whose recipe changed (a no-op otherwise)',
     options: [{ flags: '--log-dir <dir>', description: 'where the build logs go (default: ~/.cache/mcpgw/builds)' }],
-    run: async (ctx, _args, options) => (await import('./commands/images.js')).imagesBuildCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'keys create',
     description: 'create a virtual key and print it once',
     options: [
-      // Mandatory, so commander refuses the command without it: the cast below relies on that.
+      // Mandatory, so commander refuses the command without it: the handler's alias is a string.
       { flags: '--alias <alias>', description: 'name of the key', required: true },
       { flags: '--mcp <server...>', description: 'MCP servers it may use (names from mcpgw.yaml)', list: true },
       { flags: '--mcp-group <group...>', description: 'MCP access groups it may use', list: true },
@@ -193,20 +146,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--via-api', description: "create it through LiteLLM's /key/generate with the master key instead of writing the rows" },
       { flags: '--save', description: 'also keep it in the secrets file (mode 0600), so --key-alias and mcp tools --key take its alias' },
     ],
-    run: async (ctx, _args, options) => (await import('./commands/keys.js')).keysCreateCommand(ctx, options as CreateOptions),
-  },
-  {
+  }),
+  defineCommand({
     name: 'keys list',
     description: 'keys with alias, abbreviated key, models, MCP grants, expiry, spend (never the key or its hash)',
-    run: async (ctx) => (await import('./commands/keys.js')).keysListCommand(ctx),
-  },
-  {
+  }),
+  defineCommand({
     name: 'keys revoke',
     args: '<alias-or-key>',
     description: 'delete a key and its grants',
-    run: async (ctx, [target]) => (await import('./commands/keys.js')).keysRevokeCommand(ctx, target as string),
-  },
-  {
+  }),
+  defineCommand({
     name: 'keys rotate',
     args: '<alias>',
     description: 'replace a key by a new one with the same grants; the old one expires after the grace period',
@@ -214,15 +164,13 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--grace <duration>', description: 'how long the old key keeps working (0: refused at once)', default: '24h' },
       { flags: '--save', description: 'keep the new key in the secrets file (a declared or already saved key always is)' },
     ],
-    run: async (ctx, [alias], options) => (await import('./commands/keys.js')).keysRotateCommand(ctx, alias as string, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'keys sync',
     description: 'make the keys declared in mcpgw.yaml exist with exactly their grants (e.g. after a DB wipe)',
     options: [{ flags: '--dry-run', description: 'report what would change and write nothing' }],
-    run: async (ctx, _args, options) => (await import('./commands/keys.js')).keysSyncCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'client-config',
     argument: { name: '<client>', description: `which client: ${CLIENT_IDS.join(', ')}`, parse: clientId },
     description: "print (or --write into the client's own file) the config that connects an MCP client to the gateway",
@@ -240,10 +188,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--write', description: "merge into the client's config file (backup first, atomic, idempotent)" },
       { flags: '--apply <openwebui-url>', description: 'openwebui: merge the connection into this running Open WebUI (admin token in OPENWEBUI_ADMIN_TOKEN)' },
     ],
-    run: async (ctx, [client], options) =>
-      (await import('./commands/client-config.js')).clientConfigCommand(ctx, client as ClientId, options as ClientConfigOptions),
-  },
-  {
+  }),
+  defineCommand({
     name: 'mcp add',
     args: '<name>',
     description: 'add an MCP server to mcpgw.yaml in place (comments kept), validated before it is written',
@@ -270,22 +216,19 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--from-catalog <entry>', description: 'start from a catalog entry (`mcpgw mcp catalog`); flags override it' },
       { flags: '--apply', description: 'run `mcpgw up` afterwards' },
     ],
-    run: async (ctx, [name], options) => (await import('./commands/mcp.js')).mcpAddCommand(ctx, name as string, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'mcp remove',
     args: '<name>',
     description: 'remove an MCP server from mcpgw.yaml (refused while a declared key grants it)',
     options: [{ flags: '--force', description: "also drop it from those keys' grants (the next key sync removes them from the database)" }],
-    run: async (ctx, [name], options) => (await import('./commands/mcp.js')).mcpRemoveCommand(ctx, name as string, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'mcp list',
     description: 'each server: transport, how it runs, endpoint, container state, tool count, keys granting it',
     options: [timeout("a server's tools", '120')],
-    run: async (ctx, _args, options) => (await import('./commands/mcp.js')).mcpListCommand(ctx, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'mcp tools',
     args: '[name]',
     description: 'the tools a key sees through the gateway, with an input summary of each',
@@ -294,18 +237,23 @@ export const COMMANDS: readonly CommandSpec[] = [
       { flags: '--key-file <path>', description: `read the key from a file, or - for stdin (also: ${KEY_ENV}); --key shows it in ps` },
       timeout('the tools', '120'),
     ],
-    run: async (ctx, [name], options) => (await import('./commands/mcp.js')).mcpToolsCommand(ctx, name as string | undefined, options),
-  },
-  {
+  }),
+  defineCommand({
     name: 'mcp catalog',
     description: 'well-adopted MCP servers mcp add --from-catalog knows: image or package, transport, secrets, probe tool',
-    run: async (ctx) => (await import('./commands/mcp.js')).mcpCatalogCommand(ctx),
-  },
+  }),
 ];
+
+export type CommandName = (typeof COMMANDS)[number]['name'];
+type Declared<Name extends CommandName> = Extract<(typeof COMMANDS)[number], { name: Name }>;
+/** The options a command's handler receives, typed from its flags: `CommandOptions<'keys create'>`. */
+export type CommandOptions<Name extends CommandName> = OptionsOf<NonNullable<Declared<Name>['options']>>;
+export type CommandHandler<Name extends CommandName> = Handler<Declared<Name>>;
 
 /** The client argument, with a "did you mean" for a typo (commander's choices() lists them without one). */
 function clientId(value: string): ClientId {
-  if ((CLIENT_IDS as readonly string[]).includes(value)) return value as ClientId;
+  const known = CLIENT_IDS.find((id) => id === value);
+  if (known) return known;
   const guess = closest(value, CLIENT_IDS);
   throw new InvalidArgumentError(`${guess ? `Did you mean ${guess}? ` : ''}Clients: ${CLIENT_IDS.join(', ')}.`);
 }

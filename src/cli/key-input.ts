@@ -6,9 +6,10 @@ import type { CommandContext } from './context.js';
 /** The variable a key may come from instead of the command line. */
 export const KEY_ENV = 'MCPGW_KEY';
 
+/** Both fields always present (possibly undefined), so a command whose flags lost one does not compile. */
 export interface KeyFlags {
-  key?: string;
-  keyFile?: string;
+  key: string | undefined;
+  keyFile: string | undefined;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { Argument, Command, Option } from 'commander';
 import { closest } from '../config/suggest.js';
 import { UserError } from '../errors.js';
-import { COMMANDS, GROUPS, type OptionSpec } from './commands.js';
+import type { OptionSpec, RunnableCommand } from './command-spec.js';
+import { GROUPS } from './commands.js';
+import { RUNNABLE } from './handlers.js';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
 import type { Deps } from '../ops/deps.js';
 
@@ -9,9 +11,14 @@ export const VERSION = '0.1.0';
 
 /**
  * The command tree. Handlers are imported lazily so `mcpgw --help` never loads pg, dockerode or the renderer.
- * Each handler receives a context built from the injected dependencies and the global flags.
+ * Each handler receives a context built from the injected dependencies and the global flags. `commands` are
+ * mcpgw's own (src/cli/handlers.ts); a test passes its own to see what a handler receives.
  */
-export function buildProgram(deps: Deps, output: { writeOut(text: string): void } = { writeOut: (text) => deps.stdout.write(text) }): Command {
+export function buildProgram(
+  deps: Deps,
+  output: { writeOut(text: string): void } = { writeOut: (text) => deps.stdout.write(text) },
+  commands: readonly RunnableCommand[] = RUNNABLE,
+): Command {
   const program = new Command('mcpgw')
     .description('Deploy, key, probe and diagnose a LiteLLM MCP gateway on your LAN')
     .version(VERSION, '-V, --version')
@@ -38,7 +45,7 @@ export function buildProgram(deps: Deps, output: { writeOut(text: string): void 
     if (!found) groups.set(group, (found = program.command(group).description(GROUPS[group] ?? '')));
     return found;
   };
-  for (const spec of COMMANDS) {
+  for (const spec of commands) {
     const [first, second] = spec.name.split(' ') as [string, string | undefined];
     const command = parent(second === undefined ? undefined : first)
       .command(spec.args ? `${second ?? first} ${spec.args}` : (second ?? first))

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { ConfigError, UserError, type ConfigIssue } from '../errors.js';
 import { readIfExists } from '../fs.js';
 import type { PathSegment } from './path.js';
-import { checkRules } from './rules.js';
+import { checkRules } from './rules/index.js';
 import { configSchema, DEFAULT_SECRETS_FILE, DEFAULT_STACK_NAME, type McpgwConfig } from './schema.js';
 import { fromZodIssues } from './zod-issues.js';
 

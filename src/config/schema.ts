@@ -52,7 +52,7 @@ const imageName = z
 
 /**
  * `build:` on a service: mcpgw builds its image from package registries instead of pulling it. An image not
- * named fills in the one mcpgw builds; one named otherwise is refused by the rules (config/rules.ts).
+ * named fills in the one mcpgw builds; one named otherwise is refused by the rules (config/rules/builds.ts).
  */
 function withBuiltImage(image: (build: unknown) => string | undefined) {
   return (value: unknown) => {

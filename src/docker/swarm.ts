@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { unlessAbsent } from './absent.js';
 
 /** This engine's place in a swarm, from /info. */
 export interface SwarmMembership {
@@ -66,91 +67,96 @@ export interface SwarmTask {
  * labels, services, their tasks. Deploying a stack is the docker CLI's job (`docker stack deploy` reads the stack
  * file mcpgw renders), so nothing here creates a service.
  */
-export class SwarmClient {
-  constructor(private readonly docker: Docker) {}
-
-  async membership(): Promise<SwarmMembership> {
-    const info = (await this.docker.info()) as {
-      Name: string;
-      ServerVersion: string;
-      Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean };
-    };
-    return {
-      nodeId: info.Swarm?.NodeID ?? '',
-      state: info.Swarm?.LocalNodeState ?? 'inactive',
-      manager: info.Swarm?.ControlAvailable === true,
-      hostname: info.Name,
-      version: info.ServerVersion,
-    };
-  }
-
-  async nodes(): Promise<SwarmNode[]> {
-    const nodes = (await this.docker.listNodes()) as {
-      ID: string;
-      Description?: { Hostname?: string };
-      Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> };
-      Status?: { State?: string; Addr?: string };
-    }[];
-    return nodes.map((node) => ({
-      id: node.ID,
-      hostname: node.Description?.Hostname ?? '',
-      role: node.Spec?.Role === 'manager' ? 'manager' : 'worker',
-      state: node.Status?.State ?? 'unknown',
-      availability: node.Spec?.Availability ?? 'active',
-      address: node.Status?.Addr ?? '',
-      labels: node.Spec?.Labels ?? {},
-    }));
-  }
-
+export interface SwarmClient {
+  membership(): Promise<SwarmMembership>;
+  nodes(): Promise<SwarmNode[]>;
   /** Sets one label on a node, keeping its other labels, role and availability (Swarm replaces the whole spec). */
-  async labelNode(nodeId: string, key: string, value: string): Promise<void> {
-    await this.updateNodeLabels(nodeId, (labels) => ({ ...labels, [key]: value }));
-  }
+  labelNode(nodeId: string, key: string, value: string): Promise<void>;
+  unlabelNode(nodeId: string, key: string): Promise<void>;
+  services(labelFilters: string[]): Promise<SwarmService[]>;
+  service(name: string): Promise<SwarmService | undefined>;
+  /** Every task of a service that Swarm still knows, newest first (old ones stay listed until pruned). */
+  tasks(service: string): Promise<SwarmTask[]>;
+  /** Sets a replicated service's replica count, keeping the rest of its spec (Swarm replaces the whole spec). */
+  scale(name: string, replicas: number): Promise<void>;
+  /** Removes a service; one already gone is fine. */
+  removeService(name: string): Promise<void>;
+}
 
-  async unlabelNode(nodeId: string, key: string): Promise<void> {
-    await this.updateNodeLabels(nodeId, (labels) => Object.fromEntries(Object.entries(labels).filter(([name]) => name !== key)));
-  }
-
-  private async updateNodeLabels(nodeId: string, change: (labels: Record<string, string>) => Record<string, string>): Promise<void> {
-    const node = this.docker.getNode(nodeId);
+export function dockerSwarm(docker: Docker): SwarmClient {
+  const updateNodeLabels = async (nodeId: string, change: (labels: Record<string, string>) => Record<string, string>) => {
+    const node = docker.getNode(nodeId);
     const current = (await node.inspect()) as { Version: { Index: number }; Spec: { Labels?: Record<string, string> } };
     await node.update({ version: current.Version.Index, ...current.Spec, Labels: change(current.Spec.Labels ?? {}) });
-  }
+  };
 
-  async services(labelFilters: string[]): Promise<SwarmService[]> {
-    const services = (await this.docker.listServices({ filters: { label: labelFilters } })) as RawService[];
-    return services.map(serviceOf);
-  }
+  return {
+    async membership() {
+      const info = (await docker.info()) as {
+        Name: string;
+        ServerVersion: string;
+        Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean };
+      };
+      return {
+        nodeId: info.Swarm?.NodeID ?? '',
+        state: info.Swarm?.LocalNodeState ?? 'inactive',
+        manager: info.Swarm?.ControlAvailable === true,
+        hostname: info.Name,
+        version: info.ServerVersion,
+      };
+    },
 
-  async service(name: string): Promise<SwarmService | undefined> {
-    try {
-      return serviceOf((await this.docker.getService(name).inspect()) as RawService);
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-      throw error;
-    }
-  }
+    async nodes() {
+      const nodes = (await docker.listNodes()) as {
+        ID: string;
+        Description?: { Hostname?: string };
+        Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> };
+        Status?: { State?: string; Addr?: string };
+      }[];
+      return nodes.map((node) => ({
+        id: node.ID,
+        hostname: node.Description?.Hostname ?? '',
+        role: node.Spec?.Role === 'manager' ? 'manager' : 'worker',
+        state: node.Status?.State ?? 'unknown',
+        availability: node.Spec?.Availability ?? 'active',
+        address: node.Status?.Addr ?? '',
+        labels: node.Spec?.Labels ?? {},
+      }));
+    },
 
-  /** Every task of a service that Swarm still knows, newest first (old ones stay listed until pruned). */
-  async tasks(service: string): Promise<SwarmTask[]> {
-    const tasks = (await this.docker.listTasks({ filters: { service: [service] } })) as RawTask[];
-    return tasks.map(taskOf).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-  }
+    async labelNode(nodeId, key, value) {
+      await updateNodeLabels(nodeId, (labels) => ({ ...labels, [key]: value }));
+    },
 
-  /** Sets a replicated service's replica count, keeping the rest of its spec (Swarm replaces the whole spec). */
-  async scale(name: string, replicas: number): Promise<void> {
-    const service = this.docker.getService(name);
-    const current = (await service.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
-    await service.update({ version: current.Version.Index, ...current.Spec, Mode: { Replicated: { Replicas: replicas } } });
-  }
+    async unlabelNode(nodeId, key) {
+      await updateNodeLabels(nodeId, (labels) => Object.fromEntries(Object.entries(labels).filter(([name]) => name !== key)));
+    },
 
-  async removeService(name: string): Promise<void> {
-    try {
-      await this.docker.getService(name).remove();
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-    }
-  }
+    async services(labelFilters) {
+      const services = (await docker.listServices({ filters: { label: labelFilters } })) as RawService[];
+      return services.map(serviceOf);
+    },
+
+    async service(name) {
+      const raw = (await unlessAbsent(docker.getService(name).inspect())) as RawService | undefined;
+      return raw && serviceOf(raw);
+    },
+
+    async tasks(service) {
+      const tasks = (await docker.listTasks({ filters: { service: [service] } })) as RawTask[];
+      return tasks.map(taskOf).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    },
+
+    async scale(name, replicas) {
+      const service = docker.getService(name);
+      const current = (await service.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
+      await service.update({ version: current.Version.Index, ...current.Spec, Mode: { Replicated: { Replicas: replicas } } });
+    },
+
+    async removeService(name) {
+      await unlessAbsent(docker.getService(name).remove());
+    },
+  };
 }
 
 interface RawService {

@@ -1,4 +1,4 @@
-import { keySecretName } from '../config/rules.js';
+import { keySecretName } from '../config/key-secrets.js';
 import type { McpgwConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
@@ -29,20 +29,32 @@ export function keyKnownByHash(alias: string): UserError {
 }
 
 /**
- * The value of the key called `alias`, from the secrets file: a key declared in mcpgw.yaml (under its secret), else
- * one `keys create --save` kept under the alias's default secret. When there is none, the error says why mcpgw has
- * no value (a key is shown once unless saved) and what to pass instead; it names the secret, never a value.
+ * The secret under which mcpgw keeps the value of the key called `alias`, when it keeps one: a key declared in
+ * mcpgw.yaml by value (under its secret), else one `keys create --save` kept under the alias's default secret (a
+ * secret some declared key names is that key's, not a saved one). A key declared by its hash has none.
+ */
+export function keptKeySecret(config: Pick<McpgwConfig, 'keys'>, secrets: Secrets, alias: string): string | undefined {
+  const declared = config.keys.find((key) => key.alias === alias);
+  if (declared?.token_sha256) return undefined;
+  const secret = declared?.secret ?? keySecretName(alias);
+  if (!declared && config.keys.some((key) => !key.token_sha256 && (key.secret ?? keySecretName(key.alias)) === secret)) return undefined;
+  return secrets.get(secret) ? secret : undefined;
+}
+
+/**
+ * The value of the key called `alias`, from the secrets file (see keptKeySecret). When there is none, the error says
+ * why mcpgw has no value (a key is shown once unless saved) and what to pass instead; it names the secret, never a value.
  */
 export function aliasKeyValue(config: Pick<McpgwConfig, 'keys'>, secrets: Secrets, secretsFile: string, alias: string): { value: string; secret: string } {
   const declared = config.keys.find((key) => key.alias === alias);
   if (declared?.token_sha256) throw keyKnownByHash(alias);
-  const secret = declared?.secret ?? keySecretName(alias);
-  const value = secrets.get(secret);
-  if (value) return { value, secret };
+  const secret = keptKeySecret(config, secrets, alias);
+  const value = secret && secrets.get(secret);
+  if (secret && value) return { value, secret };
   if (declared)
     throw new UserError(
-      `no value for the key "${alias}": ${secretsFile} has no ${secret}`,
-      `run \`mcpgw up\` or \`mcpgw keys sync\` (they create declared keys), or add ${secret}=sk-… to ${secretsFile}`,
+      `no value for the key "${alias}": ${secretsFile} has no ${declared.secret ?? keySecretName(alias)}`,
+      `run \`mcpgw up\` or \`mcpgw keys sync\` (they create declared keys), or add ${declared.secret ?? keySecretName(alias)}=sk-… to ${secretsFile}`,
     );
   throw new UserError(
     `mcpgw keeps no value for "${alias}": it is not declared in mcpgw.yaml, and \`mcpgw keys create\` shows a key once unless given --save`,

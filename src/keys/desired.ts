@@ -1,5 +1,5 @@
 import { METRICS_KEY_SECRET } from '../config/generated-secrets.js';
-import { keySecretName } from '../config/rules.js';
+import { keySecretName } from '../config/key-secrets.js';
 import { KEY_ALLOWED_ROUTES } from '../litellm/routes.js';
 import type { McpgwConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { parseRange } from '../config/rules.js';
+import { parseRange } from '../config/port-range.js';
 import { DEFAULT_MCP_PORT_RANGE, type McpgwConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { reachableHost } from '../stack/endpoints.js';

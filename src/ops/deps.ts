@@ -46,8 +46,8 @@ export function processDeps(hostname: () => string, signal: AbortSignal): Deps {
     readStdin,
     ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
     // Loaded on first use, so `mcpgw --help` never loads dockerode, pg or the stack model.
-    docker: async () => (await import('../docker/engine.js')).DockerEngine.connect(process.env),
-    dockerAt: async (url) => (await import('../docker/engine.js')).DockerEngine.connect({ ...process.env, DOCKER_HOST: url }),
+    docker: async () => (await import('../docker/engine.js')).connectEngine(process.env),
+    dockerAt: async (url) => (await import('../docker/engine.js')).connectEngine({ ...process.env, DOCKER_HOST: url }),
     database: async (url) => (await import('../db/connect.js')).connectDatabase(url),
     hostShell: async () => (await import('../docker/engine-setup.js')).localHostShell(),
     fetch: globalThis.fetch,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parse } from 'yaml';
-import { keySecretName } from '../config/rules.js';
+import { keySecretName } from '../config/key-secrets.js';
 import { entryKey, pointsAtGateway, rewriteCommand, scanClientFiles } from '../clients/scan.js';
 import { clientPlace } from '../clients/servers.js';
 import type { McpgwConfig } from '../config/schema.js';
@@ -9,7 +9,7 @@ import { serversOf } from '../doctor/deployed.js';
 import { type ConfigError, UserError } from '../errors.js';
 import { readIfExists } from '../fs.js';
 import { generateKeyViaApi } from '../keys/api.js';
-import { declareBySecret } from '../keys/declaration.js';
+import { declareBySecret, keptKeySecret } from '../keys/declaration.js';
 import { declaredKeys, desiredKey, durationSeconds, legacyServerIds, serverIds, type KeyFields } from '../keys/desired.js';
 import type { KeyChange, KeyRow } from '../keys/store.js';
 import { abbreviateKey, generateKey, hashKey, KEY_PREFIX, refuseMasterKey } from '../keys/token.js';
@@ -177,8 +177,8 @@ export async function rotateKey(
   const { config, file, secretsFile } = stack.loaded;
   const declared = config.keys.find((entry) => entry.alias === alias);
   const secret = declared ? (declared.secret ?? keySecretName(alias)) : save ? savedKeySecret(config, alias) : keySecretName(alias);
-  // A key mcpgw.yaml does not declare has its value in the secrets file only when it was saved there.
-  const kept = declared !== undefined || save || (stack.secrets.has(secret) && !config.keys.some((entry) => entry.secret === secret));
+  // After the rotation mcpgw keeps the new value of every declared key (one declared by hash is redeclared by value).
+  const kept = declared !== undefined || save || keptKeySecret(config, stack.secrets, alias) !== undefined;
   // Prepared before anything changes, so a declaration mcpgw cannot rewrite stops the rotation instead of following it.
   let redeclared: string | undefined;
   if (declared?.token_sha256) {

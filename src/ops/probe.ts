@@ -1,5 +1,5 @@
 import { serversGrantedTo } from '../config/grants.js';
-import { declaredKeyValues } from '../config/rules.js';
+import { declaredKeyValues } from '../config/key-secrets.js';
 import type { McpgwConfig } from '../config/schema.js';
 import type { Engine } from '../docker/engine.js';
 import { UserError } from '../errors.js';

@@ -2,20 +2,20 @@ import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
 import { bundledProvisionTarget, provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../time/clock.js';
-import type { ContainerHardening, ContainerSpec, Engine, NetworkInfo } from '../docker/engine.js';
-import { fetchWithTimeout, httpOk } from '../gateway/http.js';
-import { causeOf, describeAnswer, settledRefusal } from '../gateway/causes.js';
-import { litellmVantage } from '../gateway/vantage.js';
-import type { Cause } from '../outcome.js';
-import { WaitAborted, waitUntil } from '../time/wait.js';
+import type { ContainerHardening, ContainerSpec } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
+import type { NetworkInfo } from '../docker/networks.js';
+import { ContainerWaitFailed, WAIT_LOG_LINES, waitOnContainer } from '../docker/container-wait.js';
 import { StepFailed } from '../errors.js';
-import type { LocalBuilds } from '../stack/images.js';
+import { type LocalBuilds, unpullableFix } from '../stack/images.js';
 import type { RenderedFile } from '../render/render.js';
 import type { Progress } from '../ui/progress.js';
 import { containerSpecFor, specHash } from '../render/container-spec.js';
 import { CONFIG_HASH_LABEL } from '../stack/labels.js';
 import { STACK_LABEL } from '../stack/labels.js';
-import { litellmBaseUrl, litellmEndpoints, litellmPlace, mcpServiceName, POSTGRES_SERVICE, type ServiceModel, type StackModel } from '../stack/model.js';
+import { litellmBaseUrl, litellmEndpoints, mcpServiceName, POSTGRES_SERVICE, type ServiceModel, type StackModel } from '../stack/model.js';
+import { proveFromLiteLLM } from './mcp-proof.js';
+import { type UpTimeouts, waitReady } from './readiness.js';
 import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from '../stack/plan.js';
 
 /** How a service's step reads once its action is done. */
@@ -30,17 +30,7 @@ export interface UpDeps {
   guard?: () => Promise<void>;
 }
 
-export interface UpTimeouts {
-  health: number;
-  mcp: number;
-  litellm: number;
-}
-
 const DEFAULT_TIMEOUTS: UpTimeouts = { health: 90_000, mcp: 60_000, litellm: 180_000 };
-/** One MCP session from LiteLLM's place: servers answer initialize and tools/list in milliseconds once up. */
-const MCP_ANSWER_MS = 5_000;
-/** How long a freshly started MCP container must stay up before LiteLLM is started after it. */
-const MCP_SETTLE_MS = 1_000;
 
 export interface ServiceOutcome {
   service: string;
@@ -140,7 +130,7 @@ export class StackRunner {
         pulled.push(image);
       } catch (error) {
         step.fail(`${image} is not available`);
-        throw new StepFailed(`image ${image} is not present locally and could not be pulled: ${(error as Error).message}`, this.unpullableFix(image));
+        throw new StepFailed(`image ${image} is not present locally and could not be pulled: ${(error as Error).message}`, unpullableFix(this.model, image));
       }
     }
     // The builder's lines above also count the images these are built on, so say how many the stack itself runs.
@@ -202,7 +192,20 @@ export class StackRunner {
         outcomes.push(await this.bringUp(servicePlan, entry, notes));
       }
     }
-    await this.proveFromLiteLLM(outcomes);
+    const tools = await proveFromLiteLLM(
+      {
+        engine,
+        clock: this.deps.clock,
+        progress,
+        model: this.model,
+        wait: (served, what, check, fix) => this.waitOn(served.id, served.service, what, this.timeouts.mcp, check, fix),
+      },
+      outcomes.map((outcome) => ({ id: outcome.id, service: this.serviceNamed(outcome.service) })),
+    );
+    for (const outcome of outcomes) {
+      const listed = tools.get(outcome.service);
+      if (listed !== undefined) outcome.ready = `${outcome.ready}; from LiteLLM: ${listed} tools`;
+    }
     await this.removeRetired(plan.retired, notes);
     return { plan, services: outcomes.map(({ id: _id, ...outcome }) => outcome), notes };
   }
@@ -221,70 +224,6 @@ export class StackRunner {
       await this.deps.engine.removeNetwork(name);
       notes.push(`removed the former shared MCP network ${name} (each MCP server now has a network of its own with LiteLLM)`);
     }
-  }
-
-  /**
-   * Each MCP container's server as LiteLLM uses it: config.yaml's URL and headers, asked from LiteLLM's container
-   * (one exec for all of them, then a wait on those not answering yet). The step fails with the cause and its fix.
-   */
-  private async proveFromLiteLLM(outcomes: (ServiceOutcome & { id: string })[]): Promise<void> {
-    const { engine, progress, clock } = this.deps;
-    const served = new Map(outcomes.filter((outcome) => this.serviceNamed(outcome.service).role === 'mcp').map((outcome) => [outcome.service, outcome]));
-    const endpoints = litellmEndpoints(this.model).filter((endpoint) => served.has(mcpServiceName(endpoint.name)));
-    if (endpoints.length === 0) return;
-    const vantage = litellmVantage(engine, litellmPlace(this.model), () => clock.now().toString(36));
-    const first = await vantage.reach(endpoints, MCP_ANSWER_MS).catch(() => []);
-    for (const endpoint of endpoints) {
-      const outcome = served.get(mcpServiceName(endpoint.name)) as ServiceOutcome & { id: string };
-      const service = this.serviceNamed(outcome.service);
-      const role = { service: service.name, inUp: true };
-      const step = progress.start(`${service.name} from LiteLLM`);
-      let answer = first.find((candidate) => candidate.name === endpoint.name);
-      try {
-        if (!answer || causeOf(answer, role)) {
-          let last: Cause | undefined;
-          const answerMs = service.readiness.kind === 'mcp' ? (service.readiness.answerMs ?? MCP_ANSWER_MS) : MCP_ANSWER_MS;
-          answer = await this.waitOn(
-            outcome.id,
-            service,
-            `an MCP session with tools at ${endpoint.url} from LiteLLM's network`,
-            this.timeouts.mcp,
-            async () => {
-              const [seen] = await vantage.reach([endpoint], answerMs);
-              last = seen ? causeOf(seen, role) : undefined;
-              if (seen && last && settledRefusal(seen)) throw new WaitAborted(`${last.cause} (fix: ${last.fix})`);
-              if (!seen || last) throw new Error(last ? `${last.cause} (fix: ${last.fix})` : 'no answer');
-              return seen;
-            },
-            () => last?.fix,
-          );
-        }
-      } catch (error) {
-        step.fail(error instanceof StepFailed ? (error.message.split('\n')[0] ?? '') : (error as Error).message);
-        throw error;
-      }
-      const proven = describeAnswer(answer);
-      step.succeed(proven.slice(proven.indexOf(':') + 2));
-      outcome.ready = `${outcome.ready}; from LiteLLM: ${answer.tools?.length ?? 0} tools`;
-    }
-  }
-
-  /**
-   * Where no registry answers (an air-gapped LAN), the way out is mcpgw building the image from packages: the
-   * fix names the build field of the service that uses the image, beside loading or retagging it.
-   */
-  private unpullableFix(image: string): string {
-    const builds = this.model.services
-      .filter((service) => service.image === image)
-      .map((service) => {
-        if (service.role === 'litellm') return 'litellm.build: builtin';
-        if (service.role === 'postgres') return 'postgres.build: builtin';
-        const server = Object.keys(this.model.litellmConfig.mcp_servers).find((name) => mcpServiceName(name) === service.name);
-        return server ? `mcp_servers.${server}.build: { npm: "PACKAGE@X.Y.Z" } or { pypi: "PACKAGE==X.Y.Z" } with the command it installs` : undefined;
-      })
-      .filter((field): field is string => field !== undefined);
-    const build = builds.length > 0 ? `let mcpgw build it from packages (${[...new Set(builds)].join('; ')}), ` : '';
-    return `${build}load or build it on this machine (docker load / docker build), or point the image field in mcpgw.yaml at a local tag`;
   }
 
   private serviceNamed(name: string): ServiceModel {
@@ -340,43 +279,19 @@ export class StackRunner {
   }
 
   /** `started`: the container was (re)started by this run, so a server that crashes at once is caught here. */
-  private async waitReady(id: string, service: ServiceModel, notes: string[], started = true): Promise<string> {
-    const readiness = service.readiness;
-    if (readiness.kind === 'health') {
-      await this.waitOn(id, service, 'Docker health "healthy"', this.timeouts.health, async () => {
-        const state = await this.deps.engine.containerState(id);
-        if (state?.health === 'healthy') return true;
-        throw new Error(`health is ${state?.health ?? 'not reported'}`);
-      });
-      if (service.role === 'postgres') {
-        // Checked on every run, kept containers too: a hash or password changed by hand is repaired here.
-        const report = await this.provisionPostgres(id);
-        notes.push(...report.actions);
-        return 'healthy, roles ordinary and stored as SCRAM-SHA-256, SCRAM logins over TCP ok';
-      }
-      return 'healthy';
-    }
-    if (readiness.kind === 'mcp') {
-      // Proven later from LiteLLM's network; here only that it stays up, so a server that exits at start fails
-      // its own step before LiteLLM is started (waitOn fails at once on an exit or a restart).
-      let firstSeen: number | undefined;
-      await this.waitOn(id, service, `the container staying up for ${MCP_SETTLE_MS / 1000} s`, this.timeouts.mcp, async () => {
-        const now = this.deps.clock.now();
-        firstSeen ??= now;
-        return !started || now - firstSeen >= MCP_SETTLE_MS ? true : undefined;
-      });
-      return 'running';
-    }
-    const base = litellmBaseUrl(this.model);
-    await this.waitOn(id, service, `${base}/health/liveliness`, this.timeouts.litellm, () => httpOk(`${base}/health/liveliness`));
-    const readinessReport = await this.waitOn(id, service, `${base}/health/readiness with the DB connected`, this.timeouts.litellm, async () => {
-      const response = await fetchWithTimeout(`${base}/health/readiness`);
-      const body = (await response.json().catch(() => ({}))) as { status?: string; db?: string; litellm_version?: string };
-      if (!response.ok) throw new Error(`readiness answered HTTP ${response.status}`);
-      if (readiness.database && body.db !== 'connected') throw new Error(`readiness reports db "${body.db ?? 'unknown'}"`);
-      return body;
+  private waitReady(id: string, service: ServiceModel, notes: string[], started = true): Promise<string> {
+    return waitReady({
+      id,
+      service,
+      engine: this.deps.engine,
+      clock: this.deps.clock,
+      timeouts: this.timeouts,
+      started,
+      litellmBaseUrl: litellmBaseUrl(this.model),
+      wait: (what, timeoutMs, check) => this.waitOn(id, service, what, timeoutMs, check),
+      provisionPostgres: async () => (await this.provisionPostgres(id)).actions,
+      notes,
     });
-    return `live, ready, db ${readinessReport.db ?? 'n/a'}${readinessReport.litellm_version ? `, LiteLLM ${readinessReport.litellm_version}` : ''}`;
   }
 
   /**
@@ -403,7 +318,7 @@ export class StackRunner {
     return this.waitReady(containerId, service, []);
   }
 
-  /** waitUntil that gives up at once when the container exits, and attaches its last log lines on failure. */
+  /** A wait on one service's container (docker/container-wait.ts), failing as a step with its fix. */
   private async waitOn<T>(
     id: string,
     service: ServiceModel,
@@ -413,25 +328,12 @@ export class StackRunner {
     fix?: () => string | undefined,
   ): Promise<T> {
     const { engine, clock, signal } = this.deps;
-    const restartsBefore = (await engine.containerState(id))?.restartCount ?? 0;
     try {
-      return await waitUntil(
-        `${service.name}: ${what}`,
-        async () => {
-          const state = await engine.containerState(id);
-          if (!state) throw new WaitAborted('container disappeared');
-          // The restart policy brings a crashing server back, so "running" alone would hide a crash loop.
-          if (state.restartCount > restartsBefore) throw new WaitAborted(`container keeps exiting (restarted ${state.restartCount - restartsBefore} time(s))`);
-          if (!state.running) throw new WaitAborted(`container exited with code ${state.exitCode}`);
-          return check();
-        },
-        { timeoutMs, clock, signal },
-      );
+      return await waitOnContainer(engine, id, `${service.name}: ${what}`, async () => check(), { timeoutMs, clock, signal });
     } catch (error) {
-      if (signal.aborted) throw error;
-      const logs = await engine.logs(id, 50);
+      if (!(error instanceof ContainerWaitFailed)) throw error;
       throw new StepFailed(
-        `${(error as Error).message}\n--- last 50 log lines of ${service.containerName} ---\n${logs.trimEnd()}`,
+        `${error.message}\n--- last ${WAIT_LOG_LINES} log lines of ${service.containerName} ---\n${error.logs}`,
         fix?.() ?? `see \`mcpgw logs ${service.name}\``,
       );
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
-import type { ContainerSpec } from '../docker/engine.js';
+import type { ContainerSpec } from '../docker/containers.js';
 import { resolveSecretEnv } from './env-files.js';
 import { HARDENING, type ServiceModel } from '../stack/model.js';
 

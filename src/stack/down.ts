@@ -1,4 +1,5 @@
-import type { ContainerSummary, Engine } from '../docker/engine.js';
+import type { ContainerSummary } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
 import { SERVICE_LABEL, STACK_LABEL } from './labels.js';
 import { LITELLM_SERVICE, type StackModel } from './model.js';
 

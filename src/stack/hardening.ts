@@ -1,4 +1,4 @@
-import type { ContainerHardening } from '../docker/engine.js';
+import type { ContainerHardening } from '../docker/containers.js';
 import { HARDENING, type ServiceModel } from './model.js';
 
 /**

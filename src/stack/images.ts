@@ -4,6 +4,7 @@ import { builderHost, defaultLogDir, ImageBuilder } from '../images/build.js';
 import { HAPROXY_RECIPE, LITELLM_RECIPE, packageRecipe, POSTGRES_RECIPE, REDIS_RECIPE, type Recipe } from '../images/recipes.js';
 import type { Clock } from '../time/clock.js';
 import type { Progress } from '../ui/progress.js';
+import { mcpServiceName, type StackModel } from './model.js';
 
 /**
  * The recipes of the services mcpgw.yaml marks `build:`, in declaration order (the builder adds parents), and on a
@@ -37,4 +38,22 @@ export function localBuilds(
   logDir = defaultLogDir(env),
 ): LocalBuilds {
   return { recipes: stackRecipes(config), builder: new ImageBuilder({ engine, progress, clock, host: builderHost(env), logDir }) };
+}
+
+/**
+ * Where no registry answers (an air-gapped LAN), the way out is mcpgw building the image from packages: the
+ * fix names the build field of the service that uses the image, beside loading or retagging it.
+ */
+export function unpullableFix(model: StackModel, image: string): string {
+  const builds = model.services
+    .filter((service) => service.image === image)
+    .map((service) => {
+      if (service.role === 'litellm') return 'litellm.build: builtin';
+      if (service.role === 'postgres') return 'postgres.build: builtin';
+      const server = Object.keys(model.litellmConfig.mcp_servers).find((name) => mcpServiceName(name) === service.name);
+      return server ? `mcp_servers.${server}.build: { npm: "PACKAGE@X.Y.Z" } or { pypi: "PACKAGE==X.Y.Z" } with the command it installs` : undefined;
+    })
+    .filter((field): field is string => field !== undefined);
+  const build = builds.length > 0 ? `let mcpgw build it from packages (${[...new Set(builds)].join('; ')}), ` : '';
+  return `${build}load or build it on this machine (docker load / docker build), or point the image field in mcpgw.yaml at a local tag`;
 }

@@ -1,4 +1,5 @@
-import type { ContainerHardening, ContainerSummary, NetworkInfo } from '../docker/engine.js';
+import type { ContainerHardening, ContainerSummary } from '../docker/containers.js';
+import type { NetworkInfo } from '../docker/networks.js';
 import { hardeningGaps } from './hardening.js';
 import { CONFIG_HASH_LABEL, SERVICE_LABEL } from './labels.js';
 import type { NetworkModel, ServiceModel } from './model.js';

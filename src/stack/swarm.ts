@@ -169,7 +169,7 @@ export function buildSwarmModel(model: StackModel, config: McpgwConfig, launches
 
 /** A compose-model service as a swarm service: bind-mounted rendered files become configs, nothing is published. */
 function fromService(service: ServiceModel, stage: SwarmStage, pinned: boolean): SwarmService {
-  // swarm-rules refuse what would publish anything but the front door (publish: true, postgres.host_port).
+  // The swarm rules (config/rules/swarm.ts) refuse what would publish anything but the front door (publish: true, postgres.host_port).
   return {
     name: service.name,
     role: service.role,

@@ -1,4 +1,4 @@
-import { declaredKeyValues } from '../config/rules.js';
+import { declaredKeyValues } from '../config/key-secrets.js';
 import type { McpgwConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import type { SqlClient } from '../db/connect.js';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { containerPgTools } from '../backup/pg-tools.js';
-import type { ContainerSpec, Engine } from '../docker/engine.js';
+import type { ContainerSpec } from '../docker/containers.js';
+import type { Engine } from '../docker/engine.js';
 import { StepFailed } from '../errors.js';
 import type { ImageMigrations } from '../litellm/migrations.js';
 import { labelsFor } from '../stack/labels.js';

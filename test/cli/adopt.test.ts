@@ -130,7 +130,7 @@ describe('mcpgw adopt', () => {
       const db = fakeDatabase(env.get('LITELLM_VIRTUAL_KEY_TEST') as string);
       const before = (await stat(path.join(compose, 'docker-compose.yml'))).mtimeMs;
       const engine = seedEngine(env);
-      const result = await runCli(['--json', 'adopt', compose], { cwd: dir, docker: async () => engine.asEngine(), database: db.open });
+      const result = await runCli(['--json', 'adopt', compose], { cwd: dir, docker: async () => engine, database: db.open });
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout);
       expect(report).toMatchObject({
@@ -172,7 +172,7 @@ describe('mcpgw adopt', () => {
       const db = fakeDatabase(env.get('LITELLM_VIRTUAL_KEY_TEST') as string);
       await mkdir(path.join(dir, 'gw'));
       const argv = ['-f', 'gw/mcpgw.yaml', 'adopt', compose, '--write'];
-      const docker = async () => seedEngine(env).asEngine();
+      const docker = async () => seedEngine(env);
       const result = await runCli(argv, { cwd: dir, docker, database: db.open });
       expect(result.code).toBe(0);
       for (const value of env.values()) expect(result.stdout + result.stderr).not.toContain(value);

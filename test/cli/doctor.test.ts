@@ -135,7 +135,7 @@ describe('mcpgw doctor with a typo in mcpgw.yaml (fake engine)', () => {
             end: async () => undefined,
           };
         };
-        const deps = { cwd: dir, docker: async () => engine.asEngine(), database };
+        const deps = { cwd: dir, docker: async () => engine, database };
         const json = await runCli(['doctor', '--offline', '--json'], deps);
         expect(json.code, json.stderr).toBe(1);
         const report = JSON.parse(json.stdout) as { checks: { id: string; status: string; evidence: string[]; causes: { cause: string }[] }[] };

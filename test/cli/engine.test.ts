@@ -34,7 +34,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
         ours('litellm', 'running', { startedAt: '2026-12-01T10:00:00Z', ports: [{ target: 4000, hostIp: '0.0.0.0', hostPort: 4000 }] }),
         ours('postgres', 'exited'),
       ];
-      const result = await runCli(['status', '--json'], { cwd: dir, docker: async () => engine.asEngine(), clock: clockAt('2026-12-01T10:05:00Z') });
+      const result = await runCli(['status', '--json'], { cwd: dir, docker: async () => engine, clock: clockAt('2026-12-01T10:05:00Z') });
       expect(result.code, result.stderr).toBe(1);
       const { ok, services } = JSON.parse(result.stdout) as {
         ok: boolean;
@@ -58,7 +58,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
         ours('postgres', 'running'),
         other,
       ];
-      const deps = { cwd: dir, docker: async () => engine.asEngine(), clock: clockAt('2026-12-01T10:05:00Z') };
+      const deps = { cwd: dir, docker: async () => engine, clock: clockAt('2026-12-01T10:05:00Z') };
       const text = await runCli(['status'], deps);
       expect(text.code).toBe(2);
       expect(text.stdout).toMatch(/^litellm +running +- +5m +0\.0\.0\.0:4000->4000 +image-of-litellm$/m);
@@ -87,7 +87,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       const file = path.join(dir, 'mcpgw.yaml');
       await writeFile(file, (await readFile(file, 'utf8')).replace(/^litellm:\n/m, 'litellm:\n   prot: [4000\n'));
       engine.containers = [ours('litellm', 'running')];
-      const result = await runCli(['status'], { cwd: dir, docker: async () => engine.asEngine() });
+      const result = await runCli(['status'], { cwd: dir, docker: async () => engine });
       expect(result.code).toBe(2);
       expect(result.stdout).toMatch(/^litellm +running/m);
       expect(result.stderr).toContain('(yaml)');
@@ -106,7 +106,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       engine.volumes.set('gateway-pgdata', { 'io.mcpgw.stack': 'gateway' });
       const host = new FakeHost();
       host.chain = stackRules('gateway', ['br-1']).map(ruleLine);
-      const down = await runCli(['down'], { cwd: dir, docker: async () => engine.asEngine(), hostShell: async () => host });
+      const down = await runCli(['down'], { cwd: dir, docker: async () => engine, hostShell: async () => host });
       expect(down.code).toBe(2);
       expect(engine.containers).toEqual([foreign]);
       expect(engine.calls.filter((call) => !call.startsWith('remove network'))).toEqual([
@@ -131,7 +131,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       engine.containers = [ours('litellm', 'running'), ours('postgres', 'running'), foreign];
       engine.networks.set('litellm-mcp-net', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: [] });
       engine.volumes.set('gateway-pgdata', { 'io.mcpgw.stack': 'gateway' });
-      const docker = async () => engine.asEngine();
+      const docker = async () => engine;
       // The stack's DOCKER-USER rules go with it; another stack's and the operator's stay.
       const host = new FakeHost();
       const others = ['-A DOCKER-USER -o br-9 -m comment --comment "mcpgw:stack=gateway-b" -j DROP', '-A DOCKER-USER -j RETURN'];
@@ -153,7 +153,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
   it('logs prefixes each service when there are several, and names the services on a typo (exit 2)', async () => {
     await withStack(async (dir, engine) => {
       engine.containers = [ours('litellm', 'running', { log: 'ready\nserving\n' }), ours('postgres', 'running', { log: 'accepting connections\n' })];
-      const docker = async () => engine.asEngine();
+      const docker = async () => engine;
       const all = await runCli(['logs'], { cwd: dir, docker });
       expect(all.code, all.stderr).toBe(0);
       expect(all.stdout).toBe('litellm | ready\nlitellm | serving\npostgres | accepting connections\n');
@@ -172,7 +172,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       const master = /^LITELLM_MASTER_KEY=(.+)$/m.exec(await readFile(path.join(dir, 'secrets.env'), 'utf8'))?.[1] ?? '';
       expect(master).not.toBe('');
       engine.containers = [ours('litellm', 'running', { log: `started with ${master}\n` })];
-      const docker = async () => engine.asEngine();
+      const docker = async () => engine;
       const result = await runCli(['logs'], { cwd: dir, docker });
       expect(result.code).toBe(2);
       expect(result.stdout).toMatch(/^started with \S+$/m);
@@ -214,7 +214,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
         'current',
       );
       const database = (url: string) => (urls.push(url), keys());
-      const deps = { cwd: dir, docker: async () => engine.asEngine(), database };
+      const deps = { cwd: dir, docker: async () => engine, database };
       const text = await runCli(['keys', 'list'], deps);
       expect(text.code).toBe(2);
       expect(urls).toEqual([`postgresql://mcpgw_keys:${encodeURIComponent(password)}@172.30.0.2:5432/gatewaydb`]);
@@ -261,7 +261,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       // A stack started by an earlier mcpgw: one MCP network for every server, Postgres's network not internal.
       engine.networks.set('litellm-mcp-net', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: [] });
       engine.networks.set('postgres-net', { labels: { 'io.mcpgw.stack': 'gateway' }, containers: [], internal: false });
-      const result = await runCli(['up', '--dry-run', '--json'], { cwd: dir, docker: async () => engine.asEngine() });
+      const result = await runCli(['up', '--dry-run', '--json'], { cwd: dir, docker: async () => engine });
       expect(result.code, result.stderr).toBe(0);
       const { plan } = JSON.parse(result.stdout) as {
         plan: { networks: { name: string; action: string }[]; volumes: { action: string }[]; services: { action: string }[]; retired_networks: string[] };
@@ -275,7 +275,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       expect(plan.volumes.map((volume) => volume.action)).toEqual(['create']);
       expect(plan.services.map((service) => service.action)).toEqual(['create', 'create', 'create']);
       expect(engine.calls).toEqual([]);
-      const table = await runCli(['up', '--dry-run'], { cwd: dir, docker: async () => engine.asEngine() });
+      const table = await runCli(['up', '--dry-run'], { cwd: dir, docker: async () => engine });
       expect(table.stdout).toMatch(/network\s+litellm-mcp-net\s+remove\s+the former shared MCP network/);
     });
   });

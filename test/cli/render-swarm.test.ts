@@ -2,6 +2,7 @@ import { chmod, cp, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/docker/engine.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 import { runCli, withTempDir } from '../helpers/cli.js';
 
@@ -10,13 +11,13 @@ const EVERYTHING = 'registry.lan:5000/everything:2026.8.31';
 /** The local engine as far as render asks it: how the one image mcpgw does not build starts, when it is there. */
 function engineWith(present: boolean): () => Promise<Engine> {
   const asked: string[] = [];
-  const engine = {
-    imageLaunch: async (image: string) => {
+  const engine = new FakeEngine({
+    imageLaunch: async (image) => {
       asked.push(image);
       return present && image === EVERYTHING ? { entrypoint: ['docker-entrypoint.sh'], cmd: ['npx', 'server-everything'], labels: {} } : undefined;
     },
-  };
-  return async () => engine as unknown as Engine;
+  });
+  return async () => engine;
 }
 
 async function swarmStack(dir: string): Promise<void> {

@@ -2,8 +2,9 @@ import { cp } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { HostShell } from '../../src/docker/engine-setup.js';
 import type { Engine } from '../../src/docker/engine.js';
-import type { SwarmNode, SwarmService, SwarmTask } from '../../src/docker/swarm.js';
+import type { SwarmNode, SwarmTask } from '../../src/docker/swarm.js';
 import { systemClock, type Clock } from '../../src/time/clock.js';
+import { FakeEngine, FakeSwarm } from '../helpers/fake-engine.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 import { runCli, withTempDir } from '../helpers/cli.js';
 
@@ -37,18 +38,18 @@ const task = (id: string, nodeId: string, slot: number, containerId: string): Sw
 
 /** A swarm of three nodes: node3 is down (its engine does not answer), node2's engine never sends its log. */
 function fakeSwarm(tasks: Record<string, SwarmTask[]>, logs: Record<string, string>) {
-  const swarm = (nodeId: string, hostname: string) => ({
-    membership: async () => ({ nodeId, state: 'active', manager: nodeId === 'n1', hostname, version: '20.10.24' }),
-    nodes: async () => NODES,
-    service: async (name: string): Promise<SwarmService | undefined> =>
-      tasks[name] ? { id: name, name, image: 'x', labels: {}, replicas: tasks[name].length, mode: 'replicated' } : undefined,
-    tasks: async (name: string) => tasks[name] ?? [],
-  });
+  const swarm = (nodeId: string, hostname: string) =>
+    new FakeSwarm({
+      membership: async () => ({ nodeId, state: 'active', manager: nodeId === 'n1', hostname, version: '20.10.24' }),
+      nodes: async () => NODES,
+      service: async (name) => (tasks[name] ? { id: name, name, image: 'x', labels: {}, replicas: tasks[name].length, mode: 'replicated' } : undefined),
+      tasks: async (name) => tasks[name] ?? [],
+    });
   const engine = (nodeId: string, hostname: string) =>
-    ({
+    new FakeEngine({
       swarm: () => swarm(nodeId, hostname),
-      logs: async (id: string) => logs[id] ?? new Promise<string>(() => undefined),
-    }) as unknown as Engine;
+      logs: async (id) => logs[id] ?? new Promise<string>(() => undefined),
+    });
   const engines: Record<string, Engine> = { 'tcp://node1.lan:2375': engine('n1', 'node1'), 'tcp://node2.lan:2375': engine('n2', 'node2') };
   return async (url: string) => {
     const found = engines[url];
@@ -73,7 +74,7 @@ describe('logs on a swarm', () => {
       const result = await runCli(['logs', 'litellm'], {
         cwd: dir,
         clock: instantClock,
-        docker: async () => ({ imageLaunch: async () => ({ entrypoint: ['docker-entrypoint.sh'], cmd: ['npx'], labels: {} }) }) as unknown as Engine,
+        docker: async () => new FakeEngine({ imageLaunch: async () => ({ entrypoint: ['docker-entrypoint.sh'], cmd: ['npx'], labels: {} }) }),
         dockerAt,
         hostShell: async () => ({}) as HostShell,
       });
@@ -90,7 +91,7 @@ describe('logs on a swarm', () => {
       await cp(fixtureStack('swarm').dir, dir, { recursive: true });
       const result = await runCli(['--json', 'logs', 'nosuch'], {
         cwd: dir,
-        docker: async () => ({ imageLaunch: async () => ({ entrypoint: ['docker-entrypoint.sh'], cmd: ['npx'], labels: {} }) }) as unknown as Engine,
+        docker: async () => new FakeEngine({ imageLaunch: async () => ({ entrypoint: ['docker-entrypoint.sh'], cmd: ['npx'], labels: {} }) }),
         dockerAt: async () => {
           throw new Error('no swarm engine may be asked');
         },

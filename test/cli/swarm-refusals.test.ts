@@ -1,12 +1,12 @@
 import { cp } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/docker/engine.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 import { runCli, withTempDir } from '../helpers/cli.js';
 
 /** The local engine as loading a swarm stack asks it: how an image mcpgw does not build starts. */
 const engine = async () =>
-  ({ imageLaunch: async () => ({ entrypoint: ['docker-entrypoint.sh'], cmd: ['npx', 'server-everything'], labels: {} }) }) as unknown as Engine;
+  new FakeEngine({ imageLaunch: async () => ({ entrypoint: ['docker-entrypoint.sh'], cmd: ['npx', 'server-everything'], labels: {} }) });
 
 describe('commands that do not know a swarm yet', () => {
   it.each([[['mcp', 'list'], /`mcpgw mcp list` does not know a swarm's tasks yet/, /mcpgw probe/]])(

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/cli/main.js';
 import { connectDatabase } from '../../src/db/connect.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { connectEngine } from '../../src/docker/engine.js';
 import { localHostShell } from '../../src/docker/engine-setup.js';
 import type { Deps } from '../../src/ops/deps.js';
 import { systemClock, type Clock } from '../../src/time/clock.js';
@@ -32,8 +32,8 @@ export async function runCli(argv: string[], deps: Partial<Deps> & { cwd: string
     hostname: () => 'testhost',
     signal: new AbortController().signal,
     readStdin: async () => '',
-    docker: () => DockerEngine.connect(env),
-    dockerAt: (url) => DockerEngine.connect({ ...env, DOCKER_HOST: url }),
+    docker: () => connectEngine(env),
+    dockerAt: (url) => connectEngine({ ...env, DOCKER_HOST: url }),
     database: connectDatabase,
     hostShell: localHostShell,
     fetch: globalThis.fetch,

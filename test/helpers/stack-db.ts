@@ -3,7 +3,7 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import pg from 'pg';
 import { parseSecrets } from '../../src/config/secrets.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { dockerEngine } from '../../src/docker/engine.js';
 
 /**
  * A bundled stack's database as mcpgw reaches it from this machine: its keys role (rows of LiteLLM's tables, no
@@ -43,6 +43,6 @@ export async function asOwner(docker: Docker, stack: string, sql: string): Promi
 
 /** Runs a command in a container (as `user`, with `env`) through the product's engine: its exit code and output. */
 export async function execIn(docker: Docker, container: string, cmd: string[], env: string[] = [], user?: string): Promise<{ code: number; output: string }> {
-  const { exitCode, output } = await new DockerEngine(docker).exec(container, cmd, env, user);
+  const { exitCode, output } = await dockerEngine(docker).exec(container, cmd, env, user);
   return { code: exitCode, output };
 }

@@ -9,7 +9,7 @@ import { createBackup } from '../../src/backup/backup.js';
 import { readSchemaLevel } from '../../src/backup/compat.js';
 import { helperPgTools } from '../../src/backup/pg-tools.js';
 import { restoreBackup, restrictLine } from '../../src/backup/restore.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { dockerEngine } from '../../src/docker/engine.js';
 import { StepFailed, UserError } from '../../src/errors.js';
 import { plainProgress } from '../../src/ui/progress.js';
 import { Ui } from '../../src/ui/output.js';
@@ -25,7 +25,7 @@ const labels = testLabels(run, {}, stack.owner);
 const network = `mcpgwt-${run}-ext-db`;
 const PASSWORD = 'ext pw/with:odd@chars';
 const KEY = 'e'.repeat(64);
-const engine = new DockerEngine(docker);
+const engine = dockerEngine(docker);
 const silent = plainProgress(new Ui({ write: () => true }, { write: () => true }, { json: false, quiet: true, verbose: false, color: false }));
 
 /**

@@ -8,12 +8,13 @@ import { parse, stringify } from 'yaml';
 import { verifyArchive, writeArchive, type BackupManifest } from '../../src/backup/archive.js';
 import { containerPgTools } from '../../src/backup/pg-tools.js';
 import { restrictLine } from '../../src/backup/restore.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { dockerEngine } from '../../src/docker/engine.js';
 import { archiveDump, attacks, backupKey, forgeArchive } from '../helpers/backup.js';
 import { clockAt, runCli } from '../helpers/cli.js';
 import { gatewayTools } from '../helpers/gateway.js';
 import { asOwner, keysRoleClient } from '../helpers/stack-db.js';
 import { writeTestStack } from '../helpers/test-stack.js';
+import { waitUntil } from '../../src/time/wait.js';
 
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -98,10 +99,13 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
   it('restores a wiped database: keys authenticate again through LiteLLM, declared and ad-hoc', async () => {
     await asOwner(docker, name, 'DROP SCHEMA public CASCADE');
     await asOwner(docker, name, 'CREATE SCHEMA public');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    // The key no longer works: LiteLLM refuses it (401), or answers 503 for every MCP request once re-reading its
-    // MCP catalog meets the missing tables. Never a 200, nor a 500.
-    expect([401, 403, 503]).toContain(await gatewayTools(PORT, adhocKey));
+    // The key no longer works once LiteLLM's key cache lets it go: LiteLLM refuses it (401), or answers 503 for every
+    // MCP request once re-reading its MCP catalog meets the missing tables. Never a 200, nor a 500.
+    const wiped = await waitUntil('the key refused after the wipe', async () => {
+      const answer = await gatewayTools(PORT, adhocKey);
+      return Array.isArray(answer) ? undefined : answer;
+    });
+    expect([401, 403, 503]).toContain(wiped);
 
     const restore = await runCli(['restore', backupFile, '--yes'], { cwd: dir });
     expect(restore.code, restore.stderr).toBe(0);
@@ -215,12 +219,12 @@ describe('mcpgw backup and restore against the real proxy in DB mode', () => {
     expect(wrong.stderr).toMatch(/it was signed with another backup key \(key id [0-9a-f]{12}; this secrets file's MCPGW_BACKUP_KEY has key id [0-9a-f]{12}\)/);
 
     // psql's own \restrict, the second wall: a meta-command that got past the screen is refused by the container's psql.
-    const tools = containerPgTools(new DockerEngine(docker), `${name}-postgres`, { user: 'litellm', password: PASSWORD, database: 'litellm' });
+    const tools = containerPgTools(dockerEngine(docker), `${name}-postgres`, { user: 'litellm', password: PASSWORD, database: 'litellm' });
     const bypass = await tools.restore(Readable.from([restrictLine(), `\\! touch ${mark}-bypass\n`])).catch((error: Error) => error);
     expect((bypass as Error).message).toMatch(/backslash commands are restricted/);
 
     // Nothing of it ran: no file in the Postgres container or on this machine, the same roles, tables and rows.
-    const ls = await new DockerEngine(docker).exec(`${name}-postgres`, ['sh', '-c', 'ls /tmp /var/lib/postgresql']);
+    const ls = await dockerEngine(docker).exec(`${name}-postgres`, ['sh', '-c', 'ls /tmp /var/lib/postgresql']);
     expect(ls.output).not.toMatch(/pwned/);
     expect((await readdir('/tmp')).filter((entry) => entry.startsWith(`pwned-${name}`))).toEqual([]);
     expect(await state()).toEqual(before);

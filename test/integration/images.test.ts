@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { systemClock } from '../../src/time/clock.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { dockerEngine } from '../../src/docker/engine.js';
 import { builderHost, ImageBuilder } from '../../src/images/build.js';
 import { packageImage, RECIPE_HASH_LABEL, RECIPE_LABEL } from '../../src/images/builtin.js';
 import type { DockerRecipe } from '../../src/images/recipes.js';
@@ -68,7 +68,7 @@ describe('the product image builder, for real through the Docker engine', () => 
   it(
     'builds a recipe once, labels it with its hash, and rebuilds only when the recipe changes',
     async () => {
-      const engine = new DockerEngine(docker);
+      const engine = dockerEngine(docker);
       const lines: string[] = [];
       const builder = new ImageBuilder({
         engine,
@@ -114,7 +114,7 @@ describe('the product image builder, for real through the Docker engine', () => 
   );
 
   it('a host file the recipe copies in that is missing (the CA bundle) is named with its fix before anything is built', async () => {
-    const engine = new DockerEngine(docker);
+    const engine = dockerEngine(docker);
     const builder = new ImageBuilder({
       engine,
       progress: recordingProgress([]),

@@ -1,12 +1,14 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { POSTGRES_KEYS_ROLE } from '../../src/config/postgres-roles.js';
 import { parseSecrets } from '../../src/config/secrets.js';
+import { WaitTimeout, waitUntil } from '../../src/time/wait.js';
 import { abbreviateKey, hashKey } from '../../src/keys/token.js';
 import { KEY_ALLOWED_ROUTES } from '../../src/litellm/routes.js';
 import { runCli } from '../helpers/cli.js';
@@ -30,6 +32,36 @@ const KEYS = {
 const gatewayTools = (key: string) => gatewayToolsAt(PORT, key);
 const MASTER_KEY = 'sk-itest-master-5c1e8d2f9a';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+type GatewayAnswer = Awaited<ReturnType<typeof gatewayTools>>;
+const refused = (answer: GatewayAnswer) => answer === 401 || answer === 403;
+const is = (wanted: GatewayAnswer) => (answer: GatewayAnswer) => isDeepStrictEqual(answer, wanted);
+
+/**
+ * The gateway's answer for `key` once it is the one `settled` waits for, else the last one within 15 s (so the
+ * assertion after it shows what LiteLLM said). A change to a key's row reaches LiteLLM when its key cache lets the
+ * old entry go (litellm.key_cache_ttl: 1 s here, useUpstreamModel).
+ */
+async function settledTools(key: string, settled: (answer: GatewayAnswer) => boolean): Promise<GatewayAnswer> {
+  let answer: GatewayAnswer = await gatewayTools(key);
+  if (settled(answer)) return answer;
+  await waitUntil(
+    "the gateway's answer for a changed key",
+    async () => {
+      answer = await gatewayTools(key);
+      return settled(answer) || undefined;
+    },
+    { timeoutMs: 15_000 },
+  ).catch((error: unknown) => {
+    if (!(error instanceof WaitTimeout)) throw error;
+  });
+  return answer;
+}
+
+/**
+ * For an answer that must *stay* as it was after a change (a key still refused), no poll can prove it: wait until
+ * every cache entry from before the change has lapsed (the 1 s key cache, and half a second of margin), then ask.
+ */
+const outlastKeyCache = () => sleep(1_500);
 
 /** Runs a Python script inside the running LiteLLM container (LiteLLM's own interpreter and modules); returns its last stdout line as JSON. */
 function litellmPython(script: string, input: unknown): Promise<unknown> {
@@ -442,7 +474,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
   it('up converges while another session holds the catalog rows it grants on, as LiteLLM migrating at start-up does: the lost race is run again', async () => {
     // A GRANT on a table left open: up's GRANT on every table waits for it, then loses with "tuple concurrently updated".
     const held = owner(`BEGIN; GRANT SELECT ON "LiteLLM_VerificationToken" TO ${POSTGRES_KEYS_ROLE}; SELECT pg_sleep(8); COMMIT`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const holding = `SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(8)%' AND pid <> pg_backend_pid()`;
+    await waitUntil('the other session holding its GRANT', async () => (await owner(holding)).trim() === '1' || undefined, { timeoutMs: 10_000 });
     const up = await runCli(['up'], { cwd: dir });
     await held;
     expect(up.code, up.stderr).toBe(0);
@@ -514,8 +547,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       status: 'warn',
       causes: [{ cause: expect.stringMatching(/holds the old key of "codex", rotated: LiteLLM refuses it from /), fix: rewrite }],
     });
-    await new Promise((resolve) => setTimeout(resolve, 5500));
-    expect([401, 403]).toContain(await gatewayTools(KEYS.MCPGW_KEY_CODEX));
+    // The grace period (5 s) ends: the old key is refused from then on.
+    expect([401, 403]).toContain(await settledTools(KEYS.MCPGW_KEY_CODEX, refused));
     expect(await gatewayTools(key)).toEqual(['alpha', 'beta']);
     expect(await clientsKeys()).toMatchObject({
       status: 'fail',
@@ -555,15 +588,14 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
         `UPDATE "LiteLLM_VerificationToken" SET created_at = (now() AT TIME ZONE 'UTC') - interval ` +
           `'3 hours', expires = (now() AT TIME ZONE 'UTC') - interval '1 hour' WHERE key_alias = 'lapsed'`,
       );
-      await sleep(1500);
-      expect(await gatewayTools(old)).toBe(401);
+      expect(await settledTools(old, is(401))).toBe(401);
       const rotated = await runCli(['keys', 'rotate', 'lapsed', '--grace', '1h', '--json'], { cwd: dir });
       expect(rotated.code, rotated.stderr).toBe(0);
       const { key } = JSON.parse(rotated.stdout) as { key: string };
-      await sleep(1500);
-      // LiteLLM's own answer through the gateway: the old key stays refused, the new one is admitted.
+      // LiteLLM's own answer through the gateway: the new key is admitted, the old one stays refused.
+      expect(await settledTools(key, is(['alpha']))).toEqual(['alpha']);
+      await outlastKeyCache();
       expect(await gatewayTools(old)).toBe(401);
-      expect(await gatewayTools(key)).toEqual(['alpha']);
       const { rows } = await db.query(
         `SELECT token, extract(epoch FROM expires - (now() AT TIME ZONE 'UTC'))::int AS left_s,
                 (SELECT count(*)::int FROM "LiteLLM_DeprecatedVerificationToken" d WHERE d.token = $1) AS deprecated
@@ -589,14 +621,13 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       expect(JSON.parse(sync.stdout).changes).toContainEqual({ alias: 'claude-code', action: 'keep', blocked: true });
       const up = await runCli(['up', '--no-probe'], { cwd: dir });
       expect(up.code, up.stderr).toBe(0);
-      await sleep(1500);
       // LiteLLM itself still refuses the key after sync and up.
+      await outlastKeyCache();
       expect([401, 403]).toContain(await gatewayTools(KEYS.MCPGW_KEY_CLAUDE_CODE));
     } finally {
       expect(await litellmAdmin('/key/unblock', { key: hashKey(KEYS.MCPGW_KEY_CLAUDE_CODE) })).toBe(200);
     }
-    await sleep(1500);
-    expect(await gatewayTools(KEYS.MCPGW_KEY_CLAUDE_CODE)).toEqual(['alpha']);
+    expect(await settledTools(KEYS.MCPGW_KEY_CLAUDE_CODE, is(['alpha']))).toEqual(['alpha']);
   });
 
   it('a declared key whose value changed keeps one row for its alias (issue 16, item 3)', async () => {
@@ -630,9 +661,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     } finally {
       await db.end();
     }
-    await sleep(1500);
-    expect(await gatewayTools(fresh)).toEqual(['alpha', 'beta']);
-    expect(await gatewayTools(old)).toBe(401);
+    expect(await settledTools(fresh, is(['alpha', 'beta']))).toEqual(['alpha', 'beta']);
+    expect(await settledTools(old, is(401))).toBe(401);
   });
 
   it('writes timestamps in UTC whatever the time zone of the database (issue 16, item 5)', async () => {
@@ -720,8 +750,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       try {
         const permission = `(SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'adhoc')`;
         await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = ${permission}`, [legacy]);
-        await sleep(1500);
-        expect(await gatewayTools(key)).toEqual([]);
+        expect(await settledTools(key, is([]))).toEqual([]);
         const before = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
         expect(before.code).toBe(1);
         expect(before.stdout).toMatch(/adhoc grants alpha by its old derived id/);
@@ -729,9 +758,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
         expect(sync.code, sync.stderr).toBe(0);
         expect(JSON.parse(sync.stdout)).toMatchObject({ migratedGrants: 1 });
         expect((await runCli(['keys', 'sync', '--json'], { cwd: dir })).stdout).not.toContain('migratedGrants');
-        await sleep(1500);
         // LiteLLM's answer: the migrated grant reaches alpha again.
-        expect(await gatewayTools(key)).toEqual(['alpha']);
+        expect(await settledTools(key, is(['alpha']))).toEqual(['alpha']);
         await db.query(
           `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY['0123456789abcdef0123456789abcdef'] WHERE object_permission_id = ${permission}`,
         );
@@ -869,8 +897,15 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
             `key_alias = 'limited')`,
           [row.mcp_servers.find((id: string) => !Object.keys(row.mcp_tool_permissions).includes(id))],
         );
-        await sleep(1500);
-        expect((await mcpRequest(limitedKey, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name)).toContain('beta-echo');
+        const listed = await waitUntil(
+          'beta-echo listed for the key once its row names beta',
+          async () => {
+            const names = (await mcpRequest(limitedKey, 'tools/list', {})).message?.result?.tools?.map((tool) => tool.name) ?? [];
+            return names.includes('beta-echo') ? names : undefined;
+          },
+          { timeoutMs: 15_000 },
+        );
+        expect(listed).toContain('beta-echo');
         const union = await runCli(['doctor', '--json', '--offline', '--only', 'keys.tool-permissions'], { cwd: dir });
         expect(union.stdout).toMatch(/limited: .* only in mcp_tool_permissions/);
 
@@ -928,7 +963,8 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
         expect(tool.message?.result?.isError, tool.body).toBe(true);
         expect(tool.body).toMatch(/Limit type: tokens/);
 
-        // max_parallel_requests 1: while a long tool call holds the key's slot, a second call is refused.
+        // max_parallel_requests 1: while a long tool call holds the key's slot, a second call is refused. LiteLLM shows
+        // no sign of a taken slot, so the second call goes 1.5 s into the 5 s one.
         const slow = mcpRequest(parallelKey, 'tools/call', { name: 'alpha-trigger-long-running-operation', arguments: { duration: 5, steps: 1 } });
         await sleep(1500);
         const second = await mcpRequest(parallelKey, 'tools/call', { name: 'alpha-echo', arguments: { message: 'second' } });
@@ -1000,13 +1036,11 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
           `key_alias = 'undeclared')`,
         [legacy],
       );
-      await sleep(1500);
-      expect(await gatewayTools(key)).toEqual([]);
+      expect(await settledTools(key, is([]))).toEqual([]);
       const up = await runCli(['up', '--no-probe'], { cwd: dir });
       expect(up.code, up.stderr).toBe(0);
       expect(up.stderr).toMatch(/ok {4}keys: no keys declared in mcpgw.yaml; moved 1 grant row\(s\) to the pinned server ids/);
-      await sleep(1500);
-      expect(await gatewayTools(key)).toEqual(['alpha']);
+      expect(await settledTools(key, is(['alpha']))).toEqual(['alpha']);
       const again = await runCli(['up', '--no-probe'], { cwd: dir });
       expect(again.code, again.stderr).toBe(0);
       expect(again.stderr).toMatch(/ok {4}keys: no keys declared in mcpgw.yaml\n/);
@@ -1020,8 +1054,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
   it('revokes a key so the gateway refuses it', async () => {
     const result = await runCli(['keys', 'revoke', 'claude-code'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(await gatewayTools(KEYS.MCPGW_KEY_CLAUDE_CODE)).toBe(401);
+    expect(await settledTools(KEYS.MCPGW_KEY_CLAUDE_CODE, is(401))).toBe(401);
     expect((await runCli(['keys', 'revoke', 'claude-code'], { cwd: dir })).code).toBe(2);
   });
 

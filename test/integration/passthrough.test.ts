@@ -12,6 +12,7 @@ import { writeTestStack } from '../helpers/test-stack.js';
 import { keysRoleClient } from '../helpers/stack-db.js';
 import { clearUpstreamRequests, startUpstream, upstreamNetwork, upstreamRequests } from '../helpers/upstream.js';
 import type { StartedContainer } from '../stack/stack.js';
+import { waitUntil } from '../../src/time/wait.js';
 
 /**
  * Issue 29, item 4: a virtual key must not spend the operator's provider key through LiteLLM's pass-through
@@ -66,21 +67,17 @@ async function call(method: string, route: string, key: string, headers: Record<
 }
 
 /** The proxy answers its readiness route with the database connected (after a restart). */
-async function waitReady(deadlineMs = 360_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  let seen = 'no answer';
-  while (Date.now() < until) {
-    try {
+async function waitReady(timeoutMs = 360_000): Promise<void> {
+  await waitUntil(
+    'LiteLLM ready with its database connected',
+    async () => {
       const response = await fetch(`${BASE}/health/readiness`);
       const body = (await response.json()) as { db?: string };
-      if (response.ok && body.db === 'connected') return;
-      seen = `HTTP ${response.status} db=${body.db}`;
-    } catch (error) {
-      seen = (error as Error).message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-  }
-  throw new Error(`LiteLLM not ready within ${deadlineMs} ms (${seen})`);
+      if (response.ok && body.db === 'connected') return true;
+      throw new Error(`HTTP ${response.status} db=${body.db}`);
+    },
+    { timeoutMs },
+  );
 }
 
 describe("LiteLLM's provider pass-through routes and mcpgw's keys (issue 29, item 4)", () => {
@@ -225,17 +222,22 @@ describe("LiteLLM's provider pass-through routes and mcpgw's keys (issue 29, ite
     const db = await keysRoleClient(docker, name, dir);
     try {
       await db.query(`UPDATE "LiteLLM_VerificationToken" SET allowed_routes = '{}' WHERE key_alias = 'older'`);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      // What every key got before: the route is open to it (LiteLLM then finds no provider credential of ours).
-      const open = await call('POST', '/anthropic/v1/messages', older);
+      // What every key got before: the route is open to it (LiteLLM then finds no provider credential of ours), once
+      // LiteLLM's key cache lets the row it read before go.
+      const open = await waitUntil('the route open to the key', async () => {
+        const answer = await call('POST', '/anthropic/v1/messages', older);
+        return /not allowed to call this route/.test(answer.body) ? undefined : answer;
+      });
       expect(open.body).not.toMatch(/not allowed to call this route/);
       const sync = await runCli(['keys', 'sync'], { cwd: dir });
       expect(sync.code, sync.stderr).toBe(0);
       expect(sync.stdout).toMatch(/closed LiteLLM's provider pass-through routes to 1 key\(s\) mcpgw wrote before it set allowed_routes/);
       const { rows } = await db.query(`SELECT allowed_routes FROM "LiteLLM_VerificationToken" WHERE key_alias = 'older'`);
       expect(rows[0].allowed_routes).toEqual([...KEY_ALLOWED_ROUTES]);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const closed = await call('POST', '/anthropic/v1/messages', older);
+      const closed = await waitUntil('the route closed to the key', async () => {
+        const answer = await call('POST', '/anthropic/v1/messages', older);
+        return answer.status === 403 ? answer : undefined;
+      });
       expect(closed.status).toBe(403);
       expect(closed.body).toMatch(/not allowed to call this route/);
     } finally {

@@ -18,6 +18,7 @@ import { gatewayTools } from '../helpers/gateway.js';
 import { TEST_SECRETS, writeTestStack } from '../helpers/test-stack.js';
 import { applyLiteLLMSchema } from '../stack/schema.js';
 import { testLabels } from '../stack/stack.js';
+import { waitUntil } from '../../src/time/wait.js';
 
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -129,14 +130,7 @@ describe("LiteLLM's Postgres role: an old volume moved over by up, refused from 
       HostConfig: { NetworkMode: PG_NET, Binds: [`${name}-pgdata:/var/lib/postgresql/data`] },
     });
     await old.start();
-    let client: pg.Client | undefined;
-    for (let attempt = 0; !client && attempt < 60; attempt += 1) {
-      client = await connect('litellm', TEST_SECRETS.POSTGRES_PASSWORD).catch(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-        return undefined;
-      });
-    }
-    if (!client) throw new Error('the old-style Postgres never accepted a login');
+    const client = await waitUntil('the old-style Postgres accepting a login', () => connect('litellm', TEST_SECRETS.POSTGRES_PASSWORD));
     try {
       expect((await client.query('SELECT rolsuper FROM pg_roles WHERE rolname = current_user')).rows[0].rolsuper).toBe(true);
       await applyLiteLLMSchema(client, stack.schemaDir, { recordLedger: true });

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { connectEngine } from '../../src/docker/engine.js';
 import {
   BUILTIN_HAPROXY_IMAGE,
   BUILTIN_LITELLM_IMAGE,
@@ -105,7 +105,7 @@ describe('the rendered swarm stack, read by the tools that run it', () => {
   });
 
   it('knows how each of its own images starts, as the built images say', async () => {
-    const engine = await DockerEngine.connect({});
+    const engine = await connectEngine({});
     for (const image of [
       BUILTIN_POSTGRES_IMAGE,
       BUILTIN_REDIS_IMAGE,

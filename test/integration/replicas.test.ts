@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import type { DoctorReport } from '../../src/doctor/types.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { dockerEngine } from '../../src/docker/engine.js';
 import { restToolsByServer } from '../../src/gateway/rest-tools.js';
 import type { ProbeReport } from '../../src/probe/types.js';
 import { buildStackModel } from '../../src/stack/model.js';
@@ -22,7 +22,7 @@ import { dockerClient, runId, type StartedContainer, startContainer, testLabels,
 
 const stack = inject('mcpgwStack');
 const docker = dockerClient();
-const engine = new DockerEngine(docker);
+const engine = dockerEngine(docker);
 const run = runId();
 const name = `mcpgwt-${run}-replicas`;
 const PORT = 14850;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { connectEngine } from '../../src/docker/engine.js';
 import { StepFailed } from '../../src/errors.js';
 import { ensureImagesOnNodes, type ImageOnNodes } from '../../src/swarm/images.js';
 import { systemClock } from '../../src/time/clock.js';
@@ -41,7 +41,7 @@ async function distribute(images: string[]): Promise<ImageOnNodes[]> {
   return ensureImagesOnNodes(
     images,
     swarm.nodes.map((node) => node.url),
-    { local: await DockerEngine.connect({}), dockerAt: (url) => DockerEngine.connect({ DOCKER_HOST: url }), progress, clock: systemClock },
+    { local: await connectEngine({}), dockerAt: (url) => connectEngine({ DOCKER_HOST: url }), progress, clock: systemClock },
   );
 }
 
@@ -87,7 +87,7 @@ describe('every image on every node', () => {
   const images = [stack.images.node, stack.images.litellmDb];
 
   it('loads the images a node lacks or holds another build of, with the id they have here; a second run loads nothing', async () => {
-    const local = await DockerEngine.connect({});
+    const local = await connectEngine({});
     const [node, litellm] = images as [string, string];
     const [nodeId, litellmId] = [await local.imageId(node), await local.imageId(litellm)];
     // The big one first: loaded now, or already there when another swarm file of this run loaded it.
@@ -111,7 +111,7 @@ describe('every image on every node', () => {
     expect((onNode(node, node3.url) as { bytes: number }).bytes).toBeGreaterThan(100e6);
     expect(swarm.nodes.map((entry) => onNode(litellm, entry.url)?.state)).toEqual(['present', 'present', 'present']);
     for (const entry of swarm.nodes) {
-      const engine = await DockerEngine.connect({ DOCKER_HOST: entry.url });
+      const engine = await connectEngine({ DOCKER_HOST: entry.url });
       expect([await engine.imageId(node), await engine.imageId(litellm)], entry.name).toEqual([nodeId, litellmId]);
     }
 

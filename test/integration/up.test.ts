@@ -19,8 +19,9 @@ async function containersOf(name: string): Promise<Map<string, string>> {
   return new Map(list.map((container) => [container.Labels['io.mcpgw.service'] ?? '', container.Id]));
 }
 
-async function exec(container: string, cmd: string[]): Promise<string> {
-  const handle = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+/** Runs `cmd` in the container; `env` carries what must stay out of every command line (a password). */
+async function exec(container: string, cmd: string[], env: string[] = []): Promise<string> {
+  const handle = await docker.getContainer(container).exec({ Cmd: cmd, Env: env, AttachStdout: true, AttachStderr: true });
   const stream = await handle.start({ hijack: true, stdin: false });
   const chunks: Buffer[] = [];
   await new Promise((resolve) => {
@@ -139,7 +140,11 @@ describe('mcpgw up / status / down against the real engine', () => {
     const drifted = await runCli(['up', '--json'], { cwd: dir });
     expect(drifted.code, drifted.stderr).toBe(0);
     expect((JSON.parse(drifted.stdout) as { notes: string[] }).notes).toContain('set the litellm password to the one in the secrets file');
-    const login = await exec(postgres, ['sh', '-c', `PGPASSWORD='${TEST_SECRETS.POSTGRES_PASSWORD}' psql -h 127.0.0.1 -U litellm -d litellm -Atc 'SELECT 1'`]);
+    const login = await exec(
+      postgres,
+      ['psql', '-h', '127.0.0.1', '-U', 'litellm', '-d', 'litellm', '-Atc', 'SELECT 1'],
+      [`PGPASSWORD=${TEST_SECRETS.POSTGRES_PASSWORD}`],
+    );
     expect(login.trim()).toMatch(/1$/);
   });
 

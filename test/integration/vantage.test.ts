@@ -4,7 +4,7 @@
 // URL and headers config.yaml gives LiteLLM — and the cause and fix mcpgw derives from what they answered.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { DockerEngine } from '../../src/docker/engine.js';
+import { connectEngine, type Engine } from '../../src/docker/engine.js';
 import { causeOf, LITELLM_TOOL_LISTING_TIMEOUT_MS } from '../../src/gateway/causes.js';
 import { litellmVantage, VANTAGE_DEADLINE_MS, type VantageAnswer } from '../../src/gateway/vantage.js';
 import { buildStackModel, litellmEndpoints, litellmPlace, mcpServiceName } from '../../src/stack/model.js';
@@ -87,7 +87,7 @@ const config = configSchema.parse({
 const model = buildStackModel(config);
 
 const containers: StartedContainer[] = [];
-let engine: DockerEngine;
+let engine: Engine;
 let answers: Map<string, VantageAnswer>;
 
 /** A server container reachable as the names config.yaml gives LiteLLM for each of `servers`. */
@@ -139,7 +139,7 @@ beforeAll(async () => {
       ),
     ),
   );
-  engine = await DockerEngine.connect(process.env);
+  engine = await connectEngine(process.env);
   // LiteLLM's place: a running container of the LiteLLM image, attached as the stack's LiteLLM would be.
   const litellm = model.services.find((service) => service.role === 'litellm');
   containers.push(

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const dist = (module) => import(path.join(root, 'dist', module));
-const [{ ImageBuilder, builderHost }, recipes, builtin, { DockerEngine }, { systemClock }, { catalogEntry }] = await Promise.all([
+const [{ ImageBuilder, builderHost }, recipes, builtin, { connectEngine }, { systemClock }, { catalogEntry }] = await Promise.all([
   dist('images/build.js'),
   dist('images/recipes.js'),
   dist('images/builtin.js'),
@@ -82,7 +82,7 @@ const progress = {
     return { update: line, succeed: line, skip: line, fail: (detail) => line(`FAILED ${detail}`) };
   },
 };
-const engine = await DockerEngine.connect(env);
+const engine = await connectEngine(env);
 const builder = new ImageBuilder({ engine, progress, clock: systemClock, host: builderHost(env), logDir: need('BUILD_LOG_DIR') });
 try {
   await builder.ensure(shared);

@@ -4,6 +4,8 @@
 import { connect } from 'node:net';
 import Docker from 'dockerode';
 import { demuxLogs } from '../../src/docker/logs.js';
+import { ContainerWaitFailed, WAIT_LOG_LINES, waitOnContainer } from '../../src/docker/container-wait.js';
+import { dockerEngine } from '../../src/docker/engine.js';
 import { WaitAborted, waitUntil, type WaitOptions } from '../../src/time/wait.js';
 
 export { demuxLogs };
@@ -159,35 +161,13 @@ function fatal(message: string): Error {
   return new WaitAborted(message);
 }
 
-/** Wraps a wait on a container so a failure shows its state and last log lines. */
+/** The product's own wait on a container (src/docker/container-wait.ts), its failure naming the container's last log lines. */
 export async function waitForContainer<T>(c: StartedContainer, what: string, check: () => Promise<T | undefined>, opts: WaitOptions = {}): Promise<T> {
   try {
-    return await waitUntil(
-      `${c.name}: ${what}`,
-      async () => {
-        let value: T | undefined;
-        let failure: unknown;
-        try {
-          value = await check();
-        } catch (err) {
-          if (err instanceof WaitAborted) throw err;
-          failure = err;
-        }
-        if (value !== undefined) return value;
-        // A container that has stopped (or was removed) will never become ready: fail now.
-        const state = await c.state().catch((err: Error) => {
-          throw fatal(`container is gone: ${err.message}`);
-        });
-        if (!state.Running) throw fatal(`container exited (status ${state.Status}, exit code ${state.ExitCode})`);
-        if (failure !== undefined) throw failure;
-        return undefined;
-      },
-      opts,
-    );
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- last 50 log lines of ${c.name} ---\n${await c.logs(50)}`, {
-      cause: err,
-    });
+    return await waitOnContainer(dockerEngine(c.docker), c.id, `${c.name}: ${what}`, check, opts);
+  } catch (error) {
+    if (!(error instanceof ContainerWaitFailed)) throw error;
+    throw new Error(`${error.message}\n--- last ${WAIT_LOG_LINES} log lines of ${c.name} ---\n${error.logs}`, { cause: error });
   }
 }
 

@@ -75,6 +75,16 @@ describe('the layout README describes', () => {
     expect(circles).toEqual([]);
   });
 
+  it("keeps docker/'s clients apart: each kind of Docker object imports none of the others, engine.ts joins them", () => {
+    const clients = ['containers', 'container-io', 'images', 'networks', 'volumes', 'swarm'].map((name) => path.join('docker', `${name}.ts`));
+    const engine = path.join('docker', 'engine.ts');
+    const crossing = clients.flatMap((client) =>
+      (imports.get(client) ?? []).filter((target) => target === engine || clients.includes(target)).map((target) => `${client} -> ${target}`),
+    );
+    expect(crossing).toEqual([]);
+    expect(clients.filter((client) => !imports.has(client) || !imports.get(engine)?.includes(client))).toEqual([]);
+  });
+
   it('keeps every line of src/ within 200 characters (the formatter wraps code at 160, never inside a string)', () => {
     const long = sources(src).flatMap((file) =>
       readFileSync(file, 'utf8')

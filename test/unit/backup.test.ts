@@ -9,9 +9,9 @@ import { checkCompatibility, type CurrentLevel } from '../../src/backup/compat.j
 import { imageVersion } from '../../src/litellm/version.js';
 import { containerPgTools } from '../../src/backup/pg-tools.js';
 import { restoreBackup, type RestoreSteps } from '../../src/backup/restore.js';
-import type { Engine } from '../../src/docker/engine.js';
 import { StepFailed, UserError } from '../../src/errors.js';
 import { withTempDir } from '../helpers/cli.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 
 const FIELDS: ManifestFields = {
   stack: 'litellm',
@@ -330,13 +330,13 @@ describe('database tools in containers', () => {
   /** An engine whose exec answers like a container would; records what was asked of it. */
   function engineAnswering(answer: { exitCode: number; stderr: string }) {
     const asked: { cmd: string[]; env?: string[]; user?: string }[] = [];
-    const engine = {
-      execStreaming: async (_id: string, cmd: string[], io: { env?: string[]; user?: string; stdin?: NodeJS.ReadableStream }) => {
+    const engine = new FakeEngine({
+      execStreaming: async (_id, cmd, io) => {
         asked.push({ cmd, ...(io.env ? { env: io.env } : {}), ...(io.user ? { user: io.user } : {}) });
         if (io.stdin) for await (const _ of io.stdin);
         return answer;
       },
-    } as unknown as Engine;
+    });
     return { engine, asked };
   }
 

@@ -65,6 +65,12 @@ describe('mcpgw.yaml schema', () => {
     const far = issuesOf(base.replace('    transport: sse', '    transport: websocket'));
     expect(far).toContainEqual(expect.objectContaining({ path: 'mcp_servers.db.transport', message: expect.stringContaining('sse, http, stdio') }));
     expect(far[0]?.fix).not.toMatch(/did you mean/);
+    // every field of words, with the schema's own message or zod's
+    const others = issuesOf(`engine: swarn\npostgres: { mode: bundeld }\n${base}`);
+    expect(others).toContainEqual(expect.objectContaining({ path: 'engine', fix: 'did you mean "swarm"?' }));
+    expect(others).toContainEqual(
+      expect.objectContaining({ path: 'postgres.mode', message: expect.stringContaining('bundled, external'), fix: 'did you mean "bundled"?' }),
+    );
   });
 
   it('reports unknown top-level fields', () => {

@@ -3,8 +3,8 @@ import type { LoadedConfig } from '../../src/config/load.js';
 import { parseConfig } from '../../src/config/load.js';
 import { parseSecrets } from '../../src/config/secrets.js';
 import { databaseUrl, hostReachableUrl } from '../../src/db/connect.js';
-import type { Engine } from '../../src/docker/engine.js';
 import { buildStackModel } from '../../src/stack/model.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 
 type Member = { name: string; aliases: string[]; address: string };
 
@@ -83,9 +83,11 @@ describe('databaseUrl in external mode', () => {
 
   it("searches postgres.network first, then LiteLLM's networks", async () => {
     const engine = engineWith({ 'postgres-net': seedNet });
-    expect(await databaseUrl(loaded, model, secrets, async () => engine as unknown as Engine)).toBe('postgresql://litellm:pw@172.20.0.2:5432/litellm');
+    expect(await databaseUrl(loaded, model, secrets, async () => new FakeEngine({ networkMembers: engine.networkMembers }))).toBe(
+      'postgresql://litellm:pw@172.20.0.2:5432/litellm',
+    );
     const fromLiteLLMNetwork = engineWith({ 'models-net': [{ name: 'postgres', aliases: [], address: '10.9.0.4' }] });
-    expect(await databaseUrl(loaded, model, secrets, async () => fromLiteLLMNetwork as unknown as Engine)).toBe(
+    expect(await databaseUrl(loaded, model, secrets, async () => new FakeEngine({ networkMembers: fromLiteLLMNetwork.networkMembers }))).toBe(
       'postgresql://litellm:pw@10.9.0.4:5432/litellm',
     );
     expect(fromLiteLLMNetwork.asked).toEqual(['postgres-net', 'seed-litellm-net', 'models-net']);

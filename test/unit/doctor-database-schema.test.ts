@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import type { SqlClient } from '../../src/db/connect.js';
 import { databaseSchema } from '../../src/doctor/checks/database-schema.js';
 import { DoctorContext } from '../../src/doctor/context.js';
-import type { Engine } from '../../src/docker/engine.js';
 import { withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
@@ -25,7 +24,7 @@ class SchemaEngine extends FakeEngine {
   override async containerAddress(): Promise<string> {
     return '172.30.0.2';
   }
-  async runOnce(spec: { image: string; networks: string[] }): Promise<{ exitCode: number; output: string }> {
+  override async runOnce(spec: { image: string; networks: string[] }): Promise<{ exitCode: number; output: string }> {
     this.listed.push({ image: spec.image, networks: spec.networks });
     return { exitCode: 0, output: `0.4.110\n/opt/venv/migrations\n${SHIPPED.join('\n')}\n` };
   }
@@ -62,7 +61,7 @@ async function check(ledger: Parameters<typeof database>[0], tables?: number) {
       now: () => new Date('2026-11-26T12:00:00Z'),
       randomBytes,
       protect: () => undefined,
-      connectDocker: async () => engine.asEngine() as Engine,
+      connectDocker: async () => engine,
       connectDatabase: async () => database(ledger, tables),
       hostShell: async () => new FakeHost(),
       requestTimeoutMs: 1000,

@@ -6,21 +6,23 @@ import { CHECKS } from '../../src/doctor/checks/index.js';
 import { DoctorContext } from '../../src/doctor/context.js';
 import { runChecks, selectChecks } from '../../src/doctor/runner.js';
 import type { CheckResult } from '../../src/doctor/types.js';
-import type { ContainerSummary, DockerEngine } from '../../src/docker/engine.js';
+import type { ContainerSummary } from '../../src/docker/containers.js';
+import type { Engine } from '../../src/docker/engine.js';
 import { BUILTIN_LITELLM_IMAGE, RECIPE_HASH_LABEL, RECIPE_LABEL } from '../../src/images/builtin.js';
 import { withTempDir } from '../helpers/cli.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 
 /** The slice of the engine this check asks: the stack's containers and an image's labels. */
-function engineWith(containers: ContainerSummary[], labels: Record<string, Record<string, string>>): DockerEngine {
-  return {
+function engineWith(containers: ContainerSummary[], labels: Record<string, Record<string, string>>): Engine {
+  return new FakeEngine({
     listContainers: async () => containers,
-    imageLabels: async (image: string) => labels[image],
-  } as unknown as DockerEngine;
+    imageLabels: async (image) => labels[image],
+  });
 }
 
-async function check(dir: string, engine: DockerEngine): Promise<CheckResult> {
+async function check(dir: string, engine: Engine): Promise<CheckResult> {
   const ctx = new DoctorContext({
     configFile: path.join(dir, 'mcpgw.yaml'),
     cwd: dir,

@@ -340,11 +340,11 @@ describe('doctor checks on real files', () => {
         state: 'running',
         status: 'Up',
       });
-      const upgraded = await runOne(contextFor(dir, { connectDocker: async () => engine.asEngine() }), 'config.ignored-fields');
+      const upgraded = await runOne(contextFor(dir, { connectDocker: async () => engine }), 'config.ignored-fields');
       expect(upgraded.evidence.join('\n')).not.toContain(seedConfig);
       // The adopted container itself, still serving: its config.yaml is judged.
       engine.containers[0] = { ...engine.containers[0]!, labels: { 'com.docker.compose.project': 'seed' } };
-      const serving = await runOne(contextFor(dir, { connectDocker: async () => engine.asEngine() }), 'config.ignored-fields');
+      const serving = await runOne(contextFor(dir, { connectDocker: async () => engine }), 'config.ignored-fields');
       expect(serving.evidence.join('\n')).toContain(seedConfig);
     });
   });
@@ -472,7 +472,7 @@ describe('doctor checks on real files', () => {
       }
       for (const network of model.networks)
         engine.networks.set(network.name, { labels: network.labels, internal: network.internal, containers: [`id-${network.serves}`, 'id-litellm'] });
-      const ctx = () => contextFor(dir, { connectDocker: async () => engine.asEngine() });
+      const ctx = () => contextFor(dir, { connectDocker: async () => engine });
       const clean = await runOne(ctx(), 'security.isolation');
       expect([clean.status, causes(clean)]).toEqual(['pass', '']);
       expect(clean.evidence).toContain('gateway-mcp-everything-net: 2 container(s)');

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { DockerEngine } from '../../src/docker/engine.js';
 import { engineOrSetUp, ensureHostCommand, type EngineSetup, type HostShell } from '../../src/docker/engine-setup.js';
 import { StepFailed } from '../../src/errors.js';
 import type { Progress } from '../../src/ui/progress.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 
 const unreachable = () => new StepFailed('cannot reach the Docker engine at /var/run/docker.sock: connect ENOENT', 'start Docker');
-const engine = { fake: 'engine' } as unknown as DockerEngine;
+const engine = new FakeEngine();
 
 /** A host that records what was asked of it; dockerd answers once it has been started. */
 function host(overrides: Partial<HostShell> & { installed?: boolean; aptFails?: boolean } = {}) {

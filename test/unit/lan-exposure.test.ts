@@ -12,6 +12,7 @@ import type { CheckOutcome } from '../../src/doctor/types.js';
 import { extraPublished } from '../../src/stack/firewall.js';
 import { buildStackModel } from '../../src/stack/model.js';
 import { withTempDir } from '../helpers/cli.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 
@@ -93,10 +94,10 @@ describe("the stack's DOCKER-USER rules", () => {
 
 /** The stack's containers on a fake engine: one address per container and network, and a bridge per network. */
 function engineFor(addresses: Record<string, string>): Engine {
-  return {
-    containerAddress: async (name: string, network: string) => addresses[`${name} ${network}`],
-    networkByName: async (name: string) => ({ id: name, labels: {}, internal: false, containers: [], bridge: `br-${name}` }),
-  } as unknown as Engine;
+  return new FakeEngine({
+    containerAddress: async (name, network) => addresses[`${name} ${network}`],
+    networkByName: async (name) => ({ id: name, labels: {}, internal: false, containers: [], bridge: `br-${name}` }),
+  });
 }
 
 /** A doctor over a copy of a fixture stack, with a fake engine and host. */
@@ -208,16 +209,16 @@ describe('doctor security.lan-exposure with a fake host', () => {
 describe('doctor network.ports', () => {
   it('warns about every port published besides LiteLLM’s, even where it is published as configured', async () => {
     const seed = buildStackModel(parseConfig(fixtureStack('seed').yaml));
-    const engine = {
-      containerNetworks: async (name: string) => seed.services.find((service) => service.containerName === name)?.networks,
+    const engine = new FakeEngine({
+      containerNetworks: async (name) => seed.services.find((service) => service.containerName === name)?.networks,
       containerState: async () => ({ running: true, restartCount: 0, status: 'running', exitCode: 0 }),
-      publishedPorts: async (name: string) =>
+      publishedPorts: async (name) =>
         (seed.services.find((service) => service.containerName === name)?.ports ?? []).map((port) => ({
           target: port.target,
           hostIp: port.hostIp,
           hostPort: port.published,
         })),
-    } as unknown as Engine;
+    });
     const outcome = await checkIn('seed', engine, new FakeHost(), networkPorts);
     expect(outcome.status).toBe('warn');
     expect(outcome.causes?.map((cause) => cause.cause)).toEqual([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import type { ContainerSummary } from '../../src/docker/engine.js';
+import type { ContainerSummary } from '../../src/docker/containers.js';
 import { containerSpecFor, specHash } from '../../src/render/container-spec.js';
 import { CONFIG_HASH_LABEL } from '../../src/stack/labels.js';
 import { buildStackModel } from '../../src/stack/model.js';

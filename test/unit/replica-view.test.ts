@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerState, Engine } from '../../src/docker/engine.js';
+import type { ContainerState } from '../../src/docker/containers.js';
 import { readReplica, type ReplicaPlace } from '../../src/swarm/replica-view.js';
+import { FakeEngine } from '../helpers/fake-engine.js';
 
 const MASTER = 'sk-unit-master-0f3e';
 const KEY = 'sk-unit-user-9a1b';
@@ -10,14 +11,14 @@ const ask = { masterKey: MASTER, keys: [{ alias: 'user', key: KEY }], timeoutMs:
 function engineAnswering(answer: unknown, found: ContainerState | 'absent' = { running: true, restartCount: 0, status: 'running', exitCode: 0 }) {
   const state = found === 'absent' ? undefined : found;
   const execs: { cmd: string[]; env: string[] }[] = [];
-  const engine = {
+  const engine = new FakeEngine({
     containerState: async () => state,
-    exec: async (_id: string, cmd: string[], env: string[] = []) => {
+    exec: async (_id, cmd, env = []) => {
       execs.push({ cmd, env });
       return { exitCode: 0, output: `noise\nmcpgw-replica: ${JSON.stringify(answer)}\n` };
     },
     logs: async () => 'INFO: started\ncoordination_redis: using a standalone Redis from general_settings\nINFO: ready',
-  } as unknown as Engine;
+  });
   const place: ReplicaPlace = { replica: 'gw_litellm.2', node: 'node2', engine, container: 'c2' };
   return { place, execs };
 }

@@ -32,7 +32,7 @@ function cluster() {
   const dockerAt = async (url: string) => {
     const node = nodes.get(url);
     if (!node) throw new StepFailed(`cannot reach the Docker engine at ${url}: connect ECONNREFUSED`);
-    return node.asEngine();
+    return node;
   };
   return { local, nodes, dockerAt, urls: [...nodes.keys()] };
 }
@@ -73,7 +73,7 @@ describe('ensureImagesOnNodes', () => {
     nodes.get('tcp://n1:2375')?.images.set(NODE, 'sha256:aaa111');
     nodes.get('tcp://n3:2375')?.images.set(LITELLM, 'sha256:stale');
     const { progress, lines } = recordingProgress();
-    const outcomes = await ensureImagesOnNodes([NODE, LITELLM, NODE], urls, { local: local.asEngine(), dockerAt, progress, clock: systemClock });
+    const outcomes = await ensureImagesOnNodes([NODE, LITELLM, NODE], urls, { local, dockerAt, progress, clock: systemClock });
     for (const node of nodes.values()) expect(Object.fromEntries(node.images)).toEqual({ [NODE]: 'sha256:aaa111', [LITELLM]: 'sha256:bbb222' });
     // One save per image, whatever the number of nodes it feeds.
     expect(local.calls).toEqual([`save ${NODE}`, `save ${LITELLM}`]);
@@ -87,7 +87,7 @@ describe('ensureImagesOnNodes', () => {
     );
 
     local.calls.length = 0;
-    const again = await ensureImagesOnNodes([NODE, LITELLM], urls, { local: local.asEngine(), dockerAt, progress, clock: systemClock });
+    const again = await ensureImagesOnNodes([NODE, LITELLM], urls, { local, dockerAt, progress, clock: systemClock });
     expect(local.calls).toEqual([]);
     expect(again.flatMap((outcome) => outcome.nodes.map((entry) => entry.state))).toEqual(Array(6).fill('present'));
   });
@@ -97,9 +97,7 @@ describe('ensureImagesOnNodes', () => {
     local.saveBytes = 8 << 20;
     (nodes.get('tcp://n2:2375') as FakeEngine).loadError = 'write /var/lib/docker/tmp: no space left on device';
     const { progress, lines } = recordingProgress();
-    const failure = await ensureImagesOnNodes([NODE], urls, { local: local.asEngine(), dockerAt, progress, clock: systemClock }).catch(
-      (error: unknown) => error,
-    );
+    const failure = await ensureImagesOnNodes([NODE], urls, { local, dockerAt, progress, clock: systemClock }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(StepFailed);
     expect((failure as StepFailed).message).toBe(
       'loading mcpgw/node:20 (sha256:aaa111) failed on tcp://n2:2375: write /var/lib/docker/tmp: no space left on device',
@@ -116,7 +114,7 @@ describe('ensureImagesOnNodes', () => {
     const { local, dockerAt } = cluster();
     const { progress } = recordingProgress();
     const failure = (await ensureImagesOnNodes([NODE], ['tcp://n1:2375', 'tcp://gone:2375', 'ssh://ops@far'], {
-      local: local.asEngine(),
+      local,
       dockerAt,
       progress,
       clock: systemClock,
@@ -131,7 +129,7 @@ describe('ensureImagesOnNodes', () => {
   it('refuses an image this machine does not have, naming the fix', async () => {
     const { local, dockerAt, urls } = cluster();
     const { progress } = recordingProgress();
-    const failure = (await ensureImagesOnNodes(['ghcr.io/example/tool:1'], urls, { local: local.asEngine(), dockerAt, progress, clock: systemClock }).catch(
+    const failure = (await ensureImagesOnNodes(['ghcr.io/example/tool:1'], urls, { local, dockerAt, progress, clock: systemClock }).catch(
       (error: unknown) => error,
     )) as StepFailed;
     expect(failure.message).toMatch(/not on this machine.*ghcr\.io\/example\/tool:1/);
@@ -144,7 +142,7 @@ describe('imagesOnNodes', () => {
     const { local, nodes, dockerAt, urls } = cluster();
     nodes.get('tcp://n2:2375')?.images.set(NODE, 'sha256:aaa111');
     nodes.get('tcp://n3:2375')?.images.set(NODE, 'sha256:older');
-    const { plans } = await imagesOnNodes([NODE], urls, { local: local.asEngine(), dockerAt });
+    const { plans } = await imagesOnNodes([NODE], urls, { local, dockerAt });
     expect(plans).toEqual([
       { image: NODE, id: 'sha256:aaa111', present: ['tcp://n2:2375'], load: [{ node: 'tcp://n1:2375' }, { node: 'tcp://n3:2375', current: 'sha256:older' }] },
     ]);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { SwarmService, SwarmTask } from '../../src/docker/swarm.js';
+import type { SwarmNode, SwarmTask } from '../../src/docker/swarm.js';
 import { StepFailed } from '../../src/errors.js';
 import type { Cluster } from '../../src/swarm/cluster.js';
 import { startService, stopService } from '../../src/swarm/quiesce.js';
 import type { Clock } from '../../src/time/clock.js';
+import { FakeEngine, FakeSwarm } from '../helpers/fake-engine.js';
 
 const NAME = 'gw_litellm';
 
@@ -28,9 +29,9 @@ function fakeManager(options: { replicas: number; stuck?: boolean }) {
     addresses: {},
     updatedAt: '2026-12-06T10:00:00Z',
   });
-  const swarm = {
-    service: async (): Promise<SwarmService> => ({ id: NAME, name: NAME, image: 'mcpgw/litellm:1', labels: {}, replicas: wanted, mode: 'replicated' }),
-    scale: async (_name: string, replicas: number) => {
+  const swarm = new FakeSwarm({
+    service: async () => ({ id: NAME, name: NAME, image: 'mcpgw/litellm:1', labels: {}, replicas: wanted, mode: 'replicated' }),
+    scale: async (_name, replicas) => {
       scaled.push(replicas);
       wanted = replicas;
       polls = 0;
@@ -44,9 +45,20 @@ function fakeManager(options: { replicas: number; stuck?: boolean }) {
         return task(slot, settled && !options.stuck ? 'shutdown' : 'running', 'shutdown');
       });
     },
-  };
-  const nodes = [1, 2, 3].map((n) => ({ node: { id: `n${n}`, hostname: `node${n}` } }));
-  return { cluster: { manager: { swarm: () => swarm }, nodes } as unknown as Cluster, scaled };
+  });
+  const manager = new FakeEngine({ swarm: () => swarm });
+  const node = (n: number): SwarmNode => ({
+    id: `n${n}`,
+    hostname: `node${n}`,
+    role: n === 1 ? 'manager' : 'worker',
+    state: 'ready',
+    availability: 'active',
+    address: `10.0.0.${n}`,
+    labels: {},
+  });
+  const nodes = [1, 2, 3].map((n) => ({ node: node(n), url: `tcp://node${n}:2375`, engine: n === 1 ? manager : new FakeEngine() }));
+  const cluster: Cluster = { managerUrl: 'tcp://node1:2375', manager, managerNode: node(1), nodes, unreachable: [] };
+  return { cluster, scaled };
 }
 
 function fakeClock(): Clock {

@@ -2,14 +2,11 @@ import type { AdoptReport } from '../../adopt/analyse.js';
 import { ReportedFailure } from '../../errors.js';
 import { adoptDeployment, type AdoptOutcome } from '../../ops/adopt.js';
 import { formatTable } from '../../ui/table.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 
-export interface AdoptOptions {
-  write?: boolean;
-}
-
 /** Exit 1 when something blocks the adoption (each blocker named with its fix); the report is on stdout first. */
-export async function adoptCommand(ctx: CommandContext, target: string, options: AdoptOptions): Promise<void> {
+export async function adoptCommand(ctx: CommandContext, target: string, options: CommandOptions<'adopt'>): Promise<void> {
   const { ui } = ctx;
   const outcome = await adoptDeployment(ctx, { target, write: Boolean(options.write) });
   const { report } = outcome;

@@ -1,15 +1,11 @@
 import { BACKUP_KEY_SECRET } from '../../backup/auth.js';
 import { ReportedFailure, UserError } from '../../errors.js';
-import { backupStack, describeBackup, restoreStack, type RestoreRequest } from '../../ops/backup.js';
+import { backupStack, describeBackup, restoreStack } from '../../ops/backup.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 import { formatProbeReport, probeFailureSummary } from '../../probe/report.js';
 
-export interface BackupOptions {
-  out?: string;
-  keep?: string;
-}
-
-export async function backupCommand(ctx: CommandContext, options: BackupOptions): Promise<void> {
+export async function backupCommand(ctx: CommandContext, options: CommandOptions<'backup'>): Promise<void> {
   const keep = options.keep === undefined ? undefined : Number(options.keep);
   if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1))
     throw new UserError(`--keep ${options.keep} is not a whole number ≥ 1`, 'e.g. --keep 7 keeps the seven newest backups');
@@ -27,11 +23,9 @@ export async function backupCommand(ctx: CommandContext, options: BackupOptions)
   for (const name of removed) ctx.ui.info(`removed old backup ${name} (--keep ${keep})`);
 }
 
-export type RestoreOptions = RestoreRequest;
-
-export async function restoreCommand(ctx: CommandContext, file: string, options: RestoreOptions): Promise<void> {
+export async function restoreCommand(ctx: CommandContext, file: string, options: CommandOptions<'restore'>): Promise<void> {
   const { ui } = ctx;
-  const { archive, report, probe } = await restoreStack(ctx, file, options);
+  const { archive, report, probe } = await restoreStack(ctx, file, { yes: options.yes, force: options.force, trust: options.trust, probe: options.probe });
   const probeOk = report.probe?.ok ?? true;
   if (ctx.options.json) {
     ui.json({ ok: probeOk, file: archive, ...report, ...(probe ? { probe } : {}) });

@@ -1,22 +1,15 @@
 import { CLIENTS } from '../../clients/index.js';
-import type { ClientId, Scope } from '../../clients/types.js';
+import type { ClientId } from '../../clients/types.js';
 import { UserError } from '../../errors.js';
 import { validateKey } from '../../keys/token.js';
 import { OPENWEBUI_TOKEN_VAR } from '../../clients/openwebui.js';
 import { configureClient } from '../../ops/client-config.js';
 import { applyOpenWebui } from '../../ops/openwebui-apply.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
-import { keyInput, type KeyFlags } from '../key-input.js';
+import { keyInput } from '../key-input.js';
 
-export interface ClientConfigOptions extends KeyFlags {
-  keyAlias?: string;
-  url?: string;
-  name: string;
-  scope?: Scope;
-  write?: boolean;
-  /** Open WebUI's base URL, for `openwebui --apply`. */
-  apply?: string;
-}
+type ClientConfigOptions = CommandOptions<'client-config'>;
 
 /** `--apply` checked at the boundary: only for Open WebUI, never with --write, an absolute http(s) URL. */
 function applyTarget(client: ClientId, options: ClientConfigOptions): string | undefined {
@@ -51,9 +44,9 @@ export async function clientConfigCommand(ctx: CommandContext, client: ClientId,
 
   const apply = applyTarget(client, options);
 
-  const { keyFile: _file, apply: _apply, ...rest } = options;
+  const request = { keyAlias: options.keyAlias, url: options.url, name: options.name, scope, ...(key !== undefined ? { key } : {}) };
   if (apply !== undefined) {
-    const outcome = await applyOpenWebui(ctx, apply, { ...rest, ...(key !== undefined ? { key } : {}), scope });
+    const outcome = await applyOpenWebui(ctx, apply, request);
     if (ctx.options.json) {
       ctx.ui.json({ client, ...outcome });
       return;
@@ -66,7 +59,7 @@ export async function clientConfigCommand(ctx: CommandContext, client: ClientId,
     );
     return;
   }
-  const { url, plan, written } = await configureClient(ctx, client, { ...rest, ...(key !== undefined ? { key } : {}), scope, write: Boolean(options.write) });
+  const { url, plan, written } = await configureClient(ctx, client, { ...request, write: Boolean(options.write) });
   if (!written) {
     // The configuration is the result the user asked for, key included: written as it is, not redacted.
     if (ctx.options.json)

@@ -1,8 +1,9 @@
 import { ExitCode, ReportedFailure } from '../../errors.js';
 import { downStack } from '../../ops/down.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 
-export async function downCommand(ctx: CommandContext, options: { volumes?: boolean }): Promise<void> {
+export async function downCommand(ctx: CommandContext, options: CommandOptions<'down'>): Promise<void> {
   const { ui } = ctx;
   const { stack, volumes, report, invalid } = await downStack(ctx, Boolean(options.volumes));
   if (invalid) ui.info(`${invalid.message}: removed what is labelled io.mcpgw.stack=${stack} instead of the services it declares`);

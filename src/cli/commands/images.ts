@@ -1,12 +1,9 @@
 import { buildStackImages } from '../../ops/images.js';
 import { formatTable } from '../../ui/table.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 
-export interface ImagesBuildOptions {
-  logDir?: string;
-}
-
-export async function imagesBuildCommand(ctx: CommandContext, options: ImagesBuildOptions): Promise<void> {
+export async function imagesBuildCommand(ctx: CommandContext, options: CommandOptions<'images build'>): Promise<void> {
   const { ui } = ctx;
   const outcomes = await buildStackImages(ctx, options.logDir);
   if (ctx.options.json) ui.json({ images: outcomes });

@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { hostWarning } from '../../config/host.js';
-import { initStack, type InitRequest } from '../../ops/init.js';
+import { initStack } from '../../ops/init.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 
-export type InitOptions = InitRequest;
-
-export async function initCommand(ctx: CommandContext, options: InitOptions): Promise<void> {
+export async function initCommand(ctx: CommandContext, options: CommandOptions<'init'>): Promise<void> {
   const { deps, ui } = ctx;
-  const { configFile, secretsFile, host, backups } = await initStack(ctx, options);
+  const { configFile, secretsFile, host, backups } = await initStack(ctx, { host: options.host, force: options.force, offline: options.offline });
   const warning = hostWarning(host);
   if (warning) ui.warn(`${warning}; set host: in ${path.basename(configFile)}`);
   if (ctx.options.json) {

@@ -3,26 +3,16 @@ import { ReportedFailure, UserError } from '../../errors.js';
 import { validateNewKey } from '../../keys/token.js';
 import { createKey, listKeys, revokeKey, rotateKey, syncKeys } from '../../ops/keys.js';
 import { formatTable } from '../../ui/table.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 import { configJson, invalidConfigFailure } from '../format/invalid-config.js';
 import { flagDuration } from '../flags.js';
-import { KEY_ENV, keyInput, type KeyFlags } from '../key-input.js';
-
-export interface CreateOptions extends KeyFlags {
-  alias: string;
-  mcp?: string[];
-  mcpGroup?: string[];
-  models?: string[];
-  expires?: string;
-  budget?: string;
-  viaApi?: boolean;
-  save?: boolean;
-}
+import { KEY_ENV, keyInput } from '../key-input.js';
 
 /** What `keys create` gives a key unless told otherwise: a key nobody remembers should not work forever. */
 const DEFAULT_KEY_LIFETIME = '90d';
 
-export async function keysCreateCommand(ctx: CommandContext, options: CreateOptions): Promise<void> {
+export async function keysCreateCommand(ctx: CommandContext, options: CommandOptions<'keys create'>): Promise<void> {
   const given = await keyInput(ctx, options);
   // Every argument is checked before Docker or the database is asked anything.
   const alias = keyAlias.safeParse(options.alias);
@@ -101,7 +91,7 @@ export async function keysRevokeCommand(ctx: CommandContext, target: string): Pr
   else ctx.ui.result(`revoked ${removed} key(s); LiteLLM workers may accept it until their key cache expires (litellm.key_cache_ttl)`);
 }
 
-export async function keysRotateCommand(ctx: CommandContext, alias: string, options: { grace?: string; save?: boolean }): Promise<void> {
+export async function keysRotateCommand(ctx: CommandContext, alias: string, options: CommandOptions<'keys rotate'>): Promise<void> {
   const grace = options.grace ?? '24h';
   // `--grace 0` cuts the old key off at once: the only rotation a schema without LiteLLM's deprecated-token table allows.
   const graceSeconds = grace.trim() === '0' ? 0 : flagDuration('--grace', grace, '24h');
@@ -116,7 +106,7 @@ export async function keysRotateCommand(ctx: CommandContext, alias: string, opti
   else ctx.deps.stdout.write(`${key}\n`);
 }
 
-export async function keysSyncCommand(ctx: CommandContext, options: { dryRun?: boolean }): Promise<void> {
+export async function keysSyncCommand(ctx: CommandContext, options: CommandOptions<'keys sync'>): Promise<void> {
   const dryRun = Boolean(options.dryRun);
   const { changes, migrated, closedRoutes } = await syncKeys(ctx, dryRun);
   // Like litellm-as-code's --dry-run, a dry run that finds drift exits 1, so it can gate CI.

@@ -1,16 +1,11 @@
 import { UserError } from '../../errors.js';
 import { stackLogs } from '../../ops/logs.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration, flagInteger } from '../flags.js';
 
-export interface LogsOptions {
-  follow?: boolean;
-  since?: string;
-  tail?: string;
-}
-
 /** Container logs on stdout (they are the result here), redacted like everything else mcpgw prints. */
-export async function logsCommand(ctx: CommandContext, service: string | undefined, options: LogsOptions): Promise<void> {
+export async function logsCommand(ctx: CommandContext, service: string | undefined, options: CommandOptions<'logs'>): Promise<void> {
   // Arguments first: a typo is reported as such, not as an unreachable Docker engine.
   const since = options.since ? sinceEpoch(options.since, new Date(ctx.deps.clock.now())) : undefined;
   const tail = options.tail ? flagInteger('--tail', options.tail, 0, '50') : options.follow ? 20 : 200;

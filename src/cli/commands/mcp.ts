@@ -1,23 +1,35 @@
 import { ReportedFailure } from '../../errors.js';
 import { DEFAULT_GATEWAY_TIMEOUT_S } from '../../mcp/gateway.js';
 import { containerEndpoint, loadCatalog, packageLabel, runsAs, source } from '../../mcp/catalog.js';
-import type { AddOptions } from '../../mcp/config-edit.js';
 import { addServer, listServers, removeServer, restoreConfig, serverTools, type AddedServer } from '../../ops/mcp.js';
 import { upStack } from '../../ops/up.js';
 import { formatTable } from '../../ui/table.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
-import { keyInput, type KeyFlags } from '../key-input.js';
+import { keyInput } from '../key-input.js';
 import { reportUp } from '../format/up.js';
 
-export interface McpAddOptions extends AddOptions {
-  fromCatalog?: string;
-  apply?: boolean;
-}
-
-export async function mcpAddCommand(ctx: CommandContext, name: string, options: McpAddOptions): Promise<void> {
-  const { apply, ...request } = options;
-  const added = await addServer(ctx, name, request);
+export async function mcpAddCommand(ctx: CommandContext, name: string, options: CommandOptions<'mcp add'>): Promise<void> {
+  const added = await addServer(ctx, name, {
+    transport: options.transport,
+    image: options.image,
+    npm: options.npm,
+    pypi: options.pypi,
+    command: options.command,
+    args: options.args,
+    url: options.url,
+    bridge: options.bridge,
+    insideLitellm: options.insideLitellm,
+    port: options.port,
+    containerPort: options.containerPort,
+    path: options.path,
+    env: options.env,
+    allowedTools: options.allowedTools,
+    group: options.group,
+    description: options.description,
+    fromCatalog: options.fromCatalog,
+  });
   const { server, catalog } = added;
   if (ctx.options.json) ctx.ui.json({ added: name, port: added.port ?? null, server: server, missingSecrets: added.missing });
   else ctx.ui.result(`added mcp_servers.${name} to ${added.file}${added.port !== undefined ? ` (port ${added.port})` : ''}`);
@@ -32,7 +44,7 @@ export async function mcpAddCommand(ctx: CommandContext, name: string, options: 
   } else if (server?.build) {
     ctx.ui.info(`mcpgw up builds its image from ${packageLabel(server.build)}: no registry needed`);
   }
-  if (apply) await applyAdded(ctx, name, added);
+  if (options.apply) await applyAdded(ctx, name, added);
   else ctx.ui.info(`run \`mcpgw up\` to start it, then grant it to keys (keys: … mcp_servers: [${name}])`);
 }
 
@@ -59,7 +71,7 @@ async function applyAdded(ctx: CommandContext, name: string, added: AddedServer)
   }
 }
 
-export async function mcpRemoveCommand(ctx: CommandContext, name: string, options: { force?: boolean }): Promise<void> {
+export async function mcpRemoveCommand(ctx: CommandContext, name: string, options: CommandOptions<'mcp remove'>): Promise<void> {
   const { file, ungranted } = await removeServer(ctx, name, Boolean(options.force));
   if (ctx.options.json) {
     ctx.ui.json({ removed: name, ungranted });
@@ -74,7 +86,7 @@ function timeoutSeconds(flag: string | undefined): number {
   return flag === undefined ? DEFAULT_GATEWAY_TIMEOUT_S : flagDuration('--timeout', flag, '300');
 }
 
-export async function mcpListCommand(ctx: CommandContext, options: { timeout?: string } = {}): Promise<void> {
+export async function mcpListCommand(ctx: CommandContext, options: CommandOptions<'mcp list'>): Promise<void> {
   const { servers, notes, failures } = await listServers(ctx, timeoutSeconds(options.timeout));
   if (ctx.options.json) ctx.ui.json({ servers, notes, failures });
   else {
@@ -102,7 +114,7 @@ export async function mcpListCommand(ctx: CommandContext, options: { timeout?: s
     );
 }
 
-export async function mcpToolsCommand(ctx: CommandContext, name: string | undefined, options: KeyFlags & { timeout?: string }): Promise<void> {
+export async function mcpToolsCommand(ctx: CommandContext, name: string | undefined, options: CommandOptions<'mcp tools'>): Promise<void> {
   // An alias names a declared key and is no secret; only a key value is warned about and redacted.
   const key = await keyInput(ctx, options, (value) => value.startsWith('sk-'));
   const { as, tools, failures } = await serverTools(ctx, name, key, timeoutSeconds(options.timeout));

@@ -3,26 +3,18 @@ import path from 'node:path';
 import { ReportedFailure, UserError } from '../../errors.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeStack } from '../../ops/probe.js';
 import { loadStack } from '../../ops/stack.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 import { flagDuration } from '../flags.js';
-import { keyInput, type KeyFlags } from '../key-input.js';
+import { keyInput } from '../key-input.js';
 import { formatProbeReport, probeFailureSummary } from '../../probe/report.js';
 
-export interface ProbeOptions extends KeyFlags {
-  server?: string;
-  /** commander's --llm / --no-llm: undefined means "when a model is configured". */
-  llm?: boolean;
-  model?: string;
-  timeout?: string;
-  replay?: string;
-  replicas?: boolean;
-}
-
-export async function probeCommand(ctx: CommandContext, options: ProbeOptions): Promise<void> {
+export async function probeCommand(ctx: CommandContext, options: CommandOptions<'probe'>): Promise<void> {
   const timeoutMs = options.timeout === undefined ? DEFAULT_PROBE_TIMEOUT_MS : flagDuration('--timeout', options.timeout, '120') * 1000;
   const replay = options.replay ? await readReplay(path.resolve(ctx.deps.cwd, options.replay)) : undefined;
   const key = await keyInput(ctx, options);
   const stack = await loadStack(ctx);
+  // --llm / --no-llm: absent means "when a model is configured".
   const { server, llm, model } = options;
   const report = await probeStack(ctx, stack, { key, server, llm, model, timeoutMs, replay, ...(options.replicas ? { replicas: true } : {}) });
   if (ctx.options.json) ctx.ui.json(report);

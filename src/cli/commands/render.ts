@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { ReportedFailure } from '../../errors.js';
-import { renderStackFiles, type RenderRequest } from '../../ops/render.js';
+import { renderStackFiles } from '../../ops/render.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 
-export type RenderOptions = RenderRequest;
-
-export async function renderCommand(ctx: CommandContext, options: RenderOptions): Promise<void> {
+export async function renderCommand(ctx: CommandContext, options: CommandOptions<'render'>): Promise<void> {
   const { ui } = ctx;
-  const outcome = await renderStackFiles(ctx, options);
+  const outcome = await renderStackFiles(ctx, { out: options.out, check: options.check });
   const { outDir } = outcome;
   if (outcome.check) {
     const { stale } = outcome;

@@ -1,9 +1,8 @@
-import { upStack, type UpRequest } from '../../ops/up.js';
+import { upStack } from '../../ops/up.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 import { reportUp } from '../format/up.js';
 
-export type UpOptions = UpRequest;
-
-export async function upCommand(ctx: CommandContext, options: UpOptions): Promise<void> {
-  reportUp(ctx, await upStack(ctx, options));
+export async function upCommand(ctx: CommandContext, options: CommandOptions<'up'>): Promise<void> {
+  reportUp(ctx, await upStack(ctx, { dryRun: options.dryRun, probe: options.probe, installDocker: options.installDocker }));
 }

@@ -1,10 +1,11 @@
 import { ReportedFailure, StepFailed } from '../../errors.js';
-import { upgradeStack, type UpgradeRequest } from '../../ops/upgrade.js';
+import { upgradeStack } from '../../ops/upgrade.js';
+import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
 
-export async function upgradeCommand(ctx: CommandContext, options: UpgradeRequest): Promise<void> {
+export async function upgradeCommand(ctx: CommandContext, options: CommandOptions<'upgrade'>): Promise<void> {
   const { ui } = ctx;
-  const outcome = await upgradeStack(ctx, options);
+  const outcome = await upgradeStack(ctx, { to: options.to, yes: options.yes });
   if (ctx.options.json) ui.json({ ok: outcome.state === 'up-to-date' || outcome.state === 'upgraded', ...outcome });
   switch (outcome.state) {
     case 'up-to-date':

@@ -1,6 +1,6 @@
 import { entryKey, pointsAtGateway, rewriteCommand, scanClientFiles } from '../../clients/scan.js';
 import { clientPlace } from '../../clients/servers.js';
-import { keySecretName } from '../../config/rules.js';
+import { keptKeySecret } from '../../keys/declaration.js';
 import { hashKey } from '../../keys/token.js';
 import { fail, pass, warn, type Cause, type Check } from '../types.js';
 
@@ -31,7 +31,7 @@ export const clientsKeys: Check = {
     const old = new Map(rotated.map((row) => [row.token, row]));
     const now = ctx.deps.now().getTime();
     // mcpgw keeps a declared key's value, and a saved one's (keys create --save): --key-alias finds those.
-    const kept = (alias: string) => config.keys.some((key) => key.alias === alias && !key.token_sha256) || secrets.has(keySecretName(alias));
+    const kept = (alias: string) => keptKeySecret(config, secrets, alias) !== undefined;
     const evidence: string[] = [];
     const soon: Cause[] = [];
     const refused: Cause[] = [];

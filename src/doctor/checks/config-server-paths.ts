@@ -1,4 +1,4 @@
-import { checkUrlPath } from '../../config/rules.js';
+import { checkUrlPath } from '../../config/rules/server-url.js';
 import type { ConfigIssue } from '../../errors.js';
 import { DEPLOYED, renderedLitellmConfig, serversOf } from '../deployed.js';
 import { fail, pass, type Check } from '../types.js';

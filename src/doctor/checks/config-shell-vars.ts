@@ -1,5 +1,5 @@
 import type { ConfigIssue } from '../../errors.js';
-import { findShellVariables } from '../../config/rules.js';
+import { findShellVariables } from '../../config/rules/shell-variables.js';
 import { DEPLOYED, renderedLitellmConfig } from '../deployed.js';
 import { fail, pass, type Check } from '../types.js';
 

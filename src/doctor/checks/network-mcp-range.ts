@@ -1,5 +1,5 @@
 import { DEFAULT_MCP_PORT_RANGE } from '../../config/schema.js';
-import { parseRange } from '../../config/rules.js';
+import { parseRange } from '../../config/port-range.js';
 import { pass, warn, type Check } from '../types.js';
 
 export const networkMcpRange: Check = {

@@ -1,4 +1,5 @@
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue } from '../../errors.js';
+import { record } from './raw.js';
 
 /**
  * `engine:`, `swarm:` and `litellm.replicas` together: replicas beyond one need Swarm (one engine runs one LiteLLM
@@ -40,8 +41,6 @@ export function checkSwarm(doc: Record<string, unknown>, litellm: Record<string,
  * command LiteLLM spawns be one server for all replicas.
  */
 function checkUnhonoured(doc: Record<string, unknown>, issues: ConfigIssue[]): void {
-  const record = (value: unknown): Record<string, unknown> =>
-    value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   if (typeof doc.bind === 'string' && doc.bind !== '0.0.0.0') {
     issues.push({
       path: 'bind',
@@ -49,15 +48,15 @@ function checkUnhonoured(doc: Record<string, unknown>, issues: ConfigIssue[]): v
       fix: 'remove bind (and keep the port from other networks with the firewall of that node), or use engine: compose',
     });
   }
-  for (const [name, server] of Object.entries(record(doc.mcp_servers))) {
-    if (record(server).publish === true) {
+  for (const [name, server] of Object.entries(record(doc.mcp_servers) ?? {})) {
+    if (record(server)?.publish === true) {
       issues.push({
         path: `mcp_servers.${name}.publish`,
         message: 'a swarm would publish the server on every address of its node, on the LAN',
         fix: 'remove publish: LiteLLM reaches the server over its overlay network; `docker exec` into the task to reach it yourself',
       });
     }
-    if (record(server).inside_litellm === true) {
+    if (record(server)?.inside_litellm === true) {
       issues.push({
         path: `mcp_servers.${name}.inside_litellm`,
         message: 'on a swarm each LiteLLM replica would spawn its own copy of the command, each with its own state',
@@ -65,7 +64,7 @@ function checkUnhonoured(doc: Record<string, unknown>, issues: ConfigIssue[]): v
       });
     }
   }
-  if (record(doc.postgres).host_port !== undefined) {
+  if (record(doc.postgres)?.host_port !== undefined) {
     issues.push({
       path: 'postgres.host_port',
       message: 'a swarm would publish Postgres on every address of its node, on the LAN, not on 127.0.0.1',

@@ -1,0 +1,16 @@
+import type { McpgwConfig } from './schema.js';
+import type { Secrets } from './secrets.js';
+
+/** The secret that holds a declared key's value when its entry names none (`secret:`). */
+export function keySecretName(alias: string): string {
+  return `MCPGW_KEY_${alias.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** The declared keys mcpgw can present: those with a value in the secrets file (a key known by its hash has none). */
+export function declaredKeyValues(config: Pick<McpgwConfig, 'keys'>, secrets: Secrets): { alias: string; key: string }[] {
+  return config.keys.flatMap((key) => {
+    if (key.token_sha256) return [];
+    const value = secrets.get(key.secret ?? keySecretName(key.alias));
+    return value ? [{ alias: key.alias, key: value }] : [];
+  });
+}

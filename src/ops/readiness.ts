@@ -1,0 +1,84 @@
+import type { Engine } from '../docker/engine.js';
+import { fetchWithTimeout, httpOk } from '../gateway/http.js';
+import type { Readiness, ServiceModel } from '../stack/model.js';
+import type { Clock } from '../time/clock.js';
+
+export interface UpTimeouts {
+  health: number;
+  mcp: number;
+  litellm: number;
+}
+
+/** How long a (re)started MCP container must stay up before its step passes: one that exits at start fails here. */
+export const MCP_SETTLE_MS = 1_000;
+
+/** What one service's readiness wait may use: its container, the run's engine and clock, and the step's wait and notes. */
+export interface ReadinessRun {
+  id: string;
+  service: ServiceModel;
+  engine: Engine;
+  clock: Clock;
+  timeouts: UpTimeouts;
+  /** The container was (re)started by this run, so a server that crashes at once is caught here. */
+  started: boolean;
+  /** LiteLLM's base URL from this machine. */
+  litellmBaseUrl: string;
+  /** A wait on the container that fails as the service's step (stack-runner's waitOn). */
+  wait<T>(what: string, timeoutMs: number, check: () => Promise<T>): Promise<T>;
+  /** Makes the bundled Postgres hold its roles and passwords (src/db/provision.ts); the actions it took. */
+  provisionPostgres(): Promise<string[]>;
+  notes: string[];
+}
+
+/** Waits until the service is ready the way its kind is; returns the line its step ends with. */
+export function waitReady(run: ReadinessRun): Promise<string> {
+  const readiness = run.service.readiness;
+  switch (readiness.kind) {
+    case 'health':
+      return healthy(run);
+    case 'mcp':
+      return stayingUp(run);
+    case 'litellm':
+      return litellmReady(run, readiness);
+  }
+}
+
+/** Docker's health status, and for the bundled Postgres its roles made right. */
+async function healthy(run: ReadinessRun): Promise<string> {
+  await run.wait('Docker health "healthy"', run.timeouts.health, async () => {
+    const state = await run.engine.containerState(run.id);
+    if (state?.health === 'healthy') return true;
+    throw new Error(`health is ${state?.health ?? 'not reported'}`);
+  });
+  if (run.service.role !== 'postgres') return 'healthy';
+  // Checked on every run, kept containers too: a hash or password changed by hand is repaired here.
+  run.notes.push(...(await run.provisionPostgres()));
+  return 'healthy, roles ordinary and stored as SCRAM-SHA-256, SCRAM logins over TCP ok';
+}
+
+/** An MCP server's container staying up: what it answers is proven from LiteLLM's network afterwards. */
+async function stayingUp(run: ReadinessRun): Promise<string> {
+  // Proven later from LiteLLM's network; here only that it stays up, so a server that exits at start fails its
+  // own step before LiteLLM is started (the wait fails at once on an exit or a restart).
+  let firstSeen: number | undefined;
+  await run.wait(`the container staying up for ${MCP_SETTLE_MS / 1000} s`, run.timeouts.mcp, async () => {
+    const now = run.clock.now();
+    firstSeen ??= now;
+    return !run.started || now - firstSeen >= MCP_SETTLE_MS ? true : undefined;
+  });
+  return 'running';
+}
+
+/** LiteLLM live, then ready with its database connected when it has one. */
+async function litellmReady(run: ReadinessRun, readiness: Extract<Readiness, { kind: 'litellm' }>): Promise<string> {
+  const base = run.litellmBaseUrl;
+  await run.wait(`${base}/health/liveliness`, run.timeouts.litellm, () => httpOk(`${base}/health/liveliness`));
+  const report = await run.wait(`${base}/health/readiness with the DB connected`, run.timeouts.litellm, async () => {
+    const response = await fetchWithTimeout(`${base}/health/readiness`);
+    const body = (await response.json().catch(() => ({}))) as { status?: string; db?: string; litellm_version?: string };
+    if (!response.ok) throw new Error(`readiness answered HTTP ${response.status}`);
+    if (readiness.database && body.db !== 'connected') throw new Error(`readiness reports db "${body.db ?? 'unknown'}"`);
+    return body;
+  });
+  return `live, ready, db ${report.db ?? 'n/a'}${report.litellm_version ? `, LiteLLM ${report.litellm_version}` : ''}`;
+}
