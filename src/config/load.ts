@@ -25,11 +25,11 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
 }
 
 /**
- * What a mcpgw.yaml that does not validate still tells: the stack's name and its secrets file, from its top-level
- * fields (read by line when the YAML itself is broken), else the defaults. Only for commands that read what runs by
- * its labels, redacting with the secrets (status, logs).
+ * What a mcpgw.yaml that does not validate still tells: the stack's name, its secrets file and its engine, from its
+ * top-level fields (read by line when the YAML itself is broken), else the defaults. Only for commands that read what
+ * runs by its labels, redacting with the secrets (status, logs, down, keys list, doctor).
  */
-export async function invalidConfigHints(file: string): Promise<{ name: string; secretsFile: string }> {
+export async function invalidConfigHints(file: string): Promise<{ name: string; secretsFile: string; engine: McpgwConfig['engine'] }> {
   const text = (await readIfExists(file, 'mcpgw.yaml file')) ?? '';
   const doc = parseDocument(text, { prettyErrors: false });
   const field = (key: string): unknown =>
@@ -39,6 +39,7 @@ export async function invalidConfigHints(file: string): Promise<{ name: string; 
   return {
     name: typeof name === 'string' && /^[a-z][a-z0-9-]*$/.test(name) ? name : DEFAULT_STACK_NAME,
     secretsFile: path.resolve(path.dirname(path.resolve(file)), typeof secrets === 'string' && secrets !== '' ? secrets : DEFAULT_SECRETS_FILE),
+    engine: field('engine') === 'swarm' ? 'swarm' : 'compose',
   };
 }
 

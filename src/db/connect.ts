@@ -5,7 +5,10 @@ import { POSTGRES_KEYS_PASSWORD_SECRET, POSTGRES_KEYS_ROLE } from '../config/pos
 import type { Secrets } from '../config/secrets.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
-import { litellmService, postgresService, type StackModel } from '../stack/model.js';
+import { reachableHost } from '../stack/endpoints.js';
+import { STACK_LABEL } from '../stack/labels.js';
+import { LITELLM_SERVICE, litellmService, POSTGRES_PORT, POSTGRES_SERVICE, postgresService, type StackModel } from '../stack/model.js';
+import { labelledContainer } from '../stack/running.js';
 
 export interface SqlClient {
   query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
@@ -42,15 +45,15 @@ export async function databaseUrl(loaded: LoadedConfig, model: StackModel, secre
     }
     return hostReachableUrl(url, [postgres.network, ...litellmService(model).networks], docker);
   }
-  if (postgres.host_port !== undefined) return bundledKeysUrl(loaded, secrets, '127.0.0.1', postgres.host_port);
+  if (postgres.host_port !== undefined) return bundledKeysUrl(secrets, '127.0.0.1', postgres.host_port, postgres.database);
   const service = postgresService(model);
   const address = service ? await (await engine()).containerAddress(service.containerName, postgres.network) : undefined;
   if (!address) throw new StepFailed(`the Postgres container of stack "${model.name}" is not running`, 'run `mcpgw up` first');
-  return bundledKeysUrl(loaded, secrets, address, 5432);
+  return bundledKeysUrl(secrets, address, POSTGRES_PORT, postgres.database);
 }
 
 /** mcpgw's keys role on the bundled Postgres at `host:port` (its password from the secrets file, which `up` fills). */
-export function bundledKeysUrl(loaded: LoadedConfig, secrets: Secrets, host: string, port: number): string {
+export function bundledKeysUrl(secrets: Secrets, host: string, port: number, database: string): string {
   const keysPassword = secrets.get(POSTGRES_KEYS_PASSWORD_SECRET);
   if (!keysPassword) {
     throw new UserError(
@@ -58,7 +61,44 @@ export function bundledKeysUrl(loaded: LoadedConfig, secrets: Secrets, host: str
       '`mcpgw up` adds it and creates the role',
     );
   }
-  return `postgresql://${POSTGRES_KEYS_ROLE}:${encodeURIComponent(keysPassword)}@${host}:${port}/${loaded.config.postgres.database}`;
+  return `postgresql://${POSTGRES_KEYS_ROLE}:${encodeURIComponent(keysPassword)}@${host}:${port}/${database}`;
+}
+
+/**
+ * Where mcpgw reaches LiteLLM's database when mcpgw.yaml does not validate (`keys list`, doctor): from what runs, as
+ * `databaseUrl` would from the file. The stack's bundled Postgres container, found by its labels: mcpgw's keys role
+ * (its password from the secrets file), the database the container was created with, at its published port or its
+ * address on its network. Without one (external mode): the URL LiteLLM's container runs with, its host made
+ * reachable from here. Never LiteLLM's own role on the bundled Postgres, which is refused from this machine.
+ */
+export async function runningDatabaseUrl(engine: Engine, stack: string, secrets: Secrets): Promise<string> {
+  const postgres = await labelledContainer(engine, stack, POSTGRES_SERVICE);
+  const fix = 'run `mcpgw status` to see what runs; `mcpgw up` once mcpgw.yaml is fixed';
+  if (postgres) {
+    const details = await engine.containerDetails(postgres.id);
+    if (!details?.running) throw new StepFailed(`the Postgres container of stack "${stack}" is not running`, fix);
+    // The database the container was created with, as mcpgw creates it from postgres.database.
+    const database = envValue(details.env, 'POSTGRES_DB');
+    if (!database) throw new StepFailed(`container ${details.name} names no database (POSTGRES_DB): mcpgw did not create it`, fix);
+    const published = details.ports.find((port) => port.target === POSTGRES_PORT && port.hostPort > 0);
+    if (published) return bundledKeysUrl(secrets, reachableHost(published.hostIp), published.hostPort, database);
+    for (const network of details.networks) {
+      const address = await engine.containerAddress(details.name, network);
+      if (address) return bundledKeysUrl(secrets, address, POSTGRES_PORT, database);
+    }
+    throw new StepFailed(`the Postgres container of stack "${stack}" has no address on its networks`, fix);
+  }
+  const litellm = await labelledContainer(engine, stack, LITELLM_SERVICE);
+  const details = litellm && (await engine.containerDetails(litellm.id));
+  const url = details && envValue(details.env, 'DATABASE_URL');
+  if (!details || !url) throw new StepFailed(`no Postgres or LiteLLM container is labelled ${STACK_LABEL}=${stack} on this engine`, fix);
+  return hostReachableUrl(url, details.networks, engine);
+}
+
+/** A variable of a container's environment (NAME=value lines). */
+function envValue(env: string[], name: string): string | undefined {
+  const line = env.find((entry) => entry.startsWith(`${name}=`));
+  return line === undefined ? undefined : line.slice(name.length + 1) || undefined;
 }
 
 /** The URL's host, when it may be a container's name (not an address, not this machine). */

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { parse } from 'yaml';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
-import type { SwarmConfig } from '../config/schema.js';
+import { invalidConfigHints, loadConfig, type LoadedConfig } from '../config/load.js';
+import type { McpgwConfig, SwarmConfig } from '../config/schema.js';
 import { readSecrets, type Secrets } from '../config/secrets.js';
-import { databaseUrl, type SqlClient } from '../db/connect.js';
+import { databaseUrl, runningDatabaseUrl, type SqlClient } from '../db/connect.js';
+import { ConfigError } from '../errors.js';
 import { readIfExists } from '../fs.js';
 import type { ContainerSummary } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
@@ -16,8 +17,9 @@ import { checkLiveliness } from '../gateway/litellm-checks.js';
 import { litellmVersion, type LitellmVersion } from '../gateway/litellm-version.js';
 import { renderStack, type RenderedFile, type SwarmRendering } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
-import { STACK_LABEL } from '../stack/labels.js';
-import { buildStackModel, litellmBaseUrl, litellmService, type StackModel } from '../stack/model.js';
+import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
+import { buildStackModel, LITELLM_SERVICE, litellmBaseUrl, litellmService, type StackModel } from '../stack/model.js';
+import { runningGatewayUrl } from '../stack/running.js';
 import { LITELLM_CONFIG_FILE } from '../render/litellm-config.js';
 import type { SwarmModel } from '../stack/swarm.js';
 import type { Cluster } from '../swarm/cluster.js';
@@ -49,6 +51,16 @@ export interface DoctorDeps {
   swarmRendering?(loaded: LoadedConfig, model: StackModel): Promise<SwarmRendering>;
   /** engine: swarm: connects the swarm mcpgw.yaml names (asked once per run: every check shares one cluster). */
   connectSwarm?(swarm: SwarmConfig): Promise<Cluster>;
+}
+
+/** Where the stack is, from mcpgw.yaml or (`valid: false`) from what a file that does not validate still tells. */
+export interface StackPlace {
+  name: string;
+  /** mcpgw.yaml's directory, where the deployed files are. */
+  dir: string;
+  secretsFile: string;
+  engine: McpgwConfig['engine'];
+  valid: boolean;
 }
 
 /** The stack's swarm as the swarm checks read it. */
@@ -103,9 +115,24 @@ export class DoctorContext {
     return this.once('config', () => loadConfig(this.deps.configFile));
   }
 
+  /**
+   * Where the stack is: its name, directory, secrets file and engine from mcpgw.yaml; when the file does not validate,
+   * what it still tells (src/config/load.ts invalidConfigHints), so the checks of what runs still find it by its labels.
+   */
+  place(): Promise<StackPlace> {
+    return this.once('place', async () => {
+      const loaded = await this.loaded().catch((error: unknown) => {
+        if (error instanceof ConfigError) return undefined;
+        throw error;
+      });
+      if (loaded) return { name: loaded.config.name, dir: loaded.dir, secretsFile: loaded.secretsFile, engine: loaded.config.engine, valid: true };
+      return { ...(await invalidConfigHints(this.deps.configFile)), dir: path.dirname(path.resolve(this.deps.configFile)), valid: false };
+    });
+  }
+
   secrets(): Promise<Secrets> {
     return this.once('secrets', async () => {
-      const secrets = await readSecrets((await this.loaded()).secretsFile);
+      const secrets = await readSecrets((await this.place()).secretsFile);
       this.deps.protect(secrets.values());
       return secrets;
     });
@@ -125,7 +152,7 @@ export class DoctorContext {
 
   /** A file as deployed next to mcpgw.yaml (what compose and LiteLLM really read), undefined when absent. */
   deployedPath(relative: string): Promise<string> {
-    return this.loaded().then((loaded) => path.join(loaded.dir, relative));
+    return this.place().then((place) => path.join(place.dir, relative));
   }
 
   deployed(relative: string): Promise<string | undefined> {
@@ -155,7 +182,7 @@ export class DoctorContext {
 
   /** The stack's containers (any state), found by label. */
   containers(): Promise<ContainerSummary[]> {
-    return this.once('containers', async () => (await this.docker()).listContainers([`${STACK_LABEL}=${(await this.model()).name}`]));
+    return this.once('containers', async () => (await this.docker()).listContainers([`${STACK_LABEL}=${(await this.place()).name}`]));
   }
 
   /** engine: swarm only: the stack as Swarm runs it (what `up` renders and deploys there). */
@@ -185,6 +212,12 @@ export class DoctorContext {
   /** On one engine the database is routed to from here; on a swarm through a tunnel into a task (as `mcpgw keys`). */
   private databaseUrl(): Promise<string> {
     return this.once('database-url', async () => {
+      const place = await this.place();
+      if (!place.valid) {
+        const url = await runningDatabaseUrl(await this.docker(), place.name, await this.secrets());
+        this.deps.protect([url]);
+        return url;
+      }
       const [loaded, secrets, swarm] = await Promise.all([this.loaded(), this.secrets(), this.swarmIfAny()]);
       let url: string;
       if (swarm) {
@@ -250,8 +283,23 @@ export class DoctorContext {
     return lease.key;
   }
 
+  /** LiteLLM's base URL from here: mcpgw.yaml's published port, else (the file does not validate) its running container's. */
   gatewayUrl(): Promise<string> {
-    return this.once('gateway-url', async () => litellmBaseUrl(await this.model()));
+    return this.once('gateway-url', async () => {
+      const place = await this.place();
+      return place.valid ? litellmBaseUrl(await this.model()) : runningGatewayUrl(await this.docker(), place.name);
+    });
+  }
+
+  /** LiteLLM's container on this engine: mcpgw.yaml's, else (the file does not validate) the one labelled with the stack. */
+  litellmContainer(): Promise<ContainerSummary | undefined> {
+    return this.once('litellm-container', async () => {
+      const place = await this.place();
+      const containers = await this.containers();
+      if (!place.valid) return containers.find((entry) => entry.labels[SERVICE_LABEL] === LITELLM_SERVICE);
+      const { containerName } = litellmService(await this.model());
+      return containers.find((entry) => entry.name === containerName);
+    });
   }
 
   /** Resolves when LiteLLM answers its liveliness route; rejects with what was seen otherwise. */
@@ -270,10 +318,15 @@ export class DoctorContext {
         () => this.gatewayUrl(),
         () => undefined,
       );
-      const containerName = litellmService(await this.model()).containerName;
-      const runningImage = async () =>
-        (await this.containers().catch(() => [])).find((entry) => entry.name === containerName && entry.state === 'running')?.image;
-      return litellmVersion({ baseUrl, runningImage, configuredImage: (await this.loaded()).config.litellm.image, timeoutMs: this.deps.requestTimeoutMs });
+      const runningImage = async () => {
+        const container = await this.litellmContainer().catch(() => undefined);
+        return container?.state === 'running' ? container.image : undefined;
+      };
+      const configuredImage = await this.loaded().then(
+        (loaded) => loaded.config.litellm.image,
+        () => undefined,
+      );
+      return litellmVersion({ baseUrl, runningImage, configuredImage, timeoutMs: this.deps.requestTimeoutMs });
     });
   }
 

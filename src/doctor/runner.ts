@@ -180,9 +180,10 @@ function distinctCauses(causes: readonly Cause[]): Cause[] {
  */
 export async function runChecks(ctx: DoctorContext, checks: readonly Check[], options: RunOptions): Promise<DoctorReport> {
   const started = options.now();
-  // An unreadable config names no engine: its checks are then blocked by the config need anyway.
-  const engine = await ctx.loaded().then(
-    (loaded) => loaded.config.engine,
+  // A file that does not validate still names its engine (the checks of what runs then run on it); one that cannot
+  // be read names none: its checks are then blocked by the config need anyway.
+  const engine = await ctx.place().then(
+    (place) => place.engine,
     () => undefined,
   );
   const elsewhere = (check: Check) => check.only !== undefined && engine !== undefined && check.only.engine !== engine;

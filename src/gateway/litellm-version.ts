@@ -12,8 +12,8 @@ export interface LitellmVersionSources {
   baseUrl: string | undefined;
   /** The image the running LiteLLM container was started from; asked only when the proxy does not say. */
   runningImage?: () => Promise<string | undefined>;
-  /** litellm.image from mcpgw.yaml. */
-  configuredImage: string;
+  /** litellm.image from mcpgw.yaml; undefined when the file does not validate. */
+  configuredImage: string | undefined;
   timeoutMs: number;
 }
 
@@ -28,6 +28,6 @@ export async function litellmVersion(sources: LitellmVersionSources): Promise<Li
   const running = await sources.runningImage?.();
   const fromContainer = running && imageVersion(running);
   if (fromContainer) return { version: fromContainer, source: "running container's image tag" };
-  const configured = imageVersion(sources.configuredImage);
+  const configured = sources.configuredImage === undefined ? undefined : imageVersion(sources.configuredImage);
   return configured ? { version: configured, source: 'configured image tag' } : undefined;
 }

@@ -1,9 +1,10 @@
-import { databaseUrl } from '../db/connect.js';
+import { readSecrets } from '../config/secrets.js';
+import { databaseUrl, runningDatabaseUrl } from '../db/connect.js';
 import type { Engine } from '../docker/engine.js';
 import { KeyStore } from '../keys/store.js';
 import { swarmDatabaseUrl } from '../swarm/database.js';
 import { lazyDocker, type OpContext } from './context.js';
-import type { LoadedStack } from './stack.js';
+import type { InvalidStack, LoadedStack } from './stack.js';
 import { isSwarm, swarmTarget } from './swarm-target.js';
 
 /** Opens LiteLLM's database for key work (schema checked), runs `work`, and always closes the connection. */
@@ -15,17 +16,31 @@ export async function withKeyStore<T>(
 ): Promise<T> {
   const { url, close } = await reachDatabase(ctx, stack, engine);
   try {
-    ctx.ui.addSecrets([url]);
-    const db = await ctx.deps.database(url);
-    try {
-      const store = new KeyStore(db, () => new Date(ctx.deps.clock.now()));
-      await store.assertSchema();
-      return await work(store, stack);
-    } finally {
-      await db.end();
-    }
+    return await withStoreAt(ctx, url, (store) => work(store, stack));
   } finally {
     await close();
+  }
+}
+
+/**
+ * The key store of the stack that runs when mcpgw.yaml does not validate (`keys list`): its database found from its
+ * labelled containers and the secrets file the invalid file still names (src/db/connect.ts runningDatabaseUrl).
+ */
+export async function withRunningKeyStore<T>(ctx: OpContext, stack: InvalidStack, work: (store: KeyStore) => Promise<T>): Promise<T> {
+  const secrets = await readSecrets(stack.secretsFile);
+  ctx.ui.addSecrets(secrets.values());
+  return withStoreAt(ctx, await runningDatabaseUrl(await ctx.deps.docker(), stack.name, secrets), work);
+}
+
+async function withStoreAt<T>(ctx: OpContext, url: string, work: (store: KeyStore) => Promise<T>): Promise<T> {
+  ctx.ui.addSecrets([url]);
+  const db = await ctx.deps.database(url);
+  try {
+    const store = new KeyStore(db, () => new Date(ctx.deps.clock.now()));
+    await store.assertSchema();
+    return await work(store);
+  } finally {
+    await db.end();
   }
 }
 

@@ -1,19 +1,26 @@
+import path from 'node:path';
+import { parse } from 'yaml';
 import { keySecretName } from '../config/key-secrets.js';
 import { entryKey, pointsAtGateway, rewriteCommand, scanClientFiles } from '../clients/scan.js';
 import { clientPlace } from '../clients/servers.js';
 import type { McpgwConfig } from '../config/schema.js';
 import { updateSecret } from '../config/secrets.js';
-import { UserError } from '../errors.js';
+import { serversOf } from '../doctor/deployed.js';
+import { type ConfigError, UserError } from '../errors.js';
+import { readIfExists } from '../fs.js';
 import { generateKeyViaApi } from '../keys/api.js';
 import { declareBySecret, keptKeySecret } from '../keys/declaration.js';
 import { declaredKeys, desiredKey, durationSeconds, legacyServerIds, serverIds, type KeyFields } from '../keys/desired.js';
 import type { KeyChange, KeyRow } from '../keys/store.js';
 import { abbreviateKey, generateKey, hashKey, KEY_PREFIX, refuseMasterKey } from '../keys/token.js';
+import { configServerId } from '../litellm/server-id.js';
 import { readConfigText, writeConfigText } from '../mcp/config-edit.js';
+import { LITELLM_CONFIG_FILE } from '../render/litellm-config.js';
+import { STACK_LABEL } from '../stack/labels.js';
 import { litellmBaseUrl } from '../stack/model.js';
 import type { OpContext } from './context.js';
-import { withKeyStore } from './key-store.js';
-import { loadStack } from './stack.js';
+import { withKeyStore, withRunningKeyStore } from './key-store.js';
+import { loadStack, loadStackOrHints } from './stack.js';
 
 export type CreateKeyRequest = KeyFields & {
   /** The key to store; a fresh one when absent. */
@@ -92,16 +99,38 @@ export interface ListedKey {
   declaredByHash: boolean;
 }
 
-export async function listKeys(ctx: OpContext): Promise<ListedKey[]> {
-  const stack = await loadStack(ctx);
+/** The keys in LiteLLM's database; `invalid` when mcpgw.yaml does not validate and they were read from what runs. */
+export interface KeyListing {
+  keys: ListedKey[];
+  invalid?: ConfigError;
+}
+
+/**
+ * Every key row, its grants by server name. When mcpgw.yaml does not validate, the database is found from the running
+ * stack (its labelled containers, the secrets file the file names) and the server names from the config.yaml LiteLLM
+ * was deployed with: a typo must not hide which keys exist.
+ */
+export async function listKeys(ctx: OpContext): Promise<KeyListing> {
+  const stack = await loadStackOrHints(ctx);
+  if ('invalid' in stack) {
+    ctx.ui.warn(`${stack.invalid.message}: listing the keys in the database of the containers labelled ${STACK_LABEL}=${stack.name}`);
+    const rows = await withRunningKeyStore(ctx, stack, (store) => store.list());
+    const deployed = await readIfExists(path.join(path.dirname(path.resolve(ctx.configFile)), LITELLM_CONFIG_FILE));
+    const servers = deployed === undefined ? [] : serversOf((parse(deployed) as Record<string, unknown> | null) ?? {});
+    const ids = new Map(servers.map(([name, entry]) => [name, configServerId(name, entry)]));
+    return { keys: rows.map(listed(ids, new Map(), new Set())), invalid: stack.invalid };
+  }
   const rows: KeyRow[] = await withKeyStore(ctx, stack, (store) => store.list());
-  const ids = serverIds(stack.model);
-  const names = new Map([...ids].map(([name, id]) => [id, name]));
-  const legacy = legacyServerIds(stack.model);
   const byHash = new Set(stack.loaded.config.keys.flatMap((key) => (key.token_sha256 ? [key.token_sha256] : [])));
+  return { keys: rows.map(listed(serverIds(stack.model), legacyServerIds(stack.model), byHash)) };
+}
+
+/** A row as `keys list` shows it, given the server ids by name, the ids grants held before pinning, and the hashes mcpgw.yaml declares. */
+function listed(ids: Map<string, string>, legacy: Map<string, string>, byHash: Set<string>): (row: KeyRow) => ListedKey {
+  const names = new Map([...ids].map(([name, id]) => [id, name]));
   const serverName = (id: string) =>
     names.get(id) ?? (ids.has(id) ? id : legacy.has(id) ? `${names.get(legacy.get(id) ?? '')}(old id: keys sync)` : `unknown:${id}`);
-  return rows.map((row) => ({
+  return (row) => ({
     alias: row.alias,
     key: row.keyName,
     models: row.models,
@@ -118,7 +147,7 @@ export async function listKeys(ctx: OpContext): Promise<ListedKey[]> {
     blocked: row.blocked,
     managedByMcpgw: row.managed,
     declaredByHash: byHash.has(row.token),
-  }));
+  });
 }
 
 /** Revokes by key (sk-…) or by alias; returns how many rows went. */

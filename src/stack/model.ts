@@ -119,7 +119,7 @@ const BRIDGE_SCRIPT_PATH = '/mcpgw/mcp-bridge.mjs';
 export const CANARY_SCRIPT_FILE = 'canary/canary-model.py';
 const CANARY_SCRIPT_PATH = '/mcpgw/canary-model.py';
 const CANARY_PORT = 8080;
-const POSTGRES_PORT = 5432;
+export const POSTGRES_PORT = 5432;
 /** The bundled Postgres's first-start script (templates/postgres-init.sh), run by the image's entrypoint. */
 export const POSTGRES_INIT_FILE = 'postgres/mcpgw-init.sh';
 const POSTGRES_INIT_PATH = '/docker-entrypoint-initdb.d/mcpgw-init.sh';

@@ -18,7 +18,7 @@ export async function swarmDatabaseUrl(cluster: Cluster, loaded: LoadedConfig, s
   const { task, node } = await runningTaskOf(cluster, name, postgres.mode === 'bundled' ? POSTGRES_SERVICE : LITELLM_SERVICE);
   if (postgres.mode === 'bundled') {
     const tunnel = await openTunnel(node.engine, task.containerId, { host: '127.0.0.1', port: 5432 });
-    return { url: bundledKeysUrl(loaded, secrets, tunnel.host, tunnel.port), close: tunnel.close };
+    return { url: bundledKeysUrl(secrets, tunnel.host, tunnel.port, postgres.database), close: tunnel.close };
   }
   const url = new URL(externalDatabaseUrl(loaded, secrets));
   const tunnel = await openTunnel(node.engine, task.containerId, { host: url.hostname, port: Number(url.port || 5432) });

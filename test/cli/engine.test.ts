@@ -1,10 +1,11 @@
-import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clockAt, runCli, withTempDir } from '../helpers/cli.js';
 import { ruleLine, stackRules } from '../../src/docker/firewall.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
+import { fakeKeyDatabase } from '../helpers/key-columns.js';
 import { fixtureStack } from '../helpers/fixtures.js';
 
 /** The http fixture (stack "gateway": Postgres, the everything server, LiteLLM) on a fake engine. */
@@ -184,6 +185,74 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       expect(blind.code).toBe(2);
       expect(blind.stdout).toBe('');
       expect(blind.stderr).toMatch(/secrets file .* not found/);
+    });
+  });
+
+  it("keys list with a typo in mcpgw.yaml reads the keys from the running stack's database (its labelled Postgres, the keys role), exit 2", async () => {
+    await withStack(async (dir, engine) => {
+      const file = path.join(dir, 'mcpgw.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace(/^litellm:\n/m, 'litellm:\n  prot: 4000\n'));
+      // The config.yaml LiteLLM was deployed with names the servers behind the grants' ids.
+      await mkdir(path.join(dir, 'config'));
+      await writeFile(path.join(dir, 'config', 'config.yaml'), 'mcp_servers:\n  everything:\n    url: http://x\n    server_id: id-everything\n');
+      const secrets = await readFile(path.join(dir, 'secrets.env'), 'utf8');
+      const password = /^MCPGW_POSTGRES_KEYS_PASSWORD=(.+)$/m.exec(secrets)?.[1] ?? '';
+      expect(password).not.toBe('');
+      engine.containers = [ours('postgres', 'running'), ours('litellm', 'running')];
+      engine.details.set('gateway-postgres', {
+        ...ours('postgres', 'running'),
+        imageId: 'sha256:pg',
+        running: true,
+        networks: ['gateway-pg'],
+        ports: [],
+        env: ['POSTGRES_USER=mcpgw_admin', 'POSTGRES_DB=gatewaydb', 'POSTGRES_PASSWORD=admin-secret'],
+      });
+      engine.members.set('gateway-pg', [{ name: 'gateway-postgres', aliases: ['postgres'], address: '172.30.0.2' }]);
+      const urls: string[] = [];
+      const keys = fakeKeyDatabase(
+        [{ token: 'a'.repeat(64), key_name: 'sk-...abcd', key_alias: 'codex', models: [], spend: 0, mcp_servers: ['id-everything'], has_permission: true }],
+        'current',
+      );
+      const database = (url: string) => (urls.push(url), keys());
+      const deps = { cwd: dir, docker: async () => engine, database };
+      const text = await runCli(['keys', 'list'], deps);
+      expect(text.code).toBe(2);
+      expect(urls).toEqual([`postgresql://mcpgw_keys:${encodeURIComponent(password)}@172.30.0.2:5432/gatewaydb`]);
+      expect(text.stdout).toMatch(/^codex +sk-\.\.\.abcd +all +everything /m);
+      expect(text.stdout + text.stderr).not.toContain(password);
+      expect(text.stderr).toMatch(/mcpgw\.yaml has 1 problem: listing the keys in the database of the containers labelled io\.mcpgw\.stack=gateway/);
+      expect(text.stderr).toMatch(/litellm\.prot: unknown field/);
+
+      const json = await runCli(['keys', 'list', '--json'], deps);
+      expect(json.code).toBe(2);
+      const report = JSON.parse(json.stdout) as { keys: { alias: string; mcpServers: string[] }[]; config: { valid: boolean; issues: { path: string }[] } };
+      expect(report).toMatchObject({ keys: [{ alias: 'codex', mcpServers: ['everything'] }], config: { valid: false, issues: [{ path: 'litellm.prot' }] } });
+
+      // Published (postgres.host_port): there, on loopback.
+      const details = engine.details.get('gateway-postgres');
+      if (details) engine.details.set('gateway-postgres', { ...details, ports: [{ target: 5432, hostIp: '127.0.0.1', hostPort: 15432 }] });
+      urls.length = 0;
+      expect((await runCli(['keys', 'list'], deps)).code).toBe(2);
+      expect(urls).toEqual([`postgresql://mcpgw_keys:${encodeURIComponent(password)}@127.0.0.1:15432/gatewaydb`]);
+
+      // External mode (no Postgres container): the URL LiteLLM's container runs with, its host made reachable from here.
+      engine.containers = [ours('litellm', 'running')];
+      engine.details.set('gateway-litellm', {
+        ...ours('litellm', 'running'),
+        imageId: 'sha256:litellm',
+        running: true,
+        networks: ['gateway-db'],
+        ports: [],
+        env: ['DATABASE_URL=postgresql://litellm:pw@db.lan:5432/litellm'],
+      });
+      urls.length = 0;
+      expect((await runCli(['keys', 'list'], deps)).code).toBe(2);
+      expect(urls).toEqual(['postgresql://litellm:pw@db.lan:5432/litellm']);
+      // Nothing of the stack runs: said, without a database to ask.
+      engine.containers = [];
+      const none = await runCli(['keys', 'list'], deps);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(/no Postgres or LiteLLM container is labelled io\.mcpgw\.stack=gateway on this engine/);
     });
   });
 

@@ -358,6 +358,33 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       expect(result.stdout).not.toContain(key);
       expect(result.stdout).not.toContain(hashKey(key));
     }
+    // A typo in mcpgw.yaml (issue 28, item 5): the same keys, read from what runs (the labelled Postgres, the keys role), and exit 2.
+    const file = path.join(dir, 'mcpgw.yaml');
+    const original = await readFile(file, 'utf8');
+    await writeFile(file, original.replace(/^litellm:\n/m, 'litellm:\n  prot: 4000\n'));
+    try {
+      const typo = await runCli(['keys', 'list', '--json'], { cwd: dir });
+      expect(typo.code, typo.stderr).toBe(2);
+      const listed = JSON.parse(typo.stdout) as { keys: { alias: string; mcpServers: string[] }[]; config: { valid: boolean; issues: { path: string }[] } };
+      expect(listed.keys.map((key) => [key.alias, key.mcpServers])).toEqual(report.keys.map((key) => [key.alias, key.mcpServers]));
+      expect(listed.config).toMatchObject({ valid: false, issues: [{ path: 'litellm.prot' }] });
+      // doctor tells the file once and runs what does not need it on the same findings: the database as keys list
+      // finds it, LiteLLM at its published port, the MCP containers by their labels; nothing crashes on real Docker.
+      const doctor = await runCli(['doctor', '--offline', '--json'], { cwd: dir });
+      const checks = (JSON.parse(doctor.stdout) as { checks: { id: string; status: string; evidence: string[]; causes: { cause: string }[] }[] }).checks;
+      const statusOf = (id: string) => checks.find((check) => check.id === id)?.status;
+      expect(
+        checks.filter((check) => check.status === 'fail').map((check) => [check.id, check.causes]),
+        doctor.stdout,
+      ).toEqual([['config.valid', [expect.objectContaining({ cause: expect.stringMatching(/litellm\.prot: unknown field/) })]]]);
+      for (const id of ['database.reachable', 'database.from-litellm', 'litellm.health', 'litellm.version', 'mcp.containers'])
+        expect(statusOf(id), id).toBe('pass');
+      expect(checks.find((check) => check.id === 'database.reachable')?.evidence[0]).toMatch(new RegExp(`^connected as ${POSTGRES_KEYS_ROLE} to `));
+      expect(checks.find((check) => check.id === 'keys.declared')?.evidence).toEqual(['needs a valid mcpgw.yaml: mcpgw.yaml has problems (see config.valid)']);
+      for (const key of Object.values(KEYS)) expect(typo.stdout + typo.stderr + doctor.stdout + doctor.stderr).not.toContain(key);
+    } finally {
+      await writeFile(file, original);
+    }
   });
 
   it('creates an ad-hoc key, prints it once, and refuses it MCP access without grants', async () => {

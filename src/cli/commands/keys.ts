@@ -5,6 +5,7 @@ import { createKey, listKeys, revokeKey, rotateKey, syncKeys } from '../../ops/k
 import { formatTable } from '../../ui/table.js';
 import type { CommandOptions } from '../commands.js';
 import type { CommandContext } from '../context.js';
+import { configJson, invalidConfigFailure } from '../format/invalid-config.js';
 import { flagDuration } from '../flags.js';
 import { KEY_ENV, keyInput } from '../key-input.js';
 
@@ -54,9 +55,10 @@ export async function keysCreateCommand(ctx: CommandContext, options: CommandOpt
 }
 
 export async function keysListCommand(ctx: CommandContext): Promise<void> {
-  const rows = await listKeys(ctx);
+  const { keys: rows, invalid } = await listKeys(ctx);
   if (ctx.options.json) {
-    ctx.ui.json({ keys: rows });
+    ctx.ui.json({ keys: rows, ...configJson(invalid) });
+    if (invalid) throw invalidConfigFailure(invalid, true);
     return;
   }
   ctx.ui.result(
@@ -80,6 +82,7 @@ export async function keysListCommand(ctx: CommandContext): Promise<void> {
   const ungranted = rows.filter((row) => row.mcpServers.length === 0 && row.mcpGroups.length === 0);
   for (const row of ungranted)
     ctx.ui.warn(`${row.alias ?? row.key} has no MCP grant: it sees no MCP server on current LiteLLM (and every server on versions before the change)`);
+  if (invalid) throw invalidConfigFailure(invalid, false);
 }
 
 export async function keysRevokeCommand(ctx: CommandContext, target: string): Promise<void> {

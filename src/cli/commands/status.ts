@@ -1,8 +1,9 @@
-import { ExitCode, ReportedFailure } from '../../errors.js';
+import { ReportedFailure } from '../../errors.js';
 import { statusOfStack } from '../../ops/status.js';
 import { formatUptime } from '../../stack/status.js';
 import { formatTable } from '../../ui/table.js';
 import type { CommandContext } from '../context.js';
+import { configJson, invalidConfigFailure } from '../format/invalid-config.js';
 
 /** Exit 1 when any declared service is not running, so scripts can use `mcpgw status` as a check. */
 export async function statusCommand(ctx: CommandContext): Promise<void> {
@@ -12,8 +13,7 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
   const down = statuses.filter((status) => !['running', 'complete'].includes(status.state) || status.health === 'unhealthy');
   if (invalid) ui.info(`${invalid.message}: showing the containers labelled io.mcpgw.stack=${stack} instead of the services it declares`);
   if (ctx.options.json) {
-    const config = invalid ? { config: { valid: false, file: invalid.file, issues: invalid.issues } } : {};
-    ui.json({ ok: down.length === 0 && !invalid, stack, ...(gateway ? { gateway } : {}), ...config, services: statuses });
+    ui.json({ ok: down.length === 0 && !invalid, stack, ...(gateway ? { gateway } : {}), ...configJson(invalid), services: statuses });
   } else {
     ui.result(
       formatTable(
@@ -30,9 +30,7 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
       ),
     );
   }
-  // The report (ok: false under --json) is already on stdout: the failure only sets the exit code.
-  if (invalid && ctx.options.json) throw new ReportedFailure(invalid.message, 'fix the problems under config.issues', ExitCode.usage);
-  if (invalid) throw invalid;
+  if (invalid) throw invalidConfigFailure(invalid, ctx.options.json);
   if (down.length > 0)
     throw new ReportedFailure(
       `${down.map((status) => status.service).join(', ')} not running or unhealthy`,

@@ -5,7 +5,7 @@ export const databaseFromLitellm: Check = {
   id: 'database.from-litellm',
   title: 'LiteLLM itself is connected to its database',
   area: 'database',
-  needs: ['config', 'gateway'],
+  needs: ['gateway'],
   async run(ctx) {
     return checkReadiness(await ctx.gatewayUrl(), ctx.deps.requestTimeoutMs);
   },

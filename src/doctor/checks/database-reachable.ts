@@ -4,7 +4,8 @@ export const databaseReachable: Check = {
   id: 'database.reachable',
   title: "LiteLLM's database accepts mcpgw's connection",
   area: 'database',
-  needs: ['config', 'secrets'],
+  // Also when mcpgw.yaml does not validate: then the database is found from the stack's running containers.
+  needs: ['secrets'],
   reports: 'database',
   async run(ctx) {
     try {
@@ -14,9 +15,12 @@ export const databaseReachable: Check = {
         'SELECT current_setting($1) AS version, current_user AS role, current_database() AS database',
         ['server_version'],
       );
-      const { config } = await ctx.loaded();
+      const mode = await ctx.loaded().then(
+        ({ config }) => config.postgres.mode,
+        () => 'found from the running containers: mcpgw.yaml does not validate',
+      );
       const row = rows[0];
-      return pass(`connected as ${row?.role ?? '?'} to ${row?.database ?? '?'} (${config.postgres.mode}, Postgres ${row?.version ?? '?'})`);
+      return pass(`connected as ${row?.role ?? '?'} to ${row?.database ?? '?'} (${mode}, Postgres ${row?.version ?? '?'})`);
     } catch (error) {
       const hint = (error as { hint?: string }).hint;
       return fail((error as Error).message, [

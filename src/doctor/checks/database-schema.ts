@@ -1,25 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { compareSchema, describeVerdict, migrationsReader, readLedger, someNames } from '../../litellm/migrations.js';
 import { labelsFor } from '../../stack/labels.js';
-import { litellmService } from '../../stack/model.js';
 import type { DoctorContext } from '../context.js';
-import { fail, pass, warn, type Check } from '../types.js';
+import { fail, pass, skip, warn, type Check } from '../types.js';
 
 /** Tables mcpgw and the gateway depend on: keys, their MCP grants, users. */
 const REQUIRED_TABLES = ['LiteLLM_VerificationToken', 'LiteLLM_ObjectPermissionTable', 'LiteLLM_UserTable'];
 
 /**
  * The image LiteLLM runs: the stack's own container, else the adopted one (`adopted.litellm_container`), else
- * (nothing runs) the one mcpgw.yaml names, which the next start would migrate with.
+ * (nothing runs) the one mcpgw.yaml names, which the next start would migrate with. When mcpgw.yaml does not
+ * validate, the running container's alone (undefined when none runs).
  */
-async function runningImage(ctx: DoctorContext): Promise<{ image: string; where: string }> {
+async function runningImage(ctx: DoctorContext): Promise<{ image: string; where: string } | undefined> {
+  const own = await ctx.litellmContainer().catch(() => undefined);
+  const running = own?.state === 'running' ? { image: own.image, where: `container ${own.name}` } : undefined;
+  if (!(await ctx.place()).valid) return running;
   const { config } = await ctx.loaded();
   // On a swarm the replicas run mcpgw.yaml's image, the same id on every node (swarm.images, replicas.version).
   if (config.engine === 'swarm') return { image: config.litellm.image, where: 'mcpgw.yaml (engine: swarm: every replica runs it)' };
-  const service = litellmService(await ctx.model());
-  const containers = await ctx.containers().catch(() => []);
-  const own = containers.find((container) => container.name === service.containerName && container.state === 'running');
-  if (own) return { image: own.image, where: `container ${own.name}` };
+  if (running) return running;
   if (config.adopted) {
     const adopted = (await (await ctx.docker()).listContainers([])).find((container) => container.name === config.adopted?.litellm_container);
     if (adopted?.state === 'running') return { image: adopted.image, where: `adopted container ${adopted.name}` };
@@ -43,8 +43,13 @@ export const databaseSchema: Check = {
     const restart = 'restart LiteLLM (`mcpgw up`): its start-up runs the migrations; `mcpgw logs litellm` shows why they failed';
     if (missing.length > 0 && ledger.litellmTables === 0 && !ledger.present)
       return fail(`missing tables: ${missing.join(', ')}`, [{ cause: 'LiteLLM has not migrated this database', fix: restart }]);
-    const { image, where } = await runningImage(ctx);
-    const labels = labelsFor((await ctx.model()).name, 'doctor');
+    const running = await runningImage(ctx);
+    if (!running)
+      return skip(
+        `${missing.length > 0 ? `missing tables: ${missing.join(', ')}; ` : ''}no LiteLLM container runs and mcpgw.yaml, which names its image, does not validate`,
+      );
+    const { image, where } = running;
+    const labels = labelsFor((await ctx.place()).name, 'doctor');
     const shipped = await ctx
       .docker()
       .then((engine) => migrationsReader(engine, labels, () => randomBytes(4).toString('hex'))(image))

@@ -8,7 +8,7 @@ export const litellmAutoExec: Check = {
   id: 'litellm.auto-exec',
   title: 'this LiteLLM executes MCP tools itself on the endpoints clients use',
   area: 'litellm',
-  needs: ['config'],
+  needs: [],
   async run(ctx) {
     const found = await ctx.litellmVersion();
     if (!found)

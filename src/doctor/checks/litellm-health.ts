@@ -1,29 +1,32 @@
 import { checkLiveliness } from '../../gateway/litellm-checks.js';
 import { fail, type Check } from '../types.js';
-import { litellmService } from '../../stack/model.js';
 
 export const litellmHealth: Check = {
   id: 'litellm.health',
   title: 'LiteLLM answers its liveliness route',
   area: 'litellm',
-  // LiteLLM runs in a container: without Docker, network.exists has the root cause.
-  needs: ['config', 'docker'],
+  // LiteLLM runs in a container: without Docker, network.exists has the root cause. Without a valid mcpgw.yaml it is
+  // asked at the port its running container publishes.
+  needs: ['docker'],
   reports: 'gateway',
   async run(ctx) {
-    const outcome = await checkLiveliness(await ctx.gatewayUrl(), ctx.deps.requestTimeoutMs);
+    const url = await ctx.gatewayUrl().catch((error: Error & { hint?: string }) => error);
+    if (url instanceof Error)
+      return fail(url.message, [{ cause: 'LiteLLM cannot be asked: nothing says where it listens', fix: url.hint ?? 'run `mcpgw up`' }]);
+    const outcome = await checkLiveliness(url, ctx.deps.requestTimeoutMs);
     // On a swarm the URL is the front door's; why a replica is not there is swarm.tasks' finding.
-    if (outcome.status !== 'fail' || (await ctx.loaded()).config.engine === 'swarm') return outcome;
+    if (outcome.status !== 'fail' || (await ctx.place()).engine === 'swarm') return outcome;
     // Say why nothing answers when Docker can tell: stopped, crash-looping, or never created.
-    const service = litellmService(await ctx.model());
-    const state = await ctx
-      .docker()
-      .then((docker) => docker.containerState(service.containerName))
-      .catch(() => 'unknown' as const);
-    if (state === 'unknown') return outcome;
-    if (!state) return fail(outcome.evidence, [{ cause: `container ${service.containerName} does not exist`, fix: 'run `mcpgw up`' }]);
+    const found = await Promise.all([ctx.litellmContainer(), ctx.docker()]).then(
+      async ([container, docker]) => ({ container, state: container && (await docker.containerState(container.id)) }),
+      () => undefined,
+    );
+    if (!found) return outcome;
+    const { container, state } = found;
+    if (!container || !state) return fail(outcome.evidence, [{ cause: "LiteLLM's container does not exist", fix: 'run `mcpgw up`' }]);
     if (!state.running || state.restartCount > 0) {
       return fail(
-        [...outcome.evidence, `${service.containerName}: ${state.status}, exit code ${state.exitCode}, ${state.restartCount} restart(s)`],
+        [...outcome.evidence, `${container.name}: ${state.status}, exit code ${state.exitCode}, ${state.restartCount} restart(s)`],
         [
           {
             cause: `LiteLLM's container is ${state.status}${state.restartCount > 0 ? ' and crash-looping' : ''}`,

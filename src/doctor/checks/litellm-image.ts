@@ -1,22 +1,24 @@
 import { isFloatingTag } from '../../litellm/version.js';
-import { fail, pass, type Check } from '../types.js';
-import { litellmService } from '../../stack/model.js';
+import { fail, pass, skip, type Check } from '../types.js';
 
 export const litellmImage: Check = {
   id: 'litellm.image',
   title: 'the LiteLLM image is pinned to a release (not main-latest)',
   area: 'litellm',
-  needs: ['config'],
+  // The running container's alone when mcpgw.yaml does not validate.
+  needs: [],
   async run(ctx) {
-    const { config } = await ctx.loaded();
-    const model = await ctx.model();
-    const service = litellmService(model);
+    const configured = await ctx.loaded().then(
+      ({ config }) => config.litellm.image,
+      () => undefined,
+    );
     // The running container may be older than mcpgw.yaml (edited but not `up`): both must be pinned.
-    const running = (await ctx.containers().catch(() => [])).find((container) => container.name === service.containerName)?.image;
+    const running = await ctx.litellmContainer().catch(() => undefined);
     const images = [
-      { where: 'mcpgw.yaml litellm.image', image: config.litellm.image },
-      ...(running && running !== config.litellm.image ? [{ where: `container ${service.containerName}`, image: running }] : []),
+      ...(configured !== undefined ? [{ where: 'mcpgw.yaml litellm.image', image: configured }] : []),
+      ...(running && running.image !== configured ? [{ where: `container ${running.name}`, image: running.image }] : []),
     ];
+    if (images.length === 0) return skip('no LiteLLM container runs, and mcpgw.yaml, which names its image, does not validate');
     const floating = images.filter(({ image }) => isFloatingTag(image));
     const evidence = images.map(({ where, image }) => `${where}: ${image}`);
     if (floating.length === 0) return pass(...evidence);

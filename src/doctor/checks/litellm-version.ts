@@ -5,7 +5,8 @@ export const litellmVersion: Check = {
   id: 'litellm.version',
   title: 'LiteLLM is not a known-vulnerable or compromised release',
   area: 'litellm',
-  needs: ['config'],
+  // From the running proxy or its container when mcpgw.yaml does not validate.
+  needs: [],
   async run(ctx) {
     const found = await ctx.litellmVersion();
     const judged = judgeVersion(found?.version);

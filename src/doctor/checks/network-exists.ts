@@ -4,11 +4,11 @@ export const networkExists: Check = {
   id: 'network.exists',
   title: 'the stack networks exist',
   area: 'network',
-  needs: ['config'],
+  // Docker first: it is this check's own finding even when mcpgw.yaml does not validate (then nothing else is).
+  needs: ['docker', 'config'],
   only: { engine: 'compose', why: "one engine's networks; a swarm's overlays are Swarm's (swarm.tasks sees a task that cannot join one)" },
   reports: 'docker',
   async run(ctx) {
-    const model = await ctx.model();
     const docker = await ctx.docker().catch((error: unknown) => error as Error & { hint?: string });
     if (!('networkByName' in docker)) {
       return fail(docker.message, [
@@ -20,6 +20,7 @@ export const networkExists: Check = {
         },
       ]);
     }
+    const model = await ctx.model();
     const found = await Promise.all(model.networks.map(async (network) => ({ network, exists: Boolean(await docker.networkByName(network.name)) })));
     const missing = found.filter((entry) => !entry.exists);
     const evidence = found.map(({ network, exists }) => `${network.name}${network.external ? ' (external)' : ''}: ${exists ? 'exists' : 'missing'}`);

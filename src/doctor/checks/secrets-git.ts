@@ -8,10 +8,10 @@ export const secretsGit: Check = {
   id: 'secrets.git',
   title: 'no secret is committed in a git repository next to the stack',
   area: 'secrets',
-  needs: ['config', 'secrets'],
+  needs: ['secrets'],
   async run(ctx) {
-    const loaded = await ctx.loaded();
-    const dir = path.dirname(loaded.secretsFile);
+    const { secretsFile } = await ctx.place();
+    const dir = path.dirname(secretsFile);
     // Imported here: execa takes ~0.17 s to load, paid only when this check runs.
     const { execa } = await import('execa');
     const git = (args: string[], input?: string) => execa('git', ['-C', dir, ...args], { reject: false, ...(input !== undefined ? { input } : {}) });
@@ -21,7 +21,7 @@ export const secretsGit: Check = {
     // Patterns go through stdin: on the command line they would show in `ps` to every local user.
     const patterns = `${values.join('\n')}\n`;
     const [tracked, inIndex, inHead] = await Promise.all([
-      git(['ls-files', '--error-unmatch', loaded.secretsFile]),
+      git(['ls-files', '--error-unmatch', secretsFile]),
       values.length ? git(['grep', '-l', '-F', '--cached', '-f', '-'], patterns) : undefined,
       values.length ? git(['grep', '-l', '-F', '-f', '-', 'HEAD'], patterns) : undefined,
     ]);
@@ -35,7 +35,7 @@ export const secretsGit: Check = {
     if (tracked.exitCode !== 0 && files.length === 0)
       return pass(`repository ${top.stdout}: the secrets file is not tracked and no tracked file holds a secret value`);
     const evidence = [
-      ...(tracked.exitCode === 0 ? [`${path.relative(top.stdout, loaded.secretsFile)} is tracked by git`] : []),
+      ...(tracked.exitCode === 0 ? [`${path.relative(top.stdout, secretsFile)} is tracked by git`] : []),
       ...(files.length ? [`secret values found in tracked files: ${files.join(', ')}`] : []),
     ];
     return fail(evidence, [

@@ -14,7 +14,7 @@ export const securityMcpTestEndpoints: Check = {
   id: 'security.mcp-test-endpoints',
   title: `the MCP test endpoints (${ADVISORY}) are not open to non-admins`,
   area: 'security',
-  needs: ['config', 'gateway'],
+  needs: ['gateway'],
   async run(ctx) {
     const found = await ctx.litellmVersion();
     if (!found || !advisoriesFor(found.version).some((advisory) => advisory.id === ADVISORY))
