@@ -8,7 +8,7 @@ import { parseSecrets } from '../../src/config/secrets.js';
 import { runCli, withTempDir } from '../helpers/cli.js';
 
 /**
- * Bad input as a new user (or a hostile file) hands it to mcpgw, one row per case (issue 18 and the cases that
+ * Bad input as a new user (or a hostile file) hands it to mcpgw, one row per case (the cases found by trying it, and those that
  * already worked). Every row runs twice, plain and with --json, each in a fresh folder with real files, and must:
  * exit with its code; say its words (the place and the fix); under --json print exactly one JSON document on
  * stdout (ok: false when the exit code is not 0, every config problem with a fix); show no secret value on any
@@ -821,7 +821,7 @@ const CASES: Case[] = [
   { name: '23 help keys create', argv: ['help', 'keys', 'create'], code: 0, says: ['Usage: mcpgw keys create', '--alias <alias>'] },
   { name: '23 help of an unknown command', argv: ['help', 'keys', 'crate'], code: 2, says: ['mcpgw keys crate is not a command', 'did you mean "create"'] },
 
-  // Handled before issue 18: they must stay so.
+  // Handled before those cases were found: they must stay so.
   { name: 'handled: mcpgw.yaml missing', stack: 'none', argv: ['render'], code: 2, says: ['mcpgw.yaml not found', 'mcpgw init'] },
   {
     name: 'handled: an unknown field gets a did-you-mean',

@@ -46,7 +46,7 @@ describe('mcpgw client-config', () => {
     });
   });
 
-  it('gives an existing short key its config with a warning, and refuses the master key (issue 16, items 8 and 9)', async () => {
+  it('gives an existing short key its config with a warning, and refuses the master key', async () => {
     await withTempDir(async (dir) => {
       const { run } = await seedStack(dir);
       const short = await run('claude', '--key', 'sk-1234');
@@ -80,7 +80,7 @@ describe('mcpgw client-config', () => {
     });
   });
 
-  it('takes the alias of a key saved by keys create --save, and says what to pass for one never saved (issue 28, item 3)', async () => {
+  it('takes the alias of a key saved by keys create --save, and says what to pass for one never saved', async () => {
     await withTempDir(async (dir) => {
       const { run } = await seedStack(dir);
       const unsaved = await run('claude', '--key-alias', 'homelab-time');

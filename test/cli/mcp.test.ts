@@ -84,7 +84,7 @@ describe('mcpgw mcp (no Docker)', () => {
     });
   });
 
-  it('add --npm / --pypi writes build: from that registry, a stdio server behind the bridge, refusing what cannot build (issue 28, item 1)', async () => {
+  it('add --npm / --pypi writes build: from that registry, a stdio server behind the bridge, refusing what cannot build', async () => {
     await withTempDir(async (dir) => {
       const file = await copyFixture(dir);
       const time = await runCli(['mcp', 'add', 'time', '--pypi', 'mcp-server-time==2026.10.10', '--command', 'mcp-server-time'], { cwd: dir });

@@ -171,7 +171,7 @@ describe('catalog entries that failed as they were, through LiteLLM', () => {
     expect(outside.text).toMatch(/Access denied - path outside allowed directories/);
   });
 
-  it('time and memory, added from the catalog, are proven by up and answer through the gateway (issue 28, item 1)', async () => {
+  it('time and memory, added from the catalog, are proven by up and answer through the gateway', async () => {
     for (const id of ['mcp.server.clock', 'mcp.server.memo']) {
       const step = probeStep(firstUp, id);
       expect(step?.status, JSON.stringify(step)).toBe('pass');
@@ -188,7 +188,7 @@ describe('catalog entries that failed as they were, through LiteLLM', () => {
     expect(graph.text).toContain('made through LiteLLM');
   });
 
-  it('git serves the empty repository it made in its volume, then the one a user brings as the note says (issue 28, item 1)', async () => {
+  it('git serves the empty repository it made in its volume, then the one a user brings as the note says', async () => {
     const config = parse(await readFile(path.join(dir, 'mcpgw.yaml'), 'utf8')) as { mcp_servers: Record<string, Record<string, unknown>> };
     expect(config.mcp_servers.repo).toMatchObject({
       build: { pypi: 'mcp-server-git==2026.10.19', apt: ['git'] },

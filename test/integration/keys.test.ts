@@ -224,7 +224,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
   });
 
   it("hashes and abbreviates exactly like LiteLLM's own functions in the pinned package", async () => {
-    // The emoji sample: Python counts code points, JavaScript's length UTF-16 units (issue 16, item 6).
+    // The emoji sample: Python counts code points, JavaScript's length UTF-16 units.
     const samples = [
       'sk-mcpgw-vector-a-0123456789',
       `sk-${'x'.repeat(40)}`,
@@ -307,7 +307,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     }
   });
 
-  it('keys create --save keeps the key (0600) where --key-alias and mcp tools --key find it; rotate updates what it saved (issue 28, item 3)', async () => {
+  it('keys create --save keeps the key (0600) where --key-alias and mcp tools --key find it; rotate updates what it saved', async () => {
     const secretsFile = path.join(dir, 'secrets.env');
     const savedValue = async () => parseSecrets(await readFile(secretsFile, 'utf8')).get('MCPGW_KEY_HOMELAB_TIME');
     try {
@@ -358,7 +358,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
       expect(result.stdout).not.toContain(key);
       expect(result.stdout).not.toContain(hashKey(key));
     }
-    // A typo in mcpgw.yaml (issue 28, item 5): the same keys, read from what runs (the labelled Postgres, the keys role), and exit 2.
+    // A typo in mcpgw.yaml: the same keys, read from what runs (the labelled Postgres, the keys role), and exit 2.
     const file = path.join(dir, 'mcpgw.yaml');
     const original = await readFile(file, 'utf8');
     await writeFile(file, original.replace(/^litellm:\n/m, 'litellm:\n  prot: 4000\n'));
@@ -515,7 +515,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
   });
 
-  it('rotates a declared key: same grants, new key in the secrets file, old key expires after the grace; the client configs holding it are named, warned, then failed (issue 28, item 4)', async () => {
+  it('rotates a declared key: same grants, new key in the secrets file, old key expires after the grace; the client configs holding it are named, warned, then failed', async () => {
     // A Claude Code config on this machine holding the key before the rotation.
     const home = await mkdtemp(path.join(tmpdir(), 'mcpgw-keys-home-'));
     const env = { HOME: home };
@@ -577,7 +577,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     }
   });
 
-  it('rotating an expired key leaves it refused and gives the new key its old lifetime (issue 16, item 1)', async () => {
+  it('rotating an expired key leaves it refused and gives the new key its old lifetime', async () => {
     const created = await runCli(['keys', 'create', '--alias', 'lapsed', '--mcp', 'alpha', '--expires', '1h', '--json'], { cwd: dir });
     expect(created.code, created.stderr).toBe(0);
     const { key: old } = JSON.parse(created.stdout) as { key: string };
@@ -613,7 +613,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     }
   });
 
-  it('keys sync leaves a key blocked through LiteLLM blocked (issue 16, item 2)', async () => {
+  it('keys sync leaves a key blocked through LiteLLM blocked', async () => {
     expect(await litellmAdmin('/key/block', { key: hashKey(KEYS.MCPGW_KEY_CLAUDE_CODE) })).toBe(200);
     try {
       const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
@@ -630,7 +630,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     expect(await settledTools(KEYS.MCPGW_KEY_CLAUDE_CODE, is(['alpha']))).toEqual(['alpha']);
   });
 
-  it('a declared key whose value changed keeps one row for its alias (issue 16, item 3)', async () => {
+  it('a declared key whose value changed keeps one row for its alias', async () => {
     const secretsFile = path.join(dir, 'secrets.env');
     const before = await readFile(secretsFile, 'utf8');
     const old = /^MCPGW_KEY_CODEX=(.*)$/m.exec(before)?.[1] ?? '';
@@ -665,7 +665,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     expect(await settledTools(old, is(401))).toBe(401);
   });
 
-  it('writes timestamps in UTC whatever the time zone of the database (issue 16, item 5)', async () => {
+  it('writes timestamps in UTC whatever the time zone of the database', async () => {
     const db = await pgContainerClient();
     try {
       await owner(`ALTER DATABASE litellm SET TimeZone = 'America/New_York'`);
@@ -685,37 +685,34 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     }
   });
 
-  it(
-    'refuses keys LiteLLM cannot receive and the master key, and every alias it wrote passes ' + "LiteLLM's alias format check (issue 16, items 7 and 8)",
-    async () => {
-      const unicode = await runCli(['keys', 'create', '--alias', 'unicode', '--key', 'sk-ünïcödé-key-0123456789abcdef'], { cwd: dir });
-      expect(unicode.code).toBe(2);
-      expect(unicode.stderr).toMatch(/--key contains whitespace, control or non-ASCII characters/);
-      const master = await runCli(['keys', 'create', '--alias', 'admin', '--key', MASTER_KEY], { cwd: dir });
-      expect(master.code).toBe(2);
-      expect(master.stderr).toMatch(/--key is the LiteLLM master key/);
-      expect(master.stderr).not.toContain(MASTER_KEY);
-      const db = await pgContainerClient();
-      let aliases: string[] = [];
-      try {
-        aliases = (await db.query(`SELECT key_alias FROM "LiteLLM_VerificationToken" WHERE key_alias IS NOT NULL`)).rows.map((row) => row.key_alias as string);
-      } finally {
-        await db.end();
-      }
-      expect(aliases.length).toBeGreaterThan(1);
-      const script =
-        `import json,sys\nimport litellm\nfrom ` +
-        `litellm.proxy.management_endpoints.key_management_endpoints import ` +
-        `_validate_key_alias_format\nlitellm.enable_key_alias_format_validation = True\nbad = ` +
-        `[]\nfor a in json.loads(sys.argv[1]):\n    try:\n        _validate_key_alias_format(a)\n   ` +
-        ` except Exception as e:\n        bad.append(a)\nprint(json.dumps(bad))`;
-      // The control: the alias form rotation used to write, which LiteLLM's check refuses.
-      const control = 'codex@rotated-2026-12-01T22:23:05';
-      expect(await litellmPython(script, [...aliases, control])).toEqual([control]);
-    },
-  );
+  it('refuses keys LiteLLM cannot receive and the master key, and every alias it wrote passes ' + "LiteLLM's alias format check", async () => {
+    const unicode = await runCli(['keys', 'create', '--alias', 'unicode', '--key', 'sk-ünïcödé-key-0123456789abcdef'], { cwd: dir });
+    expect(unicode.code).toBe(2);
+    expect(unicode.stderr).toMatch(/--key contains whitespace, control or non-ASCII characters/);
+    const master = await runCli(['keys', 'create', '--alias', 'admin', '--key', MASTER_KEY], { cwd: dir });
+    expect(master.code).toBe(2);
+    expect(master.stderr).toMatch(/--key is the LiteLLM master key/);
+    expect(master.stderr).not.toContain(MASTER_KEY);
+    const db = await pgContainerClient();
+    let aliases: string[] = [];
+    try {
+      aliases = (await db.query(`SELECT key_alias FROM "LiteLLM_VerificationToken" WHERE key_alias IS NOT NULL`)).rows.map((row) => row.key_alias as string);
+    } finally {
+      await db.end();
+    }
+    expect(aliases.length).toBeGreaterThan(1);
+    const script =
+      `import json,sys\nimport litellm\nfrom ` +
+      `litellm.proxy.management_endpoints.key_management_endpoints import ` +
+      `_validate_key_alias_format\nlitellm.enable_key_alias_format_validation = True\nbad = ` +
+      `[]\nfor a in json.loads(sys.argv[1]):\n    try:\n        _validate_key_alias_format(a)\n   ` +
+      ` except Exception as e:\n        bad.append(a)\nprint(json.dumps(bad))`;
+    // The control: the alias form rotation used to write, which LiteLLM's check refuses.
+    const control = 'codex@rotated-2026-12-01T22:23:05';
+    expect(await litellmPython(script, [...aliases, control])).toEqual([control]);
+  });
 
-  it('grants name the server ids LiteLLM itself reports for the rendered config: the pinned server_id (issue 16, item 4)', async () => {
+  it('grants name the server ids LiteLLM itself reports for the rendered config: the pinned server_id', async () => {
     const response = await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } });
     expect(response.status).toBe(200);
     const litellmIds = Object.fromEntries(
@@ -739,85 +736,78 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     }
   });
 
-  it(
-    'moves a grant holding the derived id of before to the pinned one once, and doctor names ' + 'grants of servers that do not exist (issue 16, item 4)',
-    async () => {
-      const created = await runCli(['keys', 'create', '--alias', 'adhoc', '--mcp', 'alpha', '--json'], { cwd: dir });
-      expect(created.code, created.stderr).toBe(0);
-      const { key } = JSON.parse(created.stdout) as { key: string };
-      const [, legacy] = await derivedAlphaId();
-      const db = await pgContainerClient();
-      try {
-        const permission = `(SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'adhoc')`;
-        await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = ${permission}`, [legacy]);
-        expect(await settledTools(key, is([]))).toEqual([]);
-        const before = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
-        expect(before.code).toBe(1);
-        expect(before.stdout).toMatch(/adhoc grants alpha by its old derived id/);
-        const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
-        expect(sync.code, sync.stderr).toBe(0);
-        expect(JSON.parse(sync.stdout)).toMatchObject({ migratedGrants: 1 });
-        expect((await runCli(['keys', 'sync', '--json'], { cwd: dir })).stdout).not.toContain('migratedGrants');
-        // LiteLLM's answer: the migrated grant reaches alpha again.
-        expect(await settledTools(key, is(['alpha']))).toEqual(['alpha']);
-        await db.query(
-          `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY['0123456789abcdef0123456789abcdef'] WHERE object_permission_id = ${permission}`,
-        );
-        const gone = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
-        expect(gone.code).toBe(1);
-        expect(gone.stdout).toMatch(/adhoc grants server id\(s\) 0123456789abcdef0123456789abcdef that no server in config.yaml has/);
-        const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string; mcpServers: string[] }[] };
-        expect(list.keys.find((row) => row.alias === 'adhoc')?.mcpServers).toEqual(['unknown:0123456789abcdef0123456789abcdef']);
-      } finally {
-        await db.end();
-        await runCli(['keys', 'revoke', 'adhoc'], { cwd: dir });
-      }
-      const after = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
-      expect(after.code, after.stdout).toBe(0);
-    },
-  );
+  it('moves a grant holding the derived id of before to the pinned one once, and doctor names ' + 'grants of servers that do not exist', async () => {
+    const created = await runCli(['keys', 'create', '--alias', 'adhoc', '--mcp', 'alpha', '--json'], { cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    const [, legacy] = await derivedAlphaId();
+    const db = await pgContainerClient();
+    try {
+      const permission = `(SELECT object_permission_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'adhoc')`;
+      await db.query(`UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY[$1] WHERE object_permission_id = ${permission}`, [legacy]);
+      expect(await settledTools(key, is([]))).toEqual([]);
+      const before = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
+      expect(before.code).toBe(1);
+      expect(before.stdout).toMatch(/adhoc grants alpha by its old derived id/);
+      const sync = await runCli(['keys', 'sync', '--json'], { cwd: dir });
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(JSON.parse(sync.stdout)).toMatchObject({ migratedGrants: 1 });
+      expect((await runCli(['keys', 'sync', '--json'], { cwd: dir })).stdout).not.toContain('migratedGrants');
+      // LiteLLM's answer: the migrated grant reaches alpha again.
+      expect(await settledTools(key, is(['alpha']))).toEqual(['alpha']);
+      await db.query(
+        `UPDATE "LiteLLM_ObjectPermissionTable" SET mcp_servers = ARRAY['0123456789abcdef0123456789abcdef'] WHERE object_permission_id = ${permission}`,
+      );
+      const gone = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
+      expect(gone.code).toBe(1);
+      expect(gone.stdout).toMatch(/adhoc grants server id\(s\) 0123456789abcdef0123456789abcdef that no server in config.yaml has/);
+      const list = JSON.parse((await runCli(['keys', 'list', '--json'], { cwd: dir })).stdout) as { keys: { alias: string; mcpServers: string[] }[] };
+      expect(list.keys.find((row) => row.alias === 'adhoc')?.mcpServers).toEqual(['unknown:0123456789abcdef0123456789abcdef']);
+    } finally {
+      await db.end();
+      await runCli(['keys', 'revoke', 'adhoc'], { cwd: dir });
+    }
+    const after = await runCli(['doctor', '--json', '--offline', '--only', 'keys.server-ids'], { cwd: dir });
+    expect(after.code, after.stdout).toBe(0);
+  });
+
+  it("a key made with keys create keeps its server when the server's URL changes: the pinned id " + "stays, LiteLLM's derived one would not", async () => {
+    const created = await runCli(['keys', 'create', '--alias', 'moves', '--mcp', 'alpha', '--json'], { cwd: dir });
+    expect(created.code, created.stderr).toBe(0);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    const serverIdsOfLiteLLM = async () =>
+      Object.fromEntries(
+        (
+          (await (await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()) as {
+            server_id: string;
+            server_name: string;
+          }[]
+        ).map((server) => [server.server_name, server.server_id]),
+      );
+    const before = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
+    const file = path.join(dir, 'mcpgw.yaml');
+    const original = await readFile(file, 'utf8');
+    const config = parse(original) as { mcp_servers: Record<string, Record<string, unknown>> };
+    // Same published port, another port inside the container: the URL LiteLLM uses changes.
+    config.mcp_servers.alpha = { ...config.mcp_servers.alpha, container_port: 3001, environment: { PORT: '3001' } };
+    await writeFile(file, stringify(config));
+    try {
+      const up = await runCli(['up', '--no-probe'], { cwd: dir });
+      expect(up.code, up.stderr).toBe(0);
+      const after = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
+      expect(after.derived[0]).not.toBe(before.derived[0]);
+      expect(after.derived[1]).not.toBe(before.derived[1]);
+      expect(after.ids).toEqual(before.ids);
+      expect(await gatewayTools(key)).toEqual(['alpha']);
+    } finally {
+      await writeFile(file, original);
+      expect((await runCli(['up', '--no-probe'], { cwd: dir })).code).toBe(0);
+      await runCli(['keys', 'revoke', 'moves'], { cwd: dir });
+    }
+  });
 
   it(
-    "a key made with keys create keeps its server when the server's URL changes: the pinned id " + "stays, LiteLLM's derived one would not (issue 16, item 4)",
-    async () => {
-      const created = await runCli(['keys', 'create', '--alias', 'moves', '--mcp', 'alpha', '--json'], { cwd: dir });
-      expect(created.code, created.stderr).toBe(0);
-      const { key } = JSON.parse(created.stdout) as { key: string };
-      const serverIdsOfLiteLLM = async () =>
-        Object.fromEntries(
-          (
-            (await (await fetch(`http://127.0.0.1:${PORT}/v1/mcp/server`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })).json()) as {
-              server_id: string;
-              server_name: string;
-            }[]
-          ).map((server) => [server.server_name, server.server_id]),
-        );
-      const before = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
-      const file = path.join(dir, 'mcpgw.yaml');
-      const original = await readFile(file, 'utf8');
-      const config = parse(original) as { mcp_servers: Record<string, Record<string, unknown>> };
-      // Same published port, another port inside the container: the URL LiteLLM uses changes.
-      config.mcp_servers.alpha = { ...config.mcp_servers.alpha, container_port: 3001, environment: { PORT: '3001' } };
-      await writeFile(file, stringify(config));
-      try {
-        const up = await runCli(['up', '--no-probe'], { cwd: dir });
-        expect(up.code, up.stderr).toBe(0);
-        const after = { ids: await serverIdsOfLiteLLM(), derived: await derivedAlphaId() };
-        expect(after.derived[0]).not.toBe(before.derived[0]);
-        expect(after.derived[1]).not.toBe(before.derived[1]);
-        expect(after.ids).toEqual(before.ids);
-        expect(await gatewayTools(key)).toEqual(['alpha']);
-      } finally {
-        await writeFile(file, original);
-        expect((await runCli(['up', '--no-probe'], { cwd: dir })).code).toBe(0);
-        await runCli(['keys', 'revoke', 'moves'], { cwd: dir });
-      }
-    },
-  );
-
-  it(
-    'writes the key settings as code (tool allow-list, rate limits, budget window) and LiteLLM ' +
-      'enforces them; drift fails doctor and dry runs (issue 16, step 4)',
+    'writes the key settings as code (tool allow-list, rate limits, budget window) and LiteLLM ' + 'enforces them; drift fails doctor and dry runs',
     async () => {
       const limitedKey = 'sk-itest-limited-tools-3e8a1f0c5b7d9264';
       const restore = await declareKeys(
@@ -921,8 +911,7 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
 
   it(
     'LiteLLM refuses a key over its tpm_limit (counting the tokens the model reported) and a ' +
-      'second request while its one max_parallel_requests slot is held, on MCP tool calls too ' +
-      '(issue 16, step 4)',
+      'second request while its one max_parallel_requests slot is held, on MCP tool calls too',
     async () => {
       const TPM = 40;
       const tpmKey = 'sk-itest-tpm-limit-0a9c7e5b3d1f8264';
@@ -979,46 +968,43 @@ describe("mcpgw keys against LiteLLM's real tables and the real proxy", () => {
     },
   );
 
-  it(
-    "LiteLLM's own budget reset job resets the window mcpgw wrote (spend 0, the next " + 'budget_reset_at), and keys sync leaves it so (issue 16, step 4)',
-    async () => {
-      const restore = await declareKeys([{ alias: 'windowed', mcp_servers: ['alpha'], budget: 5, budget_duration: '1d' }], {
-        MCPGW_KEY_WINDOWED: 'sk-itest-windowed-budget-5b3e1d9f7a2c4068',
-      });
-      const db = await pgContainerClient();
-      const row = async () =>
-        (
-          await db.query(
-            `SELECT spend, budget_reset_at, budget_reset_at > now() AT TIME ZONE 'UTC' AS ahead, budget_reset_at <= now() AT TIME ZONE 'UTC' + interval '1 day' AS within_a_day
-             FROM "LiteLLM_VerificationToken" WHERE key_alias = 'windowed'`,
-          )
-        ).rows[0] as { spend: number; budget_reset_at: Date; ahead: boolean; within_a_day: boolean };
-      try {
-        const sync = await runCli(['keys', 'sync'], { cwd: dir });
-        expect(sync.code, sync.stderr).toBe(0);
-        // Spend in a window that ended an hour ago, as the key stands when LiteLLM's job next runs.
+  it("LiteLLM's own budget reset job resets the window mcpgw wrote (spend 0, the next " + 'budget_reset_at), and keys sync leaves it so', async () => {
+    const restore = await declareKeys([{ alias: 'windowed', mcp_servers: ['alpha'], budget: 5, budget_duration: '1d' }], {
+      MCPGW_KEY_WINDOWED: 'sk-itest-windowed-budget-5b3e1d9f7a2c4068',
+    });
+    const db = await pgContainerClient();
+    const row = async () =>
+      (
         await db.query(
-          `UPDATE "LiteLLM_VerificationToken" SET spend = 1.25, budget_reset_at = now() AT TIME ZONE 'UTC' - interval '1 hour' WHERE key_alias = 'windowed'`,
-        );
-        expect(await row()).toMatchObject({ spend: 1.25, ahead: false });
-        expect(await litellmPython(RESET_KEY_BUDGETS, null)).toBe('reset');
-        const reset = await row();
-        expect(reset).toMatchObject({ spend: 0, ahead: true, within_a_day: true });
-        // keys sync does not fight the job: no drift, and the window stays as LiteLLM set it.
-        const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
-        expect(dry.code, dry.stdout).toBe(0);
-        expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'windowed', action: 'keep' });
-        expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
-        expect(await row()).toEqual(reset);
-        expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings'], { cwd: dir })).code).toBe(0);
-      } finally {
-        await db.end();
-        await restore();
-      }
-    },
-  );
+          `SELECT spend, budget_reset_at, budget_reset_at > now() AT TIME ZONE 'UTC' AS ahead, budget_reset_at <= now() AT TIME ZONE 'UTC' + interval '1 day' AS within_a_day
+             FROM "LiteLLM_VerificationToken" WHERE key_alias = 'windowed'`,
+        )
+      ).rows[0] as { spend: number; budget_reset_at: Date; ahead: boolean; within_a_day: boolean };
+    try {
+      const sync = await runCli(['keys', 'sync'], { cwd: dir });
+      expect(sync.code, sync.stderr).toBe(0);
+      // Spend in a window that ended an hour ago, as the key stands when LiteLLM's job next runs.
+      await db.query(
+        `UPDATE "LiteLLM_VerificationToken" SET spend = 1.25, budget_reset_at = now() AT TIME ZONE 'UTC' - interval '1 hour' WHERE key_alias = 'windowed'`,
+      );
+      expect(await row()).toMatchObject({ spend: 1.25, ahead: false });
+      expect(await litellmPython(RESET_KEY_BUDGETS, null)).toBe('reset');
+      const reset = await row();
+      expect(reset).toMatchObject({ spend: 0, ahead: true, within_a_day: true });
+      // keys sync does not fight the job: no drift, and the window stays as LiteLLM set it.
+      const dry = await runCli(['keys', 'sync', '--dry-run', '--json'], { cwd: dir });
+      expect(dry.code, dry.stdout).toBe(0);
+      expect(JSON.parse(dry.stdout).changes).toContainEqual({ alias: 'windowed', action: 'keep' });
+      expect((await runCli(['keys', 'sync'], { cwd: dir })).code).toBe(0);
+      expect(await row()).toEqual(reset);
+      expect((await runCli(['doctor', '--json', '--offline', '--only', 'keys.settings'], { cwd: dir })).code).toBe(0);
+    } finally {
+      await db.end();
+      await restore();
+    }
+  });
 
-  it('up with no key declared still moves the grants of keys made with keys create to the pinned server ids (issue 16, item 3)', async () => {
+  it('up with no key declared still moves the grants of keys made with keys create to the pinned server ids', async () => {
     const created = await runCli(['keys', 'create', '--alias', 'undeclared', '--mcp', 'alpha', '--json'], { cwd: dir });
     expect(created.code, created.stderr).toBe(0);
     const { key } = JSON.parse(created.stdout) as { key: string };

@@ -61,7 +61,7 @@ async function signIn(account: { email: string; password: string }): Promise<str
   return (answer.body as { token: string }).token;
 }
 
-describe('Open WebUI 0.12.4 through the real gateway (issue 26)', () => {
+describe('Open WebUI 0.12.4 through the real gateway', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mcpgw-owui-'));
     llm = await startUpstream(docker, stack, run, name, UPSTREAM_KEY);

@@ -80,7 +80,7 @@ async function waitReady(timeoutMs = 360_000): Promise<void> {
   );
 }
 
-describe("LiteLLM's provider pass-through routes and mcpgw's keys (issue 29, item 4)", () => {
+describe("LiteLLM's provider pass-through routes and mcpgw's keys", () => {
   let dir = '';
   let llm: StartedContainer | undefined;
   let noGrantKey = '';

@@ -59,7 +59,7 @@ describe('writeConfigFile', () => {
     });
   });
 
-  it('keeps the newest backups of a file only, each 0600 when the file holds a key (issue 28, item 4)', async () => {
+  it('keeps the newest backups of a file only, each 0600 when the file holds a key', async () => {
     await withTempDir(async (dir) => {
       const file = path.join(dir, '.claude.json');
       await writeFile(file, 'key-0', { mode: 0o644 });

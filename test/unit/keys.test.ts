@@ -38,19 +38,19 @@ describe('key tokens', () => {
     }
   });
 
-  it('accepts the short keys LiteLLM accepts for existing keys, with a warning (issue 16, item 9)', () => {
+  it('accepts the short keys LiteLLM accepts for existing keys, with a warning', () => {
     expect(() => validateKey('sk-1234', '--key')).not.toThrow();
     expect(weakKeyWarning('sk-1234', '--key')).toMatch(/--key is under 24 characters/);
     expect(weakKeyWarning('sk-itest-claude-code-4b9f2c7e1a6d3058', '--key')).toBeUndefined();
   });
 
-  it('refuses non-ASCII keys, which a client cannot send as a header LiteLLM hashes the same (issue 16, item 7)', () => {
+  it('refuses non-ASCII keys, which a client cannot send as a header LiteLLM hashes the same', () => {
     for (const key of ['sk-ünïcödé-key-0123456789', 'sk-emoji-key-0123456789-😀', 'sk-tab\tinside-0123456789']) {
       expect(() => validateNewKey(key, 'the key for x')).toThrow(/non-ASCII/);
     }
   });
 
-  it('refuses the master key where a client key is expected (issue 16, item 8)', () => {
+  it('refuses the master key where a client key is expected', () => {
     expect(() => refuseMasterKey('sk-master-0123456789abcdef', 'sk-master-0123456789abcdef', '--key')).toThrow(/--key is the LiteLLM master key/);
     expect(() => refuseMasterKey('sk-other-0123456789abcdef', 'sk-master-0123456789abcdef', '--key')).not.toThrow();
   });
@@ -91,7 +91,7 @@ describe('declared keys', () => {
     expect(() => declaredKeys(config, model, parseSecrets('MCPGW_KEY_VSCODE=sk-fixture-vscode-0123456789\n'))).toThrow(/lacks MCPGW_KEY_CODEX/);
   });
 
-  it('refuse a declared key whose value is the master key (issue 16, item 8)', () => {
+  it('refuse a declared key whose value is the master key', () => {
     const secrets = stack.secrets.replace(/^MCPGW_KEY_CODEX=.*$/m, 'MCPGW_KEY_CODEX=sk-fixture-master-http');
     expect(() => declaredKeys(config, model, parseSecrets(secrets))).toThrow(/MCPGW_KEY_CODEX \(the key for codex\) is the LiteLLM master key/);
   });
