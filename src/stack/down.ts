@@ -20,11 +20,11 @@ export async function stackDown(engine: Engine, model: StackModel, options: { vo
   // A server dropped from mcpgw.yaml since the last `up` still runs, on a network the model no longer names.
   const joined = await joinedNetworks(engine, model.name);
   report.removedContainers = await removeContainers(engine, model.name, (container) => dependents.has(container.name));
+  for (const network of model.networks) await removeNetwork(engine, model.name, network, report, true);
+  // A retired network, or one a container joined, that someone else owns is none of this stack's business.
   const named = new Set(model.networks.map((network) => network.name));
-  const others = [...model.retiredNetworks, ...[...joined].filter((name) => !named.has(name))].map((name) => ({ name, external: false }));
-  for (const network of [...model.networks, ...new Map(others.map((entry) => [entry.name, entry])).values()]) {
-    // A retired network, or one a container joined, that someone else owns is none of this stack's business.
-    await removeNetwork(engine, model.name, network, report, named.has(network.name));
+  for (const name of new Set([...model.retiredNetworks, ...joined])) {
+    if (!named.has(name)) await removeNetwork(engine, model.name, { name, external: false }, report, false);
   }
   if (options.volumes) report.removedVolumes = await removeVolumes(engine, model.name);
   return report;
