@@ -1,4 +1,4 @@
-import { keySecretName } from '../config/key-secrets.js';
+import { declaredKeySecret, keySecretName } from '../config/key-secrets.js';
 import type { McpgwConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
 import { UserError } from '../errors.js';
@@ -36,8 +36,8 @@ export function keyKnownByHash(alias: string): UserError {
 export function keptKeySecret(config: Pick<McpgwConfig, 'keys'>, secrets: Secrets, alias: string): string | undefined {
   const declared = config.keys.find((key) => key.alias === alias);
   if (declared?.token_sha256) return undefined;
-  const secret = declared?.secret ?? keySecretName(alias);
-  if (!declared && config.keys.some((key) => !key.token_sha256 && (key.secret ?? keySecretName(key.alias)) === secret)) return undefined;
+  const secret = declared ? declaredKeySecret(declared) : keySecretName(alias);
+  if (!declared && config.keys.some((key) => !key.token_sha256 && declaredKeySecret(key) === secret)) return undefined;
   return secrets.get(secret) ? secret : undefined;
 }
 
@@ -53,8 +53,8 @@ export function aliasKeyValue(config: Pick<McpgwConfig, 'keys'>, secrets: Secret
   if (secret && value) return { value, secret };
   if (declared)
     throw new UserError(
-      `no value for the key "${alias}": ${secretsFile} has no ${declared.secret ?? keySecretName(alias)}`,
-      `run \`mcpgw up\` or \`mcpgw keys sync\` (they create declared keys), or add ${declared.secret ?? keySecretName(alias)}=sk-… to ${secretsFile}`,
+      `no value for the key "${alias}": ${secretsFile} has no ${declaredKeySecret(declared)}`,
+      `run \`mcpgw up\` or \`mcpgw keys sync\` (they create declared keys), or add ${declaredKeySecret(declared)}=sk-… to ${secretsFile}`,
     );
   throw new UserError(
     `mcpgw keeps no value for "${alias}": it is not declared in mcpgw.yaml, and \`mcpgw keys create\` shows a key once unless given --save`,

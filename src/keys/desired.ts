@@ -1,5 +1,5 @@
 import { METRICS_KEY_SECRET } from '../config/generated-secrets.js';
-import { keySecretName } from '../config/key-secrets.js';
+import { declaredKeySecret } from '../config/key-secrets.js';
 import { KEY_ALLOWED_ROUTES } from '../litellm/routes.js';
 import type { McpgwConfig } from '../config/schema.js';
 import type { Secrets } from '../config/secrets.js';
@@ -147,14 +147,14 @@ export function declaredKeys(config: McpgwConfig, model: StackModel, secrets: Se
   const ids = serverIds(model);
   const missing = config.keys
     .filter((key) => key.token_sha256 === undefined)
-    .map((key) => key.secret ?? keySecretName(key.alias))
+    .map(declaredKeySecret)
     .filter((name) => !secrets.has(name));
   if (missing.length > 0) {
     throw new UserError(`the secrets file lacks ${missing.join(', ')}`, 'add each declared key as NAME=sk-… (mcpgw keys create --alias A prints a fresh one)');
   }
   const masterKey = secrets.get(config.litellm.master_key);
   const keys = config.keys.map((key) => {
-    const secret = key.secret ?? keySecretName(key.alias);
+    const secret = declaredKeySecret(key);
     let identity: KeyIdentity;
     if (key.token_sha256 !== undefined) {
       if (masterKey && hashKey(masterKey) === key.token_sha256)

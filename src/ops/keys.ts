@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { parse } from 'yaml';
-import { keySecretName } from '../config/key-secrets.js';
+import { declaredKeySecret, keySecretName } from '../config/key-secrets.js';
 import { entryKey, pointsAtGateway, rewriteCommand, scanClientFiles } from '../clients/scan.js';
 import { clientPlace } from '../clients/servers.js';
 import type { McpgwConfig } from '../config/schema.js';
@@ -176,15 +176,13 @@ export async function rotateKey(
   const stack = await loadStack(ctx);
   const { config, file, secretsFile } = stack.loaded;
   const declared = config.keys.find((entry) => entry.alias === alias);
-  const secret = declared ? (declared.secret ?? keySecretName(alias)) : save ? savedKeySecret(config, alias) : keySecretName(alias);
+  const secret = declared ? declaredKeySecret(declared) : save ? savedKeySecret(config, alias) : keySecretName(alias);
   // After the rotation mcpgw keeps the new value of every declared key (one declared by hash is redeclared by value).
   const kept = declared !== undefined || save || keptKeySecret(config, stack.secrets, alias) !== undefined;
   // Prepared before anything changes, so a declaration mcpgw cannot rewrite stops the rotation instead of following it.
   let redeclared: string | undefined;
   if (declared?.token_sha256) {
-    const holder = config.keys.find(
-      (entry) => entry !== declared && entry.token_sha256 === undefined && (entry.secret ?? keySecretName(entry.alias)) === secret,
-    );
+    const holder = config.keys.find((entry) => entry !== declared && entry.token_sha256 === undefined && declaredKeySecret(entry) === secret);
     if (holder)
       throw new UserError(`${secret} already holds the key of "${holder.alias}"`, `give "${holder.alias}" another secret: in mcpgw.yaml, then rotate`);
     redeclared = declareBySecret(await readConfigText(file), declared.token_sha256, secret, file);

@@ -4,7 +4,7 @@ import { BACKUP_KEY_SECRET } from '../backup/auth.js';
 import { restorationSql } from '../backup/restore.js';
 import { parseConfig } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
-import { keySecretName } from '../config/key-secrets.js';
+import { declaredKeySecret, keySecretName } from '../config/key-secrets.js';
 import type { ContainerSummary } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
@@ -179,7 +179,7 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
             const row = keyRows.find((candidate) => candidate.token === key.token);
             // A key declared by its value (secret:, by default MCPGW_KEY_<ALIAS>) is also tried with that value.
             const declaration = config.keys.find((candidate) => candidate.alias === key.alias);
-            const secret = declaration?.token_sha256 ? undefined : (declaration?.secret ?? keySecretName(key.alias));
+            const secret = declaration?.token_sha256 ? undefined : declaration ? declaredKeySecret(declaration) : keySecretName(key.alias);
             const plaintext = secret ? stack.secrets.get(secret) : undefined;
             return { alias: key.alias, sha256: key.token, servers: row?.mcpServers ?? [], groups: row?.mcpGroups ?? [], ...(plaintext ? { plaintext } : {}) };
           }),
