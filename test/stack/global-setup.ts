@@ -64,7 +64,20 @@ function runPrepare(): Promise<void> {
   });
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+/**
+ * Vitest loads this module once per project that names it (the integration lanes), all in its main process: the
+ * engine, the images and the sweep of leftovers are done once, by whichever lane asks first.
+ */
+const ONCE = Symbol.for('mcpgw.test.prepared');
+type Prepared = Promise<Omit<StackManifest, 'stackDir' | 'owner'>>;
+
+function prepareOnce(): Prepared {
+  const memo = globalThis as { [ONCE]?: Prepared };
+  memo[ONCE] ??= prepare();
+  return memo[ONCE];
+}
+
+async function prepare(): Prepared {
   await runPrepare();
   const workDir = process.env.MCPGW_TEST_WORK ?? join(stackDir, '.work');
   const manifest = JSON.parse(await readFile(join(workDir, 'manifest.json'), 'utf8')) as Omit<StackManifest, 'stackDir' | 'owner'>;
@@ -83,11 +96,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (left.containers + left.networks > 0) {
     process.stderr.write(`[global-setup] removed leftovers: ${left.containers} containers, ${left.networks} networks\n`);
   }
+  return manifest;
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const manifest = await prepareOnce();
   const owner = String(process.pid);
   project.provide('mcpgwStack', { ...manifest, stackDir, owner });
 
   return async () => {
-    if (process.env.MCPGW_TEST_KEEP === '1') return;
-    await removeLabelled(docker, `${OWNER_LABEL}=${owner}`);
+    if (process.env.MCPGW_TEST_KEEP !== '1') await removeLabelled(dockerClient(), `${OWNER_LABEL}=${owner}`);
   };
 }
