@@ -73,6 +73,24 @@ export interface ContainerHardening {
   securityOpt: string[];
 }
 
+/**
+ * How a container was created to run, as the engine reports it, running or not: what `up` compares with the spec
+ * rather than trusting the hash it labelled the container with. `env` holds secrets: compared, never printed.
+ */
+export interface ContainerConfig extends ContainerHardening {
+  /** The id of the image it was created from. */
+  imageId: string;
+  env: string[];
+  /** Its labels, the image's own included. */
+  labels: Record<string, string>;
+  /** The host ports it was created to publish (HostConfig.PortBindings: known while it is stopped too). */
+  ports: { hostIp: string; published: number; target: number }[];
+  /** Its mounts; a volume's source is the volume's name. Anonymous volumes (an image's VOLUME) are left out. */
+  mounts: { type: string; source: string; target: string; readOnly: boolean }[];
+  /** Names of the networks it is attached to. */
+  networks: string[];
+}
+
 export interface ContainerState {
   running: boolean;
   /** Times Docker restarted it under its restart policy: a rising count while waiting means a crash loop. */
@@ -93,8 +111,8 @@ export interface ContainerClient {
   containerState(id: string): Promise<ContainerState | undefined>;
   /** Names of the networks the container is attached to. */
   containerNetworks(id: string): Promise<string[] | undefined>;
-  /** How the container was created to run: user, capabilities and security options. */
-  containerHardening(id: string): Promise<ContainerHardening | undefined>;
+  /** How the container was created to run: image, user, capabilities, env, labels, ports, mounts and networks. */
+  containerConfig(id: string): Promise<ContainerConfig | undefined>;
   /**
    * What `adopt` reads of a container it must not touch: name, image (as created), state, networks, labels, published
    * ports and its environment (`env` holds secrets: callers keep it in memory, never print it).
@@ -121,6 +139,9 @@ export interface ContainerClient {
    */
   runOnce(spec: OneOffSpec, timeoutMs: number): Promise<{ exitCode: number; output: string }>;
 }
+
+/** The name Docker gives a volume nobody named: one it made for an image's VOLUME, not one mcpgw mounts. */
+const ANONYMOUS_VOLUME = /^[0-9a-f]{64}$/;
 
 export function dockerContainers(docker: Docker): ContainerClient {
   const inspect = (id: string) => unlessAbsent(docker.getContainer(id).inspect());
@@ -160,14 +181,33 @@ export function dockerContainers(docker: Docker): ContainerClient {
       return info && Object.keys(info.NetworkSettings.Networks ?? {});
     },
 
-    async containerHardening(id) {
+    async containerConfig(id) {
       const info = await inspect(id);
       if (!info) return undefined;
       return {
+        imageId: info.Image,
         user: info.Config.User ?? '',
         capDrop: info.HostConfig.CapDrop ?? [],
         capAdd: info.HostConfig.CapAdd ?? [],
         securityOpt: info.HostConfig.SecurityOpt ?? [],
+        env: info.Config.Env ?? [],
+        labels: info.Config.Labels ?? {},
+        ports: Object.entries(info.HostConfig.PortBindings ?? {}).flatMap(([key, bindings]) =>
+          ((bindings ?? []) as { HostIp?: string; HostPort?: string }[]).map((binding) => ({
+            hostIp: binding.HostIp ?? '',
+            published: Number(binding.HostPort),
+            target: Number(key.split('/')[0]),
+          })),
+        ),
+        mounts: (info.Mounts ?? [])
+          .filter((mount) => !(mount.Type === 'volume' && ANONYMOUS_VOLUME.test(mount.Name ?? '')))
+          .map((mount) => ({
+            type: mount.Type,
+            source: mount.Type === 'volume' ? (mount.Name ?? mount.Source) : mount.Source,
+            target: mount.Destination,
+            readOnly: !mount.RW,
+          })),
+        networks: Object.keys(info.NetworkSettings.Networks ?? {}),
       };
     },
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
 import { bundledProvisionTarget, provisionBundledPostgres } from '../db/provision.js';
 import type { Clock } from '../time/clock.js';
-import type { ContainerHardening, ContainerSpec } from '../docker/containers.js';
+import type { ContainerConfig } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import type { NetworkInfo } from '../docker/networks.js';
 import { ContainerWaitFailed, WAIT_LOG_LINES, waitOnContainer } from '../docker/container-wait.js';
@@ -17,7 +17,7 @@ import { STACK_LABEL } from '../stack/labels.js';
 import { litellmBaseUrl, litellmEndpoints, mcpServiceName, POSTGRES_SERVICE, type ServiceModel, type StackModel } from '../stack/model.js';
 import { proveFromLiteLLM } from './mcp-proof.js';
 import { type UpTimeouts, waitReady } from './readiness.js';
-import { planStack, type ServiceAction, type ServicePlan, type StackPlan } from '../stack/plan.js';
+import { type DesiredContainer, planStack, type ServiceAction, type ServicePlan, type StackPlan } from '../stack/plan.js';
 
 /** How a service's step reads once its action is done. */
 const DONE: Record<ServiceAction, string> = { create: 'created', recreate: 'recreated', start: 'started', keep: 'unchanged' };
@@ -47,12 +47,6 @@ export interface UpReport {
   notes: string[];
 }
 
-interface Desired {
-  service: ServiceModel;
-  spec: ContainerSpec;
-  hash: string;
-}
-
 /**
  * Turns the stack model into running, verified containers: images → plan → networks → volumes → Postgres
  * (healthy, SCRAM role and db) → MCP servers (transport answers) → LiteLLM (live, ready with its DB). Each step
@@ -75,13 +69,13 @@ export class StackRunner {
   }
 
   /** Desired containers with their hashes (needs local images) and the plan against what exists. */
-  async plan(): Promise<{ plan: StackPlan; desired: Desired[] }> {
+  async plan(): Promise<{ plan: StackPlan; desired: DesiredContainer[] }> {
     const { engine } = this.deps;
-    const desired: Desired[] = [];
+    const desired: DesiredContainer[] = [];
     for (const service of this.model.services) {
       const spec = containerSpecFor(service, this.secrets, this.outDir);
-      const imageId = (await this.imageId(service.image)) ?? 'absent';
-      desired.push({ service, spec, hash: specHash(spec, imageId, this.mountedContent(service)) });
+      const imageId = await this.imageId(service.image);
+      desired.push({ service, spec, ...(imageId ? { imageId } : {}), hash: specHash(spec, imageId ?? 'absent', this.mountedContent(service)) });
     }
     const ours = await engine.listContainers([`${STACK_LABEL}=${this.model.name}`]);
     const ourIds = new Set(ours.map((container) => container.id));
@@ -96,15 +90,12 @@ export class StackRunner {
     for (const name of this.model.retiredNetworks) if ((await engine.networkByName(name))?.labels[STACK_LABEL] === this.model.name) retired.push(name);
     const volumes = new Set<string>();
     for (const volume of this.model.volumes) if (await engine.volumeExists(volume)) volumes.add(volume);
-    const hardening = new Map<string, ContainerHardening>();
-    const attached = new Map<string, string[]>();
+    const configs = new Map<string, ContainerConfig>();
     for (const container of ours) {
-      const found = await engine.containerHardening(container.id);
-      if (found) hardening.set(container.id, found);
-      const on = await engine.containerNetworks(container.id);
-      if (on) attached.set(container.id, on);
+      const found = await engine.containerConfig(container.id);
+      if (found) configs.set(container.id, found);
     }
-    const plan = planStack(desired, this.model.networks, this.model.volumes, { containers: ours, foreign, networks, volumes, retired, hardening, attached });
+    const plan = planStack(desired, this.model.networks, this.model.volumes, { containers: ours, foreign, networks, volumes, retired, configs });
     return { plan, desired };
   }
 
@@ -141,7 +132,7 @@ export class StackRunner {
     return pulled;
   }
 
-  async apply(plan: StackPlan, desired: Desired[]): Promise<UpReport> {
+  async apply(plan: StackPlan, desired: DesiredContainer[]): Promise<UpReport> {
     const { engine, progress } = this.deps;
     if (plan.conflicts.length > 0) {
       const names = plan.conflicts.map((container) => container.name).join(', ');
@@ -239,7 +230,7 @@ export class StackRunner {
     return service;
   }
 
-  private async bringUp(servicePlan: ServicePlan, entry: Desired, notes: string[]): Promise<ServiceOutcome & { id: string }> {
+  private async bringUp(servicePlan: ServicePlan, entry: DesiredContainer, notes: string[]): Promise<ServiceOutcome & { id: string }> {
     const { engine, progress } = this.deps;
     const { service } = servicePlan;
     const step = progress.start(service.name);

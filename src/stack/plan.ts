@@ -1,5 +1,6 @@
-import type { ContainerHardening, ContainerSummary } from '../docker/containers.js';
+import type { ContainerConfig, ContainerSpec, ContainerSummary } from '../docker/containers.js';
 import type { NetworkInfo } from '../docker/networks.js';
+import { runDrift } from './drift.js';
 import { hardeningGaps } from './hardening.js';
 import { CONFIG_HASH_LABEL, SERVICE_LABEL } from './labels.js';
 import type { NetworkModel, ServiceModel } from './model.js';
@@ -36,13 +37,21 @@ export interface ActualState {
   volumes: Set<string>;
   /** The model's retired networks that exist and carry this stack's label. */
   retired: string[];
-  /** How each of our containers runs, by id (a container created before mcpgw hardened them lacks it). */
-  hardening: Map<string, ContainerHardening>;
   /**
-   * The networks each of our containers is on now, by id. Attachments change after creation (`docker network
-   * connect`/`disconnect`, an engine restart losing one), so they are compared as they are, not through the hash.
+   * How each of our containers was created to run and the networks it is on now, by id, as the engine reports them.
+   * Compared with the spec as they are, not through the hash: attachments change after creation (`docker network
+   * connect`/`disconnect`, an engine restart losing one), and a container made again by hand keeps the labels it
+   * copied whatever else it changed.
    */
-  attached: Map<string, string[]>;
+  configs: Map<string, ContainerConfig>;
+}
+
+/** A service as `up` would create its container now: the spec, the id of its image here (when present), their hash. */
+export interface DesiredContainer {
+  service: ServiceModel;
+  spec: ContainerSpec;
+  imageId?: string;
+  hash: string;
 }
 
 /** The name an upgrade gives the LiteLLM container it replaced, until down or the next upgrade removes it. */
@@ -53,7 +62,7 @@ export function isPreviousContainer(name: string): boolean {
 }
 
 /** Desired (model + hashes) against actual (labelled objects): what `up` must do. Pure, so `--dry-run` shows it. */
-export function planStack(desired: { service: ServiceModel; hash: string }[], networks: NetworkModel[], volumes: string[], actual: ActualState): StackPlan {
+export function planStack(desired: DesiredContainer[], networks: NetworkModel[], volumes: string[], actual: ActualState): StackPlan {
   const networkPlan = networks.map((network) => {
     const found = actual.networks.get(network.name);
     const action: StackPlan['networks'][number]['action'] = !found
@@ -70,17 +79,20 @@ export function planStack(desired: { service: ServiceModel; hash: string }[], ne
   // service's container and not an orphan (down removes it, or the next upgrade's cut-over).
   const current = actual.containers.filter((container) => !isPreviousContainer(container.name));
   const byService = new Map(current.map((container) => [container.labels[SERVICE_LABEL] ?? '', container]));
-  const services = desired.map(({ service, hash }): ServicePlan => {
+  const services = desired.map(({ service, spec, imageId, hash }): ServicePlan => {
     const existing = byService.get(service.name);
     if (!existing) return { service, hash, action: 'create', reason: 'not created yet' };
     const base = { service, hash, existingId: existing.id };
     if (existing.labels[CONFIG_HASH_LABEL] !== hash) return { ...base, action: 'recreate', reason: 'configuration or image changed' };
-    const gaps = hardeningGaps(service, actual.hardening.get(existing.id) ?? { user: '', capDrop: [], capAdd: [], securityOpt: [] });
+    const config = actual.configs.get(existing.id);
+    // Gone between the listing and the inspection: whatever it was, it is made again.
+    if (!config) return { ...base, action: 'recreate', reason: 'it could not be inspected' };
+    const gaps = hardeningGaps(service, config);
     if (gaps.length > 0) return { ...base, action: 'recreate', reason: `lacks its hardening: ${gaps.join('; ')}` };
     const replaced = service.networks.filter((name) => remade.has(name));
     if (replaced.length > 0) return { ...base, action: 'recreate', reason: `its network ${replaced.join(', ')} is made again` };
-    const drift = attachmentDrift(service.networks, actual.attached.get(existing.id));
-    if (drift) return { ...base, action: 'recreate', reason: drift };
+    const drift = runDrift(spec, imageId, config);
+    if (drift.length > 0) return { ...base, action: 'recreate', reason: drift.join('; ') };
     if (existing.state !== 'running') return { ...base, action: 'start', reason: `container is ${existing.state}` };
     return { ...base, action: 'keep', reason: 'up to date and running' };
   });
@@ -93,16 +105,6 @@ export function planStack(desired: { service: ServiceModel; hash: string }[], ne
     conflicts: actual.foreign,
     retired: actual.retired,
   };
-}
-
-/** How a container's networks differ from its service's, in words; undefined when they are the same. */
-function attachmentDrift(wanted: string[], on: string[] | undefined): string | undefined {
-  if (on === undefined) return undefined;
-  const missing = wanted.filter((name) => !on.includes(name));
-  const extra = on.filter((name) => !wanted.includes(name));
-  if (missing.length === 0 && extra.length === 0) return undefined;
-  const parts = [...(missing.length ? [`not on ${missing.join(', ')}`] : []), ...(extra.length ? [`also on ${extra.join(', ')}`] : [])];
-  return `${parts.join(', ')}: its networks were changed after it was created`;
 }
 
 export function planIsNoop(plan: StackPlan): boolean {

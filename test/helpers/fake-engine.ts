@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ContainerDetails, ContainerHardening, ContainerState, ContainerSummary } from '../../src/docker/containers.js';
+import type { ContainerConfig, ContainerDetails, ContainerHardening, ContainerState, ContainerSummary } from '../../src/docker/containers.js';
 import type { Engine } from '../../src/docker/engine.js';
 import type { SwarmClient } from '../../src/docker/swarm.js';
 
@@ -47,9 +47,20 @@ export class FakeEngine implements Engine {
     return [...this.networks].filter(([, network]) => network.containers.includes(container.id)).map(([name]) => name);
   }
 
-  async containerHardening(idOrName: string): Promise<ContainerHardening | undefined> {
+  /** The hardening a test gave the container; nothing else of how it runs is modelled. */
+  async containerConfig(idOrName: string): Promise<ContainerConfig | undefined> {
     const container = this.find(idOrName);
-    return container ? this.hardening.get(container.id) : undefined;
+    const hardening = container && this.hardening.get(container.id);
+    if (!container || !hardening) return undefined;
+    return {
+      ...hardening,
+      imageId: '',
+      env: [],
+      labels: container.labels,
+      ports: [],
+      mounts: [],
+      networks: (await this.containerNetworks(container.id)) ?? [],
+    };
   }
 
   async listContainers(labelFilters: string[]): Promise<ContainerSummary[]> {

@@ -170,6 +170,43 @@ describe('mcpgw up / status / down against the real engine', () => {
     expect(after.get('mcp-legacy')).not.toBe(before.get('mcp-legacy'));
   });
 
+  it('recreates an MCP server made again by hand with its labels copied and a port published, naming the port', async () => {
+    // What a user debugging a server might do: `docker run` it again from its inspect output, plus `-p`. The hash
+    // label is copied with the rest, so only reading the container as it runs shows the difference.
+    const old = await docker.getContainer((await containersOf(name)).get('mcp-everything') ?? '').inspect();
+    await docker.getContainer(old.Id).remove({ force: true });
+    const [first, ...rest] = Object.entries(old.NetworkSettings.Networks);
+    if (!first) throw new Error('the MCP server was on no network');
+    const copy = await docker.createContainer({
+      name: old.Name.replace(/^\//, ''),
+      Image: old.Config.Image,
+      Entrypoint: old.Config.Entrypoint,
+      Cmd: old.Config.Cmd,
+      Env: old.Config.Env,
+      User: old.Config.User,
+      Labels: old.Config.Labels,
+      ExposedPorts: { '48120/tcp': {} },
+      HostConfig: { ...old.HostConfig, PortBindings: { '48120/tcp': [{ HostIp: '127.0.0.1', HostPort: '14190' }] } },
+      NetworkingConfig: { EndpointsConfig: { [first[0]]: { Aliases: first[1].Aliases ?? [] } } },
+    });
+    for (const [network, endpoint] of rest)
+      await docker.getNetwork(network).connect({ Container: copy.id, EndpointConfig: { Aliases: endpoint.Aliases ?? [] } });
+    await copy.start();
+
+    const dry = await runCli(['up', '--dry-run', '--json'], { cwd: dir });
+    const plan = JSON.parse(dry.stdout) as { plan: { services: { service: string; action: string; reason: string }[] } };
+    expect(plan.plan.services.filter((service) => service.action !== 'keep')).toEqual([
+      { service: 'mcp-everything', action: 'recreate', reason: 'publishes 127.0.0.1:14190->48120 where mcpgw.yaml says none' },
+    ]);
+    const result = await runCli(['up', '--json'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    const made = await docker.getContainer((await containersOf(name)).get('mcp-everything') ?? '').inspect();
+    expect(made.Id).not.toBe(copy.id);
+    expect(made.HostConfig.PortBindings ?? {}).toEqual({});
+    const again = await runCli(['up', '--json'], { cwd: dir });
+    expect((JSON.parse(again.stdout) as { changed: boolean }).changed).toBe(false);
+  });
+
   it('shows a service log, with secrets redacted', async () => {
     const result = await runCli(['logs', 'mcp-everything', '--tail', '20'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);

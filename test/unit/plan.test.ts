@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import type { ContainerSummary } from '../../src/docker/containers.js';
+import type { ContainerConfig, ContainerSpec, ContainerSummary } from '../../src/docker/containers.js';
 import { containerSpecFor, specHash } from '../../src/render/container-spec.js';
 import { CONFIG_HASH_LABEL } from '../../src/stack/labels.js';
 import { buildStackModel } from '../../src/stack/model.js';
@@ -11,10 +11,27 @@ import { fixtureStack } from '../helpers/fixtures.js';
 const stack = fixtureStack('seed');
 const model = buildStackModel(parseConfig(stack.yaml));
 const secrets = parseSecrets(stack.secrets);
+const IMAGE_ID = 'sha256:0123456789abcdef0123456789abcdef';
 const desired = model.services.map((service) => {
   const spec = containerSpecFor(service, secrets, '/srv/litellm');
-  return { service, hash: specHash(spec, 'sha256:image', []) };
+  return { service, spec, imageId: IMAGE_ID, hash: specHash(spec, IMAGE_ID, []) };
 });
+
+/** The container as `up` creates it from `spec`, as the engine reports it (the image adds env and a label). */
+function createdFrom(spec: ContainerSpec, hash: string): ContainerConfig {
+  return {
+    imageId: IMAGE_ID,
+    user: spec.user ?? '',
+    capDrop: spec.capDrop,
+    capAdd: spec.capAdd,
+    securityOpt: spec.securityOpt,
+    env: ['PATH=/usr/local/bin:/usr/bin:/bin', ...spec.env],
+    labels: { 'org.opencontainers.image.version': '1', ...spec.labels, [CONFIG_HASH_LABEL]: hash },
+    ports: spec.ports,
+    mounts: spec.mounts,
+    networks: spec.networks.map((network) => network.name),
+  };
+}
 
 function running(service: string, hash: string, state = 'running'): ContainerSummary {
   return {
@@ -28,16 +45,17 @@ function running(service: string, hash: string, state = 'running'): ContainerSum
 }
 
 const allNetworks = new Map(model.networks.map((network) => [network.name, { internal: network.internal }]));
-/** Every container created by this mcpgw: hardened as its service asks. */
-const hardened = new Map(
-  model.services.map((service) => [
-    `id-${service.name}`,
-    { user: service.user ?? '', capDrop: ['ALL'], capAdd: service.capAdd, securityOpt: ['no-new-privileges:true'] },
-  ]),
-);
-/** Every container on exactly its service's networks. */
-const attachedAsSpecified = new Map(model.services.map((service) => [`id-${service.name}`, [...service.networks]]));
-const none = { retired: [], hardening: hardened, attached: attachedAsSpecified };
+/** Every container as this mcpgw creates it: hardened, on exactly its service's networks. */
+const asCreated = new Map(desired.map(({ service, spec, hash }) => [`id-${service.name}`, createdFrom(spec, hash)]));
+const none = { retired: [], configs: asCreated };
+/** `asCreated` with one container's config changed. */
+function changed(service: string, change: (config: ContainerConfig) => Partial<ContainerConfig>): Map<string, ContainerConfig> {
+  const configs = new Map(asCreated);
+  const config = configs.get(`id-${service}`);
+  if (!config) throw new Error(`no container for ${service}`);
+  configs.set(`id-${service}`, { ...config, ...change(config) });
+  return configs;
+}
 const allVolumes = new Set(model.volumes);
 
 describe('planStack', () => {
@@ -96,14 +114,10 @@ describe('planStack', () => {
 
   it('recreates a container whose networks were changed by hand, its hash unchanged, saying which (the seed: LiteLLM cut off its MCP network)', () => {
     const containers = desired.map(({ service, hash }) => running(service.name, hash));
-    const attached = new Map(attachedAsSpecified);
-    const litellm = model.services.find((service) => service.name === 'litellm');
-    attached.set(
-      'id-litellm',
-      (litellm?.networks ?? []).filter((name) => name !== 'litellm-mcp-db-main-net'),
-    );
-    attached.set('id-mcp-db-main', ['litellm-mcp-db-main-net', 'postgres-net']);
-    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none, attached });
+    const configs = changed('litellm', (config) => ({ networks: config.networks.filter((name) => name !== 'litellm-mcp-db-main-net') }));
+    const mcp = configs.get('id-mcp-db-main');
+    if (mcp) configs.set('id-mcp-db-main', { ...mcp, networks: ['litellm-mcp-db-main-net', 'postgres-net'] });
+    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none, configs });
     expect(plan.services.map((entry) => [entry.service.name, entry.action, entry.reason])).toEqual([
       ['postgres', 'keep', 'up to date and running'],
       ['mcp-db-main', 'recreate', 'also on postgres-net: its networks were changed after it was created'],
@@ -114,22 +128,22 @@ describe('planStack', () => {
 
   it('recreates a running container that lacks its hardening, even with its hash unchanged, and says what it lacks', () => {
     const containers = desired.map(({ service, hash }) => running(service.name, hash));
-    const weak = new Map(hardened);
-    weak.set('id-mcp-db-main', { user: '', capDrop: [], capAdd: ['NET_RAW'], securityOpt: [] });
-    weak.set('id-postgres', {
-      user: '',
-      capDrop: ['ALL'],
-      capAdd: ['CAP_CHOWN', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETUID'],
-      securityOpt: ['no-new-privileges'],
-    });
+    const weak = changed('mcp-db-main', () => ({ user: '', capDrop: [], capAdd: ['NET_RAW'], securityOpt: [] }));
+    const postgres = weak.get('id-postgres');
+    if (postgres)
+      weak.set('id-postgres', {
+        ...postgres,
+        capDrop: ['ALL'],
+        capAdd: ['CAP_CHOWN', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_SETGID', 'CAP_SETUID'],
+        securityOpt: ['no-new-privileges'],
+      });
     const plan = planStack(desired, model.networks, model.volumes, {
       containers,
       foreign: [],
       networks: allNetworks,
       volumes: allVolumes,
       retired: [],
-      hardening: weak,
-      attached: attachedAsSpecified,
+      configs: weak,
     });
     expect(plan.services.map((entry) => [entry.service.name, entry.action, entry.reason])).toEqual([
       ['postgres', 'keep', 'up to date and running'],
@@ -142,29 +156,64 @@ describe('planStack', () => {
     ]);
   });
 
+  it('recreates a container made again by hand with its labels copied, naming what differs from the spec, never an env value', () => {
+    const containers = desired.map(({ service, hash }) => running(service.name, hash));
+    const litellm = desired.find((entry) => entry.service.name === 'litellm');
+    const port = litellm?.spec.ports[0];
+    if (!litellm || !port) throw new Error('fixture LiteLLM publishes no port');
+    const configs = changed('litellm', (config) => ({
+      imageId: 'sha256:fedcba9876543210fedcba98',
+      ports: [{ ...port, published: 14999 }],
+      env: config.env.map((line) => (line.startsWith('LITELLM_MASTER_KEY=') ? 'LITELLM_MASTER_KEY=sk-typed-by-hand-000000' : line)),
+      labels: { ...config.labels, 'io.mcpgw.service': 'other' },
+      mounts: [{ type: 'bind', source: '/home/me/config.yaml', target: '/app/config.yaml', readOnly: false }],
+    }));
+    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none, configs });
+    const entry = plan.services.find((service) => service.service.name === 'litellm');
+    expect(entry?.action).toBe('recreate');
+    expect(entry?.reason.split('; ')).toEqual([
+      `runs image fedcba987654, not ${litellm.spec.image} (0123456789ab)`,
+      `publishes ${port.hostIp}:14999->${port.target} where mcpgw.yaml says ${port.hostIp}:${port.published}->${port.target}`,
+      'its environment differs in LITELLM_MASTER_KEY',
+      'its labels differ in io.mcpgw.service',
+      'mounts bind /home/me/config.yaml at /app/config.yaml where mcpgw.yaml says bind /srv/litellm/config/config.yaml at /app/config.yaml (read-only)',
+    ]);
+    expect(entry?.reason).not.toContain('sk-');
+    expect(plan.services.filter((service) => service.action !== 'keep').map((service) => service.service.name)).toEqual(['litellm']);
+  });
+
+  it("keeps a container whose extra env, labels and mounts come from its image (an image's ENV, LABEL and anonymous VOLUME)", () => {
+    const containers = desired.map(({ service, hash }) => running(service.name, hash));
+    const configs = changed('postgres', (config) => ({
+      env: [...config.env, 'PGDATA=/var/lib/postgresql/data', 'LANG=C.UTF-8'],
+      labels: { ...config.labels, maintainer: 'someone' },
+    }));
+    const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none, configs });
+    expect(plan.services.map((entry) => entry.action)).toEqual(['keep', 'keep', 'keep']);
+  });
+
   it('makes a network again when it exists without internal as desired, recreating what is on it; a retired network is removed', () => {
     const bundled = buildStackModel(parseConfig(fixtureStack('canary').yaml));
     const pg = bundled.networks.find((network) => network.serves === 'postgres');
     const canary = bundled.networks.find((network) => network.serves === 'mcpgw-canary');
     expect([pg?.internal, canary?.internal]).toEqual([true, true]);
-    const wanted = bundled.services.map((service) => ({ service, hash: 'h' }));
+    const bundledSecrets = parseSecrets(fixtureStack('canary').secrets);
+    const wanted = bundled.services.map((service) => ({
+      service,
+      spec: containerSpecFor(service, bundledSecrets, '/srv/litellm'),
+      imageId: IMAGE_ID,
+      hash: 'h',
+    }));
     const containers = bundled.services.map((service) => running(service.name, 'h'));
-    const hardening = new Map(
-      bundled.services.map((service) => [
-        `id-${service.name}`,
-        { user: service.user ?? '', capDrop: ['ALL'], capAdd: service.capAdd, securityOpt: ['no-new-privileges:true'] },
-      ]),
-    );
+    const configs = new Map(wanted.map(({ service, spec, hash }) => [`id-${service.name}`, createdFrom(spec, hash)]));
     const networks = new Map(bundled.networks.map((network) => [network.name, { internal: network.serves === 'postgres' ? false : network.internal }]));
-    const attached = new Map(bundled.services.map((service) => [`id-${service.name}`, [...service.networks]]));
     const plan = planStack(wanted, bundled.networks, [], {
       containers,
       foreign: [],
       networks,
       volumes: new Set(),
       retired: ['old-shared'],
-      hardening,
-      attached,
+      configs,
     });
     expect(plan.networks.filter((network) => network.action !== 'keep')).toEqual([{ name: pg?.name, action: 'recreate' }]);
     expect(plan.services.filter((entry) => entry.action !== 'keep').map((entry) => [entry.service.name, entry.reason])).toEqual([

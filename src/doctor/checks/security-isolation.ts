@@ -67,7 +67,7 @@ export const securityIsolation: Check = {
     }
 
     for (const service of model.services) {
-      const hardening = await docker.containerHardening(service.containerName);
+      const hardening = await docker.containerConfig(service.containerName);
       if (!hardening) continue;
       const gaps = hardeningGaps(service, hardening);
       const added = service.capAdd.length ? ` (+${service.capAdd.join(',')})` : '';
