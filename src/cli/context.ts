@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import type { OpContext } from '../ops/context.js';
-import type { Deps } from '../ops/deps.js';
+import type { Deps } from '../deps.js';
 import { Ui } from '../ui/output.js';
 import { createProgress, type Progress } from '../ui/progress.js';
 

@@ -3,7 +3,7 @@ import { ConfigError, ExitCode, ReportedFailure, StepFailed, UserError } from '.
 import { explainFsError } from '../fs.js';
 import { Ui } from '../ui/output.js';
 import { colorEnabled } from './context.js';
-import type { Deps } from '../ops/deps.js';
+import type { Deps } from '../deps.js';
 import { buildProgram, VERSION } from './program.js';
 
 /**

@@ -5,7 +5,7 @@ import type { OptionSpec, RunnableCommand } from './command-spec.js';
 import { GROUPS } from './commands.js';
 import { RUNNABLE } from './handlers.js';
 import { createContext, type CommandContext, type GlobalOptions } from './context.js';
-import type { Deps } from '../ops/deps.js';
+import type { Deps } from '../deps.js';
 
 export const VERSION = '0.1.0';
 

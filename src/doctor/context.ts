@@ -7,8 +7,8 @@ import { databaseUrl, runningDatabaseUrl, type SqlClient } from '../db/connect.j
 import { ConfigError } from '../errors.js';
 import { readIfExists } from '../fs.js';
 import type { ContainerSummary } from '../docker/containers.js';
+import type { Deps } from '../deps.js';
 import type { Engine } from '../docker/engine.js';
-import type { HostShell } from '../docker/engine-setup.js';
 import { declaredKeys, serverIds, type DesiredKey } from '../keys/desired.js';
 import { leaseKey } from '../keys/lease.js';
 import { KeyStore, type KeyRow, type RotatedKey } from '../keys/store.js';
@@ -25,20 +25,15 @@ import type { SwarmModel } from '../stack/swarm.js';
 import type { Cluster } from '../swarm/cluster.js';
 import { swarmDatabaseUrl } from '../swarm/database.js';
 
-/** Everything the doctor touches outside its own logic; the CLI passes real ones, tests real or small fakes. */
-export interface DoctorDeps {
+/**
+ * Everything the doctor touches outside its own logic: its part of the commands' `Deps` (`cwd` is where
+ * project-scoped client files, .mcp.json and .vscode/mcp.json, are looked for), and what only the doctor needs.
+ * The CLI passes real ones, tests real or small fakes.
+ */
+export interface DoctorDeps extends Pick<Deps, 'cwd' | 'env' | 'clock' | 'randomBytes' | 'docker' | 'database' | 'hostShell'> {
   configFile: string;
-  /** Where project-scoped client files (.mcp.json, .vscode/mcp.json) are looked for. */
-  cwd: string;
-  env: Readonly<Record<string, string | undefined>>;
-  now(): Date;
-  randomBytes(size: number): Buffer;
   /** Registers values for redaction before anything can print them. */
   protect(values: Iterable<string>): void;
-  connectDocker(): Promise<Engine>;
-  connectDatabase(url: string): Promise<SqlClient>;
-  /** This machine's commands (iptables, ip) and whether mcpgw runs as root. */
-  hostShell(): Promise<HostShell>;
   /** Deadline of one request (HTTP, MCP, SQL) inside a check. */
   requestTimeoutMs: number;
   /** --offline: no model call and no MCP tool call; the gateway checks list tools instead (fast). */
@@ -111,6 +106,11 @@ export class DoctorContext {
     return this.deps.env;
   }
 
+  /** The time a check judges ages and expiries at. */
+  now(): Date {
+    return new Date(this.deps.clock.now());
+  }
+
   loaded(): Promise<LoadedConfig> {
     return this.once('config', () => loadConfig(this.deps.configFile));
   }
@@ -177,7 +177,7 @@ export class DoctorContext {
   }
 
   docker(): Promise<Engine> {
-    return this.once('docker', () => this.deps.connectDocker());
+    return this.once('docker', () => this.deps.docker());
   }
 
   /** The stack's containers (any state), found by label. */
@@ -231,7 +231,7 @@ export class DoctorContext {
   }
 
   private async connect(): Promise<SqlClient> {
-    const client = await this.deps.connectDatabase(await this.databaseUrl());
+    const client = await this.deps.database(await this.databaseUrl());
     this.connections.push(client);
     return client;
   }
@@ -244,7 +244,7 @@ export class DoctorContext {
   /** LiteLLM's key tables, read on the shared connection, refused when the schema is one mcpgw cannot read. */
   private keyStore(): Promise<KeyStore> {
     return this.once('key-store', async () => {
-      const store = new KeyStore(await this.db(), () => this.deps.now());
+      const store = new KeyStore(await this.db(), this.deps.clock);
       await store.assertSchema();
       return store;
     });
@@ -272,7 +272,7 @@ export class DoctorContext {
   }
 
   private async lease(servers: string[]): Promise<string> {
-    const store = new KeyStore(await this.connect(), () => this.deps.now());
+    const store = new KeyStore(await this.connect(), this.deps.clock);
     await store.assertSchema();
     const lease = await leaseKey(store, serverIds(await this.model()), servers, {
       randomBytes: this.deps.randomBytes,

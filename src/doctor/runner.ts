@@ -8,7 +8,6 @@ export interface RunOptions {
   /** Check ids or areas (or id prefixes such as `keys` or `mcp.gateway`); empty runs everything. */
   only: string[];
   timeoutMs: number;
-  now(): number;
 }
 
 /** Only the checks `--only` names; an entry matching nothing is a usage error that lists what exists. */
@@ -179,7 +178,7 @@ function distinctCauses(causes: readonly Cause[]): Cause[] {
  * check never hides the others.
  */
 export async function runChecks(ctx: DoctorContext, checks: readonly Check[], options: RunOptions): Promise<DoctorReport> {
-  const started = options.now();
+  const started = ctx.deps.clock.now();
   // A file that does not validate still names its engine (the checks of what runs then run on it); one that cannot
   // be read names none: its checks are then blocked by the config need anyway.
   const engine = await ctx.place().then(
@@ -210,7 +209,7 @@ export async function runChecks(ctx: DoctorContext, checks: readonly Check[], op
         area: check.area,
         title: check.title,
         status: outcome.status,
-        ms: Math.round(options.now() - started),
+        ms: Math.round(ctx.deps.clock.now() - started),
         evidence: outcome.evidence,
         causes: distinctCauses(outcome.causes ?? []),
       };

@@ -6,6 +6,7 @@ import { DEPRECATED_TOKENS, DEPRECATED_TOKENS_MIGRATION, KeyColumns, SCHEMA_UPGR
 import type { DesiredKey } from './desired.js';
 import { driftedFields, insertRows, type KeyWrite, parseKeyRow, repairRows, selectKeys, type Statement } from './key-sql.js';
 import { GRANTS, KEY_COLUMNS, type KeyRowData, MANAGED_BY, TOKENS } from './key-table.js';
+import type { Clock } from '../time/clock.js';
 
 /** A rotated key's old hash, the alias of the key it was replaced by, and the end of its grace period. */
 export interface RotatedKey {
@@ -65,7 +66,7 @@ export class KeyStore {
 
   constructor(
     private readonly db: SqlClient,
-    private readonly clock: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   /** The key tables' columns, asked once per store (one store per connection). */
@@ -216,7 +217,7 @@ export class KeyStore {
       const old = rows[0];
       if (!old) throw new UserError(`no key has alias "${alias}"`, 'see `mcpgw keys list`');
       if (rows.length > 1) throw new UserError(`${rows.length} keys share alias "${alias}"`, 'revoke the extra ones first');
-      const now = this.clock();
+      const now = new Date(this.clock.now());
       const expires = nextExpiry(old, next.expiresInSeconds, now);
       const graceEnd = now.getTime() + graceSeconds * 1000;
       const revokeAt = Math.min(graceEnd, old.expires?.getTime() ?? graceEnd);
@@ -318,7 +319,7 @@ export class KeyStore {
    */
   private async write(created: DesiredKey[], repaired: { key: DesiredKey; row: KeyRowData }[]): Promise<void> {
     const schema = await this.columns();
-    const now = this.clock();
+    const now = new Date(this.clock.now());
     const creates: KeyWrite[] = created.map((key) => ({ key, permission: randomUUID() }));
     const repairs: KeyWrite[] = repaired.map(({ key, row }) => ({ key, row, permission: row.grant_id ?? randomUUID() }));
     const granted = repairs.filter((write) => write.row?.grant_id !== null);

@@ -1,6 +1,6 @@
 import type { Ui } from '../ui/output.js';
 import type { Progress } from '../ui/progress.js';
-import type { Deps } from './deps.js';
+import type { Deps } from '../deps.js';
 
 /** The stderr side of a run: notes, warnings and the redaction of secrets. Results are what a use case returns. */
 export type Notes = Pick<Ui, 'info' | 'warn' | 'verbose' | 'addSecrets'>;

@@ -31,11 +31,11 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
     configFile: ctx.configFile,
     cwd: ctx.deps.cwd,
     env: ctx.deps.env,
-    now: () => new Date(ctx.deps.clock.now()),
+    clock: ctx.deps.clock,
     randomBytes: ctx.deps.randomBytes,
     protect: (values) => ctx.ui.addSecrets(values),
-    connectDocker: ctx.deps.docker,
-    connectDatabase: ctx.deps.database,
+    docker: ctx.deps.docker,
+    database: ctx.deps.database,
     hostShell: ctx.deps.hostShell,
     requestTimeoutMs: Math.min(REQUEST_TIMEOUT_MS, request.timeoutMs),
     offline: request.offline,
@@ -46,7 +46,7 @@ export async function diagnoseStack(ctx: OpContext, request: DoctorRequest): Pro
     connectSwarm: (swarm) => connectCluster(swarm, ctx.deps.env, ctx.deps.dockerAt),
   });
   try {
-    return await runChecks(doctor, checks, { only: request.only, timeoutMs: request.timeoutMs, now: () => ctx.deps.clock.now() });
+    return await runChecks(doctor, checks, { only: request.only, timeoutMs: request.timeoutMs });
   } finally {
     await doctor.close();
   }

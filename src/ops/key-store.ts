@@ -36,7 +36,7 @@ async function withStoreAt<T>(ctx: OpContext, url: string, work: (store: KeyStor
   ctx.ui.addSecrets([url]);
   const db = await ctx.deps.database(url);
   try {
-    const store = new KeyStore(db, () => new Date(ctx.deps.clock.now()));
+    const store = new KeyStore(db, ctx.deps.clock);
     await store.assertSchema();
     return await work(store);
   } finally {

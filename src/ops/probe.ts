@@ -70,7 +70,7 @@ export async function probeStack(ctx: OpContext, stack: LoadedStack, request: Pr
       : {}),
   };
   const deps = {
-    now: () => ctx.deps.clock.now(),
+    clock: ctx.deps.clock,
     nonce: () => `nonce-${ctx.deps.randomBytes(8).toString('hex')}`,
     diagnose: (server: ServerTarget) => diagnoseServer(server, docker, (target) => fromLiteLLM(target.name), litellmService(stack.model).containerName),
     onStep: (step: ProbeStep) => ctx.ui.verbose(`probe ${step.id}: ${step.status} (${step.ms} ms)`),

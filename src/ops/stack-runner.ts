@@ -1,7 +1,7 @@
+import type { Deps } from '../deps.js';
 import path from 'node:path';
 import type { Secrets } from '../config/secrets.js';
 import { bundledProvisionTarget, provisionBundledPostgres } from '../db/provision.js';
-import type { Clock } from '../time/clock.js';
 import type { ContainerConfig } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import type { NetworkInfo } from '../docker/networks.js';
@@ -22,10 +22,9 @@ import { type DesiredContainer, planStack, type ServiceAction, type ServicePlan,
 /** How a service's step reads once its action is done. */
 const DONE: Record<ServiceAction, string> = { create: 'created', recreate: 'recreated', start: 'started', keep: 'unchanged' };
 
-export interface UpDeps {
+/** Up's part of the commands' `Deps` (the clock every wait sleeps on, Ctrl-C), and the engine it runs against. */
+export interface UpDeps extends Pick<Deps, 'clock' | 'signal'> {
   engine: Engine;
-  clock: Clock;
-  signal: AbortSignal;
   progress: Progress;
   /** Runs once the stack's networks exist, before any container starts (up's DOCKER-USER rules). */
   guard?: () => Promise<void>;

@@ -1,3 +1,4 @@
+import type { Deps } from '../deps.js';
 import { loadMcpSdk, SessionEnds } from '../gateway/session.js';
 import { isolated } from '../outcome.js';
 import type { KeyLease } from '../keys/lease.js';
@@ -35,15 +36,15 @@ export interface ProbePlan {
   replicas?: () => Promise<{ views: ReplicaView[]; findings: ReplicaFinding[] }>;
 }
 
-export interface ProbeDeps {
-  now: () => number;
+/** The probe's part of the commands' `Deps` (the clock that times each check), and what only the probe needs. */
+export interface ProbeDeps extends Pick<Deps, 'clock'> {
   nonce: () => string;
   diagnose: (server: ServerTarget) => Promise<Cause[]>;
   /** Called as each step finishes, for progress on stderr. */
   onStep?: (step: ProbeStep) => void;
 }
 
-/** A check's outcome and when it ran (deps.now() before and after). */
+/** A check's outcome and when it ran (the clock before and after). */
 interface Measured {
   outcome: CheckOutcome;
   started: number;
@@ -60,9 +61,9 @@ export async function runProbe(plan: ProbePlan, deps: ProbeDeps): Promise<ProbeR
   const steps: ProbeStep[] = [];
   const spans = new Map<ProbeLevel, { start: number; end: number }>();
   const measure = async (check: () => Promise<CheckOutcome>): Promise<Measured> => {
-    const started = deps.now();
+    const started = deps.clock.now();
     const outcome = await isolated(check);
-    return { outcome, started, ended: deps.now() };
+    return { outcome, started, ended: deps.clock.now() };
   };
   const record = (level: ProbeLevel, id: string, title: string, { outcome, started, ended }: Measured): ProbeStep => {
     const done: ProbeStep = {

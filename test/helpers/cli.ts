@@ -6,7 +6,7 @@ import { run } from '../../src/cli/main.js';
 import { connectDatabase } from '../../src/db/connect.js';
 import { connectEngine } from '../../src/docker/engine.js';
 import { localHostShell } from '../../src/docker/engine-setup.js';
-import type { Deps } from '../../src/ops/deps.js';
+import type { Deps } from '../../src/deps.js';
 import { systemClock, type Clock } from '../../src/time/clock.js';
 
 export interface CliResult {

@@ -1,3 +1,4 @@
+import { systemClock } from '../../src/time/clock.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -141,7 +142,7 @@ describe("LiteLLM's Postgres role: an old volume moved over by up, refused from 
       await client.query(`CREATE FUNCTION mcpgw_test_one() RETURNS int LANGUAGE sql AS 'SELECT 1'`);
       const { config } = await loadConfig(path.join(dir, 'mcpgw.yaml'));
       const ids = serverIds(buildStackModel(config));
-      const store = new KeyStore(client as never, () => new Date());
+      const store = new KeyStore(client as never, systemClock);
       await store.create(desiredKey({ alias: 'adhoc', key: ADHOC_KEY, models: [], mcpServers: ['alpha'], mcpGroups: [] }, ids));
       before = await rowCounts(client);
     } finally {

@@ -15,6 +15,7 @@ const LAYERS = [
   ['upgrade'],
   ['backup', 'init', 'mcp', 'clients', 'adopt'],
   ['keys'],
+  ['deps.ts'],
   ['swarm'],
   ['render', 'db'],
   ['stack'],

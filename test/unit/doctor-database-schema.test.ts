@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { SqlClient } from '../../src/db/connect.js';
 import { databaseSchema } from '../../src/doctor/checks/database-schema.js';
 import { DoctorContext } from '../../src/doctor/context.js';
-import { withTempDir } from '../helpers/cli.js';
+import { clockAt, withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
@@ -58,11 +58,11 @@ async function check(ledger: Parameters<typeof database>[0], tables?: number) {
       configFile: path.join(dir, 'mcpgw.yaml'),
       cwd: dir,
       env: {},
-      now: () => new Date('2026-11-26T12:00:00Z'),
+      clock: clockAt('2026-11-26T12:00:00Z'),
       randomBytes,
       protect: () => undefined,
-      connectDocker: async () => engine,
-      connectDatabase: async () => database(ledger, tables),
+      docker: async () => engine,
+      database: async () => database(ledger, tables),
       hostShell: async () => new FakeHost(),
       requestTimeoutMs: 1000,
       offline: true,

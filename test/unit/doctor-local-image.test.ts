@@ -9,7 +9,7 @@ import type { CheckResult } from '../../src/doctor/types.js';
 import type { ContainerSummary } from '../../src/docker/containers.js';
 import type { Engine } from '../../src/docker/engine.js';
 import { BUILTIN_LITELLM_IMAGE, RECIPE_HASH_LABEL, RECIPE_LABEL } from '../../src/images/builtin.js';
-import { withTempDir } from '../helpers/cli.js';
+import { clockAt, withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
@@ -27,18 +27,18 @@ async function check(dir: string, engine: Engine): Promise<CheckResult> {
     configFile: path.join(dir, 'mcpgw.yaml'),
     cwd: dir,
     env: { HOME: path.join(dir, 'home') },
-    now: () => new Date('2026-12-02T06:00:00Z'),
+    clock: clockAt('2026-12-02T06:00:00Z'),
     randomBytes,
     protect: () => undefined,
-    connectDocker: async () => engine,
-    connectDatabase: () => Promise.reject(new Error('no database in the unit tier')),
+    docker: async () => engine,
+    database: () => Promise.reject(new Error('no database in the unit tier')),
     hostShell: async () => new FakeHost(),
     requestTimeoutMs: 1000,
     offline: true,
     uid: process.getuid?.(),
   });
   const id = 'litellm.local-image';
-  const report = await runChecks(ctx, selectChecks(CHECKS, [id]), { only: [id], timeoutMs: 10_000, now: () => Date.now() });
+  const report = await runChecks(ctx, selectChecks(CHECKS, [id]), { only: [id], timeoutMs: 10_000 });
   return report.checks[0] as CheckResult;
 }
 

@@ -16,7 +16,7 @@ import { renderStack } from '../../src/render/render.js';
 import { loadTemplates } from '../../src/render/templates.js';
 import { writeRendered } from '../../src/render/write.js';
 import { forgeArchive } from '../helpers/backup.js';
-import { withTempDir } from '../helpers/cli.js';
+import { clockAt, withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack, fixturesDir } from '../helpers/fixtures.js';
@@ -32,11 +32,11 @@ function contextFor(dir: string, overrides: Partial<DoctorDeps> = {}): DoctorCon
     configFile: path.join(dir, 'mcpgw.yaml'),
     cwd: dir,
     env: { HOME: path.join(dir, 'home') },
-    now: () => new Date('2026-11-26T12:00:00Z'),
+    clock: clockAt('2026-11-26T12:00:00Z'),
     randomBytes,
     protect: () => undefined,
-    connectDocker: () => Promise.reject(new Error('no Docker in the unit tier')),
-    connectDatabase: () => Promise.reject(new Error('no database in the unit tier')),
+    docker: () => Promise.reject(new Error('no Docker in the unit tier')),
+    database: () => Promise.reject(new Error('no database in the unit tier')),
     hostShell: async () => new FakeHost(),
     requestTimeoutMs: 1000,
     offline: true,
@@ -56,7 +56,7 @@ async function stackIn(dir: string, edit: (yaml: string) => string = (yaml) => y
 }
 
 async function runOne(ctx: DoctorContext, id: string): Promise<CheckResult> {
-  const report = await runChecks(ctx, selectChecks(CHECKS, [id]), { only: [id], timeoutMs: 10_000, now: () => Date.now() });
+  const report = await runChecks(ctx, selectChecks(CHECKS, [id]), { only: [id], timeoutMs: 10_000 });
   return report.checks[0] as CheckResult;
 }
 
@@ -88,7 +88,7 @@ describe('doctor runner', () => {
           check('a.needs-docker', async () => pass('never'), ['docker']),
           check('a.online', async () => pass('never'), ['online']),
         ],
-        { only: [], timeoutMs: 200, now: () => Date.now() },
+        { only: [], timeoutMs: 200 },
       );
       expect(overlap).toBe(2);
       expect(report.checks.map((result) => [result.id, result.status, result.evidence[0]])).toEqual([
@@ -110,7 +110,6 @@ describe('doctor runner', () => {
       const report = await runChecks(contextFor(dir), [check('a.repeated', async () => fail(['alpha: 503', 'beta: 503'], [down, other, { ...down }, other]))], {
         only: [],
         timeoutMs: 1000,
-        now: () => Date.now(),
       });
       expect(report.checks[0]?.causes).toEqual([down, other]);
       expect(report.checks[0]?.evidence).toEqual(['alpha: 503', 'beta: 503']);
@@ -340,11 +339,11 @@ describe('doctor checks on real files', () => {
         state: 'running',
         status: 'Up',
       });
-      const upgraded = await runOne(contextFor(dir, { connectDocker: async () => engine }), 'config.ignored-fields');
+      const upgraded = await runOne(contextFor(dir, { docker: async () => engine }), 'config.ignored-fields');
       expect(upgraded.evidence.join('\n')).not.toContain(seedConfig);
       // The adopted container itself, still serving: its config.yaml is judged.
       engine.containers[0] = { ...engine.containers[0]!, labels: { 'com.docker.compose.project': 'seed' } };
-      const serving = await runOne(contextFor(dir, { connectDocker: async () => engine }), 'config.ignored-fields');
+      const serving = await runOne(contextFor(dir, { docker: async () => engine }), 'config.ignored-fields');
       expect(serving.evidence.join('\n')).toContain(seedConfig);
     });
   });
@@ -472,7 +471,7 @@ describe('doctor checks on real files', () => {
       }
       for (const network of model.networks)
         engine.networks.set(network.name, { labels: network.labels, internal: network.internal, containers: [`id-${network.serves}`, 'id-litellm'] });
-      const ctx = () => contextFor(dir, { connectDocker: async () => engine });
+      const ctx = () => contextFor(dir, { docker: async () => engine });
       const clean = await runOne(ctx(), 'security.isolation');
       expect([clean.status, causes(clean)]).toEqual(['pass', '']);
       expect(clean.evidence).toContain('gateway-mcp-everything-net: 2 container(s)');
@@ -605,7 +604,7 @@ describe('doctor checks on real files', () => {
     async () => {
       await withTempDir(async (dir) => {
         await stackIn(dir);
-        const report = await runChecks(contextFor(dir, { offline: false }), CHECKS, { only: [], timeoutMs: 10_000, now: () => Date.now() });
+        const report = await runChecks(contextFor(dir, { offline: false }), CHECKS, { only: [], timeoutMs: 10_000 });
         const status = Object.fromEntries(report.checks.map((result) => [result.id, result.status]));
         expect(status).toMatchObject({
           'network.exists': 'fail',
@@ -636,7 +635,6 @@ describe('doctor checks on real files', () => {
       const report = await runChecks(ctx, selectChecks(CHECKS, ['config', 'security.error-logs']), {
         only: ['config', 'security.error-logs'],
         timeoutMs: 10_000,
-        now: () => Date.now(),
       });
       const byId = Object.fromEntries(report.checks.map((result) => [result.id, result]));
       expect(byId['config.rendered']).toMatchObject({
@@ -663,8 +661,8 @@ describe('doctor checks on real files', () => {
         `${await readFile(path.join(dir, 'secrets.env'), 'utf8')}\nDATABASE_URL=postgresql://litellm:pw@127.0.0.1:1/litellm\n`,
       );
       const unreachable = Object.assign(new Error('Postgres at litellm@127.0.0.1:1/litellm is unreachable (ECONNREFUSED)'), { hint: 'start it' });
-      const ctx = contextFor(dir, { connectDocker: async () => ({}) as never, connectDatabase: () => Promise.reject(unreachable) });
-      const report = await runChecks(ctx, selectChecks(CHECKS, ['database', 'keys']), { only: ['database', 'keys'], timeoutMs: 10_000, now: () => Date.now() });
+      const ctx = contextFor(dir, { docker: async () => ({}) as never, database: () => Promise.reject(unreachable) });
+      const report = await runChecks(ctx, selectChecks(CHECKS, ['database', 'keys']), { only: ['database', 'keys'], timeoutMs: 10_000 });
       const byId = Object.fromEntries(report.checks.map((result) => [result.id, result]));
       expect(byId['database.reachable']).toMatchObject({ status: 'fail', evidence: [unreachable.message] });
       expect(byId['database.auth']).toMatchObject({ status: 'skip', evidence: ["LiteLLM's database is unreachable (see database.reachable)"] });
@@ -722,14 +720,14 @@ describe('keys.age (keys_max_age)', () => {
         row('old-blocked', '2026-01-01T00:00:00Z', { blocked: true }),
         row('mcpgw-probe-0a1b2c3d', '2026-01-01T00:00:00Z'),
       ];
-      const result = await runOne(contextFor(dir, { connectDatabase: database(rows) }), 'keys.age');
+      const result = await runOne(contextFor(dir, { database: database(rows) }), 'keys.age');
       expect(result.status).toBe('warn');
       expect(result.evidence).toEqual(['3 key(s), 1 older than 90d', 'old: created 2026-01-01T00:00:00.000Z (329 days)']);
       expect(causes(result)).toMatch(/`mcpgw keys rotate <alias>`/);
     });
     await withTempDir(async (dir) => {
       await stackIn(dir, (yaml) => yaml.replace('  image: registry.lan:5000/postgres:16', '  image: registry.lan:5000/postgres:16\n  host_port: 15432'));
-      const result = await runOne(contextFor(dir, { connectDatabase: database([]) }), 'keys.age');
+      const result = await runOne(contextFor(dir, { database: database([]) }), 'keys.age');
       expect(result).toMatchObject({ status: 'skip', evidence: ['keys_max_age is not set in mcpgw.yaml'] });
     });
   });
@@ -766,7 +764,7 @@ describe('keys.mcp-grant: a key without an MCP grant, judged by the LiteLLM vers
           .replace('registry.lan:5000/litellm:1.108.7', image)
           .replace('  image: registry.lan:5000/postgres:16', '  image: registry.lan:5000/postgres:16\n  host_port: 15432'),
       );
-      return runOne(contextFor(dir, { connectDatabase: database(rows) }), 'keys.mcp-grant');
+      return runOne(contextFor(dir, { database: database(rows) }), 'keys.mcp-grant');
     });
 
   it('on LiteLLM >= 1.80 names each as having no MCP access, with a grant as the fix, never a revoke', async () => {
@@ -829,7 +827,7 @@ describe('security.admin-ui', () => {
 });
 
 describe('doctor on either engine', () => {
-  const run = (ctx: DoctorContext, only: string[]) => runChecks(ctx, selectChecks(CHECKS, only), { only, timeoutMs: 10_000, now: () => Date.now() });
+  const run = (ctx: DoctorContext, only: string[]) => runChecks(ctx, selectChecks(CHECKS, only), { only, timeoutMs: 10_000 });
 
   it("on a swarm one engine's checks skip with a reason naming the swarm, never a pass", async () => {
     const report = await run(contextFor(fixtureStack('swarm').dir), ['network.exists', 'mcp.containers', 'security.isolation', 'database.auth']);

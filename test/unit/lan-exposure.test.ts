@@ -11,7 +11,7 @@ import { DoctorContext } from '../../src/doctor/context.js';
 import type { CheckOutcome } from '../../src/doctor/types.js';
 import { extraPublished } from '../../src/stack/firewall.js';
 import { buildStackModel } from '../../src/stack/model.js';
-import { withTempDir } from '../helpers/cli.js';
+import { clockAt, withTempDir } from '../helpers/cli.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack } from '../helpers/fixtures.js';
@@ -109,11 +109,11 @@ async function checkIn(fixture: string, engine: Engine, host: FakeHost, check: t
       configFile: path.join(dir, 'mcpgw.yaml'),
       cwd: dir,
       env: {},
-      now: () => new Date('2026-12-06T05:00:00Z'),
+      clock: clockAt('2026-12-06T05:00:00Z'),
       randomBytes,
       protect: () => undefined,
-      connectDocker: async () => engine,
-      connectDatabase: () => Promise.reject(new Error('no database in the unit tier')),
+      docker: async () => engine,
+      database: () => Promise.reject(new Error('no database in the unit tier')),
       hostShell: async () => host,
       requestTimeoutMs: 1000,
       offline: true,

@@ -29,7 +29,7 @@ export const clientsKeys: Check = {
     const [rows, rotated] = await Promise.all([ctx.keyRows(), ctx.rotatedKeys()]);
     const live = new Map(rows.map((row) => [row.token, row]));
     const old = new Map(rotated.map((row) => [row.token, row]));
-    const now = ctx.deps.now().getTime();
+    const now = ctx.now().getTime();
     // mcpgw keeps a declared key's value, and a saved one's (keys create --save): --key-alias finds those.
     const kept = (alias: string) => keptKeySecret(config, secrets, alias) !== undefined;
     const evidence: string[] = [];

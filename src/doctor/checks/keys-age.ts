@@ -12,7 +12,7 @@ export const keysAge: Check = {
     const { config } = await ctx.loaded();
     if (!config.keys_max_age) return skip('keys_max_age is not set in mcpgw.yaml');
     const rows = (await ctx.keyRows()).filter((row) => !TEMPORARY_ALIAS.test(row.alias ?? ''));
-    const stale = keysOlderThan(rows, durationSeconds(config.keys_max_age), ctx.deps.now());
+    const stale = keysOlderThan(rows, durationSeconds(config.keys_max_age), ctx.now());
     const evidence = `${rows.length} key(s), ${stale.length} older than ${config.keys_max_age}`;
     if (stale.length === 0) return pass(evidence);
     return warn(

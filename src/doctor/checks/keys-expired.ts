@@ -9,7 +9,7 @@ export const keysExpired: Check = {
   async run(ctx) {
     const { config } = await ctx.loaded();
     const declared = new Set(config.keys.map((key) => key.alias));
-    const now = ctx.deps.now();
+    const now = ctx.now();
     const rows = await grantRows(ctx);
     const dead = rows.filter((row) => row.blocked || (row.expires && row.expires.getTime() <= now.getTime()));
     const describe = (row: (typeof rows)[number]) => `${keyLabel(row)}: ${row.blocked ? 'blocked' : `expired ${row.expires?.toISOString()}`}`;

@@ -30,7 +30,7 @@ export const keysMcpGrant: Check = {
   async run(ctx) {
     const { config } = await ctx.loaded();
     const declaredBy = (row: GrantRow) => config.keys.find((key) => (key.token_sha256 ? key.token_sha256 === row.token : key.alias === row.alias));
-    const now = ctx.deps.now().getTime();
+    const now = ctx.now().getTime();
     const active = (await grantRows(ctx)).filter((row) => !row.blocked && !(row.expires && row.expires.getTime() <= now));
     // The scrape key reaches no MCP route whatever its grant (its allowed_routes admit /metrics alone).
     const ungranted = active.filter(

@@ -14,7 +14,7 @@ export const keysSettings: Check = {
     const declared = await ctx.declaredKeys();
     if (declared.length === 0) return pass('mcpgw.yaml declares no key');
     await grantRows(ctx); // asserts the key tables exist
-    const drift = (await new KeyStore(await ctx.db(), () => ctx.deps.now()).drift(declared))
+    const drift = (await new KeyStore(await ctx.db(), ctx.deps.clock).drift(declared))
       .map((entry) => ({ ...entry, fields: entry.fields.filter((field) => !GRANT_FIELDS.has(field)) }))
       .filter((entry) => entry.fields.length > 0);
     const causes: Cause[] = drift.map((entry) => ({

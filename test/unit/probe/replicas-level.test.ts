@@ -1,3 +1,4 @@
+import { systemClock } from '../../../src/time/clock.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ const FINDINGS: ReplicaFinding[] = [
 describe('the replicas level of the probe', () => {
   let server: Server;
   let baseUrl = '';
-  const deps = { now: () => Date.now(), nonce: () => 'nonce-1', diagnose: async () => [] };
+  const deps = { clock: systemClock, nonce: () => 'nonce-1', diagnose: async () => [] };
   const plan = (change: Partial<ProbePlan>): ProbePlan => ({
     baseUrl,
     key: 'sk-unit',
