@@ -198,6 +198,7 @@ export const COMMANDS = [
       { flags: '--image <image>', description: 'container mcpgw runs (sse/http, or the one a stdio server runs in behind the bridge)' },
       { flags: '--npm <package@version>', description: 'build its image from this npm package (no registry image needed); stdio unless --transport' },
       { flags: '--pypi <package==version>', description: 'build its image from this PyPI package (no registry image needed); stdio unless --transport' },
+      { flags: '--apt <package...>', description: 'with --npm or --pypi: Debian packages the program needs beside it (e.g. git)', list: true },
       { flags: '--command <command>', description: 'command to run (container command, or the stdio server command)' },
       { flags: '--args <arg...>', description: 'arguments after the command' },
       { flags: '--url <url>', description: 'an MCP server mcpgw does not run' },

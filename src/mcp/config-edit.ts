@@ -16,6 +16,8 @@ export interface AddOptions {
   npm?: string;
   /** A PyPI package, pinned (name==1.2.3), likewise (`build: { pypi }`). */
   pypi?: string;
+  /** Debian packages the packaged program needs beside it (`build: { apt }`), only with npm or pypi. */
+  apt?: string[];
   command?: string;
   args?: string[];
   url?: string;
@@ -100,14 +102,21 @@ export function serverEntry(options: AddOptions, catalog?: CatalogEntry, package
   return ordered(entry);
 }
 
-/** `build:` from --npm or --pypi: one package, from one registry, in an image mcpgw builds instead of a given one. */
-function packageFlag(options: AddOptions): { npm: string } | { pypi: string } | undefined {
-  if (options.npm === undefined && options.pypi === undefined) return undefined;
+/**
+ * `build:` from --npm or --pypi: one package, from one registry, in an image mcpgw builds instead of a given one,
+ * with the Debian packages --apt names beside it.
+ */
+function packageFlag(options: AddOptions): { npm: string; apt?: string[] } | { pypi: string; apt?: string[] } | undefined {
+  const apt = options.apt?.length ? { apt: options.apt } : {};
+  if (options.npm === undefined && options.pypi === undefined) {
+    if (apt.apt) throw new UserError('--apt given without --npm or --pypi', 'the Debian packages go into the image mcpgw builds: add --npm or --pypi');
+    return undefined;
+  }
   if (options.npm !== undefined && options.pypi !== undefined)
     throw new UserError('--npm and --pypi both given', 'a server comes from one registry: pass one of them');
   if (options.image !== undefined)
     throw new UserError(`--image and ${options.npm !== undefined ? '--npm' : '--pypi'} both given`, 'mcpgw builds the image from the package: drop --image');
-  return options.npm !== undefined ? { npm: options.npm } : { pypi: options.pypi as string };
+  return options.npm !== undefined ? { npm: options.npm, ...apt } : { pypi: options.pypi as string, ...apt };
 }
 
 function ordered(entry: Record<string, unknown>): Record<string, unknown> {

@@ -112,6 +112,14 @@ describe('mcpgw mcp (no Docker)', () => {
       expect(await expectRefused(dir, ['add', 'b', '--npm', 'x@1.0.0'])).toMatch(/mcp_servers\.b\.command: is required with build/);
       expect(await expectRefused(dir, ['add', 'c', '--npm', 'x@1.0.0', '--pypi', 'y==1.0.0', '--command', 'x'])).toMatch(/--npm and --pypi both given/);
       expect(await expectRefused(dir, ['add', 'd', '--npm', 'x@1.0.0', '--image', 'x:1', '--command', 'x'])).toMatch(/--image and --npm both given/);
+      expect(await expectRefused(dir, ['add', 'e', '--apt', 'git', '--image', 'x:1', '--transport', 'http'])).toMatch(/--apt given without --npm or --pypi/);
+      expect(await expectRefused(dir, ['add', 'f', '--pypi', 'mcp-server-git==2026.10.19', '--apt', 'Git!', '--command', 'mcp-server-git'])).toMatch(
+        /mcp_servers\.f\.build\.apt/,
+      );
+      // The catalog's git entry, written by hand: the program and the Debian package it needs beside it.
+      const git = await runCli(['mcp', 'add', 'git', '--pypi', 'mcp-server-git==2026.10.19', '--apt', 'git', '--command', 'mcp-server-git'], { cwd: dir });
+      expect(git.code, git.stderr).toBe(0);
+      expect(parse(await readFile(file, 'utf8')).mcp_servers.git.build).toEqual({ pypi: 'mcp-server-git==2026.10.19', apt: ['git'] });
     });
   });
 

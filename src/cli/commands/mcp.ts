@@ -16,6 +16,7 @@ export async function mcpAddCommand(ctx: CommandContext, name: string, options: 
     image: options.image,
     npm: options.npm,
     pypi: options.pypi,
+    apt: options.apt,
     command: options.command,
     args: options.args,
     url: options.url,
