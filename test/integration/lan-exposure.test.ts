@@ -11,7 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { writeTestStack } from '../helpers/test-stack.js';
 
 /**
- * The attack of issue #29 item 1, for real: a network namespace stands in for a LAN host that routes the stack's
+ * The outside attack that found the MCP ports reachable from the LAN, for real: a network namespace stands in for a LAN host that routes the stack's
  * bridge subnets via this machine (one static route each, as an attacker on the LAN would add) and tries every
  * port of the stack. Only LiteLLM's, through its published port, may answer. Runs as root (the tier does).
  */

@@ -22,7 +22,7 @@ const REFUSED_MIGRATION = '20251119131227_add_prompt_versioning';
 const stack = inject('mcpgwStack');
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const name = `mcpgwt-${Date.now().toString(36)}-upgrade`;
-const PORT = 14530;
+const PORT = 14540;
 const KEY = 'sk-itest-upgrade-declared-9f2a6c1e4b';
 
 let dir = '';
@@ -67,7 +67,7 @@ describe('mcpgw upgrade from LiteLLM 1.77.3 (a stack mcpgw made) to the builtin 
       name,
       images: { ...stack.images, litellmDb: OLD_IMAGE },
       litellmPort: PORT,
-      mcp: { alpha: { transport: 'http', port: 48530 } },
+      mcp: { alpha: { transport: 'http', port: 48540 } },
       secrets: { MCPGW_KEY_CLAUDE_CODE: KEY },
       extra: { keys: [{ alias: 'claude-code', mcp_servers: ['alpha'] }] },
     });

@@ -11,7 +11,7 @@ export const keysAliases: Check = {
     const byAlias = new Map<string, typeof rows>();
     for (const row of rows) if (row.alias) byAlias.set(row.alias, [...(byAlias.get(row.alias) ?? []), row]);
     // LiteLLM refuses a duplicate alias on /key/generate and /key/update (_enforce_unique_key_alias); rows written
-    // around it (e.g. by an mcpgw sync before issue 16, after a key's value changed) are all admitted.
+    // around it (e.g. by an older mcpgw sync, after a key's value changed) are all admitted.
     const shared = [...byAlias].filter(([, same]) => same.length > 1);
     const evidence = `${rows.length} key(s), ${shared.length} alias(es) held by more than one key`;
     if (shared.length === 0) return pass(evidence);
