@@ -17,7 +17,7 @@ import type { Cause } from '../outcome.js';
 import { diagnoseServer } from '../probe/diagnose.js';
 import { serverTargets } from '../probe/targets.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
-import { buildStackModel, litellmBaseUrl, litellmPlace, litellmService, spawnedInLiteLLM, type StackModel } from '../stack/model.js';
+import { buildStackModel, litellmBaseUrl, litellmPlace, litellmService, mcpServiceName, spawnedInLiteLLM, type StackModel } from '../stack/model.js';
 import type { OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
 import { loadStack, type LoadedStack } from './stack.js';
@@ -36,6 +36,8 @@ export interface AddedServer {
   port?: number;
   server: McpServerConfig | undefined;
   catalog?: CatalogEntry;
+  /** The catalog entry's note, with this server's container named where it says `<stack>-mcp-<server>`. */
+  note?: string;
   /** The catalog's packaged build was written, because this stack builds its images (no registry needed). */
   packaged: boolean;
   /** litellm.build is builtin: the stack's images come from package registries. */
@@ -71,6 +73,14 @@ export async function addServer(ctx: OpContext, name: string, request: AddServer
     ...(plan.port !== undefined ? { port: plan.port } : {}),
     server,
     ...(catalog ? { catalog } : {}),
+    ...(catalog?.note
+      ? {
+          note: catalog.note.replaceAll(
+            '<stack>-mcp-<server>',
+            model.services.find((service) => service.name === mcpServiceName(name))?.containerName ?? '<stack>-mcp-<server>',
+          ),
+        }
+      : {}),
     packaged,
     offline,
     secretsFile,

@@ -77,6 +77,11 @@ describe('mcpgw mcp (no Docker)', () => {
         image: 'mcpgw-test/mcp:latest',
         command: ['npx', '-y', '@modelcontextprotocol/server-everything@2026.8.31', 'streamableHttp'],
       });
+      // The note says how to bring a repository in, naming this server's own container.
+      const git = await runCli(['mcp', 'add', 'repo', '--from-catalog', 'git'], { cwd: dir });
+      expect(git.code, git.stderr).toBe(0);
+      expect(git.stderr).toContain('docker exec litellm-mcp-repo git -C /data/repo pull');
+      expect(git.stderr).not.toContain('<stack>-mcp-<server>');
       const config = await runCli(['render', '--check'], { cwd: dir });
       // Only the postgres entry's secret is missing: the written entries are valid.
       expect(config.stderr).toMatch(/MCP_POSTGRES_URI: is not set/);

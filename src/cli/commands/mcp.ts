@@ -36,7 +36,7 @@ export async function mcpAddCommand(ctx: CommandContext, name: string, options: 
   else ctx.ui.result(`added mcp_servers.${name} to ${added.file}${added.port !== undefined ? ` (port ${added.port})` : ''}`);
   if (added.missing.length > 0) ctx.ui.warn(`add ${added.missing.map((secret) => `${secret}=…`).join(', ')} to ${added.secretsFile} before \`mcpgw up\``);
   // The note tells how the pulled entry runs; the packaged build runs as written above.
-  if (catalog?.note && !added.packaged) ctx.ui.info(`note: ${catalog.note}`);
+  if (added.note && !added.packaged) ctx.ui.info(`note: ${added.note}`);
   if (added.offline && catalog && options.image === undefined && typeof server?.image === 'string' && !server.build) {
     ctx.ui.warn(
       `the ${catalog.id} entry pulls ${server.image}, and this stack builds its images: without a ` +
