@@ -81,11 +81,14 @@ export interface GuardChange {
  * Makes this stack's rules in DOCKER-USER exactly `rules`, in order: kept when they already are, else the stack's
  * old rules are deleted and the new ones inserted at the top (before Docker's final RETURN). Other rules are never
  * touched; where another stack's rules stand relative to these does not matter, each names its own bridges.
+ * Each rule goes in at the top, last one first: another program inserting into the chain meanwhile (a second stack's
+ * `up`, Docker) can land between two of them but never turn their order (a DROP ahead of this stack's ACCEPTs would
+ * cut its containers off from each other), as numbered positions would.
  */
 export async function guardBridges(shell: HostShell, chain: readonly string[], stack: string, rules: readonly string[][]): Promise<GuardChange> {
   if (rulesInPlace(chain, stack, rules)) return { action: 'unchanged', rules: rules.length };
   await deleteLines(shell, stackLines(chain, stack));
-  for (const [index, rule] of rules.entries()) await iptables(shell, ['-I', DOCKER_USER, String(index + 1), ...rule]);
+  for (const rule of [...rules].reverse()) await iptables(shell, ['-I', DOCKER_USER, '1', ...rule]);
   return { action: 'installed', rules: rules.length };
 }
 

@@ -74,6 +74,26 @@ describe("the stack's DOCKER-USER rules", () => {
     expect(chainOf(host)).toEqual([other, operator, '-A DOCKER-USER -j RETURN']);
   });
 
+  it("keep each stack's order when two stacks install theirs at once (two `up`s on one machine)", async () => {
+    const host = new FakeHost();
+    host.chain = ['-A DOCKER-USER -j RETURN'];
+    const before = [...host.chain];
+    // Both read the chain before either writes, and their iptables calls interleave one by one.
+    await Promise.all([
+      guardBridges(host, before, 'gw', stackRules('gw', ['br-a'])),
+      guardBridges(host, before, 'other', stackRules('other', ['br-b', 'br-c'])),
+    ]);
+    const chain = chainOf(host);
+    const gw = chain.filter((line) => line.includes('mcpgw:stack=gw"'));
+    const other = chain.filter((line) => line.includes('mcpgw:stack=other"'));
+    expect(gw).toEqual(stackRules('gw', ['br-a']).map(ruleLine));
+    expect(other).toEqual(stackRules('other', ['br-b', 'br-c']).map(ruleLine));
+    // They did interleave: the check above is not of two installs one after the other.
+    const at = chain.flatMap((line, index) => (line.includes('mcpgw:stack=gw"') ? [index] : []));
+    expect((at.at(-1) ?? 0) - (at[0] ?? 0)).toBeGreaterThan(at.length - 1);
+    expect(chain.at(-1)).toBe('-A DOCKER-USER -j RETURN');
+  });
+
   it('cannot be read or changed without root, iptables or Docker’s chain, and say so with the fix', async () => {
     const notRoot = Object.assign(new FakeHost(), { isRoot: false });
     const noIptables = Object.assign(new FakeHost(), { commands: new Set(['ip']) });
