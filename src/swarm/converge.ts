@@ -61,6 +61,21 @@ export function updateFailed(service: SwarmService, before: string | undefined):
   return `its rolling update failed and Swarm ${back} to the previous spec, whose replicas go on serving${why}`;
 }
 
+/**
+ * Why waiting for a service is over for good, if it is: Swarm gave its rolling update up (paused or rolled back), or
+ * its tasks keep failing outside a rolling update. During one, failed tasks are Swarm's to judge: its
+ * failure_action rolls the update back or pauses it within a poll or two, and that verdict is the one to report (the
+ * previous spec's replicas go on serving), not the failures that led to it.
+ */
+export function serviceVerdict(service: SwarmService, recent: SwarmTask[], failuresAllowed: number, updateBefore: string | undefined): string | undefined {
+  const gaveUp = updateFailed(service, updateBefore);
+  if (gaveUp) return gaveUp;
+  if (service.updateState === 'updating') return undefined;
+  const trouble = taskTrouble(recent);
+  const failures = recent.filter((task) => ['failed', 'rejected'].includes(task.state)).length;
+  return trouble && failures >= failuresAllowed ? trouble : undefined;
+}
+
 export interface ConvergeOptions {
   clock: Clock;
   signal?: AbortSignal;
@@ -87,12 +102,11 @@ export async function waitForService(cluster: Cluster, swarmName: string, option
       async () => {
         const service = await cluster.manager.swarm().service(swarmName);
         if (!service) throw new Error('not deployed');
-        const failed = updateFailed(service, options.updateBefore);
-        if (failed) throw new WaitAborted(failed);
         const tasks = await cluster.manager.swarm().tasks(swarmName);
         const recent = tasks.filter((task) => task.updatedAt >= since);
+        const verdict = serviceVerdict(service, recent, failuresAllowed, options.updateBefore);
+        if (verdict) throw new WaitAborted(verdict);
         const trouble = taskTrouble(recent);
-        if (trouble && recent.filter((task) => ['failed', 'rejected'].includes(task.state)).length >= failuresAllowed) throw new WaitAborted(trouble);
         const running = runningOf(cluster, tasks);
         const current = running.filter((entry) => entry.task.image === service.image || entry.task.image.startsWith(`${service.image}@`));
         const wanted = service.replicas ?? 1;

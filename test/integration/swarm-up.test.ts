@@ -260,7 +260,7 @@ describe('the gateway on a real 3-node swarm', () => {
     const traffic = await load.stop();
     process.stderr.write(`[swarm] failed roll: ${traffic.requests} requests, ${traffic.failed} failed in ${traffic.ms} ms\n`);
     expect(up.code, `${up.stderr}\n${up.stdout}`).toBe(1);
-    expect(up.stderr).toMatch(new RegExp(`service ${name}_litellm: its rolling update failed and Swarm (is rolling|rolled) it back`));
+    expect(up.stderr, up.stderr).toMatch(new RegExp(`service ${name}_litellm: its rolling update failed and Swarm (is rolling|rolled) it back`));
     expect(rolledBack).toMatch(new RegExp(`^${nextImage}(@|$)`));
     expect(traffic.failures).toEqual([]);
     expect(traffic.requests).toBeGreaterThan(20);

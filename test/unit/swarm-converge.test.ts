@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SwarmService } from '../../src/docker/swarm.js';
-import { updateFailed } from '../../src/swarm/converge.js';
+import type { SwarmService, SwarmTask } from '../../src/docker/swarm.js';
+import { serviceVerdict, updateFailed } from '../../src/swarm/converge.js';
 
 const service = (update: Partial<SwarmService>): SwarmService => ({
   id: 's1',
@@ -32,5 +32,32 @@ describe('a rolling update Swarm gave up on', () => {
     expect(updateFailed(service({ updateState: 'updating', updateStartedAt: 't2' }), 't1')).toBeUndefined();
     expect(updateFailed(service({ updateState: 'completed', updateStartedAt: 't2' }), 't1')).toBeUndefined();
     expect(updateFailed(service({}), undefined)).toBeUndefined();
+  });
+});
+
+describe('when waiting for a service is over', () => {
+  const failed = (n: number): SwarmTask => ({
+    id: `t${n}`,
+    serviceId: 's1',
+    nodeId: 'n1',
+    state: 'failed',
+    desiredState: 'shutdown',
+    message: 'started',
+    error: 'task: non-zero exit (3)',
+    exitCode: 3,
+    image: 'mcpgw/litellm-db:next',
+    addresses: {},
+    updatedAt: `2026-12-07T03:00:0${n}Z`,
+  });
+  const crashes = [failed(3), failed(2), failed(1)];
+
+  it('leaves failures during a rolling update to Swarm, then reports its rollback rather than the failures', () => {
+    expect(serviceVerdict(service({ updateState: 'updating', updateStartedAt: 't2' }), crashes, 3, 't1')).toBeUndefined();
+    expect(serviceVerdict(service({ updateState: 'rollback_started', updateStartedAt: 't2' }), crashes, 3, 't1')).toMatch(/Swarm is rolling it back/);
+  });
+
+  it("ends on tasks that keep failing outside a rolling update, in Swarm's words, and not before the allowed count", () => {
+    expect(serviceVerdict(service({}), crashes, 3, undefined)).toBe('3 task(s) ended, the newest failed (exit 3): task: non-zero exit (3)');
+    expect(serviceVerdict(service({ updateState: 'completed', updateStartedAt: 't2' }), crashes.slice(0, 2), 3, 't1')).toBeUndefined();
   });
 });
