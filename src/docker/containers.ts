@@ -84,7 +84,7 @@ export interface ContainerConfig extends ContainerHardening {
   /** Its labels, the image's own included. */
   labels: Record<string, string>;
   /** The host ports it was created to publish (HostConfig.PortBindings: known while it is stopped too). */
-  ports: { hostIp: string; published: number; target: number }[];
+  ports: ContainerSpec['ports'];
   /** Its mounts; a volume's source is the volume's name. Anonymous volumes (an image's VOLUME) are left out. */
   mounts: { type: string; source: string; target: string; readOnly: boolean }[];
   /** Names of the networks it is attached to. */

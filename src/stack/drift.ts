@@ -9,37 +9,39 @@ import type { ContainerConfig, ContainerSpec } from '../docker/containers.js';
  */
 export function runDrift(spec: ContainerSpec, imageId: string | undefined, actual: ContainerConfig): string[] {
   const drift: string[] = [];
-  const networks = networkDrift(
+  const networks = difference(
     spec.networks.map((network) => network.name),
     actual.networks,
   );
-  if (networks) drift.push(`${networks}: its networks were changed after it was created`);
+  if (networks.missing.length + networks.extra.length > 0) {
+    const parts = [
+      ...(networks.missing.length ? [`not on ${networks.missing.join(', ')}`] : []),
+      ...(networks.extra.length ? [`also on ${networks.extra.join(', ')}`] : []),
+    ];
+    drift.push(`${parts.join(', ')}: its networks were changed after it was created`);
+  }
   if (imageId && actual.imageId !== imageId) drift.push(`runs image ${shortId(actual.imageId)}, not ${spec.image} (${shortId(imageId)})`);
-  const ports = setDrift(spec.ports.map(portText), actual.ports.map(portText));
-  if (ports) drift.push(`publishes ${ports.actual || 'no port'} where mcpgw.yaml says ${ports.wanted || 'none'}`);
+  const ports = difference(spec.ports.map(portText), actual.ports.map(portText));
+  if (ports.missing.length + ports.extra.length > 0)
+    drift.push(`publishes ${listed(ports.extra, 'no port')} where mcpgw.yaml says ${listed(ports.missing, 'none')}`);
   const env = changedNames(spec.env.map(entry), new Map(actual.env.map(entry)));
   if (env.length > 0) drift.push(`its environment differs in ${env.join(', ')}`);
   const labels = changedNames(Object.entries(spec.labels), new Map(Object.entries(actual.labels)));
   if (labels.length > 0) drift.push(`its labels differ in ${labels.join(', ')}`);
-  const mounts = setDrift(spec.mounts.map(mountText), actual.mounts.map(mountText));
-  if (mounts) drift.push(`mounts ${mounts.actual || 'nothing'} where mcpgw.yaml says ${mounts.wanted || 'nothing'}`);
+  const mounts = difference(spec.mounts.map(mountText), actual.mounts.map(mountText));
+  if (mounts.missing.length + mounts.extra.length > 0)
+    drift.push(`mounts ${listed(mounts.extra, 'nothing')} where mcpgw.yaml says ${listed(mounts.missing, 'nothing')}`);
   return drift;
 }
 
-/** How a container's networks differ from its service's, in words; undefined when they are the same. */
-function networkDrift(wanted: readonly string[], on: readonly string[]): string | undefined {
-  const missing = wanted.filter((name) => !on.includes(name));
-  const extra = on.filter((name) => !wanted.includes(name));
-  if (missing.length === 0 && extra.length === 0) return undefined;
-  return [...(missing.length ? [`not on ${missing.join(', ')}`] : []), ...(extra.length ? [`also on ${extra.join(', ')}`] : [])].join(', ');
+/** What only the wanted side has (missing from what runs) and what only the actual side has, each in its own order. */
+function difference(wanted: readonly string[], actual: readonly string[]): { missing: string[]; extra: string[] } {
+  return { missing: wanted.filter((item) => !actual.includes(item)), extra: actual.filter((item) => !wanted.includes(item)) };
 }
 
-/** The entries only one side has, each side sorted; undefined when both hold the same. */
-function setDrift(wanted: string[], actual: string[]): { wanted: string; actual: string } | undefined {
-  const onlyWanted = wanted.filter((item) => !actual.includes(item)).sort();
-  const onlyActual = actual.filter((item) => !wanted.includes(item)).sort();
-  if (onlyWanted.length === 0 && onlyActual.length === 0) return undefined;
-  return { wanted: onlyWanted.join(', '), actual: onlyActual.join(', ') };
+/** Items sorted and joined, or `none` when there are none. */
+function listed(items: string[], none: string): string {
+  return items.length > 0 ? [...items].sort().join(', ') : none;
 }
 
 /** Names whose wanted value the actual one lacks or differs from, in the spec's order. */
