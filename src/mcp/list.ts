@@ -1,5 +1,5 @@
 import type { McpgwConfig } from '../config/schema.js';
-import { gatewayTransport, LITELLM_SERVICE, mcpServiceName, runsOwnContainer, type StackModel } from '../stack/model.js';
+import { gatewayTransport, LITELLM_SERVICE, mcpServerService, runsOwnContainer, type StackModel } from '../stack/model.js';
 import { grantingKeys } from '../config/grants.js';
 
 export interface ServerRow {
@@ -27,7 +27,7 @@ export interface ListSources {
 export function serverRows(config: McpgwConfig, model: StackModel, sources: ListSources): ServerRow[] {
   return Object.entries(config.mcp_servers).map(([name, server]) => {
     const litellmEntry = model.litellmConfig.mcp_servers[name] ?? {};
-    const service = model.services.find((candidate) => candidate.name === mcpServiceName(name));
+    const service = mcpServerService(model, name);
     let runs: string;
     let endpoint: string;
     let stateOf: string | undefined;

@@ -17,7 +17,7 @@ import type { Cause } from '../outcome.js';
 import { diagnoseServer } from '../probe/diagnose.js';
 import { serverTargets } from '../probe/targets.js';
 import { SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
-import { buildStackModel, litellmBaseUrl, litellmPlace, litellmService, mcpServiceName, spawnedInLiteLLM, type StackModel } from '../stack/model.js';
+import { buildStackModel, litellmBaseUrl, litellmPlace, litellmService, mcpServerService, spawnedInLiteLLM, type StackModel } from '../stack/model.js';
 import type { OpContext } from './context.js';
 import { withKeyStore } from './key-store.js';
 import { loadStack, type LoadedStack } from './stack.js';
@@ -47,6 +47,9 @@ export interface AddedServer {
   missing: string[];
 }
 
+/** How a catalog note names the container of the server it describes, before it has a name. */
+const CONTAINER_PLACEHOLDER = '<stack>-mcp-<server>';
+
 /** Adds mcp_servers.NAME to mcpgw.yaml (comments kept); a LiteLLM-spawned command is checked first when it can be. */
 export async function addServer(ctx: OpContext, name: string, request: AddServerRequest): Promise<AddedServer> {
   const file = ctx.configFile;
@@ -73,14 +76,7 @@ export async function addServer(ctx: OpContext, name: string, request: AddServer
     ...(plan.port !== undefined ? { port: plan.port } : {}),
     server,
     ...(catalog ? { catalog } : {}),
-    ...(catalog?.note
-      ? {
-          note: catalog.note.replaceAll(
-            '<stack>-mcp-<server>',
-            model.services.find((service) => service.name === mcpServiceName(name))?.containerName ?? '<stack>-mcp-<server>',
-          ),
-        }
-      : {}),
+    ...(catalog?.note ? { note: catalog.note.replaceAll(CONTAINER_PLACEHOLDER, mcpServerService(model, name)?.containerName ?? CONTAINER_PLACEHOLDER) } : {}),
     packaged,
     offline,
     secretsFile,

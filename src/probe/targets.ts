@@ -1,6 +1,6 @@
 import type { McpgwConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { gatewayTransport, litellmEndpoints, mcpServiceName, type StackModel } from '../stack/model.js';
+import { gatewayTransport, litellmEndpoints, mcpServerService, type StackModel } from '../stack/model.js';
 import type { ServerTarget } from './diagnose.js';
 
 /** The declared MCP servers as the probe and doctor reach them: container, LiteLLM's endpoint, declared probe tool. */
@@ -13,7 +13,7 @@ export function serverTargets(config: McpgwConfig, model: StackModel, only?: str
     .filter((name) => !only || name === only)
     .map((name) => {
       const server = config.mcp_servers[name] as McpgwConfig['mcp_servers'][string];
-      const service = model.services.find((entry) => entry.role === 'mcp' && entry.name === mcpServiceName(name));
+      const service = mcpServerService(model, name);
       const endpoint = endpoints.find((candidate) => candidate.name === name);
       return {
         name,

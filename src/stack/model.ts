@@ -154,6 +154,11 @@ export function litellmService(model: Pick<StackModel, 'services'>): ServiceMode
   return litellm;
 }
 
+/** The container service of an MCP server mcpgw runs; none for one given by url or spawned inside LiteLLM. */
+export function mcpServerService(model: Pick<StackModel, 'services'>, server: string): ServiceModel | undefined {
+  return model.services.find((service) => service.role === 'mcp' && service.name === mcpServiceName(server));
+}
+
 /** The bundled Postgres service; none when postgres.mode is external. */
 export function postgresService(model: Pick<StackModel, 'services'>): ServiceModel | undefined {
   return model.services.find((service) => service.role === 'postgres');
