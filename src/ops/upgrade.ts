@@ -4,10 +4,10 @@ import { BACKUP_KEY_SECRET } from '../backup/auth.js';
 import { restorationSql } from '../backup/restore.js';
 import { parseConfig } from '../config/load.js';
 import { readSecrets } from '../config/secrets.js';
-import { declaredKeySecret, keySecretName } from '../config/key-secrets.js';
 import type { ContainerSummary } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { StepFailed, UserError } from '../errors.js';
+import { keptKeySecret } from '../keys/declaration.js';
 import { declaredKeys, legacyServerIds } from '../keys/desired.js';
 import { compareSchema, migrationsReader, readLedger, type Ledger } from '../litellm/migrations.js';
 import { litellmVersion } from '../gateway/litellm-version.js';
@@ -177,9 +177,8 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
           ...(isSwarm(stack) ? { redis: { image: BUILTIN_REDIS_IMAGE, host: REDIS_SERVICE, password: stack.secrets.get(REDIS_PASSWORD_SECRET) ?? '' } } : {}),
           keys: declared.map((key) => {
             const row = keyRows.find((candidate) => candidate.token === key.token);
-            // A key declared by its value (secret:, by default MCPGW_KEY_<ALIAS>) is also tried with that value.
-            const declaration = config.keys.find((candidate) => candidate.alias === key.alias);
-            const secret = declaration?.token_sha256 ? undefined : declaration ? declaredKeySecret(declaration) : keySecretName(key.alias);
+            // A key whose value mcpgw keeps (declared by value: secret:, by default MCPGW_KEY_<ALIAS>) is also tried with it.
+            const secret = keptKeySecret(config, stack.secrets, key.alias);
             const plaintext = secret ? stack.secrets.get(secret) : undefined;
             return { alias: key.alias, sha256: key.token, servers: row?.mcpServers ?? [], groups: row?.mcpGroups ?? [], ...(plaintext ? { plaintext } : {}) };
           }),
