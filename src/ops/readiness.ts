@@ -1,6 +1,7 @@
 import type { Engine } from '../docker/engine.js';
-import { fetchWithTimeout, httpOk } from '../gateway/http.js';
-import type { Readiness, ServiceModel } from '../stack/model.js';
+import { fetchWithTimeout } from '../gateway/http.js';
+import { askOwnHealth, type HealthAnswer } from '../gateway/own-health.js';
+import type { ServiceModel } from '../stack/model.js';
 import type { Clock } from '../time/clock.js';
 
 export interface UpTimeouts {
@@ -21,7 +22,7 @@ export interface ReadinessRun {
   timeouts: UpTimeouts;
   /** The container was (re)started by this run, so a server that crashes at once is caught here. */
   started: boolean;
-  /** LiteLLM's base URL from this machine. */
+  /** LiteLLM's base URL from this machine: the front door's published port. */
   litellmBaseUrl: string;
   /** A wait on the container that fails as the service's step (stack-runner's waitOn). */
   wait<T>(what: string, timeoutMs: number, check: () => Promise<T>): Promise<T>;
@@ -39,7 +40,9 @@ export function waitReady(run: ReadinessRun): Promise<string> {
     case 'mcp':
       return stayingUp(run);
     case 'litellm':
-      return litellmReady(run, readiness);
+      return litellmReady(run, readiness.database);
+    case 'front-door':
+      return litellmReady(run, true);
   }
 }
 
@@ -69,15 +72,37 @@ async function stayingUp(run: ReadinessRun): Promise<string> {
   return 'running';
 }
 
-/** LiteLLM live, then ready with its database connected when it has one. */
-async function litellmReady(run: ReadinessRun, readiness: Extract<Readiness, { kind: 'litellm' }>): Promise<string> {
-  const base = run.litellmBaseUrl;
-  await run.wait(`${base}/health/liveliness`, run.timeouts.litellm, () => httpOk(`${base}/health/liveliness`));
-  const report = await run.wait(`${base}/health/readiness with the DB connected`, run.timeouts.litellm, async () => {
-    const response = await fetchWithTimeout(`${base}/health/readiness`);
-    const body = (await response.json().catch(() => ({}))) as { status?: string; db?: string; litellm_version?: string };
-    if (!response.ok) throw new Error(`readiness answered HTTP ${response.status}`);
-    if (readiness.database && body.db !== 'connected') throw new Error(`readiness reports db "${body.db ?? 'unknown'}"`);
+/** What a health route answered: from inside LiteLLM's container, or through the published port. */
+type HealthAsk = (route: string) => Promise<HealthAnswer>;
+
+/**
+ * LiteLLM live, then ready with its database connected when it has one: LiteLLM asked inside its own container (the
+ * front door before it may send requests to another LiteLLM, the old one during an upgrade), the front door through
+ * the port LAN clients use.
+ */
+function litellmReady(run: ReadinessRun, database: boolean): Promise<string> {
+  if (run.service.role === 'front-door') {
+    const base = run.litellmBaseUrl;
+    return healthRoutes(run, database, base, async (route) => {
+      const response = await fetchWithTimeout(`${base}${route}`);
+      return { status: response.status, body: await response.json().catch(() => undefined) };
+    });
+  }
+  const where = `${run.service.containerName}'s own 127.0.0.1:${run.service.listens}`;
+  return healthRoutes(run, database, where, (route) => askOwnHealth(run.engine, run.id, run.service.listens, route));
+}
+
+async function healthRoutes(run: ReadinessRun, database: boolean, where: string, ask: HealthAsk): Promise<string> {
+  await run.wait(`${where}/health/liveliness`, run.timeouts.litellm, async () => {
+    const answer = await ask('/health/liveliness');
+    if (answer.status !== 200) throw new Error(`liveliness answered HTTP ${answer.status}`);
+    return true;
+  });
+  const report = await run.wait(`${where}/health/readiness with the DB connected`, run.timeouts.litellm, async () => {
+    const answer = await ask('/health/readiness');
+    const body = (answer.body ?? {}) as { status?: string; db?: string; litellm_version?: string };
+    if (answer.status !== 200) throw new Error(`readiness answered HTTP ${answer.status}`);
+    if (database && body.db !== 'connected') throw new Error(`readiness reports db "${body.db ?? 'unknown'}"`);
     return body;
   });
   return `live, ready, db ${report.db ?? 'n/a'}${report.litellm_version ? `, LiteLLM ${report.litellm_version}` : ''}`;

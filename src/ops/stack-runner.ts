@@ -48,7 +48,8 @@ export interface UpReport {
 
 /**
  * Turns the stack model into running, verified containers: images → plan → networks → volumes → Postgres
- * (healthy, SCRAM role and db) → MCP servers (transport answers) → LiteLLM (live, ready with its DB). Each step
+ * (healthy, SCRAM role and db) → MCP servers (transport answers) → LiteLLM (live, ready with its DB) → the front door
+ * (LiteLLM answering on the published port). Each step
  * waits on a real signal with a deadline and fails with the container's last log lines.
  */
 export class StackRunner {
@@ -178,7 +179,7 @@ export class StackRunner {
     const outcomes: (ServiceOutcome & { id: string })[] = [];
     // MCP servers are started before LiteLLM and proven after it: they are ready when LiteLLM, from its own
     // network, can open a session and list their tools, and only a running LiteLLM container stands there.
-    const order: ServiceModel['role'][] = ['postgres', 'mcp', 'canary', 'litellm'];
+    const order: ServiceModel['role'][] = ['postgres', 'mcp', 'canary', 'litellm', 'front-door'];
     for (const role of order) {
       for (const servicePlan of plan.services.filter((entry) => entry.service.role === role)) {
         const entry = desired.find((candidate) => candidate.service.name === servicePlan.service.name);

@@ -1,10 +1,10 @@
 import type { Engine } from '../docker/engine.js';
 import { swarmStackFile } from '../render/render.js';
 import { loadTemplates } from '../render/templates.js';
-import { litellmBaseUrl } from '../stack/model.js';
+import { FRONT_DOOR_SERVICE, litellmBaseUrl } from '../stack/model.js';
 import { StepFailed } from '../errors.js';
 import { swarmServiceName } from '../swarm/converge.js';
-import { FRONT_DOOR_SERVICE, SWARM_STAGES, type SwarmStage } from '../stack/swarm.js';
+import { SWARM_STAGES, type SwarmStage } from '../stack/swarm.js';
 import { deployStaged, ensureDataNode, type SwarmDeployReport } from '../swarm/deploy.js';
 import { waitForFrontDoor } from '../swarm/front-door.js';
 import { ensureImagesOnNodes, imagePlacements } from '../swarm/images.js';

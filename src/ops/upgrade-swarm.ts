@@ -51,7 +51,6 @@ export function swarmEngineSteps(ctx: OpContext, place: SwarmCutoverPlace): Cuto
     return `${replicas} replica(s) of ${serving.image} serve behind the front door`;
   };
   return {
-    rolling: true,
     migrate: async () => {
       await upOnSwarm(ctx, targetStack, engine, progress, ['data', 'migrate']);
       return place.migrationsApplied();

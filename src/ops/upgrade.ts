@@ -18,9 +18,10 @@ import { loadTemplates } from '../render/templates.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
 import { REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { BUILTIN_REDIS_IMAGE } from '../images/builtin.js';
-import { buildStackModel, LITELLM_SERVICE, REDIS_SERVICE, litellmBaseUrl, litellmService } from '../stack/model.js';
+import { buildStackModel, FRONT_DOOR_SERVICE, LITELLM_SERVICE, REDIS_SERVICE, litellmBaseUrl, litellmService } from '../stack/model.js';
 import { localBuilds } from '../stack/images.js';
 import { isPreviousContainer, PREVIOUS_SUFFIX } from '../stack/plan.js';
+import { labelledContainer } from '../stack/running.js';
 import { cutOver, type CutoverEngineSteps, type CutoverOutcome, type CutoverSteps } from '../upgrade/cutover.js';
 import { MigrationFailed, runMigrations } from '../upgrade/migrate.js';
 import { writeRendered } from '../render/write.js';
@@ -49,6 +50,8 @@ export type UpgradeOutcome =
   | { state: 'refused'; target: UpgradeTarget; findings: Finding[] }
   | {
       state: 'upgraded' | 'rolled-back';
+      /** Where it ran: one engine's containers, or a swarm's service. */
+      engine: 'compose' | 'swarm';
       target: UpgradeTarget;
       from: string | undefined;
       backup: string;
@@ -210,16 +213,17 @@ export async function upgradeStack(ctx: OpContext, request: UpgradeRequest): Pro
       !(await deps.confirm?.(
         old.kind === 'swarm'
           ? `Roll the ${old.swarm.wanted} replica(s) of ${serving.name} to LiteLLM ${target.version ?? target.image} (Swarm rolls back a replica that fails)?`
-          : `Stop ${serving.name} and start LiteLLM ${target.version ?? target.image} in its place (the old one is kept for rollback)?`,
+          : `Start LiteLLM ${target.version ?? target.image} beside ${serving.name}, then stop ${serving.name} (kept for rollback)?`,
       ))
     )
       throw new UserError('upgrade cancelled after the rehearsal; nothing was changed', `the backup ${backup} is kept`);
 
+    const frontDoor = old.kind === 'container' ? await labelledContainer(engine, stack.model.name, FRONT_DOOR_SERVICE) : undefined;
     const outcome = await cutOver(
-      cutoverSteps(ctx, { engine, stack, targetStack, targetRunner, old, target, shipped, url, ledgerBefore, backup, backupKey, progress }),
+      cutoverSteps(ctx, { engine, stack, targetStack, targetRunner, old, frontDoor, target, shipped, url, ledgerBefore, backup, backupKey, progress }),
       deps.clock,
     );
-    const result = { target, from, backup, rehearsal: rehearsed, cutover: outcome };
+    const result = { engine: old.kind === 'swarm' ? ('swarm' as const) : ('compose' as const), target, from, backup, rehearsal: rehearsed, cutover: outcome };
     if (!outcome.ok) return { state: 'rolled-back', ...result };
     const configBackup = `${stack.loaded.file}.bak-${new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-')}`;
     await copyFile(stack.loaded.file, configBackup);
@@ -328,6 +332,8 @@ interface CutoverPlace {
   targetStack: LoadedStack;
   targetRunner: StackRunner;
   old: Serving;
+  /** One engine's front door container as the cut-over found it; none on a stack whose old LiteLLM holds the port. */
+  frontDoor: ContainerSummary | undefined;
   target: UpgradeTarget;
   shipped: Awaited<ReturnType<ReturnType<typeof migrationsReader>>>;
   url: string;
@@ -395,11 +401,16 @@ function cutoverSteps(ctx: OpContext, place: CutoverPlace): CutoverSteps {
 
 /**
  * On one engine: the target's migrations in a throwaway container on LiteLLM's networks while the old one serves;
- * the new container created beside the old one (renamed `<name>-previous`, kept), then the swap.
+ * the new container created and started beside the old one (renamed `<name>-previous`, kept), both behind the front
+ * door, then the old one stopped. Where the old LiteLLM holds the port itself (an adopted stack, or one made before
+ * mcpgw had a front door), the front door starts on that port once the old one has stopped: the only downtime.
  */
 function containerSteps(ctx: OpContext, place: CutoverPlace, old: ContainerSummary, applied: () => Promise<number>): CutoverEngineSteps {
   const { engine, stack, targetStack, targetRunner, target, progress } = place;
   let newId: string | undefined;
+  let doorId: string | undefined;
+  // A front door already on the port keeps serving throughout: the old LiteLLM until the new one is ready, then it.
+  const serving = place.frontDoor?.state === 'running';
   const service = litellmService(targetStack.model);
   const databaseEnv = containerSpecFor(service, targetStack.secrets, stack.loaded.dir).env.find((entry) => entry.startsWith('DATABASE_URL='));
   const oldRunner = new StackRunner(stack.model, stack.secrets, stack.files, stack.loaded.dir, {
@@ -443,16 +454,31 @@ function containerSteps(ctx: OpContext, place: CutoverPlace, old: ContainerSumma
       newId = await targetRunner.createServiceContainer(LITELLM_SERVICE);
       return `old LiteLLM kept as ${previous}, still serving; the new one created beside it`;
     },
-    retireOld: async () => {
-      await engine.stopContainer(old.id, 30);
-      return 'old LiteLLM stopped';
-    },
     startNew: async () => {
       if (!newId) throw new StepFailed('the new LiteLLM container was not created');
       const startedAt = ctx.deps.clock.now();
       const ready = await targetRunner.startService(LITELLM_SERVICE, newId);
       return { ready, ownStartMs: ctx.deps.clock.now() - startedAt };
     },
+    retireOld: async () => {
+      await engine.stopContainer(old.id, 30);
+      return serving ? 'old LiteLLM stopped; the front door sends every request to the new one' : 'old LiteLLM stopped, its port free';
+    },
+    ...(serving
+      ? {}
+      : {
+          openFrontDoor: async () => {
+            // A front door container that is not serving (stopped, or left by an interrupted run) holds the name.
+            if (place.frontDoor) await engine.removeContainer(place.frontDoor.id);
+            doorId = await targetRunner.createServiceContainer(FRONT_DOOR_SERVICE);
+            return `front door started on LiteLLM's port: ${await targetRunner.startService(FRONT_DOOR_SERVICE, doorId)}`;
+          },
+          closeFrontDoor: async () => {
+            if (!doorId) return 'no front door to remove';
+            await engine.removeContainer(doorId);
+            return 'front door removed, its port free for the old LiteLLM';
+          },
+        }),
     removeNew: async () => {
       if (!newId) return 'no new LiteLLM container to remove';
       await engine.removeContainer(newId);

@@ -1,6 +1,6 @@
 import { fetchWithTimeout } from '../gateway/http.js';
 import { gatewayHeaders } from '../gateway/session.js';
-import { REPLICA_HEADER } from '../stack/swarm.js';
+import { REPLICA_HEADER } from '../stack/model.js';
 import { fail, pass, warn, type CheckOutcome } from './types.js';
 
 const SESSION_HEADER = 'mcp-session-id';

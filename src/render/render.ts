@@ -9,7 +9,8 @@ import type { ImageLaunches, SwarmModel, SwarmStage } from '../stack/swarm.js';
 import { COMPOSE_FILE, ENV_DIR, envFileFor, renderCompose } from './compose.js';
 import { renderEnvFile } from './env-files.js';
 import { LITELLM_CONFIG_FILE, renderLiteLLMConfig } from './litellm-config.js';
-import { HAPROXY_CONFIG_FILE, renderHaproxyConfig, renderSwarmStack, STACK_FILE } from './swarm-stack.js';
+import { renderHaproxyConfig } from './haproxy.js';
+import { renderSwarmStack, STACK_FILE } from './swarm-stack.js';
 import { fillPlaceholders, type Templates } from './templates.js';
 
 export interface RenderedFile {
@@ -45,7 +46,8 @@ export function renderStack(model: StackModel, secrets: Secrets, templates: Temp
     ...(swarm ? [] : [{ path: COMPOSE_FILE, content: renderCompose(model, templates), secret: false }]),
     { path: LITELLM_CONFIG_FILE, content: renderLiteLLMConfig(model, templates), secret: false },
   ];
-  if (swarm) files.push({ path: HAPROXY_CONFIG_FILE, content: renderHaproxyConfig(swarm.model, templates), secret: false });
+  const door = swarm ? swarm.model.frontDoor : model.frontDoor;
+  if (door) files.push({ path: door.configFile, content: renderHaproxyConfig(model.name, door, templates), secret: false });
   const bridged = model.services.some((service) => service.volumes.some((volume) => path.normalize(volume.source) === BRIDGE_SCRIPT_FILE));
   if (bridged) files.push({ path: BRIDGE_SCRIPT_FILE, content: templates.mcpBridge, secret: false });
   if (model.services.some((service) => service.role === 'canary')) files.push({ path: CANARY_SCRIPT_FILE, content: templates.canaryModel, secret: false });

@@ -3,24 +3,13 @@ import path from 'node:path';
 import { parse, Scalar } from 'yaml';
 import { builtinImageLaunch } from '../images/builtin.js';
 import { HARDENING, type NetworkModel } from '../stack/model.js';
-import {
-  HAPROXY_CONFIG_FILE,
-  REPLICA_HEADER,
-  SECRETS_DIR,
-  servicesThrough,
-  unknownImage,
-  type ImageLaunches,
-  type SwarmModel,
-  type SwarmService,
-  type SwarmStage,
-} from '../stack/swarm.js';
+import { SECRETS_DIR, servicesThrough, unknownImage, type ImageLaunches, type SwarmModel, type SwarmService, type SwarmStage } from '../stack/swarm.js';
 import { envFileFor } from './compose.js';
-import { fillPlaceholders, type Templates } from './templates.js';
+import type { Templates } from './templates.js';
 import { stringify, templateDocument } from './yaml.js';
 
 export const SWARM_DIR = 'swarm';
 export const STACK_FILE = `${SWARM_DIR}/stack.yml`;
-export { HAPROXY_CONFIG_FILE };
 
 /** Swarm's limit on a secret's or config's name. */
 const SWARM_NAME_MAX = 64;
@@ -88,19 +77,6 @@ export function renderSwarmStack(
   if (Object.keys(configs).length > 0) doc.set('configs', sortedKeys(configs));
   else doc.delete('configs');
   return stringify(doc);
-}
-
-/** haproxy.cfg of the front door (templates/haproxy.cfg): LiteLLM's tasks by DNS, health-checked, sessions sticky. */
-export function renderHaproxyConfig(model: SwarmModel, templates: Templates): string {
-  const { listens, backendHost, backendPort, slots } = model.frontDoor;
-  return fillPlaceholders(templates.haproxyConfig, {
-    stack: model.stack,
-    port: String(listens),
-    backend_host: backendHost,
-    backend_port: String(backendPort),
-    slots: String(slots),
-    replica_header: REPLICA_HEADER,
-  });
 }
 
 /**

@@ -1,17 +1,17 @@
 import type { Engine } from '../docker/engine.js';
 import type { HostShell } from '../docker/engine-setup.js';
 import { guardBridges, readDockerUser, rulesInPlace, stackLines, stackRules, unguardBridges, type ChainRead } from '../docker/firewall.js';
-import type { PortModel, ServiceModel, StackModel } from './model.js';
+import { isGatewayRole, type PortModel, type ServiceModel, type StackModel } from './model.js';
 
-/** A port published on this machine for a service other than LiteLLM: what mcpgw.yaml asked for besides the gateway. */
+/** A port published on this machine for a service other than the gateway: what mcpgw.yaml asked for besides it. */
 export interface ExtraPort {
   service: ServiceModel;
   port: PortModel;
 }
 
-/** Every published port but LiteLLM's (`publish: true` servers, `postgres.host_port`). */
+/** Every published port but the gateway's (`publish: true` servers, `postgres.host_port`). */
 export function extraPublished(model: Pick<StackModel, 'services'>): ExtraPort[] {
-  return model.services.filter((service) => service.role !== 'litellm').flatMap((service) => service.ports.map((port) => ({ service, port })));
+  return model.services.filter((service) => !isGatewayRole(service.role)).flatMap((service) => service.ports.map((port) => ({ service, port })));
 }
 
 export function describeExtra(extras: readonly ExtraPort[]): string {

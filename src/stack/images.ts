@@ -7,8 +7,8 @@ import type { Progress } from '../ui/progress.js';
 import { mcpServiceName, type StackModel } from './model.js';
 
 /**
- * The recipes of the services mcpgw.yaml marks `build:`, in declaration order (the builder adds parents), and on a
- * swarm the coordination Redis and the front door, which always run mcpgw's images.
+ * The recipes of the services mcpgw.yaml marks `build:`, in declaration order (the builder adds parents), the front
+ * door's and on a swarm the coordination Redis's, which always run mcpgw's images.
  */
 export function stackRecipes(config: McpgwConfig): Recipe[] {
   const recipes: Recipe[] = [];
@@ -19,7 +19,8 @@ export function stackRecipes(config: McpgwConfig): Recipe[] {
     if (npm) recipes.push(packageRecipe({ npm, apt }));
     else if (pypi) recipes.push(packageRecipe({ pypi, apt }));
   }
-  if (config.engine === 'swarm') recipes.push(REDIS_RECIPE, HAPROXY_RECIPE);
+  if (config.engine === 'swarm') recipes.push(REDIS_RECIPE);
+  recipes.push(HAPROXY_RECIPE);
   return recipes;
 }
 

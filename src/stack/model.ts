@@ -8,7 +8,7 @@ import type { LiteLLMPlace, ServerEndpoint } from '../gateway/vantage.js';
 import { gatewayMcpUrl, publishedBaseUrl } from './endpoints.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from './labels.js';
 import { pinnedServerId } from '../litellm/server-id.js';
-import { BUILTIN_LITELLM_IMAGE } from '../images/builtin.js';
+import { BUILTIN_HAPROXY_IMAGE, BUILTIN_LITELLM_IMAGE } from '../images/builtin.js';
 
 /**
  * The one in-memory description of a stack. docker-compose.yml, config.yaml, the per-service env files and
@@ -32,6 +32,26 @@ export interface StackModel {
   requiredSecrets: string[];
   /** Present only when mcpgw.yaml enables a part of `observability:`. */
   observability?: ObservabilityModel;
+  /** One engine's front door (a swarm's is in its SwarmModel): what its haproxy.cfg is rendered from. */
+  frontDoor?: FrontDoorModel;
+}
+
+/** HAProxy on LiteLLM's published port, sending each request to a LiteLLM container (or task) that is ready. */
+export interface FrontDoorModel {
+  /** Published: what LAN clients connect to (litellm.port). */
+  port: number;
+  /** Where HAProxy listens inside its container. */
+  listens: number;
+  /** The DNS name that resolves to every LiteLLM container (or task), and the port they listen on. */
+  backendHost: string;
+  backendPort: number;
+  /**
+   * Server slots HAProxy fills from DNS: on one engine LiteLLM and, during an upgrade, its successor beside it; on a
+   * swarm every replica, plus the one a start-first update runs beside them, plus one whose record lingers.
+   */
+  slots: number;
+  /** Where its haproxy.cfg is rendered, relative to the output folder. */
+  configFile: string;
 }
 
 export interface NetworkModel {
@@ -62,19 +82,21 @@ export interface PortModel {
 export type Readiness =
   | { kind: 'health' }
   | { kind: 'mcp'; transport: 'sse' | 'http'; path: string /** Per-request deadline when answering is slow by design. */; answerMs?: number }
-  | { kind: 'litellm'; database: boolean };
+  | { kind: 'litellm'; database: boolean }
+  /** LiteLLM answering through the front door, on the port LAN clients use. */
+  | { kind: 'front-door' };
 
 export interface ServiceModel {
   /** Compose service name, also the container's DNS name on its networks. */
   name: string;
-  role: 'litellm' | 'postgres' | 'mcp' | 'canary';
+  role: 'litellm' | 'postgres' | 'mcp' | 'canary' | 'front-door';
   containerName: string;
   image: string;
   entrypoint?: string[];
   command?: string[];
   environment: Record<string, string>;
   secretEnv: SecretEnv[];
-  /** Published on this machine: LiteLLM's, and only what mcpgw.yaml asks for besides (publish, postgres.host_port). */
+  /** Published on this machine: the gateway's (the front door's), and only what mcpgw.yaml asks for besides (publish, postgres.host_port). */
   ports: PortModel[];
   /** The port the service listens on inside its container, published or not (what a LAN host must not reach). */
   listens: number;
@@ -110,6 +132,23 @@ export type LiteLLMConfig = {
 };
 
 export const LITELLM_CONTAINER_PORT = 4000;
+export const FRONT_DOOR_SERVICE = 'front-door';
+/** The front door's own port inside its container: LiteLLM's, so the published mapping reads as LiteLLM's did. */
+export const FRONT_DOOR_PORT = LITELLM_CONTAINER_PORT;
+/** The header the front door adds to every answer: the address of the LiteLLM container (or replica) that gave it. */
+export const REPLICA_HEADER = 'x-mcpgw-replica';
+/** Where the front door's configuration is mounted (the path the haproxy image starts with). */
+export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
+/** One engine's front door configuration, rendered beside the compose file. */
+const FRONT_DOOR_CONFIG_FILE = 'front-door/haproxy.cfg';
+/** Accepting connections is serving: with no LiteLLM ready yet it answers 503, which is no reason to restart it. */
+export const FRONT_DOOR_HEALTHCHECK = {
+  test: ['CMD', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${FRONT_DOOR_PORT}`],
+  interval: '5s',
+  timeout: '3s',
+  retries: 3,
+  startPeriod: '5s',
+};
 /** How long a bridged server may take to answer its first initialize: the bridge starts the stdio command then. */
 export const BRIDGE_ANSWER_MS = 20_000;
 /** mcpgw's stdio bridge (templates/mcp-bridge.mjs), rendered beside the compose file and mounted into each bridge. */
@@ -147,7 +186,7 @@ export function litellmPlace(model: StackModel): LiteLLMPlace {
   return { container: litellm.containerName, image: litellm.image, networks: litellm.networks, labels: labelsFor(model.name, 'vantage') };
 }
 
-/** The stack's LiteLLM service: every stack model has one, with its port published. */
+/** The stack's LiteLLM service: every stack model has one. */
 export function litellmService(model: Pick<StackModel, 'services'>): ServiceModel {
   const litellm = model.services.find((service) => service.role === 'litellm');
   if (!litellm) throw new Error('the stack model has no LiteLLM service');
@@ -164,9 +203,22 @@ export function postgresService(model: Pick<StackModel, 'services'>): ServiceMod
   return model.services.find((service) => service.role === 'postgres');
 }
 
+/**
+ * The service whose published port LAN clients and mcpgw call: one engine's front door; on a swarm the LiteLLM service
+ * model, which carries the port its front door publishes on the data node.
+ */
+export function gatewayService(model: Pick<StackModel, 'services'>): ServiceModel {
+  return model.services.find((service) => service.role === 'front-door') ?? litellmService(model);
+}
+
+/** Whether the service is the gateway LAN clients reach with a key: LiteLLM, or the front door before it. */
+export function isGatewayRole(role: ServiceModel['role']): boolean {
+  return role === 'litellm' || role === 'front-door';
+}
+
 /** LiteLLM's published port as this machine reaches it, e.g. http://127.0.0.1:4000: what mcpgw itself calls. */
 export function litellmBaseUrl(model: Pick<StackModel, 'services'>): string {
-  const port = litellmService(model).ports[0];
+  const port = gatewayService(model).ports[0];
   if (!port) throw new Error('the stack model publishes no LiteLLM port');
   return publishedBaseUrl(port);
 }
@@ -251,6 +303,20 @@ export function buildStackModel(config: McpgwConfig): StackModel {
     if (!networks.some((network) => network.name === name)) networks.push({ name, external: true, internal: false, serves: name, labels: {} });
   }
   services.push(litellm(config, [...new Set([...ownNetworks, ...config.litellm.networks])], mcpServices));
+  const litellmNet = serviceNetworkName(config.name, LITELLM_SERVICE);
+  // On one engine the front door holds LiteLLM's port, so an upgrade starts the new LiteLLM beside the old one.
+  const door: FrontDoorModel | undefined =
+    config.engine === 'swarm'
+      ? undefined
+      : {
+          port: config.litellm.port,
+          listens: FRONT_DOOR_PORT,
+          backendHost: LITELLM_SERVICE,
+          backendPort: LITELLM_CONTAINER_PORT,
+          slots: 2,
+          configFile: FRONT_DOOR_CONFIG_FILE,
+        };
+  if (door) services.push(frontDoorService(config, litellmNet));
   const shipped = services.map((service) => withLogShipping(service, observability));
   const settings = litellmSettings(observability);
   const names = new Set(networks.map((network) => network.name));
@@ -272,6 +338,32 @@ export function buildStackModel(config: McpgwConfig): StackModel {
     // The scrape key: rendered for Prometheus, synced into LiteLLM like a declared key.
     requiredSecrets: [...requiredSecrets(shipped), ...(observability?.prometheus ? [METRICS_KEY_SECRET] : [])].sort(),
     ...(observability ? { observability } : {}),
+    ...(door ? { frontDoor: door } : {}),
+  };
+}
+
+/**
+ * One engine's HAProxy on LiteLLM's port, on LiteLLM's own network: it sends each request to a ready LiteLLM container
+ * by their shared DNS name, so a new LiteLLM can serve beside the old one before it stops (an upgrade's cut-over).
+ */
+function frontDoorService(config: McpgwConfig, network: string): ServiceModel {
+  return {
+    name: FRONT_DOOR_SERVICE,
+    role: 'front-door',
+    containerName: `${config.name}-${FRONT_DOOR_SERVICE}`,
+    image: BUILTIN_HAPROXY_IMAGE,
+    environment: {},
+    secretEnv: [],
+    ports: [{ hostIp: config.bind, published: config.litellm.port, target: FRONT_DOOR_PORT }],
+    listens: FRONT_DOOR_PORT,
+    networks: [network],
+    volumes: [{ source: `./${FRONT_DOOR_CONFIG_FILE}`, target: HAPROXY_CONFIG_PATH, kind: 'bind', readOnly: true }],
+    healthcheck: FRONT_DOOR_HEALTHCHECK,
+    dependsOn: [{ service: LITELLM_SERVICE, condition: 'service_started' }],
+    labels: labelsFor(config.name, FRONT_DOOR_SERVICE),
+    readiness: { kind: 'front-door' },
+    user: UNPRIVILEGED_USER,
+    capAdd: [],
   };
 }
 
@@ -448,8 +540,9 @@ function litellm(config: McpgwConfig, networks: string[], mcpServices: ServiceMo
       ...(Object.values(config.mcp_servers).some(spawnedInLiteLLM) ? { LITELLM_ENABLE_MCP_STDIO: 'true' } : {}),
     },
     secretEnv,
-    // On a swarm the front door publishes the port on the data node, which `host` names: mcpgw calls LiteLLM there too.
-    ports: [{ hostIp: config.engine === 'swarm' ? config.host : config.bind, published: litellm.port, target: LITELLM_CONTAINER_PORT }],
+    // The front door publishes the port: on one engine its own service; on a swarm on the data node, which `host`
+    // names (mcpgw calls LiteLLM there too).
+    ports: config.engine === 'swarm' ? [{ hostIp: config.host, published: litellm.port, target: LITELLM_CONTAINER_PORT }] : [],
     listens: LITELLM_CONTAINER_PORT,
     networks,
     volumes: [{ source: './config/config.yaml', target: LITELLM_CONFIG_PATH, kind: 'bind', readOnly: true }],

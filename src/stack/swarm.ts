@@ -4,12 +4,17 @@ import { UserError } from '../errors.js';
 import { BUILTIN_HAPROXY_IMAGE, BUILTIN_LITELLM_IMAGE, BUILTIN_REDIS_IMAGE, builtinImageLaunch, RECIPE_LABEL } from '../images/builtin.js';
 import { labelsFor } from './labels.js';
 import {
+  FRONT_DOOR_HEALTHCHECK,
+  FRONT_DOOR_PORT,
+  FRONT_DOOR_SERVICE,
+  HAPROXY_CONFIG_PATH,
   LITELLM_CONTAINER_PORT,
   LITELLM_SERVICE,
   litellmService,
   REDIS_SERVICE,
   serviceNetworkName,
   UNPRIVILEGED_USER,
+  type FrontDoorModel,
   type NetworkModel,
   type ServiceModel,
   type StackModel,
@@ -76,31 +81,9 @@ export interface SwarmService {
   rolling: boolean;
 }
 
-export interface FrontDoorModel {
-  /** Published on the data node: what LAN clients connect to (litellm.port). */
-  port: number;
-  /** Where HAProxy listens inside its container. */
-  listens: number;
-  /** The DNS name that resolves to every LiteLLM task (dnsrr), and the port they listen on. */
-  backendHost: string;
-  backendPort: number;
-  /**
-   * Server slots HAProxy fills from DNS: every replica, plus the one a start-first update runs beside them, plus one
-   * whose predecessor's record lingers while Swarm reschedules it.
-   */
-  slots: number;
-}
-
 export const MIGRATE_SERVICE = 'litellm-migrate';
-export const FRONT_DOOR_SERVICE = 'front-door';
-/** The front door's own port inside its container: LiteLLM's, so the published mapping reads the same as on one host. */
-export const FRONT_DOOR_PORT = LITELLM_CONTAINER_PORT;
-/** The header the front door adds to every answer: the address of the LiteLLM replica that gave it. */
-export const REPLICA_HEADER = 'x-mcpgw-replica';
 /** Where Swarm mounts a service's env file secret; the entrypoint wrapper reads it. */
 export const SECRETS_DIR = '/run/secrets';
-/** Where the front door's configuration is mounted (the path the haproxy image starts with). */
-export const HAPROXY_CONFIG_PATH = '/etc/haproxy/haproxy.cfg';
 export const HAPROXY_CONFIG_FILE = 'swarm/haproxy.cfg';
 /**
  * How long a stopping replica keeps serving before LiteLLM hears the stop signal. Swarm drops the task from the
@@ -163,6 +146,7 @@ export function buildSwarmModel(model: StackModel, config: McpgwConfig, launches
       backendHost: `tasks.${LITELLM_SERVICE}`,
       backendPort: LITELLM_CONTAINER_PORT,
       slots: config.litellm.replicas + 2,
+      configFile: HAPROXY_CONFIG_FILE,
     },
   };
 }
@@ -281,8 +265,7 @@ function frontDoorService(stack: string, network: string, port: number): SwarmSe
     volumes: [],
     configs: [{ file: HAPROXY_CONFIG_FILE, target: HAPROXY_CONFIG_PATH }],
     ports: [{ published: port, target: FRONT_DOOR_PORT }],
-    // Accepting connections is serving: with no replica ready yet it answers 503, which is no reason to restart it.
-    healthcheck: { test: ['CMD', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${FRONT_DOOR_PORT}`], interval: '5s', timeout: '3s', retries: 3, startPeriod: '5s' },
+    healthcheck: FRONT_DOOR_HEALTHCHECK,
     user: UNPRIVILEGED_USER,
     capAdd: [],
     labels: labelsFor(stack, FRONT_DOOR_SERVICE),

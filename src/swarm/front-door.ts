@@ -1,5 +1,5 @@
 import { fetchWithTimeout } from '../gateway/http.js';
-import { REPLICA_HEADER } from '../stack/swarm.js';
+import { REPLICA_HEADER } from '../stack/model.js';
 import type { Clock } from '../time/clock.js';
 import { waitUntil } from '../time/wait.js';
 

@@ -163,7 +163,7 @@ describe('mcpgw CLI', () => {
       await withTempDir(async (dir) => {
         await copyFixture('http', dir);
         expect((await runCli(['-f', 'mcpgw.yaml', 'render', '--out', 'deploy'], { cwd: dir })).code).toBe(0);
-        expect((await readdir(path.join(dir, 'deploy'))).sort()).toEqual(['config', 'docker-compose.yml', 'env', 'postgres']);
+        expect((await readdir(path.join(dir, 'deploy'))).sort()).toEqual(['config', 'docker-compose.yml', 'env', 'front-door', 'postgres']);
       });
     });
 

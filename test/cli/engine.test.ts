@@ -31,7 +31,8 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
   it('status shows each service as the engine has it and exits 1 when one is not running, its --json one document', async () => {
     await withStack(async (dir, engine) => {
       engine.containers = [
-        ours('litellm', 'running', { startedAt: '2026-12-01T10:00:00Z', ports: [{ target: 4000, hostIp: '0.0.0.0', hostPort: 4000 }] }),
+        ours('litellm', 'running', { startedAt: '2026-12-01T10:00:00Z' }),
+        ours('front-door', 'running', { startedAt: '2026-12-01T10:00:00Z', ports: [{ target: 4000, hostIp: '0.0.0.0', hostPort: 4000 }] }),
         ours('postgres', 'exited'),
       ];
       const result = await runCli(['status', '--json'], { cwd: dir, docker: async () => engine, clock: clockAt('2026-12-01T10:05:00Z') });
@@ -41,7 +42,8 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
         services: { service: string; state: string; uptimeSeconds?: number; ports: string[] }[];
       };
       expect(ok).toBe(false);
-      expect(services.find((service) => service.service === 'litellm')).toMatchObject({ state: 'running', uptimeSeconds: 300, ports: ['0.0.0.0:4000->4000'] });
+      expect(services.find((service) => service.service === 'litellm')).toMatchObject({ state: 'running', uptimeSeconds: 300, ports: [] });
+      expect(services.find((service) => service.service === 'front-door')).toMatchObject({ state: 'running', ports: ['0.0.0.0:4000->4000'] });
       expect(services.find((service) => service.service === 'postgres')?.state).toBe('exited');
       expect(services.find((service) => service.service.startsWith('mcp'))?.state).toBe('absent');
       expect(result.stderr).toMatch(/postgres, mcp-everything not running or unhealthy/);
@@ -273,7 +275,7 @@ describe('stack commands on a fake engine (Deps.docker)', () => {
       ]);
       expect(plan.retired_networks).toEqual(['litellm-mcp-net']);
       expect(plan.volumes.map((volume) => volume.action)).toEqual(['create']);
-      expect(plan.services.map((service) => service.action)).toEqual(['create', 'create', 'create']);
+      expect(plan.services.map((service) => service.action)).toEqual(['create', 'create', 'create', 'create']);
       expect(engine.calls).toEqual([]);
       const table = await runCli(['up', '--dry-run'], { cwd: dir, docker: async () => engine });
       expect(table.stdout).toMatch(/network\s+litellm-mcp-net\s+remove\s+the former shared MCP network/);

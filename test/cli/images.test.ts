@@ -59,12 +59,4 @@ describe('mcpgw images build: bad input', () => {
       expect(result.stdout + result.stderr).toContain('mcp_servers.everything.build.npm');
     });
   });
-
-  it('says there is nothing to build when no service is marked build:, without needing Docker', async () => {
-    await inStack('version: 1\nhost: linuxserver.lan\n', async (dir) => {
-      const result = await runCli(['images', 'build'], { cwd: dir, env });
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toContain('nothing to build: no service in mcpgw.yaml is marked build:');
-    });
-  });
 });

@@ -6,10 +6,10 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { BUILTIN_HAPROXY_IMAGE } from '../../src/images/builtin.js';
-import { renderHaproxyConfig } from '../../src/render/swarm-stack.js';
+import { renderHaproxyConfig } from '../../src/render/haproxy.js';
 import { loadTemplates } from '../../src/render/templates.js';
-import { buildStackModel } from '../../src/stack/model.js';
-import { buildSwarmModel, FRONT_DOOR_PORT, HAPROXY_CONFIG_PATH } from '../../src/stack/swarm.js';
+import { buildStackModel, FRONT_DOOR_PORT, HAPROXY_CONFIG_PATH } from '../../src/stack/model.js';
+import { buildSwarmModel } from '../../src/stack/swarm.js';
 import { fixtureStack, fixturesDir } from '../helpers/fixtures.js';
 import { createNetwork, dockerClient, runId, StartedContainer, startContainer, testLabels, waitForPort, waitUntil } from '../stack/stack.js';
 
@@ -89,7 +89,7 @@ describe('the front door (HAProxy from Debian, the rendered haproxy.cfg) in fron
       'registry.lan:5000/everything:2026.8.31': { entrypoint: [], cmd: ['node'], labels: {} },
     });
     const cfg = path.join(dir, 'haproxy.cfg');
-    await writeFile(cfg, renderHaproxyConfig(swarm, loadTemplates()), { mode: 0o644 });
+    await writeFile(cfg, renderHaproxyConfig(swarm.stack, swarm.frontDoor, loadTemplates()), { mode: 0o644 });
     await createNetwork(docker, network, labels);
     for (const name of BACKENDS) await startBackend(name);
     // As the stack file runs it: as nobody, no capability, no privilege gained.

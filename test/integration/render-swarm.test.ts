@@ -15,8 +15,9 @@ import {
   BUILTIN_REDIS_IMAGE,
   builtinImageLaunch,
 } from '../../src/images/builtin.js';
-import { HAPROXY_CONFIG_FILE, STACK_FILE } from '../../src/render/swarm-stack.js';
-import { HAPROXY_CONFIG_PATH } from '../../src/stack/swarm.js';
+import { STACK_FILE } from '../../src/render/swarm-stack.js';
+import { HAPROXY_CONFIG_FILE } from '../../src/stack/swarm.js';
+import { HAPROXY_CONFIG_PATH } from '../../src/stack/model.js';
 import { parseSecrets } from '../../src/config/secrets.js';
 import { goldenDir } from '../helpers/fixtures.js';
 import { dockerClient, runId, StartedContainer, testLabels, waitForHealthy } from '../stack/stack.js';

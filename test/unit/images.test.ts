@@ -75,6 +75,7 @@ mcp_servers:
       BUILTIN_LITELLM_IMAGE,
       'mcpgw/npm-modelcontextprotocol-server-everything:2026.8.31',
       'mcpgw/pypi-mcp-server-time:2026.10.10',
+      BUILTIN_HAPROXY_IMAGE,
     ]);
   });
 
@@ -95,6 +96,7 @@ mcp_servers:
       BUILTIN_NODE_IMAGE,
       'mcpgw/pypi-mcp-server-git:2026.10.19',
       'mcpgw/pypi-mcp-server-git:2026.10.19-with-git',
+      BUILTIN_HAPROXY_IMAGE,
     ]);
     expect(
       issues(`${head}mcp_servers:
@@ -123,10 +125,10 @@ mcp_servers:
     expect(stackRecipes(parseConfig(head)).map((recipe) => recipe.image)).not.toContain(BUILTIN_REDIS_IMAGE);
   });
 
-  it('keeps pulled images as they were when nothing is marked build', () => {
+  it("keeps pulled images as they were when nothing is marked build: only the front door, always mcpgw's, is built", () => {
     const config = parseConfig(head);
     expect(config.litellm.image).toBe('ghcr.io/berriai/litellm-database:v1.108.7');
-    expect(stackRecipes(config)).toEqual([]);
+    expect(stackRecipes(config).map((recipe) => recipe.image)).toEqual([BUILTIN_HAPROXY_IMAGE]);
   });
 
   it('reports every build problem at once, each at its field', () => {

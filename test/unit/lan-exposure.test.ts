@@ -19,12 +19,13 @@ import { fixtureStack } from '../helpers/fixtures.js';
 const chainOf = (host: FakeHost) => host.chain ?? [];
 
 describe('published ports', () => {
-  it("publish nothing but LiteLLM's unless mcpgw.yaml asks (publish: true, postgres.host_port), each container port still known", () => {
+  it("publish nothing but the front door's (LiteLLM's port) unless mcpgw.yaml asks (publish: true, postgres.host_port), each container port still known", () => {
     const http = buildStackModel(parseConfig(fixtureStack('http').yaml));
     expect(http.services.map((service) => [service.name, service.ports.length, service.listens])).toEqual([
       ['postgres', 0, 5432],
       ['mcp-everything', 0, 48020],
-      ['litellm', 1, 4000],
+      ['litellm', 0, 4000],
+      ['front-door', 1, 4000],
     ]);
     expect(extraPublished(http)).toEqual([]);
     const seed = buildStackModel(parseConfig(fixtureStack('seed').yaml));
@@ -152,13 +153,13 @@ const httpStack = engineFor({
 });
 
 describe('doctor security.lan-exposure with a fake host', () => {
-  it('passes when only LiteLLM answers the LAN host, and removes its namespace', async () => {
+  it("passes when only the front door on LiteLLM's port answers the LAN host, and removes its namespace", async () => {
     const host = new FakeHost();
     host.reach = (_address, port) => (port === 4000 ? 'answers' : 'timed out');
     const outcome = await lanCheck('http', host, httpStack);
     expect(outcome.status).toBe('pass');
     expect(outcome.evidence.slice(1)).toEqual([
-      expect.stringMatching(/^ {2}litellm published 198\.1[89]\.\d+\.\d+:4000: answers$/),
+      expect.stringMatching(/^ {2}front-door published 198\.1[89]\.\d+\.\d+:4000: answers$/),
       '  mcp-everything container 172.30.0.2:48020: timed out',
       '  postgres container 172.30.1.2:5432: timed out',
     ]);

@@ -61,7 +61,7 @@ const allVolumes = new Set(model.volumes);
 describe('planStack', () => {
   it('creates everything on an empty engine, and needs an external network to exist', () => {
     const plan = planStack(desired, model.networks, model.volumes, { containers: [], foreign: [], networks: new Map(), volumes: new Set(), ...none });
-    expect(plan.services.map((entry) => entry.action)).toEqual(['create', 'create', 'create']);
+    expect(plan.services.map((entry) => entry.action)).toEqual(['create', 'create', 'create', 'create']);
     expect(plan.networks).toEqual([
       { name: 'litellm-litellm-net', action: 'create' },
       { name: 'postgres-net', action: 'missing-external' },
@@ -85,6 +85,7 @@ describe('planStack', () => {
       ['postgres', 'keep', 'id-postgres'],
       ['mcp-db-main', 'keep', 'id-mcp-db-main'],
       ['litellm', 'keep', 'id-litellm'],
+      ['front-door', 'keep', 'id-front-door'],
     ]);
     expect(plan.orphans).toEqual([]);
   });
@@ -92,7 +93,7 @@ describe('planStack', () => {
   it('keeps what is running with the same hash: a second up is a no-op', () => {
     const containers = desired.map(({ service, hash }) => running(service.name, hash));
     const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none });
-    expect(plan.services.map((entry) => entry.action)).toEqual(['keep', 'keep', 'keep']);
+    expect(plan.services.map((entry) => entry.action)).toEqual(['keep', 'keep', 'keep', 'keep']);
     expect(planIsNoop(plan)).toBe(true);
   });
 
@@ -108,6 +109,7 @@ describe('planStack', () => {
       ['postgres', 'keep'],
       ['mcp-db-main', 'recreate'],
       ['litellm', 'start'],
+      ['front-door', 'create'],
     ]);
     expect(plan.orphans.map((orphan) => orphan.name)).toEqual(['litellm-mcp-retired']);
   });
@@ -122,6 +124,7 @@ describe('planStack', () => {
       ['postgres', 'keep', 'up to date and running'],
       ['mcp-db-main', 'recreate', 'also on postgres-net: its networks were changed after it was created'],
       ['litellm', 'recreate', 'not on litellm-mcp-db-main-net: its networks were changed after it was created'],
+      ['front-door', 'keep', 'up to date and running'],
     ]);
     expect(planIsNoop(plan)).toBe(false);
   });
@@ -153,17 +156,19 @@ describe('planStack', () => {
         'lacks its hardening: capabilities not dropped (cap_drop ALL); capabilities added beyond what it needs (NET_RAW); no no-new-privileges:true',
       ],
       ['litellm', 'keep', 'up to date and running'],
+      ['front-door', 'keep', 'up to date and running'],
     ]);
   });
 
   it('recreates a container made again by hand with its labels copied, naming what differs from the spec, never an env value', () => {
     const containers = desired.map(({ service, hash }) => running(service.name, hash));
     const litellm = desired.find((entry) => entry.service.name === 'litellm');
-    const port = litellm?.spec.ports[0];
-    if (!litellm || !port) throw new Error('fixture LiteLLM publishes no port');
+    // LiteLLM publishes nothing (the front door holds its port): the copy made by hand publishes it.
+    const port = { hostIp: '0.0.0.0', published: 14999, target: 4000 };
+    if (!litellm) throw new Error('fixture has no LiteLLM');
     const configs = changed('litellm', (config) => ({
       imageId: 'sha256:fedcba9876543210fedcba98',
-      ports: [{ ...port, published: 14999 }],
+      ports: [port],
       env: config.env.map((line) => (line.startsWith('LITELLM_MASTER_KEY=') ? 'LITELLM_MASTER_KEY=sk-typed-by-hand-000000' : line)),
       labels: { ...config.labels, 'io.mcpgw.service': 'other' },
       mounts: [{ type: 'bind', source: '/home/me/config.yaml', target: '/app/config.yaml', readOnly: false }],
@@ -173,7 +178,7 @@ describe('planStack', () => {
     expect(entry?.action).toBe('recreate');
     expect(entry?.reason.split('; ')).toEqual([
       `runs image fedcba987654, not ${litellm.spec.image} (0123456789ab)`,
-      `publishes ${port.hostIp}:14999->${port.target} where mcpgw.yaml says ${port.hostIp}:${port.published}->${port.target}`,
+      'publishes 0.0.0.0:14999->4000 where mcpgw.yaml says none',
       'its environment differs in LITELLM_MASTER_KEY',
       'its labels differ in io.mcpgw.service',
       'mounts bind /home/me/config.yaml at /app/config.yaml where mcpgw.yaml says bind /srv/litellm/config/config.yaml at /app/config.yaml (read-only)',
@@ -189,7 +194,7 @@ describe('planStack', () => {
       labels: { ...config.labels, maintainer: 'someone' },
     }));
     const plan = planStack(desired, model.networks, model.volumes, { containers, foreign: [], networks: allNetworks, volumes: allVolumes, ...none, configs });
-    expect(plan.services.map((entry) => entry.action)).toEqual(['keep', 'keep', 'keep']);
+    expect(plan.services.map((entry) => entry.action)).toEqual(['keep', 'keep', 'keep', 'keep']);
   });
 
   it('makes a network again when it exists without internal as desired, recreating what is on it; a retired network is removed', () => {

@@ -169,8 +169,11 @@ describe('preflight', () => {
   });
 });
 
-/** Records what the cut-over did, in order; `failAt` makes that step throw. */
-function fakeSteps(failAt?: string, options: { probeOk?: boolean; rollbackFails?: string; rolling?: boolean } = {}) {
+/**
+ * Records what the cut-over did, in order; `failAt` makes that step throw. `doorless`: the old LiteLLM holds the port
+ * itself, so the cut-over opens the front door once it stopped.
+ */
+function fakeSteps(failAt?: string, options: { probeOk?: boolean; rollbackFails?: string; doorless?: boolean } = {}) {
   const done: string[] = [];
   let time = 0;
   const clock: Clock = { now: () => time, sleep: async () => undefined };
@@ -182,10 +185,15 @@ function fakeSteps(failAt?: string, options: { probeOk?: boolean; rollbackFails?
   };
   const steps: CutoverSteps = {
     migrate: step('migrate', 5, 3) as () => Promise<number>,
-    ...(options.rolling ? { rolling: true } : {}),
     prepareNew: step('prepareNew', 1, 'prepared') as () => Promise<string>,
-    retireOld: step('retireOld', 1, 'retired') as () => Promise<string>,
     startNew: step('startNew', 20, { ready: 'ready', ownStartMs: 19_000 }) as CutoverSteps['startNew'],
+    retireOld: step('retireOld', 4, 'retired') as () => Promise<string>,
+    ...(options.doorless
+      ? {
+          openFrontDoor: step('openFrontDoor', 1, 'door open') as () => Promise<string>,
+          closeFrontDoor: step('closeFrontDoor', 1, 'door closed') as () => Promise<string>,
+        }
+      : {}),
     syncKeys: step('syncKeys', 1, '2 keys in place') as () => Promise<string>,
     probe: step('probe', 2, { ok: options.probeOk ?? true, summary: 'probe summary' }) as CutoverSteps['probe'],
     removeNew: step('removeNew', 1, 'new LiteLLM container removed') as () => Promise<string>,
@@ -197,19 +205,45 @@ function fakeSteps(failAt?: string, options: { probeOk?: boolean; rollbackFails?
 }
 
 describe('the cut-over and its rollback', () => {
-  it('migrates before stopping the old LiteLLM and measures the downtime from its stop to the new one ready', async () => {
+  it('migrates, starts the new LiteLLM beside the old one and stops the old one only then: behind a front door, no downtime', async () => {
     const { steps, done, clock } = fakeSteps();
     const outcome = await cutOver(steps, clock);
-    expect(done).toEqual(['migrate', 'prepareNew', 'retireOld', 'startNew', 'syncKeys', 'probe']);
-    // The new container is created before the old one stops: only the stop and the new one's start are downtime.
-    expect(outcome).toMatchObject({ ok: true, migrations: 3, downtimeMs: 21_000, ownStartMs: 19_000 });
+    expect(done).toEqual(['migrate', 'prepareNew', 'startNew', 'retireOld', 'syncKeys', 'probe']);
+    expect(outcome).toMatchObject({ ok: true, migrations: 3, ownStartMs: 19_000 });
+    expect(outcome).not.toHaveProperty('downtimeMs');
   });
 
-  it('a failed probe removes the new container, restores the database and brings the old one back', async () => {
+  it('where the old LiteLLM holds the port, opens the front door once it stopped: the downtime is that stop and the door, not the new start', async () => {
+    const { steps, done, clock } = fakeSteps(undefined, { doorless: true });
+    const outcome = await cutOver(steps, clock);
+    expect(done).toEqual(['migrate', 'prepareNew', 'startNew', 'retireOld', 'openFrontDoor', 'syncKeys', 'probe']);
+    expect(outcome).toMatchObject({ ok: true, downtimeMs: 5_000, ownStartMs: 19_000 });
+  });
+
+  it('a failed probe removes the new container, restores the database, closes a door it opened and brings the old one back', async () => {
+    const { steps, done, clock } = fakeSteps(undefined, { probeOk: false, doorless: true });
+    const outcome = await cutOver(steps, clock);
+    expect(done).toEqual([
+      'migrate',
+      'prepareNew',
+      'startNew',
+      'retireOld',
+      'openFrontDoor',
+      'syncKeys',
+      'probe',
+      'removeNew',
+      'restoreDatabase',
+      'closeFrontDoor',
+      'reviveOld',
+    ]);
+    expect(outcome).toMatchObject({ ok: false, stage: 'probe', cause: 'probe failed: probe summary', downtimeMs: 23_000 });
+  });
+
+  it('behind a front door, a failed probe counts the gateway dark only from the new one removed to the old one back', async () => {
     const { steps, done, clock } = fakeSteps(undefined, { probeOk: false });
     const outcome = await cutOver(steps, clock);
-    expect(done).toEqual(['migrate', 'prepareNew', 'retireOld', 'startNew', 'syncKeys', 'probe', 'removeNew', 'restoreDatabase', 'reviveOld']);
-    expect(outcome).toMatchObject({ ok: false, stage: 'probe', cause: 'probe failed: probe summary' });
+    expect(done).toEqual(['migrate', 'prepareNew', 'startNew', 'retireOld', 'syncKeys', 'probe', 'removeNew', 'restoreDatabase', 'reviveOld']);
+    expect(outcome).toMatchObject({ ok: false, stage: 'probe', downtimeMs: 14_000 });
   });
 
   it('a failed migration touches no container: only the database goes back', async () => {
@@ -220,11 +254,19 @@ describe('the cut-over and its rollback', () => {
     expect(outcome).not.toHaveProperty('downtimeMs');
   });
 
-  it('a new LiteLLM that never gets ready is removed and the old one revived', async () => {
-    const { steps, done, clock } = fakeSteps('startNew');
+  it('a new LiteLLM that never gets ready is removed while the old one still serves: no downtime, no door opened', async () => {
+    const { steps, done, clock } = fakeSteps('startNew', { doorless: true });
     const outcome = await cutOver(steps, clock);
-    expect(done).toEqual(['migrate', 'prepareNew', 'retireOld', 'removeNew', 'restoreDatabase', 'reviveOld']);
+    expect(done).toEqual(['migrate', 'prepareNew', 'removeNew', 'restoreDatabase', 'reviveOld']);
     expect(outcome).toMatchObject({ ok: false, stage: 'start', rolledBack: ['new LiteLLM container removed', 'restored', 'old ready'] });
+    expect(outcome).not.toHaveProperty('downtimeMs');
+  });
+
+  it('a front door that does not open is removed before the old one comes back on its port', async () => {
+    const { steps, done, clock } = fakeSteps('openFrontDoor', { doorless: true });
+    const outcome = await cutOver(steps, clock);
+    expect(done).toEqual(['migrate', 'prepareNew', 'startNew', 'retireOld', 'removeNew', 'restoreDatabase', 'closeFrontDoor', 'reviveOld']);
+    expect(outcome).toMatchObject({ ok: false, stage: 'front door' });
   });
 
   it('a new container that cannot be created leaves the old one serving: its name back, no downtime', async () => {
@@ -233,18 +275,6 @@ describe('the cut-over and its rollback', () => {
     expect(done).toEqual(['migrate', 'removeNew', 'restoreDatabase', 'reviveOld']);
     expect(outcome).toMatchObject({ ok: false, stage: 'prepare' });
     expect(outcome).not.toHaveProperty('downtimeMs');
-  });
-
-  it('a rolling cut-over (a swarm) claims no downtime: the roll is the new LiteLLM’s start, and a failed one is undone the same way', async () => {
-    const rolled = fakeSteps(undefined, { rolling: true });
-    const outcome = await cutOver(rolled.steps, rolled.clock);
-    expect(outcome).toMatchObject({ ok: true, ownStartMs: 19_000 });
-    expect(outcome).not.toHaveProperty('downtimeMs');
-    const failed = fakeSteps('startNew', { rolling: true });
-    const undone = await cutOver(failed.steps, failed.clock);
-    expect(failed.done).toEqual(['migrate', 'prepareNew', 'retireOld', 'removeNew', 'restoreDatabase', 'reviveOld']);
-    expect(undone).toMatchObject({ ok: false, stage: 'start' });
-    expect(undone).not.toHaveProperty('downtimeMs');
   });
 
   it('says so when the rollback itself fails', async () => {

@@ -7,7 +7,6 @@ export async function imagesBuildCommand(ctx: CommandContext, options: CommandOp
   const { ui } = ctx;
   const outcomes = await buildStackImages(ctx, options.logDir);
   if (ctx.options.json) ui.json({ images: outcomes });
-  else if (outcomes.length === 0) ui.result('nothing to build: no service in mcpgw.yaml is marked build:');
   else
     ui.result(
       formatTable(

@@ -25,16 +25,17 @@ export async function upgradeCommand(ctx: CommandContext, options: CommandOption
       if (!ctx.options.json) {
         const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
         ui.result(`upgraded to ${outcome.target.image} (${cutover.migrations} migration(s) applied)`);
-        if (cutover.downtimeMs === undefined) {
-          ui.result(`rolled replica by replica behind the front door in ${seconds(cutover.ownStartMs)}, no downtime`);
-          ui.info(`backup ${outcome.backup}; mcpgw.yaml updated (previous copy ${outcome.configBackup})`);
-        } else {
+        if (cutover.downtimeMs === undefined)
+          ui.result(`no downtime: the new LiteLLM was ready in ${seconds(cutover.ownStartMs)} beside the old one, the front door serving throughout`);
+        else
           ui.result(
-            `downtime ${seconds(cutover.downtimeMs)}: the new LiteLLM's own start ${seconds(cutover.ownStartMs)} ` +
-              `(${(cutover.downtimeMs / cutover.ownStartMs).toFixed(2)}x; on the rehearsal it started in ${seconds(outcome.rehearsal.startMs)})`,
+            `downtime ${seconds(cutover.downtimeMs)} (the old LiteLLM held the port itself, so the front door took it over once it stopped); ` +
+              `the new LiteLLM's own start ${seconds(cutover.ownStartMs)} (${(cutover.downtimeMs / cutover.ownStartMs).toFixed(2)}x)`,
           );
-          ui.info(`backup ${outcome.backup}; mcpgw.yaml updated (previous copy ${outcome.configBackup}); the old container is kept stopped as <name>-previous`);
-        }
+        ui.info(
+          `backup ${outcome.backup}; mcpgw.yaml updated (previous copy ${outcome.configBackup})` +
+            (outcome.engine === 'compose' ? '; the old container is kept stopped as <name>-previous' : ''),
+        );
       }
       return;
     }

@@ -21,16 +21,15 @@ export const securityIsolation: Check = {
     const causes: Cause[] = [];
     const up = '`mcpgw up` (it recreates the stack on its own networks, hardened)';
 
-    // Any container on a service's network other than LiteLLM and that service reaches it without a key.
+    // Any container on a service's network other than LiteLLM and that service (on LiteLLM's own, the front door
+    // too) reaches it without a key.
     const ours = await ctx.containers();
     const names = new Map((await docker.listContainers([])).map((container) => [container.id, container.name]));
-    const litellm = model.services.find((service) => service.role === 'litellm');
     for (const network of model.networks.filter((entry) => !entry.external)) {
       const found = await docker.networkByName(network.name);
       if (!found) continue;
-      const allowed = new Set(
-        ours.filter((container) => [network.serves, litellm?.name].includes(container.labels[SERVICE_LABEL])).map((container) => container.id),
-      );
+      const given = new Set(model.services.filter((service) => service.networks.includes(network.name)).map((service) => service.name));
+      const allowed = new Set(ours.filter((container) => given.has(container.labels[SERVICE_LABEL] ?? '')).map((container) => container.id));
       const others = found.containers.filter((id) => !allowed.has(id)).map((id) => names.get(id) ?? id.slice(0, 12));
       evidence.push(`${network.name}: ${found.containers.length} container(s)${network.internal ? ', internal' : ''}`);
       if (others.length > 0)

@@ -1,7 +1,7 @@
 import { DOCKER_USER } from '../../docker/firewall.js';
 import { lanHostUnavailable, withLanHost, type LanResult, type LanTarget } from '../../docker/lan-host.js';
 import { describeExtra, extraPublished, guardState } from '../../stack/firewall.js';
-import type { ServiceModel, StackModel } from '../../stack/model.js';
+import { gatewayService, isGatewayRole, type ServiceModel, type StackModel } from '../../stack/model.js';
 import type { DoctorContext } from '../context.js';
 import { fail, pass, skip, warn, type Cause, type Check, type CheckOutcome } from '../types.js';
 
@@ -40,7 +40,8 @@ export const securityLanExposure: Check = {
     const containers: Target[] = [];
     await Promise.all(
       model.services
-        .filter((service) => service.role !== 'litellm')
+        // The gateway's own addresses answer what its published port answers: with a key only.
+        .filter((service) => !isGatewayRole(service.role))
         .map(async (service) => {
           for (const network of service.networks) {
             const host = await docker.containerAddress(service.containerName, network);
@@ -75,7 +76,7 @@ function judge(model: StackModel, from: string, targets: readonly Target[], resu
   targets.forEach((target, index) => {
     const result = results[index] ?? 'unreachable';
     const where = `${target.host}:${target.port}`;
-    const litellm = target.service.role === 'litellm';
+    const litellm = isGatewayRole(target.service.role);
     evidence.push(`  ${target.service.name} ${target.kind === 'published' ? 'published' : 'container'} ${where}: ${result}`);
     if (result !== 'answers') return;
     if (litellm) litellmAnswers = true;
@@ -86,8 +87,7 @@ function judge(model: StackModel, from: string, targets: readonly Target[], resu
       });
   });
   if (causes.length > 0) return fail(evidence, causes);
-  const litellm = model.services.find((service) => service.role === 'litellm');
-  const bind = litellm?.ports[0]?.hostIp ?? '';
+  const bind = gatewayService(model).ports[0]?.hostIp ?? '';
   if (!litellmAnswers && !LOOPBACK.test(bind))
     return warn(evidence, [
       {
