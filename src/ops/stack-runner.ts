@@ -309,11 +309,18 @@ export class StackRunner {
     return this.deps.engine.createContainer({ ...spec, labels: { ...spec.labels, [CONFIG_HASH_LABEL]: hash } });
   }
 
-  /** Starts the existing container of one service and waits until it is ready again (restore restarts LiteLLM). */
+  /**
+   * Starts the existing container of one service and waits until it is ready again (restore restarts LiteLLM). A
+   * LiteLLM behind a running front door is ready for its clients only once the front door routes to it again (its
+   * health checks take a few seconds to put it back): that is waited for too.
+   */
   async startService(serviceName: string, containerId: string): Promise<string> {
     const service = this.serviceNamed(serviceName);
     await this.start(containerId, service);
-    return this.waitReady(containerId, service, []);
+    const ready = await this.waitReady(containerId, service, []);
+    const door = this.model.services.find((candidate) => candidate.role === 'front-door');
+    if (service.role !== 'litellm' || !door || !(await this.deps.engine.containerState(door.containerName))?.running) return ready;
+    return `${ready}; ${await this.waitReady(door.containerName, door, [], false)} through the front door`;
   }
 
   /** A wait on one service's container (docker/container-wait.ts), failing as a step with its fix. */
@@ -348,7 +355,9 @@ export class StackRunner {
 
   /** Where the service is used: LAN clients' gateway URL, an MCP server's URL on LiteLLM's network, a published port. */
   private endpointOf(service: ServiceModel): string | undefined {
-    if (service.readiness.kind === 'litellm') return this.model.gatewayUrl;
+    // LiteLLM itself publishes nothing: its front door is where LAN clients connect.
+    if (service.readiness.kind === 'front-door') return this.model.gatewayUrl;
+    if (service.readiness.kind === 'litellm') return undefined;
     if (service.readiness.kind === 'mcp') return litellmEndpoints(this.model).find((endpoint) => mcpServiceName(endpoint.name) === service.name)?.url;
     const port = service.ports[0];
     return port ? `${port.hostIp}:${port.published}` : undefined;

@@ -18,11 +18,12 @@ import { loadTemplates } from '../render/templates.js';
 import { labelsFor, SERVICE_LABEL, STACK_LABEL } from '../stack/labels.js';
 import { REDIS_PASSWORD_SECRET } from '../config/generated-secrets.js';
 import { BUILTIN_REDIS_IMAGE } from '../images/builtin.js';
-import { buildStackModel, FRONT_DOOR_SERVICE, LITELLM_SERVICE, REDIS_SERVICE, litellmBaseUrl, litellmService } from '../stack/model.js';
+import { buildStackModel, FRONT_DOOR_SERVICE, LITELLM_SERVICE, REDIS_SERVICE, litellmBaseUrl, litellmService, serviceNetworkName } from '../stack/model.js';
 import { localBuilds } from '../stack/images.js';
 import { isPreviousContainer, PREVIOUS_SUFFIX } from '../stack/plan.js';
 import { labelledContainer } from '../stack/running.js';
 import { cutOver, type CutoverEngineSteps, type CutoverOutcome, type CutoverSteps } from '../upgrade/cutover.js';
+import { stopBehindDoor } from '../upgrade/drain.js';
 import { MigrationFailed, runMigrations } from '../upgrade/migrate.js';
 import { writeRendered } from '../render/write.js';
 import { grantsAfterCutover, preflight, type Finding } from '../upgrade/preflight.js';
@@ -461,8 +462,12 @@ function containerSteps(ctx: OpContext, place: CutoverPlace, old: ContainerSumma
       return { ready, ownStartMs: ctx.deps.clock.now() - startedAt };
     },
     retireOld: async () => {
-      await engine.stopContainer(old.id, 30);
-      return serving ? 'old LiteLLM stopped; the front door sends every request to the new one' : 'old LiteLLM stopped, its port free';
+      if (!serving || !place.frontDoor || !newId) {
+        await engine.stopContainer(old.id, 30);
+        return 'old LiteLLM stopped, its port free';
+      }
+      const network = serviceNetworkName(targetStack.model.name, LITELLM_SERVICE);
+      return stopBehindDoor(engine, { door: place.frontDoor.id, network, oldId: old.id, newId }, ctx.deps.clock, ctx.deps.signal);
     },
     ...(serving
       ? {}

@@ -1,4 +1,4 @@
-import { type FrontDoorModel, REPLICA_HEADER } from '../stack/model.js';
+import { FRONT_DOOR_ADMIN_PORT, type FrontDoorModel, REPLICA_HEADER } from '../stack/model.js';
 import { fillPlaceholders, type Templates } from './templates.js';
 
 /**
@@ -13,5 +13,6 @@ export function renderHaproxyConfig(stack: string, door: FrontDoorModel, templat
     backend_port: String(door.backendPort),
     slots: String(door.slots),
     replica_header: REPLICA_HEADER,
+    admin_port: String(FRONT_DOOR_ADMIN_PORT),
   });
 }

@@ -135,6 +135,8 @@ export const LITELLM_CONTAINER_PORT = 4000;
 export const FRONT_DOOR_SERVICE = 'front-door';
 /** The front door's own port inside its container: LiteLLM's, so the published mapping reads as LiteLLM's did. */
 export const FRONT_DOOR_PORT = LITELLM_CONTAINER_PORT;
+/** HAProxy's runtime API, on the front door container's own loopback only: how an upgrade drains the old LiteLLM. */
+export const FRONT_DOOR_ADMIN_PORT = 4099;
 /** The header the front door adds to every answer: the address of the LiteLLM container (or replica) that gave it. */
 export const REPLICA_HEADER = 'x-mcpgw-replica';
 /** Where the front door's configuration is mounted (the path the haproxy image starts with). */

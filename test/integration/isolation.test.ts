@@ -142,8 +142,9 @@ describe('isolation inside the stack: each MCP server shares a network with Lite
     expect((await inspect(beta)).networks).toEqual([betaNet]);
     expect((await inspect(`${name}-mcpgw-canary`)).networks).toEqual([canaryNet]);
     expect((await inspect(`${name}-postgres`)).networks).toEqual([pgNetwork]);
-    // LiteLLM's own network (its published port and way out) holds LiteLLM alone.
+    // LiteLLM's own network (its way out) holds LiteLLM and the front door on its port, which is on no other network.
     expect((await inspect(`${name}-litellm`)).networks).toEqual([`${name}-litellm-net`, alphaNet, betaNet, canaryNet, pgNetwork].sort());
+    expect((await inspect(`${name}-front-door`)).networks).toEqual([`${name}-litellm-net`]);
     const [net] = JSON.parse(await docker('network', 'inspect', alphaNet)) as { Labels: Record<string, string>; Internal: boolean; Containers: object }[];
     expect(net?.Labels).toMatchObject({ 'io.mcpgw.stack': name, 'io.mcpgw.service': 'mcp-alpha' });
     expect(Object.keys(net?.Containers ?? {})).toHaveLength(2);
@@ -180,15 +181,15 @@ describe('isolation inside the stack: each MCP server shares a network with Lite
     ).toBe(true);
   });
 
-  it('every container drops all capabilities and gains none; the canary and LiteLLM run as nobody; Postgres gets back only what its entrypoint needs', async () => {
-    for (const service of ['mcp-alpha', 'mcp-beta', 'mcpgw-canary', 'litellm', 'postgres']) {
+  it('every container drops all capabilities and gains none; the canary, LiteLLM and the front door run as nobody; Postgres gets back only what its entrypoint needs', async () => {
+    for (const service of ['mcp-alpha', 'mcp-beta', 'mcpgw-canary', 'litellm', 'front-door', 'postgres']) {
       const found = await inspect(`${name}-${service}`);
       expect(found.capDrop, service).toEqual(['ALL']);
       expect(found.securityOpt, service).toEqual(['no-new-privileges:true']);
     }
     expect((await inspect(`${name}-postgres`)).capAdd.sort()).toEqual(['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETGID', 'SETUID']);
     expect((await inspect(`${name}-mcp-alpha`)).capAdd).toEqual([]);
-    for (const service of ['mcpgw-canary', 'litellm']) {
+    for (const service of ['mcpgw-canary', 'litellm', 'front-door']) {
       expect((await inspect(`${name}-${service}`)).user, service).toBe('65534:65534');
       expect(await docker('exec', `${name}-${service}`, 'id', '-u'), service).toBe('65534');
     }

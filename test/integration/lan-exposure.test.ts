@@ -51,6 +51,9 @@ async function stackPorts(): Promise<{ what: string; host: string; port: number 
     { container: `${name}-postgres`, port: 5432 },
     { container: `${name}-mcp-hidden`, port: HIDDEN },
     { container: `${name}-mcp-shown`, port: SHOWN },
+    // LiteLLM publishes nothing (its front door holds the port), and the front door answers only through it.
+    { container: `${name}-litellm`, port: 4000 },
+    { container: `${name}-front-door`, port: 4000 },
   ];
   const found = [];
   for (const { container, port } of wanted) {
@@ -138,7 +141,7 @@ describe('a LAN host reaches LiteLLM and no other port of the stack', () => {
   it('doctor security.lan-exposure judges the same from a LAN host of its own, and passes', async () => {
     const check = await doctor();
     expect(check.status, check.evidence.join('\n')).toBe('pass');
-    expect(check.evidence.join('\n')).toMatch(new RegExp(`litellm published 198\\.\\d+\\.\\d+\\.\\d+:${PORT}: answers`));
+    expect(check.evidence.join('\n')).toMatch(new RegExp(`front-door published 198\\.\\d+\\.\\d+\\.\\d+:${PORT}: answers`));
     expect(check.evidence.join('\n')).toMatch(new RegExp(`mcp-shown container [\\d.]+:${SHOWN}: timed out`));
     expect((await execa('ip', ['netns', 'list'])).stdout).not.toMatch(/mcpgw-lan-/);
   }, 60_000);

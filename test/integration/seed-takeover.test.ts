@@ -59,10 +59,13 @@ describe(`the seed's deployment taken over by mcpgw and upgraded from LiteLLM ${
     const upgrade = await cli(['upgrade', '--yes']);
     expect(upgrade.code, upgrade.stdout + upgrade.stderr).toBe(0);
     expect(upgrade.stdout).toMatch(new RegExp(`^upgraded to ${TARGET.replaceAll('.', '\\.')} \\(\\d+ migration\\(s\\) applied\\)$`, 'm'));
-    const downtime = /^downtime ([\d.]+) s: the new LiteLLM's own start ([\d.]+) s \([\d.]+x; on the rehearsal it started in [\d.]+ s\)$/m.exec(upgrade.stdout);
-    expect(downtime, upgrade.stdout).not.toBeNull();
-    // The gateway is down for the new LiteLLM's own start and little else (the old one's stop, a container create).
-    expect(Number(downtime?.[1]) - Number(downtime?.[2])).toBeLessThan(10);
+    // The 1.77.3 container held the port itself: the new LiteLLM got ready beside it, then the front door took the port
+    // over once it stopped (bench/upgrade.ts measures how long that takes against the new LiteLLM's own start).
+    expect(upgrade.stdout, upgrade.stdout).toMatch(
+      /^downtime [\d.]+ s \(the old LiteLLM held the port itself, so the front door took it over once it stopped\); the new LiteLLM's own start [\d.]+ s \([\d.]+x\)$/m,
+    );
+    expect(upgrade.stderr).toMatch(/ok +start new: .* \(ready in [\d.]+ s, the old LiteLLM serving meanwhile\)/);
+    expect(upgrade.stderr).toMatch(/ok +front door: front door started on LiteLLM's port/);
     expect(upgrade.stderr).toMatch(/ok +probe: \d+ checks passed end to end/);
     for (const value of seedSecrets(seed)) expect(adopt.stdout + adopt.stderr + upgrade.stdout + upgrade.stderr).not.toContain(value);
     // The 1.77.3 container is kept, stopped and renamed, never removed; mcpgw's LiteLLM serves on the same port.

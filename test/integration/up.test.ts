@@ -96,8 +96,11 @@ describe('mcpgw up / status / down against the real engine', () => {
       ['mcp-everything', 'running'],
       ['mcp-legacy', 'running'],
       ['litellm', 'running'],
+      ['front-door', 'running'],
     ]);
-    expect(report.services.find((service) => service.service === 'litellm')?.ports).toEqual(['127.0.0.1:14100->4000']);
+    // LiteLLM publishes nothing: its front door holds the port.
+    expect(report.services.find((service) => service.service === 'litellm')?.ports).toEqual([]);
+    expect(report.services.find((service) => service.service === 'front-door')?.ports).toEqual(['127.0.0.1:14100->4000']);
   });
 
   it('changes nothing on a second up', async () => {
