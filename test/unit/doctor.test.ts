@@ -21,7 +21,7 @@ import { FakeEngine } from '../helpers/fake-engine.js';
 import { FakeHost } from '../helpers/fake-host.js';
 import { fixtureStack, fixturesDir } from '../helpers/fixtures.js';
 import { loadConfig } from '../../src/config/load.js';
-import { STACK_LABEL } from '../../src/stack/labels.js';
+import { SERVICE_LABEL, STACK_LABEL } from '../../src/stack/labels.js';
 import { fakeKeyDatabase } from '../helpers/key-columns.js';
 
 /** Nothing listens here (a port of this worktree's range), so the gateway is "down" without any traffic leaving loopback. */
@@ -345,6 +345,29 @@ describe('doctor checks on real files', () => {
       engine.containers[0] = { ...engine.containers[0]!, labels: { 'com.docker.compose.project': 'seed' } };
       const serving = await runOne(contextFor(dir, { docker: async () => engine }), 'config.ignored-fields');
       expect(serving.evidence.join('\n')).toContain(seedConfig);
+    });
+  });
+
+  it("litellm.health names the front door when LiteLLM's container runs but nothing answers on its port", async () => {
+    await withTempDir(async (dir) => {
+      await stackIn(dir);
+      const model = await contextFor(dir).model();
+      const engine = new FakeEngine();
+      const ours = (service: string, state: string) => ({
+        id: service,
+        name: `${model.name}-${service}`,
+        image: 'x',
+        labels: { [STACK_LABEL]: model.name, [SERVICE_LABEL]: service },
+        state,
+        status: state,
+      });
+      engine.containers.push(ours('litellm', 'running'), ours('front-door', 'exited'));
+      const stopped = await runOne(contextFor(dir, { docker: async () => engine }), 'litellm.health');
+      expect(stopped.status).toBe('fail');
+      expect(causes(stopped)).toBe("the front door on LiteLLM's port is exited, so nothing answers there | `mcpgw logs front-door`; then `mcpgw up`");
+      engine.containers.pop();
+      const missing = await runOne(contextFor(dir, { docker: async () => engine }), 'litellm.health');
+      expect(causes(missing)).toBe("the front door on LiteLLM's port is missing, so nothing answers there | `mcpgw logs front-door`; then `mcpgw up`");
     });
   });
 

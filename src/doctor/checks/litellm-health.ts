@@ -1,4 +1,6 @@
 import { checkLiveliness } from '../../gateway/litellm-checks.js';
+import { SERVICE_LABEL } from '../../stack/labels.js';
+import { FRONT_DOOR_SERVICE } from '../../stack/model.js';
 import { fail, type Check } from '../types.js';
 
 export const litellmHealth: Check = {
@@ -35,6 +37,13 @@ export const litellmHealth: Check = {
         ],
       );
     }
+    // LiteLLM runs: on one engine the front door holds its port, and may be what is missing.
+    const door = (await ctx.containers()).find((entry) => entry.labels[SERVICE_LABEL] === FRONT_DOOR_SERVICE);
+    if (!door || door.state !== 'running')
+      return fail(
+        [...outcome.evidence, `${container.name}: running; front door: ${door ? door.state : 'no container'}`],
+        [{ cause: `the front door on LiteLLM's port is ${door ? door.state : 'missing'}, so nothing answers there`, fix: '`mcpgw logs front-door`; then `mcpgw up`' }],
+      );
     return outcome;
   },
 };
