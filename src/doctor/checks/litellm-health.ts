@@ -39,10 +39,15 @@ export const litellmHealth: Check = {
     }
     // LiteLLM runs: on one engine the front door holds its port, and may be what is missing.
     const door = (await ctx.containers()).find((entry) => entry.labels[SERVICE_LABEL] === FRONT_DOOR_SERVICE);
-    if (!door || door.state !== 'running')
+    if (door?.state !== 'running')
       return fail(
         [...outcome.evidence, `${container.name}: running; front door: ${door ? door.state : 'no container'}`],
-        [{ cause: `the front door on LiteLLM's port is ${door ? door.state : 'missing'}, so nothing answers there`, fix: '`mcpgw logs front-door`; then `mcpgw up`' }],
+        [
+          {
+            cause: `the front door on LiteLLM's port is ${door ? door.state : 'missing'}, so nothing answers there`,
+            fix: '`mcpgw logs front-door`; then `mcpgw up`',
+          },
+        ],
       );
     return outcome;
   },
