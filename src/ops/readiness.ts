@@ -1,6 +1,7 @@
 import type { Engine } from '../docker/engine.js';
 import { fetchWithTimeout } from '../gateway/http.js';
 import { askOwnHealth, type HealthAnswer } from '../gateway/own-health.js';
+import { doorSlots } from '../stack/front-door-admin.js';
 import type { ServiceModel } from '../stack/model.js';
 import type { Clock } from '../time/clock.js';
 
@@ -81,15 +82,30 @@ type HealthAsk = (route: string) => Promise<HealthAnswer>;
  * the port LAN clients use.
  */
 function litellmReady(run: ReadinessRun, database: boolean): Promise<string> {
-  if (run.service.role === 'front-door') {
-    const base = run.litellmBaseUrl;
-    return healthRoutes(run, database, base, async (route) => {
-      const response = await fetchWithTimeout(`${base}${route}`);
-      return { status: response.status, body: await response.json().catch(() => undefined) };
-    });
-  }
+  if (run.service.role === 'front-door') return frontDoorReady(run, database);
   const where = `${run.service.containerName}'s own 127.0.0.1:${run.service.listens}`;
   return healthRoutes(run, database, where, (route) => askOwnHealth(run.engine, run.id, run.service.listens, route));
+}
+
+/**
+ * LiteLLM ready through the published port, and every backend of the front door routing to it: legacy SSE has a
+ * backend of its own (sticky by client address), health-checked on its own, so a LiteLLM just back in one may not
+ * be in the other yet (read through HAProxy's runtime API in the front door's container).
+ */
+async function frontDoorReady(run: ReadinessRun, database: boolean): Promise<string> {
+  const base = run.litellmBaseUrl;
+  const ready = await healthRoutes(run, database, base, async (route) => {
+    const response = await fetchWithTimeout(`${base}${route}`);
+    return { status: response.status, body: await response.json().catch(() => undefined) };
+  });
+  await run.wait('every route of the front door to a LiteLLM it health-checked', run.timeouts.litellm, async () => {
+    const slots = await doorSlots(run.engine, run.id);
+    const backends = [...new Set(slots.map((slot) => slot.backend))];
+    const idle = backends.filter((backend) => !slots.some((slot) => slot.backend === backend && slot.up));
+    if (backends.length === 0 || idle.length > 0) throw new Error(`no LiteLLM up in ${idle.join(', ') || 'any backend'} yet`);
+    return true;
+  });
+  return ready;
 }
 
 async function healthRoutes(run: ReadinessRun, database: boolean, where: string, ask: HealthAsk): Promise<string> {

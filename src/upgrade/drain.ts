@@ -1,7 +1,7 @@
 import type { Engine } from '../docker/engine.js';
 import type { Clock } from '../time/clock.js';
 import { waitUntil } from '../time/wait.js';
-import { doorSlots, setSlots, type DoorSlot } from './front-door-admin.js';
+import { doorSlots, setSlots, type DoorSlot } from '../stack/front-door-admin.js';
 
 /** Where the old and the new LiteLLM stand behind one engine's front door. */
 export interface DoorPlace {

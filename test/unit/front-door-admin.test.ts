@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/docker/engine.js';
-import { doorSlots, setSlots } from '../../src/upgrade/front-door-admin.js';
+import { doorSlots, setSlots } from '../../src/stack/front-door-admin.js';
 
 // Answers in the format HAProxy 2.6 (Debian's, in mcpgw's image) gives them, as read from a running front door: here
 // with the old LiteLLM in slot 1 and its successor, not yet health-checked up, in slot 2 (`show stat` cut after status).

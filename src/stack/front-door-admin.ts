@@ -1,5 +1,5 @@
 import type { Engine } from '../docker/engine.js';
-import { FRONT_DOOR_ADMIN_PORT } from '../stack/model.js';
+import { FRONT_DOOR_ADMIN_PORT } from './model.js';
 import { withDeadline } from '../gateway/container-script.js';
 
 /**
