@@ -49,10 +49,10 @@ describe("README's first command", () => {
     const up = mcpgw('up', '--install-docker');
     expect(up.code, `${up.stderr}\n${up.stdout}`).toBe(0);
     // Each image of the stack came from mcpgw's own recipes (built now, or up to date from an earlier run).
-    for (const image of ['mcpgw/litellm-db:1.108.7', 'mcpgw/postgres:15', 'mcpgw/npm-modelcontextprotocol-server-everything:2026.8.31']) {
+    for (const image of ['mcpgw/litellm-db:1.108.7', 'mcpgw/postgres:15', 'mcpgw/npm-modelcontextprotocol-server-everything:2026.8.31', 'mcpgw/haproxy:2.6']) {
       expect(up.stderr).toMatch(new RegExp(`${image.replace(/[./]/g, '\\$&')}: (built|up to date)`));
     }
-    expect(up.stderr).toMatch(/images: the stack's 3 image\(s\) present, 3 of them built by mcpgw \(above\)/);
+    expect(up.stderr).toMatch(/images: the stack's 4 image\(s\) present, 4 of them built by mcpgw \(above\)/);
     expect(up.stderr).toMatch(/mcp-everything from LiteLLM: .*tools\/list → [1-9]\d* tools/);
     expect(up.stderr).toMatch(/probe: \d+ checks passed end to end/);
     expect(up.stdout).toContain('next: mcpgw client-config claude --key-alias claude-code');

@@ -179,7 +179,7 @@ describe('observability against the real LiteLLM 1.108.7, Docker and Prometheus'
   });
 
   it('labels every container and its json-file log lines for Promtail/Alloy', async () => {
-    for (const service of ['postgres', 'mcp-alpha', 'litellm']) {
+    for (const service of ['postgres', 'mcp-alpha', 'litellm', 'front-door']) {
       const info = await docker.getContainer(`${name}-${service}`).inspect();
       expect(info.Config.Labels).toMatchObject({ logging: 'promtail', logging_jobname: name, 'io.mcpgw.stack': name, 'io.mcpgw.service': service });
       expect(info.HostConfig.LogConfig).toEqual({
@@ -194,14 +194,15 @@ describe('observability against the real LiteLLM 1.108.7, Docker and Prometheus'
 
   it("the Promtail and Alloy snippets' discovery and relabelling, run by a real Prometheus, give this stack's containers the promised labels", async () => {
     // Promised by the snippets: job (the Loki job, here the stack name), stack, service and container.
-    const promised = ['litellm', 'mcp-alpha', 'postgres'].map((service) =>
+    const promised = ['front-door', 'litellm', 'mcp-alpha', 'postgres'].map((service) =>
       JSON.stringify({ container: `${name}-${service}`, job: name, service, stack: name }),
     );
     const targets = await waitUntil(
       'Prometheus discovering the containers through Docker',
       async () => {
         const { activeTargets } = await api<{ activeTargets: { scrapePool: string; labels: Record<string, string> }[] }>('targets');
-        if (discovered(activeTargets, `mcpgw-${name}`).length < 3 || discovered(activeTargets, `alloy-${name}`).length < 3) throw new Error('not yet');
+        if (discovered(activeTargets, `mcpgw-${name}`).length < promised.length || discovered(activeTargets, `alloy-${name}`).length < promised.length)
+          throw new Error('not yet');
         return activeTargets;
       },
       { timeoutMs: 30_000 },
