@@ -69,6 +69,7 @@ describe('mcpgw up / status / down against the real engine', () => {
       ['mcp-everything', 'create'],
       ['mcp-legacy', 'create'],
       ['litellm', 'create'],
+      ['front-door', 'create'],
     ]);
     expect(report.services.find((service) => service.service === 'litellm')?.ready).toMatch(/db connected/);
     for (const value of Object.values(TEST_SECRETS)) expect(result.stdout + result.stderr).not.toContain(value);
@@ -294,7 +295,7 @@ describe('mcpgw up failures', () => {
         const down = await runCli(['down', '--json', '--volumes'], { cwd: dir });
         expect(down.code).toBe(0);
         const report = JSON.parse(down.stdout) as { removedContainers: string[]; keptNetworks: { name: string }[]; removedNetworks: string[] };
-        expect(report.removedContainers.sort()).toEqual([`${name}-litellm`, `${name}-postgres`]);
+        expect(report.removedContainers.sort()).toEqual([`${name}-front-door`, `${name}-litellm`, `${name}-postgres`]);
         expect(report.keptNetworks.map((network) => network.name)).toEqual([shared]);
         // The stack's own network (LiteLLM's) goes; the shared one it joined stays.
         expect(report.removedNetworks).toEqual([`${name}-litellm-net`]);
@@ -324,8 +325,10 @@ describe('the rendered compose file is the same stack', () => {
           ['postgres', 'running'],
           ['mcp-everything', 'running'],
           ['litellm', 'running'],
+          ['front-door', 'running'],
         ]);
         expect(report.services.find((service) => service.service === 'litellm')?.health).toBe('healthy');
+        expect(report.services.find((service) => service.service === 'front-door')?.health).toBe('healthy');
         const readiness = (await (await fetch('http://127.0.0.1:14104/health/readiness')).json()) as { db: string };
         expect(readiness.db).toBe('connected');
       } finally {
