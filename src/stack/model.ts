@@ -361,7 +361,9 @@ function frontDoorService(config: McpgwConfig, network: string): ServiceModel {
     networks: [network],
     volumes: [{ source: `./${FRONT_DOOR_CONFIG_FILE}`, target: HAPROXY_CONFIG_PATH, kind: 'bind', readOnly: true }],
     healthcheck: FRONT_DOOR_HEALTHCHECK,
-    dependsOn: [{ service: LITELLM_SERVICE, condition: 'service_started' }],
+    // `docker compose up --wait` returns once the front door's TCP check passes: started after a healthy LiteLLM, it
+    // finds it in DNS ready (mcpgw's own up waits for the route itself).
+    dependsOn: [{ service: LITELLM_SERVICE, condition: 'service_healthy' }],
     labels: labelsFor(config.name, FRONT_DOOR_SERVICE),
     readiness: { kind: 'front-door' },
     user: UNPRIVILEGED_USER,

@@ -50,7 +50,7 @@ describe.each(FIXTURE_STACKS)('docker compose accepts the rendered %s stack', (n
     const door = compose.services['front-door'];
     expect(door?.ports).toEqual([{ host_ip: config.bind, published: String(config.litellm.port), target: 4000, mode: 'ingress', protocol: 'tcp' }]);
     expect(Object.keys(door?.networks ?? {})).toEqual([serviceNetworkName(config.name, 'litellm')]);
-    expect(door?.depends_on?.litellm).toEqual({ condition: 'service_started', required: true });
+    expect(door?.depends_on?.litellm).toEqual({ condition: 'service_healthy', required: true });
     // The old shared MCP network is gone: each MCP service has a network with LiteLLM alone.
     expect(Object.keys(compose.networks)).not.toContain(config.network);
 
